@@ -1,0 +1,47 @@
+"""The internal event bus: every live state change is published here once, and
+anything that shows it (the web UI's live views, later Server-Sent Events) subscribes.
+Subscribers get their own bounded queue so a slow reader never blocks the publisher.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+logger = logging.getLogger(__name__)
+
+
+class Subscription:
+    def __init__(self, bus: "EventBus", maxlen: int):
+        self._bus = bus
+        self.items: deque = deque(maxlen=maxlen)
+        self.dropped = 0
+
+    def _put(self, item) -> None:
+        if len(self.items) == self.items.maxlen:
+            self.dropped += 1
+        self.items.append(item)
+
+    def drain(self) -> list:
+        out = list(self.items)
+        self.items.clear()
+        return out
+
+    def close(self) -> None:
+        self._bus._subs.discard(self)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subs: set[Subscription] = set()
+        self.published = 0
+
+    def subscribe(self, maxlen: int = 1000) -> Subscription:
+        sub = Subscription(self, maxlen)
+        self._subs.add(sub)
+        return sub
+
+    def publish(self, topic: str, data: dict) -> None:
+        self.published += 1
+        for sub in list(self._subs):
+            sub._put((topic, data))

@@ -1,0 +1,51 @@
+"""extensions.conf (our part): the generated dialplan.
+
+Calls from trunks ask FastAGI where to go (``route``), then jump to the context the
+answer names.  If the AGI server is down, a handler fails or the answer is empty, the
+caller goes to ``cc-fallback`` (static, in rootfs/etc/asterisk/extensions.conf),
+never into silence.
+"""
+
+from appliance import dialplan_vars as v
+from appliance.confgen.model import AsteriskModel
+from appliance.confgen.writer import ConfText, name
+
+FILENAME = "extensions.conf"
+
+
+def agi_url(model: AsteriskModel, script: str) -> str:
+    return f"agi://{model.network.agi_host}:{model.network.agi_port}/{script}"
+
+
+def _after_agi(conf: ConfText) -> None:
+    """The convention every AGI() call in our dialplan follows (see appliance/agi/server.py)."""
+    conf.raw(
+        f' same => n,GotoIf($["${{AGISTATUS}}" != "SUCCESS" | "${{{v.AGI_FAILED}}}" = "1"'
+        f' | "${{{v.DEST_CONTEXT}}}" = ""]?{v.FALLBACK_CONTEXT},agi-failed,1)'
+    )
+    conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
+
+
+def render(model: AsteriskModel) -> str:
+    conf = ConfText("dialplan")
+    conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
+    conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")
+    conf.raw(f" same => n,Set(__{v.DID}=${{EXTEN}})")
+    conf.raw(f" same => n,AGI({agi_url(model, 'route')})")
+    _after_agi(conf)
+
+    conf.section(v.QUEUE_CONTEXT, comment="one extension per queue")
+    for q in model.queues:
+        queue = name(q.name)
+        conf.raw(f"exten => {queue},1,Set(__{v.QUEUE}={queue})")
+        conf.raw(" same => n,Answer()")
+        conf.raw(f" same => n,Queue({queue},t,,,{q.max_wait_seconds})")
+        conf.raw(f" same => n,Set({v.FALLBACK_REASON}=queue-${{TOLOWER(${{QUEUESTATUS}})}})")
+        conf.raw(f" same => n,Goto({v.FALLBACK_CONTEXT},queue,1)")
+
+    conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: other phones by extension")
+    for phone in model.phones:
+        ext = name(phone.extension)
+        conf.raw(f"exten => {ext},1,Dial(PJSIP/{ext},30)")
+        conf.raw(" same => n,Hangup()")
+    return conf.render()

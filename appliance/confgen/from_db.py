@@ -1,0 +1,42 @@
+"""Build the confgen model from the database and the instance's settings."""
+
+from __future__ import annotations
+
+from appliance.confgen.model import AmiUser, AsteriskModel, Did, Network, Paths, Phone, Queue, Trunk
+from appliance.db import models as m
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
+
+
+def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
+    trunks = tuple(
+        Trunk(name=t.name, host=t.host, port=t.port, match=_split(t.match), username=t.username,
+              secret=t.secret, register=t.register, codecs=_split(t.codecs), max_channels=t.max_channels)
+        for t in m.Trunk.select().order_by(m.Trunk.name)
+    )
+    phones = tuple(
+        Phone(extension=p.extension, secret=p.secret, callerid_name=p.callerid_name, codecs=_split(p.codecs))
+        for p in m.Phone.select().where(m.Phone.kind == "sip").order_by(m.Phone.extension)
+    )
+    queues = tuple(
+        Queue(name=q.name, strategy=q.strategy, ring_timeout=q.ring_timeout, retry=q.retry,
+              wrapup_seconds=q.wrapup_seconds, max_wait_seconds=q.max_wait_seconds, musicclass=q.musicclass,
+              announce_position=q.announce_position, announce_frequency=q.announce_frequency)
+        for q in m.Queue.select().order_by(m.Queue.name)
+    )
+    dids = tuple(
+        Did(number=d.number, trunk=d.trunk.name if d.trunk_id else None)
+        for d in m.Did.select().order_by(m.Did.number)
+    )
+    return AsteriskModel(paths=paths, network=network, ami=ami, trunks=trunks, phones=phones,
+                         queues=queues, dids=dids)
+
+
+def routing_table() -> dict[str, str]:
+    """DID number -> queue name, for DIDs whose destination queue exists."""
+    query = (m.Did.select(m.Did.number, m.Queue.name)
+             .join(m.Queue, on=(m.Did.dest_queue == m.Queue.id))
+             .where(m.Did.dest_type == "queue"))
+    return {row.number: row.dest_queue.name for row in query}

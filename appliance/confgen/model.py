@@ -1,0 +1,102 @@
+"""The model every Asterisk config renderer reads: plain frozen data, no I/O.
+
+``appliance.confgen.from_db`` builds it from the database; tests build it by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Directories as Asterisk sees them (inside the chroot in development)."""
+
+    etc: str
+    run: str
+    log: str
+    spool: str
+    lib: str
+    data: str = "/usr/share/asterisk"
+    modules: str = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
+    sounds_language: str = "en"
+
+
+@dataclass(frozen=True)
+class Network:
+    sip_bind: str = "0.0.0.0"
+    sip_port: int = 5060
+    ami_bind: str = "127.0.0.1"
+    ami_port: int = 5038
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+
+
+@dataclass(frozen=True)
+class AmiUser:
+    username: str
+    secret: str
+    # Only the classes our code reads and the actions it sends; no 'system',
+    # 'config' or 'command' write (reloads go through the control socket).
+    read: tuple[str, ...] = ("system", "call", "agent", "user", "reporting")
+    write: tuple[str, ...] = ("call", "agent", "originate", "reporting")
+
+
+@dataclass(frozen=True)
+class Trunk:
+    name: str
+    host: str
+    port: int = 5060
+    match: tuple[str, ...] = ()
+    username: str = ""
+    secret: str = ""
+    register: bool = False
+    codecs: tuple[str, ...] = ("alaw", "ulaw")
+    max_channels: int = 0
+
+
+@dataclass(frozen=True)
+class Phone:
+    extension: str
+    secret: str
+    callerid_name: str = ""
+    codecs: tuple[str, ...] = ("alaw", "ulaw")
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    strategy: str = "rrmemory"
+    ring_timeout: int = 15
+    retry: int = 2
+    wrapup_seconds: int = 0
+    max_wait_seconds: int = 300
+    musicclass: str = "default"
+    announce_position: bool = True
+    announce_frequency: int = 60
+
+
+@dataclass(frozen=True)
+class Did:
+    number: str
+    trunk: str | None = None
+
+
+@dataclass(frozen=True)
+class MusicOnHold:
+    name: str = "default"
+    directory: str = "moh"
+
+
+@dataclass(frozen=True)
+class AsteriskModel:
+    paths: Paths
+    network: Network
+    ami: AmiUser
+    trunks: tuple[Trunk, ...] = ()
+    phones: tuple[Phone, ...] = ()
+    queues: tuple[Queue, ...] = ()
+    dids: tuple[Did, ...] = ()
+    moh: tuple[MusicOnHold, ...] = field(default_factory=lambda: (MusicOnHold(),))

@@ -1,0 +1,84 @@
+"""pjsip.conf: the SIP transport, trunks (identified by source address) and
+agents' phones (digest authentication, one contact each).
+
+Media always stays anchored on the appliance (``direct_media = no``): recording and
+supervisors listening in need the audio to pass through Asterisk.
+"""
+
+from appliance.confgen.model import AsteriskModel, Phone, Trunk
+from appliance.confgen.writer import ConfText
+from appliance.dialplan_vars import PHONE_CONTEXT, TRUNK_CONTEXT
+
+FILENAME = "pjsip.conf"
+
+TRANSPORT = "transport-udp"
+
+
+def trunk_endpoint(trunk: Trunk) -> str:
+    return f"trunk-{trunk.name}"
+
+
+_MEDIA = (
+    ("direct_media", False),
+    ("rtp_symmetric", True),
+    ("force_rport", True),
+    ("rewrite_contact", True),
+    ("dtmf_mode", "rfc4733"),
+)
+
+
+def _trunk(conf: ConfText, trunk: Trunk) -> None:
+    ep = trunk_endpoint(trunk)
+    conf.section(ep, comment=f"trunk {trunk.name}")
+    conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", TRUNK_CONTEXT)))
+    conf.options((("disallow", "all"), ("allow", trunk.codecs), ("aors", ep)))
+    conf.options(_MEDIA)
+    if trunk.username:
+        conf.option("outbound_auth", f"{ep}-auth")
+        conf.option("from_user", trunk.username)
+    if trunk.max_channels:
+        conf.option("device_state_busy_at", trunk.max_channels)
+    conf.section(ep)
+    conf.options((("type", "aor"), ("contact", f"sip:{trunk.host}:{trunk.port}")))
+    conf.section(ep)
+    conf.options((("type", "identify"), ("endpoint", ep), ("match", trunk.match or (trunk.host,))))
+    if trunk.username:
+        conf.section(f"{ep}-auth")
+        conf.options((("type", "auth"), ("auth_type", "userpass")))
+        conf.options((("username", trunk.username), ("password", trunk.secret)))
+    if trunk.register:
+        conf.section(f"{ep}-reg")
+        conf.options((
+            ("type", "registration"),
+            ("transport", TRANSPORT),
+            ("outbound_auth", f"{ep}-auth"),
+            ("server_uri", f"sip:{trunk.host}:{trunk.port}"),
+            ("client_uri", f"sip:{trunk.username}@{trunk.host}:{trunk.port}"),
+            ("retry_interval", 60),
+        ))
+
+
+def _phone(conf: ConfText, phone: Phone) -> None:
+    ext = phone.extension
+    conf.section(ext, comment=f"phone {ext}")
+    conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", PHONE_CONTEXT)))
+    conf.options((("disallow", "all"), ("allow", phone.codecs), ("auth", ext), ("aors", ext)))
+    conf.options(_MEDIA)
+    if phone.callerid_name:
+        conf.option("callerid", f'"{phone.callerid_name}" <{ext}>'.replace("\\", ""))
+    conf.section(ext)
+    conf.options((("type", "auth"), ("auth_type", "userpass"), ("username", ext), ("password", phone.secret)))
+    conf.section(ext)
+    conf.options((("type", "aor"), ("max_contacts", 1), ("remove_existing", True), ("qualify_frequency", 0)))
+
+
+def render(model: AsteriskModel) -> str:
+    conf = ConfText("SIP transport, trunks and phones")
+    conf.section(TRANSPORT)
+    conf.options((("type", "transport"), ("protocol", "udp")))
+    conf.option("bind", f"{model.network.sip_bind}:{model.network.sip_port}")
+    for trunk in model.trunks:
+        _trunk(conf, trunk)
+    for phone in model.phones:
+        _phone(conf, phone)
+    return conf.render()

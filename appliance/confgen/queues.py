@@ -1,0 +1,48 @@
+"""queues.conf: one section per queue (skill group).
+
+Membership is not written here: the database says which agents are signed in, and
+the engine adds them with AMI ``QueueAdd`` (so ``persistentmembers = no``).
+"""
+
+from appliance.confgen.model import AsteriskModel
+from appliance.confgen.writer import ConfText
+
+FILENAME = "queues.conf"
+
+STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
+
+# A caller may not wait in a queue nobody can answer: join refused, and callers
+# already waiting leave, when every member is paused, unreachable or absent.
+EMPTY_RULE = ("paused", "unavailable", "invalid", "unknown")
+
+
+def render(model: AsteriskModel) -> str:
+    conf = ConfText("call queues")
+    conf.section("general")
+    conf.options((
+        ("persistentmembers", False),
+        ("autofill", True),
+        ("shared_lastcall", True),
+        ("log_membername_as_agent", True),
+    ))
+    for q in model.queues:
+        if q.strategy not in STRATEGIES:
+            raise ValueError(f"queue {q.name}: unknown strategy {q.strategy!r}")
+        conf.section(q.name)
+        conf.options((
+            ("strategy", q.strategy),
+            ("timeout", q.ring_timeout),
+            ("retry", q.retry),
+            ("wrapuptime", q.wrapup_seconds),
+            ("musicclass", q.musicclass),
+            ("joinempty", EMPTY_RULE),
+            ("leavewhenempty", EMPTY_RULE),
+            ("ringinuse", False),
+            ("setinterfacevar", True),
+            ("setqueuevar", True),
+            ("announce-position", q.announce_position),
+            ("announce-holdtime", "once" if q.announce_position else False),
+            ("announce-frequency", q.announce_frequency),
+            ("reportholdtime", False),
+        ))
+    return conf.render()

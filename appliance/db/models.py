@@ -1,0 +1,167 @@
+"""The appliance's tables, as peewee models.
+
+The schema itself is made by the numbered migrations in ``appliance/db/migrations``;
+these models must match the head of them (a test compares the two).  The database is
+bound at run time (``database.initialize``): no module global holds a live connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    """A person who signs in to the web UI (admin, supervisor or agent)."""
+
+    id = AutoField()
+    username = CharField(unique=True, max_length=64)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=16)  # admin | supervisor | agent
+    language = CharField(max_length=8, default="zh_CN")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class ApiToken(BaseModel):
+    """A bearer token for /api/v1/; only its SHA-256 is stored."""
+
+    id = AutoField()
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    name = CharField(max_length=64)
+    token_hash = CharField(unique=True, max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+
+
+class Trunk(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    host = CharField(max_length=255)
+    port = IntegerField(default=5060)
+    match = TextField(default="")  # comma-separated source addresses/networks
+    username = CharField(max_length=64, default="")
+    secret = CharField(max_length=128, default="")
+    register = BooleanField(default=False)
+    codecs = CharField(max_length=64, default="alaw,ulaw")
+    max_channels = IntegerField(default=0)
+
+
+class Queue(BaseModel):
+    """A call queue: one skill group (sales, complaints, tech support...)."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")
+    strategy = CharField(max_length=16, default="rrmemory")
+    ring_timeout = IntegerField(default=15)
+    retry = IntegerField(default=2)
+    wrapup_seconds = IntegerField(default=0)
+    max_wait_seconds = IntegerField(default=300)
+    musicclass = CharField(max_length=32, default="default")
+    announce_position = BooleanField(default=True)
+    announce_frequency = IntegerField(default=60)
+
+
+class Did(BaseModel):
+    """A dialled number arriving on a trunk, and where its calls go."""
+
+    id = AutoField()
+    number = CharField(unique=True, max_length=32)
+    description = CharField(max_length=128, default="")
+    trunk = ForeignKeyField(Trunk, null=True, backref="dids", on_delete="SET NULL")
+    dest_type = CharField(max_length=16, default="queue")  # queue (menus etc. come later)
+    dest_queue = ForeignKeyField(Queue, null=True, backref="dids", on_delete="SET NULL")
+
+
+class Phone(BaseModel):
+    """An endpoint an agent talks on: a SIP phone (or, later, an analog port)."""
+
+    id = AutoField()
+    extension = CharField(unique=True, max_length=16)
+    secret = CharField(max_length=128)
+    callerid_name = CharField(max_length=64, default="")
+    kind = CharField(max_length=8, default="sip")
+    codecs = CharField(max_length=64, default="alaw,ulaw")
+
+
+class Agent(BaseModel):
+    """A person taking calls, with a work number and the phone they sit at."""
+
+    id = AutoField()
+    number = CharField(unique=True, max_length=16)  # work number (工号)
+    name = CharField(max_length=64)
+    phone = ForeignKeyField(Phone, null=True, backref="agents", on_delete="SET NULL")
+    user = ForeignKeyField(User, null=True, backref="agents", on_delete="SET NULL")
+    logged_in = BooleanField(default=False)
+
+
+class QueueMember(BaseModel):
+    id = AutoField()
+    queue = ForeignKeyField(Queue, backref="members", on_delete="CASCADE")
+    agent = ForeignKeyField(Agent, backref="memberships", on_delete="CASCADE")
+    penalty = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("queue", "agent"), True),)
+
+
+class CallRecord(BaseModel):
+    """One call, written at hangup from the live state (keyed by Asterisk's linkedid)."""
+
+    id = AutoField()
+    linkedid = CharField(unique=True, max_length=64)
+    direction = CharField(max_length=8, default="inbound")
+    caller = CharField(max_length=64, default="")
+    caller_name = CharField(max_length=128, default="")
+    did = CharField(max_length=32, default="")
+    trunk = CharField(max_length=32, default="")
+    queue = CharField(max_length=32, default="")
+    agent = CharField(max_length=16, default="")
+    enter_time = DateTimeField(index=True)
+    answer_time = DateTimeField(null=True)
+    end_time = DateTimeField(null=True)
+    wait_seconds = FloatField(default=0)
+    talk_seconds = FloatField(default=0)
+    disposition = CharField(max_length=24)
+    fallback_reason = CharField(max_length=64, default="")
+    hangup_cause = IntegerField(null=True)
+
+
+class AuditLog(BaseModel):
+    """Who changed what, and when."""
+
+    id = AutoField()
+    at = DateTimeField(default=utcnow, index=True)
+    username = CharField(max_length=64)
+    action = CharField(max_length=16)  # create | update | delete
+    object_type = CharField(max_length=32)
+    object_id = CharField(max_length=64)
+    detail = TextField(default="")
+
+
+ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog)

@@ -1,0 +1,26 @@
+"""Names shared by the dialplan generator and the FastAGI handlers.
+
+One module so the two cannot drift: every channel variable our code sets or reads,
+and every dialplan context we generate, is named here, all with the ``CC_``/``cc-``
+prefix.
+"""
+
+# Channel variables set by FastAGI handlers and read by the dialplan.
+AGI_FAILED = "CC_AGI_FAILED"
+FALLBACK_REASON = "CC_FALLBACK_REASON"
+DEST_CONTEXT = "CC_DEST_CONTEXT"
+DEST_EXTEN = "CC_DEST_EXTEN"
+DID = "CC_DID"
+QUEUE = "CC_QUEUE"
+
+# Contexts.
+FALLBACK_CONTEXT = "cc-fallback"
+TRUNK_CONTEXT = "cc-from-trunk"
+PHONE_CONTEXT = "cc-from-phone"
+QUEUE_CONTEXT = "cc-queue"
+
+# Name of the user event our dialplan raises when a caller is sent to the fallback.
+FALLBACK_EVENT = "CcFallback"
+
+# Destination contexts a routing decision may name (the AGI server refuses others).
+ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT)

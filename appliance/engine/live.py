@@ -1,0 +1,370 @@
+"""Live state of calls, agents and queues, built from AMI events.
+
+Pure: ``LiveState.apply(event, now)`` takes one event (a mapping of AMI headers)
+and returns the commands the adapters must carry out (write a call record, publish
+a change).  It imports no socket, no database and no gevent.
+
+Definitions the call record uses:
+
+* ``enter_time``: the caller's channel appeared (AMI ``Newchannel``);
+* ``answer_time``: an agent answered (``AgentConnect``) or, for calls that never
+  reach a queue, nothing;
+* ``wait_seconds`` = answer - enter (or end - enter when nobody answered);
+* ``talk_seconds`` = end - answer;
+* ``disposition``: ``answered``, ``abandoned`` (caller hung up while waiting),
+  ``fallback`` (sent to the fallback: ``fallback_reason`` says why),
+  ``interrupted`` (Asterisk went away during the call), ``unanswered``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from appliance import dialplan_vars as v
+
+# Agent states.
+LOGGED_OUT = "logged_out"
+FREE = "free"
+RINGING = "ringing"
+IN_CALL = "in_call"
+UNAVAILABLE = "unavailable"
+PAUSED = "paused"
+
+# app_queue member device status codes (AST_DEVICE_*).
+_UNAVAILABLE_STATUS = {"4", "5"}  # invalid, unavailable
+
+
+@dataclass(frozen=True)
+class WriteCallRecord:
+    record: dict
+
+
+@dataclass(frozen=True)
+class Publish:
+    topic: str  # "call" | "agent" | "queue"
+    data: dict
+
+
+@dataclass
+class Call:
+    linkedid: str
+    channel: str
+    direction: str
+    caller: str = ""
+    caller_name: str = ""
+    did: str = ""
+    trunk: str = ""
+    queue: str = ""
+    agent: str = ""
+    state: str = "new"  # new | queued | ringing | talking | ended
+    enter_time: float = 0.0
+    answer_time: float | None = None
+    end_time: float | None = None
+    disposition: str = ""
+    fallback_reason: str = ""
+    hangup_cause: int | None = None
+
+    def record(self) -> dict:
+        end = self.end_time if self.end_time is not None else self.enter_time
+        answered = self.answer_time is not None
+        disposition = self.disposition or ("answered" if answered else "unanswered")
+        return {
+            "linkedid": self.linkedid,
+            "direction": self.direction,
+            "caller": self.caller,
+            "caller_name": self.caller_name,
+            "did": self.did,
+            "trunk": self.trunk,
+            "queue": self.queue,
+            "agent": self.agent,
+            "enter_time": self.enter_time,
+            "answer_time": self.answer_time,
+            "end_time": end,
+            "wait_seconds": round((self.answer_time if answered else end) - self.enter_time, 3),
+            "talk_seconds": round(end - self.answer_time, 3) if answered else 0.0,
+            "disposition": disposition,
+            "fallback_reason": self.fallback_reason,
+            "hangup_cause": self.hangup_cause,
+        }
+
+    def view(self, now: float) -> dict:
+        return {
+            "linkedid": self.linkedid,
+            "caller": self.caller,
+            "caller_name": self.caller_name,
+            "did": self.did,
+            "queue": self.queue,
+            "agent": self.agent,
+            "state": self.state,
+            "duration": round(now - self.enter_time, 1),
+        }
+
+
+@dataclass
+class Agent:
+    name: str  # the queue member name: the agent's work number
+    interface: str = ""
+    state: str = LOGGED_OUT
+    since: float = 0.0
+    queues: set[str] = field(default_factory=set)
+    paused: bool = False
+    device_unavailable: bool = False
+    history: list[tuple[float, str]] = field(default_factory=list)
+
+
+@dataclass
+class QueueView:
+    name: str
+    waiting: dict[str, float] = field(default_factory=dict)  # linkedid -> joined at
+
+
+def trunk_of(channel: str) -> str:
+    """``PJSIP/trunk-pstn-0000001a`` -> ``pstn``."""
+    tech, _, rest = channel.partition("/")
+    if tech != "PJSIP" or not rest.startswith("trunk-"):
+        return ""
+    return rest[len("trunk-"):].rsplit("-", 1)[0]
+
+
+class LiveState:
+    def __init__(self) -> None:
+        self.calls: dict[str, Call] = {}
+        self.agents: dict[str, Agent] = {}
+        self.queues: dict[str, QueueView] = {}
+        self.by_interface: dict[str, str] = {}
+        self.events_applied = 0
+
+    # -- input --------------------------------------------------------------
+    def apply(self, event: Mapping[str, str], now: float) -> list:
+        """Apply one AMI event; returns commands for the adapters."""
+        self.events_applied += 1
+        name = event.get("Event", "")
+        handler = getattr(self, "_on_" + name, None)
+        if handler is None:
+            return []
+        ts = _timestamp(event, now)
+        return handler(event, ts) or []
+
+    def connection_lost(self, now: float) -> list:
+        """AMI went away: no event will close the calls we hold, so close them."""
+        return self.close_calls_not_in(set(), now, "interrupted")
+
+    def close_calls_not_in(self, live_linkedids: set[str], now: float, disposition: str) -> list:
+        """Close every call Asterisk no longer has (after a reconnect or a restart)."""
+        commands: list = []
+        for linkedid in [lid for lid in self.calls if lid not in live_linkedids]:
+            call = self.calls.pop(linkedid)
+            call.end_time = now
+            if not call.disposition or call.disposition == "answered":
+                call.disposition = disposition
+            commands.append(WriteCallRecord(call.record()))
+            commands += self._release_agent(call.agent, now)
+            for q in self.queues.values():
+                q.waiting.pop(linkedid, None)
+        return commands
+
+    # -- calls --------------------------------------------------------------
+    def _on_Newchannel(self, e, ts):
+        if e.get("Uniqueid") != e.get("Linkedid", e.get("Uniqueid")):
+            return None  # a second leg of a call we already track
+        context = e.get("Context", "")
+        direction = "inbound" if context == v.TRUNK_CONTEXT else "internal"
+        call = Call(
+            linkedid=e.get("Linkedid") or e.get("Uniqueid", ""),
+            channel=e.get("Channel", ""),
+            direction=direction,
+            caller=e.get("CallerIDNum", ""),
+            caller_name=_blank_unknown(e.get("CallerIDName", "")),
+            did=e.get("Exten", "") if direction == "inbound" else "",
+            trunk=trunk_of(e.get("Channel", "")),
+            enter_time=ts,
+        )
+        self.calls[call.linkedid] = call
+        return [Publish("call", {"event": "new", **call.view(ts)})]
+
+    def _call(self, e) -> Call | None:
+        return self.calls.get(e.get("Linkedid", "")) or self.calls.get(e.get("Uniqueid", ""))
+
+    def _on_QueueCallerJoin(self, e, ts):
+        call = self._call(e)
+        queue = self.queues.setdefault(e.get("Queue", ""), QueueView(e.get("Queue", "")))
+        if call is None:
+            return None
+        call.queue = queue.name
+        call.state = "queued"
+        queue.waiting[call.linkedid] = ts
+        return [Publish("queue", self._queue_view(queue, ts)), Publish("call", {"event": "queued", **call.view(ts)})]
+
+    def _leave_queue(self, e, ts):
+        queue = self.queues.get(e.get("Queue", ""))
+        call = self._call(e)
+        if queue is None or call is None:
+            return []
+        queue.waiting.pop(call.linkedid, None)
+        return [Publish("queue", self._queue_view(queue, ts))]
+
+    def _on_QueueCallerLeave(self, e, ts):
+        return self._leave_queue(e, ts)
+
+    def _on_QueueCallerAbandon(self, e, ts):
+        call = self._call(e)
+        if call is not None:
+            call.disposition = "abandoned"
+        return self._leave_queue(e, ts)
+
+    def _on_AgentCalled(self, e, ts):
+        call = self._call(e)
+        commands = self._set_agent(e, RINGING, ts)
+        if call is not None:
+            call.state = "ringing"
+            commands.append(Publish("call", {"event": "offered", **call.view(ts), "offered_to": e.get("MemberName", "")}))
+        return commands
+
+    def _on_AgentRingNoAnswer(self, e, ts):
+        return self._set_agent(e, FREE, ts)
+
+    def _on_AgentConnect(self, e, ts):
+        call = self._call(e)
+        commands = self._set_agent(e, IN_CALL, ts)
+        if call is not None:
+            call.answer_time = ts
+            call.agent = e.get("MemberName", "")
+            call.state = "talking"
+            call.disposition = "answered"
+            commands.append(Publish("call", {"event": "answered", **call.view(ts)}))
+        return commands
+
+    def _on_AgentComplete(self, e, ts):
+        return self._set_agent(e, FREE, ts)
+
+    def _on_AgentDump(self, e, ts):
+        return self._set_agent(e, FREE, ts)
+
+    def _on_UserEvent(self, e, ts):
+        if e.get("UserEvent") != v.FALLBACK_EVENT:
+            return None
+        call = self._call(e)
+        if call is None:
+            return None
+        call.disposition = "fallback"
+        call.fallback_reason = e.get("Reason", "")
+        return [Publish("call", {"event": "fallback", **call.view(ts), "reason": call.fallback_reason})]
+
+    def _on_Hangup(self, e, ts):
+        call = self.calls.get(e.get("Uniqueid", ""))
+        if call is None:
+            return None  # not the caller's own channel
+        del self.calls[call.linkedid]
+        call.end_time = ts
+        call.state = "ended"
+        try:
+            call.hangup_cause = int(e.get("Cause", ""))
+        except ValueError:
+            call.hangup_cause = None
+        commands: list = [WriteCallRecord(call.record()), Publish("call", {"event": "ended", **call.view(ts)})]
+        for q in self.queues.values():
+            q.waiting.pop(call.linkedid, None)
+        return commands
+
+    # -- agents -------------------------------------------------------------
+    def _agent(self, e) -> Agent:
+        name = e.get("MemberName") or e.get("Interface", "")
+        agent = self.agents.get(name)
+        if agent is None:
+            agent = self.agents[name] = Agent(name=name)
+        interface = e.get("Interface") or e.get("StateInterface")
+        if interface:
+            agent.interface = interface
+            self.by_interface[interface] = name
+        return agent
+
+    def _set_agent(self, e, state: str, ts: float) -> list:
+        return self._transition(self._agent(e), state, ts)
+
+    def _transition(self, agent: Agent, state: str, ts: float) -> list:
+        if agent.state == state:
+            return []
+        agent.state = state
+        agent.since = ts
+        agent.history.append((ts, state))
+        return [Publish("agent", self._agent_view(agent, ts))]
+
+    def _release_agent(self, name: str, ts: float) -> list:
+        agent = self.agents.get(name)
+        if agent is None or agent.state not in (RINGING, IN_CALL):
+            return []
+        return self._transition(agent, self._resting_state(agent), ts)
+
+    @staticmethod
+    def _resting_state(agent: Agent) -> str:
+        if not agent.queues:
+            return LOGGED_OUT
+        if agent.paused:
+            return PAUSED
+        if agent.device_unavailable:
+            return UNAVAILABLE
+        return FREE
+
+    def _member_update(self, e, ts, joined: bool | None) -> list:
+        agent = self._agent(e)
+        queue = e.get("Queue", "")
+        if joined is True:
+            agent.queues.add(queue)
+        elif joined is False:
+            agent.queues.discard(queue)
+        agent.paused = e.get("Paused", "0") == "1"
+        agent.device_unavailable = e.get("Status", "") in _UNAVAILABLE_STATUS
+        if agent.state in (RINGING, IN_CALL) and agent.queues:
+            return []
+        return self._transition(agent, self._resting_state(agent), ts)
+
+    def _on_QueueMemberAdded(self, e, ts):
+        return self._member_update(e, ts, True)
+
+    def _on_QueueMemberRemoved(self, e, ts):
+        return self._member_update(e, ts, False)
+
+    def _on_QueueMemberStatus(self, e, ts):
+        return self._member_update(e, ts, None)
+
+    def _on_QueueMemberPause(self, e, ts):
+        return self._member_update(e, ts, None)
+
+    # -- views --------------------------------------------------------------
+    def _queue_view(self, queue: QueueView, now: float) -> dict:
+        longest = max((now - t for t in queue.waiting.values()), default=0.0)
+        members = [a.name for a in self.agents.values() if queue.name in a.queues]
+        return {"name": queue.name, "waiting": len(queue.waiting), "longest_wait": round(longest, 1),
+                "members": sorted(members)}
+
+    @staticmethod
+    def _agent_view(agent: Agent, now: float) -> dict:
+        return {"name": agent.name, "interface": agent.interface, "state": agent.state,
+                "since": agent.since, "in_state_seconds": round(max(0.0, now - agent.since), 1),
+                "queues": sorted(agent.queues)}
+
+    def snapshot(self, now: float) -> dict:
+        for a in self.agents.values():
+            for q in a.queues:
+                self.queues.setdefault(q, QueueView(q))
+        return {
+            "queues": [self._queue_view(q, now) for q in sorted(self.queues.values(), key=lambda q: q.name)],
+            "agents": [self._agent_view(a, now) for a in sorted(self.agents.values(), key=lambda a: a.name)],
+            "calls": [c.view(now) for c in sorted(self.calls.values(), key=lambda c: c.enter_time)],
+        }
+
+
+def _timestamp(event: Mapping[str, str], now: float) -> float:
+    try:
+        return float(event.get("Timestamp", ""))
+    except ValueError:
+        return now
+
+
+def _blank_unknown(value: str) -> str:
+    return "" if value in ("<unknown>", "<Unknown>") else value
+
+
+# ``QueueStatus`` answers with one ``QueueMember`` event per member: the same as an add.
+LiveState._on_QueueMember = LiveState._on_QueueMemberAdded

@@ -1,0 +1,52 @@
+"""Domain errors with stable ids, translated to HTTP or a dialplan fallback at the edges."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a user or caller of our API may see."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+    def to_dict(self) -> dict:
+        body = {"error": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+
+class ValidationError(DomainError):
+    """Bad input; ``fields`` maps each offending field to what is wrong with it."""
+
+    code = "validation_failed"
+    http_status = 422
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    http_status = 403
+
+
+class Unavailable(DomainError):
+    """A component we depend on (Asterisk, AMI) is not there right now."""
+
+    code = "unavailable"
+    http_status = 503

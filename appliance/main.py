@@ -1,0 +1,248 @@
+"""The composition root: one process, every service built here with its
+collaborators passed in, then run on one gevent loop.
+
+``python -m appliance.main`` is what ``make run`` starts; the integration tests build
+the same ``Appliance`` with their own settings (ports, directories).
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+from appliance import settings as settings_mod  # noqa: E402
+from appliance.agi.handlers import HandlerRegistry  # noqa: E402
+from appliance.agi.handlers import ping, route  # noqa: E402
+from appliance.agi.server import FastAgiServer  # noqa: E402
+from appliance.ami.client import AmiClient  # noqa: E402
+from appliance.bus import EventBus  # noqa: E402
+from appliance.confgen.apply import apply as apply_config  # noqa: E402
+from appliance.confgen.from_db import build_model, routing_table  # noqa: E402
+from appliance.confgen.model import AmiUser, Network  # noqa: E402
+from appliance.db import open_database  # noqa: E402
+from appliance.db.migrate import migrate  # noqa: E402
+from appliance.db.models import CallRecord  # noqa: E402
+from appliance.engine.live import LiveState, Publish, WriteCallRecord  # noqa: E402
+from appliance.engine.routing import RoutingTable  # noqa: E402
+from appliance.pbx import AsteriskInstance  # noqa: E402
+from appliance.services.agents import AgentService  # noqa: E402
+from appliance.services.config import ConfigService  # noqa: E402
+from appliance.services.users import UserService  # noqa: E402
+from appliance.supervisor import Watch  # noqa: E402
+from provisioning import firstboot  # noqa: E402
+
+logger = logging.getLogger("appliance")
+
+AMI_USER = "appliance"
+
+
+def _dt(ts):
+    import datetime as dt
+
+    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None)
+
+
+class CallRecordWriter:
+    """Carries out ``WriteCallRecord``: one row per call, idempotent by linkedid."""
+
+    def __init__(self, db):
+        self.db = db
+        self.written = 0
+
+    def write(self, record: dict) -> None:
+        row = dict(record)
+        for key in ("enter_time", "answer_time", "end_time"):
+            row[key] = _dt(row[key])
+        with self.db.atomic():
+            CallRecord.insert(**row).on_conflict_replace().execute()
+        self.written += 1
+        logger.info("call %s recorded: %s %s -> %s/%s, wait %.1fs talk %.1fs",
+                    record["linkedid"], record["disposition"], record["caller"], record["queue"],
+                    record["agent"], record["wait_seconds"], record["talk_seconds"])
+
+
+class Appliance:
+    def __init__(self, settings: settings_mod.Settings):
+        self.settings = settings
+        self.secrets = firstboot.load_secrets(settings)
+        self.db = open_database(settings.db_path)
+        migrate(self.db)
+        self.bus = EventBus()
+        self.live = LiveState()
+        self.records = CallRecordWriter(self.db)
+        self.routing = RoutingTable(did_queues={})
+        self.users = UserService(self.db)
+        self.config = ConfigService(self.db, on_change=self.apply_config)
+        self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
+        self.network = Network(
+            sip_bind=settings.sip_bind, sip_port=settings.sip_port, ami_bind="127.0.0.1",
+            ami_port=settings.ami_port, agi_host=settings.agi_host, agi_port=settings.agi_port,
+            rtp_start=settings.rtp_start, rtp_end=settings.rtp_end,
+        )
+        self.ami_user = AmiUser(AMI_USER, self.secrets["ami_secret"])
+        self.ami = AmiClient("127.0.0.1", settings.ami_port, AMI_USER, self.secrets["ami_secret"],
+                             on_event=self.on_ami_event, on_connect=self.on_ami_connect,
+                             on_disconnect=self.on_ami_disconnect)
+        self.agents = AgentService(self.db, self.ami)
+        registry = HandlerRegistry()
+        registry.register(route.SCRIPT, route.make_handler(lambda: self.routing))
+        registry.register(ping.SCRIPT, ping.handle)
+        self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
+        self.asterisk = Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
+                              on_exit=self._asterisk_exited)
+        self.web: WSGIServer | None = None
+        self._ami_lost_at: float | None = None
+        self.started_at = time.time()
+
+    # -- configuration -----------------------------------------------------
+    def model(self):
+        return build_model(self.pbx.paths, self.network, self.ami_user)
+
+    def apply_config(self) -> None:
+        """Regenerate Asterisk's config from the database and reload what changed."""
+        result = apply_config(self.model(), self.pbx.generated_dir, self.pbx.cli if self.pbx.running else None)
+        self.routing = RoutingTable(did_queues=routing_table())
+        if result.restart_needed and self.pbx.running:
+            logger.warning("a module list change waits for the next Asterisk restart")
+
+    # -- Asterisk ------------------------------------------------------------
+    def _start_asterisk(self) -> None:
+        model = self.model()
+        self.pbx.prepare(model)
+        apply_config(model, self.pbx.generated_dir, None)
+        self.routing = RoutingTable(did_queues=routing_table())
+        self.pbx.start()
+        self.pbx.wait_fully_booted(timeout=60)
+        logger.info("Asterisk is up (pid %s)", self.pbx.pid)
+
+    def _wait_asterisk(self) -> None:
+        if self.pbx.process is not None:
+            self.pbx.process.wait()
+
+    def _asterisk_exited(self) -> None:
+        self.pbx.kill()  # reap the wrapper and clean up
+
+    # -- AMI -----------------------------------------------------------------
+    def on_ami_event(self, frame) -> None:
+        self.execute(self.live.apply(frame.as_dict(), time.time()))
+
+    def execute(self, commands) -> None:
+        for command in commands:
+            if isinstance(command, WriteCallRecord):
+                self.records.write(command.record)
+            elif isinstance(command, Publish):
+                self.bus.publish(command.topic, command.data)
+
+    def on_ami_connect(self, client) -> None:
+        gevent.spawn(self._resync)
+
+    def _resync(self) -> None:
+        """After (re)connecting: queue members from the DB, calls Asterisk no longer has closed."""
+        try:
+            self.agents.sync()
+            _, members = self.ami.send_action_list("QueueStatus", {})
+            for event in members:
+                self.execute(self.live.apply(event.as_dict(), time.time()))
+            _, channels = self.ami.send_action_list("CoreShowChannels", {})
+            live_ids = {c.get("Linkedid") or c.get("Uniqueid") for c in channels}
+            ended_at = self._ami_lost_at or time.time()
+            self.execute(self.live.close_calls_not_in(live_ids, ended_at, "interrupted"))
+            self._ami_lost_at = None
+        except Exception:
+            logger.exception("resynchronising with Asterisk after connecting failed")
+
+    def on_ami_disconnect(self, client) -> None:
+        if self._ami_lost_at is None:
+            self._ami_lost_at = time.time()
+
+    # -- health --------------------------------------------------------------
+    def health(self) -> dict:
+        components = {
+            "asterisk": {**self.asterisk.status(), "up": self.asterisk.state == "running" and self.pbx.running},
+            "ami": {"state": self.ami.state, "up": self.ami.connected,
+                    "malformed_frames": self.ami.stats.malformed},
+            "agi": {"state": "listening" if self.agi_running else "stopped", "up": self.agi_running,
+                    "requests": self.agi.stats.requests, "handler_errors": self.agi.stats.handler_errors},
+            "db": self._db_health(),
+        }
+        up = [c["up"] for c in components.values()]
+        status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
+        return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components}
+
+    @property
+    def agi_running(self) -> bool:
+        return bool(getattr(self.agi, "started", True)) and self.agi.address is not None
+
+    def _db_health(self) -> dict:
+        try:
+            self.db.execute_sql("SELECT 1").fetchone()
+            return {"state": "ok", "up": True}
+        except Exception as exc:  # the health page must answer even then
+            return {"state": f"error: {exc}", "up": False}
+
+    def live_snapshot(self) -> dict:
+        return self.live.snapshot(time.time())
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self, web: bool = True) -> None:
+        self.agi.start()
+        self.asterisk.start()
+        self.ami.start()
+        if web:
+            self.start_web()
+
+    def start_web(self) -> None:
+        from webui.app import WebDeps, make_app
+
+        deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
+                       health=self.health, live=self.live_snapshot,
+                       secret_key=self.secrets["web_secret"].encode())
+        self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
+        self.web.start()
+        logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)
+
+    def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop(timeout=2)
+        self.ami.stop()
+        self.asterisk.stop()
+        self.pbx.stop()
+        self.agi.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the call-center appliance")
+    parser.add_argument("--config", type=Path, default=None, help="settings file (INI, [appliance] section)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.set)
+    settings = settings_mod.load(args.config, overrides)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    admin_password = firstboot.run(settings)
+    app = Appliance(settings)
+    app.start()
+    print(json.dumps({"web": f"http://{settings.web_host}:{app.web.server_port}/",
+                      "health": app.health()["status"]}), flush=True)
+    if admin_password:
+        print(f"\n  First admin account:  user 'admin'  password '{admin_password}'\n", flush=True)
+    stop = gevent.event.Event()
+    gevent.signal_handler(signal.SIGTERM, stop.set)
+    gevent.signal_handler(signal.SIGINT, stop.set)
+    stop.wait()
+    logger.info("stopping")
+    app.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Agents signing in and out of their queues.
+
+The database says who is signed in (it survives restarts); Asterisk's queue
+membership is brought in line with it through AMI, at each sign-in/out and after
+every (re)connection to AMI (``sync``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from appliance.db import models as m
+from appliance.errors import NotFound, Unavailable, ValidationError
+
+logger = logging.getLogger(__name__)
+
+
+def interface_of(agent: m.Agent) -> str:
+    return f"PJSIP/{agent.phone.extension}"
+
+
+class AgentService:
+    def __init__(self, db, ami):
+        self.db = db
+        self.ami = ami
+
+    def _agent(self, number: str) -> m.Agent:
+        agent = m.Agent.get_or_none(m.Agent.number == number)
+        if agent is None:
+            raise NotFound(f"no agent with work number {number}", code="agent.not_found")
+        return agent
+
+    def login(self, number: str) -> dict:
+        agent = self._agent(number)
+        if agent.phone_id is None:
+            raise ValidationError(f"agent {number} has no phone to take calls on",
+                                  code="agent.no_phone", fields={"phone": "required to sign in"})
+        queues = [qm.queue.name for qm in agent.memberships]
+        if not queues:
+            raise ValidationError(f"agent {number} is not a member of any queue",
+                                  code="agent.no_queue", fields={"queues": "add the agent to a queue first"})
+        for qm in agent.memberships:
+            self._queue_add(agent, qm.queue.name, qm.penalty)
+        agent.logged_in = True
+        agent.save()
+        logger.info("agent %s signed in to %s", number, ", ".join(queues))
+        return {"agent": number, "logged_in": True, "queues": queues}
+
+    def logout(self, number: str) -> dict:
+        agent = self._agent(number)
+        if agent.phone_id is not None:
+            for qm in agent.memberships:
+                self._queue_remove(agent, qm.queue.name)
+        agent.logged_in = False
+        agent.save()
+        logger.info("agent %s signed out", number)
+        return {"agent": number, "logged_in": False}
+
+    def _action(self, name: str, headers: dict):
+        if not self.ami.connected:
+            raise Unavailable("the telephony engine is not connected; try again shortly", code="ami.unavailable")
+        return self.ami.send_action(name, headers)
+
+    def _queue_add(self, agent: m.Agent, queue: str, penalty: int) -> None:
+        iface = interface_of(agent)
+        resp = self._action("QueueAdd", {"Queue": queue, "Interface": iface, "MemberName": agent.number,
+                                         "StateInterface": iface, "Penalty": penalty})
+        if resp.name == "Error" and "already there" not in (resp.get("Message") or "").lower():
+            raise Unavailable(f"Asterisk refused to add agent {agent.number} to {queue}: {resp.get('Message')}",
+                              code="agent.queue_add_failed")
+
+    def _queue_remove(self, agent: m.Agent, queue: str) -> None:
+        resp = self._action("QueueRemove", {"Queue": queue, "Interface": interface_of(agent)})
+        if resp.name == "Error" and "not there" not in (resp.get("Message") or "").lower():
+            logger.warning("QueueRemove %s from %s: %s", agent.number, queue, resp.get("Message"))
+
+    def sync(self) -> None:
+        """Make Asterisk's queue members match the database (after connect)."""
+        _, events = self.ami.send_action_list("QueueStatus", {})
+        present = {(e.get("Queue"), e.get("Location") or e.get("Interface")) for e in events
+                   if e.get("Event") == "QueueMember"}
+        wanted = {}
+        query = (m.QueueMember.select(m.QueueMember, m.Agent, m.Queue)
+                 .join(m.Agent).switch(m.QueueMember).join(m.Queue)
+                 .where(m.Agent.logged_in == True, m.Agent.phone.is_null(False)))  # noqa: E712
+        for qm in query:
+            wanted[(qm.queue.name, interface_of(qm.agent))] = qm
+        for key, qm in wanted.items():
+            if key not in present:
+                self._queue_add(qm.agent, qm.queue.name, qm.penalty)
+        for queue, iface in present - set(wanted):
+            logger.info("removing stray queue member %s from %s", iface, queue)
+            self.ami.send_action("QueueRemove", {"Queue": queue, "Interface": iface})

@@ -1,0 +1,104 @@
+"""Keep child processes alive, like procd: respawn with backoff, and stop with an
+alarm instead of spinning when a child keeps crashing.
+
+The decision part (``RespawnPolicy``) is pure; ``Watch`` is the gevent adapter
+that waits on the process and calls ``start``/``stop`` callables.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import gevent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RespawnPolicy:
+    """After an exit at ``now``: how long to wait before respawning, or None to give up."""
+
+    backoff_min: float = 0.5
+    backoff_max: float = 30.0
+    crash_window: float = 60.0
+    crash_limit: int = 5
+    exits: deque = field(default_factory=deque)
+
+    def on_exit(self, now: float) -> float | None:
+        self.exits.append(now)
+        while self.exits and now - self.exits[0] > self.crash_window:
+            self.exits.popleft()
+        if len(self.exits) > self.crash_limit:
+            return None
+        return min(self.backoff_max, self.backoff_min * 2 ** (len(self.exits) - 1))
+
+
+class Watch:
+    """Watches one child: ``start()`` launches it and returns once it is ready,
+    ``is_running()`` says whether it is alive, ``wait()`` blocks until it exits."""
+
+    def __init__(self, name: str, *, start: Callable[[], None], wait: Callable[[], None],
+                 on_exit: Callable[[], None] | None = None, policy: RespawnPolicy | None = None):
+        self.name = name
+        self._start = start
+        self._wait = wait
+        self._on_exit = on_exit
+        self.policy = policy or RespawnPolicy()
+        self.state = "stopped"  # starting | running | restarting | crash-loop | failed | stopped
+        self.alarm: str | None = None
+        self.restarts = 0
+        self.since = time.time()
+        self._greenlet: gevent.Greenlet | None = None
+
+    def _set(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.since = time.time()
+
+    def start(self) -> None:
+        self._set("starting")
+        self._start()
+        self._set("running")
+        self._greenlet = gevent.spawn(self._watch)
+
+    def _watch(self) -> None:
+        while True:
+            self._wait()
+            if self.state == "stopped":
+                return
+            logger.error("%s exited unexpectedly", self.name)
+            if self._on_exit:
+                try:
+                    self._on_exit()
+                except Exception:
+                    logger.exception("%s: exit handler failed", self.name)
+            delay = self.policy.on_exit(time.time())
+            if delay is None:
+                self._set("crash-loop")
+                self.alarm = (f"{self.name} exited {len(self.policy.exits)} times within "
+                              f"{self.policy.crash_window:.0f}s; not restarting it")
+                logger.critical("%s", self.alarm)
+                return
+            self._set("restarting")
+            gevent.sleep(delay)
+            try:
+                self._start()
+            except Exception as exc:
+                logger.error("%s failed to restart: %s", self.name, exc)
+                continue
+            self.restarts += 1
+            self._set("running")
+            logger.info("%s restarted (restart %d)", self.name, self.restarts)
+
+    def stop(self) -> None:
+        self._set("stopped")
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True, timeout=5)
+            self._greenlet = None
+
+    def status(self) -> dict:
+        return {"state": self.state, "since": self.since, "restarts": self.restarts, "alarm": self.alarm}

@@ -1,0 +1,80 @@
+"""First-boot steps: numbered, idempotent, each marked done once it succeeded
+(OpenWrt's uci-defaults are the model).  ``make run`` and the appliance image run
+the same steps; on the image they run from a systemd unit before the services.
+
+Done-markers live in ``<data_dir>/firstboot.done/``; delete one to run a step again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from appliance.db import open_database
+from appliance.db.migrate import migrate
+
+logger = logging.getLogger(__name__)
+
+ADMIN_PASSWORD_FILE = "first-admin-password.txt"
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def step_10_secrets(settings) -> None:
+    """Machine secrets: the AMI password and the web UI's cookie-signing key."""
+    if settings.secrets_path.exists():
+        return
+    _write_private(settings.secrets_path, json.dumps({
+        "ami_secret": secrets.token_hex(24),
+        "web_secret": secrets.token_hex(32),
+    }, indent=2))
+
+
+def step_20_database(settings) -> None:
+    """Create the database and bring it to the newest schema."""
+    db = open_database(settings.db_path)
+    migrate(db)
+
+
+def step_30_admin(settings) -> None:
+    """The first admin account, with a random password kept for the installer to read."""
+    from appliance.services.users import UserService
+
+    password = UserService(open_database(settings.db_path)).ensure_admin("admin")
+    if password:
+        _write_private(settings.data_dir / ADMIN_PASSWORD_FILE, password + "\n")
+
+
+STEPS = (step_10_secrets, step_20_database, step_30_admin)
+
+
+def run(settings) -> str | None:
+    """Run every step not yet done; return the first admin password if it is still on file."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    done_dir = settings.data_dir / "firstboot.done"
+    done_dir.mkdir(exist_ok=True)
+    for step in STEPS:
+        marker = done_dir / step.__name__
+        if marker.exists():
+            continue
+        logger.info("first boot: %s", step.__doc__.strip().splitlines()[0])
+        step(settings)
+        marker.write_text("done\n")
+    pw_file = settings.data_dir / ADMIN_PASSWORD_FILE
+    return pw_file.read_text().strip() if pw_file.exists() else None
+
+
+def load_secrets(settings) -> dict:
+    try:
+        return json.loads(settings.secrets_path.read_text())
+    except FileNotFoundError:
+        raise RuntimeError(f"{settings.secrets_path} is missing: run the first-boot steps first") from None
