@@ -1,0 +1,62 @@
+# The two commands: `make run` (the appliance on this machine) and `make test`
+# (every test tier).  Both install what they need themselves, as root on Debian 12.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build
+# Debian packages the host needs: mmdebstrap builds the rootfs (Asterisk comes
+# from it, never from the host), SIPp plays trunks and phones in the tests.
+HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux
+HOST_COMMANDS := mmdebstrap sipp unshare nsenter
+APT_OPTS := -o Acquire::Check-Valid-Until=false -o Acquire::Retries=3
+
+.PHONY: help deps venv rootfs run test unit bench clean distclean
+
+help:
+	@echo "make run     - start Asterisk, the supervisor and the web UI on http://127.0.0.1:8080"
+	@echo "make test    - run every test tier (unit, real Asterisk + SIPp)"
+	@echo "make bench   - run the benchmarks, figures to bench/results/"
+	@echo "make rootfs  - build (or reuse) the appliance root filesystem in $(BUILD)/rootfs"
+	@echo "make unit    - only the unit tier (no Asterisk)"
+
+deps: $(BUILD)/.host-deps
+$(BUILD)/.host-deps:
+	@mkdir -p $(BUILD)
+	@missing=""; for c in $(HOST_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	 $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	 if [ -n "$$missing" ]; then \
+	   echo "installing host packages (missing:$$missing)"; \
+	   export DEBIAN_FRONTEND=noninteractive; \
+	   apt-get $(APT_OPTS) update -qq && apt-get $(APT_OPTS) install -y -qq $(HOST_PACKAGES) >/dev/null; \
+	 fi
+	@touch $@
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml | deps
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+rootfs: venv
+	$(PY) -m image_build.rootfs --build-dir $(BUILD)
+
+run: venv rootfs
+	$(PY) -m appliance.main $(if $(CONFIG),--config $(CONFIG))
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+test: venv rootfs
+	$(PY) -m pytest -q tests
+
+bench: venv rootfs
+	$(PY) -m bench.run
+
+clean:
+	rm -rf var tests/artifacts .pytest_cache
+
+distclean: clean
+	rm -rf $(BUILD) $(VENV)

@@ -1,0 +1,181 @@
+"""The call test harness: a real Asterisk (from the appliance rootfs), our real
+services around it, and SIPp playing trunks and phones.
+
+Every instance gets its own directories and ports, so nothing collides with a
+running ``make run`` or another test.  Readiness is polled, never slept on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "tests" / "sipp"
+TRUNK_IP = "127.0.0.2"  # trunks get their own loopback address (PJSIP identifies by source IP)
+PHONE_IP = "127.0.0.1"
+
+_next_media_port = [32000 + (os.getpid() % 200) * 40]
+
+
+def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    """A port free for both TCP and UDP, so one number can serve either."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+        try:
+            with socket.socket(socket.AF_INET, other) as s:
+                s.bind((host, port))
+            return port
+        except OSError:
+            continue
+
+
+def media_port() -> int:
+    """An even RTP port base for one SIPp, spaced so instances never overlap."""
+    port = _next_media_port[0]
+    _next_media_port[0] += 10
+    return port
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass
+class Sipp:
+    """One SIPp process running one scenario file."""
+
+    scenario: str
+    local_ip: str
+    local_port: int
+    remote: tuple[str, int] | None
+    keys: dict
+    log_dir: Path
+    calls: int = 1
+    rate: float | None = None
+    limit: int | None = None
+    service: str | None = None
+    timeout_s: int = 60
+    process: subprocess.Popen | None = None
+
+    def argv(self) -> list[str]:
+        argv = ["sipp", "-sf", str(SCENARIOS / self.scenario), "-i", self.local_ip, "-p", str(self.local_port),
+                "-mi", self.local_ip, "-mp", str(media_port()), "-m", str(self.calls), "-nostdin",
+                "-timeout", f"{self.timeout_s}s", "-timeout_error", "-trace_err", "-trace_stat",
+                "-stf", str(self.log_dir / f"{self.name}-stat.csv"),
+                "-error_file", str(self.log_dir / f"{self.name}-errors.log")]
+        if self.rate is not None:
+            argv += ["-r", str(self.rate), "-rp", "1000"]
+        if self.limit is not None:
+            argv += ["-l", str(self.limit)]
+        if self.service:
+            argv += ["-s", self.service]
+        for key, value in self.keys.items():
+            argv += ["-key", key, str(value)]
+        if self.remote:
+            argv.append(f"{self.remote[0]}:{self.remote[1]}")
+        return argv
+
+    @property
+    def name(self) -> str:
+        return f"{Path(self.scenario).stem}-{self.local_port}"
+
+    def start(self) -> "Sipp":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_dir / f"{self.name}.out", "wb")
+        self.process = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        cwd=self.log_dir)
+        out.close()
+        return self
+
+    def wait(self, timeout: float = 90) -> int:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError(f"SIPp {self.scenario} did not finish in {timeout}s") from None
+
+    def run(self, timeout: float = 90) -> int:
+        return self.start().wait(timeout)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def errors(self) -> str:
+        path = self.log_dir / f"{self.name}-errors.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+
+class Phone:
+    """An agent's SIP phone: one SIPp answering calls, one registering it."""
+
+    def __init__(self, extension: str, password: str, asterisk: tuple[str, int], log_dir: Path,
+                 ring_ms: int = 1000, calls: int = 1):
+        self.extension = extension
+        self.password = password
+        self.asterisk = asterisk
+        self.log_dir = log_dir
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.answer = Sipp("agent_phone_answer.xml", PHONE_IP, self.port, None,
+                           {"agent": extension, "ring_ms": ring_ms}, log_dir, calls=calls, timeout_s=300)
+
+    def start(self) -> "Phone":
+        self.answer.start()
+        self.register()
+        return self
+
+    def register(self) -> None:
+        reg = Sipp("agent_phone_register.xml", PHONE_IP, free_port(socket.SOCK_DGRAM), self.asterisk,
+                   {"agent": self.extension, "password": self.password, "contact_port": self.port}, self.log_dir)
+        rc = reg.run(30)
+        assert rc == 0, f"phone {self.extension} failed to register: {reg.errors()}"
+
+    def stop(self) -> None:
+        self.answer.stop()
+
+
+def trunk_call(asterisk: tuple[str, int], did: str, caller: str, log_dir: Path, *, hold_ms: int = 5000,
+               scenario: str = "trunk_call.xml", caller_name: str = "Caller") -> Sipp:
+    return Sipp(scenario, TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), asterisk,
+                {"caller": caller, "caller_name": caller_name, "hold_ms": hold_ms}, log_dir, service=did)
+
+
+def configure_basic(app, *, phone_secret="pw-1001-secret", did="88001000"):
+    """One trunk, one queue, one DID into it, one phone and one agent in the queue."""
+    cfg = app.config
+    cfg.create("trunks", {"name": "pstn", "host": TRUNK_IP, "port": 5060, "match": TRUNK_IP}, actor="test")
+    cfg.create("queues", {"name": "sales", "strategy": "rrmemory", "ring_timeout": 15}, actor="test")
+    cfg.create("dids", {"number": did, "queue": "sales"}, actor="test")
+    cfg.create("phones", {"extension": "1001", "secret": phone_secret, "callerid_name": "Alice"}, actor="test")
+    cfg.create("agents", {"number": "1001", "name": "Alice", "phone": "1001"}, actor="test")
+    cfg.add_member("sales", "1001", actor="test")
+
+
+def started(app):
+    app.start(web=False)
+    wait_until(lambda: app.ami.connected, 30, "AMI to connect")
+    return app
+
+
+def sip_address(app):
+    return ("127.0.0.1", app.settings.sip_port)

@@ -1,0 +1,58 @@
+"""Fixtures for the real tier: the appliance's own services around a real Asterisk."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from harness import REPO, free_port
+
+
+@pytest.fixture(scope="session")
+def rootfs():
+    """The appliance rootfs (built once by image_build, then cached in build/)."""
+    from image_build.rootfs import ensure_rootfs
+
+    return ensure_rootfs(REPO / "build")
+
+
+def appliance_settings(tmp_path, rootfs, **overrides):
+    from appliance import settings
+
+    values = {
+        "data_dir": tmp_path / "data",
+        "rootfs": str(rootfs),
+        "sip_bind": "127.0.0.1",
+        "sip_port": free_port(socket.SOCK_DGRAM),
+        "ami_port": free_port(),
+        "agi_port": free_port(),
+        "web_port": 0,
+        "rtp_start": 0,
+        "rtp_end": 0,
+        "log_level": "DEBUG",
+    }
+    rtp = free_port(socket.SOCK_DGRAM)
+    values["rtp_start"], values["rtp_end"] = rtp - rtp % 2, rtp - rtp % 2 + 200
+    values.update(overrides)
+    return settings.load(None, values)
+
+
+@pytest.fixture
+def make_appliance(tmp_path, rootfs):
+    """Build (not start) an Appliance; stopped after the test whatever happened."""
+    from appliance.main import Appliance
+    from provisioning import firstboot
+
+    built = []
+
+    def make(**overrides):
+        s = appliance_settings(tmp_path, rootfs, **overrides)
+        firstboot.run(s)
+        app = Appliance(s)
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        app.stop()

@@ -1,0 +1,118 @@
+"""The walking skeleton's call, end to end, through a real Asterisk with SIPp
+playing the trunk and the agent's phone."""
+
+from __future__ import annotations
+
+import pytest
+
+from appliance.db.models import CallRecord
+from appliance.engine.live import FREE, IN_CALL, RINGING
+from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
+
+pytestmark = pytest.mark.asterisk
+
+CALLER = "13912345678"
+
+
+def record_for(caller: str, timeout: float = 15) -> CallRecord:
+    return wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), timeout,
+                      f"the call record of {caller}")
+
+
+def agent_state(app, number):
+    agent = app.live.agents.get(number)
+    return agent.state if agent else None
+
+
+def subsequence(needle, haystack) -> bool:
+    it = iter(haystack)
+    return all(any(x == y for y in it) for x in needle)
+
+
+def test_trunk_call_reaches_agent_through_queue(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    started(app)
+    ring_ms, hold_ms = 1500, 6500
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=ring_ms).start()
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent 1001 free in the live state")
+        call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", hold_ms=hold_ms)
+        assert call.run(60) == 0, call.errors()
+        rec = record_for(CALLER)
+    finally:
+        phone.stop()
+
+    assert rec.did == "88001000"
+    assert rec.trunk == "pstn"
+    assert rec.queue == "sales"
+    assert rec.agent == "1001"
+    assert rec.disposition == "answered"
+    assert rec.direction == "inbound"
+    # The agent's phone rang for ring_ms before answering; the trunk hung up
+    # hold_ms after it was answered (Answer() happens as the call enters the queue).
+    assert abs(rec.wait_seconds - ring_ms / 1000) <= 1.0, rec.wait_seconds
+    assert abs(rec.talk_seconds - (hold_ms - ring_ms) / 1000) <= 1.0, rec.talk_seconds
+    assert rec.answer_time is not None and rec.end_time > rec.answer_time
+
+    history = [state for _, state in app.live.agents["1001"].history]
+    assert subsequence([RINGING, IN_CALL, FREE], history), history
+    wait_until(lambda: agent_state(app, "1001") == FREE, 5, "agent free again")
+
+    stats = app.ami.stats
+    assert stats.malformed == 0
+    assert stats.handler_errors == 0
+    assert stats.unmatched_responses == 0
+    assert app.live.events_applied >= stats.events > 0
+    assert app.agi.stats.handler_errors == 0 and app.agi.stats.ok >= 1
+
+
+def test_no_agent_signed_in_caller_hears_fallback(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    started(app)
+    call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp",
+                      scenario="trunk_call_fallback.xml")
+    assert call.run(60) == 0, call.errors()  # answered, then hung up by the appliance
+    rec = record_for(CALLER)
+    assert rec.disposition == "fallback"
+    assert rec.fallback_reason == "queue-joinempty"
+    assert rec.queue == "sales"
+    assert rec.agent == ""
+    # ss-noservice + vm-goodbye last about 4 s: the caller heard them before the BYE.
+    assert rec.wait_seconds >= 2.0
+
+
+def test_did_without_route_goes_to_fallback(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    started(app)
+    call = trunk_call(sip_address(app), "99999999", CALLER, tmp_path / "sipp", scenario="trunk_call_fallback.xml")
+    assert call.run(60) == 0, call.errors()
+    rec = record_for(CALLER)
+    assert (rec.disposition, rec.fallback_reason, rec.did, rec.queue) == ("fallback", "no-route", "99999999", "")
+
+
+def test_signed_in_agent_with_unregistered_phone(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    started(app)
+    app.agents.login("1001")  # signed in, but the phone never registered
+    wait_until(lambda: agent_state(app, "1001") is not None, 10, "agent in the live state")
+    call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", scenario="trunk_call_fallback.xml")
+    assert call.run(60) == 0, call.errors()
+    rec = record_for(CALLER)
+    assert (rec.disposition, rec.fallback_reason) == ("fallback", "queue-joinempty")
+    assert agent_state(app, "1001") == "unavailable"
+
+
+def test_agi_server_down_sends_caller_to_fallback(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    started(app)
+    app.agi.stop()
+    call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", scenario="trunk_call_fallback.xml")
+    assert call.run(60) == 0, call.errors()
+    rec = record_for(CALLER)
+    assert (rec.disposition, rec.fallback_reason) == ("fallback", "agi-failed")

@@ -1,0 +1,158 @@
+"""The live state machine, fed the AMI events Asterisk 22 sends for a queue call."""
+
+from __future__ import annotations
+
+from appliance.engine.live import FREE, IN_CALL, RINGING, UNAVAILABLE, LiveState, Publish, WriteCallRecord
+
+CALLER_CHAN = "PJSIP/trunk-pstn-00000001"
+AGENT_CHAN = "PJSIP/1001-00000002"
+LID = "1700000000.1"
+
+
+def ev(name, ts, **headers):
+    return {"Event": name, "Timestamp": f"{ts:.6f}", **headers}
+
+
+def member_added(ts=99.0, status="1"):
+    return ev("QueueMemberAdded", ts, Queue="sales", MemberName="1001", Interface="PJSIP/1001",
+              StateInterface="PJSIP/1001", Status=status, Paused="0")
+
+
+def queue_call(answer=True):
+    """An inbound call: arrives at 100, joins the queue, agent rings at 100.5, answers at 102, hangup at 108."""
+    events = [
+        ev("Newchannel", 100.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, CallerIDNum="13912345678",
+           CallerIDName="<unknown>", Exten="88001000", Context="cc-from-trunk"),
+        ev("QueueCallerJoin", 100.2, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Queue="sales", Position="1"),
+        ev("Newchannel", 100.5, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID, Exten="s",
+           Context="cc-from-phone"),
+        ev("AgentCalled", 100.5, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Queue="sales",
+           MemberName="1001", Interface="PJSIP/1001", DestChannel=AGENT_CHAN),
+    ]
+    if answer:
+        events += [
+            ev("AgentConnect", 102.0, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
+               Interface="PJSIP/1001", HoldTime="2"),
+            ev("QueueCallerLeave", 102.0, Uniqueid=LID, Linkedid=LID, Queue="sales"),
+            ev("Hangup", 108.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Cause="16"),
+            ev("AgentComplete", 108.0, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
+               Interface="PJSIP/1001", TalkTime="6", Reason="caller"),
+            ev("Hangup", 108.0, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID, Cause="16"),
+        ]
+    return events
+
+
+def run(state, events):
+    commands = []
+    for e in events:
+        commands += state.apply(e, now=0.0)
+    return commands
+
+
+def records(commands):
+    return [c.record for c in commands if isinstance(c, WriteCallRecord)]
+
+
+def test_answered_queue_call_makes_one_record_with_wait_and_talk():
+    state = LiveState()
+    run(state, [member_added()])
+    (rec,) = records(run(state, queue_call()))
+    assert rec["linkedid"] == LID
+    assert (rec["caller"], rec["caller_name"], rec["did"], rec["trunk"]) == ("13912345678", "", "88001000", "pstn")
+    assert (rec["queue"], rec["agent"], rec["disposition"]) == ("sales", "1001", "answered")
+    assert rec["wait_seconds"] == 2.0 and rec["talk_seconds"] == 6.0
+    assert rec["hangup_cause"] == 16
+    assert state.calls == {}
+
+
+def test_agent_goes_ringing_in_call_free():
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call())
+    assert [s for _, s in state.agents["1001"].history] == [FREE, RINGING, IN_CALL, FREE]
+
+
+def test_fallback_user_event_sets_disposition_and_reason():
+    state = LiveState()
+    events = queue_call(answer=False)[:2] + [
+        ev("UserEvent", 100.3, UserEvent="CcFallback", Uniqueid=LID, Linkedid=LID, Reason="queue-joinempty"),
+        ev("Hangup", 104.0, Uniqueid=LID, Linkedid=LID, Cause="16"),
+    ]
+    (rec,) = records(run(state, events))
+    assert (rec["disposition"], rec["fallback_reason"], rec["agent"]) == ("fallback", "queue-joinempty", "")
+    assert rec["wait_seconds"] == 4.0 and rec["talk_seconds"] == 0.0
+
+
+def test_caller_hanging_up_in_queue_is_abandoned_and_agent_freed():
+    state = LiveState()
+    run(state, [member_added()])
+    events = queue_call(answer=False) + [
+        ev("QueueCallerAbandon", 103.0, Uniqueid=LID, Linkedid=LID, Queue="sales"),
+        ev("AgentRingNoAnswer", 103.0, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
+           Interface="PJSIP/1001"),
+        ev("Hangup", 103.0, Uniqueid=LID, Linkedid=LID, Cause="16"),
+    ]
+    (rec,) = records(run(state, events))
+    assert rec["disposition"] == "abandoned"
+    assert state.agents["1001"].state == FREE
+    assert state.queues["sales"].waiting == {}
+
+
+def test_asterisk_lost_mid_call_closes_call_as_interrupted_and_frees_agent():
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call(answer=True)[:5])  # talking
+    assert state.agents["1001"].state == IN_CALL
+    (rec,) = records(state.close_calls_not_in(set(), 105.0, "interrupted"))
+    assert rec["disposition"] == "interrupted"
+    assert rec["talk_seconds"] == 3.0
+    assert state.agents["1001"].state == FREE
+    assert state.calls == {}
+
+
+def test_calls_still_in_asterisk_are_kept_after_reconnect():
+    state = LiveState()
+    run(state, queue_call(answer=False)[:2])
+    assert records(state.close_calls_not_in({LID}, 105.0, "interrupted")) == []
+    assert LID in state.calls
+
+
+def test_unregistered_phone_makes_member_unavailable():
+    state = LiveState()
+    run(state, [member_added(status="5")])
+    assert state.agents["1001"].state == UNAVAILABLE
+    run(state, [ev("QueueMemberStatus", 101.0, Queue="sales", MemberName="1001", Interface="PJSIP/1001",
+                   Status="1", Paused="0")])
+    assert state.agents["1001"].state == FREE
+
+
+def test_second_leg_and_unknown_events_change_nothing():
+    state = LiveState()
+    assert state.apply(ev("Newchannel", 1.0, Uniqueid="2", Linkedid="1", Channel="PJSIP/x-1"), 0) == []
+    assert state.apply(ev("SomethingNew", 1.0), 0) == []
+    assert state.apply({"Response": "Success"}, 0) == []
+    assert state.calls == {}
+
+
+def test_every_change_is_published():
+    state = LiveState()
+    commands = run(state, [member_added()] + queue_call())
+    topics = [c.topic for c in commands if isinstance(c, Publish)]
+    assert {"call", "agent", "queue"} <= set(topics)
+
+
+def test_bad_timestamp_falls_back_to_now():
+    state = LiveState()
+    state.apply({"Event": "Newchannel", "Timestamp": "garbage", "Uniqueid": "9", "Linkedid": "9",
+                 "Channel": "PJSIP/trunk-a-1", "Context": "cc-from-trunk"}, now=42.0)
+    assert state.calls["9"].enter_time == 42.0
+
+
+def test_snapshot_lists_queues_agents_calls():
+    state = LiveState()
+    run(state, [member_added()] + queue_call(answer=False)[:2])
+    snap = state.snapshot(now=110.0)
+    assert snap["queues"][0]["name"] == "sales" and snap["queues"][0]["waiting"] == 1
+    assert snap["queues"][0]["longest_wait"] == 9.8
+    assert snap["agents"][0]["name"] == "1001"
+    assert snap["calls"][0]["caller"] == "13912345678"
