@@ -69,6 +69,7 @@ class Sipp:
     limit: int | None = None
     service: str | None = None
     timeout_s: int = 60
+    extra_args: tuple = ()
     process: subprocess.Popen | None = None
 
     def argv(self) -> list[str]:
@@ -85,6 +86,7 @@ class Sipp:
             argv += ["-s", self.service]
         for key, value in self.keys.items():
             argv += ["-key", key, str(value)]
+        argv += list(self.extra_args)
         if self.remote:
             argv.append(f"{self.remote[0]}:{self.remote[1]}")
         return argv
@@ -137,7 +139,8 @@ class Phone:
         self.log_dir = log_dir
         self.port = free_port(socket.SOCK_DGRAM)
         self.answer = Sipp("agent_phone_answer.xml", PHONE_IP, self.port, None,
-                           {"agent": extension, "ring_ms": ring_ms}, log_dir, calls=calls, timeout_s=300)
+                           {"agent": extension}, log_dir, calls=calls, timeout_s=300,
+                           extra_args=("-d", str(ring_ms)))
 
     def start(self) -> "Phone":
         self.answer.start()
@@ -146,7 +149,8 @@ class Phone:
 
     def register(self) -> None:
         reg = Sipp("agent_phone_register.xml", PHONE_IP, free_port(socket.SOCK_DGRAM), self.asterisk,
-                   {"agent": self.extension, "password": self.password, "contact_port": self.port}, self.log_dir)
+                   {"agent": self.extension, "contact_port": self.port}, self.log_dir,
+                   extra_args=("-au", self.extension, "-ap", self.password))
         rc = reg.run(30)
         assert rc == 0, f"phone {self.extension} failed to register: {reg.errors()}"
 
@@ -157,7 +161,8 @@ class Phone:
 def trunk_call(asterisk: tuple[str, int], did: str, caller: str, log_dir: Path, *, hold_ms: int = 5000,
                scenario: str = "trunk_call.xml", caller_name: str = "Caller") -> Sipp:
     return Sipp(scenario, TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), asterisk,
-                {"caller": caller, "caller_name": caller_name, "hold_ms": hold_ms}, log_dir, service=did)
+                {"caller": caller, "caller_name": caller_name}, log_dir, service=did,
+                extra_args=("-d", str(hold_ms)))
 
 
 def configure_basic(app, *, phone_secret="pw-1001-secret", did="88001000"):

@@ -17,7 +17,8 @@ def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
         for t in m.Trunk.select().order_by(m.Trunk.name)
     )
     phones = tuple(
-        Phone(extension=p.extension, secret=p.secret, callerid_name=p.callerid_name, codecs=_split(p.codecs))
+        Phone(extension=p.extension, secret=p.secret, callerid_name=p.callerid_name, codecs=_split(p.codecs),
+              nat=p.nat)
         for p in m.Phone.select().where(m.Phone.kind == "sip").order_by(m.Phone.extension)
     )
     queues = tuple(

@@ -63,6 +63,7 @@ class Phone:
     secret: str
     callerid_name: str = ""
     codecs: tuple[str, ...] = ("alaw", "ulaw")
+    nat: bool = False
 
 
 @dataclass(frozen=True)

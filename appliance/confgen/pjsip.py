@@ -22,7 +22,6 @@ _MEDIA = (
     ("direct_media", False),
     ("rtp_symmetric", True),
     ("force_rport", True),
-    ("rewrite_contact", True),
     ("dtmf_mode", "rfc4733"),
 )
 
@@ -33,6 +32,7 @@ def _trunk(conf: ConfText, trunk: Trunk) -> None:
     conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", TRUNK_CONTEXT)))
     conf.options((("disallow", "all"), ("allow", trunk.codecs), ("aors", ep)))
     conf.options(_MEDIA)
+    conf.option("rewrite_contact", True)
     if trunk.username:
         conf.option("outbound_auth", f"{ep}-auth")
         conf.option("from_user", trunk.username)
@@ -64,6 +64,9 @@ def _phone(conf: ConfText, phone: Phone) -> None:
     conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", PHONE_CONTEXT)))
     conf.options((("disallow", "all"), ("allow", phone.codecs), ("auth", ext), ("aors", ext)))
     conf.options(_MEDIA)
+    # A phone on the LAN is reached at the Contact it registered; one behind NAT
+    # (a remote agent) at the address its REGISTER came from.
+    conf.option("rewrite_contact", phone.nat)
     if phone.callerid_name:
         conf.option("callerid", f'"{phone.callerid_name}" <{ext}>'.replace("\\", ""))
     conf.section(ext)

@@ -107,6 +107,7 @@ class Phone(BaseModel):
     callerid_name = CharField(max_length=64, default="")
     kind = CharField(max_length=8, default="sip")
     codecs = CharField(max_length=64, default="alaw,ulaw")
+    nat = BooleanField(default=False)  # behind NAT (remote agent): trust the source address, not Contact
 
 
 class Agent(BaseModel):

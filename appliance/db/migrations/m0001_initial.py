@@ -1,7 +1,7 @@
 """The first schema: users, telephony configuration, call records, audit log."""
 
 STATEMENTS = (
-    """CREATE TABLE "phone" ("id" INTEGER NOT NULL PRIMARY KEY, "extension" VARCHAR(16) NOT NULL, "secret" VARCHAR(128) NOT NULL, "callerid_name" VARCHAR(64) NOT NULL, "kind" VARCHAR(8) NOT NULL, "codecs" VARCHAR(64) NOT NULL)""",
+    """CREATE TABLE "phone" ("id" INTEGER NOT NULL PRIMARY KEY, "extension" VARCHAR(16) NOT NULL, "secret" VARCHAR(128) NOT NULL, "callerid_name" VARCHAR(64) NOT NULL, "kind" VARCHAR(8) NOT NULL, "codecs" VARCHAR(64) NOT NULL, "nat" INTEGER NOT NULL)""",
     """CREATE UNIQUE INDEX "phone_extension" ON "phone" ("extension")""",
     """CREATE TABLE "user" ("id" INTEGER NOT NULL PRIMARY KEY, "username" VARCHAR(64) NOT NULL, "password_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(16) NOT NULL, "language" VARCHAR(8) NOT NULL, "active" INTEGER NOT NULL, "created_at" DATETIME NOT NULL)""",
     """CREATE UNIQUE INDEX "user_username" ON "user" ("username")""",

@@ -1,0 +1,25 @@
+"""``make bench``: run every benchmark; each writes bench/results/<date>-<name>.json."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+from bench import call_path  # noqa: E402
+
+BENCHMARKS = (call_path.run,)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for bench in BENCHMARKS:
+        path = bench()
+        print(f"{bench.__module__}: {path}")
+        print(path.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
