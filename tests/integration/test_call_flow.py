@@ -24,6 +24,22 @@ def agent_state(app, number):
     return agent.state if agent else None
 
 
+def rtp_counts(app) -> list[tuple[int, int]]:
+    """(received, sent) RTP packet counts per channel, from 'pjsip show channelstats'."""
+    counts = []
+    for line in app.pbx.cli("pjsip show channelstats").splitlines():
+        tokens = line.split()
+        if "alaw" in tokens:
+            i = tokens.index("alaw")
+            counts.append((int(tokens[i + 1]), int(tokens[i + 5])))
+    return counts
+
+
+def rtp_counts_if_flowing(app, packets: int = 100):
+    counts = rtp_counts(app)
+    return counts if len(counts) == 2 and all(rx >= packets and tx >= packets for rx, tx in counts) else None
+
+
 def subsequence(needle, haystack) -> bool:
     it = iter(haystack)
     return all(any(x == y for y in it) for x in needle)
@@ -38,8 +54,12 @@ def test_trunk_call_reaches_agent_through_queue(make_appliance, tmp_path):
     try:
         app.agents.login("1001")
         wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent 1001 free in the live state")
-        call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", hold_ms=hold_ms)
-        assert call.run(60) == 0, call.errors()
+        call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", hold_ms=hold_ms).start()
+        wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "agent in call")
+        # Audio flows both ways through Asterisk on both legs (the g711a.pcap SIPp plays).
+        stats = wait_until(lambda: rtp_counts_if_flowing(app), 10, "RTP flowing on both legs")
+        assert len(stats) == 2, stats
+        assert call.wait(60) == 0, call.errors()
         rec = record_for(CALLER)
     finally:
         phone.stop()

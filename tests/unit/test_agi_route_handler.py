@@ -1,0 +1,58 @@
+"""The FastAGI 'route' handler turns the pure decision into channel variables."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from appliance import dialplan_vars as v
+from appliance.agi.handlers import route
+from appliance.engine.routing import RoutingTable
+
+
+class Session:
+    def __init__(self):
+        self.variables = {}
+
+    def set_variable(self, name, value):
+        self.variables[name] = value
+
+
+def request(extension, callerid="13912345678"):
+    return SimpleNamespace(extension=extension, dnid=extension, callerid=callerid, channel="PJSIP/trunk-pstn-1")
+
+
+def test_routes_known_did_to_queue():
+    handler = route.make_handler(lambda: RoutingTable(did_queues={"88001000": "sales"}))
+    session = Session()
+    handler(session, request("88001000"))
+    assert session.variables == {v.DEST_CONTEXT: "cc-queue", v.DEST_EXTEN: "sales"}
+
+
+def test_unknown_did_goes_to_fallback_with_reason():
+    handler = route.make_handler(lambda: RoutingTable(did_queues={}))
+    session = Session()
+    handler(session, request("99999999"))
+    assert session.variables == {v.FALLBACK_REASON: "no-route", v.DEST_CONTEXT: "cc-fallback", v.DEST_EXTEN: "no-route"}
+
+
+def test_reads_the_current_table_on_every_call():
+    tables = [RoutingTable(did_queues={})]
+    handler = route.make_handler(lambda: tables[-1])
+    tables.append(RoutingTable(did_queues={"1": "q"}))
+    session = Session()
+    handler(session, request("1"))
+    assert session.variables[v.DEST_EXTEN] == "q"
+
+
+def test_every_decision_context_is_one_the_dialplan_generates():
+    from appliance.confgen import extensions
+    from appliance.confgen.model import AmiUser, AsteriskModel, Network, Paths, Queue
+
+    model = AsteriskModel(paths=Paths("/e", "/r", "/l", "/s", "/b"), network=Network(), ami=AmiUser("a", "b"),
+                          queues=(Queue("sales"),))
+    text = extensions.render(model)
+    assert f"[{v.QUEUE_CONTEXT}]" in text and "exten => sales,1" in text
+    static = (route.__file__.rsplit("/appliance/", 1)[0] + "/rootfs/etc/asterisk/extensions.conf")
+    static_text = open(static).read()
+    assert f"[{v.FALLBACK_CONTEXT}]" in static_text
+    assert "exten => _[a-z].,1" in static_text  # catches no-route, agi-failed, queue, ...
