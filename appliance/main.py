@@ -114,6 +114,8 @@ class Appliance:
         self.routing = RoutingTable(did_queues=routing_table())
         if result.restart_needed and self.pbx.running:
             logger.warning("a module list change waits for the next Asterisk restart")
+        if self.ami.connected:  # a queue member added or removed while its agent is signed in
+            self.agents.sync()
 
     # -- Asterisk ------------------------------------------------------------
     def _start_asterisk(self) -> None:

@@ -1,0 +1,451 @@
+"""Telephony configuration: trunks, queues, DIDs, phones and agents.
+
+One table (``FIELDS``) says, per kind, what an object has, how each field is checked and
+which database column it lands in; validation, the API's JSON Schema (and so the OpenAPI
+spec) and the admin forms are all derived from it, so they cannot drift apart.
+
+Objects are addressed by their natural key (a trunk's name, a DID's number, a phone's
+extension, an agent's work number), the same key the dialplan and the people use.
+Every change is written to the audit log in the same transaction, and after the commit
+``on_change()`` regenerates and applies Asterisk's config.  Secrets are write-only: no
+object this service returns carries one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+
+from appliance.db import models as m
+from appliance.errors import Conflict, DomainError, NotFound, Unavailable, ValidationError
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("trunks", "queues", "dids", "phones", "agents")
+STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
+CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # str | int | bool | ref
+    required: bool = False
+    default: object = None
+    help: str = ""
+    choices: tuple = ()
+    ref_kind: str = ""  # for type "ref": trunks | queues | phones | users
+    secret: bool = False
+    min: int | None = None
+    max: int | None = None
+    max_length: int | None = None
+    pattern: str = ""
+    column: str = ""  # model attribute, when it differs from ``name``
+    check: object = None  # extra check: value -> error text or None
+    list_of: tuple = ()  # comma-separated list whose items must be among these
+
+    @property
+    def attr(self) -> str:
+        return self.column or self.name
+
+
+def _check_match(value: str) -> str | None:
+    for item in (x.strip() for x in value.split(",") if x.strip()):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"{item!r} is not an IP address or network"
+    return None
+
+
+def _check_host(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    if re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                    r"[A-Za-z0-9])?)*", value):
+        return None
+    return "an IP address or a host name"
+
+
+NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32,
+            help="lower-case letters, digits, _ and -, starting with a letter")
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "trunks": (
+        Field("name", "str", required=True, **NAME),
+        Field("host", "str", required=True, max_length=255, check=_check_host,
+              help="the provider's SIP server (IP address or host name)"),
+        Field("port", "int", default=5060, min=1, max=65535),
+        Field("match", "str", default="", max_length=1000, check=_check_match,
+              help="comma-separated addresses or networks calls from this trunk come from"),
+        Field("username", "str", default="", max_length=64, pattern=r"[A-Za-z0-9_.+@-]*"),
+        Field("secret", "str", default="", max_length=128, secret=True),
+        Field("register", "bool", default=False, help="register to the provider with username and secret"),
+        Field("codecs", "str", default="alaw,ulaw", max_length=64, list_of=CODECS),
+        Field("max_channels", "int", default=0, min=0, max=1000, help="0 means no limit"),
+    ),
+    "queues": (
+        Field("name", "str", required=True, **NAME),
+        Field("display_name", "str", default="", max_length=64),
+        Field("strategy", "str", default="rrmemory", choices=STRATEGIES),
+        Field("ring_timeout", "int", default=15, min=5, max=300, help="seconds an agent's phone rings"),
+        Field("retry", "int", default=2, min=0, max=60, help="seconds before ringing the next agent"),
+        Field("wrapup_seconds", "int", default=0, min=0, max=3600),
+        Field("max_wait_seconds", "int", default=300, min=0, max=86400, help="0 means wait without limit"),
+        Field("musicclass", "str", default="default", max_length=32, pattern=r"[A-Za-z0-9_-]+"),
+        Field("announce_position", "bool", default=True),
+        Field("announce_frequency", "int", default=60, min=0, max=3600),
+    ),
+    "dids": (
+        Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",
+              help="the dialled number as the trunk sends it"),
+        Field("description", "str", default="", max_length=128),
+        Field("trunk", "ref", ref_kind="trunks", help="only calls from this trunk (empty: any trunk)"),
+        Field("queue", "ref", ref_kind="queues", column="dest_queue", help="the queue its calls wait in"),
+    ),
+    "phones": (
+        Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),
+        Field("secret", "str", required=True, max_length=128, min=8, secret=True,
+              help="the SIP digest password the phone registers with"),
+        Field("callerid_name", "str", default="", max_length=64),
+        Field("codecs", "str", default="alaw,ulaw", max_length=64, list_of=CODECS),
+        Field("nat", "bool", default=False, help="the phone is behind NAT (a remote agent)"),
+    ),
+    "agents": (
+        Field("number", "str", required=True, max_length=16, pattern=r"[0-9]{1,16}", help="work number"),
+        Field("name", "str", required=True, max_length=64),
+        Field("phone", "ref", ref_kind="phones", help="the phone this agent takes calls on"),
+        Field("user", "ref", ref_kind="users", help="the web UI account of this agent"),
+    ),
+}
+
+MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
+          "users": m.User}
+KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
+        "users": "username"}
+SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
+            "users": "user"}
+_JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
+
+
+def _kind(kind: str) -> tuple[Field, ...]:
+    try:
+        return FIELDS[kind]
+    except KeyError:
+        raise NotFound(f"no such configuration kind: {kind}", code="config.unknown_kind") from None
+
+
+def _coerce(f: Field, value):
+    """The value as the field's type, or raise ValueError with what is wrong."""
+    if f.type == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off", ""):
+            return value.lower() in ("true", "1", "yes", "on")
+        raise ValueError("true or false")
+    if f.type == "int":
+        if isinstance(value, bool):
+            raise ValueError("a whole number")
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
+            value = int(value.strip())
+        if not isinstance(value, int):
+            raise ValueError("a whole number")
+        if f.min is not None and value < f.min:
+            raise ValueError(f"at least {f.min}")
+        if f.max is not None and value > f.max:
+            raise ValueError(f"at most {f.max}")
+        return value
+    # str and ref
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("text")
+    value = value.strip()
+    if _CONTROL.search(value):
+        raise ValueError("no line breaks or control characters")
+    if f.type == "ref":
+        return value or None
+    if f.max_length is not None and len(value) > f.max_length:
+        raise ValueError(f"at most {f.max_length} characters")
+    if f.min is not None and value and len(value) < f.min:
+        raise ValueError(f"at least {f.min} characters")
+    if f.pattern and value and not re.fullmatch(f.pattern, value):
+        raise ValueError(f.help or f"must match {f.pattern}")
+    if f.choices and value not in f.choices:
+        raise ValueError(f"one of {', '.join(f.choices)}")
+    if f.list_of:
+        items = [x.strip() for x in value.split(",") if x.strip()]
+        bad = [x for x in items if x not in f.list_of]
+        if bad or not items:
+            raise ValueError(f"comma-separated, from {', '.join(f.list_of)}")
+        value = ",".join(items)
+    if f.check and value:
+        problem = f.check(value)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+class ConfigService:
+    def __init__(self, db, on_change=None):
+        self.db = db
+        self.on_change = on_change
+
+    # -- schema --------------------------------------------------------------
+    def fields(self, kind: str) -> list[Field]:
+        return list(_kind(kind))
+
+    def json_schema(self, kind: str, *, for_create: bool = True) -> dict:
+        props = {}
+        for f in _kind(kind):
+            p: dict = {"type": ["string", "null"] if f.type == "ref" else _JSON_TYPES[f.type]}
+            if f.help:
+                p["description"] = f.help
+            if f.type == "ref":
+                p["description"] = (f.help + " " if f.help else "") + f"(the {SINGULAR[f.ref_kind]}'s {KEYS[f.ref_kind]})"
+            if f.choices:
+                p["enum"] = list(f.choices)
+            if f.max_length is not None:
+                p["maxLength"] = f.max_length
+            if f.type == "int":
+                if f.min is not None:
+                    p["minimum"] = f.min
+                if f.max is not None:
+                    p["maximum"] = f.max
+            elif f.min is not None:
+                p["minLength"] = f.min
+            if f.pattern:
+                p["pattern"] = f"^(?:{f.pattern})$"
+            if f.default is not None:
+                p["default"] = f.default
+            if f.secret:
+                p["writeOnly"] = True
+            props[f.name] = p
+        schema = {"type": "object", "properties": props, "additionalProperties": False}
+        required = [f.name for f in _kind(kind) if f.required]
+        if for_create and required:
+            schema["required"] = required
+        return schema
+
+    def output_schema(self, kind: str) -> dict:
+        schema = self.json_schema(kind, for_create=False)
+        props = {k: v for k, v in schema["properties"].items() if not v.get("writeOnly")}
+        for f in _kind(kind):
+            if f.secret:
+                props[f"has_{f.name}"] = {"type": "boolean"}
+        if kind == "agents":
+            props["logged_in"] = {"type": "boolean"}
+            props["queues"] = {"type": "array", "items": {"type": "string"}}
+        return {"type": "object", "properties": props, "required": [KEYS[kind]]}
+
+    # -- reading -------------------------------------------------------------
+    def _view(self, kind: str, obj) -> dict:
+        out = {}
+        for f in _kind(kind):
+            if f.secret:
+                out[f"has_{f.name}"] = bool(getattr(obj, f.attr))
+            elif f.type == "ref":
+                ref_id = getattr(obj, f.attr + "_id")
+                out[f.name] = getattr(getattr(obj, f.attr), KEYS[f.ref_kind]) if ref_id else None
+            else:
+                out[f.name] = getattr(obj, f.attr)
+        if kind == "agents":
+            out["logged_in"] = obj.logged_in
+            out["queues"] = [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)]
+        return out
+
+    def _get(self, kind: str, key: str):
+        model = MODELS[kind]
+        obj = model.get_or_none(getattr(model, KEYS[kind]) == key)
+        if obj is None:
+            raise NotFound(f"no {SINGULAR[kind]} {key}", code=f"{kind}.not_found")
+        return obj
+
+    def list(self, kind: str) -> list[dict]:
+        _kind(kind)
+        model = MODELS[kind]
+        return [self._view(kind, o) for o in model.select().order_by(getattr(model, KEYS[kind]))]
+
+    def get(self, kind: str, key: str) -> dict:
+        _kind(kind)
+        return self._view(kind, self._get(kind, key))
+
+    # -- validation ----------------------------------------------------------
+    def _clean(self, kind: str, data, *, creating: bool) -> dict:
+        """Model attribute -> value, for the fields present (all of them when creating)."""
+        if not isinstance(data, dict):
+            raise ValidationError(f"a {SINGULAR[kind]} must be a JSON object", code="request.not_an_object")
+        fields = {f.name: f for f in _kind(kind)}
+        errors = {name: "unknown field" for name in data if name not in fields}
+        values = {}
+        for f in fields.values():
+            if f.name not in data:
+                if creating:
+                    if f.required:
+                        errors[f.name] = "required"
+                    elif f.type != "ref":
+                        values[f.attr] = f.default
+                continue
+            try:
+                value = _coerce(f, data[f.name])
+            except ValueError as exc:
+                errors[f.name] = str(exc)
+                continue
+            if f.required and value in (None, ""):
+                errors[f.name] = "required"
+                continue
+            if f.type == "ref":
+                if value is None:
+                    values[f.attr] = None
+                else:
+                    target = MODELS[f.ref_kind].get_or_none(getattr(MODELS[f.ref_kind], KEYS[f.ref_kind]) == value)
+                    if target is None:
+                        errors[f.name] = f"no {SINGULAR[f.ref_kind]} {value}"
+                    else:
+                        values[f.attr] = target
+            elif value is None:
+                values[f.attr] = f.default
+            else:
+                values[f.attr] = value
+        if errors:
+            first = next(iter(errors.items()))
+            raise ValidationError(f"the {SINGULAR[kind]} cannot be saved: {first[0]}: {first[1]}",
+                                  code="validation_failed", fields=errors)
+        if kind == "dids" and "dest_queue" in values:
+            values["dest_type"] = "queue"
+        return values
+
+    def _unique(self, kind: str, key: str, exclude_id=None) -> None:
+        model = MODELS[kind]
+        query = model.select().where(getattr(model, KEYS[kind]) == key)
+        if exclude_id is not None:
+            query = query.where(model.id != exclude_id)
+        if query.exists():
+            raise Conflict(f"a {SINGULAR[kind]} {key} already exists", code=f"{kind}.exists",
+                           fields={KEYS[kind]: "already exists"})
+
+    # -- changing ------------------------------------------------------------
+    def _audit(self, actor: str, action: str, kind: str, key: str, detail: dict) -> None:
+        m.AuditLog.create(username=actor or "system", action=action, object_type=kind, object_id=key,
+                          detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True))
+
+    def _redacted(self, kind: str, values: dict) -> dict:
+        secret = {f.attr for f in _kind(kind) if f.secret}
+        out = {}
+        for attr, value in values.items():
+            if attr in secret:
+                out[attr] = "(set)" if value else "(empty)"
+            elif isinstance(value, m.BaseModel):
+                out[attr] = getattr(value, KEYS[[k for k, mod in MODELS.items() if isinstance(value, mod)][0]])
+            else:
+                out[attr] = value
+        return out
+
+    def _changed(self) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change()
+        except DomainError:
+            raise
+        except Exception as exc:
+            logger.exception("the change was saved but applying it to Asterisk failed")
+            raise Unavailable(f"saved, but applying the change to Asterisk failed: {exc}",
+                              code="config.apply_failed") from exc
+
+    def create(self, kind: str, data: dict, actor: str) -> dict:
+        values = self._clean(kind, data, creating=True)
+        key = values[KEYS[kind]]
+        with self.db.atomic():
+            self._unique(kind, key)
+            obj = MODELS[kind].create(**values)
+            self._audit(actor, "create", kind, key, self._redacted(kind, values))
+        logger.info("%s created %s %s", actor, SINGULAR[kind], key)
+        self._changed()
+        return self.get(kind, key)
+
+    def update(self, kind: str, key: str, data: dict, actor: str) -> dict:
+        _kind(kind)
+        values = self._clean(kind, data, creating=False)
+        with self.db.atomic():
+            obj = self._get(kind, key)
+            new_key = values.get(KEYS[kind], key)
+            if new_key != key:
+                self._unique(kind, new_key, exclude_id=obj.id)
+            for attr, value in values.items():
+                setattr(obj, attr, value)
+            obj.save()
+            self._audit(actor, "update", kind, key, self._redacted(kind, values))
+        logger.info("%s updated %s %s", actor, SINGULAR[kind], key)
+        self._changed()
+        return self.get(kind, new_key)
+
+    def delete(self, kind: str, key: str, actor: str) -> None:
+        _kind(kind)
+        with self.db.atomic():
+            obj = self._get(kind, key)
+            self._refuse_if_used(kind, obj)
+            obj.delete_instance()
+            self._audit(actor, "delete", kind, key, {})
+        logger.info("%s deleted %s %s", actor, SINGULAR[kind], key)
+        self._changed()
+
+    def _refuse_if_used(self, kind: str, obj) -> None:
+        """Deleting what calls are routed through would silently lose calls: say so instead."""
+        users = []
+        if kind == "queues":
+            users = [f"DID {d.number}" for d in m.Did.select().where(m.Did.dest_queue == obj.id)]
+        elif kind == "phones":
+            users = [f"agent {a.number}" for a in m.Agent.select().where(m.Agent.phone == obj.id)]
+        elif kind == "agents" and obj.logged_in:
+            users = ["a signed-in session (sign the agent out first)"]
+        if users:
+            raise Conflict(f"{SINGULAR[kind]} {getattr(obj, KEYS[kind])} is still used by {', '.join(users)}",
+                           code=f"{kind}.in_use")
+
+    # -- queue members -------------------------------------------------------
+    def members(self, queue: str) -> list[dict]:
+        q = self._get("queues", queue)
+        rows = (m.QueueMember.select(m.QueueMember, m.Agent).join(m.Agent)
+                .where(m.QueueMember.queue == q.id).order_by(m.Agent.number))
+        return [{"queue": q.name, "agent": r.agent.number, "penalty": r.penalty} for r in rows]
+
+    def add_member(self, queue: str, agent: str, penalty=0, actor: str = "") -> dict:
+        try:
+            penalty = _coerce(Field("penalty", "int", min=0, max=100), penalty)
+        except ValueError as exc:
+            raise ValidationError(f"penalty: {exc}", fields={"penalty": str(exc)}) from None
+        with self.db.atomic():
+            q = self._get("queues", queue)
+            a = self._get("agents", agent)
+            if m.QueueMember.select().where(m.QueueMember.queue == q.id, m.QueueMember.agent == a.id).exists():
+                raise Conflict(f"agent {agent} is already a member of {queue}", code="members.exists")
+            m.QueueMember.create(queue=q, agent=a, penalty=penalty)
+            self._audit(actor, "create", "members", f"{queue}/{agent}", {"penalty": penalty})
+        logger.info("%s added agent %s to queue %s", actor, agent, queue)
+        self._changed()
+        return {"queue": queue, "agent": agent, "penalty": penalty}
+
+    def remove_member(self, queue: str, agent: str, actor: str = "") -> None:
+        with self.db.atomic():
+            q = self._get("queues", queue)
+            a = self._get("agents", agent)
+            deleted = m.QueueMember.delete().where(m.QueueMember.queue == q.id,
+                                                   m.QueueMember.agent == a.id).execute()
+            if not deleted:
+                raise NotFound(f"agent {agent} is not a member of {queue}", code="members.not_found")
+            self._audit(actor, "delete", "members", f"{queue}/{agent}", {})
+        logger.info("%s removed agent %s from queue %s", actor, agent, queue)
+        self._changed()
+
+    def audit(self, limit: int = 100) -> list[dict]:
+        rows = m.AuditLog.select().order_by(m.AuditLog.id.desc()).limit(max(1, min(int(limit), 1000)))
+        return [{"at": r.at.isoformat(timespec="seconds") + "Z", "username": r.username, "action": r.action,
+                 "object_type": r.object_type, "object_id": r.object_id, "detail": r.detail} for r in rows]

@@ -1,0 +1,166 @@
+"""People who sign in to the web UI, their passwords and their API tokens.
+
+Passwords are stored as scrypt hashes (``scrypt$n$r$p$salt$hash``, base64 parts);
+API tokens are random strings of which only the SHA-256 is stored, so a copy of the
+database gives neither.  Every method returns plain dicts, never a model with a hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+
+from appliance.db import models as m
+from appliance.errors import Conflict, NotFound, ValidationError
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("admin", "supervisor", "agent")
+LANGUAGES = ("zh_CN", "en")
+MIN_PASSWORD = 8
+_USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str, *, salt: bytes | None = None, n: int = _SCRYPT["n"], r: int = _SCRYPT["r"],
+                  p: int = _SCRYPT["p"]) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${n}${r}${p}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                             dklen=len(expected))
+    except (ValueError, TypeError):
+        logger.error("a stored password hash is unreadable; refusing the sign-in")
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _view(user: m.User) -> dict:
+    return {"id": user.id, "username": user.username, "role": user.role, "language": user.language,
+            "active": user.active}
+
+
+def _check_password(password) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters", code="user.weak_password",
+                              fields={"password": f"at least {MIN_PASSWORD} characters"})
+
+
+class UserService:
+    def __init__(self, db):
+        self.db = db
+
+    def create(self, username: str, password: str, role: str, language: str = "zh_CN") -> dict:
+        fields = {}
+        if not isinstance(username, str) or not _USERNAME_RE.fullmatch(username):
+            fields["username"] = "letters, digits and _ . @ - only, at most 64"
+        if role not in ROLES:
+            fields["role"] = f"one of {', '.join(ROLES)}"
+        if language not in LANGUAGES:
+            fields["language"] = f"one of {', '.join(LANGUAGES)}"
+        if fields:
+            raise ValidationError("the user cannot be created as given", code="user.invalid", fields=fields)
+        _check_password(password)
+        with self.db.atomic():
+            if m.User.select().where(m.User.username == username).exists():
+                raise Conflict(f"a user named {username} already exists", code="user.exists",
+                               fields={"username": "already taken"})
+            user = m.User.create(username=username, password_hash=hash_password(password), role=role,
+                                 language=language)
+        logger.info("user %s created with role %s", username, role)
+        return _view(user)
+
+    def authenticate(self, username: str, password: str) -> dict | None:
+        user = m.User.get_or_none(m.User.username == username)
+        if user is None:
+            hash_password(password or "")  # same work either way: no user enumeration by timing
+            return None
+        if not user.active or not verify_password(password or "", user.password_hash):
+            logger.info("sign-in refused for %s", username)
+            return None
+        return _view(user)
+
+    def get(self, user_id: int) -> dict | None:
+        user = m.User.get_or_none(m.User.id == user_id)
+        return _view(user) if user else None
+
+    def list(self) -> list[dict]:
+        return [_view(u) for u in m.User.select().order_by(m.User.username)]
+
+    def _user(self, **where) -> m.User:
+        (key, value), = where.items()
+        user = m.User.get_or_none(getattr(m.User, key) == value)
+        if user is None:
+            raise NotFound(f"no user with {key} {value}", code="user.not_found")
+        return user
+
+    def set_language(self, user_id: int, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValidationError(f"unknown language {language!r}", code="user.invalid",
+                                  fields={"language": f"one of {', '.join(LANGUAGES)}"})
+        user = self._user(id=user_id)
+        user.language = language
+        user.save()
+
+    def set_password(self, username: str, password: str) -> None:
+        _check_password(password)
+        user = self._user(username=username)
+        user.password_hash = hash_password(password)
+        user.save()
+        logger.info("password of %s changed", username)
+
+    def ensure_admin(self, username: str = "admin") -> str | None:
+        """Create the first admin with a random password, unless an admin exists; return it."""
+        if m.User.select().where(m.User.role == "admin").exists():
+            return None
+        password = secrets.token_urlsafe(12)
+        self.create(username, password, "admin")
+        return password
+
+    # -- API tokens ----------------------------------------------------------
+    def create_token(self, user_id: int, name: str) -> str:
+        if not isinstance(name, str) or not name.strip() or len(name) > 64:
+            raise ValidationError("a token needs a name (at most 64 characters)", code="token.invalid",
+                                  fields={"name": "required, at most 64 characters"})
+        user = self._user(id=user_id)
+        token = "cc_" + secrets.token_urlsafe(32)
+        m.ApiToken.create(user=user, name=name.strip(), token_hash=_token_hash(token))
+        logger.info("API token %r created for %s", name, user.username)
+        return token
+
+    def user_for_token(self, token: str) -> dict | None:
+        if not token:
+            return None
+        row = (m.ApiToken.select(m.ApiToken, m.User).join(m.User)
+               .where(m.ApiToken.token_hash == _token_hash(token)).first())
+        if row is None or not row.user.active:
+            return None
+        m.ApiToken.update(last_used_at=m.utcnow()).where(m.ApiToken.id == row.id).execute()
+        return _view(row.user)
+
+    def list_tokens(self, user_id: int) -> list[dict]:
+        return [{"id": t.id, "name": t.name, "created_at": t.created_at.isoformat(timespec="seconds") + "Z",
+                 "last_used_at": t.last_used_at.isoformat(timespec="seconds") + "Z" if t.last_used_at else None}
+                for t in m.ApiToken.select().where(m.ApiToken.user == user_id).order_by(m.ApiToken.id)]
+
+    def revoke_token(self, user_id: int, token_id: int) -> None:
+        deleted = m.ApiToken.delete().where(m.ApiToken.id == token_id, m.ApiToken.user == user_id).execute()
+        if not deleted:
+            raise NotFound(f"no token {token_id}", code="token.not_found")

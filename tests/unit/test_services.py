@@ -1,0 +1,162 @@
+"""The user and configuration services against a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from appliance.db import models as m
+from appliance.db import open_database
+from appliance.db.migrate import migrate
+from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.services.config import FIELDS, KINDS, ConfigService
+from appliance.services.users import UserService, hash_password, verify_password
+
+
+@pytest.fixture
+def db(tmp_path):
+    db = open_database(tmp_path / "t.db")
+    migrate(db)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def changes():
+    return []
+
+
+@pytest.fixture
+def config(db, changes):
+    return ConfigService(db, on_change=lambda: changes.append(1))
+
+
+def seed(config):
+    config.create("trunks", {"name": "pstn", "host": "127.0.0.2", "match": "127.0.0.2"}, actor="t")
+    config.create("queues", {"name": "sales"}, actor="t")
+    config.create("dids", {"number": "88001000", "queue": "sales", "trunk": "pstn"}, actor="t")
+    config.create("phones", {"extension": "1001", "secret": "s3cret-pass"}, actor="t")
+    config.create("agents", {"number": "1001", "name": "Alice", "phone": "1001"}, actor="t")
+    config.add_member("sales", "1001", actor="t")
+
+
+# -- users -----------------------------------------------------------------------
+def test_password_hash_is_scrypt_salted_and_verifies():
+    h1, h2 = hash_password("correct horse"), hash_password("correct horse")
+    assert h1.startswith("scrypt$") and h1 != h2
+    assert verify_password("correct horse", h1) and not verify_password("wrong horse", h1)
+    assert not verify_password("x", "garbage")
+
+
+def test_first_admin_is_created_once(db):
+    users = UserService(db)
+    password = users.ensure_admin()
+    assert password and users.authenticate("admin", password)["role"] == "admin"
+    assert users.ensure_admin() is None
+    assert users.authenticate("admin", "not-the-password") is None
+    assert users.authenticate("nobody", password) is None
+
+
+def test_user_validation_and_duplicates(db):
+    users = UserService(db)
+    with pytest.raises(ValidationError) as e:
+        users.create("bad name\n", "short", "king")
+    assert set(e.value.fields) == {"username", "role"}
+    with pytest.raises(ValidationError) as e:
+        users.create("bob", "short", "agent")
+    assert "password" in e.value.fields
+    users.create("bob", "long enough", "agent")
+    with pytest.raises(Conflict):
+        users.create("bob", "long enough", "agent")
+
+
+def test_tokens_are_stored_hashed_and_revocable(db):
+    users = UserService(db)
+    bob = users.create("bob", "long enough", "supervisor")
+    token = users.create_token(bob["id"], "crm")
+    assert users.user_for_token(token)["username"] == "bob"
+    assert users.user_for_token(token + "x") is None
+    assert token not in json.dumps([t.token_hash for t in m.ApiToken.select()])
+    [listed] = users.list_tokens(bob["id"])
+    assert listed["name"] == "crm" and listed["last_used_at"]
+    users.revoke_token(bob["id"], listed["id"])
+    assert users.user_for_token(token) is None
+    with pytest.raises(NotFound):
+        users.revoke_token(bob["id"], listed["id"])
+
+
+# -- configuration ---------------------------------------------------------------
+def test_create_read_update_delete_with_audit_and_apply(config, changes):
+    seed(config)
+    assert len(changes) == 6
+    did = config.get("dids", "88001000")
+    assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales"}
+    assert config.get("agents", "1001")["queues"] == ["sales"]
+    phone = config.get("phones", "1001")
+    assert "secret" not in phone and phone["has_secret"] is True
+    config.update("queues", "sales", {"strategy": "leastrecent", "ring_timeout": "20"}, actor="admin")
+    assert config.get("queues", "sales")["strategy"] == "leastrecent"
+    assert config.get("queues", "sales")["ring_timeout"] == 20
+    config.update("dids", "88001000", {"queue": None}, actor="admin")
+    config.delete("dids", "88001000", actor="admin")
+    with pytest.raises(NotFound):
+        config.get("dids", "88001000")
+    log = config.audit()
+    assert [(r["action"], r["object_type"]) for r in log[:3]] == [
+        ("delete", "dids"), ("update", "dids"), ("update", "queues")]
+    assert all("s3cret-pass" not in r["detail"] for r in log)
+
+
+def test_validation_names_every_bad_field(config):
+    with pytest.raises(ValidationError) as e:
+        config.create("trunks", {"name": "Bad Name", "host": "-x-", "port": 70000, "match": "10.0.0.0/8,nope",
+                                 "codecs": "alaw,mp3", "colour": "red"}, actor="t")
+    assert set(e.value.fields) == {"name", "host", "port", "match", "codecs", "colour"}
+    with pytest.raises(ValidationError) as e:
+        config.create("phones", {"extension": "1001", "secret": "short"}, actor="t")
+    assert "secret" in e.value.fields
+    with pytest.raises(ValidationError) as e:
+        config.create("agents", {"number": "7", "name": "Eve\r\nAction: Originate", "phone": "404"}, actor="t")
+    assert set(e.value.fields) == {"name", "phone"}
+    with pytest.raises(ValidationError) as e:
+        config.create("queues", {"name": "q", "strategy": "fastest"}, actor="t")
+    assert "strategy" in e.value.fields
+    with pytest.raises(ValidationError):
+        config.create("queues", ["not", "an", "object"], actor="t")
+
+
+def test_nothing_half_saved_on_failure(config, changes):
+    with pytest.raises(ValidationError):
+        config.create("queues", {"name": "sales", "ring_timeout": "soon"}, actor="t")
+    assert config.list("queues") == [] and changes == [] and config.audit() == []
+
+
+def test_conflicts_and_references(config):
+    seed(config)
+    with pytest.raises(Conflict):
+        config.create("queues", {"name": "sales"}, actor="t")
+    with pytest.raises(Conflict) as e:
+        config.delete("queues", "sales", actor="t")
+    assert "DID 88001000" in e.value.message
+    with pytest.raises(Conflict):
+        config.delete("phones", "1001", actor="t")
+    with pytest.raises(Conflict):
+        config.add_member("sales", "1001", actor="t")
+    with pytest.raises(ValidationError):
+        config.add_member("sales", "1001", penalty=-1, actor="t")
+    config.remove_member("sales", "1001", actor="t")
+    with pytest.raises(NotFound):
+        config.remove_member("sales", "1001", actor="t")
+    with pytest.raises(NotFound):
+        config.list("widgets")
+
+
+def test_json_schema_follows_the_field_table(config):
+    for kind in KINDS:
+        schema = config.json_schema(kind)
+        assert set(schema["properties"]) == {f.name for f in FIELDS[kind]}
+        assert schema["required"] == [f.name for f in FIELDS[kind] if f.required]
+    assert config.json_schema("queues")["properties"]["strategy"]["enum"][0] == "ringall"
+    assert config.json_schema("phones")["properties"]["secret"]["writeOnly"] is True
+    assert "secret" not in config.output_schema("phones")["properties"]
