@@ -1,0 +1,306 @@
+"""The AMI connection on gevent: log in, read frames, correlate responses by ActionID,
+hand events to one callback in order, and come back after any loss with backoff.
+
+The protocol itself is in ``codec`` (no I/O here but the socket).  One reader greenlet
+owns the socket's read side; writes from any greenlet go through one lock so two actions
+never interleave on the wire.  Events are delivered synchronously, in Asterisk's order,
+because the live state is built from their sequence.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+
+import gevent
+from gevent.event import AsyncResult, Event
+from gevent.lock import Semaphore
+
+from appliance.ami.codec import ActionIdGenerator, Decoder, Frame, MalformedFrame, serialize_action
+
+logger = logging.getLogger(__name__)
+
+READ_SIZE = 65536
+
+
+class AmiError(Exception):
+    code = "ami.error"
+
+
+class AmiNotConnected(AmiError):
+    code = "ami.not_connected"
+
+
+class AmiTimeout(AmiError):
+    code = "ami.timeout"
+
+
+class AmiDisconnected(AmiError):
+    code = "ami.disconnected"
+
+
+class AmiAuthFailed(AmiError):
+    code = "ami.auth_failed"
+
+
+class AmiStats:
+    FIELDS = ("frames", "events", "responses", "malformed", "handler_errors", "reconnects",
+              "unmatched_responses", "actions_sent")
+
+    def __init__(self) -> None:
+        for name in self.FIELDS:
+            setattr(self, name, 0)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+class _Pending:
+    """An action waiting for its response (and, for list actions, its events)."""
+
+    __slots__ = ("result", "is_list", "response", "events")
+
+    def __init__(self, is_list: bool):
+        self.result = AsyncResult()
+        self.is_list = is_list
+        self.response: Frame | None = None
+        self.events: list[Frame] = []
+
+
+class AmiClient:
+    def __init__(self, host: str, port: int, username: str, secret: str, *, on_event=None, on_connect=None,
+                 on_disconnect=None, connect_timeout: float = 5.0, action_timeout: float = 10.0,
+                 backoff: tuple[float, float] = (0.2, 5.0)):
+        self.host, self.port = host, port
+        self.username, self._secret = username, secret
+        self.on_event, self.on_connect, self.on_disconnect = on_event, on_connect, on_disconnect
+        self.connect_timeout, self.action_timeout = connect_timeout, action_timeout
+        self.backoff = backoff
+        self.state = "stopped"
+        self.stats = AmiStats()
+        self.banner: str | None = None
+        self._sock: socket.socket | None = None
+        self._write_lock = Semaphore()
+        self._pending: dict[str, _Pending] = {}
+        self._ids = ActionIdGenerator()
+        self._runner: gevent.Greenlet | None = None
+        self._connected = Event()
+        self._stopping = False
+        self._ever_connected = False
+
+    def __repr__(self) -> str:  # never the secret
+        return f"AmiClient({self.username}@{self.host}:{self.port}, {self.state})"
+
+    # -- lifecycle -----------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self.state == "connected"
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        return self._connected.wait(timeout)
+
+    def start(self) -> None:
+        if self._runner is not None:
+            return
+        self._stopping = False
+        self._runner = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        self._stopping = True
+        runner, self._runner = self._runner, None
+        self._close_socket()
+        if runner is not None:
+            runner.kill(block=True, timeout=5)
+        self._fail_pending(AmiDisconnected("the AMI client was stopped"))
+        self._connected.clear()
+        self.state = "stopped"
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+
+    def _close_socket(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _run(self) -> None:
+        delay = self.backoff[0]
+        while not self._stopping:
+            self._set_state("connecting")
+            started = time.monotonic()
+            logged_in = False
+            try:
+                self._connect()
+                logged_in = True
+                self._read_forever()
+                reason = "Asterisk closed the connection"
+            except AmiAuthFailed as exc:
+                reason = str(exc)
+            except (OSError, AmiError) as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # a bug here must not end the connection loop for good
+                logger.exception("AMI connection loop failed")
+                reason = f"internal error: {exc!r}"
+            finally:
+                self._close_socket()
+            if self._stopping:
+                break
+            self._connected.clear()
+            self._fail_pending(AmiDisconnected(f"AMI connection lost: {reason}"))
+            if logged_in:
+                logger.warning("AMI connection to %s:%s lost (%s); reconnecting", self.host, self.port, reason)
+                self._call(self.on_disconnect, "on_disconnect")
+                if time.monotonic() - started > 5:
+                    delay = self.backoff[0]
+            elif self.state != "auth_failed":
+                logger.debug("AMI connect to %s:%s failed: %s", self.host, self.port, reason)
+            if self.state != "auth_failed":
+                self._set_state("disconnected")
+            gevent.sleep(delay)
+            delay = min(delay * 2, self.backoff[1])
+
+    def _connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+        sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
+        self._decoder = Decoder()
+        action_id = self._ids()
+        pending = self._pending[action_id] = _Pending(is_list=False)
+        self._write(serialize_action("Login", {"Username": self.username, "Secret": self._secret,
+                                               "Events": "on"}, action_id))
+        # Read until the Login response arrives: nothing else can come first.
+        deadline = time.monotonic() + self.connect_timeout
+        while not pending.result.ready():
+            if time.monotonic() > deadline:
+                self._pending.pop(action_id, None)
+                raise AmiTimeout("no answer to Login")
+            with gevent.Timeout(max(0.01, deadline - time.monotonic()), AmiTimeout("no answer to Login")):
+                data = sock.recv(READ_SIZE)
+            if not data:
+                raise AmiDisconnected("closed before Login was answered")
+            self._handle_bytes(data)
+        response, _ = pending.result.get()
+        self.banner = self._decoder.banner
+        if response.name != "Success":
+            self._set_state("auth_failed")
+            message = response.get("Message") or "refused"
+            logger.error("AMI login as %s refused: %s", self.username, message)
+            raise AmiAuthFailed(f"login refused: {message}")
+        if self._ever_connected:
+            self.stats.reconnects += 1
+            logger.info("AMI reconnected to %s:%s", self.host, self.port)
+        else:
+            logger.info("AMI connected to %s:%s (%s)", self.host, self.port, self.banner)
+        self._ever_connected = True
+        self._set_state("connected")
+        self._connected.set()
+        if self.on_connect is not None:
+            gevent.spawn(self._call, self.on_connect, "on_connect")
+
+    def _read_forever(self) -> None:
+        sock = self._sock
+        while sock is not None:
+            data = sock.recv(READ_SIZE)
+            if not data:
+                return
+            self._handle_bytes(data)
+
+    def _call(self, callback, what: str) -> None:
+        if callback is None:
+            return
+        try:
+            callback(self)
+        except Exception:
+            logger.exception("AMI %s callback failed", what)
+
+    # -- frames --------------------------------------------------------------
+    def _handle_bytes(self, data: bytes) -> None:
+        for item in self._decoder.feed(data):
+            if isinstance(item, MalformedFrame):
+                self.stats.malformed += 1
+                logger.warning("AMI: malformed frame skipped: %s", item)
+                continue
+            self.stats.frames += 1
+            self._dispatch(item)
+
+    def _dispatch(self, frame: Frame) -> None:
+        action_id = frame.action_id
+        pending = self._pending.get(action_id) if action_id else None
+        if frame.kind == "response" or (frame.kind == "unknown" and pending is not None):
+            self.stats.responses += 1
+            if pending is None:
+                self.stats.unmatched_responses += 1
+                logger.debug("AMI response for no pending action: %r", frame)
+                return
+            pending.response = frame
+            list_follows = pending.is_list and frame.name == "Success" and (
+                (frame.get("EventList") or "").lower() == "start")
+            if not list_follows:
+                del self._pending[action_id]
+                pending.result.set((frame, pending.events))
+            return
+        self.stats.events += 1
+        if pending is not None and pending.is_list and pending.response is not None:
+            if (frame.get("EventList") or "").lower() == "complete":
+                del self._pending[action_id]
+                pending.result.set((pending.response, pending.events))
+            else:
+                pending.events.append(frame)
+            return
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(frame)
+        except Exception:
+            self.stats.handler_errors += 1
+            logger.exception("AMI event handler failed on %r", frame)
+
+    # -- actions -------------------------------------------------------------
+    def _write(self, data: bytes) -> None:
+        with self._write_lock:
+            sock = self._sock
+            if sock is None:
+                raise AmiNotConnected("not connected to Asterisk")
+            sock.sendall(data)
+            self.stats.actions_sent += 1
+
+    def _fail_pending(self, exc: AmiError) -> None:
+        pending, self._pending = self._pending, {}
+        for p in pending.values():
+            if not p.result.ready():
+                p.result.set_exception(exc)
+
+    def _send(self, name: str, headers, timeout: float | None, is_list: bool):
+        action_id = self._ids()
+        data = serialize_action(name, headers or {}, action_id)  # HeaderInjection before anything is sent
+        if not self.connected:
+            raise AmiNotConnected(f"cannot send {name}: not connected to Asterisk")
+        pending = _Pending(is_list)
+        self._pending[action_id] = pending
+        try:
+            self._write(data)
+        except OSError as exc:
+            self._pending.pop(action_id, None)
+            raise AmiDisconnected(f"sending {name} failed: {exc}") from exc
+        timeout = self.action_timeout if timeout is None else timeout
+        try:
+            return pending.result.get(timeout=timeout)
+        except gevent.Timeout:
+            self._pending.pop(action_id, None)
+            raise AmiTimeout(f"no answer to {name} within {timeout} s") from None
+
+    def send_action(self, name: str, headers=None, timeout: float | None = None) -> Frame:
+        """Send one action and return its response (``Error`` responses are returned, not raised)."""
+        response, _ = self._send(name, headers, timeout, is_list=False)
+        return response
+
+    def send_action_list(self, name: str, headers=None, timeout: float | None = None) -> tuple[Frame, list[Frame]]:
+        """An action answered by an event list: the response and the events before ``...Complete``."""
+        response, events = self._send(name, headers, timeout, is_list=True)
+        return response, list(events) if response.name == "Success" else []
