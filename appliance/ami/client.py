@@ -45,7 +45,7 @@ class AmiAuthFailed(AmiError):
 
 
 class AmiStats:
-    FIELDS = ("frames", "events", "responses", "malformed", "handler_errors", "reconnects",
+    FIELDS = ("frames", "events", "list_events", "responses", "malformed", "handler_errors", "reconnects",
               "unmatched_responses", "actions_sent")
 
     def __init__(self) -> None:
@@ -245,14 +245,15 @@ class AmiClient:
                 del self._pending[action_id]
                 pending.result.set((frame, pending.events))
             return
-        self.stats.events += 1
         if pending is not None and pending.is_list and pending.response is not None:
+            self.stats.list_events += 1
             if (frame.get("EventList") or "").lower() == "complete":
                 del self._pending[action_id]
                 pending.result.set((pending.response, pending.events))
             else:
                 pending.events.append(frame)
             return
+        self.stats.events += 1  # the stream handed to on_event, in order
         if self.on_event is None:
             return
         try:

@@ -74,8 +74,9 @@ def apply(model, generated_dir: Path, cli: Callable[[str], str] | None) -> Apply
     result = ApplyResult(changed=write_files(model, generated_dir))
     for filename in result.changed:
         if filename in RESTART_ONLY:
-            result.restart_needed = True
-            logger.warning("%s changed: Asterisk must be restarted to load the new module list", filename)
+            if cli is not None:  # not running: the next start reads it anyway
+                result.restart_needed = True
+                logger.warning("%s changed: Asterisk must be restarted to load the new module list", filename)
             continue
         command = RELOAD_COMMANDS[filename]
         if cli is not None:

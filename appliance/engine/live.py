@@ -249,6 +249,8 @@ class LiveState:
             return None
         call.disposition = "fallback"
         call.fallback_reason = e.get("Reason", "")
+        if e.get("Queue") and not call.queue:  # refused before joining (join-empty): never queued
+            call.queue = e["Queue"]
         return [Publish("call", {"event": "fallback", **call.view(ts), "reason": call.fallback_reason})]
 
     def _on_Hangup(self, e, ts):

@@ -40,7 +40,8 @@ def test_asterisk_killed_mid_call_is_recorded_restarted_and_takes_calls_again(ma
 
         wait_until(lambda: app.asterisk.state == "running" and app.ami.connected, 60, "Asterisk restarted")
         assert app.pbx.pid != old_pid and app.asterisk.restarts == 1
-        wait_until(lambda: agent_state(app, "1001") == FREE, 15, "agent free after the restart")
+        # the signed-in agent is put back in the new Asterisk's queue from the database
+        wait_until(lambda: "1001" in app.pbx.cli("queue show sales"), 15, "agent back in the queue")
         assert app.health()["components"]["asterisk"]["up"]
 
         phone.register()  # Asterisk lost its registrations with its memory

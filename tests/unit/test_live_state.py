@@ -75,11 +75,13 @@ def test_agent_goes_ringing_in_call_free():
 def test_fallback_user_event_sets_disposition_and_reason():
     state = LiveState()
     events = queue_call(answer=False)[:2] + [
-        ev("UserEvent", 100.3, UserEvent="CcFallback", Uniqueid=LID, Linkedid=LID, Reason="queue-joinempty"),
+        ev("UserEvent", 100.3, UserEvent="CcFallback", Uniqueid=LID, Linkedid=LID, Reason="queue-joinempty",
+           Queue="sales"),
         ev("Hangup", 104.0, Uniqueid=LID, Linkedid=LID, Cause="16"),
     ]
     (rec,) = records(run(state, events))
     assert (rec["disposition"], rec["fallback_reason"], rec["agent"]) == ("fallback", "queue-joinempty", "")
+    assert rec["queue"] == "sales"  # refused at the door, yet the record says which queue
     assert rec["wait_seconds"] == 4.0 and rec["talk_seconds"] == 0.0
 
 
