@@ -30,6 +30,13 @@ class ValidationError(DomainError):
     http_status = 422
 
 
+class BadRequest(DomainError):
+    """A request that cannot even be read (not JSON, not an object)."""
+
+    code = "bad_request"
+    http_status = 400
+
+
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404

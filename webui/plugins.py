@@ -1,0 +1,211 @@
+"""Bottle plugins, applied to every route in this order (outermost first):
+errors, database, auth, CSRF.
+
+- errors: a ``DomainError`` becomes its HTTP status with ``{"error", "message", "fields"}``
+  (JSON under /api, a page elsewhere); anything unexpected becomes a 500 with an error id
+  that is also in the log, never a traceback.
+- database: one peewee connection per request greenlet, closed afterwards.
+- auth: who is asking (signed session cookie, or ``Authorization: Bearer`` under /api/v1)
+  and whether their role may use this route (``ROUTE_ROLES``, one table for the whole app).
+- CSRF: unsafe methods from a cookie session must carry the session's token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import uuid
+
+import bottle
+from bottle import HTTPResponse, request
+
+from appliance.errors import DomainError, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "cc_session"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+EVERYONE = frozenset({"admin", "supervisor", "agent"})
+STAFF = frozenset({"admin", "supervisor"})
+ADMIN = frozenset({"admin"})
+PUBLIC = None  # no sign-in needed
+
+# Route name -> roles allowed.  Every route is here; a test walks the app's routes.
+ROUTE_ROLES: dict[str, frozenset | None] = {
+    "login_form": PUBLIC, "login": PUBLIC, "static": PUBLIC, "health": PUBLIC,
+    "logout": EVERYONE, "dashboard": EVERYONE, "account": EVERYONE, "account_language": EVERYONE,
+    "account_token_create": EVERYONE, "account_token_revoke": EVERYONE,
+    "admin_list": STAFF, "admin_members": STAFF,
+    "admin_create": ADMIN, "admin_delete": ADMIN, "admin_member_add": ADMIN, "admin_member_remove": ADMIN,
+    "admin_audit": ADMIN, "agent_sign": EVERYONE,
+    "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
+    "api_list": STAFF, "api_get": STAFF, "api_members": STAFF,
+    "api_create": ADMIN, "api_update": ADMIN, "api_delete": ADMIN,
+    "api_member_add": ADMIN, "api_member_remove": ADMIN, "api_audit": ADMIN,
+    "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE,
+    "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,
+}
+
+
+def current_user() -> dict | None:
+    """The signed-in user of this request (set by ``AuthPlugin``), or None."""
+    return request.environ.get("cc.user")
+
+
+def csrf_token() -> str:
+    return request.environ.get("cc.csrf") or ""
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, body: dict) -> HTTPResponse:
+    return HTTPResponse(json.dumps(body, ensure_ascii=False), status=status,
+                        headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+# -- sessions: HMAC-signed JSON (bottle's own signed cookies unpickle, which we refuse) --
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_session(key: bytes, user_id: int, ttl: int) -> tuple[str, str]:
+    csrf = secrets.token_urlsafe(24)
+    payload = _b64(json.dumps({"uid": user_id, "exp": int(time.time()) + ttl, "csrf": csrf}).encode())
+    mac = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+    return f"{payload}.{mac}", csrf
+
+
+def read_session(key: bytes, cookie: str | None) -> dict | None:
+    if not cookie or "." not in cookie:
+        return None
+    payload, mac = cookie.rsplit(".", 1)
+    good = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(mac, good):
+        return None
+    try:
+        data = json.loads(_unb64(payload))
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("exp", 0) < time.time():
+        return None
+    return data
+
+
+class ErrorsPlugin:
+    name, api = "errors", 2
+
+    def __init__(self, render_error):
+        self.render_error = render_error
+
+    def apply(self, callback, route):
+        def wrapper(*args, **kwargs):
+            try:
+                return callback(*args, **kwargs)
+            except HTTPResponse:
+                raise
+            except DomainError as exc:
+                if is_api():
+                    return json_error(exc.http_status, exc.to_dict())
+                return HTTPResponse(self.render_error(exc.http_status, exc.message), status=exc.http_status)
+            except Exception:
+                error_id = uuid.uuid4().hex[:12]
+                logger.exception("request %s %s failed (error id %s)", request.method, request.path, error_id)
+                body = {"error": "internal", "message": f"internal error, id {error_id}", "error_id": error_id}
+                if is_api():
+                    return json_error(500, body)
+                return HTTPResponse(self.render_error(500, body["message"]), status=500)
+
+        return wrapper
+
+
+class DatabasePlugin:
+    name, api = "database", 2
+
+    def __init__(self, db):
+        self.db = db
+
+    def apply(self, callback, route):
+        def wrapper(*args, **kwargs):
+            self.db.connect(reuse_if_open=True)
+            try:
+                return callback(*args, **kwargs)
+            finally:
+                if not self.db.in_transaction():
+                    self.db.close()
+
+        return wrapper
+
+
+class AuthPlugin:
+    """Puts who is asking in the WSGI environ (``cc.user``, ``cc.via`` = cookie | token,
+    ``cc.csrf``; read them with ``current_user()``), and refuses anonymous callers and roles
+    the route does not allow.  (Bottle refuses to set a request attribute twice, hence environ.)"""
+
+    name, api = "auth", 2
+
+    def __init__(self, users, secret_key: bytes):
+        self.users = users
+        self.key = secret_key
+
+    def identify(self) -> None:
+        env = request.environ
+        header = request.get_header("Authorization") or ""
+        if header.startswith("Bearer ") and request.path.startswith("/api/"):
+            user = self.users.user_for_token(header[7:].strip())
+            if user:
+                env["cc.user"], env["cc.via"] = user, "token"
+            return
+        session = read_session(self.key, request.get_cookie(SESSION_COOKIE))
+        if session:
+            user = self.users.get(session.get("uid"))
+            if user and user["active"]:
+                env["cc.user"], env["cc.via"], env["cc.csrf"] = user, "cookie", session.get("csrf")
+
+    def apply(self, callback, route):
+        if route.name not in ROUTE_ROLES:
+            raise RuntimeError(f"route {route.rule} ({route.name}) is missing from ROUTE_ROLES")
+        allowed = ROUTE_ROLES[route.name]
+
+        def wrapper(*args, **kwargs):
+            self.identify()
+            user = current_user()
+            if allowed is not PUBLIC:
+                if user is None:
+                    if is_api():
+                        return json_error(401, {"error": "unauthorized", "message": "sign in or send a bearer token"})
+                    bottle.redirect("/login?next=" + bottle.urlquote(request.fullpath))
+                if user["role"] not in allowed:
+                    raise PermissionDenied(f"your role ({user['role']}) may not do this",
+                                           code="forbidden")
+            return callback(*args, **kwargs)
+
+        return wrapper
+
+
+class CsrfPlugin:
+    name, api = "csrf", 2
+
+    def apply(self, callback, route):
+        if ROUTE_ROLES.get(route.name) is PUBLIC:
+            return callback
+
+        def wrapper(*args, **kwargs):
+            if request.method in UNSAFE and request.environ.get("cc.via") == "cookie":
+                sent = request.get_header("X-CSRF-Token") or request.forms.get("csrf_token") or ""
+                if not csrf_token() or not hmac.compare_digest(sent, csrf_token()):
+                    raise PermissionDenied("the form has expired or did not come from this site; reload the page",
+                                           code="csrf_failed")
+            return callback(*args, **kwargs)
+
+        return wrapper
