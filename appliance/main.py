@@ -170,7 +170,8 @@ class Appliance:
     # -- health --------------------------------------------------------------
     def health(self) -> dict:
         components = {
-            "asterisk": {**self.asterisk.status(), "up": self.asterisk.state == "running" and self.pbx.running},
+            "asterisk": {**self.asterisk.status(), "up": self.asterisk.state == "running" and self.pbx.running,
+                         "pid": self.pbx.pid},
             "ami": {"state": self.ami.state, "up": self.ami.connected,
                     "malformed_frames": self.ami.stats.malformed},
             "agi": {"state": "listening" if self.agi_running else "stopped", "up": self.agi_running,
