@@ -234,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     admin_password = firstboot.run(settings)
     app = Appliance(settings)
     app.start()
+    if not app.ami.wait_connected(15):
+        logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
     print(json.dumps({"web": f"http://{settings.web_host}:{app.web.server_port}/",
                       "health": app.health()["status"]}), flush=True)
     if admin_password:
