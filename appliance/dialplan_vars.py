@@ -24,3 +24,8 @@ FALLBACK_EVENT = "CcFallback"
 
 # Destination contexts a routing decision may name (the AGI server refuses others).
 ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT)
+
+# Queue overflow: how many queues this call has already overflowed from, and the limit.
+OVERFLOW_HOPS = "CC_OVERFLOW_HOPS"
+MAX_OVERFLOW_HOPS = 3
+OVERFLOW_EVENT = "CcOverflow"

@@ -27,12 +27,18 @@ from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
-from appliance.confgen.from_db import build_model, routing_table  # noqa: E402
+from appliance.confgen.from_db import build_model, queue_policies, routing_table  # noqa: E402
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
-from appliance.db.models import CallRecord  # noqa: E402
-from appliance.engine.live import LiveState, Publish, WriteCallRecord  # noqa: E402
+from appliance.db.models import AgentStateLog, CallRecord  # noqa: E402
+from appliance.engine.live import (  # noqa: E402
+    AgentStateChanged,
+    LiveState,
+    PauseAgent,
+    Publish,
+    WriteCallRecord,
+)
 from appliance.engine.routing import RoutingTable  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
@@ -71,6 +77,25 @@ class CallRecordWriter:
                     record["agent"], record["wait_seconds"], record["talk_seconds"])
 
 
+class AgentStateWriter:
+    """Carries out ``AgentStateChanged``: closes the agent's open state row, opens the next."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def write(self, change: AgentStateChanged) -> None:
+        at = _dt(change.at)
+        with self.db.atomic():
+            open_row = (AgentStateLog.select().where(AgentStateLog.agent == change.agent,
+                                                     AgentStateLog.ended_at.is_null())
+                        .order_by(AgentStateLog.id.desc()).first())
+            if open_row is not None:
+                open_row.ended_at = at
+                open_row.seconds = max(0.0, (at - open_row.started_at).total_seconds())
+                open_row.save()
+            AgentStateLog.create(agent=change.agent, state=change.state, reason=change.reason, started_at=at)
+
+
 class Appliance:
     def __init__(self, settings: settings_mod.Settings):
         self.settings = settings
@@ -80,6 +105,7 @@ class Appliance:
         self.bus = EventBus()
         self.live = LiveState()
         self.records = CallRecordWriter(self.db)
+        self.agent_states = AgentStateWriter(self.db)
         self.routing = RoutingTable(did_queues={})
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
@@ -101,6 +127,7 @@ class Appliance:
         self.asterisk = Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
                               on_exit=self._asterisk_exited)
         self.web: WSGIServer | None = None
+        self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
         self.started_at = time.time()
 
@@ -111,18 +138,23 @@ class Appliance:
     def apply_config(self) -> None:
         """Regenerate Asterisk's config from the database and reload what changed."""
         result = apply_config(self.model(), self.pbx.generated_dir, self.pbx.cli if self.pbx.running else None)
-        self.routing = RoutingTable(did_queues=routing_table())
+        self.refresh_tables()
         if result.restart_needed and self.pbx.running:
             logger.warning("a module list change waits for the next Asterisk restart")
         if self.ami.connected:  # a queue member added or removed while its agent is signed in
             self.agents.sync()
+
+    def refresh_tables(self) -> None:
+        """The in-memory copies of configuration that the call path reads without the database."""
+        self.routing = RoutingTable(did_queues=routing_table())
+        self.live.set_policies(queue_policies())
 
     # -- Asterisk ------------------------------------------------------------
     def _start_asterisk(self) -> None:
         model = self.model()
         self.pbx.prepare(model)
         apply_config(model, self.pbx.generated_dir, None)
-        self.routing = RoutingTable(did_queues=routing_table())
+        self.refresh_tables()
         self.pbx.start()
         self.pbx.wait_fully_booted(timeout=60)
         logger.info("Asterisk is up (pid %s)", self.pbx.pid)
@@ -144,6 +176,26 @@ class Appliance:
                 self.records.write(command.record)
             elif isinstance(command, Publish):
                 self.bus.publish(command.topic, command.data)
+            elif isinstance(command, AgentStateChanged):
+                self.agent_states.write(command)
+            elif isinstance(command, PauseAgent):
+                # never from the AMI reader itself: it would wait for its own response
+                gevent.spawn(self._auto_pause, command)
+
+    def _auto_pause(self, command: PauseAgent) -> None:
+        try:
+            self.agents.pause(command.agent, command.reason)
+            logger.warning("agent %s paused after missing calls in a row", command.agent)
+        except Exception:
+            logger.exception("could not pause agent %s after missed calls", command.agent)
+
+    def _tick(self) -> None:
+        while True:
+            gevent.sleep(1.0)
+            try:
+                self.execute(self.live.tick(time.time()))
+            except Exception:
+                logger.exception("live state tick failed")
 
     def on_ami_connect(self, client) -> None:
         gevent.spawn(self._resync)
@@ -198,6 +250,7 @@ class Appliance:
 
     # -- lifecycle -----------------------------------------------------------
     def start(self, web: bool = True) -> None:
+        self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.asterisk.start()
         self.ami.start()
@@ -217,6 +270,8 @@ class Appliance:
     def stop(self) -> None:
         if self.web is not None:
             self.web.stop(timeout=2)
+        if self._ticker is not None:
+            self._ticker.kill()
         self.ami.stop()
         self.asterisk.stop()
         self.pbx.stop()

@@ -113,7 +113,8 @@ def _fill(obj, kind: str, kinds: str):
 
 
 def _schema_name(kind: str) -> str:
-    return SINGULAR[kind].capitalize() if kind != "dids" else "Did"
+    """``pause_reasons`` -> ``PauseReason``: component names allow no spaces."""
+    return "".join(word.capitalize() for word in SINGULAR[kind].split()) if kind != "dids" else "Did"
 
 
 def openapi_path(rule: str) -> tuple[str, list[str]]:

@@ -39,9 +39,18 @@ def render(model: AsteriskModel) -> str:
         queue = name(q.name)
         conf.raw(f"exten => {queue},1,Set(__{v.QUEUE}={queue})")
         conf.raw(" same => n,Answer()")
-        conf.raw(f" same => n,Queue({queue},t,,,{q.max_wait_seconds})")
+        conf.raw(f" same => n,Queue({queue},t,,,{q.max_wait_seconds or ''})")
         conf.raw(f" same => n,Set({v.FALLBACK_REASON}=queue-${{TOLOWER(${{QUEUESTATUS}})}})")
-        conf.raw(f" same => n,Goto({v.FALLBACK_CONTEXT},queue,1)")
+        if q.overflow_queue:
+            # Nobody could answer (or the longest wait passed): the next queue, at most
+            # MAX_OVERFLOW_HOPS times per call, so a chain of queues always ends.
+            target = name(q.overflow_queue)
+            conf.raw(f" same => n,Set(__{v.OVERFLOW_HOPS}=$[0${{{v.OVERFLOW_HOPS}}} + 1])")
+            conf.raw(f" same => n,GotoIf($[${{{v.OVERFLOW_HOPS}}} > {v.MAX_OVERFLOW_HOPS}]?fallback)")
+            conf.raw(f" same => n,UserEvent({v.OVERFLOW_EVENT},From: {queue},To: {target},"
+                     f"Reason: ${{{v.FALLBACK_REASON}}})")
+            conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},{target},1)")
+        conf.raw(f" same => n(fallback),Goto({v.FALLBACK_CONTEXT},queue,1)")
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: other phones by extension")
     for phone in model.phones:

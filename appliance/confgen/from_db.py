@@ -24,7 +24,10 @@ def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
     queues = tuple(
         Queue(name=q.name, strategy=q.strategy, ring_timeout=q.ring_timeout, retry=q.retry,
               wrapup_seconds=q.wrapup_seconds, max_wait_seconds=q.max_wait_seconds, musicclass=q.musicclass,
-              announce_position=q.announce_position, announce_frequency=q.announce_frequency)
+              announce_position=q.announce_position, announce_frequency=q.announce_frequency,
+              announce_holdtime=q.announce_holdtime, periodic_announce_seconds=q.periodic_announce_seconds,
+              overflow_queue=q.overflow_queue.name if q.overflow_queue_id else None,
+              autopause_after=q.autopause_after)
         for q in m.Queue.select().order_by(m.Queue.name)
     )
     dids = tuple(
@@ -41,3 +44,11 @@ def routing_table() -> dict[str, str]:
              .join(m.Queue, on=(m.Did.dest_queue == m.Queue.id))
              .where(m.Did.dest_type == "queue"))
     return {row.number: row.dest_queue.name for row in query}
+
+
+def queue_policies() -> dict:
+    """Queue name -> what the live state needs of it (wrap-up, auto-pause)."""
+    from appliance.engine.live import QueuePolicy
+
+    return {q.name: QueuePolicy(wrapup_seconds=q.wrapup_seconds, autopause_after=q.autopause_after)
+            for q in m.Queue.select(m.Queue.name, m.Queue.wrapup_seconds, m.Queue.autopause_after)}

@@ -77,6 +77,10 @@ class Queue:
     musicclass: str = "default"
     announce_position: bool = True
     announce_frequency: int = 60
+    announce_holdtime: bool = True
+    periodic_announce_seconds: int = 30
+    overflow_queue: str | None = None
+    autopause_after: int = 3
 
 
 @dataclass(frozen=True)

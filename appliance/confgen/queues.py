@@ -41,8 +41,13 @@ def render(model: AsteriskModel) -> str:
             ("setinterfacevar", True),
             ("setqueuevar", True),
             ("announce-position", q.announce_position),
-            ("announce-holdtime", "once" if q.announce_position else False),
+            ("announce-holdtime", "once" if q.announce_holdtime else False),
             ("announce-frequency", q.announce_frequency),
+            ("periodic-announce", "queue-periodic-announce" if q.periodic_announce_seconds else None),
+            ("periodic-announce-frequency", q.periodic_announce_seconds or None),
             ("reportholdtime", False),
+            # Missed calls are counted by the engine, which pauses after the queue's
+            # ``autopause_after`` in a row (app_queue alone would pause after the first).
+            ("autopause", False),
         ))
     return conf.render()

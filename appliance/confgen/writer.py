@@ -56,8 +56,10 @@ class ConfText:
         return self
 
     def options(self, pairs) -> "ConfText":
+        """Several ``key = value`` lines; a value of None leaves its key out."""
         for key, v in pairs:
-            self.option(key, v)
+            if v is not None:
+                self.option(key, v)
         return self
 
     def raw(self, line: str) -> "ConfText":

@@ -85,6 +85,10 @@ class Queue(BaseModel):
     musicclass = CharField(max_length=32, default="default")
     announce_position = BooleanField(default=True)
     announce_frequency = IntegerField(default=60)
+    announce_holdtime = BooleanField(default=True)
+    periodic_announce_seconds = IntegerField(default=30)  # "all our agents are busy...", 0 = off
+    overflow_queue = ForeignKeyField("self", null=True, backref="overflow_from", on_delete="SET NULL")
+    autopause_after = IntegerField(default=3)  # missed calls in a row before the agent is paused; 0 = never
 
 
 class Did(BaseModel):
@@ -119,6 +123,31 @@ class Agent(BaseModel):
     phone = ForeignKeyField(Phone, null=True, backref="agents", on_delete="SET NULL")
     user = ForeignKeyField(User, null=True, backref="agents", on_delete="SET NULL")
     logged_in = BooleanField(default=False)
+    paused = BooleanField(default=False)
+    pause_reason = CharField(max_length=32, default="")
+
+
+class PauseReason(BaseModel):
+    """Why an agent is not taking calls (break, lunch, training...): the admin's list."""
+
+    id = AutoField()
+    code = CharField(unique=True, max_length=32)
+    label = CharField(max_length=64)
+
+
+class AgentStateLog(BaseModel):
+    """One row per agent state, closed when the next begins: the source of agent reports."""
+
+    id = AutoField()
+    agent = CharField(max_length=16)  # work number (kept when the agent is deleted)
+    state = CharField(max_length=16)
+    reason = CharField(max_length=32, default="")
+    started_at = DateTimeField()
+    ended_at = DateTimeField(null=True)
+    seconds = FloatField(null=True)
+
+    class Meta:
+        indexes = ((("agent", "started_at"), False),)
 
 
 class QueueMember(BaseModel):
@@ -165,4 +194,5 @@ class AuditLog(BaseModel):
     detail = TextField(default="")
 
 
-ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog)
+ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
+              AgentStateLog)

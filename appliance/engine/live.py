@@ -30,6 +30,8 @@ RINGING = "ringing"
 IN_CALL = "in_call"
 UNAVAILABLE = "unavailable"
 PAUSED = "paused"
+WRAPUP = "wrapup"  # after a call, for the queue's wrap-up time: app_queue does not ring them
+AUTO_PAUSE_REASON = "missed-calls"
 
 # app_queue member device status codes (AST_DEVICE_*).
 _UNAVAILABLE_STATUS = {"4", "5"}  # invalid, unavailable
@@ -38,6 +40,32 @@ _UNAVAILABLE_STATUS = {"4", "5"}  # invalid, unavailable
 @dataclass(frozen=True)
 class WriteCallRecord:
     record: dict
+
+
+@dataclass(frozen=True)
+class PauseAgent:
+    """Pause the agent in every queue (the engine's auto-pause after missed calls)."""
+
+    agent: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgentStateChanged:
+    """For the state history: ``agent`` entered ``state`` at ``at`` (closing the previous one)."""
+
+    agent: str
+    state: str
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """What the live state needs to know of a queue's configuration."""
+
+    wrapup_seconds: int = 0
+    autopause_after: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,7 +137,11 @@ class Agent:
     since: float = 0.0
     queues: set[str] = field(default_factory=set)
     paused: bool = False
+    pause_reason: str = ""
     device_unavailable: bool = False
+    missed: int = 0  # ring-no-answers in a row
+    wrapup_until: float = 0.0
+    history_reason: str = ""  # the pause reason of the state last recorded
     history: list[tuple[float, str]] = field(default_factory=list)
 
 
@@ -133,7 +165,20 @@ class LiveState:
         self.agents: dict[str, Agent] = {}
         self.queues: dict[str, QueueView] = {}
         self.by_interface: dict[str, str] = {}
+        self.policies: dict[str, QueuePolicy] = {}
         self.events_applied = 0
+
+    def set_policies(self, policies: Mapping[str, QueuePolicy]) -> None:
+        """The queues' wrap-up and auto-pause settings, after every config change."""
+        self.policies = dict(policies)
+
+    def tick(self, now: float) -> list:
+        """Time passing: agents whose wrap-up has run out become available again."""
+        commands: list = []
+        for agent in self.agents.values():
+            if agent.state == WRAPUP and agent.wrapup_until <= now:
+                commands += self._transition(agent, self._resting_state(agent, now), agent.wrapup_until)
+        return commands
 
     # -- input --------------------------------------------------------------
     def apply(self, event: Mapping[str, str], now: float) -> list:
@@ -222,10 +267,18 @@ class LiveState:
         return commands
 
     def _on_AgentRingNoAnswer(self, e, ts):
-        return self._set_agent(e, FREE, ts)
+        agent = self._agent(e)
+        agent.missed += 1
+        commands = self._transition(agent, self._resting_state(agent, ts), ts)
+        limit = self.policies.get(e.get("Queue", ""), QueuePolicy()).autopause_after
+        if limit and agent.missed >= limit and not agent.paused:
+            agent.missed = 0
+            commands.append(PauseAgent(agent.name, AUTO_PAUSE_REASON))
+        return commands
 
     def _on_AgentConnect(self, e, ts):
         call = self._call(e)
+        self._agent(e).missed = 0
         commands = self._set_agent(e, IN_CALL, ts)
         if call is not None:
             call.answer_time = ts
@@ -236,7 +289,11 @@ class LiveState:
         return commands
 
     def _on_AgentComplete(self, e, ts):
-        return self._set_agent(e, FREE, ts)
+        agent = self._agent(e)
+        wrapup = self.policies.get(e.get("Queue", ""), QueuePolicy()).wrapup_seconds
+        if wrapup > 0:
+            agent.wrapup_until = ts + wrapup
+        return self._transition(agent, self._resting_state(agent, ts), ts)
 
     def _on_AgentDump(self, e, ts):
         return self._set_agent(e, FREE, ts)
@@ -285,27 +342,31 @@ class LiveState:
         return self._transition(self._agent(e), state, ts)
 
     def _transition(self, agent: Agent, state: str, ts: float) -> list:
-        if agent.state == state:
+        reason = agent.pause_reason if state == PAUSED else ""
+        if agent.state == state and (state != PAUSED or agent.history_reason == reason):
             return []
         agent.state = state
+        agent.history_reason = reason
         agent.since = ts
         agent.history.append((ts, state))
-        return [Publish("agent", self._agent_view(agent, ts))]
+        return [AgentStateChanged(agent.name, state, reason, ts), Publish("agent", self._agent_view(agent, ts))]
 
     def _release_agent(self, name: str, ts: float) -> list:
         agent = self.agents.get(name)
         if agent is None or agent.state not in (RINGING, IN_CALL):
             return []
-        return self._transition(agent, self._resting_state(agent), ts)
+        return self._transition(agent, self._resting_state(agent, ts), ts)
 
     @staticmethod
-    def _resting_state(agent: Agent) -> str:
+    def _resting_state(agent: Agent, now: float) -> str:
         if not agent.queues:
             return LOGGED_OUT
         if agent.paused:
             return PAUSED
         if agent.device_unavailable:
             return UNAVAILABLE
+        if agent.wrapup_until > now:
+            return WRAPUP
         return FREE
 
     def _member_update(self, e, ts, joined: bool | None) -> list:
@@ -316,10 +377,11 @@ class LiveState:
         elif joined is False:
             agent.queues.discard(queue)
         agent.paused = e.get("Paused", "0") == "1"
+        agent.pause_reason = (e.get("PausedReason") or e.get("Reason") or "") if agent.paused else ""
         agent.device_unavailable = e.get("Status", "") in _UNAVAILABLE_STATUS
         if agent.state in (RINGING, IN_CALL) and agent.queues:
             return []
-        return self._transition(agent, self._resting_state(agent), ts)
+        return self._transition(agent, self._resting_state(agent, ts), ts)
 
     def _on_QueueMemberAdded(self, e, ts):
         return self._member_update(e, ts, True)
@@ -343,6 +405,7 @@ class LiveState:
     @staticmethod
     def _agent_view(agent: Agent, now: float) -> dict:
         return {"name": agent.name, "interface": agent.interface, "state": agent.state,
+                "pause_reason": agent.pause_reason if agent.state == PAUSED else "",
                 "since": agent.since, "in_state_seconds": round(max(0.0, now - agent.since), 1),
                 "queues": sorted(agent.queues)}
 

@@ -42,6 +42,7 @@ class AgentService:
         for qm in agent.memberships:
             self._queue_add(agent, qm.queue.name, qm.penalty)
         agent.logged_in = True
+        agent.paused, agent.pause_reason = False, ""
         agent.save()
         logger.info("agent %s signed in to %s", number, ", ".join(queues))
         return {"agent": number, "logged_in": True, "queues": queues}
@@ -52,9 +53,43 @@ class AgentService:
             for qm in agent.memberships:
                 self._queue_remove(agent, qm.queue.name)
         agent.logged_in = False
+        agent.paused, agent.pause_reason = False, ""
         agent.save()
         logger.info("agent %s signed out", number)
         return {"agent": number, "logged_in": False}
+
+    def pause(self, number: str, reason: str) -> dict:
+        """Stop offering calls to a signed-in agent, saying why (a pause reason code)."""
+        agent = self._agent(number)
+        if not m.PauseReason.select().where(m.PauseReason.code == reason).exists():
+            raise ValidationError(f"unknown pause reason {reason!r}", code="agent.bad_pause_reason",
+                                  fields={"reason": "not in the list of pause reasons"})
+        if not agent.logged_in:
+            raise ValidationError(f"agent {number} is not signed in", code="agent.not_signed_in")
+        self._queue_pause(agent, True, reason)
+        agent.paused, agent.pause_reason = True, reason
+        agent.save()
+        logger.info("agent %s paused (%s)", number, reason)
+        return {"agent": number, "paused": True, "reason": reason}
+
+    def unpause(self, number: str) -> dict:
+        agent = self._agent(number)
+        if not agent.logged_in:
+            raise ValidationError(f"agent {number} is not signed in", code="agent.not_signed_in")
+        self._queue_pause(agent, False, "")
+        agent.paused, agent.pause_reason = False, ""
+        agent.save()
+        logger.info("agent %s available again", number)
+        return {"agent": number, "paused": False}
+
+    def _queue_pause(self, agent: m.Agent, paused: bool, reason: str) -> None:
+        headers = {"Interface": interface_of(agent), "Paused": "true" if paused else "false"}
+        if reason:
+            headers["Reason"] = reason
+        resp = self._action("QueuePause", headers)
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused to {'pause' if paused else 'unpause'} agent {agent.number}: "
+                              f"{resp.get('Message')}", code="agent.pause_failed")
 
     def _action(self, name: str, headers: dict):
         if not self.ami.connected:
@@ -88,6 +123,9 @@ class AgentService:
         for key, qm in wanted.items():
             if key not in present:
                 self._queue_add(qm.agent, qm.queue.name, qm.penalty)
+        for agent in {qm.agent.number: qm.agent for qm in wanted.values()}.values():
+            if agent.paused:  # a pause outlives a restart of Asterisk
+                self._queue_pause(agent, True, agent.pause_reason)
         for queue, iface in present - set(wanted):
             logger.info("removing stray queue member %s from %s", iface, queue)
             self.ami.send_action("QueueRemove", {"Queue": queue, "Interface": iface})

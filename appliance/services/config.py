@@ -24,7 +24,7 @@ from appliance.errors import Conflict, DomainError, NotFound, Unavailable, Valid
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("trunks", "queues", "dids", "phones", "agents")
+KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -102,6 +102,13 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("musicclass", "str", default="default", max_length=32, pattern=r"[A-Za-z0-9_-]+"),
         Field("announce_position", "bool", default=True),
         Field("announce_frequency", "int", default=60, min=0, max=3600),
+        Field("announce_holdtime", "bool", default=True, help="tell the caller the expected wait"),
+        Field("periodic_announce_seconds", "int", default=30, min=0, max=600,
+              help="'all our agents are busy' every N seconds; 0 = never"),
+        Field("overflow_queue", "ref", ref_kind="queues",
+              help="where callers go when nobody can answer or they waited the longest wait"),
+        Field("autopause_after", "int", default=3, min=0, max=20,
+              help="missed calls in a row before the agent is paused; 0 = never"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",
@@ -124,14 +131,20 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("phone", "ref", ref_kind="phones", help="the phone this agent takes calls on"),
         Field("user", "ref", ref_kind="users", help="the web UI account of this agent"),
     ),
+    "pause_reasons": (
+        Field("code", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9-]{0,31}",
+              help="lower-case letters, digits and -, starting with a letter"),
+        Field("label", "str", required=True, max_length=64),
+    ),
 }
 
 MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
-          "users": m.User}
+          "users": m.User, "pause_reasons": m.PauseReason}
 KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
-        "users": "username"}
+        "users": "username", "pause_reasons": "code"}
 SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
-            "users": "user"}
+            "users": "user", "pause_reasons": "pause reason"}
+SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not be deleted
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
 
 
@@ -242,6 +255,8 @@ class ConfigService:
                 props[f"has_{f.name}"] = {"type": "boolean"}
         if kind == "agents":
             props["logged_in"] = {"type": "boolean"}
+            props["paused"] = {"type": "boolean"}
+            props["pause_reason"] = {"type": "string"}
             props["queues"] = {"type": "array", "items": {"type": "string"}}
         return {"type": "object", "properties": props, "required": [KEYS[kind]]}
 
@@ -258,6 +273,8 @@ class ConfigService:
                 out[f.name] = getattr(obj, f.attr)
         if kind == "agents":
             out["logged_in"] = obj.logged_in
+            out["paused"] = obj.paused
+            out["pause_reason"] = obj.pause_reason
             out["queues"] = [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)]
         return out
 
@@ -322,6 +339,18 @@ class ConfigService:
             values["dest_type"] = "queue"
         return values
 
+    def _check_object(self, kind: str, obj) -> None:
+        """Rules across fields and objects, checked on the object as it would be saved."""
+        if kind == "queues" and obj.overflow_queue_id is not None:
+            seen, current = {obj.name}, obj.overflow_queue
+            while current is not None:
+                if current.name in seen:
+                    raise ValidationError(f"queue {obj.name} would overflow in a circle through {current.name}",
+                                          code="queues.overflow_loop",
+                                          fields={"overflow_queue": "overflow would go round in a circle"})
+                seen.add(current.name)
+                current = current.overflow_queue
+
     def _unique(self, kind: str, key: str, exclude_id=None) -> None:
         model = MODELS[kind]
         query = model.select().where(getattr(model, KEYS[kind]) == key)
@@ -366,6 +395,7 @@ class ConfigService:
         with self.db.atomic():
             self._unique(kind, key)
             obj = MODELS[kind].create(**values)
+            self._check_object(kind, obj)
             self._audit(actor, "create", kind, key, self._redacted(kind, values))
         logger.info("%s created %s %s", actor, SINGULAR[kind], key)
         self._changed()
@@ -382,6 +412,7 @@ class ConfigService:
             for attr, value in values.items():
                 setattr(obj, attr, value)
             obj.save()
+            self._check_object(kind, obj)
             self._audit(actor, "update", kind, key, self._redacted(kind, values))
         logger.info("%s updated %s %s", actor, SINGULAR[kind], key)
         self._changed()
@@ -402,10 +433,13 @@ class ConfigService:
         users = []
         if kind == "queues":
             users = [f"DID {d.number}" for d in m.Did.select().where(m.Did.dest_queue == obj.id)]
+            users += [f"queue {q.name} (overflow)" for q in m.Queue.select().where(m.Queue.overflow_queue == obj.id)]
         elif kind == "phones":
             users = [f"agent {a.number}" for a in m.Agent.select().where(m.Agent.phone == obj.id)]
         elif kind == "agents" and obj.logged_in:
             users = ["a signed-in session (sign the agent out first)"]
+        elif kind == "pause_reasons" and obj.code == SYSTEM_PAUSE_REASON:
+            users = ["the engine's automatic pause after missed calls"]
         if users:
             raise Conflict(f"{SINGULAR[kind]} {getattr(obj, KEYS[kind])} is still used by {', '.join(users)}",
                            code=f"{kind}.in_use")

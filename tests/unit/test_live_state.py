@@ -158,3 +158,67 @@ def test_snapshot_lists_queues_agents_calls():
     assert snap["queues"][0]["longest_wait"] == 9.8
     assert snap["agents"][0]["name"] == "1001"
     assert snap["calls"][0]["caller"] == "13912345678"
+
+
+# -- wrap-up, pause reasons, auto-pause, state history --------------------------------
+from appliance.engine.live import (  # noqa: E402
+    PAUSED,
+    WRAPUP,
+    AgentStateChanged,
+    PauseAgent,
+    QueuePolicy,
+)
+
+
+def test_wrapup_follows_the_call_then_tick_frees_the_agent():
+    state = LiveState()
+    state.set_policies({"sales": QueuePolicy(wrapup_seconds=10)})
+    run(state, [member_added()])
+    run(state, queue_call())
+    assert state.agents["1001"].state == WRAPUP
+    # the phone going idle during wrap-up does not end it
+    run(state, [ev("QueueMemberStatus", 109.0, Queue="sales", MemberName="1001", Interface="PJSIP/1001",
+                   Status="1", Paused="0")])
+    assert state.agents["1001"].state == WRAPUP
+    assert state.tick(117.9) == []
+    changed = [c for c in state.tick(118.0) if isinstance(c, AgentStateChanged)]
+    assert changed == [AgentStateChanged("1001", FREE, "", 118.0)]
+
+
+def test_pause_reason_is_kept_and_recorded():
+    state = LiveState()
+    run(state, [member_added()])
+    commands = run(state, [ev("QueueMemberPause", 101.0, Queue="sales", MemberName="1001", Interface="PJSIP/1001",
+                              Status="1", Paused="1", PausedReason="lunch")])
+    assert AgentStateChanged("1001", PAUSED, "lunch", 101.0) in commands
+    assert state.snapshot(102.0)["agents"][0]["pause_reason"] == "lunch"
+    # a new reason while paused is a new history row
+    commands = run(state, [ev("QueueMemberPause", 103.0, Queue="sales", MemberName="1001", Interface="PJSIP/1001",
+                              Status="1", Paused="1", PausedReason="meeting")])
+    assert AgentStateChanged("1001", PAUSED, "meeting", 103.0) in commands
+    commands = run(state, [ev("QueueMemberPause", 104.0, Queue="sales", MemberName="1001", Interface="PJSIP/1001",
+                              Status="1", Paused="0")])
+    assert AgentStateChanged("1001", FREE, "", 104.0) in commands
+
+
+def ring_no_answer(ts):
+    return ev("AgentRingNoAnswer", ts, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
+              Interface="PJSIP/1001", RingTime="15")
+
+
+def test_auto_pause_after_n_missed_calls_in_a_row():
+    state = LiveState()
+    state.set_policies({"sales": QueuePolicy(autopause_after=3)})
+    run(state, [member_added()])
+    assert not [c for c in run(state, [ring_no_answer(100), ring_no_answer(120)]) if isinstance(c, PauseAgent)]
+    # an answered call in between starts the count again
+    run(state, queue_call())
+    assert not [c for c in run(state, [ring_no_answer(130), ring_no_answer(150)]) if isinstance(c, PauseAgent)]
+    assert PauseAgent("1001", "missed-calls") in run(state, [ring_no_answer(170)])
+
+
+def test_auto_pause_off_when_zero():
+    state = LiveState()
+    state.set_policies({"sales": QueuePolicy(autopause_after=0)})
+    run(state, [member_added()])
+    assert not [c for c in run(state, [ring_no_answer(100 + i) for i in range(10)]) if isinstance(c, PauseAgent)]

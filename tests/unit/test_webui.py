@@ -350,7 +350,8 @@ def test_catalogs_are_complete_and_every_used_id_exists():
 
     dynamic = {f"kind.{k}" for k in KINDS} | {f"admin.add_{k}" for k in KINDS}
     dynamic |= {f"field.{k}.{f.name}" for k, fs in FIELDS.items() for f in fs}
-    dynamic |= {f"agent_state.{s}" for s in ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")}
+    dynamic |= {f"agent_state.{s}" for s in ("logged_out", "free", "ringing", "in_call", "unavailable", "paused",
+                                               "wrapup")}
     dynamic |= {f"call_state.{s}" for s in ("new", "queued", "ringing", "talking", "ended")}
     dynamic |= {f"role.{r}" for r in ("admin", "supervisor", "agent")}
     dynamic |= {f"audit.{a}" for a in ("create", "update", "delete")}
