@@ -106,7 +106,7 @@ class Appliance:
         self.live = LiveState()
         self.records = CallRecordWriter(self.db)
         self.agent_states = AgentStateWriter(self.db)
-        self.routing = RoutingTable(did_queues={})
+        self.routing = RoutingTable()
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
@@ -146,7 +146,7 @@ class Appliance:
 
     def refresh_tables(self) -> None:
         """The in-memory copies of configuration that the call path reads without the database."""
-        self.routing = RoutingTable(did_queues=routing_table())
+        self.routing = routing_table()
         self.live.set_policies(queue_policies())
 
     # -- Asterisk ------------------------------------------------------------

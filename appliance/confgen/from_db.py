@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from appliance.confgen.model import AmiUser, AsteriskModel, Did, Network, Paths, Phone, Queue, Trunk
 from appliance.db import models as m
+
+logger = logging.getLogger(__name__)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -38,12 +42,28 @@ def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
                          queues=queues, dids=dids)
 
 
-def routing_table() -> dict[str, str]:
-    """DID number -> queue name, for DIDs whose destination queue exists."""
-    query = (m.Did.select(m.Did.number, m.Queue.name)
-             .join(m.Queue, on=(m.Did.dest_queue == m.Queue.id))
-             .where(m.Did.dest_type == "queue"))
-    return {row.number: row.dest_queue.name for row in query}
+def routing_table():
+    """The routing configuration as the pure decision reads it (engine.routing.RoutingTable)."""
+    import datetime as dt
+
+    from appliance.engine import routing
+    from appliance.engine.schedule import ScheduleError, parse
+
+    conditions = {}
+    for tc in m.TimeCondition.select():
+        try:
+            conditions[tc.name] = routing.TimeCondition(parse(tc.schedule), tc.timezone, tc.use_holidays)
+        except ScheduleError:  # validated on save; a bad row must not stop every call
+            logger.error("time condition %s has an unreadable schedule; its DIDs stay open", tc.name)
+    dids = {}
+    for d in m.Did.select():
+        dids[d.number] = routing.DidRoute(
+            queue=d.dest_queue.name if d.dest_queue_id else None,
+            time_condition=d.time_condition.name if d.time_condition_id else None,
+            after_hours_queue=d.after_hours_queue.name if d.after_hours_queue_id else None)
+    holidays = {dt.date.fromisoformat(h.date): h.kind for h in m.Holiday.select()}
+    blacklist = frozenset(routing.normalise_number(b.number) for b in m.BlockedNumber.select())
+    return routing.RoutingTable(dids=dids, time_conditions=conditions, holidays=holidays, blacklist=blacklist)
 
 
 def queue_policies() -> dict:

@@ -91,6 +91,34 @@ class Queue(BaseModel):
     autopause_after = IntegerField(default=3)  # missed calls in a row before the agent is paused; 0 = never
 
 
+class TimeCondition(BaseModel):
+    """Opening hours: a weekly schedule (``mon-fri 09:00-18:00; sat 09:00-12:00``) in a time zone."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    schedule = TextField()
+    timezone = CharField(max_length=64, default="Asia/Shanghai")
+    use_holidays = BooleanField(default=True)
+
+
+class Holiday(BaseModel):
+    """The holiday calendar: closed all day, or a make-up working day (调休)."""
+
+    id = AutoField()
+    date = CharField(unique=True, max_length=10)  # YYYY-MM-DD
+    name = CharField(max_length=64)
+    kind = CharField(max_length=8, default="holiday")  # holiday | workday
+
+
+class BlockedNumber(BaseModel):
+    """A caller refused on every inbound call (the inbound blacklist)."""
+
+    id = AutoField()
+    number = CharField(unique=True, max_length=32)
+    note = CharField(max_length=128, default="")
+    created_at = DateTimeField(default=utcnow)
+
+
 class Did(BaseModel):
     """A dialled number arriving on a trunk, and where its calls go."""
 
@@ -100,6 +128,8 @@ class Did(BaseModel):
     trunk = ForeignKeyField(Trunk, null=True, backref="dids", on_delete="SET NULL")
     dest_type = CharField(max_length=16, default="queue")  # queue (menus etc. come later)
     dest_queue = ForeignKeyField(Queue, null=True, backref="dids", on_delete="SET NULL")
+    time_condition = ForeignKeyField(TimeCondition, null=True, backref="dids", on_delete="SET NULL")
+    after_hours_queue = ForeignKeyField(Queue, null=True, backref="after_hours_dids", on_delete="SET NULL")
 
 
 class Phone(BaseModel):
@@ -195,4 +225,4 @@ class AuditLog(BaseModel):
 
 
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
-              AgentStateLog)
+              AgentStateLog, TimeCondition, Holiday, BlockedNumber)

@@ -1,16 +1,27 @@
-"""Where an inbound call goes: a pure decision from the dialled number and a
-snapshot of the routing table.  FastAGI's ``route`` handler carries it out.
+"""Where an inbound call goes: a pure decision from the dialled number, the caller, the
+moment, and a snapshot of the routing configuration.  FastAGI's ``route`` handler
+carries it out; the snapshot is rebuilt whenever configuration is applied, so the call
+path never queries the database.
 
-Later rules (time conditions, VIP, sticky agent, blacklist) slot in here as more
-pure steps before the DID lookup.
+The rules, in order:
+
+1. **Blacklist**: a blocked caller hears the refusal and is hung up (``blacklisted``).
+2. **DID**: an unknown dialled number goes to the fallback (``no-route``).
+3. **Time condition**: outside the DID's opening hours (weekly schedule, holiday
+   calendar) the call takes the DID's after-hours action: another queue (the duty
+   agents) or the closed message (``closed``).
+4. Otherwise the DID's queue.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from appliance import dialplan_vars as v
+from appliance.engine.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,7 @@ class RouteDecision:
     context: str
     exten: str
     reason: str = ""  # why the caller goes to the fallback, empty otherwise
+    rule: str = ""  # which rule decided (for the log and the call record)
 
     @property
     def is_fallback(self) -> bool:
@@ -25,19 +37,65 @@ class RouteDecision:
 
 
 @dataclass(frozen=True)
+class TimeCondition:
+    schedule: Schedule
+    timezone: str = "Asia/Shanghai"
+    use_holidays: bool = True
+
+
+@dataclass(frozen=True)
+class DidRoute:
+    queue: str | None
+    time_condition: str | None = None
+    after_hours_queue: str | None = None  # None: the closed message
+
+
+@dataclass(frozen=True)
 class RoutingTable:
-    """DID -> queue name, as of the last applied configuration."""
+    """The routing configuration as of the last applied change."""
 
-    did_queues: Mapping[str, str]
+    dids: Mapping[str, DidRoute] = field(default_factory=dict)  # number -> where its calls go
+    time_conditions: Mapping[str, TimeCondition] = field(default_factory=dict)
+    holidays: Mapping[dt.date, str] = field(default_factory=dict)  # date -> "holiday" | "workday"
+    blacklist: frozenset[str] = frozenset()
 
 
-def normalise_did(did: str) -> str:
-    return did.strip().lstrip("+")
+def normalise_number(number: str) -> str:
+    """Digits only, without a leading + or the international 00/86 prefix variants kept apart."""
+    return (number or "").strip().lstrip("+")
 
 
-def decide(did: str, caller: str, table: RoutingTable) -> RouteDecision:
-    number = normalise_did(did)
-    queue = table.did_queues.get(number) or table.did_queues.get("+" + number)
-    if queue:
-        return RouteDecision(v.QUEUE_CONTEXT, queue)
-    return RouteDecision(v.FALLBACK_CONTEXT, "no-route", reason="no-route")
+normalise_did = normalise_number
+
+
+def _fallback(reason: str, rule: str) -> RouteDecision:
+    return RouteDecision(v.FALLBACK_CONTEXT, reason, reason=reason, rule=rule)
+
+
+def _route_of(number: str, table: RoutingTable) -> DidRoute | None:
+    for key in (number, "+" + number):
+        if key in table.dids:
+            return table.dids[key]
+    return None
+
+
+def is_open(tc: TimeCondition, now_utc: dt.datetime, holidays: Mapping[dt.date, str]) -> bool:
+    local = now_utc.astimezone(ZoneInfo(tc.timezone)).replace(tzinfo=None)
+    return tc.schedule.open_at(local, holidays if tc.use_holidays else None)
+
+
+def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None = None) -> RouteDecision:
+    """``now`` is an aware UTC datetime (the handler passes the current time)."""
+    if normalise_number(caller) in table.blacklist:
+        return _fallback("blacklisted", "blacklist")
+    route = _route_of(normalise_number(did), table)
+    if route is None or not route.queue:
+        return _fallback("no-route", "did")
+    if route.time_condition:
+        tc = table.time_conditions.get(route.time_condition)
+        now = now or dt.datetime.now(dt.timezone.utc)
+        if tc is not None and not is_open(tc, now, table.holidays):
+            if route.after_hours_queue:
+                return RouteDecision(v.QUEUE_CONTEXT, route.after_hours_queue, rule="after-hours")
+            return _fallback("closed", "after-hours")
+    return RouteDecision(v.QUEUE_CONTEXT, route.queue, rule="did")

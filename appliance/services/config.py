@@ -24,7 +24,8 @@ from appliance.errors import Conflict, DomainError, NotFound, Unavailable, Valid
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons")
+KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons", "time_conditions", "holidays",
+         "blacklist")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -74,6 +75,36 @@ def _check_host(value: str) -> str | None:
     return "an IP address or a host name"
 
 
+def _check_schedule(value: str) -> str | None:
+    from appliance.engine.schedule import ScheduleError, parse
+
+    try:
+        parse(value)
+    except ScheduleError as exc:
+        return str(exc)
+    return None
+
+
+def _check_timezone(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{value!r} is not a time zone (e.g. Asia/Shanghai)"
+    return None
+
+
+def _check_date(value: str) -> str | None:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not a date (YYYY-MM-DD)"
+    return None
+
+
 NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32,
             help="lower-case letters, digits, _ and -, starting with a letter")
 
@@ -116,6 +147,10 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("description", "str", default="", max_length=128),
         Field("trunk", "ref", ref_kind="trunks", help="only calls from this trunk (empty: any trunk)"),
         Field("queue", "ref", ref_kind="queues", column="dest_queue", help="the queue its calls wait in"),
+        Field("time_condition", "ref", ref_kind="time_conditions",
+              help="opening hours (empty: always open)"),
+        Field("after_hours_queue", "ref", ref_kind="queues",
+              help="where calls go when closed (empty: the closed message)"),
     ),
     "phones": (
         Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),
@@ -131,6 +166,25 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("phone", "ref", ref_kind="phones", help="the phone this agent takes calls on"),
         Field("user", "ref", ref_kind="users", help="the web UI account of this agent"),
     ),
+    "time_conditions": (
+        Field("name", "str", required=True, **NAME),
+        Field("schedule", "str", required=True, max_length=500, check=_check_schedule,
+              help="e.g. mon-fri 09:00-18:00; sat 09:00-12:00"),
+        Field("timezone", "str", default="Asia/Shanghai", max_length=64, check=_check_timezone),
+        Field("use_holidays", "bool", default=True, help="closed on holidays, open on make-up workdays"),
+    ),
+    "holidays": (
+        Field("date", "str", required=True, max_length=10, pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+              check=_check_date, help="YYYY-MM-DD"),
+        Field("name", "str", required=True, max_length=64),
+        Field("kind", "str", default="holiday", choices=("holiday", "workday"),
+              help="holiday: closed all day; workday: a weekend day worked, with Monday's hours"),
+    ),
+    "blacklist": (
+        Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{3,31}",
+              help="the caller's number as it arrives"),
+        Field("note", "str", default="", max_length=128),
+    ),
     "pause_reasons": (
         Field("code", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9-]{0,31}",
               help="lower-case letters, digits and -, starting with a letter"),
@@ -139,11 +193,14 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 }
 
 MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
-          "users": m.User, "pause_reasons": m.PauseReason}
+          "users": m.User, "pause_reasons": m.PauseReason, "time_conditions": m.TimeCondition,
+          "holidays": m.Holiday, "blacklist": m.BlockedNumber}
 KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
-        "users": "username", "pause_reasons": "code"}
+        "users": "username", "pause_reasons": "code", "time_conditions": "name", "holidays": "date",
+        "blacklist": "number"}
 SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
-            "users": "user", "pause_reasons": "pause reason"}
+            "users": "user", "pause_reasons": "pause reason", "time_conditions": "time condition",
+            "holidays": "holiday", "blacklist": "blocked number"}
 SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not be deleted
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
 
@@ -434,6 +491,9 @@ class ConfigService:
         if kind == "queues":
             users = [f"DID {d.number}" for d in m.Did.select().where(m.Did.dest_queue == obj.id)]
             users += [f"queue {q.name} (overflow)" for q in m.Queue.select().where(m.Queue.overflow_queue == obj.id)]
+            users += [f"DID {d.number} (after hours)" for d in m.Did.select().where(m.Did.after_hours_queue == obj.id)]
+        elif kind == "time_conditions":
+            users = [f"DID {d.number}" for d in m.Did.select().where(m.Did.time_condition == obj.id)]
         elif kind == "phones":
             users = [f"agent {a.number}" for a in m.Agent.select().where(m.Agent.phone == obj.id)]
         elif kind == "agents" and obj.logged_in:

@@ -94,7 +94,7 @@ def test_config_change_is_applied_without_restarting_asterisk(make_appliance, tm
     assert "support" in app.pbx.cli("queue show support")
     assert "leastrecent" in app.pbx.cli("queue show support")
     assert "1002" in app.pbx.cli("pjsip show endpoint 1002")
-    assert app.routing.did_queues["88002000"] == "support"
+    assert app.routing.dids["88002000"].queue == "support"
     assert app.pbx.pid == pid
     # the new route works at once: nobody is in 'support', so the caller gets the queue's fallback
     call = trunk_call(sip_address(app), "88002000", "13800000005", tmp_path / "sipp", scenario="trunk_call_fallback.xml")

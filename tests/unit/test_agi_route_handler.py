@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from appliance import dialplan_vars as v
 from appliance.agi.handlers import route
-from appliance.engine.routing import RoutingTable
+from appliance.engine.routing import DidRoute, RoutingTable
 
 
 class Session:
@@ -22,23 +22,23 @@ def request(extension, callerid="13912345678"):
 
 
 def test_routes_known_did_to_queue():
-    handler = route.make_handler(lambda: RoutingTable(did_queues={"88001000": "sales"}))
+    handler = route.make_handler(lambda: RoutingTable(dids={"88001000": DidRoute("sales")}))
     session = Session()
     handler(session, request("88001000"))
     assert session.variables == {v.DEST_CONTEXT: "cc-queue", v.DEST_EXTEN: "sales"}
 
 
 def test_unknown_did_goes_to_fallback_with_reason():
-    handler = route.make_handler(lambda: RoutingTable(did_queues={}))
+    handler = route.make_handler(lambda: RoutingTable())
     session = Session()
     handler(session, request("99999999"))
     assert session.variables == {v.FALLBACK_REASON: "no-route", v.DEST_CONTEXT: "cc-fallback", v.DEST_EXTEN: "no-route"}
 
 
 def test_reads_the_current_table_on_every_call():
-    tables = [RoutingTable(did_queues={})]
+    tables = [RoutingTable()]
     handler = route.make_handler(lambda: tables[-1])
-    tables.append(RoutingTable(did_queues={"1": "q"}))
+    tables.append(RoutingTable(dids={"1": DidRoute("q")}))
     session = Session()
     handler(session, request("1"))
     assert session.variables[v.DEST_EXTEN] == "q"

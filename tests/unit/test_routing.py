@@ -1,22 +1,101 @@
-from appliance.engine.routing import RoutingTable, decide
+"""The pure routing decision: blacklist, DID, opening hours with holidays and make-up days."""
 
-TABLE = RoutingTable(did_queues={"88001000": "sales", "+8610123": "support"})
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from appliance.engine.routing import DidRoute, RoutingTable, TimeCondition, decide
+from appliance.engine.schedule import ScheduleError, parse
+
+HOURS = TimeCondition(parse("mon-fri 09:00-12:00, 13:30-18:00; sat 09:00-12:00"), "Asia/Shanghai")
+TABLE = RoutingTable(
+    dids={"88001000": DidRoute("sales"), "+8610123": DidRoute("support"),
+          "88002000": DidRoute("sales", time_condition="office", after_hours_queue="duty"),
+          "88003000": DidRoute("sales", time_condition="office"),
+          "88004000": DidRoute(None)},
+    time_conditions={"office": HOURS},
+    holidays={dt.date(2026, 10, 1): "holiday", dt.date(2026, 10, 11): "workday"},
+    blacklist=frozenset({"13900000666"}),
+)
+
+
+def beijing(y, mo, d, h, mi=0):
+    """A Beijing wall-clock time as the aware UTC moment the handler would pass."""
+    return dt.datetime(y, mo, d, h, mi, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(dt.timezone.utc)
+
+
+MONDAY_10 = beijing(2026, 11, 23, 10)
 
 
 def test_known_did_goes_to_its_queue():
-    d = decide("88001000", "139", TABLE)
+    d = decide("88001000", "139", TABLE, MONDAY_10)
     assert (d.context, d.exten, d.is_fallback) == ("cc-queue", "sales", False)
 
 
 def test_plus_prefix_is_ignored_both_ways():
-    assert decide("+88001000", "", TABLE).exten == "sales"
-    assert decide("8610123", "", TABLE).exten == "support"
+    assert decide("+88001000", "", TABLE, MONDAY_10).exten == "sales"
+    assert decide("8610123", "", TABLE, MONDAY_10).exten == "support"
 
 
-def test_unknown_did_goes_to_fallback_with_reason():
-    d = decide("99999999", "139", TABLE)
-    assert (d.context, d.exten, d.reason, d.is_fallback) == ("cc-fallback", "no-route", "no-route", True)
+def test_unknown_did_or_did_without_queue_goes_to_fallback():
+    for did in ("99999999", "88004000"):
+        d = decide(did, "139", TABLE, MONDAY_10)
+        assert (d.context, d.exten, d.reason, d.is_fallback) == ("cc-fallback", "no-route", "no-route", True)
+    assert decide("1", "", RoutingTable()).is_fallback
 
 
-def test_empty_table():
-    assert decide("1", "", RoutingTable(did_queues={})).is_fallback
+def test_blacklisted_caller_is_refused_before_anything_else():
+    for caller in ("13900000666", "+13900000666"):
+        d = decide("88001000", caller, TABLE, MONDAY_10)
+        assert (d.reason, d.rule) == ("blacklisted", "blacklist")
+
+
+@pytest.mark.parametrize("when, open_", [
+    (beijing(2026, 11, 23, 8, 59), False),   # Monday before opening
+    (beijing(2026, 11, 23, 9, 0), True),
+    (beijing(2026, 11, 23, 12, 30), False),  # lunch
+    (beijing(2026, 11, 23, 17, 59), True),
+    (beijing(2026, 11, 23, 18, 0), False),
+    (beijing(2026, 11, 28, 11, 0), True),    # Saturday morning
+    (beijing(2026, 11, 29, 11, 0), False),   # Sunday
+    (beijing(2026, 10, 1, 10, 0), False),    # National Day, a Thursday
+    (beijing(2026, 10, 11, 15, 0), True),    # a Sunday worked in exchange (调休): Monday's hours
+])
+def test_opening_hours_in_beijing_time(when, open_):
+    d = decide("88002000", "139", TABLE, when)
+    assert d.exten == ("sales" if open_ else "duty"), when
+    assert d.rule == ("did" if open_ else "after-hours")
+
+
+def test_closed_without_after_hours_queue_hears_the_closed_message():
+    d = decide("88003000", "139", TABLE, beijing(2026, 11, 29, 11))
+    assert (d.context, d.reason) == ("cc-fallback", "closed")
+
+
+def test_holidays_can_be_ignored_per_time_condition():
+    table = RoutingTable(dids=TABLE.dids, holidays=TABLE.holidays, time_conditions={
+        "office": TimeCondition(HOURS.schedule, "Asia/Shanghai", use_holidays=False)})
+    assert decide("88002000", "139", table, beijing(2026, 10, 1, 10)).exten == "sales"
+
+
+def test_time_zone_of_the_condition_is_used():
+    table = RoutingTable(dids=TABLE.dids, time_conditions={
+        "office": TimeCondition(parse("daily 09:00-17:00"), "Europe/London")})
+    # 10:00 in Beijing is 02:00 in London: closed there
+    assert decide("88002000", "139", table, MONDAY_10).exten == "duty"
+
+
+@pytest.mark.parametrize("text", ["", "monday 09:00-18:00", "mon-fri", "mon-fri 9-18", "fri-mon 09:00-18:00",
+                                  "mon 18:00-09:00", "mon 25:00-26:00", "mon 09:00-18:00;; tue"])
+def test_bad_schedules_say_what_is_wrong(text):
+    with pytest.raises(ScheduleError):
+        parse(text)
+
+
+def test_schedule_forms():
+    s = parse("daily 00:00-24:00")
+    assert all(day == ((0, 1440),) for day in s.week)
+    assert parse("MON 09:00-10:00").week[0] == ((540, 600),)

@@ -91,7 +91,8 @@ def test_create_read_update_delete_with_audit_and_apply(config, changes):
     seed(config)
     assert len(changes) == 6
     did = config.get("dids", "88001000")
-    assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales"}
+    assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales",
+                   "time_condition": None, "after_hours_queue": None}
     assert config.get("agents", "1001")["queues"] == ["sales"]
     phone = config.get("phones", "1001")
     assert "secret" not in phone and phone["has_secret"] is True
@@ -160,3 +161,33 @@ def test_json_schema_follows_the_field_table(config):
     assert config.json_schema("queues")["properties"]["strategy"]["enum"][0] == "ringall"
     assert config.json_schema("phones")["properties"]["secret"]["writeOnly"] is True
     assert "secret" not in config.output_schema("phones")["properties"]
+
+
+def test_routing_rules_are_validated_and_protected(config):
+    seed(config)
+    with pytest.raises(ValidationError) as e:
+        config.create("time_conditions", {"name": "office", "schedule": "weekdays 9-6", "timezone": "Mars/Base"},
+                      actor="t")
+    assert set(e.value.fields) == {"schedule", "timezone"}
+    assert "not a day" in e.value.fields["schedule"]
+    config.create("time_conditions", {"name": "office", "schedule": "mon-fri 09:00-18:00"}, actor="t")
+    config.create("queues", {"name": "duty"}, actor="t")
+    config.update("dids", "88001000", {"time_condition": "office", "after_hours_queue": "duty"}, actor="t")
+    with pytest.raises(Conflict):
+        config.delete("time_conditions", "office", actor="t")
+    with pytest.raises(Conflict):
+        config.delete("queues", "duty", actor="t")
+    with pytest.raises(ValidationError) as e:
+        config.create("holidays", {"date": "2026-02-30", "name": "x", "kind": "festival"}, actor="t")
+    assert set(e.value.fields) == {"date", "kind"}
+    config.create("holidays", {"date": "2026-10-01", "name": "National Day"}, actor="t")
+    with pytest.raises(ValidationError):
+        config.create("blacklist", {"number": "call me maybe"}, actor="t")
+    config.create("blacklist", {"number": "+13900000666", "note": "abusive"}, actor="t")
+
+    from appliance.confgen.from_db import routing_table
+
+    table = routing_table()
+    assert table.dids["88001000"].time_condition == "office" and table.dids["88001000"].after_hours_queue == "duty"
+    assert "13900000666" in table.blacklist and list(table.holidays.values()) == ["holiday"]
+    assert table.time_conditions["office"].timezone == "Asia/Shanghai"

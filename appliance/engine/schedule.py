@@ -1,0 +1,78 @@
+"""Opening hours as people write them, and whether a moment falls inside them.
+
+A schedule is text: ``mon-fri 09:00-18:00; sat 09:00-12:00``, rules separated by ``;``,
+each a day or day range (or ``daily``) and one or more time ranges (``09:00-12:00,
+13:30-18:00``).  ``24:00`` ends a day; a range may not cross midnight (write two rules).
+A holiday calendar overrides the week: a ``holiday`` is closed all day, a ``workday`` (the
+weekend days worked in exchange for a holiday, 调休) opens with Monday's hours.
+
+Pure: no clock, no database; the caller gives the local date and time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
+
+
+class ScheduleError(ValueError):
+    code = "schedule.invalid"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    # weekday (0 = Monday) -> sorted (start, end) minutes since midnight
+    week: tuple[tuple[tuple[int, int], ...], ...]
+
+    def open_at(self, moment: dt.datetime, calendar: Mapping[dt.date, str] | None = None) -> bool:
+        """Is ``moment`` (local time) within opening hours, given the holiday calendar?"""
+        day_kind = (calendar or {}).get(moment.date())
+        if day_kind == "holiday":
+            return False
+        weekday = 0 if day_kind == "workday" else moment.weekday()
+        minute = moment.hour * 60 + moment.minute
+        return any(start <= minute < end for start, end in self.week[weekday])
+
+
+def _days(text: str) -> list[int]:
+    if text == "daily":
+        return list(range(7))
+    first, sep, last = text.partition("-")
+    if first not in DAYS or (sep and last not in DAYS):
+        raise ScheduleError(f"{text!r} is not a day or day range (mon, tue, ... sun, mon-fri, daily)")
+    a, b = DAYS.index(first), DAYS.index(last) if sep else DAYS.index(first)
+    if b < a:
+        raise ScheduleError(f"day range {text!r} runs backwards")
+    return list(range(a, b + 1))
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def parse(text: str) -> Schedule:
+    """``mon-fri 09:00-18:00; sat 09:00-12:00`` -> Schedule; ScheduleError says what is wrong."""
+    week: list[list[tuple[int, int]]] = [[] for _ in DAYS]
+    rules = [r.strip() for r in (text or "").lower().split(";") if r.strip()]
+    if not rules:
+        raise ScheduleError("no opening hours given, e.g. 'mon-fri 09:00-18:00'")
+    for rule in rules:
+        parts = rule.split(None, 1)
+        if len(parts) != 2:
+            raise ScheduleError(f"{rule!r}: give days then hours, e.g. 'mon-fri 09:00-18:00'")
+        days = _days(parts[0])
+        for span in (s.strip() for s in parts[1].replace(" ", "").split(",")):
+            if not _RANGE.match(span):
+                raise ScheduleError(f"{span!r} is not a time range like 09:00-18:00")
+            start, end = (_minutes(x) for x in span.split("-"))
+            if end <= start:
+                raise ScheduleError(f"{span!r} ends before it starts (split ranges that cross midnight)")
+            for d in days:
+                week[d].append((start, end))
+    return Schedule(tuple(tuple(sorted(day)) for day in week))

@@ -1,0 +1,65 @@
+"""Routing rules on real Asterisk, decided by FastAGI: the blacklist, and opening hours
+with the holiday calendar sending callers to the duty queue or the closed message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from appliance.db.models import CallRecord
+from appliance.engine.live import FREE
+from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
+
+pytestmark = pytest.mark.asterisk
+
+
+def record_for(caller):
+    return wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), 20, f"call record of {caller}")
+
+
+def test_blacklisted_caller_is_refused(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.create("blacklist", {"number": "13900000666", "note": "abusive caller"}, actor="test")
+    started(app)
+    call = trunk_call(sip_address(app), "88001000", "13900000666", tmp_path / "sipp",
+                      scenario="trunk_call_fallback.xml")
+    assert call.run(60) == 0, call.errors()
+    rec = record_for("13900000666")
+    assert (rec.disposition, rec.fallback_reason, rec.agent) == ("fallback", "blacklisted", "")
+
+
+def test_holiday_sends_callers_to_the_duty_queue_or_the_closed_message(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    cfg = app.config
+    # open around the clock, except on holidays; today is made one
+    cfg.create("time_conditions", {"name": "office", "schedule": "daily 00:00-24:00"}, actor="test")
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    for day in (today, today + dt.timedelta(days=1)):  # the test may run across midnight
+        cfg.create("holidays", {"date": day.isoformat(), "name": "Test holiday"}, actor="test")
+    cfg.create("queues", {"name": "duty"}, actor="test")
+    cfg.add_member("duty", "1001", actor="test")
+    cfg.remove_member("sales", "1001", actor="test")
+    cfg.update("dids", "88001000", {"time_condition": "office", "after_hours_queue": "duty"}, actor="test")
+    started(app)
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+        call = trunk_call(sip_address(app), "88001000", "13800000031", tmp_path / "sipp", hold_ms=1500)
+        assert call.run(60) == 0, call.errors()
+    finally:
+        phone.stop()
+    rec = record_for("13800000031")
+    assert (rec.queue, rec.agent, rec.disposition) == ("duty", "1001", "answered")
+
+    # no duty queue: the caller hears the closed message
+    cfg.update("dids", "88001000", {"after_hours_queue": None}, actor="test")
+    call = trunk_call(sip_address(app), "88001000", "13800000032", tmp_path / "sipp",
+                      scenario="trunk_call_fallback.xml")
+    assert call.run(60) == 0, call.errors()
+    rec = record_for("13800000032")
+    assert (rec.disposition, rec.fallback_reason) == ("fallback", "closed")
