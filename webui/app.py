@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,18 +18,29 @@ import bottle
 from bottle import Bottle, HTTPResponse, request, response
 
 from appliance.errors import BadRequest, DomainError, PermissionDenied, ValidationError
-from appliance.services.config import KINDS, KEYS
+from appliance.services.config import KEYS, KINDS
 from webui import i18n, openapi
-from webui.plugins import (SESSION_COOKIE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, csrf_token,
-                           current_user, json_error, sign_session)
+from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
+                           csrf_token, current_user, error_body, json_error, sign_session)
 
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
+# One list for the life of the process: bottle caches compiled templates by id() of the
+# lookup list, so a new list per call would compile every page again and grow the cache.
+TEMPLATE_LOOKUP = [str(TEMPLATES)]
 STATIC = HERE / "static"
 KIND_RE = "|".join(KINDS)
-JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.no_")
+# Message ids the dashboard's script needs (it re-draws the tables from /api/v1/live).
+JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.")
+# The states the live engine reports (appliance/engine/live.py); each has a message id.
+AGENT_STATES = ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")
+CALL_STATES = ("new", "queued", "ringing", "talking", "ended")
+NOT_ANSWERED = ("new", "queued", "ringing")  # call states in which the caller is still waiting
+# Configuration pages in the navigation bar: the daily ones first, then whatever else exists.
+NAV_KINDS = tuple(k for k in ("queues", "agents", "phones", "trunks", "dids") if k in KINDS) + tuple(
+    k for k in KINDS if k not in ("queues", "agents", "phones", "trunks", "dids"))
 
 
 @dataclass
@@ -41,10 +53,96 @@ class WebDeps:
     live: Callable[[], dict]
     secret_key: bytes
     session_seconds: int = 12 * 3600
-    secure_cookies: bool = False
+    secure_cookies: bool = False  # set when the UI is served over HTTPS
+    directory_seconds: float = 5.0  # how long the configured agents are cached for the live view
     extra: dict = field(default_factory=dict)
 
 
+# -- view helpers: pure functions from service data to what pages and the live API show ----
+def fmt_seconds(value) -> str:
+    """``75.3`` -> ``1:15``, ``3725`` -> ``1:02:05``; nothing known -> an em dash."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "—"
+    total = max(0, int(value))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def live_view(snapshot: dict, directory: list[dict], only_agents: set[str] | None = None) -> dict:
+    """The engine's live snapshot as the dashboard and ``/api/v1/live`` show it.
+
+    Adds what the snapshot does not say itself (without overriding it): per queue the
+    number of its members who are ``available`` (state free), per agent the configured
+    ``display_name``.  With ``only_agents`` (an agent signed in) only those agents, their
+    queues and their calls remain.
+    """
+    agents = [dict(a) for a in snapshot.get("agents") or []]
+    queues = [dict(q) for q in snapshot.get("queues") or []]
+    calls = [dict(c) for c in snapshot.get("calls") or []]
+    names = {a.get("number"): a.get("name") for a in directory}
+    state_of = {a.get("name"): a.get("state") for a in agents}
+    for a in agents:
+        a.setdefault("display_name", names.get(a.get("name")) or "")
+    for q in queues:
+        members = q.get("members")
+        if "available" not in q and isinstance(members, list):
+            q["available"] = sum(1 for name in members if state_of.get(name) == "free")
+    if only_agents is not None:
+        agents = [a for a in agents if a.get("name") in only_agents]
+        mine = {q for a in agents for q in a.get("queues") or []}
+        queues = [q for q in queues if q.get("name") in mine]
+        calls = [c for c in calls if c.get("agent") in only_agents]
+    return {**snapshot, "queues": queues, "agents": agents, "calls": calls}
+
+
+def live_summary(live: dict) -> dict:
+    """The four figures at the top of the dashboard (live.js computes the same)."""
+    queues, agents, calls = live["queues"], live["agents"], live["calls"]
+    return {
+        "waiting": sum(q.get("waiting") or 0 for q in queues),
+        "longest_wait": max((q.get("longest_wait") or 0 for q in queues), default=0),
+        "available": sum(1 for a in agents if a.get("state") == "free"),
+        "signed_in": sum(1 for a in agents if a.get("state") not in (None, "logged_out")),
+        "calls": sum(1 for c in calls if c.get("state") != "ended"),
+    }
+
+
+def call_times(call: dict) -> tuple:
+    """(waited, talked, total) seconds of a live call, from whatever the engine reports."""
+    total = call.get("duration")
+    waited = call.get("wait_seconds")
+    if waited is None and call.get("state") in NOT_ANSWERED:
+        waited = total
+    return waited, call.get("talk_seconds"), total
+
+
+class AgentDirectory:
+    """The configured agents (number, name, web account, signed in), re-read at most every
+    few seconds: every open dashboard polls the live view every 2 s, and that must not cost
+    a query per agent each time on the loop that also serves calls.  Any change made
+    through this app (an unsafe request) forgets the copy at once."""
+
+    def __init__(self, config, seconds: float):
+        self.config = config
+        self.seconds = seconds
+        self._rows: list[dict] | None = None
+        self._read_at = 0.0
+
+    def all(self) -> list[dict]:
+        if self._rows is None or time.monotonic() - self._read_at > self.seconds:
+            self._rows = self.config.list("agents")
+            self._read_at = time.monotonic()
+        return self._rows
+
+    def of_user(self, username: str) -> list[dict]:
+        return [a for a in self.all() if a.get("user") == username]
+
+    def forget(self) -> None:
+        self._rows = None
+
+
+# -- request helpers -------------------------------------------------------------------------
 def _lang() -> str:
     user = current_user()
     if user:
@@ -58,13 +156,23 @@ def render(name: str, **data) -> str:
     def _(msgid, **kw):
         return i18n.translate(lang, msgid, **kw)
 
-    return bottle.template(name, template_lookup=[str(TEMPLATES)], _=_, lang=lang,
-                           user=current_user(), csrf=csrf_token(),
-                           path=request.path, **data)
+    return bottle.template(name, template_lookup=TEMPLATE_LOOKUP, _=_, lang=lang,
+                           user=current_user(), csrf=csrf_token(), path=request.path,
+                           field_error=lambda text, help_id=None, help_text="": i18n.field_error(
+                               lang, text, help_id, help_text),
+                           nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang, kind, name, value),
+                           error_message=lambda code, status: i18n.error_message(lang, code, status),
+                           secs=fmt_seconds, **data)
 
 
-def render_error(status: int, message: str) -> str:
-    return render("error.tpl", status=status, message=message)
+def render_error(status: int, code: str, detail: str | None, error_id: str | None = None) -> str:
+    return render("error.tpl", status=status, code=code, detail=detail, error_id=error_id)
+
+
+def problem_of(exc: DomainError) -> dict:
+    """A ``DomainError`` for an alert on a page: the code and status pick the translated
+    sentence, the service's own message is the detail."""
+    return {"code": exc.code, "status": exc.http_status, "detail": exc.message}
 
 
 def json_body() -> dict:
@@ -88,7 +196,8 @@ def no_content() -> HTTPResponse:
 
 
 def form_data(fields) -> dict:
-    """A form as the API's JSON: booleans from checkboxes, empty optional refs as None."""
+    """A form as the API's JSON: booleans from checkboxes, empty optional refs as None,
+    empty optional numbers and secrets left out (the default, or unchanged)."""
     out = {}
     for f in fields:
         if f.type == "bool":
@@ -97,20 +206,30 @@ def form_data(fields) -> dict:
         value = request.forms.getunicode(f.name)
         if value is None:
             continue
-        if f.secret and value == "":
+        if value == "" and (f.secret or (f.type == "int" and not f.required)):
             continue
-        out[f.name] = value if value != "" or f.type != "ref" else None
+        out[f.name] = None if value == "" and f.type == "ref" else value
     return out
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only a path on this site: never ``//elsewhere`` or ``https://elsewhere``."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
 
 
 def make_app(deps: WebDeps) -> Bottle:
     app = Bottle()
     app.config["deps"] = deps
+    app.uninstall(bottle.JSONPlugin)  # the same, but UTF-8 rather than \u escapes for Chinese names
+    app.install(bottle.JSONPlugin(json_dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str)))
     app.install(ErrorsPlugin(render_error))
     app.install(DatabasePlugin(deps.db))
     app.install(AuthPlugin(deps.users, deps.secret_key))
     app.install(CsrfPlugin())
     cfg, users = deps.config, deps.users
+    directory = AgentDirectory(cfg, deps.directory_seconds)
 
     def actor() -> str:
         return current_user()["username"]
@@ -123,16 +242,32 @@ def make_app(deps: WebDeps) -> Bottle:
         if agent.get("user") != current_user()["username"]:
             raise PermissionDenied("an agent may sign only themselves in or out", code="forbidden")
 
+    def health_now() -> dict:
+        """The aggregated health; the live page must still draw if reading it fails."""
+        try:
+            return deps.health()
+        except Exception:
+            logger.exception("reading the appliance's health failed")
+            return {"status": "down", "components": {}}
+
     def live_for_user() -> dict:
-        snap = deps.live()
-        if current_user()["role"] != "agent":
-            return snap
-        mine = {a["number"] for a in cfg.list("agents") if a.get("user") == current_user()["username"]}
-        agents = [a for a in snap.get("agents", []) if a.get("name") in mine]
-        queues = {q for a in agents for q in a.get("queues", [])}
-        return {"queues": [q for q in snap.get("queues", []) if q.get("name") in queues],
-                "agents": agents,
-                "calls": [c for c in snap.get("calls", []) if c.get("agent") in mine]}
+        user = current_user()
+        only = None
+        if user["role"] == "agent":
+            only = {a["number"] for a in directory.of_user(user["username"])}
+        return live_view(deps.live(), directory.all(), only)
+
+    @app.hook("after_request")
+    def after_request():
+        if request.method in UNSAFE:
+            directory.forget()  # an agent added, renamed, signed in...
+        if not request.path.startswith("/static/"):
+            response.set_header("Cache-Control", "no-store")
+        response.set_header("X-Content-Type-Options", "nosniff")
+        response.set_header("X-Frame-Options", "DENY")
+        response.set_header("Referrer-Policy", "same-origin")
+        response.set_header("Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
     # -- static, sign-in ---------------------------------------------------------------
     @app.get("/static/<filename:path>", name="static")
@@ -141,18 +276,18 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/login", name="login_form")
     def login_form():
-        return render("login.tpl", error=None, username="", next=request.query.get("next") or "/")
+        if current_user():  # already signed in
+            bottle.redirect(safe_next(request.query.get("next")))
+        return render("login.tpl", failed=False, username="", next=safe_next(request.query.get("next")))
 
     @app.post("/login", name="login")
     def login():
         username = request.forms.getunicode("username") or ""
         user = users.authenticate(username, request.forms.getunicode("password") or "")
-        nxt = request.forms.getunicode("next") or "/"
-        if not nxt.startswith("/") or nxt.startswith("//"):
-            nxt = "/"
+        nxt = safe_next(request.forms.getunicode("next"))
         if user is None:
             response.status = 401
-            return render("login.tpl", error=i18n.translate(_lang(), "login.failed"), username=username, next=nxt)
+            return render("login.tpl", failed=True, username=username, next=nxt)
         cookie, _csrf = sign_session(deps.secret_key, user["id"], deps.session_seconds)
         response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", path="/",
                             secure=deps.secure_cookies, max_age=deps.session_seconds)
@@ -167,44 +302,69 @@ def make_app(deps: WebDeps) -> Bottle:
     # -- pages ---------------------------------------------------------------------------
     @app.get("/", name="dashboard")
     def dashboard():
-        lang = _lang()
-        js = {k: v for k, v in i18n.catalog(lang).items() if k.startswith(JS_MESSAGE_PREFIXES)}
-        return render("dashboard.tpl", live=live_for_user(), health=deps.health(), js_messages=js)
+        live = live_for_user()
+        js = {k: v for k, v in i18n.catalog(_lang()).items() if k.startswith(JS_MESSAGE_PREFIXES)}
+        return render("dashboard.tpl", live=live, summary=live_summary(live), health=health_now(),
+                      my_agents=directory.of_user(current_user()["username"]), js_messages=js,
+                      call_times=call_times, agent_states=AGENT_STATES, call_states=CALL_STATES)
+
+    def ref_options(fields) -> dict[str, list[str]]:
+        """For each reference field, the keys it may point at (the form's choices)."""
+        out = {}
+        for f in fields:
+            if f.type != "ref":
+                continue
+            if f.ref_kind == "users":
+                out[f.name] = [u["username"] for u in users.list()]
+            else:
+                out[f.name] = [row[KEYS[f.ref_kind]] for row in cfg.list(f.ref_kind)]
+        return out
+
+    def show_kind(kind, errors=None, values=None, problem=None):
+        fields = cfg.fields(kind)
+        return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=fields, rows=cfg.list(kind),
+                      errors=errors or {}, values=values or {}, problem=problem, refs=ref_options(fields))
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>", name="admin_list")
-    def admin_list(kind, errors=None, values=None):
-        return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=cfg.fields(kind), rows=cfg.list(kind),
-                      errors=errors or {}, values=values or {}, message=None,
-                      field_error=lambda text: i18n.field_error(_lang(), text))
+    def admin_list(kind):
+        return show_kind(kind)
 
     @app.post(f"/admin/<kind:re:{KIND_RE}>", name="admin_create")
     def admin_create(kind):
         data = form_data(cfg.fields(kind))
         try:
             cfg.create(kind, data, actor=actor())
-        except ValidationError as exc:
-            response.status = 422
-            return admin_list(kind, errors=exc.fields, values=data)
         except DomainError as exc:
             response.status = exc.http_status
-            return admin_list(kind, errors=exc.fields or {"_": exc.message}, values=data)
+            if exc.fields:  # shown next to each field, with what was typed kept
+                return show_kind(kind, errors=exc.fields, values=data)
+            return show_kind(kind, values=data if exc.http_status < 500 else None, problem=problem_of(exc))
         bottle.redirect(f"/admin/{kind}")
 
     @app.post(f"/admin/<kind:re:{KIND_RE}>/<key>/delete", name="admin_delete")
     def admin_delete(kind, key):
-        cfg.delete(kind, key, actor=actor())
+        try:
+            cfg.delete(kind, key, actor=actor())
+        except DomainError as exc:
+            response.status = exc.http_status
+            return show_kind(kind, problem=problem_of(exc))
         bottle.redirect(f"/admin/{kind}")
 
-    @app.post("/admin/agents/<number>/<action:re:login|logout>", name="agent_sign")
+    @app.post("/agents/<number>/<action:re:login|logout>", name="agent_sign")
     def agent_sign(number, action):
         own_agent_only(number)
         getattr(deps.agents, action)(number)
-        bottle.redirect(request.forms.getunicode("next") or "/")
+        bottle.redirect(safe_next(request.forms.getunicode("next")))
+
+    def show_members(name, problem=None):
+        members = cfg.members(name)
+        taken = {m["agent"] for m in members}
+        return render("members.tpl", queue=cfg.get("queues", name), members=members, problem=problem,
+                      candidates=[a for a in directory.all() if a["number"] not in taken])
 
     @app.get("/admin/queues/<name>/members", name="admin_members")
-    def admin_members(name, error=None):
-        cfg.get("queues", name)
-        return render("members.tpl", queue=name, members=cfg.members(name), agents=cfg.list("agents"), error=error)
+    def admin_members(name):
+        return show_members(name)
 
     @app.post("/admin/queues/<name>/members", name="admin_member_add")
     def admin_member_add(name):
@@ -213,21 +373,29 @@ def make_app(deps: WebDeps) -> Bottle:
                            actor=actor())
         except DomainError as exc:
             response.status = exc.http_status
-            return admin_members(name, error=exc.message)
+            return show_members(name, problem=problem_of(exc))
         bottle.redirect(f"/admin/queues/{name}/members")
 
     @app.post("/admin/queues/<name>/members/<agent>/delete", name="admin_member_remove")
     def admin_member_remove(name, agent):
-        cfg.remove_member(name, agent, actor=actor())
+        try:
+            cfg.remove_member(name, agent, actor=actor())
+        except DomainError as exc:
+            response.status = exc.http_status
+            return show_members(name, problem=problem_of(exc))
         bottle.redirect(f"/admin/queues/{name}/members")
 
     @app.get("/admin/audit", name="admin_audit")
     def admin_audit():
-        return render("audit.tpl", rows=cfg.audit(200))
+        return render("audit.tpl", rows=cfg.audit(200), kinds=set(KINDS) | {"members"})
+
+    def show_account(new_token=None, problem=None):
+        return render("account.tpl", tokens=users.list_tokens(current_user()["id"]), new_token=new_token,
+                      problem=problem)
 
     @app.get("/account", name="account")
-    def account(new_token=None):
-        return render("account.tpl", tokens=users.list_tokens(current_user()["id"]), new_token=new_token)
+    def account():
+        return show_account()
 
     @app.post("/account/language", name="account_language")
     def account_language():
@@ -236,8 +404,12 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.post("/account/tokens", name="account_token_create")
     def account_token_create():
-        token = users.create_token(current_user()["id"], request.forms.getunicode("name") or "")
-        return account(new_token=token)
+        try:
+            token = users.create_token(current_user()["id"], request.forms.getunicode("name") or "")
+        except ValidationError as exc:
+            response.status = exc.http_status
+            return show_account(problem=problem_of(exc))
+        return show_account(new_token=token)  # not a redirect: the token is shown this once
 
     @app.post("/account/tokens/<token_id:int>/delete", name="account_token_revoke")
     def account_token_revoke(token_id):
@@ -292,7 +464,10 @@ def make_app(deps: WebDeps) -> Bottle:
     @app.post("/api/v1/queues/<name>/members", name="api_member_add")
     def api_member_add(name):
         body = json_body()
-        return created(cfg.add_member(name, str(body.get("agent", "")), body.get("penalty", 0), actor=actor()))
+        agent = body.get("agent")
+        if not isinstance(agent, str) or not agent:
+            raise ValidationError("agent: the agent's work number is required", fields={"agent": "required"})
+        return created(cfg.add_member(name, agent, body.get("penalty", 0), actor=actor()))
 
     @app.delete("/api/v1/queues/<name>/members/<agent>", name="api_member_remove")
     def api_member_remove(name, agent):
@@ -315,9 +490,9 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.post("/api/v1/tokens", name="api_token_create")
     def api_token_create():
-        body = json_body()
-        token = users.create_token(current_user()["id"], body.get("name") if isinstance(body.get("name"), str) else "")
-        return created({"token": token, "name": body.get("name")})
+        name = json_body().get("name")
+        token = users.create_token(current_user()["id"], name if isinstance(name, str) else "")
+        return created({"token": token, "name": name.strip()})
 
     @app.delete("/api/v1/tokens/<token_id:int>", name="api_token_revoke")
     def api_token_revoke(token_id):
@@ -332,18 +507,24 @@ def make_app(deps: WebDeps) -> Bottle:
             raise ValidationError("limit must be a whole number", fields={"limit": "a whole number"}) from None
         return {"items": cfg.audit(limit)}
 
-    # -- errors outside any route (no such path, wrong method) ------------------------------
-    def _not_routed(err):
+    # -- errors outside any route's plugins (no such path, wrong method, a failure in bottle) --
+    def _outside_routes(err):
         status = err.status_code
-        message = "no such page" if status == 404 else "method not allowed"
+        code = {404: "not_found", 405: "method_not_allowed"}.get(status, "internal")
+        if status >= 500:
+            logger.error("request %s %s failed outside the routes: %s", request.method, request.path, err.body)
         if request.path.startswith("/api/"):
             response.content_type = "application/json; charset=utf-8"
-            return json.dumps({"error": "not_found" if status == 404 else "method_not_allowed", "message": message})
-        return render_error(status, i18n.translate(_lang(), "error.not_found" if status == 404 else
-                                                   "error.method_not_allowed"))
+            message = {404: "no such path", 405: "method not allowed"}.get(status, "internal error")
+            return json.dumps(error_body(code, message))
+        try:
+            return render_error(status, "", None)  # the status says it: no such page, wrong method
+        except Exception:
+            logger.exception("rendering the %s page failed", status)
+            return f"<!doctype html><title>{status}</title><h1>{status}</h1>"
 
-    app.error(404)(_not_routed)
-    app.error(405)(_not_routed)
+    for status in (404, 405, 500):
+        app.error(status)(_outside_routes)
     return app
 
 

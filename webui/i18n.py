@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from appliance.services.config import SINGULAR
+
 logger = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -41,6 +43,13 @@ def translate(lang: str, msgid: str, **kw) -> str:
         return text
 
 
+def choice(lang: str, kind: str, name: str, value) -> str:
+    """A field's choice as shown: translated where the catalog has ``choice.<kind>.<field>.<value>``,
+    else the value itself (Asterisk's own words, like a ring strategy, stay as they are)."""
+    msgid = f"choice.{kind}.{name}.{value}"
+    return translate(lang, msgid) if msgid in catalog("en") else str(value)
+
+
 def negotiate(accept_language: str | None, asked: str | None = None) -> str:
     """The language for someone not signed in: ``?lang=``, then Accept-Language."""
     if asked in LANGUAGES:
@@ -55,30 +64,52 @@ def negotiate(accept_language: str | None, asked: str | None = None) -> str:
 
 
 # The configuration service explains a bad field in plain English (for API clients);
-# the pages show the same explanation in the user's language.
+# the pages show the same explanation in the user's language.  Anything not listed here
+# is shown as "not valid: <the English text>" rather than hidden.
 _FIELD_ERRORS = (
-    (r"required", "field.required", ()),
-    (r"unknown field", "field.unknown", ()),
-    (r"already exists|already taken", "field.exists", ()),
-    (r"a whole number", "field.integer", ()),
-    (r"true or false", "field.boolean", ()),
-    (r"text", "field.text", ()),
-    (r"no line breaks or control characters", "field.control", ()),
-    (r"at least (?P<n>\d+) characters", "field.min_length", ("n",)),
-    (r"at most (?P<n>\d+) characters", "field.max_length", ("n",)),
-    (r"at least (?P<n>-?\d+)", "field.min", ("n",)),
-    (r"at most (?P<n>-?\d+)", "field.max", ("n",)),
-    (r"one of (?P<choices>.+)", "field.choice", ("choices",)),
-    (r"comma-separated, from (?P<choices>.+)", "field.list", ("choices",)),
-    (r"no (?P<what>trunk|queue|DID|phone|agent|user) (?P<key>.+)", "field.no_such", ("what", "key")),
-    (r"'(?P<item>.+)' is not an IP address or network", "field.network", ("item",)),
-    (r"an IP address or a host name", "field.host", ()),
+    (r"required", "field.required"),
+    (r"unknown field", "field.unknown"),
+    (r"already exists|already taken", "field.exists"),
+    (r"a whole number", "field.integer"),
+    (r"true or false", "field.boolean"),
+    (r"text", "field.text"),
+    (r"no line breaks or control characters", "field.control"),
+    (r"at least (?P<n>\d+) characters", "field.min_length"),
+    (r"at most (?P<n>\d+) characters", "field.max_length"),
+    (r"at least (?P<n>-?\d+)", "field.min"),
+    (r"at most (?P<n>-?\d+)", "field.max"),
+    (r"one of (?P<choices>.+)", "field.choice"),
+    (r"comma-separated, from (?P<choices>.+)", "field.list"),
+    (r"must match .+", "field.pattern"),
+    (r"no (?:%s) (?P<key>.+)" % "|".join(re.escape(word) for word in SINGULAR.values()), "field.no_such"),
+    (r"'(?P<item>.+)' is not a time zone \(e\.g\. Asia/Shanghai\)", "field.timezone"),
+    (r"'(?P<item>.+)' is not a date \(YYYY-MM-DD\)", "field.date"),
+    (r"'(?P<item>.+)' is not an IP address or network", "field.network"),
+    (r"an IP address or a host name", "field.host"),
+    (r"overflow would go round in a circle", "field.overflow_loop"),
 )
 
 
-def field_error(lang: str, text: str) -> str:
-    for pattern, msgid, _names in _FIELD_ERRORS:
+def field_error(lang: str, text: str, help_id: str | None = None, help_text: str = "") -> str:
+    """A field's error in ``lang``.  A pattern mismatch is explained by the field's own help
+    (``help_text``, in English from the service), so that is shown translated (``help_id``)."""
+    if help_id and help_text and text == help_text:
+        return translate(lang, help_id)
+    for pattern, msgid in _FIELD_ERRORS:
         match = re.fullmatch(pattern, text)
         if match:
             return translate(lang, msgid, **match.groupdict())
-    return translate(lang, "field.invalid_format", detail=text)
+    return translate(lang, "field.invalid", detail=text)
+
+
+def error_message(lang: str, code: str, status: int) -> str:
+    """What went wrong, in the user's words, for a ``DomainError`` code and HTTP status.
+
+    The most specific message wins: the exact code (``ami.unavailable``), then its last
+    part shared by every kind (``queues.in_use`` -> ``in_use``), then the status.
+    """
+    tail = code.rsplit(".", 1)[-1] if code else ""
+    for msgid in (f"error.code.{code}", f"error.code.{tail}", f"error.status.{status}"):
+        if msgid in catalog("en"):
+            return translate(lang, msgid)
+    return translate(lang, "error.status.500" if status >= 500 else "error.status.400")

@@ -2,17 +2,29 @@
 service's field table, so the spec cannot drift from what the server accepts.
 
 Each API route name maps to one operation description here; a route under /api without
-one is a build error (and a test failure), not a silently undocumented endpoint.
+one is a build error (and a test failure), not a silently undocumented endpoint.  Routes
+over every configuration kind (``/api/v1/<kind>``) are documented once per kind, with
+that kind's request schema taken from ``ConfigService.json_schema`` itself.
 """
 
 from __future__ import annotations
 
 import re
 
-from appliance.services.config import KINDS, SINGULAR
+from appliance.services.config import KEYS, KINDS, SINGULAR
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 JSON = "application/json"
+STATUS_TEXT = {
+    400: "the body is not JSON, or not a JSON object (`request.bad_json`)",
+    401: "no valid session or bearer token (`unauthorized`)",
+    403: "your role may not do this (`forbidden`), or a cookie session sent no CSRF token (`csrf_failed`)",
+    404: "no such object (`<kind>.not_found`, ...)",
+    409: "conflicts with what exists: a duplicate key (`<kind>.exists`) or still in use (`<kind>.in_use`)",
+    422: "validation failed (`validation_failed`): `fields` says what is wrong with each field",
+    500: "an unexpected failure (`internal`); `error_id` is also in the appliance's log",
+    503: "a component (Asterisk, AMI) is not available (`ami.unavailable`, `config.apply_failed`)",
+}
 
 
 def _resp(description: str, schema: dict | None = None) -> dict:
@@ -23,11 +35,7 @@ def _resp(description: str, schema: dict | None = None) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "bad request (body not JSON)", 401: "not signed in / no valid token",
-            403: "your role may not do this", 404: "not found", 409: "conflict (already exists, still in use)",
-            422: "validation failed: `fields` says what is wrong with each field",
-            503: "a component (Asterisk, AMI) is not available"}
-    return {str(c): _resp(text[c], ERROR) for c in codes}
+    return {str(c): _resp(STATUS_TEXT[c], ERROR) for c in (*codes, 500)}
 
 
 def _body(schema: dict) -> dict:
@@ -38,83 +46,114 @@ def _items(schema: dict) -> dict:
     return {"type": "object", "properties": {"items": {"type": "array", "items": schema}}, "required": ["items"]}
 
 
-# Route name -> operation (without path parameters, added from the rule).
-def _operations(config) -> dict[str, dict]:
-    member = {"type": "object", "properties": {"queue": {"type": "string"}, "agent": {"type": "string"},
-                                               "penalty": {"type": "integer"}}}
-    token = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                                              "created_at": {"type": "string"},
-                                              "last_used_at": {"type": ["string", "null"]}}}
-    kind_ref = {"$ref": "#/components/schemas/{kind}"}
-    ops = {
-        "health": {"summary": "State of each component (asterisk, ami, agi, db); no sign-in needed",
-                   "security": [], "responses": {"200": _resp("ok or degraded", {"$ref": "#/components/schemas/Health"}),
-                                                 "503": _resp("down", {"$ref": "#/components/schemas/Health"})}},
-        "openapi": {"summary": "This document", "responses": {"200": _resp("the OpenAPI document", {"type": "object"}),
-                                                              **_errors(401)}},
-        "api_me": {"summary": "Who the token or session belongs to",
-                   "responses": {"200": _resp("the user", {"$ref": "#/components/schemas/User"}), **_errors(401)}},
-        "api_live": {"summary": "Live queues, agents and calls (an agent sees only their own)",
-                     "responses": {"200": _resp("snapshot", {"$ref": "#/components/schemas/Live"}), **_errors(401)}},
-        "api_members": {"summary": "Members of a queue",
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _operations() -> dict[str, dict]:
+    """Route name -> operation (path parameters are added from the route's rule).
+
+    In the per-kind operations ``{Schema}`` is the kind's schema name, ``{kind}`` its
+    singular and ``{kinds}`` its plural, filled in per documented path."""
+    member = {"type": "object", "required": ["queue", "agent", "penalty"], "properties": {
+        "queue": {"type": "string"}, "agent": {"type": "string", "description": "the agent's work number"},
+        "penalty": {"type": "integer"}}}
+    token = {"type": "object", "required": ["id", "name", "created_at"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"},
+        "last_used_at": {"type": ["string", "null"]}}}
+    signed = {"type": "object", "required": ["agent", "logged_in"], "properties": {
+        "agent": {"type": "string"}, "logged_in": {"type": "boolean"},
+        "queues": {"type": "array", "items": {"type": "string"}}}}
+    kind_ref = _ref("{Schema}")
+    return {
+        "health": {"tags": ["status"], "summary": "Health of each component; no sign-in needed",
+                   "description": "200 while `status` is `ok` or `degraded`, 503 when `down` (Asterisk is not "
+                                  "running), so a load balancer or monitor can use the status code alone.",
+                   "security": [],
+                   "responses": {"200": _resp("ok or degraded", _ref("Health")),
+                                 "503": _resp("down", _ref("Health"))}},
+        "openapi": {"tags": ["status"], "summary": "This document (for any signed-in user or token)",
+                    "responses": {"200": _resp("the OpenAPI document", {"type": "object"}), **_errors(401)}},
+        "api_me": {"tags": ["tokens"], "summary": "Who the token or session belongs to",
+                   "responses": {"200": _resp("the user", _ref("User")), **_errors(401)}},
+        "api_live": {"tags": ["live"], "summary": "Live queues, agents and calls",
+                     "description": "The same data the live page shows, refreshed by the engine from AMI events. "
+                                    "A user with the agent role sees only their own agents, the queues those "
+                                    "agents are in and their calls.",
+                     "responses": {"200": _resp("snapshot", _ref("Live")), **_errors(401)}},
+        "api_members": {"tags": ["configuration"], "summary": "Members of a queue",
                         "responses": {"200": _resp("members", _items(member)), **_errors(401, 403, 404)}},
-        "api_member_add": {"summary": "Add an agent to a queue (a signed-in agent starts taking its calls)",
-                           "requestBody": _body({"type": "object", "properties": {
-                               "agent": {"type": "string"}, "penalty": {"type": "integer", "minimum": 0, "maximum": 100}},
-                               "required": ["agent"]}),
-                           "responses": {"201": _resp("added", member), **_errors(400, 401, 403, 404, 409, 422)}},
-        "api_member_remove": {"summary": "Remove an agent from a queue",
-                              "responses": {"204": _resp("removed"), **_errors(401, 403, 404)}},
-        "api_agent_login": {"summary": "Sign an agent in to all their queues",
-                            "responses": {"200": _resp("signed in", {"type": "object"}),
-                                          **_errors(401, 403, 404, 422, 503)}},
-        "api_agent_logout": {"summary": "Sign an agent out of all their queues",
-                             "responses": {"200": _resp("signed out", {"type": "object"}),
-                                           **_errors(401, 403, 404, 503)}},
-        "api_tokens": {"summary": "Your API tokens (never the tokens themselves)",
+        "api_member_add": {"tags": ["configuration"],
+                           "summary": "Add an agent to a queue (a signed-in agent starts taking its calls)",
+                           "requestBody": _body({"type": "object", "required": ["agent"], "properties": {
+                               "agent": {"type": "string", "description": "the agent's work number"},
+                               "penalty": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0}}}),
+                           "responses": {"201": _resp("added", member),
+                                         **_errors(400, 401, 403, 404, 409, 422, 503)}},
+        "api_member_remove": {"tags": ["configuration"], "summary": "Remove an agent from a queue",
+                              "responses": {"204": _resp("removed"), **_errors(401, 403, 404, 503)}},
+        "api_agent_login": {"tags": ["agents"], "summary": "Sign an agent in to all their queues",
+                            "description": "Staff may sign in any agent; a user with the agent role only "
+                                           "the agents linked to their own account.",
+                            "responses": {"200": _resp("signed in", signed), **_errors(401, 403, 404, 422, 503)}},
+        "api_agent_logout": {"tags": ["agents"], "summary": "Sign an agent out of all their queues",
+                             "responses": {"200": _resp("signed out", signed), **_errors(401, 403, 404, 503)}},
+        "api_tokens": {"tags": ["tokens"], "summary": "Your API tokens (their names, never the tokens)",
                        "responses": {"200": _resp("tokens", _items(token)), **_errors(401)}},
-        "api_token_create": {"summary": "Create an API token; the token is in this response only",
-                             "requestBody": _body({"type": "object", "properties": {"name": {"type": "string"}},
-                                                   "required": ["name"]}),
-                             "responses": {"201": _resp("created", {"type": "object", "properties": {
-                                 "token": {"type": "string"}, "name": {"type": "string"}}}),
-                                 **_errors(400, 401, 422)}},
-        "api_token_revoke": {"summary": "Revoke one of your tokens",
+        "api_token_create": {"tags": ["tokens"], "summary": "Create an API token; it is in this response only",
+                             "requestBody": _body({"type": "object", "required": ["name"], "properties": {
+                                 "name": {"type": "string", "minLength": 1, "maxLength": 64}}}),
+                             "responses": {"201": _resp("created", {"type": "object", "required": ["token", "name"],
+                                                                   "properties": {"token": {"type": "string"},
+                                                                                  "name": {"type": "string"}}}),
+                                           **_errors(400, 401, 422)}},
+        "api_token_revoke": {"tags": ["tokens"], "summary": "Revoke one of your tokens",
                              "responses": {"204": _resp("revoked"), **_errors(401, 404)}},
-        "api_audit": {"summary": "Configuration changes: who, when, what (newest first)",
+        "api_audit": {"tags": ["audit"], "summary": "Configuration changes: who, when, what (newest first)",
                       "parameters": [{"name": "limit", "in": "query", "required": False,
-                                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
-                      "responses": {"200": _resp("entries", _items({"$ref": "#/components/schemas/AuditEntry"})),
-                                    **_errors(401, 403, 422)}},
-        # per kind: the {kind} placeholder is filled per path
-        "api_list": {"summary": "List {kinds}", "responses": {"200": _resp("all of them", _items(kind_ref)),
-                                                               **_errors(401, 403)}},
-        "api_create": {"summary": "Create a {kind}; Asterisk's config is regenerated and reloaded",
-                       "requestBody": _body({"$ref": "#/components/schemas/{kind}Create"}),
+                                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                      "responses": {"200": _resp("entries", _items(_ref("AuditEntry"))), **_errors(401, 403, 422)}},
+        "api_list": {"tags": ["configuration"], "summary": "List the {kinds}",
+                     "responses": {"200": _resp("all of them, by key", _items(kind_ref)), **_errors(401, 403)}},
+        "api_create": {"tags": ["configuration"],
+                       "summary": "Create a {kind}; Asterisk's configuration is regenerated and reloaded",
+                       "requestBody": _body(_ref("{Schema}Create")),
                        "responses": {"201": _resp("created", kind_ref), **_errors(400, 401, 403, 409, 422, 503)}},
-        "api_get": {"summary": "One {kind}", "responses": {"200": _resp("it", kind_ref), **_errors(401, 403, 404)}},
-        "api_update": {"summary": "Change some fields of a {kind}; applied to Asterisk without a restart",
-                       "requestBody": _body({"$ref": "#/components/schemas/{kind}Update"}),
-                       "responses": {"200": _resp("changed", kind_ref), **_errors(400, 401, 403, 404, 409, 422, 503)}},
-        "api_delete": {"summary": "Delete a {kind} (refused while calls are routed through it)",
+        "api_get": {"tags": ["configuration"], "summary": "One {kind}",
+                    "responses": {"200": _resp("it", kind_ref), **_errors(401, 403, 404)}},
+        "api_update": {"tags": ["configuration"],
+                       "summary": "Change some fields of a {kind}; applied to Asterisk without a restart",
+                       "requestBody": _body(_ref("{Schema}Update")),
+                       "responses": {"200": _resp("changed", kind_ref),
+                                     **_errors(400, 401, 403, 404, 409, 422, 503)}},
+        "api_delete": {"tags": ["configuration"], "summary": "Delete a {kind} (refused while it is in use)",
                        "responses": {"204": _resp("deleted"), **_errors(401, 403, 404, 409, 503)}},
     }
-    return ops
 
 
-def _fill(obj, kind: str, kinds: str):
+def _fill(obj, words: dict[str, str]):
     if isinstance(obj, dict):
-        return {k: _fill(v, kind, kinds) for k, v in obj.items()}
+        return {k: _fill(v, words) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_fill(v, kind, kinds) for v in obj]
+        return [_fill(v, words) for v in obj]
     if isinstance(obj, str):
-        return obj.replace("{kinds}", kinds).replace("{kind}", kind)
+        for placeholder, word in words.items():
+            obj = obj.replace(placeholder, word)
+        return obj
     return obj
 
 
 def _schema_name(kind: str) -> str:
     """``pause_reasons`` -> ``PauseReason``: component names allow no spaces."""
     return "".join(word.capitalize() for word in SINGULAR[kind].split()) if kind != "dids" else "Did"
+
+
+def _output_schema(config, kind: str) -> dict:
+    if hasattr(config, "output_schema"):
+        return config.output_schema(kind)
+    schema = config.json_schema(kind, for_create=False)  # what goes in, less the write-only secrets
+    return {**schema, "properties": {k: v for k, v in schema["properties"].items() if not v.get("writeOnly")},
+            "additionalProperties": True}
 
 
 def openapi_path(rule: str) -> tuple[str, list[str]]:
@@ -132,8 +171,25 @@ def api_routes(app):
     return [r for r in app.routes if r.rule.startswith("/api/")]
 
 
+PARAMETERS = {
+    "name": "the queue's name",
+    "agent": "the agent's work number",
+    "number": "the agent's work number",
+    "token_id": "the token's id (from GET /api/v1/tokens)",
+}
+
+
+def _parameter(name: str, kind: str | None) -> dict:
+    if name == "key" and kind:
+        description = f"the {SINGULAR[kind]}'s {KEYS[kind]}"
+    else:
+        description = PARAMETERS.get(name, name)
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "integer" if name == "token_id" else "string"}}
+
+
 def build(app, config) -> dict:
-    ops = _operations(config)
+    ops = _operations()
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:
@@ -145,46 +201,68 @@ def build(app, config) -> dict:
         for concrete, names, kind in expansions:
             op = dict(ops[route.name])
             if kind is not None:
-                op = _fill(op, _schema_name(kind), kind)
+                op = _fill(op, {"{Schema}": _schema_name(kind), "{kinds}": kind.replace("_", " "),
+                                "{kind}": SINGULAR[kind]})
             op["operationId"] = route.name + (f"_{kind}" if kind else "")
-            parameters = [{"name": n, "in": "path", "required": True,
-                           "schema": {"type": "integer" if n == "token_id" else "string"}} for n in names]
+            parameters = [_parameter(n, kind) for n in names]
             if parameters or op.get("parameters"):
                 op["parameters"] = parameters + op.get("parameters", [])
             paths.setdefault(concrete, {})[route.method.lower()] = op
+    seconds = {"type": "number", "description": "seconds"}
     schemas = {
-        "Error": {"type": "object", "required": ["error", "message"], "properties": {
-            "error": {"type": "string", "description": "stable error id, e.g. validation_failed"},
-            "message": {"type": "string"},
+        "Error": {"type": "object", "required": ["error", "message", "fields"], "properties": {
+            "error": {"type": "string", "description": "stable error id, e.g. `validation_failed`, `queues.in_use`"},
+            "message": {"type": "string", "description": "what went wrong, in English"},
             "fields": {"type": "object", "additionalProperties": {"type": "string"},
-                       "description": "field name -> what is wrong with it"}}},
+                       "description": "field name -> what is wrong with it (empty when no field is to blame)"},
+            "error_id": {"type": "string", "description": "on a 500: the id under which the log has the details"}}},
         "Health": {"type": "object", "required": ["status", "components"], "properties": {
             "status": {"enum": ["ok", "degraded", "down"]}, "uptime_seconds": {"type": "integer"},
-            "components": {"type": "object", "properties": {
-                c: {"type": "object", "properties": {"up": {"type": "boolean"}, "state": {"type": "string"}}}
-                for c in ("asterisk", "ami", "agi", "db")}}}},
-        "User": {"type": "object", "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
-                                                  "role": {"enum": ["admin", "supervisor", "agent"]},
-                                                  "language": {"enum": ["zh_CN", "en"]}, "active": {"type": "boolean"}}},
-        "Live": {"type": "object", "properties": {k: {"type": "array", "items": {"type": "object"}}
-                                                  for k in ("queues", "agents", "calls")}},
-        "AuditEntry": {"type": "object", "properties": {k: {"type": "string"} for k in
-                                                        ("at", "username", "action", "object_type", "object_id",
-                                                         "detail")}},
+            "components": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["up"],
+                "properties": {"up": {"type": "boolean"}, "state": {"type": "string"}}}}}},
+        "User": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "username": {"type": "string"},
+            "role": {"enum": ["admin", "supervisor", "agent"]}, "language": {"enum": ["zh_CN", "en"]},
+            "active": {"type": "boolean"}}},
+        "Live": {"type": "object", "required": ["queues", "agents", "calls"], "properties": {
+            "queues": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "waiting": {"type": "integer", "description": "callers waiting"},
+                "longest_wait": seconds, "members": {"type": "array", "items": {"type": "string"}},
+                "available": {"type": "integer", "description": "members whose state is free"}}}},
+            "agents": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string", "description": "the agent's work number"},
+                "display_name": {"type": "string", "description": "the configured agent's name"},
+                "interface": {"type": "string"},
+                "state": {"type": "string", "description": "logged_out, free, ringing, in_call, unavailable, paused"},
+                "in_state_seconds": seconds, "queues": {"type": "array", "items": {"type": "string"}}}}},
+            "calls": {"type": "array", "items": {"type": "object", "properties": {
+                "linkedid": {"type": "string"}, "caller": {"type": "string"}, "caller_name": {"type": "string"},
+                "did": {"type": "string"}, "queue": {"type": "string"}, "agent": {"type": "string"},
+                "state": {"type": "string", "description": "new, queued, ringing, talking, ended"},
+                "duration": {**seconds, "description": "seconds since the call came in"}}}}}},
+        "AuditEntry": {"type": "object", "properties": {
+            "at": {"type": "string", "description": "UTC, ISO 8601"}, "username": {"type": "string"},
+            "action": {"enum": ["create", "update", "delete"]}, "object_type": {"type": "string"},
+            "object_id": {"type": "string"}, "detail": {"type": "string", "description": "the change, as JSON"}}},
     }
     for kind in KINDS:
         name = _schema_name(kind)
-        schemas[name] = config.output_schema(kind)
+        schemas[name] = _output_schema(config, kind)
         schemas[name + "Create"] = config.json_schema(kind, for_create=True)
         schemas[name + "Update"] = config.json_schema(kind, for_create=False)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Call-center appliance API", "version": "1",
-                 "description": "Configuration and live state of the appliance. Authenticate with "
-                                "`Authorization: Bearer <token>` (create a token on the Account page "
-                                "or with POST /api/v1/tokens). Errors are JSON: {error, message, fields}."},
+                 "description": "Configuration and live state of the appliance. Programs authenticate with "
+                                "`Authorization: Bearer <token>` (create a token on the My account page or "
+                                "with POST /api/v1/tokens). The web pages' own calls use the session cookie; "
+                                "those must send the page's CSRF token in `X-CSRF-Token` for POST, PATCH and "
+                                "DELETE. Errors are JSON: `{error, message, fields}`. See docs/api.md."},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+        "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
+                 {"name": "tokens"}, {"name": "audit"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

@@ -35,20 +35,30 @@ STAFF = frozenset({"admin", "supervisor"})
 ADMIN = frozenset({"admin"})
 PUBLIC = None  # no sign-in needed
 
-# Route name -> roles allowed.  Every route is here; a test walks the app's routes.
+# Route name -> roles allowed: the whole access policy of the UI and the API, in one place.
+# AuthPlugin refuses to build a route missing from it; a test walks every route and role.
+#   admin      everything
+#   supervisor the live view, signing agents in and out, reading the configuration
+#   agent      the live view of their own agents, signing themselves in and out
+#              (route code checks "their own": an agent's number linked to their account)
+#   everyone   their own account: language, API tokens
 ROUTE_ROLES: dict[str, frozenset | None] = {
+    # no sign-in
     "login_form": PUBLIC, "login": PUBLIC, "static": PUBLIC, "health": PUBLIC,
-    "logout": EVERYONE, "dashboard": EVERYONE, "account": EVERYONE, "account_language": EVERYONE,
-    "account_token_create": EVERYONE, "account_token_revoke": EVERYONE,
+    # pages
+    "dashboard": EVERYONE, "agent_sign": EVERYONE, "logout": EVERYONE,
+    "account": EVERYONE, "account_language": EVERYONE, "account_token_create": EVERYONE,
+    "account_token_revoke": EVERYONE,
     "admin_list": STAFF, "admin_members": STAFF,
     "admin_create": ADMIN, "admin_delete": ADMIN, "admin_member_add": ADMIN, "admin_member_remove": ADMIN,
-    "admin_audit": ADMIN, "agent_sign": EVERYONE,
+    "admin_audit": ADMIN,
+    # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
+    "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE,
+    "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,
     "api_list": STAFF, "api_get": STAFF, "api_members": STAFF,
     "api_create": ADMIN, "api_update": ADMIN, "api_delete": ADMIN,
     "api_member_add": ADMIN, "api_member_remove": ADMIN, "api_audit": ADMIN,
-    "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE,
-    "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,
 }
 
 
@@ -63,6 +73,11 @@ def csrf_token() -> str:
 
 def is_api() -> bool:
     return request.path.startswith("/api/")
+
+
+def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    """Every API error has the same shape: ``{"error", "message", "fields"}`` (+ ``error_id`` on a 500)."""
+    return {"error": code, "message": message, "fields": fields or {}, **extra}
 
 
 def json_error(status: int, body: dict) -> HTTPResponse:
@@ -103,10 +118,20 @@ def read_session(key: bytes, cookie: str | None) -> dict | None:
 
 
 class ErrorsPlugin:
+    """``render_error(status, code, detail, error_id)`` draws the HTML error page."""
+
     name, api = "errors", 2
 
     def __init__(self, render_error):
         self.render_error = render_error
+
+    def page(self, status: int, code: str, detail: str | None, error_id: str | None = None) -> HTTPResponse:
+        try:
+            body = self.render_error(status, code, detail, error_id)
+        except Exception:  # the error page itself failed: still no traceback to the client
+            logger.exception("rendering the error page for %s failed", code)
+            body = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
+        return HTTPResponse(body, status=status, headers={"Content-Type": "text/html; charset=utf-8"})
 
     def apply(self, callback, route):
         def wrapper(*args, **kwargs):
@@ -116,15 +141,15 @@ class ErrorsPlugin:
                 raise
             except DomainError as exc:
                 if is_api():
-                    return json_error(exc.http_status, exc.to_dict())
-                return HTTPResponse(self.render_error(exc.http_status, exc.message), status=exc.http_status)
+                    return json_error(exc.http_status, error_body(exc.code, exc.message, exc.fields))
+                return self.page(exc.http_status, exc.code, exc.message)
             except Exception:
                 error_id = uuid.uuid4().hex[:12]
                 logger.exception("request %s %s failed (error id %s)", request.method, request.path, error_id)
-                body = {"error": "internal", "message": f"internal error, id {error_id}", "error_id": error_id}
                 if is_api():
-                    return json_error(500, body)
-                return HTTPResponse(self.render_error(500, body["message"]), status=500)
+                    return json_error(500, error_body("internal", f"internal error, id {error_id}",
+                                                      error_id=error_id))
+                return self.page(500, "internal", None, error_id)
 
         return wrapper
 
@@ -183,8 +208,9 @@ class AuthPlugin:
             if allowed is not PUBLIC:
                 if user is None:
                     if is_api():
-                        return json_error(401, {"error": "unauthorized", "message": "sign in or send a bearer token"})
-                    bottle.redirect("/login?next=" + bottle.urlquote(request.fullpath))
+                        return json_error(401, error_body("unauthorized", "sign in or send a bearer token"))
+                    here = request.fullpath + ("?" + request.query_string if request.query_string else "")
+                    bottle.redirect("/login?next=" + bottle.urlquote(here))
                 if user["role"] not in allowed:
                     raise PermissionDenied(f"your role ({user['role']}) may not do this",
                                            code="forbidden")

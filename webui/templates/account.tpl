@@ -1,15 +1,16 @@
 % rebase('base.tpl', title=_('account.title'))
+<div class="page-head"><h1>{{_('account.title')}}</h1><span class="muted">{{user['username']}} · {{_('role.' + user['role'])}}</span></div>
+% if problem:
+<p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}}</p>
+% end
 <section class="card">
-  <h1>{{_('account.title')}}</h1>
-  <p>{{user['username']}} · {{_('role.' + user['role'])}}</p>
+  <h2>{{_('account.language')}}</h2>
   <form method="post" action="/account/language" class="row">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <label>{{_('account.language')}}
-      <select name="language">
-        <option value="zh_CN" {{'selected' if lang == 'zh_CN' else ''}}>中文（简体）</option>
-        <option value="en" {{'selected' if lang == 'en' else ''}}>English</option>
-      </select>
-    </label>
+    <select name="language" aria-label="{{_('account.language')}}">
+      <option value="zh_CN" lang="zh-CN" {{'selected' if lang == 'zh_CN' else ''}}>中文（简体）</option>
+      <option value="en" lang="en" {{'selected' if lang == 'en' else ''}}>English</option>
+    </select>
     <button class="primary">{{_('account.save')}}</button>
   </form>
 </section>
@@ -17,24 +18,25 @@
   <h2>{{_('account.tokens')}}</h2>
   <p class="muted">{{_('account.tokens_intro')}}</p>
   % if new_token:
-  <p class="notice">{{_('account.token_once')}} <code id="new-token">{{new_token}}</code></p>
+  <div class="notice"><p>{{_('account.token_once')}}</p><code id="new-token">{{new_token}}</code></div>
   % end
   <table class="list">
     <thead><tr><th>{{_('account.token_name')}}</th><th>{{_('account.created')}}</th><th>{{_('account.last_used')}}</th><th></th></tr></thead>
     <tbody>
     % for t in tokens:
-      <tr><td>{{t['name']}}</td><td class="mono">{{t['created_at']}}</td><td class="mono">{{t['last_used_at'] or _('account.never')}}</td>
-      <td class="actions"><form method="post" action="/account/tokens/{{t['id']}}/delete" class="inline">
+      <tr><td><strong>{{t['name']}}</strong></td><td class="mono">{{t['created_at'].replace('T', ' ').rstrip('Z')}}</td>
+      <td class="mono">{{t['last_used_at'].replace('T', ' ').rstrip('Z') if t['last_used_at'] else _('account.never')}}</td>
+      <td class="actions"><form method="post" action="/account/tokens/{{t['id']}}/delete" class="inline" data-confirm="{{_('account.confirm_revoke', name=t['name'])}}">
         <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('account.revoke')}}</button></form></td></tr>
     % end
     % if not tokens:
-      <tr class="empty"><td colspan="4">{{_('admin.none_yet')}}</td></tr>
+      <tr class="empty"><td colspan="4">{{_('account.no_tokens')}}</td></tr>
     % end
     </tbody>
   </table>
   <form method="post" action="/account/tokens" class="row">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <input name="name" placeholder="{{_('account.token_name')}}" required maxlength="64">
+    <input name="name" placeholder="{{_('account.token_name')}}" aria-label="{{_('account.token_name')}}" maxlength="64">
     <button class="primary">{{_('account.create_token')}}</button>
   </form>
 </section>

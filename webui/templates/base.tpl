@@ -5,24 +5,23 @@
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{title}} · {{_('app.name')}}</title>
 <link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 % if user:
 <header class="topbar">
-  <a class="brand" href="/">{{_('app.name')}}</a>
+  <a class="brand" href="/"><span class="logo" aria-hidden="true"></span>{{_('app.name')}}</a>
   <nav>
     <a href="/" class="{{'on' if path == '/' else ''}}">{{_('nav.dashboard')}}</a>
     % if user['role'] in ('admin', 'supervisor'):
-    % for k in ('queues', 'agents', 'phones', 'trunks', 'dids'):
-    <a href="/admin/{{k}}" class="{{'on' if path.startswith('/admin/' + k) else ''}}">{{_('kind.' + k)}}</a>
-    % end
+    <a href="/admin/{{nav_kinds[0]}}" class="{{'on' if path.startswith('/admin/') and path != '/admin/audit' else ''}}">{{_('nav.config')}}</a>
     % end
     % if user['role'] == 'admin':
     <a href="/admin/audit" class="{{'on' if path == '/admin/audit' else ''}}">{{_('nav.audit')}}</a>
     % end
   </nav>
   <div class="who">
-    <a href="/account">{{user['username']}} · {{_('role.' + user['role'])}}</a>
+    <a href="/account" class="{{'on' if path == '/account' else ''}}">{{user['username']}} <span class="role">{{_('role.' + user['role'])}}</span></a>
     <form method="post" action="/logout" class="inline">
       <input type="hidden" name="csrf_token" value="{{csrf}}">
       <button class="link">{{_('nav.logout')}}</button>
@@ -33,5 +32,6 @@
 <main>
 {{!base}}
 </main>
+<script src="/static/app.js"></script>
 </body>
 </html>

@@ -1,45 +1,99 @@
 % rebase('base.tpl', title=_('nav.dashboard'))
 % import json
-<div class="health" id="health">
-% for name, c in health['components'].items():
-  <span class="pill {{'ok' if c.get('up') else 'bad'}}" data-component="{{name}}">{{_('component.' + name)}}: {{_('state.up') if c.get('up') else _('state.down')}}</span>
-% end
+<div class="page-head">
+  <h1>{{_('nav.dashboard')}}</h1>
+  <div class="health" id="health">
+    % status = health.get('status', 'down')
+    <span class="badge {{status}}" id="health-status">{{_('health.' + status) if status in ('ok', 'degraded', 'down') else status}}</span>
+    % for name, c in (health.get('components') or {}).items():
+    <span class="pill {{'ok' if c.get('up') else 'bad'}}" data-component="{{name}}" title="{{c.get('state', '')}}">{{_('component.' + name) if name in ('asterisk', 'ami', 'agi', 'db') else name}}</span>
+    % end
+  </div>
 </div>
+
+<div class="tiles">
+  <div class="tile {{'hot' if summary['waiting'] else ''}}" id="tile-waiting"><span class="figure">{{summary['waiting']}}</span><span class="label">{{_('live.tile_waiting')}}</span></div>
+  <div class="tile {{'hot' if summary['longest_wait'] >= 60 else ''}}" id="tile-longest"><span class="figure">{{secs(summary['longest_wait'])}}</span><span class="label">{{_('live.tile_longest')}}</span></div>
+  <div class="tile" id="tile-available"><span class="figure">{{summary['available']}}<small>/{{summary['signed_in']}}</small></span><span class="label">{{_('live.tile_available')}}</span></div>
+  <div class="tile" id="tile-calls"><span class="figure">{{summary['calls']}}</span><span class="label">{{_('live.tile_calls')}}</span></div>
+</div>
+
+% if my_agents:
+<section class="card me">
+  <h2>{{_('live.my_position')}}</h2>
+  % for a in my_agents:
+  <div class="position">
+    <span class="who-agent"><strong>{{a['number']}}</strong> {{a['name']}}</span>
+    <span class="state {{'free' if a['logged_in'] else 'logged_out'}}">{{_('live.signed_in') if a['logged_in'] else _('live.signed_out')}}</span>
+    <span class="muted small">{{', '.join(a.get('queues') or []) or _('live.no_queue_of_mine')}}</span>
+    <form method="post" action="/agents/{{a['number']}}/{{'logout' if a['logged_in'] else 'login'}}" class="inline">
+      <input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="next" value="/">
+      <button class="{{'' if a['logged_in'] else 'primary'}}">{{_('admin.sign_out') if a['logged_in'] else _('admin.sign_in')}}</button>
+    </form>
+  </div>
+  % end
+</section>
+% end
+
 <section class="card">
   <h2>{{_('live.queues')}}</h2>
-  <table id="queues"><thead><tr><th>{{_('live.queue')}}</th><th>{{_('live.waiting')}}</th><th>{{_('live.longest_wait')}}</th><th>{{_('live.members')}}</th></tr></thead>
+  <table id="queues" class="list"><thead><tr>
+    <th>{{_('live.queue')}}</th><th class="num">{{_('live.waiting')}}</th><th class="num">{{_('live.longest_wait')}}</th>
+    <th class="num">{{_('live.available')}}</th><th>{{_('live.members')}}</th></tr></thead>
   <tbody>
   % for q in live['queues']:
-    <tr><td>{{q['name']}}</td><td>{{q['waiting']}}</td><td>{{q['longest_wait']}} s</td><td>{{', '.join(q['members'])}}</td></tr>
+    % members = q.get('members')
+    % names = members if isinstance(members, list) else []
+    % count = len(members) if isinstance(members, list) else members
+    <tr><td><strong>{{q.get('name', '')}}</strong></td>
+      <td class="num {{'hot' if q.get('waiting') else ''}}">{{q.get('waiting', 0)}}</td>
+      <td class="num">{{secs(q.get('longest_wait'))}}</td>
+      <td class="num">{{q.get('available', '—')}} / {{'—' if count is None else count}}</td>
+      <td class="muted">{{', '.join(str(n) for n in names)}}</td></tr>
   % end
   % if not live['queues']:
-    <tr class="empty"><td colspan="4">{{_('live.no_queues')}}</td></tr>
+    <tr class="empty"><td colspan="5">{{_('live.no_queues')}}</td></tr>
   % end
   </tbody></table>
 </section>
+
 <section class="card">
   <h2>{{_('live.agents')}}</h2>
-  <table id="agents"><thead><tr><th>{{_('live.agent')}}</th><th>{{_('live.state')}}</th><th>{{_('live.in_state')}}</th><th>{{_('live.queues_of_agent')}}</th></tr></thead>
+  <table id="agents" class="list"><thead><tr>
+    <th>{{_('live.agent')}}</th><th>{{_('live.state')}}</th><th class="num">{{_('live.in_state')}}</th><th>{{_('live.queues_of_agent')}}</th></tr></thead>
   <tbody>
   % for a in live['agents']:
-    <tr><td>{{a['name']}}</td><td><span class="state {{a['state']}}">{{_('agent_state.' + a['state'])}}</span></td><td>{{a['in_state_seconds']}} s</td><td>{{', '.join(a['queues'])}}</td></tr>
+    % state = a.get('state') or 'unknown'
+    <tr><td><strong>{{a.get('name', '')}}</strong> {{a.get('display_name') or ''}}</td>
+      <td><span class="state {{state}}">{{_('agent_state.' + state) if state in agent_states else state}}</span></td>
+      <td class="num">{{secs(a.get('in_state_seconds'))}}</td>
+      <td class="muted">{{', '.join(a.get('queues') or [])}}</td></tr>
   % end
   % if not live['agents']:
     <tr class="empty"><td colspan="4">{{_('live.no_agents')}}</td></tr>
   % end
   </tbody></table>
 </section>
+
 <section class="card">
   <h2>{{_('live.calls')}}</h2>
-  <table id="calls"><thead><tr><th>{{_('live.caller')}}</th><th>{{_('live.did')}}</th><th>{{_('live.queue')}}</th><th>{{_('live.agent')}}</th><th>{{_('live.state')}}</th><th>{{_('live.duration')}}</th></tr></thead>
+  <table id="calls" class="list"><thead><tr>
+    <th>{{_('live.caller')}}</th><th>{{_('live.did')}}</th><th>{{_('live.queue')}}</th><th>{{_('live.agent')}}</th>
+    <th>{{_('live.state')}}</th><th class="num">{{_('live.wait')}}</th><th class="num">{{_('live.talk')}}</th><th class="num">{{_('live.duration')}}</th></tr></thead>
   <tbody>
   % for c in live['calls']:
-    <tr><td>{{c['caller']}} {{c.get('caller_name') or ''}}</td><td>{{c['did']}}</td><td>{{c['queue']}}</td><td>{{c['agent']}}</td><td>{{_('call_state.' + c['state'])}}</td><td>{{c['duration']}} s</td></tr>
+    % waited, talked, total = call_times(c)
+    % state = c.get('state') or 'unknown'
+    <tr><td><strong>{{c.get('caller') or '—'}}</strong> <span class="muted">{{c.get('caller_name') or ''}}</span></td>
+      <td>{{c.get('did') or '—'}}</td><td>{{c.get('queue') or '—'}}</td><td>{{c.get('agent') or '—'}}</td>
+      <td><span class="call {{state}}">{{_('call_state.' + state) if state in call_states else state}}</span></td>
+      <td class="num">{{secs(waited)}}</td><td class="num">{{secs(talked)}}</td><td class="num">{{secs(total)}}</td></tr>
   % end
   % if not live['calls']:
-    <tr class="empty"><td colspan="6">{{_('live.no_calls')}}</td></tr>
+    <tr class="empty"><td colspan="8">{{_('live.no_calls')}}</td></tr>
   % end
   </tbody></table>
 </section>
+<p class="refresh muted small" id="refresh">{{_('live.refreshing')}}</p>
 <script id="i18n" type="application/json">{{!json.dumps(js_messages).replace('<', '\\u003c')}}</script>
 <script src="/static/live.js"></script>

@@ -1,9 +1,10 @@
 % rebase('base.tpl', title=_('login.title'))
+% from urllib.parse import quote
 <section class="card narrow login">
-  <h1>{{_('app.name')}}</h1>
-  <p class="muted">{{_('login.intro')}}</p>
-  % if error:
-  <p class="alert">{{error}}</p>
+  <div class="login-brand"><span class="logo big" aria-hidden="true"></span><h1>{{_('app.name')}}</h1></div>
+  <p class="muted center">{{_('login.intro')}}</p>
+  % if failed:
+  <p class="alert">{{_('login.failed')}}</p>
   % end
   <form method="post" action="/login">
     <input type="hidden" name="next" value="{{next}}">
@@ -12,5 +13,9 @@
     <label>{{_('login.password')}}<input name="password" type="password" autocomplete="current-password" required></label>
     <button class="primary">{{_('login.submit')}}</button>
   </form>
-  <p class="langs"><a href="/login?lang=zh_CN">中文</a> · <a href="/login?lang=en">English</a></p>
+  <p class="langs">
+    <a href="/login?lang=zh_CN&amp;next={{quote(next)}}" class="{{'on' if lang == 'zh_CN' else ''}}" lang="zh-CN">中文</a>
+    <span class="sep">·</span>
+    <a href="/login?lang=en&amp;next={{quote(next)}}" class="{{'on' if lang == 'en' else ''}}" lang="en">English</a>
+  </p>
 </section>

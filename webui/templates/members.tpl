@@ -1,38 +1,45 @@
-% rebase('base.tpl', title=_('admin.members_of', queue=queue))
+% rebase('base.tpl', title=_('admin.members_of', queue=queue['name']))
+% can_edit = user['role'] == 'admin'
+% include('config_tabs.tpl')
+<p class="crumbs"><a href="/admin/queues">{{_('kind.queues')}}</a> › {{queue['name']}}</p>
+<div class="page-head"><h1>{{_('admin.members_of', queue=queue['name'])}}</h1><span class="muted">{{queue.get('display_name') or ''}}</span></div>
+% if problem:
+<p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
+% end
 <section class="card">
-  <h1>{{_('admin.members_of', queue=queue)}}</h1>
-  % if error:
-  <p class="alert">{{error}}</p>
-  % end
   <table class="list">
-    <thead><tr><th>{{_('live.agent')}}</th><th>{{_('admin.penalty')}}</th><th></th></tr></thead>
+    <thead><tr><th>{{_('live.agent')}}</th><th class="num">{{_('admin.penalty')}}</th><th></th></tr></thead>
     <tbody>
     % for m in members:
-      <tr><td>{{m['agent']}}</td><td>{{m['penalty']}}</td>
+      <tr><td><strong>{{m['agent']}}</strong></td><td class="num">{{m['penalty']}}</td>
       <td class="actions">
-      % if user['role'] == 'admin':
-        <form method="post" action="/admin/queues/{{queue}}/members/{{m['agent']}}/delete" class="inline">
+      % if can_edit:
+        <form method="post" action="/admin/queues/{{queue['name']}}/members/{{m['agent']}}/delete" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('admin.remove')}}</button>
         </form>
       % end
       </td></tr>
     % end
     % if not members:
-      <tr class="empty"><td colspan="3">{{_('admin.none_yet')}}</td></tr>
+      <tr class="empty"><td colspan="3">{{_('admin.no_members')}}</td></tr>
     % end
     </tbody>
   </table>
-  % if user['role'] == 'admin':
-  <form method="post" action="/admin/queues/{{queue}}/members" class="row">
+  % if can_edit and candidates:
+  <form method="post" action="/admin/queues/{{queue['name']}}/members" class="row">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <select name="agent">
-    % for a in agents:
-      <option value="{{a['number']}}">{{a['number']}} {{a['name']}}</option>
-    % end
-    </select>
-    <input type="number" name="penalty" value="0" min="0" max="100" title="{{_('admin.penalty')}}">
+    <div class="field"><label for="m-agent">{{_('live.agent')}}</label>
+      <select id="m-agent" name="agent">
+      % for a in candidates:
+        <option value="{{a['number']}}">{{a['number']}} {{a['name']}}</option>
+      % end
+      </select></div>
+    <div class="field"><label for="m-penalty">{{_('admin.penalty')}}</label>
+      <input id="m-penalty" type="number" name="penalty" value="0" min="0" max="100"></div>
     <button class="primary">{{_('admin.add_member')}}</button>
   </form>
+  <p class="hint">{{_('admin.penalty_help')}}</p>
+  % elif can_edit:
+  <p class="muted">{{_('admin.no_candidates')}} <a href="/admin/agents">{{_('admin.add_agents')}}</a></p>
   % end
-  <p><a href="/admin/queues">← {{_('kind.queues')}}</a></p>
 </section>

@@ -1,0 +1,5 @@
+<nav class="tabs" aria-label="{{_('nav.config')}}">
+% for k in nav_kinds:
+  <a href="/admin/{{k}}" class="{{'on' if path == '/admin/' + k or path.startswith('/admin/' + k + '/') else ''}}">{{_('kind.' + k)}}</a>
+% end
+</nav>
