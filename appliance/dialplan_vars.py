@@ -22,8 +22,24 @@ QUEUE_CONTEXT = "cc-queue"
 # Name of the user event our dialplan raises when a caller is sent to the fallback.
 FALLBACK_EVENT = "CcFallback"
 
+# A caller offered first to one agent (sticky agent, VIP's account manager), then a queue.
+AGENT_FIRST_CONTEXT = "cc-agent-first"
+THEN_QUEUE = "CC_THEN_QUEUE"  # the queue after the agent
+FIRST_TIMEOUT = "CC_FIRST_TIMEOUT"  # seconds the agent is rung
+# Every agent has a one-member queue of their own, so a call offered to them alone still
+# goes through app_queue (busy, paused and wrap-up respected; the usual AMI events).
+PERSONAL_QUEUE_PREFIX = "cc-agent-"
+
+# Which routing rule placed the call, raised as a user event for the live state.
+ROUTE_RULE = "CC_ROUTE_RULE"
+ROUTE_EVENT = "CcRoute"
+
 # Destination contexts a routing decision may name (the AGI server refuses others).
-ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT)
+ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT)
+
+
+def personal_queue(agent_number: str) -> str:
+    return PERSONAL_QUEUE_PREFIX + agent_number
 
 # Queue overflow: how many queues this call has already overflowed from, and the limit.
 OVERFLOW_HOPS = "CC_OVERFLOW_HOPS"

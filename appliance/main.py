@@ -77,6 +77,19 @@ class CallRecordWriter:
                     record["agent"], record["wait_seconds"], record["talk_seconds"])
 
 
+def last_agent_of(caller: str, rule, now) -> str | None:
+    """The agent who last talked with ``caller`` long enough, recently enough (sticky agent).
+    One indexed query (caller, end_time) on the call path."""
+    import datetime as dt
+
+    since = (now - dt.timedelta(days=rule.lookback_days)).replace(tzinfo=None)
+    row = (CallRecord.select(CallRecord.agent)
+           .where(CallRecord.caller == caller, CallRecord.end_time >= since, CallRecord.agent != "",
+                  CallRecord.talk_seconds >= rule.min_talk_seconds)
+           .order_by(CallRecord.end_time.desc()).first())
+    return row.agent if row else None
+
+
 class AgentStateWriter:
     """Carries out ``AgentStateChanged``: closes the agent's open state row, opens the next."""
 
@@ -121,7 +134,7 @@ class Appliance:
                              on_disconnect=self.on_ami_disconnect)
         self.agents = AgentService(self.db, self.ami)
         registry = HandlerRegistry()
-        registry.register(route.SCRIPT, route.make_handler(lambda: self.routing))
+        registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of))
         registry.register(ping.SCRIPT, ping.handle)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.asterisk = Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,

@@ -23,6 +23,7 @@ def _after_agi(conf: ConfText) -> None:
         f' same => n,GotoIf($["${{AGISTATUS}}" != "SUCCESS" | "${{{v.AGI_FAILED}}}" = "1"'
         f' | "${{{v.DEST_CONTEXT}}}" = ""]?{v.FALLBACK_CONTEXT},agi-failed,1)'
     )
+    conf.raw(f" same => n,UserEvent({v.ROUTE_EVENT},Rule: ${{{v.ROUTE_RULE}}},Queue: ${{{v.THEN_QUEUE}}})")
     conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
 
 
@@ -51,6 +52,12 @@ def render(model: AsteriskModel) -> str:
                      f"Reason: ${{{v.FALLBACK_REASON}}})")
             conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},{target},1)")
         conf.raw(f" same => n(fallback),Goto({v.FALLBACK_CONTEXT},queue,1)")
+
+    conf.section(v.AGENT_FIRST_CONTEXT, comment="one agent first (alone, only if free), then a queue")
+    conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
+    conf.raw(" same => n,Answer()")
+    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}})")
+    conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)")
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: other phones by extension")
     for phone in model.phones:

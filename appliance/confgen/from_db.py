@@ -38,8 +38,10 @@ def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
         Did(number=d.number, trunk=d.trunk.name if d.trunk_id else None)
         for d in m.Did.select().order_by(m.Did.number)
     )
+    agents = tuple(a.number for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))
+                   .order_by(m.Agent.number))
     return AsteriskModel(paths=paths, network=network, ami=ami, trunks=trunks, phones=phones,
-                         queues=queues, dids=dids)
+                         queues=queues, dids=dids, agents=agents)
 
 
 def routing_table():
@@ -63,7 +65,10 @@ def routing_table():
             after_hours_queue=d.after_hours_queue.name if d.after_hours_queue_id else None)
     holidays = {dt.date.fromisoformat(h.date): h.kind for h in m.Holiday.select()}
     blacklist = frozenset(routing.normalise_number(b.number) for b in m.BlockedNumber.select())
-    return routing.RoutingTable(dids=dids, time_conditions=conditions, holidays=holidays, blacklist=blacklist)
+    sticky = {q.name: routing.StickyRule(q.sticky_lookback_days, q.sticky_min_talk_seconds, q.sticky_ring_seconds)
+              for q in m.Queue.select().where(m.Queue.sticky_lookback_days > 0)}
+    return routing.RoutingTable(dids=dids, time_conditions=conditions, holidays=holidays, blacklist=blacklist,
+                                sticky=sticky)
 
 
 def queue_policies() -> dict:

@@ -104,4 +104,5 @@ class AsteriskModel:
     phones: tuple[Phone, ...] = ()
     queues: tuple[Queue, ...] = ()
     dids: tuple[Did, ...] = ()
+    agents: tuple[str, ...] = ()  # work numbers of agents with a phone: each gets a personal queue
     moh: tuple[MusicOnHold, ...] = field(default_factory=lambda: (MusicOnHold(),))

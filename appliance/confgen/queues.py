@@ -4,6 +4,7 @@ Membership is not written here: the database says which agents are signed in, an
 the engine adds them with AMI ``QueueAdd`` (so ``persistentmembers = no``).
 """
 
+from appliance import dialplan_vars as v
 from appliance.confgen.model import AsteriskModel
 from appliance.confgen.writer import ConfText
 
@@ -14,6 +15,8 @@ STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "li
 # A caller may not wait in a queue nobody can answer: join refused, and callers
 # already waiting leave, when every member is paused, unreachable or absent.
 EMPTY_RULE = ("paused", "unavailable", "invalid", "unknown")
+# A personal queue (one agent) is only worth joining when that agent can take the call now.
+PERSONAL_EMPTY_RULE = ("paused", "penalty", "inuse", "ringing", "unavailable", "invalid", "unknown", "wrapup")
 
 
 def render(model: AsteriskModel) -> str:
@@ -48,6 +51,20 @@ def render(model: AsteriskModel) -> str:
             ("reportholdtime", False),
             # Missed calls are counted by the engine, which pauses after the queue's
             # ``autopause_after`` in a row (app_queue alone would pause after the first).
+            ("autopause", False),
+        ))
+    for agent in model.agents:
+        conf.section(v.personal_queue(agent), comment=f"agent {agent} alone (sticky agent, VIP)")
+        conf.options((
+            ("strategy", "ringall"),
+            ("timeout", 15),
+            ("retry", 1),
+            ("joinempty", PERSONAL_EMPTY_RULE),
+            ("leavewhenempty", PERSONAL_EMPTY_RULE),
+            ("ringinuse", False),
+            ("setinterfacevar", True),
+            ("announce-position", False),
+            ("announce-holdtime", False),
             ("autopause", False),
         ))
     return conf.render()

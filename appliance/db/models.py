@@ -89,6 +89,9 @@ class Queue(BaseModel):
     periodic_announce_seconds = IntegerField(default=30)  # "all our agents are busy...", 0 = off
     overflow_queue = ForeignKeyField("self", null=True, backref="overflow_from", on_delete="SET NULL")
     autopause_after = IntegerField(default=3)  # missed calls in a row before the agent is paused; 0 = never
+    sticky_lookback_days = IntegerField(default=0)  # offer callers their last agent first; 0 = off
+    sticky_min_talk_seconds = IntegerField(default=30)  # ...if they talked at least this long
+    sticky_ring_seconds = IntegerField(default=15)  # ...ringing that agent this long before the queue
 
 
 class TimeCondition(BaseModel):
@@ -210,6 +213,10 @@ class CallRecord(BaseModel):
     disposition = CharField(max_length=24)
     fallback_reason = CharField(max_length=64, default="")
     hangup_cause = IntegerField(null=True)
+    route_rule = CharField(max_length=16, default="")  # did | after-hours | sticky | blacklist ...
+
+    class Meta:
+        indexes = ((("caller", "end_time"), False),)
 
 
 class AuditLog(BaseModel):

@@ -92,6 +92,7 @@ class Call:
     disposition: str = ""
     fallback_reason: str = ""
     hangup_cause: int | None = None
+    route_rule: str = ""
 
     def record(self) -> dict:
         end = self.end_time if self.end_time is not None else self.enter_time
@@ -114,6 +115,7 @@ class Call:
             "disposition": disposition,
             "fallback_reason": self.fallback_reason,
             "hangup_cause": self.hangup_cause,
+            "route_rule": self.route_rule,
         }
 
     def view(self, now: float) -> dict:
@@ -126,6 +128,8 @@ class Call:
             "agent": self.agent,
             "state": self.state,
             "duration": round(now - self.enter_time, 1),
+            "wait_seconds": round((self.answer_time or now) - self.enter_time, 1),
+            "talk_seconds": round(now - self.answer_time, 1) if self.answer_time is not None else 0.0,
         }
 
 
@@ -233,6 +237,11 @@ class LiveState:
 
     def _on_QueueCallerJoin(self, e, ts):
         call = self._call(e)
+        if _personal(e.get("Queue", "")):  # offered to one agent first: the call's queue is still the real one
+            if call is None:
+                return None
+            call.state = "queued"
+            return [Publish("call", {"event": "queued", **call.view(ts)})]
         queue = self.queues.setdefault(e.get("Queue", ""), QueueView(e.get("Queue", "")))
         if call is None:
             return None
@@ -299,6 +308,13 @@ class LiveState:
         return self._set_agent(e, FREE, ts)
 
     def _on_UserEvent(self, e, ts):
+        if e.get("UserEvent") == v.ROUTE_EVENT:
+            call = self._call(e)
+            if call is not None:
+                call.route_rule = e.get("Rule", "")
+                if e.get("Queue"):
+                    call.queue = e["Queue"]
+            return None
         if e.get("UserEvent") != v.FALLBACK_EVENT:
             return None
         call = self._call(e)
@@ -405,19 +421,24 @@ class LiveState:
     @staticmethod
     def _agent_view(agent: Agent, now: float) -> dict:
         return {"name": agent.name, "interface": agent.interface, "state": agent.state,
+                "queues": sorted(q for q in agent.queues if not _personal(q)),
                 "pause_reason": agent.pause_reason if agent.state == PAUSED else "",
-                "since": agent.since, "in_state_seconds": round(max(0.0, now - agent.since), 1),
-                "queues": sorted(agent.queues)}
+                "since": agent.since, "in_state_seconds": round(max(0.0, now - agent.since), 1)}
 
     def snapshot(self, now: float) -> dict:
         for a in self.agents.values():
             for q in a.queues:
-                self.queues.setdefault(q, QueueView(q))
+                if not _personal(q):
+                    self.queues.setdefault(q, QueueView(q))
         return {
             "queues": [self._queue_view(q, now) for q in sorted(self.queues.values(), key=lambda q: q.name)],
             "agents": [self._agent_view(a, now) for a in sorted(self.agents.values(), key=lambda a: a.name)],
             "calls": [c.view(now) for c in sorted(self.calls.values(), key=lambda c: c.enter_time)],
         }
+
+
+def _personal(queue: str) -> bool:
+    return queue.startswith(v.PERSONAL_QUEUE_PREFIX)
 
 
 def _timestamp(event: Mapping[str, str], now: float) -> float:

@@ -11,6 +11,9 @@ The rules, in order:
    calendar) the call takes the DID's after-hours action: another queue (the duty
    agents) or the closed message (``closed``).
 4. Otherwise the DID's queue.
+5. **Sticky agent** (``with_sticky``, after the handler has looked up the caller's last
+   agent): when the chosen queue keeps callers with their agent, that agent is rung first
+   (alone, only if free), then the queue.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class RouteDecision:
     exten: str
     reason: str = ""  # why the caller goes to the fallback, empty otherwise
     rule: str = ""  # which rule decided (for the log and the call record)
+    variables: Mapping[str, str] = field(default_factory=dict)  # more channel variables to set
 
     @property
     def is_fallback(self) -> bool:
@@ -51,6 +55,16 @@ class DidRoute:
 
 
 @dataclass(frozen=True)
+class StickyRule:
+    """A queue's sticky-agent setting: the last agent who talked with the caller at least
+    ``min_talk_seconds`` within ``lookback_days`` is rung first for ``ring_seconds``."""
+
+    lookback_days: int
+    min_talk_seconds: int = 30
+    ring_seconds: int = 15
+
+
+@dataclass(frozen=True)
 class RoutingTable:
     """The routing configuration as of the last applied change."""
 
@@ -58,6 +72,7 @@ class RoutingTable:
     time_conditions: Mapping[str, TimeCondition] = field(default_factory=dict)
     holidays: Mapping[dt.date, str] = field(default_factory=dict)  # date -> "holiday" | "workday"
     blacklist: frozenset[str] = frozenset()
+    sticky: Mapping[str, StickyRule] = field(default_factory=dict)  # queue -> rule (only queues using it)
 
 
 def normalise_number(number: str) -> str:
@@ -99,3 +114,18 @@ def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None =
                 return RouteDecision(v.QUEUE_CONTEXT, route.after_hours_queue, rule="after-hours")
             return _fallback("closed", "after-hours")
     return RouteDecision(v.QUEUE_CONTEXT, route.queue, rule="did")
+
+
+def sticky_rule_for(decision: RouteDecision, table: RoutingTable) -> StickyRule | None:
+    """The sticky rule that applies to this decision, if its queue has one."""
+    if decision.context != v.QUEUE_CONTEXT:
+        return None
+    return table.sticky.get(decision.exten)
+
+
+def with_sticky(decision: RouteDecision, last_agent: str | None, rule: StickyRule | None) -> RouteDecision:
+    """Ring the caller's last agent first, then the queue the decision chose."""
+    if rule is None or not last_agent:
+        return decision
+    return RouteDecision(v.AGENT_FIRST_CONTEXT, last_agent, rule="sticky",
+                         variables={v.THEN_QUEUE: decision.exten, v.FIRST_TIMEOUT: str(rule.ring_seconds)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from appliance.db import models as m
+from appliance.dialplan_vars import personal_queue
 from appliance.errors import NotFound, Unavailable, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class AgentService:
                                   code="agent.no_queue", fields={"queues": "add the agent to a queue first"})
         for qm in agent.memberships:
             self._queue_add(agent, qm.queue.name, qm.penalty)
+        self._queue_add(agent, personal_queue(agent.number), 0)
         agent.logged_in = True
         agent.paused, agent.pause_reason = False, ""
         agent.save()
@@ -52,6 +54,7 @@ class AgentService:
         if agent.phone_id is not None:
             for qm in agent.memberships:
                 self._queue_remove(agent, qm.queue.name)
+            self._queue_remove(agent, personal_queue(agent.number))
         agent.logged_in = False
         agent.paused, agent.pause_reason = False, ""
         agent.save()
@@ -114,16 +117,18 @@ class AgentService:
         _, events = self.ami.send_action_list("QueueStatus", {})
         present = {(e.get("Queue"), e.get("Location") or e.get("Interface")) for e in events
                    if e.get("Event") == "QueueMember"}
-        wanted = {}
+        wanted = {}  # (queue, interface) -> (agent, penalty)
         query = (m.QueueMember.select(m.QueueMember, m.Agent, m.Queue)
                  .join(m.Agent).switch(m.QueueMember).join(m.Queue)
                  .where(m.Agent.logged_in == True, m.Agent.phone.is_null(False)))  # noqa: E712
         for qm in query:
-            wanted[(qm.queue.name, interface_of(qm.agent))] = qm
-        for key, qm in wanted.items():
+            wanted[(qm.queue.name, interface_of(qm.agent))] = (qm.agent, qm.penalty)
+        for agent in {a.number: a for a, _ in wanted.values()}.values():
+            wanted[(personal_queue(agent.number), interface_of(agent))] = (agent, 0)
+        for key, (agent, penalty) in wanted.items():
             if key not in present:
-                self._queue_add(qm.agent, qm.queue.name, qm.penalty)
-        for agent in {qm.agent.number: qm.agent for qm in wanted.values()}.values():
+                self._queue_add(agent, key[0], penalty)
+        for agent in {a.number: a for a, _ in wanted.values()}.values():
             if agent.paused:  # a pause outlives a restart of Asterisk
                 self._queue_pause(agent, True, agent.pause_reason)
         for queue, iface in present - set(wanted):

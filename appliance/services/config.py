@@ -105,7 +105,13 @@ def _check_date(value: str) -> str | None:
     return None
 
 
-NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32,
+def _check_name(value: str) -> str | None:
+    if value.startswith("cc-"):
+        return "names starting with cc- are the appliance's own"
+    return None
+
+
+NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32, check=_check_name,
             help="lower-case letters, digits, _ and -, starting with a letter")
 
 FIELDS: dict[str, tuple[Field, ...]] = {
@@ -140,6 +146,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="where callers go when nobody can answer or they waited the longest wait"),
         Field("autopause_after", "int", default=3, min=0, max=20,
               help="missed calls in a row before the agent is paused; 0 = never"),
+        Field("sticky_lookback_days", "int", default=0, min=0, max=365,
+              help="offer a caller first to the agent they last talked with within so many days; 0 = off"),
+        Field("sticky_min_talk_seconds", "int", default=30, min=0, max=3600,
+              help="...if that conversation lasted at least this long"),
+        Field("sticky_ring_seconds", "int", default=15, min=5, max=120,
+              help="...ringing that agent this long before the queue"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",

@@ -63,3 +63,50 @@ def test_holiday_sends_callers_to_the_duty_queue_or_the_closed_message(make_appl
     assert call.run(60) == 0, call.errors()
     rec = record_for("13800000032")
     assert (rec.disposition, rec.fallback_reason) == ("fallback", "closed")
+
+
+def test_returning_caller_is_offered_to_their_last_agent_first(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    cfg = app.config
+    cfg.update("queues", "sales", {"strategy": "rrmemory", "sticky_lookback_days": 7, "sticky_min_talk_seconds": 1,
+                                   "sticky_ring_seconds": 10}, actor="test")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
+    cfg.add_member("sales", "1002", actor="test")
+    started(app)
+    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200, calls=3).start()
+              for ext in ("1001", "1002")]
+    caller = "13800000041"
+    try:
+        for ext in ("1001", "1002"):
+            app.agents.login(ext)
+        wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == FREE for a in ("1001", "1002")),
+                   10, "agents free")
+
+        def call_and_record(n):
+            call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", hold_ms=2000)
+            assert call.run(60) == 0, call.errors()
+            return wait_until(lambda: CallRecord.select().where(CallRecord.caller == caller).count() == n and
+                              CallRecord.select().where(CallRecord.caller == caller)
+                              .order_by(CallRecord.enter_time.desc()).first(), 20, f"record {n}")
+
+        first = call_and_record(1)
+        assert first.route_rule == "did" and first.agent in ("1001", "1002")
+        wait_until(lambda: app.live.agents[first.agent].state == FREE, 10, "agent free again")
+        # rrmemory would now ring the other agent; the caller's own agent is offered first
+        second = call_and_record(2)
+        assert (second.route_rule, second.queue, second.agent) == ("sticky", "sales", first.agent)
+        # that agent on a break: straight on to the queue, where the other agent answers
+        app.agents.pause(first.agent, "break")
+        wait_until(lambda: app.live.agents[first.agent].state == "paused", 10, "agent paused")
+        third = call_and_record(3)
+        other = "1002" if first.agent == "1001" else "1001"
+        assert (third.route_rule, third.queue, third.agent) == ("sticky", "sales", other)
+        assert third.wait_seconds < 5  # the paused agent was skipped at once, not rung for 10 s
+    finally:
+        for phone in phones:
+            phone.stop()
+    snapshot = app.live_snapshot()
+    assert all(not q["name"].startswith("cc-agent-") for q in snapshot["queues"])
+    assert all(not q.startswith("cc-agent-") for a in snapshot["agents"] for q in a["queues"])

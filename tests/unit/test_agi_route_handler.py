@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from appliance import dialplan_vars as v
 from appliance.agi.handlers import route
-from appliance.engine.routing import DidRoute, RoutingTable
+from appliance.engine.routing import DidRoute, RoutingTable, StickyRule
 
 
 class Session:
@@ -25,14 +25,44 @@ def test_routes_known_did_to_queue():
     handler = route.make_handler(lambda: RoutingTable(dids={"88001000": DidRoute("sales")}))
     session = Session()
     handler(session, request("88001000"))
-    assert session.variables == {v.DEST_CONTEXT: "cc-queue", v.DEST_EXTEN: "sales"}
+    assert session.variables == {v.DEST_CONTEXT: "cc-queue", v.DEST_EXTEN: "sales", v.ROUTE_RULE: "did"}
 
 
 def test_unknown_did_goes_to_fallback_with_reason():
     handler = route.make_handler(lambda: RoutingTable())
     session = Session()
     handler(session, request("99999999"))
-    assert session.variables == {v.FALLBACK_REASON: "no-route", v.DEST_CONTEXT: "cc-fallback", v.DEST_EXTEN: "no-route"}
+    assert session.variables == {v.FALLBACK_REASON: "no-route", v.DEST_CONTEXT: "cc-fallback", v.DEST_EXTEN: "no-route",
+                                 v.ROUTE_RULE: "did"}
+
+
+def test_sticky_queue_offers_the_last_agent_first():
+    table = RoutingTable(dids={"88001000": DidRoute("sales")}, sticky={"sales": StickyRule(7, 30, 12)})
+    asked = []
+
+    def last_agent(caller, rule, now):
+        asked.append((caller, rule.lookback_days))
+        return "1002" if caller == "13912345678" else None
+
+    handler = route.make_handler(lambda: table, last_agent)
+    session = Session()
+    handler(session, request("88001000"))
+    assert session.variables == {v.DEST_CONTEXT: "cc-agent-first", v.DEST_EXTEN: "1002", v.ROUTE_RULE: "sticky",
+                                 v.THEN_QUEUE: "sales", v.FIRST_TIMEOUT: "12"}
+    assert asked == [("13912345678", 7)]
+    session = Session()
+    handler(session, request("88001000", callerid="13700000000"))  # a new caller: the queue as usual
+    assert session.variables[v.DEST_CONTEXT] == "cc-queue"
+
+
+def test_queue_without_sticky_never_looks_up_history():
+    def last_agent(*_):
+        raise AssertionError("looked up")
+
+    handler = route.make_handler(lambda: RoutingTable(dids={"88001000": DidRoute("sales")}), last_agent)
+    session = Session()
+    handler(session, request("88001000"))
+    assert session.variables[v.DEST_EXTEN] == "sales"
 
 
 def test_reads_the_current_table_on_every_call():

@@ -27,6 +27,7 @@ def model(**changes) -> AsteriskModel:
         queues=(Queue("sales"), Queue("support", strategy="leastrecent", wrapup_seconds=10, overflow_queue="sales",
                                         periodic_announce_seconds=0, announce_holdtime=False)),
         dids=(Did("88001000", "pstn"),),
+        agents=("1001",),
     )
     base.update(changes)
     return AsteriskModel(**base)

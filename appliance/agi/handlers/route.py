@@ -1,30 +1,43 @@
 """FastAGI script ``route``: where does an inbound call go?
 
-Reads the dialled number, asks the pure routing decision, and sets the channel
-variables the dialplan jumps on (see appliance/confgen/extensions.py).
+Reads the dialled number and caller, asks the pure routing decision, looks up the
+caller's last agent when the chosen queue keeps callers with their agent, and sets the
+channel variables the dialplan jumps on (see appliance/confgen/extensions.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
 from appliance import dialplan_vars as v
-from appliance.engine.routing import RoutingTable, decide
+from appliance.engine.routing import RoutingTable, StickyRule, decide, sticky_rule_for, with_sticky
 
 logger = logging.getLogger(__name__)
 
 SCRIPT = "route"
 
+# (caller, rule, now) -> the agent number who last talked with the caller, or None
+LastAgentLookup = Callable[[str, StickyRule, dt.datetime], "str | None"]
 
-def make_handler(current_table: Callable[[], RoutingTable]):
+
+def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgentLookup | None = None):
     def handle(session, request) -> None:
         did = request.extension or request.dnid
-        decision = decide(did, request.callerid, current_table())
+        table = current_table()
+        now = dt.datetime.now(dt.timezone.utc)
+        decision = decide(did, request.callerid, table, now)
+        rule = sticky_rule_for(decision, table)
+        if rule is not None and last_agent is not None and request.callerid:
+            decision = with_sticky(decision, last_agent(request.callerid, rule, now), rule)
         if decision.is_fallback:
-            logger.warning("no route for DID %s (caller %s, channel %s): caller goes to the fallback",
-                           did, request.callerid, request.channel)
+            logger.warning("call to DID %s from %s (%s) goes to the fallback: %s",
+                           did, request.callerid, request.channel, decision.reason)
             session.set_variable(v.FALLBACK_REASON, decision.reason)
+        for name, value in decision.variables.items():
+            session.set_variable(name, value)
+        session.set_variable(v.ROUTE_RULE, decision.rule)
         session.set_variable(v.DEST_CONTEXT, decision.context)
         session.set_variable(v.DEST_EXTEN, decision.exten)
 
