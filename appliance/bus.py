@@ -6,6 +6,7 @@ Subscribers get their own bounded queue so a slow reader never blocks the publis
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 
 logger = logging.getLogger(__name__)
@@ -16,11 +17,20 @@ class Subscription:
         self._bus = bus
         self.items: deque = deque(maxlen=maxlen)
         self.dropped = 0
+        self._ready = threading.Event()  # a gevent Event once the process is monkey-patched
 
     def _put(self, item) -> None:
         if len(self.items) == self.items.maxlen:
             self.dropped += 1
         self.items.append(item)
+        self._ready.set()
+
+    def wait(self, timeout: float) -> list:
+        """Block (this greenlet only) until something is published or ``timeout`` passes."""
+        if not self.items:
+            self._ready.wait(timeout)
+        self._ready.clear()
+        return self.drain()
 
     def drain(self) -> list:
         out = list(self.items)

@@ -17,7 +17,7 @@ from typing import Callable
 import bottle
 from bottle import Bottle, HTTPResponse, request, response
 
-from appliance.errors import BadRequest, DomainError, PermissionDenied, ValidationError
+from appliance.errors import BadRequest, DomainError, PermissionDenied, Unavailable, ValidationError
 from appliance.services.config import KEYS, KINDS
 from webui import i18n, openapi
 from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
@@ -55,6 +55,8 @@ class WebDeps:
     session_seconds: int = 12 * 3600
     secure_cookies: bool = False  # set when the UI is served over HTTPS
     directory_seconds: float = 5.0  # how long the configured agents are cached for the live view
+    bus: object = None  # appliance.bus.EventBus: live changes for /api/v1/events
+    events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     extra: dict = field(default_factory=dict)
 
 
@@ -140,6 +142,40 @@ class AgentDirectory:
 
     def forget(self) -> None:
         self._rows = None
+
+
+# -- live events (Server-Sent Events) ---------------------------------------------------------
+def visible(topic: str, data: dict, scope) -> bool:
+    """Whether an event reaches this reader: staff see everything (``scope`` None); an agent
+    sees their own agents' state, the calls offered to or taken by them, and their queues."""
+    if scope is None:
+        return True
+    agents, queues = scope
+    if topic == "agent":
+        return data.get("name") in agents
+    if topic == "call":
+        return data.get("agent") in agents or data.get("offered_to") in agents
+    if topic == "queue":
+        return data.get("name") in queues
+    return False
+
+
+def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.0):
+    """``text/event-stream`` lines: ``event: <topic>`` and ``data: <json>`` per change,
+    a comment line as keep-alive; ends (and unsubscribes) after ``max_seconds``."""
+    deadline = time.monotonic() + max_seconds
+    try:
+        yield "retry: 2000\n\n"
+        while (left := deadline - time.monotonic()) > 0:
+            items = subscription.wait(min(keepalive, left))
+            if not items:
+                yield ": keep-alive\n\n"
+                continue
+            for topic, data in items:
+                if visible(topic, data, scope):
+                    yield f"event: {topic}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    finally:
+        subscription.close()
 
 
 # -- request helpers -------------------------------------------------------------------------
@@ -483,6 +519,33 @@ def make_app(deps: WebDeps) -> Bottle:
     def api_agent_logout(number):
         own_agent_only(number)
         return deps.agents.logout(number)
+
+    @app.post("/api/v1/agents/<number>/pause", name="api_agent_pause")
+    def api_agent_pause(number):
+        own_agent_only(number)
+        reason = json_body().get("reason")
+        if not isinstance(reason, str) or not reason:
+            raise ValidationError("say why the agent pauses", fields={"reason": "required"})
+        return deps.agents.pause(number, reason)
+
+    @app.post("/api/v1/agents/<number>/unpause", name="api_agent_unpause")
+    def api_agent_unpause(number):
+        own_agent_only(number)
+        return deps.agents.unpause(number)
+
+    @app.get("/api/v1/events", name="api_events")
+    def api_events():
+        if deps.bus is None:
+            raise Unavailable("live events are not available in this process", code="events.unavailable")
+        user = current_user()
+        scope = None
+        if user["role"] == "agent":
+            mine = directory.of_user(user["username"])
+            scope = ({a["number"] for a in mine}, {q for a in mine for q in a.get("queues") or []})
+        subscription = deps.bus.subscribe()
+        response.content_type = "text/event-stream; charset=utf-8"
+        response.set_header("X-Accel-Buffering", "no")
+        return event_stream(subscription, scope, deps.events_max_seconds)
 
     @app.get("/api/v1/tokens", name="api_tokens")
     def api_tokens():

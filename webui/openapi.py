@@ -98,6 +98,27 @@ def _operations() -> dict[str, dict]:
                             "responses": {"200": _resp("signed in", signed), **_errors(401, 403, 404, 422, 503)}},
         "api_agent_logout": {"tags": ["agents"], "summary": "Sign an agent out of all their queues",
                              "responses": {"200": _resp("signed out", signed), **_errors(401, 403, 404, 503)}},
+        "api_agent_pause": {"tags": ["agents"], "summary": "Pause a signed-in agent, with a reason code",
+                            "description": "The reason is one of the pause reasons (GET /api/v1/pause_reasons). "
+                                           "The pause holds across restarts until unpaused.",
+                            "requestBody": _body({"type": "object", "required": ["reason"], "properties": {
+                                "reason": {"type": "string", "description": "a pause reason code"}}}),
+                            "responses": {"200": _resp("paused", {"type": "object", "properties": {
+                                "agent": {"type": "string"}, "paused": {"type": "boolean"},
+                                "reason": {"type": "string"}}}), **_errors(400, 401, 403, 404, 422, 503)}},
+        "api_agent_unpause": {"tags": ["agents"], "summary": "Make a paused agent available again",
+                              "responses": {"200": _resp("available", {"type": "object", "properties": {
+                                  "agent": {"type": "string"}, "paused": {"type": "boolean"}}}),
+                                  **_errors(401, 403, 404, 422, 503)}},
+        "api_events": {"tags": ["live"], "summary": "Live changes as Server-Sent Events",
+                       "description": "text/event-stream: `event: agent|call|queue` with a JSON `data:` line per "
+                                      "change (a `call` event with `\"event\": \"offered\"` and `offered_to` is the "
+                                      "screen pop). Staff see everything; an agent only their own agents, the "
+                                      "calls offered to or taken by them, and their queues. The stream ends "
+                                      "after a while; EventSource reconnects by itself.",
+                       "responses": {"200": {"description": "the event stream",
+                                             "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                                     **_errors(401, 503)}},
         "api_tokens": {"tags": ["tokens"], "summary": "Your API tokens (their names, never the tokens)",
                        "responses": {"200": _resp("tokens", _items(token)), **_errors(401)}},
         "api_token_create": {"tags": ["tokens"], "summary": "Create an API token; it is in this response only",

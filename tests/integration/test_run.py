@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import gevent
 import pytest
 
 from harness import REPO, TRUNK_IP, Phone, free_port, trunk_call, wait_until
@@ -151,8 +152,19 @@ def test_make_run_appliance_end_to_end(running):
             return any(a["name"] == "1001" and a["state"] == "free" for a in live["agents"])
 
         wait_until(agent_free, 20, "agent 1001 available in the live view")
+        # the live event stream (Server-Sent Events) sees the call offered, answered and ended
+        stream = urllib.request.urlopen(urllib.request.Request(running["base"] + "/api/v1/events", headers=auth),
+                                        timeout=60)
+        events = []
+        reader = gevent.spawn(lambda: [events.append(json.loads(line[6:])) for line in
+                                       (raw.decode().rstrip("\n") for raw in stream) if line.startswith("data: ")])
         call = trunk_call(running["sip"], "88001000", "13900000001", running["tmp"] / "sipp", hold_ms=2000)
         assert call.run(60) == 0, call.errors()
+        call_events = lambda: [e.get("event") for e in events if e.get("caller") == "13900000001"]  # noqa: E731
+        wait_until(lambda: {"offered", "answered", "ended"} <= set(call_events()), 10, "call events on the stream")
+        assert any(e.get("name") == "1001" and e.get("state") == "in_call" for e in events)
+        reader.kill()
+        stream.close()
     finally:
         phone.stop()
     status, after = web.json("GET", "/api/health")

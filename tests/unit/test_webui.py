@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import webtest
 
+from appliance.bus import EventBus
 from appliance.db import open_database
 from appliance.db.migrate import migrate
 from appliance.errors import Unavailable
@@ -44,6 +45,14 @@ class Agents:
         self.calls.append(("logout", number))
         return {"agent": number, "logged_in": False}
 
+    def pause(self, number, reason):
+        self.calls.append(("pause", number, reason))
+        return {"agent": number, "paused": True, "reason": reason}
+
+    def unpause(self, number):
+        self.calls.append(("unpause", number))
+        return {"agent": number, "paused": False}
+
 
 # The shape of appliance/engine/live.py's LiveState.snapshot().
 LIVE = {"queues": [{"name": "sales", "waiting": 1, "longest_wait": 4.2, "members": ["1001", "1002"]},
@@ -67,7 +76,8 @@ def env(tmp_path):
         c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
     applied = []
     deps = WebDeps(db=db, config=ConfigService(db, on_change=lambda: applied.append(1)), users=users,
-                   agents=Agents(), health=lambda: health, live=lambda: LIVE, secret_key=b"k" * 32)
+                   agents=Agents(), health=lambda: health, live=lambda: LIVE, secret_key=b"k" * 32,
+                   bus=EventBus(), events_max_seconds=1.0)
     app = webtest.TestApp(make_app(deps))
     ids = {}
     for name, role in (("admin", "admin"), ("sup", "supervisor"), ("alice", "agent"), ("bob", "agent")):
@@ -644,3 +654,57 @@ def test_field_and_error_messages_are_translated():
     assert i18n.error_message("en", "", 418) == i18n.translate("en", "error.status.400")
     assert i18n.translate("xx", "login.title") == "登录"  # unknown language: the default, Chinese
     assert i18n.translate("en", "no.such.id") == "no.such.id"
+
+
+# -- pause and live events ---------------------------------------------------------------
+def test_pause_and_unpause_through_the_api(env):
+    seed_agents(env.deps.config)
+    alice = token_for(env, "alice")
+    res = env.app.post_json("/api/v1/agents/1001/pause", {"reason": "lunch"}, headers=alice)
+    assert res.json == {"agent": "1001", "paused": True, "reason": "lunch"}
+    assert env.app.post_json("/api/v1/agents/1002/pause", {"reason": "lunch"}, headers=alice,
+                             expect_errors=True).status_int == 403
+    res = env.app.post_json("/api/v1/agents/1001/pause", {}, headers=alice, expect_errors=True)
+    assert res.status_int == 422 and res.json["fields"] == {"reason": "required"}
+    assert env.app.post("/api/v1/agents/1002/unpause", headers=token_for(env, "sup")).json["paused"] is False
+    assert env.deps.agents.calls == [("pause", "1001", "lunch"), ("unpause", "1002")]
+
+
+def read_events(env, headers, publish):
+    """Open /api/v1/events, publish while it is open, return the events received."""
+    import gevent
+
+    def later():
+        gevent.sleep(0.2)
+        for topic, data in publish:
+            env.deps.bus.publish(topic, data)
+
+    gevent.spawn(later)
+    res = env.app.get("/api/v1/events", headers=headers)
+    assert res.content_type == "text/event-stream"
+    events = []
+    for block in res.text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+        if "event" in lines:
+            events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+CHANGES = [("agent", {"name": "1001", "state": "ringing"}), ("agent", {"name": "1002", "state": "free"}),
+           ("call", {"event": "offered", "linkedid": "9.1", "caller": "139", "agent": "", "offered_to": "1001"}),
+           ("call", {"event": "answered", "linkedid": "9.2", "caller": "138", "agent": "1002"}),
+           ("queue", {"name": "sales", "waiting": 1}), ("queue", {"name": "support", "waiting": 2})]
+
+
+def test_event_stream_shows_staff_everything(env):
+    events = read_events(env, token_for(env, "sup"), CHANGES)
+    assert events == CHANGES
+    assert env.deps.bus._subs == set()  # the stream ended and unsubscribed
+
+
+def test_event_stream_shows_an_agent_only_their_own(env):
+    cfg = env.deps.config
+    seed_agents(cfg)
+    cfg.add_member("sales", "1001", actor="t")
+    events = read_events(env, token_for(env, "alice"), CHANGES)
+    assert events == [CHANGES[0], CHANGES[2], CHANGES[4]]  # 1001's state, the call offered to 1001, sales
