@@ -30,6 +30,17 @@ FIRST_TIMEOUT = "CC_FIRST_TIMEOUT"  # seconds the agent is rung
 # goes through app_queue (busy, paused and wrap-up respected; the usual AMI events).
 PERSONAL_QUEUE_PREFIX = "cc-agent-"
 
+# What a FastAGI handler that does something (not routing) reports: "ok" or an error id.
+RESULT = "CC_RESULT"
+
+# Agents' feature codes, dialled from their own phone: code -> (FastAGI action, confirmation prompt).
+FEATURE_CODES = {
+    "*21": ("login", "agent-loginok"),
+    "*22": ("logout", "agent-loggedoff"),
+    "*23": ("pause", "beep"),
+    "*24": ("unpause", "beep"),
+}
+
 # Which routing rule placed the call, raised as a user event for the live state.
 ROUTE_RULE = "CC_ROUTE_RULE"
 ROUTE_EVENT = "CcRoute"

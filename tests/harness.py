@@ -154,6 +154,15 @@ class Phone:
         rc = reg.run(30)
         assert rc == 0, f"phone {self.extension} failed to register: {reg.errors()}"
 
+    def dial(self, number: str, timeout: float = 30) -> int:
+        """Place a call from this phone (digest-authenticated), e.g. a feature code."""
+        call = Sipp("phone_dial.xml", PHONE_IP, free_port(socket.SOCK_DGRAM), self.asterisk,
+                    {"agent": self.extension}, self.log_dir, service=number,
+                    extra_args=("-au", self.extension, "-ap", self.password))
+        rc = call.run(timeout)
+        assert rc == 0, f"phone {self.extension} dialling {number} failed: {call.errors()}"
+        return rc
+
     def stop(self) -> None:
         self.answer.stop()
 

@@ -59,7 +59,12 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}})")
     conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)")
 
-    conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: other phones by extension")
+    conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
+    for code, (action, prompt) in v.FEATURE_CODES.items():
+        conf.raw(f"exten => {code},1,Answer()")
+        conf.raw(f" same => n,AGI({agi_url(model, 'agent')},{action})")
+        conf.raw(f' same => n,Playback(${{IF($["${{{v.RESULT}}}" = "ok"]?{prompt}:beeperr)}})')
+        conf.raw(" same => n,Hangup()")
     for phone in model.phones:
         ext = name(phone.extension)
         conf.raw(f"exten => {ext},1,Dial(PJSIP/{ext},30)")

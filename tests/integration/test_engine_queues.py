@@ -158,3 +158,25 @@ def test_thirty_calls_spread_evenly_over_three_agents(make_appliance, tmp_path, 
     order = [r.agent for r in CallRecord.select().order_by(CallRecord.enter_time)]
     spread = collections.Counter(order)
     assert spread == {"1001": 10, "1002": 10, "1003": 10}, " ".join(order)
+
+
+def test_agent_signs_in_pauses_and_signs_out_with_feature_codes_from_their_phone(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    started(app)
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp").start()
+    try:
+        phone.dial("*21")
+        wait_until(lambda: agent_state(app, "1001") == FREE, 10, "signed in from the phone")
+        assert Agent.get(Agent.number == "1001").logged_in
+        phone.dial("*23")
+        wait_until(lambda: agent_state(app, "1001") == PAUSED, 10, "paused from the phone")
+        assert Agent.get(Agent.number == "1001").pause_reason == "break"
+        phone.dial("*24")
+        wait_until(lambda: agent_state(app, "1001") == FREE, 10, "available again")
+        phone.dial("*22")
+        wait_until(lambda: agent_state(app, "1001") == "logged_out", 10, "signed out from the phone")
+        assert not Agent.get(Agent.number == "1001").logged_in
+    finally:
+        phone.stop()
+    assert app.agi.stats.handler_errors == 0

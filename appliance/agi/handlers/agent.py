@@ -1,0 +1,54 @@
+"""FastAGI script ``agent``: agents' feature codes dialled from their own phone.
+
+``*21`` sign in, ``*22`` sign out, ``*23`` pause (reason ``break``), ``*24`` available
+again.  The agent is the one whose phone places the call (the PJSIP endpoint of the
+channel), so nobody can sign in someone else from their desk.  The handler sets
+``CC_RESULT`` (``ok`` or an error id) and the dialplan plays a confirmation or an error.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from appliance import dialplan_vars as v
+from appliance.db import models as m
+from appliance.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+SCRIPT = "agent"
+PHONE_PAUSE_REASON = "break"
+ACTIONS = ("login", "logout", "pause", "unpause")
+
+
+def endpoint_of(channel: str) -> str:
+    """``PJSIP/1001-0000002a`` -> ``1001``."""
+    tech, _, rest = channel.partition("/")
+    return rest.rsplit("-", 1)[0] if tech == "PJSIP" and "-" in rest else ""
+
+
+def make_handler(agents):
+    def handle(session, request) -> None:
+        action = request.args[0] if request.args else ""
+        extension = endpoint_of(request.channel)
+        result = "ok"
+        if action not in ACTIONS:
+            result = "agent.bad_action"
+        else:
+            agent = (m.Agent.select(m.Agent.number).join(m.Phone)
+                     .where(m.Phone.extension == extension).first()) if extension else None
+            if agent is None:
+                result = "agent.no_agent_at_phone"
+            else:
+                try:
+                    if action == "pause":
+                        agents.pause(agent.number, PHONE_PAUSE_REASON)
+                    else:
+                        getattr(agents, action)(agent.number)
+                except DomainError as exc:
+                    result = exc.code
+        if result != "ok":
+            logger.warning("feature code %s from phone %s refused: %s", action, extension or request.channel, result)
+        session.set_variable(v.RESULT, result)
+
+    return handle
