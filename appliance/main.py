@@ -43,6 +43,7 @@ from appliance.engine.live import (  # noqa: E402
 from appliance.engine.routing import RoutingTable  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
+from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import Watch  # noqa: E402
@@ -134,6 +135,7 @@ class Appliance:
                              on_event=self.on_ami_event, on_connect=self.on_ami_connect,
                              on_disconnect=self.on_ami_disconnect)
         self.agents = AgentService(self.db, self.ami)
+        self.calls = CallControl(self.ami, self.live)
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of))
         registry.register(ping.SCRIPT, ping.handle)
@@ -277,7 +279,7 @@ class Appliance:
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
-                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus)
+                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
         logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)

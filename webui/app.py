@@ -56,6 +56,7 @@ class WebDeps:
     secure_cookies: bool = False  # set when the UI is served over HTTPS
     directory_seconds: float = 5.0  # how long the configured agents are cached for the live view
     bus: object = None  # appliance.bus.EventBus: live changes for /api/v1/events
+    calls: object = None  # appliance.services.calls.CallControl: supervisor functions
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     extra: dict = field(default_factory=dict)
 
@@ -532,6 +533,21 @@ def make_app(deps: WebDeps) -> Bottle:
     def api_agent_unpause(number):
         own_agent_only(number)
         return deps.agents.unpause(number)
+
+    def call_control():
+        if deps.calls is None:
+            raise Unavailable("call control is not available in this process", code="calls.unavailable")
+        return deps.calls
+
+    @app.post("/api/v1/agents/<number>/spy", name="api_agent_spy")
+    def api_agent_spy(number):
+        body = json_body()
+        return call_control().spy(number, str(body.get("phone") or ""), str(body.get("mode") or "listen"),
+                                  actor=actor())
+
+    @app.post("/api/v1/calls/<linkedid>/hangup", name="api_call_hangup")
+    def api_call_hangup(linkedid):
+        return call_control().hangup(linkedid, actor=actor())
 
     @app.get("/api/v1/events", name="api_events")
     def api_events():

@@ -110,6 +110,18 @@ def _operations() -> dict[str, dict]:
                               "responses": {"200": _resp("available", {"type": "object", "properties": {
                                   "agent": {"type": "string"}, "paused": {"type": "boolean"}}}),
                                   **_errors(401, 403, 404, 422, 503)}},
+        "api_agent_spy": {"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
+                          "description": "Rings `phone` (the supervisor's extension); once answered it is "
+                                         "connected to the agent's call: `listen` hears both sides and is not "
+                                         "heard, `whisper` is heard by the agent only, `barge` by both sides.",
+                          "requestBody": _body({"type": "object", "required": ["phone"], "properties": {
+                              "phone": {"type": "string", "description": "the supervisor's extension"},
+                              "mode": {"enum": ["listen", "whisper", "barge"], "default": "listen"}}}),
+                          "responses": {"200": _resp("the supervisor's phone is ringing", {"type": "object"}),
+                                        **_errors(400, 401, 403, 409, 422, 503)}},
+        "api_call_hangup": {"tags": ["supervisor"], "summary": "Force hang-up of a live call",
+                            "responses": {"200": _resp("hung up", {"type": "object"}),
+                                          **_errors(401, 403, 404, 503)}},
         "api_events": {"tags": ["live"], "summary": "Live changes as Server-Sent Events",
                        "description": "text/event-stream: `event: agent|call|queue` with a JSON `data:` line per "
                                       "change (a `call` event with `\"event\": \"offered\"` and `offered_to` is the "

@@ -1,0 +1,71 @@
+"""Supervisor functions on live calls, through AMI: listen (silent), whisper to the agent,
+barge into a three-way, and force hang-up.
+
+Listening is Asterisk's ChanSpy on the agent's channel, run on a channel that rings the
+supervisor's own phone first (AMI ``Originate``): the supervisor answers and hears both
+sides.  ``whisper`` lets the agent (only) hear the supervisor; ``barge`` lets both sides
+hear them.  Everything here is permission-checked by the web layer (staff only).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from appliance.db import models as m
+from appliance.engine.live import IN_CALL, RINGING
+from appliance.errors import Conflict, NotFound, Unavailable, ValidationError
+
+logger = logging.getLogger(__name__)
+
+# ChanSpy options: q = no beep/announcement to anyone, E = end when the spied channel hangs
+# up, w = whisper (the spied channel hears us), B = barge (both sides of the bridge hear us).
+SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
+
+
+class CallControl:
+    def __init__(self, ami, live):
+        self.ami = ami
+        self.live = live
+
+    def _action(self, name: str, headers: dict):
+        if not self.ami.connected:
+            raise Unavailable("the telephony engine is not connected; try again shortly", code="ami.unavailable")
+        return self.ami.send_action(name, headers)
+
+    def spy(self, agent: str, phone: str, mode: str, actor: str) -> dict:
+        """Ring ``phone`` (the supervisor's extension); once answered it listens to ``agent``'s call."""
+        if mode not in SPY_OPTIONS:
+            raise ValidationError(f"mode must be one of {', '.join(SPY_OPTIONS)}", code="spy.bad_mode",
+                                  fields={"mode": f"one of {', '.join(SPY_OPTIONS)}"})
+        if not m.Phone.select().where(m.Phone.extension == phone).exists():
+            raise ValidationError(f"no phone {phone} to listen on", code="spy.no_phone",
+                                  fields={"phone": "not a configured phone"})
+        state = self.live.agents.get(agent)
+        if state is None or state.state not in (IN_CALL, RINGING) or not state.interface:
+            raise Conflict(f"agent {agent} is not on a call", code="spy.agent_not_in_call")
+        if state.interface == f"PJSIP/{phone}":
+            raise ValidationError("a supervisor cannot listen on the agent's own phone", code="spy.same_phone",
+                                  fields={"phone": "use your own phone"})
+        resp = self._action("Originate", {
+            "Channel": f"PJSIP/{phone}",
+            "Application": "ChanSpy",
+            "Data": f"{state.interface}-,{SPY_OPTIONS[mode]}",
+            "CallerID": f'"{mode} {agent}" <{agent}>',
+            "Timeout": 30000,
+            "Async": "true",
+        })
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused to start {mode}: {resp.get('Message')}", code="spy.failed")
+        logger.info("%s: %s on agent %s from phone %s", actor, mode, agent, phone)
+        return {"agent": agent, "phone": phone, "mode": mode, "status": "ringing your phone"}
+
+    def hangup(self, linkedid: str, actor: str) -> dict:
+        """Force hang-up of a live call (the caller's channel; the rest of the call follows)."""
+        call = self.live.calls.get(linkedid)
+        if call is None:
+            raise NotFound(f"no live call {linkedid}", code="calls.not_found")
+        resp = self._action("Hangup", {"Channel": call.channel, "Cause": 16})
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused to hang up: {resp.get('Message')}", code="calls.hangup_failed")
+        logger.warning("%s forced hang-up of call %s (%s)", actor, linkedid, call.caller)
+        return {"linkedid": linkedid, "hung_up": True}
