@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
+from collections import deque
 from dataclasses import asdict, dataclass
 
 import gevent
@@ -82,6 +84,9 @@ class FastAgiServer:
         self.request_timeout = request_timeout
         self.handler_timeout = handler_timeout
         self.stats = AgiStats()
+        # (script, seconds from connection to last answer) of the latest successful requests:
+        # the time FastAGI adds to a call, read by the health page and the benchmarks
+        self.latency: deque[tuple[str, float]] = deque(maxlen=20000)
         self.pool = Pool(pool_size)
         self._server = StreamServer((host, port), self._handle, spawn=self.pool)
 
@@ -114,8 +119,11 @@ class FastAgiServer:
         self.stats.requests += 1
         self.stats.active += 1
         stream = SocketStream(sock)
+        started = time.perf_counter()
         try:
-            self._serve(stream, _peer_name(peer))
+            script = self._serve(stream, _peer_name(peer))
+            if script is not None:
+                self.latency.append((script, time.perf_counter() - started))
         finally:
             self.stats.active -= 1
             stream.close()
@@ -159,6 +167,8 @@ class FastAgiServer:
             self._handler_failed(session, reason, exc)
         else:
             self.stats.ok += 1
+            return request.script
+        return None
 
     def _handler_failed(self, session: AgiSession, reason: str, exc: BaseException) -> None:
         request = session.request

@@ -130,6 +130,8 @@ def test_ping_sets_cc_ping_and_sets_nothing_else(make_server):
     assert server.address[0] == "127.0.0.1" and server.address[1] > 0
     assert_ping_works(server)
     assert_stats(server, ok=1)
+    [(script, seconds)] = server.latency  # what FastAGI added to the call, for health and benchmarks
+    assert script == "ping" and 0 < seconds < 5
 
 
 def test_unknown_script_sends_the_caller_to_the_fallback(make_server, caplog):
