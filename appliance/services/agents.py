@@ -16,6 +16,13 @@ from appliance.errors import NotFound, Unavailable, ValidationError
 logger = logging.getLogger(__name__)
 
 
+def ami_action(ami, name: str, headers: dict):
+    """Send an AMI action for a user's request: a clear 503 when Asterisk is not connected."""
+    if not ami.connected:
+        raise Unavailable("the telephony engine is not connected; try again shortly", code="ami.unavailable")
+    return ami.send_action(name, headers)
+
+
 def interface_of(agent: m.Agent) -> str:
     return f"PJSIP/{agent.phone.extension}"
 
@@ -95,9 +102,7 @@ class AgentService:
                               f"{resp.get('Message')}", code="agent.pause_failed")
 
     def _action(self, name: str, headers: dict):
-        if not self.ami.connected:
-            raise Unavailable("the telephony engine is not connected; try again shortly", code="ami.unavailable")
-        return self.ami.send_action(name, headers)
+        return ami_action(self.ami, name, headers)
 
     def _queue_add(self, agent: m.Agent, queue: str, penalty: int) -> None:
         iface = interface_of(agent)

@@ -14,6 +14,7 @@ import logging
 from appliance.db import models as m
 from appliance.engine.live import IN_CALL, RINGING
 from appliance.errors import Conflict, NotFound, Unavailable, ValidationError
+from appliance.services.agents import ami_action
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +29,7 @@ class CallControl:
         self.live = live
 
     def _action(self, name: str, headers: dict):
-        if not self.ami.connected:
-            raise Unavailable("the telephony engine is not connected; try again shortly", code="ami.unavailable")
-        return self.ami.send_action(name, headers)
+        return ami_action(self.ami, name, headers)
 
     def spy(self, agent: str, phone: str, mode: str, actor: str) -> dict:
         """Ring ``phone`` (the supervisor's extension); once answered it listens to ``agent``'s call."""
