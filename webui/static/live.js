@@ -146,5 +146,16 @@
     get("/api/v1/live", [200], function (live) { render(live); status(true); });
     get("/api/health", [200, 503], renderHealth);
   }
-  setInterval(tick, 2000);
+  setInterval(tick, 2000);  // the clocks (time in state, waiting) move even when nothing changes
+
+  // Changes arrive at once over Server-Sent Events: redraw right after any of them.
+  var pending = null;
+  function soon() {
+    if (pending) return;
+    pending = setTimeout(function () { pending = null; tick(); }, 100);
+  }
+  if (window.EventSource) {
+    var events = new EventSource("/api/v1/events");
+    ["agent", "call", "queue"].forEach(function (topic) { events.addEventListener(topic, soon); });
+  }
 })();
