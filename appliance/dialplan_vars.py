@@ -30,6 +30,12 @@ FIRST_TIMEOUT = "CC_FIRST_TIMEOUT"  # seconds the agent is rung
 # goes through app_queue (busy, paused and wrap-up respected; the usual AMI events).
 PERSONAL_QUEUE_PREFIX = "cc-agent-"
 
+# Outgoing calls (click-to-dial): the agent's phone rings first, then the number is dialled
+# through the trunks in order; the user event tells the live state whose call it is.
+OUTBOUND_CONTEXT = "cc-outbound"
+AGENT = "CC_AGENT"
+OUTBOUND_EVENT = "CcOutbound"
+
 # What a FastAGI handler that does something (not routing) reports: "ok" or an error id.
 RESULT = "CC_RESULT"
 

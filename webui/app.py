@@ -539,6 +539,11 @@ def make_app(deps: WebDeps) -> Bottle:
             raise Unavailable("call control is not available in this process", code="calls.unavailable")
         return deps.calls
 
+    @app.post("/api/v1/agents/<number>/dial", name="api_agent_dial")
+    def api_agent_dial(number):
+        own_agent_only(number)
+        return call_control().dial(number, str(json_body().get("number") or ""), actor=actor())
+
     @app.post("/api/v1/agents/<number>/spy", name="api_agent_spy")
     def api_agent_spy(number):
         body = json_body()

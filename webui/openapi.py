@@ -110,6 +110,14 @@ def _operations() -> dict[str, dict]:
                               "responses": {"200": _resp("available", {"type": "object", "properties": {
                                   "agent": {"type": "string"}, "paused": {"type": "boolean"}}}),
                                   **_errors(401, 403, 404, 422, 503)}},
+        "api_agent_dial": {"tags": ["agents"], "summary": "Click-to-dial: call a number for an agent",
+                           "description": "The agent's phone rings first; when they answer, the number is "
+                                          "dialled through the trunks in their outbound order. Agents may dial "
+                                          "only for themselves.",
+                           "requestBody": _body({"type": "object", "required": ["number"], "properties": {
+                               "number": {"type": "string", "pattern": "^\\+?[0-9 -]{3,40}$"}}}),
+                           "responses": {"200": _resp("the agent's phone is ringing", {"type": "object"}),
+                                         **_errors(400, 401, 403, 404, 422, 503)}},
         "api_agent_spy": {"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
                           "description": "Rings `phone` (the supervisor's extension); once answered it is "
                                          "connected to the agent's call: `listen` hears both sides and is not "

@@ -8,6 +8,7 @@ never into silence.
 
 from appliance import dialplan_vars as v
 from appliance.confgen.model import AsteriskModel
+from appliance.confgen.pjsip import trunk_endpoint
 from appliance.confgen.writer import ConfText, name
 
 FILENAME = "extensions.conf"
@@ -58,6 +59,16 @@ def render(model: AsteriskModel) -> str:
     conf.raw(" same => n,Answer()")
     conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}})")
     conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)")
+
+    conf.section(v.OUTBOUND_CONTEXT, comment="outgoing calls: through the trunks in order, the next if one cannot")
+    conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
+    trunks = sorted((t for t in model.trunks if t.outbound_priority > 0), key=lambda t: (t.outbound_priority, t.name))
+    for trunk in trunks:
+        conf.raw(f" same => n,Dial(PJSIP/${{EXTEN}}@{name(trunk_endpoint(trunk))},60)")
+        conf.raw(' same => n,GotoIf($["${DIALSTATUS}" != "CHANUNAVAIL" & "${DIALSTATUS}" != "CONGESTION"]?done)')
+    if not trunks:
+        conf.raw(" same => n,Playback(ss-noservice)")
+    conf.raw(" same => n(done),Hangup()")
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
     for code, (action, prompt) in v.FEATURE_CODES.items():

@@ -17,7 +17,8 @@ def _split(text: str) -> tuple[str, ...]:
 def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
     trunks = tuple(
         Trunk(name=t.name, host=t.host, port=t.port, match=_split(t.match), username=t.username,
-              secret=t.secret, register=t.register, codecs=_split(t.codecs), max_channels=t.max_channels)
+              secret=t.secret, register=t.register, codecs=_split(t.codecs), max_channels=t.max_channels,
+              outbound_priority=t.outbound_priority)
         for t in m.Trunk.select().order_by(m.Trunk.name)
     )
     phones = tuple(

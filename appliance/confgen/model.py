@@ -55,6 +55,7 @@ class Trunk:
     register: bool = False
     codecs: tuple[str, ...] = ("alaw", "ulaw")
     max_channels: int = 0
+    outbound_priority: int = 1
 
 
 @dataclass(frozen=True)

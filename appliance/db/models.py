@@ -69,6 +69,7 @@ class Trunk(BaseModel):
     register = BooleanField(default=False)
     codecs = CharField(max_length=64, default="alaw,ulaw")
     max_channels = IntegerField(default=0)
+    outbound_priority = IntegerField(default=1)  # outgoing calls try trunks in this order; 0 = never
 
 
 class Queue(BaseModel):

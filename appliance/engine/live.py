@@ -308,6 +308,8 @@ class LiveState:
         return self._set_agent(e, FREE, ts)
 
     def _on_UserEvent(self, e, ts):
+        if e.get("UserEvent") == v.OUTBOUND_EVENT:
+            return self._outbound(e, ts)
         if e.get("UserEvent") == v.ROUTE_EVENT:
             call = self._call(e)
             if call is not None:
@@ -326,6 +328,33 @@ class LiveState:
             call.queue = e["Queue"]
         return [Publish("call", {"event": "fallback", **call.view(ts), "reason": call.fallback_reason})]
 
+    def _outbound(self, e, ts):
+        """An agent's outgoing call: their phone answered, the number is being dialled."""
+        call = self._call(e)
+        if call is None:
+            return None
+        call.direction = "outbound"
+        call.agent = e.get("Agent", "")
+        call.caller, call.caller_name, call.did = e.get("Number", ""), "", ""
+        call.state = "ringing"
+        commands = [Publish("call", {"event": "dialling", **call.view(ts)})]
+        agent = self.agents.get(call.agent)
+        if agent is not None:
+            commands += self._transition(agent, IN_CALL, ts)
+        return commands
+
+    def _on_DialEnd(self, e, ts):
+        call = self._call(e)
+        if call is None or call.direction != "outbound" or e.get("Uniqueid") != call.linkedid:
+            return None
+        status = e.get("DialStatus", "")
+        if status == "ANSWER":
+            call.answer_time, call.state, call.disposition = ts, "talking", "answered"
+            call.trunk = trunk_of(e.get("DestChannel", ""))
+            return [Publish("call", {"event": "answered", **call.view(ts)})]
+        call.disposition, call.fallback_reason = "unanswered", f"dial-{status.lower()}"
+        return None
+
     def _on_Hangup(self, e, ts):
         call = self.calls.get(e.get("Uniqueid", ""))
         if call is None:
@@ -338,6 +367,8 @@ class LiveState:
         except ValueError:
             call.hangup_cause = None
         commands: list = [WriteCallRecord(call.record()), Publish("call", {"event": "ended", **call.view(ts)})]
+        if call.direction == "outbound":
+            commands += self._release_agent(call.agent, ts)
         for q in self.queues.values():
             q.waiting.pop(call.linkedid, None)
         return commands

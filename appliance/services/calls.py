@@ -1,5 +1,9 @@
-"""Supervisor functions on live calls, through AMI: listen (silent), whisper to the agent,
-barge into a three-way, and force hang-up.
+"""Call control through AMI: agents' outgoing calls (click-to-dial), and supervisor
+functions on live calls: listen (silent), whisper to the agent, barge into a three-way,
+force hang-up.
+
+Click-to-dial rings the agent's own phone first (AMI ``Originate``); when they pick up,
+the dialplan (``cc-outbound``) dials the number through the trunks in order.
 
 Listening is Asterisk's ChanSpy on the agent's channel, run on a channel that rings the
 supervisor's own phone first (AMI ``Originate``): the supervisor answers and hears both
@@ -10,7 +14,9 @@ hear them.  Everything here is permission-checked by the web layer (staff only).
 from __future__ import annotations
 
 import logging
+import re
 
+from appliance import dialplan_vars as v
 from appliance.db import models as m
 from appliance.engine.live import IN_CALL, RINGING
 from appliance.errors import Conflict, NotFound, Unavailable, ValidationError
@@ -23,6 +29,9 @@ logger = logging.getLogger(__name__)
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
 
 
+NUMBER = re.compile(r"\+?[0-9]{3,32}")
+
+
 class CallControl:
     def __init__(self, ami, live):
         self.ami = ami
@@ -30,6 +39,33 @@ class CallControl:
 
     def _action(self, name: str, headers: dict):
         return ami_action(self.ami, name, headers)
+
+    def dial(self, agent: str, number: str, actor: str) -> dict:
+        """Ring ``agent``'s phone; once they answer, call ``number`` for them."""
+        number = (number or "").replace(" ", "").replace("-", "")
+        if not NUMBER.fullmatch(number):
+            raise ValidationError(f"{number!r} is not a phone number", code="dial.bad_number",
+                                  fields={"number": "digits, optionally starting with +"})
+        row = m.Agent.select(m.Agent, m.Phone).join(m.Phone).where(m.Agent.number == agent).first()
+        if row is None:
+            if m.Agent.select().where(m.Agent.number == agent).exists():
+                raise ValidationError(f"agent {agent} has no phone to call from", code="agent.no_phone",
+                                      fields={"phone": "required to place calls"})
+            raise NotFound(f"no agent with work number {agent}", code="agent.not_found")
+        resp = self._action("Originate", {
+            "Channel": f"PJSIP/{row.phone.extension}",
+            "Context": v.OUTBOUND_CONTEXT,
+            "Exten": number,
+            "Priority": 1,
+            "CallerID": f'"{number}" <{number}>',  # the agent's phone shows whom it is about to call
+            "Variable": f"{v.AGENT}={agent}",
+            "Timeout": 30000,
+            "Async": "true",
+        })
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused the call: {resp.get('Message')}", code="dial.failed")
+        logger.info("%s: agent %s calls %s", actor, agent, number)
+        return {"agent": agent, "number": number, "status": "ringing the agent's phone"}
 
     def spy(self, agent: str, phone: str, mode: str, actor: str) -> dict:
         """Ring ``phone`` (the supervisor's extension); once answered it listens to ``agent``'s call."""

@@ -127,6 +127,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("register", "bool", default=False, help="register to the provider with username and secret"),
         Field("codecs", "str", default="alaw,ulaw", max_length=64, list_of=CODECS),
         Field("max_channels", "int", default=0, min=0, max=1000, help="0 means no limit"),
+        Field("outbound_priority", "int", default=1, min=0, max=99,
+              help="outgoing calls try trunks from the lowest number up; 0 = never for outgoing calls"),
     ),
     "queues": (
         Field("name", "str", required=True, **NAME),

@@ -106,3 +106,33 @@ def test_force_hangup_ends_the_call(calls):
     rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "13800000051"), 15, "record")
     assert rec.agent == "1001" and rec.talk_seconds < 11
     wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free after the forced hang-up")
+
+
+def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, tmp_path):
+    import socket
+
+    from harness import TRUNK_IP, Sipp, free_port
+
+    app = make_appliance()
+    configure_basic(app)
+    carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
+    app.config.update("trunks", "pstn", {"port": carrier_port}, actor="test")
+    started(app)
+    carrier = Sipp("trunk_answer.xml", TRUNK_IP, carrier_port, None, {}, tmp_path / "sipp",
+                   extra_args=("-d", "3000")).start()
+    agent = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free")
+        with pytest.raises(ValidationError):
+            app.calls.dial("1001", "call me", actor="alice")
+        assert app.calls.dial("1001", "021-6000 1234", actor="alice")["number"] == "02160001234"
+        wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "agent on the outgoing call")
+        assert carrier.wait(30) == 0, carrier.errors()  # the customer answered, talked, hung up
+    finally:
+        agent.stop()
+        carrier.stop()
+    rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "02160001234"), 15, "record")
+    assert (rec.direction, rec.agent, rec.trunk, rec.disposition) == ("outbound", "1001", "pstn", "answered")
+    assert abs(rec.talk_seconds - 3.0) <= 1.0, rec.talk_seconds
+    wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free after the call")
