@@ -544,6 +544,13 @@ def make_app(deps: WebDeps) -> Bottle:
         own_agent_only(number)
         return call_control().dial(number, str(json_body().get("number") or ""), actor=actor())
 
+    @app.post("/api/v1/agents/<number>/transfer", name="api_agent_transfer")
+    def api_agent_transfer(number):
+        own_agent_only(number)
+        body = json_body()
+        return call_control().transfer(number, str(body.get("to_kind") or ""), str(body.get("to") or ""),
+                                       actor=actor())
+
     @app.post("/api/v1/agents/<number>/spy", name="api_agent_spy")
     def api_agent_spy(number):
         body = json_body()

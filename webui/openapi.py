@@ -118,6 +118,14 @@ def _operations() -> dict[str, dict]:
                                "number": {"type": "string", "pattern": "^\\+?[0-9 -]{3,40}$"}}}),
                            "responses": {"200": _resp("the agent's phone is ringing", {"type": "object"}),
                                          **_errors(400, 401, 403, 404, 422, 503)}},
+        "api_agent_transfer": {"tags": ["agents"], "summary": "Blind transfer of the agent's current call",
+                               "description": "The customer goes to a queue, to another agent (rung alone if "
+                                              "free, else their first queue) or out to a number; the agent's "
+                                              "leg is released.",
+                               "requestBody": _body({"type": "object", "required": ["to_kind", "to"], "properties": {
+                                   "to_kind": {"enum": ["queue", "agent", "number"]}, "to": {"type": "string"}}}),
+                               "responses": {"200": _resp("transferred", {"type": "object"}),
+                                             **_errors(400, 401, 403, 409, 422, 503)}},
         "api_agent_spy": {"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
                           "description": "Rings `phone` (the supervisor's extension); once answered it is "
                                          "connected to the agent's call: `listen` hears both sides and is not "

@@ -93,6 +93,8 @@ class Call:
     fallback_reason: str = ""
     hangup_cause: int | None = None
     route_rule: str = ""
+    agent_channel: str = ""  # the agent's leg while they talk (for transfers)
+    customer_channel: str = ""  # the customer's leg: the caller, or the trunk leg of an outgoing call
 
     def record(self) -> dict:
         end = self.end_time if self.end_time is not None else self.enter_time
@@ -290,8 +292,11 @@ class LiveState:
         self._agent(e).missed = 0
         commands = self._set_agent(e, IN_CALL, ts)
         if call is not None:
-            call.answer_time = ts
+            if call.answer_time is None:  # a transferred call keeps its first answer
+                call.answer_time = ts
             call.agent = e.get("MemberName", "")
+            call.agent_channel = e.get("DestChannel", "")
+            call.customer_channel = call.channel
             call.state = "talking"
             call.disposition = "answered"
             commands.append(Publish("call", {"event": "answered", **call.view(ts)}))
@@ -351,6 +356,7 @@ class LiveState:
         if status == "ANSWER":
             call.answer_time, call.state, call.disposition = ts, "talking", "answered"
             call.trunk = trunk_of(e.get("DestChannel", ""))
+            call.agent_channel, call.customer_channel = call.channel, e.get("DestChannel", "")
             return [Publish("call", {"event": "answered", **call.view(ts)})]
         call.disposition, call.fallback_reason = "unanswered", f"dial-{status.lower()}"
         return None

@@ -67,6 +67,49 @@ class CallControl:
         logger.info("%s: agent %s calls %s", actor, agent, number)
         return {"agent": agent, "number": number, "status": "ringing the agent's phone"}
 
+    def _talking_call(self, agent: str):
+        for call in self.live.calls.values():
+            if call.agent == agent and call.state == "talking" and call.customer_channel:
+                return call
+        raise Conflict(f"agent {agent} is not talking with anyone", code="transfer.no_call")
+
+    def transfer(self, agent: str, to_kind: str, to: str, actor: str) -> dict:
+        """Blind transfer of ``agent``'s customer to a queue, another agent (then their first
+        queue) or a number; the agent's leg is released."""
+        call = self._talking_call(agent)
+        variables = []
+        if to_kind == "queue":
+            if not m.Queue.select().where(m.Queue.name == to).exists():
+                raise ValidationError(f"no queue {to}", code="transfer.bad_target", fields={"to": "no such queue"})
+            context, exten = v.QUEUE_CONTEXT, to
+        elif to_kind == "agent":
+            target = m.Agent.get_or_none(m.Agent.number == to)
+            queue = target.memberships.join(m.Queue).order_by(m.Queue.name).first() if target else None
+            if target is None or queue is None or to == agent:
+                raise ValidationError(f"cannot transfer to agent {to}", code="transfer.bad_target",
+                                      fields={"to": "an agent who is a member of a queue, not yourself"})
+            # their own one-member queue first, then (if busy or away) their first queue
+            context, exten = v.AGENT_FIRST_CONTEXT, to
+            variables = [f"{v.THEN_QUEUE}={queue.queue.name}", f"{v.FIRST_TIMEOUT}=20"]
+        elif to_kind == "number":
+            number = (to or "").replace(" ", "").replace("-", "")
+            if not NUMBER.fullmatch(number):
+                raise ValidationError(f"{to!r} is not a phone number", code="transfer.bad_target",
+                                      fields={"to": "digits, optionally starting with +"})
+            context, exten, variables = v.OUTBOUND_CONTEXT, number, [f"{v.AGENT}={agent}"]
+        else:
+            raise ValidationError("transfer to a queue, an agent or a number", code="transfer.bad_kind",
+                                  fields={"to_kind": "queue, agent or number"})
+        for assignment in variables:
+            name, value = assignment.split("=", 1)
+            self._action("Setvar", {"Channel": call.customer_channel, "Variable": name, "Value": value})
+        resp = self._action("Redirect", {"Channel": call.customer_channel, "Context": context, "Exten": exten,
+                                         "Priority": 1})
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused the transfer: {resp.get('Message')}", code="transfer.failed")
+        logger.info("%s: agent %s transferred call %s to %s %s", actor, agent, call.linkedid, to_kind, to)
+        return {"linkedid": call.linkedid, "to_kind": to_kind, "to": to, "transferred": True}
+
     def spy(self, agent: str, phone: str, mode: str, actor: str) -> dict:
         """Ring ``phone`` (the supervisor's extension); once answered it listens to ``agent``'s call."""
         if mode not in SPY_OPTIONS:

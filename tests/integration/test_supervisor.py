@@ -136,3 +136,38 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
     assert (rec.direction, rec.agent, rec.trunk, rec.disposition) == ("outbound", "1001", "pstn", "answered")
     assert abs(rec.talk_seconds - 3.0) <= 1.0, rec.talk_seconds
     wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free after the call")
+
+
+@pytest.mark.parametrize("to_kind", ["queue", "agent"])
+def test_agent_transfers_the_caller_to_a_queue_or_an_agent(make_appliance, tmp_path, to_kind):
+    app = make_appliance()
+    configure_basic(app)
+    cfg = app.config
+    cfg.create("queues", {"name": "support"}, actor="test")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
+    cfg.add_member("support", "1002", actor="test")
+    started(app)
+    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
+              for ext in ("1001", "1002")]
+    try:
+        for ext in ("1001", "1002"):
+            app.agents.login(ext)
+        wait_until(lambda: agent_state(app, "1001") == FREE and agent_state(app, "1002") == FREE, 10, "free")
+        call = trunk_call(sip_address(app), "88001000", "13800000061", tmp_path / "sipp", hold_ms=7000).start()
+        wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "first agent talking")
+        with pytest.raises(Conflict):
+            app.calls.transfer("1002", "queue", "support", actor="bob")  # Bob has no call to transfer
+        with pytest.raises(ValidationError):
+            app.calls.transfer("1001", "queue", "nowhere", actor="alice")
+        target = "support" if to_kind == "queue" else "1002"
+        assert app.calls.transfer("1001", to_kind, target, actor="alice")["transferred"]
+        wait_until(lambda: agent_state(app, "1002") == IN_CALL, 15, "second agent talking")
+        wait_until(lambda: agent_state(app, "1001") == FREE, 10, "first agent released")
+        assert call.wait(30) == 0, call.errors()
+    finally:
+        for phone in phones:
+            phone.stop()
+    rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "13800000061"), 15, "record")
+    assert (rec.agent, rec.disposition) == ("1002", "answered")
+    assert rec.queue == "support" or to_kind == "agent"
