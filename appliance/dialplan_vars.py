@@ -51,8 +51,14 @@ FEATURE_CODES = {
 ROUTE_RULE = "CC_ROUTE_RULE"
 ROUTE_EVENT = "CcRoute"
 
+# A customer with an account manager: offered to the manager first, with a short choice
+# ("press 0") to go to the queue instead.
+VIP_CONTEXT = "cc-vip"
+CHOICE = "CC_CHOICE"
+VIP_RING_SECONDS = 20
+
 # Destination contexts a routing decision may name (the AGI server refuses others).
-ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT)
+ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT)
 
 
 def personal_queue(agent_number: str) -> str:

@@ -92,6 +92,22 @@ def last_agent_of(caller: str, rule, now) -> str | None:
     return row.agent if row else None
 
 
+def customer_of(caller: str):
+    """The customer calling from ``caller`` (with or without a leading +), or None."""
+    from appliance.db.models import Customer
+
+    number = (caller or "").strip().lstrip("+")
+    if not number:
+        return None
+    return Customer.select().where(Customer.phone.in_((number, "+" + number))).first()
+
+
+def account_manager_of(caller: str) -> str | None:
+    """VIP routing: the work number of the calling customer's account manager, if any."""
+    customer = customer_of(caller)
+    return customer.account_manager.number if customer and customer.account_manager_id else None
+
+
 class AgentStateWriter:
     """Carries out ``AgentStateChanged``: closes the agent's open state row, opens the next."""
 
@@ -137,7 +153,8 @@ class Appliance:
         self.agents = AgentService(self.db, self.ami)
         self.calls = CallControl(self.ami, self.live)
         registry = HandlerRegistry()
-        registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of))
+        registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of,
+                                                                 account_manager_of))
         registry.register(ping.SCRIPT, ping.handle)
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
@@ -192,12 +209,24 @@ class Appliance:
             if isinstance(command, WriteCallRecord):
                 self.records.write(command.record)
             elif isinstance(command, Publish):
-                self.bus.publish(command.topic, command.data)
+                self.bus.publish(command.topic, self._with_customer(command.topic, command.data))
             elif isinstance(command, AgentStateChanged):
                 self.agent_states.write(command)
             elif isinstance(command, PauseAgent):
                 # never from the AMI reader itself: it would wait for its own response
                 gevent.spawn(self._auto_pause, command)
+
+    @staticmethod
+    def _with_customer(topic: str, data: dict) -> dict:
+        """The screen pop: a call offered to (or dialled by) an agent carries the customer record."""
+        if topic != "call" or data.get("event") not in ("offered", "dialling"):
+            return data
+        customer = customer_of(data.get("caller", ""))
+        view = None
+        if customer is not None:
+            view = {"name": customer.name, "phone": customer.phone, "category": customer.category,
+                    "account_manager": customer.account_manager.number if customer.account_manager_id else None}
+        return {**data, "customer": view}
 
     def _auto_pause(self, command: PauseAgent) -> None:
         try:

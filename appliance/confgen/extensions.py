@@ -60,6 +60,12 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}})")
     conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)")
 
+    conf.section(v.VIP_CONTEXT, comment="a customer's account manager first; 0 goes to the queue instead")
+    conf.raw("exten => _[0-9]!,1,Answer()")
+    conf.raw(f" same => n,Read({v.CHOICE},one-moment-please&vm-press&digits/0,1,,1,2)")
+    conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "0"]?{v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)')
+    conf.raw(f" same => n,Goto({v.AGENT_FIRST_CONTEXT},${{EXTEN}},1)")
+
     conf.section(v.OUTBOUND_CONTEXT, comment="outgoing calls: through the trunks in order, the next if one cannot")
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
     trunks = sorted((t for t in model.trunks if t.outbound_priority > 0), key=lambda t: (t.outbound_priority, t.name))

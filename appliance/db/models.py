@@ -184,6 +184,17 @@ class AgentStateLog(BaseModel):
         indexes = ((("agent", "started_at"), False),)
 
 
+class Customer(BaseModel):
+    """A customer, as routing and the screen pop need them (the CRM extends this)."""
+
+    id = AutoField()
+    name = CharField(max_length=128)
+    phone = CharField(unique=True, max_length=32)  # as callers' numbers arrive, without a leading +
+    category = CharField(max_length=32, default="")
+    account_manager = ForeignKeyField(Agent, null=True, backref="customers", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
 class QueueMember(BaseModel):
     id = AutoField()
     queue = ForeignKeyField(Queue, backref="members", on_delete="CASCADE")
@@ -233,4 +244,4 @@ class AuditLog(BaseModel):
 
 
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
-              AgentStateLog, TimeCondition, Holiday, BlockedNumber)
+              AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer)

@@ -11,7 +11,9 @@ The rules, in order:
    calendar) the call takes the DID's after-hours action: another queue (the duty
    agents) or the closed message (``closed``).
 4. Otherwise the DID's queue.
-5. **Sticky agent** (``with_sticky``, after the handler has looked up the caller's last
+5. **VIP** (``with_account_manager``): a caller found among the customers with an account
+   manager is offered to that agent first, after a short choice to go to the queue instead.
+6. **Sticky agent** (``with_sticky``, after the handler has looked up the caller's last
    agent): when the chosen queue keeps callers with their agent, that agent is rung first
    (alone, only if free), then the queue.
 """
@@ -129,3 +131,11 @@ def with_sticky(decision: RouteDecision, last_agent: str | None, rule: StickyRul
         return decision
     return RouteDecision(v.AGENT_FIRST_CONTEXT, last_agent, rule="sticky",
                          variables={v.THEN_QUEUE: decision.exten, v.FIRST_TIMEOUT: str(rule.ring_seconds)})
+
+
+def with_account_manager(decision: RouteDecision, manager: str | None) -> RouteDecision:
+    """A customer's account manager first (the dialplan offers "press 0 for the queue")."""
+    if decision.context != v.QUEUE_CONTEXT or not manager:
+        return decision
+    return RouteDecision(v.VIP_CONTEXT, manager, rule="vip",
+                         variables={v.THEN_QUEUE: decision.exten, v.FIRST_TIMEOUT: str(v.VIP_RING_SECONDS)})

@@ -25,7 +25,7 @@ from appliance.errors import Conflict, DomainError, NotFound, Unavailable, Valid
 logger = logging.getLogger(__name__)
 
 KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons", "time_conditions", "holidays",
-         "blacklist")
+         "blacklist", "customers")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -199,6 +199,14 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="the caller's number as it arrives"),
         Field("note", "str", default="", max_length=128),
     ),
+    "customers": (
+        Field("phone", "str", required=True, max_length=32, pattern=r"\+?[0-9]{3,31}",
+              help="the number the customer calls from"),
+        Field("name", "str", required=True, max_length=128),
+        Field("category", "str", default="", max_length=32),
+        Field("account_manager", "ref", ref_kind="agents",
+              help="offered this customer's calls first (VIP routing)"),
+    ),
     "pause_reasons": (
         Field("code", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9-]{0,31}",
               help="lower-case letters, digits and -, starting with a letter"),
@@ -208,13 +216,13 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 
 MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
           "users": m.User, "pause_reasons": m.PauseReason, "time_conditions": m.TimeCondition,
-          "holidays": m.Holiday, "blacklist": m.BlockedNumber}
+          "holidays": m.Holiday, "blacklist": m.BlockedNumber, "customers": m.Customer}
 KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
         "users": "username", "pause_reasons": "code", "time_conditions": "name", "holidays": "date",
-        "blacklist": "number"}
+        "blacklist": "number", "customers": "phone"}
 SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
             "users": "user", "pause_reasons": "pause reason", "time_conditions": "time condition",
-            "holidays": "holiday", "blacklist": "blocked number"}
+            "holidays": "holiday", "blacklist": "blocked number", "customers": "customer"}
 SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not be deleted
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
 

@@ -110,3 +110,44 @@ def test_returning_caller_is_offered_to_their_last_agent_first(make_appliance, t
     snapshot = app.live_snapshot()
     assert all(not q["name"].startswith("cc-agent-") for q in snapshot["queues"])
     assert all(not q.startswith("cc-agent-") for a in snapshot["agents"] for q in a["queues"])
+
+
+def test_customer_is_offered_to_their_account_manager_unless_they_press_0(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    cfg = app.config
+    # the account manager is not even in the DID's queue: reaching them proves the VIP rule
+    cfg.create("queues", {"name": "key-accounts"}, actor="test")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
+    cfg.add_member("key-accounts", "1002", actor="test")
+    cfg.create("customers", {"phone": "+13800000071", "name": "Acme Ltd", "category": "gold",
+                             "account_manager": "1002"}, actor="test")
+    started(app)
+    events = app.bus.subscribe()
+    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200, calls=2).start()
+              for ext in ("1001", "1002")]
+    try:
+        for ext in ("1001", "1002"):
+            app.agents.login(ext)
+        wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == FREE for a in ("1001", "1002")),
+                   10, "agents free")
+        # the caller stays on through the short choice (prompt, then 2 s) and talks with the manager
+        call = trunk_call(sip_address(app), "88001000", "13800000071", tmp_path / "sipp", hold_ms=9000)
+        assert call.run(60) == 0, call.errors()
+        first = record_for("13800000071")
+        assert (first.route_rule, first.agent, first.queue) == ("vip", "1002", "sales")
+        wait_until(lambda: app.live.agents["1002"].state == FREE, 10, "manager free again")
+        # pressing 0 during the greeting: the general queue instead of the manager
+        first.delete_instance()
+        call = trunk_call(sip_address(app), "88001000", "13800000071", tmp_path / "sipp", hold_ms=4000,
+                          scenario="trunk_call_press0.xml")
+        assert call.run(60) == 0, call.errors()
+        second = record_for("13800000071")
+        assert (second.route_rule, second.agent) == ("vip", "1001")
+    finally:
+        for phone in phones:
+            phone.stop()
+    offered = [data for topic, data in events.drain() if topic == "call" and data.get("event") == "offered"]
+    assert offered and offered[0]["customer"] == {"name": "Acme Ltd", "phone": "+13800000071", "category": "gold",
+                                                  "account_manager": "1002"}

@@ -86,3 +86,20 @@ def test_every_decision_context_is_one_the_dialplan_generates():
     static_text = open(static).read()
     assert f"[{v.FALLBACK_CONTEXT}]" in static_text
     assert "exten => _[a-z].,1" in static_text  # catches no-route, agi-failed, queue, ...
+
+
+def test_account_manager_comes_before_sticky_and_only_for_queue_routes():
+    table = RoutingTable(dids={"88001000": DidRoute("sales")}, sticky={"sales": StickyRule(7, 30, 12)},
+                         blacklist=frozenset({"13900000666"}))
+    handler = route.make_handler(lambda: table, lambda *_: "1003",
+                                 lambda caller: "1002" if caller in ("13912345678", "13900000666") else None)
+    session = Session()
+    handler(session, request("88001000"))
+    assert session.variables == {v.DEST_CONTEXT: "cc-vip", v.DEST_EXTEN: "1002", v.ROUTE_RULE: "vip",
+                                 v.THEN_QUEUE: "sales", v.FIRST_TIMEOUT: str(v.VIP_RING_SECONDS)}
+    session = Session()
+    handler(session, request("88001000", callerid="13700000000"))  # not a customer: sticky applies
+    assert session.variables[v.ROUTE_RULE] == "sticky"
+    session = Session()
+    handler(session, request("88001000", callerid="13900000666"))  # a blocked customer stays blocked
+    assert session.variables[v.ROUTE_RULE] == "blacklist"

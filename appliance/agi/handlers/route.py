@@ -12,7 +12,14 @@ import logging
 from collections.abc import Callable
 
 from appliance import dialplan_vars as v
-from appliance.engine.routing import RoutingTable, StickyRule, decide, sticky_rule_for, with_sticky
+from appliance.engine.routing import (
+    RoutingTable,
+    StickyRule,
+    decide,
+    sticky_rule_for,
+    with_account_manager,
+    with_sticky,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +29,15 @@ SCRIPT = "route"
 LastAgentLookup = Callable[[str, StickyRule, dt.datetime], "str | None"]
 
 
-def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgentLookup | None = None):
+def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgentLookup | None = None,
+                 account_manager: Callable[[str], "str | None"] | None = None):
     def handle(session, request) -> None:
         did = request.extension or request.dnid
         table = current_table()
         now = dt.datetime.now(dt.timezone.utc)
         decision = decide(did, request.callerid, table, now)
+        if account_manager is not None and request.callerid and decision.context == v.QUEUE_CONTEXT:
+            decision = with_account_manager(decision, account_manager(request.callerid))
         rule = sticky_rule_for(decision, table)
         if rule is not None and last_agent is not None and request.callerid:
             decision = with_sticky(decision, last_agent(request.callerid, rule, now), rule)
