@@ -57,8 +57,15 @@ VIP_CONTEXT = "cc-vip"
 CHOICE = "CC_CHOICE"
 VIP_RING_SECONDS = 20
 
+# Member PIN check: the caller keys their PIN (at most PIN_TRIES times), FastAGI ``pin``
+# checks it against their customer record, then the call goes where routing decided.
+PIN_CONTEXT = "cc-pin"
+AFTER_CONTEXT = "CC_AFTER_CONTEXT"
+AFTER_EXTEN = "CC_AFTER_EXTEN"
+PIN_TRIES = 3
+
 # Destination contexts a routing decision may name (the AGI server refuses others).
-ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT)
+ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT, PIN_CONTEXT)
 
 
 def personal_queue(agent_number: str) -> str:

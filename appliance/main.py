@@ -23,7 +23,7 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 from appliance import settings as settings_mod  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
-from appliance.agi.handlers import ping, route  # noqa: E402
+from appliance.agi.handlers import pin, ping, route  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
@@ -157,6 +157,7 @@ class Appliance:
                                                                  account_manager_of))
         registry.register(ping.SCRIPT, ping.handle)
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
+        registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.asterisk = Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
                               on_exit=self._asterisk_exited)

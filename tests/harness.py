@@ -193,3 +193,41 @@ def started(app):
 
 def sip_address(app):
     return ("127.0.0.1", app.settings.sip_port)
+
+
+def write_dtmf_pcap(path: Path, digits: str, payload_type: int = 101) -> Path:
+    """A pcap of RFC 2833 telephone-events keying ``digits`` (0-9, *, #), for SIPp's
+    ``play_pcap_audio``. SIPp's own dtmf_2833_N.pcap files each start at the same RTP
+    timestamp, so played one after another Asterisk takes the later digits for repeats of
+    the first; here every digit is a new event in one stream."""
+    import struct
+
+    events = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+
+    def ip_udp(payload: bytes) -> bytes:
+        udp = struct.pack("!HHHH", 6000, 6000, 8 + len(payload), 0) + payload
+        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                             bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+        checksum = sum(struct.unpack("!10H", header))
+        checksum = ~((checksum & 0xFFFF) + (checksum >> 16)) & 0xFFFF
+        header = header[:10] + struct.pack("!H", checksum) + header[12:]
+        return b"\x00" * 12 + b"\x08\x00" + header + udp
+
+    records, seq, timestamp, clock = [], 1, 1000, 0.0
+    for digit in digits:
+        event = events[digit]
+        for i in range(8):  # 5 packets while the key is down, then the end packet 3 times
+            end = i >= 5
+            duration = 160 * min(i + 1, 5)
+            rtp = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | payload_type, seq, timestamp, 0x1234) + \
+                struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+            records.append((clock, ip_udp(rtp)))
+            seq += 1
+            clock += 0.02 if i < 5 else 0.005
+        timestamp += 160 * 5 + 800  # the next key 100 ms later
+        clock += 0.1
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for when, frame in records:
+        out += struct.pack("<IIII", int(when), int((when % 1) * 1e6), len(frame), len(frame)) + frame
+    Path(path).write_bytes(out)
+    return Path(path)

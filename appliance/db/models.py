@@ -134,6 +134,7 @@ class Did(BaseModel):
     dest_queue = ForeignKeyField(Queue, null=True, backref="dids", on_delete="SET NULL")
     time_condition = ForeignKeyField(TimeCondition, null=True, backref="dids", on_delete="SET NULL")
     after_hours_queue = ForeignKeyField(Queue, null=True, backref="after_hours_dids", on_delete="SET NULL")
+    require_pin = BooleanField(default=False)  # callers must key their member PIN
 
 
 class Phone(BaseModel):
@@ -192,6 +193,7 @@ class Customer(BaseModel):
     phone = CharField(unique=True, max_length=32)  # as callers' numbers arrive, without a leading +
     category = CharField(max_length=32, default="")
     account_manager = ForeignKeyField(Agent, null=True, backref="customers", on_delete="SET NULL")
+    pin_hash = CharField(max_length=255, default="")  # member PIN, scrypt (never stored as typed)
     created_at = DateTimeField(default=utcnow)
 
 

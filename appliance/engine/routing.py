@@ -54,6 +54,7 @@ class DidRoute:
     queue: str | None
     time_condition: str | None = None
     after_hours_queue: str | None = None  # None: the closed message
+    require_pin: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,3 +140,17 @@ def with_account_manager(decision: RouteDecision, manager: str | None) -> RouteD
         return decision
     return RouteDecision(v.VIP_CONTEXT, manager, rule="vip",
                          variables={v.THEN_QUEUE: decision.exten, v.FIRST_TIMEOUT: str(v.VIP_RING_SECONDS)})
+
+
+def pin_required(did: str, table: RoutingTable) -> bool:
+    route = _route_of(normalise_number(did), table)
+    return bool(route and route.require_pin)
+
+
+def with_pin_check(decision: RouteDecision) -> RouteDecision:
+    """The caller keys their member PIN first; then the call goes where it was going."""
+    if decision.is_fallback:
+        return decision
+    return RouteDecision(v.PIN_CONTEXT, "s", rule=decision.rule,
+                         variables={**decision.variables, v.AFTER_CONTEXT: decision.context,
+                                    v.AFTER_EXTEN: decision.exten})

@@ -47,6 +47,7 @@ class Field:
     pattern: str = ""
     column: str = ""  # model attribute, when it differs from ``name``
     check: object = None  # extra check: value -> error text or None
+    stored: object = None  # how a value is stored, e.g. hashed: value -> stored value
     list_of: tuple = ()  # comma-separated list whose items must be among these
 
     @property
@@ -111,6 +112,12 @@ def _check_name(value: str) -> str | None:
     return None
 
 
+def _hash_pin(value: str) -> str:
+    from appliance.services.users import hash_password
+
+    return hash_password(value) if value else ""
+
+
 NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32, check=_check_name,
             help="lower-case letters, digits, _ and -, starting with a letter")
 
@@ -165,6 +172,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="opening hours (empty: always open)"),
         Field("after_hours_queue", "ref", ref_kind="queues",
               help="where calls go when closed (empty: the closed message)"),
+        Field("require_pin", "bool", default=False, help="callers key their member PIN before being connected"),
     ),
     "phones": (
         Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),
@@ -206,6 +214,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("category", "str", default="", max_length=32),
         Field("account_manager", "ref", ref_kind="agents",
               help="offered this customer's calls first (VIP routing)"),
+        Field("pin", "str", default="", max_length=8, pattern=r"[0-9]{4,8}", secret=True, column="pin_hash",
+              stored=_hash_pin, help="member PIN, 4 to 8 digits (stored hashed)"),
     ),
     "pause_reasons": (
         Field("code", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9-]{0,31}",
@@ -313,8 +323,8 @@ class ConfigService:
                     p["maximum"] = f.max
             elif f.min is not None:
                 p["minLength"] = f.min
-            if f.pattern:
-                p["pattern"] = f"^(?:{f.pattern})$"
+            if f.pattern:  # an optional field may also be left empty (see _coerce)
+                p["pattern"] = f"^(?:{f.pattern})$" if f.required else f"^(?:{f.pattern})?$"
             if f.default is not None:
                 p["default"] = f.default
             if f.secret:
@@ -409,7 +419,7 @@ class ConfigService:
             elif value is None:
                 values[f.attr] = f.default
             else:
-                values[f.attr] = value
+                values[f.attr] = f.stored(value) if f.stored else value
         if errors:
             first = next(iter(errors.items()))
             raise ValidationError(f"the {SINGULAR[kind]} cannot be saved: {first[0]}: {first[1]}",

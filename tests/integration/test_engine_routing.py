@@ -10,7 +10,7 @@ import pytest
 
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE
-from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
+from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
 
 pytestmark = pytest.mark.asterisk
 
@@ -151,3 +151,32 @@ def test_customer_is_offered_to_their_account_manager_unless_they_press_0(make_a
     offered = [data for topic, data in events.drain() if topic == "call" and data.get("event") == "offered"]
     assert offered and offered[0]["customer"] == {"name": "Acme Ltd", "phone": "+13800000071", "category": "gold",
                                                   "account_manager": "1002"}
+
+
+def test_member_pin_is_checked_against_the_customer_record(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    cfg = app.config
+    cfg.update("dids", "88001000", {"require_pin": True}, actor="test")
+    cfg.create("customers", {"phone": "13800000081", "name": "Member One", "pin": "4321"}, actor="test")
+    assert "4321" not in str(cfg.get("customers", "13800000081")) and cfg.get("customers", "13800000081")["has_pin"]
+    started(app)
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+        # the member keys 4321#: connected to the agent
+        call = trunk_call(sip_address(app), "88001000", "13800000081", tmp_path / "sipp", hold_ms=7000,
+                          scenario="trunk_call_pin.xml")
+        call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / "pin.pcap", "4321#"))
+        assert call.run(60) == 0, call.errors()
+        rec = record_for("13800000081")
+        assert (rec.agent, rec.disposition) == ("1001", "answered")
+        # a caller with no PIN on record never gets through: three tries, then the fallback
+        call = trunk_call(sip_address(app), "88001000", "13800000082", tmp_path / "sipp",
+                          scenario="trunk_call_fallback.xml")
+        assert call.run(60) == 0, call.errors()
+        rec = record_for("13800000082")
+        assert (rec.disposition, rec.fallback_reason, rec.agent) == ("fallback", "pin-failed", "")
+    finally:
+        phone.stop()

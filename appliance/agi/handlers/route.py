@@ -16,8 +16,10 @@ from appliance.engine.routing import (
     RoutingTable,
     StickyRule,
     decide,
+    pin_required,
     sticky_rule_for,
     with_account_manager,
+    with_pin_check,
     with_sticky,
 )
 
@@ -41,6 +43,8 @@ def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgen
         rule = sticky_rule_for(decision, table)
         if rule is not None and last_agent is not None and request.callerid:
             decision = with_sticky(decision, last_agent(request.callerid, rule, now), rule)
+        if pin_required(did, table):
+            decision = with_pin_check(decision)
         if decision.is_fallback:
             logger.warning("call to DID %s from %s (%s) goes to the fallback: %s",
                            did, request.callerid, request.channel, decision.reason)
