@@ -557,6 +557,16 @@ def make_app(deps: WebDeps) -> Bottle:
         return call_control().spy(number, str(body.get("phone") or ""), str(body.get("mode") or "listen"),
                                   actor=actor())
 
+    @app.post("/api/v1/calls/<linkedid>/intercept", name="api_call_intercept")
+    def api_call_intercept(linkedid):
+        return call_control().intercept(linkedid, str(json_body().get("phone") or ""), actor=actor())
+
+    @app.post("/api/v1/calls/<linkedid>/pickup", name="api_call_pickup")
+    def api_call_pickup(linkedid):
+        agent = str(json_body().get("agent") or "")
+        own_agent_only(agent)
+        return call_control().pickup(agent, linkedid, actor=actor())
+
     @app.post("/api/v1/calls/<linkedid>/hangup", name="api_call_hangup")
     def api_call_hangup(linkedid):
         return call_control().hangup(linkedid, actor=actor())

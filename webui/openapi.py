@@ -135,6 +135,20 @@ def _operations() -> dict[str, dict]:
                               "mode": {"enum": ["listen", "whisper", "barge"], "default": "listen"}}}),
                           "responses": {"200": _resp("the supervisor's phone is ringing", {"type": "object"}),
                                         **_errors(400, 401, 403, 409, 422, 503)}},
+        "api_call_intercept": {"tags": ["supervisor"], "summary": "Take a live call over",
+                               "description": "The customer is put through to `phone` (the supervisor's "
+                                              "extension); the agent's leg is released.",
+                               "requestBody": _body({"type": "object", "required": ["phone"], "properties": {
+                                   "phone": {"type": "string"}}}),
+                               "responses": {"200": _resp("put through", {"type": "object"}),
+                                             **_errors(400, 401, 403, 404, 422, 503)}},
+        "api_call_pickup": {"tags": ["agents"], "summary": "Pick up a call waiting in a queue or ringing elsewhere",
+                            "description": "The agent is rung alone; if they do not answer the call goes back "
+                                           "to its queue. Agents may pick up only for themselves.",
+                            "requestBody": _body({"type": "object", "required": ["agent"], "properties": {
+                                "agent": {"type": "string"}}}),
+                            "responses": {"200": _resp("ringing the agent", {"type": "object"}),
+                                          **_errors(400, 401, 403, 404, 409, 422, 503)}},
         "api_call_hangup": {"tags": ["supervisor"], "summary": "Force hang-up of a live call",
                             "responses": {"200": _resp("hung up", {"type": "object"}),
                                           **_errors(401, 403, 404, 503)}},

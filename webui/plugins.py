@@ -55,7 +55,8 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,
-    "api_agent_unpause": EVERYONE, "api_events": EVERYONE, "api_agent_spy": STAFF, "api_agent_dial": EVERYONE, "api_agent_transfer": EVERYONE, "api_call_hangup": STAFF,
+    "api_agent_unpause": EVERYONE, "api_events": EVERYONE, "api_agent_spy": STAFF, "api_agent_dial": EVERYONE, "api_agent_transfer": EVERYONE, "api_call_hangup": STAFF, "api_call_intercept": STAFF,
+    "api_call_pickup": EVERYONE,
     "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,
     "api_list": STAFF, "api_get": STAFF, "api_members": STAFF,
     "api_create": ADMIN, "api_update": ADMIN, "api_delete": ADMIN,

@@ -304,6 +304,9 @@ class LiveState:
 
     def _on_AgentComplete(self, e, ts):
         agent = self._agent(e)
+        if any(c.agent == agent.name and c.linkedid != e.get("Linkedid") and c.state == "talking"
+               for c in self.calls.values()):
+            return []  # the end of an earlier call, reported after the agent took the next one
         wrapup = self.policies.get(e.get("Queue", ""), QueuePolicy()).wrapup_seconds
         if wrapup > 0:
             agent.wrapup_until = ts + wrapup
@@ -364,7 +367,13 @@ class LiveState:
     def _on_Hangup(self, e, ts):
         call = self.calls.get(e.get("Uniqueid", ""))
         if call is None:
-            return None  # not the caller's own channel
+            # an agent's leg ending while the call goes on (transferred, intercepted): the agent is free
+            channel = e.get("Channel", "")
+            for other in self.calls.values():
+                if other.agent_channel and other.agent_channel == channel:
+                    other.agent_channel = ""
+                    return self._release_agent(other.agent, ts)
+            return None
         del self.calls[call.linkedid]
         call.end_time = ts
         call.state = "ended"

@@ -100,15 +100,41 @@ class CallControl:
         else:
             raise ValidationError("transfer to a queue, an agent or a number", code="transfer.bad_kind",
                                   fields={"to_kind": "queue, agent or number"})
-        for assignment in variables:
-            name, value = assignment.split("=", 1)
-            self._action("Setvar", {"Channel": call.customer_channel, "Variable": name, "Value": value})
-        resp = self._action("Redirect", {"Channel": call.customer_channel, "Context": context, "Exten": exten,
-                                         "Priority": 1})
-        if resp.name == "Error":
-            raise Unavailable(f"Asterisk refused the transfer: {resp.get('Message')}", code="transfer.failed")
+        self._redirect(call.customer_channel, context, exten, dict(a.split("=", 1) for a in variables))
         logger.info("%s: agent %s transferred call %s to %s %s", actor, agent, call.linkedid, to_kind, to)
         return {"linkedid": call.linkedid, "to_kind": to_kind, "to": to, "transferred": True}
+
+    def _redirect(self, channel: str, context: str, exten: str, variables: dict | None = None) -> None:
+        for name, value in (variables or {}).items():
+            self._action("Setvar", {"Channel": channel, "Variable": name, "Value": value})
+        resp = self._action("Redirect", {"Channel": channel, "Context": context, "Exten": exten, "Priority": 1})
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused to move the call: {resp.get('Message')}", code="calls.redirect_failed")
+
+    def intercept(self, linkedid: str, phone: str, actor: str) -> dict:
+        """A supervisor takes a live call over: the customer is put through to ``phone``
+        (the supervisor's extension) and the agent's leg is released."""
+        call = self.live.calls.get(linkedid)
+        if call is None or not call.customer_channel:
+            raise NotFound(f"no answered call {linkedid}", code="calls.not_found")
+        if not m.Phone.select().where(m.Phone.extension == phone).exists():
+            raise ValidationError(f"no phone {phone}", code="intercept.no_phone", fields={"phone": "not a configured phone"})
+        self._redirect(call.customer_channel, v.PHONE_CONTEXT, phone)
+        logger.warning("%s intercepted call %s (agent %s) to phone %s", actor, linkedid, call.agent, phone)
+        return {"linkedid": linkedid, "phone": phone, "intercepted": True}
+
+    def pickup(self, agent: str, linkedid: str, actor: str) -> dict:
+        """``agent`` takes a call that is waiting or ringing someone else: rung alone, then
+        (if they do not answer) back into the call's queue."""
+        call = self.live.calls.get(linkedid)
+        if call is None or call.state not in ("queued", "ringing") or not call.queue:
+            raise Conflict(f"call {linkedid} is not waiting for an agent", code="pickup.not_waiting")
+        if not m.Agent.select().where(m.Agent.number == agent, m.Agent.phone.is_null(False)).exists():
+            raise ValidationError(f"agent {agent} has no phone", code="agent.no_phone")
+        self._redirect(call.channel, v.AGENT_FIRST_CONTEXT, agent,
+                       {v.THEN_QUEUE: call.queue, v.FIRST_TIMEOUT: "20"})
+        logger.info("%s: agent %s picks up call %s from %s", actor, agent, linkedid, call.queue)
+        return {"linkedid": linkedid, "agent": agent, "picked_up": True}
 
     def spy(self, agent: str, phone: str, mode: str, actor: str) -> dict:
         """Ring ``phone`` (the supervisor's extension); once answered it listens to ``agent``'s call."""

@@ -163,7 +163,7 @@ def test_agent_transfers_the_caller_to_a_queue_or_an_agent(make_appliance, tmp_p
         target = "support" if to_kind == "queue" else "1002"
         assert app.calls.transfer("1001", to_kind, target, actor="alice")["transferred"]
         wait_until(lambda: agent_state(app, "1002") == IN_CALL, 15, "second agent talking")
-        wait_until(lambda: agent_state(app, "1001") == FREE, 10, "first agent released")
+        wait_until(lambda: agent_state(app, "1001") == FREE, 3, "first agent released at once")
         assert call.wait(30) == 0, call.errors()
     finally:
         for phone in phones:
@@ -171,3 +171,58 @@ def test_agent_transfers_the_caller_to_a_queue_or_an_agent(make_appliance, tmp_p
     rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "13800000061"), 15, "record")
     assert (rec.agent, rec.disposition) == ("1002", "answered")
     assert rec.queue == "support" or to_kind == "agent"
+
+
+def test_supervisor_intercepts_a_call(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.create("phones", {"extension": "1009", "secret": "pw-1009-secret"}, actor="test")
+    started(app)
+    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
+              for ext in ("1001", "1009")]
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free")
+        call = trunk_call(sip_address(app), "88001000", "13800000091", tmp_path / "sipp", hold_ms=6000).start()
+        wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "agent talking")
+        [linkedid] = list(app.live.calls)
+        assert app.calls.intercept(linkedid, "1009", actor="sup")["intercepted"]
+        # the agent is free at once, while the caller talks on with the supervisor
+        wait_until(lambda: agent_state(app, "1001") == FREE and "PJSIP/1009-" in app.pbx.cli("core show channels"),
+                   5, "agent released, supervisor on the call")
+        assert call.wait(30) == 0, call.errors()  # the caller talked on until they hung up
+    finally:
+        for phone in phones:
+            phone.stop()
+
+
+def test_agent_picks_up_a_call_ringing_elsewhere(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    cfg = app.config
+    cfg.update("queues", "sales", {"ring_timeout": 30, "autopause_after": 0}, actor="test")
+    cfg.create("queues", {"name": "support"}, actor="test")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
+    cfg.add_member("support", "1002", actor="test")
+    started(app)
+    phones = [Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", calls=2,
+                    scenario="agent_phone_noanswer.xml").start(),
+              Phone("1002", "pw-1002-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()]
+    try:
+        for ext in ("1001", "1002"):
+            app.agents.login(ext)
+        wait_until(lambda: agent_state(app, "1001") == FREE and agent_state(app, "1002") == FREE, 10, "free")
+        call = trunk_call(sip_address(app), "88001000", "13800000092", tmp_path / "sipp", hold_ms=8000).start()
+        wait_until(lambda: agent_state(app, "1001") == "ringing", 15, "1001's phone ringing, nobody picks up")
+        [linkedid] = list(app.live.calls)
+        with pytest.raises(Conflict):
+            app.calls.pickup("1002", "no-such-call", actor="bob")
+        assert app.calls.pickup("1002", linkedid, actor="bob")["picked_up"]
+        wait_until(lambda: agent_state(app, "1002") == IN_CALL, 15, "1002 took the call")
+        assert call.wait(30) == 0, call.errors()
+    finally:
+        for phone in phones:
+            phone.stop()
+    rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "13800000092"), 15, "record")
+    assert (rec.agent, rec.disposition) == ("1002", "answered")

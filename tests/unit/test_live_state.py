@@ -32,7 +32,7 @@ def queue_call(answer=True):
     if answer:
         events += [
             ev("AgentConnect", 102.0, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
-               Interface="PJSIP/1001", HoldTime="2"),
+               Interface="PJSIP/1001", HoldTime="2", DestChannel=AGENT_CHAN),
             ev("QueueCallerLeave", 102.0, Uniqueid=LID, Linkedid=LID, Queue="sales"),
             ev("Hangup", 108.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Cause="16"),
             ev("AgentComplete", 108.0, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
@@ -222,3 +222,15 @@ def test_auto_pause_off_when_zero():
     state.set_policies({"sales": QueuePolicy(autopause_after=0)})
     run(state, [member_added()])
     assert not [c for c in run(state, [ring_no_answer(100 + i) for i in range(10)]) if isinstance(c, PauseAgent)]
+
+
+def test_agent_leg_hanging_up_while_the_call_goes_on_frees_the_agent():
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call()[:5])  # answered at 102, still going
+    assert state.agents["1001"].state == IN_CALL
+    # the caller is moved elsewhere (transfer, intercept); the agent's leg ends
+    commands = run(state, [ev("Hangup", 103.0, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID,
+                              Cause="16")])
+    assert state.agents["1001"].state == FREE and LID in state.calls
+    assert not records(commands)  # the call itself goes on
