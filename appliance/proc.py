@@ -82,6 +82,7 @@ def spawn(
     *,
     what: str,
     env: Mapping[str, str] | None = None,
+    stdin=subprocess.DEVNULL,
     stdout=None,
     stderr=None,
     cwd: str | None = None,
@@ -92,7 +93,7 @@ def spawn(
     return subprocess.Popen(
         argv,
         env=child_env(env),
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=stdout,
         stderr=stderr,
         cwd=cwd,

@@ -245,5 +245,30 @@ class AuditLog(BaseModel):
     detail = TextField(default="")
 
 
+class Recording(BaseModel):
+    """A call's recording, from MixMonitor's WAV to the verified MP3 (appliance/recording/).
+
+    ``linkedid`` is the call record's key as well (its rows are replaced, not updated, so
+    their id does not last). Paths are relative: ``wav_path`` to the spool, ``mp3_path`` to
+    the store, so a restored backup still finds its files.
+    """
+
+    id = AutoField()
+    linkedid = CharField(unique=True, max_length=64)
+    state = CharField(max_length=16, index=True)  # recording | pending | encoding | complete | failed | missing | corrupt
+    wav_path = CharField(max_length=255)
+    mp3_path = CharField(max_length=255)
+    error_code = CharField(max_length=64, default="")  # a stable id from appliance/recording/errors.py
+    detail = TextField(default="")
+    repaired = BooleanField(default=False)  # the WAV's header was wrong; the samples present were used
+    attempts = IntegerField(default=0)
+    bytes = IntegerField(null=True)
+    duration_seconds = FloatField(null=True)
+    sha256 = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    completed_at = DateTimeField(null=True, index=True)
+
+
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
-              AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer)
+              AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording)
