@@ -6,9 +6,10 @@ Two sources, because neither has everything:
   with the error counters (BPV, CRC4, E-bit, FAS, IRQ misses, timing slips) and with the
   signalling each channel was configured with.  Its header line is
   ``Span 1: TE4/0/1 "T4XXP (PCI) Card 0 Span 1" (MASTER) HDB3/CCS/CRC4 RED ClockSource``:
-  the line coding is printed before the framing (older releases printed ``CCS/HDB3``),
+  the line coding is printed before the framing (some published captures show
+  ``CCS/HDB3``; either order is read),
   alarms are bare words, and a counter line appears only once it is non-zero.
-* sysfs (``dahdi-sysfs.c``, DAHDI 2.6 and later) has the span type (E1/T1/FXS/FXO...),
+* sysfs (``dahdi-sysfs.c``, newer DAHDI releases) has the span type (E1/T1/FXS/FXO...),
   the alarms as a bit mask (``0x8`` is RED), which PCI device registered which span
   (``/sys/bus/dahdi_devices/devices/pci:<slot>/span-N``), and for each channel the
   signalling it *can* do (``sigcap``): that is how an unconfigured analog port is known
