@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hwdrivers import pci
-from hwdrivers.dahdi_status import DahdiStatus, Span, read_status
+from hwdrivers.dahdi_status import DahdiStatus, ReadError, Span, read_status
 
 SEVERITIES = ("info", "warning", "critical")
 
@@ -216,7 +216,6 @@ def hardware_health(root: str | os.PathLike = "/") -> HardwareHealth:
     try:
         status = read_status(root)
     except OSError as exc:
-        from hwdrivers.dahdi_status import ReadError
         status = DahdiStatus(loaded=False, errors=(ReadError(str(root), str(exc)),))
     try:
         modules = loaded_modules(root)
