@@ -75,3 +75,18 @@ def personal_queue(agent_number: str) -> str:
 OVERFLOW_HOPS = "CC_OVERFLOW_HOPS"
 MAX_OVERFLOW_HOPS = 3
 OVERFLOW_EVENT = "CcOverflow"
+
+# Call control by the engine (hold, consultation, attended transfer, three-way): the
+# customer waits with music in HOLD_CONTEXT, the agent's leg waits in HELD_CONTEXT or calls
+# someone from CONSULT_CONTEXT; all of them can meet in CONFERENCE_CONTEXT.  Each side
+# knows the other by name (PEER) and hangs up once the other is gone, so nobody is left
+# alone with music.  CONTROL_EVENT tells the live state where the call is.
+HOLD_CONTEXT = "cc-hold"
+HELD_CONTEXT = "cc-held"
+CONSULT_CONTEXT = "cc-consult"
+CONFERENCE_CONTEXT = "cc-conference"
+PEER = "CC_PEER"
+TRANSFER_DONE = "CC_TRANSFER_DONE"  # set on the agent's leg when the customer went on to the other party
+CONSULT_PHONE = "CC_CONSULT_PHONE"  # the extension to consult, or empty: dial the number through the trunks
+CONFERENCE_ROOM = "CC_CONFERENCE_ROOM"
+CONTROL_EVENT = "CcCallControl"

@@ -151,7 +151,7 @@ class Appliance:
                              on_event=self.on_ami_event, on_connect=self.on_ami_connect,
                              on_disconnect=self.on_ami_disconnect)
         self.agents = AgentService(self.db, self.ami)
-        self.calls = CallControl(self.ami, self.live)
+        self.calls = CallControl(self.ami, self.live, self.execute)
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of,
                                                                  account_manager_of))

@@ -72,6 +72,11 @@ def fmt_seconds(value) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+# Call-control steps on an agent's current call: URL path -> CallControl method (and route name).
+CALL_ACTIONS = (("hold", "hold"), ("unhold", "unhold"), ("consult/complete", "complete_transfer"),
+                ("consult/cancel", "cancel_consult"), ("conference", "conference"))
+
+
 def live_view(snapshot: dict, directory: list[dict], only_agents: set[str] | None = None) -> dict:
     """The engine's live snapshot as the dashboard and ``/api/v1/live`` show it.
 
@@ -544,12 +549,27 @@ def make_app(deps: WebDeps) -> Bottle:
         own_agent_only(number)
         return call_control().dial(number, str(json_body().get("number") or ""), actor=actor())
 
-    @app.post("/api/v1/agents/<number>/transfer", name="api_agent_transfer")
-    def api_agent_transfer(number):
-        own_agent_only(number)
-        body = json_body()
-        return call_control().transfer(number, str(body.get("to_kind") or ""), str(body.get("to") or ""),
-                                       actor=actor())
+    def agent_target_action(method: str) -> None:
+        """``POST /api/v1/agents/<number>/<method>`` with ``to_kind`` and ``to``: transfer or consult."""
+        def handler(number):
+            own_agent_only(number)
+            body = json_body()
+            return getattr(call_control(), method)(number, str(body.get("to_kind") or ""),
+                                                   str(body.get("to") or ""), actor=actor())
+        app.route(f"/api/v1/agents/<number>/{method}", "POST", handler, name=f"api_agent_{method}")
+
+    for method in ("transfer", "consult"):
+        agent_target_action(method)
+
+    def agent_call_action(path: str, method: str) -> None:
+        """``POST /api/v1/agents/<number>/<path>``: one call-control step on the agent's call."""
+        def handler(number):
+            own_agent_only(number)
+            return getattr(call_control(), method)(number, actor=actor())
+        app.route(f"/api/v1/agents/<number>/{path}", "POST", handler, name=f"api_agent_{method}")
+
+    for path, method in CALL_ACTIONS:
+        agent_call_action(path, method)
 
     @app.post("/api/v1/agents/<number>/spy", name="api_agent_spy")
     def api_agent_spy(number):

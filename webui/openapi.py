@@ -50,6 +50,15 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _call_step(summary: str, done: str, description: str = "") -> dict:
+    """One call-control step on an agent's call: no body, 409 when the call is not in the right state."""
+    op = {"tags": ["agents"], "summary": summary,
+          "responses": {"200": _resp(done, {"type": "object"}), **_errors(401, 403, 409, 503)}}
+    if description:
+        op["description"] = description
+    return op
+
+
 def _operations() -> dict[str, dict]:
     """Route name -> operation (path parameters are added from the route's rule).
 
@@ -126,6 +135,26 @@ def _operations() -> dict[str, dict]:
                                    "to_kind": {"enum": ["queue", "agent", "number"]}, "to": {"type": "string"}}}),
                                "responses": {"200": _resp("transferred", {"type": "object"}),
                                              **_errors(400, 401, 403, 409, 422, 503)}},
+        "api_agent_hold": _call_step("Put the agent's call on hold", "held",
+                                     "The customer hears music on hold; the agent's phone stays connected "
+                                     "in silence. Agents may act only on their own calls."),
+        "api_agent_unhold": _call_step("Take the agent's call off hold", "talking again"),
+        "api_agent_consult": {"tags": ["agents"], "summary": "Consult another agent or a number",
+                              "description": "The customer is held; the agent's phone calls the other party. "
+                                             "Then: `consult/complete` (attended transfer), `consult/cancel` "
+                                             "(back to the customer) or `conference` (three-way call).",
+                              "requestBody": _body({"type": "object", "required": ["to_kind", "to"], "properties": {
+                                  "to_kind": {"enum": ["agent", "number"]}, "to": {"type": "string"}}}),
+                              "responses": {"200": _resp("calling", {"type": "object"}),
+                                            **_errors(400, 401, 403, 409, 422, 503)}},
+        "api_agent_complete_transfer": _call_step("Attended transfer: hand the customer over", "transferred",
+                                                  "The customer goes on with the party the agent consulted "
+                                                  "(who must have answered); the agent's leg is released."),
+        "api_agent_cancel_consult": _call_step("Hang up on the consulted party", "back with the customer",
+                                               "The agent is put back with the held customer."),
+        "api_agent_conference": _call_step("Three-way call", "in conference",
+                                           "The customer, the agent and the consulted party (who must have "
+                                           "answered) meet in one conference; anyone may leave."),
         "api_agent_spy": {"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
                           "description": "Rings `phone` (the supervisor's extension); once answered it is "
                                          "connected to the agent's call: `listen` hears both sides and is not "

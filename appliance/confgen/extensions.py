@@ -28,6 +28,58 @@ def _after_agi(conf: ConfText) -> None:
     conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
 
 
+def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
+    """Dial ``${EXTEN}`` through the trunks in order, the next only if one cannot take it;
+    goes on at label ``done``."""
+    trunks = sorted((t for t in model.trunks if t.outbound_priority > 0), key=lambda t: (t.outbound_priority, t.name))
+    for trunk in trunks:
+        conf.raw(f" same => n,Dial(PJSIP/${{EXTEN}}@{name(trunk_endpoint(trunk))},60{dial_options})")
+        conf.raw(' same => n,GotoIf($["${DIALSTATUS}" != "CHANUNAVAIL" & "${DIALSTATUS}" != "CONGESTION"]?done)')
+    if not trunks:
+        conf.raw(" same => n,Playback(ss-noservice)")
+
+
+def _call_control(conf: ConfText, model: AsteriskModel) -> None:
+    """Hold, consultation, attended transfer and three-way, driven by AMI (services/calls.py).
+
+    The customer's leg waits with music and the agent's leg waits in silence; each checks
+    every second that the other (``CC_PEER``) still exists and hangs up when it is gone,
+    so a hold can never outlive the call.  Unhold is AMI ``Bridge`` of the two legs.
+    """
+    event = f"UserEvent({v.CONTROL_EVENT},State: {{}})"
+    conf.section(v.HOLD_CONTEXT, comment="the customer, while the agent holds the call or consults someone")
+    conf.raw(f"exten => s,1,{event.format('held')}")
+    conf.raw(" same => n(wait),MusicOnHold(,1)")
+    conf.raw(f" same => n,GotoIf($[${{CHANNEL_EXISTS(${{{v.PEER}}})}}]?wait)")
+    conf.raw(" same => n,Hangup()")
+
+    conf.section(v.HELD_CONTEXT, comment="the agent's leg while their customer is on hold")
+    conf.raw("exten => s,1,Answer()")
+    conf.raw(" same => n(wait),Wait(1)")
+    conf.raw(f" same => n,GotoIf($[${{CHANNEL_EXISTS(${{{v.PEER}}})}}]?wait)")
+    conf.raw(" same => n,Hangup()")
+
+    conf.section(v.CONSULT_CONTEXT,
+                 comment="the agent calls someone while the customer holds, back to the customer if they hang up")
+    conf.raw(f"exten => _[+0-9]!,1,{event.format('consulting')}")
+    conf.raw(f' same => n,GotoIf($["${{{v.CONSULT_PHONE}}}" = ""]?number)')
+    conf.raw(f" same => n,Dial(PJSIP/${{{v.CONSULT_PHONE}}},30,g)")
+    conf.raw(" same => n,Goto(done)")
+    conf.raw(" same => n(number),NoOp(consulting ${EXTEN})")
+    _dial_out(conf, model, ",g")
+    conf.raw(f' same => n(done),GotoIf($["${{{v.TRANSFER_DONE}}}" = "1"]?end)')
+    conf.raw(f" same => n,GotoIf($[${{CHANNEL_EXISTS(${{{v.PEER}}})}}]?back)")
+    conf.raw(" same => n(end),Hangup()")
+    conf.raw(f" same => n(back),{event.format('resumed')}")
+    conf.raw(f" same => n,Bridge(${{{v.PEER}}})")
+    conf.raw(" same => n,Hangup()")
+
+    conf.section(v.CONFERENCE_CONTEXT, comment="three-way: the customer, the agent and whom they consulted")
+    conf.raw(f"exten => s,1,{event.format('conference')}")
+    conf.raw(f" same => n,ConfBridge(${{{v.CONFERENCE_ROOM}}},cc-bridge,cc-user)")
+    conf.raw(" same => n,Hangup()")
+
+
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
@@ -81,13 +133,10 @@ def render(model: AsteriskModel) -> str:
 
     conf.section(v.OUTBOUND_CONTEXT, comment="outgoing calls: through the trunks in order, the next if one cannot")
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
-    trunks = sorted((t for t in model.trunks if t.outbound_priority > 0), key=lambda t: (t.outbound_priority, t.name))
-    for trunk in trunks:
-        conf.raw(f" same => n,Dial(PJSIP/${{EXTEN}}@{name(trunk_endpoint(trunk))},60)")
-        conf.raw(' same => n,GotoIf($["${DIALSTATUS}" != "CHANUNAVAIL" & "${DIALSTATUS}" != "CONGESTION"]?done)')
-    if not trunks:
-        conf.raw(" same => n,Playback(ss-noservice)")
+    _dial_out(conf, model, "")
     conf.raw(" same => n(done),Hangup()")
+
+    _call_control(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
     for code, (action, prompt) in v.FEATURE_CODES.items():

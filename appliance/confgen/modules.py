@@ -70,6 +70,8 @@ MODULES = (
     "app_read.so",
     "app_mixmonitor.so",
     "app_chanspy.so",
+    "app_confbridge.so",  # three-way calls (profiles in the static confbridge.conf)
+    "chan_bridge_media.so",  # ConfBridge's announcer channel
     "func_strings.so",
     "func_logic.so",
     "func_channel.so",

@@ -85,7 +85,7 @@ class Call:
     trunk: str = ""
     queue: str = ""
     agent: str = ""
-    state: str = "new"  # new | queued | ringing | talking | ended
+    state: str = "new"  # new | queued | ringing | talking | held | consulting | conference | ended
     enter_time: float = 0.0
     answer_time: float | None = None
     end_time: float | None = None
@@ -95,6 +95,12 @@ class Call:
     route_rule: str = ""
     agent_channel: str = ""  # the agent's leg while they talk (for transfers)
     customer_channel: str = ""  # the customer's leg: the caller, or the trunk leg of an outgoing call
+    # The engine moved the legs out of app_queue (hold, consultation): app_queue's
+    # AgentComplete no longer ends the agent's part, their leg hanging up or the call ending does.
+    controlled: bool = False
+    consult_channel: str = ""  # the leg the agent is consulting (attended transfer, three-way)
+    consult_agent: str = ""  # the agent consulted, if it is one of ours
+    consult_answered: bool = False
 
     def record(self) -> dict:
         end = self.end_time if self.end_time is not None else self.enter_time
@@ -171,6 +177,7 @@ class LiveState:
         self.agents: dict[str, Agent] = {}
         self.queues: dict[str, QueueView] = {}
         self.by_interface: dict[str, str] = {}
+        self.agent_legs: dict[str, str] = {}  # channel name -> agent, for every agent's live leg
         self.policies: dict[str, QueuePolicy] = {}
         self.events_applied = 0
 
@@ -297,6 +304,7 @@ class LiveState:
             call.agent = e.get("MemberName", "")
             call.agent_channel = e.get("DestChannel", "")
             call.customer_channel = call.channel
+            self.agent_legs[call.agent_channel] = call.agent
             call.state = "talking"
             call.disposition = "answered"
             commands.append(Publish("call", {"event": "answered", **call.view(ts)}))
@@ -307,6 +315,9 @@ class LiveState:
         if any(c.agent == agent.name and c.linkedid != e.get("Linkedid") and c.state == "talking"
                for c in self.calls.values()):
             return []  # the end of an earlier call, reported after the agent took the next one
+        call = self.calls.get(e.get("Linkedid", ""))
+        if call is not None and call.controlled:
+            return []  # held or consulting: app_queue let go, the agent has not
         wrapup = self.policies.get(e.get("Queue", ""), QueuePolicy()).wrapup_seconds
         if wrapup > 0:
             agent.wrapup_until = ts + wrapup
@@ -318,6 +329,11 @@ class LiveState:
     def _on_UserEvent(self, e, ts):
         if e.get("UserEvent") == v.OUTBOUND_EVENT:
             return self._outbound(e, ts)
+        if e.get("UserEvent") == v.CONTROL_EVENT:
+            state, call = e.get("State", ""), self._call(e)
+            if state == "held" and call is not None and call.state == "consulting":
+                return None  # the customer's leg reached the music after the agent's began to call
+            return self._set_call_state(call, "talking" if state == "resumed" else state, ts)
         if e.get("UserEvent") == v.ROUTE_EVENT:
             call = self._call(e)
             if call is not None:
@@ -351,8 +367,34 @@ class LiveState:
             commands += self._transition(agent, IN_CALL, ts)
         return commands
 
+    def _on_DialBegin(self, e, ts):
+        call = self._call(e)
+        if call is None or e.get("Context") != v.CONSULT_CONTEXT or e.get("Channel") != call.agent_channel:
+            return None
+        call.consult_channel, call.consult_answered = e.get("DestChannel", ""), False
+        if not call.consult_agent:
+            return None
+        self.agent_legs[call.consult_channel] = call.consult_agent
+        agent = self.agents.setdefault(call.consult_agent, Agent(name=call.consult_agent))
+        return self._transition(agent, RINGING, ts)
+
+    def _on_BridgeEnter(self, e, ts):
+        """The customer back with someone after a hold or a consultation (AMI or dialplan Bridge)."""
+        call = self._call(e)
+        if call is None or e.get("Channel") != call.customer_channel or call.state not in ("held", "consulting"):
+            return None
+        return self._set_call_state(call, "talking", ts)
+
+    def _set_call_state(self, call: Call | None, state: str, ts: float) -> list:
+        if call is None or call.state == state or state not in ("held", "consulting", "conference", "talking"):
+            return []
+        call.state = state
+        return [Publish("call", {"event": state, **call.view(ts)})]
+
     def _on_DialEnd(self, e, ts):
         call = self._call(e)
+        if call is not None and call.consult_channel and e.get("DestChannel") == call.consult_channel:
+            return self._consult_dial_end(call, e.get("DialStatus", ""), ts)
         if call is None or call.direction != "outbound" or e.get("Uniqueid") != call.linkedid:
             return None
         status = e.get("DialStatus", "")
@@ -364,16 +406,32 @@ class LiveState:
         call.disposition, call.fallback_reason = "unanswered", f"dial-{status.lower()}"
         return None
 
+    def _consult_dial_end(self, call: Call, status: str, ts: float) -> list:
+        if status == "ANSWER":
+            call.consult_answered = True
+            agent = self.agents.get(call.consult_agent)
+            return self._transition(agent, IN_CALL, ts) if agent else []
+        leg, call.consult_channel = call.consult_channel, ""
+        return self._agent_leg_gone(leg, ts)
+
+    def _agent_leg_gone(self, channel: str, ts: float) -> list:
+        """An agent's leg ended: they are free unless they are on another leg still."""
+        name = self.agent_legs.pop(channel, None)
+        if name is None or name in self.agent_legs.values():
+            return []
+        return self._release_agent(name, ts)
+
     def _on_Hangup(self, e, ts):
         call = self.calls.get(e.get("Uniqueid", ""))
         if call is None:
-            # an agent's leg ending while the call goes on (transferred, intercepted): the agent is free
+            # an agent's leg ending while the call goes on (transferred, intercepted, consulted)
             channel = e.get("Channel", "")
             for other in self.calls.values():
-                if other.agent_channel and other.agent_channel == channel:
+                if other.agent_channel == channel:
                     other.agent_channel = ""
-                    return self._release_agent(other.agent, ts)
-            return None
+                if other.consult_channel == channel:
+                    other.consult_channel = ""
+            return self._agent_leg_gone(channel, ts)
         del self.calls[call.linkedid]
         call.end_time = ts
         call.state = "ended"
@@ -382,11 +440,33 @@ class LiveState:
         except ValueError:
             call.hangup_cause = None
         commands: list = [WriteCallRecord(call.record()), Publish("call", {"event": "ended", **call.view(ts)})]
-        if call.direction == "outbound":
-            commands += self._release_agent(call.agent, ts)
+        if call.direction == "outbound" or call.controlled:
+            for leg in [ch for ch, name in self.agent_legs.items() if name in (call.agent, call.consult_agent)]:
+                del self.agent_legs[leg]
+            for name in {call.agent, call.consult_agent} - {""}:
+                commands += self._release_agent(name, ts)
         for q in self.queues.values():
             q.waiting.pop(call.linkedid, None)
         return commands
+
+    # -- call control (what the engine is about to do; services/calls.py) ---------
+    def take_control(self, linkedid: str) -> None:
+        """The engine moves this call's legs itself (hold, consultation)."""
+        self.calls[linkedid].controlled = True
+
+    def consulting(self, linkedid: str, agent: str) -> None:
+        """The agent is about to call someone: ``agent`` if it is one of ours, else ''."""
+        call = self.calls[linkedid]
+        call.consult_agent, call.consult_channel, call.consult_answered = agent, "", False
+
+    def transferred(self, linkedid: str, ts: float) -> list:
+        """Attended transfer done: the consulted party has the customer, the agent's leg goes."""
+        call = self.calls[linkedid]
+        if call.consult_agent:
+            call.agent = call.consult_agent
+        call.agent_channel, call.consult_channel, call.consult_agent = call.consult_channel, "", ""
+        call.state = "talking"
+        return [Publish("call", {"event": "transferred", **call.view(ts)})]
 
     # -- agents -------------------------------------------------------------
     def _agent(self, e) -> Agent:

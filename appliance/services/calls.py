@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from appliance import dialplan_vars as v
 from appliance.db import models as m
@@ -33,9 +34,10 @@ NUMBER = re.compile(r"\+?[0-9]{3,32}")
 
 
 class CallControl:
-    def __init__(self, ami, live):
+    def __init__(self, ami, live, execute=None):
         self.ami = ami
         self.live = live
+        self.execute = execute or (lambda commands: None)  # carries out live-state commands (publish)
 
     def _action(self, name: str, headers: dict):
         return ami_action(self.ami, name, headers)
@@ -110,6 +112,119 @@ class CallControl:
         resp = self._action("Redirect", {"Channel": channel, "Context": context, "Exten": exten, "Priority": 1})
         if resp.name == "Error":
             raise Unavailable(f"Asterisk refused to move the call: {resp.get('Message')}", code="calls.redirect_failed")
+
+    # -- hold, consultation, attended transfer, three-way ----------------------------
+    # The customer's leg waits in cc-hold (music), the agent's in cc-held (silence) or
+    # calls someone from cc-consult; see confgen/extensions.py for the dialplan side.
+    def _agent_call(self, agent: str, states: tuple[str, ...], code: str):
+        for call in self.live.calls.values():
+            if call.agent == agent and call.state in states and call.customer_channel and call.agent_channel:
+                return call
+        raise Conflict(f"agent {agent} has no call that is {' or '.join(states)}", code=code)
+
+    def _setvars(self, channel: str, variables: dict) -> None:
+        for name, value in variables.items():
+            resp = self._action("Setvar", {"Channel": channel, "Variable": name, "Value": value})
+            if resp.name == "Error":
+                raise Unavailable(f"the call has gone: {resp.get('Message')}", code="calls.gone")
+
+    def _move(self, channel: str, context: str, exten: str = "s", extra: tuple[str, str, str] | None = None) -> None:
+        """AMI Redirect of one leg, or of two at once (so neither is left alone in a bridge)."""
+        headers = {"Channel": channel, "Context": context, "Exten": exten, "Priority": 1}
+        if extra:
+            headers.update({"ExtraChannel": extra[0], "ExtraContext": extra[1], "ExtraExten": extra[2],
+                            "ExtraPriority": 1})
+        resp = self._action("Redirect", headers)
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused to move the call: {resp.get('Message')}", code="calls.redirect_failed")
+
+    def _bridge(self, channel1: str, channel2: str) -> None:
+        resp = self._action("Bridge", {"Channel1": channel1, "Channel2": channel2, "Tone": "no"})
+        if resp.name == "Error":
+            raise Unavailable(f"Asterisk refused to connect the call: {resp.get('Message')}", code="calls.bridge_failed")
+
+    def hold(self, agent: str, actor: str) -> dict:
+        """The customer hears music; the agent's phone stays connected, in silence."""
+        call = self._agent_call(agent, ("talking",), "hold.no_call")
+        self._setvars(call.customer_channel, {v.PEER: call.agent_channel})
+        self._setvars(call.agent_channel, {v.PEER: call.customer_channel})
+        self.live.take_control(call.linkedid)
+        self._move(call.customer_channel, v.HOLD_CONTEXT, extra=(call.agent_channel, v.HELD_CONTEXT, "s"))
+        logger.info("%s: agent %s holds call %s", actor, agent, call.linkedid)
+        return {"linkedid": call.linkedid, "held": True}
+
+    def unhold(self, agent: str, actor: str) -> dict:
+        call = self._agent_call(agent, ("held",), "hold.not_held")
+        self._bridge(call.agent_channel, call.customer_channel)
+        logger.info("%s: agent %s takes call %s off hold", actor, agent, call.linkedid)
+        return {"linkedid": call.linkedid, "held": False}
+
+    def consult(self, agent: str, to_kind: str, to: str, actor: str) -> dict:
+        """Put the customer on hold and call another agent or a number (to transfer the call
+        after talking to them, or to bring them into a three-way call)."""
+        call = self._agent_call(agent, ("talking", "held"), "consult.no_call")
+        if to_kind == "agent":
+            target = m.Agent.select(m.Agent, m.Phone).join(m.Phone).where(m.Agent.number == to).first()
+            if target is None or to == agent:
+                raise ValidationError(f"cannot call agent {to}", code="consult.bad_target",
+                                      fields={"to": "another agent with a phone"})
+            exten, phone, consult_agent = target.phone.extension, target.phone.extension, to
+        elif to_kind == "number":
+            exten = (to or "").replace(" ", "").replace("-", "")
+            if not NUMBER.fullmatch(exten):
+                raise ValidationError(f"{to!r} is not a phone number", code="consult.bad_target",
+                                      fields={"to": "digits, optionally starting with +"})
+            phone, consult_agent = "", ""
+        else:
+            raise ValidationError("consult an agent or a number", code="consult.bad_kind",
+                                  fields={"to_kind": "agent or number"})
+        self._setvars(call.agent_channel, {v.PEER: call.customer_channel, v.CONSULT_PHONE: phone,
+                                           v.TRANSFER_DONE: ""})
+        self.live.take_control(call.linkedid)
+        self.live.consulting(call.linkedid, consult_agent)
+        if call.state == "talking":
+            self._setvars(call.customer_channel, {v.PEER: call.agent_channel})
+            self._move(call.agent_channel, v.CONSULT_CONTEXT, exten, extra=(call.customer_channel, v.HOLD_CONTEXT, "s"))
+        else:
+            self._move(call.agent_channel, v.CONSULT_CONTEXT, exten)
+        logger.info("%s: agent %s consults %s %s on call %s", actor, agent, to_kind, to, call.linkedid)
+        return {"linkedid": call.linkedid, "to_kind": to_kind, "to": to, "status": "calling"}
+
+    def _consulted_call(self, agent: str):
+        call = self._agent_call(agent, ("consulting",), "consult.none")
+        if not call.consult_channel or not call.consult_answered:
+            raise Conflict("the other party has not answered yet", code="consult.not_answered")
+        return call
+
+    def complete_transfer(self, agent: str, actor: str) -> dict:
+        """Attended transfer: the customer goes on with the party the agent consulted."""
+        call = self._consulted_call(agent)
+        self._setvars(call.agent_channel, {v.TRANSFER_DONE: "1"})
+        self._bridge(call.customer_channel, call.consult_channel)
+        self.execute(self.live.transferred(call.linkedid, time.time()))
+        logger.info("%s: agent %s handed call %s over", actor, agent, call.linkedid)
+        return {"linkedid": call.linkedid, "transferred": True}
+
+    def cancel_consult(self, agent: str, actor: str) -> dict:
+        """Hang up on the consulted party; the agent is back with the customer."""
+        call = self._agent_call(agent, ("consulting",), "consult.none")
+        if call.consult_channel:
+            self._action("Hangup", {"Channel": call.consult_channel, "Cause": 16})
+        else:  # not ringing yet: the agent's leg goes straight back to the customer
+            self._bridge(call.agent_channel, call.customer_channel)
+        logger.info("%s: agent %s back with the customer of call %s", actor, agent, call.linkedid)
+        return {"linkedid": call.linkedid, "consulting": False}
+
+    def conference(self, agent: str, actor: str) -> dict:
+        """Three-way: the customer, the agent and the consulted party all hear each other."""
+        call = self._consulted_call(agent)
+        room = "cc-" + re.sub(r"[^0-9A-Za-z]", "-", call.linkedid)
+        for channel in (call.agent_channel, call.consult_channel, call.customer_channel):
+            self._setvars(channel, {v.CONFERENCE_ROOM: room})
+        self._move(call.agent_channel, v.CONFERENCE_CONTEXT, extra=(call.consult_channel, v.CONFERENCE_CONTEXT, "s"))
+        self._move(call.customer_channel, v.CONFERENCE_CONTEXT)
+        logger.info("%s: agent %s made call %s a three-way call", actor, agent, call.linkedid)
+        return {"linkedid": call.linkedid, "conference": room}
 
     def intercept(self, linkedid: str, phone: str, actor: str) -> dict:
         """A supervisor takes a live call over: the customer is put through to ``phone``

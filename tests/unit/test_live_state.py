@@ -234,3 +234,74 @@ def test_agent_leg_hanging_up_while_the_call_goes_on_frees_the_agent():
                               Cause="16")])
     assert state.agents["1001"].state == FREE and LID in state.calls
     assert not records(commands)  # the call itself goes on
+
+
+BOB_CHAN = "PJSIP/1002-00000003"
+
+
+def control(ts, state, channel=CALLER_CHAN, uid=LID):
+    return ev("UserEvent", ts, UserEvent="CcCallControl", State=state, Channel=channel, Uniqueid=uid, Linkedid=LID)
+
+
+def test_a_held_call_keeps_its_agent_until_it_ends():
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call()[:5])  # answered at 102
+    state.take_control(LID)
+    run(state, [control(103.0, "held"),  # app_queue lets go of the call when its legs move: not the agent
+                ev("AgentComplete", 103.0, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
+                   Interface="PJSIP/1001", Reason="transfer")])
+    assert state.calls[LID].state == "held" and state.agents["1001"].state == IN_CALL
+    run(state, [ev("BridgeEnter", 105.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID)])  # unhold
+    assert state.calls[LID].state == "talking"
+    (rec,) = records(run(state, [ev("Hangup", 110.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID,
+                                    Cause="16")]))
+    assert (rec["agent"], rec["talk_seconds"]) == ("1001", 8.0)
+    assert state.agents["1001"].state == FREE  # the call ended: the agent is free, whatever app_queue said
+
+
+def consult(state, answer=True):
+    run(state, [member_added(), dict(member_added(), MemberName="1002", Interface="PJSIP/1002")])
+    run(state, queue_call()[:5])
+    state.take_control(LID)
+    state.consulting(LID, "1002")
+    events = [control(103.0, "consulting", AGENT_CHAN, "1700000000.2"), control(103.1, "held"),
+              ev("DialBegin", 103.2, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID,
+                 Context="cc-consult", DestChannel=BOB_CHAN)]
+    if answer:
+        events.append(ev("DialEnd", 104.0, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID,
+                         DestChannel=BOB_CHAN, DialStatus="ANSWER"))
+    return run(state, events)
+
+
+def test_consulting_an_agent_rings_then_connects_them():
+    state = LiveState()
+    consult(state, answer=False)
+    call = state.calls[LID]
+    # the customer's leg reached the music after the agent's began to call: still consulting
+    assert (call.state, call.consult_channel) == ("consulting", BOB_CHAN)
+    assert state.agents["1002"].state == RINGING
+    run(state, [ev("DialEnd", 104.0, Channel=AGENT_CHAN, Linkedid=LID, DestChannel=BOB_CHAN, DialStatus="ANSWER")])
+    assert state.agents["1002"].state == IN_CALL and call.consult_answered
+
+
+def test_consulted_agent_not_answering_is_free_again():
+    state = LiveState()
+    consult(state, answer=False)
+    run(state, [ev("DialEnd", 120.0, Channel=AGENT_CHAN, Linkedid=LID, DestChannel=BOB_CHAN, DialStatus="NOANSWER"),
+                control(120.1, "resumed", AGENT_CHAN, "1700000000.2")])
+    assert state.agents["1002"].state == FREE and state.calls[LID].state == "talking"
+    assert state.agents["1001"].state == IN_CALL
+
+
+def test_attended_transfer_moves_the_call_to_the_consulted_agent():
+    state = LiveState()
+    consult(state)
+    commands = state.transferred(LID, 105.0)
+    assert any(isinstance(c, Publish) and c.data["event"] == "transferred" for c in commands)
+    run(state, [ev("Hangup", 105.5, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID, Cause="16")])
+    assert state.agents["1001"].state == FREE and state.agents["1002"].state == IN_CALL
+    (rec,) = records(run(state, [ev("Hangup", 110.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID,
+                                    Cause="16")]))
+    assert rec["agent"] == "1002"
+    assert state.agents["1002"].state == FREE

@@ -708,3 +708,32 @@ def test_event_stream_shows_an_agent_only_their_own(env):
     cfg.add_member("sales", "1001", actor="t")
     events = read_events(env, token_for(env, "alice"), CHANGES)
     assert events == [CHANGES[0], CHANGES[2], CHANGES[4]]  # 1001's state, the call offered to 1001, sales
+
+
+class Calls:
+    """Stands in for CallControl (which needs AMI): records each call-control step."""
+
+    def __init__(self):
+        self.steps = []
+
+    def __getattr__(self, method):
+        def step(agent, *args, actor):
+            self.steps.append((method, agent, *args, actor))
+            return {"agent": agent, "step": method}
+        return step
+
+
+def test_call_control_steps_through_the_api(env):
+    seed_agents(env.deps.config)
+    env.deps.calls = calls = Calls()
+    app = webtest.TestApp(make_app(env.deps))
+    alice, sup = token_for(env, "alice"), token_for(env, "sup")
+    for path in ("hold", "unhold", "consult/complete", "consult/cancel", "conference"):
+        assert app.post(f"/api/v1/agents/1001/{path}", headers=alice).status_int == 200
+        assert app.post(f"/api/v1/agents/1002/{path}", headers=alice, expect_errors=True).status_int == 403
+    app.post_json("/api/v1/agents/1001/consult", {"to_kind": "agent", "to": "1002"}, headers=alice)
+    app.post("/api/v1/agents/1002/hold", headers=sup)  # staff may act on anyone's call
+    assert calls.steps == [("hold", "1001", "alice"), ("unhold", "1001", "alice"),
+                           ("complete_transfer", "1001", "alice"), ("cancel_consult", "1001", "alice"),
+                           ("conference", "1001", "alice"), ("consult", "1001", "agent", "1002", "alice"),
+                           ("hold", "1002", "sup")]
