@@ -51,11 +51,12 @@ def days_left(free_bytes: int, recent_bytes_per_day: float, reserve: int = 0) ->
 
 
 def bytes_per_day(completed: Iterable[tuple[dt.datetime, int]], now: dt.datetime,
-                  window_days: int = DEFAULT_WINDOW_DAYS) -> float:
+                  window_days: int = DEFAULT_WINDOW_DAYS, first_ever: dt.datetime | None = None) -> float:
     """Average MP3 bytes per day over the last ``window_days``, from (completed_at, bytes) pairs.
 
-    A system younger than the window is averaged over the days it has, but over one day
-    at least, so the first hour's calls do not read as a whole day's.
+    ``first_ever`` is when the first recording of all was completed: an appliance younger
+    than the window is averaged over the days it has (its first hour's calls do not read as
+    a week's), but over one day at least. Without it, the oldest pair given stands in.
     """
     since = now - dt.timedelta(days=window_days)
     total, first = 0, None
@@ -66,5 +67,6 @@ def bytes_per_day(completed: Iterable[tuple[dt.datetime, int]], now: dt.datetime
         first = at if first is None or at < first else first
     if first is None:
         return 0.0
+    first = first_ever if first_ever is not None and first_ever < first else first
     days = max(1.0, min(float(window_days), (now - first).total_seconds() / 86400))
     return total / days

@@ -38,6 +38,7 @@ from pathlib import Path
 import gevent
 import gevent.pool
 import gevent.queue
+from peewee import fn
 
 from appliance import proc
 from appliance.db.models import Recording, utcnow
@@ -373,7 +374,8 @@ class RecordingPipeline:
         since = now - dt.timedelta(days=self.config.window_days)
         rows = (Recording.select(Recording.completed_at, Recording.bytes)
                 .where((Recording.completed_at >= since) & (Recording.state == COMPLETE)).tuples())
-        return disk.bytes_per_day(rows, now, self.config.window_days)
+        first = Recording.select(fn.MIN(Recording.completed_at)).scalar()
+        return disk.bytes_per_day(rows, now, self.config.window_days, first_ever=first)
 
     def storage(self) -> dict:
         """What the UI shows: free space where the MP3s go, the reserve, days left, the alarm."""
