@@ -47,6 +47,16 @@ FEATURE_CODES = {
     "*24": ("unpause", "beep"),
 }
 
+# Long sign-in (app_agent_pool): the agent's phone stays connected for the whole shift in
+# AgentLogin, reached from LONG_SIGNIN_CODE or called by the appliance on request; queues
+# offer calls to Local/<number>@AGENT_POOL_CONTEXT, which AgentRequest bridges in with a
+# beep.  Between calls the agent hears AGENT_SILENCE_MOH (silence, not music).
+LONG_SIGNIN_CODE = "*25"
+AGENT_LOGIN_CONTEXT = "cc-agent-login"
+AGENT_POOL_CONTEXT = "cc-agent-pool"
+AGENT_SILENCE_MOH = "cc-agent-silence"
+AGENT_BEEP = "beep"
+
 # Which routing rule placed the call, raised as a user event for the live state.
 ROUTE_RULE = "CC_ROUTE_RULE"
 ROUTE_EVENT = "CcRoute"

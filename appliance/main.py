@@ -36,6 +36,7 @@ from appliance.db.models import AgentStateLog, CallRecord  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
     LiveState,
+    EndShift,
     PauseAgent,
     Publish,
     WriteCallRecord,
@@ -215,7 +216,11 @@ class Appliance:
                 self.agent_states.write(command)
             elif isinstance(command, PauseAgent):
                 # never from the AMI reader itself: it would wait for its own response
-                gevent.spawn(self._auto_pause, command)
+                gevent.spawn(self._in_background, f"pausing agent {command.agent} after missed calls",
+                             self.agents.pause, command.agent, command.reason)
+            elif isinstance(command, EndShift):
+                gevent.spawn(self._in_background, f"signing out agent {command.agent} (phone left the shift)",
+                             self.agents.pool_logoff, command.agent)
 
     @staticmethod
     def _with_customer(topic: str, data: dict) -> dict:
@@ -229,12 +234,14 @@ class Appliance:
                     "account_manager": customer.account_manager.number if customer.account_manager_id else None}
         return {**data, "customer": view}
 
-    def _auto_pause(self, command: PauseAgent) -> None:
+    @staticmethod
+    def _in_background(what: str, fn, *args) -> None:
+        """An engine command that talks to Asterisk, run off the AMI reader's greenlet."""
         try:
-            self.agents.pause(command.agent, command.reason)
-            logger.warning("agent %s paused after missing calls in a row", command.agent)
+            fn(*args)
+            logger.info("done: %s", what)
         except Exception:
-            logger.exception("could not pause agent %s after missed calls", command.agent)
+            logger.exception("failed: %s", what)
 
     def _tick(self) -> None:
         while True:

@@ -156,12 +156,21 @@ class Phone:
 
     def dial(self, number: str, timeout: float = 30) -> int:
         """Place a call from this phone (digest-authenticated), e.g. a feature code."""
-        call = Sipp("phone_dial.xml", PHONE_IP, free_port(socket.SOCK_DGRAM), self.asterisk,
-                    {"agent": self.extension}, self.log_dir, service=number,
-                    extra_args=("-au", self.extension, "-ap", self.password))
+        call = self._call_from("phone_dial.xml", number, free_port(socket.SOCK_DGRAM))
         rc = call.run(timeout)
         assert rc == 0, f"phone {self.extension} dialling {number} failed: {call.errors()}"
         return rc
+
+    def shift(self, code: str, hold_ms: int) -> "Sipp":
+        """Dial ``code`` (long sign-in) from the phone's own port and stay connected for
+        ``hold_ms``: call it instead of ``start``, so any other call for the phone reaches
+        this SIPp and fails it."""
+        return self._call_from("phone_shift.xml", code, self.port, ("-d", str(hold_ms)))
+
+    def _call_from(self, scenario: str, number: str, port: int, extra: tuple = ()) -> "Sipp":
+        return Sipp(scenario, PHONE_IP, port, self.asterisk, {"agent": self.extension}, self.log_dir,
+                    service=number, timeout_s=300,
+                    extra_args=("-au", self.extension, "-ap", self.password, *extra))
 
     def stop(self) -> None:
         self.answer.stop()
@@ -231,3 +240,22 @@ def write_dtmf_pcap(path: Path, digits: str, payload_type: int = 101) -> Path:
         out += struct.pack("<IIII", int(when), int((when % 1) * 1e6), len(frame), len(frame)) + frame
     Path(path).write_bytes(out)
     return Path(path)
+
+
+def channels(app) -> dict[str, dict]:
+    """Channel name -> application and bridge, from ``core show channels concise``."""
+    found = {}
+    for line in app.pbx.cli("core show channels concise").splitlines():
+        f = line.split("!")
+        if len(f) >= 13:
+            found[f[0]] = {"app": f[5], "bridge": f[12]}
+    return found
+
+
+def leg(app, prefix: str) -> dict:
+    return next((c for name, c in channels(app).items() if name.startswith(prefix)), {})
+
+
+def the_call(app):
+    [call] = list(app.live.calls.values())
+    return call

@@ -519,7 +519,10 @@ def make_app(deps: WebDeps) -> Bottle:
     @app.post("/api/v1/agents/<number>/login", name="api_agent_login")
     def api_agent_login(number):
         own_agent_only(number)
-        return deps.agents.login(number)
+        mode = (json_body() if request.content_length else {}).get("mode") or "ring"
+        if mode == "long":
+            return deps.agents.call_for_long_signin(number)
+        return deps.agents.login(number, mode=mode)
 
     @app.post("/api/v1/agents/<number>/logout", name="api_agent_logout")
     def api_agent_logout(number):

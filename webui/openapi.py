@@ -71,8 +71,8 @@ def _operations() -> dict[str, dict]:
         "id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"},
         "last_used_at": {"type": ["string", "null"]}}}
     signed = {"type": "object", "required": ["agent", "logged_in"], "properties": {
-        "agent": {"type": "string"}, "logged_in": {"type": "boolean"},
-        "queues": {"type": "array", "items": {"type": "string"}}}}
+        "agent": {"type": "string"}, "logged_in": {"type": "boolean"}, "mode": {"enum": ["ring", "long"]},
+        "phone_ringing": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}
     kind_ref = _ref("{Schema}")
     return {
         "health": {"tags": ["status"], "summary": "Health of each component; no sign-in needed",
@@ -103,8 +103,17 @@ def _operations() -> dict[str, dict]:
                               "responses": {"204": _resp("removed"), **_errors(401, 403, 404, 503)}},
         "api_agent_login": {"tags": ["agents"], "summary": "Sign an agent in to all their queues",
                             "description": "Staff may sign in any agent; a user with the agent role only "
-                                           "the agents linked to their own account.",
-                            "responses": {"200": _resp("signed in", signed), **_errors(401, 403, 404, 422, 503)}},
+                                           "the agents linked to their own account. Mode `ring` (the "
+                                           "default): the agent's phone rings for each call. Mode `long`: "
+                                           "the appliance calls the agent's phone; once answered it stays "
+                                           "connected for the shift and calls are bridged in with a beep "
+                                           "(the answer then says `phone_ringing`; analog phones dial *25 "
+                                           "instead). Hanging up the phone ends the shift.",
+                            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                                "type": "object", "properties": {"mode": {"enum": ["ring", "long"],
+                                                                          "default": "ring"}}}}}},
+                            "responses": {"200": _resp("signed in (or the phone is ringing)", signed),
+                                          **_errors(400, 401, 403, 404, 422, 503)}},
         "api_agent_logout": {"tags": ["agents"], "summary": "Sign an agent out of all their queues",
                              "responses": {"200": _resp("signed out", signed), **_errors(401, 403, 404, 503)}},
         "api_agent_pause": {"tags": ["agents"], "summary": "Pause a signed-in agent, with a reason code",

@@ -24,6 +24,7 @@ RELOAD_COMMANDS = {
     "manager.conf": "manager reload",
     "musiconhold.conf": "module reload res_musiconhold.so",
     "rtp.conf": "module reload res_rtp_asterisk.so",
+    "agents.conf": "module reload app_agent_pool.so",
 }
 RESTART_ONLY = frozenset({"modules.conf"})
 

@@ -80,6 +80,30 @@ def _call_control(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Hangup()")
 
 
+def _long_signin(conf: ConfText, model: AsteriskModel) -> None:
+    """Long sign-in (app_agent_pool): the phone stays in AgentLogin for the shift.
+
+    FastAGI ``agent long`` signs the agent in (their queues now offer calls to
+    ``Local/<number>@cc-agent-pool``) and names them in ``CC_AGENT``; hanging up the
+    phone logs the agent off the pool, which the engine sees (AMI ``AgentLogoff``) and
+    signs them out of their queues.  The agent ends a call with the disconnect code of
+    features.conf (``*0``) or from the web UI, and stays connected for the next.
+    """
+    conf.section(v.AGENT_LOGIN_CONTEXT, comment="an agent's phone signed in for the shift: calls come with a beep")
+    conf.raw("exten => s,1,Answer()")
+    conf.raw(f" same => n,AGI({agi_url(model, 'agent')},long)")
+    conf.raw(f' same => n,GotoIf($["${{{v.RESULT}}}" != "ok"]?failed)')
+    conf.raw(" same => n,Set(CHANNEL(dtmf_features)=H)")
+    conf.raw(f" same => n,AgentLogin(${{{v.AGENT}}},s)")
+    conf.raw(' same => n,GotoIf($["${AGENT_STATUS}" = ""]?done)')
+    conf.raw(" same => n(failed),Playback(beeperr)")
+    conf.raw(" same => n(done),Hangup()")
+
+    conf.section(v.AGENT_POOL_CONTEXT, comment="queues reach agents signed in for the shift here")
+    conf.raw("exten => _[0-9]!,1,AgentRequest(${EXTEN})")
+    conf.raw(" same => n,Hangup()")
+
+
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
@@ -137,6 +161,7 @@ def render(model: AsteriskModel) -> str:
     conf.raw(" same => n(done),Hangup()")
 
     _call_control(conf, model)
+    _long_signin(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
     for code, (action, prompt) in v.FEATURE_CODES.items():
@@ -144,6 +169,7 @@ def render(model: AsteriskModel) -> str:
         conf.raw(f" same => n,AGI({agi_url(model, 'agent')},{action})")
         conf.raw(f' same => n,Playback(${{IF($["${{{v.RESULT}}}" = "ok"]?{prompt}:beeperr)}})')
         conf.raw(" same => n,Hangup()")
+    conf.raw(f"exten => {v.LONG_SIGNIN_CODE},1,Goto({v.AGENT_LOGIN_CONTEXT},s,1)")
     for phone in model.phones:
         ext = name(phone.extension)
         conf.raw(f"exten => {ext},1,Dial(PJSIP/{ext},30)")

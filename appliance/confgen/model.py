@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from appliance.dialplan_vars import AGENT_SILENCE_MOH
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -96,6 +98,11 @@ class MusicOnHold:
     directory: str = "moh"
 
 
+# The hold music, and the silence long-signed-in agents hear between calls (the
+# silence/N prompts of Asterisk's core sounds; relative folders are under its data dir).
+DEFAULT_MOH = (MusicOnHold(), MusicOnHold(AGENT_SILENCE_MOH, "sounds/en/silence"))
+
+
 @dataclass(frozen=True)
 class AsteriskModel:
     paths: Paths
@@ -106,4 +113,4 @@ class AsteriskModel:
     queues: tuple[Queue, ...] = ()
     dids: tuple[Did, ...] = ()
     agents: tuple[str, ...] = ()  # work numbers of agents with a phone: each gets a personal queue
-    moh: tuple[MusicOnHold, ...] = field(default_factory=lambda: (MusicOnHold(),))
+    moh: tuple[MusicOnHold, ...] = field(default_factory=lambda: DEFAULT_MOH)

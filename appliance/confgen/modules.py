@@ -72,6 +72,7 @@ MODULES = (
     "app_chanspy.so",
     "app_confbridge.so",  # three-way calls (profiles in the static confbridge.conf)
     "chan_bridge_media.so",  # ConfBridge's announcer channel
+    "app_agent_pool.so",  # long sign-in: AgentLogin / AgentRequest (agents.conf)
     "func_strings.so",
     "func_logic.so",
     "func_channel.so",

@@ -158,6 +158,7 @@ class Agent(BaseModel):
     phone = ForeignKeyField(Phone, null=True, backref="agents", on_delete="SET NULL")
     user = ForeignKeyField(User, null=True, backref="agents", on_delete="SET NULL")
     logged_in = BooleanField(default=False)
+    login_mode = CharField(max_length=8, default="ring")  # ring: the phone rings per call | long: stays connected
     paused = BooleanField(default=False)
     pause_reason = CharField(max_length=32, default="")
 

@@ -51,6 +51,13 @@ class PauseAgent:
 
 
 @dataclass(frozen=True)
+class EndShift:
+    """The phone of an agent signed in for the shift left AgentLogin: sign the agent out."""
+
+    agent: str
+
+
+@dataclass(frozen=True)
 class AgentStateChanged:
     """For the state history: ``agent`` entered ``state`` at ``at`` (closing the previous one)."""
 
@@ -325,6 +332,17 @@ class LiveState:
 
     def _on_AgentDump(self, e, ts):
         return self._set_agent(e, FREE, ts)
+
+    def _on_AgentLogin(self, e, ts):
+        """A phone in AgentLogin is the agent's shift, not a call: no call record, off the wallboard."""
+        call = self.calls.pop(e.get("Uniqueid", ""), None)
+        if call is None:
+            return []
+        call.state = "ended"
+        return [Publish("call", {"event": "ended", **call.view(ts), "shift": e.get("Agent", "")})]
+
+    def _on_AgentLogoff(self, e, ts):
+        return [EndShift(e.get("Agent", ""))] if e.get("Agent") else []
 
     def _on_UserEvent(self, e, ts):
         if e.get("UserEvent") == v.OUTBOUND_EVENT:

@@ -3,12 +3,19 @@
 The database says who is signed in (it survives restarts); Asterisk's queue
 membership is brought in line with it through AMI, at each sign-in/out and after
 every (re)connection to AMI (``sync``).
+
+Two ways to be signed in (``Agent.login_mode``): ``ring``, the agent's phone rings for
+each call (the queue member is the phone), and ``long``, the phone stays connected in
+app_agent_pool's AgentLogin for the shift and calls are bridged in with a beep (the
+queue member is ``Local/<number>@cc-agent-pool/n``, its state read from ``Agent:<number>``).
+A long sign-in ends when the phone hangs up (AMI ``AgentLogoff``) or on sign-out.
 """
 
 from __future__ import annotations
 
 import logging
 
+from appliance import dialplan_vars as v
 from appliance.db import models as m
 from appliance.dialplan_vars import personal_queue
 from appliance.errors import NotFound, Unavailable, ValidationError
@@ -23,8 +30,24 @@ def ami_action(ami, name: str, headers: dict):
     return ami.send_action(name, headers)
 
 
+LOGIN_MODES = ("ring", "long")
+
+
+def phone_channel(phone: m.Phone) -> str:
+    return f"PJSIP/{phone.extension}"
+
+
 def interface_of(agent: m.Agent) -> str:
-    return f"PJSIP/{agent.phone.extension}"
+    """The queue member that stands for the agent while signed in."""
+    if agent.login_mode == "long":
+        # /n: the Local channel stays in the call instead of optimising itself away, so the
+        # call keeps one agent leg from offer to hang-up, as with a ringing phone
+        return f"Local/{agent.number}@{v.AGENT_POOL_CONTEXT}/n"
+    return phone_channel(agent.phone)
+
+
+def state_interface_of(agent: m.Agent) -> str:
+    return f"Agent:{agent.number}" if agent.login_mode == "long" else interface_of(agent)
 
 
 class AgentService:
@@ -38,7 +61,7 @@ class AgentService:
             raise NotFound(f"no agent with work number {number}", code="agent.not_found")
         return agent
 
-    def login(self, number: str) -> dict:
+    def _ready_to_sign_in(self, number: str) -> tuple[m.Agent, list[str]]:
         agent = self._agent(number)
         if agent.phone_id is None:
             raise ValidationError(f"agent {number} has no phone to take calls on",
@@ -47,26 +70,72 @@ class AgentService:
         if not queues:
             raise ValidationError(f"agent {number} is not a member of any queue",
                                   code="agent.no_queue", fields={"queues": "add the agent to a queue first"})
+        return agent, queues
+
+    def login(self, number: str, mode: str = "ring") -> dict:
+        """Sign in: add the agent to their queues (a second sign-in changes nothing but the mode)."""
+        if mode not in LOGIN_MODES:
+            raise ValidationError(f"unknown sign-in mode {mode!r}", code="agent.bad_login_mode",
+                                  fields={"mode": "ring or long"})
+        agent, queues = self._ready_to_sign_in(number)
+        if agent.logged_in and agent.login_mode != mode:
+            self._remove_from_queues(agent)  # the member under the old interface
+        agent.login_mode = mode
         for qm in agent.memberships:
             self._queue_add(agent, qm.queue.name, qm.penalty)
         self._queue_add(agent, personal_queue(agent.number), 0)
+        if agent.logged_in and agent.paused:
+            self._queue_pause(agent, True, agent.pause_reason)  # a new member starts unpaused
         agent.logged_in = True
-        agent.paused, agent.pause_reason = False, ""
         agent.save()
-        logger.info("agent %s signed in to %s", number, ", ".join(queues))
-        return {"agent": number, "logged_in": True, "queues": queues}
+        logger.info("agent %s signed in (%s) to %s", number, mode, ", ".join(queues))
+        return {"agent": number, "logged_in": True, "mode": mode, "queues": queues}
+
+    def call_for_long_signin(self, number: str) -> dict:
+        """Ring the agent's phone; once answered it is signed in for the shift (``cc-agent-login``)."""
+        agent, _ = self._ready_to_sign_in(number)
+        if agent.phone.kind != "sip":
+            raise ValidationError(f"agent {number} sits at an analog phone: pick it up and dial "
+                                  f"{v.LONG_SIGNIN_CODE} to sign in for the shift",
+                                  code="agent.long_signin_from_phone")
+        if agent.logged_in and agent.login_mode == "long":
+            raise ValidationError(f"agent {number} is already signed in for the shift",
+                                  code="agent.already_signed_in")
+        resp = self._action("Originate", {
+            "Channel": phone_channel(agent.phone), "Context": v.AGENT_LOGIN_CONTEXT, "Exten": "s",
+            "Priority": 1, "Timeout": 30000, "Async": "true",
+            "CallerID": f'"{v.LONG_SIGNIN_CODE} {agent.number}" <{v.LONG_SIGNIN_CODE}>'})
+        if resp.name == "Error":
+            raise Unavailable(f"could not call agent {number}'s phone: {resp.get('Message')}",
+                              code="agent.originate_failed")
+        logger.info("calling agent %s's phone to sign them in for the shift", number)
+        return {"agent": number, "logged_in": agent.logged_in, "mode": "long", "phone_ringing": True}
 
     def logout(self, number: str) -> dict:
         agent = self._agent(number)
         if agent.phone_id is not None:
-            for qm in agent.memberships:
-                self._queue_remove(agent, qm.queue.name)
-            self._queue_remove(agent, personal_queue(agent.number))
+            self._remove_from_queues(agent)
+        if agent.logged_in and agent.login_mode == "long" and self.ami.connected:
+            # hangs up the phone's AgentLogin; its AgentLogoff event comes back here, harmlessly
+            self.ami.send_action("AgentLogoff", {"Agent": agent.number})
         agent.logged_in = False
+        agent.login_mode = "ring"
         agent.paused, agent.pause_reason = False, ""
         agent.save()
         logger.info("agent %s signed out", number)
         return {"agent": number, "logged_in": False}
+
+    def pool_logoff(self, number: str) -> None:
+        """The phone of an agent signed in for the shift hung up (AMI ``AgentLogoff``): sign them out."""
+        agent = m.Agent.get_or_none(m.Agent.number == number)
+        if agent is not None and agent.logged_in and agent.login_mode == "long":
+            logger.info("agent %s's phone left the shift; signing them out", number)
+            self.logout(number)
+
+    def _remove_from_queues(self, agent: m.Agent) -> None:
+        for qm in agent.memberships:
+            self._queue_remove(agent, qm.queue.name)
+        self._queue_remove(agent, personal_queue(agent.number))
 
     def pause(self, number: str, reason: str) -> dict:
         """Stop offering calls to a signed-in agent, saying why (a pause reason code)."""
@@ -105,9 +174,9 @@ class AgentService:
         return ami_action(self.ami, name, headers)
 
     def _queue_add(self, agent: m.Agent, queue: str, penalty: int) -> None:
-        iface = interface_of(agent)
-        resp = self._action("QueueAdd", {"Queue": queue, "Interface": iface, "MemberName": agent.number,
-                                         "StateInterface": iface, "Penalty": penalty})
+        resp = self._action("QueueAdd", {"Queue": queue, "Interface": interface_of(agent),
+                                         "MemberName": agent.number, "StateInterface": state_interface_of(agent),
+                                         "Penalty": penalty})
         if resp.name == "Error" and "already there" not in (resp.get("Message") or "").lower():
             raise Unavailable(f"Asterisk refused to add agent {agent.number} to {queue}: {resp.get('Message')}",
                               code="agent.queue_add_failed")
@@ -119,6 +188,7 @@ class AgentService:
 
     def sync(self) -> None:
         """Make Asterisk's queue members match the database (after connect)."""
+        self._end_lost_shifts()
         _, events = self.ami.send_action_list("QueueStatus", {})
         present = {(e.get("Queue"), e.get("Location") or e.get("Interface")) for e in events
                    if e.get("Event") == "QueueMember"}
@@ -139,3 +209,19 @@ class AgentService:
         for queue, iface in present - set(wanted):
             logger.info("removing stray queue member %s from %s", iface, queue)
             self.ami.send_action("QueueRemove", {"Queue": queue, "Interface": iface})
+
+    def _end_lost_shifts(self) -> None:
+        """Agents signed in for the shift whose phone is no longer in AgentLogin (Asterisk
+        restarted, or the phone hung up while we were not listening) are signed out."""
+        long_agents = list(m.Agent.select().where(m.Agent.logged_in == True,  # noqa: E712
+                                                  m.Agent.login_mode == "long"))
+        if not long_agents:
+            return
+        _, events = self.ami.send_action_list("Agents", {})
+        in_pool = {e.get("Agent") for e in events
+                   if e.get("Event") == "Agents" and e.get("Status") not in (None, "AGENT_LOGGEDOFF")}
+        for agent in long_agents:
+            if agent.number not in in_pool:
+                logger.warning("agent %s was signed in for the shift but their phone is no longer "
+                               "connected; signing them out", agent.number)
+                self.logout(agent.number)

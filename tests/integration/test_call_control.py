@@ -10,7 +10,7 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
-from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
+from harness import Phone, configure_basic, leg, sip_address, started, the_call, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -20,20 +20,6 @@ def agent_state(app, number):
     return agent.state if agent else None
 
 
-def channels(app) -> dict[str, dict]:
-    """Channel name -> application and bridge, from ``core show channels concise``."""
-    found = {}
-    for line in app.pbx.cli("core show channels concise").splitlines():
-        f = line.split("!")
-        if len(f) >= 13:
-            found[f[0]] = {"app": f[5], "bridge": f[12]}
-    return found
-
-
-def leg(app, prefix: str) -> dict:
-    return next((c for name, c in channels(app).items() if name.startswith(prefix)), {})
-
-
 def sent_to(app, prefix: str) -> int:
     """RTP packets Asterisk has sent to the leg whose channel name starts with ``prefix``."""
     for line in app.pbx.cli("pjsip show channelstats").splitlines():
@@ -41,11 +27,6 @@ def sent_to(app, prefix: str) -> int:
         if "alaw" in tokens and any(t.startswith(prefix) for t in tokens):
             return int(tokens[tokens.index("alaw") + 5])
     return 0
-
-
-def the_call(app):
-    [call] = list(app.live.calls.values())
-    return call
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ class Agents:
         self.calls, self.fail = [], fail
 
     def __getattr__(self, action):
-        def do(*args):
+        def do(*args, **kwargs):
             if self.fail:
                 raise self.fail
-            self.calls.append((action, *args))
+            self.calls.append((action, *args, *kwargs.values()))
         return do
 
 
@@ -46,9 +46,10 @@ def db(tmp_path):
     db.close()
 
 
-def run(agents, action, channel="PJSIP/1001-0000002a"):
-    session = Session()
-    handler_mod.make_handler(agents)(session, SimpleNamespace(args=[action] if action else [], channel=channel))
+def run(agents, action, channel="PJSIP/1001-0000002a", callerid="1001", session=None):
+    session = session or Session()
+    request = SimpleNamespace(args=[action] if action else [], channel=channel, callerid=callerid)
+    handler_mod.make_handler(agents)(session, request)
     return session.variables[v.RESULT]
 
 
@@ -58,6 +59,20 @@ def test_each_code_acts_on_the_agent_at_the_calling_phone(db, action, call):
     agents = Agents()
     assert run(agents, action) == "ok"
     assert agents.calls == [call]
+
+
+def test_long_signin_names_the_agent_for_agentlogin(db):
+    agents, session = Agents(), Session()
+    assert run(agents, "long", session=session) == "ok"
+    assert agents.calls == [("login", "7", "long")]
+    assert session.variables[v.AGENT] == "7"
+
+
+def test_analog_phone_is_known_by_its_port_caller_id(db):
+    agents = Agents()
+    assert run(agents, "long", channel="DAHDI/5-1", callerid="1001") == "ok"
+    assert agents.calls == [("login", "7", "long")]
+    assert run(Agents(), "login", channel="DAHDI/5-1", callerid="") == "agent.no_agent_at_phone"
 
 
 def test_refusals_are_reported_to_the_dialplan(db):
@@ -73,3 +88,5 @@ def test_endpoint_of_channel():
     assert handler_mod.endpoint_of("PJSIP/1001-0000002a") == "1001"
     assert handler_mod.endpoint_of("Local/1001@x-0001;1") == ""
     assert handler_mod.endpoint_of("PJSIP/weird") == ""
+    assert handler_mod.endpoint_of("DAHDI/5-1", "1003") == "1003"
+    assert handler_mod.endpoint_of("DAHDI/5-1", "anonymous") == ""

@@ -305,3 +305,19 @@ def test_attended_transfer_moves_the_call_to_the_consulted_agent():
                                     Cause="16")]))
     assert rec["agent"] == "1002"
     assert state.agents["1002"].state == FREE
+
+
+def test_a_shift_in_agentlogin_is_no_call_and_its_end_signs_the_agent_out():
+    from appliance.engine.live import EndShift
+
+    state = LiveState()
+    shift = [ev("Newchannel", 50.0, Channel="PJSIP/1001-00000001", Uniqueid="9.1", Linkedid="9.1",
+                CallerIDNum="1001", Exten="*25", Context="cc-from-phone"),
+             ev("AgentLogin", 51.0, Channel="PJSIP/1001-00000001", Uniqueid="9.1", Linkedid="9.1", Agent="1001")]
+    commands = run(state, shift)
+    assert state.calls == {} and not records(commands)
+    assert [c.data.get("shift") for c in commands if isinstance(c, Publish) and c.topic == "call"] == [None, "1001"]
+    end = [ev("AgentLogoff", 90.0, Agent="1001", Logintime="39"),
+           ev("Hangup", 90.0, Channel="PJSIP/1001-00000001", Uniqueid="9.1", Linkedid="9.1", Cause="16")]
+    commands = run(state, end)
+    assert EndShift("1001") in commands and not records(commands)

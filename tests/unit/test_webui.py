@@ -35,11 +35,15 @@ class Agents:
         self.calls = []
         self.down = False
 
-    def login(self, number):
+    def login(self, number, mode="ring"):
         if self.down:
             raise Unavailable("the telephony engine is not connected", code="ami.unavailable")
-        self.calls.append(("login", number))
-        return {"agent": number, "logged_in": True, "queues": ["sales"]}
+        self.calls.append(("login", number) if mode == "ring" else ("login", number, mode))
+        return {"agent": number, "logged_in": True, "mode": mode, "queues": ["sales"]}
+
+    def call_for_long_signin(self, number):
+        self.calls.append(("long", number))
+        return {"agent": number, "logged_in": False, "mode": "long", "phone_ringing": True}
 
     def logout(self, number):
         self.calls.append(("logout", number))
@@ -243,6 +247,10 @@ def test_agent_signs_only_themselves_in(env):
     assert env.app.post("/api/v1/agents/1002/login", headers=alice, expect_errors=True).status_int == 403
     assert env.app.post("/api/v1/agents/1002/logout", headers=token_for(env, "sup")).json["logged_in"] is False
     assert env.deps.agents.calls == [("login", "1001"), ("logout", "1002")]
+    res = env.app.post_json("/api/v1/agents/1001/login", {"mode": "long"}, headers=alice)
+    assert res.json["phone_ringing"] is True and env.deps.agents.calls[-1] == ("long", "1001")
+    env.app.post_json("/api/v1/agents/1001/login", {"mode": "ring"}, headers=alice)
+    assert env.deps.agents.calls[-1] == ("login", "1001")
     env.deps.agents.down = True
     res = env.app.post("/api/v1/agents/1001/login", headers=alice, expect_errors=True)
     assert res.status_int == 503 and res.json["error"] == "ami.unavailable"

@@ -1,8 +1,11 @@
 """FastAGI script ``agent``: agents' feature codes dialled from their own phone.
 
 ``*21`` sign in, ``*22`` sign out, ``*23`` pause (reason ``break``), ``*24`` available
-again.  The agent is the one whose phone places the call (the PJSIP endpoint of the
-channel), so nobody can sign in someone else from their desk.  The handler sets
+again, and ``long`` (``*25``, or the appliance calling the phone): signed in for the
+shift, the dialplan then keeps the phone in AgentLogin as ``CC_AGENT``.  The agent is
+the one whose phone places the call (the PJSIP endpoint of the channel; for an analog
+phone on an FXS port, the caller ID the port is configured with, which the phone cannot
+change), so nobody can sign in someone else from their desk.  The handler sets
 ``CC_RESULT`` (``ok`` or an error id) and the dialplan plays a confirmation or an error.
 """
 
@@ -18,19 +21,21 @@ logger = logging.getLogger(__name__)
 
 SCRIPT = "agent"
 PHONE_PAUSE_REASON = "break"
-ACTIONS = ("login", "logout", "pause", "unpause")
+ACTIONS = ("login", "logout", "pause", "unpause", "long")
 
 
-def endpoint_of(channel: str) -> str:
-    """``PJSIP/1001-0000002a`` -> ``1001``."""
+def endpoint_of(channel: str, callerid: str = "") -> str:
+    """``PJSIP/1001-0000002a`` -> ``1001``; ``DAHDI/5-1`` -> the port's caller ID."""
     tech, _, rest = channel.partition("/")
+    if tech == "DAHDI":
+        return callerid if callerid.isdigit() else ""
     return rest.rsplit("-", 1)[0] if tech == "PJSIP" and "-" in rest else ""
 
 
 def make_handler(agents):
     def handle(session, request) -> None:
         action = request.args[0] if request.args else ""
-        extension = endpoint_of(request.channel)
+        extension = endpoint_of(request.channel, request.callerid)
         result = "ok"
         if action not in ACTIONS:
             result = "agent.bad_action"
@@ -43,6 +48,9 @@ def make_handler(agents):
                 try:
                     if action == "pause":
                         agents.pause(agent.number, PHONE_PAUSE_REASON)
+                    elif action == "long":
+                        agents.login(agent.number, mode="long")
+                        session.set_variable(v.AGENT, agent.number)
                     else:
                         getattr(agents, action)(agent.number)
                 except DomainError as exc:
