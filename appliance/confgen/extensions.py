@@ -158,7 +158,13 @@ def render(model: AsteriskModel) -> str:
     conf.section(v.OUTBOUND_CONTEXT, comment="outgoing calls: through the trunks in order, the next if one cannot")
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
     _dial_out(conf, model, "")
-    conf.raw(" same => n(done),Hangup()")
+    # nobody took it: a busy tone, or "the number you have dialled is not in service"
+    conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER" | "${DIALSTATUS}" = "CANCEL" | "${DIALSTATUS}" = ""]?end)')
+    conf.raw(' same => n,GotoIf($["${DIALSTATUS}" = "BUSY"]?busy)')
+    conf.raw(" same => n,Playback(ss-noservice)")
+    conf.raw(" same => n,Goto(end)")
+    conf.raw(" same => n(busy),Busy(4)")
+    conf.raw(" same => n(end),Hangup()")
 
     _call_control(conf, model)
     _long_signin(conf, model)

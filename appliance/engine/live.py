@@ -108,6 +108,7 @@ class Call:
     consult_channel: str = ""  # the leg the agent is consulting (attended transfer, three-way)
     consult_agent: str = ""  # the agent consulted, if it is one of ours
     consult_answered: bool = False
+    transferred_out: str = ""  # a blind transfer sent the customer out to this number
 
     def record(self) -> dict:
         end = self.end_time if self.end_time is not None else self.enter_time
@@ -375,6 +376,10 @@ class LiveState:
         call = self._call(e)
         if call is None:
             return None
+        if not e.get("Agent") and call.agent:
+            # an agent's blind transfer out to a number: they have let go, the call goes on
+            call.transferred_out, call.state = e.get("Number", ""), "ringing"
+            return [Publish("call", {"event": "transferring", **call.view(ts), "to": call.transferred_out})]
         call.direction = "outbound"
         call.agent = e.get("Agent", "")
         call.caller, call.caller_name, call.did = e.get("Number", ""), "", ""
@@ -413,9 +418,17 @@ class LiveState:
         call = self._call(e)
         if call is not None and call.consult_channel and e.get("DestChannel") == call.consult_channel:
             return self._consult_dial_end(call, e.get("DialStatus", ""), ts)
-        if call is None or call.direction != "outbound" or e.get("Uniqueid") != call.linkedid:
+        if call is None or e.get("Uniqueid") != call.linkedid:
             return None
         status = e.get("DialStatus", "")
+        if call.transferred_out:
+            if status == "ANSWER":
+                call.state, call.agent_channel = "talking", e.get("DestChannel", "")
+                return [Publish("call", {"event": "answered", **call.view(ts)})]
+            call.fallback_reason = f"transfer-{status.lower()}"
+            return None
+        if call.direction != "outbound":
+            return None
         if status == "ANSWER":
             call.answer_time, call.state, call.disposition = ts, "talking", "answered"
             call.trunk = trunk_of(e.get("DestChannel", ""))

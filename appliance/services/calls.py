@@ -98,7 +98,8 @@ class CallControl:
             if not NUMBER.fullmatch(number):
                 raise ValidationError(f"{to!r} is not a phone number", code="transfer.bad_target",
                                       fields={"to": "digits, optionally starting with +"})
-            context, exten, variables = v.OUTBOUND_CONTEXT, number, [f"{v.AGENT}={agent}"]
+            # no CC_AGENT: the agent lets go at once (click-to-dial sets it, to mark their call)
+            context, exten = v.OUTBOUND_CONTEXT, number
         else:
             raise ValidationError("transfer to a queue, an agent or a number", code="transfer.bad_kind",
                                   fields={"to_kind": "queue, agent or number"})

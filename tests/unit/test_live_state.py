@@ -321,3 +321,33 @@ def test_a_shift_in_agentlogin_is_no_call_and_its_end_signs_the_agent_out():
            ev("Hangup", 90.0, Channel="PJSIP/1001-00000001", Uniqueid="9.1", Linkedid="9.1", Cause="16")]
     commands = run(state, end)
     assert EndShift("1001") in commands and not records(commands)
+
+
+def test_blind_transfer_out_to_a_number_leaves_the_agent_free():
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call()[:5])  # answered at 102
+    out = [ev("Hangup", 103.0, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID, Cause="16"),
+           ev("UserEvent", 103.1, UserEvent="CcOutbound", Agent="", Number="02160001234", Channel=CALLER_CHAN,
+              Uniqueid=LID, Linkedid=LID),
+           ev("DialEnd", 105.0, Uniqueid=LID, Linkedid=LID, DestChannel="PJSIP/trunk-pstn-00000009",
+              DialStatus="ANSWER")]
+    run(state, out)
+    assert state.agents["1001"].state == FREE
+    assert state.calls[LID].state == "talking" and state.calls[LID].transferred_out == "02160001234"
+    (rec,) = records(run(state, [ev("Hangup", 120.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Cause="16")]))
+    assert (rec["agent"], rec["disposition"]) == ("1001", "answered")
+    assert state.agents["1001"].state == FREE
+
+
+def test_blind_transfer_to_a_number_that_fails_says_why_in_the_record():
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call()[:5])
+    run(state, [ev("Hangup", 103.0, Channel=AGENT_CHAN, Uniqueid="1700000000.2", Linkedid=LID, Cause="16"),
+                ev("UserEvent", 103.1, UserEvent="CcOutbound", Agent="", Number="999", Channel=CALLER_CHAN,
+                   Uniqueid=LID, Linkedid=LID),
+                ev("DialEnd", 103.5, Uniqueid=LID, Linkedid=LID, DestChannel="PJSIP/trunk-pstn-0000000a",
+                   DialStatus="CHANUNAVAIL")])
+    (rec,) = records(run(state, [ev("Hangup", 107.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Cause="1")]))
+    assert rec["fallback_reason"] == "transfer-chanunavail" and state.agents["1001"].state == FREE
