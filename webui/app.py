@@ -74,7 +74,7 @@ def fmt_seconds(value) -> str:
 
 # Call-control steps on an agent's current call: URL path -> CallControl method (and route name).
 CALL_ACTIONS = (("hold", "hold"), ("unhold", "unhold"), ("consult/complete", "complete_transfer"),
-                ("consult/cancel", "cancel_consult"), ("conference", "conference"))
+                ("consult/cancel", "cancel_consult"), ("conference", "conference"), ("hangup", "end_call"))
 
 
 def live_view(snapshot: dict, directory: list[dict], only_agents: set[str] | None = None) -> dict:

@@ -161,6 +161,9 @@ def _operations() -> dict[str, dict]:
                                                   "(who must have answered); the agent's leg is released."),
         "api_agent_cancel_consult": _call_step("Hang up on the consulted party", "back with the customer",
                                                "The agent is put back with the held customer."),
+        "api_agent_end_call": _call_step("Hang up the agent's call", "hung up",
+                                         "Ends the whole call. An agent signed in for the shift stays "
+                                         "connected for the next call."),
         "api_agent_conference": _call_step("Three-way call", "in conference",
                                            "The customer, the agent and the consulted party (who must have "
                                            "answered) meet in one conference; anyone may leave."),

@@ -56,7 +56,7 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,
     "api_agent_unpause": EVERYONE, "api_events": EVERYONE, "api_agent_spy": STAFF, "api_agent_dial": EVERYONE, "api_agent_transfer": EVERYONE, "api_call_hangup": STAFF, "api_call_intercept": STAFF,
-    "api_call_pickup": EVERYONE, "api_agent_consult": EVERYONE, "api_agent_hold": EVERYONE,
+    "api_call_pickup": EVERYONE, "api_agent_consult": EVERYONE, "api_agent_hold": EVERYONE, "api_agent_end_call": EVERYONE,
     "api_agent_unhold": EVERYONE, "api_agent_complete_transfer": EVERYONE, "api_agent_cancel_consult": EVERYONE,
     "api_agent_conference": EVERYONE,
     "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,

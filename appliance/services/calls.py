@@ -279,6 +279,14 @@ class CallControl:
         logger.info("%s: %s on agent %s from phone %s", actor, mode, agent, phone)
         return {"agent": agent, "phone": phone, "mode": mode, "status": "ringing your phone"}
 
+    def end_call(self, agent: str, actor: str) -> dict:
+        """The agent hangs up their own call (the toolbar's button): the whole call ends; an
+        agent signed in for the shift stays connected for the next one."""
+        call = next((c for c in self.live.calls.values() if agent in (c.agent, c.consult_agent)), None)
+        if call is None:
+            raise Conflict(f"agent {agent} has no call to hang up", code="calls.no_call")
+        return self.hangup(call.linkedid, actor=actor)
+
     def hangup(self, linkedid: str, actor: str) -> dict:
         """Force hang-up of a live call (the caller's channel; the rest of the call follows)."""
         call = self.live.calls.get(linkedid)

@@ -80,6 +80,14 @@ def test_web_sign_in_calls_the_phone_and_sign_out_hangs_it_up(app, tmp_path):
     with pytest.raises(Exception, match="already signed in"):
         app.agents.call_for_long_signin("1001")
     call_reaches_the_pool_agent(app, tmp_path, "13800000083")
+    # the agent ends a call from the web: the caller is hung up on, the phone stays connected
+    call = trunk_call(sip_address(app), "88001000", "13800000085", tmp_path / "sipp",
+                      scenario="trunk_call_fallback.xml").start()
+    wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "the call bridged to the agent")
+    assert app.calls.end_call("1001", actor="alice")["hung_up"]
+    assert call.wait(15) == 0, call.errors()
+    wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free, still on the shift")
+    assert signed_in("1001", "long")
     app.agents.logout("1001")  # the appliance hangs up the phone's shift call
     assert phone.answer.wait(20) == 0, phone.answer.errors()
     assert not members(app, "sales")

@@ -736,12 +736,13 @@ def test_call_control_steps_through_the_api(env):
     env.deps.calls = calls = Calls()
     app = webtest.TestApp(make_app(env.deps))
     alice, sup = token_for(env, "alice"), token_for(env, "sup")
-    for path in ("hold", "unhold", "consult/complete", "consult/cancel", "conference"):
+    for path in ("hold", "unhold", "consult/complete", "consult/cancel", "conference", "hangup"):
         assert app.post(f"/api/v1/agents/1001/{path}", headers=alice).status_int == 200
         assert app.post(f"/api/v1/agents/1002/{path}", headers=alice, expect_errors=True).status_int == 403
     app.post_json("/api/v1/agents/1001/consult", {"to_kind": "agent", "to": "1002"}, headers=alice)
     app.post("/api/v1/agents/1002/hold", headers=sup)  # staff may act on anyone's call
     assert calls.steps == [("hold", "1001", "alice"), ("unhold", "1001", "alice"),
                            ("complete_transfer", "1001", "alice"), ("cancel_consult", "1001", "alice"),
-                           ("conference", "1001", "alice"), ("consult", "1001", "agent", "1002", "alice"),
+                           ("conference", "1001", "alice"), ("end_call", "1001", "alice"),
+                           ("consult", "1001", "agent", "1002", "alice"),
                            ("hold", "1002", "sup")]
