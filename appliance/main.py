@@ -9,7 +9,6 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
@@ -51,7 +50,7 @@ from provisioning import firstboot  # noqa: E402
 
 logger = logging.getLogger("appliance")
 
-AMI_USER = "appliance"
+AMI_USER = firstboot.AMI_USER
 
 
 def _dt(ts):
@@ -326,12 +325,7 @@ class Appliance:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the call-center appliance")
-    parser.add_argument("--config", type=Path, default=None, help="settings file (INI, [appliance] section)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
-    args = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.set)
-    settings = settings_mod.load(args.config, overrides)
+    settings = settings_mod.from_command_line(argv, "Run the call-center appliance")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     admin_password = firstboot.run(settings)
     app = Appliance(settings)

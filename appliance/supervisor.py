@@ -7,13 +7,17 @@ that waits on the process and calls ``start``/``stop`` callables.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import gevent
+import psutil
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +106,41 @@ class Watch:
 
     def status(self) -> dict:
         return {"state": self.state, "since": self.since, "restarts": self.restarts, "alarm": self.alarm}
+
+
+# -- the aggregated status, shared with other processes (the serial console) ------------
+STATUS_FILE = "status.json"
+
+
+def write_status(path: Path, status: dict) -> bool:
+    """Publish ``status`` (with this process's pid) at ``path`` if it changed; True if written.
+
+    Written only on change, without fsync: it describes the running system and is
+    rewritten at the next start, so losing it in a power cut loses nothing.
+    """
+    path = Path(path)
+    text = json.dumps({**status, "pid": os.getpid()}, indent=1, sort_keys=True, default=str)
+    try:
+        if path.read_text() == text:
+            return False
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return True
+
+
+def read_status(path: Path, now: float | None = None) -> dict | None:
+    """The published status, or None if there is none.  ``stale`` is true when the process
+    that wrote it is gone (it can no longer be true); ``age_seconds`` is since it changed."""
+    path = Path(path)
+    try:
+        status = json.loads(path.read_text())
+        mtime = path.stat().st_mtime
+    except (FileNotFoundError, ValueError):
+        return None
+    pid = status.get("pid")
+    status["stale"] = not (isinstance(pid, int) and psutil.pid_exists(pid))
+    status["age_seconds"] = max(0.0, (now if now is not None else time.time()) - mtime)
+    return status
