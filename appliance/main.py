@@ -45,10 +45,12 @@ from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
-from appliance.supervisor import Watch  # noqa: E402
+from appliance.network import LanChanger, dhcp_argv  # noqa: E402
+from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
 from provisioning import firstboot  # noqa: E402
 
 logger = logging.getLogger("appliance")
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 AMI_USER = firstboot.AMI_USER
 
@@ -158,8 +160,12 @@ class Appliance:
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
-        self.asterisk = Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
-                              on_exit=self._asterisk_exited)
+        self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
+        for child in supervised_children(settings):
+            self.supervisor.add(child)
+        self.asterisk = self.supervisor.add(Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
+                                                  stop_child=self.pbx.stop, on_exit=self._asterisk_exited,
+                                                  critical=True))
         self.web: WSGIServer | None = None
         self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
@@ -278,7 +284,17 @@ class Appliance:
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
-        return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components}
+        supervised = self.supervisor.status()
+        if status == "ok" and supervised["status"] != "ok":
+            status = supervised["status"]
+        return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components,
+                "services": supervised["services"], "alarms": supervised["alarms"]}
+
+    def _published_components(self) -> dict:
+        """What the status file carries besides the children: each component up or not
+        (no counters, so the file changes only when something does)."""
+        components = {"ami": self.ami.connected, "agi": self.agi_running}
+        return {"components": {name: {"up": up} for name, up in components.items()}}
 
     @property
     def agi_running(self) -> bool:
@@ -298,7 +314,7 @@ class Appliance:
     def start(self, web: bool = True) -> None:
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
-        self.asterisk.start()
+        self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
         self.ami.start()
         if web:
             self.start_web()
@@ -319,9 +335,28 @@ class Appliance:
         if self._ticker is not None:
             self._ticker.kill()
         self.ami.stop()
-        self.asterisk.stop()
+        self.supervisor.stop()
         self.pbx.stop()
         self.agi.stop()
+
+
+def supervised_children(settings: settings_mod.Settings) -> list[Watch]:
+    """The children besides Asterisk, each only where the settings ask for it: the DHCP
+    client on the LAN port (while its kept setting is DHCP; restarted when the setting
+    file changes) and the technician's serial console."""
+    children = []
+    if settings.lan_interface:
+        lan = LanChanger(None, settings.network_dir, settings.lan_interface)
+        dhcp = ProcessChild("dhcp-lan", lambda: dhcp_argv(settings.lan_interface), cwd=settings.network_dir,
+                            log_path=settings.data_dir / "log" / "dhcp-lan.log")
+        children.append(dhcp.watch(enabled=lambda: lan.current().mode == "dhcp",
+                                   inputs=lambda: digest(lan.config_path)))
+    if settings.serial_device:
+        argv = [sys.executable, "-m", "appliance.console", *settings_mod.command_line(settings)]
+        console = ProcessChild("console", lambda: argv, cwd=REPO_ROOT,
+                               log_path=settings.data_dir / "log" / "console.log")
+        children.append(console.watch(inputs=lambda: digest(*argv)))
+    return children
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,7 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     admin_password = firstboot.run(settings)
     app = Appliance(settings)
-    app.start()
+    try:
+        app.start()
+    except BaseException:
+        app.stop()  # no child left running without its supervisor
+        raise
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
     print(json.dumps({"web": f"http://{settings.web_host}:{app.web.server_port}/",

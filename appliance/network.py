@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -78,8 +79,9 @@ def config_from_dict(data: dict) -> LanConfig:
 
 
 def dhcp_argv(ifname: str) -> list[str]:
-    """The DHCP client the supervisor runs on the LAN port in DHCP mode."""
-    return ["pyroute2-dhcp-client", "--log-level", "WARNING", ifname]
+    """The DHCP client the supervisor runs on the LAN port in DHCP mode (pyroute2's, from
+    this interpreter's environment; it keeps its lease file in its working directory)."""
+    return [sys.executable, "-m", "pyroute2.dhcp.cli", "--log-level", "WARNING", ifname]
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,14 @@ def from_command_line(argv: list[str] | None, description: str) -> Settings:
     return load(args.config, overrides)
 
 
+def command_line(settings: Settings) -> list[str]:
+    """``--set`` arguments giving a child process exactly these settings."""
+    argv = []
+    for s in SETTINGS:
+        argv += ["--set", f"{s.key}={getattr(settings, s.key)}"]
+    return argv
+
+
 def describe() -> str:
     return "\n".join(f"{s.key} = {s.default}    ; {s.doc}" + (f" ({', '.join(s.choices)})" if s.choices else "")
                      for s in SETTINGS)

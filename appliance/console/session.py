@@ -243,6 +243,9 @@ class Console:
             since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(svc.get("since") or 0))
             self.say("console.services.line", name=name, state=svc.get("state", "?"), since=since,
                      restarts=svc.get("restarts", 0))
+        for name, component in sorted((status.get("components") or {}).items()):
+            self.say("console.services.component", name=name,
+                     state=self.t("console.services.up" if component.get("up") else "console.services.not_up"))
         for alarm in status.get("alarms") or ():
             self.say("console.services.alarm", service=alarm.get("service", "?"), text=alarm.get("text", ""))
 
