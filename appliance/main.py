@@ -27,6 +27,8 @@ from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
+from appliance.confgen.dahdi import EXTENSIONS_FILE as DAHDI_EXTENSIONS_FILE  # noqa: E402
+from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, run_dahdi_cfg  # noqa: E402
 from appliance.confgen.from_db import build_model, queue_policies, routing_table  # noqa: E402
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
@@ -40,13 +42,15 @@ from appliance.engine.live import (  # noqa: E402
     WriteCallRecord,
 )
 from appliance.engine.routing import RoutingTable  # noqa: E402
+from appliance.network import LanChanger, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
-from appliance.network import LanChanger, dhcp_argv  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
+from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
+from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
 
 logger = logging.getLogger("appliance")
@@ -166,6 +170,7 @@ class Appliance:
         self.asterisk = self.supervisor.add(Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
                                                   stop_child=self.pbx.stop, on_exit=self._asterisk_exited,
                                                   critical=True))
+        self.dahdi: DahdiResult | None = None
         self.web: WSGIServer | None = None
         self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
@@ -173,7 +178,20 @@ class Appliance:
 
     # -- configuration -----------------------------------------------------
     def model(self):
-        return build_model(self.pbx.paths, self.network, self.ami_user)
+        return build_model(self.pbx.paths, self.network, self.ami_user,
+                           dahdi=self.dahdi is not None and self.dahdi.cards_present)
+
+    def configure_dahdi(self) -> DahdiResult:
+        """DAHDI's files for the cards found now (before each Asterisk start); a SIP-only
+        box comes out as ``no_card``.  ``dahdi_cfg`` runs on the appliance only, never
+        against a developer machine's own driver."""
+        s = self.settings
+        self.dahdi = apply_dahdi(
+            s.hardware_root, s.dahdi_system_conf_path, self.pbx.generated_dir,
+            extensions=load_extensions(s.dahdi_dir / DAHDI_EXTENSIONS_FILE),
+            settings=DahdiSettings(tone_zone=s.dahdi_tone_zone, echo_canceller=s.dahdi_echo_canceller),
+            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg)
+        return self.dahdi
 
     def apply_config(self) -> None:
         """Regenerate Asterisk's config from the database and reload what changed."""
@@ -191,6 +209,7 @@ class Appliance:
 
     # -- Asterisk ------------------------------------------------------------
     def _start_asterisk(self) -> None:
+        self.configure_dahdi()
         model = self.model()
         self.pbx.prepare(model)
         apply_config(model, self.pbx.generated_dir, None)
@@ -281,6 +300,7 @@ class Appliance:
             "agi": {"state": "listening" if self.agi_running else "stopped", "up": self.agi_running,
                     "requests": self.agi.stats.requests, "handler_errors": self.agi.stats.handler_errors},
             "db": self._db_health(),
+            "hardware": self._hardware_health(),
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
@@ -293,12 +313,22 @@ class Appliance:
     def _published_components(self) -> dict:
         """What the status file carries besides the children: each component up or not
         (no counters, so the file changes only when something does)."""
-        components = {"ami": self.ami.connected, "agi": self.agi_running}
-        return {"components": {name: {"up": up} for name, up in components.items()}}
+        hardware = self._hardware_health()
+        components = {"ami": {"up": self.ami.connected}, "agi": {"up": self.agi_running},
+                      "hardware": {"up": hardware["up"], "state": hardware["state"]}}
+        return {"components": components}
 
     @property
     def agi_running(self) -> bool:
         return bool(getattr(self.agi, "started", True)) and self.agi.address is not None
+
+    def _hardware_health(self) -> dict:
+        """Telephony cards: down only on a critical problem (a span in RED, a card without
+        its driver or firmware); no card at all is the ``info`` notice, and up."""
+        health = hardware_health(self.settings.hardware_root)
+        return {"state": health.status, "up": health.status != "critical",
+                "problems": [p.code for p in health.problems],
+                "dahdi": self.dahdi.outcome if self.dahdi is not None else None}
 
     def _db_health(self) -> dict:
         try:

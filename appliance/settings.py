@@ -53,6 +53,12 @@ SETTINGS = (
             "the LAN port the console may readdress (e.g. eth0); empty: the console changes no address"),
     Setting("network_confirm_seconds", int, 60,
             "a LAN address change not confirmed on the console within this time is rolled back"),
+    Setting("dahdi_system_conf", str, "",
+            "where DAHDI's system.conf is written (/etc/dahdi/system.conf on the image); empty: <data_dir>/dahdi/"),
+    Setting("dahdi_side", str, "cpe", "ISDN side of the E1/T1 spans: cpe (the carrier is the network) or net",
+            choices=("cpe", "net")),
+    Setting("dahdi_tone_zone", str, "cn", "DAHDI tone zone (dial, busy and ring tones): a country code"),
+    Setting("dahdi_echo_canceller", str, "oslec", "DAHDI echo canceller module (oslec, mg2, hwec, ...)"),
     Setting("hardware_root", Path, Path("/"),
             "where /sys and /proc are read for telephony cards (a fixture tree in tests)"),
 )
@@ -81,6 +87,10 @@ class Settings:
     console_idle_seconds: int
     lan_interface: str
     network_confirm_seconds: int
+    dahdi_system_conf: str
+    dahdi_side: str
+    dahdi_tone_zone: str
+    dahdi_echo_canceller: str
     hardware_root: Path
 
     @property
@@ -103,6 +113,15 @@ class Settings:
     @property
     def network_dir(self) -> Path:
         return self.data_dir / "network"
+
+    @property
+    def dahdi_dir(self) -> Path:
+        """The installer's DAHDI choices (fxs-extensions.json), and system.conf off the image."""
+        return self.data_dir / "dahdi"
+
+    @property
+    def dahdi_system_conf_path(self) -> Path:
+        return Path(self.dahdi_system_conf) if self.dahdi_system_conf else self.dahdi_dir / "system.conf"
 
 
 assert {f.name for f in fields(Settings)} == set(_BY_KEY), "SETTINGS and Settings disagree"

@@ -24,6 +24,7 @@ RELOAD_COMMANDS = {
     "manager.conf": "manager reload",
     "musiconhold.conf": "module reload res_musiconhold.so",
     "rtp.conf": "module reload res_rtp_asterisk.so",
+    "chan_dahdi.conf": "module reload chan_dahdi.so",  # written by confgen.dahdi, not render_all
 }
 RESTART_ONLY = frozenset({"modules.conf"})
 
