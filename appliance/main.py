@@ -9,7 +9,6 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
@@ -28,6 +27,8 @@ from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
+from appliance.confgen.dahdi import EXTENSIONS_FILE as DAHDI_EXTENSIONS_FILE  # noqa: E402
+from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, run_dahdi_cfg  # noqa: E402
 from appliance.confgen.from_db import build_model, queue_policies, routing_table  # noqa: E402
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
@@ -42,17 +43,21 @@ from appliance.engine.live import (  # noqa: E402
     WriteCallRecord,
 )
 from appliance.engine.routing import RoutingTable  # noqa: E402
+from appliance.network import LanChanger, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
-from appliance.supervisor import Watch  # noqa: E402
+from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
+from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
+from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
 
 logger = logging.getLogger("appliance")
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
-AMI_USER = "appliance"
+AMI_USER = firstboot.AMI_USER
 
 
 def _dt(ts):
@@ -160,8 +165,13 @@ class Appliance:
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
-        self.asterisk = Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
-                              on_exit=self._asterisk_exited)
+        self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
+        for child in supervised_children(settings):
+            self.supervisor.add(child)
+        self.asterisk = self.supervisor.add(Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
+                                                  stop_child=self.pbx.stop, on_exit=self._asterisk_exited,
+                                                  critical=True))
+        self.dahdi: DahdiResult | None = None
         self.web: WSGIServer | None = None
         self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
@@ -169,7 +179,20 @@ class Appliance:
 
     # -- configuration -----------------------------------------------------
     def model(self):
-        return build_model(self.pbx.paths, self.network, self.ami_user)
+        return build_model(self.pbx.paths, self.network, self.ami_user,
+                           dahdi=self.dahdi is not None and self.dahdi.cards_present)
+
+    def configure_dahdi(self) -> DahdiResult:
+        """DAHDI's files for the cards found now (before each Asterisk start); a SIP-only
+        box comes out as ``no_card``.  ``dahdi_cfg`` runs on the appliance only, never
+        against a developer machine's own driver."""
+        s = self.settings
+        self.dahdi = apply_dahdi(
+            s.hardware_root, s.dahdi_system_conf_path, self.pbx.generated_dir,
+            extensions=load_extensions(s.dahdi_dir / DAHDI_EXTENSIONS_FILE),
+            settings=DahdiSettings(tone_zone=s.dahdi_tone_zone, echo_canceller=s.dahdi_echo_canceller),
+            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg)
+        return self.dahdi
 
     def apply_config(self) -> None:
         """Regenerate Asterisk's config from the database and reload what changed."""
@@ -187,6 +210,7 @@ class Appliance:
 
     # -- Asterisk ------------------------------------------------------------
     def _start_asterisk(self) -> None:
+        self.configure_dahdi()
         model = self.model()
         self.pbx.prepare(model)
         apply_config(model, self.pbx.generated_dir, None)
@@ -283,14 +307,35 @@ class Appliance:
             "agi": {"state": "listening" if self.agi_running else "stopped", "up": self.agi_running,
                     "requests": self.agi.stats.requests, "handler_errors": self.agi.stats.handler_errors},
             "db": self._db_health(),
+            "hardware": self._hardware_health(),
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
-        return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components}
+        supervised = self.supervisor.status()
+        if status == "ok" and supervised["status"] != "ok":
+            status = supervised["status"]
+        return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components,
+                "services": supervised["services"], "alarms": supervised["alarms"]}
+
+    def _published_components(self) -> dict:
+        """What the status file carries besides the children: each component up or not
+        (no counters, so the file changes only when something does)."""
+        hardware = self._hardware_health()
+        components = {"ami": {"up": self.ami.connected}, "agi": {"up": self.agi_running},
+                      "hardware": {"up": hardware["up"], "state": hardware["state"]}}
+        return {"components": components}
 
     @property
     def agi_running(self) -> bool:
         return bool(getattr(self.agi, "started", True)) and self.agi.address is not None
+
+    def _hardware_health(self) -> dict:
+        """Telephony cards: down only on a critical problem (a span in RED, a card without
+        its driver or firmware); no card at all is the ``info`` notice, and up."""
+        health = hardware_health(self.settings.hardware_root)
+        return {"state": health.status, "up": health.status != "critical",
+                "problems": [p.code for p in health.problems],
+                "dahdi": self.dahdi.outcome if self.dahdi is not None else None}
 
     def _db_health(self) -> dict:
         try:
@@ -306,7 +351,7 @@ class Appliance:
     def start(self, web: bool = True) -> None:
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
-        self.asterisk.start()
+        self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
         self.ami.start()
         if web:
             self.start_web()
@@ -327,22 +372,40 @@ class Appliance:
         if self._ticker is not None:
             self._ticker.kill()
         self.ami.stop()
-        self.asterisk.stop()
+        self.supervisor.stop()
         self.pbx.stop()
         self.agi.stop()
 
 
+def supervised_children(settings: settings_mod.Settings) -> list[Watch]:
+    """The children besides Asterisk, each only where the settings ask for it: the DHCP
+    client on the LAN port (while its kept setting is DHCP; restarted when the setting
+    file changes) and the technician's serial console."""
+    children = []
+    if settings.lan_interface:
+        lan = LanChanger(None, settings.network_dir, settings.lan_interface)
+        dhcp = ProcessChild("dhcp-lan", lambda: dhcp_argv(settings.lan_interface), cwd=settings.network_dir,
+                            log_path=settings.data_dir / "log" / "dhcp-lan.log")
+        children.append(dhcp.watch(enabled=lambda: lan.current().mode == "dhcp",
+                                   inputs=lambda: digest(lan.config_path)))
+    if settings.serial_device:
+        argv = [sys.executable, "-m", "appliance.console", *settings_mod.command_line(settings)]
+        console = ProcessChild("console", lambda: argv, cwd=REPO_ROOT,
+                               log_path=settings.data_dir / "log" / "console.log")
+        children.append(console.watch(inputs=lambda: digest(*argv)))
+    return children
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the call-center appliance")
-    parser.add_argument("--config", type=Path, default=None, help="settings file (INI, [appliance] section)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
-    args = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.set)
-    settings = settings_mod.load(args.config, overrides)
+    settings = settings_mod.from_command_line(argv, "Run the call-center appliance")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     admin_password = firstboot.run(settings)
     app = Appliance(settings)
-    app.start()
+    try:
+        app.start()
+    except BaseException:
+        app.stop()  # no child left running without its supervisor
+        raise
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
     print(json.dumps({"web": f"http://{settings.web_host}:{app.web.server_port}/",

@@ -25,6 +25,7 @@ class Setting:
     kind: type
     default: object
     doc: str
+    choices: tuple[str, ...] = ()
 
 
 SETTINGS = (
@@ -42,6 +43,24 @@ SETTINGS = (
     Setting("web_port", int, 8080, "web UI port"),
     Setting("agi_pool_size", int, 200, "FastAGI sessions served at once"),
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Setting("serial_device", str, "",
+            "the technician's console on this serial port (/dev/ttyS0 on the image); empty: no console"),
+    Setting("serial_baud", int, 115200, "speed of the console's serial port"),
+    Setting("console_language", str, "en", "language the console starts in", choices=("en", "zh_CN")),
+    Setting("console_lockout_seconds", int, 60, "how long the console ignores input after 3 wrong passwords"),
+    Setting("console_idle_seconds", int, 600, "a console session with no input this long is signed out"),
+    Setting("lan_interface", str, "",
+            "the LAN port the console may readdress (e.g. eth0); empty: the console changes no address"),
+    Setting("network_confirm_seconds", int, 60,
+            "a LAN address change not confirmed on the console within this time is rolled back"),
+    Setting("dahdi_system_conf", str, "",
+            "where DAHDI's system.conf is written (/etc/dahdi/system.conf on the image); empty: <data_dir>/dahdi/"),
+    Setting("dahdi_side", str, "cpe", "ISDN side of the E1/T1 spans: cpe (the carrier is the network) or net",
+            choices=("cpe", "net")),
+    Setting("dahdi_tone_zone", str, "cn", "DAHDI tone zone (dial, busy and ring tones): a country code"),
+    Setting("dahdi_echo_canceller", str, "oslec", "DAHDI echo canceller module (oslec, mg2, hwec, ...)"),
+    Setting("hardware_root", Path, Path("/"),
+            "where /sys and /proc are read for telephony cards (a fixture tree in tests)"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -61,6 +80,18 @@ class Settings:
     web_port: int
     agi_pool_size: int
     log_level: str
+    serial_device: str
+    serial_baud: int
+    console_language: str
+    console_lockout_seconds: int
+    console_idle_seconds: int
+    lan_interface: str
+    network_confirm_seconds: int
+    dahdi_system_conf: str
+    dahdi_side: str
+    dahdi_tone_zone: str
+    dahdi_echo_canceller: str
+    hardware_root: Path
 
     @property
     def db_path(self) -> Path:
@@ -73,6 +104,24 @@ class Settings:
     @property
     def secrets_path(self) -> Path:
         return self.data_dir / "secrets.json"
+
+    @property
+    def run_dir(self) -> Path:
+        """Files that describe the running appliance (the supervisor's status)."""
+        return self.data_dir / "run"
+
+    @property
+    def network_dir(self) -> Path:
+        return self.data_dir / "network"
+
+    @property
+    def dahdi_dir(self) -> Path:
+        """The installer's DAHDI choices (fxs-extensions.json), and system.conf off the image."""
+        return self.data_dir / "dahdi"
+
+    @property
+    def dahdi_system_conf_path(self) -> Path:
+        return Path(self.dahdi_system_conf) if self.dahdi_system_conf else self.dahdi_dir / "system.conf"
 
 
 assert {f.name for f in fields(Settings)} == set(_BY_KEY), "SETTINGS and Settings disagree"
@@ -89,6 +138,8 @@ def _coerce(setting: Setting, raw: object, source: str) -> object:
         return value
     if setting.kind is Path:
         return Path(str(raw)).expanduser()
+    if setting.choices and str(raw) not in setting.choices:
+        raise SettingsError(f"{source}: {setting.key} must be one of {', '.join(setting.choices)}, not {raw!r}")
     return str(raw)
 
 
@@ -130,8 +181,34 @@ def load(config_file: Path | None = None, overrides: dict[str, object] | None = 
     return Settings(**values)
 
 
+def from_command_line(argv: list[str] | None, description: str) -> Settings:
+    """``--config FILE`` and ``--set KEY=VALUE`` (repeatable): the command line of every process."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", type=Path, default=None, help="settings file (INI, [appliance] section)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
+    args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            parser.error(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key] = raw
+    return load(args.config, overrides)
+
+
+def command_line(settings: Settings) -> list[str]:
+    """``--set`` arguments giving a child process exactly these settings."""
+    argv = []
+    for s in SETTINGS:
+        argv += ["--set", f"{s.key}={getattr(settings, s.key)}"]
+    return argv
+
+
 def describe() -> str:
-    return "\n".join(f"{s.key} = {s.default}    ; {s.doc}" for s in SETTINGS)
+    return "\n".join(f"{s.key} = {s.default}    ; {s.doc}" + (f" ({', '.join(s.choices)})" if s.choices else "")
+                     for s in SETTINGS)
 
 
 if __name__ == "__main__":

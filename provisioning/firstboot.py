@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 from appliance.db import open_database
@@ -19,6 +20,10 @@ from appliance.db.migrate import migrate
 logger = logging.getLogger(__name__)
 
 ADMIN_PASSWORD_FILE = "first-admin-password.txt"
+AMI_USER = "appliance"  # the manager account; its secret is made by step_10_secrets
+# Asked for on the serial console; acted on by the next ``run`` before any step, when
+# nothing has the database open.
+FACTORY_RESET_MARKER = "factory-reset.requested"
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -57,9 +62,34 @@ def step_30_admin(settings) -> None:
 STEPS = (step_10_secrets, step_20_database, step_30_admin)
 
 
-def run(settings) -> str | None:
-    """Run every step not yet done; return the first admin password if it is still on file."""
+def request_factory_reset(settings) -> None:
+    """Erase everything under ``data_dir`` the next time the first-boot steps run."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _write_private(settings.data_dir / FACTORY_RESET_MARKER, "requested\n")
+    logger.critical("factory reset requested: %s is erased at the next start", settings.data_dir)
+
+
+def _factory_reset_if_requested(settings) -> bool:
+    marker = settings.data_dir / FACTORY_RESET_MARKER
+    if not marker.exists():
+        return False
+    logger.critical("factory reset: erasing %s", settings.data_dir)
+    for entry in settings.data_dir.iterdir():
+        if entry == marker:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    marker.unlink()  # last: a reset cut short by a power loss starts again
+    return True
+
+
+def run(settings) -> str | None:
+    """Run every step not yet done (after a requested factory reset, all of them); return
+    the first admin password if it is still on file."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _factory_reset_if_requested(settings)
     done_dir = settings.data_dir / "firstboot.done"
     done_dir.mkdir(exist_ok=True)
     for step in STEPS:

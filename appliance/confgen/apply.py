@@ -25,6 +25,7 @@ RELOAD_COMMANDS = {
     "musiconhold.conf": "module reload res_musiconhold.so",
     "rtp.conf": "module reload res_rtp_asterisk.so",
     "agents.conf": "module reload app_agent_pool.so",
+    "chan_dahdi.conf": "module reload chan_dahdi.so",  # written by confgen.dahdi, not render_all
 }
 RESTART_ONLY = frozenset({"modules.conf"})
 

@@ -14,7 +14,7 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (text or "").split(",") if x.strip())
 
 
-def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
+def build_model(paths: Paths, network: Network, ami: AmiUser, *, dahdi: bool = False) -> AsteriskModel:
     trunks = tuple(
         Trunk(name=t.name, host=t.host, port=t.port, match=_split(t.match), username=t.username,
               secret=t.secret, register=t.register, codecs=_split(t.codecs), max_channels=t.max_channels,
@@ -42,7 +42,7 @@ def build_model(paths: Paths, network: Network, ami: AmiUser) -> AsteriskModel:
     agents = tuple(a.number for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))
                    .order_by(m.Agent.number))
     return AsteriskModel(paths=paths, network=network, ami=ami, trunks=trunks, phones=phones,
-                         queues=queues, dids=dids, agents=agents)
+                         queues=queues, dids=dids, agents=agents, dahdi=dahdi)
 
 
 def routing_table():

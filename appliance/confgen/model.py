@@ -114,3 +114,4 @@ class AsteriskModel:
     dids: tuple[Did, ...] = ()
     agents: tuple[str, ...] = ()  # work numbers of agents with a phone: each gets a personal queue
     moh: tuple[MusicOnHold, ...] = field(default_factory=lambda: DEFAULT_MOH)
+    dahdi: bool = False  # a telephony card is present: load chan_dahdi

@@ -85,8 +85,12 @@ MODULES = (
 )
 
 
+# Only with a telephony card (DAHDI); a SIP-only appliance does not load it.
+DAHDI_MODULES = ("chan_dahdi.so",)
+
+
 def render(model: AsteriskModel) -> str:
     conf = ConfText("modules loaded by the appliance (included inside [modules])")
-    for module in MODULES:
+    for module in MODULES + (DAHDI_MODULES if model.dahdi else ()):
         conf.option("load", module, op="=>")
     return conf.render()

@@ -106,8 +106,11 @@ def test_make_run_appliance_end_to_end(running):
         return body if status == 200 and body["status"] == "ok" else None
 
     health = wait_until(healthy, 60, "health ok")
-    assert set(health["components"]) == {"asterisk", "ami", "agi", "db"}
+    assert set(health["components"]) == {"asterisk", "ami", "agi", "db", "hardware"}
     assert all(c["up"] for c in health["components"].values())
+    # this machine has no telephony card: a notice, not an alarm
+    assert health["components"]["hardware"]["problems"] == ["dahdi.no_card"]
+    assert health["services"]["asterisk"]["state"] == "running" and health["alarms"] == []
 
     # anonymous callers are refused; the printed password signs in
     assert web.json("GET", "/api/v1/queues")[0] == 401

@@ -28,3 +28,18 @@ def test_step_numbers_are_unique_and_ordered():
     numbers = [int(n.split("_")[1]) for n in names]
     assert numbers == sorted(set(numbers))
     assert all(step.__doc__ for step in firstboot.STEPS)
+
+
+def test_factory_reset_erases_everything_at_the_next_start(tmp_path):
+    s = settings.load(None, {"data_dir": tmp_path})
+    password = firstboot.run(s)
+    secrets = json.loads(s.secrets_path.read_text())
+    (tmp_path / "network").mkdir()
+    (tmp_path / "network" / "lan.json").write_text('{"mode": "static"}')
+    firstboot.request_factory_reset(s)
+    assert firstboot.run(s) != password  # the same start erases, then runs every step again
+    assert json.loads(s.secrets_path.read_text()) != secrets
+    assert not (tmp_path / "network").exists()
+    assert not (tmp_path / firstboot.FACTORY_RESET_MARKER).exists()
+    new_password = firstboot.run(s)  # and only once
+    assert json.loads(s.secrets_path.read_text()) != secrets and firstboot.run(s) == new_password

@@ -1,0 +1,112 @@
+"""DAHDI's two files for the telephony cards found in the box, written when the
+appliance starts Asterisk: ``/etc/dahdi/system.conf`` (read by ``dahdi_cfg``) and
+Asterisk's ``chan_dahdi.conf`` (in the generated directory, pulled in by the static
+``rootfs/etc/asterisk/chan_dahdi.conf``).
+
+The renderers are ``hwdrivers.dahdi_conf``'s pure functions; this module is the apply
+step around them: read what DAHDI detected under ``hardware_root``, build the model
+(FXS ports get the agent extensions kept in ``<data_dir>/dahdi/fxs-extensions.json``,
+``{"<channel>": "<extension>"}``; FXO lines join the trunk group), write both files
+atomically, run ``dahdi_cfg`` when system.conf changed and reload chan_dahdi when its
+file did.
+
+No telephony card is a normal outcome (a SIP-only appliance): ``no_card``, nothing is
+written and nothing is loaded.  If a card was taken out, the files that still describe
+it are rewritten without it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance import proc
+from appliance.confgen.apply import RELOAD_COMMANDS, write_atomic
+from appliance.confgen.writer import ConfigValueError
+from hwdrivers.dahdi_conf import (
+    CHAN_DAHDI_CONF,
+    SYSTEM_CONF,
+    DahdiSettings,
+    model_from_status,
+    render_chan_dahdi_conf,
+    render_system_conf,
+)
+from hwdrivers.dahdi_status import read_status
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS_FILE = "fxs-extensions.json"
+
+
+@dataclass(frozen=True)
+class DahdiResult:
+    outcome: str  # no_card | written | unchanged | invalid
+    message: str = ""
+    changed: tuple[str, ...] = ()
+    spans: int = 0
+    agent_ports: int = 0
+    trunk_lines: int = 0
+    dahdi_cfg_error: str | None = None
+
+    @property
+    def cards_present(self) -> bool:
+        """Whether Asterisk should load chan_dahdi."""
+        return self.outcome in ("written", "unchanged") and bool(self.spans or self.agent_ports or self.trunk_lines)
+
+
+def load_extensions(path: Path) -> dict[int, str]:
+    """FXS channel -> agent extension, from the installer's file; {} when there is none."""
+    try:
+        raw = json.loads(Path(path).read_text())
+        return {int(channel): str(ext) for channel, ext in raw.items()}
+    except FileNotFoundError:
+        return {}
+    except (ValueError, AttributeError, TypeError) as exc:
+        logger.error("%s is unreadable (%s): no FXS port gets an agent extension", path, exc)
+        return {}
+
+
+def run_dahdi_cfg(system_conf: Path) -> None:
+    """Apply system.conf to the driver (on the appliance, where dahdi-tools is installed)."""
+    program = shutil.which("dahdi_cfg", path=proc.BASE_ENV["PATH"])
+    if program is None:
+        raise proc.CommandFailed("configure the DAHDI spans", ["dahdi_cfg"], 127, "dahdi_cfg is not installed")
+    proc.run([program, "-c", str(system_conf)], what="configure the DAHDI spans", capture=True, timeout=60)
+
+
+def apply_dahdi(hardware_root: Path, system_conf: Path, generated_dir: Path, *, extensions: dict[int, str],
+                settings: DahdiSettings, side: str = "cpe", trunk_group: int = 1,
+                dahdi_cfg: Callable[[Path], None] | None = run_dahdi_cfg,
+                cli: Callable[[str], str] | None = None) -> DahdiResult:
+    status = read_status(hardware_root)
+    system_conf, chan_conf = Path(system_conf), Path(generated_dir) / CHAN_DAHDI_CONF
+    if not status.spans and not (system_conf.exists() or chan_conf.exists()):
+        logger.info("no telephony card: DAHDI is not configured (calls use SIP only)")
+        return DahdiResult("no_card", "no telephony card: calls use SIP only")
+    try:
+        model = model_from_status(status, extensions, side=side, trunk_group=trunk_group, settings=settings)
+        texts = {system_conf: render_system_conf(model), chan_conf: render_chan_dahdi_conf(model)}
+    except ConfigValueError as exc:
+        logger.error("DAHDI configuration not written: %s", exc)
+        return DahdiResult("invalid", str(exc))
+    for path in texts:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    changed = tuple(path.name for path, text in texts.items() if write_atomic(path, text))
+    result = DahdiResult("written" if changed else "unchanged", changed=changed, spans=len(model.spans),
+                         agent_ports=len(model.agent_ports), trunk_lines=len(model.trunk_lines))
+    if SYSTEM_CONF in changed and dahdi_cfg is not None:
+        try:
+            dahdi_cfg(system_conf)
+        except (proc.CommandFailed, OSError) as exc:
+            logger.error("%s", exc)
+            result = DahdiResult(**{**result.__dict__, "dahdi_cfg_error": str(exc)})
+    if CHAN_DAHDI_CONF in changed and cli is not None:
+        cli(RELOAD_COMMANDS[CHAN_DAHDI_CONF])
+    if changed:
+        logger.info("DAHDI configuration written (%s): %d spans, %d agent ports, %d trunk lines",
+                    ", ".join(changed), result.spans, result.agent_ports, result.trunk_lines)
+    return result

@@ -1,0 +1,88 @@
+"""The console's own process: ``python -m appliance.console [--config FILE] [--set k=v]``.
+
+One composition root, like ``appliance.main``: gevent first, the settings, then every
+collaborator of ``Console`` built here and passed in.  The appliance's supervisor runs
+this when ``serial_device`` is set and respawns it if it exits.  A network change left
+unconfirmed by an earlier run that died is rolled back before the first prompt.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from appliance import proc  # noqa: E402
+from appliance import settings as settings_mod  # noqa: E402
+from appliance.console import pbxview, sysinfo  # noqa: E402
+from appliance.console.session import Console, ConsoleDeps, ConsoleOptions  # noqa: E402
+from appliance.console.terminal import Hangup, Terminal, open_port  # noqa: E402
+from appliance.db import open_database  # noqa: E402
+from appliance.network import LanChanger, Pyroute2Backend  # noqa: E402
+from appliance.services.users import UserService  # noqa: E402
+from appliance.supervisor import STATUS_FILE, read_status  # noqa: E402
+from hwdrivers.health import hardware_health  # noqa: E402
+from provisioning import firstboot  # noqa: E402
+
+logger = logging.getLogger("appliance.console")
+
+
+def factory_reset_for(settings) -> Callable[[], str]:
+    def factory_reset() -> str:
+        firstboot.request_factory_reset(settings)
+        if settings.rootfs:  # a developer's machine: never reboot the host
+            return "console.factory.restart_needed"
+        proc.run(["systemctl", "reboot"], what="restart the appliance for the factory reset", check=False)
+        return "console.factory.rebooting"
+
+    return factory_reset
+
+
+def build_deps(settings, network=None) -> ConsoleDeps:
+    secrets = firstboot.load_secrets(settings)
+    network = network or Pyroute2Backend()
+    ami = pbxview.ami_client_factory(settings.ami_port, firstboot.AMI_USER, secrets["ami_secret"])
+    return ConsoleDeps(
+        users=UserService(open_database(settings.db_path)),
+        system=sysinfo.collect,
+        hardware=lambda: hardware_health(settings.hardware_root),
+        services=lambda: read_status(settings.run_dir / STATUS_FILE),
+        pbx=lambda: pbxview.query(ami),
+        network=network,
+        lan=LanChanger(network, settings.network_dir, settings.lan_interface,
+                       float(settings.network_confirm_seconds)),
+        factory_reset=factory_reset_for(settings),
+    )
+
+
+def options_for(settings) -> ConsoleOptions:
+    return ConsoleOptions(device=Path(settings.serial_device).name or "console",
+                          lockout_seconds=float(settings.console_lockout_seconds),
+                          idle_seconds=float(settings.console_idle_seconds), language=settings.console_language)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = settings_mod.from_command_line(argv, "The technician's serial console")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.serial_device:
+        logger.error("no serial_device is set: nothing to run the console on")
+        return 2
+    deps = build_deps(settings)
+    deps.lan.recover()
+    port = open_port(settings.serial_device, settings.serial_baud)
+    logger.info("console on %s at %d baud", settings.serial_device, settings.serial_baud)
+    try:
+        Console(Terminal(port), deps, options_for(settings)).run_forever()
+    except Hangup as exc:
+        logger.error("the console's line %s is gone: %s", settings.serial_device, exc)
+        return 1
+    finally:
+        port.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

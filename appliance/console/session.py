@@ -1,0 +1,357 @@
+"""The technician's console: sign in, then a small menu over a terminal.
+
+``Console`` is given a ``Terminal`` and its collaborators (``ConsoleDeps``); it holds no
+socket, database or netlink handle of its own, so the tests drive the real loop over a
+pseudo-terminal with fakes where a fake is needed.  Every text comes from the message
+catalogs the web UI uses (``console.*`` ids in ``webui/locales``), in English or Chinese.
+
+Sign-in: admin accounts of the web UI.  After ``max_failures`` wrong passwords in a row
+the console logs the alarm ``console.login_locked`` and ignores everything typed for
+``lockout_seconds``.  A session with no input for ``idle_seconds`` is logged out.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from appliance.console import sysinfo
+from appliance.console.pbxview import PbxReport
+from appliance.console.terminal import Cancelled, EndOfInput, Terminal
+from appliance.errors import DomainError
+from appliance.network import LanChanger, LanConfig, NetworkBackend, static_config
+from webui.i18n import translate
+
+logger = logging.getLogger(__name__)
+
+FACTORY_RESET_PHRASE = "FACTORY RESET"
+ALARM_LOGIN_LOCKED = "console.login_locked"  # a stable alarm code, not a message id
+LANGUAGES = ("en", "zh_CN")
+
+
+@dataclass
+class ConsoleOptions:
+    device: str = "console"
+    max_failures: int = 3
+    lockout_seconds: float = 60.0
+    idle_seconds: float = 600.0
+    language: str = "en"
+
+
+@dataclass
+class ConsoleDeps:
+    users: object  # UserService: authenticate, set_password, list
+    system: Callable[[], sysinfo.SystemHealth]
+    hardware: Callable[[], object]  # hwdrivers.health.hardware_health bound to a root
+    services: Callable[[], dict | None]  # the supervisor's aggregated status, or None
+    pbx: Callable[[], PbxReport]
+    network: NetworkBackend
+    lan: LanChanger
+    factory_reset: Callable[[], str]  # erases (or schedules erasing); returns a message id
+    alarm: Callable[[str, str], None] = field(default=lambda code, text: logger.critical("alarm %s: %s", code, text))
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    text = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{days} d {text}" if days else text
+
+
+class Console:
+    def __init__(self, term: Terminal, deps: ConsoleDeps, options: ConsoleOptions | None = None):
+        self.term = term
+        self.deps = deps
+        self.options = options or ConsoleOptions()
+        self.lang = self.options.language if self.options.language in LANGUAGES else "en"
+        self.failures = 0
+        # (number, name, message id of the menu line, handler)
+        self.commands = (
+            ("1", "health", "console.menu.health", self.show_health),
+            ("2", "dahdi", "console.menu.dahdi", self.show_dahdi),
+            ("3", "services", "console.menu.services", self.show_services),
+            ("4", "calls", "console.menu.calls", self.show_calls),
+            ("5", "network", "console.menu.network", self.show_network),
+            ("6", "ip", "console.menu.ip", self.set_ip),
+            ("7", "password", "console.menu.password", self.reset_password),
+            ("8", "factory-reset", "console.menu.factory_reset", self.factory_reset),
+            ("9", "language", "console.menu.language", self.switch_language),
+            ("0", "logout", "console.menu.logout", None),
+        )
+
+    def t(self, msgid: str, **kw) -> str:
+        return translate(self.lang, msgid, **kw)
+
+    def say(self, msgid: str, **kw) -> None:
+        self.term.line(self.t(msgid, **kw))
+
+    def ask(self, msgid: str, *, secret: bool = False, **kw) -> str | None:
+        """A prompt in the session; None when the person stayed idle too long."""
+        return self.term.readline(self.t(msgid, **kw), secret=secret, timeout=self.options.idle_seconds)
+
+    # -- the loop --------------------------------------------------------------
+    def run_forever(self) -> None:
+        """Sign-in, session, sign-in again ... until the line hangs up (``Hangup``)."""
+        while True:
+            user = self.login()
+            if user is not None:
+                self.session(user)
+
+    def login(self) -> dict | None:
+        self.term.line()
+        self.say("console.banner", device=self.options.device)
+        try:
+            username = self.term.readline(self.t("console.login"))
+            if not username:
+                return None
+            password = self.term.readline(self.t("console.password"), secret=True)
+        except (Cancelled, EndOfInput):
+            return None
+        user = self.deps.users.authenticate(username, password or "")
+        if user is not None and user["role"] == "admin":
+            self.failures = 0
+            logger.info("console: %s signed in on %s", username, self.options.device)
+            return user
+        self.failures += 1
+        logger.warning("console: sign-in refused for %r on %s (%d in a row)", username, self.options.device,
+                       self.failures)
+        self.say("console.login_refused")
+        if self.failures >= self.options.max_failures:
+            self.failures = 0
+            seconds = self.options.lockout_seconds
+            self.deps.alarm(ALARM_LOGIN_LOCKED,
+                            f"{self.options.max_failures} wrong passwords in a row on {self.options.device} "
+                            f"(last user {username!r}); console locked for {seconds:.0f} s")
+            self.say("console.locked", failures=self.options.max_failures, seconds=f"{seconds:.0f}")
+            self.term.discard_input(seconds)
+        return None
+
+    def session(self, user: dict) -> None:
+        self.say("console.welcome", user=user["username"])
+        self.show_menu()
+        while True:
+            try:
+                answer = self.ask("console.prompt")
+            except Cancelled:
+                continue
+            except EndOfInput:
+                answer = "logout"
+            if answer is None:
+                self.say("console.idle_logout", seconds=f"{self.options.idle_seconds:.0f}")
+                return
+            if not answer:
+                continue
+            word = answer.split()[0].lower()
+            if word in ("?", "help", "menu"):
+                self.show_menu()
+                continue
+            command = next((c for c in self.commands if word in (c[0], c[1])), None)
+            if command is None:
+                self.say("console.unknown_command", command=word)
+                continue
+            handler = command[3]
+            if handler is None:
+                self.say("console.bye")
+                logger.info("console: %s signed out", user["username"])
+                return
+            try:
+                handler()
+            except Cancelled:
+                self.say("console.cancelled")
+            except EndOfInput:
+                pass
+            except DomainError as exc:
+                self.say("console.error", message=exc.message)
+
+    def show_menu(self) -> None:
+        self.term.line()
+        for number, name, msgid, _ in self.commands:
+            self.term.line(f"  {number}  {name:<14} {self.t(msgid)}")
+        self.say("console.menu_hint")
+
+    # -- what the technician reads -------------------------------------------
+    def show_health(self) -> None:
+        h = self.deps.system()
+        self.say("console.health.title")
+        self.say("console.health.uptime", uptime=_duration(h.uptime_seconds))
+        self.say("console.health.cpu", percent=f"{h.cpu_percent:.0f}", cores=h.cpu_count,
+                 load=" ".join(f"{x:.2f}" for x in h.load))
+        self.say("console.health.memory", available=_size(h.memory_available), total=_size(h.memory_total),
+                 percent=f"{h.memory_percent:.0f}")
+        for d in h.disks:
+            self.say("console.health.disk", mount=d.mountpoint, used=_size(d.used), total=_size(d.total),
+                     percent=f"{d.percent:.0f}", device=d.device)
+        if not h.smartctl:
+            self.say("console.health.no_smartctl")
+        for s in h.smart:
+            self.say("console.health.smart", device=s.device, verdict=s.verdict.upper(), detail=s.detail)
+        if not h.sensors:
+            self.say("console.health.no_sensors")
+        for s in h.sensors:
+            self.say("console.health.temperature", sensor=f"{s.chip} {s.label}", celsius=f"{s.celsius:.1f}")
+        found = sysinfo.problems(h)
+        for code, subject in found:
+            self.say("console.problem", code=code, subject=subject, text=self.t(f"console.{code}"))
+        for error in h.errors:
+            self.say("console.health.unreadable", detail=error)
+        self.say("console.health.ok" if not found else "console.health.attention", count=len(found))
+
+    def show_dahdi(self) -> None:
+        hw = self.deps.hardware()
+        self.say("console.dahdi.title", status=hw.status)
+        for card in hw.cards:
+            spans = ",".join(map(str, card.spans)) or "-"
+            self.say("console.dahdi.card", slot=card.slot, name=card.name, driver=card.driver, spans=spans)
+        for span in hw.spans:
+            state = "OK" if span.ok else " ".join(span.alarms) or "-"
+            self.say("console.dahdi.span", number=span.number, type=span.type, name=span.name, state=state,
+                     slips=span.slips, errors=span.errors)
+        for port in hw.ports:
+            self.say("console.dahdi.port", channel=port.channel, type=port.type.upper(), state=port.state)
+        codes = [p.code for p in hw.problems]
+        if codes == ["dahdi.no_card"]:
+            self.say("console.dahdi.no_card")
+            return
+        for p in hw.problems:
+            self.say("console.dahdi.problem", severity=p.severity, code=p.code, message=p.message)
+        if not hw.problems:
+            self.say("console.dahdi.all_ok")
+
+    def show_services(self) -> None:
+        status = self.deps.services()
+        if status is None:
+            self.say("console.services.none")
+            return
+        age = status.get("age_seconds")
+        self.say("console.services.title", status=status.get("status", "?"),
+                 age=f"{age:.0f}" if isinstance(age, (int, float)) else "?")
+        if status.get("stale"):
+            self.say("console.services.stale")
+        for name, svc in sorted((status.get("services") or {}).items()):
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(svc.get("since") or 0))
+            self.say("console.services.line", name=name, state=svc.get("state", "?"), since=since,
+                     restarts=svc.get("restarts", 0))
+        for name, component in sorted((status.get("components") or {}).items()):
+            self.say("console.services.component", name=name,
+                     state=self.t("console.services.up" if component.get("up") else "console.services.not_up"))
+        for alarm in status.get("alarms") or ():
+            self.say("console.services.alarm", service=alarm.get("service", "?"), text=alarm.get("text", ""))
+
+    def show_calls(self) -> None:
+        report = self.deps.pbx()
+        if not report.answering:
+            self.say("console.calls.not_answering", reason=report.reason)
+            return
+        self.say("console.calls.registrations")
+        for reg in report.registrations:
+            self.term.line(f"  {reg.name:<16} {reg.status:<13} {reg.server}")
+        if not report.registrations:
+            self.say("console.calls.no_registrations")
+        self.say("console.calls.active", count=len(report.calls))
+        for call in report.calls:
+            self.term.line(f"  {call.channel:<32} {call.caller:>14} -> {call.connected:<14} "
+                           f"{call.application:<10} {call.duration:>8} {call.state}")
+
+    def show_network(self) -> None:
+        self.say("console.network.title")
+        for iface in self.deps.network.interfaces():
+            addresses = " ".join(iface.addresses) or "-"
+            self.term.line(f"  {iface.name:<12} {iface.state:<8} {iface.mac:<17}  {addresses}")
+        self.say("console.network.gateway", gateway=self.deps.network.default_gateway() or "-")
+        lan = self.deps.lan
+        if lan.ifname:
+            self.say("console.network.lan", port=lan.ifname, config=lan.current().describe())
+        else:
+            self.say("console.network.no_lan")
+
+    # -- what the technician changes ------------------------------------------
+    def set_ip(self) -> None:
+        lan = self.deps.lan
+        if not lan.ifname:
+            self.say("console.network.no_lan")
+            return
+        self.say("console.network.lan", port=lan.ifname, config=lan.current().describe())
+        mode = (self.ask("console.ip.mode") or "").lower()
+        if mode == "dhcp":
+            config = LanConfig("dhcp")
+        elif mode in ("static", ""):
+            address = self.ask("console.ip.address") or ""
+            gateway = self.ask("console.ip.gateway") or ""
+            config = static_config(address, gateway)  # a DomainError is shown by the session
+        else:
+            self.say("console.ip.bad_mode", mode=mode)
+            return
+        if (self.ask("console.ip.apply", port=lan.ifname, config=config.describe()) or "").lower() != "yes":
+            self.say("console.ip.not_applied")
+            return
+        deadline = lan.apply(config)
+        self.say("console.ip.applied", seconds=f"{lan.confirm_seconds:.0f}")
+        try:
+            self._await_confirmation(deadline)
+        finally:  # Ctrl-C, a hang-up or a bug: the change does not stay unconfirmed
+            restored = lan.rollback("not confirmed on the console")
+            if restored is not None:
+                self.say("console.ip.rolled_back", port=lan.ifname, config=restored.describe())
+
+    def _await_confirmation(self, deadline: float) -> None:
+        lan = self.deps.lan
+        while True:
+            remaining = deadline - lan.clock()
+            if remaining <= 0:
+                return
+            answer = self.term.readline(self.t("console.ip.confirm_prompt"), timeout=remaining)
+            if answer is None:
+                return
+            if answer.lower() == "confirm":
+                lan.confirm()
+                self.say("console.ip.kept")
+                return
+            if answer.lower() in ("undo", "no"):
+                return
+
+    def reset_password(self) -> None:
+        username = self.ask("console.password.which") or "admin"
+        admins = {u["username"] for u in self.deps.users.list() if u["role"] == "admin"}
+        if username not in admins:
+            self.say("console.password.no_admin", user=username)
+            return
+        password = self.ask("console.password.new", secret=True)
+        if password is None:
+            return
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(9)
+        elif self.ask("console.password.again", secret=True) != password:
+            self.say("console.password.mismatch")
+            return
+        self.deps.users.set_password(username, password)
+        logger.warning("console: password of %s reset on %s", username, self.options.device)
+        self.say("console.password.changed", user=username)
+        if generated:
+            self.say("console.password.generated", password=password)
+
+    def factory_reset(self) -> None:
+        self.say("console.factory.warning")
+        answer = self.ask("console.factory.confirm", phrase=FACTORY_RESET_PHRASE)
+        if answer != FACTORY_RESET_PHRASE:
+            self.say("console.factory.refused")
+            return
+        logger.critical("console: factory reset confirmed on %s", self.options.device)
+        self.say(self.deps.factory_reset())
+
+    def switch_language(self) -> None:
+        self.lang = "zh_CN" if self.lang == "en" else "en"
+        self.say("console.language_set")
+        self.show_menu()

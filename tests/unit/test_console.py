@@ -1,0 +1,440 @@
+"""The technician's console, driven over a pseudo-terminal pair: the real console loop
+reads and writes a pyserial port opened on the pty's slave side, the test types on the
+master side.  Users are real (SQLite), the network backend is a fake that records what
+it was told, Asterisk is an in-process AMI server speaking the real protocol."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import select
+import time
+from pathlib import Path
+
+import gevent
+import pytest
+
+from appliance.console import pbxview, sysinfo
+from appliance.console.session import (
+    ALARM_LOGIN_LOCKED,
+    FACTORY_RESET_PHRASE,
+    Console,
+    ConsoleDeps,
+    ConsoleOptions,
+)
+from appliance.console.terminal import Terminal, open_port
+from appliance.db import open_database
+from appliance.db.migrate import migrate
+from appliance.network import Interface, LanChanger, LanConfig
+from appliance.services.users import UserService
+from hwdrivers.health import hardware_health
+from test_ami_client import SECRET, FakeAmi, frame
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dahdi"
+ADMIN_PASSWORD = "correct-horse-1"
+
+
+class Pty:
+    """The technician's side of the serial line."""
+
+    def __init__(self):
+        self.master, self.slave = os.openpty()
+        self.path = os.ttyname(self.slave)
+        self.text = ""
+
+    def type(self, *lines: str) -> None:
+        for line in lines:
+            os.write(self.master, line.encode() + b"\r")
+
+    def expect(self, pattern: str, timeout: float = 5.0) -> re.Match:
+        """Wait for ``pattern`` in what the console wrote; consume up to the match."""
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.search(pattern, self.text)
+            if match:
+                self.text = self.text[match.end():]
+                return match
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"the console never wrote {pattern!r}; it wrote:\n{self.text}")
+            ready, _, _ = select.select([self.master], [], [], remaining)
+            if ready:
+                self.text += os.read(self.master, 4096).decode("utf-8", "replace")
+
+    def expect_all(self, *patterns: str) -> None:
+        """Each pattern in turn, in this order."""
+        for pattern in patterns:
+            self.expect(pattern)
+
+    def close(self):
+        os.close(self.master)
+        os.close(self.slave)
+
+
+class FakeNetwork:
+    def __init__(self):
+        self.applied: list[tuple[str, LanConfig]] = []
+        self.fail = False
+
+    def interfaces(self):
+        return [Interface("lo", "UNKNOWN", "00:00:00:00:00:00", ("127.0.0.1/8",)),
+                Interface("eth0", "UP", "52:54:00:12:34:56", ("192.168.1.10/24",))]
+
+    def default_gateway(self):
+        return "192.168.1.1"
+
+    def apply(self, ifname, config):
+        if self.fail:
+            raise OSError("netlink said no")
+        self.applied.append((ifname, config))
+
+
+class Rig:
+    """One console on one pty, with everything it talks to."""
+
+    def __init__(self, tmp_path, **options):
+        self.db = open_database(tmp_path / "appliance.db")
+        migrate(self.db)
+        self.users = UserService(self.db)
+        self.users.create("admin", ADMIN_PASSWORD, "admin")
+        self.users.create("sup", "supervisor-pw", "supervisor")
+        self.network = FakeNetwork()
+        self.lan = LanChanger(self.network, tmp_path / "network", "eth0", options.pop("confirm_seconds", 30.0))
+        self.alarms: list[tuple[str, str]] = []
+        self.resets: list[int] = []
+        self.hardware_root = FIXTURES / "no_card"
+        self.status = None
+        self.system = sysinfo.collect
+        self.pbx = lambda: pbxview.PbxReport(False, "connection refused")
+        deps = ConsoleDeps(users=self.users, system=lambda: self.system(),
+                           hardware=lambda: hardware_health(self.hardware_root), services=lambda: self.status,
+                           pbx=lambda: self.pbx(), network=self.network, lan=self.lan,
+                           factory_reset=self._factory_reset, alarm=self._alarm)
+        self.pty = Pty()
+        self.port = open_port(self.pty.path, 115200)
+        self.console = Console(Terminal(self.port), deps,
+                               ConsoleOptions(device="ttyS0", **{"lockout_seconds": 30.0, **options}))
+        self.greenlet = gevent.spawn(self.console.run_forever)
+
+    def _alarm(self, code, text):
+        self.alarms.append((code, text))
+        logging.getLogger("appliance.console").critical("alarm %s: %s", code, text)
+
+    def _factory_reset(self):
+        self.resets.append(1)
+        return "console.factory.restart_needed"
+
+    def sign_in(self, user="admin", password=ADMIN_PASSWORD):
+        self.pty.expect("login: ")
+        self.pty.type(user)
+        self.pty.expect("password: ")
+        self.pty.type(password)
+        self.pty.expect(f"Signed in as {user}")
+        self.pty.expect("console> ")
+
+    def command(self, *lines):
+        self.pty.type(*lines)
+
+    def close(self):
+        self.greenlet.kill()
+        self.port.close()
+        self.pty.close()
+        self.db.close()
+
+
+@pytest.fixture
+def rig(tmp_path):
+    made = []
+
+    def make(**options):
+        made.append(Rig(tmp_path, **options))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def test_three_wrong_passwords_lock_the_console_and_log_an_alarm(rig, caplog):
+    r = rig(lockout_seconds=1.5)
+    caplog.set_level(logging.WARNING)
+    for attempt in range(3):
+        r.pty.expect("login: ")
+        r.command("admin", f"wrong-{attempt}")
+        r.pty.expect("Sign-in refused")
+    locked_at = time.monotonic()
+    r.pty.expect(r"3 wrong passwords in a row: the console is locked for 2 s")
+    r.command("admin", ADMIN_PASSWORD)  # typed during the lockout: thrown away
+    r.pty.expect("login: ")
+    assert time.monotonic() - locked_at >= 1.4
+    assert [code for code, _ in r.alarms] == ["console.login_locked"]
+    assert "3 wrong passwords in a row on ttyS0 (last user 'admin')" in r.alarms[0][1]
+    assert any(rec.levelno == logging.CRITICAL and "console.login_locked" in rec.getMessage()
+               for rec in caplog.records)
+    assert "Signed in" not in r.pty.text
+    r.pty.type("admin")  # the prompt after the lockout works again
+    r.pty.expect("password: ")
+    r.pty.type(ADMIN_PASSWORD)
+    r.pty.expect("Signed in as admin")
+
+
+def test_only_admin_accounts_may_sign_in_and_two_failures_do_not_lock(rig):
+    r = rig()
+    r.pty.expect("login: ")
+    r.command("sup", "supervisor-pw")  # right password, but not an admin
+    r.pty.expect("Sign-in refused")
+    r.pty.expect("login: ")
+    r.command("nobody", "whatever")
+    r.pty.expect("Sign-in refused")
+    r.pty.expect("login: ")
+    r.command("admin", ADMIN_PASSWORD)  # the third try is the right one: no lockout
+    r.pty.expect("Signed in as admin")
+    assert r.alarms == []
+
+
+def test_health_summary_from_this_machine(rig):
+    r = rig()
+    r.sign_in()
+    r.command("1")
+    r.pty.expect_all("System health", r"Uptime +(\d+ d )?\d\d:\d\d:\d\d",
+                     r"CPU +\d+ % busy, \d+ cores, load [\d.]+ [\d.]+ [\d.]+", r"Memory +[\d.]+ \w+ free of [\d.]+ \w+",
+                     r"SMART +not checked: smartctl is not installed|SMART /dev/",
+                     r"Nothing needs attention|item\(s\) need attention")
+
+
+def test_health_points_at_a_full_disk_a_hot_sensor_and_a_failing_disk(rig):
+    r = rig()
+    r.system = lambda: sysinfo.SystemHealth(
+        cpu_percent=5, cpu_count=2, load=(0.1, 0.2, 0.3), memory_total=2 << 30, memory_available=1 << 30,
+        memory_percent=50, swap_percent=0, uptime_seconds=90061,
+        disks=(sysinfo.Disk("/var", "/dev/sda2", "ext4", 100 << 30, 96 << 30, 96.0),),
+        sensors=(sysinfo.Sensor("coretemp", "Package id 0", 101.0, 100.0, 105.0),),
+        smart=(sysinfo.parse_smart("/dev/sda", "SMART overall-health self-assessment test result: FAILED!"),),
+        smartctl=True)
+    r.sign_in()
+    r.command("health")
+    r.pty.expect_all(r"Uptime +1 d 01:01:01", r"Disk /var +96.0 GiB of 100.0 GiB used \(96 %\)",
+                     r"SMART /dev/sda  FAILED", r"coretemp Package id 0: 101.0 °C",
+                     r"system.disk_full /var: the disk is nearly full", r"system.too_hot coretemp Package id 0",
+                     r"system.disk_failing /dev/sda", r"3 item\(s\) need attention")
+
+
+def test_dahdi_spans_alarms_and_no_card(rig):
+    r = rig()
+    r.sign_in()
+    r.command("2")
+    r.pty.expect("Telephony cards \\(DAHDI\\): info")
+    r.pty.expect("No telephony card: calls use SIP only. This is not an alarm.")
+    r.hardware_root = FIXTURES / "e1_red"
+    r.command("dahdi")
+    r.pty.expect("Telephony cards \\(DAHDI\\): critical")
+    r.pty.expect(r"Span 1 +E1 .* RED")
+    r.pty.expect(r"\[critical\] dahdi.span_alarm: span 1 .* RED")
+
+
+def test_services_from_the_supervisor_status(rig):
+    r = rig()
+    r.sign_in()
+    r.command("3")
+    r.pty.expect("No status from the supervisor")
+    r.status = {"status": "degraded", "age_seconds": 4.2, "stale": False,
+                "services": {"asterisk": {"state": "crash-loop", "since": 0, "restarts": 5},
+                             "web": {"state": "running", "since": 0, "restarts": 0}},
+                "alarms": [{"service": "asterisk", "code": "supervisor.crash_loop", "text": "exited 6 times"}]}
+    r.command("services")
+    r.pty.expect(r"Services: degraded \(status written 4 s ago\)")
+    r.pty.expect(r"asterisk +crash-loop .* restarts 5")
+    r.pty.expect(r"web +running")
+    r.pty.expect(r"! asterisk: exited 6 times")
+
+
+class TelephonyAmi(FakeAmi):
+    """Answers the two questions the console asks, as Asterisk 22 does."""
+
+    def _answer(self, conn, f):
+        action, aid = f.get("Action"), f.get("ActionID")
+        if action == "PJSIPShowRegistrationsOutbound":
+            self.actions.append(f)
+            conn.sendall(frame(Response="Success", ActionID=aid, EventList="start", Message="Following")
+                         + frame(Event="OutboundRegistrationDetail", ActionID=aid, ObjectType="registration",
+                                 ObjectName="pstn-reg", ServerUri="sip:203.0.113.5", Status="Registered")
+                         + frame(Event="AuthDetail", ActionID=aid, ObjectName="pstn-auth")
+                         + frame(Event="OutboundRegistrationDetailComplete", ActionID=aid, EventList="Complete",
+                                 ListItems="1"))
+        elif action == "CoreShowChannels":
+            self.actions.append(f)
+            conn.sendall(frame(Response="Success", ActionID=aid, EventList="start", Message="Channels will follow")
+                         + frame(Event="CoreShowChannel", ActionID=aid, Channel="PJSIP/trunk-00000001",
+                                 CallerIDNum="13800000001", ConnectedLineNum="1001", Application="Queue",
+                                 Duration="00:01:05", ChannelStateDesc="Up")
+                         + frame(Event="CoreShowChannelsComplete", ActionID=aid, EventList="Complete",
+                                 ListItems="1"))
+        else:
+            super()._answer(conn, f)
+
+
+def test_trunks_and_calls_over_ami_or_asterisk_not_answering(rig):
+    from harness import free_port
+
+    r = rig()
+    r.pbx = lambda: pbxview.query(pbxview.ami_client_factory(free_port(), "appliance", SECRET), timeout=1)
+    r.sign_in()
+    r.command("4")
+    r.pty.expect("Asterisk not answering: no AMI session within 1 s")
+    ami = TelephonyAmi().start()
+    try:
+        r.pbx = lambda: pbxview.query(pbxview.ami_client_factory(ami.port, "appliance", SECRET))
+        r.command("calls")
+        r.pty.expect("Trunk registrations")
+        r.pty.expect(r"pstn-reg +Registered +sip:203.0.113.5")
+        r.pty.expect("Active channels: 1")
+        r.pty.expect(r"PJSIP/trunk-00000001 +13800000001 -> 1001 +Queue +00:01:05 Up")
+    finally:
+        ami.stop()
+
+
+def test_network_addresses(rig):
+    r = rig()
+    r.sign_in()
+    r.command("5")
+    r.pty.expect(r"eth0 +UP +52:54:00:12:34:56 +192.168.1.10/24")
+    r.pty.expect("Default gateway: 192.168.1.1")
+    r.pty.expect("LAN port eth0: DHCP")
+
+
+def test_static_address_kept_when_confirmed(rig, tmp_path):
+    r = rig()
+    r.sign_in()
+    r.command("6", "static", "10.0.0.5/24", "10.0.0.1")
+    r.pty.expect(r"Set eth0 to 10.0.0.5/24 via 10.0.0.1\? Type yes to apply: ")
+    r.command("yes")
+    r.pty.expect("Type confirm within 30 s")
+    assert (tmp_path / "network" / "pending.json").exists()
+    r.command("confirm")
+    r.pty.expect("Kept.")
+    r.pty.expect("console> ")
+    assert r.network.applied == [("eth0", LanConfig("static", "10.0.0.5/24", "10.0.0.1"))]
+    assert json.loads((tmp_path / "network" / "lan.json").read_text())["address"] == "10.0.0.5/24"
+    assert not (tmp_path / "network" / "pending.json").exists()
+
+
+def test_unconfirmed_change_is_rolled_back(rig, tmp_path):
+    r = rig(confirm_seconds=1.0)
+    r.sign_in()
+    r.command("ip", "static", "10.0.0.5/24", "", "yes")
+    r.pty.expect("Type confirm within 1 s")
+    applied_at = time.monotonic()
+    r.pty.expect("Not confirmed: eth0 is back to DHCP.", timeout=5)
+    assert time.monotonic() - applied_at >= 0.9
+    assert r.network.applied == [("eth0", LanConfig("static", "10.0.0.5/24", "")), ("eth0", LanConfig("dhcp"))]
+    assert json.loads((tmp_path / "network" / "lan.json").read_text())["mode"] == "dhcp"
+    assert not (tmp_path / "network" / "pending.json").exists()
+
+
+def test_undo_and_bad_addresses(rig):
+    r = rig()
+    r.sign_in()
+    r.command("6", "static", "10.0.0.0/24", "")
+    r.pty.expect("Not done: '10.0.0.0/24' needs a prefix between /1 and /31 and a host address")
+    r.command("6", "static", "10.0.0.5/24", "10.9.0.1")
+    r.pty.expect("Not done: gateway 10.9.0.1 is not another address in 10.0.0.0/24")
+    r.command("6", "static", "10.0.0.5/24", "", "no")
+    r.pty.expect("Nothing changed.")
+    r.command("6", "dhcp", "yes")
+    r.pty.expect("Type confirm")
+    r.command("undo")
+    r.pty.expect("Not confirmed: eth0 is back to DHCP.")
+    assert r.network.applied == [("eth0", LanConfig("dhcp")), ("eth0", LanConfig("dhcp"))]
+
+
+def test_reset_admin_password(rig):
+    r = rig()
+    r.sign_in()
+    r.command("7", "admin", "brand-new-pass", "not-the-same")
+    r.pty.expect("The two passwords differ; nothing changed.")
+    r.command("7", "sup")
+    r.pty.expect("There is no admin account named sup.")
+    r.command("password", "", "brand-new-pass", "brand-new-pass")
+    r.pty.expect("Password of admin changed.")
+    assert r.users.authenticate("admin", "brand-new-pass") is not None
+    assert r.users.authenticate("admin", ADMIN_PASSWORD) is None
+    assert "brand-new-pass" not in r.pty.text  # never echoed
+    r.command("7", "admin", "")
+    generated = r.pty.expect(r"New password \(shown once\): (\S+)").group(1)
+    assert r.users.authenticate("admin", generated) is not None
+
+
+def test_factory_reset_needs_the_typed_phrase(rig):
+    r = rig()
+    r.sign_in()
+    r.command("8")
+    r.pty.expect(f"Type {FACTORY_RESET_PHRASE} to go ahead")
+    r.command("yes")
+    r.pty.expect("Not confirmed: nothing was erased.")
+    r.command("factory-reset", FACTORY_RESET_PHRASE.lower())
+    r.pty.expect("Not confirmed: nothing was erased.")
+    assert r.resets == []
+    r.command("8", FACTORY_RESET_PHRASE)
+    r.pty.expect("Factory reset scheduled")
+    assert r.resets == [1]
+
+
+def test_idle_session_is_signed_out_and_chinese_on_request(rig):
+    r = rig(idle_seconds=1.0)
+    r.sign_in()
+    r.command("9")
+    r.pty.expect("语言：中文。")
+    r.pty.expect("控制台> ")
+    r.pty.expect("1 秒无输入，已自动退出。", timeout=5)
+    r.pty.expect("用户名: ")
+
+
+def test_console_messages_are_in_both_catalogs():
+    from webui import i18n
+
+    en, zh = i18n.catalog("en"), i18n.catalog("zh_CN")
+    source = "".join(p.read_text() for p in Path("appliance/console").glob("*.py"))
+    used = set(re.findall(r'"(console\.[a-z_.]+)"', source))
+    used |= {f"console.{code}" for code in ("system.disk_full", "system.too_hot", "system.disk_failing")}
+    used.discard(ALARM_LOGIN_LOCKED)
+    assert len(used) > 50
+    assert not used - set(en) and not used - set(zh)
+
+
+def test_the_console_process_on_a_serial_line(tmp_path):
+    """``python -m appliance.console`` as the supervisor starts it: settings, first-boot
+    data, the first admin's password, real hardware files (a fixture root)."""
+    import subprocess
+    import sys
+
+    from appliance import settings
+    from provisioning import firstboot
+
+    pty = Pty()
+    overrides = {"data_dir": str(tmp_path / "data"), "serial_device": pty.path,
+                 "hardware_root": str(FIXTURES / "e1_yellow"), "ami_port": "1"}
+    password = firstboot.run(settings.load(None, overrides))
+    argv = [sys.executable, "-m", "appliance.console"]
+    for key, value in overrides.items():
+        argv += ["--set", f"{key}={value}"]
+    child = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2])
+    try:
+        pty.expect("technician's console on " + os.path.basename(pty.path), timeout=20)
+        pty.expect("login: ")
+        pty.type("admin", password)
+        pty.expect("Signed in as admin")
+        pty.type("dahdi")
+        pty.expect(r"\[critical\] dahdi.span_alarm: .*YELLOW")
+        pty.type("services")
+        pty.expect("No status from the supervisor")
+        pty.type("calls")
+        pty.expect("Asterisk not answering")
+        pty.type("logout")
+        pty.expect("Signed out.")
+        pty.expect("login: ")
+    finally:
+        child.kill()
+        child.wait(10)
+        pty.close()

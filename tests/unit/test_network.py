@@ -1,0 +1,116 @@
+"""The LAN port's settings: validation, the confirm-or-roll-back change, recovery after
+the process that changed it died, and the pyroute2 backend on a real veth pair inside a
+network namespace made for the test (never the host's own ports)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+from appliance.errors import ValidationError
+from appliance.network import LanChanger, LanConfig, Pyroute2Backend, static_config
+
+
+class Recorder:
+    def __init__(self):
+        self.applied = []
+        self.fail_on = None
+
+    def apply(self, ifname, config):
+        self.applied.append(config)
+        if config == self.fail_on:
+            raise OSError("netlink refused")
+
+
+@pytest.mark.parametrize("address, gateway, field", [
+    ("10.0.0.5", "", "address"),  # no prefix
+    ("10.0.0.5/32", "", "address"),
+    ("10.0.0.255/24", "", "address"),  # broadcast
+    ("banana/24", "", "address"),
+    ("10.0.0.5/24", "10.0.1.1", "gateway"),  # not on the network
+    ("10.0.0.5/24", "10.0.0.5", "gateway"),  # itself
+    ("10.0.0.5/24", "gateway", "gateway"),
+])
+def test_bad_static_settings_name_the_field(address, gateway, field):
+    with pytest.raises(ValidationError) as err:
+        static_config(address, gateway)
+    assert err.value.code == "network.invalid" and field in err.value.fields
+
+
+def test_change_confirmed_or_rolled_back(tmp_path):
+    backend = Recorder()
+    lan = LanChanger(backend, tmp_path, "eth0", confirm_seconds=30, clock=lambda: 1000.0)
+    assert lan.current() == LanConfig("dhcp")  # the factory default
+    new = static_config("192.168.5.2/24", "192.168.5.1")
+    assert lan.apply(new) == 1030.0
+    assert json.loads((tmp_path / "pending.json").read_text())["previous"]["mode"] == "dhcp"
+    lan.confirm()
+    assert lan.current() == new and not (tmp_path / "pending.json").exists()
+    assert lan.rollback("late") is None  # nothing pending any more
+    lan.apply(LanConfig("dhcp"))
+    assert lan.rollback("not confirmed") == new
+    assert backend.applied == [new, LanConfig("dhcp"), new] and lan.current() == new
+
+
+def test_a_failed_change_puts_the_previous_settings_back(tmp_path):
+    backend = Recorder()
+    lan = LanChanger(backend, tmp_path, "eth0")
+    backend.fail_on = bad = static_config("192.168.5.2/24")
+    with pytest.raises(OSError):
+        lan.apply(bad)
+    assert backend.applied == [bad, LanConfig("dhcp")] and lan.current() == LanConfig("dhcp")
+    assert not (tmp_path / "pending.json").exists()
+
+
+def test_a_change_left_by_a_dead_process_is_rolled_back_at_start(tmp_path):
+    first = LanChanger(Recorder(), tmp_path, "eth0")
+    first.apply(static_config("192.168.5.2/24"))  # ... and the console died here
+    backend = Recorder()
+    again = LanChanger(backend, tmp_path, "eth0")
+    assert again.recover() == LanConfig("dhcp")
+    assert backend.applied == [LanConfig("dhcp")] and again.current() == LanConfig("dhcp")
+    assert again.recover() is None
+
+
+def test_no_lan_port_configured_changes_nothing(tmp_path):
+    backend = Recorder()
+    with pytest.raises(ValidationError, match="no LAN port"):
+        LanChanger(backend, tmp_path, "").apply(LanConfig("dhcp"))
+    assert backend.applied == []
+
+
+@pytest.fixture
+def netns():
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("network namespaces need root and iproute2")
+    name = f"cctest-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "add", "lan0", "type", "veth", "peer", "name", "peer0"],
+                       check=True)
+        subprocess.run(["ip", "-n", name, "link", "set", "peer0", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=True)
+
+
+def test_pyroute2_backend_sets_and_clears_a_static_address(netns):
+    backend = Pyroute2Backend(netns)
+    backend.apply("lan0", static_config("10.77.0.2/24", "10.77.0.1"))
+    lan0 = next(i for i in backend.interfaces() if i.name == "lan0")
+    assert "10.77.0.2/24" in lan0.addresses and lan0.state in ("UP", "LOWERLAYERDOWN")
+    assert backend.default_gateway() == "10.77.0.1"
+    backend.apply("lan0", static_config("10.88.0.2/16"))  # replaces, no gateway
+    lan0 = next(i for i in backend.interfaces() if i.name == "lan0")
+    assert [a for a in lan0.addresses if "." in a] == ["10.88.0.2/16"]
+    assert backend.default_gateway() is None
+    backend.apply("lan0", LanConfig("dhcp"))  # the static address goes; the DHCP client brings one
+    lan0 = next(i for i in backend.interfaces() if i.name == "lan0")
+    assert not [a for a in lan0.addresses if "." in a]
+    with pytest.raises(ValidationError, match="no network port eth9"):
+        backend.apply("eth9", LanConfig("dhcp"))
