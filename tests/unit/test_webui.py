@@ -22,36 +22,11 @@ from appliance.services.users import ROLES, UserService
 from webui import app as webapp
 from webui import i18n, plugins
 from webui.app import WebDeps, make_app
+from webharness import Agents
 
 PASSWORD = "correct-horse-9"
 WEBUI = Path(__file__).resolve().parents[2] / "webui"
 PUBLIC = {"login_form", "login", "static", "health"}
-
-
-class Agents:
-    """Stands in for AgentService (which needs AMI); records what it was asked."""
-
-    def __init__(self):
-        self.calls = []
-        self.down = False
-
-    def login(self, number):
-        if self.down:
-            raise Unavailable("the telephony engine is not connected", code="ami.unavailable")
-        self.calls.append(("login", number))
-        return {"agent": number, "logged_in": True, "queues": ["sales"]}
-
-    def logout(self, number):
-        self.calls.append(("logout", number))
-        return {"agent": number, "logged_in": False}
-
-    def pause(self, number, reason):
-        self.calls.append(("pause", number, reason))
-        return {"agent": number, "paused": True, "reason": reason}
-
-    def unpause(self, number):
-        self.calls.append(("unpause", number))
-        return {"agent": number, "paused": False}
 
 
 # The shape of appliance/engine/live.py's LiveState.snapshot().
