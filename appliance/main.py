@@ -45,6 +45,7 @@ from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
+from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import Watch  # noqa: E402
 from provisioning import firstboot  # noqa: E402
@@ -140,6 +141,7 @@ class Appliance:
         self.routing = RoutingTable()
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
+        self.crm = CustomerService(self.db)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
         self.network = Network(
             sip_bind=settings.sip_bind, sip_port=settings.sip_port, ami_bind="127.0.0.1",
@@ -309,7 +311,8 @@ class Appliance:
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
-                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls)
+                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
+                       crm=self.crm)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
         logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)

@@ -94,6 +94,31 @@ def seed_config(cfg) -> None:
     cfg.add_member("sales", "1001", actor="seed")
     cfg.add_member("sales", "1002", actor="seed")
     cfg.add_member("support", "1002", actor="seed")
+    cfg.create("customer_fields", {"name": "city", "label": "City / 城市"}, actor="seed")
+    cfg.create("customer_fields", {"name": "level", "label": "Level / 等级", "type": "choice",
+                                   "choices": "gold,silver"}, actor="seed")
+
+
+def seed_customers(crm) -> list[int]:
+    """A few customers with history and plans, so the customer pages have something to show."""
+    import datetime as dt
+
+    from appliance.db.models import CallRecord
+    from appliance.services.crm import Viewer
+
+    admin = Viewer("admin", "admin")
+    people = [("王芳", "13912345678", "gold", "1001", "vip, 老客户", {"city": "上海", "level": "gold"}),
+              ("李娜", "13800000002", "", "1001", "lead", {"city": "北京"}),
+              ("Acme Trading Ltd", "+862188001234", "company", "1002", "", {}),
+              ("张伟", "13700000004", "", None, "", {})]
+    ids = [crm.create(admin, {"name": n, "phone": p, "category": c, "account_manager": a, "tags": t, "custom": x},
+                      actor="seed")["id"] for n, p, c, a, t, x in people]
+    CallRecord.create(linkedid="seed.1", caller="13912345678", agent="1001", queue="sales", disposition="answered",
+                      enter_time=dt.datetime(2024, 5, 1, 1, 30), talk_seconds=185)
+    crm.add_note(admin, ids[0], "Asked for the new catalogue; call back on Friday.", actor="alice")
+    crm.add_follow_up(admin, ids[0], {"kind": "call_back", "due_at": "2024-05-03 10:00", "note": "catalogue"},
+                      actor="alice")
+    return ids
 
 
 class PageProblems:

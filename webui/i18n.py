@@ -87,6 +87,13 @@ _FIELD_ERRORS = (
     (r"'(?P<item>.+)' is not an IP address or network", "field.network"),
     (r"an IP address or a host name", "field.host"),
     (r"overflow would go round in a circle", "field.overflow_loop"),
+    # customers (appliance/services/crm.py)
+    (r"no markup \(< followed by a letter\)", "field.markup"),
+    (r"a phone number: 3 to 20 digits, maybe starting with \+", "field.phone"),
+    (r"a number", "field.number"),
+    (r"at most (?P<n>\d+) tags of at most 32 characters", "field.tags"),
+    (r"a date and time \(YYYY-MM-DD HH:MM\)", "field.datetime"),
+    (r"(?P<item>\w+) is one of the customer's own fields", "field.own_field"),
 )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from webharness import (CHROMIUM, CHROMIUM_FLAGS, LIVE, PASSWORD, ROLE_USER, USERS, Agents, Calls, PageProblems,
-                        Web, seed_config)
+                        Web, seed_config, seed_customers)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +57,9 @@ def web(tmp_path):
     deps = WebDeps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
                    live=lambda: LIVE, secret_key=b"browser-tests-" * 3, bus=EventBus(), calls=Calls(),
                    events_max_seconds=2.0)
-    server = WSGIServer(("127.0.0.1", 0), make_app(deps), log=None)
+    app = make_app(deps)  # builds deps.crm over the same database
+    seed_customers(deps.crm)
+    server = WSGIServer(("127.0.0.1", 0), app, log=None)
     server.start()
     yield Web(url=f"http://127.0.0.1:{server.server_port}", db=db, deps=deps, server=server, users=ids)
     server.stop(timeout=2)

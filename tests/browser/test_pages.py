@@ -30,6 +30,11 @@ MAIN_PAGES = (
     ("config-queues-supervisor", "/admin/queues", "supervisor"),
     ("audit", "/admin/audit", "admin"),
     ("account", "/account", "agent"),
+    ("customers", "/customers", "supervisor"),
+    ("customers-agent", "/customers", "agent"),
+    ("customer", "/customers/1", "agent"),
+    ("customer-new", "/customers/new", "agent"),
+    ("config-customer-fields", "/admin/customer_fields", "admin"),
 )
 # A message id shown as itself (missing from the catalogs) looks like ``admin.add_x``.
 RAW_ID = re.compile(r"\b(?:%s)\.[a-z_]+(?:\.[a-z_0-9]+)*\b" % "|".join(
