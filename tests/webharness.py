@@ -4,6 +4,7 @@ Fixtures built from these are in ``tests/browser/conftest.py``."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,8 +129,14 @@ class PageProblems:
     def __init__(self, page):
         self.items: list[str] = []
         page.on("pageerror", lambda exc: self.items.append(f"script error: {exc}"))
-        page.on("console", lambda msg: msg.type == "error" and self.items.append(f"console: {msg.text}"))
+        page.on("console", lambda msg: msg.type == "error" and not self.expected(msg.text)
+                and self.items.append(f"console: {msg.text}"))
         page.on("response", lambda res: res.status >= 500 and self.items.append(f"{res.status} {res.url}"))
+
+    @staticmethod
+    def expected(text: str) -> bool:
+        """A form shown again with its errors comes with a 4xx status, which Chromium logs."""
+        return bool(re.match(r"Failed to load resource: the server responded with a status of 4\d\d", text))
 
 
 def screenshot(page, lang: str, name: str) -> Path:

@@ -8,15 +8,29 @@ who may call them is in ``plugins.ROUTE_ROLES`` like every other route, and the 
 
 from __future__ import annotations
 
+import json
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import bottle
-from bottle import request, response
+import gevent
+from bottle import HTTPResponse, request, response
 
-from appliance.errors import DomainError
+from appliance.errors import DomainError, NotFound, ValidationError
 from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, Viewer
-from webui.app import created, json_body, no_content, problem_of, render, safe_next
+from appliance.services.customer_excel import COLUMNS, CustomerExcel
+from webui import i18n
+from webui.app import _lang, created, json_body, no_content, problem_of, render, safe_next
 from webui.plugins import current_user
+
+MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
+UPLOAD_KEEP_SECONDS = 24 * 3600  # a checked file waits this long for its confirmation
+TOKEN = r"[A-Za-z0-9_-]{20,64}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What the customer form shows of the customer's own fields, in order (pin: staff only).
 FORM_FIELDS = tuple(f for f in FIELDS if f.name != "account_manager")
@@ -42,10 +56,86 @@ def form_customer(custom_fields) -> dict:
     return data
 
 
+def json_text(data) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
 def search_args() -> dict:
     q = request.query
     return {"q": q.getunicode("q") or "", "tag": q.getunicode("tag") or "", "category": q.getunicode("category") or "",
             "manager": q.getunicode("manager") or ""}
+
+
+def in_worker(db, fn, *args):
+    """Runs ``fn`` in gevent's thread pool with its own database connection: reading or
+    writing a big workbook must not stop the loop that serves calls."""
+    def run():
+        db.connect(reuse_if_open=True)
+        try:
+            return fn(*args), None
+        except Exception as exc:  # handed back, not printed by the pool: the caller raises it
+            return None, exc
+        finally:
+            if not db.in_transaction():
+                db.close()
+
+    result, error = gevent.get_hub().threadpool.apply(run)
+    if error is not None:
+        raise error
+    return result
+
+
+# Column titles people use in their own lists, besides the form's labels.
+COLUMN_SYNONYMS = {"姓名": "name", "客户名称": "name", "客户姓名": "name", "手机": "phone", "手机号": "phone",
+                   "手机号码": "phone", "电话号码": "phone", "联系电话": "phone", "mobile": "phone", "分类": "category",
+                   "客户类别": "category", "坐席": "account_manager"}
+
+
+def column_aliases() -> dict[str, str]:
+    """What a column of an imported file may be called: its field's label in either language."""
+    labels = {i18n.translate(lang, f"field.customers.{c}"): c for lang in i18n.LANGUAGES for c in COLUMNS}
+    return {**COLUMN_SYNONYMS, **labels}
+
+
+def export_headers(lang: str, custom_fields) -> dict[str, str]:
+    return {**{c: i18n.translate(lang, f"field.customers.{c}") for c in COLUMNS},
+            **{"custom." + c.name: c.label for c in custom_fields}}
+
+
+class Uploads:
+    """Files checked and waiting for their confirmation, one per random token."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def save(self, upload) -> tuple[str, Path]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        for old in self.folder.glob("*.xlsx"):
+            if now - old.stat().st_mtime > UPLOAD_KEEP_SECONDS:
+                old.unlink(missing_ok=True)
+        token = secrets.token_urlsafe(24)
+        path = self.folder / f"{token}.xlsx"
+        upload.save(str(path))
+        return token, path
+
+    def path(self, token: str) -> Path:
+        path = self.folder / f"{token}.xlsx"
+        if not re.fullmatch(TOKEN, token) or not path.exists():
+            raise NotFound("this upload is gone (imported already, or older than a day): upload the file again",
+                           code="import.gone")
+        return path
+
+
+def uploaded_file():
+    """The ``file`` of a multipart request, refused when missing or too big."""
+    if (request.content_length or 0) > MAX_UPLOAD:
+        raise ValidationError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
+                              code="import.too_large", fields={"file": "too large"})
+    upload = request.files.get("file")
+    if upload is None or not upload.raw_filename:
+        raise ValidationError("choose an Excel file (.xlsx) to upload", fields={"file": "required"})
+    return upload
 
 
 def page_link(args: dict, page: int) -> str:
@@ -55,7 +145,9 @@ def page_link(args: dict, page: int) -> str:
 
 
 def install(app, deps, directory) -> None:
-    crm, cfg = deps.crm, deps.config
+    crm = deps.crm
+    excel = CustomerExcel(deps.db, crm)
+    uploads = Uploads(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
 
     def viewer() -> Viewer:
         user = current_user()
@@ -77,7 +169,8 @@ def install(app, deps, directory) -> None:
         result = crm.search(me, page=request.query.get("page") or 1, **args)
         return render("customers.tpl", result=result, args=args, tags=crm.tags(), agents=directory.all(),
                       follow_ups=crm.follow_ups(me, limit=20), my_agent=my_agent(), problem=problem,
-                      staff=me.staff, page_url=lambda n: page_link(args, n))
+                      staff=me.staff, page_url=lambda n: page_link(args, n),
+                      export_url=page_link(args, 1).replace("/customers", "/customers/export", 1))
 
     @app.get("/customers", name="customers")
     def customers():
@@ -183,6 +276,75 @@ def install(app, deps, directory) -> None:
             response.status = exc.http_status
             return show_list(problem=problem_of(exc))
         bottle.redirect("/customers")
+
+    # -- Excel import and export -------------------------------------------------------
+    def show_import(report=None, token=None, problem=None, imported=None, status=200):
+        response.status = status
+        return render("customer_import.tpl", report=report, token=token, problem=problem, imported=imported,
+                      columns=[*COLUMNS, *(c.name for c in crm.custom_fields())])
+
+    @app.get("/customers/import", name="customers_import_form")
+    def customers_import_form():
+        return show_import()
+
+    @app.post("/customers/import", name="customers_import_check")
+    def customers_import_check():
+        try:
+            token, path = uploads.save(uploaded_file())
+            report, _rows = in_worker(deps.db, excel.check, path, column_aliases())
+        except DomainError as exc:
+            return show_import(problem=problem_of(exc), status=exc.http_status)
+        if not report.ok:
+            path.unlink(missing_ok=True)
+        return show_import(report=report.as_dict(), token=token if report.ok else None,
+                           status=200 if report.ok else 422)
+
+    @app.post(f"/customers/import/<token:re:{TOKEN}>", name="customers_import_confirm")
+    def customers_import_confirm(token):
+        path = uploads.path(token)
+        try:
+            count = in_worker(deps.db, excel.import_file, path, actor(), column_aliases())
+        except DomainError as exc:
+            return show_import(problem=problem_of(exc), status=exc.http_status)
+        finally:
+            path.unlink(missing_ok=True)
+        return show_import(imported=count)
+
+    def export_response(lang: str) -> HTTPResponse:
+        me = viewer()
+        args = search_args()
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+            in_worker(deps.db, lambda: excel.export(crm.matching(me, **args),
+                                                    export_headers(lang, crm.custom_fields()), Path(tmp.name)))
+            body = Path(tmp.name).read_bytes()
+        name = time.strftime("customers-%Y%m%d-%H%M.xlsx")
+        return HTTPResponse(body, headers={"Content-Type": XLSX,
+                                           "Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.get("/customers/export", name="customers_export")
+    def customers_export():
+        return export_response(_lang())
+
+    @app.get("/api/v1/customers/export", name="api_customers_export")
+    def api_customers_export():
+        return export_response(request.query.get("lang") if request.query.get("lang") in i18n.LANGUAGES else "en")
+
+    @app.post("/api/v1/customers/import", name="api_customers_import")
+    def api_customers_import():
+        _token, path = uploads.save(uploaded_file())
+        try:
+            report, _rows = in_worker(deps.db, excel.check, path, column_aliases())
+            if not report.ok:
+                return HTTPResponse(json_text({"error": "import.has_errors", "message": f"the file has "
+                                               f"{report.error_count} problems; nothing was imported",
+                                               "fields": {"file": "has errors"}, "report": report.as_dict()}),
+                                    status=422, headers={"Content-Type": "application/json; charset=utf-8"})
+            if request.query.get("confirm") not in ("1", "true", "yes"):
+                return {"report": report.as_dict(), "imported": 0}
+            count = in_worker(deps.db, excel.import_file, path, actor(), column_aliases())
+            return {"report": report.as_dict(), "imported": count}
+        finally:
+            path.unlink(missing_ok=True)
 
     # -- JSON API ------------------------------------------------------------------
     @app.get("/api/v1/customers", name="api_customers")

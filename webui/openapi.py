@@ -291,6 +291,29 @@ def _crm_operations() -> dict[str, dict]:
                                      "agent": {"type": ["string", "null"]}}}),
                                  "responses": {"200": _resp("how many", {"type": "object", "properties": {
                                      "assigned": {"type": "integer"}}}), **_errors(400, 401, 403, 404, 422)}},
+        "api_customers_export": {"tags": ["customers"], "summary": "The customers of a search as an Excel file",
+                                 "description": "Same filters as the search, every page. Column titles in `lang` "
+                                                "(`en` or `zh_CN`); an import takes the file back.",
+                                 "parameters": [p for p in search if p["name"] not in ("page", "per_page")] + [
+                                     {"name": "lang", "in": "query", "required": False,
+                                      "schema": {"enum": ["en", "zh_CN"], "default": "en"}}],
+                                 "responses": {"200": {"description": "the workbook", "content": {
+                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                         "schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+                                     **_errors(401, 403)}},
+        "api_customers_import": {"tags": ["customers"], "summary": "Check, and with confirm=1 import, an Excel file",
+                                 "description": "The whole file is checked first (columns, every row, phones twice "
+                                                "in the file or already customers); with any problem nothing is "
+                                                "imported and the 422 carries the `report`. With `confirm=1` a file "
+                                                "without problems is imported in one transaction.",
+                                 "parameters": [{"name": "confirm", "in": "query", "required": False,
+                                                 "schema": {"enum": ["0", "1"], "default": "0"}}],
+                                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                                     "type": "object", "required": ["file"], "properties": {
+                                         "file": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}},
+                                 "responses": {"200": _resp("checked (and imported)", {"type": "object", "properties": {
+                                     "report": _ref("ImportReport"), "imported": {"type": "integer"}}}),
+                                     **_errors(401, 403, 422)}},
         "api_customers_transfer": {"tags": ["customers"], "summary": "Transfer every customer of one agent to another",
                                    "requestBody": _body({"type": "object", "required": ["from", "to"], "properties": {
                                        "from": {"type": "string"}, "to": {"type": "string"}}}),
@@ -309,6 +332,13 @@ def _crm_schemas(crm) -> dict[str, dict]:
         "updated_at": {"type": ["string", "null"]}}}
     return {
         "Customer": customer, "CustomerCreate": create, "CustomerUpdate": crm.json_schema(for_create=False),
+        "ImportReport": {"type": "object", "properties": {
+            "ok": {"type": "boolean"}, "columns": {"type": "array", "items": {"type": "string"}},
+            "rows": {"type": "integer"}, "valid_rows": {"type": "integer"}, "error_count": {"type": "integer"},
+            "preview": {"type": "array", "items": {"type": "object"}},
+            "errors": {"type": "array", "description": "the first 1000 problems", "items": {
+                "type": "object", "properties": {"row": {"type": "integer"}, "column": {"type": "string"},
+                                                 "message": {"type": "string"}}}}}},
         "HistoryItem": {"type": "object", "required": ["kind", "at"], "properties": {
             "kind": {"enum": ["call", "note"]}, "at": {"type": "string", "description": "UTC"},
             "direction": {"type": "string"}, "number": {"type": "string"}, "agent": {"type": "string"},

@@ -61,7 +61,9 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_customer_update": EVERYONE, "api_customer_history": EVERYONE, "api_customer_note_add": EVERYONE,
     "api_customer_follow_ups": EVERYONE, "api_customer_follow_up_add": EVERYONE, "api_follow_ups": EVERYONE,
     "api_follow_up_done": EVERYONE, "api_customer_delete": STAFF, "api_customers_assign": STAFF,
-    "api_customers_transfer": STAFF,
+    "api_customers_transfer": STAFF, "customers_import_form": STAFF, "customers_import_check": STAFF,
+    "customers_import_confirm": STAFF, "customers_export": STAFF, "api_customers_export": STAFF,
+    "api_customers_import": STAFF,
     # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,

@@ -1,6 +1,10 @@
 % rebase('base.tpl', title=_('nav.customers'))
 <div class="page-head">
   <h1>{{_('nav.customers')}}</h1><span class="muted">{{_('crm.count', n=result['total'])}}</span>
+  % if staff:
+  <a class="button" href="{{export_url}}">{{_('crm.export')}}</a>
+  <a class="button" href="/customers/import">{{_('crm.import')}}</a>
+  % end
   <a class="button primary" href="/customers/new">{{_('crm.new')}}</a>
 </div>
 % if problem:
