@@ -7,9 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUILD := build
 # Debian packages the host needs: mmdebstrap builds the rootfs (Asterisk comes
-# from it, never from the host), SIPp plays trunks and phones in the tests.
-HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux
-HOST_COMMANDS := mmdebstrap sipp unshare nsenter
+# from it, never from the host), SIPp plays trunks and phones in the tests,
+# Debian's headless Chromium (driven by Playwright) renders the pages in the browser
+# tests, with a CJK font so the zh_CN screenshots show Chinese, not boxes.
+HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux chromium fonts-wqy-microhei
+HOST_COMMANDS := mmdebstrap sipp unshare nsenter chromium
+HOST_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 APT_OPTS := -o Acquire::Check-Valid-Until=false -o Acquire::Retries=3
 
 .PHONY: help deps venv rootfs run test unit bench clean distclean
@@ -22,9 +25,11 @@ help:
 	@echo "make unit    - only the unit tier (no Asterisk)"
 
 deps: $(BUILD)/.host-deps
-$(BUILD)/.host-deps:
+# Checked again whenever this Makefile changes (a package added to the lists above).
+$(BUILD)/.host-deps: Makefile
 	@mkdir -p $(BUILD)
 	@missing=""; for c in $(HOST_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	 for f in $(HOST_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
 	 $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	 if [ -n "$$missing" ]; then \
 	   echo "installing host packages (missing:$$missing)"; \

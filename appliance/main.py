@@ -48,6 +48,7 @@ from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
+from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
@@ -146,6 +147,7 @@ class Appliance:
         self.routing = RoutingTable()
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
+        self.crm = CustomerService(self.db)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
         self.network = Network(
             sip_bind=settings.sip_bind, sip_port=settings.sip_port, ami_bind="127.0.0.1",
@@ -154,7 +156,7 @@ class Appliance:
         )
         self.ami_user = AmiUser(AMI_USER, self.secrets["ami_secret"])
         self.ami = AmiClient("127.0.0.1", settings.ami_port, AMI_USER, self.secrets["ami_secret"],
-                             on_event=self.on_ami_event, on_connect=self.on_ami_connect,
+                             on_event=self.on_ami_event,
                              on_disconnect=self.on_ami_disconnect)
         self.agents = AgentService(self.db, self.ami)
         self.calls = CallControl(self.ami, self.live, self.execute)
@@ -228,7 +230,12 @@ class Appliance:
 
     # -- AMI -----------------------------------------------------------------
     def on_ami_event(self, frame) -> None:
-        self.execute(self.live.apply(frame.as_dict(), time.time()))
+        event = frame.as_dict()
+        if event.get("Event") == "FullyBooted":
+            # sent on every AMI login once Asterisk has loaded all its modules (at once if
+            # it already had): before that, app_queue's actions may not exist yet
+            gevent.spawn(self._resync)
+        self.execute(self.live.apply(event, time.time()))
 
     def execute(self, commands) -> None:
         for command in commands:
@@ -274,9 +281,6 @@ class Appliance:
                 self.execute(self.live.tick(time.time()))
             except Exception:
                 logger.exception("live state tick failed")
-
-    def on_ami_connect(self, client) -> None:
-        gevent.spawn(self._resync)
 
     def _resync(self) -> None:
         """After (re)connecting: queue members from the DB, calls Asterisk no longer has closed."""
@@ -361,7 +365,8 @@ class Appliance:
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
-                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls)
+                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
+                       crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports"})
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
         logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)

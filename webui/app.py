@@ -58,6 +58,7 @@ class WebDeps:
     bus: object = None  # appliance.bus.EventBus: live changes for /api/v1/events
     calls: object = None  # appliance.services.calls.CallControl: supervisor functions
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
+    crm: object = None  # appliance.services.crm.CustomerService (built over ``db`` when not given)
     extra: dict = field(default_factory=dict)
 
 
@@ -468,7 +469,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/api/openapi.json", name="openapi")
     def openapi_spec():
-        return openapi.build(app, cfg)
+        return openapi.build(app, cfg, deps.crm)
 
     @app.get("/api/v1/me", name="api_me")
     def api_me():
@@ -649,6 +650,14 @@ def make_app(deps: WebDeps) -> Bottle:
 
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
+
+    from webui import crm  # here, not at the top: webui.crm uses this module's helpers
+
+    if deps.crm is None:
+        from appliance.services.crm import CustomerService
+
+        deps.crm = CustomerService(deps.db)
+    crm.install(app, deps, directory)
     return app
 
 

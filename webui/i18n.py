@@ -87,6 +87,24 @@ _FIELD_ERRORS = (
     (r"'(?P<item>.+)' is not an IP address or network", "field.network"),
     (r"an IP address or a host name", "field.host"),
     (r"overflow would go round in a circle", "field.overflow_loop"),
+    # customers (appliance/services/crm.py)
+    (r"no markup \(< followed by a letter\)", "field.markup"),
+    (r"a phone number: 3 to 20 digits, maybe starting with \+", "field.phone"),
+    (r"a number", "field.number"),
+    (r"at most (?P<n>\d+) tags of at most 32 characters", "field.tags"),
+    (r"a date and time \(YYYY-MM-DD HH:MM\)", "field.datetime"),
+    (r"(?P<item>\w+) is one of the customer's own fields", "field.own_field"),
+    # Excel import (appliance/services/customer_excel.py)
+    (r"unknown column", "field.unknown_column"),
+    (r"the same column twice", "field.same_column"),
+    (r"missing column", "field.missing_column"),
+    (r"the same phone as row (?P<n>\d+)", "field.same_phone"),
+    (r"already a customer", "field.existing_customer"),
+    (r"more than (?P<n>\d+) rows: split the file", "field.too_many_rows"),
+    (r"the workbook has no sheet", "field.no_sheet"),
+    (r"the sheet is empty", "field.empty_sheet"),
+    (r"no customers in the file", "field.no_rows"),
+    (r"(?:the file is )?not an Excel workbook \(\.xlsx\)", "field.not_xlsx"),
 )
 
 

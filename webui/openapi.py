@@ -235,6 +235,136 @@ def _operations() -> dict[str, dict]:
     }
 
 
+def _crm_operations() -> dict[str, dict]:
+    """Customer records (webui/crm.py)."""
+    customer, history = _ref("Customer"), _ref("HistoryItem")
+    follow_up = _ref("FollowUp")
+    search = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+              for name, text in (("q", "part of a phone number (digits) or of a name"),
+                                 ("tag", "customers with this tag"), ("category", "customers in this category"),
+                                 ("manager", "the account manager's work number; `-` for customers of nobody"))]
+    search += [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+               {"name": "per_page", "in": "query", "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
+    page = {"type": "object", "required": ["items", "total", "page", "pages", "per_page"], "properties": {
+        "items": {"type": "array", "items": customer}, "total": {"type": "integer"}, "page": {"type": "integer"},
+        "pages": {"type": "integer"}, "per_page": {"type": "integer"}}}
+    mine = " An agent sees only the customers they manage; others are `404`."
+    return {
+        "api_customers": {"tags": ["customers"], "summary": "Search customers, one page at a time",
+                          "description": "Newest first; by name when searching by name." + mine,
+                          "parameters": search, "responses": {"200": _resp("one page", page), **_errors(401, 422)}},
+        "api_customer_create": {"tags": ["customers"], "summary": "Create a customer",
+                                "description": "An agent's new customer is theirs (they are its account manager).",
+                                "requestBody": _body(_ref("CustomerCreate")),
+                                "responses": {"201": _resp("created", customer),
+                                              **_errors(400, 401, 403, 409, 422)}},
+        "api_customer": {"tags": ["customers"], "summary": "One customer",
+                         "description": mine.strip(),
+                         "responses": {"200": _resp("the customer", customer), **_errors(401, 404)}},
+        "api_customer_update": {"tags": ["customers"], "summary": "Change some fields of a customer",
+                                "description": "Custom fields not sent keep their values. Only staff change "
+                                               "the account manager." + mine,
+                                "requestBody": _body(_ref("CustomerUpdate")),
+                                "responses": {"200": _resp("changed", customer),
+                                              **_errors(400, 401, 403, 404, 409, 422)}},
+        "api_customer_delete": {"tags": ["customers"], "summary": "Delete a customer with its notes and follow-ups",
+                                "responses": {"204": _resp("deleted"), **_errors(401, 403, 404)}},
+        "api_customer_history": {"tags": ["customers"], "summary": "Contact history: calls and notes, newest first",
+                                 "description": "Calls come from the call records, matched on the customer's "
+                                                "phone number (with or without +).",
+                                 "responses": {"200": _resp("history", _items(history)), **_errors(401, 404)}},
+        "api_customer_note_add": {"tags": ["customers"], "summary": "Add a note to the contact history",
+                                  "requestBody": _body({"type": "object", "required": ["body"], "properties": {
+                                      "body": {"type": "string", "maxLength": 4000},
+                                      "linkedid": {"type": "string", "description": "the call it is about"}}}),
+                                  "responses": {"201": _resp("saved", history), **_errors(400, 401, 404, 422)}},
+        "api_customer_follow_ups": {"tags": ["customers"], "summary": "A customer's follow-ups, open ones first",
+                                    "responses": {"200": _resp("follow-ups", _items(follow_up)),
+                                                  **_errors(401, 404)}},
+        "api_customer_follow_up_add": {"tags": ["customers"], "summary": "Plan a follow-up or call-back",
+                                       "description": "For the customer's account manager unless `agent` says "
+                                                      "otherwise (staff only).",
+                                       "requestBody": _body({"type": "object", "required": ["due_at"], "properties": {
+                                           "kind": {"enum": ["follow_up", "call_back"], "default": "follow_up"},
+                                           "due_at": {"type": "string", "description": "YYYY-MM-DD HH:MM, local"},
+                                           "note": {"type": "string", "maxLength": 500},
+                                           "agent": {"type": "string", "description": "a work number"}}}),
+                                       "responses": {"201": _resp("planned", follow_up),
+                                                     **_errors(400, 401, 404, 422)}},
+        "api_follow_ups": {"tags": ["customers"], "summary": "Open follow-ups due by your agents (staff: everyone's)",
+                           "responses": {"200": _resp("earliest first", _items(follow_up)), **_errors(401)}},
+        "api_follow_up_done": {"tags": ["customers"], "summary": "Mark a follow-up done",
+                               "responses": {"200": _resp("done", follow_up), **_errors(401, 404)}},
+        "api_customers_assign": {"tags": ["customers"], "summary": "Assign customers to an agent, or reclaim them",
+                                 "description": "`agent` null: the customers go back to nobody (reclaimed).",
+                                 "requestBody": _body({"type": "object", "required": ["customers"], "properties": {
+                                     "customers": {"type": "array", "items": {"type": "integer"}},
+                                     "agent": {"type": ["string", "null"]}}}),
+                                 "responses": {"200": _resp("how many", {"type": "object", "properties": {
+                                     "assigned": {"type": "integer"}}}), **_errors(400, 401, 403, 404, 422)}},
+        "api_customers_export": {"tags": ["customers"], "summary": "The customers of a search as an Excel file",
+                                 "description": "Same filters as the search, every page. Column titles in `lang` "
+                                                "(`en` or `zh_CN`); an import takes the file back.",
+                                 "parameters": [p for p in search if p["name"] not in ("page", "per_page")] + [
+                                     {"name": "lang", "in": "query", "required": False,
+                                      "schema": {"enum": ["en", "zh_CN"], "default": "en"}}],
+                                 "responses": {"200": {"description": "the workbook", "content": {
+                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                         "schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+                                     **_errors(401, 403)}},
+        "api_customers_import": {"tags": ["customers"], "summary": "Check, and with confirm=1 import, an Excel file",
+                                 "description": "The whole file is checked first (columns, every row, phones twice "
+                                                "in the file or already customers); with any problem nothing is "
+                                                "imported and the 422 carries the `report`. With `confirm=1` a file "
+                                                "without problems is imported in one transaction.",
+                                 "parameters": [{"name": "confirm", "in": "query", "required": False,
+                                                 "schema": {"enum": ["0", "1"], "default": "0"}}],
+                                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                                     "type": "object", "required": ["file"], "properties": {
+                                         "file": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}},
+                                 "responses": {"200": _resp("checked (and imported)", {"type": "object", "properties": {
+                                     "report": _ref("ImportReport"), "imported": {"type": "integer"}}}),
+                                     **_errors(401, 403, 422)}},
+        "api_customers_transfer": {"tags": ["customers"], "summary": "Transfer every customer of one agent to another",
+                                   "requestBody": _body({"type": "object", "required": ["from", "to"], "properties": {
+                                       "from": {"type": "string"}, "to": {"type": "string"}}}),
+                                   "responses": {"200": _resp("how many", {"type": "object", "properties": {
+                                       "transferred": {"type": "integer"}}}), **_errors(400, 401, 403, 422)}},
+    }
+
+
+def _crm_schemas(crm) -> dict[str, dict]:
+    create = crm.json_schema(for_create=True)
+    out = {k: v for k, v in create["properties"].items() if not v.get("writeOnly")}
+    customer = {"type": "object", "required": ["id", "name", "phone"], "properties": {
+        **out, "id": {"type": "integer"}, "tags": {"type": "array", "items": {"type": "string"}},
+        "account_manager_name": {"type": "string"}, "has_pin": {"type": "boolean"},
+        "created_at": {"type": "string"}, "created_by": {"type": "string"},
+        "updated_at": {"type": ["string", "null"]}}}
+    return {
+        "Customer": customer, "CustomerCreate": create, "CustomerUpdate": crm.json_schema(for_create=False),
+        "ImportReport": {"type": "object", "properties": {
+            "ok": {"type": "boolean"}, "columns": {"type": "array", "items": {"type": "string"}},
+            "rows": {"type": "integer"}, "valid_rows": {"type": "integer"}, "error_count": {"type": "integer"},
+            "preview": {"type": "array", "items": {"type": "object"}},
+            "errors": {"type": "array", "description": "the first 1000 problems", "items": {
+                "type": "object", "properties": {"row": {"type": "integer"}, "column": {"type": "string"},
+                                                 "message": {"type": "string"}}}}}},
+        "HistoryItem": {"type": "object", "required": ["kind", "at"], "properties": {
+            "kind": {"enum": ["call", "note"]}, "at": {"type": "string", "description": "UTC"},
+            "direction": {"type": "string"}, "number": {"type": "string"}, "agent": {"type": "string"},
+            "queue": {"type": "string"}, "disposition": {"type": "string"}, "talk_seconds": {"type": "number"},
+            "author": {"type": "string"}, "body": {"type": "string"}, "linkedid": {"type": "string"}}},
+        "FollowUp": {"type": "object", "required": ["id", "customer_id", "kind", "due_at"], "properties": {
+            "id": {"type": "integer"}, "customer_id": {"type": "integer"}, "customer_name": {"type": "string"},
+            "customer_phone": {"type": "string"}, "kind": {"enum": ["follow_up", "call_back"]},
+            "due_at": {"type": "string"}, "note": {"type": "string"}, "agent": {"type": ["string", "null"]},
+            "created_by": {"type": "string"}, "done_at": {"type": ["string", "null"]}, "done_by": {"type": "string"},
+            "overdue": {"type": "boolean"}}},
+    }
+
+
 def _fill(obj, words: dict[str, str]):
     if isinstance(obj, dict):
         return {k: _fill(v, words) for k, v in obj.items()}
@@ -280,6 +410,8 @@ PARAMETERS = {
     "agent": "the agent's work number",
     "number": "the agent's work number",
     "token_id": "the token's id (from GET /api/v1/tokens)",
+    "customer_id": "the customer's id",
+    "follow_up_id": "the follow-up's id",
 }
 
 
@@ -289,11 +421,11 @@ def _parameter(name: str, kind: str | None) -> dict:
     else:
         description = PARAMETERS.get(name, name)
     return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "integer" if name == "token_id" else "string"}}
+            "schema": {"type": "integer" if name.endswith("_id") else "string"}}
 
 
-def build(app, config) -> dict:
-    ops = _operations()
+def build(app, config, crm=None) -> dict:
+    ops = {**_operations(), **_crm_operations()}
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:
@@ -355,6 +487,8 @@ def build(app, config) -> dict:
         schemas[name] = _output_schema(config, kind)
         schemas[name + "Create"] = config.json_schema(kind, for_create=True)
         schemas[name + "Update"] = config.json_schema(kind, for_create=False)
+    if crm is not None:
+        schemas.update(_crm_schemas(crm))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Call-center appliance API", "version": "1",
@@ -366,7 +500,7 @@ def build(app, config) -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
-                 {"name": "tokens"}, {"name": "audit"}],
+                 {"name": "tokens"}, {"name": "audit"}, {"name": "customers"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

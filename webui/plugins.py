@@ -52,6 +52,18 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "admin_list": STAFF, "admin_members": STAFF,
     "admin_create": ADMIN, "admin_delete": ADMIN, "admin_member_add": ADMIN, "admin_member_remove": ADMIN,
     "admin_audit": ADMIN,
+    # customers (webui/crm.py): agents see and edit their own customers (the service keeps
+    # them to those); team leaders assign, reclaim, transfer, delete, import and export
+    "customers": EVERYONE, "customer_new": EVERYONE, "customer_create": EVERYONE, "customer_detail": EVERYONE,
+    "customer_update": EVERYONE, "customer_note_add": EVERYONE, "customer_follow_up_add": EVERYONE,
+    "follow_up_done": EVERYONE, "customer_delete": STAFF, "customers_assign": STAFF, "customers_transfer": STAFF,
+    "api_customers": EVERYONE, "api_customer_create": EVERYONE, "api_customer": EVERYONE,
+    "api_customer_update": EVERYONE, "api_customer_history": EVERYONE, "api_customer_note_add": EVERYONE,
+    "api_customer_follow_ups": EVERYONE, "api_customer_follow_up_add": EVERYONE, "api_follow_ups": EVERYONE,
+    "api_follow_up_done": EVERYONE, "api_customer_delete": STAFF, "api_customers_assign": STAFF,
+    "api_customers_transfer": STAFF, "customers_import_form": STAFF, "customers_import_check": STAFF,
+    "customers_import_confirm": STAFF, "customers_export": STAFF, "api_customers_export": STAFF,
+    "api_customers_import": STAFF,
     # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,

@@ -187,15 +187,75 @@ class AgentStateLog(BaseModel):
 
 
 class Customer(BaseModel):
-    """A customer, as routing and the screen pop need them (the CRM extends this)."""
+    """A customer: what routing and the screen pop need (phone, category, account manager,
+    member PIN) and the CRM's own (values of the admin's custom fields, tags, notes...).
+
+    The account manager is also the customer's owner in the CRM: an agent sees the
+    customers they manage; team leaders assign, reclaim (to nobody) and transfer them."""
 
     id = AutoField()
-    name = CharField(max_length=128)
-    phone = CharField(unique=True, max_length=32)  # as callers' numbers arrive, without a leading +
-    category = CharField(max_length=32, default="")
+    name = CharField(max_length=128, index=True)  # searched by prefix
+    phone = CharField(unique=True, max_length=32)  # digits, maybe a leading +, as callers' numbers arrive
+    category = CharField(max_length=32, default="", index=True)
     account_manager = ForeignKeyField(Agent, null=True, backref="customers", on_delete="SET NULL")
     pin_hash = CharField(max_length=255, default="")  # member PIN, scrypt (never stored as typed)
     created_at = DateTimeField(default=utcnow)
+    custom = TextField(default="{}")  # JSON: custom field name -> value (see CustomerField)
+    created_by = CharField(max_length=64, default="")
+    updated_at = DateTimeField(null=True)
+
+
+class CustomerField(BaseModel):
+    """A custom field on every customer, defined by the admin (a column in the Excel files)."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)  # key in Customer.custom and the Excel header
+    label = CharField(max_length=64)
+    type = CharField(max_length=8, default="text")  # text | number | date | choice
+    required = BooleanField(default=False)
+    choices = TextField(default="")  # for type choice: comma-separated
+    position = IntegerField(default=0)  # order on the form
+
+
+class CustomerTag(BaseModel):
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="tag_rows", on_delete="CASCADE", index=False)
+    tag = CharField(max_length=32, index=True)
+
+    class Meta:
+        indexes = ((("customer", "tag"), True),)
+
+
+class CustomerNote(BaseModel):
+    """A note in a customer's contact history (typed by an agent, maybe about a call)."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="notes", on_delete="CASCADE", index=False)
+    author = CharField(max_length=64)
+    body = TextField()
+    linkedid = CharField(max_length=64, default="")  # the call it is about, if any
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("customer", "created_at"), False),)
+
+
+class FollowUp(BaseModel):
+    """Something to do about a customer by a date: follow up, or call back."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="follow_ups", on_delete="CASCADE")
+    kind = CharField(max_length=16, default="follow_up")  # follow_up | call_back
+    due_at = DateTimeField()  # wall-clock time as the user typed it (the call center's local time)
+    note = CharField(max_length=500, default="")
+    agent = ForeignKeyField(Agent, null=True, backref="follow_ups", on_delete="SET NULL", index=False)  # who
+    created_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    done_at = DateTimeField(null=True)
+    done_by = CharField(max_length=64, default="")
+
+    class Meta:
+        indexes = ((("agent", "done_at", "due_at"), False),)
 
 
 class QueueMember(BaseModel):
@@ -272,4 +332,5 @@ class Recording(BaseModel):
 
 
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
-              AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording)
+              AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, CustomerField,
+              CustomerTag, CustomerNote, FollowUp)

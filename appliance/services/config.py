@@ -25,7 +25,7 @@ from appliance.errors import Conflict, DomainError, NotFound, Unavailable, Valid
 logger = logging.getLogger(__name__)
 
 KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons", "time_conditions", "holidays",
-         "blacklist", "customers")
+         "blacklist", "customer_fields")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -112,10 +112,16 @@ def _check_name(value: str) -> str | None:
     return None
 
 
-def _hash_pin(value: str) -> str:
-    from appliance.services.users import hash_password
+# The customer's own columns (appliance/services/crm.py): a custom field may not take their names.
+CUSTOMER_COLUMNS = ("id", "name", "phone", "category", "account_manager", "pin", "tags", "custom", "created_at",
+                    "created_by", "updated_at")
+CUSTOM_FIELD_TYPES = ("text", "number", "date", "choice")
 
-    return hash_password(value) if value else ""
+
+def _check_custom_field_name(value: str) -> str | None:
+    if value in CUSTOMER_COLUMNS:
+        return f"{value} is one of the customer's own fields"
+    return None
 
 
 NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32, check=_check_name,
@@ -207,15 +213,15 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="the caller's number as it arrives"),
         Field("note", "str", default="", max_length=128),
     ),
-    "customers": (
-        Field("phone", "str", required=True, max_length=32, pattern=r"\+?[0-9]{3,31}",
-              help="the number the customer calls from"),
-        Field("name", "str", required=True, max_length=128),
-        Field("category", "str", default="", max_length=32),
-        Field("account_manager", "ref", ref_kind="agents",
-              help="offered this customer's calls first (VIP routing)"),
-        Field("pin", "str", default="", max_length=8, pattern=r"[0-9]{4,8}", secret=True, column="pin_hash",
-              stored=_hash_pin, help="member PIN, 4 to 8 digits (stored hashed)"),
+    "customer_fields": (
+        Field("name", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9_]{0,31}",
+              check=_check_custom_field_name,
+              help="lower-case letters, digits and _, starting with a letter; also the column in Excel files"),
+        Field("label", "str", required=True, max_length=64, help="what the customer form shows"),
+        Field("type", "str", default="text", choices=CUSTOM_FIELD_TYPES),
+        Field("required", "bool", default=False, help="a customer cannot be saved without it"),
+        Field("choices", "str", default="", max_length=1000, help="for type choice: the choices, separated by commas"),
+        Field("position", "int", default=0, min=0, max=999, help="order on the customer form, lowest first"),
     ),
     "pause_reasons": (
         Field("code", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9-]{0,31}",
@@ -226,13 +232,14 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 
 MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
           "users": m.User, "pause_reasons": m.PauseReason, "time_conditions": m.TimeCondition,
-          "holidays": m.Holiday, "blacklist": m.BlockedNumber, "customers": m.Customer}
+          "holidays": m.Holiday, "blacklist": m.BlockedNumber, "customer_fields": m.CustomerField}
 KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
         "users": "username", "pause_reasons": "code", "time_conditions": "name", "holidays": "date",
-        "blacklist": "number", "customers": "phone"}
+        "blacklist": "number", "customer_fields": "name"}
 SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
             "users": "user", "pause_reasons": "pause reason", "time_conditions": "time condition",
-            "holidays": "holiday", "blacklist": "blocked number", "customers": "customer"}
+            "holidays": "holiday", "blacklist": "blocked number", "customers": "customer",
+            "customer_fields": "customer field"}
 SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not be deleted
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
 
@@ -244,7 +251,7 @@ def _kind(kind: str) -> tuple[Field, ...]:
         raise NotFound(f"no such configuration kind: {kind}", code="config.unknown_kind") from None
 
 
-def _coerce(f: Field, value):
+def coerce(f: Field, value):
     """The value as the field's type, or raise ValueError with what is wrong."""
     if f.type == "bool":
         if isinstance(value, bool):
@@ -295,6 +302,40 @@ def _coerce(f: Field, value):
     return value
 
 
+def fields_schema(fields, *, for_create: bool = True) -> dict:
+    """The JSON Schema of an object made of these fields (for the OpenAPI document)."""
+    props = {}
+    for f in fields:
+        p: dict = {"type": ["string", "null"] if f.type == "ref" else _JSON_TYPES[f.type]}
+        if f.help:
+            p["description"] = f.help
+        if f.type == "ref":
+            p["description"] = (f.help + " " if f.help else "") + f"(the {SINGULAR[f.ref_kind]}'s {KEYS[f.ref_kind]})"
+        if f.choices:
+            p["enum"] = list(f.choices)
+        if f.max_length is not None:
+            p["maxLength"] = f.max_length
+        if f.type == "int":
+            if f.min is not None:
+                p["minimum"] = f.min
+            if f.max is not None:
+                p["maximum"] = f.max
+        elif f.min is not None:
+            p["minLength"] = f.min
+        if f.pattern:  # an optional field may also be left empty (see coerce)
+            p["pattern"] = f"^(?:{f.pattern})$" if f.required else f"^(?:{f.pattern})?$"
+        if f.default is not None:
+            p["default"] = f.default
+        if f.secret:
+            p["writeOnly"] = True
+        props[f.name] = p
+    schema = {"type": "object", "properties": props, "additionalProperties": False}
+    required = [f.name for f in fields if f.required]
+    if for_create and required:
+        schema["required"] = required
+    return schema
+
+
 class ConfigService:
     def __init__(self, db, on_change=None):
         self.db = db
@@ -305,36 +346,7 @@ class ConfigService:
         return list(_kind(kind))
 
     def json_schema(self, kind: str, *, for_create: bool = True) -> dict:
-        props = {}
-        for f in _kind(kind):
-            p: dict = {"type": ["string", "null"] if f.type == "ref" else _JSON_TYPES[f.type]}
-            if f.help:
-                p["description"] = f.help
-            if f.type == "ref":
-                p["description"] = (f.help + " " if f.help else "") + f"(the {SINGULAR[f.ref_kind]}'s {KEYS[f.ref_kind]})"
-            if f.choices:
-                p["enum"] = list(f.choices)
-            if f.max_length is not None:
-                p["maxLength"] = f.max_length
-            if f.type == "int":
-                if f.min is not None:
-                    p["minimum"] = f.min
-                if f.max is not None:
-                    p["maximum"] = f.max
-            elif f.min is not None:
-                p["minLength"] = f.min
-            if f.pattern:  # an optional field may also be left empty (see _coerce)
-                p["pattern"] = f"^(?:{f.pattern})$" if f.required else f"^(?:{f.pattern})?$"
-            if f.default is not None:
-                p["default"] = f.default
-            if f.secret:
-                p["writeOnly"] = True
-            props[f.name] = p
-        schema = {"type": "object", "properties": props, "additionalProperties": False}
-        required = [f.name for f in _kind(kind) if f.required]
-        if for_create and required:
-            schema["required"] = required
-        return schema
+        return fields_schema(_kind(kind), for_create=for_create)
 
     def output_schema(self, kind: str) -> dict:
         schema = self.json_schema(kind, for_create=False)
@@ -400,7 +412,7 @@ class ConfigService:
                         values[f.attr] = f.default
                 continue
             try:
-                value = _coerce(f, data[f.name])
+                value = coerce(f, data[f.name])
             except ValueError as exc:
                 errors[f.name] = str(exc)
                 continue
@@ -439,6 +451,9 @@ class ConfigService:
                                           fields={"overflow_queue": "overflow would go round in a circle"})
                 seen.add(current.name)
                 current = current.overflow_queue
+        if kind == "customer_fields" and obj.type == "choice" and not [c for c in obj.choices.split(",") if c.strip()]:
+            raise ValidationError(f"custom field {obj.name} is a choice but has no choices",
+                                  code="customer_fields.no_choices", fields={"choices": "required"})
 
     def _unique(self, kind: str, key: str, exclude_id=None) -> None:
         model = MODELS[kind]
@@ -545,7 +560,7 @@ class ConfigService:
 
     def add_member(self, queue: str, agent: str, penalty=0, actor: str = "") -> dict:
         try:
-            penalty = _coerce(Field("penalty", "int", min=0, max=100), penalty)
+            penalty = coerce(Field("penalty", "int", min=0, max=100), penalty)
         except ValueError as exc:
             raise ValidationError(f"penalty: {exc}", fields={"penalty": str(exc)}) from None
         with self.db.atomic():

@@ -12,6 +12,7 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL, RINGING
 from appliance.errors import Conflict, DomainError
+from appliance.services.crm import Viewer
 from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, sip_address, started, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
@@ -50,7 +51,8 @@ def app(make_appliance):
     cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
     cfg.create("queues", {"name": "key-accounts"}, actor="test")
     cfg.add_member("key-accounts", "1002", actor="test")
-    cfg.create("customers", {"phone": "13800000101", "name": "Acme Ltd", "account_manager": "1002"}, actor="test")
+    app.crm.create(Viewer("test", "admin"), {"phone": "13800000101", "name": "Acme Ltd", "account_manager": "1002"},
+                   actor="test")
     cfg.create("phones", {"extension": "1009", "secret": "pw-1009-secret"}, actor="test")
     return app
 

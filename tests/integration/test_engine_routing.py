@@ -10,7 +10,10 @@ import pytest
 
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE
+from appliance.services.crm import Viewer
 from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+
+STAFF = Viewer("test", "admin")
 
 pytestmark = pytest.mark.asterisk
 
@@ -121,8 +124,8 @@ def test_customer_is_offered_to_their_account_manager_unless_they_press_0(make_a
     cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
     cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
     cfg.add_member("key-accounts", "1002", actor="test")
-    cfg.create("customers", {"phone": "+13800000071", "name": "Acme Ltd", "category": "gold",
-                             "account_manager": "1002"}, actor="test")
+    app.crm.create(STAFF, {"phone": "+13800000071", "name": "Acme Ltd", "category": "gold",
+                           "account_manager": "1002"}, actor="test")
     started(app)
     events = app.bus.subscribe()
     phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200, calls=2).start()
@@ -158,8 +161,8 @@ def test_member_pin_is_checked_against_the_customer_record(make_appliance, tmp_p
     configure_basic(app)
     cfg = app.config
     cfg.update("dids", "88001000", {"require_pin": True}, actor="test")
-    cfg.create("customers", {"phone": "13800000081", "name": "Member One", "pin": "4321"}, actor="test")
-    assert "4321" not in str(cfg.get("customers", "13800000081")) and cfg.get("customers", "13800000081")["has_pin"]
+    member = app.crm.create(STAFF, {"phone": "13800000081", "name": "Member One", "pin": "4321"}, actor="test")
+    assert "4321" not in str(member) and member["has_pin"]
     started(app)
     phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
     try:

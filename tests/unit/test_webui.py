@@ -22,40 +22,11 @@ from appliance.services.users import ROLES, UserService
 from webui import app as webapp
 from webui import i18n, plugins
 from webui.app import WebDeps, make_app
+from webharness import Agents
 
 PASSWORD = "correct-horse-9"
 WEBUI = Path(__file__).resolve().parents[2] / "webui"
 PUBLIC = {"login_form", "login", "static", "health"}
-
-
-class Agents:
-    """Stands in for AgentService (which needs AMI); records what it was asked."""
-
-    def __init__(self):
-        self.calls = []
-        self.down = False
-
-    def login(self, number, mode="ring"):
-        if self.down:
-            raise Unavailable("the telephony engine is not connected", code="ami.unavailable")
-        self.calls.append(("login", number) if mode == "ring" else ("login", number, mode))
-        return {"agent": number, "logged_in": True, "mode": mode, "queues": ["sales"]}
-
-    def call_for_long_signin(self, number):
-        self.calls.append(("long", number))
-        return {"agent": number, "logged_in": False, "mode": "long", "phone_ringing": True}
-
-    def logout(self, number):
-        self.calls.append(("logout", number))
-        return {"agent": number, "logged_in": False}
-
-    def pause(self, number, reason):
-        self.calls.append(("pause", number, reason))
-        return {"agent": number, "paused": True, "reason": reason}
-
-    def unpause(self, number):
-        self.calls.append(("unpause", number))
-        return {"agent": number, "paused": False}
 
 
 # The shape of appliance/engine/live.py's LiveState.snapshot().
@@ -119,7 +90,8 @@ def session_for(env, username) -> tuple[dict, str]:
 
 def concrete(rule: str) -> str:
     path = re.sub(r"<kind:[^>]*>", "queues", rule)
-    path = re.sub(r"<token_id:int>", "1", path)
+    path = re.sub(r"<\w+:int>", "1", path)
+    path = re.sub(r"<token:re:[^>]*>", "t" * 24, path)
     path = re.sub(r"<action:[^>]*>", "login", path)
     path = re.sub(r"<filename:path>", "app.css", path)
     return re.sub(r"<[^>]+>", "x", path)

@@ -1,0 +1,625 @@
+"""Customer records (the CRM core): customers with the admin's custom fields, tags,
+contact history (call records and notes), follow-ups and call-backs, and team leaders
+assigning, reclaiming and transferring customers between agents.
+
+Who sees what: staff (admin, supervisor) see every customer; an agent sees the customers
+whose account manager is one of their own agents (the agents linked to their web account)
+and nobody else's, not even to learn that they exist (someone else's customer is "not
+found").  The account manager is the customer's owner: VIP routing offers the customer's
+calls to them first.
+
+Values are checked with the configuration service's field rules (``Field`` and
+``coerce``), plus what only customers need: phone numbers are cleaned of spaces and
+dashes, and no text may carry markup (``<script>``...).  Every change is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass
+
+from peewee import JOIN, Case, fn
+
+from appliance.db import models as m
+from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from appliance.services.config import Field, coerce, fields_schema
+
+logger = logging.getLogger(__name__)
+
+STAFF = ("admin", "supervisor")
+PER_PAGE = 50
+MAX_PER_PAGE = 200
+FOLLOW_UP_KINDS = ("follow_up", "call_back")
+MAX_TAGS = 20
+MARKUP = re.compile(r"<\s*[A-Za-z/!?]")  # the start of an HTML tag or comment: refused in every text
+PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+PHONE = re.compile(r"\+?[0-9]{3,20}")
+TAG_SPLIT = re.compile(r"[,，、;；]")
+
+
+def _check_text(value: str) -> str | None:
+    if MARKUP.search(value):
+        return "no markup (< followed by a letter)"
+    return None
+
+
+def _check_phone(value: str) -> str | None:
+    if not PHONE.fullmatch(value):
+        return "a phone number: 3 to 20 digits, maybe starting with +"
+    return None
+
+
+def _hash_pin(value: str) -> str:
+    from appliance.services.users import hash_password
+
+    return hash_password(value) if value else ""
+
+
+# The customer's own fields (the custom ones come from the customer_field table).
+FIELDS: tuple[Field, ...] = (
+    Field("name", "str", required=True, max_length=128, check=_check_text),
+    Field("phone", "str", required=True, max_length=32, check=_check_phone,
+          help="the number the customer calls from"),
+    Field("category", "str", default="", max_length=32, check=_check_text),
+    Field("account_manager", "ref", ref_kind="agents",
+          help="offered this customer's calls first (VIP routing); the agent who owns the customer"),
+    Field("tags", "str", default="", max_length=500, check=_check_text, help="separated by commas"),
+    Field("pin", "str", default="", max_length=8, pattern=r"[0-9]{4,8}", secret=True, column="pin_hash",
+          stored=_hash_pin, help="member PIN, 4 to 8 digits (stored hashed)"),
+)
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+CUSTOM_TEXT_MAX = 500
+
+
+def clean_phone(value):
+    """``+86 139-1234 5678`` -> ``+8613912345678``: what separators people type goes."""
+    return PHONE_SEPARATORS.sub("", value) if isinstance(value, str) else value
+
+
+def phone_variants(phone: str) -> list[str]:
+    """A caller's number as it may be stored or arrive: with and without the leading +."""
+    bare = phone.lstrip("+")
+    return [bare, "+" + bare]
+
+
+def split_tags(value: str) -> list[str]:
+    """``vip, 新客户、vip`` -> ``["vip", "新客户"]`` (order kept, duplicates dropped)."""
+    out: list[str] = []
+    for tag in (t.strip() for t in TAG_SPLIT.split(value or "")):
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: their user name, role, and the work numbers of their own agents."""
+
+    username: str
+    role: str
+    agents: frozenset = frozenset()
+
+    @property
+    def staff(self) -> bool:
+        return self.role in STAFF
+
+
+@dataclass(frozen=True)
+class CustomField:
+    name: str
+    label: str
+    type: str
+    required: bool
+    choices: tuple
+
+    @classmethod
+    def of(cls, row: m.CustomerField) -> "CustomField":
+        return cls(row.name, row.label, row.type, row.required,
+                   tuple(c.strip() for c in row.choices.split(",") if c.strip()))
+
+    def coerce(self, value):
+        """The value as stored in ``Customer.custom`` (None when empty), or ValueError."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if self.required:
+                raise ValueError("required")
+            return None
+        if self.type == "number":
+            if isinstance(value, bool):
+                raise ValueError("a number")
+            if isinstance(value, str):
+                try:
+                    value = float(value.strip().replace(",", ""))
+                except ValueError:
+                    raise ValueError("a number") from None
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > 1e15:
+                raise ValueError("a number")
+            return int(value) if float(value).is_integer() else float(value)
+        if self.type == "date":
+            if isinstance(value, dt.datetime):
+                return value.date().isoformat()
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            if isinstance(value, str):
+                try:
+                    return dt.date.fromisoformat(value.strip()).isoformat()
+                except ValueError:
+                    pass
+            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(int(value)) if float(value).is_integer() else str(value)
+        if not isinstance(value, str):
+            raise ValueError("text")
+        value = coerce(Field(self.name, "str", max_length=CUSTOM_TEXT_MAX, check=_check_text), value)
+        if self.type == "choice" and value not in self.choices:
+            raise ValueError(f"one of {', '.join(self.choices)}")
+        return value
+
+
+def _fmt(value) -> str | None:
+    return value.isoformat(sep=" ", timespec="seconds") if value else None
+
+
+class CustomerService:
+    def __init__(self, db):
+        self.db = db
+
+    # -- custom fields ---------------------------------------------------------
+    def custom_fields(self) -> list[CustomField]:
+        rows = m.CustomerField.select().order_by(m.CustomerField.position, m.CustomerField.id)
+        return [CustomField.of(r) for r in rows]
+
+    def json_schema(self, *, for_create: bool = True) -> dict:
+        """A customer as the API takes it: the own fields, and ``custom`` with the admin's fields."""
+        schema = fields_schema(FIELDS, for_create=for_create)
+        kinds = {"text": {"type": ["string", "null"], "maxLength": CUSTOM_TEXT_MAX},
+                 "number": {"type": ["number", "null"]}, "date": {"type": ["string", "null"], "format": "date"}}
+        custom = {}
+        for c in self.custom_fields():
+            p = dict(kinds.get(c.type) or {"enum": [*c.choices, None]})
+            p["description"] = c.label
+            custom[c.name] = p
+        schema["properties"]["custom"] = {"type": "object", "properties": custom, "additionalProperties": False}
+        required = [c.name for c in self.custom_fields() if c.required]
+        if for_create and required:
+            schema["properties"]["custom"]["required"] = required
+            schema["required"] = [*schema.get("required", []), "custom"]
+        return schema
+
+    # -- who sees what ---------------------------------------------------------
+    def _scoped(self, query, viewer: Viewer):
+        if viewer.staff:
+            return query
+        if not viewer.agents:
+            return query.where(False)
+        return query.join(m.Agent, on=(m.Customer.account_manager == m.Agent.id)).where(
+            m.Agent.number.in_(sorted(viewer.agents)))
+
+    def _customer(self, viewer: Viewer, customer_id) -> m.Customer:
+        try:
+            customer_id = int(customer_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"no customer {customer_id}", code="customers.not_found") from None
+        query = self._scoped(m.Customer.select(m.Customer), viewer).where(m.Customer.id == customer_id)
+        row = query.first()
+        if row is None:
+            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+        return row
+
+    # -- reading ---------------------------------------------------------------
+    def _views(self, rows: list[m.Customer]) -> list[dict]:
+        ids = [r.id for r in rows]
+        tags: dict[int, list[str]] = {i: [] for i in ids}
+        if ids:
+            for t in m.CustomerTag.select().where(m.CustomerTag.customer.in_(ids)).order_by(m.CustomerTag.id):
+                tags[t.customer_id].append(t.tag)
+        managers = {}
+        manager_ids = {r.account_manager_id for r in rows if r.account_manager_id}
+        if manager_ids:
+            managers = {a.id: a for a in m.Agent.select().where(m.Agent.id.in_(manager_ids))}
+        out = []
+        for r in rows:
+            manager = managers.get(r.account_manager_id)
+            out.append({"id": r.id, "name": r.name, "phone": r.phone, "category": r.category,
+                        "account_manager": manager.number if manager else None,
+                        "account_manager_name": manager.name if manager else "",
+                        "tags": tags[r.id], "custom": json.loads(r.custom or "{}"), "has_pin": bool(r.pin_hash),
+                        "created_at": _fmt(r.created_at), "created_by": r.created_by,
+                        "updated_at": _fmt(r.updated_at)})
+        return out
+
+    def search(self, viewer: Viewer, q: str = "", tag: str = "", category: str = "", manager: str = "",
+               page=1, per_page=PER_PAGE) -> dict:
+        """One page of the customers ``viewer`` may see.  ``q`` is part of a phone number
+        (when it looks like one) or of a name; ``tag``, ``category`` and ``manager`` (a work
+        number, or ``-`` for nobody's) must match exactly.  Newest first; by name when
+        searching by name."""
+        page, per_page = _page_args(page, per_page)
+        query = self._filtered(viewer, q, tag, category, manager)
+        total = query.count()
+        order = (m.Customer.name, m.Customer.id) if _name_term(q) else (m.Customer.id.desc(),)
+        rows = list(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+        return {"items": self._views(rows), "total": total, "page": page, "per_page": per_page,
+                "pages": max(1, -(-total // per_page))}
+
+    def _filtered(self, viewer: Viewer, q: str = "", tag: str = "", category: str = "", manager: str = ""):
+        query = self._scoped(m.Customer.select(m.Customer), viewer)
+        q = (q or "").strip()
+        if q:
+            digits = clean_phone(q)
+            if PHONE.fullmatch(digits) or re.fullmatch(r"\+?[0-9]{1,20}", digits):
+                query = query.where(m.Customer.phone.contains(digits.lstrip("+")))
+            else:
+                query = query.where(m.Customer.name.contains(q))
+        if tag:
+            query = query.where(m.Customer.id.in_(
+                m.CustomerTag.select(m.CustomerTag.customer).where(m.CustomerTag.tag == tag.strip())))
+        if category:
+            query = query.where(m.Customer.category == category.strip())
+        if manager == "-":
+            query = query.where(m.Customer.account_manager.is_null())
+        elif manager:
+            query = query.where(m.Customer.account_manager.in_(
+                m.Agent.select(m.Agent.id).where(m.Agent.number == manager)))
+        return query
+
+    def matching(self, viewer: Viewer, q: str = "", tag: str = "", category: str = "", manager: str = "",
+                 batch: int = 1000):
+        """Every customer of a search, in batches (for the Excel export)."""
+        query = self._filtered(viewer, q, tag, category, manager).order_by(m.Customer.id)
+        last = 0
+        while True:
+            rows = list(query.where(m.Customer.id > last).limit(batch))
+            if not rows:
+                return
+            yield from self._views(rows)
+            last = rows[-1].id
+
+    def get(self, viewer: Viewer, customer_id) -> dict:
+        return self._views([self._customer(viewer, customer_id)])[0]
+
+    def find_by_phone(self, viewer: Viewer, phone: str) -> dict | None:
+        row = self._scoped(m.Customer.select(m.Customer), viewer).where(
+            m.Customer.phone.in_(phone_variants(clean_phone(phone or "")))).first()
+        return self._views([row])[0] if row else None
+
+    def tags(self, limit: int = 50) -> list[tuple[str, int]]:
+        """The most used tags and how many customers carry each (for the search filter)."""
+        rows = (m.CustomerTag.select(m.CustomerTag.tag, fn.COUNT(m.CustomerTag.id).alias("n"))
+                .group_by(m.CustomerTag.tag).order_by(fn.COUNT(m.CustomerTag.id).desc(), m.CustomerTag.tag)
+                .limit(limit))
+        return [(r.tag, r.n) for r in rows]
+
+    # -- validation ------------------------------------------------------------
+    def clean(self, data, *, creating: bool, custom_fields: list[CustomField] | None = None,
+              agents: dict | None = None) -> tuple[dict, dict]:
+        """``(values, custom)``: model attribute -> value for the customer's own fields that
+        are present (all on creating), and custom field -> value.  Raises ValidationError
+        with every field's problem.  ``agents`` (work number -> Agent) saves a query per
+        call when checking many customers."""
+        if not isinstance(data, dict):
+            raise ValidationError("a customer must be a JSON object", code="request.not_an_object")
+        custom_fields = self.custom_fields() if custom_fields is None else custom_fields
+        by_name = {c.name: c for c in custom_fields}
+        custom_in = data.get("custom") or {}
+        errors = {}
+        if not isinstance(custom_in, dict):
+            errors["custom"] = "an object of custom field values"
+            custom_in = {}
+        errors.update({name: "unknown field" for name in data if name not in FIELD_BY_NAME and name != "custom"})
+        errors.update({name: "unknown field" for name in custom_in if name not in by_name})
+        values, custom = {}, {}
+        for f in FIELDS:
+            if f.name not in data:
+                if creating and f.required:
+                    errors[f.name] = "required"
+                elif creating and f.type != "ref":
+                    values[f.attr] = f.default
+                continue
+            raw = clean_phone(data[f.name]) if f.name == "phone" else data[f.name]
+            try:
+                value = coerce(f, raw)
+            except ValueError as exc:
+                errors[f.name] = str(exc)
+                continue
+            if f.required and value in (None, ""):
+                errors[f.name] = "required"
+            elif f.name == "tags":
+                tags = split_tags(value)
+                bad = [t for t in tags if len(t) > 32]
+                if bad or len(tags) > MAX_TAGS:
+                    errors[f.name] = f"at most {MAX_TAGS} tags of at most 32 characters"
+                values["tags"] = tags
+            elif f.type == "ref":
+                if value is None:
+                    values[f.attr] = None
+                else:
+                    agent = agents.get(value) if agents is not None else m.Agent.get_or_none(m.Agent.number == value)
+                    if agent is None:
+                        errors[f.name] = f"no agent {value}"
+                    values[f.attr] = agent
+            elif f.secret and not value:
+                continue  # an empty secret leaves it as it is
+            else:
+                values[f.attr] = f.stored(value) if f.stored else value
+        for c in custom_fields:
+            if c.name not in custom_in and not creating:
+                continue
+            try:
+                custom[c.name] = c.coerce(custom_in.get(c.name))
+            except ValueError as exc:
+                errors[f"custom.{c.name}"] = str(exc)
+        if errors:
+            first = next(iter(errors.items()))
+            raise ValidationError(f"the customer cannot be saved: {first[0]}: {first[1]}", fields=errors)
+        return values, custom
+
+    def _unique_phone(self, phone: str, exclude_id=None) -> None:
+        query = m.Customer.select(m.Customer.id).where(m.Customer.phone.in_(phone_variants(phone)))
+        if exclude_id is not None:
+            query = query.where(m.Customer.id != exclude_id)
+        if query.exists():
+            raise Conflict(f"a customer with phone {phone} already exists", code="customers.exists",
+                           fields={"phone": "already exists"})
+
+    def _own_manager(self, viewer: Viewer, values: dict, *, creating: bool) -> None:
+        """Agents keep their customers to themselves: a new one is theirs; only staff
+        assign a customer to someone else."""
+        if viewer.staff:
+            return
+        if not viewer.agents:
+            raise PermissionDenied("your account is not linked to an agent, so you have no customers",
+                                   code="customers.no_agent")
+        wanted = values.get("account_manager")
+        if creating and wanted is None:
+            values["account_manager"] = m.Agent.get(m.Agent.number == sorted(viewer.agents)[0])
+        elif "account_manager" in values and (wanted is None or wanted.number not in viewer.agents):
+            raise PermissionDenied("only team leaders assign customers to other agents",
+                                   code="customers.assign_staff_only")
+
+    def _set_tags(self, customer_id: int, tags: list[str]) -> None:
+        m.CustomerTag.delete().where(m.CustomerTag.customer == customer_id).execute()
+        if tags:
+            m.CustomerTag.insert_many([{"customer": customer_id, "tag": t} for t in tags]).execute()
+
+    # -- changing --------------------------------------------------------------
+    def create(self, viewer: Viewer, data, actor: str) -> dict:
+        values, custom = self.clean(data, creating=True)
+        self._own_manager(viewer, values, creating=True)
+        tags = values.pop("tags", [])
+        with self.db.atomic():
+            self._unique_phone(values["phone"])
+            row = m.Customer.create(**values, custom=json.dumps(custom, ensure_ascii=False), created_by=actor)
+            self._set_tags(row.id, tags)
+            _audit(actor, "create", row.id, {**_redacted(values), "tags": tags, "custom": custom})
+        logger.info("%s created customer %s", actor, row.id)
+        return self._views([row])[0]
+
+    def update(self, viewer: Viewer, customer_id, data, actor: str) -> dict:
+        values, custom = self.clean(data, creating=False)
+        self._own_manager(viewer, values, creating=False)
+        tags = values.pop("tags", None)
+        with self.db.atomic():
+            row = self._customer(viewer, customer_id)
+            if "phone" in values:
+                self._unique_phone(values["phone"], exclude_id=row.id)
+            for attr, value in values.items():
+                setattr(row, attr, value)
+            if custom:
+                row.custom = json.dumps({**json.loads(row.custom or "{}"), **custom}, ensure_ascii=False)
+            row.updated_at = m.utcnow()
+            row.save()
+            if tags is not None:
+                self._set_tags(row.id, tags)
+            _audit(actor, "update", row.id, {**_redacted(values), **({"tags": tags} if tags is not None else {}),
+                                             **({"custom": custom} if custom else {})})
+        logger.info("%s updated customer %s", actor, row.id)
+        return self._views([row])[0]
+
+    def delete(self, viewer: Viewer, customer_id, actor: str) -> None:
+        with self.db.atomic():
+            row = self._customer(viewer, customer_id)
+            row.delete_instance()
+            _audit(actor, "delete", row.id, {"name": row.name, "phone": row.phone})
+        logger.info("%s deleted customer %s", actor, customer_id)
+
+    # -- team leaders: assign, reclaim, transfer -------------------------------------
+    def assign(self, customer_ids, agent: str | None, actor: str) -> int:
+        """Give these customers to ``agent`` (a work number), or to nobody (reclaim)."""
+        ids = _ids(customer_ids)
+        with self.db.atomic():
+            target = None
+            if agent:
+                target = m.Agent.get_or_none(m.Agent.number == agent)
+                if target is None:
+                    raise ValidationError(f"no agent {agent}", fields={"agent": f"no agent {agent}"})
+            found = [r.id for r in m.Customer.select(m.Customer.id).where(m.Customer.id.in_(ids))]
+            missing = sorted(set(ids) - set(found))
+            if missing:
+                raise NotFound(f"no customer {missing[0]}", code="customers.not_found")
+            count = m.Customer.update(account_manager=target, updated_at=m.utcnow()).where(
+                m.Customer.id.in_(ids)).execute()
+            m.AuditLog.create(username=actor or "system", action="assign" if target else "reclaim",
+                              object_type="customers", object_id=",".join(map(str, ids))[:64],
+                              detail=json.dumps({"agent": agent or None, "customers": ids}))
+        logger.info("%s %s %d customers%s", actor, "assigned" if target else "reclaimed", count,
+                    f" to {agent}" if target else "")
+        return count
+
+    def transfer(self, from_agent: str, to_agent: str, actor: str) -> int:
+        """Every customer of ``from_agent`` goes to ``to_agent`` (an agent leaves, say)."""
+        agents = {a.number: a for a in m.Agent.select().where(m.Agent.number.in_([from_agent, to_agent]))}
+        errors = {name: f"no agent {number}" for name, number in (("from", from_agent), ("to", to_agent))
+                  if number not in agents}
+        if errors:
+            raise ValidationError(f"cannot transfer: {next(iter(errors.values()))}", fields=errors)
+        if from_agent == to_agent:
+            raise ValidationError("cannot transfer customers to the agent who has them", fields={"to": "the same agent"})
+        with self.db.atomic():
+            count = m.Customer.update(account_manager=agents[to_agent], updated_at=m.utcnow()).where(
+                m.Customer.account_manager == agents[from_agent]).execute()
+            m.AuditLog.create(username=actor or "system", action="transfer", object_type="customers",
+                              object_id=f"{from_agent}->{to_agent}",
+                              detail=json.dumps({"from": from_agent, "to": to_agent, "count": count}))
+        logger.info("%s transferred %d customers from agent %s to %s", actor, count, from_agent, to_agent)
+        return count
+
+    # -- contact history -------------------------------------------------------
+    def history(self, viewer: Viewer, customer_id, limit: int = 100) -> list[dict]:
+        """Calls (from the call records, by the customer's number) and notes, newest first."""
+        row = self._customer(viewer, customer_id)
+        calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(row.phone)))
+                 .order_by(m.CallRecord.enter_time.desc()).limit(limit))
+        notes = (m.CustomerNote.select().where(m.CustomerNote.customer == row.id)
+                 .order_by(m.CustomerNote.created_at.desc()).limit(limit))
+        items = [{"kind": "call", "at": _fmt(c.enter_time), "direction": c.direction, "number": c.caller,
+                  "queue": c.queue, "agent": c.agent, "disposition": c.disposition,
+                  "talk_seconds": c.talk_seconds, "linkedid": c.linkedid} for c in calls]
+        items += [{"kind": "note", "at": _fmt(n.created_at), "author": n.author, "body": n.body,
+                   "linkedid": n.linkedid, "id": n.id} for n in notes]
+        return sorted(items, key=lambda i: i["at"] or "", reverse=True)[:limit]
+
+    def add_note(self, viewer: Viewer, customer_id, body, actor: str, linkedid: str = "") -> dict:
+        try:
+            body = coerce(Field("body", "str", max_length=4000, check=_check_text), body)
+            linkedid = coerce(Field("linkedid", "str", max_length=64), linkedid or "")
+        except ValueError as exc:
+            raise ValidationError(f"the note cannot be saved: {exc}", fields={"body": str(exc)}) from None
+        if not body:
+            raise ValidationError("the note is empty", fields={"body": "required"})
+        row = self._customer(viewer, customer_id)
+        note = m.CustomerNote.create(customer=row, author=actor, body=body, linkedid=linkedid)
+        return {"kind": "note", "id": note.id, "at": _fmt(note.created_at), "author": actor, "body": body,
+                "linkedid": linkedid}
+
+    # -- follow-ups and call-backs ------------------------------------------------
+    def _follow_up_view(self, f: m.FollowUp, customer: m.Customer | None = None, agent: m.Agent | None = None) -> dict:
+        customer = customer or f.customer
+        return {"id": f.id, "customer_id": f.customer_id, "customer_name": customer.name,
+                "customer_phone": customer.phone, "kind": f.kind, "due_at": _fmt(f.due_at), "note": f.note,
+                "agent": agent.number if agent else None, "created_by": f.created_by,
+                "done_at": _fmt(f.done_at), "done_by": f.done_by,
+                "overdue": f.done_at is None and f.due_at < dt.datetime.now()}
+
+    def follow_ups(self, viewer: Viewer, customer_id=None, open_only: bool = True, limit: int = 100) -> list[dict]:
+        """Follow-ups of one customer, or (without ``customer_id``) those due by the viewer's
+        agents (staff: everyone's), earliest first."""
+        query = (m.FollowUp.select(m.FollowUp, m.Customer, m.Agent).join(m.Customer)
+                 .switch(m.FollowUp).join(m.Agent, join_type=JOIN.LEFT_OUTER, on=(m.FollowUp.agent == m.Agent.id)))
+        if customer_id is not None:
+            query = query.where(m.FollowUp.customer == self._customer(viewer, customer_id).id)
+        elif not viewer.staff:
+            query = query.where(m.Agent.number.in_(sorted(viewer.agents) or [""]))
+        if open_only:
+            query = query.where(m.FollowUp.done_at.is_null())
+        open_first = Case(None, [(m.FollowUp.done_at.is_null(), 0)], 1)
+        rows = query.order_by(open_first, m.FollowUp.due_at).limit(limit)
+        return [self._follow_up_view(f, f.customer, f.agent if f.agent_id else None) for f in rows]
+
+    def add_follow_up(self, viewer: Viewer, customer_id, data, actor: str) -> dict:
+        if not isinstance(data, dict):
+            raise ValidationError("a follow-up must be a JSON object", code="request.not_an_object")
+        errors = {}
+        kind = data.get("kind") or "follow_up"
+        if kind not in FOLLOW_UP_KINDS:
+            errors["kind"] = f"one of {', '.join(FOLLOW_UP_KINDS)}"
+        due = _parse_due(data.get("due_at"))
+        if due is None:
+            errors["due_at"] = "a date and time (YYYY-MM-DD HH:MM)"
+        try:
+            note = coerce(Field("note", "str", max_length=500, check=_check_text), data.get("note") or "")
+        except ValueError as exc:
+            errors["note"], note = str(exc), ""
+        row = self._customer(viewer, customer_id)
+        agent = row.account_manager if row.account_manager_id else None
+        if data.get("agent"):
+            agent = m.Agent.get_or_none(m.Agent.number == str(data["agent"]))
+            if agent is None:
+                errors["agent"] = f"no agent {data['agent']}"
+            elif not viewer.staff and agent.number not in viewer.agents:
+                errors["agent"] = "only team leaders give follow-ups to other agents"
+        elif agent is None and viewer.agents:
+            agent = m.Agent.get_or_none(m.Agent.number == sorted(viewer.agents)[0])
+        if errors:
+            raise ValidationError(f"the follow-up cannot be saved: {next(iter(errors.items()))}", fields=errors)
+        f = m.FollowUp.create(customer=row, kind=kind, due_at=due, note=note, agent=agent, created_by=actor)
+        return self._follow_up_view(f, row, agent)
+
+    def complete_follow_up(self, viewer: Viewer, follow_up_id, actor: str) -> dict:
+        f = m.FollowUp.get_or_none(m.FollowUp.id == _int(follow_up_id))
+        if f is None:
+            raise NotFound(f"no follow-up {follow_up_id}", code="follow_ups.not_found")
+        customer = self._customer(viewer, f.customer_id)  # not found unless the viewer sees the customer
+        if f.done_at is None:
+            f.done_at, f.done_by = m.utcnow(), actor
+            f.save()
+        return self._follow_up_view(f, customer, f.agent if f.agent_id else None)
+
+
+# -- helpers -----------------------------------------------------------------------
+def _page_args(page, per_page) -> tuple[int, int]:
+    try:
+        page, per_page = int(page or 1), int(per_page or PER_PAGE)
+    except (TypeError, ValueError):
+        raise ValidationError("page and per_page are whole numbers",
+                              fields={"page": "a whole number"}) from None
+    return max(1, page), min(max(1, per_page), MAX_PER_PAGE)
+
+
+def _name_term(q: str) -> bool:
+    q = (q or "").strip()
+    return bool(q) and not re.fullmatch(r"\+?[0-9]{1,20}", clean_phone(q))
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _ids(values) -> list[int]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValidationError("say which customers (a list of ids)", fields={"customers": "required"})
+    ids = []
+    for v in values:
+        if isinstance(v, bool) or _int(v) < 1:
+            raise ValidationError("customer ids are whole numbers", fields={"customers": "a whole number"})
+        ids.append(int(v))
+    return sorted(set(ids))
+
+
+def _parse_due(value) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value.replace(second=0, microsecond=0)
+    if not isinstance(value, str) or len(value) > 32:
+        return None
+    text = value.strip().replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            due = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return due.replace(hour=9) if fmt == "%Y-%m-%d" else due.replace(second=0)
+    return None
+
+
+def _redacted(values: dict) -> dict:
+    out = {}
+    for attr, value in values.items():
+        if attr == "pin_hash":
+            out["pin"] = "(set)" if value else "(empty)"
+        elif isinstance(value, m.Agent):
+            out[attr] = value.number
+        else:
+            out[attr] = value
+    return out
+
+
+def _audit(actor: str, action: str, customer_id: int, detail: dict) -> None:
+    m.AuditLog.create(username=actor or "system", action=action, object_type="customers",
+                      object_id=str(customer_id), detail=json.dumps(detail, ensure_ascii=False, default=str,
+                                                                    sort_keys=True))

@@ -1,0 +1,261 @@
+"""Customers in and out of Excel (openpyxl): a check that reports every problem of a file
+row by row, an import that takes every row in one transaction or none, and an export of
+a search.
+
+The first row of a sheet names the columns: a field's name (``name``, ``phone``,
+``category``, ``account_manager``, ``tags``, a custom field's name) or any label the
+caller passes in ``aliases`` (the web UI passes the labels of both languages, so a
+file exported in Chinese comes back in).  ``name`` and ``phone`` and the required custom
+fields must be there; a column nobody knows is an error, not silently dropped.
+
+These are slow for big files (openpyxl reads about 20,000 rows a second): the web UI runs
+them in a worker thread, never on the gevent loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appliance.db import models as m
+from appliance.errors import ValidationError
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("name", "phone", "category", "account_manager", "tags")  # the customer's own, importable
+REQUIRED = ("name", "phone")
+MAX_ROWS = 200_000
+PREVIEW_ROWS = 20
+MAX_ERRORS = 1000  # listed; all are counted
+INSERT_BATCH = 5000
+
+
+@dataclass
+class RowError:
+    row: int  # as Excel numbers it (the header is row 1)
+    column: str  # a field name, or "" for the whole row or file
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Report:
+    columns: list[str] = field(default_factory=list)  # field names, in the file's order
+    rows: int = 0  # data rows (empty ones not counted)
+    preview: list[dict] = field(default_factory=list)  # the first rows as read
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
+    error_count: int = 0
+    bad_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0 and self.rows > 0
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(RowError(row, column, message))
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "columns": self.columns, "rows": self.rows, "valid_rows": self.rows - self.bad_rows,
+                "preview": self.preview, "errors": [e.as_dict() for e in self.errors],
+                "error_count": self.error_count}
+
+
+def _cell_text(value):
+    """A cell as the customer service takes it: numbers typed into a phone column come
+    back from Excel as 13912345678 or 1.3912345678E10, dates as datetimes."""
+    if value is None or isinstance(value, (dt.date, dt.datetime)):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return str(value)
+
+
+def _open(path: Path):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(str(path), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
+        logger.info("an uploaded customer file is not a readable .xlsx: %s", exc)
+        raise ValidationError("the file is not an Excel workbook (.xlsx)", code="import.not_xlsx",
+                              fields={"file": "not an Excel workbook (.xlsx)"}) from None
+    return book
+
+
+class CustomerExcel:
+    def __init__(self, db, customers):
+        self.db = db
+        self.customers = customers  # CustomerService: its field rules
+
+    # -- reading a file ----------------------------------------------------------------
+    def _header(self, cells, aliases: dict[str, str], custom: list, report: Report) -> list[str | None]:
+        known = {name: name for name in COLUMNS} | {c.name: "custom." + c.name for c in custom}
+        known |= {c.label.strip().lower(): "custom." + c.name for c in custom}
+        known |= {k.strip().lower(): v for k, v in aliases.items()}
+        columns: list[str | None] = []
+        for index, cell in enumerate(cells, start=1):
+            text = "" if cell is None else str(cell).strip()
+            if not text:
+                columns.append(None)
+                continue
+            key = known.get(text.lower()) or known.get(text)
+            if key is None:
+                report.add(1, text, "unknown column")
+            elif key in columns:
+                report.add(1, text, "the same column twice")
+                key = None
+            columns.append(key)
+        present = set(columns)
+        missing = [c for c in REQUIRED if c not in present]
+        missing += ["custom." + c.name for c in custom if c.required and "custom." + c.name not in present]
+        for name in missing:
+            report.add(1, name, "missing column")
+        report.columns = [c for c in columns if c]
+        return columns
+
+    def check(self, path: Path, aliases: dict[str, str] | None = None, *, keep_rows: bool = False) -> tuple[Report, list]:
+        """Every problem of the file, and (``keep_rows``) the cleaned rows ready to insert."""
+        report = Report()
+        book = _open(path)
+        try:
+            sheet = book.worksheets[0] if book.worksheets else None
+            if sheet is None:
+                report.add(0, "", "the workbook has no sheet")
+                return report, []
+            custom = self.customers.custom_fields()
+            agents = {a.number: a for a in m.Agent.select()}
+            existing = {p.lstrip("+") for (p,) in m.Customer.select(m.Customer.phone).tuples()}
+            lines = sheet.iter_rows(values_only=True)
+            header = next(lines, None)
+            if header is None:
+                report.add(1, "", "the sheet is empty")
+                return report, []
+            columns = self._header(header, aliases or {}, custom, report)
+            if report.error_count:
+                return report, []  # with the wrong columns no row can be read right
+            seen: dict[str, int] = {}
+            clean_rows = []
+            for number, cells in enumerate(lines, start=2):
+                if cells is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                    continue
+                report.rows += 1
+                if report.rows > MAX_ROWS:
+                    report.add(number, "", f"more than {MAX_ROWS} rows: split the file")
+                    return report, []
+                data: dict = {}
+                for key, value in zip(columns, cells):
+                    if key is None:
+                        continue
+                    value = _cell_text(value)
+                    if key.startswith("custom."):
+                        data.setdefault("custom", {})[key[7:]] = value
+                    elif value is not None:
+                        data[key] = value
+                if len(report.preview) < PREVIEW_ROWS:
+                    report.preview.append({"row": number, **{k: v for k, v in data.items() if k != "custom"},
+                                           **{"custom." + k: v for k, v in (data.get("custom") or {}).items()}})
+                row_bad = False
+                try:
+                    values, custom_values = self.customers.clean(data, creating=True, custom_fields=custom,
+                                                                 agents=agents)
+                except ValidationError as exc:
+                    for column, message in exc.fields.items():
+                        report.add(number, column, message)
+                    report.bad_rows += 1
+                    continue
+                bare = values["phone"].lstrip("+")
+                if bare in seen:
+                    report.add(number, "phone", f"the same phone as row {seen[bare]}")
+                    row_bad = True
+                else:
+                    seen[bare] = number
+                if bare in existing:
+                    report.add(number, "phone", "already a customer")
+                    row_bad = True
+                if row_bad:
+                    report.bad_rows += 1
+                elif keep_rows:
+                    clean_rows.append((values, custom_values))
+            if report.rows == 0:
+                report.add(2, "", "no customers in the file")
+            return report, clean_rows
+        finally:
+            book.close()
+
+    # -- importing ------------------------------------------------------------------------
+    def import_file(self, path: Path, actor: str, aliases: dict[str, str] | None = None) -> int:
+        """All the file's customers in one transaction, or (any problem) none."""
+        report, rows = self.check(path, aliases, keep_rows=True)
+        if not report.ok:
+            raise ValidationError(f"the file has {report.error_count} problems; nothing was imported",
+                                  code="import.has_errors", fields={"file": "has errors"})
+        try:
+            return self._insert(rows, actor, Path(path).name)
+        except sqlite3.IntegrityError:  # the same phone was added meanwhile: the unique index refused it
+            raise ValidationError("the customers changed while importing; nothing was imported",
+                                  code="import.conflict") from None
+
+    def _insert(self, rows: list, actor: str, source: str) -> int:
+        now = m.utcnow()
+        conn = self.db.connection()
+        with self.db.atomic():
+            last = m.Customer.select(m.Customer.id).order_by(m.Customer.id.desc()).scalar() or 0
+            for start in range(0, len(rows), INSERT_BATCH):
+                batch = rows[start:start + INSERT_BATCH]
+                conn.executemany(
+                    'INSERT INTO "customer" ("name", "phone", "category", "account_manager_id", "pin_hash", '
+                    '"created_at", "custom", "created_by") VALUES (?, ?, ?, ?, \'\', ?, ?, ?)',
+                    [(v["name"], v["phone"], v.get("category") or "",
+                      v["account_manager"].id if v.get("account_manager") else None, now,
+                      json.dumps({k: x for k, x in c.items() if x is not None}, ensure_ascii=False), actor)
+                     for v, c in batch])
+            ids = dict(m.Customer.select(m.Customer.phone, m.Customer.id).where(m.Customer.id > last).tuples())
+            tags = [(ids[v["phone"]], tag) for v, _ in rows for tag in v.get("tags") or []]
+            for start in range(0, len(tags), INSERT_BATCH):
+                conn.executemany('INSERT INTO "customer_tag" ("customer_id", "tag") VALUES (?, ?)',
+                                 tags[start:start + INSERT_BATCH])
+            m.AuditLog.create(username=actor or "system", action="import", object_type="customers",
+                              object_id=source[:64], detail=json.dumps({"customers": len(rows)}))
+        logger.info("%s imported %d customers", actor, len(rows))
+        return len(rows)
+
+    # -- exporting ------------------------------------------------------------------------
+    def export(self, customers, headers: dict[str, str], path: Path) -> int:
+        """Writes the customers (dicts as the service returns them) to ``path``; returns
+        how many.  ``headers``: field name (``custom.<name>`` for custom fields) -> title."""
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+
+        custom = self.customers.custom_fields()
+        keys = [*COLUMNS, *("custom." + c.name for c in custom)]
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("customers")
+        sheet.append([headers.get(k, k) for k in keys])
+        count = 0
+        for c in customers:
+            values = [c["name"], c["phone"], c["category"], c["account_manager"] or "", ", ".join(c["tags"])]
+            values += [c["custom"].get(f.name) for f in custom]
+            row = []
+            for value in values:
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with (=, +, @)
+                row.append(cell)
+            sheet.append(row)
+            count += 1
+        book.save(str(path))
+        return count

@@ -1,0 +1,95 @@
+"""The browser tier: Debian's headless Chromium, driven by Playwright, against the real
+web UI served by gevent's WSGIServer over a real SQLite file.
+
+The web app is the one ``Appliance.start_web`` serves (``make_app`` with the real
+configuration, user and CRM services); only the telephony side is stood in for
+(agent sign-in, live snapshot, health, call control), as in the unit tier.  Pages that
+need a real call are tested in the integration tier.
+
+Playwright's own browser download is never used: ``/usr/bin/chromium`` comes from the
+host packages (``make deps``).  The server runs in this process on the gevent hub;
+Playwright's sync API waits on gevent's patched selectors, so the server keeps serving
+while a test waits on the browser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from webharness import (CHROMIUM, CHROMIUM_FLAGS, LIVE, PASSWORD, ROLE_USER, USERS, Agents, Calls, PageProblems,
+                        Web, seed_config, seed_customers)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make deps` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def web(tmp_path):
+    """The web UI on a free loopback port over a fresh, migrated SQLite file."""
+    from gevent.pywsgi import WSGIServer
+
+    from appliance.bus import EventBus
+    from appliance.db import open_database
+    from appliance.db.migrate import migrate
+    from appliance.services.config import ConfigService
+    from appliance.services.users import UserService
+    from webui.app import WebDeps, make_app
+
+    db = open_database(tmp_path / "web.db")
+    migrate(db)
+    users = UserService(db)
+    ids = {name: users.create(name, PASSWORD, role, language="en")["id"] for name, role in USERS}
+    config = ConfigService(db)
+    seed_config(config)
+    health = {"status": "ok", "uptime_seconds": 3600,
+              "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
+    deps = WebDeps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
+                   live=lambda: LIVE, secret_key=b"browser-tests-" * 3, bus=EventBus(), calls=Calls(),
+                   events_max_seconds=2.0)
+    app = make_app(deps)  # builds deps.crm over the same database
+    seed_customers(deps.crm)
+    server = WSGIServer(("127.0.0.1", 0), app, log=None)
+    server.start()
+    yield Web(url=f"http://127.0.0.1:{server.server_port}", db=db, deps=deps, server=server, users=ids)
+    server.stop(timeout=2)
+    db.close()
+
+
+@pytest.fixture
+def page_as(browser, web):
+    """``page_as(role, lang)``: a fresh browser context signed in through the login form
+    as the user of that role, in that language.  ``page.problems`` lists what went wrong
+    behind the scenes."""
+    contexts = []
+
+    def open_page(role: str = "admin", lang: str = "en", width: int = 1366, height: int = 900):
+        username = ROLE_USER[role]
+        web.deps.users.set_language(web.users[username], lang)
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      locale="zh-CN" if lang == "zh_CN" else "en-US")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.problems = PageProblems(page).items
+        page.goto(web.url + "/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit], form button")
+        assert "/login" not in page.url, f"{username} could not sign in"
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

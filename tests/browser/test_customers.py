@@ -1,0 +1,81 @@
+"""Customer pages in the browser: search, a note, and click-to-dial from a phone number."""
+
+from __future__ import annotations
+
+import pytest
+
+from webui import i18n
+
+pytestmark = pytest.mark.browser
+
+
+def test_agent_searches_writes_a_note_and_dials(page_as, web):
+    page = page_as("agent", "en")
+    page.click("header nav >> text=Customers")
+    page.fill("input[name=q]", "王")
+    page.click("form.search button")
+    rows = page.locator("#customers tbody tr")
+    assert rows.count() == 1 and "王芳" in rows.first.inner_text()  # 张伟 is nobody's, Acme is Bob's
+    page.click("#customers >> text=王芳")
+    page.fill("textarea[name=body]", "Called about the catalogue.")
+    page.click("text=Save note")
+    assert "Called about the catalogue." in page.inner_text("#history .timeline li:first-child")
+    page.click(".page-head button[data-dial]")
+    status = page.locator("#dial-status")
+    status.wait_for(state="visible")
+    assert "13912345678" in status.inner_text() and "ok" in status.get_attribute("class")
+    assert web.deps.calls.dialled == [("1001", "13912345678", "alice")]
+    assert not page.problems, page.problems
+
+
+def test_a_failed_dial_is_shown(page_as, web):
+    def refuse(agent, number, actor=""):
+        from appliance.errors import Unavailable
+
+        raise Unavailable("the telephony engine is not connected", code="ami.unavailable")
+
+    web.deps.calls.dial = refuse
+    page = page_as("agent", "zh_CN")
+    page.goto(web.url + "/customers")
+    page.click("#customers button[data-dial]")
+    status = page.locator("#dial-status")
+    status.wait_for(state="visible")
+    assert i18n.translate("zh_CN", "crm.dial_failed") in status.inner_text()
+    assert "bad" in status.get_attribute("class")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_supervisor_imports_an_excel_file_after_fixing_it(page_as, web, tmp_path, lang):
+    from openpyxl import Workbook
+
+    from webharness import screenshot
+
+    def workbook(name, rows):
+        book = Workbook()
+        for row in rows:
+            book.active.append(row)
+        book.save(tmp_path / name)
+        return str(tmp_path / name)
+
+    bad = workbook("bad.xlsx", [["姓名", "手机号", "tags"], ["赵敏", "13600000001", "vip"],
+                                ["钱多多", "not a phone", ""], ["孙丽", "13912345678", ""]])
+    good = workbook("good.xlsx", [["姓名", "手机号", "tags"], ["赵敏", "13600000001", "vip"],
+                                  ["钱多多", "13600000002", ""]])
+    page = page_as("supervisor", lang)
+    page.goto(web.url + "/customers")
+    page.click(f"a[href='/customers/import']")
+    page.set_input_files("input[name=file]", bad)
+    page.click("#upload button")
+    errors = page.locator("#errors tbody tr")
+    assert errors.count() == 2 and page.locator("#confirm").count() == 0
+    assert i18n.translate(lang, "field.existing_customer") in errors.nth(1).inner_text()
+    screenshot(page, lang, "customer-import-errors")
+    page.set_input_files("input[name=file]", good)
+    page.click("#upload button")
+    assert page.locator("#preview tbody tr").count() == 2
+    screenshot(page, lang, "customer-import-preview")
+    page.click("#confirm button")
+    assert i18n.translate(lang, "crm.imported", n=2) in page.inner_text("#imported")
+    page.goto(web.url + "/customers?tag=vip")
+    assert "赵敏" in page.inner_text("#customers")
+    assert not page.problems, page.problems

@@ -1,0 +1,151 @@
+"""The browser tier's harness: the web UI with its telephony side stood in for, and
+helpers for pages (sign-in, screenshots, what a page reported behind the scenes).
+Fixtures built from these are in ``tests/browser/conftest.py``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appliance.errors import Unavailable
+from harness import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+# The flags TESTING.md found to work here (Playwright adds --headless and a fresh
+# --user-data-dir itself).
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = REPO / "tests" / "artifacts" / "screenshots"
+PASSWORD = "correct-horse-9"
+USERS = (("admin", "admin"), ("sup", "supervisor"), ("alice", "agent"), ("bob", "agent"))
+ROLE_USER = {"admin": "admin", "supervisor": "sup", "agent": "alice"}
+
+# What the engine's live snapshot looks like mid-morning (appliance/engine/live.py), so the
+# dashboard has something to draw.
+LIVE = {"queues": [{"name": "sales", "waiting": 2, "longest_wait": 48.0, "members": ["1001", "1002"]},
+                   {"name": "support", "waiting": 0, "longest_wait": 0.0, "members": ["1002"]}],
+        "agents": [{"name": "1001", "interface": "PJSIP/1001", "state": "in_call", "since": 0,
+                    "in_state_seconds": 95.0, "queues": ["sales"]},
+                   {"name": "1002", "interface": "PJSIP/1002", "state": "free", "since": 0,
+                    "in_state_seconds": 12.0, "queues": ["sales", "support"]}],
+        "calls": [{"linkedid": "1.1", "caller": "13912345678", "caller_name": "", "did": "88001000",
+                   "queue": "sales", "agent": "1001", "state": "talking", "duration": 95.0},
+                  {"linkedid": "1.2", "caller": "13800000002", "caller_name": "", "did": "88001000",
+                   "queue": "sales", "agent": "", "state": "queued", "duration": 48.0}]}
+
+
+class Agents:
+    """Stands in for AgentService (which needs AMI); records what it was asked.
+    ``down`` makes sign-in fail as it does when the engine is not connected."""
+
+    def __init__(self):
+        self.calls = []
+        self.down = False
+
+    def login(self, number, mode="ring"):
+        if self.down:
+            raise Unavailable("the telephony engine is not connected", code="ami.unavailable")
+        self.calls.append(("login", number) if mode == "ring" else ("login", number, mode))
+        return {"agent": number, "logged_in": True, "mode": mode, "queues": ["sales"]}
+
+    def call_for_long_signin(self, number):
+        self.calls.append(("long", number))
+        return {"agent": number, "logged_in": False, "mode": "long", "phone_ringing": True}
+
+    def logout(self, number):
+        self.calls.append(("logout", number))
+        return {"agent": number, "logged_in": False}
+
+    def pause(self, number, reason):
+        self.calls.append(("pause", number, reason))
+        return {"agent": number, "paused": True, "reason": reason}
+
+    def unpause(self, number):
+        self.calls.append(("unpause", number))
+        return {"agent": number, "paused": False}
+
+
+class Calls:
+    """Stands in for CallControl (AMI): click-to-dial and friends are recorded, not placed."""
+
+    def __init__(self):
+        self.dialled = []
+
+    def dial(self, agent, number, actor=""):
+        self.dialled.append((agent, number, actor))
+        return {"agent": agent, "number": number, "state": "ringing-agent"}
+
+
+@dataclass
+class Web:
+    """The running web UI: its address and the services behind it (for seeding and checks)."""
+
+    url: str
+    db: object
+    deps: object
+    server: object
+    users: dict = field(default_factory=dict)  # username -> user id
+
+
+def seed_config(cfg) -> None:
+    """A small call center: two queues, two phones, two agents linked to web accounts."""
+    cfg.create("queues", {"name": "sales", "display_name": "Sales"}, actor="seed")
+    cfg.create("queues", {"name": "support", "display_name": "Support"}, actor="seed")
+    cfg.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="seed")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="seed")
+    cfg.create("agents", {"number": "1001", "name": "Alice", "phone": "1001", "user": "alice"}, actor="seed")
+    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002", "user": "bob"}, actor="seed")
+    cfg.add_member("sales", "1001", actor="seed")
+    cfg.add_member("sales", "1002", actor="seed")
+    cfg.add_member("support", "1002", actor="seed")
+    cfg.create("customer_fields", {"name": "city", "label": "City / 城市"}, actor="seed")
+    cfg.create("customer_fields", {"name": "level", "label": "Level / 等级", "type": "choice",
+                                   "choices": "gold,silver"}, actor="seed")
+
+
+def seed_customers(crm) -> list[int]:
+    """A few customers with history and plans, so the customer pages have something to show."""
+    import datetime as dt
+
+    from appliance.db.models import CallRecord
+    from appliance.services.crm import Viewer
+
+    admin = Viewer("admin", "admin")
+    people = [("王芳", "13912345678", "gold", "1001", "vip, 老客户", {"city": "上海", "level": "gold"}),
+              ("李娜", "13800000002", "", "1001", "lead", {"city": "北京"}),
+              ("Acme Trading Ltd", "+862188001234", "company", "1002", "", {}),
+              ("张伟", "13700000004", "", None, "", {})]
+    ids = [crm.create(admin, {"name": n, "phone": p, "category": c, "account_manager": a, "tags": t, "custom": x},
+                      actor="seed")["id"] for n, p, c, a, t, x in people]
+    CallRecord.create(linkedid="seed.1", caller="13912345678", agent="1001", queue="sales", disposition="answered",
+                      enter_time=dt.datetime(2024, 5, 1, 1, 30), talk_seconds=185)
+    crm.add_note(admin, ids[0], "Asked for the new catalogue; call back on Friday.", actor="alice")
+    crm.add_follow_up(admin, ids[0], {"kind": "call_back", "due_at": "2024-05-03 10:00", "note": "catalogue"},
+                      actor="alice")
+    return ids
+
+
+class PageProblems:
+    """What a page reported that a person would not see: script errors, console errors
+    (a CSP violation, a failed fetch) and responses of 500 or more."""
+
+    def __init__(self, page):
+        self.items: list[str] = []
+        page.on("pageerror", lambda exc: self.items.append(f"script error: {exc}"))
+        page.on("console", lambda msg: msg.type == "error" and not self.expected(msg.text)
+                and self.items.append(f"console: {msg.text}"))
+        page.on("response", lambda res: res.status >= 500 and self.items.append(f"{res.status} {res.url}"))
+
+    @staticmethod
+    def expected(text: str) -> bool:
+        """A form shown again with its errors comes with a 4xx status, which Chromium logs."""
+        return bool(re.match(r"Failed to load resource: the server responded with a status of 4\d\d", text))
+
+
+def screenshot(page, lang: str, name: str) -> Path:
+    """Saves the whole page as tests/artifacts/screenshots/<lang>/<name>.png."""
+    path = SCREENSHOTS / lang / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path

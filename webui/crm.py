@@ -1,0 +1,406 @@
+"""Customer records in the web UI and the API: list and search, detail with contact
+history, notes and follow-ups, team leaders' assign / reclaim / transfer.
+
+Routes are registered on the app by ``install(app, deps, directory)`` from ``make_app``;
+who may call them is in ``plugins.ROUTE_ROLES`` like every other route, and the service
+(``appliance.services.crm``) keeps an agent to their own customers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import bottle
+import gevent
+from bottle import HTTPResponse, request, response
+
+from appliance.errors import DomainError, NotFound, ValidationError
+from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, Viewer
+from appliance.services.customer_excel import COLUMNS, CustomerExcel
+from webui import i18n
+from webui.app import _lang, created, json_body, no_content, problem_of, render, safe_next
+from webui.plugins import current_user
+
+MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
+UPLOAD_KEEP_SECONDS = 24 * 3600  # a checked file waits this long for its confirmation
+TOKEN = r"[A-Za-z0-9_-]{20,64}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# What the customer form shows of the customer's own fields, in order (pin: staff only).
+FORM_FIELDS = tuple(f for f in FIELDS if f.name != "account_manager")
+
+
+def form_customer(custom_fields) -> dict:
+    """The customer form as the API's JSON: own fields, then ``custom.<name>`` inputs."""
+    data = {}
+    for f in FORM_FIELDS:
+        value = request.forms.getunicode(f.name)
+        if value is None or (f.secret and value == ""):
+            continue
+        data[f.name] = value
+    if "account_manager" in request.forms:
+        data["account_manager"] = request.forms.getunicode("account_manager") or None
+    custom = {}
+    for c in custom_fields:
+        value = request.forms.getunicode("custom." + c.name)
+        if value is not None:
+            custom[c.name] = value
+    if custom:
+        data["custom"] = custom
+    return data
+
+
+def json_text(data) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def search_args() -> dict:
+    q = request.query
+    return {"q": q.getunicode("q") or "", "tag": q.getunicode("tag") or "", "category": q.getunicode("category") or "",
+            "manager": q.getunicode("manager") or ""}
+
+
+def in_worker(db, fn, *args):
+    """Runs ``fn`` in gevent's thread pool with its own database connection: reading or
+    writing a big workbook must not stop the loop that serves calls."""
+    def run():
+        db.connect(reuse_if_open=True)
+        try:
+            return fn(*args), None
+        except Exception as exc:  # handed back, not printed by the pool: the caller raises it
+            return None, exc
+        finally:
+            if not db.in_transaction():
+                db.close()
+
+    result, error = gevent.get_hub().threadpool.apply(run)
+    if error is not None:
+        raise error
+    return result
+
+
+# Column titles people use in their own lists, besides the form's labels.
+COLUMN_SYNONYMS = {"姓名": "name", "客户名称": "name", "客户姓名": "name", "手机": "phone", "手机号": "phone",
+                   "手机号码": "phone", "电话号码": "phone", "联系电话": "phone", "mobile": "phone", "分类": "category",
+                   "客户类别": "category", "坐席": "account_manager"}
+
+
+def column_aliases() -> dict[str, str]:
+    """What a column of an imported file may be called: its field's label in either language."""
+    labels = {i18n.translate(lang, f"field.customers.{c}"): c for lang in i18n.LANGUAGES for c in COLUMNS}
+    return {**COLUMN_SYNONYMS, **labels}
+
+
+def export_headers(lang: str, custom_fields) -> dict[str, str]:
+    return {**{c: i18n.translate(lang, f"field.customers.{c}") for c in COLUMNS},
+            **{"custom." + c.name: c.label for c in custom_fields}}
+
+
+class Uploads:
+    """Files checked and waiting for their confirmation, one per random token."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def save(self, upload) -> tuple[str, Path]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        for old in self.folder.glob("*.xlsx"):
+            if now - old.stat().st_mtime > UPLOAD_KEEP_SECONDS:
+                old.unlink(missing_ok=True)
+        token = secrets.token_urlsafe(24)
+        path = self.folder / f"{token}.xlsx"
+        upload.save(str(path))
+        return token, path
+
+    def path(self, token: str) -> Path:
+        path = self.folder / f"{token}.xlsx"
+        if not re.fullmatch(TOKEN, token) or not path.exists():
+            raise NotFound("this upload is gone (imported already, or older than a day): upload the file again",
+                           code="import.gone")
+        return path
+
+
+def uploaded_file():
+    """The ``file`` of a multipart request, refused when missing or too big."""
+    if (request.content_length or 0) > MAX_UPLOAD:
+        raise ValidationError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
+                              code="import.too_large", fields={"file": "too large"})
+    upload = request.files.get("file")
+    if upload is None or not upload.raw_filename:
+        raise ValidationError("choose an Excel file (.xlsx) to upload", fields={"file": "required"})
+    return upload
+
+
+def page_link(args: dict, page: int) -> str:
+    """The list page ``page`` of the same search."""
+    query = {k: v for k, v in {**args, "page": page if page > 1 else ""}.items() if v}
+    return "/customers" + ("?" + urlencode(query) if query else "")
+
+
+def install(app, deps, directory) -> None:
+    crm = deps.crm
+    excel = CustomerExcel(deps.db, crm)
+    uploads = Uploads(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
+
+    def viewer() -> Viewer:
+        user = current_user()
+        mine = frozenset(a["number"] for a in directory.of_user(user["username"]))
+        return Viewer(user["username"], user["role"], mine)
+
+    def actor() -> str:
+        return current_user()["username"]
+
+    def my_agent() -> str | None:
+        """The work number this user dials from (their first agent), if any."""
+        mine = sorted(viewer().agents)
+        return mine[0] if mine else None
+
+    # -- pages ---------------------------------------------------------------------
+    def show_list(problem=None):
+        args = search_args()
+        me = viewer()
+        result = crm.search(me, page=request.query.get("page") or 1, **args)
+        return render("customers.tpl", result=result, args=args, tags=crm.tags(), agents=directory.all(),
+                      follow_ups=crm.follow_ups(me, limit=20), my_agent=my_agent(), problem=problem,
+                      staff=me.staff, page_url=lambda n: page_link(args, n),
+                      export_url=page_link(args, 1).replace("/customers", "/customers/export", 1))
+
+    @app.get("/customers", name="customers")
+    def customers():
+        return show_list()
+
+    def show_form(customer=None, errors=None, values=None, problem=None, status=200):
+        response.status = status
+        return render("customer_form.tpl", customer=customer, errors=errors or {}, values=values or {},
+                      fields=FORM_FIELDS, custom_fields=crm.custom_fields(), agents=directory.all(),
+                      staff=viewer().staff, problem=problem)
+
+    @app.get("/customers/new", name="customer_new")
+    def customer_new():
+        return show_form()
+
+    @app.post("/customers", name="customer_create")
+    def customer_create():
+        data = form_customer(crm.custom_fields())
+        try:
+            made = crm.create(viewer(), data, actor=actor())
+        except DomainError as exc:
+            return show_form(errors=exc.fields, values=data, problem=None if exc.fields else problem_of(exc),
+                             status=exc.http_status)
+        bottle.redirect(f"/customers/{made['id']}")
+
+    def show_detail(customer_id, errors=None, values=None, problem=None, status=200, note_error=None,
+                    follow_up_errors=None):
+        me = viewer()
+        customer = crm.get(me, customer_id)
+        response.status = status
+        return render("customer.tpl", customer=customer, history=crm.history(me, customer_id),
+                      follow_ups=crm.follow_ups(me, customer_id=customer_id, open_only=False),
+                      errors=errors or {}, values=values or {}, fields=FORM_FIELDS,
+                      custom_fields=crm.custom_fields(), agents=directory.all(), staff=me.staff,
+                      my_agent=my_agent(), problem=problem, note_error=note_error,
+                      follow_up_errors=follow_up_errors or {}, follow_up_kinds=FOLLOW_UP_KINDS)
+
+    @app.get("/customers/<customer_id:int>", name="customer_detail")
+    def customer_detail(customer_id):
+        return show_detail(customer_id)
+
+    @app.post("/customers/<customer_id:int>", name="customer_update")
+    def customer_update(customer_id):
+        data = form_customer(crm.custom_fields())
+        try:
+            crm.update(viewer(), customer_id, data, actor=actor())
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            return show_detail(customer_id, errors=exc.fields, values=data, status=exc.http_status,
+                               problem=None if exc.fields else problem_of(exc))
+        bottle.redirect(f"/customers/{customer_id}")
+
+    @app.post("/customers/<customer_id:int>/delete", name="customer_delete")
+    def customer_delete(customer_id):
+        crm.delete(viewer(), customer_id, actor=actor())
+        bottle.redirect("/customers")
+
+    @app.post("/customers/<customer_id:int>/notes", name="customer_note_add")
+    def customer_note_add(customer_id):
+        try:
+            crm.add_note(viewer(), customer_id, request.forms.getunicode("body") or "", actor=actor())
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            return show_detail(customer_id, status=exc.http_status, note_error=exc.fields.get("body", exc.message),
+                               values={"note": request.forms.getunicode("body") or ""})
+        bottle.redirect(f"/customers/{customer_id}#history")
+
+    @app.post("/customers/<customer_id:int>/follow-ups", name="customer_follow_up_add")
+    def customer_follow_up_add(customer_id):
+        data = {k: request.forms.getunicode(k) or "" for k in ("kind", "due_at", "note", "agent")}
+        try:
+            crm.add_follow_up(viewer(), customer_id, data, actor=actor())
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            return show_detail(customer_id, status=exc.http_status, follow_up_errors=exc.fields,
+                               values={"follow_up": data})
+        bottle.redirect(f"/customers/{customer_id}#follow-ups")
+
+    @app.post("/follow-ups/<follow_up_id:int>/done", name="follow_up_done")
+    def follow_up_done(follow_up_id):
+        done = crm.complete_follow_up(viewer(), follow_up_id, actor=actor())
+        bottle.redirect(safe_next(request.forms.getunicode("next"), f"/customers/{done['customer_id']}"))
+
+    @app.post("/customers/assign", name="customers_assign")
+    def customers_assign():
+        ids = request.forms.getall("customer")
+        try:
+            crm.assign(ids, request.forms.getunicode("agent") or None, actor=actor())
+        except DomainError as exc:
+            response.status = exc.http_status
+            return show_list(problem=problem_of(exc))
+        bottle.redirect(safe_next(request.forms.getunicode("next"), "/customers"))
+
+    @app.post("/customers/transfer", name="customers_transfer")
+    def customers_transfer():
+        try:
+            crm.transfer(request.forms.getunicode("from") or "", request.forms.getunicode("to") or "",
+                         actor=actor())
+        except DomainError as exc:
+            response.status = exc.http_status
+            return show_list(problem=problem_of(exc))
+        bottle.redirect("/customers")
+
+    # -- Excel import and export -------------------------------------------------------
+    def show_import(report=None, token=None, problem=None, imported=None, status=200):
+        response.status = status
+        return render("customer_import.tpl", report=report, token=token, problem=problem, imported=imported,
+                      columns=[*COLUMNS, *(c.name for c in crm.custom_fields())])
+
+    @app.get("/customers/import", name="customers_import_form")
+    def customers_import_form():
+        return show_import()
+
+    @app.post("/customers/import", name="customers_import_check")
+    def customers_import_check():
+        try:
+            token, path = uploads.save(uploaded_file())
+            report, _rows = in_worker(deps.db, excel.check, path, column_aliases())
+        except DomainError as exc:
+            return show_import(problem=problem_of(exc), status=exc.http_status)
+        if not report.ok:
+            path.unlink(missing_ok=True)
+        return show_import(report=report.as_dict(), token=token if report.ok else None,
+                           status=200 if report.ok else 422)
+
+    @app.post(f"/customers/import/<token:re:{TOKEN}>", name="customers_import_confirm")
+    def customers_import_confirm(token):
+        path = uploads.path(token)
+        try:
+            count = in_worker(deps.db, excel.import_file, path, actor(), column_aliases())
+        except DomainError as exc:
+            return show_import(problem=problem_of(exc), status=exc.http_status)
+        finally:
+            path.unlink(missing_ok=True)
+        return show_import(imported=count)
+
+    def export_response(lang: str) -> HTTPResponse:
+        me = viewer()
+        args = search_args()
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+            in_worker(deps.db, lambda: excel.export(crm.matching(me, **args),
+                                                    export_headers(lang, crm.custom_fields()), Path(tmp.name)))
+            body = Path(tmp.name).read_bytes()
+        name = time.strftime("customers-%Y%m%d-%H%M.xlsx")
+        return HTTPResponse(body, headers={"Content-Type": XLSX,
+                                           "Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.get("/customers/export", name="customers_export")
+    def customers_export():
+        return export_response(_lang())
+
+    @app.get("/api/v1/customers/export", name="api_customers_export")
+    def api_customers_export():
+        return export_response(request.query.get("lang") if request.query.get("lang") in i18n.LANGUAGES else "en")
+
+    @app.post("/api/v1/customers/import", name="api_customers_import")
+    def api_customers_import():
+        _token, path = uploads.save(uploaded_file())
+        try:
+            report, _rows = in_worker(deps.db, excel.check, path, column_aliases())
+            if not report.ok:
+                return HTTPResponse(json_text({"error": "import.has_errors", "message": f"the file has "
+                                               f"{report.error_count} problems; nothing was imported",
+                                               "fields": {"file": "has errors"}, "report": report.as_dict()}),
+                                    status=422, headers={"Content-Type": "application/json; charset=utf-8"})
+            if request.query.get("confirm") not in ("1", "true", "yes"):
+                return {"report": report.as_dict(), "imported": 0}
+            count = in_worker(deps.db, excel.import_file, path, actor(), column_aliases())
+            return {"report": report.as_dict(), "imported": count}
+        finally:
+            path.unlink(missing_ok=True)
+
+    # -- JSON API ------------------------------------------------------------------
+    @app.get("/api/v1/customers", name="api_customers")
+    def api_customers():
+        return crm.search(viewer(), page=request.query.get("page") or 1,
+                          per_page=request.query.get("per_page") or None, **search_args())
+
+    @app.post("/api/v1/customers", name="api_customer_create")
+    def api_customer_create():
+        return created(crm.create(viewer(), json_body(), actor=actor()))
+
+    @app.get("/api/v1/customers/<customer_id:int>", name="api_customer")
+    def api_customer(customer_id):
+        return crm.get(viewer(), customer_id)
+
+    @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update")
+    def api_customer_update(customer_id):
+        return crm.update(viewer(), customer_id, json_body(), actor=actor())
+
+    @app.delete("/api/v1/customers/<customer_id:int>", name="api_customer_delete")
+    def api_customer_delete(customer_id):
+        crm.delete(viewer(), customer_id, actor=actor())
+        return no_content()
+
+    @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history")
+    def api_customer_history(customer_id):
+        return {"items": crm.history(viewer(), customer_id)}
+
+    @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add")
+    def api_customer_note_add(customer_id):
+        body = json_body()
+        return created(crm.add_note(viewer(), customer_id, body.get("body"), actor=actor(),
+                                    linkedid=body.get("linkedid") or ""))
+
+    @app.get("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_ups")
+    def api_customer_follow_ups(customer_id):
+        return {"items": crm.follow_ups(viewer(), customer_id=customer_id, open_only=False)}
+
+    @app.post("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_up_add")
+    def api_customer_follow_up_add(customer_id):
+        return created(crm.add_follow_up(viewer(), customer_id, json_body(), actor=actor()))
+
+    @app.get("/api/v1/follow-ups", name="api_follow_ups")
+    def api_follow_ups():
+        return {"items": crm.follow_ups(viewer())}
+
+    @app.post("/api/v1/follow-ups/<follow_up_id:int>/done", name="api_follow_up_done")
+    def api_follow_up_done(follow_up_id):
+        return crm.complete_follow_up(viewer(), follow_up_id, actor=actor())
+
+    @app.post("/api/v1/customers/assign", name="api_customers_assign")
+    def api_customers_assign():
+        body = json_body()
+        return {"assigned": crm.assign(body.get("customers"), body.get("agent") or None, actor=actor())}
+
+    @app.post("/api/v1/customers/transfer", name="api_customers_transfer")
+    def api_customers_transfer():
+        body = json_body()
+        return {"transferred": crm.transfer(str(body.get("from") or ""), str(body.get("to") or ""), actor=actor())}

@@ -1,0 +1,125 @@
+% rebase('base.tpl', title=customer['name'])
+<p class="crumbs"><a href="/customers">{{_('nav.customers')}}</a> › {{customer['name']}}</p>
+<div class="page-head left">
+  <h1>{{customer['name']}}</h1>
+  % include('phone.tpl', number=customer['phone'])
+  % if customer['category']:
+  <span class="flag yes">{{customer['category']}}</span>
+  % end
+  % for t in customer['tags']:
+  <span class="tag">{{t}}</span>
+  % end
+  <span class="muted small">{{_('field.customers.account_manager')}}: {{customer['account_manager'] or _('crm.nobody')}} {{customer['account_manager_name']}}</span>
+</div>
+% if problem:
+<p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
+% end
+<div class="columns">
+<section class="card" id="history">
+  <h2>{{_('crm.history')}}</h2>
+  <form method="post" action="/customers/{{customer['id']}}/notes" class="note-form">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <div class="field {{'has-error' if note_error else ''}}">
+      <label for="n-body">{{_('crm.add_note')}}</label>
+      <textarea id="n-body" name="body" rows="3" maxlength="4000">{{values.get('note', '')}}</textarea>
+      % if note_error:
+      <em class="field-error">{{field_error(note_error)}}</em>
+      % end
+    </div>
+    <button class="primary">{{_('crm.save_note')}}</button>
+  </form>
+  <ul class="timeline">
+  % for item in history:
+    <li class="{{item['kind']}}">
+      <span class="when mono small">{{item['at']}}</span>
+      % if item['kind'] == 'call':
+      <span class="call {{'talking' if item['disposition'] == 'answered' else 'queued'}}">{{_('crm.direction.' + item['direction']) if item['direction'] in ('inbound', 'outbound') else item['direction']}}</span>
+      <span>{{_('crm.call_summary', agent=item['agent'] or '—', queue=item['queue'] or '—', disposition=item['disposition'], talk=secs(item['talk_seconds']))}}</span>
+      % else:
+      <span class="author">{{item['author']}}</span>
+      <p class="body">{{item['body']}}</p>
+      % end
+    </li>
+  % end
+  % if not history:
+    <li class="empty muted">{{_('crm.no_history')}}</li>
+  % end
+  </ul>
+  <p class="hint">{{_('crm.times_utc')}}</p>
+</section>
+<section class="card" id="follow-ups">
+  <h2>{{_('crm.follow_ups')}}</h2>
+  <table class="list">
+    <tbody>
+    % for f in follow_ups:
+      <tr class="{{'done' if f['done_at'] else ('overdue' if f['overdue'] else '')}}">
+        <td class="nowrap">{{f['due_at'][:16]}}</td><td>{{_('crm.kind.' + f['kind'])}}</td>
+        <td class="detail">{{f['note']}}</td><td>{{f['agent'] or ''}}</td>
+        <td class="actions">
+        % if f['done_at']:
+          <span class="flag yes">{{_('crm.done_by', who=f['done_by'])}}</span>
+        % else:
+          <form method="post" action="/follow-ups/{{f['id']}}/done" class="inline">
+            <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small">{{_('crm.done')}}</button></form>
+        % end
+        </td>
+      </tr>
+    % end
+    % if not follow_ups:
+      <tr class="empty"><td colspan="5">{{_('crm.no_follow_ups')}}</td></tr>
+    % end
+    </tbody>
+  </table>
+  % fv = values.get('follow_up') or {}
+  <form method="post" action="/customers/{{customer['id']}}/follow-ups" class="grid compact">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <div class="field {{'has-error' if 'kind' in follow_up_errors else ''}}"><label for="f-kind">{{_('crm.kind')}}</label>
+      <select id="f-kind" name="kind">
+      % for k in follow_up_kinds:
+        <option value="{{k}}" {{'selected' if fv.get('kind') == k else ''}}>{{_('crm.kind.' + k)}}</option>
+      % end
+      </select></div>
+    <div class="field {{'has-error' if 'due_at' in follow_up_errors else ''}}"><label for="f-due">{{_('crm.due_at')}} *</label>
+      <input id="f-due" type="datetime-local" name="due_at" value="{{fv.get('due_at', '')}}">
+      % if 'due_at' in follow_up_errors:
+      <em class="field-error">{{field_error(follow_up_errors['due_at'])}}</em>
+      % end
+    </div>
+    <div class="field wide {{'has-error' if 'note' in follow_up_errors else ''}}"><label for="f-note">{{_('crm.note')}}</label>
+      <input id="f-note" name="note" maxlength="500" value="{{fv.get('note', '')}}">
+      % if 'note' in follow_up_errors:
+      <em class="field-error">{{field_error(follow_up_errors['note'])}}</em>
+      % end
+    </div>
+    % if staff:
+    <div class="field {{'has-error' if 'agent' in follow_up_errors else ''}}"><label for="f-agent">{{_('live.agent')}}</label>
+      <select id="f-agent" name="agent"><option value="">{{_('crm.the_manager')}}</option>
+      % for a in agents:
+        <option value="{{a['number']}}" {{'selected' if fv.get('agent') == a['number'] else ''}}>{{a['number']}} {{a['name']}}</option>
+      % end
+      </select>
+      % if 'agent' in follow_up_errors:
+      <em class="field-error">{{field_error(follow_up_errors['agent'])}}</em>
+      % end
+    </div>
+    % end
+    <div class="buttons"><button>{{_('crm.add_follow_up')}}</button></div>
+  </form>
+</section>
+</div>
+<section class="card" id="edit">
+  <h2>{{_('crm.edit')}}</h2>
+  <form method="post" action="/customers/{{customer['id']}}" class="grid" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    % include('customer_fields.tpl')
+    <div class="buttons"><button class="primary">{{_('admin.create')}}</button></div>
+  </form>
+  % if staff:
+  <form method="post" action="/customers/{{customer['id']}}/delete" class="inline right" data-confirm="{{_('admin.confirm_delete', what=customer['name'])}}">
+    <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('admin.delete')}}</button>
+  </form>
+  % end
+  <p class="hint">{{_('crm.created_by', who=customer['created_by'] or '—', at=customer['created_at'])}}</p>
+</section>
+<p class="status" id="dial-status" role="status" aria-live="polite" hidden></p>
+% include('dial_script.tpl')
