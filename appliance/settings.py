@@ -42,6 +42,11 @@ SETTINGS = (
     Setting("web_port", int, 8080, "web UI port"),
     Setting("agi_pool_size", int, 200, "FastAGI sessions served at once"),
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Setting("recording_dir", str, "", "where the MP3s of recorded calls are kept; empty: <data_dir>/recordings"),
+    Setting("recording_bitrate_kbps", int, 8, "MP3 bitrate of recordings (8 kbit/s at 8 kHz: 1 KB per second)"),
+    Setting("recording_workers", int, 0, "encoder processes; 0: one per core less one, at least one"),
+    Setting("recording_reserve_mb", int, 500,
+            "new calls are not recorded once free space falls to this (or 2% of the disk, if larger)"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -61,6 +66,10 @@ class Settings:
     web_port: int
     agi_pool_size: int
     log_level: str
+    recording_dir: str
+    recording_bitrate_kbps: int
+    recording_workers: int
+    recording_reserve_mb: int
 
     @property
     def db_path(self) -> Path:
@@ -69,6 +78,10 @@ class Settings:
     @property
     def asterisk_dir(self) -> Path:
         return self.data_dir / "asterisk"
+
+    @property
+    def recordings_path(self) -> Path:
+        return Path(self.recording_dir) if self.recording_dir else self.data_dir / "recordings"
 
     @property
     def secrets_path(self) -> Path:

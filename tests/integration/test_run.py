@@ -106,7 +106,7 @@ def test_make_run_appliance_end_to_end(running):
         return body if status == 200 and body["status"] == "ok" else None
 
     health = wait_until(healthy, 60, "health ok")
-    assert set(health["components"]) == {"asterisk", "ami", "agi", "db"}
+    assert set(health["components"]) == {"asterisk", "ami", "agi", "db", "recording"}
     assert all(c["up"] for c in health["components"].values())
 
     # anonymous callers are refused; the printed password signs in
