@@ -221,7 +221,13 @@ class Appliance:
 
     # -- AMI -----------------------------------------------------------------
     def on_ami_event(self, frame) -> None:
-        self.execute(self.live.apply(frame.as_dict(), time.time()))
+        event = frame.as_dict()
+        if event.get("Event") == "FullyBooted":
+            # Asterisk sends it to each new AMI session once every module is loaded (at once
+            # if it already is). Resynchronising earlier, just after a restart, raced the
+            # loading of app_queue ("Invalid/unknown command: QueueAdd").
+            gevent.spawn(self._resync)
+        self.execute(self.live.apply(event, time.time()))
 
     def execute(self, commands) -> None:
         for command in commands:
@@ -264,7 +270,7 @@ class Appliance:
                 logger.exception("live state tick failed")
 
     def on_ami_connect(self, client) -> None:
-        gevent.spawn(self._resync)
+        """Nothing to do yet: ``_resync`` waits for Asterisk's FullyBooted event."""
 
     def _resync(self) -> None:
         """After (re)connecting: queue members from the DB, calls Asterisk no longer has closed."""

@@ -219,9 +219,10 @@ class RecordingPipeline:
                          error_code=decision.alarm, detail=decision.message, created_at=now,
                          updated_at=now).on_conflict_ignore().execute()
 
-    def want(self, linkedid: str) -> None:
-        """Someone started a standby recording: keep its file at the end."""
-        Recording.update(wanted=True, updated_at=self.now()).where(Recording.linkedid == linkedid).execute()
+    def want(self, linkedid: str, wanted: bool = True) -> None:
+        """Someone started a standby recording: keep its file at the end (or, ``wanted``
+        False, a setting forbade it after all: throw it away)."""
+        Recording.update(wanted=wanted, updated_at=self.now()).where(Recording.linkedid == linkedid).execute()
 
     def finish(self, linkedid: str, *, partial: bool = False, answered: bool = True) -> str | None:
         """The call ended (its WAV is closed): queue it for a worker, or throw it away.

@@ -135,8 +135,9 @@ class RecordingService:
         found = self.settings(rec.direction, rec.trunk, rec.queue, agent)
         decision = rules.decide(found["direction"], found["trunk"], found["queue"], found["agent"])
         rec.agent, rec.forced, rec.policy = agent, decision.forced, decision.reason
-        if decision.outcome == rules.OFF and rec.state != STOPPED:
+        if decision.outcome == rules.OFF:  # the agent's "never": nothing of this call is kept
             self._action("StopMixMonitor", {"Channel": rec.channel})
+            self.pipeline.want(linkedid, False)
             rec.state = STOPPED
             del self.active[linkedid]
         elif decision.outcome == rules.RECORD and rec.state in (STANDBY, STOPPED):

@@ -8,6 +8,7 @@ import pytest
 
 from appliance.db.models import CallRecord, Recording
 from appliance.engine.live import FREE, IN_CALL
+from appliance.errors import Conflict
 from appliance.recording import mp3
 from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
 
@@ -99,3 +100,63 @@ def test_no_room_on_the_disk_the_call_goes_on_unrecorded_with_an_alarm(make_appl
     assert health["status"] == "degraded"
     assert health["components"]["recording"]["state"] == "recording.disk_full"
     assert CallRecord.get(CallRecord.caller == CALLER).disposition == "answered"
+
+
+def talking(app, agent="1001"):
+    return wait_until(lambda: next((c for c in app.live.calls.values() if c.agent == agent and c.answer_time), None),
+                      15, f"agent {agent} talking")
+
+
+def test_on_demand_start_pause_and_resume_of_a_call_the_policy_leaves_unrecorded(make_appliance, tmp_path):
+    app, phone = with_agent(make_appliance, tmp_path)
+    app.config.update("recording_rules", "inbound", {"recording": "no"}, actor="test")
+    try:
+        call = trunk_call(sip_address(app), DID, CALLER, tmp_path / "sipp", hold_ms=7000).start()
+        live_call = talking(app)
+        with pytest.raises(Conflict) as refused:
+            app.recordings.control("1001", "pause", actor="test")  # nothing is being recorded yet
+        assert refused.value.code == "recording.cannot_pause"
+        assert app.recordings.control("1001", "start", actor="test")["recording"] == "recording"
+        assert app.recordings.control("1001", "pause", actor="test")["recording"] == "paused"
+        assert app.recordings.control("1001", "resume", actor="test")["recording"] == "recording"
+        assert call.wait(60) == 0, call.errors()
+        row = recording_of(CALLER)
+    finally:
+        phone.stop()
+    assert row.linkedid == live_call.linkedid and row.wanted and row.policy == "direction inbound: no"
+    # muted parts are written as silence: the file keeps the conversation's length
+    talk = CallRecord.get(CallRecord.caller == CALLER).talk_seconds
+    assert abs(row.duration_seconds - talk) <= 1.0, (row.duration_seconds, talk)
+
+
+def test_force_cannot_be_stopped_and_an_agents_never_leaves_nothing(make_appliance, tmp_path):
+    app, phone = with_agent(make_appliance, tmp_path)
+    phone.stop()
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp2", ring_ms=500, calls=2).start()
+    app.config.update("queues", "sales", {"recording": "force"}, actor="test")
+    app.config.update("agents", "1001", {"recording": "never"}, actor="test")  # force beats never
+    try:
+        call = trunk_call(sip_address(app), DID, CALLER, tmp_path / "sipp", hold_ms=4000).start()
+        talking(app)
+        with pytest.raises(Conflict) as refused:
+            app.recordings.control("1001", "stop", actor="test")
+        assert refused.value.code == "recording.forced"
+        assert app.recordings.control("1001", "pause", actor="test")["forced"]  # pausing stays possible
+        assert call.wait(60) == 0, call.errors()
+        forced = recording_of(CALLER)
+        assert forced.policy == "queue sales: force"
+
+        app.config.update("queues", "sales", {"recording": "yes"}, actor="test")  # now the agent's never wins
+        other = "13900000002"
+        call = trunk_call(sip_address(app), DID, other, tmp_path / "sipp", hold_ms=4000).start()
+        talking(app)
+        with pytest.raises(Conflict) as refused:
+            app.recordings.control("1001", "start", actor="test")
+        assert refused.value.code == "recording.not_possible"
+        assert call.wait(60) == 0, call.errors()
+        record = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == other), 15, "the call record")
+        app.recordings.wait_finishing(10)
+    finally:
+        phone.stop()
+    assert Recording.get_or_none(Recording.linkedid == record.linkedid) is None
+    assert not list(app.recording_config.spool_dir.glob("*.wav"))
