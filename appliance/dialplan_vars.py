@@ -100,3 +100,11 @@ TRANSFER_DONE = "CC_TRANSFER_DONE"  # set on the agent's leg when the customer w
 CONSULT_PHONE = "CC_CONSULT_PHONE"  # the extension to consult, or empty: dial the number through the trunks
 CONFERENCE_ROOM = "CC_CONFERENCE_ROOM"
 CONTROL_EVENT = "CcCallControl"
+
+# Recording: FastAGI ``record`` decides (appliance/recording/rules.py) and starts MixMonitor
+# itself on the channel it runs on: the caller's leg of an inbound call (after routing), the
+# agent's leg of an outgoing or internal call. RECORD_CONNECT_CONTEXT is the Gosub app_queue
+# runs on the agent's leg when they answer, where the agent's own setting is applied.
+# RECORDING is what was done: record | standby | off | refused | error.
+RECORD_CONNECT_CONTEXT = "cc-record-connect"
+RECORDING = "CC_RECORDING"

@@ -22,7 +22,7 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 from appliance import settings as settings_mod  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
-from appliance.agi.handlers import pin, ping, route  # noqa: E402
+from appliance.agi.handlers import pin, ping, record, route  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
@@ -45,10 +45,12 @@ from appliance.engine.live import (  # noqa: E402
 from appliance.engine.routing import RoutingTable  # noqa: E402
 from appliance.network import LanChanger, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
+from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
+from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
@@ -134,6 +136,16 @@ class AgentStateWriter:
             AgentStateLog.create(agent=change.agent, state=change.state, reason=change.reason, started_at=at)
 
 
+RECORDING_SPOOL = "recordings"  # under Asterisk's spool: where MixMonitor writes <linkedid>.wav
+
+
+def recording_config(settings: settings_mod.Settings, spool_dir: Path) -> RecordingConfig:
+    extra = {"workers": settings.recording_workers} if settings.recording_workers > 0 else {}
+    return RecordingConfig(spool_dir=spool_dir, store_dir=settings.recordings_path,
+                           bitrate_kbps=settings.recording_bitrate_kbps,
+                           reserve_min_bytes=settings.recording_reserve_mb * 1000 * 1000, **extra)
+
+
 class Appliance:
     def __init__(self, settings: settings_mod.Settings):
         self.settings = settings
@@ -160,12 +172,18 @@ class Appliance:
                              on_disconnect=self.on_ami_disconnect)
         self.agents = AgentService(self.db, self.ami)
         self.calls = CallControl(self.ami, self.live, self.execute)
+        self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
+        self.encoders = ProcessPool(self.recording_config.workers)
+        self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
+        self.recordings = RecordingService(self.pipeline, self.ami, self.live,
+                                           f"{self.pbx.paths.spool}/{RECORDING_SPOOL}")
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of,
                                                                  account_manager_of))
         registry.register(ping.SCRIPT, ping.handle)
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
+        registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
         for child in supervised_children(settings):
@@ -241,6 +259,7 @@ class Appliance:
         for command in commands:
             if isinstance(command, WriteCallRecord):
                 self.records.write(command.record)
+                self.recordings.call_ended(command.record)
             elif isinstance(command, Publish):
                 self.bus.publish(command.topic, self._with_customer(command.topic, command.data))
             elif isinstance(command, AgentStateChanged):
@@ -312,6 +331,7 @@ class Appliance:
                     "requests": self.agi.stats.requests, "handler_errors": self.agi.stats.handler_errors},
             "db": self._db_health(),
             "hardware": self._hardware_health(),
+            "recording": self._recording_health(),
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
@@ -341,6 +361,12 @@ class Appliance:
                 "problems": [p.code for p in health.problems],
                 "dahdi": self.dahdi.outcome if self.dahdi is not None else None}
 
+    def _recording_health(self) -> dict:
+        try:
+            return self.pipeline.status()
+        except Exception as exc:  # the health page must answer even then
+            return {"state": f"error: {exc}", "up": False}
+
     def _db_health(self) -> dict:
         try:
             self.db.execute_sql("SELECT 1").fetchone()
@@ -353,6 +379,9 @@ class Appliance:
 
     # -- lifecycle -----------------------------------------------------------
     def start(self, web: bool = True) -> None:
+        # Before Asterisk: no call is in progress, so every WAV in the spool is finished.
+        self.pipeline.reconcile()
+        self.pipeline.start()
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
@@ -366,7 +395,8 @@ class Appliance:
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
                        secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
-                       crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports"})
+                       crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports"},
+                       recordings=self.recordings)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
         logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)
@@ -380,6 +410,8 @@ class Appliance:
         self.supervisor.stop()
         self.pbx.stop()
         self.agi.stop()
+        self.pipeline.stop()
+        self.encoders.close()
 
 
 def supervised_children(settings: settings_mod.Settings) -> list[Watch]:

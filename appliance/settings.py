@@ -61,6 +61,11 @@ SETTINGS = (
     Setting("dahdi_echo_canceller", str, "oslec", "DAHDI echo canceller module (oslec, mg2, hwec, ...)"),
     Setting("hardware_root", Path, Path("/"),
             "where /sys and /proc are read for telephony cards (a fixture tree in tests)"),
+    Setting("recording_dir", str, "", "where the MP3s of recorded calls are kept; empty: <data_dir>/recordings"),
+    Setting("recording_bitrate_kbps", int, 8, "MP3 bitrate of recordings (8 kbit/s at 8 kHz: 1 KB per second)"),
+    Setting("recording_workers", int, 0, "encoder processes; 0: one per core less one, at least one"),
+    Setting("recording_reserve_mb", int, 500,
+            "new calls are not recorded once free space falls to this (or 2% of the disk, if larger)"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -92,6 +97,10 @@ class Settings:
     dahdi_tone_zone: str
     dahdi_echo_canceller: str
     hardware_root: Path
+    recording_dir: str
+    recording_bitrate_kbps: int
+    recording_workers: int
+    recording_reserve_mb: int
 
     @property
     def db_path(self) -> Path:
@@ -100,6 +109,10 @@ class Settings:
     @property
     def asterisk_dir(self) -> Path:
         return self.data_dir / "asterisk"
+
+    @property
+    def recordings_path(self) -> Path:
+        return Path(self.recording_dir) if self.recording_dir else self.data_dir / "recordings"
 
     @property
     def secrets_path(self) -> Path:

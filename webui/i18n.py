@@ -44,10 +44,13 @@ def translate(lang: str, msgid: str, **kw) -> str:
 
 
 def choice(lang: str, kind: str, name: str, value) -> str:
-    """A field's choice as shown: translated where the catalog has ``choice.<kind>.<field>.<value>``,
-    else the value itself (Asterisk's own words, like a ring strategy, stay as they are)."""
-    msgid = f"choice.{kind}.{name}.{value}"
-    return translate(lang, msgid) if msgid in catalog("en") else str(value)
+    """A field's choice as shown: translated where the catalog has ``choice.<kind>.<field>.<value>``
+    (or ``choice.<field>.<value>`` for a field several kinds share, like ``recording``), else the
+    value itself (Asterisk's own words, like a ring strategy, stay as they are)."""
+    for msgid in (f"choice.{kind}.{name}.{value}", f"choice.{name}.{value}"):
+        if msgid in catalog("en"):
+            return translate(lang, msgid)
+    return str(value)
 
 
 def negotiate(accept_language: str | None, asked: str | None = None) -> str:

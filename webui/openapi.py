@@ -167,6 +167,45 @@ def _operations() -> dict[str, dict]:
         "api_agent_conference": _call_step("Three-way call", "in conference",
                                            "The customer, the agent and the consulted party (who must have "
                                            "answered) meet in one conference; anyone may leave."),
+        "api_agent_recording": {
+            "tags": ["recordings"], "summary": "Pause, resume, start or stop the recording of the agent's call",
+            "description": "`pause`/`resume`: e.g. while a card number is read out (silence is recorded, so "
+                           "the file keeps the call's timeline). `start`: record a call the policy left "
+                           "unrecorded (`no`/`dontcare`). `stop`: refused (`recording.forced`) when a setting "
+                           "says `force`; nothing can start a call a setting says `never` for "
+                           "(`recording.not_possible`). Agents may act only on their own calls.",
+            "responses": {"200": _resp("done", {"type": "object", "properties": {
+                "linkedid": {"type": "string"}, "recording": {"enum": ["recording", "paused", "standby", "stopped"]},
+                "forced": {"type": "boolean"}}}), **_errors(401, 403, 409, 503)}},
+        "api_recordings": {
+            "tags": ["recordings"], "summary": "Search recordings by their call (newest first)",
+            "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                           for n in ("caller", "agent", "state")] + [
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+            "responses": {"200": _resp("recordings", _items(_ref("Recording"))), **_errors(401, 403, 422)}},
+        "api_recording": {
+            "tags": ["recordings"], "summary": "One call's recording: state, checksum, duration, its call",
+            "description": "`complete` is true when the MP3 is verified and holds the whole call; `partial` "
+                           "when the call was cut off (Asterisk went away) and only its first part is there. "
+                           "Agents see only the recordings of their own calls.",
+            "responses": {"200": _resp("it", _ref("Recording")), **_errors(401, 403, 404)}},
+        "api_recording_audio": {
+            "tags": ["recordings"], "summary": "The MP3 (HTTP Range for seeking; `?download=1` to save it)",
+            "parameters": [{"name": "download", "in": "query", "required": False, "schema": {"type": "string"}},
+                           {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the whole file",
+                                  "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                          "206": {"description": "the byte range asked for",
+                                  "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(401, 403, 404)}},
+        "api_recording_storage": {
+            "tags": ["recordings"], "summary": "Recording storage: free space, reserve, days left at the recent rate",
+            "responses": {"200": _resp("storage", {"type": "object", "properties": {
+                "free_bytes": {"type": "integer"}, "total_bytes": {"type": "integer"},
+                "reserve_bytes": {"type": "integer"}, "bytes_per_day": {"type": "integer"},
+                "days_left": {"type": ["number", "null"]}, "alarm": {"type": "string"},
+                "message": {"type": "string"}}}), **_errors(401, 403)}},
         "api_agent_spy": {"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
                           "description": "Rings `phone` (the supervisor's extension); once answered it is "
                                          "connected to the agent's call: `listen` hears both sides and is not "
@@ -481,6 +520,20 @@ def build(app, config, crm=None) -> dict:
             "at": {"type": "string", "description": "UTC, ISO 8601"}, "username": {"type": "string"},
             "action": {"enum": ["create", "update", "delete"]}, "object_type": {"type": "string"},
             "object_id": {"type": "string"}, "detail": {"type": "string", "description": "the change, as JSON"}}},
+        "Recording": {"type": "object", "properties": {
+            "linkedid": {"type": "string", "description": "the call's key, as in the call record"},
+            "state": {"enum": ["recording", "pending", "encoding", "complete", "failed", "missing", "corrupt",
+                               "refused"]},
+            "complete": {"type": "boolean", "description": "verified MP3 of the whole call"},
+            "partial": {"type": "boolean", "description": "the call was cut off; only its first part is here"},
+            "repaired": {"type": "boolean", "description": "the WAV's header was wrong (a crash); the samples "
+                                                           "present were used"},
+            "duration_seconds": {"type": ["number", "null"]}, "bytes": {"type": ["integer", "null"]},
+            "sha256": {"type": "string"}, "error_code": {"type": "string"}, "detail": {"type": "string"},
+            "policy": {"type": "string", "description": "which setting decided, e.g. `queue sales: force`"},
+            "created_at": {"type": "string"}, "completed_at": {"type": ["string", "null"]},
+            "call": {"type": ["object", "null"], "description": "caller, agent, queue, direction, enter_time, "
+                                                               "talk_seconds, disposition of its call record"}}},
     }
     for kind in KINDS:
         name = _schema_name(kind)
@@ -500,7 +553,7 @@ def build(app, config, crm=None) -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
-                 {"name": "tokens"}, {"name": "audit"}, {"name": "customers"}],
+                 {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

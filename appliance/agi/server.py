@@ -173,6 +173,10 @@ class FastAgiServer:
     def _handler_failed(self, session: AgiSession, reason: str, exc: BaseException) -> None:
         request = session.request
         self.stats.handler_errors += 1
+        if not self.registry.sends_to_fallback(request.script):
+            logger.error("FastAGI %r failed (%s) on channel %s, uniqueid %s: the call goes on without it",
+                         request.script, reason, request.channel, request.uniqueid, exc_info=exc)
+            return
         logger.error("FastAGI %r failed (%s) on channel %s, uniqueid %s: caller goes to %s",
                      request.script, reason, request.channel, request.uniqueid, self.fallback_context,
                      exc_info=exc)

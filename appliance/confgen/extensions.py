@@ -18,13 +18,15 @@ def agi_url(model: AsteriskModel, script: str) -> str:
     return f"agi://{model.network.agi_host}:{model.network.agi_port}/{script}"
 
 
-def _after_agi(conf: ConfText) -> None:
-    """The convention every AGI() call in our dialplan follows (see appliance/agi/server.py)."""
+def _after_agi(conf: ConfText, model: AsteriskModel) -> None:
+    """The convention every AGI() call in our dialplan follows (see appliance/agi/server.py);
+    then the call's recording starts (FastAGI ``record``: its failure never stops the call)."""
     conf.raw(
         f' same => n,GotoIf($["${{AGISTATUS}}" != "SUCCESS" | "${{{v.AGI_FAILED}}}" = "1"'
         f' | "${{{v.DEST_CONTEXT}}}" = ""]?{v.FALLBACK_CONTEXT},agi-failed,1)'
     )
     conf.raw(f" same => n,UserEvent({v.ROUTE_EVENT},Rule: ${{{v.ROUTE_RULE}}},Queue: ${{{v.THEN_QUEUE}}})")
+    conf.raw(f" same => n,AGI({agi_url(model, 'record')},inbound)")
     conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
 
 
@@ -110,14 +112,14 @@ def render(model: AsteriskModel) -> str:
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")
     conf.raw(f" same => n,Set(__{v.DID}=${{EXTEN}})")
     conf.raw(f" same => n,AGI({agi_url(model, 'route')})")
-    _after_agi(conf)
+    _after_agi(conf, model)
 
     conf.section(v.QUEUE_CONTEXT, comment="one extension per queue")
     for q in model.queues:
         queue = name(q.name)
         conf.raw(f"exten => {queue},1,Set(__{v.QUEUE}={queue})")
         conf.raw(" same => n,Answer()")
-        conf.raw(f" same => n,Queue({queue},t,,,{q.max_wait_seconds or ''})")
+        conf.raw(f" same => n,Queue({queue},t,,,{q.max_wait_seconds or ''},,{v.RECORD_CONNECT_CONTEXT})")
         conf.raw(f" same => n,Set({v.FALLBACK_REASON}=queue-${{TOLOWER(${{QUEUESTATUS}})}})")
         if q.overflow_queue:
             # Nobody could answer (or the longest wait passed): the next queue, at most
@@ -133,8 +135,13 @@ def render(model: AsteriskModel) -> str:
     conf.section(v.AGENT_FIRST_CONTEXT, comment="one agent first (alone, only if free), then a queue")
     conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
     conf.raw(" same => n,Answer()")
-    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}})")
+    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}},,"
+             f"{v.RECORD_CONNECT_CONTEXT})")
     conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)")
+
+    conf.section(v.RECORD_CONNECT_CONTEXT, comment="app_queue runs this on the agent's leg as they answer")
+    conf.raw(f"exten => s,1,AGI({agi_url(model, 'record')},connect)")
+    conf.raw(" same => n,Return()")
 
     conf.section(v.PIN_CONTEXT, comment=f"member PIN: {v.PIN_TRIES} tries, checked by FastAGI against the customer")
     conf.raw("exten => s,1,Answer()")
@@ -157,6 +164,7 @@ def render(model: AsteriskModel) -> str:
 
     conf.section(v.OUTBOUND_CONTEXT, comment="outgoing calls: through the trunks in order, the next if one cannot")
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
+    conf.raw(f" same => n,AGI({agi_url(model, 'record')},outbound)")
     _dial_out(conf, model, "")
     # nobody took it: a busy tone, or "the number you have dialled is not in service"
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER" | "${DIALSTATUS}" = "CANCEL" | "${DIALSTATUS}" = ""]?end)')
@@ -178,6 +186,7 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f"exten => {v.LONG_SIGNIN_CODE},1,Goto({v.AGENT_LOGIN_CONTEXT},s,1)")
     for phone in model.phones:
         ext = name(phone.extension)
-        conf.raw(f"exten => {ext},1,Dial(PJSIP/{ext},30)")
+        conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
+        conf.raw(f" same => n,Dial(PJSIP/{ext},30)")
         conf.raw(" same => n,Hangup()")
     return conf.render()

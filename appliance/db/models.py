@@ -70,6 +70,7 @@ class Trunk(BaseModel):
     codecs = CharField(max_length=64, default="alaw,ulaw")
     max_channels = IntegerField(default=0)
     outbound_priority = IntegerField(default=1)  # outgoing calls try trunks in this order; 0 = never
+    recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never (recording/rules.py)
 
 
 class Queue(BaseModel):
@@ -93,6 +94,7 @@ class Queue(BaseModel):
     sticky_lookback_days = IntegerField(default=0)  # offer callers their last agent first; 0 = off
     sticky_min_talk_seconds = IntegerField(default=30)  # ...if they talked at least this long
     sticky_ring_seconds = IntegerField(default=15)  # ...ringing that agent this long before the queue
+    recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
 
 
 class TimeCondition(BaseModel):
@@ -161,6 +163,7 @@ class Agent(BaseModel):
     login_mode = CharField(max_length=8, default="ring")  # ring: the phone rings per call | long: stays connected
     paused = BooleanField(default=False)
     pause_reason = CharField(max_length=32, default="")
+    recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
 
 
 class PauseReason(BaseModel):
@@ -316,7 +319,7 @@ class Recording(BaseModel):
 
     id = AutoField()
     linkedid = CharField(unique=True, max_length=64)
-    state = CharField(max_length=16, index=True)  # recording | pending | encoding | complete | failed | missing | corrupt
+    state = CharField(max_length=16, index=True)  # see recording/policy.py STATES
     wav_path = CharField(max_length=255)
     mp3_path = CharField(max_length=255)
     error_code = CharField(max_length=64, default="")  # a stable id from appliance/recording/errors.py
@@ -329,8 +332,20 @@ class Recording(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     completed_at = DateTimeField(null=True, index=True)
+    wanted = BooleanField(default=True)  # recorded audibly at some point; a standby nobody started is thrown away
+    partial = BooleanField(default=False)  # the call was cut off (Asterisk went away): only its first part is here
+    policy = CharField(max_length=64, default="")  # which setting decided, e.g. "queue sales: force"
+
+
+class RecordingRule(BaseModel):
+    """The recording setting of one call direction, and when its recordings start."""
+
+    id = AutoField()
+    direction = CharField(unique=True, max_length=8)  # inbound | outbound | internal
+    recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
+    start_at = CharField(max_length=8, default="answer")  # answer | ringing
 
 
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
-              AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, CustomerField,
-              CustomerTag, CustomerNote, FollowUp)
+              AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
+              CustomerField, CustomerTag, CustomerNote, FollowUp)

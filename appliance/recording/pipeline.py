@@ -43,8 +43,10 @@ from peewee import fn
 from appliance import proc
 from appliance.db.models import Recording, utcnow
 from appliance.errors import DomainError
-from appliance.recording import disk, errors, mp3, policy
-from appliance.recording.policy import COMPLETE, ENCODING, PENDING, RECORDING
+from appliance.recording import disk, errors, mp3, wav
+from appliance.recording import policy as policy_mod
+from appliance.recording.errors import RecordingError
+from appliance.recording.policy import COMPLETE, ENCODING, MISSING, PENDING, RECORDING
 from appliance.recording.worker import part_path
 
 logger = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class RecordingConfig:
     bitrate_kbps: int = mp3.DEFAULT_BITRATE_KBPS
     quality: int = mp3.DEFAULT_QUALITY
     workers: int = field(default_factory=default_workers)
-    max_attempts: int = policy.DEFAULT_MAX_ATTEMPTS
+    max_attempts: int = policy_mod.DEFAULT_MAX_ATTEMPTS
     reserve_min_bytes: int = disk.DEFAULT_RESERVE_MIN_BYTES
     reserve_fraction: float = disk.DEFAULT_RESERVE_FRACTION
     window_days: int = disk.DEFAULT_WINDOW_DAYS
@@ -190,26 +192,58 @@ class RecordingPipeline:
         return self.config.store_dir / row.mp3_path
 
     # -- call life cycle (wired to MixMonitor) ---------------------------------------------
-    def begin(self, linkedid: str) -> Path:
-        """A call is to be recorded: the WAV path to give MixMonitor, or ``RecordingRefused``."""
+    def begin(self, linkedid: str, *, wanted: bool = True, policy: str = "") -> Path:
+        """A call is to be recorded: the WAV path to give MixMonitor, or ``RecordingRefused``.
+
+        ``wanted`` False: a standby (MixMonitor muted until someone starts it on demand);
+        its file is thrown away at the end if nobody did.
+        """
         decision = self.may_record()
         if not decision.allowed:
+            self._refused(linkedid, decision)
             raise RecordingRefused(decision.message, code=decision.alarm)
         now = self.now()
         with self.db.atomic():
             row = Recording.get_or_none(Recording.linkedid == linkedid)
             if row is None:
-                row = Recording.create(linkedid=linkedid, state=RECORDING, wav_path=policy.wav_name(linkedid),
-                                       mp3_path=policy.mp3_name(linkedid, now), created_at=now, updated_at=now)
+                row = Recording.create(linkedid=linkedid, state=RECORDING, wav_path=policy_mod.wav_name(linkedid),
+                                       mp3_path=policy_mod.mp3_name(linkedid, now), created_at=now, updated_at=now,
+                                       wanted=wanted, policy=policy[:64])
         self.config.spool_dir.mkdir(parents=True, exist_ok=True)
         return self.wav_file(row)
 
-    def finish(self, linkedid: str) -> None:
-        """The call ended: its recording waits for a worker."""
+    def _refused(self, linkedid: str, decision: disk.Decision) -> None:
+        """The call record shows why this call has no recording."""
+        now = self.now()
+        Recording.insert(linkedid=linkedid, state=policy_mod.REFUSED, wav_path="", mp3_path="",
+                         error_code=decision.alarm, detail=decision.message, created_at=now,
+                         updated_at=now).on_conflict_ignore().execute()
+
+    def want(self, linkedid: str, wanted: bool = True) -> None:
+        """Someone started a standby recording: keep its file at the end (or, ``wanted``
+        False, a setting forbade it after all: throw it away)."""
+        Recording.update(wanted=wanted, updated_at=self.now()).where(Recording.linkedid == linkedid).execute()
+
+    def finish(self, linkedid: str, *, partial: bool = False, answered: bool = True) -> str | None:
+        """The call ended (its WAV is closed): queue it for a worker, or throw it away.
+
+        A standby nobody started, or a call never answered whose WAV holds no audio (it
+        recorded from the answer), leaves nothing: WAV and row go. ``partial``: the call was
+        cut off (Asterisk went away), so the recording holds its first part only.
+        """
         row = Recording.get_or_none(Recording.linkedid == linkedid)
-        if row is not None and row.state == RECORDING:
-            self._update(row, state=PENDING)
-            self.queue.put(row.id)
+        if row is None or row.state != RECORDING:
+            return row.state if row else None
+        wav_path = self.wav_file(row)
+        if not row.wanted or (not answered and not _has_audio(wav_path)):
+            wav_path.unlink(missing_ok=True)
+            row.delete_instance()
+            logger.info("recording %s: %s; nothing kept", linkedid,
+                        "standby never started" if not row.wanted else "call not answered")
+            return None
+        self._update(row, state=PENDING, partial=partial or row.partial)
+        self.queue.put(row.id)
+        return PENDING
 
     # -- encoding ---------------------------------------------------------------------------
     def process(self, row_id: int) -> str | None:
@@ -217,12 +251,14 @@ class RecordingPipeline:
         row = Recording.get_or_none(Recording.id == row_id)
         if row is None or row.state != PENDING:
             return row.state if row else None
-        self._update(row, state=ENCODING, attempts=row.attempts + 1)
         wav_path = self.wav_file(row)
         try:
             wav_bytes = wav_path.stat().st_size
-        except OSError:
-            wav_bytes = 0
+        except FileNotFoundError:
+            self._update(row, state=MISSING, error_code=errors.MISSING, detail="the WAV is not in the spool")
+            logger.error("recording %s: its WAV %s is missing", row.linkedid, wav_path)
+            return MISSING
+        self._update(row, state=ENCODING, attempts=row.attempts + 1)
         job = {"id": row.id, "wav": str(wav_path), "mp3": str(self.mp3_file(row)), "wav_bytes": wav_bytes,
                "bitrate_kbps": self.config.bitrate_kbps, "quality": self.config.quality}
         try:
@@ -230,7 +266,7 @@ class RecordingPipeline:
         except WorkerDied as exc:
             logger.error("recording %s: %s", row.linkedid, exc)
             result = None
-        outcome = policy.after_encode(result, row.attempts, self.config.max_attempts)
+        outcome = policy_mod.after_encode(result, row.attempts, self.config.max_attempts)
         fields = {"state": outcome.state, "error_code": outcome.error_code, "detail": outcome.detail}
         if outcome.state == COMPLETE:
             fields.update(sha256=result["sha256"], bytes=result["bytes"], duration_seconds=result["duration_seconds"],
@@ -280,11 +316,11 @@ class RecordingPipeline:
         """
         spool = self.config.spool_dir
         names = os.listdir(spool) if spool.is_dir() else []
-        spool_wavs = {lid for lid in map(policy.linkedid_of_wav, names) if lid}
-        rows = {row.id: row for row in Recording.select().where(Recording.state.not_in([policy.MISSING,
-                                                                                        policy.CORRUPT]))}
+        spool_wavs = {lid for lid in map(policy_mod.linkedid_of_wav, names) if lid}
+        settled = [policy_mod.MISSING, policy_mod.CORRUPT, policy_mod.REFUSED]
+        rows = {row.id: row for row in Recording.select().where(Recording.state.not_in(settled))}
         facts = [self._facts(row, row.linkedid in spool_wavs, verify_checksums) for row in rows.values()]
-        actions = policy.plan_reconcile(facts, spool_wavs, active, self.config.max_attempts)
+        actions = policy_mod.plan_reconcile(facts, spool_wavs, active, self.config.max_attempts)
         for action in actions:
             self._apply(action, rows.get(action.row_id))
         done = Counter(a.kind for a in actions)
@@ -292,7 +328,7 @@ class RecordingPipeline:
             logger.info("recordings reconciled: %s", dict(done))
         return done
 
-    def _facts(self, row: Recording, wav_exists: bool, verify_checksums: bool) -> policy.RowFacts:
+    def _facts(self, row: Recording, wav_exists: bool, verify_checksums: bool) -> policy_mod.RowFacts:
         mp3_file = self.mp3_file(row)
         mp3_exists = mp3_file.is_file()
         mp3_ok = None
@@ -303,21 +339,25 @@ class RecordingPipeline:
         elif mp3_exists and not wav_exists:
             mp3_ok = not mp3.verify(mp3.scan_file(mp3_file)[0], None)
         part_exists = row.state != COMPLETE and part_path(mp3_file).exists()
-        return policy.RowFacts(row.id, row.linkedid, row.state, row.error_code, row.attempts, wav_exists,
-                               mp3_exists, part_exists, mp3_ok)
+        return policy_mod.RowFacts(row.id, row.linkedid, row.state, row.error_code, row.attempts, wav_exists,
+                                   mp3_exists, part_exists, mp3_ok, wanted=row.wanted)
 
-    def _apply(self, action: policy.Action, row: Recording | None) -> None:
+    def _apply(self, action: policy_mod.Action, row: Recording | None) -> None:
         if action.kind == "create":
-            wav_path = self.config.spool_dir / policy.wav_name(action.linkedid)
+            wav_path = self.config.spool_dir / policy_mod.wav_name(action.linkedid)
             made = dt.datetime.fromtimestamp(wav_path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
             Recording.create(linkedid=action.linkedid, state=PENDING, wav_path=wav_path.name,
-                             mp3_path=policy.mp3_name(action.linkedid, made), detail=action.detail,
-                             created_at=made, updated_at=self.now())
+                             mp3_path=policy_mod.mp3_name(action.linkedid, made), detail=action.detail,
+                             created_at=made, updated_at=self.now(), partial=True)
             logger.warning("recording %s: %s; queued", action.linkedid, action.detail)
         elif action.kind == "remove_part":
             part_path(self.mp3_file(row)).unlink(missing_ok=True)
         elif action.kind == "queue":
-            self._update(row, state=PENDING, error_code="", detail="")
+            # a row still "recording" at start-up: the call was cut off by the crash
+            self._update(row, state=PENDING, error_code="", detail="", partial=row.partial or row.state == RECORDING)
+        elif action.kind == "discard":
+            self.wav_file(row).unlink(missing_ok=True)
+            row.delete_instance()
         elif action.kind == "adopt":
             scan, sha = mp3.scan_file(self.mp3_file(row))
             self._update(row, state=COMPLETE, error_code="", sha256=sha, bytes=scan.total_bytes,
@@ -391,8 +431,24 @@ class RecordingPipeline:
                 "bytes_per_day": round(per_day), "days_left": disk.days_left(free, per_day, reserve),
                 "alarm": decision.alarm, "message": decision.message}
 
+    def status(self) -> dict:
+        """For the health page: the disk guard's alarm and the work waiting."""
+        decision = self.may_record()
+        counts = dict(Recording.select(Recording.state, fn.COUNT(Recording.id)).group_by(Recording.state).tuples())
+        return {"up": decision.allowed, "state": decision.alarm or "ok", "message": decision.message,
+                "pending": counts.get(PENDING, 0) + counts.get(ENCODING, 0),
+                "failed": counts.get(policy_mod.FAILED, 0)}
+
     def states(self, linkedids: Iterable[str]) -> dict[str, str]:
         """Each call's recording state (a call without a row was not recorded)."""
         ids = list(linkedids)
         query = Recording.select(Recording.linkedid, Recording.state).where(Recording.linkedid.in_(ids))
         return {linkedid: state for linkedid, state in query.tuples()}
+
+
+def _has_audio(path: Path) -> bool:
+    try:
+        wav.read_info(path)
+    except (OSError, RecordingError):
+        return False
+    return True

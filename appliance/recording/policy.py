@@ -10,6 +10,10 @@ States of a ``recording`` row::
         └─ no WAV after the call (found at start-up) ──► missing      complete ──MP3 gone──► missing
                                                                       complete ──MP3 altered──► corrupt
 
+``refused``: the disk guard did not let this call be recorded (no WAV, no MP3). A standby
+(recorded muted, for on-demand start) that nobody started is deleted with its WAV at the
+end of the call, or at the next start-up (``discard``).
+
 ``failed`` keeps its WAV. A ``recording.disk_full`` failure is tried again at the next
 reconciliation; the others need a person.
 """
@@ -23,9 +27,9 @@ from dataclasses import dataclass
 
 from appliance.recording import errors
 
-RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT = (
-    "recording", "pending", "encoding", "complete", "failed", "missing", "corrupt")
-STATES = (RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT)
+RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT, REFUSED = (
+    "recording", "pending", "encoding", "complete", "failed", "missing", "corrupt", "refused")
+STATES = (RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT, REFUSED)
 RETRYABLE = (errors.DISK_FULL,)  # worth another try once the cause may have gone
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -107,11 +111,12 @@ class RowFacts:
     mp3_exists: bool
     part_exists: bool
     mp3_ok: bool | None = None
+    wanted: bool = True  # False: a standby nobody started (nothing to keep)
 
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # create | remove_part | queue | adopt | flag | delete_wav
+    kind: str  # create | remove_part | queue | adopt | flag | delete_wav | discard
     row_id: int | None = None
     linkedid: str = ""
     state: str = ""
@@ -142,6 +147,8 @@ def plan_reconcile(rows: Iterable[RowFacts], spool_wavs: Iterable[str], active: 
 
 def _plan_row(row: RowFacts, max_attempts: int) -> list[Action]:
     out = [Action("remove_part", row.id)] if row.part_exists else []
+    if row.state == RECORDING and not row.wanted:
+        return out + [Action("discard", row.id)]
     if row.state in (RECORDING, PENDING, ENCODING):
         if row.state == ENCODING and row.attempts >= max_attempts and row.wav_exists:
             return out + [Action("flag", row.id, state=FAILED, error_code=errors.ENCODER_CRASHED,

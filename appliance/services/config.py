@@ -25,7 +25,7 @@ from appliance.errors import Conflict, DomainError, NotFound, Unavailable, Valid
 logger = logging.getLogger(__name__)
 
 KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons", "time_conditions", "holidays",
-         "blacklist", "customer_fields")
+         "blacklist", "customer_fields", "recording_rules")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -124,6 +124,15 @@ def _check_custom_field_name(value: str) -> str | None:
     return None
 
 
+def _recording(what: str) -> Field:
+    from appliance.recording import rules
+
+    return Field("recording", "str", default=rules.DONTCARE, choices=rules.MODES,
+                 help=f"record calls {what}: force (always, cannot be stopped), yes, dontcare, no (start on "
+                      f"demand), never (not even on demand); force beats never, never beats the rest, then "
+                      f"the agent's yes/no beats the queue's, the trunk's and the direction's")
+
+
 NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32, check=_check_name,
             help="lower-case letters, digits, _ and -, starting with a letter")
 
@@ -142,6 +151,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("max_channels", "int", default=0, min=0, max=1000, help="0 means no limit"),
         Field("outbound_priority", "int", default=1, min=0, max=99,
               help="outgoing calls try trunks from the lowest number up; 0 = never for outgoing calls"),
+        _recording("arriving on this trunk"),
     ),
     "queues": (
         Field("name", "str", required=True, **NAME),
@@ -167,6 +177,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="...if that conversation lasted at least this long"),
         Field("sticky_ring_seconds", "int", default=15, min=5, max=120,
               help="...ringing that agent this long before the queue"),
+        _recording("through this queue"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",
@@ -193,6 +204,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("name", "str", required=True, max_length=64),
         Field("phone", "ref", ref_kind="phones", help="the phone this agent takes calls on"),
         Field("user", "ref", ref_kind="users", help="the web UI account of this agent"),
+        _recording("this agent takes or makes"),
     ),
     "time_conditions": (
         Field("name", "str", required=True, **NAME),
@@ -223,6 +235,13 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("choices", "str", default="", max_length=1000, help="for type choice: the choices, separated by commas"),
         Field("position", "int", default=0, min=0, max=999, help="order on the customer form, lowest first"),
     ),
+    "recording_rules": (
+        Field("direction", "str", required=True, choices=("inbound", "outbound", "internal")),
+        Field("recording", "str", default="dontcare", choices=("force", "yes", "dontcare", "no", "never"),
+              help="record calls in this direction (see the trunk's setting for the precedence)"),
+        Field("start_at", "str", default="answer", choices=("answer", "ringing"),
+              help="answer: only the conversation; ringing: from the ring-back and the wait on"),
+    ),
     "pause_reasons": (
         Field("code", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9-]{0,31}",
               help="lower-case letters, digits and -, starting with a letter"),
@@ -232,14 +251,15 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 
 MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
           "users": m.User, "pause_reasons": m.PauseReason, "time_conditions": m.TimeCondition,
-          "holidays": m.Holiday, "blacklist": m.BlockedNumber, "customer_fields": m.CustomerField}
+          "holidays": m.Holiday, "blacklist": m.BlockedNumber, "customer_fields": m.CustomerField,
+          "recording_rules": m.RecordingRule}
 KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
         "users": "username", "pause_reasons": "code", "time_conditions": "name", "holidays": "date",
-        "blacklist": "number", "customer_fields": "name"}
+        "blacklist": "number", "customer_fields": "name", "recording_rules": "direction"}
 SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
             "users": "user", "pause_reasons": "pause reason", "time_conditions": "time condition",
             "holidays": "holiday", "blacklist": "blocked number", "customers": "customer",
-            "customer_fields": "customer field"}
+            "customer_fields": "customer field", "recording_rules": "recording rule"}
 SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not be deleted
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
 

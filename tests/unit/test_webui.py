@@ -92,7 +92,7 @@ def concrete(rule: str) -> str:
     path = re.sub(r"<kind:[^>]*>", "queues", rule)
     path = re.sub(r"<\w+:int>", "1", path)
     path = re.sub(r"<token:re:[^>]*>", "t" * 24, path)
-    path = re.sub(r"<action:[^>]*>", "login", path)
+    path = re.sub(r"<\w+:re:([^|>]+)[^>]*>", r"\1", path)  # the first of the alternatives
     path = re.sub(r"<filename:path>", "app.css", path)
     return re.sub(r"<[^>]+>", "x", path)
 
@@ -609,7 +609,7 @@ def test_catalogs_are_complete_and_every_used_id_exists():
     dynamic |= {f"agent_state.{s}" for s in webapp.AGENT_STATES} | {f"call_state.{s}" for s in webapp.CALL_STATES}
     dynamic |= {f"role.{r}" for r in ROLES} | {f"audit.{a}" for a in ("create", "update", "delete")}
     dynamic |= {f"health.{s}" for s in ("ok", "degraded", "down")}
-    dynamic |= {f"component.{c}" for c in ("asterisk", "ami", "agi", "db")}
+    dynamic |= {f"component.{c}" for c in ("asterisk", "ami", "agi", "db", "recording")}
     dynamic |= {f"error.status.{s}" for s in (400, 401, 403, 404, 405, 409, 422, 500, 503)}
     assert not dynamic - set(en), dynamic - set(en)
     assert set(KEYS) >= set(KINDS)

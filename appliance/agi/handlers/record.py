@@ -1,0 +1,67 @@
+"""FastAGI script ``record``: start a call's recording, or apply the answering agent's setting.
+
+Called as ``record,<stage>``: ``inbound`` (the caller's leg, after routing), ``outbound``
+and ``internal`` (the agent's leg, before dialling), ``connect`` (app_queue's Gosub on the
+agent's leg when they answer). The decision is the recording service's; this handler
+gathers the call's facts from the channel, runs ``MixMonitor`` on it when told to (the
+file name comes from the linkedid, the options from the settings: no call data, no shell
+command), and sets ``CC_RECORDING`` to what was done.
+
+Registered with ``fallback=False``: a recording that cannot start must never keep a caller
+from an agent, so a failure here is logged and the call goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from appliance import dialplan_vars as v
+from appliance.agi.handlers.agent import endpoint_of
+from appliance.db import models as m
+from appliance.engine.live import trunk_of
+
+logger = logging.getLogger(__name__)
+
+SCRIPT = "record"
+STAGES = ("inbound", "outbound", "internal", "connect")
+
+
+def agent_at(channel: str) -> str:
+    """The work number of the agent whose phone this channel is, or ''."""
+    extension = endpoint_of(channel)
+    row = (m.Agent.select(m.Agent.number).join(m.Phone).where(m.Phone.extension == extension).first()
+           if extension else None)
+    return row.number if row else ""
+
+
+def queue_of_route(session) -> str:
+    """The queue routing sent this call to (directly, or after one agent first)."""
+    if session.get_variable(v.DEST_CONTEXT) == v.QUEUE_CONTEXT:
+        return session.get_variable(v.DEST_EXTEN) or ""
+    return session.get_variable(v.THEN_QUEUE) or ""
+
+
+def make_handler(recordings):
+    def handle(session, request) -> None:
+        stage = request.args[0] if request.args else ""
+        linkedid = session.get_full_variable("${CHANNEL(linkedid)}") or request.uniqueid
+        if stage == "connect":
+            start = recordings.agent_answered(linkedid, agent_at(request.channel), request.channel)
+        elif stage == "inbound":
+            if session.get_variable(v.DEST_CONTEXT) == v.FALLBACK_CONTEXT:
+                return  # not going to anyone
+            start = recordings.call_started(linkedid, "inbound", request.channel, trunk=trunk_of(request.channel),
+                                            queue=queue_of_route(session))
+        elif stage in ("outbound", "internal"):
+            agent = session.get_variable(v.AGENT) if stage == "outbound" else agent_at(request.channel)
+            start = recordings.call_started(linkedid, stage, request.channel, agent=agent or "")
+        else:
+            logger.warning("FastAGI record: unknown stage %r on %s", stage, request.channel)
+            return
+        if start is not None:
+            session.exec_app("MixMonitor", start.path, start.options)
+            recordings.monitor_started(linkedid)
+        state = recordings.active.get(linkedid)
+        session.set_variable(v.RECORDING, state.state if state else "off")
+
+    return handle
