@@ -60,6 +60,7 @@ class WebDeps:
     recordings: object = None  # appliance.services.recording.RecordingService
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     crm: object = None  # appliance.services.crm.CustomerService (built over ``db`` when not given)
+    workspace: object = None  # appliance.services.workspace.WorkspaceService (built when not given)
     extra: dict = field(default_factory=dict)
 
 
@@ -153,9 +154,12 @@ class AgentDirectory:
 
 
 # -- live events (Server-Sent Events) ---------------------------------------------------------
-def visible(topic: str, data: dict, scope) -> bool:
+def visible(topic: str, data: dict, scope, username: str = "") -> bool:
     """Whether an event reaches this reader: staff see everything (``scope`` None); an agent
-    sees their own agents' state, the calls offered to or taken by them, and their queues."""
+    sees their own agents' state, the calls offered to or taken by them, and their queues.
+    A message between users reaches only its sender and its recipient, whatever their role."""
+    if topic == "message":
+        return bool(username) and username in (data.get("from"), data.get("to"))
     if scope is None:
         return True
     agents, queues = scope
@@ -168,7 +172,7 @@ def visible(topic: str, data: dict, scope) -> bool:
     return False
 
 
-def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.0):
+def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.0, username: str = ""):
     """``text/event-stream`` lines: ``event: <topic>`` and ``data: <json>`` per change,
     a comment line as keep-alive; ends (and unsubscribes) after ``max_seconds``."""
     deadline = time.monotonic() + max_seconds
@@ -180,7 +184,7 @@ def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.
                 yield ": keep-alive\n\n"
                 continue
             for topic, data in items:
-                if visible(topic, data, scope):
+                if visible(topic, data, scope, username):
                     yield f"event: {topic}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
     finally:
         subscription.close()
@@ -659,7 +663,7 @@ def make_app(deps: WebDeps) -> Bottle:
         subscription = deps.bus.subscribe()
         response.content_type = "text/event-stream; charset=utf-8"
         response.set_header("X-Accel-Buffering", "no")
-        return event_stream(subscription, scope, deps.events_max_seconds)
+        return event_stream(subscription, scope, deps.events_max_seconds, username=user["username"])
 
     @app.get("/api/v1/tokens", name="api_tokens")
     def api_tokens():
@@ -703,13 +707,18 @@ def make_app(deps: WebDeps) -> Bottle:
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
 
-    from webui import crm  # here, not at the top: webui.crm uses this module's helpers
+    from webui import crm, workspace  # here, not at the top: they use this module's helpers
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
 
         deps.crm = CustomerService(deps.db)
     crm.install(app, deps, directory)
+    if deps.workspace is None:
+        from appliance.services.workspace import WorkspaceService
+
+        deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
+    workspace.install(app, deps, directory, own_agent_only)
     return app
 
 

@@ -274,6 +274,47 @@ def _operations() -> dict[str, dict]:
     }
 
 
+def _workspace_operations() -> dict[str, dict]:
+    """The agent workspace (webui/workspace.py)."""
+    obj = {"type": "object"}
+    message = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "from": {"type": "string"}, "to": {"type": "string"}, "body": {"type": "string"},
+        "sent_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}
+    own = " Agents only for their own agents."
+    return {
+        "api_workspace_pop": {
+            "tags": ["workspace"], "summary": "The screen pop for a caller's number",
+            "description": "Where the number is from (`origin`: kind, region or operator), the customer record "
+                           "(whoever manages it) and the last contacts with their dispositions and notes.",
+            "parameters": [{"name": "number", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _resp("the pop", obj), **_errors(401, 422)}},
+        "api_dispositions": {"tags": ["workspace"], "summary": "The dispositions an agent picks after a call",
+                             "responses": {"200": _resp("dispositions", _items(obj)), **_errors(401)}},
+        "api_call_outcome": {
+            "tags": ["workspace"], "summary": "Save the agent's disposition and note for a call",
+            "description": "During the call or after it; saving again replaces it. The note also goes into the "
+                           "caller's customer history." + own,
+            "requestBody": _body({"type": "object", "required": ["disposition"], "properties": {
+                "disposition": {"type": "string"}, "note": {"type": "string", "maxLength": 4000}}}),
+            "responses": {"200": _resp("saved", obj), **_errors(400, 401, 403, 404, 422)}},
+        "api_agent_missed": {
+            "tags": ["workspace"], "summary": "Missed calls of the agent's queues to call back",
+            "description": "Callers who reached nobody in the last 7 days and with whom nobody has spoken "
+                           "since, newest first, one row per number." + own,
+            "responses": {"200": _resp("missed calls", _items(obj)), **_errors(401, 403, 404)}},
+        "api_messages": {"tags": ["workspace"], "summary": "My messages, sent and received, newest first",
+                         "responses": {"200": _resp("messages", _items(message)), **_errors(401)}},
+        "api_message_send": {
+            "tags": ["workspace"], "summary": "Send a message to another user",
+            "description": "The recipient sees it at once on the `message` event stream.",
+            "requestBody": _body({"type": "object", "required": ["to", "body"], "properties": {
+                "to": {"type": "string"}, "body": {"type": "string", "maxLength": 1000}}}),
+            "responses": {"201": _resp("sent", message), **_errors(400, 401, 422)}},
+        "api_message_read": {"tags": ["workspace"], "summary": "Mark one of my messages read",
+                             "responses": {"200": _resp("read", message), **_errors(401, 404)}},
+    }
+
+
 def _crm_operations() -> dict[str, dict]:
     """Customer records (webui/crm.py)."""
     customer, history = _ref("Customer"), _ref("HistoryItem")
@@ -464,7 +505,7 @@ def _parameter(name: str, kind: str | None) -> dict:
 
 
 def build(app, config, crm=None) -> dict:
-    ops = {**_operations(), **_crm_operations()}
+    ops = {**_operations(), **_crm_operations(), **_workspace_operations()}
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:
@@ -553,7 +594,8 @@ def build(app, config, crm=None) -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
-                 {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"}],
+                 {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"},
+                 {"name": "workspace"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

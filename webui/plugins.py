@@ -64,6 +64,10 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_customers_transfer": STAFF, "customers_import_form": STAFF, "customers_import_check": STAFF,
     "customers_import_confirm": STAFF, "customers_export": STAFF, "api_customers_export": STAFF,
     "api_customers_import": STAFF,
+    # the agent workspace (webui/workspace.py): agents act for their own agents only
+    "workspace": EVERYONE, "api_workspace_pop": EVERYONE, "api_dispositions": EVERYONE,
+    "api_call_outcome": EVERYONE, "api_agent_missed": EVERYONE, "api_messages": EVERYONE,
+    "api_message_send": EVERYONE, "api_message_read": EVERYONE,
     # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,

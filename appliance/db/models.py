@@ -346,6 +346,44 @@ class RecordingRule(BaseModel):
     start_at = CharField(max_length=8, default="answer")  # answer | ringing
 
 
+class CallDisposition(BaseModel):
+    """What a call came to, as the agent picks it after the call (the admin's list)."""
+
+    id = AutoField()
+    code = CharField(unique=True, max_length=32)
+    label = CharField(max_length=64)
+
+
+class CallOutcome(BaseModel):
+    """The agent's disposition and note for one call (kept apart from the call record,
+    which is rewritten at hangup)."""
+
+    id = AutoField()
+    linkedid = CharField(max_length=64)
+    agent = CharField(max_length=16)
+    disposition = CharField(max_length=32)
+    note = TextField(default="")
+    saved_by = CharField(max_length=64)
+    saved_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("linkedid", "agent"), True),)
+
+
+class Message(BaseModel):
+    """A short message from one user of the web UI to another."""
+
+    id = AutoField()
+    sender = CharField(max_length=64)  # username
+    recipient = CharField(max_length=64)  # username
+    body = TextField()
+    sent_at = DateTimeField(default=utcnow)
+    read_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("recipient", "sent_at"), False),)
+
+
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
-              CustomerField, CustomerTag, CustomerNote, FollowUp)
+              CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message)

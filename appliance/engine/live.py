@@ -580,6 +580,7 @@ class LiveState:
         return {"name": agent.name, "interface": agent.interface, "state": agent.state,
                 "queues": sorted(q for q in agent.queues if not _personal(q)),
                 "pause_reason": agent.pause_reason if agent.state == PAUSED else "",
+                "wrapup_left": round(max(0.0, agent.wrapup_until - now), 1) if agent.state == WRAPUP else None,
                 "since": agent.since, "in_state_seconds": round(max(0.0, now - agent.since), 1)}
 
     def snapshot(self, now: float) -> dict:

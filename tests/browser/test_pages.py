@@ -34,6 +34,8 @@ MAIN_PAGES = (
     ("customers-agent", "/customers", "agent"),
     ("customer", "/customers/1", "agent"),
     ("customer-new", "/customers/new", "agent"),
+    ("workspace", "/workspace", "agent"),
+    ("workspace-supervisor", "/workspace", "supervisor"),
     ("config-customer-fields", "/admin/customer_fields", "admin"),
 )
 # A message id shown as itself (missing from the catalogs) looks like ``admin.add_x``.

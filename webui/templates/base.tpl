@@ -13,6 +13,7 @@
   <a class="brand" href="/"><span class="logo" aria-hidden="true"></span>{{_('app.name')}}</a>
   <nav>
     <a href="/" class="{{'on' if path == '/' else ''}}">{{_('nav.dashboard')}}</a>
+    <a href="/workspace" class="{{'on' if path == '/workspace' else ''}}">{{_('nav.workspace')}}</a>
     <a href="/customers" class="{{'on' if path.startswith('/customers') else ''}}">{{_('nav.customers')}}</a>
     % if user['role'] in ('admin', 'supervisor'):
     <a href="/admin/{{nav_kinds[0]}}" class="{{'on' if path.startswith('/admin/') and path != '/admin/audit' else ''}}">{{_('nav.config')}}</a>

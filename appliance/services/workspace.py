@@ -1,0 +1,174 @@
+"""What the agent workspace needs beyond call control: the screen pop for a caller, the
+agent's disposition and note for each call, the missed calls to call back, and short
+messages between the people working in the web UI.
+
+The screen pop shows the caller's customer record whoever manages it (the agent is on the
+phone with them); everything else keeps an agent to their own calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from appliance import numbers
+from appliance.db import models as m
+from appliance.errors import NotFound, PermissionDenied, ValidationError
+from appliance.services.crm import Viewer, phone_variants
+
+logger = logging.getLogger(__name__)
+
+POP_HISTORY = 5  # last contacts shown with the screen pop
+NOTE_MAX = 4000
+MESSAGE_MAX = 1000
+MISSED = ("abandoned", "unanswered", "fallback")
+SYSTEM = Viewer("workspace", "admin")
+
+
+def _text(value, name: str, max_length: int, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be text", fields={name: "text"})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"{name} is required", fields={name: "required"})
+    if len(value) > max_length:
+        raise ValidationError(f"{name} is longer than {max_length} characters",
+                              fields={name: f"at most {max_length} characters"})
+    if "\x00" in value:
+        raise ValidationError(f"{name} holds a NUL character", fields={name: "no control characters"})
+    return value
+
+
+def _iso(value) -> str | None:
+    """UTC, as the customer history shows times."""
+    return value.isoformat(sep=" ", timespec="seconds") if value else None
+
+
+class WorkspaceService:
+    def __init__(self, db, crm, bus=None):
+        self.db, self.crm, self.bus = db, crm, bus
+
+    # -- screen pop ----------------------------------------------------------
+    def pop(self, number: str, lang: str = "en") -> dict:
+        """The caller's number, where it is from, their customer record and last contacts."""
+        customer = self.crm.find_by_phone(SYSTEM, number) if number else None
+        history = self.crm.history(SYSTEM, customer["id"], limit=POP_HISTORY) if customer else []
+        if not customer and number:
+            calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(number)))
+                     .order_by(m.CallRecord.enter_time.desc()).limit(POP_HISTORY))
+            history = [{"kind": "call", "at": _iso(c.enter_time), "direction": c.direction, "queue": c.queue,
+                        "agent": c.agent, "disposition": c.disposition, "talk_seconds": c.talk_seconds,
+                        "linkedid": c.linkedid} for c in calls]
+        outcomes = {o.linkedid: o for o in m.CallOutcome.select().where(
+            m.CallOutcome.linkedid.in_([h["linkedid"] for h in history if h.get("linkedid")]))}
+        for h in history:
+            o = outcomes.get(h.get("linkedid"))
+            if h["kind"] == "call" and o is not None:
+                h["outcome"] = o.disposition
+                h["note"] = o.note
+        return {"number": number, "origin": numbers.describe(number, lang), "customer": customer,
+                "history": history}
+
+    # -- the agent's word on a call --------------------------------------------
+    def dispositions(self) -> list[dict]:
+        return [{"code": d.code, "label": d.label} for d in m.CallDisposition.select().order_by(m.CallDisposition.id)]
+
+    def save_outcome(self, agent: str, linkedid: str, data: dict, actor: str, live_calls=()) -> dict:
+        """The agent's disposition and note for a call they took (during it or after)."""
+        if not isinstance(data, dict):
+            raise ValidationError("send a JSON object", fields={})
+        disposition = _text(data.get("disposition"), "disposition", 32, True)
+        note = _text(data.get("note"), "note", NOTE_MAX, False)
+        if not m.CallDisposition.select().where(m.CallDisposition.code == disposition).exists():
+            raise ValidationError(f"unknown disposition {disposition!r}", code="outcome.bad_disposition",
+                                  fields={"disposition": "not in the list of dispositions"})
+        record = m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid)
+        live = next((c for c in live_calls if c.get("linkedid") == linkedid), None)
+        if record is None and live is None:
+            raise NotFound(f"no call {linkedid}", code="calls.not_found")
+        took = {record.agent if record else "", (live or {}).get("agent", "")}
+        if agent not in took:
+            raise PermissionDenied(f"agent {agent} did not take call {linkedid}", code="outcome.not_your_call")
+        caller = record.caller if record else live.get("caller", "")
+        with self.db.atomic():
+            row = m.CallOutcome.get_or_none(m.CallOutcome.linkedid == linkedid, m.CallOutcome.agent == agent)
+            if row is None:
+                row = m.CallOutcome(linkedid=linkedid, agent=agent)
+            row.disposition, row.note, row.saved_by, row.saved_at = disposition, note, actor, m.utcnow()
+            row.save()
+            customer = self.crm.find_by_phone(SYSTEM, caller) if caller and note else None
+            if customer:
+                m.CustomerNote.delete().where(m.CustomerNote.customer == customer["id"],
+                                              m.CustomerNote.linkedid == linkedid,
+                                              m.CustomerNote.author == actor).execute()
+                self.crm.add_note(SYSTEM, customer["id"], note, actor, linkedid=linkedid)
+        logger.info("%s saved disposition %s for call %s (agent %s)", actor, disposition, linkedid, agent)
+        return {"linkedid": linkedid, "agent": agent, "disposition": disposition, "note": note,
+                "customer": customer["id"] if customer else None, "saved_at": _iso(row.saved_at)}
+
+    # -- missed calls ----------------------------------------------------------
+    def missed(self, queues: list[str], days: int = 7, limit: int = 50) -> list[dict]:
+        """Callers of these queues who reached nobody in the last ``days`` and whom nobody has
+        spoken with since (no later answered call from or to their number)."""
+        since = m.utcnow() - dt.timedelta(days=days)
+        rows = (m.CallRecord.select()
+                .where(m.CallRecord.queue.in_(queues or [""]), m.CallRecord.disposition.in_(MISSED),
+                       m.CallRecord.enter_time >= since, m.CallRecord.caller != "")
+                .order_by(m.CallRecord.enter_time.desc()).limit(limit * 4))
+        seen, out = set(), []
+        for r in rows:
+            if r.caller in seen:
+                continue
+            seen.add(r.caller)
+            spoken = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(r.caller)),
+                                                  m.CallRecord.disposition == "answered",
+                                                  m.CallRecord.enter_time > r.enter_time).exists())
+            if spoken:
+                continue
+            tries = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(r.caller)),
+                                                 m.CallRecord.disposition.in_(MISSED),
+                                                 m.CallRecord.enter_time >= since).count())
+            customer = self.crm.find_by_phone(SYSTEM, r.caller)
+            out.append({"number": r.caller, "at": _iso(r.enter_time), "queue": r.queue, "disposition": r.disposition,
+                        "wait_seconds": r.wait_seconds, "tries": tries,
+                        "customer": {"id": customer["id"], "name": customer["name"]} if customer else None})
+            if len(out) >= limit:
+                break
+        return out
+
+    # -- messages --------------------------------------------------------------
+    def send(self, sender: str, recipient: str, body) -> dict:
+        body = _text(body, "body", MESSAGE_MAX, True)
+        recipient = _text(recipient, "to", 64, True)
+        if not m.User.select().where(m.User.username == recipient, m.User.active == True).exists():  # noqa: E712
+            raise ValidationError(f"no user {recipient}", code="message.no_recipient", fields={"to": "no such user"})
+        msg = m.Message.create(sender=sender, recipient=recipient, body=body)
+        view = self._message_view(msg)
+        if self.bus is not None:
+            self.bus.publish("message", view)
+        return view
+
+    def inbox(self, username: str, limit: int = 50) -> list[dict]:
+        rows = (m.Message.select().where((m.Message.recipient == username) | (m.Message.sender == username))
+                .order_by(m.Message.sent_at.desc(), m.Message.id.desc()).limit(limit))
+        return [self._message_view(r) for r in rows]
+
+    def mark_read(self, username: str, message_id: int) -> dict:
+        msg = m.Message.get_or_none(m.Message.id == message_id, m.Message.recipient == username)
+        if msg is None:
+            raise NotFound(f"no message {message_id} for you", code="message.not_found")
+        if msg.read_at is None:
+            msg.read_at = m.utcnow()
+            msg.save()
+        return self._message_view(msg)
+
+    def recipients(self) -> list[dict]:
+        return [{"username": u.username, "role": u.role}
+                for u in m.User.select().where(m.User.active == True).order_by(m.User.username)]  # noqa: E712
+
+    @staticmethod
+    def _message_view(msg: m.Message) -> dict:
+        return {"id": msg.id, "from": msg.sender, "to": msg.recipient, "body": msg.body,
+                "sent_at": _iso(msg.sent_at), "read_at": _iso(msg.read_at)}

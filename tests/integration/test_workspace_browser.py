@@ -1,0 +1,75 @@
+"""The agent workspace in the real Chromium against the whole appliance on a real
+Asterisk: the agent signs in from the page, a SIPp call arrives, the screen pop shows the
+right customer within a second of the agent's phone ringing, and the agent saves a
+disposition and a note that land with the call and in the customer's history."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from appliance.db import models as m
+from appliance.engine.live import FREE, IN_CALL, RINGING
+from appliance.services.crm import Viewer
+from harness import Phone, configure_basic, sip_address, trunk_call, wait_until
+from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
+
+
+def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    app = make_appliance()
+    configure_basic(app)
+    app.users.create("alice", PASSWORD, "agent", language="en")
+    app.config.update("agents", "1001", {"user": "alice"}, actor="test")
+    app.crm.create(Viewer("test", "admin"), {"phone": "13800000111", "name": "Acme Ltd", "category": "gold"},
+                   actor="test")
+    app.start(web=True)
+    wait_until(lambda: app.ami.connected, 30, "AMI to connect")
+    url = f"http://127.0.0.1:{app.web.server_port}"
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=2000).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.set_default_timeout(10_000)
+            page.goto(url + "/login")
+            page.fill("input[name=username]", "alice")
+            page.fill("input[name=password]", PASSWORD)
+            with page.expect_navigation():
+                page.click("form button")
+            page.goto(url + "/workspace")
+            page.click("button[data-act=login]")
+            page.wait_for_selector("#ws-state.free")
+            assert app.live.agents["1001"].state == FREE
+
+            call = trunk_call(sip_address(app), "88001000", "13800000111", tmp_path / "sipp", hold_ms=6000).start()
+            wait_until(lambda: app.live.agents["1001"].state == RINGING, 15, "the agent's phone ringing")
+            rang = time.monotonic()
+            page.wait_for_selector("#pop-customer:has-text('Acme Ltd')", timeout=5000)
+            shown = time.monotonic() - rang
+            assert shown < 1.0, f"screen pop took {shown:.2f} s"
+            assert page.inner_text("#pop-number") == "13800000111"
+            assert page.inner_text("#pop-origin") == "China Mobile"
+
+            wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 10, "the agent talking")
+            page.wait_for_selector("#pop-call-state.talking")
+            page.select_option("#outcome select[name=disposition]", "sale")
+            page.fill("#outcome textarea[name=note]", "wants 3 boxes, call back Friday")
+            page.click("#outcome button")
+            page.wait_for_selector("#outcome-status:not([hidden])")
+            assert page.get_attribute("#outcome-status", "class") == "status ok", page.inner_text("#outcome-status")
+            SCREENSHOTS.joinpath("en").mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "en" / "workspace-call.png"), full_page=True)
+            assert call.wait(30) == 0, call.errors()
+            browser.close()
+    finally:
+        phone.stop()
+    outcome = m.CallOutcome.get()
+    record = wait_until(lambda: m.CallRecord.get_or_none(m.CallRecord.caller == "13800000111"), 15, "record")
+    assert (outcome.linkedid, outcome.agent, outcome.disposition) == (record.linkedid, "1001", "sale")
+    note = m.CustomerNote.get()
+    assert (note.body, note.linkedid, note.author) == ("wants 3 boxes, call back Friday", record.linkedid, "alice")

@@ -1,0 +1,137 @@
+"""The agent workspace's service and API: screen pop, outcomes, missed calls, messages,
+and where a number is from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from appliance import numbers
+from appliance.bus import EventBus
+from appliance.db import models as m
+from appliance.db import open_database
+from appliance.db.migrate import migrate
+from appliance.errors import NotFound, PermissionDenied, ValidationError
+from appliance.services.config import ConfigService
+from appliance.services.crm import CustomerService, Viewer
+from appliance.services.users import UserService
+from appliance.services.workspace import WorkspaceService
+from webui.app import visible
+
+ADMIN = Viewer("admin", "admin")
+
+
+@pytest.fixture
+def ws(tmp_path):
+    db = open_database(tmp_path / "w.db")
+    migrate(db)
+    cfg = ConfigService(db)
+    cfg.create("queues", {"name": "sales"}, actor="t")
+    cfg.create("queues", {"name": "support"}, actor="t")
+    for ext in ("1001", "1002"):
+        cfg.create("phones", {"extension": ext, "secret": f"pw-{ext}-secret"}, actor="t")
+        cfg.create("agents", {"number": ext, "name": f"A{ext}", "phone": ext}, actor="t")
+    cfg.add_member("sales", "1001", actor="t")
+    users = UserService(db)
+    for name, role in (("alice", "agent"), ("bob", "agent"), ("sup", "supervisor")):
+        users.create(name, "correct-horse-9", role)
+    crm = CustomerService(db)
+    # Bob manages Acme: the screen pop still shows it to Alice, who is on the phone with them
+    crm.create(ADMIN, {"phone": "13800000001", "name": "Acme Ltd", "category": "gold", "account_manager": "1002",
+                       "tags": "vip"}, actor="t")
+    bus = EventBus()
+    yield WorkspaceService(db, crm, bus), bus, crm
+    db.close()
+
+
+def call(linkedid, caller, agent="1001", queue="sales", disposition="answered", minutes_ago=10, direction="inbound"):
+    when = m.utcnow() - dt.timedelta(minutes=minutes_ago)
+    return m.CallRecord.create(linkedid=linkedid, caller=caller, agent=agent, queue=queue, disposition=disposition,
+                               enter_time=when, end_time=when + dt.timedelta(minutes=1), direction=direction)
+
+
+def test_pop_shows_any_customer_with_last_contacts_and_where_the_number_is_from(ws):
+    service, _, _ = ws
+    call("1.1", "13800000001")
+    service.save_outcome("1001", "1.1", {"disposition": "sale", "note": "ordered 3 boxes"}, "alice")
+    pop = service.pop("+8613800000001"[3:], "zh_CN")
+    assert pop["customer"]["name"] == "Acme Ltd" and pop["customer"]["tags"] == ["vip"]
+    assert pop["origin"] == {"kind": "mobile", "region": None, "operator": "中国移动"}
+    calls = [h for h in pop["history"] if h["kind"] == "call"]
+    assert calls[0]["outcome"] == "sale" and calls[0]["note"] == "ordered 3 boxes"
+    assert any(h["kind"] == "note" and h["body"] == "ordered 3 boxes" for h in pop["history"])
+    stranger = service.pop("02161234567")
+    assert stranger["customer"] is None and stranger["origin"]["region"] == "Shanghai"
+
+
+def test_outcome_is_checked_and_saving_again_replaces_it(ws):
+    service, _, crm = ws
+    call("1.2", "13800000001")
+    with pytest.raises(ValidationError) as bad:
+        service.save_outcome("1001", "1.2", {"disposition": "dance"}, "alice")
+    assert bad.value.code == "outcome.bad_disposition"
+    for garbage in ({"disposition": 7}, {"disposition": "sale", "note": "x" * 4001}, {"disposition": ""}, []):
+        with pytest.raises(ValidationError):
+            service.save_outcome("1001", "1.2", garbage, "alice")
+    with pytest.raises(PermissionDenied):
+        service.save_outcome("1002", "1.2", {"disposition": "sale"}, "bob")  # not Bob's call
+    with pytest.raises(NotFound):
+        service.save_outcome("1001", "9.9", {"disposition": "sale"}, "alice")
+    service.save_outcome("1001", "1.2", {"disposition": "call-back", "note": "first"}, "alice")
+    service.save_outcome("1001", "1.2", {"disposition": "resolved", "note": "second"}, "alice")
+    assert [(o.disposition, o.note) for o in m.CallOutcome.select()] == [("resolved", "second")]
+    notes = [h["body"] for h in crm.history(ADMIN, 1) if h["kind"] == "note"]
+    assert notes == ["second"]  # the note in the customer's history follows the outcome
+    # a call still going on (no record yet) takes an outcome from the live state
+    live = [{"linkedid": "1.3", "agent": "1001", "caller": "13900000009"}]
+    assert service.save_outcome("1001", "1.3", {"disposition": "sale"}, "alice", live)["customer"] is None
+
+
+def test_missed_calls_are_the_queues_callers_nobody_has_spoken_with_since(ws):
+    service, _, _ = ws
+    call("2.1", "13900000001", agent="", disposition="abandoned", minutes_ago=50)
+    call("2.2", "13900000001", agent="", disposition="abandoned", minutes_ago=40)
+    call("2.3", "13900000002", agent="", disposition="abandoned", minutes_ago=30)
+    call("2.4", "13900000002", agent="1001", disposition="answered", minutes_ago=20)  # called back since
+    call("2.5", "13900000003", agent="", queue="support", disposition="unanswered", minutes_ago=10)
+    call("2.6", "13900000004", agent="", disposition="abandoned", minutes_ago=60 * 24 * 9)  # too old
+    missed = service.missed(["sales"])
+    assert [(x["number"], x["tries"]) for x in missed] == [("13900000001", 2)]
+    assert [x["number"] for x in service.missed(["sales", "support"])] == ["13900000003", "13900000001"]
+
+
+def test_messages_reach_only_sender_and_recipient(ws):
+    service, bus, _ = ws
+    sub = bus.subscribe()
+    with pytest.raises(ValidationError):
+        service.send("alice", "nobody", "hi")
+    with pytest.raises(ValidationError):
+        service.send("alice", "bob", "   ")
+    sent = service.send("alice", "bob", "can you take 1001's caller?")
+    [(topic, data)] = sub.drain()
+    assert topic == "message" and data == sent
+    assert visible("message", data, None, "bob") and visible("message", data, None, "alice")
+    assert not visible("message", data, None, "sup")  # staff do not read other people's messages
+    assert not visible("message", data, ({"1001"}, {"sales"}), "")
+    with pytest.raises(NotFound):
+        service.mark_read("alice", sent["id"])  # only the recipient marks it read
+    assert service.mark_read("bob", sent["id"])["read_at"]
+    assert [x["body"] for x in service.inbox("bob")] == ["can you take 1001's caller?"]
+
+
+@pytest.mark.parametrize("number, lang, expected", [
+    ("010-6512 3456", "en", ("landline", "Beijing", None)),
+    ("075588881234", "zh_CN", ("landline", "深圳", None)),
+    ("05121234567", "en", ("landline", "Suzhou", None)),
+    ("0911234567", "en", ("landline", None, None)),
+    ("13912345678", "en", ("mobile", None, "China Mobile")),
+    ("+86 186 1234 5678", "en", ("mobile", None, "China Unicom")),
+    ("+85291234567", "en", ("international", "Hong Kong", None)),
+    ("0044 20 7946 0000", "zh_CN", ("international", "英国", None)),
+    ("", "en", ("unknown", None, None)),
+    ("anonymous", "en", ("unknown", None, None)),
+])
+def test_where_a_number_is_from(number, lang, expected):
+    d = numbers.describe(number, lang)
+    assert (d["kind"], d["region"], d["operator"]) == expected

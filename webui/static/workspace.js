@@ -1,0 +1,241 @@
+// The agent workspace: toolbar, screen pop, disposition and note, missed calls, messages.
+// Live through the event stream (/api/v1/events); every action is a call to the JSON API
+// with the page's CSRF token.  No inline handlers: the Content-Security-Policy forbids them.
+(function () {
+  "use strict";
+  var root = document.getElementById("ws");
+  if (!root) return;
+  var T = JSON.parse(document.getElementById("i18n").textContent);
+  var AGENT = root.dataset.agent, CSRF = root.dataset.csrf, USER = root.dataset.user;
+  var base = "/api/v1/agents/" + encodeURIComponent(AGENT);
+  var current = null;      // the call on the screen pop: {linkedid, caller, state}
+  var agentView = null;    // this agent in the live state
+  var stateAt = 0;         // when agentView arrived (local clock)
+
+  function t(id, kw) {
+    var text = T[id] || id;
+    Object.keys(kw || {}).forEach(function (k) { text = text.split("{" + k + "}").join(kw[k]); });
+    return text;
+  }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function secs(v) {
+    var s = Math.max(0, Math.floor(v || 0)), m = Math.floor(s / 60);
+    s = s % 60;
+    return m + ":" + (s < 10 ? "0" + s : s);
+  }
+  function say(box, text, bad) {
+    box.textContent = text;
+    box.className = "status " + (bad ? "bad" : "ok");
+    box.hidden = false;
+  }
+  function api(method, url, body) {
+    var opts = {method: method, credentials: "same-origin", headers: {"X-CSRF-Token": CSRF}};
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(url, opts).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) throw new Error(data.message || String(res.status));
+        return data;
+      });
+    });
+  }
+
+  // -- the agent's state and the toolbar -------------------------------------------
+  function showState(view) {
+    if (view) { agentView = view; stateAt = Date.now(); }
+    var state = agentView ? agentView.state : "logged_out";
+    var box = $("ws-state");
+    box.textContent = t("agent_state." + state) + (state === "paused" && agentView.pause_reason
+      ? " (" + agentView.pause_reason + ")" : "");
+    box.className = "state " + state;
+    $("ws-answer-hint").hidden = state !== "ringing";
+    tick();
+  }
+  function tick() {
+    if (!agentView) return;
+    var gone = (Date.now() - stateAt) / 1000;
+    $("ws-since").textContent = secs((agentView.in_state_seconds || 0) + gone);
+    var wrap = $("ws-wrapup");
+    if (agentView.state === "wrapup" && typeof agentView.wrapup_left === "number") {
+      wrap.textContent = t("ws.wrapup_left", {seconds: Math.max(0, Math.ceil(agentView.wrapup_left - gone))});
+      wrap.hidden = false;
+    } else {
+      wrap.hidden = true;
+    }
+  }
+  setInterval(tick, 1000);
+
+  var ACTIONS = {
+    "login": function () { return api("POST", base + "/login", {mode: "ring"}); },
+    "login-long": function () { return api("POST", base + "/login", {mode: "long"}); },
+    "pause": function () { return api("POST", base + "/pause", {reason: $("ws-reason").value}); },
+    "dial": function () { return api("POST", base + "/dial", {number: $("ws-number").value.trim()}); },
+    "transfer": function () { return api("POST", base + "/transfer", target()); },
+    "consult": function () { return api("POST", base + "/consult", target()); }
+  };
+  function target() { return {to_kind: $("ws-to-kind").value, to: $("ws-to").value.trim()}; }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-act]");
+    if (!button) return;
+    var act = button.getAttribute("data-act");
+    var run = ACTIONS[act] || function () { return api("POST", base + "/" + act); };
+    button.disabled = true;
+    run().then(function (data) {
+      say($("ws-status"), data.phone_ringing ? t("ws.phone_ringing") : t("ws.done"), false);
+      refresh();
+    }).catch(function (err) {
+      say($("ws-status"), t("ws.failed", {message: err.message}), true);
+    }).then(function () { button.disabled = false; });
+  });
+
+  // -- screen pop ------------------------------------------------------------------
+  function pop(call) {
+    var same = current && current.linkedid === call.linkedid;
+    current = {linkedid: call.linkedid, caller: call.caller, state: call.state};
+    $("pop-empty").hidden = true;
+    $("pop-body").hidden = false;
+    $("pop-number").textContent = call.caller || t("ws.unknown_number");
+    var st = $("pop-call-state");
+    st.textContent = t("call_state." + call.state);
+    st.className = "state " + call.state;
+    if (same) return;
+    $("outcome").reset();
+    $("outcome-status").hidden = true;
+    if (!call.caller) return;
+    api("GET", "/api/v1/workspace/pop?number=" + encodeURIComponent(call.caller)).then(showPop)
+      .catch(function (err) { say($("ws-status"), t("ws.failed", {message: err.message}), true); });
+  }
+  function showPop(data) {
+    var o = data.origin || {}, bits = [];
+    if (o.region) bits.push(o.region);
+    if (o.operator) bits.push(o.operator);
+    if (!bits.length) bits.push(t("ws.origin_" + (o.kind || "unknown")));
+    $("pop-origin").textContent = bits.join(" · ");
+    var c = data.customer, link = $("pop-customer");
+    link.hidden = !c;
+    $("pop-unknown").hidden = !!c;
+    $("pop-category").hidden = !(c && c.category);
+    $("pop-tags").textContent = c && c.tags && c.tags.length ? "#" + c.tags.join(" #") : "";
+    if (c) {
+      link.textContent = c.name;
+      link.href = "/customers/" + c.id;
+      $("pop-category").textContent = c.category || "";
+    }
+    var list = $("pop-history");
+    list.textContent = "";
+    (data.history || []).forEach(function (h) {
+      var li = el("li", "h-" + h.kind);
+      li.appendChild(el("span", "muted", h.at + " "));
+      if (h.kind === "note") {
+        li.appendChild(el("span", null, h.author + ": " + h.body));
+      } else {
+        li.appendChild(el("span", null, t("ws.history_call", {direction: t("direction." + h.direction),
+          agent: h.agent || "\u2014", disposition: t("disposition." + h.disposition)})));
+        if (h.outcome) li.appendChild(el("strong", null, " " + (T["disposition." + h.outcome] || h.outcome)));
+        if (h.note) li.appendChild(el("span", "muted", " \u201c" + h.note + "\u201d"));
+      }
+      list.appendChild(li);
+    });
+    if (!list.children.length) list.appendChild(el("li", "muted", t("ws.no_history")));
+  }
+
+  $("outcome").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!current) return;
+    var form = event.target;
+    api("POST", base + "/calls/" + encodeURIComponent(current.linkedid) + "/outcome",
+        {disposition: form.disposition.value, note: form.note.value})
+      .then(function () { say($("outcome-status"), t("ws.saved"), false); loadMissed(); })
+      .catch(function (err) { say($("outcome-status"), t("ws.failed", {message: err.message}), true); });
+  });
+
+  // -- missed calls ----------------------------------------------------------------
+  function loadMissed() {
+    api("GET", base + "/missed").then(function (data) {
+      var body = document.querySelector("#missed tbody");
+      body.textContent = "";
+      (data.items || []).forEach(function (m) {
+        var tr = el("tr");
+        tr.appendChild(el("td", null, m.number));
+        tr.appendChild(el("td", null, m.customer ? m.customer.name : ""));
+        tr.appendChild(el("td", "muted", m.at));
+        tr.appendChild(el("td", "num", String(m.tries)));
+        var cell = el("td"), button = el("button", "small", t("ws.call_back"));
+        button.setAttribute("data-act", "dial");
+        button.addEventListener("click", function () { $("ws-number").value = m.number; }, true);
+        cell.appendChild(button);
+        tr.appendChild(cell);
+        body.appendChild(tr);
+      });
+      if (!body.children.length) {
+        var empty = el("tr", "empty"), cell = el("td", null, t("ws.no_missed"));
+        cell.colSpan = 5; empty.appendChild(cell); body.appendChild(empty);
+      }
+    }).catch(function () {});
+  }
+
+  // -- messages --------------------------------------------------------------------
+  function showMessage(m, prepend) {
+    var list = $("message-list");
+    var li = el("li", m.from === USER ? "mine" : (m.read_at ? "" : "unread"));
+    li.appendChild(el("span", "muted", m.sent_at + " " + m.from + " \u2192 " + m.to + ": "));
+    li.appendChild(el("span", null, m.body));
+    if (m.from !== USER && !m.read_at) {
+      li.addEventListener("click", function () {
+        api("POST", "/api/v1/messages/" + m.id + "/read").then(function () { li.className = ""; });
+      });
+    }
+    if (prepend) list.insertBefore(li, list.firstChild); else list.appendChild(li);
+  }
+  function loadMessages() {
+    api("GET", "/api/v1/messages").then(function (data) {
+      $("message-list").textContent = "";
+      (data.items || []).forEach(function (m) { showMessage(m, false); });
+    }).catch(function () {});
+  }
+  $("message-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    api("POST", "/api/v1/messages", {to: form.to.value, body: form.body.value}).then(function () {
+      form.body.value = "";
+    }).catch(function (err) { say($("ws-status"), t("ws.failed", {message: err.message}), true); });
+  });
+
+  // -- live ------------------------------------------------------------------------
+  function mine(call) { return call.agent === AGENT || call.offered_to === AGENT; }
+  function refresh() {
+    api("GET", "/api/v1/live").then(function (live) {
+      showState((live.agents || []).filter(function (a) { return a.name === AGENT; })[0] || null);
+      var call = (live.calls || []).filter(mine)[0];
+      if (call) pop(call);
+    }).catch(function () {});
+  }
+  var stream = new EventSource("/api/v1/events");
+  stream.addEventListener("agent", function (e) {
+    var data = JSON.parse(e.data);
+    if (data.name === AGENT) showState(data);
+  });
+  stream.addEventListener("call", function (e) {
+    var data = JSON.parse(e.data);
+    if (!mine(data)) return;
+    if (data.event === "offered" || data.event === "dialling" || (current && current.linkedid === data.linkedid)) {
+      pop(data);
+    }
+    if (data.event === "ended") loadMissed();
+  });
+  stream.addEventListener("message", function (e) { showMessage(JSON.parse(e.data), true); });
+  stream.addEventListener("open", refresh);
+
+  refresh();
+  loadMissed();
+  loadMessages();
+})();

@@ -1,0 +1,123 @@
+% rebase('base.tpl', title=_('nav.workspace'))
+% import json
+<div class="page-head">
+  <h1>{{_('nav.workspace')}}</h1>
+  % if len(agents) > 1:
+  <form method="get" action="/workspace" class="inline">
+    <label>{{_('ws.acting_as')}}
+      <select name="agent" id="ws-agent-pick">
+      % for a in agents:
+        <option value="{{a['number']}}" {{'selected' if agent and a['number'] == agent['number'] else ''}}>{{a['number']}} {{a['name']}}</option>
+      % end
+      </select></label>
+    <button class="small">{{_('ws.switch')}}</button>
+  </form>
+  % end
+</div>
+
+% if not agent:
+<p class="notice">{{_('ws.no_agent')}}</p>
+% else:
+<div id="ws" data-agent="{{agent['number']}}" data-csrf="{{csrf}}" data-user="{{user['username']}}">
+
+<section class="card toolbar" aria-label="{{_('ws.toolbar')}}">
+  <div class="row">
+    <strong class="who-agent">{{agent['number']}} {{agent['name']}}</strong>
+    <span class="state logged_out" id="ws-state">{{_('agent_state.logged_out')}}</span>
+    <span class="muted" id="ws-since"></span>
+    <span class="hot" id="ws-wrapup" hidden></span>
+  </div>
+  <div class="row">
+    <button data-act="login" class="primary">{{_('ws.sign_in')}}</button>
+    <button data-act="login-long">{{_('ws.sign_in_shift')}}</button>
+    <button data-act="logout">{{_('admin.sign_out')}}</button>
+    <select id="ws-reason" aria-label="{{_('ws.pause_reason')}}">
+    % for r in pause_reasons:
+      <option value="{{r['code']}}">{{r.get('label') or r['code']}}</option>
+    % end
+    </select>
+    <button data-act="pause">{{_('ws.pause')}}</button>
+    <button data-act="unpause">{{_('ws.available')}}</button>
+  </div>
+  <div class="row">
+    <input id="ws-number" type="tel" maxlength="40" placeholder="{{_('ws.number')}}" aria-label="{{_('ws.number')}}">
+    <button data-act="dial" class="primary">{{_('ws.dial')}}</button>
+    <span class="muted small" id="ws-answer-hint" hidden>{{_('ws.answer_on_phone')}}</span>
+  </div>
+  <div class="row">
+    <button data-act="hold">{{_('ws.hold')}}</button>
+    <button data-act="unhold">{{_('ws.unhold')}}</button>
+    <select id="ws-to-kind" aria-label="{{_('ws.to_kind')}}">
+      <option value="queue">{{_('ws.to_queue')}}</option>
+      <option value="agent">{{_('ws.to_agent')}}</option>
+      <option value="number">{{_('ws.to_number')}}</option>
+    </select>
+    <input id="ws-to" list="ws-queues" maxlength="40" placeholder="{{_('ws.to')}}" aria-label="{{_('ws.to')}}">
+    <datalist id="ws-queues">
+    % for q in queues:
+      <option value="{{q}}">
+    % end
+    </datalist>
+    <button data-act="transfer">{{_('ws.transfer')}}</button>
+    <button data-act="consult">{{_('ws.consult')}}</button>
+    <button data-act="consult/complete">{{_('ws.complete')}}</button>
+    <button data-act="consult/cancel">{{_('ws.cancel_consult')}}</button>
+    <button data-act="conference">{{_('ws.conference')}}</button>
+    <button data-act="hangup" class="danger">{{_('ws.hangup')}}</button>
+  </div>
+  <p class="status" id="ws-status" role="status" hidden></p>
+</section>
+
+<div class="columns">
+<section class="card" id="pop" aria-live="polite">
+  <h2>{{_('ws.pop')}}</h2>
+  <p class="muted" id="pop-empty">{{_('ws.pop_empty')}}</p>
+  <div id="pop-body" hidden>
+    <p class="pop-head"><strong class="big" id="pop-number"></strong> <span id="pop-origin" class="muted"></span>
+       <span id="pop-call-state" class="state"></span></p>
+    <p><a id="pop-customer" href="#"></a> <span id="pop-category" class="pill"></span> <span id="pop-tags" class="muted"></span>
+       <span id="pop-unknown" class="muted" hidden>{{_('ws.not_a_customer')}}</span></p>
+    <h3>{{_('ws.last_contacts')}}</h3>
+    <ul id="pop-history" class="history"></ul>
+    <form id="outcome" class="stack">
+      <label>{{_('ws.disposition')}}
+        <select name="disposition" required>
+          <option value="">—</option>
+        % for d in dispositions:
+          <option value="{{d['code']}}">{{_('disposition.' + d['code']) if ('disposition.' + d['code']) in js_ids else d['label']}}</option>
+        % end
+        </select></label>
+      <label>{{_('ws.note')}} <textarea name="note" rows="3" maxlength="4000"></textarea></label>
+      <button class="primary">{{_('ws.save_outcome')}}</button>
+      <span class="status" id="outcome-status" hidden></span>
+    </form>
+  </div>
+</section>
+
+<div>
+<section class="card" id="missed">
+  <h2>{{_('ws.missed')}}</h2>
+  <table class="list"><thead><tr><th>{{_('ws.number')}}</th><th>{{_('ws.customer')}}</th><th>{{_('ws.when_utc')}}</th>
+    <th class="num">{{_('ws.tries')}}</th><th></th></tr></thead>
+  <tbody><tr class="empty"><td colspan="5">{{_('ws.loading')}}</td></tr></tbody></table>
+</section>
+
+<section class="card" id="messages">
+  <h2>{{_('ws.messages')}}</h2>
+  <ul id="message-list" class="messages"></ul>
+  <form id="message-form" class="row">
+    <select name="to" aria-label="{{_('ws.to_user')}}" required>
+    % for r in recipients:
+      <option value="{{r['username']}}">{{r['username']}} ({{_('role.' + r['role'])}})</option>
+    % end
+    </select>
+    <input name="body" maxlength="1000" required placeholder="{{_('ws.message')}}" aria-label="{{_('ws.message')}}">
+    <button>{{_('ws.send')}}</button>
+  </form>
+</section>
+</div>
+</div>
+</div>
+<script id="i18n" type="application/json">{{!json.dumps(js_messages).replace('<', '\\u003c')}}</script>
+<script src="/static/workspace.js"></script>
+% end
