@@ -22,8 +22,11 @@ from webharness import (CHROMIUM, CHROMIUM_FLAGS, LIVE, PASSWORD, ROLE_USER, USE
                         Web, seed_config, seed_customers)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test file: Playwright's sync API keeps an asyncio loop running on
+    this thread while it is open, which code run later in the session (pyroute2's own
+    loop) must not meet."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make deps` installs Debian's chromium package")
     from playwright.sync_api import sync_playwright
