@@ -707,13 +707,14 @@ def make_app(deps: WebDeps) -> Bottle:
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
 
-    from webui import crm, workspace  # here, not at the top: they use this module's helpers
+    from webui import callrecords, crm, workspace  # here, not at the top: they use this module's helpers
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
 
         deps.crm = CustomerService(deps.db)
     crm.install(app, deps, directory)
+    callrecords.install(app, deps, directory)
     if deps.workspace is None:
         from appliance.services.workspace import WorkspaceService
 

@@ -315,6 +315,30 @@ def _workspace_operations() -> dict[str, dict]:
     }
 
 
+def _call_record_operations() -> dict[str, dict]:
+    """Call records (webui/callrecords.py)."""
+    filters = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+               for name, text in (("from", "first day, YYYY-MM-DD (UTC)"), ("to", "last day, YYYY-MM-DD (UTC)"),
+                                  ("agent", "work number"), ("queue", "queue name"),
+                                  ("number", "the caller's number or the DID dialled"),
+                                  ("direction", "inbound, outbound or internal"),
+                                  ("disposition", "answered, abandoned, unanswered, fallback or interrupted"))]
+    filters += [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+                {"name": "per_page", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
+    obj = {"type": "object"}
+    mine = " Agents see the calls they took; others are `404`."
+    return {
+        "api_call_records": {"tags": ["calls"], "summary": "Search call records, newest first, a page at a time",
+                             "description": "Each with the agent's disposition (`outcome`) and the recording's "
+                                            "state." + mine, "parameters": filters,
+                             "responses": {"200": _resp("one page", obj), **_errors(401, 422)}},
+        "api_call_record": {"tags": ["calls"], "summary": "One call with its outcomes, customer and recording state",
+                            "description": mine.strip(),
+                            "responses": {"200": _resp("the call", obj), **_errors(401, 404)}},
+    }
+
+
 def _crm_operations() -> dict[str, dict]:
     """Customer records (webui/crm.py)."""
     customer, history = _ref("Customer"), _ref("HistoryItem")
@@ -505,7 +529,7 @@ def _parameter(name: str, kind: str | None) -> dict:
 
 
 def build(app, config, crm=None) -> dict:
-    ops = {**_operations(), **_crm_operations(), **_workspace_operations()}
+    ops = {**_operations(), **_crm_operations(), **_workspace_operations(), **_call_record_operations()}
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:
@@ -595,7 +619,7 @@ def build(app, config, crm=None) -> dict:
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
                  {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"},
-                 {"name": "workspace"}],
+                 {"name": "workspace"}, {"name": "calls"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

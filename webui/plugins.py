@@ -64,6 +64,9 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_customers_transfer": STAFF, "customers_import_form": STAFF, "customers_import_check": STAFF,
     "customers_import_confirm": STAFF, "customers_export": STAFF, "api_customers_export": STAFF,
     "api_customers_import": STAFF,
+    # call records (webui/callrecords.py): agents see the calls they took
+    "calls": EVERYONE, "calls_export": EVERYONE, "call_detail": EVERYONE, "api_call_records": EVERYONE,
+    "api_call_record": EVERYONE,
     # the agent workspace (webui/workspace.py): agents act for their own agents only
     "workspace": EVERYONE, "api_workspace_pop": EVERYONE, "api_dispositions": EVERYONE,
     "api_call_outcome": EVERYONE, "api_agent_missed": EVERYONE, "api_messages": EVERYONE,

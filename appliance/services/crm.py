@@ -159,7 +159,8 @@ class CustomField:
         return value
 
 
-def _fmt(value) -> str | None:
+def fmt_time(value) -> str | None:
+    """A stored (UTC) time as people read it: ``2026-11-23 10:04:05``."""
     return value.isoformat(sep=" ", timespec="seconds") if value else None
 
 
@@ -227,8 +228,8 @@ class CustomerService:
                         "account_manager": manager.number if manager else None,
                         "account_manager_name": manager.name if manager else "",
                         "tags": tags[r.id], "custom": json.loads(r.custom or "{}"), "has_pin": bool(r.pin_hash),
-                        "created_at": _fmt(r.created_at), "created_by": r.created_by,
-                        "updated_at": _fmt(r.updated_at)})
+                        "created_at": fmt_time(r.created_at), "created_by": r.created_by,
+                        "updated_at": fmt_time(r.updated_at)})
         return out
 
     def search(self, viewer: Viewer, q: str = "", tag: str = "", category: str = "", manager: str = "",
@@ -475,10 +476,10 @@ class CustomerService:
                  .order_by(m.CallRecord.enter_time.desc()).limit(limit))
         notes = (m.CustomerNote.select().where(m.CustomerNote.customer == row.id)
                  .order_by(m.CustomerNote.created_at.desc()).limit(limit))
-        items = [{"kind": "call", "at": _fmt(c.enter_time), "direction": c.direction, "number": c.caller,
+        items = [{"kind": "call", "at": fmt_time(c.enter_time), "direction": c.direction, "number": c.caller,
                   "queue": c.queue, "agent": c.agent, "disposition": c.disposition,
                   "talk_seconds": c.talk_seconds, "linkedid": c.linkedid} for c in calls]
-        items += [{"kind": "note", "at": _fmt(n.created_at), "author": n.author, "body": n.body,
+        items += [{"kind": "note", "at": fmt_time(n.created_at), "author": n.author, "body": n.body,
                    "linkedid": n.linkedid, "id": n.id} for n in notes]
         return sorted(items, key=lambda i: i["at"] or "", reverse=True)[:limit]
 
@@ -492,16 +493,16 @@ class CustomerService:
             raise ValidationError("the note is empty", fields={"body": "required"})
         row = self._customer(viewer, customer_id)
         note = m.CustomerNote.create(customer=row, author=actor, body=body, linkedid=linkedid)
-        return {"kind": "note", "id": note.id, "at": _fmt(note.created_at), "author": actor, "body": body,
+        return {"kind": "note", "id": note.id, "at": fmt_time(note.created_at), "author": actor, "body": body,
                 "linkedid": linkedid}
 
     # -- follow-ups and call-backs ------------------------------------------------
     def _follow_up_view(self, f: m.FollowUp, customer: m.Customer | None = None, agent: m.Agent | None = None) -> dict:
         customer = customer or f.customer
         return {"id": f.id, "customer_id": f.customer_id, "customer_name": customer.name,
-                "customer_phone": customer.phone, "kind": f.kind, "due_at": _fmt(f.due_at), "note": f.note,
+                "customer_phone": customer.phone, "kind": f.kind, "due_at": fmt_time(f.due_at), "note": f.note,
                 "agent": agent.number if agent else None, "created_by": f.created_by,
-                "done_at": _fmt(f.done_at), "done_by": f.done_by,
+                "done_at": fmt_time(f.done_at), "done_by": f.done_by,
                 "overdue": f.done_at is None and f.due_at < dt.datetime.now()}
 
     def follow_ups(self, viewer: Viewer, customer_id=None, open_only: bool = True, limit: int = 100) -> list[dict]:

@@ -35,6 +35,20 @@ MAX_ERRORS = 1000  # listed; all are counted
 INSERT_BATCH = 5000
 
 
+def safe_row(sheet, values) -> list:
+    """A row for a write-only sheet where text stays text: never a formula, whatever it
+    starts with (=, +, -, @)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        row.append(cell)
+    return row
+
+
 @dataclass
 class RowError:
     row: int  # as Excel numbers it (the header is row 1)
@@ -238,7 +252,6 @@ class CustomerExcel:
         """Writes the customers (dicts as the service returns them) to ``path``; returns
         how many.  ``headers``: field name (``custom.<name>`` for custom fields) -> title."""
         from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
 
         custom = self.customers.custom_fields()
         keys = [*COLUMNS, *("custom." + c.name for c in custom)]
@@ -249,13 +262,7 @@ class CustomerExcel:
         for c in customers:
             values = [c["name"], c["phone"], c["category"], c["account_manager"] or "", ", ".join(c["tags"])]
             values += [c["custom"].get(f.name) for f in custom]
-            row = []
-            for value in values:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text starts with (=, +, @)
-                row.append(cell)
-            sheet.append(row)
+            sheet.append(safe_row(sheet, values))
             count += 1
         book.save(str(path))
         return count

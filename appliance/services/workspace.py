@@ -14,7 +14,7 @@ import logging
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import NotFound, PermissionDenied, ValidationError
-from appliance.services.crm import Viewer, phone_variants
+from appliance.services.crm import Viewer, fmt_time, phone_variants
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,6 @@ def _text(value, name: str, max_length: int, required: bool) -> str:
     return value
 
 
-def _iso(value) -> str | None:
-    """UTC, as the customer history shows times."""
-    return value.isoformat(sep=" ", timespec="seconds") if value else None
-
 
 class WorkspaceService:
     def __init__(self, db, crm, bus=None):
@@ -58,7 +54,7 @@ class WorkspaceService:
         if not customer and number:
             calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(number)))
                      .order_by(m.CallRecord.enter_time.desc()).limit(POP_HISTORY))
-            history = [{"kind": "call", "at": _iso(c.enter_time), "direction": c.direction, "queue": c.queue,
+            history = [{"kind": "call", "at": fmt_time(c.enter_time), "direction": c.direction, "queue": c.queue,
                         "agent": c.agent, "disposition": c.disposition, "talk_seconds": c.talk_seconds,
                         "linkedid": c.linkedid} for c in calls]
         outcomes = {o.linkedid: o for o in m.CallOutcome.select().where(
@@ -106,7 +102,7 @@ class WorkspaceService:
                 self.crm.add_note(SYSTEM, customer["id"], note, actor, linkedid=linkedid)
         logger.info("%s saved disposition %s for call %s (agent %s)", actor, disposition, linkedid, agent)
         return {"linkedid": linkedid, "agent": agent, "disposition": disposition, "note": note,
-                "customer": customer["id"] if customer else None, "saved_at": _iso(row.saved_at)}
+                "customer": customer["id"] if customer else None, "saved_at": fmt_time(row.saved_at)}
 
     # -- missed calls ----------------------------------------------------------
     def missed(self, queues: list[str], days: int = 7, limit: int = 50) -> list[dict]:
@@ -114,7 +110,7 @@ class WorkspaceService:
         spoken with since (no later answered call from or to their number)."""
         since = m.utcnow() - dt.timedelta(days=days)
         rows = (m.CallRecord.select()
-                .where(m.CallRecord.queue.in_(queues or [""]), m.CallRecord.disposition.in_(MISSED),
+                .where(m.CallRecord.queue.in_(list(queues)), m.CallRecord.disposition.in_(MISSED),
                        m.CallRecord.enter_time >= since, m.CallRecord.caller != "")
                 .order_by(m.CallRecord.enter_time.desc()).limit(limit * 4))
         seen, out = set(), []
@@ -131,7 +127,7 @@ class WorkspaceService:
                                                  m.CallRecord.disposition.in_(MISSED),
                                                  m.CallRecord.enter_time >= since).count())
             customer = self.crm.find_by_phone(SYSTEM, r.caller)
-            out.append({"number": r.caller, "at": _iso(r.enter_time), "queue": r.queue, "disposition": r.disposition,
+            out.append({"number": r.caller, "at": fmt_time(r.enter_time), "queue": r.queue, "disposition": r.disposition,
                         "wait_seconds": r.wait_seconds, "tries": tries,
                         "customer": {"id": customer["id"], "name": customer["name"]} if customer else None})
             if len(out) >= limit:
@@ -171,4 +167,4 @@ class WorkspaceService:
     @staticmethod
     def _message_view(msg: m.Message) -> dict:
         return {"id": msg.id, "from": msg.sender, "to": msg.recipient, "body": msg.body,
-                "sent_at": _iso(msg.sent_at), "read_at": _iso(msg.read_at)}
+                "sent_at": fmt_time(msg.sent_at), "read_at": fmt_time(msg.read_at)}

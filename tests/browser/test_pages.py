@@ -35,6 +35,9 @@ MAIN_PAGES = (
     ("customer", "/customers/1", "agent"),
     ("customer-new", "/customers/new", "agent"),
     ("workspace", "/workspace", "agent"),
+    ("calls", "/calls", "supervisor"),
+    ("calls-agent", "/calls", "agent"),
+    ("call", "/calls/seed.1", "agent"),
     ("workspace-supervisor", "/workspace", "supervisor"),
     ("config-customer-fields", "/admin/customer_fields", "admin"),
 )

@@ -135,3 +135,9 @@ def test_messages_reach_only_sender_and_recipient(ws):
 def test_where_a_number_is_from(number, lang, expected):
     d = numbers.describe(number, lang)
     assert (d["kind"], d["region"], d["operator"]) == expected
+
+
+def test_an_agent_in_no_queue_has_no_missed_calls(ws):
+    service, _, _ = ws
+    call("3.1", "13900000005", agent="", queue="", disposition="fallback", minutes_ago=5)  # refused before a queue
+    assert service.missed([]) == []

@@ -14,6 +14,7 @@
   <nav>
     <a href="/" class="{{'on' if path == '/' else ''}}">{{_('nav.dashboard')}}</a>
     <a href="/workspace" class="{{'on' if path == '/workspace' else ''}}">{{_('nav.workspace')}}</a>
+    <a href="/calls" class="{{'on' if path.startswith('/calls') else ''}}">{{_('nav.calls')}}</a>
     <a href="/customers" class="{{'on' if path.startswith('/customers') else ''}}">{{_('nav.customers')}}</a>
     % if user['role'] in ('admin', 'supervisor'):
     <a href="/admin/{{nav_kinds[0]}}" class="{{'on' if path.startswith('/admin/') and path != '/admin/audit' else ''}}">{{_('nav.config')}}</a>
