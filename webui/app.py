@@ -651,13 +651,16 @@ def make_app(deps: WebDeps) -> Bottle:
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
 
-    from webui import crm  # here, not at the top: webui.crm uses this module's helpers
+    from webui import crm  # here, not at the top: webui.crm and webui.wallboard use this module's helpers
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
 
         deps.crm = CustomerService(deps.db)
     crm.install(app, deps, directory)
+    from webui import wallboard
+
+    wallboard.install(app, deps, directory)
     return app
 
 

@@ -334,6 +334,45 @@ def _crm_operations() -> dict[str, dict]:
     }
 
 
+def _wallboard_operations() -> dict[str, dict]:
+    """The supervisor's wallboard (webui/wallboard.py)."""
+    return {
+        "api_wallboard": {
+            "tags": ["live"], "summary": "The wallboard: live queues, agents, calls and trunks with today's figures",
+            "description": "Staff only. Every configured queue with its live waiting callers, longest wait and "
+                           "available agents, and today's figures from the call records since local midnight "
+                           "(the `timezone` setting): `offered` (calls that entered the queue), `answered`, "
+                           "`answered_in_time` (within the queue's `service_level_seconds`), `abandoned` (the "
+                           "caller hung up while waiting), `service_level` (answered in time / offered, null "
+                           "when nothing was offered) and `average_answer_seconds`; `totals` over all queues; "
+                           "the live agents and calls as in GET /api/v1/live; each trunk's current calls "
+                           "against its `max_channels` (0: no limit).",
+            "responses": {"200": _resp("the wallboard", _ref("Wallboard")), **_errors(401, 403)}},
+    }
+
+
+def _wallboard_schema() -> dict:
+    figures = {"offered": {"type": "integer"}, "answered": {"type": "integer"},
+               "answered_in_time": {"type": "integer"}, "abandoned": {"type": "integer"},
+               "service_level": {"type": ["number", "null"], "description": "0..1"},
+               "average_answer_seconds": {"type": ["number", "null"]}}
+    live = "#/components/schemas/Live/properties"
+    return {"type": "object", "required": ["date", "timezone", "totals", "queues", "agents", "calls", "trunks"],
+            "properties": {
+                "date": {"type": "string", "description": "today, in the call center's time zone (YYYY-MM-DD)"},
+                "timezone": {"type": "string"}, "since": {"type": "string", "description": "local midnight, in UTC"},
+                "totals": {"type": "object", "properties": figures},
+                "queues": {"type": "array", "items": {"type": "object", "properties": {
+                    **figures, "name": {"type": "string"}, "display_name": {"type": "string"},
+                    "service_level_seconds": {"type": "integer"}, "waiting": {"type": "integer"},
+                    "longest_wait": {"type": "number"}, "available": {"type": "integer"},
+                    "members": {"type": "array", "items": {"type": "string"}}}}},
+                "agents": {"$ref": live + "/agents"}, "calls": {"$ref": live + "/calls"},
+                "trunks": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "max_channels": {"type": "integer"},
+                    "calls": {"type": "integer"}}}}}}
+
+
 def _crm_schemas(crm) -> dict[str, dict]:
     create = crm.json_schema(for_create=True)
     out = {k: v for k, v in create["properties"].items() if not v.get("writeOnly")}
@@ -425,7 +464,7 @@ def _parameter(name: str, kind: str | None) -> dict:
 
 
 def build(app, config, crm=None) -> dict:
-    ops = {**_operations(), **_crm_operations()}
+    ops = {**_operations(), **_crm_operations(), **_wallboard_operations()}
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:
@@ -482,6 +521,7 @@ def build(app, config, crm=None) -> dict:
             "action": {"enum": ["create", "update", "delete"]}, "object_type": {"type": "string"},
             "object_id": {"type": "string"}, "detail": {"type": "string", "description": "the change, as JSON"}}},
     }
+    schemas["Wallboard"] = _wallboard_schema()
     for kind in KINDS:
         name = _schema_name(kind)
         schemas[name] = _output_schema(config, kind)

@@ -64,6 +64,8 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_customers_transfer": STAFF, "customers_import_form": STAFF, "customers_import_check": STAFF,
     "customers_import_confirm": STAFF, "customers_export": STAFF, "api_customers_export": STAFF,
     "api_customers_import": STAFF,
+    # the supervisor's wallboard (webui/wallboard.py): staff only
+    "wallboard": STAFF, "api_wallboard": STAFF,
     # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,

@@ -93,6 +93,7 @@ class Queue(BaseModel):
     sticky_lookback_days = IntegerField(default=0)  # offer callers their last agent first; 0 = off
     sticky_min_talk_seconds = IntegerField(default=30)  # ...if they talked at least this long
     sticky_ring_seconds = IntegerField(default=15)  # ...ringing that agent this long before the queue
+    service_level_seconds = IntegerField(default=20)  # answered within this counts as in time (wallboard)
 
 
 class TimeCondition(BaseModel):

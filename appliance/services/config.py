@@ -167,6 +167,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="...if that conversation lasted at least this long"),
         Field("sticky_ring_seconds", "int", default=15, min=5, max=120,
               help="...ringing that agent this long before the queue"),
+        Field("service_level_seconds", "int", default=20, min=1, max=600,
+              help="calls answered within this many seconds count as answered in time (service level)"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",

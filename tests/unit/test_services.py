@@ -7,19 +7,9 @@ import json
 import pytest
 
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.services.config import FIELDS, KINDS, ConfigService
 from appliance.services.users import UserService, hash_password, verify_password
-
-
-@pytest.fixture
-def db(tmp_path):
-    db = open_database(tmp_path / "t.db")
-    migrate(db)
-    yield db
-    db.close()
 
 
 @pytest.fixture
