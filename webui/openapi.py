@@ -20,7 +20,8 @@ STATUS_TEXT = {
     401: "no valid session or bearer token (`unauthorized`)",
     403: "your role may not do this (`forbidden`), or a cookie session sent no CSRF token (`csrf_failed`)",
     404: "no such object (`<kind>.not_found`, ...)",
-    409: "conflicts with what exists: a duplicate key (`<kind>.exists`) or still in use (`<kind>.in_use`)",
+    409: "conflicts with what exists: a duplicate key (`<kind>.exists`), still in use (`<kind>.in_use`), or "
+         "changed by someone else since you read it (`<kind>.changed`)",
     422: "validation failed (`validation_failed`): `fields` says what is wrong with each field",
     500: "an unexpected failure (`internal`); `error_id` is also in the appliance's log",
     503: "a component (Asterisk, AMI) is not available (`ami.unavailable`, `config.apply_failed`)",
@@ -224,9 +225,16 @@ def _operations() -> dict[str, dict]:
                        "requestBody": _body(_ref("{Schema}Create")),
                        "responses": {"201": _resp("created", kind_ref), **_errors(400, 401, 403, 409, 422, 503)}},
         "api_get": {"tags": ["configuration"], "summary": "One {kind}",
+                    "description": "The `ETag` header (and the object's `version`) changes with every saved "
+                                   "change; send it back in `If-Match` when updating.",
                     "responses": {"200": _resp("it", kind_ref), **_errors(401, 403, 404)}},
         "api_update": {"tags": ["configuration"],
                        "summary": "Change some fields of a {kind}; applied to Asterisk without a restart",
+                       "description": "With `If-Match: \"<version>\"` (the `ETag` or `version` you read) the "
+                                      "change is made only if nobody changed the {kind} since: otherwise 409 "
+                                      "`<kind>.changed`, and nothing is saved. Without it the last save wins.",
+                       "parameters": [{"name": "If-Match", "in": "header", "required": False,
+                                       "description": "the version you read", "schema": {"type": "string"}}],
                        "requestBody": _body(_ref("{Schema}Update")),
                        "responses": {"200": _resp("changed", kind_ref),
                                      **_errors(400, 401, 403, 404, 409, 422, 503)}},

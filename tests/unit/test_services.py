@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -81,6 +82,7 @@ def test_create_read_update_delete_with_audit_and_apply(config, changes):
     seed(config)
     assert len(changes) == 6
     did = config.get("dids", "88001000")
+    assert re.fullmatch(r"[0-9a-f]{16}", did.pop("version"))
     assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales",
                    "time_condition": None, "after_hours_queue": None, "require_pin": False}
     assert config.get("agents", "1001")["queues"] == ["sales"]
