@@ -371,14 +371,21 @@ class ConfigService:
         return {"type": "object", "properties": props, "required": [KEYS[kind]]}
 
     # -- reading -------------------------------------------------------------
-    def _view(self, kind: str, obj) -> dict:
+    def _view(self, kind: str, obj, keys: dict | None = None, queues: dict | None = None) -> dict:
+        """The object as the API shows it.  ``keys`` (ref kind -> id -> key) and ``queues``
+        (agent id -> queue names) are read once for a whole list instead of per object."""
         out = {}
         for f in _kind(kind):
             if f.secret:
                 out[f"has_{f.name}"] = bool(getattr(obj, f.attr))
             elif f.type == "ref":
                 ref_id = getattr(obj, f.attr + "_id")
-                out[f.name] = getattr(getattr(obj, f.attr), KEYS[f.ref_kind]) if ref_id else None
+                if not ref_id:
+                    out[f.name] = None
+                elif keys is not None:
+                    out[f.name] = keys[f.ref_kind].get(ref_id)
+                else:
+                    out[f.name] = getattr(getattr(obj, f.attr), KEYS[f.ref_kind])
             else:
                 out[f.name] = getattr(obj, f.attr)
         out["version"] = self._version(kind, obj)
@@ -386,7 +393,8 @@ class ConfigService:
             out["logged_in"] = obj.logged_in
             out["paused"] = obj.paused
             out["pause_reason"] = obj.pause_reason
-            out["queues"] = [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)]
+            out["queues"] = (queues.get(obj.id, []) if queues is not None else
+                             [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)])
         return out
 
     @staticmethod
@@ -416,9 +424,21 @@ class ConfigService:
         return obj
 
     def list(self, kind: str) -> list[dict]:
-        _kind(kind)
+        """Every object of a kind, in a fixed number of queries whatever their number (the live
+        views re-read the agents every few seconds on the loop that serves calls)."""
+        fields = _kind(kind)
         model = MODELS[kind]
-        return [self._view(kind, o) for o in model.select().order_by(getattr(model, KEYS[kind]))]
+        keys = {}
+        for ref_kind in {f.ref_kind for f in fields if f.type == "ref"}:
+            target = MODELS[ref_kind]
+            keys[ref_kind] = dict(target.select(target.id, getattr(target, KEYS[ref_kind])).tuples())
+        queues: dict[int, list[str]] = {}
+        if kind == "agents":
+            rows = (m.QueueMember.select(m.QueueMember.agent, m.Queue.name).join(m.Queue)
+                    .order_by(m.Queue.name).tuples())
+            for agent_id, queue in rows:
+                queues.setdefault(agent_id, []).append(queue)
+        return [self._view(kind, o, keys, queues) for o in model.select().order_by(getattr(model, KEYS[kind]))]
 
     def get(self, kind: str, key: str) -> dict:
         _kind(kind)

@@ -183,3 +183,22 @@ def test_routing_rules_are_validated_and_protected(config):
     assert table.dids["88001000"].time_condition == "office" and table.dids["88001000"].after_hours_queue == "duty"
     assert "13900000666" in table.blacklist and list(table.holidays.values()) == ["holiday"]
     assert table.time_conditions["office"].timezone == "Asia/Shanghai"
+
+
+def test_listing_agents_takes_a_few_queries_however_many_there_are(db, monkeypatch):
+    config = ConfigService(db)
+    users = UserService(db)
+    config.create("queues", {"name": "sales"}, actor="t")
+    for i in range(30):
+        number = str(1000 + i)
+        users.create(f"agent{i}", "correct-horse-9", "agent")
+        config.create("phones", {"extension": number, "secret": "pw-secret-1"}, actor="t")
+        config.create("agents", {"number": number, "name": f"A{i}", "phone": number, "user": f"agent{i}"}, actor="t")
+        config.add_member("sales", number, actor="t")
+    one_by_one = [config.get("agents", str(1000 + i)) for i in range(30)]
+    queries = []
+    real = db.execute_sql
+    monkeypatch.setattr(db, "execute_sql", lambda *a, **k: queries.append(a[0]) or real(*a, **k))
+    listed = config.list("agents")
+    assert listed == one_by_one  # the same objects as read one by one
+    assert len(queries) <= 4, queries  # phones, users, memberships, agents
