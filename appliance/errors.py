@@ -37,6 +37,13 @@ class BadRequest(DomainError):
     http_status = 400
 
 
+class TooLarge(DomainError):
+    """A request body larger than the API reads."""
+
+    code = "request.too_large"
+    http_status = 413
+
+
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404

@@ -395,7 +395,8 @@ class Appliance:
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
                        secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
-                       crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports"},
+                       crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
+                                            "timezone": self.settings.timezone},
                        recordings=self.recordings)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()

@@ -43,6 +43,8 @@ SETTINGS = (
     Setting("web_port", int, 8080, "web UI port"),
     Setting("agi_pool_size", int, 200, "FastAGI sessions served at once"),
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Setting("timezone", str, "Asia/Shanghai",
+            "the call center's local time zone: where 'today' begins on the wallboard (an IANA name)"),
     Setting("serial_device", str, "",
             "the technician's console on this serial port (/dev/ttyS0 on the image); empty: no console"),
     Setting("serial_baud", int, 115200, "speed of the console's serial port"),
@@ -85,6 +87,7 @@ class Settings:
     web_port: int
     agi_pool_size: int
     log_level: str
+    timezone: str
     serial_device: str
     serial_baud: int
     console_language: str
@@ -153,6 +156,14 @@ def _coerce(setting: Setting, raw: object, source: str) -> object:
         return Path(str(raw)).expanduser()
     if setting.choices and str(raw) not in setting.choices:
         raise SettingsError(f"{source}: {setting.key} must be one of {', '.join(setting.choices)}, not {raw!r}")
+    if setting.key == "timezone":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(raw))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"{source}: timezone must be a time zone name such as Asia/Shanghai, "
+                                f"not {raw!r}") from None
     return str(raw)
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 import bottle
 from bottle import Bottle, HTTPResponse, request, response
 
-from appliance.errors import BadRequest, DomainError, PermissionDenied, Unavailable, ValidationError
+from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge, Unavailable, ValidationError
 from appliance.services.config import KEYS, KINDS
 from webui import i18n, openapi
 from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
@@ -38,6 +38,7 @@ JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "l
 AGENT_STATES = ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")
 CALL_STATES = ("new", "queued", "ringing", "talking", "ended")
 NOT_ANSWERED = ("new", "queued", "ringing")  # call states in which the caller is still waiting
+MAX_JSON_BODY = 256 * 1024  # bytes: far more than any object of the API, far less than memory
 # Configuration pages in the navigation bar: the daily ones first, then whatever else exists.
 NAV_KINDS = tuple(k for k in ("queues", "agents", "phones", "trunks", "dids") if k in KINDS) + tuple(
     k for k in KINDS if k not in ("queues", "agents", "phones", "trunks", "dids"))
@@ -224,7 +225,9 @@ def problem_of(exc: DomainError) -> dict:
 
 
 def json_body() -> dict:
-    raw = request.body.read()
+    raw = b"" if (request.content_length or 0) > MAX_JSON_BODY else request.body.read(MAX_JSON_BODY + 1)
+    if (request.content_length or 0) > MAX_JSON_BODY or len(raw) > MAX_JSON_BODY:
+        raise TooLarge(f"the request body is larger than {MAX_JSON_BODY // 1024} KiB")
     try:
         data = json.loads(raw or b"null")
     except ValueError:
@@ -257,6 +260,22 @@ def form_data(fields) -> dict:
         if value == "" and (f.secret or (f.type == "int" and not f.required)):
             continue
         out[f.name] = None if value == "" and f.type == "ref" else value
+    return out
+
+
+def differences(fields, mine: dict, theirs: dict) -> dict:
+    """The fields a form sent with other values than the object now has (secrets never
+    shown): after a conflicting save, what the user had typed, to put beside theirs."""
+    def text(value) -> str:
+        return "" if value is None else str(value).strip()
+
+    out = {}
+    for f in fields:
+        if f.secret or f.name not in mine:
+            continue
+        a, b = mine[f.name], theirs.get(f.name)
+        if f.type == "bool" and bool(a) != bool(b) or f.type != "bool" and text(a) != text(b):
+            out[f.name] = ("✓" if a else "✗") if f.type == "bool" else (text(a) or "—")
     return out
 
 
@@ -389,6 +408,37 @@ def make_app(deps: WebDeps) -> Bottle:
             return show_kind(kind, values=data if exc.http_status < 500 else None, problem=problem_of(exc))
         bottle.redirect(f"/admin/{kind}")
 
+    def show_edit(kind, key, values=None, errors=None, version=None, conflict=None, mine=None, problem=None):
+        current = cfg.get(kind, key)
+        fields = cfg.fields(kind)
+        return render("admin_edit.tpl", kind=kind, key_value=key, fields=fields, values=values or current,
+                      errors=errors or {}, version=version or current["version"], conflict=conflict,
+                      mine=mine or {}, problem=problem, refs=ref_options(fields))
+
+    @app.get(f"/admin/<kind:re:{KIND_RE}>/<key>", name="admin_edit")
+    def admin_edit(kind, key):
+        return show_edit(kind, key)
+
+    @app.post(f"/admin/<kind:re:{KIND_RE}>/<key>", name="admin_update")
+    def admin_update(kind, key):
+        fields = cfg.fields(kind)
+        data = form_data(fields)
+        version = request.forms.getunicode("version") or ""
+        try:
+            cfg.update(kind, key, data, actor=actor(), version=version)
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            response.status = exc.http_status
+            if exc.code == f"{kind}.changed":  # someone saved first: show theirs, with what this admin typed
+                theirs = cfg.get(kind, key)
+                return show_edit(kind, key, conflict=cfg.last_change(kind, key) or {"username": "?", "at": "?"},
+                                 mine=differences(fields, data, theirs))
+            if exc.fields:
+                return show_edit(kind, key, values=data, errors=exc.fields, version=version)
+            return show_edit(kind, key, values=data, version=version, problem=problem_of(exc))
+        bottle.redirect(f"/admin/{kind}")
+
     @app.post(f"/admin/<kind:re:{KIND_RE}>/<key>/delete", name="admin_delete")
     def admin_delete(kind, key):
         try:
@@ -492,13 +542,19 @@ def make_app(deps: WebDeps) -> Bottle:
     def api_create(kind):
         return created(cfg.create(kind, json_body(), actor=actor()))
 
+    def with_etag(obj: dict) -> dict:
+        response.set_header("ETag", f'"{obj["version"]}"')
+        return obj
+
     @app.get(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_get")
     def api_get(kind, key):
-        return cfg.get(kind, key)
+        return with_etag(cfg.get(kind, key))
 
     @app.route(f"/api/v1/<kind:re:{KIND_RE}>/<key>", method="PATCH", name="api_update")
     def api_update(kind, key):
-        return cfg.update(kind, key, json_body(), actor=actor())
+        """With ``If-Match: "<version>"`` only if nobody changed the object since it was read."""
+        read = (request.get_header("If-Match") or "").strip().removeprefix("W/").strip('"')
+        return with_etag(cfg.update(kind, key, json_body(), actor=actor(), version=None if read in ("", "*") else read))
 
     @app.delete(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_delete")
     def api_delete(kind, key):
@@ -707,7 +763,7 @@ def make_app(deps: WebDeps) -> Bottle:
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
 
-    from webui import callrecords, crm, workspace  # here, not at the top: they use this module's helpers
+    from webui import callrecords, crm, wallboard, workspace  # here, not at the top: they use this module's helpers
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
@@ -720,6 +776,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
     workspace.install(app, deps, directory, own_agent_only)
+    wallboard.install(app, deps, directory)
     return app
 
 

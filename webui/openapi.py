@@ -20,7 +20,8 @@ STATUS_TEXT = {
     401: "no valid session or bearer token (`unauthorized`)",
     403: "your role may not do this (`forbidden`), or a cookie session sent no CSRF token (`csrf_failed`)",
     404: "no such object (`<kind>.not_found`, ...)",
-    409: "conflicts with what exists: a duplicate key (`<kind>.exists`) or still in use (`<kind>.in_use`)",
+    409: "conflicts with what exists: a duplicate key (`<kind>.exists`), still in use (`<kind>.in_use`), or "
+         "changed by someone else since you read it (`<kind>.changed`)",
     422: "validation failed (`validation_failed`): `fields` says what is wrong with each field",
     500: "an unexpected failure (`internal`); `error_id` is also in the appliance's log",
     503: "a component (Asterisk, AMI) is not available (`ami.unavailable`, `config.apply_failed`)",
@@ -263,9 +264,16 @@ def _operations() -> dict[str, dict]:
                        "requestBody": _body(_ref("{Schema}Create")),
                        "responses": {"201": _resp("created", kind_ref), **_errors(400, 401, 403, 409, 422, 503)}},
         "api_get": {"tags": ["configuration"], "summary": "One {kind}",
+                    "description": "The `ETag` header (and the object's `version`) changes with every saved "
+                                   "change; send it back in `If-Match` when updating.",
                     "responses": {"200": _resp("it", kind_ref), **_errors(401, 403, 404)}},
         "api_update": {"tags": ["configuration"],
                        "summary": "Change some fields of a {kind}; applied to Asterisk without a restart",
+                       "description": "With `If-Match: \"<version>\"` (the `ETag` or `version` you read) the "
+                                      "change is made only if nobody changed the {kind} since: otherwise 409 "
+                                      "`<kind>.changed`, and nothing is saved. Without it the last save wins.",
+                       "parameters": [{"name": "If-Match", "in": "header", "required": False,
+                                       "description": "the version you read", "schema": {"type": "string"}}],
                        "requestBody": _body(_ref("{Schema}Update")),
                        "responses": {"200": _resp("changed", kind_ref),
                                      **_errors(400, 401, 403, 404, 409, 422, 503)}},
@@ -438,6 +446,45 @@ def _crm_operations() -> dict[str, dict]:
     }
 
 
+def _wallboard_operations() -> dict[str, dict]:
+    """The supervisor's wallboard (webui/wallboard.py)."""
+    return {
+        "api_wallboard": {
+            "tags": ["live"], "summary": "The wallboard: live queues, agents, calls and trunks with today's figures",
+            "description": "Staff only. Every configured queue with its live waiting callers, longest wait and "
+                           "available agents, and today's figures from the call records since local midnight "
+                           "(the `timezone` setting): `offered` (calls that entered the queue), `answered`, "
+                           "`answered_in_time` (within the queue's `service_level_seconds`), `abandoned` (the "
+                           "caller hung up while waiting), `service_level` (answered in time / offered, null "
+                           "when nothing was offered) and `average_answer_seconds`; `totals` over all queues; "
+                           "the live agents and calls as in GET /api/v1/live; each trunk's current calls "
+                           "against its `max_channels` (0: no limit).",
+            "responses": {"200": _resp("the wallboard", _ref("Wallboard")), **_errors(401, 403)}},
+    }
+
+
+def _wallboard_schema() -> dict:
+    figures = {"offered": {"type": "integer"}, "answered": {"type": "integer"},
+               "answered_in_time": {"type": "integer"}, "abandoned": {"type": "integer"},
+               "service_level": {"type": ["number", "null"], "description": "0..1"},
+               "average_answer_seconds": {"type": ["number", "null"]}}
+    live = "#/components/schemas/Live/properties"
+    return {"type": "object", "required": ["date", "timezone", "totals", "queues", "agents", "calls", "trunks"],
+            "properties": {
+                "date": {"type": "string", "description": "today, in the call center's time zone (YYYY-MM-DD)"},
+                "timezone": {"type": "string"}, "since": {"type": "string", "description": "local midnight, in UTC"},
+                "totals": {"type": "object", "properties": figures},
+                "queues": {"type": "array", "items": {"type": "object", "properties": {
+                    **figures, "name": {"type": "string"}, "display_name": {"type": "string"},
+                    "service_level_seconds": {"type": "integer"}, "waiting": {"type": "integer"},
+                    "longest_wait": {"type": "number"}, "available": {"type": "integer"},
+                    "members": {"type": "array", "items": {"type": "string"}}}}},
+                "agents": {"$ref": live + "/agents"}, "calls": {"$ref": live + "/calls"},
+                "trunks": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "max_channels": {"type": "integer"},
+                    "calls": {"type": "integer"}}}}}}
+
+
 def _crm_schemas(crm) -> dict[str, dict]:
     create = crm.json_schema(for_create=True)
     out = {k: v for k, v in create["properties"].items() if not v.get("writeOnly")}
@@ -529,7 +576,8 @@ def _parameter(name: str, kind: str | None) -> dict:
 
 
 def build(app, config, crm=None) -> dict:
-    ops = {**_operations(), **_crm_operations(), **_workspace_operations(), **_call_record_operations()}
+    ops = {**_operations(), **_crm_operations(), **_workspace_operations(), **_call_record_operations(),
+           **_wallboard_operations()}
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:
@@ -600,6 +648,7 @@ def build(app, config, crm=None) -> dict:
             "call": {"type": ["object", "null"], "description": "caller, agent, queue, direction, enter_time, "
                                                                "talk_seconds, disposition of its call record"}}},
     }
+    schemas["Wallboard"] = _wallboard_schema()
     for kind in KINDS:
         name = _schema_name(kind)
         schemas[name] = _output_schema(config, kind)

@@ -50,7 +50,7 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "account": EVERYONE, "account_language": EVERYONE, "account_token_create": EVERYONE,
     "account_token_revoke": EVERYONE,
     "admin_list": STAFF, "admin_members": STAFF,
-    "admin_create": ADMIN, "admin_delete": ADMIN, "admin_member_add": ADMIN, "admin_member_remove": ADMIN,
+    "admin_create": ADMIN, "admin_edit": ADMIN, "admin_update": ADMIN, "admin_delete": ADMIN, "admin_member_add": ADMIN, "admin_member_remove": ADMIN,
     "admin_audit": ADMIN,
     # customers (webui/crm.py): agents see and edit their own customers (the service keeps
     # them to those); team leaders assign, reclaim, transfer, delete, import and export
@@ -71,6 +71,8 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "workspace": EVERYONE, "api_workspace_pop": EVERYONE, "api_dispositions": EVERYONE,
     "api_call_outcome": EVERYONE, "api_agent_missed": EVERYONE, "api_messages": EVERYONE,
     "api_message_send": EVERYONE, "api_message_read": EVERYONE,
+    # the supervisor's wallboard (webui/wallboard.py): staff only
+    "wallboard": STAFF, "api_wallboard": STAFF,
     # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,

@@ -95,6 +95,7 @@ class Queue(BaseModel):
     sticky_min_talk_seconds = IntegerField(default=30)  # ...if they talked at least this long
     sticky_ring_seconds = IntegerField(default=15)  # ...ringing that agent this long before the queue
     recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
+    service_level_seconds = IntegerField(default=20)  # answered within this counts as in time (wallboard)
 
 
 class TimeCondition(BaseModel):

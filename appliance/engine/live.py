@@ -140,6 +140,8 @@ class Call:
             "caller": self.caller,
             "caller_name": self.caller_name,
             "did": self.did,
+            "direction": self.direction,
+            "trunk": self.trunk,
             "queue": self.queue,
             "agent": self.agent,
             "state": self.state,

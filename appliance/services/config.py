@@ -13,6 +13,7 @@ object this service returns carries one.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -29,6 +30,8 @@ KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons", "time_
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MARKUP = re.compile(r"<\s*[A-Za-z/!?]")  # the start of an HTML tag or comment: refused in every text
+NO_MARKUP = "no markup (< followed by a letter)"
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("sticky_ring_seconds", "int", default=15, min=5, max=120,
               help="...ringing that agent this long before the queue"),
         _recording("through this queue"),
+        Field("service_level_seconds", "int", default=20, min=1, max=600,
+              help="calls answered within this many seconds count as answered in time (service level)"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",
@@ -282,8 +287,8 @@ def coerce(f: Field, value):
     if f.type == "int":
         if isinstance(value, bool):
             raise ValueError("a whole number")
-        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value.strip()):
-            value = int(value.strip())
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+            value = int(value.strip())  # however long: too big is "at most", not "not a number"
         if not isinstance(value, int):
             raise ValueError("a whole number")
         if f.min is not None and value < f.min:
@@ -303,6 +308,8 @@ def coerce(f: Field, value):
         return value or None
     if f.max_length is not None and len(value) > f.max_length:
         raise ValueError(f"at most {f.max_length} characters")
+    if not f.secret and MARKUP.search(value):  # a password may hold anything
+        raise ValueError(NO_MARKUP)
     if f.min is not None and value and len(value) < f.min:
         raise ValueError(f"at least {f.min} characters")
     if f.pattern and value and not re.fullmatch(f.pattern, value):
@@ -374,6 +381,8 @@ class ConfigService:
         for f in _kind(kind):
             if f.secret:
                 props[f"has_{f.name}"] = {"type": "boolean"}
+        props["version"] = {"type": "string", "description": "changes with every saved change: send it back "
+                                                             "in If-Match to update only what you read"}
         if kind == "agents":
             props["logged_in"] = {"type": "boolean"}
             props["paused"] = {"type": "boolean"}
@@ -382,22 +391,50 @@ class ConfigService:
         return {"type": "object", "properties": props, "required": [KEYS[kind]]}
 
     # -- reading -------------------------------------------------------------
-    def _view(self, kind: str, obj) -> dict:
+    def _view(self, kind: str, obj, keys: dict | None = None, queues: dict | None = None) -> dict:
+        """The object as the API shows it.  ``keys`` (ref kind -> id -> key) and ``queues``
+        (agent id -> queue names) are read once for a whole list instead of per object."""
         out = {}
         for f in _kind(kind):
             if f.secret:
                 out[f"has_{f.name}"] = bool(getattr(obj, f.attr))
             elif f.type == "ref":
                 ref_id = getattr(obj, f.attr + "_id")
-                out[f.name] = getattr(getattr(obj, f.attr), KEYS[f.ref_kind]) if ref_id else None
+                if not ref_id:
+                    out[f.name] = None
+                elif keys is not None:
+                    out[f.name] = keys[f.ref_kind].get(ref_id)
+                else:
+                    out[f.name] = getattr(getattr(obj, f.attr), KEYS[f.ref_kind])
             else:
                 out[f.name] = getattr(obj, f.attr)
+        out["version"] = self._version(kind, obj)
         if kind == "agents":
             out["logged_in"] = obj.logged_in
             out["paused"] = obj.paused
             out["pause_reason"] = obj.pause_reason
-            out["queues"] = [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)]
+            out["queues"] = (queues.get(obj.id, []) if queues is not None else
+                             [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)])
         return out
+
+    @staticmethod
+    def _version(kind: str, obj) -> str:
+        """A fingerprint of the object as stored (secrets included): any saved change changes
+        it, so a form or client that read an older version is told instead of overwriting."""
+        stored = {f.name: getattr(obj, f.attr + "_id") if f.type == "ref" else getattr(obj, f.attr)
+                  for f in _kind(kind)}
+        return hashlib.sha256(json.dumps(stored, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def last_change(self, kind: str, key: str) -> dict | None:
+        """Who last changed an object and when (UTC), from the audit log."""
+        row = (m.AuditLog.select().where(m.AuditLog.object_type == kind, m.AuditLog.object_id == key)
+               .order_by(m.AuditLog.id.desc()).first())
+        return None if row is None else {"username": row.username,
+                                         "at": row.at.isoformat(sep=" ", timespec="seconds")}
+
+    def _last_change(self, kind: str, key: str) -> str:
+        change = self.last_change(kind, key)
+        return f"{change['username']} at {change['at']} UTC" if change else "someone"
 
     def _get(self, kind: str, key: str):
         model = MODELS[kind]
@@ -407,9 +444,21 @@ class ConfigService:
         return obj
 
     def list(self, kind: str) -> list[dict]:
-        _kind(kind)
+        """Every object of a kind, in a fixed number of queries whatever their number (the live
+        views re-read the agents every few seconds on the loop that serves calls)."""
+        fields = _kind(kind)
         model = MODELS[kind]
-        return [self._view(kind, o) for o in model.select().order_by(getattr(model, KEYS[kind]))]
+        keys = {}
+        for ref_kind in {f.ref_kind for f in fields if f.type == "ref"}:
+            target = MODELS[ref_kind]
+            keys[ref_kind] = dict(target.select(target.id, getattr(target, KEYS[ref_kind])).tuples())
+        queues: dict[int, list[str]] = {}
+        if kind == "agents":
+            rows = (m.QueueMember.select(m.QueueMember.agent, m.Queue.name).join(m.Queue)
+                    .order_by(m.Queue.name).tuples())
+            for agent_id, queue in rows:
+                queues.setdefault(agent_id, []).append(queue)
+        return [self._view(kind, o, keys, queues) for o in model.select().order_by(getattr(model, KEYS[kind]))]
 
     def get(self, kind: str, key: str) -> dict:
         _kind(kind)
@@ -525,11 +574,17 @@ class ConfigService:
         self._changed()
         return self.get(kind, key)
 
-    def update(self, kind: str, key: str, data: dict, actor: str) -> dict:
+    def update(self, kind: str, key: str, data: dict, actor: str, version: str | None = None) -> dict:
+        """Change some fields.  With ``version`` (what the caller read), refuse with
+        ``<kind>.changed`` when the object has been changed since: optimistic concurrency,
+        so two admins editing the same queue do not silently overwrite each other."""
         _kind(kind)
         values = self._clean(kind, data, creating=False)
         with self.db.atomic():
             obj = self._get(kind, key)
+            if version is not None and version != self._version(kind, obj):
+                raise Conflict(f"the {SINGULAR[kind]} {key} was changed by {self._last_change(kind, key)} "
+                               f"after you read it: read it again and repeat your change", code=f"{kind}.changed")
             new_key = values.get(KEYS[kind], key)
             if new_key != key:
                 self._unique(kind, new_key, exclude_id=obj.id)

@@ -26,7 +26,7 @@ from peewee import JOIN, Case, fn
 
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from appliance.services.config import Field, coerce, fields_schema
+from appliance.services.config import MARKUP, NO_MARKUP, Field, coerce, fields_schema
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ PER_PAGE = 50
 MAX_PER_PAGE = 200
 FOLLOW_UP_KINDS = ("follow_up", "call_back")
 MAX_TAGS = 20
-MARKUP = re.compile(r"<\s*[A-Za-z/!?]")  # the start of an HTML tag or comment: refused in every text
 PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 PHONE = re.compile(r"\+?[0-9]{3,20}")
 TAG_SPLIT = re.compile(r"[,，、;；]")
@@ -43,7 +42,7 @@ TAG_SPLIT = re.compile(r"[,，、;；]")
 
 def _check_text(value: str) -> str | None:
     if MARKUP.search(value):
-        return "no markup (< followed by a letter)"
+        return NO_MARKUP
     return None
 
 

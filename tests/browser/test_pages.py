@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 MAIN_PAGES = (
     ("live", "/", "admin"),
     ("live-agent", "/", "agent"),
+    ("wallboard", "/wallboard", "supervisor"),
     ("config-queues", "/admin/queues", "admin"),
     ("config-queue-members", "/admin/queues/sales/members", "admin"),
     ("config-agents", "/admin/agents", "admin"),

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.services.config import FIELDS, KINDS, ConfigService
 from appliance.services.users import UserService, hash_password, verify_password
-
-
-@pytest.fixture
-def db(tmp_path):
-    db = open_database(tmp_path / "t.db")
-    migrate(db)
-    yield db
-    db.close()
 
 
 @pytest.fixture
@@ -91,6 +82,7 @@ def test_create_read_update_delete_with_audit_and_apply(config, changes):
     seed(config)
     assert len(changes) == 6
     did = config.get("dids", "88001000")
+    assert re.fullmatch(r"[0-9a-f]{16}", did.pop("version"))
     assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales",
                    "time_condition": None, "after_hours_queue": None, "require_pin": False}
     assert config.get("agents", "1001")["queues"] == ["sales"]
@@ -191,3 +183,22 @@ def test_routing_rules_are_validated_and_protected(config):
     assert table.dids["88001000"].time_condition == "office" and table.dids["88001000"].after_hours_queue == "duty"
     assert "13900000666" in table.blacklist and list(table.holidays.values()) == ["holiday"]
     assert table.time_conditions["office"].timezone == "Asia/Shanghai"
+
+
+def test_listing_agents_takes_a_few_queries_however_many_there_are(db, monkeypatch):
+    config = ConfigService(db)
+    users = UserService(db)
+    config.create("queues", {"name": "sales"}, actor="t")
+    for i in range(30):
+        number = str(1000 + i)
+        users.create(f"agent{i}", "correct-horse-9", "agent")
+        config.create("phones", {"extension": number, "secret": "pw-secret-1"}, actor="t")
+        config.create("agents", {"number": number, "name": f"A{i}", "phone": number, "user": f"agent{i}"}, actor="t")
+        config.add_member("sales", number, actor="t")
+    one_by_one = [config.get("agents", str(1000 + i)) for i in range(30)]
+    queries = []
+    real = db.execute_sql
+    monkeypatch.setattr(db, "execute_sql", lambda *a, **k: queries.append(a[0]) or real(*a, **k))
+    listed = config.list("agents")
+    assert listed == one_by_one  # the same objects as read one by one
+    assert len(queries) <= 4, queries  # phones, users, memberships, agents

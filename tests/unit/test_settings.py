@@ -34,6 +34,9 @@ def test_bad_values(tmp_path):
         load(None, {"sip_port": "70000"})
     with pytest.raises(SettingsError, match="unknown setting"):
         load(None, {"nope": 1})
+    with pytest.raises(SettingsError, match="time zone name"):
+        load(None, {"timezone": "Mars/Olympus"})
+    assert load(None, {"timezone": "Europe/Berlin"}).timezone == "Europe/Berlin"
 
 
 def test_docs_cover_every_setting():

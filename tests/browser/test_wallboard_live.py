@@ -1,0 +1,222 @@
+"""The supervisor's wallboard in a real browser: it follows the engine live (the real live
+state fed the AMI events of a queue call, its changes published on the real event bus and
+its call records written to the database, as the appliance does), without reloading, each
+change on screen within a second; and its buttons call the API with the right bodies."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from appliance.engine.live import LiveState, Publish, WriteCallRecord
+from appliance.main import CallRecordWriter
+from webharness import screenshot
+from webui import i18n
+
+pytestmark = pytest.mark.browser
+
+WITHIN = 1000  # ms: how soon a change must be on the wallboard
+TRUNK_CHAN = "PJSIP/trunk-pstn-0000000{}"
+AGENT_CHAN = "PJSIP/{}-0000001{}"
+
+
+class Engine:
+    """The appliance's live state with its two adapters here: publish and write records."""
+
+    def __init__(self, web):
+        self.state = LiveState()
+        self.bus = web.deps.bus
+        self.records = CallRecordWriter(web.db)
+        web.deps.live = lambda: self.state.snapshot(time.time())
+        # the harness ends event streams after 2 s; here one stream must carry the whole test
+        web.deps.events_max_seconds = 60.0
+
+    def feed(self, name, **headers):
+        for command in self.state.apply({"Event": name, **headers}, time.time()):
+            if isinstance(command, Publish):
+                self.bus.publish(command.topic, command.data)
+            elif isinstance(command, WriteCallRecord):
+                self.records.write(command.record)
+
+    def sign_in(self, agent, queue="sales"):
+        self.feed("QueueMemberAdded", Queue=queue, MemberName=agent, Interface=f"PJSIP/{agent}", Status="1",
+                  Paused="0")
+
+    def call_arrives(self, n, caller):
+        lid = f"1700000000.{n}"
+        self.feed("Newchannel", Channel=TRUNK_CHAN.format(n), Uniqueid=lid, Linkedid=lid, CallerIDNum=caller,
+                  CallerIDName="", Exten="88001000", Context="cc-from-trunk")
+        self.feed("QueueCallerJoin", Channel=TRUNK_CHAN.format(n), Uniqueid=lid, Linkedid=lid, Queue="sales",
+                  Position="1")
+        return lid
+
+    def answer(self, lid, n, agent):
+        common = dict(Uniqueid=lid, Linkedid=lid, Queue="sales", MemberName=agent, Interface=f"PJSIP/{agent}")
+        self.feed("AgentCalled", **common, DestChannel=AGENT_CHAN.format(agent, n))
+        self.feed("AgentConnect", **common, HoldTime="1", DestChannel=AGENT_CHAN.format(agent, n))
+        self.feed("QueueCallerLeave", Uniqueid=lid, Linkedid=lid, Queue="sales")
+
+    def hang_up(self, lid, n, agent=None):
+        self.feed("Hangup", Channel=TRUNK_CHAN.format(n), Uniqueid=lid, Linkedid=lid, Cause="16")
+        if agent:
+            self.feed("AgentComplete", Uniqueid=lid, Linkedid=lid, Queue="sales", MemberName=agent,
+                      Interface=f"PJSIP/{agent}", TalkTime="1", Reason="caller")
+
+    def abandon(self, lid, n):
+        self.feed("QueueCallerAbandon", Uniqueid=lid, Linkedid=lid, Queue="sales")
+        self.hang_up(lid, n)
+
+
+def open_wallboard(page_as, web, lang="en"):
+    page = page_as("supervisor", lang, width=1600, height=1000)
+    page.goto(web.url + "/wallboard")
+    expect(page.locator("#wb-link")).to_have_attribute("data-state", "live")
+    page.evaluate("window.notReloaded = true")
+    return page
+
+
+def row(page, table, text):
+    return page.locator(f"#{table} tbody tr", has_text=text)
+
+
+def test_the_wallboard_follows_a_call_live_without_reloading(page_as, web):
+    web.deps.config.create("trunks", {"name": "pstn", "host": "192.0.2.1", "max_channels": 2}, actor="t")
+    engine = Engine(web)
+    page = open_wallboard(page_as, web)
+    sales = row(page, "wb-queues", "sales")
+    expect(sales.locator("td").nth(4)).to_have_text("0")  # nothing offered yet today
+
+    engine.sign_in("1001")
+    engine.sign_in("1002")
+    card = page.locator('.agent-card[data-agent="1001"]')
+    expect(card.locator(".state")).to_have_text("available", timeout=WITHIN)
+    expect(page.locator("#wb-agents .figure")).to_have_text("2/2", timeout=WITHIN)
+
+    lid = engine.call_arrives(1, "13912345678")
+    expect(sales.locator("td").nth(1)).to_have_text("1", timeout=WITHIN)  # one caller waiting
+    call = row(page, "wb-calls", "13912345678")
+    expect(call).to_contain_text("waiting in queue", timeout=WITHIN)
+    expect(page.locator('.trunk[data-trunk="pstn"]')).to_contain_text("1 of 2 channels", timeout=WITHIN)
+    expect(call.locator("td").nth(4)).to_have_text(re.compile(r"0:0[12]"), timeout=2000)  # ticks in the browser
+
+    engine.answer(lid, 1, "1001")
+    expect(card.locator(".state")).to_have_text("in a call", timeout=WITHIN)
+    expect(call).to_contain_text("talking", timeout=WITHIN)
+    expect(call.get_by_role("button", name="Listen")).to_be_visible()
+    expect(sales.locator("td").nth(1)).to_have_text("0", timeout=WITHIN)
+
+    engine.hang_up(lid, 1, "1001")
+    expect(call).to_have_count(0, timeout=WITHIN)
+    expect(sales.locator("td").nth(4)).to_have_text("1", timeout=WITHIN)  # offered
+    expect(sales.locator("td").nth(5)).to_have_text("1", timeout=WITHIN)  # answered
+    expect(page.locator("#wb-sl .figure")).to_have_text("100%", timeout=WITHIN)
+    expect(card.locator(".state")).to_have_text("available", timeout=WITHIN)
+
+    lid = engine.call_arrives(2, "13800000002")
+    expect(row(page, "wb-calls", "13800000002")).to_have_count(1, timeout=WITHIN)
+    engine.abandon(lid, 2)
+    expect(sales.locator("td").nth(6)).to_have_text("1", timeout=WITHIN)  # abandoned
+    expect(page.locator("#wb-abandoned .figure")).to_have_text("1", timeout=WITHIN)
+    expect(page.locator("#wb-sl .figure")).to_have_text("50%", timeout=WITHIN)
+    expect(page.locator("#wb-answered .figure")).to_have_text("1 / 2", timeout=WITHIN)
+
+    assert page.evaluate("window.notReloaded") is True
+    assert not page.problems, page.problems
+
+
+class SupervisorCalls:
+    """Stands in for CallControl: records what the supervisor's buttons asked for."""
+
+    def __init__(self):
+        self.steps = []
+
+    def spy(self, agent, phone, mode, actor):
+        self.steps.append(("spy", agent, phone, mode, actor))
+        return {"agent": agent, "phone": phone, "mode": mode}
+
+    def hangup(self, linkedid, actor):
+        self.steps.append(("hangup", linkedid, actor))
+        return {"linkedid": linkedid}
+
+
+def test_the_buttons_call_the_api_with_the_right_bodies(page_as, web):
+    web.deps.calls = calls = SupervisorCalls()
+    engine = Engine(web)
+    engine.sign_in("1001")
+    lid = engine.call_arrives(1, "13912345678")
+    engine.answer(lid, 1, "1001")
+    page = open_wallboard(page_as, web)
+    card = page.locator('.agent-card[data-agent="1001"]')
+
+    card.get_by_role("button", name="Listen").click()  # no phone yet: asked once
+    dialog = page.locator("#wb-phone-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("input").fill("12")
+    dialog.locator("input").fill("not a phone")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.locator(".field-error")).to_be_visible()
+    dialog.locator("input").fill("1009")
+    with page.expect_request("**/api/v1/agents/1001/spy") as sent:
+        dialog.get_by_role("button", name="Save").click()
+    request = sent.value
+    assert request.method == "POST" and request.post_data_json == {"phone": "1009", "mode": "listen"}
+    assert request.headers.get("x-csrf-token")
+    expect(page.locator("#wb-status")).to_contain_text("1009", timeout=WITHIN)
+    assert page.evaluate("localStorage.getItem('cc.wallboard.phone')") == "1009"
+    expect(page.locator("#wb-phone")).to_have_text("My phone: 1009")
+
+    with page.expect_request("**/api/v1/agents/1001/spy") as sent:  # remembered: not asked again
+        row(page, "wb-calls", "13912345678").get_by_role("button", name="Whisper").click()
+    assert sent.value.post_data_json == {"phone": "1009", "mode": "whisper"}
+    expect(dialog).to_be_hidden()
+
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_request(f"**/api/v1/calls/{lid}/hangup"):
+        row(page, "wb-calls", "13912345678").get_by_role("button", name="Hang up").click()
+
+    card.get_by_role("button", name="Pause").click()
+    pause = page.locator("#wb-pause-dialog")
+    pause.locator("select").select_option("lunch")
+    with page.expect_request("**/api/v1/agents/1001/pause") as sent:
+        pause.get_by_role("button", name="Pause").click()
+    assert sent.value.post_data_json == {"reason": "lunch"}
+
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_request("**/api/v1/agents/1001/logout"):
+        card.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#wb-status")).to_contain_text("signed out", timeout=WITHIN)
+
+    time.sleep(0.2)
+    assert calls.steps == [("spy", "1001", "1009", "listen", "sup"), ("spy", "1001", "1009", "whisper", "sup"),
+                           ("hangup", lid, "sup")]
+    assert web.deps.agents.calls == [("pause", "1001", "lunch"), ("logout", "1001")]
+    page.reload()
+    expect(page.locator("#wb-phone")).to_have_text("My phone: 1009")  # still remembered
+    assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_wallboard_is_photographed_mid_morning(page_as, web, lang):
+    web.deps.config.create("trunks", {"name": "pstn", "host": "192.0.2.1", "max_channels": 30}, actor="t")
+    web.deps.config.create("trunks", {"name": "unicom-sip", "host": "192.0.2.2", "max_channels": 2}, actor="t")
+    engine = Engine(web)
+    for agent in ("1001", "1002"):
+        engine.sign_in(agent)
+    engine.sign_in("1002", "support")
+    engine.answer(engine.call_arrives(1, "13911110001"), 1, "1001")  # talking
+    engine.abandon(engine.call_arrives(2, "13911110002"), 2)
+    lid = engine.call_arrives(3, "13912345678")
+    engine.answer(lid, 3, "1002")
+    engine.hang_up(lid, 3, "1002")
+    engine.call_arrives(4, "13800000004")  # waiting
+    engine.call_arrives(5, "13800000005")  # waiting
+    page = open_wallboard(page_as, web, lang)
+    expect(page.locator("#wb-sl .figure")).to_have_text("50%")
+    expect(page.locator("#wb-waiting .figure")).to_have_text("2")
+    page.wait_for_timeout(1500)  # some seconds on the clocks
+    assert i18n.translate(lang, "nav.wallboard") in page.inner_text("h1")
+    screenshot(page, lang, "wallboard-live")
+    assert not page.problems, page.problems

@@ -1,0 +1,105 @@
+"""The supervisor's wallboard: live queues, agents, calls and trunks with today's figures,
+kept live by the Server-Sent Events stream, and the supervisor's buttons (listen, whisper,
+barge, force hang-up, force sign-out, force pause) wired to the existing API.
+
+Routes are registered by ``install(app, deps, directory)`` from ``make_app``; who may use
+them is in ``plugins.ROUTE_ROLES`` (supervisors and admins).  The page draws itself from
+the JSON of ``GET /api/v1/wallboard`` (embedded in the page, then fetched again after a
+call ends) and applies each live event as it comes; clocks tick in the browser.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bottle import request
+
+from appliance.services.wallboard import DEFAULT_SERVICE_LEVEL_SECONDS, TodayFigures, queue_figures
+from webui import i18n
+from webui.app import UNSAFE, _lang, live_view, render
+
+# Message ids wallboard.js needs (it draws everything from JSON).
+JS_MESSAGE_PREFIXES = ("wallboard.", "agent_state.", "call_state.", "live.", "error.")
+CONFIG_SECONDS = 5.0  # how long the configured queues and trunks are cached (forgotten on any change)
+
+
+def wallboard_view(live: dict, today: dict, queues: list[dict], trunks: list[dict]) -> dict:
+    """The live view, today's figures and the configuration as one wallboard.
+
+    Every configured queue has a row (live waiting callers and available agents, today's
+    figures, its service-level threshold); a queue the engine reports that is not configured
+    (yet) still shows.  Each trunk says how many current calls use it against ``max_channels``
+    (0: no limit)."""
+    live_queues = {q.get("name"): q for q in live.get("queues") or []}
+    figures = today.get("queues") or {}
+    rows = []
+    for name in [q["name"] for q in queues] + sorted(set(live_queues) - {q["name"] for q in queues}):
+        config = next((q for q in queues if q["name"] == name), {})
+        now = live_queues.get(name, {})
+        rows.append({"name": name, "display_name": config.get("display_name") or "",
+                     "service_level_seconds": config.get("service_level_seconds", DEFAULT_SERVICE_LEVEL_SECONDS),
+                     "waiting": now.get("waiting", 0), "longest_wait": now.get("longest_wait", 0.0),
+                     "available": now.get("available", 0), "members": now.get("members") or [],
+                     **(figures.get(name) or queue_figures({}))})
+    calls = [c for c in live.get("calls") or [] if c.get("state") != "ended"]
+    lines = [{"name": t["name"], "max_channels": t.get("max_channels") or 0,
+              "calls": sum(1 for c in calls if c.get("trunk") == t["name"])} for t in trunks]
+    return {"date": today.get("date"), "timezone": today.get("timezone"), "since": today.get("since"),
+            "totals": today.get("totals") or queue_figures({}), "queues": rows,
+            "agents": live.get("agents") or [], "calls": calls, "trunks": lines}
+
+
+class ConfigCopy:
+    """The configured queues, trunks and pause reasons, re-read at most every few seconds
+    (each open wallboard reads them after every call) and at once after any change."""
+
+    def __init__(self, config, seconds: float = CONFIG_SECONDS):
+        self.config = config
+        self.seconds = seconds
+        self._copy: dict | None = None
+        self._read_at = 0.0
+
+    def get(self) -> dict:
+        if self._copy is None or time.monotonic() - self._read_at > self.seconds:
+            self._copy = {kind: self.config.list(kind) for kind in ("queues", "trunks", "pause_reasons")}
+            self._read_at = time.monotonic()
+        return self._copy
+
+    def forget(self) -> None:
+        self._copy = None
+
+
+def install(app, deps, directory) -> None:
+    today = TodayFigures(deps.db, deps.extra.get("timezone") or "Asia/Shanghai")
+    copy = ConfigCopy(deps.config)
+    deps.extra["wallboard_figures"] = today  # for benchmarks and tests
+
+    @app.hook("after_request")
+    def forget_config():
+        if request.method in UNSAFE:
+            copy.forget()
+            today.forget()  # a queue's service-level threshold may have changed
+
+    def board() -> dict:
+        config = copy.get()
+        return wallboard_view(live_view(deps.live(), directory.all()), today.figures(time.time()),
+                              config["queues"], config["trunks"])
+
+    @app.get("/wallboard", name="wallboard")
+    def wallboard():
+        lang = _lang()
+        js = {k: v for k, v in i18n.catalog(lang).items() if k.startswith(JS_MESSAGE_PREFIXES)}
+        names = {a["number"]: a["name"] for a in directory.all()}
+        reasons = [{"code": r["code"], "label": r["label"]} for r in copy.get()["pause_reasons"]]
+        return render("wallboard.tpl", data=json_script({"board": board(), "names": names, "reasons": reasons}),
+                      messages=json_script(js))
+
+    @app.get("/api/v1/wallboard", name="api_wallboard")
+    def api_wallboard():
+        return board()
+
+
+def json_script(data) -> str:
+    """JSON safe inside ``<script type="application/json">``: no ``</script>`` can close it."""
+    return json.dumps(data, ensure_ascii=False, default=str).replace("<", "\\u003c")
