@@ -84,6 +84,12 @@ class Queue:
     periodic_announce_seconds: int = 30
     overflow_queue: str | None = None
     autopause_after: int = 3
+    survey: bool = False  # after the agent hangs up, the caller rates the call
+    survey_prompt: tuple[str, ...] = ()
+
+
+# "Press 1 ... 5" from Asterisk's English core sounds, until a recorded question is uploaded.
+DEFAULT_SURVEY_PROMPT = ("vm-press", "digits/1", "to", "digits/5")
 
 
 @dataclass(frozen=True)
