@@ -88,8 +88,9 @@ class Queue:
     survey_prompt: tuple[str, ...] = ()
 
 
-# "Press 1 ... 5" from Asterisk's English core sounds, until a recorded question is uploaded.
-DEFAULT_SURVEY_PROMPT = ("vm-press", "digits/1", "to", "digits/5")
+# "Press 1, 2, 3, 4, 5" from Asterisk's English core sounds (they have no "rate our
+# service"): a stopgap until a recorded question is uploaded and set on the queue.
+DEFAULT_SURVEY_PROMPT = ("vm-press", "digits/1", "digits/2", "digits/3", "digits/4", "digits/5")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,15 @@ def record_for(caller):
     return wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), 30, f"call record of {caller}")
 
 
+def call_keying(app, tmp_path, caller, keys="", *):
+    """A trunk call to the DID that keys ``keys`` once answered; its call record."""
+    call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", hold_ms=hold_ms, scenario=scenario)
+    if keys:
+        call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / f"{caller}.pcap", keys))
+    assert call.run(60) == 0, call.errors()
+    return record_for(caller)
+
+
 def menu_turns(app) -> int:
     return sum(1 for script, _ in app.agi.latency if script == "menu")
 
@@ -44,14 +53,11 @@ def test_two_levels_down_to_a_queue_after_a_wrong_key(make_appliance, tmp_path):
     started(app)
     phone = signed_in_phone(app, tmp_path)
     try:
-        # 5 (no such key) during the greeting, then 1 (the sales menu), then 2 (the queue)
-        call = trunk_call(sip_address(app), "88001000", "13800000101", tmp_path / "sipp", hold_ms=5000,
-                          scenario="trunk_call_pin.xml")
-        call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / "keys.pcap", "5,1,2"))
-        assert call.run(60) == 0, call.errors()
+        # 5 (no such key) during the greeting, then 1 (the sales menu), then 2 (the queue): keys come
+        # within half a second, each cutting its prompt short, and each is read by the next turn
+        rec = call_keying(app, tmp_path, "13800000101", "512", hold_ms=5000)
     finally:
         phone.stop()
-    rec = record_for("13800000101")
     assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
     assert menu_turns(app) == 4  # enter, 5 (asked again), 1 (sub-menu), 2 (queue)
 
@@ -63,12 +69,9 @@ def test_a_silent_caller_gets_the_greeting_again_then_the_timeout_action(make_ap
     started(app)
     phone = signed_in_phone(app, tmp_path)
     try:
-        call = trunk_call(sip_address(app), "88001000", "13800000102", tmp_path / "sipp", hold_ms=9000,
-                          scenario="trunk_call_silent.xml")
-        assert call.run(60) == 0, call.errors()
+        rec = call_keying(app, tmp_path, "13800000102", scenario="trunk_call_silent.xml", hold_ms=9000)
     finally:
         phone.stop()
-    rec = record_for("13800000102")
     assert (rec.route_rule, rec.queue, rec.agent) == ("menu", "sales", "1001")
     assert menu_turns(app) == 3  # enter, nothing (greeting again), nothing (timeout action)
 
@@ -85,8 +88,54 @@ def test_a_queue_gone_from_under_a_live_menu_sends_the_caller_to_the_fallback(ma
     app.db.execute_sql("UPDATE did SET dest_queue_id = NULL")
     app.db.execute_sql("DELETE FROM queue WHERE name = 'sales'")
     started(app)
-    call = trunk_call(sip_address(app), "88001000", "13800000103", tmp_path / "sipp",
-                      scenario="trunk_call_fallback.xml")
-    assert call.run(60) == 0, call.errors()
-    rec = record_for("13800000103")
+    rec = call_keying(app, tmp_path, "13800000103", scenario="trunk_call_fallback.xml")
     assert (rec.disposition, rec.fallback_reason) == ("fallback", "menu-no-queue")
+
+
+def test_company_directory_connects_a_free_agent_and_offers_the_queue_when_busy(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    app.config.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")  # not signed in
+    two_level_menus(app)
+    app.menus.set_option("main", "3", {"action": "directory", "target": "sales"}, actor="test")
+    app.menus.set_option("main", "7", {"action": "voicemail"}, actor="test")
+    started(app)
+    phone = signed_in_phone(app, tmp_path, calls=2)
+    try:
+        # 3, then Alice's work number: straight through to her
+        rec = call_keying(app, tmp_path, "13800000111", "31001#")
+        assert (rec.agent, rec.disposition) == ("1001", "answered")
+        wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "Alice free again")
+        # Bob is not available: "press 1" takes the caller to the queue, where Alice answers
+        rec = call_keying(app, tmp_path, "13800000112", "31002#1")
+        assert (rec.agent, rec.queue, rec.disposition) == ("1001", "sales", "answered")
+    finally:
+        phone.stop()
+    # voicemail is not there yet: the caller is told so and the appliance hangs up, politely
+    rec = call_keying(app, tmp_path, "13800000113", "7", scenario="trunk_call_keys_then_bye.xml")
+    assert (rec.disposition, rec.fallback_reason) == ("fallback", "voicemail-not-available")
+
+
+def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.update("queues", "sales", {"survey_enabled": True, "survey_low_score": 2}, actor="test")
+    started(app)
+    events = app.bus.subscribe()
+    # the agent answers, talks two seconds and hangs up; the caller is asked to rate the call
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=2000, calls=2,
+                  scenario="trunk_answer.xml").start()
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+        rec = call_keying(app, tmp_path, "13800000121", "2", scenario="trunk_call_keys_then_bye.xml")
+        assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "rated", 2)
+        low = [data for topic, data in events.drain() if topic == "survey"]
+        assert low and (low[0]["event"], low[0]["agent"], low[0]["score"]) == ("low_score", "1001", 2)
+        # no key: stored as no answer
+        wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "agent free again")
+        rec = call_keying(app, tmp_path, "13800000122", scenario="trunk_call_fallback.xml")
+        assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "no-answer", None)
+    finally:
+        phone.stop()
