@@ -17,7 +17,7 @@ def record_for(caller):
     return wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), 30, f"call record of {caller}")
 
 
-def call_keying(app, tmp_path, caller, keys="", *):
+def call_keying(app, tmp_path, caller, keys="", *, scenario="trunk_call_pin.xml", hold_ms=4000):
     """A trunk call to the DID that keys ``keys`` once answered; its call record."""
     call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", hold_ms=hold_ms, scenario=scenario)
     if keys:
