@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from appliance.db.models import CallRecord
-from appliance.engine.live import FREE
+from appliance.engine.live import FREE, IN_CALL
+from appliance.errors import ValidationError
 from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
 
 pytestmark = pytest.mark.asterisk
@@ -139,3 +140,27 @@ def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance,
         assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "no-answer", None)
     finally:
         phone.stop()
+
+
+def test_an_agent_transfers_the_caller_into_a_menu_which_sends_them_back(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    # e.g. a survey or a PIN taken by the menu; here a caller who keys nothing comes back
+    app.menus.create({"name": "back", "prompt": "en-one-moment", "live": True, "timeout_seconds": 1, "max_tries": 1,
+                      "timeout_action": "agent", "options": [{"digit": "1", "action": "queue", "target": "sales"}]},
+                     actor="test")
+    started(app)
+    phone = signed_in_phone(app, tmp_path, calls=2)
+    try:
+        call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp", hold_ms=9000).start()
+        wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "agent talking")
+        with pytest.raises(ValidationError):
+            app.calls.transfer("1001", "menu", "nowhere", actor="alice")
+        assert app.calls.transfer("1001", "menu", "back", actor="alice")["transferred"]
+        wait_until(lambda: menu_turns(app) >= 2, 15, "the menu's turns")
+        wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "the same agent talking again")
+        assert call.wait(30) == 0, call.errors()
+    finally:
+        phone.stop()
+    rec = record_for("13800000131")
+    assert (rec.agent, rec.disposition, rec.route_rule) == ("1001", "answered", "menu")
