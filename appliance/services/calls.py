@@ -179,14 +179,6 @@ class CallControl:
                 raise ValidationError(f"cannot call agent {to}", code="consult.bad_target",
                                       fields={"to": "another agent with a phone"})
             exten, phone, consult_agent = target.phone.extension, target.phone.extension, to
-        elif to_kind == "menu":
-            if not m.Menu.select().where(m.Menu.name == to, m.Menu.live == True).exists():  # noqa: E712
-                raise ValidationError(f"no live menu {to}", code="transfer.bad_target",
-                                      fields={"to": "no such menu, or not live"})
-            # a fresh start in the menus; CC_AGENT lets an option lead back to this agent
-            context, exten = v.MENU_CONTEXT, "s"
-            variables = [f"{v.MENU}={to}", f"{v.MENU_HOPS}=0", f"{v.MENU_TRIES}=0", f"{v.MENU_MODE}=",
-                         f"{v.AGENT}={agent}"]
         elif to_kind == "number":
             exten = (to or "").replace(" ", "").replace("-", "")
             if not NUMBER.fullmatch(exten):
