@@ -327,7 +327,8 @@ class Appliance:
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
-                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls)
+                       secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
+                       menus=self.menus, prompts=self.prompts)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
         logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)

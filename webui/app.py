@@ -57,6 +57,8 @@ class WebDeps:
     directory_seconds: float = 5.0  # how long the configured agents are cached for the live view
     bus: object = None  # appliance.bus.EventBus: live changes for /api/v1/events
     calls: object = None  # appliance.services.calls.CallControl: supervisor functions
+    menus: object = None  # appliance.services.menus.MenuService
+    prompts: object = None  # appliance.services.prompts.PromptService
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     extra: dict = field(default_factory=dict)
 
@@ -649,6 +651,11 @@ def make_app(deps: WebDeps) -> Bottle:
 
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
+    if deps.menus is not None:
+        from webui import menus
+
+        menus.register(app, deps, actor=actor, render=render, problem_of=problem_of, json_body=json_body,
+                       created=created, no_content=no_content, form_data=form_data)
     return app
 
 

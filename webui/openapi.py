@@ -74,7 +74,10 @@ def _operations() -> dict[str, dict]:
         "agent": {"type": "string"}, "logged_in": {"type": "boolean"}, "mode": {"enum": ["ring", "long"]},
         "phone_ringing": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}
     kind_ref = _ref("{Schema}")
+    from webui.menus import operations as menu_operations
+
     return {
+        **menu_operations(),
         "health": {"tags": ["status"], "summary": "Health of each component; no sign-in needed",
                    "description": "200 while `status` is `ok` or `degraded`, 503 when `down` (Asterisk is not "
                                   "running), so a load balancer or monitor can use the status code alone.",
@@ -280,6 +283,9 @@ PARAMETERS = {
     "agent": "the agent's work number",
     "number": "the agent's work number",
     "token_id": "the token's id (from GET /api/v1/tokens)",
+    "menu": "the voice menu's name",
+    "digit": "a phone key: 0-9, * or # (written %23)",
+    "prompt": "the prompt's name",
 }
 
 
@@ -350,7 +356,7 @@ def build(app, config) -> dict:
             "action": {"enum": ["create", "update", "delete"]}, "object_type": {"type": "string"},
             "object_id": {"type": "string"}, "detail": {"type": "string", "description": "the change, as JSON"}}},
     }
-    for kind in KINDS:
+    for kind in (*KINDS, "menus"):
         name = _schema_name(kind)
         schemas[name] = _output_schema(config, kind)
         schemas[name + "Create"] = config.json_schema(kind, for_create=True)
@@ -366,7 +372,7 @@ def build(app, config) -> dict:
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
-                 {"name": "tokens"}, {"name": "audit"}],
+                 {"name": "tokens"}, {"name": "audit"}, {"name": "menus"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},
