@@ -175,10 +175,31 @@ class MenuService:
         value["target"] = value["target"] or ""
         return value
 
+    def _take_live(self, menu) -> None:
+        """A menu going live takes along the drafts it leads to (menus may lead to each other,
+        so neither could go first); ``_check`` then refuses the lot if one is not ready."""
+        rows = all_menus()
+        todo, seen = [menu.name], set()
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in rows:
+                continue
+            seen.add(current)
+            row, options = rows[current]
+            if not row.live:
+                row.live = True
+                row.save()
+            targets = [o.target for o in options if o.action == "menu" and o.enabled]
+            targets += [row.invalid_target if row.invalid_action == "menu" else "",
+                        row.timeout_target if row.timeout_action == "menu" else ""]
+            todo += [t for t in targets if t]
+
     def _check(self, name: str) -> None:
         """Refuse a save that leaves menu ``name`` (or a live menu) broken; inside the transaction."""
-        problems = self.problems()
         menu = m.Menu.get(m.Menu.name == name)
+        if menu.live:
+            self._take_live(menu)
+        problems = self.problems()
         mine = [p for p in problems.get(name, []) if not p.startswith("to go live:") or menu.live]
         if mine:
             raise ValidationError(f"menu {name} cannot be saved: {mine[0]}", code="menus.invalid",

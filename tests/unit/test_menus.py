@@ -263,3 +263,16 @@ def test_the_rating_goes_on_the_call_record_with_its_agent_and_a_low_one_raises_
     assert record["survey_score"] == 5 and not [c for c in out if c.topic == "survey"]
     out, record = survey_call("")
     assert (record["survey"], record["survey_score"]) == ("no-answer", None)
+
+
+def test_menus_leading_to_each_other_go_live_together(services):
+    _, menus, _ = services
+    menus.create({"name": "ping", "prompt": "en-hello"}, actor="a")
+    menus.create({"name": "pong", "prompt": "en-hello", "live": True,
+                  "options": [{"digit": "1", "action": "menu", "target": "ping"}]}, actor="a")
+    assert menus.get("ping")["live"]  # taken along: it was ready
+    menus.update("ping", {"options": [{"digit": "1", "action": "menu", "target": "pong"}]}, actor="a")
+    menus.create({"name": "draft"}, actor="a")  # no prompt: not ready
+    with pytest.raises(ValidationError, match="draft"):
+        menus.update("pong", {"options": [{"digit": "2", "action": "menu", "target": "draft"}]}, actor="a")
+    assert not menus.get("draft")["live"]  # the refused change took nothing along
