@@ -74,8 +74,41 @@ AFTER_CONTEXT = "CC_AFTER_CONTEXT"
 AFTER_EXTEN = "CC_AFTER_EXTEN"
 PIN_TRIES = 3
 
+# Voice menus (IVR), served a turn at a time by FastAGI ``menu`` (appliance/engine/menus.py):
+# the caller enters MENU_CONTEXT,s with MENU naming the menu; each turn the handler says
+# MENU_ACTION=read (the dialplan plays MENU_PROMPT and reads up to MENU_MAXDIGITS keys into
+# MENU_INPUT, waiting MENU_TIMEOUT seconds) or go (on to DEST_CONTEXT/DEST_EXTEN).  Where
+# the caller is travels in MENU, MENU_MODE, MENU_TRIES and MENU_HOPS.
+MENU_CONTEXT = "cc-menu"
+MENU = "CC_MENU"
+MENU_EVENT = "CC_MENU_EVENT"  # enter | keys
+MENU_MODE = "CC_MENU_MODE"
+MENU_TRIES = "CC_MENU_TRIES"
+MENU_HOPS = "CC_MENU_HOPS"
+MENU_INPUT = "CC_MENU_INPUT"
+MENU_ACTION = "CC_MENU_ACTION"  # read | go
+MENU_PROMPT = "CC_MENU_PROMPT"
+MENU_MAXDIGITS = "CC_MENU_MAXDIGITS"
+MENU_TIMEOUT = "CC_MENU_TIMEOUT"
+MENU_READ_OPTIONS = "CC_MENU_READOPTS"  # 't' (no terminator: # is a key) for one-key menus
+# How calls leave the menus when no person takes them: a goodbye, or 'not available yet'.
+MENU_END_CONTEXT = "cc-menu-end"
+MENU_GOODBYE_EXTEN = "goodbye"
+MENU_UNAVAILABLE_EXTEN = "unavailable"
+# Company directory: the agent whose work number was keyed, alone and only if free; if
+# not, the caller is offered THEN_QUEUE ("press 1").
+DIRECTORY_CONTEXT = "cc-directory"
+DIRECTORY_RING_SECONDS = 20
+
+# Post-call survey: after the agent hangs up the caller rates the call 1-5; the result is a
+# user event the live state puts on the call record.
+SURVEY_CONTEXT = "cc-survey"
+SURVEY_EVENT = "CcSurvey"
+SURVEY_SECONDS = 5
+SURVEY_TRIES = 2
+
 # Destination contexts a routing decision may name (the AGI server refuses others).
-ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT, PIN_CONTEXT)
+ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT, PIN_CONTEXT, MENU_CONTEXT)
 
 
 def personal_queue(agent_number: str) -> str:

@@ -22,14 +22,14 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 from appliance import settings as settings_mod  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
-from appliance.agi.handlers import pin, ping, record, route  # noqa: E402
+from appliance.agi.handlers import menu, pin, ping, record, route  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
 from appliance.confgen.dahdi import EXTENSIONS_FILE as DAHDI_EXTENSIONS_FILE  # noqa: E402
 from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, run_dahdi_cfg  # noqa: E402
-from appliance.confgen.from_db import build_model, queue_policies, routing_table  # noqa: E402
+from appliance.confgen.from_db import build_model, menu_table, queue_policies, routing_table  # noqa: E402
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
@@ -42,6 +42,7 @@ from appliance.engine.live import (  # noqa: E402
     Publish,
     WriteCallRecord,
 )
+from appliance.engine.menus import MenuTable  # noqa: E402
 from appliance.engine.routing import RoutingTable  # noqa: E402
 from appliance.network import LanChanger, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
@@ -51,6 +52,8 @@ from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
+from appliance.services.menus import MenuService  # noqa: E402
+from appliance.services.prompts import PromptFiles, PromptService, resolve_in_root  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
@@ -157,10 +160,16 @@ class Appliance:
         self.records = CallRecordWriter(self.db)
         self.agent_states = AgentStateWriter(self.db)
         self.routing = RoutingTable()
+        self.menus_table = MenuTable()
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
         self.crm = CustomerService(self.db)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
+        rootfs = Path(settings.rootfs) if settings.rootfs else Path("/")
+        self.prompt_files = PromptFiles(self.pbx.instance_dir / "lib" / "prompts", f"{self.pbx.paths.lib}/prompts",
+                                        resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"))
+        self.menus = MenuService(self.db, self.config, self.prompt_files)
+        self.prompts = PromptService(self.db, self.config, self.prompt_files)
         self.network = Network(
             sip_bind=settings.sip_bind, sip_port=settings.sip_port, ami_bind="127.0.0.1",
             ami_port=settings.ami_port, agi_host=settings.agi_host, agi_port=settings.agi_port,
@@ -184,6 +193,7 @@ class Appliance:
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
+        registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
         for child in supervised_children(settings):
@@ -199,7 +209,7 @@ class Appliance:
 
     # -- configuration -----------------------------------------------------
     def model(self):
-        return build_model(self.pbx.paths, self.network, self.ami_user,
+        return build_model(self.pbx.paths, self.network, self.ami_user, self.prompt_files,
                            dahdi=self.dahdi is not None and self.dahdi.cards_present)
 
     def configure_dahdi(self) -> DahdiResult:
@@ -226,6 +236,7 @@ class Appliance:
     def refresh_tables(self) -> None:
         """The in-memory copies of configuration that the call path reads without the database."""
         self.routing = routing_table()
+        self.menus_table = menu_table(self.prompt_files)
         self.live.set_policies(queue_policies())
 
     # -- Asterisk ------------------------------------------------------------
@@ -397,7 +408,8 @@ class Appliance:
                        secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone},
-                       recordings=self.recordings)
+                       recordings=self.recordings,
+                       menus=self.menus, prompts=self.prompts)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
         logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)

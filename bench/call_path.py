@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import socket
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from harness import Phone, Sipp, TRUNK_IP, free_port, wait_until  # noqa: E402
 
-from bench.common import figure, percentile, write_results  # noqa: E402
+from bench.common import figure, new_appliance, percentile, write_results  # noqa: E402
 
 APPLIANCE_DID = "88001000"
 STATIC_DID = "77001000"
@@ -83,16 +82,7 @@ def _failed_calls(stat_csv: Path) -> int | None:
 
 
 def run(calls: int = 60, rate: float = 5.0) -> Path:
-    from appliance.main import Appliance
-    from image_build.rootfs import ensure_rootfs
-    from integration.conftest import appliance_settings
-    from provisioning import firstboot
-
-    rootfs = ensure_rootfs(REPO / "build")
-    work = Path(tempfile.mkdtemp(prefix="bench-call-path-"))
-    settings = appliance_settings(work, rootfs, log_level="WARNING")
-    firstboot.run(settings)
-    app = Appliance(settings)
+    app, settings, work = new_appliance("call-path")
     phones = []
     try:
         configure(app)

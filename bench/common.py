@@ -60,3 +60,21 @@ def write_results(name: str, figures: list[dict]) -> Path:
 
 def median(values):
     return statistics.median(values) if values else float("nan")
+
+
+def new_appliance(name: str):
+    """A fresh appliance (first boot done, not started) in its own temporary folder, with its
+    own ports: (app, settings, work folder)."""
+    import tempfile
+
+    from appliance.main import Appliance
+    from image_build.rootfs import ensure_rootfs
+    from integration.conftest import appliance_settings
+    from provisioning import firstboot
+
+    repo = Path(__file__).resolve().parent.parent
+    rootfs = ensure_rootfs(repo / "build")
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    settings = appliance_settings(work, rootfs, log_level="WARNING")
+    firstboot.run(settings)
+    return Appliance(settings), settings, work

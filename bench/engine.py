@@ -27,7 +27,6 @@ import datetime as dt
 import random
 import socket
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,7 +38,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from harness import Phone, TRUNK_IP, wait_until  # noqa: E402
 
 from bench.call_path import STATIC_DIALPLAN, run_calls  # noqa: E402
-from bench.common import figure, percentile, write_results  # noqa: E402
+from bench.common import figure, new_appliance, percentile, write_results  # noqa: E402
 
 DID = "88001000"
 STATIC_DID = "77001000"
@@ -137,16 +136,9 @@ def ingest_capacity(raw: bytes) -> tuple[float, int]:
 
 
 def run(calls: int = 500, rate: float = 50.0) -> Path:
-    from appliance.main import AMI_USER, Appliance
-    from image_build.rootfs import ensure_rootfs
-    from integration.conftest import appliance_settings
-    from provisioning import firstboot
+    from appliance.main import AMI_USER
 
-    rootfs = ensure_rootfs(REPO / "build")
-    work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
-    settings = appliance_settings(work, rootfs, log_level="WARNING")
-    firstboot.run(settings)
-    app = Appliance(settings)
+    app, settings, work = new_appliance("engine")
     phones, bare = [], None
     try:
         configure(app)

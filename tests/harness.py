@@ -205,8 +205,8 @@ def sip_address(app):
 
 
 def write_dtmf_pcap(path: Path, digits: str, payload_type: int = 101) -> Path:
-    """A pcap of RFC 2833 telephone-events keying ``digits`` (0-9, *, #), for SIPp's
-    ``play_pcap_audio``. SIPp's own dtmf_2833_N.pcap files each start at the same RTP
+    """A pcap of RFC 2833 telephone-events keying ``digits`` (0-9, *, #; each ``,`` waits
+    one second, as in a dial string), for SIPp's ``play_pcap_audio``. SIPp's own dtmf_2833_N.pcap files each start at the same RTP
     timestamp, so played one after another Asterisk takes the later digits for repeats of
     the first; here every digit is a new event in one stream."""
     import struct
@@ -224,6 +224,10 @@ def write_dtmf_pcap(path: Path, digits: str, payload_type: int = 101) -> Path:
 
     records, seq, timestamp, clock = [], 1, 1000, 0.0
     for digit in digits:
+        if digit == ",":
+            clock += 1.0
+            timestamp += 8000
+            continue
         event = events[digit]
         for i in range(8):  # 5 packets while the key is down, then the end packet 3 times
             end = i >= 5

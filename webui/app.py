@@ -59,6 +59,8 @@ class WebDeps:
     bus: object = None  # appliance.bus.EventBus: live changes for /api/v1/events
     calls: object = None  # appliance.services.calls.CallControl: supervisor functions
     recordings: object = None  # appliance.services.recording.RecordingService
+    menus: object = None  # appliance.services.menus.MenuService
+    prompts: object = None  # appliance.services.prompts.PromptService
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     crm: object = None  # appliance.services.crm.CustomerService (built over ``db`` when not given)
     workspace: object = None  # appliance.services.workspace.WorkspaceService (built when not given)
@@ -777,6 +779,11 @@ def make_app(deps: WebDeps) -> Bottle:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
     workspace.install(app, deps, directory, own_agent_only)
     wallboard.install(app, deps, directory)
+    if deps.menus is not None:
+        from webui import menus
+
+        menus.register(app, deps, actor=actor, render=render, problem_of=problem_of, json_body=json_body,
+                       created=created, no_content=no_content, form_data=form_data)
     return app
 
 

@@ -75,7 +75,10 @@ def _operations() -> dict[str, dict]:
         "agent": {"type": "string"}, "logged_in": {"type": "boolean"}, "mode": {"enum": ["ring", "long"]},
         "phone_ringing": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}
     kind_ref = _ref("{Schema}")
+    from webui.menus import operations as menu_operations
+
     return {
+        **menu_operations(),
         "health": {"tags": ["status"], "summary": "Health of each component; no sign-in needed",
                    "description": "200 while `status` is `ok` or `degraded`, 503 when `down` (Asterisk is not "
                                   "running), so a load balancer or monitor can use the status code alone.",
@@ -563,6 +566,9 @@ PARAMETERS = {
     "token_id": "the token's id (from GET /api/v1/tokens)",
     "customer_id": "the customer's id",
     "follow_up_id": "the follow-up's id",
+    "menu": "the voice menu's name",
+    "digit": "a phone key: 0-9, * or # (written %23)",
+    "prompt": "the prompt's name",
 }
 
 
@@ -649,7 +655,7 @@ def build(app, config, crm=None) -> dict:
                                                                "talk_seconds, disposition of its call record"}}},
     }
     schemas["Wallboard"] = _wallboard_schema()
-    for kind in KINDS:
+    for kind in (*KINDS, "menus"):
         name = _schema_name(kind)
         schemas[name] = _output_schema(config, kind)
         schemas[name + "Create"] = config.json_schema(kind, for_create=True)
@@ -668,7 +674,7 @@ def build(app, config, crm=None) -> dict:
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
                  {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"},
-                 {"name": "workspace"}, {"name": "calls"}],
+                 {"name": "workspace"}, {"name": "calls"}, {"name": "menus"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

@@ -73,8 +73,16 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_message_send": EVERYONE, "api_message_read": EVERYONE,
     # the supervisor's wallboard (webui/wallboard.py): staff only
     "wallboard": STAFF, "api_wallboard": STAFF,
+    "admin_menus": STAFF, "admin_menu": STAFF,
+    "admin_menu_create": ADMIN, "admin_menu_update": ADMIN, "admin_menu_delete": ADMIN,
+    "admin_menu_option_set": ADMIN, "admin_menu_option_delete": ADMIN,
+    "admin_prompt_upload": ADMIN, "admin_prompt_delete": ADMIN,
     # JSON API
     "openapi": EVERYONE, "api_me": EVERYONE, "api_live": EVERYONE,
+    "api_menus": STAFF, "api_menu": STAFF, "api_menu_tree": STAFF, "api_prompts": STAFF,
+    "api_menu_create": ADMIN, "api_menu_update": ADMIN, "api_menu_delete": ADMIN,
+    "api_menu_option_set": ADMIN, "api_menu_option_delete": ADMIN,
+    "api_prompt_upload": ADMIN, "api_prompt_delete": ADMIN,
     "api_agent_login": EVERYONE, "api_agent_logout": EVERYONE, "api_agent_pause": EVERYONE,
     "api_agent_unpause": EVERYONE, "api_events": EVERYONE, "api_agent_spy": STAFF, "api_agent_dial": EVERYONE, "api_agent_transfer": EVERYONE, "api_call_hangup": STAFF, "api_call_intercept": STAFF,
     "api_call_pickup": EVERYONE, "api_agent_consult": EVERYONE, "api_agent_hold": EVERYONE, "api_agent_end_call": EVERYONE,

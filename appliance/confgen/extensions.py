@@ -9,7 +9,7 @@ never into silence.
 from appliance import dialplan_vars as v
 from appliance.confgen.model import AsteriskModel
 from appliance.confgen.pjsip import trunk_endpoint
-from appliance.confgen.writer import ConfText, name
+from appliance.confgen.writer import ConfText, name, sound
 
 FILENAME = "extensions.conf"
 
@@ -18,16 +18,80 @@ def agi_url(model: AsteriskModel, script: str) -> str:
     return f"agi://{model.network.agi_host}:{model.network.agi_port}/{script}"
 
 
-def _after_agi(conf: ConfText, model: AsteriskModel) -> None:
-    """The convention every AGI() call in our dialplan follows (see appliance/agi/server.py);
-    then the call's recording starts (FastAGI ``record``: its failure never stops the call)."""
+def _after_agi(conf: ConfText, model: AsteriskModel, answered: str = v.DEST_CONTEXT) -> None:
+    """The convention every AGI() call in our dialplan follows (see appliance/agi/server.py):
+    the fallback unless the handler ran and set ``answered``, else on to the destination;
+    after routing a trunk call, its recording starts (FastAGI ``record``: its failure never
+    stops the call)."""
     conf.raw(
         f' same => n,GotoIf($["${{AGISTATUS}}" != "SUCCESS" | "${{{v.AGI_FAILED}}}" = "1"'
-        f' | "${{{v.DEST_CONTEXT}}}" = ""]?{v.FALLBACK_CONTEXT},agi-failed,1)'
+        f' | "${{{answered}}}" = ""]?{v.FALLBACK_CONTEXT},agi-failed,1)'
     )
+    if answered != v.DEST_CONTEXT:
+        conf.raw(f' same => n,GotoIf($["${{{answered}}}" = "read"]?read)')
     conf.raw(f" same => n,UserEvent({v.ROUTE_EVENT},Rule: ${{{v.ROUTE_RULE}}},Queue: ${{{v.THEN_QUEUE}}})")
-    conf.raw(f" same => n,AGI({agi_url(model, 'record')},inbound)")
+    if answered == v.DEST_CONTEXT:
+        conf.raw(f" same => n,AGI({agi_url(model, 'record')},inbound)")
     conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
+
+
+def _menus(conf: ConfText, model: AsteriskModel) -> None:
+    """Voice menus, a turn at a time: FastAGI ``menu`` decides (appliance/engine/menus.py),
+    ``Read()`` plays the prompt and reads the keys (a key pressed during the prompt cuts it
+    short), and round again until the handler sends the caller on."""
+    conf.section(v.MENU_CONTEXT, comment=f"voice menus: enter with {v.MENU} naming the menu")
+    conf.raw("exten => s,1,Answer()")
+    conf.raw(f" same => n,Set({v.MENU_EVENT}=enter)")
+    conf.raw(f" same => n,Set({v.MENU_INPUT}=)")
+    conf.raw(f" same => n(step),Set({v.MENU_ACTION}=)")
+    conf.raw(f" same => n,AGI({agi_url(model, 'menu')},${{{v.MENU_EVENT}}},${{{v.MENU}}},${{{v.MENU_MODE}}},"
+             f"${{{v.MENU_TRIES}}},${{{v.MENU_HOPS}}},${{{v.MENU_INPUT}}})")
+    _after_agi(conf, model, answered=v.MENU_ACTION)
+    conf.raw(f" same => n(read),Read({v.MENU_INPUT},${{{v.MENU_PROMPT}}},${{{v.MENU_MAXDIGITS}}},"
+             f"${{{v.MENU_READ_OPTIONS}}},1,${{{v.MENU_TIMEOUT}}})")
+    conf.raw(f" same => n,Set({v.MENU_EVENT}=keys)")
+    conf.raw(" same => n,Goto(step)")
+
+    conf.section(v.MENU_END_CONTEXT, comment="callers leaving the menus without a person: goodbye, or not available yet")
+    conf.raw(f"exten => {v.MENU_GOODBYE_EXTEN},1,Playback(vm-goodbye)")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(f"exten => {v.MENU_UNAVAILABLE_EXTEN},1,UserEvent({v.FALLBACK_EVENT},Reason: ${{{v.FALLBACK_REASON}}},Queue: )")
+    conf.raw(" same => n,Playback(feature-not-avail-line&vm-goodbye)")
+    conf.raw(" same => n,Hangup()")
+
+    conf.section(v.DIRECTORY_CONTEXT, comment="an agent by work number: alone if free, else the caller may press 1 for a queue")
+    conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
+    conf.raw(" same => n,Answer()")
+    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,{v.DIRECTORY_RING_SECONDS})")
+    conf.raw(f' same => n,GotoIf($["${{{v.THEN_QUEUE}}}" = ""]?bye)')
+    conf.raw(f" same => n,Read({v.CHOICE},vm-isunavail&vm-press&digits/1,1,t,1,5)")
+    conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "1"]?{v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)')
+    conf.raw(" same => n(bye),Playback(vm-goodbye)")
+    conf.raw(" same => n,Hangup()")
+
+
+def _surveys(conf: ConfText, model: AsteriskModel) -> None:
+    """After the agent hangs up (``Queue(...,c)`` goes on with QUEUESTATUS=CONTINUE), the
+    caller keys 1-5; the result, or no answer, goes to the live state as a user event."""
+    queues = [q for q in model.queues if q.survey]
+    if not queues:
+        return
+    conf.section(v.SURVEY_CONTEXT, comment="post-call survey: one extension per queue that asks")
+    for q in queues:
+        queue = name(q.name)
+        prompt = "&".join(sound(p) for p in q.survey_prompt)
+        conf.raw(f"exten => {queue},1,Set(CC_SURVEY_TRY=0)")
+        conf.raw(f" same => n(ask),Read(CC_SURVEY,{prompt},1,t,1,{v.SURVEY_SECONDS})")
+        conf.raw(' same => n,GotoIf(${REGEX("^[1-5]$" ${CC_SURVEY})}?rated)')
+        conf.raw(' same => n,GotoIf($["${CC_SURVEY}" = ""]?none)')
+        conf.raw(" same => n,Set(CC_SURVEY_TRY=$[${CC_SURVEY_TRY} + 1])")
+        conf.raw(f" same => n,GotoIf($[${{CC_SURVEY_TRY}} < {v.SURVEY_TRIES}]?ask)")
+        conf.raw(f" same => n(none),UserEvent({v.SURVEY_EVENT},Queue: {queue},Score: )")
+        conf.raw(" same => n,Playback(vm-goodbye)")
+        conf.raw(" same => n,Hangup()")
+        conf.raw(f" same => n(rated),UserEvent({v.SURVEY_EVENT},Queue: {queue},Score: ${{CC_SURVEY}})")
+        conf.raw(" same => n,Playback(auth-thankyou&vm-goodbye)")
+        conf.raw(" same => n,Hangup()")
 
 
 def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
@@ -119,7 +183,10 @@ def render(model: AsteriskModel) -> str:
         queue = name(q.name)
         conf.raw(f"exten => {queue},1,Set(__{v.QUEUE}={queue})")
         conf.raw(" same => n,Answer()")
-        conf.raw(f" same => n,Queue({queue},t,,,{q.max_wait_seconds or ''},,{v.RECORD_CONNECT_CONTEXT})")
+        conf.raw(f" same => n,Queue({queue},{'tc' if q.survey else 't'},,,{q.max_wait_seconds or ''},,"
+                 f"{v.RECORD_CONNECT_CONTEXT})")
+        if q.survey:  # answered, and the agent hung up first: the caller rates the call
+            conf.raw(f' same => n,GotoIf($["${{QUEUESTATUS}}" = "CONTINUE"]?{v.SURVEY_CONTEXT},{queue},1)')
         conf.raw(f" same => n,Set({v.FALLBACK_REASON}=queue-${{TOLOWER(${{QUEUESTATUS}})}})")
         if q.overflow_queue:
             # Nobody could answer (or the longest wait passed): the next queue, at most
@@ -174,6 +241,8 @@ def render(model: AsteriskModel) -> str:
     conf.raw(" same => n(busy),Busy(4)")
     conf.raw(" same => n(end),Hangup()")
 
+    _menus(conf, model)
+    _surveys(conf, model)
     _call_control(conf, model)
     _long_signin(conf, model)
 

@@ -14,7 +14,20 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (text or "").split(",") if x.strip())
 
 
-def build_model(paths: Paths, network: Network, ami: AmiUser, *, dahdi: bool = False) -> AsteriskModel:
+def _survey_prompt(name: str, files) -> tuple[str, ...]:
+    """The survey question as Asterisk plays it; the built-in one when none is set or found."""
+    from appliance.confgen.model import DEFAULT_SURVEY_PROMPT
+
+    prompt = m.Prompt.get_or_none(m.Prompt.name == name) if name else None
+    if prompt is None or files is None or not files.present(prompt):
+        if name:
+            logger.error("survey prompt %s is missing; the built-in question is used", name)
+        return DEFAULT_SURVEY_PROMPT
+    return (files.playable(prompt),)
+
+
+def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None, *,
+                dahdi: bool = False) -> AsteriskModel:
     trunks = tuple(
         Trunk(name=t.name, host=t.host, port=t.port, match=_split(t.match), username=t.username,
               secret=t.secret, register=t.register, codecs=_split(t.codecs), max_channels=t.max_channels,
@@ -32,7 +45,8 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, *, dahdi: bool = F
               announce_position=q.announce_position, announce_frequency=q.announce_frequency,
               announce_holdtime=q.announce_holdtime, periodic_announce_seconds=q.periodic_announce_seconds,
               overflow_queue=q.overflow_queue.name if q.overflow_queue_id else None,
-              autopause_after=q.autopause_after)
+              autopause_after=q.autopause_after, survey=q.survey_enabled,
+              survey_prompt=_survey_prompt(q.survey_prompt, prompt_files) if q.survey_enabled else ())
         for q in m.Queue.select().order_by(m.Queue.name)
     )
     dids = tuple(
@@ -64,7 +78,9 @@ def routing_table():
             queue=d.dest_queue.name if d.dest_queue_id else None,
             time_condition=d.time_condition.name if d.time_condition_id else None,
             after_hours_queue=d.after_hours_queue.name if d.after_hours_queue_id else None,
-            require_pin=d.require_pin)
+            require_pin=d.require_pin,
+            menu=d.dest_menu.name if d.dest_menu_id else None,
+            after_hours_menu=d.after_hours_menu.name if d.after_hours_menu_id else None)
     holidays = {dt.date.fromisoformat(h.date): h.kind for h in m.Holiday.select()}
     blacklist = frozenset(routing.normalise_number(b.number) for b in m.BlockedNumber.select())
     sticky = {q.name: routing.StickyRule(q.sticky_lookback_days, q.sticky_min_talk_seconds, q.sticky_ring_seconds)
@@ -74,8 +90,39 @@ def routing_table():
 
 
 def queue_policies() -> dict:
-    """Queue name -> what the live state needs of it (wrap-up, auto-pause)."""
+    """Queue name -> what the live state needs of it (wrap-up, auto-pause, low survey score)."""
     from appliance.engine.live import QueuePolicy
 
-    return {q.name: QueuePolicy(wrapup_seconds=q.wrapup_seconds, autopause_after=q.autopause_after)
-            for q in m.Queue.select(m.Queue.name, m.Queue.wrapup_seconds, m.Queue.autopause_after)}
+    return {q.name: QueuePolicy(wrapup_seconds=q.wrapup_seconds, autopause_after=q.autopause_after,
+                                survey_low_score=q.survey_low_score)
+            for q in m.Queue.select(m.Queue.name, m.Queue.wrapup_seconds, m.Queue.autopause_after,
+                                    m.Queue.survey_low_score)}
+
+
+def menu_table(files):
+    """The live voice menus as FastAGI's ``menu`` handler reads them (engine.menus.MenuTable).
+
+    A live menu whose prompt has gone missing since it went live keeps working with a
+    beep instead of its greeting (logged): the caller hears something and can still key.
+    """
+    from appliance.engine.menus import MenuTable
+    from appliance.services.menus import all_menus, engine_menu
+
+    menus = {}
+    prompts = {p.id: p for p in m.Prompt.select()}
+    for name, (menu, options) in all_menus(only_live=True).items():
+        prompt = prompts.get(menu.prompt_id)
+        if prompt is not None and files.present(prompt):
+            playable = (files.playable(prompt),)
+        else:
+            logger.error("menu %s: its prompt is missing; callers hear a beep instead", name)
+            playable = ("beep",)
+        menus[name] = engine_menu(menu, options, playable)
+    first_queue = {}
+    for qm in (m.QueueMember.select(m.QueueMember, m.Agent, m.Queue).join(m.Agent).switch(m.QueueMember)
+               .join(m.Queue).order_by(m.Queue.name)):
+        first_queue.setdefault(qm.agent.number, qm.queue.name)
+    agents = {a.number: first_queue.get(a.number, "")
+              for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))}
+    return MenuTable(menus=menus, queues=frozenset(q.name for q in m.Queue.select(m.Queue.name)), agents=agents,
+                     phones=frozenset(p.extension for p in m.Phone.select(m.Phone.extension)))

@@ -84,6 +84,13 @@ class Queue:
     periodic_announce_seconds: int = 30
     overflow_queue: str | None = None
     autopause_after: int = 3
+    survey: bool = False  # after the agent hangs up, the caller rates the call
+    survey_prompt: tuple[str, ...] = ()
+
+
+# "Press 1, 2, 3, 4, 5" from Asterisk's English core sounds (they have no "rate our
+# service"): a stopgap until a recorded question is uploaded and set on the queue.
+DEFAULT_SURVEY_PROMPT = ("vm-press", "digits/1", "digits/2", "digits/3", "digits/4", "digits/5")
 
 
 @dataclass(frozen=True)

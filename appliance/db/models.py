@@ -96,6 +96,9 @@ class Queue(BaseModel):
     sticky_ring_seconds = IntegerField(default=15)  # ...ringing that agent this long before the queue
     recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
     service_level_seconds = IntegerField(default=20)  # answered within this counts as in time (wallboard)
+    survey_enabled = BooleanField(default=False)  # after the agent hangs up, the caller rates the call 1-5
+    survey_prompt = CharField(max_length=32, default="")  # a prompt's name; empty: the built-in one
+    survey_low_score = IntegerField(default=2)  # a score at or below this raises a low-score event
 
 
 class TimeCondition(BaseModel):
@@ -126,6 +129,55 @@ class BlockedNumber(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class Prompt(BaseModel):
+    """Something a caller hears: an uploaded recording (converted to 8 kHz mono WAV under
+    the prompts folder) or one of Asterisk's own sounds (``source`` = sound, ``sound`` its name)."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    description = CharField(max_length=128, default="")
+    language = CharField(max_length=8, default="en")
+    source = CharField(max_length=8, default="upload")  # upload | sound
+    sound = CharField(max_length=64, default="")  # the Asterisk sound's name (source sound)
+    file = CharField(max_length=128, default="")  # relative to the prompts folder (source upload)
+    duration_seconds = FloatField(default=0)
+    peak_dbfs = FloatField(null=True)
+    rms_dbfs = FloatField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Menu(BaseModel):
+    """A voice menu (IVR): a greeting, options per key, what happens on no key or a wrong one."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    description = CharField(max_length=128, default="")
+    prompt = ForeignKeyField(Prompt, null=True, backref="menus", on_delete="RESTRICT")
+    timeout_seconds = IntegerField(default=5)  # waiting for a key after the greeting
+    max_tries = IntegerField(default=3)  # wrong or missing keys before the invalid/timeout action
+    invalid_action = CharField(max_length=16, default="hangup")
+    invalid_target = CharField(max_length=32, default="")
+    timeout_action = CharField(max_length=16, default="hangup")
+    timeout_target = CharField(max_length=32, default="")
+    skip = BooleanField(default=False)  # callers pass straight on to the timeout action
+    live = BooleanField(default=False)  # checked (prompts present) and reachable by calls
+    updated_at = DateTimeField(default=utcnow)
+
+
+class MenuOption(BaseModel):
+    """What one key does in a menu."""
+
+    id = AutoField()
+    menu = ForeignKeyField(Menu, backref="options", on_delete="CASCADE")
+    digit = CharField(max_length=1)  # 0-9 * #
+    action = CharField(max_length=16)  # menu | queue | agent | extension | directory | voicemail | fax | repeat | hangup
+    target = CharField(max_length=32, default="")
+    enabled = BooleanField(default=True)  # a disabled (skipped) option is as if the key had none
+
+    class Meta:
+        indexes = ((("menu", "digit"), True),)
+
+
 class Did(BaseModel):
     """A dialled number arriving on a trunk, and where its calls go."""
 
@@ -133,10 +185,12 @@ class Did(BaseModel):
     number = CharField(unique=True, max_length=32)
     description = CharField(max_length=128, default="")
     trunk = ForeignKeyField(Trunk, null=True, backref="dids", on_delete="SET NULL")
-    dest_type = CharField(max_length=16, default="queue")  # queue (menus etc. come later)
+    dest_type = CharField(max_length=16, default="queue")  # queue | menu
     dest_queue = ForeignKeyField(Queue, null=True, backref="dids", on_delete="SET NULL")
+    dest_menu = ForeignKeyField(Menu, null=True, backref="dids", on_delete="SET NULL")
     time_condition = ForeignKeyField(TimeCondition, null=True, backref="dids", on_delete="SET NULL")
     after_hours_queue = ForeignKeyField(Queue, null=True, backref="after_hours_dids", on_delete="SET NULL")
+    after_hours_menu = ForeignKeyField(Menu, null=True, backref="after_hours_dids", on_delete="SET NULL")
     require_pin = BooleanField(default=False)  # callers must key their member PIN
 
 
@@ -292,7 +346,9 @@ class CallRecord(BaseModel):
     disposition = CharField(max_length=24)
     fallback_reason = CharField(max_length=64, default="")
     hangup_cause = IntegerField(null=True)
-    route_rule = CharField(max_length=16, default="")  # did | after-hours | sticky | blacklist ...
+    route_rule = CharField(max_length=16, default="")  # did | after-hours | sticky | blacklist | menu ...
+    survey = CharField(max_length=16, default="")  # '' not asked | rated | no-answer
+    survey_score = IntegerField(null=True)  # 1-5 when rated
 
     class Meta:
         indexes = ((("caller", "end_time"), False),)
@@ -387,4 +443,5 @@ class Message(BaseModel):
 
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
-              CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message)
+              CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
+              Menu, MenuOption)

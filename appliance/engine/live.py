@@ -73,6 +73,7 @@ class QueuePolicy:
 
     wrapup_seconds: int = 0
     autopause_after: int = 0
+    survey_low_score: int = 2
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class Call:
     consult_agent: str = ""  # the agent consulted, if it is one of ours
     consult_answered: bool = False
     transferred_out: str = ""  # a blind transfer sent the customer out to this number
+    survey: str = ""  # '' not asked | rated | no-answer
+    survey_score: int | None = None
 
     def record(self) -> dict:
         end = self.end_time if self.end_time is not None else self.enter_time
@@ -132,6 +135,8 @@ class Call:
             "fallback_reason": self.fallback_reason,
             "hangup_cause": self.hangup_cause,
             "route_rule": self.route_rule,
+            "survey": self.survey,
+            "survey_score": self.survey_score,
         }
 
     def view(self, now: float) -> dict:
@@ -355,6 +360,8 @@ class LiveState:
             if state == "held" and call is not None and call.state == "consulting":
                 return None  # the customer's leg reached the music after the agent's began to call
             return self._set_call_state(call, "talking" if state == "resumed" else state, ts)
+        if e.get("UserEvent") == v.SURVEY_EVENT:
+            return self._survey(e, ts)
         if e.get("UserEvent") == v.ROUTE_EVENT:
             call = self._call(e)
             if call is not None:
@@ -372,6 +379,22 @@ class LiveState:
         if e.get("Queue") and not call.queue:  # refused before joining (join-empty): never queued
             call.queue = e["Queue"]
         return [Publish("call", {"event": "fallback", **call.view(ts), "reason": call.fallback_reason})]
+
+    def _survey(self, e, ts):
+        """The caller rated the call after the agent hung up (or let the question pass)."""
+        call = self._call(e)
+        if call is None:
+            return None
+        score = e.get("Score", "").strip()
+        call.survey_score = int(score) if score in ("1", "2", "3", "4", "5") else None
+        call.survey = "rated" if call.survey_score is not None else "no-answer"
+        queue = e.get("Queue") or call.queue
+        data = {"event": "survey", **call.view(ts), "survey": call.survey, "score": call.survey_score}
+        commands = [Publish("call", data)]
+        low = self.policies.get(queue, QueuePolicy()).survey_low_score
+        if call.survey_score is not None and call.survey_score <= low:
+            commands.append(Publish("survey", {**data, "event": "low_score", "queue": queue, "threshold": low}))
+        return commands
 
     def _outbound(self, e, ts):
         """An agent's outgoing call: their phone answered, the number is being dialled."""

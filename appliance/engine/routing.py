@@ -10,7 +10,7 @@ The rules, in order:
 3. **Time condition**: outside the DID's opening hours (weekly schedule, holiday
    calendar) the call takes the DID's after-hours action: another queue (the duty
    agents) or the closed message (``closed``).
-4. Otherwise the DID's queue.
+4. Otherwise the DID's voice menu or queue (after hours: the after-hours menu or queue).
 5. **VIP** (``with_account_manager``): a caller found among the customers with an account
    manager is offered to that agent first, after a short choice to go to the queue instead.
 6. **Sticky agent** (``with_sticky``, after the handler has looked up the caller's last
@@ -55,6 +55,8 @@ class DidRoute:
     time_condition: str | None = None
     after_hours_queue: str | None = None  # None: the closed message
     require_pin: bool = False
+    menu: str | None = None  # a voice menu instead of a queue
+    after_hours_menu: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,16 +109,25 @@ def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None =
     if normalise_number(caller) in table.blacklist:
         return _fallback("blacklisted", "blacklist")
     route = _route_of(normalise_number(did), table)
-    if route is None or not route.queue:
+    if route is None or not (route.queue or route.menu):
         return _fallback("no-route", "did")
     if route.time_condition:
         tc = table.time_conditions.get(route.time_condition)
         now = now or dt.datetime.now(dt.timezone.utc)
         if tc is not None and not is_open(tc, now, table.holidays):
+            if route.after_hours_menu:
+                return to_menu(route.after_hours_menu, "after-hours")
             if route.after_hours_queue:
                 return RouteDecision(v.QUEUE_CONTEXT, route.after_hours_queue, rule="after-hours")
             return _fallback("closed", "after-hours")
+    if route.menu:
+        return to_menu(route.menu, "did")
     return RouteDecision(v.QUEUE_CONTEXT, route.queue, rule="did")
+
+
+def to_menu(menu: str, rule: str) -> RouteDecision:
+    """Into voice menu ``menu`` (FastAGI ``menu`` serves it a turn at a time)."""
+    return RouteDecision(v.MENU_CONTEXT, "s", rule=rule, variables={v.MENU: menu})
 
 
 def sticky_rule_for(decision: RouteDecision, table: RoutingTable) -> StickyRule | None:

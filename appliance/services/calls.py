@@ -77,7 +77,8 @@ class CallControl:
 
     def transfer(self, agent: str, to_kind: str, to: str, actor: str) -> dict:
         """Blind transfer of ``agent``'s customer to a queue, another agent (then their first
-        queue) or a number; the agent's leg is released."""
+        queue), a voice menu (which may send the caller back to this agent) or a number; the
+        agent's leg is released."""
         call = self._talking_call(agent)
         variables = []
         if to_kind == "queue":
@@ -93,6 +94,14 @@ class CallControl:
             # their own one-member queue first, then (if busy or away) their first queue
             context, exten = v.AGENT_FIRST_CONTEXT, to
             variables = [f"{v.THEN_QUEUE}={queue.queue.name}", f"{v.FIRST_TIMEOUT}=20"]
+        elif to_kind == "menu":
+            if not m.Menu.select().where(m.Menu.name == to, m.Menu.live == True).exists():  # noqa: E712
+                raise ValidationError(f"no live menu {to}", code="transfer.bad_target",
+                                      fields={"to": "no such menu, or not live"})
+            # a fresh start in the menus; CC_AGENT lets an option lead back to this agent
+            context, exten = v.MENU_CONTEXT, "s"
+            variables = [f"{v.MENU}={to}", f"{v.MENU_HOPS}=0", f"{v.MENU_TRIES}=0", f"{v.MENU_MODE}=",
+                         f"{v.AGENT}={agent}"]
         elif to_kind == "number":
             number = (to or "").replace(" ", "").replace("-", "")
             if not NUMBER.fullmatch(number):
@@ -101,8 +110,8 @@ class CallControl:
             # no CC_AGENT: the agent lets go at once (click-to-dial sets it, to mark their call)
             context, exten = v.OUTBOUND_CONTEXT, number
         else:
-            raise ValidationError("transfer to a queue, an agent or a number", code="transfer.bad_kind",
-                                  fields={"to_kind": "queue, agent or number"})
+            raise ValidationError("transfer to a queue, an agent, a menu or a number", code="transfer.bad_kind",
+                                  fields={"to_kind": "queue, agent, menu or number"})
         self._redirect(call.customer_channel, context, exten, dict(a.split("=", 1) for a in variables))
         logger.info("%s: agent %s transferred call %s to %s %s", actor, agent, call.linkedid, to_kind, to)
         return {"linkedid": call.linkedid, "to_kind": to_kind, "to": to, "transferred": True}

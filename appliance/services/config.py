@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from appliance.db import models as m
+from appliance.engine.menus import FALLTHROUGH_ACTIONS as MENU_FALLTHROUGH
 from appliance.errors import Conflict, DomainError, NotFound, Unavailable, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,30 @@ CUSTOMER_COLUMNS = ("id", "name", "phone", "category", "account_manager", "pin",
 CUSTOM_FIELD_TYPES = ("text", "number", "date", "choice")
 
 
+def _check_did_destinations(did) -> None:
+    """A DID leads into a queue or a menu (not both), and only into a menu that is live."""
+    errors = {}
+    if did.dest_queue_id and did.dest_menu_id:
+        errors["menu"] = "a queue or a menu, not both"
+    if did.after_hours_queue_id and did.after_hours_menu_id:
+        errors["after_hours_menu"] = "an after-hours queue or menu, not both"
+    for name, menu_id in (("menu", did.dest_menu_id), ("after_hours_menu", did.after_hours_menu_id)):
+        if menu_id and name not in errors:
+            menu = m.Menu.get_by_id(menu_id)
+            if not menu.live:
+                errors[name] = f"menu {menu.name} is not live yet"
+    if errors:
+        first = next(iter(errors.items()))
+        raise ValidationError(f"the DID cannot be saved: {first[0]}: {first[1]}", fields=errors)
+    did.dest_type = "menu" if did.dest_menu_id else "queue"
+    if did.is_dirty():
+        did.save()
+
+
+def _hash_pin(value: str) -> str:
+    from appliance.services.users import hash_password
+
+
 def _check_custom_field_name(value: str) -> str | None:
     if value in CUSTOMER_COLUMNS:
         return f"{value} is one of the customer's own fields"
@@ -183,6 +208,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _recording("through this queue"),
         Field("service_level_seconds", "int", default=20, min=1, max=600,
               help="calls answered within this many seconds count as answered in time (service level)"),
+        Field("survey_enabled", "bool", default=False,
+              help="after the agent hangs up, the caller is asked to rate the call from 1 to 5"),
+        Field("survey_prompt", "str", default="", max_length=32, pattern=NAME["pattern"],
+              help="the prompt asking for the rating (empty: the built-in one)"),
+        Field("survey_low_score", "int", default=2, min=1, max=5,
+              help="a rating at or below this raises a low-score event"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",
@@ -190,10 +221,14 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("description", "str", default="", max_length=128),
         Field("trunk", "ref", ref_kind="trunks", help="only calls from this trunk (empty: any trunk)"),
         Field("queue", "ref", ref_kind="queues", column="dest_queue", help="the queue its calls wait in"),
+        Field("menu", "ref", ref_kind="menus", column="dest_menu",
+              help="a voice menu its callers hear instead of waiting in a queue"),
         Field("time_condition", "ref", ref_kind="time_conditions",
               help="opening hours (empty: always open)"),
         Field("after_hours_queue", "ref", ref_kind="queues",
               help="where calls go when closed (empty: the closed message)"),
+        Field("after_hours_menu", "ref", ref_kind="menus",
+              help="a voice menu for calls when closed (instead of the after-hours queue)"),
         Field("require_pin", "bool", default=False, help="callers key their member PIN before being connected"),
     ),
     "phones": (
@@ -252,19 +287,45 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="lower-case letters, digits and -, starting with a letter"),
         Field("label", "str", required=True, max_length=64),
     ),
+    # Served by their own services and routes (appliance/services/menus.py, webui/menus.py),
+    # not by the generic /api/v1/{kind}: a menu carries its options, a prompt its audio.
+    "menus": (
+        Field("name", "str", required=True, **NAME),
+        Field("description", "str", default="", max_length=128),
+        Field("prompt", "ref", ref_kind="prompts", help="the greeting the caller hears"),
+        Field("timeout_seconds", "int", default=5, min=1, max=60, help="seconds to wait for a key"),
+        Field("max_tries", "int", default=3, min=1, max=10,
+              help="wrong or missing keys before the invalid or timeout action"),
+        Field("invalid_action", "str", default="hangup", choices=MENU_FALLTHROUGH,
+              help="after too many wrong keys"),
+        Field("invalid_target", "str", default="", max_length=32),
+        Field("timeout_action", "str", default="hangup", choices=MENU_FALLTHROUGH,
+              help="after too many turns without a key"),
+        Field("timeout_target", "str", default="", max_length=32),
+        Field("skip", "bool", default=False, help="skip this step: callers go straight on to the timeout action"),
+        Field("live", "bool", default=False,
+              help="callers may reach it (every prompt present, every menu it leads to live)"),
+    ),
+    "prompts": (
+        Field("name", "str", required=True, **NAME),
+        Field("description", "str", default="", max_length=128),
+        Field("language", "str", default="zh_CN", choices=("zh_CN", "en")),
+    ),
 }
 
 MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
           "users": m.User, "pause_reasons": m.PauseReason, "time_conditions": m.TimeCondition,
           "holidays": m.Holiday, "blacklist": m.BlockedNumber, "customer_fields": m.CustomerField,
-          "recording_rules": m.RecordingRule}
+          "recording_rules": m.RecordingRule, "menus": m.Menu, "prompts": m.Prompt}
 KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
         "users": "username", "pause_reasons": "code", "time_conditions": "name", "holidays": "date",
-        "blacklist": "number", "customer_fields": "name", "recording_rules": "direction"}
+        "blacklist": "number", "customer_fields": "name", "recording_rules": "direction", "menus": "name",
+        "prompts": "name"}
 SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
             "users": "user", "pause_reasons": "pause reason", "time_conditions": "time condition",
             "holidays": "holiday", "blacklist": "blocked number", "customers": "customer",
-            "customer_fields": "customer field", "recording_rules": "recording rule"}
+            "customer_fields": "customer field", "recording_rules": "recording rule", "menus": "menu",
+            "prompts": "prompt"}
 SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not be deleted
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
 
@@ -505,12 +566,15 @@ class ConfigService:
             first = next(iter(errors.items()))
             raise ValidationError(f"the {SINGULAR[kind]} cannot be saved: {first[0]}: {first[1]}",
                                   code="validation_failed", fields=errors)
-        if kind == "dids" and "dest_queue" in values:
-            values["dest_type"] = "queue"
         return values
 
     def _check_object(self, kind: str, obj) -> None:
         """Rules across fields and objects, checked on the object as it would be saved."""
+        if kind == "dids":
+            _check_did_destinations(obj)
+        if kind == "queues" and obj.survey_prompt and not m.Prompt.select().where(
+                m.Prompt.name == obj.survey_prompt).exists():
+            raise ValidationError(f"no prompt {obj.survey_prompt}", fields={"survey_prompt": "no such prompt"})
         if kind == "queues" and obj.overflow_queue_id is not None:
             seen, current = {obj.name}, obj.overflow_queue
             while current is not None:
@@ -588,6 +652,12 @@ class ConfigService:
             new_key = values.get(KEYS[kind], key)
             if new_key != key:
                 self._unique(kind, new_key, exclude_id=obj.id)
+                if kind in ("queues", "agents", "phones"):
+                    from appliance.services.menus import menus_using
+
+                    if menus_using(kind, key):
+                        raise Conflict(f"{SINGULAR[kind]} {key} cannot be renamed: voice menus lead to it "
+                                       f"({', '.join(menus_using(kind, key))})", code=f"{kind}.in_use")
             for attr, value in values.items():
                 setattr(obj, attr, value)
             obj.save()
@@ -622,6 +692,10 @@ class ConfigService:
             users = ["a signed-in session (sign the agent out first)"]
         elif kind == "pause_reasons" and obj.code == SYSTEM_PAUSE_REASON:
             users = ["the engine's automatic pause after missed calls"]
+        if kind in ("queues", "agents", "phones"):
+            from appliance.services.menus import menus_using
+
+            users += menus_using(kind, getattr(obj, KEYS[kind]))
         if users:
             raise Conflict(f"{SINGULAR[kind]} {getattr(obj, KEYS[kind])} is still used by {', '.join(users)}",
                            code=f"{kind}.in_use")

@@ -17,6 +17,8 @@ from appliance.bus import EventBus
 from appliance.db import open_database
 from appliance.db.migrate import migrate
 from appliance.errors import Unavailable
+from appliance.services.menus import MenuService
+from appliance.services.prompts import PromptFiles, PromptService
 from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService
 from appliance.services.users import ROLES, UserService
 from webui import app as webapp
@@ -50,9 +52,12 @@ def env(tmp_path):
     health = {"status": "ok", "uptime_seconds": 5, "components": {
         c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
     applied = []
-    deps = WebDeps(db=db, config=ConfigService(db, on_change=lambda: applied.append(1)), users=users,
+    config = ConfigService(db, on_change=lambda: applied.append(1))
+    files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts", None)
+    deps = WebDeps(db=db, config=config, users=users,
                    agents=Agents(), health=lambda: health, live=lambda: LIVE, secret_key=b"k" * 32,
-                   bus=EventBus(), events_max_seconds=1.0)
+                   bus=EventBus(), events_max_seconds=1.0, menus=MenuService(db, config, files),
+                   prompts=PromptService(db, config, files))
     app = webtest.TestApp(make_app(deps))
     ids = {}
     for name, role in (("admin", "admin"), ("sup", "supervisor"), ("alice", "agent"), ("bob", "agent")):

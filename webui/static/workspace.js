@@ -118,7 +118,9 @@
     var o = data.origin || {}, bits = [];
     if (o.region) bits.push(o.region);
     if (o.operator) bits.push(o.operator);
-    if (!bits.length) bits.push(t("ws.origin_" + (o.kind || "unknown")));
+    var kinds = {mobile: "ws.origin_mobile", landline: "ws.origin_landline",
+                 international: "ws.origin_international"};
+    if (!bits.length) bits.push(t(kinds[o.kind] || "ws.origin_unknown"));
     $("pop-origin").textContent = bits.join(" · ");
     var c = data.customer, link = $("pop-customer");
     link.hidden = !c;

@@ -2,4 +2,5 @@
 % for k in nav_kinds:
   <a href="/admin/{{k}}" class="{{'on' if path == '/admin/' + k or path.startswith('/admin/' + k + '/') else ''}}">{{_('kind.' + k)}}</a>
 % end
+  <a href="/admin/menus" class="{{'on' if path.startswith('/admin/menus') else ''}}">{{_('kind.menus')}}</a>
 </nav>

@@ -1,0 +1,71 @@
+"""FastAGI script ``menu``: one turn of a voice menu.
+
+Arguments (from ``cc-menu`` in the generated dialplan): the event (``enter`` or
+``keys``), the menu, the mode, tries, hops and the keys read.  The pure
+``engine.menus`` step decides; this handler only sets the channel variables: for
+``Read`` the prompt and how many keys to read (the dialplan plays and reads, so keys
+pressed during the prompt cut it short), for ``Leave`` the destination.  The menus come
+from an in-memory snapshot refreshed whenever configuration is applied, so a change
+reaches the next turn of every call without touching Asterisk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from appliance import dialplan_vars as v
+from appliance.engine.menus import Leave, MenuTable, Read, enter, step
+
+logger = logging.getLogger(__name__)
+
+SCRIPT = "menu"
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+def make_handler(current_table: Callable[[], MenuTable]):
+    def handle(session, request) -> None:
+        args = list(request.args) + [""] * 6
+        event, name, mode, tries, hops, keys = args[:6]
+        table = current_table()
+        if event == "enter":
+            outcome = enter(table, name, _int(hops))
+        else:
+            back_agent = session.get_variable(v.AGENT) or "" if _needs_agent(table, name) else ""
+            outcome = step(table, name, mode, _int(tries), _int(hops), keys, back_agent=back_agent)
+        if isinstance(outcome, Read):
+            session.set_variable(v.MENU, outcome.menu)
+            session.set_variable(v.MENU_MODE, outcome.mode)
+            session.set_variable(v.MENU_TRIES, outcome.tries)
+            session.set_variable(v.MENU_HOPS, outcome.hops)
+            session.set_variable(v.MENU_PROMPT, "&".join(outcome.prompt))
+            session.set_variable(v.MENU_MAXDIGITS, outcome.max_digits)
+            session.set_variable(v.MENU_TIMEOUT, outcome.timeout_seconds)
+            session.set_variable(v.MENU_READ_OPTIONS, "t" if outcome.max_digits == 1 else "")
+            session.set_variable(v.MENU_ACTION, "read")
+            return
+        _leave(session, request, name, outcome)
+
+    return handle
+
+
+def _needs_agent(table: MenuTable, name: str) -> bool:
+    """Only a menu with an option back to 'the agent who sent the caller' reads CC_AGENT."""
+    menu = table.menus.get(name)
+    return menu is not None and any(a.kind == "agent" and not a.target
+                                    for a in (*menu.options.values(), menu.on_invalid, menu.on_timeout))
+
+
+def _leave(session, request, name: str, outcome: Leave) -> None:
+    if outcome.reason:
+        logger.info("caller %s (%s) leaves menu %s: %s", request.callerid, request.channel, name, outcome.reason)
+        session.set_variable(v.FALLBACK_REASON, outcome.reason)
+    for key, value in outcome.variables.items():
+        session.set_variable(key, value)
+    session.set_variable(v.ROUTE_RULE, "menu")
+    session.set_variable(v.DEST_CONTEXT, outcome.context)
+    session.set_variable(v.DEST_EXTEN, outcome.exten)
+    session.set_variable(v.MENU_ACTION, "go")

@@ -1,0 +1,157 @@
+"""Prompts: uploaded recordings and Asterisk's own sounds, by name.
+
+An upload is converted (``appliance.prompts.convert_wav``) in a worker thread, never on
+the loop that serves calls, and written atomically as ``<name>.wav`` in the prompts
+folder, which Asterisk sees at ``asterisk_dir``.  A prompt of source ``sound`` names one
+of Asterisk's core sounds (the built-in default set, seeded by migration 0011).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.db import models as m
+from appliance.errors import Conflict, ValidationError
+from appliance.prompts import PromptError, convert_wav
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PromptFiles:
+    """Where prompt audio lives: ``host_dir`` as this process sees it, ``asterisk_dir`` as
+    Asterisk does; ``sounds_dir`` is Asterisk's sound folder (for ``sound`` prompts)."""
+
+    host_dir: Path
+    asterisk_dir: str
+    sounds_dir: Path | None = None
+
+    def playable(self, prompt) -> str:
+        """The name Asterisk plays (no extension)."""
+        if prompt.source == "sound":
+            return prompt.sound
+        return f"{self.asterisk_dir}/{Path(prompt.file).stem}"
+
+    def present(self, prompt) -> bool:
+        if prompt.source == "sound":
+            if self.sounds_dir is None:
+                return True
+            return any(self.sounds_dir.glob(f"{prompt.sound}.*"))
+        return bool(prompt.file) and (self.host_dir / prompt.file).is_file()
+
+
+def resolve_in_root(root: Path, path: str, max_links: int = 20) -> Path:
+    """``path`` inside the tree at ``root`` with its symbolic links followed as they would be
+    from inside a chroot there (Debian points sounds/en at /etc/alternatives/...)."""
+    parts = [p for p in path.split("/") if p]
+    current = root
+    links = 0
+    while parts:
+        part = parts.pop(0)
+        candidate = current / part
+        if candidate.is_symlink() and links < max_links:
+            links += 1
+            target = str(candidate.readlink())
+            parts = [p for p in target.split("/") if p] + parts
+            current = root if target.startswith("/") else current
+            continue
+        current = candidate
+    return current
+
+
+def run_in_thread(fn, *args):
+    """Run CPU-bound work off the gevent loop (the hub's thread pool), or inline without gevent."""
+    try:
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(fn, args)
+    except ImportError:  # pragma: no cover
+        return fn(*args)
+
+
+class PromptService:
+    def __init__(self, db, config, files: PromptFiles):
+        self.db = db
+        self.config = config
+        self.files = files
+
+    def _view(self, prompt) -> dict:
+        out = self.config._view("prompts", prompt)
+        out.update({"source": prompt.source, "sound": prompt.sound, "duration_seconds": prompt.duration_seconds,
+                    "peak_dbfs": prompt.peak_dbfs, "rms_dbfs": prompt.rms_dbfs, "present": self.files.present(prompt),
+                    "used_by": self._used_by(prompt)})
+        return out
+
+    @staticmethod
+    def _used_by(prompt) -> list[str]:
+        users = [f"menu {x.name}" for x in m.Menu.select().where(m.Menu.prompt == prompt.id)]
+        users += [f"queue {q.name} (survey)" for q in m.Queue.select().where(m.Queue.survey_prompt == prompt.name)]
+        return users
+
+    def list(self) -> list[dict]:
+        return [self._view(p) for p in m.Prompt.select().order_by(m.Prompt.name)]
+
+    def get(self, name: str) -> dict:
+        return self._view(self.config._get("prompts", name))
+
+    def upload(self, data: dict, audio: bytes, actor: str) -> dict:
+        """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV."""
+        values = self.config._clean("prompts", data, creating=True)
+        if not audio:
+            raise ValidationError("no audio file was sent", code="prompt.empty", fields={"file": "required"})
+        if len(audio) > MAX_UPLOAD_BYTES:
+            raise ValidationError("the file is larger than 20 MB", code="prompt.too_large", fields={"file": "too large"})
+        try:
+            converted = run_in_thread(convert_wav, audio)
+        except PromptError as exc:
+            raise ValidationError(f"the prompt cannot be used: {exc}", code=exc.code, fields={"file": str(exc)}) from None
+        name = values["name"]
+        filename = f"{name}.wav"
+        self.files.host_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.files.host_dir / f".{filename}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(converted.wav)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with self.db.atomic():
+            prompt = m.Prompt.get_or_none(m.Prompt.name == name)
+            existed = prompt is not None
+            if prompt is not None and prompt.source != "upload":
+                tmp.unlink(missing_ok=True)
+                raise Conflict(f"prompt {name} is one of the built-in sounds", code="prompts.exists",
+                               fields={"name": "a built-in prompt"})
+            fields = dict(values, source="upload", file=filename, duration_seconds=converted.duration_seconds,
+                          peak_dbfs=converted.peak_dbfs, rms_dbfs=converted.rms_dbfs)
+            if prompt is None:
+                prompt = m.Prompt.create(**fields)
+            else:
+                for attr, value in fields.items():
+                    setattr(prompt, attr, value)
+                prompt.save()
+            os.replace(tmp, self.files.host_dir / filename)
+            self.config._audit(actor, "update" if existed else "create", "prompts", name, {
+                "duration_seconds": converted.duration_seconds, "source_rate": converted.source_rate,
+                "source_channels": converted.source_channels, "peak_dbfs": converted.peak_dbfs,
+                "gain_db": converted.gain_db})
+        logger.info("%s uploaded prompt %s (%.1f s from %s Hz x%s, peak %s dBFS, +%s dB)", actor, name,
+                    converted.duration_seconds, converted.source_rate, converted.source_channels,
+                    converted.peak_dbfs, converted.gain_db)
+        self.config._changed()
+        return {**self.get(name), "gain_db": converted.gain_db, "source_rate": converted.source_rate}
+
+    def delete(self, name: str, actor: str) -> None:
+        with self.db.atomic():
+            prompt = self.config._get("prompts", name)
+            users = self._used_by(prompt)
+            if users:
+                raise Conflict(f"prompt {name} is still used by {', '.join(users)}", code="prompts.in_use")
+            prompt.delete_instance()
+            self.config._audit(actor, "delete", "prompts", name, {})
+        if prompt.file:
+            (self.files.host_dir / prompt.file).unlink(missing_ok=True)
+        self.config._changed()

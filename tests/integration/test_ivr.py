@@ -1,0 +1,166 @@
+"""Voice menus on real Asterisk, served a turn at a time by FastAGI, with SIPp keying RFC 2833
+digits: two levels down to a queue (a wrong key first, pressed during the prompt), a silent
+caller taken by the timeout action, and a queue that vanished under a live menu."""
+
+from __future__ import annotations
+
+import pytest
+
+from appliance.db.models import CallRecord
+from appliance.engine.live import FREE, IN_CALL
+from appliance.errors import ValidationError
+from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+
+pytestmark = pytest.mark.asterisk
+
+
+def record_for(caller):
+    return wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), 30, f"call record of {caller}")
+
+
+def call_keying(app, tmp_path, caller, keys="", *, scenario="trunk_call_pin.xml", hold_ms=4000):
+    """A trunk call to the DID that keys ``keys`` once answered; its call record."""
+    call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", hold_ms=hold_ms, scenario=scenario)
+    if keys:
+        call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / f"{caller}.pcap", keys))
+    assert call.run(60) == 0, call.errors()
+    return record_for(caller)
+
+
+def menu_turns(app) -> int:
+    return sum(1 for script, _ in app.agi.latency if script == "menu")
+
+
+def two_level_menus(app, **main):
+    app.menus.create({"name": "sales-menu", "prompt": "en-one-moment", "live": True, "options": [
+        {"digit": "2", "action": "queue", "target": "sales"}, {"digit": "*", "action": "hangup"}]}, actor="test")
+    app.menus.create({"name": "main", "prompt": "en-hello", "live": True, "timeout_seconds": 3, "max_tries": 3,
+                      "options": [{"digit": "1", "action": "menu", "target": "sales-menu"},
+                                  {"digit": "#", "action": "hangup"}], **main}, actor="test")
+    app.config.update("dids", "88001000", {"queue": None, "menu": "main"}, actor="test")
+
+
+def signed_in_phone(app, tmp_path, calls=1):
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=200, calls=calls).start()
+    app.agents.login("1001")
+    wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+    return phone
+
+
+def test_two_levels_down_to_a_queue_after_a_wrong_key(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    two_level_menus(app)
+    started(app)
+    phone = signed_in_phone(app, tmp_path)
+    try:
+        # 5 (no such key) during the greeting, then 1 (the sales menu), then 2 (the queue): keys come
+        # within half a second, each cutting its prompt short, and each is read by the next turn
+        rec = call_keying(app, tmp_path, "13800000101", "512", hold_ms=5000)
+    finally:
+        phone.stop()
+    assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
+    assert menu_turns(app) == 4  # enter, 5 (asked again), 1 (sub-menu), 2 (queue)
+
+
+def test_a_silent_caller_gets_the_greeting_again_then_the_timeout_action(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    two_level_menus(app, timeout_seconds=1, max_tries=2, timeout_action="queue", timeout_target="sales")
+    started(app)
+    phone = signed_in_phone(app, tmp_path)
+    try:
+        rec = call_keying(app, tmp_path, "13800000102", scenario="trunk_call_silent.xml", hold_ms=9000)
+    finally:
+        phone.stop()
+    assert (rec.route_rule, rec.queue, rec.agent) == ("menu", "sales", "1001")
+    assert menu_turns(app) == 3  # enter, nothing (greeting again), nothing (timeout action)
+
+
+def test_a_queue_gone_from_under_a_live_menu_sends_the_caller_to_the_fallback(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    two_level_menus(app, timeout_seconds=1, max_tries=1, timeout_action="queue", timeout_target="sales")
+    # deleting it through the configuration is refused while the menu leads to it ...
+    with pytest.raises(Exception, match="menu main"):
+        app.config.delete("queues", "sales", actor="test")
+    # ... but an old backup restored, or a hand edit, can still lose it: the caller is not left in silence
+    app.db.execute_sql("DELETE FROM queue_member")
+    app.db.execute_sql("UPDATE did SET dest_queue_id = NULL")
+    app.db.execute_sql("DELETE FROM queue WHERE name = 'sales'")
+    started(app)
+    rec = call_keying(app, tmp_path, "13800000103", scenario="trunk_call_fallback.xml")
+    assert (rec.disposition, rec.fallback_reason) == ("fallback", "menu-no-queue")
+
+
+def test_company_directory_connects_a_free_agent_and_offers_the_queue_when_busy(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    app.config.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")  # not signed in
+    two_level_menus(app)
+    app.menus.set_option("main", "3", {"action": "directory", "target": "sales"}, actor="test")
+    app.menus.set_option("main", "7", {"action": "voicemail"}, actor="test")
+    started(app)
+    phone = signed_in_phone(app, tmp_path, calls=2)
+    try:
+        # 3, then Alice's work number: straight through to her
+        rec = call_keying(app, tmp_path, "13800000111", "31001#")
+        assert (rec.agent, rec.disposition) == ("1001", "answered")
+        wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "Alice free again")
+        # Bob is not available: "press 1" takes the caller to the queue, where Alice answers
+        rec = call_keying(app, tmp_path, "13800000112", "31002#1")
+        assert (rec.agent, rec.queue, rec.disposition) == ("1001", "sales", "answered")
+    finally:
+        phone.stop()
+    # voicemail is not there yet: the caller is told so and the appliance hangs up, politely
+    rec = call_keying(app, tmp_path, "13800000113", "7", scenario="trunk_call_keys_then_bye.xml")
+    assert (rec.disposition, rec.fallback_reason) == ("fallback", "voicemail-not-available")
+
+
+def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.update("queues", "sales", {"survey_enabled": True, "survey_low_score": 2}, actor="test")
+    started(app)
+    events = app.bus.subscribe()
+    # the agent answers, talks two seconds and hangs up; the caller is asked to rate the call
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=2000, calls=2,
+                  scenario="trunk_answer.xml").start()
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+        rec = call_keying(app, tmp_path, "13800000121", "2", scenario="trunk_call_keys_then_bye.xml")
+        assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "rated", 2)
+        low = [data for topic, data in events.drain() if topic == "survey"]
+        assert low and (low[0]["event"], low[0]["agent"], low[0]["score"]) == ("low_score", "1001", 2)
+        # no key: stored as no answer
+        wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "agent free again")
+        rec = call_keying(app, tmp_path, "13800000122", scenario="trunk_call_fallback.xml")
+        assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "no-answer", None)
+    finally:
+        phone.stop()
+
+
+def test_an_agent_transfers_the_caller_into_a_menu_which_sends_them_back(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    # e.g. a survey or a PIN taken by the menu; here a caller who keys nothing comes back
+    app.menus.create({"name": "back", "prompt": "en-one-moment", "live": True, "timeout_seconds": 1, "max_tries": 1,
+                      "timeout_action": "agent", "options": [{"digit": "1", "action": "queue", "target": "sales"}]},
+                     actor="test")
+    started(app)
+    phone = signed_in_phone(app, tmp_path, calls=2)
+    try:
+        call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp", hold_ms=9000).start()
+        wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "agent talking")
+        with pytest.raises(ValidationError):
+            app.calls.transfer("1001", "menu", "nowhere", actor="alice")
+        assert app.calls.transfer("1001", "menu", "back", actor="alice")["transferred"]
+        wait_until(lambda: menu_turns(app) >= 2, 15, "the menu's turns")
+        wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "the same agent talking again")
+        assert call.wait(30) == 0, call.errors()
+    finally:
+        phone.stop()
+    rec = record_for("13800000131")
+    assert (rec.agent, rec.disposition, rec.route_rule) == ("1001", "answered", "menu")

@@ -1,0 +1,211 @@
+"""Voice menus and prompts in the web UI and the JSON API (registered by ``make_app``).
+
+Pages: ``/admin/menus`` (every menu with its flow as a tree, the prompts, forms to add
+both) and ``/admin/menus/<menu>`` (its fields, its keys with add / remove / skip, what
+leads into it, what stops it going live).  API: ``/api/v1/menus`` and
+``/api/v1/prompts``.  Routes are thin: ``MenuService`` and ``PromptService`` validate,
+audit and apply.
+"""
+
+from __future__ import annotations
+
+import bottle
+from bottle import request, response
+
+from appliance.engine.menus import ACTIONS, DIGITS
+from appliance.errors import DomainError, NotFound
+from appliance.services.config import KEYS
+
+# Route name -> OpenAPI operation (merged into webui.openapi's table).
+
+
+def _op(summary: str, ok: str, body: dict | None = None, description: str = "") -> dict:
+    from webui.openapi import _body, _errors, _resp
+
+    op = {"tags": ["menus"], "summary": summary,
+          "responses": {ok.split(" ", 1)[0]: _resp(ok.split(" ", 1)[1], {"type": "object"}),
+                        **_errors(401, 403, 404, 409, 422, 503)}}
+    if body is not None:
+        op["requestBody"] = _body(body)
+    if description:
+        op["description"] = description
+    return op
+
+
+def operations() -> dict:
+    option = {"type": "object", "properties": {
+        "action": {"enum": list(ACTIONS)}, "target": {"type": "string"}, "enabled": {"type": "boolean"}},
+        "required": ["action"], "additionalProperties": False}
+    return {
+        "api_menus": _op("Voice menus, with their options, what leads into them and their problems", "200 the menus"),
+        "api_menu_create": _op("Create a voice menu (with its options)", "201 created",
+                               {"$ref": "#/components/schemas/MenuCreate"},
+                               "Refused (422 `menus.invalid`) when an option points at nothing or a caller who "
+                               "presses nothing would go round for ever; `live: true` also needs the prompt."),
+        "api_menu": _op("One voice menu", "200 the menu"),
+        "api_menu_update": _op("Change a voice menu; `options`, when given, replaces all of them", "200 changed",
+                               {"$ref": "#/components/schemas/MenuUpdate"}),
+        "api_menu_delete": _op("Delete a voice menu (refused while a DID or another menu leads to it)",
+                               "204 deleted"),
+        "api_menu_tree": _op("The flow from this menu as a tree (a menu met again is not expanded)", "200 the tree"),
+        "api_menu_option_set": _op("Add or replace what a key does (`#` is `%23` in the path)", "200 the menu",
+                                   option),
+        "api_menu_option_delete": _op("Remove what a key does", "200 the menu"),
+        "api_prompts": _op("Prompts: uploaded recordings and the built-in sounds", "200 the prompts"),
+        "api_prompt_upload": _op("Upload a WAV prompt (multipart: name, description, language, file)", "201 created",
+                                 {"type": "object"},
+                                 "Converted to 8 kHz mono 16-bit WAV; a quiet recording is raised to -3 dBFS. "
+                                 "422 `prompt.silent`, `prompt.corrupt`, `prompt.too_short`, `prompt.too_long`, "
+                                 "`prompt.mp3_unsupported` (no MP3 decoder on the appliance yet)."),
+        "api_prompt_delete": _op("Delete a prompt (refused while a menu or a queue's survey uses it)", "204 deleted"),
+    }
+
+
+def register(app, deps, *, actor, render, problem_of, json_body, created, no_content, form_data) -> None:
+    menus, prompts, cfg = deps.menus, deps.prompts, deps.config
+
+    def digit_of(raw: str) -> str:
+        if raw not in DIGITS or len(raw) != 1:
+            raise NotFound(f"{raw!r} is not a phone key", code="menus.no_option")
+        return raw
+
+    # -- JSON API ----------------------------------------------------------------------
+    @app.get("/api/v1/menus", name="api_menus")
+    def api_menus():
+        return {"items": menus.list()}
+
+    @app.post("/api/v1/menus", name="api_menu_create")
+    def api_menu_create():
+        return created(menus.create(json_body(), actor=actor()))
+
+    @app.get("/api/v1/menus/<menu>", name="api_menu")
+    def api_menu(menu):
+        return menus.get(menu)
+
+    @app.route("/api/v1/menus/<menu>", method="PATCH", name="api_menu_update")
+    def api_menu_update(menu):
+        return menus.update(menu, json_body(), actor=actor())
+
+    @app.delete("/api/v1/menus/<menu>", name="api_menu_delete")
+    def api_menu_delete(menu):
+        menus.delete(menu, actor=actor())
+        return no_content()
+
+    @app.get("/api/v1/menus/<menu>/tree", name="api_menu_tree")
+    def api_menu_tree(menu):
+        return menus.tree(menu)
+
+    @app.route("/api/v1/menus/<menu>/options/<digit>", method="PUT", name="api_menu_option_set")
+    def api_menu_option_set(menu, digit):
+        return menus.set_option(menu, digit_of(digit), json_body(), actor=actor())
+
+    @app.delete("/api/v1/menus/<menu>/options/<digit>", name="api_menu_option_delete")
+    def api_menu_option_delete(menu, digit):
+        return menus.remove_option(menu, digit_of(digit), actor=actor())
+
+    @app.get("/api/v1/prompts", name="api_prompts")
+    def api_prompts():
+        return {"items": prompts.list()}
+
+    def upload():
+        upload = request.files.get("file")
+        data = {k: request.forms.getunicode(k) for k in ("name", "description", "language")
+                if request.forms.getunicode(k) is not None}
+        return prompts.upload(data, upload.file.read() if upload else b"", actor=actor())
+
+    @app.post("/api/v1/prompts", name="api_prompt_upload")
+    def api_prompt_upload():
+        return created(upload())
+
+    @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete")
+    def api_prompt_delete(prompt):
+        prompts.delete(prompt, actor=actor())
+        return no_content()
+
+    # -- pages -------------------------------------------------------------------------
+    def refs() -> dict:
+        return {"prompt": [p["name"] for p in prompts.list()]}
+
+    def show_list(errors=None, values=None, problem=None):
+        rows = menus.list()
+        return render("menus.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), rows=rows,
+                      trees={r["name"]: menus.tree(r["name"]) for r in rows}, prompts=prompts.list(),
+                      errors=errors or {}, values=values or {}, problem=problem, refs=refs())
+
+    def show_menu(name, errors=None, values=None, problem=None):
+        menu = menus.get(name)
+        return render("menu.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), menu=menu,
+                      tree=menus.tree(name), errors=errors or {}, values=values or menu, problem=problem,
+                      refs=refs(), digits=DIGITS, actions=ACTIONS)
+
+    def on_error(exc: DomainError, show, *args, values=None):
+        response.status = exc.http_status
+        if exc.fields and values is not None:
+            return show(*args, errors=exc.fields, values=values)
+        return show(*args, problem=problem_of(exc))
+
+    @app.get("/admin/menus", name="admin_menus")
+    def admin_menus():
+        return show_list()
+
+    @app.post("/admin/menus", name="admin_menu_create")
+    def admin_menu_create():
+        data = form_data(cfg.fields("menus"))
+        try:
+            menus.create(data, actor=actor())
+        except DomainError as exc:
+            return on_error(exc, show_list, values=data)
+        bottle.redirect(f"/admin/menus/{data.get('name')}")
+
+    @app.get("/admin/menus/<menu>", name="admin_menu")
+    def admin_menu(menu):
+        return show_menu(menu)
+
+    @app.post("/admin/menus/<menu>", name="admin_menu_update")
+    def admin_menu_update(menu):
+        data = form_data(cfg.fields("menus"))
+        try:
+            menus.update(menu, data, actor=actor())
+        except DomainError as exc:
+            return on_error(exc, show_menu, menu, values=data)
+        bottle.redirect(f"/admin/menus/{data.get('name') or menu}")
+
+    @app.post("/admin/menus/<menu>/options", name="admin_menu_option_set")
+    def admin_menu_option_set(menu):
+        form = request.forms
+        try:
+            digit = digit_of(form.getunicode("digit") or "")
+            menus.set_option(menu, digit, {"action": form.getunicode("action") or "",
+                                           "target": form.getunicode("target") or "",
+                                           "enabled": form.get("enabled") == "on"}, actor=actor())
+        except DomainError as exc:
+            return on_error(exc, show_menu, menu)
+        bottle.redirect(f"/admin/menus/{menu}")
+
+    @app.post("/admin/menus/<menu>/options/<digit>/delete", name="admin_menu_option_delete")
+    def admin_menu_option_delete(menu, digit):
+        try:
+            menus.remove_option(menu, digit_of(digit), actor=actor())
+        except DomainError as exc:
+            return on_error(exc, show_menu, menu)
+        bottle.redirect(f"/admin/menus/{menu}")
+
+    def then_list(fn, *args):
+        """Do ``fn``, then back to the list; a refusal is shown on the list."""
+        try:
+            fn(*args)
+        except DomainError as exc:
+            return on_error(exc, show_list)
+        bottle.redirect("/admin/menus")
+
+    @app.post("/admin/menus/<menu>/delete", name="admin_menu_delete")
+    def admin_menu_delete(menu):
+        return then_list(lambda: menus.delete(menu, actor=actor()))
+
+    @app.post("/admin/prompts", name="admin_prompt_upload")
+    def admin_prompt_upload():
+        return then_list(upload)
+
+    @app.post("/admin/prompts/<prompt>/delete", name="admin_prompt_delete")
+    def admin_prompt_delete(prompt):
+        return then_list(lambda: prompts.delete(prompt, actor=actor()))

@@ -1,0 +1,18 @@
+% # One menu's flow as nested lists (node from MenuService.tree); included recursively.
+<ul class="tree">
+% if node.get('missing'):
+  <li class="alert">{{_('menus.missing', name=node['menu'])}}</li>
+% elif node.get('again'):
+  <li class="muted">↩ <a href="/admin/menus/{{node['menu']}}">{{node['menu']}}</a> {{_('menus.again')}}</li>
+% else:
+  % for step in node['steps']:
+  <li><strong>{{_('menus.key_' + step['key']) if step['key'] in ('invalid', 'timeout') else step['key']}}</strong>
+    → {{_('menus.action.' + step['action'])}} {{step['target']}}
+    % if 'next' in step:
+    <a href="/admin/menus/{{step['next']['menu']}}">{{step['next']['menu']}}</a>{{' (' + _('field.menus.skip') + ')' if step['next'].get('skip') else ''}}
+    % include('menu_tree.tpl', node=step['next'])
+    % end
+  </li>
+  % end
+% end
+</ul>
