@@ -179,11 +179,17 @@ def _operations() -> dict[str, dict]:
                 "forced": {"type": "boolean"}}}), **_errors(401, 403, 409, 503)}},
         "api_recordings": {
             "tags": ["recordings"], "summary": "Search recordings by their call (newest first)",
+            "description": "`caller`: part of the caller's number; `agent`, `queue`: the call's; `state`: the "
+                           "recording's; `from`, `to`: days (YYYY-MM-DD, UTC, both included) the recording was "
+                           "made. `total` counts every match. Agents find only their own calls.",
             "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                           for n in ("caller", "agent", "state")] + [
+                           for n in ("caller", "agent", "queue", "state", "from", "to")] + [
                 {"name": "limit", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
-            "responses": {"200": _resp("recordings", _items(_ref("Recording"))), **_errors(401, 403, 422)}},
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"200": _resp("recordings", {"type": "object", "properties": {
+                "items": {"type": "array", "items": _ref("Recording")}, "total": {"type": "integer"}}}),
+                **_errors(401, 422)}},
         "api_recording": {
             "tags": ["recordings"], "summary": "One call's recording: state, checksum, duration, its call",
             "description": "`complete` is true when the MP3 is verified and holds the whole call; `partial` "
@@ -205,6 +211,8 @@ def _operations() -> dict[str, dict]:
                 "free_bytes": {"type": "integer"}, "total_bytes": {"type": "integer"},
                 "reserve_bytes": {"type": "integer"}, "bytes_per_day": {"type": "integer"},
                 "days_left": {"type": ["number", "null"]}, "alarm": {"type": "string"},
+                "level": {"enum": ["ok", "warn", "bad"], "description": "bad: under 7 days or the disk guard's "
+                          "alarm; warn: under 30 days"},
                 "message": {"type": "string"}}}), **_errors(401, 403)}},
         "api_agent_spy": {"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
                           "description": "Rings `phone` (the supervisor's extension); once answered it is "

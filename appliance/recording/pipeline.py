@@ -317,7 +317,7 @@ class RecordingPipeline:
         spool = self.config.spool_dir
         names = os.listdir(spool) if spool.is_dir() else []
         spool_wavs = {lid for lid in map(policy_mod.linkedid_of_wav, names) if lid}
-        settled = [policy_mod.MISSING, policy_mod.CORRUPT, policy_mod.REFUSED]
+        settled = [policy_mod.MISSING, policy_mod.CORRUPT, policy_mod.REFUSED, policy_mod.EXPIRED]
         rows = {row.id: row for row in Recording.select().where(Recording.state.not_in(settled))}
         facts = [self._facts(row, row.linkedid in spool_wavs, verify_checksums) for row in rows.values()]
         actions = policy_mod.plan_reconcile(facts, spool_wavs, active, self.config.max_attempts)

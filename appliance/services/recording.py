@@ -25,9 +25,10 @@ silence, so the file keeps the call's timeline. ``stop`` is a mute that ``force`
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 # States of a call's recording while the call lasts.
 RECORDING, PAUSED, STANDBY, STOPPED = "recording", "paused", "standby", "stopped"
 ACTIONS = ("pause", "resume", "start", "stop")
+VOICEMAIL_POLICY = "voicemail"  # the policy of a caller's message: listed with the messages, not here
 
 
 @dataclass(frozen=True)
@@ -228,19 +230,44 @@ class RecordingService:
             raise NotFound(f"no recording of call {linkedid}", code="recording.not_found")
         return self.view(row, m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid))
 
-    def search(self, *, caller: str = "", agent: str = "", state: str = "", limit: int = 100) -> list[dict]:
-        """Recordings by their call, newest first (the call's caller or agent, the recording's state)."""
+    def search(self, *, caller: str = "", agent: str = "", state: str = "", queue: str = "",
+               day_from: dt.date | None = None, day_to: dt.date | None = None,
+               agents: Iterable[str] | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+        """Recordings by their call, newest first: part of the caller's number, the call's
+        agent and queue, the recording's state, the days it was made (UTC, both ends
+        included). ``agents``: only calls of these agents (an agent sees their own)."""
+        query = (self._matching(caller=caller, agent=agent, state=state, queue=queue, day_from=day_from,
+                                day_to=day_to, agents=agents)
+                 .order_by(m.Recording.created_at.desc(), m.Recording.id.desc())
+                 .limit(max(1, min(limit, 1000))).offset(max(0, offset)))
+        return [self.view(row, getattr(row, "call", None)) for row in query]
+
+    def count(self, **filters) -> int:
+        return self._matching(**filters).count()
+
+    @staticmethod
+    def _matching(*, caller: str = "", agent: str = "", state: str = "", queue: str = "",
+                  day_from: dt.date | None = None, day_to: dt.date | None = None,
+                  agents: Iterable[str] | None = None):
         query = (m.Recording.select(m.Recording, m.CallRecord)
                  .join(m.CallRecord, JOIN.LEFT_OUTER, on=(m.CallRecord.linkedid == m.Recording.linkedid),
                        attr="call")
-                 .order_by(m.Recording.created_at.desc()).limit(max(1, min(limit, 1000))))
+                 .where(m.Recording.policy != VOICEMAIL_POLICY))
         if caller:
-            query = query.where(m.CallRecord.caller == caller)
+            query = query.where(m.CallRecord.caller.contains(caller))
         if agent:
             query = query.where(m.CallRecord.agent == agent)
+        if agents is not None:
+            query = query.where(m.CallRecord.agent.in_(list(agents)))
+        if queue:
+            query = query.where(m.CallRecord.queue == queue)
         if state:
             query = query.where(m.Recording.state == state)
-        return [self.view(row, getattr(row, "call", None)) for row in query]
+        if day_from:
+            query = query.where(m.Recording.created_at >= dt.datetime.combine(day_from, dt.time()))
+        if day_to:
+            query = query.where(m.Recording.created_at < dt.datetime.combine(day_to + dt.timedelta(days=1), dt.time()))
+        return query
 
     def agent_of(self, linkedid: str) -> str:
         call = m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid)
