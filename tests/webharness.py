@@ -205,3 +205,37 @@ def seed_recordings(deps, folder: Path, *, days_left: float | None = None) -> li
         pipeline.recent_bytes_per_day = lambda: rate
     deps.recordings = RecordingService(pipeline, ami=None, live=NoLive(), asterisk_spool="/spool")
     return [c[0] for c in calls]
+
+
+def seed_voice_messages(deps, folder: Path) -> list[int]:
+    """Two callers' messages with real MP3s (one from a customer, for agent 1001; one for
+    the support queue) and one already handled, through a real VoicemailService."""
+    import datetime as dt
+
+    from appliance.db.models import Recording, VoiceMessage
+    from appliance.recording import mp3
+    from appliance.services.voicemail import VoicemailService
+
+    seed_recordings(deps, folder)
+    service = VoicemailService(deps.db, deps.recordings, deps.crm, {"13912345678": "1001"}.get)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    ids = []
+    for n, (caller, queue, reason) in enumerate((("13912345678", "sales", "after-hours"),
+                                                  ("13655550000", "support", "queue-timeout"),
+                                                  ("13800000002", "sales", "queue-joinempty"))):
+        linkedid = f"1763900000.{n}"
+        service.begin(linkedid, queue, caller=caller, caller_name=caller, did="88001000", reason=reason)
+        row = Recording.get(Recording.linkedid == f"{linkedid}-msg")
+        path = deps.recordings.pipeline.mp3_file(row)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        encoder = mp3.make_encoder(8000)
+        path.write_bytes(bytes(encoder.encode(b"\x00\x08" * 8000 * (4 + n)) + encoder.flush()))
+        Recording.update(state="complete", bytes=path.stat().st_size, sha256=mp3.sha256_file(path),
+                         duration_seconds=4.0 + n, completed_at=now).where(Recording.id == row.id).execute()
+        message = VoiceMessage.get(VoiceMessage.linkedid == linkedid)
+        VoiceMessage.update(created_at=now - dt.timedelta(minutes=30 * (3 - n))).where(
+            VoiceMessage.id == message.id).execute()
+        ids.append(message.id)
+    service.handled(ids[2], "bob", "called back, wants a brochure")
+    deps.voicemail = service
+    return ids

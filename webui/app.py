@@ -61,6 +61,7 @@ class WebDeps:
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     crm: object = None  # appliance.services.crm.CustomerService (built over ``db`` when not given)
     workspace: object = None  # appliance.services.workspace.WorkspaceService (built when not given)
+    voicemail: object = None  # appliance.services.voicemail.VoicemailService
     extra: dict = field(default_factory=dict)
 
 
@@ -666,7 +667,7 @@ def make_app(deps: WebDeps) -> Bottle:
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
 
-    from webui import crm, recordings as recording_pages, workspace  # they use this module's helpers
+    from webui import crm, recordings as recording_pages, voicemail, workspace  # they use this module's helpers
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
@@ -679,6 +680,7 @@ def make_app(deps: WebDeps) -> Bottle:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
     workspace.install(app, deps, directory, own_agent_only)
     recording_pages.install(app, deps, directory, recordings)
+    voicemail.install(app, deps, directory)
     return app
 
 

@@ -323,6 +323,40 @@ def _workspace_operations() -> dict[str, dict]:
     }
 
 
+def _voicemail_operations() -> dict[str, dict]:
+    """Callers' messages (webui/voicemail.py)."""
+    message = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "linkedid": {"type": "string"}, "caller": {"type": "string"},
+        "caller_name": {"type": "string"}, "did": {"type": "string"}, "queue": {"type": "string"},
+        "agent": {"type": "string", "description": "the caller's account manager, or empty: for the queue"},
+        "reason": {"type": "string", "description": "after-hours, queue-timeout, queue-joinempty..."},
+        "created_at": {"type": "string"}, "duration_seconds": {"type": ["number", "null"]},
+        "recording": {"type": "string", "description": "the state of its MP3 (complete when playable)"},
+        "playable": {"type": "boolean"}, "handled_by": {"type": "string"},
+        "handled_at": {"type": ["string", "null"]}, "note": {"type": "string"},
+        "customer": {"type": ["object", "null"], "description": "the caller's customer record, if any"}}}
+    scoped = " Staff see every message; agents those of their queues and those left for them."
+    return {
+        "api_voice_messages": {
+            "tags": ["voicemail"], "summary": "Messages callers left, newest first",
+            "description": "`state`: open (default), handled or all; `queue`: one queue's." + scoped,
+            "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                           for n in ("state", "queue")],
+            "responses": {"200": _resp("messages", _items(message)), **_errors(401, 422)}},
+        "api_voice_message": {"tags": ["voicemail"], "summary": "One message",
+                              "responses": {"200": _resp("it", message), **_errors(401, 404)}},
+        "api_voice_message_audio": {
+            "tags": ["voicemail"], "summary": "The message's MP3 (HTTP Range; `?download=1` to save it)",
+            "responses": {"200": {"description": "the MP3",
+                                  "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(401, 404)}},
+        "api_voice_message_handled": {
+            "tags": ["voicemail"], "summary": "Mark a message handled (who and when are shown to the team)",
+            "requestBody": _body({"type": "object", "properties": {"note": {"type": "string", "maxLength": 1000}}}),
+            "responses": {"200": _resp("handled", message), **_errors(401, 404, 409, 422)}},
+    }
+
+
 def _crm_operations() -> dict[str, dict]:
     """Customer records (webui/crm.py)."""
     customer, history = _ref("Customer"), _ref("HistoryItem")
@@ -500,6 +534,7 @@ PARAMETERS = {
     "token_id": "the token's id (from GET /api/v1/tokens)",
     "customer_id": "the customer's id",
     "follow_up_id": "the follow-up's id",
+    "message_id": "the message's id",
 }
 
 
@@ -513,7 +548,7 @@ def _parameter(name: str, kind: str | None) -> dict:
 
 
 def build(app, config, crm=None) -> dict:
-    ops = {**_operations(), **_crm_operations(), **_workspace_operations()}
+    ops = {**_operations(), **_crm_operations(), **_workspace_operations(), **_voicemail_operations()}
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:

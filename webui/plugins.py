@@ -77,6 +77,9 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_agent_conference": EVERYONE, "api_agent_recording": EVERYONE,
     "recordings": EVERYONE, "api_recordings": EVERYONE, "api_recording": EVERYONE, "api_recording_audio": EVERYONE,
     "api_recording_storage": STAFF,
+    # callers' messages (webui/voicemail.py): agents see their queues' and their own
+    "voicemail": EVERYONE, "voicemail_handled": EVERYONE, "api_voice_messages": EVERYONE,
+    "api_voice_message": EVERYONE, "api_voice_message_audio": EVERYONE, "api_voice_message_handled": EVERYONE,
     "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,
     "api_list": STAFF, "api_get": STAFF, "api_members": STAFF,
     "api_create": ADMIN, "api_update": ADMIN, "api_delete": ADMIN,

@@ -32,7 +32,7 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, *, dahdi: bool = F
               announce_position=q.announce_position, announce_frequency=q.announce_frequency,
               announce_holdtime=q.announce_holdtime, periodic_announce_seconds=q.periodic_announce_seconds,
               overflow_queue=q.overflow_queue.name if q.overflow_queue_id else None,
-              autopause_after=q.autopause_after)
+              autopause_after=q.autopause_after, voicemail=q.voicemail)
         for q in m.Queue.select().order_by(m.Queue.name)
     )
     dids = tuple(
@@ -64,7 +64,7 @@ def routing_table():
             queue=d.dest_queue.name if d.dest_queue_id else None,
             time_condition=d.time_condition.name if d.time_condition_id else None,
             after_hours_queue=d.after_hours_queue.name if d.after_hours_queue_id else None,
-            require_pin=d.require_pin)
+            require_pin=d.require_pin, after_hours_voicemail=d.after_hours_voicemail)
     holidays = {dt.date.fromisoformat(h.date): h.kind for h in m.Holiday.select()}
     blacklist = frozenset(routing.normalise_number(b.number) for b in m.BlockedNumber.select())
     sticky = {q.name: routing.StickyRule(q.sticky_lookback_days, q.sticky_min_talk_seconds, q.sticky_ring_seconds)

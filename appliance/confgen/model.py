@@ -84,6 +84,7 @@ class Queue:
     periodic_announce_seconds: int = 30
     overflow_queue: str | None = None
     autopause_after: int = 3
+    voicemail: bool = False  # nobody answered: the caller may leave a message (cc-voicemail)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ MODULES = (
     "app_senddtmf.so",
     "app_read.so",
     "app_mixmonitor.so",
+    "app_record.so",  # Record(): a caller's message (cc-voicemail)
     "app_stack.so",  # Gosub: app_queue runs cc-record-connect on the answering agent's leg
     "app_chanspy.so",
     "app_confbridge.so",  # three-way calls (profiles in the static confbridge.conf)

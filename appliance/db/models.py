@@ -95,6 +95,8 @@ class Queue(BaseModel):
     sticky_min_talk_seconds = IntegerField(default=30)  # ...if they talked at least this long
     sticky_ring_seconds = IntegerField(default=15)  # ...ringing that agent this long before the queue
     recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
+    recording_keep_days = IntegerField(default=0)  # keep its calls' recordings so long; 0: the direction's rule
+    voicemail = BooleanField(default=False)  # a caller nobody answers may leave a message
 
 
 class TimeCondition(BaseModel):
@@ -137,6 +139,7 @@ class Did(BaseModel):
     time_condition = ForeignKeyField(TimeCondition, null=True, backref="dids", on_delete="SET NULL")
     after_hours_queue = ForeignKeyField(Queue, null=True, backref="after_hours_dids", on_delete="SET NULL")
     require_pin = BooleanField(default=False)  # callers must key their member PIN
+    after_hours_voicemail = BooleanField(default=False)  # closed: callers leave a message (else the closed message)
 
 
 class Phone(BaseModel):
@@ -329,12 +332,15 @@ class Recording(BaseModel):
     bytes = IntegerField(null=True)
     duration_seconds = FloatField(null=True)
     sha256 = CharField(max_length=64, default="")
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=utcnow, index=True)
     updated_at = DateTimeField(default=utcnow)
     completed_at = DateTimeField(null=True, index=True)
     wanted = BooleanField(default=True)  # recorded audibly at some point; a standby nobody started is thrown away
     partial = BooleanField(default=False)  # the call was cut off (Asterisk went away): only its first part is here
     policy = CharField(max_length=64, default="")  # which setting decided, e.g. "queue sales: force"
+    archived_at = DateTimeField(null=True)  # copied to the archive and read back with the same SHA-256
+    expired_at = DateTimeField(null=True)  # its retention ran out: the MP3 was deleted (state "expired")
+    archive_error = CharField(max_length=255, default="")  # the last archive attempt's failure
 
 
 class RecordingRule(BaseModel):
@@ -344,6 +350,7 @@ class RecordingRule(BaseModel):
     direction = CharField(unique=True, max_length=8)  # inbound | outbound | internal
     recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
     start_at = CharField(max_length=8, default="answer")  # answer | ringing
+    keep_days = IntegerField(default=0)  # recordings of this direction are deleted after so many days; 0: kept
 
 
 class CallDisposition(BaseModel):
@@ -384,6 +391,30 @@ class Message(BaseModel):
         indexes = ((("recipient", "sent_at"), False),)
 
 
+class VoiceMessage(BaseModel):
+    """A caller's message (after hours, or nobody answered in the queue): its audio is the
+    recording ``recording_key`` (``<linkedid>-msg``), made by the same pipeline as calls."""
+
+    id = AutoField()
+    linkedid = CharField(max_length=64)  # the call it was left on
+    recording_key = CharField(unique=True, max_length=64)
+    caller = CharField(max_length=64, default="")
+    caller_name = CharField(max_length=128, default="")
+    did = CharField(max_length=32, default="")
+    queue = CharField(max_length=32, default="")  # whose team it is for
+    agent = CharField(max_length=16, default="")  # for one agent (the caller's account manager), else ''
+    reason = CharField(max_length=32, default="")  # after-hours | queue-timeout | queue-joinempty ...
+    created_at = DateTimeField(default=utcnow)
+    handled_by = CharField(max_length=64, default="")  # the user who dealt with it
+    handled_at = DateTimeField(null=True)
+    note = TextField(default="")
+
+    class Meta:
+        table_name = "voice_message"
+        indexes = ((("queue", "created_at"), False),)
+
+
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
-              CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message)
+              CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message,
+              VoiceMessage)

@@ -53,8 +53,9 @@ class TimeCondition:
 class DidRoute:
     queue: str | None
     time_condition: str | None = None
-    after_hours_queue: str | None = None  # None: the closed message
+    after_hours_queue: str | None = None  # None: the closed message, or a message left for ``queue``
     require_pin: bool = False
+    after_hours_voicemail: bool = False  # closed, no after-hours queue: the caller leaves a message
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None =
         if tc is not None and not is_open(tc, now, table.holidays):
             if route.after_hours_queue:
                 return RouteDecision(v.QUEUE_CONTEXT, route.after_hours_queue, rule="after-hours")
+            if route.after_hours_voicemail:
+                return RouteDecision(v.VOICEMAIL_CONTEXT, route.queue, rule="after-hours",
+                                     variables={v.VOICEMAIL_REASON: "after-hours"})
             return _fallback("closed", "after-hours")
     return RouteDecision(v.QUEUE_CONTEXT, route.queue, rule="did")
 

@@ -39,6 +39,7 @@ from peewee import JOIN
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, Unavailable
 from appliance.recording import rules
+from appliance.recording.archive import archived_copy
 from appliance.recording.pipeline import RecordingRefused
 from appliance.services.agents import ami_action
 
@@ -195,17 +196,24 @@ class RecordingService:
     def call_ended(self, record: dict) -> None:
         """The call record was written: once MixMonitor has closed the WAV, the pipeline takes it."""
         self.active.pop(record["linkedid"], None)
-        if m.Recording.select().where(m.Recording.linkedid == record["linkedid"],
-                                      m.Recording.state == "recording").exists():
-            self._finishing.spawn(self._finish, record["linkedid"], record.get("disposition") == "interrupted",
-                                  record.get("answer_time") is not None)
+        self.hand_over(record["linkedid"], partial=record.get("disposition") == "interrupted",
+                       answered=record.get("answer_time") is not None)
 
-    def _finish(self, linkedid: str, partial: bool, answered: bool) -> None:
+    def hand_over(self, key: str, *, partial: bool, answered: bool, then: Callable[[str | None], None] | None = None,
+                  ) -> None:
+        """Once its WAV is closed, the recording ``key`` (if still being recorded) goes to the
+        encoders; ``then`` gets the pipeline's answer (None: nothing was kept)."""
+        if m.Recording.select().where(m.Recording.linkedid == key, m.Recording.state == "recording").exists():
+            self._finishing.spawn(self._finish, key, partial, answered, then)
+
+    def _finish(self, key: str, partial: bool, answered: bool, then) -> None:
         try:
-            self._settle(self.pipeline.config.spool_dir / f"{linkedid}.wav")
-            self.pipeline.finish(linkedid, partial=partial, answered=answered)
+            self._settle(self.pipeline.config.spool_dir / f"{key}.wav")
+            state = self.pipeline.finish(key, partial=partial, answered=answered)
+            if then is not None:
+                then(state)
         except Exception:
-            logger.exception("recording %s: could not hand it to the encoders", linkedid)
+            logger.exception("recording %s: could not hand it to the encoders", key)
 
     def _settle(self, path: Path, limit: float = 10.0) -> None:
         """MixMonitor closes the file just after the hangup: wait until it stops growing."""
@@ -274,11 +282,14 @@ class RecordingService:
         return call.agent if call else ""
 
     def audio_file(self, linkedid: str) -> Path:
-        """The MP3 of a complete recording."""
+        """The MP3 of a complete recording; of an expired one, its archived copy if the archive has it."""
         row = m.Recording.get_or_none(m.Recording.linkedid == linkedid)
-        if row is None or row.state != "complete":
+        if row is not None and row.state == "complete":
+            return self.pipeline.mp3_file(row)
+        copy = archived_copy(self.pipeline.config.archive_dir, row) if row is not None else None
+        if copy is None:
             raise NotFound(f"no finished recording of call {linkedid}", code="recording.not_found")
-        return self.pipeline.mp3_file(row)
+        return copy
 
     def storage(self) -> dict:
         return self.pipeline.storage()
@@ -288,7 +299,8 @@ class RecordingService:
         out = {"linkedid": row.linkedid, "state": row.state, "complete": row.state == "complete" and not row.partial,
                "partial": row.partial, "repaired": row.repaired, "duration_seconds": row.duration_seconds,
                "bytes": row.bytes, "sha256": row.sha256, "error_code": row.error_code, "detail": row.detail,
-               "policy": row.policy, "created_at": row.created_at, "completed_at": row.completed_at, "call": None}
+               "policy": row.policy, "created_at": row.created_at, "completed_at": row.completed_at,
+               "archived_at": row.archived_at, "expired_at": row.expired_at, "call": None}
         if call is not None and getattr(call, "linkedid", None):
             out["call"] = {"caller": call.caller, "agent": call.agent, "queue": call.queue, "direction": call.direction,
                            "enter_time": call.enter_time, "talk_seconds": call.talk_seconds,

@@ -75,6 +75,20 @@ def test_closed_without_after_hours_queue_hears_the_closed_message():
     assert (d.context, d.reason) == ("cc-fallback", "closed")
 
 
+def test_closed_with_voicemail_leaves_a_message_for_the_dids_queue():
+    import dataclasses
+
+    route = dataclasses.replace(TABLE.dids["88003000"], after_hours_voicemail=True)
+    table = dataclasses.replace(TABLE, dids={**TABLE.dids, "88003000": route})
+    closed = decide("88003000", "139", table, beijing(2026, 11, 29, 11))
+    assert (closed.context, closed.exten, closed.rule) == ("cc-voicemail", route.queue, "after-hours")
+    assert closed.variables == {"CC_VM_REASON": "after-hours"}
+    assert decide("88003000", "139", table, beijing(2026, 11, 23, 11)).context == "cc-queue"  # open
+    with_queue = dataclasses.replace(route, after_hours_queue="duty")  # a duty queue comes first
+    table = dataclasses.replace(TABLE, dids={**TABLE.dids, "88003000": with_queue})
+    assert decide("88003000", "139", table, beijing(2026, 11, 29, 11)).exten == "duty"
+
+
 def test_holidays_can_be_ignored_per_time_condition():
     table = RoutingTable(dids=TABLE.dids, holidays=TABLE.holidays, time_conditions={
         "office": TimeCondition(HOURS.schedule, "Asia/Shanghai", use_holidays=False)})

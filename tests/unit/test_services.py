@@ -92,7 +92,8 @@ def test_create_read_update_delete_with_audit_and_apply(config, changes):
     assert len(changes) == 6
     did = config.get("dids", "88001000")
     assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales",
-                   "time_condition": None, "after_hours_queue": None, "require_pin": False}
+                   "time_condition": None, "after_hours_queue": None, "require_pin": False,
+                   "after_hours_voicemail": False}
     assert config.get("agents", "1001")["queues"] == ["sales"]
     phone = config.get("phones", "1001")
     assert "secret" not in phone and phone["has_secret"] is True

@@ -63,9 +63,9 @@
         <td>{{call.get('queue', '')}}</td>
         <td class="num">{{secs(r['duration_seconds'])}}</td>
         <td class="num">{{'%.0f KB' % (r['bytes'] / 1000) if r['bytes'] else '—'}}</td>
-        <td><span class="flag rec-{{r['state']}}">{{_('rec.state.' + r['state'])}}</span>{{!' <span class="flag">' + _('rec.partial') + '</span>' if r['partial'] else ''}}</td>
+        <td><span class="flag rec-{{r['state']}}">{{_('rec.state.' + r['state'])}}</span>{{!' <span class="flag">' + _('rec.partial') + '</span>' if r['partial'] else ''}}{{!' <span class="flag yes">' + _('rec.archived') + '</span>' if r['archived_at'] else ''}}</td>
         <td class="player">
-        % if r['state'] == 'complete':
+        % if r['state'] == 'complete' or (r['state'] == 'expired' and r['archived_at']):
           <button type="button" class="small play" data-src="/api/v1/recordings/{{r['linkedid']}}/audio">{{_('rec.play')}}</button>
           <a class="button small" href="/api/v1/recordings/{{r['linkedid']}}/audio?download=1" download>{{_('rec.download')}}</a>
         % elif r['error_code']:
