@@ -119,3 +119,9 @@ VOICEMAIL_FILE = "CC_VM_FILE"
 VOICEMAIL_REASON = "CC_VM_REASON"
 VOICEMAIL_MAX_SECONDS = 120
 VOICEMAIL_SILENCE_SECONDS = 5
+
+# Fax: a DID set for fax sends every call to ``cc-fax``; FastAGI ``fax`` names the TIFF
+# ReceiveFAX writes (FAX_FILE, in the fax spool; empty when it cannot be kept). The fax
+# service makes the PDF once the call is over.
+FAX_CONTEXT = "cc-fax"
+FAX_FILE = "CC_FAX_FILE"

@@ -23,6 +23,7 @@ from appliance import settings as settings_mod  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
 from appliance.agi.handlers import pin, ping, record, route  # noqa: E402
+from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
@@ -53,6 +54,7 @@ from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
+from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
@@ -140,6 +142,7 @@ class AgentStateWriter:
 
 
 RECORDING_SPOOL = "recordings"  # under Asterisk's spool: where MixMonitor writes <linkedid>.wav
+FAX_SPOOL = "fax"  # ...and where ReceiveFAX writes <linkedid>.tif
 
 
 def recording_config(settings: settings_mod.Settings, spool_dir: Path) -> RecordingConfig:
@@ -192,6 +195,9 @@ class Appliance:
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
+        self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
+                                settings.data_dir / "fax")
+        registry.register(fax_agi.SCRIPT, fax_agi.make_handler(self.faxes), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
         for child in supervised_children(settings):
@@ -269,6 +275,7 @@ class Appliance:
                 self.records.write(command.record)
                 self.recordings.call_ended(command.record)
                 self.voicemail.call_ended(command.record)
+                self.faxes.call_ended(command.record)
             elif isinstance(command, Publish):
                 self.bus.publish(command.topic, self._with_customer(command.topic, command.data))
             elif isinstance(command, AgentStateChanged):
@@ -406,7 +413,7 @@ class Appliance:
                        health=self.health, live=self.live_snapshot,
                        secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports"},
-                       recordings=self.recordings, voicemail=self.voicemail)
+                       recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
         logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)

@@ -62,6 +62,7 @@ class WebDeps:
     crm: object = None  # appliance.services.crm.CustomerService (built over ``db`` when not given)
     workspace: object = None  # appliance.services.workspace.WorkspaceService (built when not given)
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
+    faxes: object = None  # appliance.services.fax.FaxService
     extra: dict = field(default_factory=dict)
 
 
@@ -667,7 +668,7 @@ def make_app(deps: WebDeps) -> Bottle:
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
 
-    from webui import crm, recordings as recording_pages, voicemail, workspace  # they use this module's helpers
+    from webui import crm, fax, recordings as recording_pages, voicemail, workspace  # they use this module's helpers
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
@@ -681,6 +682,7 @@ def make_app(deps: WebDeps) -> Bottle:
     workspace.install(app, deps, directory, own_agent_only)
     recording_pages.install(app, deps, directory, recordings)
     voicemail.install(app, deps, directory)
+    fax.install(app, deps)
     return app
 
 

@@ -354,6 +354,15 @@ def _voicemail_operations() -> dict[str, dict]:
             "tags": ["voicemail"], "summary": "Mark a message handled (who and when are shown to the team)",
             "requestBody": _body({"type": "object", "properties": {"note": {"type": "string", "maxLength": 1000}}}),
             "responses": {"200": _resp("handled", message), **_errors(401, 404, 409, 422)}},
+        "api_faxes": {
+            "tags": ["fax"], "summary": "Faxes received on fax lines, newest first",
+            "description": "`state`: receiving, received (its PDF is there) or failed (`error_code` "
+                           "`fax.no_fax`: the call brought no fax, e.g. a voice call; `fax.bad_file`).",
+            "responses": {"200": _resp("faxes", _items({"type": "object"})), **_errors(401)}},
+        "api_fax_pdf": {
+            "tags": ["fax"], "summary": "A received fax as PDF (`?download=1` to save it)",
+            "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {
+                "schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 404)}},
     }
 
 
@@ -535,6 +544,7 @@ PARAMETERS = {
     "customer_id": "the customer's id",
     "follow_up_id": "the follow-up's id",
     "message_id": "the message's id",
+    "fax_id": "the fax's id",
 }
 
 

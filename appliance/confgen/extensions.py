@@ -123,6 +123,19 @@ def _voicemail(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Hangup()")
 
 
+def _fax(conf: ConfText, model: AsteriskModel) -> None:
+    """A fax line (the extension is the DID): FastAGI ``fax`` names the TIFF, ReceiveFAX
+    (res_fax_spandsp) writes it; the fax service makes the PDF after the call, and a call
+    that brought no fax (a person calling the fax number) is recorded as such."""
+    conf.section(v.FAX_CONTEXT, comment="receive a fax on a DID set for fax")
+    conf.raw("exten => _[+0-9]!,1,Answer()")
+    conf.raw(f" same => n,Set({v.FAX_FILE}=)")
+    conf.raw(f" same => n,AGI({agi_url(model, 'fax')},${{EXTEN}})")
+    conf.raw(f' same => n,GotoIf($["${{{v.FAX_FILE}}}" = ""]?{v.FALLBACK_CONTEXT},fax-unavailable,1)')
+    conf.raw(f" same => n,ReceiveFAX(${{{v.FAX_FILE}}})")
+    conf.raw(" same => n,Hangup()")
+
+
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
@@ -198,6 +211,7 @@ def render(model: AsteriskModel) -> str:
     _call_control(conf, model)
     _long_signin(conf, model)
     _voicemail(conf, model)
+    _fax(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
     for code, (action, prompt) in v.FEATURE_CODES.items():

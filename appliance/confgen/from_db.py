@@ -64,7 +64,7 @@ def routing_table():
             queue=d.dest_queue.name if d.dest_queue_id else None,
             time_condition=d.time_condition.name if d.time_condition_id else None,
             after_hours_queue=d.after_hours_queue.name if d.after_hours_queue_id else None,
-            require_pin=d.require_pin, after_hours_voicemail=d.after_hours_voicemail)
+            require_pin=d.require_pin, after_hours_voicemail=d.after_hours_voicemail, fax=d.fax)
     holidays = {dt.date.fromisoformat(h.date): h.kind for h in m.Holiday.select()}
     blacklist = frozenset(routing.normalise_number(b.number) for b in m.BlockedNumber.select())
     sticky = {q.name: routing.StickyRule(q.sticky_lookback_days, q.sticky_min_talk_seconds, q.sticky_ring_seconds)

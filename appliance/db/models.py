@@ -140,6 +140,7 @@ class Did(BaseModel):
     after_hours_queue = ForeignKeyField(Queue, null=True, backref="after_hours_dids", on_delete="SET NULL")
     require_pin = BooleanField(default=False)  # callers must key their member PIN
     after_hours_voicemail = BooleanField(default=False)  # closed: callers leave a message (else the closed message)
+    fax = BooleanField(default=False)  # a fax line: every call is received as a fax (ReceiveFAX)
 
 
 class Phone(BaseModel):
@@ -414,7 +415,27 @@ class VoiceMessage(BaseModel):
         indexes = ((("queue", "created_at"), False),)
 
 
+class Fax(BaseModel):
+    """A fax received on a fax DID (appliance/services/fax.py): its pages as one PDF."""
+
+    id = AutoField()
+    linkedid = CharField(unique=True, max_length=64)
+    direction = CharField(max_length=8, default="inbound")
+    did = CharField(max_length=32, default="")
+    caller = CharField(max_length=64, default="")
+    caller_name = CharField(max_length=128, default="")
+    state = CharField(max_length=16)  # receiving | received | failed
+    pages = IntegerField(default=0)
+    pdf_path = CharField(max_length=255, default="")  # relative to the fax store: YYYY/MM/DD/<linkedid>.pdf
+    bytes = IntegerField(null=True)
+    sha256 = CharField(max_length=64, default="")
+    error_code = CharField(max_length=64, default="")  # fax.no_fax (a voice call?), fax.bad_file
+    detail = TextField(default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+    completed_at = DateTimeField(null=True)
+
+
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message,
-              VoiceMessage)
+              VoiceMessage, Fax)

@@ -56,6 +56,7 @@ class DidRoute:
     after_hours_queue: str | None = None  # None: the closed message, or a message left for ``queue``
     require_pin: bool = False
     after_hours_voicemail: bool = False  # closed, no after-hours queue: the caller leaves a message
+    fax: bool = False  # a fax line: received as a fax, at any hour
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None =
     if normalise_number(caller) in table.blacklist:
         return _fallback("blacklisted", "blacklist")
     route = _route_of(normalise_number(did), table)
+    if route is not None and route.fax:
+        return RouteDecision(v.FAX_CONTEXT, normalise_number(did), rule="fax")
     if route is None or not route.queue:
         return _fallback("no-route", "did")
     if route.time_condition:

@@ -196,6 +196,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("require_pin", "bool", default=False, help="callers key their member PIN before being connected"),
         Field("after_hours_voicemail", "bool", default=False,
               help="when closed and no after-hours queue is set, callers leave a message for the DID's queue"),
+        Field("fax", "bool", default=False,
+              help="a fax line: every call to this number is received as a fax, at any hour"),
     ),
     "phones": (
         Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),

@@ -1,4 +1,4 @@
-"""Callers' messages in the real Chromium: the team's list with the caller's customer
+"""Callers' messages and received faxes in the real Chromium: the team's list with the caller's customer
 record, the player, the call-back button (click-to-dial for the user's own agent) and
 "handled", whose who-and-when the team sees; an agent sees their queues' messages."""
 
@@ -52,3 +52,25 @@ def test_the_team_leader_sees_every_queue(page_as, web, tmp_path):
     assert listed(page) == [str(i) for i in reversed(ids)]
     assert i18n.translate("en", "vm.reason.queue-timeout") in page.inner_text("#messages")
     screenshot(page, "en", "voicemail-supervisor")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_received_faxes_are_listed_with_their_pdf(page_as, web, tmp_path, lang):
+    from appliance.fax import tiff
+    from appliance.services.fax import FaxService
+
+    web.deps.faxes = faxes = FaxService(web.db, tmp_path / "spool", "/spool/fax", tmp_path / "store")
+    faxes.begin("1763950000.1", "88002000", caller="861088886666", caller_name="Head office")
+    (tmp_path / "spool" / "1763950000.1.tif").write_bytes(tiff.write_bilevel([[bytes(216)] * 50] * 2))
+    faxes.finish("1763950000.1")
+    faxes.begin("1763950000.2", "88002000", caller="13912345678")
+    faxes.finish("1763950000.2")  # a person called the fax number
+    page = page_as("agent", lang)
+    page.goto(web.url + "/faxes")
+    text = page.inner_text("#faxes")
+    assert "Head office" in text and i18n.translate(lang, "error.code.fax.no_fax") in text
+    href = page.get_attribute("#faxes tr[data-id='1'] a[target=_blank]", "href")
+    pdf = page.request.get(web.url + href)
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    screenshot(page, lang, "faxes")
+    assert not page.problems, page.problems

@@ -93,7 +93,7 @@ def test_create_read_update_delete_with_audit_and_apply(config, changes):
     did = config.get("dids", "88001000")
     assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales",
                    "time_condition": None, "after_hours_queue": None, "require_pin": False,
-                   "after_hours_voicemail": False}
+                   "after_hours_voicemail": False, "fax": False}
     assert config.get("agents", "1001")["queues"] == ["sales"]
     phone = config.get("phones", "1001")
     assert "secret" not in phone and phone["has_secret"] is True

@@ -1,6 +1,6 @@
 """Retention and archive of recordings (how long each is kept, per direction and per queue;
 when it was archived, when it expired) and callers' messages (voicemail: after hours on a
-DID, or when a queue's callers reach nobody)."""
+DID, or when a queue's callers reach nobody) and faxes received on DIDs set for fax."""
 
 STATEMENTS = (
     """ALTER TABLE "recording" ADD COLUMN "archived_at" DATETIME""",
@@ -18,6 +18,15 @@ STATEMENTS = (
        "handled_at" DATETIME, "note" TEXT NOT NULL)""",
     """CREATE UNIQUE INDEX "voice_message_recording_key" ON "voice_message" ("recording_key")""",
     """CREATE INDEX "voice_message_queue_created_at" ON "voice_message" ("queue", "created_at")""",
+    """ALTER TABLE "did" ADD COLUMN "fax" INTEGER NOT NULL DEFAULT 0""",
+    """CREATE TABLE "fax" ("id" INTEGER NOT NULL PRIMARY KEY, "linkedid" VARCHAR(64) NOT NULL,
+       "direction" VARCHAR(8) NOT NULL, "did" VARCHAR(32) NOT NULL, "caller" VARCHAR(64) NOT NULL,
+       "caller_name" VARCHAR(128) NOT NULL, "state" VARCHAR(16) NOT NULL, "pages" INTEGER NOT NULL,
+       "pdf_path" VARCHAR(255) NOT NULL, "bytes" INTEGER, "sha256" VARCHAR(64) NOT NULL,
+       "error_code" VARCHAR(64) NOT NULL, "detail" TEXT NOT NULL, "created_at" DATETIME NOT NULL,
+       "completed_at" DATETIME)""",
+    """CREATE UNIQUE INDEX "fax_linkedid" ON "fax" ("linkedid")""",
+    """CREATE INDEX "fax_created_at" ON "fax" ("created_at")""",
 )
 
 
