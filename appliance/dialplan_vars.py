@@ -141,3 +141,20 @@ CONTROL_EVENT = "CcCallControl"
 # RECORDING is what was done: record | standby | off | refused | error.
 RECORD_CONNECT_CONTEXT = "cc-record-connect"
 RECORDING = "CC_RECORDING"
+
+# Voicemail (a caller leaves a message): after hours on a DID that says so, or when a queue's
+# callers reach nobody. ``cc-voicemail,<queue>`` asks FastAGI ``voicemail`` for the file
+# (VOICEMAIL_FILE, a WAV in the recording spool; empty when refused), plays the prompt and
+# runs Record(); the recording pipeline makes the MP3 after the call. VOICEMAIL_REASON says
+# why the caller is there: after-hours, queue-timeout, queue-joinempty...
+VOICEMAIL_CONTEXT = "cc-voicemail"
+VOICEMAIL_FILE = "CC_VM_FILE"
+VOICEMAIL_REASON = "CC_VM_REASON"
+VOICEMAIL_MAX_SECONDS = 120
+VOICEMAIL_SILENCE_SECONDS = 5
+
+# Fax: a DID set for fax sends every call to ``cc-fax``; FastAGI ``fax`` names the TIFF
+# ReceiveFAX writes (FAX_FILE, in the fax spool; empty when it cannot be kept). The fax
+# service makes the PDF once the call is over.
+FAX_CONTEXT = "cc-fax"
+FAX_FILE = "CC_FAX_FILE"

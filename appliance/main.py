@@ -23,6 +23,8 @@ from appliance import settings as settings_mod  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
 from appliance.agi.handlers import menu, pin, ping, record, route  # noqa: E402
+from appliance.agi.handlers import fax as fax_agi  # noqa: E402
+from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
@@ -46,6 +48,7 @@ from appliance.engine.menus import MenuTable  # noqa: E402
 from appliance.engine.routing import RoutingTable  # noqa: E402
 from appliance.network import LanChanger, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
+from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
@@ -54,6 +57,8 @@ from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, resolve_in_root  # noqa: E402
+from appliance.services.fax import FaxService  # noqa: E402
+from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
@@ -140,13 +145,16 @@ class AgentStateWriter:
 
 
 RECORDING_SPOOL = "recordings"  # under Asterisk's spool: where MixMonitor writes <linkedid>.wav
+FAX_SPOOL = "fax"  # ...and where ReceiveFAX writes <linkedid>.tif
 
 
 def recording_config(settings: settings_mod.Settings, spool_dir: Path) -> RecordingConfig:
     extra = {"workers": settings.recording_workers} if settings.recording_workers > 0 else {}
     return RecordingConfig(spool_dir=spool_dir, store_dir=settings.recordings_path,
                            bitrate_kbps=settings.recording_bitrate_kbps,
-                           reserve_min_bytes=settings.recording_reserve_mb * 1000 * 1000, **extra)
+                           reserve_min_bytes=settings.recording_reserve_mb * 1000 * 1000,
+                           archive_dir=Path(settings.recording_archive_dir) if settings.recording_archive_dir else None,
+                           **extra)
 
 
 class Appliance:
@@ -186,6 +194,7 @@ class Appliance:
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
         self.recordings = RecordingService(self.pipeline, self.ami, self.live,
                                            f"{self.pbx.paths.spool}/{RECORDING_SPOOL}")
+        self.housekeeping = RecordingHousekeeping(self.db, self.pipeline, self.recording_config.archive_dir)
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of,
                                                                  account_manager_of))
@@ -194,6 +203,11 @@ class Appliance:
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
+        self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
+        registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
+        self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
+                                settings.data_dir / "fax")
+        registry.register(fax_agi.SCRIPT, fax_agi.make_handler(self.faxes), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
         for child in supervised_children(settings):
@@ -271,6 +285,8 @@ class Appliance:
             if isinstance(command, WriteCallRecord):
                 self.records.write(command.record)
                 self.recordings.call_ended(command.record)
+                self.voicemail.call_ended(command.record)
+                self.faxes.call_ended(command.record)
             elif isinstance(command, Publish):
                 self.bus.publish(command.topic, self._with_customer(command.topic, command.data))
             elif isinstance(command, AgentStateChanged):
@@ -393,6 +409,7 @@ class Appliance:
         # Before Asterisk: no call is in progress, so every WAV in the spool is finished.
         self.pipeline.reconcile()
         self.pipeline.start()
+        self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
@@ -408,7 +425,7 @@ class Appliance:
                        secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone},
-                       recordings=self.recordings,
+                       recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        menus=self.menus, prompts=self.prompts)
         self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
         self.web.start()
@@ -423,6 +440,7 @@ class Appliance:
         self.supervisor.stop()
         self.pbx.stop()
         self.agi.stop()
+        self.housekeeping.stop()
         self.pipeline.stop()
         self.encoders.close()
 

@@ -68,6 +68,10 @@ SETTINGS = (
     Setting("recording_workers", int, 0, "encoder processes; 0: one per core less one, at least one"),
     Setting("recording_reserve_mb", int, 500,
             "new calls are not recorded once free space falls to this (or 2% of the disk, if larger)"),
+    Setting("recording_archive_dir", str, "",
+            "a second disk or a mounted network share recordings are copied to (checked by SHA-256); empty: none"),
+    Setting("recording_housekeeping_minutes", int, 60,
+            "every so many minutes: recordings archived, and those past their retention deleted"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -104,6 +108,8 @@ class Settings:
     recording_bitrate_kbps: int
     recording_workers: int
     recording_reserve_mb: int
+    recording_archive_dir: str
+    recording_housekeeping_minutes: int
 
     @property
     def db_path(self) -> Path:

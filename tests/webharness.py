@@ -149,3 +149,93 @@ def screenshot(page, lang: str, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def seed_recordings(deps, folder: Path, *, days_left: float | None = None) -> list[str]:
+    """Recorded calls with real 8 kbit/s MP3s (a tone, so the browser has audio to decode),
+    through a real RecordingPipeline and RecordingService set on ``deps``.  ``days_left``:
+    size the disk guard's reserve so that the recent rate leaves about that many days."""
+    import dataclasses
+    import datetime as dt
+    import math
+    import os
+    import struct
+
+    from appliance.db.models import CallRecord, Recording
+    from appliance.recording import mp3
+    from appliance.recording.pipeline import RecordingConfig, RecordingPipeline
+    from appliance.services.recording import RecordingService
+
+    class NoLive:
+        calls: dict = {}
+
+    config = RecordingConfig(spool_dir=folder / "spool", store_dir=folder / "store", workers=1,
+                             reserve_min_bytes=0, reserve_fraction=0.0)
+    pipeline = RecordingPipeline(deps.db, config, runner=None)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    tone = b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * 440 * n / 8000))) for n in range(8000))
+    calls = (("1763800000.1", "13912345678", "1001", "sales", 42, "complete"),
+             ("1763800000.2", "13800000002", "1002", "support", 95, "complete"),
+             ("1763800000.3", "+862188001234", "1001", "sales", 8, "complete"),
+             ("1763800000.4", "13700000004", "1002", "sales", 0, "missing"))
+    for n, (linkedid, caller, agent, queue, seconds, state) in enumerate(calls):
+        at = now - dt.timedelta(hours=3 * n + 1)
+        CallRecord.create(linkedid=linkedid, caller=caller, agent=agent, queue=queue, enter_time=at, end_time=at,
+                          talk_seconds=seconds, disposition="answered")
+        pipeline.begin(linkedid, policy="direction inbound: yes")
+        row = Recording.get(Recording.linkedid == linkedid)
+        fields = {"state": state, "created_at": at}
+        if state == "complete":
+            path = pipeline.mp3_file(row)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            encoder = mp3.make_encoder(8000)
+            path.write_bytes(bytes(encoder.encode(tone * seconds) + encoder.flush()))
+            fields.update(bytes=path.stat().st_size, sha256=mp3.sha256_file(path), duration_seconds=float(seconds),
+                          completed_at=at)
+        else:
+            fields.update(error_code="recording.missing", detail="the WAV is not in the spool")
+        Recording.update(**fields).where(Recording.id == row.id).execute()
+    if days_left is not None:
+        # At these files' own rate a day is a few hundred KB, less than what other processes
+        # change on a shared disk in a second; at 1 GB a day the figure holds still.
+        rate = 1e9
+        fs = os.statvfs(folder)
+        config = dataclasses.replace(config, reserve_min_bytes=int(fs.f_bavail * fs.f_frsize - days_left * rate))
+        pipeline = RecordingPipeline(deps.db, config, runner=None)
+        pipeline.recent_bytes_per_day = lambda: rate
+    deps.recordings = RecordingService(pipeline, ami=None, live=NoLive(), asterisk_spool="/spool")
+    return [c[0] for c in calls]
+
+
+def seed_voice_messages(deps, folder: Path) -> list[int]:
+    """Two callers' messages with real MP3s (one from a customer, for agent 1001; one for
+    the support queue) and one already handled, through a real VoicemailService."""
+    import datetime as dt
+
+    from appliance.db.models import Recording, VoiceMessage
+    from appliance.recording import mp3
+    from appliance.services.voicemail import VoicemailService
+
+    seed_recordings(deps, folder)
+    service = VoicemailService(deps.db, deps.recordings, deps.crm, {"13912345678": "1001"}.get)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    ids = []
+    for n, (caller, queue, reason) in enumerate((("13912345678", "sales", "after-hours"),
+                                                  ("13655550000", "support", "queue-timeout"),
+                                                  ("13800000002", "sales", "queue-joinempty"))):
+        linkedid = f"1763900000.{n}"
+        service.begin(linkedid, queue, caller=caller, caller_name=caller, did="88001000", reason=reason)
+        row = Recording.get(Recording.linkedid == f"{linkedid}-msg")
+        path = deps.recordings.pipeline.mp3_file(row)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        encoder = mp3.make_encoder(8000)
+        path.write_bytes(bytes(encoder.encode(b"\x00\x08" * 8000 * (4 + n)) + encoder.flush()))
+        Recording.update(state="complete", bytes=path.stat().st_size, sha256=mp3.sha256_file(path),
+                         duration_seconds=4.0 + n, completed_at=now).where(Recording.id == row.id).execute()
+        message = VoiceMessage.get(VoiceMessage.linkedid == linkedid)
+        VoiceMessage.update(created_at=now - dt.timedelta(minutes=30 * (3 - n))).where(
+            VoiceMessage.id == message.id).execute()
+        ids.append(message.id)
+    service.handled(ids[2], "bob", "called back, wants a brochure")
+    deps.voicemail = service
+    return ids

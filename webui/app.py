@@ -64,6 +64,8 @@ class WebDeps:
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     crm: object = None  # appliance.services.crm.CustomerService (built over ``db`` when not given)
     workspace: object = None  # appliance.services.workspace.WorkspaceService (built when not given)
+    voicemail: object = None  # appliance.services.voicemail.VoicemailService
+    faxes: object = None  # appliance.services.fax.FaxService
     extra: dict = field(default_factory=dict)
 
 
@@ -648,47 +650,6 @@ def make_app(deps: WebDeps) -> Bottle:
         own_agent_only(number)
         return recordings().control(number, action, actor=actor())
 
-    def own_recording_only(linkedid: str) -> None:
-        """Staff hear every recording; an agent only those of their own calls."""
-        if current_user()["role"] in ("admin", "supervisor"):
-            return
-        mine = {a["number"] for a in directory.of_user(current_user()["username"])}
-        if recordings().agent_of(linkedid) not in mine:
-            raise PermissionDenied("an agent may hear only the recordings of their own calls", code="forbidden")
-
-    @app.get("/api/v1/recordings", name="api_recordings")
-    def api_recordings():
-        q = request.query
-        try:
-            limit = int(q.get("limit") or 100)
-        except ValueError:
-            raise ValidationError("limit must be a whole number", code="validation_failed",
-                                  fields={"limit": "a whole number"}) from None
-        return {"items": recordings().search(caller=q.get("caller", ""), agent=q.get("agent", ""),
-                                             state=q.get("state", ""), limit=limit)}
-
-    @app.get("/api/v1/recordings/<linkedid>", name="api_recording")
-    def api_recording(linkedid):
-        own_recording_only(linkedid)
-        return recordings().find(linkedid)
-
-    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio")
-    def api_recording_audio(linkedid):
-        """The MP3, with HTTP Range (the browser's player seeks with it); ``?download=1`` to save it."""
-        own_recording_only(linkedid)
-        path = recordings().audio_file(linkedid)
-        download = f"{linkedid}.mp3" if request.query.get("download") else False
-        response = bottle.static_file(path.name, root=str(path.parent), mimetype="audio/mpeg", download=download)
-        if isinstance(response, bottle.HTTPError):
-            raise NotFound(f"the MP3 of call {linkedid} is not on the disk", code="recording.file_missing")
-        response.set_header("Accept-Ranges", "bytes")
-        response.set_header("Cache-Control", "private, max-age=3600")
-        return response
-
-    @app.get("/api/v1/recording-storage", name="api_recording_storage")
-    def api_recording_storage():
-        return recordings().storage()
-
     @app.post("/api/v1/agents/<number>/spy", name="api_agent_spy")
     def api_agent_spy(number):
         body = json_body()
@@ -765,7 +726,9 @@ def make_app(deps: WebDeps) -> Bottle:
     for status in (404, 405, 500):
         app.error(status)(_outside_routes)
 
-    from webui import callrecords, crm, wallboard, workspace  # here, not at the top: they use this module's helpers
+    # here, not at the top: these modules use this one's helpers
+    from webui import callrecords, crm, fax, voicemail, wallboard, workspace
+    from webui import recordings as recording_pages
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
@@ -778,6 +741,9 @@ def make_app(deps: WebDeps) -> Bottle:
 
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
     workspace.install(app, deps, directory, own_agent_only)
+    recording_pages.install(app, deps, directory, recordings)
+    voicemail.install(app, deps, directory)
+    fax.install(app, deps)
     wallboard.install(app, deps, directory)
     if deps.menus is not None:
         from webui import menus

@@ -183,11 +183,17 @@ def _operations() -> dict[str, dict]:
                 "forced": {"type": "boolean"}}}), **_errors(401, 403, 409, 503)}},
         "api_recordings": {
             "tags": ["recordings"], "summary": "Search recordings by their call (newest first)",
+            "description": "`caller`: part of the caller's number; `agent`, `queue`: the call's; `state`: the "
+                           "recording's; `from`, `to`: days (YYYY-MM-DD, UTC, both included) the recording was "
+                           "made. `total` counts every match. Agents find only their own calls.",
             "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                           for n in ("caller", "agent", "state")] + [
+                           for n in ("caller", "agent", "queue", "state", "from", "to")] + [
                 {"name": "limit", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
-            "responses": {"200": _resp("recordings", _items(_ref("Recording"))), **_errors(401, 403, 422)}},
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"200": _resp("recordings", {"type": "object", "properties": {
+                "items": {"type": "array", "items": _ref("Recording")}, "total": {"type": "integer"}}}),
+                **_errors(401, 422)}},
         "api_recording": {
             "tags": ["recordings"], "summary": "One call's recording: state, checksum, duration, its call",
             "description": "`complete` is true when the MP3 is verified and holds the whole call; `partial` "
@@ -209,6 +215,8 @@ def _operations() -> dict[str, dict]:
                 "free_bytes": {"type": "integer"}, "total_bytes": {"type": "integer"},
                 "reserve_bytes": {"type": "integer"}, "bytes_per_day": {"type": "integer"},
                 "days_left": {"type": ["number", "null"]}, "alarm": {"type": "string"},
+                "level": {"enum": ["ok", "warn", "bad"], "description": "bad: under 7 days or the disk guard's "
+                          "alarm; warn: under 30 days"},
                 "message": {"type": "string"}}}), **_errors(401, 403)}},
         "api_agent_spy": {"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
                           "description": "Rings `phone` (the supervisor's extension); once answered it is "
@@ -347,6 +355,49 @@ def _call_record_operations() -> dict[str, dict]:
         "api_call_record": {"tags": ["calls"], "summary": "One call with its outcomes, customer and recording state",
                             "description": mine.strip(),
                             "responses": {"200": _resp("the call", obj), **_errors(401, 404)}},
+    }
+
+
+def _voicemail_operations() -> dict[str, dict]:
+    """Callers' messages (webui/voicemail.py)."""
+    message = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "linkedid": {"type": "string"}, "caller": {"type": "string"},
+        "caller_name": {"type": "string"}, "did": {"type": "string"}, "queue": {"type": "string"},
+        "agent": {"type": "string", "description": "the caller's account manager, or empty: for the queue"},
+        "reason": {"type": "string", "description": "after-hours, queue-timeout, queue-joinempty..."},
+        "created_at": {"type": "string"}, "duration_seconds": {"type": ["number", "null"]},
+        "recording": {"type": "string", "description": "the state of its MP3 (complete when playable)"},
+        "playable": {"type": "boolean"}, "handled_by": {"type": "string"},
+        "handled_at": {"type": ["string", "null"]}, "note": {"type": "string"},
+        "customer": {"type": ["object", "null"], "description": "the caller's customer record, if any"}}}
+    scoped = " Staff see every message; agents those of their queues and those left for them."
+    return {
+        "api_voice_messages": {
+            "tags": ["voicemail"], "summary": "Messages callers left, newest first",
+            "description": "`state`: open (default), handled or all; `queue`: one queue's." + scoped,
+            "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                           for n in ("state", "queue")],
+            "responses": {"200": _resp("messages", _items(message)), **_errors(401, 422)}},
+        "api_voice_message": {"tags": ["voicemail"], "summary": "One message",
+                              "responses": {"200": _resp("it", message), **_errors(401, 404)}},
+        "api_voice_message_audio": {
+            "tags": ["voicemail"], "summary": "The message's MP3 (HTTP Range; `?download=1` to save it)",
+            "responses": {"200": {"description": "the MP3",
+                                  "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(401, 404)}},
+        "api_voice_message_handled": {
+            "tags": ["voicemail"], "summary": "Mark a message handled (who and when are shown to the team)",
+            "requestBody": _body({"type": "object", "properties": {"note": {"type": "string", "maxLength": 1000}}}),
+            "responses": {"200": _resp("handled", message), **_errors(401, 404, 409, 422)}},
+        "api_faxes": {
+            "tags": ["fax"], "summary": "Faxes received on fax lines, newest first",
+            "description": "`state`: receiving, received (its PDF is there) or failed (`error_code` "
+                           "`fax.no_fax`: the call brought no fax, e.g. a voice call; `fax.bad_file`).",
+            "responses": {"200": _resp("faxes", _items({"type": "object"})), **_errors(401)}},
+        "api_fax_pdf": {
+            "tags": ["fax"], "summary": "A received fax as PDF (`?download=1` to save it)",
+            "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {
+                "schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 404)}},
     }
 
 
@@ -569,6 +620,8 @@ PARAMETERS = {
     "menu": "the voice menu's name",
     "digit": "a phone key: 0-9, * or # (written %23)",
     "prompt": "the prompt's name",
+    "message_id": "the message's id",
+    "fax_id": "the fax's id",
 }
 
 
@@ -583,7 +636,7 @@ def _parameter(name: str, kind: str | None) -> dict:
 
 def build(app, config, crm=None) -> dict:
     ops = {**_operations(), **_crm_operations(), **_workspace_operations(), **_call_record_operations(),
-           **_wallboard_operations()}
+           **_wallboard_operations(), **_voicemail_operations()}
     paths: dict[str, dict] = {}
     for route in api_routes(app):
         if route.name not in ops:
@@ -674,7 +727,7 @@ def build(app, config, crm=None) -> dict:
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
                  {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"},
-                 {"name": "workspace"}, {"name": "calls"}, {"name": "menus"}],
+                 {"name": "workspace"}, {"name": "calls"}, {"name": "menus"}, {"name": "voicemail"}, {"name": "fax"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

@@ -88,8 +88,13 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_call_pickup": EVERYONE, "api_agent_consult": EVERYONE, "api_agent_hold": EVERYONE, "api_agent_end_call": EVERYONE,
     "api_agent_unhold": EVERYONE, "api_agent_complete_transfer": EVERYONE, "api_agent_cancel_consult": EVERYONE,
     "api_agent_conference": EVERYONE, "api_agent_recording": EVERYONE,
-    "api_recordings": STAFF, "api_recording": EVERYONE, "api_recording_audio": EVERYONE,
+    "recordings": EVERYONE, "api_recordings": EVERYONE, "api_recording": EVERYONE, "api_recording_audio": EVERYONE,
     "api_recording_storage": STAFF,
+    # callers' messages (webui/voicemail.py): agents see their queues' and their own
+    "voicemail": EVERYONE, "voicemail_handled": EVERYONE, "api_voice_messages": EVERYONE,
+    "api_voice_message": EVERYONE, "api_voice_message_audio": EVERYONE, "api_voice_message_handled": EVERYONE,
+    # received faxes (webui/fax.py): the office's fax line, seen by everyone
+    "faxes": EVERYONE, "api_faxes": EVERYONE, "api_fax_pdf": EVERYONE,
     "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,
     "api_list": STAFF, "api_get": STAFF, "api_members": STAFF,
     "api_create": ADMIN, "api_update": ADMIN, "api_delete": ADMIN,

@@ -170,6 +170,36 @@ def _long_signin(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Hangup()")
 
 
+def _voicemail(conf: ConfText, model: AsteriskModel) -> None:
+    """A caller leaves a message for a queue (the extension): FastAGI ``voicemail`` names the
+    WAV in the recording spool, Record() writes it (``k``: kept when the caller hangs up,
+    which is how most messages end), the pipeline makes the MP3 once the call is over.
+    Refused (the disk guard) or failed: the caller hears the fallback's message."""
+    conf.section(v.VOICEMAIL_CONTEXT, comment="leave a message for a queue's team (after hours, nobody free)")
+    conf.raw("exten => _[a-z]!,1,Answer()")
+    conf.raw(f" same => n,Set({v.VOICEMAIL_FILE}=)")
+    conf.raw(f" same => n,AGI({agi_url(model, 'voicemail')},${{EXTEN}})")
+    conf.raw(f' same => n,GotoIf($["${{{v.VOICEMAIL_FILE}}}" = ""]?{v.FALLBACK_CONTEXT},voicemail-unavailable,1)')
+    conf.raw(" same => n,Playback(vm-intro)")
+    conf.raw(f" same => n,Record(${{{v.VOICEMAIL_FILE}}},{v.VOICEMAIL_SILENCE_SECONDS},"
+             f"{v.VOICEMAIL_MAX_SECONDS},k)")
+    conf.raw(" same => n,Playback(vm-msgsaved&vm-goodbye)")
+    conf.raw(" same => n,Hangup()")
+
+
+def _fax(conf: ConfText, model: AsteriskModel) -> None:
+    """A fax line (the extension is the DID): FastAGI ``fax`` names the TIFF, ReceiveFAX
+    (res_fax_spandsp) writes it; the fax service makes the PDF after the call, and a call
+    that brought no fax (a person calling the fax number) is recorded as such."""
+    conf.section(v.FAX_CONTEXT, comment="receive a fax on a DID set for fax")
+    conf.raw("exten => _[+0-9]!,1,Answer()")
+    conf.raw(f" same => n,Set({v.FAX_FILE}=)")
+    conf.raw(f" same => n,AGI({agi_url(model, 'fax')},${{EXTEN}})")
+    conf.raw(f' same => n,GotoIf($["${{{v.FAX_FILE}}}" = ""]?{v.FALLBACK_CONTEXT},fax-unavailable,1)')
+    conf.raw(f" same => n,ReceiveFAX(${{{v.FAX_FILE}}})")
+    conf.raw(" same => n,Hangup()")
+
+
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
@@ -197,7 +227,11 @@ def render(model: AsteriskModel) -> str:
             conf.raw(f" same => n,UserEvent({v.OVERFLOW_EVENT},From: {queue},To: {target},"
                      f"Reason: ${{{v.FALLBACK_REASON}}})")
             conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},{target},1)")
-        conf.raw(f" same => n(fallback),Goto({v.FALLBACK_CONTEXT},queue,1)")
+        if q.voicemail:  # nobody answered: a message for this queue's team instead
+            conf.raw(f" same => n(fallback),Set({v.VOICEMAIL_REASON}=${{{v.FALLBACK_REASON}}})")
+            conf.raw(f" same => n,Goto({v.VOICEMAIL_CONTEXT},{queue},1)")
+        else:
+            conf.raw(f" same => n(fallback),Goto({v.FALLBACK_CONTEXT},queue,1)")
 
     conf.section(v.AGENT_FIRST_CONTEXT, comment="one agent first (alone, only if free), then a queue")
     conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
@@ -245,6 +279,8 @@ def render(model: AsteriskModel) -> str:
     _surveys(conf, model)
     _call_control(conf, model)
     _long_signin(conf, model)
+    _voicemail(conf, model)
+    _fax(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
     for code, (action, prompt) in v.FEATURE_CODES.items():

@@ -46,7 +46,8 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None,
               announce_holdtime=q.announce_holdtime, periodic_announce_seconds=q.periodic_announce_seconds,
               overflow_queue=q.overflow_queue.name if q.overflow_queue_id else None,
               autopause_after=q.autopause_after, survey=q.survey_enabled,
-              survey_prompt=_survey_prompt(q.survey_prompt, prompt_files) if q.survey_enabled else ())
+              survey_prompt=_survey_prompt(q.survey_prompt, prompt_files) if q.survey_enabled else (),
+              voicemail=q.voicemail)
         for q in m.Queue.select().order_by(m.Queue.name)
     )
     dids = tuple(
@@ -80,7 +81,8 @@ def routing_table():
             after_hours_queue=d.after_hours_queue.name if d.after_hours_queue_id else None,
             require_pin=d.require_pin,
             menu=d.dest_menu.name if d.dest_menu_id else None,
-            after_hours_menu=d.after_hours_menu.name if d.after_hours_menu_id else None)
+            after_hours_menu=d.after_hours_menu.name if d.after_hours_menu_id else None,
+            after_hours_voicemail=d.after_hours_voicemail, fax=d.fax)
     holidays = {dt.date.fromisoformat(h.date): h.kind for h in m.Holiday.select()}
     blacklist = frozenset(routing.normalise_number(b.number) for b in m.BlockedNumber.select())
     sticky = {q.name: routing.StickyRule(q.sticky_lookback_days, q.sticky_min_talk_seconds, q.sticky_ring_seconds)

@@ -86,6 +86,7 @@ class Queue:
     autopause_after: int = 3
     survey: bool = False  # after the agent hangs up, the caller rates the call
     survey_prompt: tuple[str, ...] = ()
+    voicemail: bool = False  # nobody answered: the caller may leave a message (cc-voicemail)
 
 
 # "Press 1, 2, 3, 4, 5" from Asterisk's English core sounds (they have no "rate our

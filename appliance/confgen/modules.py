@@ -69,6 +69,9 @@ MODULES = (
     "app_senddtmf.so",
     "app_read.so",
     "app_mixmonitor.so",
+    "app_record.so",  # Record(): a caller's message (cc-voicemail)
+    "res_fax.so",  # SendFAX / ReceiveFAX
+    "res_fax_spandsp.so",  # ...their modem (spandsp: G.711 audio and T.38)
     "app_stack.so",  # Gosub: app_queue runs cc-record-connect on the answering agent's leg
     "app_chanspy.so",
     "app_confbridge.so",  # three-way calls (profiles in the static confbridge.conf)

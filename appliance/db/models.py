@@ -99,6 +99,8 @@ class Queue(BaseModel):
     survey_enabled = BooleanField(default=False)  # after the agent hangs up, the caller rates the call 1-5
     survey_prompt = CharField(max_length=32, default="")  # a prompt's name; empty: the built-in one
     survey_low_score = IntegerField(default=2)  # a score at or below this raises a low-score event
+    recording_keep_days = IntegerField(default=0)  # keep its calls' recordings so long; 0: the direction's rule
+    voicemail = BooleanField(default=False)  # a caller nobody answers may leave a message
 
 
 class TimeCondition(BaseModel):
@@ -192,6 +194,8 @@ class Did(BaseModel):
     after_hours_queue = ForeignKeyField(Queue, null=True, backref="after_hours_dids", on_delete="SET NULL")
     after_hours_menu = ForeignKeyField(Menu, null=True, backref="after_hours_dids", on_delete="SET NULL")
     require_pin = BooleanField(default=False)  # callers must key their member PIN
+    after_hours_voicemail = BooleanField(default=False)  # closed: callers leave a message (else the closed message)
+    fax = BooleanField(default=False)  # a fax line: every call is received as a fax (ReceiveFAX)
 
 
 class Phone(BaseModel):
@@ -386,12 +390,15 @@ class Recording(BaseModel):
     bytes = IntegerField(null=True)
     duration_seconds = FloatField(null=True)
     sha256 = CharField(max_length=64, default="")
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=utcnow, index=True)
     updated_at = DateTimeField(default=utcnow)
     completed_at = DateTimeField(null=True, index=True)
     wanted = BooleanField(default=True)  # recorded audibly at some point; a standby nobody started is thrown away
     partial = BooleanField(default=False)  # the call was cut off (Asterisk went away): only its first part is here
     policy = CharField(max_length=64, default="")  # which setting decided, e.g. "queue sales: force"
+    archived_at = DateTimeField(null=True)  # copied to the archive and read back with the same SHA-256
+    expired_at = DateTimeField(null=True)  # its retention ran out: the MP3 was deleted (state "expired")
+    archive_error = CharField(max_length=255, default="")  # the last archive attempt's failure
 
 
 class RecordingRule(BaseModel):
@@ -401,6 +408,7 @@ class RecordingRule(BaseModel):
     direction = CharField(unique=True, max_length=8)  # inbound | outbound | internal
     recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
     start_at = CharField(max_length=8, default="answer")  # answer | ringing
+    keep_days = IntegerField(default=0)  # recordings of this direction are deleted after so many days; 0: kept
 
 
 class CallDisposition(BaseModel):
@@ -441,7 +449,50 @@ class Message(BaseModel):
         indexes = ((("recipient", "sent_at"), False),)
 
 
+class VoiceMessage(BaseModel):
+    """A caller's message (after hours, or nobody answered in the queue): its audio is the
+    recording ``recording_key`` (``<linkedid>-msg``), made by the same pipeline as calls."""
+
+    id = AutoField()
+    linkedid = CharField(max_length=64)  # the call it was left on
+    recording_key = CharField(unique=True, max_length=64)
+    caller = CharField(max_length=64, default="")
+    caller_name = CharField(max_length=128, default="")
+    did = CharField(max_length=32, default="")
+    queue = CharField(max_length=32, default="")  # whose team it is for
+    agent = CharField(max_length=16, default="")  # for one agent (the caller's account manager), else ''
+    reason = CharField(max_length=32, default="")  # after-hours | queue-timeout | queue-joinempty ...
+    created_at = DateTimeField(default=utcnow)
+    handled_by = CharField(max_length=64, default="")  # the user who dealt with it
+    handled_at = DateTimeField(null=True)
+    note = TextField(default="")
+
+    class Meta:
+        table_name = "voice_message"
+        indexes = ((("queue", "created_at"), False),)
+
+
+class Fax(BaseModel):
+    """A fax received on a fax DID (appliance/services/fax.py): its pages as one PDF."""
+
+    id = AutoField()
+    linkedid = CharField(unique=True, max_length=64)
+    direction = CharField(max_length=8, default="inbound")
+    did = CharField(max_length=32, default="")
+    caller = CharField(max_length=64, default="")
+    caller_name = CharField(max_length=128, default="")
+    state = CharField(max_length=16)  # receiving | received | failed
+    pages = IntegerField(default=0)
+    pdf_path = CharField(max_length=255, default="")  # relative to the fax store: YYYY/MM/DD/<linkedid>.pdf
+    bytes = IntegerField(null=True)
+    sha256 = CharField(max_length=64, default="")
+    error_code = CharField(max_length=64, default="")  # fax.no_fax (a voice call?), fax.bad_file
+    detail = TextField(default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+    completed_at = DateTimeField(null=True)
+
+
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
-              Menu, MenuOption)
+              Menu, MenuOption, VoiceMessage, Fax)

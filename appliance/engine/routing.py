@@ -53,10 +53,12 @@ class TimeCondition:
 class DidRoute:
     queue: str | None
     time_condition: str | None = None
-    after_hours_queue: str | None = None  # None: the closed message
+    after_hours_queue: str | None = None  # None: the closed message, or a message left for ``queue``
     require_pin: bool = False
     menu: str | None = None  # a voice menu instead of a queue
     after_hours_menu: str | None = None
+    after_hours_voicemail: bool = False  # closed, no after-hours queue: the caller leaves a message
+    fax: bool = False  # a fax line: received as a fax, at any hour
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None =
     if normalise_number(caller) in table.blacklist:
         return _fallback("blacklisted", "blacklist")
     route = _route_of(normalise_number(did), table)
+    if route is not None and route.fax:
+        return RouteDecision(v.FAX_CONTEXT, normalise_number(did), rule="fax")
     if route is None or not (route.queue or route.menu):
         return _fallback("no-route", "did")
     if route.time_condition:
@@ -119,6 +123,9 @@ def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None =
                 return to_menu(route.after_hours_menu, "after-hours")
             if route.after_hours_queue:
                 return RouteDecision(v.QUEUE_CONTEXT, route.after_hours_queue, rule="after-hours")
+            if route.after_hours_voicemail:
+                return RouteDecision(v.VOICEMAIL_CONTEXT, route.queue, rule="after-hours",
+                                     variables={v.VOICEMAIL_REASON: "after-hours"})
             return _fallback("closed", "after-hours")
     if route.menu:
         return to_menu(route.menu, "did")

@@ -70,6 +70,7 @@ class RecordingConfig:
     reserve_min_bytes: int = disk.DEFAULT_RESERVE_MIN_BYTES
     reserve_fraction: float = disk.DEFAULT_RESERVE_FRACTION
     window_days: int = disk.DEFAULT_WINDOW_DAYS
+    archive_dir: Path | None = None  # a second disk or a mounted share (archive.py)
 
     def __post_init__(self):
         mp3.check_bitrate(self.bitrate_kbps)
@@ -200,7 +201,7 @@ class RecordingPipeline:
         """
         decision = self.may_record()
         if not decision.allowed:
-            self._refused(linkedid, decision)
+            self._refused(linkedid, decision, policy)
             raise RecordingRefused(decision.message, code=decision.alarm)
         now = self.now()
         with self.db.atomic():
@@ -212,10 +213,10 @@ class RecordingPipeline:
         self.config.spool_dir.mkdir(parents=True, exist_ok=True)
         return self.wav_file(row)
 
-    def _refused(self, linkedid: str, decision: disk.Decision) -> None:
+    def _refused(self, linkedid: str, decision: disk.Decision, policy: str = "") -> None:
         """The call record shows why this call has no recording."""
         now = self.now()
-        Recording.insert(linkedid=linkedid, state=policy_mod.REFUSED, wav_path="", mp3_path="",
+        Recording.insert(linkedid=linkedid, state=policy_mod.REFUSED, wav_path="", mp3_path="", policy=policy[:64],
                          error_code=decision.alarm, detail=decision.message, created_at=now,
                          updated_at=now).on_conflict_ignore().execute()
 
@@ -317,7 +318,7 @@ class RecordingPipeline:
         spool = self.config.spool_dir
         names = os.listdir(spool) if spool.is_dir() else []
         spool_wavs = {lid for lid in map(policy_mod.linkedid_of_wav, names) if lid}
-        settled = [policy_mod.MISSING, policy_mod.CORRUPT, policy_mod.REFUSED]
+        settled = [policy_mod.MISSING, policy_mod.CORRUPT, policy_mod.REFUSED, policy_mod.EXPIRED]
         rows = {row.id: row for row in Recording.select().where(Recording.state.not_in(settled))}
         facts = [self._facts(row, row.linkedid in spool_wavs, verify_checksums) for row in rows.values()]
         actions = policy_mod.plan_reconcile(facts, spool_wavs, active, self.config.max_attempts)

@@ -10,6 +10,8 @@ States of a ``recording`` row::
         └─ no WAV after the call (found at start-up) ──► missing      complete ──MP3 gone──► missing
                                                                       complete ──MP3 altered──► corrupt
 
+``expired``: kept its retention time; its MP3 was deleted (appliance/recording/retention.py).
+
 ``refused``: the disk guard did not let this call be recorded (no WAV, no MP3). A standby
 (recorded muted, for on-demand start) that nobody started is deleted with its WAV at the
 end of the call, or at the next start-up (``discard``).
@@ -27,9 +29,9 @@ from dataclasses import dataclass
 
 from appliance.recording import errors
 
-RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT, REFUSED = (
-    "recording", "pending", "encoding", "complete", "failed", "missing", "corrupt", "refused")
-STATES = (RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT, REFUSED)
+RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT, REFUSED, EXPIRED = (
+    "recording", "pending", "encoding", "complete", "failed", "missing", "corrupt", "refused", "expired")
+STATES = (RECORDING, PENDING, ENCODING, COMPLETE, FAILED, MISSING, CORRUPT, REFUSED, EXPIRED)
 RETRYABLE = (errors.DISK_FULL,)  # worth another try once the cause may have gone
 DEFAULT_MAX_ATTEMPTS = 3
 

@@ -214,6 +214,10 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="the prompt asking for the rating (empty: the built-in one)"),
         Field("survey_low_score", "int", default=2, min=1, max=5,
               help="a rating at or below this raises a low-score event"),
+        Field("recording_keep_days", "int", default=0, min=0, max=3650,
+              help="keep the recordings of this queue's calls so many days; 0 = as the call direction's rule says"),
+        Field("voicemail", "bool", default=False,
+              help="a caller nobody could answer (or who waited the longest wait) may leave a message"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",
@@ -230,6 +234,10 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("after_hours_menu", "ref", ref_kind="menus",
               help="a voice menu for calls when closed (instead of the after-hours queue)"),
         Field("require_pin", "bool", default=False, help="callers key their member PIN before being connected"),
+        Field("after_hours_voicemail", "bool", default=False,
+              help="when closed and no after-hours queue is set, callers leave a message for the DID's queue"),
+        Field("fax", "bool", default=False,
+              help="a fax line: every call to this number is received as a fax, at any hour"),
     ),
     "phones": (
         Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),
@@ -281,6 +289,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="record calls in this direction (see the trunk's setting for the precedence)"),
         Field("start_at", "str", default="answer", choices=("answer", "ringing"),
               help="answer: only the conversation; ringing: from the ring-back and the wait on"),
+        Field("keep_days", "int", default=0, min=0, max=3650,
+              help="recordings of these calls are deleted after so many days (a queue may say otherwise); 0 = kept"),
     ),
     "pause_reasons": (
         Field("code", "str", required=True, max_length=32, pattern=r"[a-z][a-z0-9-]{0,31}",

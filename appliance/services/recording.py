@@ -25,9 +25,10 @@ silence, so the file keeps the call's timeline. ``stop`` is a mute that ``force`
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from peewee import JOIN
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, Unavailable
 from appliance.recording import rules
+from appliance.recording.archive import archived_copy
 from appliance.recording.pipeline import RecordingRefused
 from appliance.services.agents import ami_action
 
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 # States of a call's recording while the call lasts.
 RECORDING, PAUSED, STANDBY, STOPPED = "recording", "paused", "standby", "stopped"
 ACTIONS = ("pause", "resume", "start", "stop")
+VOICEMAIL_POLICY = "voicemail"  # the policy of a caller's message: listed with the messages, not here
 
 
 @dataclass(frozen=True)
@@ -193,17 +196,24 @@ class RecordingService:
     def call_ended(self, record: dict) -> None:
         """The call record was written: once MixMonitor has closed the WAV, the pipeline takes it."""
         self.active.pop(record["linkedid"], None)
-        if m.Recording.select().where(m.Recording.linkedid == record["linkedid"],
-                                      m.Recording.state == "recording").exists():
-            self._finishing.spawn(self._finish, record["linkedid"], record.get("disposition") == "interrupted",
-                                  record.get("answer_time") is not None)
+        self.hand_over(record["linkedid"], partial=record.get("disposition") == "interrupted",
+                       answered=record.get("answer_time") is not None)
 
-    def _finish(self, linkedid: str, partial: bool, answered: bool) -> None:
+    def hand_over(self, key: str, *, partial: bool, answered: bool, then: Callable[[str | None], None] | None = None,
+                  ) -> None:
+        """Once its WAV is closed, the recording ``key`` (if still being recorded) goes to the
+        encoders; ``then`` gets the pipeline's answer (None: nothing was kept)."""
+        if m.Recording.select().where(m.Recording.linkedid == key, m.Recording.state == "recording").exists():
+            self._finishing.spawn(self._finish, key, partial, answered, then)
+
+    def _finish(self, key: str, partial: bool, answered: bool, then) -> None:
         try:
-            self._settle(self.pipeline.config.spool_dir / f"{linkedid}.wav")
-            self.pipeline.finish(linkedid, partial=partial, answered=answered)
+            self._settle(self.pipeline.config.spool_dir / f"{key}.wav")
+            state = self.pipeline.finish(key, partial=partial, answered=answered)
+            if then is not None:
+                then(state)
         except Exception:
-            logger.exception("recording %s: could not hand it to the encoders", linkedid)
+            logger.exception("recording %s: could not hand it to the encoders", key)
 
     def _settle(self, path: Path, limit: float = 10.0) -> None:
         """MixMonitor closes the file just after the hangup: wait until it stops growing."""
@@ -228,30 +238,58 @@ class RecordingService:
             raise NotFound(f"no recording of call {linkedid}", code="recording.not_found")
         return self.view(row, m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid))
 
-    def search(self, *, caller: str = "", agent: str = "", state: str = "", limit: int = 100) -> list[dict]:
-        """Recordings by their call, newest first (the call's caller or agent, the recording's state)."""
+    def search(self, *, caller: str = "", agent: str = "", state: str = "", queue: str = "",
+               day_from: dt.date | None = None, day_to: dt.date | None = None,
+               agents: Iterable[str] | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+        """Recordings by their call, newest first: part of the caller's number, the call's
+        agent and queue, the recording's state, the days it was made (UTC, both ends
+        included). ``agents``: only calls of these agents (an agent sees their own)."""
+        query = (self._matching(caller=caller, agent=agent, state=state, queue=queue, day_from=day_from,
+                                day_to=day_to, agents=agents)
+                 .order_by(m.Recording.created_at.desc(), m.Recording.id.desc())
+                 .limit(max(1, min(limit, 1000))).offset(max(0, offset)))
+        return [self.view(row, getattr(row, "call", None)) for row in query]
+
+    def count(self, **filters) -> int:
+        return self._matching(**filters).count()
+
+    @staticmethod
+    def _matching(*, caller: str = "", agent: str = "", state: str = "", queue: str = "",
+                  day_from: dt.date | None = None, day_to: dt.date | None = None,
+                  agents: Iterable[str] | None = None):
         query = (m.Recording.select(m.Recording, m.CallRecord)
                  .join(m.CallRecord, JOIN.LEFT_OUTER, on=(m.CallRecord.linkedid == m.Recording.linkedid),
                        attr="call")
-                 .order_by(m.Recording.created_at.desc()).limit(max(1, min(limit, 1000))))
+                 .where(m.Recording.policy != VOICEMAIL_POLICY))
         if caller:
-            query = query.where(m.CallRecord.caller == caller)
+            query = query.where(m.CallRecord.caller.contains(caller))
         if agent:
             query = query.where(m.CallRecord.agent == agent)
+        if agents is not None:
+            query = query.where(m.CallRecord.agent.in_(list(agents)))
+        if queue:
+            query = query.where(m.CallRecord.queue == queue)
         if state:
             query = query.where(m.Recording.state == state)
-        return [self.view(row, getattr(row, "call", None)) for row in query]
+        if day_from:
+            query = query.where(m.Recording.created_at >= dt.datetime.combine(day_from, dt.time()))
+        if day_to:
+            query = query.where(m.Recording.created_at < dt.datetime.combine(day_to + dt.timedelta(days=1), dt.time()))
+        return query
 
     def agent_of(self, linkedid: str) -> str:
         call = m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid)
         return call.agent if call else ""
 
     def audio_file(self, linkedid: str) -> Path:
-        """The MP3 of a complete recording."""
+        """The MP3 of a complete recording; of an expired one, its archived copy if the archive has it."""
         row = m.Recording.get_or_none(m.Recording.linkedid == linkedid)
-        if row is None or row.state != "complete":
+        if row is not None and row.state == "complete":
+            return self.pipeline.mp3_file(row)
+        copy = archived_copy(self.pipeline.config.archive_dir, row) if row is not None else None
+        if copy is None:
             raise NotFound(f"no finished recording of call {linkedid}", code="recording.not_found")
-        return self.pipeline.mp3_file(row)
+        return copy
 
     def storage(self) -> dict:
         return self.pipeline.storage()
@@ -261,7 +299,8 @@ class RecordingService:
         out = {"linkedid": row.linkedid, "state": row.state, "complete": row.state == "complete" and not row.partial,
                "partial": row.partial, "repaired": row.repaired, "duration_seconds": row.duration_seconds,
                "bytes": row.bytes, "sha256": row.sha256, "error_code": row.error_code, "detail": row.detail,
-               "policy": row.policy, "created_at": row.created_at, "completed_at": row.completed_at, "call": None}
+               "policy": row.policy, "created_at": row.created_at, "completed_at": row.completed_at,
+               "archived_at": row.archived_at, "expired_at": row.expired_at, "call": None}
         if call is not None and getattr(call, "linkedid", None):
             out["call"] = {"caller": call.caller, "agent": call.agent, "queue": call.queue, "direction": call.direction,
                            "enter_time": call.enter_time, "talk_seconds": call.talk_seconds,

@@ -42,16 +42,21 @@ def with_agent(make_appliance, tmp_path, ring_ms=500, **overrides):
     return app, phone
 
 
-def test_a_recorded_call_becomes_a_verified_mp3_of_at_most_1kb_per_second(make_appliance, tmp_path):
-    app, phone = with_agent(make_appliance, tmp_path)
+def one_recorded_call(app, phone, tmp_path, hold_ms: int) -> Recording:
+    """A trunk call answered by the agent's phone, talking ``hold_ms``; its finished recording."""
     try:
-        # SIPp's g711a.pcap lasts 7 s and MixMonitor writes nothing while neither side sends
-        # RTP (real phones send it all along): the call ends before the speech does.
-        call = trunk_call(sip_address(app), DID, CALLER, tmp_path / "sipp", hold_ms=7000).start()
+        call = trunk_call(sip_address(app), DID, CALLER, tmp_path / "sipp", hold_ms=hold_ms).start()
         assert call.wait(60) == 0, call.errors()
-        row = recording_of(CALLER)
+        return recording_of(CALLER)
     finally:
         phone.stop()
+
+
+def test_a_recorded_call_becomes_a_verified_mp3_of_at_most_1kb_per_second(make_appliance, tmp_path):
+    app, phone = with_agent(make_appliance, tmp_path)
+    # SIPp's g711a.pcap lasts 7 s and MixMonitor writes nothing while neither side sends
+    # RTP (real phones send it all along): the call ends before the speech does.
+    row = one_recorded_call(app, phone, tmp_path, hold_ms=7000)
     record = CallRecord.get(CallRecord.caller == CALLER)
     path = app.recording_config.store_dir / row.mp3_path
     scan, sha = mp3.scan_file(path)

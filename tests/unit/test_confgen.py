@@ -24,7 +24,7 @@ def model(**changes) -> AsteriskModel:
         trunks=(Trunk("pstn", host="192.0.2.10", match=("192.0.2.10", "192.0.2.11")),
                 Trunk("itsp", host="sip.example.net", username="acct1", secret="tr-secret", register=True)),
         phones=(Phone("1001", "ph-secret-1", "Alice"), Phone("1002", "ph-secret-2")),
-        queues=(Queue("sales", survey=True, survey_prompt=("/appliance/lib/prompts/rate-us",)),
+        queues=(Queue("sales", survey=True, survey_prompt=("/appliance/lib/prompts/rate-us",), voicemail=True),
                 Queue("support", strategy="leastrecent", wrapup_seconds=10, overflow_queue="sales",
                       periodic_announce_seconds=0, announce_holdtime=False)),
         dids=(Did("88001000", "pstn"),),

@@ -74,9 +74,48 @@ def test_search_by_call_and_one_recording_with_its_call(env, tmp_path):  # noqa:
     assert len(app.get("/api/v1/recordings", headers=sup).json["items"]) == 2
     one = app.get("/api/v1/recordings/1700000000.1", headers=token_for(env, "alice")).json
     assert one["state"] == "complete" and one["call"]["caller"] == "13800000001" and len(one["sha256"]) == 64
-    assert app.get("/api/v1/recordings", headers=token_for(env, "alice"), expect_errors=True).status_int == 403
+    # an agent finds only the recordings of their own calls
+    mine = app.get("/api/v1/recordings", headers=token_for(env, "alice")).json
+    assert [r["linkedid"] for r in mine["items"]] == ["1700000000.1"] and mine["total"] == 1
     storage = app.get("/api/v1/recording-storage", headers=sup).json
-    assert storage["free_bytes"] > 0 and storage["alarm"] == ""
+    assert storage["free_bytes"] > 0 and storage["alarm"] == "" and storage["level"] == "ok"
+
+
+def test_search_by_days_queue_state_and_part_of_the_number(env, tmp_path):  # noqa: F811
+    app, pipeline = api(env, tmp_path)
+    for n, day in ((1, 20), (2, 21), (3, 22)):
+        recorded(pipeline, f"1700000000.{n}", agent="1001", caller=f"1380000000{n}", seconds=2)
+        Recording.update(created_at=dt.datetime(2026, 11, day, 23, 59)).where(
+            Recording.linkedid == f"1700000000.{n}").execute()
+    CallRecord.update(queue="support").where(CallRecord.linkedid == "1700000000.3").execute()
+    Recording.update(state="missing").where(Recording.linkedid == "1700000000.1").execute()
+    sup = token_for(env, "sup")
+
+    def found(query):
+        body = app.get("/api/v1/recordings?" + query, headers=sup).json
+        assert body["total"] == (3 if "limit" in query else len(body["items"]))
+        return [r["linkedid"][-1] for r in body["items"]]
+
+    assert found("from=2026-11-21&to=2026-11-21") == ["2"]  # the whole day, its last minute too
+    assert found("from=2026-11-21") == ["3", "2"]
+    assert found("to=2026-11-21") == ["2", "1"]
+    assert found("queue=support") == ["3"]
+    assert found("state=missing") == ["1"]
+    assert found("caller=00002") == ["2"]
+    assert found("limit=1&offset=1") == ["2"]
+    bad = app.get("/api/v1/recordings?from=21.11.2026", headers=sup, expect_errors=True)
+    assert bad.status_int == 422 and "from" in bad.json["fields"]
+    assert app.get("/api/v1/recordings?state=lost", headers=sup, expect_errors=True).status_int == 422
+
+
+def test_storage_level_warns_before_the_disk_guard_refuses():
+    from webui.recordings import storage_level
+
+    assert storage_level({"days_left": None, "alarm": ""}) == "ok"
+    assert storage_level({"days_left": 45.0, "alarm": ""}) == "ok"
+    assert storage_level({"days_left": 12.0, "alarm": ""}) == "warn"
+    assert storage_level({"days_left": 3.0, "alarm": ""}) == "bad"
+    assert storage_level({"days_left": 400.0, "alarm": "recording.disk_full"}) == "bad"
 
 
 class Recordings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -73,6 +75,27 @@ def test_opening_hours_in_beijing_time(when, open_):
 def test_closed_without_after_hours_queue_hears_the_closed_message():
     d = decide("88003000", "139", TABLE, beijing(2026, 11, 29, 11))
     assert (d.context, d.reason) == ("cc-fallback", "closed")
+
+
+def test_closed_with_voicemail_leaves_a_message_for_the_dids_queue():
+    route = dataclasses.replace(TABLE.dids["88003000"], after_hours_voicemail=True)
+    table = dataclasses.replace(TABLE, dids={**TABLE.dids, "88003000": route})
+    closed = decide("88003000", "139", table, beijing(2026, 11, 29, 11))
+    assert (closed.context, closed.exten, closed.rule) == ("cc-voicemail", route.queue, "after-hours")
+    assert closed.variables == {"CC_VM_REASON": "after-hours"}
+    assert decide("88003000", "139", table, beijing(2026, 11, 23, 11)).context == "cc-queue"  # open
+    with_queue = dataclasses.replace(route, after_hours_queue="duty")  # a duty queue comes first
+    table = dataclasses.replace(TABLE, dids={**TABLE.dids, "88003000": with_queue})
+    assert decide("88003000", "139", table, beijing(2026, 11, 29, 11)).exten == "duty"
+
+
+def test_a_fax_line_receives_at_any_hour_without_a_queue():
+    table = RoutingTable(dids={"88002000": DidRoute(queue=None, time_condition="office", fax=True)},
+                         time_conditions=TABLE.time_conditions)
+    for when in (beijing(2026, 11, 23, 11), beijing(2026, 11, 29, 3)):  # open, and a Sunday night
+        d = decide("88002000", "861088886666", table, when)
+        assert (d.context, d.exten, d.rule) == ("cc-fax", "88002000", "fax")
+    assert decide("88002000", "139", dataclasses.replace(table, blacklist=frozenset({"139"}))).rule == "blacklist"
 
 
 def test_holidays_can_be_ignored_per_time_condition():

@@ -48,8 +48,8 @@ def make_handler(recordings):
         if stage == "connect":
             start = recordings.agent_answered(linkedid, agent_at(request.channel), request.channel)
         elif stage == "inbound":
-            if session.get_variable(v.DEST_CONTEXT) == v.FALLBACK_CONTEXT:
-                return  # not going to anyone
+            if session.get_variable(v.DEST_CONTEXT) in (v.FALLBACK_CONTEXT, v.FAX_CONTEXT):
+                return  # not going to anyone, or a fax machine
             start = recordings.call_started(linkedid, "inbound", request.channel, trunk=trunk_of(request.channel),
                                             queue=queue_of_route(session))
         elif stage in ("outbound", "internal"):

@@ -43,7 +43,7 @@ def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgen
         rule = sticky_rule_for(decision, table)
         if rule is not None and last_agent is not None and request.callerid:
             decision = with_sticky(decision, last_agent(request.callerid, rule, now), rule)
-        if pin_required(did, table):
+        if pin_required(did, table) and decision.context != v.FAX_CONTEXT:
             decision = with_pin_check(decision)
         if decision.is_fallback:
             logger.warning("call to DID %s from %s (%s) goes to the fallback: %s",

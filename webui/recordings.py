@@ -1,0 +1,141 @@
+"""Recordings in the web UI and the API: search by date, caller, agent, queue and state;
+play in the browser (HTTP Range, so the player seeks) and download; the days of recording
+storage left.
+
+Routes are registered by ``install`` from ``make_app``; roles in ``plugins.ROUTE_ROLES``.
+Staff hear every recording, an agent only those of their own calls: the search is scoped
+to the agent's work numbers, and one recording is checked against its call's agent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from urllib.parse import urlencode
+
+import bottle
+from bottle import request
+
+from appliance.errors import NotFound, PermissionDenied, ValidationError
+from appliance.recording.policy import STATES
+from webui.app import render
+from webui.plugins import current_user
+
+PER_PAGE = 50
+# Days of storage left below which the page warns (amber), and below which it alarms (red).
+STORAGE_WARN_DAYS = 30
+STORAGE_ALARM_DAYS = 7
+SEARCH_KEYS = ("from", "to", "caller", "agent", "queue", "state")
+
+
+def parse_day(name: str, value: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{name}: a date as YYYY-MM-DD", fields={name: "a date as YYYY-MM-DD"}) from None
+
+
+def whole_number(name: str, value: str, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ValidationError(f"{name} must be a whole number", fields={name: "a whole number"}) from None
+
+
+def storage_level(storage: dict) -> str:
+    """``ok``, ``warn`` or ``bad``: how the page colours the days of storage left."""
+    days = storage.get("days_left")
+    if storage.get("alarm") or (days is not None and days < STORAGE_ALARM_DAYS):
+        return "bad"
+    if days is not None and days < STORAGE_WARN_DAYS:
+        return "warn"
+    return "ok"
+
+
+def send_mp3(path: Path, download_name: str | None, missing_code: str):
+    """An MP3 with HTTP Range (206 for ``Range: bytes=...``), or as an attachment."""
+    response = bottle.static_file(path.name, root=str(path.parent), mimetype="audio/mpeg",
+                                  download=download_name or False)
+    if isinstance(response, bottle.HTTPError):
+        raise NotFound(f"the MP3 {path.name} is not on the disk", code=missing_code)
+    response.set_header("Accept-Ranges", "bytes")
+    response.set_header("Cache-Control", "private, max-age=3600")
+    return response
+
+
+def install(app, deps, directory, recordings) -> None:
+    """``recordings()`` gives the RecordingService, or raises ``recording.unavailable``."""
+
+    def staff() -> bool:
+        return current_user()["role"] in ("admin", "supervisor")
+
+    def my_agents() -> set[str] | None:
+        """The work numbers whose calls this user may hear; None: all (staff)."""
+        if staff():
+            return None
+        return {a["number"] for a in directory.of_user(current_user()["username"])}
+
+    def own_recording_only(linkedid: str) -> None:
+        mine = my_agents()
+        if mine is not None and recordings().agent_of(linkedid) not in mine:
+            raise PermissionDenied("an agent may hear only the recordings of their own calls", code="forbidden")
+
+    def filters(q) -> dict:
+        state = q.getunicode("state") or ""
+        if state and state not in STATES:
+            raise ValidationError("state: one of " + ", ".join(STATES), fields={"state": "unknown state"})
+        return {"caller": (q.getunicode("caller") or "").strip()[:32], "agent": q.getunicode("agent") or "",
+                "queue": q.getunicode("queue") or "", "state": state,
+                "day_from": parse_day("from", q.getunicode("from") or ""),
+                "day_to": parse_day("to", q.getunicode("to") or ""), "agents": my_agents()}
+
+    # -- the page --------------------------------------------------------------------------
+    @app.get("/recordings", name="recordings")
+    def recordings_page():
+        q = request.query
+        args = {k: q.getunicode(k) or "" for k in SEARCH_KEYS}
+        found = filters(q)
+        page = max(1, whole_number("page", q.get("page"), 1))
+        service = recordings()
+        total = service.count(**found)
+        items = service.search(**found, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        storage = service.storage() if staff() else None
+        agents = directory.all() if staff() else [a for a in directory.all() if a["number"] in my_agents()]
+
+        def page_url(n: int) -> str:
+            return "/recordings?" + urlencode({**{k: v for k, v in args.items() if v}, "page": n})
+
+        return render("recordings.tpl", items=items, total=total, page=page,
+                      pages=max(1, -(-total // PER_PAGE)), page_url=page_url, args=args, states=STATES,
+                      agents=agents, queues=[x["name"] for x in deps.config.list("queues")], storage=storage,
+                      storage_level=storage_level(storage) if storage else "ok")
+
+    # -- the API ---------------------------------------------------------------------------
+    @app.get("/api/v1/recordings", name="api_recordings")
+    def api_recordings():
+        q = request.query
+        found = filters(q)
+        limit = whole_number("limit", q.get("limit"), 100)
+        offset = whole_number("offset", q.get("offset"), 0)
+        service = recordings()
+        return {"items": service.search(**found, limit=limit, offset=offset), "total": service.count(**found)}
+
+    @app.get("/api/v1/recordings/<linkedid>", name="api_recording")
+    def api_recording(linkedid):
+        own_recording_only(linkedid)
+        return recordings().find(linkedid)
+
+    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio")
+    def api_recording_audio(linkedid):
+        """The MP3, with HTTP Range (the browser's player seeks with it); ``?download=1`` to save it."""
+        own_recording_only(linkedid)
+        path = recordings().audio_file(linkedid)
+        return send_mp3(path, f"{linkedid}.mp3" if request.query.get("download") else None,
+                        "recording.file_missing")
+
+    @app.get("/api/v1/recording-storage", name="api_recording_storage")
+    def api_recording_storage():
+        storage = recordings().storage()
+        return {**storage, "level": storage_level(storage)}
