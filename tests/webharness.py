@@ -239,3 +239,16 @@ def seed_voice_messages(deps, folder: Path) -> list[int]:
     service.handled(ids[2], "bob", "called back, wants a brochure")
     deps.voicemail = service
     return ids
+
+
+def signed_in_page(browser, url: str, username: str, password: str = PASSWORD):
+    """A new page in ``browser`` signed in through the login form of the web UI at ``url``."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.set_default_timeout(10_000)
+    page.goto(url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form button")
+    assert "/login" not in page.url, f"{username} could not sign in"
+    return page

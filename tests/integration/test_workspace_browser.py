@@ -13,7 +13,7 @@ from appliance.db import models as m
 from appliance.engine.live import FREE, IN_CALL, RINGING
 from appliance.services.crm import Viewer
 from harness import Phone, configure_basic, sip_address, trunk_call, wait_until
-from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS
+from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS, signed_in_page
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
 
@@ -34,13 +34,7 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.set_default_timeout(10_000)
-            page.goto(url + "/login")
-            page.fill("input[name=username]", "alice")
-            page.fill("input[name=password]", PASSWORD)
-            with page.expect_navigation():
-                page.click("form button")
+            page = signed_in_page(browser, url, "alice")
             page.goto(url + "/workspace")
             page.click("button[data-act=login]")
             page.wait_for_selector("#ws-state.free")

@@ -1,0 +1,102 @@
+"""Two of the web UI's real flows in the real Chromium against the whole appliance on a
+real Asterisk: an admin creates a queue and an agent in the admin console and a SIPp call
+reaches that agent; a supervisor sees a live call on the wallboard and listens to it from
+their own (SIPp) phone."""
+
+from __future__ import annotations
+
+import pytest
+
+from appliance.db import models as m
+from appliance.engine.live import FREE, IN_CALL
+from harness import TRUNK_IP, Phone, configure_basic, leg, sip_address, trunk_call, wait_until
+from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS, signed_in_page
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def web_up(app) -> str:
+    app.start(web=True)
+    wait_until(lambda: app.ami.connected, 30, "AMI to connect")
+    return f"http://127.0.0.1:{app.web.server_port}"
+
+
+def create(page, url: str, kind: str, values: dict) -> None:
+    page.goto(f"{url}/admin/{kind}")
+    form = page.locator(f"form[action='/admin/{kind}']")
+    for name, value in values.items():
+        field = form.locator(f"[name={name}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    with page.expect_navigation():
+        form.locator("button.primary").click()
+    assert not page.locator(".has-error").count(), page.inner_text("main")
+
+
+def test_admin_creates_a_queue_and_an_agent_and_a_call_reaches_them(make_appliance, tmp_path, chromium):
+    app = make_appliance()
+    app.config.create("trunks", {"name": "pstn", "host": TRUNK_IP, "port": 5060, "match": TRUNK_IP}, actor="test")
+    app.config.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="test")
+    url = web_up(app)
+    admin_password = (app.settings.data_dir / "first-admin-password.txt").read_text().strip()
+    page = signed_in_page(chromium, url, "admin", admin_password)
+    create(page, url, "queues", {"name": "hotline"})
+    create(page, url, "agents", {"number": "1001", "name": "Alice", "phone": "1001"})
+    page.goto(f"{url}/admin/queues/hotline/members")
+    page.select_option("#m-agent", "1001")
+    with page.expect_navigation():
+        page.click("form[action='/admin/queues/hotline/members'] button.primary")
+    create(page, url, "dids", {"number": "88009000", "queue": "hotline"})
+    SCREENSHOTS.joinpath("en").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "en" / "admin-after-setup.png"), full_page=True)
+
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+        call = trunk_call(sip_address(app), "88009000", "13800000121", tmp_path / "sipp", hold_ms=3000)
+        assert call.run(60) == 0, call.errors()
+    finally:
+        phone.stop()
+    record = wait_until(lambda: m.CallRecord.get_or_none(m.CallRecord.caller == "13800000121"), 15, "record")
+    assert (record.queue, record.agent, record.disposition) == ("hotline", "1001", "answered")
+    assert {a.action for a in m.AuditLog.select()} >= {"create"}
+
+
+def test_supervisor_sees_the_call_on_the_wallboard_and_listens(make_appliance, tmp_path, chromium):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.create("phones", {"extension": "1009", "secret": "pw-1009-secret"}, actor="test")
+    app.users.create("sup", PASSWORD, "supervisor", language="en")
+    url = web_up(app)
+    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
+              for ext in ("1001", "1009")]
+    try:
+        app.agents.login("1001")
+        wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "agent free")
+        page = signed_in_page(chromium, url, "sup")
+        page.goto(url + "/wallboard")
+        page.evaluate("localStorage.setItem('cc.wallboard.phone', '1009')")
+        call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp", hold_ms=12000).start()
+        wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "agent talking")
+        calls_row = page.locator("#wb-calls tbody tr", has_text="13800000131")
+        calls_row.get_by_role("button", name="Listen").wait_for(timeout=3000)  # live, no reload
+        calls_row.get_by_role("button", name="Listen").click()
+        wait_until(lambda: leg(app, "PJSIP/1009").get("app") == "ChanSpy", 10, "the supervisor's phone listening")
+        page.screenshot(path=str(SCREENSHOTS / "en" / "wallboard-listening.png"), full_page=True)
+        assert call.wait(30) == 0, call.errors()
+    finally:
+        for phone in phones:
+            phone.stop()
