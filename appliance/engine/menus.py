@@ -26,8 +26,8 @@ DIGITS = "0123456789*#"
 ACTIONS = ("menu", "queue", "agent", "extension", "directory", "voicemail", "fax", "repeat", "hangup")
 # What a caller who presses nothing, or a wrong key too often, may be sent to.
 FALLTHROUGH_ACTIONS = tuple(a for a in ACTIONS if a not in ("directory", "repeat"))
-NEEDS_TARGET = {"menu": "menus", "queue": "queues", "extension": "phones"}  # agent: empty = the transferring agent
-NOT_AVAILABLE_YET = ("voicemail", "fax")  # issue 5: the caller hears so, politely, and the call ends
+NEEDS_TARGET = {"menu": "menus", "queue": "queues", "extension": "phones", "voicemail": "queues"}  # agent: empty = the transferring agent
+NOT_AVAILABLE_YET = ("fax",)  # fax from the menus: the caller hears so, politely, and the call ends
 MAX_HOPS = 50  # menus entered in one call before the caller is sent to the fallback
 MODE_MENU = "menu"
 MODE_DIRECTORY = "directory"  # "directory:<digit>": reading a work number for that option
@@ -153,6 +153,10 @@ def act(table: MenuTable, menu: Menu, action: Action, hops: int, *, digit: str =
     if kind == "directory" and digit:
         return Read(menu.name, f"{MODE_DIRECTORY}:{digit}", 0, hops, table.prompts.directory, MAX_WORK_NUMBER,
                     menu.timeout_seconds)
+    if kind == "voicemail":  # a message for the team of the queue named
+        if target not in table.queues:
+            return _fallback("menu-no-queue")
+        return Leave(v.VOICEMAIL_CONTEXT, target, variables={v.VOICEMAIL_REASON: "menu"})
     if kind in NOT_AVAILABLE_YET:
         return Leave(v.MENU_END_CONTEXT, v.MENU_UNAVAILABLE_EXTEN, reason=f"{kind}-not-available")
     if kind == "hangup":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db.models import CallRecord
+from appliance.db.models import CallRecord, VoiceMessage
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
 from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
@@ -100,7 +100,7 @@ def test_company_directory_connects_a_free_agent_and_offers_the_queue_when_busy(
     app.config.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")  # not signed in
     two_level_menus(app)
     app.menus.set_option("main", "3", {"action": "directory", "target": "sales"}, actor="test")
-    app.menus.set_option("main", "7", {"action": "voicemail"}, actor="test")
+    app.menus.set_option("main", "7", {"action": "voicemail", "target": "sales"}, actor="test")
     started(app)
     phone = signed_in_phone(app, tmp_path, calls=2)
     try:
@@ -113,9 +113,10 @@ def test_company_directory_connects_a_free_agent_and_offers_the_queue_when_busy(
         assert (rec.agent, rec.queue, rec.disposition) == ("1001", "sales", "answered")
     finally:
         phone.stop()
-    # voicemail is not there yet: the caller is told so and the appliance hangs up, politely
-    rec = call_keying(app, tmp_path, "13800000113", "7", scenario="trunk_call_keys_then_bye.xml")
-    assert (rec.disposition, rec.fallback_reason) == ("fallback", "voicemail-not-available")
+    # 7: a message for the sales team; the caller speaks after the beep and hangs up
+    call_keying(app, tmp_path, "13800000113", "7", hold_ms=9000)
+    message = wait_until(lambda: VoiceMessage.get_or_none(VoiceMessage.caller == "13800000113"), 20, "message")
+    assert (message.queue, message.reason) == ("sales", "menu")
 
 
 def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance, tmp_path):

@@ -26,7 +26,7 @@ A = e.Action
 def table(**menus):
     base = {
         "main": e.Menu("main", ("hello",), {"1": A("menu", "sales-menu"), "2": A("queue", "support"),
-                                            "3": A("directory"), "7": A("voicemail"), "9": A("hangup"),
+                                            "3": A("directory"), "7": A("voicemail", "sales"), "9": A("hangup"),
                                             "0": A("repeat"), "#": A("agent")},
                        max_tries=2, on_invalid=A("queue", "support"), on_timeout=A("queue", "support")),
         "sales-menu": e.Menu("sales-menu", ("sales",), {"1": A("queue", "sales"), "*": A("menu", "main")},
@@ -71,8 +71,8 @@ def test_repeat_hangup_voicemail_and_back_to_the_transferring_agent():
     t = table()
     assert e.step(t, "main", "menu", 1, 1, "0").prompt == ("hello",)
     assert e.step(t, "main", "menu", 0, 1, "9").context == v.MENU_END_CONTEXT
-    vm = e.step(t, "main", "menu", 0, 1, "7")
-    assert (vm.exten, vm.reason) == (v.MENU_UNAVAILABLE_EXTEN, "voicemail-not-available")
+    assert e.step(t, "main", "menu", 0, 1, "7") == e.Leave(v.VOICEMAIL_CONTEXT, "sales",
+                                                           variables={v.VOICEMAIL_REASON: "menu"})
     assert e.step(t, "main", "menu", 0, 1, "#", back_agent="1001") == e.Leave(
         v.DIRECTORY_CONTEXT, "1001", variables={v.THEN_QUEUE: "sales"})
     assert e.step(t, "main", "menu", 0, 1, "#").reason == "menu-no-agent"  # nobody transferred this caller
