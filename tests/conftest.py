@@ -4,3 +4,16 @@ integration tests run the appliance's real services, which run on gevent."""
 from gevent import monkey
 
 monkey.patch_all()
+
+
+def pytest_sessionstart(session):
+    """Test files of different tiers may not share a name: pytest (rootdir imports, no
+    packages) would import one as the other and stop collecting with a puzzling error."""
+    import collections
+    from pathlib import Path
+
+    names = collections.Counter(p.name for tier in ("unit", "integration", "browser")
+                                for p in (Path(__file__).parent / tier).glob("test_*.py"))
+    clashes = sorted(name for name, n in names.items() if n > 1)
+    if clashes:
+        raise SystemExit(f"test files with the same name in two tiers: {', '.join(clashes)}; rename one")
