@@ -43,7 +43,7 @@ from appliance.engine.live import (  # noqa: E402
     WriteCallRecord,
 )
 from appliance.engine.routing import RoutingTable  # noqa: E402
-from appliance.network import LanChanger, dhcp_argv  # noqa: E402
+from appliance.network import LanChanger, Pyroute2Backend, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
@@ -195,6 +195,7 @@ class Appliance:
         self.web: WSGIServer | None = None
         self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
+        self._lan: gevent.Greenlet | None = None
         self.started_at = time.time()
 
     # -- configuration -----------------------------------------------------
@@ -377,6 +378,19 @@ class Appliance:
     def live_snapshot(self) -> dict:
         return self.live.snapshot(time.time())
 
+    # -- LAN port ------------------------------------------------------------
+    def _keep_lan(self, backend=None) -> None:
+        """The LAN port at start: its kept setting applied and its link up; in DHCP mode,
+        the fallback address added if no lease came within ``lan_fallback_seconds``."""
+        s = self.settings
+        lan = LanChanger(backend or Pyroute2Backend(), s.network_dir, s.lan_interface)
+        try:
+            logger.info("LAN port %s: %s", s.lan_interface, lan.bring_up().describe())
+            gevent.sleep(s.lan_fallback_seconds)
+            lan.add_fallback(s.lan_fallback_address)
+        except Exception:
+            logger.exception("could not set up the LAN port %s", s.lan_interface)
+
     # -- lifecycle -----------------------------------------------------------
     def start(self, web: bool = True) -> None:
         # Before Asterisk: no call is in progress, so every WAV in the spool is finished.
@@ -384,6 +398,8 @@ class Appliance:
         self.pipeline.start()
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
+        if self.settings.lan_interface:
+            self._lan = gevent.spawn(self._keep_lan)
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
         self.ami.start()
         if web:
@@ -406,6 +422,8 @@ class Appliance:
             self.web.stop(timeout=2)
         if self._ticker is not None:
             self._ticker.kill()
+        if self._lan is not None:
+            self._lan.kill()
         self.ami.stop()
         self.supervisor.stop()
         self.pbx.stop()
@@ -448,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"web": f"http://{settings.web_host}:{app.web.server_port}/",
                       "health": app.health()["status"]}), flush=True)
     if admin_password:
-        print(f"\n  First admin account:  user 'admin'  password '{admin_password}'\n", flush=True)
+        print(firstboot.first_admin_notice(admin_password), flush=True)
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)

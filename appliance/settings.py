@@ -51,6 +51,9 @@ SETTINGS = (
     Setting("console_idle_seconds", int, 600, "a console session with no input this long is signed out"),
     Setting("lan_interface", str, "",
             "the LAN port the console may readdress (e.g. eth0); empty: the console changes no address"),
+    Setting("lan_fallback_address", str, "192.168.1.250/24",
+            "added to the LAN port when DHCP gave it no address (shown on the console); empty: none"),
+    Setting("lan_fallback_seconds", int, 30, "how long DHCP may take before the fallback address is added"),
     Setting("network_confirm_seconds", int, 60,
             "a LAN address change not confirmed on the console within this time is rolled back"),
     Setting("dahdi_system_conf", str, "",
@@ -91,6 +94,8 @@ class Settings:
     console_lockout_seconds: int
     console_idle_seconds: int
     lan_interface: str
+    lan_fallback_address: str
+    lan_fallback_seconds: int
     network_confirm_seconds: int
     dahdi_system_conf: str
     dahdi_side: str

@@ -99,8 +99,20 @@ def run(settings) -> str | None:
         logger.info("first boot: %s", step.__doc__.strip().splitlines()[0])
         step(settings)
         marker.write_text("done\n")
-    pw_file = settings.data_dir / ADMIN_PASSWORD_FILE
-    return pw_file.read_text().strip() if pw_file.exists() else None
+    return first_admin_password(settings)
+
+
+def first_admin_password(settings) -> str | None:
+    """The first admin password, while its file is kept (a factory reset makes a new one)."""
+    try:
+        return (settings.data_dir / ADMIN_PASSWORD_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def first_admin_notice(password: str) -> str:
+    return (f"\n  First admin account:  user 'admin'  password '{password}'\n"
+            "  (also shown on the serial console's sign-in screen until it is changed)\n")
 
 
 def load_secrets(settings) -> dict:
@@ -108,3 +120,22 @@ def load_secrets(settings) -> dict:
         return json.loads(settings.secrets_path.read_text())
     except FileNotFoundError:
         raise RuntimeError(f"{settings.secrets_path} is missing: run the first-boot steps first") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m provisioning.firstboot [--config FILE]``: the image's first-boot unit.
+    Prints the first admin password (systemd shows it on the serial console)."""
+    from appliance import settings as settings_mod
+
+    settings = settings_mod.from_command_line(argv, "Run the appliance's first-boot steps")
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    password = run(settings)
+    if password:
+        print(first_admin_notice(password), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Boot the appliance image in qemu (software emulation) and talk to its serial port.
+
+Used by the boot test (``tests/boot``) and the image benchmark (``bench/image.py``).
+The disk is opened with ``snapshot=on``: every boot is a first boot and the image file
+is never changed.  The guest's ttyS0 is qemu's stdin/stdout; its web UI (port 80) is
+forwarded to a free port on the host's loopback (qemu user networking, whose DHCP
+server gives the guest 10.0.2.15).  Nothing leaves the machine but the guest's own
+loopback-forwarded traffic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+GUEST_WEB_PORT = 80
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def qemu_argv(image: Path, web_port: int, firmware: str = "bios", vars_file: Path | None = None,
+              memory_mib: int = 2048, cpus: int = 2) -> list[str]:
+    argv = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(memory_mib),
+            "-smp", str(cpus), "-display", "none", "-monitor", "none", "-serial", "stdio",
+            "-no-reboot",
+            "-drive", f"file={image},format=raw,if=virtio,snapshot=on",
+            "-netdev", f"user,id=lan,hostfwd=tcp:127.0.0.1:{web_port}-:{GUEST_WEB_PORT}",
+            "-device", "virtio-net-pci,netdev=lan",
+            "-device", "virtio-rng-pci"]
+    if firmware == "uefi":
+        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                 "-drive", f"if=pflash,format=raw,file={vars_file}"]
+    elif firmware != "bios":
+        raise ValueError(f"firmware is bios or uefi, not {firmware!r}")
+    return argv
+
+
+class VM:
+    """One running guest: ``expect`` on its serial output, ``type`` into it, ``http_get``
+    its web UI.  Everything the serial port says is also written to ``log_path``."""
+
+    def __init__(self, image: Path, log_path: Path, firmware: str = "bios", workdir: Path | None = None):
+        self.image = Path(image)
+        self.log_path = Path(log_path)
+        self.firmware = firmware
+        self.workdir = Path(workdir or self.log_path.parent)
+        self.web_port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self._buffer = ""
+        self._lock = threading.Condition()
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> VM:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        vars_file = None
+        if self.firmware == "uefi":
+            vars_file = self.workdir / "OVMF_VARS.fd"
+            vars_file.write_bytes(OVMF_VARS.read_bytes())
+        argv = qemu_argv(self.image, self.web_port, self.firmware, vars_file)
+        logger.info("booting %s (%s), web UI on 127.0.0.1:%d", self.image, self.firmware, self.web_port)
+        self._log = open(self.log_path, "wb")
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, bufsize=0)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        while True:
+            chunk = self.process.stdout.read(4096)
+            if not chunk:
+                break
+            self._log.write(chunk)
+            self._log.flush()
+            with self._lock:
+                self._buffer += chunk.decode("utf-8", "replace")
+                self._lock.notify_all()
+        with self._lock:
+            self._lock.notify_all()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def expect(self, pattern: str, timeout: float) -> re.Match:
+        """Wait for ``pattern`` (a regex on the raw text, kernel messages and escape
+        sequences included) and consume the output up to the end of the match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                match = regex.search(self._buffer)
+                if match:
+                    self._buffer = self._buffer[match.end():]
+                    return match
+                if self.process.poll() is not None:
+                    raise AssertionError(f"qemu exited ({self.process.returncode}) before {pattern!r}; "
+                                         f"serial log: {self.log_path}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    tail = self._buffer[-2000:]
+                    raise AssertionError(f"the serial console never wrote {pattern!r} within {timeout:.0f} s; "
+                                         f"last output:\n{tail}\n(whole log: {self.log_path})")
+                self._lock.wait(min(remaining, 1.0))
+
+    def type(self, *lines: str) -> None:
+        for line in lines:
+            self.process.stdin.write(line.encode() + b"\r")
+            self.process.stdin.flush()
+            time.sleep(0.2)  # a 16550 has a 16-byte FIFO; a fast writer loses characters
+
+    def http_get(self, path: str, timeout: float = 10.0) -> tuple[int, bytes]:
+        url = f"http://127.0.0.1:{self.web_port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def wait_http_json(self, path: str, timeout: float, accept=lambda status, body: True) -> dict:
+        """Poll ``path`` until it answers JSON that ``accept`` likes; return that JSON."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while True:
+            try:
+                status, body = self.http_get(path, timeout=5)
+                data = json.loads(body)
+                if accept(status, data):
+                    return data
+                last = f"HTTP {status}: {body[:300]!r}"
+            except (OSError, ValueError) as exc:
+                last = repr(exc)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} on the guest's web UI: {last} after {timeout:.0f} s")
+            if self.process.poll() is not None:
+                raise AssertionError(f"qemu exited ({self.process.returncode}); serial log: {self.log_path}")
+            time.sleep(2)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(30)
+        if self._reader is not None:
+            self._reader.join(5)
+        self._log.close()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def __enter__(self) -> VM:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def cpu_note() -> str:
+    return f"{os.cpu_count()} host cores, qemu TCG (no KVM)"
