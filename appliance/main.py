@@ -193,6 +193,7 @@ class Appliance:
                                                   critical=True))
         self.dahdi: DahdiResult | None = None
         self.web: WSGIServer | None = None
+        self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
         self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
         self._lan: gevent.Greenlet | None = None
@@ -412,14 +413,31 @@ class Appliance:
                        health=self.health, live=self.live_snapshot,
                        secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports"},
-                       recordings=self.recordings)
-        self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
+                       recordings=self.recordings, secure_cookies=bool(self.settings.web_https_port))
+        s = self.settings
+        if s.web_https_port:
+            from webui.redirect import make_redirect_app
+
+            self.web = WSGIServer((s.web_host, s.web_https_port), make_app(deps), log=None,
+                                  certfile=str(s.tls_dir / firstboot.CERT_FILE),
+                                  keyfile=str(s.tls_dir / firstboot.KEY_FILE))
+            self.web_redirect = WSGIServer((s.web_host, s.web_port), make_redirect_app(s.web_https_port),
+                                           log=None)
+            self.web_redirect.start()
+        else:
+            self.web = WSGIServer((s.web_host, s.web_port), make_app(deps), log=None)
         self.web.start()
-        logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)
+        logger.info("web UI on %s", self.web_url)
+
+    @property
+    def web_url(self) -> str:
+        scheme = "https" if self.settings.web_https_port else "http"
+        return f"{scheme}://{self.settings.web_host}:{self.web.server_port}/"
 
     def stop(self) -> None:
-        if self.web is not None:
-            self.web.stop(timeout=2)
+        for server in (self.web, self.web_redirect):
+            if server is not None:
+                server.stop(timeout=2)
         if self._ticker is not None:
             self._ticker.kill()
         if self._lan is not None:
@@ -463,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
-    print(json.dumps({"web": f"http://{settings.web_host}:{app.web.server_port}/",
+    print(json.dumps({"web": app.web_url,
                       "health": app.health()["status"]}), flush=True)
     if admin_password:
         print(firstboot.first_admin_notice(admin_password), flush=True)

@@ -40,7 +40,10 @@ SETTINGS = (
     Setting("rtp_start", int, 10000, "first RTP port"),
     Setting("rtp_end", int, 20000, "last RTP port"),
     Setting("web_host", str, "127.0.0.1", "address the web UI listens on"),
-    Setting("web_port", int, 8080, "web UI port"),
+    Setting("web_port", int, 8080, "web UI port (only a redirect to HTTPS when web_https_port is set)"),
+    Setting("web_https_port", int, 0,
+            "HTTPS port of the web UI (443 on the image), with the self-signed certificate made at "
+            "first boot; 0: plain HTTP only"),
     Setting("agi_pool_size", int, 200, "FastAGI sessions served at once"),
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting("serial_device", str, "",
@@ -86,6 +89,7 @@ class Settings:
     rtp_end: int
     web_host: str
     web_port: int
+    web_https_port: int
     agi_pool_size: int
     log_level: str
     serial_device: str
@@ -122,6 +126,11 @@ class Settings:
     @property
     def secrets_path(self) -> Path:
         return self.data_dir / "secrets.json"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The web UI's HTTPS certificate and key, made at first boot."""
+        return self.data_dir / "tls"
 
     @property
     def run_dir(self) -> Path:

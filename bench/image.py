@@ -32,7 +32,7 @@ def boot_figures(disk: Path, firmware: str) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         with qemu.VM(disk, REPO / "tests" / "artifacts" / "boot" / f"bench-serial-{firmware}.log",
                      firmware=firmware, workdir=Path(tmp)) as vm:
-            vm.wait_http_json("/api/health", 600, accept=calls_accepted)
+            vm.wait_http_json("/api/health", 600, accept=calls_accepted, https=True)
             accepted = vm.elapsed
             vm.expect(r"technician's console on ttyS0", 300)
             console = vm.elapsed

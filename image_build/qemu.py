@@ -2,24 +2,25 @@
 
 Used by the boot test (``tests/boot``) and the image benchmark (``bench/image.py``).
 The disk is opened with ``snapshot=on``: every boot is a first boot and the image file
-is never changed.  The guest's ttyS0 is qemu's stdin/stdout; its web UI (port 80) is
-forwarded to a free port on the host's loopback (qemu user networking, whose DHCP
+is never changed.  The guest's ttyS0 is qemu's stdin/stdout; its web UI (ports 80 and
+443) is forwarded to free ports on the host's loopback (qemu user networking, whose DHCP
 server gives the guest 10.0.2.15).  Nothing leaves the machine but the guest's own
 loopback-forwarded traffic.
 """
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import json
 import logging
 import os
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 GUEST_WEB_PORT = 80
+GUEST_HTTPS_PORT = 443
 
 
 def free_port() -> int:
@@ -35,13 +37,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def qemu_argv(image: Path, web_port: int, firmware: str = "bios", vars_file: Path | None = None,
+def qemu_argv(image: Path, web_port: int, https_port: int, firmware: str = "bios", vars_file: Path | None = None,
               memory_mib: int = 2048, cpus: int = 2) -> list[str]:
     argv = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(memory_mib),
             "-smp", str(cpus), "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-no-reboot",
             "-drive", f"file={image},format=raw,if=virtio,snapshot=on",
-            "-netdev", f"user,id=lan,hostfwd=tcp:127.0.0.1:{web_port}-:{GUEST_WEB_PORT}",
+            "-netdev", f"user,id=lan,hostfwd=tcp:127.0.0.1:{web_port}-:{GUEST_WEB_PORT}"
+                       f",hostfwd=tcp:127.0.0.1:{https_port}-:{GUEST_HTTPS_PORT}",
             "-device", "virtio-net-pci,netdev=lan",
             "-device", "virtio-rng-pci"]
     if firmware == "uefi":
@@ -62,6 +65,7 @@ class VM:
         self.firmware = firmware
         self.workdir = Path(workdir or self.log_path.parent)
         self.web_port = free_port()
+        self.https_port = free_port()
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
         self._buffer = ""
@@ -74,8 +78,9 @@ class VM:
         if self.firmware == "uefi":
             vars_file = self.workdir / "OVMF_VARS.fd"
             vars_file.write_bytes(OVMF_VARS.read_bytes())
-        argv = qemu_argv(self.image, self.web_port, self.firmware, vars_file)
-        logger.info("booting %s (%s), web UI on 127.0.0.1:%d", self.image, self.firmware, self.web_port)
+        argv = qemu_argv(self.image, self.web_port, self.https_port, self.firmware, vars_file)
+        logger.info("booting %s (%s), web UI on 127.0.0.1:%d (HTTP) and :%d (HTTPS)", self.image, self.firmware,
+                    self.web_port, self.https_port)
         self._log = open(self.log_path, "wb")
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -128,26 +133,40 @@ class VM:
             self.process.stdin.flush()
             time.sleep(0.2)  # a 16550 has a 16-byte FIFO; a fast writer loses characters
 
-    def http_get(self, path: str, timeout: float = 10.0) -> tuple[int, bytes]:
-        url = f"http://127.0.0.1:{self.web_port}{path}"
+    def http_get(self, path: str, timeout: float = 10.0, https: bool = False) -> tuple[int, bytes, dict]:
+        """One GET on the guest's web UI, redirects not followed; the guest's certificate is
+        self-signed, so it is not verified here (the test compares its fingerprint)."""
+        scheme, port = ("https", self.https_port) if https else ("http", self.web_port)
+        conn = (http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                            context=ssl._create_unverified_context()) if https
+                else http.client.HTTPConnection("127.0.0.1", port, timeout=timeout))
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read(), dict(response.getheaders())
+        finally:
+            conn.close()
 
-    def wait_http_json(self, path: str, timeout: float, accept=lambda status, body: True) -> dict:
+    def certificate_fingerprint(self) -> str:
+        """SHA-256 of the certificate the guest's HTTPS port presents (AB:CD:...)."""
+        context = ssl._create_unverified_context()
+        with socket.create_connection(("127.0.0.1", self.https_port), timeout=30) as raw:
+            with context.wrap_socket(raw) as tls:
+                digest = hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest().upper()
+        return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+    def wait_http_json(self, path: str, timeout: float, accept=lambda status, body: True, https: bool = False) -> dict:
         """Poll ``path`` until it answers JSON that ``accept`` likes; return that JSON."""
         deadline = time.monotonic() + timeout
         last = "no answer"
         while True:
             try:
-                status, body = self.http_get(path, timeout=5)
+                status, body, _ = self.http_get(path, timeout=5, https=https)
                 data = json.loads(body)
                 if accept(status, data):
                     return data
                 last = f"HTTP {status}: {body[:300]!r}"
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, http.client.HTTPException) as exc:
                 last = repr(exc)
             if time.monotonic() > deadline:
                 raise AssertionError(f"{path} on the guest's web UI: {last} after {timeout:.0f} s")

@@ -7,13 +7,17 @@ Done-markers live in ``<data_dir>/firstboot.done/``; delete one to run a step ag
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import secrets
 import shutil
+import socket
+import ssl
 from pathlib import Path
 
+from appliance import proc
 from appliance.db import open_database
 from appliance.db.migrate import migrate
 
@@ -59,7 +63,40 @@ def step_30_admin(settings) -> None:
         _write_private(settings.data_dir / ADMIN_PASSWORD_FILE, password + "\n")
 
 
-STEPS = (step_10_secrets, step_20_database, step_30_admin)
+CERT_FILE = "web.crt"
+KEY_FILE = "web.key"
+CERT_DAYS = 3650
+
+
+def step_40_certificate(settings) -> None:
+    """A self-signed HTTPS certificate for the web UI (EC P-256, ten years)."""
+    tls = settings.tls_dir
+    if (tls / CERT_FILE).exists() and (tls / KEY_FILE).exists():
+        return
+    tls.mkdir(mode=0o700, parents=True, exist_ok=True)
+    host = socket.gethostname() or "callcenter"
+    tmp_key, tmp_cert = tls / (KEY_FILE + ".tmp"), tls / (CERT_FILE + ".tmp")
+    proc.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+              "-nodes", "-keyout", str(tmp_key), "-out", str(tmp_cert), "-days", str(CERT_DAYS),
+              "-subj", f"/O=Call-center appliance/CN={host}",
+              "-addext", f"subjectAltName=DNS:{host},DNS:localhost"],
+             what="make the web UI's self-signed HTTPS certificate", capture=True)
+    os.chmod(tmp_key, 0o600)
+    os.replace(tmp_key, tls / KEY_FILE)  # the key first: a certificate never lacks its key
+    os.replace(tmp_cert, tls / CERT_FILE)
+
+
+def certificate_fingerprint(settings) -> str | None:
+    """SHA-256 of the web UI's certificate, as browsers show it (AB:CD:...), or None."""
+    try:
+        pem = (settings.tls_dir / CERT_FILE).read_text()
+    except FileNotFoundError:
+        return None
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+STEPS = (step_10_secrets, step_20_database, step_30_admin, step_40_certificate)
 
 
 def request_factory_reset(settings) -> None:

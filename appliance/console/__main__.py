@@ -52,13 +52,20 @@ def first_password_for(settings, users: UserService) -> Callable[[], str | None]
     return first_password
 
 
+def web_port_and_scheme(settings) -> tuple[int, str]:
+    if settings.web_https_port:
+        return settings.web_https_port, "https"
+    return settings.web_port, "http"
+
+
 def build_deps(settings, network=None) -> ConsoleDeps:
     secrets = firstboot.load_secrets(settings)
     network = network or Pyroute2Backend()
     ami = pbxview.ami_client_factory(settings.ami_port, firstboot.AMI_USER, secrets["ami_secret"])
     users = UserService(open_database(settings.db_path))
     return ConsoleDeps(
-        web_urls=lambda: web_urls(network.interfaces(), settings.web_port),
+        web_urls=lambda: web_urls(network.interfaces(), *web_port_and_scheme(settings)),
+        certificate=lambda: firstboot.certificate_fingerprint(settings) if settings.web_https_port else None,
         first_password=first_password_for(settings, users),
         users=users,
         system=sysinfo.collect,

@@ -56,6 +56,7 @@ class ConsoleDeps:
     # admin password (only while it still signs in: a changed password is never shown)
     web_urls: Callable[[], list[str]] = field(default=lambda: [])
     first_password: Callable[[], str | None] = field(default=lambda: None)
+    certificate: Callable[[], str | None] = field(default=lambda: None)  # SHA-256 of the HTTPS certificate
 
 
 def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
@@ -166,6 +167,9 @@ class Console:
                 self.say("console.web_ui", urls="  ".join(urls))
             else:
                 self.say("console.web_ui_none")
+            fingerprint = self.deps.certificate()
+            if fingerprint:
+                self.say("console.certificate", fingerprint=fingerprint)
             password = self.deps.first_password()
             if password:
                 self.say("console.first_password", password=password)

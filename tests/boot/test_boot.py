@@ -1,8 +1,9 @@
 """Proves the image boots to the technician's console on ttyS0 and runs the appliance:
 the first admin password read off the sign-in screen signs in, the health summary
 answers, the supervisor reports Asterisk running, Asterisk answers over AMI, and the web
-UI answers /api/health on the guest's address (qemu user networking, forwarded to the
-host's loopback).
+UI answers /api/health over HTTPS on the guest's address (qemu user networking, forwarded
+to the host's loopback) with the certificate whose fingerprint the console showed, while
+plain HTTP only redirects; the sign-in screen then shows the DHCP address.
 
 Boots the image ``make image`` made (build/image/callcenter-appliance.raw) in qemu's
 software emulation, BIOS firmware (syslinux); ``BOOT_FIRMWARE=uefi`` boots it through
@@ -36,9 +37,11 @@ def test_image_boots_to_the_console_and_the_web_ui(tmp_path):
     firmware = os.environ.get("BOOT_FIRMWARE", "bios")
     timings = {"firmware": firmware}
     with VM(IMAGE, ARTIFACTS / f"serial-{firmware}.log", firmware=firmware, workdir=tmp_path) as vm:
-        # the console's sign-in screen, with the first admin password on a fresh box
-        match = vm.expect(r"First admin account: user admin, password (\S+) ", BOOT_TIMEOUT)
-        password = match.group(1)
+        # the console's sign-in screen: the certificate's fingerprint, and on a fresh box the
+        # first admin password
+        fingerprint = vm.expect(r"HTTPS certificate SHA-256 \(check it in the browser\): ([0-9A-F:]{95})",
+                                BOOT_TIMEOUT).group(1)
+        password = vm.expect(r"First admin account: user admin, password (\S+) ", 30).group(1)
         vm.expect(r"login: ", 30)
         timings["console_prompt_s"] = round(vm.elapsed, 1)
         vm.type("admin")
@@ -70,15 +73,24 @@ def test_image_boots_to_the_console_and_the_web_ui(tmp_path):
         assert page.startswith("Trunk registrations"), page
         assert "Active channels: " in page
 
-        health = vm.wait_http_json("/api/health", 120,
+        health = vm.wait_http_json("/api/health", 120, https=True,
                                    accept=lambda status, data: data["components"]["ami"]["up"])
         timings["web_ui_health_s"] = round(vm.elapsed, 1)
+        assert vm.certificate_fingerprint() == fingerprint  # the console told the truth
+        status, _, headers = vm.http_get("/api/health")  # plain HTTP only redirects
+        assert status == 301 and headers["Location"].startswith("https://"), (status, headers)
         assert health["components"]["asterisk"]["up"], health
         assert health["components"]["db"]["up"], health
         assert health["status"] in ("ok", "degraded"), health
 
         vm.type("network")
         vm.expect(r"10\.0\.2\.15/24", 30)
+        vm.type("logout")
+        vm.expect(r"Signed out", 30)
+        vm.expect(r"Web UI: https://10\.0\.2\.15/", 60)  # the DHCP address, on the next sign-in screen
+        vm.expect(r"login: ", 30)
+        vm.type("admin", password)
+        vm.expect(r"Signed in as admin", 60)
         vm.type("logout")
         vm.expect(r"Signed out", 30)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

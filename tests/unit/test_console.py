@@ -414,14 +414,17 @@ def test_the_console_process_on_a_serial_line(tmp_path):
 
     pty = Pty()
     overrides = {"data_dir": str(tmp_path / "data"), "serial_device": pty.path,
-                 "hardware_root": str(FIXTURES / "e1_yellow"), "ami_port": "1"}
-    password = firstboot.run(settings.load(None, overrides))
+                 "hardware_root": str(FIXTURES / "e1_yellow"), "ami_port": "1", "web_https_port": "8443"}
+    loaded = settings.load(None, overrides)
+    password = firstboot.run(loaded)
     argv = [sys.executable, "-m", "appliance.console"]
     for key, value in overrides.items():
         argv += ["--set", f"{key}={value}"]
     child = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2])
     try:
         pty.expect("technician's console on " + os.path.basename(pty.path), timeout=20)
+        # the certificate the browser will show, to check it is this box's
+        pty.expect(f"HTTPS certificate SHA-256 \\(check it in the browser\\): {firstboot.certificate_fingerprint(loaded)}")
         # a fresh box: the technician reads the first admin password off the sign-in screen
         pty.expect(f"First admin account: user admin, password {password} ")
         pty.expect("login: ")

@@ -65,7 +65,7 @@ def test_overlay_has_the_units_the_build_enables_and_settings_the_appliance_load
     assert s.rootfs == "" and s.serial_device == "" and s.lan_interface == "eth0"
     assert s.data_dir == Path("/var/lib/appliance")
     assert s.dahdi_system_conf_path == Path("/etc/dahdi/system.conf")
-    assert s.web_port == qemu.GUEST_WEB_PORT
+    assert s.web_port == qemu.GUEST_WEB_PORT and s.web_https_port == qemu.GUEST_HTTPS_PORT
     service = (systemd / "appliance.service").read_text()
     assert "/etc/appliance/appliance.conf" in service and "appliance-firstboot.service" in service
 
@@ -86,6 +86,6 @@ def test_partitions_are_placed_sparsely(tmp_path):
 def test_stable_partition_ids_and_a_loopback_only_forward(tmp_path):
     a, b = image.Context(tmp_path), image.Context(tmp_path)
     assert a.uuid("root") == b.uuid("root") != a.uuid("esp")
-    argv = qemu.qemu_argv(Path("/x.raw"), 12345)
+    argv = qemu.qemu_argv(Path("/x.raw"), 12345, 12346)
     assert "file=/x.raw,format=raw,if=virtio,snapshot=on" in argv
-    assert "user,id=lan,hostfwd=tcp:127.0.0.1:12345-:80" in argv
+    assert "user,id=lan,hostfwd=tcp:127.0.0.1:12345-:80,hostfwd=tcp:127.0.0.1:12346-:443" in argv
