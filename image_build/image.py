@@ -13,19 +13,22 @@ Steps (``STEPS`` below):
    packages of ``python-requirements.txt``.  Cached in ``build/image/base/<key>/``
    (the key hashes every input), like the test rootfs.
 2. staging tree: a copy of the base that the next steps change.
-3. application: our source tree in ``/opt/appliance`` (the venv finds it by a ``.pth``),
+3. DAHDI modules: the kernel modules dahdi-dkms compiled in the base become a package of
+   their own (``dahdi-modules-<kernel>``, providing ``dahdi-linux``); dahdi-dkms, DKMS,
+   the compiler and the kernel headers are purged (about 400 MB).
+4. application: our source tree in ``/opt/appliance`` (the venv finds it by a ``.pth``),
    compiled for the image's Python.
-4. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
+5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
    systemd units, the console launcher).
-5. system: units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
+6. system: units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
    Asterisk itself), fstab, hostname, an empty machine-id.
-6. manifest: every Debian package and Python package with its version, the .deb
+7. manifest: every Debian package and Python package with its version, the .deb
    hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
-7. ESP: FAT image (mtools) with the kernel, the initrd, systemd-boot (UEFI) and
+8. ESP: FAT image (mtools) with the kernel, the initrd, systemd-boot (UEFI) and
    syslinux (BIOS).
-8. root partition: ``mkfs.ext4 -d`` of the staging tree.
-9. disk: GPT (sfdisk on a plain file), syslinux's ``gptmbr.bin``, both partitions placed.
-10. compressed copy: ``zstd``, plus SHA-256 sums.
+9. root partition: ``mkfs.ext4 -d`` of the staging tree.
+10. disk: GPT (sfdisk on a plain file), syslinux's ``gptmbr.bin``, both partitions placed.
+11. compressed copy: ``zstd``, plus SHA-256 sums.
 
 Run as a program (as root)::
 
@@ -78,7 +81,8 @@ IMAGE_PACKAGES = (
     "systemd-boot-efi",  # only its systemd-bootx64.efi is used, copied to the ESP
     # DAHDI: the user-space tools and Asterisk's channel driver.  `dahdi` pulls in
     # dahdi-dkms (Debian's only dahdi-linux), which compiles the kernel modules for the
-    # image's kernel during the build (with gcc and the headers it brings): docs/image.md.
+    # image's kernel in the base (with gcc and the headers it brings); step_dahdi then
+    # keeps the modules and purges the build tools: docs/image.md.
     "dahdi",
     "asterisk-dahdi",
 )
@@ -199,6 +203,61 @@ def step_stage(ctx: Context) -> None:
     (ctx.root / ".complete").unlink(missing_ok=True)
 
 
+BUILD_TOOLS = ("dahdi-dkms", "dkms", "?name(^linux-headers-)", "?name(^gcc-[0-9]+-for-host)", "gcc", "make",
+               "dpkg-dev", "patch")
+APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
+
+
+def step_dahdi(ctx: Context) -> None:
+    """DAHDI modules: the ones DKMS compiled, packaged; compiler and headers purged"""
+    root = ctx.root
+    kernels = sorted(p.name for p in (root / "usr/lib/modules").iterdir() if (p / "updates/dkms").is_dir())
+    if not kernels:  # dahdi-dkms compiles them when installed; a failed compile is silent
+        raise RuntimeError("DKMS built no DAHDI modules in the base: see /var/lib/dkms there")
+    kernel = kernels[-1]
+    built = sorted((root / "usr/lib/modules" / kernel / "updates/dkms").glob("*.ko*"))
+    if not any(p.name.startswith("dahdi.ko") for p in built):
+        raise RuntimeError(f"DKMS built no dahdi.ko for kernel {kernel}")
+    version = run(["chroot", str(root), "dpkg-query", "-W", "-f", "${Version}", "dahdi-dkms"],
+                  what="read dahdi-dkms's version", capture=True).stdout.strip()
+    pkg = ctx.work / "dahdi-modules"
+    target = pkg / "usr/lib/modules" / kernel / "updates/dahdi"
+    target.mkdir(parents=True)
+    for module in built:
+        shutil.copy2(module, target / module.name)
+    (pkg / "DEBIAN").mkdir()
+    (pkg / "DEBIAN/control").write_text(
+        f"Package: dahdi-modules-{kernel}\nVersion: {version}\nArchitecture: amd64\n"
+        "Maintainer: Call-center appliance image build <root@localhost>\n"
+        f"Provides: dahdi-linux\nDepends: linux-image-{kernel}\nSection: kernel\nPriority: optional\n"
+        f"Description: DAHDI kernel modules for {kernel}, compiled by dahdi-dkms {version}\n"
+        " Built during the image build; replaces dahdi-dkms on the appliance, which is\n"
+        " upgraded by whole images: no compiler and no kernel headers on the box.\n")
+    deb = root / "tmp/dahdi-modules.deb"
+    run(["dpkg-deb", "--root-owner-group", "-Zxz", "-b", str(pkg), str(deb)], what="package the DAHDI modules")
+    chroot = ["chroot", str(root), *APT_ENV]
+    run([*chroot, "dpkg", "-i", "/tmp/dahdi-modules.deb"], what="install the DAHDI modules package")
+    deb.unlink()
+    run([*chroot, "apt-get", "purge", "-y", "-q", *BUILD_TOOLS], what="purge DKMS, the compiler and headers")
+    run([*chroot, "apt-get", "autoremove", "--purge", "-y", "-q", "-o", "APT::AutoRemove::RecommendsImportant=false",
+         "-o", "APT::AutoRemove::SuggestsImportant=false"], what="purge what only the build tools needed")
+    shutil.rmtree(root / "var/lib/dkms", ignore_errors=True)
+    installed = set(installed_packages(root))
+    lost = [p for p in base_packages() if p not in installed and p != "dahdi-dkms"]
+    if lost:  # a purge that took a package the appliance needs with it
+        raise RuntimeError(f"purging the build tools removed {', '.join(lost)}")
+    run(["chroot", str(root), "depmod", "-a", kernel], what="index the kernel modules")
+    logger.info("%d DAHDI modules for %s kept as dahdi-modules-%s", len(built), kernel, kernel)
+
+
+def installed_packages(root: Path) -> dict[str, str]:
+    """Every Debian package installed in ``root``, with its version."""
+    out = run(["chroot", str(root), "dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"],
+              what="list the image's Debian packages", capture=True).stdout
+    return {name: version for status, name, version in (line.split("\t") for line in out.splitlines() if line)
+            if status.startswith("ii")}
+
+
 def step_app(ctx: Context) -> None:
     """Application: our source in /opt/appliance, on the venv's path, compiled"""
     home = ctx.root / APP_HOME.lstrip("/")
@@ -241,16 +300,13 @@ def step_system(ctx: Context) -> None:
     ctx.kernel = kernels[-1].name.removeprefix("vmlinuz-")
     if not (root / "boot" / f"initrd.img-{ctx.kernel}").exists():
         raise RuntimeError(f"no initrd for kernel {ctx.kernel} in /boot of the image")
-    dahdi = sorted((root / "lib/modules" / ctx.kernel).glob("updates/dkms/dahdi.ko*"))
-    if not dahdi:  # dahdi-dkms compiles them when it is installed; a failed compile is silent
-        raise RuntimeError(f"DKMS built no DAHDI modules for kernel {ctx.kernel}: see /var/lib/dkms in the base")
+    if not sorted((root / "usr/lib/modules" / ctx.kernel).glob("updates/dahdi/dahdi.ko*")):
+        raise RuntimeError(f"no DAHDI modules for the image's kernel {ctx.kernel}")
 
 
 def step_manifest(ctx: Context) -> None:
     """Manifest: every package version, .deb hashes, mirror date, git commit"""
     root = ctx.root
-    dpkg = run(["chroot", str(root), "dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n"],
-               what="list the image's Debian packages", capture=True).stdout
     pip = run(["chroot", str(root), VENV + "/bin/python", "-m", "pip", "freeze", "--all"],
               what="list the image's Python packages", capture=True).stdout
     record = root / "usr/share/appliance"
@@ -268,7 +324,7 @@ def step_manifest(ctx: Context) -> None:
         "kernel": ctx.kernel,
         "kernel_options": KERNEL_OPTIONS,
         "partitions": {"esp": ctx.uuid("esp"), "root": ctx.uuid("root")},
-        "debian_packages": {p: v for p, v, _ in (line.split("\t") for line in dpkg.splitlines() if line)},
+        "debian_packages": installed_packages(root),
         "deb_sha256": debs,
         "python": {n: v for n, _, v in (line.partition("==") for line in pip.splitlines() if "==" in line)},
         "python_requirements_sha256": hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest(),
@@ -366,7 +422,7 @@ class Step:
 
 
 STEPS = tuple(Step(fn.__doc__.split(":")[0], fn) for fn in (
-    step_base, step_stage, step_app, step_overlay, step_system, step_manifest,
+    step_base, step_stage, step_dahdi, step_app, step_overlay, step_system, step_manifest,
     step_esp, step_root_fs, step_disk, step_compress,
 ))
 
