@@ -17,8 +17,8 @@ APT_OPTS := -o Acquire::Check-Valid-Until=false -o Acquire::Retries=3
 # What `make image` and `make boot-test` need besides: partitioning a plain file (fdisk's
 # sfdisk), FAT without mounting it (mtools), syslinux for BIOS boot, qemu and OVMF to boot
 # it in software emulation, zstd for the compressed copy.
-IMAGE_HOST_PACKAGES := mmdebstrap fdisk mtools syslinux syslinux-common qemu-system-x86 ovmf zstd e2fsprogs
-IMAGE_HOST_COMMANDS := mmdebstrap sfdisk mformat mcopy syslinux qemu-system-x86_64 zstd mkfs.ext4
+IMAGE_HOST_PACKAGES := mmdebstrap fdisk mtools syslinux syslinux-common qemu-system-x86 qemu-utils ovmf zstd e2fsprogs
+IMAGE_HOST_COMMANDS := mmdebstrap sfdisk mformat mcopy syslinux qemu-system-x86_64 qemu-img zstd mkfs.ext4
 IMAGE_HOST_FILES := /usr/lib/syslinux/mbr/gptmbr.bin /usr/share/OVMF/OVMF_CODE_4M.fd
 
 .PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit bench clean distclean

@@ -30,8 +30,8 @@ def calls_accepted(status: int, data: dict) -> bool:
 
 def boot_figures(disk: Path, firmware: str) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
-        with qemu.VM(disk, REPO / "tests" / "artifacts" / "boot" / f"bench-serial-{firmware}.log",
-                     firmware=firmware, workdir=Path(tmp)) as vm:
+        with qemu.boot(disk, REPO / "tests" / "artifacts" / "boot" / f"bench-serial-{firmware}.log",
+                       firmware=firmware, workdir=Path(tmp)) as vm:
             vm.wait_http_json("/api/health", 600, accept=calls_accepted, https=True)
             accepted = vm.elapsed
             vm.expect(r"technician's console on ttyS0", 300)

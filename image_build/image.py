@@ -79,6 +79,7 @@ IMAGE_PACKAGES = (
     "smartmontools",  # SMART verdicts on the console's health page
     "tzdata",
     "systemd-boot-efi",  # only its systemd-bootx64.efi is used, copied to the ESP
+    "systemd-repart",    # grows the root partition to the disk at boot (rootfs/etc/repart.d)
     # DAHDI: the user-space tools and Asterisk's channel driver.  `dahdi` pulls in
     # dahdi-dkms (Debian's only dahdi-linux), which compiles the kernel modules for the
     # image's kernel in the base (with gcc and the headers it brings); step_dahdi then
@@ -91,8 +92,6 @@ APP_FILES = ("pyproject.toml", "README.md")
 APP_HOME = "/opt/appliance"
 VENV = APP_HOME + "/venv"
 REQUIREMENTS = Path(__file__).with_name("python-requirements.txt")
-LOCK_HELP = ("after changing a pin in pyproject.toml, take each file's SHA-256 from PyPI "
-             "(the cp314 manylinux x86_64 wheel, pyst2's .tar.gz) into python-requirements.txt")
 
 ESP_MIB = 256
 DEFAULT_ROOT_MIB = 3072
@@ -101,8 +100,9 @@ MIB = 1024 * 1024
 GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 GPT_ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 # Kernel command line: the serial port last, so /dev/console (systemd's messages, the
-# first-boot notice) is the technician's port; eth0 names the LAN port.
-KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet loglevel=3"
+# first-boot notice) is the technician's port; eth0 names the LAN port; an unattended box
+# restarts 10 s after a kernel panic instead of hanging.
+KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet loglevel=3 panic=10"
 ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service")
 DISABLE_UNITS = ("asterisk.service",)
 MANIFEST_IN_IMAGE = "usr/share/appliance/manifest.json"
@@ -116,6 +116,7 @@ class Context:
     out: Path = dataclasses.field(init=False)
     work: Path = dataclasses.field(init=False)
     base: Path | None = None
+    key: str = dataclasses.field(init=False)  # the base's, fixed when the build starts
     kernel: str = ""
     manifest: dict = dataclasses.field(default_factory=dict)
     timings: list = dataclasses.field(default_factory=list)
@@ -124,6 +125,7 @@ class Context:
         self.build_dir = Path(self.build_dir).resolve()
         self.out = self.build_dir / "image"
         self.work = self.out / "work"
+        self.key = base_key()
 
     @property
     def root(self) -> Path:
@@ -140,10 +142,6 @@ class Context:
     @property
     def disk(self) -> Path:
         return self.out / f"{IMAGE_NAME}.raw"
-
-    @property
-    def key(self) -> str:
-        return base_key()
 
     def uuid(self, name: str) -> str:
         """Stable identifiers from the inputs: the same inputs give the same disk layout."""
@@ -289,7 +287,7 @@ def step_system(ctx: Context) -> None:
         run(["chroot", str(root), "systemctl", "disable", unit], what=f"disable {unit}", check=False)
     (root / "etc/fstab").write_text(
         "# <device> <mount point> <type> <options> <dump> <pass>\n"
-        f"PARTUUID={ctx.uuid('root')} / ext4 rw,errors=remount-ro 0 1\n")
+        f"PARTUUID={ctx.uuid('root')} / ext4 rw,errors=remount-ro,x-systemd.growfs 0 1\n")
     (root / "etc/hostname").write_text("callcenter\n")
     (root / "etc/hosts").write_text("127.0.0.1 localhost\n127.0.1.1 callcenter\n::1 localhost\n")
     (root / "etc/machine-id").write_text("")  # made at first boot: each box its own

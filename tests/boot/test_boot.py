@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from image_build.image import IMAGE_NAME
-from image_build.qemu import VM
+from image_build.qemu import boot
 
 pytestmark = pytest.mark.boot
 
@@ -36,7 +36,7 @@ def test_image_boots_to_the_console_and_the_web_ui(tmp_path):
         pytest.fail(f"{IMAGE} is missing: run `make image` first (make boot-test does)")
     firmware = os.environ.get("BOOT_FIRMWARE", "bios")
     timings = {"firmware": firmware}
-    with VM(IMAGE, ARTIFACTS / f"serial-{firmware}.log", firmware=firmware, workdir=tmp_path) as vm:
+    with boot(IMAGE, ARTIFACTS / f"serial-{firmware}.log", firmware=firmware, workdir=tmp_path) as vm:
         # the console's sign-in screen: the certificate's fingerprint, and on a fresh box the
         # first admin password
         fingerprint = vm.expect(r"HTTPS certificate SHA-256 \(check it in the browser\): ([0-9A-F:]{95})",
@@ -54,7 +54,9 @@ def test_image_boots_to_the_console_and_the_web_ui(tmp_path):
         vm.expect(r"System health", 60)
         vm.expect(r"Uptime\s+\S+", 30)
         vm.expect(r"Memory\s+\S+ \S+ free of", 30)
-        vm.expect(r"Disk /\s", 30)
+        # the root partition grew from 3 GiB to the end of the 6 GiB disk at first boot
+        root_size = vm.expect(r"Disk /\s+\S+ \S+ of (\d+\.\d) GiB used", 30).group(1)
+        assert float(root_size) > 5.0, f"the root filesystem was not grown to the disk: {root_size} GiB"
         vm.expect(r"console> ", 30)
 
         # the supervisor's status: Asterisk up (the appliance may still be starting: ask again)

@@ -61,3 +61,12 @@ def test_the_https_certificate_is_made_once_key_private_and_its_fingerprint_is_o
     firstboot.run(s)  # run again: an existing certificate is kept (browsers trusted it)
     assert cert.read_bytes() == before
     assert firstboot.certificate_fingerprint(settings.load(None, {"data_dir": tmp_path / "none"})) is None
+
+
+def test_the_image_unit_prints_the_first_password(tmp_path, capsys):
+    """``python -m provisioning.firstboot`` (appliance-firstboot.service): its standard
+    output goes to the serial console, so the first admin password is shown there."""
+    assert firstboot.main(["--set", f"data_dir={tmp_path}"]) == 0
+    out = capsys.readouterr().out
+    password = firstboot.first_admin_password(settings.load(None, {"data_dir": tmp_path}))
+    assert f"user 'admin'  password '{password}'" in out
