@@ -63,6 +63,13 @@ def qemu_argv(disk: Path, web_port: int, https_port: int, firmware: str = "bios"
     return argv
 
 
+def make_overlay(image: Path, overlay: Path, size_gib: int = DISK_GIB) -> None:
+    """A qcow2 disk of ``size_gib`` whose unwritten blocks read from ``image``."""
+    overlay.unlink(missing_ok=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(Path(image).resolve()),
+                    str(overlay), f"{size_gib}G"], check=True)
+
+
 class VM:
     """One running guest: ``expect`` on its serial output, ``type`` into it, ``http_get``
     its web UI.  Everything the serial port says is also written to ``log_path``."""
@@ -77,6 +84,8 @@ class VM:
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
         self._buffer = ""
+        self._transcript = ""  # everything, never consumed, for seen_at
+        self._arrivals: list[tuple[int, float]] = []  # (transcript length, seconds since start)
         self._lock = threading.Condition()
         self._reader: threading.Thread | None = None
 
@@ -87,9 +96,7 @@ class VM:
             vars_file = self.workdir / "OVMF_VARS.fd"
             vars_file.write_bytes(OVMF_VARS.read_bytes())
         overlay = self.workdir / "disk.qcow2"
-        overlay.unlink(missing_ok=True)
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(self.image.resolve()),
-                        str(overlay), f"{DISK_GIB}G"], check=True)
+        make_overlay(self.image, overlay)
         argv = qemu_argv(overlay, self.web_port, self.https_port, self.firmware, vars_file)
         logger.info("booting %s (%s), web UI on 127.0.0.1:%d (HTTP) and :%d (HTTPS)", self.image, self.firmware,
                     self.web_port, self.https_port)
@@ -109,7 +116,10 @@ class VM:
             self._log.write(chunk)
             self._log.flush()
             with self._lock:
-                self._buffer += chunk.decode("utf-8", "replace")
+                text = chunk.decode("utf-8", "replace")
+                self._buffer += text
+                self._transcript += text
+                self._arrivals.append((len(self._transcript), self.elapsed))
                 self._lock.notify_all()
         with self._lock:
             self._lock.notify_all()
@@ -140,6 +150,15 @@ class VM:
                     raise AssertionError(f"the serial console never wrote {pattern!r} within {timeout:.0f} s; "
                                          f"last output:\n{tail}\n(whole log: {self.log_path})")
                 self._lock.wait(min(remaining, 1.0))
+
+    def seen_at(self, pattern: str) -> float | None:
+        """Seconds from power-on to when the serial port finished writing ``pattern``
+        (whether or not anyone was waiting for it then), or None if it has not."""
+        with self._lock:
+            match = re.search(pattern, self._transcript)
+            if match is None:
+                return None
+            return next(t for length, t in self._arrivals if length >= match.end())
 
     def type(self, *lines: str) -> None:
         for line in lines:

@@ -90,3 +90,30 @@ def test_stable_partition_ids_and_a_loopback_only_forward(tmp_path):
     argv = qemu.qemu_argv(Path("/x.raw"), 12345, 12346)
     assert "file=/x.raw,format=qcow2,if=virtio" in argv  # an overlay: the image is never written
     assert "user,id=lan,hostfwd=tcp:127.0.0.1:12345-:80,hostfwd=tcp:127.0.0.1:12346-:443" in argv
+
+
+def test_a_kernel_panic_before_user_space_boots_once_more_and_twice_fails(tmp_path, monkeypatch):
+    """qemu.boot with a stand-in for qemu: the first 'boot' panics, the second reaches
+    systemd; with every boot panicking, the second panic is the test's failure."""
+    import pytest
+
+    tries = tmp_path / "tries"
+
+    def fake_argv(disk, web_port, https_port, firmware="bios", vars_file=None, **_):
+        script = (f'echo x >> {tries}; if [ $(wc -l < {tries}) -ge "$PANICS_UNTIL" ]; then '
+                  'printf "[  1.2] systemd[1]: Started\\n"; exec sleep 30; '
+                  'else printf "[  1.7] Kernel panic - not syncing: Fatal exception\\n"; exec sleep 30; fi')
+        return ["sh", "-c", script]
+
+    monkeypatch.setattr(qemu, "qemu_argv", fake_argv)
+    monkeypatch.setattr(qemu, "make_overlay", lambda image, overlay: None)
+    monkeypatch.setenv("PANICS_UNTIL", "2")
+    with qemu.boot(tmp_path / "x.raw", tmp_path / "serial.log", workdir=tmp_path, timeout=10) as vm:
+        assert vm.process.poll() is None
+    assert tries.read_text().count("x") == 2
+    assert "Kernel panic" in (tmp_path / "serial.log").read_text()
+    tries.unlink()
+    monkeypatch.setenv("PANICS_UNTIL", "99")
+    with pytest.raises(qemu.KernelPanic):
+        qemu.boot(tmp_path / "x.raw", tmp_path / "serial.log", workdir=tmp_path, timeout=10)
+    assert tries.read_text().count("x") == 2
