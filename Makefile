@@ -14,8 +14,14 @@ HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux chromium fonts-wq
 HOST_COMMANDS := mmdebstrap sipp unshare nsenter chromium
 HOST_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 APT_OPTS := -o Acquire::Check-Valid-Until=false -o Acquire::Retries=3
+# What `make image` and `make boot-test` need besides: partitioning a plain file (fdisk's
+# sfdisk), FAT without mounting it (mtools), syslinux for BIOS boot, qemu and OVMF to boot
+# it in software emulation, zstd for the compressed copy.
+IMAGE_HOST_PACKAGES := mmdebstrap fdisk mtools syslinux syslinux-common qemu-system-x86 qemu-utils ovmf zstd e2fsprogs
+IMAGE_HOST_COMMANDS := mmdebstrap sfdisk mformat mcopy syslinux qemu-system-x86_64 qemu-img zstd mkfs.ext4
+IMAGE_HOST_FILES := /usr/lib/syslinux/mbr/gptmbr.bin /usr/share/OVMF/OVMF_CODE_4M.fd
 
-.PHONY: help deps venv rootfs run test unit bench clean distclean
+.PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit bench clean distclean
 
 help:
 	@echo "make run     - start Asterisk, the supervisor and the web UI on http://127.0.0.1:8080"
@@ -23,6 +29,9 @@ help:
 	@echo "make bench   - run the benchmarks, figures to bench/results/"
 	@echo "make rootfs  - build (or reuse) the appliance root filesystem in $(BUILD)/rootfs"
 	@echo "make unit    - only the unit tier (no Asterisk)"
+	@echo "make image   - build the bootable disk image in $(BUILD)/image (raw + zstd + manifest)"
+	@echo "make boot-test - boot the image in qemu and check the serial console and the web UI"
+	@echo "make bench-image - time the image build and the boot to calls accepted, to bench/results/"
 
 deps: $(BUILD)/.host-deps
 # Checked again whenever this Makefile changes (a package added to the lists above).
@@ -38,6 +47,18 @@ $(BUILD)/.host-deps: Makefile
 	 fi
 	@touch $@
 
+image-deps: $(BUILD)/.image-host-deps
+$(BUILD)/.image-host-deps: Makefile
+	@mkdir -p $(BUILD)
+	@missing=""; for c in $(IMAGE_HOST_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	 for f in $(IMAGE_HOST_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
+	 if [ -n "$$missing" ]; then \
+	   echo "installing host packages for the image (missing:$$missing)"; \
+	   export DEBIAN_FRONTEND=noninteractive; \
+	   apt-get $(APT_OPTS) update -qq && apt-get $(APT_OPTS) install -y -qq $(IMAGE_HOST_PACKAGES) >/dev/null; \
+	 fi
+	@touch $@
+
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml | deps
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +69,18 @@ $(VENV)/.installed: pyproject.toml | deps
 rootfs: venv
 	$(PY) -m image_build.rootfs --build-dir $(BUILD)
 
+image: venv image-deps
+	$(PY) -m image_build.image --build-dir $(BUILD)
+
+# Boots the image built by `make image` (it does not rebuild it: run `make image` first
+# when the code changed).  Separate from `make test`: see README, "The boot test".
+boot-test: venv image-deps
+	@test -f $(BUILD)/image/callcenter-appliance.raw || $(MAKE) image
+	$(PY) -m pytest -q -m boot tests/boot
+
+bench-image: venv image-deps
+	$(PY) -m bench.image
+
 run: venv rootfs
 	$(PY) -m appliance.main $(if $(CONFIG),--config $(CONFIG))
 
@@ -55,7 +88,7 @@ unit: venv
 	$(PY) -m pytest -q tests/unit
 
 test: venv rootfs
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not boot" tests
 
 bench: venv rootfs
 	$(PY) -m bench.run

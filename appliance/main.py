@@ -46,7 +46,7 @@ from appliance.engine.live import (  # noqa: E402
 )
 from appliance.engine.menus import MenuTable  # noqa: E402
 from appliance.engine.routing import RoutingTable  # noqa: E402
-from appliance.network import LanChanger, dhcp_argv  # noqa: E402
+from appliance.network import LanChanger, Pyroute2Backend, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
@@ -217,8 +217,10 @@ class Appliance:
                                                   critical=True))
         self.dahdi: DahdiResult | None = None
         self.web: WSGIServer | None = None
+        self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
         self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
+        self._lan: gevent.Greenlet | None = None
         self.started_at = time.time()
 
     # -- configuration -----------------------------------------------------
@@ -404,6 +406,19 @@ class Appliance:
     def live_snapshot(self) -> dict:
         return self.live.snapshot(time.time())
 
+    # -- LAN port ------------------------------------------------------------
+    def _keep_lan(self, backend=None) -> None:
+        """The LAN port at start: its kept setting applied and its link up; in DHCP mode,
+        the fallback address added if no lease came within ``lan_fallback_seconds``."""
+        s = self.settings
+        lan = LanChanger(backend or Pyroute2Backend(), s.network_dir, s.lan_interface)
+        try:
+            logger.info("LAN port %s: %s", s.lan_interface, lan.bring_up().describe())
+            gevent.sleep(s.lan_fallback_seconds)
+            lan.add_fallback(s.lan_fallback_address)
+        except Exception:
+            logger.exception("could not set up the LAN port %s", s.lan_interface)
+
     # -- lifecycle -----------------------------------------------------------
     def start(self, web: bool = True) -> None:
         # Before Asterisk: no call is in progress, so every WAV in the spool is finished.
@@ -412,6 +427,8 @@ class Appliance:
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
+        if self.settings.lan_interface:
+            self._lan = gevent.spawn(self._keep_lan)
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
         self.ami.start()
         if web:
@@ -426,16 +443,35 @@ class Appliance:
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
-                       menus=self.menus, prompts=self.prompts)
-        self.web = WSGIServer((self.settings.web_host, self.settings.web_port), make_app(deps), log=None)
+                       menus=self.menus, prompts=self.prompts, secure_cookies=bool(self.settings.web_https_port))
+        s = self.settings
+        if s.web_https_port:
+            from webui.redirect import make_redirect_app
+
+            self.web = WSGIServer((s.web_host, s.web_https_port), make_app(deps), log=None,
+                                  certfile=str(s.tls_dir / firstboot.CERT_FILE),
+                                  keyfile=str(s.tls_dir / firstboot.KEY_FILE))
+            self.web_redirect = WSGIServer((s.web_host, s.web_port), make_redirect_app(s.web_https_port),
+                                           log=None)
+            self.web_redirect.start()
+        else:
+            self.web = WSGIServer((s.web_host, s.web_port), make_app(deps), log=None)
         self.web.start()
-        logger.info("web UI on http://%s:%s/", self.settings.web_host, self.web.server_port)
+        logger.info("web UI on %s", self.web_url)
+
+    @property
+    def web_url(self) -> str:
+        scheme = "https" if self.settings.web_https_port else "http"
+        return f"{scheme}://{self.settings.web_host}:{self.web.server_port}/"
 
     def stop(self) -> None:
-        if self.web is not None:
-            self.web.stop(timeout=2)
+        for server in (self.web, self.web_redirect):
+            if server is not None:
+                server.stop(timeout=2)
         if self._ticker is not None:
             self._ticker.kill()
+        if self._lan is not None:
+            self._lan.kill()
         self.ami.stop()
         self.supervisor.stop()
         self.pbx.stop()
@@ -476,10 +512,10 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
-    print(json.dumps({"web": f"http://{settings.web_host}:{app.web.server_port}/",
+    print(json.dumps({"web": app.web_url,
                       "health": app.health()["status"]}), flush=True)
     if admin_password:
-        print(f"\n  First admin account:  user 'admin'  password '{admin_password}'\n", flush=True)
+        print(firstboot.first_admin_notice(admin_password), flush=True)
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)

@@ -96,6 +96,12 @@ class NetworkBackend(Protocol):
     def interfaces(self) -> list[Interface]: ...
     def default_gateway(self) -> str | None: ...
     def apply(self, ifname: str, config: LanConfig) -> None: ...
+    def add_address(self, ifname: str, address: str) -> None: ...
+
+
+def ipv4_addresses(interfaces: list[Interface], ifname: str) -> list[str]:
+    """The IPv4 addresses ("ip/prefix") on port ``ifname`` (pure)."""
+    return [a for iface in interfaces if iface.name == ifname for a in iface.addresses if ":" not in a]
 
 
 class Pyroute2Backend:
@@ -144,6 +150,14 @@ class Pyroute2Backend:
                 if config.gateway:
                     ipr.route("replace", dst="0.0.0.0/0", gateway=config.gateway, oif=index)
         logger.info("LAN port %s set to %s", ifname, config.describe())
+
+    def add_address(self, ifname: str, address: str) -> None:
+        iface = ipaddress.IPv4Interface(address)
+        with self._ipr() as ipr:
+            found = ipr.link_lookup(ifname=ifname)
+            if not found:
+                raise ValidationError(f"there is no network port {ifname}", code="network.no_port")
+            ipr.addr("add", index=found[0], address=str(iface.ip), prefixlen=iface.network.prefixlen)
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -230,6 +244,26 @@ class LanChanger:
         self.pending_path.unlink(missing_ok=True)
         logger.warning("LAN port %s rolled back to %s: %s", self.ifname, pending.previous.describe(), reason)
         return pending.previous
+
+    def bring_up(self) -> LanConfig:
+        """At the appliance's start: put the kept setting on the port and bring its link
+        up (pyroute2's DHCP client only waits for the link, it never raises it)."""
+        config = self.current()
+        self.backend.apply(self.ifname, config)
+        return config
+
+    def add_fallback(self, address: str) -> bool:
+        """In DHCP mode, when the port still has no IPv4 address (no DHCP server on the
+        LAN), add the fallback static ``address`` so the web UI can be reached; the DHCP
+        client keeps trying meanwhile.  True when the address was added."""
+        if not address or self.current().mode != "dhcp":
+            return False
+        static_config(address)  # validated like an address typed on the console
+        if ipv4_addresses(self.backend.interfaces(), self.ifname):
+            return False
+        self.backend.add_address(self.ifname, address)
+        logger.warning("LAN port %s: no address from DHCP; fallback address %s added", self.ifname, address)
+        return True
 
     def recover(self) -> LanConfig | None:
         """At start: a change left unconfirmed by a process that died is rolled back now."""

@@ -40,7 +40,10 @@ SETTINGS = (
     Setting("rtp_start", int, 10000, "first RTP port"),
     Setting("rtp_end", int, 20000, "last RTP port"),
     Setting("web_host", str, "127.0.0.1", "address the web UI listens on"),
-    Setting("web_port", int, 8080, "web UI port"),
+    Setting("web_port", int, 8080, "web UI port (only a redirect to HTTPS when web_https_port is set)"),
+    Setting("web_https_port", int, 0,
+            "HTTPS port of the web UI (443 on the image), with the self-signed certificate made at "
+            "first boot; 0: plain HTTP only"),
     Setting("agi_pool_size", int, 200, "FastAGI sessions served at once"),
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting("timezone", str, "Asia/Shanghai",
@@ -53,6 +56,9 @@ SETTINGS = (
     Setting("console_idle_seconds", int, 600, "a console session with no input this long is signed out"),
     Setting("lan_interface", str, "",
             "the LAN port the console may readdress (e.g. eth0); empty: the console changes no address"),
+    Setting("lan_fallback_address", str, "192.168.1.250/24",
+            "added to the LAN port when DHCP gave it no address (shown on the console); empty: none"),
+    Setting("lan_fallback_seconds", int, 30, "how long DHCP may take before the fallback address is added"),
     Setting("network_confirm_seconds", int, 60,
             "a LAN address change not confirmed on the console within this time is rolled back"),
     Setting("dahdi_system_conf", str, "",
@@ -89,6 +95,7 @@ class Settings:
     rtp_end: int
     web_host: str
     web_port: int
+    web_https_port: int
     agi_pool_size: int
     log_level: str
     timezone: str
@@ -98,6 +105,8 @@ class Settings:
     console_lockout_seconds: int
     console_idle_seconds: int
     lan_interface: str
+    lan_fallback_address: str
+    lan_fallback_seconds: int
     network_confirm_seconds: int
     dahdi_system_conf: str
     dahdi_side: str
@@ -126,6 +135,11 @@ class Settings:
     @property
     def secrets_path(self) -> Path:
         return self.data_dir / "secrets.json"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The web UI's HTTPS certificate and key, made at first boot."""
+        return self.data_dir / "tls"
 
     @property
     def run_dir(self) -> Path:

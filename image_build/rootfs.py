@@ -65,36 +65,47 @@ def cache_key() -> str:
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def mmdebstrap_command(packages, hooks, target: Path, variant: str = VARIANT) -> list[str]:
+    """mmdebstrap of ``SUITE`` with ``packages`` and shell ``hooks`` run on the finished
+    tree (``$1`` is its path): the test rootfs here, the image's base in image.py."""
+    return ["mmdebstrap", f"--variant={variant}", "--include=" + ",".join(packages),
+            *[f"--aptopt={opt}" for opt in APT_OPTIONS], *[f"--customize-hook={hook}" for hook in hooks],
+            SUITE, str(target)]
+
+
 def mmdebstrap_argv(target: Path) -> list[str]:
-    argv = ["mmdebstrap", f"--variant={VARIANT}", "--include=" + ",".join(PACKAGES)]
-    argv += [f"--aptopt={opt}" for opt in APT_OPTIONS]
-    argv += [
-        f'--customize-hook=mkdir -p "$1{INSTANCE_MOUNTPOINT}" "$1/usr/share/appliance"',
-        f'--customize-hook=chroot "$1" dpkg-query -W > "$1/{MANIFEST}"',
-        SUITE,
-        str(target),
-    ]
-    return argv
+    return mmdebstrap_command(PACKAGES, (
+        f'mkdir -p "$1{INSTANCE_MOUNTPOINT}" "$1/usr/share/appliance"',
+        f'chroot "$1" dpkg-query -W > "$1/{MANIFEST}"',
+    ), target)
+
+
+def build_cached(cache: Path, key: str, argv_for, what: str) -> Path:
+    """``cache/key``, made by running ``argv_for(partial)`` unless a complete one is
+    there.  Marked with ``.complete`` once finished; an unfinished one is thrown away."""
+    target = cache / key
+    if (target / ".complete").exists():
+        logger.debug("%s %s is cached", what, target)
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cache / (key + ".partial")
+    if partial.exists():
+        logger.info("removing an unfinished build at %s", partial)
+        shutil.rmtree(partial)
+    if target.exists():
+        shutil.rmtree(target)
+    run(argv_for(partial), what=f"build {what} with mmdebstrap")
+    (partial / ".complete").write_text(key + "\n")
+    os.rename(partial, target)
+    return target
 
 
 def ensure_rootfs(build_dir: Path) -> Path:
     """Return the path of a complete rootfs, building it first if there is none."""
     base = Path(build_dir).resolve() / "rootfs"
-    target = base / cache_key()
-    if (target / ".complete").exists():
-        logger.debug("rootfs %s is cached", target)
-        return target
-    base.mkdir(parents=True, exist_ok=True)
-    partial = base / (cache_key() + ".partial")
-    if partial.exists():
-        logger.info("removing an unfinished rootfs build at %s", partial)
-        shutil.rmtree(partial)
-    if target.exists():
-        shutil.rmtree(target)
-    logger.info("building the appliance rootfs (%s, %s) into %s", SUITE, " ".join(PACKAGES), target)
-    run(mmdebstrap_argv(partial), what="build the appliance rootfs with mmdebstrap")
-    (partial / ".complete").write_text(cache_key() + "\n")
-    os.rename(partial, target)
+    if not (base / cache_key() / ".complete").exists():
+        logger.info("building the appliance rootfs (%s, %s) into %s", SUITE, " ".join(PACKAGES), base / cache_key())
+    target = build_cached(base, cache_key(), mmdebstrap_argv, "the appliance rootfs")
     current = base / "current"
     tmp_link = base / ".current.tmp"
     if tmp_link.is_symlink():

@@ -7,13 +7,17 @@ Done-markers live in ``<data_dir>/firstboot.done/``; delete one to run a step ag
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import secrets
 import shutil
+import socket
+import ssl
 from pathlib import Path
 
+from appliance import proc
 from appliance.db import open_database
 from appliance.db.migrate import migrate
 
@@ -59,7 +63,40 @@ def step_30_admin(settings) -> None:
         _write_private(settings.data_dir / ADMIN_PASSWORD_FILE, password + "\n")
 
 
-STEPS = (step_10_secrets, step_20_database, step_30_admin)
+CERT_FILE = "web.crt"
+KEY_FILE = "web.key"
+CERT_DAYS = 3650
+
+
+def step_40_certificate(settings) -> None:
+    """A self-signed HTTPS certificate for the web UI (EC P-256, ten years)."""
+    tls = settings.tls_dir
+    if (tls / CERT_FILE).exists() and (tls / KEY_FILE).exists():
+        return
+    tls.mkdir(mode=0o700, parents=True, exist_ok=True)
+    host = socket.gethostname() or "callcenter"
+    tmp_key, tmp_cert = tls / (KEY_FILE + ".tmp"), tls / (CERT_FILE + ".tmp")
+    proc.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+              "-nodes", "-keyout", str(tmp_key), "-out", str(tmp_cert), "-days", str(CERT_DAYS),
+              "-subj", f"/O=Call-center appliance/CN={host}",
+              "-addext", f"subjectAltName=DNS:{host},DNS:localhost"],
+             what="make the web UI's self-signed HTTPS certificate", capture=True)
+    os.chmod(tmp_key, 0o600)
+    os.replace(tmp_key, tls / KEY_FILE)  # the key first: a certificate never lacks its key
+    os.replace(tmp_cert, tls / CERT_FILE)
+
+
+def certificate_fingerprint(settings) -> str | None:
+    """SHA-256 of the web UI's certificate, as browsers show it (AB:CD:...), or None."""
+    try:
+        pem = (settings.tls_dir / CERT_FILE).read_text()
+    except FileNotFoundError:
+        return None
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+STEPS = (step_10_secrets, step_20_database, step_30_admin, step_40_certificate)
 
 
 def request_factory_reset(settings) -> None:
@@ -99,8 +136,20 @@ def run(settings) -> str | None:
         logger.info("first boot: %s", step.__doc__.strip().splitlines()[0])
         step(settings)
         marker.write_text("done\n")
-    pw_file = settings.data_dir / ADMIN_PASSWORD_FILE
-    return pw_file.read_text().strip() if pw_file.exists() else None
+    return first_admin_password(settings)
+
+
+def first_admin_password(settings) -> str | None:
+    """The first admin password, while its file is kept (a factory reset makes a new one)."""
+    try:
+        return (settings.data_dir / ADMIN_PASSWORD_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def first_admin_notice(password: str) -> str:
+    return (f"\n  First admin account:  user 'admin'  password '{password}'\n"
+            "  (also shown on the serial console's sign-in screen until it is changed)\n")
 
 
 def load_secrets(settings) -> dict:
@@ -108,3 +157,22 @@ def load_secrets(settings) -> dict:
         return json.loads(settings.secrets_path.read_text())
     except FileNotFoundError:
         raise RuntimeError(f"{settings.secrets_path} is missing: run the first-boot steps first") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m provisioning.firstboot [--config FILE]``: the image's first-boot unit.
+    Prints the first admin password (systemd shows it on the serial console)."""
+    from appliance import settings as settings_mod
+
+    settings = settings_mod.from_command_line(argv, "Run the appliance's first-boot steps")
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    password = run(settings)
+    if password:
+        print(first_admin_notice(password), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -18,7 +18,7 @@ from pathlib import Path  # noqa: E402
 from appliance import proc  # noqa: E402
 from appliance import settings as settings_mod  # noqa: E402
 from appliance.console import pbxview, sysinfo  # noqa: E402
-from appliance.console.session import Console, ConsoleDeps, ConsoleOptions  # noqa: E402
+from appliance.console.session import Console, ConsoleDeps, ConsoleOptions, web_urls  # noqa: E402
 from appliance.console.terminal import Hangup, Terminal, open_port  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.network import LanChanger, Pyroute2Backend  # noqa: E402
@@ -41,12 +41,33 @@ def factory_reset_for(settings) -> Callable[[], str]:
     return factory_reset
 
 
+def first_password_for(settings, users: UserService) -> Callable[[], str | None]:
+    """The first admin password on file, as long as it still signs in as admin."""
+    def first_password() -> str | None:
+        password = firstboot.first_admin_password(settings)
+        if password and users.authenticate("admin", password) is not None:
+            return password
+        return None
+
+    return first_password
+
+
+def web_port_and_scheme(settings) -> tuple[int, str]:
+    if settings.web_https_port:
+        return settings.web_https_port, "https"
+    return settings.web_port, "http"
+
+
 def build_deps(settings, network=None) -> ConsoleDeps:
     secrets = firstboot.load_secrets(settings)
     network = network or Pyroute2Backend()
     ami = pbxview.ami_client_factory(settings.ami_port, firstboot.AMI_USER, secrets["ami_secret"])
+    users = UserService(open_database(settings.db_path))
     return ConsoleDeps(
-        users=UserService(open_database(settings.db_path)),
+        web_urls=lambda: web_urls(network.interfaces(), *web_port_and_scheme(settings)),
+        certificate=lambda: firstboot.certificate_fingerprint(settings) if settings.web_https_port else None,
+        first_password=first_password_for(settings, users),
+        users=users,
         system=sysinfo.collect,
         hardware=lambda: hardware_health(settings.hardware_root),
         services=lambda: read_status(settings.run_dir / STATUS_FILE),

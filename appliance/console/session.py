@@ -52,6 +52,25 @@ class ConsoleDeps:
     lan: LanChanger
     factory_reset: Callable[[], str]  # erases (or schedules erasing); returns a message id
     alarm: Callable[[str, str], None] = field(default=lambda code, text: logger.critical("alarm %s: %s", code, text))
+    # shown above the sign-in prompt: where the web UI answers, and on a fresh box the first
+    # admin password (only while it still signs in: a changed password is never shown)
+    web_urls: Callable[[], list[str]] = field(default=lambda: [])
+    first_password: Callable[[], str | None] = field(default=lambda: None)
+    certificate: Callable[[], str | None] = field(default=lambda: None)  # SHA-256 of the HTTPS certificate
+
+
+def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
+    """The web UI's address on every IPv4 address but loopback's (pure)."""
+    default = {"http": 80, "https": 443}.get(scheme)
+    suffix = "" if port == default else f":{port}"
+    urls = []
+    for iface in interfaces:
+        for address in iface.addresses:
+            ip = address.split("/")[0]
+            if ":" in ip or ip.startswith("127."):
+                continue
+            urls.append(f"{scheme}://{ip}{suffix}/")
+    return urls
 
 
 def _size(n: float) -> str:
@@ -112,6 +131,7 @@ class Console:
     def login(self) -> dict | None:
         self.term.line()
         self.say("console.banner", device=self.options.device)
+        self._show_where()
         try:
             username = self.term.readline(self.t("console.login"))
             if not username:
@@ -137,6 +157,24 @@ class Console:
             self.say("console.locked", failures=self.options.max_failures, seconds=f"{seconds:.0f}")
             self.term.discard_input(seconds)
         return None
+
+    def _show_where(self) -> None:
+        """The web UI's addresses and the first admin password: what a technician at a
+        fresh box needs.  A failure here never keeps anyone from signing in."""
+        try:
+            urls = self.deps.web_urls()
+            if urls:
+                self.say("console.web_ui", urls="  ".join(urls))
+            else:
+                self.say("console.web_ui_none")
+            fingerprint = self.deps.certificate()
+            if fingerprint:
+                self.say("console.certificate", fingerprint=fingerprint)
+            password = self.deps.first_password()
+            if password:
+                self.say("console.first_password", password=password)
+        except Exception:
+            logger.exception("console: could not tell the web UI's address")
 
     def session(self, user: dict) -> None:
         self.say("console.welcome", user=user["username"])

@@ -414,14 +414,19 @@ def test_the_console_process_on_a_serial_line(tmp_path):
 
     pty = Pty()
     overrides = {"data_dir": str(tmp_path / "data"), "serial_device": pty.path,
-                 "hardware_root": str(FIXTURES / "e1_yellow"), "ami_port": "1"}
-    password = firstboot.run(settings.load(None, overrides))
+                 "hardware_root": str(FIXTURES / "e1_yellow"), "ami_port": "1", "web_https_port": "8443"}
+    loaded = settings.load(None, overrides)
+    password = firstboot.run(loaded)
     argv = [sys.executable, "-m", "appliance.console"]
     for key, value in overrides.items():
         argv += ["--set", f"{key}={value}"]
     child = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2])
     try:
         pty.expect("technician's console on " + os.path.basename(pty.path), timeout=20)
+        # the certificate the browser will show, to check it is this box's
+        pty.expect(f"HTTPS certificate SHA-256 \\(check it in the browser\\): {firstboot.certificate_fingerprint(loaded)}")
+        # a fresh box: the technician reads the first admin password off the sign-in screen
+        pty.expect(f"First admin account: user admin, password {password} ")
         pty.expect("login: ")
         pty.type("admin", password)
         pty.expect("Signed in as admin")
@@ -431,10 +436,29 @@ def test_the_console_process_on_a_serial_line(tmp_path):
         pty.expect("No status from the supervisor")
         pty.type("calls")
         pty.expect("Asterisk not answering")
+        pty.type("password", "admin", "a-new-password-42", "a-new-password-42")
+        pty.expect("console> ")
         pty.type("logout")
         pty.expect("Signed out.")
-        pty.expect("login: ")
+        banner = pty.expect(r"(?s)technician's console on (.*?)login: ").group(1)
+        assert "First admin account" not in banner  # changed: never shown again
     finally:
         child.kill()
         child.wait(10)
         pty.close()
+
+
+def test_banner_shows_the_web_ui_address_and_no_password_it_was_not_given(rig):
+    from appliance.console.session import web_urls
+    from appliance.network import Interface
+
+    interfaces = [Interface("lo", "UNKNOWN", "", ("127.0.0.1/8", "::1/128")),
+                  Interface("eth0", "UP", "52:54:00:12:34:56", ("10.0.2.15/24", "fe80::1/64")),
+                  Interface("eth1", "DOWN", "52:54:00:12:34:57", ())]
+    assert web_urls(interfaces, 80) == ["http://10.0.2.15/"]
+    assert web_urls(interfaces, 8443, "https") == ["https://10.0.2.15:8443/"]
+    assert web_urls(interfaces[:1], 80) == []
+    r = rig()
+    banner = r.pty.expect(r"(?s)technician's console on (.*?)login: ").group(1)
+    assert "Web UI: no network address yet" in banner
+    assert "First admin account" not in banner

@@ -17,7 +17,7 @@ def test_steps_run_once_and_keep_the_admin_password(tmp_path):
     assert len(secrets["ami_secret"]) >= 32 and len(secrets["web_secret"]) >= 32
     assert stat.S_IMODE(s.secrets_path.stat().st_mode) == 0o600
     assert sorted(p.name for p in (tmp_path / "firstboot.done").iterdir()) == [
-        "step_10_secrets", "step_20_database", "step_30_admin"]
+        "step_10_secrets", "step_20_database", "step_30_admin", "step_40_certificate"]
     # a second run changes nothing and still tells the installer the password
     assert firstboot.run(s) == password
     assert json.loads(s.secrets_path.read_text()) == secrets
@@ -43,3 +43,30 @@ def test_factory_reset_erases_everything_at_the_next_start(tmp_path):
     assert not (tmp_path / firstboot.FACTORY_RESET_MARKER).exists()
     new_password = firstboot.run(s)  # and only once
     assert json.loads(s.secrets_path.read_text()) != secrets and firstboot.run(s) == new_password
+
+
+def test_the_https_certificate_is_made_once_key_private_and_its_fingerprint_is_openssls(tmp_path):
+    import subprocess
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    firstboot.run(s)
+    cert, key = s.tls_dir / firstboot.CERT_FILE, s.tls_dir / firstboot.KEY_FILE
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and stat.S_IMODE(s.tls_dir.stat().st_mode) == 0o700
+    text = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-text", "-fingerprint", "-sha256"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "prime256v1" in text and "DNS:localhost" in text
+    assert f"Fingerprint={firstboot.certificate_fingerprint(s)}" in text
+    before = cert.read_bytes()
+    (tmp_path / "firstboot.done" / "step_40_certificate").unlink()
+    firstboot.run(s)  # run again: an existing certificate is kept (browsers trusted it)
+    assert cert.read_bytes() == before
+    assert firstboot.certificate_fingerprint(settings.load(None, {"data_dir": tmp_path / "none"})) is None
+
+
+def test_the_image_unit_prints_the_first_password(tmp_path, capsys):
+    """``python -m provisioning.firstboot`` (appliance-firstboot.service): its standard
+    output goes to the serial console, so the first admin password is shown there."""
+    assert firstboot.main(["--set", f"data_dir={tmp_path}"]) == 0
+    out = capsys.readouterr().out
+    password = firstboot.first_admin_password(settings.load(None, {"data_dir": tmp_path}))
+    assert f"user 'admin'  password '{password}'" in out

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from appliance.errors import ValidationError
-from appliance.network import LanChanger, LanConfig, Pyroute2Backend, static_config
+from appliance.network import LanChanger, LanConfig, Pyroute2Backend, ipv4_addresses, static_config
 
 
 class Recorder:
@@ -114,3 +114,48 @@ def test_pyroute2_backend_sets_and_clears_a_static_address(netns):
     assert not [a for a in lan0.addresses if "." in a]
     with pytest.raises(ValidationError, match="no network port eth9"):
         backend.apply("eth9", LanConfig("dhcp"))
+
+
+def test_at_start_the_port_comes_up_and_gets_the_fallback_only_without_a_lease(netns, tmp_path):
+    """No DHCP server on the link: bring_up raises the (down) port, and the fallback
+    address is added; with an address already there, or in static mode, nothing is added."""
+    backend = Pyroute2Backend(netns)
+    lan = LanChanger(backend, tmp_path, "lan0")
+    assert next(i for i in backend.interfaces() if i.name == "lan0").state == "DOWN"
+    assert lan.bring_up() == LanConfig("dhcp")
+    assert next(i for i in backend.interfaces() if i.name == "lan0").state in ("UP", "LOWERLAYERDOWN")
+    assert lan.add_fallback("192.168.1.250/24") is True
+    assert ipv4_addresses(backend.interfaces(), "lan0") == ["192.168.1.250/24"]
+    assert lan.add_fallback("192.168.1.250/24") is False  # it has an address now
+    with pytest.raises(ValidationError):
+        LanChanger(backend, tmp_path / "other", "lan0").add_fallback("192.168.1.0/24")
+    static = LanChanger(backend, tmp_path / "static", "lan0")
+    static._save(static_config("10.9.0.2/24"))
+    assert static.bring_up() == static_config("10.9.0.2/24")
+    assert ipv4_addresses(backend.interfaces(), "lan0") == ["10.9.0.2/24"]
+    assert static.add_fallback("192.168.1.250/24") is False  # static mode: never
+    assert LanChanger(backend, tmp_path, "lan0").add_fallback("") is False  # switched off
+
+
+def test_the_appliance_brings_the_lan_up_then_adds_the_fallback(tmp_path):
+    """Appliance._keep_lan with a recording backend: the kept setting first, the fallback
+    after lan_fallback_seconds when no address came."""
+    from types import SimpleNamespace
+
+    from appliance.main import Appliance
+    from appliance.network import Interface
+
+    class Backend(Recorder):
+        added = []
+
+        def interfaces(self):
+            return [Interface("eth0", "UP", "", tuple(self.added))]
+
+        def add_address(self, ifname, address):
+            self.added.append(address)
+
+    backend = Backend()
+    fake = SimpleNamespace(settings=SimpleNamespace(network_dir=tmp_path, lan_interface="eth0",
+                                                    lan_fallback_seconds=0, lan_fallback_address="10.1.2.3/24"))
+    Appliance._keep_lan(fake, backend)
+    assert backend.applied == [LanConfig("dhcp")] and backend.added == ["10.1.2.3/24"]

@@ -1,0 +1,526 @@
+"""``make image``: the bootable x86_64 disk image of the appliance.
+
+The build reads top to bottom as named steps over one ``Context`` (mkosi's
+``build_image`` is the model); each step says what it does and prints how long it
+took.  No loop device and no mount: every filesystem is made from a folder or a file
+(``mkfs.ext4 -d``, mtools, ``sfdisk`` on a plain file), so it runs in a container.
+
+Steps (``STEPS`` below):
+
+1. base root filesystem: mmdebstrap of Debian sid with the kernel, systemd, Python 3.14,
+   Asterisk (the same packages as the test rootfs, ``image_build.rootfs.PACKAGES``, plus
+   ``IMAGE_PACKAGES``), and the appliance's virtual environment with the pinned, hashed
+   packages of ``python-requirements.txt``.  Cached in ``build/image/base/<key>/``
+   (the key hashes every input), like the test rootfs.
+2. staging tree: a copy of the base that the next steps change.
+3. DAHDI modules: the kernel modules dahdi-dkms compiled in the base become a package of
+   their own (``dahdi-modules-<kernel>``, providing ``dahdi-linux``); dahdi-dkms, DKMS,
+   the compiler and the kernel headers are purged (about 400 MB).
+4. application: our source tree in ``/opt/appliance`` (the venv finds it by a ``.pth``),
+   compiled for the image's Python.
+5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
+   systemd units, the console launcher).
+6. system: units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
+   Asterisk itself), fstab, hostname, an empty machine-id.
+7. manifest: every Debian package and Python package with its version, the .deb
+   hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
+8. ESP: FAT image (mtools) with the kernel, the initrd, systemd-boot (UEFI) and
+   syslinux (BIOS).
+9. root partition: ``mkfs.ext4 -d`` of the staging tree.
+10. disk: GPT (sfdisk on a plain file), syslinux's ``gptmbr.bin``, both partitions placed.
+11. compressed copy: ``zstd``, plus SHA-256 sums.
+
+Run as a program (as root)::
+
+    python -m image_build.image [--build-dir build] [--root-size-mib 3072]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from appliance.proc import run
+from image_build import rootfs as test_rootfs
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+IMAGE_NAME = "callcenter-appliance"
+SUITE = test_rootfs.SUITE
+
+# Besides the test rootfs's Asterisk packages: what makes it a bootable appliance.
+IMAGE_PACKAGES = (
+    "linux-image-amd64",
+    "systemd-sysv",
+    "udev",
+    "login",          # agetty's companion: without it serial-getty restarts in a loop
+    "kmod",
+    "iproute2",
+    "procps",
+    "e2fsprogs",
+    "python3",
+    "python3-venv",
+    "ca-certificates",
+    "openssl",        # the first-boot HTTPS certificate
+    "smartmontools",  # SMART verdicts on the console's health page
+    "tzdata",
+    "systemd-boot-efi",  # only its systemd-bootx64.efi is used, copied to the ESP
+    "systemd-repart",    # grows the root partition to the disk at boot (rootfs/etc/repart.d)
+    # DAHDI: the user-space tools and Asterisk's channel driver.  `dahdi` pulls in
+    # dahdi-dkms (Debian's only dahdi-linux), which compiles the kernel modules for the
+    # image's kernel in the base (with gcc and the headers it brings); step_dahdi then
+    # keeps the modules and purges the build tools: docs/image.md.
+    "dahdi",
+    "asterisk-dahdi",
+)
+APP_DIRS = ("appliance", "webui", "hwdrivers", "provisioning", "rootfs", "docs")
+APP_FILES = ("pyproject.toml", "README.md")
+APP_HOME = "/opt/appliance"
+VENV = APP_HOME + "/venv"
+REQUIREMENTS = Path(__file__).with_name("python-requirements.txt")
+
+ESP_MIB = 256
+DEFAULT_ROOT_MIB = 3072
+SECTOR = 512
+MIB = 1024 * 1024
+GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+GPT_ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+# Kernel command line: the serial port last, so /dev/console (systemd's messages, the
+# first-boot notice) is the technician's port; eth0 names the LAN port; an unattended box
+# restarts 10 s after a kernel panic instead of hanging.
+KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet loglevel=3 panic=10"
+ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service")
+DISABLE_UNITS = ("asterisk.service",)
+MANIFEST_IN_IMAGE = "usr/share/appliance/manifest.json"
+RECIPE_VERSION = 1
+
+
+@dataclasses.dataclass
+class Context:
+    build_dir: Path
+    root_mib: int = DEFAULT_ROOT_MIB
+    out: Path = dataclasses.field(init=False)
+    work: Path = dataclasses.field(init=False)
+    base: Path | None = None
+    key: str = dataclasses.field(init=False)  # the base's, fixed when the build starts
+    kernel: str = ""
+    manifest: dict = dataclasses.field(default_factory=dict)
+    timings: list = dataclasses.field(default_factory=list)
+
+    def __post_init__(self):
+        self.build_dir = Path(self.build_dir).resolve()
+        self.out = self.build_dir / "image"
+        self.work = self.out / "work"
+        self.key = base_key()
+
+    @property
+    def root(self) -> Path:
+        return self.work / "root"
+
+    @property
+    def esp_img(self) -> Path:
+        return self.work / "esp.img"
+
+    @property
+    def root_img(self) -> Path:
+        return self.work / "root.img"
+
+    @property
+    def disk(self) -> Path:
+        return self.out / f"{IMAGE_NAME}.raw"
+
+    def uuid(self, name: str) -> str:
+        """Stable identifiers from the inputs: the same inputs give the same disk layout."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{IMAGE_NAME}/{self.key}/{name}"))
+
+
+def base_packages() -> tuple[str, ...]:
+    return tuple(test_rootfs.PACKAGES) + IMAGE_PACKAGES
+
+
+def base_key() -> str:
+    recipe = {"suite": SUITE, "packages": sorted(base_packages()), "apt": test_rootfs.APT_OPTIONS,
+              "requirements": hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest(),
+              "recipe": RECIPE_VERSION}
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# -- steps ------------------------------------------------------------------------------
+
+def step_base(ctx: Context) -> None:
+    """Base root filesystem: mmdebstrap (cached by its inputs) with the Python venv"""
+    cache = ctx.out / "base"
+    ctx.base = test_rootfs.build_cached(cache, ctx.key, base_argv, "the image's base root filesystem")
+    for old in cache.iterdir():  # one base is enough; an older one is only disk space
+        if old.is_dir() and old.name != ctx.key:
+            logger.info("removing the older base %s", old)
+            shutil.rmtree(old)
+
+
+def base_argv(target: Path) -> list[str]:
+    """mmdebstrap's command line.  The customize hooks run in the new tree with its own
+    /proc, /dev and the host's resolv.conf: pip there installs for the image's Python."""
+    record = "/usr/share/appliance"
+    req = "/tmp/python-requirements.txt"
+    cert = "/tmp/host-ca.crt"
+    pip_env = "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PIP_DISABLE_PIP_VERSION_CHECK=1"
+    return test_rootfs.mmdebstrap_command(base_packages(), (
+        f'mkdir -p "$1{record}" "$1{APP_HOME}"',
+        # reproducible inputs: the .deb files' hashes and the mirror's release date
+        f'cd "$1/var/cache/apt/archives" && sha256sum *.deb > "$1{record}/debs.sha256" || true',
+        f'grep -h -E "^(Origin|Suite|Date):" "$1"/var/lib/apt/lists/*Release > "$1{record}/apt-release.txt" || true',
+        f"copy-in {REQUIREMENTS} /tmp",
+        # the host's CA bundle for pip (the host may sit behind a proxy with its own CA)
+        f'cp /etc/ssl/certs/ca-certificates.crt "$1{cert}"',
+        f'chroot "$1" {pip_env} python3 -m venv {VENV}',
+        f'chroot "$1" {pip_env} {VENV}/bin/pip install --no-cache-dir --cert {cert} --require-hashes -r {req}',
+        f'rm -f "$1{cert}" "$1{req}"',
+    ), target)
+
+
+def step_stage(ctx: Context) -> None:
+    """Staging tree: a fresh copy of the base"""
+    if ctx.work.exists():
+        shutil.rmtree(ctx.work)
+    ctx.work.mkdir(parents=True)
+    run(["cp", "-a", "--reflink=auto", str(ctx.base), str(ctx.root)], what="copy the base root filesystem")
+    (ctx.root / ".complete").unlink(missing_ok=True)
+
+
+BUILD_TOOLS = ("dahdi-dkms", "dkms", "?name(^linux-headers-)", "?name(^gcc-[0-9]+-for-host)", "gcc", "make",
+               "dpkg-dev", "patch")
+APT_ENV = ("env", "DEBIAN_FRONTEND=noninteractive")
+
+
+def step_dahdi(ctx: Context) -> None:
+    """DAHDI modules: the ones DKMS compiled, packaged; compiler and headers purged"""
+    root = ctx.root
+    kernels = sorted(p.name for p in (root / "usr/lib/modules").iterdir() if (p / "updates/dkms").is_dir())
+    if not kernels:  # dahdi-dkms compiles them when installed; a failed compile is silent
+        raise RuntimeError("DKMS built no DAHDI modules in the base: see /var/lib/dkms there")
+    kernel = kernels[-1]
+    built = sorted((root / "usr/lib/modules" / kernel / "updates/dkms").glob("*.ko*"))
+    if not any(p.name.startswith("dahdi.ko") for p in built):
+        raise RuntimeError(f"DKMS built no dahdi.ko for kernel {kernel}")
+    version = run(["chroot", str(root), "dpkg-query", "-W", "-f", "${Version}", "dahdi-dkms"],
+                  what="read dahdi-dkms's version", capture=True).stdout.strip()
+    pkg = ctx.work / "dahdi-modules"
+    target = pkg / "usr/lib/modules" / kernel / "updates/dahdi"
+    target.mkdir(parents=True)
+    for module in built:
+        shutil.copy2(module, target / module.name)
+    (pkg / "DEBIAN").mkdir()
+    (pkg / "DEBIAN/control").write_text(
+        f"Package: dahdi-modules-{kernel}\nVersion: {version}\nArchitecture: amd64\n"
+        "Maintainer: Call-center appliance image build <root@localhost>\n"
+        f"Provides: dahdi-linux\nDepends: linux-image-{kernel}\nSection: kernel\nPriority: optional\n"
+        f"Description: DAHDI kernel modules for {kernel}, compiled by dahdi-dkms {version}\n"
+        " Built during the image build; replaces dahdi-dkms on the appliance, which is\n"
+        " upgraded by whole images: no compiler and no kernel headers on the box.\n")
+    deb = root / "tmp/dahdi-modules.deb"
+    run(["dpkg-deb", "--root-owner-group", "-Zxz", "-b", str(pkg), str(deb)], what="package the DAHDI modules")
+    chroot = ["chroot", str(root), *APT_ENV]
+    run([*chroot, "dpkg", "-i", "/tmp/dahdi-modules.deb"], what="install the DAHDI modules package")
+    deb.unlink()
+    run([*chroot, "apt-get", "purge", "-y", "-q", *BUILD_TOOLS], what="purge DKMS, the compiler and headers")
+    run([*chroot, "apt-get", "autoremove", "--purge", "-y", "-q", "-o", "APT::AutoRemove::RecommendsImportant=false",
+         "-o", "APT::AutoRemove::SuggestsImportant=false"], what="purge what only the build tools needed")
+    shutil.rmtree(root / "var/lib/dkms", ignore_errors=True)
+    installed = set(installed_packages(root))
+    lost = [p for p in base_packages() if p not in installed and p != "dahdi-dkms"]
+    if lost:  # a purge that took a package the appliance needs with it
+        raise RuntimeError(f"purging the build tools removed {', '.join(lost)}")
+    run(["chroot", str(root), "depmod", "-a", kernel], what="index the kernel modules")
+    logger.info("%d DAHDI modules for %s kept as dahdi-modules-%s", len(built), kernel, kernel)
+
+
+def installed_packages(root: Path) -> dict[str, str]:
+    """Every Debian package installed in ``root``, with its version."""
+    out = run(["chroot", str(root), "dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"],
+              what="list the image's Debian packages", capture=True).stdout
+    return {name: version for status, name, version in (line.split("\t") for line in out.splitlines() if line)
+            if status.startswith("ii")}
+
+
+def step_app(ctx: Context) -> None:
+    """Application: our source in /opt/appliance, on the venv's path, compiled"""
+    home = ctx.root / APP_HOME.lstrip("/")
+    home.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in APP_DIRS:
+        shutil.copytree(REPO_ROOT / name, home / name, ignore=ignore, symlinks=True)
+    for name in APP_FILES:
+        shutil.copy2(REPO_ROOT / name, home / name)
+    site = sorted((ctx.root / VENV.lstrip("/") / "lib").glob("python3*/site-packages"))
+    if not site:
+        raise RuntimeError(f"no site-packages in {VENV} of the base: was the venv made?")
+    (site[0] / "callcenter-appliance.pth").write_text(APP_HOME + "\n")
+    run(["chroot", str(ctx.root), VENV + "/bin/python", "-m", "compileall", "-q", APP_HOME],
+        what="compile the application for the image's Python")
+
+
+def step_overlay(ctx: Context) -> None:
+    """Overlay: rootfs/ copied verbatim"""
+    run(["cp", "-a", "--no-preserve=ownership", f"{REPO_ROOT / 'rootfs'}/.", str(ctx.root)],
+        what="copy the rootfs/ overlay")
+
+
+def step_system(ctx: Context) -> None:
+    """System: units enabled, fstab, hostname, machine-id"""
+    root = ctx.root
+    run(["chroot", str(root), "systemctl", "enable", *ENABLE_UNITS], what="enable the appliance's units")
+    for unit in DISABLE_UNITS:
+        run(["chroot", str(root), "systemctl", "disable", unit], what=f"disable {unit}", check=False)
+    (root / "etc/fstab").write_text(
+        "# <device> <mount point> <type> <options> <dump> <pass>\n"
+        f"PARTUUID={ctx.uuid('root')} / ext4 rw,errors=remount-ro,x-systemd.growfs 0 1\n")
+    (root / "etc/hostname").write_text("callcenter\n")
+    (root / "etc/hosts").write_text("127.0.0.1 localhost\n127.0.1.1 callcenter\n::1 localhost\n")
+    (root / "etc/machine-id").write_text("")  # made at first boot: each box its own
+    (root / "var/lib/appliance").mkdir(parents=True, exist_ok=True)
+    kernels = sorted((root / "boot").glob("vmlinuz-*"))
+    if not kernels:
+        raise RuntimeError("no kernel in /boot of the image")
+    ctx.kernel = kernels[-1].name.removeprefix("vmlinuz-")
+    if not (root / "boot" / f"initrd.img-{ctx.kernel}").exists():
+        raise RuntimeError(f"no initrd for kernel {ctx.kernel} in /boot of the image")
+    if not sorted((root / "usr/lib/modules" / ctx.kernel).glob("updates/dahdi/dahdi.ko*")):
+        raise RuntimeError(f"no DAHDI modules for the image's kernel {ctx.kernel}")
+
+
+def step_manifest(ctx: Context) -> None:
+    """Manifest: every package version, .deb hashes, mirror date, git commit"""
+    root = ctx.root
+    pip = run(["chroot", str(root), VENV + "/bin/python", "-m", "pip", "freeze", "--all"],
+              what="list the image's Python packages", capture=True).stdout
+    record = root / "usr/share/appliance"
+    debs = {}
+    for line in _read(record / "debs.sha256").splitlines():
+        digest, _, name = line.partition("  ")
+        debs[name.strip()] = digest
+    ctx.manifest = {
+        "image": IMAGE_NAME,
+        "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "base_key": ctx.key,
+        "git": _git_describe(),
+        "suite": SUITE,
+        "mirror_release": _read(record / "apt-release.txt").splitlines(),
+        "kernel": ctx.kernel,
+        "kernel_options": KERNEL_OPTIONS,
+        "partitions": {"esp": ctx.uuid("esp"), "root": ctx.uuid("root")},
+        "debian_packages": installed_packages(root),
+        "deb_sha256": debs,
+        "python": {n: v for n, _, v in (line.partition("==") for line in pip.splitlines() if "==" in line)},
+        "python_requirements_sha256": hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest(),
+    }
+    text = json.dumps(ctx.manifest, indent=1, sort_keys=True) + "\n"
+    (root / MANIFEST_IN_IMAGE).write_text(text)
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    (ctx.out / f"{IMAGE_NAME}.manifest.json").write_text(text)
+    logger.info("%d Debian packages, %d Python packages; Asterisk %s, Python %s, kernel %s",
+                len(ctx.manifest["debian_packages"]), len(ctx.manifest["python"]),
+                ctx.manifest["debian_packages"].get("asterisk"),
+                ctx.manifest["debian_packages"].get("python3"), ctx.kernel)
+
+
+def step_esp(ctx: Context) -> None:
+    """ESP: FAT with kernel, initrd, systemd-boot (UEFI) and syslinux (BIOS)"""
+    img = ctx.esp_img
+    with open(img, "wb") as f:
+        f.truncate(ESP_MIB * MIB)
+    run(["mformat", "-i", str(img), "-F", "-v", "ESP", "::"], what="make the ESP's FAT filesystem")
+    staging = ctx.work / "esp"
+    shutil.rmtree(staging, ignore_errors=True)
+    for sub in ("EFI/BOOT", "EFI/systemd", "loader/entries", "syslinux"):
+        (staging / sub).mkdir(parents=True)
+    boot = ctx.root / "boot"
+    shutil.copyfile(boot / f"vmlinuz-{ctx.kernel}", staging / "vmlinuz")
+    shutil.copyfile(boot / f"initrd.img-{ctx.kernel}", staging / "initrd.img")
+    sd_boot = ctx.root / "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+    shutil.copyfile(sd_boot, staging / "EFI/BOOT/BOOTX64.EFI")
+    shutil.copyfile(sd_boot, staging / "EFI/systemd/systemd-bootx64.efi")
+    options = f"root=PARTUUID={ctx.uuid('root')} {KERNEL_OPTIONS}"
+    (staging / "loader/loader.conf").write_text("default appliance.conf\ntimeout 0\nconsole-mode keep\n")
+    (staging / "loader/entries/appliance.conf").write_text(
+        f"title Call-center appliance\nversion {ctx.kernel}\nlinux /vmlinuz\ninitrd /initrd.img\n"
+        f"options {options}\n")
+    (staging / "syslinux/syslinux.cfg").write_text(
+        "SERIAL 0 115200\nDEFAULT appliance\nTIMEOUT 0\nPROMPT 0\n"
+        f"LABEL appliance\n  LINUX /vmlinuz\n  INITRD /initrd.img\n  APPEND {options}\n")
+    entries = sorted(p.name for p in staging.iterdir())
+    run(["mcopy", "-s", "-i", str(img), *[str(staging / e) for e in entries], "::"],
+        what="copy the boot files onto the ESP")
+    run(["syslinux", "--install", "--directory", "/syslinux", str(img)],
+        what="install syslinux (BIOS boot) on the ESP")
+
+
+def step_root_fs(ctx: Context) -> None:
+    """Root partition: mkfs.ext4 -d from the staging tree"""
+    used = _du_mib(ctx.root)
+    if used > ctx.root_mib * 0.85:
+        raise RuntimeError(f"the root filesystem needs {used} MiB; --root-size-mib {ctx.root_mib} is too small")
+    ctx.root_img.unlink(missing_ok=True)
+    run(["mkfs.ext4", "-q", "-F", "-L", "root", "-U", ctx.uuid("rootfs"), "-d", str(ctx.root),
+         str(ctx.root_img), f"{ctx.root_mib}M"],
+        what="make the root filesystem from the staging tree",
+        env={"E2FSPROGS_FAKE_TIME": str(_source_date_epoch())})
+    logger.info("root filesystem: %d MiB of files in a %d MiB partition", used, ctx.root_mib)
+
+
+def step_disk(ctx: Context) -> None:
+    """Disk: GPT on a plain file, gptmbr.bin, both partitions placed"""
+    esp_start = 1 * MIB
+    root_start = esp_start + ESP_MIB * MIB
+    end = root_start + ctx.root_mib * MIB + 1 * MIB  # the backup GPT at the end
+    ctx.disk.unlink(missing_ok=True)
+    with open(ctx.disk, "wb") as f:
+        f.truncate(end)
+    script = (
+        "label: gpt\n"
+        f"label-id: {ctx.uuid('disk')}\n"
+        f"start={esp_start // SECTOR}, size={ESP_MIB * MIB // SECTOR}, type={GPT_ESP}, "
+        f'uuid={ctx.uuid("esp")}, name="esp", attrs="LegacyBIOSBootable"\n'
+        f"start={root_start // SECTOR}, size={ctx.root_mib * MIB // SECTOR}, type={GPT_ROOT_X86_64}, "
+        f'uuid={ctx.uuid("root")}, name="root"\n'
+    )
+    subprocess.run(["sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", str(ctx.disk)],
+                   input=script, text=True, check=True)
+    _place(_gptmbr(), ctx.disk, 0, limit=440)
+    _place(ctx.esp_img, ctx.disk, esp_start)
+    _place(ctx.root_img, ctx.disk, root_start)
+
+
+def step_compress(ctx: Context) -> None:
+    """Compressed copy: zstd, and SHA-256 sums"""
+    zst = ctx.disk.with_name(ctx.disk.name + ".zst")
+    run(["zstd", "-q", "-f", "-3", "-T0", str(ctx.disk), "-o", str(zst)], what="compress the image")
+    sums = "".join(f"{_sha256(p)}  {p.name}\n" for p in (ctx.disk, zst))
+    (ctx.out / f"{IMAGE_NAME}.sha256").write_text(sums)
+    shutil.rmtree(ctx.work)  # the staging tree is a GB; the base stays cached
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[Context], None]
+
+
+STEPS = tuple(Step(fn.__doc__.split(":")[0], fn) for fn in (
+    step_base, step_stage, step_dahdi, step_app, step_overlay, step_system, step_manifest,
+    step_esp, step_root_fs, step_disk, step_compress,
+))
+
+
+def build_image(ctx: Context, out=sys.stdout) -> Context:
+    """Run every step in order, printing progress and each step's time."""
+    started = time.monotonic()
+    for number, step in enumerate(STEPS, 1):
+        print(f"[{number}/{len(STEPS)}] {step.run.__doc__}", file=out, flush=True)
+        t0 = time.monotonic()
+        step.run(ctx)
+        seconds = time.monotonic() - t0
+        ctx.timings.append((step.name, round(seconds, 1)))
+        print(f"      done in {seconds:.1f} s", file=out, flush=True)
+    total = time.monotonic() - started
+    ctx.timings.append(("total", round(total, 1)))
+    (ctx.out / "build-times.json").write_text(json.dumps(dict(ctx.timings), indent=1) + "\n")
+    print(f"image {ctx.disk} ({ctx.disk.stat().st_size // MIB} MiB, "
+          f"{_allocated_mib(ctx.disk)} MiB allocated) and {ctx.disk.name}.zst in {total:.0f} s", file=out)
+    return ctx
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def _git_describe() -> dict:
+    def git(*args):
+        return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+def _source_date_epoch() -> int:
+    """The last commit's time (reproducible-builds.org's SOURCE_DATE_EPOCH convention)."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    out = subprocess.run(["git", "-C", str(REPO_ROOT), "log", "-1", "--format=%ct"], capture_output=True,
+                         text=True).stdout.strip()
+    return int(out) if out else int(time.time())
+
+
+def _du_mib(path: Path) -> int:
+    out = run(["du", "-sm", "--apparent-size", str(path)], what="measure the staging tree", capture=True).stdout
+    return int(out.split()[0])
+
+
+def _allocated_mib(path: Path) -> int:
+    return path.stat().st_blocks * 512 // MIB
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(4 * MIB), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _gptmbr() -> Path:
+    for candidate in ("/usr/lib/syslinux/mbr/gptmbr.bin", "/usr/lib/SYSLINUX/gptmbr.bin"):
+        if Path(candidate).exists():
+            return Path(candidate)
+    raise RuntimeError("gptmbr.bin not found: install the host package syslinux-common")
+
+
+def _place(src: Path, disk: Path, offset: int, limit: int | None = None) -> None:
+    """Copy ``src`` into ``disk`` at ``offset``, leaving holes where ``src`` has zeros."""
+    block = MIB
+    with open(src, "rb") as fin, open(disk, "r+b") as fout:
+        if limit is not None:
+            fout.seek(offset)
+            fout.write(fin.read(limit))
+            return
+        pos = offset
+        while chunk := fin.read(block):
+            if chunk.count(0) != len(chunk):
+                fout.seek(pos)
+                fout.write(chunk)
+            pos += len(chunk)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", default="build", type=Path)
+    parser.add_argument("--root-size-mib", default=DEFAULT_ROOT_MIB, type=int,
+                        help="size of the root partition (the disk is this plus 258 MiB)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="      %(message)s")
+    if os.geteuid() != 0:
+        print("make image needs root (mmdebstrap, chroot, file ownership in the image)", file=sys.stderr)
+        return 2
+    build_image(Context(args.build_dir, root_mib=args.root_size_mib))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

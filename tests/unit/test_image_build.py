@@ -1,0 +1,119 @@
+"""Proves the image recipe is consistent without building it: the hashed Python lock
+agrees with pyproject's pins, the image carries the test rootfs's Asterisk packages,
+the overlay's units and settings are the ones the build enables and the appliance
+loads, the steps run in their order, and partitions are placed without filling holes."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from appliance import settings as settings_mod
+from image_build import image, qemu
+from image_build import rootfs as test_rootfs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _pins(lines):
+    pins = {}
+    for line in lines:
+        m = re.match(r"\s*([A-Za-z0-9_.-]+)==([^\s;]+)", line)
+        if m:
+            pins[m.group(1).lower().replace("_", "-")] = m.group(2)
+    return pins
+
+
+def test_the_hashed_lock_pins_what_pyproject_pins_and_every_line_has_a_hash():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = _pins(project["dependencies"])
+    lines = [ln for ln in image.REQUIREMENTS.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    locked = _pins(lines)
+    assert {k: locked.get(k) for k in wanted} == wanted
+    assert all(re.search(r"--hash=sha256:[0-9a-f]{64}$", ln) for ln in lines), lines
+
+
+def test_the_image_carries_the_test_rootfs_asterisk_and_boots():
+    packages = image.base_packages()
+    assert set(test_rootfs.PACKAGES) <= set(packages)
+    for needed in ("linux-image-amd64", "systemd-sysv", "login", "python3-venv", "systemd-boot-efi", "dahdi"):
+        assert needed in packages
+    argv = image.base_argv(Path("/tmp/x"))
+    assert argv[0] == "mmdebstrap" and argv[-2:] == [test_rootfs.SUITE, "/tmp/x"]
+    assert any("--require-hashes" in a for a in argv)
+    consoles = [o for o in image.KERNEL_OPTIONS.split() if o.startswith("console=")]
+    assert consoles[-1] == "console=ttyS0,115200n8"  # the last one is /dev/console
+
+
+def test_steps_are_named_in_order():
+    names = [s.run.__name__ for s in image.STEPS]
+    assert names[:2] == ["step_base", "step_stage"] and names[-1] == "step_compress"
+    assert names.index("step_overlay") > names.index("step_app")  # the overlay has the last word
+    assert all(s.name and s.run.__doc__ for s in image.STEPS)
+
+
+def test_overlay_has_the_units_the_build_enables_and_settings_the_appliance_loads():
+    systemd = REPO / "rootfs/etc/systemd/system"
+    for unit in image.ENABLE_UNITS:
+        if unit.startswith("serial-getty@"):
+            assert (systemd / f"{unit}.d/appliance-console.conf").exists()
+        else:
+            assert (systemd / unit).exists(), unit
+    launcher = REPO / "rootfs/usr/local/sbin/appliance-console"
+    assert launcher.stat().st_mode & 0o111
+    s = settings_mod.load(REPO / "rootfs/etc/appliance/appliance.conf")
+    assert s.rootfs == "" and s.serial_device == "" and s.lan_interface == "eth0"
+    assert s.data_dir == Path("/var/lib/appliance")
+    assert s.dahdi_system_conf_path == Path("/etc/dahdi/system.conf")
+    assert s.web_port == qemu.GUEST_WEB_PORT and s.web_https_port == qemu.GUEST_HTTPS_PORT
+    service = (systemd / "appliance.service").read_text()
+    assert "/etc/appliance/appliance.conf" in service and "appliance-firstboot.service" in service
+
+
+def test_partitions_are_placed_sparsely(tmp_path):
+    src = tmp_path / "part.img"
+    src.write_bytes(b"\0" * image.MIB + b"data" + b"\0" * (image.MIB - 4))
+    disk = tmp_path / "disk.img"
+    with open(disk, "wb") as f:
+        f.truncate(8 * image.MIB)
+    image._place(src, disk, 4 * image.MIB)
+    body = disk.read_bytes()
+    assert body[5 * image.MIB:5 * image.MIB + 4] == b"data"
+    assert body.count(0) == len(body) - 4
+    assert disk.stat().st_blocks * 512 <= 2 * image.MIB  # the zero MiB stayed a hole
+
+
+def test_stable_partition_ids_and_a_loopback_only_forward(tmp_path):
+    a, b = image.Context(tmp_path), image.Context(tmp_path)
+    assert a.uuid("root") == b.uuid("root") != a.uuid("esp")
+    argv = qemu.qemu_argv(Path("/x.raw"), 12345, 12346)
+    assert "file=/x.raw,format=qcow2,if=virtio" in argv  # an overlay: the image is never written
+    assert "user,id=lan,hostfwd=tcp:127.0.0.1:12345-:80,hostfwd=tcp:127.0.0.1:12346-:443" in argv
+
+
+def test_a_kernel_panic_before_user_space_boots_once_more_and_twice_fails(tmp_path, monkeypatch):
+    """qemu.boot with a stand-in for qemu: the first 'boot' panics, the second reaches
+    systemd; with every boot panicking, the second panic is the test's failure."""
+    import pytest
+
+    tries = tmp_path / "tries"
+
+    def fake_argv(disk, web_port, https_port, firmware="bios", vars_file=None, **_):
+        script = (f'echo x >> {tries}; if [ $(wc -l < {tries}) -ge "$PANICS_UNTIL" ]; then '
+                  'printf "[  1.2] systemd[1]: Started\\n"; exec sleep 30; '
+                  'else printf "[  1.7] Kernel panic - not syncing: Fatal exception\\n"; exec sleep 30; fi')
+        return ["sh", "-c", script]
+
+    monkeypatch.setattr(qemu, "qemu_argv", fake_argv)
+    monkeypatch.setattr(qemu, "make_overlay", lambda image, overlay: None)
+    monkeypatch.setenv("PANICS_UNTIL", "2")
+    with qemu.boot(tmp_path / "x.raw", tmp_path / "serial.log", workdir=tmp_path, timeout=10) as vm:
+        assert vm.process.poll() is None
+    assert tries.read_text().count("x") == 2
+    assert "Kernel panic" in (tmp_path / "serial.log").read_text()
+    tries.unlink()
+    monkeypatch.setenv("PANICS_UNTIL", "99")
+    with pytest.raises(qemu.KernelPanic):
+        qemu.boot(tmp_path / "x.raw", tmp_path / "serial.log", workdir=tmp_path, timeout=10)
+    assert tries.read_text().count("x") == 2
