@@ -106,7 +106,7 @@ KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet log
 ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service")
 DISABLE_UNITS = ("asterisk.service",)
 MANIFEST_IN_IMAGE = "usr/share/appliance/manifest.json"
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 
 @dataclasses.dataclass
@@ -189,7 +189,7 @@ def base_argv(target: Path) -> list[str]:
         f'chroot "$1" {pip_env} python3 -m venv {VENV}',
         f'chroot "$1" {pip_env} {VENV}/bin/pip install --no-cache-dir --cert {cert} --require-hashes -r {req}',
         f'rm -f "$1{cert}" "$1{req}"',
-    ), target)
+    ), target, options=("--skip=essential/unlink",))  # keep the essential .debs for the hashes
 
 
 def step_stage(ctx: Context) -> None:

@@ -65,10 +65,10 @@ def cache_key() -> str:
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def mmdebstrap_command(packages, hooks, target: Path, variant: str = VARIANT) -> list[str]:
+def mmdebstrap_command(packages, hooks, target: Path, variant: str = VARIANT, options=()) -> list[str]:
     """mmdebstrap of ``SUITE`` with ``packages`` and shell ``hooks`` run on the finished
     tree (``$1`` is its path): the test rootfs here, the image's base in image.py."""
-    return ["mmdebstrap", f"--variant={variant}", "--include=" + ",".join(packages),
+    return ["mmdebstrap", f"--variant={variant}", "--include=" + ",".join(packages), *options,
             *[f"--aptopt={opt}" for opt in APT_OPTIONS], *[f"--customize-hook={hook}" for hook in hooks],
             SUITE, str(target)]
 
