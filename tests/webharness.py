@@ -245,10 +245,15 @@ def signed_in_page(browser, url: str, username: str, password: str = PASSWORD):
     """A new page in ``browser`` signed in through the login form of the web UI at ``url``."""
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.set_default_timeout(10_000)
+    return sign_in(page, url, username, password)
+
+
+def sign_in(page, url: str, username: str, password: str = PASSWORD):
+    """Sign ``page`` in through the login form of the web UI at ``url``."""
     page.goto(url + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     with page.expect_navigation():
-        page.click("form button")
+        page.click("button[type=submit], form button")
     assert "/login" not in page.url, f"{username} could not sign in"
     return page

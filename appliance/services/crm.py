@@ -163,6 +163,15 @@ def fmt_time(value) -> str | None:
     return value.isoformat(sep=" ", timespec="seconds") if value else None
 
 
+def calls_of(phone: str, limit: int) -> list[dict]:
+    """The calls from or to this number, newest first, as contact-history items."""
+    calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(phone)))
+             .order_by(m.CallRecord.enter_time.desc()).limit(limit))
+    return [{"kind": "call", "at": fmt_time(c.enter_time), "direction": c.direction, "number": c.caller,
+             "queue": c.queue, "agent": c.agent, "disposition": c.disposition,
+             "talk_seconds": c.talk_seconds, "linkedid": c.linkedid} for c in calls]
+
+
 class CustomerService:
     def __init__(self, db):
         self.db = db
@@ -471,13 +480,9 @@ class CustomerService:
     def history(self, viewer: Viewer, customer_id, limit: int = 100) -> list[dict]:
         """Calls (from the call records, by the customer's number) and notes, newest first."""
         row = self._customer(viewer, customer_id)
-        calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(row.phone)))
-                 .order_by(m.CallRecord.enter_time.desc()).limit(limit))
         notes = (m.CustomerNote.select().where(m.CustomerNote.customer == row.id)
                  .order_by(m.CustomerNote.created_at.desc()).limit(limit))
-        items = [{"kind": "call", "at": fmt_time(c.enter_time), "direction": c.direction, "number": c.caller,
-                  "queue": c.queue, "agent": c.agent, "disposition": c.disposition,
-                  "talk_seconds": c.talk_seconds, "linkedid": c.linkedid} for c in calls]
+        items = calls_of(row.phone, limit)
         items += [{"kind": "note", "at": fmt_time(n.created_at), "author": n.author, "body": n.body,
                    "linkedid": n.linkedid, "id": n.id} for n in notes]
         return sorted(items, key=lambda i: i["at"] or "", reverse=True)[:limit]

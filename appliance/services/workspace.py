@@ -14,7 +14,7 @@ import logging
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import NotFound, PermissionDenied, ValidationError
-from appliance.services.crm import Viewer, fmt_time, phone_variants
+from appliance.services.crm import Viewer, calls_of, fmt_time, phone_variants
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +50,10 @@ class WorkspaceService:
     def pop(self, number: str, lang: str = "en") -> dict:
         """The caller's number, where it is from, their customer record and last contacts."""
         customer = self.crm.find_by_phone(SYSTEM, number) if number else None
-        history = self.crm.history(SYSTEM, customer["id"], limit=POP_HISTORY) if customer else []
-        if not customer and number:
-            calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(number)))
-                     .order_by(m.CallRecord.enter_time.desc()).limit(POP_HISTORY))
-            history = [{"kind": "call", "at": fmt_time(c.enter_time), "direction": c.direction, "queue": c.queue,
-                        "agent": c.agent, "disposition": c.disposition, "talk_seconds": c.talk_seconds,
-                        "linkedid": c.linkedid} for c in calls]
+        if customer:
+            history = self.crm.history(SYSTEM, customer["id"], limit=POP_HISTORY)
+        else:
+            history = calls_of(number, POP_HISTORY) if number else []
         outcomes = {o.linkedid: o for o in m.CallOutcome.select().where(
             m.CallOutcome.linkedid.in_([h["linkedid"] for h in history if h.get("linkedid")]))}
         for h in history:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from webharness import (CHROMIUM, CHROMIUM_FLAGS, LIVE, PASSWORD, ROLE_USER, USERS, Agents, Calls, PageProblems,
-                        Web, seed_config, seed_customers)
+                        Web, seed_config, seed_customers, sign_in)
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +85,7 @@ def page_as(browser, web):
         contexts.append(context)
         page = context.new_page()
         page.problems = PageProblems(page).items
-        page.goto(web.url + "/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit], form button")
-        assert "/login" not in page.url, f"{username} could not sign in"
-        return page
+        return sign_in(page, web.url, username)
 
     yield open_page
     for context in contexts:
