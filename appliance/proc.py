@@ -10,7 +10,9 @@ import logging
 import os
 import shlex
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -99,3 +101,53 @@ def spawn(
         cwd=cwd,
         start_new_session=True,
     )
+
+
+def filter_through(
+    argv: Sequence[str],
+    data: bytes,
+    *,
+    what: str,
+    rootfs: str | os.PathLike | None = None,
+    timeout: float = 120.0,
+    max_output: int = 256 * 1024 * 1024,
+) -> bytes:
+    """Feed ``data`` to a program on its standard input and return what it wrote.
+
+    The program is one of the rootfs's (Ghostscript, mpg123: system programs come from
+    the same Debian tree as Asterisk).  With ``rootfs`` set (developers' machines and the
+    tests) it runs chrooted into that tree; on the appliance (``rootfs`` empty) it runs
+    natively.  What it writes is its standard output, or, for a program that must seek in
+    its output (Ghostscript's TIFF devices), the file named by the argument ``{out}``:
+    a fresh private folder's file, read back and removed.  A file name from a user never
+    reaches the command line.  A non-zero exit, a timeout or output larger than
+    ``max_output`` raise ``CommandFailed`` with the program's own message.
+    """
+    argv = _check_argv(argv)
+    root = Path(rootfs) if rootfs else Path("/")
+    with tempfile.TemporaryDirectory(prefix="filter-", dir=root / "tmp") as scratch:
+        out = "/" + str(Path(scratch).relative_to(root) / "out")
+        to_file = any("{out}" in a for a in argv)
+        argv = [a.replace("{out}", out) for a in argv]
+        if rootfs:
+            argv = ["chroot", os.fspath(rootfs), *argv]
+        logger.info("filter (%s): %s, %d bytes in", what, shlex.join(argv), len(data))
+        try:
+            proc = subprocess.run(argv, input=data, env=child_env(), timeout=timeout,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except subprocess.TimeoutExpired as exc:
+            raise CommandFailed(what, argv, -1, f"no answer within {timeout:g} s") from exc
+        except OSError as exc:
+            raise CommandFailed(what, argv, -1, str(exc)) from exc
+        if proc.returncode != 0:
+            message = (proc.stderr or proc.stdout).decode("utf-8", "replace")
+            raise CommandFailed(what, argv, proc.returncode, message)
+        path = root / out.lstrip("/")
+        size = path.stat().st_size if to_file and path.exists() else len(proc.stdout)
+        if size > max_output:
+            raise CommandFailed(what, argv, 0, f"output larger than {max_output} bytes")
+        if to_file:
+            if not path.exists():
+                raise CommandFailed(what, argv, 0, "the program wrote no output file")
+            return path.read_bytes()
+        return proc.stdout

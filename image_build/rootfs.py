@@ -38,6 +38,10 @@ PACKAGES = (
     "asterisk-modules",
     "asterisk-core-sounds-en-gsm",
     "asterisk-moh-opsound-gsm",
+    # Outbound fax: an uploaded PDF rendered to the TIFF G3 pages SendFAX transmits.
+    "ghostscript",
+    # Prompts uploaded as MP3 decoded to the PCM we resample and level (lameenc only encodes).
+    "mpg123",
 )
 
 # The snapshot mirror's Release files carry an old Valid-Until date.
