@@ -7,6 +7,7 @@ Done-markers live in ``<data_dir>/firstboot.done/``; delete one to run a step ag
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -30,12 +31,34 @@ AMI_USER = "appliance"  # the manager account; its secret is made by step_10_sec
 FACTORY_RESET_MARKER = "factory-reset.requested"
 
 
+class DiskFull(RuntimeError):
+    """The data disk had no room for a first-boot step: nothing half-written is left, the
+    step is not marked done, and the next start runs it again."""
+
+    code = "firstboot.disk_full"
+
+    def __init__(self, data_dir: Path, step: str):
+        usage = shutil.disk_usage(data_dir) if data_dir.exists() else None
+        free = f"{usage.free // 1024} KiB free of {usage.total // (1024 * 1024)} MiB" if usage else "no space"
+        super().__init__(f"first boot could not finish ({step}): the data disk {data_dir} is full ({free}). "
+                         "Free some space (or factory-reset from the serial console) and restart; "
+                         "the remaining steps run then.")
+
+
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+    """Write a private file whole or not at all: a part file, fsync, rename (a full disk
+    leaves the old file, or none, never a truncated one)."""
+    part = path.with_name(path.name + ".part")
+    try:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def step_10_secrets(settings) -> None:
@@ -134,9 +157,32 @@ def run(settings) -> str | None:
         if marker.exists():
             continue
         logger.info("first boot: %s", step.__doc__.strip().splitlines()[0])
-        step(settings)
-        marker.write_text("done\n")
+        try:
+            step(settings)
+            _write_private(marker, "done\n")
+        except Exception as exc:
+            if not _disk_full(exc):
+                raise
+            raise DiskFull(settings.data_dir, step.__name__) from exc
     return first_admin_password(settings)
+
+
+def _disk_full(exc: Exception) -> bool:
+    """ENOSPC, however it arrives: an OSError of ours, SQLite's error, openssl's message."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return any(text in str(exc) for text in ("database or disk is full", "No space left on device"))
+
+
+def unfinished(settings) -> tuple[list[str], int] | None:
+    """The first-boot steps not done yet and the MiB free on the data disk; None when all
+    are done (what the serial console's sign-in screen tells a technician)."""
+    done_dir = settings.data_dir / "firstboot.done"
+    steps = [step.__name__ for step in STEPS if not (done_dir / step.__name__).exists()]
+    if not steps:
+        return None
+    where = settings.data_dir if settings.data_dir.exists() else settings.data_dir.parent
+    return steps, shutil.disk_usage(where).free // (1024 * 1024)
 
 
 def first_admin_password(settings) -> str | None:
@@ -166,7 +212,12 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = settings_mod.from_command_line(argv, "Run the appliance's first-boot steps")
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    password = run(settings)
+    try:
+        password = run(settings)
+    except DiskFull as exc:
+        print(f"\n  {exc}\n", flush=True)  # on the serial console, where a technician looks
+        logger.critical("%s", exc)
+        return 1
     if password:
         print(first_admin_notice(password), flush=True)
     return 0

@@ -58,11 +58,35 @@ def web_port_and_scheme(settings) -> tuple[int, str]:
     return settings.web_port, "http"
 
 
+def pbx_for(settings) -> Callable[[], pbxview.PbxReport]:
+    """Asterisk's trunks and calls over AMI; without the AMI secret (first boot did not get
+    as far as making it) a report that says so, and the console stays up."""
+    try:
+        secret = firstboot.load_secrets(settings)["ami_secret"]
+    except (RuntimeError, ValueError, KeyError) as exc:
+        reason = str(exc)
+        return lambda: pbxview.PbxReport(False, reason)
+    ami = pbxview.ami_client_factory(settings.ami_port, firstboot.AMI_USER, secret)
+    return lambda: pbxview.query(ami)
+
+
+class UsersOnDemand:
+    """The accounts, opened at their first use and again after a failure: a console started
+    before first boot made the database (a full disk stopped it) comes up all the same."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        self._service: UserService | None = None
+
+    def __getattr__(self, name: str):
+        if self._service is None:
+            self._service = UserService(open_database(self.db_path))
+        return getattr(self._service, name)
+
+
 def build_deps(settings, network=None) -> ConsoleDeps:
-    secrets = firstboot.load_secrets(settings)
     network = network or Pyroute2Backend()
-    ami = pbxview.ami_client_factory(settings.ami_port, firstboot.AMI_USER, secrets["ami_secret"])
-    users = UserService(open_database(settings.db_path))
+    users = UsersOnDemand(settings.db_path)
     return ConsoleDeps(
         web_urls=lambda: web_urls(network.interfaces(), *web_port_and_scheme(settings)),
         certificate=lambda: firstboot.certificate_fingerprint(settings) if settings.web_https_port else None,
@@ -71,11 +95,12 @@ def build_deps(settings, network=None) -> ConsoleDeps:
         system=sysinfo.collect,
         hardware=lambda: hardware_health(settings.hardware_root),
         services=lambda: read_status(settings.run_dir / STATUS_FILE),
-        pbx=lambda: pbxview.query(ami),
+        pbx=pbx_for(settings),
         network=network,
         lan=LanChanger(network, settings.network_dir, settings.lan_interface,
                        float(settings.network_confirm_seconds)),
         factory_reset=factory_reset_for(settings),
+        first_boot=lambda: firstboot.unfinished(settings),
     )
 
 

@@ -57,6 +57,9 @@ class ConsoleDeps:
     web_urls: Callable[[], list[str]] = field(default=lambda: [])
     first_password: Callable[[], str | None] = field(default=lambda: None)
     certificate: Callable[[], str | None] = field(default=lambda: None)  # SHA-256 of the HTTPS certificate
+    # first-boot steps not done yet (a full disk stopped them) and the MiB free on the data
+    # disk, named on the sign-in screen; None once first boot has finished
+    first_boot: Callable[[], tuple[list[str], int] | None] = field(default=lambda: None)
 
 
 def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
@@ -139,7 +142,12 @@ class Console:
             password = self.term.readline(self.t("console.password"), secret=True)
         except (Cancelled, EndOfInput):
             return None
-        user = self.deps.users.authenticate(username, password or "")
+        try:
+            user = self.deps.users.authenticate(username, password or "")
+        except Exception:  # no accounts yet (first boot did not finish): say so, stay up
+            logger.exception("console: accounts cannot be read")
+            self.say("console.login_unavailable")
+            return None
         if user is not None and user["role"] == "admin":
             self.failures = 0
             logger.info("console: %s signed in on %s", username, self.options.device)
@@ -162,6 +170,10 @@ class Console:
         """The web UI's addresses and the first admin password: what a technician at a
         fresh box needs.  A failure here never keeps anyone from signing in."""
         try:
+            unfinished = self.deps.first_boot()
+            if unfinished:
+                steps, free_mb = unfinished
+                self.say("console.firstboot_unfinished", steps=", ".join(steps), free_mb=free_mb)
             urls = self.deps.web_urls()
             if urls:
                 self.say("console.web_ui", urls="  ".join(urls))

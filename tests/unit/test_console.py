@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import re
-import select
 import time
 from pathlib import Path
 
@@ -27,68 +26,14 @@ from appliance.console.session import (
 from appliance.console.terminal import Terminal, open_port
 from appliance.db import open_database
 from appliance.db.migrate import migrate
-from appliance.network import Interface, LanChanger, LanConfig
+from appliance.network import LanChanger, LanConfig
 from appliance.services.users import UserService
 from hwdrivers.health import hardware_health
+from consolerig import FakeNetwork, Pty
 from test_ami_client import SECRET, FakeAmi, frame
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dahdi"
 ADMIN_PASSWORD = "correct-horse-1"
-
-
-class Pty:
-    """The technician's side of the serial line."""
-
-    def __init__(self):
-        self.master, self.slave = os.openpty()
-        self.path = os.ttyname(self.slave)
-        self.text = ""
-
-    def type(self, *lines: str) -> None:
-        for line in lines:
-            os.write(self.master, line.encode() + b"\r")
-
-    def expect(self, pattern: str, timeout: float = 5.0) -> re.Match:
-        """Wait for ``pattern`` in what the console wrote; consume up to the match."""
-        deadline = time.monotonic() + timeout
-        while True:
-            match = re.search(pattern, self.text)
-            if match:
-                self.text = self.text[match.end():]
-                return match
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"the console never wrote {pattern!r}; it wrote:\n{self.text}")
-            ready, _, _ = select.select([self.master], [], [], remaining)
-            if ready:
-                self.text += os.read(self.master, 4096).decode("utf-8", "replace")
-
-    def expect_all(self, *patterns: str) -> None:
-        """Each pattern in turn, in this order."""
-        for pattern in patterns:
-            self.expect(pattern)
-
-    def close(self):
-        os.close(self.master)
-        os.close(self.slave)
-
-
-class FakeNetwork:
-    def __init__(self):
-        self.applied: list[tuple[str, LanConfig]] = []
-        self.fail = False
-
-    def interfaces(self):
-        return [Interface("lo", "UNKNOWN", "00:00:00:00:00:00", ("127.0.0.1/8",)),
-                Interface("eth0", "UP", "52:54:00:12:34:56", ("192.168.1.10/24",))]
-
-    def default_gateway(self):
-        return "192.168.1.1"
-
-    def apply(self, ifname, config):
-        if self.fail:
-            raise OSError("netlink said no")
-        self.applied.append((ifname, config))
 
 
 class Rig:
