@@ -53,6 +53,7 @@ class Pty:
 class FakeNetwork:
     def __init__(self):
         self.applied: list[tuple[str, LanConfig]] = []
+        self.applied_at: list[float] = []  # time.monotonic() of each apply
         self.fail = False
 
     def interfaces(self):
@@ -66,3 +67,4 @@ class FakeNetwork:
         if self.fail:
             raise OSError("netlink said no")
         self.applied.append((ifname, config))
+        self.applied_at.append(time.monotonic())

@@ -269,10 +269,11 @@ def test_unconfirmed_change_is_rolled_back(rig, tmp_path):
     r = rig(confirm_seconds=1.0)
     r.sign_in()
     r.command("ip", "static", "10.0.0.5/24", "", "yes")
-    r.pty.expect("Type confirm within 1 s")
-    applied_at = time.monotonic()
-    r.pty.expect("Not confirmed: eth0 is back to DHCP.", timeout=5)
-    assert time.monotonic() - applied_at >= 0.9
+    r.pty.expect("Type confirm within 1 s", timeout=15)
+    r.pty.expect("Not confirmed: eth0 is back to DHCP.", timeout=15)
+    # measured where the changes happened, not where this test (maybe late, on a busy
+    # machine) read about them
+    assert r.network.applied_at[1] - r.network.applied_at[0] >= 0.95
     assert r.network.applied == [("eth0", LanConfig("static", "10.0.0.5/24", "")), ("eth0", LanConfig("dhcp"))]
     assert json.loads((tmp_path / "network" / "lan.json").read_text())["mode"] == "dhcp"
     assert not (tmp_path / "network" / "pending.json").exists()
