@@ -57,6 +57,7 @@ from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, resolve_in_root  # noqa: E402
+from appliance.mail import Outbox, SmtpConfig  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
@@ -203,6 +204,7 @@ class Appliance:
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
+        self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
@@ -361,6 +363,7 @@ class Appliance:
             "db": self._db_health(),
             "hardware": self._hardware_health(),
             "recording": self._recording_health(),
+            "mail": self.mail.health(),
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
@@ -425,6 +428,7 @@ class Appliance:
         self.pipeline.reconcile()
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
+        self.mail.start()
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         if self.settings.lan_interface:
@@ -477,6 +481,7 @@ class Appliance:
         self.pbx.stop()
         self.agi.stop()
         self.housekeeping.stop()
+        self.mail.stop()
         self.pipeline.stop()
         self.encoders.close()
 

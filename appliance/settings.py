@@ -78,6 +78,14 @@ SETTINGS = (
             "a second disk or a mounted network share recordings are copied to (checked by SHA-256); empty: none"),
     Setting("recording_housekeeping_minutes", int, 60,
             "every so many minutes: recordings archived, and those past their retention deleted"),
+    Setting("smtp_host", str, "",
+            "mail server received faxes and callers' messages are e-mailed through; empty: no e-mail"),
+    Setting("smtp_port", int, 587, "mail server port (587 submission with STARTTLS, 465 TLS, 25 plain)"),
+    Setting("smtp_security", str, "starttls", "how the mail server is spoken to", choices=("starttls", "tls", "none")),
+    Setting("smtp_user", str, "", "mail server login; empty: none"),
+    Setting("smtp_password", str, "", "mail server password"),
+    Setting("mail_from", str, "callcenter@localhost", "sender address of the appliance's e-mails"),
+    Setting("mail_retry_hours", int, 48, "an e-mail the server does not take is tried again for this long"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -119,6 +127,13 @@ class Settings:
     recording_reserve_mb: int
     recording_archive_dir: str
     recording_housekeeping_minutes: int
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_user: str
+    smtp_password: str
+    mail_from: str
+    mail_retry_hours: int
 
     @property
     def db_path(self) -> Path:
@@ -145,6 +160,11 @@ class Settings:
     def run_dir(self) -> Path:
         """Files that describe the running appliance (the supervisor's status)."""
         return self.data_dir / "run"
+
+    @property
+    def mail_dir(self) -> Path:
+        """The e-mail outbox (one JSON file per message; ``failed/`` for the undeliverable)."""
+        return self.data_dir / "mail"
 
     @property
     def network_dir(self) -> Path:
