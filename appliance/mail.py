@@ -101,6 +101,7 @@ class Outbox:
             "attachments": [str(p) for p in attachments], "queued_at": now, "next_try": now,
             "attempts": 0, "last_error": ""})
         logger.info("mail %s queued for %s: %s", key, ", ".join(to), subject)
+        self._kick()
         return key
 
     @staticmethod
@@ -209,17 +210,35 @@ class Outbox:
 
     # -- the sender ------------------------------------------------------------
     def start(self, interval: float = 30.0) -> None:
+        """Send what is due now, whenever a message is queued, and every ``interval`` s."""
         import gevent
+        import gevent.event
+
+        self._wake = gevent.event.Event()
 
         def loop():
             while True:
+                self._wake.clear()
                 try:
                     self.deliver_due()
                 except Exception:
                     logger.exception("mail: delivering the outbox failed")
-                gevent.sleep(interval)
+                self._wake.wait(interval)
 
         self._loop = gevent.spawn(loop) if self.enabled else None
+
+    def _kick(self) -> None:
+        if getattr(self, "_wake", None) is not None:
+            self._wake.set()
+
+    def retry_now(self) -> int:
+        """Make every waiting message due now (the mail server is back); how many wait."""
+        items = self._items(self.dir)
+        for path, item in items:
+            item["next_try"] = self.clock()
+            self._write(path, item)
+        self._kick()
+        return len(items)
 
     def stop(self) -> None:
         if getattr(self, "_loop", None) is not None:

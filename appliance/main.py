@@ -59,6 +59,7 @@ from appliance.services.menus import MenuService  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, resolve_in_root  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
+from appliance.services.notices import MailNotices  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
@@ -205,10 +206,13 @@ class Appliance:
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
+        notices = MailNotices(self.mail, lambda: settings.console_language)
+        self.pipeline.completed.append(notices.recording_complete)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
                                 settings.data_dir / "fax")
+        self.faxes.received.append(notices.fax_received)
         registry.register(fax_agi.SCRIPT, fax_agi.make_handler(self.faxes), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)

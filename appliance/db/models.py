@@ -101,6 +101,7 @@ class Queue(BaseModel):
     survey_low_score = IntegerField(default=2)  # a score at or below this raises a low-score event
     recording_keep_days = IntegerField(default=0)  # keep its calls' recordings so long; 0: the direction's rule
     voicemail = BooleanField(default=False)  # a caller nobody answers may leave a message
+    voicemail_email = CharField(max_length=1000, default="")  # new messages e-mailed here (comma-separated)
 
 
 class TimeCondition(BaseModel):
@@ -196,6 +197,7 @@ class Did(BaseModel):
     require_pin = BooleanField(default=False)  # callers must key their member PIN
     after_hours_voicemail = BooleanField(default=False)  # closed: callers leave a message (else the closed message)
     fax = BooleanField(default=False)  # a fax line: every call is received as a fax (ReceiveFAX)
+    fax_email = CharField(max_length=1000, default="")  # received faxes e-mailed here (comma-separated)
 
 
 class Phone(BaseModel):

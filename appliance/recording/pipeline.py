@@ -31,7 +31,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,6 +184,9 @@ class RecordingPipeline:
         self.queue: gevent.queue.Queue = gevent.queue.Queue()
         self._consumers = gevent.pool.Group()
         self._refusing = False
+        # told (key, MP3 path) each time a recording is complete (a caller's message is
+        # e-mailed then); a listener's failure is logged, never the recording's
+        self.completed: list[Callable[[str, Path], None]] = []
 
     # paths
     def wav_file(self, row: Recording) -> Path:
@@ -277,6 +280,12 @@ class RecordingPipeline:
             wav_path.unlink(missing_ok=True)
         if outcome.requeue:
             self.queue.put(row.id)
+        if outcome.state == COMPLETE:
+            for listener in self.completed:
+                try:
+                    listener(row.linkedid, self.mp3_file(row))
+                except Exception:
+                    logger.exception("recording %s: a listener of finished recordings failed", row.linkedid)
         return outcome.state
 
     def run_pending(self) -> Counter:

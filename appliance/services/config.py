@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from appliance.db import models as m
 from appliance.engine.menus import FALLTHROUGH_ACTIONS as MENU_FALLTHROUGH
 from appliance.errors import Conflict, DomainError, NotFound, Unavailable, ValidationError
+from appliance.mail import parse_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,14 @@ def _check_did_destinations(did) -> None:
         did.save()
 
 
+def _check_emails(value: str) -> str | None:
+    try:
+        parse_addresses(value)
+    except ValidationError as exc:
+        return str(exc)
+    return None
+
+
 def _hash_pin(value: str) -> str:
     from appliance.services.users import hash_password
 
@@ -218,6 +227,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="keep the recordings of this queue's calls so many days; 0 = as the call direction's rule says"),
         Field("voicemail", "bool", default=False,
               help="a caller nobody could answer (or who waited the longest wait) may leave a message"),
+        Field("voicemail_email", "str", default="", max_length=1000, check=_check_emails,
+              help="e-mail addresses (comma-separated) each new message is sent to, with its recording"),
     ),
     "dids": (
         Field("number", "str", required=True, max_length=32, pattern=r"\+?[0-9]{1,31}",
@@ -238,6 +249,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="when closed and no after-hours queue is set, callers leave a message for the DID's queue"),
         Field("fax", "bool", default=False,
               help="a fax line: every call to this number is received as a fax, at any hour"),
+        Field("fax_email", "str", default="", max_length=1000, check=_check_emails,
+              help="e-mail addresses (comma-separated) each fax received on this number is sent to, as PDF"),
     ),
     "phones": (
         Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),

@@ -41,6 +41,9 @@ class FaxService:
         self.now = now
         self.settle_seconds = settle_seconds
         self._finishing = gevent.pool.Group()
+        # told (fax view, PDF path) of each fax stored (it is e-mailed then); a listener's
+        # failure is logged, never the fax's
+        self.received: list = []
 
     # -- the call path (FastAGI ``fax``) ----------------------------------------------------
     def begin(self, linkedid: str, did: str, *, caller: str = "", caller_name: str = "") -> str | None:
@@ -104,6 +107,11 @@ class FaxService:
                   sha256=hashlib.sha256(pdf).hexdigest(), error_code="", detail="", completed_at=self.now())
         source.unlink()
         logger.info("fax %s from %s: %d pages stored", linkedid, row.caller, len(pages))
+        for listener in self.received:
+            try:
+                listener(self.view(m.Fax.get_by_id(row.id)), target)
+            except Exception:
+                logger.exception("fax %s: a listener of received faxes failed", linkedid)
         return RECEIVED
 
     def _set(self, row, **fields) -> None:

@@ -143,3 +143,24 @@ def test_health_is_down_while_a_message_waits_over_an_hour(tmp_path):
     health = box.health()
     assert not health["up"] and health["state"] == "stuck" and health["queued"] == 1
     assert Outbox(tmp_path / "off", SmtpConfig(host="")).health()["state"] == "off"
+
+
+def test_a_queued_message_wakes_the_sender_and_retry_now_makes_waiting_ones_due(tmp_path, smtp):
+    import gevent
+
+    box = outbox(tmp_path, smtp.port, Clock())
+    box.start(interval=3600)  # only a wake-up can send within this test
+    try:
+        smtp.refuse["DATA"] = "451 4.3.0 later"
+        box.queue(["a@shop.example"], "first", "b")
+        with gevent.Timeout(5):
+            while not box.status()["last_error"]:
+                gevent.sleep(0.05)
+        del smtp.refuse["DATA"]
+        assert box.retry_now() == 1
+        with gevent.Timeout(5):
+            while not smtp.messages:
+                gevent.sleep(0.05)
+        assert smtp.messages[0]["Subject"] == "first"
+    finally:
+        box.stop()

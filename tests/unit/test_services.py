@@ -85,7 +85,8 @@ def test_create_read_update_delete_with_audit_and_apply(config, changes):
     assert re.fullmatch(r"[0-9a-f]{16}", did.pop("version"))
     assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales",
                    "time_condition": None, "after_hours_queue": None, "require_pin": False,
-                   "menu": None, "after_hours_menu": None, "after_hours_voicemail": False, "fax": False}
+                   "menu": None, "after_hours_menu": None, "after_hours_voicemail": False, "fax": False,
+                   "fax_email": ""}
     assert config.get("agents", "1001")["queues"] == ["sales"]
     phone = config.get("phones", "1001")
     assert "secret" not in phone and phone["has_secret"] is True
