@@ -60,6 +60,7 @@ from appliance.services.prompts import PromptFiles, PromptService, resolve_in_ro
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.notices import MailNotices  # noqa: E402
+from appliance.services.site import SiteService  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
@@ -173,6 +174,7 @@ class Appliance:
         self.menus_table = MenuTable()
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
+        self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone)
         self.crm = CustomerService(self.db)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
         rootfs = Path(settings.rootfs) if settings.rootfs else Path("/")
@@ -206,7 +208,7 @@ class Appliance:
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
-        notices = MailNotices(self.mail, lambda: settings.console_language)
+        notices = MailNotices(self.mail, self.site.language)
         self.pipeline.completed.append(notices.recording_complete)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
@@ -451,7 +453,8 @@ class Appliance:
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
-                       menus=self.menus, prompts=self.prompts, secure_cookies=bool(self.settings.web_https_port))
+                       menus=self.menus, prompts=self.prompts, site=self.site,
+                       secure_cookies=bool(self.settings.web_https_port))
         s = self.settings
         if s.web_https_port:
             from webui.redirect import make_redirect_app

@@ -78,12 +78,18 @@ def step_20_database(settings) -> None:
 
 
 def step_30_admin(settings) -> None:
-    """The first admin account, with a random password kept for the installer to read."""
+    """The first admin account, with a random password kept for the installer to read;
+    the web UI's first-run wizard is pending from now on."""
     from appliance.services.users import UserService
 
-    password = UserService(open_database(settings.db_path)).ensure_admin("admin")
+    from appliance.services.site import SiteService
+
+    db = open_database(settings.db_path)
+    users = UserService(db)
+    password = users.ensure_admin("admin")
     if password:
         _write_private(settings.data_dir / ADMIN_PASSWORD_FILE, password + "\n")
+        SiteService(db, users, None).begin_setup()  # the web UI's first-run wizard comes next
 
 
 CERT_FILE = "web.crt"
@@ -195,7 +201,9 @@ def first_admin_password(settings) -> str | None:
 
 def first_admin_notice(password: str) -> str:
     return (f"\n  First admin account:  user 'admin'  password '{password}'\n"
-            "  (also shown on the serial console's sign-in screen until it is changed)\n")
+            "  (also shown on the serial console's sign-in screen until it is changed)\n"
+            "  Sign in to the web UI with it: the first-run setup asks for your own password,\n"
+            "  the time zone and language, the first trunk and the first queue.\n")
 
 
 def load_secrets(settings) -> dict:

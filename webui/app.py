@@ -66,6 +66,7 @@ class WebDeps:
     workspace: object = None  # appliance.services.workspace.WorkspaceService (built when not given)
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
+    site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     extra: dict = field(default_factory=dict)
 
 
@@ -200,7 +201,9 @@ def _lang() -> str:
     user = current_user()
     if user:
         return user["language"]
-    return i18n.negotiate(request.get_header("Accept-Language"), request.params.get("lang"))
+    site = getattr(request.app.config.get("deps"), "site", None)
+    return i18n.negotiate(request.get_header("Accept-Language"), request.params.get("lang"),
+                          site.language() if site is not None else i18n.DEFAULT)
 
 
 def render(name: str, **data) -> str:
@@ -394,7 +397,8 @@ def make_app(deps: WebDeps) -> Bottle:
     def show_kind(kind, errors=None, values=None, problem=None):
         fields = cfg.fields(kind)
         return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=fields, rows=cfg.list(kind),
-                      errors=errors or {}, values=values or {}, problem=problem, refs=ref_options(fields))
+                      errors=errors or {}, values=values or cfg.defaults(kind), problem=problem,
+                      refs=ref_options(fields))
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>", name="admin_list")
     def admin_list(kind):
@@ -727,13 +731,17 @@ def make_app(deps: WebDeps) -> Bottle:
         app.error(status)(_outside_routes)
 
     # here, not at the top: these modules use this one's helpers
-    from webui import callrecords, crm, fax, voicemail, wallboard, workspace
+    from webui import callrecords, crm, fax, voicemail, wallboard, wizard, workspace
     from webui import recordings as recording_pages
 
     if deps.crm is None:
         from appliance.services.crm import CustomerService
 
         deps.crm = CustomerService(deps.db)
+    if deps.site is None:
+        from appliance.services.site import SiteService
+
+        deps.site = SiteService(deps.db, deps.users, deps.config)
     crm.install(app, deps, directory)
     callrecords.install(app, deps, directory)
     if deps.workspace is None:
@@ -745,6 +753,7 @@ def make_app(deps: WebDeps) -> Bottle:
     voicemail.install(app, deps, directory)
     fax.install(app, deps)
     wallboard.install(app, deps, directory)
+    wizard.install(app, deps)  # last: its plugin holds admins on /setup while it is pending
     if deps.menus is not None:
         from webui import menus
 

@@ -53,8 +53,9 @@ def choice(lang: str, kind: str, name: str, value) -> str:
     return str(value)
 
 
-def negotiate(accept_language: str | None, asked: str | None = None) -> str:
-    """The language for someone not signed in: ``?lang=``, then Accept-Language."""
+def negotiate(accept_language: str | None, asked: str | None = None, default: str = DEFAULT) -> str:
+    """The language for someone not signed in: ``?lang=``, then Accept-Language, then
+    ``default`` (the call center's, chosen in the first-run wizard)."""
     if asked in LANGUAGES:
         return asked
     for part in (accept_language or "").split(","):
@@ -63,7 +64,7 @@ def negotiate(accept_language: str | None, asked: str | None = None) -> str:
             return "zh_CN"
         if tag.startswith("en"):
             return "en"
-    return DEFAULT
+    return default if default in LANGUAGES else DEFAULT
 
 
 # The configuration service explains a bad field in plain English (for API clients);
@@ -90,6 +91,12 @@ _FIELD_ERRORS = (
     (r"'(?P<item>.+)' is not an IP address or network", "field.network"),
     (r"an IP address or a host name", "field.host"),
     (r"overflow would go round in a circle", "field.overflow_loop"),
+    (r"not an e-mail address: (?P<item>.+)", "field.email"),
+    (r"at most (?P<n>\d+) addresses", "field.max_addresses"),
+    # the first-run wizard (appliance/services/site.py)
+    (r"the two passwords differ", "field.password_mismatch"),
+    (r"choose a new password, not the current one", "field.password_unchanged"),
+    (r"digits, \+ first if any", "field.dialled_number"),
     # customers (appliance/services/crm.py)
     (r"no markup \(< followed by a letter\)", "field.markup"),
     (r"a phone number: 3 to 20 digits, maybe starting with \+", "field.phone"),

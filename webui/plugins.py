@@ -52,6 +52,8 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "admin_list": STAFF, "admin_members": STAFF,
     "admin_create": ADMIN, "admin_edit": ADMIN, "admin_update": ADMIN, "admin_delete": ADMIN, "admin_member_add": ADMIN, "admin_member_remove": ADMIN,
     "admin_audit": ADMIN,
+    # the first-run wizard (webui/wizard.py)
+    "setup": ADMIN, "setup_step": ADMIN, "setup_save": ADMIN,
     # customers (webui/crm.py): agents see and edit their own customers (the service keeps
     # them to those); team leaders assign, reclaim, transfer, delete, import and export
     "customers": EVERYONE, "customer_new": EVERYONE, "customer_create": EVERYONE, "customer_detail": EVERYONE,

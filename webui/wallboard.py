@@ -71,7 +71,8 @@ class ConfigCopy:
 
 
 def install(app, deps, directory) -> None:
-    today = TodayFigures(deps.db, deps.extra.get("timezone") or "Asia/Shanghai")
+    today = TodayFigures(deps.db, deps.site.timezone if deps.site is not None
+                         else deps.extra.get("timezone") or "Asia/Shanghai")
     copy = ConfigCopy(deps.config)
     deps.extra["wallboard_figures"] = today  # for benchmarks and tests
 

@@ -494,7 +494,16 @@ class Fax(BaseModel):
     completed_at = DateTimeField(null=True)
 
 
+class SiteSetting(BaseModel):
+    """One setting of this call center made in the web UI (appliance/services/site.py)."""
+
+    key = CharField(primary_key=True, max_length=64)
+    value = TextField()
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
+
+
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
-              Menu, MenuOption, VoiceMessage, Fax)
+              Menu, MenuOption, VoiceMessage, Fax, SiteSetting)

@@ -18,6 +18,7 @@ import ipaddress
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from appliance.db import models as m
@@ -451,6 +452,13 @@ class ConfigService:
     def __init__(self, db, on_change=None):
         self.db = db
         self.on_change = on_change
+        # (kind, field) -> where a default that is not fixed comes from: the time zone of
+        # new opening hours is the site's (appliance/services/site.py)
+        self.live_defaults: dict[tuple[str, str], Callable[[], object]] = {}
+
+    def defaults(self, kind: str) -> dict:
+        """The defaults of a new object that are not fixed in the schema (for the create form)."""
+        return {name: get() for (k, name), get in self.live_defaults.items() if k == kind}
 
     # -- schema --------------------------------------------------------------
     def fields(self, kind: str) -> list[Field]:
@@ -561,6 +569,8 @@ class ConfigService:
                 if creating:
                     if f.required:
                         errors[f.name] = "required"
+                    elif (kind, f.name) in self.live_defaults:
+                        values[f.attr] = self.live_defaults[(kind, f.name)]()
                     elif f.type != "ref":
                         values[f.attr] = f.default
                 continue
@@ -650,16 +660,30 @@ class ConfigService:
                               code="config.apply_failed") from exc
 
     def create(self, kind: str, data: dict, actor: str) -> dict:
-        values = self._clean(kind, data, creating=True)
-        key = values[KEYS[kind]]
+        return self.create_many([(kind, data)], actor)[0]
+
+    def create_many(self, items: list[tuple[str, dict]], actor: str) -> list[dict]:
+        """Several objects in one transaction, all or none, applied to Asterisk once (the
+        first-run wizard's queue and the DID leading to it).  An error says which kind
+        failed in its ``kind`` attribute."""
+        made = []
         with self.db.atomic():
-            self._unique(kind, key)
-            obj = MODELS[kind].create(**values)
-            self._check_object(kind, obj)
-            self._audit(actor, "create", kind, key, self._redacted(kind, values))
-        logger.info("%s created %s %s", actor, SINGULAR[kind], key)
+            for kind, data in items:
+                try:
+                    values = self._clean(kind, data, creating=True)
+                    key = values[KEYS[kind]]
+                    self._unique(kind, key)
+                    obj = MODELS[kind].create(**values)
+                    self._check_object(kind, obj)
+                except DomainError as exc:
+                    exc.kind = kind
+                    raise
+                self._audit(actor, "create", kind, key, self._redacted(kind, values))
+                made.append((kind, key))
+        for kind, key in made:
+            logger.info("%s created %s %s", actor, SINGULAR[kind], key)
         self._changed()
-        return self.get(kind, key)
+        return [self.get(kind, key) for kind, key in made]
 
     def update(self, kind: str, key: str, data: dict, actor: str, version: str | None = None) -> dict:
         """Change some fields.  With ``version`` (what the caller read), refuse with

@@ -20,6 +20,7 @@ call record is written (or the day or the queues' thresholds change).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from peewee import JOIN, Case, fn
@@ -60,24 +61,31 @@ def totals(per_queue: dict[str, dict]) -> dict:
 class TodayFigures:
     """``figures(now)`` -> ``{"date", "timezone", "since", "queues": {name: figures}, "totals"}``."""
 
-    def __init__(self, db, timezone: str = "Asia/Shanghai"):
+    def __init__(self, db, timezone: str | Callable[[], str] = "Asia/Shanghai"):
+        """``timezone``: a name, or where to read it each time (the site's, which an admin
+        may change in the first-run wizard while the appliance runs)."""
         self.db = db
-        self.tz = ZoneInfo(timezone)
+        self._timezone = timezone if callable(timezone) else (lambda: timezone)
         self._cached: tuple | None = None  # (key, figures)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self._timezone())
 
     def forget(self) -> None:
         """A queue's threshold may have changed: count again on the next read."""
         self._cached = None
 
     def figures(self, now: float) -> dict:
-        start, end = day_bounds(now, self.tz)
+        tz = self.tz
+        start, end = day_bounds(now, tz)
         latest = m.CallRecord.select(fn.MAX(m.CallRecord.id)).scalar()
         key = (start, latest)
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._count(start, end))
         per_queue = self._cached[1]
-        local_start = start.replace(tzinfo=dt.timezone.utc).astimezone(self.tz)
-        return {"date": local_start.date().isoformat(), "timezone": self.tz.key,
+        local_start = start.replace(tzinfo=dt.timezone.utc).astimezone(tz)
+        return {"date": local_start.date().isoformat(), "timezone": tz.key,
                 "since": start.isoformat(timespec="seconds") + "Z",
                 "queues": per_queue, "totals": totals(per_queue)}
 

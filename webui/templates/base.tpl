@@ -11,6 +11,7 @@
 % if user:
 <header class="topbar">
   <a class="brand" href="/"><span class="logo" aria-hidden="true"></span>{{_('app.name')}}</a>
+  % if not path.startswith('/setup'):  # the first-run wizard: nowhere else to go yet
   <nav>
     <a href="/" class="{{'on' if path == '/' else ''}}">{{_('nav.dashboard')}}</a>
     <a href="/workspace" class="{{'on' if path == '/workspace' else ''}}">{{_('nav.workspace')}}</a>
@@ -27,6 +28,7 @@
     <a href="/admin/audit" class="{{'on' if path == '/admin/audit' else ''}}">{{_('nav.audit')}}</a>
     % end
   </nav>
+  % end
   <div class="who">
     <a href="/account" class="{{'on' if path == '/account' else ''}}">{{user['username']}} <span class="role">{{_('role.' + user['role'])}}</span></a>
     <form method="post" action="/logout" class="inline">

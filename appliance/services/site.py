@@ -1,0 +1,197 @@
+"""This call center's own settings made in the web UI, and the first-run wizard.
+
+Settings (rows of ``site_setting``): ``timezone`` (where "today" begins on the wallboard,
+the default of new opening hours; the settings file's ``timezone`` until an admin chooses)
+and ``language`` (the sign-in page's and new accounts' language when the browser says
+nothing else; Chinese until chosen).  Read through a copy kept in memory: this process is
+the only writer.
+
+The first-run wizard is pending from the moment first boot made the first admin
+(``begin_setup``) until an admin finishes it; a database without that mark (one made
+before the wizard existed, or by a test) has none.  Its steps, in order, are each saved
+when submitted, may be gone back to and are resumed where they were left:
+
+1. ``password``: the printed first password replaced by the admin's own;
+2. ``region``: time zone and default language;
+3. ``trunk``: the first SIP trunk (or skipped, to add later);
+4. ``queue``: the first queue, with the inbound number (DID) that leads to it (or skipped);
+
+then ``finish``.  Nothing here is half-saved: a step with a bad value changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from appliance.db import models as m
+from appliance.errors import Conflict, DomainError, ValidationError
+from appliance.services.config import _check_timezone
+
+logger = logging.getLogger(__name__)
+
+STEPS = ("password", "region", "trunk", "queue")
+OPTIONAL = ("trunk", "queue")
+LANGUAGES = ("zh_CN", "en")
+DONE, SKIPPED = "done", "skipped"
+DID_PATTERN = r"\+?[0-9]{1,31}"
+# The fields of the trunk and queue forms the wizard asks for (the others keep their
+# defaults and are on the configuration pages).
+TRUNK_FIELDS = ("name", "host", "port", "match", "username", "secret", "register", "codecs", "max_channels")
+QUEUE_FIELDS = ("name", "display_name", "strategy", "ring_timeout", "max_wait_seconds", "voicemail")
+
+
+class SiteService:
+    def __init__(self, db, users, config, *, default_timezone: str = "Asia/Shanghai",
+                 default_language: str = "zh_CN"):
+        self.db = db
+        self.users = users
+        self.config = config
+        self.default_timezone = default_timezone
+        self.default_language = default_language
+        self._copy: dict[str, str] | None = None
+        if config is not None:  # new opening hours are in this call center's time zone
+            config.live_defaults[("time_conditions", "timezone")] = self.timezone
+
+    # -- settings ---------------------------------------------------------------------------
+    def _all(self) -> dict[str, str]:
+        if self._copy is None:
+            self._copy = {row.key: row.value for row in m.SiteSetting.select()}
+        return self._copy
+
+    def _set(self, actor: str, **values: str) -> None:
+        now = m.utcnow()
+        with self.db.atomic():
+            for key, value in values.items():
+                (m.SiteSetting.insert(key=key, value=value, updated_at=now, updated_by=actor)
+                 .on_conflict(conflict_target=[m.SiteSetting.key],
+                              update={m.SiteSetting.value: value, m.SiteSetting.updated_at: now,
+                                      m.SiteSetting.updated_by: actor}).execute())
+        self._copy = None
+
+    def timezone(self) -> str:
+        return self._all().get("timezone") or self.default_timezone
+
+    def language(self) -> str:
+        return self._all().get("language") or self.default_language
+
+    # -- the wizard -------------------------------------------------------------------------
+    def begin_setup(self) -> None:
+        """First boot made the first admin: the wizard is pending (once; never again)."""
+        if "setup" not in self._all():
+            self._set("system", setup="pending")
+
+    def setup_pending(self) -> bool:
+        return self._all().get("setup") == "pending"
+
+    def setup_state(self) -> dict:
+        """``{"pending", "steps": {step: done | skipped | None}, "next": step | "finish" | None,
+        "timezone", "language", "trunk", "queue", "did"}``."""
+        values = self._all()
+        steps = {step: values.get(f"setup.{step}") for step in STEPS}
+        pending = self.setup_pending()
+        nxt = next((step for step in STEPS if steps[step] is None), "finish") if pending else None
+        return {"pending": pending, "steps": steps, "next": nxt, "timezone": self.timezone(),
+                "language": self.language(), "trunk": values.get("setup.trunk_name", ""),
+                "queue": values.get("setup.queue_name", ""), "did": values.get("setup.did", "")}
+
+    def _step_done(self, actor: str, step: str, state: str = DONE, **more: str) -> None:
+        self._set(actor, **{f"setup.{step}": state}, **{f"setup.{k}": v for k, v in more.items()})
+        logger.info("first-run wizard: %s %s by %s", step, state, actor)
+
+    def save_password(self, user: dict, password: str, confirm: str) -> None:
+        if password != confirm:
+            raise ValidationError("the two passwords differ", code="setup.password_mismatch",
+                                  fields={"confirm": "the two passwords differ"})
+        if self.users.authenticate(user["username"], password or "") is not None:
+            raise ValidationError("choose a new password, not the one printed at first boot",
+                                  code="setup.password_unchanged",
+                                  fields={"password": "choose a new password, not the current one"})
+        self.users.set_password(user["username"], password)  # checks its strength
+        self._step_done(user["username"], "password")
+
+    def save_region(self, user: dict, timezone: str, language: str) -> None:
+        errors = {}
+        problem = _check_timezone((timezone or "").strip())
+        if problem or not (timezone or "").strip():
+            errors["timezone"] = problem or "required"
+        if language not in LANGUAGES:
+            errors["language"] = f"one of {', '.join(LANGUAGES)}"
+        if errors:
+            raise ValidationError(f"cannot be saved: {next(iter(errors.values()))}", fields=errors)
+        with self.db.atomic():
+            self._set(user["username"], timezone=timezone.strip(), language=language)
+            self.users.set_language(user["id"], language)
+            self._step_done(user["username"], "region")
+
+    def save_trunk(self, user: dict, data: dict) -> dict:
+        """Create the first trunk, or change the one made by an earlier visit to this step."""
+        earlier = self._all().get("setup.trunk_name")
+        if earlier and self._exists("trunks", earlier):
+            trunk = self.config.update("trunks", earlier, data, actor=user["username"])
+        else:
+            trunk = self.config.create("trunks", data, actor=user["username"])
+        self._step_done(user["username"], "trunk", trunk_name=trunk["name"])
+        return trunk
+
+    def save_queue(self, user: dict, data: dict, did: str) -> dict:
+        """Create the first queue and the DID that leads to it (with the wizard's trunk, if
+        any), both or neither; a later visit changes them instead."""
+        did = (did or "").strip()
+        if did and not re.fullmatch(DID_PATTERN, did):
+            raise ValidationError(f"'{did}' is not a dialled number", fields={"did": "digits, + first if any"})
+        actor, values = user["username"], self._all()
+        earlier_queue, earlier_did = values.get("setup.queue_name"), values.get("setup.did")
+        if earlier_queue and self._exists("queues", earlier_queue):
+            queue = self.config.update("queues", earlier_queue, data, actor=actor)
+            if did and did != earlier_did:
+                self._did_for(queue["name"], did, actor)
+        else:
+            items = [("queues", data)]
+            if did:
+                items.append(("dids", self._did_data(data.get("name", ""), did)))
+            try:
+                queue = self.config.create_many(items, actor)[0]
+            except DomainError as exc:
+                if getattr(exc, "kind", "") == "dids":  # the DID's own error belongs to the did field
+                    exc.fields = {"did": next(iter(exc.fields.values()), exc.message)} if exc.fields else {
+                        "did": exc.message}
+                raise
+        self._step_done(actor, "queue", queue_name=queue["name"], did=did or earlier_did or "")
+        return queue
+
+    def _did_data(self, queue: str, did: str) -> dict:
+        trunk = self._all().get("setup.trunk_name")
+        data = {"number": did, "queue": queue}
+        if trunk and self._exists("trunks", trunk):
+            data["trunk"] = trunk
+        return data
+
+    def _did_for(self, queue: str, did: str, actor: str) -> None:
+        if self._exists("dids", did):
+            raise Conflict(f"the number {did} is already configured", fields={"did": "already configured"})
+        self.config.create("dids", self._did_data(queue, did), actor=actor)
+
+    def _exists(self, kind: str, key: str) -> bool:
+        try:
+            self.config.get(kind, key)
+            return True
+        except DomainError:
+            return False
+
+    def skip(self, user: dict, step: str) -> None:
+        if step not in OPTIONAL:
+            raise ValidationError(f"the {step} step cannot be skipped", code="setup.not_optional")
+        if self._all().get(f"setup.{step}") is None:
+            self._step_done(user["username"], step, SKIPPED)
+
+    def finish(self, user: dict) -> None:
+        """The end: every admin page is the normal one from now on.  Finishing twice (two
+        admins at once) is the same as once."""
+        missing = [step for step in STEPS if self._all().get(f"setup.{step}") is None]
+        if missing:
+            raise ValidationError(f"first: {', '.join(missing)}", code="setup.unfinished",
+                                  fields={"step": missing[0]})
+        if self.setup_pending():
+            self._set(user["username"], setup="done")
+            logger.info("first-run wizard finished by %s", user["username"])

@@ -1,0 +1,111 @@
+% rebase('base.tpl', title=_('setup.title'))
+% # The first-run wizard: one step a page (webui/wizard.py, appliance/services/site.py).
+% names = list(steps) + ['finish']
+% endonyms = {'zh_CN': '中文（简体）', 'en': 'English'}  # as on the account page: each in its own language
+<div class="page-head"><h1>{{_('setup.title')}}</h1><span class="muted">{{_('setup.intro')}}</span></div>
+<ol class="wizard-steps">
+% for i, s in enumerate(names):
+  % done = s != 'finish' and state['steps'][s]
+  <li class="{{'on' if s == step else ''}} {{'done' if done else ''}}">
+    % if done or s == state['next'] or s == step:
+    <a href="/setup/{{s}}">{{i + 1}}. {{_('setup.step.' + s)}}</a>
+    % else:
+    <span>{{i + 1}}. {{_('setup.step.' + s)}}</span>
+    % end
+    % if done == 'skipped':
+    <small class="muted">({{_('setup.skipped')}})</small>
+    % end
+  </li>
+% end
+</ol>
+% if problem:
+<p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
+% end
+<section class="card wizard">
+% if step == 'password':
+  <h2>{{_('setup.password.title')}}</h2>
+  <p class="muted">{{_('setup.password.intro')}}</p>
+  <form method="post" action="/setup/password" class="grid" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    % for name, label in (('password', 'setup.password.new'), ('confirm', 'setup.password.confirm')):
+    <div class="field {{'has-error' if name in errors else ''}}">
+      <label for="s-{{name}}">{{_(label)}} *</label>
+      <input type="password" id="s-{{name}}" name="{{name}}" autocomplete="new-password">
+      % if name in errors:
+      <em class="field-error">{{field_error(errors[name])}}</em>
+      % end
+    </div>
+    % end
+    <div class="buttons"><button class="primary">{{_('setup.save_next')}}</button></div>
+  </form>
+% elif step == 'region':
+  <h2>{{_('setup.region.title')}}</h2>
+  <p class="muted">{{_('setup.region.intro')}}</p>
+  <form method="post" action="/setup/region" class="grid" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <div class="field {{'has-error' if 'timezone' in errors else ''}}">
+      <label for="s-timezone">{{_('setup.region.timezone')}} *</label>
+      <input id="s-timezone" name="timezone" list="s-timezones" value="{{values.get('timezone', state['timezone'])}}" autocomplete="off">
+      <datalist id="s-timezones">
+      % for z in timezones:
+        <option value="{{z}}">
+      % end
+      </datalist>
+      % if 'timezone' in errors:
+      <em class="field-error">{{field_error(errors['timezone'])}}</em>
+      % else:
+      <small class="hint">{{_('setup.region.timezone_hint')}}</small>
+      % end
+    </div>
+    <div class="field {{'has-error' if 'language' in errors else ''}}">
+      <label for="s-language">{{_('setup.region.language')}} *</label>
+      <select id="s-language" name="language">
+      % chosen = values.get('language') or state['language']
+      % for code in languages:
+        <option value="{{code}}" lang="{{code.replace('_', '-')}}" {{'selected' if code == chosen else ''}}>{{endonyms[code]}}</option>
+      % end
+      </select>
+      % if 'language' in errors:
+      <em class="field-error">{{field_error(errors['language'])}}</em>
+      % end
+    </div>
+    <div class="buttons"><button class="primary">{{_('setup.save_next')}}</button></div>
+  </form>
+% elif step in ('trunk', 'queue'):
+  <h2>{{_('setup.' + step + '.title')}}</h2>
+  <p class="muted">{{_('setup.' + step + '.intro')}}</p>
+  <form method="post" action="/setup/{{step}}" class="grid" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    % include('config_fields.tpl')
+    % if step == 'queue':
+    <div class="field {{'has-error' if 'did' in errors else ''}}">
+      <label for="s-did">{{_('setup.queue.did')}}</label>
+      <input id="s-did" name="did" value="{{values.get('did', '')}}" maxlength="32">
+      % if 'did' in errors:
+      <em class="field-error">{{field_error(errors['did'])}}</em>
+      % else:
+      <small class="hint">{{_('setup.queue.did_hint')}}</small>
+      % end
+    </div>
+    % end
+    <div class="buttons">
+      <button class="primary">{{_('setup.save_next')}}</button>
+      <button name="skip" value="1" class="secondary">{{_('setup.skip')}}</button>
+    </div>
+  </form>
+% else:
+  <h2>{{_('setup.finish.title')}}</h2>
+  <dl class="summary">
+    <dt>{{_('setup.step.password')}}</dt><dd>{{_('setup.finish.password_done') if state['steps']['password'] else _('setup.finish.missing')}}</dd>
+    <dt>{{_('setup.region.timezone')}}</dt><dd>{{state['timezone']}}</dd>
+    <dt>{{_('setup.region.language')}}</dt><dd>{{endonyms[state['language']]}}</dd>
+    <dt>{{_('setup.step.trunk')}}</dt><dd>{{state['trunk'] or _('setup.finish.later')}}</dd>
+    <dt>{{_('setup.step.queue')}}</dt><dd>{{state['queue'] or _('setup.finish.later')}}{{(' ← ' + state['did']) if state['did'] else ''}}</dd>
+  </dl>
+  <p class="muted">{{_('setup.finish.next')}}</p>
+  <form method="post" action="/setup/finish">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <button class="primary">{{_('setup.finish.button')}}</button>
+  </form>
+% end
+</section>

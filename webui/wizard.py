@@ -1,0 +1,119 @@
+"""The first-run wizard (``/setup``): what an admin fills in before anything else on a
+fresh appliance (the steps and their rules are in ``appliance/services/site.py``).
+
+While it is pending, every page an admin opens is sent to the step they are at (the
+API, sign-in and sign-out, their account page and the static files are not); agents and
+supervisors are not held up (with no trunk yet there is nothing for them to do, but
+nothing they can break either).  Registered by ``install`` from ``make_app``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import bottle
+from bottle import request, response
+
+from appliance.errors import DomainError, NotFound
+from appliance.services.site import LANGUAGES, QUEUE_FIELDS, STEPS, TRUNK_FIELDS
+from webui.app import form_data, problem_of, render
+from webui.plugins import current_user
+
+# Routes an admin may use while the wizard is pending, besides the wizard's own.
+NOT_HELD = ("logout", "login", "login_form", "static", "health", "account", "account_language")
+TIMEZONES = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+class SetupPlugin:
+    """Sends an admin's page requests to ``/setup`` while the wizard is pending.  Installed
+    after ``AuthPlugin``, so it runs inside it and knows who is asking."""
+
+    name, api = "setup", 2
+
+    def __init__(self, site):
+        self.site = site
+
+    def apply(self, callback, route):
+        if route.name in NOT_HELD or (route.name or "").startswith("setup") or route.rule.startswith("/api/"):
+            return callback
+
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is not None and user["role"] == "admin" and request.method == "GET" and self.site.setup_pending():
+                bottle.redirect("/setup")
+            return callback(*args, **kwargs)
+
+        return wrapper
+
+
+def install(app, deps) -> None:
+    site = deps.site
+    app.install(SetupPlugin(site))
+
+    def fields_of(kind: str, names: tuple) -> list:
+        return [f for f in deps.config.fields(kind) if f.name in names]
+
+    def show(step: str, errors=None, values=None, problem=None):
+        state = site.setup_state()
+        if not state["pending"]:
+            bottle.redirect("/")
+        data = {"step": step, "state": state, "steps": STEPS, "errors": errors or {}, "values": values or {},
+                "problem": problem, "refs": {}, "mine": {}}
+        if step == "region":
+            data.update(timezones=TIMEZONES, languages=LANGUAGES)
+        elif step == "trunk":
+            data.update(kind="trunks", fields=fields_of("trunks", TRUNK_FIELDS))
+            if not values and state["trunk"]:
+                data["values"] = _existing(deps.config, "trunks", state["trunk"])
+        elif step == "queue":
+            data.update(kind="queues", fields=fields_of("queues", QUEUE_FIELDS))
+            if not values and state["queue"]:
+                data["values"] = {**_existing(deps.config, "queues", state["queue"]), "did": state["did"]}
+        return render("wizard.tpl", **data)
+
+    @app.get("/setup", name="setup")
+    def setup():
+        state = site.setup_state()
+        bottle.redirect(f"/setup/{state['next']}" if state["pending"] else "/")
+
+    @app.get("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_step")
+    def setup_step(step):
+        return show(step)
+
+    @app.post("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_save")
+    def setup_save(step):
+        user = current_user()
+        forms = request.forms
+        values = {}
+        try:
+            if step == "password":
+                site.save_password(user, forms.getunicode("password") or "", forms.getunicode("confirm") or "")
+            elif step == "region":
+                values = {"timezone": forms.getunicode("timezone") or "", "language": forms.getunicode("language")}
+                site.save_region(user, values["timezone"], values["language"])
+            elif step in ("trunk", "queue") and forms.get("skip"):
+                site.skip(user, step)
+            elif step == "trunk":
+                values = form_data(fields_of("trunks", TRUNK_FIELDS))
+                site.save_trunk(user, values)
+            elif step == "queue":
+                values = form_data(fields_of("queues", QUEUE_FIELDS))
+                did = forms.getunicode("did") or ""
+                site.save_queue(user, values, did)
+                values["did"] = did
+            else:
+                site.finish(user)
+                bottle.redirect("/")
+        except DomainError as exc:
+            response.status = exc.http_status
+            if exc.fields and step != "finish":
+                return show(step, errors=exc.fields, values=values)
+            return show(step, values=values, problem=problem_of(exc))
+        bottle.redirect("/setup")
+
+
+def _existing(config, kind: str, key: str) -> dict:
+    try:
+        return config.get(kind, key)
+    except NotFound:
+        return {}
