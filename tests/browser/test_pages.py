@@ -89,3 +89,26 @@ def test_an_agent_is_refused_the_configuration_pages(page_as, web):
     response = page.goto(web.url + "/admin/queues")
     assert response.status == 403
     assert i18n.translate("en", "error.code.forbidden") in page.inner_text("h1")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_first_run_wizard_pages_render_and_are_photographed(page_as, web, lang):
+    """Each step of the wizard of a fresh appliance, with a field error on the way."""
+    web.deps.site.begin_setup()
+    page = page_as("admin", lang)
+    page.goto(web.url + "/admin/queues")
+    assert page.url.endswith("/setup/password")  # held there
+    page.fill("[name=password]", "new-secret-12")
+    page.fill("[name=confirm]", "new-secret-21")
+    with page.expect_navigation():
+        page.click("main form button.primary")
+    assert i18n.translate(lang, "field.password_mismatch") in page.inner_text(".field-error")
+    screenshot(page, lang, "setup-password-error")
+    for step in ("password", "region", "trunk", "queue", "finish"):
+        response = page.goto(f"{web.url}/setup/{step}")
+        assert response.status == 200 and page.get_attribute("html", "lang") == ("zh-CN" if lang == "zh_CN" else "en")
+        text = page.inner_text("body")
+        assert not RAW_ID.search(text), (step, RAW_ID.search(text).group(0))
+        assert i18n.translate(lang, "setup.step." + step) in page.inner_text("ol.wizard-steps")
+        screenshot(page, lang, f"setup-{step}")
+    assert not page.problems, page.problems
