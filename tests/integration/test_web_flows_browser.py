@@ -31,15 +31,20 @@ def web_up(app) -> str:
     return f"http://127.0.0.1:{app.web.server_port}"
 
 
-def create(page, url: str, kind: str, values: dict) -> None:
-    page.goto(f"{url}/admin/{kind}")
-    form = page.locator(f"form[action='/admin/{kind}']")
+def fill(form, values: dict) -> None:
+    """Type into (or choose in) the fields of ``form`` by name."""
     for name, value in values.items():
         field = form.locator(f"[name={name}]")
         if field.evaluate("e => e.tagName") == "SELECT":
             field.select_option(value)
         else:
             field.fill(value)
+
+
+def create(page, url: str, kind: str, values: dict) -> None:
+    page.goto(f"{url}/admin/{kind}")
+    form = page.locator(f"form[action='/admin/{kind}']")
+    fill(form, values)
     with page.expect_navigation():
         form.locator("button.primary").click()
     assert not page.locator(".has-error").count(), page.inner_text("main")
@@ -48,12 +53,7 @@ def create(page, url: str, kind: str, values: dict) -> None:
 def wizard_step(page, step: str, values: dict, button: str = "button.primary") -> None:
     """Fill one step of the first-run wizard and submit it; the next page has no error."""
     assert page.url.endswith(f"/setup/{step}"), page.url
-    for name, value in values.items():
-        field = page.locator(f"main form [name={name}]")
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
+    fill(page.locator("main form").last, values)
     lang = "zh_CN" if page.get_attribute("html", "lang") == "zh-CN" else "en"  # the admin's, until step 2
     SCREENSHOTS.joinpath(lang).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / lang / f"first-run-{step}.png"), full_page=True)
