@@ -158,3 +158,10 @@ VOICEMAIL_SILENCE_SECONDS = 5
 # service makes the PDF once the call is over.
 FAX_CONTEXT = "cc-fax"
 FAX_FILE = "CC_FAX_FILE"
+# Sending: AMI Originate of Local/<number>@FAX_DIAL_CONTEXT (the trunks, in order) with the
+# answered side in FAX_SEND_CONTEXT,send running SendFAX(FAX_FILE).  FAX_JOB
+# (``<id>-<attempt>``) is reported to FastAGI ``fax_out``: ``dialed`` when nobody answered
+# (with DIALSTATUS), ``sent`` from the h extension when the call ends (FAXSTATUS & co.).
+FAX_SEND_CONTEXT = "cc-fax-send"
+FAX_DIAL_CONTEXT = "cc-fax-dial"
+FAX_JOB = "CC_FAX_JOB"

@@ -24,6 +24,7 @@ from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
 from appliance.agi.handlers import menu, pin, ping, record, route  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
+from appliance.agi.handlers import fax_out as fax_out_agi  # noqa: E402
 from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
@@ -59,6 +60,7 @@ from appliance.services.menus import MenuService  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, resolve_in_root  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
+from appliance.services.fax_out import FaxSender  # noqa: E402
 from appliance.services.notices import MailNotices  # noqa: E402
 from appliance.services.site import SiteService  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
@@ -149,6 +151,7 @@ class AgentStateWriter:
 
 RECORDING_SPOOL = "recordings"  # under Asterisk's spool: where MixMonitor writes <linkedid>.wav
 FAX_SPOOL = "fax"  # ...and where ReceiveFAX writes <linkedid>.tif
+FAX_OUT_SPOOL = "fax-out"  # ...and where SendFAX reads <id>.tif
 
 
 def recording_config(settings: settings_mod.Settings, spool_dir: Path) -> RecordingConfig:
@@ -216,6 +219,11 @@ class Appliance:
                                 settings.data_dir / "fax")
         self.faxes.received.append(notices.fax_received)
         registry.register(fax_agi.SCRIPT, fax_agi.make_handler(self.faxes), fallback=False)
+        self.fax_sender = FaxSender(self.db, self.ami, spool_dir=self.pbx.spool_dir / FAX_OUT_SPOOL,
+                                    asterisk_spool=f"{self.pbx.paths.spool}/{FAX_OUT_SPOOL}",
+                                    store_dir=settings.data_dir / "fax", rootfs=settings.rootfs,
+                                    attempts=settings.fax_attempts, retry_seconds=settings.fax_retry_minutes * 60.0)
+        registry.register(fax_out_agi.SCRIPT, fax_out_agi.make_handler(self.fax_sender), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
         for child in supervised_children(settings):
@@ -435,6 +443,7 @@ class Appliance:
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self.mail.start()
+        self.fax_sender.start()
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         if self.settings.lan_interface:
@@ -453,6 +462,7 @@ class Appliance:
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
+                       fax_sender=self.fax_sender,
                        menus=self.menus, prompts=self.prompts, site=self.site,
                        secure_cookies=bool(self.settings.web_https_port))
         s = self.settings
@@ -489,6 +499,7 @@ class Appliance:
         self.agi.stop()
         self.housekeeping.stop()
         self.mail.stop()
+        self.fax_sender.stop()
         self.pipeline.stop()
         self.encoders.close()
 

@@ -78,6 +78,8 @@ SETTINGS = (
             "a second disk or a mounted network share recordings are copied to (checked by SHA-256); empty: none"),
     Setting("recording_housekeeping_minutes", int, 60,
             "every so many minutes: recordings archived, and those past their retention deleted"),
+    Setting("fax_attempts", int, 3, "a fax to send is tried this many times (busy, no answer, a failed transmission)"),
+    Setting("fax_retry_minutes", int, 5, "minutes between two tries of a fax to send"),
     Setting("smtp_host", str, "",
             "mail server received faxes and callers' messages are e-mailed through; empty: no e-mail"),
     Setting("smtp_port", int, 587, "mail server port (587 submission with STARTTLS, 465 TLS, 25 plain)"),
@@ -127,6 +129,8 @@ class Settings:
     recording_reserve_mb: int
     recording_archive_dir: str
     recording_housekeeping_minutes: int
+    fax_attempts: int
+    fax_retry_minutes: int
     smtp_host: str
     smtp_port: int
     smtp_security: str

@@ -66,6 +66,7 @@ class WebDeps:
     workspace: object = None  # appliance.services.workspace.WorkspaceService (built when not given)
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
+    fax_sender: object = None  # appliance.services.fax_out.FaxSender
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     extra: dict = field(default_factory=dict)
 

@@ -1,4 +1,5 @@
-"""Received faxes in the web UI and the API: the list, each fax's PDF.
+"""Faxes in the web UI and the API: the list (received and sent), each fax's PDF, and
+sending a PDF from an agent's desk or a program (``appliance/services/fax_out.py``).
 
 Registered by ``install`` from ``make_app``; roles in ``plugins.ROUTE_ROLES``.
 """
@@ -6,10 +7,23 @@ Registered by ``install`` from ``make_app``; roles in ``plugins.ROUTE_ROLES``.
 from __future__ import annotations
 
 import bottle
-from bottle import request
+from bottle import request, response
 
-from appliance.errors import NotFound, Unavailable
-from webui.app import render
+from appliance.errors import BadRequest, DomainError, NotFound, TooLarge, Unavailable
+from appliance.services.fax_out import MAX_PDF_BYTES
+from webui.app import created, problem_of, render
+from webui.plugins import current_user
+
+
+def _upload() -> tuple[bytes, str]:
+    """The uploaded file (form field ``file``), read no further than the size limit allows."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("choose a PDF file to send", code="fax.no_file")
+    data = upload.file.read(MAX_PDF_BYTES + 1)
+    if len(data) > MAX_PDF_BYTES:
+        raise TooLarge(f"the PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB", code="fax.too_large")
+    return data, upload.raw_filename or "fax.pdf"
 
 
 def install(app, deps) -> None:
@@ -18,9 +32,37 @@ def install(app, deps) -> None:
             raise Unavailable("faxes are not available in this process", code="fax.unavailable")
         return deps.faxes
 
+    def sender():
+        if deps.fax_sender is None:
+            raise Unavailable("faxes cannot be sent from this process", code="fax.unavailable")
+        return deps.fax_sender
+
+    def send() -> dict:
+        data, name = _upload()
+        return sender().submit(data, name, request.forms.getunicode("number") or "",
+                               current_user()["username"])
+
     @app.get("/faxes", name="faxes")
-    def faxes_page():
-        return render("faxes.tpl", items=service().search())
+    def faxes_page(problem=None, number=""):
+        return render("faxes.tpl", items=service().search(), problem=problem, number=number,
+                      can_send=deps.fax_sender is not None, max_mib=MAX_PDF_BYTES // (1024 * 1024))
+
+    @app.post("/faxes", name="fax_send")
+    def fax_send():
+        try:
+            send()
+        except DomainError as exc:
+            response.status = exc.http_status
+            return faxes_page(problem=problem_of(exc), number=request.forms.getunicode("number") or "")
+        bottle.redirect("/faxes")
+
+    @app.post("/api/v1/faxes", name="api_fax_send")
+    def api_fax_send():
+        return created(send())
+
+    @app.get("/api/v1/faxes/<fax_id:int>", name="api_fax")
+    def api_fax(fax_id):
+        return service().get(fax_id)
 
     @app.get("/api/v1/faxes", name="api_faxes")
     def api_faxes():

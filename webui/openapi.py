@@ -22,6 +22,7 @@ STATUS_TEXT = {
     404: "no such object (`<kind>.not_found`, ...)",
     409: "conflicts with what exists: a duplicate key (`<kind>.exists`), still in use (`<kind>.in_use`), or "
          "changed by someone else since you read it (`<kind>.changed`)",
+    413: "the request body or the uploaded file is larger than accepted (`request.too_large`, `fax.too_large`)",
     422: "validation failed (`validation_failed`): `fields` says what is wrong with each field",
     500: "an unexpected failure (`internal`); `error_id` is also in the appliance's log",
     503: "a component (Asterisk, AMI) is not available (`ami.unavailable`, `config.apply_failed`)",
@@ -395,9 +396,21 @@ def _voicemail_operations() -> dict[str, dict]:
                            "`fax.no_fax`: the call brought no fax, e.g. a voice call; `fax.bad_file`).",
             "responses": {"200": _resp("faxes", _items({"type": "object"})), **_errors(401)}},
         "api_fax_pdf": {
-            "tags": ["fax"], "summary": "A received fax as PDF (`?download=1` to save it)",
+            "tags": ["fax"], "summary": "A fax as PDF: the received pages, or the PDF sent (`?download=1` to save it)",
             "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {
                 "schema": {"type": "string", "format": "binary"}}}}, **_errors(401, 404)}},
+        "api_fax": {"tags": ["fax"], "summary": "One fax, received or sent",
+                    "responses": {"200": _resp("it", {"type": "object"}), **_errors(401, 404)}},
+        "api_fax_send": {
+            "tags": ["fax"], "summary": "Send a PDF as a fax",
+            "description": "`multipart/form-data` with `file` (a PDF, at most 20 MiB) and `number`. The PDF is "
+                           "rendered to fax pages at once (422 `fax.bad_pdf` if it cannot be), then sent through "
+                           "the trunks; `state` queued, sending, sent or failed, tried `max_attempts` times "
+                           "(`error_code` `fax.busy`, `fax.no_answer`, `fax.unreachable`, `fax.transmission_failed`).",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file", "number"],
+                "properties": {"file": {"type": "string", "format": "binary"}, "number": {"type": "string"}}}}}},
+            "responses": {"201": _resp("queued", {"type": "object"}), **_errors(400, 401, 413, 422)}},
     }
 
 

@@ -96,7 +96,8 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "voicemail": EVERYONE, "voicemail_handled": EVERYONE, "api_voice_messages": EVERYONE,
     "api_voice_message": EVERYONE, "api_voice_message_audio": EVERYONE, "api_voice_message_handled": EVERYONE,
     # received faxes (webui/fax.py): the office's fax line, seen by everyone
-    "faxes": EVERYONE, "api_faxes": EVERYONE, "api_fax_pdf": EVERYONE,
+    "faxes": EVERYONE, "api_faxes": EVERYONE, "api_fax_pdf": EVERYONE, "api_fax": EVERYONE,
+    "fax_send": EVERYONE, "api_fax_send": EVERYONE,
     "api_tokens": EVERYONE, "api_token_create": EVERYONE, "api_token_revoke": EVERYONE,
     "api_list": STAFF, "api_get": STAFF, "api_members": STAFF,
     "api_create": ADMIN, "api_update": ADMIN, "api_delete": ADMIN,

@@ -199,6 +199,17 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(f" same => n,ReceiveFAX(${{{v.FAX_FILE}}})")
     conf.raw(" same => n,Hangup()")
 
+    conf.section(v.FAX_SEND_CONTEXT, comment="send a fax (answered side of an AMI Originate; services/fax_out.py)")
+    conf.raw(f"exten => send,1,SendFAX(${{{v.FAX_FILE}}})")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(f"exten => h,1,AGI({agi_url(model, 'fax_out')},sent,${{{v.FAX_JOB}}})")
+    conf.section(v.FAX_DIAL_CONTEXT, comment="the number a fax is sent to, through the trunks in order")
+    conf.raw("exten => _[+0-9]!,1,NoOp(fax job ${%s} to ${EXTEN})" % v.FAX_JOB)
+    _dial_out(conf, model, "")
+    conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER"]?end)')
+    conf.raw(f" same => n,AGI({agi_url(model, 'fax_out')},dialed,${{{v.FAX_JOB}}},${{DIALSTATUS}})")
+    conf.raw(" same => n(end),Hangup()")
+
 
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")

@@ -475,7 +475,8 @@ class VoiceMessage(BaseModel):
 
 
 class Fax(BaseModel):
-    """A fax received on a fax DID (appliance/services/fax.py): its pages as one PDF."""
+    """A fax received on a fax DID (appliance/services/fax.py), or one sent from an uploaded
+    PDF (appliance/services/fax_out.py): its pages as one PDF."""
 
     id = AutoField()
     linkedid = CharField(unique=True, max_length=64)
@@ -483,7 +484,7 @@ class Fax(BaseModel):
     did = CharField(max_length=32, default="")
     caller = CharField(max_length=64, default="")
     caller_name = CharField(max_length=128, default="")
-    state = CharField(max_length=16)  # receiving | received | failed
+    state = CharField(max_length=16)  # receiving | received | failed; sent: queued | sending | sent | failed
     pages = IntegerField(default=0)
     pdf_path = CharField(max_length=255, default="")  # relative to the fax store: YYYY/MM/DD/<linkedid>.pdf
     bytes = IntegerField(null=True)
@@ -492,6 +493,13 @@ class Fax(BaseModel):
     detail = TextField(default="")
     created_at = DateTimeField(default=utcnow, index=True)
     completed_at = DateTimeField(null=True)
+    # sent faxes (direction outbound; appliance/services/fax_out.py)
+    destination = CharField(max_length=32, default="")
+    attempts = IntegerField(default=0)
+    max_attempts = IntegerField(default=0)
+    next_try_at = DateTimeField(null=True)
+    created_by = CharField(max_length=64, default="")
+    source_name = CharField(max_length=128, default="")
 
 
 class SiteSetting(BaseModel):

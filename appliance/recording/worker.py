@@ -63,6 +63,19 @@ def ensure_dir(path: Path) -> None:
         fsync_dir(folder.parent)
 
 
+def write_whole(target: Path, data: bytes) -> None:
+    """``data`` as ``target``, whole or not at all: a part file beside it, fsync, rename,
+    and the folder's entry made durable (the fax PDFs and TIFFs)."""
+    ensure_dir(target.parent)
+    part = part_path(target)
+    with open(part, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    part.replace(target)
+    fsync_dir(target.parent)
+
+
 def write_all(fd: int, data: bytes, write: Callable[[int, bytes], int]) -> None:
     view = memoryview(data)
     while view:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 
 import gevent
@@ -22,8 +21,9 @@ import gevent.pool
 from appliance.db import models as m
 from appliance.errors import NotFound
 from appliance.fax import tiff
+from appliance.services.fax_out import view as fax_view
 from appliance.recording.policy import valid_linkedid
-from appliance.recording.worker import ensure_dir, fsync_dir, part_path
+from appliance.recording.worker import write_whole
 
 logger = logging.getLogger(__name__)
 
@@ -95,14 +95,7 @@ class FaxService:
         created = row.created_at
         relative = f"{created:%Y/%m/%d}/{linkedid}.pdf"
         target = self.store_dir / relative
-        ensure_dir(target.parent)
-        part = part_path(target)
-        with open(part, "wb") as f:
-            f.write(pdf)
-            f.flush()
-            os.fsync(f.fileno())
-        part.replace(target)
-        fsync_dir(target.parent)
+        write_whole(target, pdf)
         self._set(row, state=RECEIVED, pages=len(pages), pdf_path=relative, bytes=len(pdf),
                   sha256=hashlib.sha256(pdf).hexdigest(), error_code="", detail="", completed_at=self.now())
         source.unlink()
@@ -123,15 +116,18 @@ class FaxService:
         rows = m.Fax.select().order_by(m.Fax.created_at.desc(), m.Fax.id.desc()).limit(max(1, min(limit, 1000)))
         return [self.view(r) for r in rows]
 
+    def get(self, fax_id: int) -> dict:
+        row = m.Fax.get_or_none(m.Fax.id == fax_id)
+        if row is None:
+            raise NotFound(f"no fax {fax_id}", code="fax.not_found")
+        return self.view(row)
+
     def pdf_file(self, fax_id: int) -> Path:
         row = m.Fax.get_or_none(m.Fax.id == fax_id)
-        if row is None or row.state != RECEIVED:
-            raise NotFound(f"no received fax {fax_id}", code="fax.not_found")
+        if row is None or not row.pdf_path:  # received, or sent (its uploaded PDF)
+            raise NotFound(f"no fax {fax_id} with a PDF", code="fax.not_found")
         return self.store_dir / row.pdf_path
 
     @staticmethod
     def view(row) -> dict:
-        return {"id": row.id, "linkedid": row.linkedid, "direction": row.direction, "did": row.did,
-                "caller": row.caller, "caller_name": row.caller_name, "state": row.state, "pages": row.pages,
-                "bytes": row.bytes, "sha256": row.sha256, "error_code": row.error_code, "detail": row.detail,
-                "created_at": row.created_at, "completed_at": row.completed_at}
+        return fax_view(row)

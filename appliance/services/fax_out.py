@@ -1,0 +1,218 @@
+"""Faxes sent from an uploaded PDF, from an agent's desk or the API.
+
+``submit`` checks the upload (a PDF, at most ``MAX_PDF_BYTES``, a dialable number), has
+Ghostscript from the rootfs render it to the TIFF G4 pages SendFAX transmits (fine
+resolution, 1728 dots wide: ``proc.filter_through``, so nothing blocks the loop), keeps
+the PDF in the fax store and the TIFF in the spool Asterisk reads, and queues the job; a
+file Ghostscript cannot render is refused there and then (``fax.bad_pdf``), nothing kept.
+
+A greenlet dials what is due: AMI ``Originate`` of ``Local/<number>@cc-fax-dial`` (the
+trunks in order) answered into ``cc-fax-send`` (SendFAX).  The dialplan reports to
+FastAGI ``fax_out`` with the job token ``<id>-<attempt>`` (a report about an older attempt
+is ignored): ``dialed`` with DIALSTATUS when nobody answered, ``sent`` with FAXSTATUS,
+FAXPAGES and FAXERROR when the answered call ends.  A failed attempt is tried again after
+``retry_seconds`` until ``attempts`` are used up; an attempt nobody reported on within
+``report_seconds`` (Asterisk restarted meanwhile) counts as failed.  States: queued,
+sending, sent, failed (with a stable ``error_code``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+from pathlib import Path
+
+import gevent
+import gevent.event
+
+from appliance import dialplan_vars as v
+from appliance import proc
+from appliance.db import models as m
+from appliance.errors import NotFound, TooLarge, ValidationError
+from appliance.fax import tiff
+from appliance.recording.worker import write_whole
+
+logger = logging.getLogger(__name__)
+
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+OUTBOUND = "outbound"
+MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_PAGES = 100
+NUMBER = re.compile(r"\+?[0-9]{3,31}")
+RENDER = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg4", "-r204x196", "-sPAPERSIZE=a4",
+          "-dFitPage", "-sOutputFile={out}", "-"]
+# DIALSTATUS of an attempt nobody answered -> error code
+DIAL_ERRORS = {"BUSY": "fax.busy", "NOANSWER": "fax.no_answer", "CONGESTION": "fax.unreachable",
+               "CHANUNAVAIL": "fax.unreachable", "CANCEL": "fax.no_answer"}
+
+
+class FaxSender:
+    def __init__(self, db, ami, *, spool_dir: Path, asterisk_spool: str, store_dir: Path, rootfs: str = "",
+                 attempts: int = 3, retry_seconds: float = 300.0, report_seconds: float = 900.0,
+                 now=m.utcnow):
+        self.db = db
+        self.ami = ami
+        self.spool_dir = Path(spool_dir)  # the TIFFs SendFAX reads, as we see them
+        self.asterisk_spool = asterisk_spool.rstrip("/")  # ...and as Asterisk sees them
+        self.store_dir = Path(store_dir)
+        self.rootfs = rootfs
+        self.attempts = attempts
+        self.retry_seconds = retry_seconds
+        self.report_seconds = report_seconds
+        self.now = now
+        self._wake = gevent.event.Event()
+        self._loop = None
+
+    # -- an upload ----------------------------------------------------------------------------
+    def submit(self, data: bytes, filename: str, number: str, actor: str) -> dict:
+        number = (number or "").replace(" ", "").replace("-", "")
+        if not NUMBER.fullmatch(number):
+            raise ValidationError(f"{number!r} is not a fax number", code="fax.bad_number",
+                                  fields={"number": "digits, optionally starting with +"})
+        if len(data) > MAX_PDF_BYTES:
+            raise TooLarge(f"the PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB", code="fax.too_large")
+        pages, rendered = self._render(data)
+        now = self.now()
+        with self.db.atomic():
+            row = m.Fax.create(linkedid=f"out-{os.urandom(8).hex()}", direction=OUTBOUND, destination=number,
+                               state=QUEUED, pages=len(pages), created_at=now, next_try_at=now,
+                               max_attempts=self.attempts, created_by=actor[:64],
+                               source_name=os.path.basename(filename or "fax.pdf")[:128], detail="")
+            relative = f"out/{now:%Y/%m/%d}/{row.id}.pdf"
+            write_whole(self.store_dir / relative, data)
+            write_whole(self._tiff(row.id), rendered)
+            m.Fax.update(pdf_path=relative, bytes=len(data), sha256=hashlib.sha256(data).hexdigest()).where(
+                m.Fax.id == row.id).execute()
+        logger.info("%s queued fax %s to %s: %d pages", actor, row.id, number, len(pages))
+        self._wake.set()
+        return self.get(row.id)
+
+    def _render(self, data: bytes) -> tuple[list, bytes]:
+        """The PDF as fax pages: (the pages, the TIFF), or ``fax.bad_pdf``."""
+        if b"%PDF-" not in data[:1024]:
+            raise ValidationError("the file is not a PDF", code="fax.bad_pdf", fields={"file": "not a PDF"})
+        try:
+            out = proc.filter_through(RENDER, data, what="render a PDF as fax pages", rootfs=self.rootfs,
+                                      timeout=120)
+            pages = tiff.read_pages(out)
+        except (proc.CommandFailed, tiff.FaxFileError) as exc:
+            logger.warning("an uploaded PDF could not be rendered: %s", exc)
+            raise ValidationError("the PDF cannot be read (damaged, encrypted or empty)", code="fax.bad_pdf",
+                                  fields={"file": "the PDF cannot be read"}) from None
+        if len(pages) > MAX_PAGES:
+            raise ValidationError(f"at most {MAX_PAGES} pages", code="fax.too_many_pages",
+                                  fields={"file": f"at most {MAX_PAGES} pages"})
+        return pages, out
+
+    def _tiff(self, fax_id: int) -> Path:
+        return self.spool_dir / f"{fax_id}.tif"
+
+    # -- sending ------------------------------------------------------------------------------
+    def start(self, interval: float = 5.0) -> None:
+        def loop():
+            while True:
+                self._wake.clear()
+                try:
+                    self.run_due()
+                except Exception:
+                    logger.exception("fax: sending what is due failed")
+                self._wake.wait(interval)
+
+        self._loop = gevent.spawn(loop)
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.kill()
+
+    def run_due(self) -> None:
+        now = self.now()
+        stale = now - dt.timedelta(seconds=self.report_seconds)
+        for row in m.Fax.select().where(m.Fax.direction == OUTBOUND, m.Fax.state == SENDING,
+                                        m.Fax.next_try_at < stale):
+            self._attempt_failed(row, "fax.no_report", "no word from Asterisk about this attempt")
+        for row in m.Fax.select().where(m.Fax.direction == OUTBOUND, m.Fax.state == QUEUED,
+                                        m.Fax.next_try_at <= now).order_by(m.Fax.next_try_at):
+            self._dial(row)
+
+    def _dial(self, row) -> None:
+        attempt = row.attempts + 1
+        self._set(row.id, state=SENDING, attempts=attempt, next_try_at=self.now())
+        try:
+            resp = self.ami.send_action("Originate", {
+                "Channel": f"Local/{row.destination}@{v.FAX_DIAL_CONTEXT}",
+                "Context": v.FAX_SEND_CONTEXT, "Exten": "send", "Priority": 1,
+                "Variable": f"__{v.FAX_JOB}={row.id}-{attempt},{v.FAX_FILE}={self.asterisk_spool}/{row.id}.tif",
+                "Timeout": 90000, "Async": "true"})
+            refused = resp.get("Message") if resp.name == "Error" else None
+        except Exception as exc:  # AMI down: this attempt did not happen
+            refused = str(exc) or exc.__class__.__name__
+        if refused:
+            self._attempt_failed(m.Fax.get_by_id(row.id), "fax.not_started", f"Asterisk refused the call: {refused}")
+        else:
+            logger.info("fax %s: attempt %d to %s", row.id, attempt, row.destination)
+
+    def _current(self, token: str):
+        """The row a dialplan report is about, if it is about the attempt under way."""
+        fax_id, _, attempt = (token or "").partition("-")
+        if not (fax_id.isdigit() and attempt.isdigit()):
+            return None
+        row = m.Fax.get_or_none(m.Fax.id == int(fax_id), m.Fax.direction == OUTBOUND)
+        if row is None or row.state != SENDING or row.attempts != int(attempt):
+            logger.warning("fax report %r is about no attempt under way; ignored", token)
+            return None
+        return row
+
+    def report_dialed(self, token: str, dialstatus: str) -> None:
+        """Nobody answered (busy, no answer, no trunk could take it)."""
+        row = self._current(token)
+        if row is not None:
+            code = DIAL_ERRORS.get(dialstatus, "fax.unreachable")
+            self._attempt_failed(row, code, f"the call was not answered ({dialstatus or 'no trunk'})")
+
+    def report_sent(self, token: str, status: str, pages: str, error: str) -> None:
+        """The answered call ended; SendFAX says how it went (nothing: it never started)."""
+        row = self._current(token)
+        if row is None:
+            return
+        if status == "SUCCESS":
+            self._set(row.id, state=SENT, completed_at=self.now(), error_code="",
+                      detail=f"{pages or row.pages} pages sent")
+            self._tiff(row.id).unlink(missing_ok=True)
+            logger.info("fax %s sent to %s (%s pages)", row.id, row.destination, pages)
+            return
+        self._attempt_failed(row, "fax.transmission_failed",
+                             f"the fax was answered but not sent: {error or status or 'the call ended first'}")
+
+    def _attempt_failed(self, row, code: str, detail: str) -> None:
+        if row.attempts < row.max_attempts:
+            self._set(row.id, state=QUEUED, error_code=code, detail=detail,
+                      next_try_at=self.now() + dt.timedelta(seconds=self.retry_seconds))
+            logger.warning("fax %s to %s: attempt %d failed (%s); again in %.0f s", row.id, row.destination,
+                           row.attempts, detail, self.retry_seconds)
+            return
+        self._set(row.id, state=FAILED, error_code=code, detail=detail, completed_at=self.now())
+        self._tiff(row.id).unlink(missing_ok=True)
+        logger.error("fax %s to %s failed after %d attempts: %s", row.id, row.destination, row.attempts, detail)
+
+    def _set(self, fax_id: int, **fields) -> None:
+        m.Fax.update(**fields).where(m.Fax.id == fax_id).execute()
+
+    # -- reading ------------------------------------------------------------------------------
+    def get(self, fax_id: int) -> dict:
+        row = m.Fax.get_or_none(m.Fax.id == fax_id, m.Fax.direction == OUTBOUND)
+        if row is None:
+            raise NotFound(f"no sent fax {fax_id}", code="fax.not_found")
+        return view(row)
+
+
+def view(row) -> dict:
+    """A fax of either direction as the API shows it."""
+    return {"id": row.id, "linkedid": row.linkedid, "direction": row.direction, "did": row.did,
+            "caller": row.caller, "caller_name": row.caller_name, "destination": row.destination,
+            "state": row.state, "pages": row.pages, "bytes": row.bytes, "sha256": row.sha256,
+            "error_code": row.error_code, "detail": row.detail, "attempts": row.attempts,
+            "max_attempts": row.max_attempts, "next_try_at": row.next_try_at, "created_by": row.created_by,
+            "source_name": row.source_name, "created_at": row.created_at, "completed_at": row.completed_at}
