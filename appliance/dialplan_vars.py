@@ -94,7 +94,6 @@ MENU_READ_OPTIONS = "CC_MENU_READOPTS"  # 't' (no terminator: # is a key) for on
 # How calls leave the menus when no person takes them: a goodbye, or 'not available yet'.
 MENU_END_CONTEXT = "cc-menu-end"
 MENU_GOODBYE_EXTEN = "goodbye"
-MENU_UNAVAILABLE_EXTEN = "unavailable"
 # Company directory: the agent whose work number was keyed, alone and only if free; if
 # not, the caller is offered THEN_QUEUE ("press 1").
 DIRECTORY_CONTEXT = "cc-directory"
@@ -165,3 +164,9 @@ FAX_FILE = "CC_FAX_FILE"
 FAX_SEND_CONTEXT = "cc-fax-send"
 FAX_DIAL_CONTEXT = "cc-fax-dial"
 FAX_JOB = "CC_FAX_JOB"
+# A caller handed to the fax receiver from elsewhere: a menu's fax key, or a fax machine's
+# calling tone heard on a DID with fax_detect (res_fax jumps to the "fax" extension of the
+# context the caller is in; each context a routed caller can be in has one leading here).
+FAX_CALLER_EXTEN = "caller"
+FAX_DETECT = "CC_FAX_DETECT"
+FAX_DETECT_SECONDS = 10

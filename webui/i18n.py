@@ -94,6 +94,7 @@ _FIELD_ERRORS = (
     (r"not an e-mail address: (?P<item>.+)", "field.email"),
     (r"at most (?P<n>\d+) addresses", "field.max_addresses"),
     # the first-run wizard (appliance/services/site.py)
+    (r"(?P<item>\w+) is a name the telephone system keeps for itself", "field.reserved_name"),
     (r"the two passwords differ", "field.password_mismatch"),
     (r"choose a new password, not the current one", "field.password_unchanged"),
     (r"digits, \+ first if any", "field.dialled_number"),

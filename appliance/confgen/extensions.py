@@ -31,8 +31,16 @@ def _after_agi(conf: ConfText, model: AsteriskModel, answered: str = v.DEST_CONT
         conf.raw(f' same => n,GotoIf($["${{{answered}}}" = "read"]?read)')
     conf.raw(f" same => n,UserEvent({v.ROUTE_EVENT},Rule: ${{{v.ROUTE_RULE}}},Queue: ${{{v.THEN_QUEUE}}})")
     if answered == v.DEST_CONTEXT:
-        conf.raw(f" same => n,AGI({agi_url(model, 'record')},inbound)")
+        conf.raw(f' same => n,GotoIf($["${{{v.FAX_DETECT}}}" != "1"]?routed)')
+        conf.raw(f" same => n,Set(FAXOPT(faxdetect)=cng,{v.FAX_DETECT_SECONDS})")
+        conf.raw(f" same => n(routed),AGI({agi_url(model, 'record')},inbound)")
     conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
+
+
+def _fax_heard(conf: ConfText) -> None:
+    """Where res_fax sends a caller whose calling tone it heard (a DID with ``fax_detect``):
+    the ``fax`` extension of the context the caller is in, on to the fax receiver."""
+    conf.raw(f"exten => fax,1,Goto({v.FAX_CONTEXT},{v.FAX_CALLER_EXTEN},1)")
 
 
 def _menus(conf: ConfText, model: AsteriskModel) -> None:
@@ -40,6 +48,7 @@ def _menus(conf: ConfText, model: AsteriskModel) -> None:
     ``Read()`` plays the prompt and reads the keys (a key pressed during the prompt cuts it
     short), and round again until the handler sends the caller on."""
     conf.section(v.MENU_CONTEXT, comment=f"voice menus: enter with {v.MENU} naming the menu")
+    _fax_heard(conf)
     conf.raw("exten => s,1,Answer()")
     conf.raw(f" same => n,Set({v.MENU_EVENT}=enter)")
     conf.raw(f" same => n,Set({v.MENU_INPUT}=)")
@@ -55,11 +64,10 @@ def _menus(conf: ConfText, model: AsteriskModel) -> None:
     conf.section(v.MENU_END_CONTEXT, comment="callers leaving the menus without a person: goodbye, or not available yet")
     conf.raw(f"exten => {v.MENU_GOODBYE_EXTEN},1,Playback(vm-goodbye)")
     conf.raw(" same => n,Hangup()")
-    conf.raw(f"exten => {v.MENU_UNAVAILABLE_EXTEN},1,UserEvent({v.FALLBACK_EVENT},Reason: ${{{v.FALLBACK_REASON}}},Queue: )")
-    conf.raw(" same => n,Playback(feature-not-avail-line&vm-goodbye)")
-    conf.raw(" same => n,Hangup()")
 
     conf.section(v.DIRECTORY_CONTEXT, comment="an agent by work number: alone if free, else the caller may press 1 for a queue")
+
+    _fax_heard(conf)
     conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
     conf.raw(" same => n,Answer()")
     conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,{v.DIRECTORY_RING_SECONDS})")
@@ -176,6 +184,7 @@ def _voicemail(conf: ConfText, model: AsteriskModel) -> None:
     which is how most messages end), the pipeline makes the MP3 once the call is over.
     Refused (the disk guard) or failed: the caller hears the fallback's message."""
     conf.section(v.VOICEMAIL_CONTEXT, comment="leave a message for a queue's team (after hours, nobody free)")
+    _fax_heard(conf)
     conf.raw("exten => _[a-z]!,1,Answer()")
     conf.raw(f" same => n,Set({v.VOICEMAIL_FILE}=)")
     conf.raw(f" same => n,AGI({agi_url(model, 'voicemail')},${{EXTEN}})")
@@ -192,6 +201,7 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
     (res_fax_spandsp) writes it; the fax service makes the PDF after the call, and a call
     that brought no fax (a person calling the fax number) is recorded as such."""
     conf.section(v.FAX_CONTEXT, comment="receive a fax on a DID set for fax")
+    conf.raw(f"exten => {v.FAX_CALLER_EXTEN},1,Goto(${{IF($[\"${{{v.DID}}}\" = \"\"]?0:${{{v.DID}}})}},1)")
     conf.raw("exten => _[+0-9]!,1,Answer()")
     conf.raw(f" same => n,Set({v.FAX_FILE}=)")
     conf.raw(f" same => n,AGI({agi_url(model, 'fax')},${{EXTEN}})")
@@ -214,12 +224,15 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
+    _fax_heard(conf)
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")
     conf.raw(f" same => n,Set(__{v.DID}=${{EXTEN}})")
     conf.raw(f" same => n,AGI({agi_url(model, 'route')})")
     _after_agi(conf, model)
 
     conf.section(v.QUEUE_CONTEXT, comment="one extension per queue")
+
+    _fax_heard(conf)
     for q in model.queues:
         queue = name(q.name)
         conf.raw(f"exten => {queue},1,Set(__{v.QUEUE}={queue})")
@@ -245,6 +258,8 @@ def render(model: AsteriskModel) -> str:
             conf.raw(f" same => n(fallback),Goto({v.FALLBACK_CONTEXT},queue,1)")
 
     conf.section(v.AGENT_FIRST_CONTEXT, comment="one agent first (alone, only if free), then a queue")
+
+    _fax_heard(conf)
     conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
     conf.raw(" same => n,Answer()")
     conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}},,"
@@ -256,6 +271,8 @@ def render(model: AsteriskModel) -> str:
     conf.raw(" same => n,Return()")
 
     conf.section(v.PIN_CONTEXT, comment=f"member PIN: {v.PIN_TRIES} tries, checked by FastAGI against the customer")
+
+    _fax_heard(conf)
     conf.raw("exten => s,1,Answer()")
     conf.raw(" same => n,Set(CC_PIN_TRY=0)")
     conf.raw(" same => n(ask),Read(CC_PIN,vm-password,8,,1,4)")
@@ -269,6 +286,8 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f" same => n,Goto({v.FALLBACK_CONTEXT},pin-failed,1)")
 
     conf.section(v.VIP_CONTEXT, comment="a customer's account manager first; 0 goes to the queue instead")
+
+    _fax_heard(conf)
     conf.raw("exten => _[0-9]!,1,Answer()")
     conf.raw(f" same => n,Read({v.CHOICE},one-moment-please&vm-press&digits/0,1,,1,2)")
     conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "0"]?{v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)')

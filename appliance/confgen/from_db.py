@@ -80,6 +80,7 @@ def routing_table():
             time_condition=d.time_condition.name if d.time_condition_id else None,
             after_hours_queue=d.after_hours_queue.name if d.after_hours_queue_id else None,
             require_pin=d.require_pin,
+            fax_detect=d.fax_detect,
             menu=d.dest_menu.name if d.dest_menu_id else None,
             after_hours_menu=d.after_hours_menu.name if d.after_hours_menu_id else None,
             after_hours_voicemail=d.after_hours_voicemail, fax=d.fax)

@@ -198,6 +198,7 @@ class Did(BaseModel):
     after_hours_voicemail = BooleanField(default=False)  # closed: callers leave a message (else the closed message)
     fax = BooleanField(default=False)  # a fax line: every call is received as a fax (ReceiveFAX)
     fax_email = CharField(max_length=1000, default="")  # received faxes e-mailed here (comma-separated)
+    fax_detect = BooleanField(default=False)  # a voice line that hands a calling fax machine to the fax receiver
 
 
 class Phone(BaseModel):

@@ -27,7 +27,6 @@ ACTIONS = ("menu", "queue", "agent", "extension", "directory", "voicemail", "fax
 # What a caller who presses nothing, or a wrong key too often, may be sent to.
 FALLTHROUGH_ACTIONS = tuple(a for a in ACTIONS if a not in ("directory", "repeat"))
 NEEDS_TARGET = {"menu": "menus", "queue": "queues", "extension": "phones", "voicemail": "queues"}  # agent: empty = the transferring agent
-NOT_AVAILABLE_YET = ("fax",)  # fax from the menus: the caller hears so, politely, and the call ends
 MAX_HOPS = 50  # menus entered in one call before the caller is sent to the fallback
 MODE_MENU = "menu"
 MODE_DIRECTORY = "directory"  # "directory:<digit>": reading a work number for that option
@@ -157,8 +156,8 @@ def act(table: MenuTable, menu: Menu, action: Action, hops: int, *, digit: str =
         if target not in table.queues:
             return _fallback("menu-no-queue")
         return Leave(v.VOICEMAIL_CONTEXT, target, variables={v.VOICEMAIL_REASON: "menu"})
-    if kind in NOT_AVAILABLE_YET:
-        return Leave(v.MENU_END_CONTEXT, v.MENU_UNAVAILABLE_EXTEN, reason=f"{kind}-not-available")
+    if kind == "fax":  # the caller's fax machine is received like one on a fax line
+        return Leave(v.FAX_CONTEXT, v.FAX_CALLER_EXTEN)
     if kind == "hangup":
         return Leave(v.MENU_END_CONTEXT, v.MENU_GOODBYE_EXTEN)
     return _fallback("menu-bad-action")

@@ -59,6 +59,7 @@ class DidRoute:
     after_hours_menu: str | None = None
     after_hours_voicemail: bool = False  # closed, no after-hours queue: the caller leaves a message
     fax: bool = False  # a fax line: received as a fax, at any hour
+    fax_detect: bool = False  # a voice line listening for a calling fax machine (CNG) at first
 
 
 @dataclass(frozen=True)

@@ -112,9 +112,16 @@ def _check_date(value: str) -> str | None:
     return None
 
 
+# Extension names the dialplan keeps for itself in the contexts named objects live in
+# (Asterisk's special extensions, and "fax" where a detected fax machine goes).
+RESERVED_NAMES = ("s", "h", "i", "t", "o", "a", "e", "fax")
+
+
 def _check_name(value: str) -> str | None:
     if value.startswith("cc-"):
         return "names starting with cc- are the appliance's own"
+    if value in RESERVED_NAMES:
+        return f"{value} is a name the telephone system keeps for itself"
     return None
 
 
@@ -250,6 +257,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="when closed and no after-hours queue is set, callers leave a message for the DID's queue"),
         Field("fax", "bool", default=False,
               help="a fax line: every call to this number is received as a fax, at any hour"),
+        Field("fax_detect", "bool", default=False,
+              help="a voice number that also takes faxes: a fax machine's calling tone in the first seconds "
+                   "sends the call to the fax receiver"),
         Field("fax_email", "str", default="", max_length=1000, check=_check_emails,
               help="e-mail addresses (comma-separated) each fax received on this number is sent to, as PDF"),
     ),

@@ -36,6 +36,23 @@ def fax_of(caller, states=("received", "failed"), timeout=120):
                       f"the fax from {caller}")
 
 
+def fax_machine_calls(app, did: str, pages: list[list[bytes]], callerid: str) -> None:
+    """Start the appliance and have a fax machine call ``did`` through the trunk path (a
+    Local channel into cc-from-trunk) that sends ``pages`` with SendFAX once answered."""
+    outgoing = app.pbx.spool_dir / "outgoing-fax"
+    outgoing.mkdir(parents=True, exist_ok=True)
+    (outgoing / "pages.tif").write_bytes(tiff.write_bilevel(pages))
+    custom = app.settings.asterisk_dir / "etc" / "custom"
+    custom.mkdir(parents=True, exist_ok=True)
+    (custom / "extensions.conf").write_text(
+        "[test-fax-sender]\n"
+        f"exten => send,1,SendFAX({app.pbx.paths.spool}/outgoing-fax/pages.tif)\n"
+        " same => n,Hangup()\n")
+    started(app)
+    app.ami.send_action("Originate", {"Channel": f"Local/{did}@cc-from-trunk", "Context": "test-fax-sender",
+                                      "Exten": "send", "Priority": "1", "CallerID": callerid, "Async": "true"})
+
+
 def fax_line(app):
     configure_basic(app)
     app.config.create("dids", {"number": FAX_DID, "fax": True}, actor="test")
@@ -45,19 +62,8 @@ def test_a_three_page_fax_arrives_as_a_pdf_with_the_pages_sent(make_appliance, t
     app = make_appliance()
     fax_line(app)
     lengths = (1000, 1100, 1200)  # each page its own length: the PDF must have them in this order
-    outgoing = app.pbx.spool_dir / "outgoing-fax"
-    outgoing.mkdir(parents=True, exist_ok=True)
-    (outgoing / "three.tif").write_bytes(tiff.write_bilevel([fax_page(n + 1, rows) for n, rows in enumerate(lengths)]))
-    custom = app.settings.asterisk_dir / "etc" / "custom"
-    custom.mkdir(parents=True, exist_ok=True)
-    (custom / "extensions.conf").write_text(
-        "[test-fax-sender]\n"
-        f"exten => send,1,SendFAX({app.pbx.paths.spool}/outgoing-fax/three.tif)\n"
-        " same => n,Hangup()\n")
-    started(app)
-    app.ami.send_action("Originate", {"Channel": f"Local/{FAX_DID}@cc-from-trunk", "Context": "test-fax-sender",
-                                      "Exten": "send", "Priority": "1", "CallerID": f"Head office <{SENDER}>",
-                                      "Async": "true"})
+    fax_machine_calls(app, FAX_DID, [fax_page(n + 1, rows) for n, rows in enumerate(lengths)],
+                      f"Head office <{SENDER}>")
     fax = fax_of(SENDER)
     assert fax.state == "received", (fax.error_code, fax.detail)
     assert (fax.pages, fax.did, fax.caller_name) == (3, FAX_DID, "Head office")

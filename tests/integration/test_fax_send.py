@@ -15,7 +15,7 @@ import webtest
 from appliance.db import models as m
 from appliance.errors import ValidationError
 from appliance.services.fax_out import FaxSender
-from harness import TRUNK_IP, Sipp, free_port, sip_address, started, wait_until
+from harness import TRUNK_IP, Sipp, free_port, started, wait_until
 
 pytestmark = pytest.mark.asterisk
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import pytest
 
 from appliance.db import models as m
-from appliance.fax import tiff
 from harness import configure_basic, sip_address, started, trunk_call, wait_until
 from smtpserver import SmtpServer
-from test_fax import FAX_DID, SENDER, fax_of, fax_page
+from test_fax import FAX_DID, SENDER, fax_machine_calls, fax_of, fax_page
 from test_voicemail import CALLER, message_of
 
 pytestmark = pytest.mark.asterisk
@@ -29,29 +28,13 @@ def mailing_appliance(make_appliance, smtp):
                           mail_from="fax@shop.example")
 
 
-def send_two_page_fax(app):
-    outgoing = app.pbx.spool_dir / "outgoing-fax"
-    outgoing.mkdir(parents=True, exist_ok=True)
-    (outgoing / "two.tif").write_bytes(tiff.write_bilevel([fax_page(1, 1000), fax_page(2, 1100)]))
-    custom = app.settings.asterisk_dir / "etc" / "custom"
-    custom.mkdir(parents=True, exist_ok=True)
-    (custom / "extensions.conf").write_text(
-        "[test-fax-sender]\n"
-        f"exten => send,1,SendFAX({app.pbx.paths.spool}/outgoing-fax/two.tif)\n"
-        " same => n,Hangup()\n")
-    started(app)
-    app.ami.send_action("Originate", {"Channel": f"Local/{FAX_DID}@cc-from-trunk", "Context": "test-fax-sender",
-                                      "Exten": "send", "Priority": "1", "CallerID": f"Head office <{SENDER}>",
-                                      "Async": "true"})
-
-
 def test_a_received_fax_is_emailed_with_its_pdf_even_if_the_mail_server_was_down(make_appliance, smtp):
     app = mailing_appliance(make_appliance, smtp)
     configure_basic(app)
     app.config.create("dids", {"number": FAX_DID, "fax": True, "fax_email": "office@shop.example, boss@shop.example"},
                       actor="test")
     smtp.refuse["MAIL"] = "421 4.3.2 service not available, closing channel"  # down for now
-    send_two_page_fax(app)
+    fax_machine_calls(app, FAX_DID, [fax_page(1, 1000), fax_page(2, 1100)], f"Head office <{SENDER}>")
     fax = fax_of(SENDER)
     assert fax.state == "received", (fax.error_code, fax.detail)
     wait_until(lambda: app.mail.status()["last_error"], 30, "a failed delivery attempt")

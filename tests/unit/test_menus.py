@@ -275,3 +275,9 @@ def test_menus_leading_to_each_other_go_live_together(services):
     with pytest.raises(ValidationError, match="draft"):
         menus.update("pong", {"options": [{"digit": "2", "action": "menu", "target": "draft"}]}, actor="a")
     assert not menus.get("draft")["live"]  # the refused change took nothing along
+
+
+def test_the_fax_key_or_a_silent_fax_machine_goes_to_the_fax_receiver():
+    t = table(fax=e.Menu("fax", ("hello",), {"5": A("fax")}, max_tries=1, on_timeout=A("fax")))
+    assert e.step(t, "fax", "menu", 0, 1, "5") == e.Leave(v.FAX_CONTEXT, v.FAX_CALLER_EXTEN)
+    assert e.step(t, "fax", "menu", 0, 1, "") == e.Leave(v.FAX_CONTEXT, v.FAX_CALLER_EXTEN)  # a machine presses nothing

@@ -86,6 +86,7 @@ def test_create_read_update_delete_with_audit_and_apply(config, changes):
     assert did == {"number": "88001000", "description": "", "trunk": "pstn", "queue": "sales",
                    "time_condition": None, "after_hours_queue": None, "require_pin": False,
                    "menu": None, "after_hours_menu": None, "after_hours_voicemail": False, "fax": False,
+                   "fax_detect": False,
                    "fax_email": ""}
     assert config.get("agents", "1001")["queues"] == ["sales"]
     phone = config.get("phones", "1001")
@@ -119,6 +120,10 @@ def test_validation_names_every_bad_field(config):
     assert "strategy" in e.value.fields
     with pytest.raises(ValidationError):
         config.create("queues", ["not", "an", "object"], actor="t")
+    for reserved in ("fax", "s", "h"):  # the dialplan's own extension names in the queues' context
+        with pytest.raises(ValidationError) as e:
+            config.create("queues", {"name": reserved}, actor="t")
+        assert "keeps for itself" in e.value.fields["name"]
 
 
 def test_nothing_half_saved_on_failure(config, changes):

@@ -45,6 +45,9 @@ def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgen
             decision = with_sticky(decision, last_agent(request.callerid, rule, now), rule)
         if pin_required(did, table) and decision.context != v.FAX_CONTEXT:
             decision = with_pin_check(decision)
+        route = table.dids.get(did)
+        if route is not None and route.fax_detect and decision.context != v.FAX_CONTEXT:
+            session.set_variable(v.FAX_DETECT, "1")
         if decision.is_fallback:
             logger.warning("call to DID %s from %s (%s) goes to the fallback: %s",
                            did, request.callerid, request.channel, decision.reason)
