@@ -733,6 +733,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     # here, not at the top: these modules use this one's helpers
     from webui import callrecords, crm, fax, voicemail, wallboard, wizard, workspace
+    from webui import users as user_pages
     from webui import recordings as recording_pages
 
     if deps.crm is None:
@@ -754,6 +755,7 @@ def make_app(deps: WebDeps) -> Bottle:
     voicemail.install(app, deps, directory)
     fax.install(app, deps)
     wallboard.install(app, deps, directory)
+    user_pages.install(app, deps)
     wizard.install(app, deps)  # last: its plugin holds admins on /setup while it is pending
     if deps.menus is not None:
         from webui import menus

@@ -93,6 +93,10 @@ _FIELD_ERRORS = (
     (r"overflow would go round in a circle", "field.overflow_loop"),
     (r"not an e-mail address: (?P<item>.+)", "field.email"),
     (r"at most (?P<n>\d+) addresses", "field.max_addresses"),
+    # accounts (appliance/services/users.py)
+    (r"letters, digits and _ \. @ - only, at most 64", "field.username"),
+    (r"not for your own account", "field.own_account"),
+    (r"the last active admin", "field.last_admin"),
     # the first-run wizard (appliance/services/site.py)
     (r"(?P<item>\w+) is a name the telephone system keeps for itself", "field.reserved_name"),
     (r"the two passwords differ", "field.password_mismatch"),

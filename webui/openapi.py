@@ -48,6 +48,11 @@ def _items(schema: dict) -> dict:
     return {"type": "object", "properties": {"items": {"type": "array", "items": schema}}, "required": ["items"]}
 
 
+_USER = {"type": "object", "required": ["id", "username", "role", "language", "active"], "properties": {
+    "id": {"type": "integer"}, "username": {"type": "string"}, "role": {"type": "string"},
+    "language": {"type": "string"}, "active": {"type": "boolean"}}}
+
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -254,6 +259,23 @@ def _operations() -> dict[str, dict]:
                        "responses": {"200": {"description": "the event stream",
                                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                                      **_errors(401, 503)}},
+        "api_users": {"tags": ["users"], "summary": "Every account (admins only)",
+                      "responses": {"200": _resp("accounts", _items(_USER)), **_errors(401, 403)}},
+        "api_user_create": {
+            "tags": ["users"], "summary": "Add an account",
+            "requestBody": _body({"type": "object", "required": ["username", "password", "role"], "properties": {
+                "username": {"type": "string", "pattern": "^[A-Za-z0-9_.@-]{1,64}$"},
+                "password": {"type": "string", "minLength": 8}, "role": {"enum": ["admin", "supervisor", "agent"]},
+                "language": {"enum": ["zh_CN", "en"]}}}),
+            "responses": {"201": _resp("created", _USER), **_errors(400, 401, 403, 409, 422)}},
+        "api_user_update": {
+            "tags": ["users"], "summary": "Change an account's role, language, whether it may sign in, its password",
+            "description": "Nobody changes their own role or switches themselves off (409 `user.self`); the last "
+                           "active admin stays one (409 `user.last_admin`).",
+            "requestBody": _body({"type": "object", "properties": {
+                "role": {"enum": ["admin", "supervisor", "agent"]}, "language": {"enum": ["zh_CN", "en"]},
+                "active": {"type": "boolean"}, "password": {"type": "string", "minLength": 8}}}),
+            "responses": {"200": _resp("changed", _USER), **_errors(400, 401, 403, 404, 409, 422)}},
         "api_tokens": {"tags": ["tokens"], "summary": "Your API tokens (their names, never the tokens)",
                        "responses": {"200": _resp("tokens", _items(token)), **_errors(401)}},
         "api_token_create": {"tags": ["tokens"], "summary": "Create an API token; it is in this response only",

@@ -52,6 +52,9 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "admin_list": STAFF, "admin_members": STAFF,
     "admin_create": ADMIN, "admin_edit": ADMIN, "admin_update": ADMIN, "admin_delete": ADMIN, "admin_member_add": ADMIN, "admin_member_remove": ADMIN,
     "admin_audit": ADMIN,
+    # accounts (webui/users.py)
+    "admin_users": ADMIN, "admin_user_create": ADMIN, "admin_user_update": ADMIN,
+    "api_users": ADMIN, "api_user_create": ADMIN, "api_user_update": ADMIN,
     # the first-run wizard (webui/wizard.py)
     "setup": ADMIN, "setup_step": ADMIN, "setup_save": ADMIN,
     # customers (webui/crm.py): agents see and edit their own customers (the service keeps

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import logging
 import re
 import secrets
@@ -67,7 +68,8 @@ class UserService:
     def __init__(self, db):
         self.db = db
 
-    def create(self, username: str, password: str, role: str, language: str = "zh_CN") -> dict:
+    def create(self, username: str, password: str, role: str, language: str = "zh_CN", actor: str = "") -> dict:
+        """A new account; with ``actor`` (an admin on the users page or API) it is audited."""
         fields = {}
         if not isinstance(username, str) or not _USERNAME_RE.fullmatch(username):
             fields["username"] = "letters, digits and _ . @ - only, at most 64"
@@ -84,6 +86,9 @@ class UserService:
                                fields={"username": "already taken"})
             user = m.User.create(username=username, password_hash=hash_password(password), role=role,
                                  language=language)
+            if actor:
+                m.AuditLog.create(username=actor, action="create", object_type="users", object_id=username,
+                                  detail=json.dumps({"role": role, "language": language}, sort_keys=True))
         logger.info("user %s created with role %s", username, role)
         return _view(user)
 
@@ -118,6 +123,49 @@ class UserService:
         user = self._user(id=user_id)
         user.language = language
         user.save()
+
+    def update(self, username: str, changes: dict, actor: str) -> dict:
+        """An admin changes another account: ``role``, ``active``, ``language`` and/or a new
+        ``password``.  Nobody changes their own role or switches themselves off, and the
+        last active admin stays an active admin (nobody could configure anything after)."""
+        unknown = sorted(set(changes) - {"role", "active", "language", "password"})
+        if unknown:
+            raise ValidationError(f"unknown field {unknown[0]}", code="user.invalid", fields={k: "unknown field"
+                                                                                         for k in unknown})
+        fields = {}
+        if "role" in changes and changes["role"] not in ROLES:
+            fields["role"] = f"one of {', '.join(ROLES)}"
+        if "language" in changes and changes["language"] not in LANGUAGES:
+            fields["language"] = f"one of {', '.join(LANGUAGES)}"
+        if "active" in changes and not isinstance(changes["active"], bool):
+            fields["active"] = "true or false"
+        if fields:
+            raise ValidationError("the user cannot be changed as given", code="user.invalid", fields=fields)
+        if changes.get("password") is not None:
+            _check_password(changes["password"])
+        with self.db.atomic():
+            user = self._user(username=username)
+            role = changes.get("role", user.role)
+            active = changes.get("active", user.active)
+            if username == actor and (role != user.role or not active):
+                raise Conflict("you cannot change your own role or switch yourself off", code="user.self",
+                               fields={"role" if role != user.role else "active": "not for your own account"})
+            if user.role == "admin" and user.active and (role != "admin" or not active):
+                others = m.User.select().where(m.User.role == "admin", m.User.active == True,  # noqa: E712
+                                               m.User.id != user.id).count()
+                if not others:
+                    raise Conflict("the last active admin must stay one", code="user.last_admin",
+                                   fields={"role": "the last active admin"})
+            user.role, user.active = role, active
+            user.language = changes.get("language", user.language)
+            if changes.get("password") is not None:
+                user.password_hash = hash_password(changes["password"])
+            user.save()
+            detail = {k: ("(set)" if k == "password" else v) for k, v in changes.items()}
+            m.AuditLog.create(username=actor, action="update", object_type="users", object_id=username,
+                              detail=json.dumps(detail, sort_keys=True))
+        logger.info("%s changed user %s: %s", actor, username, sorted(changes))
+        return _view(user)
 
     def set_password(self, username: str, password: str) -> None:
         _check_password(password)

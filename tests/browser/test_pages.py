@@ -41,6 +41,7 @@ MAIN_PAGES = (
     ("call", "/calls/seed.1", "agent"),
     ("workspace-supervisor", "/workspace", "supervisor"),
     ("config-customer-fields", "/admin/customer_fields", "admin"),
+    ("config-users", "/admin/users", "admin"),
 )
 # A message id shown as itself (missing from the catalogs) looks like ``admin.add_x``.
 RAW_ID = re.compile(r"\b(?:%s)\.[a-z_]+(?:\.[a-z_0-9]+)*\b" % "|".join(

@@ -1,0 +1,73 @@
+"""Accounts in the web UI and the API (admins only): who may sign in, with which role and
+language; switching an account off, a new password for someone who forgot theirs.
+
+Registered by ``install`` from ``make_app``; the rules are ``UserService.create`` and
+``UserService.update`` (nobody changes their own role or switches themselves off; the last
+active admin stays one).
+"""
+
+from __future__ import annotations
+
+import bottle
+from bottle import request, response
+
+from appliance.errors import DomainError
+from appliance.services.users import ROLES
+from webui import i18n
+from webui.app import created, json_body, problem_of, render
+from webui.plugins import current_user
+
+
+def install(app, deps) -> None:
+    users = deps.users
+
+    def actor() -> str:
+        return current_user()["username"]
+
+    def page(errors=None, values=None, problem=None, edit_errors=None, editing=""):
+        return render("users.tpl", rows=users.list(), roles=ROLES, languages=i18n.LANGUAGES, errors=errors or {},
+                      values=values or {}, problem=problem, edit_errors=edit_errors or {}, editing=editing)
+
+    @app.get("/admin/users", name="admin_users")
+    def admin_users():
+        return page()
+
+    @app.post("/admin/users", name="admin_user_create")
+    def admin_user_create():
+        form = request.forms
+        values = {k: form.getunicode(k) or "" for k in ("username", "role", "language")}
+        try:
+            users.create(values["username"], form.getunicode("password") or "", values["role"],
+                         values["language"] or "zh_CN", actor=actor())
+        except DomainError as exc:
+            response.status = exc.http_status
+            return page(errors=exc.fields, values=values, problem=None if exc.fields else problem_of(exc))
+        bottle.redirect("/admin/users")
+
+    @app.post("/admin/users/<username>", name="admin_user_update")
+    def admin_user_update(username):
+        form = request.forms
+        changes = {"role": form.getunicode("role") or "", "active": form.get("active") == "on",
+                   "language": form.getunicode("language") or ""}
+        if form.getunicode("password"):
+            changes["password"] = form.getunicode("password")
+        try:
+            users.update(username, changes, actor=actor())
+        except DomainError as exc:
+            response.status = exc.http_status
+            return page(edit_errors=exc.fields, editing=username, problem=problem_of(exc))
+        bottle.redirect("/admin/users")
+
+    @app.get("/api/v1/users", name="api_users")
+    def api_users():
+        return {"items": users.list()}
+
+    @app.post("/api/v1/users", name="api_user_create")
+    def api_user_create():
+        body = json_body()
+        return created(users.create(body.get("username"), body.get("password"), body.get("role"),
+                                    body.get("language") or "zh_CN", actor=actor()))
+
+    @app.patch("/api/v1/users/<username>", name="api_user_update")
+    def api_user_update(username):
+        return users.update(username, json_body(), actor=actor())
