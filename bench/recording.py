@@ -13,8 +13,8 @@ Figures:
 - ``worker pool x realtime``: the same through the appliance's pool of worker processes
   (one per core less one), 8 calls of 10 min, in wall-clock time.
 
-Not a test: it asserts nothing, it measures. The N-concurrent-SIPp-calls figure (files
-present, durations, CPU against the same calls unrecorded) is not here yet.
+Not a test: it asserts nothing, it measures. N concurrent recorded SIPp calls (files present,
+durations, CPU against the same calls unrecorded) are ``bench/recorded_calls.py``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,188 @@
+"""Benchmark: N concurrent recorded calls through the whole appliance.
+
+N SIPp trunk calls arrive together into a queue of N auto-answering SIPp agents and talk
+for ``talk_seconds``; both sides send speech RTP the whole time (SIPp's 7 s ``g711a.pcap``
+made into one longer stream), as real phones do.  The same batch runs
+twice in one appliance: with inbound recording ``never`` (the baseline) and ``force``.
+Figures:
+
+- ``recorded calls``: calls answered in the recorded batch, and ``recordings complete``:
+  how many of them have their MP3, verified by checksum, linked to the call;
+- ``duration error max``: the largest gap between a recording's length and the call's talk
+  time (the issue asks for ±1 s);
+- ``cpu recording on / off``: processor seconds of Asterisk, the appliance process and its
+  encoder workers for the batch (until the last MP3 is written), recorded over unrecorded,
+  as a ratio in the same run (these machines are noisy).
+
+Not a test: it measures. ``python -m bench.recorded_calls [calls] [talk_seconds]``.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import struct
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from harness import SCENARIOS, TRUNK_IP, Phone, Sipp, free_port, wait_until  # noqa: E402
+
+from appliance.db import models as m  # noqa: E402
+from bench.common import figure, new_appliance, write_results  # noqa: E402
+
+DID = "88001000"
+SPEECH_PCAP = Path("/usr/share/sip-tester/g711a.pcap")
+
+
+def long_speech_pcap(path: Path, seconds: float) -> Path:
+    """SIPp's 7 s of speech played back to back for ``seconds``: one RTP stream (sequence
+    numbers and timestamps carried on, UDP checksums cleared), so both sides of a bench call
+    send audio all the time, as real phones do."""
+    data = SPEECH_PCAP.read_bytes()
+    header, frames, pos = data[:24], [], 24
+    while pos + 16 <= len(data):
+        sec, usec, length, _ = struct.unpack_from("<IIII", data, pos)
+        frames.append((sec + usec / 1e6, data[pos + 16:pos + 16 + length]))
+        pos += 16 + length
+    start, span = frames[0][0], frames[-1][0] - frames[0][0] + 0.02
+    out, seq, rounds = bytearray(header), 1, math.ceil(seconds / span)
+    for k in range(rounds):
+        for when, frame in frames:
+            udp = 14 + (frame[14] & 0x0F) * 4
+            rtp = udp + 8
+            if len(frame) < rtp + 12:
+                continue
+            ts = struct.unpack_from("!I", frame, rtp + 4)[0] + int(k * span * 8000)
+            frame = bytearray(frame)
+            struct.pack_into("!H", frame, udp + 6, 0)
+            struct.pack_into("!HI", frame, rtp + 2, seq & 0xFFFF, ts & 0xFFFFFFFF)
+            seq += 1
+            t = when - start + k * span
+            out += struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(frame), len(frame)) + frame
+    path.write_bytes(bytes(out))
+    return path
+
+
+def talking_scenarios(folder: Path, talk_seconds: int) -> tuple[Path, Path]:
+    """trunk_call.xml and agent_phone_answer.xml sending speech for the whole talk time."""
+    pcap = long_speech_pcap(folder / f"speech{talk_seconds}.pcap", talk_seconds + 5)
+    made = []
+    for name in ("trunk_call.xml", "agent_phone_answer.xml"):
+        text = (SCENARIOS / name).read_text()
+        assert str(SPEECH_PCAP) in text, f"{name} changed: it no longer plays {SPEECH_PCAP}"
+        made.append(folder / f"{Path(name).stem}_talk{talk_seconds}.xml")
+        made[-1].write_text(text.replace(str(SPEECH_PCAP), str(pcap)))
+    return made[0], made[1]
+
+
+def cpu_seconds(app) -> float:
+    """User + system seconds of Asterisk, this process and its encoder workers (not SIPp)."""
+    total = 0.0
+    procs = [psutil.Process()] + [p for p in psutil.Process().children(recursive=True)
+                                  if "appliance.recording.worker" in " ".join(_cmdline(p))]
+    if app.pbx.pid:
+        procs.append(psutil.Process(app.pbx.pid))
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def _cmdline(p) -> list[str]:
+    try:
+        return p.cmdline()
+    except psutil.Error:
+        return []
+
+
+def batch(app, scenario: Path, calls: int, talk_seconds: int, work: Path, caller: str) -> dict:
+    before = cpu_seconds(app)
+    started = time.monotonic()
+    sipp = Sipp(str(scenario), TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP),
+                ("127.0.0.1", app.settings.sip_port), {"caller": caller, "caller_name": "Bench"},
+                work / "sipp", calls=calls, rate=calls, limit=calls, service=DID, timeout_s=600,
+                extra_args=("-d", str(talk_seconds * 1000)))
+    rc = sipp.run(timeout=600)
+    records = wait_until(lambda: _records(caller, calls), 60, "the batch's call records")
+
+    def encoded():
+        states = [r.state for r in m.Recording.select().where(m.Recording.linkedid.in_([c.linkedid for c in records]))]
+        return all(s != "pending" and s != "encoding" and s != "recording" for s in states)
+
+    wait_until(encoded, 300, "the recordings encoded")
+    return {"rc": rc, "records": records, "cpu": cpu_seconds(app) - before, "wall": time.monotonic() - started}
+
+
+def _records(caller: str, calls: int):
+    rows = list(m.CallRecord.select().where(m.CallRecord.caller == caller, m.CallRecord.end_time.is_null(False)))
+    return rows if len(rows) >= calls else None
+
+
+def run(calls: int = 10, talk_seconds: int = 20) -> Path:
+    app, settings, work = new_appliance("recorded-calls")
+    agents = [str(3001 + i) for i in range(calls)]
+    phones = []
+    try:
+        cfg = app.config
+        cfg.create("trunks", {"name": "pstn", "host": TRUNK_IP, "port": 5060, "match": TRUNK_IP}, actor="bench")
+        cfg.create("queues", {"name": "bench", "strategy": "rrmemory", "ring_timeout": 10}, actor="bench")
+        cfg.create("dids", {"number": DID, "queue": "bench"}, actor="bench")
+        for ext in agents:
+            cfg.create("phones", {"extension": ext, "secret": f"pw-{ext}-bench"}, actor="bench")
+            cfg.create("agents", {"number": ext, "name": f"Agent {ext}", "phone": ext}, actor="bench")
+            cfg.add_member("bench", ext, actor="bench")
+        app.start(web=False)
+        wait_until(lambda: app.ami.connected, 30, "AMI")
+        caller_scenario, agent_scenario = talking_scenarios(work, talk_seconds)
+        for ext in agents:
+            phones.append(Phone(ext, f"pw-{ext}-bench", ("127.0.0.1", settings.sip_port), work / "sipp",
+                                ring_ms=0, calls=2, scenario=str(agent_scenario)).start())
+            app.agents.login(ext)
+        wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == "free" for a in agents),
+                   30, "agents free")
+        cfg.update("recording_rules", "inbound", {"recording": "never"}, actor="bench")
+        off = batch(app, caller_scenario, calls, talk_seconds, work, "13900000000")
+        wait_until(lambda: all(app.live.agents[a].state == "free" for a in agents), 60, "agents free again")
+        cfg.update("recording_rules", "inbound", {"recording": "force"}, actor="bench")
+        on = batch(app, caller_scenario, calls, talk_seconds, work, "13910000000")
+    finally:
+        for phone in phones:
+            phone.stop()
+        app.stop()
+
+    answered = [r for r in on["records"] if r.talk_seconds > 0]
+    recordings = {r.linkedid: r for r in m.Recording.select().where(
+        m.Recording.linkedid.in_([r.linkedid for r in answered]))}
+    complete = [r for r in answered if r.linkedid in recordings and recordings[r.linkedid].state == "complete"
+                and recordings[r.linkedid].sha256]
+    errors = [abs(recordings[r.linkedid].duration_seconds - r.talk_seconds) for r in complete]
+    unrecorded = m.Recording.select().where(m.Recording.linkedid.in_([r.linkedid for r in off["records"]]),
+                                            m.Recording.state == "complete").count()
+    figures = [
+        figure("recorded calls", len(answered), "calls", offered=calls, talk_seconds=talk_seconds,
+               sipp_rc=on["rc"]),
+        figure("recordings complete", len(complete), "files", calls_answered=len(answered)),
+        figure("duration error max", max(errors) if errors else float("nan"), "s",
+               mean=round(sum(errors) / len(errors), 3) if errors else None, limit=1.0),
+        figure("cpu recording on / off", on["cpu"] / off["cpu"] if off["cpu"] else float("nan"), "x",
+               cpu_on_s=round(on["cpu"], 2), cpu_off_s=round(off["cpu"], 2), recordings_when_off=unrecorded,
+               counted="Asterisk + appliance process + encoder workers, until the last MP3 is written"),
+    ]
+    return write_results("recorded-calls", figures)
+
+
+if __name__ == "__main__":
+    from gevent import monkey
+
+    monkey.patch_all()
+    args = [int(a) for a in sys.argv[1:3]]
+    print(run(*args).read_text())
