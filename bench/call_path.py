@@ -36,12 +36,14 @@ exten => {STATIC_DID},1,Answer()
 """
 
 
-def configure(app) -> None:
+def configure(app, did: str = APPLIANCE_DID, agents: list[str] = AGENTS) -> None:
+    """The trunk, the queue ``bench`` with ``did`` leading to it, and ``agents`` in it, each
+    with a phone whose secret is ``pw-<extension>-bench``."""
     cfg = app.config
     cfg.create("trunks", {"name": "pstn", "host": TRUNK_IP, "port": 5060, "match": TRUNK_IP}, actor="bench")
     cfg.create("queues", {"name": "bench", "strategy": "rrmemory", "ring_timeout": 10}, actor="bench")
-    cfg.create("dids", {"number": APPLIANCE_DID, "queue": "bench"}, actor="bench")
-    for ext in AGENTS:
+    cfg.create("dids", {"number": did, "queue": "bench"}, actor="bench")
+    for ext in agents:
         cfg.create("phones", {"extension": ext, "secret": f"pw-{ext}-bench"}, actor="bench")
         cfg.create("agents", {"number": ext, "name": f"Agent {ext}", "phone": ext}, actor="bench")
         cfg.add_member("bench", ext, actor="bench")

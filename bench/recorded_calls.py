@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from harness import SCENARIOS, TRUNK_IP, Phone, Sipp, free_port, wait_until  # noqa: E402
 
 from appliance.db import models as m  # noqa: E402
+from bench.call_path import configure  # noqa: E402
 from bench.common import figure, new_appliance, write_results  # noqa: E402
 
 DID = "88001000"
@@ -132,14 +133,8 @@ def run(calls: int = 10, talk_seconds: int = 20) -> Path:
     agents = [str(3001 + i) for i in range(calls)]
     phones = []
     try:
+        configure(app, DID, agents)
         cfg = app.config
-        cfg.create("trunks", {"name": "pstn", "host": TRUNK_IP, "port": 5060, "match": TRUNK_IP}, actor="bench")
-        cfg.create("queues", {"name": "bench", "strategy": "rrmemory", "ring_timeout": 10}, actor="bench")
-        cfg.create("dids", {"number": DID, "queue": "bench"}, actor="bench")
-        for ext in agents:
-            cfg.create("phones", {"extension": ext, "secret": f"pw-{ext}-bench"}, actor="bench")
-            cfg.create("agents", {"number": ext, "name": f"Agent {ext}", "phone": ext}, actor="bench")
-            cfg.add_member("bench", ext, actor="bench")
         app.start(web=False)
         wait_until(lambda: app.ami.connected, 30, "AMI")
         caller_scenario, agent_scenario = talking_scenarios(work, talk_seconds)
