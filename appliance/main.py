@@ -56,7 +56,7 @@ from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
-from appliance.services.prompts import PromptFiles, PromptService, resolve_in_root  # noqa: E402
+from appliance.services.prompts import PromptFiles, PromptService, mpg123_decoder, resolve_in_root  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
@@ -177,7 +177,7 @@ class Appliance:
         self.prompt_files = PromptFiles(self.pbx.instance_dir / "lib" / "prompts", f"{self.pbx.paths.lib}/prompts",
                                         resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"))
         self.menus = MenuService(self.db, self.config, self.prompt_files)
-        self.prompts = PromptService(self.db, self.config, self.prompt_files)
+        self.prompts = PromptService(self.db, self.config, self.prompt_files, mpg123_decoder(settings.rootfs))
         self.network = Network(
             sip_bind=settings.sip_bind, sip_port=settings.sip_port, ami_bind="127.0.0.1",
             ami_port=settings.ami_port, agi_host=settings.agi_host, agi_port=settings.agi_port,

@@ -2,24 +2,51 @@
 
 An upload is converted (``appliance.prompts.convert_wav``) in a worker thread, never on
 the loop that serves calls, and written atomically as ``<name>.wav`` in the prompts
-folder, which Asterisk sees at ``asterisk_dir``.  A prompt of source ``sound`` names one
+folder, which Asterisk sees at ``asterisk_dir``.  An MP3 is checked frame by frame, then
+decoded to an 8 kHz mono WAV by mpg123 from the rootfs (``mpg123_decoder``: a child
+process through ``proc.filter_through``, which gevent waits on without blocking the
+loop), and goes on as a WAV upload.  A prompt of source ``sound`` names one
 of Asterisk's core sounds (the built-in default set, seeded by migration 0011).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance import proc
 from appliance.db import models as m
 from appliance.errors import Conflict, ValidationError
-from appliance.prompts import PromptError, convert_wav
+from appliance.prompts import RATE, Converted, PromptError, check_mp3, convert_wav, looks_like_mp3
 
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# mpg123 as a filter: MP3 on standard input, a 16-bit mono WAV at the phone's rate in its
+# private output file (a WAV's header is written last, so not on a pipe).
+MPG123 = ("mpg123", "--quiet", "--mono", "--rate", str(RATE), "--encoding", "s16", "--wav", "{out}", "-")
+MP3_DECODE_SECONDS = 60.0
+
+Mp3Decoder = Callable[[bytes], bytes]
+
+
+def mpg123_decoder(rootfs: str | os.PathLike | None) -> Mp3Decoder:
+    """MP3 bytes -> WAV bytes with the rootfs's mpg123 (chrooted into ``rootfs`` when set)."""
+
+    def decode(data: bytes) -> bytes:
+        try:
+            return proc.filter_through(MPG123, data, what="decode an MP3 prompt", rootfs=rootfs or None,
+                                       timeout=MP3_DECODE_SECONDS)
+        except proc.CommandFailed as exc:
+            logger.warning("%s", exc)
+            raise PromptError(f"the MP3 file could not be decoded: {exc.output.strip()[-200:]}",
+                              "prompt.corrupt") from None
+
+    return decode
 
 
 @dataclass(frozen=True)
@@ -75,10 +102,25 @@ def run_in_thread(fn, *args):
 
 
 class PromptService:
-    def __init__(self, db, config, files: PromptFiles):
+    def __init__(self, db, config, files: PromptFiles, decode_mp3: Mp3Decoder | None = None):
         self.db = db
         self.config = config
         self.files = files
+        self.decode_mp3 = decode_mp3  # None: MP3 uploads are refused (prompt.mp3_unsupported)
+
+    def convert(self, audio: bytes) -> Converted:
+        """An uploaded WAV or MP3 -> what Asterisk plays, or ``PromptError``."""
+        if not looks_like_mp3(audio):
+            return run_in_thread(convert_wav, audio)
+        if self.decode_mp3 is None:
+            raise PromptError("MP3 files cannot be converted here (no decoder); upload a WAV file",
+                              "prompt.mp3_unsupported")
+        source = run_in_thread(check_mp3, audio)
+        converted = run_in_thread(convert_wav, self.decode_mp3(audio))
+        if converted.duration_seconds < source.seconds * 0.9 - 0.1:  # the decoder gave up part of the way
+            raise PromptError(f"only {converted.duration_seconds:.1f} s of the MP3's {source.seconds:.1f} s could be "
+                              "decoded", "prompt.corrupt")
+        return dataclasses.replace(converted, source_rate=source.sample_rate, source_channels=source.channels)
 
     def _view(self, prompt) -> dict:
         out = self.config._view("prompts", prompt)
@@ -100,14 +142,14 @@ class PromptService:
         return self._view(self.config._get("prompts", name))
 
     def upload(self, data: dict, audio: bytes, actor: str) -> dict:
-        """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV."""
+        """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV or MP3."""
         values = self.config._clean("prompts", data, creating=True)
         if not audio:
             raise ValidationError("no audio file was sent", code="prompt.empty", fields={"file": "required"})
         if len(audio) > MAX_UPLOAD_BYTES:
             raise ValidationError("the file is larger than 20 MB", code="prompt.too_large", fields={"file": "too large"})
         try:
-            converted = run_in_thread(convert_wav, audio)
+            converted = self.convert(audio)
         except PromptError as exc:
             raise ValidationError(f"the prompt cannot be used: {exc}", code=exc.code, fields={"file": str(exc)}) from None
         name = values["name"]

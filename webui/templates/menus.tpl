@@ -57,7 +57,7 @@
     <div class="field"><label for="p-desc">{{_('field.prompts.description')}}</label><input id="p-desc" name="description" maxlength="128"></div>
     <div class="field"><label for="p-lang">{{_('field.prompts.language')}}</label>
       <select id="p-lang" name="language"><option value="zh_CN">中文</option><option value="en">English</option></select></div>
-    <div class="field"><label for="p-file">{{_('menus.file')}} *</label><input type="file" id="p-file" name="file" accept=".wav,audio/wav">
+    <div class="field"><label for="p-file">{{_('menus.file')}} *</label><input type="file" id="p-file" name="file" accept=".wav,.mp3,audio/wav,audio/mpeg">
       <small class="hint">{{_('menus.upload_hint')}}</small></div>
     <div class="buttons"><button class="primary">{{_('menus.upload')}}</button></div>
   </form>
