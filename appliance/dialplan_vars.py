@@ -107,6 +107,11 @@ SURVEY_EVENT = "CcSurvey"
 SURVEY_SECONDS = 5
 SURVEY_TRIES = 2
 
+# The language of the call: picks the appliance's own sentences (appliance/sounds.py) in the
+# dialplan and in FastAGI handlers. A trunk's calls start in the ``caller_language`` setting
+# (the endpoint's ``language``); a voice menu sets its own.
+LANGUAGE = "CHANNEL(language)"
+
 # Destination contexts a routing decision may name (the AGI server refuses others).
 ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT, PIN_CONTEXT, MENU_CONTEXT)
 

@@ -20,6 +20,7 @@ import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from appliance import settings as settings_mod  # noqa: E402
+from appliance import sounds  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
 from appliance.agi.handlers import menu, pin, ping, record, route  # noqa: E402
@@ -175,7 +176,8 @@ class Appliance:
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
         rootfs = Path(settings.rootfs) if settings.rootfs else Path("/")
         self.prompt_files = PromptFiles(self.pbx.instance_dir / "lib" / "prompts", f"{self.pbx.paths.lib}/prompts",
-                                        resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"))
+                                        resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"),
+                                        builtin_asterisk_dir=f"{self.pbx.paths.lib}/{sounds.FOLDER}")
         self.menus = MenuService(self.db, self.config, self.prompt_files)
         self.prompts = PromptService(self.db, self.config, self.prompt_files, mpg123_decoder(settings.rootfs))
         self.network = Network(
@@ -226,7 +228,8 @@ class Appliance:
     # -- configuration -----------------------------------------------------
     def model(self):
         return build_model(self.pbx.paths, self.network, self.ami_user, self.prompt_files,
-                           dahdi=self.dahdi is not None and self.dahdi.cards_present)
+                           dahdi=self.dahdi is not None and self.dahdi.cards_present,
+                           language=self.settings.caller_language)
 
     def configure_dahdi(self) -> DahdiResult:
         """DAHDI's files for the cards found now (before each Asterisk start); a SIP-only

@@ -78,6 +78,9 @@ SETTINGS = (
             "a second disk or a mounted network share recordings are copied to (checked by SHA-256); empty: none"),
     Setting("recording_housekeeping_minutes", int, 60,
             "every so many minutes: recordings archived, and those past their retention deleted"),
+    Setting("caller_language", str, "zh_CN",
+            "the language of the appliance's own sentences callers hear (survey, goodbye, messages) until a "
+            "voice menu sets its own", choices=("zh_CN", "en")),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -119,6 +122,7 @@ class Settings:
     recording_reserve_mb: int
     recording_archive_dir: str
     recording_housekeeping_minutes: int
+    caller_language: str
 
     @property
     def db_path(self) -> Path:

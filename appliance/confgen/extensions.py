@@ -7,6 +7,7 @@ never into silence.
 """
 
 from appliance import dialplan_vars as v
+from appliance import sounds
 from appliance.confgen.model import AsteriskModel
 from appliance.confgen.pjsip import trunk_endpoint
 from appliance.confgen.writer import ConfText, name, sound
@@ -16,6 +17,14 @@ FILENAME = "extensions.conf"
 
 def agi_url(model: AsteriskModel, script: str) -> str:
     return f"agi://{model.network.agi_host}:{model.network.agi_port}/{script}"
+
+
+def said(model: AsteriskModel, key: str) -> str:
+    """Sentence ``key`` of ``appliance.sounds`` in the call's language (``CHANNEL(language)``:
+    the trunk's, or the voice menu's): Chinese for zh_CN, English for anything else."""
+    zh, en = ("&".join(sound(x) for x in sounds.playable(key, language, model.paths.sounds))
+              for language in ("zh_CN", "en"))
+    return f'${{IF($["${{{v.LANGUAGE}}}" = "zh_CN"]?{zh}:{en})}}'
 
 
 def _after_agi(conf: ConfText, model: AsteriskModel, answered: str = v.DEST_CONTEXT) -> None:
@@ -53,10 +62,10 @@ def _menus(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Goto(step)")
 
     conf.section(v.MENU_END_CONTEXT, comment="callers leaving the menus without a person: goodbye, or not available yet")
-    conf.raw(f"exten => {v.MENU_GOODBYE_EXTEN},1,Playback(vm-goodbye)")
+    conf.raw(f"exten => {v.MENU_GOODBYE_EXTEN},1,Playback({said(model, 'goodbye')})")
     conf.raw(" same => n,Hangup()")
     conf.raw(f"exten => {v.MENU_UNAVAILABLE_EXTEN},1,UserEvent({v.FALLBACK_EVENT},Reason: ${{{v.FALLBACK_REASON}}},Queue: )")
-    conf.raw(" same => n,Playback(feature-not-avail-line&vm-goodbye)")
+    conf.raw(f" same => n,Playback({said(model, 'not-available')})")
     conf.raw(" same => n,Hangup()")
 
     conf.section(v.DIRECTORY_CONTEXT, comment="an agent by work number: alone if free, else the caller may press 1 for a queue")
@@ -64,9 +73,9 @@ def _menus(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Answer()")
     conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,{v.DIRECTORY_RING_SECONDS})")
     conf.raw(f' same => n,GotoIf($["${{{v.THEN_QUEUE}}}" = ""]?bye)')
-    conf.raw(f" same => n,Read({v.CHOICE},vm-isunavail&vm-press&digits/1,1,t,1,5)")
+    conf.raw(f" same => n,Read({v.CHOICE},{said(model, 'agent-busy')},1,t,1,5)")
     conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "1"]?{v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)')
-    conf.raw(" same => n(bye),Playback(vm-goodbye)")
+    conf.raw(f" same => n(bye),Playback({said(model, 'goodbye')})")
     conf.raw(" same => n,Hangup()")
 
 
@@ -79,7 +88,7 @@ def _surveys(conf: ConfText, model: AsteriskModel) -> None:
     conf.section(v.SURVEY_CONTEXT, comment="post-call survey: one extension per queue that asks")
     for q in queues:
         queue = name(q.name)
-        prompt = "&".join(sound(p) for p in q.survey_prompt)
+        prompt = "&".join(sound(p) for p in q.survey_prompt) or said(model, "survey")
         conf.raw(f"exten => {queue},1,Set(CC_SURVEY_TRY=0)")
         conf.raw(f" same => n(ask),Read(CC_SURVEY,{prompt},1,t,1,{v.SURVEY_SECONDS})")
         conf.raw(' same => n,GotoIf(${REGEX("^[1-5]$" ${CC_SURVEY})}?rated)')
@@ -87,10 +96,10 @@ def _surveys(conf: ConfText, model: AsteriskModel) -> None:
         conf.raw(" same => n,Set(CC_SURVEY_TRY=$[${CC_SURVEY_TRY} + 1])")
         conf.raw(f" same => n,GotoIf($[${{CC_SURVEY_TRY}} < {v.SURVEY_TRIES}]?ask)")
         conf.raw(f" same => n(none),UserEvent({v.SURVEY_EVENT},Queue: {queue},Score: )")
-        conf.raw(" same => n,Playback(vm-goodbye)")
+        conf.raw(f" same => n,Playback({said(model, 'goodbye')})")
         conf.raw(" same => n,Hangup()")
         conf.raw(f" same => n(rated),UserEvent({v.SURVEY_EVENT},Queue: {queue},Score: ${{CC_SURVEY}})")
-        conf.raw(" same => n,Playback(auth-thankyou&vm-goodbye)")
+        conf.raw(f" same => n,Playback({said(model, 'survey-thanks')})")
         conf.raw(" same => n,Hangup()")
 
 
@@ -180,10 +189,10 @@ def _voicemail(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(f" same => n,Set({v.VOICEMAIL_FILE}=)")
     conf.raw(f" same => n,AGI({agi_url(model, 'voicemail')},${{EXTEN}})")
     conf.raw(f' same => n,GotoIf($["${{{v.VOICEMAIL_FILE}}}" = ""]?{v.FALLBACK_CONTEXT},voicemail-unavailable,1)')
-    conf.raw(" same => n,Playback(vm-intro)")
+    conf.raw(f" same => n,Playback({said(model, 'leave-message')})")
     conf.raw(f" same => n,Record(${{{v.VOICEMAIL_FILE}}},{v.VOICEMAIL_SILENCE_SECONDS},"
              f"{v.VOICEMAIL_MAX_SECONDS},k)")
-    conf.raw(" same => n,Playback(vm-msgsaved&vm-goodbye)")
+    conf.raw(f" same => n,Playback({said(model, 'message-saved')})")
     conf.raw(" same => n,Hangup()")
 
 
@@ -247,19 +256,19 @@ def render(model: AsteriskModel) -> str:
     conf.section(v.PIN_CONTEXT, comment=f"member PIN: {v.PIN_TRIES} tries, checked by FastAGI against the customer")
     conf.raw("exten => s,1,Answer()")
     conf.raw(" same => n,Set(CC_PIN_TRY=0)")
-    conf.raw(" same => n(ask),Read(CC_PIN,vm-password,8,,1,4)")
+    conf.raw(f" same => n(ask),Read(CC_PIN,{said(model, 'pin')},8,,1,4)")
     conf.raw(f" same => n,AGI({agi_url(model, 'pin')},${{CC_PIN}})")
     conf.raw(f' same => n,GotoIf($["${{{v.RESULT}}}" = "ok"]?${{{v.AFTER_CONTEXT}}},${{{v.AFTER_EXTEN}}},1)')
     conf.raw(" same => n,Set(CC_PIN_TRY=$[${CC_PIN_TRY} + 1])")
     conf.raw(f" same => n,GotoIf($[${{CC_PIN_TRY}} >= {v.PIN_TRIES}]?failed)")
-    conf.raw(" same => n,Playback(vm-incorrect)")
+    conf.raw(f" same => n,Playback({said(model, 'pin-wrong')})")
     conf.raw(" same => n,Goto(ask)")
     conf.raw(f" same => n(failed),Set({v.FALLBACK_REASON}=pin-failed)")
     conf.raw(f" same => n,Goto({v.FALLBACK_CONTEXT},pin-failed,1)")
 
     conf.section(v.VIP_CONTEXT, comment="a customer's account manager first; 0 goes to the queue instead")
     conf.raw("exten => _[0-9]!,1,Answer()")
-    conf.raw(f" same => n,Read({v.CHOICE},one-moment-please&vm-press&digits/0,1,,1,2)")
+    conf.raw(f" same => n,Read({v.CHOICE},{said(model, 'one-moment')},1,,1,2)")
     conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "0"]?{v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)')
     conf.raw(f" same => n,Goto({v.AGENT_FIRST_CONTEXT},${{EXTEN}},1)")
 

@@ -6,7 +6,9 @@ folder, which Asterisk sees at ``asterisk_dir``.  An MP3 is checked frame by fra
 decoded to an 8 kHz mono WAV by mpg123 from the rootfs (``mpg123_decoder``: a child
 process through ``proc.filter_through``, which gevent waits on without blocking the
 loop), and goes on as a WAV upload.  A prompt of source ``sound`` names one
-of Asterisk's core sounds (the built-in default set, seeded by migration 0011).
+of Asterisk's core sounds (the English built-in set, seeded by migration 0013), one of
+source ``builtin`` one of the appliance's own sentences (``appliance.sounds``, Chinese and
+English, seeded by migration 0017).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance import proc
+from appliance import proc, sounds
 from appliance.db import models as m
 from appliance.errors import Conflict, ValidationError
 from appliance.prompts import RATE, Converted, PromptError, check_mp3, convert_wav, looks_like_mp3
@@ -52,16 +54,22 @@ def mpg123_decoder(rootfs: str | os.PathLike | None) -> Mp3Decoder:
 @dataclass(frozen=True)
 class PromptFiles:
     """Where prompt audio lives: ``host_dir`` as this process sees it, ``asterisk_dir`` as
-    Asterisk does; ``sounds_dir`` is Asterisk's sound folder (for ``sound`` prompts)."""
+    Asterisk does; ``sounds_dir`` is Asterisk's sound folder (for ``sound`` prompts);
+    ``builtin_dir`` holds the appliance's own sentences (``appliance.sounds``, for
+    ``builtin`` prompts), which Asterisk plays from ``builtin_asterisk_dir``."""
 
     host_dir: Path
     asterisk_dir: str
     sounds_dir: Path | None = None
+    builtin_asterisk_dir: str = "/appliance/lib/" + sounds.FOLDER
+    builtin_dir: Path = sounds.SOURCE_DIR
 
     def playable(self, prompt) -> str:
         """The name Asterisk plays (no extension)."""
         if prompt.source == "sound":
             return prompt.sound
+        if prompt.source == "builtin":
+            return f"{self.builtin_asterisk_dir}/{prompt.sound}"
         return f"{self.asterisk_dir}/{Path(prompt.file).stem}"
 
     def present(self, prompt) -> bool:
@@ -69,6 +77,8 @@ class PromptFiles:
             if self.sounds_dir is None:
                 return True
             return any(self.sounds_dir.glob(f"{prompt.sound}.*"))
+        if prompt.source == "builtin":
+            return any(self.builtin_dir.glob(f"{prompt.sound}.*"))
         return bool(prompt.file) and (self.host_dir / prompt.file).is_file()
 
 
@@ -163,7 +173,7 @@ class PromptService:
         with self.db.atomic():
             prompt = m.Prompt.get_or_none(m.Prompt.name == name)
             existed = prompt is not None
-            if prompt is not None and prompt.source != "upload":
+            if prompt is not None and prompt.source != "upload":  # a core sound or one of ours
                 tmp.unlink(missing_ok=True)
                 raise Conflict(f"prompt {name} is one of the built-in sounds", code="prompts.exists",
                                fields={"name": "a built-in prompt"})
