@@ -242,12 +242,18 @@ def render(model: AsteriskModel) -> str:
         else:
             conf.raw(f" same => n(fallback),Goto({v.FALLBACK_CONTEXT},queue,1)")
 
+    # The agent answered and hung up first (``c``: the caller goes on): the survey of the
+    # queue after the agent, if it has one, as for a call the queue itself connected.
     conf.section(v.AGENT_FIRST_CONTEXT, comment="one agent first (alone, only if free), then a queue")
     conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
     conf.raw(" same => n,Answer()")
-    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}},,"
+    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},tc,,,${{{v.FIRST_TIMEOUT}}},,"
              f"{v.RECORD_CONNECT_CONTEXT})")
+    conf.raw(' same => n,GotoIf($["${QUEUESTATUS}" = "CONTINUE"]?answered)')
     conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)")
+    conf.raw(f" same => n(answered),GotoIf(${{DIALPLAN_EXISTS({v.SURVEY_CONTEXT},${{{v.THEN_QUEUE}}},1)}}"
+             f"?{v.SURVEY_CONTEXT},${{{v.THEN_QUEUE}}},1)")
+    conf.raw(" same => n,Hangup()")
 
     conf.section(v.RECORD_CONNECT_CONTEXT, comment="app_queue runs this on the agent's leg as they answer")
     conf.raw(f"exten => s,1,AGI({agi_url(model, 'record')},connect)")
