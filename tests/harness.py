@@ -194,6 +194,17 @@ def configure_basic(app, *, phone_secret="pw-1001-secret", did="88001000"):
     cfg.add_member("sales", "1001", actor="test")
 
 
+def signed_in_phone(app, tmp_path, calls=1, *, ring_ms=200, scenario="agent_phone_answer.xml"):
+    """Alice's phone (of ``configure_basic``) answering ``calls`` calls, Alice signed in and free."""
+    from appliance.engine.live import FREE
+
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=ring_ms, calls=calls,
+                  scenario=scenario).start()
+    app.agents.login("1001")
+    wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+    return phone
+
+
 def started(app):
     app.start(web=False)
     wait_until(lambda: app.ami.connected, 30, "AMI to connect")

@@ -13,7 +13,7 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE
 from appliance.services.crm import Viewer
-from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+from harness import configure_basic, signed_in_phone, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
 
 pytestmark = pytest.mark.asterisk
 
@@ -45,11 +45,8 @@ def test_vip_and_sticky_calls_are_surveyed_when_the_agent_hangs_up(make_applianc
     started(app)
     events = app.bus.subscribe()
     # the agent answers at once, talks 2 s and hangs up first
-    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=2000, calls=3,
-                  scenario="trunk_answer.xml").start()
+    phone = signed_in_phone(app, tmp_path, calls=3, ring_ms=2000, scenario="trunk_answer.xml")
     try:
-        app.agents.login("1001")
-        wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
         # the VIP keys 1 during "one moment, press 0" (the manager, then), talks 2 s, and rates 2
         # during the question, 6 s later
         vip = rated_call(app, tmp_path, VIP, "1,,,,,,2")
