@@ -23,7 +23,7 @@ from appliance import settings as settings_mod  # noqa: E402
 from appliance import sounds  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
-from appliance.agi.handlers import menu, pin, ping, record, route  # noqa: E402
+from appliance.agi.handlers import menu, pin, ping, prompt_record, record, route  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
@@ -57,6 +57,7 @@ from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
+from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, mpg123_decoder, resolve_in_root  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
@@ -205,6 +206,9 @@ class Appliance:
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
+        self.phone_recorder = PhoneRecorder(self.prompts, self.pbx.spool_dir, self.pbx.paths.spool)
+        registry.register(prompt_record.SCRIPT, prompt_record.make_handler(self.phone_recorder, self.pbx.paths.sounds),
+                          fallback=False)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bottle
 from bottle import request, response
 
+from appliance.dialplan_vars import PROMPT_RECORD_CODE
 from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
 from appliance.services.config import KEYS
@@ -130,6 +131,7 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
         rows = menus.list()
         return render("menus.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), rows=rows,
                       trees={r["name"]: menus.tree(r["name"]) for r in rows}, prompts=prompts.list(),
+                      record_code=PROMPT_RECORD_CODE,
                       errors=errors or {}, values=values or {}, problem=problem, refs=refs())
 
     def show_menu(name, errors=None, values=None, problem=None):

@@ -209,6 +209,52 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Hangup()")
 
 
+def _prompt_recording(conf: ConfText, model: AsteriskModel) -> None:
+    """An admin records a prompt from their phone: FastAGI ``prompt_record`` checks who and
+    names the files (appliance/services/prompt_phone.py); Record() beeps and records until
+    # or silence; the take, converted like an upload, is played back; 1 keeps it, 2 records
+    again.  ``CC_RESULT`` is reset before every AGI, so a failed handler reads as 'no'."""
+    url = agi_url(model, "prompt_record")
+
+    def agi(args: str) -> None:
+        conf.raw(f" same => n,Set({v.RESULT}=)")
+        conf.raw(f" same => n,AGI({url},{args})")
+
+    ok, not_ok = (f'$["${{{v.RESULT}}}" {op} "ok"]' for op in ("=", "!="))
+    conf.section(v.PROMPT_RECORD_CONTEXT, comment="an admin records a prompt from their phone")
+    conf.raw("exten => s,1,Answer()")
+    agi("start")
+    conf.raw(f" same => n,GotoIf({not_ok}?denied)")
+    conf.raw(" same => n,Set(CC_PR_TRY=0)")
+    conf.raw(f" same => n(number),Read({v.PROMPT_NUMBER},{said(model, 'rec-number')},6,,1,10)")
+    agi(f"number,${{{v.PROMPT_NUMBER}}},${{READSTATUS}}")
+    conf.raw(f" same => n,GotoIf({ok}?record)")
+    conf.raw(" same => n,Set(CC_PR_TRY=$[${CC_PR_TRY} + 1])")
+    conf.raw(f" same => n,GotoIf($[${{CC_PR_TRY}} >= {v.PROMPT_TRIES}]?bye)")
+    conf.raw(f" same => n,Playback({said(model, 'rec-no-prompt')})")
+    conf.raw(" same => n,Goto(number)")
+    conf.raw(" same => n(record),Set(CC_PR_TAKES=$[0${CC_PR_TAKES} + 1])")
+    conf.raw(f" same => n,GotoIf($[${{CC_PR_TAKES}} > {v.PROMPT_TRIES}]?bye)")
+    conf.raw(f" same => n,Playback({said(model, 'rec-start')})")
+    conf.raw(f" same => n,Record(${{{v.PROMPT_TAKE}}}.wav,{v.PROMPT_SILENCE_SECONDS},{v.PROMPT_MAX_SECONDS})")
+    agi("take")
+    conf.raw(f" same => n,GotoIf({ok}?review)")
+    conf.raw(f" same => n,Playback({said(model, 'rec-bad')})")
+    conf.raw(" same => n,Goto(record)")
+    conf.raw(f" same => n(review),Read({v.CHOICE},${{{v.PROMPT_DRAFT}}}&{said(model, 'rec-review')},1,,2,5)")
+    conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "2"]?record)')
+    conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" != "1"]?bye)')
+    agi(f"keep,${{{v.PROMPT_NUMBER}}}")
+    conf.raw(f" same => n,GotoIf({not_ok}?failed)")
+    conf.raw(f" same => n,Playback(${{{v.PROMPT_SAVED}}})")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(" same => n(failed),Playback(beeperr)")
+    conf.raw(f" same => n(bye),Playback({said(model, 'goodbye')})")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(f" same => n(denied),Playback({said(model, 'rec-denied')})")
+    conf.raw(" same => n,Hangup()")
+
+
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
@@ -296,6 +342,7 @@ def render(model: AsteriskModel) -> str:
     _long_signin(conf, model)
     _voicemail(conf, model)
     _fax(conf, model)
+    _prompt_recording(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
     for code, (action, prompt) in v.FEATURE_CODES.items():
@@ -304,6 +351,7 @@ def render(model: AsteriskModel) -> str:
         conf.raw(f' same => n,Playback(${{IF($["${{{v.RESULT}}}" = "ok"]?{prompt}:beeperr)}})')
         conf.raw(" same => n,Hangup()")
     conf.raw(f"exten => {v.LONG_SIGNIN_CODE},1,Goto({v.AGENT_LOGIN_CONTEXT},s,1)")
+    conf.raw(f"exten => {v.PROMPT_RECORD_CODE},1,Goto({v.PROMPT_RECORD_CONTEXT},s,1)")
     for phone in model.phones:
         ext = name(phone.extension)
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")

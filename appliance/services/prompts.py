@@ -20,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from peewee import fn
+
 from appliance import proc, sounds
 from appliance.db import models as m
-from appliance.errors import Conflict, ValidationError
+from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.prompts import RATE, Converted, PromptError, check_mp3, convert_wav, looks_like_mp3
 
 logger = logging.getLogger(__name__)
@@ -134,7 +136,7 @@ class PromptService:
 
     def _view(self, prompt) -> dict:
         out = self.config._view("prompts", prompt)
-        out.update({"source": prompt.source, "sound": prompt.sound, "duration_seconds": prompt.duration_seconds,
+        out.update({"number": prompt.id, "source": prompt.source, "sound": prompt.sound, "duration_seconds": prompt.duration_seconds,
                     "peak_dbfs": prompt.peak_dbfs, "rms_dbfs": prompt.rms_dbfs, "present": self.files.present(prompt),
                     "used_by": self._used_by(prompt)})
         return out
@@ -158,10 +160,44 @@ class PromptService:
             raise ValidationError("no audio file was sent", code="prompt.empty", fields={"file": "required"})
         if len(audio) > MAX_UPLOAD_BYTES:
             raise ValidationError("the file is larger than 20 MB", code="prompt.too_large", fields={"file": "too large"})
+        return self._store(values, self.converted(audio), actor, how="uploaded")
+
+    def converted(self, audio: bytes) -> Converted:
+        """``convert``, with a refusal as the ``ValidationError`` the API and pages show."""
         try:
-            converted = self.convert(audio)
+            return self.convert(audio)
         except PromptError as exc:
             raise ValidationError(f"the prompt cannot be used: {exc}", code=exc.code, fields={"file": str(exc)}) from None
+
+    def recordable(self, number: str):
+        """Prompt number ``number`` (its id) if a recording may replace its audio: an uploaded
+        or recorded one, never a built-in sound."""
+        prompt = m.Prompt.get_or_none(m.Prompt.id == int(number)) if number.isdigit() else None
+        return prompt if prompt is not None and prompt.source == "upload" else None
+
+    def record(self, number: str, audio: bytes, actor: str, *, language: str, description: str) -> dict:
+        """A recording made on a phone (a WAV) becomes the audio of prompt ``number``, whose
+        name, description and language stay, or, with no number, a new prompt
+        ``recorded-<number>`` in ``language``."""
+        converted = self.converted(audio)
+        if number:
+            prompt = self.recordable(number)
+            if prompt is None:
+                raise NotFound(f"no prompt number {number} that a recording may replace", code="prompts.not_recordable")
+            values = {"name": prompt.name, "description": prompt.description, "language": prompt.language}
+        else:
+            values = {"name": self._free_name(), "description": description, "language": language}
+        return self._store(values, converted, actor, how="recorded on a phone")
+
+    @staticmethod
+    def _free_name() -> str:
+        n = (m.Prompt.select(fn.MAX(m.Prompt.id)).scalar() or 0) + 1
+        while m.Prompt.select().where(m.Prompt.name == f"recorded-{n}").exists():
+            n += 1
+        return f"recorded-{n}"
+
+    def _store(self, values: dict, converted: Converted, actor: str, how: str) -> dict:
+        """Write the converted audio as ``<name>.wav`` and create or update the prompt row."""
         name = values["name"]
         filename = f"{name}.wav"
         self.files.host_dir.mkdir(parents=True, exist_ok=True)
@@ -187,10 +223,10 @@ class PromptService:
                 prompt.save()
             os.replace(tmp, self.files.host_dir / filename)
             self.config._audit(actor, "update" if existed else "create", "prompts", name, {
-                "duration_seconds": converted.duration_seconds, "source_rate": converted.source_rate,
+                "how": how, "duration_seconds": converted.duration_seconds, "source_rate": converted.source_rate,
                 "source_channels": converted.source_channels, "peak_dbfs": converted.peak_dbfs,
                 "gain_db": converted.gain_db})
-        logger.info("%s uploaded prompt %s (%.1f s from %s Hz x%s, peak %s dBFS, +%s dB)", actor, name,
+        logger.info("%s: prompt %s %s (%.1f s from %s Hz x%s, peak %s dBFS, +%s dB)", actor, name, how,
                     converted.duration_seconds, converted.source_rate, converted.source_channels,
                     converted.peak_dbfs, converted.gain_db)
         self.config._changed()

@@ -5,19 +5,11 @@ Asterisk's own log of what it played shows."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from harness import configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+from harness import configure_basic, played, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
 
 pytestmark = pytest.mark.asterisk
-
-
-def played(app) -> list[str]:
-    """The files Asterisk played, in order (verbose 3 in messages.log: ``Playing 'x.gsm'``)."""
-    log = app.settings.asterisk_dir / "log" / "messages.log"
-    return re.findall(r"Playing '([^']+)'", log.read_text(errors="replace")) if log.exists() else []
 
 
 def call_keying(app, tmp_path, caller, keys):

@@ -30,11 +30,11 @@
 <section class="card">
   <h2>{{_('kind.prompts')}}</h2>
   <div class="table-wrap"><table class="list">
-    <thead><tr><th>{{_('field.prompts.name')}}</th><th>{{_('field.prompts.language')}}</th><th>{{_('field.prompts.description')}}</th>
+    <thead><tr><th>{{_('menus.number')}}</th><th>{{_('field.prompts.name')}}</th><th>{{_('field.prompts.language')}}</th><th>{{_('field.prompts.description')}}</th>
       <th>{{_('menus.source')}}</th><th>{{_('menus.duration')}}</th><th>{{_('menus.level')}}</th><th>{{_('menus.used_by')}}</th><th></th></tr></thead>
     <tbody>
     % for p in prompts:
-      <tr class="{{'' if p['present'] else 'has-error'}}"><td><strong>{{p['name']}}</strong></td><td>{{p['language']}}</td><td>{{p['description']}}</td>
+      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong>{{p['name']}}</strong></td><td>{{p['language']}}</td><td>{{p['description']}}</td>
         <td>{{_('menus.source_' + p['source'])}}{{' (' + p['sound'] + ')' if p['sound'] else ''}}{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
         <td>{{secs(p['duration_seconds']) if p['duration_seconds'] else '—'}}</td>
         <td>{{'%s dBFS' % p['peak_dbfs'] if p['peak_dbfs'] is not None else '—'}}</td>
@@ -50,6 +50,7 @@
     </tbody>
   </table></div>
   % if can_edit:
+  <p class="hint">{{_('menus.record_by_phone', code=record_code)}}</p>
   <h3>{{_('menus.upload')}}</h3>
   <form method="post" action="/admin/prompts" enctype="multipart/form-data" class="grid">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
