@@ -1,6 +1,8 @@
 % rebase('base.tpl', title=_('kind.menus'))
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
+% languages = {'zh_CN': _('choice.menus.language.zh_CN'), 'en': _('choice.menus.language.en')}
+% sources = {'upload': _('menus.source_upload'), 'sound': _('menus.source_sound'), 'builtin': _('menus.source_builtin')}
 <div class="page-head"><h1>{{_('kind.menus')}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span></div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
@@ -13,7 +15,7 @@
     <span class="flag no">{{_('field.menus.skip')}}</span>
     % end
   </h2>
-  <p class="muted">{{row['description']}} · {{_('field.menus.prompt')}}: {{row['prompt'] or '—'}} ·
+  <p class="muted">{{row['description']}} · {{languages.get(row['language'], row['language'])}} · {{_('field.menus.prompt')}}: {{row['prompt'] or '—'}} ·
     {{_('menus.leads_in')}}: {{', '.join([d['did'] + ' (' + _('menus.when_' + d['when']) + ')' for d in row['leads_in']['dids']] + row['leads_in']['menus']) or '—'}}</p>
   % include('menu_tree.tpl', node=trees[row['name']])
 </section>
@@ -34,8 +36,8 @@
       <th>{{_('menus.source')}}</th><th>{{_('menus.duration')}}</th><th>{{_('menus.level')}}</th><th>{{_('menus.used_by')}}</th><th></th></tr></thead>
     <tbody>
     % for p in prompts:
-      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong>{{p['name']}}</strong></td><td>{{p['language']}}</td><td>{{p['description']}}</td>
-        <td>{{_('menus.source_' + p['source'])}}{{' (' + p['sound'] + ')' if p['sound'] else ''}}{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
+      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong>{{p['name']}}</strong></td><td>{{languages.get(p['language'], p['language'])}}</td><td>{{p['description']}}</td>
+        <td>{{sources.get(p['source'], p['source'])}}{{' (' + p['sound'] + ')' if p['sound'] else ''}}{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
         <td>{{secs(p['duration_seconds']) if p['duration_seconds'] else '—'}}</td>
         <td>{{'%s dBFS' % p['peak_dbfs'] if p['peak_dbfs'] is not None else '—'}}</td>
         <td>{{', '.join(p['used_by']) or '—'}}</td>
