@@ -21,7 +21,11 @@ IMAGE_HOST_PACKAGES := mmdebstrap fdisk mtools syslinux syslinux-common qemu-sys
 IMAGE_HOST_COMMANDS := mmdebstrap sfdisk mformat mcopy syslinux qemu-system-x86_64 qemu-img zstd mkfs.ext4
 IMAGE_HOST_FILES := /usr/lib/syslinux/mbr/gptmbr.bin /usr/share/OVMF/OVMF_CODE_4M.fd
 
-.PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit bench clean distclean
+# Only for `make prompts` (synthesising the built-in sentences, whose files are committed):
+# never needed to build, test or run the appliance.
+PROMPT_HOST_PACKAGES := espeak-ng sox
+
+.PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit bench prompts clean distclean
 
 help:
 	@echo "make run     - start Asterisk, the supervisor and the web UI on http://127.0.0.1:8080"
@@ -32,6 +36,7 @@ help:
 	@echo "make image   - build the bootable disk image in $(BUILD)/image (raw + zstd + manifest)"
 	@echo "make boot-test - boot the image in qemu and check the serial console and the web UI"
 	@echo "make bench-image - time the image build and the boot to calls accepted, to bench/results/"
+	@echo "make prompts - synthesise the built-in Chinese and English sentences again (espeak-ng), to commit"
 
 deps: $(BUILD)/.host-deps
 # Checked again whenever this Makefile changes (a package added to the lists above).
@@ -92,6 +97,12 @@ test: venv rootfs
 
 bench: venv rootfs
 	$(PY) -m bench.run
+
+prompts: venv
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
+	 (export DEBIAN_FRONTEND=noninteractive; apt-get $(APT_OPTS) update -qq && \
+	  apt-get $(APT_OPTS) install -y -qq --no-install-recommends $(PROMPT_HOST_PACKAGES) >/dev/null)
+	$(PY) -m image_build.make_prompts
 
 clean:
 	rm -rf var tests/artifacts .pytest_cache

@@ -47,6 +47,21 @@ FEATURE_CODES = {
     "*24": ("unpause", "beep"),
 }
 
+# Recording a prompt from a phone (FastAGI ``prompt_record``): an admin's phone dials
+# PROMPT_RECORD_CODE, keys the prompt's number (only # for a new one), records after the
+# beep, hears it back and keeps it (1) or records again (2). The handler names the file
+# Record() writes (PROMPT_TAKE, no extension), the converted take to play back
+# (PROMPT_DRAFT) and what to say once it is kept (PROMPT_SAVED: "saved as number N").
+PROMPT_RECORD_CODE = "*30"
+PROMPT_RECORD_CONTEXT = "cc-prompt-record"
+PROMPT_NUMBER = "CC_PR_NUMBER"
+PROMPT_TAKE = "CC_PR_TAKE"
+PROMPT_DRAFT = "CC_PR_DRAFT"
+PROMPT_SAVED = "CC_PR_SAVED"
+PROMPT_MAX_SECONDS = 120  # one take (uploads may be longer)
+PROMPT_SILENCE_SECONDS = 5  # of silence end a take, as # does
+PROMPT_TRIES = 3  # wrong numbers, or takes, before the call ends
+
 # Long sign-in (app_agent_pool): the agent's phone stays connected for the whole shift in
 # AgentLogin, reached from LONG_SIGNIN_CODE or called by the appliance on request; queues
 # offer calls to Local/<number>@AGENT_POOL_CONTEXT, which AgentRequest bridges in with a
@@ -105,6 +120,11 @@ SURVEY_CONTEXT = "cc-survey"
 SURVEY_EVENT = "CcSurvey"
 SURVEY_SECONDS = 5
 SURVEY_TRIES = 2
+
+# The language of the call: picks the appliance's own sentences (appliance/sounds.py) in the
+# dialplan and in FastAGI handlers. A trunk's calls start in the ``caller_language`` setting
+# (the endpoint's ``language``); a voice menu sets its own.
+LANGUAGE = "CHANNEL(language)"
 
 # Destination contexts a routing decision may name (the AGI server refuses others).
 ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT, PIN_CONTEXT, MENU_CONTEXT)

@@ -20,9 +20,10 @@ import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from appliance import settings as settings_mod  # noqa: E402
+from appliance import sounds  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
-from appliance.agi.handlers import menu, pin, ping, record, route  # noqa: E402
+from appliance.agi.handlers import menu, pin, ping, prompt_record, record, route  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import fax_out as fax_out_agi  # noqa: E402
 from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
@@ -57,8 +58,9 @@ from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
-from appliance.services.prompts import PromptFiles, PromptService, resolve_in_root  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
+from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
+from appliance.services.prompts import PromptFiles, PromptService, mpg123_decoder, resolve_in_root  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.fax_out import FaxSender  # noqa: E402
 from appliance.services.notices import MailNotices  # noqa: E402
@@ -182,9 +184,10 @@ class Appliance:
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
         rootfs = Path(settings.rootfs) if settings.rootfs else Path("/")
         self.prompt_files = PromptFiles(self.pbx.instance_dir / "lib" / "prompts", f"{self.pbx.paths.lib}/prompts",
-                                        resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"))
+                                        resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"),
+                                        builtin_asterisk_dir=f"{self.pbx.paths.lib}/{sounds.FOLDER}")
         self.menus = MenuService(self.db, self.config, self.prompt_files)
-        self.prompts = PromptService(self.db, self.config, self.prompt_files)
+        self.prompts = PromptService(self.db, self.config, self.prompt_files, mpg123_decoder(settings.rootfs))
         self.network = Network(
             sip_bind=settings.sip_bind, sip_port=settings.sip_port, ami_bind="127.0.0.1",
             ami_port=settings.ami_port, agi_host=settings.agi_host, agi_port=settings.agi_port,
@@ -213,6 +216,9 @@ class Appliance:
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         notices = MailNotices(self.mail, self.site.language)
         self.pipeline.completed.append(notices.recording_complete)
+        self.phone_recorder = PhoneRecorder(self.prompts, self.pbx.spool_dir, self.pbx.paths.spool)
+        registry.register(prompt_record.SCRIPT, prompt_record.make_handler(self.phone_recorder, self.pbx.paths.sounds),
+                          fallback=False)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
@@ -242,7 +248,8 @@ class Appliance:
     # -- configuration -----------------------------------------------------
     def model(self):
         return build_model(self.pbx.paths, self.network, self.ami_user, self.prompt_files,
-                           dahdi=self.dahdi is not None and self.dahdi.cards_present)
+                           dahdi=self.dahdi is not None and self.dahdi.cards_present,
+                           language=self.settings.caller_language)
 
     def configure_dahdi(self) -> DahdiResult:
         """DAHDI's files for the cards found now (before each Asterisk start); a SIP-only

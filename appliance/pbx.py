@@ -23,7 +23,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from appliance import proc
+from appliance import proc, sounds
 from appliance.confgen import asterisk_conf
 from appliance.confgen.apply import write_atomic
 from appliance.confgen.model import Paths
@@ -44,6 +44,24 @@ _CHROOT_SCRIPT = (
     'mount --bind "$inst" "$root/appliance"; '
     'exec chroot "$root" "$@"'
 )
+
+
+def copy_changed(source: Path, target: Path, pattern: str) -> int:
+    """Copy the files under ``source`` matching ``pattern`` to the same places under ``target``
+    when they differ (a file is replaced by rename, never rewritten where Asterisk may be
+    reading it); returns how many were copied."""
+    copied = 0
+    for src in sorted(source.glob(pattern)):
+        dst = target / src.relative_to(source)
+        data = src.read_bytes()
+        if dst.is_file() and dst.read_bytes() == data:
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, dst)
+        copied += 1
+    return copied
 
 
 class AsteriskError(RuntimeError):
@@ -84,12 +102,19 @@ class AsteriskInstance:
     def spool_dir(self) -> Path:
         return self.instance_dir / "spool"
 
+    @property
+    def sounds_dir(self) -> Path:
+        """The appliance's own sentences (appliance/sounds.py), as this process sees them."""
+        return self.instance_dir / "lib" / sounds.FOLDER
+
     def prepare(self, model) -> None:
-        """Create the directories, copy the static files and write asterisk.conf."""
+        """Create the directories, copy the static files and the appliance's own sentences,
+        and write asterisk.conf."""
         for sub in ("etc", "etc/" + GENERATED, "run", "log", "spool", "spool/cache", "lib"):
             (self.instance_dir / sub).mkdir(parents=True, exist_ok=True)
         for src in sorted(STATIC_ETC.glob("*.conf")):
             shutil.copyfile(src, self.etc_dir / src.name)
+        copy_changed(sounds.SOURCE_DIR, self.sounds_dir, "*/*.gsm")
         write_atomic(self.etc_dir / asterisk_conf.FILENAME, asterisk_conf.render(model))
 
     # -- process ------------------------------------------------------------

@@ -7,8 +7,11 @@ its level, refuses it when it is silent or unreadable, raises a quiet one to a p
 -3 dBFS, and returns a 16-bit 8 kHz mono WAV, the format Asterisk's ``format_wav``
 plays without transcoding.
 
-MP3 is recognised and refused with its own error: nothing in the appliance decodes MP3
-yet (lameenc only encodes; the rootfs has no decoder).  See docs/architecture.md.
+An MP3 is first walked frame by frame (``check_mp3``: our own header parser from the
+recordings, no I/O), so a damaged or cut-short file is refused with ``prompt.corrupt``
+before anything runs on it; decoding it is the caller's business (``services.prompts``
+runs mpg123 from the rootfs) and the WAV that comes out takes the same path as an upload.
+See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -56,6 +59,34 @@ def looks_like_mp3(data: bytes) -> bool:
     return data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
 
 
+ID3V1_SIZE = 128  # an ID3v1 tag ("TAG" + 125 bytes) that many players append
+
+
+@dataclass(frozen=True)
+class Mp3Source:
+    sample_rate: int
+    channels: int
+    seconds: float
+
+
+def check_mp3(data: bytes) -> Mp3Source:
+    """What an uploaded MP3 holds, or ``PromptError`` (``prompt.corrupt``) when its frames do not
+    walk cleanly from the first to the last byte: damaged in the middle, cut short, not MP3."""
+    from appliance.recording.mp3 import FrameScanner
+
+    if len(data) >= ID3V1_SIZE and data[-ID3V1_SIZE:-ID3V1_SIZE + 3] == b"TAG":
+        data = data[:-ID3V1_SIZE]
+    scanner = FrameScanner()
+    scanner.feed(data)
+    scan = scanner.result()
+    if scan.problem:
+        raise PromptError(f"not a readable MP3 file: {scan.problem}", "prompt.corrupt")
+    if scan.seconds > MAX_SECONDS:
+        raise PromptError(f"the recording is too long ({scan.seconds:.0f} s, at most {MAX_SECONDS})",
+                          "prompt.too_long")
+    return Mp3Source(scan.sample_rate, 1 if scanner.first_header.mono else 2, scan.seconds)
+
+
 def _samples(raw: bytes, width: int) -> list[float]:
     """PCM bytes -> floats in [-1, 1)."""
     if width == 1:  # unsigned 8-bit
@@ -99,8 +130,7 @@ def _resample(mono: list[float], rate: int) -> list[float]:
 def convert_wav(data: bytes) -> Converted:
     """An uploaded file -> an 8 kHz mono 16-bit WAV, or ``PromptError``."""
     if looks_like_mp3(data):
-        raise PromptError("MP3 files cannot be converted on this appliance yet; upload a WAV file",
-                          "prompt.mp3_unsupported")
+        raise PromptError("this is an MP3 file: decode it first (check_mp3, then a decoder)", "prompt.mp3_unsupported")
     try:
         with wave.open(io.BytesIO(data), "rb") as w:
             channels, width, rate, frames = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()

@@ -88,6 +88,9 @@ SETTINGS = (
     Setting("smtp_password", str, "", "mail server password"),
     Setting("mail_from", str, "callcenter@localhost", "sender address of the appliance's e-mails"),
     Setting("mail_retry_hours", int, 48, "an e-mail the server does not take is tried again for this long"),
+    Setting("caller_language", str, "zh_CN",
+            "the language of the appliance's own sentences callers hear (survey, goodbye, messages) until a "
+            "voice menu sets its own", choices=("zh_CN", "en")),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -138,6 +141,7 @@ class Settings:
     smtp_password: str
     mail_from: str
     mail_retry_hours: int
+    caller_language: str
 
     @property
     def db_path(self) -> Path:

@@ -154,9 +154,11 @@ class Phone:
         rc = reg.run(30)
         assert rc == 0, f"phone {self.extension} failed to register: {reg.errors()}"
 
-    def dial(self, number: str, timeout: float = 30) -> int:
-        """Place a call from this phone (digest-authenticated), e.g. a feature code."""
-        call = self._call_from("phone_dial.xml", number, free_port(socket.SOCK_DGRAM))
+    def dial(self, number: str, timeout: float = 30, *, scenario: str = "phone_dial.xml", **keys) -> int:
+        """Place a call from this phone (digest-authenticated), e.g. a feature code; ``keys``
+        go to the scenario (``phone_dial_rtp.xml`` sends the pcap ``rtp_pcap``)."""
+        call = self._call_from(scenario, number, free_port(socket.SOCK_DGRAM))
+        call.keys.update(keys)
         rc = call.run(timeout)
         assert rc == 0, f"phone {self.extension} dialling {number} failed: {call.errors()}"
         return rc
@@ -194,6 +196,17 @@ def configure_basic(app, *, phone_secret="pw-1001-secret", did="88001000"):
     cfg.add_member("sales", "1001", actor="test")
 
 
+def signed_in_phone(app, tmp_path, calls=1, *, ring_ms=200, scenario="agent_phone_answer.xml"):
+    """Alice's phone (of ``configure_basic``) answering ``calls`` calls, Alice signed in and free."""
+    from appliance.engine.live import FREE
+
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=ring_ms, calls=calls,
+                  scenario=scenario).start()
+    app.agents.login("1001")
+    wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
+    return phone
+
+
 def started(app):
     app.start(web=False)
     wait_until(lambda: app.ami.connected, 30, "AMI to connect")
@@ -208,12 +221,44 @@ def write_dtmf_pcap(path: Path, digits: str, payload_type: int = 101) -> Path:
     """A pcap of RFC 2833 telephone-events keying ``digits`` (0-9, *, #; each ``,`` waits
     one second, as in a dial string), for SIPp's ``play_pcap_audio``. SIPp's own dtmf_2833_N.pcap files each start at the same RTP
     timestamp, so played one after another Asterisk takes the later digits for repeats of
-    the first; here every digit is a new event in one stream."""
-    import struct
+    the first; here every digit is a new event in one stream. SIPp times a pcap from its
+    first packet, so leading commas wait nothing."""
+    rtp = RtpPcap(payload_type)
+    for digit in digits:
+        if digit == ",":
+            rtp.pause(1.0)
+        else:
+            rtp.keys(digit)
+    return rtp.write(path)
 
-    events = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 
-    def ip_udp(payload: bytes) -> bytes:
+def alaw(sample: int) -> int:
+    """One 16-bit linear sample as G.711 A-law (the classic segment encoder)."""
+    value, mask = sample >> 3, 0xD5
+    if value < 0:
+        value, mask = -value - 1, 0x55
+    seg = next((i for i, end in enumerate((0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF)) if value <= end), 8)
+    if seg >= 8:
+        return 0x7F ^ mask
+    return ((seg << 4) | ((value >> (1 if seg < 2 else seg)) & 0xF)) ^ mask
+
+
+class RtpPcap:
+    """One RTP stream for SIPp's ``play_pcap_audio``, built in time order: RFC 2833 keys,
+    G.711 A-law audio (a tone, or silence: a phone sends packets all the time) and pauses
+    with no packets at all."""
+
+    SSRC = 0x1234
+
+    def __init__(self, payload_type: int = 101):
+        self.payload_type = payload_type
+        self.records: list[tuple[float, bytes]] = []
+        self.seq, self.timestamp, self.clock = 1, 1000, 0.0
+
+    @staticmethod
+    def _ip_udp(payload: bytes) -> bytes:
+        import struct
+
         udp = struct.pack("!HHHH", 6000, 6000, 8 + len(payload), 0) + payload
         header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
                              bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
@@ -222,28 +267,61 @@ def write_dtmf_pcap(path: Path, digits: str, payload_type: int = 101) -> Path:
         header = header[:10] + struct.pack("!H", checksum) + header[12:]
         return b"\x00" * 12 + b"\x08\x00" + header + udp
 
-    records, seq, timestamp, clock = [], 1, 1000, 0.0
-    for digit in digits:
-        if digit == ",":
-            clock += 1.0
-            timestamp += 8000
-            continue
-        event = events[digit]
-        for i in range(8):  # 5 packets while the key is down, then the end packet 3 times
-            end = i >= 5
-            duration = 160 * min(i + 1, 5)
-            rtp = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | payload_type, seq, timestamp, 0x1234) + \
-                struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
-            records.append((clock, ip_udp(rtp)))
-            seq += 1
-            clock += 0.02 if i < 5 else 0.005
-        timestamp += 160 * 5 + 800  # the next key 100 ms later
-        clock += 0.1
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for when, frame in records:
-        out += struct.pack("<IIII", int(when), int((when % 1) * 1e6), len(frame), len(frame)) + frame
-    Path(path).write_bytes(out)
-    return Path(path)
+    def _packet(self, marker: bool, payload_type: int, payload: bytes) -> None:
+        import struct
+
+        rtp = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | payload_type, self.seq, self.timestamp,
+                          self.SSRC) + payload
+        self.records.append((self.clock, self._ip_udp(rtp)))
+        self.seq += 1
+
+    def keys(self, digits: str) -> "RtpPcap":
+        import struct
+
+        events = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+        for digit in digits:
+            for i in range(8):  # 5 packets while the key is down, then the end packet 3 times
+                end = i >= 5
+                self._packet(i == 0, self.payload_type,
+                             struct.pack("!BBH", events[digit], (0x80 if end else 0) | 10, 160 * min(i + 1, 5)))
+                self.clock += 0.02 if i < 5 else 0.005
+            self.timestamp += 160 * 5 + 800  # the next key 100 ms later
+            self.clock += 0.1
+        return self
+
+    def audio(self, seconds: float, amplitude: float = 0.0, hz: float = 440.0) -> "RtpPcap":
+        """A-law frames of 20 ms: a tone at ``amplitude`` of full scale, or silence."""
+        import math
+
+        for _ in range(round(seconds * 50)):
+            frame = bytes(alaw(int(amplitude * 32767 * math.sin(2 * math.pi * hz * (self.timestamp + i) / 8000)))
+                          for i in range(160))
+            self._packet(False, 8, frame)
+            self.timestamp += 160
+            self.clock += 0.02
+        return self
+
+    def pause(self, seconds: float) -> "RtpPcap":
+        self.clock += seconds
+        self.timestamp += int(seconds * 8000)
+        return self
+
+    def write(self, path: Path) -> Path:
+        import struct
+
+        out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+        for when, frame in self.records:
+            out += struct.pack("<IIII", int(when), int((when % 1) * 1e6), len(frame), len(frame)) + frame
+        Path(path).write_bytes(out)
+        return Path(path)
+
+
+def played(app) -> list[str]:
+    """The files Asterisk played, in order (messages.log at verbose 3: ``Playing 'x.gsm'``)."""
+    import re
+
+    log = app.settings.asterisk_dir / "log" / "messages.log"
+    return re.findall(r"Playing '([^']+)'", log.read_text(errors="replace")) if log.exists() else []
 
 
 def channels(app) -> dict[str, dict]:

@@ -104,6 +104,24 @@ def seed_config(cfg) -> None:
                                    "choices": "gold,silver"}, actor="seed")
 
 
+def seed_menus(config, menus) -> None:
+    """Two voice menus (a Chinese main menu leading into an English one), a DID into the
+    first, and a skipped key: the menu pages have a tree, keys and leads-in to show."""
+    menus.create({"name": "sales-menu", "description": "Sales line", "language": "en", "prompt": "en-welcome",
+                  "timeout_action": "queue", "timeout_target": "sales",
+                  "options": [{"digit": "1", "action": "queue", "target": "sales"},
+                              {"digit": "9", "action": "voicemail", "target": "sales"}]}, actor="seed")
+    menus.create({"name": "main", "description": "Front door / 总机", "prompt": "zh-welcome", "live": True,
+                  "timeout_action": "queue", "timeout_target": "support", "invalid_action": "hangup",
+                  "options": [{"digit": "1", "action": "menu", "target": "sales-menu"},
+                              {"digit": "2", "action": "queue", "target": "support"},
+                              {"digit": "3", "action": "directory", "target": "sales"},
+                              {"digit": "8", "action": "fax", "enabled": False},
+                              {"digit": "#", "action": "hangup"}]}, actor="seed")
+    menus.set_option("sales-menu", "*", {"action": "menu", "target": "main"}, actor="seed")  # back up
+    config.create("dids", {"number": "88001000", "menu": "main"}, actor="seed")
+
+
 def seed_customers(crm) -> list[int]:
     """A few customers with history and plans, so the customer pages have something to show."""
     import datetime as dt

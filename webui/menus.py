@@ -12,6 +12,7 @@ from __future__ import annotations
 import bottle
 from bottle import request, response
 
+from appliance.dialplan_vars import PROMPT_RECORD_CODE
 from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
 from appliance.services.config import KEYS
@@ -52,11 +53,11 @@ def operations() -> dict:
                                    option),
         "api_menu_option_delete": _op("Remove what a key does", "200 the menu"),
         "api_prompts": _op("Prompts: uploaded recordings and the built-in sounds", "200 the prompts"),
-        "api_prompt_upload": _op("Upload a WAV prompt (multipart: name, description, language, file)", "201 created",
-                                 {"type": "object"},
-                                 "Converted to 8 kHz mono 16-bit WAV; a quiet recording is raised to -3 dBFS. "
-                                 "422 `prompt.silent`, `prompt.corrupt`, `prompt.too_short`, `prompt.too_long`, "
-                                 "`prompt.mp3_unsupported` (no MP3 decoder on the appliance yet)."),
+        "api_prompt_upload": _op("Upload a WAV or MP3 prompt (multipart: name, description, language, file)",
+                                 "201 created", {"type": "object"},
+                                 "Converted to 8 kHz mono 16-bit WAV (an MP3 is decoded by mpg123 first); a quiet "
+                                 "recording is raised to -3 dBFS. 422 `prompt.silent`, `prompt.corrupt` (also a "
+                                 "damaged or cut-short MP3), `prompt.too_short`, `prompt.too_long`."),
         "api_prompt_delete": _op("Delete a prompt (refused while a menu or a queue's survey uses it)", "204 deleted"),
     }
 
@@ -130,6 +131,7 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
         rows = menus.list()
         return render("menus.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), rows=rows,
                       trees={r["name"]: menus.tree(r["name"]) for r in rows}, prompts=prompts.list(),
+                      record_code=PROMPT_RECORD_CODE,
                       errors=errors or {}, values=values or {}, problem=problem, refs=refs())
 
     def show_menu(name, errors=None, values=None, problem=None):

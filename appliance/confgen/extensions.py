@@ -7,6 +7,7 @@ never into silence.
 """
 
 from appliance import dialplan_vars as v
+from appliance import sounds
 from appliance.confgen.model import AsteriskModel
 from appliance.confgen.pjsip import trunk_endpoint
 from appliance.confgen.writer import ConfText, name, sound
@@ -16,6 +17,14 @@ FILENAME = "extensions.conf"
 
 def agi_url(model: AsteriskModel, script: str) -> str:
     return f"agi://{model.network.agi_host}:{model.network.agi_port}/{script}"
+
+
+def said(model: AsteriskModel, key: str) -> str:
+    """Sentence ``key`` of ``appliance.sounds`` in the call's language (``CHANNEL(language)``:
+    the trunk's, or the voice menu's): Chinese for zh_CN, English for anything else."""
+    zh, en = ("&".join(sound(x) for x in sounds.playable(key, language, model.paths.sounds))
+              for language in ("zh_CN", "en"))
+    return f'${{IF($["${{{v.LANGUAGE}}}" = "zh_CN"]?{zh}:{en})}}'
 
 
 def _after_agi(conf: ConfText, model: AsteriskModel, answered: str = v.DEST_CONTEXT) -> None:
@@ -62,7 +71,7 @@ def _menus(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Goto(step)")
 
     conf.section(v.MENU_END_CONTEXT, comment="callers leaving the menus without a person: goodbye, or not available yet")
-    conf.raw(f"exten => {v.MENU_GOODBYE_EXTEN},1,Playback(vm-goodbye)")
+    conf.raw(f"exten => {v.MENU_GOODBYE_EXTEN},1,Playback({said(model, 'goodbye')})")
     conf.raw(" same => n,Hangup()")
 
     conf.section(v.DIRECTORY_CONTEXT, comment="an agent by work number: alone if free, else the caller may press 1 for a queue")
@@ -72,9 +81,9 @@ def _menus(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Answer()")
     conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,{v.DIRECTORY_RING_SECONDS})")
     conf.raw(f' same => n,GotoIf($["${{{v.THEN_QUEUE}}}" = ""]?bye)')
-    conf.raw(f" same => n,Read({v.CHOICE},vm-isunavail&vm-press&digits/1,1,t,1,5)")
+    conf.raw(f" same => n,Read({v.CHOICE},{said(model, 'agent-busy')},1,t,1,5)")
     conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "1"]?{v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)')
-    conf.raw(" same => n(bye),Playback(vm-goodbye)")
+    conf.raw(f" same => n(bye),Playback({said(model, 'goodbye')})")
     conf.raw(" same => n,Hangup()")
 
 
@@ -87,7 +96,7 @@ def _surveys(conf: ConfText, model: AsteriskModel) -> None:
     conf.section(v.SURVEY_CONTEXT, comment="post-call survey: one extension per queue that asks")
     for q in queues:
         queue = name(q.name)
-        prompt = "&".join(sound(p) for p in q.survey_prompt)
+        prompt = "&".join(sound(p) for p in q.survey_prompt) or said(model, "survey")
         conf.raw(f"exten => {queue},1,Set(CC_SURVEY_TRY=0)")
         conf.raw(f" same => n(ask),Read(CC_SURVEY,{prompt},1,t,1,{v.SURVEY_SECONDS})")
         conf.raw(' same => n,GotoIf(${REGEX("^[1-5]$" ${CC_SURVEY})}?rated)')
@@ -95,10 +104,10 @@ def _surveys(conf: ConfText, model: AsteriskModel) -> None:
         conf.raw(" same => n,Set(CC_SURVEY_TRY=$[${CC_SURVEY_TRY} + 1])")
         conf.raw(f" same => n,GotoIf($[${{CC_SURVEY_TRY}} < {v.SURVEY_TRIES}]?ask)")
         conf.raw(f" same => n(none),UserEvent({v.SURVEY_EVENT},Queue: {queue},Score: )")
-        conf.raw(" same => n,Playback(vm-goodbye)")
+        conf.raw(f" same => n,Playback({said(model, 'goodbye')})")
         conf.raw(" same => n,Hangup()")
         conf.raw(f" same => n(rated),UserEvent({v.SURVEY_EVENT},Queue: {queue},Score: ${{CC_SURVEY}})")
-        conf.raw(" same => n,Playback(auth-thankyou&vm-goodbye)")
+        conf.raw(f" same => n,Playback({said(model, 'survey-thanks')})")
         conf.raw(" same => n,Hangup()")
 
 
@@ -189,10 +198,10 @@ def _voicemail(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(f" same => n,Set({v.VOICEMAIL_FILE}=)")
     conf.raw(f" same => n,AGI({agi_url(model, 'voicemail')},${{EXTEN}})")
     conf.raw(f' same => n,GotoIf($["${{{v.VOICEMAIL_FILE}}}" = ""]?{v.FALLBACK_CONTEXT},voicemail-unavailable,1)')
-    conf.raw(" same => n,Playback(vm-intro)")
+    conf.raw(f" same => n,Playback({said(model, 'leave-message')})")
     conf.raw(f" same => n,Record(${{{v.VOICEMAIL_FILE}}},{v.VOICEMAIL_SILENCE_SECONDS},"
              f"{v.VOICEMAIL_MAX_SECONDS},k)")
-    conf.raw(" same => n,Playback(vm-msgsaved&vm-goodbye)")
+    conf.raw(f" same => n,Playback({said(model, 'message-saved')})")
     conf.raw(" same => n,Hangup()")
 
 
@@ -219,6 +228,52 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER"]?end)')
     conf.raw(f" same => n,AGI({agi_url(model, 'fax_out')},dialed,${{{v.FAX_JOB}}},${{DIALSTATUS}})")
     conf.raw(" same => n(end),Hangup()")
+
+
+def _prompt_recording(conf: ConfText, model: AsteriskModel) -> None:
+    """An admin records a prompt from their phone: FastAGI ``prompt_record`` checks who and
+    names the files (appliance/services/prompt_phone.py); Record() beeps and records until
+    # or silence; the take, converted like an upload, is played back; 1 keeps it, 2 records
+    again.  ``CC_RESULT`` is reset before every AGI, so a failed handler reads as 'no'."""
+    url = agi_url(model, "prompt_record")
+
+    def agi(args: str) -> None:
+        conf.raw(f" same => n,Set({v.RESULT}=)")
+        conf.raw(f" same => n,AGI({url},{args})")
+
+    ok, not_ok = (f'$["${{{v.RESULT}}}" {op} "ok"]' for op in ("=", "!="))
+    conf.section(v.PROMPT_RECORD_CONTEXT, comment="an admin records a prompt from their phone")
+    conf.raw("exten => s,1,Answer()")
+    agi("start")
+    conf.raw(f" same => n,GotoIf({not_ok}?denied)")
+    conf.raw(" same => n,Set(CC_PR_TRY=0)")
+    conf.raw(f" same => n(number),Read({v.PROMPT_NUMBER},{said(model, 'rec-number')},6,,1,10)")
+    agi(f"number,${{{v.PROMPT_NUMBER}}},${{READSTATUS}}")
+    conf.raw(f" same => n,GotoIf({ok}?record)")
+    conf.raw(" same => n,Set(CC_PR_TRY=$[${CC_PR_TRY} + 1])")
+    conf.raw(f" same => n,GotoIf($[${{CC_PR_TRY}} >= {v.PROMPT_TRIES}]?bye)")
+    conf.raw(f" same => n,Playback({said(model, 'rec-no-prompt')})")
+    conf.raw(" same => n,Goto(number)")
+    conf.raw(" same => n(record),Set(CC_PR_TAKES=$[0${CC_PR_TAKES} + 1])")
+    conf.raw(f" same => n,GotoIf($[${{CC_PR_TAKES}} > {v.PROMPT_TRIES}]?bye)")
+    conf.raw(f" same => n,Playback({said(model, 'rec-start')})")
+    conf.raw(f" same => n,Record(${{{v.PROMPT_TAKE}}}.wav,{v.PROMPT_SILENCE_SECONDS},{v.PROMPT_MAX_SECONDS})")
+    agi("take")
+    conf.raw(f" same => n,GotoIf({ok}?review)")
+    conf.raw(f" same => n,Playback({said(model, 'rec-bad')})")
+    conf.raw(" same => n,Goto(record)")
+    conf.raw(f" same => n(review),Read({v.CHOICE},${{{v.PROMPT_DRAFT}}}&{said(model, 'rec-review')},1,,2,5)")
+    conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "2"]?record)')
+    conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" != "1"]?bye)')
+    agi(f"keep,${{{v.PROMPT_NUMBER}}}")
+    conf.raw(f" same => n,GotoIf({not_ok}?failed)")
+    conf.raw(f" same => n,Playback(${{{v.PROMPT_SAVED}}})")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(" same => n(failed),Playback(beeperr)")
+    conf.raw(f" same => n(bye),Playback({said(model, 'goodbye')})")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(f" same => n(denied),Playback({said(model, 'rec-denied')})")
+    conf.raw(" same => n,Hangup()")
 
 
 def render(model: AsteriskModel) -> str:
@@ -257,14 +312,20 @@ def render(model: AsteriskModel) -> str:
         else:
             conf.raw(f" same => n(fallback),Goto({v.FALLBACK_CONTEXT},queue,1)")
 
+    # The agent answered and hung up first (``c``: the caller goes on): the survey of the
+    # queue after the agent, if it has one, as for a call the queue itself connected.
     conf.section(v.AGENT_FIRST_CONTEXT, comment="one agent first (alone, only if free), then a queue")
 
     _fax_heard(conf)
     conf.raw(f"exten => _[0-9]!,1,Set(__{v.QUEUE}=${{{v.THEN_QUEUE}}})")
     conf.raw(" same => n,Answer()")
-    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},t,,,${{{v.FIRST_TIMEOUT}}},,"
+    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{EXTEN}},tc,,,${{{v.FIRST_TIMEOUT}}},,"
              f"{v.RECORD_CONNECT_CONTEXT})")
+    conf.raw(' same => n,GotoIf($["${QUEUESTATUS}" = "CONTINUE"]?answered)')
     conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)")
+    conf.raw(f" same => n(answered),GotoIf(${{DIALPLAN_EXISTS({v.SURVEY_CONTEXT},${{{v.THEN_QUEUE}}},1)}}"
+             f"?{v.SURVEY_CONTEXT},${{{v.THEN_QUEUE}}},1)")
+    conf.raw(" same => n,Hangup()")
 
     conf.section(v.RECORD_CONNECT_CONTEXT, comment="app_queue runs this on the agent's leg as they answer")
     conf.raw(f"exten => s,1,AGI({agi_url(model, 'record')},connect)")
@@ -275,12 +336,12 @@ def render(model: AsteriskModel) -> str:
     _fax_heard(conf)
     conf.raw("exten => s,1,Answer()")
     conf.raw(" same => n,Set(CC_PIN_TRY=0)")
-    conf.raw(" same => n(ask),Read(CC_PIN,vm-password,8,,1,4)")
+    conf.raw(f" same => n(ask),Read(CC_PIN,{said(model, 'pin')},8,,1,4)")
     conf.raw(f" same => n,AGI({agi_url(model, 'pin')},${{CC_PIN}})")
     conf.raw(f' same => n,GotoIf($["${{{v.RESULT}}}" = "ok"]?${{{v.AFTER_CONTEXT}}},${{{v.AFTER_EXTEN}}},1)')
     conf.raw(" same => n,Set(CC_PIN_TRY=$[${CC_PIN_TRY} + 1])")
     conf.raw(f" same => n,GotoIf($[${{CC_PIN_TRY}} >= {v.PIN_TRIES}]?failed)")
-    conf.raw(" same => n,Playback(vm-incorrect)")
+    conf.raw(f" same => n,Playback({said(model, 'pin-wrong')})")
     conf.raw(" same => n,Goto(ask)")
     conf.raw(f" same => n(failed),Set({v.FALLBACK_REASON}=pin-failed)")
     conf.raw(f" same => n,Goto({v.FALLBACK_CONTEXT},pin-failed,1)")
@@ -289,7 +350,7 @@ def render(model: AsteriskModel) -> str:
 
     _fax_heard(conf)
     conf.raw("exten => _[0-9]!,1,Answer()")
-    conf.raw(f" same => n,Read({v.CHOICE},one-moment-please&vm-press&digits/0,1,,1,2)")
+    conf.raw(f" same => n,Read({v.CHOICE},{said(model, 'one-moment')},1,,1,2)")
     conf.raw(f' same => n,GotoIf($["${{{v.CHOICE}}}" = "0"]?{v.QUEUE_CONTEXT},${{{v.THEN_QUEUE}}},1)')
     conf.raw(f" same => n,Goto({v.AGENT_FIRST_CONTEXT},${{EXTEN}},1)")
 
@@ -311,6 +372,7 @@ def render(model: AsteriskModel) -> str:
     _long_signin(conf, model)
     _voicemail(conf, model)
     _fax(conf, model)
+    _prompt_recording(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
     for code, (action, prompt) in v.FEATURE_CODES.items():
@@ -319,6 +381,7 @@ def render(model: AsteriskModel) -> str:
         conf.raw(f' same => n,Playback(${{IF($["${{{v.RESULT}}}" = "ok"]?{prompt}:beeperr)}})')
         conf.raw(" same => n,Hangup()")
     conf.raw(f"exten => {v.LONG_SIGNIN_CODE},1,Goto({v.AGENT_LOGIN_CONTEXT},s,1)")
+    conf.raw(f"exten => {v.PROMPT_RECORD_CODE},1,Goto({v.PROMPT_RECORD_CONTEXT},s,1)")
     for phone in model.phones:
         ext = name(phone.extension)
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")

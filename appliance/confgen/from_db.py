@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from appliance import sounds
 from appliance.confgen.model import AmiUser, AsteriskModel, Did, Network, Paths, Phone, Queue, Trunk
 from appliance.db import models as m
 
@@ -15,19 +16,18 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def _survey_prompt(name: str, files) -> tuple[str, ...]:
-    """The survey question as Asterisk plays it; the built-in one when none is set or found."""
-    from appliance.confgen.model import DEFAULT_SURVEY_PROMPT
-
+    """The survey question as Asterisk plays it; empty (the built-in question in the call's
+    language) when none is set or found."""
     prompt = m.Prompt.get_or_none(m.Prompt.name == name) if name else None
     if prompt is None or files is None or not files.present(prompt):
         if name:
             logger.error("survey prompt %s is missing; the built-in question is used", name)
-        return DEFAULT_SURVEY_PROMPT
+        return ()
     return (files.playable(prompt),)
 
 
 def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None, *,
-                dahdi: bool = False) -> AsteriskModel:
+                dahdi: bool = False, language: str = "zh_CN") -> AsteriskModel:
     trunks = tuple(
         Trunk(name=t.name, host=t.host, port=t.port, match=_split(t.match), username=t.username,
               secret=t.secret, register=t.register, codecs=_split(t.codecs), max_channels=t.max_channels,
@@ -57,7 +57,7 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None,
     agents = tuple(a.number for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))
                    .order_by(m.Agent.number))
     return AsteriskModel(paths=paths, network=network, ami=ami, trunks=trunks, phones=phones,
-                         queues=queues, dids=dids, agents=agents, dahdi=dahdi)
+                         queues=queues, dids=dids, agents=agents, dahdi=dahdi, language=language)
 
 
 def routing_table():
@@ -108,7 +108,7 @@ def menu_table(files):
     A live menu whose prompt has gone missing since it went live keeps working with a
     beep instead of its greeting (logged): the caller hears something and can still key.
     """
-    from appliance.engine.menus import MenuTable
+    from appliance.engine.menus import MenuTable, Prompts
     from appliance.services.menus import all_menus, engine_menu
 
     menus = {}
@@ -127,5 +127,9 @@ def menu_table(files):
         first_queue.setdefault(qm.agent.number, qm.queue.name)
     agents = {a.number: first_queue.get(a.number, "")
               for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))}
+    base = files.builtin_asterisk_dir
+    said = {language: Prompts(**{what: sounds.playable(what, language, base) for what in ("invalid", "timeout",
+                                                                                         "directory")})
+            for language in sounds.LANGUAGES}
     return MenuTable(menus=menus, queues=frozenset(q.name for q in m.Queue.select(m.Queue.name)), agents=agents,
-                     phones=frozenset(p.extension for p in m.Phone.select(m.Phone.extension)))
+                     phones=frozenset(p.extension for p in m.Phone.select(m.Phone.extension)), prompts=said)

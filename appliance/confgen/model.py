@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from appliance.dialplan_vars import AGENT_SILENCE_MOH
+from appliance.sounds import DEFAULT_LANGUAGE
+from appliance.sounds import FOLDER as SOUNDS_FOLDER
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,11 @@ class Paths:
     data: str = "/usr/share/asterisk"
     modules: str = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
     sounds_language: str = "en"
+
+    @property
+    def sounds(self) -> str:
+        """The appliance's own sentences (appliance/sounds.py), as Asterisk sees them."""
+        return f"{self.lib}/{SOUNDS_FOLDER}"
 
 
 @dataclass(frozen=True)
@@ -85,13 +92,8 @@ class Queue:
     overflow_queue: str | None = None
     autopause_after: int = 3
     survey: bool = False  # after the agent hangs up, the caller rates the call
-    survey_prompt: tuple[str, ...] = ()
+    survey_prompt: tuple[str, ...] = ()  # empty: the built-in question in the call's language
     voicemail: bool = False  # nobody answered: the caller may leave a message (cc-voicemail)
-
-
-# "Press 1, 2, 3, 4, 5" from Asterisk's English core sounds (they have no "rate our
-# service"): a stopgap until a recorded question is uploaded and set on the queue.
-DEFAULT_SURVEY_PROMPT = ("vm-press", "digits/1", "digits/2", "digits/3", "digits/4", "digits/5")
 
 
 @dataclass(frozen=True)
@@ -123,3 +125,4 @@ class AsteriskModel:
     agents: tuple[str, ...] = ()  # work numbers of agents with a phone: each gets a personal queue
     moh: tuple[MusicOnHold, ...] = field(default_factory=lambda: DEFAULT_MOH)
     dahdi: bool = False  # a telephony card is present: load chan_dahdi
+    language: str = DEFAULT_LANGUAGE  # what trunks' callers hear the appliance's own sentences in

@@ -85,6 +85,7 @@ MODULES = (
     "func_global.so",
     "func_math.so",
     "func_devstate.so",
+    "func_dialplan.so",  # DIALPLAN_EXISTS: does the queue after a first agent have a survey?
     "res_clioriginate.so",
 )
 

@@ -26,10 +26,11 @@ _MEDIA = (
 )
 
 
-def _trunk(conf: ConfText, trunk: Trunk) -> None:
+def _trunk(conf: ConfText, trunk: Trunk, language: str) -> None:
     ep = trunk_endpoint(trunk)
     conf.section(ep, comment=f"trunk {trunk.name}")
     conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", TRUNK_CONTEXT)))
+    conf.option("language", language)  # CHANNEL(language): the appliance's own sentences (appliance/sounds.py)
     conf.options((("disallow", "all"), ("allow", trunk.codecs), ("aors", ep)))
     conf.options(_MEDIA)
     conf.option("rewrite_contact", True)
@@ -81,7 +82,7 @@ def render(model: AsteriskModel) -> str:
     conf.options((("type", "transport"), ("protocol", "udp")))
     conf.option("bind", f"{model.network.sip_bind}:{model.network.sip_port}")
     for trunk in model.trunks:
-        _trunk(conf, trunk)
+        _trunk(conf, trunk, model.language)
     for phone in model.phones:
         _phone(conf, phone)
     return conf.render()

@@ -140,8 +140,8 @@ class Prompt(BaseModel):
     name = CharField(unique=True, max_length=32)
     description = CharField(max_length=128, default="")
     language = CharField(max_length=8, default="en")
-    source = CharField(max_length=8, default="upload")  # upload | sound
-    sound = CharField(max_length=64, default="")  # the Asterisk sound's name (source sound)
+    source = CharField(max_length=8, default="upload")  # upload | sound | builtin
+    sound = CharField(max_length=64, default="")  # a core sound (sound), or ours: sounds folder path (builtin)
     file = CharField(max_length=128, default="")  # relative to the prompts folder (source upload)
     duration_seconds = FloatField(default=0)
     peak_dbfs = FloatField(null=True)
@@ -155,6 +155,7 @@ class Menu(BaseModel):
     id = AutoField()
     name = CharField(unique=True, max_length=32)
     description = CharField(max_length=128, default="")
+    language = CharField(max_length=8, default="zh_CN")  # zh_CN | en: the appliance's sentences around the menu
     prompt = ForeignKeyField(Prompt, null=True, backref="menus", on_delete="RESTRICT")
     timeout_seconds = IntegerField(default=5)  # waiting for a key after the greeting
     max_tries = IntegerField(default=3)  # wrong or missing keys before the invalid/timeout action

@@ -17,6 +17,7 @@ fallback for anything missing keep the caller out of silence even then.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -49,13 +50,16 @@ class Menu:
     on_invalid: Action = Action("hangup")
     on_timeout: Action = Action("hangup")
     skip: bool = False  # callers pass straight on to ``on_timeout``
+    language: str = "zh_CN"  # which of ``MenuTable.prompts`` callers hear around the greeting
 
 
 @dataclass(frozen=True)
 class Prompts:
-    """The appliance's own prompts around menus (Asterisk core sounds by default)."""
+    """The appliance's own sentences around menus, in one language (Asterisk core sounds
+    by default; ``confgen.from_db.menu_table`` fills them from ``appliance.sounds``)."""
 
-    invalid: tuple[str, ...] = ("pm-invalid-option",)
+    invalid: tuple[str, ...] = ("pm-invalid-option",)  # before the greeting again, after a wrong key
+    timeout: tuple[str, ...] = ()  # before the greeting again, after no key
     directory: tuple[str, ...] = ("vm-enter-num-to-call",)
 
 
@@ -67,7 +71,10 @@ class MenuTable:
     queues: frozenset[str] = frozenset()
     agents: Mapping[str, str] = field(default_factory=dict)  # work number (with a phone) -> queue offered if busy
     phones: frozenset[str] = frozenset()
-    prompts: Prompts = Prompts()
+    prompts: Mapping[str, Prompts] = field(default_factory=dict)  # language -> its sentences
+
+    def prompts_for(self, menu: Menu) -> Prompts:
+        return self.prompts.get(menu.language) or Prompts()
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class Read:
     prompt: tuple[str, ...]
     max_digits: int
     timeout_seconds: int
+    language: str = "zh_CN"  # the menu's: Asterisk's CHANNEL(language) from here on
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class Leave:
     exten: str
     reason: str = ""  # why the caller goes to the fallback or hears 'not available'
     variables: Mapping[str, str] = field(default_factory=dict)
+    language: str = ""  # of the menu the caller leaves (what they hear next speaks it); '' fallback
 
 
 def _fallback(reason: str) -> Leave:
@@ -106,7 +115,7 @@ def enter(table: MenuTable, name: str, hops: int = 0) -> Read | Leave:
         return _fallback("menu-loop")
     if menu.skip:
         return act(table, menu, menu.on_timeout, hops + 1)
-    return Read(menu.name, MODE_MENU, 0, hops + 1, menu.prompt, 1, menu.timeout_seconds)
+    return Read(menu.name, MODE_MENU, 0, hops + 1, menu.prompt, 1, menu.timeout_seconds, menu.language)
 
 
 def step(table: MenuTable, name: str, mode: str, tries: int, hops: int, keys: str,
@@ -118,27 +127,37 @@ def step(table: MenuTable, name: str, mode: str, tries: int, hops: int, keys: st
         return _fallback("menu-unavailable")
     if mode.startswith(MODE_DIRECTORY):
         return _directory_step(table, menu, mode, tries, hops, keys)
+    said = table.prompts_for(menu)
     if not keys:
         if tries + 1 >= menu.max_tries:
             return act(table, menu, menu.on_timeout, hops, back_agent=back_agent)
-        return Read(menu.name, MODE_MENU, tries + 1, hops, menu.prompt, 1, menu.timeout_seconds)
+        return Read(menu.name, MODE_MENU, tries + 1, hops, said.timeout + menu.prompt, 1, menu.timeout_seconds,
+                    menu.language)
     option = menu.options.get(keys[0])
     if option is None:
         if tries + 1 >= menu.max_tries:
             return act(table, menu, menu.on_invalid, hops, back_agent=back_agent)
-        return Read(menu.name, MODE_MENU, tries + 1, hops, table.prompts.invalid + menu.prompt, 1,
-                    menu.timeout_seconds)
+        return Read(menu.name, MODE_MENU, tries + 1, hops, said.invalid + menu.prompt, 1, menu.timeout_seconds,
+                    menu.language)
     return act(table, menu, option, hops, digit=keys[0], tries=tries, back_agent=back_agent)
 
 
 def act(table: MenuTable, menu: Menu, action: Action, hops: int, *, digit: str = "", tries: int = 0,
         back_agent: str = "") -> Read | Leave:
     """Carry out one of ``menu``'s actions."""
+    if action.kind == "repeat":
+        return Read(menu.name, MODE_MENU, tries, hops, menu.prompt, 1, menu.timeout_seconds, menu.language)
+    if action.kind == "menu":
+        return enter(table, action.target, hops)
+    if action.kind == "directory" and digit:
+        return Read(menu.name, f"{MODE_DIRECTORY}:{digit}", 0, hops, table.prompts_for(menu).directory,
+                    MAX_WORK_NUMBER, menu.timeout_seconds, menu.language)
+    leave = _leave(table, action, back_agent)
+    return leave if leave.context == v.FALLBACK_CONTEXT else dataclasses.replace(leave, language=menu.language)
+
+
+def _leave(table: MenuTable, action: Action, back_agent: str) -> Leave:
     kind, target = action.kind, action.target
-    if kind == "repeat":
-        return Read(menu.name, MODE_MENU, tries, hops, menu.prompt, 1, menu.timeout_seconds)
-    if kind == "menu":
-        return enter(table, target, hops)
     if kind == "queue":
         if target not in table.queues:
             return _fallback("menu-no-queue")
@@ -149,9 +168,6 @@ def act(table: MenuTable, menu: Menu, action: Action, hops: int, *, digit: str =
         if target not in table.phones:
             return _fallback("menu-no-extension")
         return Leave(v.PHONE_CONTEXT, target)
-    if kind == "directory" and digit:
-        return Read(menu.name, f"{MODE_DIRECTORY}:{digit}", 0, hops, table.prompts.directory, MAX_WORK_NUMBER,
-                    menu.timeout_seconds)
     if kind == "voicemail":  # a message for the team of the queue named
         if target not in table.queues:
             return _fallback("menu-no-queue")
@@ -175,11 +191,12 @@ def _directory_step(table: MenuTable, menu: Menu, mode: str, tries: int, hops: i
     option = menu.options.get(mode.partition(":")[2])
     keys = keys.rstrip("#")
     if option is not None and keys in table.agents:
-        return _to_agent(table, keys, option.target)
+        return dataclasses.replace(_to_agent(table, keys, option.target), language=menu.language)
     if tries + 1 >= menu.max_tries:
         return act(table, menu, menu.on_invalid if keys else menu.on_timeout, hops)
-    prompt = (table.prompts.invalid if keys else ()) + table.prompts.directory
-    return Read(menu.name, mode, tries + 1, hops, prompt, MAX_WORK_NUMBER, menu.timeout_seconds)
+    said = table.prompts_for(menu)
+    prompt = (said.invalid if keys else said.timeout) + said.directory
+    return Read(menu.name, mode, tries + 1, hops, prompt, MAX_WORK_NUMBER, menu.timeout_seconds, menu.language)
 
 
 # -- checks ------------------------------------------------------------------------------

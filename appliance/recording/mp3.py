@@ -135,6 +135,11 @@ class FrameScanner:
             self.samples += header.samples
         del self._buffer[:pos]
 
+    @property
+    def first_header(self) -> FrameHeader | None:
+        """The first frame's header (its format is every frame's), once one was read."""
+        return self._first
+
     def result(self) -> Mp3Scan:
         problem = self.problem
         if not problem and self._buffer:

@@ -326,6 +326,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "menus": (
         Field("name", "str", required=True, **NAME),
         Field("description", "str", default="", max_length=128),
+        Field("language", "str", default="zh_CN", choices=("zh_CN", "en"),
+              help="what callers hear around the greeting (wrong key, no key, goodbye) and after it"),
         Field("prompt", "ref", ref_kind="prompts", help="the greeting the caller hears"),
         Field("timeout_seconds", "int", default=5, min=1, max=60, help="seconds to wait for a key"),
         Field("max_tries", "int", default=3, min=1, max=10,

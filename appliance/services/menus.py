@@ -52,7 +52,7 @@ def engine_menu(menu, options, prompt: tuple[str, ...] = ()) -> engine.Menu:
         options={o.digit: engine.Action(o.action, o.target) for o in options if o.enabled},
         timeout_seconds=menu.timeout_seconds, max_tries=menu.max_tries,
         on_invalid=engine.Action(menu.invalid_action, menu.invalid_target),
-        on_timeout=engine.Action(menu.timeout_action, menu.timeout_target), skip=menu.skip)
+        on_timeout=engine.Action(menu.timeout_action, menu.timeout_target), skip=menu.skip, language=menu.language)
 
 
 def all_menus(only_live: bool = False) -> dict:

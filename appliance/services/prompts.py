@@ -2,39 +2,76 @@
 
 An upload is converted (``appliance.prompts.convert_wav``) in a worker thread, never on
 the loop that serves calls, and written atomically as ``<name>.wav`` in the prompts
-folder, which Asterisk sees at ``asterisk_dir``.  A prompt of source ``sound`` names one
-of Asterisk's core sounds (the built-in default set, seeded by migration 0011).
+folder, which Asterisk sees at ``asterisk_dir``.  An MP3 is checked frame by frame, then
+decoded to an 8 kHz mono WAV by mpg123 from the rootfs (``mpg123_decoder``: a child
+process through ``proc.filter_through``, which gevent waits on without blocking the
+loop), and goes on as a WAV upload.  A prompt of source ``sound`` names one
+of Asterisk's core sounds (the English built-in set, seeded by migration 0013), one of
+source ``builtin`` one of the appliance's own sentences (``appliance.sounds``, Chinese and
+English, seeded by migration 0019).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from peewee import fn
+
+from appliance import proc, sounds
 from appliance.db import models as m
-from appliance.errors import Conflict, ValidationError
-from appliance.prompts import PromptError, convert_wav
+from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.prompts import RATE, Converted, PromptError, check_mp3, convert_wav, looks_like_mp3
 
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# mpg123 as a filter: MP3 on standard input, a 16-bit mono WAV at the phone's rate in its
+# private output file (a WAV's header is written last, so not on a pipe).
+MPG123 = ("mpg123", "--quiet", "--mono", "--rate", str(RATE), "--encoding", "s16", "--wav", "{out}", "-")
+MP3_DECODE_SECONDS = 60.0
+
+Mp3Decoder = Callable[[bytes], bytes]
+
+
+def mpg123_decoder(rootfs: str | os.PathLike | None) -> Mp3Decoder:
+    """MP3 bytes -> WAV bytes with the rootfs's mpg123 (chrooted into ``rootfs`` when set)."""
+
+    def decode(data: bytes) -> bytes:
+        try:
+            return proc.filter_through(MPG123, data, what="decode an MP3 prompt", rootfs=rootfs or None,
+                                       timeout=MP3_DECODE_SECONDS)
+        except proc.CommandFailed as exc:
+            logger.warning("%s", exc)
+            raise PromptError(f"the MP3 file could not be decoded: {exc.output.strip()[-200:]}",
+                              "prompt.corrupt") from None
+
+    return decode
 
 
 @dataclass(frozen=True)
 class PromptFiles:
     """Where prompt audio lives: ``host_dir`` as this process sees it, ``asterisk_dir`` as
-    Asterisk does; ``sounds_dir`` is Asterisk's sound folder (for ``sound`` prompts)."""
+    Asterisk does; ``sounds_dir`` is Asterisk's sound folder (for ``sound`` prompts);
+    ``builtin_dir`` holds the appliance's own sentences (``appliance.sounds``, for
+    ``builtin`` prompts), which Asterisk plays from ``builtin_asterisk_dir``."""
 
     host_dir: Path
     asterisk_dir: str
     sounds_dir: Path | None = None
+    builtin_asterisk_dir: str = "/appliance/lib/" + sounds.FOLDER
+    builtin_dir: Path = sounds.SOURCE_DIR
 
     def playable(self, prompt) -> str:
         """The name Asterisk plays (no extension)."""
         if prompt.source == "sound":
             return prompt.sound
+        if prompt.source == "builtin":
+            return f"{self.builtin_asterisk_dir}/{prompt.sound}"
         return f"{self.asterisk_dir}/{Path(prompt.file).stem}"
 
     def present(self, prompt) -> bool:
@@ -42,6 +79,8 @@ class PromptFiles:
             if self.sounds_dir is None:
                 return True
             return any(self.sounds_dir.glob(f"{prompt.sound}.*"))
+        if prompt.source == "builtin":
+            return any(self.builtin_dir.glob(f"{prompt.sound}.*"))
         return bool(prompt.file) and (self.host_dir / prompt.file).is_file()
 
 
@@ -75,14 +114,29 @@ def run_in_thread(fn, *args):
 
 
 class PromptService:
-    def __init__(self, db, config, files: PromptFiles):
+    def __init__(self, db, config, files: PromptFiles, decode_mp3: Mp3Decoder | None = None):
         self.db = db
         self.config = config
         self.files = files
+        self.decode_mp3 = decode_mp3  # None: MP3 uploads are refused (prompt.mp3_unsupported)
+
+    def convert(self, audio: bytes) -> Converted:
+        """An uploaded WAV or MP3 -> what Asterisk plays, or ``PromptError``."""
+        if not looks_like_mp3(audio):
+            return run_in_thread(convert_wav, audio)
+        if self.decode_mp3 is None:
+            raise PromptError("MP3 files cannot be converted here (no decoder); upload a WAV file",
+                              "prompt.mp3_unsupported")
+        source = run_in_thread(check_mp3, audio)
+        converted = run_in_thread(convert_wav, self.decode_mp3(audio))
+        if converted.duration_seconds < source.seconds * 0.9 - 0.1:  # the decoder gave up part of the way
+            raise PromptError(f"only {converted.duration_seconds:.1f} s of the MP3's {source.seconds:.1f} s could be "
+                              "decoded", "prompt.corrupt")
+        return dataclasses.replace(converted, source_rate=source.sample_rate, source_channels=source.channels)
 
     def _view(self, prompt) -> dict:
         out = self.config._view("prompts", prompt)
-        out.update({"source": prompt.source, "sound": prompt.sound, "duration_seconds": prompt.duration_seconds,
+        out.update({"number": prompt.id, "source": prompt.source, "sound": prompt.sound, "duration_seconds": prompt.duration_seconds,
                     "peak_dbfs": prompt.peak_dbfs, "rms_dbfs": prompt.rms_dbfs, "present": self.files.present(prompt),
                     "used_by": self._used_by(prompt)})
         return out
@@ -100,16 +154,50 @@ class PromptService:
         return self._view(self.config._get("prompts", name))
 
     def upload(self, data: dict, audio: bytes, actor: str) -> dict:
-        """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV."""
+        """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV or MP3."""
         values = self.config._clean("prompts", data, creating=True)
         if not audio:
             raise ValidationError("no audio file was sent", code="prompt.empty", fields={"file": "required"})
         if len(audio) > MAX_UPLOAD_BYTES:
             raise ValidationError("the file is larger than 20 MB", code="prompt.too_large", fields={"file": "too large"})
+        return self._store(values, self.converted(audio), actor, how="uploaded")
+
+    def converted(self, audio: bytes) -> Converted:
+        """``convert``, with a refusal as the ``ValidationError`` the API and pages show."""
         try:
-            converted = run_in_thread(convert_wav, audio)
+            return self.convert(audio)
         except PromptError as exc:
             raise ValidationError(f"the prompt cannot be used: {exc}", code=exc.code, fields={"file": str(exc)}) from None
+
+    def recordable(self, number: str):
+        """Prompt number ``number`` (its id) if a recording may replace its audio: an uploaded
+        or recorded one, never a built-in sound."""
+        prompt = m.Prompt.get_or_none(m.Prompt.id == int(number)) if number.isdigit() else None
+        return prompt if prompt is not None and prompt.source == "upload" else None
+
+    def record(self, number: str, audio: bytes, actor: str, *, language: str, description: str) -> dict:
+        """A recording made on a phone (a WAV) becomes the audio of prompt ``number``, whose
+        name, description and language stay, or, with no number, a new prompt
+        ``recorded-<number>`` in ``language``."""
+        converted = self.converted(audio)
+        if number:
+            prompt = self.recordable(number)
+            if prompt is None:
+                raise NotFound(f"no prompt number {number} that a recording may replace", code="prompts.not_recordable")
+            values = {"name": prompt.name, "description": prompt.description, "language": prompt.language}
+        else:
+            values = {"name": self._free_name(), "description": description, "language": language}
+        return self._store(values, converted, actor, how="recorded on a phone")
+
+    @staticmethod
+    def _free_name() -> str:
+        n = (m.Prompt.select(fn.MAX(m.Prompt.id)).scalar() or 0) + 1
+        while m.Prompt.select().where(m.Prompt.name == f"recorded-{n}").exists():
+            n += 1
+        return f"recorded-{n}"
+
+    def _store(self, values: dict, converted: Converted, actor: str, how: str) -> dict:
+        """Write the converted audio as ``<name>.wav`` and create or update the prompt row."""
         name = values["name"]
         filename = f"{name}.wav"
         self.files.host_dir.mkdir(parents=True, exist_ok=True)
@@ -121,7 +209,7 @@ class PromptService:
         with self.db.atomic():
             prompt = m.Prompt.get_or_none(m.Prompt.name == name)
             existed = prompt is not None
-            if prompt is not None and prompt.source != "upload":
+            if prompt is not None and prompt.source != "upload":  # a core sound or one of ours
                 tmp.unlink(missing_ok=True)
                 raise Conflict(f"prompt {name} is one of the built-in sounds", code="prompts.exists",
                                fields={"name": "a built-in prompt"})
@@ -135,10 +223,10 @@ class PromptService:
                 prompt.save()
             os.replace(tmp, self.files.host_dir / filename)
             self.config._audit(actor, "update" if existed else "create", "prompts", name, {
-                "duration_seconds": converted.duration_seconds, "source_rate": converted.source_rate,
+                "how": how, "duration_seconds": converted.duration_seconds, "source_rate": converted.source_rate,
                 "source_channels": converted.source_channels, "peak_dbfs": converted.peak_dbfs,
                 "gain_db": converted.gain_db})
-        logger.info("%s uploaded prompt %s (%.1f s from %s Hz x%s, peak %s dBFS, +%s dB)", actor, name,
+        logger.info("%s: prompt %s %s (%.1f s from %s Hz x%s, peak %s dBFS, +%s dB)", actor, name, how,
                     converted.duration_seconds, converted.source_rate, converted.source_channels,
                     converted.peak_dbfs, converted.gain_db)
         self.config._changed()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from webharness import (CHROMIUM, CHROMIUM_FLAGS, LIVE, PASSWORD, ROLE_USER, USERS, Agents, Calls, PageProblems,
-                        Web, seed_config, seed_customers, sign_in)
+                        Web, seed_config, seed_customers, seed_menus, sign_in)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,8 @@ def web(tmp_path):
     from appliance.db import open_database
     from appliance.db.migrate import migrate
     from appliance.services.config import ConfigService
+    from appliance.services.menus import MenuService
+    from appliance.services.prompts import PromptFiles, PromptService
     from appliance.services.users import UserService
     from webui.app import WebDeps, make_app
 
@@ -55,11 +57,14 @@ def web(tmp_path):
     ids = {name: users.create(name, PASSWORD, role, language="en")["id"] for name, role in USERS}
     config = ConfigService(db)
     seed_config(config)
+    files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts")
+    menus, prompts = MenuService(db, config, files), PromptService(db, config, files)
+    seed_menus(config, menus)
     health = {"status": "ok", "uptime_seconds": 3600,
               "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
     deps = WebDeps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
                    live=lambda: LIVE, secret_key=b"browser-tests-" * 3, bus=EventBus(), calls=Calls(),
-                   events_max_seconds=2.0)
+                   events_max_seconds=2.0, menus=menus, prompts=prompts)
     app = make_app(deps)  # builds deps.crm over the same database
     seed_customers(deps.crm)
     server = WSGIServer(("127.0.0.1", 0), app, log=None)

@@ -42,6 +42,9 @@ MAIN_PAGES = (
     ("workspace-supervisor", "/workspace", "supervisor"),
     ("config-customer-fields", "/admin/customer_fields", "admin"),
     ("config-users", "/admin/users", "admin"),
+    ("menus", "/admin/menus", "admin"),  # every menu's flow as a tree, and the prompts
+    ("menu", "/admin/menus/main", "admin"),  # one menu: keys to add, remove or skip, what leads in
+    ("menus-supervisor", "/admin/menus", "supervisor"),
 )
 # A message id shown as itself (missing from the catalogs) looks like ``admin.add_x``.
 RAW_ID = re.compile(r"\b(?:%s)\.[a-z_]+(?:\.[a-z_0-9]+)*\b" % "|".join(

@@ -9,7 +9,8 @@ import pytest
 from appliance.db.models import CallRecord, VoiceMessage
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
-from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+from harness import (configure_basic, signed_in_phone, sip_address, started, trunk_call, wait_until,
+                     write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
 
@@ -38,13 +39,6 @@ def two_level_menus(app, **main):
                       "options": [{"digit": "1", "action": "menu", "target": "sales-menu"},
                                   {"digit": "#", "action": "hangup"}], **main}, actor="test")
     app.config.update("dids", "88001000", {"queue": None, "menu": "main"}, actor="test")
-
-
-def signed_in_phone(app, tmp_path, calls=1):
-    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=200, calls=calls).start()
-    app.agents.login("1001")
-    wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
-    return phone
 
 
 def test_two_levels_down_to_a_queue_after_a_wrong_key(make_appliance, tmp_path):
@@ -126,11 +120,8 @@ def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance,
     started(app)
     events = app.bus.subscribe()
     # the agent answers, talks two seconds and hangs up; the caller is asked to rate the call
-    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=2000, calls=2,
-                  scenario="trunk_answer.xml").start()
+    phone = signed_in_phone(app, tmp_path, calls=2, ring_ms=2000, scenario="trunk_answer.xml")
     try:
-        app.agents.login("1001")
-        wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
         rec = call_keying(app, tmp_path, "13800000121", "2", scenario="trunk_call_keys_then_bye.xml")
         assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "rated", 2)
         low = [data for topic, data in events.drain() if topic == "survey"]

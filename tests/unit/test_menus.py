@@ -3,6 +3,7 @@ real SQLite, prompt conversion, and the survey result in the live state."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import struct
@@ -21,6 +22,11 @@ from appliance.services.menus import MenuService
 from appliance.services.prompts import PromptFiles, PromptService
 
 A = e.Action
+
+
+def left(*args, **kwargs):
+    """Leaving a menu: what the caller hears next speaks the menu's language (zh_CN by default)."""
+    return e.Leave(*args, language="zh_CN", **kwargs)
 
 
 def table(**menus):
@@ -48,14 +54,14 @@ def test_two_levels_down_to_a_queue():
     sub = e.step(t, "main", "menu", 0, 1, "1")
     assert isinstance(sub, e.Read) and sub.menu == "sales-menu" and sub.hops == 2 and sub.prompt == ("sales",)
     leave = e.step(t, sub.menu, sub.mode, sub.tries, sub.hops, "1")
-    assert leave == e.Leave(v.QUEUE_CONTEXT, "sales", variables={v.THEN_QUEUE: "sales"})
+    assert leave == left(v.QUEUE_CONTEXT, "sales", variables={v.THEN_QUEUE: "sales"})
 
 
 def test_a_wrong_key_says_so_and_asks_again_then_takes_the_invalid_action():
     t = table()
     again = e.step(t, "main", "menu", 0, 1, "5")
     assert again.prompt == ("pm-invalid-option", "hello") and again.tries == 1
-    assert e.step(t, "main", "menu", 1, 1, "5") == e.Leave(v.QUEUE_CONTEXT, "support",
+    assert e.step(t, "main", "menu", 1, 1, "5") == left(v.QUEUE_CONTEXT, "support",
                                                            variables={v.THEN_QUEUE: "support"})
 
 
@@ -64,16 +70,16 @@ def test_no_key_repeats_the_greeting_then_takes_the_timeout_action():
     again = e.step(t, "main", "menu", 0, 1, "")
     assert again.prompt == ("hello",) and again.tries == 1
     assert e.step(t, "main", "menu", 1, 1, "").context == v.QUEUE_CONTEXT
-    assert e.step(t, "sales-menu", "menu", 2, 1, "") == e.Leave(v.MENU_END_CONTEXT, v.MENU_GOODBYE_EXTEN)
+    assert e.step(t, "sales-menu", "menu", 2, 1, "") == left(v.MENU_END_CONTEXT, v.MENU_GOODBYE_EXTEN)
 
 
 def test_repeat_hangup_voicemail_and_back_to_the_transferring_agent():
     t = table()
     assert e.step(t, "main", "menu", 1, 1, "0").prompt == ("hello",)
     assert e.step(t, "main", "menu", 0, 1, "9").context == v.MENU_END_CONTEXT
-    assert e.step(t, "main", "menu", 0, 1, "7") == e.Leave(v.VOICEMAIL_CONTEXT, "sales",
+    assert e.step(t, "main", "menu", 0, 1, "7") == left(v.VOICEMAIL_CONTEXT, "sales",
                                                            variables={v.VOICEMAIL_REASON: "menu"})
-    assert e.step(t, "main", "menu", 0, 1, "#", back_agent="1001") == e.Leave(
+    assert e.step(t, "main", "menu", 0, 1, "#", back_agent="1001") == left(
         v.DIRECTORY_CONTEXT, "1001", variables={v.THEN_QUEUE: "sales"})
     assert e.step(t, "main", "menu", 0, 1, "#").reason == "menu-no-agent"  # nobody transferred this caller
 
@@ -82,7 +88,7 @@ def test_company_directory_by_work_number():
     t = table()
     ask = e.step(t, "main", "menu", 0, 1, "3")
     assert (ask.mode, ask.max_digits, ask.prompt) == ("directory:3", e.MAX_WORK_NUMBER, ("vm-enter-num-to-call",))
-    assert e.step(t, "main", ask.mode, 0, 1, "1001#") == e.Leave(v.DIRECTORY_CONTEXT, "1001",
+    assert e.step(t, "main", ask.mode, 0, 1, "1001#") == left(v.DIRECTORY_CONTEXT, "1001",
                                                                   variables={v.THEN_QUEUE: "sales"})
     wrong = e.step(t, "main", ask.mode, 0, 1, "4444")
     assert wrong.prompt == ("pm-invalid-option", "vm-enter-num-to-call") and wrong.tries == 1
@@ -94,6 +100,22 @@ def test_anything_missing_sends_the_caller_to_the_fallback_never_silence():
     assert e.step(t, "broken", "menu", 0, 1, "1").reason == "menu-no-queue"
     assert e.enter(t, "nope").reason == "menu-unavailable"
     assert e.enter(t, "main", hops=e.MAX_HOPS).reason == "menu-loop"
+
+
+def test_the_sentences_around_a_menu_speak_its_language():
+    said = {"zh_CN": e.Prompts(invalid=("zh/invalid",), timeout=("zh/timeout",), directory=("zh/dir",)),
+            "en": e.Prompts(invalid=("en/invalid",), timeout=("en/timeout",), directory=("en/dir",))}
+    t = dataclasses.replace(table(english=e.Menu("english", ("hi",), {"3": A("directory")}, language="en",
+                                                 on_timeout=A("hangup"))), prompts=said)
+    assert e.enter(t, "main").language == "zh_CN" and e.enter(t, "english").language == "en"
+    assert e.step(t, "main", "menu", 0, 1, "5").prompt == ("zh/invalid", "hello")
+    assert e.step(t, "main", "menu", 0, 1, "").prompt == ("zh/timeout", "hello")  # no key: said so, then again
+    assert e.step(t, "english", "menu", 0, 1, "5").prompt == ("en/invalid", "hi")
+    assert e.step(t, "english", "menu", 0, 1, "3").prompt == ("en/dir",)
+    assert e.step(t, "english", "directory:3", 0, 1, "").prompt == ("en/timeout", "en/dir")
+    assert e.step(t, "english", "menu", 2, 1, "").language == "en"  # leaving: goodbye in English
+    assert e.step(t, "main", "menu", 0, 1, "9").language == "zh_CN"
+    assert e.enter(t, "nowhere").language == ""  # the fallback keeps the call's language
 
 
 def test_a_skipped_menu_passes_callers_straight_on():
@@ -279,5 +301,5 @@ def test_menus_leading_to_each_other_go_live_together(services):
 
 def test_the_fax_key_or_a_silent_fax_machine_goes_to_the_fax_receiver():
     t = table(fax=e.Menu("fax", ("hello",), {"5": A("fax")}, max_tries=1, on_timeout=A("fax")))
-    assert e.step(t, "fax", "menu", 0, 1, "5") == e.Leave(v.FAX_CONTEXT, v.FAX_CALLER_EXTEN)
-    assert e.step(t, "fax", "menu", 0, 1, "") == e.Leave(v.FAX_CONTEXT, v.FAX_CALLER_EXTEN)  # a machine presses nothing
+    assert e.step(t, "fax", "menu", 0, 1, "5") == left(v.FAX_CONTEXT, v.FAX_CALLER_EXTEN)
+    assert e.step(t, "fax", "menu", 0, 1, "") == left(v.FAX_CONTEXT, v.FAX_CALLER_EXTEN)  # a machine presses nothing

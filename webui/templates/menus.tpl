@@ -1,6 +1,8 @@
 % rebase('base.tpl', title=_('kind.menus'))
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
+% languages = {'zh_CN': _('choice.menus.language.zh_CN'), 'en': _('choice.menus.language.en')}
+% sources = {'upload': _('menus.source_upload'), 'sound': _('menus.source_sound'), 'builtin': _('menus.source_builtin')}
 <div class="page-head"><h1>{{_('kind.menus')}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span></div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
@@ -13,7 +15,7 @@
     <span class="flag no">{{_('field.menus.skip')}}</span>
     % end
   </h2>
-  <p class="muted">{{row['description']}} · {{_('field.menus.prompt')}}: {{row['prompt'] or '—'}} ·
+  <p class="muted">{{row['description']}} · {{languages.get(row['language'], row['language'])}} · {{_('field.menus.prompt')}}: {{row['prompt'] or '—'}} ·
     {{_('menus.leads_in')}}: {{', '.join([d['did'] + ' (' + _('menus.when_' + d['when']) + ')' for d in row['leads_in']['dids']] + row['leads_in']['menus']) or '—'}}</p>
   % include('menu_tree.tpl', node=trees[row['name']])
 </section>
@@ -30,12 +32,12 @@
 <section class="card">
   <h2>{{_('kind.prompts')}}</h2>
   <div class="table-wrap"><table class="list">
-    <thead><tr><th>{{_('field.prompts.name')}}</th><th>{{_('field.prompts.language')}}</th><th>{{_('field.prompts.description')}}</th>
+    <thead><tr><th>{{_('menus.number')}}</th><th>{{_('field.prompts.name')}}</th><th>{{_('field.prompts.language')}}</th><th>{{_('field.prompts.description')}}</th>
       <th>{{_('menus.source')}}</th><th>{{_('menus.duration')}}</th><th>{{_('menus.level')}}</th><th>{{_('menus.used_by')}}</th><th></th></tr></thead>
     <tbody>
     % for p in prompts:
-      <tr class="{{'' if p['present'] else 'has-error'}}"><td><strong>{{p['name']}}</strong></td><td>{{p['language']}}</td><td>{{p['description']}}</td>
-        <td>{{_('menus.source_' + p['source'])}}{{' (' + p['sound'] + ')' if p['sound'] else ''}}{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
+      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong>{{p['name']}}</strong></td><td>{{languages.get(p['language'], p['language'])}}</td><td>{{p['description']}}</td>
+        <td>{{sources.get(p['source'], p['source'])}}{{' (' + p['sound'] + ')' if p['sound'] else ''}}{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
         <td>{{secs(p['duration_seconds']) if p['duration_seconds'] else '—'}}</td>
         <td>{{'%s dBFS' % p['peak_dbfs'] if p['peak_dbfs'] is not None else '—'}}</td>
         <td>{{', '.join(p['used_by']) or '—'}}</td>
@@ -50,6 +52,7 @@
     </tbody>
   </table></div>
   % if can_edit:
+  <p class="hint">{{_('menus.record_by_phone', code=record_code)}}</p>
   <h3>{{_('menus.upload')}}</h3>
   <form method="post" action="/admin/prompts" enctype="multipart/form-data" class="grid">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
@@ -57,7 +60,7 @@
     <div class="field"><label for="p-desc">{{_('field.prompts.description')}}</label><input id="p-desc" name="description" maxlength="128"></div>
     <div class="field"><label for="p-lang">{{_('field.prompts.language')}}</label>
       <select id="p-lang" name="language"><option value="zh_CN">中文</option><option value="en">English</option></select></div>
-    <div class="field"><label for="p-file">{{_('menus.file')}} *</label><input type="file" id="p-file" name="file" accept=".wav,audio/wav">
+    <div class="field"><label for="p-file">{{_('menus.file')}} *</label><input type="file" id="p-file" name="file" accept=".wav,.mp3,audio/wav,audio/mpeg">
       <small class="hint">{{_('menus.upload_hint')}}</small></div>
     <div class="buttons"><button class="primary">{{_('menus.upload')}}</button></div>
   </form>

@@ -4,7 +4,9 @@ Arguments (from ``cc-menu`` in the generated dialplan): the event (``enter`` or
 ``keys``), the menu, the mode, tries, hops and the keys read.  The pure
 ``engine.menus`` step decides; this handler only sets the channel variables: for
 ``Read`` the prompt and how many keys to read (the dialplan plays and reads, so keys
-pressed during the prompt cut it short), for ``Leave`` the destination.  The menus come
+pressed during the prompt cut it short), for ``Leave`` the destination; entering or
+leaving a menu sets ``CHANNEL(language)`` to the menu's, which picks the appliance's
+own sentences the caller hears next (goodbye, the survey...).  The menus come
 from an in-memory snapshot refreshed whenever configuration is applied, so a change
 reaches the next turn of every call without touching Asterisk.
 """
@@ -37,6 +39,8 @@ def make_handler(current_table: Callable[[], MenuTable]):
             back_agent = session.get_variable(v.AGENT) or "" if _needs_agent(table, name) else ""
             outcome = step(table, name, mode, _int(tries), _int(hops), keys, back_agent=back_agent)
         if isinstance(outcome, Read):
+            if event == "enter" or outcome.menu != name:  # the sentences around it speak its language
+                session.set_variable(v.LANGUAGE, outcome.language)
             session.set_variable(v.MENU, outcome.menu)
             session.set_variable(v.MENU_MODE, outcome.mode)
             session.set_variable(v.MENU_TRIES, outcome.tries)
@@ -65,6 +69,8 @@ def _leave(session, request, name: str, outcome: Leave) -> None:
         session.set_variable(v.FALLBACK_REASON, outcome.reason)
     for key, value in outcome.variables.items():
         session.set_variable(key, value)
+    if outcome.language:
+        session.set_variable(v.LANGUAGE, outcome.language)
     session.set_variable(v.ROUTE_RULE, "menu")
     session.set_variable(v.DEST_CONTEXT, outcome.context)
     session.set_variable(v.DEST_EXTEN, outcome.exten)

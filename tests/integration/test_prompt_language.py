@@ -1,0 +1,51 @@
+"""The built-in sentences on real Asterisk: a voice menu set to Chinese greets with the Chinese
+built-in welcome, answers a wrong key and the goodbye with the appliance's Chinese files, and
+an English menu on the same call path plays Asterisk's English core sounds instead, as
+Asterisk's own log of what it played shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import configure_basic, played, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+
+pytestmark = pytest.mark.asterisk
+
+
+def call_keying(app, tmp_path, caller, keys):
+    """A trunk call that keys ``keys`` 3 s after the answer and is hung up by the appliance."""
+    call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", scenario="trunk_call_keys_then_bye.xml")
+    call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / f"{caller}.pcap", keys))
+    assert call.run(60) == 0, call.errors()
+
+
+def menu(app, language, greeting):
+    app.menus.create({"name": "main", "language": language, "prompt": greeting, "live": True, "timeout_seconds": 3,
+                      "options": [{"digit": "#", "action": "hangup"}]}, actor="test")
+    app.config.update("dids", "88001000", {"queue": None, "menu": "main"}, actor="test")
+
+
+def test_a_chinese_menu_speaks_the_chinese_set(make_appliance, tmp_path):
+    app = make_appliance()  # trunk callers start in English (the harness's caller_language)
+    configure_basic(app)
+    menu(app, "zh_CN", "zh-welcome")
+    started(app)
+    # a wrong key during the welcome, then # (goodbye)
+    call_keying(app, tmp_path, "13800000201", "5,,,,#")
+    files = wait_until(lambda: [f for f in played(app) if "cc-goodbye" in f] and played(app), 20, "the goodbye")
+    ours = [f for f in files if f.startswith("/appliance/lib/sounds/")]
+    assert ours[:3] == ["/appliance/lib/sounds/zh_CN/cc-welcome.gsm", "/appliance/lib/sounds/zh_CN/cc-invalid.gsm",
+                        "/appliance/lib/sounds/zh_CN/cc-welcome.gsm"], files
+    assert ours[-1] == "/appliance/lib/sounds/zh_CN/cc-goodbye.gsm"
+    assert not any(f.startswith(("pm-invalid-option", "vm-goodbye")) for f in files)
+
+
+def test_an_english_menu_speaks_the_english_core_sounds(make_appliance, tmp_path):
+    app = make_appliance(caller_language="zh_CN")  # the menu's language wins over the trunk's
+    configure_basic(app)
+    menu(app, "en", "en-welcome")
+    started(app)
+    call_keying(app, tmp_path, "13800000202", "5,,,,#")
+    files = wait_until(lambda: [f for f in played(app) if "vm-goodbye" in f] and played(app), 20, "the goodbye")
+    assert files[0] == "/appliance/lib/sounds/en/cc-welcome.gsm", files
+    assert "pm-invalid-option.gsm" in files and not any("/zh_CN/" in f for f in files)
