@@ -163,6 +163,9 @@ def to_pdf(pages: list[Page]) -> bytes:
         else:
             k = -1 if page.compression == T6 else (1 if page.t4_options & 1 else 0)
             parms = f"/K {k} /Columns {page.width} /Rows {page.length}"
+            # TIFF's T.4 lines each start with an EOL code; told so, a decoder uses them to find
+            # the lines (without it Ghostscript read spandsp's byte-aligned pages as blank)
+            parms += " /EndOfLine true" if page.compression == T4 else ""
             parms += " /EncodedByteAlign true" if page.t4_options & 4 else ""
             parms += "" if page.black_is_1 else " /BlackIs1 false"
             image_dict = (b"/BitsPerComponent 1 /ColorSpace /DeviceGray /Filter /CCITTFaxDecode /DecodeParms << "

@@ -39,7 +39,8 @@ def test_t4_pages_keep_their_coding_in_the_pdf():
     page = tiff.Page(width=1728, length=2, compression=tiff.T4, t4_options=5, x_dpi=204, y_dpi=98,
                      data=b"\x00\x01\xa0", black_is_1=False, lsb_first=True)
     pdf = tiff.to_pdf([page])
-    assert b"/Filter /CCITTFaxDecode /DecodeParms << /K 1 /Columns 1728 /Rows 2 /EncodedByteAlign true" in pdf
+    assert (b"/Filter /CCITTFaxDecode /DecodeParms << /K 1 /Columns 1728 /Rows 2 /EndOfLine true "
+            b"/EncodedByteAlign true" in pdf)  # the EOLs said: without, byte-aligned pages decoded blank
     assert b"\x00\x80\x05" in pdf  # fill order 2: bits reversed into PDF's order
 
 
