@@ -7,11 +7,13 @@ nothing behind."""
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
 import webtest
 
+from appliance import proc
 from appliance.db import models as m
 from appliance.errors import ValidationError
 from appliance.services.fax_out import FaxSender
@@ -45,6 +47,22 @@ def pdf_of_pages(texts: list[str]) -> bytes:
     return bytes(out)
 
 
+def ink_per_page(rootfs, pdf: bytes) -> list[float]:
+    """The share of dark pixels on each page of a PDF, rendered by the rootfs's Ghostscript
+    at a coarse 30 dpi onto A4 (a blank or garbled page shows as nothing or noise)."""
+    pgm = proc.filter_through(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pgmraw", "-r30",
+                               "-sPAPERSIZE=a4", "-dFitPage", "-sOutputFile={out}", "-"],
+                              pdf, what="render a fax PDF for the test", rootfs=rootfs)
+    shares = []
+    while pgm:
+        header = re.match(rb"P5\s+(?:#[^\n]*\n)*(\d+)\s+(\d+)\s+255\s", pgm)
+        width, height = int(header[1]), int(header[2])
+        pixels = pgm[header.end():header.end() + width * height]
+        shares.append(sum(1 for p in pixels if p < 128) / len(pixels))
+        pgm = pgm[header.end() + width * height:]
+    return shares
+
+
 def outbound(fax_id, states=("sent", "failed"), timeout=150):
     return wait_until(lambda: m.Fax.get_or_none((m.Fax.id == fax_id) & m.Fax.state.in_(states)), timeout,
                       f"sent fax {fax_id} in {states}")
@@ -72,10 +90,13 @@ def test_a_pdf_sent_through_the_api_arrives_as_a_fax_with_its_pages(make_applian
                           60, "the fax received on the fax line")
     assert received.pages == 3 and received.did == FAX_DID
     pdf = (app.settings.data_dir / "fax" / received.pdf_path).read_bytes()
-    import re
-
     sizes = [(int(w), int(h)) for w, h in re.findall(rb"/Subtype /Image /Width (\d+) /Height (\d+)", pdf)]
     assert [w for w, _ in sizes] == [1728, 1728, 1728] and all(2000 < h < 2400 for _, h in sizes), sizes
+    # and they show what was sent: each page's ink, rendered by Ghostscript from either PDF
+    sent_ink = ink_per_page(app.fax_sender.rootfs, pdf_of_pages(["Page one", "Page two", "Page three"]))
+    received_ink = ink_per_page(app.fax_sender.rootfs, pdf)
+    assert len(received_ink) == 3 and all(s * 0.7 < r < s * 1.3 for s, r in zip(sent_ink, received_ink)), (
+        sent_ink, received_ink)
     assert not list((app.pbx.spool_dir / "fax-out").glob("*.tif"))  # its TIFF went once it was sent
     listed = api.get(f"/api/v1/faxes/{sent.id}", headers={"Authorization": f"Bearer {token}"}).json
     assert listed["direction"] == "outbound" and listed["destination"] == FAX_DID
