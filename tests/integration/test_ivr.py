@@ -46,15 +46,23 @@ def test_two_levels_down_to_a_queue_after_a_wrong_key(make_appliance, tmp_path):
     configure_basic(app)
     two_level_menus(app)
     started(app)
-    phone = signed_in_phone(app, tmp_path)
+    phone = signed_in_phone(app, tmp_path, calls=2)
+    asterisk = app.pbx.pid
     try:
         # 5 (no such key) during the greeting, then 1 (the sales menu), then 2 (the queue): keys come
         # within half a second, each cutting its prompt short, and each is read by the next turn
         rec = call_keying(app, tmp_path, "13800000101", "512", hold_ms=5000)
+        assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
+        assert menu_turns(app) == 4  # enter, 5 (asked again), 1 (sub-menu), 2 (queue)
+        # the admin changes the menu while Asterisk runs: the next call already follows it
+        app.menus.set_option("main", "1", {"action": "queue", "target": "sales"}, actor="test")
+        wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "Alice free again")
+        rec = call_keying(app, tmp_path, "13800000104", "1", hold_ms=5000)
+        assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
+        assert menu_turns(app) == 6  # enter, 1 (the queue now)
     finally:
         phone.stop()
-    assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
-    assert menu_turns(app) == 4  # enter, 5 (asked again), 1 (sub-menu), 2 (queue)
+    assert app.pbx.pid == asterisk  # not restarted
 
 
 def test_a_silent_caller_gets_the_greeting_again_then_the_timeout_action(make_appliance, tmp_path):

@@ -215,6 +215,13 @@ def test_dids_lead_only_into_live_menus_and_a_live_menu_needs_its_prompt(service
     did = config.create("dids", {"number": "88001000", "menu": "main", "time_condition": None}, actor="a")
     assert did["menu"] == "main" and m.Did.get().dest_type == "menu"
     assert menus.get("main")["leads_in"]["dids"] == [{"did": "88001000", "when": "always", "time_condition": None}]
+    # a second number goes to the sales queue in opening hours and into this menu after them
+    config.create("time_conditions", {"name": "office", "schedule": "mon-fri 09:00-18:00"}, actor="a")
+    config.create("dids", {"number": "88002000", "queue": "sales", "time_condition": "office",
+                           "after_hours_menu": "main"}, actor="a")
+    assert menus.get("main")["leads_in"]["dids"] == [
+        {"did": "88001000", "when": "always", "time_condition": None},
+        {"did": "88002000", "when": "closed", "time_condition": "office"}]
     with pytest.raises(ValidationError, match="must stay live"):
         menus.update("main", {"live": False}, actor="a")
     with pytest.raises(Conflict, match="DID 88001000"):
