@@ -24,6 +24,10 @@ def install(app, deps) -> None:
     def actor() -> str:
         return current_user()["username"]
 
+    def site_language() -> str:
+        """A new account speaks the site's language (the wizard's) unless told otherwise."""
+        return deps.site.language() if deps.site is not None else i18n.DEFAULT
+
     def page(errors=None, values=None, problem=None, edit_errors=None, editing=""):
         return render("users.tpl", rows=users.list(), roles=ROLES, languages=i18n.LANGUAGES, errors=errors or {},
                       values=values or {}, problem=problem, edit_errors=edit_errors or {}, editing=editing)
@@ -38,7 +42,7 @@ def install(app, deps) -> None:
         values = {k: form.getunicode(k) or "" for k in ("username", "role", "language")}
         try:
             users.create(values["username"], form.getunicode("password") or "", values["role"],
-                         values["language"] or "zh_CN", actor=actor())
+                         values["language"] or site_language(), actor=actor())
         except DomainError as exc:
             response.status = exc.http_status
             return page(errors=exc.fields, values=values, problem=None if exc.fields else problem_of(exc))
@@ -66,7 +70,7 @@ def install(app, deps) -> None:
     def api_user_create():
         body = json_body()
         return created(users.create(body.get("username"), body.get("password"), body.get("role"),
-                                    body.get("language") or "zh_CN", actor=actor()))
+                                    body.get("language") or site_language(), actor=actor()))
 
     @app.patch("/api/v1/users/<username>", name="api_user_update")
     def api_user_update(username):

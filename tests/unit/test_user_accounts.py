@@ -81,7 +81,12 @@ def test_the_api_and_who_may_use_it(env):  # noqa: F811
     auth = {"Authorization": f"Bearer {token}"}
     res = env.app.post_json("/api/v1/users", {"username": "erin", "password": "erin-secret-1", "role": "supervisor"},
                             headers=auth)
-    assert res.status_int == 201 and res.json["role"] == "supervisor"
+    assert res.status_int == 201 and res.json["role"] == "supervisor" and res.json["language"] == "zh_CN"
+    # no language given: the site's, as the wizard set it
+    env.deps.site.save_region(env.users.get(env.ids["admin"]), "Europe/London", "en")
+    res = env.app.post_json("/api/v1/users", {"username": "fred", "password": "fred-secret-1", "role": "agent"},
+                            headers=auth)
+    assert res.json["language"] == "en"
     res = env.app.patch_json("/api/v1/users/erin", {"language": "en", "colour": "red"}, headers=auth,
                              expect_errors=True)
     assert res.status_int == 422 and "colour" in res.json["fields"]
