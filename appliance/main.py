@@ -67,7 +67,7 @@ from appliance.services.notices import MailNotices  # noqa: E402
 from appliance.services.site import SiteService  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
-from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest  # noqa: E402
+from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest, request_restart  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
@@ -471,6 +471,7 @@ class Appliance:
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        fax_sender=self.fax_sender,
                        menus=self.menus, prompts=self.prompts, site=self.site,
+                       restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        secure_cookies=bool(self.settings.web_https_port))
         s = self.settings
         if s.web_https_port:

@@ -15,6 +15,13 @@ inputs changed, and publish one aggregated status.
 Alarm codes (stable): ``supervisor.crash_loop`` (exited ``crash_limit`` + 1 times within
 ``crash_window`` seconds; not restarted until its inputs change or someone restarts it),
 ``supervisor.start_failed`` (a restart raised; counted as an exit).
+
+Someone restarting a child (the admin in the web UI or the API, the technician on the serial
+console, another process) calls ``request_restart``: a file named after the child in the
+``restart-requests`` folder beside the status file, saying who asked.  The supervisor takes
+it at its next reconcile (within ``interval`` seconds), restarts the child with its crash
+count forgotten and its alarm cleared, and logs who asked.  A file, so the console works
+even when it is the only process left that can write to the disk.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import time
@@ -40,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 CRASH_LOOP = "supervisor.crash_loop"
 START_FAILED = "supervisor.start_failed"
+RESTART_REQUESTS = "restart-requests"  # beside the status file
+_CHILD_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
 
 @dataclass
@@ -290,6 +300,7 @@ class Supervisor:
                  extra_status: Callable[[], dict] | None = None):
         self.watches: dict[str, Watch] = {}
         self.status_path = status_path
+        self.requests_dir = Path(status_path).parent / RESTART_REQUESTS if status_path is not None else None
         self.interval = interval
         self.extra_status = extra_status
         self._loop: gevent.Greenlet | None = None
@@ -322,12 +333,39 @@ class Supervisor:
             self.reconcile()
 
     def reconcile(self) -> None:
+        self.take_restart_requests()
         for watch in list(self.watches.values()):
             try:
                 watch.reconcile()
             except Exception:  # a bug in a child's callables must not end the loop
                 logger.exception("could not bring %s in line", watch.name)
         self.publish()
+
+    def take_restart_requests(self) -> list[str]:
+        """Restart the children someone asked for (``request_restart``); their names."""
+        if self.requests_dir is None or not self.requests_dir.is_dir():
+            return []
+        done = []
+        for request in sorted(self.requests_dir.iterdir()):
+            if request.name.startswith("."):  # being written
+                continue
+            try:
+                who = request.read_text(errors="replace").strip()[:64] or "someone"
+            except OSError:
+                continue
+            request.unlink(missing_ok=True)
+            watch = self.watches.get(request.name)
+            if watch is None:
+                logger.warning("%s asked to restart %r: there is no such service", who, request.name)
+            elif not watch.enabled():
+                logger.warning("%s asked to restart %s: it is switched off", who, watch.name)
+            else:
+                try:
+                    watch.restart(f"{who} asked")
+                    done.append(watch.name)
+                except Exception:
+                    logger.exception("restarting %s failed", watch.name)
+        return done
 
     def stop(self) -> None:
         if self._loop is not None:
@@ -364,6 +402,18 @@ class Supervisor:
 
 # -- the aggregated status, shared with other processes (the serial console) ------------
 STATUS_FILE = "status.json"
+
+
+def request_restart(run_dir: Path, name: str, who: str) -> None:
+    """Ask the supervisor whose status is in ``run_dir`` to restart child ``name`` (taken at
+    its next reconcile); ``ValueError`` for a name no child can have."""
+    if not isinstance(name, str) or not _CHILD_NAME.fullmatch(name):
+        raise ValueError(f"not a service name: {name!r}")
+    folder = Path(run_dir) / RESTART_REQUESTS
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.tmp"
+    tmp.write_text(f"{who}\n")
+    os.replace(tmp, folder / name)
 
 
 def write_status(path: Path, status: dict) -> bool:

@@ -91,6 +91,15 @@ def _operations() -> dict[str, dict]:
                    "security": [],
                    "responses": {"200": _resp("ok or degraded", _ref("Health")),
                                  "503": _resp("down", _ref("Health"))}},
+        "api_service_restart": {"tags": ["status"], "summary": "Restart one of the services the supervisor runs",
+                                "description": "For a service stopped after a crash loop (its alarm "
+                                               "`supervisor.crash_loop` in /api/health) once the cause is fixed, "
+                                               "or one that misbehaves. The supervisor takes the request within "
+                                               "seconds, forgets the earlier crashes and clears the alarm; the "
+                                               "outcome shows in /api/health. Admins only; audited.",
+                                "responses": {"202": _resp("requested", {"type": "object", "properties": {
+                                    "service": {"type": "string"}, "restart": {"const": "requested"}}}),
+                                    **_errors(401, 403, 404, 503)}},
         "openapi": {"tags": ["status"], "summary": "This document (for any signed-in user or token)",
                     "responses": {"200": _resp("the OpenAPI document", {"type": "object"}), **_errors(401)}},
         "api_me": {"tags": ["tokens"], "summary": "Who the token or session belongs to",

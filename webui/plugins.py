@@ -55,6 +55,8 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     # accounts (webui/users.py)
     "admin_users": ADMIN, "admin_user_create": ADMIN, "admin_user_update": ADMIN,
     "api_users": ADMIN, "api_user_create": ADMIN, "api_user_update": ADMIN,
+    # restarting a service the supervisor runs (webui/services.py)
+    "service_restart": ADMIN, "api_service_restart": ADMIN,
     # the first-run wizard (webui/wizard.py)
     "setup": ADMIN, "setup_step": ADMIN, "setup_save": ADMIN,
     # customers (webui/crm.py): agents see and edit their own customers (the service keeps

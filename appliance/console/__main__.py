@@ -23,7 +23,7 @@ from appliance.console.terminal import Hangup, Terminal, open_port  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.network import LanChanger, Pyroute2Backend  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
-from appliance.supervisor import STATUS_FILE, read_status  # noqa: E402
+from appliance.supervisor import STATUS_FILE, read_status, request_restart  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
 
@@ -95,6 +95,7 @@ def build_deps(settings, network=None) -> ConsoleDeps:
         system=sysinfo.collect,
         hardware=lambda: hardware_health(settings.hardware_root),
         services=lambda: read_status(settings.run_dir / STATUS_FILE),
+        restart=lambda name, who: request_restart(settings.run_dir, name, who),
         pbx=pbx_for(settings),
         network=network,
         lan=LanChanger(network, settings.network_dir, settings.lan_interface,

@@ -60,6 +60,8 @@ class ConsoleDeps:
     # first-boot steps not done yet (a full disk stopped them) and the MiB free on the data
     # disk, named on the sign-in screen; None once first boot has finished
     first_boot: Callable[[], tuple[list[str], int] | None] = field(default=lambda: None)
+    # asks the supervisor to restart a service: (its name, who asked); None: not offered
+    restart: Callable[[str, str], None] | None = None
 
 
 def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
@@ -99,6 +101,7 @@ class Console:
         self.options = options or ConsoleOptions()
         self.lang = self.options.language if self.options.language in LANGUAGES else "en"
         self.failures = 0
+        self.user: dict | None = None  # who is signed in
         # (number, name, message id of the menu line, handler)
         self.commands = (
             ("1", "health", "console.menu.health", self.show_health),
@@ -189,6 +192,7 @@ class Console:
             logger.exception("console: could not tell the web UI's address")
 
     def session(self, user: dict) -> None:
+        self.user = user
         self.say("console.welcome", user=user["username"])
         self.show_menu()
         while True:
@@ -298,6 +302,23 @@ class Console:
                      state=self.t("console.services.up" if component.get("up") else "console.services.not_up"))
         for alarm in status.get("alarms") or ():
             self.say("console.services.alarm", service=alarm.get("service", "?"), text=alarm.get("text", ""))
+        services = status.get("services") or {}
+        stopped = [n for n, svc in services.items() if svc.get("state") not in ("running", "disabled")]
+        if stopped and self.deps.restart is not None and not status.get("stale"):
+            self.offer_restart(services)
+
+    def offer_restart(self, services: dict) -> None:
+        """A service is down (a crash loop stopped it, say): the technician may restart it."""
+        name = (self.ask("console.services.restart_prompt") or "").strip()
+        if not name:
+            return
+        if name not in services:
+            self.say("console.services.restart_unknown", name=name)
+            return
+        who = f"{self.user['username']} ({self.options.device})"
+        self.deps.restart(name, who)
+        logger.warning("console: %s asked to restart %s", who, name)
+        self.say("console.services.restart_requested", name=name)
 
     def show_calls(self) -> None:
         report = self.deps.pbx()

@@ -101,3 +101,26 @@ def test_config_change_is_applied_without_restarting_asterisk(make_appliance, tm
     assert call.run(60) == 0, call.errors()
     rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "13800000005"), 15, "record")
     assert (rec.queue, rec.fallback_reason) == ("support", "queue-joinempty")
+
+
+def test_asterisk_stopped_by_a_crash_loop_is_restarted_by_an_admin_through_the_api(make_appliance):
+    import webtest
+
+    from appliance.supervisor import RespawnPolicy
+
+    app = make_appliance()
+    app.start(web=True)
+    wait_until(lambda: app.ami.connected, 30, "AMI to connect")
+    app.asterisk.policy = RespawnPolicy(crash_limit=0)  # the first crash is already one too many
+    app.pbx.kill()
+    wait_until(lambda: app.asterisk.state == "crash-loop", 30, "the crash loop detected")
+    health = app.health()
+    assert health["status"] == "down" and [a["code"] for a in health["alarms"]] == ["supervisor.crash_loop"]
+
+    admin = app.users.create("tech", "tech-password-1", "admin")
+    api = webtest.TestApp(app.web.application)
+    auth = {"Authorization": f"Bearer {app.users.create_token(admin['id'], 'test')}"}
+    assert api.post("/api/v1/services/asterisk/restart", headers=auth).status_int == 202
+    wait_until(lambda: app.asterisk.state == "running" and app.ami.connected, 60, "Asterisk started again")
+    health = app.health()
+    assert health["status"] == "ok" and health["alarms"] == [] and health["components"]["asterisk"]["up"]

@@ -49,6 +49,7 @@ class Rig:
         self.lan = LanChanger(self.network, tmp_path / "network", "eth0", options.pop("confirm_seconds", 30.0))
         self.alarms: list[tuple[str, str]] = []
         self.resets: list[int] = []
+        self.restarts: list[tuple[str, str]] = []
         self.hardware_root = FIXTURES / "no_card"
         self.status = None
         self.system = sysinfo.collect
@@ -56,7 +57,8 @@ class Rig:
         deps = ConsoleDeps(users=self.users, system=lambda: self.system(),
                            hardware=lambda: hardware_health(self.hardware_root), services=lambda: self.status,
                            pbx=lambda: self.pbx(), network=self.network, lan=self.lan,
-                           factory_reset=self._factory_reset, alarm=self._alarm)
+                           factory_reset=self._factory_reset, alarm=self._alarm,
+                           restart=lambda name, who: self.restarts.append((name, who)))
         self.pty = Pty()
         self.port = open_port(self.pty.path, 115200)
         self.console = Console(Terminal(self.port), deps,
@@ -193,6 +195,25 @@ def test_services_from_the_supervisor_status(rig):
     r.pty.expect(r"asterisk +crash-loop .* restarts 5")
     r.pty.expect(r"web +running")
     r.pty.expect(r"! asterisk: exited 6 times")
+    # a service is down: the technician may restart it (the supervisor takes the request)
+    r.pty.expect(r"Restart which service\?")
+    r.command("asterix")
+    r.pty.expect("There is no service named asterix")
+    r.command("3")
+    r.pty.expect(r"Restart which service\?")
+    r.command("")  # none
+    r.pty.expect("console> ")
+    r.command("3")
+    r.pty.expect(r"Restart which service\?")
+    r.command("asterisk")
+    r.pty.expect("Restart of asterisk requested")
+    assert r.restarts == [("asterisk", "admin (ttyS0)")]
+    # everything running: nothing offered
+    r.status["services"]["asterisk"]["state"] = "running"
+    r.command("3")
+    r.pty.expect(r"asterisk +running")
+    r.pty.expect("console> ")
+    assert r.restarts == [("asterisk", "admin (ttyS0)")]
 
 
 class TelephonyAmi(FakeAmi):

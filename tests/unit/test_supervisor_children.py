@@ -15,6 +15,7 @@ import pytest
 
 from appliance.supervisor import (
     CRASH_LOOP,
+    RESTART_REQUESTS,
     START_FAILED,
     STATUS_FILE,
     ProcessChild,
@@ -22,6 +23,7 @@ from appliance.supervisor import (
     Supervisor,
     digest,
     read_status,
+    request_restart,
     write_status,
 )
 from harness import wait_until
@@ -96,6 +98,31 @@ def test_a_child_that_keeps_dying_is_stopped_with_an_alarm(supervisor, tmp_path,
     sup.reconcile()  # nothing changed: it stays stopped, it does not spin
     assert watch.state == "crash-loop" and flaky.pid is None and steady.pid == steady_pid
     wait_until(lambda: read_status(tmp_path / "run" / STATUS_FILE)["alarms"], 5, "alarm published")
+
+
+def test_a_crash_looped_child_is_restarted_when_someone_asks(supervisor, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    sup = supervisor()
+    flaky = add_sleeper(sup, "flaky", policy=fast_policy(limit=0))
+    sup.start()
+    kill(flaky)
+    watch = sup.watches["flaky"]
+    wait_until(lambda: watch.state == "crash-loop", 10, "crash loop detected")
+    run_dir = tmp_path / "run"
+    # the console or the web UI, another process: a request file the next reconcile takes
+    request_restart(run_dir, "flaky", "admin (ttyS0)")
+    request_restart(run_dir, "nosuch", "admin")
+    with pytest.raises(ValueError):
+        request_restart(run_dir, "../status.json", "admin")  # never a path
+    wait_until(lambda: watch.state == "running" and flaky.pid, 10, "flaky started again")
+    assert watch.alarm is None and sup.status()["status"] == "ok"
+    assert list((run_dir / RESTART_REQUESTS).iterdir()) == []  # both taken, the unknown one too
+    messages = [r.getMessage() for r in caplog.records]
+    assert "restarting flaky: admin (ttyS0) asked" in messages
+    assert "admin asked to restart 'nosuch': there is no such service" in messages
+    # its own policy still holds after the restart: a new crash stops it again
+    kill(flaky)
+    wait_until(lambda: watch.state == "crash-loop", 10, "stopped again by its own policy")
 
 
 def test_a_critical_child_down_makes_the_appliance_down(supervisor):

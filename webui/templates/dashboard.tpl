@@ -11,6 +11,24 @@
   </div>
 </div>
 
+% alarms = health.get('alarms') or []
+% if alarms and user['role'] in ('admin', 'supervisor'):
+<section class="alert" id="alarms" role="alert">
+  <strong>{{_('alarms.title')}}</strong>
+  % for a in alarms:
+  <div class="alarm" data-service="{{a.get('service', '')}}">
+    <span title="{{a.get('text', '')}}">{{_('alarms.' + a['code'], service=a.get('service', '')) if a.get('code') in ('supervisor.crash_loop', 'supervisor.start_failed') else a.get('text', '')}}</span>
+    % if user['role'] == 'admin' and a.get('service'):
+    <form method="post" action="/services/{{a['service']}}/restart" class="inline">
+      <input type="hidden" name="csrf_token" value="{{csrf}}">
+      <button>{{_('alarms.restart')}}</button>
+    </form>
+    % end
+  </div>
+  % end
+</section>
+% end
+
 <div class="tiles">
   <div class="tile {{'hot' if summary['waiting'] else ''}}" id="tile-waiting"><span class="figure">{{summary['waiting']}}</span><span class="label">{{_('live.tile_waiting')}}</span></div>
   <div class="tile {{'hot' if summary['longest_wait'] >= 60 else ''}}" id="tile-longest"><span class="figure">{{secs(summary['longest_wait'])}}</span><span class="label">{{_('live.tile_longest')}}</span></div>

@@ -1,0 +1,38 @@
+"""Restarting one of the appliance's services (admins only): the way back for a child the
+supervisor stopped after a crash loop, once the cause is fixed, or for one that misbehaves.
+
+The request goes to the supervisor as ``deps.restart_service(name, who)`` (on the appliance:
+``appliance.supervisor.request_restart``, taken within seconds); the answer is 202, the
+outcome shows in ``/api/health`` and on the dashboard.  Audited.
+"""
+
+from __future__ import annotations
+
+import bottle
+from bottle import response
+
+from appliance.db import models as m
+from appliance.errors import NotFound, Unavailable
+from webui.plugins import current_user
+
+
+def install(app, deps) -> None:
+    def restart(name: str) -> None:
+        if deps.restart_service is None:
+            raise Unavailable("services cannot be restarted from here", code="services.no_supervisor")
+        if name not in (deps.health().get("services") or {}):
+            raise NotFound(f"no service named {name}", code="services.not_found")
+        who = current_user()["username"]
+        deps.restart_service(name, who)
+        m.AuditLog.create(username=who, action="restart", object_type="services", object_id=name)
+
+    @app.post("/api/v1/services/<name>/restart", name="api_service_restart")
+    def api_service_restart(name):
+        restart(name)
+        response.status = 202
+        return {"service": name, "restart": "requested"}
+
+    @app.post("/services/<name>/restart", name="service_restart")
+    def service_restart(name):
+        restart(name)
+        bottle.redirect("/")
