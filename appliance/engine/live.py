@@ -453,7 +453,7 @@ class LiveState:
             call.fallback_reason = f"transfer-{status.lower()}"
             return None
         if call.direction != "outbound":
-            return None
+            return self._phone_dial_end(call, e, status, ts)
         if status == "ANSWER":
             call.answer_time, call.state, call.disposition = ts, "talking", "answered"
             call.trunk = trunk_of(e.get("DestChannel", ""))
@@ -461,6 +461,21 @@ class LiveState:
             return [Publish("call", {"event": "answered", **call.view(ts)})]
         call.disposition, call.fallback_reason = "unanswered", f"dial-{status.lower()}"
         return None
+
+    def _phone_dial_end(self, call: Call, e, status: str, ts: float) -> list | None:
+        """A caller put through to a phone by its extension (a menu's extension key), not by a
+        queue: answered there, the call is answered (by the phone's agent, if it has one)."""
+        if e.get("Context") != v.PHONE_CONTEXT or status != "ANSWER" or call.answer_time is not None:
+            return None
+        dest = e.get("DestChannel", "")
+        call.answer_time, call.state, call.disposition = ts, "talking", "answered"
+        call.agent_channel, call.customer_channel = dest, call.channel
+        call.agent = self.by_interface.get(dest.rpartition("-")[0], "")
+        commands = [Publish("call", {"event": "answered", **call.view(ts)})]
+        if call.agent in self.agents:  # busy on the wallboard, free again when the leg ends
+            self.agent_legs[dest] = call.agent
+            commands += self._transition(self.agents[call.agent], IN_CALL, ts)
+        return commands
 
     def _consult_dial_end(self, call: Call, status: str, ts: float) -> list:
         if status == "ANSWER":

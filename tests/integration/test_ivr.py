@@ -9,7 +9,7 @@ import pytest
 from appliance.db.models import CallRecord, VoiceMessage
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
-from harness import (configure_basic, signed_in_phone, sip_address, started, trunk_call, wait_until,
+from harness import (Phone, configure_basic, signed_in_phone, sip_address, started, trunk_call, wait_until,
                      write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
@@ -164,3 +164,35 @@ def test_an_agent_transfers_the_caller_into_a_menu_which_sends_them_back(make_ap
         phone.stop()
     rec = record_for("13800000131")
     assert (rec.agent, rec.disposition, rec.route_rule) == ("1001", "answered", "menu")
+
+
+def test_a_key_rings_an_extension_such_as_the_front_desk(make_appliance, tmp_path):
+    app = make_appliance()
+    configure_basic(app)
+    app.config.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")  # no agent
+    two_level_menus(app)
+    app.menus.set_option("main", "4", {"action": "extension", "target": "1002"}, actor="test")
+    app.menus.set_option("main", "5", {"action": "extension", "target": "1001"}, actor="test")  # Alice's
+    started(app)
+    desk = Phone("1002", "pw-1002-secret", sip_address(app), tmp_path / "desk", ring_ms=200).start()
+    try:
+        rec = call_keying(app, tmp_path, "13800000141", "4")
+        assert desk.answer.wait(30) == 0, desk.answer.errors()  # the desk phone rang and answered
+    finally:
+        desk.stop()
+    assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "", "", "answered")
+    assert rec.answer_time is not None and rec.talk_seconds > 1
+    # an agent's own phone by its extension: the call is the agent's
+    phone = signed_in_phone(app, tmp_path)
+    try:
+        call = trunk_call(sip_address(app), "88001000", "13800000142", tmp_path / "sipp", hold_ms=4000,
+                          scenario="trunk_call_pin.xml")
+        call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / "5.pcap", "5"))
+        call.start()
+        wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "Alice busy on her own phone")
+        assert call.wait(60) == 0, call.errors()
+        rec = record_for("13800000142")
+        wait_until(lambda: app.live.agents["1001"].state == FREE, 15, "Alice free again")
+    finally:
+        phone.stop()
+    assert (rec.queue, rec.agent, rec.disposition) == ("", "1001", "answered")
