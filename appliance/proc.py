@@ -111,6 +111,7 @@ def filter_through(
     rootfs: str | os.PathLike | None = None,
     timeout: float = 120.0,
     max_output: int = 256 * 1024 * 1024,
+    messages: list[str] | None = None,
 ) -> bytes:
     """Feed ``data`` to a program on its standard input and return what it wrote.
 
@@ -121,7 +122,9 @@ def filter_through(
     its output (Ghostscript's TIFF devices), the file named by the argument ``{out}``:
     a fresh private folder's file, read back and removed.  A file name from a user never
     reaches the command line.  A non-zero exit, a timeout or output larger than
-    ``max_output`` raise ``CommandFailed`` with the program's own message.
+    ``max_output`` raise ``CommandFailed`` with the program's own message.  Given a
+    ``messages`` list, a program writing to ``{out}`` adds what it said on its standard
+    output and error there (Ghostscript names the pages it could not draw).
     """
     argv = _check_argv(argv)
     root = Path(rootfs) if rootfs else Path("/")
@@ -149,5 +152,7 @@ def filter_through(
         if to_file:
             if not path.exists():
                 raise CommandFailed(what, argv, 0, "the program wrote no output file")
+            if messages is not None:
+                messages.append((proc.stdout + proc.stderr).decode("utf-8", "replace"))
             return path.read_bytes()
         return proc.stdout

@@ -42,8 +42,11 @@ OUTBOUND = "outbound"
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 100
 NUMBER = re.compile(r"\+?[0-9]{3,31}")
-RENDER = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg4", "-r204x196", "-sPAPERSIZE=a4",
+# not -q: Ghostscript then says how many pages the PDF has and which it could not draw
+RENDER = ["gs", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg4", "-r204x196", "-sPAPERSIZE=a4",
           "-dFitPage", "-sOutputFile={out}", "-"]
+_PAGES_SAID = re.compile(r"^Processing pages 1 through (\d+)\.", re.M)
+_PAGE_ERROR = re.compile(r"\*\*\*\* Error: (Page drawing error|page not found|Couldn't get page info)", re.I)
 # DIALSTATUS of an attempt nobody answered -> error code
 DIAL_ERRORS = {"BUSY": "fax.busy", "NOANSWER": "fax.no_answer", "CONGESTION": "fax.unreachable",
                "CHANUNAVAIL": "fax.unreachable", "CANCEL": "fax.no_answer"}
@@ -94,14 +97,22 @@ class FaxSender:
         """The PDF as fax pages: (the pages, the TIFF), or ``fax.bad_pdf``."""
         if b"%PDF-" not in data[:1024]:
             raise ValidationError("the file is not a PDF", code="fax.bad_pdf", fields={"file": "not a PDF"})
+        said: list[str] = []
         try:
             out = proc.filter_through(RENDER, data, what="render a PDF as fax pages", rootfs=self.rootfs,
-                                      timeout=120)
+                                      timeout=120, messages=said)
             pages = tiff.read_pages(out)
         except (proc.CommandFailed, tiff.FaxFileError) as exc:
             logger.warning("an uploaded PDF could not be rendered: %s", exc)
             raise ValidationError("the PDF cannot be read (damaged, encrypted or empty)", code="fax.bad_pdf",
                                   fields={"file": "the PDF cannot be read"}) from None
+        # a file cut short still renders the pages before the cut: never send part of a document
+        declared = _PAGES_SAID.search(said[0] if said else "")
+        if _PAGE_ERROR.search(said[0] if said else "") or (declared and int(declared[1]) != len(pages)):
+            logger.warning("an uploaded PDF has pages that cannot be drawn: %d of %s rendered", len(pages),
+                           declared[1] if declared else "?")
+            raise ValidationError("the PDF is damaged: some of its pages cannot be read", code="fax.bad_pdf",
+                                  fields={"file": "some pages cannot be read"})
         if len(pages) > MAX_PAGES:
             raise ValidationError(f"at most {MAX_PAGES} pages", code="fax.too_many_pages",
                                   fields={"file": f"at most {MAX_PAGES} pages"})

@@ -120,12 +120,16 @@ def test_a_busy_number_is_tried_again_then_given_up_with_the_reason(make_applian
     assert not list((app.pbx.spool_dir / "fax-out").glob("*.tif"))
 
 
+THREE_PAGES = pdf_of_pages(["Page one", "Page two", "Page three"])
+
+
 @pytest.mark.parametrize("upload", [
     pdf_of_pages(["fine"])[:200] + b"\x00garbage" * 50,  # a PDF cut off and overwritten
+    THREE_PAGES[:THREE_PAGES.index(b"Page two") + 5],  # cut short in page 2: page 1 alone would render
     b"PK\x03\x04 this is a zip, not a PDF",
     b"",
     b"%PDF-1.7\n%%EOF\n",  # a PDF with no page at all
-], ids=["damaged", "not-a-pdf", "empty", "no-pages"])
+], ids=["damaged", "cut-short", "not-a-pdf", "empty", "no-pages"])
 def test_a_file_that_is_not_a_sendable_pdf_is_refused_and_nothing_kept(rootfs, tmp_path, upload):
     from appliance.db import open_database
     from appliance.db.migrate import migrate
