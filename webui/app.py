@@ -233,6 +233,14 @@ def problem_of(exc: DomainError) -> dict:
     return {"code": exc.code, "status": exc.http_status, "detail": exc.message}
 
 
+def issue_session(deps, user_id: int) -> None:
+    """Sign ``user_id`` in on this browser: at sign-in, and again after they chose a new
+    password themselves (which ends every session signed in before, this one too)."""
+    cookie, _csrf = sign_session(deps.secret_key, user_id, deps.session_seconds, deps.users.session_stamp(user_id))
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", path="/",
+                        secure=deps.secure_cookies, max_age=deps.session_seconds)
+
+
 def json_body() -> dict:
     raw = b"" if (request.content_length or 0) > MAX_JSON_BODY else request.body.read(MAX_JSON_BODY + 1)
     if (request.content_length or 0) > MAX_JSON_BODY or len(raw) > MAX_JSON_BODY:
@@ -364,9 +372,7 @@ def make_app(deps: WebDeps) -> Bottle:
         if user is None:
             response.status = 401
             return render("login.tpl", failed=True, username=username, next=nxt)
-        cookie, _csrf = sign_session(deps.secret_key, user["id"], deps.session_seconds)
-        response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", path="/",
-                            secure=deps.secure_cookies, max_age=deps.session_seconds)
+        issue_session(deps, user["id"])
         logger.info("%s signed in", user["username"])
         bottle.redirect(nxt)
 

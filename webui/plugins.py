@@ -142,9 +142,12 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign_session(key: bytes, user_id: int, ttl: int) -> tuple[str, str]:
+def sign_session(key: bytes, user_id: int, ttl: int, stamp: str = "") -> tuple[str, str]:
+    """A session cookie and its CSRF token; ``stamp`` is the user's password stamp
+    (``UserService.session_stamp``): a new password ends the session."""
     csrf = secrets.token_urlsafe(24)
-    payload = _b64(json.dumps({"uid": user_id, "exp": int(time.time()) + ttl, "csrf": csrf}).encode())
+    payload = _b64(json.dumps({"uid": user_id, "exp": int(time.time()) + ttl, "csrf": csrf,
+                               "st": stamp}).encode())
     mac = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
     return f"{payload}.{mac}", csrf
 
@@ -241,8 +244,8 @@ class AuthPlugin:
             return
         session = read_session(self.key, request.get_cookie(SESSION_COOKIE))
         if session:
-            user = self.users.get(session.get("uid"))
-            if user and user["active"]:
+            user = self.users.signed_in(session.get("uid"), session.get("st"))
+            if user:
                 env["cc.user"], env["cc.via"], env["cc.csrf"] = user, "cookie", session.get("csrf")
 
     def apply(self, callback, route):

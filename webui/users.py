@@ -14,7 +14,7 @@ from bottle import request, response
 from appliance.errors import DomainError
 from appliance.services.users import ROLES
 from webui import i18n
-from webui.app import created, json_body, problem_of, render
+from webui.app import created, issue_session, json_body, problem_of, render
 from webui.plugins import current_user
 
 
@@ -56,10 +56,12 @@ def install(app, deps) -> None:
         if form.getunicode("password"):
             changes["password"] = form.getunicode("password")
         try:
-            users.update(username, changes, actor=actor())
+            changed = users.update(username, changes, actor=actor())
         except DomainError as exc:
             response.status = exc.http_status
             return page(edit_errors=exc.fields, editing=username, problem=problem_of(exc))
+        if "password" in changes and username == actor() and current_user().get("id") == changed["id"]:
+            issue_session(deps, changed["id"])  # an admin's own new password: stay signed in here
         bottle.redirect("/admin/users")
 
     @app.get("/api/v1/users", name="api_users")

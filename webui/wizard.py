@@ -16,7 +16,7 @@ from bottle import request, response
 
 from appliance.errors import DomainError, NotFound
 from appliance.services.site import LANGUAGES, QUEUE_FIELDS, STEPS, TRUNK_FIELDS
-from webui.app import form_data, problem_of, render
+from webui.app import form_data, issue_session, problem_of, render
 from webui.plugins import current_user
 
 # Routes an admin may use while the wizard is pending, besides the wizard's own.
@@ -88,6 +88,7 @@ def install(app, deps) -> None:
         try:
             if step == "password":
                 site.save_password(user, forms.getunicode("password") or "", forms.getunicode("confirm") or "")
+                issue_session(deps, user["id"])  # the new password ended the session it was chosen in
             elif step == "region":
                 values = {"timezone": forms.getunicode("timezone") or "", "language": forms.getunicode("language")}
                 site.save_region(user, values["timezone"], values["language"])

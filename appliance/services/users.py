@@ -106,6 +106,22 @@ class UserService:
         user = m.User.get_or_none(m.User.id == user_id)
         return _view(user) if user else None
 
+    # -- web sessions: a session cookie carries the stamp of the password it was signed in
+    # with; a new password (set by anyone) ends every session signed in before it
+    @staticmethod
+    def _stamp(user: m.User) -> str:
+        return hashlib.sha256(b"session:" + user.password_hash.encode()).hexdigest()[:16]
+
+    def session_stamp(self, user_id: int) -> str:
+        return self._stamp(self._user(id=user_id))
+
+    def signed_in(self, user_id, stamp) -> dict | None:
+        """The active user a session cookie names, if it was signed in with their current password."""
+        user = m.User.get_or_none(m.User.id == user_id) if isinstance(user_id, int) else None
+        if user is None or not user.active or not hmac.compare_digest(str(stamp or ""), self._stamp(user)):
+            return None
+        return _view(user)
+
     def list(self) -> list[dict]:
         return [_view(u) for u in m.User.select().order_by(m.User.username)]
 

@@ -1,7 +1,8 @@
 """Accounts through the real web app (WebTest) and a real SQLite file: an admin adds an
 agent's account who can then sign in, changes a role, switches an account off (its open
 session ends), sets a new password; bad input is refused per field; nobody demotes or
-switches off themselves, and the last active admin stays one."""
+switches off themselves, and the last active admin stays one; a new password ends the
+sessions signed in with the old one, except the one of whoever chose it for themselves."""
 
 from __future__ import annotations
 
@@ -57,6 +58,26 @@ def test_switching_an_account_off_ends_its_session_and_a_new_password_works(env)
     form_post(env.app, "/admin/users", f"u-{env.ids['bob']}", active=True, password="bobs-new-secret", role="supervisor")
     assert env.users.authenticate("bob", "bobs-new-secret")["role"] == "supervisor"
     assert env.users.authenticate("bob", PASSWORD) is None
+
+
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(env):  # noqa: F811
+    bob = webtest.TestApp(env.app.app)
+    sign_in(bob, "bob")
+    assert bob.get("/").status_int == 200
+    sign_in(env.app, "admin")
+    assert form_post(env.app, "/admin/users", f"u-{env.ids['bob']}", password="bobs-new-secret").status_int == 302
+    assert bob.get("/").status_int == 302  # the old password's session is over (a stolen cookie too)
+    assert sign_in(bob, "bob", "bobs-new-secret").status_int == 302 and bob.get("/").status_int == 200
+    # the admin's own new password: this browser stays signed in, another of theirs does not
+    elsewhere = webtest.TestApp(env.app.app)
+    sign_in(elsewhere, "admin")
+    assert form_post(env.app, "/admin/users", f"u-{env.ids['admin']}", role="admin",
+                     password="admins-new-secret").status_int == 302
+    assert env.app.get("/admin/users").status_int == 200
+    assert elsewhere.get("/").status_int == 302
+    # the console's password reset (UserService.set_password) ends them the same way
+    env.users.set_password("bob", "bobs-third-secret")
+    assert bob.get("/").status_int == 302
 
 
 def test_nobody_demotes_themselves_and_the_last_admin_stays(env):  # noqa: F811

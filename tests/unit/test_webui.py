@@ -89,7 +89,8 @@ def token_for(env, username):
 
 def session_for(env, username) -> tuple[dict, str]:
     """A signed session cookie as a browser would send it, and its CSRF token."""
-    cookie, csrf = plugins.sign_session(env.deps.secret_key, env.ids[username], 3600)
+    cookie, csrf = plugins.sign_session(env.deps.secret_key, env.ids[username], 3600,
+                                        env.users.session_stamp(env.ids[username]))
     return {"Cookie": f"{plugins.SESSION_COOKIE}={cookie}"}, csrf
 
 
@@ -133,7 +134,13 @@ def test_forged_or_expired_session_is_anonymous(env):
     expired, _ = plugins.sign_session(env.deps.secret_key, env.ids["admin"], -1)
     env.app.set_cookie(plugins.SESSION_COOKIE, expired)
     assert env.app.get("/").status_int == 302
-    good, _ = plugins.sign_session(env.deps.secret_key, env.ids["admin"], 3600)
+    stamp = env.users.session_stamp(env.ids["admin"])
+    no_stamp, _ = plugins.sign_session(env.deps.secret_key, env.ids["admin"], 3600)  # or an old password's
+    env.app.set_cookie(plugins.SESSION_COOKIE, no_stamp)
+    assert env.app.get("/").status_int == 302
+    good, _ = plugins.sign_session(env.deps.secret_key, env.ids["admin"], 3600, stamp)
+    env.app.set_cookie(plugins.SESSION_COOKIE, good)
+    assert env.app.get("/").status_int == 200
     payload, mac = good.rsplit(".", 1)
     env.app.set_cookie(plugins.SESSION_COOKIE, payload[:-2] + "xx." + mac)  # tampered with
     assert env.app.get("/").status_int == 302
