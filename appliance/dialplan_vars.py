@@ -125,6 +125,9 @@ SURVEY_TRIES = 2
 # dialplan and in FastAGI handlers. A trunk's calls start in the ``caller_language`` setting
 # (the endpoint's ``language``); a voice menu sets its own.
 LANGUAGE = "CHANNEL(language)"
+# a global: the appliance's own sentences as Asterisk sees them, for the static fallback
+# context (empty, so English core sounds, if the generated dialplan failed to load)
+SOUNDS_GLOBAL = "CC_SOUNDS"
 
 # Destination contexts a routing decision may name (the AGI server refuses others).
 ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT, PIN_CONTEXT, MENU_CONTEXT)

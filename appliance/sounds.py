@@ -57,6 +57,9 @@ SENTENCES = (
     Sentence("goodbye", "感谢您的来电，再见。", "Goodbye.", ("vm-goodbye",), prompt=True),
     Sentence("not-available", "该服务暂未开通，再见。", "That feature is not available on this line. Goodbye.",
              ("feature-not-avail-line", "vm-goodbye"), prompt=True),
+    # the static fallback (rootfs/etc/asterisk/extensions.conf): a caller nothing else can take
+    Sentence("noservice", "抱歉，您拨打的服务暂时无法接通，请稍后再拨。再见。",
+             "This service is not available right now. Goodbye.", ("ss-noservice", "vm-goodbye")),
     Sentence("one-moment", "请稍候，正在为您转接客户经理，转人工服务请按0。", "One moment please. Press 0.",
              ("one-moment-please", "vm-press", "digits/0")),
     Sentence("survey", "请您对本次服务评分，1到5分，5分为非常满意。",

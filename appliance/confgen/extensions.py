@@ -278,6 +278,8 @@ def _prompt_recording(conf: ConfText, model: AsteriskModel) -> None:
 
 def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
+    conf.section("globals", comment="read by the hand-written contexts of rootfs/etc/asterisk/extensions.conf")
+    conf.raw(f"{v.SOUNDS_GLOBAL}={model.paths.sounds}")
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
     _fax_heard(conf)
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")

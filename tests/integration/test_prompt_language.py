@@ -1,7 +1,8 @@
 """The built-in sentences on real Asterisk: a voice menu set to Chinese greets with the Chinese
 built-in welcome, answers a wrong key and the goodbye with the appliance's Chinese files, and
 an English menu on the same call path plays Asterisk's English core sounds instead, as
-Asterisk's own log of what it played shows."""
+Asterisk's own log of what it played shows; the static fallback context speaks the call's
+language too."""
 
 from __future__ import annotations
 
@@ -49,3 +50,19 @@ def test_an_english_menu_speaks_the_english_core_sounds(make_appliance, tmp_path
     files = wait_until(lambda: [f for f in played(app) if "vm-goodbye" in f] and played(app), 20, "the goodbye")
     assert files[0] == "/appliance/lib/sounds/en/cc-welcome.gsm", files
     assert "pm-invalid-option.gsm" in files and not any("/zh_CN/" in f for f in files)
+
+
+@pytest.mark.parametrize("language, heard", [
+    ("zh_CN", ["/appliance/lib/sounds/zh_CN/cc-noservice.gsm"]),
+    ("en", ["ss-noservice.gsm", "vm-goodbye.gsm"]),
+])
+def test_a_caller_nothing_can_take_hears_the_fallback_in_the_calls_language(make_appliance, tmp_path, language,
+                                                                              heard):
+    app = make_appliance(caller_language=language)
+    configure_basic(app)
+    started(app)
+    # a number no DID answers: the hand-written fallback context, which says so in the call's language
+    call = trunk_call(sip_address(app), "88009999", "13800000203", tmp_path / "sipp",
+                      scenario="trunk_call_fallback.xml")
+    assert call.run(60) == 0, call.errors()
+    assert wait_until(lambda: played(app), 20, "the fallback's sentence") == heard
