@@ -180,7 +180,7 @@ class Appliance:
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
         self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone)
-        self.crm = CustomerService(self.db)
+        self.crm = CustomerService(self.db, timezone=self.site.timezone)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
         rootfs = Path(settings.rootfs) if settings.rootfs else Path("/")
         self.prompt_files = PromptFiles(self.pbx.instance_dir / "lib" / "prompts", f"{self.pbx.paths.lib}/prompts",

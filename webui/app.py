@@ -744,14 +744,14 @@ def make_app(deps: WebDeps) -> Bottle:
     from webui import users as user_pages
     from webui import recordings as recording_pages
 
-    if deps.crm is None:
-        from appliance.services.crm import CustomerService
-
-        deps.crm = CustomerService(deps.db)
     if deps.site is None:
         from appliance.services.site import SiteService
 
         deps.site = SiteService(deps.db, deps.users, deps.config)
+    if deps.crm is None:
+        from appliance.services.crm import CustomerService
+
+        deps.crm = CustomerService(deps.db, timezone=deps.site.timezone)
     crm.install(app, deps, directory)
     callrecords.install(app, deps, directory)
     if deps.workspace is None:

@@ -497,7 +497,7 @@ def _crm_operations() -> dict[str, dict]:
                                                       "otherwise (staff only).",
                                        "requestBody": _body({"type": "object", "required": ["due_at"], "properties": {
                                            "kind": {"enum": ["follow_up", "call_back"], "default": "follow_up"},
-                                           "due_at": {"type": "string", "description": "YYYY-MM-DD HH:MM, local"},
+                                           "due_at": {"type": "string", "description": "YYYY-MM-DD HH:MM on the site's clock (its time zone, set in the first-run wizard)"},
                                            "note": {"type": "string", "maxLength": 500},
                                            "agent": {"type": "string", "description": "a work number"}}}),
                                        "responses": {"201": _resp("planned", follow_up),

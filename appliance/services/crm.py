@@ -20,7 +20,9 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import JOIN, Case, fn
 
@@ -173,8 +175,20 @@ def calls_of(phone: str, limit: int) -> list[dict]:
 
 
 class CustomerService:
-    def __init__(self, db):
+    def __init__(self, db, timezone: Callable[[], str] | None = None):
         self.db = db
+        # follow-ups are due at the site's wall-clock time (as people type it): ``timezone``
+        # names the site's zone (SiteService.timezone), read each time; None: this machine's
+        self.timezone = timezone
+
+    def local_now(self) -> dt.datetime:
+        """Now on the site's wall clock, naive like the follow-ups' due times."""
+        if self.timezone is not None:
+            try:
+                return dt.datetime.now(ZoneInfo(self.timezone())).replace(tzinfo=None)
+            except (ZoneInfoNotFoundError, ValueError):
+                logger.warning("unknown site time zone %r: follow-ups use this machine's clock", self.timezone())
+        return dt.datetime.now()
 
     # -- custom fields ---------------------------------------------------------
     def custom_fields(self) -> list[CustomField]:
@@ -507,7 +521,7 @@ class CustomerService:
                 "customer_phone": customer.phone, "kind": f.kind, "due_at": fmt_time(f.due_at), "note": f.note,
                 "agent": agent.number if agent else None, "created_by": f.created_by,
                 "done_at": fmt_time(f.done_at), "done_by": f.done_by,
-                "overdue": f.done_at is None and f.due_at < dt.datetime.now()}
+                "overdue": f.done_at is None and f.due_at < self.local_now()}
 
     def follow_ups(self, viewer: Viewer, customer_id=None, open_only: bool = True, limit: int = 100) -> list[dict]:
         """Follow-ups of one customer, or (without ``customer_id``) those due by the viewer's

@@ -184,6 +184,21 @@ def test_contact_history_has_calls_and_notes(crm):
     assert res.status_int == 422 and res.json["fields"] == {"body": "required"}
 
 
+def test_a_follow_up_is_overdue_by_the_sites_clock_not_the_machines(crm):
+    # the appliance's clock runs in UTC; the office (the wizard's time zone) is in Shanghai
+    crm.deps.site.save_region(crm.users.get(crm.ids["admin"]), "Asia/Shanghai", "en")
+    shanghai = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+    c = make(crm, "admin", name="Lead", phone="13800000022", account_manager="1001").json
+    alice = api(crm, "alice")
+
+    def due(at):
+        return crm.app.post_json(f"/api/v1/customers/{c['id']}/follow-ups", {"due_at": at.strftime("%Y-%m-%d %H:%M")},
+                                 headers=alice).json["overdue"]
+
+    assert due(shanghai - dt.timedelta(hours=1)) is True  # an hour ago in the office
+    assert due(shanghai + dt.timedelta(hours=1)) is False  # in an hour
+
+
 def test_follow_ups_and_call_backs(crm):
     c = make(crm, "admin", name="Lead", phone="13800000020", account_manager="1001").json
     other = make(crm, "admin", name="Bob's", phone="13800000021", account_manager="1002").json
