@@ -7,12 +7,14 @@ template or return JSON.  Templates never query.  Who may call what is one table
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import bottle
 from bottle import Bottle, HTTPResponse, request, response
@@ -208,11 +210,53 @@ def _lang() -> str:
                           site.language() if site is not None else i18n.DEFAULT)
 
 
+def local_time(value, timezone: str, seconds: bool = False) -> str:
+    """A stored UTC time (a naive datetime, or its text: ``2026-11-23 02:04:05``,
+    ``2026-11-23T02:04:05Z``) on the site's wall clock: ``2026-11-23 10:04``; nothing
+    stored: an em dash; text that is not a time: itself."""
+    if not value:
+        return "—"
+    at = value
+    if not isinstance(at, dt.datetime):
+        try:
+            at = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.timezone.utc)
+    try:
+        at = at.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        at = at.astimezone(dt.timezone.utc)
+    return at.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def _site_timezone() -> str:
+    deps = request.app.config.get("deps") if request.app is not None else None
+    site = getattr(deps, "site", None)
+    try:
+        return site.timezone() if site is not None else "UTC"
+    except Exception:  # the page still draws, in UTC
+        logger.exception("reading the site's time zone failed")
+        return "UTC"
+
+
 def render(name: str, **data) -> str:
     lang = data.pop("lang", None) or _lang()
 
     def _(msgid, **kw):
         return i18n.translate(lang, msgid, **kw)
+
+    zone: list[str] = []
+
+    def office_tz() -> str:
+        if not zone:
+            zone.append(_site_timezone())
+        return zone[0]
+
+    def when(value, seconds: bool = False) -> str:
+        """Times in pages are the office's: the site's time zone (stored times are UTC)."""
+        return local_time(value, office_tz(), seconds)
 
     return bottle.template(name, template_lookup=TEMPLATE_LOOKUP, _=_, lang=lang,
                            user=current_user(), csrf=csrf_token(), path=request.path,
@@ -220,7 +264,7 @@ def render(name: str, **data) -> str:
                                lang, text, help_id, help_text),
                            nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang, kind, name, value),
                            error_message=lambda code, status: i18n.error_message(lang, code, status),
-                           secs=fmt_seconds, **data)
+                           secs=fmt_seconds, when=when, office_tz=office_tz, **data)
 
 
 def render_error(status: int, code: str, detail: str | None, error_id: str | None = None) -> str:

@@ -21,7 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def install(app, deps, directory) -> None:
-    records = CallRecords(deps.db)
+    records = CallRecords(deps.db, timezone=deps.site.timezone if deps.site is not None else None)
 
     def scope() -> frozenset | None:
         user = current_user()

@@ -89,7 +89,8 @@ def install(app, deps, directory, recordings) -> None:
         return {"caller": (q.getunicode("caller") or "").strip()[:32], "agent": q.getunicode("agent") or "",
                 "queue": q.getunicode("queue") or "", "state": state,
                 "day_from": parse_day("from", q.getunicode("from") or ""),
-                "day_to": parse_day("to", q.getunicode("to") or ""), "agents": my_agents()}
+                "day_to": parse_day("to", q.getunicode("to") or ""), "agents": my_agents(),
+                "timezone": deps.site.timezone() if deps.site is not None else None}
 
     # -- the page --------------------------------------------------------------------------
     @app.get("/recordings", name="recordings")

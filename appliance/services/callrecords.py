@@ -1,19 +1,22 @@
 """Call records for people: search (date range, agent, queue, number, direction,
 disposition), one call with what was said about it and its recording, Excel export.
 
-Agents see the calls they took; team leaders and admins see every call.  Dates are the
-UTC days of the records (the call records are kept in UTC).
+Agents see the calls they took; team leaders and admins see every call.  The records are
+kept in UTC; the date filter's days are the office's (the site's time zone), so "today"
+means the office's today.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 
 from appliance.db import models as m
 from appliance.errors import NotFound, ValidationError
 from appliance.services.crm import fmt_time, phone_variants
 from appliance.services.customer_excel import safe_row
+from appliance.services.site import utc_midnight
 
 DIRECTIONS = ("inbound", "outbound", "internal")
 DISPOSITIONS = ("answered", "abandoned", "unanswered", "fallback", "interrupted")
@@ -47,14 +50,20 @@ def _text(value: str, name: str, max_length: int = 40) -> str:
 
 
 class CallRecords:
-    def __init__(self, db):
+    def __init__(self, db, timezone: Callable[[], str] | None = None):
         self.db = db
+        self.timezone = timezone  # the site's time zone (SiteService.timezone); None: UTC days
+
+    def _utc(self, day: dt.datetime) -> dt.datetime:
+        return utc_midnight(day, self.timezone() if self.timezone is not None else None)
 
     def _query(self, agents: frozenset | None, filters: dict):
         """``agents`` None: every call; else only the calls those agents took."""
         since, until = _day(filters.get("from", ""), "from"), _day(filters.get("to", ""), "to")
         if since and until and until < since:
             raise ValidationError("the end date is before the start date", fields={"to": "on or after from"})
+        since = self._utc(since) if since else None
+        until = self._utc(until + dt.timedelta(days=1)) if until else None
         direction = _choice(filters.get("direction", ""), "direction", DIRECTIONS)
         disposition = _choice(filters.get("disposition", ""), "disposition", DISPOSITIONS)
         number = "".join(ch for ch in _text(filters.get("number", ""), "number") if ch.isdigit() or ch == "+")
@@ -65,7 +74,7 @@ class CallRecords:
         if since:
             q = q.where(m.CallRecord.enter_time >= since)
         if until:
-            q = q.where(m.CallRecord.enter_time < until + dt.timedelta(days=1))
+            q = q.where(m.CallRecord.enter_time < until)
         if direction:
             q = q.where(m.CallRecord.direction == direction)
         if disposition:

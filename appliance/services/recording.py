@@ -39,6 +39,7 @@ from peewee import JOIN
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, Unavailable
 from appliance.recording import rules
+from appliance.services.site import utc_midnight
 from appliance.recording.archive import archived_copy
 from appliance.recording.pipeline import RecordingRefused
 from appliance.services.agents import ami_action
@@ -239,13 +240,14 @@ class RecordingService:
         return self.view(row, m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid))
 
     def search(self, *, caller: str = "", agent: str = "", state: str = "", queue: str = "",
-               day_from: dt.date | None = None, day_to: dt.date | None = None,
+               day_from: dt.date | None = None, day_to: dt.date | None = None, timezone: str | None = None,
                agents: Iterable[str] | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
         """Recordings by their call, newest first: part of the caller's number, the call's
-        agent and queue, the recording's state, the days it was made (UTC, both ends
-        included). ``agents``: only calls of these agents (an agent sees their own)."""
+        agent and queue, the recording's state, the days it was made (on the office's clock,
+        ``timezone``, both ends included). ``agents``: only calls of these agents (an agent
+        sees their own)."""
         query = (self._matching(caller=caller, agent=agent, state=state, queue=queue, day_from=day_from,
-                                day_to=day_to, agents=agents)
+                                day_to=day_to, timezone=timezone, agents=agents)
                  .order_by(m.Recording.created_at.desc(), m.Recording.id.desc())
                  .limit(max(1, min(limit, 1000))).offset(max(0, offset)))
         return [self.view(row, getattr(row, "call", None)) for row in query]
@@ -255,7 +257,7 @@ class RecordingService:
 
     @staticmethod
     def _matching(*, caller: str = "", agent: str = "", state: str = "", queue: str = "",
-                  day_from: dt.date | None = None, day_to: dt.date | None = None,
+                  day_from: dt.date | None = None, day_to: dt.date | None = None, timezone: str | None = None,
                   agents: Iterable[str] | None = None):
         query = (m.Recording.select(m.Recording, m.CallRecord)
                  .join(m.CallRecord, JOIN.LEFT_OUTER, on=(m.CallRecord.linkedid == m.Recording.linkedid),
@@ -272,9 +274,9 @@ class RecordingService:
         if state:
             query = query.where(m.Recording.state == state)
         if day_from:
-            query = query.where(m.Recording.created_at >= dt.datetime.combine(day_from, dt.time()))
+            query = query.where(m.Recording.created_at >= utc_midnight(day_from, timezone))
         if day_to:
-            query = query.where(m.Recording.created_at < dt.datetime.combine(day_to + dt.timedelta(days=1), dt.time()))
+            query = query.where(m.Recording.created_at < utc_midnight(day_to + dt.timedelta(days=1), timezone))
         return query
 
     def agent_of(self, linkedid: str) -> str:

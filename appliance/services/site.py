@@ -21,8 +21,10 @@ then ``finish``.  Nothing here is half-saved: a step with a bad value changes no
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance.db import models as m
 from appliance.errors import Conflict, DomainError, ValidationError
@@ -39,6 +41,17 @@ DID_PATTERN = r"\+?[0-9]{1,31}"
 # defaults and are on the configuration pages).
 TRUNK_FIELDS = ("name", "host", "port", "match", "username", "secret", "register", "codecs", "max_channels")
 QUEUE_FIELDS = ("name", "display_name", "strategy", "ring_timeout", "max_wait_seconds", "voicemail")
+
+
+def utc_midnight(day: dt.date, timezone: str | None) -> dt.datetime:
+    """Midnight starting ``day`` on the office's clock (``timezone``, the site's; None or
+    unknown: UTC) as a stored time: naive UTC, like every time in the database."""
+    try:
+        zone = ZoneInfo(timezone) if timezone else dt.timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = dt.timezone.utc
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
+    return start.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 class SiteService:

@@ -85,7 +85,8 @@ def test_search_by_days_queue_state_and_part_of_the_number(env, tmp_path):  # no
     app, pipeline = api(env, tmp_path)
     for n, day in ((1, 20), (2, 21), (3, 22)):
         recorded(pipeline, f"1700000000.{n}", agent="1001", caller=f"1380000000{n}", seconds=2)
-        Recording.update(created_at=dt.datetime(2026, 11, day, 23, 59)).where(
+        # 15:59 UTC is 23:59 in Shanghai, the site's time zone, whose days the filter takes
+        Recording.update(created_at=dt.datetime(2026, 11, day, 15, 59)).where(
             Recording.linkedid == f"1700000000.{n}").execute()
     CallRecord.update(queue="support").where(CallRecord.linkedid == "1700000000.3").execute()
     Recording.update(state="missing").where(Recording.linkedid == "1700000000.1").execute()

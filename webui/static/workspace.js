@@ -7,6 +7,7 @@
   if (!root) return;
   var T = JSON.parse(document.getElementById("i18n").textContent);
   var AGENT = root.dataset.agent, CSRF = root.dataset.csrf, USER = root.dataset.user;
+  var CLOCK = clockOf(root.dataset.tz || "UTC");
   var base = "/api/v1/agents/" + encodeURIComponent(AGENT);
   var current = null;      // the call on the screen pop: {linkedid, caller, state}
   var agentView = null;    // this agent in the live state
@@ -18,6 +19,20 @@
     return text;
   }
   function $(id) { return document.getElementById(id); }
+  // The API's times are UTC ("2026-11-23 02:04:05"); people read the office's clock (the
+  // site's time zone), as on the server-drawn pages.
+  function clockOf(zone) {
+    var opts = {year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+                hourCycle: "h23"};
+    try { return new Intl.DateTimeFormat("sv-SE", Object.assign({timeZone: zone}, opts)); }
+    catch (e) { return new Intl.DateTimeFormat("sv-SE", Object.assign({timeZone: "UTC"}, opts)); }
+  }
+  function when(text) {
+    if (!text) return "";
+    var iso = String(text).replace(" ", "T");
+    var d = new Date(/(Z|[+-]\d\d:?\d\d)$/.test(iso) ? iso : iso + "Z");
+    return isNaN(d.getTime()) ? String(text) : CLOCK.format(d);
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -136,7 +151,7 @@
     list.textContent = "";
     (data.history || []).forEach(function (h) {
       var li = el("li", "h-" + h.kind);
-      li.appendChild(el("span", "muted", h.at + " "));
+      li.appendChild(el("span", "muted", when(h.at) + " "));
       if (h.kind === "note") {
         li.appendChild(el("span", null, h.author + ": " + h.body));
       } else {
@@ -169,7 +184,7 @@
         var tr = el("tr");
         tr.appendChild(el("td", null, m.number));
         tr.appendChild(el("td", null, m.customer ? m.customer.name : ""));
-        tr.appendChild(el("td", "muted", m.at));
+        tr.appendChild(el("td", "muted", when(m.at)));
         tr.appendChild(el("td", "num", String(m.tries)));
         var cell = el("td"), button = el("button", "small", t("ws.call_back"));
         button.setAttribute("data-act", "dial");
@@ -189,7 +204,7 @@
   function showMessage(m, prepend) {
     var list = $("message-list");
     var li = el("li", m.from === USER ? "mine" : (m.read_at ? "" : "unread"));
-    li.appendChild(el("span", "muted", m.sent_at + " " + m.from + " \u2192 " + m.to + ": "));
+    li.appendChild(el("span", "muted", when(m.sent_at) + " " + m.from + " \u2192 " + m.to + ": "));
     li.appendChild(el("span", null, m.body));
     if (m.from !== USER && !m.read_at) {
       li.addEventListener("click", function () {

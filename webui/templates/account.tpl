@@ -24,8 +24,8 @@
     <thead><tr><th>{{_('account.token_name')}}</th><th>{{_('account.created')}}</th><th>{{_('account.last_used')}}</th><th></th></tr></thead>
     <tbody>
     % for t in tokens:
-      <tr><td><strong>{{t['name']}}</strong></td><td class="mono">{{t['created_at'].replace('T', ' ').rstrip('Z')}}</td>
-      <td class="mono">{{t['last_used_at'].replace('T', ' ').rstrip('Z') if t['last_used_at'] else _('account.never')}}</td>
+      <tr><td><strong>{{t['name']}}</strong></td><td class="mono">{{when(t['created_at'])}}</td>
+      <td class="mono">{{when(t['last_used_at']) if t['last_used_at'] else _('account.never')}}</td>
       <td class="actions"><form method="post" action="/account/tokens/{{t['id']}}/delete" class="inline" data-confirm="{{_('account.confirm_revoke', name=t['name'])}}">
         <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('account.revoke')}}</button></form></td></tr>
     % end

@@ -4,7 +4,7 @@
 <div class="page-head"><h1>{{_('admin.edit_title', what=_('kind.' + kind), key=key_value)}}</h1></div>
 % if conflict:
 <div class="alert" role="alert" id="conflict">
-  <strong>{{_('admin.conflict', who=conflict['username'], at=conflict['at'])}}</strong>
+  <strong>{{_('admin.conflict', who=conflict['username'], at=when(conflict['at'], True))}}</strong>
   <span class="small">{{_('admin.conflict_next')}}</span>
 </div>
 % end

@@ -6,7 +6,7 @@
     <tbody>
     % for r in rows:
       % action, kind = r['action'], r['object_type']
-      <tr><td class="mono nowrap">{{r['at'].replace('T', ' ').rstrip('Z')}}</td><td>{{r['username']}}</td>
+      <tr><td class="mono nowrap">{{when(r['at'], True)}}</td><td>{{r['username']}}</td>
         <td><span class="action {{action}}">{{_('audit.' + action) if action in ('create', 'update', 'delete') else action}}</span></td>
         <td>{{_('kind.' + kind) if kind in kinds else kind}} <strong>{{r['object_id']}}</strong></td>
         <td class="mono small detail">{{r['detail']}}</td></tr>
@@ -16,5 +16,5 @@
     % end
     </tbody>
   </table>
-  <p class="hint">{{_('audit.utc')}}</p>
+  <p class="hint">{{_('times.office', tz=office_tz())}}</p>
 </section>

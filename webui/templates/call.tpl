@@ -6,7 +6,7 @@
 <div class="columns">
 <section class="card">
   <dl class="facts">
-    <dt>{{_('calls.col.enter_time')}}</dt><dd>{{call['enter_time']}}</dd>
+    <dt>{{_('calls.col.enter_time')}}</dt><dd>{{when(call['enter_time'], True)}}</dd>
     <dt>{{_('calls.col.direction')}}</dt><dd>{{_('direction.' + call['direction'])}}</dd>
     <dt>{{_('calls.col.caller')}}</dt><dd>
     % include('phone.tpl', number=call['caller'])
@@ -36,7 +36,7 @@
   <h2>{{_('calls.col.outcome')}}</h2>
   % for o in call['outcomes']:
   <p><strong>{{_('disposition.' + o['disposition']) if ('disposition.' + o['disposition']) in known else o['disposition']}}</strong>
-     <span class="muted">{{o['agent']}} · {{o['saved_by']}} · {{o['saved_at']}}</span><br>{{o['note']}}</p>
+     <span class="muted">{{o['agent']}} · {{o['saved_by']}} · {{when(o['saved_at'])}}</span><br>{{o['note']}}</p>
   % end
   % if not call['outcomes']:
   <p class="muted">{{_('calls.no_outcome')}}</p>

@@ -51,7 +51,7 @@
     <tbody>
     % for c in result['items']:
       <tr>
-        <td class="nowrap"><a href="/calls/{{c['linkedid']}}">{{c['enter_time']}}</a></td>
+        <td class="nowrap"><a href="/calls/{{c['linkedid']}}">{{when(c['enter_time'], True)}}</a></td>
         <td>{{_('direction.' + c['direction'])}}</td>
         <td>{{c['caller']}} <span class="muted">{{c['caller_name']}}</span></td>
         <td>{{c['queue']}}</td><td>{{c['agent']}}</td>
@@ -67,6 +67,7 @@
     </tbody>
   </table>
   </div>
+  <p class="hint">{{_('times.office', tz=office_tz())}}</p>
   % if result['pages'] > 1:
   <nav class="pager" aria-label="{{_('crm.pages')}}">
     % if result['page'] > 1:

@@ -31,7 +31,7 @@
   <ul class="timeline">
   % for item in history:
     <li class="{{item['kind']}}">
-      <span class="when mono small">{{item['at']}}</span>
+      <span class="when mono small">{{when(item['at'])}}</span>
       % if item['kind'] == 'call':
       <span class="call {{'talking' if item['disposition'] == 'answered' else 'queued'}}">{{_('crm.direction.' + item['direction']) if item['direction'] in ('inbound', 'outbound') else item['direction']}}</span>
       <span>{{_('crm.call_summary', agent=item['agent'] or '—', queue=item['queue'] or '—', disposition=item['disposition'], talk=secs(item['talk_seconds']))}}</span>
@@ -45,7 +45,7 @@
     <li class="empty muted">{{_('crm.no_history')}}</li>
   % end
   </ul>
-  <p class="hint">{{_('crm.times_utc')}}</p>
+  <p class="hint">{{_('times.office', tz=office_tz())}}</p>
 </section>
 <section class="card" id="follow-ups">
   <h2>{{_('crm.follow_ups')}}</h2>
@@ -119,7 +119,7 @@
     <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('admin.delete')}}</button>
   </form>
   % end
-  <p class="hint">{{_('crm.created_by', who=customer['created_by'] or '—', at=customer['created_at'])}}</p>
+  <p class="hint">{{_('crm.created_by', who=customer['created_by'] or '—', at=when(customer['created_at']))}}</p>
 </section>
 <p class="status" id="dial-status" role="status" aria-live="polite" hidden></p>
 % include('dial_script.tpl')

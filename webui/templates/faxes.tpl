@@ -26,13 +26,13 @@
 <section class="card">
   <div class="table-wrap">
   <table class="list" id="faxes">
-    <thead><tr><th>{{_('rec.when_utc')}}</th><th>{{_('fax.direction')}}</th><th>{{_('fax.from')}}</th><th>{{_('fax.to')}}</th>
+    <thead><tr><th>{{_('rec.when')}}</th><th>{{_('fax.direction')}}</th><th>{{_('fax.from')}}</th><th>{{_('fax.to')}}</th>
       <th class="num">{{_('fax.pages')}}</th><th>{{_('fax.state')}}</th><th></th></tr></thead>
     <tbody>
     % for f in items:
       % outbound = f['direction'] == 'outbound'
       <tr data-id="{{f['id']}}" class="fax-{{f['direction']}}">
-        <td class="nowrap">{{str(f['created_at'])[:16]}}</td>
+        <td class="nowrap">{{when(f['created_at'])}}</td>
         <td>{{_('fax.direction.outbound') if outbound else _('fax.direction.inbound')}}</td>
         % if outbound:
         <td>{{f['created_by']}} <span class="muted small">{{f['source_name']}}</span></td>

@@ -51,13 +51,13 @@
 <section class="card">
   <div class="table-wrap">
   <table class="list" id="recordings">
-    <thead><tr><th>{{_('rec.when_utc')}}</th><th>{{_('rec.caller')}}</th><th>{{_('live.agent')}}</th><th>{{_('rec.queue')}}</th>
+    <thead><tr><th>{{_('rec.when')}}</th><th>{{_('rec.caller')}}</th><th>{{_('live.agent')}}</th><th>{{_('rec.queue')}}</th>
       <th class="num">{{_('rec.duration')}}</th><th class="num">{{_('rec.size')}}</th><th>{{_('rec.state')}}</th><th>{{_('rec.listen')}}</th></tr></thead>
     <tbody>
     % for r in items:
       % call = r['call'] or {}
       <tr data-linkedid="{{r['linkedid']}}">
-        <td class="nowrap">{{str(r['created_at'])[:16]}}</td>
+        <td class="nowrap">{{when(r['created_at'])}}</td>
         <td class="mono">{{call.get('caller', '')}}</td>
         <td>{{call.get('agent', '')}}</td>
         <td>{{call.get('queue', '')}}</td>

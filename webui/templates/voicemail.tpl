@@ -10,12 +10,12 @@
 <section class="card">
   <div class="table-wrap">
   <table class="list" id="messages">
-    <thead><tr><th>{{_('rec.when_utc')}}</th><th>{{_('rec.caller')}}</th><th>{{_('vm.customer')}}</th><th>{{_('vm.for')}}</th>
+    <thead><tr><th>{{_('rec.when')}}</th><th>{{_('rec.caller')}}</th><th>{{_('vm.customer')}}</th><th>{{_('vm.for')}}</th>
       <th>{{_('vm.reason')}}</th><th class="num">{{_('rec.duration')}}</th><th>{{_('rec.listen')}}</th><th>{{_('vm.handled')}}</th></tr></thead>
     <tbody>
     % for msg in items:
       <tr data-id="{{msg['id']}}" class="{{'done' if msg['handled_at'] else ''}}">
-        <td class="nowrap">{{str(msg['created_at'])[:16]}}</td>
+        <td class="nowrap">{{when(msg['created_at'])}}</td>
         <td>
         % include('phone.tpl', number=msg['caller'])
         <span class="muted small">{{msg['caller_name'] if msg['caller_name'] != msg['caller'] else ''}}</span></td>
@@ -43,7 +43,7 @@
         </td>
         <td class="handled">
         % if msg['handled_at']:
-          <span class="flag yes">{{_('vm.handled_by', user=msg['handled_by'], at=str(msg['handled_at'])[:16])}}</span>
+          <span class="flag yes">{{_('vm.handled_by', user=msg['handled_by'], at=when(msg['handled_at']))}}</span>
           % if msg['note']:
           <div class="small muted">{{msg['note']}}</div>
           % end

@@ -18,7 +18,7 @@
 % if not agent:
 <p class="notice">{{_('ws.no_agent')}}</p>
 % else:
-<div id="ws" data-agent="{{agent['number']}}" data-csrf="{{csrf}}" data-user="{{user['username']}}">
+<div id="ws" data-agent="{{agent['number']}}" data-csrf="{{csrf}}" data-user="{{user['username']}}" data-tz="{{office_tz()}}">
 
 <section class="card toolbar" aria-label="{{_('ws.toolbar')}}">
   <div class="row">
@@ -97,7 +97,7 @@
 <div>
 <section class="card" id="missed">
   <h2>{{_('ws.missed')}}</h2>
-  <table class="list"><thead><tr><th>{{_('ws.number')}}</th><th>{{_('ws.customer')}}</th><th>{{_('ws.when_utc')}}</th>
+  <table class="list"><thead><tr><th>{{_('ws.number')}}</th><th>{{_('ws.customer')}}</th><th>{{_('ws.when')}}</th>
     <th class="num">{{_('ws.tries')}}</th><th></th></tr></thead>
   <tbody><tr class="empty"><td colspan="5">{{_('ws.loading')}}</td></tr></tbody></table>
 </section>
