@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import bottle
@@ -277,6 +278,16 @@ def problem_of(exc: DomainError) -> dict:
     return {"code": exc.code, "status": exc.http_status, "detail": exc.message}
 
 
+def same_origin() -> bool:
+    """Whether a POST comes from a page of this site: the ``Origin`` header browsers send is
+    this host (or absent: a script, which has no session of a victim to abuse)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    host = request.headers.get("Host") or ""
+    return urlsplit(origin).netloc.lower() == host.lower() and origin != "null"
+
+
 def issue_session(deps, user_id: int) -> None:
     """Sign ``user_id`` in on this browser: at sign-in, and again after they chose a new
     password themselves (which ends every session signed in before, this one too)."""
@@ -410,6 +421,11 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.post("/login", name="login")
     def login():
+        if not same_origin():
+            # another site's page posting its own credentials here would sign this browser in
+            # as someone else (login CSRF); browsers name the page's origin on every POST
+            logger.warning("sign-in refused: posted from %s", request.headers.get("Origin"))
+            raise PermissionDenied("sign in from this appliance's own sign-in page", code="login.cross_site")
         username = request.forms.getunicode("username") or ""
         user = users.authenticate(username, request.forms.getunicode("password") or "")
         nxt = safe_next(request.forms.getunicode("next"))

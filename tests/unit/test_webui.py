@@ -516,6 +516,19 @@ def test_login_page_language_from_browser_or_query(env):
     assert "用户名或密码错误" in bad.text
 
 
+def test_a_sign_in_posted_from_another_site_is_refused(env):
+    credentials = {"username": "admin", "password": PASSWORD}
+    other = env.app.post("/login", credentials, headers={"Origin": "http://evil.example", "Accept-Language": "en"},
+                         expect_errors=True)
+    assert other.status_int == 403 and "another site" in other.text and "Set-Cookie" not in other.headers
+    hidden = env.app.post("/login", credentials, headers={"Origin": "null"}, expect_errors=True)
+    assert hidden.status_int == 403
+    # its own page (the browser names this host) and a script (no Origin at all) sign in
+    own = env.app.post("/login", credentials, headers={"Origin": "http://localhost:80"}, expect_errors=True)
+    assert own.status_int == 302 and "cc_session=" in own.headers["Set-Cookie"]
+    assert env.app.post("/login", credentials).status_int == 302
+
+
 def test_unknown_page_and_method(env):
     assert env.app.get("/nope", expect_errors=True).status_int == 404
     assert env.app.get("/api/nope", expect_errors=True).json["error"] == "not_found"
