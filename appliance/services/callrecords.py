@@ -16,7 +16,7 @@ from appliance.db import models as m
 from appliance.errors import NotFound, ValidationError
 from appliance.services.crm import fmt_time, phone_variants
 from appliance.services.customer_excel import safe_row
-from appliance.services.site import utc_midnight
+from appliance.services.site import on_office_clock, utc_midnight
 
 DIRECTIONS = ("inbound", "outbound", "internal")
 DISPOSITIONS = ("answered", "abandoned", "unanswered", "fallback", "interrupted")
@@ -56,6 +56,12 @@ class CallRecords:
 
     def _utc(self, day: dt.datetime) -> dt.datetime:
         return utc_midnight(day, self.timezone() if self.timezone is not None else None)
+
+    def _on_office_clock(self, stored: str | None) -> str | None:
+        if not stored:
+            return stored
+        at = on_office_clock(dt.datetime.fromisoformat(stored), self.timezone() if self.timezone else None)
+        return at.isoformat(sep=" ", timespec="seconds")
 
     def _query(self, agents: frozenset | None, filters: dict):
         """``agents`` None: every call; else only the calls those agents took."""
@@ -132,7 +138,8 @@ class CallRecords:
 
     def export(self, agents: frozenset | None, filters: dict, headers: dict[str, str]) -> bytes:
         """An .xlsx of the matching calls (newest first, at most EXPORT_LIMIT), every cell text
-        or a number: nothing a spreadsheet would run as a formula."""
+        or a number: nothing a spreadsheet would run as a formula.  Times on the office's
+        clock, as the page shows them."""
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
@@ -142,6 +149,7 @@ class CallRecords:
         for start in range(0, EXPORT_LIMIT, 1000):
             rows = list(q.offset(start).limit(1000))
             for v in self._views(rows):
+                v["enter_time"] = self._on_office_clock(v["enter_time"])  # as the pages show it
                 sheet.append(safe_row(sheet, ["" if v.get(c) is None else v.get(c) for c in COLUMNS]))
             if len(rows) < 1000:
                 break

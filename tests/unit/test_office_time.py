@@ -37,3 +37,21 @@ def test_the_day_filter_takes_the_offices_days(tmp_path):
 
     assert found(shanghai, "2026-11-24") == ["1.1"] and found(shanghai, "2026-11-23") == []
     assert found(utc, "2026-11-23") == ["1.1"]
+
+
+def test_the_excel_export_gives_the_offices_time(tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from appliance.db import open_database
+    from appliance.db.migrate import migrate
+    from appliance.services.callrecords import COLUMNS
+
+    db = open_database(tmp_path / "export.db")
+    migrate(db)
+    m.CallRecord.create(linkedid="1.1", caller="13800000001", enter_time=dt.datetime(2026, 11, 23, 23, 30),
+                        disposition="answered")
+    data = CallRecords(db, timezone=lambda: "Asia/Shanghai").export(None, {}, {})
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert rows[1][COLUMNS.index("enter_time")] == "2026-11-24 07:30:00"  # as /calls shows it
