@@ -116,3 +116,25 @@ def test_the_first_run_wizard_pages_render_and_are_photographed(page_as, web, la
         assert i18n.translate(lang, "setup.step." + step) in page.inner_text("ol.wizard-steps")
         screenshot(page, lang, f"setup-{step}")
     assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_an_alarm_on_the_dashboard_and_its_restart_button(page_as, web, lang):
+    """The serial console stopped after a crash loop: the dashboard says so in the admin's
+    language and its Restart button asks the supervisor; a team leader sees it without one."""
+    asked = []
+    web.deps.restart_service = lambda name, who: asked.append((name, who))
+    web.deps.health().update(
+        {"status": "degraded", "services": {"console": {"state": "crash-loop"}},
+         "alarms": [{"service": "console", "code": "supervisor.crash_loop",
+                     "text": "console exited 6 times within 60s; not restarting it"}]})
+    page = page_as("admin", lang)
+    text = page.inner_text("#alarms")
+    assert i18n.translate(lang, "alarms.supervisor.crash_loop", service=i18n.translate(lang, "service.console")) in text
+    screenshot(page, lang, "dashboard-alarm")
+    with page.expect_navigation():
+        page.click("#alarms button")
+    assert asked == [("console", "admin")]
+    supervisor = page_as("supervisor", lang)
+    assert supervisor.query_selector("#alarms") and not supervisor.query_selector("#alarms button")
+    assert not page.problems and not supervisor.problems, (page.problems, supervisor.problems)

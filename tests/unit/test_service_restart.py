@@ -39,7 +39,7 @@ def test_the_dashboard_shows_alarms_and_offers_admins_the_restart(env):  # noqa:
     assert 'id="alarms"' not in env.app.get("/").text  # nothing wrong, nothing shown
     env.health.update(CRASHED)
     page = env.app.get("/")
-    assert "console kept crashing and was stopped" in page.text
+    assert "serial console kept crashing and was stopped" in page.text
     form = next(f for f in page.forms.values() if f.action == "/services/console/restart")
     assert form.submit().status_int == 302 and asked == [("console", "admin")]
     env.app.reset()  # signed out

@@ -17,7 +17,7 @@
   <strong>{{_('alarms.title')}}</strong>
   % for a in alarms:
   <div class="alarm" data-service="{{a.get('service', '')}}">
-    <span title="{{a.get('text', '')}}">{{_('alarms.' + a['code'], service=a.get('service', '')) if a.get('code') in ('supervisor.crash_loop', 'supervisor.start_failed') else a.get('text', '')}}</span>
+    <span title="{{a.get('text', '')}}">{{_('alarms.' + a['code'], service=_('service.' + a['service']) if a.get('service') in ('asterisk', 'console', 'dhcp-lan') else a.get('service', '')) if a.get('code') in ('supervisor.crash_loop', 'supervisor.start_failed') else a.get('text', '')}}</span>
     % if user['role'] == 'admin' and a.get('service'):
     <form method="post" action="/services/{{a['service']}}/restart" class="inline">
       <input type="hidden" name="csrf_token" value="{{csrf}}">
