@@ -20,8 +20,8 @@ Someone restarting a child (the admin in the web UI or the API, the technician o
 console, another process) calls ``request_restart``: a file named after the child in the
 ``restart-requests`` folder beside the status file, saying who asked.  The supervisor takes
 it at its next reconcile (within ``interval`` seconds), restarts the child with its crash
-count forgotten and its alarm cleared, and logs who asked.  A file, so the console works
-even when it is the only process left that can write to the disk.
+count forgotten and its alarm cleared, and logs who asked.  A file, so another process
+(the serial console) can ask without any connection to the main one.
 """
 
 from __future__ import annotations
