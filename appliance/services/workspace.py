@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from peewee import fn
+
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import NotFound, PermissionDenied, ValidationError
@@ -40,6 +42,11 @@ def _text(value, name: str, max_length: int, required: bool) -> str:
         raise ValidationError(f"{name} holds a NUL character", fields={name: "no control characters"})
     return value
 
+
+
+def _as_datetime(value) -> dt.datetime:
+    """An aggregate's time: SQLite hands MAX() back as text."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 class WorkspaceService:
@@ -104,29 +111,43 @@ class WorkspaceService:
     # -- missed calls ----------------------------------------------------------
     def missed(self, queues: list[str], days: int = 7, limit: int = 50) -> list[dict]:
         """Callers of these queues who reached nobody in the last ``days`` and whom nobody has
-        spoken with since (no later answered call from or to their number)."""
+        spoken with since (no later answered call from or to their number).  Four queries
+        whatever the number of rows (a number counts with and without its leading +)."""
         since = m.utcnow() - dt.timedelta(days=days)
         rows = (m.CallRecord.select()
                 .where(m.CallRecord.queue.in_(list(queues)), m.CallRecord.disposition.in_(MISSED),
                        m.CallRecord.enter_time >= since, m.CallRecord.caller != "")
                 .order_by(m.CallRecord.enter_time.desc()).limit(limit * 4))
-        seen, out = set(), []
+        latest: dict[str, m.CallRecord] = {}  # bare number -> its newest missed call
         for r in rows:
-            if r.caller in seen:
+            latest.setdefault(r.caller.lstrip("+"), r)
+        if not latest:
+            return []
+        numbers = [v for bare in latest for v in phone_variants(bare)]
+        spoken: dict[str, dt.datetime] = {}  # bare number -> its last answered call
+        for caller, at in (m.CallRecord.select(m.CallRecord.caller, fn.MAX(m.CallRecord.enter_time))
+                           .where(m.CallRecord.caller.in_(numbers), m.CallRecord.disposition == "answered")
+                           .group_by(m.CallRecord.caller).tuples()):
+            at = _as_datetime(at)
+            bare = caller.lstrip("+")
+            spoken[bare] = max(at, spoken.get(bare, at))
+        tries: dict[str, int] = {}
+        for caller, n in (m.CallRecord.select(m.CallRecord.caller, fn.COUNT(m.CallRecord.id))
+                          .where(m.CallRecord.caller.in_(numbers), m.CallRecord.disposition.in_(MISSED),
+                                 m.CallRecord.enter_time >= since)
+                          .group_by(m.CallRecord.caller).tuples()):
+            tries[caller.lstrip("+")] = tries.get(caller.lstrip("+"), 0) + n
+        customers = {}
+        for c in (m.Customer.select(m.Customer.id, m.Customer.name, m.Customer.phone)
+                  .where(m.Customer.phone.in_(numbers)).order_by(m.Customer.id)):
+            customers.setdefault(c.phone.lstrip("+"), {"id": c.id, "name": c.name})
+        out = []
+        for bare, r in latest.items():
+            if bare in spoken and spoken[bare] > r.enter_time:
                 continue
-            seen.add(r.caller)
-            spoken = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(r.caller)),
-                                                  m.CallRecord.disposition == "answered",
-                                                  m.CallRecord.enter_time > r.enter_time).exists())
-            if spoken:
-                continue
-            tries = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(r.caller)),
-                                                 m.CallRecord.disposition.in_(MISSED),
-                                                 m.CallRecord.enter_time >= since).count())
-            customer = self.crm.find_by_phone(SYSTEM, r.caller)
-            out.append({"number": r.caller, "at": fmt_time(r.enter_time), "queue": r.queue, "disposition": r.disposition,
-                        "wait_seconds": r.wait_seconds, "tries": tries,
-                        "customer": {"id": customer["id"], "name": customer["name"]} if customer else None})
+            out.append({"number": r.caller, "at": fmt_time(r.enter_time), "queue": r.queue,
+                        "disposition": r.disposition, "wait_seconds": r.wait_seconds, "tries": tries.get(bare, 0),
+                        "customer": customers.get(bare)})
             if len(out) >= limit:
                 break
         return out

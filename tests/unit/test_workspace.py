@@ -101,6 +101,27 @@ def test_missed_calls_are_the_queues_callers_nobody_has_spoken_with_since(ws):
     assert [x["number"] for x in service.missed(["sales", "support"])] == ["13900000003", "13900000001"]
 
 
+def test_missed_calls_take_the_same_few_queries_however_many_callers(ws):
+    service, _, crm = ws
+    for i in range(40):
+        call(f"4.{i}", f"1390000{i:04d}", agent="", disposition="abandoned", minutes_ago=5 + i)
+    call("4.99", "+13900000001", agent="", disposition="abandoned", minutes_ago=100)  # the same number, with +
+    call("4.98", "13900000002", agent="1001", disposition="answered", minutes_ago=1)  # called back since
+    crm.create(ADMIN, {"name": "王芳", "phone": "13900000003"}, actor="t")
+    db = m.CallRecord._meta.database.obj  # behind the models' proxy
+    real, queries = db.execute_sql, []
+    db.execute_sql = lambda sql, *a, **kw: queries.append(sql) or real(sql, *a, **kw)
+    try:
+        missed = service.missed(["sales"])
+    finally:
+        del db.execute_sql
+    assert len(queries) <= 4, queries
+    numbers = [x["number"] for x in missed]
+    assert len(missed) == 39 and "13900000002" not in numbers  # 40 callers, one called back
+    assert next(x for x in missed if x["number"] == "13900000001")["tries"] == 2
+    assert next(x for x in missed if x["number"] == "13900000003")["customer"]["name"] == "王芳"
+
+
 def test_messages_reach_only_sender_and_recipient(ws):
     service, bus, _ = ws
     sub = bus.subscribe()
