@@ -119,7 +119,7 @@ def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
         conf.raw(f" same => n,Dial(PJSIP/${{EXTEN}}@{name(trunk_endpoint(trunk))},60{dial_options})")
         conf.raw(' same => n,GotoIf($["${DIALSTATUS}" != "CHANUNAVAIL" & "${DIALSTATUS}" != "CONGESTION"]?done)')
     if not trunks:
-        conf.raw(" same => n,Playback(ss-noservice)")
+        conf.raw(f" same => n,Playback({said(model, 'noservice')})")
 
 
 def _call_control(conf: ConfText, model: AsteriskModel) -> None:
@@ -363,7 +363,7 @@ def render(model: AsteriskModel) -> str:
     # nobody took it: a busy tone, or "the number you have dialled is not in service"
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER" | "${DIALSTATUS}" = "CANCEL" | "${DIALSTATUS}" = ""]?end)')
     conf.raw(' same => n,GotoIf($["${DIALSTATUS}" = "BUSY"]?busy)')
-    conf.raw(" same => n,Playback(ss-noservice)")
+    conf.raw(f" same => n,Playback({said(model, 'noservice')})")
     conf.raw(" same => n,Goto(end)")
     conf.raw(" same => n(busy),Busy(4)")
     conf.raw(" same => n(end),Hangup()")

@@ -59,10 +59,11 @@ def _trunk(conf: ConfText, trunk: Trunk, language: str) -> None:
         ))
 
 
-def _phone(conf: ConfText, phone: Phone) -> None:
+def _phone(conf: ConfText, phone: Phone, language: str) -> None:
     ext = phone.extension
     conf.section(ext, comment=f"phone {ext}")
     conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", PHONE_CONTEXT)))
+    conf.option("language", language)  # what the appliance says to the people at its phones, too
     conf.options((("disallow", "all"), ("allow", phone.codecs), ("auth", ext), ("aors", ext)))
     conf.options(_MEDIA)
     # A phone on the LAN is reached at the Contact it registered; one behind NAT
@@ -84,5 +85,5 @@ def render(model: AsteriskModel) -> str:
     for trunk in model.trunks:
         _trunk(conf, trunk, model.language)
     for phone in model.phones:
-        _phone(conf, phone)
+        _phone(conf, phone, model.language)
     return conf.render()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import configure_basic, played, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+from harness import Phone, configure_basic, played, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
 
 pytestmark = pytest.mark.asterisk
 
@@ -66,3 +66,21 @@ def test_a_caller_nothing_can_take_hears_the_fallback_in_the_calls_language(make
                       scenario="trunk_call_fallback.xml")
     assert call.run(60) == 0, call.errors()
     assert wait_until(lambda: played(app), 20, "the fallback's sentence") == heard
+
+
+@pytest.mark.parametrize("language, heard", [
+    ("zh_CN", "/appliance/lib/sounds/zh_CN/cc-noservice.gsm"),
+    ("en", "ss-noservice.gsm"),
+])
+def test_an_agent_whose_outside_call_finds_no_line_hears_why_in_the_offices_language(make_appliance, tmp_path,
+                                                                                     language, heard):
+    app = make_appliance(caller_language=language)
+    configure_basic(app)
+    app.config.update("trunks", "pstn", {"outbound_priority": 0}, actor="test")  # no trunk for calls out
+    started(app)
+    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
+    try:
+        app.calls.dial("1001", "02155550000", actor="alice")  # click-to-dial: her phone rings first
+        assert heard in wait_until(lambda: played(app), 20, "the sentence on the agent's phone")
+    finally:
+        phone.stop()
