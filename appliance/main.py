@@ -412,6 +412,9 @@ class Appliance:
         health = hardware_health(self.settings.hardware_root)
         return {"state": health.status, "up": health.status != "critical",
                 "problems": [p.code for p in health.problems],
+                # what the dashboard shows an admin (no card at all is a notice, not shown)
+                "details": [{"code": p.code, "severity": p.severity, "subject": p.subject, "message": p.message}
+                            for p in health.problems if p.severity != "info"],
                 "dahdi": self.dahdi.outcome if self.dahdi is not None else None}
 
     def _recording_health(self) -> dict:

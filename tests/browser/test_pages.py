@@ -120,17 +120,24 @@ def test_the_first_run_wizard_pages_render_and_are_photographed(page_as, web, la
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
 def test_an_alarm_on_the_dashboard_and_its_restart_button(page_as, web, lang):
-    """The serial console stopped after a crash loop: the dashboard says so in the admin's
-    language and its Restart button asks the supervisor; a team leader sees it without one."""
+    """The serial console stopped after a crash loop and an E1 line is in RED alarm: the
+    dashboard says so in the admin's language and its Restart button asks the supervisor; a
+    team leader sees it without one."""
     asked = []
     web.deps.restart_service = lambda name, who: asked.append((name, who))
-    web.deps.health().update(
+    health = web.deps.health()
+    health["components"] = {**health.get("components", {}), "hardware": {
+        "up": False, "state": "critical", "problems": ["dahdi.span_alarm"],
+        "details": [{"code": "dahdi.span_alarm", "severity": "critical", "subject": "span 1",
+                     "message": "span 1 (TE2/0/1 E1 PRI) is in alarm: RED"}]}}
+    health.update(
         {"status": "degraded", "services": {"console": {"state": "crash-loop"}},
          "alarms": [{"service": "console", "code": "supervisor.crash_loop",
                      "text": "console exited 6 times within 60s; not restarting it"}]})
     page = page_as("admin", lang)
     text = page.inner_text("#alarms")
     assert i18n.translate(lang, "alarms.supervisor.crash_loop", service=i18n.translate(lang, "service.console")) in text
+    assert i18n.translate(lang, "hw.dahdi.span_alarm", subject="span 1") in text
     screenshot(page, lang, "dashboard-alarm")
     with page.expect_navigation():
         page.click("#alarms button")

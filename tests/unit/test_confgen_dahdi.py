@@ -105,7 +105,7 @@ def test_the_appliance_configures_dahdi_and_reports_the_cards(tmp_path):
     sip_only = appliance("no_card")
     assert sip_only.configure_dahdi().outcome == "no_card" and not sip_only.model().dahdi
     hw = sip_only.health()["components"]["hardware"]
-    assert (hw["up"], hw["state"], hw["problems"]) == (True, "info", ["dahdi.no_card"])
+    assert (hw["up"], hw["state"], hw["problems"], hw["details"]) == (True, "info", ["dahdi.no_card"], [])
 
     e1 = appliance("e1_red")
     assert e1.configure_dahdi().outcome == "written" and e1.model().dahdi
@@ -114,4 +114,6 @@ def test_the_appliance_configures_dahdi_and_reports_the_cards(tmp_path):
     health = e1.health()
     assert health["components"]["hardware"]["up"] is False and "dahdi.span_alarm" in \
         health["components"]["hardware"]["problems"]
+    red = next(d for d in health["components"]["hardware"]["details"] if d["code"] == "dahdi.span_alarm")
+    assert (red["severity"], red["subject"]) == ("critical", "span 1") and "RED" in red["message"]
     assert health["status"] != "ok"

@@ -1,5 +1,6 @@
-"""Restarting a service from the web UI and the API: the dashboard shows the supervisor's
-alarms to staff with a restart button for admins; the request reaches the supervisor through
+"""The dashboard's alarms and restarting a service from the web UI and the API: the dashboard
+shows the supervisor's alarms and the telephony cards' problems to staff, with a restart
+button for admins on a stopped service; the request reaches the supervisor through
 ``deps.restart_service`` (on the appliance a request file, tested with the real supervisor in
 test_supervisor_children.py), is audited, and is refused for unknown services, non-admins and
 when there is no supervisor to ask."""
@@ -46,3 +47,19 @@ def test_the_dashboard_shows_alarms_and_offers_admins_the_restart(env):  # noqa:
     sign_in(env.app, "sup")
     page = env.app.get("/")
     assert "console kept crashing" in page.text and "/services/console/restart" not in page.text
+
+
+def test_a_line_in_alarm_is_on_the_dashboard_in_the_users_language(env):  # noqa: F811
+    env.health["components"]["hardware"] = {
+        "up": False, "state": "critical", "problems": ["dahdi.span_alarm"],
+        "details": [{"code": "dahdi.span_alarm", "severity": "critical", "subject": "span 1",
+                     "message": "span 1 (TE2/0/1) is in alarm: RED"}]}
+    sign_in(env.app, "admin")
+    page = env.app.get("/")
+    assert "Line span 1 is in alarm" in page.text and "RED" in page.text
+    assert not any(f.action.startswith("/services/") for f in page.forms.values())  # nothing to restart
+    env.users.set_language(env.ids["admin"], "zh_CN")
+    assert "线路 span 1 告警" in env.app.get("/").text
+    env.app.reset()
+    sign_in(env.app, "alice")  # agents do not get the alarms
+    assert 'id="alarms"' not in env.app.get("/").text
