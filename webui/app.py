@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import bottle
 from bottle import Bottle, HTTPResponse, request, response
 
 from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge, Unavailable, ValidationError
 from appliance.services.config import KEYS, KINDS
+from appliance.services.site import zone_of
 from webui import i18n, openapi
 from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
                            csrf_token, current_user, error_body, json_error, sign_session)
@@ -202,11 +202,16 @@ def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.
 
 
 # -- request helpers -------------------------------------------------------------------------
+def _site():
+    """The SiteService of the app handling this request, if it has one."""
+    return getattr(request.app.config.get("deps"), "site", None)
+
+
 def _lang() -> str:
     user = current_user()
     if user:
         return user["language"]
-    site = getattr(request.app.config.get("deps"), "site", None)
+    site = _site()
     return i18n.negotiate(request.get_header("Accept-Language"), request.params.get("lang"),
                           site.language() if site is not None else i18n.DEFAULT)
 
@@ -225,16 +230,12 @@ def local_time(value, timezone: str, seconds: bool = False) -> str:
             return str(value)
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.timezone.utc)
-    try:
-        at = at.astimezone(ZoneInfo(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        at = at.astimezone(dt.timezone.utc)
+    at = at.astimezone(zone_of(timezone))
     return at.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def _site_timezone() -> str:
-    deps = request.app.config.get("deps") if request.app is not None else None
-    site = getattr(deps, "site", None)
+    site = _site()
     try:
         return site.timezone() if site is not None else "UTC"
     except Exception:  # the page still draws, in UTC
@@ -447,6 +448,7 @@ def make_app(deps: WebDeps) -> Bottle:
         live = live_for_user()
         js = {k: v for k, v in i18n.catalog(_lang()).items() if k.startswith(JS_MESSAGE_PREFIXES)}
         return render("dashboard.tpl", live=live, summary=live_summary(live), health=health_now(),
+                      known=set(i18n.catalog(_lang())),
                       my_agents=directory.of_user(current_user()["username"]), js_messages=js,
                       call_times=call_times, agent_states=AGENT_STATES, call_states=CALL_STATES)
 

@@ -16,7 +16,7 @@ from appliance.db import models as m
 from appliance.errors import NotFound, ValidationError
 from appliance.services.crm import fmt_time, phone_variants
 from appliance.services.customer_excel import safe_row
-from appliance.services.site import on_office_clock, utc_midnight
+from appliance.services.site import on_office_clock, utc_midnight, zone_of
 
 DIRECTIONS = ("inbound", "outbound", "internal")
 DISPOSITIONS = ("answered", "abandoned", "unanswered", "fallback", "interrupted")
@@ -54,13 +54,16 @@ class CallRecords:
         self.db = db
         self.timezone = timezone  # the site's time zone (SiteService.timezone); None: UTC days
 
+    def _zone(self) -> dt.tzinfo:
+        return zone_of(self.timezone() if self.timezone is not None else None)
+
     def _utc(self, day: dt.datetime) -> dt.datetime:
-        return utc_midnight(day, self.timezone() if self.timezone is not None else None)
+        return utc_midnight(day, self._zone())
 
     def _on_office_clock(self, stored: str | None) -> str | None:
         if not stored:
             return stored
-        at = on_office_clock(dt.datetime.fromisoformat(stored), self.timezone() if self.timezone else None)
+        at = on_office_clock(dt.datetime.fromisoformat(stored), self._zone())
         return at.isoformat(sep=" ", timespec="seconds")
 
     def _query(self, agents: frozenset | None, filters: dict):

@@ -107,8 +107,9 @@ class FaxSender:
             raise ValidationError("the PDF cannot be read (damaged, encrypted or empty)", code="fax.bad_pdf",
                                   fields={"file": "the PDF cannot be read"}) from None
         # a file cut short still renders the pages before the cut: never send part of a document
-        declared = _PAGES_SAID.search(said[0] if said else "")
-        if _PAGE_ERROR.search(said[0] if said else "") or (declared and int(declared[1]) != len(pages)):
+        report = said[0] if said else ""
+        declared = _PAGES_SAID.search(report)
+        if _PAGE_ERROR.search(report) or (declared and int(declared[1]) != len(pages)):
             logger.warning("an uploaded PDF has pages that cannot be drawn: %d of %s rendered", len(pages),
                            declared[1] if declared else "?")
             raise ValidationError("the PDF is damaged: some of its pages cannot be read", code="fax.bad_pdf",

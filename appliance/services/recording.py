@@ -39,7 +39,7 @@ from peewee import JOIN
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, Unavailable
 from appliance.recording import rules
-from appliance.services.site import utc_midnight
+from appliance.services.site import utc_midnight, zone_of
 from appliance.recording.archive import archived_copy
 from appliance.recording.pipeline import RecordingRefused
 from appliance.services.agents import ami_action
@@ -274,9 +274,10 @@ class RecordingService:
         if state:
             query = query.where(m.Recording.state == state)
         if day_from:
-            query = query.where(m.Recording.created_at >= utc_midnight(day_from, timezone))
+            query = query.where(m.Recording.created_at >= utc_midnight(day_from, zone_of(timezone)))
         if day_to:
-            query = query.where(m.Recording.created_at < utc_midnight(day_to + dt.timedelta(days=1), timezone))
+            query = query.where(m.Recording.created_at < utc_midnight(day_to + dt.timedelta(days=1),
+                                                                        zone_of(timezone)))
         return query
 
     def agent_of(self, linkedid: str) -> str:

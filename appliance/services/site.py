@@ -43,22 +43,23 @@ TRUNK_FIELDS = ("name", "host", "port", "match", "username", "secret", "register
 QUEUE_FIELDS = ("name", "display_name", "strategy", "ring_timeout", "max_wait_seconds", "voicemail")
 
 
-def _zone(timezone: str | None):
+def zone_of(timezone: str | None) -> dt.tzinfo:
+    """The time zone named (the site's, an IANA name); None, empty or unknown: UTC."""
     try:
         return ZoneInfo(timezone) if timezone else dt.timezone.utc
     except (ZoneInfoNotFoundError, ValueError):
         return dt.timezone.utc
 
 
-def on_office_clock(at: dt.datetime, timezone: str | None) -> dt.datetime:
-    """A stored (naive UTC) time as the office's wall clock reads it (naive)."""
-    return at.replace(tzinfo=dt.timezone.utc).astimezone(_zone(timezone)).replace(tzinfo=None)
+def on_office_clock(at: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """A stored (naive UTC) time as the office's wall clock in ``zone`` reads it (naive)."""
+    return at.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
 
 
-def utc_midnight(day: dt.date, timezone: str | None) -> dt.datetime:
-    """Midnight starting ``day`` on the office's clock (``timezone``, the site's; None or
-    unknown: UTC) as a stored time: naive UTC, like every time in the database."""
-    start = dt.datetime(day.year, day.month, day.day, tzinfo=_zone(timezone))
+def utc_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    """Midnight starting ``day`` on the clock of ``zone`` as a stored time: naive UTC, like
+    every time in the database."""
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
     return start.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 

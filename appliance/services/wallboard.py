@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from peewee import JOIN, Case, fn
 
 from appliance.db import models as m
+from appliance.services.site import utc_midnight
 
 DEFAULT_SERVICE_LEVEL_SECONDS = 20
 FIGURES = ("offered", "answered", "answered_in_time", "abandoned")
@@ -34,12 +35,7 @@ FIGURES = ("offered", "answered", "answered_in_time", "abandoned")
 def day_bounds(now: float, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """The local day holding ``now`` (a Unix time), as naive UTC datetimes [start, end)."""
     day = dt.datetime.fromtimestamp(now, tz).date()
-
-    def utc_midnight(date: dt.date) -> dt.datetime:
-        local = dt.datetime.combine(date, dt.time(0), tzinfo=tz)
-        return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-    return utc_midnight(day), utc_midnight(day + dt.timedelta(days=1))
+    return utc_midnight(day, tz), utc_midnight(day + dt.timedelta(days=1), tz)
 
 
 def queue_figures(row: dict) -> dict:
