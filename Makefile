@@ -9,23 +9,22 @@ BUILD := build
 # Debian packages the host needs: mmdebstrap builds the rootfs (Asterisk comes
 # from it, never from the host), SIPp plays trunks and phones in the tests,
 # Debian's headless Chromium (driven by Playwright) renders the pages in the browser
-# tests, with a CJK font so the zh_CN screenshots show Chinese, not boxes.
-HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux chromium fonts-wqy-microhei
-HOST_COMMANDS := mmdebstrap sipp unshare nsenter chromium
-HOST_FILES := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+# tests, with a CJK font so the zh_CN screenshots show Chinese, not boxes; Playwright's
+# driver (a Node.js binary) needs libatomic1, which a minimal Debian lacks; iproute2's `ip`
+# makes the network namespaces of the LAN-port tests.  Checked package by package with
+# dpkg, so a minimal machine (mmdebstrap --variant=minbase) gets every one of them.
+HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux chromium fonts-wqy-microhei libatomic1 iproute2
 APT_OPTS := -o Acquire::Check-Valid-Until=false -o Acquire::Retries=3
 # What `make image` and `make boot-test` need besides: partitioning a plain file (fdisk's
 # sfdisk), FAT without mounting it (mtools), syslinux for BIOS boot, qemu and OVMF to boot
 # it in software emulation, zstd for the compressed copy.
 IMAGE_HOST_PACKAGES := mmdebstrap fdisk mtools syslinux syslinux-common qemu-system-x86 qemu-utils ovmf zstd e2fsprogs
-IMAGE_HOST_COMMANDS := mmdebstrap sfdisk mformat mcopy syslinux qemu-system-x86_64 qemu-img zstd mkfs.ext4
-IMAGE_HOST_FILES := /usr/lib/syslinux/mbr/gptmbr.bin /usr/share/OVMF/OVMF_CODE_4M.fd
 
 # Only for `make prompts` (synthesising the built-in sentences, whose files are committed):
 # never needed to build, test or run the appliance.
 PROMPT_HOST_PACKAGES := espeak-ng sox
 
-.PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit bench prompts clean distclean
+.PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit fuzz bench prompts clean distclean
 
 help:
 	@echo "make run     - start Asterisk, the supervisor and the web UI on http://127.0.0.1:8080"
@@ -33,6 +32,7 @@ help:
 	@echo "make bench   - run the benchmarks, figures to bench/results/"
 	@echo "make rootfs  - build (or reuse) the appliance root filesystem in $(BUILD)/rootfs"
 	@echo "make unit    - only the unit tier (no Asterisk)"
+	@echo "make fuzz    - the fuzz tier with many examples (Schemathesis on the API, Hypothesis on AMI/AGI)"
 	@echo "make image   - build the bootable disk image in $(BUILD)/image (raw + zstd + manifest)"
 	@echo "make boot-test - boot the image in qemu and check the serial console and the web UI"
 	@echo "make bench-image - time the image build and the boot to calls accepted, to bench/results/"
@@ -42,8 +42,8 @@ deps: $(BUILD)/.host-deps
 # Checked again whenever this Makefile changes (a package added to the lists above).
 $(BUILD)/.host-deps: Makefile
 	@mkdir -p $(BUILD)
-	@missing=""; for c in $(HOST_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
-	 for f in $(HOST_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
+	@missing=""; for p in $(HOST_PACKAGES); do \
+	   dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	 $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	 if [ -n "$$missing" ]; then \
 	   echo "installing host packages (missing:$$missing)"; \
@@ -55,8 +55,8 @@ $(BUILD)/.host-deps: Makefile
 image-deps: $(BUILD)/.image-host-deps
 $(BUILD)/.image-host-deps: Makefile
 	@mkdir -p $(BUILD)
-	@missing=""; for c in $(IMAGE_HOST_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
-	 for f in $(IMAGE_HOST_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
+	@missing=""; for p in $(IMAGE_HOST_PACKAGES); do \
+	   dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	 if [ -n "$$missing" ]; then \
 	   echo "installing host packages for the image (missing:$$missing)"; \
 	   export DEBIAN_FRONTEND=noninteractive; \
@@ -91,6 +91,11 @@ run: venv rootfs
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
+
+# The fuzz tier runs in `make test` with a small budget; this runs it long (minutes).
+fuzz: venv
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),3000) FUZZ_API_EXAMPLES=$(or $(FUZZ_API_EXAMPLES),300) \
+	  $(PY) -m pytest -q -m fuzz tests/fuzz
 
 test: venv rootfs
 	$(PY) -m pytest -q -m "not boot" tests

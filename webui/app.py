@@ -362,6 +362,9 @@ def safe_next(value: str | None, default: str = "/") -> str:
 def make_app(deps: WebDeps) -> Bottle:
     app = Bottle()
     app.config["deps"] = deps
+    # Row ids are SQLite integers: a path with a 40-digit "id" is no route (404), where
+    # bottle's own filter (-?\d+) let it reach the database as an OverflowError (a 500).
+    app.router.add_filter("int", lambda conf: (r"\d{1,18}", int, lambda x: str(int(x))))
     app.uninstall(bottle.JSONPlugin)  # the same, but UTF-8 rather than \u escapes for Chinese names
     app.install(bottle.JSONPlugin(json_dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str)))
     app.install(ErrorsPlugin(render_error))
