@@ -70,6 +70,7 @@ class WebDeps:
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
     fax_sender: object = None  # appliance.services.fax_out.FaxSender
+    sip_guard: object = None  # appliance.services.sipguard.SipGuard: blocked SIP sources, phones' subnets
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor
     extra: dict = field(default_factory=dict)
