@@ -123,7 +123,7 @@ def test_trusted_addresses_never_blocked(make_appliance, tmp_path):
     started(app)
     app.sip_guard.save_settings("boss", trusted="127.0.0.7")
     # a trusted address scanning (a trunk's own REGISTER is refused as the trunk's, with no
-    # security event: its protection is in tests/unit/test_sip_guard.py)
+    # security event: its protection is in tests/unit/test_sip_guard_policy.py)
     assert from_source(app, tmp_path, "phone_register_wrong.xml", "127.0.0.7", "guess", calls=4,
                        extension="9999") == 0
     assert from_source(app, tmp_path, "phone_register_wrong.xml", GUESSER, "guess", calls=3) == 0
