@@ -804,6 +804,7 @@ def make_app(deps: WebDeps) -> Bottle:
     # here, not at the top: these modules use this one's helpers
     from webui import callrecords, crm, fax, voicemail, wallboard, wizard, workspace
     from webui import services as service_pages
+    from webui import sipguard as sip_security
     from webui import users as user_pages
     from webui import recordings as recording_pages
 
@@ -828,6 +829,7 @@ def make_app(deps: WebDeps) -> Bottle:
     wallboard.install(app, deps, directory)
     user_pages.install(app, deps)
     service_pages.install(app, deps)
+    sip_security.install(app, deps)
     wizard.install(app, deps)  # last: its plugin holds admins on /setup while it is pending
     if deps.menus is not None:
         from webui import menus

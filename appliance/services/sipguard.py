@@ -231,7 +231,7 @@ class SipGuard:
             try:
                 values[key] = ",".join(str(n) for n in policy_mod.parse_networks(text))
             except ValueError as exc:
-                errors[field] = f"'{exc}' is not an address or a subnet"
+                errors[field] = f"'{exc}' is not an IP address or network"
         if errors:
             raise ValidationError(f"cannot be saved: {next(iter(errors.values()))}", code="sip_guard.bad_network",
                                   fields=errors)
