@@ -36,7 +36,7 @@
         <td class="actions">
           <form method="post" action="/admin/sip-security/blocks/{{b['address']}}/unblock" class="inline">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
-            <button class="small" title="{{_('sip.confirm_unblock', address=b['address'])}}">{{_('sip.unblock')}}</button>
+            <button class="small" title="{{_('sip.unblock_title', address=b['address'])}}">{{_('sip.unblock')}}</button>
           </form>
         </td>
       </tr>
