@@ -65,6 +65,7 @@ from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.fax_out import FaxSender  # noqa: E402
 from appliance.services.notices import MailNotices  # noqa: E402
 from appliance.services.site import SiteService  # noqa: E402
+from appliance.services.sipguard import SipGuard  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest, request_restart  # noqa: E402
@@ -231,6 +232,10 @@ class Appliance:
                                     attempts=settings.fax_attempts, retry_seconds=settings.fax_retry_minutes * 60.0)
         registry.register(fax_out_agi.SCRIPT, fax_out_agi.make_handler(self.fax_sender), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
+        self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
+                                  window_seconds=settings.sip_guard_window_seconds,
+                                  block_seconds=settings.sip_guard_block_seconds, on_change=self.apply_config,
+                                  lan_subnets=lambda: lan_subnets(settings.lan_interface))
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
         for child in supervised_children(settings):
             self.supervisor.add(child)
@@ -277,6 +282,7 @@ class Appliance:
         self.routing = routing_table()
         self.menus_table = menu_table(self.prompt_files)
         self.live.set_policies(queue_policies())
+        self.sip_guard.refresh()  # a trunk's address is never blocked
 
     # -- Asterisk ------------------------------------------------------------
     def _start_asterisk(self) -> None:
@@ -304,6 +310,7 @@ class Appliance:
             # it already had): before that, app_queue's actions may not exist yet
             gevent.spawn(self._resync)
         self.execute(self.live.apply(event, time.time()))
+        self.sip_guard.on_event(event)  # failed SIP authentications (class security)
 
     def execute(self, commands) -> None:
         for command in commands:
@@ -456,6 +463,7 @@ class Appliance:
         self.fax_sender.start()
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
+        self.sip_guard.start()
         if self.settings.lan_interface:
             self._lan = gevent.spawn(self._keep_lan)
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
@@ -473,6 +481,7 @@ class Appliance:
                                             "timezone": self.settings.timezone},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        fax_sender=self.fax_sender,
+                       sip_guard=self.sip_guard,
                        menus=self.menus, prompts=self.prompts, site=self.site,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        secure_cookies=bool(self.settings.web_https_port))
@@ -504,6 +513,7 @@ class Appliance:
             self._ticker.kill()
         if self._lan is not None:
             self._lan.kill()
+        self.sip_guard.stop()
         self.ami.stop()
         self.supervisor.stop()
         self.pbx.stop()
@@ -513,6 +523,23 @@ class Appliance:
         self.fax_sender.stop()
         self.pipeline.stop()
         self.encoders.close()
+
+
+def lan_subnets(ifname: str) -> list[str]:
+    """The IPv4 subnets on the LAN port (what the SIP security page offers phones); none
+    when there is no LAN port setting or it cannot be read."""
+    import ipaddress
+
+    from appliance.network import ipv4_addresses
+
+    if not ifname:
+        return []
+    try:
+        found = ipv4_addresses(Pyroute2Backend().interfaces(), ifname)
+    except Exception:
+        logger.exception("could not read the addresses of the LAN port %s", ifname)
+        return []
+    return sorted({str(ipaddress.ip_interface(a).network) for a in found})
 
 
 def supervised_children(settings: settings_mod.Settings) -> list[Watch]:

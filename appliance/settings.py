@@ -91,6 +91,11 @@ SETTINGS = (
     Setting("caller_language", str, "zh_CN",
             "the language of the appliance's own sentences callers hear (survey, goodbye, messages) until a "
             "voice menu sets its own", choices=("zh_CN", "en")),
+    Setting("sip_guard_failures", int, 10,
+            "a SIP source with this many failed authentications (wrong password, unknown extension, refused "
+            "address) within sip_guard_window_seconds is blocked"),
+    Setting("sip_guard_window_seconds", int, 600, "how far back failed SIP authentications are counted"),
+    Setting("sip_guard_block_seconds", int, 3600, "how long a blocked SIP source stays blocked"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -142,6 +147,9 @@ class Settings:
     mail_from: str
     mail_retry_hours: int
     caller_language: str
+    sip_guard_failures: int
+    sip_guard_window_seconds: int
+    sip_guard_block_seconds: int
 
     @property
     def db_path(self) -> Path:

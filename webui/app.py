@@ -70,6 +70,7 @@ class WebDeps:
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
     fax_sender: object = None  # appliance.services.fax_out.FaxSender
+    sip_guard: object = None  # appliance.services.sipguard.SipGuard: blocked SIP sources, phones' subnets
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor
     extra: dict = field(default_factory=dict)
@@ -806,6 +807,7 @@ def make_app(deps: WebDeps) -> Bottle:
     # here, not at the top: these modules use this one's helpers
     from webui import callrecords, crm, fax, voicemail, wallboard, wizard, workspace
     from webui import services as service_pages
+    from webui import sipguard as sip_security
     from webui import users as user_pages
     from webui import recordings as recording_pages
 
@@ -830,6 +832,7 @@ def make_app(deps: WebDeps) -> Bottle:
     wallboard.install(app, deps, directory)
     user_pages.install(app, deps)
     service_pages.install(app, deps)
+    sip_security.install(app, deps)
     wizard.install(app, deps)  # last: its plugin holds admins on /setup while it is pending
     if deps.menus is not None:
         from webui import menus

@@ -82,9 +82,11 @@ def _operations() -> dict[str, dict]:
         "phone_ringing": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}
     kind_ref = _ref("{Schema}")
     from webui.menus import operations as menu_operations
+    from webui.sipguard import operations as sip_operations
 
     return {
         **menu_operations(),
+        **sip_operations(),
         "health": {"tags": ["status"], "summary": "Health of each component; no sign-in needed",
                    "description": "200 while `status` is `ok` or `degraded`, 503 when `down` (Asterisk is not "
                                   "running), so a load balancer or monitor can use the status code alone.",
@@ -666,6 +668,7 @@ PARAMETERS = {
     "prompt": "the prompt's name",
     "message_id": "the message's id",
     "fax_id": "the fax's id",
+    "address": "the blocked source's IP address",
 }
 
 
@@ -771,7 +774,8 @@ def build(app, config, crm=None) -> dict:
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
                  {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"},
-                 {"name": "workspace"}, {"name": "calls"}, {"name": "menus"}, {"name": "voicemail"}, {"name": "fax"}],
+                 {"name": "workspace"}, {"name": "calls"}, {"name": "menus"}, {"name": "voicemail"}, {"name": "fax"},
+                 {"name": "sip"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

@@ -57,6 +57,10 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     "api_users": ADMIN, "api_user_create": ADMIN, "api_user_update": ADMIN,
     # restarting a service the supervisor runs (webui/services.py)
     "service_restart": ADMIN, "api_service_restart": ADMIN,
+    # SIP security (webui/sipguard.py): blocked sources, phones' subnets
+    "sip_security": ADMIN, "sip_security_save": ADMIN, "sip_unblock": ADMIN,
+    "api_sip_blocks": ADMIN, "api_sip_unblock": ADMIN, "api_sip_events": ADMIN,
+    "api_sip_settings": ADMIN, "api_sip_settings_update": ADMIN,
     # the first-run wizard (webui/wizard.py)
     "setup": ADMIN, "setup_step": ADMIN, "setup_save": ADMIN,
     # customers (webui/crm.py): agents see and edit their own customers (the service keeps

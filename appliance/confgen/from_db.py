@@ -10,6 +10,10 @@ from appliance.db import models as m
 
 logger = logging.getLogger(__name__)
 
+# site_setting keys of the SIP guard (written by appliance/services/sipguard.py)
+PHONE_SUBNETS_KEY = "sip_guard.phone_subnets"
+TRUSTED_KEY = "sip_guard.trusted"
+
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (text or "").split(",") if x.strip())
@@ -57,7 +61,26 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None,
     agents = tuple(a.number for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))
                    .order_by(m.Agent.number))
     return AsteriskModel(paths=paths, network=network, ami=ami, trunks=trunks, phones=phones,
-                         queues=queues, dids=dids, agents=agents, dahdi=dahdi, language=language)
+                         queues=queues, dids=dids, agents=agents, dahdi=dahdi, language=language,
+                         blocked_sources=blocked_sources(), phone_subnets=phone_subnets())
+
+
+def blocked_sources() -> tuple[str, ...]:
+    """The SIP sources blocked now (appliance/services/sipguard.py), in address order."""
+    rows = m.SipBlock.select(m.SipBlock.address).where(m.SipBlock.ended_at.is_null()).distinct()
+    return tuple(sorted(r.address for r in rows))
+
+
+def phone_subnets() -> tuple[str, ...]:
+    """The subnets phones may use (the SIP security page); empty: anywhere."""
+    from appliance.engine.sipguard import parse_networks
+
+    row = m.SiteSetting.get_or_none(m.SiteSetting.key == PHONE_SUBNETS_KEY)
+    try:
+        return tuple(str(n) for n in parse_networks(row.value if row else ""))
+    except ValueError as exc:  # validated on save; a bad row must not lock every phone out
+        logger.error("the phones' subnets setting has a bad entry %s; phones are allowed from anywhere", exc)
+        return ()
 
 
 def routing_table():

@@ -49,7 +49,7 @@ class AmiUser:
     secret: str
     # Only the classes our code reads and the actions it sends; no 'system',
     # 'config' or 'command' write (reloads go through the control socket).
-    read: tuple[str, ...] = ("system", "call", "agent", "user", "reporting")
+    read: tuple[str, ...] = ("system", "call", "agent", "user", "reporting", "security")
     write: tuple[str, ...] = ("call", "agent", "originate", "reporting")
 
 
@@ -126,3 +126,7 @@ class AsteriskModel:
     moh: tuple[MusicOnHold, ...] = field(default_factory=lambda: DEFAULT_MOH)
     dahdi: bool = False  # a telephony card is present: load chan_dahdi
     language: str = DEFAULT_LANGUAGE  # what trunks' callers hear the appliance's own sentences in
+    # SIP guard (appliance/services/sipguard.py): sources blocked after failed authentications,
+    # and the subnets phones may register and call from (empty: anywhere)
+    blocked_sources: tuple[str, ...] = ()
+    phone_subnets: tuple[str, ...] = ()

@@ -1,6 +1,15 @@
 """pjsip.conf: the SIP transport, trunks (identified by source address) and
 agents' phones (digest authentication, one contact each).
 
+Blocked sources (the SIP guard, appliance/services/sipguard.py) are identified by address
+as the endpoint ``cc-blocked``, whose ACL refuses everything: Asterisk 22 then answers
+their requests as it answers an unknown user's (a challenge no password can meet, and the
+security event ``FailedACL``), so a guesser learns nothing and no password, not even the
+right one, registers or calls from there.  Identification by address comes first
+(``endpoint_identifier_order`` starts with ``ip``), so one section covers every phone and
+every extension that does not exist; a trunk's address is never blocked.  With
+``phone_subnets`` every phone's endpoint denies all addresses and permits those subnets.
+
 Media always stays anchored on the appliance (``direct_media = no``): recording and
 supervisors listening in need the audio to pass through Asterisk.
 """
@@ -12,6 +21,8 @@ from appliance.dialplan_vars import PHONE_CONTEXT, TRUNK_CONTEXT
 FILENAME = "pjsip.conf"
 
 TRANSPORT = "transport-udp"
+BLOCKED_ENDPOINT = "cc-blocked"
+_EVERYWHERE = ("0.0.0.0/0.0.0.0", "::/0")
 
 
 def trunk_endpoint(trunk: Trunk) -> str:
@@ -59,7 +70,7 @@ def _trunk(conf: ConfText, trunk: Trunk, language: str) -> None:
         ))
 
 
-def _phone(conf: ConfText, phone: Phone, language: str) -> None:
+def _phone(conf: ConfText, phone: Phone, language: str, subnets: tuple[str, ...] = ()) -> None:
     ext = phone.extension
     conf.section(ext, comment=f"phone {ext}")
     conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", PHONE_CONTEXT)))
@@ -71,6 +82,8 @@ def _phone(conf: ConfText, phone: Phone, language: str) -> None:
     conf.option("rewrite_contact", phone.nat)
     if phone.callerid_name:
         conf.option("callerid", f'"{phone.callerid_name}" <{ext}>'.replace("\\", ""))
+    if subnets:  # the last matching rule wins: everywhere denied, then the permitted subnets
+        conf.options(tuple(("deny", x) for x in _EVERYWHERE) + tuple(("permit", x) for x in subnets))
     conf.section(ext)
     conf.options((("type", "auth"), ("auth_type", "userpass"), ("username", ext), ("password", phone.secret)))
     conf.section(ext)
@@ -85,5 +98,16 @@ def render(model: AsteriskModel) -> str:
     for trunk in model.trunks:
         _trunk(conf, trunk, model.language)
     for phone in model.phones:
-        _phone(conf, phone, model.language)
+        _phone(conf, phone, model.language, model.phone_subnets)
+    if model.blocked_sources:
+        _blocked(conf, model.blocked_sources)
     return conf.render()
+
+
+def _blocked(conf: ConfText, addresses: tuple[str, ...]) -> None:
+    conf.section(BLOCKED_ENDPOINT, comment="sources blocked after failed authentications (the SIP guard)")
+    conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", BLOCKED_ENDPOINT)))
+    conf.options((("disallow", "all"), ("allow", "alaw")))
+    conf.options(tuple(("deny", x) for x in _EVERYWHERE))
+    conf.section(BLOCKED_ENDPOINT)
+    conf.options((("type", "identify"), ("endpoint", BLOCKED_ENDPOINT), ("match", addresses)))

@@ -513,7 +513,23 @@ class SiteSetting(BaseModel):
     updated_by = CharField(max_length=64, default="")
 
 
+class SipBlock(BaseModel):
+    """A SIP source blocked after failed authentications (appliance/services/sipguard.py);
+    active while ``ended_at`` is empty."""
+
+    id = AutoField()
+    address = CharField(max_length=64, index=True)
+    blocked_at = DateTimeField(default=utcnow)
+    until = DateTimeField()
+    failures = IntegerField()
+    accounts = CharField(max_length=400, default="")  # extensions tried, comma-separated
+    kinds = CharField(max_length=100, default="")  # wrong_password, unknown_account, refused_address
+    first_failure_at = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True, index=True)
+    ended_by = CharField(max_length=64, default="")  # expired | trusted | the admin's user name
+
+
 ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
-              Menu, MenuOption, VoiceMessage, Fax, SiteSetting)
+              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock)

@@ -29,6 +29,8 @@ def model(**changes) -> AsteriskModel:
                       periodic_announce_seconds=0, announce_holdtime=False)),
         dids=(Did("88001000", "pstn"),),
         agents=("1001",),
+        blocked_sources=("198.51.100.7", "203.0.113.9"),
+        phone_subnets=("192.168.1.0/24", "10.8.0.0/16"),
     )
     base.update(changes)
     return AsteriskModel(**base)

@@ -5,5 +5,6 @@
   <a href="/admin/menus" class="{{'on' if path.startswith('/admin/menus') else ''}}">{{_('kind.menus')}}</a>
   % if user['role'] == 'admin':
   <a href="/admin/users" class="{{'on' if path.startswith('/admin/users') else ''}}">{{_('kind.users')}}</a>
+  <a href="/admin/sip-security" class="{{'on' if path.startswith('/admin/sip-security') else ''}}">{{_('sip.tab')}}</a>
   % end
 </nav>
