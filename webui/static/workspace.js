@@ -52,12 +52,13 @@
   // An API error the page can say in the agent's language ("ws.error.<code>", its params
   // translated by "ws.param.<name>.<value>"); else the service's own message.
   function explain(data) {
-    if (!data || !T["ws.error." + data.error]) return "";
+    var id = data ? "ws.error." + data.error : "";
+    if (!T[id]) return "";
     var kw = {};
     Object.keys(data.params || {}).forEach(function (k) {
       kw[k] = T["ws.param." + k + "." + data.params[k]] || data.params[k];
     });
-    return t("ws.error." + data.error, kw);
+    return t(id, kw);
   }
   function api(method, url, body) {
     var opts = {method: method, credentials: "same-origin", headers: {"X-CSRF-Token": CSRF}};
