@@ -39,6 +39,12 @@ OUTBOUND_EVENT = "CcOutbound"
 # What a FastAGI handler that does something (not routing) reports: "ok" or an error id.
 RESULT = "CC_RESULT"
 
+# A number keyed on a desk phone that is none of our extensions or feature codes: FastAGI
+# ``calling`` decides from the calling permission of the phone's agent (services/calling.py);
+# CC_RESULT "ok" goes on to OUTBOUND_CONTEXT, anything else hears why and is hung up on.
+CALLING_SCRIPT = "calling"
+NUMBER_CLASS = "CC_NUMBER_CLASS"  # internal | local | mobile | domestic | international | premium | emergency
+
 # Agents' feature codes, dialled from their own phone: code -> (FastAGI action, confirmation prompt).
 FEATURE_CODES = {
     "*21": ("login", "agent-loginok"),

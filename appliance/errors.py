@@ -9,17 +9,22 @@ class DomainError(Exception):
     code = "error"
     http_status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None):
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None,
+                 params: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
         self.fields = fields or {}
+        # what the translated sentence of ``code`` is filled in with (error.code.<code>)
+        self.params = params or {}
 
     def to_dict(self) -> dict:
         body = {"error": self.code, "message": self.message}
         if self.fields:
             body["fields"] = self.fields
+        if self.params:
+            body["params"] = self.params
         return body
 
 
@@ -57,6 +62,13 @@ class Conflict(DomainError):
 class PermissionDenied(DomainError):
     code = "forbidden"
     http_status = 403
+
+
+class CallNotPermitted(PermissionDenied):
+    """A call to a number whose class (``params["number_class"]``) the caller's calling
+    permission does not allow (appliance/services/calling.py)."""
+
+    code = "call.not_permitted"
 
 
 class Unavailable(DomainError):

@@ -24,6 +24,7 @@ from appliance import sounds  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
 from appliance.agi.handlers import menu, pin, ping, prompt_record, record, route  # noqa: E402
+from appliance.agi.handlers import calling as calling_agi  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import fax_out as fax_out_agi  # noqa: E402
 from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
@@ -53,6 +54,7 @@ from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
+from appliance.services.calling import CallingPolicy  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
@@ -199,7 +201,8 @@ class Appliance:
                              on_event=self.on_ami_event,
                              on_disconnect=self.on_ami_disconnect)
         self.agents = AgentService(self.db, self.ami)
-        self.calls = CallControl(self.ami, self.live, self.execute)
+        self.calling = CallingPolicy(self.db, self.site)
+        self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
@@ -214,6 +217,7 @@ class Appliance:
         registry.register(pin.SCRIPT, pin.make_handler(customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
+        registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         notices = MailNotices(self.mail, self.site.language)
         self.pipeline.completed.append(notices.recording_complete)
@@ -229,7 +233,8 @@ class Appliance:
         self.fax_sender = FaxSender(self.db, self.ami, spool_dir=self.pbx.spool_dir / FAX_OUT_SPOOL,
                                     asterisk_spool=f"{self.pbx.paths.spool}/{FAX_OUT_SPOOL}",
                                     store_dir=settings.data_dir / "fax", rootfs=settings.rootfs,
-                                    attempts=settings.fax_attempts, retry_seconds=settings.fax_retry_minutes * 60.0)
+                                    attempts=settings.fax_attempts, retry_seconds=settings.fax_retry_minutes * 60.0,
+                                    calling=self.calling)
         registry.register(fax_out_agi.SCRIPT, fax_out_agi.make_handler(self.fax_sender), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,

@@ -80,6 +80,9 @@ SENTENCES = (
     Sentence("rec-bad", "录音太短或声音太小，请重新录制。", "The recording was too short or too quiet. Please record it again."),
     Sentence("rec-saved", "录音已保存，提示音编号为", "Saved as prompt number"),
     Sentence("rec-denied", "此话机无权录制提示音，再见。", "This phone may not record prompts. Goodbye."),
+    # a number the phone's calling permission does not allow (FastAGI calling, services/calling.py)
+    Sentence("not-permitted", "此话机无权拨打该号码，再见。", "That feature is not available on this line. Goodbye.",
+             ("feature-not-avail-line", "vm-goodbye")),
 ) + tuple(Sentence(f"digit-{d}", text, str(d), (f"digits/{d}",))
           for d, text in enumerate("零一二三四五六七八九"))
 

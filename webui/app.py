@@ -266,7 +266,8 @@ def render(name: str, **data) -> str:
                            field_error=lambda text, help_id=None, help_text="": i18n.field_error(
                                lang, text, help_id, help_text),
                            nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang, kind, name, value),
-                           error_message=lambda code, status: i18n.error_message(lang, code, status),
+                           error_message=lambda code, status, params=None: i18n.error_message(
+                               lang, code, status, params),
                            secs=fmt_seconds, when=when, office_tz=office_tz, **data)
 
 
@@ -277,7 +278,7 @@ def render_error(status: int, code: str, detail: str | None, error_id: str | Non
 def problem_of(exc: DomainError) -> dict:
     """A ``DomainError`` for an alert on a page: the code and status pick the translated
     sentence, the service's own message is the detail."""
-    return {"code": exc.code, "status": exc.http_status, "detail": exc.message}
+    return {"code": exc.code, "status": exc.http_status, "detail": exc.message, "params": exc.params}
 
 
 def same_origin() -> bool:

@@ -135,14 +135,19 @@ def field_error(lang: str, text: str, help_id: str | None = None, help_text: str
     return translate(lang, "field.invalid", detail=text)
 
 
-def error_message(lang: str, code: str, status: int) -> str:
+def error_message(lang: str, code: str, status: int, params: dict | None = None) -> str:
     """What went wrong, in the user's words, for a ``DomainError`` code and HTTP status.
 
     The most specific message wins: the exact code (``ami.unavailable``), then its last
-    part shared by every kind (``queues.in_use`` -> ``in_use``), then the status.
+    part shared by every kind (``queues.in_use`` -> ``in_use``), then the status.  The
+    error's ``params`` fill the sentence in, each value translated where the catalog has
+    ``param.<name>.<value>`` (``param.number_class.international``).
     """
     tail = code.rsplit(".", 1)[-1] if code else ""
+    filled = {name: translate(lang, f"param.{name}.{value}") if f"param.{name}.{value}" in catalog("en") else value
+              for name, value in (params or {}).items()}
     for msgid in (f"error.code.{code}", f"error.code.{tail}", f"error.status.{status}"):
         if msgid in catalog("en"):
-            return translate(lang, msgid)
+            return translate(lang, msgid, **filled) if msgid == f"error.code.{code}" and filled else translate(
+                lang, msgid)
     return translate(lang, "error.status.500" if status >= 500 else "error.status.400")

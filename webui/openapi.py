@@ -18,7 +18,8 @@ JSON = "application/json"
 STATUS_TEXT = {
     400: "the body is not JSON, or not a JSON object (`request.bad_json`)",
     401: "no valid session or bearer token (`unauthorized`)",
-    403: "your role may not do this (`forbidden`), or a cookie session sent no CSRF token (`csrf_failed`)",
+    403: "your role may not do this (`forbidden`), a cookie session sent no CSRF token (`csrf_failed`), or "
+         "the calling permission does not allow the number (`call.not_permitted`, `params.number_class`)",
     404: "no such object (`<kind>.not_found`, ...)",
     409: "conflicts with what exists: a duplicate key (`<kind>.exists`), still in use (`<kind>.in_use`), or "
          "changed by someone else since you read it (`<kind>.changed`)",
@@ -152,7 +153,8 @@ def _operations() -> dict[str, dict]:
         "api_agent_dial": {"tags": ["agents"], "summary": "Click-to-dial: call a number for an agent",
                            "description": "The agent's phone rings first; when they answer, the number is "
                                           "dialled through the trunks in their outbound order. Agents may dial "
-                                          "only for themselves.",
+                                          "only for themselves. A number the agent's calling permission does "
+                                          "not allow is 403 `call.not_permitted` (audited).",
                            "requestBody": _body({"type": "object", "required": ["number"], "properties": {
                                "number": {"type": "string", "pattern": "^\\+?[0-9 -]{3,40}$"}}}),
                            "responses": {"200": _resp("the agent's phone is ringing", {"type": "object"}),
@@ -160,7 +162,8 @@ def _operations() -> dict[str, dict]:
         "api_agent_transfer": {"tags": ["agents"], "summary": "Blind transfer of the agent's current call",
                                "description": "The customer goes to a queue, to another agent (rung alone if "
                                               "free, else their first queue) or out to a number; the agent's "
-                                              "leg is released.",
+                                              "leg is released. A number the agent's calling permission does "
+                                              "not allow is 403 `call.not_permitted` (audited).",
                                "requestBody": _body({"type": "object", "required": ["to_kind", "to"], "properties": {
                                    "to_kind": {"enum": ["queue", "agent", "number"]}, "to": {"type": "string"}}}),
                                "responses": {"200": _resp("transferred", {"type": "object"}),
@@ -172,7 +175,9 @@ def _operations() -> dict[str, dict]:
         "api_agent_consult": {"tags": ["agents"], "summary": "Consult another agent or a number",
                               "description": "The customer is held; the agent's phone calls the other party. "
                                              "Then: `consult/complete` (attended transfer), `consult/cancel` "
-                                             "(back to the customer) or `conference` (three-way call).",
+                                             "(back to the customer) or `conference` (three-way call). A "
+                                             "number the agent's calling permission does not allow is 403 "
+                                             "`call.not_permitted` (audited).",
                               "requestBody": _body({"type": "object", "required": ["to_kind", "to"], "properties": {
                                   "to_kind": {"enum": ["agent", "number"]}, "to": {"type": "string"}}}),
                               "responses": {"200": _resp("calling", {"type": "object"}),
@@ -439,11 +444,13 @@ def _voicemail_operations() -> dict[str, dict]:
             "description": "`multipart/form-data` with `file` (a PDF, at most 20 MiB) and `number`. The PDF is "
                            "rendered to fax pages at once (422 `fax.bad_pdf` if it cannot be), then sent through "
                            "the trunks; `state` queued, sending, sent or failed, tried `max_attempts` times "
-                           "(`error_code` `fax.busy`, `fax.no_answer`, `fax.unreachable`, `fax.transmission_failed`).",
+                           "(`error_code` `fax.busy`, `fax.no_answer`, `fax.unreachable`, `fax.transmission_failed`). "
+                           "A number the sender's calling permission does not allow is 403 `call.not_permitted` "
+                           "(audited).",
             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["file", "number"],
                 "properties": {"file": {"type": "string", "format": "binary"}, "number": {"type": "string"}}}}}},
-            "responses": {"201": _resp("queued", {"type": "object"}), **_errors(400, 401, 413, 422)}},
+            "responses": {"201": _resp("queued", {"type": "object"}), **_errors(400, 401, 403, 413, 422)}},
     }
 
 
@@ -709,7 +716,10 @@ def build(app, config, crm=None) -> dict:
             "message": {"type": "string", "description": "what went wrong, in English"},
             "fields": {"type": "object", "additionalProperties": {"type": "string"},
                        "description": "field name -> what is wrong with it (empty when no field is to blame)"},
-            "error_id": {"type": "string", "description": "on a 500: the id under which the log has the details"}}},
+            "error_id": {"type": "string", "description": "on a 500: the id under which the log has the details"},
+            "params": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "what the error's sentence names, e.g. `{\"number_class\": \"international\"}` "
+                                      "for `call.not_permitted`"}}},
         "Health": {"type": "object", "required": ["status", "components"], "properties": {
             "status": {"enum": ["ok", "degraded", "down"]}, "uptime_seconds": {"type": "integer"},
             "components": {"type": "object", "additionalProperties": {

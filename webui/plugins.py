@@ -128,7 +128,8 @@ def is_api() -> bool:
 
 
 def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
-    """Every API error has the same shape: ``{"error", "message", "fields"}`` (+ ``error_id`` on a 500)."""
+    """Every API error has the same shape: ``{"error", "message", "fields"}`` (+ ``error_id`` on a 500,
+    ``params`` when the error's sentence has parts: ``{"number_class": "international"}``)."""
     return {"error": code, "message": message, "fields": fields or {}, **extra}
 
 
@@ -196,7 +197,8 @@ class ErrorsPlugin:
                 raise
             except DomainError as exc:
                 if is_api():
-                    return json_error(exc.http_status, error_body(exc.code, exc.message, exc.fields))
+                    extra = {"params": exc.params} if exc.params else {}
+                    return json_error(exc.http_status, error_body(exc.code, exc.message, exc.fields, **extra))
                 return self.page(exc.http_status, exc.code, exc.message)
             except Exception:
                 error_id = uuid.uuid4().hex[:12]

@@ -90,8 +90,9 @@ def install(app, deps) -> None:
                 site.save_password(user, forms.getunicode("password") or "", forms.getunicode("confirm") or "")
                 issue_session(deps, user["id"])  # the new password ended the session it was chosen in
             elif step == "region":
-                values = {"timezone": forms.getunicode("timezone") or "", "language": forms.getunicode("language")}
-                site.save_region(user, values["timezone"], values["language"])
+                values = {"timezone": forms.getunicode("timezone") or "", "language": forms.getunicode("language"),
+                          "area_code": forms.getunicode("area_code")}
+                site.save_region(user, values["timezone"], values["language"], values["area_code"])
             elif step in ("trunk", "queue") and forms.get("skip"):
                 site.skip(user, step)
             elif step == "trunk":

@@ -389,4 +389,13 @@ def render(model: AsteriskModel) -> str:
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
         conf.raw(f" same => n,Dial(PJSIP/{ext},30)")
         conf.raw(" same => n,Hangup()")
+    # Any other number goes out through the trunks (cc-outbound) only if the calling
+    # permission of the phone's agent allows it (FastAGI calling, services/calling.py);
+    # anything but "ok" (refused, or the handler failed) hears why and is hung up on.
+    conf.raw(f"exten => _[+0-9]!,1,Set({v.RESULT}=)")
+    conf.raw(f" same => n,AGI({agi_url(model, v.CALLING_SCRIPT)},${{EXTEN}})")
+    conf.raw(f' same => n,GotoIf($["${{{v.RESULT}}}" = "ok"]?{v.OUTBOUND_CONTEXT},${{EXTEN}},1)')
+    conf.raw(" same => n,Answer()")
+    conf.raw(f" same => n,Playback({said(model, 'not-permitted')})")
+    conf.raw(" same => n,Hangup()")
     return conf.render()

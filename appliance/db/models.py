@@ -227,6 +227,7 @@ class Agent(BaseModel):
     paused = BooleanField(default=False)
     pause_reason = CharField(max_length=32, default="")
     recording = CharField(max_length=8, default="dontcare")  # force | yes | dontcare | no | never
+    call_permission = CharField(max_length=16, default="role")  # role | internal ... premium (engine/calling.py)
 
 
 class PauseReason(BaseModel):

@@ -9,6 +9,10 @@ Listening is Asterisk's ChanSpy on the agent's channel, run on a channel that ri
 supervisor's own phone first (AMI ``Originate``): the supervisor answers and hears both
 sides.  ``whisper`` lets the agent (only) hear the supervisor; ``barge`` lets both sides
 hear them.  Everything here is permission-checked by the web layer (staff only).
+
+Every call to a number (click-to-dial, a transfer or consultation to a number) is checked
+against the calling permission of the agent whose line it is on first
+(services/calling.py): a refusal is ``CallNotPermitted``, audited.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from appliance.db import models as m
 from appliance.engine.live import IN_CALL, RINGING
 from appliance.errors import Conflict, NotFound, Unavailable, ValidationError
 from appliance.services.agents import ami_action
+from appliance.services.calling import CONSULT, DIAL, TRANSFER, CallingPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +38,21 @@ SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
 NUMBER = re.compile(r"\+?[0-9]{3,32}")
 
 
+def _dialled(to: str, code: str) -> str:
+    """A transfer's or consultation's number as dialled, or ``ValidationError`` ``code``."""
+    number = (to or "").replace(" ", "").replace("-", "")
+    if not NUMBER.fullmatch(number):
+        raise ValidationError(f"{to!r} is not a phone number", code=code,
+                              fields={"to": "digits, optionally starting with +"})
+    return number
+
+
 class CallControl:
-    def __init__(self, ami, live, execute=None):
+    def __init__(self, ami, live, execute=None, calling: CallingPolicy | None = None):
         self.ami = ami
         self.live = live
         self.execute = execute or (lambda commands: None)  # carries out live-state commands (publish)
+        self.calling = calling or CallingPolicy(None)  # without the site: China, our area code unknown
 
     def _action(self, name: str, headers: dict):
         return ami_action(self.ami, name, headers)
@@ -54,6 +69,7 @@ class CallControl:
                 raise ValidationError(f"agent {agent} has no phone to call from", code="agent.no_phone",
                                       fields={"phone": "required to place calls"})
             raise NotFound(f"no agent with work number {agent}", code="agent.not_found")
+        self.calling.check_agent(agent, number, DIAL, actor)
         resp = self._action("Originate", {
             "Channel": f"PJSIP/{row.phone.extension}",
             "Context": v.OUTBOUND_CONTEXT,
@@ -79,6 +95,8 @@ class CallControl:
         """Blind transfer of ``agent``'s customer to a queue, another agent (then their first
         queue), a voice menu (which may send the caller back to this agent) or a number; the
         agent's leg is released."""
+        if to_kind == "number":  # refused before anything else: whatever the call, not this number
+            self.calling.check_agent(agent, _dialled(to, "transfer.bad_target"), TRANSFER, actor)
         call = self._talking_call(agent)
         variables = []
         if to_kind == "queue":
@@ -103,10 +121,7 @@ class CallControl:
             variables = [f"{v.MENU}={to}", f"{v.MENU_HOPS}=0", f"{v.MENU_TRIES}=0", f"{v.MENU_MODE}=",
                          f"{v.AGENT}={agent}"]
         elif to_kind == "number":
-            number = (to or "").replace(" ", "").replace("-", "")
-            if not NUMBER.fullmatch(number):
-                raise ValidationError(f"{to!r} is not a phone number", code="transfer.bad_target",
-                                      fields={"to": "digits, optionally starting with +"})
+            number = _dialled(to, "transfer.bad_target")
             # no CC_AGENT: the agent lets go at once (click-to-dial sets it, to mark their call)
             context, exten = v.OUTBOUND_CONTEXT, number
         else:
@@ -172,6 +187,8 @@ class CallControl:
     def consult(self, agent: str, to_kind: str, to: str, actor: str) -> dict:
         """Put the customer on hold and call another agent or a number (to transfer the call
         after talking to them, or to bring them into a three-way call)."""
+        if to_kind == "number":
+            self.calling.check_agent(agent, _dialled(to, "consult.bad_target"), CONSULT, actor)
         call = self._agent_call(agent, ("talking", "held"), "consult.no_call")
         if to_kind == "agent":
             target = m.Agent.select(m.Agent, m.Phone).join(m.Phone).where(m.Agent.number == to).first()
@@ -180,10 +197,7 @@ class CallControl:
                                       fields={"to": "another agent with a phone"})
             exten, phone, consult_agent = target.phone.extension, target.phone.extension, to
         elif to_kind == "number":
-            exten = (to or "").replace(" ", "").replace("-", "")
-            if not NUMBER.fullmatch(exten):
-                raise ValidationError(f"{to!r} is not a phone number", code="consult.bad_target",
-                                      fields={"to": "digits, optionally starting with +"})
+            exten = _dialled(to, "consult.bad_target")
             phone, consult_agent = "", ""
         else:
             raise ValidationError("consult an agent or a number", code="consult.bad_kind",

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from appliance.db import models as m
+from appliance.engine.calling import PERMISSIONS as CALL_PERMISSIONS
+from appliance.engine.calling import ROLE as CALLING_ROLE
 from appliance.engine.menus import FALLTHROUGH_ACTIONS as MENU_FALLTHROUGH
 from appliance.errors import Conflict, DomainError, NotFound, Unavailable, ValidationError
 from appliance.mail import parse_addresses
@@ -277,6 +279,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("phone", "ref", ref_kind="phones", help="the phone this agent takes calls on"),
         Field("user", "ref", ref_kind="users", help="the web UI account of this agent"),
         _recording("this agent takes or makes"),
+        Field("call_permission", "str", default=CALLING_ROLE, choices=CALL_PERMISSIONS,
+              help="the dearest numbers this agent may call, from the desk phone, click-to-dial, transfers "
+                   "and faxes: internal, local, mobile, domestic, international or premium (everything); "
+                   "role: as their web account's role says (agents domestic, supervisors international, "
+                   "admins everything); emergency numbers always"),
     ),
     "time_conditions": (
         Field("name", "str", required=True, **NAME),

@@ -1,6 +1,7 @@
 """Faxes sent from an uploaded PDF, from an agent's desk or the API.
 
-``submit`` checks the upload (a PDF, at most ``MAX_PDF_BYTES``, a dialable number), has
+``submit`` checks the upload (a PDF, at most ``MAX_PDF_BYTES``, a dialable number that the
+sender's calling permission allows: services/calling.py, a refusal audited), has
 Ghostscript from the rootfs render it to the TIFF G4 pages SendFAX transmits (fine
 resolution, 1728 dots wide: ``proc.filter_through``, so nothing blocks the loop), keeps
 the PDF in the fax store and the TIFF in the spool Asterisk reads, and queues the job; a
@@ -34,6 +35,7 @@ from appliance.db import models as m
 from appliance.errors import NotFound, TooLarge, ValidationError
 from appliance.fax import tiff
 from appliance.recording.worker import write_whole
+from appliance.services.calling import FAX, CallingPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +57,9 @@ DIAL_ERRORS = {"BUSY": "fax.busy", "NOANSWER": "fax.no_answer", "CONGESTION": "f
 class FaxSender:
     def __init__(self, db, ami, *, spool_dir: Path, asterisk_spool: str, store_dir: Path, rootfs: str = "",
                  attempts: int = 3, retry_seconds: float = 300.0, report_seconds: float = 900.0,
-                 now=m.utcnow):
+                 now=m.utcnow, calling: CallingPolicy | None = None):
         self.db = db
+        self.calling = calling or CallingPolicy(db)  # without the site: China, our area code unknown
         self.ami = ami
         self.spool_dir = Path(spool_dir)  # the TIFFs SendFAX reads, as we see them
         self.asterisk_spool = asterisk_spool.rstrip("/")  # ...and as Asterisk sees them
@@ -75,6 +78,7 @@ class FaxSender:
         if not NUMBER.fullmatch(number):
             raise ValidationError(f"{number!r} is not a fax number", code="fax.bad_number",
                                   fields={"number": "digits, optionally starting with +"})
+        self.calling.check_user(actor, number, FAX)
         if len(data) > MAX_PDF_BYTES:
             raise TooLarge(f"the PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB", code="fax.too_large")
         pages, rendered = self._render(data)

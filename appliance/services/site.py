@@ -1,10 +1,13 @@
 """This call center's own settings made in the web UI, and the first-run wizard.
 
 Settings (rows of ``site_setting``): ``timezone`` (where "today" begins on the wallboard,
-the default of new opening hours; the settings file's ``timezone`` until an admin chooses)
-and ``language`` (the sign-in page's and new accounts' language when the browser says
-nothing else; Chinese until chosen).  Read through a copy kept in memory: this process is
-the only writer.
+the default of new opening hours; the settings file's ``timezone`` until an admin chooses),
+``language`` (the sign-in page's and new accounts' language when the browser says
+nothing else; Chinese until chosen), and where the office is in the numbering plan, for
+calling permissions (appliance/services/calling.py): ``home_region`` (ISO country code,
+``CN`` until set) and ``area_code`` (without the leading 0: ``21`` for Shanghai; empty
+until set, when a fixed line dialled with any area code counts as long distance).  Read
+through a copy kept in memory: this process is the only writer.
 
 The first-run wizard is pending from the moment first boot made the first admin
 (``begin_setup``) until an admin finishes it; a database without that mark (one made
@@ -12,7 +15,7 @@ before the wizard existed, or by a test) has none.  Its steps, in order, are eac
 when submitted, may be gone back to and are resumed where they were left:
 
 1. ``password``: the printed first password replaced by the admin's own;
-2. ``region``: time zone and default language;
+2. ``region``: time zone, default language and the office's area code;
 3. ``trunk``: the first SIP trunk (or skipped, to add later);
 4. ``queue``: the first queue, with the inbound number (DID) that leads to it (or skipped);
 
@@ -37,6 +40,8 @@ OPTIONAL = ("trunk", "queue")
 LANGUAGES = ("zh_CN", "en")
 DONE, SKIPPED = "done", "skipped"
 DID_PATTERN = r"\+?[0-9]{1,31}"
+AREA_CODE_PATTERN = r"0?([1-9][0-9]{0,4})"  # typed with or without the trunk prefix 0 (021 or 21)
+DEFAULT_HOME_REGION = "CN"
 # The fields of the trunk and queue forms the wizard asks for (the others keep their
 # defaults and are on the configuration pages).
 TRUNK_FIELDS = ("name", "host", "port", "match", "username", "secret", "register", "codecs", "max_channels")
@@ -97,6 +102,12 @@ class SiteService:
     def language(self) -> str:
         return self._all().get("language") or self.default_language
 
+    def home_region(self) -> str:
+        return self._all().get("home_region") or DEFAULT_HOME_REGION
+
+    def area_code(self) -> str:
+        return self._all().get("area_code") or ""
+
     # -- the wizard -------------------------------------------------------------------------
     def begin_setup(self) -> None:
         """First boot made the first admin: the wizard is pending (once; never again)."""
@@ -108,13 +119,14 @@ class SiteService:
 
     def setup_state(self) -> dict:
         """``{"pending", "steps": {step: done | skipped | None}, "next": step | "finish" | None,
-        "timezone", "language", "trunk", "queue", "did"}``."""
+        "timezone", "language", "area_code", "trunk", "queue", "did"}``."""
         values = self._all()
         steps = {step: values.get(f"setup.{step}") for step in STEPS}
         pending = self.setup_pending()
         nxt = next((step for step in STEPS if steps[step] is None), "finish") if pending else None
         return {"pending": pending, "steps": steps, "next": nxt, "timezone": self.timezone(),
-                "language": self.language(), "trunk": values.get("setup.trunk_name", ""),
+                "language": self.language(), "area_code": self.area_code(),
+                "trunk": values.get("setup.trunk_name", ""),
                 "queue": values.get("setup.queue_name", ""), "did": values.get("setup.did", "")}
 
     def _step_done(self, actor: str, step: str, state: str = DONE, **more: str) -> None:
@@ -132,17 +144,25 @@ class SiteService:
         self.users.set_password(user["username"], password)  # checks its strength
         self._step_done(user["username"], "password")
 
-    def save_region(self, user: dict, timezone: str, language: str) -> None:
+    def save_region(self, user: dict, timezone: str, language: str, area_code: str | None = None) -> None:
+        """The time zone and language, and (when given) the office's area code: ``021`` or
+        ``21``, stored without the 0; empty: not known."""
         errors = {}
         problem = _check_timezone((timezone or "").strip())
         if problem or not (timezone or "").strip():
             errors["timezone"] = problem or "required"
         if language not in LANGUAGES:
             errors["language"] = f"one of {', '.join(LANGUAGES)}"
+        values = {}
+        if area_code is not None:
+            area = re.fullmatch(AREA_CODE_PATTERN, area_code.strip())
+            if area_code.strip() and area is None:
+                errors["area_code"] = "the area code: digits, such as 21 or 021 for Shanghai"
+            values["area_code"] = area[1] if area else ""
         if errors:
             raise ValidationError(f"cannot be saved: {next(iter(errors.values()))}", fields=errors)
         with self.db.atomic():
-            self._set(user["username"], timezone=timezone.strip(), language=language)
+            self._set(user["username"], timezone=timezone.strip(), language=language, **values)
             self.users.set_language(user["id"], language)
             self._step_done(user["username"], "region")
 

@@ -17,6 +17,7 @@ from appliance import proc
 from appliance.db import models as m
 from appliance.errors import ValidationError
 from appliance.services.fax_out import FaxSender
+from appliance.services.users import UserService
 from harness import TRUNK_IP, Sipp, free_port, started, wait_until
 
 pytestmark = pytest.mark.asterisk
@@ -112,6 +113,7 @@ def test_a_busy_number_is_tried_again_then_given_up_with_the_reason(make_applian
     started(app)
     app.fax_sender.retry_seconds = 1.0
     carrier = Sipp("trunk_busy.xml", TRUNK_IP, carrier_port, None, {}, tmp_path / "sipp", calls=2).start()
+    app.users.create("alice", "fax-sender-pw", "agent")  # a fax follows its sender's calling permission
     job = app.fax_sender.submit(pdf_of_pages(["Busy"]), "busy.pdf", "02155550000", "alice")
     failed = outbound(job["id"], timeout=60)
     assert carrier.wait(20) == 0, carrier.errors()  # two INVITEs, both refused
@@ -138,6 +140,7 @@ def test_a_file_that_is_not_a_sendable_pdf_is_refused_and_nothing_kept(rootfs, t
     migrate(db)
     sender = FaxSender(db, None, spool_dir=tmp_path / "spool", asterisk_spool="/x", store_dir=tmp_path / "store",
                        rootfs=str(rootfs))
+    UserService(db).create("alice", "fax-sender-pw", "agent")  # may send to 021 (long distance)
     with pytest.raises(ValidationError) as refused:
         sender.submit(upload, "contract.pdf", "02155550000", "alice")
     assert refused.value.code == "fax.bad_pdf" and "file" in refused.value.fields

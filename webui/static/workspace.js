@@ -49,6 +49,17 @@
     box.className = "status " + (bad ? "bad" : "ok");
     box.hidden = false;
   }
+  // An API error the page can say in the agent's language ("ws.error.<code>", its params
+  // translated by "ws.param.<name>.<value>"); else the service's own message.
+  function explain(data) {
+    var id = data ? "ws.error." + data.error : "";
+    if (!T[id]) return "";
+    var kw = {};
+    Object.keys(data.params || {}).forEach(function (k) {
+      kw[k] = T["ws.param." + k + "." + data.params[k]] || data.params[k];
+    });
+    return t(id, kw);
+  }
   function api(method, url, body) {
     var opts = {method: method, credentials: "same-origin", headers: {"X-CSRF-Token": CSRF}};
     if (body !== undefined) {
@@ -57,7 +68,7 @@
     }
     return fetch(url, opts).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
-        if (!res.ok) throw new Error(data.message || String(res.status));
+        if (!res.ok) throw new Error(explain(data) || data.message || String(res.status));
         return data;
       });
     });

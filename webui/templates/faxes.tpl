@@ -3,7 +3,7 @@
   <h1>{{_('nav.faxes')}}</h1><span class="muted">{{_('fax.count', n=len(items))}}</span>
 </div>
 % if problem:
-<p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
+<p class="alert" role="alert">{{error_message(problem['code'], problem['status'], problem.get('params'))}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
 % end
 % if can_send:
 <section class="card">

@@ -69,6 +69,15 @@
       <em class="field-error">{{field_error(errors['language'])}}</em>
       % end
     </div>
+    <div class="field {{'has-error' if 'area_code' in errors else ''}}">
+      <label for="s-area-code">{{_('setup.region.area_code')}}</label>
+      <input id="s-area-code" name="area_code" inputmode="numeric" maxlength="6" value="{{values.get('area_code') if values.get('area_code') is not None else state['area_code']}}">
+      % if 'area_code' in errors:
+      <em class="field-error">{{_('setup.region.area_code_bad')}}</em>
+      % else:
+      <small class="hint">{{_('setup.region.area_code_hint')}}</small>
+      % end
+    </div>
     <div class="buttons"><button class="primary">{{_('setup.save_next')}}</button></div>
   </form>
 % elif step in ('trunk', 'queue'):
@@ -99,6 +108,7 @@
     <dt>{{_('setup.step.password')}}</dt><dd>{{_('setup.finish.password_done') if state['steps']['password'] else _('setup.finish.missing')}}</dd>
     <dt>{{_('setup.region.timezone')}}</dt><dd>{{state['timezone']}}</dd>
     <dt>{{_('setup.region.language')}}</dt><dd>{{endonyms[state['language']]}}</dd>
+    <dt>{{_('setup.region.area_code')}}</dt><dd>{{('0' + state['area_code']) if state['area_code'] else _('setup.finish.area_unset')}}</dd>
     <dt>{{_('setup.step.trunk')}}</dt><dd>{{state['trunk'] or _('setup.finish.later')}}</dd>
     <dt>{{_('setup.step.queue')}}</dt><dd>{{state['queue'] or _('setup.finish.later')}}{{(' ← ' + state['did']) if state['did'] else ''}}</dd>
   </dl>

@@ -1,0 +1,39 @@
+"""The workspace says a refused call in the agent's language: an agent clicking to dial a Hong
+Kong number (their calling permission reaches long distance) reads, in Chinese, that this line
+may not call international numbers; the refusal is in the audit log and nothing was dialled."""
+
+from __future__ import annotations
+
+import pytest
+
+from appliance.db.models import AuditLog
+from appliance.engine.live import LiveState
+from appliance.services.calling import CallingPolicy
+from appliance.services.calls import CallControl
+from webharness import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+class NoManager:
+    """Asterisk's manager, which a refused call must never reach."""
+
+    connected = True
+
+    def send_action(self, name, headers):
+        raise AssertionError(f"{name} sent for a refused call: {headers}")
+
+
+def test_a_refused_click_to_dial_is_said_in_the_agents_language(web, page_as):
+    web.deps.calls = CallControl(NoManager(), LiveState(), calling=CallingPolicy(web.db))
+    page = page_as("agent", "zh_CN")
+    page.goto(web.url + "/workspace")
+    page.fill("#ws-number", "+852 2123 4567")
+    page.click("button[data-act=dial]")
+    status = page.locator("#ws-status")
+    status.wait_for(state="visible")
+    assert "此线路无权拨打国际长途号码" in status.inner_text()
+    screenshot(page, "zh_CN", "workspace-call-refused")
+    [row] = AuditLog.select().where(AuditLog.action == "refused")
+    assert (row.username, row.object_id) == ("alice", "+85221234567")
+    assert not page.problems, page.problems
