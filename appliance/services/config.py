@@ -161,10 +161,6 @@ def _check_emails(value: str) -> str | None:
     return None
 
 
-def _hash_pin(value: str) -> str:
-    from appliance.services.users import hash_password
-
-
 def _check_custom_field_name(value: str) -> str | None:
     if value in CUSTOMER_COLUMNS:
         return f"{value} is one of the customer's own fields"
