@@ -36,6 +36,7 @@ from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, r
 from appliance.confgen.from_db import build_model, menu_table, queue_policies, routing_table  # noqa: E402
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
+from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.models import AgentStateLog, CallRecord  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
@@ -196,7 +197,8 @@ class Appliance:
         self.ami_user = AmiUser(AMI_USER, self.secrets["ami_secret"])
         self.ami = AmiClient("127.0.0.1", settings.ami_port, AMI_USER, self.secrets["ami_secret"],
                              on_event=self.on_ami_event,
-                             on_disconnect=self.on_ami_disconnect)
+                             on_disconnect=self.on_ami_disconnect,
+                             identity=self._asterisk_identity)
         self.agents = AgentService(self.db, self.ami)
         self.calls = CallControl(self.ami, self.live, self.execute)
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
@@ -285,9 +287,14 @@ class Appliance:
         self.pbx.prepare(model)
         apply_config(model, self.pbx.generated_dir, None)
         self.refresh_tables()
-        self.pbx.start()
+        n = self.network
+        self.pbx.start(ports=(("udp", n.sip_bind, n.sip_port), ("tcp", n.ami_bind, n.ami_port)))
         self.pbx.wait_fully_booted(timeout=60)
         logger.info("Asterisk is up (pid %s)", self.pbx.pid)
+
+    def _asterisk_identity(self) -> tuple[str, str | None]:
+        """What the AMI client checks after each login: our Asterisk's start token."""
+        return INSTANCE_GLOBAL, self.pbx.token if self.pbx.running else None
 
     def _wait_asterisk(self) -> None:
         if self.pbx.process is not None:
@@ -378,6 +385,7 @@ class Appliance:
             "asterisk": {**self.asterisk.status(), "up": self.asterisk.state == "running" and self.pbx.running,
                          "pid": self.pbx.pid},
             "ami": {"state": self.ami.state, "up": self.ami.connected,
+                    "reason": None if self.ami.connected else self.ami.last_error,
                     "malformed_frames": self.ami.stats.malformed},
             "agi": {"state": "listening" if self.agi_running else "stopped", "up": self.agi_running,
                     "requests": self.agi.stats.requests, "handler_errors": self.agi.stats.handler_errors},
