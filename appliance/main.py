@@ -11,6 +11,7 @@ monkey.patch_all()
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -51,6 +52,7 @@ from appliance.engine.menus import MenuTable  # noqa: E402
 from appliance.engine.routing import RoutingTable  # noqa: E402
 from appliance.network import LanChanger, Pyroute2Backend, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
+from appliance.privileges import Account, keep_to_ourselves, user_name  # noqa: E402
 from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
@@ -182,7 +184,8 @@ class Appliance:
         self.config = ConfigService(self.db, on_change=self.apply_config)
         self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone)
         self.crm = CustomerService(self.db, timezone=self.site.timezone)
-        self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
+        self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None,
+                                    Account.named(settings.asterisk_user) if settings.asterisk_user else None)
         rootfs = Path(settings.rootfs) if settings.rootfs else Path("/")
         self.prompt_files = PromptFiles(self.pbx.instance_dir / "lib" / "prompts", f"{self.pbx.paths.lib}/prompts",
                                         resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"),
@@ -383,7 +386,7 @@ class Appliance:
     def health(self) -> dict:
         components = {
             "asterisk": {**self.asterisk.status(), "up": self.asterisk.state == "running" and self.pbx.running,
-                         "pid": self.pbx.pid},
+                         "pid": self.pbx.pid, "user": self._asterisk_user()},
             "ami": {"state": self.ami.state, "up": self.ami.connected,
                     "reason": None if self.ami.connected else self.ami.last_error,
                     "malformed_frames": self.ami.stats.malformed},
@@ -400,7 +403,34 @@ class Appliance:
         if status == "ok" and supervised["status"] != "ok":
             status = supervised["status"]
         return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components,
-                "services": supervised["services"], "alarms": supervised["alarms"]}
+                "services": supervised["services"], "alarms": supervised["alarms"],
+                "process": {"user": user_name(os.geteuid()), "world_readable": self.world_readable()}}
+
+    def private_files(self) -> list[Path]:
+        """The files holding secrets: never readable by other accounts (docs/image.md)."""
+        s = self.settings
+        db = s.db_path
+        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), s.secrets_path,
+                s.tls_dir / firstboot.KEY_FILE, s.data_dir / firstboot.ADMIN_PASSWORD_FILE,
+                self.pbx.generated_dir / "pjsip.conf", self.pbx.generated_dir / "manager.conf"]
+
+    def world_readable(self) -> list[str]:
+        """Those of ``private_files`` that other accounts can read (should be none)."""
+        found = []
+        for path in self.private_files():
+            try:
+                if path.stat().st_mode & 0o004:
+                    found.append(str(path))
+            except FileNotFoundError:
+                continue
+        return found
+
+    def _asterisk_user(self) -> str | None:
+        pid = self.pbx.pid
+        try:
+            return user_name(os.stat(f"/proc/{pid}").st_uid) if pid else None
+        except OSError:
+            return None
 
     def _published_components(self) -> dict:
         """What the status file carries besides the children: each component up or not
@@ -545,6 +575,8 @@ def supervised_children(settings: settings_mod.Settings) -> list[Watch]:
 def main(argv: list[str] | None = None) -> int:
     settings = settings_mod.from_command_line(argv, "Run the call-center appliance")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.geteuid() != 0:  # on the image: before any thread, the children never get CAP_SETUID & co
+        keep_to_ourselves()
     admin_password = firstboot.run(settings)
     app = Appliance(settings)
     try:

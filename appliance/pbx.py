@@ -124,9 +124,12 @@ def check_port_free(proto: str, host: str, port: int) -> None:
 
 
 class AsteriskInstance:
-    def __init__(self, instance_dir: Path, rootfs: Path | None):
+    def __init__(self, instance_dir: Path, rootfs: Path | None, account=None):
         self.instance_dir = Path(instance_dir).resolve()
         self.rootfs = Path(rootfs).resolve() if rootfs else None
+        # native only (the image): Asterisk runs as this ``privileges.Account``, sharing the
+        # instance directory through its group; None: as we run (chrooted as root in development)
+        self.account = account
         self.process: subprocess.Popen | None = None
         self.token: str | None = None  # this start's CC_INSTANCE (prepare), None before
         self._console = None
@@ -166,8 +169,13 @@ class AsteriskInstance:
     def prepare(self, model) -> None:
         """Create the directories, copy the static files and the appliance's own sentences,
         and write asterisk.conf."""
-        for sub in ("etc", "etc/" + GENERATED, "run", "log", "spool", "spool/cache", "lib"):
-            (self.instance_dir / sub).mkdir(parents=True, exist_ok=True)
+        for sub in ("", "etc", "etc/" + GENERATED, "run", "log", "spool", "spool/cache", "lib"):
+            folder = self.instance_dir / sub
+            folder.mkdir(parents=True, exist_ok=True)
+            if self.account is not None:  # Asterisk's group reads and writes here, setgid: so do new files
+                if folder.stat().st_gid != self.account.gid:
+                    os.chown(folder, -1, self.account.gid)
+                os.chmod(folder, 0o2770)
         for src in sorted(STATIC_ETC.glob("*.conf")):
             shutil.copyfile(src, self.etc_dir / src.name)
         copy_changed(sounds.SOURCE_DIR, self.sounds_dir, "*/*.gsm")
@@ -183,7 +191,10 @@ class AsteriskInstance:
     def start_argv(self) -> list[str]:
         argv = self._asterisk_argv("-f", "-n", "-g")
         if not self.rootfs:
-            return ["/usr/sbin/" + argv[0], *argv[1:]]
+            argv = ["/usr/sbin/" + argv[0], *argv[1:]]
+            # as its own user (proc.spawn switches), and without the capabilities the
+            # appliance's programs inherit (privileges.py)
+            return ["setpriv", "--inh-caps=-all", "--", *argv] if self.account else argv
         return ["unshare", "--mount", "--propagation", "private", "--fork", "--",
                 "sh", "-c", _CHROOT_SCRIPT, "sh", str(self.rootfs), str(self.instance_dir), *argv]
 
@@ -251,7 +262,7 @@ class AsteriskInstance:
         (self.run_dir / "asterisk.ctl").unlink(missing_ok=True)
         self._console = open(self.log_dir / "console.log", "ab")
         self.process = proc.spawn(self.start_argv(), what="start Asterisk", stdout=self._console,
-                                  stderr=subprocess.STDOUT)
+                                  stderr=subprocess.STDOUT, account=self.account)
 
     @property
     def run_dir(self) -> Path:
