@@ -131,6 +131,7 @@ def test_restart_after_kill_9_stops_the_leftover_asterisk(tmp_path, rootfs):
         assert new_pid != old_pid
         assert asterisks_of(instance_dir) == [new_pid], "exactly one Asterisk, the new one"
         assert health["components"]["ami"]["up"] and health["services"]["asterisk"]["restarts"] == 0
+        assert health["process"] == {"user": "root", "world_readable": []}  # make run: root, files private
         second.log.flush()
         assert f"still running (pid {old_pid}" in (tmp_path / "second.log").read_text()
 
