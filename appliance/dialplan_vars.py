@@ -134,6 +134,9 @@ LANGUAGE = "CHANNEL(language)"
 # a global: the appliance's own sentences as Asterisk sees them, for the static fallback
 # context (empty, so English core sounds, if the generated dialplan failed to load)
 SOUNDS_GLOBAL = "CC_SOUNDS"
+# a global: a random value written at each Asterisk start (appliance/pbx.py), which the AMI
+# client reads back to know it talks to the Asterisk this appliance started
+INSTANCE_GLOBAL = "CC_INSTANCE"
 
 # Destination contexts a routing decision may name (the AGI server refuses others).
 ROUTE_CONTEXTS = (QUEUE_CONTEXT, FALLBACK_CONTEXT, AGENT_FIRST_CONTEXT, VIP_CONTEXT, PIN_CONTEXT, MENU_CONTEXT)

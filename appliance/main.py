@@ -11,6 +11,7 @@ monkey.patch_all()
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -37,6 +38,7 @@ from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, r
 from appliance.confgen.from_db import build_model, menu_table, queue_policies, routing_table  # noqa: E402
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
+from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.models import AgentStateLog, CallRecord  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
@@ -51,6 +53,7 @@ from appliance.engine.menus import MenuTable  # noqa: E402
 from appliance.engine.routing import RoutingTable  # noqa: E402
 from appliance.network import LanChanger, Pyroute2Backend, dhcp_argv  # noqa: E402
 from appliance.pbx import AsteriskInstance  # noqa: E402
+from appliance.privileges import Account, keep_to_ourselves, user_name  # noqa: E402
 from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
@@ -184,7 +187,8 @@ class Appliance:
         self.config = ConfigService(self.db, on_change=self.apply_config)
         self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone)
         self.crm = CustomerService(self.db, timezone=self.site.timezone)
-        self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None)
+        self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None,
+                                    Account.named(settings.asterisk_user) if settings.asterisk_user else None)
         rootfs = Path(settings.rootfs) if settings.rootfs else Path("/")
         self.prompt_files = PromptFiles(self.pbx.instance_dir / "lib" / "prompts", f"{self.pbx.paths.lib}/prompts",
                                         resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"),
@@ -199,7 +203,8 @@ class Appliance:
         self.ami_user = AmiUser(AMI_USER, self.secrets["ami_secret"])
         self.ami = AmiClient("127.0.0.1", settings.ami_port, AMI_USER, self.secrets["ami_secret"],
                              on_event=self.on_ami_event,
-                             on_disconnect=self.on_ami_disconnect)
+                             on_disconnect=self.on_ami_disconnect,
+                             identity=self._asterisk_identity)
         self.agents = AgentService(self.db, self.ami)
         self.calling = CallingPolicy(self.db, self.site)
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
@@ -296,9 +301,14 @@ class Appliance:
         self.pbx.prepare(model)
         apply_config(model, self.pbx.generated_dir, None)
         self.refresh_tables()
-        self.pbx.start()
+        n = self.network
+        self.pbx.start(ports=(("udp", n.sip_bind, n.sip_port), ("tcp", n.ami_bind, n.ami_port)))
         self.pbx.wait_fully_booted(timeout=60)
         logger.info("Asterisk is up (pid %s)", self.pbx.pid)
+
+    def _asterisk_identity(self) -> tuple[str, str | None]:
+        """What the AMI client checks after each login: our Asterisk's start token."""
+        return INSTANCE_GLOBAL, self.pbx.token if self.pbx.running else None
 
     def _wait_asterisk(self) -> None:
         if self.pbx.process is not None:
@@ -388,8 +398,9 @@ class Appliance:
     def health(self) -> dict:
         components = {
             "asterisk": {**self.asterisk.status(), "up": self.asterisk.state == "running" and self.pbx.running,
-                         "pid": self.pbx.pid},
+                         "pid": self.pbx.pid, "user": self._asterisk_user()},
             "ami": {"state": self.ami.state, "up": self.ami.connected,
+                    "reason": None if self.ami.connected else self.ami.last_error,
                     "malformed_frames": self.ami.stats.malformed},
             "agi": {"state": "listening" if self.agi_running else "stopped", "up": self.agi_running,
                     "requests": self.agi.stats.requests, "handler_errors": self.agi.stats.handler_errors},
@@ -404,7 +415,34 @@ class Appliance:
         if status == "ok" and supervised["status"] != "ok":
             status = supervised["status"]
         return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components,
-                "services": supervised["services"], "alarms": supervised["alarms"]}
+                "services": supervised["services"], "alarms": supervised["alarms"],
+                "process": {"user": user_name(os.geteuid()), "world_readable": self.world_readable()}}
+
+    def private_files(self) -> list[Path]:
+        """The files holding secrets: never readable by other accounts (docs/image.md)."""
+        s = self.settings
+        db = s.db_path
+        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), s.secrets_path,
+                s.tls_dir / firstboot.KEY_FILE, s.data_dir / firstboot.ADMIN_PASSWORD_FILE,
+                self.pbx.generated_dir / "pjsip.conf", self.pbx.generated_dir / "manager.conf"]
+
+    def world_readable(self) -> list[str]:
+        """Those of ``private_files`` that other accounts can read (should be none)."""
+        found = []
+        for path in self.private_files():
+            try:
+                if path.stat().st_mode & 0o004:
+                    found.append(str(path))
+            except FileNotFoundError:
+                continue
+        return found
+
+    def _asterisk_user(self) -> str | None:
+        pid = self.pbx.pid
+        try:
+            return user_name(os.stat(f"/proc/{pid}").st_uid) if pid else None
+        except OSError:
+            return None
 
     def _published_components(self) -> dict:
         """What the status file carries besides the children: each component up or not
@@ -569,6 +607,8 @@ def supervised_children(settings: settings_mod.Settings) -> list[Watch]:
 def main(argv: list[str] | None = None) -> int:
     settings = settings_mod.from_command_line(argv, "Run the call-center appliance")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.geteuid() != 0:  # on the image: before any thread, the children never get CAP_SETUID & co
+        keep_to_ourselves()
     admin_password = firstboot.run(settings)
     app = Appliance(settings)
     try:

@@ -11,19 +11,32 @@ Two ways to run it, one code path:
 
 The instance directory holds ``etc/`` (the hand-written files from ``rootfs/etc/asterisk``
 plus our generated ones under ``etc/appliance/``), ``run/``, ``log/``, ``spool/``, ``lib/``.
+
+One Asterisk per instance directory.  An Asterisk left running by an appliance process
+that died without stopping it (``kill -9``: its wrapper and Asterisk are not our
+children any more) is found before every start (``leftovers``: a process of the
+rootfs's ``asterisk`` started on *this* directory's ``asterisk.conf``) and stopped; a
+SIP or AMI port still held by anything else then refuses the start with ``PortBusy``
+instead of starting a second Asterisk that cannot bind.  Each start also writes a fresh
+``token`` into the dialplan's globals (``CC_INSTANCE``): the AMI client compares it
+with what the Asterisk on its port answers, so it never talks to a stranger.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
-from appliance import proc, sounds
+import psutil
+
+from appliance import dialplan_vars, proc, sounds
 from appliance.confgen import asterisk_conf
 from appliance.confgen.apply import write_atomic
 from appliance.confgen.model import Paths
@@ -34,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STATIC_ETC = REPO_ROOT / "rootfs" / "etc" / "asterisk"
 MOUNTPOINT = "/appliance"  # image_build.rootfs.INSTANCE_MOUNTPOINT
 GENERATED = "appliance"  # subdirectory of etc/ holding generated files
+INSTANCE_FILE = "instance.conf"  # under etc/appliance/: this start's token, in the dialplan's [globals]
 
 # Runs inside the new mount namespace, before chroot.  The paths arrive as
 # positional parameters, never pasted into the script.
@@ -68,11 +82,56 @@ class AsteriskError(RuntimeError):
     code = "pbx.error"
 
 
+class PortBusy(AsteriskError):
+    """A port this Asterisk must bind is held by another program: starting it anyway
+    would give an Asterisk without SIP or AMI."""
+
+    code = "pbx.port_busy"
+
+
+def port_holders(proto: str, port: int) -> list[str]:
+    """Who holds ``port`` (``"udp"`` or ``"tcp"``), as ``"pid 123 (asterisk)"``; the pids
+    of other users' processes are only known to root."""
+    try:
+        conns = psutil.net_connections(kind=proto)
+    except (psutil.Error, OSError):
+        return []
+    holders = []
+    for conn in conns:
+        if conn.laddr and conn.laddr.port == port and (proto == "udp" or conn.status == psutil.CONN_LISTEN):
+            try:
+                name = psutil.Process(conn.pid).name() if conn.pid else "?"
+            except psutil.Error:
+                name = "?"
+            holders.append(f"pid {conn.pid} ({name})" if conn.pid else "another user's process")
+    return sorted(set(holders))
+
+
+def check_port_free(proto: str, host: str, port: int) -> None:
+    """Raise ``PortBusy`` if ``host:port`` cannot be bound now.  TCP with SO_REUSEADDR
+    (only a listener counts, not the closed connections of a dead Asterisk); UDP without
+    (PJSIP's socket refuses a second one)."""
+    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as s:
+        if proto == "tcp":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            holders = ", ".join(port_holders(proto, port)) or "unknown"
+            raise PortBusy(f"{proto.upper()} port {host}:{port} is in use (held by {holders}): "
+                           f"Asterisk was not started ({exc.strerror})") from None
+
+
 class AsteriskInstance:
-    def __init__(self, instance_dir: Path, rootfs: Path | None):
+    def __init__(self, instance_dir: Path, rootfs: Path | None, account=None):
         self.instance_dir = Path(instance_dir).resolve()
         self.rootfs = Path(rootfs).resolve() if rootfs else None
+        # native only (the image): Asterisk runs as this ``privileges.Account``, sharing the
+        # instance directory through its group; None: as we run (chrooted as root in development)
+        self.account = account
         self.process: subprocess.Popen | None = None
+        self.token: str | None = None  # this start's CC_INSTANCE (prepare), None before
         self._console = None
 
     # -- layout -------------------------------------------------------------
@@ -110,12 +169,20 @@ class AsteriskInstance:
     def prepare(self, model) -> None:
         """Create the directories, copy the static files and the appliance's own sentences,
         and write asterisk.conf."""
-        for sub in ("etc", "etc/" + GENERATED, "run", "log", "spool", "spool/cache", "lib"):
-            (self.instance_dir / sub).mkdir(parents=True, exist_ok=True)
+        for sub in ("", "etc", "etc/" + GENERATED, "run", "log", "spool", "spool/cache", "lib"):
+            folder = self.instance_dir / sub
+            folder.mkdir(parents=True, exist_ok=True)
+            if self.account is not None:  # Asterisk's group reads and writes here, setgid: so do new files
+                if folder.stat().st_gid != self.account.gid:
+                    os.chown(folder, -1, self.account.gid)
+                os.chmod(folder, 0o2770)
         for src in sorted(STATIC_ETC.glob("*.conf")):
             shutil.copyfile(src, self.etc_dir / src.name)
         copy_changed(sounds.SOURCE_DIR, self.sounds_dir, "*/*.gsm")
         write_atomic(self.etc_dir / asterisk_conf.FILENAME, asterisk_conf.render(model))
+        self.token = secrets.token_hex(16)
+        write_atomic(self.generated_dir / INSTANCE_FILE,
+                     f"; this start's identity, checked by the AMI client\n{dialplan_vars.INSTANCE_GLOBAL}={self.token}\n")
 
     # -- process ------------------------------------------------------------
     def _asterisk_argv(self, *args: str) -> list[str]:
@@ -124,17 +191,78 @@ class AsteriskInstance:
     def start_argv(self) -> list[str]:
         argv = self._asterisk_argv("-f", "-n", "-g")
         if not self.rootfs:
-            return ["/usr/sbin/" + argv[0], *argv[1:]]
+            argv = ["/usr/sbin/" + argv[0], *argv[1:]]
+            # as its own user (proc.spawn switches), and without the capabilities the
+            # appliance's programs inherit (privileges.py)
+            return ["setpriv", "--inh-caps=-all", "--", *argv] if self.account else argv
         return ["unshare", "--mount", "--propagation", "private", "--fork", "--",
                 "sh", "-c", _CHROOT_SCRIPT, "sh", str(self.rootfs), str(self.instance_dir), *argv]
 
-    def start(self) -> None:
+    def leftovers(self) -> list[psutil.Process]:
+        """Asterisk daemons started on this instance directory that are not ours: left
+        by an appliance process that died without stopping them."""
+        ours = self.pid
+        conf = f"{self.paths.etc}/asterisk.conf"
+        found = []
+        for process in psutil.process_iter():
+            try:
+                if process.pid == ours or process.name() != "asterisk":
+                    continue
+                argv = process.cmdline()
+                if conf not in argv or any(a.startswith(("-r", "-R", "-x")) for a in argv):
+                    continue  # another instance's, or a CLI client (asterisk -rx)
+                if self.rootfs and not self._sees_instance(process.pid):
+                    continue  # the same path inside the chroot, another instance's directory
+                found.append(process)
+            except (psutil.Error, OSError):
+                continue
+        return found
+
+    def _sees_instance(self, pid: int) -> bool:
+        """Whether process ``pid`` (chrooted, in its own mount namespace) has this
+        instance directory at its ``/appliance``."""
+        try:
+            theirs = os.stat(f"/proc/{pid}/root{MOUNTPOINT}")
+        except OSError:
+            return False
+        mine = self.instance_dir.stat()
+        return (theirs.st_dev, theirs.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def stop_leftovers(self, timeout: float = 10.0) -> list[int]:
+        """Stop every ``leftovers`` process: SIGTERM, then SIGKILL after ``timeout``;
+        returns their pids."""
+        found = self.leftovers()
+        for process in found:
+            logger.warning("an Asterisk of this instance is still running (pid %s, left by an earlier appliance "
+                           "process): stopping it", process.pid)
+            try:
+                process.terminate()
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(found, timeout=timeout)
+        for process in alive:
+            logger.warning("Asterisk pid %s did not stop within %.0f s: killing it", process.pid, timeout)
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(alive, timeout=timeout)
+        if alive:
+            raise AsteriskError(f"could not stop the earlier Asterisk (pid {', '.join(str(p.pid) for p in alive)})")
+        return [p.pid for p in found]
+
+    def start(self, ports: tuple[tuple[str, str, int], ...] = ()) -> None:
+        """Start Asterisk, after stopping an earlier one of this instance left running and
+        checking that each of ``ports`` (``(proto, host, port)``) is free."""
         if self.running:
             raise AsteriskError("Asterisk is already running")
+        self.stop_leftovers()
+        for proto, host, port in ports:
+            check_port_free(proto, host, port)
         (self.run_dir / "asterisk.ctl").unlink(missing_ok=True)
         self._console = open(self.log_dir / "console.log", "ab")
         self.process = proc.spawn(self.start_argv(), what="start Asterisk", stdout=self._console,
-                                  stderr=subprocess.STDOUT)
+                                  stderr=subprocess.STDOUT, account=self.account)
 
     @property
     def run_dir(self) -> Path:

@@ -88,12 +88,16 @@ def spawn(
     stdout=None,
     stderr=None,
     cwd: str | None = None,
+    account=None,
 ) -> subprocess.Popen:
-    """Start a long-running program and return its handle (in its own process group)."""
+    """Start a long-running program and return its handle (in its own process group);
+    with ``account`` (a ``privileges.Account``) as that user, its groups and no others."""
     argv = _check_argv(argv)
-    logger.info("spawn (%s): %s", what, shlex.join(argv))
+    logger.info("spawn (%s): %s%s", what, shlex.join(argv), f" as {account.name}" if account else "")
+    as_user = {"user": account.uid, "group": account.gid, "extra_groups": list(account.groups)} if account else {}
     return subprocess.Popen(
         argv,
+        **as_user,
         env=child_env(env),
         stdin=stdin,
         stdout=stdout,

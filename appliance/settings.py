@@ -32,6 +32,12 @@ SETTINGS = (
     Setting("data_dir", Path, REPO_ROOT / "var", "where the database, secrets, Asterisk instance and logs live"),
     Setting("rootfs", str, str(REPO_ROOT / "build" / "rootfs" / "current"),
             "the appliance rootfs to chroot Asterisk into; empty on the appliance itself (Asterisk is native)"),
+    Setting("service_user", str, "",
+            "the account the appliance runs as (appliance on the image): the first-boot steps, run "
+            "as root, hand it the data directory; empty: whoever runs it (make run, the tests)"),
+    Setting("asterisk_user", str, "",
+            "the account Asterisk runs as (asterisk on the image; its group shares the Asterisk "
+            "instance directory with the appliance); empty: the appliance's own"),
     Setting("sip_bind", str, "0.0.0.0", "address SIP listens on"),
     Setting("sip_port", int, 5060, "SIP UDP port"),
     Setting("ami_port", int, 5038, "AMI port (always bound to 127.0.0.1)"),
@@ -62,7 +68,8 @@ SETTINGS = (
     Setting("network_confirm_seconds", int, 60,
             "a LAN address change not confirmed on the console within this time is rolled back"),
     Setting("dahdi_system_conf", str, "",
-            "where DAHDI's system.conf is written (/etc/dahdi/system.conf on the image); empty: <data_dir>/dahdi/"),
+            "where DAHDI's system.conf is written; empty: <data_dir>/dahdi/ (on the image "
+            "/etc/dahdi/system.conf is a link to it)"),
     Setting("dahdi_side", str, "cpe", "ISDN side of the E1/T1 spans: cpe (the carrier is the network) or net",
             choices=("cpe", "net")),
     Setting("dahdi_tone_zone", str, "cn", "DAHDI tone zone (dial, busy and ring tones): a country code"),
@@ -104,6 +111,8 @@ _BY_KEY = {s.key: s for s in SETTINGS}
 class Settings:
     data_dir: Path
     rootfs: str
+    service_user: str
+    asterisk_user: str
     sip_bind: str
     sip_port: int
     ami_port: int

@@ -20,7 +20,7 @@ Steps (``STEPS`` below):
    compiled for the image's Python.
 5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
    systemd units, the console launcher).
-6. system: units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
+6. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
    Asterisk itself), fstab, hostname, an empty machine-id.
 7. manifest: every Debian package and Python package with its version, the .deb
    hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
@@ -279,9 +279,17 @@ def step_overlay(ctx: Context) -> None:
         what="copy the rootfs/ overlay")
 
 
+SERVICE_USER = "appliance"  # rootfs/etc/appliance/appliance.conf: service_user
+ASTERISK_USER = "asterisk"  # made by Debian's asterisk package
+
+
 def step_system(ctx: Context) -> None:
-    """System: units enabled, fstab, hostname, machine-id"""
+    """System: accounts, units enabled, fstab, hostname, machine-id"""
     root = ctx.root
+    # The appliance's own account, in Asterisk's group (its instance directory, DAHDI's devices)
+    run(["chroot", str(root), "useradd", "--system", "--user-group", "--home-dir", "/var/lib/appliance",
+         "--no-create-home", "--shell", "/usr/sbin/nologin", "--groups", ASTERISK_USER,
+         "--comment", "Call-center appliance", SERVICE_USER], what="add the appliance's account")
     run(["chroot", str(root), "systemctl", "enable", *ENABLE_UNITS], what="enable the appliance's units")
     for unit in DISABLE_UNITS:
         run(["chroot", str(root), "systemctl", "disable", unit], what=f"disable {unit}", check=False)
@@ -291,7 +299,16 @@ def step_system(ctx: Context) -> None:
     (root / "etc/hostname").write_text("callcenter\n")
     (root / "etc/hosts").write_text("127.0.0.1 localhost\n127.0.1.1 callcenter\n::1 localhost\n")
     (root / "etc/machine-id").write_text("")  # made at first boot: each box its own
-    (root / "var/lib/appliance").mkdir(parents=True, exist_ok=True)
+    data = root / "var/lib/appliance"
+    data.mkdir(parents=True, exist_ok=True)
+    run(["chroot", str(root), "chown", f"{SERVICE_USER}:{ASTERISK_USER}", "/var/lib/appliance"],
+        what="hand the data directory to the appliance's account")
+    data.chmod(0o750)
+    # DAHDI's tools read /etc/dahdi/system.conf; the appliance writes it in its data directory
+    # (/etc is read-only to it)
+    (root / "etc/dahdi").mkdir(parents=True, exist_ok=True)
+    (root / "etc/dahdi/system.conf").unlink(missing_ok=True)
+    (root / "etc/dahdi/system.conf").symlink_to("/var/lib/appliance/dahdi/system.conf")
     kernels = sorted((root / "boot").glob("vmlinuz-*"))
     if not kernels:
         raise RuntimeError("no kernel in /boot of the image")

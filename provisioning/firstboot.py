@@ -16,6 +16,7 @@ import secrets
 import shutil
 import socket
 import ssl
+import stat
 from pathlib import Path
 
 from appliance import proc
@@ -128,6 +129,52 @@ def certificate_fingerprint(settings) -> str | None:
 STEPS = (step_10_secrets, step_20_database, step_30_admin, step_40_certificate)
 
 
+def settle_ownership(settings) -> None:
+    """Hand the data directory to ``service_user`` (not a numbered step: at every boot, as
+    root, before the services, since root wrote the files above and the console, run as
+    root, may add some).  Nothing under it stays readable by others.  The Asterisk instance
+    directory is shared with ``asterisk_user``'s group: directories setgid and group
+    read-write, so the files either side makes are the other's to read; Asterisk's own
+    files stay its own.  The data directory itself is that group's to pass through, no
+    more.  The recordings' folder is settled, not walked: only the appliance writes there."""
+    from appliance.privileges import Account
+
+    user = Account.named(settings.service_user)
+    ast = Account.named(settings.asterisk_user) if settings.asterisk_user else user
+    data, instance = settings.data_dir, settings.asterisk_dir
+    for sub in ("log", "run", "run/restart-requests"):  # before the console (root) may make them
+        (data / sub).mkdir(exist_ok=True)
+    instance.mkdir(exist_ok=True)
+    _settle(data, user.uid, ast.gid, 0o750, 0)
+    _settle(instance, user.uid, ast.gid, 0o2770, 0)
+    not_walked = {settings.recordings_path}
+    for dirpath, dirnames, filenames in os.walk(data):
+        here = Path(dirpath)
+        shared = here == instance or instance in here.parents
+        for name in (*dirnames, *filenames):
+            path = here / name
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode) or path == instance:
+                continue
+            is_dir = stat.S_ISDIR(st.st_mode)
+            if shared:
+                owner = st.st_uid if st.st_uid == ast.uid else user.uid
+                _settle(path, owner, ast.gid, (0o2070 if is_dir else 0o060), 0o7770, st)
+            else:
+                _settle(path, user.uid, user.gid, 0, 0o7770, st)
+        dirnames[:] = [d for d in dirnames if here / d not in not_walked]
+
+
+def _settle(path: Path, uid: int, gid: int, add: int, keep: int, st=None) -> None:
+    """``path`` owned by ``uid:gid``, its mode's bits outside ``keep`` cleared, ``add`` set."""
+    st = st or os.lstat(path)
+    if (st.st_uid, st.st_gid) != (uid, gid):
+        os.lchown(path, uid, gid)
+    mode = (st.st_mode & 0o7777 & keep) | add
+    if mode != st.st_mode & 0o7777 or (st.st_uid, st.st_gid) != (uid, gid):  # chown clears setgid
+        os.chmod(path, mode)
+
+
 def request_factory_reset(settings) -> None:
     """Erase everything under ``data_dir`` the next time the first-boot steps run."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -170,6 +217,8 @@ def run(settings) -> str | None:
             if not _disk_full(exc):
                 raise
             raise DiskFull(settings.data_dir, step.__name__) from exc
+    if settings.service_user and os.geteuid() == 0:
+        settle_ownership(settings)
     return first_admin_password(settings)
 
 

@@ -1,6 +1,13 @@
 """The AMI connection on gevent: log in, read frames, correlate responses by ActionID,
 hand events to one callback in order, and come back after any loss with backoff.
 
+With ``identity`` given, each login is followed by one ``Getvar`` of a global variable
+whose value only the Asterisk we started knows (``pbx.AsteriskInstance.token``): an
+Asterisk that answers otherwise (one left running by an earlier appliance process, a
+stranger on the port) is hung up on, state ``wrong_instance`` with the reason in
+``last_error``, and tried again with backoff.  Events that arrive before the check
+passes are held, then delivered in order.
+
 The protocol itself is in ``codec`` (no I/O here but the socket).  One reader greenlet
 owns the socket's read side; writes from any greenlet go through one lock so two actions
 never interleave on the wire.  Events are delivered synchronously, in Asterisk's order,
@@ -44,6 +51,12 @@ class AmiAuthFailed(AmiError):
     code = "ami.auth_failed"
 
 
+class AmiWrongInstance(AmiError):
+    """The Asterisk on the AMI port is not the one this appliance started."""
+
+    code = "ami.wrong_instance"
+
+
 class AmiStats:
     FIELDS = ("frames", "events", "list_events", "responses", "malformed", "handler_errors", "reconnects",
               "unmatched_responses", "actions_sent")
@@ -71,13 +84,16 @@ class _Pending:
 class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str, *, on_event=None, on_connect=None,
                  on_disconnect=None, connect_timeout: float = 5.0, action_timeout: float = 10.0,
-                 backoff: tuple[float, float] = (0.2, 5.0)):
+                 backoff: tuple[float, float] = (0.2, 5.0), identity=None):
         self.host, self.port = host, port
         self.username, self._secret = username, secret
         self.on_event, self.on_connect, self.on_disconnect = on_event, on_connect, on_disconnect
         self.connect_timeout, self.action_timeout = connect_timeout, action_timeout
         self.backoff = backoff
+        # () -> (global variable, the value our Asterisk holds, or None: none started yet)
+        self.identity = identity
         self.state = "stopped"
+        self.last_error: str | None = None  # why the last connection failed or ended
         self.stats = AmiStats()
         self.banner: str | None = None
         self._sock: socket.socket | None = None
@@ -88,6 +104,7 @@ class AmiClient:
         self._connected = Event()
         self._stopping = False
         self._ever_connected = False
+        self._held: list[Frame] | None = None  # events before the identity check passed
 
     def __repr__(self) -> str:  # never the secret
         return f"AmiClient({self.username}@{self.host}:{self.port}, {self.state})"
@@ -139,7 +156,7 @@ class AmiClient:
                 logged_in = True
                 self._read_forever()
                 reason = "Asterisk closed the connection"
-            except AmiAuthFailed as exc:
+            except (AmiAuthFailed, AmiWrongInstance) as exc:
                 reason = str(exc)
             except (OSError, AmiError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
@@ -148,8 +165,10 @@ class AmiClient:
                 reason = f"internal error: {exc!r}"
             finally:
                 self._close_socket()
+                self._held = None
             if self._stopping:
                 break
+            self.last_error = reason
             self._connected.clear()
             self._fail_pending(AmiDisconnected(f"AMI connection lost: {reason}"))
             if logged_in:
@@ -157,9 +176,9 @@ class AmiClient:
                 self._call(self.on_disconnect, "on_disconnect")
                 if time.monotonic() - started > 5:
                     delay = self.backoff[0]
-            elif self.state != "auth_failed":
+            elif self.state not in ("auth_failed", "wrong_instance"):
                 logger.debug("AMI connect to %s:%s failed: %s", self.host, self.port, reason)
-            if self.state != "auth_failed":
+            if self.state not in ("auth_failed", "wrong_instance"):
                 self._set_state("disconnected")
             gevent.sleep(delay)
             delay = min(delay * 2, self.backoff[1])
@@ -170,6 +189,7 @@ class AmiClient:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
         self._decoder = Decoder()
+        held = self._held = []  # events are delivered once the connection counts as up
         action_id = self._ids()
         pending = self._pending[action_id] = _Pending(is_list=False)
         self._write(serialize_action("Login", {"Username": self.username, "Secret": self._secret,
@@ -192,16 +212,55 @@ class AmiClient:
             message = response.get("Message") or "refused"
             logger.error("AMI login as %s refused: %s", self.username, message)
             raise AmiAuthFailed(f"login refused: {message}")
+        if self.identity is not None:
+            self._check_identity()
         if self._ever_connected:
             self.stats.reconnects += 1
             logger.info("AMI reconnected to %s:%s", self.host, self.port)
         else:
             logger.info("AMI connected to %s:%s (%s)", self.host, self.port, self.banner)
         self._ever_connected = True
+        self._held = None
+        self.last_error = None
         self._set_state("connected")
         self._connected.set()
+        for frame in held:
+            self._deliver(frame)
         if self.on_connect is not None:
             gevent.spawn(self._call, self.on_connect, "on_connect")
+
+    def _request(self, name: str, headers) -> Frame:
+        """One action before the connection counts as up: written, then the socket read
+        here until its response (events meanwhile are held)."""
+        action_id = self._ids()
+        pending = self._pending[action_id] = _Pending(is_list=False)
+        self._write(serialize_action(name, headers, action_id))
+        deadline = time.monotonic() + self.connect_timeout
+        while not pending.result.ready():
+            if time.monotonic() > deadline:
+                self._pending.pop(action_id, None)
+                raise AmiTimeout(f"no answer to {name}")
+            with gevent.Timeout(max(0.01, deadline - time.monotonic()), AmiTimeout(f"no answer to {name}")):
+                data = self._sock.recv(READ_SIZE)
+            if not data:
+                raise AmiDisconnected(f"closed before {name} was answered")
+            self._handle_bytes(data)
+        response, _ = pending.result.get()
+        return response
+
+    def _check_identity(self) -> None:
+        variable, expected = self.identity()
+        answer = self._request("Getvar", {"Variable": variable})
+        value = answer.get("Value") if answer.name == "Success" else None
+        if expected is not None and value == expected:
+            return
+        reason = (f"the Asterisk answering on {self.host}:{self.port} is not the one this appliance started "
+                  f"({variable} is {value or 'unset'!r}, expected "
+                  f"{'none: ours is not running' if expected is None else repr(expected)})")
+        if self.last_error != reason:  # once, not at every retry
+            logger.error("AMI: %s; hanging up", reason)
+        self._set_state("wrong_instance")
+        raise AmiWrongInstance(reason)
 
     def _read_forever(self) -> None:
         sock = self._sock
@@ -253,6 +312,12 @@ class AmiClient:
             else:
                 pending.events.append(frame)
             return
+        if self._held is not None:  # logged in, identity not checked yet
+            self._held.append(frame)
+            return
+        self._deliver(frame)
+
+    def _deliver(self, frame: Frame) -> None:
         self.stats.events += 1  # the stream handed to on_event, in order
         if self.on_event is None:
             return

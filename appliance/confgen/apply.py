@@ -41,17 +41,25 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+FILE_MODE = 0o640  # secrets inside (pjsip.conf, manager.conf): the owner writes, Asterisk's group reads
+
+
 def write_atomic(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` unless it already holds it; True if it changed."""
+    """Write ``text`` to ``path`` (mode 0640) unless it already holds it; True if it changed."""
     path = Path(path)
     data = text.encode()
     try:
         if digest(path.read_text()) == digest(text):
+            if path.stat().st_mode & 0o777 != FILE_MODE:  # written by an older version
+                os.chmod(path, FILE_MODE)
             return False
     except FileNotFoundError:
         pass
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+    tmp.unlink(missing_ok=True)  # a part file left by a crash may carry another mode
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)  # whatever the umask
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

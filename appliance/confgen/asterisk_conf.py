@@ -25,6 +25,9 @@ def render(model: AsteriskModel) -> str:
         ("astcachedir", p.spool + "/cache"),
     ):
         conf.option(key, path, op="=>")
+    conf.section("files")
+    # the control socket: Asterisk's group (the appliance, on the image) may run CLI commands
+    conf.option("astctlpermissions", "0660")
     conf.section("options")
     conf.options((
         ("verbose", 2),

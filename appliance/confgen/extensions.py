@@ -280,6 +280,7 @@ def render(model: AsteriskModel) -> str:
     conf = ConfText("dialplan")
     conf.section("globals", comment="read by the hand-written contexts of rootfs/etc/asterisk/extensions.conf")
     conf.raw(f"{v.SOUNDS_GLOBAL}={model.paths.sounds}")
+    conf.raw('#tryinclude "appliance/instance.conf"')  # CC_INSTANCE, written at each start (pbx.py)
     conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
     _fax_heard(conf)
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")

@@ -3,7 +3,9 @@ the first admin password read off the sign-in screen signs in, the health summar
 answers, the supervisor reports Asterisk running, Asterisk answers over AMI, and the web
 UI answers /api/health over HTTPS on the guest's address (qemu user networking, forwarded
 to the host's loopback) with the certificate whose fingerprint the console showed, while
-plain HTTP only redirects; the sign-in screen then shows the DHCP address.
+plain HTTP only redirects; the appliance runs as its own account and Asterisk as
+``asterisk``, with no secret file readable by other accounts (as health reports them); the
+sign-in screen then shows the DHCP address.
 
 Boots the image ``make image`` made (build/image/callcenter-appliance.raw) in qemu's
 software emulation, BIOS firmware (syslinux); ``BOOT_FIRMWARE=uefi`` boots it through
@@ -84,6 +86,12 @@ def test_image_boots_to_the_console_and_the_web_ui(tmp_path):
         assert health["components"]["asterisk"]["up"], health
         assert health["components"]["db"]["up"], health
         assert health["status"] in ("ok", "degraded"), health
+        # least privilege: the appliance runs as its own account, Asterisk as asterisk, and no
+        # file holding a secret (appliance.db and its WAL files, secrets.json, the TLS key,
+        # the generated pjsip.conf and manager.conf) is readable by other accounts
+        assert health["process"]["user"] == "appliance", health["process"]
+        assert health["components"]["asterisk"]["user"] == "asterisk", health["components"]["asterisk"]
+        assert health["process"]["world_readable"] == [], health["process"]
 
         vm.type("network")
         vm.expect(r"10\.0\.2\.15/24", 30)

@@ -24,6 +24,8 @@ class FakeAmi:
         self.actions = []
         self.logins = 0
         self.silent = set()  # action names left unanswered
+        self.globals = {}  # what Getvar answers
+        self.after_login = b""  # sent right after a successful login (Asterisk's FullyBooted)
         self.connected = Event()
 
     def start(self):
@@ -71,13 +73,17 @@ class FakeAmi:
         if action == "Login":
             if f.get("Secret") == SECRET:
                 self.logins += 1
-                conn.sendall(frame(Response="Success", ActionID=aid, Message="Authentication accepted"))
+                conn.sendall(frame(Response="Success", ActionID=aid, Message="Authentication accepted")
+                             + self.after_login)
                 self.connected.set()
             else:
                 conn.sendall(frame(Response="Error", ActionID=aid, Message="Authentication failed"))
         elif action == "Ping":
             gevent.sleep(0.001 * (hash(aid) % 5))  # answers in a shuffled order
             conn.sendall(frame(Response="Success", ActionID=aid, Ping="Pong", Echo=f.get("Echo") or ""))
+        elif action == "Getvar":
+            name = f.get("Variable")
+            conn.sendall(frame(Response="Success", ActionID=aid, Variable=name, Value=self.globals.get(name, "")))
         elif action == "QueueStatus":
             conn.sendall(frame(Response="Success", ActionID=aid, EventList="start", Message="Queue status will follow")
                          + frame(Event="QueueMember", ActionID=aid, Queue="sales", Name="1001")
@@ -265,3 +271,28 @@ def test_stop_is_idempotent_and_final(ami, client_for):
     assert ami.logins == 1 and c.state == "stopped"
     with pytest.raises(AmiNotConnected):
         c.send_action("Ping")
+
+
+def test_identity_checked_after_login_and_early_events_held_until_it_passes(ami, client_for):
+    ami.globals["CC_INSTANCE"] = "ours"
+    ami.after_login = frame(Event="FullyBooted", Status="Fully Booted") + frame(Event="Newchannel", Channel="A")
+    c = client_for(identity=lambda: ("CC_INSTANCE", "ours"))
+    assert c.wait_connected(5)
+    wait_until(lambda: len(c.events) == 2, 5, "the held events")
+    assert [e.get("Event") for e in c.events] == ["FullyBooted", "Newchannel"]
+    assert [f.get("Action") for f in ami.actions[:2]] == ["Login", "Getvar"]
+    assert c.last_error is None
+
+
+def test_an_asterisk_without_our_token_is_hung_up_on_and_retried(ami, client_for, caplog):
+    ami.globals["CC_INSTANCE"] = "an-earlier-start"
+    ami.after_login = frame(Event="FullyBooted", Status="Fully Booted")
+    expected = ["ours"]
+    c = client_for(identity=lambda: ("CC_INSTANCE", expected[0]))
+    wait_until(lambda: ami.logins >= 3, 5, "three tries")
+    assert not c.connected and c.events == [] and c.calls == []  # nothing of the stranger's reached us
+    assert "CC_INSTANCE is 'an-earlier-start', expected 'ours'" in c.last_error
+    assert sum("is not the one this appliance started" in r.message for r in caplog.records) == 1  # logged once
+    ami.globals["CC_INSTANCE"] = "ours"  # our Asterisk on the port now
+    assert c.wait_connected(5) and c.last_error is None
+    wait_until(lambda: [e.get("Event") for e in c.events] == ["FullyBooted"], 5, "its FullyBooted")

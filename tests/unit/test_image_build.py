@@ -65,10 +65,38 @@ def test_overlay_has_the_units_the_build_enables_and_settings_the_appliance_load
     s = settings_mod.load(REPO / "rootfs/etc/appliance/appliance.conf")
     assert s.rootfs == "" and s.serial_device == "" and s.lan_interface == "eth0"
     assert s.data_dir == Path("/var/lib/appliance")
-    assert s.dahdi_system_conf_path == Path("/etc/dahdi/system.conf")
+    # in the data directory (the appliance cannot write /etc); /etc/dahdi/system.conf links to it
+    assert s.dahdi_system_conf_path == Path("/var/lib/appliance/dahdi/system.conf")
     assert s.web_port == qemu.GUEST_WEB_PORT and s.web_https_port == qemu.GUEST_HTTPS_PORT
     service = (systemd / "appliance.service").read_text()
     assert "/etc/appliance/appliance.conf" in service and "appliance-firstboot.service" in service
+    assert (s.service_user, s.asterisk_user) == (image.SERVICE_USER, image.ASTERISK_USER)
+
+
+def _directives(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+
+
+def test_every_unit_is_sandboxed_and_the_appliance_runs_as_its_own_account():
+    systemd = REPO / "rootfs/etc/systemd/system"
+    units = {"appliance.service": systemd / "appliance.service",
+             "appliance-firstboot.service": systemd / "appliance-firstboot.service",
+             "serial-getty@ttyS0.service": systemd / "serial-getty@ttyS0.service.d/appliance-console.conf"}
+    for name, path in units.items():
+        d = _directives(path.read_text())
+        for key, value in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("PrivateTmp", "yes"),
+                           ("ProtectHome", "yes")):
+            assert d.get(key) == value, (name, key)
+        assert d["ReadWritePaths"].split()[0] == "/var/lib/appliance", name
+    app = _directives(units["appliance.service"].read_text())
+    assert (app["User"], app["Group"], app["SupplementaryGroups"]) == ("appliance", "appliance", "asterisk")
+    caps = set(app["AmbientCapabilities"].split())
+    assert caps == set(app["CapabilityBoundingSet"].split())
+    assert caps == {"CAP_NET_BIND_SERVICE", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"}
+    assert "CAP_SYS_ADMIN" not in caps and "CAP_DAC_OVERRIDE" not in caps
+    first = _directives(units["appliance-firstboot.service"].read_text())
+    assert set(first["CapabilityBoundingSet"].split()) == {"CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE",
+                                                           "CAP_DAC_READ_SEARCH"}
 
 
 def test_partitions_are_placed_sparsely(tmp_path):
