@@ -245,8 +245,9 @@ class CsrfPlugin:
 
         def wrapper(*args, **kwargs):
             if request.method in UNSAFE and request.environ.get("cc.via") == "cookie":
-                sent = request.get_header("X-CSRF-Token") or request.forms.get("csrf_token") or ""
-                # compared as bytes: compare_digest refuses non-ASCII text (that was a 500)
+                # raw, compared as bytes: bottle's get_header decodes UTF-8 and compare_digest
+                # refuses non-ASCII text, and either made a 500 of a non-ASCII token
+                sent = request.environ.get("HTTP_X_CSRF_TOKEN") or request.forms.get("csrf_token") or ""
                 if not csrf_token() or not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"),
                                                                csrf_token().encode()):
                     raise PermissionDenied("the form has expired or did not come from this site; reload the page",

@@ -76,7 +76,7 @@ def after_failure(count: Count | None, now: float, rule: Rule) -> Count:
     count = count or Count()
     if locked_until(count, now) is not None:
         return count
-    lockouts = 0 if count.last_failure_at and now - count.last_failure_at > rule.forget else count.lockouts
+    lockouts = 0 if now - count.last_failure_at > rule.forget else count.lockouts
     if not count.failures or now - count.first_failure_at > rule.window:
         count = replace(count, failures=0, first_failure_at=now)
     failures = count.failures + 1
