@@ -158,9 +158,9 @@ def test_wrong_sign_ins_do_not_stall_the_loop(env):
     done.append(1)
     beat.join()
     late.sort()
-    assert len(late) > 20
-    p99 = late[int(len(late) * 0.99) - 1]
+    p99 = late[max(0, int(len(late) * 0.99) - 1)]
     assert p99 < 0.1, f"the loop stalled: p99 lateness {p99 * 1000:.0f} ms, worst {late[-1] * 1000:.0f} ms"
+    assert len(late) > 20  # the naps went on the whole time
 
 
 def time_now() -> float:
