@@ -57,7 +57,7 @@ class WebDeps:
     agents: object  # AgentService (login/logout)
     health: Callable[[], dict]
     live: Callable[[], dict]
-    secret_key: bytes
+    secret_key: bytes  # signs nothing since sessions are server-side (issue 13); kept while start_web passes it
     session_seconds: int = 12 * 3600
     secure_cookies: bool = False  # set when the UI is served over HTTPS
     directory_seconds: float = 5.0  # how long the configured agents are cached for the live view
@@ -599,7 +599,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/admin/audit", name="admin_audit")
     def admin_audit():
-        return render("audit.tpl", rows=cfg.audit(200), kinds=set(KINDS) | {"members"})
+        return render("audit.tpl", rows=cfg.audit(200), kinds=set(KINDS) | {"members", "sign_in"})
 
     def show_account(new_token=None, problem=None):
         return render("account.tpl", tokens=users.list_tokens(current_user()["id"]), new_token=new_token,

@@ -199,7 +199,7 @@ class AuthPlugin:
 
     name, api = "auth", 2
 
-    def __init__(self, users, secret_key: bytes = b""):
+    def __init__(self, users):
         self.users = users  # UserService: user_for_token, session
 
     def identify(self) -> None:

@@ -154,6 +154,7 @@ class SignInGuard:
         now = self.clock()
         locks = {}
         with self.db.atomic():
+            self.prune()  # counts nobody has added to for a day go: the table stays small
             m.AuditLog.create(username=(username or "-")[:64], action="login_failed", object_type="sign_in",
                               object_id=(username or "-")[:64], detail=json.dumps({"source": source, "via": via}))
             for key, rule in ((account_key(username), self.account), (source, source_rule)):

@@ -38,7 +38,7 @@ LANGUAGES = ("zh_CN", "en")
 MIN_PASSWORD = 8
 _USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-SCRYPT_THREADS = 2  # scrypt calls at once per loop: the appliance has 2 cores; more wait their turn
+SCRYPT_THREADS = 1  # scrypt calls at once per loop: of the 2 cores one stays for the loop (and Asterisk)
 TOKEN_MAX_DAYS = 3650
 _pools: dict = {}  # gevent hub -> its scrypt ThreadPool (one per loop; a process has one loop)
 
@@ -163,6 +163,7 @@ class UserService:
         """A new session for the user: ``(cookie value, CSRF token)``."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         now = m.utcnow()
+        self.prune_sessions()  # the table holds live sessions only
         m.WebSession.create(user=user_id, token_hash=_token_hash(token), csrf=csrf, created_at=now, last_seen_at=now,
                             expires_at=now + dt.timedelta(seconds=seconds), user_agent=(user_agent or "")[:255],
                             address=(address or "")[:64])

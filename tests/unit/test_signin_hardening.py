@@ -137,8 +137,8 @@ def test_an_admins_new_password_clears_the_accounts_lock(env):
 
 def test_wrong_sign_ins_do_not_stall_the_loop(env):
     """16 guessers at once: a greenlet asking for 10 ms naps still wakes on time (scrypt runs
-    in native threads).  With scrypt on the loop each sign-in held it ~80 ms and the naps
-    came back hundreds of ms late."""
+    in a native thread).  With scrypt on the loop each sign-in held it ~80 ms, the guessers'
+    requests ran back to back, and the naps came back seconds late."""
     late: list[float] = []
     done = []
 
@@ -158,8 +158,10 @@ def test_wrong_sign_ins_do_not_stall_the_loop(env):
     done.append(1)
     beat.join()
     late.sort()
-    p99 = late[max(0, int(len(late) * 0.99) - 1)]
-    assert p99 < 0.1, f"the loop stalled: p99 lateness {p99 * 1000:.0f} ms, worst {late[-1] * 1000:.0f} ms"
+    # percentiles, not the worst: on a loaded 2-core machine any process misses a beat now and
+    # then; with scrypt on the loop the naps came back seconds late (one sample: the whole run)
+    p95, p99 = (late[max(0, int(len(late) * q) - 1)] for q in (0.95, 0.99))
+    assert p95 < 0.1 and p99 < 0.25, f"the loop stalled: p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
     assert len(late) > 20  # the naps went on the whole time
 
 
