@@ -47,10 +47,13 @@ def test_the_locked_message_in_both_languages(browser, web, lang):
     finally:
         context.close()
     # the admin clears it on the accounts page; bob signs in
+    web.deps.users.set_language(web.users["admin"], lang)
     admin = browser.new_context()
     try:
         page = sign_in(admin.new_page(), web.url, "admin")
         page.goto(web.url + "/admin/users")
+        assert page.locator("tr[data-user='bob'] .badge").count() == 1
+        screenshot(page, lang, "config-users-locked")
         with page.expect_navigation():
             page.click("tr[data-lockout='user:bob'] button")
         assert page.locator("tr[data-lockout='user:bob']").count() == 0
