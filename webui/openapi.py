@@ -78,6 +78,8 @@ def _operations() -> dict[str, dict]:
         "id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"},
         "last_used_at": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
         "expired": {"type": "boolean"}}}
+    token_made = {"type": "object", "required": ["token", "name", "expires_at"], "properties": {
+        "token": {"type": "string"}, "name": {"type": "string"}, "expires_at": {"type": ["string", "null"]}}}
     lockout = {"type": "object", "required": ["key", "kind", "name", "until", "lockouts"], "properties": {
         "key": {"type": "string", "description": "`user:<name>`, `addr:<ip>` or `console:<device>`"},
         "kind": {"enum": ["user", "addr", "console"]}, "name": {"type": "string"},
@@ -302,10 +304,7 @@ def _operations() -> dict[str, dict]:
                                  "name": {"type": "string", "minLength": 1, "maxLength": 64},
                                  "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
                                                      "description": "left out or null: until revoked"}}}),
-                             "responses": {"201": _resp("created", {"type": "object", "required": ["token", "name"],
-                                                                   "properties": {"token": {"type": "string"},
-                                                                                  "name": {"type": "string"},
-                                                                                  "expires_at": {"type": ["string", "null"]}}}),
+                             "responses": {"201": _resp("created", token_made),
                                            **_errors(400, 401, 422)}},
         "api_token_revoke": {"tags": ["tokens"], "summary": "Revoke one of your tokens",
                              "responses": {"204": _resp("revoked"), **_errors(401, 404)}},
