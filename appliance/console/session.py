@@ -7,7 +7,7 @@ catalogs the web UI uses (``console.*`` ids in ``webui/locales``), in English or
 
 Sign-in: admin accounts of the web UI, through the same throttle as the web UI
 (``UserService.sign_in``, kept in the database): after ``max_failures`` wrong passwords
-within 15 minutes the console (key ``console:<device>``) logs the alarm
+in a row (within 15 minutes) the console (key ``console:<device>``) logs the alarm
 ``console.login_locked`` and ignores everything typed for ``lockout_seconds``, twice as
 long each next time; a console restarted meanwhile finds the lock and waits it out.  An
 account locked by wrong passwords here or on the web is refused here too, the right
@@ -174,7 +174,7 @@ class Console:
         rule = console_rule(self.options.max_failures, self.options.lockout_seconds)
         try:
             user = self.deps.users.sign_in(username, password or "", self.source, via="console", source_rule=rule,
-                                           roles=("admin",))
+                                           roles=("admin",), forgive_source=True)
         except SignInLocked as exc:
             self._locked(username, exc)
             return None

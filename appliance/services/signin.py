@@ -178,10 +178,11 @@ class SignInGuard:
         if locks:
             raise SignInLocked(_to_dt(max(locks.values())), _to_dt(now), keys=tuple(locks), new=True)
 
-    def succeeded(self, username: str) -> None:
-        """A correct password: the account's count starts again (the source's does not)."""
-        if account_key(username):
-            m.LoginThrottle.delete().where(m.LoginThrottle.key == account_key(username)).execute()
+    def succeeded(self, username: str, source: str | None = None) -> None:
+        """A correct password: the account's count starts again; the source's only when
+        given (the serial console: whoever signs in there is in already)."""
+        keys = [k for k in (account_key(username), source) if k]
+        m.LoginThrottle.delete().where(m.LoginThrottle.key.in_(keys)).execute()
 
     # -- for admins --------------------------------------------------------------------
     def lockouts(self) -> list[dict]:

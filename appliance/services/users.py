@@ -139,18 +139,21 @@ class UserService:
         return _view(user)
 
     def sign_in(self, username: str, password: str, source: str, *, via: str = "web",
-                source_rule: Rule = ADDRESS, roles=ROLES) -> dict | None:
+                source_rule: Rule = ADDRESS, roles=ROLES, forgive_source: bool = False) -> dict | None:
         """Someone signing in from ``source`` (``addr:<ip>``, ``console:<device>``): the account,
         or None for a wrong password (or a role not in ``roles``, or an account switched off);
         raises ``SignInLocked`` (429) while the account or the source is locked, whatever the
-        password, and when this failure locks one of them.  Failures and locks are audited."""
+        password, and when this failure locks one of them.  Failures and locks are audited.
+        A success ends the account's count, the source's too with ``forgive_source`` (the
+        console: "wrong passwords in a row"; never an address, where one good account must
+        not wipe the count of guesses at others)."""
         self.guard.check(username, source)
         user = self.authenticate(username, password)
         if user is None or user["role"] not in roles:
             logger.info("sign-in refused for %r from %s (%s)", username, source, via)
             self.guard.failed(username, source, source_rule, via)
             return None
-        self.guard.succeeded(username)
+        self.guard.succeeded(username, source if forgive_source else None)
         return user
 
     def get(self, user_id: int) -> dict | None:

@@ -171,6 +171,21 @@ def test_an_account_locked_on_the_web_is_refused_on_the_console_until_cleared(ri
     r.pty.expect("Signed in as admin")
 
 
+def test_a_good_sign_in_at_the_console_starts_its_count_again(rig):
+    r = rig()
+    for attempt in range(2):
+        r.pty.expect("login: ")
+        r.command("admin", f"wrong-{attempt}")
+    r.sign_in()
+    r.command("0")  # sign out
+    for attempt in range(2):  # two more: four in 15 minutes, but never three in a row
+        r.pty.expect("login: ")
+        r.command("admin", f"wrong-again-{attempt}")
+        r.pty.expect("Sign-in refused")
+    r.sign_in()
+    assert r.alarms == []
+
+
 def test_only_admin_accounts_may_sign_in_and_two_failures_do_not_lock(rig):
     r = rig()
     r.pty.expect("login: ")
