@@ -23,8 +23,10 @@ from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge
 from appliance.services.config import KEYS, KINDS
 from appliance.services.site import zone_of
 from webui import i18n, openapi
+from webui.params import query_int
+from appliance.services.signin import SignInLocked
 from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
-                           csrf_token, current_user, error_body, json_error, sign_session)
+                           csrf_token, current_user, error_body, json_error, session_cookie)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ class WebDeps:
     agents: object  # AgentService (login/logout)
     health: Callable[[], dict]
     live: Callable[[], dict]
-    secret_key: bytes
+    secret_key: bytes  # signs nothing since sessions are server-side (issue 13); kept while start_web passes it
     session_seconds: int = 12 * 3600
     secure_cookies: bool = False  # set when the UI is served over HTTPS
     directory_seconds: float = 5.0  # how long the configured agents are cached for the live view
@@ -291,10 +293,20 @@ def same_origin() -> bool:
     return urlsplit(origin).netloc.lower() == host.lower() and origin != "null"
 
 
+def client_address() -> str:
+    """The peer's address as the server saw it (never ``X-Forwarded-For``: anyone can send that)."""
+    return request.environ.get("REMOTE_ADDR") or "unknown"
+
+
 def issue_session(deps, user_id: int) -> None:
-    """Sign ``user_id`` in on this browser: at sign-in, and again after they chose a new
-    password themselves (which ends every session signed in before, this one too)."""
-    cookie, _csrf = sign_session(deps.secret_key, user_id, deps.session_seconds, deps.users.session_stamp(user_id))
+    """Sign ``user_id`` in on this browser with a new server-side session: at sign-in, and
+    again after they chose a new password themselves (which ended every session of theirs,
+    this one too).  The session this browser had before ends (no fixation)."""
+    deps.users.end_session(session_cookie())
+    cookie, csrf = deps.users.start_session(user_id, deps.session_seconds,
+                                            user_agent=request.get_header("User-Agent") or "",
+                                            address=client_address())
+    request.environ["cc.csrf"] = csrf  # a page drawn in this same response carries the new token
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", path="/",
                         secure=deps.secure_cookies, max_age=deps.session_seconds)
 
@@ -355,8 +367,17 @@ def differences(fields, mine: dict, theirs: dict) -> dict:
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
-    """Only a path on this site: never ``//elsewhere`` or ``https://elsewhere``."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a path on this site: never ``//elsewhere`` or ``https://elsewhere``.  Checked on
+    the text as a browser will read it: browsers drop tabs and line breaks from a URL and
+    read ``\\`` as ``/`` (``/\t/evil.example`` is ``//evil.example``), and a control
+    character cannot go in a Location header at all: only printable ASCII without ``\\``
+    (a browser sends anything else percent-encoded), or the default it is."""
+    if not value or any(not 0x21 <= ord(c) <= 0x7E or c == "\\" for c in value):
+        return default
+    if not value.startswith("/") or value.startswith("//"):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
         return default
     return value
 
@@ -371,7 +392,7 @@ def make_app(deps: WebDeps) -> Bottle:
     app.install(bottle.JSONPlugin(json_dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str)))
     app.install(ErrorsPlugin(render_error))
     app.install(DatabasePlugin(deps.db))
-    app.install(AuthPlugin(deps.users, deps.secret_key))
+    app.install(AuthPlugin(deps.users))
     app.install(CsrfPlugin())
     cfg, users = deps.config, deps.users
     directory = AgentDirectory(cfg, deps.directory_seconds)
@@ -423,7 +444,10 @@ def make_app(deps: WebDeps) -> Bottle:
     def login_form():
         if current_user():  # already signed in
             bottle.redirect(safe_next(request.query.get("next")))
-        return render("login.tpl", failed=False, username="", next=safe_next(request.query.get("next")))
+        return render("login.tpl", failed=False, locked=None, username="", next=safe_next(request.query.get("next")))
+
+    def wants_json() -> bool:
+        return "application/json" in (request.get_header("Accept") or "")
 
     @app.post("/login", name="login")
     def login():
@@ -432,18 +456,30 @@ def make_app(deps: WebDeps) -> Bottle:
             # as someone else (login CSRF); browsers name the page's origin on every POST
             logger.warning("sign-in refused: posted from %s", request.headers.get("Origin"))
             raise PermissionDenied("sign in from this appliance's own sign-in page", code="login.cross_site")
-        username = request.forms.getunicode("username") or ""
-        user = users.authenticate(username, request.forms.getunicode("password") or "")
+        username = (request.forms.getunicode("username") or "")[:64]
         nxt = safe_next(request.forms.getunicode("next"))
+        try:
+            user = users.sign_in(username, request.forms.getunicode("password") or "", "addr:" + client_address())
+        except SignInLocked as exc:
+            response.status = 429
+            response.set_header("Retry-After", str(exc.retry_after))
+            if wants_json():
+                return json_error(429, error_body(exc.code, exc.message, retry_after=exc.retry_after,
+                                                  until=exc.until.isoformat(timespec="seconds") + "Z"))
+            return render("login.tpl", failed=False, locked={"until": exc.until, "minutes": -(-exc.retry_after // 60)},
+                          username=username, next=nxt)
         if user is None:
             response.status = 401
-            return render("login.tpl", failed=True, username=username, next=nxt)
+            if wants_json():
+                return json_error(401, error_body("login.failed", "wrong user name or password"))
+            return render("login.tpl", failed=True, locked=None, username=username, next=nxt)
         issue_session(deps, user["id"])
-        logger.info("%s signed in", user["username"])
+        logger.info("%s signed in from %s", user["username"], client_address())
         bottle.redirect(nxt)
 
     @app.post("/logout", name="logout")
     def logout():
+        users.end_session(session_cookie())  # the cookie is worthless from now on, copies of it too
         response.delete_cookie(SESSION_COOKIE, path="/")
         bottle.redirect("/login")
 
@@ -568,7 +604,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/admin/audit", name="admin_audit")
     def admin_audit():
-        return render("audit.tpl", rows=cfg.audit(200), kinds=set(KINDS) | {"members"})
+        return render("audit.tpl", rows=cfg.audit(200), kinds=set(KINDS) | {"members", "sign_in"})
 
     def show_account(new_token=None, problem=None):
         return render("account.tpl", tokens=users.list_tokens(current_user()["id"]), new_token=new_token,
@@ -586,7 +622,8 @@ def make_app(deps: WebDeps) -> Bottle:
     @app.post("/account/tokens", name="account_token_create")
     def account_token_create():
         try:
-            token = users.create_token(current_user()["id"], request.forms.getunicode("name") or "")
+            token = users.create_token(current_user()["id"], request.forms.getunicode("name") or "",
+                                       request.forms.getunicode("expires_in_days") or None)
         except ValidationError as exc:
             response.status = exc.http_status
             return show_account(problem=problem_of(exc))
@@ -769,9 +806,12 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.post("/api/v1/tokens", name="api_token_create")
     def api_token_create():
-        name = json_body().get("name")
-        token = users.create_token(current_user()["id"], name if isinstance(name, str) else "")
-        return created({"token": token, "name": name.strip()})
+        body = json_body()
+        name = body.get("name")
+        token = users.create_token(current_user()["id"], name if isinstance(name, str) else "",
+                                   body.get("expires_in_days"))
+        made = users.list_tokens(current_user()["id"])[-1]  # the newest (no greenlet switch in between)
+        return created({"token": token, "name": name.strip(), "expires_at": made["expires_at"]})
 
     @app.delete("/api/v1/tokens/<token_id:int>", name="api_token_revoke")
     def api_token_revoke(token_id):
@@ -780,11 +820,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/api/v1/audit", name="api_audit")
     def api_audit():
-        try:
-            limit = int(request.query.get("limit") or 100)
-        except ValueError:
-            raise ValidationError("limit must be a whole number", fields={"limit": "a whole number"}) from None
-        return {"items": cfg.audit(limit)}
+        return {"items": cfg.audit(query_int("limit", 100, 1, 1000))}
 
     # -- errors outside any route's plugins (no such path, wrong method, a failure in bottle) --
     def _outside_routes(err):

@@ -11,9 +11,10 @@ from bottle import HTTPResponse, request
 
 from appliance.errors import ValidationError
 from appliance.recording.policy import STATES
-from appliance.services.callrecords import COLUMNS, DIRECTIONS, DISPOSITIONS, CallRecords
+from appliance.services.callrecords import COLUMNS, DIRECTIONS, DISPOSITIONS, MAX_PER_PAGE, CallRecords
 from webui import i18n
 from webui.app import _lang, problem_of, render
+from webui.params import page_arg, query_int
 from webui.plugins import current_user
 
 FILTERS = ("from", "to", "agent", "queue", "number", "direction", "disposition")
@@ -42,8 +43,9 @@ def install(app, deps, directory) -> None:
     def calls_page():
         args = filters()
         problem, result = None, {"items": [], "total": 0, "page": 1, "pages": 1, "per_page": 50}
+        page = page_arg()
         try:
-            result = records.search(scope(), args, page=request.query.get("page") or 1)
+            result = records.search(scope(), args, page=page)
         except ValidationError as exc:  # a bad filter: the form says why, next to the field
             problem = problem_of(exc)
         return render("calls.tpl", known=set(i18n.catalog(_lang())), recording_states=STATES, result=result, args=args, problem=problem, directions=DIRECTIONS,
@@ -67,8 +69,8 @@ def install(app, deps, directory) -> None:
 
     @app.get("/api/v1/call-records", name="api_call_records")
     def api_call_records():
-        return records.search(scope(), filters(), page=request.query.get("page") or 1,
-                              per_page=request.query.get("per_page") or 50)
+        return records.search(scope(), filters(), page=page_arg(),
+                              per_page=query_int("per_page", 50, 1, MAX_PER_PAGE))
 
     @app.get("/api/v1/call-records/<linkedid>", name="api_call_record")
     def api_call_record(linkedid):

@@ -21,10 +21,11 @@ import gevent
 from bottle import HTTPResponse, request, response
 
 from appliance.errors import DomainError, NotFound, ValidationError
-from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, Viewer
+from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE, Viewer
 from appliance.services.customer_excel import COLUMNS, CustomerExcel
 from webui import i18n
 from webui.app import _lang, created, json_body, no_content, problem_of, render, safe_next
+from webui.params import page_arg, query_int
 from webui.plugins import current_user
 
 MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
@@ -166,7 +167,7 @@ def install(app, deps, directory) -> None:
     def show_list(problem=None):
         args = search_args()
         me = viewer()
-        result = crm.search(me, page=request.query.get("page") or 1, **args)
+        result = crm.search(me, page=page_arg(), **args)
         return render("customers.tpl", result=result, args=args, tags=crm.tags(), agents=directory.all(),
                       follow_ups=crm.follow_ups(me, limit=20), my_agent=my_agent(), problem=problem,
                       staff=me.staff, page_url=lambda n: page_link(args, n),
@@ -349,8 +350,8 @@ def install(app, deps, directory) -> None:
     # -- JSON API ------------------------------------------------------------------
     @app.get("/api/v1/customers", name="api_customers")
     def api_customers():
-        return crm.search(viewer(), page=request.query.get("page") or 1,
-                          per_page=request.query.get("per_page") or None, **search_args())
+        return crm.search(viewer(), page=page_arg(), per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE),
+                          **search_args())
 
     @app.post("/api/v1/customers", name="api_customer_create")
     def api_customer_create():

@@ -51,7 +51,7 @@ def _items(schema: dict) -> dict:
 
 _USER = {"type": "object", "required": ["id", "username", "role", "language", "active"], "properties": {
     "id": {"type": "integer"}, "username": {"type": "string"}, "role": {"type": "string"},
-    "language": {"type": "string"}, "active": {"type": "boolean"}}}
+    "language": {"type": "string"}, "active": {"type": "boolean"}, "locked_until": {"type": ["string", "null"]}}}
 
 
 def _ref(name: str) -> dict:
@@ -75,9 +75,16 @@ def _operations() -> dict[str, dict]:
     member = {"type": "object", "required": ["queue", "agent", "penalty"], "properties": {
         "queue": {"type": "string"}, "agent": {"type": "string", "description": "the agent's work number"},
         "penalty": {"type": "integer"}}}
-    token = {"type": "object", "required": ["id", "name", "created_at"], "properties": {
+    token = {"type": "object", "required": ["id", "name", "created_at", "expires_at", "expired"], "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"},
-        "last_used_at": {"type": ["string", "null"]}}}
+        "last_used_at": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
+        "expired": {"type": "boolean"}}}
+    token_made = {"type": "object", "required": ["token", "name", "expires_at"], "properties": {
+        "token": {"type": "string"}, "name": {"type": "string"}, "expires_at": {"type": ["string", "null"]}}}
+    lockout = {"type": "object", "required": ["key", "kind", "name", "until", "lockouts"], "properties": {
+        "key": {"type": "string", "description": "`user:<name>`, `addr:<ip>` or `console:<device>`"},
+        "kind": {"enum": ["user", "addr", "console"]}, "name": {"type": "string"},
+        "until": {"type": "string", "description": "UTC, ISO 8601"}, "lockouts": {"type": "integer"}}}
     signed = {"type": "object", "required": ["agent", "logged_in"], "properties": {
         "agent": {"type": "string"}, "logged_in": {"type": "boolean"}, "mode": {"enum": ["ring", "long"]},
         "phone_ringing": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}
@@ -276,7 +283,12 @@ def _operations() -> dict[str, dict]:
                                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                                      **_errors(401, 503)}},
         "api_users": {"tags": ["users"], "summary": "Every account (admins only)",
+                      "description": "Each with `locked_until` (UTC) while wrong passwords keep it locked, else null.",
                       "responses": {"200": _resp("accounts", _items(_USER)), **_errors(401, 403)}},
+        "api_lockouts": {"tags": ["users"], "summary": "Sign-in locks now in force (accounts, addresses, consoles)",
+                         "responses": {"200": _resp("locks", _items(lockout)), **_errors(401, 403)}},
+        "api_lockout_clear": {"tags": ["users"], "summary": "Clear a sign-in lock (audited)",
+                              "responses": {"204": _resp("cleared"), **_errors(401, 403, 404)}},
         "api_user_create": {
             "tags": ["users"], "summary": "Add an account",
             "requestBody": _body({"type": "object", "required": ["username", "password", "role"], "properties": {
@@ -296,10 +308,10 @@ def _operations() -> dict[str, dict]:
                        "responses": {"200": _resp("tokens", _items(token)), **_errors(401)}},
         "api_token_create": {"tags": ["tokens"], "summary": "Create an API token; it is in this response only",
                              "requestBody": _body({"type": "object", "required": ["name"], "properties": {
-                                 "name": {"type": "string", "minLength": 1, "maxLength": 64}}}),
-                             "responses": {"201": _resp("created", {"type": "object", "required": ["token", "name"],
-                                                                   "properties": {"token": {"type": "string"},
-                                                                                  "name": {"type": "string"}}}),
+                                 "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                                 "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
+                                                     "description": "left out or null: until revoked"}}}),
+                             "responses": {"201": _resp("created", token_made),
                                            **_errors(400, 401, 422)}},
         "api_token_revoke": {"tags": ["tokens"], "summary": "Revoke one of your tokens",
                              "responses": {"204": _resp("revoked"), **_errors(401, 404)}},
@@ -343,9 +355,11 @@ def _workspace_operations() -> dict[str, dict]:
         "api_workspace_pop": {
             "tags": ["workspace"], "summary": "The screen pop for a caller's number",
             "description": "Where the number is from (`origin`: kind, region or operator), the customer record "
-                           "(whoever manages it) and the last contacts with their dispositions and notes.",
+                           "(whoever manages it) and the last contacts with their dispositions and notes. An agent "
+                           "gets it only for the caller of a call ringing or connected to one of their agents, or a "
+                           "customer of their own; any other number is 403 `workspace.pop_not_offered`.",
             "parameters": [{"name": "number", "in": "query", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": _resp("the pop", obj), **_errors(401, 422)}},
+            "responses": {"200": _resp("the pop", obj), **_errors(401, 403, 422)}},
         "api_dispositions": {"tags": ["workspace"], "summary": "The dispositions an agent picks after a call",
                              "responses": {"200": _resp("dispositions", _items(obj)), **_errors(401)}},
         "api_call_outcome": {

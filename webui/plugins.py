@@ -5,20 +5,17 @@ errors, database, auth, CSRF.
   (JSON under /api, a page elsewhere); anything unexpected becomes a 500 with an error id
   that is also in the log, never a traceback.
 - database: one peewee connection per request greenlet, closed afterwards.
-- auth: who is asking (signed session cookie, or ``Authorization: Bearer`` under /api/v1)
+- auth: who is asking (a server-side session named by the cookie, or ``Authorization:
+  Bearer`` under /api/v1)
   and whether their role may use this route (``ROUTE_ROLES``, one table for the whole app).
 - CSRF: unsafe methods from a cookie session must carry the session's token.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import logging
-import secrets
-import time
 import uuid
 
 import bottle
@@ -55,6 +52,8 @@ ROUTE_ROLES: dict[str, frozenset | None] = {
     # accounts (webui/users.py)
     "admin_users": ADMIN, "admin_user_create": ADMIN, "admin_user_update": ADMIN,
     "api_users": ADMIN, "api_user_create": ADMIN, "api_user_update": ADMIN,
+    # sign-in locks (webui/users.py)
+    "admin_lockout_clear": ADMIN, "api_lockouts": ADMIN, "api_lockout_clear": ADMIN,
     # restarting a service the supervisor runs (webui/services.py)
     "service_restart": ADMIN, "api_service_restart": ADMIN,
     # SIP security (webui/sipguard.py): blocked sources, phones' subnets
@@ -138,39 +137,9 @@ def json_error(status: int, body: dict) -> HTTPResponse:
                         headers={"Content-Type": "application/json; charset=utf-8"})
 
 
-# -- sessions: HMAC-signed JSON (bottle's own signed cookies unpickle, which we refuse) --
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign_session(key: bytes, user_id: int, ttl: int, stamp: str = "") -> tuple[str, str]:
-    """A session cookie and its CSRF token; ``stamp`` is the user's password stamp
-    (``UserService.session_stamp``): a new password ends the session."""
-    csrf = secrets.token_urlsafe(24)
-    payload = _b64(json.dumps({"uid": user_id, "exp": int(time.time()) + ttl, "csrf": csrf,
-                               "st": stamp}).encode())
-    mac = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
-    return f"{payload}.{mac}", csrf
-
-
-def read_session(key: bytes, cookie: str | None) -> dict | None:
-    if not cookie or "." not in cookie:
-        return None
-    payload, mac = cookie.rsplit(".", 1)
-    good = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(mac, good):
-        return None
-    try:
-        data = json.loads(_unb64(payload))
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("exp", 0) < time.time():
-        return None
-    return data
+def session_cookie() -> str | None:
+    """The session id this request's cookie carries (signed in or not)."""
+    return request.get_cookie(SESSION_COOKIE)
 
 
 class ErrorsPlugin:
@@ -236,9 +205,8 @@ class AuthPlugin:
 
     name, api = "auth", 2
 
-    def __init__(self, users, secret_key: bytes):
-        self.users = users
-        self.key = secret_key
+    def __init__(self, users):
+        self.users = users  # UserService: user_for_token, session
 
     def identify(self) -> None:
         env = request.environ
@@ -248,11 +216,9 @@ class AuthPlugin:
             if user:
                 env["cc.user"], env["cc.via"] = user, "token"
             return
-        session = read_session(self.key, request.get_cookie(SESSION_COOKIE))
-        if session:
-            user = self.users.signed_in(session.get("uid"), session.get("st"))
-            if user:
-                env["cc.user"], env["cc.via"], env["cc.csrf"] = user, "cookie", session.get("csrf")
+        found = self.users.session(session_cookie())
+        if found:
+            env["cc.user"], env["cc.via"], env["cc.csrf"] = found[0], "cookie", found[1]
 
     def apply(self, callback, route):
         if route.name not in ROUTE_ROLES:
@@ -285,8 +251,11 @@ class CsrfPlugin:
 
         def wrapper(*args, **kwargs):
             if request.method in UNSAFE and request.environ.get("cc.via") == "cookie":
-                sent = request.get_header("X-CSRF-Token") or request.forms.get("csrf_token") or ""
-                if not csrf_token() or not hmac.compare_digest(sent, csrf_token()):
+                # raw, compared as bytes: bottle's get_header decodes UTF-8 and compare_digest
+                # refuses non-ASCII text, and either made a 500 of a non-ASCII token
+                sent = request.environ.get("HTTP_X_CSRF_TOKEN") or request.forms.get("csrf_token") or ""
+                if not csrf_token() or not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"),
+                                                               csrf_token().encode()):
                     raise PermissionDenied("the form has expired or did not come from this site; reload the page",
                                            code="csrf_failed")
             return callback(*args, **kwargs)

@@ -19,6 +19,7 @@ from bottle import request
 from appliance.errors import NotFound, PermissionDenied, ValidationError
 from appliance.recording.policy import STATES
 from webui.app import render
+from webui.params import MAX_OFFSET, page_arg, query_int
 from webui.plugins import current_user
 
 PER_PAGE = 50
@@ -35,13 +36,6 @@ def parse_day(name: str, value: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationError(f"{name}: a date as YYYY-MM-DD", fields={name: "a date as YYYY-MM-DD"}) from None
-
-
-def whole_number(name: str, value: str, default: int) -> int:
-    try:
-        return int(value) if value else default
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number", fields={name: "a whole number"}) from None
 
 
 def storage_level(storage: dict) -> str:
@@ -98,7 +92,7 @@ def install(app, deps, directory, recordings) -> None:
         q = request.query
         args = {k: q.getunicode(k) or "" for k in SEARCH_KEYS}
         found = filters(q)
-        page = max(1, whole_number("page", q.get("page"), 1))
+        page = page_arg()
         service = recordings()
         total = service.count(**found)
         items = service.search(**found, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
@@ -118,8 +112,8 @@ def install(app, deps, directory, recordings) -> None:
     def api_recordings():
         q = request.query
         found = filters(q)
-        limit = whole_number("limit", q.get("limit"), 100)
-        offset = whole_number("offset", q.get("offset"), 0)
+        limit = query_int("limit", 100, 1, 1000)
+        offset = query_int("offset", 0, 0, MAX_OFFSET)
         service = recordings()
         return {"items": service.search(**found, limit=limit, offset=offset), "total": service.count(**found)}
 

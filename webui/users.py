@@ -1,5 +1,7 @@
 """Accounts in the web UI and the API (admins only): who may sign in, with which role and
-language; switching an account off, a new password for someone who forgot theirs.
+language; switching an account off, a new password for someone who forgot theirs (which
+signs them out everywhere and revokes their API tokens); the sign-in locks that wrong
+passwords earned (appliance/services/signin.py), and clearing one.
 
 Registered by ``install`` from ``make_app``; the rules are ``UserService.create`` and
 ``UserService.update`` (nobody changes their own role or switches themselves off; the last
@@ -14,7 +16,7 @@ from bottle import request, response
 from appliance.errors import DomainError
 from appliance.services.users import ROLES
 from webui import i18n
-from webui.app import created, issue_session, json_body, problem_of, render
+from webui.app import created, issue_session, json_body, no_content, problem_of, render
 from webui.plugins import current_user
 
 
@@ -28,9 +30,14 @@ def install(app, deps) -> None:
         """A new account speaks the site's language (the wizard's) unless told otherwise."""
         return deps.site.language() if deps.site is not None else i18n.DEFAULT
 
+    def rows() -> list[dict]:
+        locked = users.guard.locked_accounts()
+        return [{**u, "locked_until": locked.get(u["username"])} for u in users.list()]
+
     def page(errors=None, values=None, problem=None, edit_errors=None, editing=""):
-        return render("users.tpl", rows=users.list(), roles=ROLES, languages=i18n.LANGUAGES, errors=errors or {},
-                      values=values or {}, problem=problem, edit_errors=edit_errors or {}, editing=editing)
+        return render("users.tpl", rows=rows(), roles=ROLES, languages=i18n.LANGUAGES, errors=errors or {},
+                      values=values or {}, problem=problem, edit_errors=edit_errors or {}, editing=editing,
+                      lockouts=users.guard.lockouts())
 
     @app.get("/admin/users", name="admin_users")
     def admin_users():
@@ -64,9 +71,23 @@ def install(app, deps) -> None:
             issue_session(deps, changed["id"])  # an admin's own new password: stay signed in here
         bottle.redirect("/admin/users")
 
+    @app.post("/admin/lockouts/<key>/clear", name="admin_lockout_clear")
+    def admin_lockout_clear(key):
+        users.guard.clear(key, actor())
+        bottle.redirect("/admin/users")
+
     @app.get("/api/v1/users", name="api_users")
     def api_users():
-        return {"items": users.list()}
+        return {"items": rows()}
+
+    @app.get("/api/v1/lockouts", name="api_lockouts")
+    def api_lockouts():
+        return {"items": users.guard.lockouts()}
+
+    @app.delete("/api/v1/lockouts/<key>", name="api_lockout_clear")
+    def api_lockout_clear(key):
+        users.guard.clear(key, actor())
+        return no_content()
 
     @app.post("/api/v1/users", name="api_user_create")
     def api_user_create():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bottle import request
 
 from appliance.errors import ValidationError
+from appliance.services.crm import Viewer
 from webui import i18n
 from webui.app import _lang, created, json_body, render
 from webui.plugins import current_user
@@ -54,7 +55,9 @@ def install(app, deps, directory, own_agent_only) -> None:
         number = (request.query.get("number") or "").strip()
         if not number or len(number) > 40:
             raise ValidationError("give the caller's number", fields={"number": "required, at most 40 characters"})
-        return service.pop(number, _lang())
+        user = current_user()
+        mine = frozenset(a["number"] for a in directory.of_user(user["username"]))
+        return service.pop(number, _lang(), Viewer(user["username"], user["role"], mine), live_calls())
 
     @app.get("/api/v1/dispositions", name="api_dispositions")
     def api_dispositions():

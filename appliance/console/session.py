@@ -5,9 +5,13 @@ socket, database or netlink handle of its own, so the tests drive the real loop 
 pseudo-terminal with fakes where a fake is needed.  Every text comes from the message
 catalogs the web UI uses (``console.*`` ids in ``webui/locales``), in English or Chinese.
 
-Sign-in: admin accounts of the web UI.  After ``max_failures`` wrong passwords in a row
-the console logs the alarm ``console.login_locked`` and ignores everything typed for
-``lockout_seconds``.  A session with no input for ``idle_seconds`` is logged out.
+Sign-in: admin accounts of the web UI, through the same throttle as the web UI
+(``UserService.sign_in``, kept in the database): after ``max_failures`` wrong passwords
+in a row (within 15 minutes) the console (key ``console:<device>``) logs the alarm
+``console.login_locked`` and ignores everything typed for ``lockout_seconds``, twice as
+long each next time; a console restarted meanwhile finds the lock and waits it out.  An
+account locked by wrong passwords here or on the web is refused here too, the right
+password included.  A session with no input for ``idle_seconds`` is logged out.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from dataclasses import dataclass, field
 from appliance.console import sysinfo
 from appliance.console.pbxview import PbxReport
 from appliance.console.terminal import Cancelled, EndOfInput, Terminal
+from appliance.db.models import utcnow
 from appliance.errors import DomainError
 from appliance.network import LanChanger, LanConfig, NetworkBackend, static_config
+from appliance.services.signin import SignInLocked, console_rule
 from webui.i18n import translate
 
 logger = logging.getLogger(__name__)
@@ -43,7 +49,7 @@ class ConsoleOptions:
 
 @dataclass
 class ConsoleDeps:
-    users: object  # UserService: authenticate, set_password, list
+    users: object  # UserService: sign_in, guard, set_password, list
     system: Callable[[], sysinfo.SystemHealth]
     hardware: Callable[[], object]  # hwdrivers.health.hardware_health bound to a root
     services: Callable[[], dict | None]  # the supervisor's aggregated status, or None
@@ -100,7 +106,6 @@ class Console:
         self.deps = deps
         self.options = options or ConsoleOptions()
         self.lang = self.options.language if self.options.language in LANGUAGES else "en"
-        self.failures = 0
         self.user: dict | None = None  # who is signed in
         # (number, name, message id of the menu line, handler)
         self.commands = (
@@ -134,9 +139,30 @@ class Console:
             if user is not None:
                 self.session(user)
 
+    @property
+    def source(self) -> str:
+        """This console's key in the sign-in throttle (appliance/services/signin.py)."""
+        return "console:" + self.options.device
+
+    def _wait_out_lock(self) -> bool:
+        """If this console is locked (by wrong passwords typed here, before a restart too),
+        say until when and throw away what is typed until then.  True if it was locked."""
+        try:
+            until = self.deps.users.guard.locked(self.source)
+        except Exception:  # no accounts yet: login() says so
+            return False
+        if until is None:
+            return False
+        seconds = max(1, int((until - utcnow()).total_seconds() + 0.999))
+        self.say("console.locked_until", at=until.strftime("%H:%M:%S UTC"), seconds=seconds)
+        self.term.discard_input(seconds)
+        return True
+
     def login(self) -> dict | None:
         self.term.line()
         self.say("console.banner", device=self.options.device)
+        if self._wait_out_lock():
+            return None
         self._show_where()
         try:
             username = self.term.readline(self.t("console.login"))
@@ -145,29 +171,43 @@ class Console:
             password = self.term.readline(self.t("console.password"), secret=True)
         except (Cancelled, EndOfInput):
             return None
+        rule = console_rule(self.options.max_failures, self.options.lockout_seconds)
         try:
-            user = self.deps.users.authenticate(username, password or "")
+            user = self.deps.users.sign_in(username, password or "", self.source, via="console", source_rule=rule,
+                                           roles=("admin",), forgive_source=True)
+        except SignInLocked as exc:
+            self._locked(username, exc)
+            return None
         except Exception:  # no accounts yet (first boot did not finish): say so, stay up
             logger.exception("console: accounts cannot be read")
             self.say("console.login_unavailable")
             return None
-        if user is not None and user["role"] == "admin":
-            self.failures = 0
+        if user is not None:
             logger.info("console: %s signed in on %s", username, self.options.device)
             return user
-        self.failures += 1
-        logger.warning("console: sign-in refused for %r on %s (%d in a row)", username, self.options.device,
-                       self.failures)
+        logger.warning("console: sign-in refused for %r on %s", username, self.options.device)
         self.say("console.login_refused")
-        if self.failures >= self.options.max_failures:
-            self.failures = 0
-            seconds = self.options.lockout_seconds
-            self.deps.alarm(ALARM_LOGIN_LOCKED,
-                            f"{self.options.max_failures} wrong passwords in a row on {self.options.device} "
-                            f"(last user {username!r}); console locked for {seconds:.0f} s")
-            self.say("console.locked", failures=self.options.max_failures, seconds=f"{seconds:.0f}")
-            self.term.discard_input(seconds)
         return None
+
+    def _locked(self, username: str, exc: SignInLocked) -> None:
+        """Wrong passwords locked this console or the account (here, on the web, before a
+        restart): the console says until when; a lock of the console throws away what is
+        typed until it ends, a new one raises the alarm."""
+        if exc.new:
+            self.say("console.login_refused")
+        if self.source not in exc.keys:  # the account is locked, not this console
+            self.say("console.account_locked", user=username, at=exc.until.strftime("%H:%M:%S UTC"),
+                     seconds=exc.retry_after)
+            return
+        if exc.new:
+            failures = self.options.max_failures
+            self.deps.alarm(ALARM_LOGIN_LOCKED,
+                            f"{failures} wrong passwords in a row on {self.options.device} "
+                            f"(last user {username!r}); console locked for {exc.retry_after} s")
+            self.say("console.locked", failures=failures, seconds=exc.retry_after)
+        else:
+            self.say("console.locked_until", at=exc.until.strftime("%H:%M:%S UTC"), seconds=exc.retry_after)
+        self.term.discard_input(exc.retry_after)
 
     def _show_where(self) -> None:
         """The web UI's addresses and the first admin password: what a technician at a
@@ -407,9 +447,10 @@ class Console:
         elif self.ask("console.password.again", secret=True) != password:
             self.say("console.password.mismatch")
             return
-        self.deps.users.set_password(username, password)
+        self.deps.users.set_password(username, password, actor=self.user["username"] if self.user else "console")
         logger.warning("console: password of %s reset on %s", username, self.options.device)
         self.say("console.password.changed", user=username)
+        self.say("console.password.ended")
         if generated:
             self.say("console.password.generated", password=password)
 

@@ -56,6 +56,33 @@ class ApiToken(BaseModel):
     token_hash = CharField(unique=True, max_length=64)
     created_at = DateTimeField(default=utcnow)
     last_used_at = DateTimeField(null=True)
+    expires_at = DateTimeField(null=True)  # None: until revoked
+
+
+class WebSession(BaseModel):
+    """A signed-in browser.  The cookie holds a random id; only its SHA-256 is stored."""
+
+    id = AutoField()
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    token_hash = CharField(unique=True, max_length=64)
+    csrf = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    user_agent = CharField(max_length=255, default="")
+    address = CharField(max_length=64, default="")
+
+
+class LoginThrottle(BaseModel):
+    """Failed sign-ins per key (``user:<name>``, ``addr:<ip>``, ``console:<device>``) and
+    the lock they earned (appliance/services/signin.py)."""
+
+    key = CharField(primary_key=True, max_length=128)
+    failures = IntegerField(default=0)  # in the window that began at first_failure_at
+    first_failure_at = DateTimeField(default=utcnow)
+    last_failure_at = DateTimeField(default=utcnow)
+    locked_until = DateTimeField(null=True)
+    lockouts = IntegerField(default=0)  # locks so far: each lasts longer than the last
 
 
 class Trunk(BaseModel):
@@ -530,7 +557,8 @@ class SipBlock(BaseModel):
     ended_by = CharField(max_length=64, default="")  # expired | trusted | the admin's user name
 
 
-ALL_MODELS = (User, ApiToken, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord, AuditLog, PauseReason,
+ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
+              AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
               Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock)

@@ -101,6 +101,7 @@ class Call:
     fallback_reason: str = ""
     hangup_cause: int | None = None
     route_rule: str = ""
+    ringing_agents: set[str] = field(default_factory=set)  # agents the queue is offering the call to now
     agent_channel: str = ""  # the agent's leg while they talk (for transfers)
     customer_channel: str = ""  # the customer's leg: the caller, or the trunk leg of an outgoing call
     # The engine moved the legs out of app_queue (hold, consultation): app_queue's
@@ -149,6 +150,7 @@ class Call:
             "trunk": self.trunk,
             "queue": self.queue,
             "agent": self.agent,
+            "ringing_agents": sorted(self.ringing_agents),
             "state": self.state,
             "duration": round(now - self.enter_time, 1),
             "wait_seconds": round((self.answer_time or now) - self.enter_time, 1),
@@ -279,6 +281,7 @@ class LiveState:
         call = self._call(e)
         if queue is None or call is None:
             return []
+        call.ringing_agents.clear()
         queue.waiting.pop(call.linkedid, None)
         return [Publish("queue", self._queue_view(queue, ts))]
 
@@ -296,10 +299,14 @@ class LiveState:
         commands = self._set_agent(e, RINGING, ts)
         if call is not None:
             call.state = "ringing"
+            call.ringing_agents.add(e.get("MemberName", ""))
             commands.append(Publish("call", {"event": "offered", **call.view(ts), "offered_to": e.get("MemberName", "")}))
         return commands
 
     def _on_AgentRingNoAnswer(self, e, ts):
+        call = self._call(e)
+        if call is not None:
+            call.ringing_agents.discard(e.get("MemberName", ""))
         agent = self._agent(e)
         agent.missed += 1
         commands = self._transition(agent, self._resting_state(agent, ts), ts)
@@ -317,6 +324,7 @@ class LiveState:
             if call.answer_time is None:  # a transferred call keeps its first answer
                 call.answer_time = ts
             call.agent = e.get("MemberName", "")
+            call.ringing_agents.clear()
             call.agent_channel = e.get("DestChannel", "")
             call.customer_channel = call.channel
             self.agent_legs[call.agent_channel] = call.agent

@@ -141,7 +141,8 @@ class SiteService:
             raise ValidationError("choose a new password, not the one printed at first boot",
                                   code="setup.password_unchanged",
                                   fields={"password": "choose a new password, not the current one"})
-        self.users.set_password(user["username"], password)  # checks its strength
+        # checks its strength; ends the sessions (the wizard signs this browser in again)
+        self.users.set_password(user["username"], password, actor=user["username"], end_tokens=False)
         self._step_done(user["username"], "password")
 
     def save_region(self, user: dict, timezone: str, language: str, area_code: str | None = None) -> None:

@@ -1,22 +1,35 @@
-"""People who sign in to the web UI, their passwords and their API tokens.
+"""People who sign in to the web UI, their passwords, their browser sessions and their
+API tokens.
 
 Passwords are stored as scrypt hashes (``scrypt$n$r$p$salt$hash``, base64 parts);
-API tokens are random strings of which only the SHA-256 is stored, so a copy of the
-database gives neither.  Every method returns plain dicts, never a model with a hash.
+session ids and API tokens are random strings of which only the SHA-256 is stored, so a
+copy of the database gives none of them.  Every method returns plain dicts, never a model
+with a hash.
+
+scrypt costs ~50-100 ms of CPU and 16 MiB per call: ``hash_password`` and
+``verify_password`` run it in native threads (it releases the GIL), at most
+``SCRYPT_THREADS`` at once per gevent loop, so sign-ins, member PINs and password changes
+never stall the loop that serves FastAGI and AMI (issue 13: 16 guessers on /login had
+raised FastAGI's first answer from 1 ms to 500 ms).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import datetime as dt
 import hmac
 import json
 import logging
 import re
 import secrets
 
+from gevent._hub_local import get_hub_if_exists  # what gevent's own threadpool asks; not in gevent's public names
+from gevent.threadpool import ThreadPool
+
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.services.signin import ADDRESS, Rule, SignInGuard, account_key
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +38,32 @@ LANGUAGES = ("zh_CN", "en")
 MIN_PASSWORD = 8
 _USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SCRYPT_THREADS = 1  # scrypt calls at once per loop: of the 2 cores one stays for the loop (and Asterisk)
+TOKEN_MAX_DAYS = 3650
+_pools: dict = {}  # gevent hub -> its scrypt ThreadPool (one per loop; a process has one loop)
+
+
+def off_loop(fn, *args):
+    """``fn(*args)`` in a native thread of this loop's scrypt pool; the calling greenlet
+    waits, the loop runs on.  In a thread with no gevent loop (a worker of a thread pool,
+    e.g. the customer import hashing PINs) it runs right there: nothing waits on that thread."""
+    hub = get_hub_if_exists()
+    if hub is None:
+        return fn(*args)
+    pool = _pools.get(hub)
+    if pool is None:
+        pool = _pools[hub] = ThreadPool(SCRYPT_THREADS, hub=hub)
+    return pool.apply(fn, args)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen)
 
 
 def hash_password(password: str, *, salt: bytes | None = None, n: int = _SCRYPT["n"], r: int = _SCRYPT["r"],
                   p: int = _SCRYPT["p"]) -> str:
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    digest = off_loop(_scrypt, password, salt, n, r, p, 32)
     b64 = base64.b64encode
     return f"scrypt${n}${r}${p}${b64(salt).decode()}${b64(digest).decode()}"
 
@@ -41,8 +74,7 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                             dklen=len(expected))
+        got = off_loop(_scrypt, password, base64.b64decode(salt), int(n), int(r), int(p), len(expected))
     except (ValueError, TypeError):
         logger.error("a stored password hash is unreadable; refusing the sign-in")
         return False
@@ -65,8 +97,9 @@ def _check_password(password) -> None:
 
 
 class UserService:
-    def __init__(self, db):
+    def __init__(self, db, guard: SignInGuard | None = None):
         self.db = db
+        self.guard = guard or SignInGuard(db)
 
     def create(self, username: str, password: str, role: str, language: str = "zh_CN", actor: str = "") -> dict:
         """A new account; with ``actor`` (an admin on the users page or API) it is audited."""
@@ -80,11 +113,12 @@ class UserService:
         if fields:
             raise ValidationError("the user cannot be created as given", code="user.invalid", fields=fields)
         _check_password(password)
+        password_hash = hash_password(password)  # before the write lock: scrypt takes a while
         with self.db.atomic():
             if m.User.select().where(m.User.username == username).exists():
                 raise Conflict(f"a user named {username} already exists", code="user.exists",
                                fields={"username": "already taken"})
-            user = m.User.create(username=username, password_hash=hash_password(password), role=role,
+            user = m.User.create(username=username, password_hash=password_hash, role=role,
                                  language=language)
             if actor:
                 m.AuditLog.create(username=actor, action="create", object_type="users", object_id=username,
@@ -93,34 +127,77 @@ class UserService:
         return _view(user)
 
     def authenticate(self, username: str, password: str) -> dict | None:
+        """Whether ``password`` is this active account's, unthrottled and unaudited: for checks
+        that are not someone signing in (the wizard's "not the old password", the console's
+        first-password banner).  People signing in go through ``sign_in``."""
         user = m.User.get_or_none(m.User.username == username)
         if user is None:
             hash_password(password or "")  # same work either way: no user enumeration by timing
             return None
         if not user.active or not verify_password(password or "", user.password_hash):
-            logger.info("sign-in refused for %s", username)
             return None
         return _view(user)
+
+    def sign_in(self, username: str, password: str, source: str, *, via: str = "web",
+                source_rule: Rule = ADDRESS, roles=ROLES, forgive_source: bool = False) -> dict | None:
+        """Someone signing in from ``source`` (``addr:<ip>``, ``console:<device>``): the account,
+        or None for a wrong password (or a role not in ``roles``, or an account switched off);
+        raises ``SignInLocked`` (429) while the account or the source is locked, whatever the
+        password, and when this failure locks one of them.  Failures and locks are audited.
+        A success ends the account's count, the source's too with ``forgive_source`` (the
+        console: "wrong passwords in a row"; never an address, where one good account must
+        not wipe the count of guesses at others)."""
+        self.guard.check(username, source)
+        user = self.authenticate(username, password)
+        if user is None or user["role"] not in roles:
+            logger.info("sign-in refused for %r from %s (%s)", username, source, via)
+            self.guard.failed(username, source, source_rule, via)
+            return None
+        self.guard.succeeded(username, source if forgive_source else None)
+        return user
 
     def get(self, user_id: int) -> dict | None:
         user = m.User.get_or_none(m.User.id == user_id)
         return _view(user) if user else None
 
-    # -- web sessions: a session cookie carries the stamp of the password it was signed in
-    # with; a new password (set by anyone) ends every session signed in before it
-    @staticmethod
-    def _stamp(user: m.User) -> str:
-        return hashlib.sha256(b"session:" + user.password_hash.encode()).hexdigest()[:16]
+    # -- web sessions: the cookie holds a random id, the database its SHA-256; logout, a new
+    # password and switching the account off delete the rows, so a copied cookie dies with them
+    def start_session(self, user_id: int, seconds: int, *, user_agent: str = "", address: str = "") -> tuple[str, str]:
+        """A new session for the user: ``(cookie value, CSRF token)``."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        now = m.utcnow()
+        self.prune_sessions()  # the table holds live sessions only
+        m.WebSession.create(user=user_id, token_hash=_token_hash(token), csrf=csrf, created_at=now, last_seen_at=now,
+                            expires_at=now + dt.timedelta(seconds=seconds), user_agent=(user_agent or "")[:255],
+                            address=(address or "")[:64])
+        return token, csrf
 
-    def session_stamp(self, user_id: int) -> str:
-        return self._stamp(self._user(id=user_id))
-
-    def signed_in(self, user_id, stamp) -> dict | None:
-        """The active user a session cookie names, if it was signed in with their current password."""
-        user = m.User.get_or_none(m.User.id == user_id) if isinstance(user_id, int) else None
-        if user is None or not user.active or not hmac.compare_digest(str(stamp or ""), self._stamp(user)):
+    def session(self, token: str | None) -> tuple[dict, str] | None:
+        """``(the user, the CSRF token)`` of a live session of an active account, or None."""
+        if not token or not isinstance(token, str) or len(token) > 128:
             return None
-        return _view(user)
+        row = (m.WebSession.select(m.WebSession, m.User).join(m.User)
+               .where(m.WebSession.token_hash == _token_hash(token)).first())
+        now = m.utcnow()
+        if row is None or row.expires_at <= now or not row.user.active:
+            return None
+        if (now - row.last_seen_at).total_seconds() > 60:  # a write a minute, not one per request
+            m.WebSession.update(last_seen_at=now).where(m.WebSession.id == row.id).execute()
+        return _view(row.user), row.csrf
+
+    def end_session(self, token: str | None) -> None:
+        if token and isinstance(token, str):
+            m.WebSession.delete().where(m.WebSession.token_hash == _token_hash(token)).execute()
+
+    def end_sessions(self, user_id: int) -> int:
+        """Every session of the user (a new password, the account switched off)."""
+        ended = m.WebSession.delete().where(m.WebSession.user == user_id).execute()
+        if ended:
+            logger.info("%d web sessions of user %s ended", ended, user_id)
+        return ended
+
+    def prune_sessions(self) -> int:
+        return m.WebSession.delete().where(m.WebSession.expires_at <= m.utcnow()).execute()
 
     def list(self) -> list[dict]:
         return [_view(u) for u in m.User.select().order_by(m.User.username)]
@@ -157,8 +234,10 @@ class UserService:
             fields["active"] = "true or false"
         if fields:
             raise ValidationError("the user cannot be changed as given", code="user.invalid", fields=fields)
-        if changes.get("password") is not None:
+        new_password = changes.get("password") is not None
+        if new_password:
             _check_password(changes["password"])
+        new_hash = hash_password(changes["password"]) if new_password else None  # before the write lock
         with self.db.atomic():
             user = self._user(username=username)
             role = changes.get("role", user.role)
@@ -174,20 +253,40 @@ class UserService:
                                    fields={"role": "the last active admin"})
             user.role, user.active = role, active
             user.language = changes.get("language", user.language)
-            if changes.get("password") is not None:
-                user.password_hash = hash_password(changes["password"])
-            user.save()
             detail = {k: ("(set)" if k == "password" else v) for k, v in changes.items()}
+            if new_hash:
+                user.password_hash = new_hash
+            user.save()
+            if new_password or not active:
+                # a new password or an account switched off ends every session (the web layer
+                # signs an admin who changed their own password in again on this browser)
+                detail["sessions_ended"] = self.end_sessions(user.id)
+            if new_password and username != actor:
+                # an admin's reset: whoever held the old password may have made tokens with it
+                detail["tokens_revoked"] = self.revoke_all_tokens(user.id)
+            if new_password:
+                m.LoginThrottle.delete().where(m.LoginThrottle.key == account_key(username)).execute()
             m.AuditLog.create(username=actor, action="update", object_type="users", object_id=username,
                               detail=json.dumps(detail, sort_keys=True))
         logger.info("%s changed user %s: %s", actor, username, sorted(changes))
         return _view(user)
 
-    def set_password(self, username: str, password: str) -> None:
+    def set_password(self, username: str, password: str, *, actor: str = "", end_tokens: bool = True) -> None:
+        """A new password (the serial console's reset, the first-run wizard): ends every
+        session of the account, its API tokens too unless ``end_tokens`` is false (the user
+        choosing their own), and its sign-in lock.  Audited."""
         _check_password(password)
-        user = self._user(username=username)
-        user.password_hash = hash_password(password)
-        user.save()
+        new_hash = hash_password(password)
+        with self.db.atomic():
+            user = self._user(username=username)
+            user.password_hash = new_hash
+            user.save()
+            detail = {"password": "(set)", "sessions_ended": self.end_sessions(user.id)}
+            if end_tokens:
+                detail["tokens_revoked"] = self.revoke_all_tokens(user.id)
+            m.LoginThrottle.delete().where(m.LoginThrottle.key == account_key(username)).execute()
+            m.AuditLog.create(username=actor or username, action="update", object_type="users", object_id=username,
+                              detail=json.dumps(detail, sort_keys=True))
         logger.info("password of %s changed", username)
 
     def ensure_admin(self, username: str = "admin") -> str | None:
@@ -199,14 +298,25 @@ class UserService:
         return password
 
     # -- API tokens ----------------------------------------------------------
-    def create_token(self, user_id: int, name: str) -> str:
+    def create_token(self, user_id: int, name: str, expires_in_days=None) -> str:
+        """A new token; ``expires_in_days`` (1 to 3650) ends it by itself, None: until revoked."""
         if not isinstance(name, str) or not name.strip() or len(name) > 64:
             raise ValidationError("a token needs a name (at most 64 characters)", code="token.invalid",
                                   fields={"name": "required, at most 64 characters"})
+        expires_at = None
+        if expires_in_days not in (None, ""):
+            days = expires_in_days
+            if isinstance(days, str) and days.strip().isdigit() and len(days.strip()) <= 5:
+                days = int(days)
+            if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= TOKEN_MAX_DAYS:
+                raise ValidationError(f"expires_in_days: a whole number of days from 1 to {TOKEN_MAX_DAYS}",
+                                      code="token.invalid",
+                                      fields={"expires_in_days": f"a whole number from 1 to {TOKEN_MAX_DAYS}, or null"})
+            expires_at = m.utcnow() + dt.timedelta(days=days)
         user = self._user(id=user_id)
         token = "cc_" + secrets.token_urlsafe(32)
-        m.ApiToken.create(user=user, name=name.strip(), token_hash=_token_hash(token))
-        logger.info("API token %r created for %s", name, user.username)
+        m.ApiToken.create(user=user, name=name.strip(), token_hash=_token_hash(token), expires_at=expires_at)
+        logger.info("API token %r created for %s (expires %s)", name, user.username, expires_at or "never")
         return token
 
     def user_for_token(self, token: str) -> dict | None:
@@ -214,17 +324,28 @@ class UserService:
             return None
         row = (m.ApiToken.select(m.ApiToken, m.User).join(m.User)
                .where(m.ApiToken.token_hash == _token_hash(token)).first())
-        if row is None or not row.user.active:
+        now = m.utcnow()
+        if row is None or not row.user.active or (row.expires_at is not None and row.expires_at <= now):
             return None
-        m.ApiToken.update(last_used_at=m.utcnow()).where(m.ApiToken.id == row.id).execute()
+        m.ApiToken.update(last_used_at=now).where(m.ApiToken.id == row.id).execute()
         return _view(row.user)
 
     def list_tokens(self, user_id: int) -> list[dict]:
-        return [{"id": t.id, "name": t.name, "created_at": t.created_at.isoformat(timespec="seconds") + "Z",
-                 "last_used_at": t.last_used_at.isoformat(timespec="seconds") + "Z" if t.last_used_at else None}
+        def iso(value):
+            return value.isoformat(timespec="seconds") + "Z" if value else None
+
+        now = m.utcnow()
+        return [{"id": t.id, "name": t.name, "created_at": iso(t.created_at), "last_used_at": iso(t.last_used_at),
+                 "expires_at": iso(t.expires_at), "expired": t.expires_at is not None and t.expires_at <= now}
                 for t in m.ApiToken.select().where(m.ApiToken.user == user_id).order_by(m.ApiToken.id)]
 
     def revoke_token(self, user_id: int, token_id: int) -> None:
         deleted = m.ApiToken.delete().where(m.ApiToken.id == token_id, m.ApiToken.user == user_id).execute()
         if not deleted:
             raise NotFound(f"no token {token_id}", code="token.not_found")
+
+    def revoke_all_tokens(self, user_id: int) -> int:
+        revoked = m.ApiToken.delete().where(m.ApiToken.user == user_id).execute()
+        if revoked:
+            logger.info("%d API tokens of user %s revoked", revoked, user_id)
+        return revoked

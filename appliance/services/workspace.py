@@ -2,8 +2,10 @@
 agent's disposition and note for each call, the missed calls to call back, and short
 messages between the people working in the web UI.
 
-The screen pop shows the caller's customer record whoever manages it (the agent is on the
-phone with them); everything else keeps an agent to their own calls.
+The screen pop shows the caller's customer record whoever manages it, but to an agent only
+for a caller on a call offered to or taken by one of their agents right now (the live
+state says which), or for a customer of their own: an agent cannot look up arbitrary
+numbers (issue 13).  Everything else keeps an agent to their own calls.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from peewee import fn
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import NotFound, PermissionDenied, ValidationError
-from appliance.services.crm import Viewer, calls_of, fmt_time, phone_variants
+from appliance.services.crm import Viewer, calls_of, clean_phone, fmt_time, phone_variants
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +56,27 @@ class WorkspaceService:
         self.db, self.crm, self.bus = db, crm, bus
 
     # -- screen pop ----------------------------------------------------------
-    def pop(self, number: str, lang: str = "en") -> dict:
-        """The caller's number, where it is from, their customer record and last contacts."""
+    def may_pop(self, viewer: Viewer, number: str, live_calls) -> bool:
+        """Whether ``viewer`` may see the screen pop for ``number``: staff always; an agent
+        for the caller of a live call ringing or connected to one of their agents, or a
+        customer of their own (``/customers/{id}`` shows them that one anyway)."""
+        if viewer.staff:
+            return True
+        variants = set(phone_variants(clean_phone(number)))
+        for call in live_calls:
+            if clean_phone(call.get("caller") or "") not in variants:
+                continue
+            if call.get("agent") in viewer.agents or viewer.agents & set(call.get("ringing_agents") or ()):
+                return True
+        return self.crm.find_by_phone(viewer, number) is not None
+
+    def pop(self, number: str, lang: str = "en", viewer: Viewer | None = None, live_calls=()) -> dict:
+        """The caller's number, where it is from, their customer record and last contacts;
+        with ``viewer``, refused (403 ``workspace.pop_not_offered``) unless ``may_pop``."""
+        if viewer is not None and not self.may_pop(viewer, number, live_calls):
+            logger.warning("screen pop for %s refused to %s: not a call of theirs", number, viewer.username)
+            raise PermissionDenied("the screen pop shows the caller of a call offered to you, or a customer of yours",
+                                   code="workspace.pop_not_offered")
         customer = self.crm.find_by_phone(SYSTEM, number) if number else None
         if customer:
             history = self.crm.history(SYSTEM, customer["id"], limit=POP_HISTORY)

@@ -24,9 +24,11 @@ from appliance.console.session import (
     ConsoleOptions,
 )
 from appliance.console.terminal import Terminal, open_port
+from appliance.db import models as m
 from appliance.db import open_database
 from appliance.db.migrate import migrate
 from appliance.network import LanChanger, LanConfig
+from appliance.services.signin import SignInLocked
 from appliance.services.users import UserService
 from hwdrivers.health import hardware_health
 from consolerig import FakeNetwork, Pty
@@ -43,8 +45,9 @@ class Rig:
         self.db = open_database(tmp_path / "appliance.db")
         migrate(self.db)
         self.users = UserService(self.db)
-        self.users.create("admin", ADMIN_PASSWORD, "admin")
-        self.users.create("sup", "supervisor-pw", "supervisor")
+        if not self.users.list():  # a second console over the same database: a restart
+            self.users.create("admin", ADMIN_PASSWORD, "admin")
+            self.users.create("sup", "supervisor-pw", "supervisor")
         self.network = FakeNetwork()
         self.lan = LanChanger(self.network, tmp_path / "network", "eth0", options.pop("confirm_seconds", 30.0))
         self.alarms: list[tuple[str, str]] = []
@@ -63,6 +66,7 @@ class Rig:
         self.port = open_port(self.pty.path, 115200)
         self.console = Console(Terminal(self.port), deps,
                                ConsoleOptions(device="ttyS0", **{"lockout_seconds": 30.0, **options}))
+        self.closed = False
         self.greenlet = gevent.spawn(self.console.run_forever)
 
     def _alarm(self, code, text):
@@ -85,6 +89,9 @@ class Rig:
         self.pty.type(*lines)
 
     def close(self):
+        if self.closed:
+            return
+        self.closed = True
         self.greenlet.kill()
         self.port.close()
         self.pty.close()
@@ -125,6 +132,58 @@ def test_three_wrong_passwords_lock_the_console_and_log_an_alarm(rig, caplog):
     r.pty.expect("password: ")
     r.pty.type(ADMIN_PASSWORD)
     r.pty.expect("Signed in as admin")
+
+
+def test_a_console_restarted_during_a_lock_still_waits_it_out(rig):
+    r = rig(lockout_seconds=2.5)
+    for attempt in range(3):
+        r.pty.expect("login: ")
+        r.command("admin", f"wrong-{attempt}")
+    r.pty.expect(r"the console is locked for 3 s")
+    locked_at = time.monotonic()
+    r.close()  # the console process dies and the supervisor starts it again
+    again = rig(lockout_seconds=2.5)
+    again.pty.expect(r"Sign-in on this console is locked until \d\d:\d\d:\d\d UTC \(\d s\)")
+    again.command("admin", ADMIN_PASSWORD)  # the right password, typed during the lock: thrown away
+    again.pty.expect("login: ")
+    assert time.monotonic() - locked_at >= 2.4
+    assert "Signed in" not in again.pty.text
+    again.command("admin", ADMIN_PASSWORD)
+    again.pty.expect("Signed in as admin")
+    actions = [(a.action, a.object_id) for a in m.AuditLog.select().where(m.AuditLog.object_type == "sign_in")]
+    assert actions.count(("login_failed", "admin")) == 3 and ("lockout", "console:ttyS0") in actions
+
+
+def test_an_account_locked_on_the_web_is_refused_on_the_console_until_cleared(rig):
+    r = rig()
+    for attempt in range(5):  # five wrong passwords on the web UI
+        try:
+            r.users.sign_in("admin", f"wrong-{attempt}", "addr:10.0.0.9")
+        except SignInLocked:
+            pass
+    r.pty.expect("login: ")
+    r.command("admin", ADMIN_PASSWORD)
+    r.pty.expect(r"The account admin is locked until \d\d:\d\d:\d\d UTC")
+    r.pty.expect("login: ")  # the console itself is not locked: the next prompt comes at once
+    assert "Signed in" not in r.pty.text
+    r.users.guard.clear("user:admin", "admin2")  # another admin on the accounts page
+    r.command("admin", ADMIN_PASSWORD)
+    r.pty.expect("Signed in as admin")
+
+
+def test_a_good_sign_in_at_the_console_starts_its_count_again(rig):
+    r = rig()
+    for attempt in range(2):
+        r.pty.expect("login: ")
+        r.command("admin", f"wrong-{attempt}")
+    r.sign_in()
+    r.command("0")  # sign out
+    for attempt in range(2):  # two more: four in 15 minutes, but never three in a row
+        r.pty.expect("login: ")
+        r.command("admin", f"wrong-again-{attempt}")
+        r.pty.expect("Sign-in refused")
+    r.sign_in()
+    assert r.alarms == []
 
 
 def test_only_admin_accounts_may_sign_in_and_two_failures_do_not_lock(rig):

@@ -351,3 +351,21 @@ def test_blind_transfer_to_a_number_that_fails_says_why_in_the_record():
                    DialStatus="CHANUNAVAIL")])
     (rec,) = records(run(state, [ev("Hangup", 107.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Cause="1")]))
     assert rec["fallback_reason"] == "transfer-chanunavail" and state.agents["1001"].state == FREE
+
+
+def test_a_ringing_call_names_the_agents_it_is_offered_to_until_one_answers():
+    """The screen pop lets an agent see the caller of a call offered to them (issue 13):
+    the snapshot says which agents a call is ringing now."""
+    state = LiveState()
+    run(state, [member_added()])
+    events = queue_call()
+    run(state, events[:4])  # ringing 1001
+    (call,) = state.snapshot(101.0)["calls"]
+    assert call["ringing_agents"] == ["1001"] and call["agent"] == ""
+    run(state, [ring_no_answer(115.5)])
+    assert state.snapshot(116.0)["calls"][0]["ringing_agents"] == []
+    run(state, [ev("AgentCalled", 116.0, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Queue="sales",
+                   MemberName="1001", Interface="PJSIP/1001", DestChannel=AGENT_CHAN)])
+    run(state, events[4:6])  # answered
+    (call,) = state.snapshot(103.0)["calls"]
+    assert call["ringing_agents"] == [] and call["agent"] == "1001"

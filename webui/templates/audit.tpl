@@ -7,7 +7,7 @@
     % for r in rows:
       % action, kind = r['action'], r['object_type']
       <tr><td class="mono nowrap">{{when(r['at'], True)}}</td><td>{{r['username']}}</td>
-        <td><span class="action {{action}}">{{_('audit.' + action) if action in ('create', 'update', 'delete', 'refused') else action}}</span></td>
+        <td><span class="action {{action}}">{{_('audit.' + action) if action in ('create', 'update', 'delete', 'refused', 'login_failed', 'lockout', 'unlock') else action}}</span></td>
         <td>{{_('kind.' + kind) if kind in kinds else kind}} <strong>{{r['object_id']}}</strong></td>
         <td class="mono small detail">{{r['detail']}}</td></tr>
     % end

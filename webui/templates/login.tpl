@@ -6,6 +6,9 @@
   % if failed:
   <p class="alert">{{_('login.failed')}}</p>
   % end
+  % if locked:
+  <p class="alert" id="login-locked" role="alert">{{_('login.locked', at=when(locked['until']), minutes=locked['minutes'])}}</p>
+  % end
   <form method="post" action="/login">
     <input type="hidden" name="next" value="{{next}}">
     <input type="hidden" name="lang" value="{{lang}}">

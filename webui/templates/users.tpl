@@ -1,5 +1,6 @@
 % rebase('base.tpl', title=_('kind.users'))
 % include('config_tabs.tpl')
+% from urllib.parse import quote
 % endonyms = {'zh_CN': '中文（简体）', 'en': 'English'}  # as on the account page: each in its own language
 <div class="page-head"><h1>{{_('kind.users')}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span></div>
 % if problem:
@@ -7,6 +8,7 @@
 % end
 <section class="card">
   <p class="muted">{{_('users.intro')}}</p>
+  <p class="hint">{{_('users.password_reset_note')}}</p>
   <div class="table-wrap">
   <table class="list" id="users">
     <thead><tr><th>{{_('users.username')}}</th><th>{{_('users.role')}}</th><th>{{_('users.language')}}</th>
@@ -15,7 +17,11 @@
     % for u in rows:
       % errs = edit_errors if editing == u['username'] else {}
       <tr data-user="{{u['username']}}">
-        <td><strong>{{u['username']}}</strong></td>
+        <td><strong>{{u['username']}}</strong>
+          % if u['locked_until']:
+          <span class="badge down" title="{{_('lockout.until', at=when(u['locked_until']))}}">{{_('lockout.locked')}}</span>
+          % end
+        </td>
         <td>
           <select name="role" form="u-{{u['id']}}" aria-label="{{_('users.role')}}">
           % for r in roles:
@@ -54,6 +60,24 @@
     </tbody>
   </table>
   </div>
+</section>
+<section class="card" id="lockouts">
+  <h2>{{_('lockout.title')}}</h2>
+  <p class="muted">{{_('lockout.intro')}}</p>
+  <table class="list">
+    <thead><tr><th>{{_('lockout.who')}}</th><th>{{_('lockout.until_col')}}</th><th>{{_('lockout.count')}}</th><th></th></tr></thead>
+    <tbody>
+    % for x in lockouts:
+      <tr data-lockout="{{x['key']}}"><td>{{_('lockout.kind.' + x['kind']) if x['kind'] in ('user', 'addr', 'console') else x['kind']}} <strong>{{x['name']}}</strong></td>
+        <td class="mono">{{when(x['until'])}}</td><td>{{x['lockouts']}}</td>
+        <td class="actions"><form method="post" action="/admin/lockouts/{{quote(x['key'], safe=':@')}}/clear" class="inline">
+          <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small">{{_('lockout.clear')}}</button></form></td></tr>
+    % end
+    % if not lockouts:
+      <tr class="empty"><td colspan="4">{{_('lockout.none')}}</td></tr>
+    % end
+    </tbody>
+  </table>
 </section>
 <section class="card">
   <h2>{{_('users.add')}}</h2>

@@ -1,0 +1,33 @@
+"""Numbers from the query string (``page``, ``per_page``, ``limit``, ``offset``), read one
+way everywhere: a whole number within the route's bounds, or a 422 ``request.bad_number``
+naming the parameter (JSON under /api, the error page elsewhere).  Never clamped silently,
+never handed to SQLite out of range (a 40-digit ``page`` was a 500: SQLite integers are
+64-bit).  A leaf module: it imports nothing of the web UI.
+"""
+
+from __future__ import annotations
+
+from bottle import request
+
+from appliance.errors import ValidationError
+
+MAX_PAGE = 1_000_000
+MAX_OFFSET = 100_000_000
+
+
+def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    """The query parameter ``name`` as an int in ``[minimum, maximum]``; absent or empty: ``default``."""
+    raw = (request.query.get(name) or "").strip()
+    if not raw:
+        return default
+    digits = raw[1:] if raw[0] in "+-" else raw
+    # at most 12 digits: int() of a huge string is itself a cost (and 4300 digits an error)
+    value = int(raw) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
+    if value is None or not minimum <= value <= maximum:
+        raise ValidationError(f"{name} must be a whole number from {minimum} to {maximum}", code="request.bad_number",
+                              fields={name: f"a whole number from {minimum} to {maximum}"})
+    return value
+
+
+def page_arg() -> int:
+    return query_int("page", 1, 1, MAX_PAGE)
