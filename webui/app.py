@@ -23,6 +23,7 @@ from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge
 from appliance.services.config import KEYS, KINDS
 from appliance.services.site import zone_of
 from webui import i18n, openapi
+from webui.edge import BodyLimitPlugin
 from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
                            csrf_token, current_user, error_body, json_error, sign_session)
 
@@ -72,6 +73,7 @@ class WebDeps:
     fax_sender: object = None  # appliance.services.fax_out.FaxSender
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor
+    queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop (built when not given)
     extra: dict = field(default_factory=dict)
 
 
@@ -297,10 +299,14 @@ def issue_session(deps, user_id: int) -> None:
                         secure=deps.secure_cookies, max_age=deps.session_seconds)
 
 
-def json_body() -> dict:
+def json_body(optional: bool = False) -> dict:
+    """The request's JSON object; with ``optional``, no body at all (no Content-Length, or
+    0, as ``curl -X POST`` sends) is ``{}``."""
     raw = b"" if (request.content_length or 0) > MAX_JSON_BODY else request.body.read(MAX_JSON_BODY + 1)
     if (request.content_length or 0) > MAX_JSON_BODY or len(raw) > MAX_JSON_BODY:
         raise TooLarge(f"the request body is larger than {MAX_JSON_BODY // 1024} KiB")
+    if optional and not raw.strip():
+        return {}
     try:
         data = json.loads(raw or b"null")
     except ValueError:
@@ -308,6 +314,15 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object", code="request.bad_json")
     return data
+
+
+def without_pids(value):
+    """``value`` (the health document) with every ``pid`` left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_pids(v) for k, v in value.items() if k != "pid"}
+    if isinstance(value, list):
+        return [without_pids(v) for v in value]
+    return value
 
 
 def created(data) -> HTTPResponse:
@@ -365,6 +380,7 @@ def make_app(deps: WebDeps) -> Bottle:
     app.uninstall(bottle.JSONPlugin)  # the same, but UTF-8 rather than \u escapes for Chinese names
     app.install(bottle.JSONPlugin(json_dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str)))
     app.install(ErrorsPlugin(render_error))
+    app.install(BodyLimitPlugin())  # before anything reads a body: routes declare body_limit= to take more
     app.install(DatabasePlugin(deps.db))
     app.install(AuthPlugin(deps.users, deps.secret_key))
     app.install(CsrfPlugin())
@@ -406,6 +422,9 @@ def make_app(deps: WebDeps) -> Bottle:
         response.set_header("X-Content-Type-Options", "nosniff")
         response.set_header("X-Frame-Options", "DENY")
         response.set_header("Referrer-Policy", "same-origin")
+        if request.environ.get("wsgi.url_scheme") == "https":
+            # a browser that once reached the appliance over HTTPS never tries plain HTTP again
+            response.set_header("Strict-Transport-Security", "max-age=31536000")
         response.set_header("Content-Security-Policy",
                             "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -563,7 +582,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/admin/audit", name="admin_audit")
     def admin_audit():
-        return render("audit.tpl", rows=cfg.audit(200), kinds=set(KINDS) | {"members"})
+        return render("audit.tpl", rows=deps.queries.run(cfg.audit, 200), kinds=set(KINDS) | {"members"})
 
     def show_account(new_token=None, problem=None):
         return render("account.tpl", tokens=users.list_tokens(current_user()["id"]), new_token=new_token,
@@ -596,6 +615,8 @@ def make_app(deps: WebDeps) -> Bottle:
     @app.get("/api/health", name="health")
     def health():
         body = deps.health()
+        if current_user() is None:  # a monitor needs states, not the process ids an attacker would like
+            body = without_pids(body)
         if body.get("status") == "down":
             return json_error(503, body)
         return body
@@ -659,7 +680,7 @@ def make_app(deps: WebDeps) -> Bottle:
     @app.post("/api/v1/agents/<number>/login", name="api_agent_login")
     def api_agent_login(number):
         own_agent_only(number)
-        mode = (json_body() if request.content_length else {}).get("mode") or "ring"
+        mode = json_body(optional=True).get("mode") or "ring"
         if mode == "long":
             return deps.agents.call_for_long_signin(number)
         return deps.agents.login(number, mode=mode)
@@ -779,7 +800,7 @@ def make_app(deps: WebDeps) -> Bottle:
             limit = int(request.query.get("limit") or 100)
         except ValueError:
             raise ValidationError("limit must be a whole number", fields={"limit": "a whole number"}) from None
-        return {"items": cfg.audit(limit)}
+        return {"items": deps.queries.run(cfg.audit, limit)}
 
     # -- errors outside any route's plugins (no such path, wrong method, a failure in bottle) --
     def _outside_routes(err):
@@ -806,6 +827,12 @@ def make_app(deps: WebDeps) -> Bottle:
     from webui import users as user_pages
     from webui import recordings as recording_pages
 
+    if deps.queries is None:  # the appliance passes its own threads; tests share gevent's
+        import gevent
+
+        from appliance.db.querypool import QueryPool
+
+        deps.queries = QueryPool(deps.db, threadpool=gevent.get_hub().threadpool)
     if deps.site is None:
         from appliance.services.site import SiteService
 

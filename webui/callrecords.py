@@ -43,7 +43,7 @@ def install(app, deps, directory) -> None:
         args = filters()
         problem, result = None, {"items": [], "total": 0, "page": 1, "pages": 1, "per_page": 50}
         try:
-            result = records.search(scope(), args, page=request.query.get("page") or 1)
+            result = deps.queries.run(records.search, scope(), args, page=request.query.get("page") or 1)
         except ValidationError as exc:  # a bad filter: the form says why, next to the field
             problem = problem_of(exc)
         return render("calls.tpl", known=set(i18n.catalog(_lang())), recording_states=STATES, result=result, args=args, problem=problem, directions=DIRECTIONS,
@@ -67,8 +67,8 @@ def install(app, deps, directory) -> None:
 
     @app.get("/api/v1/call-records", name="api_call_records")
     def api_call_records():
-        return records.search(scope(), filters(), page=request.query.get("page") or 1,
-                              per_page=request.query.get("per_page") or 50)
+        return deps.queries.run(records.search, scope(), filters(), page=request.query.get("page") or 1,
+                                per_page=request.query.get("per_page") or 50)
 
     @app.get("/api/v1/call-records/<linkedid>", name="api_call_record")
     def api_call_record(linkedid):
