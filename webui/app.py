@@ -23,7 +23,7 @@ from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge
 from appliance.services.config import KEYS, KINDS
 from appliance.services.site import zone_of
 from webui import i18n, openapi
-from webui.edge import BodyLimitPlugin
+from webui.edge import BodyLimitPlugin, BodyReader
 from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
                            csrf_token, current_user, error_body, json_error, sign_session)
 
@@ -214,8 +214,20 @@ def _lang() -> str:
     if user:
         return user["language"]
     site = _site()
-    return i18n.negotiate(request.get_header("Accept-Language"), request.params.get("lang"),
+    return i18n.negotiate(request.get_header("Accept-Language"), _asked_lang(),
                           site.language() if site is not None else i18n.DEFAULT)
+
+
+def _asked_lang() -> str | None:
+    """``lang`` from the query or the posted form (the sign-in page posts it); never from a
+    body that was refused or cut (drawing the refusal must not read it after all)."""
+    reader = request.environ.get("wsgi.input")
+    if isinstance(reader, BodyReader) and reader.cut:
+        return request.query.get("lang")
+    try:
+        return request.params.get("lang")
+    except (DomainError, bottle.HTTPError):  # a body too big or too slow: the error page is drawn from the query
+        return request.query.get("lang")
 
 
 def local_time(value, timezone: str, seconds: bool = False) -> str:
