@@ -493,7 +493,8 @@ class Appliance:
             self.web_redirect = WebServer((s.web_host, s.web_port), make_redirect_app(s.web_https_port),
                                           WebLimits(REDIRECT_CONNECTIONS, min(limits.max_per_source,
                                                                               REDIRECT_CONNECTIONS),
-                                                    limits.header_seconds, limits.body_idle_seconds))
+                                                    limits.header_seconds, limits.body_idle_seconds,
+                                                    max_active=2, queue_seconds=limits.queue_seconds))
             self.web_redirect.start()
         else:
             self.web = WebServer((s.web_host, s.web_port), make_app(deps), limits)
@@ -512,7 +513,8 @@ class Appliance:
                            "only %s fit beside them; holding %s", s.web_max_connections, soft, s.agi_pool_size,
                            cap, cap)
         return WebLimits(max_connections=cap, max_per_source=s.web_max_per_source,
-                         header_seconds=s.web_header_seconds, body_idle_seconds=s.web_body_idle_seconds)
+                         header_seconds=s.web_header_seconds, body_idle_seconds=s.web_body_idle_seconds,
+                         max_active=s.web_max_active, queue_seconds=s.web_queue_seconds)
 
     @property
     def web_url(self) -> str:

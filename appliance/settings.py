@@ -56,6 +56,11 @@ SETTINGS = (
             "connection is closed after it", minimum=1),
     Setting("web_body_idle_seconds", int, 30, "a web request whose body stops arriving for this long is ended (408)",
             minimum=1),
+    Setting("web_max_active", int, 8,
+            "web requests the app works on at once (the rest wait): keeps the loop's queue short for FastAGI",
+            minimum=1),
+    Setting("web_queue_seconds", int, 15,
+            "a web request waiting longer than this for its turn is answered 503 busy, try again", minimum=1),
     Setting("web_query_threads", int, 2,
             "threads running the web UI's heavy database reads (searches, lists, day figures) off the call loop",
             minimum=1),
@@ -130,6 +135,8 @@ class Settings:
     web_max_per_source: int
     web_header_seconds: int
     web_body_idle_seconds: int
+    web_max_active: int
+    web_queue_seconds: int
     web_query_threads: int
     web_query_queue: int
     agi_pool_size: int

@@ -29,6 +29,7 @@ import logging
 from collections import Counter
 
 import gevent
+from gevent.lock import Semaphore
 from gevent.pool import Pool
 from gevent.pywsgi import Input, WSGIHandler, WSGIServer
 
@@ -51,6 +52,11 @@ FDS_RESERVED = 256
 
 _BUSY_RESPONSE = (b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n"
                   b"Retry-After: 5\r\nContent-Length: 42\r\n\r\ntoo many connections from this address\r\n\r\n")
+
+
+# Cheap answers that must not wait behind the app's heavy work; gated apart, two at a time.
+UNGATED_PATHS = frozenset({"/api/health"})
+_BUSY_BODY = (b'{"error": "busy", "message": "the appliance is busy: try again in a moment", "fields": {}}')
 
 
 class RequestTimeout(DomainError):
@@ -222,6 +228,40 @@ class GuardedHandler(WSGIHandler):
             return None
         return result
 
+    def run_application(self):
+        """The app runs for at most ``max_active`` requests at once; the others wait (costing
+        the loop nothing) up to ``queue_seconds``, then get 503.  However many clients ask,
+        the loop's queue of runnable web work stays short, so a FastAGI request that becomes
+        ready waits behind a few web requests, not hundreds.  Only the app's call is counted:
+        the response body (an event stream, a download) is written outside it."""
+        gate = self.server.gate
+        if self.environ.get("PATH_INFO") in UNGATED_PATHS:
+            gate = self.server.health_gate  # a monitor's question does not wait behind searches
+        if not gate.acquire(timeout=self.server.limits.queue_seconds):
+            self.server.refused_busy += 1
+            if self._reader is not None:
+                self._reader.refuse()
+            self.close_connection = True
+            self.result = [_BUSY_BODY]
+            self.start_response("503 Service Unavailable", [("Content-Type", "application/json; charset=utf-8"),
+                                                            ("Retry-After", "1"), ("Connection", "close"),
+                                                            ("Content-Length", str(len(_BUSY_BODY)))])
+            self.process_result()
+            return
+        app = self.application
+
+        def gated(environ, start_response):
+            try:
+                return app(environ, start_response)
+            finally:
+                gate.release()
+
+        self.application = gated
+        try:
+            super().run_application()
+        finally:
+            self.application = app
+
     def get_environ(self):
         env = super().get_environ()
         # the headers are in: from here on, the request's time is the app's (and the body's)
@@ -236,15 +276,22 @@ class GuardedHandler(WSGIHandler):
 
 class WebLimits:
     def __init__(self, max_connections: int = 1024, max_per_source: int = 256, header_seconds: float = 10.0,
-                 body_idle_seconds: float = 30.0):
+                 body_idle_seconds: float = 30.0, max_active: int = 8, queue_seconds: float = 15.0):
         self.max_connections = max_connections
         self.max_per_source = max_per_source
         self.header_seconds = header_seconds
         self.body_idle_seconds = body_idle_seconds
+        self.max_active = max_active
+        self.queue_seconds = queue_seconds
 
     def __repr__(self) -> str:
         return (f"WebLimits(max_connections={self.max_connections}, max_per_source={self.max_per_source}, "
-                f"header_seconds={self.header_seconds}, body_idle_seconds={self.body_idle_seconds})")
+                f"header_seconds={self.header_seconds}, body_idle_seconds={self.body_idle_seconds}, "
+                f"max_active={self.max_active}, queue_seconds={self.queue_seconds})")
+
+
+def _source(address) -> str:
+    return address[0] if isinstance(address, tuple) and address else ""
 
 
 class WebServer(WSGIServer):
@@ -256,24 +303,40 @@ class WebServer(WSGIServer):
         self.limits = limits
         self.per_source: Counter[str] = Counter()
         self.refused_per_source = 0
+        self.refused_busy = 0
+        self.gate = Semaphore(limits.max_active)
+        self.health_gate = Semaphore(2)
         super().__init__(listener, application, spawn=Pool(limits.max_connections), log=None, **kwargs)
 
     @property
     def connections(self) -> int:
         return sum(self.per_source.values())
 
+    def do_handle(self, sock, address):
+        """In the accept loop, before a greenlet is spawned: an address over its share is
+        answered and closed at once (an attacker re-connecting in a loop costs an accept
+        and a close, not a greenlet)."""
+        if self.per_source[_source(address)] >= self.limits.max_per_source:
+            self._refuse(sock, _source(address))
+            return
+        super().do_handle(sock, address)
+
+    def _refuse(self, sock, source: str) -> None:
+        self.refused_per_source += 1
+        if self.refused_per_source in (1, 10, 100, 1000) or self.refused_per_source % 10000 == 0:
+            logger.warning("web: %s has %s connections open, refusing more (%s refused so far)", source,
+                           self.per_source[source], self.refused_per_source)
+        try:
+            sock.setblocking(False)
+            sock.send(_BUSY_RESPONSE)  # a fresh socket's buffer takes it whole; never waited for
+        except OSError:
+            pass
+        sock.close()
+
     def _admit(self, sock, address) -> str | None:
-        source = address[0] if isinstance(address, tuple) and address else ""
-        if self.per_source[source] >= self.limits.max_per_source:
-            self.refused_per_source += 1
-            if self.refused_per_source in (1, 10, 100, 1000) or self.refused_per_source % 10000 == 0:
-                logger.warning("web: %s has %s connections open, refusing more (%s refused so far)", source,
-                               self.per_source[source], self.refused_per_source)
-            try:
-                sock.sendall(_BUSY_RESPONSE)
-            except OSError:
-                pass
-            sock.close()
+        source = _source(address)
+        if self.per_source[source] >= self.limits.max_per_source:  # those accepted in the same batch
+            self._refuse(sock, source)
             return None
         self.per_source[source] += 1
         return source

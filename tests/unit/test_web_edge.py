@@ -366,3 +366,36 @@ def test_a_full_query_pool_answers_busy_with_retry_after(web):
     finally:
         released.append(1)
         pool.close()
+
+
+def test_the_app_works_on_a_few_requests_at_once_and_health_does_not_wait_behind_them(web):
+    released = []
+    native_sleep = get_original("time", "sleep")
+
+    def held():
+        while not released:
+            native_sleep(0.01)
+
+    web.deps.queries = QueryPool(web.db, threads=1, queue=4)
+    server = web.serve(WebLimits(max_active=1, queue_seconds=1))
+    auth = f"Authorization: Bearer {web.token}\r\n"
+    try:
+        blocker = gevent.spawn(web.deps.queries.run, held)  # the pool's one thread is busy...
+        slow = connect(server)  # ...so this search holds the app's one slot
+        slow.sendall(f"GET /api/v1/customers HTTP/1.1\r\nHost: t\r\n{auth}\r\n".encode())
+        gevent.sleep(0.2)
+        waiting = connect(server)
+        started = time.monotonic()
+        waiting.sendall(f"GET /api/v1/me HTTP/1.1\r\nHost: t\r\n{auth}\r\n".encode())
+        status, headers, body = read_response(waiting)
+        assert status == 503 and json.loads(body)["error"] == "busy" and headers["retry-after"] == "1"
+        assert 0.9 < time.monotonic() - started < 3  # it waited its turn for queue_seconds
+        health = connect(server)
+        health.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert read_response(health, timeout=2)[0] == 200
+        released.append(1)
+        assert read_response(slow, timeout=10)[0] == 200
+        blocker.join(timeout=10)
+    finally:
+        released.append(1)
+        web.deps.queries.close()
