@@ -56,7 +56,7 @@ SETTINGS = (
             "connection is closed after it", minimum=1),
     Setting("web_body_idle_seconds", int, 30, "a web request whose body stops arriving for this long is ended (408)",
             minimum=1),
-    Setting("web_max_active", int, 8,
+    Setting("web_max_active", int, 4,
             "web requests the app works on at once (the rest wait): keeps the loop's queue short for FastAGI",
             minimum=1),
     Setting("web_queue_seconds", int, 15,

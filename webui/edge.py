@@ -276,7 +276,7 @@ class GuardedHandler(WSGIHandler):
 
 class WebLimits:
     def __init__(self, max_connections: int = 1024, max_per_source: int = 256, header_seconds: float = 10.0,
-                 body_idle_seconds: float = 30.0, max_active: int = 8, queue_seconds: float = 15.0):
+                 body_idle_seconds: float = 30.0, max_active: int = 4, queue_seconds: float = 15.0):
         self.max_connections = max_connections
         self.max_per_source = max_per_source
         self.header_seconds = header_seconds
