@@ -40,6 +40,7 @@ from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
+from appliance.db.querypool import QueryPool  # noqa: E402
 from appliance.db.models import AgentStateLog, CallRecord  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
@@ -77,11 +78,14 @@ from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, d
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
+from webui.edge import WebLimits, WebServer, raise_fd_limit, web_connection_cap  # noqa: E402
 
 logger = logging.getLogger("appliance")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 AMI_USER = firstboot.AMI_USER
+REDIRECT_CONNECTIONS = 64  # plain HTTP when HTTPS is on: only ever answers with a redirect
+SWITCH_INTERVAL = 0.001  # seconds; measured in bench/web_flood.py
 
 
 def _dt(ts):
@@ -253,6 +257,7 @@ class Appliance:
                                                   stop_child=self.pbx.stop, on_exit=self._asterisk_exited,
                                                   critical=True))
         self.dahdi: DahdiResult | None = None
+        self.queries = QueryPool(self.db, settings.web_query_threads, settings.web_query_queue)
         self.web: WSGIServer | None = None
         self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
         self._ticker: gevent.Greenlet | None = None
@@ -527,21 +532,41 @@ class Appliance:
                        sip_guard=self.sip_guard,
                        menus=self.menus, prompts=self.prompts, site=self.site,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
-                       secure_cookies=bool(self.settings.web_https_port))
+                       secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
+        limits = self.web_limits()
         if s.web_https_port:
             from webui.redirect import make_redirect_app
 
-            self.web = WSGIServer((s.web_host, s.web_https_port), make_app(deps), log=None,
-                                  certfile=str(s.tls_dir / firstboot.CERT_FILE),
-                                  keyfile=str(s.tls_dir / firstboot.KEY_FILE))
-            self.web_redirect = WSGIServer((s.web_host, s.web_port), make_redirect_app(s.web_https_port),
-                                           log=None)
+            self.web = WebServer((s.web_host, s.web_https_port), make_app(deps), limits,
+                                 certfile=str(s.tls_dir / firstboot.CERT_FILE),
+                                 keyfile=str(s.tls_dir / firstboot.KEY_FILE))
+            # the redirect, too, within limits: it must not eat descriptors either
+            self.web_redirect = WebServer((s.web_host, s.web_port), make_redirect_app(s.web_https_port),
+                                          WebLimits(REDIRECT_CONNECTIONS, min(limits.max_per_source,
+                                                                              REDIRECT_CONNECTIONS),
+                                                    limits.header_seconds, limits.body_idle_seconds,
+                                                    max_active=2, queue_seconds=limits.queue_seconds))
             self.web_redirect.start()
         else:
-            self.web = WSGIServer((s.web_host, s.web_port), make_app(deps), log=None)
+            self.web = WebServer((s.web_host, s.web_port), make_app(deps), limits)
         self.web.start()
-        logger.info("web UI on %s", self.web_url)
+        logger.info("web UI on %s (%r)", self.web_url, limits)
+
+    def web_limits(self) -> WebLimits:
+        """The web UI's limits from the settings, its connections capped so that with all of
+        them open FastAGI's sessions and the rest still find descriptors (``webui.edge``)."""
+        s = self.settings
+        soft, _hard = raise_fd_limit()
+        redirect = REDIRECT_CONNECTIONS if s.web_https_port else 0
+        cap = web_connection_cap(s.web_max_connections, soft - redirect, s.agi_pool_size)
+        if cap < s.web_max_connections:
+            logger.warning("web: %s connections wanted, but with %s open files allowed and %s FastAGI sessions "
+                           "only %s fit beside them; holding %s", s.web_max_connections, soft, s.agi_pool_size,
+                           cap, cap)
+        return WebLimits(max_connections=cap, max_per_source=s.web_max_per_source,
+                         header_seconds=s.web_header_seconds, body_idle_seconds=s.web_body_idle_seconds,
+                         max_active=s.web_max_active, queue_seconds=s.web_queue_seconds)
 
     @property
     def web_url(self) -> str:
@@ -566,6 +591,7 @@ class Appliance:
         self.fax_sender.stop()
         self.pipeline.stop()
         self.encoders.close()
+        self.queries.close()
 
 
 def lan_subnets(ifname: str) -> list[str]:
@@ -609,6 +635,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if os.geteuid() != 0:  # on the image: before any thread, the children never get CAP_SETUID & co
         keep_to_ourselves()
+    # The web UI's heavy reads run in native threads (appliance.db.querypool); while one
+    # builds rows in Python the loop gets the GIL back within this, not the default 5 ms.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     admin_password = firstboot.run(settings)
     app = Appliance(settings)
     try:

@@ -26,6 +26,7 @@ class Setting:
     default: object
     doc: str
     choices: tuple[str, ...] = ()
+    minimum: int | None = None  # whole numbers: the smallest allowed
 
 
 SETTINGS = (
@@ -50,6 +51,27 @@ SETTINGS = (
     Setting("web_https_port", int, 0,
             "HTTPS port of the web UI (443 on the image), with the self-signed certificate made at "
             "first boot; 0: plain HTTP only"),
+    Setting("web_max_connections", int, 1024,
+            "web connections held at once (more wait in the kernel's backlog); lowered at start if the "
+            "open-files limit cannot hold them beside FastAGI (docs/operations.md, limits of the web UI)",
+            minimum=1),
+    Setting("web_max_per_source", int, 256,
+            "web connections from one address at once; the next are answered 503 and closed", minimum=1),
+    Setting("web_header_seconds", int, 10,
+            "a web request's line and headers (and a TLS handshake) must arrive within this; an idle kept-alive "
+            "connection is closed after it", minimum=1),
+    Setting("web_body_idle_seconds", int, 30, "a web request whose body stops arriving for this long is ended (408)",
+            minimum=1),
+    Setting("web_max_active", int, 4,
+            "web requests the app works on at once (the rest wait): keeps the loop's queue short for FastAGI",
+            minimum=1),
+    Setting("web_queue_seconds", int, 15,
+            "a web request waiting longer than this for its turn is answered 503 busy, try again", minimum=1),
+    Setting("web_query_threads", int, 2,
+            "threads running the web UI's heavy database reads (searches, lists, day figures) off the call loop",
+            minimum=1),
+    Setting("web_query_queue", int, 32,
+            "heavy reads waiting for those threads at most; more are answered 503 busy, try again", minimum=1),
     Setting("agi_pool_size", int, 200, "FastAGI sessions served at once"),
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting("timezone", str, "Asia/Shanghai",
@@ -124,6 +146,14 @@ class Settings:
     web_host: str
     web_port: int
     web_https_port: int
+    web_max_connections: int
+    web_max_per_source: int
+    web_header_seconds: int
+    web_body_idle_seconds: int
+    web_max_active: int
+    web_queue_seconds: int
+    web_query_threads: int
+    web_query_queue: int
     agi_pool_size: int
     log_level: str
     timezone: str
@@ -215,6 +245,8 @@ def _coerce(setting: Setting, raw: object, source: str) -> object:
             value = int(raw)
         except (TypeError, ValueError):
             raise SettingsError(f"{source}: {setting.key} must be a whole number, not {raw!r}") from None
+        if setting.minimum is not None and value < setting.minimum:
+            raise SettingsError(f"{source}: {setting.key} must be at least {setting.minimum}, not {value}")
         if setting.key.endswith("_port") and not 0 <= value <= 65535:
             raise SettingsError(f"{source}: {setting.key} must be a port number (0-65535), not {value}")
         return value

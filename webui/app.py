@@ -25,6 +25,7 @@ from appliance.services.site import zone_of
 from webui import i18n, openapi
 from webui.params import query_int
 from appliance.services.signin import SignInLocked
+from webui.edge import BodyLimitPlugin, BodyReader
 from webui.plugins import (SESSION_COOKIE, UNSAFE, AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin,
                            csrf_token, current_user, error_body, json_error, session_cookie)
 
@@ -75,6 +76,7 @@ class WebDeps:
     sip_guard: object = None  # appliance.services.sipguard.SipGuard: blocked SIP sources, phones' subnets
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor
+    queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop (built when not given)
     extra: dict = field(default_factory=dict)
 
 
@@ -215,8 +217,20 @@ def _lang() -> str:
     if user:
         return user["language"]
     site = _site()
-    return i18n.negotiate(request.get_header("Accept-Language"), request.params.get("lang"),
+    return i18n.negotiate(request.get_header("Accept-Language"), _asked_lang(),
                           site.language() if site is not None else i18n.DEFAULT)
+
+
+def _asked_lang() -> str | None:
+    """``lang`` from the query or the posted form (the sign-in page posts it); never from a
+    body that was refused or cut (drawing the refusal must not read it after all)."""
+    reader = request.environ.get("wsgi.input")
+    if isinstance(reader, BodyReader) and reader.cut:
+        return request.query.get("lang")
+    try:
+        return request.params.get("lang")
+    except (DomainError, bottle.HTTPError):  # a body too big or too slow: the error page is drawn from the query
+        return request.query.get("lang")
 
 
 def local_time(value, timezone: str, seconds: bool = False) -> str:
@@ -311,10 +325,14 @@ def issue_session(deps, user_id: int) -> None:
                         secure=deps.secure_cookies, max_age=deps.session_seconds)
 
 
-def json_body() -> dict:
+def json_body(optional: bool = False) -> dict:
+    """The request's JSON object; with ``optional``, no body at all (no Content-Length, or
+    0, as ``curl -X POST`` sends) is ``{}``."""
     raw = b"" if (request.content_length or 0) > MAX_JSON_BODY else request.body.read(MAX_JSON_BODY + 1)
     if (request.content_length or 0) > MAX_JSON_BODY or len(raw) > MAX_JSON_BODY:
         raise TooLarge(f"the request body is larger than {MAX_JSON_BODY // 1024} KiB")
+    if optional and not raw.strip():
+        return {}
     try:
         data = json.loads(raw or b"null")
     except ValueError:
@@ -322,6 +340,15 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object", code="request.bad_json")
     return data
+
+
+def without_pids(value):
+    """``value`` (the health document) with every ``pid`` left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_pids(v) for k, v in value.items() if k != "pid"}
+    if isinstance(value, list):
+        return [without_pids(v) for v in value]
+    return value
 
 
 def created(data) -> HTTPResponse:
@@ -391,6 +418,7 @@ def make_app(deps: WebDeps) -> Bottle:
     app.uninstall(bottle.JSONPlugin)  # the same, but UTF-8 rather than \u escapes for Chinese names
     app.install(bottle.JSONPlugin(json_dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str)))
     app.install(ErrorsPlugin(render_error))
+    app.install(BodyLimitPlugin())  # before anything reads a body: routes declare body_limit= to take more
     app.install(DatabasePlugin(deps.db))
     app.install(AuthPlugin(deps.users))
     app.install(CsrfPlugin())
@@ -432,6 +460,9 @@ def make_app(deps: WebDeps) -> Bottle:
         response.set_header("X-Content-Type-Options", "nosniff")
         response.set_header("X-Frame-Options", "DENY")
         response.set_header("Referrer-Policy", "same-origin")
+        if request.environ.get("wsgi.url_scheme") == "https":
+            # a browser that once reached the appliance over HTTPS never tries plain HTTP again
+            response.set_header("Strict-Transport-Security", "max-age=31536000")
         response.set_header("Content-Security-Policy",
                             "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -604,7 +635,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/admin/audit", name="admin_audit")
     def admin_audit():
-        return render("audit.tpl", rows=cfg.audit(200), kinds=set(KINDS) | {"members", "sign_in"})
+        return render("audit.tpl", rows=deps.queries.run(cfg.audit, 200), kinds=set(KINDS) | {"members", "sign_in"})
 
     def show_account(new_token=None, problem=None):
         return render("account.tpl", tokens=users.list_tokens(current_user()["id"]), new_token=new_token,
@@ -638,6 +669,8 @@ def make_app(deps: WebDeps) -> Bottle:
     @app.get("/api/health", name="health")
     def health():
         body = deps.health()
+        if current_user() is None:  # a monitor needs states, not the process ids an attacker would like
+            body = without_pids(body)
         if body.get("status") == "down":
             return json_error(503, body)
         return body
@@ -701,7 +734,7 @@ def make_app(deps: WebDeps) -> Bottle:
     @app.post("/api/v1/agents/<number>/login", name="api_agent_login")
     def api_agent_login(number):
         own_agent_only(number)
-        mode = (json_body() if request.content_length else {}).get("mode") or "ring"
+        mode = json_body(optional=True).get("mode") or "ring"
         if mode == "long":
             return deps.agents.call_for_long_signin(number)
         return deps.agents.login(number, mode=mode)
@@ -820,7 +853,7 @@ def make_app(deps: WebDeps) -> Bottle:
 
     @app.get("/api/v1/audit", name="api_audit")
     def api_audit():
-        return {"items": cfg.audit(query_int("limit", 100, 1, 1000))}
+        return {"items": deps.queries.run(cfg.audit, query_int("limit", 100, 1, 1000))}
 
     # -- errors outside any route's plugins (no such path, wrong method, a failure in bottle) --
     def _outside_routes(err):
@@ -848,6 +881,12 @@ def make_app(deps: WebDeps) -> Bottle:
     from webui import users as user_pages
     from webui import recordings as recording_pages
 
+    if deps.queries is None:  # the appliance passes its own threads; tests share gevent's
+        import gevent
+
+        from appliance.db.querypool import QueryPool
+
+        deps.queries = QueryPool(deps.db, threadpool=gevent.get_hub().threadpool)
     if deps.site is None:
         from appliance.services.site import SiteService
 

@@ -45,7 +45,7 @@ def install(app, deps, directory) -> None:
         problem, result = None, {"items": [], "total": 0, "page": 1, "pages": 1, "per_page": 50}
         page = page_arg()
         try:
-            result = records.search(scope(), args, page=page)
+            result = deps.queries.run(records.search, scope(), args, page=page)
         except ValidationError as exc:  # a bad filter: the form says why, next to the field
             problem = problem_of(exc)
         return render("calls.tpl", known=set(i18n.catalog(_lang())), recording_states=STATES, result=result, args=args, problem=problem, directions=DIRECTIONS,
@@ -69,8 +69,8 @@ def install(app, deps, directory) -> None:
 
     @app.get("/api/v1/call-records", name="api_call_records")
     def api_call_records():
-        return records.search(scope(), filters(), page=page_arg(),
-                              per_page=query_int("per_page", 50, 1, MAX_PER_PAGE))
+        return deps.queries.run(records.search, scope(), filters(), page=page_arg(),
+                                per_page=query_int("per_page", 50, 1, MAX_PER_PAGE))
 
     @app.get("/api/v1/call-records/<linkedid>", name="api_call_record")
     def api_call_record(linkedid):

@@ -27,8 +27,10 @@ from webui import i18n
 from webui.app import _lang, created, json_body, no_content, problem_of, render, safe_next
 from webui.params import page_arg, query_int
 from webui.plugins import current_user
+from webui.edge import MULTIPART_OVERHEAD
 
 MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
+IMPORT_BODY_LIMIT = MAX_UPLOAD + MULTIPART_OVERHEAD  # the workbook and the form around it
 UPLOAD_KEEP_SECONDS = 24 * 3600  # a checked file waits this long for its confirmation
 TOKEN = r"[A-Za-z0-9_-]{20,64}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -167,9 +169,11 @@ def install(app, deps, directory) -> None:
     def show_list(problem=None):
         args = search_args()
         me = viewer()
-        result = crm.search(me, page=page_arg(), **args)
-        return render("customers.tpl", result=result, args=args, tags=crm.tags(), agents=directory.all(),
-                      follow_ups=crm.follow_ups(me, limit=20), my_agent=my_agent(), problem=problem,
+        page = page_arg()
+        result, tags, follow_ups = deps.queries.run(lambda: (crm.search(me, page=page, **args), crm.tags(),
+                                                             crm.follow_ups(me, limit=20)))
+        return render("customers.tpl", result=result, args=args, tags=tags, agents=directory.all(),
+                      follow_ups=follow_ups, my_agent=my_agent(), problem=problem,
                       staff=me.staff, page_url=lambda n: page_link(args, n),
                       export_url=page_link(args, 1).replace("/customers", "/customers/export", 1))
 
@@ -288,7 +292,7 @@ def install(app, deps, directory) -> None:
     def customers_import_form():
         return show_import()
 
-    @app.post("/customers/import", name="customers_import_check")
+    @app.post("/customers/import", name="customers_import_check", body_limit=IMPORT_BODY_LIMIT)
     def customers_import_check():
         try:
             token, path = uploads.save(uploaded_file())
@@ -330,7 +334,7 @@ def install(app, deps, directory) -> None:
     def api_customers_export():
         return export_response(request.query.get("lang") if request.query.get("lang") in i18n.LANGUAGES else "en")
 
-    @app.post("/api/v1/customers/import", name="api_customers_import")
+    @app.post("/api/v1/customers/import", name="api_customers_import", body_limit=IMPORT_BODY_LIMIT)
     def api_customers_import():
         _token, path = uploads.save(uploaded_file())
         try:
@@ -350,8 +354,8 @@ def install(app, deps, directory) -> None:
     # -- JSON API ------------------------------------------------------------------
     @app.get("/api/v1/customers", name="api_customers")
     def api_customers():
-        return crm.search(viewer(), page=page_arg(), per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE),
-                          **search_args())
+        return deps.queries.run(crm.search, viewer(), page=page_arg(),
+                                per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE), **search_args())
 
     @app.post("/api/v1/customers", name="api_customer_create")
     def api_customer_create():

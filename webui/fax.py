@@ -12,7 +12,11 @@ from bottle import request, response
 from appliance.errors import BadRequest, DomainError, NotFound, TooLarge, Unavailable
 from appliance.services.fax_out import MAX_PDF_BYTES
 from webui.app import created, problem_of, render
+from webui.edge import MULTIPART_OVERHEAD
 from webui.plugins import current_user
+
+
+SEND_BODY_LIMIT = MAX_PDF_BYTES + MULTIPART_OVERHEAD  # the PDF and the form around it
 
 
 def _upload() -> tuple[bytes, str]:
@@ -47,7 +51,7 @@ def install(app, deps) -> None:
         return render("faxes.tpl", items=service().search(), problem=problem, number=number,
                       can_send=deps.fax_sender is not None, max_mib=MAX_PDF_BYTES // (1024 * 1024))
 
-    @app.post("/faxes", name="fax_send")
+    @app.post("/faxes", name="fax_send", body_limit=SEND_BODY_LIMIT)
     def fax_send():
         try:
             send()
@@ -56,7 +60,7 @@ def install(app, deps) -> None:
             return faxes_page(problem=problem_of(exc), number=request.forms.getunicode("number") or "")
         bottle.redirect("/faxes")
 
-    @app.post("/api/v1/faxes", name="api_fax_send")
+    @app.post("/api/v1/faxes", name="api_fax_send", body_limit=SEND_BODY_LIMIT)
     def api_fax_send():
         return created(send())
 

@@ -16,6 +16,10 @@ from appliance.dialplan_vars import PROMPT_RECORD_CODE
 from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
 from appliance.services.config import KEYS
+from appliance.services.prompts import MAX_UPLOAD_BYTES
+from webui.edge import MULTIPART_OVERHEAD
+
+UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD  # the audio file and the form around it
 
 # Route name -> OpenAPI operation (merged into webui.openapi's table).
 
@@ -112,9 +116,10 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
         upload = request.files.get("file")
         data = {k: request.forms.getunicode(k) for k in ("name", "description", "language")
                 if request.forms.getunicode(k) is not None}
-        return prompts.upload(data, upload.file.read() if upload else b"", actor=actor())
+        # one byte more than allowed at most: the service refuses it without the rest in memory
+        return prompts.upload(data, upload.file.read(MAX_UPLOAD_BYTES + 1) if upload else b"", actor=actor())
 
-    @app.post("/api/v1/prompts", name="api_prompt_upload")
+    @app.post("/api/v1/prompts", name="api_prompt_upload", body_limit=UPLOAD_BODY_LIMIT)
     def api_prompt_upload():
         return created(upload())
 
@@ -204,7 +209,7 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
     def admin_menu_delete(menu):
         return then_list(lambda: menus.delete(menu, actor=actor()))
 
-    @app.post("/admin/prompts", name="admin_prompt_upload")
+    @app.post("/admin/prompts", name="admin_prompt_upload", body_limit=UPLOAD_BODY_LIMIT)
     def admin_prompt_upload():
         return then_list(upload)
 

@@ -167,8 +167,12 @@ class ErrorsPlugin:
             except DomainError as exc:
                 if is_api():
                     extra = {"params": exc.params} if exc.params else {}
-                    return json_error(exc.http_status, error_body(exc.code, exc.message, exc.fields, **extra))
-                return self.page(exc.http_status, exc.code, exc.message)
+                    out = json_error(exc.http_status, error_body(exc.code, exc.message, exc.fields, **extra))
+                else:
+                    out = self.page(exc.http_status, exc.code, exc.message)
+                if getattr(exc, "retry_after", None):  # busy: when to try again
+                    out.set_header("Retry-After", str(exc.retry_after))
+                return out
             except Exception:
                 error_id = uuid.uuid4().hex[:12]
                 logger.exception("request %s %s failed (error id %s)", request.method, request.path, error_id)

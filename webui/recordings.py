@@ -94,8 +94,8 @@ def install(app, deps, directory, recordings) -> None:
         found = filters(q)
         page = page_arg()
         service = recordings()
-        total = service.count(**found)
-        items = service.search(**found, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        total, items = deps.queries.run(lambda: (service.count(**found),
+                                                 service.search(**found, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)))
         storage = service.storage() if staff() else None
         agents = directory.all() if staff() else [a for a in directory.all() if a["number"] in my_agents()]
 
@@ -115,7 +115,9 @@ def install(app, deps, directory, recordings) -> None:
         limit = query_int("limit", 100, 1, 1000)
         offset = query_int("offset", 0, 0, MAX_OFFSET)
         service = recordings()
-        return {"items": service.search(**found, limit=limit, offset=offset), "total": service.count(**found)}
+        items, total = deps.queries.run(lambda: (service.search(**found, limit=limit, offset=offset),
+                                                 service.count(**found)))
+        return {"items": items, "total": total}
 
     @app.get("/api/v1/recordings/<linkedid>", name="api_recording")
     def api_recording(linkedid):

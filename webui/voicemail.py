@@ -66,5 +66,5 @@ def install(app, deps, directory) -> None:
 
     @app.post("/api/v1/voice-messages/<message_id:int>/handled", name="api_voice_message_handled")
     def api_voice_message_handled(message_id):
-        body = json_body() if request.content_length else {}
+        body = json_body(optional=True)
         return service().handled(message_id, current_user()["username"], str(body.get("note") or ""), scope())

@@ -72,7 +72,8 @@ def install(app, deps, directory, own_agent_only) -> None:
     def api_agent_missed(number):
         own_agent_only(number)
         agent = deps.config.get("agents", number)
-        return {"items": service.missed(agent.get("queues") or [], days=MISSED_DAYS), "days": MISSED_DAYS}
+        return {"items": deps.queries.run(service.missed, agent.get("queues") or [], days=MISSED_DAYS),
+                "days": MISSED_DAYS}
 
     @app.get("/api/v1/messages", name="api_messages")
     def api_messages():
