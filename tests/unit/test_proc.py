@@ -1,3 +1,7 @@
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from appliance import proc
@@ -43,3 +47,82 @@ def test_filter_through_timeout_and_size_limit():
 def test_filter_through_reads_back_a_file_the_program_must_seek_in():
     out = proc.filter_through(["sh", "-c", 'cat > "$1"', "sh", "{out}"], b"tiff pages", what="copy")
     assert out == b"tiff pages"
+
+
+# -- untrusted input: limits, nobody, a private folder, the whole group killed ------------------
+import os  # noqa: E402
+import time  # noqa: E402
+
+import psutil  # noqa: E402
+from harness import wait_until  # noqa: E402
+
+
+def test_a_program_that_spins_is_stopped_by_its_processor_limit():
+    started = time.monotonic()
+    with pytest.raises(proc.CommandFailed) as info:
+        proc.filter_through(["sh", "-c", "while :; do :; done"], b"", what="spin", timeout=30,
+                            limits=proc.Limits(cpu_seconds=1))
+    assert info.value.limit == "cpu" and "1 s of processor time" in str(info.value)
+    assert time.monotonic() - started < 10
+
+
+def test_a_program_that_writes_too_much_is_stopped_by_its_file_limit():
+    with pytest.raises(proc.CommandFailed) as info:
+        proc.filter_through(["sh", "-c", 'exec head -c 100000 /dev/zero > "$1"', "sh", "{out}"], b"", what="flood",
+                            limits=proc.Limits(file_bytes=4096))
+    assert info.value.limit == "file"
+
+
+def test_a_program_that_allocates_too_much_fails_inside_its_memory_limit():
+    grow = "x = bytearray(300 * 1024 * 1024)"
+    with pytest.raises(proc.CommandFailed) as info:
+        proc.filter_through([sys.executable, "-c", grow], b"", what="grow", limits=proc.Limits(memory_bytes=200 << 20))
+    assert "MemoryError" in info.value.output
+    assert proc.filter_through([sys.executable, "-c", grow], b"", what="grow") == b""  # the limit made it fail
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can hand a program to nobody")
+def test_an_unprivileged_filter_runs_as_nobody_in_its_own_folder():
+    out = proc.filter_through(["sh", "-c", 'id -u; echo "$TMPDIR"; pwd; touch "$TMPDIR/mine"'], b"", what="who",
+                              unprivileged=True)
+    uid, tmpdir, cwd = out.decode().split()
+    assert uid == str(proc.UNPRIVILEGED) and tmpdir == cwd and tmpdir.startswith(tempfile.gettempdir() + "/filter-")
+    assert not os.path.exists(tmpdir)  # removed afterwards
+
+
+def test_at_the_timeout_the_whole_group_is_killed_and_the_private_folder_removed():
+    result = {}
+
+    def run():
+        try:
+            proc.filter_through(["sh", "-c", 'echo copy > "$TMPDIR/gs_1234"; sleep 300 & echo $! > "$TMPDIR/pid"; wait'],
+                                b"", what="hang", timeout=3)
+        except proc.CommandFailed as exc:
+            result["error"] = exc
+
+    import threading
+    thread = threading.Thread(target=run)
+    thread.start()
+    folder = wait_until(lambda: next((p for p in Path(tempfile.gettempdir()).glob("filter-*")
+                                      if (p / "pid").is_file() and (p / "pid").read_text().strip()), None), 10,
+                        "the program's private folder")
+    grandchild = int((folder / "pid").read_text())
+    assert (folder / "gs_1234").exists()
+    thread.join(30)
+    assert result["error"].limit == "time" and "no answer within 3 s" in str(result["error"])
+    assert not folder.exists()  # the copy of the upload went with it
+    wait_until(lambda: not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == "zombie", 10,
+               "the background child killed with its group")
+
+
+def test_others_can_run_follows_links_and_folders(tmp_path):
+    program = tmp_path / "locked" / "prog"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    tmp_path.chmod(0o755)
+    (tmp_path / "link").symlink_to(program)
+    program.parent.chmod(0o700)
+    assert not proc.others_can_run(tmp_path / "link")
+    program.parent.chmod(0o755)
+    assert proc.others_can_run(tmp_path / "link") is bool(all(p.stat().st_mode & 1 for p in tmp_path.parents))
