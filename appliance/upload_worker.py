@@ -164,28 +164,24 @@ def read_xlsx(data: bytes, out, *, max_rows: int, max_cells: int, max_output: in
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # read what is there, not what <dimension> says
         sheet._min_row = sheet._min_column = 1  # a lying start would skip rows too
-        lines = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
         cells_read = 0
-        header = next(lines, None)
-        if header is None:
-            put({"end": {"rows": 0}})
-            return
-        cells_read += len(header)
-        if cells_read > max_cells:
-            raise Refused("import.too_many_cells", f"more than {max_cells} cells: split the file")
-        put({"header": [None if c is None else str(c) for c in header]})
+        header_found = False
         rows = 0
-        for number, cells in enumerate(lines, start=2):
+        for number, cells in enumerate(sheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
             cells_read += max(1, len(cells))
             if cells_read > max_cells:
                 raise Refused("import.too_many_cells", f"more than {max_cells} cells: split the file")
             if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                 continue
+            while cells and cells[-1] is None:  # padding to the widest row, not data
+                cells = cells[:-1]
+            if not header_found:  # the first row with anything in it names the columns
+                header_found = True
+                put({"header": [None if c is None else str(c) for c in cells], "row": number})
+                continue
             rows += 1
             if rows > max_rows:
                 raise Refused("import.too_many_rows", f"more than {max_rows} rows: split the file")
-            while cells and cells[-1] is None:  # padding to the widest row, not data
-                cells = cells[:-1]
             put([number, [encode_cell(cell_text(c)) for c in cells]])
         put({"end": {"rows": rows}})
     except Refused:
