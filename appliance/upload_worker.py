@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         xlsx.add_argument(f"--{name}", type=int, required=True)
     xlsx.add_argument("--max-ratio", type=float, required=True)
     args = parser.parse_args(argv)
+    # openpyxl takes numpy's number types when numpy is there (the appliance has it, for
+    # prompts): it is no use here, and importing it maps hundreds of MB of address space
+    sys.modules.setdefault("numpy", None)
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)  # pypdf's complaints about repairs: quiet
     data = sys.stdin.buffer.read()
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
