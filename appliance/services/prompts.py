@@ -1,7 +1,7 @@
 """Prompts: uploaded recordings and Asterisk's own sounds, by name.
 
-An upload is converted (``appliance.prompts.convert_wav``: numpy, a block at a time) in a worker thread, never on
-the loop that serves calls, and written atomically as ``<name>.wav`` in the prompts
+An upload is converted (``appliance.prompts.convert_wav``: numpy, a block at a time) in a
+worker thread, never on the loop that serves calls, and written atomically as ``<name>.wav`` in the prompts
 folder, which Asterisk sees at ``asterisk_dir``.  An MP3 is checked frame by frame, then
 decoded to an 8 kHz mono WAV by mpg123 from the rootfs (``mpg123_decoder``: a child
 process through ``proc.filter_through``, which gevent waits on without blocking the
