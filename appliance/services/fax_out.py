@@ -281,11 +281,12 @@ class FaxSender:
 
 
 _REFUSALS = {"fax.bad_pdf": "the PDF cannot be read (damaged, encrypted or empty)",
-             "fax.too_many_pages": f"at most {MAX_PAGES} pages"}
+             "fax.too_many_pages": f"at most {MAX_PAGES} pages",
+             "fax.too_complex": "the PDF needs more time or memory to draw than a fax may use"}
 
 
 def _too_complex(exc: proc.CommandFailed) -> ValidationError:
-    return ValidationError("the PDF needs more time or memory to draw than a fax may use", code="fax.too_complex",
+    return ValidationError(_REFUSALS["fax.too_complex"], code="fax.too_complex",
                            fields={"file": exc.output.strip().splitlines()[0] if exc.output.strip() else str(exc)})
 
 
