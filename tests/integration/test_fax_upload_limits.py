@@ -18,6 +18,7 @@ from appliance import proc
 from appliance.db import models as m
 from appliance.errors import ValidationError
 from appliance.services.fax_out import FaxSender
+from appliance.services.users import UserService
 from harness import wait_until
 from integration.test_fax_send import pdf_of_pages
 
@@ -58,6 +59,8 @@ def sender(rootfs, tmp_path):
 
     db = open_database(tmp_path / "fax.db")
     migrate(db)
+    for name in ("alice", "mallory"):  # a fax follows its sender's calling permission: agents may send to 021
+        UserService(db).create(name, "fax-sender-pw", "agent")
 
     def make(**options):
         return FaxSender(db, None, spool_dir=tmp_path / "spool", asterisk_spool="/x", store_dir=tmp_path / "store",
