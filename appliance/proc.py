@@ -69,6 +69,23 @@ class Limits:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+CAP_SETGID, CAP_SETUID = 6, 7
+
+
+def can_switch_user() -> bool:
+    """Whether this process may start a child as another user: root (development, tests), or
+    the image's ``appliance`` account, which keeps CAP_SETUID and CAP_SETGID effective for
+    that (appliance/privileges.py)."""
+    if os.geteuid() == 0:
+        return True
+    try:
+        with open("/proc/self/status") as status:
+            effective = next(int(line.split()[1], 16) for line in status if line.startswith("CapEff:"))
+    except (OSError, StopIteration, ValueError):
+        return False
+    return bool(effective >> CAP_SETUID & 1 and effective >> CAP_SETGID & 1)
+
+
 def others_can_run(path: str | os.PathLike) -> bool:
     """Whether a user with no rights of its own (nobody) could start the program at ``path``:
     the file and every folder on the way to it (links followed) open to others.  Our own
@@ -196,17 +213,21 @@ def filter_through(
     behind.  A file name from a user never reaches the command line.
 
     For untrusted input: ``limits`` (processor time, memory, file size) are set in the
-    child, ``unprivileged`` runs it as nobody (when we are root; the private folder is
-    handed to nobody), and at ``timeout`` seconds of wall clock its whole process group
-    is killed.  A non-zero exit, a timeout, a limit or output larger than ``max_output``
-    raise ``CommandFailed`` with the program's own message (and ``limit`` set when a limit
+    child, ``unprivileged`` runs it as nobody when we may switch users (``can_switch_user``;
+    chrooted, only as root), and at ``timeout`` seconds of wall clock its whole process
+    group is killed.  The private folder is handed to nobody (root), or opened to it (the
+    image's ``appliance`` account may not chown; its ``/tmp`` is the unit's own,
+    ``PrivateTmp``), and nobody writes with umask 022 so that we can read what it wrote.
+    A non-zero exit, a timeout, a limit or output larger than ``max_output`` raise
+    ``CommandFailed`` with the program's own message (and ``limit`` set when a limit
     stopped it).  Given a ``messages`` list, a program writing to ``{out}`` adds what it
     said on its standard output and error there (Ghostscript names the pages it could not
     draw).
     """
     argv = _check_argv(argv)
     root = Path(rootfs) if rootfs else Path("/")
-    drop = unprivileged and os.geteuid() == 0
+    as_root = os.geteuid() == 0
+    drop = unprivileged and (as_root if rootfs else can_switch_user())
     scratch = Path(tempfile.mkdtemp(prefix="filter-", dir=root / "tmp"))
     try:
         inner = "/" + str(scratch.relative_to(root))  # the folder as the program sees it
@@ -214,15 +235,17 @@ def filter_through(
         to_file = any("{out}" in a for a in argv)
         argv = [a.replace("{out}", out) for a in argv]
         options: dict = {}
-        if drop:
+        if drop and as_root:
             os.chown(scratch, UNPRIVILEGED, UNPRIVILEGED)
+        elif drop:  # nobody's files in it are still ours to delete (nobody makes no folders in it)
+            os.chmod(scratch, 0o777)
         if rootfs:  # chroot changes the user after entering the tree (nobody has no chroot right)
             argv = ["chroot", *([f"--userspec={UNPRIVILEGED}:{UNPRIVILEGED}"] if drop else []), os.fspath(rootfs),
                     *argv]
         else:
             options["cwd"] = scratch
             if drop:
-                options.update(user=UNPRIVILEGED, group=UNPRIVILEGED, extra_groups=[])
+                options.update(user=UNPRIVILEGED, group=UNPRIVILEGED, extra_groups=[], umask=0o022)
         logger.info("filter (%s): %s, %d bytes in%s%s", what, shlex.join(argv), len(data),
                     f", limits {limits}" if limits else "", ", as nobody" if drop else "")
         try:

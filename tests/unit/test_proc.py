@@ -126,3 +126,37 @@ def test_others_can_run_follows_links_and_folders(tmp_path):
     assert not proc.others_can_run(tmp_path / "link")
     program.parent.chmod(0o755)
     assert proc.others_can_run(tmp_path / "link") is bool(all(p.stat().st_mode & 1 for p in tmp_path.parents))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become the image's kind of account")
+def test_the_images_account_also_hands_untrusted_work_to_nobody():
+    """On the image the appliance is not root: it runs as its own account with CAP_SETUID and
+    CAP_SETGID effective (kept from children, appliance/privileges.py), a umask of 0007 and
+    no right to chown.  Played here with setpriv: uid 1000 with those two capabilities."""
+    repo = Path(__file__).resolve().parents[2]
+    where = Path(tempfile.mkdtemp(prefix="account-test-"))  # pytest's own folder is root's only
+    where.chmod(0o755)
+    script = where / "as_account.py"
+    script.write_text(
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(repo)!r})\n"
+        "from appliance import privileges, proc\n"
+        "privileges.keep_to_ourselves()\n"
+        "os.umask(0o007)\n"
+        "assert os.geteuid() == 1000 and proc.can_switch_user()\n"
+        "out = proc.filter_through(['sh', '-c', 'id -u > \"$1\"; grep CapEff /proc/self/status >> \"$1\";"
+        " echo copy > \"$TMPDIR/gs_1\"; echo \"$TMPDIR\" >> \"$1\"', 'sh', '{out}'], b'', what='as nobody',"
+        " unprivileged=True, limits=proc.Limits(cpu_seconds=5))\n"
+        "print(out.decode())\n")
+    script.chmod(0o644)
+    try:
+        done = run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "--inh-caps=+setuid,+setgid",
+                    "--ambient-caps=+setuid,+setgid", sys.executable, str(script)],
+                   what="play the image's account", capture=True)
+    finally:
+        script.unlink()
+        where.rmdir()
+    uid, caps, folder = done.stdout.split("\n")[:3]
+    assert uid == str(proc.UNPRIVILEGED)
+    assert caps.split()[1] == "0000000000000000"  # nobody got none of our capabilities
+    assert not os.path.exists(folder)  # and its files were ours to delete
