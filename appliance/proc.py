@@ -86,13 +86,14 @@ def can_switch_user() -> bool:
     return bool(effective >> CAP_SETUID & 1 and effective >> CAP_SETGID & 1)
 
 
-def others_can_run(path: str | os.PathLike) -> bool:
-    """Whether a user with no rights of its own (nobody) could start the program at ``path``:
-    the file and every folder on the way to it (links followed) open to others.  Our own
-    Python on the appliance is /usr/bin/python3; a developer's may live under /root."""
+def others_can_run(path: str | os.PathLike, bit: int = 0o001) -> bool:
+    """Whether a user with no rights of its own (nobody) could start the program at ``path``
+    (``bit`` 0o004: read the file): the file and every folder on the way to it (links
+    followed) open to others.  Our own Python on the appliance is /usr/bin/python3; a
+    developer's may live under /root."""
     real = Path(os.path.realpath(path))
     try:
-        if not real.stat().st_mode & 0o001:
+        if not real.stat().st_mode & bit:
             return False
         return all(folder.stat().st_mode & 0o001 for folder in real.parents)
     except OSError:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import io
 import json
 import logging
 import re
 import sys
 import zipfile
+from pathlib import Path
 
 # -- PDF (a fax to send) ----------------------------------------------------------------------
 PDF_HEADER = re.compile(rb"%PDF-[12]\.[0-9]")
@@ -233,7 +235,7 @@ if __name__ == "__main__":
 
 
 # -- the parent's side ------------------------------------------------------------------------
-PACKAGE_ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(kind: str, data: bytes, options: dict, *, what: str, limits, timeout: float, max_output: int) -> bytes:
@@ -248,8 +250,7 @@ def run(kind: str, data: bytes, options: dict, *, what: str, limits, timeout: fl
     argv = [sys.executable, "-m", "appliance.upload_worker", kind]
     for name, value in options.items():
         argv += [f"--{name.replace('_', '-')}", str(value)]
-    # as nobody where nobody can start this Python (the appliance's); the limits hold either way
-    unprivileged = proc.others_can_run(sys.executable) and proc.others_can_run(PACKAGE_ROOT / "appliance")
+    unprivileged = nobody_can_start()
     out = proc.filter_through(argv, data, what=what, limits=limits, unprivileged=unprivileged, timeout=timeout,
                               max_output=max_output,
                               env={"PYTHONPATH": str(PACKAGE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
@@ -264,6 +265,19 @@ def run(kind: str, data: bytes, options: dict, *, what: str, limits, timeout: fl
     if not (isinstance(last, dict) and ("ok" in last or "end" in last)):
         raise proc.CommandFailed(what, argv, 0, "the worker ended without a result")
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def nobody_can_start() -> bool:
+    """Whether nobody can start this worker: run our Python and read this module, pypdf and
+    openpyxl (the appliance's can; a developer's Python under /root cannot, and then the
+    worker runs as we do, the limits holding all the same)."""
+    from importlib.util import find_spec
+
+    from appliance import proc
+
+    modules = [Path(__file__)] + [Path(find_spec(name).origin) for name in ("pypdf", "openpyxl")]
+    return proc.others_can_run(sys.executable) and all(proc.others_can_run(m, 0o004) for m in modules)
 
 
 def iter_lines(out: bytes):
