@@ -205,9 +205,6 @@ def main(argv: list[str] | None = None) -> int:
         xlsx.add_argument(f"--{name}", type=int, required=True)
     xlsx.add_argument("--max-ratio", type=float, required=True)
     args = parser.parse_args(argv)
-    # openpyxl takes numpy's number types when numpy is there (the appliance has it, for
-    # prompts): it is no use here, and importing it maps hundreds of MB of address space
-    sys.modules.setdefault("numpy", None)
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)  # pypdf's complaints about repairs: quiet
     data = sys.stdin.buffer.read()
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
@@ -216,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.kind == "pdf":
             out.write(json.dumps({"ok": check_pdf(data, args.max_pages)}) + "\n")
         else:
+            # openpyxl takes numpy's number types when numpy is there (the appliance has it, for
+            # prompts): no use here, and importing it maps hundreds of MB of address space
+            sys.modules.setdefault("numpy", None)
             read_xlsx(data, out, max_rows=args.max_rows, max_cells=args.max_cells, max_output=args.max_output,
                       max_members=args.max_members, max_expanded=args.max_expanded, max_ratio=args.max_ratio,
                       max_shared_strings=args.max_shared_strings)
@@ -226,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         out.write("\n" + json.dumps({"refused": {"code": too_big,
                                                  "message": "reading it needs more memory than an upload may use"}})
                   + "\n")
+    except Exception as exc:  # a parser's surprise is still a file we cannot read, said as such
+        logging.getLogger(__name__).exception("the %s parser failed", args.kind)
+        code = "fax.bad_pdf" if args.kind == "pdf" else "import.not_xlsx"
+        out.write("\n" + json.dumps({"refused": {"code": code, "message": f"the file cannot be read: "
+                                                                          f"{exc.__class__.__name__}: {exc}"}}) + "\n")
     out.flush()
     return 0
 

@@ -88,3 +88,13 @@ def test_cells_go_as_text_and_dates_come_back():
     assert cells[:5] == ["13912345678", "1.5", "true", None, "王芳"]
     back = [upload_worker.decode_cell(upload_worker.encode_cell(c)) for c in cells]
     assert back == cells
+
+
+def test_a_parsers_surprise_is_a_file_that_cannot_be_read(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"%PDF-1.4 whatever")))
+    monkeypatch.setattr(upload_worker, "check_pdf", lambda data, pages: 1 / 0)
+    assert upload_worker.main(["pdf", "--max-pages", "5"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert '"code": "fax.bad_pdf"' in last and "ZeroDivisionError" in last
