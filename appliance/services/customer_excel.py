@@ -138,7 +138,8 @@ class CustomerExcel:
                                   code="import.too_large", fields={"file": "too large to read"}) from None
 
     # -- reading a file ----------------------------------------------------------------
-    def _header(self, cells, aliases: dict[str, str], custom: list, report: Report) -> list[str | None]:
+    def _header(self, cells, aliases: dict[str, str], custom: list, report: Report,
+                row: int = 1) -> list[str | None]:
         known = {name: name for name in COLUMNS} | {c.name: "custom." + c.name for c in custom}
         known |= {c.label.strip().lower(): "custom." + c.name for c in custom}
         known |= {k.strip().lower(): v for k, v in aliases.items()}
@@ -150,16 +151,16 @@ class CustomerExcel:
                 continue
             key = known.get(text.lower()) or known.get(text)
             if key is None:
-                report.add(1, text, "unknown column")
+                report.add(row, text, "unknown column")
             elif key in columns:
-                report.add(1, text, "the same column twice")
+                report.add(row, text, "the same column twice")
                 key = None
             columns.append(key)
         present = set(columns)
         missing = [c for c in REQUIRED if c not in present]
         missing += ["custom." + c.name for c in custom if c.required and "custom." + c.name not in present]
         for name in missing:
-            report.add(1, name, "missing column")
+            report.add(row, name, "missing column")
         report.columns = [c for c in columns if c]
         return columns
 
@@ -183,7 +184,7 @@ class CustomerExcel:
         custom = self.customers.custom_fields()
         agents = {a.number: a for a in m.Agent.select()}
         existing = {p.lstrip("+") for (p,) in m.Customer.select(m.Customer.phone).tuples()}
-        columns = self._header(first["header"], aliases or {}, custom, report)
+        columns = self._header(first["header"], aliases or {}, custom, report, first.get("row", 1))
         if report.error_count:
             return report, []  # with the wrong columns no row can be read right
         seen: dict[str, int] = {}

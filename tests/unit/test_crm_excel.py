@@ -251,6 +251,9 @@ def test_a_dimension_that_claims_10_rows_of_a_file_of_100_loses_none(crm):  # no
     m.Customer.delete().execute()
     res = check(crm, raw_xlsx(text_rows(hundred_customers()), dimension="A50:B101"))
     assert "100 rows checked: 100 good" in res.text
+    # two empty rows, then the header in row 3: its problems are said at row 3
+    res = check(crm, raw_xlsx(text_rows([[], [], ["name", "mobile number"], ["A", "139"]])))
+    assert errors_of(res) == [("3", "mobile number", "unknown column"), ("3", "phone", "missing column")]
 
 
 def test_a_dimension_that_claims_200000_rows_of_a_tiny_file_is_read_quickly(crm):  # noqa: F811
