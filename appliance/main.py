@@ -243,6 +243,9 @@ class Appliance:
                                     asterisk_spool=f"{self.pbx.paths.spool}/{FAX_OUT_SPOOL}",
                                     store_dir=settings.data_dir / "fax", rootfs=settings.rootfs,
                                     attempts=settings.fax_attempts, retry_seconds=settings.fax_retry_minutes * 60.0,
+                                    renders_at_once=settings.fax_renders_at_once,
+                                    render_seconds=settings.fax_render_seconds,
+                                    memory_bytes=settings.upload_memory_mb * 1024 * 1024,
                                     calling=self.calling)
         registry.register(fax_out_agi.SCRIPT, fax_out_agi.make_handler(self.fax_sender), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
@@ -526,7 +529,8 @@ class Appliance:
                        health=self.health, live=self.live_snapshot,
                        secret_key=self.secrets["web_secret"].encode(), bus=self.bus, calls=self.calls,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
-                                            "timezone": self.settings.timezone},
+                                            "timezone": self.settings.timezone,
+                                            "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        fax_sender=self.fax_sender,
                        sip_guard=self.sip_guard,

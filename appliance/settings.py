@@ -110,6 +110,13 @@ SETTINGS = (
             "every so many minutes: recordings archived, and those past their retention deleted"),
     Setting("fax_attempts", int, 3, "a fax to send is tried this many times (busy, no answer, a failed transmission)"),
     Setting("fax_retry_minutes", int, 5, "minutes between two tries of a fax to send"),
+    Setting("fax_renders_at_once", int, 1,
+            "uploaded PDFs drawn as fax pages at the same time (each keeps a core busy); others wait their turn"),
+    Setting("fax_render_seconds", int, 60,
+            "the most processor time drawing one uploaded PDF may take (5 s plus 2 s a page, up to this); "
+            "a PDF that needs more is refused"),
+    Setting("upload_memory_mb", int, 512,
+            "the memory a process reading one uploaded file (a fax PDF, an Excel import) may use"),
     Setting("smtp_host", str, "",
             "mail server received faxes and callers' messages are e-mailed through; empty: no e-mail"),
     Setting("smtp_port", int, 587, "mail server port (587 submission with STARTTLS, 465 TLS, 25 plain)"),
@@ -179,6 +186,9 @@ class Settings:
     recording_housekeeping_minutes: int
     fax_attempts: int
     fax_retry_minutes: int
+    fax_renders_at_once: int
+    fax_render_seconds: int
+    upload_memory_mb: int
     smtp_host: str
     smtp_port: int
     smtp_security: str

@@ -149,7 +149,7 @@ def page_link(args: dict, page: int) -> str:
 
 def install(app, deps, directory) -> None:
     crm = deps.crm
-    excel = CustomerExcel(deps.db, crm)
+    excel = CustomerExcel(deps.db, crm, memory_bytes=deps.extra.get("upload_memory_bytes") or 512 * 1024 * 1024)
     uploads = Uploads(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
 
     def viewer() -> Viewer:
@@ -283,6 +283,12 @@ def install(app, deps, directory) -> None:
         bottle.redirect("/customers")
 
     # -- Excel import and export -------------------------------------------------------
+    def read_sheet(path: Path) -> bytes:
+        """The workbook's first sheet, read by a worker process the request's greenlet waits on
+        (a child process cannot be started from gevent's thread pool); checking its rows is CPU
+        work for ``in_worker``."""
+        return excel.read(path)
+
     def show_import(report=None, token=None, problem=None, imported=None, status=200):
         response.status = status
         return render("customer_import.tpl", report=report, token=token, problem=problem, imported=imported,
@@ -296,7 +302,7 @@ def install(app, deps, directory) -> None:
     def customers_import_check():
         try:
             token, path = uploads.save(uploaded_file())
-            report, _rows = in_worker(deps.db, excel.check, path, column_aliases())
+            report, _rows = in_worker(deps.db, excel.check_sheet, read_sheet(path), column_aliases())
         except DomainError as exc:
             return show_import(problem=problem_of(exc), status=exc.http_status)
         if not report.ok:
@@ -308,7 +314,7 @@ def install(app, deps, directory) -> None:
     def customers_import_confirm(token):
         path = uploads.path(token)
         try:
-            count = in_worker(deps.db, excel.import_file, path, actor(), column_aliases())
+            count = in_worker(deps.db, excel.import_sheet, read_sheet(path), actor(), path.name, column_aliases())
         except DomainError as exc:
             return show_import(problem=problem_of(exc), status=exc.http_status)
         finally:
@@ -338,7 +344,8 @@ def install(app, deps, directory) -> None:
     def api_customers_import():
         _token, path = uploads.save(uploaded_file())
         try:
-            report, _rows = in_worker(deps.db, excel.check, path, column_aliases())
+            sheet = read_sheet(path)
+            report, _rows = in_worker(deps.db, excel.check_sheet, sheet, column_aliases())
             if not report.ok:
                 return HTTPResponse(json_text({"error": "import.has_errors", "message": f"the file has "
                                                f"{report.error_count} problems; nothing was imported",
@@ -346,7 +353,7 @@ def install(app, deps, directory) -> None:
                                     status=422, headers={"Content-Type": "application/json; charset=utf-8"})
             if request.query.get("confirm") not in ("1", "true", "yes"):
                 return {"report": report.as_dict(), "imported": 0}
-            count = in_worker(deps.db, excel.import_file, path, actor(), column_aliases())
+            count = in_worker(deps.db, excel.import_sheet, sheet, actor(), path.name, column_aliases())
             return {"report": report.as_dict(), "imported": count}
         finally:
             path.unlink(missing_ok=True)

@@ -456,7 +456,9 @@ def _voicemail_operations() -> dict[str, dict]:
         "api_fax_send": {
             "tags": ["fax"], "summary": "Send a PDF as a fax",
             "description": "`multipart/form-data` with `file` (a PDF, at most 20 MiB) and `number`. The PDF is "
-                           "rendered to fax pages at once (422 `fax.bad_pdf` if it cannot be), then sent through "
+                           "checked (pypdf) and rendered to fax pages at once, one upload at a time (422 `fax.bad_pdf` "
+                           "if it cannot be, `fax.too_many_pages`, `fax.too_complex` if drawing it needs more time or "
+                           "memory than allowed; 503 `fax.render_busy`), then sent through "
                            "the trunks; `state` queued, sending, sent or failed, tried `max_attempts` times "
                            "(`error_code` `fax.busy`, `fax.no_answer`, `fax.unreachable`, `fax.transmission_failed`). "
                            "A number the sender's calling permission does not allow is 403 `call.not_permitted` "
@@ -464,7 +466,7 @@ def _voicemail_operations() -> dict[str, dict]:
             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["file", "number"],
                 "properties": {"file": {"type": "string", "format": "binary"}, "number": {"type": "string"}}}}}},
-            "responses": {"201": _resp("queued", {"type": "object"}), **_errors(400, 401, 403, 413, 422)}},
+            "responses": {"201": _resp("queued", {"type": "object"}), **_errors(400, 401, 403, 413, 422, 503)}},
     }
 
 
@@ -550,7 +552,10 @@ def _crm_operations() -> dict[str, dict]:
                                  "description": "The whole file is checked first (columns, every row, phones twice "
                                                 "in the file or already customers); with any problem nothing is "
                                                 "imported and the 422 carries the `report`. With `confirm=1` a file "
-                                                "without problems is imported in one transaction.",
+                                                "without problems is imported in one transaction. A file that is no "
+                                                "workbook is 422 `import.not_xlsx`; over the caps (200,000 rows, "
+                                                "5,000,000 cells, a zip that unpacks too far) `import.too_many_rows`, "
+                                                "`import.too_many_cells`, `import.too_large`.",
                                  "parameters": [{"name": "confirm", "in": "query", "required": False,
                                                  "schema": {"enum": ["0", "1"], "default": "0"}}],
                                  "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

@@ -8,8 +8,16 @@ caller passes in ``aliases`` (the web UI passes the labels of both languages, so
 file exported in Chinese comes back in).  ``name`` and ``phone`` and the required custom
 fields must be there; a column nobody knows is an error, not silently dropped.
 
-These are slow for big files (openpyxl reads about 20,000 rows a second): the web UI runs
-them in a worker thread, never on the gevent loop.
+A workbook is an untrusted zip of XML, so it is read in a worker process of its own
+(``read``: ``appliance.upload_worker xlsx`` through ``proc``, as nobody, with a memory and
+processor limit and a timeout; the process ends and gives its memory back), which first
+checks the zip's own account of itself (total unpacked size, packing ratio, the size of the
+shared strings), never believes the sheet's ``<dimension>`` (rows are counted as read), and
+stops at ``MAX_ROWS`` rows (``import.too_many_rows``), ``MAX_CELLS`` cells
+(``import.too_many_cells``) or ``MAX_SHEET_TEXT`` bytes of text (``import.too_large``).  It
+hands back the rows as JSON lines; checking them against the customers is ``check_sheet``
+and ``import_sheet``, slow for big files: the web UI runs those in a worker thread, never
+on the gevent loop (``read`` itself is a child process the loop waits on).
 """
 
 from __future__ import annotations
@@ -18,10 +26,10 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from appliance import proc, upload_worker
 from appliance.db import models as m
 from appliance.errors import ValidationError
 
@@ -30,6 +38,14 @@ logger = logging.getLogger(__name__)
 COLUMNS = ("name", "phone", "category", "account_manager", "tags")  # the customer's own, importable
 REQUIRED = ("name", "phone")
 MAX_ROWS = 200_000
+MAX_CELLS = 5_000_000  # read, empty ones included (rows are as wide as their last cell)
+MAX_SHEET_TEXT = 64 * 1024 * 1024  # bytes of the rows as the worker hands them back
+# the zip, before anything is unpacked
+MAX_PARTS = 10_000
+MAX_UNPACKED = 256 * 1024 * 1024
+MAX_PACKING_RATIO = 100  # a sheet of repeated rows packs about 17:1; a zip bomb 1000:1
+MAX_SHARED_STRINGS = 32 * 1024 * 1024  # about 1.5 million short texts: 30 s for openpyxl
+READ_SECONDS = 120  # processor time of the worker (openpyxl reads about 20,000 rows a second)
 PREVIEW_ROWS = 20
 MAX_ERRORS = 1000  # listed; all are counted
 INSERT_BATCH = 5000
@@ -83,40 +99,47 @@ class Report:
                 "error_count": self.error_count}
 
 
-def _cell_text(value):
-    """A cell as the customer service takes it: numbers typed into a phone column come
-    back from Excel as 13912345678 or 1.3912345678E10, dates as datetimes."""
-    if value is None or isinstance(value, (dt.date, dt.datetime)):
-        return value
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (int, float)):
-        return str(value)
-    return str(value)
-
-
-def _open(path: Path):
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(str(path), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
-        logger.info("an uploaded customer file is not a readable .xlsx: %s", exc)
-        raise ValidationError("the file is not an Excel workbook (.xlsx)", code="import.not_xlsx",
-                              fields={"file": "not an Excel workbook (.xlsx)"}) from None
-    return book
+def _not_xlsx() -> ValidationError:
+    return ValidationError("the file is not an Excel workbook (.xlsx)", code="import.not_xlsx",
+                           fields={"file": "not an Excel workbook (.xlsx)"})
 
 
 class CustomerExcel:
-    def __init__(self, db, customers):
+    def __init__(self, db, customers, *, memory_bytes: int = 512 * 1024 * 1024, read_seconds: int = READ_SECONDS):
         self.db = db
         self.customers = customers  # CustomerService: its field rules
+        self.memory_bytes = memory_bytes
+        self.read_seconds = read_seconds
+
+    # -- the worker process -------------------------------------------------------------
+    def read(self, path: Path) -> bytes:
+        """The first sheet of the workbook at ``path`` as the worker hands it back (JSON lines,
+        for ``check_sheet``), or a ``ValidationError``.  A child process: call it on the loop
+        (gevent waits on it) or in a plain thread, not in gevent's thread pool."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            raise _not_xlsx() from None
+        try:
+            return upload_worker.run(
+                "xlsx", data, {"max_rows": MAX_ROWS, "max_cells": MAX_CELLS, "max_output": MAX_SHEET_TEXT,
+                               "max_members": MAX_PARTS, "max_expanded": MAX_UNPACKED,
+                               "max_ratio": MAX_PACKING_RATIO, "max_shared_strings": MAX_SHARED_STRINGS},
+                what="read an uploaded workbook", timeout=2 * self.read_seconds, max_output=MAX_SHEET_TEXT + 65536,
+                limits=proc.Limits(cpu_seconds=self.read_seconds, memory_bytes=self.memory_bytes, file_bytes=0))
+        except ValidationError as exc:
+            logger.info("an uploaded customer file was refused: %s: %s", exc.code, exc.message)
+            if exc.code == "import.not_xlsx":
+                raise _not_xlsx() from None
+            raise
+        except proc.CommandFailed as exc:
+            logger.warning("reading an uploaded customer file failed: %s", exc)
+            raise ValidationError("reading the file needs more time or memory than an import may use",
+                                  code="import.too_large", fields={"file": "too large to read"}) from None
 
     # -- reading a file ----------------------------------------------------------------
-    def _header(self, cells, aliases: dict[str, str], custom: list, report: Report) -> list[str | None]:
+    def _header(self, cells, aliases: dict[str, str], custom: list, report: Report,
+                row: int = 1) -> list[str | None]:
         known = {name: name for name in COLUMNS} | {c.name: "custom." + c.name for c in custom}
         known |= {c.label.strip().lower(): "custom." + c.name for c in custom}
         known |= {k.strip().lower(): v for k, v in aliases.items()}
@@ -128,97 +151,100 @@ class CustomerExcel:
                 continue
             key = known.get(text.lower()) or known.get(text)
             if key is None:
-                report.add(1, text, "unknown column")
+                report.add(row, text, "unknown column")
             elif key in columns:
-                report.add(1, text, "the same column twice")
+                report.add(row, text, "the same column twice")
                 key = None
             columns.append(key)
         present = set(columns)
         missing = [c for c in REQUIRED if c not in present]
         missing += ["custom." + c.name for c in custom if c.required and "custom." + c.name not in present]
         for name in missing:
-            report.add(1, name, "missing column")
+            report.add(row, name, "missing column")
         report.columns = [c for c in columns if c]
         return columns
 
     def check(self, path: Path, aliases: dict[str, str] | None = None, *, keep_rows: bool = False) -> tuple[Report, list]:
-        """Every problem of the file, and (``keep_rows``) the cleaned rows ready to insert."""
+        """``read`` then ``check_sheet``, in one go (scripts and tests; no gevent)."""
+        return self.check_sheet(self.read(path), aliases, keep_rows=keep_rows)
+
+    def check_sheet(self, sheet: bytes, aliases: dict[str, str] | None = None, *,
+                    keep_rows: bool = False) -> tuple[Report, list]:
+        """Every problem of the sheet ``read`` gave, and (``keep_rows``) the cleaned rows ready
+        to insert."""
         report = Report()
-        book = _open(path)
-        try:
-            sheet = book.worksheets[0] if book.worksheets else None
-            if sheet is None:
+        lines = upload_worker.iter_lines(sheet)
+        first = next(lines, None)
+        if not isinstance(first, dict) or "header" not in first:
+            if isinstance(first, dict) and first.get("end", {}).get("sheets") == 0:
                 report.add(0, "", "the workbook has no sheet")
-                return report, []
-            custom = self.customers.custom_fields()
-            agents = {a.number: a for a in m.Agent.select()}
-            existing = {p.lstrip("+") for (p,) in m.Customer.select(m.Customer.phone).tuples()}
-            lines = sheet.iter_rows(values_only=True)
-            header = next(lines, None)
-            if header is None:
+            else:
                 report.add(1, "", "the sheet is empty")
-                return report, []
-            columns = self._header(header, aliases or {}, custom, report)
-            if report.error_count:
-                return report, []  # with the wrong columns no row can be read right
-            seen: dict[str, int] = {}
-            clean_rows = []
-            for number, cells in enumerate(lines, start=2):
-                if cells is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            return report, []
+        custom = self.customers.custom_fields()
+        agents = {a.number: a for a in m.Agent.select()}
+        existing = {p.lstrip("+") for (p,) in m.Customer.select(m.Customer.phone).tuples()}
+        columns = self._header(first["header"], aliases or {}, custom, report, first.get("row", 1))
+        if report.error_count:
+            return report, []  # with the wrong columns no row can be read right
+        seen: dict[str, int] = {}
+        clean_rows = []
+        for line in lines:
+            if isinstance(line, dict):  # the end
+                break
+            number, cells = line
+            report.rows += 1
+            data: dict = {}
+            for key, value in zip(columns, cells):
+                if key is None:
                     continue
-                report.rows += 1
-                if report.rows > MAX_ROWS:
-                    report.add(number, "", f"more than {MAX_ROWS} rows: split the file")
-                    return report, []
-                data: dict = {}
-                for key, value in zip(columns, cells):
-                    if key is None:
-                        continue
-                    value = _cell_text(value)
-                    if key.startswith("custom."):
-                        data.setdefault("custom", {})[key[7:]] = value
-                    elif value is not None:
-                        data[key] = value
-                if len(report.preview) < PREVIEW_ROWS:
-                    report.preview.append({"row": number, **{k: v for k, v in data.items() if k != "custom"},
-                                           **{"custom." + k: v for k, v in (data.get("custom") or {}).items()}})
-                row_bad = False
-                try:
-                    values, custom_values = self.customers.clean(data, creating=True, custom_fields=custom,
-                                                                 agents=agents)
-                except ValidationError as exc:
-                    for column, message in exc.fields.items():
-                        report.add(number, column, message)
-                    report.bad_rows += 1
-                    continue
-                bare = values["phone"].lstrip("+")
-                if bare in seen:
-                    report.add(number, "phone", f"the same phone as row {seen[bare]}")
-                    row_bad = True
-                else:
-                    seen[bare] = number
-                if bare in existing:
-                    report.add(number, "phone", "already a customer")
-                    row_bad = True
-                if row_bad:
-                    report.bad_rows += 1
-                elif keep_rows:
-                    clean_rows.append((values, custom_values))
-            if report.rows == 0:
-                report.add(2, "", "no customers in the file")
-            return report, clean_rows
-        finally:
-            book.close()
+                value = upload_worker.decode_cell(value)
+                if key.startswith("custom."):
+                    data.setdefault("custom", {})[key[7:]] = value
+                elif value is not None:
+                    data[key] = value
+            if len(report.preview) < PREVIEW_ROWS:
+                report.preview.append({"row": number, **{k: v for k, v in data.items() if k != "custom"},
+                                       **{"custom." + k: v for k, v in (data.get("custom") or {}).items()}})
+            row_bad = False
+            try:
+                values, custom_values = self.customers.clean(data, creating=True, custom_fields=custom,
+                                                             agents=agents)
+            except ValidationError as exc:
+                for column, message in exc.fields.items():
+                    report.add(number, column, message)
+                report.bad_rows += 1
+                continue
+            bare = values["phone"].lstrip("+")
+            if bare in seen:
+                report.add(number, "phone", f"the same phone as row {seen[bare]}")
+                row_bad = True
+            else:
+                seen[bare] = number
+            if bare in existing:
+                report.add(number, "phone", "already a customer")
+                row_bad = True
+            if row_bad:
+                report.bad_rows += 1
+            elif keep_rows:
+                clean_rows.append((values, custom_values))
+        if report.rows == 0:
+            report.add(2, "", "no customers in the file")
+        return report, clean_rows
 
     # -- importing ------------------------------------------------------------------------
     def import_file(self, path: Path, actor: str, aliases: dict[str, str] | None = None) -> int:
-        """All the file's customers in one transaction, or (any problem) none."""
-        report, rows = self.check(path, aliases, keep_rows=True)
+        """``read`` then ``import_sheet`` (scripts and tests; no gevent)."""
+        return self.import_sheet(self.read(path), actor, Path(path).name, aliases)
+
+    def import_sheet(self, sheet: bytes, actor: str, source: str, aliases: dict[str, str] | None = None) -> int:
+        """All the sheet's customers in one transaction, or (any problem) none."""
+        report, rows = self.check_sheet(sheet, aliases, keep_rows=True)
         if not report.ok:
             raise ValidationError(f"the file has {report.error_count} problems; nothing was imported",
                                   code="import.has_errors", fields={"file": "has errors"})
         try:
-            return self._insert(rows, actor, Path(path).name)
+            return self._insert(rows, actor, source)
         except sqlite3.IntegrityError:  # the same phone was added meanwhile: the unique index refused it
             raise ValidationError("the customers changed while importing; nothing was imported",
                                   code="import.conflict") from None

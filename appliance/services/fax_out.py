@@ -7,6 +7,17 @@ resolution, 1728 dots wide: ``proc.filter_through``, so nothing blocks the loop)
 the PDF in the fax store and the TIFF in the spool Asterisk reads, and queues the job; a
 file Ghostscript cannot render is refused there and then (``fax.bad_pdf``), nothing kept.
 
+An upload is untrusted, and Ghostscript is a whole language interpreter: a 4 KB PDF of
+nested forms kept it busy for minutes.  So, one render (``renders_at_once``) at a time:
+first pypdf reads the file's structure in a worker process (``upload_worker pdf``: the
+``%PDF-`` header at byte 0, so Ghostscript never takes PostScript for a PDF; a readable page
+tree; at most ``MAX_PAGES`` pages); then Ghostscript runs with ``-dSAFER``, as nobody, in a
+private folder (its ``TMPDIR``: the copy it makes of a PDF read from a pipe is removed with
+the folder, however the render ended), with limits on processor time (``RENDER_BASE_SECONDS``
+plus ``RENDER_PAGE_SECONDS`` a page, at most ``render_seconds``), memory and file size, and
+its process group killed at the wall-clock timeout.  A file that hits a limit is refused
+(``fax.too_complex``).
+
 A greenlet dials what is due: AMI ``Originate`` of ``Local/<number>@cc-fax-dial`` (the
 trunks in order) answered into ``cc-fax-send`` (SendFAX).  The dialplan reports to
 FastAGI ``fax_out`` with the job token ``<id>-<attempt>`` (a report about an older attempt
@@ -24,15 +35,16 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 import gevent
 import gevent.event
 
 from appliance import dialplan_vars as v
-from appliance import proc
+from appliance import proc, upload_worker
 from appliance.db import models as m
-from appliance.errors import NotFound, TooLarge, ValidationError
+from appliance.errors import NotFound, TooLarge, Unavailable, ValidationError
 from appliance.fax import tiff
 from appliance.recording.worker import write_whole
 from appliance.services.calling import FAX, CallingPolicy
@@ -43,8 +55,13 @@ QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 OUTBOUND = "outbound"
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 100
+MAX_TIFF_BYTES = 128 * 1024 * 1024  # what Ghostscript may write (a page of fax is 20-100 KB)
+RENDER_BASE_SECONDS = 5  # processor time a render may use: this, plus...
+RENDER_PAGE_SECONDS = 2  # ...this for each page, at most FaxSender.render_seconds
+CHECK_SECONDS = 20  # processor time of the structure check
 NUMBER = re.compile(r"\+?[0-9]{3,31}")
 # not -q: Ghostscript then says how many pages the PDF has and which it could not draw
+# -dSAFER: no file or device access from the document (Ghostscript's default since 9.50; said anyway)
 RENDER = ["gs", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg4", "-r204x196", "-sPAPERSIZE=a4",
           "-dFitPage", "-sOutputFile={out}", "-"]
 _PAGES_SAID = re.compile(r"^Processing pages 1 through (\d+)\.", re.M)
@@ -57,6 +74,7 @@ DIAL_ERRORS = {"BUSY": "fax.busy", "NOANSWER": "fax.no_answer", "CONGESTION": "f
 class FaxSender:
     def __init__(self, db, ami, *, spool_dir: Path, asterisk_spool: str, store_dir: Path, rootfs: str = "",
                  attempts: int = 3, retry_seconds: float = 300.0, report_seconds: float = 900.0,
+                 renders_at_once: int = 1, render_seconds: int = 60, memory_bytes: int = 512 * 1024 * 1024,
                  now=m.utcnow, calling: CallingPolicy | None = None):
         self.db = db
         self.calling = calling or CallingPolicy(db)  # without the site: China, our area code unknown
@@ -68,6 +86,10 @@ class FaxSender:
         self.attempts = attempts
         self.retry_seconds = retry_seconds
         self.report_seconds = report_seconds
+        self.render_seconds = render_seconds
+        self.memory_bytes = memory_bytes
+        # threading's, which is gevent's once the appliance has patched: requests wait their turn
+        self._renders = threading.BoundedSemaphore(max(1, renders_at_once))
         self.now = now
         self._wake = gevent.event.Event()
         self._loop = None
@@ -98,17 +120,51 @@ class FaxSender:
         return self.get(row.id)
 
     def _render(self, data: bytes) -> tuple[list, bytes]:
-        """The PDF as fax pages: (the pages, the TIFF), or ``fax.bad_pdf``."""
-        if b"%PDF-" not in data[:1024]:
-            raise ValidationError("the file is not a PDF", code="fax.bad_pdf", fields={"file": "not a PDF"})
+        """The PDF as fax pages: (the pages, the TIFF), or ``fax.bad_pdf``, ``fax.too_many_pages``,
+        ``fax.too_complex``; ``fax.render_busy`` when other renders kept it waiting too long."""
+        if not self._renders.acquire(timeout=2 * self.render_seconds + 60):
+            raise Unavailable("other faxes are being prepared; try again in a minute", code="fax.render_busy")
+        try:
+            declared = self._check(data)
+            return self._draw(data, declared)
+        finally:
+            self._renders.release()
+
+    def _check(self, data: bytes) -> int:
+        """The PDF's structure (pypdf, in a worker process): how many pages it has."""
+        try:
+            out = upload_worker.run("pdf", data, {"max_pages": MAX_PAGES}, what="check an uploaded PDF",
+                                    limits=proc.Limits(cpu_seconds=CHECK_SECONDS, memory_bytes=self.memory_bytes,
+                                                       file_bytes=0),
+                                    timeout=2 * CHECK_SECONDS, max_output=64 * 1024)
+        except ValidationError as exc:
+            logger.warning("an uploaded PDF was refused before rendering: %s", exc.message)
+            raise ValidationError(_REFUSALS.get(exc.code, _REFUSALS["fax.bad_pdf"]), code=exc.code,
+                                  fields={"file": exc.message}) from None
+        except proc.CommandFailed as exc:
+            logger.warning("checking an uploaded PDF failed: %s", exc)
+            raise _too_complex(exc) from None
+        return next(upload_worker.iter_lines(out))["ok"]["pages"]
+
+    def _draw(self, data: bytes, declared_pages: int) -> tuple[list, bytes]:
         said: list[str] = []
+        cpu = min(self.render_seconds, RENDER_BASE_SECONDS + RENDER_PAGE_SECONDS * declared_pages)
         try:
             out = proc.filter_through(RENDER, data, what="render a PDF as fax pages", rootfs=self.rootfs,
-                                      timeout=120, messages=said)
+                                      timeout=2 * cpu + 10, messages=said, unprivileged=True,
+                                      limits=proc.Limits(cpu_seconds=cpu, memory_bytes=self.memory_bytes,
+                                                         file_bytes=MAX_TIFF_BYTES + MAX_PDF_BYTES))
             pages = tiff.read_pages(out)
-        except (proc.CommandFailed, tiff.FaxFileError) as exc:
+        except proc.CommandFailed as exc:
+            if exc.limit or "VMerror" in exc.output:
+                logger.warning("rendering an uploaded PDF was stopped: %s", exc)
+                raise _too_complex(exc) from None
             logger.warning("an uploaded PDF could not be rendered: %s", exc)
-            raise ValidationError("the PDF cannot be read (damaged, encrypted or empty)", code="fax.bad_pdf",
+            raise ValidationError(_REFUSALS["fax.bad_pdf"], code="fax.bad_pdf",
+                                  fields={"file": "the PDF cannot be read"}) from None
+        except tiff.FaxFileError as exc:
+            logger.warning("an uploaded PDF could not be rendered: %s", exc)
+            raise ValidationError(_REFUSALS["fax.bad_pdf"], code="fax.bad_pdf",
                                   fields={"file": "the PDF cannot be read"}) from None
         # a file cut short still renders the pages before the cut: never send part of a document
         report = said[0] if said else ""
@@ -222,6 +278,16 @@ class FaxSender:
         if row is None:
             raise NotFound(f"no sent fax {fax_id}", code="fax.not_found")
         return view(row)
+
+
+_REFUSALS = {"fax.bad_pdf": "the PDF cannot be read (damaged, encrypted or empty)",
+             "fax.too_many_pages": f"at most {MAX_PAGES} pages",
+             "fax.too_complex": "the PDF needs more time or memory to draw than a fax may use"}
+
+
+def _too_complex(exc: proc.CommandFailed) -> ValidationError:
+    return ValidationError(_REFUSALS["fax.too_complex"], code="fax.too_complex",
+                           fields={"file": exc.output.strip().splitlines()[0] if exc.output.strip() else str(exc)})
 
 
 def view(row) -> dict:

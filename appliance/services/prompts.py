@@ -1,7 +1,7 @@
 """Prompts: uploaded recordings and Asterisk's own sounds, by name.
 
-An upload is converted (``appliance.prompts.convert_wav``) in a worker thread, never on
-the loop that serves calls, and written atomically as ``<name>.wav`` in the prompts
+An upload is converted (``appliance.prompts.convert_wav``: numpy, a block at a time) in a
+worker thread, never on the loop that serves calls, and written atomically as ``<name>.wav`` in the prompts
 folder, which Asterisk sees at ``asterisk_dir``.  An MP3 is checked frame by frame, then
 decoded to an 8 kHz mono WAV by mpg123 from the rootfs (``mpg123_decoder``: a child
 process through ``proc.filter_through``, which gevent waits on without blocking the
@@ -34,6 +34,8 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # private output file (a WAV's header is written last, so not on a pipe).
 MPG123 = ("mpg123", "--quiet", "--mono", "--rate", str(RATE), "--encoding", "s16", "--wav", "{out}", "-")
 MP3_DECODE_SECONDS = 60.0
+# an uploaded MP3 is untrusted input to a C decoder: as nobody, bounded (the WAV of 300 s is 4.8 MB)
+MP3_DECODE_LIMITS = proc.Limits(cpu_seconds=30, memory_bytes=256 * 1024 * 1024, file_bytes=16 * 1024 * 1024)
 
 Mp3Decoder = Callable[[bytes], bytes]
 
@@ -44,7 +46,7 @@ def mpg123_decoder(rootfs: str | os.PathLike | None) -> Mp3Decoder:
     def decode(data: bytes) -> bytes:
         try:
             return proc.filter_through(MPG123, data, what="decode an MP3 prompt", rootfs=rootfs or None,
-                                       timeout=MP3_DECODE_SECONDS)
+                                       timeout=MP3_DECODE_SECONDS, limits=MP3_DECODE_LIMITS, unprivileged=True)
         except proc.CommandFailed as exc:
             logger.warning("%s", exc)
             raise PromptError(f"the MP3 file could not be decoded: {exc.output.strip()[-200:]}",

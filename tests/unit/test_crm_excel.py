@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from appliance.errors import ValidationError
 from appliance.db import models as m
 from appliance.services.crm import Viewer
 from test_crm import crm, make  # noqa: F401  (crm is a fixture)
@@ -187,3 +188,148 @@ def test_export_of_a_search_round_trips(crm):  # noqa: F811
     listing = crm.app.get("/customers?tag=vip")
     assert 'href="/customers/export?tag=vip"' in listing.text
     assert crm.app.get("/customers/export?tag=vip").content_type.endswith("spreadsheetml.sheet")
+
+
+# -- files built to hurt: lying dimensions, bombs, caps (read in a worker process) -------------
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def raw_xlsx(rows_xml: str, dimension: str = "", shared_xml: str = "", extra: dict | None = None) -> bytes:
+    """A workbook written part by part, so that it can say what openpyxl would never write:
+    a ``<dimension>`` that lies, shared strings by the million, a part that unpacks to a lot."""
+    types = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{types}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{types}.worksheet+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{types}.sharedStrings+xml"/></Types>'),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (f'<workbook {NS} xmlns:r="{RELS}"><sheets>'
+                            '<sheet name="customers" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{RELS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+        "xl/worksheets/sheet1.xml": (f'<worksheet {NS}>{f"<dimension ref={chr(34)}{dimension}{chr(34)}/>" if dimension else ""}'
+                                     f'<sheetData>{rows_xml}</sheetData></worksheet>'),
+        "xl/sharedStrings.xml": shared_xml or f"<sst {NS}/>",
+        **(extra or {}),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return out.getvalue()
+
+
+def text_rows(rows, first: int = 1) -> str:
+    """Rows of inline text cells, numbered from ``first``."""
+    def cell(r, c, value):
+        return f'<c r="{chr(65 + c)}{r}" t="inlineStr"><is><t>{value}</t></is></c>'
+    return "".join(f'<row r="{r}">' + "".join(cell(r, c, v) for c, v in enumerate(row)) + "</row>"
+                   for r, row in enumerate(rows, first))
+
+
+def hundred_customers() -> list[list[str]]:
+    return [["name", "phone"]] + [[f"Customer {i}", f"1390000{i:04d}"] for i in range(100)]
+
+
+def test_a_dimension_that_claims_10_rows_of_a_file_of_100_loses_none(crm):  # noqa: F811
+    content = raw_xlsx(text_rows(hundred_customers()), dimension="A1:B11")
+    res = check(crm, content)
+    assert res.status_int == 200 and "100 rows checked: 100 good, 0 problems" in res.text, res.text[-2000:]
+    assert "100 customers imported" in res.forms["confirm"].submit().text
+    assert m.Customer.select().count() == 100
+    # nor does a dimension that starts late skip the first rows
+    m.Customer.delete().execute()
+    res = check(crm, raw_xlsx(text_rows(hundred_customers()), dimension="A50:B101"))
+    assert "100 rows checked: 100 good" in res.text
+    # two empty rows, then the header in row 3: its problems are said at row 3
+    res = check(crm, raw_xlsx(text_rows([[], [], ["name", "mobile number"], ["A", "139"]])))
+    assert errors_of(res) == [("3", "mobile number", "unknown column"), ("3", "phone", "missing column")]
+
+
+def test_a_dimension_that_claims_200000_rows_of_a_tiny_file_is_read_quickly(crm):  # noqa: F811
+    content = raw_xlsx(text_rows(hundred_customers()[:4]), dimension="A1:XFD200000")
+    assert len(content) < 5000
+    started = time.perf_counter()
+    res = check(crm, content)
+    assert res.status_int == 200 and "3 rows checked: 3 good" in res.text
+    assert time.perf_counter() - started < 10  # was 76 s (every claimed row, padded to the claimed width)
+
+
+def test_the_row_and_cell_caps_stop_the_read_with_a_clear_error(crm, monkeypatch):  # noqa: F811
+    from appliance.services import customer_excel
+
+    monkeypatch.setattr(customer_excel, "MAX_ROWS", 50)
+    res = check(crm, raw_xlsx(text_rows(hundred_customers())))
+    assert res.status_int == 422 and "more than 200,000 customers. Split it" in res.text  # the catalog's sentence
+    assert "more than 50 rows: split the file" in res.text and 'id="confirm"' not in res.text
+    h = token_for(crm, "admin")
+    api = crm.app.post("/api/v1/customers/import", upload_files=[("file", "c.xlsx", raw_xlsx(
+        text_rows(hundred_customers())))], headers=h, expect_errors=True)
+    assert api.status_int == 422 and api.json["error"] == "import.too_many_rows"
+    assert "50" in api.json["message"]
+    monkeypatch.undo()
+    # one cell far to the right makes its row 16,384 cells wide: 400 such rows is too many cells
+    wide = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>n{r}</t></is></c>'
+                   f'<c r="XFD{r}" t="inlineStr"><is><t>x</t></is></c></row>' for r in range(1, 401))
+    api = crm.app.post("/api/v1/customers/import", upload_files=[("file", "c.xlsx", raw_xlsx(wide))], headers=h,
+                       expect_errors=True)
+    assert api.status_int == 422 and api.json["error"] == "import.too_many_cells"
+    assert m.Customer.select().count() == 0
+
+
+def rss() -> int:
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+def test_a_shared_strings_bomb_is_refused_and_the_server_does_not_grow(crm, tmp_path):  # noqa: F811
+    from appliance.services.customer_excel import CustomerExcel
+
+    # 4 million two-letter texts: 72 MB of XML packed into about 100 KB; read in this process
+    # it grew it by hundreds of MB, for good
+    bomb = f"<sst {NS}>" + "<si><t>ab</t></si>" * 4_000_000 + "</sst>"
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(raw_xlsx(text_rows(hundred_customers()[:3]), shared_xml=bomb))
+    assert path.stat().st_size < 400_000
+    excel = CustomerExcel(crm.db, crm.deps.crm)
+    before = rss()
+    with pytest.raises(ValidationError) as refused:
+        excel.check(path)
+    assert refused.value.code == "import.too_large" and "xl/sharedStrings.xml" in refused.value.message
+    assert rss() - before < 10 * 1024 * 1024
+
+
+def test_a_workbook_that_needs_too_much_memory_stops_its_worker_not_the_server(crm, tmp_path):  # noqa: F811
+    from appliance.services.customer_excel import CustomerExcel
+
+    # 600,000 different texts: 13 MB of XML packed 8:1, under the zip caps; openpyxl needs
+    # more than the 80 MB the worker may have here (512 MB by default: upload_memory_mb)
+    texts = f"<sst {NS}>" + "".join(f"<si><t>{i}</t></si>" for i in range(600_000)) + "</sst>"
+    path = tmp_path / "many-texts.xlsx"
+    path.write_bytes(raw_xlsx(text_rows(hundred_customers()[:3]), shared_xml=texts))
+    before = rss()
+    with pytest.raises(ValidationError) as refused:
+        CustomerExcel(crm.db, crm.deps.crm, memory_bytes=80 * 1024 * 1024).check(path)
+    assert refused.value.code == "import.too_large" and "memory" in refused.value.message
+    assert rss() - before < 10 * 1024 * 1024
+    report, _ = CustomerExcel(crm.db, crm.deps.crm).check(path)  # with the default it is read
+    assert report.ok and report.rows == 2
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_unpacked(crm):  # noqa: F811
+    content = raw_xlsx(text_rows(hundred_customers()[:3]), extra={"xl/media/image1.png": bytes(64 * 1024 * 1024)})
+    assert len(content) < 200_000
+    res = check(crm, content)
+    assert res.status_int == 422 and "xl/media/image1.png is packed" in res.text
+    assert "not an Excel workbook" not in res.text and m.Customer.select().count() == 0
