@@ -399,3 +399,21 @@ def test_the_app_works_on_a_few_requests_at_once_and_health_does_not_wait_behind
     finally:
         released.append(1)
         web.deps.queries.close()
+
+
+def test_a_form_that_cannot_be_read_is_a_400_not_a_500(web):
+    """Found by the fuzz tier: a multipart part whose name holds a control character made
+    bottle raise ValueError wherever the form was first read (a 500 with a traceback)."""
+    server = web.serve()
+    body = (b"--xx\r\nContent-Disposition: form-data; name=\"a\x00b\"\r\n\r\nv\r\n"
+            b"--xx\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.xlsx\"\r\n\r\nPK\r\n--xx--\r\n")
+    for path, expect_json in (("/api/v1/customers/import", True), ("/login", False)):
+        sock = connect(server)
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {web.token}\r\n"
+                     f"Content-Type: multipart/form-data; boundary=xx\r\nContent-Length: {len(body)}\r\n\r\n"
+                     .encode() + body)
+        status, headers, answer = read_response(sock)
+        assert status == 400, (path, answer[:300])
+        if expect_json:
+            assert json.loads(answer)["error"] == "request.malformed_body"
+        sock.close()
