@@ -289,10 +289,13 @@ class AsteriskInstance:
         pid = self.pid
         if pid is None:
             return False
+        # The same directory, not the same path: read from inside another chroot (a fresh
+        # machine checked in a minimal chroot, as README says) the link names the host's path.
         try:
-            return os.readlink(f"/proc/{pid}/root") == str(self.rootfs)
+            there, ours = os.stat(f"/proc/{pid}/root"), os.stat(self.rootfs)
         except OSError:
             return False
+        return (there.st_dev, there.st_ino) == (ours.st_dev, ours.st_ino)
 
     def cli_argv(self, command: str) -> list[str]:
         argv = self._asterisk_argv("-rx", command)
