@@ -30,8 +30,6 @@ from appliance.mail import parse_addresses
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("trunks", "queues", "dids", "phones", "agents", "pause_reasons", "time_conditions", "holidays",
-         "blacklist", "customer_fields", "recording_rules")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -352,20 +350,153 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
 }
 
-MODELS = {"trunks": m.Trunk, "queues": m.Queue, "dids": m.Did, "phones": m.Phone, "agents": m.Agent,
-          "users": m.User, "pause_reasons": m.PauseReason, "time_conditions": m.TimeCondition,
-          "holidays": m.Holiday, "blacklist": m.BlockedNumber, "customer_fields": m.CustomerField,
-          "recording_rules": m.RecordingRule, "menus": m.Menu, "prompts": m.Prompt}
-KEYS = {"trunks": "name", "queues": "name", "dids": "number", "phones": "extension", "agents": "number",
-        "users": "username", "pause_reasons": "code", "time_conditions": "name", "holidays": "date",
-        "blacklist": "number", "customer_fields": "name", "recording_rules": "direction", "menus": "name",
-        "prompts": "name"}
-SINGULAR = {"trunks": "trunk", "queues": "queue", "dids": "DID", "phones": "phone", "agents": "agent",
-            "users": "user", "pause_reasons": "pause reason", "time_conditions": "time condition",
-            "holidays": "holiday", "blacklist": "blocked number", "customers": "customer",
-            "customer_fields": "customer field", "recording_rules": "recording rule", "menus": "menu",
-            "prompts": "prompt"}
 SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not be deleted
+
+
+# -- per-kind hooks --------------------------------------------------------------------
+# ConfigService is the same store for every kind; what one kind needs beyond its fields is a
+# hook in its ``Kind`` declaration (``KIND_TABLE`` below), called at a fixed point.
+
+def _check_queue(obj) -> None:
+    if obj.survey_prompt and not m.Prompt.select().where(
+            m.Prompt.name == obj.survey_prompt).exists():
+        raise ValidationError(f"no prompt {obj.survey_prompt}", fields={"survey_prompt": "no such prompt"})
+    if obj.overflow_queue_id is not None:
+        seen, current = {obj.name}, obj.overflow_queue
+        while current is not None:
+            if current.name in seen:
+                raise ValidationError(f"queue {obj.name} would overflow in a circle through {current.name}",
+                                      code="queues.overflow_loop",
+                                      fields={"overflow_queue": "overflow would go round in a circle"})
+            seen.add(current.name)
+            current = current.overflow_queue
+
+
+def _check_customer_field(obj) -> None:
+    if obj.type == "choice" and not [c for c in obj.choices.split(",") if c.strip()]:
+        raise ValidationError(f"custom field {obj.name} is a choice but has no choices",
+                              code="customer_fields.no_choices", fields={"choices": "required"})
+
+
+def _queue_used_by(obj) -> list[str]:
+    users = [f"DID {d.number}" for d in m.Did.select().where(m.Did.dest_queue == obj.id)]
+    users += [f"queue {q.name} (overflow)" for q in m.Queue.select().where(m.Queue.overflow_queue == obj.id)]
+    users += [f"DID {d.number} (after hours)" for d in m.Did.select().where(m.Did.after_hours_queue == obj.id)]
+    return users
+
+
+def _time_condition_used_by(obj) -> list[str]:
+    return [f"DID {d.number}" for d in m.Did.select().where(m.Did.time_condition == obj.id)]
+
+
+def _phone_used_by(obj) -> list[str]:
+    return [f"agent {a.number}" for a in m.Agent.select().where(m.Agent.phone == obj.id)]
+
+
+def _agent_used_by(obj) -> list[str]:
+    return ["a signed-in session (sign the agent out first)"] if obj.logged_in else []
+
+
+def _pause_reason_used_by(obj) -> list[str]:
+    return ["the engine's automatic pause after missed calls"] if obj.code == SYSTEM_PAUSE_REASON else []
+
+
+# What voice menus may name, by the configuration kind it belongs to.  A menu names its
+# target by key (not by row), so a rename would break it as surely as a deletion.
+_MENU_REFERENCES = {"queues": ("queue", "directory"), "agents": ("agent",), "phones": ("extension",)}
+
+
+def menus_using(kind: str, key: str) -> list[str]:
+    """Which menus lead to this queue, agent or phone (for refusing its deletion)."""
+    actions = _MENU_REFERENCES.get(kind, ())
+    users = [f"menu {o.menu.name} (key {o.digit})" for o in
+             m.MenuOption.select(m.MenuOption, m.Menu).join(m.Menu)
+             .where(m.MenuOption.action.in_(actions), m.MenuOption.target == key)]
+    for menu in m.Menu.select().where(((m.Menu.invalid_action.in_(actions)) & (m.Menu.invalid_target == key)) |
+                                      ((m.Menu.timeout_action.in_(actions)) & (m.Menu.timeout_target == key))):
+        users.append(f"menu {menu.name}")
+    return users
+
+
+def _agent_queues() -> dict[int, list[str]]:
+    """Agent id -> the names of its queues, for a whole list at once."""
+    queues: dict[int, list[str]] = {}
+    rows = (m.QueueMember.select(m.QueueMember.agent, m.Queue.name).join(m.Queue)
+            .order_by(m.Queue.name).tuples())
+    for agent_id, queue in rows:
+        queues.setdefault(agent_id, []).append(queue)
+    return queues
+
+
+def _agent_view(obj, queues: dict | None) -> dict:
+    return {"logged_in": obj.logged_in, "paused": obj.paused, "pause_reason": obj.pause_reason,
+            "queues": (queues.get(obj.id, []) if queues is not None else
+                       [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)])}
+
+
+_AGENT_VIEW_SCHEMA = {"logged_in": {"type": "boolean"}, "paused": {"type": "boolean"},
+                      "pause_reason": {"type": "string"}, "queues": {"type": "array", "items": {"type": "string"}}}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One configuration kind: its fields (``FIELDS``), the model its objects are stored in,
+    the natural key they are addressed by, and the hooks ``ConfigService`` calls.  Every hook
+    is optional; each runs inside the change's transaction, so raising refuses the change."""
+    name: str  # as in the API's path: /api/v1/<name>
+    singular: str  # in messages: "no <singular> <key>"
+    model: type
+    key: str  # the model attribute objects are addressed by
+    fields: tuple[Field, ...] = ()
+    generic: bool = True  # False: served by its own service and routes (menus, prompts), not /api/v1/{kind}
+    # row -> None: rules across fields and objects, on the row as it would be saved (after
+    # create and update); raises ValidationError
+    check: Callable[[object], None] | None = None
+    # row -> what still depends on it ("DID 800", "a signed-in session"): refuses a deletion
+    used_by: Callable[[object], list[str]] | None = None
+    # key -> what names the object by its key (voice menus): refuses a rename and a deletion
+    named_by: Callable[[str], list[str]] | None = None
+    # (row, preloaded) -> read-only fields the API's view adds; ``preload()`` reads once for a
+    # whole list what ``view`` would otherwise query per row; ``view_schema`` describes them
+    view: Callable[[object, dict | None], dict] | None = None
+    preload: Callable[[], dict] | None = None
+    view_schema: dict = field(default_factory=dict)
+
+
+def _menus_naming(kind: str) -> Callable[[str], list[str]]:
+    return lambda key: menus_using(kind, key)
+
+
+# The configuration kinds, in the order the API and the admin pages list them.
+KIND_TABLE: dict[str, Kind] = {k.name: k for k in (
+    Kind("trunks", "trunk", m.Trunk, "name", FIELDS["trunks"]),
+    Kind("queues", "queue", m.Queue, "name", FIELDS["queues"], check=_check_queue, used_by=_queue_used_by,
+         named_by=_menus_naming("queues")),
+    Kind("dids", "DID", m.Did, "number", FIELDS["dids"], check=_check_did_destinations),
+    Kind("phones", "phone", m.Phone, "extension", FIELDS["phones"], used_by=_phone_used_by,
+         named_by=_menus_naming("phones")),
+    Kind("agents", "agent", m.Agent, "number", FIELDS["agents"], used_by=_agent_used_by,
+         named_by=_menus_naming("agents"), view=_agent_view, preload=_agent_queues, view_schema=_AGENT_VIEW_SCHEMA),
+    Kind("pause_reasons", "pause reason", m.PauseReason, "code", FIELDS["pause_reasons"],
+         used_by=_pause_reason_used_by),
+    Kind("time_conditions", "time condition", m.TimeCondition, "name", FIELDS["time_conditions"],
+         used_by=_time_condition_used_by),
+    Kind("holidays", "holiday", m.Holiday, "date", FIELDS["holidays"]),
+    Kind("blacklist", "blocked number", m.BlockedNumber, "number", FIELDS["blacklist"]),
+    Kind("customer_fields", "customer field", m.CustomerField, "name", FIELDS["customer_fields"],
+         check=_check_customer_field),
+    Kind("recording_rules", "recording rule", m.RecordingRule, "direction", FIELDS["recording_rules"]),
+    Kind("menus", "menu", m.Menu, "name", FIELDS["menus"], generic=False),
+    Kind("prompts", "prompt", m.Prompt, "name", FIELDS["prompts"], generic=False),
+)}
+# What a ref field may point at besides the kinds above (web accounts: services/users.py).
+_REFERENCED = (Kind("users", "user", m.User, "username"),)
+
+KINDS = tuple(k.name for k in KIND_TABLE.values() if k.generic)
+MODELS = {k.name: k.model for k in (*KIND_TABLE.values(), *_REFERENCED)}
+KEYS = {k.name: k.key for k in (*KIND_TABLE.values(), *_REFERENCED)}
+# "customer" before "customer field": webui/i18n.py's pattern tries them in this order
+SINGULAR = {"customers": "customer", **{k.name: k.singular for k in (*KIND_TABLE.values(), *_REFERENCED)}}
 _JSON_TYPES = {"str": "string", "int": "integer", "bool": "boolean", "ref": "string"}
 
 
@@ -374,6 +505,12 @@ def _kind(kind: str) -> tuple[Field, ...]:
         return FIELDS[kind]
     except KeyError:
         raise NotFound(f"no such configuration kind: {kind}", code="config.unknown_kind") from None
+
+
+def declared(kind: str) -> Kind:
+    """The declaration of a configuration kind (NotFound ``config.unknown_kind`` if none)."""
+    _kind(kind)
+    return KIND_TABLE[kind]
 
 
 def coerce(f: Field, value):
@@ -490,17 +627,14 @@ class ConfigService:
                 props[f"has_{f.name}"] = {"type": "boolean"}
         props["version"] = {"type": "string", "description": "changes with every saved change: send it back "
                                                              "in If-Match to update only what you read"}
-        if kind == "agents":
-            props["logged_in"] = {"type": "boolean"}
-            props["paused"] = {"type": "boolean"}
-            props["pause_reason"] = {"type": "string"}
-            props["queues"] = {"type": "array", "items": {"type": "string"}}
+        props.update(declared(kind).view_schema)
         return {"type": "object", "properties": props, "required": [KEYS[kind]]}
 
     # -- reading -------------------------------------------------------------
-    def _view(self, kind: str, obj, keys: dict | None = None, queues: dict | None = None) -> dict:
-        """The object as the API shows it.  ``keys`` (ref kind -> id -> key) and ``queues``
-        (agent id -> queue names) are read once for a whole list instead of per object."""
+    def view(self, kind: str, obj, keys: dict | None = None, preloaded: dict | None = None) -> dict:
+        """The object (a row) as the API shows it.  ``keys`` (ref kind -> id -> key) and
+        ``preloaded`` (the kind's ``preload()``, e.g. agent id -> queue names) are read once
+        for a whole list instead of per object."""
         out = {}
         for f in _kind(kind):
             if f.secret:
@@ -516,12 +650,9 @@ class ConfigService:
             else:
                 out[f.name] = getattr(obj, f.attr)
         out["version"] = self._version(kind, obj)
-        if kind == "agents":
-            out["logged_in"] = obj.logged_in
-            out["paused"] = obj.paused
-            out["pause_reason"] = obj.pause_reason
-            out["queues"] = (queues.get(obj.id, []) if queues is not None else
-                             [qm.queue.name for qm in obj.memberships.join(m.Queue).order_by(m.Queue.name)])
+        hook = declared(kind).view
+        if hook is not None:
+            out.update(hook(obj, preloaded))
         return out
 
     @staticmethod
@@ -543,7 +674,8 @@ class ConfigService:
         change = self.last_change(kind, key)
         return f"{change['username']} at {change['at']} UTC" if change else "someone"
 
-    def _get(self, kind: str, key: str):
+    def get_row(self, kind: str, key: str):
+        """The stored row of an object, or NotFound ``<kind>.not_found``."""
         model = MODELS[kind]
         obj = model.get_or_none(getattr(model, KEYS[kind]) == key)
         if obj is None:
@@ -559,21 +691,18 @@ class ConfigService:
         for ref_kind in {f.ref_kind for f in fields if f.type == "ref"}:
             target = MODELS[ref_kind]
             keys[ref_kind] = dict(target.select(target.id, getattr(target, KEYS[ref_kind])).tuples())
-        queues: dict[int, list[str]] = {}
-        if kind == "agents":
-            rows = (m.QueueMember.select(m.QueueMember.agent, m.Queue.name).join(m.Queue)
-                    .order_by(m.Queue.name).tuples())
-            for agent_id, queue in rows:
-                queues.setdefault(agent_id, []).append(queue)
-        return [self._view(kind, o, keys, queues) for o in model.select().order_by(getattr(model, KEYS[kind]))]
+        preload = declared(kind).preload
+        preloaded = preload() if preload is not None else None
+        return [self.view(kind, o, keys, preloaded) for o in model.select().order_by(getattr(model, KEYS[kind]))]
 
     def get(self, kind: str, key: str) -> dict:
         _kind(kind)
-        return self._view(kind, self._get(kind, key))
+        return self.view(kind, self.get_row(kind, key))
 
     # -- validation ----------------------------------------------------------
-    def _clean(self, kind: str, data, *, creating: bool) -> dict:
-        """Model attribute -> value, for the fields present (all of them when creating)."""
+    def clean(self, kind: str, data, *, creating: bool) -> dict:
+        """Model attribute -> value, for the fields present (all of them when creating), or
+        ValidationError naming each field that is wrong."""
         if not isinstance(data, dict):
             raise ValidationError(f"a {SINGULAR[kind]} must be a JSON object", code="request.not_an_object")
         fields = {f.name: f for f in _kind(kind)}
@@ -616,27 +745,15 @@ class ConfigService:
                                   code="validation_failed", fields=errors)
         return values
 
-    def _check_object(self, kind: str, obj) -> None:
+    @staticmethod
+    def _check_object(kind: str, obj) -> None:
         """Rules across fields and objects, checked on the object as it would be saved."""
-        if kind == "dids":
-            _check_did_destinations(obj)
-        if kind == "queues" and obj.survey_prompt and not m.Prompt.select().where(
-                m.Prompt.name == obj.survey_prompt).exists():
-            raise ValidationError(f"no prompt {obj.survey_prompt}", fields={"survey_prompt": "no such prompt"})
-        if kind == "queues" and obj.overflow_queue_id is not None:
-            seen, current = {obj.name}, obj.overflow_queue
-            while current is not None:
-                if current.name in seen:
-                    raise ValidationError(f"queue {obj.name} would overflow in a circle through {current.name}",
-                                          code="queues.overflow_loop",
-                                          fields={"overflow_queue": "overflow would go round in a circle"})
-                seen.add(current.name)
-                current = current.overflow_queue
-        if kind == "customer_fields" and obj.type == "choice" and not [c for c in obj.choices.split(",") if c.strip()]:
-            raise ValidationError(f"custom field {obj.name} is a choice but has no choices",
-                                  code="customer_fields.no_choices", fields={"choices": "required"})
+        hook = declared(kind).check
+        if hook is not None:
+            hook(obj)
 
-    def _unique(self, kind: str, key: str, exclude_id=None) -> None:
+    def check_unique(self, kind: str, key: str, exclude_id=None) -> None:
+        """Conflict ``<kind>.exists`` if another object (not row ``exclude_id``) has this key."""
         model = MODELS[kind]
         query = model.select().where(getattr(model, KEYS[kind]) == key)
         if exclude_id is not None:
@@ -646,11 +763,22 @@ class ConfigService:
                            fields={KEYS[kind]: "already exists"})
 
     # -- changing ------------------------------------------------------------
-    def _audit(self, actor: str, action: str, kind: str, key: str, detail: dict) -> None:
+    # The store's steps are public for the services of kinds with a shape of their own
+    # (services/menus.py, services/prompts.py): clean the values, open ``transaction()``,
+    # ``check_unique``, write the row, ``log_change`` in the same transaction, and after the
+    # commit ``apply()``.
+    def transaction(self):
+        """One database transaction (nested ones are savepoints); a change commits or not at all."""
+        return self.db.atomic()
+
+    def log_change(self, actor: str, action: str, kind: str, key: str, detail: dict) -> None:
+        """Write one line of the audit log (inside the change's transaction)."""
         m.AuditLog.create(username=actor or "system", action=action, object_type=kind, object_id=key,
                           detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True))
 
-    def _redacted(self, kind: str, values: dict) -> dict:
+    def redacted(self, kind: str, values: dict) -> dict:
+        """``values`` (model attribute -> value) as the audit log keeps them: secrets as
+        (set) or (empty), references by key."""
         secret = {f.attr for f in _kind(kind) if f.secret}
         out = {}
         for attr, value in values.items():
@@ -662,7 +790,9 @@ class ConfigService:
                 out[attr] = value
         return out
 
-    def _changed(self) -> None:
+    def apply(self) -> None:
+        """After a committed change: regenerate and apply Asterisk's config (``on_change``);
+        a failure is Unavailable ``config.apply_failed`` (the change stays saved)."""
         if self.on_change is None:
             return
         try:
@@ -682,89 +812,74 @@ class ConfigService:
         first-run wizard's queue and the DID leading to it).  An error says which kind
         failed in its ``kind`` attribute."""
         made = []
-        with self.db.atomic():
+        with self.transaction():
             for kind, data in items:
                 try:
-                    values = self._clean(kind, data, creating=True)
+                    values = self.clean(kind, data, creating=True)
                     key = values[KEYS[kind]]
-                    self._unique(kind, key)
+                    self.check_unique(kind, key)
                     obj = MODELS[kind].create(**values)
                     self._check_object(kind, obj)
                 except DomainError as exc:
                     exc.kind = kind
                     raise
-                self._audit(actor, "create", kind, key, self._redacted(kind, values))
+                self.log_change(actor, "create", kind, key, self.redacted(kind, values))
                 made.append((kind, key))
         for kind, key in made:
             logger.info("%s created %s %s", actor, SINGULAR[kind], key)
-        self._changed()
+        self.apply()
         return [self.get(kind, key) for kind, key in made]
 
     def update(self, kind: str, key: str, data: dict, actor: str, version: str | None = None) -> dict:
         """Change some fields.  With ``version`` (what the caller read), refuse with
         ``<kind>.changed`` when the object has been changed since: optimistic concurrency,
         so two admins editing the same queue do not silently overwrite each other."""
-        _kind(kind)
-        values = self._clean(kind, data, creating=False)
-        with self.db.atomic():
-            obj = self._get(kind, key)
+        declaration = declared(kind)
+        values = self.clean(kind, data, creating=False)
+        with self.transaction():
+            obj = self.get_row(kind, key)
             if version is not None and version != self._version(kind, obj):
                 raise Conflict(f"the {SINGULAR[kind]} {key} was changed by {self._last_change(kind, key)} "
                                f"after you read it: read it again and repeat your change", code=f"{kind}.changed")
             new_key = values.get(KEYS[kind], key)
             if new_key != key:
-                self._unique(kind, new_key, exclude_id=obj.id)
-                if kind in ("queues", "agents", "phones"):
-                    from appliance.services.menus import menus_using
-
-                    if menus_using(kind, key):
+                self.check_unique(kind, new_key, exclude_id=obj.id)
+                if declaration.named_by is not None:
+                    if declaration.named_by(key):
                         raise Conflict(f"{SINGULAR[kind]} {key} cannot be renamed: voice menus lead to it "
-                                       f"({', '.join(menus_using(kind, key))})", code=f"{kind}.in_use")
+                                       f"({', '.join(declaration.named_by(key))})", code=f"{kind}.in_use")
             for attr, value in values.items():
                 setattr(obj, attr, value)
             obj.save()
             self._check_object(kind, obj)
-            self._audit(actor, "update", kind, key, self._redacted(kind, values))
+            self.log_change(actor, "update", kind, key, self.redacted(kind, values))
         logger.info("%s updated %s %s", actor, SINGULAR[kind], key)
-        self._changed()
+        self.apply()
         return self.get(kind, new_key)
 
     def delete(self, kind: str, key: str, actor: str) -> None:
         _kind(kind)
-        with self.db.atomic():
-            obj = self._get(kind, key)
+        with self.transaction():
+            obj = self.get_row(kind, key)
             self._refuse_if_used(kind, obj)
             obj.delete_instance()
-            self._audit(actor, "delete", kind, key, {})
+            self.log_change(actor, "delete", kind, key, {})
         logger.info("%s deleted %s %s", actor, SINGULAR[kind], key)
-        self._changed()
+        self.apply()
 
     def _refuse_if_used(self, kind: str, obj) -> None:
         """Deleting what calls are routed through would silently lose calls: say so instead."""
-        users = []
-        if kind == "queues":
-            users = [f"DID {d.number}" for d in m.Did.select().where(m.Did.dest_queue == obj.id)]
-            users += [f"queue {q.name} (overflow)" for q in m.Queue.select().where(m.Queue.overflow_queue == obj.id)]
-            users += [f"DID {d.number} (after hours)" for d in m.Did.select().where(m.Did.after_hours_queue == obj.id)]
-        elif kind == "time_conditions":
-            users = [f"DID {d.number}" for d in m.Did.select().where(m.Did.time_condition == obj.id)]
-        elif kind == "phones":
-            users = [f"agent {a.number}" for a in m.Agent.select().where(m.Agent.phone == obj.id)]
-        elif kind == "agents" and obj.logged_in:
-            users = ["a signed-in session (sign the agent out first)"]
-        elif kind == "pause_reasons" and obj.code == SYSTEM_PAUSE_REASON:
-            users = ["the engine's automatic pause after missed calls"]
-        if kind in ("queues", "agents", "phones"):
-            from appliance.services.menus import menus_using
-
-            users += menus_using(kind, getattr(obj, KEYS[kind]))
+        declaration = declared(kind)
+        users = declaration.used_by(obj) if declaration.used_by is not None else []
+        if declaration.named_by is not None:
+            users += declaration.named_by(getattr(obj, KEYS[kind]))
         if users:
             raise Conflict(f"{SINGULAR[kind]} {getattr(obj, KEYS[kind])} is still used by {', '.join(users)}",
                            code=f"{kind}.in_use")
 
     # -- queue members -------------------------------------------------------
     def members(self, queue: str) -> list[dict]:
-        q = self._get("queues", queue)
+        q = self.get_row("queues", queue)
         rows = (m.QueueMember.select(m.QueueMember, m.Agent).join(m.Agent)
                 .where(m.QueueMember.queue == q.id).order_by(m.Agent.number))
         return [{"queue": q.name, "agent": r.agent.number, "penalty": r.penalty} for r in rows]
@@ -774,28 +889,28 @@ class ConfigService:
             penalty = coerce(Field("penalty", "int", min=0, max=100), penalty)
         except ValueError as exc:
             raise ValidationError(f"penalty: {exc}", fields={"penalty": str(exc)}) from None
-        with self.db.atomic():
-            q = self._get("queues", queue)
-            a = self._get("agents", agent)
+        with self.transaction():
+            q = self.get_row("queues", queue)
+            a = self.get_row("agents", agent)
             if m.QueueMember.select().where(m.QueueMember.queue == q.id, m.QueueMember.agent == a.id).exists():
                 raise Conflict(f"agent {agent} is already a member of {queue}", code="members.exists")
             m.QueueMember.create(queue=q, agent=a, penalty=penalty)
-            self._audit(actor, "create", "members", f"{queue}/{agent}", {"penalty": penalty})
+            self.log_change(actor, "create", "members", f"{queue}/{agent}", {"penalty": penalty})
         logger.info("%s added agent %s to queue %s", actor, agent, queue)
-        self._changed()
+        self.apply()
         return {"queue": queue, "agent": agent, "penalty": penalty}
 
     def remove_member(self, queue: str, agent: str, actor: str = "") -> None:
-        with self.db.atomic():
-            q = self._get("queues", queue)
-            a = self._get("agents", agent)
+        with self.transaction():
+            q = self.get_row("queues", queue)
+            a = self.get_row("agents", agent)
             deleted = m.QueueMember.delete().where(m.QueueMember.queue == q.id,
                                                    m.QueueMember.agent == a.id).execute()
             if not deleted:
                 raise NotFound(f"agent {agent} is not a member of {queue}", code="members.not_found")
-            self._audit(actor, "delete", "members", f"{queue}/{agent}", {})
+            self.log_change(actor, "delete", "members", f"{queue}/{agent}", {})
         logger.info("%s removed agent %s from queue %s", actor, agent, queue)
-        self._changed()
+        self.apply()
 
     def audit(self, limit: int = 100) -> list[dict]:
         rows = m.AuditLog.select().order_by(m.AuditLog.id.desc()).limit(max(1, min(int(limit), 1000)))

@@ -6,8 +6,11 @@ and its target.  Every save checks the whole graph of menus (``engine.menus.chec
 nothing pointing at nothing, no circle a silent or fumbling caller cannot leave) and
 refuses what would break it; a menu goes *live* (callers may reach it) only when its
 prompt is present and every menu it leads to is live.  Changes are audited and applied
-like every other configuration change: the FastAGI snapshot is rebuilt at once, so the
-next caller's next turn already sees them.
+like every other configuration change, through ``ConfigService``'s public store steps
+(``clean``, ``transaction``, ``log_change``, ``apply``): the FastAGI snapshot is rebuilt at
+once, so the next caller's next turn already sees them.  What a menu names (queues, agents,
+phones) cannot be renamed or deleted under it: ``config.menus_using``, the ``named_by`` hook
+of those kinds (config does not import this module).
 """
 
 from __future__ import annotations
@@ -29,22 +32,6 @@ OPTION_FIELDS = (
                "agent: empty means the agent who transferred the caller)"),
     Field("enabled", "bool", default=True, help="off: the step is skipped, as if the key did nothing"),
 )
-
-# What menus may name, by the configuration kind it belongs to.
-_REFERENCES = {"queues": ("queue", "directory"), "agents": ("agent",), "phones": ("extension",)}
-
-
-def menus_using(kind: str, key: str) -> list[str]:
-    """Which menus lead to this queue, agent or phone (for refusing its deletion)."""
-    actions = _REFERENCES.get(kind, ())
-    users = [f"menu {o.menu.name} (key {o.digit})" for o in
-             m.MenuOption.select(m.MenuOption, m.Menu).join(m.Menu)
-             .where(m.MenuOption.action.in_(actions), m.MenuOption.target == key)]
-    for menu in m.Menu.select().where(((m.Menu.invalid_action.in_(actions)) & (m.Menu.invalid_target == key)) |
-                                      ((m.Menu.timeout_action.in_(actions)) & (m.Menu.timeout_target == key))):
-        users.append(f"menu {menu.name}")
-    return users
-
 
 def engine_menu(menu, options, prompt: tuple[str, ...] = ()) -> engine.Menu:
     return engine.Menu(
@@ -82,7 +69,7 @@ class MenuService:
 
     # -- reading -----------------------------------------------------------------------
     def _view(self, menu, options) -> dict:
-        out = self.config._view("menus", menu)
+        out = self.config.view("menus", menu)
         out["options"] = [{"digit": o.digit, "action": o.action, "target": o.target, "enabled": o.enabled}
                           for o in sorted(options, key=lambda o: engine.DIGITS.index(o.digit))]
         out["leads_in"] = self._leads_in(menu)
@@ -109,11 +96,11 @@ class MenuService:
         return [self._view(menu, options) for menu, options in all_menus().values()]
 
     def get(self, name: str) -> dict:
-        menu = self.config._get("menus", name)
+        menu = self.config.get_row("menus", name)
         return {**self._view(menu, list(menu.options)), "problems": self.problems().get(name, [])}
 
     def tree(self, name: str) -> dict:
-        self.config._get("menus", name)
+        self.config.get_row("menus", name)
         graph = {n: engine_menu(menu, options) for n, (menu, options) in all_menus().items()}
         return engine.tree(graph, name)
 
@@ -223,16 +210,16 @@ class MenuService:
     def create(self, data: dict, actor: str) -> dict:
         data = dict(data) if isinstance(data, dict) else data
         options = self._clean_options(data.pop("options", [])) if isinstance(data, dict) else []
-        values = self.config._clean("menus", data, creating=True)
-        with self.db.atomic():
-            self.config._unique("menus", values["name"])
+        values = self.config.clean("menus", data, creating=True)
+        with self.config.transaction():
+            self.config.check_unique("menus", values["name"])
             menu = m.Menu.create(**values)
             self._replace_options(menu, options)
             self._check(menu.name)
-            self.config._audit(actor, "create", "menus", menu.name,
-                               {**self.config._redacted("menus", values), "options": options})
+            self.config.log_change(actor, "create", "menus", menu.name,
+                               {**self.config.redacted("menus", values), "options": options})
         logger.info("%s created menu %s", actor, menu.name)
-        self.config._changed()
+        self.config.apply()
         return self.get(menu.name)
 
     def update(self, name: str, data: dict, actor: str) -> dict:
@@ -240,12 +227,12 @@ class MenuService:
         options = None
         if isinstance(data, dict) and "options" in data:
             options = self._clean_options(data.pop("options"))
-        values = self.config._clean("menus", data, creating=False)
-        with self.db.atomic():
-            menu = self.config._get("menus", name)
+        values = self.config.clean("menus", data, creating=False)
+        with self.config.transaction():
+            menu = self.config.get_row("menus", name)
             new_name = values.get("name", name)
             if new_name != name:
-                self.config._unique("menus", new_name, exclude_id=menu.id)
+                self.config.check_unique("menus", new_name, exclude_id=menu.id)
                 if self._leads_in(menu)["menus"]:
                     raise Conflict(f"menu {name} cannot be renamed: other menus lead to it", code="menus.in_use")
             for attr, value in values.items():
@@ -255,44 +242,44 @@ class MenuService:
             if options is not None:
                 self._replace_options(menu, options)
             self._check(menu.name)
-            detail = self.config._redacted("menus", values)
+            detail = self.config.redacted("menus", values)
             if options is not None:
                 detail["options"] = options
-            self.config._audit(actor, "update", "menus", name, detail)
+            self.config.log_change(actor, "update", "menus", name, detail)
         logger.info("%s updated menu %s", actor, name)
-        self.config._changed()
+        self.config.apply()
         return self.get(new_name)
 
     def set_option(self, name: str, digit: str, data: dict, actor: str) -> dict:
         """Add or replace what ``digit`` does in menu ``name``."""
         value = self._clean_option(data, digit=digit)
-        with self.db.atomic():
-            menu = self.config._get("menus", name)
+        with self.config.transaction():
+            menu = self.config.get_row("menus", name)
             m.MenuOption.delete().where(m.MenuOption.menu == menu.id, m.MenuOption.digit == value["digit"]).execute()
             m.MenuOption.create(menu=menu, **value)
             self._check(name)
-            self.config._audit(actor, "update", "menus", name, {"option": value})
-        self.config._changed()
+            self.config.log_change(actor, "update", "menus", name, {"option": value})
+        self.config.apply()
         return self.get(name)
 
     def remove_option(self, name: str, digit: str, actor: str) -> dict:
-        with self.db.atomic():
-            menu = self.config._get("menus", name)
+        with self.config.transaction():
+            menu = self.config.get_row("menus", name)
             if not m.MenuOption.delete().where(m.MenuOption.menu == menu.id, m.MenuOption.digit == digit).execute():
                 raise NotFound(f"menu {name} has no option for key {digit}", code="menus.no_option")
             self._check(name)
-            self.config._audit(actor, "update", "menus", name, {"removed_option": digit})
-        self.config._changed()
+            self.config.log_change(actor, "update", "menus", name, {"removed_option": digit})
+        self.config.apply()
         return self.get(name)
 
     def delete(self, name: str, actor: str) -> None:
-        with self.db.atomic():
-            menu = self.config._get("menus", name)
+        with self.config.transaction():
+            menu = self.config.get_row("menus", name)
             leads_in = self._leads_in(menu)
             users = [f"DID {d['did']}" for d in leads_in["dids"]] + [f"menu {x}" for x in leads_in["menus"]]
             if users:
                 raise Conflict(f"menu {name} is still used by {', '.join(users)}", code="menus.in_use")
             menu.delete_instance(recursive=False)
-            self.config._audit(actor, "delete", "menus", name, {})
+            self.config.log_change(actor, "delete", "menus", name, {})
         logger.info("%s deleted menu %s", actor, name)
-        self.config._changed()
+        self.config.apply()

@@ -137,7 +137,7 @@ class PromptService:
         return dataclasses.replace(converted, source_rate=source.sample_rate, source_channels=source.channels)
 
     def _view(self, prompt) -> dict:
-        out = self.config._view("prompts", prompt)
+        out = self.config.view("prompts", prompt)
         out.update({"number": prompt.id, "source": prompt.source, "sound": prompt.sound, "duration_seconds": prompt.duration_seconds,
                     "peak_dbfs": prompt.peak_dbfs, "rms_dbfs": prompt.rms_dbfs, "present": self.files.present(prompt),
                     "used_by": self._used_by(prompt)})
@@ -153,11 +153,11 @@ class PromptService:
         return [self._view(p) for p in m.Prompt.select().order_by(m.Prompt.name)]
 
     def get(self, name: str) -> dict:
-        return self._view(self.config._get("prompts", name))
+        return self._view(self.config.get_row("prompts", name))
 
     def upload(self, data: dict, audio: bytes, actor: str) -> dict:
         """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV or MP3."""
-        values = self.config._clean("prompts", data, creating=True)
+        values = self.config.clean("prompts", data, creating=True)
         if not audio:
             raise ValidationError("no audio file was sent", code="prompt.empty", fields={"file": "required"})
         if len(audio) > MAX_UPLOAD_BYTES:
@@ -208,7 +208,7 @@ class PromptService:
             fh.write(converted.wav)
             fh.flush()
             os.fsync(fh.fileno())
-        with self.db.atomic():
+        with self.config.transaction():
             prompt = m.Prompt.get_or_none(m.Prompt.name == name)
             existed = prompt is not None
             if prompt is not None and prompt.source != "upload":  # a core sound or one of ours
@@ -224,24 +224,24 @@ class PromptService:
                     setattr(prompt, attr, value)
                 prompt.save()
             os.replace(tmp, self.files.host_dir / filename)
-            self.config._audit(actor, "update" if existed else "create", "prompts", name, {
+            self.config.log_change(actor, "update" if existed else "create", "prompts", name, {
                 "how": how, "duration_seconds": converted.duration_seconds, "source_rate": converted.source_rate,
                 "source_channels": converted.source_channels, "peak_dbfs": converted.peak_dbfs,
                 "gain_db": converted.gain_db})
         logger.info("%s: prompt %s %s (%.1f s from %s Hz x%s, peak %s dBFS, +%s dB)", actor, name, how,
                     converted.duration_seconds, converted.source_rate, converted.source_channels,
                     converted.peak_dbfs, converted.gain_db)
-        self.config._changed()
+        self.config.apply()
         return {**self.get(name), "gain_db": converted.gain_db, "source_rate": converted.source_rate}
 
     def delete(self, name: str, actor: str) -> None:
-        with self.db.atomic():
-            prompt = self.config._get("prompts", name)
+        with self.config.transaction():
+            prompt = self.config.get_row("prompts", name)
             users = self._used_by(prompt)
             if users:
                 raise Conflict(f"prompt {name} is still used by {', '.join(users)}", code="prompts.in_use")
             prompt.delete_instance()
-            self.config._audit(actor, "delete", "prompts", name, {})
+            self.config.log_change(actor, "delete", "prompts", name, {})
         if prompt.file:
             (self.files.host_dir / prompt.file).unlink(missing_ok=True)
-        self.config._changed()
+        self.config.apply()
