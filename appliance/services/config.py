@@ -2,7 +2,11 @@
 
 One table (``FIELDS``) says, per kind, what an object has, how each field is checked and
 which database column it lands in; validation, the API's JSON Schema (and so the OpenAPI
-spec) and the admin forms are all derived from it, so they cannot drift apart.
+spec) and the admin forms are all derived from it, so they cannot drift apart.  One
+declaration per kind (``Kind`` in ``KIND_TABLE``) names its model and key and carries the
+hooks the store calls for what that kind needs beyond its fields (rules across objects,
+what refuses a deletion or a rename, extra read-only fields): ``ConfigService`` is the
+same code for every kind and never asks which kind it is storing.
 
 Objects are addressed by their natural key (a trunk's name, a DID's number, a phone's
 extension, an agent's work number), the same key the dialplan and the people use.
@@ -844,10 +848,10 @@ class ConfigService:
             new_key = values.get(KEYS[kind], key)
             if new_key != key:
                 self.check_unique(kind, new_key, exclude_id=obj.id)
-                if declaration.named_by is not None:
-                    if declaration.named_by(key):
-                        raise Conflict(f"{SINGULAR[kind]} {key} cannot be renamed: voice menus lead to it "
-                                       f"({', '.join(declaration.named_by(key))})", code=f"{kind}.in_use")
+                menus = declaration.named_by(key) if declaration.named_by is not None else []
+                if menus:
+                    raise Conflict(f"{SINGULAR[kind]} {key} cannot be renamed: voice menus lead to it "
+                                   f"({', '.join(menus)})", code=f"{kind}.in_use")
             for attr, value in values.items():
                 setattr(obj, attr, value)
             obj.save()
