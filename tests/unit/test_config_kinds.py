@@ -90,3 +90,23 @@ def test_a_hook_declared_for_a_kind_is_what_the_store_calls(db, monkeypatch):
     assert "extra" in config.output_schema("trunks")["properties"]
     with pytest.raises(Conflict, match="still used by the test"):
         config.delete("trunks", "pstn", actor="t")
+
+
+def test_what_a_voice_menu_names_cannot_be_renamed_or_deleted_under_it(db):
+    """The named_by hook of queues, agents and phones (menus name them by key, not by row)."""
+    config = ConfigService(db)
+    config.create("queues", {"name": "sales"}, actor="t")
+    config.create("phones", {"extension": "1001", "secret": "s3cret-pass"}, actor="t")
+    menu = m.Menu.create(name="main", timeout_action="extension", timeout_target="1001")
+    m.MenuOption.create(menu=menu, digit="1", action="queue", target="sales")
+    with pytest.raises(Conflict, match=r"queue sales cannot be renamed: voice menus lead to it \(menu main \(key 1\)\)"):
+        config.update("queues", "sales", {"name": "sales2"}, actor="t")
+    with pytest.raises(Conflict, match=r"queue sales is still used by menu main \(key 1\)") as refused:
+        config.delete("queues", "sales", actor="t")
+    assert refused.value.code == "queues.in_use"
+    with pytest.raises(Conflict, match="phone 1001 is still used by menu main$"):
+        config.delete("phones", "1001", actor="t")
+    config.update("queues", "sales", {"display_name": "Sales"}, actor="t")  # not a rename: allowed
+    m.MenuOption.delete().execute()
+    config.update("queues", "sales", {"name": "sales2"}, actor="t")
+    config.delete("queues", "sales2", actor="t")
