@@ -16,7 +16,7 @@ import logging
 
 from appliance.db import models as m
 from appliance.engine import menus as engine
-from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.errors import Conflict, FieldError, NotFound, ValidationError, field_error_of
 from appliance.services.config import Field, coerce
 
 logger = logging.getLogger(__name__)
@@ -156,19 +156,19 @@ class MenuService:
         if digit is not None:
             option = {**option, "digit": digit}
         fields = {f.name: f for f in OPTION_FIELDS}
-        errors = {f"{label}.{k}": "unknown field" for k in option if k not in fields}
+        errors = {f"{label}.{k}": FieldError("field.unknown", "unknown field") for k in option if k not in fields}
         value = {}
         for f in OPTION_FIELDS:
             if f.name not in option:
                 if f.required:
-                    errors[f"{label}.{f.name}"] = "required"
+                    errors[f"{label}.{f.name}"] = FieldError("field.required", "required")
                 else:
                     value[f.name] = f.default
                 continue
             try:
                 value[f.name] = coerce(f, option[f.name])
             except ValueError as exc:
-                errors[f"{label}.{f.name}"] = str(exc)
+                errors[f"{label}.{f.name}"] = field_error_of(exc)
         if errors:
             first = next(iter(errors.items()))
             raise ValidationError(f"the option cannot be saved: {first[0]}: {first[1]}", fields=errors)

@@ -16,10 +16,10 @@ import webtest
 from appliance.bus import EventBus
 from appliance.db import open_database
 from appliance.db.migrate import migrate
-from appliance.errors import Unavailable
+from appliance.errors import FieldError, Unavailable, field_error_of
 from appliance.services.menus import MenuService
 from appliance.services.prompts import PromptFiles, PromptService
-from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService
+from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService, Field, coerce
 from appliance.services.users import ROLES, UserService
 from webui import app as webapp
 from webui import i18n, plugins
@@ -28,6 +28,7 @@ from webharness import Agents
 
 PASSWORD = "correct-horse-9"
 WEBUI = Path(__file__).resolve().parents[2] / "webui"
+APPLIANCE = WEBUI.parent / "appliance"
 PUBLIC = {"login_form", "login", "static", "health"}
 
 
@@ -617,6 +618,8 @@ def test_catalogs_are_complete_and_every_used_id_exists():
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\b_\(\s*['"]([a-z_]+\.[a-z_.0-9]+)['"]\s*[,)]""", text))
         used |= set(re.findall(r"""translate\([^,]+,\s*['"]([a-z_]+\.[a-z_.0-9]+)['"]\s*[,)]""", text))
+    for path in APPLIANCE.rglob("*.py"):  # the message ids services give their field errors
+        used |= set(re.findall(r"""FieldError\(\s*['"]([a-z_]+\.[a-z_.0-9]+)['"]""", path.read_text(encoding="utf-8")))
     for script in WEBUI.glob("static/*.js"):
         used |= set(re.findall(r"""\bt\(\s*"([a-z_]+\.[a-z_.0-9]+)\"""", script.read_text(encoding="utf-8")))
     assert len(used) > 50
@@ -643,11 +646,19 @@ def test_chinese_uses_the_call_center_words():
 
 
 def test_field_and_error_messages_are_translated():
-    assert i18n.field_error("zh_CN", "at most 300") == "不能大于 300"
-    assert i18n.field_error("zh_CN", "required") == "必填"
-    assert i18n.field_error("zh_CN", "no queue sales") == "sales 不存在"
-    assert i18n.field_error("en", "something new") == "not valid: something new"
-    assert i18n.field_error("zh_CN", "work number", "help.agents.number", "work number") == "坐席工号"
+    def problem(f: Field, value) -> str:
+        with pytest.raises(ValueError) as caught:
+            coerce(f, value)
+        return field_error_of(caught.value)
+
+    assert i18n.field_error("zh_CN", problem(Field("x", "int", max=300), 301)) == "不能大于 300"
+    assert i18n.field_error("zh_CN", FieldError("field.required", "required")) == "必填"
+    assert i18n.field_error("zh_CN", FieldError("field.no_such", "no queue sales", key="sales")) == "sales 不存在"
+    assert i18n.field_error("en", "something new") == "not valid: something new"  # text without an id: shown
+    work_number = problem(Field("number", "str", pattern=r"[0-9]+", help="work number"), "x")
+    assert work_number == "work number"  # the English the API gives
+    assert i18n.field_error("zh_CN", work_number, "help.agents.number") == "坐席工号"
+    assert i18n.field_error("zh_CN", work_number) == i18n.translate("zh_CN", "field.pattern")
     assert i18n.error_message("zh_CN", "queues.in_use", 409) == "仍在使用中，不能删除。"
     assert i18n.error_message("zh_CN", "ami.unavailable", 503) == "电话引擎未连接，请稍后重试。"
     assert i18n.error_message("en", "something.new", 409) == i18n.translate("en", "error.status.409")
