@@ -451,6 +451,30 @@ def test_admin_form_in_chinese_and_references_as_choices(env):
     assert res.status_int == 422 and "被叫号码" in res.text  # the field's own help, translated
 
 
+def test_a_services_field_error_reaches_a_chinese_page_as_the_catalogs_sentence(env):
+    """The config service gives each field's error an id and params; the page says the
+    catalog's sentence filled in with them, the API keeps the English text."""
+    page = sign_in(env.app, "admin").follow()
+    env.app.post("/account/language", {"language": "zh_CN", "csrf_token": csrf_of(page)})
+    form = last_form(env.app.get("/admin/queues"))
+    form["name"], form["ring_timeout"] = "fax", "2"
+    res = form.submit(expect_errors=True)
+    assert res.status_int == 422
+
+    def error_of(name: str) -> str:
+        div = re.search(rf'<div class="field has-error[^"]*">\s*<label for="f-{name}">.*?</div>', res.text, re.S)
+        assert div, name
+        return re.search(r'<em class="field-error">(.*?)</em>', div.group(0), re.S).group(1)
+
+    assert error_of("ring_timeout") == i18n.translate("zh_CN", "field.min", n=5) == "不能小于 5"
+    assert error_of("name") == i18n.translate("zh_CN", "field.reserved_name", item="fax") == "fax 是电话系统保留的名称"
+    api = env.app.post_json("/api/v1/queues", {"name": "fax", "ring_timeout": 2}, headers=token_for(env, "admin"),
+                            expect_errors=True)
+    assert api.status_int == 422
+    assert api.json["fields"] == {"name": "fax is a name the telephone system keeps for itself",
+                                  "ring_timeout": "at least 5"}
+
+
 def test_deleting_what_is_in_use_explains_why(env):
     cfg = env.deps.config
     cfg.create("queues", {"name": "sales"}, actor="t")
