@@ -17,7 +17,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from appliance.errors import FieldError
+from appliance.errors import DomainError, FieldError
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,13 @@ def field_error(lang: str, error, help_id: str | None = None) -> str:
             return translate(lang, help_id)
         return translate(lang, error.msgid, **error.params)
     return translate(lang, "field.invalid", detail=str(error))
+
+
+def error_text(lang: str, exc: DomainError) -> str:
+    """The error's own sentence in ``lang`` where it carries one with an id (its message a
+    ``FieldError``, as the LAN settings' are), else its English message: what an edge that
+    shows the detail, like the serial console, says."""
+    return field_error(lang, exc.message) if isinstance(exc.message, FieldError) else exc.message
 
 
 def error_message(lang: str, code: str, status: int, params: dict | None = None) -> str:

@@ -27,9 +27,9 @@ from appliance.console.pbxview import PbxReport
 from appliance.console.terminal import Cancelled, EndOfInput, Terminal
 from appliance.db.models import utcnow
 from appliance.errors import DomainError
+from appliance.i18n import error_text, translate
 from appliance.network import LanChanger, LanConfig, NetworkBackend, static_config
 from appliance.services.signin import SignInLocked, console_rule
-from appliance.i18n import translate
 
 logger = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class Console:
             except EndOfInput:
                 pass
             except DomainError as exc:
-                self.say("console.error", message=exc.message)
+                self.say("console.error", message=error_text(self.lang, exc))
 
     def show_menu(self) -> None:
         self.term.line()

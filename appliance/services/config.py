@@ -139,7 +139,8 @@ def _check_did_destinations(did) -> None:
     if did.dest_queue_id and did.dest_menu_id:
         errors["menu"] = FieldError("field.queue_or_menu", "a queue or a menu, not both")
     if did.after_hours_queue_id and did.after_hours_menu_id:
-        errors["after_hours_menu"] = FieldError("field.after_hours_queue_or_menu", "an after-hours queue or menu, not both")
+        errors["after_hours_menu"] = FieldError("field.after_hours_queue_or_menu",
+                                                "an after-hours queue or menu, not both")
     for name, menu_id in (("menu", did.dest_menu_id), ("after_hours_menu", did.after_hours_menu_id)):
         if menu_id and name not in errors:
             menu = m.Menu.get_by_id(menu_id)
@@ -623,7 +624,8 @@ class ConfigService:
             _check_did_destinations(obj)
         if kind == "queues" and obj.survey_prompt and not m.Prompt.select().where(
                 m.Prompt.name == obj.survey_prompt).exists():
-            raise ValidationError(f"no prompt {obj.survey_prompt}", fields={"survey_prompt": FieldError("field.no_such", "no such prompt", key=obj.survey_prompt)})
+            raise ValidationError(f"no prompt {obj.survey_prompt}", fields={
+                "survey_prompt": FieldError("field.no_such", "no such prompt", key=obj.survey_prompt)})
         if kind == "queues" and obj.overflow_queue_id is not None:
             seen, current = {obj.name}, obj.overflow_queue
             while current is not None:

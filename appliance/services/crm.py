@@ -479,12 +479,14 @@ class CustomerService:
     def transfer(self, from_agent: str, to_agent: str, actor: str) -> int:
         """Every customer of ``from_agent`` goes to ``to_agent`` (an agent leaves, say)."""
         agents = {a.number: a for a in m.Agent.select().where(m.Agent.number.in_([from_agent, to_agent]))}
-        errors = {name: FieldError("field.no_such", f"no agent {number}", key=number) for name, number in (("from", from_agent), ("to", to_agent))
+        errors = {name: FieldError("field.no_such", f"no agent {number}", key=number)
+                  for name, number in (("from", from_agent), ("to", to_agent))
                   if number not in agents}
         if errors:
             raise ValidationError(f"cannot transfer: {next(iter(errors.values()))}", fields=errors)
         if from_agent == to_agent:
-            raise ValidationError("cannot transfer customers to the agent who has them", fields={"to": FieldError("field.same_agent", "the same agent")})
+            raise ValidationError("cannot transfer customers to the agent who has them",
+                                  fields={"to": FieldError("field.same_agent", "the same agent")})
         with self.db.atomic():
             count = m.Customer.update(account_manager=agents[to_agent], updated_at=m.utcnow()).where(
                 m.Customer.account_manager == agents[from_agent]).execute()
@@ -564,7 +566,8 @@ class CustomerService:
             if agent is None:
                 errors["agent"] = FieldError("field.no_such", f"no agent {data['agent']}", key=data["agent"])
             elif not viewer.staff and agent.number not in viewer.agents:
-                errors["agent"] = FieldError("field.own_agents_only", "only team leaders give follow-ups to other agents")
+                errors["agent"] = FieldError("field.own_agents_only",
+                                             "only team leaders give follow-ups to other agents")
         elif agent is None and viewer.agents:
             agent = m.Agent.get_or_none(m.Agent.number == sorted(viewer.agents)[0])
         if errors:
@@ -607,11 +610,13 @@ def _int(value) -> int:
 
 def _ids(values) -> list[int]:
     if not isinstance(values, (list, tuple)) or not values:
-        raise ValidationError("say which customers (a list of ids)", fields={"customers": FieldError("field.required", "required")})
+        raise ValidationError("say which customers (a list of ids)",
+                              fields={"customers": FieldError("field.required", "required")})
     ids = []
     for v in values:
         if isinstance(v, bool) or _int(v) < 1:
-            raise ValidationError("customer ids are whole numbers", fields={"customers": FieldError("field.integer", "a whole number")})
+            raise ValidationError("customer ids are whole numbers",
+                                  fields={"customers": FieldError("field.integer", "a whole number")})
         ids.append(int(v))
     return sorted(set(ids))
 

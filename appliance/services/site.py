@@ -160,7 +160,8 @@ class SiteService:
         if area_code is not None:
             area = re.fullmatch(AREA_CODE_PATTERN, area_code.strip())
             if area_code.strip() and area is None:
-                errors["area_code"] = FieldError("setup.region.area_code_bad", "the area code: digits, such as 21 or 021 for Shanghai")
+                errors["area_code"] = FieldError("setup.region.area_code_bad",
+                                                 "the area code: digits, such as 21 or 021 for Shanghai")
             values["area_code"] = area[1] if area else ""
         if errors:
             raise ValidationError(f"cannot be saved: {next(iter(errors.values()))}", fields=errors)
@@ -215,7 +216,8 @@ class SiteService:
 
     def _did_for(self, queue: str, did: str, actor: str) -> None:
         if self._exists("dids", did):
-            raise Conflict(f"the number {did} is already configured", fields={"did": FieldError("field.exists", "already configured")})
+            raise Conflict(f"the number {did} is already configured",
+                           fields={"did": FieldError("field.exists", "already configured")})
         self.config.create("dids", self._did_data(queue, did), actor=actor)
 
     def _exists(self, kind: str, key: str) -> bool:
