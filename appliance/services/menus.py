@@ -139,7 +139,8 @@ class MenuService:
     # -- changing ----------------------------------------------------------------------
     def _clean_options(self, options) -> list[dict]:
         if not isinstance(options, list):
-            raise ValidationError("options must be a list", fields={"options": "a list of options"})
+            raise ValidationError("options must be a list",
+                                  fields={"options": FieldError("field.option_list", "a list of options")})
         cleaned, seen = [], set()
         for i, option in enumerate(options):
             value = self._clean_option(option, f"options[{i}]")
@@ -152,7 +153,7 @@ class MenuService:
     @staticmethod
     def _clean_option(option, label: str = "option", digit: str | None = None) -> dict:
         if not isinstance(option, dict):
-            raise ValidationError(f"{label} must be an object", fields={label: "an object"})
+            raise ValidationError(f"{label} must be an object", fields={label: FieldError("field.object", "an object")})
         if digit is not None:
             option = {**option, "digit": digit}
         fields = {f.name: f for f in OPTION_FIELDS}
@@ -213,7 +214,8 @@ class MenuService:
             users = m.Did.select().where((m.Did.dest_menu == menu.id) | (m.Did.after_hours_menu == menu.id))
             if users.exists():
                 raise ValidationError(f"menu {name} must stay live: DID {users.first().number} leads into it",
-                                      code="menus.in_use", fields={"live": "DIDs lead into this menu"})
+                                      code="menus.in_use",
+                                      fields={"live": FieldError("field.menu_in_use", "DIDs lead into this menu")})
 
     def _replace_options(self, menu, options: list[dict]) -> None:
         m.MenuOption.delete().where(m.MenuOption.menu == menu.id).execute()
