@@ -10,6 +10,9 @@ class FieldError(str):
     serialises a field's error as text keeps working::
 
         FieldError("field.max_length", f"at most {n} characters", n=n)
+
+    An error whose edge shows its own sentence (the serial console, ``i18n.error_text``) may
+    carry one as its message too: ``ValidationError(FieldError(...), code=..., fields=...)``.
     """
 
     msgid: str
@@ -21,7 +24,7 @@ class FieldError(str):
         obj.params = params
         return obj
 
-    def __reduce__(self):  # survives pickling (the upload worker's process boundary)
+    def __reduce__(self):  # copy, deepcopy and pickle keep the id and params (str's own way would not)
         return (_field_error, (self.msgid, str(self), self.params))
 
 
@@ -34,8 +37,6 @@ def field_error_of(exc: Exception) -> str:
     (``raise ValueError(FieldError(...))``), else the exception's text."""
     if exc.args and isinstance(exc.args[0], FieldError):
         return exc.args[0]
-    if isinstance(exc, DomainError) and isinstance(exc.message, FieldError):
-        return exc.message
     return str(exc)
 
 
