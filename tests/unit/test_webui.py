@@ -3,8 +3,10 @@ Only the telephony side (agent sign-in through AMI, health, live state) is stood
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import pickle
 import re
 from pathlib import Path
 
@@ -683,6 +685,10 @@ def test_field_and_error_messages_are_translated():
     assert work_number == "work number"  # the English the API gives
     assert i18n.field_error("zh_CN", work_number, "help.agents.number") == "坐席工号"
     assert i18n.field_error("zh_CN", work_number) == i18n.translate("zh_CN", "field.pattern")
+    at_most = FieldError("field.max", "at most 3", n=3)  # text wherever text goes, its id kept when copied
+    assert json.dumps({"x": at_most}) == '{"x": "at most 3"}' and at_most == "at most 3"
+    for copied in (copy.deepcopy(at_most), pickle.loads(pickle.dumps(at_most))):
+        assert (copied.msgid, copied.params, copied) == ("field.max", {"n": 3}, "at most 3")
     assert i18n.error_message("zh_CN", "queues.in_use", 409) == "仍在使用中，不能删除。"
     assert i18n.error_message("zh_CN", "ami.unavailable", 503) == "电话引擎未连接，请稍后重试。"
     assert i18n.error_message("en", "something.new", 409) == i18n.translate("en", "error.status.409")
