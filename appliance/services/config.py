@@ -90,7 +90,7 @@ def _check_schedule(value: str) -> str | None:
     try:
         parse(value)
     except ScheduleError as exc:
-        return FieldError("field.schedule", str(exc), detail=str(exc))
+        return field_error_of(exc)
     return None
 
 
