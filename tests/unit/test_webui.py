@@ -18,7 +18,7 @@ import webtest
 from appliance.bus import EventBus
 from appliance.db import open_database
 from appliance.db.migrate import migrate
-from appliance.errors import FieldError, Unavailable, field_error_of
+from appliance.errors import DomainError, FieldError, Unavailable, field_error_of
 from appliance.services.menus import MenuService
 from appliance.services.prompts import PromptFiles, PromptService
 from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService, Field, coerce
@@ -475,6 +475,26 @@ def test_a_services_field_error_reaches_a_chinese_page_as_the_catalogs_sentence(
     assert api.status_int == 422
     assert api.json["fields"] == {"name": "fax is a name the telephone system keeps for itself",
                                   "ring_timeout": "at least 5"}
+
+
+def test_the_config_services_cross_field_errors_carry_message_ids(env):
+    """The checks across fields and objects (not only the per-field rules) give ids and
+    params, so no page falls back to "not valid: <English>"."""
+    cfg = env.deps.config
+
+    def fields_of(kind, data, key=None):
+        with pytest.raises(DomainError) as caught:
+            cfg.update(kind, key, data, actor="t") if key else cfg.create(kind, data, actor="t")
+        return {name: (error.msgid, error.params) for name, error in caught.value.fields.items()}
+
+    cfg.create("queues", {"name": "sales"}, actor="t")
+    cfg.create("queues", {"name": "support", "overflow_queue": "sales"}, actor="t")
+    assert fields_of("queues", {"overflow_queue": "support"}, "sales") == {"overflow_queue": ("field.overflow_loop", {})}
+    assert fields_of("queues", {"survey_prompt": "nope"}, "sales") == {"survey_prompt": ("field.no_such", {"key": "nope"})}
+    assert fields_of("queues", {"name": "sales"}) == {"name": ("field.exists", {})}
+    assert fields_of("customer_fields", {"name": "level", "label": "Level", "type": "choice"}) == {
+        "choices": ("field.required", {})}
+    assert fields_of("dids", {"number": "88001000", "queue": "nope"}) == {"queue": ("field.no_such", {"key": "nope"})}
 
 
 def test_deleting_what_is_in_use_explains_why(env):
