@@ -3,13 +3,50 @@
 from __future__ import annotations
 
 
+class FieldError(str):
+    """What is wrong with one field: the English text (what the API's ``fields`` carries and
+    logs read), with the message id and parameters the edges translate it from
+    (``appliance/i18n.py::field_error``).  A ``str``, so every place that stores, compares or
+    serialises a field's error as text keeps working::
+
+        FieldError("field.max_length", f"at most {n} characters", n=n)
+
+    An error whose edge shows its own sentence (the serial console, ``i18n.error_text``) may
+    carry one as its message too: ``ValidationError(FieldError(...), code=..., fields=...)``.
+    """
+
+    msgid: str
+    params: dict
+
+    def __new__(cls, msgid: str, text: str, **params):
+        obj = super().__new__(cls, text)
+        obj.msgid = msgid
+        obj.params = params
+        return obj
+
+    def __reduce__(self):  # copy, deepcopy and pickle keep the id and params (str's own way would not)
+        return (_field_error, (self.msgid, str(self), self.params))
+
+
+def _field_error(msgid: str, text: str, params: dict) -> FieldError:
+    return FieldError(msgid, text, **params)
+
+
+def field_error_of(exc: Exception) -> str:
+    """The field's error a ``ValueError`` from a field check carries: its ``FieldError``
+    (``raise ValueError(FieldError(...))``), else the exception's text."""
+    if exc.args and isinstance(exc.args[0], FieldError):
+        return exc.args[0]
+    return str(exc)
+
+
 class DomainError(Exception):
     """Base of every error a user or caller of our API may see."""
 
     code = "error"
     http_status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None,
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, FieldError | str] | None = None,
                  params: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
@@ -20,7 +57,7 @@ class DomainError(Exception):
         self.params = params or {}
 
     def to_dict(self) -> dict:
-        body = {"error": self.code, "message": self.message}
+        body = {"error": self.code, "message": str(self.message)}
         if self.fields:
             body["fields"] = self.fields
         if self.params:

@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from appliance.errors import ValidationError
+from appliance.errors import FieldError, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,12 @@ def parse_addresses(text: str, field: str = "email") -> list[str]:
     bad = [a for a in found if len(a) > 254 or not ADDRESS.match(a)]
     if bad:
         raise ValidationError(f"not an e-mail address: {bad[0]}", code="mail.bad_address",
-                              fields={field: f"not an e-mail address: {bad[0]}"})
+                              fields={field: FieldError("field.email", f"not an e-mail address: {bad[0]}",
+                                                        item=bad[0])})
     if len(found) > MAX_ADDRESSES:
         raise ValidationError(f"at most {MAX_ADDRESSES} addresses", code="mail.too_many_addresses",
-                              fields={field: f"at most {MAX_ADDRESSES} addresses"})
+                              fields={field: FieldError("field.max_addresses", f"at most {MAX_ADDRESSES} addresses",
+                                                        n=MAX_ADDRESSES)})
     return found
 
 

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from appliance.errors import ValidationError
+from appliance.errors import FieldError, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +53,35 @@ def static_config(address: str, gateway: str = "") -> LanConfig:
     try:
         iface = ipaddress.IPv4Interface(address.strip())
     except ValueError:
-        raise ValidationError(f"{address!r} is not an IPv4 address with a prefix, such as 192.168.1.20/24",
-                              code="network.invalid", fields={"address": "like 192.168.1.20/24"}) from None
+        raise ValidationError(FieldError("network.not_an_interface",
+                                         f"{address!r} is not an IPv4 address with a prefix, such as 192.168.1.20/24",
+                                         item=repr(address)),
+                              code="network.invalid",
+                              fields={"address": FieldError("network.interface_example",
+                                                            "like 192.168.1.20/24")}) from None
     if "/" not in address or iface.network.prefixlen in (0, 32) or iface.ip in (iface.network.network_address,
                                                                                   iface.network.broadcast_address):
-        raise ValidationError(f"{address!r} needs a prefix between /1 and /31 and a host address",
-                              code="network.invalid", fields={"address": "a host address with its prefix"})
+        raise ValidationError(FieldError("network.needs_host_prefix",
+                                         f"{address!r} needs a prefix between /1 and /31 and a host address",
+                                         item=repr(address)),
+                              code="network.invalid",
+                              fields={"address": FieldError("network.host_with_prefix",
+                                                            "a host address with its prefix")})
     gateway = gateway.strip()
     if gateway:
         try:
             gw = ipaddress.IPv4Address(gateway)
         except ValueError:
-            raise ValidationError(f"{gateway!r} is not an IPv4 address", code="network.invalid",
-                                  fields={"gateway": "an IPv4 address"}) from None
+            raise ValidationError(FieldError("network.not_an_address", f"{gateway!r} is not an IPv4 address",
+                                             item=repr(gateway)), code="network.invalid",
+                                  fields={"gateway": FieldError("network.an_address", "an IPv4 address")}) from None
         if gw not in iface.network or gw == iface.ip:
-            raise ValidationError(f"gateway {gateway} is not another address in {iface.network}",
-                                  code="network.invalid", fields={"gateway": f"an address in {iface.network}"})
+            raise ValidationError(FieldError("network.gateway_outside",
+                                             f"gateway {gateway} is not another address in {iface.network}",
+                                             item=gateway, network=str(iface.network)),
+                                  code="network.invalid",
+                                  fields={"gateway": FieldError("network.address_in", f"an address in {iface.network}",
+                                                                network=str(iface.network))})
     return LanConfig("static", str(iface), gateway)
 
 

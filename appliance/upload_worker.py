@@ -28,6 +28,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from appliance.errors import FieldError
+
 # -- PDF (a fax to send) ----------------------------------------------------------------------
 PDF_HEADER = re.compile(rb"%PDF-[12]\.[0-9]")
 MAX_PAGE_POINTS = 200 * 72  # a page side of 200 inches (PDF's own limit is 14,400 units)
@@ -183,7 +185,9 @@ def read_xlsx(data: bytes, out, *, max_rows: int, max_cells: int, max_output: in
                 continue
             rows += 1
             if rows > max_rows:
-                raise Refused("import.too_many_rows", f"more than {max_rows} rows: split the file")
+                raise Refused("import.too_many_rows", FieldError("field.too_many_rows",
+                                                                 f"more than {max_rows} rows: split the file",
+                                                                 n=max_rows))
             put([number, [encode_cell(cell_text(c)) for c in cells]])
         put({"end": {"rows": rows}})
     except Refused:
@@ -220,7 +224,10 @@ def main(argv: list[str] | None = None) -> int:
                       max_members=args.max_members, max_expanded=args.max_expanded, max_ratio=args.max_ratio,
                       max_shared_strings=args.max_shared_strings)
     except Refused as exc:
-        out.write("\n" + json.dumps({"refused": {"code": exc.code, "message": exc.message}}) + "\n")
+        refused = {"code": exc.code, "message": exc.message}
+        if isinstance(exc.message, FieldError):  # its message id and params cross as JSON too
+            refused["field"] = {"id": exc.message.msgid, "params": exc.message.params}
+        out.write("\n" + json.dumps({"refused": refused}) + "\n")
     except MemoryError:
         del data
         out.write("\n" + json.dumps({"refused": {"code": too_big,
@@ -266,6 +273,8 @@ def run(kind: str, data: bytes, options: dict, *, what: str, limits, timeout: fl
         last = None
     if isinstance(last, dict) and "refused" in last:
         code, message = last["refused"]["code"], last["refused"]["message"]
+        if isinstance(last["refused"].get("field"), dict):
+            message = FieldError(last["refused"]["field"]["id"], message, **last["refused"]["field"]["params"])
         raise ValidationError(message, code=code, fields={"file": message})
     if not (isinstance(last, dict) and ("ok" in last or "end" in last)):
         raise proc.CommandFailed(what, argv, 0, "the worker ended without a result")

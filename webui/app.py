@@ -279,8 +279,7 @@ def render(name: str, **data) -> str:
 
     return bottle.template(name, template_lookup=TEMPLATE_LOOKUP, _=_, lang=lang,
                            user=current_user(), csrf=csrf_token(), path=request.path,
-                           field_error=lambda text, help_id=None, help_text="": i18n.field_error(
-                               lang, text, help_id, help_text),
+                           field_error=lambda error, help_id=None: i18n.field_error(lang, error, help_id),
                            nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang, kind, name, value),
                            error_message=lambda code, status, params=None: i18n.error_message(
                                lang, code, status, params),

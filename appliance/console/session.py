@@ -3,7 +3,7 @@
 ``Console`` is given a ``Terminal`` and its collaborators (``ConsoleDeps``); it holds no
 socket, database or netlink handle of its own, so the tests drive the real loop over a
 pseudo-terminal with fakes where a fake is needed.  Every text comes from the message
-catalogs the web UI uses (``console.*`` ids in ``webui/locales``), in English or Chinese.
+catalogs the web UI uses (``console.*`` ids in ``appliance/locales``), in English or Chinese.
 
 Sign-in: admin accounts of the web UI, through the same throttle as the web UI
 (``UserService.sign_in``, kept in the database): after ``max_failures`` wrong passwords
@@ -27,9 +27,9 @@ from appliance.console.pbxview import PbxReport
 from appliance.console.terminal import Cancelled, EndOfInput, Terminal
 from appliance.db.models import utcnow
 from appliance.errors import DomainError
+from appliance.i18n import error_text, translate
 from appliance.network import LanChanger, LanConfig, NetworkBackend, static_config
 from appliance.services.signin import SignInLocked, console_rule
-from webui.i18n import translate
 
 logger = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class Console:
             except EndOfInput:
                 pass
             except DomainError as exc:
-                self.say("console.error", message=exc.message)
+                self.say("console.error", message=error_text(self.lang, exc))
 
     def show_menu(self) -> None:
         self.term.line()

@@ -16,11 +16,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from appliance.errors import FieldError
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
 
 
 class ScheduleError(ValueError):
+    """What is wrong with a schedule: its one argument a ``FieldError`` (message id and params)."""
+
     code = "schedule.invalid"
 
 
@@ -44,10 +48,13 @@ def _days(text: str) -> list[int]:
         return list(range(7))
     first, sep, last = text.partition("-")
     if first not in DAYS or (sep and last not in DAYS):
-        raise ScheduleError(f"{text!r} is not a day or day range (mon, tue, ... sun, mon-fri, daily)")
+        raise ScheduleError(FieldError("schedule.bad_days",
+                                       f"{text!r} is not a day or day range (mon, tue, ... sun, mon-fri, daily)",
+                                       item=repr(text)))
     a, b = DAYS.index(first), DAYS.index(last) if sep else DAYS.index(first)
     if b < a:
-        raise ScheduleError(f"day range {text!r} runs backwards")
+        raise ScheduleError(FieldError("schedule.backwards_days", f"day range {text!r} runs backwards",
+                                       item=repr(text)))
     return list(range(a, b + 1))
 
 
@@ -61,18 +68,23 @@ def parse(text: str) -> Schedule:
     week: list[list[tuple[int, int]]] = [[] for _ in DAYS]
     rules = [r.strip() for r in (text or "").lower().split(";") if r.strip()]
     if not rules:
-        raise ScheduleError("no opening hours given, e.g. 'mon-fri 09:00-18:00'")
+        raise ScheduleError(FieldError("schedule.empty", "no opening hours given, e.g. 'mon-fri 09:00-18:00'"))
     for rule in rules:
         parts = rule.split(None, 1)
         if len(parts) != 2:
-            raise ScheduleError(f"{rule!r}: give days then hours, e.g. 'mon-fri 09:00-18:00'")
+            raise ScheduleError(FieldError("schedule.days_then_hours",
+                                           f"{rule!r}: give days then hours, e.g. 'mon-fri 09:00-18:00'",
+                                           item=repr(rule)))
         days = _days(parts[0])
         for span in (s.strip() for s in parts[1].replace(" ", "").split(",")):
             if not _RANGE.match(span):
-                raise ScheduleError(f"{span!r} is not a time range like 09:00-18:00")
+                raise ScheduleError(FieldError("schedule.bad_hours", f"{span!r} is not a time range like 09:00-18:00",
+                                               item=repr(span)))
             start, end = (_minutes(x) for x in span.split("-"))
             if end <= start:
-                raise ScheduleError(f"{span!r} ends before it starts (split ranges that cross midnight)")
+                raise ScheduleError(FieldError("schedule.backwards_hours",
+                                               f"{span!r} ends before it starts (split ranges that cross midnight)",
+                                               item=repr(span)))
             for d in days:
                 week[d].append((start, end))
     return Schedule(tuple(tuple(sorted(day)) for day in week))

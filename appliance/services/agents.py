@@ -18,7 +18,7 @@ import logging
 from appliance import dialplan_vars as v
 from appliance.db import models as m
 from appliance.dialplan_vars import personal_queue
-from appliance.errors import NotFound, Unavailable, ValidationError
+from appliance.errors import FieldError, NotFound, Unavailable, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +65,20 @@ class AgentService:
         agent = self._agent(number)
         if agent.phone_id is None:
             raise ValidationError(f"agent {number} has no phone to take calls on",
-                                  code="agent.no_phone", fields={"phone": "required to sign in"})
+                                  code="agent.no_phone",
+                                  fields={"phone": FieldError("field.phone_to_sign_in", "required to sign in")})
         queues = [qm.queue.name for qm in agent.memberships]
         if not queues:
             raise ValidationError(f"agent {number} is not a member of any queue",
-                                  code="agent.no_queue", fields={"queues": "add the agent to a queue first"})
+                                  code="agent.no_queue",
+                                  fields={"queues": FieldError("field.queue_first", "add the agent to a queue first")})
         return agent, queues
 
     def login(self, number: str, mode: str = "ring") -> dict:
         """Sign in: add the agent to their queues (a second sign-in changes nothing but the mode)."""
         if mode not in LOGIN_MODES:
             raise ValidationError(f"unknown sign-in mode {mode!r}", code="agent.bad_login_mode",
-                                  fields={"mode": "ring or long"})
+                                  fields={"mode": FieldError("field.choice", "ring or long", choices="ring, long")})
         agent, queues = self._ready_to_sign_in(number)
         if agent.logged_in and agent.login_mode != mode:
             self._remove_from_queues(agent)  # the member under the old interface
@@ -142,7 +144,9 @@ class AgentService:
         agent = self._agent(number)
         if not m.PauseReason.select().where(m.PauseReason.code == reason).exists():
             raise ValidationError(f"unknown pause reason {reason!r}", code="agent.bad_pause_reason",
-                                  fields={"reason": "not in the list of pause reasons"})
+                                  fields={
+                                      "reason": FieldError("field.not_a_pause_reason",
+                                                           "not in the list of pause reasons")})
         if not agent.logged_in:
             raise ValidationError(f"agent {number} is not signed in", code="agent.not_signed_in")
         self._queue_pause(agent, True, reason)

@@ -13,7 +13,7 @@ import io
 from collections.abc import Callable
 
 from appliance.db import models as m
-from appliance.errors import NotFound, ValidationError
+from appliance.errors import FieldError, NotFound, ValidationError
 from appliance.services.crm import fmt_time, phone_variants
 from appliance.services.customer_excel import safe_row
 from appliance.services.site import on_office_clock, utc_midnight, zone_of
@@ -32,19 +32,26 @@ def _day(value: str, name: str) -> dt.datetime | None:
     try:
         return dt.datetime.strptime(value, "%Y-%m-%d")
     except (TypeError, ValueError):
-        raise ValidationError(f"{name} must be a date like 2026-11-23", fields={name: "YYYY-MM-DD"}) from None
+        raise ValidationError(f"{name} must be a date like 2026-11-23",
+                              fields={name: FieldError("field.date_format", "YYYY-MM-DD")}) from None
 
 
 def _choice(value: str, name: str, choices: tuple) -> str:
     if value and value not in choices:
-        raise ValidationError(f"{name} must be one of {', '.join(choices)}", fields={name: "not one of the choices"})
+        raise ValidationError(f"{name} must be one of {', '.join(choices)}",
+                              fields={
+                                  name: FieldError("field.choice", "not one of the choices",
+                                                   choices=", ".join(choices))})
     return value or ""
 
 
 def _text(value: str, name: str, max_length: int = 40) -> str:
     value = (value or "").strip()
     if len(value) > max_length:
-        raise ValidationError(f"{name} is too long", fields={name: f"at most {max_length} characters"})
+        raise ValidationError(f"{name} is too long",
+                              fields={
+                                  name: FieldError("field.max_length", f"at most {max_length} characters",
+                                                   n=max_length)})
     return value
 
 
@@ -70,7 +77,8 @@ class CallRecords:
         """``agents`` None: every call; else only the calls those agents took."""
         since, until = _day(filters.get("from", ""), "from"), _day(filters.get("to", ""), "to")
         if since and until and until < since:
-            raise ValidationError("the end date is before the start date", fields={"to": "on or after from"})
+            raise ValidationError("the end date is before the start date",
+                                  fields={"to": FieldError("field.not_before_from", "on or after from")})
         since = self._utc(since) if since else None
         until = self._utc(until + dt.timedelta(days=1)) if until else None
         direction = _choice(filters.get("direction", ""), "direction", DIRECTIONS)
@@ -116,10 +124,13 @@ class CallRecords:
         try:
             page, per_page = int(page), int(per_page)
         except (TypeError, ValueError):
-            raise ValidationError("page and per_page must be whole numbers", fields={"page": "a whole number"}) from None
+            raise ValidationError("page and per_page must be whole numbers",
+                                  fields={"page": FieldError("field.integer", "a whole number")}) from None
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             raise ValidationError(f"page from 1, per_page from 1 to {MAX_PER_PAGE}",
-                                  fields={"per_page": f"1 to {MAX_PER_PAGE}"})
+                                  fields={
+                                      "per_page": FieldError("field.range", f"1 to {MAX_PER_PAGE}", min=1,
+                                                             max=MAX_PER_PAGE)})
         q = self._query(agents, filters)
         total = q.count()
         rows = list(q.paginate(page, per_page))

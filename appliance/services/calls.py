@@ -24,7 +24,7 @@ import time
 from appliance import dialplan_vars as v
 from appliance.db import models as m
 from appliance.engine.live import IN_CALL, RINGING
-from appliance.errors import Conflict, NotFound, Unavailable, ValidationError
+from appliance.errors import Conflict, FieldError, NotFound, Unavailable, ValidationError
 from appliance.services.agents import ami_action
 from appliance.services.calling import CONSULT, DIAL, TRANSFER, CallingPolicy
 
@@ -43,7 +43,7 @@ def _dialled(to: str, code: str) -> str:
     number = (to or "").replace(" ", "").replace("-", "")
     if not NUMBER.fullmatch(number):
         raise ValidationError(f"{to!r} is not a phone number", code=code,
-                              fields={"to": "digits, optionally starting with +"})
+                              fields={"to": FieldError("field.dialled_number", "digits, optionally starting with +")})
     return number
 
 
@@ -62,12 +62,14 @@ class CallControl:
         number = (number or "").replace(" ", "").replace("-", "")
         if not NUMBER.fullmatch(number):
             raise ValidationError(f"{number!r} is not a phone number", code="dial.bad_number",
-                                  fields={"number": "digits, optionally starting with +"})
+                                  fields={
+                                      "number": FieldError("field.dialled_number",
+                                                           "digits, optionally starting with +")})
         row = m.Agent.select(m.Agent, m.Phone).join(m.Phone).where(m.Agent.number == agent).first()
         if row is None:
             if m.Agent.select().where(m.Agent.number == agent).exists():
                 raise ValidationError(f"agent {agent} has no phone to call from", code="agent.no_phone",
-                                      fields={"phone": "required to place calls"})
+                                      fields={"phone": FieldError("field.phone_to_call", "required to place calls")})
             raise NotFound(f"no agent with work number {agent}", code="agent.not_found")
         self.calling.check_agent(agent, number, DIAL, actor)
         resp = self._action("Originate", {
@@ -101,21 +103,24 @@ class CallControl:
         variables = []
         if to_kind == "queue":
             if not m.Queue.select().where(m.Queue.name == to).exists():
-                raise ValidationError(f"no queue {to}", code="transfer.bad_target", fields={"to": "no such queue"})
+                raise ValidationError(f"no queue {to}", code="transfer.bad_target",
+                                      fields={"to": FieldError("field.no_such", "no such queue", key=to)})
             context, exten = v.QUEUE_CONTEXT, to
         elif to_kind == "agent":
             target = m.Agent.get_or_none(m.Agent.number == to)
             queue = target.memberships.join(m.Queue).order_by(m.Queue.name).first() if target else None
             if target is None or queue is None or to == agent:
                 raise ValidationError(f"cannot transfer to agent {to}", code="transfer.bad_target",
-                                      fields={"to": "an agent who is a member of a queue, not yourself"})
+                                      fields={
+                                          "to": FieldError("field.transfer_agent",
+                                                           "an agent who is a member of a queue, not yourself")})
             # their own one-member queue first, then (if busy or away) their first queue
             context, exten = v.AGENT_FIRST_CONTEXT, to
             variables = [f"{v.THEN_QUEUE}={queue.queue.name}", f"{v.FIRST_TIMEOUT}=20"]
         elif to_kind == "menu":
             if not m.Menu.select().where(m.Menu.name == to, m.Menu.live == True).exists():  # noqa: E712
                 raise ValidationError(f"no live menu {to}", code="transfer.bad_target",
-                                      fields={"to": "no such menu, or not live"})
+                                      fields={"to": FieldError("field.no_live_menu", "no such menu, or not live")})
             # a fresh start in the menus; CC_AGENT lets an option lead back to this agent
             context, exten = v.MENU_CONTEXT, "s"
             variables = [f"{v.MENU}={to}", f"{v.MENU_HOPS}=0", f"{v.MENU_TRIES}=0", f"{v.MENU_MODE}=",
@@ -126,7 +131,9 @@ class CallControl:
             context, exten = v.OUTBOUND_CONTEXT, number
         else:
             raise ValidationError("transfer to a queue, an agent, a menu or a number", code="transfer.bad_kind",
-                                  fields={"to_kind": "queue, agent, menu or number"})
+                                  fields={
+                                      "to_kind": FieldError("field.choice", "queue, agent, menu or number",
+                                                            choices="queue, agent, menu, number")})
         self._redirect(call.customer_channel, context, exten, dict(a.split("=", 1) for a in variables))
         logger.info("%s: agent %s transferred call %s to %s %s", actor, agent, call.linkedid, to_kind, to)
         return {"linkedid": call.linkedid, "to_kind": to_kind, "to": to, "transferred": True}
@@ -194,14 +201,16 @@ class CallControl:
             target = m.Agent.select(m.Agent, m.Phone).join(m.Phone).where(m.Agent.number == to).first()
             if target is None or to == agent:
                 raise ValidationError(f"cannot call agent {to}", code="consult.bad_target",
-                                      fields={"to": "another agent with a phone"})
+                                      fields={"to": FieldError("field.other_agent", "another agent with a phone")})
             exten, phone, consult_agent = target.phone.extension, target.phone.extension, to
         elif to_kind == "number":
             exten = _dialled(to, "consult.bad_target")
             phone, consult_agent = "", ""
         else:
             raise ValidationError("consult an agent or a number", code="consult.bad_kind",
-                                  fields={"to_kind": "agent or number"})
+                                  fields={
+                                      "to_kind": FieldError("field.choice", "agent or number",
+                                                            choices="agent, number")})
         self._setvars(call.agent_channel, {v.PEER: call.customer_channel, v.CONSULT_PHONE: phone,
                                            v.TRANSFER_DONE: ""})
         self.live.take_control(call.linkedid)
@@ -257,7 +266,8 @@ class CallControl:
         if call is None or not call.customer_channel:
             raise NotFound(f"no answered call {linkedid}", code="calls.not_found")
         if not m.Phone.select().where(m.Phone.extension == phone).exists():
-            raise ValidationError(f"no phone {phone}", code="intercept.no_phone", fields={"phone": "not a configured phone"})
+            raise ValidationError(f"no phone {phone}", code="intercept.no_phone",
+                                  fields={"phone": FieldError("field.not_a_phone", "not a configured phone")})
         self._redirect(call.customer_channel, v.PHONE_CONTEXT, phone)
         logger.warning("%s intercepted call %s (agent %s) to phone %s", actor, linkedid, call.agent, phone)
         return {"linkedid": linkedid, "phone": phone, "intercepted": True}
@@ -279,16 +289,18 @@ class CallControl:
         """Ring ``phone`` (the supervisor's extension); once answered it listens to ``agent``'s call."""
         if mode not in SPY_OPTIONS:
             raise ValidationError(f"mode must be one of {', '.join(SPY_OPTIONS)}", code="spy.bad_mode",
-                                  fields={"mode": f"one of {', '.join(SPY_OPTIONS)}"})
+                                  fields={
+                                      "mode": FieldError("field.choice", f"one of {', '.join(SPY_OPTIONS)}",
+                                                         choices=", ".join(SPY_OPTIONS))})
         if not m.Phone.select().where(m.Phone.extension == phone).exists():
             raise ValidationError(f"no phone {phone} to listen on", code="spy.no_phone",
-                                  fields={"phone": "not a configured phone"})
+                                  fields={"phone": FieldError("field.not_a_phone", "not a configured phone")})
         state = self.live.agents.get(agent)
         if state is None or state.state not in (IN_CALL, RINGING) or not state.interface:
             raise Conflict(f"agent {agent} is not on a call", code="spy.agent_not_in_call")
         if state.interface == f"PJSIP/{phone}":
             raise ValidationError("a supervisor cannot listen on the agent's own phone", code="spy.same_phone",
-                                  fields={"phone": "use your own phone"})
+                                  fields={"phone": FieldError("field.own_phone", "use your own phone")})
         resp = self._action("Originate", {
             "Channel": f"PJSIP/{phone}",
             "Application": "ChanSpy",

@@ -29,7 +29,7 @@ from appliance.db import models as m
 from appliance.engine.calling import PERMISSIONS as CALL_PERMISSIONS
 from appliance.engine.calling import ROLE as CALLING_ROLE
 from appliance.engine.menus import FALLTHROUGH_ACTIONS as MENU_FALLTHROUGH
-from appliance.errors import Conflict, DomainError, NotFound, Unavailable, ValidationError
+from appliance.errors import Conflict, DomainError, FieldError, NotFound, Unavailable, ValidationError, field_error_of
 from appliance.mail import parse_addresses
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "li
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MARKUP = re.compile(r"<\s*[A-Za-z/!?]")  # the start of an HTML tag or comment: refused in every text
-NO_MARKUP = "no markup (< followed by a letter)"
+NO_MARKUP = FieldError("field.markup", "no markup (< followed by a letter)")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _check_match(value: str) -> str | None:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
-            return f"{item!r} is not an IP address or network"
+            return FieldError("field.network", f"{item!r} is not an IP address or network", item=item)
     return None
 
 
@@ -83,7 +83,7 @@ def _check_host(value: str) -> str | None:
     if re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
                     r"[A-Za-z0-9])?)*", value):
         return None
-    return "an IP address or a host name"
+    return FieldError("field.host", "an IP address or a host name")
 
 
 def _check_schedule(value: str) -> str | None:
@@ -92,7 +92,7 @@ def _check_schedule(value: str) -> str | None:
     try:
         parse(value)
     except ScheduleError as exc:
-        return str(exc)
+        return field_error_of(exc)
     return None
 
 
@@ -102,7 +102,7 @@ def _check_timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return f"{value!r} is not a time zone (e.g. Asia/Shanghai)"
+        return FieldError("field.timezone", f"{value!r} is not a time zone (e.g. Asia/Shanghai)", item=value)
     return None
 
 
@@ -112,7 +112,7 @@ def _check_date(value: str) -> str | None:
     try:
         dt.date.fromisoformat(value)
     except ValueError:
-        return f"{value!r} is not a date (YYYY-MM-DD)"
+        return FieldError("field.date", f"{value!r} is not a date (YYYY-MM-DD)", item=value)
     return None
 
 
@@ -123,9 +123,9 @@ RESERVED_NAMES = ("s", "h", "i", "t", "o", "a", "e", "fax")
 
 def _check_name(value: str) -> str | None:
     if value.startswith("cc-"):
-        return "names starting with cc- are the appliance's own"
+        return FieldError("field.own_prefix", "names starting with cc- are the appliance's own")
     if value in RESERVED_NAMES:
-        return f"{value} is a name the telephone system keeps for itself"
+        return FieldError("field.reserved_name", f"{value} is a name the telephone system keeps for itself", item=value)
     return None
 
 
@@ -139,14 +139,15 @@ def _check_did_destinations(did) -> None:
     """A DID leads into a queue or a menu (not both), and only into a menu that is live."""
     errors = {}
     if did.dest_queue_id and did.dest_menu_id:
-        errors["menu"] = "a queue or a menu, not both"
+        errors["menu"] = FieldError("field.queue_or_menu", "a queue or a menu, not both")
     if did.after_hours_queue_id and did.after_hours_menu_id:
-        errors["after_hours_menu"] = "an after-hours queue or menu, not both"
+        errors["after_hours_menu"] = FieldError("field.after_hours_queue_or_menu",
+                                                "an after-hours queue or menu, not both")
     for name, menu_id in (("menu", did.dest_menu_id), ("after_hours_menu", did.after_hours_menu_id)):
         if menu_id and name not in errors:
             menu = m.Menu.get_by_id(menu_id)
             if not menu.live:
-                errors[name] = f"menu {menu.name} is not live yet"
+                errors[name] = FieldError("field.menu_not_live", f"menu {menu.name} is not live yet", item=menu.name)
     if errors:
         first = next(iter(errors.items()))
         raise ValidationError(f"the DID cannot be saved: {first[0]}: {first[1]}", fields=errors)
@@ -159,13 +160,13 @@ def _check_emails(value: str) -> str | None:
     try:
         parse_addresses(value)
     except ValidationError as exc:
-        return str(exc)
+        return next(iter(exc.fields.values()), exc.message)
     return None
 
 
 def _check_custom_field_name(value: str) -> str | None:
     if value in CUSTOMER_COLUMNS:
-        return f"{value} is one of the customer's own fields"
+        return FieldError("field.own_field", f"{value} is one of the customer's own fields", item=value)
     return None
 
 
@@ -364,14 +365,16 @@ SYSTEM_PAUSE_REASON = "missed-calls"  # used by the engine's auto-pause: may not
 def _check_queue(obj) -> None:
     if obj.survey_prompt and not m.Prompt.select().where(
             m.Prompt.name == obj.survey_prompt).exists():
-        raise ValidationError(f"no prompt {obj.survey_prompt}", fields={"survey_prompt": "no such prompt"})
+        raise ValidationError(f"no prompt {obj.survey_prompt}", fields={
+            "survey_prompt": FieldError("field.no_such", "no such prompt", key=obj.survey_prompt)})
     if obj.overflow_queue_id is not None:
         seen, current = {obj.name}, obj.overflow_queue
         while current is not None:
             if current.name in seen:
                 raise ValidationError(f"queue {obj.name} would overflow in a circle through {current.name}",
                                       code="queues.overflow_loop",
-                                      fields={"overflow_queue": "overflow would go round in a circle"})
+                                      fields={"overflow_queue": FieldError("field.overflow_loop",
+                                                                           "overflow would go round in a circle")})
             seen.add(current.name)
             current = current.overflow_queue
 
@@ -379,7 +382,8 @@ def _check_queue(obj) -> None:
 def _check_customer_field(obj) -> None:
     if obj.type == "choice" and not [c for c in obj.choices.split(",") if c.strip()]:
         raise ValidationError(f"custom field {obj.name} is a choice but has no choices",
-                              code="customer_fields.no_choices", fields={"choices": "required"})
+                              code="customer_fields.no_choices",
+                              fields={"choices": FieldError("field.required", "required")})
 
 
 def _queue_used_by(obj) -> list[str]:
@@ -524,44 +528,45 @@ def coerce(f: Field, value):
             return value
         if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off", ""):
             return value.lower() in ("true", "1", "yes", "on")
-        raise ValueError("true or false")
+        raise ValueError(FieldError("field.boolean", "true or false"))
     if f.type == "int":
         if isinstance(value, bool):
-            raise ValueError("a whole number")
+            raise ValueError(FieldError("field.integer", "a whole number"))
         if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
             value = int(value.strip())  # however long: too big is "at most", not "not a number"
         if not isinstance(value, int):
-            raise ValueError("a whole number")
+            raise ValueError(FieldError("field.integer", "a whole number"))
         if f.min is not None and value < f.min:
-            raise ValueError(f"at least {f.min}")
+            raise ValueError(FieldError("field.min", f"at least {f.min}", n=f.min))
         if f.max is not None and value > f.max:
-            raise ValueError(f"at most {f.max}")
+            raise ValueError(FieldError("field.max", f"at most {f.max}", n=f.max))
         return value
     # str and ref
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError("text")
+        raise ValueError(FieldError("field.text", "text"))
     value = value.strip()
     if _CONTROL.search(value):
-        raise ValueError("no line breaks or control characters")
+        raise ValueError(FieldError("field.control", "no line breaks or control characters"))
     if f.type == "ref":
         return value or None
     if f.max_length is not None and len(value) > f.max_length:
-        raise ValueError(f"at most {f.max_length} characters")
+        raise ValueError(FieldError("field.max_length", f"at most {f.max_length} characters", n=f.max_length))
     if not f.secret and MARKUP.search(value):  # a password may hold anything
         raise ValueError(NO_MARKUP)
     if f.min is not None and value and len(value) < f.min:
-        raise ValueError(f"at least {f.min} characters")
+        raise ValueError(FieldError("field.min_length", f"at least {f.min} characters", n=f.min))
     if f.pattern and value and not re.fullmatch(f.pattern, value):
-        raise ValueError(f.help or f"must match {f.pattern}")
+        raise ValueError(FieldError("field.pattern", f.help or f"must match {f.pattern}"))
     if f.choices and value not in f.choices:
-        raise ValueError(f"one of {', '.join(f.choices)}")
+        raise ValueError(FieldError("field.choice", f"one of {', '.join(f.choices)}", choices=", ".join(f.choices)))
     if f.list_of:
         items = [x.strip() for x in value.split(",") if x.strip()]
         bad = [x for x in items if x not in f.list_of]
         if bad or not items:
-            raise ValueError(f"comma-separated, from {', '.join(f.list_of)}")
+            raise ValueError(FieldError("field.list", f"comma-separated, from {', '.join(f.list_of)}",
+                                        choices=", ".join(f.list_of)))
         value = ",".join(items)
     if f.check and value:
         problem = f.check(value)
@@ -710,13 +715,13 @@ class ConfigService:
         if not isinstance(data, dict):
             raise ValidationError(f"a {SINGULAR[kind]} must be a JSON object", code="request.not_an_object")
         fields = {f.name: f for f in _kind(kind)}
-        errors = {name: "unknown field" for name in data if name not in fields}
+        errors = {name: FieldError("field.unknown", "unknown field") for name in data if name not in fields}
         values = {}
         for f in fields.values():
             if f.name not in data:
                 if creating:
                     if f.required:
-                        errors[f.name] = "required"
+                        errors[f.name] = FieldError("field.required", "required")
                     elif (kind, f.name) in self.live_defaults:
                         values[f.attr] = self.live_defaults[(kind, f.name)]()
                     elif f.type != "ref":
@@ -725,10 +730,10 @@ class ConfigService:
             try:
                 value = coerce(f, data[f.name])
             except ValueError as exc:
-                errors[f.name] = str(exc)
+                errors[f.name] = field_error_of(exc)
                 continue
             if f.required and value in (None, ""):
-                errors[f.name] = "required"
+                errors[f.name] = FieldError("field.required", "required")
                 continue
             if f.type == "ref":
                 if value is None:
@@ -736,7 +741,7 @@ class ConfigService:
                 else:
                     target = MODELS[f.ref_kind].get_or_none(getattr(MODELS[f.ref_kind], KEYS[f.ref_kind]) == value)
                     if target is None:
-                        errors[f.name] = f"no {SINGULAR[f.ref_kind]} {value}"
+                        errors[f.name] = FieldError("field.no_such", f"no {SINGULAR[f.ref_kind]} {value}", key=value)
                     else:
                         values[f.attr] = target
             elif value is None:
@@ -764,7 +769,7 @@ class ConfigService:
             query = query.where(model.id != exclude_id)
         if query.exists():
             raise Conflict(f"a {SINGULAR[kind]} {key} already exists", code=f"{kind}.exists",
-                           fields={KEYS[kind]: "already exists"})
+                           fields={KEYS[kind]: FieldError("field.exists", "already exists")})
 
     # -- changing ------------------------------------------------------------
     # The store's steps are public for the services of kinds with a shape of their own
@@ -892,7 +897,7 @@ class ConfigService:
         try:
             penalty = coerce(Field("penalty", "int", min=0, max=100), penalty)
         except ValueError as exc:
-            raise ValidationError(f"penalty: {exc}", fields={"penalty": str(exc)}) from None
+            raise ValidationError(f"penalty: {exc}", fields={"penalty": field_error_of(exc)}) from None
         with self.transaction():
             q = self.get_row("queues", queue)
             a = self.get_row("agents", agent)

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from peewee import JOIN, Case, fn
 
 from appliance.db import models as m
-from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError, field_error_of
 from appliance.services.config import MARKUP, NO_MARKUP, Field, coerce, fields_schema
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def _check_text(value: str) -> str | None:
 
 def _check_phone(value: str) -> str | None:
     if not PHONE.fullmatch(value):
-        return "a phone number: 3 to 20 digits, maybe starting with +"
+        return FieldError("field.phone", "a phone number: 3 to 20 digits, maybe starting with +")
     return None
 
 
@@ -126,18 +126,18 @@ class CustomField:
         """The value as stored in ``Customer.custom`` (None when empty), or ValueError."""
         if value is None or (isinstance(value, str) and not value.strip()):
             if self.required:
-                raise ValueError("required")
+                raise ValueError(FieldError("field.required", "required"))
             return None
         if self.type == "number":
             if isinstance(value, bool):
-                raise ValueError("a number")
+                raise ValueError(FieldError("field.number", "a number"))
             if isinstance(value, str):
                 try:
                     value = float(value.strip().replace(",", ""))
                 except ValueError:
-                    raise ValueError("a number") from None
+                    raise ValueError(FieldError("field.number", "a number")) from None
             if not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > 1e15:
-                raise ValueError("a number")
+                raise ValueError(FieldError("field.number", "a number"))
             return int(value) if float(value).is_integer() else float(value)
         if self.type == "date":
             if isinstance(value, dt.datetime):
@@ -149,14 +149,15 @@ class CustomField:
                     return dt.date.fromisoformat(value.strip()).isoformat()
                 except ValueError:
                     pass
-            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)")
+            raise ValueError(FieldError("field.date", f"'{value}' is not a date (YYYY-MM-DD)", item=value))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(int(value)) if float(value).is_integer() else str(value)
         if not isinstance(value, str):
-            raise ValueError("text")
+            raise ValueError(FieldError("field.text", "text"))
         value = coerce(Field(self.name, "str", max_length=CUSTOM_TEXT_MAX, check=_check_text), value)
         if self.type == "choice" and value not in self.choices:
-            raise ValueError(f"one of {', '.join(self.choices)}")
+            raise ValueError(FieldError("field.choice", f"one of {', '.join(self.choices)}",
+                                        choices=", ".join(self.choices)))
         return value
 
 
@@ -330,15 +331,16 @@ class CustomerService:
         custom_in = data.get("custom") or {}
         errors = {}
         if not isinstance(custom_in, dict):
-            errors["custom"] = "an object of custom field values"
+            errors["custom"] = FieldError("field.custom_object", "an object of custom field values")
             custom_in = {}
-        errors.update({name: "unknown field" for name in data if name not in FIELD_BY_NAME and name != "custom"})
-        errors.update({name: "unknown field" for name in custom_in if name not in by_name})
+        unknown = FieldError("field.unknown", "unknown field")
+        errors.update({name: unknown for name in data if name not in FIELD_BY_NAME and name != "custom"})
+        errors.update({name: unknown for name in custom_in if name not in by_name})
         values, custom = {}, {}
         for f in FIELDS:
             if f.name not in data:
                 if creating and f.required:
-                    errors[f.name] = "required"
+                    errors[f.name] = FieldError("field.required", "required")
                 elif creating and f.type != "ref":
                     values[f.attr] = f.default
                 continue
@@ -346,15 +348,16 @@ class CustomerService:
             try:
                 value = coerce(f, raw)
             except ValueError as exc:
-                errors[f.name] = str(exc)
+                errors[f.name] = field_error_of(exc)
                 continue
             if f.required and value in (None, ""):
-                errors[f.name] = "required"
+                errors[f.name] = FieldError("field.required", "required")
             elif f.name == "tags":
                 tags = split_tags(value)
                 bad = [t for t in tags if len(t) > 32]
                 if bad or len(tags) > MAX_TAGS:
-                    errors[f.name] = f"at most {MAX_TAGS} tags of at most 32 characters"
+                    errors[f.name] = FieldError("field.tags", f"at most {MAX_TAGS} tags of at most 32 characters",
+                                                n=MAX_TAGS)
                 values["tags"] = tags
             elif f.type == "ref":
                 if value is None:
@@ -362,7 +365,7 @@ class CustomerService:
                 else:
                     agent = agents.get(value) if agents is not None else m.Agent.get_or_none(m.Agent.number == value)
                     if agent is None:
-                        errors[f.name] = f"no agent {value}"
+                        errors[f.name] = FieldError("field.no_such", f"no agent {value}", key=value)
                     values[f.attr] = agent
             elif f.secret and not value:
                 continue  # an empty secret leaves it as it is
@@ -374,7 +377,7 @@ class CustomerService:
             try:
                 custom[c.name] = c.coerce(custom_in.get(c.name))
             except ValueError as exc:
-                errors[f"custom.{c.name}"] = str(exc)
+                errors[f"custom.{c.name}"] = field_error_of(exc)
         if errors:
             first = next(iter(errors.items()))
             raise ValidationError(f"the customer cannot be saved: {first[0]}: {first[1]}", fields=errors)
@@ -386,7 +389,7 @@ class CustomerService:
             query = query.where(m.Customer.id != exclude_id)
         if query.exists():
             raise Conflict(f"a customer with phone {phone} already exists", code="customers.exists",
-                           fields={"phone": "already exists"})
+                           fields={"phone": FieldError("field.exists", "already exists")})
 
     def _own_manager(self, viewer: Viewer, values: dict, *, creating: bool) -> None:
         """Agents keep their customers to themselves: a new one is theirs; only staff
@@ -458,7 +461,8 @@ class CustomerService:
             if agent:
                 target = m.Agent.get_or_none(m.Agent.number == agent)
                 if target is None:
-                    raise ValidationError(f"no agent {agent}", fields={"agent": f"no agent {agent}"})
+                    raise ValidationError(f"no agent {agent}",
+                                          fields={"agent": FieldError("field.no_such", f"no agent {agent}", key=agent)})
             found = [r.id for r in m.Customer.select(m.Customer.id).where(m.Customer.id.in_(ids))]
             missing = sorted(set(ids) - set(found))
             if missing:
@@ -475,12 +479,14 @@ class CustomerService:
     def transfer(self, from_agent: str, to_agent: str, actor: str) -> int:
         """Every customer of ``from_agent`` goes to ``to_agent`` (an agent leaves, say)."""
         agents = {a.number: a for a in m.Agent.select().where(m.Agent.number.in_([from_agent, to_agent]))}
-        errors = {name: f"no agent {number}" for name, number in (("from", from_agent), ("to", to_agent))
+        errors = {name: FieldError("field.no_such", f"no agent {number}", key=number)
+                  for name, number in (("from", from_agent), ("to", to_agent))
                   if number not in agents}
         if errors:
             raise ValidationError(f"cannot transfer: {next(iter(errors.values()))}", fields=errors)
         if from_agent == to_agent:
-            raise ValidationError("cannot transfer customers to the agent who has them", fields={"to": "the same agent"})
+            raise ValidationError("cannot transfer customers to the agent who has them",
+                                  fields={"to": FieldError("field.same_agent", "the same agent")})
         with self.db.atomic():
             count = m.Customer.update(account_manager=agents[to_agent], updated_at=m.utcnow()).where(
                 m.Customer.account_manager == agents[from_agent]).execute()
@@ -506,9 +512,9 @@ class CustomerService:
             body = coerce(Field("body", "str", max_length=4000, check=_check_text), body)
             linkedid = coerce(Field("linkedid", "str", max_length=64), linkedid or "")
         except ValueError as exc:
-            raise ValidationError(f"the note cannot be saved: {exc}", fields={"body": str(exc)}) from None
+            raise ValidationError(f"the note cannot be saved: {exc}", fields={"body": field_error_of(exc)}) from None
         if not body:
-            raise ValidationError("the note is empty", fields={"body": "required"})
+            raise ValidationError("the note is empty", fields={"body": FieldError("field.required", "required")})
         row = self._customer(viewer, customer_id)
         note = m.CustomerNote.create(customer=row, author=actor, body=body, linkedid=linkedid)
         return {"kind": "note", "id": note.id, "at": fmt_time(note.created_at), "author": actor, "body": body,
@@ -544,22 +550,24 @@ class CustomerService:
         errors = {}
         kind = data.get("kind") or "follow_up"
         if kind not in FOLLOW_UP_KINDS:
-            errors["kind"] = f"one of {', '.join(FOLLOW_UP_KINDS)}"
+            errors["kind"] = FieldError("field.choice", f"one of {', '.join(FOLLOW_UP_KINDS)}",
+                                        choices=", ".join(FOLLOW_UP_KINDS))
         due = _parse_due(data.get("due_at"))
         if due is None:
-            errors["due_at"] = "a date and time (YYYY-MM-DD HH:MM)"
+            errors["due_at"] = FieldError("field.datetime", "a date and time (YYYY-MM-DD HH:MM)")
         try:
             note = coerce(Field("note", "str", max_length=500, check=_check_text), data.get("note") or "")
         except ValueError as exc:
-            errors["note"], note = str(exc), ""
+            errors["note"], note = field_error_of(exc), ""
         row = self._customer(viewer, customer_id)
         agent = row.account_manager if row.account_manager_id else None
         if data.get("agent"):
             agent = m.Agent.get_or_none(m.Agent.number == str(data["agent"]))
             if agent is None:
-                errors["agent"] = f"no agent {data['agent']}"
+                errors["agent"] = FieldError("field.no_such", f"no agent {data['agent']}", key=data["agent"])
             elif not viewer.staff and agent.number not in viewer.agents:
-                errors["agent"] = "only team leaders give follow-ups to other agents"
+                errors["agent"] = FieldError("field.own_agents_only",
+                                             "only team leaders give follow-ups to other agents")
         elif agent is None and viewer.agents:
             agent = m.Agent.get_or_none(m.Agent.number == sorted(viewer.agents)[0])
         if errors:
@@ -584,7 +592,7 @@ def _page_args(page, per_page) -> tuple[int, int]:
         page, per_page = int(page or 1), int(per_page or PER_PAGE)
     except (TypeError, ValueError):
         raise ValidationError("page and per_page are whole numbers",
-                              fields={"page": "a whole number"}) from None
+                              fields={"page": FieldError("field.integer", "a whole number")}) from None
     return max(1, page), min(max(1, per_page), MAX_PER_PAGE)
 
 
@@ -602,11 +610,13 @@ def _int(value) -> int:
 
 def _ids(values) -> list[int]:
     if not isinstance(values, (list, tuple)) or not values:
-        raise ValidationError("say which customers (a list of ids)", fields={"customers": "required"})
+        raise ValidationError("say which customers (a list of ids)",
+                              fields={"customers": FieldError("field.required", "required")})
     ids = []
     for v in values:
         if isinstance(v, bool) or _int(v) < 1:
-            raise ValidationError("customer ids are whole numbers", fields={"customers": "a whole number"})
+            raise ValidationError("customer ids are whole numbers",
+                                  fields={"customers": FieldError("field.integer", "a whole number")})
         ids.append(int(v))
     return sorted(set(ids))
 

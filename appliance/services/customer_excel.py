@@ -31,7 +31,7 @@ from pathlib import Path
 
 from appliance import proc, upload_worker
 from appliance.db import models as m
-from appliance.errors import ValidationError
+from appliance.errors import FieldError, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +100,9 @@ class Report:
 
 
 def _not_xlsx() -> ValidationError:
-    return ValidationError("the file is not an Excel workbook (.xlsx)", code="import.not_xlsx",
-                           fields={"file": "not an Excel workbook (.xlsx)"})
+    return ValidationError(FieldError("field.not_xlsx", "the file is not an Excel workbook (.xlsx)"),
+                           code="import.not_xlsx",
+                           fields={"file": FieldError("field.not_xlsx", "not an Excel workbook (.xlsx)")})
 
 
 class CustomerExcel:
@@ -135,7 +136,8 @@ class CustomerExcel:
         except proc.CommandFailed as exc:
             logger.warning("reading an uploaded customer file failed: %s", exc)
             raise ValidationError("reading the file needs more time or memory than an import may use",
-                                  code="import.too_large", fields={"file": "too large to read"}) from None
+                                  code="import.too_large",
+                                  fields={"file": FieldError("field.too_large", "too large to read")}) from None
 
     # -- reading a file ----------------------------------------------------------------
     def _header(self, cells, aliases: dict[str, str], custom: list, report: Report,
@@ -151,16 +153,16 @@ class CustomerExcel:
                 continue
             key = known.get(text.lower()) or known.get(text)
             if key is None:
-                report.add(row, text, "unknown column")
+                report.add(row, text, FieldError("field.unknown_column", "unknown column"))
             elif key in columns:
-                report.add(row, text, "the same column twice")
+                report.add(row, text, FieldError("field.same_column", "the same column twice"))
                 key = None
             columns.append(key)
         present = set(columns)
         missing = [c for c in REQUIRED if c not in present]
         missing += ["custom." + c.name for c in custom if c.required and "custom." + c.name not in present]
         for name in missing:
-            report.add(row, name, "missing column")
+            report.add(row, name, FieldError("field.missing_column", "missing column"))
         report.columns = [c for c in columns if c]
         return columns
 
@@ -177,9 +179,9 @@ class CustomerExcel:
         first = next(lines, None)
         if not isinstance(first, dict) or "header" not in first:
             if isinstance(first, dict) and first.get("end", {}).get("sheets") == 0:
-                report.add(0, "", "the workbook has no sheet")
+                report.add(0, "", FieldError("field.no_sheet", "the workbook has no sheet"))
             else:
-                report.add(1, "", "the sheet is empty")
+                report.add(1, "", FieldError("field.empty_sheet", "the sheet is empty"))
             return report, []
         custom = self.customers.custom_fields()
         agents = {a.number: a for a in m.Agent.select()}
@@ -217,19 +219,20 @@ class CustomerExcel:
                 continue
             bare = values["phone"].lstrip("+")
             if bare in seen:
-                report.add(number, "phone", f"the same phone as row {seen[bare]}")
+                report.add(number, "phone", FieldError("field.same_phone", f"the same phone as row {seen[bare]}",
+                                                       n=seen[bare]))
                 row_bad = True
             else:
                 seen[bare] = number
             if bare in existing:
-                report.add(number, "phone", "already a customer")
+                report.add(number, "phone", FieldError("field.existing_customer", "already a customer"))
                 row_bad = True
             if row_bad:
                 report.bad_rows += 1
             elif keep_rows:
                 clean_rows.append((values, custom_values))
         if report.rows == 0:
-            report.add(2, "", "no customers in the file")
+            report.add(2, "", FieldError("field.no_rows", "no customers in the file"))
         return report, clean_rows
 
     # -- importing ------------------------------------------------------------------------
@@ -242,7 +245,8 @@ class CustomerExcel:
         report, rows = self.check_sheet(sheet, aliases, keep_rows=True)
         if not report.ok:
             raise ValidationError(f"the file has {report.error_count} problems; nothing was imported",
-                                  code="import.has_errors", fields={"file": "has errors"})
+                                  code="import.has_errors",
+                                  fields={"file": FieldError("field.has_errors", "has errors")})
         try:
             return self._insert(rows, actor, source)
         except sqlite3.IntegrityError:  # the same phone was added meanwhile: the unique index refused it

@@ -44,7 +44,7 @@ import gevent.event
 from appliance import dialplan_vars as v
 from appliance import proc, upload_worker
 from appliance.db import models as m
-from appliance.errors import NotFound, TooLarge, Unavailable, ValidationError
+from appliance.errors import FieldError, NotFound, TooLarge, Unavailable, ValidationError
 from appliance.fax import tiff
 from appliance.recording.worker import write_whole
 from appliance.services.calling import FAX, CallingPolicy
@@ -99,7 +99,9 @@ class FaxSender:
         number = (number or "").replace(" ", "").replace("-", "")
         if not NUMBER.fullmatch(number):
             raise ValidationError(f"{number!r} is not a fax number", code="fax.bad_number",
-                                  fields={"number": "digits, optionally starting with +"})
+                                  fields={
+                                      "number": FieldError("field.dialled_number",
+                                                           "digits, optionally starting with +")})
         self.calling.check_user(actor, number, FAX)
         if len(data) > MAX_PDF_BYTES:
             raise TooLarge(f"the PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB", code="fax.too_large")
@@ -161,11 +163,11 @@ class FaxSender:
                 raise _too_complex(exc) from None
             logger.warning("an uploaded PDF could not be rendered: %s", exc)
             raise ValidationError(_REFUSALS["fax.bad_pdf"], code="fax.bad_pdf",
-                                  fields={"file": "the PDF cannot be read"}) from None
+                                  fields={"file": FieldError("field.bad_pdf", "the PDF cannot be read")}) from None
         except tiff.FaxFileError as exc:
             logger.warning("an uploaded PDF could not be rendered: %s", exc)
             raise ValidationError(_REFUSALS["fax.bad_pdf"], code="fax.bad_pdf",
-                                  fields={"file": "the PDF cannot be read"}) from None
+                                  fields={"file": FieldError("field.bad_pdf", "the PDF cannot be read")}) from None
         # a file cut short still renders the pages before the cut: never send part of a document
         report = said[0] if said else ""
         declared = _PAGES_SAID.search(report)
@@ -173,10 +175,11 @@ class FaxSender:
             logger.warning("an uploaded PDF has pages that cannot be drawn: %d of %s rendered", len(pages),
                            declared[1] if declared else "?")
             raise ValidationError("the PDF is damaged: some of its pages cannot be read", code="fax.bad_pdf",
-                                  fields={"file": "some pages cannot be read"})
+                                  fields={"file": FieldError("field.bad_pages", "some pages cannot be read")})
         if len(pages) > MAX_PAGES:
             raise ValidationError(f"at most {MAX_PAGES} pages", code="fax.too_many_pages",
-                                  fields={"file": f"at most {MAX_PAGES} pages"})
+                                  fields={
+                                      "file": FieldError("field.max_pages", f"at most {MAX_PAGES} pages", n=MAX_PAGES)})
         return pages, out
 
     def _tiff(self, fax_id: int) -> Path:

@@ -19,7 +19,7 @@ import logging
 
 from appliance.db import models as m
 from appliance.engine import menus as engine
-from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.errors import Conflict, FieldError, NotFound, ValidationError, field_error_of
 from appliance.services.config import Field, coerce
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ class MenuService:
     # -- changing ----------------------------------------------------------------------
     def _clean_options(self, options) -> list[dict]:
         if not isinstance(options, list):
-            raise ValidationError("options must be a list", fields={"options": "a list of options"})
+            raise ValidationError("options must be a list",
+                                  fields={"options": FieldError("field.option_list", "a list of options")})
         cleaned, seen = [], set()
         for i, option in enumerate(options):
             value = self._clean_option(option, f"options[{i}]")
@@ -139,23 +140,23 @@ class MenuService:
     @staticmethod
     def _clean_option(option, label: str = "option", digit: str | None = None) -> dict:
         if not isinstance(option, dict):
-            raise ValidationError(f"{label} must be an object", fields={label: "an object"})
+            raise ValidationError(f"{label} must be an object", fields={label: FieldError("field.object", "an object")})
         if digit is not None:
             option = {**option, "digit": digit}
         fields = {f.name: f for f in OPTION_FIELDS}
-        errors = {f"{label}.{k}": "unknown field" for k in option if k not in fields}
+        errors = {f"{label}.{k}": FieldError("field.unknown", "unknown field") for k in option if k not in fields}
         value = {}
         for f in OPTION_FIELDS:
             if f.name not in option:
                 if f.required:
-                    errors[f"{label}.{f.name}"] = "required"
+                    errors[f"{label}.{f.name}"] = FieldError("field.required", "required")
                 else:
                     value[f.name] = f.default
                 continue
             try:
                 value[f.name] = coerce(f, option[f.name])
             except ValueError as exc:
-                errors[f"{label}.{f.name}"] = str(exc)
+                errors[f"{label}.{f.name}"] = field_error_of(exc)
         if errors:
             first = next(iter(errors.items()))
             raise ValidationError(f"the option cannot be saved: {first[0]}: {first[1]}", fields=errors)
@@ -200,7 +201,8 @@ class MenuService:
             users = m.Did.select().where((m.Did.dest_menu == menu.id) | (m.Did.after_hours_menu == menu.id))
             if users.exists():
                 raise ValidationError(f"menu {name} must stay live: DID {users.first().number} leads into it",
-                                      code="menus.in_use", fields={"live": "DIDs lead into this menu"})
+                                      code="menus.in_use",
+                                      fields={"live": FieldError("field.menu_in_use", "DIDs lead into this menu")})
 
     def _replace_options(self, menu, options: list[dict]) -> None:
         m.MenuOption.delete().where(m.MenuOption.menu == menu.id).execute()

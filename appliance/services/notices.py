@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from appliance.db import models as m
+from appliance.i18n import translate
 from appliance.mail import Outbox, parse_addresses
 from appliance.services.voicemail import KEY_SUFFIX
-from webui.i18n import translate
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from peewee import fn
 
 from appliance import proc, sounds
 from appliance.db import models as m
-from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.errors import Conflict, FieldError, NotFound, ValidationError
 from appliance.prompts import RATE, Converted, PromptError, check_mp3, convert_wav, looks_like_mp3
 
 logger = logging.getLogger(__name__)
@@ -159,9 +159,11 @@ class PromptService:
         """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV or MP3."""
         values = self.config.clean("prompts", data, creating=True)
         if not audio:
-            raise ValidationError("no audio file was sent", code="prompt.empty", fields={"file": "required"})
+            raise ValidationError("no audio file was sent", code="prompt.empty",
+                                  fields={"file": FieldError("field.required", "required")})
         if len(audio) > MAX_UPLOAD_BYTES:
-            raise ValidationError("the file is larger than 20 MB", code="prompt.too_large", fields={"file": "too large"})
+            raise ValidationError("the file is larger than 20 MB", code="prompt.too_large",
+                                  fields={"file": FieldError("field.file_too_large", "too large")})
         return self._store(values, self.converted(audio), actor, how="uploaded")
 
     def converted(self, audio: bytes) -> Converted:
@@ -214,7 +216,7 @@ class PromptService:
             if prompt is not None and prompt.source != "upload":  # a core sound or one of ours
                 tmp.unlink(missing_ok=True)
                 raise Conflict(f"prompt {name} is one of the built-in sounds", code="prompts.exists",
-                               fields={"name": "a built-in prompt"})
+                               fields={"name": FieldError("field.builtin_prompt", "a built-in prompt")})
             fields = dict(values, source="upload", file=filename, duration_seconds=converted.duration_seconds,
                           peak_dbfs=converted.peak_dbfs, rms_dbfs=converted.rms_dbfs)
             if prompt is None:

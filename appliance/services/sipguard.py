@@ -29,7 +29,7 @@ from appliance.confgen.from_db import PHONE_SUBNETS_KEY, TRUSTED_KEY
 from appliance.db import models as m
 from appliance.engine import sipguard as policy_mod
 from appliance.engine.sipguard import Block, GuardPolicy, Unblock
-from appliance.errors import NotFound, ValidationError
+from appliance.errors import FieldError, NotFound, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class SipGuard:
             try:
                 values[key] = ",".join(str(n) for n in policy_mod.parse_networks(text))
             except ValueError as exc:
-                errors[field] = f"'{exc}' is not an IP address or network"
+                errors[field] = FieldError("field.network", f"'{exc}' is not an IP address or network", item=str(exc))
         if errors:
             raise ValidationError(f"cannot be saved: {next(iter(errors.values()))}", code="sip_guard.bad_network",
                                   fields=errors)

@@ -30,7 +30,7 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance.db import models as m
-from appliance.errors import Conflict, DomainError, ValidationError
+from appliance.errors import Conflict, DomainError, FieldError, ValidationError
 from appliance.services.config import _check_timezone
 
 logger = logging.getLogger(__name__)
@@ -136,11 +136,12 @@ class SiteService:
     def save_password(self, user: dict, password: str, confirm: str) -> None:
         if password != confirm:
             raise ValidationError("the two passwords differ", code="setup.password_mismatch",
-                                  fields={"confirm": "the two passwords differ"})
+                                  fields={"confirm": FieldError("field.password_mismatch", "the two passwords differ")})
         if self.users.authenticate(user["username"], password or "") is not None:
             raise ValidationError("choose a new password, not the one printed at first boot",
                                   code="setup.password_unchanged",
-                                  fields={"password": "choose a new password, not the current one"})
+                                  fields={"password": FieldError("field.password_unchanged",
+                                                                "choose a new password, not the current one")})
         # checks its strength; ends the sessions (the wizard signs this browser in again)
         self.users.set_password(user["username"], password, actor=user["username"], end_tokens=False)
         self._step_done(user["username"], "password")
@@ -151,14 +152,16 @@ class SiteService:
         errors = {}
         problem = _check_timezone((timezone or "").strip())
         if problem or not (timezone or "").strip():
-            errors["timezone"] = problem or "required"
+            errors["timezone"] = problem or FieldError("field.required", "required")
         if language not in LANGUAGES:
-            errors["language"] = f"one of {', '.join(LANGUAGES)}"
+            errors["language"] = FieldError("field.choice", f"one of {', '.join(LANGUAGES)}",
+                                            choices=", ".join(LANGUAGES))
         values = {}
         if area_code is not None:
             area = re.fullmatch(AREA_CODE_PATTERN, area_code.strip())
             if area_code.strip() and area is None:
-                errors["area_code"] = "the area code: digits, such as 21 or 021 for Shanghai"
+                errors["area_code"] = FieldError("setup.region.area_code_bad",
+                                                 "the area code: digits, such as 21 or 021 for Shanghai")
             values["area_code"] = area[1] if area else ""
         if errors:
             raise ValidationError(f"cannot be saved: {next(iter(errors.values()))}", fields=errors)
@@ -182,7 +185,8 @@ class SiteService:
         any), both or neither; a later visit changes them instead."""
         did = (did or "").strip()
         if did and not re.fullmatch(DID_PATTERN, did):
-            raise ValidationError(f"'{did}' is not a dialled number", fields={"did": "digits, + first if any"})
+            raise ValidationError(f"'{did}' is not a dialled number", fields={"did": FieldError("field.dialled_number",
+                                                                                       "digits, + first if any")})
         actor, values = user["username"], self._all()
         earlier_queue, earlier_did = values.get("setup.queue_name"), values.get("setup.did")
         if earlier_queue and self._exists("queues", earlier_queue):
@@ -212,7 +216,8 @@ class SiteService:
 
     def _did_for(self, queue: str, did: str, actor: str) -> None:
         if self._exists("dids", did):
-            raise Conflict(f"the number {did} is already configured", fields={"did": "already configured"})
+            raise Conflict(f"the number {did} is already configured",
+                           fields={"did": FieldError("field.exists", "already configured")})
         self.config.create("dids", self._did_data(queue, did), actor=actor)
 
     def _exists(self, kind: str, key: str) -> bool:

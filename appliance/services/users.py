@@ -28,7 +28,7 @@ from gevent._hub_local import get_hub_if_exists  # what gevent's own threadpool 
 from gevent.threadpool import ThreadPool
 
 from appliance.db import models as m
-from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.errors import Conflict, FieldError, NotFound, ValidationError
 from appliance.services.signin import ADDRESS, Rule, SignInGuard, account_key
 
 logger = logging.getLogger(__name__)
@@ -90,10 +90,15 @@ def _view(user: m.User) -> dict:
             "active": user.active}
 
 
+def _one_of(choices) -> FieldError:
+    return FieldError("field.choice", f"one of {', '.join(choices)}", choices=", ".join(choices))
+
+
 def _check_password(password) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters", code="user.weak_password",
-                              fields={"password": f"at least {MIN_PASSWORD} characters"})
+                              fields={"password": FieldError("field.min_length", f"at least {MIN_PASSWORD} characters",
+                                                             n=MIN_PASSWORD)})
 
 
 class UserService:
@@ -105,11 +110,11 @@ class UserService:
         """A new account; with ``actor`` (an admin on the users page or API) it is audited."""
         fields = {}
         if not isinstance(username, str) or not _USERNAME_RE.fullmatch(username):
-            fields["username"] = "letters, digits and _ . @ - only, at most 64"
+            fields["username"] = FieldError("field.username", "letters, digits and _ . @ - only, at most 64")
         if role not in ROLES:
-            fields["role"] = f"one of {', '.join(ROLES)}"
+            fields["role"] = _one_of(ROLES)
         if language not in LANGUAGES:
-            fields["language"] = f"one of {', '.join(LANGUAGES)}"
+            fields["language"] = _one_of(LANGUAGES)
         if fields:
             raise ValidationError("the user cannot be created as given", code="user.invalid", fields=fields)
         _check_password(password)
@@ -117,7 +122,7 @@ class UserService:
         with self.db.atomic():
             if m.User.select().where(m.User.username == username).exists():
                 raise Conflict(f"a user named {username} already exists", code="user.exists",
-                               fields={"username": "already taken"})
+                               fields={"username": FieldError("field.exists", "already taken")})
             user = m.User.create(username=username, password_hash=password_hash, role=role,
                                  language=language)
             if actor:
@@ -212,7 +217,7 @@ class UserService:
     def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:
             raise ValidationError(f"unknown language {language!r}", code="user.invalid",
-                                  fields={"language": f"one of {', '.join(LANGUAGES)}"})
+                                  fields={"language": _one_of(LANGUAGES)})
         user = self._user(id=user_id)
         user.language = language
         user.save()
@@ -223,15 +228,15 @@ class UserService:
         last active admin stays an active admin (nobody could configure anything after)."""
         unknown = sorted(set(changes) - {"role", "active", "language", "password"})
         if unknown:
-            raise ValidationError(f"unknown field {unknown[0]}", code="user.invalid", fields={k: "unknown field"
-                                                                                         for k in unknown})
+            raise ValidationError(f"unknown field {unknown[0]}", code="user.invalid", fields={
+                k: FieldError("field.unknown", "unknown field") for k in unknown})
         fields = {}
         if "role" in changes and changes["role"] not in ROLES:
-            fields["role"] = f"one of {', '.join(ROLES)}"
+            fields["role"] = _one_of(ROLES)
         if "language" in changes and changes["language"] not in LANGUAGES:
-            fields["language"] = f"one of {', '.join(LANGUAGES)}"
+            fields["language"] = _one_of(LANGUAGES)
         if "active" in changes and not isinstance(changes["active"], bool):
-            fields["active"] = "true or false"
+            fields["active"] = FieldError("field.boolean", "true or false")
         if fields:
             raise ValidationError("the user cannot be changed as given", code="user.invalid", fields=fields)
         new_password = changes.get("password") is not None
@@ -244,13 +249,14 @@ class UserService:
             active = changes.get("active", user.active)
             if username == actor and (role != user.role or not active):
                 raise Conflict("you cannot change your own role or switch yourself off", code="user.self",
-                               fields={"role" if role != user.role else "active": "not for your own account"})
+                               fields={"role" if role != user.role else "active": FieldError("field.own_account",
+                                                                                       "not for your own account")})
             if user.role == "admin" and user.active and (role != "admin" or not active):
                 others = m.User.select().where(m.User.role == "admin", m.User.active == True,  # noqa: E712
                                                m.User.id != user.id).count()
                 if not others:
                     raise Conflict("the last active admin must stay one", code="user.last_admin",
-                                   fields={"role": "the last active admin"})
+                                   fields={"role": FieldError("field.last_admin", "the last active admin")})
             user.role, user.active = role, active
             user.language = changes.get("language", user.language)
             detail = {k: ("(set)" if k == "password" else v) for k, v in changes.items()}
@@ -302,7 +308,8 @@ class UserService:
         """A new token; ``expires_in_days`` (1 to 3650) ends it by itself, None: until revoked."""
         if not isinstance(name, str) or not name.strip() or len(name) > 64:
             raise ValidationError("a token needs a name (at most 64 characters)", code="token.invalid",
-                                  fields={"name": "required, at most 64 characters"})
+                                  fields={"name": FieldError("field.required_max_length", "required, at most 64 characters",
+                                                         n=64)})
         expires_at = None
         if expires_in_days not in (None, ""):
             days = expires_in_days
@@ -311,7 +318,9 @@ class UserService:
             if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= TOKEN_MAX_DAYS:
                 raise ValidationError(f"expires_in_days: a whole number of days from 1 to {TOKEN_MAX_DAYS}",
                                       code="token.invalid",
-                                      fields={"expires_in_days": f"a whole number from 1 to {TOKEN_MAX_DAYS}, or null"})
+                                      fields={"expires_in_days": FieldError(
+                                          "field.days_or_none", f"a whole number from 1 to {TOKEN_MAX_DAYS}, or null",
+                                          n=TOKEN_MAX_DAYS)})
             expires_at = m.utcnow() + dt.timedelta(days=days)
         user = self._user(id=user_id)
         token = "cc_" + secrets.token_urlsafe(32)

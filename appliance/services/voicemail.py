@@ -23,7 +23,7 @@ import logging
 from peewee import JOIN
 
 from appliance.db import models as m
-from appliance.errors import Conflict, NotFound, ValidationError
+from appliance.errors import Conflict, FieldError, NotFound, ValidationError
 from appliance.recording.pipeline import RecordingRefused
 from appliance.services.crm import Viewer
 from appliance.services.recording import VOICEMAIL_POLICY
@@ -84,7 +84,10 @@ class VoicemailService:
         """Newest first. ``scope`` (agents, queues): an agent sees the messages of their
         queues and those left for them; None: everything (staff)."""
         if state not in STATES:
-            raise ValidationError("state: open, handled or all", fields={"state": "open, handled or all"})
+            raise ValidationError("state: open, handled or all",
+                                  fields={
+                                      "state": FieldError("field.choice", "open, handled or all",
+                                                          choices="open, handled, all")})
         query = self._rows()
         if state == "open":
             query = query.where(m.VoiceMessage.handled_at.is_null())
@@ -116,7 +119,8 @@ class VoicemailService:
             raise Conflict(f"{message['handled_by']} already handled this message", code="voicemail.already_handled")
         note = (note or "").strip()
         if len(note) > NOTE_MAX:
-            raise ValidationError("note: at most 1000 characters", fields={"note": "at most 1000 characters"})
+            raise ValidationError("note: at most 1000 characters",
+                                  fields={"note": FieldError("field.max_length", "at most 1000 characters", n=1000)})
         m.VoiceMessage.update(handled_by=username, handled_at=self.now(), note=note).where(
             m.VoiceMessage.id == message_id, m.VoiceMessage.handled_at.is_null()).execute()
         logger.info("%s handled message %s from %s", username, message_id, message["caller"])

@@ -17,7 +17,7 @@ from peewee import fn
 
 from appliance import numbers
 from appliance.db import models as m
-from appliance.errors import NotFound, PermissionDenied, ValidationError
+from appliance.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from appliance.services.crm import Viewer, calls_of, clean_phone, fmt_time, phone_variants
 
 logger = logging.getLogger(__name__)
@@ -33,15 +33,18 @@ def _text(value, name: str, max_length: int, required: bool) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{name} must be text", fields={name: "text"})
+        raise ValidationError(f"{name} must be text", fields={name: FieldError("field.text", "text")})
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"{name} is required", fields={name: "required"})
+        raise ValidationError(f"{name} is required", fields={name: FieldError("field.required", "required")})
     if len(value) > max_length:
         raise ValidationError(f"{name} is longer than {max_length} characters",
-                              fields={name: f"at most {max_length} characters"})
+                              fields={
+                                  name: FieldError("field.max_length", f"at most {max_length} characters",
+                                                   n=max_length)})
     if "\x00" in value:
-        raise ValidationError(f"{name} holds a NUL character", fields={name: "no control characters"})
+        raise ValidationError(f"{name} holds a NUL character",
+                              fields={name: FieldError("field.control", "no control characters")})
     return value
 
 
@@ -104,7 +107,9 @@ class WorkspaceService:
         note = _text(data.get("note"), "note", NOTE_MAX, False)
         if not m.CallDisposition.select().where(m.CallDisposition.code == disposition).exists():
             raise ValidationError(f"unknown disposition {disposition!r}", code="outcome.bad_disposition",
-                                  fields={"disposition": "not in the list of dispositions"})
+                                  fields={
+                                      "disposition": FieldError("field.not_a_disposition",
+                                                                "not in the list of dispositions")})
         record = m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid)
         live = next((c for c in live_calls if c.get("linkedid") == linkedid), None)
         if record is None and live is None:
@@ -178,7 +183,8 @@ class WorkspaceService:
         body = _text(body, "body", MESSAGE_MAX, True)
         recipient = _text(recipient, "to", 64, True)
         if not m.User.select().where(m.User.username == recipient, m.User.active == True).exists():  # noqa: E712
-            raise ValidationError(f"no user {recipient}", code="message.no_recipient", fields={"to": "no such user"})
+            raise ValidationError(f"no user {recipient}", code="message.no_recipient",
+                                  fields={"to": FieldError("field.no_such", "no such user", key=recipient)})
         msg = m.Message.create(sender=sender, recipient=recipient, body=body)
         view = self._message_view(msg)
         if self.bus is not None:

@@ -11,7 +11,7 @@ import webtest
 
 from appliance.bus import EventBus
 from appliance.errors import Conflict
-from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService
+from appliance.services.config import FIELDS, KEYS, KINDS, NO_MARKUP, ConfigService
 from appliance.services.users import UserService
 from webharness import Agents
 from webui import i18n
@@ -189,7 +189,7 @@ def test_an_oversized_request_body_is_refused_before_it_is_read(admins):
 
 
 def test_the_new_messages_are_translated():
-    assert i18n.field_error("zh_CN", "no markup (< followed by a letter)") == i18n.translate("zh_CN", "field.markup")
+    assert i18n.field_error("zh_CN", NO_MARKUP) == i18n.translate("zh_CN", "field.markup")
     assert i18n.error_message("zh_CN", "queues.changed", 409) == i18n.translate("zh_CN", "error.code.changed")
     assert KEYS["queues"] == "name"
 

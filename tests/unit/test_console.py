@@ -418,7 +418,7 @@ def test_idle_session_is_signed_out_and_chinese_on_request(rig):
 
 
 def test_console_messages_are_in_both_catalogs():
-    from webui import i18n
+    from appliance import i18n
 
     en, zh = i18n.catalog("en"), i18n.catalog("zh_CN")
     source = "".join(p.read_text() for p in Path("appliance/console").glob("*.py"))

@@ -16,6 +16,7 @@ from appliance.db import models as m
 from appliance.services.crm import Viewer
 from test_crm import crm, make  # noqa: F401  (crm is a fixture)
 from test_webui import env, sign_in, token_for  # noqa: F401  (env is a fixture)
+from webui import i18n
 
 ADMIN = Viewer("admin", "admin")
 
@@ -103,6 +104,22 @@ def test_bad_rows_duplicates_and_existing_customers_import_nothing(crm):  # noqa
         ("7", "custom.budget", "must be a number"),
         ("7", "custom.level", "must be one of gold, silver")]
     assert m.Customer.select().count() == 1  # only the one that was there
+
+
+def test_the_import_reports_problems_in_chinese_filled_in(crm):  # noqa: F811
+    """Each row's problem is a message id with params from the services; the page says the
+    catalog's sentence in the admin's language."""
+    crm.users.set_language(crm.ids["admin"], "zh_CN")
+    res = check(crm, xlsx([["name", "phone", "level", "account_manager"],
+                           ["Good", "13900000001", "gold", "1001"],
+                           ["Twice", "139-0000-0001", None, None],
+                           ["Odd", "13900000004", "platinum", "9999"]]))
+    assert res.status_int == 422
+    assert errors_of(res) == [
+        ("3", "phone", i18n.translate("zh_CN", "field.same_phone", n=2)),
+        ("4", "account_manager", "9999 不存在"),
+        ("4", "custom.level", "必须是以下之一：gold, silver")]
+    assert i18n.translate("zh_CN", "field.same_phone", n=2) == "与第 2 行电话重复"
 
 
 @pytest.mark.parametrize("name,content", [

@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from appliance.errors import ValidationError
+from appliance.i18n import error_text, field_error
 from appliance.network import LanChanger, LanConfig, Pyroute2Backend, ipv4_addresses, static_config
 
 
@@ -161,3 +162,17 @@ def test_the_appliance_brings_the_lan_up_then_adds_the_fallback(tmp_path):
                                                     lan_fallback_seconds=0, lan_fallback_address="10.1.2.3/24"))
     Appliance._keep_lan(fake, backend)
     assert backend.applied == [LanConfig("dhcp")] and backend.added == ["10.1.2.3/24"]
+
+
+def test_a_bad_address_is_explained_in_the_technicians_language():
+    """The serial console shows the error's own sentence from the catalogs (English as the
+    API's message, Chinese from its id), and each field's error likewise."""
+    with pytest.raises(ValidationError) as caught:
+        static_config("10.0.0.0/24")
+    assert error_text("en", caught.value) == caught.value.message == (
+        "'10.0.0.0/24' needs a prefix between /1 and /31 and a host address")
+    assert error_text("zh_CN", caught.value) == "'10.0.0.0/24' 需要 /1 到 /31 之间的前缀，并且是主机地址"
+    assert field_error("zh_CN", caught.value.fields["address"]) == "带前缀的主机地址"
+    with pytest.raises(ValidationError) as caught:
+        static_config("10.0.0.5/24", "10.9.0.1")
+    assert error_text("zh_CN", caught.value) == "网关 10.9.0.1 不是 10.0.0.0/24 中的另一个地址"

@@ -11,6 +11,8 @@ import pytest
 
 from appliance.engine.routing import DidRoute, RoutingTable, TimeCondition, decide
 from appliance.engine.schedule import ScheduleError, parse
+from appliance.errors import field_error_of
+from appliance.i18n import field_error
 
 HOURS = TimeCondition(parse("mon-fri 09:00-12:00, 13:30-18:00; sat 09:00-12:00"), "Asia/Shanghai")
 TABLE = RoutingTable(
@@ -122,3 +124,12 @@ def test_schedule_forms():
     s = parse("daily 00:00-24:00")
     assert all(day == ((0, 1440),) for day in s.week)
     assert parse("MON 09:00-10:00").week[0] == ((540, 600),)
+
+
+def test_a_bad_schedule_says_what_is_wrong_in_either_language():
+    with pytest.raises(ScheduleError) as caught:
+        parse("mon-fri 18:00-09:00")
+    assert str(caught.value) == "'18:00-09:00' ends before it starts (split ranges that cross midnight)"
+    problem = field_error_of(caught.value)
+    assert field_error("en", problem) == str(caught.value)
+    assert field_error("zh_CN", problem) == "'18:00-09:00' 结束早于开始（跨午夜的时间段请拆成两条）"

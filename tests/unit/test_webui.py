@@ -3,8 +3,10 @@ Only the telephony side (agent sign-in through AMI, health, live state) is stood
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import pickle
 import re
 from pathlib import Path
 
@@ -16,10 +18,10 @@ import webtest
 from appliance.bus import EventBus
 from appliance.db import open_database
 from appliance.db.migrate import migrate
-from appliance.errors import Unavailable
+from appliance.errors import DomainError, FieldError, Unavailable, field_error_of
 from appliance.services.menus import MenuService
 from appliance.services.prompts import PromptFiles, PromptService
-from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService
+from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService, Field, coerce
 from appliance.services.users import ROLES, UserService
 from webui import app as webapp
 from webui import i18n, plugins
@@ -28,6 +30,7 @@ from webharness import Agents
 
 PASSWORD = "correct-horse-9"
 WEBUI = Path(__file__).resolve().parents[2] / "webui"
+APPLIANCE = WEBUI.parent / "appliance"
 PUBLIC = {"login_form", "login", "static", "health"}
 
 
@@ -450,6 +453,50 @@ def test_admin_form_in_chinese_and_references_as_choices(env):
     assert res.status_int == 422 and "被叫号码" in res.text  # the field's own help, translated
 
 
+def test_a_services_field_error_reaches_a_chinese_page_as_the_catalogs_sentence(env):
+    """The config service gives each field's error an id and params; the page says the
+    catalog's sentence filled in with them, the API keeps the English text."""
+    page = sign_in(env.app, "admin").follow()
+    env.app.post("/account/language", {"language": "zh_CN", "csrf_token": csrf_of(page)})
+    form = last_form(env.app.get("/admin/queues"))
+    form["name"], form["ring_timeout"] = "fax", "2"
+    res = form.submit(expect_errors=True)
+    assert res.status_int == 422
+
+    def error_of(name: str) -> str:
+        div = re.search(rf'<div class="field has-error[^"]*">\s*<label for="f-{name}">.*?</div>', res.text, re.S)
+        assert div, name
+        return re.search(r'<em class="field-error">(.*?)</em>', div.group(0), re.S).group(1)
+
+    assert error_of("ring_timeout") == i18n.translate("zh_CN", "field.min", n=5) == "不能小于 5"
+    assert error_of("name") == i18n.translate("zh_CN", "field.reserved_name", item="fax") == "fax 是电话系统保留的名称"
+    api = env.app.post_json("/api/v1/queues", {"name": "fax", "ring_timeout": 2}, headers=token_for(env, "admin"),
+                            expect_errors=True)
+    assert api.status_int == 422
+    assert api.json["fields"] == {"name": "fax is a name the telephone system keeps for itself",
+                                  "ring_timeout": "at least 5"}
+
+
+def test_the_config_services_cross_field_errors_carry_message_ids(env):
+    """The checks across fields and objects (not only the per-field rules) give ids and
+    params, so no page falls back to "not valid: <English>"."""
+    cfg = env.deps.config
+
+    def fields_of(kind, data, key=None):
+        with pytest.raises(DomainError) as caught:
+            cfg.update(kind, key, data, actor="t") if key else cfg.create(kind, data, actor="t")
+        return {name: (error.msgid, error.params) for name, error in caught.value.fields.items()}
+
+    cfg.create("queues", {"name": "sales"}, actor="t")
+    cfg.create("queues", {"name": "support", "overflow_queue": "sales"}, actor="t")
+    assert fields_of("queues", {"overflow_queue": "support"}, "sales") == {"overflow_queue": ("field.overflow_loop", {})}
+    assert fields_of("queues", {"survey_prompt": "nope"}, "sales") == {"survey_prompt": ("field.no_such", {"key": "nope"})}
+    assert fields_of("queues", {"name": "sales"}) == {"name": ("field.exists", {})}
+    assert fields_of("customer_fields", {"name": "level", "label": "Level", "type": "choice"}) == {
+        "choices": ("field.required", {})}
+    assert fields_of("dids", {"number": "88001000", "queue": "nope"}) == {"queue": ("field.no_such", {"key": "nope"})}
+
+
 def test_deleting_what_is_in_use_explains_why(env):
     cfg = env.deps.config
     cfg.create("queues", {"name": "sales"}, actor="t")
@@ -617,6 +664,8 @@ def test_catalogs_are_complete_and_every_used_id_exists():
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\b_\(\s*['"]([a-z_]+\.[a-z_.0-9]+)['"]\s*[,)]""", text))
         used |= set(re.findall(r"""translate\([^,]+,\s*['"]([a-z_]+\.[a-z_.0-9]+)['"]\s*[,)]""", text))
+    for path in APPLIANCE.rglob("*.py"):  # the message ids services give their field errors
+        used |= set(re.findall(r"""FieldError\(\s*['"]([a-z_]+\.[a-z_.0-9]+)['"]""", path.read_text(encoding="utf-8")))
     for script in WEBUI.glob("static/*.js"):
         used |= set(re.findall(r"""\bt\(\s*"([a-z_]+\.[a-z_.0-9]+)\"""", script.read_text(encoding="utf-8")))
     assert len(used) > 50
@@ -643,11 +692,23 @@ def test_chinese_uses_the_call_center_words():
 
 
 def test_field_and_error_messages_are_translated():
-    assert i18n.field_error("zh_CN", "at most 300") == "不能大于 300"
-    assert i18n.field_error("zh_CN", "required") == "必填"
-    assert i18n.field_error("zh_CN", "no queue sales") == "sales 不存在"
-    assert i18n.field_error("en", "something new") == "not valid: something new"
-    assert i18n.field_error("zh_CN", "work number", "help.agents.number", "work number") == "坐席工号"
+    def problem(f: Field, value) -> str:
+        with pytest.raises(ValueError) as caught:
+            coerce(f, value)
+        return field_error_of(caught.value)
+
+    assert i18n.field_error("zh_CN", problem(Field("x", "int", max=300), 301)) == "不能大于 300"
+    assert i18n.field_error("zh_CN", FieldError("field.required", "required")) == "必填"
+    assert i18n.field_error("zh_CN", FieldError("field.no_such", "no queue sales", key="sales")) == "sales 不存在"
+    assert i18n.field_error("en", "something new") == "not valid: something new"  # text without an id: shown
+    work_number = problem(Field("number", "str", pattern=r"[0-9]+", help="work number"), "x")
+    assert work_number == "work number"  # the English the API gives
+    assert i18n.field_error("zh_CN", work_number, "help.agents.number") == "坐席工号"
+    assert i18n.field_error("zh_CN", work_number) == i18n.translate("zh_CN", "field.pattern")
+    at_most = FieldError("field.max", "at most 3", n=3)  # text wherever text goes, its id kept when copied
+    assert json.dumps({"x": at_most}) == '{"x": "at most 3"}' and at_most == "at most 3"
+    for copied in (copy.deepcopy(at_most), pickle.loads(pickle.dumps(at_most))):
+        assert (copied.msgid, copied.params, copied) == ("field.max", {"n": 3}, "at most 3")
     assert i18n.error_message("zh_CN", "queues.in_use", 409) == "仍在使用中，不能删除。"
     assert i18n.error_message("zh_CN", "ami.unavailable", 503) == "电话引擎未连接，请稍后重试。"
     assert i18n.error_message("en", "something.new", 409) == i18n.translate("en", "error.status.409")

@@ -4,6 +4,8 @@ input refused with nothing half-saved."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from appliance import settings as settings_mod
@@ -11,6 +13,7 @@ from appliance.db import models as m
 from appliance.db import open_database
 from appliance.services.site import SiteService
 from provisioning import firstboot
+from webui import i18n
 from test_webui import PASSWORD, env, sign_in  # noqa: F401  (env is a fixture)
 
 NEW_PASSWORD = "my-own-secret-1"
@@ -152,3 +155,19 @@ def test_first_boot_makes_the_wizard_pending_an_older_database_has_none(tmp_path
     firstboot.run(s)
     assert SiteService(db, None, None).setup_state()["next"] == "password"
     db.close()
+
+
+def test_the_region_steps_errors_are_the_catalogs_sentences_in_chinese(pending):
+    """The site service gives its field errors ids and params; the wizard shows them in the
+    admin's language, filled in."""
+    app = pending.app
+    pending.users.set_language(pending.ids["admin"], "zh_CN")
+    sign_in(app, "admin")
+    assert post(app, "/setup/password", password=NEW_PASSWORD, confirm=NEW_PASSWORD).status_int == 302
+    res = post(app, "/setup/region", timezone="Mars/Olympus", language="zh_CN", area_code="x21")
+    assert res.status_int == 422
+    shown = re.findall(r'<em class="field-error">(.*?)</em>', res.text, re.S)
+    assert i18n.translate("zh_CN", "field.timezone", item="Mars/Olympus") in shown
+    assert "Mars/Olympus 不是有效的时区（例如 Asia/Shanghai）" in shown
+    assert i18n.translate("zh_CN", "setup.region.area_code_bad") in shown
+    assert not [s for s in shown if "not" in s]  # no English, no "not valid: ..."

@@ -29,7 +29,7 @@
       <small class="hint yours">{{_('admin.your_value', value=mine[f.name])}}</small>
       % end
       % if f.name in errors:
-      <em class="field-error">{{field_error(errors[f.name], 'help.' + kind + '.' + f.name if f.help else None, f.help)}}</em>
+      <em class="field-error">{{field_error(errors[f.name], 'help.' + kind + '.' + f.name if f.help else None)}}</em>
       % elif f.help:
       <small class="hint">{{_('help.' + kind + '.' + f.name)}}</small>
       % end

@@ -73,7 +73,7 @@
       <label for="s-area-code">{{_('setup.region.area_code')}}</label>
       <input id="s-area-code" name="area_code" inputmode="numeric" maxlength="6" value="{{values.get('area_code') if values.get('area_code') is not None else state['area_code']}}">
       % if 'area_code' in errors:
-      <em class="field-error">{{_('setup.region.area_code_bad')}}</em>
+      <em class="field-error">{{field_error(errors['area_code'])}}</em>
       % else:
       <small class="hint">{{_('setup.region.area_code_hint')}}</small>
       % end
