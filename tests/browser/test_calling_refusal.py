@@ -5,6 +5,7 @@ may not call international numbers; the refusal is in the audit log and nothing 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from appliance.db.models import AuditLog
 from appliance.engine.live import LiveState
@@ -30,9 +31,7 @@ def test_a_refused_click_to_dial_is_said_in_the_agents_language(web, page_as):
     page.goto(web.url + "/workspace")
     page.fill("#ws-number", "+852 2123 4567")
     page.click("button[data-act=dial]")
-    status = page.locator("#ws-status")
-    status.wait_for(state="visible")
-    assert "此线路无权拨打国际长途号码" in status.inner_text()
+    expect(page.locator("#ws-status")).to_contain_text("此线路无权拨打国际长途号码")
     screenshot(page, "zh_CN", "workspace-call-refused")
     [row] = AuditLog.select().where(AuditLog.action == "refused")
     assert (row.username, row.object_id) == ("alice", "+85221234567")

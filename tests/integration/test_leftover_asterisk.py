@@ -57,6 +57,7 @@ class Run:
         self.proc = subprocess.Popen(self.argv, cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.base = f"http://127.0.0.1:{settings['web_port']}"
+        self.token = None  # health names the Asterisk pid only to a signed-in caller
 
     def printed_status(self):
         line = self.proc.stdout.readline()
@@ -67,7 +68,9 @@ class Run:
 
     def health(self):
         try:
-            with urllib.request.urlopen(self.base + "/api/health", timeout=10) as res:
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            with urllib.request.urlopen(urllib.request.Request(self.base + "/api/health", headers=headers),
+                                        timeout=10) as res:
                 return json.loads(res.read())
         except urllib.error.HTTPError as err:
             return json.loads(err.read())
@@ -115,9 +118,11 @@ def test_restart_after_kill_9_stops_the_leftover_asterisk(tmp_path, rootfs):
     second = None
     try:
         wait_until(first.printed_status, 90, "the first appliance started")
+        password = (tmp_path / "data" / "first-admin-password.txt").read_text().strip()
+        wait_until(first.healthy, 60, "health ok")
+        first.token = _session_token(first.base, password)
         old_pid = wait_until(first.healthy, 60, "health ok")["components"]["asterisk"]["pid"]
         assert asterisks_of(instance_dir) == [old_pid]
-        password = (tmp_path / "data" / "first-admin-password.txt").read_text().strip()
 
         first.proc.kill()  # kill -9: no chance to stop its Asterisk
         first.proc.wait(10)
@@ -126,6 +131,8 @@ def test_restart_after_kill_9_stops_the_leftover_asterisk(tmp_path, rootfs):
 
         second = Run(tmp_path, settings, "second")
         wait_until(second.printed_status, 90, "the second appliance started")
+        wait_until(second.healthy, 60, "health ok after the restart")
+        second.token = _session_token(second.base, password)
         health = wait_until(second.healthy, 60, "health ok after the restart")
         new_pid = health["components"]["asterisk"]["pid"]
         assert new_pid != old_pid
@@ -136,7 +143,7 @@ def test_restart_after_kill_9_stops_the_leftover_asterisk(tmp_path, rootfs):
         assert f"still running (pid {old_pid}" in (tmp_path / "second.log").read_text()
 
         # a phone added now reaches the Asterisk that answers on the SIP port
-        token = _session_token(second.base, password)
+        token = second.token
         req = urllib.request.Request(second.base + "/api/v1/phones", method="POST",
                                      data=json.dumps({"extension": "1001", "secret": "pw-1001-secret"}).encode(),
                                      headers={"Content-Type": "application/json",
