@@ -16,8 +16,7 @@ from bottle import request, response
 from appliance.errors import DomainError
 from appliance.services.users import ROLES
 from webui import i18n
-from webui.app import created, issue_session, json_body, no_content, problem_of, render
-from webui.plugins import current_user
+from webui.http import ADMIN, created, current_user, issue_session, json_body, no_content, problem_of, render
 
 
 def install(app, deps) -> None:
@@ -39,11 +38,11 @@ def install(app, deps) -> None:
                       values=values or {}, problem=problem, edit_errors=edit_errors or {}, editing=editing,
                       lockouts=users.guard.lockouts())
 
-    @app.get("/admin/users", name="admin_users")
+    @app.get("/admin/users", name="admin_users", roles=ADMIN)
     def admin_users():
         return page()
 
-    @app.post("/admin/users", name="admin_user_create")
+    @app.post("/admin/users", name="admin_user_create", roles=ADMIN)
     def admin_user_create():
         form = request.forms
         values = {k: form.getunicode(k) or "" for k in ("username", "role", "language")}
@@ -55,7 +54,7 @@ def install(app, deps) -> None:
             return page(errors=exc.fields, values=values, problem=None if exc.fields else problem_of(exc))
         bottle.redirect("/admin/users")
 
-    @app.post("/admin/users/<username>", name="admin_user_update")
+    @app.post("/admin/users/<username>", name="admin_user_update", roles=ADMIN)
     def admin_user_update(username):
         form = request.forms
         changes = {"role": form.getunicode("role") or "", "active": form.get("active") == "on",
@@ -71,30 +70,30 @@ def install(app, deps) -> None:
             issue_session(deps, changed["id"])  # an admin's own new password: stay signed in here
         bottle.redirect("/admin/users")
 
-    @app.post("/admin/lockouts/<key>/clear", name="admin_lockout_clear")
+    @app.post("/admin/lockouts/<key>/clear", name="admin_lockout_clear", roles=ADMIN)
     def admin_lockout_clear(key):
         users.guard.clear(key, actor())
         bottle.redirect("/admin/users")
 
-    @app.get("/api/v1/users", name="api_users")
+    @app.get("/api/v1/users", name="api_users", roles=ADMIN)
     def api_users():
         return {"items": rows()}
 
-    @app.get("/api/v1/lockouts", name="api_lockouts")
+    @app.get("/api/v1/lockouts", name="api_lockouts", roles=ADMIN)
     def api_lockouts():
         return {"items": users.guard.lockouts()}
 
-    @app.delete("/api/v1/lockouts/<key>", name="api_lockout_clear")
+    @app.delete("/api/v1/lockouts/<key>", name="api_lockout_clear", roles=ADMIN)
     def api_lockout_clear(key):
         users.guard.clear(key, actor())
         return no_content()
 
-    @app.post("/api/v1/users", name="api_user_create")
+    @app.post("/api/v1/users", name="api_user_create", roles=ADMIN)
     def api_user_create():
         body = json_body()
         return created(users.create(body.get("username"), body.get("password"), body.get("role"),
                                     body.get("language") or site_language(), actor=actor()))
 
-    @app.patch("/api/v1/users/<username>", name="api_user_update")
+    @app.patch("/api/v1/users/<username>", name="api_user_update", roles=ADMIN)
     def api_user_update(username):
         return users.update(username, json_body(), actor=actor())

@@ -2,7 +2,7 @@
 authentications (when, why, until) with an Unblock button, the recent failures, the
 addresses never blocked and the subnets phones may use.
 
-Roles are in ``plugins.ROUTE_ROLES`` (admins only); ``operations()`` beside the routes is
+Roles are declared on each route (admins only); ``operations()`` beside the routes is
 merged into the OpenAPI document.  Routes are thin:
 ``appliance.services.sipguard.SipGuard`` validates, audits and applies.
 """
@@ -13,7 +13,7 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, Unavailable
-from webui.app import json_body, problem_of, render
+from webui.http import ADMIN, actor, json_body, problem_of, render
 
 def _jsonable(item: dict) -> dict:
     return {k: (v.isoformat(timespec="seconds") + "Z" if hasattr(v, "isoformat") else v) for k, v in item.items()}
@@ -25,11 +25,6 @@ def install(app, deps) -> None:
             raise Unavailable("the SIP guard is not running in this process", code="sip_guard.unavailable")
         return deps.sip_guard
 
-    def actor() -> str:
-        from webui.plugins import current_user
-
-        return current_user()["username"]
-
     def page(problem=None, errors=None, values=None):
         sg = guard()
         settings = sg.settings()
@@ -38,11 +33,11 @@ def install(app, deps) -> None:
         return render("sip_security.tpl", blocks=sg.blocks(), ended=sg.ended(), events=sg.recent_events(),
                       settings=settings, values=values, errors=errors or {}, problem=problem)
 
-    @app.get("/admin/sip-security", name="sip_security")
+    @app.get("/admin/sip-security", name="sip_security", roles=ADMIN)
     def sip_security():
         return page()
 
-    @app.post("/admin/sip-security", name="sip_security_save")
+    @app.post("/admin/sip-security", name="sip_security_save", roles=ADMIN)
     def sip_security_save():
         values = {k: request.forms.getunicode(k) or "" for k in ("phone_subnets", "trusted")}
         try:
@@ -52,7 +47,7 @@ def install(app, deps) -> None:
             return page(problem=None if exc.fields else problem_of(exc), errors=exc.fields, values=values)
         bottle.redirect("/admin/sip-security")
 
-    @app.post("/admin/sip-security/blocks/<address>/unblock", name="sip_unblock")
+    @app.post("/admin/sip-security/blocks/<address>/unblock", name="sip_unblock", roles=ADMIN)
     def sip_unblock(address):
         try:
             guard().unblock(address, actor())
@@ -61,30 +56,30 @@ def install(app, deps) -> None:
             return page(problem=problem_of(exc))
         bottle.redirect("/admin/sip-security")
 
-    @app.get("/api/v1/sip/blocks", name="api_sip_blocks")
+    @app.get("/api/v1/sip/blocks", name="api_sip_blocks", roles=ADMIN)
     def api_sip_blocks():
         return {"items": [_jsonable(b) for b in guard().blocks()]}
 
-    @app.delete("/api/v1/sip/blocks/<address>", name="api_sip_unblock")
+    @app.delete("/api/v1/sip/blocks/<address>", name="api_sip_unblock", roles=ADMIN)
     def api_sip_unblock(address):
         return _jsonable(guard().unblock(address, actor()))
 
-    @app.get("/api/v1/sip/events", name="api_sip_events")
+    @app.get("/api/v1/sip/events", name="api_sip_events", roles=ADMIN)
     def api_sip_events():
         return {"items": [_jsonable(e) for e in guard().recent_events()]}
 
-    @app.get("/api/v1/sip/settings", name="api_sip_settings")
+    @app.get("/api/v1/sip/settings", name="api_sip_settings", roles=ADMIN)
     def api_sip_settings():
         return guard().settings()
 
-    @app.put("/api/v1/sip/settings", name="api_sip_settings_update")
+    @app.put("/api/v1/sip/settings", name="api_sip_settings_update", roles=ADMIN)
     def api_sip_settings_update():
         body = json_body()
         return guard().save_settings(actor(), phone_subnets=body.get("phone_subnets"), trusted=body.get("trusted"))
 
 
 def operations() -> dict:
-    from webui.openapi import _body, _errors, _resp
+    from webui.apidoc import _body, _errors, _resp
 
     when = {"type": ["string", "null"], "description": "UTC, ISO 8601"}
     block = {"type": "object", "required": ["address", "blocked_at", "until", "failures"], "properties": {

@@ -2,7 +2,7 @@
 play in the browser (HTTP Range, so the player seeks) and download; the days of recording
 storage left.
 
-Routes are registered by ``install`` from ``make_app``; roles in ``plugins.ROUTE_ROLES``.
+Routes are registered by ``install`` from ``make_app``; roles declared on each route.
 Staff hear every recording, an agent only those of their own calls: the search is scoped
 to the agent's work numbers, and one recording is checked against its call's agent.
 """
@@ -16,11 +16,10 @@ from urllib.parse import urlencode
 import bottle
 from bottle import request
 
-from appliance.errors import NotFound, PermissionDenied, ValidationError
+from appliance.errors import NotFound, PermissionDenied, Unavailable, ValidationError
 from appliance.recording.policy import STATES
-from webui.app import render
 from webui.params import MAX_OFFSET, page_arg, query_int
-from webui.plugins import current_user
+from webui.http import EVERYONE, STAFF, agent_directory, render, viewer
 
 PER_PAGE = 50
 # Days of storage left below which the page warns (amber), and below which it alarms (red).
@@ -59,17 +58,20 @@ def send_mp3(path: Path, download_name: str | None, missing_code: str):
     return response
 
 
-def install(app, deps, directory, recordings) -> None:
-    """``recordings()`` gives the RecordingService, or raises ``recording.unavailable``."""
+def install(app, deps) -> None:
+    def recordings():
+        if deps.recordings is None:
+            raise Unavailable("recordings are not available in this process", code="recording.unavailable")
+        return deps.recordings
 
     def staff() -> bool:
-        return current_user()["role"] in ("admin", "supervisor")
+        return viewer().staff
 
     def my_agents() -> set[str] | None:
         """The work numbers whose calls this user may hear; None: all (staff)."""
         if staff():
             return None
-        return {a["number"] for a in directory.of_user(current_user()["username"])}
+        return set(viewer().agents)
 
     def own_recording_only(linkedid: str) -> None:
         mine = my_agents()
@@ -87,7 +89,7 @@ def install(app, deps, directory, recordings) -> None:
                 "timezone": deps.site.timezone() if deps.site is not None else None}
 
     # -- the page --------------------------------------------------------------------------
-    @app.get("/recordings", name="recordings")
+    @app.get("/recordings", name="recordings", roles=EVERYONE)
     def recordings_page():
         q = request.query
         args = {k: q.getunicode(k) or "" for k in SEARCH_KEYS}
@@ -97,7 +99,7 @@ def install(app, deps, directory, recordings) -> None:
         total, items = deps.queries.run(lambda: (service.count(**found),
                                                  service.search(**found, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)))
         storage = service.storage() if staff() else None
-        agents = directory.all() if staff() else [a for a in directory.all() if a["number"] in my_agents()]
+        agents = agent_directory().all() if staff() else [a for a in agent_directory().all() if a["number"] in my_agents()]
 
         def page_url(n: int) -> str:
             return "/recordings?" + urlencode({**{k: v for k, v in args.items() if v}, "page": n})
@@ -108,7 +110,7 @@ def install(app, deps, directory, recordings) -> None:
                       storage_level=storage_level(storage) if storage else "ok")
 
     # -- the API ---------------------------------------------------------------------------
-    @app.get("/api/v1/recordings", name="api_recordings")
+    @app.get("/api/v1/recordings", name="api_recordings", roles=EVERYONE)
     def api_recordings():
         q = request.query
         found = filters(q)
@@ -119,12 +121,12 @@ def install(app, deps, directory, recordings) -> None:
                                                  service.count(**found)))
         return {"items": items, "total": total}
 
-    @app.get("/api/v1/recordings/<linkedid>", name="api_recording")
+    @app.get("/api/v1/recordings/<linkedid>", name="api_recording", roles=EVERYONE)
     def api_recording(linkedid):
         own_recording_only(linkedid)
         return recordings().find(linkedid)
 
-    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio")
+    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio", roles=EVERYONE)
     def api_recording_audio(linkedid):
         """The MP3, with HTTP Range (the browser's player seeks with it); ``?download=1`` to save it."""
         own_recording_only(linkedid)
@@ -132,7 +134,7 @@ def install(app, deps, directory, recordings) -> None:
         return send_mp3(path, f"{linkedid}.mp3" if request.query.get("download") else None,
                         "recording.file_missing")
 
-    @app.get("/api/v1/recording-storage", name="api_recording_storage")
+    @app.get("/api/v1/recording-storage", name="api_recording_storage", roles=STAFF)
     def api_recording_storage():
         storage = recordings().storage()
         return {**storage, "level": storage_level(storage)}

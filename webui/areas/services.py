@@ -13,7 +13,7 @@ from bottle import response
 
 from appliance.db import models as m
 from appliance.errors import NotFound, Unavailable
-from webui.plugins import current_user
+from webui.http import ADMIN, current_user
 
 
 def install(app, deps) -> None:
@@ -26,13 +26,13 @@ def install(app, deps) -> None:
         deps.restart_service(name, who)
         m.AuditLog.create(username=who, action="restart", object_type="services", object_id=name)
 
-    @app.post("/api/v1/services/<name>/restart", name="api_service_restart")
+    @app.post("/api/v1/services/<name>/restart", name="api_service_restart", roles=ADMIN)
     def api_service_restart(name):
         restart(name)
         response.status = 202
         return {"service": name, "restart": "requested"}
 
-    @app.post("/services/<name>/restart", name="service_restart")
+    @app.post("/services/<name>/restart", name="service_restart", roles=ADMIN)
     def service_restart(name):
         restart(name)
         bottle.redirect("/")

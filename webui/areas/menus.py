@@ -1,4 +1,4 @@
-"""Voice menus and prompts in the web UI and the JSON API (registered by ``make_app``).
+"""Voice menus and prompts in the web UI and the JSON API (``install`` from ``make_app``).
 
 Pages: ``/admin/menus`` (every menu with its flow as a tree, the prompts, forms to add
 both) and ``/admin/menus/<menu>`` (its fields, its keys with add / remove / skip, what
@@ -18,6 +18,7 @@ from appliance.errors import DomainError, NotFound
 from appliance.services.config import KEYS
 from appliance.services.prompts import MAX_UPLOAD_BYTES
 from webui.edge import MULTIPART_OVERHEAD
+from webui.http import ADMIN, STAFF, actor, created, form_data, json_body, no_content, problem_of, render
 
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD  # the audio file and the form around it
 
@@ -25,7 +26,7 @@ UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD  # the audio file and 
 
 
 def _op(summary: str, ok: str, body: dict | None = None, description: str = "") -> dict:
-    from webui.openapi import _body, _errors, _resp
+    from webui.apidoc import _body, _errors, _resp
 
     op = {"tags": ["menus"], "summary": summary,
           "responses": {ok.split(" ", 1)[0]: _resp(ok.split(" ", 1)[1], {"type": "object"}),
@@ -66,7 +67,9 @@ def operations() -> dict:
     }
 
 
-def register(app, deps, *, actor, render, problem_of, json_body, created, no_content, form_data) -> None:
+def install(app, deps) -> None:
+    if deps.menus is None:  # a web UI without the voice menus (some tests)
+        return
     menus, prompts, cfg = deps.menus, deps.prompts, deps.config
 
     def digit_of(raw: str) -> str:
@@ -75,40 +78,40 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
         return raw
 
     # -- JSON API ----------------------------------------------------------------------
-    @app.get("/api/v1/menus", name="api_menus")
+    @app.get("/api/v1/menus", name="api_menus", roles=STAFF)
     def api_menus():
         return {"items": menus.list()}
 
-    @app.post("/api/v1/menus", name="api_menu_create")
+    @app.post("/api/v1/menus", name="api_menu_create", roles=ADMIN)
     def api_menu_create():
         return created(menus.create(json_body(), actor=actor()))
 
-    @app.get("/api/v1/menus/<menu>", name="api_menu")
+    @app.get("/api/v1/menus/<menu>", name="api_menu", roles=STAFF)
     def api_menu(menu):
         return menus.get(menu)
 
-    @app.route("/api/v1/menus/<menu>", method="PATCH", name="api_menu_update")
+    @app.route("/api/v1/menus/<menu>", method="PATCH", name="api_menu_update", roles=ADMIN)
     def api_menu_update(menu):
         return menus.update(menu, json_body(), actor=actor())
 
-    @app.delete("/api/v1/menus/<menu>", name="api_menu_delete")
+    @app.delete("/api/v1/menus/<menu>", name="api_menu_delete", roles=ADMIN)
     def api_menu_delete(menu):
         menus.delete(menu, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/menus/<menu>/tree", name="api_menu_tree")
+    @app.get("/api/v1/menus/<menu>/tree", name="api_menu_tree", roles=STAFF)
     def api_menu_tree(menu):
         return menus.tree(menu)
 
-    @app.route("/api/v1/menus/<menu>/options/<digit>", method="PUT", name="api_menu_option_set")
+    @app.route("/api/v1/menus/<menu>/options/<digit>", method="PUT", name="api_menu_option_set", roles=ADMIN)
     def api_menu_option_set(menu, digit):
         return menus.set_option(menu, digit_of(digit), json_body(), actor=actor())
 
-    @app.delete("/api/v1/menus/<menu>/options/<digit>", name="api_menu_option_delete")
+    @app.delete("/api/v1/menus/<menu>/options/<digit>", name="api_menu_option_delete", roles=ADMIN)
     def api_menu_option_delete(menu, digit):
         return menus.remove_option(menu, digit_of(digit), actor=actor())
 
-    @app.get("/api/v1/prompts", name="api_prompts")
+    @app.get("/api/v1/prompts", name="api_prompts", roles=STAFF)
     def api_prompts():
         return {"items": prompts.list()}
 
@@ -119,11 +122,11 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
         # one byte more than allowed at most: the service refuses it without the rest in memory
         return prompts.upload(data, upload.file.read(MAX_UPLOAD_BYTES + 1) if upload else b"", actor=actor())
 
-    @app.post("/api/v1/prompts", name="api_prompt_upload", body_limit=UPLOAD_BODY_LIMIT)
+    @app.post("/api/v1/prompts", name="api_prompt_upload", roles=ADMIN, body_limit=UPLOAD_BODY_LIMIT)
     def api_prompt_upload():
         return created(upload())
 
-    @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete")
+    @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete", roles=ADMIN)
     def api_prompt_delete(prompt):
         prompts.delete(prompt, actor=actor())
         return no_content()
@@ -151,11 +154,11 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return show(*args, errors=exc.fields, values=values)
         return show(*args, problem=problem_of(exc))
 
-    @app.get("/admin/menus", name="admin_menus")
+    @app.get("/admin/menus", name="admin_menus", roles=STAFF)
     def admin_menus():
         return show_list()
 
-    @app.post("/admin/menus", name="admin_menu_create")
+    @app.post("/admin/menus", name="admin_menu_create", roles=ADMIN)
     def admin_menu_create():
         data = form_data(cfg.fields("menus"))
         try:
@@ -164,11 +167,11 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_list, values=data)
         bottle.redirect(f"/admin/menus/{data.get('name')}")
 
-    @app.get("/admin/menus/<menu>", name="admin_menu")
+    @app.get("/admin/menus/<menu>", name="admin_menu", roles=STAFF)
     def admin_menu(menu):
         return show_menu(menu)
 
-    @app.post("/admin/menus/<menu>", name="admin_menu_update")
+    @app.post("/admin/menus/<menu>", name="admin_menu_update", roles=ADMIN)
     def admin_menu_update(menu):
         data = form_data(cfg.fields("menus"))
         try:
@@ -177,7 +180,7 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_menu, menu, values=data)
         bottle.redirect(f"/admin/menus/{data.get('name') or menu}")
 
-    @app.post("/admin/menus/<menu>/options", name="admin_menu_option_set")
+    @app.post("/admin/menus/<menu>/options", name="admin_menu_option_set", roles=ADMIN)
     def admin_menu_option_set(menu):
         form = request.forms
         try:
@@ -189,7 +192,7 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_menu, menu)
         bottle.redirect(f"/admin/menus/{menu}")
 
-    @app.post("/admin/menus/<menu>/options/<digit>/delete", name="admin_menu_option_delete")
+    @app.post("/admin/menus/<menu>/options/<digit>/delete", name="admin_menu_option_delete", roles=ADMIN)
     def admin_menu_option_delete(menu, digit):
         try:
             menus.remove_option(menu, digit_of(digit), actor=actor())
@@ -205,14 +208,14 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_list)
         bottle.redirect("/admin/menus")
 
-    @app.post("/admin/menus/<menu>/delete", name="admin_menu_delete")
+    @app.post("/admin/menus/<menu>/delete", name="admin_menu_delete", roles=ADMIN)
     def admin_menu_delete(menu):
         return then_list(lambda: menus.delete(menu, actor=actor()))
 
-    @app.post("/admin/prompts", name="admin_prompt_upload", body_limit=UPLOAD_BODY_LIMIT)
+    @app.post("/admin/prompts", name="admin_prompt_upload", roles=ADMIN, body_limit=UPLOAD_BODY_LIMIT)
     def admin_prompt_upload():
         return then_list(upload)
 
-    @app.post("/admin/prompts/<prompt>/delete", name="admin_prompt_delete")
+    @app.post("/admin/prompts/<prompt>/delete", name="admin_prompt_delete", roles=ADMIN)
     def admin_prompt_delete(prompt):
         return then_list(lambda: prompts.delete(prompt, actor=actor()))

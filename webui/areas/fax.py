@@ -1,7 +1,7 @@
 """Faxes in the web UI and the API: the list (received and sent), each fax's PDF, and
 sending a PDF from an agent's desk or a program (``appliance/services/fax_out.py``).
 
-Registered by ``install`` from ``make_app``; roles in ``plugins.ROUTE_ROLES``.
+Registered by ``install`` from ``make_app``; roles declared on each route.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from bottle import request, response
 
 from appliance.errors import BadRequest, DomainError, NotFound, TooLarge, Unavailable
 from appliance.services.fax_out import MAX_PDF_BYTES
-from webui.app import created, problem_of, render
 from webui.edge import MULTIPART_OVERHEAD
-from webui.plugins import current_user
+from webui.http import EVERYONE, created, current_user, problem_of, render
 
 
 SEND_BODY_LIMIT = MAX_PDF_BYTES + MULTIPART_OVERHEAD  # the PDF and the form around it
@@ -46,12 +45,12 @@ def install(app, deps) -> None:
         return sender().submit(data, name, request.forms.getunicode("number") or "",
                                current_user()["username"])
 
-    @app.get("/faxes", name="faxes")
+    @app.get("/faxes", name="faxes", roles=EVERYONE)
     def faxes_page(problem=None, number=""):
         return render("faxes.tpl", items=service().search(), problem=problem, number=number,
                       can_send=deps.fax_sender is not None, max_mib=MAX_PDF_BYTES // (1024 * 1024))
 
-    @app.post("/faxes", name="fax_send", body_limit=SEND_BODY_LIMIT)
+    @app.post("/faxes", name="fax_send", roles=EVERYONE, body_limit=SEND_BODY_LIMIT)
     def fax_send():
         try:
             send()
@@ -60,19 +59,19 @@ def install(app, deps) -> None:
             return faxes_page(problem=problem_of(exc), number=request.forms.getunicode("number") or "")
         bottle.redirect("/faxes")
 
-    @app.post("/api/v1/faxes", name="api_fax_send", body_limit=SEND_BODY_LIMIT)
+    @app.post("/api/v1/faxes", name="api_fax_send", roles=EVERYONE, body_limit=SEND_BODY_LIMIT)
     def api_fax_send():
         return created(send())
 
-    @app.get("/api/v1/faxes/<fax_id:int>", name="api_fax")
+    @app.get("/api/v1/faxes/<fax_id:int>", name="api_fax", roles=EVERYONE)
     def api_fax(fax_id):
         return service().get(fax_id)
 
-    @app.get("/api/v1/faxes", name="api_faxes")
+    @app.get("/api/v1/faxes", name="api_faxes", roles=EVERYONE)
     def api_faxes():
         return {"items": service().search()}
 
-    @app.get("/api/v1/faxes/<fax_id:int>/pdf", name="api_fax_pdf")
+    @app.get("/api/v1/faxes/<fax_id:int>/pdf", name="api_fax_pdf", roles=EVERYONE)
     def api_fax_pdf(fax_id):
         path = service().pdf_file(fax_id)
         response = bottle.static_file(path.name, root=str(path.parent), mimetype="application/pdf",
