@@ -1,5 +1,13 @@
-"""Pieces of OpenAPI operation descriptions (responses, error statuses, bodies), shared by
-``webui.openapi`` and the areas that describe their own operations.  A leaf module."""
+"""OpenAPI operation descriptions, declared by each area beside its route:
+
+    @app.get("/api/v1/me", name="api_me", roles=EVERYONE,
+             api=Operation({"tags": ["tokens"], "summary": "Who the token or session belongs to",
+                            "responses": {"200": resp("the user", ref("User")), **errors(401)}}))
+
+and the pieces they are made of (a response, the error statuses, a JSON body, a list, a
+reference to a shared schema).  ``webui.openapi`` walks the app's routes and reads each
+one's ``Operation`` from its config.  A leaf module: it imports nothing of the web UI.
+"""
 
 from __future__ import annotations
 
@@ -20,24 +28,39 @@ STATUS_TEXT = {
 }
 
 
-def _resp(description: str, schema: dict | None = None) -> dict:
+def resp(description: str, schema: dict | None = None) -> dict:
     out: dict = {"description": description}
     if schema is not None:
         out["content"] = {JSON: {"schema": schema}}
     return out
 
 
-def _errors(*codes: int) -> dict:
-    return {str(c): _resp(STATUS_TEXT[c], ERROR) for c in (*codes, 500)}
+def errors(*codes: int) -> dict:
+    return {str(c): resp(STATUS_TEXT[c], ERROR) for c in (*codes, 500)}
 
 
-def _body(schema: dict) -> dict:
+def body(schema: dict) -> dict:
     return {"required": True, "content": {JSON: {"schema": schema}}}
 
 
-def _items(schema: dict) -> dict:
+def items(schema: dict) -> dict:
     return {"type": "object", "properties": {"items": {"type": "array", "items": schema}}, "required": ["items"]}
 
 
-def _ref(name: str) -> dict:
+def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+class Operation:
+    """One route's OpenAPI operation (tags, summary, description, requestBody, responses...).
+
+    Not a dict on purpose: bottle keeps a route's extra keywords in ``route.config``, and
+    flattens a dict given there into dotted keys (``api.summary``...); an object stays whole."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"Operation({self.spec.get('summary')!r})"

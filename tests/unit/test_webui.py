@@ -22,7 +22,7 @@ from appliance.services.prompts import PromptFiles, PromptService
 from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService
 from appliance.services.users import ROLES, UserService
 from webui.areas import live as webapp
-from webui.http import fmt_seconds
+from webui.http import EVERYONE, fmt_seconds
 from webui import i18n, plugins
 from webdeps import web_deps
 from webui.app import make_app
@@ -785,3 +785,20 @@ def test_make_app_refuses_an_area_route_without_roles(env, monkeypatch):
     monkeypatch.setattr(status, "install", install)
     with pytest.raises(RuntimeError, match="api_forgotten.*declares no roles"):
         webui_app.make_app(env.deps)
+
+
+def test_an_api_route_without_its_description_is_a_build_error(env):
+    """An API route with roles but no ``api=Operation(...)`` beside it: the OpenAPI document
+    does not build (and the test above, comparing it with the app, fails)."""
+    import bottle
+
+    from webui import openapi
+    from webui.apidoc import Operation
+
+    app = bottle.Bottle()
+    app.route("/api/v1/described", "GET", lambda: {}, name="api_described", roles=EVERYONE,
+              api=Operation({"summary": "described", "responses": {"200": {"description": "ok"}}}))
+    assert "/api/v1/described" in openapi.build(app, env.deps.config)["paths"]
+    app.route("/api/v1/undescribed", "GET", lambda: {}, name="api_undescribed", roles=EVERYONE)
+    with pytest.raises(RuntimeError, match="api_undescribed.*no OpenAPI description"):
+        openapi.build(app, env.deps.config)

@@ -15,9 +15,24 @@ from appliance.services.callrecords import COLUMNS, DIRECTIONS, DISPOSITIONS, MA
 from webui import i18n
 from webui.params import page_arg, query_int
 from webui.http import EVERYONE, agent_directory, lang, problem_of, render, viewer
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 FILTERS = ("from", "to", "agent", "queue", "number", "direction", "disposition")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# -- schemas the API descriptions below share ----------------------------------------------
+FILTER_PARAMETERS = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+                  for name, text in (("from", "first day, YYYY-MM-DD (UTC)"), ("to", "last day, YYYY-MM-DD (UTC)"),
+                                     ("agent", "work number"), ("queue", "queue name"),
+                                     ("number", "the caller's number or the DID dialled"),
+                                     ("direction", "inbound, outbound or internal"),
+                                     ("disposition", "answered, abandoned, unanswered, fallback or interrupted"))]
+FILTER_PARAMETERS += [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+                   {"name": "per_page", "in": "query", "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
+OBJECT = {"type": "object"}
+SCOPE_NOTE = " Agents see the calls they took; others are `404`."
 
 
 def install(app, deps) -> None:
@@ -64,11 +79,18 @@ def install(app, deps) -> None:
         return render("call.tpl", call=records.get(scope(), linkedid), known=set(i18n.catalog(lang())),
                       my_agent=mine[0] if mine else None)
 
-    @app.get("/api/v1/call-records", name="api_call_records", roles=EVERYONE)
+    @app.get("/api/v1/call-records", name="api_call_records", roles=EVERYONE,
+             api=Operation({"tags": ["calls"], "summary": "Search call records, newest first, a page at a time",
+                            "description": "Each with the agent's disposition (`outcome`) and the recording's "
+                                           "state." + SCOPE_NOTE, "parameters": FILTER_PARAMETERS,
+                            "responses": {"200": resp("one page", OBJECT), **errors(401, 422)}}))
     def api_call_records():
         return deps.queries.run(records.search, scope(), filters(), page=page_arg(),
                                 per_page=query_int("per_page", 50, 1, MAX_PER_PAGE))
 
-    @app.get("/api/v1/call-records/<linkedid>", name="api_call_record", roles=EVERYONE)
+    @app.get("/api/v1/call-records/<linkedid>", name="api_call_record", roles=EVERYONE,
+             api=Operation({"tags": ["calls"], "summary": "One call with its outcomes, customer and recording state",
+                            "description": SCOPE_NOTE.strip(),
+                            "responses": {"200": resp("the call", OBJECT), **errors(401, 404)}}))
     def api_call_record(linkedid):
         return records.get(scope(), linkedid)

@@ -13,6 +13,14 @@ from appliance.services.config import KEYS, KINDS
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
                         no_content, problem_of, render, with_etag)
 from webui.params import query_int
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
+
+
+# -- schemas the API descriptions below share ----------------------------------------------
+MEMBER_SCHEMA = {"type": "object", "required": ["queue", "agent", "penalty"], "properties": {
+           "queue": {"type": "string"}, "agent": {"type": "string", "description": "the agent's work number"},
+           "penalty": {"type": "integer"}}}
+KIND_REF_SCHEMA = ref("{Schema}")
 
 
 def install(app, deps) -> None:
@@ -127,34 +135,65 @@ def install(app, deps) -> None:
 
 
     # -- JSON API --------------------------------------------------------------------------
-    @app.get(f"/api/v1/<kind:re:{KIND_RE}>", name="api_list", roles=STAFF)
+    @app.get(f"/api/v1/<kind:re:{KIND_RE}>", name="api_list", roles=STAFF,
+             api=Operation({"tags": ["configuration"], "summary": "List the {kinds}",
+                            "responses": {"200": resp("all of them, by key", items(KIND_REF_SCHEMA)), **errors(401, 403)}}))
     def api_list(kind):
         return {"items": cfg.list(kind)}
 
-    @app.post(f"/api/v1/<kind:re:{KIND_RE}>", name="api_create", roles=ADMIN)
+    @app.post(f"/api/v1/<kind:re:{KIND_RE}>", name="api_create", roles=ADMIN,
+              api=Operation({"tags": ["configuration"],
+                             "summary": "Create a {kind}; Asterisk's configuration is regenerated and reloaded",
+                             "requestBody": body(ref("{Schema}Create")),
+                             "responses": {"201": resp("created", KIND_REF_SCHEMA), **errors(400, 401, 403, 409, 422, 503)}}))
     def api_create(kind):
         return created(cfg.create(kind, json_body(), actor=actor()))
 
-    @app.get(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_get", roles=STAFF)
+    @app.get(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_get", roles=STAFF,
+             api=Operation({"tags": ["configuration"], "summary": "One {kind}",
+                            "description": "The `ETag` header (and the object's `version`) changes with every saved "
+                                           "change; send it back in `If-Match` when updating.",
+                            "responses": {"200": resp("it", KIND_REF_SCHEMA), **errors(401, 403, 404)}}))
     def api_get(kind, key):
         return with_etag(cfg.get(kind, key))
 
-    @app.route(f"/api/v1/<kind:re:{KIND_RE}>/<key>", method="PATCH", name="api_update", roles=ADMIN)
+    @app.route(f"/api/v1/<kind:re:{KIND_RE}>/<key>", method="PATCH", name="api_update", roles=ADMIN,
+               api=Operation({"tags": ["configuration"],
+                              "summary": "Change some fields of a {kind}; applied to Asterisk without a restart",
+                              "description": "With `If-Match: \"<version>\"` (the `ETag` or `version` you read) the "
+                                             "change is made only if nobody changed the {kind} since: otherwise 409 "
+                                             "`<kind>.changed`, and nothing is saved. Without it the last save wins.",
+                              "parameters": [{"name": "If-Match", "in": "header", "required": False,
+                                              "description": "the version you read", "schema": {"type": "string"}}],
+                              "requestBody": body(ref("{Schema}Update")),
+                              "responses": {"200": resp("changed", KIND_REF_SCHEMA),
+                                            **errors(400, 401, 403, 404, 409, 422, 503)}}))
     def api_update(kind, key):
         """With ``If-Match: "<version>"`` only if nobody changed the object since it was read."""
         read = (request.get_header("If-Match") or "").strip().removeprefix("W/").strip('"')
         return with_etag(cfg.update(kind, key, json_body(), actor=actor(), version=None if read in ("", "*") else read))
 
-    @app.delete(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_delete", roles=ADMIN)
+    @app.delete(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_delete", roles=ADMIN,
+                api=Operation({"tags": ["configuration"], "summary": "Delete a {kind} (refused while it is in use)",
+                               "responses": {"204": resp("deleted"), **errors(401, 403, 404, 409, 503)}}))
     def api_delete(kind, key):
         cfg.delete(kind, key, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/queues/<name>/members", name="api_members", roles=STAFF)
+    @app.get("/api/v1/queues/<name>/members", name="api_members", roles=STAFF,
+             api=Operation({"tags": ["configuration"], "summary": "Members of a queue",
+                            "responses": {"200": resp("members", items(MEMBER_SCHEMA)), **errors(401, 403, 404)}}))
     def api_members(name):
         return {"items": cfg.members(name)}
 
-    @app.post("/api/v1/queues/<name>/members", name="api_member_add", roles=ADMIN)
+    @app.post("/api/v1/queues/<name>/members", name="api_member_add", roles=ADMIN,
+              api=Operation({"tags": ["configuration"],
+                             "summary": "Add an agent to a queue (a signed-in agent starts taking its calls)",
+                             "requestBody": body({"type": "object", "required": ["agent"], "properties": {
+                                 "agent": {"type": "string", "description": "the agent's work number"},
+                                 "penalty": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0}}}),
+                             "responses": {"201": resp("added", MEMBER_SCHEMA),
+                                           **errors(400, 401, 403, 404, 409, 422, 503)}}))
     def api_member_add(name):
         body = json_body()
         agent = body.get("agent")
@@ -162,12 +201,18 @@ def install(app, deps) -> None:
             raise ValidationError("agent: the agent's work number is required", fields={"agent": "required"})
         return created(cfg.add_member(name, agent, body.get("penalty", 0), actor=actor()))
 
-    @app.delete("/api/v1/queues/<name>/members/<agent>", name="api_member_remove", roles=ADMIN)
+    @app.delete("/api/v1/queues/<name>/members/<agent>", name="api_member_remove", roles=ADMIN,
+                api=Operation({"tags": ["configuration"], "summary": "Remove an agent from a queue",
+                               "responses": {"204": resp("removed"), **errors(401, 403, 404, 503)}}))
     def api_member_remove(name, agent):
         cfg.remove_member(name, agent, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/audit", name="api_audit", roles=ADMIN)
+    @app.get("/api/v1/audit", name="api_audit", roles=ADMIN,
+             api=Operation({"tags": ["audit"], "summary": "Configuration changes: who, when, what (newest first)",
+                            "parameters": [{"name": "limit", "in": "query", "required": False,
+                                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                            "responses": {"200": resp("entries", items(ref("AuditEntry"))), **errors(401, 403, 422)}}))
     def api_audit():
         return {"items": deps.queries.run(cfg.audit, query_int("limit", 100, 1, 1000))}
 

@@ -28,6 +28,7 @@ from webui.params import page_arg, query_int
 from webui.http import (EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
                         problem_of, render, safe_next, viewer)
 from webui.edge import MULTIPART_OVERHEAD
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
 IMPORT_BODY_LIMIT = MAX_UPLOAD + MULTIPART_OVERHEAD  # the workbook and the form around it
@@ -145,6 +146,21 @@ def page_link(args: dict, page: int) -> str:
     """The list page ``page`` of the same search."""
     query = {k: v for k, v in {**args, "page": page if page > 1 else ""}.items() if v}
     return "/customers" + ("?" + urlencode(query) if query else "")
+
+
+# -- schemas the API descriptions below share ----------------------------------------------
+CUSTOMER_SCHEMA, HISTORY_SCHEMA, FOLLOW_UP_SCHEMA = ref("Customer"), ref("HistoryItem"), ref("FollowUp")
+SEARCH_PARAMETERS = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+                 for name, text in (("q", "part of a phone number (digits) or of a name"),
+                                    ("tag", "customers with this tag"), ("category", "customers in this category"),
+                                    ("manager", "the account manager's work number; `-` for customers of nobody"))]
+SEARCH_PARAMETERS += [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "per_page", "in": "query", "required": False,
+                   "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
+PAGE_SCHEMA = {"type": "object", "required": ["items", "total", "page", "pages", "per_page"], "properties": {
+    "items": {"type": "array", "items": CUSTOMER_SCHEMA}, "total": {"type": "integer"}, "page": {"type": "integer"},
+    "pages": {"type": "integer"}, "per_page": {"type": "integer"}}}
+SCOPE_NOTE = " An agent sees only the customers they manage; others are `404`."
 
 
 def install(app, deps) -> None:
@@ -331,11 +347,37 @@ def install(app, deps) -> None:
     def customers_export():
         return export_response(lang())
 
-    @app.get("/api/v1/customers/export", name="api_customers_export", roles=STAFF)
+    @app.get("/api/v1/customers/export", name="api_customers_export", roles=STAFF,
+             api=Operation({"tags": ["customers"], "summary": "The customers of a search as an Excel file",
+                            "description": "Same filters as the search, every page. Column titles in `lang` "
+                                           "(`en` or `zh_CN`); an import takes the file back.",
+                            "parameters": [p for p in SEARCH_PARAMETERS if p["name"] not in ("page", "per_page")] + [
+                                {"name": "lang", "in": "query", "required": False,
+                                 "schema": {"enum": ["en", "zh_CN"], "default": "en"}}],
+                            "responses": {"200": {"description": "the workbook", "content": {
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                    "schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+                                **errors(401, 403)}}))
     def api_customers_export():
         return export_response(request.query.get("lang") if request.query.get("lang") in i18n.LANGUAGES else "en")
 
-    @app.post("/api/v1/customers/import", name="api_customers_import", roles=STAFF, body_limit=IMPORT_BODY_LIMIT)
+    @app.post("/api/v1/customers/import", name="api_customers_import", roles=STAFF,
+              api=Operation({"tags": ["customers"], "summary": "Check, and with confirm=1 import, an Excel file",
+                             "description": "The whole file is checked first (columns, every row, phones twice "
+                                            "in the file or already customers); with any problem nothing is "
+                                            "imported and the 422 carries the `report`. With `confirm=1` a file "
+                                            "without problems is imported in one transaction. A file that is no "
+                                            "workbook is 422 `import.not_xlsx`; over the caps (200,000 rows, "
+                                            "5,000,000 cells, a zip that unpacks too far) `import.too_many_rows`, "
+                                            "`import.too_many_cells`, `import.too_large`.",
+                             "parameters": [{"name": "confirm", "in": "query", "required": False,
+                                             "schema": {"enum": ["0", "1"], "default": "0"}}],
+                             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                                 "type": "object", "required": ["file"], "properties": {
+                                     "file": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}},
+                             "responses": {"200": resp("checked (and imported)", {"type": "object", "properties": {
+                                 "report": ref("ImportReport"), "imported": {"type": "integer"}}}),
+                                 **errors(401, 403, 422)}}), body_limit=IMPORT_BODY_LIMIT)
     def api_customers_import():
         _token, path = uploads.save(uploaded_file())
         try:
@@ -354,60 +396,117 @@ def install(app, deps) -> None:
             path.unlink(missing_ok=True)
 
     # -- JSON API ------------------------------------------------------------------
-    @app.get("/api/v1/customers", name="api_customers", roles=EVERYONE)
+    @app.get("/api/v1/customers", name="api_customers", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "Search customers, one page at a time",
+                            "description": "Newest first; by name when searching by name." + SCOPE_NOTE,
+                            "parameters": SEARCH_PARAMETERS, "responses": {"200": resp("one page", PAGE_SCHEMA), **errors(401, 422)}}))
     def api_customers():
         return deps.queries.run(crm.search, viewer(), page=page_arg(),
                                 per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE), **search_args())
 
-    @app.post("/api/v1/customers", name="api_customer_create", roles=EVERYONE)
+    @app.post("/api/v1/customers", name="api_customer_create", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Create a customer",
+                             "description": "An agent's new customer is theirs (they are its account manager).",
+                             "requestBody": body(ref("CustomerCreate")),
+                             "responses": {"201": resp("created", CUSTOMER_SCHEMA),
+                                           **errors(400, 401, 403, 409, 422)}}))
     def api_customer_create():
         return created(crm.create(viewer(), json_body(), actor=actor()))
 
-    @app.get("/api/v1/customers/<customer_id:int>", name="api_customer", roles=EVERYONE)
+    @app.get("/api/v1/customers/<customer_id:int>", name="api_customer", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "One customer",
+                            "description": SCOPE_NOTE.strip(),
+                            "responses": {"200": resp("the customer", CUSTOMER_SCHEMA), **errors(401, 404)}}))
     def api_customer(customer_id):
         return crm.get(viewer(), customer_id)
 
-    @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update", roles=EVERYONE)
+    @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update", roles=EVERYONE,
+               api=Operation({"tags": ["customers"], "summary": "Change some fields of a customer",
+                              "description": "Custom fields not sent keep their values. Only staff change "
+                                             "the account manager." + SCOPE_NOTE,
+                              "requestBody": body(ref("CustomerUpdate")),
+                              "responses": {"200": resp("changed", CUSTOMER_SCHEMA),
+                                            **errors(400, 401, 403, 404, 409, 422)}}))
     def api_customer_update(customer_id):
         return crm.update(viewer(), customer_id, json_body(), actor=actor())
 
-    @app.delete("/api/v1/customers/<customer_id:int>", name="api_customer_delete", roles=STAFF)
+    @app.delete("/api/v1/customers/<customer_id:int>", name="api_customer_delete", roles=STAFF,
+                api=Operation({"tags": ["customers"], "summary": "Delete a customer with its notes and follow-ups",
+                               "responses": {"204": resp("deleted"), **errors(401, 403, 404)}}))
     def api_customer_delete(customer_id):
         crm.delete(viewer(), customer_id, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history", roles=EVERYONE)
+    @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "Contact history: calls and notes, newest first",
+                            "description": "Calls come from the call records, matched on the customer's "
+                                           "phone number (with or without +).",
+                            "responses": {"200": resp("history", items(HISTORY_SCHEMA)), **errors(401, 404)}}))
     def api_customer_history(customer_id):
         return {"items": crm.history(viewer(), customer_id)}
 
-    @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add", roles=EVERYONE)
+    @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Add a note to the contact history",
+                             "requestBody": body({"type": "object", "required": ["body"], "properties": {
+                                 "body": {"type": "string", "maxLength": 4000},
+                                 "linkedid": {"type": "string", "description": "the call it is about"}}}),
+                             "responses": {"201": resp("saved", HISTORY_SCHEMA), **errors(400, 401, 404, 422)}}))
     def api_customer_note_add(customer_id):
         body = json_body()
         return created(crm.add_note(viewer(), customer_id, body.get("body"), actor=actor(),
                                     linkedid=body.get("linkedid") or ""))
 
-    @app.get("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_ups", roles=EVERYONE)
+    @app.get("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_ups", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "A customer's follow-ups, open ones first",
+                            "responses": {"200": resp("follow-ups", items(FOLLOW_UP_SCHEMA)),
+                                          **errors(401, 404)}}))
     def api_customer_follow_ups(customer_id):
         return {"items": crm.follow_ups(viewer(), customer_id=customer_id, open_only=False)}
 
-    @app.post("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_up_add", roles=EVERYONE)
+    @app.post("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_up_add", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Plan a follow-up or call-back",
+                             "description": "For the customer's account manager unless `agent` says "
+                                            "otherwise (staff only).",
+                             "requestBody": body({"type": "object", "required": ["due_at"], "properties": {
+                                 "kind": {"enum": ["follow_up", "call_back"], "default": "follow_up"},
+                                 "due_at": {"type": "string", "description": "YYYY-MM-DD HH:MM on the site's clock (its time zone, set in the first-run wizard)"},
+                                 "note": {"type": "string", "maxLength": 500},
+                                 "agent": {"type": "string", "description": "a work number"}}}),
+                             "responses": {"201": resp("planned", FOLLOW_UP_SCHEMA),
+                                           **errors(400, 401, 404, 422)}}))
     def api_customer_follow_up_add(customer_id):
         return created(crm.add_follow_up(viewer(), customer_id, json_body(), actor=actor()))
 
-    @app.get("/api/v1/follow-ups", name="api_follow_ups", roles=EVERYONE)
+    @app.get("/api/v1/follow-ups", name="api_follow_ups", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "Open follow-ups due by your agents (staff: everyone's)",
+                            "responses": {"200": resp("earliest first", items(FOLLOW_UP_SCHEMA)), **errors(401)}}))
     def api_follow_ups():
         return {"items": crm.follow_ups(viewer())}
 
-    @app.post("/api/v1/follow-ups/<follow_up_id:int>/done", name="api_follow_up_done", roles=EVERYONE)
+    @app.post("/api/v1/follow-ups/<follow_up_id:int>/done", name="api_follow_up_done", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Mark a follow-up done",
+                             "responses": {"200": resp("done", FOLLOW_UP_SCHEMA), **errors(401, 404)}}))
     def api_follow_up_done(follow_up_id):
         return crm.complete_follow_up(viewer(), follow_up_id, actor=actor())
 
-    @app.post("/api/v1/customers/assign", name="api_customers_assign", roles=STAFF)
+    @app.post("/api/v1/customers/assign", name="api_customers_assign", roles=STAFF,
+              api=Operation({"tags": ["customers"], "summary": "Assign customers to an agent, or reclaim them",
+                             "description": "`agent` null: the customers go back to nobody (reclaimed).",
+                             "requestBody": body({"type": "object", "required": ["customers"], "properties": {
+                                 "customers": {"type": "array", "items": {"type": "integer"}},
+                                 "agent": {"type": ["string", "null"]}}}),
+                             "responses": {"200": resp("how many", {"type": "object", "properties": {
+                                 "assigned": {"type": "integer"}}}), **errors(400, 401, 403, 404, 422)}}))
     def api_customers_assign():
         body = json_body()
         return {"assigned": crm.assign(body.get("customers"), body.get("agent") or None, actor=actor())}
 
-    @app.post("/api/v1/customers/transfer", name="api_customers_transfer", roles=STAFF)
+    @app.post("/api/v1/customers/transfer", name="api_customers_transfer", roles=STAFF,
+              api=Operation({"tags": ["customers"], "summary": "Transfer every customer of one agent to another",
+                             "requestBody": body({"type": "object", "required": ["from", "to"], "properties": {
+                                 "from": {"type": "string"}, "to": {"type": "string"}}}),
+                             "responses": {"200": resp("how many", {"type": "object", "properties": {
+                                 "transferred": {"type": "integer"}}}), **errors(400, 401, 403, 422)}}))
     def api_customers_transfer():
         body = json_body()
         return {"transferred": crm.transfer(str(body.get("from") or ""), str(body.get("to") or ""), actor=actor())}

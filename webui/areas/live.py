@@ -14,6 +14,7 @@ from bottle import response
 from appliance.errors import Unavailable
 from webui import i18n
 from webui.http import EVERYONE, agent_directory, current_user, lang, render, viewer
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 logger = logging.getLogger(__name__)
 
@@ -145,11 +146,25 @@ def install(app, deps) -> None:
                       my_agents=agent_directory().of_user(current_user()["username"]), js_messages=js,
                       call_times=call_times, agent_states=AGENT_STATES, call_states=CALL_STATES)
 
-    @app.get("/api/v1/live", name="api_live", roles=EVERYONE)
+    @app.get("/api/v1/live", name="api_live", roles=EVERYONE,
+             api=Operation({"tags": ["live"], "summary": "Live queues, agents and calls",
+                            "description": "The same data the live page shows, refreshed by the engine from AMI events. "
+                                           "A user with the agent role sees only their own agents, the queues those "
+                                           "agents are in and their calls.",
+                            "responses": {"200": resp("snapshot", ref("Live")), **errors(401)}}))
     def api_live():
         return live_for_user()
 
-    @app.get("/api/v1/events", name="api_events", roles=EVERYONE)
+    @app.get("/api/v1/events", name="api_events", roles=EVERYONE,
+             api=Operation({"tags": ["live"], "summary": "Live changes as Server-Sent Events",
+                            "description": "text/event-stream: `event: agent|call|queue` with a JSON `data:` line per "
+                                           "change (a `call` event with `\"event\": \"offered\"` and `offered_to` is the "
+                                           "screen pop). Staff see everything; an agent only their own agents, the "
+                                           "calls offered to or taken by them, and their queues. The stream ends "
+                                           "after a while; EventSource reconnects by itself.",
+                            "responses": {"200": {"description": "the event stream",
+                                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                                          **errors(401, 503)}}))
     def api_events():
         if deps.bus is None:
             raise Unavailable("live events are not available in this process", code="events.unavailable")

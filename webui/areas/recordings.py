@@ -20,6 +20,7 @@ from appliance.errors import NotFound, PermissionDenied, Unavailable, Validation
 from appliance.recording.policy import STATES
 from webui.params import MAX_OFFSET, page_arg, query_int
 from webui.http import EVERYONE, STAFF, agent_directory, render, viewer
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 PER_PAGE = 50
 # Days of storage left below which the page warns (amber), and below which it alarms (red).
@@ -110,7 +111,20 @@ def install(app, deps) -> None:
                       storage_level=storage_level(storage) if storage else "ok")
 
     # -- the API ---------------------------------------------------------------------------
-    @app.get("/api/v1/recordings", name="api_recordings", roles=EVERYONE)
+    @app.get("/api/v1/recordings", name="api_recordings", roles=EVERYONE,
+             api=Operation({
+             "tags": ["recordings"], "summary": "Search recordings by their call (newest first)",
+             "description": "`caller`: part of the caller's number; `agent`, `queue`: the call's; `state`: the "
+                            "recording's; `from`, `to`: days (YYYY-MM-DD, UTC, both included) the recording was "
+                            "made. `total` counts every match. Agents find only their own calls.",
+             "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                            for n in ("caller", "agent", "queue", "state", "from", "to")] + [
+                 {"name": "limit", "in": "query", "required": False,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                 {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}],
+             "responses": {"200": resp("recordings", {"type": "object", "properties": {
+                 "items": {"type": "array", "items": ref("Recording")}, "total": {"type": "integer"}}}),
+                 **errors(401, 422)}}))
     def api_recordings():
         q = request.query
         found = filters(q)
@@ -121,12 +135,27 @@ def install(app, deps) -> None:
                                                  service.count(**found)))
         return {"items": items, "total": total}
 
-    @app.get("/api/v1/recordings/<linkedid>", name="api_recording", roles=EVERYONE)
+    @app.get("/api/v1/recordings/<linkedid>", name="api_recording", roles=EVERYONE,
+             api=Operation({
+              "tags": ["recordings"], "summary": "One call's recording: state, checksum, duration, its call",
+              "description": "`complete` is true when the MP3 is verified and holds the whole call; `partial` "
+                             "when the call was cut off (Asterisk went away) and only its first part is there. "
+                             "Agents see only the recordings of their own calls.",
+              "responses": {"200": resp("it", ref("Recording")), **errors(401, 403, 404)}}))
     def api_recording(linkedid):
         own_recording_only(linkedid)
         return recordings().find(linkedid)
 
-    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio", roles=EVERYONE)
+    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio", roles=EVERYONE,
+             api=Operation({
+        "tags": ["recordings"], "summary": "The MP3 (HTTP Range for seeking; `?download=1` to save it)",
+        "parameters": [{"name": "download", "in": "query", "required": False, "schema": {"type": "string"}},
+                       {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "the whole file",
+                              "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                      "206": {"description": "the byte range asked for",
+                              "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                      **errors(401, 403, 404)}}))
     def api_recording_audio(linkedid):
         """The MP3, with HTTP Range (the browser's player seeks with it); ``?download=1`` to save it."""
         own_recording_only(linkedid)
@@ -134,7 +163,16 @@ def install(app, deps) -> None:
         return send_mp3(path, f"{linkedid}.mp3" if request.query.get("download") else None,
                         "recording.file_missing")
 
-    @app.get("/api/v1/recording-storage", name="api_recording_storage", roles=STAFF)
+    @app.get("/api/v1/recording-storage", name="api_recording_storage", roles=STAFF,
+             api=Operation({
+      "tags": ["recordings"], "summary": "Recording storage: free space, reserve, days left at the recent rate",
+      "responses": {"200": resp("storage", {"type": "object", "properties": {
+          "free_bytes": {"type": "integer"}, "total_bytes": {"type": "integer"},
+          "reserve_bytes": {"type": "integer"}, "bytes_per_day": {"type": "integer"},
+          "days_left": {"type": ["number", "null"]}, "alarm": {"type": "string"},
+          "level": {"enum": ["ok", "warn", "bad"], "description": "bad: under 7 days or the disk guard's "
+                    "alarm; warn: under 30 days"},
+          "message": {"type": "string"}}}), **errors(401, 403)}}))
     def api_recording_storage():
         storage = recordings().storage()
         return {**storage, "level": storage_level(storage)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from webui import openapi
 from webui.http import EVERYONE, PUBLIC, current_user, json_error
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 def without_pids(value):
@@ -17,7 +18,13 @@ def without_pids(value):
 
 
 def install(app, deps) -> None:
-    @app.get("/api/health", name="health", roles=PUBLIC)
+    @app.get("/api/health", name="health", roles=PUBLIC,
+             api=Operation({"tags": ["status"], "summary": "Health of each component; no sign-in needed",
+                            "description": "200 while `status` is `ok` or `degraded`, 503 when `down` (Asterisk is not "
+                                           "running), so a load balancer or monitor can use the status code alone.",
+                            "security": [],
+                            "responses": {"200": resp("ok or degraded", ref("Health")),
+                                          "503": resp("down", ref("Health"))}}))
     def health():
         body = deps.health()
         if current_user() is None:  # a monitor needs states, not the process ids an attacker would like
@@ -26,7 +33,9 @@ def install(app, deps) -> None:
             return json_error(503, body)
         return body
 
-    @app.get("/api/openapi.json", name="openapi", roles=EVERYONE)
+    @app.get("/api/openapi.json", name="openapi", roles=EVERYONE,
+             api=Operation({"tags": ["status"], "summary": "This document (for any signed-in user or token)",
+                            "responses": {"200": resp("the OpenAPI document", {"type": "object"}), **errors(401)}}))
     def openapi_spec():
         return openapi.build(app, deps.config, deps.crm)
 

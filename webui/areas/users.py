@@ -17,6 +17,17 @@ from appliance.errors import DomainError
 from appliance.services.users import ROLES
 from webui import i18n
 from webui.http import ADMIN, created, current_user, issue_session, json_body, no_content, problem_of, render
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
+
+
+# -- schemas the API descriptions below share ----------------------------------------------
+USER_SCHEMA = {"type": "object", "required": ["id", "username", "role", "language", "active"], "properties": {
+          "id": {"type": "integer"}, "username": {"type": "string"}, "role": {"type": "string"},
+          "language": {"type": "string"}, "active": {"type": "boolean"}, "locked_until": {"type": ["string", "null"]}}}
+LOCKOUT_SCHEMA = {"type": "object", "required": ["key", "kind", "name", "until", "lockouts"], "properties": {
+           "key": {"type": "string", "description": "`user:<name>`, `addr:<ip>` or `console:<device>`"},
+           "kind": {"enum": ["user", "addr", "console"]}, "name": {"type": "string"},
+           "until": {"type": "string", "description": "UTC, ISO 8601"}, "lockouts": {"type": "integer"}}}
 
 
 def install(app, deps) -> None:
@@ -75,25 +86,47 @@ def install(app, deps) -> None:
         users.guard.clear(key, actor())
         bottle.redirect("/admin/users")
 
-    @app.get("/api/v1/users", name="api_users", roles=ADMIN)
+    @app.get("/api/v1/users", name="api_users", roles=ADMIN,
+             api=Operation({"tags": ["users"], "summary": "Every account (admins only)",
+                            "description": "Each with `locked_until` (UTC) while wrong passwords keep it locked, else null.",
+                            "responses": {"200": resp("accounts", items(USER_SCHEMA)), **errors(401, 403)}}))
     def api_users():
         return {"items": rows()}
 
-    @app.get("/api/v1/lockouts", name="api_lockouts", roles=ADMIN)
+    @app.get("/api/v1/lockouts", name="api_lockouts", roles=ADMIN,
+             api=Operation({"tags": ["users"], "summary": "Sign-in locks now in force (accounts, addresses, consoles)",
+                            "responses": {"200": resp("locks", items(LOCKOUT_SCHEMA)), **errors(401, 403)}}))
     def api_lockouts():
         return {"items": users.guard.lockouts()}
 
-    @app.delete("/api/v1/lockouts/<key>", name="api_lockout_clear", roles=ADMIN)
+    @app.delete("/api/v1/lockouts/<key>", name="api_lockout_clear", roles=ADMIN,
+                api=Operation({"tags": ["users"], "summary": "Clear a sign-in lock (audited)",
+                               "responses": {"204": resp("cleared"), **errors(401, 403, 404)}}))
     def api_lockout_clear(key):
         users.guard.clear(key, actor())
         return no_content()
 
-    @app.post("/api/v1/users", name="api_user_create", roles=ADMIN)
+    @app.post("/api/v1/users", name="api_user_create", roles=ADMIN,
+              api=Operation({
+             "tags": ["users"], "summary": "Add an account",
+             "requestBody": body({"type": "object", "required": ["username", "password", "role"], "properties": {
+                 "username": {"type": "string", "pattern": "^[A-Za-z0-9_.@-]{1,64}$"},
+                 "password": {"type": "string", "minLength": 8}, "role": {"enum": ["admin", "supervisor", "agent"]},
+                 "language": {"enum": ["zh_CN", "en"]}}}),
+             "responses": {"201": resp("created", USER_SCHEMA), **errors(400, 401, 403, 409, 422)}}))
     def api_user_create():
         body = json_body()
         return created(users.create(body.get("username"), body.get("password"), body.get("role"),
                                     body.get("language") or site_language(), actor=actor()))
 
-    @app.patch("/api/v1/users/<username>", name="api_user_update", roles=ADMIN)
+    @app.patch("/api/v1/users/<username>", name="api_user_update", roles=ADMIN,
+               api=Operation({
+              "tags": ["users"], "summary": "Change an account's role, language, whether it may sign in, its password",
+              "description": "Nobody changes their own role or switches themselves off (409 `user.self`); the last "
+                             "active admin stays one (409 `user.last_admin`).",
+              "requestBody": body({"type": "object", "properties": {
+                  "role": {"enum": ["admin", "supervisor", "agent"]}, "language": {"enum": ["zh_CN", "en"]},
+                  "active": {"type": "boolean"}, "password": {"type": "string", "minLength": 8}}}),
+              "responses": {"200": resp("changed", USER_SCHEMA), **errors(400, 401, 403, 404, 409, 422)}}))
     def api_user_update(username):
         return users.update(username, json_body(), actor=actor())

@@ -15,6 +15,21 @@ from appliance.errors import Unavailable
 from appliance.services.voicemail import STATES
 from webui.http import EVERYONE, agent_directory, current_user, json_body, render, safe_next, viewer
 from webui.areas.recordings import send_mp3
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
+
+
+# -- schemas the API descriptions below share ----------------------------------------------
+MESSAGE_SCHEMA = {"type": "object", "properties": {
+           "id": {"type": "integer"}, "linkedid": {"type": "string"}, "caller": {"type": "string"},
+           "caller_name": {"type": "string"}, "did": {"type": "string"}, "queue": {"type": "string"},
+           "agent": {"type": "string", "description": "the caller's account manager, or empty: for the queue"},
+           "reason": {"type": "string", "description": "after-hours, queue-timeout, queue-joinempty..."},
+           "created_at": {"type": "string"}, "duration_seconds": {"type": ["number", "null"]},
+           "recording": {"type": "string", "description": "the state of its MP3 (complete when playable)"},
+           "playable": {"type": "boolean"}, "handled_by": {"type": "string"},
+           "handled_at": {"type": ["string", "null"]}, "note": {"type": "string"},
+           "customer": {"type": ["object", "null"], "description": "the caller's customer record, if any"}}}
+SCOPE_NOTE = " Staff see every message; agents those of their queues and those left for them."
 
 
 def install(app, deps) -> None:
@@ -47,23 +62,40 @@ def install(app, deps) -> None:
         service().handled(message_id, current_user()["username"], request.forms.getunicode("note") or "", scope())
         bottle.redirect(safe_next(request.forms.getunicode("next"), "/voicemail"))
 
-    @app.get("/api/v1/voice-messages", name="api_voice_messages", roles=EVERYONE)
+    @app.get("/api/v1/voice-messages", name="api_voice_messages", roles=EVERYONE,
+             api=Operation({
+         "tags": ["voicemail"], "summary": "Messages callers left, newest first",
+         "description": "`state`: open (default), handled or all; `queue`: one queue's." + SCOPE_NOTE,
+         "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for n in ("state", "queue")],
+         "responses": {"200": resp("messages", items(MESSAGE_SCHEMA)), **errors(401, 422)}}))
     def api_voice_messages():
         q = request.query
         return {"items": service().search(state=q.get("state") or "open", queue=q.getunicode("queue") or "",
                                           scope=scope())}
 
-    @app.get("/api/v1/voice-messages/<message_id:int>", name="api_voice_message", roles=EVERYONE)
+    @app.get("/api/v1/voice-messages/<message_id:int>", name="api_voice_message", roles=EVERYONE,
+             api=Operation({"tags": ["voicemail"], "summary": "One message",
+                            "responses": {"200": resp("it", MESSAGE_SCHEMA), **errors(401, 404)}}))
     def api_voice_message(message_id):
         return service().get(message_id, scope())
 
-    @app.get("/api/v1/voice-messages/<message_id:int>/audio", name="api_voice_message_audio", roles=EVERYONE)
+    @app.get("/api/v1/voice-messages/<message_id:int>/audio", name="api_voice_message_audio", roles=EVERYONE,
+             api=Operation({
+    "tags": ["voicemail"], "summary": "The message's MP3 (HTTP Range; `?download=1` to save it)",
+    "responses": {"200": {"description": "the MP3",
+                          "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                  **errors(401, 404)}}))
     def api_voice_message_audio(message_id):
         path = service().audio_file(message_id, scope())
         return send_mp3(path, f"message-{message_id}.mp3" if request.query.get("download") else None,
                         "recording.file_missing")
 
-    @app.post("/api/v1/voice-messages/<message_id:int>/handled", name="api_voice_message_handled", roles=EVERYONE)
+    @app.post("/api/v1/voice-messages/<message_id:int>/handled", name="api_voice_message_handled", roles=EVERYONE,
+              api=Operation({
+   "tags": ["voicemail"], "summary": "Mark a message handled (who and when are shown to the team)",
+   "requestBody": body({"type": "object", "properties": {"note": {"type": "string", "maxLength": 1000}}}),
+   "responses": {"200": resp("handled", MESSAGE_SCHEMA), **errors(401, 404, 409, 422)}}))
     def api_voice_message_handled(message_id):
         body = json_body(optional=True)
         return service().handled(message_id, current_user()["username"], str(body.get("note") or ""), scope())

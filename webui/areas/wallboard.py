@@ -19,6 +19,7 @@ from appliance.services.wallboard import DEFAULT_SERVICE_LEVEL_SECONDS, TodayFig
 from webui import i18n
 from webui.areas.live import live_view
 from webui.http import STAFF, UNSAFE, agent_directory, lang, render
+from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 # Message ids wallboard.js needs (it draws everything from JSON).
 JS_MESSAGE_PREFIXES = ("wallboard.", "agent_state.", "call_state.", "live.", "error.")
@@ -98,7 +99,18 @@ def install(app, deps) -> None:
         return render("wallboard.tpl", data=json_script({"board": board(), "names": names, "reasons": reasons}),
                       messages=json_script(js))
 
-    @app.get("/api/v1/wallboard", name="api_wallboard", roles=STAFF)
+    @app.get("/api/v1/wallboard", name="api_wallboard", roles=STAFF,
+             api=Operation({
+              "tags": ["live"], "summary": "The wallboard: live queues, agents, calls and trunks with today's figures",
+              "description": "Staff only. Every configured queue with its live waiting callers, longest wait and "
+                             "available agents, and today's figures from the call records since local midnight "
+                             "(the `timezone` setting): `offered` (calls that entered the queue), `answered`, "
+                             "`answered_in_time` (within the queue's `service_level_seconds`), `abandoned` (the "
+                             "caller hung up while waiting), `service_level` (answered in time / offered, null "
+                             "when nothing was offered) and `average_answer_seconds`; `totals` over all queues; "
+                             "the live agents and calls as in GET /api/v1/live; each trunk's current calls "
+                             "against its `max_channels` (0: no limit).",
+              "responses": {"200": resp("the wallboard", ref("Wallboard")), **errors(401, 403)}}))
     def api_wallboard():
         return board()
 
