@@ -50,6 +50,8 @@ class WebDeps:
     prompts: object = None  # appliance.services.prompts.PromptService
     events_max_seconds: float = 600.0  # an event stream ends after this; EventSource reconnects by itself
     crm: object = None  # appliance.services.crm.CustomerService
+    customer_excel: object = None  # appliance.services.customer_excel.CustomerExcel: import and export
+    call_records: object = None  # appliance.services.callrecords.CallRecords: search, one call, export
     workspace: object = None  # appliance.services.workspace.WorkspaceService
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
@@ -63,7 +65,7 @@ class WebDeps:
 
 
 def make_app(deps: WebDeps) -> Bottle:
-    for name in ("queries", "site", "crm", "workspace"):
+    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from appliance.services.config import KEYS, KINDS, SINGULAR
-from webui.apidoc import Operation, ref
+from webui.apidoc import Operation
 
 
 def _wallboard_schema() -> dict:

@@ -15,7 +15,6 @@ errors, database, auth, CSRF.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import uuid
 
@@ -28,7 +27,6 @@ from webui.http import (PUBLIC, current_user, csrf_token, error_body, is_api, js
                         session_cookie, SESSION_COOKIE, UNSAFE)
 
 logger = logging.getLogger(__name__)
-
 
 
 def route_roles(route):

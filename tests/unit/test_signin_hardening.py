@@ -87,7 +87,7 @@ def test_the_lock_survives_a_new_app_on_the_same_database(env):
         login(env.app, "bob", f"wrong-{attempt}")
     deps = env.deps
     deps.users = UserService(env.db)  # a restarted web UI: nothing of the old one in memory
-    deps.crm = deps.workspace = deps.site = None
+    deps.crm = deps.workspace = deps.site = deps.customer_excel = deps.call_records = None
     fresh = webtest.TestApp(make_app(fill(deps)))
     assert login(fresh, "bob", PASSWORD, addr="10.9.9.9").status_int == 429
 

@@ -1,4 +1,4 @@
-"""The SIP security API (webui/sipguard.py): the real Bottle app in process over a real
+"""The SIP security API (webui/areas/sipguard.py): the real Bottle app in process over a real
 SQLite file and a real SipGuard; Asterisk's reload stood in for by recording it."""
 
 from __future__ import annotations

@@ -6,17 +6,17 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import ValidationError
+from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui.http import EVERYONE, created, current_user, json_body, no_content, problem_of, render
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
 TOKEN_SCHEMA = {"type": "object", "required": ["id", "name", "created_at", "expires_at", "expired"], "properties": {
-           "id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"},
-           "last_used_at": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
-           "expired": {"type": "boolean"}}}
+    "id": {"type": "integer"}, "name": {"type": "string"}, "created_at": {"type": "string"},
+    "last_used_at": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
+    "expired": {"type": "boolean"}}}
 TOKEN_MADE_SCHEMA = {"type": "object", "required": ["token", "name", "expires_at"], "properties": {
-           "token": {"type": "string"}, "name": {"type": "string"}, "expires_at": {"type": ["string", "null"]}}}
+    "token": {"type": "string"}, "name": {"type": "string"}, "expires_at": {"type": ["string", "null"]}}}
 
 
 def install(app, deps) -> None:

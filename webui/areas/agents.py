@@ -9,8 +9,8 @@ import bottle
 from bottle import request
 
 from appliance.errors import Unavailable, ValidationError
+from webui.apidoc import Operation, body, errors, resp
 from webui.http import EVERYONE, STAFF, actor, json_body, own_agent_only, safe_next
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 # Call-control steps on an agent's current call: URL path -> CallControl method (and route name).
 CALL_ACTIONS = (("hold", "hold"), ("unhold", "unhold"), ("consult/complete", "complete_transfer"),
@@ -29,47 +29,47 @@ def call_step(summary: str, done: str, description: str = "") -> dict:
 
 # The operations of the call-control routes made in a loop below, by the route's method.
 STEP_OPERATIONS = {
-    "transfer": Operation({"tags": ["agents"], "summary": "Blind transfer of the agent's current call",
-                           "description": "The customer goes to a queue, to another agent (rung alone if "
-                                          "free, else their first queue) or out to a number; the agent's "
-                                          "leg is released. A number the agent's calling permission does "
-                                          "not allow is 403 `call.not_permitted` (audited).",
-                           "requestBody": body({"type": "object", "required": ["to_kind", "to"], "properties": {
-                               "to_kind": {"enum": ["queue", "agent", "number"]}, "to": {"type": "string"}}}),
-                           "responses": {"200": resp("transferred", {"type": "object"}),
-                                         **errors(400, 401, 403, 409, 422, 503)}}),
-    "consult": Operation({"tags": ["agents"], "summary": "Consult another agent or a number",
-                          "description": "The customer is held; the agent's phone calls the other party. "
-                                         "Then: `consult/complete` (attended transfer), `consult/cancel` "
-                                         "(back to the customer) or `conference` (three-way call). A "
-                                         "number the agent's calling permission does not allow is 403 "
-                                         "`call.not_permitted` (audited).",
-                          "requestBody": body({"type": "object", "required": ["to_kind", "to"], "properties": {
-                              "to_kind": {"enum": ["agent", "number"]}, "to": {"type": "string"}}}),
-                          "responses": {"200": resp("calling", {"type": "object"}),
-                                        **errors(400, 401, 403, 409, 422, 503)}}),
-    "hold": Operation(call_step("Put the agent's call on hold", "held",
-                                 "The customer hears music on hold; the agent's phone stays connected "
-                                 "in silence. Agents may act only on their own calls.")),
-    "unhold": Operation(call_step("Take the agent's call off hold", "talking again")),
-    "complete_transfer": Operation(call_step("Attended transfer: hand the customer over", "transferred",
-                                              "The customer goes on with the party the agent consulted "
-                                              "(who must have answered); the agent's leg is released.")),
-    "cancel_consult": Operation(call_step("Hang up on the consulted party", "back with the customer",
-                                           "The agent is put back with the held customer.")),
-    "conference": Operation(call_step("Three-way call", "in conference",
-                                       "The customer, the agent and the consulted party (who must have "
-                                       "answered) meet in one conference; anyone may leave.")),
-    "end_call": Operation(call_step("Hang up the agent's call", "hung up",
-                                     "Ends the whole call. An agent signed in for the shift stays "
-                                     "connected for the next call.")),
-}
+        "transfer": Operation({"tags": ["agents"], "summary": "Blind transfer of the agent's current call",
+                               "description": "The customer goes to a queue, to another agent (rung alone if "
+                                              "free, else their first queue) or out to a number; the agent's "
+                                              "leg is released. A number the agent's calling permission does "
+                                              "not allow is 403 `call.not_permitted` (audited).",
+                               "requestBody": body({"type": "object", "required": ["to_kind", "to"], "properties": {
+                                   "to_kind": {"enum": ["queue", "agent", "number"]}, "to": {"type": "string"}}}),
+                               "responses": {"200": resp("transferred", {"type": "object"}),
+                                             **errors(400, 401, 403, 409, 422, 503)}}),
+        "consult": Operation({"tags": ["agents"], "summary": "Consult another agent or a number",
+                              "description": "The customer is held; the agent's phone calls the other party. "
+                                             "Then: `consult/complete` (attended transfer), `consult/cancel` "
+                                             "(back to the customer) or `conference` (three-way call). A "
+                                             "number the agent's calling permission does not allow is 403 "
+                                             "`call.not_permitted` (audited).",
+                              "requestBody": body({"type": "object", "required": ["to_kind", "to"], "properties": {
+                                  "to_kind": {"enum": ["agent", "number"]}, "to": {"type": "string"}}}),
+                              "responses": {"200": resp("calling", {"type": "object"}),
+                                            **errors(400, 401, 403, 409, 422, 503)}}),
+        "hold": Operation(call_step("Put the agent's call on hold", "held",
+                                     "The customer hears music on hold; the agent's phone stays connected "
+                                     "in silence. Agents may act only on their own calls.")),
+        "unhold": Operation(call_step("Take the agent's call off hold", "talking again")),
+        "complete_transfer": Operation(call_step("Attended transfer: hand the customer over", "transferred",
+                                                  "The customer goes on with the party the agent consulted "
+                                                  "(who must have answered); the agent's leg is released.")),
+        "cancel_consult": Operation(call_step("Hang up on the consulted party", "back with the customer",
+                                               "The agent is put back with the held customer.")),
+        "conference": Operation(call_step("Three-way call", "in conference",
+                                           "The customer, the agent and the consulted party (who must have "
+                                           "answered) meet in one conference; anyone may leave.")),
+        "end_call": Operation(call_step("Hang up the agent's call", "hung up",
+                                         "Ends the whole call. An agent signed in for the shift stays "
+                                         "connected for the next call.")),
+    }
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
 SIGNED_SCHEMA = {"type": "object", "required": ["agent", "logged_in"], "properties": {
-           "agent": {"type": "string"}, "logged_in": {"type": "boolean"}, "mode": {"enum": ["ring", "long"]},
-           "phone_ringing": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}
+    "agent": {"type": "string"}, "logged_in": {"type": "boolean"}, "mode": {"enum": ["ring", "long"]},
+    "phone_ringing": {"type": "boolean"}, "queues": {"type": "array", "items": {"type": "string"}}}}
 
 
 def install(app, deps) -> None:

@@ -11,11 +11,11 @@ from bottle import HTTPResponse, request
 
 from appliance.errors import ValidationError
 from appliance.recording.policy import STATES
-from appliance.services.callrecords import COLUMNS, DIRECTIONS, DISPOSITIONS, MAX_PER_PAGE, CallRecords
+from appliance.services.callrecords import COLUMNS, DIRECTIONS, DISPOSITIONS, MAX_PER_PAGE
+from webui.apidoc import Operation, errors, resp
 from webui import i18n
 from webui.params import page_arg, query_int
 from webui.http import EVERYONE, agent_directory, lang, problem_of, render, viewer
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 FILTERS = ("from", "to", "agent", "queue", "number", "direction", "disposition")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,20 +23,20 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # -- schemas the API descriptions below share ----------------------------------------------
 FILTER_PARAMETERS = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
-                  for name, text in (("from", "first day, YYYY-MM-DD (UTC)"), ("to", "last day, YYYY-MM-DD (UTC)"),
-                                     ("agent", "work number"), ("queue", "queue name"),
-                                     ("number", "the caller's number or the DID dialled"),
-                                     ("direction", "inbound, outbound or internal"),
-                                     ("disposition", "answered, abandoned, unanswered, fallback or interrupted"))]
+                     for name, text in (("from", "first day, YYYY-MM-DD (UTC)"), ("to", "last day, YYYY-MM-DD (UTC)"),
+                                        ("agent", "work number"), ("queue", "queue name"),
+                                        ("number", "the caller's number or the DID dialled"),
+                                        ("direction", "inbound, outbound or internal"),
+                                        ("disposition", "answered, abandoned, unanswered, fallback or interrupted"))]
 FILTER_PARAMETERS += [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-                   {"name": "per_page", "in": "query", "required": False,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
+                      {"name": "per_page", "in": "query", "required": False,
+                       "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
 OBJECT = {"type": "object"}
 SCOPE_NOTE = " Agents see the calls they took; others are `404`."
 
 
 def install(app, deps) -> None:
-    records = CallRecords(deps.db, timezone=deps.site.timezone if deps.site is not None else None)
+    records = deps.call_records
 
     def scope() -> frozenset | None:
         me = viewer()
@@ -67,8 +67,8 @@ def install(app, deps) -> None:
 
     @app.get("/calls/export", name="calls_export", roles=EVERYONE)
     def calls_export():
-        lang = lang()
-        headers = {c: i18n.translate(lang, "calls.col." + c) for c in COLUMNS}
+        language = lang()
+        headers = {c: i18n.translate(language, "calls.col." + c) for c in COLUMNS}
         data = records.export(scope(), filters(), headers)
         return HTTPResponse(data, headers={"Content-Type": XLSX,
                                            "Content-Disposition": 'attachment; filename="calls.xlsx"'})

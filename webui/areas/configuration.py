@@ -10,16 +10,16 @@ from bottle import request, response
 
 from appliance.errors import DomainError, ValidationError
 from appliance.services.config import KEYS, KINDS
+from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
                         no_content, problem_of, render, with_etag)
 from webui.params import query_int
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
 MEMBER_SCHEMA = {"type": "object", "required": ["queue", "agent", "penalty"], "properties": {
-           "queue": {"type": "string"}, "agent": {"type": "string", "description": "the agent's work number"},
-           "penalty": {"type": "integer"}}}
+    "queue": {"type": "string"}, "agent": {"type": "string", "description": "the agent's work number"},
+    "penalty": {"type": "integer"}}}
 KIND_REF_SCHEMA = ref("{Schema}")
 
 

@@ -22,13 +22,13 @@ from bottle import HTTPResponse, request, response
 
 from appliance.errors import DomainError, NotFound, ValidationError
 from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE
-from appliance.services.customer_excel import COLUMNS, CustomerExcel
+from appliance.services.customer_excel import COLUMNS
+from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui import i18n
 from webui.params import page_arg, query_int
 from webui.http import (EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
                         problem_of, render, safe_next, viewer)
 from webui.edge import MULTIPART_OVERHEAD
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
 IMPORT_BODY_LIMIT = MAX_UPLOAD + MULTIPART_OVERHEAD  # the workbook and the form around it
@@ -151,12 +151,12 @@ def page_link(args: dict, page: int) -> str:
 # -- schemas the API descriptions below share ----------------------------------------------
 CUSTOMER_SCHEMA, HISTORY_SCHEMA, FOLLOW_UP_SCHEMA = ref("Customer"), ref("HistoryItem"), ref("FollowUp")
 SEARCH_PARAMETERS = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
-                 for name, text in (("q", "part of a phone number (digits) or of a name"),
-                                    ("tag", "customers with this tag"), ("category", "customers in this category"),
-                                    ("manager", "the account manager's work number; `-` for customers of nobody"))]
+                     for name, text in (("q", "part of a phone number (digits) or of a name"),
+                                        ("tag", "customers with this tag"), ("category", "customers in this category"),
+                                        ("manager", "the account manager's work number; `-` for customers of nobody"))]
 SEARCH_PARAMETERS += [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-                  {"name": "per_page", "in": "query", "required": False,
-                   "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
+                      {"name": "per_page", "in": "query", "required": False,
+                       "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
 PAGE_SCHEMA = {"type": "object", "required": ["items", "total", "page", "pages", "per_page"], "properties": {
     "items": {"type": "array", "items": CUSTOMER_SCHEMA}, "total": {"type": "integer"}, "page": {"type": "integer"},
     "pages": {"type": "integer"}, "per_page": {"type": "integer"}}}
@@ -165,7 +165,7 @@ SCOPE_NOTE = " An agent sees only the customers they manage; others are `404`."
 
 def install(app, deps) -> None:
     crm = deps.crm
-    excel = CustomerExcel(deps.db, crm, memory_bytes=deps.extra.get("upload_memory_bytes") or 512 * 1024 * 1024)
+    excel = deps.customer_excel
     uploads = Uploads(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
 
     def actor() -> str:

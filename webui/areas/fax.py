@@ -11,9 +11,9 @@ from bottle import request, response
 
 from appliance.errors import BadRequest, DomainError, NotFound, TooLarge, Unavailable
 from appliance.services.fax_out import MAX_PDF_BYTES
+from webui.apidoc import Operation, errors, items, resp
 from webui.edge import MULTIPART_OVERHEAD
 from webui.http import EVERYONE, created, current_user, problem_of, render
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 SEND_BODY_LIMIT = MAX_PDF_BYTES + MULTIPART_OVERHEAD  # the PDF and the form around it

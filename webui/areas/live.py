@@ -12,9 +12,9 @@ import time
 from bottle import response
 
 from appliance.errors import Unavailable
+from webui.apidoc import Operation, errors, ref, resp
 from webui import i18n
 from webui.http import EVERYONE, agent_directory, current_user, lang, render, viewer
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 logger = logging.getLogger(__name__)
 

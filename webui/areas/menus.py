@@ -17,9 +17,9 @@ from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
 from appliance.services.config import KEYS
 from appliance.services.prompts import MAX_UPLOAD_BYTES
+from webui.apidoc import Operation, body, errors, resp
 from webui.edge import MULTIPART_OVERHEAD
 from webui.http import ADMIN, STAFF, actor, created, form_data, json_body, no_content, problem_of, render
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD  # the audio file and the form around it
 
@@ -38,8 +38,8 @@ def _op(summary: str, ok: str, request_schema: dict | None = None, description: 
 
 # -- schemas the API descriptions below share ----------------------------------------------
 OPTION_SCHEMA = {"type": "object", "properties": {
-           "action": {"enum": list(ACTIONS)}, "target": {"type": "string"}, "enabled": {"type": "boolean"}},
-           "required": ["action"], "additionalProperties": False}
+    "action": {"enum": list(ACTIONS)}, "target": {"type": "string"}, "enabled": {"type": "boolean"}},
+    "required": ["action"], "additionalProperties": False}
 
 
 def install(app, deps) -> None:

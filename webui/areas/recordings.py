@@ -18,9 +18,9 @@ from bottle import request
 
 from appliance.errors import NotFound, PermissionDenied, Unavailable, ValidationError
 from appliance.recording.policy import STATES
+from webui.apidoc import Operation, errors, ref, resp
 from webui.params import MAX_OFFSET, page_arg, query_int
 from webui.http import EVERYONE, STAFF, agent_directory, render, viewer
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 PER_PAGE = 50
 # Days of storage left below which the page warns (amber), and below which it alarms (red).

@@ -13,8 +13,8 @@ from bottle import response
 
 from appliance.db import models as m
 from appliance.errors import NotFound, Unavailable
+from webui.apidoc import Operation, errors, resp
 from webui.http import ADMIN, current_user
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 def install(app, deps) -> None:

@@ -12,8 +12,8 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, Unavailable
+from webui.apidoc import Operation, body, errors, resp
 from webui.http import ADMIN, actor, json_body, problem_of, render
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 def _jsonable(item: dict) -> dict:
     return {k: (v.isoformat(timespec="seconds") + "Z" if hasattr(v, "isoformat") else v) for k, v in item.items()}
@@ -22,25 +22,25 @@ def _jsonable(item: dict) -> dict:
 # -- schemas the API descriptions below share ----------------------------------------------
 WHEN_SCHEMA = {"type": ["string", "null"], "description": "UTC, ISO 8601"}
 BLOCK_SCHEMA = {"type": "object", "required": ["address", "blocked_at", "until", "failures"], "properties": {
-           "address": {"type": "string"}, "blocked_at": WHEN_SCHEMA, "until": WHEN_SCHEMA,
-           "failures": {"type": "integer", "description": "failed authentications within the window"},
-           "accounts": {"type": "array", "items": {"type": "string"}, "description": "extensions tried"},
-           "kinds": {"type": "array", "items": {"enum": ["wrong_password", "unknown_account", "refused_address"]}},
-           "first_failure_at": WHEN_SCHEMA, "ended_at": WHEN_SCHEMA,
-           "ended_by": {"type": "string", "description": "`expired`, `trusted` or the admin's user name"}}}
+    "address": {"type": "string"}, "blocked_at": WHEN_SCHEMA, "until": WHEN_SCHEMA,
+    "failures": {"type": "integer", "description": "failed authentications within the window"},
+    "accounts": {"type": "array", "items": {"type": "string"}, "description": "extensions tried"},
+    "kinds": {"type": "array", "items": {"enum": ["wrong_password", "unknown_account", "refused_address"]}},
+    "first_failure_at": WHEN_SCHEMA, "ended_at": WHEN_SCHEMA,
+    "ended_by": {"type": "string", "description": "`expired`, `trusted` or the admin's user name"}}}
 EVENT_SCHEMA = {"type": "object", "properties": {
-           "at": WHEN_SCHEMA, "address": {"type": "string"}, "account": {"type": "string"},
-           "kind": {"enum": ["wrong_password", "unknown_account", "refused_address"]}}}
+    "at": WHEN_SCHEMA, "address": {"type": "string"}, "account": {"type": "string"},
+    "kind": {"enum": ["wrong_password", "unknown_account", "refused_address"]}}}
 NETWORKS_SCHEMA = {"type": "array", "items": {"type": "string"}, "description": "addresses and subnets (CIDR)"}
 SETTINGS_SCHEMA = {"type": "object", "properties": {
-           "phone_subnets": {**NETWORKS_SCHEMA, "description": "where phones may register and call from; empty: anywhere"},
-           "trusted": {**NETWORKS_SCHEMA, "description": "never blocked (trunks' own addresses never are either)"},
-           "max_failures": {"type": "integer"}, "window_seconds": {"type": "number"},
-           "block_seconds": {"type": "number"},
-           "lan_subnets": {**NETWORKS_SCHEMA, "description": "the subnets on the LAN port (a suggestion for phones)"}}}
+    "phone_subnets": {**NETWORKS_SCHEMA, "description": "where phones may register and call from; empty: anywhere"},
+    "trusted": {**NETWORKS_SCHEMA, "description": "never blocked (trunks' own addresses never are either)"},
+    "max_failures": {"type": "integer"}, "window_seconds": {"type": "number"},
+    "block_seconds": {"type": "number"},
+    "lan_subnets": {**NETWORKS_SCHEMA, "description": "the subnets on the LAN port (a suggestion for phones)"}}}
 UPDATE_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
-           "phone_subnets": {"oneOf": [NETWORKS_SCHEMA, {"type": "string", "description": "comma-separated"}]},
-           "trusted": {"oneOf": [NETWORKS_SCHEMA, {"type": "string", "description": "comma-separated"}]}}}
+    "phone_subnets": {"oneOf": [NETWORKS_SCHEMA, {"type": "string", "description": "comma-separated"}]},
+    "trusted": {"oneOf": [NETWORKS_SCHEMA, {"type": "string", "description": "comma-separated"}]}}}
 TAGS = ["sip"]
 
 

@@ -3,9 +3,9 @@ OpenAPI document of the whole API."""
 
 from __future__ import annotations
 
+from webui.apidoc import Operation, errors, ref, resp
 from webui import openapi
 from webui.http import EVERYONE, PUBLIC, current_user, json_error
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 def without_pids(value):

@@ -15,19 +15,19 @@ from bottle import request, response
 
 from appliance.errors import DomainError
 from appliance.services.users import ROLES
+from webui.apidoc import Operation, body, errors, items, resp
 from webui import i18n
 from webui.http import ADMIN, created, current_user, issue_session, json_body, no_content, problem_of, render
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
 USER_SCHEMA = {"type": "object", "required": ["id", "username", "role", "language", "active"], "properties": {
-          "id": {"type": "integer"}, "username": {"type": "string"}, "role": {"type": "string"},
-          "language": {"type": "string"}, "active": {"type": "boolean"}, "locked_until": {"type": ["string", "null"]}}}
+    "id": {"type": "integer"}, "username": {"type": "string"}, "role": {"type": "string"},
+    "language": {"type": "string"}, "active": {"type": "boolean"}, "locked_until": {"type": ["string", "null"]}}}
 LOCKOUT_SCHEMA = {"type": "object", "required": ["key", "kind", "name", "until", "lockouts"], "properties": {
-           "key": {"type": "string", "description": "`user:<name>`, `addr:<ip>` or `console:<device>`"},
-           "kind": {"enum": ["user", "addr", "console"]}, "name": {"type": "string"},
-           "until": {"type": "string", "description": "UTC, ISO 8601"}, "lockouts": {"type": "integer"}}}
+    "key": {"type": "string", "description": "`user:<name>`, `addr:<ip>` or `console:<device>`"},
+    "kind": {"enum": ["user", "addr", "console"]}, "name": {"type": "string"},
+    "until": {"type": "string", "description": "UTC, ISO 8601"}, "lockouts": {"type": "integer"}}}
 
 
 def install(app, deps) -> None:

@@ -13,22 +13,22 @@ from bottle import request
 
 from appliance.errors import Unavailable
 from appliance.services.voicemail import STATES
+from webui.apidoc import Operation, body, errors, items, resp
 from webui.http import EVERYONE, agent_directory, current_user, json_body, render, safe_next, viewer
 from webui.areas.recordings import send_mp3
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
 MESSAGE_SCHEMA = {"type": "object", "properties": {
-           "id": {"type": "integer"}, "linkedid": {"type": "string"}, "caller": {"type": "string"},
-           "caller_name": {"type": "string"}, "did": {"type": "string"}, "queue": {"type": "string"},
-           "agent": {"type": "string", "description": "the caller's account manager, or empty: for the queue"},
-           "reason": {"type": "string", "description": "after-hours, queue-timeout, queue-joinempty..."},
-           "created_at": {"type": "string"}, "duration_seconds": {"type": ["number", "null"]},
-           "recording": {"type": "string", "description": "the state of its MP3 (complete when playable)"},
-           "playable": {"type": "boolean"}, "handled_by": {"type": "string"},
-           "handled_at": {"type": ["string", "null"]}, "note": {"type": "string"},
-           "customer": {"type": ["object", "null"], "description": "the caller's customer record, if any"}}}
+    "id": {"type": "integer"}, "linkedid": {"type": "string"}, "caller": {"type": "string"},
+    "caller_name": {"type": "string"}, "did": {"type": "string"}, "queue": {"type": "string"},
+    "agent": {"type": "string", "description": "the caller's account manager, or empty: for the queue"},
+    "reason": {"type": "string", "description": "after-hours, queue-timeout, queue-joinempty..."},
+    "created_at": {"type": "string"}, "duration_seconds": {"type": ["number", "null"]},
+    "recording": {"type": "string", "description": "the state of its MP3 (complete when playable)"},
+    "playable": {"type": "boolean"}, "handled_by": {"type": "string"},
+    "handled_at": {"type": ["string", "null"]}, "note": {"type": "string"},
+    "customer": {"type": ["object", "null"], "description": "the caller's customer record, if any"}}}
 SCOPE_NOTE = " Staff see every message; agents those of their queues and those left for them."
 
 

@@ -16,10 +16,10 @@ import time
 from bottle import request
 
 from appliance.services.wallboard import DEFAULT_SERVICE_LEVEL_SECONDS, TodayFigures, queue_figures
+from webui.apidoc import Operation, errors, ref, resp
 from webui import i18n
 from webui.areas.live import live_view
 from webui.http import STAFF, UNSAFE, agent_directory, lang, render
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 # Message ids wallboard.js needs (it draws everything from JSON).
 JS_MESSAGE_PREFIXES = ("wallboard.", "agent_state.", "call_state.", "live.", "error.")
@@ -92,8 +92,8 @@ def install(app, deps) -> None:
 
     @app.get("/wallboard", name="wallboard", roles=STAFF)
     def wallboard():
-        lang = lang()
-        js = {k: v for k, v in i18n.catalog(lang).items() if k.startswith(JS_MESSAGE_PREFIXES)}
+        language = lang()
+        js = {k: v for k, v in i18n.catalog(language).items() if k.startswith(JS_MESSAGE_PREFIXES)}
         names = {a["number"]: a["name"] for a in agent_directory().all()}
         reasons = [{"code": r["code"], "label": r["label"]} for r in copy.get()["pause_reasons"]]
         return render("wallboard.tpl", data=json_script({"board": board(), "names": names, "reasons": reasons}),

@@ -12,9 +12,9 @@ from __future__ import annotations
 from bottle import request
 
 from appliance.errors import ValidationError
+from webui.apidoc import Operation, body, errors, items, resp
 from webui import i18n
 from webui.http import EVERYONE, agent_directory, created, current_user, json_body, lang, own_agent_only, render, viewer
-from webui.apidoc import Operation, body, errors, items, ref, resp  # noqa: F401 (what the descriptions use)
 
 MISSED_DAYS = 7
 JS_PREFIXES = ("ws.", "agent_state.", "call_state.", "direction.", "disposition.")
@@ -23,8 +23,8 @@ JS_PREFIXES = ("ws.", "agent_state.", "call_state.", "direction.", "disposition.
 # -- schemas the API descriptions below share ----------------------------------------------
 OBJECT = {"type": "object"}
 MESSAGE_SCHEMA = {"type": "object", "properties": {
-           "id": {"type": "integer"}, "from": {"type": "string"}, "to": {"type": "string"}, "body": {"type": "string"},
-           "sent_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}
+    "id": {"type": "integer"}, "from": {"type": "string"}, "to": {"type": "string"}, "body": {"type": "string"},
+    "sent_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}
 SCOPE_NOTE = " Agents only for their own agents."
 
 
