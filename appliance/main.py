@@ -523,6 +523,9 @@ class Appliance:
             self.start_web()
 
     def start_web(self) -> None:
+        from appliance.services.callrecords import CallRecords
+        from appliance.services.customer_excel import CustomerExcel
+        from appliance.services.workspace import WorkspaceService
         from webui.app import WebDeps, make_app
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
@@ -535,6 +538,10 @@ class Appliance:
                        fax_sender=self.fax_sender,
                        sip_guard=self.sip_guard,
                        menus=self.menus, prompts=self.prompts, site=self.site,
+                       workspace=WorkspaceService(self.db, self.crm, self.bus),
+                       customer_excel=CustomerExcel(self.db, self.crm,
+                                                    memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
+                       call_records=CallRecords(self.db, timezone=self.site.timezone),
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings

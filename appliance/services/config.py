@@ -327,7 +327,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="lower-case letters, digits and -, starting with a letter"),
         Field("label", "str", required=True, max_length=64),
     ),
-    # Served by their own services and routes (appliance/services/menus.py, webui/menus.py),
+    # Served by their own services and routes (appliance/services/menus.py, webui/areas/menus.py),
     # not by the generic /api/v1/{kind}: a menu carries its options, a prompt its audio.
     "menus": (
         Field("name", "str", required=True, **NAME),

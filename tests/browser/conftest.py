@@ -49,7 +49,8 @@ def web(tmp_path):
     from appliance.services.menus import MenuService
     from appliance.services.prompts import PromptFiles, PromptService
     from appliance.services.users import UserService
-    from webui.app import WebDeps, make_app
+    from webdeps import web_deps
+    from webui.app import make_app
 
     db = open_database(tmp_path / "web.db")
     migrate(db)
@@ -62,10 +63,10 @@ def web(tmp_path):
     seed_menus(config, menus)
     health = {"status": "ok", "uptime_seconds": 3600,
               "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
-    deps = WebDeps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
+    deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
                    live=lambda: LIVE, secret_key=b"browser-tests-" * 3, bus=EventBus(), calls=Calls(),
                    events_max_seconds=2.0, menus=menus, prompts=prompts)
-    app = make_app(deps)  # builds deps.crm over the same database
+    app = make_app(deps)
     seed_customers(deps.crm)
     server = WSGIServer(("127.0.0.1", 0), app, log=None)
     server.start()

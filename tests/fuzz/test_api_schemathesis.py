@@ -22,7 +22,8 @@ from appliance.services.menus import MenuService
 from appliance.services.prompts import PromptFiles, PromptService
 from appliance.services.users import UserService
 from webharness import LIVE, PASSWORD, USERS, Agents, Calls, seed_config, seed_customers, seed_menus
-from webui.app import WebDeps, make_app
+from webdeps import web_deps
+from webui.app import make_app
 
 pytestmark = pytest.mark.fuzz
 EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "25"))
@@ -56,7 +57,7 @@ def api(tmp_path_factory):
     seed_menus(config, menus)
     health = {"status": "ok", "uptime_seconds": 60,
               "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
-    deps = WebDeps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
+    deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
                    live=lambda: LIVE, secret_key=b"fuzz-tests-key-" * 3, bus=EventBus(), calls=AnyCalls(),
                    events_max_seconds=0.2, menus=menus, prompts=prompts)
     app = make_app(deps)

@@ -15,7 +15,8 @@ from appliance.services.config import FIELDS, KEYS, KINDS, NO_MARKUP, ConfigServ
 from appliance.services.users import UserService
 from webharness import Agents
 from webui import i18n
-from webui.app import WebDeps, make_app
+from webdeps import web_deps
+from webui.app import make_app
 
 PASSWORD = "correct-horse-9"
 SCRIPT = "<script>alert(1)</script>"
@@ -34,7 +35,7 @@ def admins(db, cfg):
     users = UserService(db)
     for name in ("ann", "ben"):
         users.create(name, PASSWORD, "admin", language="en")
-    deps = WebDeps(db=db, config=cfg, users=users, agents=Agents(), health=lambda: {"status": "ok"},
+    deps = web_deps(db=db, config=cfg, users=users, agents=Agents(), health=lambda: {"status": "ok"},
                    live=lambda: {"queues": [], "agents": [], "calls": []}, secret_key=b"k" * 32, bus=EventBus())
     app = make_app(deps)
     out = {}

@@ -7,7 +7,7 @@ import datetime as dt
 
 from appliance.db import models as m
 from appliance.services.callrecords import CallRecords
-from webui.app import local_time
+from webui.http import local_time
 
 
 def test_stored_utc_times_are_shown_on_the_offices_clock():

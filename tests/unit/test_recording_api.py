@@ -110,7 +110,7 @@ def test_search_by_days_queue_state_and_part_of_the_number(env, tmp_path):  # no
 
 
 def test_storage_level_warns_before_the_disk_guard_refuses():
-    from webui.recordings import storage_level
+    from webui.areas.recordings import storage_level
 
     assert storage_level({"days_left": None, "alarm": ""}) == "ok"
     assert storage_level({"days_left": 45.0, "alarm": ""}) == "ok"

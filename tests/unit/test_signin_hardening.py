@@ -20,6 +20,7 @@ from appliance.services.crm import Viewer
 from appliance.services.signin import ACCOUNT, ADDRESS, Count, Rule, after_failure, locked_until
 from appliance.services.users import UserService
 from webui import plugins
+from webdeps import fill
 from webui.app import make_app
 from test_webui import LIVE, PASSWORD, csrf_of, env, seed_agents, sign_in, token_for  # noqa: F401  (env is a fixture)
 
@@ -86,8 +87,8 @@ def test_the_lock_survives_a_new_app_on_the_same_database(env):
         login(env.app, "bob", f"wrong-{attempt}")
     deps = env.deps
     deps.users = UserService(env.db)  # a restarted web UI: nothing of the old one in memory
-    deps.crm = deps.workspace = deps.site = None
-    fresh = webtest.TestApp(make_app(deps))
+    deps.crm = deps.workspace = deps.site = deps.customer_excel = deps.call_records = None
+    fresh = webtest.TestApp(make_app(fill(deps)))
     assert login(fresh, "bob", PASSWORD, addr="10.9.9.9").status_int == 429
 
 

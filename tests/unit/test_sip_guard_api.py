@@ -1,4 +1,4 @@
-"""The SIP security API (webui/sipguard.py): the real Bottle app in process over a real
+"""The SIP security API (webui/areas/sipguard.py): the real Bottle app in process over a real
 SQLite file and a real SipGuard; Asterisk's reload stood in for by recording it."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from appliance.services.config import ConfigService
 from appliance.services.sipguard import SipGuard
 from appliance.services.users import UserService
 from webharness import Agents
-from webui.app import WebDeps, make_app
+from webdeps import web_deps
+from webui.app import make_app
 
 PASSWORD = "correct-horse-9"
 EVENT = {"Event": "ChallengeResponseFailed", "Service": "PJSIP", "AccountID": "1001",
@@ -29,7 +30,7 @@ def env(tmp_path):
     applied = []
     guard = SipGuard(db, max_failures=2, window_seconds=60, block_seconds=600,
                      on_change=lambda: applied.append(blocked_sources()))
-    deps = WebDeps(db=db, config=ConfigService(db), users=users, agents=Agents(), health=lambda: {},
+    deps = web_deps(db=db, config=ConfigService(db), users=users, agents=Agents(), health=lambda: {},
                    live=lambda: {}, secret_key=b"k" * 32, sip_guard=guard)
     app = webtest.TestApp(make_app(deps))
     tokens = {}

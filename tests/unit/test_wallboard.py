@@ -16,8 +16,9 @@ from appliance.services.config import ConfigService
 from appliance.services.users import UserService
 from appliance.services.wallboard import TodayFigures, day_bounds, queue_figures, totals
 from webharness import Agents
-from webui.app import WebDeps, make_app
-from webui.wallboard import wallboard_view
+from webdeps import web_deps
+from webui.app import make_app
+from webui.areas.wallboard import wallboard_view
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 2024-05-02 10:00 in Shanghai: the local day began at 2024-05-01 16:00 UTC.
@@ -133,7 +134,7 @@ def app(db):
     cfg.create("trunks", {"name": "pstn", "host": "192.0.2.1", "max_channels": 30}, actor="t")
     live = {"queues": [], "agents": [], "calls": [{"linkedid": "1", "trunk": "pstn", "state": "talking",
                                                    "caller": "</script><script>alert(1)</script>"}]}
-    deps = WebDeps(db=db, config=cfg, users=users, agents=Agents(), health=lambda: {"status": "ok"},
+    deps = web_deps(db=db, config=cfg, users=users, agents=Agents(), health=lambda: {"status": "ok"},
                    live=lambda: live, secret_key=b"k" * 32, bus=EventBus(), extra={"timezone": "Asia/Shanghai"})
     return webtest.TestApp(make_app(deps))
 

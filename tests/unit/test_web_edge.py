@@ -30,7 +30,8 @@ from appliance.services.prompts import MAX_UPLOAD_BYTES, PromptFiles, PromptServ
 from appliance.services.users import UserService
 from provisioning import firstboot
 from webharness import Agents
-from webui.app import WebDeps, make_app
+from webdeps import web_deps
+from webui.app import make_app
 from webui.edge import BodyReader, RequestTimeout, WebLimits, WebServer, raise_fd_limit, web_connection_cap
 
 PASSWORD = "correct-horse-9"
@@ -48,7 +49,7 @@ def web(tmp_path):
     config = ConfigService(db)
     files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts", None)
     agents = Agents()
-    deps = WebDeps(db=db, config=config, users=users, agents=agents, health=lambda: json.loads(json.dumps(HEALTH)),
+    deps = web_deps(db=db, config=config, users=users, agents=agents, health=lambda: json.loads(json.dumps(HEALTH)),
                    live=lambda: {"queues": [], "agents": [], "calls": []}, secret_key=b"k" * 32,
                    menus=MenuService(db, config, files), prompts=PromptService(db, config, files))
     admin = users.create("admin", PASSWORD, "admin", language="en")

@@ -23,9 +23,11 @@ from appliance.services.menus import MenuService
 from appliance.services.prompts import PromptFiles, PromptService
 from appliance.services.config import FIELDS, KEYS, KINDS, ConfigService, Field, coerce
 from appliance.services.users import ROLES, UserService
-from webui import app as webapp
+from webui.areas import live as webapp
+from webui.http import EVERYONE, fmt_seconds
 from webui import i18n, plugins
-from webui.app import WebDeps, make_app
+from webdeps import web_deps
+from webui.app import make_app
 from webharness import Agents
 
 PASSWORD = "correct-horse-9"
@@ -57,7 +59,7 @@ def env(tmp_path):
     applied = []
     config = ConfigService(db, on_change=lambda: applied.append(1))
     files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts", None)
-    deps = WebDeps(db=db, config=config, users=users,
+    deps = web_deps(db=db, config=config, users=users,
                    agents=Agents(), health=lambda: health, live=lambda: LIVE, secret_key=b"k" * 32,
                    bus=EventBus(), events_max_seconds=1.0, menus=MenuService(db, config, files),
                    prompts=PromptService(db, config, files))
@@ -161,9 +163,19 @@ def test_redirect_after_login_stays_on_this_site(env):
 
 
 # -- who may do what ------------------------------------------------------------------
-def test_every_route_is_in_the_role_table_and_refuses_anonymous(env):
+def role_table(app) -> dict:
+    """Route name -> the roles it declares (None: no sign-in), read from the routes themselves."""
+    table = {}
+    for route in app.routes:
+        roles = plugins.route_roles(route)
+        table[route.name] = None if roles == plugins.PUBLIC else roles
+    return table
+
+
+def test_every_route_declares_its_roles_and_refuses_anonymous(env):
     routes = env.app.app.routes
-    assert {r.name for r in routes} == set(plugins.ROUTE_ROLES)
+    assert len({r.name for r in routes}) == len(routes)  # one name per route: the table below is by name
+    assert set(role_table(env.app.app)) == {r.name for r in routes}
     for route in routes:
         res = env.app.request(concrete(route.rule), method=route.method, expect_errors=True)
         if route.name in PUBLIC:
@@ -176,8 +188,8 @@ def test_every_route_is_in_the_role_table_and_refuses_anonymous(env):
             assert res.status_int == 302 and "/login" in res.location, (route.method, route.rule)
 
 
-def test_the_role_table_says_what_the_brief_says():
-    roles = plugins.ROUTE_ROLES
+def test_the_role_table_says_what_the_brief_says(env):
+    roles = role_table(env.app.app)
     public = {name for name, allowed in roles.items() if allowed is None}
     assert public == PUBLIC
     for name, allowed in roles.items():
@@ -202,7 +214,7 @@ def test_roles_are_enforced_route_by_route(env):
     tokens = {name: token_for(env, name) for name in ("admin", "sup", "alice")}
     role_of = {"admin": "admin", "sup": "supervisor", "alice": "agent"}
     for route in env.app.app.routes:
-        allowed = plugins.ROUTE_ROLES[route.name]
+        allowed = role_table(env.app.app)[route.name]
         if allowed is None:
             continue
         for name in tokens:
@@ -642,7 +654,7 @@ def test_live_view_adds_availability_and_names_and_filters_for_an_agent():
     assert webapp.call_times(LIVE["calls"][0]) == (None, None, 72.0)
     assert webapp.call_times(LIVE["calls"][1]) == (4.2, None, 4.2)
     assert webapp.call_times({"state": "talking", "wait_seconds": 5, "talk_seconds": 60, "duration": 65}) == (5, 60, 65)
-    assert [webapp.fmt_seconds(v) for v in (None, 0, 4.9, 75.3, 3725)] == ["—", "0:00", "0:04", "1:15", "1:02:05"]
+    assert [fmt_seconds(v) for v in (None, 0, 4.9, 75.3, 3725)] == ["—", "0:00", "0:04", "1:15", "1:02:05"]
 
 
 def test_dashboard_renders_whatever_the_engine_reports(env):
@@ -799,3 +811,55 @@ def test_call_control_steps_through_the_api(env):
                            ("conference", "1001", "alice"), ("end_call", "1001", "alice"),
                            ("consult", "1001", "agent", "1002", "alice"),
                            ("hold", "1002", "sup")]
+
+
+def test_a_route_without_roles_is_a_build_error(env):
+    """A route that declares no ``roles=`` cannot slip in unguarded: the app does not build."""
+    import bottle
+
+    from webui.plugins import AuthPlugin
+
+    app = bottle.Bottle()
+    app.install(AuthPlugin(env.deps.users))
+    app.route("/forgotten", "GET", lambda: "open", name="forgotten")
+    with pytest.raises(RuntimeError, match="declares no roles"):
+        plugins.route_roles(app.routes[0])
+    with pytest.raises(RuntimeError, match="declares no roles"):
+        app.routes[0].prepare()  # what bottle does at the route's first request
+    app.route("/guarded", "GET", lambda: "ok", name="guarded", roles=frozenset({"admin"}))
+    assert plugins.route_roles(app.routes[1]) == {"admin"}
+    with pytest.raises(RuntimeError, match="roles="):
+        app.route("/typo", "GET", lambda: "ok", name="typo", roles="admin")
+        plugins.route_roles(app.routes[2])
+
+
+def test_make_app_refuses_an_area_route_without_roles(env, monkeypatch):
+    from webui import app as webui_app
+    from webui.areas import status
+
+    real = status.install
+
+    def install(app, deps):
+        real(app, deps)
+        app.route("/api/v1/forgotten", "GET", lambda: {}, name="api_forgotten")
+
+    monkeypatch.setattr(status, "install", install)
+    with pytest.raises(RuntimeError, match="api_forgotten.*declares no roles"):
+        webui_app.make_app(env.deps)
+
+
+def test_an_api_route_without_its_description_is_a_build_error(env):
+    """An API route with roles but no ``api=Operation(...)`` beside it: the OpenAPI document
+    does not build (and the test above, comparing it with the app, fails)."""
+    import bottle
+
+    from webui import openapi
+    from webui.apidoc import Operation
+
+    app = bottle.Bottle()
+    app.route("/api/v1/described", "GET", lambda: {}, name="api_described", roles=EVERYONE,
+              api=Operation({"summary": "described", "responses": {"200": {"description": "ok"}}}))
+    assert "/api/v1/described" in openapi.build(app, env.deps.config)["paths"]
+    app.route("/api/v1/undescribed", "GET", lambda: {}, name="api_undescribed", roles=EVERYONE)
+    with pytest.raises(RuntimeError, match="api_undescribed.*no OpenAPI description"):
+        openapi.build(app, env.deps.config)

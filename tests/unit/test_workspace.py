@@ -17,7 +17,7 @@ from appliance.services.config import ConfigService
 from appliance.services.crm import CustomerService, Viewer
 from appliance.services.users import UserService
 from appliance.services.workspace import WorkspaceService
-from webui.app import visible
+from webui.areas.live import visible
 
 ADMIN = Viewer("admin", "admin")
 

@@ -1,5 +1,5 @@
 % rebase('base.tpl', title=_('setup.title'))
-% # The first-run wizard: one step a page (webui/wizard.py, appliance/services/site.py).
+% # The first-run wizard: one step a page (webui/areas/wizard.py, appliance/services/site.py).
 % names = list(steps) + ['finish']
 % endonyms = {'zh_CN': '中文（简体）', 'en': 'English'}  # as on the account page: each in its own language
 <div class="page-head"><h1>{{_('setup.title')}}</h1><span class="muted">{{_('setup.intro')}}</span></div>

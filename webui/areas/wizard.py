@@ -16,8 +16,7 @@ from bottle import request, response
 
 from appliance.errors import DomainError, NotFound
 from appliance.services.site import LANGUAGES, QUEUE_FIELDS, STEPS, TRUNK_FIELDS
-from webui.app import form_data, issue_session, problem_of, render
-from webui.plugins import current_user
+from webui.http import ADMIN, current_user, form_data, issue_session, problem_of, render
 
 # Routes an admin may use while the wizard is pending, besides the wizard's own.
 NOT_HELD = ("logout", "login", "login_form", "static", "health", "account", "account_language")
@@ -71,16 +70,16 @@ def install(app, deps) -> None:
                 data["values"] = {**_existing(deps.config, "queues", state["queue"]), "did": state["did"]}
         return render("wizard.tpl", **data)
 
-    @app.get("/setup", name="setup")
+    @app.get("/setup", name="setup", roles=ADMIN)
     def setup():
         state = site.setup_state()
         bottle.redirect(f"/setup/{state['next']}" if state["pending"] else "/")
 
-    @app.get("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_step")
+    @app.get("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_step", roles=ADMIN)
     def setup_step(step):
         return show(step)
 
-    @app.post("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_save")
+    @app.post("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_save", roles=ADMIN)
     def setup_save(step):
         user = current_user()
         forms = request.forms

@@ -2,7 +2,7 @@
 play in the browser (HTTP Range, so the player seeks) and download; the days of recording
 storage left.
 
-Routes are registered by ``install`` from ``make_app``; roles in ``plugins.ROUTE_ROLES``.
+Routes are registered by ``install`` from ``make_app``; roles declared on each route.
 Staff hear every recording, an agent only those of their own calls: the search is scoped
 to the agent's work numbers, and one recording is checked against its call's agent.
 """
@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 import bottle
 from bottle import request
 
-from appliance.errors import NotFound, PermissionDenied, ValidationError
+from appliance.errors import NotFound, PermissionDenied, Unavailable, ValidationError
 from appliance.recording.policy import STATES
-from webui.app import render
+from webui.apidoc import Operation, errors, ref, resp
 from webui.params import MAX_OFFSET, page_arg, query_int
-from webui.plugins import current_user
+from webui.http import EVERYONE, STAFF, agent_directory, render, viewer
 
 PER_PAGE = 50
 # Days of storage left below which the page warns (amber), and below which it alarms (red).
@@ -59,17 +59,20 @@ def send_mp3(path: Path, download_name: str | None, missing_code: str):
     return response
 
 
-def install(app, deps, directory, recordings) -> None:
-    """``recordings()`` gives the RecordingService, or raises ``recording.unavailable``."""
+def install(app, deps) -> None:
+    def recordings():
+        if deps.recordings is None:
+            raise Unavailable("recordings are not available in this process", code="recording.unavailable")
+        return deps.recordings
 
     def staff() -> bool:
-        return current_user()["role"] in ("admin", "supervisor")
+        return viewer().staff
 
     def my_agents() -> set[str] | None:
         """The work numbers whose calls this user may hear; None: all (staff)."""
         if staff():
             return None
-        return {a["number"] for a in directory.of_user(current_user()["username"])}
+        return set(viewer().agents)
 
     def own_recording_only(linkedid: str) -> None:
         mine = my_agents()
@@ -87,7 +90,7 @@ def install(app, deps, directory, recordings) -> None:
                 "timezone": deps.site.timezone() if deps.site is not None else None}
 
     # -- the page --------------------------------------------------------------------------
-    @app.get("/recordings", name="recordings")
+    @app.get("/recordings", name="recordings", roles=EVERYONE)
     def recordings_page():
         q = request.query
         args = {k: q.getunicode(k) or "" for k in SEARCH_KEYS}
@@ -97,7 +100,7 @@ def install(app, deps, directory, recordings) -> None:
         total, items = deps.queries.run(lambda: (service.count(**found),
                                                  service.search(**found, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)))
         storage = service.storage() if staff() else None
-        agents = directory.all() if staff() else [a for a in directory.all() if a["number"] in my_agents()]
+        agents = agent_directory().all() if staff() else [a for a in agent_directory().all() if a["number"] in my_agents()]
 
         def page_url(n: int) -> str:
             return "/recordings?" + urlencode({**{k: v for k, v in args.items() if v}, "page": n})
@@ -108,7 +111,20 @@ def install(app, deps, directory, recordings) -> None:
                       storage_level=storage_level(storage) if storage else "ok")
 
     # -- the API ---------------------------------------------------------------------------
-    @app.get("/api/v1/recordings", name="api_recordings")
+    @app.get("/api/v1/recordings", name="api_recordings", roles=EVERYONE,
+             api=Operation({
+             "tags": ["recordings"], "summary": "Search recordings by their call (newest first)",
+             "description": "`caller`: part of the caller's number; `agent`, `queue`: the call's; `state`: the "
+                            "recording's; `from`, `to`: days (YYYY-MM-DD, UTC, both included) the recording was "
+                            "made. `total` counts every match. Agents find only their own calls.",
+             "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                            for n in ("caller", "agent", "queue", "state", "from", "to")] + [
+                 {"name": "limit", "in": "query", "required": False,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                 {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}],
+             "responses": {"200": resp("recordings", {"type": "object", "properties": {
+                 "items": {"type": "array", "items": ref("Recording")}, "total": {"type": "integer"}}}),
+                 **errors(401, 422)}}))
     def api_recordings():
         q = request.query
         found = filters(q)
@@ -119,12 +135,27 @@ def install(app, deps, directory, recordings) -> None:
                                                  service.count(**found)))
         return {"items": items, "total": total}
 
-    @app.get("/api/v1/recordings/<linkedid>", name="api_recording")
+    @app.get("/api/v1/recordings/<linkedid>", name="api_recording", roles=EVERYONE,
+             api=Operation({
+              "tags": ["recordings"], "summary": "One call's recording: state, checksum, duration, its call",
+              "description": "`complete` is true when the MP3 is verified and holds the whole call; `partial` "
+                             "when the call was cut off (Asterisk went away) and only its first part is there. "
+                             "Agents see only the recordings of their own calls.",
+              "responses": {"200": resp("it", ref("Recording")), **errors(401, 403, 404)}}))
     def api_recording(linkedid):
         own_recording_only(linkedid)
         return recordings().find(linkedid)
 
-    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio")
+    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio", roles=EVERYONE,
+             api=Operation({
+        "tags": ["recordings"], "summary": "The MP3 (HTTP Range for seeking; `?download=1` to save it)",
+        "parameters": [{"name": "download", "in": "query", "required": False, "schema": {"type": "string"}},
+                       {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "the whole file",
+                              "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                      "206": {"description": "the byte range asked for",
+                              "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}},
+                      **errors(401, 403, 404)}}))
     def api_recording_audio(linkedid):
         """The MP3, with HTTP Range (the browser's player seeks with it); ``?download=1`` to save it."""
         own_recording_only(linkedid)
@@ -132,7 +163,16 @@ def install(app, deps, directory, recordings) -> None:
         return send_mp3(path, f"{linkedid}.mp3" if request.query.get("download") else None,
                         "recording.file_missing")
 
-    @app.get("/api/v1/recording-storage", name="api_recording_storage")
+    @app.get("/api/v1/recording-storage", name="api_recording_storage", roles=STAFF,
+             api=Operation({
+      "tags": ["recordings"], "summary": "Recording storage: free space, reserve, days left at the recent rate",
+      "responses": {"200": resp("storage", {"type": "object", "properties": {
+          "free_bytes": {"type": "integer"}, "total_bytes": {"type": "integer"},
+          "reserve_bytes": {"type": "integer"}, "bytes_per_day": {"type": "integer"},
+          "days_left": {"type": ["number", "null"]}, "alarm": {"type": "string"},
+          "level": {"enum": ["ok", "warn", "bad"], "description": "bad: under 7 days or the disk guard's "
+                    "alarm; warn: under 30 days"},
+          "message": {"type": "string"}}}), **errors(401, 403)}}))
     def api_recording_storage():
         storage = recordings().storage()
         return {**storage, "level": storage_level(storage)}

@@ -13,7 +13,8 @@ from bottle import response
 
 from appliance.db import models as m
 from appliance.errors import NotFound, Unavailable
-from webui.plugins import current_user
+from webui.apidoc import Operation, errors, resp
+from webui.http import ADMIN, current_user
 
 
 def install(app, deps) -> None:
@@ -26,13 +27,22 @@ def install(app, deps) -> None:
         deps.restart_service(name, who)
         m.AuditLog.create(username=who, action="restart", object_type="services", object_id=name)
 
-    @app.post("/api/v1/services/<name>/restart", name="api_service_restart")
+    @app.post("/api/v1/services/<name>/restart", name="api_service_restart", roles=ADMIN,
+              api=Operation({"tags": ["status"], "summary": "Restart one of the services the supervisor runs",
+                             "description": "For a service stopped after a crash loop (its alarm "
+                                            "`supervisor.crash_loop` in /api/health) once the cause is fixed, "
+                                            "or one that misbehaves. The supervisor takes the request within "
+                                            "seconds, forgets the earlier crashes and clears the alarm; the "
+                                            "outcome shows in /api/health. Admins only; audited.",
+                             "responses": {"202": resp("requested", {"type": "object", "properties": {
+                                 "service": {"type": "string"}, "restart": {"const": "requested"}}}),
+                                 **errors(401, 403, 404, 503)}}))
     def api_service_restart(name):
         restart(name)
         response.status = 202
         return {"service": name, "restart": "requested"}
 
-    @app.post("/services/<name>/restart", name="service_restart")
+    @app.post("/services/<name>/restart", name="service_restart", roles=ADMIN)
     def service_restart(name):
         restart(name)
         bottle.redirect("/")

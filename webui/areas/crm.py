@@ -1,8 +1,8 @@
 """Customer records in the web UI and the API: list and search, detail with contact
 history, notes and follow-ups, team leaders' assign / reclaim / transfer.
 
-Routes are registered on the app by ``install(app, deps, directory)`` from ``make_app``;
-who may call them is in ``plugins.ROUTE_ROLES`` like every other route, and the service
+Routes are registered on the app by ``install(app, deps)`` from ``make_app``;
+who may call them is declared on each route (``roles=``) like every other route, and the service
 (``appliance.services.crm``) keeps an agent to their own customers.
 """
 
@@ -21,12 +21,13 @@ import gevent
 from bottle import HTTPResponse, request, response
 
 from appliance.errors import DomainError, NotFound, ValidationError
-from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE, Viewer
-from appliance.services.customer_excel import COLUMNS, CustomerExcel
+from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE
+from appliance.services.customer_excel import COLUMNS
+from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui import i18n
-from webui.app import _lang, created, json_body, no_content, problem_of, render, safe_next
 from webui.params import page_arg, query_int
-from webui.plugins import current_user
+from webui.http import (EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
+                        problem_of, render, safe_next, viewer)
 from webui.edge import MULTIPART_OVERHEAD
 
 MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
@@ -147,15 +148,25 @@ def page_link(args: dict, page: int) -> str:
     return "/customers" + ("?" + urlencode(query) if query else "")
 
 
-def install(app, deps, directory) -> None:
-    crm = deps.crm
-    excel = CustomerExcel(deps.db, crm, memory_bytes=deps.extra.get("upload_memory_bytes") or 512 * 1024 * 1024)
-    uploads = Uploads(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
+# -- schemas the API descriptions below share ----------------------------------------------
+CUSTOMER_SCHEMA, HISTORY_SCHEMA, FOLLOW_UP_SCHEMA = ref("Customer"), ref("HistoryItem"), ref("FollowUp")
+SEARCH_PARAMETERS = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+                     for name, text in (("q", "part of a phone number (digits) or of a name"),
+                                        ("tag", "customers with this tag"), ("category", "customers in this category"),
+                                        ("manager", "the account manager's work number; `-` for customers of nobody"))]
+SEARCH_PARAMETERS += [{"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+                      {"name": "per_page", "in": "query", "required": False,
+                       "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}]
+PAGE_SCHEMA = {"type": "object", "required": ["items", "total", "page", "pages", "per_page"], "properties": {
+    "items": {"type": "array", "items": CUSTOMER_SCHEMA}, "total": {"type": "integer"}, "page": {"type": "integer"},
+    "pages": {"type": "integer"}, "per_page": {"type": "integer"}}}
+SCOPE_NOTE = " An agent sees only the customers they manage; others are `404`."
 
-    def viewer() -> Viewer:
-        user = current_user()
-        mine = frozenset(a["number"] for a in directory.of_user(user["username"]))
-        return Viewer(user["username"], user["role"], mine)
+
+def install(app, deps) -> None:
+    crm = deps.crm
+    excel = deps.customer_excel
+    uploads = Uploads(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
 
     def actor() -> str:
         return current_user()["username"]
@@ -172,26 +183,26 @@ def install(app, deps, directory) -> None:
         page = page_arg()
         result, tags, follow_ups = deps.queries.run(lambda: (crm.search(me, page=page, **args), crm.tags(),
                                                              crm.follow_ups(me, limit=20)))
-        return render("customers.tpl", result=result, args=args, tags=tags, agents=directory.all(),
+        return render("customers.tpl", result=result, args=args, tags=tags, agents=agent_directory().all(),
                       follow_ups=follow_ups, my_agent=my_agent(), problem=problem,
                       staff=me.staff, page_url=lambda n: page_link(args, n),
                       export_url=page_link(args, 1).replace("/customers", "/customers/export", 1))
 
-    @app.get("/customers", name="customers")
+    @app.get("/customers", name="customers", roles=EVERYONE)
     def customers():
         return show_list()
 
     def show_form(customer=None, errors=None, values=None, problem=None, status=200):
         response.status = status
         return render("customer_form.tpl", customer=customer, errors=errors or {}, values=values or {},
-                      fields=FORM_FIELDS, custom_fields=crm.custom_fields(), agents=directory.all(),
+                      fields=FORM_FIELDS, custom_fields=crm.custom_fields(), agents=agent_directory().all(),
                       staff=viewer().staff, problem=problem)
 
-    @app.get("/customers/new", name="customer_new")
+    @app.get("/customers/new", name="customer_new", roles=EVERYONE)
     def customer_new():
         return show_form()
 
-    @app.post("/customers", name="customer_create")
+    @app.post("/customers", name="customer_create", roles=EVERYONE)
     def customer_create():
         data = form_customer(crm.custom_fields())
         try:
@@ -209,15 +220,15 @@ def install(app, deps, directory) -> None:
         return render("customer.tpl", customer=customer, history=crm.history(me, customer_id),
                       follow_ups=crm.follow_ups(me, customer_id=customer_id, open_only=False),
                       errors=errors or {}, values=values or {}, fields=FORM_FIELDS,
-                      custom_fields=crm.custom_fields(), agents=directory.all(), staff=me.staff,
+                      custom_fields=crm.custom_fields(), agents=agent_directory().all(), staff=me.staff,
                       my_agent=my_agent(), problem=problem, note_error=note_error,
                       follow_up_errors=follow_up_errors or {}, follow_up_kinds=FOLLOW_UP_KINDS)
 
-    @app.get("/customers/<customer_id:int>", name="customer_detail")
+    @app.get("/customers/<customer_id:int>", name="customer_detail", roles=EVERYONE)
     def customer_detail(customer_id):
         return show_detail(customer_id)
 
-    @app.post("/customers/<customer_id:int>", name="customer_update")
+    @app.post("/customers/<customer_id:int>", name="customer_update", roles=EVERYONE)
     def customer_update(customer_id):
         data = form_customer(crm.custom_fields())
         try:
@@ -229,12 +240,12 @@ def install(app, deps, directory) -> None:
                                problem=None if exc.fields else problem_of(exc))
         bottle.redirect(f"/customers/{customer_id}")
 
-    @app.post("/customers/<customer_id:int>/delete", name="customer_delete")
+    @app.post("/customers/<customer_id:int>/delete", name="customer_delete", roles=STAFF)
     def customer_delete(customer_id):
         crm.delete(viewer(), customer_id, actor=actor())
         bottle.redirect("/customers")
 
-    @app.post("/customers/<customer_id:int>/notes", name="customer_note_add")
+    @app.post("/customers/<customer_id:int>/notes", name="customer_note_add", roles=EVERYONE)
     def customer_note_add(customer_id):
         try:
             crm.add_note(viewer(), customer_id, request.forms.getunicode("body") or "", actor=actor())
@@ -245,7 +256,7 @@ def install(app, deps, directory) -> None:
                                values={"note": request.forms.getunicode("body") or ""})
         bottle.redirect(f"/customers/{customer_id}#history")
 
-    @app.post("/customers/<customer_id:int>/follow-ups", name="customer_follow_up_add")
+    @app.post("/customers/<customer_id:int>/follow-ups", name="customer_follow_up_add", roles=EVERYONE)
     def customer_follow_up_add(customer_id):
         data = {k: request.forms.getunicode(k) or "" for k in ("kind", "due_at", "note", "agent")}
         try:
@@ -257,12 +268,12 @@ def install(app, deps, directory) -> None:
                                values={"follow_up": data})
         bottle.redirect(f"/customers/{customer_id}#follow-ups")
 
-    @app.post("/follow-ups/<follow_up_id:int>/done", name="follow_up_done")
+    @app.post("/follow-ups/<follow_up_id:int>/done", name="follow_up_done", roles=EVERYONE)
     def follow_up_done(follow_up_id):
         done = crm.complete_follow_up(viewer(), follow_up_id, actor=actor())
         bottle.redirect(safe_next(request.forms.getunicode("next"), f"/customers/{done['customer_id']}"))
 
-    @app.post("/customers/assign", name="customers_assign")
+    @app.post("/customers/assign", name="customers_assign", roles=STAFF)
     def customers_assign():
         ids = request.forms.getall("customer")
         try:
@@ -272,7 +283,7 @@ def install(app, deps, directory) -> None:
             return show_list(problem=problem_of(exc))
         bottle.redirect(safe_next(request.forms.getunicode("next"), "/customers"))
 
-    @app.post("/customers/transfer", name="customers_transfer")
+    @app.post("/customers/transfer", name="customers_transfer", roles=STAFF)
     def customers_transfer():
         try:
             crm.transfer(request.forms.getunicode("from") or "", request.forms.getunicode("to") or "",
@@ -294,11 +305,11 @@ def install(app, deps, directory) -> None:
         return render("customer_import.tpl", report=report, token=token, problem=problem, imported=imported,
                       columns=[*COLUMNS, *(c.name for c in crm.custom_fields())])
 
-    @app.get("/customers/import", name="customers_import_form")
+    @app.get("/customers/import", name="customers_import_form", roles=STAFF)
     def customers_import_form():
         return show_import()
 
-    @app.post("/customers/import", name="customers_import_check", body_limit=IMPORT_BODY_LIMIT)
+    @app.post("/customers/import", name="customers_import_check", roles=STAFF, body_limit=IMPORT_BODY_LIMIT)
     def customers_import_check():
         try:
             token, path = uploads.save(uploaded_file())
@@ -310,7 +321,7 @@ def install(app, deps, directory) -> None:
         return show_import(report=report.as_dict(), token=token if report.ok else None,
                            status=200 if report.ok else 422)
 
-    @app.post(f"/customers/import/<token:re:{TOKEN}>", name="customers_import_confirm")
+    @app.post(f"/customers/import/<token:re:{TOKEN}>", name="customers_import_confirm", roles=STAFF)
     def customers_import_confirm(token):
         path = uploads.path(token)
         try:
@@ -332,15 +343,41 @@ def install(app, deps, directory) -> None:
         return HTTPResponse(body, headers={"Content-Type": XLSX,
                                            "Content-Disposition": f'attachment; filename="{name}"'})
 
-    @app.get("/customers/export", name="customers_export")
+    @app.get("/customers/export", name="customers_export", roles=STAFF)
     def customers_export():
-        return export_response(_lang())
+        return export_response(lang())
 
-    @app.get("/api/v1/customers/export", name="api_customers_export")
+    @app.get("/api/v1/customers/export", name="api_customers_export", roles=STAFF,
+             api=Operation({"tags": ["customers"], "summary": "The customers of a search as an Excel file",
+                            "description": "Same filters as the search, every page. Column titles in `lang` "
+                                           "(`en` or `zh_CN`); an import takes the file back.",
+                            "parameters": [p for p in SEARCH_PARAMETERS if p["name"] not in ("page", "per_page")] + [
+                                {"name": "lang", "in": "query", "required": False,
+                                 "schema": {"enum": ["en", "zh_CN"], "default": "en"}}],
+                            "responses": {"200": {"description": "the workbook", "content": {
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                    "schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+                                **errors(401, 403)}}))
     def api_customers_export():
         return export_response(request.query.get("lang") if request.query.get("lang") in i18n.LANGUAGES else "en")
 
-    @app.post("/api/v1/customers/import", name="api_customers_import", body_limit=IMPORT_BODY_LIMIT)
+    @app.post("/api/v1/customers/import", name="api_customers_import", roles=STAFF,
+              api=Operation({"tags": ["customers"], "summary": "Check, and with confirm=1 import, an Excel file",
+                             "description": "The whole file is checked first (columns, every row, phones twice "
+                                            "in the file or already customers); with any problem nothing is "
+                                            "imported and the 422 carries the `report`. With `confirm=1` a file "
+                                            "without problems is imported in one transaction. A file that is no "
+                                            "workbook is 422 `import.not_xlsx`; over the caps (200,000 rows, "
+                                            "5,000,000 cells, a zip that unpacks too far) `import.too_many_rows`, "
+                                            "`import.too_many_cells`, `import.too_large`.",
+                             "parameters": [{"name": "confirm", "in": "query", "required": False,
+                                             "schema": {"enum": ["0", "1"], "default": "0"}}],
+                             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                                 "type": "object", "required": ["file"], "properties": {
+                                     "file": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}},
+                             "responses": {"200": resp("checked (and imported)", {"type": "object", "properties": {
+                                 "report": ref("ImportReport"), "imported": {"type": "integer"}}}),
+                                 **errors(401, 403, 422)}}), body_limit=IMPORT_BODY_LIMIT)
     def api_customers_import():
         _token, path = uploads.save(uploaded_file())
         try:
@@ -359,60 +396,117 @@ def install(app, deps, directory) -> None:
             path.unlink(missing_ok=True)
 
     # -- JSON API ------------------------------------------------------------------
-    @app.get("/api/v1/customers", name="api_customers")
+    @app.get("/api/v1/customers", name="api_customers", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "Search customers, one page at a time",
+                            "description": "Newest first; by name when searching by name." + SCOPE_NOTE,
+                            "parameters": SEARCH_PARAMETERS, "responses": {"200": resp("one page", PAGE_SCHEMA), **errors(401, 422)}}))
     def api_customers():
         return deps.queries.run(crm.search, viewer(), page=page_arg(),
                                 per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE), **search_args())
 
-    @app.post("/api/v1/customers", name="api_customer_create")
+    @app.post("/api/v1/customers", name="api_customer_create", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Create a customer",
+                             "description": "An agent's new customer is theirs (they are its account manager).",
+                             "requestBody": body(ref("CustomerCreate")),
+                             "responses": {"201": resp("created", CUSTOMER_SCHEMA),
+                                           **errors(400, 401, 403, 409, 422)}}))
     def api_customer_create():
         return created(crm.create(viewer(), json_body(), actor=actor()))
 
-    @app.get("/api/v1/customers/<customer_id:int>", name="api_customer")
+    @app.get("/api/v1/customers/<customer_id:int>", name="api_customer", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "One customer",
+                            "description": SCOPE_NOTE.strip(),
+                            "responses": {"200": resp("the customer", CUSTOMER_SCHEMA), **errors(401, 404)}}))
     def api_customer(customer_id):
         return crm.get(viewer(), customer_id)
 
-    @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update")
+    @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update", roles=EVERYONE,
+               api=Operation({"tags": ["customers"], "summary": "Change some fields of a customer",
+                              "description": "Custom fields not sent keep their values. Only staff change "
+                                             "the account manager." + SCOPE_NOTE,
+                              "requestBody": body(ref("CustomerUpdate")),
+                              "responses": {"200": resp("changed", CUSTOMER_SCHEMA),
+                                            **errors(400, 401, 403, 404, 409, 422)}}))
     def api_customer_update(customer_id):
         return crm.update(viewer(), customer_id, json_body(), actor=actor())
 
-    @app.delete("/api/v1/customers/<customer_id:int>", name="api_customer_delete")
+    @app.delete("/api/v1/customers/<customer_id:int>", name="api_customer_delete", roles=STAFF,
+                api=Operation({"tags": ["customers"], "summary": "Delete a customer with its notes and follow-ups",
+                               "responses": {"204": resp("deleted"), **errors(401, 403, 404)}}))
     def api_customer_delete(customer_id):
         crm.delete(viewer(), customer_id, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history")
+    @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "Contact history: calls and notes, newest first",
+                            "description": "Calls come from the call records, matched on the customer's "
+                                           "phone number (with or without +).",
+                            "responses": {"200": resp("history", items(HISTORY_SCHEMA)), **errors(401, 404)}}))
     def api_customer_history(customer_id):
         return {"items": crm.history(viewer(), customer_id)}
 
-    @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add")
+    @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Add a note to the contact history",
+                             "requestBody": body({"type": "object", "required": ["body"], "properties": {
+                                 "body": {"type": "string", "maxLength": 4000},
+                                 "linkedid": {"type": "string", "description": "the call it is about"}}}),
+                             "responses": {"201": resp("saved", HISTORY_SCHEMA), **errors(400, 401, 404, 422)}}))
     def api_customer_note_add(customer_id):
         body = json_body()
         return created(crm.add_note(viewer(), customer_id, body.get("body"), actor=actor(),
                                     linkedid=body.get("linkedid") or ""))
 
-    @app.get("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_ups")
+    @app.get("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_ups", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "A customer's follow-ups, open ones first",
+                            "responses": {"200": resp("follow-ups", items(FOLLOW_UP_SCHEMA)),
+                                          **errors(401, 404)}}))
     def api_customer_follow_ups(customer_id):
         return {"items": crm.follow_ups(viewer(), customer_id=customer_id, open_only=False)}
 
-    @app.post("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_up_add")
+    @app.post("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_up_add", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Plan a follow-up or call-back",
+                             "description": "For the customer's account manager unless `agent` says "
+                                            "otherwise (staff only).",
+                             "requestBody": body({"type": "object", "required": ["due_at"], "properties": {
+                                 "kind": {"enum": ["follow_up", "call_back"], "default": "follow_up"},
+                                 "due_at": {"type": "string", "description": "YYYY-MM-DD HH:MM on the site's clock (its time zone, set in the first-run wizard)"},
+                                 "note": {"type": "string", "maxLength": 500},
+                                 "agent": {"type": "string", "description": "a work number"}}}),
+                             "responses": {"201": resp("planned", FOLLOW_UP_SCHEMA),
+                                           **errors(400, 401, 404, 422)}}))
     def api_customer_follow_up_add(customer_id):
         return created(crm.add_follow_up(viewer(), customer_id, json_body(), actor=actor()))
 
-    @app.get("/api/v1/follow-ups", name="api_follow_ups")
+    @app.get("/api/v1/follow-ups", name="api_follow_ups", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "Open follow-ups due by your agents (staff: everyone's)",
+                            "responses": {"200": resp("earliest first", items(FOLLOW_UP_SCHEMA)), **errors(401)}}))
     def api_follow_ups():
         return {"items": crm.follow_ups(viewer())}
 
-    @app.post("/api/v1/follow-ups/<follow_up_id:int>/done", name="api_follow_up_done")
+    @app.post("/api/v1/follow-ups/<follow_up_id:int>/done", name="api_follow_up_done", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Mark a follow-up done",
+                             "responses": {"200": resp("done", FOLLOW_UP_SCHEMA), **errors(401, 404)}}))
     def api_follow_up_done(follow_up_id):
         return crm.complete_follow_up(viewer(), follow_up_id, actor=actor())
 
-    @app.post("/api/v1/customers/assign", name="api_customers_assign")
+    @app.post("/api/v1/customers/assign", name="api_customers_assign", roles=STAFF,
+              api=Operation({"tags": ["customers"], "summary": "Assign customers to an agent, or reclaim them",
+                             "description": "`agent` null: the customers go back to nobody (reclaimed).",
+                             "requestBody": body({"type": "object", "required": ["customers"], "properties": {
+                                 "customers": {"type": "array", "items": {"type": "integer"}},
+                                 "agent": {"type": ["string", "null"]}}}),
+                             "responses": {"200": resp("how many", {"type": "object", "properties": {
+                                 "assigned": {"type": "integer"}}}), **errors(400, 401, 403, 404, 422)}}))
     def api_customers_assign():
         body = json_body()
         return {"assigned": crm.assign(body.get("customers"), body.get("agent") or None, actor=actor())}
 
-    @app.post("/api/v1/customers/transfer", name="api_customers_transfer")
+    @app.post("/api/v1/customers/transfer", name="api_customers_transfer", roles=STAFF,
+              api=Operation({"tags": ["customers"], "summary": "Transfer every customer of one agent to another",
+                             "requestBody": body({"type": "object", "required": ["from", "to"], "properties": {
+                                 "from": {"type": "string"}, "to": {"type": "string"}}}),
+                             "responses": {"200": resp("how many", {"type": "object", "properties": {
+                                 "transferred": {"type": "integer"}}}), **errors(400, 401, 403, 422)}}))
     def api_customers_transfer():
         body = json_body()
         return {"transferred": crm.transfer(str(body.get("from") or ""), str(body.get("to") or ""), actor=actor())}

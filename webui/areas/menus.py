@@ -1,4 +1,4 @@
-"""Voice menus and prompts in the web UI and the JSON API (registered by ``make_app``).
+"""Voice menus and prompts in the web UI and the JSON API (``install`` from ``make_app``).
 
 Pages: ``/admin/menus`` (every menu with its flow as a tree, the prompts, forms to add
 both) and ``/admin/menus/<menu>`` (its fields, its keys with add / remove / skip, what
@@ -17,56 +17,34 @@ from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
 from appliance.services.config import KEYS
 from appliance.services.prompts import MAX_UPLOAD_BYTES
+from webui.apidoc import Operation, body, errors, resp
 from webui.edge import MULTIPART_OVERHEAD
+from webui.http import ADMIN, STAFF, actor, created, form_data, json_body, no_content, problem_of, render
 
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD  # the audio file and the form around it
 
-# Route name -> OpenAPI operation (merged into webui.openapi's table).
 
-
-def _op(summary: str, ok: str, body: dict | None = None, description: str = "") -> dict:
-    from webui.openapi import _body, _errors, _resp
-
+def _op(summary: str, ok: str, request_schema: dict | None = None, description: str = "") -> dict:
+    """A menus operation: ``ok`` is the status and what it means (``"201 created"``)."""
     op = {"tags": ["menus"], "summary": summary,
-          "responses": {ok.split(" ", 1)[0]: _resp(ok.split(" ", 1)[1], {"type": "object"}),
-                        **_errors(401, 403, 404, 409, 422, 503)}}
-    if body is not None:
-        op["requestBody"] = _body(body)
+          "responses": {ok.split(" ", 1)[0]: resp(ok.split(" ", 1)[1], {"type": "object"}),
+                        **errors(401, 403, 404, 409, 422, 503)}}
+    if request_schema is not None:
+        op["requestBody"] = body(request_schema)
     if description:
         op["description"] = description
     return op
 
 
-def operations() -> dict:
-    option = {"type": "object", "properties": {
-        "action": {"enum": list(ACTIONS)}, "target": {"type": "string"}, "enabled": {"type": "boolean"}},
-        "required": ["action"], "additionalProperties": False}
-    return {
-        "api_menus": _op("Voice menus, with their options, what leads into them and their problems", "200 the menus"),
-        "api_menu_create": _op("Create a voice menu (with its options)", "201 created",
-                               {"$ref": "#/components/schemas/MenuCreate"},
-                               "Refused (422 `menus.invalid`) when an option points at nothing or a caller who "
-                               "presses nothing would go round for ever; `live: true` also needs the prompt."),
-        "api_menu": _op("One voice menu", "200 the menu"),
-        "api_menu_update": _op("Change a voice menu; `options`, when given, replaces all of them", "200 changed",
-                               {"$ref": "#/components/schemas/MenuUpdate"}),
-        "api_menu_delete": _op("Delete a voice menu (refused while a DID or another menu leads to it)",
-                               "204 deleted"),
-        "api_menu_tree": _op("The flow from this menu as a tree (a menu met again is not expanded)", "200 the tree"),
-        "api_menu_option_set": _op("Add or replace what a key does (`#` is `%23` in the path)", "200 the menu",
-                                   option),
-        "api_menu_option_delete": _op("Remove what a key does", "200 the menu"),
-        "api_prompts": _op("Prompts: uploaded recordings and the built-in sounds", "200 the prompts"),
-        "api_prompt_upload": _op("Upload a WAV or MP3 prompt (multipart: name, description, language, file)",
-                                 "201 created", {"type": "object"},
-                                 "Converted to 8 kHz mono 16-bit WAV (an MP3 is decoded by mpg123 first); a quiet "
-                                 "recording is raised to -3 dBFS. 422 `prompt.silent`, `prompt.corrupt` (also a "
-                                 "damaged or cut-short MP3), `prompt.too_short`, `prompt.too_long`."),
-        "api_prompt_delete": _op("Delete a prompt (refused while a menu or a queue's survey uses it)", "204 deleted"),
-    }
+# -- schemas the API descriptions below share ----------------------------------------------
+OPTION_SCHEMA = {"type": "object", "properties": {
+    "action": {"enum": list(ACTIONS)}, "target": {"type": "string"}, "enabled": {"type": "boolean"}},
+    "required": ["action"], "additionalProperties": False}
 
 
-def register(app, deps, *, actor, render, problem_of, json_body, created, no_content, form_data) -> None:
+def install(app, deps) -> None:
+    if deps.menus is None:  # a web UI without the voice menus (some tests)
+        return
     menus, prompts, cfg = deps.menus, deps.prompts, deps.config
 
     def digit_of(raw: str) -> str:
@@ -75,40 +53,55 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
         return raw
 
     # -- JSON API ----------------------------------------------------------------------
-    @app.get("/api/v1/menus", name="api_menus")
+    @app.get("/api/v1/menus", name="api_menus", roles=STAFF,
+             api=Operation(_op("Voice menus, with their options, what leads into them and their problems", "200 the menus")))
     def api_menus():
         return {"items": menus.list()}
 
-    @app.post("/api/v1/menus", name="api_menu_create")
+    @app.post("/api/v1/menus", name="api_menu_create", roles=ADMIN,
+              api=Operation(_op("Create a voice menu (with its options)", "201 created",
+                                {"$ref": "#/components/schemas/MenuCreate"},
+                                "Refused (422 `menus.invalid`) when an option points at nothing or a caller who "
+                                "presses nothing would go round for ever; `live: true` also needs the prompt.")))
     def api_menu_create():
         return created(menus.create(json_body(), actor=actor()))
 
-    @app.get("/api/v1/menus/<menu>", name="api_menu")
+    @app.get("/api/v1/menus/<menu>", name="api_menu", roles=STAFF,
+             api=Operation(_op("One voice menu", "200 the menu")))
     def api_menu(menu):
         return menus.get(menu)
 
-    @app.route("/api/v1/menus/<menu>", method="PATCH", name="api_menu_update")
+    @app.route("/api/v1/menus/<menu>", method="PATCH", name="api_menu_update", roles=ADMIN,
+               api=Operation(_op("Change a voice menu; `options`, when given, replaces all of them", "200 changed",
+                                 {"$ref": "#/components/schemas/MenuUpdate"})))
     def api_menu_update(menu):
         return menus.update(menu, json_body(), actor=actor())
 
-    @app.delete("/api/v1/menus/<menu>", name="api_menu_delete")
+    @app.delete("/api/v1/menus/<menu>", name="api_menu_delete", roles=ADMIN,
+                api=Operation(_op("Delete a voice menu (refused while a DID or another menu leads to it)",
+                                  "204 deleted")))
     def api_menu_delete(menu):
         menus.delete(menu, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/menus/<menu>/tree", name="api_menu_tree")
+    @app.get("/api/v1/menus/<menu>/tree", name="api_menu_tree", roles=STAFF,
+             api=Operation(_op("The flow from this menu as a tree (a menu met again is not expanded)", "200 the tree")))
     def api_menu_tree(menu):
         return menus.tree(menu)
 
-    @app.route("/api/v1/menus/<menu>/options/<digit>", method="PUT", name="api_menu_option_set")
+    @app.route("/api/v1/menus/<menu>/options/<digit>", method="PUT", name="api_menu_option_set", roles=ADMIN,
+               api=Operation(_op("Add or replace what a key does (`#` is `%23` in the path)", "200 the menu",
+                                 OPTION_SCHEMA)))
     def api_menu_option_set(menu, digit):
         return menus.set_option(menu, digit_of(digit), json_body(), actor=actor())
 
-    @app.delete("/api/v1/menus/<menu>/options/<digit>", name="api_menu_option_delete")
+    @app.delete("/api/v1/menus/<menu>/options/<digit>", name="api_menu_option_delete", roles=ADMIN,
+                api=Operation(_op("Remove what a key does", "200 the menu")))
     def api_menu_option_delete(menu, digit):
         return menus.remove_option(menu, digit_of(digit), actor=actor())
 
-    @app.get("/api/v1/prompts", name="api_prompts")
+    @app.get("/api/v1/prompts", name="api_prompts", roles=STAFF,
+             api=Operation(_op("Prompts: uploaded recordings and the built-in sounds", "200 the prompts")))
     def api_prompts():
         return {"items": prompts.list()}
 
@@ -119,11 +112,17 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
         # one byte more than allowed at most: the service refuses it without the rest in memory
         return prompts.upload(data, upload.file.read(MAX_UPLOAD_BYTES + 1) if upload else b"", actor=actor())
 
-    @app.post("/api/v1/prompts", name="api_prompt_upload", body_limit=UPLOAD_BODY_LIMIT)
+    @app.post("/api/v1/prompts", name="api_prompt_upload", roles=ADMIN,
+              api=Operation(_op("Upload a WAV or MP3 prompt (multipart: name, description, language, file)",
+                                "201 created", {"type": "object"},
+                                "Converted to 8 kHz mono 16-bit WAV (an MP3 is decoded by mpg123 first); a quiet "
+                                "recording is raised to -3 dBFS. 422 `prompt.silent`, `prompt.corrupt` (also a "
+                                "damaged or cut-short MP3), `prompt.too_short`, `prompt.too_long`.")), body_limit=UPLOAD_BODY_LIMIT)
     def api_prompt_upload():
         return created(upload())
 
-    @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete")
+    @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete", roles=ADMIN,
+                api=Operation(_op("Delete a prompt (refused while a menu or a queue's survey uses it)", "204 deleted")))
     def api_prompt_delete(prompt):
         prompts.delete(prompt, actor=actor())
         return no_content()
@@ -151,11 +150,11 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return show(*args, errors=exc.fields, values=values)
         return show(*args, problem=problem_of(exc))
 
-    @app.get("/admin/menus", name="admin_menus")
+    @app.get("/admin/menus", name="admin_menus", roles=STAFF)
     def admin_menus():
         return show_list()
 
-    @app.post("/admin/menus", name="admin_menu_create")
+    @app.post("/admin/menus", name="admin_menu_create", roles=ADMIN)
     def admin_menu_create():
         data = form_data(cfg.fields("menus"))
         try:
@@ -164,11 +163,11 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_list, values=data)
         bottle.redirect(f"/admin/menus/{data.get('name')}")
 
-    @app.get("/admin/menus/<menu>", name="admin_menu")
+    @app.get("/admin/menus/<menu>", name="admin_menu", roles=STAFF)
     def admin_menu(menu):
         return show_menu(menu)
 
-    @app.post("/admin/menus/<menu>", name="admin_menu_update")
+    @app.post("/admin/menus/<menu>", name="admin_menu_update", roles=ADMIN)
     def admin_menu_update(menu):
         data = form_data(cfg.fields("menus"))
         try:
@@ -177,7 +176,7 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_menu, menu, values=data)
         bottle.redirect(f"/admin/menus/{data.get('name') or menu}")
 
-    @app.post("/admin/menus/<menu>/options", name="admin_menu_option_set")
+    @app.post("/admin/menus/<menu>/options", name="admin_menu_option_set", roles=ADMIN)
     def admin_menu_option_set(menu):
         form = request.forms
         try:
@@ -189,7 +188,7 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_menu, menu)
         bottle.redirect(f"/admin/menus/{menu}")
 
-    @app.post("/admin/menus/<menu>/options/<digit>/delete", name="admin_menu_option_delete")
+    @app.post("/admin/menus/<menu>/options/<digit>/delete", name="admin_menu_option_delete", roles=ADMIN)
     def admin_menu_option_delete(menu, digit):
         try:
             menus.remove_option(menu, digit_of(digit), actor=actor())
@@ -205,14 +204,14 @@ def register(app, deps, *, actor, render, problem_of, json_body, created, no_con
             return on_error(exc, show_list)
         bottle.redirect("/admin/menus")
 
-    @app.post("/admin/menus/<menu>/delete", name="admin_menu_delete")
+    @app.post("/admin/menus/<menu>/delete", name="admin_menu_delete", roles=ADMIN)
     def admin_menu_delete(menu):
         return then_list(lambda: menus.delete(menu, actor=actor()))
 
-    @app.post("/admin/prompts", name="admin_prompt_upload", body_limit=UPLOAD_BODY_LIMIT)
+    @app.post("/admin/prompts", name="admin_prompt_upload", roles=ADMIN, body_limit=UPLOAD_BODY_LIMIT)
     def admin_prompt_upload():
         return then_list(upload)
 
-    @app.post("/admin/prompts/<prompt>/delete", name="admin_prompt_delete")
+    @app.post("/admin/prompts/<prompt>/delete", name="admin_prompt_delete", roles=ADMIN)
     def admin_prompt_delete(prompt):
         return then_list(lambda: prompts.delete(prompt, actor=actor()))

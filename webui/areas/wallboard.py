@@ -2,8 +2,8 @@
 kept live by the Server-Sent Events stream, and the supervisor's buttons (listen, whisper,
 barge, force hang-up, force sign-out, force pause) wired to the existing API.
 
-Routes are registered by ``install(app, deps, directory)`` from ``make_app``; who may use
-them is in ``plugins.ROUTE_ROLES`` (supervisors and admins).  The page draws itself from
+Routes are registered by ``install(app, deps)`` from ``make_app``; who may use
+them is declared on each route (supervisors and admins).  The page draws itself from
 the JSON of ``GET /api/v1/wallboard`` (embedded in the page, then fetched again after a
 call ends) and applies each live event as it comes; clocks tick in the browser.
 """
@@ -16,8 +16,10 @@ import time
 from bottle import request
 
 from appliance.services.wallboard import DEFAULT_SERVICE_LEVEL_SECONDS, TodayFigures, queue_figures
+from webui.apidoc import Operation, errors, ref, resp
 from webui import i18n
-from webui.app import UNSAFE, _lang, live_view, render
+from webui.areas.live import live_view
+from webui.http import STAFF, UNSAFE, agent_directory, lang, render
 
 # Message ids wallboard.js needs (it draws everything from JSON).
 JS_MESSAGE_PREFIXES = ("wallboard.", "agent_state.", "call_state.", "live.", "error.")
@@ -70,7 +72,7 @@ class ConfigCopy:
         self._copy = None
 
 
-def install(app, deps, directory) -> None:
+def install(app, deps) -> None:
     today = TodayFigures(deps.db, deps.site.timezone if deps.site is not None
                          else deps.extra.get("timezone") or "Asia/Shanghai")
     copy = ConfigCopy(deps.config)
@@ -86,18 +88,29 @@ def install(app, deps, directory) -> None:
         config = copy.get()
         # the day's figures count today's call records: off the loop (a recount after each call)
         figures = deps.queries.run(today.figures, time.time())
-        return wallboard_view(live_view(deps.live(), directory.all()), figures, config["queues"], config["trunks"])
+        return wallboard_view(live_view(deps.live(), agent_directory().all()), figures, config["queues"], config["trunks"])
 
-    @app.get("/wallboard", name="wallboard")
+    @app.get("/wallboard", name="wallboard", roles=STAFF)
     def wallboard():
-        lang = _lang()
-        js = {k: v for k, v in i18n.catalog(lang).items() if k.startswith(JS_MESSAGE_PREFIXES)}
-        names = {a["number"]: a["name"] for a in directory.all()}
+        language = lang()
+        js = {k: v for k, v in i18n.catalog(language).items() if k.startswith(JS_MESSAGE_PREFIXES)}
+        names = {a["number"]: a["name"] for a in agent_directory().all()}
         reasons = [{"code": r["code"], "label": r["label"]} for r in copy.get()["pause_reasons"]]
         return render("wallboard.tpl", data=json_script({"board": board(), "names": names, "reasons": reasons}),
                       messages=json_script(js))
 
-    @app.get("/api/v1/wallboard", name="api_wallboard")
+    @app.get("/api/v1/wallboard", name="api_wallboard", roles=STAFF,
+             api=Operation({
+              "tags": ["live"], "summary": "The wallboard: live queues, agents, calls and trunks with today's figures",
+              "description": "Staff only. Every configured queue with its live waiting callers, longest wait and "
+                             "available agents, and today's figures from the call records since local midnight "
+                             "(the `timezone` setting): `offered` (calls that entered the queue), `answered`, "
+                             "`answered_in_time` (within the queue's `service_level_seconds`), `abandoned` (the "
+                             "caller hung up while waiting), `service_level` (answered in time / offered, null "
+                             "when nothing was offered) and `average_answer_seconds`; `totals` over all queues; "
+                             "the live agents and calls as in GET /api/v1/live; each trunk's current calls "
+                             "against its `max_channels` (0: no limit).",
+              "responses": {"200": resp("the wallboard", ref("Wallboard")), **errors(401, 403)}}))
     def api_wallboard():
         return board()
 

@@ -1,0 +1,39 @@
+"""WebDeps for tests, as the composition root (appliance/main.py ``start_web``) fills them:
+``make_app`` builds no service, so a test's web UI gets its query pool, site, customers (and
+their Excel import/export), call records and workspace here when the test does not bring
+its own."""
+
+from __future__ import annotations
+
+import gevent
+
+from appliance.db.querypool import QueryPool
+from appliance.services.callrecords import CallRecords
+from appliance.services.crm import CustomerService
+from appliance.services.customer_excel import CustomerExcel
+from appliance.services.site import SiteService
+from appliance.services.workspace import WorkspaceService
+from webui.app import WebDeps
+
+
+def fill(deps: WebDeps) -> WebDeps:
+    """``deps`` with what a test left out built over its database (gevent's own threads for
+    the heavy reads)."""
+    if deps.queries is None:
+        deps.queries = QueryPool(deps.db, threadpool=gevent.get_hub().threadpool)
+    if deps.site is None:
+        deps.site = SiteService(deps.db, deps.users, deps.config)
+    if deps.crm is None:
+        deps.crm = CustomerService(deps.db, timezone=deps.site.timezone)
+    if deps.customer_excel is None:
+        deps.customer_excel = CustomerExcel(deps.db, deps.crm, memory_bytes=deps.extra.get("upload_memory_bytes")
+                                            or 512 * 1024 * 1024)
+    if deps.call_records is None:
+        deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
+    if deps.workspace is None:
+        deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
+    return deps
+
+
+def web_deps(**kwargs) -> WebDeps:
+    return fill(WebDeps(**kwargs))

@@ -1,0 +1,179 @@
+"""The live view: the dashboard page, ``/api/v1/live`` and the live events
+(``/api/v1/events``, Server-Sent Events).  A user with the agent role sees only their own
+agents, those agents' queues and their calls (``viewer().agents``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from bottle import response
+
+from appliance.errors import Unavailable
+from webui.apidoc import Operation, errors, ref, resp
+from webui import i18n
+from webui.http import EVERYONE, agent_directory, current_user, lang, render, viewer
+
+logger = logging.getLogger(__name__)
+
+# Message ids the dashboard's script needs (it re-draws the tables from /api/v1/live).
+JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.")
+# The states the live engine reports (appliance/engine/live.py); each has a message id.
+AGENT_STATES = ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")
+CALL_STATES = ("new", "queued", "ringing", "talking", "ended")
+NOT_ANSWERED = ("new", "queued", "ringing")  # call states in which the caller is still waiting
+
+
+def live_view(snapshot: dict, directory: list[dict], only_agents: set[str] | None = None) -> dict:
+    """The engine's live snapshot as the dashboard and ``/api/v1/live`` show it.
+
+    Adds what the snapshot does not say itself (without overriding it): per queue the
+    number of its members who are ``available`` (state free), per agent the configured
+    ``display_name``.  With ``only_agents`` (an agent signed in) only those agents, their
+    queues and their calls remain.
+    """
+    agents = [dict(a) for a in snapshot.get("agents") or []]
+    queues = [dict(q) for q in snapshot.get("queues") or []]
+    calls = [dict(c) for c in snapshot.get("calls") or []]
+    names = {a.get("number"): a.get("name") for a in directory}
+    state_of = {a.get("name"): a.get("state") for a in agents}
+    for a in agents:
+        a.setdefault("display_name", names.get(a.get("name")) or "")
+    for q in queues:
+        members = q.get("members")
+        if "available" not in q and isinstance(members, list):
+            q["available"] = sum(1 for name in members if state_of.get(name) == "free")
+    if only_agents is not None:
+        agents = [a for a in agents if a.get("name") in only_agents]
+        mine = {q for a in agents for q in a.get("queues") or []}
+        queues = [q for q in queues if q.get("name") in mine]
+        calls = [c for c in calls if c.get("agent") in only_agents]
+    return {**snapshot, "queues": queues, "agents": agents, "calls": calls}
+
+
+def live_summary(live: dict) -> dict:
+    """The four figures at the top of the dashboard (live.js computes the same)."""
+    queues, agents, calls = live["queues"], live["agents"], live["calls"]
+    return {
+        "waiting": sum(q.get("waiting") or 0 for q in queues),
+        "longest_wait": max((q.get("longest_wait") or 0 for q in queues), default=0),
+        "available": sum(1 for a in agents if a.get("state") == "free"),
+        "signed_in": sum(1 for a in agents if a.get("state") not in (None, "logged_out")),
+        "calls": sum(1 for c in calls if c.get("state") != "ended"),
+    }
+
+
+def call_times(call: dict) -> tuple:
+    """(waited, talked, total) seconds of a live call, from whatever the engine reports."""
+    total = call.get("duration")
+    waited = call.get("wait_seconds")
+    if waited is None and call.get("state") in NOT_ANSWERED:
+        waited = total
+    return waited, call.get("talk_seconds"), total
+
+
+# -- live events (Server-Sent Events) ---------------------------------------------------------
+def visible(topic: str, data: dict, scope, username: str = "") -> bool:
+    """Whether an event reaches this reader: staff see everything (``scope`` None); an agent
+    sees their own agents' state, the calls offered to or taken by them, and their queues.
+    A message between users reaches only its sender and its recipient, whatever their role."""
+    if topic == "message":
+        return bool(username) and username in (data.get("from"), data.get("to"))
+    if scope is None:
+        return True
+    agents, queues = scope
+    if topic == "agent":
+        return data.get("name") in agents
+    if topic == "call":
+        return data.get("agent") in agents or data.get("offered_to") in agents
+    if topic == "queue":
+        return data.get("name") in queues
+    return False
+
+
+def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.0, username: str = ""):
+    """``text/event-stream`` lines: ``event: <topic>`` and ``data: <json>`` per change,
+    a comment line as keep-alive; ends (and unsubscribes) after ``max_seconds``."""
+    deadline = time.monotonic() + max_seconds
+    try:
+        yield "retry: 2000\n\n"
+        while (left := deadline - time.monotonic()) > 0:
+            items = subscription.wait(min(keepalive, left))
+            if not items:
+                yield ": keep-alive\n\n"
+                continue
+            for topic, data in items:
+                if visible(topic, data, scope, username):
+                    yield f"event: {topic}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    finally:
+        subscription.close()
+
+
+# -- request helpers -------------------------------------------------------------------------
+def _site():
+    """The SiteService of the app handling this request, if it has one."""
+    return getattr(request.app.config.get("deps"), "site", None)
+
+
+def _lang() -> str:
+    user = current_user()
+    if user:
+        return user["language"]
+
+
+
+def install(app, deps) -> None:
+    def health_now() -> dict:
+        """The aggregated health; the live page must still draw if reading it fails."""
+        try:
+            return deps.health()
+        except Exception:
+            logger.exception("reading the appliance's health failed")
+            return {"status": "down", "components": {}}
+
+    def live_for_user() -> dict:
+        me = viewer()
+        return live_view(deps.live(), agent_directory().all(), None if me.staff else set(me.agents))
+
+    @app.get("/", name="dashboard", roles=EVERYONE)
+    def dashboard():
+        live = live_for_user()
+        js = {k: v for k, v in i18n.catalog(lang()).items() if k.startswith(JS_MESSAGE_PREFIXES)}
+        return render("dashboard.tpl", live=live, summary=live_summary(live), health=health_now(),
+                      known=set(i18n.catalog(lang())),
+                      my_agents=agent_directory().of_user(current_user()["username"]), js_messages=js,
+                      call_times=call_times, agent_states=AGENT_STATES, call_states=CALL_STATES)
+
+    @app.get("/api/v1/live", name="api_live", roles=EVERYONE,
+             api=Operation({"tags": ["live"], "summary": "Live queues, agents and calls",
+                            "description": "The same data the live page shows, refreshed by the engine from AMI events. "
+                                           "A user with the agent role sees only their own agents, the queues those "
+                                           "agents are in and their calls.",
+                            "responses": {"200": resp("snapshot", ref("Live")), **errors(401)}}))
+    def api_live():
+        return live_for_user()
+
+    @app.get("/api/v1/events", name="api_events", roles=EVERYONE,
+             api=Operation({"tags": ["live"], "summary": "Live changes as Server-Sent Events",
+                            "description": "text/event-stream: `event: agent|call|queue` with a JSON `data:` line per "
+                                           "change (a `call` event with `\"event\": \"offered\"` and `offered_to` is the "
+                                           "screen pop). Staff see everything; an agent only their own agents, the "
+                                           "calls offered to or taken by them, and their queues. The stream ends "
+                                           "after a while; EventSource reconnects by itself.",
+                            "responses": {"200": {"description": "the event stream",
+                                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                                          **errors(401, 503)}}))
+    def api_events():
+        if deps.bus is None:
+            raise Unavailable("live events are not available in this process", code="events.unavailable")
+        me = viewer()
+        scope = None
+        if me.role == "agent":
+            mine = [a for a in agent_directory().all() if a["number"] in me.agents]
+            scope = (set(me.agents), {q for a in mine for q in a.get("queues") or []})
+        subscription = deps.bus.subscribe()
+        response.content_type = "text/event-stream; charset=utf-8"
+        response.set_header("X-Accel-Buffering", "no")
+        return event_stream(subscription, scope, deps.events_max_seconds, username=me.username)

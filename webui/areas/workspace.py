@@ -1,0 +1,126 @@
+"""The agent workspace: the page an agent keeps open all day (toolbar, screen pop, the
+note and disposition for each call, missed calls, messages) and the API behind it.
+
+The toolbar drives the engine through the agent API of webui/areas/agents.py (sign in, pause,
+dial, hold, transfer, consult, three-way, hang up); this module adds what the engine does
+not know: the screen pop's customer and history, outcomes, missed calls and messages.
+Registered by ``install`` from ``make_app``; roles declared on each route.
+"""
+
+from __future__ import annotations
+
+from bottle import request
+
+from appliance.errors import ValidationError
+from webui.apidoc import Operation, body, errors, items, resp
+from webui import i18n
+from webui.http import EVERYONE, agent_directory, created, current_user, json_body, lang, own_agent_only, render, viewer
+
+MISSED_DAYS = 7
+JS_PREFIXES = ("ws.", "agent_state.", "call_state.", "direction.", "disposition.")
+
+
+# -- schemas the API descriptions below share ----------------------------------------------
+OBJECT = {"type": "object"}
+MESSAGE_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "from": {"type": "string"}, "to": {"type": "string"}, "body": {"type": "string"},
+    "sent_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}
+SCOPE_NOTE = " Agents only for their own agents."
+
+
+def install(app, deps) -> None:
+    service = deps.workspace
+
+    def my_agents() -> list[dict]:
+        me = viewer()
+        mine = [a for a in agent_directory().all() if a["number"] in me.agents]
+        if mine or me.role == "agent":
+            return mine
+        return agent_directory().all()  # staff without an agent of their own may act for any
+
+    def live_calls() -> list[dict]:
+        try:
+            return deps.live().get("calls") or []
+        except Exception:  # the engine not running: outcomes of ended calls still save
+            return []
+
+    @app.get("/workspace", name="workspace", roles=EVERYONE)
+    def workspace_page():
+        agents = my_agents()
+        chosen = request.query.get("agent") or (agents[0]["number"] if agents else "")
+        agent = next((a for a in agents if a["number"] == chosen), None)
+        reasons = deps.config.list("pause_reasons")
+        catalog = i18n.catalog(lang())
+        js = {k: v for k, v in catalog.items() if k.startswith(JS_PREFIXES)}
+        return render("workspace.tpl", js_messages=js, js_ids=set(js), agents=agents, agent=agent, dispositions=service.dispositions(),
+                      pause_reasons=[r for r in reasons if r.get("code") != "missed-calls"],
+                      queues=[q["name"] for q in deps.config.list("queues")],
+                      recipients=[r for r in service.recipients() if r["username"] != current_user()["username"]])
+
+    @app.get("/api/v1/workspace/pop", name="api_workspace_pop", roles=EVERYONE,
+             api=Operation({
+          "tags": ["workspace"], "summary": "The screen pop for a caller's number",
+          "description": "Where the number is from (`origin`: kind, region or operator), the customer record "
+                         "(whoever manages it) and the last contacts with their dispositions and notes. An agent "
+                         "gets it only for the caller of a call ringing or connected to one of their agents, or a "
+                         "customer of their own; any other number is 403 `workspace.pop_not_offered`.",
+          "parameters": [{"name": "number", "in": "query", "required": True, "schema": {"type": "string"}}],
+          "responses": {"200": resp("the pop", OBJECT), **errors(401, 403, 422)}}))
+    def api_workspace_pop():
+        number = (request.query.get("number") or "").strip()
+        if not number or len(number) > 40:
+            raise ValidationError("give the caller's number", fields={"number": "required, at most 40 characters"})
+        return service.pop(number, lang(), viewer(), live_calls())
+
+    @app.get("/api/v1/dispositions", name="api_dispositions", roles=EVERYONE,
+             api=Operation({"tags": ["workspace"], "summary": "The dispositions an agent picks after a call",
+                            "responses": {"200": resp("dispositions", items(OBJECT)), **errors(401)}}))
+    def api_dispositions():
+        return {"items": service.dispositions()}
+
+    @app.post("/api/v1/agents/<number>/calls/<linkedid>/outcome", name="api_call_outcome", roles=EVERYONE,
+              api=Operation({
+            "tags": ["workspace"], "summary": "Save the agent's disposition and note for a call",
+            "description": "During the call or after it; saving again replaces it. The note also goes into the "
+                           "caller's customer history." + SCOPE_NOTE,
+            "requestBody": body({"type": "object", "required": ["disposition"], "properties": {
+                "disposition": {"type": "string"}, "note": {"type": "string", "maxLength": 4000}}}),
+            "responses": {"200": resp("saved", OBJECT), **errors(400, 401, 403, 404, 422)}}))
+    def api_call_outcome(number, linkedid):
+        own_agent_only(number)
+        return service.save_outcome(number, linkedid, json_body(), current_user()["username"], live_calls())
+
+    @app.get("/api/v1/agents/<number>/missed", name="api_agent_missed", roles=EVERYONE,
+             api=Operation({
+           "tags": ["workspace"], "summary": "Missed calls of the agent's queues to call back",
+           "description": "Callers who reached nobody in the last 7 days and with whom nobody has spoken "
+                          "since, newest first, one row per number." + SCOPE_NOTE,
+           "responses": {"200": resp("missed calls", items(OBJECT)), **errors(401, 403, 404)}}))
+    def api_agent_missed(number):
+        own_agent_only(number)
+        agent = deps.config.get("agents", number)
+        return {"items": deps.queries.run(service.missed, agent.get("queues") or [], days=MISSED_DAYS),
+                "days": MISSED_DAYS}
+
+    @app.get("/api/v1/messages", name="api_messages", roles=EVERYONE,
+             api=Operation({"tags": ["workspace"], "summary": "My messages, sent and received, newest first",
+                            "responses": {"200": resp("messages", items(MESSAGE_SCHEMA)), **errors(401)}}))
+    def api_messages():
+        return {"items": service.inbox(current_user()["username"])}
+
+    @app.post("/api/v1/messages", name="api_message_send", roles=EVERYONE,
+              api=Operation({
+            "tags": ["workspace"], "summary": "Send a message to another user",
+            "description": "The recipient sees it at once on the `message` event stream.",
+            "requestBody": body({"type": "object", "required": ["to", "body"], "properties": {
+                "to": {"type": "string"}, "body": {"type": "string", "maxLength": 1000}}}),
+            "responses": {"201": resp("sent", MESSAGE_SCHEMA), **errors(400, 401, 422)}}))
+    def api_message_send():
+        body = json_body()
+        return created(service.send(current_user()["username"], body.get("to"), body.get("body")))
+
+    @app.post("/api/v1/messages/<message_id:int>/read", name="api_message_read", roles=EVERYONE,
+              api=Operation({"tags": ["workspace"], "summary": "Mark one of my messages read",
+                             "responses": {"200": resp("read", MESSAGE_SCHEMA), **errors(401, 404)}}))
+    def api_message_read(message_id):
+        return service.mark_read(current_user()["username"], message_id)
