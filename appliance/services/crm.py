@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import JOIN, Case, fn
 
+from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from appliance.services.config import MARKUP, NO_MARKUP, Field, coerce, fields_schema
@@ -37,7 +38,6 @@ PER_PAGE = 50
 MAX_PER_PAGE = 200
 FOLLOW_UP_KINDS = ("follow_up", "call_back")
 MAX_TAGS = 20
-PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 PHONE = re.compile(r"\+?[0-9]{3,20}")
 TAG_SPLIT = re.compile(r"[,，、;；]")
 
@@ -77,14 +77,15 @@ CUSTOM_TEXT_MAX = 500
 
 
 def clean_phone(value):
-    """``+86 139-1234 5678`` -> ``+8613912345678``: what separators people type goes."""
-    return PHONE_SEPARATORS.sub("", value) if isinstance(value, str) else value
+    """``+86 139-1234 5678`` -> ``+8613912345678`` (``numbers.clean``); a value that is not
+    text is left for the field check to refuse."""
+    return numbers.clean(value) if isinstance(value, str) else value
 
 
 def phone_variants(phone: str) -> list[str]:
-    """A caller's number as it may be stored or arrive: with and without the leading +."""
-    bare = phone.lstrip("+")
-    return [bare, "+" + bare]
+    """A number as it may be stored or arrive (``numbers.variants``): with and without +,
+    with and without the country code."""
+    return numbers.variants(phone)
 
 
 def split_tags(value: str) -> list[str]:
@@ -274,6 +275,7 @@ class CustomerService:
         if q:
             digits = clean_phone(q)
             if PHONE.fullmatch(digits) or re.fullmatch(r"\+?[0-9]{1,20}", digits):
+                # a part of a number, as typed (a leading + aside)
                 query = query.where(m.Customer.phone.contains(digits.lstrip("+")))
             else:
                 query = query.where(m.Customer.name.contains(q))

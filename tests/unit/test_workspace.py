@@ -57,7 +57,7 @@ def test_pop_shows_any_customer_with_last_contacts_and_where_the_number_is_from(
     service.save_outcome("1001", "1.1", {"disposition": "sale", "note": "ordered 3 boxes"}, "alice")
     pop = service.pop("+8613800000001"[3:], "zh_CN")
     assert pop["customer"]["name"] == "Acme Ltd" and pop["customer"]["tags"] == ["vip"]
-    assert pop["origin"] == {"kind": "mobile", "region": None, "operator": "中国移动"}
+    assert pop["origin"] == {"kind": "mobile", "region": "北京市", "operator": "中国移动"}  # a mobile's home city too
     calls = [h for h in pop["history"] if h["kind"] == "call"]
     assert calls[0]["outcome"] == "sale" and calls[0]["note"] == "ordered 3 boxes"
     assert any(h["kind"] == "note" and h["body"] == "ordered 3 boxes" for h in pop["history"])
@@ -143,11 +143,11 @@ def test_messages_reach_only_sender_and_recipient(ws):
 
 @pytest.mark.parametrize("number, lang, expected", [
     ("010-6512 3456", "en", ("landline", "Beijing", None)),
-    ("075588881234", "zh_CN", ("landline", "深圳", None)),
-    ("05121234567", "en", ("landline", "Suzhou", None)),
-    ("0911234567", "en", ("landline", None, None)),
-    ("13912345678", "en", ("mobile", None, "China Mobile")),
-    ("+86 186 1234 5678", "en", ("mobile", None, "China Unicom")),
+    ("075588881234", "zh_CN", ("landline", "广东省深圳市", None)),
+    ("0512 6512 3456", "en", ("landline", "Suzhou, Jiangsu", None)),
+    ("05121234567", "en", ("unknown", None, None)),  # a digit short for Suzhou: no number of the plan
+    ("13912345678", "en", ("mobile", "Changzhou, Jiangsu", "China Mobile")),
+    ("+86 186 1234 5678", "en", ("mobile", "Beijing", "China Unicom")),
     ("+85291234567", "en", ("international", "Hong Kong", None)),
     ("0044 20 7946 0000", "zh_CN", ("international", "英国", None)),
     ("", "en", ("unknown", None, None)),
