@@ -357,8 +357,12 @@ def _workspace_operations() -> dict[str, dict]:
             "description": "Where the number is from (`origin`: kind, region or operator), the customer record "
                            "(whoever manages it) and the last contacts with their dispositions and notes. An agent "
                            "gets it only for the caller of a call ringing or connected to one of their agents, or a "
-                           "customer of their own; any other number is 403 `workspace.pop_not_offered`.",
-            "parameters": [{"name": "number", "in": "query", "required": True, "schema": {"type": "string"}}],
+                           "customer of their own; any other number is 403 `workspace.pop_not_offered`. "
+                           "`customer`: the `customer.id` the call event carried (`0`: it carried none), used "
+                           "instead of a second lookup when that customer has this number.",
+            "parameters": [{"name": "number", "in": "query", "required": True, "schema": {"type": "string"}},
+                           {"name": "customer", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": _resp("the pop", obj), **_errors(401, 403, 422)}},
         "api_dispositions": {"tags": ["workspace"], "summary": "The dispositions an agent picks after a call",
                              "responses": {"200": _resp("dispositions", _items(obj)), **_errors(401)}},

@@ -55,9 +55,13 @@ def install(app, deps, directory, own_agent_only) -> None:
         number = (request.query.get("number") or "").strip()
         if not number or len(number) > 40:
             raise ValidationError("give the caller's number", fields={"number": "required, at most 40 characters"})
+        customer = request.query.get("customer") or ""  # the call event's lookup (0: none)
+        if customer and not (customer.isdigit() and len(customer) <= 12):
+            raise ValidationError("customer is the id a call event carried", fields={"customer": "a whole number"})
         user = current_user()
         mine = frozenset(a["number"] for a in directory.of_user(user["username"]))
-        return service.pop(number, _lang(), Viewer(user["username"], user["role"], mine), live_calls())
+        return service.pop(number, _lang(), Viewer(user["username"], user["role"], mine), live_calls(),
+                           customer_id=int(customer) if customer else None)
 
     @app.get("/api/v1/dispositions", name="api_dispositions")
     def api_dispositions():

@@ -70,14 +70,22 @@ class WorkspaceService:
                 return True
         return self.crm.find_by_phone(viewer, number) is not None
 
-    def pop(self, number: str, lang: str = "en", viewer: Viewer | None = None, live_calls=()) -> dict:
+    def pop(self, number: str, lang: str = "en", viewer: Viewer | None = None, live_calls=(),
+            customer_id: int | None = None) -> dict:
         """The caller's number, where it is from, their customer record and last contacts;
-        with ``viewer``, refused (403 ``workspace.pop_not_offered``) unless ``may_pop``."""
+        with ``viewer``, refused (403 ``workspace.pop_not_offered``) unless ``may_pop``.
+
+        ``customer_id`` is the answer of the lookup the call event already made
+        (``services.callers.with_customer``; 0: no customer): used as it is when that
+        customer has this number, so the pop and the event agree and the number is looked
+        up once; else (none given, or not this number's) the number is looked up here."""
         if viewer is not None and not self.may_pop(viewer, number, live_calls):
             logger.warning("screen pop for %s refused to %s: not a call of theirs", number, viewer.username)
             raise PermissionDenied("the screen pop shows the caller of a call offered to you, or a customer of yours",
                                    code="workspace.pop_not_offered")
-        customer = self.crm.find_by_phone(SYSTEM, number) if number else None
+        customer = self._event_customer(number, customer_id)
+        if customer is False:
+            customer = self.crm.find_by_phone(SYSTEM, number) if number else None
         if customer:
             history = self.crm.history(SYSTEM, customer["id"], limit=POP_HISTORY)
         else:
@@ -91,6 +99,19 @@ class WorkspaceService:
                 h["note"] = o.note
         return {"number": number, "origin": numbers.describe(number, lang), "customer": customer,
                 "history": history}
+
+    def _event_customer(self, number: str, customer_id: int | None):
+        """The customer a call event named for ``number`` (None: it found none), or False
+        when there is no such answer to use."""
+        if customer_id is None or not number:
+            return False
+        if customer_id == 0:
+            return None
+        try:
+            customer = self.crm.get(SYSTEM, customer_id)
+        except NotFound:
+            return False
+        return customer if numbers.key(customer["phone"]) == numbers.key(number) else False
 
     # -- the agent's word on a call --------------------------------------------
     def dispositions(self) -> list[dict]:

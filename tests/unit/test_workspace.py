@@ -162,3 +162,25 @@ def test_an_agent_in_no_queue_has_no_missed_calls(ws):
     service, _, _ = ws
     call("3.1", "13900000005", agent="", queue="", disposition="fallback", minutes_ago=5)  # refused before a queue
     assert service.missed([]) == []
+
+
+def test_the_pop_uses_the_call_events_lookup_and_both_find_every_stored_form(ws):
+    """One lookup serves the event and the pop: the event names the customer (found in any of
+    the number's stored forms), the pop takes that answer when it is this number's."""
+    from appliance.services import callers
+
+    service, _, crm = ws
+    other = crm.create(ADMIN, {"phone": "+8613900000077", "name": "Other"}, actor="t")
+    event = callers.with_customer("call", {"event": "offered", "caller": "+8613800000001", "offered_to": "1001"})
+    acme = event["customer"]
+    assert acme["name"] == "Acme Ltd" and acme["phone"] == "13800000001" and acme["account_manager"] == "1002"
+    assert callers.with_customer("call", {"event": "answered", "caller": "13800000001"}) == {
+        "event": "answered", "caller": "13800000001"}  # only offered and dialling calls carry it
+    assert callers.with_customer("call", {"event": "offered", "caller": "13900000099"})["customer"] is None
+    assert service.pop("+8613800000001", customer_id=acme["id"])["customer"]["name"] == "Acme Ltd"
+    assert service.pop("13800000001", customer_id=0)["customer"] is None  # the event found nobody
+    # another number's customer is not taken on the caller's word: the number is looked up
+    assert service.pop("13800000001", customer_id=other["id"])["customer"]["name"] == "Acme Ltd"
+    assert service.pop("13800000001", customer_id=99999)["customer"]["name"] == "Acme Ltd"
+    assert callers.account_manager_of("008613800000001") == "1002"
+    assert callers.customer_of("") is None and callers.account_manager_of("13900000099") is None
