@@ -84,16 +84,9 @@ class RoutingTable:
     sticky: Mapping[str, StickyRule] = field(default_factory=dict)  # queue -> rule (only queues using it)
 
 
-def normalise_number(number: str) -> str:
-    """What a DID or a caller is compared by: ``numbers.key`` (E.164 for a valid number, so
-    ``13912345678`` and ``+8613912345678`` are one caller; else the text less a leading +)."""
-    return numbers.key((number or "").strip())
-
-
-normalise_did = normalise_number
-
-
 def _blacklisted(caller: str, blacklist: frozenset[str]) -> bool:
+    """Whether ``caller``, in any of its forms (``numbers.variants``), is a blocked number as
+    it was entered."""
     return any(form in blacklist for form in numbers.variants((caller or "").strip()))
 
 

@@ -82,12 +82,6 @@ def clean_phone(value):
     return numbers.clean(value) if isinstance(value, str) else value
 
 
-def phone_variants(phone: str) -> list[str]:
-    """A number as it may be stored or arrive (``numbers.variants``): with and without +,
-    with and without the country code."""
-    return numbers.variants(phone)
-
-
 def split_tags(value: str) -> list[str]:
     """``vip, 新客户、vip`` -> ``["vip", "新客户"]`` (order kept, duplicates dropped)."""
     out: list[str] = []
@@ -168,7 +162,7 @@ def fmt_time(value) -> str | None:
 
 def calls_of(phone: str, limit: int) -> list[dict]:
     """The calls from or to this number, newest first, as contact-history items."""
-    calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(phone)))
+    calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(numbers.variants(phone)))
              .order_by(m.CallRecord.enter_time.desc()).limit(limit))
     return [{"kind": "call", "at": fmt_time(c.enter_time), "direction": c.direction, "number": c.caller,
              "queue": c.queue, "agent": c.agent, "disposition": c.disposition,
@@ -308,7 +302,7 @@ class CustomerService:
 
     def find_by_phone(self, viewer: Viewer, phone: str) -> dict | None:
         row = self._scoped(m.Customer.select(m.Customer), viewer).where(
-            m.Customer.phone.in_(phone_variants(clean_phone(phone or "")))).first()
+            m.Customer.phone.in_(numbers.variants(phone or ""))).first()
         return self._views([row])[0] if row else None
 
     def tags(self, limit: int = 50) -> list[tuple[str, int]]:
@@ -383,7 +377,7 @@ class CustomerService:
         return values, custom
 
     def _unique_phone(self, phone: str, exclude_id=None) -> None:
-        query = m.Customer.select(m.Customer.id).where(m.Customer.phone.in_(phone_variants(phone)))
+        query = m.Customer.select(m.Customer.id).where(m.Customer.phone.in_(numbers.variants(phone)))
         if exclude_id is not None:
             query = query.where(m.Customer.id != exclude_id)
         if query.exists():
