@@ -34,6 +34,12 @@ def clean(text) -> str:
     return _CLEAN.sub("", text) if isinstance(text, str) else ""
 
 
+def bare(text) -> str:
+    """The text less separators and a leading +: how the routing table keeps blocked numbers
+    (a caller matches them in any form through ``variants``)."""
+    return clean((text or "").strip() if isinstance(text, str) else text).lstrip("+")
+
+
 def parse(text, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNumber | None:
     """The number ``text`` names, dialled in ``region`` (a leading +, the international
     prefix 00, or the country code without either), when it is a valid number of the plan."""

@@ -85,8 +85,8 @@ class RoutingTable:
 
 
 def _blacklisted(caller: str, blacklist: frozenset[str]) -> bool:
-    """Whether ``caller``, in any of its forms (``numbers.variants``), is a blocked number as
-    it was entered."""
+    """Whether ``caller``, in any of its forms (``numbers.variants``), is a blocked number
+    (kept as entered less a +: ``numbers.bare``)."""
     return any(form in blacklist for form in numbers.variants((caller or "").strip()))
 
 
@@ -113,7 +113,7 @@ def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None =
         return _fallback("blacklisted", "blacklist")
     route = _route_of(did, table)
     if route is not None and route.fax:  # the fax is filed under the DID as the trunk sent it, less a +
-        return RouteDecision(v.FAX_CONTEXT, numbers.clean((did or "").strip()).lstrip("+"), rule="fax")
+        return RouteDecision(v.FAX_CONTEXT, numbers.bare(did), rule="fax")
     if route is None or not (route.queue or route.menu):
         return _fallback("no-route", "did")
     if route.time_condition:
