@@ -37,7 +37,7 @@ def clean(text) -> str:
 def bare(text) -> str:
     """The text less separators and a leading +: how the routing table keeps blocked numbers
     (a caller matches them in any form through ``variants``)."""
-    return clean((text or "").strip() if isinstance(text, str) else text).lstrip("+")
+    return clean(text).lstrip("+")
 
 
 def parse(text, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNumber | None:

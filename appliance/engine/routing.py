@@ -87,7 +87,7 @@ class RoutingTable:
 def _blacklisted(caller: str, blacklist: frozenset[str]) -> bool:
     """Whether ``caller``, in any of its forms (``numbers.variants``), is a blocked number
     (kept as entered less a +: ``numbers.bare``)."""
-    return any(form in blacklist for form in numbers.variants((caller or "").strip()))
+    return any(form in blacklist for form in numbers.variants(caller))
 
 
 def _fallback(reason: str, rule: str) -> RouteDecision:
@@ -96,7 +96,7 @@ def _fallback(reason: str, rule: str) -> RouteDecision:
 
 def _route_of(did: str, table: RoutingTable) -> DidRoute | None:
     """The route of ``did`` in whichever of its forms it was configured."""
-    for key in numbers.variants((did or "").strip()):
+    for key in numbers.variants(did):
         if key in table.dids:
             return table.dids[key]
     return None

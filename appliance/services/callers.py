@@ -23,7 +23,7 @@ POP_EVENTS = ("offered", "dialling")
 def customer_of(caller: str) -> Customer | None:
     """The customer calling from ``caller`` (in any of its forms), or None; the oldest one
     when the same number was stored twice in different forms."""
-    forms = numbers.variants((caller or "").strip())
+    forms = numbers.variants(caller)
     if not forms:
         return None
     return Customer.select().where(Customer.phone.in_(forms)).order_by(Customer.id).first()
@@ -38,7 +38,7 @@ def account_manager_of(caller: str) -> str | None:
 def last_agent_of(caller: str, rule, now: dt.datetime) -> str | None:
     """The agent who last talked with ``caller`` long enough, recently enough (sticky agent).
     One indexed query (caller, end_time) on the call path."""
-    forms = numbers.variants((caller or "").strip())
+    forms = numbers.variants(caller)
     if not forms:
         return None
     since = (now - dt.timedelta(days=rule.lookback_days)).replace(tzinfo=None)
