@@ -53,10 +53,15 @@ def parse(text, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNumber | None
     return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
+def _read(text, region: str) -> phonenumbers.PhoneNumber | None:
+    """A stored or arriving number as ``key`` explains: first without its leading +."""
+    return parse(bare(text), region) or parse(text, region)
+
+
 def normalise(text, region: str = DEFAULT_REGION) -> str:
     """The canonical form: E.164 for a valid number (``0086 139 1234 5678``, ``13912345678``
     and ``8613912345678`` are all ``+8613912345678``), else the text less separators."""
-    parsed = parse(clean(text).lstrip("+"), region) or parse(text, region)  # as ``key`` reads it
+    parsed = _read(text, region)
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164) if parsed else clean(text)
 
 
@@ -68,9 +73,8 @@ def key(text, region: str = DEFAULT_REGION) -> str:
     of ours stored with a stray +, not a number in North America), so the number less its +
     is read first, as a number of ``region`` (``8613912345678`` and ``13912345678`` are both
     valid there); only when that is no valid number does the + make it international."""
-    bare = clean(text).lstrip("+")
-    parsed = parse(bare, region) or parse(text, region)
-    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164) if parsed else bare
+    parsed = _read(text, region)
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164) if parsed else bare(text)
 
 
 def variants(text, region: str = DEFAULT_REGION) -> list[str]:
@@ -78,9 +82,9 @@ def variants(text, region: str = DEFAULT_REGION) -> list[str]:
     with and without its +, with 00 for the +, and for a number of the office's own country
     as dialled inside it (``13912345678``, ``02161234567``); and the text itself, with and
     without a leading +."""
-    bare = clean(text).lstrip("+")
-    out = [bare, "+" + bare] if bare.isdigit() and not bare.startswith("0") else [bare] if bare else []
-    parsed = parse(bare, region) or parse(text, region)  # as ``key`` reads it
+    given = bare(text)
+    out = [given, "+" + given] if given.isdigit() and not given.startswith("0") else [given] if given else []
+    parsed = _read(text, region)
     if parsed is not None:
         e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
         forms = [e164, e164[1:], "00" + e164[1:]]
