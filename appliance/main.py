@@ -41,7 +41,7 @@ from appliance.db import open_database  # noqa: E402
 from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.querypool import QueryPool  # noqa: E402
-from appliance.db.models import AgentStateLog, CallRecord  # noqa: E402
+from appliance.db.writers import AgentStateWriter, CallRecordWriter  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
     LiveState,
@@ -58,6 +58,7 @@ from appliance.privileges import Account, keep_to_ourselves, user_name  # noqa: 
 from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
+from appliance.services import callers  # noqa: E402
 from appliance.services.calling import CallingPolicy  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
@@ -86,79 +87,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 AMI_USER = firstboot.AMI_USER
 REDIRECT_CONNECTIONS = 64  # plain HTTP when HTTPS is on: only ever answers with a redirect
 SWITCH_INTERVAL = 0.001  # seconds; measured in bench/web_flood.py
-
-
-def _dt(ts):
-    import datetime as dt
-
-    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None)
-
-
-class CallRecordWriter:
-    """Carries out ``WriteCallRecord``: one row per call, idempotent by linkedid."""
-
-    def __init__(self, db):
-        self.db = db
-        self.written = 0
-
-    def write(self, record: dict) -> None:
-        row = dict(record)
-        for key in ("enter_time", "answer_time", "end_time"):
-            row[key] = _dt(row[key])
-        with self.db.atomic():
-            CallRecord.insert(**row).on_conflict_replace().execute()
-        self.written += 1
-        logger.info("call %s recorded: %s %s -> %s/%s, wait %.1fs talk %.1fs",
-                    record["linkedid"], record["disposition"], record["caller"], record["queue"],
-                    record["agent"], record["wait_seconds"], record["talk_seconds"])
-
-
-def last_agent_of(caller: str, rule, now) -> str | None:
-    """The agent who last talked with ``caller`` long enough, recently enough (sticky agent).
-    One indexed query (caller, end_time) on the call path."""
-    import datetime as dt
-
-    since = (now - dt.timedelta(days=rule.lookback_days)).replace(tzinfo=None)
-    row = (CallRecord.select(CallRecord.agent)
-           .where(CallRecord.caller == caller, CallRecord.end_time >= since, CallRecord.agent != "",
-                  CallRecord.talk_seconds >= rule.min_talk_seconds)
-           .order_by(CallRecord.end_time.desc()).first())
-    return row.agent if row else None
-
-
-def customer_of(caller: str):
-    """The customer calling from ``caller`` (with or without a leading +), or None."""
-    from appliance.db.models import Customer
-
-    number = (caller or "").strip().lstrip("+")
-    if not number:
-        return None
-    return Customer.select().where(Customer.phone.in_((number, "+" + number))).first()
-
-
-def account_manager_of(caller: str) -> str | None:
-    """VIP routing: the work number of the calling customer's account manager, if any."""
-    customer = customer_of(caller)
-    return customer.account_manager.number if customer and customer.account_manager_id else None
-
-
-class AgentStateWriter:
-    """Carries out ``AgentStateChanged``: closes the agent's open state row, opens the next."""
-
-    def __init__(self, db):
-        self.db = db
-
-    def write(self, change: AgentStateChanged) -> None:
-        at = _dt(change.at)
-        with self.db.atomic():
-            open_row = (AgentStateLog.select().where(AgentStateLog.agent == change.agent,
-                                                     AgentStateLog.ended_at.is_null())
-                        .order_by(AgentStateLog.id.desc()).first())
-            if open_row is not None:
-                open_row.ended_at = at
-                open_row.seconds = max(0.0, (at - open_row.started_at).total_seconds())
-                open_row.save()
-            AgentStateLog.create(agent=change.agent, state=change.state, reason=change.reason, started_at=at)
 
 
 RECORDING_SPOOL = "recordings"  # under Asterisk's spool: where MixMonitor writes <linkedid>.wav
@@ -219,11 +147,11 @@ class Appliance:
                                            f"{self.pbx.paths.spool}/{RECORDING_SPOOL}")
         self.housekeeping = RecordingHousekeeping(self.db, self.pipeline, self.recording_config.archive_dir)
         registry = HandlerRegistry()
-        registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, last_agent_of,
-                                                                 account_manager_of))
+        registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, callers.last_agent_of,
+                                                                 callers.account_manager_of))
         registry.register(ping.SCRIPT, ping.handle)
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
-        registry.register(pin.SCRIPT, pin.make_handler(customer_of))
+        registry.register(pin.SCRIPT, pin.make_handler(callers.customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
@@ -233,7 +161,7 @@ class Appliance:
         self.phone_recorder = PhoneRecorder(self.prompts, self.pbx.spool_dir, self.pbx.paths.spool)
         registry.register(prompt_record.SCRIPT, prompt_record.make_handler(self.phone_recorder, self.pbx.paths.sounds),
                           fallback=False)
-        self.voicemail = VoicemailService(self.db, self.recordings, self.crm, account_manager_of)
+        self.voicemail = VoicemailService(self.db, self.recordings, self.crm, callers.account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
                                 settings.data_dir / "fax")
@@ -343,7 +271,7 @@ class Appliance:
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
             elif isinstance(command, Publish):
-                self.bus.publish(command.topic, self._with_customer(command.topic, command.data))
+                self.bus.publish(command.topic, callers.with_customer(command.topic, command.data))
             elif isinstance(command, AgentStateChanged):
                 self.agent_states.write(command)
             elif isinstance(command, PauseAgent):
@@ -353,18 +281,6 @@ class Appliance:
             elif isinstance(command, EndShift):
                 gevent.spawn(self._in_background, f"signing out agent {command.agent} (phone left the shift)",
                              self.agents.pool_logoff, command.agent)
-
-    @staticmethod
-    def _with_customer(topic: str, data: dict) -> dict:
-        """The screen pop: a call offered to (or dialled by) an agent carries the customer record."""
-        if topic != "call" or data.get("event") not in ("offered", "dialling"):
-            return data
-        customer = customer_of(data.get("caller", ""))
-        view = None
-        if customer is not None:
-            view = {"name": customer.name, "phone": customer.phone, "category": customer.category,
-                    "account_manager": customer.account_manager.number if customer.account_manager_id else None}
-        return {**data, "customer": view}
 
     @staticmethod
     def _in_background(what: str, fn, *args) -> None:

@@ -1,10 +1,20 @@
-"""Phone numbers: where a number is from, as far as the number itself says (the city of a
-Chinese landline, a mobile's operator, an international number's country: ``describe``), and
+"""Phone numbers, the one module that reads them: the form numbers are compared in
+(``normalise``, ``variants``, ``key``), where a number is from (``home_region``: the province
+and city of a Chinese fixed line or mobile, the country of a foreign number, a mobile's
+operator), what kind of number it is (``number_type``, ``describe`` for the screen pop), and
 what kind of call dialling it makes, for calling permissions (``classify``).
 
-A mobile number's home city needs the operators' number-segment database, which the
-appliance does not ship: for mobiles the region is left unknown and only the operator is
-said.  The tables are public numbering facts (MIIT area codes, operator prefixes).
+phonenumbers (Google's libphonenumber) does the work, with its geocoder and carrier data
+(mobile number segments included): no hand-written tables of area codes or operators here.
+
+The canonical form is E.164 (``+8613912345678``, ``+862161234567``): ``normalise`` gives it,
+and two numbers are the same number when their ``key`` is equal.  Stored numbers (customer
+phones, call-record callers, blocked numbers, DIDs) are kept as they were typed or came from
+the trunk, less separators: they exist in several forms (``+8613912345678``,
+``8613912345678``, ``13912345678``; ``02161234567`` for a fixed line), so a lookup by number
+asks for every form of it (``variants``) rather than rewriting the rows.  A text that is not
+a valid number of the plan (an extension, a short number, ``anonymous``) stays as it is,
+matched with and without a leading +.
 """
 
 from __future__ import annotations
@@ -13,70 +23,135 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, shortnumberinfo
+from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, geocoder, shortnumberinfo
 
-# Area code -> (English, Chinese).  The largest cities; others are "landline" with no city.
-AREA_CODES = {
-    "10": ("Beijing", "北京"), "20": ("Guangzhou", "广州"), "21": ("Shanghai", "上海"), "22": ("Tianjin", "天津"),
-    "23": ("Chongqing", "重庆"), "24": ("Shenyang", "沈阳"), "25": ("Nanjing", "南京"), "27": ("Wuhan", "武汉"),
-    "28": ("Chengdu", "成都"), "29": ("Xi'an", "西安"), "311": ("Shijiazhuang", "石家庄"), "351": ("Taiyuan", "太原"),
-    "371": ("Zhengzhou", "郑州"), "411": ("Dalian", "大连"), "431": ("Changchun", "长春"),
-    "451": ("Harbin", "哈尔滨"), "471": ("Hohhot", "呼和浩特"), "510": ("Wuxi", "无锡"), "512": ("Suzhou", "苏州"),
-    "531": ("Jinan", "济南"), "532": ("Qingdao", "青岛"), "551": ("Hefei", "合肥"), "571": ("Hangzhou", "杭州"),
-    "574": ("Ningbo", "宁波"), "591": ("Fuzhou", "福州"), "592": ("Xiamen", "厦门"), "731": ("Changsha", "长沙"),
-    "755": ("Shenzhen", "深圳"), "757": ("Foshan", "佛山"), "769": ("Dongguan", "东莞"), "771": ("Nanning", "南宁"),
-    "791": ("Nanchang", "南昌"), "851": ("Guiyang", "贵阳"), "871": ("Kunming", "昆明"), "891": ("Lhasa", "拉萨"),
-    "898": ("Haikou", "海口"), "931": ("Lanzhou", "兰州"), "951": ("Yinchuan", "银川"), "971": ("Xining", "西宁"),
-    "991": ("Urumqi", "乌鲁木齐"),
-}
-
-# Mobile prefixes (first three digits) -> operator.
-OPERATORS = {
-    "mobile": ("China Mobile", "中国移动", ("134", "135", "136", "137", "138", "139", "147", "150", "151", "152",
-                                       "157", "158", "159", "172", "178", "182", "183", "184", "187", "188",
-                                       "195", "197", "198")),
-    "unicom": ("China Unicom", "中国联通", ("130", "131", "132", "145", "155", "156", "166", "167", "171", "175",
-                                       "176", "185", "186", "196")),
-    "telecom": ("China Telecom", "中国电信", ("133", "149", "153", "173", "174", "177", "180", "181", "189",
-                                         "190", "191", "193", "199")),
-    "broadnet": ("China Broadnet", "中国广电", ("192",)),
-}
-
-COUNTRIES = {"852": ("Hong Kong", "香港"), "853": ("Macau", "澳门"), "886": ("Taiwan", "台湾"),
-             "1": ("USA / Canada", "美国/加拿大"), "44": ("United Kingdom", "英国"), "65": ("Singapore", "新加坡"),
-             "81": ("Japan", "日本"), "82": ("South Korea", "韩国")}
-
-_DIGITS = re.compile(r"[^\d+]")
+DEFAULT_REGION = "CN"  # whose numbering plan a number without a country code belongs to
+_CLEAN = re.compile(r"[\s\-().]")  # what people type between the digits
 
 
-def describe(number: str, lang: str = "en") -> dict:
-    """``{"kind": mobile|landline|international|unknown, "region": str|None, "operator": str|None}``."""
-    zh = lang == "zh_CN"
-    n = _DIGITS.sub("", number or "")
-    if n.startswith("+86"):
-        n = n[3:]
-    elif n.startswith("0086"):
-        n = n[4:]
-    elif n.startswith("+") or n.startswith("00"):
-        rest = n.lstrip("+")[2:] if n.startswith("00") else n[1:]
-        for length in (3, 2, 1):
-            if rest[:length] in COUNTRIES:
-                en, cn = COUNTRIES[rest[:length]]
-                return {"kind": "international", "region": cn if zh else en, "operator": None}
-        return {"kind": "international", "region": None, "operator": None}
-    if len(n) == 11 and n.startswith("1"):
-        for en, cn, prefixes in OPERATORS.values():
-            if n[:3] in prefixes:
-                return {"kind": "mobile", "region": None, "operator": cn if zh else en}
-        return {"kind": "mobile", "region": None, "operator": None}
-    if n.startswith("0") and len(n) >= 10:
-        for length in (2, 3):
-            code = n[1:1 + length]
-            if code in AREA_CODES:
-                en, cn = AREA_CODES[code]
-                return {"kind": "landline", "region": cn if zh else en, "operator": None}
-        return {"kind": "landline", "region": None, "operator": None}
-    return {"kind": "unknown", "region": None, "operator": None}
+def clean(text) -> str:
+    """``+86 139-1234 5678`` -> ``+8613912345678``: separators gone, nothing else changed."""
+    return _CLEAN.sub("", text) if isinstance(text, str) else ""
+
+
+def bare(text) -> str:
+    """The text less separators and a leading +: how the routing table keeps blocked numbers
+    (a caller matches them in any form through ``variants``)."""
+    return clean(text).lstrip("+")
+
+
+def parse(text, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNumber | None:
+    """The number ``text`` names, dialled in ``region`` (a leading +, the international
+    prefix 00, or the country code without either), when it is a valid number of the plan."""
+    number = clean(text)
+    if not re.fullmatch(r"\+?[0-9]{3,20}", number):
+        return None
+    try:
+        parsed = phonenumbers.parse(number, (region or DEFAULT_REGION).upper())
+    except phonenumbers.NumberParseException:
+        return None
+    return parsed if phonenumbers.is_valid_number(parsed) else None
+
+
+def _read(text, region: str) -> phonenumbers.PhoneNumber | None:
+    """A stored or arriving number as ``key`` explains: first without its leading +."""
+    return parse(bare(text), region) or parse(text, region)
+
+
+def normalise(text, region: str = DEFAULT_REGION) -> str:
+    """The canonical form: E.164 for a valid number (``0086 139 1234 5678``, ``13912345678``
+    and ``8613912345678`` are all ``+8613912345678``), else the text less separators."""
+    parsed = _read(text, region)
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164) if parsed else clean(text)
+
+
+def key(text, region: str = DEFAULT_REGION) -> str:
+    """What two numbers are compared by: E.164 for a valid number, else the text less
+    separators and a leading + (so ``+1001`` and ``1001`` are one extension).
+
+    Stored numbers carry a leading + or not whatever they are (``+13900000001`` is a caller
+    of ours stored with a stray +, not a number in North America), so the number less its +
+    is read first, as a number of ``region`` (``8613912345678`` and ``13912345678`` are both
+    valid there); only when that is no valid number does the + make it international."""
+    parsed = _read(text, region)
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164) if parsed else bare(text)
+
+
+def variants(text, region: str = DEFAULT_REGION) -> list[str]:
+    """Every form the number ``text`` may be stored in, for ``WHERE phone IN (...)``: E.164
+    with and without its +, with 00 for the +, and for a number of the office's own country
+    as dialled inside it (``13912345678``, ``02161234567``); and the text itself, with and
+    without a leading +."""
+    given = bare(text)
+    out = [given, "+" + given] if given.isdigit() and not given.startswith("0") else [given] if given else []
+    parsed = _read(text, region)
+    if parsed is not None:
+        e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+        forms = [e164, e164[1:], "00" + e164[1:]]
+        if parsed.country_code == phonenumbers.country_code_for_region((region or DEFAULT_REGION).upper()):
+            national = phonenumbers.national_significant_number(parsed)
+            forms += [clean(phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)), national,
+                      "+" + national]  # the last: stored with a stray +
+        out += [form for form in dict.fromkeys(forms) if form not in out]
+    return out
+
+
+_TYPES = {PhoneNumberType.MOBILE: "mobile", PhoneNumberType.FIXED_LINE: "fixed_line",
+          PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile", PhoneNumberType.TOLL_FREE: "toll_free",
+          PhoneNumberType.PREMIUM_RATE: "premium_rate", PhoneNumberType.SHARED_COST: "shared_cost",
+          PhoneNumberType.VOIP: "voip", PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+          PhoneNumberType.PAGER: "pager", PhoneNumberType.UAN: "uan", PhoneNumberType.VOICEMAIL: "voicemail"}
+
+
+def number_type(text, region: str = DEFAULT_REGION) -> str:
+    """``mobile``, ``fixed_line``, ``toll_free``, ``shared_cost`` (400 numbers), ... or
+    ``unknown`` for what is not a valid number."""
+    parsed = parse(text, region)
+    return _TYPES.get(phonenumbers.number_type(parsed), "unknown") if parsed else "unknown"
+
+
+def _lang(lang: str) -> str:
+    return "zh" if (lang or "").lower().startswith("zh") else "en"
+
+
+@dataclass(frozen=True)
+class HomeRegion:
+    """Where a number is from, in one language: ``region`` is the province and city of a
+    Chinese fixed line or mobile (``江苏省常州市``, ``Changzhou, Jiangsu``), or the country
+    of a foreign one; ``carrier`` the operator a mobile was issued by (``中国移动``)."""
+
+    region: str | None
+    carrier: str | None
+    country_code: int
+
+
+def home_region(text, lang: str = "en", region: str = DEFAULT_REGION) -> HomeRegion | None:
+    """Where the number ``text`` is from, in Chinese (``lang`` ``zh``/``zh_CN``) or English;
+    None when it is not a valid number."""
+    parsed = parse(text, region)
+    if parsed is None:
+        return None
+    language = _lang(lang)
+    # with the office's region: a domestic number gets its city, a foreign one its country
+    where = geocoder.description_for_valid_number(parsed, language, region=(region or DEFAULT_REGION).upper())
+    operator = None
+    if phonenumbers.number_type(parsed) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        operator = carrier.name_for_valid_number(parsed, language) or None
+    return HomeRegion(where or None, operator, parsed.country_code)
+
+
+def describe(text, lang: str = "en", region: str = DEFAULT_REGION) -> dict:
+    """For the screen pop: ``{"kind": mobile|landline|international|unknown, "region":
+    str|None, "operator": str|None}``; a foreign number's region is its country."""
+    parsed = parse(text, region)
+    if parsed is None:
+        return {"kind": "unknown", "region": None, "operator": None}
+    home = home_region(text, lang, region)
+    if parsed.country_code != phonenumbers.country_code_for_region((region or DEFAULT_REGION).upper()):
+        return {"kind": "international", "region": home.region, "operator": None}
+    kind = {"mobile": "mobile", "fixed_line": "landline"}.get(number_type(text, region), "unknown")
+    return {"kind": kind, "region": home.region if kind != "unknown" else None,
+            "operator": home.carrier if kind == "mobile" else None}
 
 
 # -- what kind of call a dialled number makes ----------------------------------------------

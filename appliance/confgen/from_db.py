@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from appliance import sounds
+from appliance import numbers, sounds
 from appliance.confgen.model import AmiUser, AsteriskModel, Did, Network, Paths, Phone, Queue, Trunk
 from appliance.db import models as m
 
@@ -108,7 +108,7 @@ def routing_table():
             after_hours_menu=d.after_hours_menu.name if d.after_hours_menu_id else None,
             after_hours_voicemail=d.after_hours_voicemail, fax=d.fax)
     holidays = {dt.date.fromisoformat(h.date): h.kind for h in m.Holiday.select()}
-    blacklist = frozenset(routing.normalise_number(b.number) for b in m.BlockedNumber.select())
+    blacklist = frozenset(numbers.bare(b.number) for b in m.BlockedNumber.select())
     sticky = {q.name: routing.StickyRule(q.sticky_lookback_days, q.sticky_min_talk_seconds, q.sticky_ring_seconds)
               for q in m.Queue.select().where(m.Queue.sticky_lookback_days > 0)}
     return routing.RoutingTable(dids=dids, time_conditions=conditions, holidays=holidays, blacklist=blacklist,

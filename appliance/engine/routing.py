@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from appliance import dialplan_vars as v
+from appliance import numbers
 from appliance.engine.schedule import Schedule
 
 
@@ -83,20 +84,19 @@ class RoutingTable:
     sticky: Mapping[str, StickyRule] = field(default_factory=dict)  # queue -> rule (only queues using it)
 
 
-def normalise_number(number: str) -> str:
-    """Digits only, without a leading + or the international 00/86 prefix variants kept apart."""
-    return (number or "").strip().lstrip("+")
-
-
-normalise_did = normalise_number
+def _blacklisted(caller: str, blacklist: frozenset[str]) -> bool:
+    """Whether ``caller``, in any of its forms (``numbers.variants``), is a blocked number
+    (kept as entered less a +: ``numbers.bare``)."""
+    return any(form in blacklist for form in numbers.variants(caller))
 
 
 def _fallback(reason: str, rule: str) -> RouteDecision:
     return RouteDecision(v.FALLBACK_CONTEXT, reason, reason=reason, rule=rule)
 
 
-def _route_of(number: str, table: RoutingTable) -> DidRoute | None:
-    for key in (number, "+" + number):
+def _route_of(did: str, table: RoutingTable) -> DidRoute | None:
+    """The route of ``did`` in whichever of its forms it was configured."""
+    for key in numbers.variants(did):
         if key in table.dids:
             return table.dids[key]
     return None
@@ -109,11 +109,11 @@ def is_open(tc: TimeCondition, now_utc: dt.datetime, holidays: Mapping[dt.date, 
 
 def decide(did: str, caller: str, table: RoutingTable, now: dt.datetime | None = None) -> RouteDecision:
     """``now`` is an aware UTC datetime (the handler passes the current time)."""
-    if normalise_number(caller) in table.blacklist:
+    if _blacklisted(caller, table.blacklist):
         return _fallback("blacklisted", "blacklist")
-    route = _route_of(normalise_number(did), table)
-    if route is not None and route.fax:
-        return RouteDecision(v.FAX_CONTEXT, normalise_number(did), rule="fax")
+    route = _route_of(did, table)
+    if route is not None and route.fax:  # the fax is filed under the DID as the trunk sent it, less a +
+        return RouteDecision(v.FAX_CONTEXT, numbers.bare(did), rule="fax")
     if route is None or not (route.queue or route.menu):
         return _fallback("no-route", "did")
     if route.time_condition:
@@ -162,7 +162,7 @@ def with_account_manager(decision: RouteDecision, manager: str | None) -> RouteD
 
 
 def pin_required(did: str, table: RoutingTable) -> bool:
-    route = _route_of(normalise_number(did), table)
+    route = _route_of(did, table)
     return bool(route and route.require_pin)
 
 

@@ -12,9 +12,10 @@ import datetime as dt
 import io
 from collections.abc import Callable
 
+from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import FieldError, NotFound, ValidationError
-from appliance.services.crm import fmt_time, phone_variants
+from appliance.services.crm import fmt_time
 from appliance.services.customer_excel import safe_row
 from appliance.services.site import on_office_clock, utc_midnight, zone_of
 
@@ -83,7 +84,7 @@ class CallRecords:
         until = self._utc(until + dt.timedelta(days=1)) if until else None
         direction = _choice(filters.get("direction", ""), "direction", DIRECTIONS)
         disposition = _choice(filters.get("disposition", ""), "disposition", DISPOSITIONS)
-        number = "".join(ch for ch in _text(filters.get("number", ""), "number") if ch.isdigit() or ch == "+")
+        number = numbers.clean(_text(filters.get("number", ""), "number"))
         agent, queue = _text(filters.get("agent", ""), "agent", 16), _text(filters.get("queue", ""), "queue", 32)
         q = m.CallRecord.select()
         if agents is not None:
@@ -100,8 +101,9 @@ class CallRecords:
             q = q.where(m.CallRecord.agent == agent)
         if queue:
             q = q.where(m.CallRecord.queue == queue)
-        if number:
-            q = q.where(m.CallRecord.caller.in_(phone_variants(number)) | m.CallRecord.did.in_(phone_variants(number)))
+        if number:  # the caller or the DID, in any of the number's stored forms
+            forms = numbers.variants(number)
+            q = q.where(m.CallRecord.caller.in_(forms) | m.CallRecord.did.in_(forms))
         return q.order_by(m.CallRecord.enter_time.desc(), m.CallRecord.id.desc())
 
     def _views(self, rows: list) -> list[dict]:
@@ -142,7 +144,7 @@ class CallRecords:
         if row is None or (agents is not None and row.agent not in agents):
             raise NotFound(f"no call {linkedid}", code="calls.not_found")
         [view] = self._views([row])
-        customer = (m.Customer.select().where(m.Customer.phone.in_(phone_variants(row.caller))).first()
+        customer = (m.Customer.select().where(m.Customer.phone.in_(numbers.variants(row.caller))).first()
                     if row.caller else None)
         view["customer"] = {"id": customer.id, "name": customer.name} if customer else None
         view["outcomes"] = [{"agent": o.agent, "disposition": o.disposition, "note": o.note, "saved_by": o.saved_by,

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import JOIN, Case, fn
 
+from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError, field_error_of
 from appliance.services.config import MARKUP, NO_MARKUP, Field, coerce, fields_schema
@@ -37,7 +38,6 @@ PER_PAGE = 50
 MAX_PER_PAGE = 200
 FOLLOW_UP_KINDS = ("follow_up", "call_back")
 MAX_TAGS = 20
-PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 PHONE = re.compile(r"\+?[0-9]{3,20}")
 TAG_SPLIT = re.compile(r"[,，、;；]")
 
@@ -77,14 +77,9 @@ CUSTOM_TEXT_MAX = 500
 
 
 def clean_phone(value):
-    """``+86 139-1234 5678`` -> ``+8613912345678``: what separators people type goes."""
-    return PHONE_SEPARATORS.sub("", value) if isinstance(value, str) else value
-
-
-def phone_variants(phone: str) -> list[str]:
-    """A caller's number as it may be stored or arrive: with and without the leading +."""
-    bare = phone.lstrip("+")
-    return [bare, "+" + bare]
+    """``+86 139-1234 5678`` -> ``+8613912345678`` (``numbers.clean``); a value that is not
+    text is left for the field check to refuse."""
+    return numbers.clean(value) if isinstance(value, str) else value
 
 
 def split_tags(value: str) -> list[str]:
@@ -168,7 +163,7 @@ def fmt_time(value) -> str | None:
 
 def calls_of(phone: str, limit: int) -> list[dict]:
     """The calls from or to this number, newest first, as contact-history items."""
-    calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(phone_variants(phone)))
+    calls = (m.CallRecord.select().where(m.CallRecord.caller.in_(numbers.variants(phone)))
              .order_by(m.CallRecord.enter_time.desc()).limit(limit))
     return [{"kind": "call", "at": fmt_time(c.enter_time), "direction": c.direction, "number": c.caller,
              "queue": c.queue, "agent": c.agent, "disposition": c.disposition,
@@ -275,6 +270,7 @@ class CustomerService:
         if q:
             digits = clean_phone(q)
             if PHONE.fullmatch(digits) or re.fullmatch(r"\+?[0-9]{1,20}", digits):
+                # a part of a number, as typed (a leading + aside)
                 query = query.where(m.Customer.phone.contains(digits.lstrip("+")))
             else:
                 query = query.where(m.Customer.name.contains(q))
@@ -307,7 +303,7 @@ class CustomerService:
 
     def find_by_phone(self, viewer: Viewer, phone: str) -> dict | None:
         row = self._scoped(m.Customer.select(m.Customer), viewer).where(
-            m.Customer.phone.in_(phone_variants(clean_phone(phone or "")))).first()
+            m.Customer.phone.in_(numbers.variants(phone or ""))).first()
         return self._views([row])[0] if row else None
 
     def tags(self, limit: int = 50) -> list[tuple[str, int]]:
@@ -384,7 +380,7 @@ class CustomerService:
         return values, custom
 
     def _unique_phone(self, phone: str, exclude_id=None) -> None:
-        query = m.Customer.select(m.Customer.id).where(m.Customer.phone.in_(phone_variants(phone)))
+        query = m.Customer.select(m.Customer.id).where(m.Customer.phone.in_(numbers.variants(phone)))
         if exclude_id is not None:
             query = query.where(m.Customer.id != exclude_id)
         if query.exists():

@@ -29,7 +29,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appliance import proc, upload_worker
+from appliance import numbers, proc, upload_worker
 from appliance.db import models as m
 from appliance.errors import FieldError, ValidationError
 
@@ -185,7 +185,8 @@ class CustomerExcel:
             return report, []
         custom = self.customers.custom_fields()
         agents = {a.number: a for a in m.Agent.select()}
-        existing = {p.lstrip("+") for (p,) in m.Customer.select(m.Customer.phone).tuples()}
+        # one number in any of its forms (with or without + or the country code) is one phone
+        existing = {numbers.key(p) for (p,) in m.Customer.select(m.Customer.phone).tuples()}
         columns = self._header(first["header"], aliases or {}, custom, report, first.get("row", 1))
         if report.error_count:
             return report, []  # with the wrong columns no row can be read right
@@ -217,7 +218,7 @@ class CustomerExcel:
                     report.add(number, column, message)
                 report.bad_rows += 1
                 continue
-            bare = values["phone"].lstrip("+")
+            bare = numbers.key(values["phone"])
             if bare in seen:
                 report.add(number, "phone", FieldError("field.same_phone", f"the same phone as row {seen[bare]}",
                                                        n=seen[bare]))

@@ -18,7 +18,7 @@ from peewee import fn
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import FieldError, NotFound, PermissionDenied, ValidationError
-from appliance.services.crm import Viewer, calls_of, clean_phone, fmt_time, phone_variants
+from appliance.services.crm import Viewer, calls_of, fmt_time
 
 logger = logging.getLogger(__name__)
 
@@ -65,22 +65,30 @@ class WorkspaceService:
         customer of their own (``/customers/{id}`` shows them that one anyway)."""
         if viewer.staff:
             return True
-        variants = set(phone_variants(clean_phone(number)))
+        caller = numbers.key(number)
         for call in live_calls:
-            if clean_phone(call.get("caller") or "") not in variants:
+            if numbers.key(call.get("caller") or "") != caller:
                 continue
             if call.get("agent") in viewer.agents or viewer.agents & set(call.get("ringing_agents") or ()):
                 return True
         return self.crm.find_by_phone(viewer, number) is not None
 
-    def pop(self, number: str, lang: str = "en", viewer: Viewer | None = None, live_calls=()) -> dict:
+    def pop(self, number: str, lang: str = "en", viewer: Viewer | None = None, live_calls=(),
+            customer_id: int | None = None) -> dict:
         """The caller's number, where it is from, their customer record and last contacts;
-        with ``viewer``, refused (403 ``workspace.pop_not_offered``) unless ``may_pop``."""
+        with ``viewer``, refused (403 ``workspace.pop_not_offered``) unless ``may_pop``.
+
+        ``customer_id`` is the answer of the lookup the call event already made
+        (``services.callers.with_customer``; 0: no customer): used as it is when that
+        customer has this number, so the pop and the event agree and the number is looked
+        up once; else (none given, or not this number's) the number is looked up here."""
         if viewer is not None and not self.may_pop(viewer, number, live_calls):
             logger.warning("screen pop for %s refused to %s: not a call of theirs", number, viewer.username)
             raise PermissionDenied("the screen pop shows the caller of a call offered to you, or a customer of yours",
                                    code="workspace.pop_not_offered")
-        customer = self.crm.find_by_phone(SYSTEM, number) if number else None
+        customer = self._event_customer(number, customer_id)
+        if customer is False:
+            customer = self.crm.find_by_phone(SYSTEM, number) if number else None
         if customer:
             history = self.crm.history(SYSTEM, customer["id"], limit=POP_HISTORY)
         else:
@@ -94,6 +102,19 @@ class WorkspaceService:
                 h["note"] = o.note
         return {"number": number, "origin": numbers.describe(number, lang), "customer": customer,
                 "history": history}
+
+    def _event_customer(self, number: str, customer_id: int | None):
+        """The customer a call event named for ``number`` (None: it found none), or False
+        when there is no such answer to use."""
+        if customer_id is None or not number:
+            return False
+        if customer_id == 0:
+            return None
+        try:
+            customer = self.crm.get(SYSTEM, customer_id)
+        except NotFound:
+            return False
+        return customer if numbers.key(customer["phone"]) == numbers.key(number) else False
 
     # -- the agent's word on a call --------------------------------------------
     def dispositions(self) -> list[dict]:
@@ -138,35 +159,35 @@ class WorkspaceService:
     def missed(self, queues: list[str], days: int = 7, limit: int = 50) -> list[dict]:
         """Callers of these queues who reached nobody in the last ``days`` and whom nobody has
         spoken with since (no later answered call from or to their number).  Four queries
-        whatever the number of rows (a number counts with and without its leading +)."""
+        whatever the number of rows (a number counts in all its forms: ``numbers.key``)."""
         since = m.utcnow() - dt.timedelta(days=days)
         rows = (m.CallRecord.select()
                 .where(m.CallRecord.queue.in_(list(queues)), m.CallRecord.disposition.in_(MISSED),
                        m.CallRecord.enter_time >= since, m.CallRecord.caller != "")
                 .order_by(m.CallRecord.enter_time.desc()).limit(limit * 4))
-        latest: dict[str, m.CallRecord] = {}  # bare number -> its newest missed call
+        latest: dict[str, m.CallRecord] = {}  # the number's key -> its newest missed call
         for r in rows:
-            latest.setdefault(r.caller.lstrip("+"), r)
+            latest.setdefault(numbers.key(r.caller), r)
         if not latest:
             return []
-        numbers = [v for bare in latest for v in phone_variants(bare)]
-        spoken: dict[str, dt.datetime] = {}  # bare number -> its last answered call
+        forms = list(dict.fromkeys(v for r in latest.values() for v in numbers.variants(r.caller)))
+        spoken: dict[str, dt.datetime] = {}  # the number's key -> its last answered call
         for caller, at in (m.CallRecord.select(m.CallRecord.caller, fn.MAX(m.CallRecord.enter_time))
-                           .where(m.CallRecord.caller.in_(numbers), m.CallRecord.disposition == "answered")
+                           .where(m.CallRecord.caller.in_(forms), m.CallRecord.disposition == "answered")
                            .group_by(m.CallRecord.caller).tuples()):
             at = _as_datetime(at)
-            bare = caller.lstrip("+")
+            bare = numbers.key(caller)
             spoken[bare] = max(at, spoken.get(bare, at))
         tries: dict[str, int] = {}
         for caller, n in (m.CallRecord.select(m.CallRecord.caller, fn.COUNT(m.CallRecord.id))
-                          .where(m.CallRecord.caller.in_(numbers), m.CallRecord.disposition.in_(MISSED),
+                          .where(m.CallRecord.caller.in_(forms), m.CallRecord.disposition.in_(MISSED),
                                  m.CallRecord.enter_time >= since)
                           .group_by(m.CallRecord.caller).tuples()):
-            tries[caller.lstrip("+")] = tries.get(caller.lstrip("+"), 0) + n
+            tries[numbers.key(caller)] = tries.get(numbers.key(caller), 0) + n
         customers = {}
         for c in (m.Customer.select(m.Customer.id, m.Customer.name, m.Customer.phone)
-                  .where(m.Customer.phone.in_(numbers)).order_by(m.Customer.id)):
-            customers.setdefault(c.phone.lstrip("+"), {"id": c.id, "name": c.name})
+                  .where(m.Customer.phone.in_(forms)).order_by(m.Customer.id)):
+            customers.setdefault(numbers.key(c.phone), {"id": c.id, "name": c.name})
         out = []
         for bare, r in latest.items():
             if bare in spoken and spoken[bare] > r.enter_time:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from appliance.engine.live import LiveState, Publish, WriteCallRecord
-from appliance.main import CallRecordWriter
+from appliance.db.writers import CallRecordWriter
 from webharness import screenshot
 from webui import i18n
 

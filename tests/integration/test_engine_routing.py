@@ -124,8 +124,8 @@ def test_customer_is_offered_to_their_account_manager_unless_they_press_0(make_a
     cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
     cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
     cfg.add_member("key-accounts", "1002", actor="test")
-    app.crm.create(STAFF, {"phone": "+13800000071", "name": "Acme Ltd", "category": "gold",
-                           "account_manager": "1002"}, actor="test")
+    acme = app.crm.create(STAFF, {"phone": "+13800000071", "name": "Acme Ltd", "category": "gold",
+                                  "account_manager": "1002"}, actor="test")
     started(app)
     events = app.bus.subscribe()
     phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200, calls=2).start()
@@ -152,7 +152,9 @@ def test_customer_is_offered_to_their_account_manager_unless_they_press_0(make_a
         for phone in phones:
             phone.stop()
     offered = [data for topic, data in events.drain() if topic == "call" and data.get("event") == "offered"]
-    assert offered and offered[0]["customer"] == {"name": "Acme Ltd", "phone": "+13800000071", "category": "gold",
+    # the event's customer carries its id: the workspace's pop reuses that lookup
+    assert offered and offered[0]["customer"] == {"id": acme["id"], "name": "Acme Ltd", "phone": "+13800000071",
+                                                  "category": "gold",
                                                   "account_manager": "1002"}
 
 

@@ -25,8 +25,8 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
     configure_basic(app)
     app.users.create("alice", PASSWORD, "agent", language="en")
     app.config.update("agents", "1001", {"user": "alice"}, actor="test")
-    app.crm.create(Viewer("test", "admin"), {"phone": "13800000111", "name": "Acme Ltd", "category": "gold"},
-                   actor="test")
+    acme = app.crm.create(Viewer("test", "admin"), {"phone": "13800000111", "name": "Acme Ltd", "category": "gold"},
+                          actor="test")
     app.start(web=True)
     wait_until(lambda: app.ami.connected, 30, "AMI to connect")
     url = f"http://127.0.0.1:{app.web.server_port}"
@@ -40,6 +40,8 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
             page.wait_for_selector("#ws-state.free")
             assert app.live.agents["1001"].state == FREE
 
+            pops = []  # the pop takes the call event's lookup (the customer's id), not a second one
+            page.on("request", lambda r: pops.append(r.url) if "/api/v1/workspace/pop" in r.url else None)
             call = trunk_call(sip_address(app), "88001000", "13800000111", tmp_path / "sipp", hold_ms=6000).start()
             wait_until(lambda: app.live.agents["1001"].state == RINGING, 15, "the agent's phone ringing")
             rang = time.monotonic()
@@ -47,7 +49,8 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
             shown = time.monotonic() - rang
             assert shown < 1.0, f"screen pop took {shown:.2f} s"
             assert page.inner_text("#pop-number") == "13800000111"
-            assert page.inner_text("#pop-origin") == "China Mobile"
+            assert pops and all(u.endswith(f"&customer={acme['id']}") for u in pops), pops
+            assert page.inner_text("#pop-origin") == "Beijing · China Mobile"  # a mobile's home city too
 
             wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 10, "the agent talking")
             page.wait_for_selector("#pop-call-state.talking")

@@ -52,9 +52,12 @@ def test_unknown_did_or_did_without_queue_goes_to_fallback():
 
 
 def test_blacklisted_caller_is_refused_before_anything_else():
-    for caller in ("13900000666", "+13900000666"):
+    for caller in ("13900000666", "+13900000666", "+8613900000666", "8613900000666", "008613900000666"):
         d = decide("88001000", caller, TABLE, MONDAY_10)
         assert (d.reason, d.rule) == ("blacklisted", "blacklist")
+    entered_with_86 = dataclasses.replace(TABLE, blacklist=frozenset({"+8613900000666"}))
+    assert decide("88001000", "13900000666", entered_with_86, MONDAY_10).rule == "blacklist"
+    assert decide("88001000", "13900000667", entered_with_86, MONDAY_10).rule != "blacklist"
 
 
 @pytest.mark.parametrize("when, open_", [

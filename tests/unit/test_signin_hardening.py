@@ -314,5 +314,14 @@ def test_an_agent_gets_the_pop_only_for_callers_offered_to_them(env):
     pop = env.app.get("/api/v1/workspace/pop?number=%2B13800000002", headers=bob).json
     assert pop["customer"]["name"] == "Secret Corp"
     assert env.app.get("/api/v1/workspace/pop?number=13800000002", headers=alice, expect_errors=True).status_int == 403
+    # the call event's customer id opens nothing more: the number still decides
+    secret = pop["customer"]["id"]
+    res = env.app.get(f"/api/v1/workspace/pop?number=13800000002&customer={secret}", headers=alice,
+                      expect_errors=True)
+    assert res.status_int == 403 and "Secret Corp" not in res.text
+    assert env.app.get(f"/api/v1/workspace/pop?number=%2B8613800000002&customer={secret}",
+                       headers=bob).json["customer"]["name"] == "Secret Corp"
+    assert env.app.get("/api/v1/workspace/pop?number=13800000002&customer=x", headers=bob,
+                       expect_errors=True).status_int == 422
     # staff see any number
     assert env.app.get("/api/v1/workspace/pop?number=13900000000", headers=token_for(env, "sup")).status_int == 200

@@ -57,7 +57,7 @@ def test_pop_shows_any_customer_with_last_contacts_and_where_the_number_is_from(
     service.save_outcome("1001", "1.1", {"disposition": "sale", "note": "ordered 3 boxes"}, "alice")
     pop = service.pop("+8613800000001"[3:], "zh_CN")
     assert pop["customer"]["name"] == "Acme Ltd" and pop["customer"]["tags"] == ["vip"]
-    assert pop["origin"] == {"kind": "mobile", "region": None, "operator": "中国移动"}
+    assert pop["origin"] == {"kind": "mobile", "region": "北京市", "operator": "中国移动"}  # a mobile's home city too
     calls = [h for h in pop["history"] if h["kind"] == "call"]
     assert calls[0]["outcome"] == "sale" and calls[0]["note"] == "ordered 3 boxes"
     assert any(h["kind"] == "note" and h["body"] == "ordered 3 boxes" for h in pop["history"])
@@ -143,11 +143,11 @@ def test_messages_reach_only_sender_and_recipient(ws):
 
 @pytest.mark.parametrize("number, lang, expected", [
     ("010-6512 3456", "en", ("landline", "Beijing", None)),
-    ("075588881234", "zh_CN", ("landline", "深圳", None)),
-    ("05121234567", "en", ("landline", "Suzhou", None)),
-    ("0911234567", "en", ("landline", None, None)),
-    ("13912345678", "en", ("mobile", None, "China Mobile")),
-    ("+86 186 1234 5678", "en", ("mobile", None, "China Unicom")),
+    ("075588881234", "zh_CN", ("landline", "广东省深圳市", None)),
+    ("0512 6512 3456", "en", ("landline", "Suzhou, Jiangsu", None)),
+    ("05121234567", "en", ("unknown", None, None)),  # a digit short for Suzhou: no number of the plan
+    ("13912345678", "en", ("mobile", "Changzhou, Jiangsu", "China Mobile")),
+    ("+86 186 1234 5678", "en", ("mobile", "Beijing", "China Unicom")),
     ("+85291234567", "en", ("international", "Hong Kong", None)),
     ("0044 20 7946 0000", "zh_CN", ("international", "英国", None)),
     ("", "en", ("unknown", None, None)),
@@ -162,3 +162,25 @@ def test_an_agent_in_no_queue_has_no_missed_calls(ws):
     service, _, _ = ws
     call("3.1", "13900000005", agent="", queue="", disposition="fallback", minutes_ago=5)  # refused before a queue
     assert service.missed([]) == []
+
+
+def test_the_pop_uses_the_call_events_lookup_and_both_find_every_stored_form(ws):
+    """One lookup serves the event and the pop: the event names the customer (found in any of
+    the number's stored forms), the pop takes that answer when it is this number's."""
+    from appliance.services import callers
+
+    service, _, crm = ws
+    other = crm.create(ADMIN, {"phone": "+8613900000077", "name": "Other"}, actor="t")
+    event = callers.with_customer("call", {"event": "offered", "caller": "+8613800000001", "offered_to": "1001"})
+    acme = event["customer"]
+    assert acme["name"] == "Acme Ltd" and acme["phone"] == "13800000001" and acme["account_manager"] == "1002"
+    assert callers.with_customer("call", {"event": "answered", "caller": "13800000001"}) == {
+        "event": "answered", "caller": "13800000001"}  # only offered and dialling calls carry it
+    assert callers.with_customer("call", {"event": "offered", "caller": "13900000099"})["customer"] is None
+    assert service.pop("+8613800000001", customer_id=acme["id"])["customer"]["name"] == "Acme Ltd"
+    assert service.pop("13800000001", customer_id=0)["customer"] is None  # the event found nobody
+    # another number's customer is not taken on the caller's word: the number is looked up
+    assert service.pop("13800000001", customer_id=other["id"])["customer"]["name"] == "Acme Ltd"
+    assert service.pop("13800000001", customer_id=99999)["customer"]["name"] == "Acme Ltd"
+    assert callers.account_manager_of("008613800000001") == "1002"
+    assert callers.customer_of("") is None and callers.account_manager_of("13900000099") is None

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from bottle import HTTPResponse, request
 
+from appliance.db.worker import in_worker
 from appliance.errors import ValidationError
 from appliance.recording.policy import STATES
 from appliance.services.callrecords import COLUMNS, DIRECTIONS, DISPOSITIONS, MAX_PER_PAGE
@@ -69,7 +70,7 @@ def install(app, deps) -> None:
     def calls_export():
         language = lang()
         headers = {c: i18n.translate(language, "calls.col." + c) for c in COLUMNS}
-        data = records.export(scope(), filters(), headers)
+        data = in_worker(deps.db, records.export, scope(), filters(), headers)  # up to 100,000 rows
         return HTTPResponse(data, headers={"Content-Type": XLSX,
                                            "Content-Disposition": 'attachment; filename="calls.xlsx"'})
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import bottle
-import gevent
 from bottle import HTTPResponse, request, response
 
+from appliance.db.worker import in_worker
 from appliance.errors import DomainError, NotFound, ValidationError
 from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE
 from appliance.services.customer_excel import COLUMNS
@@ -68,25 +68,6 @@ def search_args() -> dict:
     q = request.query
     return {"q": q.getunicode("q") or "", "tag": q.getunicode("tag") or "", "category": q.getunicode("category") or "",
             "manager": q.getunicode("manager") or ""}
-
-
-def in_worker(db, fn, *args):
-    """Runs ``fn`` in gevent's thread pool with its own database connection: reading or
-    writing a big workbook must not stop the loop that serves calls."""
-    def run():
-        db.connect(reuse_if_open=True)
-        try:
-            return fn(*args), None
-        except Exception as exc:  # handed back, not printed by the pool: the caller raises it
-            return None, exc
-        finally:
-            if not db.in_transaction():
-                db.close()
-
-    result, error = gevent.get_hub().threadpool.apply(run)
-    if error is not None:
-        raise error
-    return result
 
 
 # Column titles people use in their own lists, besides the form's labels.

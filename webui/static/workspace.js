@@ -137,7 +137,10 @@
     $("outcome").reset();
     $("outcome-status").hidden = true;
     if (!call.caller) return;
-    api("GET", "/api/v1/workspace/pop?number=" + encodeURIComponent(call.caller)).then(showPop)
+    // the call event looked the caller up already (its customer, or null): the pop uses that
+    // answer rather than looking the number up again; a call from /api/v1/live carries none
+    var looked = "customer" in call ? "&customer=" + (call.customer ? call.customer.id : 0) : "";
+    api("GET", "/api/v1/workspace/pop?number=" + encodeURIComponent(call.caller) + looked).then(showPop)
       .catch(function (err) { say($("ws-status"), t("ws.failed", {message: err.message}), true); });
   }
   function showPop(data) {

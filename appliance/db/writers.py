@@ -1,0 +1,53 @@
+"""The engine's database commands carried out: ``WriteCallRecord`` (one row per call) and
+``AgentStateChanged`` (the agent-state log).  Adapters: the live state decides, these write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from appliance.db.models import AgentStateLog, CallRecord
+
+logger = logging.getLogger(__name__)
+
+
+def _dt(ts):
+    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None)
+
+
+class CallRecordWriter:
+    """Carries out ``WriteCallRecord``: one row per call, idempotent by linkedid."""
+
+    def __init__(self, db):
+        self.db = db
+        self.written = 0
+
+    def write(self, record: dict) -> None:
+        row = dict(record)
+        for key in ("enter_time", "answer_time", "end_time"):
+            row[key] = _dt(row[key])
+        with self.db.atomic():
+            CallRecord.insert(**row).on_conflict_replace().execute()
+        self.written += 1
+        logger.info("call %s recorded: %s %s -> %s/%s, wait %.1fs talk %.1fs",
+                    record["linkedid"], record["disposition"], record["caller"], record["queue"],
+                    record["agent"], record["wait_seconds"], record["talk_seconds"])
+
+
+class AgentStateWriter:
+    """Carries out ``AgentStateChanged``: closes the agent's open state row, opens the next."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def write(self, change) -> None:
+        at = _dt(change.at)
+        with self.db.atomic():
+            open_row = (AgentStateLog.select().where(AgentStateLog.agent == change.agent,
+                                                     AgentStateLog.ended_at.is_null())
+                        .order_by(AgentStateLog.id.desc()).first())
+            if open_row is not None:
+                open_row.ended_at = at
+                open_row.seconds = max(0.0, (at - open_row.started_at).total_seconds())
+                open_row.save()
+            AgentStateLog.create(agent=change.agent, state=change.state, reason=change.reason, started_at=at)

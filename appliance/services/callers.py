@@ -1,0 +1,64 @@
+"""Who is calling, for the call path: the customer behind a caller's number (member PIN,
+VIP routing, the screen pop), their account manager (VIP routing, voicemail), the agent who
+last spoke with them (sticky agent).  Each is one indexed query; numbers are matched in all
+their stored forms through ``appliance.numbers`` (with and without +, with and without the
+country code), the same way the screen pop's endpoint and the CRM look them up.
+
+The screen pop is looked up once: a ``call`` event ``offered`` to (or ``dialling`` from) an
+agent carries the caller's customer (``with_customer``), its ``id`` included, and the
+workspace asks ``GET /api/v1/workspace/pop`` with that id instead of looking the number up
+again (``WorkspaceService.pop``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from appliance import numbers
+from appliance.db.models import CallRecord, Customer
+
+POP_EVENTS = ("offered", "dialling")
+
+
+def customer_of(caller: str) -> Customer | None:
+    """The customer calling from ``caller`` (in any of its forms), or None; the oldest one
+    when the same number was stored twice in different forms."""
+    forms = numbers.variants(caller)
+    if not forms:
+        return None
+    return Customer.select().where(Customer.phone.in_(forms)).order_by(Customer.id).first()
+
+
+def account_manager_of(caller: str) -> str | None:
+    """VIP routing: the work number of the calling customer's account manager, if any."""
+    customer = customer_of(caller)
+    return customer.account_manager.number if customer and customer.account_manager_id else None
+
+
+def last_agent_of(caller: str, rule, now: dt.datetime) -> str | None:
+    """The agent who last talked with ``caller`` long enough, recently enough (sticky agent).
+    One indexed query (caller, end_time) on the call path."""
+    forms = numbers.variants(caller)
+    if not forms:
+        return None
+    since = (now - dt.timedelta(days=rule.lookback_days)).replace(tzinfo=None)
+    row = (CallRecord.select(CallRecord.agent)
+           .where(CallRecord.caller.in_(forms), CallRecord.end_time >= since, CallRecord.agent != "",
+                  CallRecord.talk_seconds >= rule.min_talk_seconds)
+           .order_by(CallRecord.end_time.desc()).first())
+    return row.agent if row else None
+
+
+def pop_customer(customer: Customer | None) -> dict | None:
+    """What a call event carries of the caller's customer for the screen pop."""
+    if customer is None:
+        return None
+    return {"id": customer.id, "name": customer.name, "phone": customer.phone, "category": customer.category,
+            "account_manager": customer.account_manager.number if customer.account_manager_id else None}
+
+
+def with_customer(topic: str, data: dict) -> dict:
+    """The screen pop: a call offered to (or dialled by) an agent carries the customer record."""
+    if topic != "call" or data.get("event") not in POP_EVENTS:
+        return data
+    return {**data, "customer": pop_customer(customer_of(data.get("caller", "")))}
