@@ -19,29 +19,77 @@ SCENARIOS = REPO / "tests" / "sipp"
 TRUNK_IP = "127.0.0.2"  # trunks get their own loopback address (PJSIP identifies by source IP)
 PHONE_IP = "127.0.0.1"
 
-_next_media_port = [32000 + (os.getpid() % 200) * 40]
+# Test ports come from below the kernel's ephemeral range (32768-60999 here), so an outgoing
+# connection or another process's ``bind(port 0)`` can never take a port between the moment
+# a test picks it and the moment Asterisk binds it. Each test process (an xdist worker, or
+# another checkout's run on the same machine) claims its own block of that range by holding
+# an flock on the block's file for its lifetime, so two processes never hand out the same
+# port; inside its block a process walks a cursor and still checks that the port binds.
+PORT_BASE, PORT_BLOCK, PORT_BLOCKS = 10000, 2000, 11  # 10000-31999
+SINGLE_PORTS, MEDIA_PORTS = 1000, 400  # then 600 for Asterisk's RTP ranges
+_block: dict = {}
+
+
+def _port_block() -> int:
+    """The first port of this process's block, claimed once (an flock held until exit)."""
+    if _block.get("pid") != os.getpid():
+        import fcntl
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / "appliance-test-ports"
+        folder.mkdir(exist_ok=True)
+        start = os.getpid() % PORT_BLOCKS
+        for i in range(PORT_BLOCKS):
+            index = (start + i) % PORT_BLOCKS
+            handle = open(folder / f"block-{index}", "a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            break
+        else:  # every block held: share ours by pid; the bind check below still guards
+            index, handle = start, None
+        _block.update(pid=os.getpid(), handle=handle, base=PORT_BASE + index * PORT_BLOCK,
+                      single=0, media=0, rtp=0)
+    return _block["base"]
+
+
+def _binds(port: int, host: str) -> bool:
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        try:
+            with socket.socket(socket.AF_INET, kind) as s:
+                s.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
-    """A port free for both TCP and UDP, so one number can serve either."""
-    while True:
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
-        try:
-            with socket.socket(socket.AF_INET, other) as s:
-                s.bind((host, port))
+    """A port of this process's block, free for both TCP and UDP, so one number serves either."""
+    base = _port_block()
+    for _ in range(SINGLE_PORTS):
+        port = base + _block["single"]
+        _block["single"] = (_block["single"] + 1) % SINGLE_PORTS
+        if _binds(port, host):
             return port
-        except OSError:
-            continue
+    raise AssertionError(f"no free port in {base}-{base + SINGLE_PORTS - 1}")
 
 
 def media_port() -> int:
     """An even RTP port base for one SIPp, spaced so instances never overlap."""
-    port = _next_media_port[0]
-    _next_media_port[0] += 10
+    base = _port_block() + SINGLE_PORTS
+    port = base + _block["media"]
+    _block["media"] = (_block["media"] + 10) % MEDIA_PORTS
     return port
+
+
+def rtp_range() -> tuple[int, int]:
+    """Two hundred ports for one Asterisk's RTP (it skips any port it cannot bind)."""
+    base = _port_block() + SINGLE_PORTS + MEDIA_PORTS
+    start = base + _block["rtp"]
+    _block["rtp"] = (_block["rtp"] + 200) % (PORT_BLOCK - SINGLE_PORTS - MEDIA_PORTS)
+    return start, start + 200
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
