@@ -3,7 +3,6 @@ or cancel, and the three-way call; a SIPp trunk is the customer, SIPp phones the
 
 from __future__ import annotations
 
-
 import pytest
 
 from appliance.db.models import CallRecord
