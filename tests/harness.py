@@ -171,6 +171,23 @@ class Sipp:
                 self.process.kill()
                 self.process.wait()
 
+    def signal(self, call_number: int = 1) -> None:
+        """Wakes a scenario waiting in ``<recv request="MESSAGE"/>``: a SIP MESSAGE in call
+        ``call_number``'s dialog, sent to SIPp's own port (SIPp matches a message to its
+        call by Call-ID, by default ``<call number>-<pid>@<local ip>``). The test sends it
+        when it sees what the caller waits for (a prompt playing, Record() started), so the
+        scenario is not timed to the length of a prompt."""
+        assert self.process is not None and self.process.poll() is None, f"SIPp {self.scenario} is not running"
+        call_id = f"{call_number}-{self.process.pid}@{self.local_ip}"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((self.local_ip, 0))
+            host, port = s.getsockname()
+            message = (f"MESSAGE sip:caller@{self.local_ip}:{self.local_port} SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK-test-{call_number}-{time.monotonic_ns()}\r\n"
+                       f"From: <sip:test@{host}:{port}>;tag=test\r\nTo: <sip:caller@{self.local_ip}>\r\n"
+                       f"Call-ID: {call_id}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+            s.sendto(message.encode(), (self.local_ip, self.local_port))
+
     def errors(self) -> str:
         path = self.log_dir / f"{self.name}-errors.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
@@ -370,6 +387,22 @@ def played(app) -> list[str]:
 
     log = app.settings.asterisk_dir / "log" / "messages.log"
     return re.findall(r"Playing '([^']+)'", log.read_text(errors="replace")) if log.exists() else []
+
+
+def executed(app) -> list[str]:
+    """The dialplan applications Asterisk ran, in order (messages.log at verbose 3:
+    ``Executing [s@ctx:5] Record("PJSIP/...", ...)``)."""
+    import re
+
+    log = app.settings.asterisk_dir / "log" / "messages.log"
+    return re.findall(r"Executing \[[^\]]*\] (\w+)\(", log.read_text(errors="replace")) if log.exists() else []
+
+
+def speak_after_the_beep(app, call: Sipp, timeout: float = 30) -> None:
+    """For ``trunk_call_message.xml``: once Asterisk runs Record() (its beep comes first,
+    some 0.3 s), tell the caller to speak."""
+    wait_until(lambda: "Record" in executed(app), timeout, "Record() to start the message")
+    call.signal()
 
 
 def channels(app) -> dict[str, dict]:
