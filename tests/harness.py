@@ -405,6 +405,17 @@ def speak_after_the_beep(app, call: Sipp, timeout: float = 30) -> None:
     call.signal()
 
 
+def key_when_heard(app, call: Sipp, heard: str, timeout: float = 30) -> Sipp:
+    """For ``trunk_call_keys_then_bye.xml``: starts ``call`` and, once Asterisk starts playing
+    a file whose name contains ``heard`` (counting only what it plays from now on), tells the
+    caller to key its pcap."""
+    before = len(played(app))
+    call.start()
+    wait_until(lambda: any(heard in f for f in played(app)[before:]), timeout, f"Asterisk to play {heard}")
+    call.signal()
+    return call
+
+
 def channels(app) -> dict[str, dict]:
     """Channel name -> application and bridge, from ``core show channels concise``."""
     found = {}
