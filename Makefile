@@ -97,8 +97,11 @@ fuzz: venv
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),3000) FUZZ_API_EXAMPLES=$(or $(FUZZ_API_EXAMPLES),300) \
 	  $(PY) -m pytest -q -m fuzz tests/fuzz
 
+# The suite in TEST_WORKERS pytest processes side by side (tests/parallel.py; every test has
+# its own Asterisk, directories and ports), the 15 slowest tests printed at the end.
+TEST_WORKERS ?= 3
 test: venv rootfs
-	$(PY) -m pytest -q -m "not boot" tests
+	$(PY) tests/parallel.py $(TEST_WORKERS) -m "not boot" tests
 
 bench: venv rootfs
 	$(PY) -m bench.run

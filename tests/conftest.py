@@ -17,3 +17,21 @@ def pytest_sessionstart(session):
     clashes = sorted(name for name, n in names.items() if n > 1)
     if clashes:
         raise SystemExit(f"test files with the same name in two tiers: {', '.join(clashes)}; rename one")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--shard", default=None, metavar="I/N",
+                     help="run only every N-th test starting at the I-th (0-based); tests/parallel.py "
+                          "runs the N shards side by side")
+
+
+def pytest_collection_modifyitems(config, items):
+    """``--shard I/N`` keeps test number I, I+N, I+2N, ... of the collected order: test by test,
+    not file by file, so the slow integration files spread over every shard."""
+    shard = config.getoption("shard")
+    if not shard:
+        return
+    index, count = (int(n) for n in shard.split("/"))
+    kept = [item for i, item in enumerate(items) if i % count == index]
+    config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if i % count != index])
+    items[:] = kept

@@ -19,29 +19,77 @@ SCENARIOS = REPO / "tests" / "sipp"
 TRUNK_IP = "127.0.0.2"  # trunks get their own loopback address (PJSIP identifies by source IP)
 PHONE_IP = "127.0.0.1"
 
-_next_media_port = [32000 + (os.getpid() % 200) * 40]
+# Test ports come from below the kernel's ephemeral range (32768-60999 here), so an outgoing
+# connection or another process's ``bind(port 0)`` can never take a port between the moment
+# a test picks it and the moment Asterisk binds it. Each test process (an xdist worker, or
+# another checkout's run on the same machine) claims its own block of that range by holding
+# an flock on the block's file for its lifetime, so two processes never hand out the same
+# port; inside its block a process walks a cursor and still checks that the port binds.
+PORT_BASE, PORT_BLOCK, PORT_BLOCKS = 10000, 2000, 11  # 10000-31999
+SINGLE_PORTS, MEDIA_PORTS = 1000, 400  # then 600 for Asterisk's RTP ranges
+_block: dict = {}
+
+
+def _port_block() -> int:
+    """The first port of this process's block, claimed once (an flock held until exit)."""
+    if _block.get("pid") != os.getpid():
+        import fcntl
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / "appliance-test-ports"
+        folder.mkdir(exist_ok=True)
+        start = os.getpid() % PORT_BLOCKS
+        for i in range(PORT_BLOCKS):
+            index = (start + i) % PORT_BLOCKS
+            handle = open(folder / f"block-{index}", "a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            break
+        else:  # every block held: share ours by pid; the bind check below still guards
+            index, handle = start, None
+        _block.update(pid=os.getpid(), handle=handle, base=PORT_BASE + index * PORT_BLOCK,
+                      single=0, media=0, rtp=0)
+    return _block["base"]
+
+
+def _binds(port: int, host: str) -> bool:
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        try:
+            with socket.socket(socket.AF_INET, kind) as s:
+                s.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
-    """A port free for both TCP and UDP, so one number can serve either."""
-    while True:
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
-        try:
-            with socket.socket(socket.AF_INET, other) as s:
-                s.bind((host, port))
+    """A port of this process's block, free for both TCP and UDP, so one number serves either."""
+    base = _port_block()
+    for _ in range(SINGLE_PORTS):
+        port = base + _block["single"]
+        _block["single"] = (_block["single"] + 1) % SINGLE_PORTS
+        if _binds(port, host):
             return port
-        except OSError:
-            continue
+    raise AssertionError(f"no free port in {base}-{base + SINGLE_PORTS - 1}")
 
 
 def media_port() -> int:
     """An even RTP port base for one SIPp, spaced so instances never overlap."""
-    port = _next_media_port[0]
-    _next_media_port[0] += 10
+    base = _port_block() + SINGLE_PORTS
+    port = base + _block["media"]
+    _block["media"] = (_block["media"] + 10) % MEDIA_PORTS
     return port
+
+
+def rtp_range() -> tuple[int, int]:
+    """Two hundred ports for one Asterisk's RTP (it skips any port it cannot bind)."""
+    base = _port_block() + SINGLE_PORTS + MEDIA_PORTS
+    start = base + _block["rtp"]
+    _block["rtp"] = (_block["rtp"] + 200) % (PORT_BLOCK - SINGLE_PORTS - MEDIA_PORTS)
+    return start, start + 200
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
@@ -122,6 +170,23 @@ class Sipp:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def signal(self, call_number: int = 1) -> None:
+        """Wakes a scenario waiting in ``<recv request="MESSAGE"/>``: a SIP MESSAGE in call
+        ``call_number``'s dialog, sent to SIPp's own port (SIPp matches a message to its
+        call by Call-ID, by default ``<call number>-<pid>@<local ip>``). The test sends it
+        when it sees what the caller waits for (a prompt playing, Record() started), so the
+        scenario is not timed to the length of a prompt."""
+        assert self.process is not None and self.process.poll() is None, f"SIPp {self.scenario} is not running"
+        call_id = f"{call_number}-{self.process.pid}@{self.local_ip}"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((self.local_ip, 0))
+            host, port = s.getsockname()
+            message = (f"MESSAGE sip:caller@{self.local_ip}:{self.local_port} SIP/2.0\r\n"
+                       f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK-test-{call_number}-{time.monotonic_ns()}\r\n"
+                       f"From: <sip:test@{host}:{port}>;tag=test\r\nTo: <sip:caller@{self.local_ip}>\r\n"
+                       f"Call-ID: {call_id}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+            s.sendto(message.encode(), (self.local_ip, self.local_port))
 
     def errors(self) -> str:
         path = self.log_dir / f"{self.name}-errors.log"
@@ -322,6 +387,33 @@ def played(app) -> list[str]:
 
     log = app.settings.asterisk_dir / "log" / "messages.log"
     return re.findall(r"Playing '([^']+)'", log.read_text(errors="replace")) if log.exists() else []
+
+
+def executed(app) -> list[str]:
+    """The dialplan applications Asterisk ran, in order (messages.log at verbose 3:
+    ``Executing [s@ctx:5] Record("PJSIP/...", ...)``)."""
+    import re
+
+    log = app.settings.asterisk_dir / "log" / "messages.log"
+    return re.findall(r"Executing \[[^\]]*\] (\w+)\(", log.read_text(errors="replace")) if log.exists() else []
+
+
+def speak_after_the_beep(app, call: Sipp, timeout: float = 30) -> None:
+    """For ``trunk_call_message.xml``: once Asterisk runs Record() (its beep comes first,
+    some 0.3 s), tell the caller to speak."""
+    wait_until(lambda: "Record" in executed(app), timeout, "Record() to start the message")
+    call.signal()
+
+
+def key_when_heard(app, call: Sipp, heard: str, timeout: float = 30) -> Sipp:
+    """For ``trunk_call_keys_then_bye.xml``: starts ``call`` and, once Asterisk starts playing
+    a file whose name contains ``heard`` (counting only what it plays from now on), tells the
+    caller to key its pcap."""
+    before = len(played(app))
+    call.start()
+    wait_until(lambda: any(heard in f for f in played(app)[before:]), timeout, f"Asterisk to play {heard}")
+    call.signal()
+    return call
 
 
 def channels(app) -> dict[str, dict]:

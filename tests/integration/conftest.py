@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from harness import REPO, free_port
+from harness import REPO, free_port, rtp_range
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +35,7 @@ def appliance_settings(tmp_path, rootfs, **overrides):
         # Asterisk's English core sounds; the tests of the Chinese set ask for zh_CN.
         "caller_language": "en",
     }
-    rtp = free_port(socket.SOCK_DGRAM)
-    values["rtp_start"], values["rtp_end"] = rtp - rtp % 2, rtp - rtp % 2 + 200
+    values["rtp_start"], values["rtp_end"] = rtp_range()
     values.update(overrides)
     return settings.load(None, values)
 

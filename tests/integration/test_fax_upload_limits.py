@@ -116,6 +116,9 @@ def test_postscript_that_mentions_pdf_is_refused_before_ghostscript_runs(sender)
     assert m.Fax.select().count() == 0
 
 
+# 7 s of processor time within the 24 s wall limit needs a share of a core the shards beside it
+# took on a loaded machine ('no answer within 24 s')
+@pytest.mark.alone
 def test_a_pdf_bomb_is_stopped_by_the_limit_as_nobody_and_leaves_no_copy(sender, rootfs, caplog):
     bomb = pdf_bomb()
     assert len(bomb) < 5000

@@ -9,8 +9,8 @@ import pytest
 from appliance.db.models import CallRecord, VoiceMessage
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
-from harness import (Phone, configure_basic, signed_in_phone, sip_address, started, trunk_call, wait_until,
-                     write_dtmf_pcap)
+from harness import (Phone, configure_basic, key_when_heard, signed_in_phone, sip_address, started, trunk_call,
+                     wait_until, write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
 
@@ -19,12 +19,17 @@ def record_for(caller):
     return wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), 30, f"call record of {caller}")
 
 
-def call_keying(app, tmp_path, caller, keys="", *, scenario="trunk_call_pin.xml", hold_ms=4000):
-    """A trunk call to the DID that keys ``keys`` once answered; its call record."""
+def call_keying(app, tmp_path, caller, keys="", *, scenario="trunk_call_pin.xml", hold_ms=4000, heard=None):
+    """A trunk call to the DID that keys ``keys`` once answered (``trunk_call_keys_then_bye.xml``:
+    once Asterisk plays ``heard`` to it); its call record."""
     call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", hold_ms=hold_ms, scenario=scenario)
     if keys:
         call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / f"{caller}.pcap", keys))
-    assert call.run(60) == 0, call.errors()
+    if heard:
+        key_when_heard(app, call, heard)
+    else:
+        call.start()
+    assert call.wait(60) == 0, call.errors()
     return record_for(caller)
 
 
@@ -130,7 +135,8 @@ def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance,
     # the agent answers, talks two seconds and hangs up; the caller is asked to rate the call
     phone = signed_in_phone(app, tmp_path, calls=2, ring_ms=2000, scenario="trunk_answer.xml")
     try:
-        rec = call_keying(app, tmp_path, "13800000121", "2", scenario="trunk_call_keys_then_bye.xml")
+        rec = call_keying(app, tmp_path, "13800000121", "2", scenario="trunk_call_keys_then_bye.xml",
+                          heard="/cc-survey.")
         assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "rated", 2)
         low = [data for topic, data in events.drain() if topic == "survey"]
         assert low and (low[0]["event"], low[0]["agent"], low[0]["score"]) == ("low_score", "1001", 2)

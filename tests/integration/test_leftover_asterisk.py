@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import REPO, Phone, free_port, started, wait_until
+from harness import REPO, Phone, free_port, rtp_range, started, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -107,11 +107,11 @@ def _session_token(base: str, password: str) -> str:
 
 
 def test_restart_after_kill_9_stops_the_leftover_asterisk(tmp_path, rootfs):
-    rtp = free_port(socket.SOCK_DGRAM)
+    rtp_start, rtp_end = rtp_range()
     settings = {
         "data_dir": tmp_path / "data", "rootfs": rootfs, "web_port": free_port(), "sip_bind": "127.0.0.1",
         "sip_port": free_port(socket.SOCK_DGRAM), "ami_port": free_port(), "agi_port": free_port(),
-        "rtp_start": rtp - rtp % 2, "rtp_end": rtp - rtp % 2 + 200,
+        "rtp_start": rtp_start, "rtp_end": rtp_end,
     }
     instance_dir = tmp_path / "data" / "asterisk"
     first = Run(tmp_path, settings, "first")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from appliance.db import models as m
-from harness import configure_basic, sip_address, started, trunk_call, wait_until
+from harness import configure_basic, sip_address, speak_after_the_beep, started, trunk_call, wait_until
 from smtpserver import SmtpServer
 from test_fax import FAX_DID, SENDER, fax_machine_calls, fax_of, fax_page
 from test_voicemail import CALLER, message_of
@@ -62,6 +62,7 @@ def test_a_message_left_for_a_queue_is_emailed_with_its_mp3(make_appliance, smtp
     started(app)
     call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", hold_ms=3000,
                       scenario="trunk_call_message.xml").start()
+    speak_after_the_beep(app, call)
     assert call.wait(60) == 0, call.errors()
     msg = message_of(CALLER)
     mail = wait_until(lambda: smtp.messages[:1], 60, "the message's e-mail")[0]  # sent at once: server up

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from harness import Phone, configure_basic, played, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+from harness import (Phone, configure_basic, key_when_heard, played, sip_address, started, trunk_call, wait_until,
+                     write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
 
 
 def call_keying(app, tmp_path, caller, keys):
-    """A trunk call that keys ``keys`` 3 s after the answer and is hung up by the appliance."""
+    """A trunk call that keys ``keys`` once the welcome starts and is hung up by the appliance."""
     call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", scenario="trunk_call_keys_then_bye.xml")
     call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / f"{caller}.pcap", keys))
-    assert call.run(60) == 0, call.errors()
+    key_when_heard(app, call, "cc-welcome")
+    assert call.wait(60) == 0, call.errors()
 
 
 def menu(app, language, greeting):

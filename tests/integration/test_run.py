@@ -20,7 +20,7 @@ import urllib.request
 import gevent
 import pytest
 
-from harness import REPO, TRUNK_IP, Phone, free_port, trunk_call, wait_until
+from harness import REPO, TRUNK_IP, Phone, free_port, rtp_range, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -56,11 +56,11 @@ class Http:
 def running(tmp_path, rootfs):
     web_port = free_port()
     sip_port = free_port(socket.SOCK_DGRAM)
-    rtp = free_port(socket.SOCK_DGRAM)
+    rtp_start, rtp_end = rtp_range()
     settings = {
         "data_dir": tmp_path / "data", "rootfs": rootfs, "web_port": web_port, "sip_bind": "127.0.0.1",
         "sip_port": sip_port, "ami_port": free_port(), "agi_port": free_port(),
-        "rtp_start": rtp - rtp % 2, "rtp_end": rtp - rtp % 2 + 200,
+        "rtp_start": rtp_start, "rtp_end": rtp_end,
     }
     argv = [sys.executable, "-m", "appliance.main"]
     for key, value in settings.items():

@@ -13,21 +13,26 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE
 from appliance.services.crm import Viewer
-from harness import configure_basic, signed_in_phone, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+from harness import (configure_basic, key_when_heard, signed_in_phone, sip_address, started, trunk_call, wait_until,
+                     write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
 
 VIP, RETURNING = "13800000301", "13800000302"
+SURVEY = "/cc-survey."  # the appliance's own survey question (appliance/sounds.py)
 
 
-def rated_call(app, tmp_path, caller, keys, n=1, scenario="trunk_call_keys_then_bye.xml"):
-    """A trunk call keying ``keys`` 3 s after the answer (``,`` between keys waits 1 s; SIPp
-    times a pcap from its first packet, so leading commas wait nothing), ended by the
-    appliance; the caller's ``n``-th call record."""
+def rated_call(app, tmp_path, caller, keys, n=1, scenario="trunk_call_keys_then_bye.xml", heard=SURVEY):
+    """A trunk call keying ``keys`` once Asterisk plays ``heard`` to it (``,`` between keys
+    waits 1 s; SIPp times a pcap from its first packet, so leading commas wait nothing),
+    ended by the appliance; the caller's ``n``-th call record."""
     call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp", scenario=scenario)
     if keys:
         call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / f"{caller}-{n}.pcap", keys))
-    assert call.run(60) == 0, call.errors()
+        key_when_heard(app, call, heard)
+    else:
+        call.start()
+    assert call.wait(60) == 0, call.errors()
     query = CallRecord.select().where(CallRecord.caller == caller).order_by(CallRecord.id)
     return wait_until(lambda: query.count() == n and list(query)[-1], 30, f"call record {n} of {caller}")
 
@@ -48,8 +53,8 @@ def test_vip_and_sticky_calls_are_surveyed_when_the_agent_hangs_up(make_applianc
     phone = signed_in_phone(app, tmp_path, calls=3, ring_ms=2000, scenario="trunk_answer.xml")
     try:
         # the VIP keys 1 during "one moment, press 0" (the manager, then), talks 2 s, and rates 2
-        # during the question, 6 s later
-        vip = rated_call(app, tmp_path, VIP, "1,,,,,,2")
+        # during the question, 6 s after the 1
+        vip = rated_call(app, tmp_path, VIP, "1,,,,,,2", heard="one-moment-please")
         assert (vip.route_rule, vip.agent, vip.queue, vip.disposition) == ("vip", "1001", "sales", "answered")
         assert (vip.survey, vip.survey_score) == ("rated", 2)
         low = [data for topic, data in events.drain() if topic == "survey"]

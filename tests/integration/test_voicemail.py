@@ -16,7 +16,7 @@ import pytest
 from appliance.db import models as m
 from appliance.recording import mp3
 from appliance.services.crm import Viewer
-from harness import configure_basic, sip_address, started, trunk_call, wait_until
+from harness import configure_basic, sip_address, speak_after_the_beep, started, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -63,6 +63,7 @@ def test_a_caller_after_hours_leaves_a_3s_message_that_the_team_plays_and_handle
     wait_until(lambda: app.ami.connected, 30, "AMI to connect")
     call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", hold_ms=3000,
                       scenario="trunk_call_message.xml").start()
+    speak_after_the_beep(app, call)
     assert call.wait(60) == 0, call.errors()
     msg = message_of(CALLER)
     rec = m.Recording.get(m.Recording.linkedid == msg.recording_key)
@@ -97,6 +98,7 @@ def test_a_queue_nobody_answers_takes_a_message(make_appliance, tmp_path):
     started(app)  # nobody signed in: the queue cannot be joined
     call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", hold_ms=3000,
                       scenario="trunk_call_message.xml").start()
+    speak_after_the_beep(app, call)
     assert call.wait(60) == 0, call.errors()
     msg = message_of(CALLER)
     assert (msg.queue, msg.agent) == ("sales", "")

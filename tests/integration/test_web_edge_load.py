@@ -17,7 +17,7 @@ from bench.common import percentile
 from harness import Phone, trunk_call, wait_until
 from webui.edge import raise_fd_limit
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.alone]  # latency bounds: not beside other shards
 
 NOFILE = 2048  # the appliance's open-files limit: 4,000 half-open connections would exhaust it
 

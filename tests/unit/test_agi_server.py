@@ -83,6 +83,17 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         gevent.sleep(0.01)
 
 
+def accept_backlog(port: int) -> int:
+    """Connections waiting in the accept queue of the listening TCP socket on ``port``
+    (for a socket in LISTEN, /proc/net/tcp's rx_queue is that queue's length)."""
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
+                return int(fields[4].split(":")[1], 16)
+    raise AssertionError(f"nothing listens on TCP port {port}")
+
+
 def fallback(reason: str) -> list[bytes]:
     return [
         b'SET VARIABLE "CC_AGI_FAILED" "1"\n',
@@ -265,8 +276,7 @@ def test_hangup_line_arriving_between_commands(make_server, caplog):
     server = make_server({"busy": busy})
     client = FakeAsterisk(server.address, "busy")
     wait_until(lambda: len(client.commands) == 1)
-    client.send(b"HANGUP\n")
-    gevent.sleep(0.05)
+    client.send(b"HANGUP\n")  # on loopback, in the server's receive buffer once sendall returns
     sent.set()
     assert client.wait_closed() == [b'VERBOSE "thinking" "1"\n', b'SET VARIABLE "CC_DEST_CONTEXT" "cc-queue"\n']
     assert_stats(server, hangups=1)
@@ -288,7 +298,8 @@ def test_pool_bound_holds_the_third_call_until_one_finishes(make_server):
     b = FakeAsterisk(server.address, "block", uniqueid="B")
     wait_until(lambda: len(events) == 2)
     c = FakeAsterisk(server.address, "block", uniqueid="C")  # connects: the kernel's backlog holds it
-    gevent.sleep(0.3)
+    # seen from the kernel: C's connection has arrived and waits, unaccepted, in the backlog
+    wait_until(lambda: accept_backlog(server.address[1]) == 1)
     assert ("start", "C") not in events and server.stats.active == 2
     release["A"].set()
     wait_until(lambda: ("start", "C") in events)

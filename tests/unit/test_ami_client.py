@@ -224,8 +224,8 @@ def test_server_down_then_up(ami, client_for):
     c = AmiClient("127.0.0.1", port, "appliance", SECRET, backoff=(0.05, 0.1))
     c.start()
     try:
-        gevent.sleep(0.3)
-        assert c.state in ("connecting", "disconnected")
+        wait_until(lambda: c.last_error, 5, "a refused connect")
+        assert c.state in ("connecting", "disconnected") and not c.connected
         again = FakeAmi()
         again.server = StreamServer(("127.0.0.1", port), again._serve)
         again.start()
@@ -241,8 +241,11 @@ def test_header_injection_is_refused_before_anything_is_written(ami, client_for)
     before = len(ami.actions)
     with pytest.raises(HeaderInjection):
         c.send_action("Originate", {"CallerID": "x\r\nAction: Command\r\nCommand: core stop now"})
-    gevent.sleep(0.1)
-    assert len(ami.actions) == before and c.stats.actions_sent == 1  # only the Login
+    # one connection, read in order: once the server has answered a Ping sent after it, any
+    # byte of the refused action would have reached the server before
+    assert c.send_action("Ping").get("Ping") == "Pong"
+    assert [f.get("Action") for f in ami.actions[before:]] == ["Ping"]
+    assert c.stats.actions_sent == 2  # the Login and the Ping
 
 
 def test_timeout(ami, client_for):
@@ -264,10 +267,11 @@ def test_late_response_is_counted_as_unmatched(ami, client_for):
 def test_stop_is_idempotent_and_final(ami, client_for):
     c = client_for()
     c.wait_connected(5)
+    runner = c._runner
     c.stop()
     c.stop()
     assert c.state == "stopped"
-    gevent.sleep(0.4)
+    assert runner.dead  # the only loop that connects and logs in is over: no later login can come
     assert ami.logins == 1 and c.state == "stopped"
     with pytest.raises(AmiNotConnected):
         c.send_action("Ping")

@@ -28,6 +28,7 @@ from appliance.services.config import ConfigService
 from appliance.services.menus import MenuService
 from appliance.services.prompts import MAX_UPLOAD_BYTES, PromptFiles, PromptService
 from appliance.services.users import UserService
+from harness import wait_until
 from provisioning import firstboot
 from webharness import Agents
 from webdeps import web_deps
@@ -352,8 +353,7 @@ def test_a_full_query_pool_answers_busy_with_retry_after(web):
     pool = web.deps.queries = QueryPool(web.db, threads=1, queue=1)
     try:
         blockers = [gevent.spawn(pool.run, held) for _ in range(2)]
-        gevent.sleep(0.1)
-        assert pool.pending == 2
+        wait_until(lambda: pool.pending == 2, 5, "both blockers in the pool")
         with pytest.raises(Busy):
             pool.run(lambda: 1)
         sock = connect(web.serve())
@@ -384,7 +384,7 @@ def test_the_app_works_on_a_few_requests_at_once_and_health_does_not_wait_behind
         blocker = gevent.spawn(web.deps.queries.run, held)  # the pool's one thread is busy...
         slow = connect(server)  # ...so this search holds the app's one slot
         slow.sendall(f"GET /api/v1/customers HTTP/1.1\r\nHost: t\r\n{auth}\r\n".encode())
-        gevent.sleep(0.2)
+        wait_until(lambda: web.deps.queries.pending == 2, 5, "the search queued behind the blocker")
         waiting = connect(server)
         started = time.monotonic()
         waiting.sendall(f"GET /api/v1/me HTTP/1.1\r\nHost: t\r\n{auth}\r\n".encode())

@@ -746,12 +746,22 @@ def test_pause_and_unpause_through_the_api(env):
 def read_events(env, headers, publish):
     """Open /api/v1/events, publish while it is open, return the events received."""
     import gevent
+    from gevent.event import Event
 
-    def later():
-        gevent.sleep(0.2)
+    bus, subscribed = env.deps.bus, Event()
+    subscribe = bus.subscribe
+
+    def subscribe_and_tell(*args, **kwargs):
+        subscription = subscribe(*args, **kwargs)
+        subscribed.set()
+        return subscription
+
+    def later():  # once the stream has subscribed (it lasts events_max_seconds)
+        assert subscribed.wait(5), "the event stream never subscribed"
         for topic, data in publish:
-            env.deps.bus.publish(topic, data)
+            bus.publish(topic, data)
 
+    bus.subscribe = subscribe_and_tell
     gevent.spawn(later)
     res = env.app.get("/api/v1/events", headers=headers)
     assert res.content_type == "text/event-stream"
