@@ -26,7 +26,7 @@ from webdeps import web_deps
 from webui.app import make_app
 
 pytestmark = pytest.mark.fuzz
-EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "12"))
 DERANDOMIZE = "FUZZ_API_EXAMPLES" not in os.environ  # make test: the same requests every run
 # The event stream stays open by design (SSE): it is exercised by its own tests.
 STREAMS = {("GET", "/api/v1/events")}
