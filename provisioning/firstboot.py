@@ -63,7 +63,8 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def step_10_secrets(settings) -> None:
-    """Machine secrets: the AMI password and the web UI's cookie-signing key."""
+    """Machine secrets: the AMI password, and ``web_secret`` (it signed the web UI's cookies until
+    sessions moved into the database; still made, nothing reads it)."""
     if settings.secrets_path.exists():
         return
     _write_private(settings.secrets_path, json.dumps({

@@ -39,7 +39,6 @@ class WebDeps:
     agents: object  # AgentService (login/logout)
     health: Callable[[], dict]
     live: Callable[[], dict]
-    secret_key: bytes  # signs nothing since sessions are server-side (issue 13); kept while start_web passes it
     session_seconds: int = 12 * 3600
     secure_cookies: bool = False  # set when the UI is served over HTTPS
     directory_seconds: float = 5.0  # how long the configured agents are cached for the live view

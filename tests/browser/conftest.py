@@ -64,7 +64,7 @@ def web(tmp_path):
     health = {"status": "ok", "uptime_seconds": 3600,
               "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
     deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
-                   live=lambda: LIVE, secret_key=b"browser-tests-" * 3, bus=EventBus(), calls=Calls(),
+                   live=lambda: LIVE, bus=EventBus(), calls=Calls(),
                    events_max_seconds=2.0, menus=menus, prompts=prompts)
     app = make_app(deps)
     seed_customers(deps.crm)

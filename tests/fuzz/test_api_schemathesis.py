@@ -58,7 +58,7 @@ def api(tmp_path_factory):
     health = {"status": "ok", "uptime_seconds": 60,
               "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
     deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
-                   live=lambda: LIVE, secret_key=b"fuzz-tests-key-" * 3, bus=EventBus(), calls=AnyCalls(),
+                   live=lambda: LIVE, bus=EventBus(), calls=AnyCalls(),
                    events_max_seconds=0.2, menus=menus, prompts=prompts)
     app = make_app(deps)
     seed_customers(deps.crm)

@@ -36,7 +36,7 @@ def admins(db, cfg):
     for name in ("ann", "ben"):
         users.create(name, PASSWORD, "admin", language="en")
     deps = web_deps(db=db, config=cfg, users=users, agents=Agents(), health=lambda: {"status": "ok"},
-                   live=lambda: {"queues": [], "agents": [], "calls": []}, secret_key=b"k" * 32, bus=EventBus())
+                   live=lambda: {"queues": [], "agents": [], "calls": []}, bus=EventBus())
     app = make_app(deps)
     out = {}
     for name in ("ann", "ben"):

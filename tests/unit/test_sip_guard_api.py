@@ -31,7 +31,7 @@ def env(tmp_path):
     guard = SipGuard(db, max_failures=2, window_seconds=60, block_seconds=600,
                      on_change=lambda: applied.append(blocked_sources()))
     deps = web_deps(db=db, config=ConfigService(db), users=users, agents=Agents(), health=lambda: {},
-                   live=lambda: {}, secret_key=b"k" * 32, sip_guard=guard)
+                   live=lambda: {}, sip_guard=guard)
     app = webtest.TestApp(make_app(deps))
     tokens = {}
     for name, role in (("admin", "admin"), ("sup", "supervisor")):

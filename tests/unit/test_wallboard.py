@@ -135,7 +135,7 @@ def app(db):
     live = {"queues": [], "agents": [], "calls": [{"linkedid": "1", "trunk": "pstn", "state": "talking",
                                                    "caller": "</script><script>alert(1)</script>"}]}
     deps = web_deps(db=db, config=cfg, users=users, agents=Agents(), health=lambda: {"status": "ok"},
-                   live=lambda: live, secret_key=b"k" * 32, bus=EventBus(), extra={"timezone": "Asia/Shanghai"})
+                   live=lambda: live, bus=EventBus(), extra={"timezone": "Asia/Shanghai"})
     return webtest.TestApp(make_app(deps))
 
 

@@ -51,7 +51,7 @@ def web(tmp_path):
     files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts", None)
     agents = Agents()
     deps = web_deps(db=db, config=config, users=users, agents=agents, health=lambda: json.loads(json.dumps(HEALTH)),
-                   live=lambda: {"queues": [], "agents": [], "calls": []}, secret_key=b"k" * 32,
+                   live=lambda: {"queues": [], "agents": [], "calls": []}, 
                    menus=MenuService(db, config, files), prompts=PromptService(db, config, files))
     admin = users.create("admin", PASSWORD, "admin", language="en")
     token = users.create_token(admin["id"], "test")

@@ -60,7 +60,7 @@ def env(tmp_path):
     config = ConfigService(db, on_change=lambda: applied.append(1))
     files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts", None)
     deps = web_deps(db=db, config=config, users=users,
-                   agents=Agents(), health=lambda: health, live=lambda: LIVE, secret_key=b"k" * 32,
+                   agents=Agents(), health=lambda: health, live=lambda: LIVE, 
                    bus=EventBus(), events_max_seconds=1.0, menus=MenuService(db, config, files),
                    prompts=PromptService(db, config, files))
     app = webtest.TestApp(make_app(deps))
