@@ -201,7 +201,7 @@ def _factory_reset_if_requested(settings) -> bool:
 
 def run(settings) -> str | None:
     """Run every step not yet done (after a requested factory reset, all of them); return
-    the first admin password if it is still on file."""
+    the first admin password while it is still the admin's password."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _factory_reset_if_requested(settings)
     done_dir = settings.data_dir / "firstboot.done"
@@ -242,11 +242,23 @@ def unfinished(settings) -> tuple[list[str], int] | None:
 
 
 def first_admin_password(settings) -> str | None:
-    """The first admin password, while its file is kept (a factory reset makes a new one)."""
+    """The first admin password while it is still the admin's password: what ``make run``,
+    the first-boot unit and the serial console's sign-in screen show.  Once the admin has
+    chosen their own (the first-run wizard asks for it) it is nobody's password and is no
+    longer shown; the file stays, private, for a factory reset to replace."""
     try:
-        return (settings.data_dir / ADMIN_PASSWORD_FILE).read_text().strip() or None
+        password = (settings.data_dir / ADMIN_PASSWORD_FILE).read_text().strip()
     except FileNotFoundError:
         return None
+    if not password or not settings.db_path.exists():
+        return None
+    from appliance.services.users import UserService
+
+    db = open_database(settings.db_path)
+    try:
+        return password if UserService(db).authenticate("admin", password) is not None else None
+    finally:
+        db.close()
 
 
 def first_admin_notice(password: str) -> str:

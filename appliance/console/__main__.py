@@ -41,15 +41,9 @@ def factory_reset_for(settings) -> Callable[[], str]:
     return factory_reset
 
 
-def first_password_for(settings, users: UserService) -> Callable[[], str | None]:
+def first_password_for(settings) -> Callable[[], str | None]:
     """The first admin password on file, as long as it still signs in as admin."""
-    def first_password() -> str | None:
-        password = firstboot.first_admin_password(settings)
-        if password and users.authenticate("admin", password) is not None:
-            return password
-        return None
-
-    return first_password
+    return lambda: firstboot.first_admin_password(settings)
 
 
 def web_port_and_scheme(settings) -> tuple[int, str]:
@@ -90,7 +84,7 @@ def build_deps(settings, network=None) -> ConsoleDeps:
     return ConsoleDeps(
         web_urls=lambda: web_urls(network.interfaces(), *web_port_and_scheme(settings)),
         certificate=lambda: firstboot.certificate_fingerprint(settings) if settings.web_https_port else None,
-        first_password=first_password_for(settings, users),
+        first_password=first_password_for(settings),
         users=users,
         system=sysinfo.collect,
         hardware=lambda: hardware_health(settings.hardware_root),

@@ -6,6 +6,7 @@ import json
 import stat
 
 from appliance import settings
+from appliance.db import open_database
 from provisioning import firstboot
 
 
@@ -70,3 +71,17 @@ def test_the_image_unit_prints_the_first_password(tmp_path, capsys):
     out = capsys.readouterr().out
     password = firstboot.first_admin_password(settings.load(None, {"data_dir": tmp_path}))
     assert f"user 'admin'  password '{password}'" in out
+
+
+def test_the_first_password_is_shown_only_while_it_is_the_admins(tmp_path):
+    """make run printed the first admin password at every start, even after the admin had
+    chosen their own ("sign in with it"): it is shown only while it still signs in."""
+    from appliance.services.users import UserService
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    first = firstboot.run(s)
+    assert first and firstboot.run(s) == first  # a restart before the wizard: still shown
+    db = open_database(s.db_path)
+    UserService(db).set_password("admin", "my-own-password-9", actor="admin")
+    db.close()
+    assert firstboot.run(s) is None and firstboot.first_admin_password(s) is None
