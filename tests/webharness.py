@@ -197,7 +197,8 @@ def seed_recordings(deps, folder: Path, *, days_left: float | None = None) -> li
              ("1763800000.3", "+862188001234", "1001", "sales", 8, "complete"),
              ("1763800000.4", "13700000004", "1002", "sales", 0, "missing"))
     for n, (linkedid, caller, agent, queue, seconds, state) in enumerate(calls):
-        at = now - dt.timedelta(hours=3 * n + 1)
+        # over more than a day: the storage tile needs a day of recording for its rate
+        at = now - dt.timedelta(hours=13 * n + 1)
         CallRecord.create(linkedid=linkedid, caller=caller, agent=agent, queue=queue, enter_time=at, end_time=at,
                           talk_seconds=seconds, disposition="answered")
         pipeline.begin(linkedid, policy="direction inbound: yes")

@@ -43,11 +43,31 @@ def may_start_recording(free_bytes: int, reserve: int) -> Decision:
                     f"reserve; new calls are not recorded until space is freed")
 
 
-def days_left(free_bytes: int, recent_bytes_per_day: float, reserve: int = 0) -> float | None:
-    """Days until new recordings are refused at the recent rate; None if nothing was recorded lately."""
+# A rate needs a day of recording behind it: the first hour's test calls averaged over one
+# day once read as 7,648,503 days of storage left (issue 15.2).  Past ten years the figure
+# says nothing more than "plenty", and the page says that instead.
+MIN_HISTORY_DAYS = 1.0
+PLENTY_DAYS = 3650
+
+
+def days_left(free_bytes: int, recent_bytes_per_day: float, reserve: int = 0,
+              history_days: float | None = None) -> float | None:
+    """Days until new recordings are refused at the recent rate; None if nothing was recorded
+    lately or, given ``history_days`` (since the first recording of all), before a whole day
+    of recording has given a rate."""
     if recent_bytes_per_day <= 0:
         return None
+    if history_days is not None and history_days < MIN_HISTORY_DAYS:
+        return None
     return max(0.0, (free_bytes - reserve) / recent_bytes_per_day)
+
+
+def days_basis(recent_bytes_per_day: float, history_days: float | None) -> str:
+    """Why ``days_left`` is what it is: ``rate`` (measured), ``too_soon`` (less than a day of
+    recording so far) or ``nothing`` (nothing recorded in the window)."""
+    if history_days is not None and history_days < MIN_HISTORY_DAYS:
+        return "too_soon"
+    return "rate" if recent_bytes_per_day > 0 else "nothing"
 
 
 def bytes_per_day(completed: Iterable[tuple[dt.datetime, int]], now: dt.datetime,

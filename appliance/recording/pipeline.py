@@ -436,10 +436,13 @@ class RecordingPipeline:
         free, total = fs.f_bavail * fs.f_frsize, fs.f_blocks * fs.f_frsize
         reserve = disk.reserve_bytes(total, self.config.reserve_min_bytes, self.config.reserve_fraction)
         per_day = self.recent_bytes_per_day()
+        first = Recording.select(fn.MIN(Recording.completed_at)).where(Recording.state == COMPLETE).scalar()
+        history = (self.now() - first).total_seconds() / 86400 if first is not None else None
         decision = self.may_record()
         return {"free_bytes": free, "total_bytes": total, "reserve_bytes": reserve,
-                "bytes_per_day": round(per_day), "days_left": disk.days_left(free, per_day, reserve),
-                "alarm": decision.alarm, "message": decision.message}
+                "bytes_per_day": round(per_day), "days_left": disk.days_left(free, per_day, reserve, history),
+                "days_basis": disk.days_basis(per_day, history), "alarm": decision.alarm,
+                "message": decision.message}
 
     def status(self) -> dict:
         """For the health page: the disk guard's alarm and the work waiting."""

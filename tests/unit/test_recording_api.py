@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import webtest
-from test_webui import env, seed_agents, token_for  # noqa: F401  (env is a fixture)
+from test_webui import env, seed_agents, sign_in, token_for  # noqa: F401  (env is a fixture)
 
 from appliance.db.models import CallRecord, Recording
-from appliance.recording import mp3
+from appliance.recording import disk, mp3
 from appliance.recording.pipeline import RecordingConfig, RecordingPipeline
 from appliance.services.recording import RecordingService
 from webui.app import make_app
@@ -140,3 +140,22 @@ def test_on_demand_control_through_the_api(env):  # noqa: F811
     assert app.post("/api/v1/agents/1002/recording/pause", headers=alice, expect_errors=True).status_int == 403
     assert app.post("/api/v1/agents/1001/recording/erase", headers=alice, expect_errors=True).status_int == 404
     assert recordings.steps == [("1001", a, "alice") for a in ("pause", "resume", "start", "stop")]
+
+
+def test_days_of_storage_left_need_a_day_of_recording_and_say_plenty_past_ten_years(env, tmp_path):  # noqa: F811
+    """A few minutes of test calls once read as 7,648,503 days of storage left (issue 15.2):
+    before a whole day of recording there is no rate yet, and past ten years the page says so."""
+    app, pipeline = api(env, tmp_path)
+    recorded(pipeline, "1700000000.1", agent="1001")
+    sup = token_for(env, "sup")
+    now = pipeline.now()
+    Recording.update(completed_at=now - dt.timedelta(minutes=30)).execute()
+    storage = app.get("/api/v1/recording-storage", headers=sup).json
+    assert storage["bytes_per_day"] > 0 and storage["days_left"] is None and storage["days_basis"] == "too_soon"
+    sign_in(app, "sup")
+    page = app.get("/recordings")
+    assert "known after a day of recording" in page.text and "days</span>" not in page.text
+    Recording.update(completed_at=now - dt.timedelta(days=3)).execute()  # a 20 s call in three days
+    storage = app.get("/api/v1/recording-storage", headers=sup).json
+    assert storage["days_basis"] == "rate" and storage["days_left"] > disk.PLENTY_DAYS
+    assert "over 10 years" in app.get("/recordings").text

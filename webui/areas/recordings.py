@@ -17,6 +17,7 @@ import bottle
 from bottle import request
 
 from appliance.errors import NotFound, PermissionDenied, Unavailable, ValidationError
+from appliance.recording import disk
 from appliance.recording.policy import STATES
 from webui.apidoc import Operation, errors, ref, resp
 from webui.params import MAX_OFFSET, page_arg, query_int
@@ -108,7 +109,7 @@ def install(app, deps) -> None:
         return render("recordings.tpl", items=items, total=total, page=page,
                       pages=max(1, -(-total // PER_PAGE)), page_url=page_url, args=args, states=STATES,
                       agents=agents, queues=[x["name"] for x in deps.config.list("queues")], storage=storage,
-                      storage_level=storage_level(storage) if storage else "ok")
+                      storage_level=storage_level(storage) if storage else "ok", plenty_days=disk.PLENTY_DAYS)
 
     # -- the API ---------------------------------------------------------------------------
     @app.get("/api/v1/recordings", name="api_recordings", roles=EVERYONE,
@@ -169,7 +170,9 @@ def install(app, deps) -> None:
       "responses": {"200": resp("storage", {"type": "object", "properties": {
           "free_bytes": {"type": "integer"}, "total_bytes": {"type": "integer"},
           "reserve_bytes": {"type": "integer"}, "bytes_per_day": {"type": "integer"},
-          "days_left": {"type": ["number", "null"]}, "alarm": {"type": "string"},
+          "days_left": {"type": ["number", "null"], "description": "null when nothing was recorded lately "
+                        "or before a whole day of recording (see `days_basis`)"},
+          "days_basis": {"enum": ["rate", "too_soon", "nothing"]}, "alarm": {"type": "string"},
           "level": {"enum": ["ok", "warn", "bad"], "description": "bad: under 7 days or the disk guard's "
                     "alarm; warn: under 30 days"},
           "message": {"type": "string"}}}), **errors(401, 403)}}))

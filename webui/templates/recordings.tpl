@@ -5,8 +5,17 @@
 % if storage:
 <section class="tiles storage {{storage_level}}" id="storage">
   <div class="tile {{'hot' if storage_level != 'ok' else ''}} level-{{storage_level}}">
-    <span class="figure" id="days-left">{{_('rec.days', n=int(storage['days_left'])) if storage['days_left'] is not None else '—'}}</span>
+    % days, basis = storage['days_left'], storage.get('days_basis', 'rate')
+    % if days is None:
+    <span class="figure" id="days-left">—</span>
+    <span class="label">{{_('rec.days_too_soon') if basis == 'too_soon' else _('rec.days_left')}}</span>
+    % elif days >= plenty_days:
+    <span class="figure" id="days-left">{{_('rec.days_plenty')}}</span>
     <span class="label">{{_('rec.days_left')}}</span>
+    % else:
+    <span class="figure" id="days-left">{{_('rec.days', n=int(days))}}</span>
+    <span class="label">{{_('rec.days_left')}}</span>
+    % end
   </div>
   <div class="tile"><span class="figure">{{'%.1f' % (storage['free_bytes'] / 1e9)}} <small>GB</small></span>
     <span class="label">{{_('rec.free_space')}}</span></div>
