@@ -79,3 +79,22 @@ def test_supervisor_imports_an_excel_file_after_fixing_it(page_as, web, tmp_path
     page.goto(web.url + "/customers?tag=vip")
     assert "赵敏" in page.inner_text("#customers")
     assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_delete_button_can_be_clicked_with_a_mouse(page_as, web, lang):
+    """The Delete form floated up into the Save form's button row, which covered it: a mouse
+    click landed on the row, not the button (issue 15.3).  Playwright's click checks that the
+    button itself receives the pointer at its centre, as a person's click would."""
+    from appliance.db.models import Customer
+
+    victim = Customer.get(Customer.name == "张伟").id
+    page = page_as("admin", lang)
+    page.goto(f"{web.url}/customers/{victim}")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.locator('form[action$="/delete"] button').click(timeout=5000)
+    page.wait_for_url(lambda url: f"/customers/{victim}" not in url)
+    assert dialogs and "张伟" in dialogs[0]  # asked first, naming whom
+    assert Customer.get_or_none(Customer.id == victim) is None
+    assert not page.problems, page.problems

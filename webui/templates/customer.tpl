@@ -115,7 +115,7 @@
     <div class="buttons"><button class="primary">{{_('admin.create')}}</button></div>
   </form>
   % if staff:
-  <form method="post" action="/customers/{{customer['id']}}/delete" class="inline right" data-confirm="{{_('admin.confirm_delete', what=customer['name'])}}">
+  <form method="post" action="/customers/{{customer['id']}}/delete" class="delete-row" data-confirm="{{_('admin.confirm_delete', what=customer['name'])}}">
     <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('admin.delete')}}</button>
   </form>
   % end
