@@ -98,3 +98,24 @@ def test_the_delete_button_can_be_clicked_with_a_mouse(page_as, web, lang):
     assert dialogs and "张伟" in dialogs[0]  # asked first, naming whom
     assert Customer.get_or_none(Customer.id == victim) is None
     assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_bulk_assign_and_transfer_start_with_nobody_chosen(page_as, web, lang):
+    """Bulk assign defaulted to "nobody (reclaim)", so one click took every selected
+    customer's account manager (and their VIP routing) away; "transfer all" defaulted to the
+    same agent on both sides (issue 15.6).  Now each starts at "choose an agent", and a click
+    without choosing changes nothing."""
+    from appliance.db.models import Customer
+
+    managers = {c.name: c.account_manager_id for c in Customer.select()}
+    page = page_as("supervisor", lang)
+    page.goto(web.url + "/customers")
+    choose = i18n.translate(lang, "crm.choose_agent")
+    for select in ("#a-agent", "#t-from", "#t-to"):
+        assert page.eval_on_selector(select, "s => s.options[s.selectedIndex].text") == choose
+    page.locator("#customers input[name=customer]").first.check()
+    page.click("#assign .bulk button")
+    assert page.eval_on_selector("#a-agent", "s => !s.validity.valid")  # the browser asks for a choice
+    assert {c.name: c.account_manager_id for c in Customer.select()} == managers
+    assert not page.problems, page.problems

@@ -339,13 +339,20 @@ def test_pages_assign_transfer_and_follow_up_through_forms(crm):
     page = sign_in(crm.app, "sup").follow().click(href="/customers")
     form = page.forms["assign"]
     form.get("customer", index=0).checked = True
+    # nothing chosen is refused, not read as "nobody" (that took account managers away)
+    assert not form["agent"].value and form.submit(expect_errors=True).status_int == 422
     form["agent"] = "1002"
     assert form.submit().status_int == 302
     assert crm.deps.crm.search(ADMIN, manager="1002")["total"] == 1
     transfer = [f for f in page.forms.values() if f.action == "/customers/transfer"][0]
+    assert not transfer["from"].value and not transfer["to"].value  # no agent chosen on either side until someone does
     transfer["from"], transfer["to"] = "1002", "1001"
     transfer.submit()
     assert crm.deps.crm.search(ADMIN, manager="1001")["total"] == 1
+    reclaim = crm.app.get("/customers").forms["assign"]
+    reclaim.get("customer", index=0).checked = True
+    reclaim["agent"] = "-"  # nobody, chosen explicitly
+    assert reclaim.submit().status_int == 302 and crm.deps.crm.search(ADMIN, manager="1001")["total"] == 0
     detail = crm.app.get(f"/customers/{ids[0]}")
     form = [f for f in detail.forms.values() if f.action.endswith("/follow-ups")][0]
     form["due_at"], form["note"] = "2030-01-01T09:30", "send catalogue"

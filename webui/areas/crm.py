@@ -20,7 +20,7 @@ import bottle
 from bottle import HTTPResponse, request, response
 
 from appliance.db.worker import in_worker
-from appliance.errors import DomainError, NotFound, ValidationError
+from appliance.errors import DomainError, FieldError, NotFound, ValidationError
 from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE
 from appliance.services.customer_excel import COLUMNS
 from webui.apidoc import Operation, body, errors, items, ref, resp
@@ -257,8 +257,14 @@ def install(app, deps) -> None:
     @app.post("/customers/assign", name="customers_assign", roles=STAFF)
     def customers_assign():
         ids = request.forms.getall("customer")
+        # The page's choice is explicit: an agent, or "-" for nobody (reclaim).  Nothing chosen
+        # is refused: a default that reclaimed took account managers (and VIP routing) away.
+        chosen = request.forms.getunicode("agent") or ""
         try:
-            crm.assign(ids, request.forms.getunicode("agent") or None, actor=actor())
+            if not chosen:
+                raise ValidationError("choose whom to assign the customers to",
+                                      fields={"agent": FieldError("field.required", "required")})
+            crm.assign(ids, None if chosen == "-" else chosen, actor=actor())
         except DomainError as exc:
             response.status = exc.http_status
             return show_list(problem=problem_of(exc))

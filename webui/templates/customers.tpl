@@ -100,7 +100,9 @@
   % if staff and result['items']:
   <div class="row bulk">
     <div class="field"><label for="a-agent">{{_('crm.assign_to')}}</label>
-      <select id="a-agent" name="agent"><option value="">{{_('crm.reclaim')}}</option>
+      <select id="a-agent" name="agent" required>
+        <option value="" selected disabled>{{_('crm.choose_agent')}}</option>
+        <option value="-">{{_('crm.reclaim')}}</option>
       % for a in agents:
         <option value="{{a['number']}}">{{a['number']}} {{a['name']}}</option>
       % end
@@ -127,13 +129,15 @@
   <form method="post" action="/customers/transfer" class="row" data-confirm="{{_('crm.confirm_transfer')}}">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <div class="field"><label for="t-from">{{_('crm.transfer_from')}}</label>
-      <select id="t-from" name="from">
+      <select id="t-from" name="from" required>
+        <option value="" selected disabled>{{_('crm.choose_agent')}}</option>
       % for a in agents:
         <option value="{{a['number']}}">{{a['number']}} {{a['name']}}</option>
       % end
       </select></div>
     <div class="field"><label for="t-to">{{_('crm.transfer_to')}}</label>
-      <select id="t-to" name="to">
+      <select id="t-to" name="to" required>
+        <option value="" selected disabled>{{_('crm.choose_agent')}}</option>
       % for a in agents:
         <option value="{{a['number']}}">{{a['number']}} {{a['name']}}</option>
       % end
