@@ -218,9 +218,13 @@ def run(settings) -> str | None:
             if not _disk_full(exc):
                 raise
             raise DiskFull(settings.data_dir, step.__name__) from exc
+    # Asked before the hand-over: reading the database as root may leave SQLite's -wal and
+    # -shm files behind, which settle_ownership then gives to the appliance's account too
+    # (root-owned ones kept the appliance from opening its own database: seen in the boot test).
+    password = first_admin_password(settings)
     if settings.service_user and os.geteuid() == 0:
         settle_ownership(settings)
-    return first_admin_password(settings)
+    return password
 
 
 def _disk_full(exc: Exception) -> bool:
