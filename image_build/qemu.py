@@ -47,7 +47,10 @@ DISK_GIB = 6
 
 def qemu_argv(disk: Path, web_port: int, https_port: int, firmware: str = "bios", vars_file: Path | None = None,
               memory_mib: int = 2048, cpus: int = 2) -> list[str]:
-    argv = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", str(memory_mib),
+    # -cpu max: qemu's default model (qemu64) lacks SSE4.2 and POPCNT, which NumPy's wheels
+    # need (x86-64-v2, as every x86 server since about 2009 has): with it the appliance died
+    # of SIGILL at start in the boot test.
+    argv = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-m", str(memory_mib),
             "-smp", str(cpus), "-display", "none", "-monitor", "none", "-serial", "stdio",
             "-no-reboot",
             "-drive", f"file={disk},format=qcow2,if=virtio",
