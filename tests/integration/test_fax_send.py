@@ -11,6 +11,7 @@ import re
 import socket
 
 import pytest
+from pdffiles import pdf
 import webtest
 
 from appliance import proc
@@ -37,15 +38,7 @@ def pdf_of_pages(texts: list[str]) -> bytes:
         objects.append(f"<</Length {len(stream)}>>stream\n{stream}\nendstream")
         kids.append(f"{page_no} 0 R")
     objects[1] = f"<</Type/Pages/Kids[{' '.join(kids)}]/Count {len(kids)}>>"
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj{body}endobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += f"trailer<</Size {len(objects) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf(objects)
 
 
 def ink_per_page(rootfs, pdf: bytes) -> list[float]:

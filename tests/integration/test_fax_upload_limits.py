@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from pdffiles import pdf
 
 from appliance import proc
 from appliance.db import models as m
@@ -41,15 +42,7 @@ def pdf_bomb(levels: int = 12, copies: int = 10) -> bytes:
     objects.append(f"<</Length {len(content)}>>stream\n{content}\nendstream")
     objects[2] = (f"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents {len(objects)} 0 R"
                   f"/Resources<</XObject<</X {top} 0 R>>>>>>")
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj{body}endobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += f"trailer<</Size {len(objects) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf(objects)
 
 
 @pytest.fixture
