@@ -540,6 +540,13 @@ class SiteSetting(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     updated_by = CharField(max_length=64, default="")
 
+    @classmethod
+    def put(cls, key: str, value: str, actor: str, now) -> None:
+        """Insert or replace one setting (the caller holds the transaction)."""
+        (cls.insert(key=key, value=value, updated_at=now, updated_by=actor)
+         .on_conflict(conflict_target=[cls.key],
+                      update={cls.value: value, cls.updated_at: now, cls.updated_by: actor}).execute())
+
 
 class SipBlock(BaseModel):
     """A SIP source blocked after failed authentications (appliance/services/sipguard.py);

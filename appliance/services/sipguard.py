@@ -238,10 +238,7 @@ class SipGuard:
         now = m.utcnow()
         with self.db.atomic():
             for key, value in values.items():
-                (m.SiteSetting.insert(key=key, value=value, updated_at=now, updated_by=actor)
-                 .on_conflict(conflict_target=[m.SiteSetting.key],
-                              update={m.SiteSetting.value: value, m.SiteSetting.updated_at: now,
-                                      m.SiteSetting.updated_by: actor}).execute())
+                m.SiteSetting.put(key, value, actor, now)
                 m.AuditLog.create(username=actor, action="update", object_type="sip_guard",
                                   object_id=key.split(".", 1)[1], detail=value)
         self.refresh()

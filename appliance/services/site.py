@@ -90,10 +90,7 @@ class SiteService:
         now = m.utcnow()
         with self.db.atomic():
             for key, value in values.items():
-                (m.SiteSetting.insert(key=key, value=value, updated_at=now, updated_by=actor)
-                 .on_conflict(conflict_target=[m.SiteSetting.key],
-                              update={m.SiteSetting.value: value, m.SiteSetting.updated_at: now,
-                                      m.SiteSetting.updated_by: actor}).execute())
+                m.SiteSetting.put(key, value, actor, now)
         self._copy = None
 
     def timezone(self) -> str:
