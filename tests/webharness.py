@@ -122,6 +122,40 @@ def seed_menus(config, menus) -> None:
     config.create("dids", {"number": "88001000", "menu": "main"}, actor="seed")
 
 
+def seeded_web(folder: Path, *, calls, events_max_seconds: float, uptime_seconds: int = 3600):
+    """The web UI's app over a fresh, migrated SQLite file in ``folder``, with the seeded call
+    center (accounts of ``USERS``, configuration, menus, customers) and the telephony side
+    stood in for: what the browser tier and the fuzz tier both serve.  Returns (db, deps,
+    app, user ids by name)."""
+    from appliance.bus import EventBus
+    from appliance.db import open_database
+    from appliance.db.migrate import migrate
+    from appliance.services.config import ConfigService
+    from appliance.services.menus import MenuService
+    from appliance.services.prompts import PromptFiles, PromptService
+    from appliance.services.users import UserService
+    from webdeps import web_deps
+    from webui.app import make_app
+
+    db = open_database(folder / "web.db")
+    migrate(db)
+    users = UserService(db)
+    ids = {name: users.create(name, PASSWORD, role, language="en")["id"] for name, role in USERS}
+    config = ConfigService(db)
+    seed_config(config)
+    files = PromptFiles(folder / "prompts", "/appliance/lib/prompts")
+    menus, prompts = MenuService(db, config, files), PromptService(db, config, files)
+    seed_menus(config, menus)
+    health = {"status": "ok", "uptime_seconds": uptime_seconds,
+              "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
+    deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
+                    live=lambda: LIVE, bus=EventBus(), calls=calls,
+                    events_max_seconds=events_max_seconds, menus=menus, prompts=prompts)
+    app = make_app(deps)
+    seed_customers(deps.crm)
+    return db, deps, app, ids
+
+
 def seed_customers(crm) -> list[int]:
     """A few customers with history and plans, so the customer pages have something to show."""
     import datetime as dt

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from webharness import (CHROMIUM, CHROMIUM_FLAGS, LIVE, PASSWORD, ROLE_USER, USERS, Agents, Calls, PageProblems,
-                        Web, seed_config, seed_customers, seed_menus, sign_in)
+from webharness import CHROMIUM, CHROMIUM_FLAGS, ROLE_USER, Calls, PageProblems, Web, seeded_web, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -42,32 +41,7 @@ def web(tmp_path):
     """The web UI on a free loopback port over a fresh, migrated SQLite file."""
     from gevent.pywsgi import WSGIServer
 
-    from appliance.bus import EventBus
-    from appliance.db import open_database
-    from appliance.db.migrate import migrate
-    from appliance.services.config import ConfigService
-    from appliance.services.menus import MenuService
-    from appliance.services.prompts import PromptFiles, PromptService
-    from appliance.services.users import UserService
-    from webdeps import web_deps
-    from webui.app import make_app
-
-    db = open_database(tmp_path / "web.db")
-    migrate(db)
-    users = UserService(db)
-    ids = {name: users.create(name, PASSWORD, role, language="en")["id"] for name, role in USERS}
-    config = ConfigService(db)
-    seed_config(config)
-    files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts")
-    menus, prompts = MenuService(db, config, files), PromptService(db, config, files)
-    seed_menus(config, menus)
-    health = {"status": "ok", "uptime_seconds": 3600,
-              "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
-    deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
-                   live=lambda: LIVE, bus=EventBus(), calls=Calls(),
-                   events_max_seconds=2.0, menus=menus, prompts=prompts)
-    app = make_app(deps)
-    seed_customers(deps.crm)
+    db, deps, app, ids = seeded_web(tmp_path, calls=Calls(), events_max_seconds=2.0)
     server = WSGIServer(("127.0.0.1", 0), app, log=None)
     server.start()
     yield Web(url=f"http://127.0.0.1:{server.server_port}", db=db, deps=deps, server=server, users=ids)

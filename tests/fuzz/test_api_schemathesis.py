@@ -14,16 +14,7 @@ import pytest
 import schemathesis  # pinned in the test extras
 from hypothesis import HealthCheck, given, settings
 
-from appliance.bus import EventBus
-from appliance.db import open_database
-from appliance.db.migrate import migrate
-from appliance.services.config import ConfigService
-from appliance.services.menus import MenuService
-from appliance.services.prompts import PromptFiles, PromptService
-from appliance.services.users import UserService
-from webharness import LIVE, PASSWORD, USERS, Agents, Calls, seed_config, seed_customers, seed_menus
-from webdeps import web_deps
-from webui.app import make_app
+from webharness import Calls, seeded_web
 
 pytestmark = pytest.mark.fuzz
 EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "12"))
@@ -45,24 +36,8 @@ class AnyCalls(Calls):
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
-    db = open_database(tmp / "fuzz.db")
-    migrate(db)
-    users = UserService(db)
-    ids = {name: users.create(name, PASSWORD, role, language="en")["id"] for name, role in USERS}
-    admin = ids["admin"]
-    config = ConfigService(db)
-    seed_config(config)
-    files = PromptFiles(tmp / "prompts", "/appliance/lib/prompts")
-    menus, prompts = MenuService(db, config, files), PromptService(db, config, files)
-    seed_menus(config, menus)
-    health = {"status": "ok", "uptime_seconds": 60,
-              "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
-    deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
-                   live=lambda: LIVE, bus=EventBus(), calls=AnyCalls(),
-                   events_max_seconds=0.2, menus=menus, prompts=prompts)
-    app = make_app(deps)
-    seed_customers(deps.crm)
-    auth = {"Authorization": "Bearer " + users.create_token(admin, "fuzz")}
+    db, deps, app, ids = seeded_web(tmp, calls=AnyCalls(), events_max_seconds=0.2, uptime_seconds=60)
+    auth = {"Authorization": "Bearer " + deps.users.create_token(ids["admin"], "fuzz")}
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=auth)
     yield schema, auth
     db.close()
