@@ -83,6 +83,15 @@ def own_agent_only(number: str) -> None:
         raise PermissionDenied("an agent may sign only themselves in or out", code="forbidden")
 
 
+def live_calls() -> list[dict]:
+    """The calls of the engine's live snapshot (``deps.live``); none when the engine is not
+    running (what needs a live call then finds none)."""
+    try:
+        return request.app.config["deps"].live().get("calls") or []
+    except Exception:  # noqa: BLE001 - the engine down, or no live state in this process
+        return []
+
+
 def agent_directory():
     """The app's ``AgentDirectory``: the configured agents, cached for a few seconds."""
     return request.app.config["directory"]

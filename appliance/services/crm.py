@@ -6,7 +6,16 @@ Who sees what: staff (admin, supervisor) see every customer; an agent sees the c
 whose account manager is one of their own agents (the agents linked to their web account)
 and nobody else's, not even to learn that they exist (someone else's customer is "not
 found").  The account manager is the customer's owner: VIP routing offers the customer's
-calls to them first.
+calls to them first.  Two ways past that, both read-only (``readable``):
+
+- the shared pool (公海), a site setting the admin turns on (off until then: the customers
+  of nobody, imported ones say, stay with the team leaders): an agent sees the customers
+  of nobody in the pool list and may claim one, which makes it theirs (``claim``: one
+  conditional UPDATE, so of two agents claiming at once one wins and the other is told);
+  an optional limit caps how many customers an agent may hold by claiming;
+- whoever is calling them: the customer whose number is on a call ringing or connected to
+  one of the viewer's agents in the live state, or on a call one of them took in the last
+  ``RECENT_CALL_MINUTES`` (the call records), and no other customer id.
 
 Values are checked with the configuration service's field rules (``Field`` and
 ``coerce``), plus what only customers need: phone numbers are cleaned of spaces and
@@ -40,6 +49,14 @@ FOLLOW_UP_KINDS = ("follow_up", "call_back")
 MAX_TAGS = 20
 PHONE = re.compile(r"\+?[0-9]{3,20}")
 TAG_SPLIT = re.compile(r"[,，、;；]")
+# Rows of ``site_setting`` holding the shared pool's setting (turned on by an admin).
+POOL_KEY, POOL_LIMIT_KEY = "customer_pool", "customer_pool_limit"
+MAX_POOL_LIMIT = 100_000
+# How long after a call ends its agent may still read the caller's record (notes, wrap-up).
+RECENT_CALL_MINUTES = 30
+# What a viewer may do with a customer record (``readable``): theirs (or staff) to change,
+# in the shared pool to claim, or the caller of their current or recent call to read.
+OWNER, POOL, CALLER = "owner", "pool", "caller"
 
 
 def _check_text(value: str) -> str | None:
@@ -102,6 +119,32 @@ class Viewer:
     @property
     def staff(self) -> bool:
         return self.role in STAFF
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The shared pool (公海): whether agents see and claim the customers of nobody, and
+    the most customers an agent may hold when claiming one (0: no limit)."""
+
+    enabled: bool = False
+    limit: int = 0
+
+    def as_dict(self) -> dict:
+        return {"enabled": self.enabled, "limit": self.limit}
+
+
+def on_call_with(viewer: Viewer, number: str, live_calls) -> bool:
+    """Whether a live call from ``number`` rings or is connected to one of the viewer's
+    agents (the live snapshot's calls: ``caller``, ``agent``, ``ringing_agents``)."""
+    caller = numbers.key(number or "")
+    if not caller or not viewer.agents:
+        return False
+    for call in live_calls or ():
+        if numbers.key(call.get("caller") or "") != caller:
+            continue
+        if call.get("agent") in viewer.agents or viewer.agents & set(call.get("ringing_agents") or ()):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -228,6 +271,152 @@ class CustomerService:
             raise NotFound(f"no customer {customer_id}", code="customers.not_found")
         return row
 
+    def readable(self, viewer: Viewer, customer_id, live_calls=()) -> tuple[m.Customer, str]:
+        """The customer and what ``viewer`` may do with it: ``OWNER`` (theirs, or staff),
+        ``POOL`` (nobody's, the shared pool on: to read and claim) or ``CALLER`` (on a call
+        ringing or connected to one of their agents, or one they took lately: to read);
+        any other customer is not found, as before."""
+        try:
+            return self._customer(viewer, customer_id), OWNER
+        except NotFound:
+            if not viewer.agents:
+                raise
+        row = m.Customer.get_or_none(m.Customer.id == _int(customer_id))
+        if row is None:
+            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+        if row.account_manager_id is None and self.pool_settings().enabled:
+            return row, POOL
+        if on_call_with(viewer, row.phone, live_calls) or self._took_call_from(viewer, row.phone):
+            return row, CALLER
+        raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+
+    @staticmethod
+    def _took_call_from(viewer: Viewer, phone: str) -> bool:
+        """Whether one of the viewer's agents took a call from ``phone`` that ended less than
+        ``RECENT_CALL_MINUTES`` ago (the call records)."""
+        since = m.utcnow() - dt.timedelta(minutes=RECENT_CALL_MINUTES)
+        return m.CallRecord.select().where(
+            m.CallRecord.caller.in_(numbers.variants(phone)), m.CallRecord.agent.in_(sorted(viewer.agents)),
+            m.CallRecord.end_time >= since).exists()
+
+    def read(self, viewer: Viewer, customer_id, live_calls=()) -> dict:
+        """The customer, if ``viewer`` may read it (``readable``)."""
+        return self._views([self.readable(viewer, customer_id, live_calls)[0]])[0]
+
+    def read_history(self, viewer: Viewer, customer_id, live_calls=()) -> list[dict]:
+        """The customer's contact history, if ``viewer`` may read it (``readable``)."""
+        return self._history(self.readable(viewer, customer_id, live_calls)[0])
+
+    def record(self, viewer: Viewer, customer_id, live_calls=()) -> dict:
+        """What the customer page shows ``viewer``: the customer, ``access`` (``readable``),
+        the contact history, who claimed it from the shared pool, and (for their own
+        customers) the follow-ups."""
+        row, access = self.readable(viewer, customer_id, live_calls)
+        return {"customer": self._views([row])[0], "access": access, "history": self._history(row),
+                "follow_ups": self.follow_ups(viewer, customer_id=row.id, open_only=False) if access == OWNER else [],
+                "claims": self.claims(row.id)}
+
+    @staticmethod
+    def claims(customer_id: int, limit: int = 20) -> list[dict]:
+        """Who claimed the customer from the shared pool, newest first (the audit log)."""
+        rows = (m.AuditLog.select().where(m.AuditLog.object_type == "customers", m.AuditLog.action == "claim",
+                                          m.AuditLog.object_id == str(customer_id))
+                .order_by(m.AuditLog.id.desc()).limit(limit))
+        return [{"at": fmt_time(r.at), "by": r.username, "agent": json.loads(r.detail or "{}").get("agent")}
+                for r in rows]
+
+    # -- the shared pool (公海) ---------------------------------------------------------
+    def pool_settings(self) -> PoolSettings:
+        rows = {r.key: r.value for r in m.SiteSetting.select().where(m.SiteSetting.key.in_((POOL_KEY, POOL_LIMIT_KEY)))}
+        limit = rows.get(POOL_LIMIT_KEY) or "0"
+        return PoolSettings(enabled=rows.get(POOL_KEY) == "on", limit=int(limit) if limit.isdigit() else 0)
+
+    def save_pool_settings(self, data, actor: str) -> PoolSettings:
+        """Turn the shared pool on or off and set its limit (``enabled``, ``limit``)."""
+        if not isinstance(data, dict):
+            raise ValidationError("the pool settings must be a JSON object", code="request.not_an_object")
+        errors = {}
+        enabled = data.get("enabled", False)
+        if not isinstance(enabled, bool):
+            errors["enabled"] = FieldError("field.boolean", "true or false")
+        limit = data.get("limit", 0)
+        if isinstance(limit, str) and limit.strip().isdigit():
+            limit = int(limit.strip())
+        elif isinstance(limit, str) and not limit.strip():
+            limit = 0
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_POOL_LIMIT:
+            errors["limit"] = FieldError("field.range", f"a whole number from 0 to {MAX_POOL_LIMIT}",
+                                         min=0, max=MAX_POOL_LIMIT)
+        if errors:
+            raise ValidationError(f"the pool settings cannot be saved: {next(iter(errors.values()))}",
+                                  fields=errors)
+        settings = PoolSettings(enabled, limit)
+        now = m.utcnow()
+        with self.db.atomic():
+            m.SiteSetting.put(POOL_KEY, "on" if enabled else "off", actor, now)
+            m.SiteSetting.put(POOL_LIMIT_KEY, str(limit), actor, now)
+            m.AuditLog.create(username=actor or "system", action="update", object_type="customer_pool",
+                              object_id="settings", detail=json.dumps(settings.as_dict()))
+        logger.info("%s turned the shared customer pool %s (limit %d)", actor, "on" if enabled else "off", limit)
+        return settings
+
+    def pool(self, viewer: Viewer, q: str = "", page=1, per_page=PER_PAGE) -> dict:
+        """One page of the shared pool: the customers of nobody.  Staff always see it (it is
+        the list of customers to assign); an agent only while the pool is on."""
+        settings = self.pool_settings()
+        if not viewer.staff and not settings.enabled:
+            raise PermissionDenied("the shared customer pool is off; an admin turns it on",
+                                   code="customers.pool_off")
+        query = self._filtered(viewer, q, query=m.Customer.select(m.Customer).where(
+            m.Customer.account_manager.is_null()))
+        return {**self._page(query, q, page, per_page), "pool": settings.as_dict(), "held": self._held(viewer)}
+
+    @staticmethod
+    def _held(viewer: Viewer) -> int:
+        """How many customers the viewer's agents hold."""
+        return (m.Customer.select().join(m.Agent, on=(m.Customer.account_manager == m.Agent.id))
+                .where(m.Agent.number.in_(sorted(viewer.agents) or [""])).count())
+
+    def claim(self, viewer: Viewer, customer_id, actor: str) -> dict:
+        """Make a customer of the shared pool the viewer's own (their first agent's).
+
+        One conditional UPDATE (still nobody's, and the agent under the limit) decides: of
+        two agents claiming the same customer at once, one changes the row and the other
+        finds it taken (409 ``customers.claimed``)."""
+        if not viewer.agents:
+            raise PermissionDenied("your account is not linked to an agent, so you have no customers",
+                                   code="customers.no_agent")
+        settings = self.pool_settings()
+        if not settings.enabled:
+            raise PermissionDenied("the shared customer pool is off; an admin turns it on",
+                                   code="customers.pool_off")
+        agent = m.Agent.get(m.Agent.number == sorted(viewer.agents)[0])
+        cid = _int(customer_id)
+        with self.db.atomic():
+            update = m.Customer.update(account_manager=agent, updated_at=m.utcnow()).where(
+                m.Customer.id == cid, m.Customer.account_manager.is_null())
+            if settings.limit:
+                held = m.Customer.select(fn.COUNT(m.Customer.id)).where(m.Customer.account_manager == agent.id)
+                update = update.where(held < settings.limit)
+            if update.execute():
+                _audit(actor, "claim", cid, {"agent": agent.number})
+                row = m.Customer.get_by_id(cid)
+            else:
+                row = None
+        if row is not None:
+            logger.info("%s claimed customer %s for agent %s", actor, cid, agent.number)
+            return self._views([row])[0]
+        row = m.Customer.get_or_none(m.Customer.id == cid)
+        if row is None:
+            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+        if row.account_manager_id == agent.id:
+            return self._views([row])[0]  # theirs already (a second click): nothing to do
+        if row.account_manager_id is not None:
+            raise Conflict(f"customer {cid} is no longer in the shared pool: another agent has it",
+                           code="customers.claimed")
+        raise Conflict(f"you hold {settings.limit} customers, the most the shared pool allows",
+                       code="customers.claim_limit", params={"limit": settings.limit})
+
     # -- reading ---------------------------------------------------------------
     def _views(self, rows: list[m.Customer]) -> list[dict]:
         ids = [r.id for r in rows]
@@ -256,16 +445,20 @@ class CustomerService:
         (when it looks like one) or of a name; ``tag``, ``category`` and ``manager`` (a work
         number, or ``-`` for nobody's) must match exactly.  Newest first; by name when
         searching by name."""
+        return self._page(self._filtered(viewer, q, tag, category, manager), q, page, per_page)
+
+    def _page(self, query, q: str, page, per_page) -> dict:
         page, per_page = _page_args(page, per_page)
-        query = self._filtered(viewer, q, tag, category, manager)
         total = query.count()
         order = (m.Customer.name, m.Customer.id) if _name_term(q) else (m.Customer.id.desc(),)
         rows = list(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
         return {"items": self._views(rows), "total": total, "page": page, "per_page": per_page,
                 "pages": max(1, -(-total // per_page))}
 
-    def _filtered(self, viewer: Viewer, q: str = "", tag: str = "", category: str = "", manager: str = ""):
-        query = self._scoped(m.Customer.select(m.Customer), viewer)
+    def _filtered(self, viewer: Viewer, q: str = "", tag: str = "", category: str = "", manager: str = "",
+                  query=None):
+        if query is None:
+            query = self._scoped(m.Customer.select(m.Customer), viewer)
         q = (q or "").strip()
         if q:
             digits = clean_phone(q)
@@ -495,7 +688,10 @@ class CustomerService:
     # -- contact history -------------------------------------------------------
     def history(self, viewer: Viewer, customer_id, limit: int = 100) -> list[dict]:
         """Calls (from the call records, by the customer's number) and notes, newest first."""
-        row = self._customer(viewer, customer_id)
+        return self._history(self._customer(viewer, customer_id), limit)
+
+    @staticmethod
+    def _history(row: m.Customer, limit: int = 100) -> list[dict]:
         notes = (m.CustomerNote.select().where(m.CustomerNote.customer == row.id)
                  .order_by(m.CustomerNote.created_at.desc()).limit(limit))
         items = calls_of(row.phone, limit)

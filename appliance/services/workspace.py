@@ -18,7 +18,7 @@ from peewee import fn
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import FieldError, NotFound, PermissionDenied, ValidationError
-from appliance.services.crm import Viewer, calls_of, fmt_time
+from appliance.services.crm import Viewer, calls_of, fmt_time, on_call_with
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +63,8 @@ class WorkspaceService:
         """Whether ``viewer`` may see the screen pop for ``number``: staff always; an agent
         for the caller of a live call ringing or connected to one of their agents, or a
         customer of their own (``/customers/{id}`` shows them that one anyway)."""
-        if viewer.staff:
+        if viewer.staff or on_call_with(viewer, number, live_calls):
             return True
-        caller = numbers.key(number)
-        for call in live_calls:
-            if numbers.key(call.get("caller") or "") != caller:
-                continue
-            if call.get("agent") in viewer.agents or viewer.agents & set(call.get("ringing_agents") or ()):
-                return True
         return self.crm.find_by_phone(viewer, number) is not None
 
     def pop(self, number: str, lang: str = "en", viewer: Viewer | None = None, live_calls=(),

@@ -1,5 +1,6 @@
 """Customer records in the web UI and the API: list and search, detail with contact
-history, notes and follow-ups, team leaders' assign / reclaim / transfer.
+history, notes and follow-ups, team leaders' assign / reclaim / transfer, and the shared
+pool (公海) of customers of nobody that agents claim when an admin has turned it on.
 
 Routes are registered on the app by ``install(app, deps)`` from ``make_app``;
 who may call them is declared on each route (``roles=``) like every other route, and the service
@@ -21,13 +22,13 @@ from bottle import HTTPResponse, request, response
 
 from appliance.db.worker import in_worker
 from appliance.errors import DomainError, FieldError, NotFound, ValidationError
-from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE
+from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, MAX_POOL_LIMIT, OWNER, PER_PAGE, POOL
 from appliance.services.customer_excel import COLUMNS
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui import i18n
 from webui.params import page_arg, query_int
-from webui.http import (EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
-                        problem_of, render, safe_next, viewer)
+from webui.http import (ADMIN, EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, live_calls,
+                        no_content, problem_of, render, safe_next, viewer)
 from webui.edge import MULTIPART_OVERHEAD
 
 MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
@@ -142,6 +143,17 @@ PAGE_SCHEMA = {"type": "object", "required": ["items", "total", "page", "pages",
     "items": {"type": "array", "items": CUSTOMER_SCHEMA}, "total": {"type": "integer"}, "page": {"type": "integer"},
     "pages": {"type": "integer"}, "per_page": {"type": "integer"}}}
 SCOPE_NOTE = " An agent sees only the customers they manage; others are `404`."
+READ_NOTE = (" An agent reads the customers they manage, the customers of nobody while the shared pool is on, "
+             "and the caller of a call ringing or connected to one of their agents (or taken by one in the last "
+             "30 minutes); any other customer is `404`. Only their own customers can they change.")
+POOL_SETTINGS_SCHEMA = {"type": "object", "required": ["enabled", "limit"], "properties": {
+    "enabled": {"type": "boolean", "description": "agents see and claim the customers of nobody (off until an "
+                                                  "admin turns it on)"},
+    "limit": {"type": "integer", "minimum": 0, "maximum": MAX_POOL_LIMIT,
+              "description": "the most customers an agent may hold when claiming one; 0: no limit"}}}
+POOL_PAGE_SCHEMA = {**PAGE_SCHEMA, "properties": {**PAGE_SCHEMA["properties"], "pool": POOL_SETTINGS_SCHEMA,
+                                                  "held": {"type": "integer",
+                                                           "description": "how many customers your agents hold"}}}
 
 
 def install(app, deps) -> None:
@@ -166,7 +178,7 @@ def install(app, deps) -> None:
                                                              crm.follow_ups(me, limit=20)))
         return render("customers.tpl", result=result, args=args, tags=tags, agents=agent_directory().all(),
                       follow_ups=follow_ups, my_agent=my_agent(), problem=problem,
-                      staff=me.staff, page_url=lambda n: page_link(args, n),
+                      staff=me.staff, pool_on=crm.pool_settings().enabled, page_url=lambda n: page_link(args, n),
                       export_url=page_link(args, 1).replace("/customers", "/customers/export", 1))
 
     @app.get("/customers", name="customers", roles=EVERYONE)
@@ -181,7 +193,9 @@ def install(app, deps) -> None:
 
     @app.get("/customers/new", name="customer_new", roles=EVERYONE)
     def customer_new():
-        return show_form()
+        # ``phone``: the screen pop's unknown caller, filled in for the agent to save
+        phone = (request.query.getunicode("phone") or "").strip()[:32]
+        return show_form(values={"phone": phone} if phone else None)
 
     @app.post("/customers", name="customer_create", roles=EVERYONE)
     def customer_create():
@@ -196,10 +210,11 @@ def install(app, deps) -> None:
     def show_detail(customer_id, errors=None, values=None, problem=None, status=200, note_error=None,
                     follow_up_errors=None):
         me = viewer()
-        customer = crm.get(me, customer_id)
+        record = crm.record(me, customer_id, live_calls())
         response.status = status
-        return render("customer.tpl", customer=customer, history=crm.history(me, customer_id),
-                      follow_ups=crm.follow_ups(me, customer_id=customer_id, open_only=False),
+        return render("customer.tpl", customer=record["customer"], history=record["history"],
+                      follow_ups=record["follow_ups"], access=record["access"], claims=record["claims"],
+                      OWNER=OWNER, POOL=POOL,
                       errors=errors or {}, values=values or {}, fields=FORM_FIELDS,
                       custom_fields=crm.custom_fields(), agents=agent_directory().all(), staff=me.staff,
                       my_agent=my_agent(), problem=problem, note_error=note_error,
@@ -219,6 +234,44 @@ def install(app, deps) -> None:
                 raise
             return show_detail(customer_id, errors=exc.fields, values=data, status=exc.http_status,
                                problem=None if exc.fields else problem_of(exc))
+        bottle.redirect(f"/customers/{customer_id}")
+
+    # -- the shared pool (公海) -------------------------------------------------------------
+    def show_pool(problem=None, status=200):
+        me = viewer()
+        q = request.query.getunicode("q") or ""
+        settings = crm.pool_settings()
+        result = None
+        if me.staff or settings.enabled:
+            page = page_arg()
+            result = deps.queries.run(crm.pool, me, q=q, page=page)
+        response.status = status
+        return render("customer_pool.tpl", result=result, q=q, settings=settings, problem=problem, staff=me.staff, admin=current_user()["role"] == "admin",
+                      can_claim=bool(me.agents) and settings.enabled, max_limit=MAX_POOL_LIMIT,
+                      page_url=lambda n: "/customers/pool?" + urlencode({k: v for k, v in (("q", q), ("page", n))
+                                                                          if v and v != 1}))
+
+    @app.get("/customers/pool", name="customers_pool", roles=EVERYONE)
+    def customers_pool():
+        return show_pool()
+
+    @app.post("/customers/pool/settings", name="customers_pool_settings", roles=ADMIN)
+    def customers_pool_settings():
+        try:
+            crm.save_pool_settings({"enabled": request.forms.getunicode("enabled") == "on",
+                                    "limit": request.forms.getunicode("limit") or "0"}, actor=actor())
+        except DomainError as exc:
+            return show_pool(problem=problem_of(exc), status=exc.http_status)
+        bottle.redirect("/customers/pool")
+
+    @app.post("/customers/<customer_id:int>/claim", name="customer_claim", roles=EVERYONE)
+    def customer_claim(customer_id):
+        try:
+            crm.claim(viewer(), customer_id, actor=actor())
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            return show_pool(problem=problem_of(exc), status=exc.http_status)
         bottle.redirect(f"/customers/{customer_id}")
 
     @app.post("/customers/<customer_id:int>/delete", name="customer_delete", roles=STAFF)
@@ -400,12 +453,55 @@ def install(app, deps) -> None:
     def api_customer_create():
         return created(crm.create(viewer(), json_body(), actor=actor()))
 
+    @app.get("/api/v1/customers/pool", name="api_customers_pool", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "The shared pool (公海): customers of nobody",
+                            "description": "One page, newest first (by name when `q` is a name), with the "
+                                           "pool's settings and how many customers your agents hold. Staff "
+                                           "always; an agent only while an admin has the pool on, else 403 "
+                                           "`customers.pool_off`.",
+                            "parameters": [p for p in SEARCH_PARAMETERS if p["name"] in ("q", "page", "per_page")],
+                            "responses": {"200": resp("one page", POOL_PAGE_SCHEMA), **errors(401, 403, 422)}}))
+    def api_customers_pool():
+        return deps.queries.run(crm.pool, viewer(), q=request.query.getunicode("q") or "", page=page_arg(),
+                                per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE))
+
+    @app.get("/api/v1/customers/pool/settings", name="api_customers_pool_settings", roles=EVERYONE,
+             api=Operation({"tags": ["customers"], "summary": "Whether the shared pool is on, and its limit",
+                            "responses": {"200": resp("the settings", POOL_SETTINGS_SCHEMA), **errors(401)}}))
+    def api_customers_pool_settings():
+        return crm.pool_settings().as_dict()
+
+    @app.put("/api/v1/customers/pool/settings", name="api_customers_pool_settings_update", roles=ADMIN,
+             api=Operation({"tags": ["customers"], "summary": "Turn the shared pool on or off, set its limit",
+                            "description": "Off (the default): the customers of nobody (imported ones, say) "
+                                           "stay with the team leaders to assign. On: every agent sees them "
+                                           "and may claim them. Audited.",
+                            "requestBody": body(POOL_SETTINGS_SCHEMA),
+                            "responses": {"200": resp("saved", POOL_SETTINGS_SCHEMA),
+                                          **errors(400, 401, 403, 422)}}))
+    def api_customers_pool_settings_update():
+        return crm.save_pool_settings(json_body(), actor=actor()).as_dict()
+
+    @app.post("/api/v1/customers/<customer_id:int>/claim", name="api_customer_claim", roles=EVERYONE,
+              api=Operation({"tags": ["customers"], "summary": "Claim a customer of the shared pool",
+                             "description": "The customer becomes your agent's (its account manager), recorded "
+                                            "in the audit log and shown on the customer's page. Of two agents "
+                                            "claiming at once one wins; the other gets 409 `customers.claimed`. "
+                                            "Over the pool's limit: 409 `customers.claim_limit`. The pool off: "
+                                            "403 `customers.pool_off`; an account without an agent: 403 "
+                                            "`customers.no_agent`. Claiming your own customer again changes "
+                                            "nothing.",
+                             "responses": {"200": resp("yours now", CUSTOMER_SCHEMA),
+                                           **errors(401, 403, 404, 409)}}))
+    def api_customer_claim(customer_id):
+        return crm.claim(viewer(), customer_id, actor=actor())
+
     @app.get("/api/v1/customers/<customer_id:int>", name="api_customer", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "One customer",
-                            "description": SCOPE_NOTE.strip(),
+                            "description": READ_NOTE.strip(),
                             "responses": {"200": resp("the customer", CUSTOMER_SCHEMA), **errors(401, 404)}}))
     def api_customer(customer_id):
-        return crm.get(viewer(), customer_id)
+        return crm.read(viewer(), customer_id, live_calls())
 
     @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update", roles=EVERYONE,
                api=Operation({"tags": ["customers"], "summary": "Change some fields of a customer",
@@ -427,10 +523,10 @@ def install(app, deps) -> None:
     @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "Contact history: calls and notes, newest first",
                             "description": "Calls come from the call records, matched on the customer's "
-                                           "phone number (with or without +).",
+                                           "phone number (with or without +)." + READ_NOTE,
                             "responses": {"200": resp("history", items(HISTORY_SCHEMA)), **errors(401, 404)}}))
     def api_customer_history(customer_id):
-        return {"items": crm.history(viewer(), customer_id)}
+        return {"items": crm.read_history(viewer(), customer_id, live_calls())}
 
     @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Add a note to the contact history",

@@ -14,7 +14,8 @@ from bottle import request
 from appliance.errors import ValidationError
 from webui.apidoc import Operation, body, errors, items, resp
 from webui import i18n
-from webui.http import EVERYONE, agent_directory, created, current_user, json_body, lang, own_agent_only, render, viewer
+from webui.http import (EVERYONE, agent_directory, created, current_user, json_body, lang, live_calls, own_agent_only,
+                        render, viewer)
 
 MISSED_DAYS = 7
 JS_PREFIXES = ("ws.", "agent_state.", "call_state.", "direction.", "disposition.")
@@ -37,12 +38,6 @@ def install(app, deps) -> None:
         if mine or me.role == "agent":
             return mine
         return agent_directory().all()  # staff without an agent of their own may act for any
-
-    def live_calls() -> list[dict]:
-        try:
-            return deps.live().get("calls") or []
-        except Exception:  # the engine not running: outcomes of ended calls still save
-            return []
 
     @app.get("/workspace", name="workspace", roles=EVERYONE)
     def workspace_page():

@@ -160,6 +160,8 @@
       link.textContent = c.name;
       link.href = "/customers/" + c.id;
       $("pop-category").textContent = c.category || "";
+    } else {  // an unknown caller: the new-customer form with their number filled in
+      $("pop-new-customer").href = "/customers/new?phone=" + encodeURIComponent(data.number || "");
     }
     var list = $("pop-history");
     list.textContent = "";

@@ -14,9 +14,21 @@
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
 % end
+% if access != OWNER:
+<div class="notice" id="read-only" role="note"><p>{{_('crm.read_only_pool') if access == POOL else _('crm.read_only_caller')}}</p>
+  % if access == POOL and my_agent:
+  <form method="post" action="/customers/{{customer['id']}}/claim" id="claim">
+    <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="primary">{{_('crm.claim')}}</button></form>
+  % end
+</div>
+% end
+% for c in claims:
+<p class="hint claim-record">{{_('crm.claimed_by', agent=c['agent'] or '—', who=c['by'], at=when(c['at']))}}</p>
+% end
 <div class="columns">
 <section class="card" id="history">
   <h2>{{_('crm.history')}}</h2>
+  % if access == OWNER:
   <form method="post" action="/customers/{{customer['id']}}/notes" class="note-form">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <div class="field {{'has-error' if note_error else ''}}">
@@ -28,6 +40,7 @@
     </div>
     <button class="primary">{{_('crm.save_note')}}</button>
   </form>
+  % end
   <ul class="timeline">
   % for item in history:
     <li class="{{item['kind']}}">
@@ -47,6 +60,7 @@
   </ul>
   <p class="hint">{{_('times.office', tz=office_tz())}}</p>
 </section>
+% if access == OWNER:
 <section class="card" id="follow-ups">
   <h2>{{_('crm.follow_ups')}}</h2>
   <table class="list">
@@ -106,7 +120,9 @@
     <div class="buttons"><button>{{_('crm.add_follow_up')}}</button></div>
   </form>
 </section>
+% end
 </div>
+% if access == OWNER:
 <section class="card" id="edit">
   <h2>{{_('crm.edit')}}</h2>
   <form method="post" action="/customers/{{customer['id']}}" class="grid" novalidate>
@@ -121,5 +137,6 @@
   % end
   <p class="hint">{{_('crm.created_by', who=customer['created_by'] or '—', at=when(customer['created_at']))}}</p>
 </section>
+% end
 <p class="status" id="dial-status" role="status" aria-live="polite" hidden></p>
 % include('dial_script.tpl')

@@ -5,6 +5,9 @@
   <a class="button" href="{{export_url}}">{{_('crm.export')}}</a>
   <a class="button" href="/customers/import">{{_('crm.import')}}</a>
   % end
+  % if staff or pool_on:
+  <a class="button" href="/customers/pool" id="pool-link">{{_('crm.pool')}}</a>
+  % end
   <a class="button primary" href="/customers/new">{{_('crm.new')}}</a>
 </div>
 % if problem:
