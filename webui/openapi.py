@@ -153,6 +153,9 @@ def build(app, config, crm=None) -> dict:
                 op = _fill(op, {"{Schema}": _schema_name(kind), "{kinds}": kind.replace("_", " "),
                                 "{kind}": SINGULAR[kind]})
             op["operationId"] = route.name + (f"_{kind}" if kind else "")
+            roles = route.config.get("roles")
+            if isinstance(roles, (set, frozenset)):  # who may call it, as declared beside the route
+                op["x-roles"] = sorted(roles)
             parameters = [_parameter(n, kind) for n in names]
             if parameters or op.get("parameters"):
                 op["parameters"] = parameters + op.get("parameters", [])
