@@ -362,13 +362,13 @@ class CustomerService:
 
     def pool(self, viewer: Viewer, q: str = "", page=1, per_page=PER_PAGE) -> dict:
         """One page of the shared pool: the customers of nobody.  Staff always see it (it is
-        the list of customers to assign); an agent only while the pool is on."""
+        the list of customers to assign); an agent only while the pool is on (off: an empty
+        page that says so in ``pool``)."""
         settings = self.pool_settings()
+        query = m.Customer.select(m.Customer).where(m.Customer.account_manager.is_null())
         if not viewer.staff and not settings.enabled:
-            raise PermissionDenied("the shared customer pool is off; an admin turns it on",
-                                   code="customers.pool_off")
-        query = self._filtered(viewer, q, query=m.Customer.select(m.Customer).where(
-            m.Customer.account_manager.is_null()))
+            query = query.where(False)
+        query = self._filtered(viewer, q, query=query)
         return {**self._page(query, q, page, per_page), "pool": settings.as_dict(), "held": self._held(viewer)}
 
     @staticmethod
@@ -383,15 +383,16 @@ class CustomerService:
         One conditional UPDATE (still nobody's, and the agent under the limit) decides: of
         two agents claiming the same customer at once, one changes the row and the other
         finds it taken (409 ``customers.claimed``)."""
+        cid = _int(customer_id)
+        if not m.Customer.select().where(m.Customer.id == cid).exists():
+            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
         if not viewer.agents:
             raise PermissionDenied("your account is not linked to an agent, so you have no customers",
                                    code="customers.no_agent")
         settings = self.pool_settings()
         if not settings.enabled:
-            raise PermissionDenied("the shared customer pool is off; an admin turns it on",
-                                   code="customers.pool_off")
+            raise Conflict("the shared customer pool is off; an admin turns it on", code="customers.pool_off")
         agent = m.Agent.get(m.Agent.number == sorted(viewer.agents)[0])
-        cid = _int(customer_id)
         with self.db.atomic():
             update = m.Customer.update(account_manager=agent, updated_at=m.utcnow()).where(
                 m.Customer.id == cid, m.Customer.account_manager.is_null())
@@ -407,7 +408,7 @@ class CustomerService:
             logger.info("%s claimed customer %s for agent %s", actor, cid, agent.number)
             return self._views([row])[0]
         row = m.Customer.get_or_none(m.Customer.id == cid)
-        if row is None:
+        if row is None:  # deleted meanwhile
             raise NotFound(f"no customer {customer_id}", code="customers.not_found")
         if row.account_manager_id == agent.id:
             return self._views([row])[0]  # theirs already (a second click): nothing to do

@@ -34,11 +34,12 @@ def test_the_pool_is_off_until_an_admin_turns_it_on(crm):  # noqa: F811
     _mine, bobs, nobody = seed(crm)
     alice = api(crm, "alice")
     assert crm.app.get("/api/v1/customers/pool/settings", headers=alice).json == {"enabled": False, "limit": 0}
-    res = crm.app.get("/api/v1/customers/pool", headers=alice, expect_errors=True)
-    assert res.status_int == 403 and res.json["error"] == "customers.pool_off"
+    page = crm.app.get("/api/v1/customers/pool", headers=alice).json
+    assert (page["items"], page["total"], page["pool"]) == ([], 0, {"enabled": False, "limit": 0})
     assert status(crm, "alice", f"/api/v1/customers/{nobody['id']}") == 404
     res = crm.app.post(f"/api/v1/customers/{nobody['id']}/claim", headers=alice, expect_errors=True)
-    assert res.status_int == 403 and res.json["error"] == "customers.pool_off"
+    assert res.status_int == 409 and res.json["error"] == "customers.pool_off"
+    assert m.Customer.get_by_id(nobody["id"]).account_manager is None
     # staff see the customers of nobody, pool or not
     assert [c["name"] for c in crm.app.get("/api/v1/customers/pool", headers=api(crm, "sup")).json["items"]] == [
         "Nobody's"]

@@ -243,8 +243,7 @@ def install(app, deps) -> None:
         settings = crm.pool_settings()
         result = None
         if me.staff or settings.enabled:
-            page = page_arg()
-            result = deps.queries.run(crm.pool, me, q=q, page=page)
+            result = deps.queries.run(crm.pool, me, q=q, page=page_arg())
         response.status = status
         return render("customer_pool.tpl", result=result, q=q, settings=settings, problem=problem, staff=me.staff, admin=current_user()["role"] == "admin",
                       can_claim=bool(me.agents) and settings.enabled, max_limit=MAX_POOL_LIMIT,
@@ -457,10 +456,10 @@ def install(app, deps) -> None:
              api=Operation({"tags": ["customers"], "summary": "The shared pool (公海): customers of nobody",
                             "description": "One page, newest first (by name when `q` is a name), with the "
                                            "pool's settings and how many customers your agents hold. Staff "
-                                           "always; an agent only while an admin has the pool on, else 403 "
-                                           "`customers.pool_off`.",
+                                           "always; an agent only while an admin has the pool on (off: no "
+                                           "items, and `pool.enabled` false).",
                             "parameters": [p for p in SEARCH_PARAMETERS if p["name"] in ("q", "page", "per_page")],
-                            "responses": {"200": resp("one page", POOL_PAGE_SCHEMA), **errors(401, 403, 422)}}))
+                            "responses": {"200": resp("one page", POOL_PAGE_SCHEMA), **errors(401, 422)}}))
     def api_customers_pool():
         return deps.queries.run(crm.pool, viewer(), q=request.query.getunicode("q") or "", page=page_arg(),
                                 per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE))
@@ -488,7 +487,7 @@ def install(app, deps) -> None:
                                             "in the audit log and shown on the customer's page. Of two agents "
                                             "claiming at once one wins; the other gets 409 `customers.claimed`. "
                                             "Over the pool's limit: 409 `customers.claim_limit`. The pool off: "
-                                            "403 `customers.pool_off`; an account without an agent: 403 "
+                                            "409 `customers.pool_off`; an account without an agent: 403 "
                                             "`customers.no_agent`. Claiming your own customer again changes "
                                             "nothing.",
                              "responses": {"200": resp("yours now", CUSTOMER_SCHEMA),
