@@ -10,6 +10,7 @@ import time
 import pytest
 
 from appliance.db import models as m
+from appliance.errors import NotFound
 from appliance.engine.live import FREE, IN_CALL, RINGING
 from appliance.services.crm import Viewer
 from harness import Phone, configure_basic, sip_address, trunk_call, wait_until
@@ -61,6 +62,11 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
             assert page.get_attribute("#outcome-status", "class") == "status ok", page.inner_text("#outcome-status")
             SCREENSHOTS.joinpath("en").mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "en" / "workspace-call.png"), full_page=True)
+            # Acme is nobody's and the pool is off: the pop's link opens the caller's record read-only
+            page.click("#pop-customer")
+            page.wait_for_url(f"**/customers/{acme['id']}")
+            assert page.inner_text("h1") == "Acme Ltd" and page.locator("#read-only").count() == 1
+            assert page.locator("#edit").count() == 0
             assert call.wait(30) == 0, call.errors()
             browser.close()
     finally:
@@ -70,3 +76,9 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
     assert (outcome.linkedid, outcome.agent, outcome.disposition) == (record.linkedid, "1001", "sale")
     note = m.CustomerNote.get()
     assert (note.body, note.linkedid, note.author) == ("wants 3 boxes, call back Friday", record.linkedid, "alice")
+    # the call over, its record keeps the caller readable to Alice for a while (and to her only)
+    wait_until(lambda: m.CallRecord.get(m.CallRecord.linkedid == record.linkedid).end_time, 15, "the call's end")
+    alice = Viewer("alice", "agent", frozenset({"1001"}))
+    assert app.crm.readable(alice, acme["id"])[1] == "caller"
+    with pytest.raises(NotFound):
+        app.crm.readable(Viewer("bob", "agent", frozenset({"1002"})), acme["id"])
