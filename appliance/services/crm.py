@@ -264,11 +264,11 @@ class CustomerService:
         try:
             customer_id = int(customer_id)
         except (TypeError, ValueError):
-            raise NotFound(f"no customer {customer_id}", code="customers.not_found") from None
+            raise no_customer(customer_id) from None
         query = self._scoped(m.Customer.select(m.Customer), viewer).where(m.Customer.id == customer_id)
         row = query.first()
         if row is None:
-            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+            raise no_customer(customer_id)
         return row
 
     def readable(self, viewer: Viewer, customer_id, live_calls=()) -> tuple[m.Customer, str]:
@@ -283,12 +283,12 @@ class CustomerService:
                 raise
         row = m.Customer.get_or_none(m.Customer.id == _int(customer_id))
         if row is None:
-            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+            raise no_customer(customer_id)
         if row.account_manager_id is None and self.pool_settings().enabled:
             return row, POOL
         if on_call_with(viewer, row.phone, live_calls) or self._took_call_from(viewer, row.phone):
             return row, CALLER
-        raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+        raise no_customer(customer_id)
 
     @staticmethod
     def _took_call_from(viewer: Viewer, phone: str) -> bool:
@@ -385,7 +385,7 @@ class CustomerService:
         finds it taken (409 ``customers.claimed``)."""
         cid = _int(customer_id)
         if not m.Customer.select().where(m.Customer.id == cid).exists():
-            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+            raise no_customer(customer_id)
         if not viewer.agents:
             raise PermissionDenied("your account is not linked to an agent, so you have no customers",
                                    code="customers.no_agent")
@@ -409,7 +409,7 @@ class CustomerService:
             return self._views([row])[0]
         row = m.Customer.get_or_none(m.Customer.id == cid)
         if row is None:  # deleted meanwhile
-            raise NotFound(f"no customer {customer_id}", code="customers.not_found")
+            raise no_customer(customer_id)
         if row.account_manager_id == agent.id:
             return self._views([row])[0]  # theirs already (a second click): nothing to do
         if row.account_manager_id is not None:
@@ -656,7 +656,7 @@ class CustomerService:
             found = [r.id for r in m.Customer.select(m.Customer.id).where(m.Customer.id.in_(ids))]
             missing = sorted(set(ids) - set(found))
             if missing:
-                raise NotFound(f"no customer {missing[0]}", code="customers.not_found")
+                raise no_customer(missing[0])
             count = m.Customer.update(account_manager=target, updated_at=m.utcnow()).where(
                 m.Customer.id.in_(ids)).execute()
             m.AuditLog.create(username=actor or "system", action="assign" if target else "reclaim",
@@ -780,6 +780,11 @@ class CustomerService:
 
 
 # -- helpers -----------------------------------------------------------------------
+def no_customer(customer_id) -> NotFound:
+    """The answer for a customer that does not exist, or that the viewer may not see."""
+    return NotFound(f"no customer {customer_id}", code="customers.not_found")
+
+
 def _page_args(page, per_page) -> tuple[int, int]:
     try:
         page, per_page = int(page or 1), int(per_page or PER_PAGE)
