@@ -104,6 +104,9 @@ def test_the_pools_limit_and_staff_still_assign(crm):  # noqa: F811
     assert res.status_int == 409 and res.json["error"] == "customers.claim_limit" and res.json["params"] == {
         "limit": 2}
     assert m.Customer.get_by_id(other["id"]).account_manager is None
+    cookie, csrf = session_for(crm, "alice")  # the pool page says it with the number
+    page = crm.app.post(f"/customers/{other['id']}/claim", {"csrf_token": csrf}, headers=cookie, expect_errors=True)
+    assert page.status_int == 409 and "You hold 2 customers, the most the shared pool allows." in page.text
     # a team leader assigns and reclaims as before, the limit notwithstanding
     res = crm.app.post_json("/api/v1/customers/assign", {"customers": [other["id"]], "agent": "1001"},
                             headers=api(crm, "sup"))

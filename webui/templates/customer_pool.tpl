@@ -7,7 +7,7 @@
   % end
 </div>
 % if problem:
-<p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
+<p class="alert" role="alert">{{error_message(problem['code'], problem['status'], problem.get('params'))}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
 % end
 % if admin:
 <section class="card" id="pool-settings">
