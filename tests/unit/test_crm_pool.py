@@ -63,6 +63,10 @@ def test_the_pool_is_off_until_an_admin_turns_it_on(crm):  # noqa: F811
                             expect_errors=True)
     assert res.status_int == 404
     assert status(crm, "alice", f"/api/v1/customers/{bobs['id']}") == 404
+    cookie, _csrf = session_for(crm, "alice")
+    page = crm.app.get(f"/customers/{nobody['id']}", headers=cookie)
+    assert "in the shared pool" in page.text and 'id="claim"' in page.text and 'id="edit"' not in page.text
+    assert crm.app.get(f"/customers/{bobs['id']}", headers=cookie, expect_errors=True).status_int == 404
     audit = crm.app.get("/api/v1/audit?limit=1", headers=api(crm, "admin")).json["items"][0]
     assert (audit["object_type"], audit["username"]) == ("customer_pool", "admin")
 
