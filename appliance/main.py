@@ -439,6 +439,7 @@ class Appliance:
             self.start_web()
 
     def start_web(self) -> None:
+        from appliance.services.agent_setup import AgentSetup
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.workspace import WorkspaceService
@@ -459,6 +460,7 @@ class Appliance:
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
+                       agent_setup=AgentSetup(self.config, self.users),
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gevent
 
 from appliance.db.querypool import QueryPool
+from appliance.services.agent_setup import AgentSetup
 from appliance.services.callrecords import CallRecords
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
@@ -30,6 +31,8 @@ def fill(deps: WebDeps) -> WebDeps:
                                             or 512 * 1024 * 1024)
     if deps.call_records is None:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
+    if deps.agent_setup is None:
+        deps.agent_setup = AgentSetup(deps.config, deps.users)
     if deps.workspace is None:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
     return deps

@@ -1,0 +1,16 @@
+% # What was made for each new agent, with the phone's SIP password shown this once and a copy button.
+  <p class="notice">{{_('agents.secret.once')}}</p>
+  <table class="list agent-secrets">
+    <thead><tr><th>{{_('agents.field.display_name')}}</th><th>{{_('agents.field.username')}}</th><th>{{_('agents.field.extension')}}</th><th>{{_('agents.secret.sip_password')}}</th><th>{{_('agents.new.queues')}}</th></tr></thead>
+    <tbody>
+    % for i, r in enumerate(rows):
+      <tr>
+        <td>{{r['display_name']}}</td><td><strong>{{r['username']}}</strong></td><td>{{r['extension']}}</td>
+        <td><input readonly class="secret" id="sip-secret-{{i}}" value="{{r['sip_secret']}}" size="18" aria-label="{{_('agents.secret.sip_password')}} {{r['extension']}}">
+          <button type="button" class="small" data-copy="sip-secret-{{i}}" data-copied="{{_('agents.secret.copied')}}">{{_('agents.secret.copy')}}</button></td>
+        <td>{{', '.join(r['queues']) or '—'}}</td>
+      </tr>
+    % end
+    </tbody>
+  </table>
+<script src="/static/copy.js"></script>
