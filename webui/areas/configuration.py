@@ -11,6 +11,7 @@ from bottle import request, response
 from appliance.errors import DomainError, ValidationError
 from appliance.services.config import KEYS, KINDS, queue_member_counts
 from webui.apidoc import Operation, body, errors, items, ref, resp
+from webui.areas import registrations
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
                         no_content, problem_of, render, with_etag)
 from webui.params import query_int
@@ -46,7 +47,9 @@ def install(app, deps) -> None:
         return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=fields, rows=cfg.list(kind),
                       errors=errors or {}, values=values or cfg.defaults(kind), problem=problem,
                       refs=ref_options(fields), columns=LIST_COLUMNS.get(kind),
-                      member_counts=queue_member_counts() if kind == "queues" else {})
+                      member_counts=queue_member_counts() if kind == "queues" else {},
+                      registrations=registrations.snapshot(deps) if kind in registrations.KINDS else None,
+                      registration_state=registrations.state_of, registration_messages=registrations.messages)
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>", name="admin_list", roles=STAFF)
     def admin_list(kind):

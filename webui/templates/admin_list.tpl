@@ -2,7 +2,7 @@
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
 % shown = [f for f in fields if not f.secret and (columns is None or f.name in columns)]
-% extra = 2 if kind == 'agents' else 1 if kind == 'queues' else 0
+% extra = 2 if kind == 'agents' else 1 if kind == 'queues' or registrations is not None else 0
 <div class="page-head"><h1>{{_('kind.' + kind)}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span>
 % if kind == 'agents' and can_edit:
   <a class="button primary" href="/admin/new-agent" id="new-agent">{{_('agents.new.link')}}</a>
@@ -22,6 +22,8 @@
       <th>{{_('admin.queues')}}</th><th>{{_('admin.signed_in')}}</th>
     % elif kind == 'queues':
       <th class="num">{{_('admin.members')}}</th>
+    % elif registrations is not None:
+      <th>{{_('agents.reg.column')}}</th>
     % end
       <th></th>
     </tr></thead>
@@ -44,6 +46,10 @@
       % end
       % if kind == 'queues':
         <td class="num"><a class="button small" href="/admin/queues/{{row['name']}}/members">{{_('agents.queue.members', n=member_counts.get(row['name'], 0))}}</a></td>
+      % end
+      % if registrations is not None:
+        % state = registration_state(kind, row, registrations)
+        <td><span class="flag reg {{'yes' if state == 'registered' else 'no'}}" data-reg="{{kind}}/{{row[key]}}" data-state="{{state}}" data-registers="{{'1' if kind == 'phones' or row.get('register') else '0'}}">{{_('agents.reg.' + state)}}</span></td>
       % end
       % if kind == 'agents':
         <td>{{', '.join(row.get('queues') or [])}}</td>
@@ -76,6 +82,10 @@
   <p class="hint">{{_('agents.' + kind[:-1] + '.more')}}</p>
   % end
 </section>
+% if registrations is not None:
+<script id="reg-i18n" type="application/json">{{!registration_messages(_)}}</script>
+<script src="/static/registrations.js"></script>
+% end
 % if can_edit:
 <section class="card">
   <h2>{{_('admin.add_' + kind)}}</h2>
