@@ -59,6 +59,7 @@ from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.privileges import Account, keep_to_ourselves, user_name  # noqa: E402
 from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
+from appliance.services.agent_setup import AgentSetup  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services import callers  # noqa: E402
 from appliance.services.calling import CallingPolicy  # noqa: E402
@@ -120,7 +121,9 @@ class Appliance:
         self.menus_table = MenuTable()
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
-        self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone)
+        self.agent_setup = AgentSetup(self.config, self.users)
+        self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone,
+                                agent_setup=self.agent_setup)
         self.crm = CustomerService(self.db, timezone=self.site.timezone)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None,
                                     Account.named(settings.asterisk_user) if settings.asterisk_user else None)
@@ -456,7 +459,6 @@ class Appliance:
             self.start_web()
 
     def start_web(self) -> None:
-        from appliance.services.agent_setup import AgentSetup
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.workspace import WorkspaceService
@@ -477,7 +479,7 @@ class Appliance:
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
-                       agent_setup=AgentSetup(self.config, self.users), registrations=self.registrations.snapshot,
+                       agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()

@@ -22,8 +22,10 @@ def fill(deps: WebDeps) -> WebDeps:
     the heavy reads)."""
     if deps.queries is None:
         deps.queries = QueryPool(deps.db, threadpool=gevent.get_hub().threadpool)
+    if deps.agent_setup is None:
+        deps.agent_setup = AgentSetup(deps.config, deps.users)
     if deps.site is None:
-        deps.site = SiteService(deps.db, deps.users, deps.config)
+        deps.site = SiteService(deps.db, deps.users, deps.config, agent_setup=deps.agent_setup)
     if deps.crm is None:
         deps.crm = CustomerService(deps.db, timezone=deps.site.timezone)
     if deps.customer_excel is None:
@@ -31,8 +33,6 @@ def fill(deps: WebDeps) -> WebDeps:
                                             or 512 * 1024 * 1024)
     if deps.call_records is None:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
-    if deps.agent_setup is None:
-        deps.agent_setup = AgentSetup(deps.config, deps.users)
     if deps.workspace is None:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus)
     return deps

@@ -8,7 +8,7 @@ store's rows (``ConfigService.create_rows``), the memberships its ``add_member_r
 part runs in a savepoint of one transaction, so every part's errors are collected (one
 form shows them all, each next to its field) before the whole is rolled back.
 
-The phone's SIP password is generated (``new_sip_secret``) and returned once, with the
+The phone's SIP password is generated (``random_secret``) and returned once, with the
 result: the configuration store never shows a secret again.
 """
 
@@ -23,9 +23,9 @@ from appliance.errors import DomainError, FieldError, NotFound, ValidationError
 logger = logging.getLogger(__name__)
 
 SIP_SECRET_LENGTH = 16
-# Letters and digits only: typed on a desk phone's keypad, or read over the phone, a secret
-# with punctuation is a source of mistakes; 16 of 62 symbols are about 95 bits.
-_SECRET_ALPHABET = string.ascii_letters + string.digits
+# Letters and digits only, none that look alike (0/O, 1/l/I): typed on a desk phone's keypad
+# or read out, punctuation and look-alikes are mistakes waiting; 16 of 57 symbols are 93 bits.
+_SECRET_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
 ROLE = "agent"
 
 # Where each part's error is shown on the form: (kind, the part's field) -> the form's field.
@@ -36,8 +36,9 @@ _FORM_FIELD = {
 }
 
 
-def new_sip_secret() -> str:
-    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(SIP_SECRET_LENGTH))
+def random_secret(length: int = SIP_SECRET_LENGTH) -> str:
+    """A password of letters and digits (a phone's SIP password; the wizard's first agents' web passwords)."""
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(length))
 
 
 def _queues_of(value) -> tuple[list[tuple[str, object]], dict]:
@@ -101,7 +102,7 @@ class AgentSetup:
         text = {k: v if k == "password" else v.strip() for k, v in text.items()}
         number = text["number"] or text["extension"]
         queues, errors = _queues_of(data.get("queues"))
-        secret = new_sip_secret()
+        secret = random_secret()
         done = set()
 
         def part(kind: str, step, rename: dict | None = None, missing: str = "") -> None:

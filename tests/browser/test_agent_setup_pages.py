@@ -110,3 +110,49 @@ def test_removing_a_queue_member_asks_first_saying_what_it_does(page_as, web, la
         row.locator("button.danger").click()
     expect(page.locator("table.list tbody tr")).to_have_count(1)
     assert [r["agent"] for r in web.deps.config.members("sales")] == ["1002"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_wizard_offers_to_add_the_first_agents(page_as, browser, web, lang):
+    """The wizard's agents step: a few rows of name and extension, made into the wizard's
+    queue by the same one-page set-up, all or none; the passwords shown once; they sign in."""
+    site = web.deps.site
+    site.begin_setup()
+    admin = {"username": "admin", "id": web.users["admin"]}
+    site.save_region(admin, "Asia/Shanghai", lang)
+    site.skip(admin, "trunk")
+    site._step_done("admin", "password")
+    site.save_queue(admin, {"name": "hotline"}, "")
+    page = page_as("admin", lang)
+    page.goto(web.url + "/setup")
+    assert page.url.endswith("/setup/agents")
+    expect(page.locator("ol.wizard-steps li.on")).to_contain_text("First agents" if lang == "en" else "首批坐席")
+    page.fill("#w-display_name-0", "Dora 丁")
+    page.fill("#w-extension-0", "2001")
+    page.fill("#w-display_name-2", "Eve")
+    page.fill("#w-extension-2", "1001")  # Alice's phone already has it
+    with page.expect_navigation():
+        page.click("main form button.primary")
+    error = page.locator("td.has-error", has=page.locator("#w-extension-2")).locator(".field-error")
+    expect(error).to_have_text("already exists" if lang == "en" else "已存在")
+    expect(page.locator("#w-display_name-0")).to_have_value("Dora 丁")
+    assert not m.Agent.select().where(m.Agent.number == "2001").exists()  # all or none
+
+    page.fill("#w-extension-2", "2002")
+    with page.expect_navigation():
+        page.click("main form button.primary")
+    expect(page.locator(".agent-secrets tbody tr")).to_have_count(2)
+    password = page.locator("#web-password-0").input_value()
+    assert m.Phone.get(m.Phone.extension == "2001").secret == page.locator("#sip-secret-0").input_value()
+    screenshot(page, lang, "setup-agents-made")
+    for number in ("2001", "2002"):
+        assert web.deps.config.get("agents", number)["queues"] == ["hotline"]
+    assert site.setup_state()["agents"] == ["2001", "2002"]
+    with page.expect_navigation():
+        page.click("#wizard-agents-next")
+    assert page.url.endswith("/setup/finish")
+    expect(page.locator("dl.summary")).to_contain_text("2001, 2002")
+    assert not page.problems
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    sign_in(context.new_page(), web.url, "2001", password)  # Dora signs in with what was shown
+    context.close()

@@ -1,6 +1,7 @@
 """Two of the web UI's real flows in the real Chromium against the whole appliance on a
 real Asterisk: a fresh appliance's admin goes through the first-run wizard (trunk, queue
-and its number), adds an agent, and a SIPp call reaches that agent; a supervisor sees a live call on the wallboard and listens to it from
+and its number, the first agent), the agent's SIPp phone registers with the SIP password
+the wizard showed, and a SIPp call reaches that agent; a supervisor sees a live call on the wallboard and listens to it from
 their own (SIPp) phone."""
 
 from __future__ import annotations
@@ -41,15 +42,6 @@ def fill(form, values: dict) -> None:
             field.fill(value)
 
 
-def create(page, url: str, kind: str, values: dict) -> None:
-    page.goto(f"{url}/admin/{kind}")
-    form = page.locator(f"form[action='/admin/{kind}']")
-    fill(form, values)
-    with page.expect_navigation():
-        form.locator("button.primary").click()
-    assert not page.locator(".has-error").count(), page.inner_text("main")
-
-
 def wizard_step(page, step: str, values: dict, button: str = "button.primary") -> None:
     """Fill one step of the first-run wizard and submit it; the next page has no error."""
     assert page.url.endswith(f"/setup/{step}"), page.url
@@ -64,10 +56,9 @@ def wizard_step(page, step: str, values: dict, button: str = "button.primary") -
 
 def test_first_run_wizard_then_an_agent_and_a_call_reaches_them(make_appliance, tmp_path, chromium):
     """From the printed first password to a call answered: the first-run wizard (own
-    password, time zone and language, first trunk, first queue with its DID), then the
-    admin adds an agent to the queue on the configuration pages."""
+    password, time zone and language, first trunk, first queue with its DID, the first
+    agent with their phone, in that queue)."""
     app = make_appliance()
-    app.config.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="test")
     url = web_up(app)
     admin_password = (app.settings.data_dir / "first-admin-password.txt").read_text().strip()
     page = signed_in_page(chromium, url, "admin", admin_password)
@@ -76,20 +67,21 @@ def test_first_run_wizard_then_an_agent_and_a_call_reaches_them(make_appliance, 
     wizard_step(page, "region", {"timezone": "Asia/Shanghai", "language": "en"})
     wizard_step(page, "trunk", {"name": "pstn", "host": TRUNK_IP, "port": "5060", "match": TRUNK_IP})
     wizard_step(page, "queue", {"name": "hotline", "did": "88009000"})
+    wizard_step(page, "agents", {"display_name-0": "Alice", "extension-0": "1001"})
+    sip_secret = page.locator("#sip-secret-0").input_value()
+    with page.expect_navigation():
+        page.click("#wizard-agents-next")
     assert "hotline ← 88009000" in page.inner_text("main")
     wizard_step(page, "finish", {})
     assert page.url.rstrip("/") == url  # the dashboard
     assert app.users.authenticate("admin", "installer-chose-this") and not app.users.authenticate("admin", admin_password)
     assert app.config.get("dids", "88009000")["trunk"] == "pstn"
 
-    create(page, url, "agents", {"number": "1001", "name": "Alice", "phone": "1001"})
+    assert app.config.members("hotline") == [{"queue": "hotline", "agent": "1001", "penalty": 0}]
     page.goto(f"{url}/admin/queues/hotline/members")
-    page.select_option("#m-agent", "1001")
-    with page.expect_navigation():
-        page.click("form[action='/admin/queues/hotline/members'] button.primary")
     page.screenshot(path=str(SCREENSHOTS / "en" / "admin-after-setup.png"), full_page=True)
 
-    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
+    phone = Phone("1001", sip_secret, sip_address(app), tmp_path / "sipp", ring_ms=300).start()
     try:
         app.agents.login("1001")
         wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
