@@ -18,7 +18,7 @@ import logging
 import secrets
 import string
 
-from appliance.errors import DomainError, FieldError, NotFound, ValidationError
+from appliance.errors import DomainError, FieldError, NotFound, Unavailable, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,8 @@ class AgentSetup:
 
     def create_many(self, rows: list[dict], actor: str, *, language: str = "zh_CN") -> list[dict]:
         """Several agents, all or none (the first-run wizard's); errors are named
-        ``<row>.<field>`` (``0.extension``)."""
+        ``<row>.<field>`` (``0.extension``).  Made but not applied to Asterisk (it is down),
+        each result says so in ``apply_failed`` (the code) rather than losing its passwords."""
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValidationError("agents must be JSON objects", code="request.not_an_object")
         made, errors = [], {}
@@ -92,7 +93,11 @@ class AgentSetup:
         for result in made:
             logger.info("%s set up agent %s (%s, extension %s, queues %s)", actor, result["number"],
                         result["username"], result["extension"], ", ".join(result["queues"]) or "none")
-        self.config.apply()
+        try:
+            self.config.apply()
+        except Unavailable as exc:  # saved all the same: the passwords must still reach the admin
+            for result in made:
+                result["apply_failed"] = exc.code
         return made
 
     def _one(self, data: dict, actor: str, language: str) -> tuple[dict, dict]:

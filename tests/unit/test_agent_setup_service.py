@@ -93,3 +93,16 @@ def test_several_agents_all_or_none_with_errors_by_row(setup):
     rows[1].update(username="f2", extension="2002")
     made = setup.create_many(rows, actor="admin")
     assert [r["number"] for r in made] == ["2001", "2002"] and setup.applied == [1]
+
+
+def test_saved_but_not_applied_keeps_the_passwords(setup):
+    from appliance.errors import Unavailable
+
+    def down():
+        raise Unavailable("Asterisk is down", code="config.apply_failed")
+
+    setup.config.on_change = down
+    made = setup.create({"username": "gus", "password": "gus-pass-12", "display_name": "Gus", "extension": "1006"},
+                        actor="admin")
+    assert made["apply_failed"] == "config.apply_failed" and made["sip_secret"]
+    assert m.Phone.get(m.Phone.extension == "1006").secret == made["sip_secret"]

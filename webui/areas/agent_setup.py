@@ -17,7 +17,9 @@ RESULT_SCHEMA = {"type": "object", "required": ["username", "extension", "number
                      "username": {"type": "string"}, "display_name": {"type": "string"},
                      "extension": {"type": "string"}, "number": {"type": "string", "description": "the work number"},
                      "queues": {"type": "array", "items": {"type": "string"}},
-                     "sip_secret": {"type": "string", "description": "the phone's SIP password: shown this once"}}}
+                     "sip_secret": {"type": "string", "description": "the phone's SIP password: shown this once"},
+                     "apply_failed": {"type": "string", "description": "present when everything was saved but "
+                                                                       "Asterisk could not be updated (its code)"}}}
 
 
 def install(app, deps) -> None:

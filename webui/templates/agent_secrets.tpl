@@ -1,4 +1,7 @@
 % # What was made for each new agent, with the phone's SIP password shown this once and a copy button.
+  % if rows and rows[0].get('apply_failed'):
+  <p class="alert" role="alert">{{_('agents.new.apply_failed')}}</p>
+  % end
   <p class="notice">{{_('agents.secret.once')}}</p>
   <table class="list agent-secrets">
     <thead><tr><th>{{_('agents.field.display_name')}}</th><th>{{_('agents.field.username')}}</th><th>{{_('agents.field.extension')}}</th><th>{{_('agents.secret.sip_password')}}</th>{{!'<th>' + _('wizard.agents.web_password') + '</th>' if 'password' in rows[0] else ''}}<th>{{_('agents.new.queues')}}</th></tr></thead>
