@@ -222,7 +222,8 @@ class SiteService:
         queue = self._all().get("setup.queue_name")
         queues = [queue] if queue and self._exists("queues", queue) else []
         asked = [{"display_name": r.get("display_name", ""), "extension": r.get("extension", ""),
-                  "username": r.get("extension", ""), "password": random_secret(WEB_PASSWORD_LENGTH), "queues": queues} for r in rows]
+                  "username": r.get("extension", ""), "password": random_secret(WEB_PASSWORD_LENGTH),
+                  "queues": queues} for r in rows]
         made = self.agent_setup.create_many(asked, user["username"], language=self.language())
         for row, result in zip(asked, made):
             result["password"] = row["password"]

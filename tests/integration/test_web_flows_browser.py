@@ -1,8 +1,9 @@
 """Three of the web UI's real flows in the real Chromium against the whole appliance on a
 real Asterisk: a fresh appliance's admin goes through the first-run wizard (trunk, queue
 and its number, the first agent), the agent's SIPp phone registers with the SIP password
-the wizard showed, and a SIPp call reaches that agent; a supervisor sees a live call on the wallboard and listens to it from
-their own (SIPp) phone; the phones and trunks lists show registrations as they happen."""
+the wizard showed, and a SIPp call reaches that agent; a supervisor sees a live call on the
+wallboard and listens to it from their own (SIPp) phone; the phones and trunks lists show
+registrations as they happen."""
 
 from __future__ import annotations
 
