@@ -35,13 +35,15 @@ from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
 from appliance.confgen.dahdi import EXTENSIONS_FILE as DAHDI_EXTENSIONS_FILE  # noqa: E402
 from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, run_dahdi_cfg  # noqa: E402
-from appliance.confgen.from_db import build_model, menu_table, queue_policies, routing_table  # noqa: E402
+from appliance.confgen.from_db import (build_model, menu_table, queue_policies, registering_trunks,  # noqa: E402
+                                      routing_table)
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.querypool import QueryPool  # noqa: E402
 from appliance.db.writers import AgentStateWriter, CallRecordWriter  # noqa: E402
+from appliance.engine.registrations import Registrations, parse_contacts, parse_registrations  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
     LiveState,
@@ -57,6 +59,7 @@ from appliance.pbx import AsteriskInstance  # noqa: E402
 from appliance.privileges import Account, keep_to_ourselves, user_name  # noqa: E402
 from appliance.recording.archive import RecordingHousekeeping  # noqa: E402
 from appliance.recording.pipeline import ProcessPool, RecordingConfig, RecordingPipeline  # noqa: E402
+from appliance.services.agent_setup import AgentSetup  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services import callers  # noqa: E402
 from appliance.services.calling import CallingPolicy  # noqa: E402
@@ -111,13 +114,16 @@ class Appliance:
         migrate(self.db)
         self.bus = EventBus()
         self.live = LiveState()
+        self.registrations = Registrations()
         self.records = CallRecordWriter(self.db)
         self.agent_states = AgentStateWriter(self.db)
         self.routing = RoutingTable()
         self.menus_table = MenuTable()
         self.users = UserService(self.db)
         self.config = ConfigService(self.db, on_change=self.apply_config)
-        self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone)
+        self.agent_setup = AgentSetup(self.config, self.users)
+        self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone,
+                                agent_setup=self.agent_setup)
         self.crm = CustomerService(self.db, timezone=self.site.timezone)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None,
                                     Account.named(settings.asterisk_user) if settings.asterisk_user else None)
@@ -228,6 +234,7 @@ class Appliance:
         self.routing = routing_table()
         self.menus_table = menu_table(self.prompt_files)
         self.live.set_policies(queue_policies())
+        self.registrations.set_trunks(registering_trunks())
         self.sip_guard.refresh()  # a trunk's address is never blocked
 
     # -- Asterisk ------------------------------------------------------------
@@ -261,6 +268,7 @@ class Appliance:
             # it already had): before that, app_queue's actions may not exist yet
             gevent.spawn(self._resync)
         self.execute(self.live.apply(event, time.time()))
+        self.execute(self.registrations.apply(event))
         self.sip_guard.on_event(event)  # failed SIP authentications (class security)
 
     def execute(self, commands) -> None:
@@ -313,10 +321,22 @@ class Appliance:
             self._ami_lost_at = None
         except Exception:
             logger.exception("resynchronising with Asterisk after connecting failed")
+        self._resync_registrations()
+
+    def _resync_registrations(self) -> None:
+        """Which phones and trunks are registered now (the events after this keep it up to date)."""
+        try:
+            contacts = parse_contacts(self.pbx.cli("pjsip show contacts"))
+            registrations = parse_registrations(self.pbx.cli("pjsip show registrations"))
+        except Exception:
+            logger.exception("reading the SIP registrations from Asterisk failed")
+            return
+        self.execute(self.registrations.connected(contacts, registrations))
 
     def on_ami_disconnect(self, client) -> None:
         if self._ami_lost_at is None:
             self._ami_lost_at = time.time()
+        self.execute(self.registrations.lost())
 
     # -- health --------------------------------------------------------------
     def health(self) -> dict:
@@ -459,6 +479,7 @@ class Appliance:
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
+                       agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()

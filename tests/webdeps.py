@@ -8,6 +8,7 @@ from __future__ import annotations
 import gevent
 
 from appliance.db.querypool import QueryPool
+from appliance.services.agent_setup import AgentSetup
 from appliance.services.callrecords import CallRecords
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
@@ -21,8 +22,10 @@ def fill(deps: WebDeps) -> WebDeps:
     the heavy reads)."""
     if deps.queries is None:
         deps.queries = QueryPool(deps.db, threadpool=gevent.get_hub().threadpool)
+    if deps.agent_setup is None:
+        deps.agent_setup = AgentSetup(deps.config, deps.users)
     if deps.site is None:
-        deps.site = SiteService(deps.db, deps.users, deps.config)
+        deps.site = SiteService(deps.db, deps.users, deps.config, agent_setup=deps.agent_setup)
     if deps.crm is None:
         deps.crm = CustomerService(deps.db, timezone=deps.site.timezone)
     if deps.customer_excel is None:

@@ -18,8 +18,9 @@ from typing import Callable
 import bottle
 from bottle import Bottle, request, response
 
-from webui.areas import (account, agents, callrecords, configuration, crm, fax, live, menus, recordings, services,
-                         session, sipguard, status, users, voicemail, wallboard, wizard, workspace)
+from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, fax, live, menus, recordings,
+                         registrations, services, session, sipguard, status, users, voicemail, wallboard, wizard,
+                         workspace)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -27,8 +28,8 @@ from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, 
 logger = logging.getLogger(__name__)
 
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
-AREAS = (session, live, configuration, agents, account, status, crm, callrecords, workspace, recordings, voicemail,
-         fax, wallboard, users, services, sipguard, wizard, menus)
+AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, callrecords, workspace,
+         recordings, voicemail, fax, wallboard, users, services, sipguard, wizard, menus)
 
 
 @dataclass
@@ -59,12 +60,14 @@ class WebDeps:
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor
     queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop
+    agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
+    registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
     extra: dict = field(default_factory=dict)
 
 
 
 def make_app(deps: WebDeps) -> Bottle:
-    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace"):
+    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()

@@ -115,6 +115,14 @@ def routing_table():
                                 sticky=sticky)
 
 
+def registering_trunks() -> dict[str, tuple[str, str]]:
+    """Trunk name -> (client URI, server URI) of each trunk that registers to its provider."""
+    from appliance.confgen.pjsip import registration_uris
+
+    return {t.name: registration_uris(Trunk(name=t.name, host=t.host, port=t.port, username=t.username))
+            for t in m.Trunk.select().where(m.Trunk.register == True)}  # noqa: E712
+
+
 def queue_policies() -> dict:
     """Queue name -> what the live state needs of it (wrap-up, auto-pause, low survey score)."""
     from appliance.engine.live import QueuePolicy

@@ -29,6 +29,12 @@ def trunk_endpoint(trunk: Trunk) -> str:
     return f"trunk-{trunk.name}"
 
 
+def registration_uris(trunk: Trunk) -> tuple[str, str]:
+    """(client URI, server URI) of a trunk's outbound registration: what Asterisk's AMI
+    ``Registry`` events name it by (appliance/engine/registrations.py)."""
+    return f"sip:{trunk.username}@{trunk.host}:{trunk.port}", f"sip:{trunk.host}:{trunk.port}"
+
+
 _MEDIA = (
     ("direct_media", False),
     ("rtp_symmetric", True),
@@ -64,8 +70,8 @@ def _trunk(conf: ConfText, trunk: Trunk, language: str) -> None:
             ("type", "registration"),
             ("transport", TRANSPORT),
             ("outbound_auth", f"{ep}-auth"),
-            ("server_uri", f"sip:{trunk.host}:{trunk.port}"),
-            ("client_uri", f"sip:{trunk.username}@{trunk.host}:{trunk.port}"),
+            ("server_uri", registration_uris(trunk)[1]),
+            ("client_uri", registration_uris(trunk)[0]),
             ("retry_interval", 60),
         ))
 

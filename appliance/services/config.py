@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from peewee import fn
+
 from appliance.db import models as m
 from appliance.engine.calling import PERMISSIONS as CALL_PERMISSIONS
 from appliance.engine.calling import ROLE as CALLING_ROLE
@@ -436,6 +438,13 @@ def _agent_queues() -> dict[int, list[str]]:
     return queues
 
 
+def queue_member_counts() -> dict[str, int]:
+    """Queue name -> how many agents are its members, for a whole list at once."""
+    rows = (m.QueueMember.select(m.Queue.name, fn.COUNT(m.QueueMember.id)).join(m.Queue)
+            .group_by(m.Queue.name).tuples())
+    return dict(rows)
+
+
 def _agent_view(obj, queues: dict | None) -> dict:
     return {"logged_in": obj.logged_in, "paused": obj.paused, "pause_reason": obj.pause_reason,
             "queues": (queues.get(obj.id, []) if queues is not None else
@@ -820,24 +829,31 @@ class ConfigService:
         """Several objects in one transaction, all or none, applied to Asterisk once (the
         first-run wizard's queue and the DID leading to it).  An error says which kind
         failed in its ``kind`` attribute."""
-        made = []
         with self.transaction():
-            for kind, data in items:
-                try:
-                    values = self.clean(kind, data, creating=True)
-                    key = values[KEYS[kind]]
-                    self.check_unique(kind, key)
-                    obj = MODELS[kind].create(**values)
-                    self._check_object(kind, obj)
-                except DomainError as exc:
-                    exc.kind = kind
-                    raise
-                self.log_change(actor, "create", kind, key, self.redacted(kind, values))
-                made.append((kind, key))
+            made = self.create_rows(items, actor)
         for kind, key in made:
             logger.info("%s created %s %s", actor, SINGULAR[kind], key)
         self.apply()
         return [self.get(kind, key) for kind, key in made]
+
+    def create_rows(self, items: list[tuple[str, dict]], actor: str) -> list[tuple[str, str]]:
+        """The rows of ``create_many``, audited, inside the caller's transaction and not yet
+        applied (services/agent_setup.py makes an agent's rows with its account and queues):
+        ``(kind, key)`` of each."""
+        made = []
+        for kind, data in items:
+            try:
+                values = self.clean(kind, data, creating=True)
+                key = values[KEYS[kind]]
+                self.check_unique(kind, key)
+                obj = MODELS[kind].create(**values)
+                self._check_object(kind, obj)
+            except DomainError as exc:
+                exc.kind = kind
+                raise
+            self.log_change(actor, "create", kind, key, self.redacted(kind, values))
+            made.append((kind, key))
+        return made
 
     def update(self, kind: str, key: str, data: dict, actor: str, version: str | None = None) -> dict:
         """Change some fields.  With ``version`` (what the caller read), refuse with
@@ -894,19 +910,25 @@ class ConfigService:
         return [{"queue": q.name, "agent": r.agent.number, "penalty": r.penalty} for r in rows]
 
     def add_member(self, queue: str, agent: str, penalty=0, actor: str = "") -> dict:
+        with self.transaction():
+            member = self.add_member_row(queue, agent, penalty, actor)
+        logger.info("%s added agent %s to queue %s", actor, agent, queue)
+        self.apply()
+        return member
+
+    def add_member_row(self, queue: str, agent: str, penalty=0, actor: str = "") -> dict:
+        """The membership of ``add_member``, audited, inside the caller's transaction and not
+        yet applied."""
         try:
             penalty = coerce(Field("penalty", "int", min=0, max=100), penalty)
         except ValueError as exc:
             raise ValidationError(f"penalty: {exc}", fields={"penalty": field_error_of(exc)}) from None
-        with self.transaction():
-            q = self.get_row("queues", queue)
-            a = self.get_row("agents", agent)
-            if m.QueueMember.select().where(m.QueueMember.queue == q.id, m.QueueMember.agent == a.id).exists():
-                raise Conflict(f"agent {agent} is already a member of {queue}", code="members.exists")
-            m.QueueMember.create(queue=q, agent=a, penalty=penalty)
-            self.log_change(actor, "create", "members", f"{queue}/{agent}", {"penalty": penalty})
-        logger.info("%s added agent %s to queue %s", actor, agent, queue)
-        self.apply()
+        q = self.get_row("queues", queue)
+        a = self.get_row("agents", agent)
+        if m.QueueMember.select().where(m.QueueMember.queue == q.id, m.QueueMember.agent == a.id).exists():
+            raise Conflict(f"agent {agent} is already a member of {queue}", code="members.exists")
+        m.QueueMember.create(queue=q, agent=a, penalty=penalty)
+        self.log_change(actor, "create", "members", f"{queue}/{agent}", {"penalty": penalty})
         return {"queue": queue, "agent": agent, "penalty": penalty}
 
     def remove_member(self, queue: str, agent: str, actor: str = "") -> None:

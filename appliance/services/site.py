@@ -18,6 +18,9 @@ when submitted, may be gone back to and are resumed where they were left:
 2. ``region``: time zone, default language and the office's area code;
 3. ``trunk``: the first SIP trunk (or skipped, to add later);
 4. ``queue``: the first queue, with the inbound number (DID) that leads to it (or skipped);
+5. ``agents``: the first agents, a name and an extension each, made by the one-page set-up
+   (``services/agent_setup.py``) into the wizard's queue, each with a web account named
+   by the extension and generated passwords shown once (or skipped);
 
 then ``finish``.  Nothing here is half-saved: a step with a bad value changes nothing.
 """
@@ -31,12 +34,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance.db import models as m
 from appliance.errors import Conflict, DomainError, FieldError, ValidationError
+from appliance.services.agent_setup import random_secret
 from appliance.services.config import _check_timezone
 
 logger = logging.getLogger(__name__)
 
-STEPS = ("password", "region", "trunk", "queue")
-OPTIONAL = ("trunk", "queue")
+STEPS = ("password", "region", "trunk", "queue", "agents")
+OPTIONAL = ("trunk", "queue", "agents")
+WEB_PASSWORD_LENGTH = 12  # the first agents' web passwords, generated: they choose their own later
 LANGUAGES = ("zh_CN", "en")
 DONE, SKIPPED = "done", "skipped"
 DID_PATTERN = r"\+?[0-9]{1,31}"
@@ -70,10 +75,11 @@ def utc_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
 
 class SiteService:
     def __init__(self, db, users, config, *, default_timezone: str = "Asia/Shanghai",
-                 default_language: str = "zh_CN"):
+                 default_language: str = "zh_CN", agent_setup=None):
         self.db = db
         self.users = users
         self.config = config
+        self.agent_setup = agent_setup  # services/agent_setup.py AgentSetup: the agents step
         self.default_timezone = default_timezone
         self.default_language = default_language
         self._copy: dict[str, str] | None = None
@@ -124,7 +130,8 @@ class SiteService:
         return {"pending": pending, "steps": steps, "next": nxt, "timezone": self.timezone(),
                 "language": self.language(), "area_code": self.area_code(),
                 "trunk": values.get("setup.trunk_name", ""),
-                "queue": values.get("setup.queue_name", ""), "did": values.get("setup.did", "")}
+                "queue": values.get("setup.queue_name", ""), "did": values.get("setup.did", ""),
+                "agents": [a for a in values.get("setup.agents_made", "").split(",") if a]}
 
     def _step_done(self, actor: str, step: str, state: str = DONE, **more: str) -> None:
         self._set(actor, **{f"setup.{step}": state}, **{f"setup.{k}": v for k, v in more.items()})
@@ -203,6 +210,26 @@ class SiteService:
                 raise
         self._step_done(actor, "queue", queue_name=queue["name"], did=did or earlier_did or "")
         return queue
+
+    def save_agents(self, user: dict, rows: list[dict]) -> list[dict]:
+        """The first agents (``display_name`` and ``extension`` each), all or none, in the
+        wizard's queue if it has one; each signs in to the web with their extension as user
+        name.  Returns what was made, with the generated ``password`` and ``sip_secret``
+        (shown once); errors are named ``<row>.<field>``."""
+        if not rows:
+            raise ValidationError("add at least one agent, or skip this step", code="setup.no_agents",
+                                  fields={"0.display_name": FieldError("field.required", "required")})
+        queue = self._all().get("setup.queue_name")
+        queues = [queue] if queue and self._exists("queues", queue) else []
+        asked = [{"display_name": r.get("display_name", ""), "extension": r.get("extension", ""),
+                  "username": r.get("extension", ""), "password": random_secret(WEB_PASSWORD_LENGTH),
+                  "queues": queues} for r in rows]
+        made = self.agent_setup.create_many(asked, user["username"], language=self.language())
+        for row, result in zip(asked, made):
+            result["password"] = row["password"]
+        earlier = [a for a in self._all().get("setup.agents_made", "").split(",") if a]
+        self._step_done(user["username"], "agents", agents_made=",".join(earlier + [r["extension"] for r in made]))
+        return made
 
     def _did_data(self, queue: str, did: str) -> dict:
         trunk = self._all().get("setup.trunk_name")

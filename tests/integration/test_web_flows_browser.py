@@ -1,16 +1,22 @@
-"""Two of the web UI's real flows in the real Chromium against the whole appliance on a
+"""Three of the web UI's real flows in the real Chromium against the whole appliance on a
 real Asterisk: a fresh appliance's admin goes through the first-run wizard (trunk, queue
-and its number), adds an agent, and a SIPp call reaches that agent; a supervisor sees a live call on the wallboard and listens to it from
-their own (SIPp) phone."""
+and its number, the first agent), the agent's SIPp phone registers with the SIP password
+the wizard showed, and a SIPp call reaches that agent; a supervisor sees a live call on the
+wallboard and listens to it from their own (SIPp) phone; the phones and trunks lists show
+registrations as they happen."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+from playwright.sync_api import expect
 
 from appliance.db import models as m
 from appliance.engine.live import FREE, IN_CALL
-from harness import TRUNK_IP, Phone, configure_basic, leg, sip_address, trunk_call, wait_until
-from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS, signed_in_page
+
+from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, leg, sip_address, trunk_call, wait_until
+from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS, screenshot, signed_in_page
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
 
@@ -41,15 +47,6 @@ def fill(form, values: dict) -> None:
             field.fill(value)
 
 
-def create(page, url: str, kind: str, values: dict) -> None:
-    page.goto(f"{url}/admin/{kind}")
-    form = page.locator(f"form[action='/admin/{kind}']")
-    fill(form, values)
-    with page.expect_navigation():
-        form.locator("button.primary").click()
-    assert not page.locator(".has-error").count(), page.inner_text("main")
-
-
 def wizard_step(page, step: str, values: dict, button: str = "button.primary") -> None:
     """Fill one step of the first-run wizard and submit it; the next page has no error."""
     assert page.url.endswith(f"/setup/{step}"), page.url
@@ -64,10 +61,9 @@ def wizard_step(page, step: str, values: dict, button: str = "button.primary") -
 
 def test_first_run_wizard_then_an_agent_and_a_call_reaches_them(make_appliance, tmp_path, chromium):
     """From the printed first password to a call answered: the first-run wizard (own
-    password, time zone and language, first trunk, first queue with its DID), then the
-    admin adds an agent to the queue on the configuration pages."""
+    password, time zone and language, first trunk, first queue with its DID, the first
+    agent with their phone, in that queue)."""
     app = make_appliance()
-    app.config.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="test")
     url = web_up(app)
     admin_password = (app.settings.data_dir / "first-admin-password.txt").read_text().strip()
     page = signed_in_page(chromium, url, "admin", admin_password)
@@ -76,20 +72,21 @@ def test_first_run_wizard_then_an_agent_and_a_call_reaches_them(make_appliance, 
     wizard_step(page, "region", {"timezone": "Asia/Shanghai", "language": "en"})
     wizard_step(page, "trunk", {"name": "pstn", "host": TRUNK_IP, "port": "5060", "match": TRUNK_IP})
     wizard_step(page, "queue", {"name": "hotline", "did": "88009000"})
+    wizard_step(page, "agents", {"display_name-0": "Alice", "extension-0": "1001"})
+    sip_secret = page.locator("#sip-secret-0").input_value()
+    with page.expect_navigation():
+        page.click("#wizard-agents-next")
     assert "hotline ← 88009000" in page.inner_text("main")
     wizard_step(page, "finish", {})
     assert page.url.rstrip("/") == url  # the dashboard
     assert app.users.authenticate("admin", "installer-chose-this") and not app.users.authenticate("admin", admin_password)
     assert app.config.get("dids", "88009000")["trunk"] == "pstn"
 
-    create(page, url, "agents", {"number": "1001", "name": "Alice", "phone": "1001"})
+    assert app.config.members("hotline") == [{"queue": "hotline", "agent": "1001", "penalty": 0}]
     page.goto(f"{url}/admin/queues/hotline/members")
-    page.select_option("#m-agent", "1001")
-    with page.expect_navigation():
-        page.click("form[action='/admin/queues/hotline/members'] button.primary")
     page.screenshot(path=str(SCREENSHOTS / "en" / "admin-after-setup.png"), full_page=True)
 
-    phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
+    phone = Phone("1001", sip_secret, sip_address(app), tmp_path / "sipp", ring_ms=300).start()
     try:
         app.agents.login("1001")
         wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
@@ -127,3 +124,58 @@ def test_supervisor_sees_the_call_on_the_wallboard_and_listens(make_appliance, t
     finally:
         for phone in phones:
             phone.stop()
+
+
+def test_phone_and_trunk_registrations_show_live(make_appliance, tmp_path, chromium):
+    """A SIPp phone registers and its row in the phones list says so without a reload, then
+    unregisters and it says so again; a trunk registering to a SIPp registrar shows as
+    registered (in Chinese, too); the engine agrees with Asterisk's own CLI throughout."""
+    registrar_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
+    registrar = Sipp("trunk_registrar.xml", TRUNK_IP, registrar_port, None, {}, tmp_path / "sipp",
+                     timeout_s=300).start()
+    app = make_appliance()
+    cfg = app.config
+    cfg.create("trunks", {"name": "acme", "host": TRUNK_IP, "port": registrar_port, "match": TRUNK_IP,
+                          "username": "acme", "secret": "acme-secret", "register": True}, actor="test")
+    cfg.create("trunks", {"name": "plain", "host": "127.0.0.3", "match": "127.0.0.3"}, actor="test")
+    cfg.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="test")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    app.users.create("sup", PASSWORD, "supervisor", language="en")
+    try:
+        url = web_up(app)
+        wait_until(lambda: app.registrations.known, 30, "the registrations read from Asterisk")
+        page = signed_in_page(chromium, url, "sup")
+        page.goto(url + "/admin/phones")
+        alice = page.locator('[data-reg="phones/1001"]')
+        expect(alice).to_have_text("Not registered")
+
+        phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp")
+        phone.register()  # SIPp: REGISTER with digest authentication, 200 OK
+        expect(alice).to_have_text("Registered", timeout=10_000)  # no reload: the event stream
+        expect(page.locator('[data-reg="phones/1002"]')).to_have_text("Not registered")
+        assert app.registrations.snapshot()["phones"] == {"1001": "registered"}
+        assert "1001/sip:1001@" in app.pbx.cli("pjsip show contacts")
+        app._resync_registrations()  # Asterisk's CLI, read as after a reconnection, says the same
+        assert app.registrations.snapshot()["phones"] == {"1001": "registered"}
+        screenshot(page, "en", "phones-registered-live")
+
+        unregister = Sipp("phone_unregister.xml", "127.0.0.1", free_port(socket.SOCK_DGRAM), sip_address(app),
+                          {"agent": "1001", "contact_port": phone.port}, tmp_path / "sipp",
+                          extra_args=("-au", "1001", "-ap", "pw-1001-secret"))
+        assert unregister.run(30) == 0, unregister.errors()
+        expect(alice).to_have_text("Not registered", timeout=10_000)
+        assert app.registrations.snapshot()["phones"] == {}
+        assert "1001/sip:1001@" not in app.pbx.cli("pjsip show contacts")
+
+        wait_until(lambda: app.registrations.snapshot()["trunks"].get("acme") == "registered", 30,
+                   "the trunk registered to the SIPp registrar")
+        app.users.set_language(app.users._user(username="sup").id, "zh_CN")
+        page.goto(url + "/admin/trunks")
+        expect(page.locator('[data-reg="trunks/acme"]')).to_have_text("已注册")
+        expect(page.locator('[data-reg="trunks/plain"]')).to_have_text("不注册")
+        screenshot(page, "zh_CN", "trunks-registered")
+        # the engine's state after a fresh read of Asterisk (as after a reconnection) is the same
+        app._resync_registrations()
+        assert app.registrations.snapshot() == {"known": True, "phones": {}, "trunks": {"acme": "registered"}}
+    finally:
+        registrar.stop()

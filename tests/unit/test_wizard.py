@@ -120,7 +120,7 @@ def test_the_queue_step_makes_the_queue_and_its_did_together_or_neither(pending)
     assert res.status_int == 409 and "already exists" in res.text
     assert config.list("queues") == []  # the queue was not left behind without its number
     res = post(app, "/setup/queue", name="hotline", display_name="热线", did="88009001")
-    assert res.status_int == 302 and app.get("/setup").location.endswith("/setup/finish")
+    assert res.status_int == 302 and app.get("/setup").location.endswith("/setup/agents")
     did = config.get("dids", "88009001")
     assert (did["queue"], did["trunk"]) == ("hotline", "carrier")
     assert config.get("queues", "hotline")["display_name"] == "热线"
@@ -137,6 +137,8 @@ def test_skipping_resuming_and_finishing(pending):
     sign_in(app, "admin", NEW_PASSWORD)  # signing in again resumes where it was left
     assert app.get("/").location.endswith("/setup") and app.get("/setup").location.endswith("/setup/queue")
     assert skip(app, "queue").status_int == 302
+    assert app.get("/setup").location.endswith("/setup/agents")
+    assert skip(app, "agents").status_int == 302
     page = app.get("/setup/finish")
     assert "later, under Configuration" in page.text and "Europe/London" in page.text
     res = post(app, "/setup/finish")

@@ -9,8 +9,9 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, ValidationError
-from appliance.services.config import KEYS, KINDS
+from appliance.services.config import KEYS, KINDS, queue_member_counts
 from webui.apidoc import Operation, body, errors, items, ref, resp
+from webui.areas import registrations
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
                         no_content, problem_of, render, with_etag)
 from webui.params import query_int
@@ -21,6 +22,9 @@ MEMBER_SCHEMA = {"type": "object", "required": ["queue", "agent", "penalty"], "p
     "queue": {"type": "string"}, "agent": {"type": "string", "description": "the agent's work number"},
     "penalty": {"type": "integer"}}}
 KIND_REF_SCHEMA = ref("{Schema}")
+# The columns of a kind's list where its fields are too many for one screen (1366 px); the
+# rest are in the edit form, the members one click from the row.
+LIST_COLUMNS = {"queues": ("name", "display_name", "strategy", "ring_timeout", "max_wait_seconds")}
 
 
 def install(app, deps) -> None:
@@ -42,7 +46,10 @@ def install(app, deps) -> None:
         fields = cfg.fields(kind)
         return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=fields, rows=cfg.list(kind),
                       errors=errors or {}, values=values or cfg.defaults(kind), problem=problem,
-                      refs=ref_options(fields))
+                      refs=ref_options(fields), columns=LIST_COLUMNS.get(kind),
+                      member_counts=queue_member_counts() if kind == "queues" else {},
+                      registrations=registrations.snapshot(deps) if kind in registrations.KINDS else None,
+                      registration_state=registrations.state_of, registration_messages=registrations.messages)
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>", name="admin_list", roles=STAFF)
     def admin_list(kind):
@@ -103,8 +110,10 @@ def install(app, deps) -> None:
     def show_members(name, problem=None):
         members = cfg.members(name)
         taken = {m["agent"] for m in members}
+        agents = agent_directory().all()
         return render("members.tpl", queue=cfg.get("queues", name), members=members, problem=problem,
-                      candidates=[a for a in agent_directory().all() if a["number"] not in taken])
+                      names={a["number"]: a["name"] for a in agents},
+                      candidates=[a for a in agents if a["number"] not in taken])
 
     @app.get("/admin/queues/<name>/members", name="admin_members", roles=STAFF)
     def admin_members(name):

@@ -15,11 +15,13 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, NotFound
-from appliance.services.site import LANGUAGES, QUEUE_FIELDS, STEPS, TRUNK_FIELDS
+from appliance.services.site import LANGUAGES, OPTIONAL, QUEUE_FIELDS, STEPS, TRUNK_FIELDS
 from webui.http import ADMIN, current_user, form_data, issue_session, problem_of, render
 
 # Routes an admin may use while the wizard is pending, besides the wizard's own.
 NOT_HELD = ("logout", "login", "login_form", "static", "health", "account", "account_language")
+AGENT_ROWS = 5  # the agents step's rows: the first few agents (more on the one-page set-up, /admin/new-agent)
+AGENT_FIELDS = ("display_name", "extension")
 TIMEZONES = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
 
 
@@ -52,7 +54,7 @@ def install(app, deps) -> None:
     def fields_of(kind: str, names: tuple) -> list:
         return [f for f in deps.config.fields(kind) if f.name in names]
 
-    def show(step: str, errors=None, values=None, problem=None):
+    def show(step: str, errors=None, values=None, problem=None, made=None):
         state = site.setup_state()
         if not state["pending"]:
             bottle.redirect("/")
@@ -68,6 +70,8 @@ def install(app, deps) -> None:
             data.update(kind="queues", fields=fields_of("queues", QUEUE_FIELDS))
             if not values and state["queue"]:
                 data["values"] = {**_existing(deps.config, "queues", state["queue"]), "did": state["did"]}
+        elif step == "agents":
+            data.update(rows=AGENT_ROWS, made=made)
         return render("wizard.tpl", **data)
 
     @app.get("/setup", name="setup", roles=ADMIN)
@@ -75,11 +79,11 @@ def install(app, deps) -> None:
         state = site.setup_state()
         bottle.redirect(f"/setup/{state['next']}" if state["pending"] else "/")
 
-    @app.get("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_step", roles=ADMIN)
+    @app.get("/setup/<step:re:password|region|trunk|queue|agents|finish>", name="setup_step", roles=ADMIN)
     def setup_step(step):
         return show(step)
 
-    @app.post("/setup/<step:re:password|region|trunk|queue|finish>", name="setup_save", roles=ADMIN)
+    @app.post("/setup/<step:re:password|region|trunk|queue|agents|finish>", name="setup_save", roles=ADMIN)
     def setup_save(step):
         user = current_user()
         forms = request.forms
@@ -92,7 +96,7 @@ def install(app, deps) -> None:
                 values = {"timezone": forms.getunicode("timezone") or "", "language": forms.getunicode("language"),
                           "area_code": forms.getunicode("area_code")}
                 site.save_region(user, values["timezone"], values["language"], values["area_code"])
-            elif step in ("trunk", "queue") and forms.get("skip"):
+            elif step in OPTIONAL and forms.get("skip"):
                 site.skip(user, step)
             elif step == "trunk":
                 values = form_data(fields_of("trunks", TRUNK_FIELDS))
@@ -102,6 +106,17 @@ def install(app, deps) -> None:
                 did = forms.getunicode("did") or ""
                 site.save_queue(user, values, did)
                 values["did"] = did
+            elif step == "agents":
+                values = {f"{name}-{i}": forms.getunicode(f"{name}-{i}") or "" for i in range(AGENT_ROWS)
+                          for name in AGENT_FIELDS}
+                filled = [i for i in range(AGENT_ROWS) if any(values[f"{name}-{i}"].strip() for name in AGENT_FIELDS)]
+                try:
+                    made = site.save_agents(user, [{name: values[f"{name}-{i}"] for name in AGENT_FIELDS}
+                                                   for i in filled])
+                except DomainError as exc:  # named by the rows filled in: by the form's rows instead
+                    exc.fields = _rows_errors(exc.fields, filled)
+                    raise
+                return show(step, made=made)  # the passwords, this once; then on to the next step
             else:
                 site.finish(user)
                 bottle.redirect("/")
@@ -111,6 +126,20 @@ def install(app, deps) -> None:
                 return show(step, errors=exc.fields, values=values)
             return show(step, values=values, problem=problem_of(exc))
         bottle.redirect("/setup")
+
+
+def _rows_errors(fields: dict, filled: list[int]) -> dict:
+    """``<n>.<field>`` of the n-th row filled in as ``<row>.<field>`` of the form's row; the
+    account is named by the extension, so its errors (and the work number's) are the extension's."""
+    out = {}
+    for name, error in fields.items():
+        n, _, field = name.partition(".")
+        if n.isdigit() and int(n) < len(filled):
+            row = filled[int(n)]
+            name = f"{field}-{row}" if field in AGENT_FIELDS else f"extension-{row}" if field in (
+                "username", "number") else field
+        out.setdefault(name, error)
+    return out
 
 
 def _existing(config, kind: str, key: str) -> dict:

@@ -1,8 +1,13 @@
 % rebase('base.tpl', title=_('kind.' + kind))
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
-% shown = [f for f in fields if not f.secret]
-<div class="page-head"><h1>{{_('kind.' + kind)}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span></div>
+% shown = [f for f in fields if not f.secret and (columns is None or f.name in columns)]
+% extra = 2 if kind == 'agents' else 1 if kind == 'queues' or registrations is not None else 0
+<div class="page-head"><h1>{{_('kind.' + kind)}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span>
+% if kind == 'agents' and can_edit:
+  <a class="button primary" href="/admin/new-agent" id="new-agent">{{_('agents.new.link')}}</a>
+% end
+</div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
 % end
@@ -15,6 +20,10 @@
     % end
     % if kind == 'agents':
       <th>{{_('admin.queues')}}</th><th>{{_('admin.signed_in')}}</th>
+    % elif kind == 'queues':
+      <th class="num">{{_('admin.members')}}</th>
+    % elif registrations is not None:
+      <th>{{_('agents.reg.column')}}</th>
     % end
       <th></th>
     </tr></thead>
@@ -35,6 +44,13 @@
         <td>{{'' if v is None else v}}</td>
         % end
       % end
+      % if kind == 'queues':
+        <td class="num"><a class="button small" href="/admin/queues/{{row['name']}}/members">{{_('agents.queue.members', n=member_counts.get(row['name'], 0))}}</a></td>
+      % end
+      % if registrations is not None:
+        % state = registration_state(kind, row, registrations)
+        <td><span class="flag reg {{'yes' if state == 'registered' else 'no'}}" data-reg="{{kind}}/{{row[key]}}" data-state="{{state}}" data-registers="{{'1' if kind == 'phones' or row.get('register') else '0'}}">{{_('agents.reg.' + state)}}</span></td>
+      % end
       % if kind == 'agents':
         <td>{{', '.join(row.get('queues') or [])}}</td>
         <td>
@@ -46,9 +62,6 @@
         </td>
       % end
         <td class="actions">
-        % if kind == 'queues':
-          <a class="button small" href="/admin/queues/{{row['name']}}/members">{{_('admin.members')}}</a>
-        % end
         % if can_edit:
           <a class="button small" href="/admin/{{kind}}/{{row[key]}}">{{_('admin.edit')}}</a>
           <form method="post" action="/admin/{{kind}}/{{row[key]}}/delete" class="inline" data-confirm="{{_('admin.confirm_delete', what=row[key])}}">
@@ -60,12 +73,19 @@
       </tr>
     % end
     % if not rows:
-      <tr class="empty"><td colspan="{{len(shown) + 3}}">{{_('admin.none_yet')}}</td></tr>
+      <tr class="empty"><td colspan="{{len(shown) + extra + 1}}">{{_('admin.none_yet')}}</td></tr>
     % end
     </tbody>
   </table>
   </div>
+  % if columns is not None:
+  <p class="hint">{{_('agents.' + kind[:-1] + '.more')}}</p>
+  % end
 </section>
+% if registrations is not None:
+<script id="reg-i18n" type="application/json">{{!registration_messages(_)}}</script>
+<script src="/static/registrations.js"></script>
+% end
 % if can_edit:
 <section class="card">
   <h2>{{_('admin.add_' + kind)}}</h2>

@@ -11,10 +11,12 @@
     <thead><tr><th>{{_('live.agent')}}</th><th class="num">{{_('admin.penalty')}}</th><th></th></tr></thead>
     <tbody>
     % for m in members:
-      <tr><td><strong>{{m['agent']}}</strong></td><td class="num">{{m['penalty']}}</td>
+      % who = (m['agent'] + ' ' + names[m['agent']]) if names.get(m['agent']) else m['agent']
+      <tr><td><strong>{{m['agent']}}</strong> {{names.get(m['agent'], '')}}</td><td class="num">{{m['penalty']}}</td>
       <td class="actions">
       % if can_edit:
-        <form method="post" action="/admin/queues/{{queue['name']}}/members/{{m['agent']}}/delete" class="inline">
+        <form method="post" action="/admin/queues/{{queue['name']}}/members/{{m['agent']}}/delete" class="inline"
+              data-confirm="{{_('agents.member.confirm_remove', agent=who, queue=queue.get('display_name') or queue['name'])}}">
           <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('admin.remove')}}</button>
         </form>
       % end

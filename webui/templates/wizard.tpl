@@ -1,6 +1,7 @@
 % rebase('base.tpl', title=_('setup.title'))
 % # The first-run wizard: one step a page (webui/areas/wizard.py, appliance/services/site.py).
 % names = list(steps) + ['finish']
+% label = lambda s: _('wizard.step.' + s) if s == 'agents' else _('setup.step.' + s)
 % endonyms = {'zh_CN': '中文（简体）', 'en': 'English'}  # as on the account page: each in its own language
 <div class="page-head"><h1>{{_('setup.title')}}</h1><span class="muted">{{_('setup.intro')}}</span></div>
 <ol class="wizard-steps">
@@ -8,9 +9,9 @@
   % done = s != 'finish' and state['steps'][s]
   <li class="{{'on' if s == step else ''}} {{'done' if done else ''}}">
     % if done or s == state['next'] or s == step:
-    <a href="/setup/{{s}}">{{i + 1}}. {{_('setup.step.' + s)}}</a>
+    <a href="/setup/{{s}}">{{i + 1}}. {{label(s)}}</a>
     % else:
-    <span>{{i + 1}}. {{_('setup.step.' + s)}}</span>
+    <span>{{i + 1}}. {{label(s)}}</span>
     % end
     % if done == 'skipped':
     <small class="muted">({{_('setup.skipped')}})</small>
@@ -102,6 +103,50 @@
       <button name="skip" value="1" class="secondary">{{_('setup.skip')}}</button>
     </div>
   </form>
+% elif step == 'agents':
+  <h2>{{_('wizard.agents.title')}}</h2>
+  % if made:
+  <p>{{_('wizard.agents.made', n=len(made))}}</p>
+  % include('agent_secrets.tpl', rows=made)
+  <p><a class="button primary" href="/setup" id="wizard-agents-next">{{_('setup.save_next')}}</a></p>
+  % else:
+  <p class="muted">{{_('wizard.agents.intro_queue', queue=state['queue']) if state['queue'] else _('wizard.agents.intro')}}</p>
+  % if state['agents']:
+  <p>{{_('wizard.agents.already', extensions=', '.join(state['agents']))}}</p>
+  % end
+  <form method="post" action="/setup/agents" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <table class="list wizard-agents">
+      <thead><tr><th>#</th><th>{{_('agents.field.display_name')}}</th><th>{{_('agents.field.extension')}}</th></tr></thead>
+      <tbody>
+      % for i in range(rows):
+        <tr>
+          <td class="muted">{{i + 1}}</td>
+          % for name in ('display_name', 'extension'):
+          % fid = name + '-' + str(i)
+          <td class="field {{'has-error' if fid in errors else ''}}">
+            <input id="w-{{fid}}" name="{{fid}}" value="{{values.get(fid, '')}}" aria-label="{{_('agents.field.' + name)}} {{i + 1}}" {{!'inputmode="numeric" maxlength="16"' if name == 'extension' else 'maxlength="64"'}}>
+            % if fid in errors:
+            <em class="field-error">{{field_error(errors[fid])}}</em>
+            % end
+          </td>
+          % end
+        </tr>
+      % end
+      </tbody>
+    </table>
+    % for name in errors:
+    % if not name.startswith(('display_name-', 'extension-')):
+    <p class="alert">{{field_error(errors[name])}}</p>
+    % end
+    % end
+    <p class="hint">{{_('wizard.agents.hint')}}</p>
+    <div class="buttons">
+      <button class="primary">{{_('setup.save_next')}}</button>
+      <button name="skip" value="1" class="secondary">{{_('setup.skip')}}</button>
+    </div>
+  </form>
+  % end
 % else:
   <h2>{{_('setup.finish.title')}}</h2>
   <dl class="summary">
@@ -111,6 +156,7 @@
     <dt>{{_('setup.region.area_code')}}</dt><dd>{{('0' + state['area_code']) if state['area_code'] else _('setup.finish.area_unset')}}</dd>
     <dt>{{_('setup.step.trunk')}}</dt><dd>{{state['trunk'] or _('setup.finish.later')}}</dd>
     <dt>{{_('setup.step.queue')}}</dt><dd>{{state['queue'] or _('setup.finish.later')}}{{(' ← ' + state['did']) if state['did'] else ''}}</dd>
+    <dt>{{label('agents')}}</dt><dd>{{', '.join(state['agents']) or _('setup.finish.later')}}</dd>
   </dl>
   <p class="muted">{{_('setup.finish.next')}}</p>
   <form method="post" action="/setup/finish">
