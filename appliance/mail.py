@@ -185,10 +185,13 @@ class Outbox:
         msg = self._message(item)
         c = self.config
         context = ssl.create_default_context()
+        # EHLO with the machine's name as it is: smtplib would otherwise ask DNS for its full name
+        # (socket.getfqdn, a reverse lookup) before every message
+        helo = socket.gethostname() or "callcenter"
         if c.security == "tls":
-            smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(c.host, c.port, local_hostname=helo, timeout=c.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            smtp = smtplib.SMTP(c.host, c.port, local_hostname=helo, timeout=c.timeout)
         try:
             if c.security == "starttls":
                 smtp.starttls(context=context)

@@ -20,6 +20,16 @@ SIP or AMI port still held by anything else then refuses the start with ``PortBu
 instead of starting a second Asterisk that cannot bind.  Each start also writes a fresh
 ``token`` into the dialplan's globals (``CC_INSTANCE``): the AMI client compares it
 with what the Asterisk on its port answers, so it never talks to a stranger.
+
+**No call waits on DNS.**  Asterisk looks up the machine's own host name for every RTP
+stream it binds to the wildcard address (``ast_find_ourip`` in res_rtp_asterisk: the host
+name, then ``A.ROOT-SERVERS.NET``), which it does whenever SIP listens on ``0.0.0.0`` (the
+image, ``make run``).  Found in the host table that costs nothing; through a resolver
+that does not answer (a LAN without DNS) it held each call leg for 20 s.  The image's
+``/etc/hosts`` names the box (``image_build.image``); the rootfs used as a chroot has no
+``/etc/hosts`` at all, so each instance lays its own ``etc`` over the rootfs's, in its
+private mount namespace only: ``chroot-etc/hosts`` (localhost and this machine's host
+name, ``hosts_file``), and any other file put there (a test's ``resolv.conf``).
 """
 
 from __future__ import annotations
@@ -49,15 +59,34 @@ MOUNTPOINT = "/appliance"  # image_build.rootfs.INSTANCE_MOUNTPOINT
 GENERATED = "appliance"  # subdirectory of etc/ holding generated files
 INSTANCE_FILE = "instance.conf"  # under etc/appliance/: this start's token, in the dialplan's [globals]
 
+CHROOT_ETC = "chroot-etc"  # under the instance directory: files laid over the rootfs's /etc
+
 # Runs inside the new mount namespace, before chroot.  The paths arrive as
-# positional parameters, never pasted into the script.
+# positional parameters, never pasted into the script.  The instance's own /etc files
+# (CHROOT_ETC) are an overlay's upper layer; without overlayfs Asterisk starts anyway,
+# with the rootfs's /etc and a warning in its console log.
 _CHROOT_SCRIPT = (
     'set -e; root="$1"; inst="$2"; shift 2; '
     'mount --rbind /dev "$root/dev"; '
     'mount -t proc proc "$root/proc"; '
     'mount --bind "$inst" "$root/appliance"; '
+    f'mount -t overlay appliance-etc -o "lowerdir=$root/etc,upperdir=$inst/{CHROOT_ETC},'
+    f'workdir=$inst/{CHROOT_ETC}.work" "$root/etc" '
+    '|| echo "appliance: /etc of the chroot not replaced (no overlayfs): host names may be looked up in DNS" >&2; '
     'exec chroot "$root" "$@"'
 )
+
+
+def hosts_file(hostname: str) -> str:
+    """/etc/hosts naming localhost and ``hostname``, this machine's own name, for IPv4 as
+    Debian writes it and for IPv6 as systemd's nss-myhostname answers it: Asterisk looks the
+    name up for every RTP stream bound to the wildcard address, and PJSIP for both
+    families when it starts; a family missing here is asked of DNS."""
+    lines = ["# written by the appliance: the machine's own name is never looked up in DNS",
+             "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    if hostname and hostname != "localhost":
+        lines += [f"127.0.1.1\t{hostname}", f"::1\t{hostname}"]
+    return "\n".join(lines) + "\n"
 
 
 def copy_changed(source: Path, target: Path, pattern: str) -> int:
@@ -154,6 +183,11 @@ class AsteriskInstance:
         return self.etc_dir / GENERATED
 
     @property
+    def chroot_etc_dir(self) -> Path:
+        """Files that replace the rootfs's own in /etc for this instance's Asterisk (chroot only)."""
+        return self.instance_dir / CHROOT_ETC
+
+    @property
     def log_dir(self) -> Path:
         return self.instance_dir / "log"
 
@@ -180,6 +214,10 @@ class AsteriskInstance:
             shutil.copyfile(src, self.etc_dir / src.name)
         copy_changed(sounds.SOURCE_DIR, self.sounds_dir, "*/*.gsm")
         write_atomic(self.etc_dir / asterisk_conf.FILENAME, asterisk_conf.render(model))
+        if self.rootfs:
+            for folder in (self.chroot_etc_dir, self.instance_dir / f"{CHROOT_ETC}.work"):
+                folder.mkdir(exist_ok=True)
+            write_atomic(self.chroot_etc_dir / "hosts", hosts_file(socket.gethostname()))
         self.token = secrets.token_hex(16)
         write_atomic(self.generated_dir / INSTANCE_FILE,
                      f"; this start's identity, checked by the AMI client\n{dialplan_vars.INSTANCE_GLOBAL}={self.token}\n")

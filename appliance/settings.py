@@ -27,6 +27,7 @@ class Setting:
     doc: str
     choices: tuple[str, ...] = ()
     minimum: int | None = None  # whole numbers: the smallest allowed
+    address: bool = False  # an IP address, never a host name (Asterisk would look it up, for AGI on every call)
 
 
 SETTINGS = (
@@ -39,14 +40,15 @@ SETTINGS = (
     Setting("asterisk_user", str, "",
             "the account Asterisk runs as (asterisk on the image; its group shares the Asterisk "
             "instance directory with the appliance); empty: the appliance's own"),
-    Setting("sip_bind", str, "0.0.0.0", "address SIP listens on"),
+    Setting("sip_bind", str, "0.0.0.0", "IP address SIP listens on", address=True),
     Setting("sip_port", int, 5060, "SIP UDP port"),
     Setting("ami_port", int, 5038, "AMI port (always bound to 127.0.0.1)"),
-    Setting("agi_host", str, "127.0.0.1", "address the FastAGI server listens on"),
+    Setting("agi_host", str, "127.0.0.1", "IP address the FastAGI server listens on (and the dialplan calls)",
+            address=True),
     Setting("agi_port", int, 4573, "FastAGI port"),
     Setting("rtp_start", int, 10000, "first RTP port"),
     Setting("rtp_end", int, 20000, "last RTP port"),
-    Setting("web_host", str, "127.0.0.1", "address the web UI listens on"),
+    Setting("web_host", str, "127.0.0.1", "IP address the web UI listens on", address=True),
     Setting("web_port", int, 8080, "web UI port (only a redirect to HTTPS when web_https_port is set)"),
     Setting("web_https_port", int, 0,
             "HTTPS port of the web UI (443 on the image), with the self-signed certificate made at "
@@ -264,6 +266,14 @@ def _coerce(setting: Setting, raw: object, source: str) -> object:
         return Path(str(raw)).expanduser()
     if setting.choices and str(raw) not in setting.choices:
         raise SettingsError(f"{source}: {setting.key} must be one of {', '.join(setting.choices)}, not {raw!r}")
+    if setting.address:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(str(raw))
+        except ValueError:
+            raise SettingsError(f"{source}: {setting.key} must be an IP address such as 127.0.0.1, not {raw!r} "
+                                "(a host name would be looked up in DNS)") from None
     if setting.key == "timezone":
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -21,7 +21,8 @@ Steps (``STEPS`` below):
 5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
    systemd units, the console launcher).
 6. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
-   Asterisk itself), fstab, hostname, an empty machine-id.
+   Asterisk itself), fstab, hostname (in /etc/hosts; no build machine's resolver), an empty
+   machine-id.
 7. manifest: every Debian package and Python package with its version, the .deb
    hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
 8. ESP: FAT image (mtools) with the kernel, the initrd, systemd-boot (UEFI) and
@@ -53,6 +54,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from appliance.pbx import hosts_file
 from appliance.proc import run
 from image_build import rootfs as test_rootfs
 
@@ -283,6 +285,21 @@ SERVICE_USER = "appliance"  # rootfs/etc/appliance/appliance.conf: service_user
 ASTERISK_USER = "asterisk"  # made by Debian's asterisk package
 
 
+HOSTNAME = "callcenter"
+
+
+def write_names(root: Path) -> None:
+    """The box's host name, in /etc/hosts for both families (Asterisk looks it up for every
+    call's RTP, PJSIP when it starts: never through DNS), and a resolv.conf naming no
+    server: mmdebstrap leaves the build machine's, which no customer's LAN can reach, and a
+    lookup sent there waits seconds where none fails at once."""
+    (root / "etc/hostname").write_text(HOSTNAME + "\n")
+    (root / "etc/hosts").write_text(hosts_file(HOSTNAME))
+    resolv = root / "etc/resolv.conf"
+    resolv.unlink(missing_ok=True)  # may be a link into the build machine's /run
+    resolv.write_text("# No DNS server: the appliance needs none (its own name is in /etc/hosts).\n")
+
+
 def step_system(ctx: Context) -> None:
     """System: accounts, units enabled, fstab, hostname, machine-id"""
     root = ctx.root
@@ -296,8 +313,7 @@ def step_system(ctx: Context) -> None:
     (root / "etc/fstab").write_text(
         "# <device> <mount point> <type> <options> <dump> <pass>\n"
         f"PARTUUID={ctx.uuid('root')} / ext4 rw,errors=remount-ro,x-systemd.growfs 0 1\n")
-    (root / "etc/hostname").write_text("callcenter\n")
-    (root / "etc/hosts").write_text("127.0.0.1 localhost\n127.0.1.1 callcenter\n::1 localhost\n")
+    write_names(root)
     (root / "etc/machine-id").write_text("")  # made at first boot: each box its own
     data = root / "var/lib/appliance"
     data.mkdir(parents=True, exist_ok=True)

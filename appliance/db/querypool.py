@@ -14,11 +14,18 @@ thread), while the calling greenlet waits and the loop goes on serving calls.
   ``sys.getswitchinterval()`` (``appliance.main`` sets 1 ms, not the default 5 ms).
 - At most ``threads`` run and ``queue`` wait; the next caller gets ``Busy`` (503, try
   again) at once rather than an ever longer wait.
+- ``close`` is bounded: jobs still queued are dropped (their callers get ``Busy``), the
+  SQLite statements running are interrupted (``sqlite3.Connection.interrupt``, made to be
+  called from another thread), and what still runs after ``timeout`` is left behind.
+  gevent's ``ThreadPool.kill`` alone waits until every queued job has run: after a load of
+  searches the appliance took more than 30 s to stop.
 """
 
 from __future__ import annotations
 
 import logging
+
+import gevent
 
 from appliance.errors import Unavailable
 
@@ -48,8 +55,12 @@ class QueryPool:
         self.pending = 0  # running or waiting; only changed on the loop
         self.refused = 0
         self.ran = 0
+        self._closing = False
+        self._running: set = set()  # the SQLite connections of the jobs running now (set.add is atomic)
 
     def run(self, fn, *args, **kwargs):
+        if self._closing:
+            raise Busy("the appliance is stopping")
         if self.pending >= self.threads + self.queue:
             self.refused += 1
             if self.refused in (1, 10, 100) or self.refused % 1000 == 0:
@@ -68,9 +79,16 @@ class QueryPool:
 
     def _job(self, fn, args, kwargs):
         # this thread's own connection (peewee's per-thread state), kept open for its next job
+        if self._closing:  # queued before close: its caller is gone or about to be
+            return None, Busy("the appliance is stopping")
         try:
             self.db.connect(reuse_if_open=True)
-            return fn(*args, **kwargs), None
+            connection = self.db.connection()
+            self._running.add(connection)
+            try:
+                return fn(*args, **kwargs), None
+            finally:
+                self._running.discard(connection)
         except BaseException as exc:  # handed back to the caller's greenlet, not printed by the pool
             return None, exc
         finally:
@@ -81,6 +99,19 @@ class QueryPool:
         return {"threads": self.threads, "queue": self.queue, "pending": self.pending, "ran": self.ran,
                 "refused": self.refused}
 
-    def close(self) -> None:
-        if self._own:
-            self._pool.kill()
+    def close(self, timeout: float = 5.0) -> None:
+        """Refuse new jobs, drop the queued ones, interrupt the running ones, and stop the
+        threads, waiting at most ``timeout`` seconds for a job that ignores the interrupt."""
+        self._closing = True
+        for connection in list(self._running):
+            try:
+                connection.interrupt()
+            except Exception:  # closed meanwhile: nothing runs on it
+                pass
+        if not self._own:
+            return
+        with gevent.Timeout(timeout, False):
+            self._pool.kill()  # returns once the queue is empty and every thread has taken its stop
+            return
+        logger.warning("web: %s heavy read(s) still running %.0f s after stop; not waiting for them",
+                       len(self._running), timeout)

@@ -1,5 +1,6 @@
 """An admin edits a voice menu in real Chromium: adds a step (a key to a queue), skips one and
-brings it back, removes one, is told why a step pointing at nothing is refused, and switches
+brings it back, removes one (asked first, with what callers pressing that key get now and
+will get), is told why a step pointing at nothing is refused, and switches
 the menu to English; the flow tree, the keys table and the saved menu follow every change."""
 
 from __future__ import annotations
@@ -49,7 +50,20 @@ def test_an_admin_adds_skips_and_removes_steps_of_a_menu(page_as, web, lang):
     submit(page, key_row(page, "2").locator("button", has_text=t("menus.unskip_step")))
     expect(tree).to_contain_text("2 → " + t("menus.action.queue") + " support")
 
-    # remove the step on key 3 (the directory)
+    # remove the step on key 3 (the directory) of this live menu: asked first, with what callers
+    # pressing 3 get now and will get (a wrong key: the greeting again, then the invalid action)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    key_row(page, "3").locator("button", has_text=t("admin.delete")).click()
+    assert asked == [i18n.translate(lang, "menus.confirm_remove_live_key", digit="3", menu="main",
+                                    now=t("menus.action.directory"), tries=3, then=t("menus.action.hangup"))]
+    expect(key_row(page, "3")).to_have_count(1)  # dismissed: nothing removed
+    assert "3" in {o["digit"] for o in menus.get("main")["options"]}
+    # a skipped key is reached by no caller, and the question says so
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    key_row(page, "8").locator("button", has_text=t("admin.delete")).click()
+    assert asked[1:] == [i18n.translate(lang, "menus.confirm_remove_key", digit="8", menu="main")]
+    page.once("dialog", lambda dialog: dialog.accept())
     submit(page, key_row(page, "3").locator("button", has_text=t("admin.delete")))
     expect(key_row(page, "3")).to_have_count(0)
     assert "3" not in {o["digit"] for o in menus.get("main")["options"]}

@@ -145,3 +145,18 @@ def test_a_kernel_panic_before_user_space_boots_once_more_and_twice_fails(tmp_pa
     with pytest.raises(qemu.KernelPanic):
         qemu.boot(tmp_path / "x.raw", tmp_path / "serial.log", workdir=tmp_path, timeout=10)
     assert tries.read_text().count("x") == 2
+
+
+def test_the_box_names_itself_in_its_hosts_file_and_ships_no_build_machines_resolver(tmp_path):
+    """Asterisk looks the box's own name up for every call (RTP bound to 0.0.0.0) and PJSIP for
+    both families when it starts: each must be in /etc/hosts, or the call waits on DNS."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/resolv.conf").symlink_to("/run/systemd/resolve/stub-resolv.conf")  # as a build host may have
+    image.write_names(tmp_path)
+    hostname = (tmp_path / "etc/hostname").read_text().strip()
+    entries = [line.split() for line in (tmp_path / "etc/hosts").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    families = {":" in fields[0] for fields in entries if hostname in fields[1:]}
+    assert hostname and families == {False, True}, entries  # IPv4 and IPv6
+    resolv = tmp_path / "etc/resolv.conf"
+    assert not resolv.is_symlink() and "nameserver" not in resolv.read_text()

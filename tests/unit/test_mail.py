@@ -164,3 +164,15 @@ def test_a_queued_message_wakes_the_sender_and_retry_now_makes_waiting_ones_due(
         assert smtp.messages[0]["Subject"] == "first"
     finally:
         box.stop()
+
+
+def test_sending_looks_no_name_up(tmp_path, smtp, monkeypatch):
+    """smtplib asks DNS for the machine's full name (a reverse lookup) unless told its name."""
+    def no_dns(*args):
+        raise AssertionError(f"looked up {args}")
+
+    for name in ("getfqdn", "gethostbyaddr", "getnameinfo"):
+        monkeypatch.setattr(socket, name, no_dns)
+    box = outbox(tmp_path, smtp.port)
+    box.queue(["a@shop.example"], "missed call", "from 010-5555", [])
+    assert box.deliver_due() == 1 and len(smtp.messages) == 1

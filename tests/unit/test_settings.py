@@ -37,6 +37,11 @@ def test_bad_values(tmp_path):
     with pytest.raises(SettingsError, match="time zone name"):
         load(None, {"timezone": "Mars/Olympus"})
     assert load(None, {"timezone": "Europe/Berlin"}).timezone == "Europe/Berlin"
+    # the dialplan calls agi://<agi_host> on every call: a name there is a DNS lookup per call
+    for key in ("agi_host", "sip_bind", "web_host"):
+        with pytest.raises(SettingsError, match=f"{key} must be an IP address"):
+            load(None, {key: "localhost"})
+    assert load(None, {"agi_host": "127.0.0.9"}).agi_host == "127.0.0.9"
 
 
 def test_docs_cover_every_setting():

@@ -342,6 +342,30 @@ def test_a_heavy_read_in_the_query_pool_leaves_the_loop_free(web):
     assert max(gaps) < 0.1, f"the loop stood still for {max(gaps) * 1000:.0f} ms of a {took * 1000:.0f} ms query"
 
 
+def test_closing_the_query_pool_interrupts_a_long_query_and_drops_the_queued_ones(web):
+    """The appliance's stop after a load of searches: a query running and others queued behind
+    it. Closing does not wait for them (gevent's ThreadPool.kill alone waits for every job)."""
+    endless = SLOW_QUERY.replace("4000000", "4000000000")  # minutes of work
+    running = []
+
+    def search():
+        web.db.connection().set_progress_handler(lambda: running.append(1), 100000)  # called while it runs
+        return web.db.execute_sql(endless).fetchone()
+
+    pool = QueryPool(web.db, threads=1, queue=4)
+    waiting = [gevent.spawn(pool.run, search) for _ in range(4)]
+    wait_until(lambda: pool.pending == 4 and running, 5, "one query running, three queued")
+    started = time.monotonic()
+    with gevent.Timeout(10, AssertionError("close() waited for the queries")):
+        pool.close()
+    assert time.monotonic() - started < 3
+    gevent.joinall(waiting, timeout=5)
+    errors = [type(g.exception).__name__ for g in waiting]
+    assert errors == ["OperationalError", "Busy", "Busy", "Busy"], errors  # interrupted, then dropped
+    with pytest.raises(Busy):
+        pool.run(lambda: 1)
+
+
 def test_a_full_query_pool_answers_busy_with_retry_after(web):
     released = []
     native_sleep = get_original("time", "sleep")  # in the pool's native thread: not gevent's

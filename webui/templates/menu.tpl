@@ -1,6 +1,8 @@
 % rebase('base.tpl', title=_('kind.menus') + ' · ' + menu['name'])
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
+% # what a caller gets from an action, as the flow tree says it (a directory's target is only its busy queue)
+% gets = lambda action, target: _('menus.action.' + action) + (' ' + target if target and action != 'directory' else '')
 <div class="page-head"><h1><a href="/admin/menus">{{_('kind.menus')}}</a> · {{menu['name']}}</h1>
   <span class="flag {{'yes' if menu['live'] else 'no'}}">{{_('field.menus.live') if menu['live'] else _('menus.draft')}}</span></div>
 % if problem:
@@ -49,7 +51,12 @@
             % end
             <button class="small">{{_('menus.skip_step') if o['enabled'] else _('menus.unskip_step')}}</button>
           </form>
-          <form method="post" action="/admin/menus/{{menu['name']}}/options/{{o['digit'].replace('#', '%23')}}/delete" class="inline">
+          % if menu['live'] and o['enabled'] and not menu['skip']:
+          %   confirm = _('menus.confirm_remove_live_key', digit=o['digit'], menu=menu['name'], now=gets(o['action'], o['target']), tries=menu['max_tries'], then=gets(menu['invalid_action'], menu['invalid_target']))
+          % else:
+          %   confirm = _('menus.confirm_remove_key', digit=o['digit'], menu=menu['name'])
+          % end
+          <form method="post" action="/admin/menus/{{menu['name']}}/options/{{o['digit'].replace('#', '%23')}}/delete" class="inline" data-confirm="{{confirm}}">
             <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small danger">{{_('admin.delete')}}</button>
           </form>
         % end
