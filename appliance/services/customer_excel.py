@@ -416,6 +416,8 @@ class CustomerExcel:
                 value = upload_worker.decode_cell(value)
                 if key in dates:
                     value = as_date(value)
+                elif isinstance(value, dt.date):  # a date in a text column reads as it shows
+                    value = shown(value)
                 if key.startswith("custom."):
                     data.setdefault("custom", {})[key[7:]] = value
                 elif value is not None:
