@@ -37,7 +37,7 @@
           <span class="hint warn">{{_('import.not_matched')}}</span>
           % end
           </td>
-          <td class="small">{{' · '.join('' if row[i] is None else str(row[i]) for row in mapping['sample'] if i < len(row))}}</td></tr>
+          <td class="small">{{' · '.join(str(row[i]) for row in mapping['sample'] if i < len(row) and row[i] not in (None, ''))}}</td></tr>
       % end
       </tbody>
     </table>
