@@ -63,6 +63,8 @@ PREVIEW_ROWS = 20
 MAX_ERRORS = 1000  # listed; all are counted
 INSERT_BATCH = 5000
 SAMPLE_ROWS = 3  # shown beside each column on the mapping step
+SAMPLE_TEXT = 40  # characters of a value shown there
+MAX_MAPPED_COLUMNS = 200  # headers a mapping step shows; a list of customers has a few dozen
 MAPPING_SETTING = "import_map."  # + a digest of the headers: a remembered mapping (site settings)
 MAX_REMEMBERED = 50  # mappings kept, the most recently used
 
@@ -171,7 +173,8 @@ def sheet_head(sheet: bytes, rows: int = SAMPLE_ROWS) -> tuple[list, list[list]]
     for line in lines:
         if isinstance(line, dict) or len(sample) >= rows:
             break
-        sample.append([shown(upload_worker.decode_cell(c)) for c in line[1]])
+        values = [shown(upload_worker.decode_cell(c)) for c in line[1]]
+        sample.append([v[:SAMPLE_TEXT] + "…" if isinstance(v, str) and len(v) > SAMPLE_TEXT else v for v in values])
     return first["header"], sample
 
 

@@ -132,7 +132,7 @@ class ImportStore:
         (self.folder / f"{token}.sheet").unlink(missing_ok=True)
         if rejected is not None:
             (self.folder / f"{token}.rejected.xlsx").write_bytes(rejected)
-        self.update(token, owner, **changes)
+        self.update(token, owner, at=time.time(), **changes)  # downloadable for as long again
 
     def rejected(self, token: str, owner: str) -> tuple[dict, bytes]:
         meta = self.meta(token, owner)

@@ -227,3 +227,10 @@ def test_the_store_expires_caps_and_keeps_to_its_owner(tmp_path):
         store.sheet(third, "me")  # imported: it cannot be imported twice
     with pytest.raises(NotFound):
         store.meta("../../etc/passwd", "me")
+
+
+def test_a_first_row_too_wide_to_be_headers_is_refused_clearly(crm):  # noqa: F811
+    res = upload(crm, xlsx([[f"c{i}" for i in range(201)], ["x"] * 201]))
+    assert res.status_int == 422 and "mapping" not in res.forms
+    assert i18n.error_message("en", "import.too_many_columns", 422, {"n": 200}) in res.text
+    assert "more than 200 columns" in res.text

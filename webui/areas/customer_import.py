@@ -23,8 +23,8 @@ from bottle import HTTPResponse, request, response
 from appliance.db.worker import in_worker
 from appliance.errors import DomainError, ValidationError
 from appliance.services.crm import CUSTOM_TEXT_MAX, MAX_TAGS
-from appliance.services.customer_excel import (COLUMNS, COLUMN_SYNONYMS, guess_columns, rejected_workbook,
-                                               sheet_head, template_workbook)
+from appliance.services.customer_excel import (COLUMNS, COLUMN_SYNONYMS, MAX_MAPPED_COLUMNS, guess_columns,
+                                               rejected_workbook, sheet_head, template_workbook)
 from appliance.services.import_store import TOKEN, ImportStore
 from webui import i18n
 from webui.edge import MULTIPART_OVERHEAD
@@ -143,6 +143,10 @@ def install(app, deps) -> None:
             headers, sample = sheet_head(sheet)
             if not any(headers):  # no sheet, or nothing in it: the check says which
                 return None, excel.check_sheet(sheet)[0]
+            if len(headers) > MAX_MAPPED_COLUMNS:
+                raise ValidationError(f"the first row has {len(headers)} columns, at most {MAX_MAPPED_COLUMNS}",
+                                      code="import.too_many_columns", params={"n": MAX_MAPPED_COLUMNS},
+                                      fields={"file": "too many columns"})
             remembered = excel.remembered_columns(headers)
             columns = remembered or guess_columns(headers, aliases, crm.custom_fields())
             return store.keep(owner, name, sheet, headers=headers, sample=sample, proposed=columns,

@@ -2,7 +2,7 @@
 <p class="crumbs"><a href="/customers">{{_('nav.customers')}}</a> › {{_('crm.import')}}</p>
 <div class="page-head"><h1>{{_('crm.import')}}</h1></div>
 % if problem:
-<p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{field_error(problem['detail'])}}</span></p>
+<p class="alert" role="alert">{{error_message(problem['code'], problem['status'], problem.get('params'))}} <span class="small">{{_('error.detail')}}: {{field_error(problem['detail'])}}</span></p>
 % end
 % if imported is not None:
 <p class="notice" role="status" id="imported">{{_('crm.imported', n=imported)}} <a href="/customers">{{_('nav.customers')}}</a></p>
