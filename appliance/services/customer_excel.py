@@ -342,6 +342,11 @@ class CustomerExcel:
                 report.add(row, text, FieldError("field.same_column", "the same column twice"))
                 key = None
             columns.append(key)
+        return self._required_there(columns, custom, report, row)
+
+    @staticmethod
+    def _required_there(columns: list, custom: list, report: Report, row: int) -> list[str | None]:
+        """``columns`` once every required field has one (each missing one is a problem)."""
         present = set(columns)
         missing = [c for c in REQUIRED if c not in present]
         missing += ["custom." + c.name for c in custom if c.required and "custom." + c.name not in present]
@@ -367,13 +372,7 @@ class CustomerExcel:
             chosen.append(key)
             if key:
                 report.headers[key] = text
-        present = set(chosen)
-        missing = [c for c in REQUIRED if c not in present]
-        missing += ["custom." + c.name for c in custom if c.required and "custom." + c.name not in present]
-        for name in missing:
-            report.add(row, name, FieldError("field.missing_column", "missing column"))
-        report.columns = [c for c in chosen if c]
-        return chosen
+        return self._required_there(chosen, custom, report, row)
 
     def check(self, path: Path, aliases: dict[str, str] | None = None, *, keep_rows: bool = False) -> tuple[Report, list]:
         """``read`` then ``check_sheet``, in one go (scripts and tests; no gevent)."""

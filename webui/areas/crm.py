@@ -21,13 +21,12 @@ from appliance.db.worker import in_worker
 from appliance.errors import DomainError, FieldError, ValidationError
 from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, PER_PAGE
 from appliance.services.customer_excel import COLUMNS
-from appliance.services.import_store import ImportStore
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui import i18n
 from webui.params import page_arg, query_int
 from webui.http import (EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
                         problem_of, render, safe_next, viewer)
-from webui.areas.customer_import import IMPORT_BODY_LIMIT, column_aliases, uploaded_file
+from webui.areas.customer_import import IMPORT_BODY_LIMIT, column_aliases, import_store, uploaded_file
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -94,7 +93,7 @@ SCOPE_NOTE = " An agent sees only the customers they manage; others are `404`."
 def install(app, deps) -> None:
     crm = deps.crm
     excel = deps.customer_excel
-    uploads = ImportStore(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
+    uploads = import_store(deps)
 
     def actor() -> str:
         return current_user()["username"]

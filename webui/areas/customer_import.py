@@ -86,10 +86,15 @@ def template_columns(lang_: str, custom) -> list[dict]:
     return columns
 
 
+def import_store(deps) -> ImportStore:
+    """Where uploads wait between the steps (the data folder's ``imports`` on the appliance)."""
+    return ImportStore(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
+
+
 def install(app, deps) -> None:
     crm = deps.crm
     excel = deps.customer_excel
-    store = ImportStore(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
+    store = import_store(deps)
 
     def actor() -> str:
         return current_user()["username"]
