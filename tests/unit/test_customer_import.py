@@ -234,3 +234,29 @@ def test_a_first_row_too_wide_to_be_headers_is_refused_clearly(crm):  # noqa: F8
     assert res.status_int == 422 and "mapping" not in res.forms
     assert i18n.error_message("en", "import.too_many_columns", 422, {"n": 200}) in res.text
     assert "more than 200 columns" in res.text
+
+
+def test_a_date_in_a_chinese_excel_date_format_reads_as_a_date(crm):  # noqa: F811
+    """Chinese Excel stores a typed date with the built-in format 31 (yyyy"年"m"月"d"日"), which
+    openpyxl does not know: without help the cell reads as its day number, 45123."""
+    import re
+    import zipfile
+
+    book = Workbook()
+    book.active.append(["姓名", "手机", "入会"])
+    book.active.append(["王芳", "13900000001", dt.datetime(2023, 7, 16)])
+    book.active["C2"].number_format = 'yyyy"年"m"月"d"日"'
+    out = io.BytesIO()
+    book.save(out)
+    patched = io.BytesIO()
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(patched, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/styles.xml":  # as Excel writes it: the built-in id, no custom format
+                data = re.sub(rb'numFmtId="16\d"', b'numFmtId="31"', re.sub(rb"<numFmts.*?</numFmts>", b"", data))
+            dst.writestr(item, data)
+    crm.users.set_language(crm.ids["admin"], "zh_CN")
+    page = upload(crm, patched.getvalue())
+    assert "2023-07-16" in page.html.find(attrs={"data-column": "2"}).get_text()
+    res = check(crm, patched.getvalue(), c2="custom.city")  # a text column: the date as it shows
+    assert "2023-07-16" in res.html.find(id="preview").get_text() and "45123" not in res.text
