@@ -106,6 +106,12 @@ def test_import_matches_columns_imports_the_good_rows_and_hands_back_the_others(
     web.deps.config.create("customer_fields", {"name": "joined", "label": "入会日期", "type": "date"}, actor="t")
     page = page_as("supervisor", lang)
     page.goto(web.url + "/customers/import")
+    with page.expect_download() as template:  # the template: titles in the user's language, notes
+        page.click("#template")
+    blank = load_workbook(io.BytesIO(template.value.path().read_bytes()))
+    assert [c.value for c in blank.worksheets[0][1]][:2] == [i18n.translate(lang, "field.customers.name"),
+                                                             i18n.translate(lang, "field.customers.phone")]
+    assert blank.worksheets[1].title == i18n.translate(lang, "import.notes_sheet")
     page.set_input_files("input[name=file]", str(tmp_path / "list.xlsx"))
     page.click("#upload button")
     mapping = page.locator("#mapping")
