@@ -61,14 +61,16 @@
   </form>
   <p class="hint">{{_('crm.import_all_or_nothing')}}</p>
   % else:
-  <p class="alert">{{_('crm.import_fix')}}</p>
   % if token and report['valid_rows'] > 0:
+  <p class="alert">{{_('import.fix_or_good_rows')}}</p>
   <form method="post" action="/customers/import/{{token}}" class="row" id="import-good">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <input type="hidden" name="mode" value="good">
     <button>{{_('import.good_rows', n=report['valid_rows'], bad=report['rows'] - report['valid_rows'])}}</button>
   </form>
   <p class="hint">{{_('import.good_rows_help')}}</p>
+  % else:
+  <p class="alert">{{_('crm.import_fix')}}</p>
   % end
   <div class="table-wrap report">
   <table class="list" id="errors">
