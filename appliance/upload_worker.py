@@ -130,6 +130,19 @@ def decode_cell(value):
     return value
 
 
+# Excel's built-in date formats of East Asian locales (31 is yyyy"年"m"月"d"日", what a date typed
+# in a Chinese Excel usually carries): openpyxl knows none of them, so their cells came back
+# as day numbers (45123).  The times among them (32-35, 55, 56) are left as they are.
+EAST_ASIAN_DATE_FORMATS = frozenset({27, 28, 29, 30, 31, 36, 50, 51, 52, 53, 54, 57, 58})
+
+
+def east_asian_dates(book) -> None:
+    """Makes the cells of ``book`` styled with a built-in East Asian date format read as dates."""
+    for index, style in enumerate(book._cell_styles):
+        if style.numFmtId in EAST_ASIAN_DATE_FORMATS:
+            book._date_formats.add(index)
+
+
 def read_xlsx(data: bytes, out, *, max_rows: int, max_cells: int, max_output: int, **zip_caps) -> None:
     """The first sheet as JSON lines on ``out``: ``{"header": [...]}``, then ``[row, [cells]]``
     for every row that is not empty (``row`` as Excel numbers it), then ``{"end": {"rows": n}}``.
@@ -146,6 +159,7 @@ def read_xlsx(data: bytes, out, *, max_rows: int, max_cells: int, max_output: in
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             check_zip(archive, **zip_caps)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        east_asian_dates(book)
     except Refused:
         raise
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError,

@@ -21,6 +21,7 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, fax, live, menus, recordings,
                          registrations, services, session, sipguard, status, users, voicemail, wallboard, wizard,
                          workspace)
+from webui.areas import customer_import
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -28,8 +29,8 @@ from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, 
 logger = logging.getLogger(__name__)
 
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
-AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, callrecords, workspace,
-         recordings, voicemail, fax, wallboard, users, services, sipguard, wizard, menus)
+AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
+         callrecords, workspace, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard, menus)
 
 
 @dataclass

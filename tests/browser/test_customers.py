@@ -66,18 +66,89 @@ def test_supervisor_imports_an_excel_file_after_fixing_it(page_as, web, tmp_path
     page.click(f"a[href='/customers/import']")
     page.set_input_files("input[name=file]", bad)
     page.click("#upload button")
+    page.click("#mapping button")  # the columns as guessed
     errors = page.locator("#errors tbody tr")
     assert errors.count() == 2 and page.locator("#confirm").count() == 0
     assert i18n.translate(lang, "field.existing_customer") in errors.nth(1).inner_text()
     screenshot(page, lang, "customer-import-errors")
     page.set_input_files("input[name=file]", good)
     page.click("#upload button")
+    page.click("#mapping button")
     assert page.locator("#preview tbody tr").count() == 2
     screenshot(page, lang, "customer-import-preview")
     page.click("#confirm button")
     assert i18n.translate(lang, "crm.imported", n=2) in page.inner_text("#imported")
     page.goto(web.url + "/customers?tag=vip")
     assert "赵敏" in page.inner_text("#customers")
+    assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_import_matches_columns_imports_the_good_rows_and_hands_back_the_others(page_as, web, tmp_path, lang):
+    """Upload, change one column's field, check, import the good rows, download the others
+    with why; the same headers next time come with the match made."""
+    import datetime as dt
+    import io
+    import json
+
+    from openpyxl import Workbook, load_workbook
+
+    from webharness import screenshot
+
+    book = Workbook()
+    for row in [["客户", "联系方式", "备注", "入会日期"],
+                ["赵敏", "13600000001", "vip", dt.datetime(2026, 1, 5)],
+                ["钱多多", "not a phone", "", "2026/2/3"],
+                ["孙丽", "13600000002", "", "2026年3月4日"],
+                ["周杰", "13600000001", "", None]]:
+        book.active.append(row)
+    book.save(tmp_path / "list.xlsx")
+    web.deps.config.create("customer_fields", {"name": "joined", "label": "入会日期", "type": "date"}, actor="t")
+    page = page_as("supervisor", lang)
+    page.goto(web.url + "/customers/import")
+    with page.expect_download() as template:  # the template: titles in the user's language, notes
+        page.click("#template")
+    blank = load_workbook(io.BytesIO(template.value.path().read_bytes()))
+    assert [c.value for c in blank.worksheets[0][1]][:2] == [i18n.translate(lang, "field.customers.name"),
+                                                             i18n.translate(lang, "field.customers.phone")]
+    assert blank.worksheets[1].title == i18n.translate(lang, "import.notes_sheet")
+    page.set_input_files("input[name=file]", str(tmp_path / "list.xlsx"))
+    page.click("#upload button")
+    mapping = page.locator("#mapping")
+    assert mapping.locator("select[name='column.0']").input_value() == "name"
+    assert mapping.locator("select[name='column.3']").input_value() == "custom.joined"
+    assert mapping.locator("select[name='column.1']").input_value() == ""  # 联系方式: not recognized
+    assert i18n.translate(lang, "import.not_matched") in page.inner_text("tr[data-column='1']")
+    assert "2026-01-05" in page.inner_text("tr[data-column='3']")  # a date, not 2026-01-05 00:00:00
+    mapping.locator("select[name='column.1']").select_option("phone")
+    mapping.locator("select[name='column.2']").select_option("tags")
+    screenshot(page, lang, "customer-import-mapping")
+    page.click("#mapping button")
+    assert i18n.translate(lang, "crm.import_checked", rows=4, valid=2, errors=2) in page.inner_text("#report h2")
+    preview = page.inner_text("#preview")
+    assert "2026-02-03" in preview and "2026-03-04" in preview and "00:00:00" not in preview
+    page.click("#import-good button")
+    assert i18n.translate(lang, "crm.imported", n=2) in page.inner_text("#imported")
+    with page.expect_download() as download:
+        page.click("#rejected-download")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    rejected = load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    rows = list(rejected.active.iter_rows(values_only=True))
+    assert rows[0] == ("客户", "联系方式", "备注", "入会日期", i18n.translate(lang, "import.reason"))
+    assert [r[:2] for r in rows[1:]] == [("钱多多", "not a phone"), ("周杰", "13600000001")]
+    assert rows[2][4] == "联系方式: " + i18n.translate(lang, "field.same_phone", n=2)
+    assert rows[1][4].startswith("联系方式: ")
+    from appliance.db.models import Customer
+
+    imported = {c.name: json.loads(c.custom) for c in Customer.select().where(Customer.created_by == "sup")}
+    assert imported == {"赵敏": {"joined": "2026-01-05"}, "孙丽": {"joined": "2026-03-04"}}
+    # the same headers again: the match made last time is proposed
+    page.goto(web.url + "/customers/import")
+    page.set_input_files("input[name=file]", str(tmp_path / "list.xlsx"))
+    page.click("#upload button")
+    assert page.locator("#remembered").is_visible()
+    assert [page.locator(f"select[name='column.{i}']").input_value() for i in range(4)] == [
+        "name", "phone", "tags", "custom.joined"]
     assert not page.problems, page.problems
 
 

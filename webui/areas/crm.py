@@ -10,8 +10,6 @@ who may call them is declared on each route (``roles=``) like every other route,
 from __future__ import annotations
 
 import json
-import re
-import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -29,12 +27,8 @@ from webui import i18n
 from webui.params import page_arg, query_int
 from webui.http import (ADMIN, EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, live_calls,
                         no_content, problem_of, render, safe_next, viewer)
-from webui.edge import MULTIPART_OVERHEAD
+from webui.areas.customer_import import IMPORT_BODY_LIMIT, column_aliases, import_store, uploaded_file
 
-MAX_UPLOAD = 30 * 1024 * 1024  # bytes; 100,000 customers make about 2 MB
-IMPORT_BODY_LIMIT = MAX_UPLOAD + MULTIPART_OVERHEAD  # the workbook and the form around it
-UPLOAD_KEEP_SECONDS = 24 * 3600  # a checked file waits this long for its confirmation
-TOKEN = r"[A-Za-z0-9_-]{20,64}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What the customer form shows of the customer's own fields, in order (pin: staff only).
@@ -71,57 +65,9 @@ def search_args() -> dict:
             "manager": q.getunicode("manager") or ""}
 
 
-# Column titles people use in their own lists, besides the form's labels.
-COLUMN_SYNONYMS = {"姓名": "name", "客户名称": "name", "客户姓名": "name", "手机": "phone", "手机号": "phone",
-                   "手机号码": "phone", "电话号码": "phone", "联系电话": "phone", "mobile": "phone", "分类": "category",
-                   "客户类别": "category", "坐席": "account_manager"}
-
-
-def column_aliases() -> dict[str, str]:
-    """What a column of an imported file may be called: its field's label in either language."""
-    labels = {i18n.translate(lang, f"field.customers.{c}"): c for lang in i18n.LANGUAGES for c in COLUMNS}
-    return {**COLUMN_SYNONYMS, **labels}
-
-
 def export_headers(lang: str, custom_fields) -> dict[str, str]:
     return {**{c: i18n.translate(lang, f"field.customers.{c}") for c in COLUMNS},
             **{"custom." + c.name: c.label for c in custom_fields}}
-
-
-class Uploads:
-    """Files checked and waiting for their confirmation, one per random token."""
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-
-    def save(self, upload) -> tuple[str, Path]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        now = time.time()
-        for old in self.folder.glob("*.xlsx"):
-            if now - old.stat().st_mtime > UPLOAD_KEEP_SECONDS:
-                old.unlink(missing_ok=True)
-        token = secrets.token_urlsafe(24)
-        path = self.folder / f"{token}.xlsx"
-        upload.save(str(path))
-        return token, path
-
-    def path(self, token: str) -> Path:
-        path = self.folder / f"{token}.xlsx"
-        if not re.fullmatch(TOKEN, token) or not path.exists():
-            raise NotFound("this upload is gone (imported already, or older than a day): upload the file again",
-                           code="import.gone")
-        return path
-
-
-def uploaded_file():
-    """The ``file`` of a multipart request, refused when missing or too big."""
-    if (request.content_length or 0) > MAX_UPLOAD:
-        raise ValidationError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
-                              code="import.too_large", fields={"file": "too large"})
-    upload = request.files.get("file")
-    if upload is None or not upload.raw_filename:
-        raise ValidationError("choose an Excel file (.xlsx) to upload", fields={"file": "required"})
-    return upload
 
 
 def page_link(args: dict, page: int) -> str:
@@ -159,7 +105,7 @@ POOL_PAGE_SCHEMA = {**PAGE_SCHEMA, "properties": {**PAGE_SCHEMA["properties"], "
 def install(app, deps) -> None:
     crm = deps.crm
     excel = deps.customer_excel
-    uploads = Uploads(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
+    uploads = import_store(deps)
 
     def actor() -> str:
         return current_user()["username"]
@@ -332,45 +278,7 @@ def install(app, deps) -> None:
             return show_list(problem=problem_of(exc))
         bottle.redirect("/customers")
 
-    # -- Excel import and export -------------------------------------------------------
-    def read_sheet(path: Path) -> bytes:
-        """The workbook's first sheet, read by a worker process the request's greenlet waits on
-        (a child process cannot be started from gevent's thread pool); checking its rows is CPU
-        work for ``in_worker``."""
-        return excel.read(path)
-
-    def show_import(report=None, token=None, problem=None, imported=None, status=200):
-        response.status = status
-        return render("customer_import.tpl", report=report, token=token, problem=problem, imported=imported,
-                      columns=[*COLUMNS, *(c.name for c in crm.custom_fields())])
-
-    @app.get("/customers/import", name="customers_import_form", roles=STAFF)
-    def customers_import_form():
-        return show_import()
-
-    @app.post("/customers/import", name="customers_import_check", roles=STAFF, body_limit=IMPORT_BODY_LIMIT)
-    def customers_import_check():
-        try:
-            token, path = uploads.save(uploaded_file())
-            report, _rows = in_worker(deps.db, excel.check_sheet, read_sheet(path), column_aliases())
-        except DomainError as exc:
-            return show_import(problem=problem_of(exc), status=exc.http_status)
-        if not report.ok:
-            path.unlink(missing_ok=True)
-        return show_import(report=report.as_dict(), token=token if report.ok else None,
-                           status=200 if report.ok else 422)
-
-    @app.post(f"/customers/import/<token:re:{TOKEN}>", name="customers_import_confirm", roles=STAFF)
-    def customers_import_confirm(token):
-        path = uploads.path(token)
-        try:
-            count = in_worker(deps.db, excel.import_sheet, read_sheet(path), actor(), path.name, column_aliases())
-        except DomainError as exc:
-            return show_import(problem=problem_of(exc), status=exc.http_status)
-        finally:
-            path.unlink(missing_ok=True)
-        return show_import(imported=count)
-
+    # -- Excel export, and the API's import (the pages' import: webui/areas/customer_import.py) --
     def export_response(lang: str) -> HTTPResponse:
         me = viewer()
         args = search_args()
@@ -418,9 +326,10 @@ def install(app, deps) -> None:
                                  "report": ref("ImportReport"), "imported": {"type": "integer"}}}),
                                  **errors(401, 403, 422)}}), body_limit=IMPORT_BODY_LIMIT)
     def api_customers_import():
-        _token, path = uploads.save(uploaded_file())
+        path = uploads.upload_path()
         try:
-            sheet = read_sheet(path)
+            uploaded_file().save(str(path))
+            sheet = excel.read(path)
             report, _rows = in_worker(deps.db, excel.check_sheet, sheet, column_aliases())
             if not report.ok:
                 return HTTPResponse(json_text({"error": "import.has_errors", "message": f"the file has "
