@@ -67,7 +67,8 @@ def test_service_level_and_abandoned_count_today_only(db):
     assert (today["date"], today["timezone"], today["since"]) == ("2024-05-02", "Asia/Shanghai",
                                                                   "2024-05-01T16:00:00Z")
     sales, support = today["queues"]["sales"], today["queues"]["support"]
-    assert sales == {"offered": 7, "answered": 5, "answered_in_time": 4, "abandoned": 1,
+    # the fallback call (refused: nobody could answer) is the one offered but neither answered nor abandoned
+    assert sales == {"offered": 7, "answered": 5, "answered_in_time": 4, "abandoned": 1, "no_agent": 1,
                      "service_level": round(4 / 7, 4), "average_answer_seconds": round((10 + 20 + 25 + 5 + 1) / 5, 1)}
     assert (support["offered"], support["answered_in_time"], support["abandoned"], support["service_level"]) == (
         2, 1, 1, 0.5)
@@ -92,7 +93,8 @@ def test_figures_follow_new_records_and_threshold_changes(db):
 
 def test_figures_of_nothing_and_totals():
     empty = queue_figures({})
-    assert empty == {"offered": 0, "answered": 0, "answered_in_time": 0, "abandoned": 0, "service_level": None,
+    assert empty == {"offered": 0, "answered": 0, "answered_in_time": 0, "abandoned": 0, "no_agent": 0,
+                     "service_level": None,
                      "average_answer_seconds": None}
     both = totals({"a": queue_figures({"offered": 2, "answered": 2, "answered_in_time": 1, "wait_answered": 30}),
                    "b": queue_figures({"offered": 2, "answered": 1, "answered_in_time": 1, "abandoned": 1,
