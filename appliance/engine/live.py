@@ -311,10 +311,22 @@ class LiveState:
 
     def _on_QueueCallerAbandon(self, e, ts):
         call = self._call(e)
-        if call is not None:
-            call.disposition = "abandoned"
-            call.ringing_agents.clear()
-        return None
+        if call is None:
+            return None
+        call.disposition = "abandoned"
+        return self._stop_ringing(call, ts)
+
+    def _stop_ringing(self, call: Call, ts: float) -> list:
+        """The call stopped ringing its agents without an answer (the caller hung up, the queue
+        gave up): app_queue sends no AgentRingNoAnswer then, so they are free again here."""
+        ringing, call.ringing_agents = call.ringing_agents, set()
+        commands: list = []
+        for name in sorted(ringing):
+            agent = self.agents.get(name)
+            if agent is not None and agent.state == RINGING and not any(
+                    name in other.ringing_agents for other in self.calls.values()):
+                commands += self._transition(agent, self._resting_state(agent, ts), ts)
+        return commands
 
     def _queue_exit(self, e, ts):
         """``Queue()`` returned without an agent (QUEUESTATUS: JOINEMPTY when every agent was
@@ -326,10 +338,10 @@ class LiveState:
             return None
         call.queue = e.get("Queue", "") or call.queue
         call.state = "no_agent"
-        call.ringing_agents.clear()
         if call.disposition != "abandoned":
             call.disposition, call.fallback_reason = "fallback", f"queue-{status}"
-        return [Publish("call", {"event": "no_agent", **call.view(ts), "reason": call.fallback_reason})]
+        commands = self._stop_ringing(call, ts)
+        return commands + [Publish("call", {"event": "no_agent", **call.view(ts), "reason": call.fallback_reason})]
 
     def _on_AgentCalled(self, e, ts):
         call = self._call(e)
@@ -555,11 +567,13 @@ class LiveState:
         del self.calls[call.linkedid]
         call.end_time = ts
         call.state = "ended"
+        stopped = self._stop_ringing(call, ts)
         try:
             call.hangup_cause = int(e.get("Cause", ""))
         except ValueError:
             call.hangup_cause = None
-        commands: list = [WriteCallRecord(call.record()), Publish("call", {"event": "ended", **call.view(ts)})]
+        commands: list = [WriteCallRecord(call.record()), Publish("call", {"event": "ended", **call.view(ts)}),
+                          *stopped]
         if call.direction == "outbound" or call.controlled:
             for leg in [ch for ch, name in self.agent_legs.items() if name in (call.agent, call.consult_agent)]:
                 del self.agent_legs[leg]

@@ -132,6 +132,18 @@ def test_a_caller_offered_to_one_agent_first_waits_under_the_queue_routing_chose
     assert [(q["name"], q["waiting"]) for q in state.snapshot(105.0)["queues"]] == [("sales", 1)]
 
 
+def test_caller_hanging_up_while_an_agent_rings_frees_the_agent_without_a_ring_no_answer():
+    """Asterisk 22 sends no AgentRingNoAnswer when the caller goes first (seen on the real
+    Asterisk): the agent would stay "ringing" on the wallboard for ever."""
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call(answer=False) + [
+        ev("QueueCallerAbandon", 103.0, Uniqueid=LID, Linkedid=LID, Queue="sales"),
+        ev("Hangup", 103.0, Uniqueid=LID, Linkedid=LID, Cause="16"),
+    ])
+    assert state.agents["1001"].state == FREE
+
+
 def test_caller_hanging_up_in_queue_is_abandoned_and_agent_freed():
     state = LiveState()
     run(state, [member_added()])
