@@ -315,14 +315,17 @@
     return T["error.code." + code] || T["error.code." + tail] || T["error.status." + res.status] ||
       (body && body.message) || String(res.status);
   }
-  function post(url, body, done) {
+  // POST with the page's CSRF token; ``ok(data)`` on success, the problem said otherwise.
+  function post(url, body, done, ok) {
     return fetch(url, {method: "POST", credentials: "same-origin",
                        headers: {"Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf},
                        body: JSON.stringify(body || {})})
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (data) {
           if (res.status === 401) { window.location.href = "/login?next=/wallboard"; return; }
-          if (res.ok) say(done, false); else say(t("wallboard.failed") + " " + problem(res, data), true);
+          if (!res.ok) { say(t("wallboard.failed") + " " + problem(res, data), true); return; }
+          if (ok) ok(data);
+          say(typeof done === "function" ? done(data) : done, false);
         });
       })
       .catch(function () { say(t("wallboard.failed") + " " + t("wallboard.offline"), true); });
@@ -378,20 +381,12 @@
   }
   // Kept with the account: saved on the server, read back by the page on any browser.
   function savePhone(value, then) {
-    return fetch("/api/v1/wallboard/phone", {method: "POST", credentials: "same-origin",
-                                             headers: {"Content-Type": "application/json",
-                                                       "X-CSRF-Token": root.dataset.csrf},
-                                             body: JSON.stringify({phone: value})})
-      .then(function (res) {
-        return res.json().catch(function () { return {}; }).then(function (data) {
-          if (!res.ok) { say(t("wallboard.failed") + " " + problem(res, data), true); return; }
-          phone = data.phone || "";
-          showPhone();
-          say(t("wallboard.phone_saved", {phone: phone}), false);
-          if (then) then(phone);
-        });
-      })
-      .catch(function () { say(t("wallboard.failed") + " " + t("wallboard.offline"), true); });
+    post("/api/v1/wallboard/phone", {phone: value}, function () { return t("wallboard.phone_saved", {phone: phone}); },
+         function (data) {
+           phone = data.phone || "";
+           showPhone();
+           if (then) setTimeout(function () { then(phone); }, 0);
+         });
   }
   function askPhone(then) {
     afterPhone = then || null;
