@@ -23,8 +23,9 @@ logger = logging.getLogger(__name__)
 JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.")
 # The states the live engine reports (appliance/engine/live.py); each has a message id.
 AGENT_STATES = ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")
-CALL_STATES = ("new", "queued", "ringing", "talking", "ended")
-NOT_ANSWERED = ("new", "queued", "ringing")  # call states in which the caller is still waiting
+CALL_STATES = ("new", "queued", "ringing", "talking", "ended")  # each has a call_state.* message
+# call states in which nobody has answered the caller (no_agent: sent on to voicemail or a message)
+NOT_ANSWERED = ("new", "queued", "ringing", "no_agent")
 CONFIG_SECONDS = 5.0  # how long the configured queues and trunks are cached (forgotten on any change)
 
 
@@ -193,7 +194,7 @@ def install(app, deps) -> None:
         return render("dashboard.tpl", live=live, summary=live_summary(live), health=health_now(),
                       known=set(i18n.catalog(lang())),
                       my_agents=agent_directory().of_user(current_user()["username"]), js_messages=js,
-                      call_times=call_times, agent_states=AGENT_STATES, call_states=CALL_STATES)
+                      call_times=call_times, agent_states=AGENT_STATES)
 
     @app.get("/api/v1/live", name="api_live", roles=EVERYONE,
              api=Operation({"tags": ["live"], "summary": "Live queues, agents and calls",

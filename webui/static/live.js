@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var T = JSON.parse(document.getElementById("i18n").textContent);
-  var NOT_ANSWERED = ["new", "queued", "ringing"];
+  var NOT_ANSWERED = ["new", "queued", "ringing", "no_agent"];  // nobody has answered the caller
   var failingSince = null;
 
   function t(id, kw) {

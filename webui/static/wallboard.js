@@ -15,7 +15,7 @@
   var names = page.names || {}, reasons = page.reasons || [];
   var tv = !!page.tv, phone = page.phone || "";
   var OLD_PHONE_KEY = "cc.wallboard.phone";  // where one browser kept the phone before it was the account's
-  var NOT_ANSWERED = ["new", "queued", "ringing"];
+  var NOT_ANSWERED = ["new", "queued", "ringing", "no_agent"];  // nobody has answered the caller
   var board = null;  // {totals, queues[], agents{}, calls{}, trunks[], date, timezone}
 
   // -- helpers -------------------------------------------------------------------------
