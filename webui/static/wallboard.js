@@ -315,6 +315,9 @@
     return T["error.code." + code] || T["error.code." + tail] || T["error.status." + res.status] ||
       (body && body.message) || String(res.status);
   }
+  function signIn() {  // the session ended: back here after signing in (in the wall-screen mode too)
+    window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+  }
   // POST with the page's CSRF token; ``ok(data)`` on success, the problem said otherwise.
   function post(url, body, done, ok) {
     return fetch(url, {method: "POST", credentials: "same-origin",
@@ -322,7 +325,7 @@
                        body: JSON.stringify(body || {})})
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (data) {
-          if (res.status === 401) { window.location.href = "/login?next=/wallboard"; return; }
+          if (res.status === 401) { signIn(); return; }
           if (!res.ok) { say(t("wallboard.failed") + " " + problem(res, data), true); return; }
           if (ok) ok(data);
           say(typeof done === "function" ? done(data) : done, false);
@@ -333,7 +336,7 @@
   function refresh() {
     fetch("/api/v1/wallboard", {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (res) {
-        if (res.status === 401) { window.location.href = "/login?next=/wallboard"; return null; }
+        if (res.status === 401) { signIn(); return null; }
         return res.ok ? res.json() : null;
       })
       .then(function (data) { if (data) load(data); })
