@@ -21,6 +21,11 @@ QUEUE_CONTEXT = "cc-queue"
 
 # Name of the user event our dialplan raises when a caller is sent to the fallback.
 FALLBACK_EVENT = "CcFallback"
+# Raised when Queue() returns without an agent (Queue: the queue, Status: ${QUEUESTATUS}:
+# JOINEMPTY when every agent was paused or away, LEAVEEMPTY, TIMEOUT...), before the caller
+# goes on to the queue's voicemail, the fallback or the next queue: the live state counts
+# the call under that queue even when app_queue never let it join.
+QUEUE_EXIT_EVENT = "CcQueueExit"
 
 # A caller offered first to one agent (sticky agent, VIP's account manager), then a queue.
 AGENT_FIRST_CONTEXT = "cc-agent-first"

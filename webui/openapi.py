@@ -21,6 +21,8 @@ from webui.apidoc import Operation
 def _wallboard_schema() -> dict:
     figures = {"offered": {"type": "integer"}, "answered": {"type": "integer"},
                "answered_in_time": {"type": "integer"}, "abandoned": {"type": "integer"},
+               "no_agent": {"type": "integer", "description": "neither answered nor abandoned: refused by the queue "
+                                                             "(nobody could answer) or given up on by it"},
                "service_level": {"type": ["number", "null"], "description": "0..1"},
                "average_answer_seconds": {"type": ["number", "null"]}}
     live = "#/components/schemas/Live/properties"
@@ -182,8 +184,11 @@ def build(app, config, crm=None) -> dict:
             "active": {"type": "boolean"}}},
         "Live": {"type": "object", "required": ["queues", "agents", "calls"], "properties": {
             "queues": {"type": "array", "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "waiting": {"type": "integer", "description": "callers waiting"},
-                "longest_wait": seconds, "members": {"type": "array", "items": {"type": "string"}},
+                "name": {"type": "string"}, "display_name": {"type": "string"},
+                "waiting": {"type": "integer", "description": "callers of the queue not answered yet (queued or "
+                                                              "ringing an agent)"},
+                "longest_wait": {**seconds, "description": "the longest wait among the same callers"},
+                "members": {"type": "array", "items": {"type": "string"}},
                 "available": {"type": "integer", "description": "members whose state is free"}}}},
             "agents": {"type": "array", "items": {"type": "object", "properties": {
                 "name": {"type": "string", "description": "the agent's work number"},
@@ -192,9 +197,15 @@ def build(app, config, crm=None) -> dict:
                 "state": {"type": "string", "description": "logged_out, free, ringing, in_call, unavailable, paused"},
                 "in_state_seconds": seconds, "queues": {"type": "array", "items": {"type": "string"}}}}},
             "calls": {"type": "array", "items": {"type": "object", "properties": {
-                "linkedid": {"type": "string"}, "caller": {"type": "string"}, "caller_name": {"type": "string"},
+                "linkedid": {"type": "string"}, "caller": {"type": "string"},
+                "caller_name": {"type": "string", "description": "the name the trunk sent (SIP display name)"},
+                "customer_name": {"type": "string", "description": "the CRM customer whose number the caller's is, "
+                                                                   "or ''"},
+                "waiting": {"type": "boolean", "description": "in its queue, not answered yet"},
                 "did": {"type": "string"}, "queue": {"type": "string"}, "agent": {"type": "string"},
-                "state": {"type": "string", "description": "new, queued, ringing, talking, ended"},
+                "state": {"type": "string", "description": "new, queued, ringing, talking, held, consulting, "
+                                                           "conference, no_agent (the queue sent it on without an "
+                                                           "agent), ended"},
                 "duration": {**seconds, "description": "seconds since the call came in"}}}}}},
         "AuditEntry": {"type": "object", "properties": {
             "at": {"type": "string", "description": "UTC, ISO 8601"}, "username": {"type": "string"},

@@ -300,6 +300,7 @@ def render(model: AsteriskModel) -> str:
         if q.survey:  # answered, and the agent hung up first: the caller rates the call
             conf.raw(f' same => n,GotoIf($["${{QUEUESTATUS}}" = "CONTINUE"]?{v.SURVEY_CONTEXT},{queue},1)')
         conf.raw(f" same => n,Set({v.FALLBACK_REASON}=queue-${{TOLOWER(${{QUEUESTATUS}})}})")
+        conf.raw(f" same => n,UserEvent({v.QUEUE_EXIT_EVENT},Queue: {queue},Status: ${{QUEUESTATUS}})")
         if q.overflow_queue:
             # Nobody could answer (or the longest wait passed): the next queue, at most
             # MAX_OVERFLOW_HOPS times per call, so a chain of queues always ends.

@@ -45,6 +45,8 @@ class User(BaseModel):
     language = CharField(max_length=8, default="zh_CN")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # the phone the wallboard rings to listen in, whisper or barge ('' until the supervisor names it)
+    own_extension = CharField(max_length=16, default="")
 
 
 class ApiToken(BaseModel):

@@ -4,6 +4,14 @@ Pure: ``LiveState.apply(event, now)`` takes one event (a mapping of AMI headers)
 and returns the commands the adapters must carry out (write a call record, publish
 a change).  It imports no socket, no database and no gevent.
 
+Waiting in a queue (the queue's ``waiting`` and ``longest_wait``, the same set of calls):
+a call whose queue it is (``QueueCallerJoin``, the routing decision, or the queue that
+refused it) that no agent has answered yet and that has not left the queue: queued, or
+ringing an agent (the queue's own or the one agent it is offered to first).  Its wait runs
+from ``enter_time``, as the call record's ``wait_seconds`` does.  A call the queue refused
+or gave up on (``UserEvent(CcQueueExit)`` after ``Queue()`` returns: QUEUESTATUS
+JOINEMPTY, LEAVEEMPTY, TIMEOUT...) is in state ``no_agent`` under that queue until it ends.
+
 Definitions the call record uses:
 
 * ``enter_time``: the caller's channel appeared (AMI ``Newchannel``);
@@ -12,7 +20,8 @@ Definitions the call record uses:
 * ``wait_seconds`` = answer - enter (or end - enter when nobody answered);
 * ``talk_seconds`` = end - answer;
 * ``disposition``: ``answered``, ``abandoned`` (caller hung up while waiting),
-  ``fallback`` (sent to the fallback: ``fallback_reason`` says why),
+  ``fallback`` (sent to the fallback or to a queue's voicemail: ``fallback_reason`` says why,
+  ``queue-joinempty`` for a caller a queue refused because nobody could answer),
   ``interrupted`` (Asterisk went away during the call), ``unanswered``.
 """
 
@@ -32,6 +41,9 @@ UNAVAILABLE = "unavailable"
 PAUSED = "paused"
 WRAPUP = "wrapup"  # after a call, for the queue's wrap-up time: app_queue does not ring them
 AUTO_PAUSE_REASON = "missed-calls"
+
+# Call states in which a caller of a queue is still waiting for an agent.
+WAITING_STATES = ("queued", "ringing")
 
 # app_queue member device status codes (AST_DEVICE_*).
 _UNAVAILABLE_STATUS = {"4", "5"}  # invalid, unavailable
@@ -93,7 +105,8 @@ class Call:
     trunk: str = ""
     queue: str = ""
     agent: str = ""
-    state: str = "new"  # new | queued | ringing | talking | held | consulting | conference | ended
+    # new | queued | ringing | talking | held | consulting | conference | no_agent | ended
+    state: str = "new"
     enter_time: float = 0.0
     answer_time: float | None = None
     end_time: float | None = None
@@ -140,6 +153,11 @@ class Call:
             "survey_score": self.survey_score,
         }
 
+    @property
+    def waiting(self) -> bool:
+        """In its queue, nobody has answered yet (see the module doc)."""
+        return bool(self.queue) and self.answer_time is None and self.state in WAITING_STATES
+
     def view(self, now: float) -> dict:
         return {
             "linkedid": self.linkedid,
@@ -152,6 +170,7 @@ class Call:
             "agent": self.agent,
             "ringing_agents": sorted(self.ringing_agents),
             "state": self.state,
+            "waiting": self.waiting,
             "duration": round(now - self.enter_time, 1),
             "wait_seconds": round((self.answer_time or now) - self.enter_time, 1),
             "talk_seconds": round(now - self.answer_time, 1) if self.answer_time is not None else 0.0,
@@ -177,7 +196,7 @@ class Agent:
 @dataclass
 class QueueView:
     name: str
-    waiting: dict[str, float] = field(default_factory=dict)  # linkedid -> joined at
+    published: tuple = ()  # the waiting calls last published for this queue
 
 
 def trunk_of(channel: str) -> str:
@@ -219,7 +238,23 @@ class LiveState:
         if handler is None:
             return []
         ts = _timestamp(event, now)
-        return handler(event, ts) or []
+        commands = handler(event, ts) or []
+        return commands + self._queue_changes(ts)
+
+    def _queue_changes(self, ts: float) -> list:
+        """A ``queue`` change for every queue whose waiting calls changed with the last event."""
+        waiting: dict[str, list[str]] = {}
+        for call in self.calls.values():
+            if call.waiting:
+                waiting.setdefault(call.queue, []).append(call.linkedid)
+        commands = []
+        for name in set(waiting) | {q.name for q in self.queues.values() if q.published}:
+            queue = self.queues.setdefault(name, QueueView(name))
+            now_waiting = tuple(sorted(waiting.get(name, ())))
+            if now_waiting != queue.published:
+                queue.published = now_waiting
+                commands.append(Publish("queue", self._queue_view(queue, ts)))
+        return commands
 
     def connection_lost(self, now: float) -> list:
         """AMI went away: no event will close the calls we hold, so close them."""
@@ -235,9 +270,7 @@ class LiveState:
                 call.disposition = disposition
             commands.append(WriteCallRecord(call.record()))
             commands += self._release_agent(call.agent, now)
-            for q in self.queues.values():
-                q.waiting.pop(linkedid, None)
-        return commands
+        return commands + self._queue_changes(now)
 
     # -- calls --------------------------------------------------------------
     def _on_Newchannel(self, e, ts):
@@ -263,36 +296,52 @@ class LiveState:
 
     def _on_QueueCallerJoin(self, e, ts):
         call = self._call(e)
-        if _personal(e.get("Queue", "")):  # offered to one agent first: the call's queue is still the real one
-            if call is None:
-                return None
-            call.state = "queued"
-            return [Publish("call", {"event": "queued", **call.view(ts)})]
-        queue = self.queues.setdefault(e.get("Queue", ""), QueueView(e.get("Queue", "")))
         if call is None:
             return None
-        call.queue = queue.name
+        if not _personal(e.get("Queue", "")):  # offered to one agent first: the call's queue is still the real one
+            call.queue = e.get("Queue", "")
         call.state = "queued"
-        queue.waiting[call.linkedid] = ts
-        return [Publish("queue", self._queue_view(queue, ts)), Publish("call", {"event": "queued", **call.view(ts)})]
-
-    def _leave_queue(self, e, ts):
-        queue = self.queues.get(e.get("Queue", ""))
-        call = self._call(e)
-        if queue is None or call is None:
-            return []
-        call.ringing_agents.clear()
-        queue.waiting.pop(call.linkedid, None)
-        return [Publish("queue", self._queue_view(queue, ts))]
+        return [Publish("call", {"event": "queued", **call.view(ts)})]
 
     def _on_QueueCallerLeave(self, e, ts):
-        return self._leave_queue(e, ts)
+        call = self._call(e)
+        if call is not None:
+            call.ringing_agents.clear()
+        return None
 
     def _on_QueueCallerAbandon(self, e, ts):
         call = self._call(e)
-        if call is not None:
-            call.disposition = "abandoned"
-        return self._leave_queue(e, ts)
+        if call is None:
+            return None
+        call.disposition = "abandoned"
+        return self._stop_ringing(call, ts)
+
+    def _stop_ringing(self, call: Call, ts: float) -> list:
+        """The call stopped ringing its agents without an answer (the caller hung up, the queue
+        gave up): app_queue sends no AgentRingNoAnswer then, so they are free again here."""
+        ringing, call.ringing_agents = call.ringing_agents, set()
+        commands: list = []
+        for name in sorted(ringing):
+            agent = self.agents.get(name)
+            if agent is not None and agent.state == RINGING and not any(
+                    name in other.ringing_agents for other in self.calls.values()):
+                commands += self._transition(agent, self._resting_state(agent, ts), ts)
+        return commands
+
+    def _queue_exit(self, e, ts):
+        """``Queue()`` returned without an agent (QUEUESTATUS: JOINEMPTY when every agent was
+        paused or away, LEAVEEMPTY, TIMEOUT...): the caller goes on to the queue's voicemail,
+        the fallback or the next queue.  The call is the queue's, not answered, and no longer waiting."""
+        call = self._call(e)
+        status = e.get("Status", "").strip().lower()
+        if call is None or call.answer_time is not None or status in ("", "continue"):
+            return None
+        call.queue = e.get("Queue", "") or call.queue
+        call.state = "no_agent"
+        if call.disposition != "abandoned":
+            call.disposition, call.fallback_reason = "fallback", f"queue-{status}"
+        commands = self._stop_ringing(call, ts)
+        return commands + [Publish("call", {"event": "no_agent", **call.view(ts), "reason": call.fallback_reason})]
 
     def _on_AgentCalled(self, e, ts):
         call = self._call(e)
@@ -370,6 +419,8 @@ class LiveState:
             return self._set_call_state(call, "talking" if state == "resumed" else state, ts)
         if e.get("UserEvent") == v.SURVEY_EVENT:
             return self._survey(e, ts)
+        if e.get("UserEvent") == v.QUEUE_EXIT_EVENT:
+            return self._queue_exit(e, ts)
         if e.get("UserEvent") == v.ROUTE_EVENT:
             call = self._call(e)
             if call is not None:
@@ -386,6 +437,8 @@ class LiveState:
         call.fallback_reason = e.get("Reason", "")
         if e.get("Queue") and not call.queue:  # refused before joining (join-empty): never queued
             call.queue = e["Queue"]
+        if call.queue and call.answer_time is None:
+            call.state = "no_agent"
         return [Publish("call", {"event": "fallback", **call.view(ts), "reason": call.fallback_reason})]
 
     def _survey(self, e, ts):
@@ -514,18 +567,18 @@ class LiveState:
         del self.calls[call.linkedid]
         call.end_time = ts
         call.state = "ended"
+        stopped = self._stop_ringing(call, ts)
         try:
             call.hangup_cause = int(e.get("Cause", ""))
         except ValueError:
             call.hangup_cause = None
-        commands: list = [WriteCallRecord(call.record()), Publish("call", {"event": "ended", **call.view(ts)})]
+        commands: list = [WriteCallRecord(call.record()), Publish("call", {"event": "ended", **call.view(ts)}),
+                          *stopped]
         if call.direction == "outbound" or call.controlled:
             for leg in [ch for ch, name in self.agent_legs.items() if name in (call.agent, call.consult_agent)]:
                 del self.agent_legs[leg]
             for name in {call.agent, call.consult_agent} - {""}:
                 commands += self._release_agent(name, ts)
-        for q in self.queues.values():
-            q.waiting.pop(call.linkedid, None)
         return commands
 
     # -- call control (what the engine is about to do; services/calls.py) ---------
@@ -618,9 +671,10 @@ class LiveState:
 
     # -- views --------------------------------------------------------------
     def _queue_view(self, queue: QueueView, now: float) -> dict:
-        longest = max((now - t for t in queue.waiting.values()), default=0.0)
+        """``waiting`` and ``longest_wait`` over the same calls (see the module doc)."""
+        waits = [now - c.enter_time for c in self.calls.values() if c.queue == queue.name and c.waiting]
         members = [a.name for a in self.agents.values() if queue.name in a.queues]
-        return {"name": queue.name, "waiting": len(queue.waiting), "longest_wait": round(longest, 1),
+        return {"name": queue.name, "waiting": len(waits), "longest_wait": round(max(waits, default=0.0), 1),
                 "members": sorted(members)}
 
     @staticmethod
@@ -636,6 +690,9 @@ class LiveState:
             for q in a.queues:
                 if not _personal(q):
                     self.queues.setdefault(q, QueueView(q))
+        for c in self.calls.values():
+            if c.queue:
+                self.queues.setdefault(c.queue, QueueView(c.queue))
         return {
             "queues": [self._queue_view(q, now) for q in sorted(self.queues.values(), key=lambda q: q.name)],
             "agents": [self._agent_view(a, now) for a in sorted(self.agents.values(), key=lambda a: a.name)],

@@ -29,6 +29,24 @@ def customer_of(caller: str) -> Customer | None:
     return Customer.select().where(Customer.phone.in_(forms)).order_by(Customer.id).first()
 
 
+def customer_names(callers) -> dict[str, str]:
+    """The dashboard's and the wallboard's callers by name: ``{caller: customer's name}`` for
+    each caller whose number (in any of its forms) is a customer's, the oldest customer when
+    the same number was stored twice (as ``customer_of``).  One indexed query for them all."""
+    wanted = {caller: numbers.variants(caller) for caller in dict.fromkeys(callers) if caller}
+    forms = {form for found in wanted.values() for form in found}
+    if not forms:
+        return {}
+    by_form = {row.phone: (row.id, row.name) for row in
+               Customer.select(Customer.id, Customer.name, Customer.phone).where(Customer.phone.in_(sorted(forms)))}
+    names = {}
+    for caller, found in wanted.items():
+        matches = [by_form[form] for form in found if form in by_form]
+        if matches:
+            names[caller] = min(matches)[1]
+    return names
+
+
 def account_manager_of(caller: str) -> str | None:
     """VIP routing: the work number of the calling customer's account manager, if any."""
     customer = customer_of(caller)

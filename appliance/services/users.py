@@ -222,6 +222,23 @@ class UserService:
         user.language = language
         user.save()
 
+    def own_extension(self, user_id: int) -> str:
+        """The user's own phone, which the wallboard rings to listen in ('' if not named)."""
+        return self._user(id=user_id).own_extension
+
+    def set_own_extension(self, user_id: int, extension) -> str:
+        """Name the user's own phone: the extension of a configured phone, or '' for none."""
+        extension = extension.strip() if isinstance(extension, str) else None
+        if extension is None or (extension and not m.Phone.select().where(m.Phone.extension == extension).exists()):
+            raise ValidationError(f"no phone has the extension {extension!r}", code="user.invalid",
+                                  fields={"phone": FieldError("wallboard.phone_unknown",
+                                                              "not the extension of a configured phone")})
+        user = self._user(id=user_id)
+        user.own_extension = extension
+        user.save()
+        logger.info("user %s: own extension %s", user.username, extension or "(none)")
+        return extension
+
     def update(self, username: str, changes: dict, actor: str) -> dict:
         """An admin changes another account: ``role``, ``active``, ``language`` and/or a new
         ``password``.  Nobody changes their own role or switches themselves off, and the

@@ -6,11 +6,17 @@ records keep UTC, so the day's bounds are turned into UTC before the query.
 
 Per queue, counting the calls that entered it today (outgoing calls never count):
 
-* ``offered``: every such call, whatever became of it;
+* ``offered``: every such call, whatever became of it, including the callers the queue
+  refused at the door because nobody could answer (every agent paused or away: app_queue's
+  join-empty, the record's ``fallback_reason`` ``queue-joinempty``);
 * ``answered``: an agent answered it (even if it ended badly later);
 * ``answered_in_time``: answered after waiting at most the queue's ``service_level_seconds``;
 * ``abandoned``: the caller hung up while waiting;
-* ``service_level``: ``answered_in_time / offered`` (None when nothing was offered);
+* ``no_agent``: neither answered nor abandoned: refused by the queue or given up on by it
+  (nobody could answer, the longest wait passed) and sent on to voicemail, the fallback
+  or the next queue; ``offered = answered + abandoned + no_agent``;
+* ``service_level``: ``answered_in_time / offered`` (None when nothing was offered): every
+  refused or abandoned call counts against it;
 * ``average_answer_seconds``: the mean wait of the answered calls.
 
 The figures are one grouped query over the ``enter_time`` index, remembered until a new
@@ -29,7 +35,7 @@ from appliance.db import models as m
 from appliance.services.site import utc_midnight
 
 DEFAULT_SERVICE_LEVEL_SECONDS = 20
-FIGURES = ("offered", "answered", "answered_in_time", "abandoned")
+FIGURES = ("offered", "answered", "answered_in_time", "abandoned", "no_agent")
 
 
 def day_bounds(now: float, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -42,6 +48,7 @@ def queue_figures(row: dict) -> dict:
     """One queue's grouped counts -> the figures the wallboard shows (see the module doc)."""
     counts = {k: int(row.get(k) or 0) for k in FIGURES}
     offered, answered = counts["offered"], counts["answered"]
+    counts["no_agent"] = offered - answered - counts["abandoned"]
     return {**counts,
             "service_level": round(counts["answered_in_time"] / offered, 4) if offered else None,
             "average_answer_seconds": round(float(row.get("wait_answered") or 0) / answered, 1) if answered else None}
@@ -94,7 +101,8 @@ class TodayFigures:
                            fn.SUM(Case(None, [(answered, 1)], 0)).alias("answered"),
                            fn.SUM(Case(None, [(answered & (cr.wait_seconds <= threshold), 1)], 0))
                            .alias("answered_in_time"),
-                           fn.SUM(Case(None, [(cr.disposition == "abandoned", 1)], 0)).alias("abandoned"),
+                           fn.SUM(Case(None, [(~answered & (cr.disposition == "abandoned"), 1)], 0))
+                           .alias("abandoned"),
                            fn.SUM(Case(None, [(answered, cr.wait_seconds)], 0)).alias("wait_answered"))
                  .join(q, JOIN.LEFT_OUTER, on=(q.name == cr.queue))
                  .where(cr.enter_time >= start, cr.enter_time < end, cr.queue != "", cr.direction != "outbound")

@@ -159,19 +159,18 @@ def test_the_buttons_call_the_api_with_the_right_bodies(page_as, web):
     dialog.locator("input").fill("not a phone")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog.locator(".field-error")).to_be_visible()
-    dialog.locator("input").fill("1009")
+    dialog.locator("input").fill("1002")
     with page.expect_request("**/api/v1/agents/1001/spy") as sent:
         dialog.get_by_role("button", name="Save").click()
     request = sent.value
-    assert request.method == "POST" and request.post_data_json == {"phone": "1009", "mode": "listen"}
+    assert request.method == "POST" and request.post_data_json == {"phone": "1002", "mode": "listen"}
     assert request.headers.get("x-csrf-token")
-    expect(page.locator("#wb-status")).to_contain_text("1009", timeout=WITHIN)
-    assert page.evaluate("localStorage.getItem('cc.wallboard.phone')") == "1009"
-    expect(page.locator("#wb-phone")).to_have_text("My phone: 1009")
+    expect(page.locator("#wb-status")).to_contain_text("1002", timeout=WITHIN)
+    expect(page.locator("#wb-phone")).to_have_text("My phone: 1002")
 
     with page.expect_request("**/api/v1/agents/1001/spy") as sent:  # remembered: not asked again
         row(page, "wb-calls", "13912345678").get_by_role("button", name="Whisper").click()
-    assert sent.value.post_data_json == {"phone": "1009", "mode": "whisper"}
+    assert sent.value.post_data_json == {"phone": "1002", "mode": "whisper"}
     expect(dialog).to_be_hidden()
 
     page.once("dialog", lambda d: d.accept())
@@ -190,14 +189,14 @@ def test_the_buttons_call_the_api_with_the_right_bodies(page_as, web):
         card.get_by_role("button", name="Sign out").click()
     expect(page.locator("#wb-status")).to_contain_text("signed out", timeout=WITHIN)
 
-    steps = [("spy", "1001", "1009", "listen", "sup"), ("spy", "1001", "1009", "whisper", "sup"), ("hangup", lid, "sup")]
+    steps = [("spy", "1001", "1002", "listen", "sup"), ("spy", "1001", "1002", "whisper", "sup"), ("hangup", lid, "sup")]
     asked = [("pause", "1001", "lunch"), ("logout", "1001")]
     wait_until(lambda: len(calls.steps) >= len(steps) and len(web.deps.agents.calls) >= len(asked), 5,
                "the server to have carried out every click")
     assert calls.steps == steps
     assert web.deps.agents.calls == asked
     page.reload()
-    expect(page.locator("#wb-phone")).to_have_text("My phone: 1009")  # still remembered
+    expect(page.locator("#wb-phone")).to_have_text("My phone: 1002")  # still remembered
     assert not page.problems, page.problems
 
 
@@ -222,4 +221,106 @@ def test_the_wallboard_is_photographed_mid_morning(page_as, web, lang):
     page.wait_for_timeout(1500)  # some seconds on the clocks
     assert i18n.translate(lang, "nav.wallboard") in page.inner_text("h1")
     screenshot(page, lang, "wallboard-live")
+    assert not page.problems, page.problems
+
+
+# -- the wall screen, the supervisor's own phone, the dashboard's queues and callers -----------
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_wall_screen_mode_is_dark_large_and_has_no_buttons(page_as, web, lang):
+    engine = Engine(web)
+    engine.sign_in("1001")
+    engine.answer(engine.call_arrives(1, "13912345678"), 1, "1001")  # a call: listen/hang-up buttons elsewhere
+    T = i18n.catalog(lang)
+    page = page_as("supervisor", lang, width=1920, height=1080)
+    page.goto(web.url + "/wallboard")
+    page.get_by_role("link", name=T["wallboard.full_screen"]).click()
+    page.wait_for_url("**/wallboard?tv=1")
+    expect(page.locator("#wb-link")).to_have_attribute("data-state", "live")
+    expect(row(page, "wb-calls", "王芳")).to_contain_text(T["call_state.talking"])
+    expect(page.locator('.agent-card[data-agent="1001"] .state')).to_have_text(T["agent_state.in_call"])
+    assert page.locator("button:visible, a:visible, input:visible, select:visible").count() == 0
+    assert page.locator(".topbar").is_hidden()
+    style = page.evaluate("""() => {
+        const s = (sel) => getComputedStyle(document.querySelector(sel));
+        return {background: s("body").backgroundColor, card: s(".card").backgroundColor,
+                text: s(".wallboard").color, figure: parseFloat(s("#wb-waiting .figure").fontSize),
+                cell: parseFloat(s("#wb-calls td").fontSize)};
+    }""")
+    dark = [int(x) for x in re.findall(r"\d+", style["background"])[:3]]
+    assert max(dark) < 40 and style["card"] != "rgb(255, 255, 255)", style
+    assert min(int(x) for x in re.findall(r"\d+", style["text"])[:3]) > 200, style  # light on dark
+    assert style["figure"] >= 64 and style["cell"] >= 22, style
+    screenshot(page, lang, "wallboard-tv")
+    assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_supervisors_phone_is_kept_with_their_account_on_any_browser(page_as, web, lang):
+    from appliance.db.models import User
+
+    T = i18n.catalog(lang)
+    page = open_wallboard(page_as, web, lang)
+    expect(page.locator("#wb-phone")).to_have_text(T["wallboard.my_phone_unset"])
+    page.locator("#wb-phone").click()
+    dialog = page.locator("#wb-phone-dialog")
+    dialog.locator("input").fill("1009")  # no such phone
+    dialog.get_by_role("button", name=T["wallboard.save"]).click()
+    expect(page.locator("#wb-status")).to_have_class(re.compile("bad"), timeout=WITHIN)
+    expect(page.locator("#wb-phone")).to_have_text(T["wallboard.my_phone_unset"])
+    page.locator("#wb-phone").click()
+    dialog.locator("input").fill("1002")
+    dialog.get_by_role("button", name=T["wallboard.save"]).click()
+    mine = T["wallboard.my_phone"].replace("{phone}", "1002")
+    expect(page.locator("#wb-phone")).to_have_text(mine, timeout=WITHIN)
+    wait_until(lambda: User.get(User.username == "sup").own_extension == "1002", 5, "the phone saved")
+
+    # another browser (a fresh context: no storage of the first) knows it, and listens with it
+    web.deps.calls = calls = SupervisorCalls()
+    engine = Engine(web)
+    engine.sign_in("1001")
+    engine.answer(engine.call_arrives(1, "13700000009"), 1, "1001")
+    other = open_wallboard(page_as, web, lang)
+    assert other.evaluate("localStorage.length") == 0
+    expect(other.locator("#wb-phone")).to_have_text(mine)
+    other.locator('.agent-card[data-agent="1001"]').get_by_role("button", name=T["wallboard.listen"]).click()
+    expect(other.locator("#wb-phone-dialog")).to_be_hidden()
+    wait_until(lambda: calls.steps, 5, "the supervisor's phone rung")
+    assert calls.steps == [("spy", "1001", "1002", "listen", "sup")]
+    assert not page.problems and not other.problems, (page.problems, other.problems)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_dashboard_lists_configured_queues_before_anyone_signs_in_and_callers_by_customer(page_as, web,
+                                                                                               lang):
+    """Nobody signed in, two callers ringing in: one a customer of the CRM (shown by the
+    customer's name, whatever the SIP display name says), one unknown (shown by number)."""
+    calls = [{"linkedid": "1.1", "caller": "13912345678", "caller_name": "SIP Display", "did": "88001000",
+              "queue": "sales", "agent": "", "state": "queued", "waiting": True, "duration": 5.0,
+              "wait_seconds": 5.0},
+             {"linkedid": "1.2", "caller": "13600000009", "caller_name": "Spoofed Name", "did": "88001000",
+              "queue": "", "agent": "", "state": "new", "waiting": False, "duration": 2.0, "wait_seconds": 2.0}]
+    web.deps.live = lambda: {"queues": [{"name": "sales", "waiting": 1, "longest_wait": 5.0, "members": []}],
+                             "agents": [], "calls": calls}
+    T = i18n.catalog(lang)
+    page = page_as("supervisor", lang)
+    page.goto(web.url + "/")
+
+    def check():
+        for name, display, waiting in (("sales", "Sales", "1"), ("support", "Support", "0")):
+            queue = row(page, "queues", display)
+            expect(queue).to_have_count(1)
+            expect(queue.locator("td").first).to_have_text(f"{name} {display}")
+            expect(queue.locator("td").nth(1)).to_have_text(waiting)
+        expect(page.locator("#queues")).not_to_contain_text(T["live.no_queues"])
+        known = row(page, "calls", "13912345678")
+        expect(known.locator("td").first).to_have_text("王芳 13912345678")
+        unknown = row(page, "calls", "13600000009")
+        expect(unknown.locator("td").first).to_have_text("13600000009")
+        expect(page.locator("#calls")).not_to_contain_text("SIP Display")
+        expect(page.locator("#calls")).not_to_contain_text("Spoofed Name")
+
+    check()  # as the server drew it
+    expect(page.locator("#refresh")).to_have_text(re.compile(re.escape(T["live.updated"].split("{")[0])),
+                                                  timeout=5000)
+    check()  # and as live.js redraws it from /api/v1/live
     assert not page.problems, page.problems

@@ -85,6 +85,65 @@ def test_fallback_user_event_sets_disposition_and_reason():
     assert rec["wait_seconds"] == 4.0 and rec["talk_seconds"] == 0.0
 
 
+def queue_figures(commands):
+    """The last ``queue`` change published for each queue: (waiting, longest_wait)."""
+    return {c.data["name"]: (c.data["waiting"], c.data["longest_wait"]) for c in commands
+            if isinstance(c, Publish) and c.topic == "queue"}
+
+
+def test_caller_refused_by_a_queue_with_every_agent_paused_is_the_queues_call():
+    """Join-empty: app_queue never lets the caller join (no QueueCallerJoin); the dialplan's
+    CcQueueExit names the queue before the caller goes on to the queue's voicemail."""
+    state = LiveState()
+    events = queue_call(answer=False)[:1] + [
+        ev("UserEvent", 100.3, UserEvent="CcQueueExit", Uniqueid=LID, Linkedid=LID, Queue="sales",
+           Status="JOINEMPTY"),
+    ]
+    run(state, events)
+    (call,) = state.snapshot(101.0)["calls"]
+    assert (call["queue"], call["state"], call["waiting"]) == ("sales", "no_agent", False)
+    assert state.snapshot(101.0)["queues"] == [{"name": "sales", "waiting": 0, "longest_wait": 0.0, "members": []}]
+    (rec,) = records(run(state, [ev("Hangup", 130.0, Uniqueid=LID, Linkedid=LID, Cause="16")]))
+    assert (rec["queue"], rec["disposition"], rec["fallback_reason"]) == ("sales", "fallback", "queue-joinempty")
+    assert rec["answer_time"] is None
+
+
+def test_a_caller_ringing_an_agent_is_still_waiting_and_the_longest_wait_is_theirs():
+    state = LiveState()
+    run(state, [member_added()])
+    commands = run(state, queue_call(answer=False))  # joined, then the agent's phone rings
+    assert queue_figures(commands) == {"sales": (1, 0.2)}
+    snap = state.snapshot(107.0)
+    (call,) = snap["calls"]
+    assert (call["state"], call["waiting"]) == ("ringing", True)
+    assert (snap["queues"][0]["waiting"], snap["queues"][0]["longest_wait"]) == (1, 7.0) == (1, call["wait_seconds"])
+    commands = run(state, [ev("AgentConnect", 108.0, Uniqueid=LID, Linkedid=LID, Queue="sales", MemberName="1001",
+                              Interface="PJSIP/1001", HoldTime="8", DestChannel=AGENT_CHAN)])
+    assert queue_figures(commands) == {"sales": (0, 0.0)}  # answered: no longer waiting, at once
+
+
+def test_a_caller_offered_to_one_agent_first_waits_under_the_queue_routing_chose():
+    state = LiveState()
+    events = queue_call(answer=False)[:1] + [
+        ev("UserEvent", 100.1, UserEvent="CcRoute", Uniqueid=LID, Linkedid=LID, Rule="vip", Queue="sales"),
+        ev("QueueCallerJoin", 100.2, Channel=CALLER_CHAN, Uniqueid=LID, Linkedid=LID, Queue="cc-agent-1001"),
+    ]
+    assert queue_figures(run(state, events)) == {"sales": (1, 0.2)}
+    assert [(q["name"], q["waiting"]) for q in state.snapshot(105.0)["queues"]] == [("sales", 1)]
+
+
+def test_caller_hanging_up_while_an_agent_rings_frees_the_agent_without_a_ring_no_answer():
+    """Asterisk 22 sends no AgentRingNoAnswer when the caller goes first (seen on the real
+    Asterisk): the agent would stay "ringing" on the wallboard for ever."""
+    state = LiveState()
+    run(state, [member_added()])
+    run(state, queue_call(answer=False) + [
+        ev("QueueCallerAbandon", 103.0, Uniqueid=LID, Linkedid=LID, Queue="sales"),
+        ev("Hangup", 103.0, Uniqueid=LID, Linkedid=LID, Cause="16"),
+    ])
+    assert state.agents["1001"].state == FREE
+
+
 def test_caller_hanging_up_in_queue_is_abandoned_and_agent_freed():
     state = LiveState()
     run(state, [member_added()])
@@ -97,7 +156,7 @@ def test_caller_hanging_up_in_queue_is_abandoned_and_agent_freed():
     (rec,) = records(run(state, events))
     assert rec["disposition"] == "abandoned"
     assert state.agents["1001"].state == FREE
-    assert state.queues["sales"].waiting == {}
+    assert state.snapshot(110.0)["queues"][0]["waiting"] == 0
 
 
 def test_asterisk_lost_mid_call_closes_call_as_interrupted_and_frees_agent():
@@ -155,7 +214,7 @@ def test_snapshot_lists_queues_agents_calls():
     run(state, [member_added()] + queue_call(answer=False)[:2])
     snap = state.snapshot(now=110.0)
     assert snap["queues"][0]["name"] == "sales" and snap["queues"][0]["waiting"] == 1
-    assert snap["queues"][0]["longest_wait"] == 9.8
+    assert snap["queues"][0]["longest_wait"] == 10.0 == snap["calls"][0]["wait_seconds"]
     assert snap["agents"][0]["name"] == "1001"
     assert snap["calls"][0]["caller"] == "13912345678"
 

@@ -67,7 +67,8 @@ def test_service_level_and_abandoned_count_today_only(db):
     assert (today["date"], today["timezone"], today["since"]) == ("2024-05-02", "Asia/Shanghai",
                                                                   "2024-05-01T16:00:00Z")
     sales, support = today["queues"]["sales"], today["queues"]["support"]
-    assert sales == {"offered": 7, "answered": 5, "answered_in_time": 4, "abandoned": 1,
+    # the fallback call (refused: nobody could answer) is the one offered but neither answered nor abandoned
+    assert sales == {"offered": 7, "answered": 5, "answered_in_time": 4, "abandoned": 1, "no_agent": 1,
                      "service_level": round(4 / 7, 4), "average_answer_seconds": round((10 + 20 + 25 + 5 + 1) / 5, 1)}
     assert (support["offered"], support["answered_in_time"], support["abandoned"], support["service_level"]) == (
         2, 1, 1, 0.5)
@@ -92,7 +93,8 @@ def test_figures_follow_new_records_and_threshold_changes(db):
 
 def test_figures_of_nothing_and_totals():
     empty = queue_figures({})
-    assert empty == {"offered": 0, "answered": 0, "answered_in_time": 0, "abandoned": 0, "service_level": None,
+    assert empty == {"offered": 0, "answered": 0, "answered_in_time": 0, "abandoned": 0, "no_agent": 0,
+                     "service_level": None,
                      "average_answer_seconds": None}
     both = totals({"a": queue_figures({"offered": 2, "answered": 2, "answered_in_time": 1, "wait_answered": 30}),
                    "b": queue_figures({"offered": 2, "answered": 1, "answered_in_time": 1, "abandoned": 1,
@@ -159,3 +161,43 @@ def test_staff_get_the_wallboard_and_agents_do_not(app):
     # the embedded JSON cannot close its script element, whatever a caller's name says
     data = re.search(r'<script id="wb-data" type="application/json">(.*?)</script>', page.text, re.S).group(1)
     assert "</script" not in data and "\\u003c/script>" in data and '"lunch"' in data
+
+
+def test_live_view_lists_every_configured_queue_and_names_callers_by_their_customer(db):
+    from appliance.services.callers import customer_names
+    from appliance.services.crm import CustomerService, Viewer
+    from webui.areas.live import live_view
+
+    crm = CustomerService(db)
+    crm.create(Viewer("t", "admin"), {"name": "王芳", "phone": "+8613912345678"}, actor="t")  # stored with +86
+    names = customer_names(["13912345678", "13600000009", ""])
+    assert names == {"13912345678": "王芳"}  # matched in any stored form; unknown numbers are not named
+    snapshot = {"queues": [{"name": "ghost", "waiting": 1, "longest_wait": 3.0, "members": []}], "agents": [],
+                "calls": [{"linkedid": "1", "caller": "13912345678", "caller_name": "SIP name"},
+                          {"linkedid": "2", "caller": "13600000009", "caller_name": "Spoofed"}]}
+    configured = [{"name": "sales", "display_name": "Sales"}, {"name": "support", "display_name": ""}]
+    view = live_view(snapshot, [], configured=configured, customers=names)
+    assert [(q["name"], q["display_name"] if "display_name" in q else None, q["waiting"], q["longest_wait"])
+            for q in view["queues"]] == [("sales", "Sales", 0, 0.0), ("support", "", 0, 0.0), ("ghost", None, 1, 3.0)]
+    assert [c["customer_name"] for c in view["calls"]] == ["王芳", ""]
+    # an agent sees the queues they are configured in, signed in or not
+    directory = [{"number": "1001", "queues": ["support"]}]
+    assert [q["name"] for q in live_view(snapshot, directory, {"1001"}, configured)["queues"]] == ["support"]
+
+
+def test_the_supervisors_phone_is_kept_with_their_account(app):
+    sign_in(app, "sup")
+    csrf = re.search(r'data-csrf="([^"]+)"', app.get("/wallboard").text).group(1)
+    headers = {"X-CSRF-Token": csrf}
+    refused = app.post_json("/api/v1/wallboard/phone", {"phone": "1009"}, headers=headers, expect_errors=True)
+    assert refused.status_int == 422 and refused.json["fields"]["phone"]
+    ConfigService(app.app.config["deps"].db).create("phones", {"extension": "1009", "secret": "pw-1009-secret"},
+                                                     actor="t")
+    assert app.post_json("/api/v1/wallboard/phone", {"phone": "1009"}, headers=headers).json == {"phone": "1009"}
+    data = re.search(r'<script id="wb-data" type="application/json">(.*?)</script>', app.get("/wallboard").text,
+                     re.S).group(1)
+    assert '"phone": "1009"' in data
+    assert app.post_json("/api/v1/wallboard/phone", {"phone": ""}, headers=headers).json == {"phone": ""}
+    app.reset()
+    sign_in(app, "alice")
+    assert app.post_json("/api/v1/wallboard/phone", {"phone": "1009"}, expect_errors=True).status_int == 403

@@ -9,12 +9,13 @@ import json
 import logging
 import time
 
-from bottle import response
+from bottle import request, response
 
 from appliance.errors import Unavailable
+from appliance.services.callers import customer_names
 from webui.apidoc import Operation, errors, ref, resp
 from webui import i18n
-from webui.http import EVERYONE, agent_directory, current_user, lang, render, viewer
+from webui.http import EVERYONE, UNSAFE, agent_directory, current_user, lang, render, viewer
 
 logger = logging.getLogger(__name__)
 
@@ -22,32 +23,47 @@ logger = logging.getLogger(__name__)
 JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.")
 # The states the live engine reports (appliance/engine/live.py); each has a message id.
 AGENT_STATES = ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")
-CALL_STATES = ("new", "queued", "ringing", "talking", "ended")
-NOT_ANSWERED = ("new", "queued", "ringing")  # call states in which the caller is still waiting
+CALL_STATES = ("new", "queued", "ringing", "talking", "ended")  # each has a call_state.* message
+# call states in which nobody has answered the caller (no_agent: sent on to voicemail or a message)
+NOT_ANSWERED = ("new", "queued", "ringing", "no_agent")
+CONFIG_SECONDS = 5.0  # how long the configured queues and trunks are cached (forgotten on any change)
 
 
-def live_view(snapshot: dict, directory: list[dict], only_agents: set[str] | None = None) -> dict:
+def live_view(snapshot: dict, directory: list[dict], only_agents: set[str] | None = None,
+              configured: list[dict] = (), customers: dict[str, str] | None = None) -> dict:
     """The engine's live snapshot as the dashboard and ``/api/v1/live`` show it.
 
     Adds what the snapshot does not say itself (without overriding it): per queue the
     number of its members who are ``available`` (state free), per agent the configured
-    ``display_name``.  With ``only_agents`` (an agent signed in) only those agents, their
-    queues and their calls remain.
+    ``display_name``.  Every ``configured`` queue (``name``, ``display_name``) has a row, with
+    zeros while the engine has reported nothing of it (no agent signed in yet), configured
+    queues first in their order.  With ``customers`` (caller -> the CRM customer's name),
+    each call carries ``customer_name`` ('' for a number that is no customer's).  With
+    ``only_agents`` (an agent signed in) only those agents, their queues and their calls remain.
     """
     agents = [dict(a) for a in snapshot.get("agents") or []]
-    queues = [dict(q) for q in snapshot.get("queues") or []]
+    queues = {q.get("name"): dict(q) for q in snapshot.get("queues") or []}
     calls = [dict(c) for c in snapshot.get("calls") or []]
     names = {a.get("number"): a.get("name") for a in directory}
     state_of = {a.get("name"): a.get("state") for a in agents}
     for a in agents:
         a.setdefault("display_name", names.get(a.get("name")) or "")
+    for q in configured:
+        row = queues.setdefault(q["name"], {"name": q["name"], "waiting": 0, "longest_wait": 0.0, "members": []})
+        row.setdefault("display_name", q.get("display_name") or "")
+    order = [q["name"] for q in configured]
+    queues = [queues[n] for n in order] + [queues[n] for n in sorted(set(queues) - set(order), key=str)]
     for q in queues:
         members = q.get("members")
         if "available" not in q and isinstance(members, list):
             q["available"] = sum(1 for name in members if state_of.get(name) == "free")
+    if customers is not None:
+        for c in calls:
+            c["customer_name"] = customers.get(c.get("caller") or "", "")
     if only_agents is not None:
         agents = [a for a in agents if a.get("name") in only_agents]
         mine = {q for a in agents for q in a.get("queues") or []}
+        mine |= {q for a in directory if a.get("number") in only_agents for q in a.get("queues") or []}
         queues = [q for q in queues if q.get("name") in mine]
         calls = [c for c in calls if c.get("agent") in only_agents]
     return {**snapshot, "queues": queues, "agents": agents, "calls": calls}
@@ -72,6 +88,33 @@ def call_times(call: dict) -> tuple:
     if waited is None and call.get("state") in NOT_ANSWERED:
         waited = total
     return waited, call.get("talk_seconds"), total
+
+
+class ConfigCopy:
+    """The configured queues, trunks and pause reasons, re-read at most every few seconds
+    (each open wallboard reads them after every call) and at once after any change."""
+
+    def __init__(self, config, seconds: float = CONFIG_SECONDS):
+        self.config = config
+        self.seconds = seconds
+        self._copy: dict | None = None
+        self._read_at = 0.0
+
+    def get(self) -> dict:
+        if self._copy is None or time.monotonic() - self._read_at > self.seconds:
+            self._copy = {kind: self.config.list(kind) for kind in ("queues", "trunks", "pause_reasons")}
+            self._read_at = time.monotonic()
+        return self._copy
+
+    def forget(self) -> None:
+        self._copy = None
+
+
+def live_with_customers(snapshot: dict, only_agents: set[str] | None = None) -> dict:
+    """``live_view`` of this request's app: the configured agents and queues, and the callers'
+    customers' names from the CRM."""
+    return live_view(snapshot, agent_directory().all(), only_agents, request.app.config["config_copy"].get()["queues"],
+                     customer_names(c.get("caller") for c in snapshot.get("calls") or []))
 
 
 # -- live events (Server-Sent Events) ---------------------------------------------------------
@@ -125,6 +168,13 @@ def _lang() -> str:
 
 
 def install(app, deps) -> None:
+    copy = app.config["config_copy"] = ConfigCopy(deps.config)  # the wallboard's too
+
+    @app.hook("after_request")
+    def forget_config():
+        if request.method in UNSAFE:
+            copy.forget()
+
     def health_now() -> dict:
         """The aggregated health; the live page must still draw if reading it fails."""
         try:
@@ -135,7 +185,7 @@ def install(app, deps) -> None:
 
     def live_for_user() -> dict:
         me = viewer()
-        return live_view(deps.live(), agent_directory().all(), None if me.staff else set(me.agents))
+        return live_with_customers(deps.live(), None if me.staff else set(me.agents))
 
     @app.get("/", name="dashboard", roles=EVERYONE)
     def dashboard():
@@ -144,7 +194,7 @@ def install(app, deps) -> None:
         return render("dashboard.tpl", live=live, summary=live_summary(live), health=health_now(),
                       known=set(i18n.catalog(lang())),
                       my_agents=agent_directory().of_user(current_user()["username"]), js_messages=js,
-                      call_times=call_times, agent_states=AGENT_STATES, call_states=CALL_STATES)
+                      call_times=call_times, agent_states=AGENT_STATES)
 
     @app.get("/api/v1/live", name="api_live", roles=EVERYONE,
              api=Operation({"tags": ["live"], "summary": "Live queues, agents and calls",

@@ -16,14 +16,13 @@ import time
 from bottle import request
 
 from appliance.services.wallboard import DEFAULT_SERVICE_LEVEL_SECONDS, TodayFigures, queue_figures
-from webui.apidoc import Operation, errors, ref, resp
+from webui.apidoc import Operation, body, errors, ref, resp
 from webui import i18n
-from webui.areas.live import live_view
-from webui.http import STAFF, UNSAFE, agent_directory, lang, render
+from webui.areas.live import live_with_customers
+from webui.http import STAFF, UNSAFE, agent_directory, current_user, json_body, lang, render
 
 # Message ids wallboard.js needs (it draws everything from JSON).
 JS_MESSAGE_PREFIXES = ("wallboard.", "agent_state.", "call_state.", "live.", "error.")
-CONFIG_SECONDS = 5.0  # how long the configured queues and trunks are cached (forgotten on any change)
 
 
 def wallboard_view(live: dict, today: dict, queues: list[dict], trunks: list[dict]) -> dict:
@@ -52,52 +51,49 @@ def wallboard_view(live: dict, today: dict, queues: list[dict], trunks: list[dic
             "agents": live.get("agents") or [], "calls": calls, "trunks": lines}
 
 
-class ConfigCopy:
-    """The configured queues, trunks and pause reasons, re-read at most every few seconds
-    (each open wallboard reads them after every call) and at once after any change."""
-
-    def __init__(self, config, seconds: float = CONFIG_SECONDS):
-        self.config = config
-        self.seconds = seconds
-        self._copy: dict | None = None
-        self._read_at = 0.0
-
-    def get(self) -> dict:
-        if self._copy is None or time.monotonic() - self._read_at > self.seconds:
-            self._copy = {kind: self.config.list(kind) for kind in ("queues", "trunks", "pause_reasons")}
-            self._read_at = time.monotonic()
-        return self._copy
-
-    def forget(self) -> None:
-        self._copy = None
-
-
 def install(app, deps) -> None:
     today = TodayFigures(deps.db, deps.site.timezone if deps.site is not None
                          else deps.extra.get("timezone") or "Asia/Shanghai")
-    copy = ConfigCopy(deps.config)
+    copy = app.config["config_copy"]  # the live area's (installed first)
     deps.extra["wallboard_figures"] = today  # for benchmarks and tests
 
     @app.hook("after_request")
-    def forget_config():
+    def forget_figures():
         if request.method in UNSAFE:
-            copy.forget()
             today.forget()  # a queue's service-level threshold may have changed
 
     def board() -> dict:
         config = copy.get()
         # the day's figures count today's call records: off the loop (a recount after each call)
         figures = deps.queries.run(today.figures, time.time())
-        return wallboard_view(live_view(deps.live(), agent_directory().all()), figures, config["queues"], config["trunks"])
+        return wallboard_view(live_with_customers(deps.live()), figures, config["queues"], config["trunks"])
 
     @app.get("/wallboard", name="wallboard", roles=STAFF)
     def wallboard():
+        """``?tv=1``: the wall-screen mode (dark, large type, no buttons, nothing to click)."""
         language = lang()
         js = {k: v for k, v in i18n.catalog(language).items() if k.startswith(JS_MESSAGE_PREFIXES)}
         names = {a["number"]: a["name"] for a in agent_directory().all()}
         reasons = [{"code": r["code"], "label": r["label"]} for r in copy.get()["pause_reasons"]]
-        return render("wallboard.tpl", data=json_script({"board": board(), "names": names, "reasons": reasons}),
-                      messages=json_script(js))
+        phone = deps.users.own_extension(current_user()["id"])
+        tv = request.query.get("tv") == "1"
+        return render("wallboard.tpl", tv=tv, messages=json_script(js),
+                      data=json_script({"board": board(), "names": names, "reasons": reasons, "phone": phone,
+                                        "tv": tv}))
+
+    @app.post("/api/v1/wallboard/phone", name="api_wallboard_phone", roles=STAFF,
+              api=Operation({
+                  "tags": ["live"], "summary": "Name the supervisor's own phone (kept with their account)",
+                  "description": "Staff only. The extension of a configured phone that the wallboard rings to "
+                                 "listen to, whisper to or barge into an agent's call, kept with the signed-in "
+                                 "user's account (the same on every browser); an empty `phone` forgets it. The "
+                                 "wallboard page carries it back.",
+                  "requestBody": body({"type": "object", "required": ["phone"], "properties": {
+                      "phone": {"type": "string", "description": "an extension, or '' for none"}}}),
+                  "responses": {"200": resp("saved", {"type": "object", "properties": {"phone": {"type": "string"}}}),
+                                **errors(400, 401, 403, 422)}}))
+    def api_wallboard_phone():
+        return {"phone": deps.users.set_own_extension(current_user()["id"], json_body().get("phone"))}
 
     @app.get("/api/v1/wallboard", name="api_wallboard", roles=STAFF,
              api=Operation({

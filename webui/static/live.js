@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var T = JSON.parse(document.getElementById("i18n").textContent);
-  var NOT_ANSWERED = ["new", "queued", "ringing"];
+  var NOT_ANSWERED = ["new", "queued", "ringing", "no_agent"];  // nobody has answered the caller
   var failingSince = null;
 
   function t(id, kw) {
@@ -12,7 +12,13 @@
     Object.keys(kw || {}).forEach(function (k) { text = text.split("{" + k + "}").join(kw[k]); });
     return text;
   }
-  function known(prefix, value) { return T[prefix + value] ? T[prefix + value] : value; }
+  function known(prefix, value) {
+    // a call state this release added has its message under live. (call_state.* are older)
+    if (prefix === "call_state." && !T[prefix + value] && T["live.call_state_" + value]) {
+      return T["live.call_state_" + value];
+    }
+    return T[prefix + value] ? T[prefix + value] : value;
+  }
   function num(v) { return typeof v === "number" && isFinite(v); }
   function secs(v) {
     if (!num(v)) return "\u2014";
@@ -76,7 +82,8 @@
     fill("queues", queues.map(function (q) {
       var members = q.members, names = Array.isArray(members) ? members : [];
       var count = Array.isArray(members) ? members.length : (members === undefined ? "\u2014" : members);
-      return [td(el("strong", null, q.name)), td(q.waiting || 0, "num" + (q.waiting ? " hot" : "")),
+      return [td([el("strong", null, q.name), " ", el("span", "muted", q.display_name || "")]),
+              td(q.waiting || 0, "num" + (q.waiting ? " hot" : "")),
               td(secs(q.longest_wait), "num"),
               td((q.available === undefined ? "\u2014" : q.available) + " / " + count, "num"),
               td(names.join(", "), "muted")];
@@ -92,7 +99,9 @@
     fill("calls", calls.map(function (c) {
       var state = c.state || "unknown", waited = c.wait_seconds;
       if (waited === undefined && NOT_ANSWERED.indexOf(state) >= 0) waited = c.duration;
-      return [td([el("strong", null, c.caller || "\u2014"), " ", el("span", "muted", c.caller_name || "")]),
+      // the CRM customer's name when the number is a customer's, else the number
+      return [td([el("strong", null, c.customer_name || c.caller || "\u2014"), " ",
+                  el("span", "muted", c.customer_name ? c.caller : "")], "caller"),
               td(c.did || "\u2014"), td(c.queue || "\u2014"), td(c.agent || "\u2014"),
               td(el("span", "call " + state, known("call_state.", state))),
               td(secs(waited), "num"), td(secs(c.talk_seconds), "num"), td(secs(c.duration), "num")];

@@ -4,6 +4,8 @@
 // figures change then), when the stream (re)connects, and once a minute as a safety net.
 // Clocks (time in state, waiting, talking) tick here every second, without the server.
 // The buttons call the same API as any program: POST with the page's CSRF token.
+// ?tv=1 (page.tv) is the wall-screen mode: dark, large type, and no button anywhere.
+// The supervisor's own phone (rung to listen in) is kept with their account on the server.
 (function () {
   "use strict";
   var root = document.getElementById("wallboard");
@@ -11,8 +13,9 @@
   var T = JSON.parse(document.getElementById("i18n").textContent);
   var page = JSON.parse(document.getElementById("wb-data").textContent);
   var names = page.names || {}, reasons = page.reasons || [];
-  var PHONE_KEY = "cc.wallboard.phone";
-  var NOT_ANSWERED = ["new", "queued", "ringing"];
+  var tv = !!page.tv, phone = page.phone || "";
+  var OLD_PHONE_KEY = "cc.wallboard.phone";  // where one browser kept the phone before it was the account's
+  var NOT_ANSWERED = ["new", "queued", "ringing", "no_agent"];  // nobody has answered the caller
   var board = null;  // {totals, queues[], agents{}, calls{}, trunks[], date, timezone}
 
   // -- helpers -------------------------------------------------------------------------
@@ -21,7 +24,13 @@
     Object.keys(kw || {}).forEach(function (k) { text = text.split("{" + k + "}").join(kw[k]); });
     return text;
   }
-  function known(prefix, value) { return T[prefix + value] || value; }
+  function known(prefix, value) {
+    // a call state this release added has its message under live. (call_state.* are older)
+    if (prefix === "call_state." && !T[prefix + value] && T["live.call_state_" + value]) {
+      return T["live.call_state_" + value];
+    }
+    return T[prefix + value] || value;
+  }
   function num(v) { return typeof v === "number" && isFinite(v); }
   function secs(v) {
     if (!num(v)) return "\u2014";
@@ -78,11 +87,12 @@
         delete board.calls[data.linkedid];
         refreshSoon();  // today's figures changed
       } else {
+        if (!board.calls[data.linkedid]) refreshSoon();  // a new caller: their customer's name from the server
         board.calls[data.linkedid] = stamp(Object.assign({}, board.calls[data.linkedid] || {}, data));
       }
     } else if (topic === "queue" && data.name) {
       var q = board.queues.filter(function (x) { return x.name === data.name; })[0];
-      if (!q) { q = {name: data.name, offered: 0, answered: 0, abandoned: 0}; board.queues.push(q); }
+      if (!q) { q = {name: data.name, offered: 0, answered: 0, abandoned: 0, no_agent: 0}; board.queues.push(q); }
       ["waiting", "longest_wait", "members"].forEach(function (k) { if (k in data) q[k] = data[k]; });
       stamp(q);
     } else {
@@ -136,15 +146,17 @@
       .sort(function (a, b) { return (b.duration || 0) - (a.duration || 0); });
   }
   function waitingIn(queue) {
-    // the oldest caller still waiting in this queue, from the live calls (ticks by itself)
-    var longest = null;
+    // The callers of this queue no agent has answered yet (queued, or ringing an agent: the
+    // engine's "waiting" flag), and the longest wait among the same calls: the two figures
+    // always agree.  From the live calls, so the clock ticks by itself.
+    var count = 0, longest = 0;
     callList().forEach(function (c) {
-      if (c.queue === queue && NOT_ANSWERED.indexOf(c.state) >= 0) {
-        var w = (c.duration || 0) + since(c);
-        if (longest === null || w > longest) longest = w;
+      if (c.queue === queue && c.waiting) {
+        count += 1;
+        longest = Math.max(longest, (c.duration || 0) + since(c));
       }
     });
-    return longest;
+    return {count: count, longest: longest};
   }
 
   function draw() {
@@ -154,9 +166,10 @@
     var waiting = 0, longest = 0;
     board.queues.forEach(function (q) {
       var w = waitingIn(q.name);
-      q._longest = w !== null ? w : (q.waiting ? (q.longest_wait || 0) + since(q) : 0);
-      waiting += q.waiting || 0;
-      longest = Math.max(longest, q._longest);
+      q._waiting = w.count;
+      q._longest = w.longest;
+      waiting += w.count;
+      longest = Math.max(longest, w.longest);
     });
     var day = document.getElementById("wb-day");
     day.textContent = board.date ? t("wallboard.today", {date: board.date, timezone: board.timezone}) : "";
@@ -164,6 +177,7 @@
     tile("wb-longest", clock(longest, waiting > 0), undefined, longest >= 60 ? "bad" : longest >= 20 ? "hot" : "");
     tile("wb-answered", totals.answered || 0, " / " + (totals.offered || 0));
     tile("wb-abandoned", totals.abandoned || 0, undefined, totals.abandoned ? "hot" : "");
+    tile("wb-no-agent", totals.no_agent || 0, undefined, totals.no_agent ? "hot" : "");
     tile("wb-sl", pct(totals.service_level), undefined, slLevel(totals.service_level));
     tile("wb-agents", free, "/" + signedIn);
 
@@ -173,35 +187,40 @@
       }).length;
       var memberCount = (q.members || []).length;
       return [cell([el("strong", null, q.name), " ", el("span", "muted", q.display_name || "")]),
-              cell(q.waiting || 0, "num big" + (q.waiting ? " hot" : "")),
-              cell(clock(q.waiting ? q._longest : 0, q.waiting > 0), "num"),
+              cell(q._waiting, "num big" + (q._waiting ? " hot" : "")),
+              cell(clock(q._longest, q._waiting > 0), "num"),
               cell(available + " / " + memberCount, "num"),
               cell(q.offered || 0, "num"), cell(q.answered || 0, "num"),
               cell(q.abandoned || 0, "num" + (q.abandoned ? " hot" : "")),
+              cell(q.no_agent || 0, "num" + (q.no_agent ? " hot" : "")),
               cell([pct(q.service_level), el("small", "muted", " \u2264" + (q.service_level_seconds || 20) + "s")],
                    "num sl " + slLevel(q.service_level)),
               cell(secs(q.average_answer_seconds), "num")];
-    }), 9, "live.no_queues");
+    }), 10, "live.no_queues");
 
     drawAgents(agents, signedIn);
     fill("wb-calls", calls.map(function (c) {
       var state = c.state || "unknown", answered = NOT_ANSWERED.indexOf(state) < 0;
       var actions = [];
-      if (c.agent && answered) {
+      if (tv) {
+        // the wall screen: no buttons
+      } else if (c.agent && answered) {
         actions.push(button(t("wallboard.listen"), "spy", {agent: c.agent, mode: "listen"}),
                      button(t("wallboard.whisper"), "spy", {agent: c.agent, mode: "whisper"}),
                      button(t("wallboard.barge"), "spy", {agent: c.agent, mode: "barge"}));
       }
-      actions.push(button(t("wallboard.hangup"), "hangup", {linkedid: c.linkedid}, "danger"));
+      if (!tv) actions.push(button(t("wallboard.hangup"), "hangup", {linkedid: c.linkedid}, "danger"));
       var wait = answered ? c.wait_seconds : (c.duration || 0) + since(c);
-      return [cell([el("strong", null, c.caller || "\u2014"), " ", el("span", "muted", c.caller_name || "")]),
+      // the CRM customer's name when the number is a customer's, else the number
+      return [cell([el("strong", null, c.customer_name || c.caller || "\u2014"), " ",
+                    el("span", "muted", c.customer_name ? c.caller : "")], "caller"),
               cell(c.queue || "\u2014"),
               cell(c.agent ? [el("strong", null, c.agent), " " + (names[c.agent] || "")] : "\u2014"),
               cell(el("span", "call " + state, known("call_state.", state))),
               cell(clock(wait, !answered), "num"),
               cell(clock(answered ? (c.talk_seconds || 0) + since(c) : null, answered), "num"),
-              cell(clock((c.duration || 0) + since(c), true), "num"), cell(actions, "actions")];
-    }), 8, "live.no_calls");
+              cell(clock((c.duration || 0) + since(c), true), "num")].concat(tv ? [] : [cell(actions, "actions")]);
+    }), tv ? 7 : 8, "live.no_calls");
     drawTrunks(calls);
   }
 
@@ -225,9 +244,11 @@
       line.appendChild(clock(a.in_state_seconds + since(a), true));
       card.appendChild(line);
       var detail = a.pause_reason ? t("wallboard.paused_for", {reason: reasonLabel(a.pause_reason)})
-        : talking[a.name] ? t("wallboard.talking_with", {caller: talking[a.name].caller || "\u2014"})
+        : talking[a.name] ? t("wallboard.talking_with",
+                              {caller: talking[a.name].customer_name || talking[a.name].caller || "\u2014"})
         : (a.queues || []).join(", ");
       card.appendChild(el("div", "agent-detail muted", detail));
+      if (tv) { grid.appendChild(card); return; }
       var actions = el("div", "agent-actions");
       if (state === "in_call") {
         actions.appendChild(button(t("wallboard.listen"), "spy", {agent: a.name, mode: "listen"}));
@@ -294,14 +315,20 @@
     return T["error.code." + code] || T["error.code." + tail] || T["error.status." + res.status] ||
       (body && body.message) || String(res.status);
   }
-  function post(url, body, done) {
+  function signIn() {  // the session ended: back here after signing in (in the wall-screen mode too)
+    window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+  }
+  // POST with the page's CSRF token; ``ok(data)`` on success, the problem said otherwise.
+  function post(url, body, done, ok) {
     return fetch(url, {method: "POST", credentials: "same-origin",
                        headers: {"Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf},
                        body: JSON.stringify(body || {})})
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (data) {
-          if (res.status === 401) { window.location.href = "/login?next=/wallboard"; return; }
-          if (res.ok) say(done, false); else say(t("wallboard.failed") + " " + problem(res, data), true);
+          if (res.status === 401) { signIn(); return; }
+          if (!res.ok) { say(t("wallboard.failed") + " " + problem(res, data), true); return; }
+          if (ok) ok(data);
+          say(typeof done === "function" ? done(data) : done, false);
         });
       })
       .catch(function () { say(t("wallboard.failed") + " " + t("wallboard.offline"), true); });
@@ -309,7 +336,7 @@
   function refresh() {
     fetch("/api/v1/wallboard", {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (res) {
-        if (res.status === 401) { window.location.href = "/login?next=/wallboard"; return null; }
+        if (res.status === 401) { signIn(); return null; }
         return res.ok ? res.json() : null;
       })
       .then(function (data) { if (data) load(data); })
@@ -350,10 +377,19 @@
   var pauseDialog = document.getElementById("wb-pause-dialog");
   var phoneInput = document.getElementById("wb-phone-input");
   var afterPhone = null;
-  function myPhone() { try { return localStorage.getItem(PHONE_KEY) || ""; } catch (e) { return ""; } }
+  function myPhone() { return phone; }
   function showPhone() {
-    var p = myPhone();
-    document.getElementById("wb-phone").textContent = p ? t("wallboard.my_phone", {phone: p}) : t("wallboard.my_phone_unset");
+    var b = document.getElementById("wb-phone");
+    if (b) b.textContent = phone ? t("wallboard.my_phone", {phone: phone}) : t("wallboard.my_phone_unset");
+  }
+  // Kept with the account: saved on the server, read back by the page on any browser.
+  function savePhone(value, then) {
+    post("/api/v1/wallboard/phone", {phone: value}, function () { return t("wallboard.phone_saved", {phone: phone}); },
+         function (data) {
+           phone = data.phone || "";
+           showPhone();
+           if (then) setTimeout(function () { then(phone); }, 0);
+         });
   }
   function askPhone(then) {
     afterPhone = then || null;
@@ -362,40 +398,40 @@
     phoneDialog.showModal();
     phoneInput.focus();
   }
-  document.getElementById("wb-phone-save").addEventListener("click", function (event) {
+  if (!tv) document.getElementById("wb-phone-save").addEventListener("click", function (event) {
     var value = phoneInput.value.trim();
     if (!/^[0-9]{2,16}$/.test(value)) {
       event.preventDefault();
       document.getElementById("wb-phone-error").hidden = false;
       return;
     }
-    try { localStorage.setItem(PHONE_KEY, value); } catch (e) { /* private mode: asked again next time */ }
-    showPhone();
     var then = afterPhone;
     afterPhone = null;
-    if (then) setTimeout(function () { then(value); }, 0);
+    savePhone(value, then);
   });
   Array.prototype.forEach.call(document.querySelectorAll("dialog [data-close]"), function (b) {
     b.addEventListener("click", function () { afterPhone = null; b.closest("dialog").close(); });
   });
-  document.getElementById("wb-phone").addEventListener("click", function () { askPhone(null); });
-  document.getElementById("wb-kiosk").addEventListener("click", function () {
-    document.body.classList.toggle("kiosk");
-    if (document.body.classList.contains("kiosk") && document.documentElement.requestFullscreen) {
-      document.documentElement.requestFullscreen().catch(function () { /* refused: the kiosk layout stays */ });
-    } else if (document.fullscreenElement) {
-      document.exitFullscreen();
-    }
-  });
+  if (!tv) {
+    document.getElementById("wb-phone").addEventListener("click", function () { askPhone(null); });
+    // a phone this browser kept before it was the account's: handed to the account once
+    try {
+      var old = localStorage.getItem(OLD_PHONE_KEY);
+      if (old) {
+        localStorage.removeItem(OLD_PHONE_KEY);
+        if (!phone) savePhone(old, null);
+      }
+    } catch (e) { /* no storage: nothing to hand over */ }
+  }
 
   var pauseAgent = null;
-  var select = document.getElementById("wb-pause-reason");
+  var select = document.getElementById("wb-pause-reason") || el("select");
   reasons.forEach(function (r) {
     var o = el("option", null, r.label + " (" + r.code + ")");
     o.value = r.code;
     select.appendChild(o);
   });
-  document.getElementById("wb-pause-ok").addEventListener("click", function () {
+  if (!tv) document.getElementById("wb-pause-ok").addEventListener("click", function () {
     if (!pauseAgent || !select.value) return;
     post("/api/v1/agents/" + encodeURIComponent(pauseAgent) + "/pause", {reason: select.value},
          t("wallboard.done_pause", {agent: pauseAgent, reason: reasonLabel(select.value)}));

@@ -69,7 +69,7 @@
     % members = q.get('members')
     % names = members if isinstance(members, list) else []
     % count = len(members) if isinstance(members, list) else members
-    <tr><td><strong>{{q.get('name', '')}}</strong></td>
+    <tr data-queue="{{q.get('name', '')}}"><td><strong>{{q.get('name', '')}}</strong> <span class="muted">{{q.get('display_name') or ''}}</span></td>
       <td class="num {{'hot' if q.get('waiting') else ''}}">{{q.get('waiting', 0)}}</td>
       <td class="num">{{secs(q.get('longest_wait'))}}</td>
       <td class="num">{{q.get('available', '—')}} / {{'—' if count is None else count}}</td>
@@ -108,9 +108,9 @@
   % for c in live['calls']:
     % waited, talked, total = call_times(c)
     % state = c.get('state') or 'unknown'
-    <tr><td><strong>{{c.get('caller') or '—'}}</strong> <span class="muted">{{c.get('caller_name') or ''}}</span></td>
+    <tr data-linkedid="{{c.get('linkedid', '')}}"><td class="caller"><strong>{{c.get('customer_name') or c.get('caller') or '—'}}</strong> <span class="muted">{{c.get('caller') if c.get('customer_name') else ''}}</span></td>
       <td>{{c.get('did') or '—'}}</td><td>{{c.get('queue') or '—'}}</td><td>{{c.get('agent') or '—'}}</td>
-      <td><span class="call {{state}}">{{_('call_state.' + state) if state in call_states else state}}</span></td>
+      <td><span class="call {{state}}">{{_('call_state.' + state) if ('call_state.' + state) in known else _('live.call_state_' + state) if ('live.call_state_' + state) in known else state}}</span></td>
       <td class="num">{{secs(waited)}}</td><td class="num">{{secs(talked)}}</td><td class="num">{{secs(total)}}</td></tr>
   % end
   % if not live['calls']:

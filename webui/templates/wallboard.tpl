@@ -1,12 +1,14 @@
 % rebase('base.tpl', title=_('nav.wallboard'))
 <link rel="stylesheet" href="/static/wallboard.css">
-<div class="wallboard" id="wallboard" data-csrf="{{csrf}}">
+<div class="wallboard{{' tv' if tv else ''}}" id="wallboard" data-csrf="{{csrf}}">
 <div class="page-head">
   <h1>{{_('nav.wallboard')}}</h1>
   <span class="muted" id="wb-day"></span>
   <span class="link-state" id="wb-link" data-state="connecting">{{_('wallboard.connecting')}}</span>
+  % if not tv:
   <button type="button" id="wb-phone" class="small" title="{{_('wallboard.phone_hint')}}">{{_('wallboard.my_phone_unset')}}</button>
-  <button type="button" id="wb-kiosk" class="small">{{_('wallboard.full_screen')}}</button>
+  <a id="wb-kiosk" class="button small" href="/wallboard?tv=1" title="{{_('wallboard.tv_hint')}}">{{_('wallboard.full_screen')}}</a>
+  % end
 </div>
 
 <div class="tiles wb-tiles">
@@ -14,6 +16,7 @@
   <div class="tile" id="wb-longest"><span class="figure">—</span><span class="label">{{_('wallboard.tile_longest')}}</span></div>
   <div class="tile" id="wb-answered"><span class="figure">—</span><span class="label">{{_('wallboard.tile_answered')}}</span></div>
   <div class="tile" id="wb-abandoned"><span class="figure">—</span><span class="label">{{_('wallboard.tile_abandoned')}}</span></div>
+  <div class="tile" id="wb-no-agent" title="{{_('wallboard.no_agent_hint')}}"><span class="figure">—</span><span class="label">{{_('wallboard.tile_no_agent')}}</span></div>
   <div class="tile" id="wb-sl"><span class="figure">—</span><span class="label">{{_('wallboard.tile_service_level')}}</span></div>
   <div class="tile" id="wb-agents"><span class="figure">—</span><span class="label">{{_('wallboard.tile_available')}}</span></div>
 </div>
@@ -25,8 +28,9 @@
     <th>{{_('live.queue')}}</th><th class="num">{{_('live.waiting')}}</th><th class="num">{{_('live.longest_wait')}}</th>
     <th class="num">{{_('live.available')}}</th><th class="num">{{_('wallboard.offered')}}</th>
     <th class="num">{{_('wallboard.answered')}}</th><th class="num">{{_('wallboard.abandoned')}}</th>
+    <th class="num" title="{{_('wallboard.no_agent_hint')}}">{{_('wallboard.no_agent')}}</th>
     <th class="num">{{_('wallboard.service_level')}}</th><th class="num">{{_('wallboard.average_answer')}}</th></tr></thead>
-  <tbody><tr class="empty"><td colspan="9">{{_('wallboard.loading')}}</td></tr></tbody></table>
+  <tbody><tr class="empty"><td colspan="10">{{_('wallboard.loading')}}</td></tr></tbody></table>
   </div>
 </section>
 
@@ -41,8 +45,8 @@
   <div class="table-wrap">
   <table id="wb-calls" class="list"><thead><tr>
     <th>{{_('live.caller')}}</th><th>{{_('live.queue')}}</th><th>{{_('live.agent')}}</th><th>{{_('live.state')}}</th>
-    <th class="num">{{_('live.wait')}}</th><th class="num">{{_('live.talk')}}</th><th class="num">{{_('live.duration')}}</th><th></th></tr></thead>
-  <tbody><tr class="empty"><td colspan="8">{{_('wallboard.loading')}}</td></tr></tbody></table>
+    <th class="num">{{_('live.wait')}}</th><th class="num">{{_('live.talk')}}</th><th class="num">{{_('live.duration')}}</th>{{!'' if tv else '<th></th>'}}</tr></thead>
+  <tbody><tr class="empty"><td colspan="{{7 if tv else 8}}">{{_('wallboard.loading')}}</td></tr></tbody></table>
   </div>
 </section>
 <section class="card">
@@ -50,8 +54,10 @@
   <div id="wb-trunks"><p class="muted">{{_('wallboard.loading')}}</p></div>
 </section>
 </div>
-<p class="muted small">{{_('wallboard.definitions')}}</p>
+<p class="muted small wb-definitions">{{_('wallboard.definitions')}}</p>
 </div>
+
+% if not tv:
 
 <dialog id="wb-phone-dialog">
   <form method="dialog" class="dialog-form">
@@ -75,6 +81,7 @@
   </form>
 </dialog>
 
+% end
 <p class="status" id="wb-status" role="status" hidden></p>
 <script id="wb-data" type="application/json">{{!data}}</script>
 <script id="i18n" type="application/json">{{!messages}}</script>
