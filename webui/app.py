@@ -18,8 +18,8 @@ from typing import Callable
 import bottle
 from bottle import Bottle, request, response
 
-from webui.areas import (account, agents, callrecords, configuration, crm, fax, live, menus, recordings, services,
-                         session, sipguard, status, users, voicemail, wallboard, wizard, workspace)
+from webui.areas import (account, agents, callrecords, configuration, crm, dispositions, fax, live, menus, recordings,
+                         services, session, sipguard, status, users, voicemail, wallboard, wizard, workspace)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -27,8 +27,8 @@ from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, 
 logger = logging.getLogger(__name__)
 
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
-AREAS = (session, live, configuration, agents, account, status, crm, callrecords, workspace, recordings, voicemail,
-         fax, wallboard, users, services, sipguard, wizard, menus)
+AREAS = (session, live, configuration, agents, account, status, crm, callrecords, workspace, dispositions, recordings,
+         voicemail, fax, wallboard, users, services, sipguard, wizard, menus)
 
 
 @dataclass
@@ -52,6 +52,7 @@ class WebDeps:
     customer_excel: object = None  # appliance.services.customer_excel.CustomerExcel: import and export
     call_records: object = None  # appliance.services.callrecords.CallRecords: search, one call, export
     workspace: object = None  # appliance.services.workspace.WorkspaceService
+    dispositions: object = None  # appliance.services.dispositions.DispositionService
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
     fax_sender: object = None  # appliance.services.fax_out.FaxSender
@@ -64,7 +65,7 @@ class WebDeps:
 
 
 def make_app(deps: WebDeps) -> Bottle:
-    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace"):
+    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "dispositions"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()
