@@ -20,7 +20,6 @@ DISPOSITION_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "description": "as the reader sees it, in their language"},
     "position": {"type": "integer"}, "active": {"type": "boolean"},
     "used": {"type": "integer", "description": "how many saved outcomes have it"}}}
-CODE_PARAM = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 
 def install(app, deps) -> None:
@@ -97,7 +96,6 @@ def install(app, deps) -> None:
                api=Operation({"tags": ["dispositions"], "summary": "Rename a disposition, or switch it on or off",
                               "description": "`label` empty: the appliance's own name (for the six built-in "
                                              "codes only). The code never changes.",
-                              "parameters": CODE_PARAM,
                               "requestBody": body({"type": "object", "properties": {
                                   "label": {"type": "string", "maxLength": 64}, "active": {"type": "boolean"}}}),
                               "responses": {"200": resp("changed", DISPOSITION_SCHEMA),
@@ -107,7 +105,6 @@ def install(app, deps) -> None:
 
     @app.post("/api/v1/dispositions/<code>/move", name="api_disposition_move", roles=ADMIN,
               api=Operation({"tags": ["dispositions"], "summary": "Move a disposition one place up or down",
-                             "parameters": CODE_PARAM,
                              "requestBody": body({"type": "object", "required": ["step"], "properties": {
                                  "step": {"enum": [-1, 1]}}}),
                              "responses": {"200": resp("the list in its new order", items(DISPOSITION_SCHEMA)),
@@ -119,8 +116,7 @@ def install(app, deps) -> None:
                 api=Operation({"tags": ["dispositions"], "summary": "Delete an unused disposition; switch a used one off",
                                "description": "A disposition a saved outcome has is switched off (`deleted: false`), "
                                               "so old call records keep their meaning.",
-                               "parameters": CODE_PARAM,
-                               "responses": {"200": resp("deleted or switched off", {"type": "object", "properties": {
+                                "responses": {"200": resp("deleted or switched off", {"type": "object", "properties": {
                                    "code": {"type": "string"}, "deleted": {"type": "boolean"},
                                    "active": {"type": "boolean"}, "used": {"type": "integer"}}}),
                                    **errors(401, 403, 404)}}))

@@ -54,6 +54,7 @@
   // translated by "ws.param.<name>.<value>"); else the service's own message.
   function explain(data) {
     var id = data ? "ws.error." + data.error : "";
+    if (data && !T[id]) id = "workspace.error." + data.error;
     if (!T[id]) return "";
     var kw = {};
     Object.keys(data.params || {}).forEach(function (k) {
