@@ -77,7 +77,9 @@
   }
 
   // -- the agent's state and the toolbar -------------------------------------------
-  function showState(view) {
+  function showState(view, polled) {
+    // a polled snapshot answered before the last event arrived is older than what is shown
+    if (polled && view && agentView && view.since < agentView.since) return;
     if (view) { agentView = view; stateAt = Date.now(); }
     var state = agentView ? agentView.state : "logged_out";
     var box = $("ws-state");
@@ -187,6 +189,7 @@
   // -- screen pop ------------------------------------------------------------------
   function pop(call) {
     var same = current && current.linkedid === call.linkedid;
+    if (same && current.state === "ended") return;  // a snapshot polled before it ended
     current = {linkedid: call.linkedid, caller: call.caller, state: call.state};
     $("pop-empty").hidden = true;
     $("pop-body").hidden = false;
@@ -307,7 +310,7 @@
   function mine(call) { return call.agent === AGENT || call.offered_to === AGENT; }
   function refresh() {
     api("GET", "/api/v1/live").then(function (live) {
-      showState((live.agents || []).filter(function (a) { return a.name === AGENT; })[0] || null);
+      showState((live.agents || []).filter(function (a) { return a.name === AGENT; })[0] || null, true);
       var call = (live.calls || []).filter(mine)[0];
       if (call) pop(call);
       else if (current && current.state !== "ended") { current.state = "ended"; updateButtons(); }
