@@ -113,7 +113,8 @@ class DispositionService:
                 row.label = changes["label"] = _label(data["label"], not self._has_own_name(code))
             if "active" in data:
                 if not isinstance(data["active"], bool):
-                    raise ValidationError("active is true or false", fields={"active": FieldError("field.boolean", "yes or no")})
+                    raise ValidationError("active is true or false",
+                                          fields={"active": FieldError("field.boolean", "yes or no")})
                 row.active = changes["active"] = data["active"]
             row.save()
             self._audit(actor, "update", code, changes)
@@ -122,7 +123,8 @@ class DispositionService:
     def move(self, code: str, step: int, actor: str) -> list[dict]:
         """One place up (``step`` -1) or down (+1) in the agents' list."""
         if step not in (-1, 1):
-            raise ValidationError("move one place up or down", fields={"step": FieldError("field.choice", "-1 or 1", choices="-1, 1")})
+            raise ValidationError("move one place up or down",
+                                  fields={"step": FieldError("field.choice", "-1 or 1", choices="-1, 1")})
         with self.db.atomic():
             rows = list(m.CallDisposition.select().order_by(m.CallDisposition.position, m.CallDisposition.id))
             i = next((n for n, r in enumerate(rows) if r.code == code), None)

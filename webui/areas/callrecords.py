@@ -61,8 +61,9 @@ def install(app, deps) -> None:
             result = deps.queries.run(records.search, scope(), args, page=page)
         except ValidationError as exc:  # a bad filter: the form says why, next to the field
             problem = problem_of(exc)
-        return render("calls.tpl", known=set(i18n.catalog(lang())), outcome_names=deps.dispositions.names(lang()), recording_states=STATES, result=result, args=args, problem=problem, directions=DIRECTIONS,
+        return render("calls.tpl", known=set(i18n.catalog(lang())), recording_states=STATES, result=result, args=args, problem=problem, directions=DIRECTIONS,
                       dispositions=DISPOSITIONS, queues=[q["name"] for q in deps.config.list("queues")],
+                      outcome_names=deps.dispositions.names(lang()),
                       agents=agent_directory().all(), page_url=lambda n: page_link(args, n),
                       export_url=page_link(args, 1).replace("/calls", "/calls/export", 1))
 

@@ -88,7 +88,8 @@ def install(app, deps) -> None:
                              "requestBody": body({"type": "object", "required": ["code", "label"], "properties": {
                                  "code": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,31}$"},
                                  "label": {"type": "string", "maxLength": 64}}}),
-                             "responses": {"201": resp("added", DISPOSITION_SCHEMA), **errors(400, 401, 403, 409, 422)}}))
+                             "responses": {"201": resp("added", DISPOSITION_SCHEMA),
+                                           **errors(400, 401, 403, 409, 422)}}))
     def api_disposition_create():
         return created(service.create(json_body(), actor=actor()))
 
@@ -113,7 +114,8 @@ def install(app, deps) -> None:
         return {"items": service.move(code, json_body().get("step"), actor=actor())}
 
     @app.delete("/api/v1/dispositions/<code>", name="api_disposition_delete", roles=ADMIN,
-                api=Operation({"tags": ["dispositions"], "summary": "Delete an unused disposition; switch a used one off",
+                api=Operation({"tags": ["dispositions"],
+                               "summary": "Delete an unused disposition; switch a used one off",
                                "description": "A disposition a saved outcome has is switched off (`deleted: false`), "
                                               "so old call records keep their meaning.",
                                 "responses": {"200": resp("deleted or switched off", {"type": "object", "properties": {
