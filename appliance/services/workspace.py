@@ -101,10 +101,12 @@ class WorkspaceService:
             history = calls_of(number, POP_HISTORY) if number else []
         outcomes = {o.linkedid: o for o in m.CallOutcome.select().where(
             m.CallOutcome.linkedid.in_([h["linkedid"] for h in history if h.get("linkedid")]))}
+        names = self.disposition_list.names(lang) if outcomes else {}
         for h in history:
             o = outcomes.get(h.get("linkedid"))
             if h["kind"] == "call" and o is not None:
                 h["outcome"] = o.disposition
+                h["outcome_name"] = names.get(o.disposition, o.disposition)
                 h["note"] = o.note
         return {"number": number, "origin": numbers.describe(number, lang), "customer": customer,
                 "history": history}

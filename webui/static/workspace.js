@@ -236,7 +236,7 @@
       } else {
         li.appendChild(el("span", null, t("ws.history_call", {direction: t("direction." + h.direction),
           agent: h.agent || "\u2014", disposition: t("disposition." + h.disposition)})));
-        if (h.outcome) li.appendChild(el("strong", null, " " + (T["disposition." + h.outcome] || h.outcome)));
+        if (h.outcome) li.appendChild(el("strong", null, " " + (h.outcome_name || h.outcome)));
         if (h.note) li.appendChild(el("span", "muted", " \u201c" + h.note + "\u201d"));
       }
       list.appendChild(li);
