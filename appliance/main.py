@@ -48,6 +48,7 @@ from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
     LiveState,
     EndShift,
+    HoldForDisposition,
     PauseAgent,
     Publish,
     WriteCallRecord,
@@ -286,9 +287,17 @@ class Appliance:
                 # never from the AMI reader itself: it would wait for its own response
                 gevent.spawn(self._in_background, f"pausing agent {command.agent} after missed calls",
                              self.agents.pause, command.agent, command.reason)
+            elif isinstance(command, HoldForDisposition):
+                gevent.spawn(self._in_background, f"holding agent {command.agent} for the disposition",
+                             self.agents.hold_for_disposition, command.agent)
             elif isinstance(command, EndShift):
                 gevent.spawn(self._in_background, f"signing out agent {command.agent} (phone left the shift)",
                              self.agents.pool_logoff, command.agent)
+
+    def disposition_saved(self, agent: str, linkedid: str) -> None:
+        """An outcome saved (the workspace): an agent held for it takes calls again."""
+        if self.live.disposition_saved(agent, linkedid):
+            self.agents.release_disposition(agent)
 
     @staticmethod
     def _in_background(what: str, fn, *args) -> None:
@@ -461,8 +470,11 @@ class Appliance:
     def start_web(self) -> None:
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
+        from appliance.services.dispositions import DispositionService
         from appliance.services.workspace import WorkspaceService
         from webui.app import WebDeps, make_app
+
+        dispositions = DispositionService(self.db)
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
@@ -474,7 +486,9 @@ class Appliance:
                        fax_sender=self.fax_sender,
                        sip_guard=self.sip_guard,
                        menus=self.menus, prompts=self.prompts, site=self.site,
-                       workspace=WorkspaceService(self.db, self.crm, self.bus),
+                       dispositions=dispositions,
+                       workspace=WorkspaceService(self.db, self.crm, self.bus, dispositions,
+                                                  after_outcome=self.disposition_saved),
                        customer_excel=CustomerExcel(self.db, self.crm,
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),

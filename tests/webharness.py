@@ -71,10 +71,25 @@ class Calls:
 
     def __init__(self):
         self.dialled = []
+        self.steps = []
 
     def dial(self, agent, number, actor=""):
         self.dialled.append((agent, number, actor))
         return {"agent": agent, "number": number, "state": "ringing-agent"}
+
+    def step(self, name, agent):
+        """A call-control step on the agent's call (hold, hang up...): recorded in ``steps``."""
+        self.steps.append((name, agent))
+        return {"agent": agent, "done": name}
+
+    def hold(self, agent, actor=""):
+        return self.step("hold", agent)
+
+    def unhold(self, agent, actor=""):
+        return self.step("unhold", agent)
+
+    def end_call(self, agent, actor=""):
+        return self.step("end_call", agent)
 
 
 @dataclass

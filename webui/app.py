@@ -18,9 +18,9 @@ from typing import Callable
 import bottle
 from bottle import Bottle, request, response
 
-from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, fax, live, menus, recordings,
-                         registrations, services, session, sipguard, status, users, voicemail, wallboard, wizard,
-                         workspace)
+from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
+                         recordings, registrations, services, session, sipguard, status, users, voicemail, wallboard,
+                         wizard, workspace)
 from webui.areas import customer_import
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
-         callrecords, workspace, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard, menus)
+         callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
+         menus)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class WebDeps:
     customer_excel: object = None  # appliance.services.customer_excel.CustomerExcel: import and export
     call_records: object = None  # appliance.services.callrecords.CallRecords: search, one call, export
     workspace: object = None  # appliance.services.workspace.WorkspaceService
+    dispositions: object = None  # appliance.services.dispositions.DispositionService
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
     fax_sender: object = None  # appliance.services.fax_out.FaxSender
@@ -68,7 +70,7 @@ class WebDeps:
 
 
 def make_app(deps: WebDeps) -> Bottle:
-    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup"):
+    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()

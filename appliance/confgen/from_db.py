@@ -124,13 +124,14 @@ def registering_trunks() -> dict[str, tuple[str, str]]:
 
 
 def queue_policies() -> dict:
-    """Queue name -> what the live state needs of it (wrap-up, auto-pause, low survey score)."""
+    """Queue name -> what the live state needs of it (wrap-up, auto-pause, low survey score,
+    a disposition before the next call)."""
     from appliance.engine.live import QueuePolicy
 
     return {q.name: QueuePolicy(wrapup_seconds=q.wrapup_seconds, autopause_after=q.autopause_after,
-                                survey_low_score=q.survey_low_score)
+                                survey_low_score=q.survey_low_score, disposition_required=q.disposition_required)
             for q in m.Queue.select(m.Queue.name, m.Queue.wrapup_seconds, m.Queue.autopause_after,
-                                    m.Queue.survey_low_score)}
+                                    m.Queue.survey_low_score, m.Queue.disposition_required)}
 
 
 def menu_table(files):

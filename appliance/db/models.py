@@ -131,6 +131,7 @@ class Queue(BaseModel):
     recording_keep_days = IntegerField(default=0)  # keep its calls' recordings so long; 0: the direction's rule
     voicemail = BooleanField(default=False)  # a caller nobody answers may leave a message
     voicemail_email = CharField(max_length=1000, default="")  # new messages e-mailed here (comma-separated)
+    disposition_required = BooleanField(default=False)  # no next call before the last one's disposition
 
 
 class TimeCondition(BaseModel):
@@ -446,11 +447,14 @@ class RecordingRule(BaseModel):
 
 
 class CallDisposition(BaseModel):
-    """What a call came to, as the agent picks it after the call (the admin's list)."""
+    """What a call came to, as the agent picks it after the call (the admin's list,
+    ``services/dispositions.py``).  ``label`` empty: the catalog's ``disposition.<code>``."""
 
     id = AutoField()
     code = CharField(unique=True, max_length=32)
-    label = CharField(max_length=64)
+    label = CharField(max_length=64, default="")
+    position = IntegerField(default=0)
+    active = BooleanField(default=True)  # used ones are switched off, never deleted
 
 
 class CallOutcome(BaseModel):

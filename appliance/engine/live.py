@@ -41,6 +41,9 @@ UNAVAILABLE = "unavailable"
 PAUSED = "paused"
 WRAPUP = "wrapup"  # after a call, for the queue's wrap-up time: app_queue does not ring them
 AUTO_PAUSE_REASON = "missed-calls"
+# The pause that holds an agent in wrap-up until they saved the disposition a queue requires
+# (``QueuePolicy.disposition_required``): shown as wrap-up, not as a pause of their own.
+DISPOSITION_REASON = "awaiting-disposition"
 
 # Call states in which a caller of a queue is still waiting for an agent.
 WAITING_STATES = ("queued", "ringing")
@@ -60,6 +63,16 @@ class PauseAgent:
 
     agent: str
     reason: str
+
+
+@dataclass(frozen=True)
+class HoldForDisposition:
+    """The agent answered a call of a queue that requires a disposition: pause them in every
+    queue (reason ``DISPOSITION_REASON``) from now on, so app_queue offers them nothing after
+    this call until the disposition is saved (``LiveState.disposition_saved``)."""
+
+    agent: str
+    linkedid: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,7 @@ class QueuePolicy:
     wrapup_seconds: int = 0
     autopause_after: int = 0
     survey_low_score: int = 2
+    disposition_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +203,7 @@ class Agent:
     device_unavailable: bool = False
     missed: int = 0  # ring-no-answers in a row
     wrapup_until: float = 0.0
+    awaiting_disposition: str = ""  # the call whose disposition a queue requires before the next
     history_reason: str = ""  # the pause reason of the state last recorded
     history: list[tuple[float, str]] = field(default_factory=list)
 
@@ -367,8 +382,14 @@ class LiveState:
 
     def _on_AgentConnect(self, e, ts):
         call = self._call(e)
-        self._agent(e).missed = 0
+        agent = self._agent(e)
+        agent.missed = 0
         commands = self._set_agent(e, IN_CALL, ts)
+        if self.policies.get(e.get("Queue", ""), QueuePolicy()).disposition_required:
+            # paused now, while talking (it changes nothing for this call): when it ends,
+            # app_queue already has nothing more to offer them
+            agent.awaiting_disposition = e.get("Linkedid", "")
+            commands.append(HoldForDisposition(agent.name, agent.awaiting_disposition))
         if call is not None:
             if call.answer_time is None:  # a transferred call keeps its first answer
                 call.answer_time = ts
@@ -631,10 +652,24 @@ class LiveState:
             return []
         return self._transition(agent, self._resting_state(agent, ts), ts)
 
+    def disposition_saved(self, name: str, linkedid: str) -> bool:
+        """The agent saved a call's disposition: whether that ends their hold (then the
+        adapter unpauses them).  Any call's does when the engine no longer knows which call
+        held them (a restart of ours, not of Asterisk's)."""
+        agent = self.agents.get(name)
+        if agent is None or not _held_for_disposition(agent):
+            return False
+        if agent.awaiting_disposition not in ("", linkedid):
+            return False
+        agent.awaiting_disposition = ""
+        return True
+
     @staticmethod
     def _resting_state(agent: Agent, now: float) -> str:
         if not agent.queues:
             return LOGGED_OUT
+        if _held_for_disposition(agent):
+            return WRAPUP
         if agent.paused:
             return PAUSED
         if agent.device_unavailable:
@@ -683,6 +718,8 @@ class LiveState:
                 "queues": sorted(q for q in agent.queues if not _personal(q)),
                 "pause_reason": agent.pause_reason if agent.state == PAUSED else "",
                 "wrapup_left": round(max(0.0, agent.wrapup_until - now), 1) if agent.state == WRAPUP else None,
+                "awaiting_disposition": _held_for_disposition(agent),
+                "disposition_call": agent.awaiting_disposition if _held_for_disposition(agent) else "",
                 "since": agent.since, "in_state_seconds": round(max(0.0, now - agent.since), 1)}
 
     def snapshot(self, now: float) -> dict:
@@ -698,6 +735,10 @@ class LiveState:
             "agents": [self._agent_view(a, now) for a in sorted(self.agents.values(), key=lambda a: a.name)],
             "calls": [c.view(now) for c in sorted(self.calls.values(), key=lambda c: c.enter_time)],
         }
+
+
+def _held_for_disposition(agent: Agent) -> bool:
+    return agent.paused and agent.pause_reason == DISPOSITION_REASON
 
 
 def _personal(queue: str) -> bool:

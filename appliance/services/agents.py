@@ -19,6 +19,7 @@ from appliance import dialplan_vars as v
 from appliance.db import models as m
 from appliance.dialplan_vars import personal_queue
 from appliance.errors import FieldError, NotFound, Unavailable, ValidationError
+from appliance.engine.live import DISPOSITION_REASON
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,22 @@ class AgentService:
         agent.save()
         logger.info("agent %s available again", number)
         return {"agent": number, "paused": False}
+
+    def hold_for_disposition(self, number: str) -> None:
+        """The engine's ``HoldForDisposition``: paused in every queue until the disposition
+        is saved.  Not stored on the agent (their own pause is): Asterisk restarting lets
+        them go."""
+        self._queue_pause(self._agent(number), True, DISPOSITION_REASON)
+        logger.info("agent %s takes no next call before the disposition", number)
+
+    def release_disposition(self, number: str) -> None:
+        """The disposition is saved: available again (a pause of their own stays)."""
+        agent = self._agent(number)
+        if agent.paused:
+            self._queue_pause(agent, True, agent.pause_reason)
+        else:
+            self._queue_pause(agent, False, "")
+        logger.info("agent %s saved the disposition: %s", number, "paused" if agent.paused else "available")
 
     def _queue_pause(self, agent: m.Agent, paused: bool, reason: str) -> None:
         headers = {"Interface": interface_of(agent), "Paused": "true" if paused else "false"}

@@ -152,10 +152,13 @@ class CallRecords:
                             for o in m.CallOutcome.select().where(m.CallOutcome.linkedid == linkedid)]
         return view
 
-    def export(self, agents: frozenset | None, filters: dict, headers: dict[str, str]) -> bytes:
+    def export(self, agents: frozenset | None, filters: dict, headers: dict[str, str],
+               outcome_names: dict[str, str] | None = None) -> bytes:
         """An .xlsx of the matching calls (newest first, at most EXPORT_LIMIT), every cell text
         or a number: nothing a spreadsheet would run as a formula.  Times on the office's
-        clock, as the page shows them."""
+        clock, as the page shows them; the agent's disposition by its display name
+        (``outcome_names``: code -> name, ``DispositionService.names``)."""
+        outcome_names = outcome_names or {}
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
@@ -166,6 +169,8 @@ class CallRecords:
             rows = list(q.offset(start).limit(1000))
             for v in self._views(rows):
                 v["enter_time"] = self._on_office_clock(v["enter_time"])  # as the pages show it
+                if v.get("outcome"):
+                    v["outcome"] = outcome_names.get(v["outcome"], v["outcome"])
                 sheet.append(safe_row(sheet, ["" if v.get(c) is None else v.get(c) for c in COLUMNS]))
             if len(rows) < 1000:
                 break

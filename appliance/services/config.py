@@ -208,6 +208,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("ring_timeout", "int", default=15, min=5, max=300, help="seconds an agent's phone rings"),
         Field("retry", "int", default=2, min=0, max=60, help="seconds before ringing the next agent"),
         Field("wrapup_seconds", "int", default=0, min=0, max=3600),
+        Field("disposition_required", "bool", default=False,
+              help="an agent takes no next call until they saved the last call's disposition"),
         Field("max_wait_seconds", "int", default=300, min=0, max=86400, help="0 means wait without limit"),
         Field("musicclass", "str", default="default", max_length=32, pattern=r"[A-Za-z0-9_-]+"),
         Field("announce_position", "bool", default=True),

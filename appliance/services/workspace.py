@@ -19,6 +19,7 @@ from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from appliance.services.crm import Viewer, calls_of, fmt_time, on_call_with
+from appliance.services.dispositions import DispositionService
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,13 @@ def _as_datetime(value) -> dt.datetime:
 
 
 class WorkspaceService:
-    def __init__(self, db, crm, bus=None):
+    """``after_outcome(agent, linkedid)``: called once an outcome is saved (the composition
+    root lets an agent held for a required disposition take calls again)."""
+
+    def __init__(self, db, crm, bus=None, dispositions: DispositionService | None = None, after_outcome=None):
         self.db, self.crm, self.bus = db, crm, bus
+        self.disposition_list = dispositions or DispositionService(db)
+        self.after_outcome = after_outcome
 
     # -- screen pop ----------------------------------------------------------
     def may_pop(self, viewer: Viewer, number: str, live_calls) -> bool:
@@ -89,10 +95,12 @@ class WorkspaceService:
             history = calls_of(number, POP_HISTORY) if number else []
         outcomes = {o.linkedid: o for o in m.CallOutcome.select().where(
             m.CallOutcome.linkedid.in_([h["linkedid"] for h in history if h.get("linkedid")]))}
+        names = self.disposition_list.names(lang) if outcomes else {}
         for h in history:
             o = outcomes.get(h.get("linkedid"))
             if h["kind"] == "call" and o is not None:
                 h["outcome"] = o.disposition
+                h["outcome_name"] = names.get(o.disposition, o.disposition)
                 h["note"] = o.note
         return {"number": number, "origin": numbers.describe(number, lang), "customer": customer,
                 "history": history}
@@ -111,8 +119,9 @@ class WorkspaceService:
         return customer if numbers.key(customer["phone"]) == numbers.key(number) else False
 
     # -- the agent's word on a call --------------------------------------------
-    def dispositions(self) -> list[dict]:
-        return [{"code": d.code, "label": d.label} for d in m.CallDisposition.select().order_by(m.CallDisposition.id)]
+    def dispositions(self, lang: str = "en") -> list[dict]:
+        """The ones an agent may pick now, in the admin's order, named for ``lang``."""
+        return [{"code": d["code"], "label": d["name"]} for d in self.disposition_list.list(lang, active_only=True)]
 
     def save_outcome(self, agent: str, linkedid: str, data: dict, actor: str, live_calls=()) -> dict:
         """The agent's disposition and note for a call they took (during it or after)."""
@@ -120,7 +129,7 @@ class WorkspaceService:
             raise ValidationError("send a JSON object", fields={})
         disposition = _text(data.get("disposition"), "disposition", 32, True)
         note = _text(data.get("note"), "note", NOTE_MAX, False)
-        if not m.CallDisposition.select().where(m.CallDisposition.code == disposition).exists():
+        if not self.disposition_list.is_active(disposition):
             raise ValidationError(f"unknown disposition {disposition!r}", code="outcome.bad_disposition",
                                   fields={
                                       "disposition": FieldError("field.not_a_disposition",
@@ -146,6 +155,8 @@ class WorkspaceService:
                                               m.CustomerNote.author == actor).execute()
                 self.crm.add_note(SYSTEM, customer["id"], note, actor, linkedid=linkedid)
         logger.info("%s saved disposition %s for call %s (agent %s)", actor, disposition, linkedid, agent)
+        if self.after_outcome is not None:
+            self.after_outcome(agent, linkedid)
         return {"linkedid": linkedid, "agent": agent, "disposition": disposition, "note": note,
                 "customer": customer["id"] if customer else None, "saved_at": fmt_time(row.saved_at)}
 

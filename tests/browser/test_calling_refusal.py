@@ -27,6 +27,10 @@ class NoManager:
 
 def test_a_refused_click_to_dial_is_said_in_the_agents_language(web, page_as):
     web.deps.calls = CallControl(NoManager(), LiveState(), calling=CallingPolicy(web.db))
+    # the agent between calls (the harness's snapshot has them talking: no dialling then)
+    web.deps.live = lambda: {"queues": [], "calls": [], "agents": [
+        {"name": "1001", "interface": "PJSIP/1001", "state": "free", "since": 0, "in_state_seconds": 5.0,
+         "queues": ["sales"]}]}
     page = page_as("agent", "zh_CN")
     page.goto(web.url + "/workspace")
     page.fill("#ws-number", "+852 2123 4567")

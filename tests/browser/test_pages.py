@@ -28,6 +28,7 @@ MAIN_PAGES = (
     ("config-holidays", "/admin/holidays", "admin"),
     ("config-blacklist", "/admin/blacklist", "admin"),
     ("config-pause-reasons", "/admin/pause_reasons", "admin"),
+    ("config-dispositions", "/admin/dispositions", "admin"),
     ("config-queues-supervisor", "/admin/queues", "supervisor"),
     ("audit", "/admin/audit", "admin"),
     ("account", "/account", "agent"),

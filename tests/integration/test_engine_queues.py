@@ -306,3 +306,65 @@ def test_agent_signs_in_pauses_and_signs_out_with_feature_codes_from_their_phone
     finally:
         phone.stop()
     assert app.agi.stats.handler_errors == 0
+
+
+def test_a_required_disposition_keeps_the_next_call_from_the_agent_until_it_is_saved(make_appliance, tmp_path):
+    """Alice's queue requires a disposition: after her call she is held in wrap-up; a second
+    call rings every available member (ringall) and reaches only Bob, whose phone never
+    answers; once Alice saves the first call's disposition (the workspace's API, as herself)
+    the second call reaches her and she answers it."""
+    import json
+    import urllib.request
+
+    app = make_appliance()
+    configure_basic(app)
+    cfg = app.config
+    cfg.update("queues", "sales", {"strategy": "ringall", "ring_timeout": 5, "retry": 1, "autopause_after": 0,
+                                   "disposition_required": True}, actor="test")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
+    cfg.add_member("sales", "1002", actor="test")
+    alice = app.users.create("alice", "pw-alice-1234", "agent", language="en")
+    cfg.update("agents", "1001", {"user": "alice"}, actor="test")
+    app.start(web=True)
+    wait_until(lambda: app.ami.connected, 30, "AMI to connect")
+    phones = [Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=200, calls=2).start(),
+              Phone("1002", "pw-1002-secret", sip_address(app), tmp_path / "sipp", calls=20,
+                    scenario="agent_phone_noanswer.xml").start()]
+    second = None
+    try:
+        sign_in(app, ["1001", "1002"])
+        first = trunk_call(sip_address(app), "88001000", "13800000031", tmp_path / "sipp", hold_ms=500)
+        assert first.run(60) == 0, first.errors()
+        linkedid = record_for("13800000031").linkedid
+        wait_until(lambda: app.live.agents["1001"].state == WRAPUP and app.live.agents["1001"].paused, 10,
+                   "Alice held in wrap-up")
+        assert "awaiting-disposition" in app.pbx.cli("queue show sales")
+
+        second = trunk_call(sip_address(app), "88001000", "13800000032", tmp_path / "sipp", hold_ms=15000).start()
+        # ringall offers a call to every available member at once: Bob's missed ring is a
+        # round that passed Alice over
+        wait_until(lambda: app.live.agents["1002"].missed >= 1, 30, "the second call to ring Bob and time out")
+        assert agent_state(app, "1001") == WRAPUP
+        assert app.live.agents["1001"].awaiting_disposition == linkedid
+
+        token = app.users.create_token(alice["id"], "t")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{app.web.server_port}/api/v1/agents/1001/calls/{linkedid}/outcome",
+            data=json.dumps({"disposition": "sale", "note": ""}).encode(), method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["disposition"] == "sale"
+        wait_until(lambda: any(c.caller == "13800000032" and c.agent == "1001" for c in app.live.calls.values()),
+                   30, "the second call answered by Alice")
+        assert second.wait(60) == 0, second.errors()
+    finally:
+        if second is not None:
+            second.stop()
+        for phone in phones:
+            phone.stop()
+    rows = list(AgentStateLog.select().where(AgentStateLog.agent == "1001").order_by(AgentStateLog.id))
+    held = next(i for i, r in enumerate(rows) if r.state == WRAPUP)
+    assert [r.state for r in rows[held:held + 4]] == [WRAPUP, FREE, RINGING, IN_CALL], [r.state for r in rows]
+    saved = Agent.get(Agent.number == "1001")
+    assert not saved.paused  # the hold was never a pause of her own

@@ -75,3 +75,12 @@ def test_export_is_the_search_as_text_never_formulas(records):
     assert [r[0] for r in rows[1:]] == ["a.3", "a.1"]
     cell = sheet.cell(row=2, column=COLUMNS.index("caller") + 1)
     assert cell.value == "=cmd|' /C calc'!A0" and cell.data_type == "s"
+
+
+def test_export_names_the_agents_disposition_as_the_reader_reads_it(records):
+    from appliance.services.dispositions import DispositionService
+
+    names = DispositionService(records.db).names("zh_CN")
+    rows = list(load_workbook(io.BytesIO(records.export(None, {"queue": "sales"}, {}, names))).active
+                .iter_rows(values_only=True))
+    assert [r[COLUMNS.index("outcome")] for r in rows[1:]] == [None, "成交"]  # a.3 had none, a.1 "sale"

@@ -428,3 +428,51 @@ def test_a_ringing_call_names_the_agents_it_is_offered_to_until_one_answers():
     run(state, events[4:6])  # answered
     (call,) = state.snapshot(103.0)["calls"]
     assert call["ringing_agents"] == [] and call["agent"] == "1001"
+
+
+def held_pause(ts, paused=True, reason="awaiting-disposition"):
+    """app_queue's answer to the adapter's QueuePause (one event per queue of the agent)."""
+    return ev("QueueMemberPause", ts, Queue="sales", MemberName="1001", Interface="PJSIP/1001",
+              StateInterface="PJSIP/1001", Status="2", Paused="1" if paused else "0",
+              PausedReason=reason if paused else "")
+
+
+def test_a_queue_that_requires_a_disposition_holds_the_agent_in_wrapup_until_it_is_saved():
+    from appliance.engine.live import WRAPUP, HoldForDisposition, QueuePolicy
+
+    state = LiveState()
+    state.set_policies({"sales": QueuePolicy(disposition_required=True)})
+    run(state, [member_added()])
+    events = queue_call()
+    connect = next(i for i, e in enumerate(events) if e["Event"] == "AgentConnect")
+    commands = run(state, events[:connect + 1])
+    assert HoldForDisposition("1001", LID) in commands  # paused while talking: nothing offered after
+    run(state, [held_pause(103.0)] + events[connect + 1:])
+    agent = state.snapshot(110.0)["agents"][0]
+    assert (agent["state"], agent["awaiting_disposition"], agent["disposition_call"]) == (WRAPUP, True, LID)
+    assert agent["pause_reason"] == ""  # not a pause of their own: no reason to show
+    assert state.tick(10_000.0) == []  # no wrap-up time runs it out
+    assert not state.disposition_saved("1001", "1699999999.9")  # another call's outcome does not release
+    assert state.disposition_saved("1001", LID)
+    run(state, [held_pause(120.0, paused=False)])
+    assert state.agents["1001"].state == FREE
+
+
+def test_a_queue_without_the_requirement_holds_nobody():
+    from appliance.engine.live import HoldForDisposition
+
+    state = LiveState()
+    run(state, [member_added()])
+    assert not [c for c in run(state, queue_call()) if isinstance(c, HoldForDisposition)]
+    assert state.agents["1001"].state == FREE
+    assert not state.disposition_saved("1001", LID)
+
+
+def test_an_agent_who_paused_themselves_is_not_released_by_the_disposition():
+    from appliance.engine.live import PAUSED, QueuePolicy
+
+    state = LiveState()
+    state.set_policies({"sales": QueuePolicy(disposition_required=True)})
+    run(state, [member_added()] + queue_call() + [held_pause(109.0, reason="lunch")])
+    assert state.agents["1001"].state == PAUSED
+    assert not state.disposition_saved("1001", LID)

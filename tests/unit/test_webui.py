@@ -258,7 +258,8 @@ def test_agent_signs_only_themselves_in(env):
 
 def test_agent_uses_the_sign_in_button_on_their_dashboard(env):
     seed_agents(env.deps.config)
-    home = sign_in(env.app, "alice").follow()
+    assert sign_in(env.app, "alice").location.endswith("/workspace")  # an agent lands on their workspace
+    home = env.app.get("/")
     assert 'action="/agents/1001/login"' in home.text and "/agents/1002/" not in home.text
     assert "/admin/" not in home.text  # no configuration in an agent's navigation
     form = [f for f in home.forms.values() if f.action == "/agents/1001/login"][0]

@@ -60,6 +60,7 @@ def test_pop_shows_any_customer_with_last_contacts_and_where_the_number_is_from(
     assert pop["origin"] == {"kind": "mobile", "region": "北京市", "operator": "中国移动"}  # a mobile's home city too
     calls = [h for h in pop["history"] if h["kind"] == "call"]
     assert calls[0]["outcome"] == "sale" and calls[0]["note"] == "ordered 3 boxes"
+    assert calls[0]["outcome_name"] == "成交"  # by its name, in the reader's language
     assert any(h["kind"] == "note" and h["body"] == "ordered 3 boxes" for h in pop["history"])
     stranger = service.pop("02161234567")
     assert stranger["customer"] is None and stranger["origin"]["region"] == "Shanghai"

@@ -8,9 +8,9 @@ from __future__ import annotations
 import bottle
 from bottle import request
 
-from appliance.errors import Unavailable, ValidationError
+from appliance.errors import Conflict, Unavailable, ValidationError
 from webui.apidoc import Operation, body, errors, resp
-from webui.http import EVERYONE, STAFF, actor, json_body, own_agent_only, safe_next
+from webui.http import EVERYONE, STAFF, actor, json_body, own_agent_only, safe_next, viewer
 
 # Call-control steps on an agent's current call: URL path -> CallControl method (and route name).
 CALL_ACTIONS = (("hold", "hold"), ("unhold", "unhold"), ("consult/complete", "complete_transfer"),
@@ -124,13 +124,25 @@ def install(app, deps) -> None:
             raise ValidationError("say why the agent pauses", fields={"reason": "required"})
         return deps.agents.pause(number, reason)
 
+    def awaiting_disposition(number: str) -> bool:
+        try:
+            agents = deps.live().get("agents") or []
+        except Exception:  # the engine not running: nothing holds anyone
+            return False
+        return any(a.get("name") == number and a.get("awaiting_disposition") for a in agents)
+
     @app.post("/api/v1/agents/<number>/unpause", name="api_agent_unpause", roles=EVERYONE,
               api=Operation({"tags": ["agents"], "summary": "Make a paused agent available again",
+                             "description": "An agent held in wrap-up until they save the disposition their "
+                                            "queue requires is 409 `agent.disposition_first` (staff may release "
+                                            "them).",
                              "responses": {"200": resp("available", {"type": "object", "properties": {
                                  "agent": {"type": "string"}, "paused": {"type": "boolean"}}}),
-                                 **errors(401, 403, 404, 422, 503)}}))
+                                 **errors(401, 403, 404, 409, 422, 503)}}))
     def api_agent_unpause(number):
         own_agent_only(number)
+        if not viewer().staff and awaiting_disposition(number):
+            raise Conflict(f"agent {number} saves the last call's disposition first", code="agent.disposition_first")
         return deps.agents.unpause(number)
 
     def call_control():

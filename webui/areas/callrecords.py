@@ -63,6 +63,7 @@ def install(app, deps) -> None:
             problem = problem_of(exc)
         return render("calls.tpl", known=set(i18n.catalog(lang())), recording_states=STATES, result=result, args=args, problem=problem, directions=DIRECTIONS,
                       dispositions=DISPOSITIONS, queues=[q["name"] for q in deps.config.list("queues")],
+                      outcome_names=deps.dispositions.names(lang()),
                       agents=agent_directory().all(), page_url=lambda n: page_link(args, n),
                       export_url=page_link(args, 1).replace("/calls", "/calls/export", 1))
 
@@ -70,7 +71,8 @@ def install(app, deps) -> None:
     def calls_export():
         language = lang()
         headers = {c: i18n.translate(language, "calls.col." + c) for c in COLUMNS}
-        data = in_worker(deps.db, records.export, scope(), filters(), headers)  # up to 100,000 rows
+        data = in_worker(deps.db, records.export, scope(), filters(), headers,  # up to 100,000 rows
+                         deps.dispositions.names(language))
         return HTTPResponse(data, headers={"Content-Type": XLSX,
                                            "Content-Disposition": 'attachment; filename="calls.xlsx"'})
 
@@ -78,6 +80,7 @@ def install(app, deps) -> None:
     def call_detail(linkedid):
         mine = sorted(viewer().agents)
         return render("call.tpl", call=records.get(scope(), linkedid), known=set(i18n.catalog(lang())),
+                      outcome_names=deps.dispositions.names(lang()),
                       my_agent=mine[0] if mine else None)
 
     @app.get("/api/v1/call-records", name="api_call_records", roles=EVERYONE,

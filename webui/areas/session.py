@@ -20,10 +20,15 @@ def install(app, deps) -> None:
     def static(filename):
         return bottle.static_file(filename, root=str(STATIC))
 
+    def landing(user: dict, nxt: str) -> str:
+        """Where a sign-in leads: the page asked for, else an agent's workspace (their day
+        is there) and anyone else's dashboard."""
+        return "/workspace" if nxt == "/" and user["role"] == "agent" else nxt
+
     @app.get("/login", name="login_form", roles=PUBLIC)
     def login_form():
         if current_user():  # already signed in
-            bottle.redirect(safe_next(request.query.get("next")))
+            bottle.redirect(landing(current_user(), safe_next(request.query.get("next"))))
         return render("login.tpl", failed=False, locked=None, username="", next=safe_next(request.query.get("next")))
 
     def wants_json() -> bool:
@@ -55,7 +60,7 @@ def install(app, deps) -> None:
             return render("login.tpl", failed=True, locked=None, username=username, next=nxt)
         issue_session(deps, user["id"])
         logger.info("%s signed in from %s", user["username"], client_address())
-        bottle.redirect(nxt)
+        bottle.redirect(landing(user, nxt))
 
     @app.post("/logout", name="logout", roles=EVERYONE)
     def logout():

@@ -18,7 +18,7 @@ from webui.http import (EVERYONE, agent_directory, created, current_user, json_b
                         render, viewer)
 
 MISSED_DAYS = 7
-JS_PREFIXES = ("ws.", "agent_state.", "call_state.", "direction.", "disposition.")
+JS_PREFIXES = ("ws.", "workspace.", "agent_state.", "call_state.", "direction.", "disposition.")
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
@@ -27,6 +27,18 @@ MESSAGE_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "from": {"type": "string"}, "to": {"type": "string"}, "body": {"type": "string"},
     "sent_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}
 SCOPE_NOTE = " Agents only for their own agents."
+
+
+def pause_reason_names(reasons: list[dict], language: str) -> dict[str, str]:
+    """Pause reason code -> its name for a reader of ``language``: the appliance's own name
+    for the built-in codes (``workspace.reason.<code>``), else the admin's label; never
+    the bare code where a name exists."""
+    out = {}
+    for r in reasons:
+        msgid = "workspace.reason." + r["code"]
+        out[r["code"]] = (i18n.translate(language, msgid) if msgid in i18n.catalog("en")
+                          else r.get("label") or r["code"])
+    return out
 
 
 def install(app, deps) -> None:
@@ -45,9 +57,11 @@ def install(app, deps) -> None:
         chosen = request.query.get("agent") or (agents[0]["number"] if agents else "")
         agent = next((a for a in agents if a["number"] == chosen), None)
         reasons = deps.config.list("pause_reasons")
-        catalog = i18n.catalog(lang())
+        language = lang()
+        catalog = i18n.catalog(language)
         js = {k: v for k, v in catalog.items() if k.startswith(JS_PREFIXES)}
-        return render("workspace.tpl", js_messages=js, js_ids=set(js), agents=agents, agent=agent, dispositions=service.dispositions(),
+        return render("workspace.tpl", js_messages=js, agents=agents, agent=agent,
+                      dispositions=service.dispositions(language), reason_names=pause_reason_names(reasons, language),
                       pause_reasons=[r for r in reasons if r.get("code") != "missed-calls"],
                       queues=[q["name"] for q in deps.config.list("queues")],
                       recipients=[r for r in service.recipients() if r["username"] != current_user()["username"]])
@@ -73,12 +87,6 @@ def install(app, deps) -> None:
         if customer and not (customer.isdigit() and len(customer) <= 12):
             raise ValidationError("customer is the id a call event carried", fields={"customer": "a whole number"})
         return service.pop(number, lang(), viewer(), live_calls(), customer_id=int(customer) if customer else None)
-
-    @app.get("/api/v1/dispositions", name="api_dispositions", roles=EVERYONE,
-             api=Operation({"tags": ["workspace"], "summary": "The dispositions an agent picks after a call",
-                            "responses": {"200": resp("dispositions", items(OBJECT)), **errors(401)}}))
-    def api_dispositions():
-        return {"items": service.dispositions()}
 
     @app.post("/api/v1/agents/<number>/calls/<linkedid>/outcome", name="api_call_outcome", roles=EVERYONE,
               api=Operation({

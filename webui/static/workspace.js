@@ -6,6 +6,7 @@
   var root = document.getElementById("ws");
   if (!root) return;
   var T = JSON.parse(document.getElementById("i18n").textContent);
+  var REASONS = JSON.parse(document.getElementById("ws-reasons").textContent);  // pause reason code -> name
   var AGENT = root.dataset.agent, CSRF = root.dataset.csrf, USER = root.dataset.user;
   var CLOCK = clockOf(root.dataset.tz || "UTC");
   var base = "/api/v1/agents/" + encodeURIComponent(AGENT);
@@ -53,6 +54,7 @@
   // translated by "ws.param.<name>.<value>"); else the service's own message.
   function explain(data) {
     var id = data ? "ws.error." + data.error : "";
+    if (data && !T[id]) id = "workspace.error." + data.error;
     if (!T[id]) return "";
     var kw = {};
     Object.keys(data.params || {}).forEach(function (k) {
@@ -75,22 +77,60 @@
   }
 
   // -- the agent's state and the toolbar -------------------------------------------
-  function showState(view) {
+  function showState(view, polled) {
+    // a polled snapshot answered before the last event arrived is older than what is shown
+    if (polled && view && agentView && view.since < agentView.since) return;
     if (view) { agentView = view; stateAt = Date.now(); }
     var state = agentView ? agentView.state : "logged_out";
     var box = $("ws-state");
-    box.textContent = t("agent_state." + state) + (state === "paused" && agentView.pause_reason
-      ? " (" + agentView.pause_reason + ")" : "");
+    var reason = state === "paused" && agentView.pause_reason ? REASONS[agentView.pause_reason] : "";
+    box.textContent = reason ? t("workspace.paused_for", {reason: reason}) : t("agent_state." + state);
     box.className = "state " + state;
+    var signed = $("ws-signed");
+    signed.textContent = t(state === "logged_out" ? "workspace.signed_out" : "workspace.signed_in");
+    signed.className = "flag " + (state === "logged_out" ? "no" : "yes");
     $("ws-answer-hint").hidden = state !== "ringing";
     tick();
+    updateButtons();
+  }
+
+  // What each toolbar control can do now, from the agent's state and their call's: a
+  // button that cannot act is disabled rather than answering with an error.
+  var ON_CALL = ["talking", "held", "consulting", "conference"];
+  function callState() { return current && current.state !== "ended" ? current.state : ""; }
+  function controls() {
+    var state = agentView ? agentView.state : "logged_out", call = callState();
+    var signedIn = state !== "logged_out", onCall = ON_CALL.indexOf(call) >= 0;
+    var held = !!(agentView && agentView.awaiting_disposition);
+    return {
+      "login": !signedIn, "login-long": !signedIn,
+      "logout": signedIn && !onCall && state !== "in_call",
+      "ws-reason": signedIn && state !== "paused", "pause": signedIn && state !== "paused",
+      "unpause": state === "paused" && !held,
+      "ws-number": !onCall && state !== "ringing", "dial": !onCall && state !== "ringing",
+      "hold": call === "talking", "unhold": call === "held",
+      "ws-to-kind": call === "talking" || call === "held", "ws-to": call === "talking" || call === "held",
+      "transfer": call === "talking", "consult": call === "talking" || call === "held",
+      "consult/complete": call === "consulting", "consult/cancel": call === "consulting",
+      "conference": call === "consulting", "hangup": onCall
+    };
+  }
+  function updateButtons() {
+    var can = controls();
+    Object.keys(can).forEach(function (name) {
+      var control = name.indexOf("ws-") === 0 ? $(name) : root.querySelector('.toolbar [data-act="' + name + '"]');
+      if (control) control.disabled = !can[name];
+    });
   }
   function tick() {
     if (!agentView) return;
     var gone = (Date.now() - stateAt) / 1000;
     $("ws-since").textContent = secs((agentView.in_state_seconds || 0) + gone);
     var wrap = $("ws-wrapup");
-    if (agentView.state === "wrapup" && typeof agentView.wrapup_left === "number") {
+    if (agentView.state === "wrapup" && agentView.awaiting_disposition) {
+      wrap.textContent = t("workspace.awaiting_disposition");
+      wrap.hidden = false;
+    } else if (agentView.state === "wrapup" && typeof agentView.wrapup_left === "number") {
       wrap.textContent = t("ws.wrapup_left", {seconds: Math.max(0, Math.ceil(agentView.wrapup_left - gone))});
       wrap.hidden = false;
     } else {
@@ -120,12 +160,36 @@
       refresh();
     }).catch(function (err) {
       say($("ws-status"), t("ws.failed", {message: err.message}), true);
-    }).then(function () { button.disabled = false; });
+    }).then(function () {
+      if (button.closest(".toolbar")) updateButtons(); else button.disabled = false;
+    });
+  });
+
+  // Hotkeys for the call in hand (listed on the page, aria-keyshortcuts on each control):
+  // Alt+Shift+H hang up, O hold or resume, T transfer, D the disposition.  Never while
+  // typing in a field, and only when the control can act.
+  var HOTKEYS = {KeyH: ["hangup"], KeyO: ["hold", "unhold"], KeyT: ["transfer"]};
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) return;
+    var typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+    if (typing) return;
+    if (event.code === "KeyD") {
+      var pick = document.querySelector("#outcome select[name=disposition]");
+      if (pick && !$("pop-body").hidden) { event.preventDefault(); pick.focus(); }
+      return;
+    }
+    var button = (HOTKEYS[event.code] || []).map(function (act) {
+      return root.querySelector('.toolbar [data-act="' + act + '"]');
+    }).filter(function (b) { return b && !b.disabled; })[0];
+    if (!button) return;
+    event.preventDefault();
+    button.click();
   });
 
   // -- screen pop ------------------------------------------------------------------
   function pop(call) {
     var same = current && current.linkedid === call.linkedid;
+    if (same && current.state === "ended") return;  // a snapshot polled before it ended
     current = {linkedid: call.linkedid, caller: call.caller, state: call.state};
     $("pop-empty").hidden = true;
     $("pop-body").hidden = false;
@@ -133,6 +197,7 @@
     var st = $("pop-call-state");
     st.textContent = t("call_state." + call.state);
     st.className = "state " + call.state;
+    updateButtons();
     if (same) return;
     $("outcome").reset();
     $("outcome-status").hidden = true;
@@ -173,7 +238,7 @@
       } else {
         li.appendChild(el("span", null, t("ws.history_call", {direction: t("direction." + h.direction),
           agent: h.agent || "\u2014", disposition: t("disposition." + h.disposition)})));
-        if (h.outcome) li.appendChild(el("strong", null, " " + (T["disposition." + h.outcome] || h.outcome)));
+        if (h.outcome) li.appendChild(el("strong", null, " " + (h.outcome_name || h.outcome)));
         if (h.note) li.appendChild(el("span", "muted", " \u201c" + h.note + "\u201d"));
       }
       list.appendChild(li);
@@ -187,7 +252,7 @@
     var form = event.target;
     api("POST", base + "/calls/" + encodeURIComponent(current.linkedid) + "/outcome",
         {disposition: form.disposition.value, note: form.note.value})
-      .then(function () { say($("outcome-status"), t("ws.saved"), false); loadMissed(); })
+      .then(function () { say($("outcome-status"), t("ws.saved"), false); loadMissed(); refresh(); })
       .catch(function (err) { say($("outcome-status"), t("ws.failed", {message: err.message}), true); });
   });
 
@@ -247,9 +312,10 @@
   function mine(call) { return call.agent === AGENT || call.offered_to === AGENT; }
   function refresh() {
     api("GET", "/api/v1/live").then(function (live) {
-      showState((live.agents || []).filter(function (a) { return a.name === AGENT; })[0] || null);
+      showState((live.agents || []).filter(function (a) { return a.name === AGENT; })[0] || null, true);
       var call = (live.calls || []).filter(mine)[0];
       if (call) pop(call);
+      else if (current && current.state !== "ended") { current.state = "ended"; updateButtons(); }
     }).catch(function () {});
   }
   var stream = new EventSource("/api/v1/events");

@@ -8,11 +8,14 @@
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
 <body>
+<a class="skip-link" href="#main">{{_('nav.skip_to_main')}}</a>
 % if user:
 <header class="topbar">
   <a class="brand" href="/"><span class="logo" aria-hidden="true"></span>{{_('app.name')}}</a>
   % if not path.startswith('/setup'):  # the first-run wizard: nowhere else to go yet
-  <nav>
+  <button type="button" class="menu-button" id="menu-button" aria-controls="main-nav" aria-expanded="false">
+    <span class="bars" aria-hidden="true"></span>{{_('nav.menu')}}</button>
+  <nav id="main-nav" aria-label="{{_('nav.main')}}">
     <a href="/" class="{{'on' if path == '/' else ''}}">{{_('nav.dashboard')}}</a>
     <a href="/workspace" class="{{'on' if path == '/workspace' else ''}}">{{_('nav.workspace')}}</a>
     <a href="/calls" class="{{'on' if path.startswith('/calls') else ''}}">{{_('nav.calls')}}</a>
@@ -38,7 +41,7 @@
   </div>
 </header>
 % end
-<main>
+<main id="main" tabindex="-1">
 {{!base}}
 </main>
 <script src="/static/app.js"></script>

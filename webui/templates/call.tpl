@@ -35,7 +35,7 @@
   % end
   <h2>{{_('calls.col.outcome')}}</h2>
   % for o in call['outcomes']:
-  <p><strong>{{_('disposition.' + o['disposition']) if ('disposition.' + o['disposition']) in known else o['disposition']}}</strong>
+  <p><strong>{{outcome_names.get(o['disposition'], o['disposition'])}}</strong>
      <span class="muted">{{o['agent']}} · {{o['saved_by']}} · {{when(o['saved_at'])}}</span><br>{{o['note']}}</p>
   % end
   % if not call['outcomes']:

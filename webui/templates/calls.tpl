@@ -57,7 +57,7 @@
         <td>{{c['queue']}}</td><td>{{c['agent']}}</td>
         <td>{{_('disposition.' + c['disposition'])}}</td>
         <td class="num">{{secs(c['wait_seconds'])}}</td><td class="num">{{secs(c['talk_seconds'])}}</td>
-        <td>{{_('disposition.' + c['outcome']) if c['outcome'] and ('disposition.' + c['outcome']) in known else (c['outcome'] or '')}}</td>
+        <td>{{outcome_names.get(c['outcome'], c['outcome']) if c['outcome'] else ''}}</td>
         <td>{{_('calls.recording.' + c['recording']) if c['recording'] in recording_states else (c['recording'] or '—')}}</td>
       </tr>
     % end

@@ -23,6 +23,7 @@
 <section class="card toolbar" aria-label="{{_('ws.toolbar')}}">
   <div class="row">
     <strong class="who-agent">{{agent['number']}} {{agent['name']}}</strong>
+    <span class="flag no" id="ws-signed">{{_('workspace.signed_out')}}</span>
     <span class="state logged_out" id="ws-state">{{_('agent_state.logged_out')}}</span>
     <span class="muted" id="ws-since"></span>
     <span class="hot" id="ws-wrapup" hidden></span>
@@ -30,14 +31,14 @@
   <div class="row">
     <button data-act="login" class="primary">{{_('ws.sign_in')}}</button>
     <button data-act="login-long">{{_('ws.sign_in_shift')}}</button>
-    <button data-act="logout">{{_('admin.sign_out')}}</button>
-    <select id="ws-reason" aria-label="{{_('ws.pause_reason')}}">
+    <button data-act="logout" disabled>{{_('admin.sign_out')}}</button>
+    <select id="ws-reason" aria-label="{{_('ws.pause_reason')}}" disabled>
     % for r in pause_reasons:
-      <option value="{{r['code']}}">{{r.get('label') or r['code']}}</option>
+      <option value="{{r['code']}}">{{reason_names[r['code']]}}</option>
     % end
     </select>
-    <button data-act="pause">{{_('ws.pause')}}</button>
-    <button data-act="unpause">{{_('ws.available')}}</button>
+    <button data-act="pause" disabled>{{_('ws.pause')}}</button>
+    <button data-act="unpause" disabled>{{_('ws.available')}}</button>
   </div>
   <div class="row">
     <input id="ws-number" type="tel" maxlength="40" placeholder="{{_('ws.number')}}" aria-label="{{_('ws.number')}}">
@@ -45,26 +46,27 @@
     <span class="muted small" id="ws-answer-hint" hidden>{{_('ws.answer_on_phone')}}</span>
   </div>
   <div class="row">
-    <button data-act="hold">{{_('ws.hold')}}</button>
-    <button data-act="unhold">{{_('ws.unhold')}}</button>
-    <select id="ws-to-kind" aria-label="{{_('ws.to_kind')}}">
+    <button data-act="hold" disabled aria-keyshortcuts="Alt+Shift+O" title="Alt+Shift+O">{{_('ws.hold')}}</button>
+    <button data-act="unhold" disabled aria-keyshortcuts="Alt+Shift+O" title="Alt+Shift+O">{{_('ws.unhold')}}</button>
+    <select id="ws-to-kind" aria-label="{{_('ws.to_kind')}}" disabled>
       <option value="queue">{{_('ws.to_queue')}}</option>
       <option value="agent">{{_('ws.to_agent')}}</option>
       <option value="number">{{_('ws.to_number')}}</option>
     </select>
-    <input id="ws-to" list="ws-queues" maxlength="40" placeholder="{{_('ws.to')}}" aria-label="{{_('ws.to')}}">
+    <input id="ws-to" list="ws-queues" maxlength="40" placeholder="{{_('ws.to')}}" aria-label="{{_('ws.to')}}" disabled>
     <datalist id="ws-queues">
     % for q in queues:
       <option value="{{q}}">
     % end
     </datalist>
-    <button data-act="transfer">{{_('ws.transfer')}}</button>
-    <button data-act="consult">{{_('ws.consult')}}</button>
-    <button data-act="consult/complete">{{_('ws.complete')}}</button>
-    <button data-act="consult/cancel">{{_('ws.cancel_consult')}}</button>
-    <button data-act="conference">{{_('ws.conference')}}</button>
-    <button data-act="hangup" class="danger">{{_('ws.hangup')}}</button>
+    <button data-act="transfer" disabled aria-keyshortcuts="Alt+Shift+T" title="Alt+Shift+T">{{_('ws.transfer')}}</button>
+    <button data-act="consult" disabled>{{_('ws.consult')}}</button>
+    <button data-act="consult/complete" disabled>{{_('ws.complete')}}</button>
+    <button data-act="consult/cancel" disabled>{{_('ws.cancel_consult')}}</button>
+    <button data-act="conference" disabled>{{_('ws.conference')}}</button>
+    <button data-act="hangup" class="danger" disabled aria-keyshortcuts="Alt+Shift+H" title="Alt+Shift+H">{{_('ws.hangup')}}</button>
   </div>
+  <p class="hint" id="ws-keys">{{_('workspace.hotkeys')}}</p>
   <p class="status" id="ws-status" role="status" hidden></p>
 </section>
 
@@ -82,10 +84,10 @@
     <ul id="pop-history" class="history"></ul>
     <form id="outcome" class="stack">
       <label>{{_('ws.disposition')}}
-        <select name="disposition" required>
+        <select name="disposition" required aria-keyshortcuts="Alt+Shift+D">
           <option value="">—</option>
         % for d in dispositions:
-          <option value="{{d['code']}}">{{_('disposition.' + d['code']) if ('disposition.' + d['code']) in js_ids else d['label']}}</option>
+          <option value="{{d['code']}}">{{d['label']}}</option>
         % end
         </select></label>
       <label>{{_('ws.note')}} <textarea name="note" rows="3" maxlength="4000"></textarea></label>
@@ -120,5 +122,6 @@
 </div>
 </div>
 <script id="i18n" type="application/json">{{!json.dumps(js_messages).replace('<', '\\u003c')}}</script>
+<script id="ws-reasons" type="application/json">{{!json.dumps(reason_names).replace('<', '\\u003c')}}</script>
 <script src="/static/workspace.js"></script>
 % end
