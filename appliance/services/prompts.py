@@ -155,6 +155,21 @@ class PromptService:
     def get(self, name: str) -> dict:
         return self._view(self.config.get_row("prompts", name))
 
+    def audio_file(self, name: str) -> Path:
+        """The WAV a browser may play for prompt ``name``: NotFound ``prompt.not_playable``
+        for a sound that exists only in a format browsers do not play (GSM)."""
+        prompt = self.config.get_row("prompts", name)
+        if prompt.source == "upload":
+            return self.files.host_dir / prompt.file
+        if prompt.source == "builtin":
+            folder: Path | None = self.files.builtin_dir
+        else:
+            folder = self.files.sounds_dir
+        found = sorted(folder.glob(f"{prompt.sound}.wav")) if folder is not None else []
+        if not found:
+            raise NotFound(f"prompt {name} has no audio a browser can play", code="prompt.not_playable")
+        return found[0]
+
     def upload(self, data: dict, audio: bytes, actor: str) -> dict:
         """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV or MP3."""
         values = self.config.clean("prompts", data, creating=True)

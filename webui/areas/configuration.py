@@ -9,7 +9,7 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, ValidationError
-from appliance.services.config import KEYS, KINDS
+from appliance.services.config import KEYS, KINDS, declared
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
                         no_content, problem_of, render, with_etag)
@@ -26,23 +26,11 @@ KIND_REF_SCHEMA = ref("{Schema}")
 def install(app, deps) -> None:
     cfg = deps.config
 
-    def ref_options(fields) -> dict[str, list[str]]:
-        """For each reference field, the keys it may point at (the form's choices)."""
-        out = {}
-        for f in fields:
-            if f.type != "ref":
-                continue
-            if f.ref_kind == "users":
-                out[f.name] = [u["username"] for u in deps.users.list()]
-            else:
-                out[f.name] = [row[KEYS[f.ref_kind]] for row in cfg.list(f.ref_kind)]
-        return out
-
     def show_kind(kind, errors=None, values=None, problem=None):
         fields = cfg.fields(kind)
         return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=fields, rows=cfg.list(kind),
                       errors=errors or {}, values=values or cfg.defaults(kind), problem=problem,
-                      refs=ref_options(fields))
+                      refs=cfg.choices(fields), label=declared(kind).label)
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>", name="admin_list", roles=STAFF)
     def admin_list(kind):
@@ -65,7 +53,7 @@ def install(app, deps) -> None:
         fields = cfg.fields(kind)
         return render("admin_edit.tpl", kind=kind, key_value=key, fields=fields, values=values or current,
                       errors=errors or {}, version=version or current["version"], conflict=conflict,
-                      mine=mine or {}, problem=problem, refs=ref_options(fields))
+                      mine=mine or {}, problem=problem, refs=cfg.choices(fields))
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>/<key>", name="admin_edit", roles=ADMIN)
     def admin_edit(kind, key):

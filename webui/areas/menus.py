@@ -15,7 +15,7 @@ from bottle import request, response
 from appliance.dialplan_vars import PROMPT_RECORD_CODE
 from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
-from appliance.services.config import KEYS
+from appliance.services.config import KEYS, Field
 from appliance.services.prompts import MAX_UPLOAD_BYTES
 from webui.apidoc import Operation, body, errors, resp
 from webui.edge import MULTIPART_OVERHEAD
@@ -37,6 +37,8 @@ def _op(summary: str, ok: str, request_schema: dict | None = None, description: 
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
+# The option form's target: a select of what a key may lead to, by action (ConfigService.choices).
+OPTION_TARGET = Field("target", "str", options="menu_targets")
 OPTION_SCHEMA = {"type": "object", "properties": {
     "action": {"enum": list(ACTIONS)}, "target": {"type": "string"}, "enabled": {"type": "boolean"}},
     "required": ["action"], "additionalProperties": False}
@@ -107,19 +109,38 @@ def install(app, deps) -> None:
 
     def upload():
         upload = request.files.get("file")
-        data = {k: request.forms.getunicode(k) for k in ("name", "description", "language")
+        data = {k: request.forms.getunicode(k) for k in ("name", "display_name", "description", "language")
                 if request.forms.getunicode(k) is not None}
         # one byte more than allowed at most: the service refuses it without the rest in memory
         return prompts.upload(data, upload.file.read(MAX_UPLOAD_BYTES + 1) if upload else b"", actor=actor())
 
     @app.post("/api/v1/prompts", name="api_prompt_upload", roles=ADMIN,
-              api=Operation(_op("Upload a WAV or MP3 prompt (multipart: name, description, language, file)",
+              api=Operation(_op("Upload a WAV or MP3 prompt (multipart: name, display_name, description, language, file; "
+                                "without a name, one is made from the display name)",
                                 "201 created", {"type": "object"},
                                 "Converted to 8 kHz mono 16-bit WAV (an MP3 is decoded by mpg123 first); a quiet "
                                 "recording is raised to -3 dBFS. 422 `prompt.silent`, `prompt.corrupt` (also a "
                                 "damaged or cut-short MP3), `prompt.too_short`, `prompt.too_long`.")), body_limit=UPLOAD_BODY_LIMIT)
     def api_prompt_upload():
         return created(upload())
+
+    @app.get("/api/v1/prompts/<prompt>/audio", name="api_prompt_audio", roles=STAFF,
+             api=Operation({"tags": ["menus"], "summary": "A prompt's audio, for listening to it in the browser",
+                            "description": "An uploaded or recorded prompt is the 8 kHz WAV callers hear. A built-in "
+                                           "sound that exists only as GSM (the format of Asterisk's core sounds), which "
+                                           "browsers cannot play, is 404 `prompt.not_playable`.",
+                            "parameters": [{"name": "Range", "in": "header", "required": False,
+                                            "schema": {"type": "string"}}],
+                            "responses": {"200": {"description": "the audio", "content": {
+                                "audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+                                          **errors(401, 403, 404)}}))
+    def api_prompt_audio(prompt):
+        path = prompts.audio_file(prompt)
+        sent = bottle.static_file(path.name, root=str(path.parent), mimetype="audio/wav")
+        if isinstance(sent, bottle.HTTPError):
+            raise NotFound(f"the audio of prompt {prompt} is not on the disk", code="prompt.file_missing")
+        sent.set_header("Cache-Control", "private, no-cache")  # an upload may replace it under the same name
+        return sent
 
     @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete", roles=ADMIN,
                 api=Operation(_op("Delete a prompt (refused while a menu or a queue's survey uses it)", "204 deleted")))
@@ -129,7 +150,8 @@ def install(app, deps) -> None:
 
     # -- pages -------------------------------------------------------------------------
     def refs() -> dict:
-        return {"prompt": [p["name"] for p in prompts.list()]}
+        """The menu form's choices (prompts, targets), and the option form's targets."""
+        return cfg.choices([*cfg.fields("menus"), OPTION_TARGET])
 
     def show_list(errors=None, values=None, problem=None):
         rows = menus.list()
@@ -158,10 +180,10 @@ def install(app, deps) -> None:
     def admin_menu_create():
         data = form_data(cfg.fields("menus"))
         try:
-            menus.create(data, actor=actor())
+            made = menus.create(data, actor=actor())
         except DomainError as exc:
             return on_error(exc, show_list, values=data)
-        bottle.redirect(f"/admin/menus/{data.get('name')}")
+        bottle.redirect(f"/admin/menus/{made['name']}")
 
     @app.get("/admin/menus/<menu>", name="admin_menu", roles=STAFF)
     def admin_menu(menu):

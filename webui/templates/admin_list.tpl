@@ -1,7 +1,8 @@
 % rebase('base.tpl', title=_('kind.' + kind))
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
-% shown = [f for f in fields if not f.secret]
+% shown = [f for f in fields if not f.secret and f.name != 'display_name']  # the display name goes with the key
+% names = {f.name: {o[0]: o[1] for o in refs.get(f.name, [])} for f in shown if f.type == 'ref'}
 <div class="page-head"><h1>{{_('kind.' + kind)}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span></div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
@@ -27,10 +28,20 @@
         <td><span class="flag {{'yes' if v else 'no'}}">{{_('admin.yes') if v else _('admin.no')}}</span></td>
         % elif f.choices:
         <td>{{choice(kind, f.name, v)}}</td>
-        % elif f.name == key and can_edit:
-        <td><a href="/admin/{{kind}}/{{v}}"><strong>{{v}}</strong></a></td>
         % elif f.name == key:
-        <td><strong>{{v}}</strong></td>
+        % shown_as = next((row.get(n) for n in label if row.get(n)), v) if 'display_name' in label else v
+        <td>
+          % if can_edit:
+          <a href="/admin/{{kind}}/{{v}}"><strong>{{shown_as}}</strong></a>
+          % else:
+          <strong>{{shown_as}}</strong>
+          % end
+          % if shown_as != v:
+          <span class="muted small">{{v}}</span>
+          % end
+        </td>
+        % elif f.type == 'ref':
+        <td>{{'' if v is None else names[f.name].get(v, v)}}</td>
         % else:
         <td>{{'' if v is None else v}}</td>
         % end

@@ -70,7 +70,8 @@
       <option value="{{a}}">{{_('menus.action.' + a)}}</option>
       % end
     </select></div>
-    <div class="field"><label for="o-target">{{_('menus.target')}}</label><input id="o-target" name="target" maxlength="32">
+    <div class="field"><label for="o-target">{{_('menus.target')}}</label>
+      % include('choice_select.tpl', sid='o-target', name='target', options=refs.get('target', []), action_from='o-action', current='', action='', empty=True)
       <small class="hint">{{_('menus.target_hint')}}</small></div>
     <div class="field check"><label for="o-enabled">{{_('menus.enabled')}}</label><input type="checkbox" id="o-enabled" name="enabled" checked></div>
     <div class="buttons"><button class="primary">{{_('menus.add_step')}}</button></div>
