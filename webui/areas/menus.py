@@ -133,6 +133,8 @@ def install(app, deps) -> None:
                                             "schema": {"type": "string"}}],
                             "responses": {"200": {"description": "the audio", "content": {
                                 "audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+                                          "206": {"description": "the byte range asked for", "content": {
+                                "audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
                                           **errors(401, 403, 404)}}))
     def api_prompt_audio(prompt):
         path = prompts.audio_file(prompt)
