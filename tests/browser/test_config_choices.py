@@ -86,6 +86,12 @@ def test_a_trunk_named_in_chinese_and_the_choices_from_what_exists(page_as, web,
     # a menu's key: the targets by display name, only those of the action chosen
     web.deps.config.update("queues", "support", {"display_name": "售后服务"}, actor="seed")
     page.goto(web.url + "/admin/menus/main")
+    expect(page.locator("#f-prompt")).to_have_value("zh-welcome")  # one of ours, a GSM file: decoded to play
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/prompts/zh-welcome/audio")) as answer:
+        page.click(".field:has(#f-prompt) button.play-prompt")
+    assert answer.value.status == 200 and answer.value.headers["content-type"] == "audio/wav"
+    audio = page.locator(".field:has(#f-prompt) audio.prompt-audio")
+    page.wait_for_function("a => a.readyState >= 1 && !a.error && a.duration > 1", arg=audio.element_handle())
     page.select_option("#o-action", "queue")
     visible = page.locator("#o-target optgroup:not([hidden]) option")
     assert "售后服务 (support)" in visible.all_inner_texts()

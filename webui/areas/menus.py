@@ -126,9 +126,11 @@ def install(app, deps) -> None:
 
     @app.get("/api/v1/prompts/<prompt>/audio", name="api_prompt_audio", roles=STAFF,
              api=Operation({"tags": ["menus"], "summary": "A prompt's audio, for listening to it in the browser",
-                            "description": "An uploaded or recorded prompt is the 8 kHz WAV callers hear. A built-in "
-                                           "sound that exists only as GSM (the format of Asterisk's core sounds), which "
-                                           "browsers cannot play, is 404 `prompt.not_playable`.",
+                            "description": "An uploaded or recorded prompt is the 8 kHz WAV callers hear (with HTTP "
+                                           "Range); a built-in sound is decoded from GSM (the format of Asterisk's core "
+                                           "sounds and of the appliance's own) to a WAV. 404 `prompt.file_missing` when "
+                                           "its audio is not on the disk, `prompt.not_playable` when it is in a format "
+                                           "that cannot be decoded here.",
                             "parameters": [{"name": "Range", "in": "header", "required": False,
                                             "schema": {"type": "string"}}],
                             "responses": {"200": {"description": "the audio", "content": {
@@ -137,10 +139,13 @@ def install(app, deps) -> None:
                                 "audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
                                           **errors(401, 403, 404)}}))
     def api_prompt_audio(prompt):
-        path = prompts.audio_file(prompt)
-        sent = bottle.static_file(path.name, root=str(path.parent), mimetype="audio/wav")
-        if isinstance(sent, bottle.HTTPError):
-            raise NotFound(f"the audio of prompt {prompt} is not on the disk", code="prompt.file_missing")
+        audio = prompts.audio(prompt)
+        if isinstance(audio, bytes):  # a built-in sound, decoded
+            sent = bottle.HTTPResponse(audio, headers={"Content-Type": "audio/wav"})
+        else:
+            sent = bottle.static_file(audio.name, root=str(audio.parent), mimetype="audio/wav")
+            if isinstance(sent, bottle.HTTPError):
+                raise NotFound(f"the audio of prompt {prompt} is not on the disk", code="prompt.file_missing")
         sent.set_header("Cache-Control", "private, no-cache")  # an upload may replace it under the same name
         return sent
 
