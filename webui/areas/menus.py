@@ -15,7 +15,7 @@ from bottle import request, response
 from appliance.dialplan_vars import PROMPT_RECORD_CODE
 from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
-from appliance.services.config import KEYS, Field
+from appliance.services.config import KEYS, MENU_TARGET_KINDS, Field
 from appliance.services.prompts import MAX_UPLOAD_BYTES
 from webui.apidoc import Operation, body, errors, resp
 from webui.edge import MULTIPART_OVERHEAD
@@ -160,18 +160,23 @@ def install(app, deps) -> None:
         """The menu form's choices (prompts, targets), and the option form's targets."""
         return cfg.choices([*cfg.fields("menus"), OPTION_TARGET])
 
+    def target_names() -> dict[str, dict[str, str]]:
+        """Action -> target key -> display name, for the flow trees."""
+        names = {kind: cfg.display_names(kind) for kind in set(MENU_TARGET_KINDS.values())}
+        return {action: names[kind] for action, kind in MENU_TARGET_KINDS.items()}
+
     def show_list(errors=None, values=None, problem=None):
         rows = menus.list()
         return render("menus.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), rows=rows,
                       trees={r["name"]: menus.tree(r["name"]) for r in rows}, prompts=prompts.list(),
-                      record_code=PROMPT_RECORD_CODE,
+                      record_code=PROMPT_RECORD_CODE, target_names=target_names(),
                       errors=errors or {}, values=values or {}, problem=problem, refs=refs())
 
     def show_menu(name, errors=None, values=None, problem=None):
         menu = menus.get(name)
         return render("menu.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), menu=menu,
                       tree=menus.tree(name), errors=errors or {}, values=values or menu, problem=problem,
-                      refs=refs(), digits=DIGITS, actions=ACTIONS)
+                      refs=refs(), digits=DIGITS, actions=ACTIONS, target_names=target_names())
 
     def on_error(exc: DomainError, show, *args, values=None):
         response.status = exc.http_status
