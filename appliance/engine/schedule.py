@@ -142,14 +142,26 @@ def from_grid(grid) -> str:
         hours.append(tuple(sorted(periods)))
     if not any(hours):
         raise ScheduleError(FieldError("config.schedule_no_hours", "open at no time: give the hours of a day at least"))
+    return "; ".join(f"{first if first == last else f'{first}-{last}'} {','.join(spans)}"
+                     for first, last, spans in _rules(hours))
+
+
+def _rules(hours) -> list[tuple[str, str, list[str]]]:
+    """Runs of days with the same hours (closed days left out): (first day, last day, spans)."""
     rules, n = [], 0
     while n < len(DAYS):
         last = n
         while last + 1 < len(DAYS) and hours[last + 1] == hours[n]:
             last += 1
         if hours[n]:
-            days = DAYS[n] if last == n else f"{DAYS[n]}-{DAYS[last]}"
-            spans = ",".join(f"{_hhmm(a)}-{'24:00' if b == 24 * 60 else _hhmm(b)}" for a, b in hours[n])
-            rules.append(f"{days} {spans}")
+            rules.append((DAYS[n], DAYS[last], [f"{_hhmm(a)}-{'24:00' if b == 24 * 60 else _hhmm(b)}"
+                                                for a, b in hours[n]]))
         n = last + 1
-    return "; ".join(rules)
+    return rules
+
+
+def rules(text: str) -> list[tuple[str, str, list[str]]]:
+    """A stored schedule as runs of days with the same hours, for saying it in words:
+    ``mon-fri 09:00-18:00`` -> [("mon", "fri", ["09:00-18:00"])]; ScheduleError if it does
+    not parse."""
+    return _rules(parse(text).week)

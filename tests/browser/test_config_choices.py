@@ -19,9 +19,9 @@ from webharness import screenshot
 pytestmark = pytest.mark.browser
 
 WORDS = {"en": {"none": "(none)", "hours": "Monday", "incomplete": "give both the opening and the closing time",
-                "shanghai": "Asia/Shanghai (China, Beijing time)"},
+                "shanghai": "Asia/Shanghai (China, Beijing time)", "weekdays": "Monday–Friday"},
          "zh_CN": {"none": "（无）", "hours": "星期一", "incomplete": "请同时填写开始和结束时间",
-                   "shanghai": "Asia/Shanghai（中国，北京时间）"}}
+                   "shanghai": "Asia/Shanghai（中国，北京时间）", "weekdays": "星期一至星期五"}}
 
 
 def tone_wav(seconds: float = 1.0) -> bytes:
@@ -136,7 +136,9 @@ def test_opening_hours_on_a_weekly_grid(page_as, web, lang):
     stored = web.deps.config.get("time_conditions", "hours-1")
     assert (stored["display_name"], stored["timezone"]) == ("工作时间", "Asia/Urumqi")
     assert stored["schedule"] == "mon-fri 09:00-12:00,13:00-18:00; sat 09:00-12:00"
-    expect(page.locator("table.list tbody tr", has_text="工作时间")).to_contain_text("hours-1")
+    row = page.locator("table.list tbody tr", has_text="工作时间")
+    expect(row).to_contain_text("hours-1")
+    expect(row).to_contain_text(WORDS[lang]["weekdays"] + " 09:00-12:00, 13:00-18:00")  # in words, not codes
 
     page.goto(web.url + "/admin/time_conditions/hours-1")
     expect(page.locator("input[name='schedule.fri.1.from']")).to_have_value("13:00")

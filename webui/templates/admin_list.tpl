@@ -42,6 +42,8 @@
         </td>
         % elif f.type == 'ref':
         <td>{{'' if v is None else names[f.name].get(v, v)}}</td>
+        % elif f.options == 'week':
+        <td>{{week_words(v)}}</td>
         % else:
         <td>{{'' if v is None else v}}</td>
         % end
