@@ -19,9 +19,11 @@ from webharness import screenshot
 pytestmark = pytest.mark.browser
 
 WORDS = {"en": {"none": "(none)", "hours": "Monday", "incomplete": "give both the opening and the closing time",
-                "shanghai": "Asia/Shanghai (China, Beijing time)", "weekdays": "Monday–Friday"},
+                "shanghai": "Asia/Shanghai (China, Beijing time)", "weekdays": "Monday–Friday",
+                "moh": "default music"},
          "zh_CN": {"none": "（无）", "hours": "星期一", "incomplete": "请同时填写开始和结束时间",
-                   "shanghai": "Asia/Shanghai（中国，北京时间）", "weekdays": "星期一至星期五"}}
+                   "shanghai": "Asia/Shanghai（中国，北京时间）", "weekdays": "星期一至星期五",
+                   "moh": "默认等待音乐"}}
 
 
 def tone_wav(seconds: float = 1.0) -> bytes:
@@ -70,7 +72,8 @@ def test_a_trunk_named_in_chinese_and_the_choices_from_what_exists(page_as, web,
     # a queue: hold music and survey prompts from what exists, each prompt playable here
     web.deps.prompts.upload({"display_name": "满意度调查"}, tone_wav(), actor="seed")
     page.goto(web.url + "/admin/queues/sales")
-    assert page.locator("#f-musicclass option").all_inner_texts() == ["default"]
+    assert page.locator("#f-musicclass option").all_inner_texts() == [WORDS[lang]["moh"]]
+    expect(page.locator("#f-musicclass")).to_have_value("default")
     expect(page.locator("#f-survey_prompt option", has_text="满意度调查 (prompt-1)")).to_have_count(1)
     page.select_option("#f-survey_prompt", "prompt-1")
     with page.expect_response(lambda r: r.url.endswith("/api/v1/prompts/prompt-1/audio")) as answer:

@@ -26,7 +26,7 @@
         % v = row.get(f.name)
         % if f.type == 'bool':
         <td><span class="flag {{'yes' if v else 'no'}}">{{_('admin.yes') if v else _('admin.no')}}</span></td>
-        % elif f.choices:
+        % elif f.choices or f.options == 'music_classes':
         <td>{{choice(kind, f.name, v)}}</td>
         % elif f.name == key:
         % shown_as = next((row.get(n) for n in label if row.get(n)), v) if 'display_name' in label else v

@@ -20,7 +20,7 @@
   % end
   % group = g
   % end
-  <option value="{{value}}" {{'selected' if value == current and (not action_from or g == action) else ''}}>{{_('config.tz.' + value) if g == 'common' else (label if label == value else label + ' (' + value + ')')}}</option>
+  <option value="{{value}}" {{'selected' if value == current and (not action_from or g == action) else ''}}>{{_('config.tz.' + value) if g == 'common' else (choice(kind, name, value) if label == value else label + ' (' + value + ')')}}</option>
   % end
   % if group:
   </optgroup>
