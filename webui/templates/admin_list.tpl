@@ -41,7 +41,8 @@
           % end
         </td>
         % elif f.type == 'ref':
-        <td>{{'' if v is None else names[f.name].get(v, v)}}</td>
+        % shown_as = names[f.name].get(v, v) if v is not None else ''
+        <td>{{shown_as if shown_as == (v or '') else shown_as + ' (' + v + ')'}}</td>
         % elif f.options == 'week':
         <td>{{week_words(v)}}</td>
         % else:
