@@ -1,7 +1,8 @@
 % rebase('base.tpl', title=_('kind.menus') + ' · ' + menu['name'])
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
-<div class="page-head"><h1><a href="/admin/menus">{{_('kind.menus')}}</a> · {{menu['name']}}</h1>
+<div class="page-head"><h1><a href="/admin/menus">{{_('kind.menus')}}</a> · {{menu['display_name'] or menu['name']}}</h1>
+  <span class="muted">{{menu['name'] if menu['display_name'] else ''}}</span>
   <span class="flag {{'yes' if menu['live'] else 'no'}}">{{_('field.menus.live') if menu['live'] else _('menus.draft')}}</span></div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
