@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import bottle
 from bottle import HTTPResponse, request, response
 
+from appliance.engine.schedule import DAYS, ScheduleError, from_grid, rules, to_grid
 from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge
 from appliance.services.config import KINDS
 from appliance.services.crm import Viewer
@@ -190,6 +191,16 @@ def form_data(fields) -> dict:
         if f.type == "bool":
             out[f.name] = request.forms.get(f.name) == "on"
             continue
+        if f.options == "week":  # the opening-hours grid: <name>.<day>.<n>.from / .to
+            grid = week_grid(f.name)
+            if grid is not None:
+                out[f.name] = grid
+            continue
+        if f.list_of:  # checkboxes, in the order the form shows them; a hidden empty one says "shown"
+            checked = request.forms.getall(f.name)
+            if checked:
+                out[f.name] = ",".join(x for x in checked if x)
+            continue
         value = request.forms.getunicode(f.name)
         if value is None:
             continue
@@ -199,10 +210,54 @@ def form_data(fields) -> dict:
     return out
 
 
+def week_grid(name: str) -> dict | None:
+    """The opening-hours grid a form posted for field ``name`` (day -> [from, to] pairs), or
+    None when the form has none."""
+    grid, seen = {}, False
+    for day in DAYS:
+        pairs, n = [], 0
+        while (start := request.forms.getunicode(f"{name}.{day}.{n}.from")) is not None:
+            pairs.append([start, request.forms.getunicode(f"{name}.{day}.{n}.to") or ""])
+            seen, n = True, n + 1
+        grid[day] = pairs
+    return grid if seen else None
+
+
+def week_of(value) -> dict | None:
+    """What an opening-hours grid shows: a posted grid as it was, stored text as its grid,
+    nothing for nothing, None for text that does not parse (shown beside an empty grid)."""
+    if isinstance(value, dict):
+        return value
+    if not value:
+        return {}
+    try:
+        return to_grid(value)
+    except ScheduleError:
+        return None
+
+
+def week_words(translate, value: str) -> str:
+    """Stored opening hours in the reader's words: "Monday–Friday 09:00-18:00; Saturday ..."
+    (the text as it is when it does not parse)."""
+    try:
+        found = rules(value)
+    except ScheduleError:
+        return value
+    day = lambda name: translate("config.day." + name)  # noqa: E731
+    return translate("config.week.separator").join(
+        (day(first) if first == last else translate("config.week.days", first=day(first), last=day(last)))
+        + " " + ", ".join(spans) for first, last, spans in found)
+
+
 def differences(fields, mine: dict, theirs: dict) -> dict:
     """The fields a form sent with other values than the object now has (secrets never
     shown): after a conflicting save, what the user had typed, to put beside theirs."""
     def text(value) -> str:
+        if isinstance(value, dict):  # an opening-hours grid: as the text it is stored as
+            try:
+                return from_grid(value)
+            except ScheduleError:
+                return "?"
         return "" if value is None else str(value).strip()
 
     out = {}
@@ -325,7 +380,8 @@ def render(name: str, **data) -> str:
                            nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang_, kind, name, value),
                            error_message=lambda code, status, params=None: i18n.error_message(
                                lang_, code, status, params),
-                           secs=fmt_seconds, when=when, office_tz=office_tz, **data)
+                           secs=fmt_seconds, when=when, office_tz=office_tz, week_of=week_of, week_days=DAYS,
+                           week_words=lambda value: week_words(_, value), **data)
 
 
 def render_error(status: int, code: str, detail: str | None, error_id: str | None = None) -> str:

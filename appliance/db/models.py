@@ -90,6 +90,7 @@ class LoginThrottle(BaseModel):
 class Trunk(BaseModel):
     id = AutoField()
     name = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")  # what people read, any script
     host = CharField(max_length=255)
     port = IntegerField(default=5060)
     match = TextField(default="")  # comma-separated source addresses/networks
@@ -139,6 +140,7 @@ class TimeCondition(BaseModel):
 
     id = AutoField()
     name = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")  # what people read, any script
     schedule = TextField()
     timezone = CharField(max_length=64, default="Asia/Shanghai")
     use_holidays = BooleanField(default=True)
@@ -168,6 +170,7 @@ class Prompt(BaseModel):
 
     id = AutoField()
     name = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")  # what people read, any script
     description = CharField(max_length=128, default="")
     language = CharField(max_length=8, default="en")
     source = CharField(max_length=8, default="upload")  # upload | sound | builtin
@@ -184,6 +187,7 @@ class Menu(BaseModel):
 
     id = AutoField()
     name = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")  # what people read, any script
     description = CharField(max_length=128, default="")
     language = CharField(max_length=8, default="zh_CN")  # zh_CN | en: the appliance's sentences around the menu
     prompt = ForeignKeyField(Prompt, null=True, backref="menus", on_delete="RESTRICT")

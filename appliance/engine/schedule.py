@@ -88,3 +88,80 @@ def parse(text: str) -> Schedule:
             for d in days:
                 week[d].append((start, end))
     return Schedule(tuple(tuple(sorted(day)) for day in week))
+
+
+# -- the weekly grid of the forms ---------------------------------------------------------
+# A grid is what a form shows: weekday ("mon" ... "sun") -> periods, each (from, to) as
+# "HH:MM" (an empty pair is no period; "00:00" as the end is midnight, 24:00).
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
+def to_grid(text: str) -> dict[str, list[tuple[str, str]]]:
+    """A stored schedule as the form's grid; ScheduleError if it does not parse."""
+    week = parse(text).week
+    return {day: [(_hhmm(start), _hhmm(end)) for start, end in week[n]] for n, day in enumerate(DAYS)}
+
+
+def _period(start: str, end: str) -> tuple[int, int]:
+    for value in (start, end):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ScheduleError(FieldError("config.schedule_bad_time", f"{value!r} is not a time like 09:00",
+                                           item=value))
+    first, last = _minutes(start), _minutes(end) or 24 * 60
+    if last <= first:
+        raise ScheduleError(FieldError("schedule.backwards_hours",
+                                       f"'{start}-{end}' ends before it starts (split ranges that cross midnight)",
+                                       item=f"'{start}-{end}'"))
+    return first, last
+
+
+def from_grid(grid) -> str:
+    """The form's grid as the text a schedule is stored as: days with the same hours joined
+    into ranges (``mon-fri 09:00-18:00; sat 09:00-12:00``); ScheduleError for a period
+    with only one end, one that ends before it starts, or no hours at all."""
+    if not isinstance(grid, dict) or any(day not in DAYS for day in grid):
+        raise ScheduleError(FieldError("config.schedule_grid", "opening hours by day: mon ... sun, each a list of "
+                                                               "[from, to] pairs"))
+    hours: list[tuple[tuple[int, int], ...]] = []
+    for day in DAYS:
+        periods = []
+        for pair in grid.get(day) or ():
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(isinstance(x, str) for x in pair):
+                raise ScheduleError(FieldError("config.schedule_grid", "opening hours by day: mon ... sun, each a "
+                                                                       "list of [from, to] pairs"))
+            start, end = (x.strip() for x in pair)
+            if not start and not end:
+                continue
+            if not start or not end:
+                raise ScheduleError(FieldError("config.schedule_incomplete",
+                                               f"{start or end}: give both the opening and the closing time",
+                                               item=start or end))
+            periods.append(_period(start, end))
+        hours.append(tuple(sorted(periods)))
+    if not any(hours):
+        raise ScheduleError(FieldError("config.schedule_no_hours", "open at no time: give the hours of a day at least"))
+    return "; ".join(f"{first if first == last else f'{first}-{last}'} {','.join(spans)}"
+                     for first, last, spans in _rules(hours))
+
+
+def _rules(hours) -> list[tuple[str, str, list[str]]]:
+    """Runs of days with the same hours (closed days left out): (first day, last day, spans)."""
+    rules, n = [], 0
+    while n < len(DAYS):
+        last = n
+        while last + 1 < len(DAYS) and hours[last + 1] == hours[n]:
+            last += 1
+        if hours[n]:
+            rules.append((DAYS[n], DAYS[last], [f"{_hhmm(a)}-{'24:00' if b == 24 * 60 else _hhmm(b)}"
+                                                for a, b in hours[n]]))
+        n = last + 1
+    return rules
+
+
+def rules(text: str) -> list[tuple[str, str, list[str]]]:
+    """A stored schedule as runs of days with the same hours, for saying it in words:
+    ``mon-fri 09:00-18:00`` -> [("mon", "fri", ["09:00-18:00"])]; ScheduleError if it does
+    not parse."""
+    return _rules(parse(text).week)

@@ -61,6 +61,11 @@ class Field:
     check: object = None  # extra check: value -> error text or None
     stored: object = None  # how a value is stored, e.g. hashed: value -> stored value
     list_of: tuple = ()  # comma-separated list whose items must be among these
+    # where a form's choices come from when they are not fixed: "timezones", "music_classes",
+    # "prompts", "menu_targets" (``ConfigService.choices``); "week": the opening-hours grid
+    options: str = ""
+    # a structured value (the form's opening-hours grid) -> the stored text, or ValueError
+    convert: Callable[[object], str] | None = None
 
     @property
     def attr(self) -> str:
@@ -108,6 +113,42 @@ def _check_timezone(value: str) -> str | None:
     return None
 
 
+# The time zones offered first: China's (and its neighbours' Chinese-speaking ones).
+COMMON_TIMEZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "Asia/Urumqi", "Asia/Singapore")
+
+
+def timezones() -> list[str]:
+    """Every time zone the system knows (zoneinfo), the common Chinese ones first."""
+    from zoneinfo import available_timezones
+
+    known = available_timezones()
+    return [z for z in COMMON_TIMEZONES if z in known] + sorted(known - set(COMMON_TIMEZONES))
+
+
+def music_classes() -> list[str]:
+    """The music-on-hold classes Asterisk is configured with (confgen), but the agents' silence."""
+    from appliance.confgen.model import DEFAULT_MOH
+    from appliance.dialplan_vars import AGENT_SILENCE_MOH
+
+    return [moh.name for moh in DEFAULT_MOH if moh.name != AGENT_SILENCE_MOH]
+
+
+def _check_music_class(value: str) -> str | None:
+    classes = music_classes()
+    if value not in classes:
+        return FieldError("field.choice", f"one of {', '.join(classes)}", choices=", ".join(classes))
+    return None
+
+
+def _schedule_of_grid(value) -> str:
+    from appliance.engine.schedule import ScheduleError, from_grid
+
+    try:
+        return from_grid(value)
+    except ScheduleError as exc:
+        raise ValueError(field_error_of(exc)) from None
+
+
 def _check_date(value: str) -> str | None:
     import datetime as dt
 
@@ -129,6 +170,28 @@ def _check_name(value: str) -> str | None:
     if value in RESERVED_NAMES:
         return FieldError("field.reserved_name", f"{value} is a name the telephone system keeps for itself", item=value)
     return None
+
+
+def derive_key(display_name: str, prefix: str, taken: Callable[[str], bool]) -> str:
+    """A key for an object the admin gave only a display name: the name's ASCII letters and
+    digits (accents dropped: "Café Müller" -> "cafe-muller"), else ``<prefix>-1`` for the
+    first number free; a key already ``taken`` gets ``-2``, ``-3``...  Always a valid
+    ``NAME``, never one of the reserved names."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    base = re.sub(r"^[^a-z]+", "", base)[:28].rstrip("-")  # a key starts with a letter
+    if not base or _check_name(base) is not None:
+        n = 1
+        while taken(f"{prefix}-{n}"):
+            n += 1
+        return f"{prefix}-{n}"
+    key, n = base, 1
+    while taken(key):
+        n += 1
+        key = f"{base}-{n}"
+    return key
 
 
 # The customer's own columns (appliance/services/crm.py): a custom field may not take their names.
@@ -184,9 +247,16 @@ def _recording(what: str) -> Field:
 NAME = dict(pattern=r"[a-z][a-z0-9_-]{0,31}", max_length=32, check=_check_name,
             help="lower-case letters, digits, _ and -, starting with a letter")
 
+# A key Asterisk and the API address the object by, made from the display name when left
+# empty (``derive_key``), and the name people read, in any script.
+KEY_NAME = dict(NAME, help="the name Asterisk knows it by: lower-case letters, digits, _ and -, starting with a "
+                           "letter; left empty, it is made from the display name")
+DISPLAY_NAME = dict(default="", max_length=64, help="the name shown on every page, in any language or script")
+
 FIELDS: dict[str, tuple[Field, ...]] = {
     "trunks": (
-        Field("name", "str", required=True, **NAME),
+        Field("display_name", "str", **DISPLAY_NAME),
+        Field("name", "str", **KEY_NAME),
         Field("host", "str", required=True, max_length=255, check=_check_host,
               help="the provider's SIP server (IP address or host name)"),
         Field("port", "int", default=5060, min=1, max=65535),
@@ -202,8 +272,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _recording("arriving on this trunk"),
     ),
     "queues": (
-        Field("name", "str", required=True, **NAME),
-        Field("display_name", "str", default="", max_length=64),
+        Field("display_name", "str", **DISPLAY_NAME),
+        Field("name", "str", **KEY_NAME),
         Field("strategy", "str", default="rrmemory", choices=STRATEGIES),
         Field("ring_timeout", "int", default=15, min=5, max=300, help="seconds an agent's phone rings"),
         Field("retry", "int", default=2, min=0, max=60, help="seconds before ringing the next agent"),
@@ -211,7 +281,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("disposition_required", "bool", default=False,
               help="an agent takes no next call until they saved the last call's disposition"),
         Field("max_wait_seconds", "int", default=300, min=0, max=86400, help="0 means wait without limit"),
-        Field("musicclass", "str", default="default", max_length=32, pattern=r"[A-Za-z0-9_-]+"),
+        Field("musicclass", "str", default="default", max_length=32, pattern=r"[A-Za-z0-9_-]+",
+              check=_check_music_class, options="music_classes"),
         Field("announce_position", "bool", default=True),
         Field("announce_frequency", "int", default=60, min=0, max=3600),
         Field("announce_holdtime", "bool", default=True, help="tell the caller the expected wait"),
@@ -232,7 +303,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="calls answered within this many seconds count as answered in time (service level)"),
         Field("survey_enabled", "bool", default=False,
               help="after the agent hangs up, the caller is asked to rate the call from 1 to 5"),
-        Field("survey_prompt", "str", default="", max_length=32, pattern=NAME["pattern"],
+        Field("survey_prompt", "str", default="", max_length=32, pattern=NAME["pattern"], options="prompts",
               help="the prompt asking for the rating (empty: the built-in one)"),
         Field("survey_low_score", "int", default=2, min=1, max=5,
               help="a rating at or below this raises a low-score event"),
@@ -289,10 +360,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                    "admins everything); emergency numbers always"),
     ),
     "time_conditions": (
-        Field("name", "str", required=True, **NAME),
-        Field("schedule", "str", required=True, max_length=500, check=_check_schedule,
-              help="e.g. mon-fri 09:00-18:00; sat 09:00-12:00"),
-        Field("timezone", "str", default="Asia/Shanghai", max_length=64, check=_check_timezone),
+        Field("display_name", "str", **DISPLAY_NAME),
+        Field("name", "str", **KEY_NAME),
+        Field("schedule", "str", required=True, max_length=500, check=_check_schedule, options="week",
+              convert=_schedule_of_grid, help="e.g. mon-fri 09:00-18:00; sat 09:00-12:00"),
+        Field("timezone", "str", default="Asia/Shanghai", max_length=64, check=_check_timezone,
+              options="timezones"),
         Field("use_holidays", "bool", default=True, help="closed on holidays, open on make-up workdays"),
     ),
     "holidays": (
@@ -334,7 +407,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     # Served by their own services and routes (appliance/services/menus.py, webui/areas/menus.py),
     # not by the generic /api/v1/{kind}: a menu carries its options, a prompt its audio.
     "menus": (
-        Field("name", "str", required=True, **NAME),
+        Field("display_name", "str", **DISPLAY_NAME),
+        Field("name", "str", **KEY_NAME),
         Field("description", "str", default="", max_length=128),
         Field("language", "str", default="zh_CN", choices=("zh_CN", "en"),
               help="what callers hear around the greeting (wrong key, no key, goodbye) and after it"),
@@ -344,16 +418,17 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="wrong or missing keys before the invalid or timeout action"),
         Field("invalid_action", "str", default="hangup", choices=MENU_FALLTHROUGH,
               help="after too many wrong keys"),
-        Field("invalid_target", "str", default="", max_length=32),
+        Field("invalid_target", "str", default="", max_length=32, options="menu_targets"),
         Field("timeout_action", "str", default="hangup", choices=MENU_FALLTHROUGH,
               help="after too many turns without a key"),
-        Field("timeout_target", "str", default="", max_length=32),
+        Field("timeout_target", "str", default="", max_length=32, options="menu_targets"),
         Field("skip", "bool", default=False, help="skip this step: callers go straight on to the timeout action"),
         Field("live", "bool", default=False,
               help="callers may reach it (every prompt present, every menu it leads to live)"),
     ),
     "prompts": (
-        Field("name", "str", required=True, **NAME),
+        Field("display_name", "str", **DISPLAY_NAME),
+        Field("name", "str", **KEY_NAME),
         Field("description", "str", default="", max_length=128),
         Field("language", "str", default="zh_CN", choices=("zh_CN", "en")),
     ),
@@ -418,6 +493,12 @@ def _pause_reason_used_by(obj) -> list[str]:
 _MENU_REFERENCES = {"queues": ("queue", "directory"), "agents": ("agent",), "phones": ("extension",)}
 
 
+# What a voice menu's key (or its invalid or timeout action) leads to, by action
+# (appliance/engine/menus.py; an agent or a directory's queue may also be left empty).
+MENU_TARGET_KINDS = {"queue": "queues", "menu": "menus", "extension": "phones", "voicemail": "queues",
+                     "agent": "agents", "directory": "queues"}
+
+
 def menus_using(kind: str, key: str) -> list[str]:
     """Which menus lead to this queue, agent or phone (for refusing its deletion)."""
     actions = _MENU_REFERENCES.get(kind, ())
@@ -480,6 +561,10 @@ class Kind:
     view: Callable[[object, dict | None], dict] | None = None
     preload: Callable[[], dict] | None = None
     view_schema: dict = field(default_factory=dict)
+    # the fields that name the object for people, tried in order (the key when all are empty)
+    label: tuple[str, ...] = ()
+    # a key left empty is made from the display name (``derive_key``), or "<key_prefix>-1"
+    key_prefix: str = ""
 
 
 def _menus_naming(kind: str) -> Callable[[str], list[str]]:
@@ -488,25 +573,28 @@ def _menus_naming(kind: str) -> Callable[[str], list[str]]:
 
 # The configuration kinds, in the order the API and the admin pages list them.
 KIND_TABLE: dict[str, Kind] = {k.name: k for k in (
-    Kind("trunks", "trunk", m.Trunk, "name", FIELDS["trunks"]),
+    Kind("trunks", "trunk", m.Trunk, "name", FIELDS["trunks"], label=("display_name",), key_prefix="trunk"),
     Kind("queues", "queue", m.Queue, "name", FIELDS["queues"], check=_check_queue, used_by=_queue_used_by,
-         named_by=_menus_naming("queues")),
-    Kind("dids", "DID", m.Did, "number", FIELDS["dids"], check=_check_did_destinations),
+         named_by=_menus_naming("queues"), label=("display_name",), key_prefix="queue"),
+    Kind("dids", "DID", m.Did, "number", FIELDS["dids"], check=_check_did_destinations, label=("description",)),
     Kind("phones", "phone", m.Phone, "extension", FIELDS["phones"], used_by=_phone_used_by,
-         named_by=_menus_naming("phones")),
+         named_by=_menus_naming("phones"), label=("callerid_name",)),
     Kind("agents", "agent", m.Agent, "number", FIELDS["agents"], used_by=_agent_used_by,
-         named_by=_menus_naming("agents"), view=_agent_view, preload=_agent_queues, view_schema=_AGENT_VIEW_SCHEMA),
+         named_by=_menus_naming("agents"), view=_agent_view, preload=_agent_queues, view_schema=_AGENT_VIEW_SCHEMA,
+         label=("name",)),
     Kind("pause_reasons", "pause reason", m.PauseReason, "code", FIELDS["pause_reasons"],
-         used_by=_pause_reason_used_by),
+         used_by=_pause_reason_used_by, label=("label",)),
     Kind("time_conditions", "time condition", m.TimeCondition, "name", FIELDS["time_conditions"],
-         used_by=_time_condition_used_by),
-    Kind("holidays", "holiday", m.Holiday, "date", FIELDS["holidays"]),
+         used_by=_time_condition_used_by, label=("display_name",), key_prefix="hours"),
+    Kind("holidays", "holiday", m.Holiday, "date", FIELDS["holidays"], label=("name",)),
     Kind("blacklist", "blocked number", m.BlockedNumber, "number", FIELDS["blacklist"]),
     Kind("customer_fields", "customer field", m.CustomerField, "name", FIELDS["customer_fields"],
-         check=_check_customer_field),
+         check=_check_customer_field, label=("label",)),
     Kind("recording_rules", "recording rule", m.RecordingRule, "direction", FIELDS["recording_rules"]),
-    Kind("menus", "menu", m.Menu, "name", FIELDS["menus"], generic=False),
-    Kind("prompts", "prompt", m.Prompt, "name", FIELDS["prompts"], generic=False),
+    Kind("menus", "menu", m.Menu, "name", FIELDS["menus"], generic=False, label=("display_name", "description"),
+         key_prefix="menu"),
+    Kind("prompts", "prompt", m.Prompt, "name", FIELDS["prompts"], generic=False,
+         label=("display_name", "description"), key_prefix="prompt"),
 )}
 # What a ref field may point at besides the kinds above (web accounts: services/users.py).
 _REFERENCED = (Kind("users", "user", m.User, "username"),)
@@ -532,6 +620,10 @@ def declared(kind: str) -> Kind:
     return KIND_TABLE[kind]
 
 
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
 def coerce(f: Field, value):
     """The value as the field's type, or raise ValueError with what is wrong."""
     if f.type == "bool":
@@ -555,6 +647,8 @@ def coerce(f: Field, value):
     # str and ref
     if value is None:
         return None
+    if f.convert is not None and isinstance(value, dict):  # the form's grid, or the API's
+        value = f.convert(value)
     if not isinstance(value, str):
         raise ValueError(FieldError("field.text", "text"))
     value = value.strip()
@@ -612,6 +706,14 @@ def fields_schema(fields, *, for_create: bool = True) -> dict:
             p["default"] = f.default
         if f.secret:
             p["writeOnly"] = True
+        if f.options == "week":  # the text, or the grid of the forms
+            from appliance.engine.schedule import DAYS
+
+            pair = {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}
+            p.update(type=["string", "object"], additionalProperties=False,
+                     properties={day: {"type": "array", "items": pair} for day in DAYS})
+            p["description"] += ("; or by day: {\"mon\": [[\"09:00\", \"12:00\"], [\"13:00\", \"18:00\"]], ...}, "
+                                 "\"00:00\" as an end being midnight")
         props[f.name] = p
     schema = {"type": "object", "properties": props, "additionalProperties": False}
     required = [f.name for f in fields if f.required]
@@ -637,7 +739,11 @@ class ConfigService:
         return list(_kind(kind))
 
     def json_schema(self, kind: str, *, for_create: bool = True) -> dict:
-        return fields_schema(_kind(kind), for_create=for_create)
+        schema = fields_schema(_kind(kind), for_create=for_create)
+        declaration = declared(kind)
+        if for_create and declaration.key_prefix:  # a key, or a display name to make one from
+            schema["anyOf"] = [{"required": [declaration.key]}, {"required": [declaration.label[0]]}]
+        return schema
 
     def output_schema(self, kind: str) -> dict:
         schema = self.json_schema(kind, for_create=False)
@@ -719,6 +825,48 @@ class ConfigService:
         _kind(kind)
         return self.view(kind, self.get_row(kind, key))
 
+    def free_key(self, kind: str, display_name: str) -> str:
+        """A key no object of ``kind`` has, made from ``display_name`` (``derive_key``)."""
+        model, declaration = MODELS[kind], declared(kind)
+        return derive_key(display_name, declaration.key_prefix,
+                          lambda key: model.select().where(getattr(model, KEYS[kind]) == key).exists())
+
+    def display_names(self, kind: str) -> dict[str, str]:
+        """Key -> the name people read (the kind's label fields, the first not empty; the
+        key itself when none is), for every object of ``kind``, in one query."""
+        model = MODELS[kind]
+        label = KIND_TABLE[kind].label if kind in KIND_TABLE else ()
+        columns = [getattr(model, KEYS[kind])] + [getattr(model, name) for name in label]
+        return {row[0]: next((x for x in row[1:] if x), row[0])
+                for row in model.select(*columns).order_by(columns[0]).tuples()}
+
+    def choices(self, fields) -> dict[str, list[tuple[str, str, str]]]:
+        """For each field of a form whose choices depend on what exists, (value, what people
+        read, group): the objects a reference may point at by their display names, the time
+        zones, the music-on-hold classes, the prompts, and a voice menu's targets grouped by
+        the action that leads to them."""
+        names: dict[str, dict[str, str]] = {}
+
+        def named(kind: str) -> dict[str, str]:
+            if kind not in names:
+                names[kind] = self.display_names(kind)
+            return names[kind]
+
+        out = {}
+        for f in fields:
+            if f.type == "ref":
+                out[f.name] = [(k, label, "") for k, label in named(f.ref_kind).items()]
+            elif f.options == "prompts":
+                out[f.name] = [(k, label, "") for k, label in named("prompts").items()]
+            elif f.options == "timezones":
+                out[f.name] = [(z, z, "common" if z in COMMON_TIMEZONES else "all") for z in timezones()]
+            elif f.options == "music_classes":
+                out[f.name] = [(c, c, "") for c in music_classes()]
+            elif f.options == "menu_targets":
+                out[f.name] = [(k, label, action) for action, kind in MENU_TARGET_KINDS.items()
+                               for k, label in named(kind).items()]
+        return out
+
     # -- validation ----------------------------------------------------------
     def clean(self, kind: str, data, *, creating: bool) -> dict:
         """Model attribute -> value, for the fields present (all of them when creating), or
@@ -727,11 +875,21 @@ class ConfigService:
             raise ValidationError(f"a {SINGULAR[kind]} must be a JSON object", code="request.not_an_object")
         fields = {f.name: f for f in _kind(kind)}
         errors = {name: FieldError("field.unknown", "unknown field") for name in data if name not in fields}
+        key, declaration = KEYS[kind], KIND_TABLE[kind]
+        if creating and declaration.key_prefix and not _text(data.get(key)):
+            display = _text(data.get(declaration.label[0]))
+            if display:  # only a display name: the key is made from it
+                data = {**data, key: self.free_key(kind, display)}
+            else:
+                data = {k: v for k, v in data.items() if k != key}
+                errors[key] = FieldError("config.name_or_display_name", "give a display name (or a name)")
         values = {}
         for f in fields.values():
+            if f.name in errors:
+                continue
             if f.name not in data:
                 if creating:
-                    if f.required:
+                    if f.required or f.name == key:
                         errors[f.name] = FieldError("field.required", "required")
                     elif (kind, f.name) in self.live_defaults:
                         values[f.attr] = self.live_defaults[(kind, f.name)]()
@@ -743,7 +901,7 @@ class ConfigService:
             except ValueError as exc:
                 errors[f.name] = field_error_of(exc)
                 continue
-            if f.required and value in (None, ""):
+            if (f.required or f.name == key) and value in (None, ""):
                 errors[f.name] = FieldError("field.required", "required")
                 continue
             if f.type == "ref":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from peewee import fn
 
-from appliance import proc, sounds
+from appliance import gsm610, proc, sounds
 from appliance.db import models as m
 from appliance.errors import Conflict, FieldError, NotFound, ValidationError
 from appliance.prompts import RATE, Converted, PromptError, check_mp3, convert_wav, looks_like_mp3
@@ -154,6 +154,27 @@ class PromptService:
 
     def get(self, name: str) -> dict:
         return self._view(self.config.get_row("prompts", name))
+
+    def audio(self, name: str) -> Path | bytes:
+        """What a browser plays for prompt ``name``: the WAV file of an upload, or a built-in
+        sound as WAV bytes (a ``.wav`` of it as it is, a ``.gsm``, the format of Asterisk's
+        core sounds and of ours, decoded in a worker thread).  NotFound
+        ``prompt.file_missing`` when its audio is not on the disk, ``prompt.not_playable``
+        when it is only in a format neither a browser nor we decode."""
+        prompt = self.config.get_row("prompts", name)
+        if prompt.source == "upload":
+            path = self.files.host_dir / prompt.file
+            if not prompt.file or not path.is_file():
+                raise NotFound(f"the audio of prompt {name} is not on the disk", code="prompt.file_missing")
+            return path
+        folder = self.files.builtin_dir if prompt.source == "builtin" else self.files.sounds_dir
+        files = {p.suffix: p for p in folder.glob(f"{prompt.sound}.*")} if folder is not None else {}
+        if ".wav" in files:
+            return files[".wav"]
+        if ".gsm" in files:
+            return run_in_thread(gsm610.to_wav, files[".gsm"].read_bytes())
+        raise NotFound(f"prompt {name} has no audio a browser can play", code="prompt.file_missing" if not files
+                       else "prompt.not_playable")
 
     def upload(self, data: dict, audio: bytes, actor: str) -> dict:
         """Create prompt ``data['name']`` (or replace its audio) from an uploaded WAV or MP3."""

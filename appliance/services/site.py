@@ -49,8 +49,8 @@ AREA_CODE_PATTERN = r"0?([1-9][0-9]{0,4})"  # typed with or without the trunk pr
 DEFAULT_HOME_REGION = "CN"
 # The fields of the trunk and queue forms the wizard asks for (the others keep their
 # defaults and are on the configuration pages).
-TRUNK_FIELDS = ("name", "host", "port", "match", "username", "secret", "register", "codecs", "max_channels")
-QUEUE_FIELDS = ("name", "display_name", "strategy", "ring_timeout", "max_wait_seconds", "voicemail")
+TRUNK_FIELDS = ("display_name", "name", "host", "port", "match", "username", "secret", "register", "codecs", "max_channels")
+QUEUE_FIELDS = ("display_name", "name", "strategy", "ring_timeout", "max_wait_seconds", "voicemail")
 
 
 def zone_of(timezone: str | None) -> dt.tzinfo:
@@ -192,6 +192,8 @@ class SiteService:
             raise ValidationError(f"'{did}' is not a dialled number", fields={"did": FieldError("field.dialled_number",
                                                                                        "digits, + first if any")})
         actor, values = user["username"], self._all()
+        if not str(data.get("name") or "").strip() and str(data.get("display_name") or "").strip():
+            data = {**data, "name": self.config.free_key("queues", data["display_name"])}  # the DID names it
         earlier_queue, earlier_did = values.get("setup.queue_name"), values.get("setup.did")
         if earlier_queue and self._exists("queues", earlier_queue):
             queue = self.config.update("queues", earlier_queue, data, actor=actor)

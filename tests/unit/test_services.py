@@ -9,7 +9,7 @@ import pytest
 
 from appliance.db import models as m
 from appliance.errors import Conflict, NotFound, ValidationError
-from appliance.services.config import FIELDS, KINDS, ConfigService
+from appliance.services.config import FIELDS, KEYS, KIND_TABLE, KINDS, ConfigService
 from appliance.services.users import UserService, hash_password, verify_password
 
 
@@ -156,7 +156,9 @@ def test_json_schema_follows_the_field_table(config):
     for kind in KINDS:
         schema = config.json_schema(kind)
         assert set(schema["properties"]) == {f.name for f in FIELDS[kind]}
-        assert schema["required"] == [f.name for f in FIELDS[kind] if f.required]
+        assert schema.get("required", []) == [f.name for f in FIELDS[kind] if f.required]
+        if KIND_TABLE[kind].key_prefix:  # a key, or a display name to make one from
+            assert schema["anyOf"] == [{"required": [KEYS[kind]]}, {"required": ["display_name"]}]
     assert config.json_schema("queues")["properties"]["strategy"]["enum"][0] == "ringall"
     assert config.json_schema("phones")["properties"]["secret"]["writeOnly"] is True
     assert "secret" not in config.output_schema("phones")["properties"]

@@ -9,7 +9,7 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, ValidationError
-from appliance.services.config import KEYS, KINDS, queue_member_counts
+from appliance.services.config import KEYS, KINDS, declared, queue_member_counts
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui.areas import registrations
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
@@ -30,23 +30,11 @@ LIST_COLUMNS = {"queues": ("name", "display_name", "strategy", "ring_timeout", "
 def install(app, deps) -> None:
     cfg = deps.config
 
-    def ref_options(fields) -> dict[str, list[str]]:
-        """For each reference field, the keys it may point at (the form's choices)."""
-        out = {}
-        for f in fields:
-            if f.type != "ref":
-                continue
-            if f.ref_kind == "users":
-                out[f.name] = [u["username"] for u in deps.users.list()]
-            else:
-                out[f.name] = [row[KEYS[f.ref_kind]] for row in cfg.list(f.ref_kind)]
-        return out
-
     def show_kind(kind, errors=None, values=None, problem=None):
         fields = cfg.fields(kind)
         return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=fields, rows=cfg.list(kind),
                       errors=errors or {}, values=values or cfg.defaults(kind), problem=problem,
-                      refs=ref_options(fields), columns=LIST_COLUMNS.get(kind),
+                      refs=cfg.choices(fields), label=declared(kind).label, columns=LIST_COLUMNS.get(kind),
                       member_counts=queue_member_counts() if kind == "queues" else {},
                       registrations=registrations.snapshot(deps) if kind in registrations.KINDS else None,
                       registration_state=registrations.state_of, registration_messages=registrations.messages)
@@ -72,7 +60,7 @@ def install(app, deps) -> None:
         fields = cfg.fields(kind)
         return render("admin_edit.tpl", kind=kind, key_value=key, fields=fields, values=values or current,
                       errors=errors or {}, version=version or current["version"], conflict=conflict,
-                      mine=mine or {}, problem=problem, refs=ref_options(fields))
+                      mine=mine or {}, problem=problem, refs=cfg.choices(fields))
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>/<key>", name="admin_edit", roles=ADMIN)
     def admin_edit(kind, key):

@@ -15,7 +15,7 @@ from bottle import request, response
 from appliance.dialplan_vars import PROMPT_RECORD_CODE
 from appliance.engine.menus import ACTIONS, DIGITS
 from appliance.errors import DomainError, NotFound
-from appliance.services.config import KEYS
+from appliance.services.config import KEYS, MENU_TARGET_KINDS, Field
 from appliance.services.prompts import MAX_UPLOAD_BYTES
 from webui.apidoc import Operation, body, errors, resp
 from webui.edge import MULTIPART_OVERHEAD
@@ -37,6 +37,8 @@ def _op(summary: str, ok: str, request_schema: dict | None = None, description: 
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
+# The option form's target: a select of what a key may lead to, by action (ConfigService.choices).
+OPTION_TARGET = Field("target", "str", options="menu_targets")
 OPTION_SCHEMA = {"type": "object", "properties": {
     "action": {"enum": list(ACTIONS)}, "target": {"type": "string"}, "enabled": {"type": "boolean"}},
     "required": ["action"], "additionalProperties": False}
@@ -107,19 +109,45 @@ def install(app, deps) -> None:
 
     def upload():
         upload = request.files.get("file")
-        data = {k: request.forms.getunicode(k) for k in ("name", "description", "language")
+        data = {k: request.forms.getunicode(k) for k in ("name", "display_name", "description", "language")
                 if request.forms.getunicode(k) is not None}
         # one byte more than allowed at most: the service refuses it without the rest in memory
         return prompts.upload(data, upload.file.read(MAX_UPLOAD_BYTES + 1) if upload else b"", actor=actor())
 
     @app.post("/api/v1/prompts", name="api_prompt_upload", roles=ADMIN,
-              api=Operation(_op("Upload a WAV or MP3 prompt (multipart: name, description, language, file)",
+              api=Operation(_op("Upload a WAV or MP3 prompt (multipart: name, display_name, description, language, file; "
+                                "without a name, one is made from the display name)",
                                 "201 created", {"type": "object"},
                                 "Converted to 8 kHz mono 16-bit WAV (an MP3 is decoded by mpg123 first); a quiet "
                                 "recording is raised to -3 dBFS. 422 `prompt.silent`, `prompt.corrupt` (also a "
                                 "damaged or cut-short MP3), `prompt.too_short`, `prompt.too_long`.")), body_limit=UPLOAD_BODY_LIMIT)
     def api_prompt_upload():
         return created(upload())
+
+    @app.get("/api/v1/prompts/<prompt>/audio", name="api_prompt_audio", roles=STAFF,
+             api=Operation({"tags": ["menus"], "summary": "A prompt's audio, for listening to it in the browser",
+                            "description": "An uploaded or recorded prompt is the 8 kHz WAV callers hear (with HTTP "
+                                           "Range); a built-in sound is decoded from GSM (the format of Asterisk's core "
+                                           "sounds and of the appliance's own) to a WAV. 404 `prompt.file_missing` when "
+                                           "its audio is not on the disk, `prompt.not_playable` when it is in a format "
+                                           "that cannot be decoded here.",
+                            "parameters": [{"name": "Range", "in": "header", "required": False,
+                                            "schema": {"type": "string"}}],
+                            "responses": {"200": {"description": "the audio", "content": {
+                                "audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+                                          "206": {"description": "the byte range asked for", "content": {
+                                "audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+                                          **errors(401, 403, 404)}}))
+    def api_prompt_audio(prompt):
+        audio = prompts.audio(prompt)
+        if isinstance(audio, bytes):  # a built-in sound, decoded
+            sent = bottle.HTTPResponse(audio, headers={"Content-Type": "audio/wav"})
+        else:
+            sent = bottle.static_file(audio.name, root=str(audio.parent), mimetype="audio/wav")
+            if isinstance(sent, bottle.HTTPError):
+                raise NotFound(f"the audio of prompt {prompt} is not on the disk", code="prompt.file_missing")
+        sent.set_header("Cache-Control", "private, no-cache")  # an upload may replace it under the same name
+        return sent
 
     @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete", roles=ADMIN,
                 api=Operation(_op("Delete a prompt (refused while a menu or a queue's survey uses it)", "204 deleted")))
@@ -129,20 +157,26 @@ def install(app, deps) -> None:
 
     # -- pages -------------------------------------------------------------------------
     def refs() -> dict:
-        return {"prompt": [p["name"] for p in prompts.list()]}
+        """The menu form's choices (prompts, targets), and the option form's targets."""
+        return cfg.choices([*cfg.fields("menus"), OPTION_TARGET])
+
+    def target_names() -> dict[str, dict[str, str]]:
+        """Action -> target key -> display name, for the flow trees."""
+        names = {kind: cfg.display_names(kind) for kind in set(MENU_TARGET_KINDS.values())}
+        return {action: names[kind] for action, kind in MENU_TARGET_KINDS.items()}
 
     def show_list(errors=None, values=None, problem=None):
         rows = menus.list()
         return render("menus.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), rows=rows,
                       trees={r["name"]: menus.tree(r["name"]) for r in rows}, prompts=prompts.list(),
-                      record_code=PROMPT_RECORD_CODE,
+                      record_code=PROMPT_RECORD_CODE, target_names=target_names(),
                       errors=errors or {}, values=values or {}, problem=problem, refs=refs())
 
     def show_menu(name, errors=None, values=None, problem=None):
         menu = menus.get(name)
         return render("menu.tpl", kind="menus", key=KEYS["menus"], fields=cfg.fields("menus"), menu=menu,
                       tree=menus.tree(name), errors=errors or {}, values=values or menu, problem=problem,
-                      refs=refs(), digits=DIGITS, actions=ACTIONS)
+                      refs=refs(), digits=DIGITS, actions=ACTIONS, target_names=target_names())
 
     def on_error(exc: DomainError, show, *args, values=None):
         response.status = exc.http_status
@@ -158,10 +192,10 @@ def install(app, deps) -> None:
     def admin_menu_create():
         data = form_data(cfg.fields("menus"))
         try:
-            menus.create(data, actor=actor())
+            made = menus.create(data, actor=actor())
         except DomainError as exc:
             return on_error(exc, show_list, values=data)
-        bottle.redirect(f"/admin/menus/{data.get('name')}")
+        bottle.redirect(f"/admin/menus/{made['name']}")
 
     @app.get("/admin/menus/<menu>", name="admin_menu", roles=STAFF)
     def admin_menu(menu):

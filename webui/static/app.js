@@ -31,3 +31,30 @@
     }
   });
 })();
+
+// A voice menu's target select (data-action-from="<id of the action select>") offers only
+// what the chosen action leads to: the option group of that action, or nothing.
+(function () {
+  "use strict";
+  function follow(target) {
+    var action = document.getElementById(target.getAttribute("data-action-from"));
+    if (!action) return;
+    var groups = target.querySelectorAll("optgroup");
+    for (var i = 0; i < groups.length; i++) {
+      var on = groups[i].getAttribute("data-action") === action.value;
+      groups[i].hidden = !on;
+      groups[i].disabled = !on;
+    }
+    var chosen = target.options[target.selectedIndex];
+    if (chosen && chosen.parentNode.disabled) target.value = "";
+  }
+  function all() {
+    var targets = document.querySelectorAll("select[data-action-from]");
+    for (var i = 0; i < targets.length; i++) follow(targets[i]);
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.tagName === "SELECT" && event.target.id) all();
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", all);
+  else all();
+})();

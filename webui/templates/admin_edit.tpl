@@ -1,7 +1,7 @@
 % rebase('base.tpl', title=_('admin.edit_title', what=_('kind.' + kind), key=key_value))
 % include('config_tabs.tpl')
 <p class="crumbs"><a href="/admin/{{kind}}">{{_('kind.' + kind)}}</a> ›</p>
-<div class="page-head"><h1>{{_('admin.edit_title', what=_('kind.' + kind), key=key_value)}}</h1></div>
+<div class="page-head"><h1>{{_('admin.edit_title', what=_('kind.' + kind), key=key_value)}}</h1><span class="muted">{{values.get('display_name') or ''}}</span></div>
 % if conflict:
 <div class="alert" role="alert" id="conflict">
   <strong>{{_('admin.conflict', who=conflict['username'], at=when(conflict['at'], True))}}</strong>

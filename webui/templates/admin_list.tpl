@@ -1,7 +1,8 @@
 % rebase('base.tpl', title=_('kind.' + kind))
 % include('config_tabs.tpl')
 % can_edit = user['role'] == 'admin'
-% shown = [f for f in fields if not f.secret and (columns is None or f.name in columns)]
+% shown = [f for f in fields if not f.secret and f.name != 'display_name' and (columns is None or f.name in columns)]  # the display name goes with the key
+% names = {f.name: {o[0]: o[1] for o in refs.get(f.name, [])} for f in shown if f.type == 'ref'}
 % extra = 2 if kind == 'agents' else 1 if kind == 'queues' or registrations is not None else 0
 <div class="page-head"><h1>{{_('kind.' + kind)}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span>
 % if kind == 'agents' and can_edit:
@@ -34,12 +35,25 @@
         % v = row.get(f.name)
         % if f.type == 'bool':
         <td><span class="flag {{'yes' if v else 'no'}}">{{_('admin.yes') if v else _('admin.no')}}</span></td>
-        % elif f.choices:
+        % elif f.choices or f.options == 'music_classes':
         <td>{{choice(kind, f.name, v)}}</td>
-        % elif f.name == key and can_edit:
-        <td><a href="/admin/{{kind}}/{{v}}"><strong>{{v}}</strong></a></td>
         % elif f.name == key:
-        <td><strong>{{v}}</strong></td>
+        % shown_as = next((row.get(n) for n in label if row.get(n)), v) if 'display_name' in label else v
+        <td>
+          % if can_edit:
+          <a href="/admin/{{kind}}/{{v}}"><strong>{{shown_as}}</strong></a>
+          % else:
+          <strong>{{shown_as}}</strong>
+          % end
+          % if shown_as != v:
+          <span class="muted small">{{v}}</span>
+          % end
+        </td>
+        % elif f.type == 'ref':
+        % shown_as = names[f.name].get(v, v) if v is not None else ''
+        <td>{{shown_as if shown_as == (v or '') else shown_as + ' (' + v + ')'}}</td>
+        % elif f.options == 'week':
+        <td>{{week_words(v)}}</td>
         % else:
         <td>{{'' if v is None else v}}</td>
         % end

@@ -3,7 +3,8 @@
 % can_edit = user['role'] == 'admin'
 % # what a caller gets from an action, as the flow tree says it (a directory's target is only its busy queue)
 % gets = lambda action, target: _('menus.action.' + action) + (' ' + target if target and action != 'directory' else '')
-<div class="page-head"><h1><a href="/admin/menus">{{_('kind.menus')}}</a> · {{menu['name']}}</h1>
+<div class="page-head"><h1><a href="/admin/menus">{{_('kind.menus')}}</a> · {{menu['display_name'] or menu['name']}}</h1>
+  <span class="muted">{{menu['name'] if menu['display_name'] else ''}}</span>
   <span class="flag {{'yes' if menu['live'] else 'no'}}">{{_('field.menus.live') if menu['live'] else _('menus.draft')}}</span></div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
@@ -77,7 +78,8 @@
       <option value="{{a}}">{{_('menus.action.' + a)}}</option>
       % end
     </select></div>
-    <div class="field"><label for="o-target">{{_('menus.target')}}</label><input id="o-target" name="target" maxlength="32">
+    <div class="field"><label for="o-target">{{_('menus.target')}}</label>
+      % include('choice_select.tpl', sid='o-target', name='target', options=refs.get('target', []), action_from='o-action', current='', action='', empty=True)
       <small class="hint">{{_('menus.target_hint')}}</small></div>
     <div class="field check"><label for="o-enabled">{{_('menus.enabled')}}</label><input type="checkbox" id="o-enabled" name="enabled" checked></div>
     <div class="buttons"><button class="primary">{{_('menus.add_step')}}</button></div>

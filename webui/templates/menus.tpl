@@ -9,7 +9,10 @@
 % end
 % for row in rows:
 <section class="card">
-  <h2><a href="/admin/menus/{{row['name']}}">{{row['name']}}</a>
+  <h2><a href="/admin/menus/{{row['name']}}">{{row['display_name'] or row['name']}}</a>
+    % if row['display_name']:
+    <span class="muted small">{{row['name']}}</span>
+    % end
     <span class="flag {{'yes' if row['live'] else 'no'}}">{{_('field.menus.live') if row['live'] else _('menus.draft')}}</span>
     % if row['skip']:
     <span class="flag no">{{_('field.menus.skip')}}</span>
@@ -36,7 +39,11 @@
       <th>{{_('menus.source')}}</th><th>{{_('menus.duration')}}</th><th>{{_('menus.level')}}</th><th>{{_('menus.used_by')}}</th><th></th></tr></thead>
     <tbody>
     % for p in prompts:
-      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong>{{p['name']}}</strong></td><td>{{languages.get(p['language'], p['language'])}}</td><td>{{p['description']}}</td>
+      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong>{{p['display_name'] or p['name']}}</strong>
+        % if p['display_name']:
+        <span class="muted small">{{p['name']}}</span>
+        % end
+        </td><td>{{languages.get(p['language'], p['language'])}}</td><td>{{p['description']}}</td>
         <td>{{sources.get(p['source'], p['source'])}}{{' (' + p['sound'] + ')' if p['sound'] else ''}}{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
         <td>{{secs(p['duration_seconds']) if p['duration_seconds'] else '—'}}</td>
         <td>{{'%s dBFS' % p['peak_dbfs'] if p['peak_dbfs'] is not None else '—'}}</td>
@@ -56,7 +63,9 @@
   <h3>{{_('menus.upload')}}</h3>
   <form method="post" action="/admin/prompts" enctype="multipart/form-data" class="grid">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
-    <div class="field"><label for="p-name">{{_('field.prompts.name')}} *</label><input id="p-name" name="name" maxlength="32"></div>
+    <div class="field"><label for="p-display-name">{{_('field.prompts.display_name')}}</label><input id="p-display-name" name="display_name" maxlength="64"></div>
+    <div class="field"><label for="p-name">{{_('field.prompts.name')}}</label><input id="p-name" name="name" maxlength="32">
+      <small class="hint">{{_('help.prompts.name')}}</small></div>
     <div class="field"><label for="p-desc">{{_('field.prompts.description')}}</label><input id="p-desc" name="description" maxlength="128"></div>
     <div class="field"><label for="p-lang">{{_('field.prompts.language')}}</label>
       <select id="p-lang" name="language"><option value="zh_CN">中文</option><option value="en">English</option></select></div>
