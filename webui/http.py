@@ -191,11 +191,11 @@ def form_data(fields) -> dict:
         if f.type == "bool":
             out[f.name] = request.forms.get(f.name) == "on"
             continue
-        if f.options == "week":  # the opening-hours grid: <name>.<day>.<n>.from / .to
+        if f.options == "week":  # the opening-hours grid: <name>.<day>.<n>.from / .to, else the text
             grid = week_grid(f.name)
             if grid is not None:
                 out[f.name] = grid
-            continue
+                continue
         if f.list_of:  # checkboxes, in the order the form shows them; a hidden empty one says "shown"
             checked = request.forms.getall(f.name)
             if checked:
