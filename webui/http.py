@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import bottle
 from bottle import HTTPResponse, request, response
 
+from appliance import labels
 from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge
 from appliance.services.config import KINDS
 from appliance.services.crm import Viewer
@@ -314,6 +315,7 @@ def render(name: str, **data) -> str:
                            user=current_user(), csrf=csrf_token(), path=request.path,
                            field_error=lambda error, help_id=None: i18n.field_error(lang_, error, help_id),
                            nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang_, kind, name, value),
+                           label=lambda kind, code: labels.label(lang_, kind, code),
                            error_message=lambda code, status, params=None: i18n.error_message(
                                lang_, code, status, params),
                            secs=fmt_seconds, when=when, office_tz=office_tz, **data)

@@ -19,7 +19,8 @@ from webui.http import EVERYONE, agent_directory, current_user, lang, render, vi
 logger = logging.getLogger(__name__)
 
 # Message ids the dashboard's script needs (it re-draws the tables from /api/v1/live).
-JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.")
+JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.",
+                       "labels.component_state.")
 # The states the live engine reports (appliance/engine/live.py); each has a message id.
 AGENT_STATES = ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")
 CALL_STATES = ("new", "queued", "ringing", "talking", "ended")

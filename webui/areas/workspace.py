@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bottle import request
 
+from appliance import labels
 from appliance.errors import ValidationError
 from webui.apidoc import Operation, body, errors, items, resp
 from webui import i18n
@@ -53,7 +54,7 @@ def install(app, deps) -> None:
         catalog = i18n.catalog(lang())
         js = {k: v for k, v in catalog.items() if k.startswith(JS_PREFIXES)}
         return render("workspace.tpl", js_messages=js, js_ids=set(js), agents=agents, agent=agent, dispositions=service.dispositions(),
-                      pause_reasons=[r for r in reasons if r.get("code") != "missed-calls"],
+                      pause_reasons=labels.pause_reasons(lang(), [r for r in reasons if r.get("code") != "missed-calls"]),
                       queues=[q["name"] for q in deps.config.list("queues")],
                       recipients=[r for r in service.recipients() if r["username"] != current_user()["username"]])
 

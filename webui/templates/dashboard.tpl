@@ -6,7 +6,7 @@
     % status = health.get('status', 'down')
     <span class="badge {{status}}" id="health-status">{{_('health.' + status) if status in ('ok', 'degraded', 'down') else status}}</span>
     % for name, c in (health.get('components') or {}).items():
-    <span class="pill {{'ok' if c.get('up') else 'bad'}}" data-component="{{name}}" title="{{c.get('state', '')}}">{{_('component.' + name) if name in ('asterisk', 'ami', 'agi', 'db', 'hardware') else name}}</span>
+    <span class="pill {{'ok' if c.get('up') else 'bad'}}" data-component="{{name}}" title="{{label('component_state', str(c.get('state') or '').split(':')[0])}}">{{label('component', name)}}</span>
     % end
   </div>
 </div>

@@ -33,7 +33,7 @@
     <button data-act="logout">{{_('admin.sign_out')}}</button>
     <select id="ws-reason" aria-label="{{_('ws.pause_reason')}}">
     % for r in pause_reasons:
-      <option value="{{r['code']}}">{{r.get('label') or r['code']}}</option>
+      <option value="{{r['code']}}">{{r['name']}}</option>
     % end
     </select>
     <button data-act="pause">{{_('ws.pause')}}</button>
