@@ -26,6 +26,7 @@ ALIASES = {
     "kind": "kind.",
     "role": "role.",
     "audit_action": "audit.",
+    "action": "menus.action.",  # a voice menu key's action
 }
 PREFIX = "labels."
 

@@ -20,7 +20,7 @@ import bottle
 from bottle import HTTPResponse, request, response
 
 from appliance import labels
-from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge
+from appliance.errors import BadRequest, DomainError, FieldError, PermissionDenied, TooLarge
 from appliance.services.config import KINDS
 from appliance.services.crm import Viewer
 from appliance.services.site import zone_of
@@ -81,7 +81,8 @@ def own_agent_only(number: str) -> None:
         return
     agent = request.app.config["deps"].config.get("agents", number)
     if agent.get("user") != me.username:
-        raise PermissionDenied("an agent may sign only themselves in or out", code="forbidden")
+        raise PermissionDenied(FieldError("error.msg.sign_self_only", "an agent may sign only themselves in or out"),
+                               code="forbidden")
 
 
 def agent_directory():
@@ -322,7 +323,15 @@ def render(name: str, **data) -> str:
 
 
 def render_error(status: int, code: str, detail: str | None, error_id: str | None = None) -> str:
-    return render("error.tpl", status=status, code=code, detail=detail, error_id=error_id)
+    """The error page: the code's sentence in the reader's language, and the error's own
+    detail where it has one in that language (a ``FieldError``, translated); an English-only
+    detail is shown to English readers only (the headline already says what went wrong)."""
+    language = lang()
+    if isinstance(detail, FieldError):
+        detail = i18n.field_error(language, detail)
+    elif language != "en":
+        detail = None
+    return render("error.tpl", lang=language, status=status, code=code, detail=detail, error_id=error_id)
 
 
 # -- the configured agents ------------------------------------------------------------------

@@ -11,7 +11,7 @@ import bottle
 from bottle import request, response
 
 from appliance import labels
-from appliance.errors import DomainError, ValidationError
+from appliance.errors import DomainError, FieldError, ValidationError
 from appliance.services.config import KEYS, KINDS
 from appliance.services.site import zone_of
 from webui.apidoc import Operation, body, errors, items, ref, resp
@@ -223,7 +223,8 @@ def install(app, deps) -> None:
         body = json_body()
         agent = body.get("agent")
         if not isinstance(agent, str) or not agent:
-            raise ValidationError("agent: the agent's work number is required", fields={"agent": "required"})
+            raise ValidationError(FieldError("error.msg.member_agent_missing", "agent: the agent's work number is required"),
+                                  fields={"agent": FieldError("field.required", "required")})
         return created(cfg.add_member(name, agent, body.get("penalty", 0), actor=actor()))
 
     @app.delete("/api/v1/queues/<name>/members/<agent>", name="api_member_remove", roles=ADMIN,

@@ -107,19 +107,22 @@ class Uploads:
     def path(self, token: str) -> Path:
         path = self.folder / f"{token}.xlsx"
         if not re.fullmatch(TOKEN, token) or not path.exists():
-            raise NotFound("this upload is gone (imported already, or older than a day): upload the file again",
-                           code="import.gone")
+            raise NotFound(FieldError("error.msg.import_gone", "this upload is gone (imported already, or older than a "
+                                      "day): upload the file again"), code="import.gone")
         return path
 
 
 def uploaded_file():
     """The ``file`` of a multipart request, refused when missing or too big."""
     if (request.content_length or 0) > MAX_UPLOAD:
-        raise ValidationError(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB",
-                              code="import.too_large", fields={"file": "too large"})
+        mb = MAX_UPLOAD // (1024 * 1024)
+        raise ValidationError(FieldError("error.msg.file_too_large", f"the file is larger than {mb} MB", mb=mb),
+                              code="import.too_large",
+                              fields={"file": FieldError("error.msg.file_too_large", "too large", mb=mb)})
     upload = request.files.get("file")
     if upload is None or not upload.raw_filename:
-        raise ValidationError("choose an Excel file (.xlsx) to upload", fields={"file": "required"})
+        raise ValidationError(FieldError("error.msg.choose_excel", "choose an Excel file (.xlsx) to upload"),
+                              fields={"file": FieldError("field.required", "required")})
     return upload
 
 
@@ -262,7 +265,7 @@ def install(app, deps) -> None:
         chosen = request.forms.getunicode("agent") or ""
         try:
             if not chosen:
-                raise ValidationError("choose whom to assign the customers to",
+                raise ValidationError(FieldError("error.msg.choose_assignee", "choose whom to assign the customers to"),
                                       fields={"agent": FieldError("field.required", "required")})
             crm.assign(ids, None if chosen == "-" else chosen, actor=actor())
         except DomainError as exc:

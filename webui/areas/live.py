@@ -11,7 +11,7 @@ import time
 
 from bottle import response
 
-from appliance.errors import Unavailable
+from appliance.errors import FieldError, Unavailable
 from webui.apidoc import Operation, errors, ref, resp
 from webui import i18n
 from webui.http import EVERYONE, agent_directory, current_user, lang, render, viewer
@@ -168,7 +168,8 @@ def install(app, deps) -> None:
                                           **errors(401, 503)}}))
     def api_events():
         if deps.bus is None:
-            raise Unavailable("live events are not available in this process", code="events.unavailable")
+            raise Unavailable(FieldError("error.msg.events_unavailable", "live events are not available in this process"),
+                              code="events.unavailable")
         me = viewer()
         scope = None
         if me.role == "agent":

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bottle import request
 
 from appliance import labels
-from appliance.errors import ValidationError
+from appliance.errors import FieldError, ValidationError
 from webui.apidoc import Operation, body, errors, items, resp
 from webui import i18n
 from webui.http import EVERYONE, agent_directory, created, current_user, json_body, lang, own_agent_only, render, viewer
@@ -74,10 +74,12 @@ def install(app, deps) -> None:
     def api_workspace_pop():
         number = (request.query.get("number") or "").strip()
         if not number or len(number) > 40:
-            raise ValidationError("give the caller's number", fields={"number": "required, at most 40 characters"})
+            raise ValidationError(FieldError("error.msg.caller_number", "give the caller's number"),
+                                  fields={"number": FieldError("field.max_length", "required, at most 40 characters", n=40)})
         customer = request.query.get("customer") or ""  # the call event's lookup (0: none)
         if customer and not (customer.isdigit() and len(customer) <= 12):
-            raise ValidationError("customer is the id a call event carried", fields={"customer": "a whole number"})
+            raise ValidationError(FieldError("error.msg.customer_id", "customer is the id a call event carried"),
+                                  fields={"customer": FieldError("field.integer", "a whole number")})
         return service.pop(number, lang(), viewer(), live_calls(), customer_id=int(customer) if customer else None)
 
     @app.get("/api/v1/dispositions", name="api_dispositions", roles=EVERYONE,

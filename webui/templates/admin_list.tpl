@@ -32,7 +32,7 @@
         % elif f.name == key:
         <td><strong>{{v}}</strong></td>
         % else:
-        <td>{{'' if v is None else v}}</td>
+        <td>{{'' if v is None else choice(kind, f.name, v)}}</td>
         % end
       % end
       % if kind == 'agents':
