@@ -25,6 +25,7 @@ ALIASES = {
     "component": "component.",
     "kind": "kind.",
     "role": "role.",
+    "recording_state": "calls.recording.",
     "audit_action": "audit.",
     "action": "menus.action.",  # a voice menu key's action
 }

@@ -327,7 +327,8 @@ def install(app, deps) -> None:
         args = search_args()
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
             in_worker(deps.db, lambda: excel.export(crm.matching(me, **args),
-                                                    export_headers(lang, crm.custom_fields()), Path(tmp.name)))
+                                                    export_headers(lang, crm.custom_fields()), Path(tmp.name),
+                                                    i18n.translate(lang, "nav.customers")))
             body = Path(tmp.name).read_bytes()
         name = time.strftime("customers-%Y%m%d-%H%M.xlsx")
         return HTTPResponse(body, headers={"Content-Type": XLSX,
