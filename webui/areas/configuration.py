@@ -13,7 +13,7 @@ from bottle import request, response
 from appliance import labels
 from appliance.errors import DomainError, FieldError, ValidationError
 from appliance.services.config import KEYS, KINDS
-from appliance.services.site import zone_of
+from appliance.services.site import utc_midnight, zone_of
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
                         lang, no_content, problem_of, render, with_etag)
@@ -138,16 +138,10 @@ def install(app, deps) -> None:
     def audit_filters() -> dict:
         """The audit log's filters from the query: kind, user, and a range of office dates."""
         zone = zone_of(deps.site.timezone() if getattr(deps, "site", None) is not None else None)
-
-        def utc(day):  # the office's midnight of ``day``, as the naive UTC the log stores
-            if day is None:
-                return None
-            at = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.timezone.utc)
-            return at.replace(tzinfo=None)
-
         since, until = query_date("from"), query_date("to")
         return {"kind": request.query.getunicode("kind") or "", "user": request.query.getunicode("user") or "",
-                "since": utc(since), "until": utc(until + dt.timedelta(days=1)) if until else None}
+                "since": utc_midnight(since, zone) if since else None,
+                "until": utc_midnight(until + dt.timedelta(days=1), zone) if until else None}
 
     @app.get("/admin/audit", name="admin_audit", roles=ADMIN)
     def admin_audit():
