@@ -148,7 +148,8 @@ def json_body(optional: bool = False) -> dict:
     0, as ``curl -X POST`` sends) is ``{}``."""
     raw = b"" if (request.content_length or 0) > MAX_JSON_BODY else request.body.read(MAX_JSON_BODY + 1)
     if (request.content_length or 0) > MAX_JSON_BODY or len(raw) > MAX_JSON_BODY:
-        raise TooLarge(f"the request body is larger than {MAX_JSON_BODY // 1024} KiB")
+        size = f"{MAX_JSON_BODY // 1024} KiB"
+        raise TooLarge(FieldError("error.msg.body_too_large", f"the request body is larger than {size}", size=size))
     if optional and not raw.strip():
         return {}
     try:

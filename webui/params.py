@@ -24,8 +24,11 @@ def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
     # at most 12 digits: int() of a huge string is itself a cost (and 4300 digits an error)
     value = int(raw) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
     if value is None or not minimum <= value <= maximum:
-        raise ValidationError(f"{name} must be a whole number from {minimum} to {maximum}", code="request.bad_number",
-                              fields={name: f"a whole number from {minimum} to {maximum}"})
+        between = FieldError("error.msg.whole_number_between", f"a whole number from {minimum} to {maximum}",
+                             low=minimum, high=maximum)
+        raise ValidationError(FieldError("error.msg.whole_number_between",
+                                         f"{name} must be a whole number from {minimum} to {maximum}",
+                                         low=minimum, high=maximum), code="request.bad_number", fields={name: between})
     return value
 
 

@@ -129,3 +129,12 @@ def test_every_message_id_the_web_routes_raise_is_in_both_catalogs():
             assert labels.has(kind, code), (path.name, kind, code)
     assert {"error.msg.role_may_not", "error.msg.pause_reason_missing"} <= used
     assert not {u for u in used if u not in en or u not in zh}
+
+
+def test_an_error_page_gives_its_detail_in_the_readers_language(env):  # noqa: F811
+    env.users.set_language(env.ids["admin"], "zh_CN")
+    sign_in(env.app, "admin")
+    page = env.app.get("/calls?page=x", expect_errors=True)
+    assert page.status_int == 422 and "应为 1 到" in page.text and "whole number" not in page.text
+    res = env.app.get("/api/v1/audit?limit=x", headers={"Accept": "application/json"}, expect_errors=True)
+    assert "whole number" in res.text  # the API keeps its English message
