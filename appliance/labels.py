@@ -11,6 +11,7 @@ itself.  Scripts get the same words from the catalog their page ships (``js_labe
 from __future__ import annotations
 
 import json
+import re
 
 from appliance import i18n
 
@@ -81,6 +82,15 @@ def pause_reasons(lang: str, reasons: list[dict]) -> list[dict]:
     return [{**r, "name": pause_reason_name(lang, r["code"], r.get("label", ""))} for r in reasons]
 
 
+# -- opening hours ---------------------------------------------------------------------------
+_DAY_WORDS = re.compile(r"(?<![A-Za-z])(mon|tue|wed|thu|fri|sat|sun|daily)(?![A-Za-z])", re.I)
+
+
+def schedule_words(lang: str, text: str) -> str:
+    """Opening hours as stored (``mon-fri 09:00-18:00``) with the days in words (周一-周五)."""
+    return _DAY_WORDS.sub(lambda m: label(lang, "weekday", m.group(1).lower()), text or "")
+
+
 # -- the audit log ---------------------------------------------------------------------------
 def field_name(lang: str, kind: str, name: str) -> str:
     """A field of an audited change in words: the configuration form's label where the kind
@@ -102,6 +112,8 @@ def value_words(lang: str, kind: str, name: str, value) -> str:
     if isinstance(value, list):
         return "、".join(value_words(lang, kind, name, v) for v in value) if value else i18n.translate(
             lang, "labels.audit.empty")
+    if name == "schedule" and isinstance(value, str):
+        return schedule_words(lang, value)
     if isinstance(value, dict):
         return "; ".join(f"{field_name(lang, kind, k)}: {value_words(lang, kind, k, v)}" for k, v in value.items())
     text = i18n.choice(lang, kind, name, value)
@@ -110,13 +122,21 @@ def value_words(lang: str, kind: str, name: str, value) -> str:
     return text
 
 
-def audit_summary(lang: str, kind: str, detail: str) -> list[tuple[str, str]]:
-    """An audit line's detail (JSON as stored) as (field, value) pairs in words; text that
-    is not a JSON object is one pair with no field."""
+def _empty(value) -> bool:
+    if isinstance(value, dict):
+        return all(_empty(v) for v in value.values())
+    return value is None or value == "(empty)" or (value in ("", [], 0) and not isinstance(value, bool))
+
+
+def audit_summary(lang: str, kind: str, detail: str, action: str = "") -> list[tuple[str, str]]:
+    """An audit line's detail (JSON as stored) as (field, value) pairs in words (of a
+    ``create``, only the fields given a value); text that is not a JSON object is one pair
+    with no field."""
     try:
         data = json.loads(detail) if detail else {}
     except ValueError:
         return [("", detail)]
     if not isinstance(data, dict):
         return [("", value_words(lang, kind, "", data))]
-    return [(field_name(lang, kind, k), value_words(lang, kind, k, v)) for k, v in sorted(data.items())]
+    return [(field_name(lang, kind, k), value_words(lang, kind, k, v)) for k, v in sorted(data.items())
+            if not (action == "create" and _empty(v))]

@@ -318,6 +318,7 @@ def render(name: str, **data) -> str:
                            field_error=lambda error, help_id=None: i18n.field_error(lang_, error, help_id),
                            nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang_, kind, name, value),
                            label=lambda kind, code: labels.label(lang_, kind, code),
+                           schedule_words=lambda text: labels.schedule_words(lang_, text),
                            error_message=lambda code, status, params=None: i18n.error_message(
                                lang_, code, status, params),
                            secs=fmt_seconds, when=when, office_tz=office_tz, **data)

@@ -30,7 +30,8 @@ ALLOWED = {"SIP", "PJSIP", "DAHDI", "IVR", "CSV", "PDF", "API", "URL", "HTTP", "
            "TLS", "NAT", "IP", "IPv4", "IPv6", "DNS", "SMTP", "MOH", "CRM", "ETag", "Bearer", "PIN", "LAN",
            "WAN", "FXO", "FXS", "Opus", "alaw", "ulaw", "Chromium", "Linux", "Shanghai", "Asia", "Europe",
            "London", "Token", "MB", "GB", "KB", "Ctrl", "Shift", "Enter", "Esc", "English", "PCMA", "PCMU",
-           "codec", "codecs", "localhost", "FastAGI", "Authorization"}
+           "codec", "codecs", "localhost", "FastAGI", "Authorization", "kHz",
+           "KiB", "MiB", "GiB", "dBFS"}
 # What the test and the harness seeded: people's, queues' and menus' names are data.
 SEEDED = ("Acme Trading Ltd", "Alice", "Bob", "Sales line", "Sales", "Support", "sales-menu", "sales", "support",
           "Front door", "zh-welcome", "en-welcome", "main", "City", "Level", "gold", "silver", "company", "lead",
@@ -44,7 +45,7 @@ SEEDED = ("Acme Trading Ltd", "Alice", "Bob", "Sales line", "Sales", "Support", 
 KEYS_SHOWN = {"/admin/pause_reasons": ("break", "lunch", "training", "meeting"),
               "/customers/import": ("account_manager", "category", "name", "phone", "tags", "xlsx"),
               "/admin/audit": ("vip",)}  # the seeded customer's tag, as the log recorded it
-WORD = re.compile(r"[A-Za-z][A-Za-z_]{3,}")
+WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 # The page's visible text, less what it marks as not for translation: text in another language
 # on purpose (an English prompt's words, ``lang="en"``) and keys and file names (``translate="no"``).
 TEXT = """() => {

@@ -138,3 +138,12 @@ def test_an_error_page_gives_its_detail_in_the_readers_language(env):  # noqa: F
     assert page.status_int == 422 and "应为 1 到" in page.text and "whole number" not in page.text
     res = env.app.get("/api/v1/audit?limit=x", headers={"Accept": "application/json"}, expect_errors=True)
     assert "whole number" in res.text  # the API keeps its English message
+
+
+def test_a_created_objects_empty_fields_are_left_out_and_opening_hours_read_as_days():
+    detail = json.dumps({"name": "office", "schedule": "mon-fri 09:00-18:00", "timezone": "", "retry": 0,
+                         "use_holidays": False})
+    summary = labels.audit_summary("zh_CN", "time_conditions", detail, "create")
+    assert dict(summary)[i18n.translate("zh_CN", "field.time_conditions.schedule")] == "周一-周五 09:00-18:00"
+    assert len(summary) == 3  # name, schedule, use_holidays (a false flag is a value)
+    assert len(labels.audit_summary("zh_CN", "time_conditions", detail, "update")) == 5

@@ -150,7 +150,7 @@ def install(app, deps) -> None:
         rows = deps.queries.run(cfg.audit, AUDIT_PAGE, (page - 1) * AUDIT_PAGE, **filters)
         return render("audit.tpl", rows=rows, total=total, page=page, per_page=AUDIT_PAGE,
                       choices=deps.queries.run(cfg.audit_choices), args=request.query.decode(),
-                      summary=lambda kind, detail: labels.audit_summary(lang(), kind, detail))
+                      summary=lambda kind, detail, action: labels.audit_summary(lang(), kind, detail, action))
 
 
     # -- JSON API --------------------------------------------------------------------------

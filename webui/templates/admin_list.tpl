@@ -27,6 +27,8 @@
         <td><span class="flag {{'yes' if v else 'no'}}">{{_('admin.yes') if v else _('admin.no')}}</span></td>
         % elif f.choices:
         <td>{{choice(kind, f.name, v)}}</td>
+        % elif f.name == 'schedule':
+        <td>{{schedule_words(v)}}</td>
         % elif f.name == key and can_edit:
         <td><a href="/admin/{{kind}}/{{v}}"><strong>{{v}}</strong></a></td>
         % elif f.name == key:

@@ -34,7 +34,7 @@
         <td><span class="action {{action}}">{{label('audit_action', action)}}</span></td>
         <td>{{label('kind', kind)}} <strong>{{r['object_id']}}</strong></td>
         <td class="small detail">
-        % for name, value in summary(kind, r['detail']):
+        % for name, value in summary(kind, r['detail'], action):
           <span class="change">{{name + '：' if name and lang == 'zh_CN' else (name + ': ' if name else '')}}{{value}}</span><br>
         % end
         </td></tr>
