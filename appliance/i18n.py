@@ -49,9 +49,10 @@ def translate(lang: str, msgid: str, **kw) -> str:
 
 def choice(lang: str, kind: str, name: str, value) -> str:
     """A field's choice as shown: translated where the catalog has ``choice.<kind>.<field>.<value>``
-    (or ``choice.<field>.<value>`` for a field several kinds share, like ``recording``), else the
-    value itself (Asterisk's own words, like a ring strategy, stay as they are)."""
-    for msgid in (f"choice.{kind}.{name}.{value}", f"choice.{name}.{value}"):
+    (or ``choice.<field>.<value>`` for a field several kinds share, like ``recording``, or the
+    code tables of ``appliance/labels.py``, ``labels.<field>.<value>``, like a ring strategy),
+    else the value itself."""
+    for msgid in (f"choice.{kind}.{name}.{value}", f"choice.{name}.{value}", f"labels.{name}.{value}"):
         if msgid in catalog("en"):
             return translate(lang, msgid)
     return str(value)

@@ -33,7 +33,7 @@ from gevent.lock import Semaphore
 from gevent.pool import Pool
 from gevent.pywsgi import Input, WSGIHandler, WSGIServer
 
-from appliance.errors import BadRequest, DomainError, TooLarge
+from appliance.errors import BadRequest, DomainError, FieldError, TooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -121,14 +121,17 @@ class BodyReader:
             if exc is not timer:
                 raise
             self.cut = True
-            raise RequestTimeout(f"no part of the request body came for {self.idle_seconds:g} s") from None
+            raise RequestTimeout(FieldError("error.msg.body_timeout",
+                                            f"no part of the request body came for {self.idle_seconds:g} s",
+                                            seconds=f"{self.idle_seconds:g}")) from None
         finally:
             if timer is not None:
                 timer.cancel()
         self.position += len(data)
         if self.position > self.limit:
             self.cut = True
-            raise TooLarge(f"the request body is larger than {describe_bytes(self.limit)}",
+            size = describe_bytes(self.limit)
+            raise TooLarge(FieldError("error.msg.body_too_large", f"the request body is larger than {size}", size=size),
                            fields={"limit_bytes": str(self.limit)})
         return data
 
@@ -197,8 +200,9 @@ class BodyLimitPlugin:
                 reader.refuse()
                 logger.warning("%s %s from %s refused: a body of %s bytes (cap %s)", request.method, request.path,
                                request.remote_addr, request.content_length, limit)
-                raise TooLarge(f"the request body is larger than {describe_bytes(limit)}",
-                               fields={"limit_bytes": str(limit)})
+                size = describe_bytes(limit)
+                raise TooLarge(FieldError("error.msg.body_too_large", f"the request body is larger than {size}",
+                                          size=size), fields={"limit_bytes": str(limit)})
             parse_form(request)
             return callback(*args, **kwargs)
 

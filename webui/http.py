@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 import bottle
 from bottle import HTTPResponse, request, response
 
+from appliance import labels
 from appliance.engine.schedule import DAYS, ScheduleError, from_grid, rules, to_grid
-from appliance.errors import BadRequest, DomainError, PermissionDenied, TooLarge
+from appliance.errors import BadRequest, DomainError, FieldError, PermissionDenied, TooLarge
 from appliance.services.config import KINDS
 from appliance.services.crm import Viewer
 from appliance.services.site import zone_of
@@ -81,7 +82,8 @@ def own_agent_only(number: str) -> None:
         return
     agent = request.app.config["deps"].config.get("agents", number)
     if agent.get("user") != me.username:
-        raise PermissionDenied("an agent may sign only themselves in or out", code="forbidden")
+        raise PermissionDenied(FieldError("error.msg.sign_self_only", "an agent may sign only themselves in or out"),
+                               code="forbidden")
 
 
 def live_calls() -> list[dict]:
@@ -156,7 +158,8 @@ def json_body(optional: bool = False) -> dict:
     0, as ``curl -X POST`` sends) is ``{}``."""
     raw = b"" if (request.content_length or 0) > MAX_JSON_BODY else request.body.read(MAX_JSON_BODY + 1)
     if (request.content_length or 0) > MAX_JSON_BODY or len(raw) > MAX_JSON_BODY:
-        raise TooLarge(f"the request body is larger than {MAX_JSON_BODY // 1024} KiB")
+        size = f"{MAX_JSON_BODY // 1024} KiB"
+        raise TooLarge(FieldError("error.msg.body_too_large", f"the request body is larger than {size}", size=size))
     if optional and not raw.strip():
         return {}
     try:
@@ -378,6 +381,7 @@ def render(name: str, **data) -> str:
                            user=current_user(), csrf=csrf_token(), path=request.path,
                            field_error=lambda error, help_id=None: i18n.field_error(lang_, error, help_id),
                            nav_kinds=NAV_KINDS, choice=lambda kind, name, value: i18n.choice(lang_, kind, name, value),
+                           label=lambda kind, code: labels.label(lang_, kind, code),
                            error_message=lambda code, status, params=None: i18n.error_message(
                                lang_, code, status, params),
                            secs=fmt_seconds, when=when, office_tz=office_tz, week_of=week_of, week_days=DAYS,
@@ -385,7 +389,15 @@ def render(name: str, **data) -> str:
 
 
 def render_error(status: int, code: str, detail: str | None, error_id: str | None = None) -> str:
-    return render("error.tpl", status=status, code=code, detail=detail, error_id=error_id)
+    """The error page: the code's sentence in the reader's language, and the error's own
+    detail where it has one in that language (a ``FieldError``, translated); an English-only
+    detail is shown to English readers only (the headline already says what went wrong)."""
+    language = lang()
+    if isinstance(detail, FieldError):
+        detail = i18n.field_error(language, detail)
+    elif language != "en":
+        detail = None
+    return render("error.tpl", lang=language, status=status, code=code, detail=detail, error_id=error_id)
 
 
 # -- the configured agents ------------------------------------------------------------------

@@ -21,7 +21,7 @@ import uuid
 import bottle
 from bottle import HTTPResponse, request
 
-from appliance.errors import DomainError, PermissionDenied
+from appliance.errors import DomainError, FieldError, PermissionDenied
 from appliance.services.crm import Viewer
 from webui.http import (PUBLIC, current_user, csrf_token, error_body, is_api, json_error,  # noqa: F401 (re-exported)
                         session_cookie, SESSION_COOKIE, UNSAFE)
@@ -149,7 +149,7 @@ class AuthPlugin:
                     here = request.fullpath + ("?" + request.query_string if request.query_string else "")
                     bottle.redirect("/login?next=" + bottle.urlquote(here))
                 if user["role"] not in allowed:
-                    raise PermissionDenied(f"your role ({user['role']}) may not do this",
+                    raise PermissionDenied(FieldError("error.msg.role_may_not", f"your role ({user['role']}) may not do this"),
                                            code="forbidden")
             return callback(*args, **kwargs)
 
@@ -170,7 +170,8 @@ class CsrfPlugin:
                 sent = request.environ.get("HTTP_X_CSRF_TOKEN") or request.forms.get("csrf_token") or ""
                 if not csrf_token() or not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"),
                                                                csrf_token().encode()):
-                    raise PermissionDenied("the form has expired or did not come from this site; reload the page",
+                    raise PermissionDenied(FieldError("error.msg.csrf", "the form has expired or did not come from this site; "
+                                                              "reload the page"),
                                            code="csrf_failed")
             return callback(*args, **kwargs)
 

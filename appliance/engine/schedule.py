@@ -1,6 +1,7 @@
 """Opening hours as people write them, and whether a moment falls inside them.
 
-A schedule is text: ``mon-fri 09:00-18:00; sat 09:00-12:00``, rules separated by ``;``,
+A schedule is text: ``mon-fri 09:00-18:00; sat 09:00-12:00``, rules separated by ``;``
+(in Chinese too: ``周一至周五 09:00-18:00；周六 09:00-12:00``, 每天 for daily),
 each a day or day range (or ``daily``) and one or more time ranges (``09:00-12:00,
 13:30-18:00``).  ``24:00`` ends a day; a range may not cross midnight (write two rules).
 A holiday calendar overrides the week: a ``holiday`` is closed all day, a ``workday`` (the
@@ -19,6 +20,12 @@ from dataclasses import dataclass
 from appliance.errors import FieldError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The same in Chinese, as people in China write opening hours (周一至周五 09:00-18:00；周六 09:00-12:00).
+_CHINESE = {**{f"{prefix}{n}": day for prefix in ("周", "星期") for n, day in zip("一二三四五六日", DAYS)},
+            "周天": "sun", "星期天": "sun", "每天": "daily", "每日": "daily"}
+_CHINESE_DAY = re.compile("|".join(sorted(_CHINESE, key=len, reverse=True)))
+_WIDE = str.maketrans({"；": ";", "，": ",", "、": ",", "－": "-", "—": "-", "～": "-", "~": "-", "：": ":", "至": "-",
+                       "　": " "})
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):([0-5]\d)|24:00)$")
 
 
@@ -64,9 +71,11 @@ def _minutes(hhmm: str) -> int:
 
 
 def parse(text: str) -> Schedule:
-    """``mon-fri 09:00-18:00; sat 09:00-12:00`` -> Schedule; ScheduleError says what is wrong."""
+    """``mon-fri 09:00-18:00; sat 09:00-12:00`` (or ``周一至周五 09:00-18:00；周六 09:00-12:00``)
+    -> Schedule; ScheduleError says what is wrong."""
     week: list[list[tuple[int, int]]] = [[] for _ in DAYS]
-    rules = [r.strip() for r in (text or "").lower().split(";") if r.strip()]
+    text = _CHINESE_DAY.sub(lambda m: _CHINESE[m.group(0)], (text or "").translate(_WIDE)).lower()
+    rules = [r.strip() for r in text.split(";") if r.strip()]
     if not rules:
         raise ScheduleError(FieldError("schedule.empty", "no opening hours given, e.g. 'mon-fri 09:00-18:00'"))
     for rule in rules:

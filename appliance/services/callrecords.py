@@ -153,25 +153,22 @@ class CallRecords:
         return view
 
     def export(self, agents: frozenset | None, filters: dict, headers: dict[str, str],
-               outcome_names: dict[str, str] | None = None) -> bytes:
+               words=lambda column, value: value, title: str = "calls") -> bytes:
         """An .xlsx of the matching calls (newest first, at most EXPORT_LIMIT), every cell text
         or a number: nothing a spreadsheet would run as a formula.  Times on the office's
-        clock, as the page shows them; the agent's disposition by its display name
-        (``outcome_names``: code -> name, ``DispositionService.names``)."""
-        outcome_names = outcome_names or {}
+        clock, as the page shows them; codes (direction, disposition...) as ``words(column,
+        code)`` says them (the exporting user's language); the sheet named ``title``."""
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
-        sheet = book.create_sheet("calls")
+        sheet = book.create_sheet(title)
         sheet.append([headers.get(c, c) for c in COLUMNS])
         q = self._query(agents, filters).limit(EXPORT_LIMIT)
         for start in range(0, EXPORT_LIMIT, 1000):
             rows = list(q.offset(start).limit(1000))
             for v in self._views(rows):
                 v["enter_time"] = self._on_office_clock(v["enter_time"])  # as the pages show it
-                if v.get("outcome"):
-                    v["outcome"] = outcome_names.get(v["outcome"], v["outcome"])
-                sheet.append(safe_row(sheet, ["" if v.get(c) is None else v.get(c) for c in COLUMNS]))
+                sheet.append(safe_row(sheet, ["" if v.get(c) is None else words(c, v.get(c)) for c in COLUMNS]))
             if len(rows) < 1000:
                 break
         buf = io.BytesIO()

@@ -17,6 +17,7 @@ object this service returns carries one.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import ipaddress
 import json
@@ -1103,7 +1104,34 @@ class ConfigService:
         logger.info("%s removed agent %s from queue %s", actor, agent, queue)
         self.apply()
 
-    def audit(self, limit: int = 100) -> list[dict]:
-        rows = m.AuditLog.select().order_by(m.AuditLog.id.desc()).limit(max(1, min(int(limit), 1000)))
+    def audit(self, limit: int = 100, offset: int = 0, *, kind: str = "", user: str = "",
+              since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[dict]:
+        """The audit log, newest first, optionally of one kind (``object_type``), one user, and
+        from ``since`` to before ``until`` (naive UTC)."""
+        rows = (self._audit_query(kind, user, since, until).order_by(m.AuditLog.id.desc())
+                .limit(max(1, min(int(limit), 1000))).offset(max(0, int(offset))))
         return [{"at": r.at.isoformat(timespec="seconds") + "Z", "username": r.username, "action": r.action,
                  "object_type": r.object_type, "object_id": r.object_id, "detail": r.detail} for r in rows]
+
+    def audit_count(self, *, kind: str = "", user: str = "", since: dt.datetime | None = None,
+                    until: dt.datetime | None = None) -> int:
+        return self._audit_query(kind, user, since, until).count()
+
+    def audit_choices(self) -> dict:
+        """The kinds and users the audit log has entries of (for its filters)."""
+        kinds = [r.object_type for r in m.AuditLog.select(m.AuditLog.object_type).distinct()]
+        users = [r.username for r in m.AuditLog.select(m.AuditLog.username).distinct()]
+        return {"kinds": sorted(kinds), "users": sorted(users)}
+
+    @staticmethod
+    def _audit_query(kind: str, user: str, since, until):
+        query = m.AuditLog.select()
+        if kind:
+            query = query.where(m.AuditLog.object_type == kind)
+        if user:
+            query = query.where(m.AuditLog.username == user)
+        if since is not None:
+            query = query.where(m.AuditLog.at >= since)
+        if until is not None:
+            query = query.where(m.AuditLog.at < until)
+        return query

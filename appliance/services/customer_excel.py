@@ -540,15 +540,16 @@ class CustomerExcel:
         return len(rows)
 
     # -- exporting ------------------------------------------------------------------------
-    def export(self, customers, headers: dict[str, str], path: Path) -> int:
-        """Writes the customers (dicts as the service returns them) to ``path``; returns
-        how many.  ``headers``: field name (``custom.<name>`` for custom fields) -> title."""
+    def export(self, customers, headers: dict[str, str], path: Path, title: str = "customers") -> int:
+        """Writes the customers (dicts as the service returns them) to ``path``, on a sheet named
+        ``title``; returns how many.  ``headers``: field name (``custom.<name>`` for custom
+        fields) -> title."""
         from openpyxl import Workbook
 
         custom = self.customers.custom_fields()
         keys = [*COLUMNS, *("custom." + c.name for c in custom)]
         book = Workbook(write_only=True)
-        sheet = book.create_sheet("customers")
+        sheet = book.create_sheet(title)
         sheet.append([headers.get(k, k) for k in keys])
         count = 0
         for c in customers:

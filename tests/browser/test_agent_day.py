@@ -92,7 +92,7 @@ def test_the_toolbar_follows_the_agents_state_and_hotkeys_act_on_the_call(page_a
     # paused for lunch: the reason by its name in the reader's language, never the code
     live.agent(agent_view("paused", pause_reason="lunch"))
     expect(page.locator("#ws-state")).to_have_text(
-        _("workspace.paused_for", reason=_("workspace.reason.lunch")))
+        _("workspace.paused_for", reason=_("labels.pause_reason.lunch")))
     assert "lunch" not in page.inner_text("#ws-state") or lang == "en"
     enabled(page, "unpause")
     disabled(page, "pause")

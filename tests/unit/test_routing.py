@@ -129,6 +129,15 @@ def test_schedule_forms():
     assert parse("MON 09:00-10:00").week[0] == ((540, 600),)
 
 
+def test_opening_hours_may_be_written_in_chinese():
+    assert parse("周一至周五 09:00-12:00，13:30-18:00；周六 09:00-12:00") == HOURS.schedule
+    assert parse("每天 08：00-20：00") == parse("daily 08:00-20:00")
+    assert parse("星期日 10:00-12:00") == parse("sun 10:00-12:00") == parse("周天 10:00-12:00")
+    with pytest.raises(ScheduleError) as caught:
+        parse("周八 09:00-18:00")
+    assert field_error("zh_CN", field_error_of(caught.value)) == "'周八' 不是星期几或星期范围（如 周一、周一-周五、每天）"
+
+
 def test_a_bad_schedule_says_what_is_wrong_in_either_language():
     with pytest.raises(ScheduleError) as caught:
         parse("mon-fri 18:00-09:00")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import bottle
 from bottle import request
 
-from appliance.errors import Conflict, Unavailable, ValidationError
+from appliance.errors import Conflict, FieldError, Unavailable, ValidationError
 from webui.apidoc import Operation, body, errors, resp
 from webui.http import EVERYONE, STAFF, actor, json_body, own_agent_only, safe_next, viewer
 
@@ -121,7 +121,8 @@ def install(app, deps) -> None:
         own_agent_only(number)
         reason = json_body().get("reason")
         if not isinstance(reason, str) or not reason:
-            raise ValidationError("say why the agent pauses", fields={"reason": "required"})
+            raise ValidationError(FieldError("error.msg.pause_reason_missing", "say why the agent pauses"),
+                                  fields={"reason": FieldError("field.required", "required")})
         return deps.agents.pause(number, reason)
 
     def awaiting_disposition(number: str) -> bool:
@@ -147,7 +148,8 @@ def install(app, deps) -> None:
 
     def call_control():
         if deps.calls is None:
-            raise Unavailable("call control is not available in this process", code="calls.unavailable")
+            raise Unavailable(FieldError("error.msg.calls_unavailable", "call control is not available in this process"),
+                              code="calls.unavailable")
         return deps.calls
 
     @app.post("/api/v1/agents/<number>/dial", name="api_agent_dial", roles=EVERYONE,
@@ -190,7 +192,8 @@ def install(app, deps) -> None:
 
     def recordings():
         if deps.recordings is None:
-            raise Unavailable("recordings are not available in this process", code="recording.unavailable")
+            raise Unavailable(FieldError("error.msg.recordings_unavailable", "recordings are not available in this process"),
+                              code="recording.unavailable")
         return deps.recordings
 
     @app.post("/api/v1/agents/<number>/recording/<action:re:pause|resume|start|stop>", name="api_agent_recording", roles=EVERYONE,

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from bottle import HTTPResponse, request
 
+from appliance import labels
 from appliance.db.worker import in_worker
 from appliance.errors import ValidationError
 from appliance.recording.policy import STATES
@@ -17,6 +18,10 @@ from webui.apidoc import Operation, errors, resp
 from webui import i18n
 from webui.params import page_arg, query_int
 from webui.http import EVERYONE, agent_directory, lang, problem_of, render, viewer
+
+# The export's columns that hold codes, and the kind of code each is (appliance/labels.py).
+EXPORT_CODES = {"direction": "direction", "disposition": "disposition", "outcome": "disposition",
+                "route_rule": "route_rule", "recording": "recording_state"}
 
 FILTERS = ("from", "to", "agent", "queue", "number", "direction", "disposition")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,8 +76,15 @@ def install(app, deps) -> None:
     def calls_export():
         language = lang()
         headers = {c: i18n.translate(language, "calls.col." + c) for c in COLUMNS}
+        outcomes = deps.dispositions.names(language)  # the admin's dispositions by their names
+
+        def words(column, code):
+            if column == "outcome" and code in outcomes:
+                return outcomes[code]
+            return labels.label(language, EXPORT_CODES[column], code) if column in EXPORT_CODES else code
+
         data = in_worker(deps.db, records.export, scope(), filters(), headers,  # up to 100,000 rows
-                         deps.dispositions.names(language))
+                         words, i18n.translate(language, "nav.calls"))
         return HTTPResponse(data, headers={"Content-Type": XLSX,
                                            "Content-Disposition": 'attachment; filename="calls.xlsx"'})
 

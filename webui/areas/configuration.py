@@ -5,19 +5,25 @@ admins change.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import bottle
 from bottle import request, response
 
-from appliance.errors import DomainError, ValidationError
+from appliance import labels
+from appliance.errors import DomainError, FieldError, ValidationError
 from appliance.services.config import KEYS, KINDS, declared, queue_member_counts
+from appliance.services.site import utc_midnight, zone_of
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui.areas import registrations
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
-                        no_content, problem_of, render, with_etag)
-from webui.params import query_int
+                        lang, no_content, problem_of, render, with_etag)
+from webui.params import MAX_OFFSET, page_arg, query_date, query_int
 
 
 # -- schemas the API descriptions below share ----------------------------------------------
+AUDIT_PAGE = 50  # audit log lines a page shows
+
 MEMBER_SCHEMA = {"type": "object", "required": ["queue", "agent", "penalty"], "properties": {
     "queue": {"type": "string"}, "agent": {"type": "string", "description": "the agent's work number"},
     "penalty": {"type": "integer"}}}
@@ -126,9 +132,22 @@ def install(app, deps) -> None:
             return show_members(name, problem=problem_of(exc))
         bottle.redirect(f"/admin/queues/{name}/members")
 
+    def audit_filters() -> dict:
+        """The audit log's filters from the query: kind, user, and a range of office dates."""
+        zone = zone_of(deps.site.timezone() if getattr(deps, "site", None) is not None else None)
+        since, until = query_date("from"), query_date("to")
+        return {"kind": request.query.getunicode("kind") or "", "user": request.query.getunicode("user") or "",
+                "since": utc_midnight(since, zone) if since else None,
+                "until": utc_midnight(until + dt.timedelta(days=1), zone) if until else None}
+
     @app.get("/admin/audit", name="admin_audit", roles=ADMIN)
     def admin_audit():
-        return render("audit.tpl", rows=deps.queries.run(cfg.audit, 200), kinds=set(KINDS) | {"members", "sign_in"})
+        filters, page = audit_filters(), page_arg()
+        total = deps.queries.run(cfg.audit_count, **filters)
+        rows = deps.queries.run(cfg.audit, AUDIT_PAGE, (page - 1) * AUDIT_PAGE, **filters)
+        return render("audit.tpl", rows=rows, total=total, page=page, per_page=AUDIT_PAGE,
+                      choices=deps.queries.run(cfg.audit_choices), args=request.query.decode(),
+                      summary=lambda kind, detail, action: labels.audit_summary(lang(), kind, detail, action))
 
 
     # -- JSON API --------------------------------------------------------------------------
@@ -195,7 +214,8 @@ def install(app, deps) -> None:
         body = json_body()
         agent = body.get("agent")
         if not isinstance(agent, str) or not agent:
-            raise ValidationError("agent: the agent's work number is required", fields={"agent": "required"})
+            raise ValidationError(FieldError("error.msg.member_agent_missing", "agent: the agent's work number is required"),
+                                  fields={"agent": FieldError("field.required", "required")})
         return created(cfg.add_member(name, agent, body.get("penalty", 0), actor=actor()))
 
     @app.delete("/api/v1/queues/<name>/members/<agent>", name="api_member_remove", roles=ADMIN,
@@ -207,9 +227,19 @@ def install(app, deps) -> None:
 
     @app.get("/api/v1/audit", name="api_audit", roles=ADMIN,
              api=Operation({"tags": ["audit"], "summary": "Configuration changes: who, when, what (newest first)",
+                            "description": "Each entry as stored: `detail` is the change's JSON (secrets as "
+                                           "`(set)`). Filters: `kind` (the entry's `object_type`), `user`, and "
+                                           "`from`/`to` (office dates, `to` included); 422 `request.bad_date`.",
                             "parameters": [{"name": "limit", "in": "query", "required": False,
-                                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                                           {"name": "offset", "in": "query", "required": False,
+                                            "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                                           *({"name": name, "in": "query", "required": False,
+                                              "schema": {"type": "string", **extra}}
+                                             for name, extra in (("kind", {}), ("user", {}), ("from", {"format": "date"}),
+                                                                 ("to", {"format": "date"})))],
                             "responses": {"200": resp("entries", items(ref("AuditEntry"))), **errors(401, 403, 422)}}))
     def api_audit():
-        return {"items": deps.queries.run(cfg.audit, query_int("limit", 100, 1, 1000))}
+        filters, limit, offset = audit_filters(), query_int("limit", 100, 1, 1000), query_int("offset", 0, 0, MAX_OFFSET)
+        return {"items": deps.queries.run(cfg.audit, limit, offset, **filters)}
 

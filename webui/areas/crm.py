@@ -260,7 +260,7 @@ def install(app, deps) -> None:
         chosen = request.forms.getunicode("agent") or ""
         try:
             if not chosen:
-                raise ValidationError("choose whom to assign the customers to",
+                raise ValidationError(FieldError("error.msg.choose_assignee", "choose whom to assign the customers to"),
                                       fields={"agent": FieldError("field.required", "required")})
             crm.assign(ids, None if chosen == "-" else chosen, actor=actor())
         except DomainError as exc:
@@ -284,7 +284,8 @@ def install(app, deps) -> None:
         args = search_args()
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
             in_worker(deps.db, lambda: excel.export(crm.matching(me, **args),
-                                                    export_headers(lang, crm.custom_fields()), Path(tmp.name)))
+                                                    export_headers(lang, crm.custom_fields()), Path(tmp.name),
+                                                    i18n.translate(lang, "nav.customers")))
             body = Path(tmp.name).read_bytes()
         name = time.strftime("customers-%Y%m%d-%H%M.xlsx")
         return HTTPResponse(body, headers={"Content-Type": XLSX,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bottle
 from bottle import request, response
 
-from appliance.errors import BadRequest, DomainError, NotFound, TooLarge, Unavailable
+from appliance.errors import BadRequest, DomainError, FieldError, NotFound, TooLarge, Unavailable
 from appliance.services.fax_out import MAX_PDF_BYTES
 from webui.apidoc import Operation, errors, items, resp
 from webui.edge import MULTIPART_OVERHEAD
@@ -23,22 +23,26 @@ def _upload() -> tuple[bytes, str]:
     """The uploaded file (form field ``file``), read no further than the size limit allows."""
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequest("choose a PDF file to send", code="fax.no_file")
+        raise BadRequest(FieldError("error.msg.choose_pdf", "choose a PDF file to send"), code="fax.no_file")
     data = upload.file.read(MAX_PDF_BYTES + 1)
     if len(data) > MAX_PDF_BYTES:
-        raise TooLarge(f"the PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MiB", code="fax.too_large")
+        mb = MAX_PDF_BYTES // (1024 * 1024)
+        raise TooLarge(FieldError("error.msg.file_too_large", f"the PDF is larger than {mb} MiB", mb=mb),
+                       code="fax.too_large")
     return data, upload.raw_filename or "fax.pdf"
 
 
 def install(app, deps) -> None:
     def service():
         if deps.faxes is None:
-            raise Unavailable("faxes are not available in this process", code="fax.unavailable")
+            raise Unavailable(FieldError("error.msg.faxes_unavailable", "faxes are not available in this process"),
+                              code="fax.unavailable")
         return deps.faxes
 
     def sender():
         if deps.fax_sender is None:
-            raise Unavailable("faxes cannot be sent from this process", code="fax.unavailable")
+            raise Unavailable(FieldError("error.msg.faxes_unavailable", "faxes cannot be sent from this process"),
+                              code="fax.unavailable")
         return deps.fax_sender
 
     def send() -> dict:
@@ -103,5 +107,6 @@ def install(app, deps) -> None:
         response = bottle.static_file(path.name, root=str(path.parent), mimetype="application/pdf",
                                       download=f"fax-{fax_id}.pdf" if request.query.get("download") else False)
         if isinstance(response, bottle.HTTPError):
-            raise NotFound(f"the PDF of fax {fax_id} is not on the disk", code="fax.file_missing")
+            raise NotFound(FieldError("error.msg.fax_file_missing", f"the PDF of fax {fax_id} is not on the disk",
+                                      fax=fax_id), code="fax.file_missing")
         return response

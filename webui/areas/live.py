@@ -11,7 +11,7 @@ import time
 
 from bottle import request, response
 
-from appliance.errors import Unavailable
+from appliance.errors import FieldError, Unavailable
 from appliance.services.callers import customer_names
 from webui.apidoc import Operation, errors, ref, resp
 from webui import i18n
@@ -20,7 +20,8 @@ from webui.http import EVERYONE, UNSAFE, agent_directory, current_user, lang, re
 logger = logging.getLogger(__name__)
 
 # Message ids the dashboard's script needs (it re-draws the tables from /api/v1/live).
-JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.")
+JS_MESSAGE_PREFIXES = ("agent_state.", "call_state.", "state.", "component.", "live.", "health.",
+                       "labels.component_state.")
 # The states the live engine reports (appliance/engine/live.py); each has a message id.
 AGENT_STATES = ("logged_out", "free", "ringing", "in_call", "unavailable", "paused")
 CALL_STATES = ("new", "queued", "ringing", "talking", "ended")  # each has a call_state.* message
@@ -217,7 +218,8 @@ def install(app, deps) -> None:
                                           **errors(401, 503)}}))
     def api_events():
         if deps.bus is None:
-            raise Unavailable("live events are not available in this process", code="events.unavailable")
+            raise Unavailable(FieldError("error.msg.events_unavailable", "live events are not available in this process"),
+                              code="events.unavailable")
         me = viewer()
         scope = None
         if me.role == "agent":

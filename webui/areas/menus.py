@@ -14,7 +14,7 @@ from bottle import request, response
 
 from appliance.dialplan_vars import PROMPT_RECORD_CODE
 from appliance.engine.menus import ACTIONS, DIGITS
-from appliance.errors import DomainError, NotFound
+from appliance.errors import DomainError, FieldError, NotFound
 from appliance.services.config import KEYS, MENU_TARGET_KINDS, Field
 from appliance.services.prompts import MAX_UPLOAD_BYTES
 from webui.apidoc import Operation, body, errors, resp
@@ -51,7 +51,8 @@ def install(app, deps) -> None:
 
     def digit_of(raw: str) -> str:
         if raw not in DIGITS or len(raw) != 1:
-            raise NotFound(f"{raw!r} is not a phone key", code="menus.no_option")
+            raise NotFound(FieldError("error.msg.not_a_key", f"{raw!r} is not a phone key", key=raw[:8]),
+                           code="menus.no_option")
         return raw
 
     # -- JSON API ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import bottle
 from bottle import request
 
-from appliance.errors import NotFound, PermissionDenied, Unavailable, ValidationError
+from appliance.errors import FieldError, NotFound, PermissionDenied, Unavailable, ValidationError
 from appliance.recording import disk
 from appliance.recording.policy import STATES
 from webui.apidoc import Operation, errors, ref, resp
@@ -36,7 +36,8 @@ def parse_day(name: str, value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"{name}: a date as YYYY-MM-DD", fields={name: "a date as YYYY-MM-DD"}) from None
+        raise ValidationError(FieldError("field.date", f"{name}: a date as YYYY-MM-DD", item=value[:20]),
+                              fields={name: FieldError("field.date_format", "a date as YYYY-MM-DD")}) from None
 
 
 def storage_level(storage: dict) -> str:
@@ -54,7 +55,7 @@ def send_mp3(path: Path, download_name: str | None, missing_code: str):
     response = bottle.static_file(path.name, root=str(path.parent), mimetype="audio/mpeg",
                                   download=download_name or False)
     if isinstance(response, bottle.HTTPError):
-        raise NotFound(f"the MP3 {path.name} is not on the disk", code=missing_code)
+        raise NotFound(FieldError("error.msg.mp3_missing", f"the MP3 {path.name} is not on the disk"), code=missing_code)
     response.set_header("Accept-Ranges", "bytes")
     response.set_header("Cache-Control", "private, max-age=3600")
     return response
@@ -63,7 +64,8 @@ def send_mp3(path: Path, download_name: str | None, missing_code: str):
 def install(app, deps) -> None:
     def recordings():
         if deps.recordings is None:
-            raise Unavailable("recordings are not available in this process", code="recording.unavailable")
+            raise Unavailable(FieldError("error.msg.recordings_unavailable", "recordings are not available in this process"),
+                              code="recording.unavailable")
         return deps.recordings
 
     def staff() -> bool:
@@ -78,12 +80,14 @@ def install(app, deps) -> None:
     def own_recording_only(linkedid: str) -> None:
         mine = my_agents()
         if mine is not None and recordings().agent_of(linkedid) not in mine:
-            raise PermissionDenied("an agent may hear only the recordings of their own calls", code="forbidden")
+            raise PermissionDenied(FieldError("error.msg.own_recordings_only",
+                                              "an agent may hear only the recordings of their own calls"), code="forbidden")
 
     def filters(q) -> dict:
         state = q.getunicode("state") or ""
         if state and state not in STATES:
-            raise ValidationError("state: one of " + ", ".join(STATES), fields={"state": "unknown state"})
+            raise ValidationError(FieldError("error.msg.unknown_state", "state: one of " + ", ".join(STATES)),
+                                  fields={"state": FieldError("error.msg.unknown_state", "unknown state")})
         return {"caller": (q.getunicode("caller") or "").strip()[:32], "agent": q.getunicode("agent") or "",
                 "queue": q.getunicode("queue") or "", "state": state,
                 "day_from": parse_day("from", q.getunicode("from") or ""),

@@ -12,7 +12,7 @@ import bottle
 from bottle import response
 
 from appliance.db import models as m
-from appliance.errors import NotFound, Unavailable
+from appliance.errors import FieldError, NotFound, Unavailable
 from webui.apidoc import Operation, errors, resp
 from webui.http import ADMIN, current_user
 
@@ -20,9 +20,10 @@ from webui.http import ADMIN, current_user
 def install(app, deps) -> None:
     def restart(name: str) -> None:
         if deps.restart_service is None:
-            raise Unavailable("services cannot be restarted from here", code="services.no_supervisor")
+            raise Unavailable(FieldError("error.msg.no_restart_here", "services cannot be restarted from here"),
+                              code="services.no_supervisor")
         if name not in (deps.health().get("services") or {}):
-            raise NotFound(f"no service named {name}", code="services.not_found")
+            raise NotFound(FieldError("field.no_such", f"no service named {name}", key=name[:64]), code="services.not_found")
         who = current_user()["username"]
         deps.restart_service(name, who)
         m.AuditLog.create(username=who, action="restart", object_type="services", object_id=name)

@@ -7,7 +7,7 @@ import logging
 import bottle
 from bottle import request, response
 
-from appliance.errors import PermissionDenied
+from appliance.errors import FieldError, PermissionDenied
 from appliance.services.signin import SignInLocked
 from webui.http import (EVERYONE, PUBLIC, SESSION_COOKIE, STATIC, client_address, current_user, error_body,
                         issue_session, json_error, render, safe_next, same_origin, session_cookie)
@@ -40,7 +40,8 @@ def install(app, deps) -> None:
             # another site's page posting its own credentials here would sign this browser in
             # as someone else (login CSRF); browsers name the page's origin on every POST
             logger.warning("sign-in refused: posted from %s", request.headers.get("Origin"))
-            raise PermissionDenied("sign in from this appliance's own sign-in page", code="login.cross_site")
+            raise PermissionDenied(FieldError("error.msg.login_cross_site", "sign in from this appliance's own sign-in page"),
+                                   code="login.cross_site")
         username = (request.forms.getunicode("username") or "")[:64]
         nxt = safe_next(request.forms.getunicode("next"))
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bottle
 from bottle import request, response
 
-from appliance.errors import DomainError, Unavailable
+from appliance.errors import DomainError, FieldError, Unavailable
 from webui.apidoc import Operation, body, errors, resp
 from webui.http import ADMIN, actor, json_body, problem_of, render
 
@@ -47,7 +47,8 @@ TAGS = ["sip"]
 def install(app, deps) -> None:
     def guard():
         if deps.sip_guard is None:
-            raise Unavailable("the SIP guard is not running in this process", code="sip_guard.unavailable")
+            raise Unavailable(FieldError("error.msg.sip_guard_unavailable", "the SIP guard is not running in this process"),
+                              code="sip_guard.unavailable")
         return deps.sip_guard
 
     def page(problem=None, errors=None, values=None):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bottle
 from bottle import request
 
-from appliance.errors import Unavailable
+from appliance.errors import FieldError, Unavailable
 from appliance.services.voicemail import STATES
 from webui.apidoc import Operation, body, errors, items, resp
 from webui.http import EVERYONE, agent_directory, current_user, json_body, render, safe_next, viewer
@@ -35,7 +35,8 @@ SCOPE_NOTE = " Staff see every message; agents those of their queues and those l
 def install(app, deps) -> None:
     def service():
         if deps.voicemail is None:
-            raise Unavailable("messages are not available in this process", code="voicemail.unavailable")
+            raise Unavailable(FieldError("error.msg.voicemail_unavailable", "messages are not available in this process"),
+                              code="voicemail.unavailable")
         return deps.voicemail
 
     def scope() -> tuple[set, set] | None:

@@ -15,6 +15,7 @@ import time
 
 from bottle import request
 
+from appliance import labels
 from appliance.services.wallboard import DEFAULT_SERVICE_LEVEL_SECONDS, TodayFigures, queue_figures
 from webui.apidoc import Operation, body, errors, ref, resp
 from webui import i18n
@@ -74,7 +75,8 @@ def install(app, deps) -> None:
         language = lang()
         js = {k: v for k, v in i18n.catalog(language).items() if k.startswith(JS_MESSAGE_PREFIXES)}
         names = {a["number"]: a["name"] for a in agent_directory().all()}
-        reasons = [{"code": r["code"], "label": r["label"]} for r in copy.get()["pause_reasons"]]
+        reasons = [{"code": r["code"], "label": r["name"]}
+                   for r in labels.pause_reasons(language, copy.get()["pause_reasons"])]
         phone = deps.users.own_extension(current_user()["id"])
         tv = request.query.get("tv") == "1"
         return render("wallboard.tpl", tv=tv, messages=json_script(js),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from bottle import request
 
-from appliance.errors import ValidationError
+from appliance import labels
+from appliance.errors import FieldError, ValidationError
 from webui.apidoc import Operation, body, errors, items, resp
 from webui import i18n
 from webui.http import (EVERYONE, agent_directory, created, current_user, json_body, lang, live_calls, own_agent_only,
@@ -30,15 +31,9 @@ SCOPE_NOTE = " Agents only for their own agents."
 
 
 def pause_reason_names(reasons: list[dict], language: str) -> dict[str, str]:
-    """Pause reason code -> its name for a reader of ``language``: the appliance's own name
-    for the built-in codes (``workspace.reason.<code>``), else the admin's label; never
-    the bare code where a name exists."""
-    out = {}
-    for r in reasons:
-        msgid = "workspace.reason." + r["code"]
-        out[r["code"]] = (i18n.translate(language, msgid) if msgid in i18n.catalog("en")
-                          else r.get("label") or r["code"])
-    return out
+    """Pause reason code -> its name for a reader of ``language`` (``labels.pause_reason_name``:
+    the shipped reasons in the reader's words while the admin has not renamed them)."""
+    return {r["code"]: r["name"] for r in labels.pause_reasons(language, reasons)}
 
 
 def install(app, deps) -> None:
@@ -60,9 +55,9 @@ def install(app, deps) -> None:
         language = lang()
         catalog = i18n.catalog(language)
         js = {k: v for k, v in catalog.items() if k.startswith(JS_PREFIXES)}
-        return render("workspace.tpl", js_messages=js, agents=agents, agent=agent,
+        return render("workspace.tpl", js_messages=js, js_ids=set(js), agents=agents, agent=agent,
                       dispositions=service.dispositions(language), reason_names=pause_reason_names(reasons, language),
-                      pause_reasons=[r for r in reasons if r.get("code") != "missed-calls"],
+                      pause_reasons=labels.pause_reasons(language, [r for r in reasons if r.get("code") != "missed-calls"]),
                       queues=[q["name"] for q in deps.config.list("queues")],
                       recipients=[r for r in service.recipients() if r["username"] != current_user()["username"]])
 
@@ -82,10 +77,12 @@ def install(app, deps) -> None:
     def api_workspace_pop():
         number = (request.query.get("number") or "").strip()
         if not number or len(number) > 40:
-            raise ValidationError("give the caller's number", fields={"number": "required, at most 40 characters"})
+            raise ValidationError(FieldError("error.msg.caller_number", "give the caller's number"),
+                                  fields={"number": FieldError("field.max_length", "required, at most 40 characters", n=40)})
         customer = request.query.get("customer") or ""  # the call event's lookup (0: none)
         if customer and not (customer.isdigit() and len(customer) <= 12):
-            raise ValidationError("customer is the id a call event carried", fields={"customer": "a whole number"})
+            raise ValidationError(FieldError("error.msg.customer_id", "customer is the id a call event carried"),
+                                  fields={"customer": FieldError("field.integer", "a whole number")})
         return service.pop(number, lang(), viewer(), live_calls(), customer_id=int(customer) if customer else None)
 
     @app.post("/api/v1/agents/<number>/calls/<linkedid>/outcome", name="api_call_outcome", roles=EVERYONE,

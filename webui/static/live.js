@@ -119,7 +119,7 @@
       if (!pill) return;
       var c = h.components[name];
       pill.className = "pill " + (c.up ? "ok" : "bad");
-      pill.title = c.state || "";
+      pill.title = c.state ? known("labels.component_state.", String(c.state).split(":")[0]) : "";
     });
   }
 

@@ -427,7 +427,7 @@
   var pauseAgent = null;
   var select = document.getElementById("wb-pause-reason") || el("select");
   reasons.forEach(function (r) {
-    var o = el("option", null, r.label + " (" + r.code + ")");
+    var o = el("option", null, r.label);
     o.value = r.code;
     select.appendChild(o);
   });

@@ -55,7 +55,7 @@
         % elif f.options == 'week':
         <td>{{week_words(v)}}</td>
         % else:
-        <td>{{'' if v is None else v}}</td>
+        <td>{{'' if v is None else choice(kind, f.name, v)}}</td>
         % end
       % end
       % if kind == 'queues':

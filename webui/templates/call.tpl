@@ -7,7 +7,7 @@
 <section class="card">
   <dl class="facts">
     <dt>{{_('calls.col.enter_time')}}</dt><dd>{{when(call['enter_time'], True)}}</dd>
-    <dt>{{_('calls.col.direction')}}</dt><dd>{{_('direction.' + call['direction'])}}</dd>
+    <dt>{{_('calls.col.direction')}}</dt><dd>{{label('direction', call['direction'])}}</dd>
     <dt>{{_('calls.col.caller')}}</dt><dd>
     % include('phone.tpl', number=call['caller'])
       {{call['caller_name']}}
@@ -16,9 +16,9 @@
       % end
     </dd>
     <dt>{{_('calls.col.did')}}</dt><dd>{{call['did'] or '—'}} <span class="muted">{{call['trunk']}}</span></dd>
-    <dt>{{_('calls.col.queue')}}</dt><dd>{{call['queue'] or '—'}} <span class="muted">{{call['route_rule']}}</span></dd>
+    <dt>{{_('calls.col.queue')}}</dt><dd>{{call['queue'] or '—'}} <span class="muted">{{label('route_rule', call['route_rule'])}}</span></dd>
     <dt>{{_('calls.col.agent')}}</dt><dd>{{call['agent'] or '—'}}</dd>
-    <dt>{{_('calls.col.disposition')}}</dt><dd>{{_('disposition.' + call['disposition'])}} <span class="muted">{{call['fallback_reason']}}</span></dd>
+    <dt>{{_('calls.col.disposition')}}</dt><dd>{{label('disposition', call['disposition'])}} <span class="muted">{{label('fallback_reason', call['fallback_reason'])}}</span></dd>
     <dt>{{_('calls.col.wait_seconds')}}</dt><dd>{{secs(call['wait_seconds'])}}</dd>
     <dt>{{_('calls.col.talk_seconds')}}</dt><dd>{{secs(call['talk_seconds'])}}</dd>
   </dl>

@@ -46,8 +46,8 @@
     <li class="{{item['kind']}}">
       <span class="when mono small">{{when(item['at'])}}</span>
       % if item['kind'] == 'call':
-      <span class="call {{'talking' if item['disposition'] == 'answered' else 'queued'}}">{{_('crm.direction.' + item['direction']) if item['direction'] in ('inbound', 'outbound') else item['direction']}}</span>
-      <span>{{_('crm.call_summary', agent=item['agent'] or '—', queue=item['queue'] or '—', disposition=item['disposition'], talk=secs(item['talk_seconds']))}}</span>
+      <span class="call {{'talking' if item['disposition'] == 'answered' else 'queued'}}">{{_('crm.direction.' + item['direction']) if item['direction'] in ('inbound', 'outbound') else label('direction', item['direction'])}}</span>
+      <span>{{_('crm.call_summary', agent=item['agent'] or '—', queue=item['queue'] or '—', disposition=label('disposition', item['disposition']), talk=secs(item['talk_seconds']))}}</span>
       % else:
       <span class="author">{{item['author']}}</span>
       <p class="body">{{item['body']}}</p>

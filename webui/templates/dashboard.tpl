@@ -6,7 +6,7 @@
     % status = health.get('status', 'down')
     <span class="badge {{status}}" id="health-status">{{_('health.' + status) if status in ('ok', 'degraded', 'down') else status}}</span>
     % for name, c in (health.get('components') or {}).items():
-    <span class="pill {{'ok' if c.get('up') else 'bad'}}" data-component="{{name}}" title="{{c.get('state', '')}}">{{_('component.' + name) if name in ('asterisk', 'ami', 'agi', 'db', 'hardware') else name}}</span>
+    <span class="pill {{'ok' if c.get('up') else 'bad'}}" data-component="{{name}}" title="{{label('component_state', str(c.get('state') or '').split(':')[0])}}">{{label('component', name)}}</span>
     % end
   </div>
 </div>
@@ -18,12 +18,12 @@
   <strong>{{_('alarms.title')}}</strong>
   % for p in lines:
   <div class="alarm hw-{{p.get('severity', '')}}" data-code="{{p.get('code', '')}}">
-    <span>{{_('hw.' + p['code'], subject=p.get('subject', '')) if ('hw.' + str(p.get('code'))) in known else p.get('subject', '')}} <span class="small">{{p.get('message', '')}}</span></span>
+    <span>{{_('hw.' + p['code'], subject=p.get('subject', '')) if ('hw.' + str(p.get('code'))) in known else p.get('subject', '')}} <span class="small">{{p.get('message', '') if lang == 'en' or ('hw.' + str(p.get('code'))) not in known else ''}}</span></span>
   </div>
   % end
   % for a in alarms:
   <div class="alarm" data-service="{{a.get('service', '')}}">
-    <span title="{{a.get('text', '')}}">{{_('alarms.' + a['code'], service=_('service.' + a['service']) if ('service.' + str(a.get('service'))) in known else a.get('service', '')) if ('alarms.' + str(a.get('code'))) in known else a.get('text', '')}}</span>
+    <span title="{{a.get('text', '') if lang == 'en' else ''}}">{{_('alarms.' + a['code'], service=_('service.' + a['service']) if ('service.' + str(a.get('service'))) in known else a.get('service', '')) if ('alarms.' + str(a.get('code'))) in known else a.get('text', '')}}</span>
     % if user['role'] == 'admin' and a.get('service'):
     <form method="post" action="/services/{{a['service']}}/restart" class="inline">
       <input type="hidden" name="csrf_token" value="{{csrf}}">

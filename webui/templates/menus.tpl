@@ -39,15 +39,15 @@
       <th>{{_('menus.source')}}</th><th>{{_('menus.duration')}}</th><th>{{_('menus.level')}}</th><th>{{_('menus.used_by')}}</th><th></th></tr></thead>
     <tbody>
     % for p in prompts:
-      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong>{{p['display_name'] or p['name']}}</strong>
+      <tr class="{{'' if p['present'] else 'has-error'}}"><td>{{p['number']}}</td><td><strong translate="no">{{p['display_name'] or p['name']}}</strong>
         % if p['display_name']:
-        <span class="muted small">{{p['name']}}</span>
+        <span class="muted small" translate="no">{{p['name']}}</span>
         % end
-        </td><td>{{languages.get(p['language'], p['language'])}}</td><td>{{p['description']}}</td>
-        <td>{{sources.get(p['source'], p['source'])}}{{' (' + p['sound'] + ')' if p['sound'] else ''}}{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
+        </td><td>{{languages.get(p['language'], p['language'])}}</td><td lang="{{'zh-CN' if p['language'] == 'zh_CN' else p['language']}}">{{p['description']}}</td>
+        <td>{{sources.get(p['source'], p['source'])}}<span translate="no">{{' (' + p['sound'] + ')' if p['sound'] else ''}}</span>{{'' if p['present'] else ' ⚠ ' + _('menus.audio_missing')}}</td>
         <td>{{secs(p['duration_seconds']) if p['duration_seconds'] else '—'}}</td>
         <td>{{'%s dBFS' % p['peak_dbfs'] if p['peak_dbfs'] is not None else '—'}}</td>
-        <td>{{', '.join(p['used_by']) or '—'}}</td>
+        <td>{{', '.join(_('labels.used_by.survey', name=u[6:-9]) if u.endswith(' (survey)') else _('labels.used_by.menu', name=u[5:]) if u.startswith('menu ') else u for u in p['used_by']) or '—'}}</td>
         <td class="actions">
         % if can_edit and not p['used_by']:
           <form method="post" action="/admin/prompts/{{p['name']}}/delete" class="inline" data-confirm="{{_('admin.confirm_delete', what=p['name'])}}">

@@ -34,7 +34,7 @@
     <button data-act="logout" disabled>{{_('admin.sign_out')}}</button>
     <select id="ws-reason" aria-label="{{_('ws.pause_reason')}}" disabled>
     % for r in pause_reasons:
-      <option value="{{r['code']}}">{{reason_names[r['code']]}}</option>
+      <option value="{{r['code']}}">{{r['name']}}</option>
     % end
     </select>
     <button data-act="pause" disabled>{{_('ws.pause')}}</button>
