@@ -40,7 +40,7 @@ def install(app, deps) -> None:
         fields = cfg.fields(kind)
         return render("admin_list.tpl", kind=kind, key=KEYS[kind], fields=fields, rows=cfg.list(kind),
                       errors=errors or {}, values=values or cfg.defaults(kind), problem=problem,
-                      refs=cfg.choices(fields), label=declared(kind).label, columns=LIST_COLUMNS.get(kind),
+                      refs=cfg.choices(fields), name_fields=declared(kind).label, columns=LIST_COLUMNS.get(kind),
                       member_counts=queue_member_counts() if kind == "queues" else {},
                       registrations=registrations.snapshot(deps) if kind in registrations.KINDS else None,
                       registration_state=registrations.state_of, registration_messages=registrations.messages)

@@ -38,7 +38,7 @@
         % elif f.choices or f.options == 'music_classes':
         <td>{{choice(kind, f.name, v)}}</td>
         % elif f.name == key:
-        % shown_as = next((row.get(n) for n in label if row.get(n)), v) if 'display_name' in label else v
+        % shown_as = next((row.get(n) for n in name_fields if row.get(n)), v) if 'display_name' in name_fields else v
         <td>
           % if can_edit:
           <a href="/admin/{{kind}}/{{v}}"><strong>{{shown_as}}</strong></a>
