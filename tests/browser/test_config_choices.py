@@ -22,7 +22,7 @@ WORDS = {"en": {"none": "(none)", "hours": "Monday", "incomplete": "give both th
                 "shanghai": "Asia/Shanghai (China, Beijing time)", "weekdays": "Monday–Friday",
                 "moh": "default music"},
          "zh_CN": {"none": "（无）", "hours": "星期一", "incomplete": "请同时填写开始和结束时间",
-                   "shanghai": "Asia/Shanghai（中国，北京时间）", "weekdays": "星期一至星期五",
+                   "shanghai": "中国（北京时间）", "weekdays": "星期一至星期五",
                    "moh": "默认等待音乐"}}
 
 

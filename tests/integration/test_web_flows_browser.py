@@ -103,7 +103,8 @@ def test_supervisor_sees_the_call_on_the_wallboard_and_listens(make_appliance, t
     app = make_appliance()
     configure_basic(app)
     app.config.create("phones", {"extension": "1009", "secret": "pw-1009-secret"}, actor="test")
-    app.users.create("sup", PASSWORD, "supervisor", language="en")
+    sup = app.users.create("sup", PASSWORD, "supervisor", language="en")
+    app.users.set_own_extension(sup["id"], "1009")  # the supervisor's own phone, kept with the account
     url = web_up(app)
     phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
               for ext in ("1001", "1009")]
@@ -112,7 +113,6 @@ def test_supervisor_sees_the_call_on_the_wallboard_and_listens(make_appliance, t
         wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "agent free")
         page = signed_in_page(chromium, url, "sup")
         page.goto(url + "/wallboard")
-        page.evaluate("localStorage.setItem('cc.wallboard.phone', '1009')")
         call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp", hold_ms=12000).start()
         wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "agent talking")
         calls_row = page.locator("#wb-calls tbody tr", has_text="13800000131")

@@ -7,7 +7,7 @@
   <option value="">{{_('admin.none')}}</option>
   % end
   % if current and current not in [o[0] for o in options]:
-  <option value="{{current}}" selected>{{current}}</option>
+  <option value="{{current}}" selected translate="no">{{current}}</option>
   % end
   % group = None
   % for value, label, g in options:
@@ -20,7 +20,8 @@
   % end
   % group = g
   % end
-  <option value="{{value}}" {{'selected' if value == current and (not action_from or g == action) else ''}}>{{_('config.tz.' + value) if g == 'common' else (choice(kind, name, value) if label == value else label + ' (' + value + ')')}}</option>
+  % # names (an object's display name, a time zone's id) are data, not words to translate
+  <option value="{{value}}" {{'selected' if value == current and (not action_from or g == action) else ''}}{{!' translate="no"' if g == 'all' or (label != value and g != 'common') else ''}}>{{_('config.tz.' + value) if g == 'common' else (choice(kind, name, value) if label == value else label + ' (' + value + ')')}}</option>
   % end
   % if group:
   </optgroup>

@@ -19,14 +19,14 @@
         <td><form method="post" action="/admin/dispositions/{{d['code']}}" class="row-form">
           <input type="hidden" name="csrf_token" value="{{csrf}}">
           <input name="label" value="{{d['label']}}" maxlength="64" placeholder="{{d['name']}}"
-                 aria-label="{{_('dispositions.name_of', code=d['code'])}}">
+                 aria-label="{{_('dispositions.name_of', code=d['name'])}}">
           <label class="check"><input type="checkbox" name="active" {{'checked' if d['active'] else ''}}> {{_('dispositions.active')}}</label>
           <button class="small">{{_('dispositions.save')}}</button>
         </form></td>
         % else:
         <td><strong>{{d['name']}}</strong></td>
         % end
-        <td><code>{{d['code']}}</code></td>
+        <td><code translate="no">{{d['code']}}</code></td>
         <td class="num">{{d['used']}}</td>
         <td><span class="flag {{'yes' if d['active'] else 'no'}}">{{_('dispositions.on') if d['active'] else _('dispositions.off')}}</span></td>
         <td class="actions">
