@@ -40,6 +40,12 @@ PERSONAL_QUEUE_PREFIX = "cc-agent-"
 OUTBOUND_CONTEXT = "cc-outbound"
 AGENT = "CC_AGENT"
 OUTBOUND_EVENT = "CcOutbound"
+# Trunk failover (confgen.extensions._dial_out): the calls a trunk with max_channels has up
+# now (CHANNELS of its endpoint, counted with FIELDQTY on SPACE), and the event that says a
+# full trunk was skipped.
+TRUNK_CALLS = "CC_TRUNK_CALLS"
+SPACE = "\\x20"  # a space as FIELDQTY's delimiter (it reads its arguments raw: one backslash)
+TRUNK_FULL_EVENT = "CcTrunkFull"
 
 # What a FastAGI handler that does something (not routing) reports: "ok" or an error id.
 RESULT = "CC_RESULT"

@@ -112,11 +112,30 @@ def _surveys(conf: ConfText, model: AsteriskModel) -> None:
 
 
 def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
-    """Dial ``${EXTEN}`` through the trunks in order, the next only if one cannot take it;
-    goes on at label ``done``."""
+    """Dial ``${EXTEN}`` through the trunks in ``outbound_priority`` order; goes on at label
+    ``done`` with DIALSTATUS.
+
+    The next trunk is tried when one refuses the call (DIALSTATUS ``CHANUNAVAIL``: a SIP 4xx
+    or 5xx such as 403, 404, 480, 500, or the trunk unreachable; ``CONGESTION``: 503) or is
+    full: a trunk with ``max_channels`` that has that many calls up already, in or out
+    (its channels, ``PJSIP/trunk-<name>-<id>``, counted by ``CHANNELS``), is skipped as
+    ``CHANUNAVAIL`` without being dialled.  Busy (486, 600), no answer, an answer or the
+    caller hanging up end the attempt: another carrier would ring the same person."""
     trunks = sorted((t for t in model.trunks if t.outbound_priority > 0), key=lambda t: (t.outbound_priority, t.name))
-    for trunk in trunks:
-        conf.raw(f" same => n,Dial(PJSIP/${{EXTEN}}@{name(trunk_endpoint(trunk))},60{dial_options})")
+    labels = [name(trunk_endpoint(t)) for t in trunks] + ["done"]
+    for i, trunk in enumerate(trunks):
+        endpoint = labels[i]
+        dial = f"Dial(PJSIP/${{EXTEN}}@{endpoint},60{dial_options})"
+        if trunk.max_channels:
+            conf.raw(f" same => n({endpoint}),Set({v.TRUNK_CALLS}=${{CHANNELS(^PJSIP/{endpoint}-[0-9a-f]+$)}})")
+            conf.raw(f" same => n,GotoIf($[${{FIELDQTY({v.TRUNK_CALLS},{v.SPACE})}} < {trunk.max_channels}]"
+                     f"?{endpoint}-dial)")
+            conf.raw(f" same => n,Set(DIALSTATUS=CHANUNAVAIL)")  # full: as if it could not take the call
+            conf.raw(f" same => n,UserEvent({v.TRUNK_FULL_EVENT},Trunk: {trunk.name})")
+            conf.raw(f" same => n,Goto({labels[i + 1]})")
+            conf.raw(f" same => n({endpoint}-dial),{dial}")
+        else:
+            conf.raw(f" same => n({endpoint}),{dial}")
         conf.raw(' same => n,GotoIf($["${DIALSTATUS}" != "CHANUNAVAIL" & "${DIALSTATUS}" != "CONGESTION"]?done)')
     if not trunks:
         conf.raw(f" same => n,Playback({said(model, 'noservice')})")

@@ -536,9 +536,10 @@ class LiveState:
             return None
         if call.direction != "outbound":
             return self._phone_dial_end(call, e, status, ts)
+        # the trunk that carried the call; unanswered, the last one tried (trunks in order, _dial_out)
+        call.trunk = trunk_of(e.get("DestChannel", "")) or call.trunk
         if status == "ANSWER":
             call.answer_time, call.state, call.disposition = ts, "talking", "answered"
-            call.trunk = trunk_of(e.get("DestChannel", ""))
             call.agent_channel, call.customer_channel = call.channel, e.get("DestChannel", "")
             return [Publish("call", {"event": "answered", **call.view(ts)})]
         call.disposition, call.fallback_reason = "unanswered", f"dial-{status.lower()}"
