@@ -213,3 +213,14 @@ FAX_JOB = "CC_FAX_JOB"
 FAX_CALLER_EXTEN = "caller"
 FAX_DETECT = "CC_FAX_DETECT"
 FAX_DETECT_SECONDS = 10
+
+# Voice verification codes (services/voicecodes.py): AMI Originate of
+# Local/<number>@VOICECODE_DIAL_CONTEXT (the trunks, in order) with the answered side in
+# VOICECODE_SAY_CONTEXT,s playing VOICECODE_FILE (the call's own audio: the code is in no
+# variable).  VOICECODE_JOB (<id>-<nonce>, inherited by the dialling side) goes back to
+# FastAGI VOICECODE_SCRIPT with every report.
+VOICECODE_SCRIPT = "voicecode"
+VOICECODE_DIAL_CONTEXT = "cc-voicecode-dial"
+VOICECODE_SAY_CONTEXT = "cc-voicecode-say"
+VOICECODE_JOB = "CC_VOICECODE"
+VOICECODE_FILE = "CC_VOICECODE_FILE"

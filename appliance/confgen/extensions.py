@@ -249,6 +249,27 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n(end),Hangup()")
 
 
+def _voice_codes(conf: ConfText, model: AsteriskModel) -> None:
+    """A verification code said to a number (services/voicecodes.py): the dialling side
+    reports an unanswered call with DIALSTATUS; the answered side reports the answer, plays
+    the call's own audio file (its name says nothing of the code) and reports whether it
+    played to the end."""
+    url = agi_url(model, v.VOICECODE_SCRIPT)
+    job = f"${{{v.VOICECODE_JOB}}}"
+    conf.section(v.VOICECODE_SAY_CONTEXT, comment="say a verification code (answered side of an AMI Originate)")
+    conf.raw(f"exten => s,1,AGI({url},answered,{job})")
+    conf.raw(f" same => n,Playback(${{{v.VOICECODE_FILE}}})")
+    conf.raw(f" same => n,AGI({url},said,{job},${{PLAYBACKSTATUS}})")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(f"exten => h,1,AGI({url},ended,{job})")
+    conf.section(v.VOICECODE_DIAL_CONTEXT, comment="the number a verification code is said to, through the trunks in order")
+    conf.raw(f"exten => _[+0-9]!,1,NoOp(voice code {job} to ${{EXTEN}})")
+    _dial_out(conf, model, "")
+    conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER"]?end)')
+    conf.raw(f" same => n,AGI({url},dialed,{job},${{DIALSTATUS}})")
+    conf.raw(" same => n(end),Hangup()")
+
+
 def _prompt_recording(conf: ConfText, model: AsteriskModel) -> None:
     """An admin records a prompt from their phone: FastAGI ``prompt_record`` checks who and
     names the files (appliance/services/prompt_phone.py); Record() beeps and records until
@@ -395,6 +416,7 @@ def render(model: AsteriskModel) -> str:
     _long_signin(conf, model)
     _voicemail(conf, model)
     _fax(conf, model)
+    _voice_codes(conf, model)
     _prompt_recording(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")
