@@ -263,7 +263,8 @@ def _voice_codes(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n,Hangup()")
     conf.raw(f"exten => h,1,AGI({url},ended,{job})")
     conf.section(v.VOICECODE_DIAL_CONTEXT, comment="the number a verification code is said to, through the trunks in order")
-    conf.raw(f"exten => _[+0-9]!,1,NoOp(voice code {job} to ${{EXTEN}})")
+    # an outgoing call of nobody's (no agent) in the live state and the call records
+    conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ,Number: ${{EXTEN}})")
     _dial_out(conf, model, "")
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER"]?end)')
     conf.raw(f" same => n,AGI({url},dialed,{job},${{DIALSTATUS}})")

@@ -158,6 +158,8 @@ def test_a_voice_code_is_said_to_a_callee_who_answers_and_never_logged(office, o
     finally:
         callee.stop()
     assert row["state"] == "answered"
+    rec = record_of("13912345678")
+    assert (rec.direction, rec.disposition, rec.trunk, rec.agent) == ("outbound", "answered", "first", "")
     assert ("voicecode", "answered") in [(t, e.get("event")) for t, e in events.drain() if t == "voicecode"]
     wait_until(lambda: not list((app.pbx.run_dir / "voice-codes").glob("*.gsm")), 15, "the call's audio removed")
     assert not [f for f in played(app) if "digit" in f]  # no digit played one by one (their names would tell)
@@ -180,5 +182,8 @@ def test_a_voice_code_to_a_busy_callee_reads_busy(office):
     finally:
         callee.stop()
     assert (row["state"], row["said"]) == ("busy", False)
+    rec = record_of("13912345679")
+    assert (rec.direction, rec.disposition, rec.fallback_reason, rec.trunk) == ("outbound", "unanswered", "dial-busy",
+                                                                                "first")
     assert [e["event"] for t, e in events.drain() if t == "voicecode"] == ["busy"]
     wait_until(lambda: not list((app.pbx.run_dir / "voice-codes").glob("*.gsm")), 15, "the call's audio removed")

@@ -500,3 +500,20 @@ def test_an_outgoing_call_records_the_trunk_that_carried_it_after_failover():
 def test_an_outgoing_call_no_trunk_took_records_the_last_trunk_tried():
     (rec,) = records(run(LiveState(), desk_phone_call_out(("first", "CONGESTION"), ("second", "CHANUNAVAIL"))))
     assert (rec["disposition"], rec["fallback_reason"], rec["trunk"]) == ("unanswered", "dial-chanunavail", "second")
+
+
+def test_a_call_the_appliance_originates_is_an_outgoing_call_of_nobody_s_with_its_trunk():
+    """A voice code: Originate of a Local channel whose ;2 leg dials the trunks."""
+    one, two, lid = "Local/13912345678@cc-voicecode-dial-00000000;1", "Local/13912345678@cc-voicecode-dial-00000000;2", "9.1"
+    events = [ev("Newchannel", 300.0, Channel=one, Uniqueid=lid, Linkedid=lid, Context="cc-voicecode-dial",
+                 Exten="13912345678"),
+              ev("Newchannel", 300.0, Channel=two, Uniqueid="9.2", Linkedid=lid, Context="cc-voicecode-dial",
+                 Exten="13912345678"),
+              ev("UserEvent", 300.1, UserEvent="CcOutbound", Agent="", Number="13912345678", Channel=two,
+                 Uniqueid="9.2", Linkedid=lid),
+              ev("DialEnd", 302.0, Channel=two, Uniqueid="9.2", Linkedid=lid, DestChannel="PJSIP/trunk-first-00000009",
+                 DialStatus="ANSWER"),
+              ev("Hangup", 310.0, Channel=one, Uniqueid=lid, Linkedid=lid, Cause="16")]
+    (rec,) = records(run(LiveState(), events))
+    assert (rec["direction"], rec["caller"], rec["agent"], rec["disposition"], rec["trunk"]) == (
+        "outbound", "13912345678", "", "answered", "first")
