@@ -130,7 +130,7 @@ def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
             conf.raw(f" same => n({endpoint}),Set({v.TRUNK_CALLS}=${{CHANNELS(^PJSIP/{endpoint}-[0-9a-f]+$)}})")
             conf.raw(f" same => n,GotoIf($[${{FIELDQTY({v.TRUNK_CALLS},{v.SPACE})}} < {trunk.max_channels}]"
                      f"?{endpoint}-dial)")
-            conf.raw(f" same => n,Set(DIALSTATUS=CHANUNAVAIL)")  # full: as if it could not take the call
+            conf.raw(" same => n,Set(DIALSTATUS=CHANUNAVAIL)")  # full: as if it could not take the call
             conf.raw(f" same => n,UserEvent({v.TRUNK_FULL_EVENT},Trunk: {trunk.name})")
             conf.raw(f" same => n,Goto({labels[i + 1]})")
             conf.raw(f" same => n({endpoint}-dial),{dial}")
@@ -262,7 +262,8 @@ def _voice_codes(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(f" same => n,AGI({url},said,{job},${{PLAYBACKSTATUS}})")
     conf.raw(" same => n,Hangup()")
     conf.raw(f"exten => h,1,AGI({url},ended,{job})")
-    conf.section(v.VOICECODE_DIAL_CONTEXT, comment="the number a verification code is said to, through the trunks in order")
+    conf.section(v.VOICECODE_DIAL_CONTEXT,
+                 comment="the number a verification code is said to, through the trunks in order")
     # an outgoing call of nobody's (no agent) in the live state and the call records
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ,Number: ${{EXTEN}})")
     _dial_out(conf, model, "")

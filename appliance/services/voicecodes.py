@@ -173,7 +173,7 @@ class VoiceCodeService:
     def _current(self, token: str):
         code_id, _, nonce = (token or "").partition("-")
         row = m.VoiceCode.get_or_none(m.VoiceCode.id == int(code_id)) if code_id.isdigit() else None
-        if row is None or not secrets.compare_digest(row.call_token, nonce):
+        if row is None or not secrets.compare_digest(row.call_token.encode(), nonce.encode("utf-8", "replace")):
             logger.warning("voice code report %r is about no call of ours; ignored", token)
             return None
         return row

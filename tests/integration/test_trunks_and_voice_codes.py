@@ -177,8 +177,8 @@ def test_a_voice_code_to_a_busy_callee_reads_busy(office):
     try:
         sent = app.voice_codes.send("13912345679", CODE, "en", actor="boss", sender="token:1")
         assert callee.wait(30) == 0, callee.errors()
-        row = wait_until(lambda: app.voice_codes.get(sent["id"])["state"] != "calling" and app.voice_codes.get(sent["id"]),
-                         20, "the result")
+        row = wait_until(lambda: app.voice_codes.get(sent["id"])["state"] != "calling"
+                         and app.voice_codes.get(sent["id"]), 20, "the result")
     finally:
         callee.stop()
     assert (row["state"], row["said"]) == ("busy", False)

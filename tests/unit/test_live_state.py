@@ -504,7 +504,8 @@ def test_an_outgoing_call_no_trunk_took_records_the_last_trunk_tried():
 
 def test_a_call_the_appliance_originates_is_an_outgoing_call_of_nobody_s_with_its_trunk():
     """A voice code: Originate of a Local channel whose ;2 leg dials the trunks."""
-    one, two, lid = "Local/13912345678@cc-voicecode-dial-00000000;1", "Local/13912345678@cc-voicecode-dial-00000000;2", "9.1"
+    local = "Local/13912345678@cc-voicecode-dial-00000000"
+    one, two, lid = f"{local};1", f"{local};2", "9.1"
     events = [ev("Newchannel", 300.0, Channel=one, Uniqueid=lid, Linkedid=lid, Context="cc-voicecode-dial",
                  Exten="13912345678"),
               ev("Newchannel", 300.0, Channel=two, Uniqueid="9.2", Linkedid=lid, Context="cc-voicecode-dial",
