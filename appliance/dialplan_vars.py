@@ -40,6 +40,12 @@ PERSONAL_QUEUE_PREFIX = "cc-agent-"
 OUTBOUND_CONTEXT = "cc-outbound"
 AGENT = "CC_AGENT"
 OUTBOUND_EVENT = "CcOutbound"
+# Trunk failover (confgen.extensions._dial_out): the calls a trunk with max_channels has up
+# now (CHANNELS of its endpoint, counted with FIELDQTY on SPACE), and the event that says a
+# full trunk was skipped.
+TRUNK_CALLS = "CC_TRUNK_CALLS"
+SPACE = "\\x20"  # a space as FIELDQTY's delimiter (it reads its arguments raw: one backslash)
+TRUNK_FULL_EVENT = "CcTrunkFull"
 
 # What a FastAGI handler that does something (not routing) reports: "ok" or an error id.
 RESULT = "CC_RESULT"
@@ -207,3 +213,14 @@ FAX_JOB = "CC_FAX_JOB"
 FAX_CALLER_EXTEN = "caller"
 FAX_DETECT = "CC_FAX_DETECT"
 FAX_DETECT_SECONDS = 10
+
+# Voice verification codes (services/voicecodes.py): AMI Originate of
+# Local/<number>@VOICECODE_DIAL_CONTEXT (the trunks, in order) with the answered side in
+# VOICECODE_SAY_CONTEXT,s playing VOICECODE_FILE (the call's own audio: the code is in no
+# variable).  VOICECODE_JOB (<id>-<nonce>, inherited by the dialling side) goes back to
+# FastAGI VOICECODE_SCRIPT with every report.
+VOICECODE_SCRIPT = "voicecode"
+VOICECODE_DIAL_CONTEXT = "cc-voicecode-dial"
+VOICECODE_SAY_CONTEXT = "cc-voicecode-say"
+VOICECODE_JOB = "CC_VOICECODE"
+VOICECODE_FILE = "CC_VOICECODE_FILE"

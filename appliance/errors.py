@@ -108,6 +108,18 @@ class CallNotPermitted(PermissionDenied):
     code = "call.not_permitted"
 
 
+class TooManyRequests(DomainError):
+    """A limit on how often something may be done was reached; ``retry_after``: the seconds
+    until it may be done again (the HTTP ``Retry-After``)."""
+
+    code = "too_many_requests"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 class Unavailable(DomainError):
     """A component we depend on (Asterisk, AMI) is not there right now."""
 

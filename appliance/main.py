@@ -28,6 +28,7 @@ from appliance.agi.handlers import menu, pin, ping, prompt_record, record, route
 from appliance.agi.handlers import calling as calling_agi  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import fax_out as fax_out_agi  # noqa: E402
+from appliance.agi.handlers import voicecode as voicecode_agi  # noqa: E402
 from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
@@ -74,6 +75,7 @@ from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, mpg123_decoder, resolve_in_root  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.fax_out import FaxSender  # noqa: E402
+from appliance.services.voicecodes import VoiceCodeService  # noqa: E402
 from appliance.services.notices import MailNotices  # noqa: E402
 from appliance.services.site import SiteService  # noqa: E402
 from appliance.services.sipguard import SipGuard  # noqa: E402
@@ -96,6 +98,7 @@ SWITCH_INTERVAL = 0.001  # seconds; measured in bench/web_flood.py
 RECORDING_SPOOL = "recordings"  # under Asterisk's spool: where MixMonitor writes <linkedid>.wav
 FAX_SPOOL = "fax"  # ...and where ReceiveFAX writes <linkedid>.tif
 FAX_OUT_SPOOL = "fax-out"  # ...and where SendFAX reads <id>.tif
+VOICE_CODE_AUDIO = "voice-codes"  # under Asterisk's run folder: each voice code call's audio, while it lasts
 
 
 def recording_config(settings: settings_mod.Settings, spool_dir: Path) -> RecordingConfig:
@@ -183,6 +186,12 @@ class Appliance:
                                     memory_bytes=settings.upload_memory_mb * 1024 * 1024,
                                     calling=self.calling)
         registry.register(fax_out_agi.SCRIPT, fax_out_agi.make_handler(self.fax_sender), fallback=False)
+        self.voice_codes = VoiceCodeService(self.db, self.ami, self.bus, audio_dir=self.pbx.run_dir / VOICE_CODE_AUDIO,
+                                            asterisk_audio_dir=f"{self.pbx.paths.run}/{VOICE_CODE_AUDIO}",
+                                            core_sounds=resolve_in_root(rootfs, "/usr/share/asterisk/sounds/en"),
+                                            calling=self.calling, per_number=settings.voice_codes_per_number,
+                                            per_sender=settings.voice_codes_per_sender)
+        registry.register(voicecode_agi.SCRIPT, voicecode_agi.make_handler(self.voice_codes), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
                                   window_seconds=settings.sip_guard_window_seconds,
@@ -457,6 +466,7 @@ class Appliance:
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self.mail.start()
         self.fax_sender.start()
+        self.voice_codes.start()
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.sip_guard.start()
@@ -483,7 +493,7 @@ class Appliance:
                                             "timezone": self.settings.timezone,
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
-                       fax_sender=self.fax_sender,
+                       fax_sender=self.fax_sender, voice_codes=self.voice_codes,
                        sip_guard=self.sip_guard,
                        menus=self.menus, prompts=self.prompts, site=self.site,
                        dispositions=dispositions,
@@ -551,6 +561,7 @@ class Appliance:
         self.housekeeping.stop()
         self.mail.stop()
         self.fax_sender.stop()
+        self.voice_codes.stop()
         self.pipeline.stop()
         self.encoders.close()
         self.queries.close()

@@ -117,6 +117,11 @@ SETTINGS = (
     Setting("fax_render_seconds", int, 60,
             "the most processor time drawing one uploaded PDF may take (5 s plus 2 s a page, up to this); "
             "a PDF that needs more is refused"),
+    Setting("voice_codes_per_number", int, 5,
+            "voice verification codes one number may be called with in an hour (more: 429 with Retry-After)",
+            minimum=1),
+    Setting("voice_codes_per_sender", int, 100,
+            "voice verification codes one API token (or signed-in account) may send in an hour", minimum=1),
     Setting("upload_memory_mb", int, 512,
             "the memory a process reading one uploaded file (a fax PDF, an Excel import) may use"),
     Setting("smtp_host", str, "",
@@ -190,6 +195,8 @@ class Settings:
     fax_retry_minutes: int
     fax_renders_at_once: int
     fax_render_seconds: int
+    voice_codes_per_number: int
+    voice_codes_per_sender: int
     upload_memory_mb: int
     smtp_host: str
     smtp_port: int

@@ -23,6 +23,8 @@ STATUS_TEXT = {
          "changed by someone else since you read it (`<kind>.changed`)",
     413: "the request body or the uploaded file is larger than accepted (`request.too_large`, `fax.too_large`)",
     422: "validation failed (`validation_failed`): `fields` says what is wrong with each field",
+    429: "a limit on how often this may be done was reached (`voicecode.number_limit`, `voicecode.sender_limit`); "
+         "`Retry-After` says in how many seconds to try again",
     500: "an unexpected failure (`internal`); `error_id` is also in the appliance's log",
     503: "a component (Asterisk, AMI) is not available (`ami.unavailable`, `config.apply_failed`)",
 }

@@ -19,8 +19,8 @@ import bottle
 from bottle import Bottle, request, response
 
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
-                         recordings, registrations, services, session, sipguard, status, users, voicemail, wallboard,
-                         wizard, workspace)
+                         recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
+                         wallboard, wizard, workspace)
 from webui.areas import customer_import
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
-         menus)
+         menus, voicecodes)
 
 
 @dataclass
@@ -59,6 +59,7 @@ class WebDeps:
     voicemail: object = None  # appliance.services.voicemail.VoicemailService
     faxes: object = None  # appliance.services.fax.FaxService
     fax_sender: object = None  # appliance.services.fax_out.FaxSender
+    voice_codes: object = None  # appliance.services.voicecodes.VoiceCodeService
     sip_guard: object = None  # appliance.services.sipguard.SipGuard: blocked SIP sources, phones' subnets
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor

@@ -70,6 +70,13 @@ def viewer() -> Viewer | None:
     return request.environ.get("cc.viewer")
 
 
+def credentials() -> str:
+    """What this request was authenticated with, for limits per token: ``token:<id>``, or
+    ``user:<name>`` for a browser session."""
+    token = request.environ.get("cc.token_id")
+    return f"token:{token}" if token else f"user:{current_user()['username']}"
+
+
 def actor() -> str:
     """The user name that goes in the audit log."""
     return current_user()["username"]

@@ -103,6 +103,7 @@ class DatabasePlugin:
 
 class AuthPlugin:
     """Puts who is asking in the WSGI environ (``cc.user``, ``cc.via`` = cookie | token,
+    ``cc.token_id`` for a token,
     ``cc.csrf``, ``cc.viewer``: read them with ``current_user()`` and ``viewer()``), and
     refuses anonymous callers and roles the route does not allow.  A route that declares no
     ``roles=`` is a build error.  (Bottle refuses to set a request attribute twice, hence environ.)"""
@@ -110,16 +111,17 @@ class AuthPlugin:
     name, api = "auth", 2
 
     def __init__(self, users, agents_of=None):
-        self.users = users  # UserService: user_for_token, session
+        self.users = users  # UserService: token_owner, session
         self.agents_of = agents_of  # username -> the agents linked to that account (AgentDirectory.of_user)
 
     def identify(self) -> None:
         env = request.environ
         header = request.get_header("Authorization") or ""
         if header.startswith("Bearer ") and request.path.startswith("/api/"):
-            user = self.users.user_for_token(header[7:].strip())
-            if user:
-                env["cc.user"], env["cc.via"] = user, "token"
+            found = self.users.token_owner(header[7:].strip())
+            if found:
+                env["cc.user"], env["cc.token_id"] = found
+                env["cc.via"] = "token"
             return
         found = self.users.session(session_cookie())
         if found:

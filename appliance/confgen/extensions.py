@@ -112,11 +112,30 @@ def _surveys(conf: ConfText, model: AsteriskModel) -> None:
 
 
 def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
-    """Dial ``${EXTEN}`` through the trunks in order, the next only if one cannot take it;
-    goes on at label ``done``."""
+    """Dial ``${EXTEN}`` through the trunks in ``outbound_priority`` order; goes on at label
+    ``done`` with DIALSTATUS.
+
+    The next trunk is tried when one refuses the call (DIALSTATUS ``CHANUNAVAIL``: a SIP 4xx
+    or 5xx such as 403, 404, 480, 500, or the trunk unreachable; ``CONGESTION``: 503) or is
+    full: a trunk with ``max_channels`` that has that many calls up already, in or out
+    (its channels, ``PJSIP/trunk-<name>-<id>``, counted by ``CHANNELS``), is skipped as
+    ``CHANUNAVAIL`` without being dialled.  Busy (486, 600), no answer, an answer or the
+    caller hanging up end the attempt: another carrier would ring the same person."""
     trunks = sorted((t for t in model.trunks if t.outbound_priority > 0), key=lambda t: (t.outbound_priority, t.name))
-    for trunk in trunks:
-        conf.raw(f" same => n,Dial(PJSIP/${{EXTEN}}@{name(trunk_endpoint(trunk))},60{dial_options})")
+    labels = [name(trunk_endpoint(t)) for t in trunks] + ["done"]
+    for i, trunk in enumerate(trunks):
+        endpoint = labels[i]
+        dial = f"Dial(PJSIP/${{EXTEN}}@{endpoint},60{dial_options})"
+        if trunk.max_channels:
+            conf.raw(f" same => n({endpoint}),Set({v.TRUNK_CALLS}=${{CHANNELS(^PJSIP/{endpoint}-[0-9a-f]+$)}})")
+            conf.raw(f" same => n,GotoIf($[${{FIELDQTY({v.TRUNK_CALLS},{v.SPACE})}} < {trunk.max_channels}]"
+                     f"?{endpoint}-dial)")
+            conf.raw(" same => n,Set(DIALSTATUS=CHANUNAVAIL)")  # full: as if it could not take the call
+            conf.raw(f" same => n,UserEvent({v.TRUNK_FULL_EVENT},Trunk: {trunk.name})")
+            conf.raw(f" same => n,Goto({labels[i + 1]})")
+            conf.raw(f" same => n({endpoint}-dial),{dial}")
+        else:
+            conf.raw(f" same => n({endpoint}),{dial}")
         conf.raw(' same => n,GotoIf($["${DIALSTATUS}" != "CHANUNAVAIL" & "${DIALSTATUS}" != "CONGESTION"]?done)')
     if not trunks:
         conf.raw(f" same => n,Playback({said(model, 'noservice')})")
@@ -227,6 +246,29 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
     _dial_out(conf, model, "")
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER"]?end)')
     conf.raw(f" same => n,AGI({agi_url(model, 'fax_out')},dialed,${{{v.FAX_JOB}}},${{DIALSTATUS}})")
+    conf.raw(" same => n(end),Hangup()")
+
+
+def _voice_codes(conf: ConfText, model: AsteriskModel) -> None:
+    """A verification code said to a number (services/voicecodes.py): the dialling side
+    reports an unanswered call with DIALSTATUS; the answered side reports the answer, plays
+    the call's own audio file (its name says nothing of the code) and reports whether it
+    played to the end."""
+    url = agi_url(model, v.VOICECODE_SCRIPT)
+    job = f"${{{v.VOICECODE_JOB}}}"
+    conf.section(v.VOICECODE_SAY_CONTEXT, comment="say a verification code (answered side of an AMI Originate)")
+    conf.raw(f"exten => s,1,AGI({url},answered,{job})")
+    conf.raw(f" same => n,Playback(${{{v.VOICECODE_FILE}}})")
+    conf.raw(f" same => n,AGI({url},said,{job},${{PLAYBACKSTATUS}})")
+    conf.raw(" same => n,Hangup()")
+    conf.raw(f"exten => h,1,AGI({url},ended,{job})")
+    conf.section(v.VOICECODE_DIAL_CONTEXT,
+                 comment="the number a verification code is said to, through the trunks in order")
+    # an outgoing call of nobody's (no agent) in the live state and the call records
+    conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ,Number: ${{EXTEN}})")
+    _dial_out(conf, model, "")
+    conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER"]?end)')
+    conf.raw(f" same => n,AGI({url},dialed,{job},${{DIALSTATUS}})")
     conf.raw(" same => n(end),Hangup()")
 
 
@@ -376,6 +418,7 @@ def render(model: AsteriskModel) -> str:
     _long_signin(conf, model)
     _voicemail(conf, model)
     _fax(conf, model)
+    _voice_codes(conf, model)
     _prompt_recording(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")

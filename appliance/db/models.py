@@ -397,6 +397,27 @@ class CallRecord(BaseModel):
         indexes = ((("caller", "end_time"), False),)
 
 
+class VoiceCode(BaseModel):
+    """A call that says a verification code (services/voicecodes.py).  The code is never
+    stored; ``call_token`` matches the dialplan's reports to the call."""
+
+    id = AutoField()
+    number = CharField(max_length=32)
+    language = CharField(max_length=8)
+    requested_by = CharField(max_length=64)  # the web account
+    sender = CharField(max_length=64)  # token:<id> | user:<name>: what the per-sender limit counts
+    call_token = CharField(max_length=32)
+    audio = CharField(max_length=32)  # the call's audio file (a random name), removed when the call is over
+    state = CharField(max_length=16, index=True)  # engine/voicecodes.py STATES
+    detail = CharField(max_length=64, default="")  # unanswered: DIALSTATUS, or why it failed
+    said = BooleanField(default=False)  # the code was said to the end, twice
+    created_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("number", "created_at"), False), (("sender", "created_at"), False))
+
+
 class AuditLog(BaseModel):
     """Who changed what, and when."""
 
@@ -578,4 +599,4 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
-              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock)
+              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode)

@@ -138,6 +138,7 @@ class Call:
     consult_agent: str = ""  # the agent consulted, if it is one of ours
     consult_answered: bool = False
     transferred_out: str = ""  # a blind transfer sent the customer out to this number
+    dial_channel: str = ""  # an outgoing call: the leg that dials the trunks (a Local channel's ;2 for an Originate)
     survey: str = ""  # '' not asked | rated | no-answer
     survey_score: int | None = None
 
@@ -487,7 +488,7 @@ class LiveState:
             # an agent's blind transfer out to a number: they have let go, the call goes on
             call.transferred_out, call.state = e.get("Number", ""), "ringing"
             return [Publish("call", {"event": "transferring", **call.view(ts), "to": call.transferred_out})]
-        call.direction = "outbound"
+        call.direction, call.dial_channel = "outbound", e.get("Channel", "")
         call.agent = e.get("Agent", "")
         call.caller, call.caller_name, call.did = e.get("Number", ""), "", ""
         call.state = "ringing"
@@ -525,7 +526,8 @@ class LiveState:
         call = self._call(e)
         if call is not None and call.consult_channel and e.get("DestChannel") == call.consult_channel:
             return self._consult_dial_end(call, e.get("DialStatus", ""), ts)
-        if call is None or e.get("Uniqueid") != call.linkedid:
+        if call is None or (e.get("Uniqueid") != call.linkedid
+                            and not (call.dial_channel and e.get("Channel") == call.dial_channel)):
             return None
         status = e.get("DialStatus", "")
         if call.transferred_out:
@@ -536,9 +538,10 @@ class LiveState:
             return None
         if call.direction != "outbound":
             return self._phone_dial_end(call, e, status, ts)
+        # the trunk that carried the call; unanswered, the last one tried (trunks in order, _dial_out)
+        call.trunk = trunk_of(e.get("DestChannel", "")) or call.trunk
         if status == "ANSWER":
             call.answer_time, call.state, call.disposition = ts, "talking", "answered"
-            call.trunk = trunk_of(e.get("DestChannel", ""))
             call.agent_channel, call.customer_channel = call.channel, e.get("DestChannel", "")
             return [Publish("call", {"event": "answered", **call.view(ts)})]
         call.disposition, call.fallback_reason = "unanswered", f"dial-{status.lower()}"

@@ -267,9 +267,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("secret", "str", default="", max_length=128, secret=True),
         Field("register", "bool", default=False, help="register to the provider with username and secret"),
         Field("codecs", "str", default="alaw,ulaw", max_length=64, list_of=CODECS),
-        Field("max_channels", "int", default=0, min=0, max=1000, help="0 means no limit"),
+        Field("max_channels", "int", default=0, min=0, max=1000,
+              help="calls at once, in and out; a full trunk is skipped for outgoing calls; 0 means no limit"),
         Field("outbound_priority", "int", default=1, min=0, max=99,
-              help="outgoing calls try trunks from the lowest number up; 0 = never for outgoing calls"),
+              help="outgoing calls try trunks from the lowest number up, the next when one refuses the call or is "
+                   "full; 0 = never for outgoing calls"),
         _recording("arriving on this trunk"),
     ),
     "queues": (

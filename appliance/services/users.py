@@ -346,6 +346,11 @@ class UserService:
         return token
 
     def user_for_token(self, token: str) -> dict | None:
+        found = self.token_owner(token)
+        return found[0] if found else None
+
+    def token_owner(self, token: str) -> tuple[dict, int] | None:
+        """(the user, the token's id) of a valid token, or None; marks the token used."""
         if not token:
             return None
         row = (m.ApiToken.select(m.ApiToken, m.User).join(m.User)
@@ -354,7 +359,7 @@ class UserService:
         if row is None or not row.user.active or (row.expires_at is not None and row.expires_at <= now):
             return None
         m.ApiToken.update(last_used_at=now).where(m.ApiToken.id == row.id).execute()
-        return _view(row.user)
+        return _view(row.user), row.id
 
     def list_tokens(self, user_id: int) -> list[dict]:
         def iso(value):

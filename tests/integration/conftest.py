@@ -40,9 +40,7 @@ def appliance_settings(tmp_path, rootfs, **overrides):
     return settings.load(None, values)
 
 
-@pytest.fixture
-def make_appliance(tmp_path, rootfs):
-    """Build (not start) an Appliance; stopped after the test whatever happened."""
+def _appliances(tmp_path, rootfs):
     from appliance.main import Appliance
     from provisioning import firstboot
 
@@ -55,6 +53,22 @@ def make_appliance(tmp_path, rootfs):
         built.append(app)
         return app
 
+    return make, built
+
+
+@pytest.fixture
+def make_appliance(tmp_path, rootfs):
+    """Build (not start) an Appliance; stopped after the test whatever happened."""
+    make, built = _appliances(tmp_path, rootfs)
+    yield make
+    for app in built:
+        app.stop()
+
+
+@pytest.fixture(scope="module")
+def make_module_appliance(tmp_path_factory, rootfs):
+    """As ``make_appliance``, for one Appliance that a module's tests share (stopped after the module)."""
+    make, built = _appliances(tmp_path_factory.mktemp("appliance"), rootfs)
     yield make
     for app in built:
         app.stop()

@@ -476,3 +476,45 @@ def test_an_agent_who_paused_themselves_is_not_released_by_the_disposition():
     run(state, [member_added()] + queue_call() + [held_pause(109.0, reason="lunch")])
     assert state.agents["1001"].state == PAUSED
     assert not state.disposition_saved("1001", LID)
+
+
+def desk_phone_call_out(*dial_ends):
+    """Phone 1001 keys 01062345678; the dialplan tries the trunks in order (one DialEnd each)."""
+    phone, lid = "PJSIP/1001-00000010", "1700000010.1"
+    events = [ev("Newchannel", 200.0, Channel=phone, Uniqueid=lid, Linkedid=lid, CallerIDNum="1001",
+                 Exten="01062345678", Context="cc-from-phone"),
+              ev("UserEvent", 200.5, UserEvent="CcOutbound", Agent="1001", Number="01062345678", Channel=phone,
+                 Uniqueid=lid, Linkedid=lid)]
+    events += [ev("DialEnd", 201.0 + i, Channel=phone, Uniqueid=lid, Linkedid=lid,
+                  DestChannel=f"PJSIP/trunk-{trunk}-0000001{i}", DialStatus=status)
+               for i, (trunk, status) in enumerate(dial_ends)]
+    events.append(ev("Hangup", 230.0, Channel=phone, Uniqueid=lid, Linkedid=lid, Cause="16"))
+    return events
+
+
+def test_an_outgoing_call_records_the_trunk_that_carried_it_after_failover():
+    (rec,) = records(run(LiveState(), desk_phone_call_out(("first", "CONGESTION"), ("second", "ANSWER"))))
+    assert (rec["direction"], rec["disposition"], rec["trunk"]) == ("outbound", "answered", "second")
+
+
+def test_an_outgoing_call_no_trunk_took_records_the_last_trunk_tried():
+    (rec,) = records(run(LiveState(), desk_phone_call_out(("first", "CONGESTION"), ("second", "CHANUNAVAIL"))))
+    assert (rec["disposition"], rec["fallback_reason"], rec["trunk"]) == ("unanswered", "dial-chanunavail", "second")
+
+
+def test_a_call_the_appliance_originates_is_an_outgoing_call_of_nobody_s_with_its_trunk():
+    """A voice code: Originate of a Local channel whose ;2 leg dials the trunks."""
+    local = "Local/13912345678@cc-voicecode-dial-00000000"
+    one, two, lid = f"{local};1", f"{local};2", "9.1"
+    events = [ev("Newchannel", 300.0, Channel=one, Uniqueid=lid, Linkedid=lid, Context="cc-voicecode-dial",
+                 Exten="13912345678"),
+              ev("Newchannel", 300.0, Channel=two, Uniqueid="9.2", Linkedid=lid, Context="cc-voicecode-dial",
+                 Exten="13912345678"),
+              ev("UserEvent", 300.1, UserEvent="CcOutbound", Agent="", Number="13912345678", Channel=two,
+                 Uniqueid="9.2", Linkedid=lid),
+              ev("DialEnd", 302.0, Channel=two, Uniqueid="9.2", Linkedid=lid, DestChannel="PJSIP/trunk-first-00000009",
+                 DialStatus="ANSWER"),
+              ev("Hangup", 310.0, Channel=one, Uniqueid=lid, Linkedid=lid, Cause="16")]
+    (rec,) = records(run(LiveState(), events))
+    assert (rec["direction"], rec["caller"], rec["agent"], rec["disposition"], rec["trunk"]) == (
+        "outbound", "13912345678", "", "answered", "first")
