@@ -65,12 +65,14 @@ class WebDeps:
     queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop
     agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
     registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
+    billing: object = None  # appliance.services.billing.BillingService: rate plans, monthly bills
     extra: dict = field(default_factory=dict)
 
 
 
 def make_app(deps: WebDeps) -> Bottle:
-    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions"):
+    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions",
+                 "billing"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()
