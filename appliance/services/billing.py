@@ -122,8 +122,7 @@ def check_rates(rates) -> dict[str, int]:
                 f"rates.{i}.class": FieldError("field.choice", "not one of the choices",
                                                choices=", ".join(rating.CLASSES))})
         if cls in out:
-            raise ValidationError(f"rate {i + 1}: {cls} is priced twice", code="rates.class_twice",
-                                  params={"class": cls}, fields={
+            raise ValidationError(f"rate {i + 1}: {cls} is priced twice", code="rates.class_twice", fields={
                                       f"rates.{i}.class": FieldError("rates.class_twice",
                                                                      "this class has a price already", item=cls)})
         out[cls] = _money(row.get("per_minute"), f"rates.{i}.per_minute", 4, 100 * rating.PRICE_SCALE,
