@@ -119,7 +119,8 @@ class CallRecords:
                         "agent": r.agent, "disposition": r.disposition, "fallback_reason": r.fallback_reason,
                         "wait_seconds": r.wait_seconds, "talk_seconds": r.talk_seconds, "route_rule": r.route_rule,
                         "outcome": o.disposition if o else None, "note": o.note if o else "",
-                        "recording": rec.state if rec else None})
+                        "recording": rec.state if rec else None, "cost_fen": r.cost, "rate_plan": r.rate_plan,
+                        "destination_class": r.destination_class})
         return out
 
     def search(self, agents: frozenset | None, filters: dict, page=1, per_page=50) -> dict:
