@@ -376,27 +376,25 @@ class BillingService:
         rate = self.rater()
         before, changed, seen = self.month_total(month), 0, 0
         last_id = 0
-        with self.db.atomic():
-            while True:
-                rows = list(m.CallRecord.select().where((m.CallRecord.enter_time >= since)
-                                                        & (m.CallRecord.enter_time < until)
-                                                        & (m.CallRecord.id > last_id))
-                            .order_by(m.CallRecord.id).limit(1000).dicts())
+        while True:  # a thousand calls a transaction: hang-ups are written in between
+            rows = list(m.CallRecord.select().where((m.CallRecord.enter_time >= since)
+                                                    & (m.CallRecord.enter_time < until) & (m.CallRecord.id > last_id))
+                        .order_by(m.CallRecord.id).limit(1000).dicts())
+            with self.db.atomic():
                 for row in rows:
-                    record = {**row, "answer_time": row["answer_time"]}
-                    new = rate(record)
+                    new = rate(row)
                     if (row["cost"], row["rate_plan"], row["destination_class"]) != (
                             new["cost"], new["rate_plan"], new["destination_class"]):
                         m.CallRecord.update(**new).where(m.CallRecord.id == row["id"]).execute()
                         changed += 1
-                seen += len(rows)
-                if len(rows) < 1000:
-                    break
-                last_id = rows[-1]["id"]
-            after = self.month_total(month)
-            m.AuditLog.create(username=actor or "system", action="update", object_type="billing_month",
-                              object_id=month, detail=json.dumps({"rerated": seen, "changed": changed,
-                                                                  "before_fen": before, "after_fen": after}))
+            seen += len(rows)
+            if len(rows) < 1000:
+                break
+            last_id = rows[-1]["id"]
+        after = self.month_total(month)
+        m.AuditLog.create(username=actor or "system", action="update", object_type="billing_month",
+                          object_id=month, detail=json.dumps({"rerated": seen, "changed": changed,
+                                                              "before_fen": before, "after_fen": after}))
         logger.info("%s re-rated %s: %d calls, %d changed, %d -> %d fen", actor, month, seen, changed, before, after)
         return {"month": month, "calls": seen, "changed": changed, "before_fen": before, "after_fen": after,
                 "before": _decimal(before), "after": _decimal(after)}

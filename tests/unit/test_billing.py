@@ -185,3 +185,14 @@ def test_bad_months_are_refused(billing):
     for month in ("2026-13", "26-11", "", "2026-1"):
         with pytest.raises(ValidationError):
             billing.bill(month)
+
+
+def test_re_rating_goes_through_a_month_of_more_than_one_batch(billing, db):
+    billing.save(None, PLAN, actor="admin")
+    at = dt.datetime(2026, 11, 10, 2, 0)
+    m.CallRecord.insert_many([{"linkedid": f"x{i}", "direction": "outbound", "caller": "02161234567",
+                               "trunk": "telecom", "enter_time": at, "answer_time": at, "end_time": at,
+                               "talk_seconds": 60.0, "disposition": "answered"} for i in range(2345)]).execute()
+    result = billing.rerate("2026-11", actor="admin")
+    assert (result["calls"], result["changed"], result["after_fen"]) == (2345, 2345, 2345 * 12)
+    assert billing.rerate("2026-11", actor="admin")["changed"] == 0
