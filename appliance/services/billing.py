@@ -81,6 +81,12 @@ def _decimal(parts: int | None, scale: int = 100) -> str | None:
     return f"{Decimal(parts) / scale:.{places}f}"
 
 
+def _price(parts: int) -> str:
+    """A per-minute price as yuan with two to four decimals: ``700`` -> ``"0.07"``, ``705`` -> ``"0.0705"``."""
+    text = _decimal(parts, 100 * rating.PRICE_SCALE)
+    return text[:-2] + text[-2:].rstrip("0") if text.endswith("0") else text
+
+
 def _seconds(value, name: str) -> int:
     try:
         seconds = int(str(value).strip())
@@ -172,7 +178,7 @@ class BillingService:
                 "minimum": _decimal(p.minimum_fen), "call_fee": _decimal(p.call_fee_fen),
                 "trunk_rent": _decimal(p.trunk_rent_fen), "agent_rent": _decimal(p.agent_rent_fen),
                 "is_default": p.is_default, "trunks": trunks,
-                "rates": [{"class": c, "per_minute": _decimal(rates[c], 100 * rating.PRICE_SCALE)}
+                "rates": [{"class": c, "per_minute": _price(rates[c])}
                           for c in rating.CLASSES if c in rates],
                 "updated_at": p.updated_at.isoformat(sep=" ", timespec="seconds"), "updated_by": p.updated_by}
 
@@ -345,10 +351,14 @@ class BillingService:
             rents["trunk"][t.name] = plan.trunk_rent_fen if plan else 0
         for a in m.Agent.select():
             rents["agent"][a.number] = default.agent_rent_fen if default else 0
+        labels = {"trunk": {t.name: t.display_name for t in m.Trunk.select()},
+                  "team": {q.name: q.display_name for q in m.Queue.select()},
+                  "agent": {a.number: a.name for a in m.Agent.select()}}
         out = {"month": month, "from": since.isoformat(sep=" "), "until": until.isoformat(sep=" ")}
         for kind in BILL_KINDS:
             names = sorted(set(by[kind]) | set(rents[kind]))
-            out[kind + "s"] = [self._bill_row(name, by[kind].get(name), rents[kind].get(name, 0)) for name in names]
+            out[kind + "s"] = [{**self._bill_row(name, by[kind].get(name), rents[kind].get(name, 0)),
+                                "label": labels[kind].get(name, "")} for name in names]
         calls_fen = sum(r["calls_fen"] for r in out["trunks"])
         rent_fen = sum(r["rent_fen"] for r in out["trunks"]) + sum(r["rent_fen"] for r in out["agents"])
         out["total"] = {"calls_fen": calls_fen, "rent_fen": rent_fen, "total_fen": calls_fen + rent_fen,
@@ -413,7 +423,7 @@ class BillingService:
             sheet.append([headers[c] for c in columns])
             for row in bill[kind + "s"]:
                 values = [row[c] if not c.endswith("_fen") else Decimal(row[c]) / 100 for c in columns]
-                values[0] = row["name"] or headers["no_team"]
+                values[0] = row["label"] or row["name"] or headers["no_team"]
                 sheet.append(safe_row(sheet, values))
             sheet.append(safe_row(sheet, [headers["total"], None, None, None,
                                           *(Decimal(bill["total"][c]) / 100 for c in ("calls_fen", "rent_fen",

@@ -72,7 +72,7 @@ def test_plans_are_refused_with_the_reason(billing):
 
 def test_a_plan_reads_back_in_yuan_and_one_default_at_most(billing):
     first = billing.save(None, PLAN, actor="admin")
-    assert first["rates"][0] == {"class": "local", "per_minute": "0.1000"}
+    assert first["rates"][0] == {"class": "local", "per_minute": "0.10"}
     assert (first["call_fee"], first["trunk_rent"], first["is_default"]) == ("0.02", "100.00", True)
     second = billing.save(None, {**PLAN, "name": "联通"}, actor="admin")
     assert [p["is_default"] for p in billing.plans() if p["id"] == first["id"]] == [False]

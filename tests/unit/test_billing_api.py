@@ -18,7 +18,7 @@ PLAN = {"name": "标准", "first_seconds": 60, "next_seconds": 6, "call_fee": "0
 def test_roles_admins_manage_supervisors_read_bills_agents_nothing(env):  # noqa: F811
     admin, sup, agent = token_for(env, "admin"), token_for(env, "sup"), token_for(env, "alice")
     made = env.app.post_json("/api/v1/rate-plans", PLAN, headers=admin)
-    assert made.status_int == 201 and made.json["rates"] == [{"class": "local", "per_minute": "0.1000"}]
+    assert made.status_int == 201 and made.json["rates"] == [{"class": "local", "per_minute": "0.10"}]
     assert env.app.get("/api/v1/rate-plans", headers=sup, expect_errors=True).status_int == 403
     assert env.app.post_json("/api/v1/rate-plans", PLAN, headers=sup, expect_errors=True).status_int == 403
     assert env.app.get("/api/v1/bills/2026-11", headers=sup).json["total"]["total_fen"] == 0
@@ -53,7 +53,7 @@ def test_the_plan_form_refuses_a_negative_price_in_chinese_next_to_its_box(env):
     assert (plan["first_seconds"], plan["next_seconds"], [r["class"] for r in plan["rates"]]) == (
         60, 6, ["local", "mobile"])
     listing = env.app.get("/admin/rates", headers=cookie)
-    assert "首60秒，之后每6秒" in listing.text and "¥0.1500/分钟" in listing.text
+    assert "首60秒，之后每6秒" in listing.text and "¥0.15/分钟" in listing.text
 
 
 def test_the_bill_page_and_export(env):  # noqa: F811

@@ -39,6 +39,7 @@ PLAN_SCHEMA = {"type": "object", "properties": {
 PLAN_BODY = body({"type": "object", "required": ["name"], "properties": PLAN_FIELDS})
 BILL_ROW = {"type": "object", "properties": {
     "name": {"type": "string", "description": "trunk, queue or work number; empty: none"},
+    "label": {"type": "string", "description": "its display name (an agent's name); empty: none"},
     "calls": {"type": "integer"}, "answered": {"type": "integer"}, "talk_seconds": {"type": "integer"},
     "calls_fen": {"type": "integer"}, "rent_fen": {"type": "integer"}, "total_fen": {"type": "integer"},
     "unrated": {"type": "integer", "description": "answered calls with no price for their class"}}}

@@ -16,18 +16,15 @@
 <p class="notice" role="status" id="rerate-result">{{_('billing.rerated', month=result['month'], calls=result['calls'], changed=result['changed'], before=yuan(result['before_fen']), after=yuan(result['after_fen']))}}</p>
 % end
 % if bill:
-<section class="card" id="bill-total">
-  <h2>{{_('billing.total')}}</h2>
-  <dl class="figures">
-    <div><dt>{{_('billing.col.calls_fen')}}</dt><dd class="num">{{yuan(bill['total']['calls_fen'])}}</dd></div>
-    <div><dt>{{_('billing.col.rent_fen')}}</dt><dd class="num">{{yuan(bill['total']['rent_fen'])}}</dd></div>
-    <div><dt>{{_('billing.col.total_fen')}}</dt><dd class="num"><strong>{{yuan(bill['total']['total_fen'])}}</strong></dd></div>
-    <div><dt>{{_('billing.col.unrated')}}</dt><dd class="num">{{bill['total']['unrated']}}</dd></div>
-  </dl>
-  % if bill['total']['unrated']:
-  <p class="muted small">{{_('billing.unrated_hint')}}</p>
-  % end
-</section>
+<div class="tiles" id="bill-total" aria-label="{{_('billing.total')}}">
+  <div class="tile"><span class="figure">{{yuan(bill['total']['calls_fen'])}}</span><span class="label">{{_('billing.col.calls_fen')}}</span></div>
+  <div class="tile"><span class="figure">{{yuan(bill['total']['rent_fen'])}}</span><span class="label">{{_('billing.col.rent_fen')}}</span></div>
+  <div class="tile"><span class="figure">{{yuan(bill['total']['total_fen'])}}</span><span class="label">{{_('billing.total')}}</span></div>
+  <div class="tile {{'hot' if bill['total']['unrated'] else ''}}"><span class="figure">{{bill['total']['unrated']}}</span><span class="label">{{_('billing.col.unrated')}}</span></div>
+</div>
+% if bill['total']['unrated']:
+<p class="muted small" id="unrated-hint">{{_('billing.unrated_hint')}}</p>
+% end
 % for kind in kinds:
 <section class="card">
   <h2>{{_('billing.' + kind + 's')}}</h2>
@@ -41,7 +38,11 @@
       <th class="num">{{_('billing.col.rent_fen')}}</th><th class="num">{{_('billing.col.total_fen')}}</th><th class="num">{{_('billing.col.unrated')}}</th></tr></thead>
     <tbody>
     % for r in bill[kind + 's']:
-      <tr data-name="{{r['name']}}"><td>{{r['name'] or _('billing.none')}}</td><td class="num">{{r['calls']}}</td><td class="num">{{r['answered']}}</td>
+      <tr data-name="{{r['name']}}"><td>{{r['label'] or r['name'] or _('billing.none')}}
+        % if r['label'] and r['label'] != r['name']:
+        <span class="muted small">{{r['name']}}</span>
+        % end
+        </td><td class="num">{{r['calls']}}</td><td class="num">{{r['answered']}}</td>
         <td class="num">{{secs(r['talk_seconds'])}}</td><td class="num">{{yuan(r['calls_fen'])}}</td><td class="num">{{yuan(r['rent_fen'])}}</td>
         <td class="num"><strong>{{yuan(r['total_fen'])}}</strong></td><td class="num">{{r['unrated']}}</td></tr>
     % end
