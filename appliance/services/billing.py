@@ -63,14 +63,13 @@ def _money(value, name: str, places: int, scale: int, maximum: int) -> int:
                               fields={name: FieldError("rates.amount", "an amount of yuan such as 0.10")})
     if amount < 0:
         raise ValidationError(f"{name} is negative", fields={name: FieldError("rates.negative", "no negative prices")})
+    if amount > Decimal(maximum) / scale:  # compared first: quantize and * cannot take 1E+999999
+        raise ValidationError(f"{name} is too large", fields={name: FieldError("field.max", f"at most {maximum}",
+                                                                                 n=_decimal(maximum, scale))})
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
         raise ValidationError(f"{name} has more than {places} decimals",
                               fields={name: FieldError("rates.decimals", f"at most {places} decimals", n=places)})
-    parts = int(amount * scale)
-    if parts > maximum:
-        raise ValidationError(f"{name} is too large", fields={name: FieldError("field.max", f"at most {maximum}",
-                                                                                 n=_decimal(maximum, scale))})
-    return parts
+    return int(amount * scale)
 
 
 def _decimal(parts: int | None, scale: int = 100) -> str | None:

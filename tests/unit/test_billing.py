@@ -61,7 +61,9 @@ def test_plans_are_refused_with_the_reason(billing):
         billing.save(None, {**PLAN, "rates": [{"class": "mobile", "per_minute": "-1"}]}, actor="admin")
     assert negative_rate.value.fields["rates.0.per_minute"].msgid == "rates.negative"
     for bad in ({"first_seconds": 0}, {"next_seconds": "x"}, {"minimum": "0.001"}, {"name": " "},
-                {"rates": [{"class": "mars", "per_minute": "1"}]}, {"trunk_rent": "abc"}):
+                {"rates": [{"class": "mars", "per_minute": "1"}]}, {"trunk_rent": "abc"}, {"minimum": "1E+999999"},
+                {"minimum": "NaN"}, {"minimum": "1E-999999"}, {"rates": [{"class": "local", "per_minute": 1e300}]},
+                {"is_default": "yes"}, {"rates": "local"}):
         with pytest.raises(ValidationError):
             billing.save(None, {**PLAN, **bad}, actor="admin")
     assert not m.RatePlan.select().exists()
