@@ -147,6 +147,14 @@ def month_range(month: str, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     return utc_midnight(dt.date(year, number, 1), zone), utc_midnight(after, zone)
 
 
+def _flat(plan: dict) -> dict:
+    """A plan as one audit line keeps it: its terms and one price per class, flat."""
+    out = {k: plan[k] for k in ("name", "minimum", "call_fee", "trunk_rent", "agent_rent", "is_default")}
+    out["unit"] = f"{plan['first_seconds']}/{plan['next_seconds']}"
+    out.update({r["class"]: r["per_minute"] for r in plan["rates"]})
+    return out
+
+
 def _plan_of(row: m.RatePlan, rates: dict[str, int]) -> rating.Plan:
     return rating.Plan(row.name, row.first_seconds, row.next_seconds, row.minimum_fen, row.call_fee_fen, dict(rates))
 
@@ -229,8 +237,12 @@ class BillingService:
             for cls, price in rates.items():
                 m.RatePlanRate.create(plan=row, destination_class=cls, per_minute=price)
             after = self.plan(row.id)
-            self._audit(actor, "create" if before is None else "update", row.id,
-                        {"after": after} if before is None else {"before": before, "after": after})
+            if before is None:
+                self._audit(actor, "create", row.id, _flat(after))
+            else:
+                old, new = _flat(before), _flat(after)
+                self._audit(actor, "update", row.id, {k: f"{old.get(k, '')} → {new.get(k, '')}"
+                                                      for k in {**old, **new} if old.get(k) != new.get(k)})
         self._cached = None
         logger.info("%s %s rate plan %s", actor, "added" if before is None else "changed", values["name"])
         return after
@@ -239,7 +251,7 @@ class BillingService:
         with self.db.atomic():
             before = self.plan(plan_id)
             m.RatePlan.delete().where(m.RatePlan.id == plan_id).execute()  # its prices and trunks go with it
-            self._audit(actor, "delete", plan_id, {"before": before})
+            self._audit(actor, "delete", plan_id, _flat(before))
         self._cached = None
 
     def assign(self, trunk: str, plan_id: int | None, actor: str) -> None:
@@ -402,8 +414,10 @@ class BillingService:
             last_id = rows[-1]["id"]
         after = self.month_total(month)
         m.AuditLog.create(username=actor or "system", action="update", object_type="billing_month",
-                          object_id=month, detail=json.dumps({"rerated": seen, "changed": changed,
-                                                              "before_fen": before, "after_fen": after}))
+                          object_id=month, detail=json.dumps({"calls": seen, "changed": changed,
+                                                              "before": rating.yuan(before), "after": rating.yuan(after),
+                                                              "before_fen": before, "after_fen": after},
+                                                             ensure_ascii=False))
         logger.info("%s re-rated %s: %d calls, %d changed, %d -> %d fen", actor, month, seen, changed, before, after)
         return {"month": month, "calls": seen, "changed": changed, "before_fen": before, "after_fen": after,
                 "before": _decimal(before), "after": _decimal(after)}

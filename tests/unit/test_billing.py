@@ -80,6 +80,9 @@ def test_a_plan_reads_back_in_yuan_and_one_default_at_most(billing):
     assert [p["is_default"] for p in billing.plans() if p["id"] == first["id"]] == [False]
     assert second["is_default"]
     assert m.AuditLog.select().where(m.AuditLog.object_type == "rate_plans").count() == 2
+    billing.save(second["id"], {**PLAN, "name": "联通", "call_fee": "0.05"}, actor="admin")
+    change = m.AuditLog.select().where(m.AuditLog.action == "update").get()
+    assert json.loads(change.detail) == {"call_fee": "0.02 → 0.05"}
 
 
 def test_the_writer_stores_each_calls_cost_at_hang_up(billing, db):
