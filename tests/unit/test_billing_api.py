@@ -55,7 +55,7 @@ def test_the_plan_form_refuses_a_negative_price_in_chinese_next_to_its_box(env):
     listing = env.app.get("/admin/rates", headers=cookie)
     assert "首60秒，之后每6秒" in listing.text and "¥0.15/分钟" in listing.text
     audit = env.app.get("/admin/audit", headers=cookie)  # in words, not codes
-    assert "资费套餐" in audit.text and "手机（¥/分钟）" in audit.text and "rate_plans" not in audit.text
+    assert "资费套餐 <strong>" in audit.text and "手机（¥/分钟）" in audit.text and ">rate_plans" not in audit.text
 
 
 def test_the_bill_page_and_export(env):  # noqa: F811
