@@ -76,3 +76,20 @@ def test_the_bill_page_and_export(env):  # noqa: F811
     sheet = env.app.get("/billing/export?month=2026-11&lang=zh_CN", headers=cookie)
     assert sheet.content_type.endswith("spreadsheetml.sheet") and sheet.body[:2] == b"PK"
     assert env.app.get("/billing", headers=session_for(env, "alice")[0], expect_errors=True).status_int == 403
+
+
+def test_a_calls_cost_is_for_staff_not_for_the_agent_who_made_it(env):  # noqa: F811
+    seed_agents(env.deps.config)
+    env.deps.billing.save(None, PLAN, actor="admin")
+    at = dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.timezone.utc).timestamp()
+    CallRecordWriter(env.db, rate=env.deps.billing.rate).write({
+        "linkedid": "z", "direction": "outbound", "caller": "61234567", "caller_name": "", "did": "",
+        "trunk": "", "queue": "", "agent": "1001", "enter_time": at, "answer_time": at + 3,
+        "end_time": at + 13, "wait_seconds": 3.0, "talk_seconds": 10.0, "disposition": "answered",
+        "fallback_reason": "", "hangup_cause": 16, "route_rule": "", "survey": "", "survey_score": None})
+    staff = env.app.get("/api/v1/call-records/z", headers=token_for(env, "sup")).json
+    assert (staff["cost_fen"], staff["destination_class"], staff["rate_plan"]) == (12, "local", "标准")
+    page = env.app.get("/calls/z", headers=session_for(env, "sup")[0])
+    assert "¥0.12" in page.text and "Local" in page.text
+    mine = env.app.get("/api/v1/call-records/z", headers=token_for(env, "alice")).json  # alice is agent 1001
+    assert "cost_fen" not in mine and "¥0.12" not in env.app.get("/calls/z", headers=session_for(env, "alice")[0]).text
