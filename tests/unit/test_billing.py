@@ -201,3 +201,20 @@ def test_re_rating_goes_through_a_month_of_more_than_one_batch(billing, db):
     result = billing.rerate("2026-11", actor="admin")
     assert (result["calls"], result["changed"], result["after_fen"]) == (2345, 2345, 2345 * 12)
     assert billing.rerate("2026-11", actor="admin")["changed"] == 0
+
+
+def test_the_migration_leaves_older_call_records_unrated(tmp_path):
+    from appliance.db import open_database
+    from appliance.db.migrate import available, migrate
+
+    mine = next(number for number, name in available() if name.endswith("_rating"))
+    old = open_database(tmp_path / "old.db")
+    migrate(old, mine - 1)
+    old.execute_sql("""INSERT INTO call_record (linkedid, direction, caller, caller_name, did, trunk, queue, agent,
+                       enter_time, wait_seconds, talk_seconds, disposition, fallback_reason, route_rule, survey)
+                       VALUES ('old.1', 'outbound', '13812345678', '', '', 'pstn', '', '1001', '2026-11-01 02:00:00',
+                       1, 30, 'answered', '', '', '')""")
+    migrate(old)
+    row = m.CallRecord.get(m.CallRecord.linkedid == "old.1")
+    assert (row.cost, row.rate_plan, row.destination_class) == (None, "", "")
+    old.close()
