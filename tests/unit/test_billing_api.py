@@ -11,6 +11,18 @@ from test_webui import env, seed_agents, session_for, token_for  # noqa: F401  (
 from appliance.db import models as m
 from appliance.db.writers import CallRecordWriter
 
+AT = dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
+def write_call(env, linkedid, number, talk, trunk):
+    """An agent 1001's answered outgoing call, written as at hang-up (rated)."""
+    CallRecordWriter(env.db, rate=env.deps.billing.rate).write({
+        "linkedid": linkedid, "direction": "outbound", "caller": number, "caller_name": "", "did": "",
+        "trunk": trunk, "queue": "", "agent": "1001", "enter_time": AT, "answer_time": AT + 3,
+        "end_time": AT + 3 + talk, "wait_seconds": 3.0, "talk_seconds": float(talk), "disposition": "answered",
+        "fallback_reason": "", "hangup_cause": 16, "route_rule": "", "survey": "", "survey_score": None})
+
+
 PLAN = {"name": "标准", "first_seconds": 60, "next_seconds": 6, "call_fee": "0.02", "trunk_rent": "100",
         "agent_rent": "30", "is_default": True, "rates": [{"class": "local", "per_minute": "0.10"}]}
 
@@ -62,12 +74,7 @@ def test_the_bill_page_and_export(env):  # noqa: F811
     seed_agents(env.deps.config)
     m.Trunk.create(name="telecom", host="10.0.0.1")
     env.deps.billing.save(None, PLAN, actor="admin")
-    at = dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.timezone.utc).timestamp()
-    CallRecordWriter(env.db, rate=env.deps.billing.rate).write({
-        "linkedid": "a", "direction": "outbound", "caller": "13812345678", "caller_name": "", "did": "",
-        "trunk": "telecom", "queue": "", "agent": "1001", "enter_time": at, "answer_time": at + 3,
-        "end_time": at + 64, "wait_seconds": 3.0, "talk_seconds": 61.0, "disposition": "answered",
-        "fallback_reason": "", "hangup_cause": 16, "route_rule": "", "survey": "", "survey_score": None})
+    write_call(env, "a", "13812345678", 61, "telecom")
     # mobile has no price in PLAN: the call is not charged, and the page says so
     cookie, _ = session_for(env, "sup")
     page = env.app.get("/billing?month=2026-11&lang=en", headers=cookie)
@@ -81,12 +88,7 @@ def test_the_bill_page_and_export(env):  # noqa: F811
 def test_a_calls_cost_is_for_staff_not_for_the_agent_who_made_it(env):  # noqa: F811
     seed_agents(env.deps.config)
     env.deps.billing.save(None, PLAN, actor="admin")
-    at = dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.timezone.utc).timestamp()
-    CallRecordWriter(env.db, rate=env.deps.billing.rate).write({
-        "linkedid": "z", "direction": "outbound", "caller": "61234567", "caller_name": "", "did": "",
-        "trunk": "", "queue": "", "agent": "1001", "enter_time": at, "answer_time": at + 3,
-        "end_time": at + 13, "wait_seconds": 3.0, "talk_seconds": 10.0, "disposition": "answered",
-        "fallback_reason": "", "hangup_cause": 16, "route_rule": "", "survey": "", "survey_score": None})
+    write_call(env, "z", "61234567", 10, "")
     staff = env.app.get("/api/v1/call-records/z", headers=token_for(env, "sup")).json
     assert (staff["cost_fen"], staff["destination_class"], staff["rate_plan"]) == (12, "local", "标准")
     page = env.app.get("/calls/z", headers=session_for(env, "sup")[0])
