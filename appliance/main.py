@@ -64,6 +64,7 @@ from appliance.recording.pipeline import ProcessPool, RecordingConfig, Recording
 from appliance.services.agent_setup import AgentSetup  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services import callers  # noqa: E402
+from appliance.services.billing import BillingService  # noqa: E402
 from appliance.services.calling import CallingPolicy  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
@@ -119,7 +120,6 @@ class Appliance:
         self.bus = EventBus()
         self.live = LiveState()
         self.registrations = Registrations()
-        self.records = CallRecordWriter(self.db)
         self.agent_states = AgentStateWriter(self.db)
         self.routing = RoutingTable()
         self.menus_table = MenuTable()
@@ -128,6 +128,9 @@ class Appliance:
         self.agent_setup = AgentSetup(self.config, self.users)
         self.site = SiteService(self.db, self.users, self.config, default_timezone=settings.timezone,
                                 agent_setup=self.agent_setup)
+        self.billing = BillingService(self.db, home_region=self.site.home_region, area_code=self.site.area_code,
+                                      timezone=self.site.timezone)
+        self.records = CallRecordWriter(self.db, rate=self.billing.rate)  # each call's cost at hang-up
         self.crm = CustomerService(self.db, timezone=self.site.timezone)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None,
                                     Account.named(settings.asterisk_user) if settings.asterisk_user else None)
@@ -502,6 +505,7 @@ class Appliance:
                        customer_excel=CustomerExcel(self.db, self.crm,
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
+                       billing=self.billing,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)

@@ -182,6 +182,10 @@ class Dialled:
     number_class: str  # one of CLASSES, or EMERGENCY
     e164: str  # the number in E.164 when it is one of the numbering plan, else ""
     why: str  # in a few words, for the log and the audit trail
+    # what phonenumbers made of it, for rating (appliance/engine/rating.py): a number type
+    # (``mobile``, ``fixed_line``, ``toll_free``, ``shared_cost``...), ``short`` (a service
+    # number such as 10086 or 95588), or "" (not placed)
+    kind: str = ""
 
 
 def classify(dialled: str, *, home_region: str = "CN", area_code: str = "",
@@ -211,29 +215,30 @@ def classify(dialled: str, *, home_region: str = "CN", area_code: str = "",
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if parsed.country_code != phonenumbers.country_code_for_region(region):
         where = phonenumbers.region_code_for_number(parsed) or "?"
-        return Dialled(number, INTERNATIONAL, e164, f"country code {parsed.country_code} ({where})")
+        return Dialled(number, INTERNATIONAL, e164, f"country code {parsed.country_code} ({where})", "international")
     if phonenumbers.is_valid_number(parsed):
         kind = phonenumbers.number_type(parsed)
+        name = _TYPES.get(kind, "unknown")
         if kind == PhoneNumberType.MOBILE:
-            return Dialled(number, MOBILE, e164, "mobile")
+            return Dialled(number, MOBILE, e164, "mobile", name)
         if kind in _FIXED:
             national = phonenumbers.national_significant_number(parsed)
             area = national[:phonenumbers.length_of_geographical_area_code(parsed)]
             if area and area == area_code:
-                return Dialled(number, LOCAL, e164, f"fixed line in our area code {area}")
+                return Dialled(number, LOCAL, e164, f"fixed line in our area code {area}", name)
             if not area and not area_code:  # a plan without area codes: every fixed line is local
-                return Dialled(number, LOCAL, e164, "fixed line")
-            return Dialled(number, DOMESTIC, e164, f"fixed line in area code {area or '?'}")
+                return Dialled(number, LOCAL, e164, "fixed line", name)
+            return Dialled(number, DOMESTIC, e164, f"fixed line in area code {area or '?'}", name)
         if kind == PhoneNumberType.TOLL_FREE:
-            return Dialled(number, LOCAL, e164, "toll-free")
+            return Dialled(number, LOCAL, e164, "toll-free", name)
         if kind == PhoneNumberType.SHARED_COST:
-            return Dialled(number, DOMESTIC, e164, "shared cost")
-        return Dialled(number, PREMIUM, e164, f"special number ({_type_name(kind)})")
+            return Dialled(number, DOMESTIC, e164, "shared cost", name)
+        return Dialled(number, PREMIUM, e164, f"special number ({_type_name(kind)})", name)
     if shortnumberinfo.is_valid_short_number_for_region(parsed, region):
         cost = shortnumberinfo.expected_cost_for_region(parsed, region)
         if cost in (shortnumberinfo.ShortNumberCost.TOLL_FREE, shortnumberinfo.ShortNumberCost.STANDARD_RATE):
-            return Dialled(number, LOCAL, "", "service number at standard rate")
-        return Dialled(number, PREMIUM, "", "service number, premium or unknown rate")
+            return Dialled(number, LOCAL, "", "service number at standard rate", "short")
+        return Dialled(number, PREMIUM, "", "service number, premium or unknown rate", "short")
     prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix or ""
     if prefix and not number.startswith(("+", prefix)):
         # a fixed line of our own area, dialled as people in the area dial it: without the
@@ -241,7 +246,7 @@ def classify(dialled: str, *, home_region: str = "CN", area_code: str = "",
         if area_code:
             local = classify(prefix + area_code + number, home_region=region, area_code=area_code)
             if local.number_class == LOCAL:
-                return Dialled(number, LOCAL, local.e164, local.why)
+                return Dialled(number, LOCAL, local.e164, local.why, local.kind)
         elif phonenumbers.is_possible_number(parsed):  # our area code not set: a number of its length
             return Dialled(number, LOCAL, "", "local number (our area code is not set)")
     return Dialled(number, PREMIUM, "", "not a number of the plan")

@@ -9,6 +9,7 @@ import gevent
 
 from appliance.db.querypool import QueryPool
 from appliance.services.agent_setup import AgentSetup
+from appliance.services.billing import BillingService
 from appliance.services.callrecords import CallRecords
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
@@ -36,6 +37,9 @@ def fill(deps: WebDeps) -> WebDeps:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
     if deps.dispositions is None:
         deps.dispositions = DispositionService(deps.db)
+    if deps.billing is None:
+        deps.billing = BillingService(deps.db, home_region=deps.site.home_region, area_code=deps.site.area_code,
+                                      timezone=deps.site.timezone)
     if deps.workspace is None:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus, deps.dispositions)
     return deps

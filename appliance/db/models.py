@@ -392,6 +392,9 @@ class CallRecord(BaseModel):
     route_rule = CharField(max_length=16, default="")  # did | after-hours | sticky | blacklist | menu ...
     survey = CharField(max_length=16, default="")  # '' not asked | rated | no-answer
     survey_score = IntegerField(null=True)  # 1-5 when rated
+    cost = IntegerField(null=True)  # fen, at hang-up (appliance/engine/rating.py); None: not rated
+    rate_plan = CharField(max_length=64, default="")  # the plan it was rated under
+    destination_class = CharField(max_length=16, default="")  # local | long_distance | mobile ... | inbound
 
     class Meta:
         indexes = ((("caller", "end_time"), False),)
@@ -595,8 +598,50 @@ class SipBlock(BaseModel):
     ended_by = CharField(max_length=64, default="")  # expired | trusted | the admin's user name
 
 
+class RatePlan(BaseModel):
+    """How calls are charged (appliance/services/billing.py): a billing unit, a minimum and a
+    fee per call, monthly rents; money in integer fen."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=64)  # any script
+    first_seconds = IntegerField(default=60)  # the first unit
+    next_seconds = IntegerField(default=60)  # every unit after it
+    minimum_fen = IntegerField(default=0)  # a call answered costs at least this (before the fee)
+    call_fee_fen = IntegerField(default=0)  # added to every call answered
+    trunk_rent_fen = IntegerField(default=0)  # a month, per trunk on this plan
+    agent_rent_fen = IntegerField(default=0)  # a month, per agent (the default plan's)
+    is_default = BooleanField(default=False)  # the plan of a trunk given none
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
+
+
+class RatePlanRate(BaseModel):
+    """A plan's price per minute for one destination class, in hundredths of a fen."""
+
+    id = AutoField()
+    plan = ForeignKeyField(RatePlan, backref="rates", on_delete="CASCADE", index=False)
+    destination_class = CharField(max_length=16)
+    per_minute = IntegerField()
+
+    class Meta:
+        table_name = "rate_plan_rate"
+        indexes = ((("plan", "destination_class"), True),)
+
+
+class TrunkRatePlan(BaseModel):
+    """The plan a trunk's calls are rated by (by the trunk's name, as call records keep it)."""
+
+    id = AutoField()
+    trunk = CharField(unique=True, max_length=32)
+    plan = ForeignKeyField(RatePlan, backref="trunks", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "trunk_rate_plan"
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
-              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode)
+              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode,
+              RatePlan, RatePlanRate, TrunkRatePlan)

@@ -16,14 +16,22 @@ def _dt(ts):
 
 
 class CallRecordWriter:
-    """Carries out ``WriteCallRecord``: one row per call, idempotent by linkedid."""
+    """Carries out ``WriteCallRecord``: one row per call, idempotent by linkedid.  ``rate``
+    (``BillingService.rate``) gives the call its cost at hang-up: ``cost``, ``rate_plan`` and
+    ``destination_class``; a rating that fails leaves the call unrated, never unwritten."""
 
-    def __init__(self, db):
+    def __init__(self, db, rate=None):
         self.db = db
+        self.rate = rate
         self.written = 0
 
     def write(self, record: dict) -> None:
         row = dict(record)
+        if self.rate is not None:
+            try:
+                row.update(self.rate(record))
+            except Exception:  # noqa: BLE001 - the call is recorded whatever its price
+                logger.exception("call %s could not be rated", record.get("linkedid"))
         for key in ("enter_time", "answer_time", "end_time"):
             row[key] = _dt(row[key])
         with self.db.atomic():

@@ -106,7 +106,9 @@ class CallRecords:
             q = q.where(m.CallRecord.caller.in_(forms) | m.CallRecord.did.in_(forms))
         return q.order_by(m.CallRecord.enter_time.desc(), m.CallRecord.id.desc())
 
-    def _views(self, rows: list) -> list[dict]:
+    def _views(self, rows: list, costs: bool = False) -> list[dict]:
+        """Each row for people; ``costs`` (staff only: agents see no billing) adds what the
+        call cost (``cost_fen``, ``rate_plan``, ``destination_class``; services/billing.py)."""
         ids = [r.linkedid for r in rows]
         outcomes = {o.linkedid: o for o in m.CallOutcome.select().where(m.CallOutcome.linkedid.in_(ids))} if ids else {}
         recordings = {r.linkedid: r for r in m.Recording.select().where(m.Recording.linkedid.in_(ids))} if ids else {}
@@ -119,7 +121,9 @@ class CallRecords:
                         "agent": r.agent, "disposition": r.disposition, "fallback_reason": r.fallback_reason,
                         "wait_seconds": r.wait_seconds, "talk_seconds": r.talk_seconds, "route_rule": r.route_rule,
                         "outcome": o.disposition if o else None, "note": o.note if o else "",
-                        "recording": rec.state if rec else None})
+                        "recording": rec.state if rec else None,
+                        **({"cost_fen": r.cost, "rate_plan": r.rate_plan, "destination_class": r.destination_class}
+                           if costs else {})})
         return out
 
     def search(self, agents: frozenset | None, filters: dict, page=1, per_page=50) -> dict:
@@ -136,14 +140,14 @@ class CallRecords:
         q = self._query(agents, filters)
         total = q.count()
         rows = list(q.paginate(page, per_page))
-        return {"items": self._views(rows), "total": total, "page": page, "per_page": per_page,
+        return {"items": self._views(rows, costs=agents is None), "total": total, "page": page, "per_page": per_page,
                 "pages": max(1, -(-total // per_page))}
 
     def get(self, agents: frozenset | None, linkedid: str) -> dict:
         row = m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid)
         if row is None or (agents is not None and row.agent not in agents):
             raise NotFound(f"no call {linkedid}", code="calls.not_found")
-        [view] = self._views([row])
+        [view] = self._views([row], costs=agents is None)
         customer = (m.Customer.select().where(m.Customer.phone.in_(numbers.variants(row.caller))).first()
                     if row.caller else None)
         view["customer"] = {"id": customer.id, "name": customer.name} if customer else None

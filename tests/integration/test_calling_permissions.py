@@ -1,7 +1,8 @@
 """Calling permissions on real Asterisk: an agent's desk phone keys an international number and
 is told in the office's language that this phone may not call it, the carrier (a SIPp trunk)
 never sees an INVITE for it and the refusal is audited; a long-distance number keyed next goes
-out to the carrier and is the agent's outgoing call."""
+out to the carrier and is the agent's outgoing call, whose record carries its cost at hang-up
+(the default rate plan's long-distance price for the first minute, plus the fee per call)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ def test_a_desk_phone_may_not_dial_abroad_but_may_dial_long_distance(make_applia
     configure_basic(app)  # agent 1001 (no web account: an agent's default, up to domestic) at phone 1001
     carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
     app.config.update("trunks", "pstn", {"port": carrier_port}, actor="test")
+    app.billing.save(None, {"name": "电信", "first_seconds": 60, "next_seconds": 6, "call_fee": "0.02",
+                            "is_default": True, "rates": [{"class": "long_distance", "per_minute": "0.30"}]},
+                     actor="test")
     started(app)
     # the carrier answers one call (whichever comes first), talks a second and hangs up
     carrier = Sipp("trunk_answer.xml", TRUNK_IP, carrier_port, None, {}, tmp_path / "sipp",
@@ -48,5 +52,8 @@ def test_a_desk_phone_may_not_dial_abroad_but_may_dial_long_distance(make_applia
     dialled = re.findall(r"Called PJSIP/([+0-9]+)@", log)
     assert dialled == [BEIJING], dialled  # the only number that ever left for the carrier
     rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == BEIJING), 15, "the outgoing call's record")
-    assert (rec.direction, rec.agent) == ("outbound", "1001")
+    assert (rec.direction, rec.agent, rec.trunk) == ("outbound", "1001", "pstn")
+    # talked about a second: the first unit (60 s) at 0.30 a minute, 30 fen, plus 2 fen a call
+    assert 0 < rec.talk_seconds < 60
+    assert (rec.cost, rec.rate_plan, rec.destination_class) == (32, "电信", "long_distance")
     assert AuditLog.select().where(AuditLog.action == "refused").count() == 1

@@ -11,6 +11,7 @@ from bottle import HTTPResponse, request
 
 from appliance import labels
 from appliance.db.worker import in_worker
+from appliance.engine.rating import yuan
 from appliance.errors import ValidationError
 from appliance.recording.policy import STATES
 from appliance.services.callrecords import COLUMNS, DIRECTIONS, DISPOSITIONS, MAX_PER_PAGE
@@ -91,7 +92,7 @@ def install(app, deps) -> None:
     @app.get("/calls/<linkedid>", name="call_detail", roles=EVERYONE)
     def call_detail(linkedid):
         mine = sorted(viewer().agents)
-        return render("call.tpl", call=records.get(scope(), linkedid), known=set(i18n.catalog(lang())),
+        return render("call.tpl", call=records.get(scope(), linkedid), known=set(i18n.catalog(lang())), yuan=yuan,
                       outcome_names=deps.dispositions.names(lang()),
                       my_agent=mine[0] if mine else None)
 

@@ -21,6 +21,10 @@
     <dt>{{_('calls.col.disposition')}}</dt><dd>{{label('disposition', call['disposition'])}} <span class="muted">{{label('fallback_reason', call['fallback_reason'])}}</span></dd>
     <dt>{{_('calls.col.wait_seconds')}}</dt><dd>{{secs(call['wait_seconds'])}}</dd>
     <dt>{{_('calls.col.talk_seconds')}}</dt><dd>{{secs(call['talk_seconds'])}}</dd>
+    % if 'cost_fen' in call and (call['cost_fen'] is not None or call['destination_class']):
+    <dt>{{_('billing.cost')}}</dt><dd id="call-cost">{{yuan(call['cost_fen']) if call['cost_fen'] is not None else _('billing.col.unrated')}}
+      <span class="muted">{{_('rates.class.' + call['destination_class']) if 'rates.class.' + call['destination_class'] in known else ''}} {{call['rate_plan']}}</span></dd>
+    % end
   </dl>
 </section>
 <section class="card">
