@@ -4,6 +4,7 @@ through the real Bottle app over a real SQLite file (the ``env`` of test_webui).
 from __future__ import annotations
 
 import io
+import re
 import threading
 
 import pytest
@@ -146,7 +147,7 @@ def test_agents_see_their_own_customers_orders_only(shop):
 
 
 # -- bad input: nothing half-saved --------------------------------------------------------------
-@pytest.mark.parametrize("line, field", [
+BAD_LINES = [
     ({"product": "C-01", "quantity": -1}, "items.0.quantity"),
     ({"product": "C-01", "quantity": 10 ** 9}, "items.0.quantity"),
     ({"product": "C-01", "quantity": "two"}, "items.0.quantity"),
@@ -158,11 +159,18 @@ def test_agents_see_their_own_customers_orders_only(shop):
     ({"product": "C-01", "price": "200"}, "items.0.price"),  # above the list price
     ({"product": "G-01", "price": "5"}, "items.0.price"),  # a gift has no price
     ({"product": "NOPE"}, "items.0.product"),
-])
-def test_bad_lines_are_refused_and_nothing_saved(shop, line, field):
-    res = shop.app.post_json("/api/v1/orders", {**order_body(shop), "items": [line]}, headers=shop.h["alice"],
-                             expect_errors=True)
-    assert res.status_int == 422 and field in res.json["fields"], res.json
+]
+
+
+def test_bad_lines_are_refused_and_nothing_saved(shop):
+    for line, field in BAD_LINES:
+        res = shop.app.post_json("/api/v1/orders", {**order_body(shop), "items": [line]}, headers=shop.h["alice"],
+                                 expect_errors=True)
+        assert res.status_int == 422 and field in res.json["fields"], (line, res.json)
+    for body, field in (({"points": -3}, "points"), ({"points": 10 ** 4}, "points"), ({"address": ""}, "address"),
+                        ({"payment_method": "iou"}, "payment_method"), ({"items": []}, "items")):
+        res = take(shop, **body)
+        assert res.status_int == 422 and field in res.json["fields"], (body, res.json)
     assert m.SalesOrder.select().count() == 0 and m.OrderItem.select().count() == 0
 
 
@@ -294,3 +302,40 @@ def test_search_and_sales_figures(shop):
     from openpyxl import load_workbook
 
     assert len(load_workbook(io.BytesIO(out.body)).sheetnames) == 3
+
+
+def test_the_pages_take_an_order_and_show_it_in_both_languages(shop):
+    from test_webui import session_for
+
+    cookie, csrf = session_for(shop, "alice")
+    app = shop.app
+    form = app.get(f"/orders/new?customer={shop.zhang['id']}&linkedid=1700000000.9", headers=cookie)
+    assert "保湿霜" in form.text and "1700000000.9" in form.text
+    bad = app.post("/orders", {"csrf_token": csrf, "customer_id": shop.zhang["id"], "product.0": "C-01",
+                               "quantity.0": "-2", "price.0": "", "address": "北京", "payment_method": "cod"},
+                   headers=cookie, expect_errors=True)
+    assert bad.status_int == 422 and "1 to 10000" in bad.text and m.SalesOrder.select().count() == 0
+    res = app.post("/orders", {"csrf_token": csrf, "customer_id": shop.zhang["id"], "product.0": "C-01",
+                               "quantity.0": "1", "price.0": "", "product.1": "G-01", "quantity.1": "1",
+                               "address": "北京", "payment_method": "bank_transfer", "linkedid": "1700000000.9",
+                               "submit": "1"}, headers=cookie)
+    page = res.follow(headers=cookie)
+    assert "Waiting for review" in page.text and "¥128.00" in page.text and "Bank transfer" in page.text
+    admin_cookie, admin_csrf = session_for(shop, "admin")
+    order_id = m.SalesOrder.get().id
+    app.post(f"/orders/{order_id}/approve", {"csrf_token": admin_csrf, "version": "1"}, headers=admin_cookie,
+             expect_errors=True)
+    stale = app.post(f"/orders/{order_id}/approve", {"csrf_token": admin_csrf, "version": "1"}, headers=admin_cookie,
+                     expect_errors=True)
+    assert stale.status_int == 409
+    ok = app.post(f"/orders/{order_id}/approve", {"csrf_token": admin_csrf, "version": "2"}, headers=admin_cookie)
+    assert ok.status_int == 302
+    shop.ids["wang"] = shop.users.create("wang", "pw-wang-123456", "admin", language="zh_CN")["id"]
+    zh, _csrf = session_for(shop, "wang")
+    words = {"/orders": "已审核", f"/orders/{order_id}": "发货", "/products": "保湿霜", "/orders/sales": "¥128.00",
+             f"/customers/{shop.zhang['id']}": f"订单 #{order_id}"}
+    for path, word in words.items():
+        for who in (admin_cookie, zh):
+            page = app.get(path, headers=who)
+            assert page.status_int == 200, path
+        assert word in page.text and not re.search(r"\b(shipped|approved|draft)\b", re.sub(r"<[^>]+>", " ", page.text)), path
