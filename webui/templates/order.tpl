@@ -88,7 +88,7 @@
   % end
   % for a in ('return', 'cancel'):
   %   if a in acts:
-  <form method="post" action="/orders/{{order['id']}}/{{a}}" class="inline" onsubmit="return confirm('{{_('orders.confirm.' + a)}}')">
+  <form method="post" action="/orders/{{order['id']}}/{{a}}" class="inline" data-confirm="{{_('orders.confirm.' + a)}}">
     <input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="version" value="{{order['version']}}">
     <button class="danger" id="act-{{a}}">{{_('orders.action.' + a)}}</button></form>
   %   end
