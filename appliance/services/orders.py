@@ -690,10 +690,10 @@ class OrderService:
             self._set_lines(order, lines)
             self._remember_address(customer.id, values["address"])
             self._event(order, actor, "create", "", "draft", {"total": decimal_text(order.total_fen)})
+            if data.get("submit"):  # in the same transaction: refused (points, stock), nothing is saved
+                submitted = self.act(viewer, order.id, "submit", {}, actor, version=str(order.version))
         logger.info("%s took order %s for customer %s", actor, order.id, customer.id)
-        if data.get("submit"):
-            return self.act(viewer, order.id, "submit", {}, actor, version=str(order.version))
-        return self.order(viewer, order.id)
+        return submitted if data.get("submit") else self.order(viewer, order.id)
 
     def update(self, viewer: Viewer, order_id, data, actor: str, version: str | None = None, live_calls=()) -> dict:
         """Change a draft's lines and fields (the whole order again, as when creating)."""

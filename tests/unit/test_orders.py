@@ -171,7 +171,10 @@ def test_bad_lines_are_refused_and_nothing_saved(shop):
                         ({"payment_method": "iou"}, "payment_method"), ({"items": []}, "items")):
         res = take(shop, **body)
         assert res.status_int == 422 and field in res.json["fields"], (body, res.json)
+    res = take(shop, points=10, submit=True)  # the customer has no points: the draft is not kept either
+    assert res.status_int == 409 and res.json["error"] == "points.not_enough"
     assert m.SalesOrder.select().count() == 0 and m.OrderItem.select().count() == 0
+    assert m.OrderEvent.select().count() == 0 and m.PointsEntry.select().count() == 0
 
 
 def test_out_of_stock_is_refused_unless_allowed(shop):
