@@ -247,24 +247,23 @@ def install(app, deps) -> None:
     @app.post(f"/orders/<order_id:int>/<action:re:{ACTION_RE}>", name="order_act", roles=EVERYONE)
     def order_act(order_id, action):
         data = {k: request.forms.getunicode(k) or "" for k in ("reason", "courier", "tracking")}
-        try:
-            orders.act(viewer(), order_id, action, data, actor=actor(), version=request.forms.getunicode("version"))
-        except DomainError as exc:
-            if exc.http_status == 404:
-                raise
-            return show_order(order_id, problem=problem_of(exc), errors_=exc.fields, status=exc.http_status)
-        bottle.redirect(f"/orders/{order_id}")
+        return order_step(order_id, lambda: orders.act(viewer(), order_id, action, data, actor=actor(),
+                                                       version=request.forms.getunicode("version")))
 
     @app.post("/orders/<order_id:int>/payments", name="order_pay", roles=EVERYONE)
     def order_pay(order_id):
         data = {k: request.forms.getunicode(k) or "" for k in ("amount", "method", "paid_on", "reference")}
+        return order_step(order_id, lambda: orders.add_payment(viewer(), order_id, data, actor=actor()), "#payments")
+
+    def order_step(order_id, change, anchor: str = ""):
+        """A change made from the order's page: back to it, or the page again with what went wrong."""
         try:
-            orders.add_payment(viewer(), order_id, data, actor=actor())
+            change()
         except DomainError as exc:
             if exc.http_status == 404:
                 raise
             return show_order(order_id, problem=problem_of(exc), errors_=exc.fields, status=exc.http_status)
-        bottle.redirect(f"/orders/{order_id}#payments")
+        bottle.redirect(f"/orders/{order_id}{anchor}")
 
     # -- the catalogue, suppliers, settings -------------------------------------------------------
     def show_products(problem=None, errors_=None, status=200, report=None):
@@ -356,10 +355,17 @@ def install(app, deps) -> None:
         finally:
             path.unlink(missing_ok=True)
 
+    imports = {"products": (orders.import_products, "products.column", PRODUCT_COLUMNS),
+               "tracking": (orders.import_tracking, "orders.tracking_column", TRACKING_COLUMNS)}
+
+    def run_import(kind: str, confirm: bool) -> dict:
+        check, prefix, columns = imports[kind]
+        return read_upload(check, column_aliases(prefix, columns), confirm)
+
     @app.post("/products/import", name="products_import", roles=STAFF, body_limit=IMPORT_BODY_LIMIT)
     def products_import():
         try:
-            report = read_upload(orders.import_products, column_aliases("products.column", PRODUCT_COLUMNS), True)
+            report = run_import("products", True)
         except DomainError as exc:
             return show_products(problem=problem_of(exc), errors_=exc.fields, status=exc.http_status)
         if report["error_count"]:
@@ -391,8 +397,7 @@ def install(app, deps) -> None:
     @app.post("/orders/tracking", name="orders_tracking_import", roles=STAFF, body_limit=IMPORT_BODY_LIMIT)
     def orders_tracking_import():
         try:
-            report = read_upload(orders.import_tracking, column_aliases("orders.tracking_column", TRACKING_COLUMNS),
-                                 True)
+            report = run_import("tracking", True)
         except DomainError as exc:
             return show_list(problem=problem_of(exc), status=exc.http_status)
         if report["error_count"]:
@@ -432,20 +437,14 @@ def install(app, deps) -> None:
         return xlsx_response(products_workbook(), "products")
 
     @app.post("/api/v1/products/import", name="api_products_import", roles=STAFF, body_limit=IMPORT_BODY_LIMIT,
-              api=Operation({"tags": ["orders"], "summary": "Products from an Excel file: checked, then (confirm=1) saved",
-                             "description": "Columns (titles in either language): code, name, category, price "
-                                            "(yuan), unit, stock, active, gift, supplier. A known code updates "
-                                            "that product, a new one adds it. Every row is checked first; with any "
-                                            "problem nothing is saved and the 422 carries the `report`. The "
-                                            "workbook is read by the upload worker with the customer import's "
-                                            "caps (`import.too_many_rows`...).",
-                             "parameters": CONFIRM, "requestBody": UPLOAD_BODY,
-                             "responses": {"200": resp("checked (and saved)", REPORT_SCHEMA),
-                                           **errors(401, 403, 413, 422)}}))
+              api=import_operation("Products from an Excel file: checked, then (confirm=1) saved",
+                                   "Columns (titles in either language): code, name, category, price (yuan), unit, "
+                                   "stock, active, gift, supplier. A known code updates that product, a new one "
+                                   "adds it. Every row is checked first; with any problem nothing is saved and the "
+                                   "422 carries the `report`. The workbook is read by the upload worker with the "
+                                   "customer import's caps (`import.too_many_rows`...).", "checked (and saved)"))
     def api_products_import():
-        report = read_upload(orders.import_products, column_aliases("products.column", PRODUCT_COLUMNS),
-                             request.query.get("confirm") in ("1", "true", "yes"))
-        return report_answer(report)
+        return report_answer(run_import("products", request.query.get("confirm") in ("1", "true", "yes")))
 
     @app.get("/api/v1/suppliers", name="api_suppliers", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "Suppliers with the products they supply",
@@ -560,18 +559,12 @@ def install(app, deps) -> None:
         return created(orders.add_payment(viewer(), order_id, json_body(), actor=actor()))
 
     @app.post("/api/v1/orders/tracking", name="api_orders_tracking", roles=STAFF, body_limit=IMPORT_BODY_LIMIT,
-              api=Operation({"tags": ["orders"], "summary": "Ship approved orders from an Excel file of tracking "
-                                                            "numbers",
-                             "description": "Columns: order (its number), courier, tracking. Unknown order numbers, "
-                                            "orders not approved and empty cells are reported by row; with any "
-                                            "problem nothing is shipped (422 with the `report`).",
-                             "parameters": CONFIRM, "requestBody": UPLOAD_BODY,
-                             "responses": {"200": resp("checked (and shipped)", REPORT_SCHEMA),
-                                           **errors(401, 403, 413, 422)}}))
+              api=import_operation("Ship approved orders from an Excel file of tracking numbers",
+                                   "Columns: order (its number), courier, tracking. Unknown order numbers, orders not "
+                                   "approved and empty cells are reported by row; with any problem nothing is shipped "
+                                   "(422 with the `report`).", "checked (and shipped)"))
     def api_orders_tracking():
-        report = read_upload(orders.import_tracking, column_aliases("orders.tracking_column", TRACKING_COLUMNS),
-                             request.query.get("confirm") in ("1", "true", "yes"))
-        return report_answer(report)
+        return report_answer(run_import("tracking", request.query.get("confirm") in ("1", "true", "yes")))
 
     @app.get("/api/v1/orders/sales", name="api_orders_sales", roles=STAFF,
              api=Operation({"tags": ["orders"], "summary": "Sales by agent, product and day",
@@ -611,6 +604,13 @@ def install(app, deps) -> None:
     def api_customer_addresses(customer_id):
         row, _access = deps.crm.readable(viewer(), customer_id, live_calls())
         return {"items": orders.addresses(row.id)}
+
+
+def import_operation(summary: str, description: str, done: str) -> Operation:
+    """The API description of an Excel upload checked whole (``?confirm=1`` to save)."""
+    return Operation({"tags": ["orders"], "summary": summary, "description": description, "parameters": CONFIRM,
+                      "requestBody": UPLOAD_BODY, "responses": {"200": resp(done, REPORT_SCHEMA),
+                                                                **errors(401, 403, 413, 422)}})
 
 
 def yuan_text(value) -> str:
