@@ -342,3 +342,33 @@ def test_the_pages_take_an_order_and_show_it_in_both_languages(shop):
             page = app.get(path, headers=who)
             assert page.status_int == 200, path
         assert word in page.text and not re.search(r"\b(shipped|approved|draft)\b", re.sub(r"<[^>]+>", " ", page.text)), path
+
+
+# -- the caller's latest order in a voice menu ---------------------------------------------------------
+def test_the_order_status_menu_action_says_the_state_and_the_tracking_digits():
+    from appliance.engine.menus import Action, Menu, MenuTable, Prompts, Read, check, step
+
+    said = Prompts(orders={"none": ("none",), "shipped": ("shipped",), "review": ("review",)},
+                   digits={str(d): (f"d{d}",) for d in range(10)})
+    menu = Menu("main", ("hello",), {"3": Action("order_status")}, language="en")
+    table = MenuTable(menus={"main": menu}, prompts={"en": said})
+    out = step(table, "main", "menu", 0, 1, "3", order_of=lambda: {"state": "shipped", "tracking": "SF12-9"})
+    assert isinstance(out, Read) and (out.menu, out.prompt, out.language) == ("main", ("shipped", "d1", "d2", "d9",
+                                                                                         "hello"), "en")
+    assert step(table, "main", "menu", 0, 1, "3", order_of=lambda: {"state": "review", "tracking": ""}).prompt == (
+        "review", "hello")
+    for nothing in (None, {"state": "draft"}):
+        assert step(table, "main", "menu", 0, 1, "3", order_of=lambda: nothing).prompt == ("none", "hello")
+    # never what a silent caller falls through to: it would say the order for ever
+    looping = Menu("main", ("hello",), {}, on_timeout=Action("order_status"))
+    assert check({"main": looping}, set(), set(), set())
+
+
+def test_the_latest_order_is_found_by_the_callers_number(shop):
+    assert OrderService.latest_for_number("+8613912345678") is None
+    o = take(shop, submit=True).json
+    assert OrderService.latest_for_number("+8613912345678")["state"] == "review"
+    act(shop, "admin", o, "approve")
+    act(shop, "admin", o, "ship", courier="顺丰", tracking="SF307")
+    assert OrderService.latest_for_number("13912345678") == {"id": o["id"], "state": "shipped", "tracking": "SF307",
+                                                            "courier": "顺丰"}
