@@ -69,6 +69,7 @@ from appliance.services.calling import CallingPolicy  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
+from appliance.services.orders import OrderService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
@@ -166,7 +167,8 @@ class Appliance:
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         registry.register(pin.SCRIPT, pin.make_handler(callers.customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
-        registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table))
+        registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table,
+                                                         order_of=OrderService.latest_for_number))
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         notices = MailNotices(self.mail, self.site.language)

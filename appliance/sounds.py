@@ -83,6 +83,15 @@ SENTENCES = (
     # a number the phone's calling permission does not allow (FastAGI calling, services/calling.py)
     Sentence("not-permitted", "此话机无权拨打该号码，再见。", "That feature is not available on this line. Goodbye.",
              ("feature-not-avail-line", "vm-goodbye")),
+    # the voice menu's order-status action (engine/menus.py): the caller's latest order
+    Sentence("order-none", "没有查到您的订单。", "We found no order for your number."),
+    Sentence("order-review", "您最近的订单正在审核中。", "Your latest order is waiting for review."),
+    Sentence("order-approved", "您最近的订单已审核，正在准备发货。", "Your latest order is approved and will ship soon."),
+    Sentence("order-rejected", "您最近的订单未通过审核，请联系客服。", "Your latest order was not approved. Please ask an agent."),
+    Sentence("order-shipped", "您最近的订单已发货，运单号是", "Your latest order has shipped. The tracking number is"),
+    Sentence("order-delivered", "您最近的订单已签收。", "Your latest order was delivered."),
+    Sentence("order-returned", "您最近的订单已退货。", "Your latest order was returned."),
+    Sentence("order-cancelled", "您最近的订单已取消。", "Your latest order was cancelled."),
 ) + tuple(Sentence(f"digit-{d}", text, str(d), (f"digits/{d}",))
           for d, text in enumerate("零一二三四五六七八九"))
 

@@ -21,7 +21,7 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
-from webui.areas import billing, customer_import
+from webui.areas import billing, customer_import, orders
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
-         menus, voicecodes, billing)
+         menus, voicecodes, billing, orders)
 
 
 @dataclass

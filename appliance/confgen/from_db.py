@@ -140,7 +140,7 @@ def menu_table(files):
     A live menu whose prompt has gone missing since it went live keeps working with a
     beep instead of its greeting (logged): the caller hears something and can still key.
     """
-    from appliance.engine.menus import MenuTable, Prompts
+    from appliance.engine.menus import ORDER_STATES, MenuTable, Prompts
     from appliance.services.menus import all_menus, engine_menu
 
     menus = {}
@@ -161,7 +161,10 @@ def menu_table(files):
               for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))}
     base = files.builtin_asterisk_dir
     said = {language: Prompts(**{what: sounds.playable(what, language, base) for what in ("invalid", "timeout",
-                                                                                         "directory")})
+                                                                                         "directory")},
+                              orders={state: sounds.playable(f"order-{state}", language, base)
+                                      for state in ("none", *ORDER_STATES)},
+                              digits={d: sounds.number(d, language, base) for d in "0123456789"})
             for language in sounds.LANGUAGES}
     return MenuTable(menus=menus, queues=frozenset(q.name for q in m.Queue.select(m.Queue.name)), agents=agents,
                      phones=frozenset(p.extension for p in m.Phone.select(m.Phone.extension)), prompts=said)

@@ -639,9 +639,141 @@ class TrunkRatePlan(BaseModel):
         table_name = "trunk_rate_plan"
 
 
+# -- orders and sales (appliance/services/orders.py) ------------------------------------------
+class Supplier(BaseModel):
+    """Who supplies products (a product names its supplier)."""
+
+    id = AutoField()
+    name = CharField(max_length=128, unique=True)
+    contact = CharField(max_length=64, default="")
+    phone = CharField(max_length=32, default="")
+    note = CharField(max_length=500, default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Product(BaseModel):
+    """A product of the catalogue; a gift is a product sold at no price, with its own stock.
+    Money is whole fen (1/100 yuan), never a float."""
+
+    id = AutoField()
+    code = CharField(max_length=32, unique=True)
+    name = CharField(max_length=128)
+    category = CharField(max_length=32, default="", index=True)
+    price_fen = IntegerField(default=0)
+    unit = CharField(max_length=16, default="")
+    stock = IntegerField(default=0)
+    active = BooleanField(default=True)
+    gift = BooleanField(default=False)
+    supplier = ForeignKeyField(Supplier, null=True, backref="products", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(null=True)
+
+
+class CustomerAddress(BaseModel):
+    """A delivery address a customer's order used (offered again on the next order)."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="addresses", on_delete="CASCADE")
+    address = CharField(max_length=255)
+    created_at = DateTimeField(default=utcnow)
+
+
+class SalesOrder(BaseModel):
+    """An order a customer placed, usually during a call (``linkedid``: the call record and
+    its recording).  The customer's name and phone are copied: the order outlives them.
+    ``version`` grows with every change (the API's ETag)."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, null=True, backref="orders", on_delete="SET NULL")
+    customer_name = CharField(max_length=128, default="")
+    customer_phone = CharField(max_length=32, default="")
+    agent = CharField(max_length=16, default="", index=True)  # the work number that took it
+    created_by = CharField(max_length=64, default="")
+    linkedid = CharField(max_length=64, default="", index=True)
+    state = CharField(max_length=16, default="draft", index=True)
+    address = CharField(max_length=255, default="")
+    payment_method = CharField(max_length=16, default="cod")
+    note = CharField(max_length=500, default="")
+    subtotal_fen = IntegerField(default=0)
+    points_used = IntegerField(default=0)
+    points_fen = IntegerField(default=0)  # what the points took off
+    total_fen = IntegerField(default=0)
+    paid_fen = IntegerField(default=0)
+    points_earned = IntegerField(default=0)
+    points_taken = BooleanField(default=False)  # the points used are off the customer's balance
+    stock_taken = BooleanField(default=False)  # the items are off the stock (shipped)
+    courier = CharField(max_length=32, default="")
+    tracking = CharField(max_length=64, default="", index=True)
+    reason = CharField(max_length=500, default="")
+    version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow, index=True)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class OrderItem(BaseModel):
+    """One line of an order: the product as it was (code, name, list price) and what was charged."""
+
+    id = AutoField()
+    order = ForeignKeyField(SalesOrder, backref="items", on_delete="CASCADE")
+    product = ForeignKeyField(Product, null=True, backref="order_items", on_delete="SET NULL")
+    code = CharField(max_length=32)
+    name = CharField(max_length=128)
+    quantity = IntegerField()
+    list_price_fen = IntegerField()
+    price_fen = IntegerField()
+    gift = BooleanField(default=False)
+
+
+class OrderEvent(BaseModel):
+    """An order's history: every change of state (or of its lines), who and when."""
+
+    id = AutoField()
+    order = ForeignKeyField(SalesOrder, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    username = CharField(max_length=64)
+    action = CharField(max_length=16)
+    from_state = CharField(max_length=16, default="")
+    to_state = CharField(max_length=16, default="")
+    detail = TextField(default="")
+
+
+class Payment(BaseModel):
+    """Money received against an order."""
+
+    id = AutoField()
+    order = ForeignKeyField(SalesOrder, backref="payments", on_delete="CASCADE")
+    amount_fen = IntegerField()
+    method = CharField(max_length=16)
+    paid_on = CharField(max_length=10)  # YYYY-MM-DD
+    reference = CharField(max_length=64, default="")
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class PointsBalance(BaseModel):
+    """A customer's member points now (changed only with a ``PointsEntry`` beside it)."""
+
+    customer = ForeignKeyField(Customer, primary_key=True, on_delete="CASCADE")
+    balance = IntegerField(default=0)
+
+
+class PointsEntry(BaseModel):
+    """The points ledger: every change of a customer's points, with the balance after it."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="points_entries", on_delete="CASCADE")
+    order = ForeignKeyField(SalesOrder, null=True, on_delete="SET NULL")
+    delta = IntegerField()
+    balance = IntegerField()
+    reason = CharField(max_length=16)  # earned | redeemed | refunded | reversed | adjusted
+    username = CharField(max_length=64, default="")
+    at = DateTimeField(default=utcnow)
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
               Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode,
-              RatePlan, RatePlanRate, TrunkRatePlan)
+              RatePlan, RatePlanRate, TrunkRatePlan,
+              Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry)

@@ -24,9 +24,12 @@ from dataclasses import dataclass, field
 from appliance import dialplan_vars as v
 
 DIGITS = "0123456789*#"
-ACTIONS = ("menu", "queue", "agent", "extension", "directory", "voicemail", "fax", "repeat", "hangup")
+ACTIONS = ("menu", "queue", "agent", "extension", "directory", "voicemail", "fax", "repeat", "hangup",
+           "order_status")
 # What a caller who presses nothing, or a wrong key too often, may be sent to.
-FALLTHROUGH_ACTIONS = tuple(a for a in ACTIONS if a not in ("directory", "repeat"))
+FALLTHROUGH_ACTIONS = tuple(a for a in ACTIONS if a not in ("directory", "repeat", "order_status"))
+# The order states the order-status action says (the caller's latest order; drafts are not orders yet).
+ORDER_STATES = ("review", "approved", "rejected", "shipped", "delivered", "returned", "cancelled")
 NEEDS_TARGET = {"menu": "menus", "queue": "queues", "extension": "phones", "voicemail": "queues"}  # agent: empty = the transferring agent
 MAX_HOPS = 50  # menus entered in one call before the caller is sent to the fallback
 MODE_MENU = "menu"
@@ -61,6 +64,20 @@ class Prompts:
     invalid: tuple[str, ...] = ("pm-invalid-option",)  # before the greeting again, after a wrong key
     timeout: tuple[str, ...] = ()  # before the greeting again, after no key
     directory: tuple[str, ...] = ("vm-enter-num-to-call",)
+    # the order-status action: a sentence per order state (and ``none``), digits 0-9
+    orders: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    digits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def order_said(self, order: Mapping | None) -> tuple[str, ...]:
+        """What the caller hears of their latest order: its state, and the tracking
+        number's digits once it has shipped; no order: that there is none."""
+        state = (order or {}).get("state")
+        if state not in ORDER_STATES:
+            return self.orders.get("none", ())
+        said = self.orders.get(state, ())
+        if state == "shipped":
+            said += tuple(f for d in str(order.get("tracking") or "") if d.isdigit() for f in self.digits.get(d, ()))
+        return said
 
 
 @dataclass(frozen=True)
@@ -119,9 +136,11 @@ def enter(table: MenuTable, name: str, hops: int = 0) -> Read | Leave:
 
 
 def step(table: MenuTable, name: str, mode: str, tries: int, hops: int, keys: str,
-         back_agent: str = "") -> Read | Leave:
+         back_agent: str = "", order_of=None) -> Read | Leave:
     """One turn in menu ``name``: the caller keyed ``keys`` ('' = nothing before the timeout).
-    ``back_agent`` is the agent who transferred the caller into the menus, if any."""
+    ``back_agent`` is the agent who transferred the caller into the menus, if any;
+    ``order_of()`` the caller's latest order (``{"state", "tracking"}`` or None), asked only
+    when the caller chose the order-status action."""
     menu = table.menus.get(name)
     if menu is None:
         return _fallback("menu-unavailable")
@@ -139,14 +158,17 @@ def step(table: MenuTable, name: str, mode: str, tries: int, hops: int, keys: st
             return act(table, menu, menu.on_invalid, hops, back_agent=back_agent)
         return Read(menu.name, MODE_MENU, tries + 1, hops, said.invalid + menu.prompt, 1, menu.timeout_seconds,
                     menu.language)
-    return act(table, menu, option, hops, digit=keys[0], tries=tries, back_agent=back_agent)
+    return act(table, menu, option, hops, digit=keys[0], tries=tries, back_agent=back_agent, order_of=order_of)
 
 
 def act(table: MenuTable, menu: Menu, action: Action, hops: int, *, digit: str = "", tries: int = 0,
-        back_agent: str = "") -> Read | Leave:
+        back_agent: str = "", order_of=None) -> Read | Leave:
     """Carry out one of ``menu``'s actions."""
     if action.kind == "repeat":
         return Read(menu.name, MODE_MENU, tries, hops, menu.prompt, 1, menu.timeout_seconds, menu.language)
+    if action.kind == "order_status":  # say it, then the menu again (in the menu's language)
+        said = table.prompts_for(menu).order_said(order_of() if order_of is not None else None)
+        return Read(menu.name, MODE_MENU, tries, hops, said + menu.prompt, 1, menu.timeout_seconds, menu.language)
     if action.kind == "menu":
         return enter(table, action.target, hops)
     if action.kind == "directory" and digit:

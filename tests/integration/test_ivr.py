@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db.models import CallRecord, VoiceMessage
+from appliance.db.models import CallRecord, Customer, Menu, SalesOrder, VoiceMessage
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
-from harness import (Phone, configure_basic, key_when_heard, signed_in_phone, sip_address, started, trunk_call,
-                     wait_until, write_dtmf_pcap)
+from harness import (Phone, configure_basic, key_when_heard, played, signed_in_phone, sip_address, started,
+                     trunk_call, wait_until, write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
 
@@ -65,6 +65,21 @@ def test_two_levels_down_to_a_queue_after_a_wrong_key(make_appliance, tmp_path):
         rec = call_keying(app, tmp_path, "13800000104", "1", hold_ms=5000)
         assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
         assert menu_turns(app) == 6  # enter, 1 (the queue now)
+        # the order-status action (issue 18): the caller's latest order in the menu's language,
+        # with its tracking number's digits once shipped, then the menu again
+        customer = Customer.create(name="王芳", phone="13800000105")
+        SalesOrder.create(customer=customer, customer_name="王芳", customer_phone="13800000105", state="shipped",
+                          courier="顺丰", tracking="SF307")
+        app.menus.set_option("main", "3", {"action": "order_status"}, actor="test")
+        before = len(played(app))
+        call_keying(app, tmp_path, "13800000105", "3", hold_ms=6000)
+        heard = played(app)[before:]
+        said = next(i for i, f in enumerate(heard) if "cc-order-shipped" in f)
+        language = Menu.get(Menu.name == "main").language
+        assert f"/{language}/" in heard[said]
+        assert [f.rsplit("/", 1)[-1].split(".")[0] for f in heard[said + 1:said + 4]] == [
+            "cc-digit-3", "cc-digit-0", "cc-digit-7"]
+        assert "hello" in heard[said + 4]  # the menu's greeting again
     finally:
         phone.stop()
     assert app.pbx.pid == asterisk  # not restarted

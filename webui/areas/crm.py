@@ -22,6 +22,7 @@ from appliance.db.worker import in_worker
 from appliance.errors import DomainError, FieldError, NotFound, ValidationError
 from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, MAX_POOL_LIMIT, OWNER, PER_PAGE, POOL
 from appliance.services.customer_excel import COLUMNS
+from appliance.services.orders import with_orders
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui import i18n
 from webui.params import page_arg, query_int
@@ -158,7 +159,8 @@ def install(app, deps) -> None:
         me = viewer()
         record = crm.record(me, customer_id, live_calls())
         response.status = status
-        return render("customer.tpl", customer=record["customer"], history=record["history"],
+        return render("customer.tpl", customer=record["customer"],
+                      history=with_orders(record["history"], record["customer"]["id"]),
                       follow_ups=record["follow_ups"], access=record["access"], claims=record["claims"],
                       OWNER=OWNER, POOL=POOL,
                       errors=errors or {}, values=values or {}, fields=FORM_FIELDS,
@@ -430,12 +432,13 @@ def install(app, deps) -> None:
         return no_content()
 
     @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history", roles=EVERYONE,
-             api=Operation({"tags": ["customers"], "summary": "Contact history: calls and notes, newest first",
+             api=Operation({"tags": ["customers"], "summary": "Contact history: calls, notes and orders, newest first",
                             "description": "Calls come from the call records, matched on the customer's "
                                            "phone number (with or without +)." + READ_NOTE,
                             "responses": {"200": resp("history", items(HISTORY_SCHEMA)), **errors(401, 404)}}))
     def api_customer_history(customer_id):
-        return {"items": crm.read_history(viewer(), customer_id, live_calls())}
+        items = crm.read_history(viewer(), customer_id, live_calls())
+        return {"items": with_orders(items, customer_id) if items is not None else items}
 
     @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Add a note to the contact history",

@@ -219,11 +219,13 @@
     var c = data.customer, link = $("pop-customer");
     link.hidden = !c;
     $("pop-unknown").hidden = !!c;
+    $("pop-new-order").hidden = !c;
     $("pop-category").hidden = !(c && c.category);
     $("pop-tags").textContent = c && c.tags && c.tags.length ? "#" + c.tags.join(" #") : "";
     if (c) {
       link.textContent = c.name;
       link.href = "/customers/" + c.id;
+      $("pop-new-order").href = "/orders/new?customer=" + c.id + "&linkedid=" + encodeURIComponent((current && current.linkedid) || "");
       $("pop-category").textContent = c.category || "";
     } else {  // an unknown caller: the new-customer form with their number filled in
       $("pop-new-customer").href = "/customers/new?phone=" + encodeURIComponent(data.number || "");

@@ -20,6 +20,7 @@
     <a href="/workspace" class="{{'on' if path == '/workspace' else ''}}">{{_('nav.workspace')}}</a>
     <a href="/calls" class="{{'on' if path.startswith('/calls') else ''}}">{{_('nav.calls')}}</a>
     <a href="/customers" class="{{'on' if path.startswith('/customers') else ''}}">{{_('nav.customers')}}</a>
+    <a href="/orders" class="{{'on' if path.startswith('/orders') or path.startswith('/products') else ''}}">{{_('orders.nav')}}</a>
     <a href="/recordings" class="{{'on' if path.startswith('/recordings') else ''}}">{{_('nav.recordings')}}</a>
     <a href="/voicemail" class="{{'on' if path.startswith('/voicemail') else ''}}">{{_('nav.voicemail')}}</a>
     <a href="/faxes" class="{{'on' if path.startswith('/faxes') else ''}}">{{_('nav.faxes')}}</a>

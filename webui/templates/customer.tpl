@@ -9,6 +9,9 @@
   % for t in customer['tags']:
   <span class="tag">{{t}}</span>
   % end
+  % if access != POOL:
+  <a class="button small" href="/orders/new?customer={{customer['id']}}" id="new-order">{{_('orders.new')}}</a>
+  % end
   <span class="muted small">{{_('field.customers.account_manager')}}: {{customer['account_manager'] or _('crm.nobody')}} {{customer['account_manager_name']}}</span>
 </div>
 % if problem:
@@ -48,6 +51,9 @@
       % if item['kind'] == 'call':
       <span class="call {{'talking' if item['disposition'] == 'answered' else 'queued'}}">{{_('crm.direction.' + item['direction']) if item['direction'] in ('inbound', 'outbound') else label('direction', item['direction'])}}</span>
       <span>{{_('crm.call_summary', agent=item['agent'] or '—', queue=item['queue'] or '—', disposition=label('disposition', item['disposition']), talk=secs(item['talk_seconds']))}}</span>
+      % elif item['kind'] == 'order':
+      <span class="order-{{item['state']}}"><a href="/orders/{{item['id']}}">{{_('orders.order_title', n=item['id'])}}</a></span>
+      <span>{{_('orders.history_item', state=_('orders.state.' + item['state']), total=item['total'], agent=item['agent'] or '—')}}</span>
       % else:
       <span class="author">{{item['author']}}</span>
       <p class="body">{{item['body']}}</p>

@@ -77,7 +77,7 @@
   <div id="pop-body" hidden>
     <p class="pop-head"><strong class="big" id="pop-number"></strong> <span id="pop-origin" class="muted"></span>
        <span id="pop-call-state" class="state"></span></p>
-    <p><a id="pop-customer" href="#"></a> <span id="pop-category" class="pill"></span> <span id="pop-tags" class="muted"></span>
+    <p><a id="pop-customer" href="#"></a> <span id="pop-category" class="pill"></span> <a id="pop-new-order" class="button small" href="/orders" hidden>{{_('orders.new')}}</a> <span id="pop-tags" class="muted"></span>
        <span id="pop-unknown" hidden><span class="muted">{{_('ws.not_a_customer')}}</span>
          <a id="pop-new-customer" class="button small" href="/customers/new">{{_('crm.pop_new_customer')}}</a></span></p>
     <h3>{{_('ws.last_contacts')}}</h3>

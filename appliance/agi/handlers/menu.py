@@ -28,7 +28,9 @@ def _int(text: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def make_handler(current_table: Callable[[], MenuTable]):
+def make_handler(current_table: Callable[[], MenuTable], order_of: Callable[[str], dict | None] | None = None):
+    """``order_of(number)``: the latest order of the customer calling from ``number``
+    (the order-status action; ``services.orders.OrderService.latest_for_number``)."""
     def handle(session, request) -> None:
         args = list(request.args) + [""] * 6
         event, name, mode, tries, hops, keys = args[:6]
@@ -37,7 +39,8 @@ def make_handler(current_table: Callable[[], MenuTable]):
             outcome = enter(table, name, _int(hops))
         else:
             back_agent = session.get_variable(v.AGENT) or "" if _needs_agent(table, name) else ""
-            outcome = step(table, name, mode, _int(tries), _int(hops), keys, back_agent=back_agent)
+            latest = (lambda: order_of(request.callerid or "")) if order_of is not None else None
+            outcome = step(table, name, mode, _int(tries), _int(hops), keys, back_agent=back_agent, order_of=latest)
         if isinstance(outcome, Read):
             if event == "enter" or outcome.menu != name:  # the sentences around it speak its language
                 session.set_variable(v.LANGUAGE, outcome.language)
