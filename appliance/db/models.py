@@ -574,8 +574,34 @@ class SipBlock(BaseModel):
     ended_by = CharField(max_length=64, default="")  # expired | trusted | the admin's user name
 
 
+class ReportBucket(BaseModel):
+    """Report summaries: one UTC quarter hour (``bucket``, its start in Unix seconds) of one
+    queue, DID, agent and direction (``appliance/services/reports.py`` says what each sum is)."""
+
+    id = AutoField()
+    bucket = IntegerField()
+    queue = CharField(max_length=32)
+    did = CharField(max_length=32)
+    agent = CharField(max_length=16)
+    direction = CharField(max_length=8)
+    calls = IntegerField()
+    offered = IntegerField()
+    answered = IntegerField()
+    answered_in_time = IntegerField()
+    abandoned = IntegerField()
+    no_agent = IntegerField()
+    handled = IntegerField()
+    wait_seconds = FloatField()
+    wait_answered = FloatField()
+    talk_seconds = FloatField()
+    wrapup_seconds = FloatField()
+
+    class Meta:
+        indexes = ((("bucket", "queue", "did", "agent", "direction"), True),)
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
-              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock)
+              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, ReportBucket)
