@@ -471,6 +471,7 @@ class Appliance:
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.dispositions import DispositionService
+        from appliance.services.reports import ReportService
         from appliance.services.workspace import WorkspaceService
         from webui.app import WebDeps, make_app
 
@@ -492,6 +493,7 @@ class Appliance:
                        customer_excel=CustomerExcel(self.db, self.crm,
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
+                       reports=ReportService(self.db, timezone=self.site.timezone),
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)

@@ -13,6 +13,7 @@ from appliance.services.callrecords import CallRecords
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
+from appliance.services.reports import ReportService
 from appliance.services.site import SiteService
 from appliance.services.workspace import WorkspaceService
 from webui.app import WebDeps
@@ -34,6 +35,8 @@ def fill(deps: WebDeps) -> WebDeps:
                                             or 512 * 1024 * 1024)
     if deps.call_records is None:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
+    if deps.reports is None:
+        deps.reports = ReportService(deps.db, timezone=deps.site.timezone)
     if deps.dispositions is None:
         deps.dispositions = DispositionService(deps.db)
     if deps.workspace is None:

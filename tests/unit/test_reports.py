@@ -187,3 +187,92 @@ def test_bad_filters_are_clear(seeded, db):
 def test_the_bucket_of_a_call(db):
     key, sums = reports.contribution(call("x", 900 * 3 + 899.5, queue="q", wait=25, talk=10), 20)
     assert key == (2700, "q", "", "", "inbound") and sums["answered_in_time"] == 0 and sums["answered"] == 1
+
+
+# -- the web area: pages, API, Excel, roles ------------------------------------------------------
+@pytest.fixture
+def web(seeded, db):
+    import webtest
+
+    from appliance.bus import EventBus
+    from appliance.services.users import UserService
+    from webdeps import web_deps
+    from webharness import Agents
+    from webui.app import make_app
+
+    users = UserService(db)
+    for name, role, lang in (("sup", "supervisor", "en"), ("alice", "agent", "en"), ("boss", "admin", "en"),
+                             ("zhang", "supervisor", "zh_CN")):
+        users.create(name, "correct-horse-9", role, language=lang)
+    cfg = ConfigService(db)
+    cfg.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="t")
+    cfg.create("agents", {"number": "1001", "name": "Alice", "phone": "1001", "user": "alice"}, actor="t")
+    deps = web_deps(db=db, config=cfg, users=users, agents=Agents(), health=lambda: {"status": "ok"},
+                    live=lambda: {}, bus=EventBus(), reports=seeded)
+    return webtest.TestApp(make_app(deps))
+
+
+def sign_in(app, username):
+    app.reset()
+    form = app.get("/login").forms[0]
+    form["username"], form["password"] = username, "correct-horse-9"
+    form.submit()
+
+
+def test_report_pages_api_and_excel(web):
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(web, "sup")
+    page = web.get("/reports/traffic?from=2026-03-02&to=2026-03-02")
+    assert "Traffic" in page.text and "40.0%" in page.text and 'id="report-chart-data"' in page.text
+    for kind in ("heatmap", "agents", "abandoned", "surveys"):
+        assert web.get(f"/reports/{kind}?from=2026-03-02&to=2026-03-03").status_int == 200
+    api = web.get("/api/v1/reports/traffic?from=2026-03-02&to=2026-03-02").json
+    assert api["totals"]["offered"] == 5 and api["timezone"] == "Asia/Shanghai"
+    book = load_workbook(io.BytesIO(web.get("/reports/traffic/export?from=2026-03-02&to=2026-03-02&queue=sales").body))
+    sheet = book.active
+    cells = list(sheet.iter_rows(values_only=True))
+    assert cells[0][0] == "Traffic" and cells[1][0] == "2026-03-02 to 2026-03-02 (Asia/Shanghai)"
+    assert cells[2][0] == "queue sales"
+    header = cells.index(next(r for r in cells if r[0] == "Period"))
+    day = cells[header + 1]
+    assert day[:5] == ("2026-03-02", 4, 2, 1, 1) and day[5] == 0.25  # a number, shown as %
+    # surveys in Excel: three tables, the low scores with their calls
+    book = load_workbook(io.BytesIO(web.get("/reports/surveys/export?from=2026-03-02&to=2026-03-03").body))
+    texts = [r[0] for r in book.active.iter_rows(values_only=True)]
+    assert "Low scores and their calls" in texts
+
+
+def test_bad_filters_are_said_in_the_readers_language(web):
+    sign_in(web, "sup")
+    page = web.get("/reports/traffic?from=2026-03-03&to=2026-03-02")
+    assert "the last day is before the first" in page.text
+    assert web.get("/api/v1/reports/traffic?from=2026-03-03&to=2026-03-02", status=422).json["fields"]["to"]
+    sign_in(web, "zhang")
+    page = web.get("/reports/traffic?from=2026-01-01&to=2029-12-31")
+    assert "一次最多查询 3 年" in page.text
+    assert "没有队列 nosuch" in web.get("/reports/traffic?queue=nosuch").text
+    assert "开始日期晚于今天" in web.get("/reports/traffic?from=2026-04-01&to=2026-04-02").text
+
+
+def test_agents_see_their_own_efficiency_only(web):
+    sign_in(web, "alice")
+    assert web.get("/reports/traffic", status=404)
+    assert web.get("/api/v1/reports/abandoned", status=404)
+    rows = web.get("/api/v1/reports/agents?from=2026-03-02&to=2026-03-02").json["rows"]
+    assert [r["agent"] for r in rows] == ["1001"] and rows[0]["talk"] == 350.0
+    web.get("/api/v1/reports/agents?agent=1002", status=422)
+    assert web.post_json("/api/v1/reports/rebuild", {}, status=403, expect_errors=True)
+
+
+def test_the_admin_rebuilds_the_summaries(web, db):
+    sign_in(web, "boss")
+    m.ReportBucket.delete().execute()
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/reports").text).group(1)
+    answer = web.post_json("/api/v1/reports/rebuild", {}, headers={"X-CSRF-Token": token}, expect_errors=True)
+    assert answer.status_int == 200, answer.text
+    assert answer.json["rows"] > 0 and m.ReportBucket.select().count() == answer.json["rows"]
