@@ -276,3 +276,14 @@ def test_the_admin_rebuilds_the_summaries(web, db):
     answer = web.post_json("/api/v1/reports/rebuild", {}, headers={"X-CSRF-Token": token}, expect_errors=True)
     assert answer.status_int == 200, answer.text
     assert answer.json["rows"] > 0 and m.ReportBucket.select().count() == answer.json["rows"]
+
+
+def test_the_benchmark_at_100000_calls(tmp_path):
+    """bench/reports.py's run at a hundredth of its size: the buckets and the raw records
+    give the same month (the run checks it), and the figure is named as bench/results expects."""
+    from bench import reports as bench_reports
+
+    figures = bench_reports.run(100_000, write=False, folder=tmp_path)
+    month = figures[0]
+    assert month["figure"] == "month report latency" and month["unit"] == "ms" and month["baseline"] > 0
+    assert month["call_records"] == 100_000 and 8000 < month["month_calls"] < 8500  # June: 30 of 365 days

@@ -30,8 +30,6 @@ PARAMETERS = [{"name": name, "in": "query", "required": False, "description": te
                                  ("grain", "traffic only: 15min (31 days at most), hour (92 days), day, week or month"),
                                  ("queue", "queue name (a deleted queue's history too)"), ("did", "the DID dialled"),
                                  ("agent", "work number"), ("direction", "inbound, outbound or internal"))]
-KIND_PARAMETER = {"name": "kind", "in": "path", "required": True,
-                  "schema": {"type": "string", "enum": list(views.KINDS)}}
 
 
 def install(app, deps) -> None:
@@ -110,20 +108,20 @@ def install(app, deps) -> None:
         name = f"report-{kind}-{spec['from'].isoformat()}-{spec['to'].isoformat()}.xlsx"
         return HTTPResponse(data, headers={"Content-Type": XLSX, "Content-Disposition": f'attachment; filename="{name}"'})
 
-    @app.get("/api/v1/reports/<kind>", name="api_report", roles=EVERYONE,
+    @app.get("/api/v1/reports/<report>", name="api_report", roles=EVERYONE,
              api=Operation({"tags": ["reports"], "summary": "One report's figures for a range of the office's days",
-                            "description": "`traffic` (per period of `grain`: offered, answered, abandoned, no_agent, "
+                            "description": "`report`: `traffic` (per period of `grain`: offered, answered, abandoned, no_agent, "
                                            "service_level, asa, aht, and totals), `heatmap` (inbound arrivals by weekday "
                                            "0 = Monday and hour), `agents` (signed-in, talk, wrap-up, pauses by reason, "
                                            "occupancy, calls per hour), `abandoned` (with call-backs), `surveys`. Seconds "
                                            "are seconds, rates fractions. Agents may read `agents`, their own only; "
                                            "other reports are `404` to them. A bad filter is `422` naming the field.",
-                            "parameters": [KIND_PARAMETER] + PARAMETERS,
+                            "parameters": PARAMETERS,
                             "responses": {"200": resp("the report", OBJECT), **errors(401, 404, 422)}}))
-    def api_report(kind):
-        spec = checked(kind)
-        result = run(kind, spec)
-        return {"report": kind, "from": spec["from"].isoformat(), "to": spec["to"].isoformat(),
+    def api_report(report):
+        spec = checked(report)
+        result = run(report, spec)
+        return {"report": report, "from": spec["from"].isoformat(), "to": spec["to"].isoformat(),
                 "timezone": getattr(spec["zone"], "key", str(spec["zone"])), "grain": spec["grain"],
                 "filter": {k: spec[k] for k in ("queue", "did", "agent", "direction") if spec[k]},
                 "notices": [msgid for msgid, _ in spec["notices"]], **result}
