@@ -287,3 +287,21 @@ def test_the_benchmark_at_100000_calls(tmp_path):
     month = figures[0]
     assert month["figure"] == "month report latency" and month["unit"] == "ms" and month["baseline"] > 0
     assert month["call_records"] == 100_000 and 8000 < month["month_calls"] < 8500  # June: 30 of 365 days
+
+
+def test_the_migration_summarises_the_calls_an_older_version_recorded(tmp_path):
+    from appliance.db import open_database
+    from appliance.db.migrate import available, migrate
+
+    db = open_database(tmp_path / "old.db")
+    mine = next(n for n, name in available() if name.endswith("_report_buckets"))
+    migrate(db, target=mine - 1)
+    for rec in CALLS:  # as the writer of that version wrote them: no buckets
+        row = {**rec, **{k: reports.dt.datetime.utcfromtimestamp(rec[k]) if rec[k] is not None else None
+                         for k in ("enter_time", "answer_time", "end_time")}}
+        m.CallRecord.insert(**row).execute()
+    migrate(db)
+    service = ReportService(db, timezone=lambda: "Asia/Shanghai", today=lambda zone: dt.date(2026, 3, 10))
+    totals = service.traffic(service.spec(day_args()))["totals"]
+    assert (totals["offered"], totals["answered"], totals["talk_seconds"]) == (5, 3, 650.0)
+    db.close()
