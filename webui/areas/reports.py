@@ -93,7 +93,7 @@ def install(app, deps) -> None:
                       filter_lines=filter_lines(spec, language) if spec else [],
                       grains=GRAINS, directions=DIRECTIONS,
                       queues=[q["name"] for q in deps.config.list("queues")],
-                      agents=agent_directory().all() if viewer().staff else [],
+                      staff=viewer().staff, agents=agent_directory().all() if viewer().staff else [],
                       export_url=f"/reports/{kind}/export" + ("?" + urlencode(query) if query else ""))
 
     @app.get("/reports/<kind>/export", name="report_export", roles=EVERYONE)

@@ -27,7 +27,7 @@
       % end
       </select></div>
     % end
-    % if agents:
+    % if staff:
     <div class="field"><label for="r-queue">{{_('reports.col.queue')}}</label>
       <select id="r-queue" name="queue"><option value="">{{_('crm.any')}}</option>
       % for q in sorted(set(queues) | ({args['queue']} if args['queue'] else set())):
