@@ -188,7 +188,7 @@ def _bad(field: str, msgid: str, english: str, **params):
     return ValidationError(english, code="reports.bad_filter", fields={field: FieldError(msgid, english, **params)})
 
 
-def _date(value: str, name: str) -> dt.date | None:
+def parse_day(value: str, name: str) -> dt.date | None:
     value = (value or "").strip()
     if not value:
         return None
@@ -220,8 +220,8 @@ class ReportService:
         agents when they may see only theirs (None: everyone's)."""
         zone = self.zone()
         today = self._today(zone)
-        since = _date(args.get("from", ""), "from") or today.replace(day=1)
-        until = _date(args.get("to", ""), "to") or today
+        since = parse_day(args.get("from", ""), "from") or today.replace(day=1)
+        until = parse_day(args.get("to", ""), "to") or today
         if until < since:
             raise _bad("to", "reports.error.reversed", "the last day is before the first")
         if since > today:
@@ -461,6 +461,16 @@ class ReportService:
         return {"rows": [{"period": p, **self.figures(s)} for p, s in per.items()]}
 
 
+def rebuild_days(db, first: str = "", last: str = "") -> int:
+    """``rebuild_buckets`` over whole UTC days given as text (either may be empty: open)."""
+    since, until = parse_day(first, "from"), parse_day(last, "to")
+    if since and until and until < since:
+        raise _bad("to", "reports.error.reversed", "the last day is before the first")
+    start = dt.datetime.combine(since, dt.time()) if since else None
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time()) if until else None
+    return rebuild_buckets(db, start, end)
+
+
 def _main(argv=None) -> int:
     import argparse
 
@@ -474,9 +484,7 @@ def _main(argv=None) -> int:
     parser.add_argument("--to", dest="until", help="last UTC day, YYYY-MM-DD (default: all)")
     args = parser.parse_args(argv)
     db = open_database(args.db)
-    since = dt.datetime.fromisoformat(args.since) if args.since else None
-    until = dt.datetime.fromisoformat(args.until) + dt.timedelta(days=1) if args.until else None
-    print(rebuild_buckets(db, since, until), "bucket rows written")
+    print(rebuild_days(db, args.since or "", args.until or ""), "bucket rows written")
     return 0
 
 

@@ -16,7 +16,7 @@ from appliance import labels
 from appliance.db.worker import in_worker
 from appliance.errors import NotFound, ValidationError
 from appliance.services import report_views as views
-from appliance.services.reports import DIRECTIONS, GRAINS, rebuild_buckets
+from appliance.services.reports import DIRECTIONS, GRAINS, rebuild_days
 from webui import i18n
 from webui.apidoc import Operation, errors, resp
 from webui.http import ADMIN, EVERYONE, agent_directory, json_body, lang, render, viewer
@@ -133,23 +133,6 @@ def install(app, deps) -> None:
                                             "of summary rows written.",
                              "responses": {"200": resp("rows written", OBJECT), **errors(401, 403, 422)}}))
     def api_reports_rebuild():
-        import datetime as dt
-
-        from appliance.errors import FieldError
-
         body = json_body(optional=True)
-        bounds = []
-        for name in ("from", "to"):
-            value = body.get(name) or ""
-            try:
-                bounds.append(dt.datetime.fromisoformat(value) if value else None)
-            except (TypeError, ValueError):
-                raise ValidationError(f"{name} must be a date like 2026-11-23",
-                                      fields={name: FieldError("field.date_format", "YYYY-MM-DD")}) from None
-        since, until = bounds
-        if until is not None:
-            until += dt.timedelta(days=1)
-        if since and until and until <= since:
-            raise ValidationError("the last day is before the first",
-                                  fields={"to": FieldError("reports.error.reversed", "the last day is before the first")})
-        return {"rows": in_worker(deps.db, rebuild_buckets, deps.db, since, until)}
+        first, last = (str(body.get(name) or "") for name in ("from", "to"))
+        return {"rows": in_worker(deps.db, rebuild_days, deps.db, first, last)}
