@@ -68,6 +68,9 @@ from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
+from appliance.db.worker import in_worker  # noqa: E402
+from appliance.services.report_schedule import ReportSchedules  # noqa: E402
+from appliance.services.reports import ReportService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
 from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
@@ -164,6 +167,10 @@ class Appliance:
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         notices = MailNotices(self.mail, self.site.language)
+        self.reports = ReportService(self.db, timezone=self.site.timezone)
+        self.report_schedules = ReportSchedules(self.db, self.reports, self.mail,
+                                                Path(settings.data_dir) / "reports",
+                                                run=lambda fn, *args: in_worker(self.db, fn, *args))
         self.pipeline.completed.append(notices.recording_complete)
         self.phone_recorder = PhoneRecorder(self.prompts, self.pbx.spool_dir, self.pbx.paths.spool)
         registry.register(prompt_record.SCRIPT, prompt_record.make_handler(self.phone_recorder, self.pbx.paths.sounds),
@@ -456,6 +463,7 @@ class Appliance:
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self.mail.start()
+        self.report_schedules.start()
         self.fax_sender.start()
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
@@ -471,7 +479,6 @@ class Appliance:
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.dispositions import DispositionService
-        from appliance.services.reports import ReportService
         from appliance.services.workspace import WorkspaceService
         from webui.app import WebDeps, make_app
 
@@ -493,7 +500,7 @@ class Appliance:
                        customer_excel=CustomerExcel(self.db, self.crm,
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
-                       reports=ReportService(self.db, timezone=self.site.timezone),
+                       reports=self.reports, report_schedules=self.report_schedules,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
@@ -552,6 +559,7 @@ class Appliance:
         self.agi.stop()
         self.housekeeping.stop()
         self.mail.stop()
+        self.report_schedules.stop()
         self.fax_sender.stop()
         self.pipeline.stop()
         self.encoders.close()

@@ -37,6 +37,16 @@ def fill(deps: WebDeps) -> WebDeps:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
     if deps.reports is None:
         deps.reports = ReportService(deps.db, timezone=deps.site.timezone)
+    if deps.report_schedules is None:
+        from pathlib import Path
+        import tempfile
+
+        from appliance.mail import Outbox, SmtpConfig
+        from appliance.services.report_schedule import ReportSchedules
+
+        # mail off: nothing is ever queued, so neither folder is ever made
+        nowhere = Path(tempfile.gettempdir()) / "webdeps-mail-off"
+        deps.report_schedules = ReportSchedules(deps.db, deps.reports, Outbox(nowhere, SmtpConfig(host="")), nowhere)
     if deps.dispositions is None:
         deps.dispositions = DispositionService(deps.db)
     if deps.workspace is None:

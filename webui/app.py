@@ -66,6 +66,7 @@ class WebDeps:
     agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
     registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
     reports: object = None  # appliance.services.reports.ReportService: reports from the 15-minute summaries
+    report_schedules: object = None  # appliance.services.report_schedule.ReportSchedules: reports e-mailed
     extra: dict = field(default_factory=dict)
 
 

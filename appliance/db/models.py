@@ -600,8 +600,24 @@ class ReportBucket(BaseModel):
         indexes = ((("bucket", "queue", "did", "agent", "direction"), True),)
 
 
+class ReportSchedule(BaseModel):
+    """A report e-mailed after each day, week or month (``appliance/services/report_schedule.py``)."""
+
+    id = AutoField()
+    report = CharField(max_length=16)  # traffic | heatmap | agents | abandoned | surveys
+    period = CharField(max_length=8)  # daily | weekly | monthly
+    recipients = CharField(max_length=1000)  # comma-separated addresses
+    queue = CharField(max_length=32, default="")  # the report's queue filter; empty: every queue
+    language = CharField(max_length=8, default="zh_CN")
+    last_period = CharField(max_length=16, default="")  # the last period sent: 2026-12-05, 2026-11-30 (week), 2026-11
+    last_error = CharField(max_length=255, default="")
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
-              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, ReportBucket)
+              Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, ReportBucket,
+              ReportSchedule)

@@ -5,6 +5,7 @@ the agent-state log cut at the range's ends, rebuild, and bad filters."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -305,3 +306,81 @@ def test_the_migration_summarises_the_calls_an_older_version_recorded(tmp_path):
     totals = service.traffic(service.spec(day_args()))["totals"]
     assert (totals["offered"], totals["answered"], totals["talk_seconds"]) == (5, 3, 650.0)
     db.close()
+
+
+# -- reports e-mailed on a schedule --------------------------------------------------------------
+def test_the_last_complete_period():
+    from appliance.services.report_schedule import last_period
+
+    wednesday = dt.date(2026, 3, 4)
+    assert last_period("daily", wednesday) == (dt.date(2026, 3, 3), dt.date(2026, 3, 3), "2026-03-03")
+    assert last_period("weekly", wednesday) == (dt.date(2026, 2, 23), dt.date(2026, 3, 1), "2026-02-23")
+    assert last_period("weekly", dt.date(2026, 3, 9)) == (D1, dt.date(2026, 3, 8), "2026-03-02")  # a Monday
+    assert last_period("monthly", D1) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28), "2026-02")
+
+
+def test_a_scheduled_report_goes_through_the_outbox_once_per_period_and_waits_out_a_dead_server(seeded, db, tmp_path):
+    import io
+    import socket
+
+    from openpyxl import load_workbook
+
+    from appliance.mail import Outbox, SmtpConfig
+    from appliance.services.report_schedule import ReportSchedules
+
+    with socket.socket() as s:  # a port nobody listens on: the mail server is down
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    outbox = Outbox(tmp_path / "outbox", SmtpConfig(host="127.0.0.1", port=dead_port, security="none", timeout=2))
+    outbox._kick = lambda: None  # delivery is driven below
+    schedules = ReportSchedules(db, seeded, outbox, tmp_path / "reports")
+    made = schedules.create({"report": "traffic", "period": "daily", "recipients": "boss@example.cn; ops@example.cn",
+                             "queue": "sales", "language": "en"}, actor="sup")
+    assert made["recipients"] == "boss@example.cn, ops@example.cn"
+    assert schedules.send_due(today=D2) == 1 and schedules.send_due(today=D2) == 0  # once per period
+    [row] = schedules.list()
+    assert (row["last_period"], row["last_error"]) == ("2026-03-02", "")
+    assert outbox.deliver_due() == 0  # the server is down: kept and retried, shown on the health page
+    status = outbox.status()
+    assert status["queued"] == 1 and status["last_error"]
+    [item] = [item for _, item in outbox._items(outbox.dir)]
+    assert item["subject"] == "Traffic: 2026-03-02" and item["to"] == ["boss@example.cn", "ops@example.cn"]
+    book = load_workbook(io.BytesIO(Path(item["attachments"][0]).read_bytes()))
+    cells = list(book.active.iter_rows(values_only=True))
+    assert cells[2][0] == "queue sales" and cells[-1][:4] == ("Total", 4, 2, 1)  # D1's sales calls, by hour
+
+
+def test_a_schedule_with_mail_off_says_so_and_bad_input_is_refused(seeded, db, tmp_path):
+    from appliance.mail import Outbox, SmtpConfig
+    from appliance.services.report_schedule import ReportSchedules
+
+    schedules = ReportSchedules(db, seeded, Outbox(tmp_path / "o", SmtpConfig(host="")), tmp_path / "r")
+    schedules.create({"report": "agents", "period": "weekly", "recipients": "boss@example.cn"}, actor="sup")
+    assert schedules.send_due(today=D2) == 0
+    assert schedules.list()[0]["last_error"] == "mail-off" and schedules.list()[0]["last_period"] == ""
+    with pytest.raises(ValidationError) as err:
+        schedules.create({"report": "nope", "period": "hourly", "recipients": "not-an-address", "queue": "gone"},
+                         actor="sup")
+    assert set(err.value.fields) == {"report", "period", "recipients", "queue"}
+
+
+def test_schedules_on_the_page_and_in_the_api(web):
+    import re
+
+    sign_in(web, "zhang")
+    page = web.get("/reports/schedules")
+    assert "定时邮件报表" in page.text and 'id="mail-off"' in page.text
+    form = page.forms["schedule-form"]
+    form["report"], form["period"], form["recipients"] = "abandoned", "monthly", "坏地址"
+    refused = form.submit(status=422)
+    assert "不是有效的邮箱地址：坏地址" in refused.text
+    form = refused.forms["schedule-form"]
+    form["recipients"] = "boss@example.cn"
+    form.submit(status=302)
+    listed = web.get("/api/v1/report-schedules").json["items"]
+    assert [(s["report"], s["period"], s["language"]) for s in listed] == [("abandoned", "monthly", "zh_CN")]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/reports/schedules").text).group(1)
+    web.delete(f"/api/v1/report-schedules/{listed[0]['id']}", headers={"X-CSRF-Token": token}, status=204)
+    assert web.get("/api/v1/report-schedules").json["items"] == []
+    sign_in(web, "alice")
+    web.get("/reports/schedules", status=403)

@@ -10,20 +10,29 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from bottle import HTTPResponse, request
+import bottle
+from bottle import HTTPResponse, request, response
 
 from appliance import labels
 from appliance.db.worker import in_worker
 from appliance.errors import NotFound, ValidationError
 from appliance.services import report_views as views
+from appliance.services.report_schedule import PERIODS
 from appliance.services.reports import DIRECTIONS, GRAINS, rebuild_days
 from webui import i18n
-from webui.apidoc import Operation, errors, resp
-from webui.http import ADMIN, EVERYONE, agent_directory, json_body, lang, render, viewer
+from webui.apidoc import Operation, body, errors, items, resp
+from webui.http import (ADMIN, EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
+                        render, viewer)
 
 FILTERS = ("from", "to", "grain", "queue", "did", "agent", "direction")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OBJECT = {"type": "object"}
+SCHEDULE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "report": {"type": "string"}, "period": {"type": "string"},
+    "recipients": {"type": "string"}, "queue": {"type": "string"}, "language": {"type": "string"},
+    "last_period": {"type": "string", "description": "the last period sent (2026-12-05, 2026-11-30 for a week, 2026-11)"},
+    "last_error": {"type": "string", "description": "why the last period could not be sent (`mail-off`...)"},
+    "created_by": {"type": "string"}}}
 PARAMETERS = [{"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
               for name, text in (("from", "first day on the office's clock, YYYY-MM-DD (default: the 1st of this month)"),
                                  ("to", "last day, YYYY-MM-DD (default: today); at most 3 years after `from`"),
@@ -67,6 +76,61 @@ def install(app, deps) -> None:
     def words_of(language: str):
         return (lambda msgid, **kw: i18n.translate(language, msgid, **kw),
                 lambda kind, code: labels.label(language, kind, code))
+
+    # -- reports e-mailed on a schedule (before /reports/<kind>: "schedules" is no report) ------
+    schedules = deps.report_schedules
+
+    def schedules_page(problem=None, values=None, status=200):
+        response.status = status
+        return render("report_schedules.tpl", rows=schedules.list(), kinds=views.KINDS, periods=PERIODS,
+                      queues=[q["name"] for q in deps.config.list("queues")], problem=problem,
+                      values=values or {}, mail_on=schedules.outbox.enabled)
+
+    @app.get("/reports/schedules", name="report_schedules", roles=STAFF)
+    def report_schedules():
+        return schedules_page()
+
+    @app.post("/reports/schedules", name="report_schedule_create", roles=STAFF)
+    def report_schedule_create():
+        values = {k: request.forms.getunicode(k) or "" for k in ("report", "period", "recipients", "queue", "language")}
+        try:
+            schedules.create(values, actor=current_user()["username"])
+        except ValidationError as exc:
+            problem = [(name, i18n.field_error(lang(), error)) for name, error in exc.fields.items()]
+            return schedules_page(problem, values, exc.http_status)
+        bottle.redirect("/reports/schedules")
+
+    @app.post("/reports/schedules/<schedule_id:int>/delete", name="report_schedule_delete", roles=STAFF)
+    def report_schedule_delete(schedule_id):
+        schedules.delete(schedule_id, actor=current_user()["username"])
+        bottle.redirect("/reports/schedules")
+
+    @app.get("/api/v1/report-schedules", name="api_report_schedules", roles=STAFF,
+             api=Operation({"tags": ["reports"], "summary": "The reports e-mailed after each day, week or month",
+                            "responses": {"200": resp("schedules", items(SCHEDULE)), **errors(401, 403)}}))
+    def api_report_schedules():
+        return {"items": schedules.list()}
+
+    @app.post("/api/v1/report-schedules", name="api_report_schedule_create", roles=STAFF,
+              api=Operation({"tags": ["reports"], "summary": "E-mail a report after each day, week or month",
+                             "description": "The last complete period goes out within 5 minutes, then one per "
+                                            "period, as an Excel workbook through the outbox.",
+                             "requestBody": body({"type": "object", "required": ["report", "period", "recipients"],
+                                                  "properties": {"report": {"enum": list(views.KINDS)},
+                                                                 "period": {"enum": list(PERIODS)},
+                                                                 "recipients": {"type": "string"},
+                                                                 "queue": {"type": "string"},
+                                                                 "language": {"enum": ["zh_CN", "en"]}}}),
+                             "responses": {"201": resp("the schedule", SCHEDULE), **errors(400, 401, 403, 422)}}))
+    def api_report_schedule_create():
+        return created(schedules.create(json_body(), actor=current_user()["username"]))
+
+    @app.delete("/api/v1/report-schedules/<schedule_id:int>", name="api_report_schedule_delete", roles=STAFF,
+                api=Operation({"tags": ["reports"], "summary": "Stop e-mailing a report",
+                               "responses": {"204": {"description": "gone"}, **errors(401, 403, 404)}}))
+    def api_report_schedule_delete(schedule_id):
+        schedules.delete(schedule_id, actor=current_user()["username"])
+        return no_content()
 
     @app.get("/reports", name="reports", roles=EVERYONE)
     def reports_home():

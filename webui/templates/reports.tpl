@@ -12,6 +12,9 @@
 % for k in kinds:
   <a href="/reports/{{k}}" class="{{'on' if k == kind else ''}}">{{_('reports.kind.' + k)}}</a>
 % end
+% if staff:
+  <a href="/reports/schedules">{{_('reports.schedules')}}</a>
+% end
 </nav>
 <section class="card report-filter">
   <form method="get" action="/reports/{{kind}}" class="row search" id="report-form">

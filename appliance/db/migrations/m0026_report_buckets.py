@@ -17,6 +17,10 @@ STATEMENTS = (
        "wait_answered" REAL NOT NULL, "talk_seconds" REAL NOT NULL, "wrapup_seconds" REAL NOT NULL)""",
     """CREATE UNIQUE INDEX "report_bucket_bucket_queue_did_agent_direction"
        ON "report_bucket" ("bucket", "queue", "did", "agent", "direction")""",
+    """CREATE TABLE "report_schedule" ("id" INTEGER NOT NULL PRIMARY KEY, "report" VARCHAR(16) NOT NULL,
+       "period" VARCHAR(8) NOT NULL, "recipients" VARCHAR(1000) NOT NULL, "queue" VARCHAR(32) NOT NULL,
+       "language" VARCHAR(8) NOT NULL, "last_period" VARCHAR(16) NOT NULL, "last_error" VARCHAR(255) NOT NULL,
+       "created_by" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL)""",
 )
 
 
