@@ -1,7 +1,8 @@
 """The report pages in a real browser, in both languages: each draws its ECharts chart
 (vendored, under the page's CSP, no script error) over its table with the seeded figures;
 a bad range is said next to the form in the reader's language; the print view drops the
-navigation and the form; an agent gets their own efficiency only.  Screenshots of each."""
+navigation and the form; a report e-mailed weekly is added; an agent gets their own
+efficiency only.  Screenshots of each."""
 
 from __future__ import annotations
 
@@ -85,6 +86,17 @@ def test_every_report_with_its_chart_in_both_languages(page_as, web, lang):
     expect(page.locator(".report-filter")).to_be_hidden()
     expect(page.locator("#report-chart canvas").first).to_be_visible()
     screenshot(page, lang, "reports-print")
+    page.emulate_media(media="screen")
+    # reports e-mailed on a schedule: one added, listed in the reader's words
+    page.goto(web.url + "/reports/schedules")
+    page.select_option("#s-report", "surveys")
+    page.select_option("#s-period", "weekly")
+    page.fill("#s-recipients", "boss@example.cn")
+    with page.expect_navigation():
+        page.click("#schedule-form button")
+    expect(page.locator("#schedules tbody tr")).to_have_count(1)
+    expect(page.locator("#schedules")).to_contain_text("每周" if lang == "zh_CN" else "week")
+    screenshot(page, lang, "reports-schedules")
     assert page.problems == []
 
 
