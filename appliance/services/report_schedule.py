@@ -120,10 +120,7 @@ class ReportSchedules:
         spec = self.reports.spec({"from": first.isoformat(), "to": last.isoformat(), "queue": row.queue,
                                   "grain": "hour" if row.period == "daily" else "day"})
         result = getattr(self.reports, row.report)(spec)
-        lines = [words("reports.filter.range", first=first.isoformat(), last=last.isoformat(),
-                       zone=getattr(spec["zone"], "key", str(spec["zone"])))]
-        if row.queue:
-            lines.append(words("reports.filter.queue", value=row.queue))
+        lines = views.filter_lines(spec, words, label)
         return views.workbook(words(f"reports.kind.{row.report}"), lines, views.tables(row.report, result, words, label),
                               words, label)
 

@@ -49,6 +49,16 @@ COLUMNS = {
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def filter_lines(spec, words, label) -> list[str]:
+    """The filter a report was asked for, in words: what a workbook's first rows say."""
+    zone = getattr(spec["zone"], "key", str(spec["zone"]))
+    lines = [words("reports.filter.range", first=spec["from"].isoformat(), last=spec["to"].isoformat(), zone=zone)]
+    lines += [words(f"reports.filter.{name}", value=spec[name]) for name in ("queue", "did", "agent") if spec[name]]
+    if spec["direction"]:
+        lines.append(words("reports.filter.direction", value=label("direction", spec["direction"])))
+    return lines
+
+
 def tables(kind: str, result: dict, words, label) -> list[dict]:
     """The report's tables: ``[{"title", "columns": [(key, header, how)], "rows": [[...]],
     "totals": [...] | None}]``, values raw (numbers stay numbers)."""

@@ -61,17 +61,7 @@ def install(app, deps) -> None:
         return deps.queries.run(getattr(service, "traffic" if kind == "traffic" else kind), spec)
 
     def filter_lines(spec, language: str) -> list[str]:
-        def t(msgid, **kw):
-            return i18n.translate(language, msgid, **kw)
-
-        lines = [t("reports.filter.range", first=spec["from"].isoformat(), last=spec["to"].isoformat(),
-                   zone=spec["zone"].key if hasattr(spec["zone"], "key") else str(spec["zone"]))]
-        for name in ("queue", "did", "agent"):
-            if spec[name]:
-                lines.append(t(f"reports.filter.{name}", value=spec[name]))
-        if spec["direction"]:
-            lines.append(t("reports.filter.direction", value=labels.label(language, "direction", spec["direction"])))
-        return lines
+        return views.filter_lines(spec, *words_of(language))
 
     def words_of(language: str):
         return (lambda msgid, **kw: i18n.translate(language, msgid, **kw),
