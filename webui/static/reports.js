@@ -17,7 +17,8 @@
       xAxis: {type: "category", data: spec.x, splitArea: {show: true}},
       yAxis: {type: "category", data: spec.y, inverse: true, splitArea: {show: true}},
       visualMap: {min: 0, max: spec.max, calculable: true, orient: "horizontal", left: "center", bottom: 0},
-      series: [{name: spec.name, type: "heatmap", data: spec.data, label: {show: true}}]
+      series: [{name: spec.name, type: "heatmap", data: spec.data,
+                label: {show: true, formatter: function (p) { return p.value[2] ? String(p.value[2]) : ""; }}}]
     };
   } else if (spec.type === "pie") {
     option = {
