@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 
-KINDS = ("traffic", "heatmap", "agents", "abandoned", "surveys")
+KINDS = ("traffic", "queues", "heatmap", "agents", "abandoned", "surveys")
 
 # (key, message id, how to show it): int | seconds | percent | text | number | bool | call
 COLUMNS = {
@@ -21,6 +21,12 @@ COLUMNS = {
                 ("asa", "reports.col.asa", "seconds"), ("aht", "reports.col.aht", "seconds"),
                 ("wait_seconds", "reports.col.wait", "seconds"), ("talk_seconds", "reports.col.talk", "seconds"),
                 ("wrapup_seconds", "reports.col.wrapup", "seconds")],
+    "queues": [("queue", "reports.col.queue", "text"), ("name", "reports.col.name", "text"),
+               ("offered", "reports.col.offered", "int"), ("answered", "reports.col.answered", "int"),
+               ("abandoned", "reports.col.abandoned", "int"), ("no_agent", "reports.col.no_agent", "int"),
+               ("service_level", "reports.col.service_level", "percent"), ("asa", "reports.col.asa", "seconds"),
+               ("aht", "reports.col.aht", "seconds"), ("talk_seconds", "reports.col.talk", "seconds"),
+               ("wrapup_seconds", "reports.col.wrapup", "seconds")],
     "agents": [("agent", "reports.col.agent", "text"), ("name", "reports.col.name", "text"),
                ("signed_in", "reports.col.signed_in", "seconds"), ("talk", "reports.col.talk", "seconds"),
                ("wrapup", "reports.col.wrapup", "seconds"), ("paused", "reports.col.paused", "seconds"),
@@ -77,6 +83,8 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
 
     if kind == "traffic":
         return [table("traffic", result["rows"], totals=result["totals"])]
+    if kind == "queues":
+        return [table("queues", result["rows"], totals=result["totals"])]
     if kind == "heatmap":
         rows = [{"day": words(f"reports.weekday.{WEEKDAYS[d]}"), **{f"h{h}": result["grid"][d][h] for h in range(24)}}
                 for d in range(7)]
@@ -93,9 +101,9 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
 
 def chart(kind: str, result: dict, words) -> dict:
     """What reports.js draws: ``{"type": "bars"|"heatmap", "x": [...], "series": [...]}``."""
-    if kind == "traffic":
+    if kind in ("traffic", "queues"):
         rows = result["rows"]
-        x = [r["period"] for r in rows]
+        x = [r["period"] if kind == "traffic" else (r["name"] or r["queue"]) for r in rows]
         return {"type": "bars", "x": x, "percent_axis": words("reports.col.service_level"),
                 "series": [{"name": words("reports.col.answered"), "data": [r["answered"] for r in rows], "stack": "c"},
                            {"name": words("reports.col.abandoned"), "data": [r["abandoned"] for r in rows], "stack": "c"},

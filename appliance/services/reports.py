@@ -311,6 +311,20 @@ class ReportService:
                 total[name] += value or 0
         return {"rows": [{"period": p, **self.figures(s)} for p, s in per.items()], "totals": self.figures(total)}
 
+    def queues(self, spec: Spec) -> dict:
+        """Team (queue) efficiency: the traffic figures per queue over the whole range (a
+        queue deleted since keeps its rows), and the totals."""
+        names = {q.name: q.display_name for q in m.Queue.select(m.Queue.name, m.Queue.display_name)}
+        rows, total = [], dict.fromkeys(SUMS, 0)
+        for row in self._sums(spec, m.ReportBucket.queue):
+            if not row[0]:
+                continue
+            sums = dict(zip(SUMS, row[1:]))
+            for name in SUMS:
+                total[name] += sums[name] or 0
+            rows.append({"queue": row[0], "name": names.get(row[0], ""), **self.figures(sums)})
+        return {"rows": sorted(rows, key=lambda r: r["queue"]), "totals": self.figures(total)}
+
     def heatmap(self, spec: Spec) -> dict:
         """Arrivals (calls of the filter's direction, inbound unless it names one) by day of
         the week (0 = Monday) and hour of the day, on the office's clock."""

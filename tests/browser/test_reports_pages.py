@@ -67,7 +67,7 @@ def test_every_report_with_its_chart_in_both_languages(page_as, web, lang):
     expect(total.nth(1)).to_have_text("4")  # the call crossing midnight is this day's
     expect(total.nth(5)).to_have_text("50.0%")  # 2 of 4 within 20 s
     screenshot(page, lang, "reports-traffic")
-    for kind in ("heatmap", "agents", "abandoned", "surveys"):
+    for kind in ("queues", "heatmap", "agents", "abandoned", "surveys"):
         page.goto(web.url + f"/reports/{kind}?{RANGE}")
         drawn(page)
         screenshot(page, lang, f"reports-{kind}")

@@ -110,6 +110,16 @@ def test_grains_and_filters(seeded):
     assert (out["calls"], out["offered"], out["handled"]) == (1, 0, 1)
 
 
+def test_team_efficiency_per_queue(seeded):
+    result = seeded.queues(seeded.spec(day_args()))
+    rows = {r["queue"]: r for r in result["rows"]}
+    sales, support = rows["sales"], rows["support"]
+    assert (sales["offered"], sales["answered"], sales["abandoned"], sales["no_agent"]) == (4, 2, 1, 1)
+    assert sales["service_level"] == 0.25 and sales["asa"] == 20.0 and sales["wrapup_seconds"] == 30.0
+    assert (support["offered"], support["answered"], support["talk_seconds"]) == (1, 1, 300.0)
+    assert result["totals"]["offered"] == 5 and set(rows) == {"sales", "support"}  # the call back has no queue
+
+
 def test_heatmap_by_weekday_and_hour_on_the_office_clock(seeded):
     heat = seeded.heatmap(seeded.spec(day_args(D1, D2)))
     grid = heat["grid"]
@@ -228,7 +238,7 @@ def test_report_pages_api_and_excel(web):
     sign_in(web, "sup")
     page = web.get("/reports/traffic?from=2026-03-02&to=2026-03-02")
     assert "Traffic" in page.text and "40.0%" in page.text and 'id="report-chart-data"' in page.text
-    for kind in ("heatmap", "agents", "abandoned", "surveys"):
+    for kind in ("queues", "heatmap", "agents", "abandoned", "surveys"):
         assert web.get(f"/reports/{kind}?from=2026-03-02&to=2026-03-03").status_int == 200
     api = web.get("/api/v1/reports/traffic?from=2026-03-02&to=2026-03-02").json
     assert api["totals"]["offered"] == 5 and api["timezone"] == "Asia/Shanghai"
@@ -384,3 +394,32 @@ def test_schedules_on_the_page_and_in_the_api(web):
     assert web.get("/api/v1/report-schedules").json["items"] == []
     sign_in(web, "alice")
     web.get("/reports/schedules", status=403)
+
+
+@pytest.mark.parametrize("zone, day, hours", [("Asia/Kathmandu", dt.date(2026, 3, 2), 24),  # UTC+5:45
+                                              ("Europe/Berlin", dt.date(2026, 3, 29), 23)])  # clocks go forward
+def test_every_zones_day_is_whole_buckets(db, zone, day, hours):
+    service = ReportService(db, timezone=lambda: zone, today=lambda z: dt.date(2026, 4, 30))
+    spec = service.spec(day_args(day, day, grain="hour"))
+    assert spec["first"] == reports.epoch(spec["start"]) and spec["last"] == reports.epoch(spec["end"])
+    assert len(service.traffic(spec)["rows"]) == hours
+    # a call in the day's first and last second on that clock is the day's, not the neighbours'
+    writer = CallRecordWriter(db)
+    tz = ZoneInfo(zone)
+    first = dt.datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
+    writer.write(call("first", first, queue="q"))
+    writer.write(call("last", first + hours * 3600 - 1, queue="q"))
+    writer.write(call("next", first + hours * 3600, queue="q"))
+    assert service.traffic(service.spec(day_args(day, day)))["totals"]["offered"] == 2
+
+
+def test_the_rebuild_command(db, tmp_path, capsys):
+    from appliance.db import open_database
+    from appliance.db.migrate import migrate
+
+    path = tmp_path / "cli.db"
+    other = open_database(path)
+    migrate(other)
+    other.close()
+    assert reports._main(["rebuild", "--db", str(path), "--from", "2026-03-01", "--to", "2026-03-31"]) == 0
+    assert "0 bucket rows written" in capsys.readouterr().out

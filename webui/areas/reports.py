@@ -58,7 +58,7 @@ def install(app, deps) -> None:
         return service.spec(args(), None if me.staff else me.agents)
 
     def run(kind: str, spec) -> dict:
-        return deps.queries.run(getattr(service, "traffic" if kind == "traffic" else kind), spec)
+        return deps.queries.run(getattr(service, kind), spec)
 
     def filter_lines(spec, language: str) -> list[str]:
         return views.filter_lines(spec, *words_of(language))
