@@ -21,7 +21,7 @@ COLUMNS = {
                 ("asa", "reports.col.asa", "seconds"), ("aht", "reports.col.aht", "seconds"),
                 ("wait_seconds", "reports.col.wait", "seconds"), ("talk_seconds", "reports.col.talk", "seconds"),
                 ("wrapup_seconds", "reports.col.wrapup", "seconds")],
-    "queues": [("queue", "reports.col.queue", "text"), ("name", "reports.col.name", "text"),
+    "queues": [("queue", "reports.col.queue", "text"), ("name", "reports.col.display_name", "text"),
                ("offered", "reports.col.offered", "int"), ("answered", "reports.col.answered", "int"),
                ("abandoned", "reports.col.abandoned", "int"), ("no_agent", "reports.col.no_agent", "int"),
                ("service_level", "reports.col.service_level", "percent"), ("asa", "reports.col.asa", "seconds"),
@@ -78,7 +78,8 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
                                                       reason=label("pause_reason", k.split(":", 1)[1])), how)
                  for k, msgid, how in cols]
         return {"title": title, "columns": heads, "rows": [[row.get(k) for k, _, _ in cols] for row in rows],
-                "totals": [totals.get(k) if k != cols[0][0] else words("reports.total") for k, _, _ in cols]
+                "totals": [words("reports.total") if k == cols[0][0] else ("" if how == "text" else totals.get(k))
+                           for k, _, how in cols]
                 if totals else None}
 
     if kind == "traffic":
