@@ -60,6 +60,7 @@ MAX_RANGE_DAYS = 3 * 366
 DIRECTIONS = ("inbound", "outbound", "internal")
 LIST_LIMIT = 1000
 DEFAULT_LOW_SCORE = 2
+WRAPUP_LOOKBACK = dt.timedelta(hours=12)  # a wrap-up's call entered at most this long before it
 
 
 def epoch(at) -> float:
@@ -123,7 +124,7 @@ def wrapup_key(agent: str, started_at: dt.datetime) -> tuple:
     had just finished (ended at most 5 s after: the writer's clocks), else the agent alone."""
     cr = m.CallRecord
     call = (cr.select(cr.enter_time, cr.queue, cr.did, cr.direction)
-            .where(cr.agent == agent, cr.enter_time >= started_at - dt.timedelta(hours=12),
+            .where(cr.agent == agent, cr.enter_time >= started_at - WRAPUP_LOOKBACK,
                    cr.enter_time <= started_at, cr.end_time <= started_at + dt.timedelta(seconds=5))
             .order_by(cr.end_time.desc()).first())
     if call is None:
@@ -172,12 +173,17 @@ def rebuild_buckets(db, start: dt.datetime | None = None, end: dt.datetime | Non
         db.execute_sql('DELETE FROM "report_bucket" WHERE "bucket" >= ? AND "bucket" < ?', (first, last))
         db.execute_sql(_REBUILD.format(sums=", ".join(f'"{s}"' for s in SUMS), default=DEFAULT_SERVICE_LEVEL_SECONDS),
                        (lo, hi))
+        # a wrap-up counts with the call before it (entered at most 12 h earlier): those that
+        # began in the range or up to 12 h after it, whose call's bucket is in the range
         log = m.AgentStateLog
         wraps = (log.select(log.agent, log.state, log.reason, log.started_at, log.seconds)
-                 .where(log.started_at >= lo, log.started_at < hi, log.ended_at.is_null(False),
+                 .where(log.started_at >= lo, log.started_at < min(hi, dt.datetime(9998, 1, 1)) + WRAPUP_LOOKBACK,
+                        log.ended_at.is_null(False),
                         (log.state == "wrapup") | ((log.state == "paused") & (log.reason == DISPOSITION_REASON))))
         for row in wraps:
-            record_wrapup(db, row.agent, row.state, row.reason, row.started_at, row.seconds or 0)
+            key = wrapup_key(row.agent, row.started_at)
+            if first <= key[0] < last and (row.seconds or 0) > 0:
+                add(db, key, {"wrapup_seconds": row.seconds})
         written = m.ReportBucket.select().where(m.ReportBucket.bucket >= first, m.ReportBucket.bucket < last).count()
     logger.info("report buckets rebuilt from %s to %s: %d rows", lo, hi, written)
     return written
