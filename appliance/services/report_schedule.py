@@ -29,6 +29,7 @@ from appliance.services import report_views as views
 logger = logging.getLogger(__name__)
 
 PERIODS = ("daily", "weekly", "monthly")
+SCHEDULE_KINDS = tuple(k for k in views.KINDS if k != "timeline")  # a timeline is one day's, looked at
 KEEP_DAYS = 31
 MAX_SCHEDULES = 50
 
@@ -68,8 +69,8 @@ class ReportSchedules:
     def create(self, data: dict, actor: str) -> dict:
         report, period = str(data.get("report") or ""), str(data.get("period") or "")
         fields = {}
-        if report not in views.KINDS:
-            fields["report"] = FieldError("field.choice", "not one of the choices", choices=", ".join(views.KINDS))
+        if report not in SCHEDULE_KINDS:
+            fields["report"] = FieldError("field.choice", "not one of the choices", choices=", ".join(SCHEDULE_KINDS))
         if period not in PERIODS:
             fields["period"] = FieldError("field.choice", "not one of the choices", choices=", ".join(PERIODS))
         language = str(data.get("language") or "zh_CN")
@@ -126,7 +127,7 @@ class ReportSchedules:
 
     def send_due(self, today: dt.date | None = None) -> int:
         """Sends each schedule's last complete period not sent yet; how many were queued."""
-        today = today or dt.datetime.now(self.reports.zone()).date()
+        today = today or self.reports.today()
         self._clean()
         sent = 0
         for row in list(m.ReportSchedule.select()):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 
-KINDS = ("traffic", "queues", "heatmap", "agents", "abandoned", "surveys")
+KINDS = ("traffic", "queues", "heatmap", "agents", "timeline", "abandoned", "surveys")
 
 # (key, message id, how to show it): int | seconds | percent | text | number | bool | call
 COLUMNS = {
@@ -32,6 +32,9 @@ COLUMNS = {
                ("wrapup", "reports.col.wrapup", "seconds"), ("paused", "reports.col.paused", "seconds"),
                ("occupancy", "reports.col.occupancy", "percent"), ("handled", "reports.col.handled", "int"),
                ("calls_per_hour", "reports.col.calls_per_hour", "number")],
+    "timeline": [("agent", "reports.col.agent", "text"), ("name", "reports.col.name", "text"),
+                 ("state_words", "reports.col.state", "text"), ("start", "reports.col.start", "text"),
+                 ("end", "reports.col.end", "text"), ("seconds", "reports.col.duration", "seconds")],
     "abandoned": [("enter_time", "reports.col.enter_time", "text"), ("caller", "reports.col.caller", "text"),
                   ("queue", "reports.col.queue", "text"), ("did", "reports.col.did", "text"),
                   ("wait_seconds", "reports.col.wait", "seconds"), ("called_back", "reports.col.called_back", "bool"),
@@ -92,6 +95,8 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
         return [table("heatmap", rows)]
     if kind == "agents":
         return [table("agents", result["rows"])]
+    if kind == "timeline":
+        return [table("timeline", [{**r, "state_words": state_words(r, label)} for r in result["rows"]])]
     if kind == "abandoned":
         return [table("abandoned", result["rows"])]
     agents = [{**a, **{f"s{n}": a["by_score"][n - 1] for n in range(1, 6)}} for a in result["agents"]]
@@ -100,7 +105,13 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
             table("survey_low", result["low"], words("reports.surveys.low"))]
 
 
-def chart(kind: str, result: dict, words) -> dict:
+def state_words(row: dict, label) -> str:
+    """An agent state in words, with its pause reason (``paused: lunch``)."""
+    state = label("agent_state", row["state"])
+    return f"{state}: {label('pause_reason', row['reason'])}" if row["reason"] else state
+
+
+def chart(kind: str, result: dict, words, label=lambda kind, code: code) -> dict:
     """What reports.js draws: ``{"type": "bars"|"heatmap", "x": [...], "series": [...]}``."""
     if kind in ("traffic", "queues"):
         rows = result["rows"]
@@ -126,6 +137,14 @@ def chart(kind: str, result: dict, words) -> dict:
                 + [{"name": words("reports.col.occupancy"), "line": True, "axis": 1,
                     "data": [None if r["occupancy"] is None else round(r["occupancy"] * 100, 1) for r in rows]}],
                 "percent_axis": words("reports.col.occupancy")}
+    if kind == "timeline":  # signed out is drawn as nothing
+        rows = [r for r in result["rows"] if r["state"] != "logged_out"]
+        agents = sorted({f"{r['agent']} {r['name']}".strip() for r in rows})
+        states = sorted({r["state"] for r in rows})
+        return {"type": "timeline", "y": agents, "day_seconds": result["day_seconds"],
+                "states": [label("agent_state", s) for s in states],
+                "data": [[agents.index(f"{r['agent']} {r['name']}".strip()), r["offsets"][0], r["offsets"][1],
+                          states.index(r["state"]), state_words(r, label)] for r in rows]}
     if kind == "abandoned":
         back = result["called_back"]
         return {"type": "pie", "data": [{"name": words("reports.called_back.yes"), "value": back},

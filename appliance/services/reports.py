@@ -221,11 +221,15 @@ class ReportService:
     def zone(self) -> dt.tzinfo:
         return zone_of(self.timezone() if self.timezone is not None else None)
 
+    def today(self) -> dt.date:
+        """Today on the office's clock."""
+        return self._today(self.zone())
+
     def spec(self, args: dict, agents: frozenset | None = None) -> Spec:
         """``args`` (query strings) checked into a ``Spec``; ``agents``: the viewer's own
         agents when they may see only theirs (None: everyone's)."""
         zone = self.zone()
-        today = self._today(zone)
+        today = self.today()
         since = parse_day(args.get("from", ""), "from") or today.replace(day=1)
         until = parse_day(args.get("to", ""), "to") or today
         if until < since:
@@ -387,6 +391,34 @@ class ReportService:
                         "occupancy": round((r["talk"] + r["wrapup"]) / working, 4) if working > 0 else None,
                         "calls_per_hour": round(r["handled"] / (r["signed_in"] / 3600), 2) if r["signed_in"] else None})
         return {"rows": out}
+
+    def timeline(self, spec: Spec) -> dict:
+        """Each agent's states through one day of the office's clock (``from`` = ``to``):
+        ``rows`` of agent, state, reason, start and end (local times), seconds, each state
+        cut at the day's ends (one still on ends now); ``offsets``: the same as seconds
+        from the day's start, for the chart."""
+        if spec["from"] != spec["to"]:
+            raise _bad("to", "reports.error.one_day", "the timeline is of one day: the same first and last day")
+        log = m.AgentStateLog
+        q = (log.select().where(log.started_at < spec["end"], log.ended_at.is_null() | (log.ended_at > spec["start"]))
+             .order_by(log.agent, log.started_at, log.id))
+        if spec.get("agent"):
+            q = q.where(log.agent == spec["agent"])
+        if "own" in spec:
+            q = q.where(log.agent.in_(spec["own"]))
+        people = {a.number: a.name for a in m.Agent.select(m.Agent.number, m.Agent.name)}
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        day0 = epoch(spec["start"])
+        rows = []
+        for s in q.limit(LIST_LIMIT * 5):
+            begin, upto = max(s.started_at, spec["start"]), min(s.ended_at or now, spec["end"])
+            if upto <= begin:
+                continue
+            rows.append({"agent": s.agent, "name": people.get(s.agent, ""), "state": s.state, "reason": s.reason,
+                         "start": self._local(spec, begin), "end": self._local(spec, upto),
+                         "seconds": round((upto - begin).total_seconds(), 1),
+                         "offsets": [round(epoch(begin) - day0), round(epoch(upto) - day0)]})
+        return {"rows": rows, "day_seconds": round(epoch(spec["end"]) - day0)}
 
     # -- from the call records (lists) --------------------------------------------------------
     def _records(self, spec: Spec):

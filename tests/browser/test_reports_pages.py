@@ -67,7 +67,7 @@ def test_every_report_with_its_chart_in_both_languages(page_as, web, lang):
     expect(total.nth(1)).to_have_text("4")  # the call crossing midnight is this day's
     expect(total.nth(5)).to_have_text("50.0%")  # 2 of 4 within 20 s
     screenshot(page, lang, "reports-traffic")
-    for kind in ("queues", "heatmap", "agents", "abandoned", "surveys"):
+    for kind in ("queues", "heatmap", "agents", "timeline", "abandoned", "surveys"):
         page.goto(web.url + f"/reports/{kind}?{RANGE}")
         drawn(page)
         screenshot(page, lang, f"reports-{kind}")
@@ -108,6 +108,6 @@ def test_an_agent_sees_their_own_efficiency(page_as, web):
     rows = page.locator("table.report-table tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("1001")
-    expect(page.locator(".report-tabs a")).to_have_count(1)
+    expect(page.locator(".report-tabs a")).to_have_count(2)  # their efficiency and their timeline
     screenshot(page, "zh_CN", "reports-agent-own")
     assert page.problems == []

@@ -144,6 +144,21 @@ def test_agent_efficiency_from_the_state_log_and_the_calls(seeded):
     assert err.value.fields["agent"].msgid == "reports.error.not_your_agent"
 
 
+def test_each_agents_timeline_for_a_day(seeded):
+    rows = seeded.timeline(seeded.spec(day_args()))["rows"]
+    alice = [(r["state"], r["reason"], r["start"][11:], r["end"][11:]) for r in rows if r["agent"] == "1001"]
+    assert alice == [("free", "", "08:00:00", "09:00:00"), ("in_call", "", "09:00:00", "09:01:50"),
+                     ("wrapup", "", "09:01:50", "09:02:20"), ("free", "", "09:02:20", "12:00:00"),
+                     ("paused", "lunch", "12:00:00", "13:00:00"), ("free", "", "13:00:00", "17:00:00"),
+                     ("logged_out", "", "17:00:00", "00:00:00")]  # still signed out: to the day's end
+    bob = [r for r in rows if r["agent"] == "1002"]
+    assert [(r["state"], r["start"][11:], r["seconds"], r["offsets"]) for r in bob] == [
+        ("free", "23:00:00", 3600.0, [23 * 3600, 24 * 3600])]  # cut at midnight
+    with pytest.raises(ValidationError) as err:
+        seeded.timeline(seeded.spec(day_args(D1, D2)))
+    assert err.value.fields["to"].msgid == "reports.error.one_day"
+
+
 def test_abandoned_calls_with_their_call_back(seeded):
     result = seeded.abandoned(seeded.spec(day_args()))
     assert result["total"] == 1 and result["called_back"] == 1
@@ -275,6 +290,8 @@ def test_agents_see_their_own_efficiency_only(web):
     sign_in(web, "alice")
     assert web.get("/reports/traffic", status=404)
     assert web.get("/api/v1/reports/abandoned", status=404)
+    own = web.get("/api/v1/reports/timeline?from=2026-03-02&to=2026-03-02").json["rows"]
+    assert {r["agent"] for r in own} == {"1001"}
     rows = web.get("/api/v1/reports/agents?from=2026-03-02&to=2026-03-02").json["rows"]
     assert [r["agent"] for r in rows] == ["1001"] and rows[0]["talk"] == 350.0
     web.get("/api/v1/reports/agents?agent=1002", status=422)

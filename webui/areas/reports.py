@@ -17,7 +17,7 @@ from appliance import labels
 from appliance.db.worker import in_worker
 from appliance.errors import NotFound, ValidationError
 from appliance.services import report_views as views
-from appliance.services.report_schedule import PERIODS
+from appliance.services.report_schedule import PERIODS, SCHEDULE_KINDS
 from appliance.services.reports import DIRECTIONS, GRAINS, rebuild_days
 from webui import i18n
 from webui.apidoc import Operation, body, errors, items, resp
@@ -27,6 +27,7 @@ from webui.http import (ADMIN, EVERYONE, STAFF, agent_directory, created, curren
 FILTERS = ("from", "to", "grain", "queue", "did", "agent", "direction")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OBJECT = {"type": "object"}
+OWN_KINDS = ("agents", "timeline")  # what an agent may see of their own
 SCHEDULE = {"type": "object", "properties": {
     "id": {"type": "integer"}, "report": {"type": "string"}, "period": {"type": "string"},
     "recipients": {"type": "string"}, "queue": {"type": "string"}, "language": {"type": "string"},
@@ -53,9 +54,12 @@ def install(app, deps) -> None:
         if kind not in views.KINDS:
             raise NotFound(f"no report {kind}", code="reports.not_found")
         me = viewer()
-        if not me.staff and kind != "agents":
+        if not me.staff and kind not in OWN_KINDS:
             raise NotFound(f"no report {kind}", code="reports.not_found")
-        return service.spec(args(), None if me.staff else me.agents)
+        asked = args()
+        if kind == "timeline" and not asked["from"] and not asked["to"]:  # one day: today
+            asked["from"] = asked["to"] = service.today().isoformat()
+        return service.spec(asked, None if me.staff else me.agents)
 
     def run(kind: str, spec) -> dict:
         return deps.queries.run(getattr(service, kind), spec)
@@ -72,7 +76,7 @@ def install(app, deps) -> None:
 
     def schedules_page(problem=None, values=None, status=200):
         response.status = status
-        return render("report_schedules.tpl", rows=schedules.list(), kinds=views.KINDS, periods=PERIODS,
+        return render("report_schedules.tpl", rows=schedules.list(), kinds=SCHEDULE_KINDS, report_kinds=views.KINDS, periods=PERIODS,
                       queues=[q["name"] for q in deps.config.list("queues")], problem=problem,
                       values=values or {}, mail_on=schedules.outbox.enabled)
 
@@ -106,7 +110,7 @@ def install(app, deps) -> None:
                              "description": "The last complete period goes out within 5 minutes, then one per "
                                             "period, as an Excel workbook through the outbox.",
                              "requestBody": body({"type": "object", "required": ["report", "period", "recipients"],
-                                                  "properties": {"report": {"enum": list(views.KINDS)},
+                                                  "properties": {"report": {"enum": list(SCHEDULE_KINDS)},
                                                                  "period": {"enum": list(PERIODS)},
                                                                  "recipients": {"type": "string"},
                                                                  "queue": {"type": "string"},
@@ -131,16 +135,16 @@ def install(app, deps) -> None:
         language = lang()
         words, label = words_of(language)
         problem, spec, tables, chart = None, None, [], None
-        if kind not in views.KINDS or (not viewer().staff and kind != "agents"):
+        if kind not in views.KINDS or (not viewer().staff and kind not in OWN_KINDS):
             raise NotFound(f"no report {kind}", code="reports.not_found")
         try:
             spec = checked(kind)
             result = run(kind, spec)
-            tables, chart = views.tables(kind, result, words, label), views.chart(kind, result, words)
+            tables, chart = views.tables(kind, result, words, label), views.chart(kind, result, words, label)
         except ValidationError as exc:  # a bad filter: said next to the form, in the reader's words
             problem = [(name, i18n.field_error(language, error)) for name, error in exc.fields.items()]
         query = {k: v for k, v in args().items() if v}
-        return render("reports.tpl", kind=kind, kinds=views.KINDS if viewer().staff else ("agents",),
+        return render("reports.tpl", kind=kind, kinds=views.KINDS if viewer().staff else OWN_KINDS,
                       args=args(), spec=spec, problem=problem, tables=tables,
                       chart_json=json.dumps(chart, ensure_ascii=False) if chart else "",
                       notices=[words(msgid, **params) for msgid, params in (spec or {}).get("notices", [])],
@@ -167,8 +171,8 @@ def install(app, deps) -> None:
                             "description": "`report`: `traffic` (per period of `grain`: offered, answered, abandoned, no_agent, "
                                            "service_level, asa, aht, and totals), `heatmap` (inbound arrivals by weekday "
                                            "0 = Monday and hour), `agents` (signed-in, talk, wrap-up, pauses by reason, "
-                                           "occupancy, calls per hour), `abandoned` (with call-backs), `surveys`. Seconds "
-                                           "are seconds, rates fractions. Agents may read `agents`, their own only; "
+                                           "occupancy, calls per hour), `timeline` (one day: each agent's states), `abandoned` (with call-backs), `surveys`. Seconds "
+                                           "are seconds, rates fractions. Agents may read `agents` and `timeline`, their own only; "
                                            "other reports are `404` to them. A bad filter is `422` naming the field.",
                             "parameters": PARAMETERS,
                             "responses": {"200": resp("the report", OBJECT), **errors(401, 404, 422)}}))

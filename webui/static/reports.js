@@ -20,6 +20,29 @@
       series: [{name: spec.name, type: "heatmap", data: spec.data,
                 label: {show: true, formatter: function (p) { return p.value[2] ? String(p.value[2]) : ""; }}}]
     };
+  } else if (spec.type === "timeline") {
+    var colours = ["#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4"];
+    var hhmm = function (s) { var m = Math.floor(s / 60); return String(Math.floor(m / 60)).padStart(2, "0") + ":" + String(m % 60).padStart(2, "0"); };
+    option = {
+      tooltip: {formatter: function (p) { return p.value[4] + "<br>" + hhmm(p.value[1]) + " – " + hhmm(p.value[2]); }},
+      legend: {top: 0, data: spec.states},
+      grid: {left: 110, right: 20, top: 40, bottom: 40},
+      xAxis: {type: "value", min: 0, max: spec.day_seconds, interval: 7200, axisLabel: {formatter: hhmm}},
+      yAxis: {type: "category", data: spec.y, inverse: true},
+      series: spec.states.map(function (name, i) {
+        return {name: name, type: "custom", encode: {x: [1, 2], y: 0},
+                itemStyle: {color: colours[i % colours.length]},
+                data: spec.data.filter(function (d) { return d[3] === i; }),
+                renderItem: function (params, api) {
+                  var start = api.coord([api.value(1), api.value(0)]), end = api.coord([api.value(2), api.value(0)]);
+                  var height = api.size([0, 1])[1] * 0.6;
+                  var rect = echarts.graphic.clipRectByRect(
+                    {x: start[0], y: start[1] - height / 2, width: Math.max(end[0] - start[0], 1), height: height},
+                    {x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height});
+                  return rect && {type: "rect", shape: rect, style: api.style()};
+                }};
+      })
+    };
   } else if (spec.type === "pie") {
     option = {
       tooltip: {trigger: "item"}, legend: {top: 0},

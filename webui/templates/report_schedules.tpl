@@ -4,7 +4,7 @@
   <h1>{{_('reports.schedules')}}</h1>
 </div>
 <nav class="tabs report-tabs" aria-label="{{_('nav.reports')}}">
-% for k in kinds:
+% for k in report_kinds:
   <a href="/reports/{{k}}">{{_('reports.kind.' + k)}}</a>
 % end
   <a href="/reports/schedules" class="on">{{_('reports.schedules')}}</a>
