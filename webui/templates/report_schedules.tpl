@@ -72,8 +72,7 @@
       % end
       </select></div>
     <div class="field grow"><label for="s-recipients">{{_('reports.schedules.recipients')}}</label>
-      <input id="s-recipients" name="recipients" value="{{values.get('recipients', '')}}" maxlength="1000"
-             placeholder="manager@example.cn, boss@example.cn"></div>
+      <input id="s-recipients" name="recipients" value="{{values.get('recipients', '')}}" maxlength="1000"></div>
     <div class="field"><label for="s-language">{{_('reports.schedules.language')}}</label>
       <select id="s-language" name="language">
       % for l in ('zh_CN', 'en'):
