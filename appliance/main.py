@@ -71,6 +71,9 @@ from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.orders import OrderService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
+from appliance.db.worker import in_worker  # noqa: E402
+from appliance.services.report_schedule import ReportSchedules  # noqa: E402
+from appliance.services.reports import ReportService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
 from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
@@ -172,6 +175,10 @@ class Appliance:
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         notices = MailNotices(self.mail, self.site.language)
+        self.reports = ReportService(self.db, timezone=self.site.timezone)
+        self.report_schedules = ReportSchedules(self.db, self.reports, self.mail,
+                                                Path(settings.data_dir) / "reports",
+                                                run=lambda fn, *args: in_worker(self.db, fn, *args))
         self.pipeline.completed.append(notices.recording_complete)
         self.phone_recorder = PhoneRecorder(self.prompts, self.pbx.spool_dir, self.pbx.paths.spool)
         registry.register(prompt_record.SCRIPT, prompt_record.make_handler(self.phone_recorder, self.pbx.paths.sounds),
@@ -470,6 +477,7 @@ class Appliance:
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self.mail.start()
+        self.report_schedules.start()
         self.fax_sender.start()
         self.voice_codes.start()
         self._ticker = gevent.spawn(self._tick)
@@ -508,6 +516,7 @@ class Appliance:
                                                     memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
                        billing=self.billing,
+                       reports=self.reports, report_schedules=self.report_schedules,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
@@ -566,6 +575,7 @@ class Appliance:
         self.agi.stop()
         self.housekeeping.stop()
         self.mail.stop()
+        self.report_schedules.stop()
         self.fax_sender.stop()
         self.voice_codes.stop()
         self.pipeline.stop()

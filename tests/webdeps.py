@@ -14,6 +14,7 @@ from appliance.services.callrecords import CallRecords
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
+from appliance.services.reports import ReportService
 from appliance.services.site import SiteService
 from appliance.services.workspace import WorkspaceService
 from webui.app import WebDeps
@@ -35,6 +36,18 @@ def fill(deps: WebDeps) -> WebDeps:
                                             or 512 * 1024 * 1024)
     if deps.call_records is None:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
+    if deps.reports is None:
+        deps.reports = ReportService(deps.db, timezone=deps.site.timezone)
+    if deps.report_schedules is None:
+        from pathlib import Path
+        import tempfile
+
+        from appliance.mail import Outbox, SmtpConfig
+        from appliance.services.report_schedule import ReportSchedules
+
+        # mail off: nothing is ever queued, so neither folder is ever made
+        nowhere = Path(tempfile.gettempdir()) / "webdeps-mail-off"
+        deps.report_schedules = ReportSchedules(deps.db, deps.reports, Outbox(nowhere, SmtpConfig(host="")), nowhere)
     if deps.dispositions is None:
         deps.dispositions = DispositionService(deps.db)
     if deps.billing is None:

@@ -126,6 +126,7 @@ PARAMETERS = {
     "message_id": "the message's id",
     "fax_id": "the fax's id",
     "address": "the blocked source's IP address",
+    "report": "traffic, queues, heatmap, agents, timeline, abandoned or surveys",
 }
 
 

@@ -746,6 +746,45 @@ class Payment(BaseModel):
     method = CharField(max_length=16)
     paid_on = CharField(max_length=10)  # YYYY-MM-DD
     reference = CharField(max_length=64, default="")
+
+
+class ReportBucket(BaseModel):
+    """Report summaries: one UTC quarter hour (``bucket``, its start in Unix seconds) of one
+    queue, DID, agent and direction (``appliance/services/reports.py`` says what each sum is)."""
+
+    id = AutoField()
+    bucket = IntegerField()
+    queue = CharField(max_length=32)
+    did = CharField(max_length=32)
+    agent = CharField(max_length=16)
+    direction = CharField(max_length=8)
+    calls = IntegerField()
+    offered = IntegerField()
+    answered = IntegerField()
+    answered_in_time = IntegerField()
+    abandoned = IntegerField()
+    no_agent = IntegerField()
+    handled = IntegerField()
+    wait_seconds = FloatField()
+    wait_answered = FloatField()
+    talk_seconds = FloatField()
+    wrapup_seconds = FloatField()
+
+    class Meta:
+        indexes = ((("bucket", "queue", "did", "agent", "direction"), True),)
+
+
+class ReportSchedule(BaseModel):
+    """A report e-mailed after each day, week or month (``appliance/services/report_schedule.py``)."""
+
+    id = AutoField()
+    report = CharField(max_length=16)  # traffic | heatmap | agents | abandoned | surveys
+    period = CharField(max_length=8)  # daily | weekly | monthly
+    recipients = CharField(max_length=1000)  # comma-separated addresses
+    queue = CharField(max_length=32, default="")  # the report's queue filter; empty: every queue
+    language = CharField(max_length=8, default="zh_CN")
+    last_period = CharField(max_length=16, default="")  # the last period sent: 2026-12-05, 2026-11-30 (week), 2026-11
+    last_error = CharField(max_length=255, default="")
     created_by = CharField(max_length=64, default="")
     created_at = DateTimeField(default=utcnow)
 
@@ -776,4 +815,5 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
               Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode,
               RatePlan, RatePlanRate, TrunkRatePlan,
-              Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry)
+              Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry,
+              ReportBucket, ReportSchedule)

@@ -1,5 +1,6 @@
 """The engine's database commands carried out: ``WriteCallRecord`` (one row per call) and
-``AgentStateChanged`` (the agent-state log).  Adapters: the live state decides, these write."""
+``AgentStateChanged`` (the agent-state log), each with its share of the report buckets
+(``appliance/services/reports.py``).  Adapters: the live state decides, these write."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import logging
 
 from appliance.db.models import AgentStateLog, CallRecord
+from appliance.services import reports
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ class CallRecordWriter:
                 logger.exception("call %s could not be rated", record.get("linkedid"))
         for key in ("enter_time", "answer_time", "end_time"):
             row[key] = _dt(row[key])
-        with self.db.atomic():
+        with self.db.atomic():  # the report buckets in the same transaction (services/reports.py)
+            reports.record_call(self.db, record)
             CallRecord.insert(**row).on_conflict_replace().execute()
         self.written += 1
         logger.info("call %s recorded: %s %s -> %s/%s, wait %.1fs talk %.1fs",
@@ -58,4 +61,6 @@ class AgentStateWriter:
                 open_row.ended_at = at
                 open_row.seconds = max(0.0, (at - open_row.started_at).total_seconds())
                 open_row.save()
+                reports.record_wrapup(self.db, open_row.agent, open_row.state, open_row.reason,
+                                      open_row.started_at, open_row.seconds)
             AgentStateLog.create(agent=change.agent, state=change.state, reason=change.reason, started_at=at)

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from appliance.db.models import Agent, AgentStateLog, CallRecord
+from appliance.db.models import Agent, AgentStateLog, CallRecord, ReportBucket
 from appliance.engine.live import FREE, IN_CALL, PAUSED, RINGING, WRAPUP
 from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, sip_address, started, trunk_call, wait_until
 
@@ -100,6 +100,12 @@ def test_pause_with_reason_then_wrapup_after_a_call_all_in_the_history(make_appl
     wrapup = [r for r in rows if r.state == WRAPUP][-1]
     assert 2.0 <= wrapup.seconds <= 4.5, wrapup.seconds  # 3 s of wrap-up, ended by the 1 s tick
     assert all(r.ended_at is not None for r in rows[:-1]) and rows[-1].ended_at is None
+    # the real call and its wrap-up in the report summaries, kept by the same writers
+    rec = record_for("13800000013")
+    buckets = list(ReportBucket.select().where(ReportBucket.agent == "1001", ReportBucket.queue == "sales"))
+    assert (sum(b.offered for b in buckets), sum(b.answered for b in buckets)) == (1, 1)
+    assert abs(sum(b.talk_seconds for b in buckets) - rec.talk_seconds) < 0.01
+    assert abs(sum(b.wrapup_seconds for b in buckets) - wrapup.seconds) < 0.01
 
 
 def test_agent_is_paused_after_missing_calls_in_a_row(make_appliance, tmp_path):

@@ -24,6 +24,7 @@
     <a href="/recordings" class="{{'on' if path.startswith('/recordings') else ''}}">{{_('nav.recordings')}}</a>
     <a href="/voicemail" class="{{'on' if path.startswith('/voicemail') else ''}}">{{_('nav.voicemail')}}</a>
     <a href="/faxes" class="{{'on' if path.startswith('/faxes') else ''}}">{{_('nav.faxes')}}</a>
+    <a href="/reports" class="{{'on' if path.startswith('/reports') else ''}}">{{_('nav.reports')}}</a>
     % if user['role'] in ('admin', 'supervisor'):
     <a href="/wallboard" class="{{'on' if path == '/wallboard' else ''}}">{{_('nav.wallboard')}}</a>
     <a href="/billing" class="{{'on' if path.startswith('/billing') else ''}}">{{_('nav.billing')}}</a>

@@ -1,0 +1,544 @@
+"""Reports: what a manager asks on Monday morning, for any date range on the office's clock.
+
+**Summaries in 15-minute buckets** (``report_bucket``): one row per UTC quarter hour
+(``bucket``: its start, Unix seconds) and per queue, DID, agent and direction.  A call
+belongs to the bucket its ``enter_time`` falls in (as the wallboard counts the calls that
+entered today): a call that starts at 23:59 and ends at 00:03 is the first day's, its whole
+talk with it.  The sums, per the wallboard's definitions (``appliance/services/wallboard.py``):
+
+* ``calls``: every call record (any direction);
+* ``offered``: calls of a queue that are not outgoing; ``offered = answered + abandoned + no_agent``;
+* ``answered``, ``answered_in_time`` (waited at most the queue's ``service_level_seconds``
+  when the record was written: a rebuild applies today's thresholds), ``abandoned``,
+  ``no_agent`` (refused or given up on by the queue);
+* ``handled``: calls an agent answered (any direction), the count handle times divide by;
+* ``wait_seconds`` (all offered calls), ``wait_answered`` (the answered ones: ASA),
+  ``talk_seconds`` (every call);
+* ``wrapup_seconds``: the agent's wrap-up after a call (``agent_state_log`` state
+  ``wrapup``, or held for a required disposition), added when it ends, to the bucket and
+  queue of the call the agent had just finished.
+
+``CallRecordWriter`` adds each call in the transaction that writes it (a record written
+twice, as the writer's replace allows, first takes its old figures back);
+``AgentStateWriter`` adds each wrap-up when it closes.  ``rebuild_buckets`` recomputes
+every bucket (or a range) from the call records and the state log: the admin API and
+``python -m appliance.services.reports rebuild``.
+
+**Ranges** are whole days on the office's clock (the site's time zone): from the first
+day's local midnight to the day after the last, turned into UTC.  Every zone's midnight
+falls on a quarter hour of UTC, so a day is a whole number of buckets and sums are exact.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import io
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+from peewee import JOIN, SQL, Case, Cast, fn
+
+from appliance import numbers
+from appliance.db import models as m
+from appliance.errors import FieldError, ValidationError
+from appliance.services.site import utc_midnight, zone_of
+
+logger = logging.getLogger(__name__)
+
+BUCKET = 900
+KEY = ("queue", "did", "agent", "direction")
+SUMS = ("calls", "offered", "answered", "answered_in_time", "abandoned", "no_agent", "handled",
+        "wait_seconds", "wait_answered", "talk_seconds", "wrapup_seconds")
+DEFAULT_SERVICE_LEVEL_SECONDS = 20
+DISPOSITION_REASON = "awaiting-disposition"  # engine/live.py: held for a disposition is wrap-up
+GRAINS = ("15min", "hour", "day", "week", "month")
+# The most points a curve may have at each grain (a year of quarter hours is no chart).
+MAX_DAYS = {"15min": 31, "hour": 92, "day": 3 * 366, "week": 3 * 366, "month": 3 * 366}
+MAX_RANGE_DAYS = 3 * 366
+DIRECTIONS = ("inbound", "outbound", "internal")
+LIST_LIMIT = 1000
+DEFAULT_LOW_SCORE = 2
+WRAPUP_LOOKBACK = dt.timedelta(hours=12)  # a wrap-up's call entered at most this long before it
+
+
+def epoch(at) -> float:
+    """A stored time (naive UTC datetime, or Unix seconds) as Unix seconds."""
+    if isinstance(at, (int, float)):
+        return float(at)
+    return calendar.timegm(at.timetuple()) + at.microsecond / 1e6
+
+
+def bucket_of(at) -> int:
+    return int(epoch(at) // BUCKET) * BUCKET
+
+
+def contribution(record: dict, threshold: float) -> tuple[tuple, dict]:
+    """One call record (``WriteCallRecord``'s dict, or a row's) -> its bucket key and sums."""
+    queue_call = bool(record.get("queue")) and record.get("direction") != "outbound"
+    answered = record.get("answer_time") is not None
+    wait, talk = float(record.get("wait_seconds") or 0), float(record.get("talk_seconds") or 0)
+    abandoned = queue_call and not answered and record.get("disposition") == "abandoned"
+    sums = {"calls": 1, "offered": int(queue_call), "answered": int(queue_call and answered),
+            "answered_in_time": int(queue_call and answered and wait <= threshold),
+            "abandoned": int(abandoned), "no_agent": int(queue_call and not answered and not abandoned),
+            "handled": int(answered), "wait_seconds": wait if queue_call else 0.0,
+            "wait_answered": wait if queue_call and answered else 0.0, "talk_seconds": talk, "wrapup_seconds": 0.0}
+    key = (bucket_of(record["enter_time"]),) + tuple(record.get(k) or "" for k in KEY)
+    return key, sums
+
+
+_UPSERT = ('INSERT INTO "report_bucket" ("bucket", "queue", "did", "agent", "direction", '
+           + ", ".join(f'"{s}"' for s in SUMS) + ") VALUES (" + ", ".join("?" * (5 + len(SUMS))) + ") "
+           'ON CONFLICT ("bucket", "queue", "did", "agent", "direction") DO UPDATE SET '
+           + ", ".join(f'"{s}" = "{s}" + excluded."{s}"' for s in SUMS))
+
+
+def add(db, key: tuple, sums: dict, sign: int = 1) -> None:
+    db.execute_sql(_UPSERT, list(key) + [sign * sums.get(s, 0) for s in SUMS])
+
+
+def threshold_of(queue: str) -> float:
+    found = m.Queue.select(m.Queue.service_level_seconds).where(m.Queue.name == queue).scalar() if queue else None
+    return float(found if found is not None else DEFAULT_SERVICE_LEVEL_SECONDS)
+
+
+def record_call(db, record: dict) -> None:
+    """Adds a call being written (inside the writer's transaction); a record of that
+    linkedid written before first takes its figures back."""
+    old = m.CallRecord.select().where(m.CallRecord.linkedid == record["linkedid"]).dicts().first()
+    if old is not None:
+        key, sums = contribution(old, threshold_of(old["queue"]))
+        add(db, key, sums, -1)
+    key, sums = contribution(record, threshold_of(record.get("queue") or ""))
+    add(db, key, sums)
+
+
+def is_wrapup(state: str, reason: str) -> bool:
+    return state == "wrapup" or (state == "paused" and reason == DISPOSITION_REASON)
+
+
+def wrapup_key(agent: str, started_at: dt.datetime) -> tuple:
+    """The bucket key a wrap-up beginning at ``started_at`` belongs to: the call the agent
+    had just finished (ended at most 5 s after: the writer's clocks), else the agent alone."""
+    cr = m.CallRecord
+    call = (cr.select(cr.enter_time, cr.queue, cr.did, cr.direction)
+            .where(cr.agent == agent, cr.enter_time >= started_at - WRAPUP_LOOKBACK,
+                   cr.enter_time <= started_at, cr.end_time <= started_at + dt.timedelta(seconds=5))
+            .order_by(cr.end_time.desc()).first())
+    if call is None:
+        return (bucket_of(started_at), "", "", agent, "")
+    return (bucket_of(call.enter_time), call.queue, call.did, agent, call.direction)
+
+
+def record_wrapup(db, agent: str, state: str, reason: str, started_at: dt.datetime, seconds: float) -> None:
+    """An agent's state row closed: a wrap-up adds its seconds."""
+    if is_wrapup(state, reason) and seconds > 0:
+        add(db, wrapup_key(agent, started_at), {"wrapup_seconds": seconds})
+
+
+_REBUILD = """
+INSERT INTO "report_bucket" ("bucket", "queue", "did", "agent", "direction", {sums})
+SELECT (CAST(strftime('%s', c."enter_time") AS INTEGER) / 900) * 900 AS b, c."queue", c."did", c."agent", c."direction",
+  COUNT(*),
+  SUM(c."queue" != '' AND c."direction" != 'outbound'),
+  SUM(c."queue" != '' AND c."direction" != 'outbound' AND c."answer_time" IS NOT NULL),
+  SUM(c."queue" != '' AND c."direction" != 'outbound' AND c."answer_time" IS NOT NULL
+      AND c."wait_seconds" <= COALESCE(q."service_level_seconds", {default})),
+  SUM(c."queue" != '' AND c."direction" != 'outbound' AND c."answer_time" IS NULL AND c."disposition" = 'abandoned'),
+  SUM(c."queue" != '' AND c."direction" != 'outbound' AND c."answer_time" IS NULL AND c."disposition" != 'abandoned'),
+  SUM(c."answer_time" IS NOT NULL),
+  SUM(CASE WHEN c."queue" != '' AND c."direction" != 'outbound' THEN c."wait_seconds" ELSE 0 END),
+  SUM(CASE WHEN c."queue" != '' AND c."direction" != 'outbound' AND c."answer_time" IS NOT NULL
+      THEN c."wait_seconds" ELSE 0 END),
+  SUM(c."talk_seconds"), 0
+FROM "call_record" c LEFT JOIN "queue" q ON q."name" = c."queue"
+WHERE c."enter_time" >= ? AND c."enter_time" < ?
+GROUP BY b, c."queue", c."did", c."agent", c."direction"
+"""
+
+
+def rebuild_buckets(db, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+    """Recomputes the buckets of [start, end) (naive UTC, widened to whole buckets; default:
+    everything) from the call records and the agent-state log, in one transaction.
+    Returns the number of bucket rows written."""
+    start = dt.datetime(1970, 1, 1) if start is None else start
+    end = dt.datetime(9999, 1, 1) if end is None else end
+    first = bucket_of(start)
+    last = -(-int(epoch(end)) // BUCKET) * BUCKET if end.year < 9999 else 2 ** 62
+    lo = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=first)
+    hi = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=last) if last < 2 ** 62 else end
+    with db.atomic():
+        db.execute_sql('DELETE FROM "report_bucket" WHERE "bucket" >= ? AND "bucket" < ?', (first, last))
+        db.execute_sql(_REBUILD.format(sums=", ".join(f'"{s}"' for s in SUMS), default=DEFAULT_SERVICE_LEVEL_SECONDS),
+                       (lo, hi))
+        # a wrap-up counts with the call before it (entered at most 12 h earlier): those that
+        # began in the range or up to 12 h after it, whose call's bucket is in the range
+        log = m.AgentStateLog
+        wraps = (log.select(log.agent, log.state, log.reason, log.started_at, log.seconds)
+                 .where(log.started_at >= lo, log.started_at < min(hi, dt.datetime(9998, 1, 1)) + WRAPUP_LOOKBACK,
+                        log.ended_at.is_null(False),
+                        (log.state == "wrapup") | ((log.state == "paused") & (log.reason == DISPOSITION_REASON))))
+        for row in wraps:
+            key = wrapup_key(row.agent, row.started_at)
+            if first <= key[0] < last and (row.seconds or 0) > 0:
+                add(db, key, {"wrapup_seconds": row.seconds})
+        written = m.ReportBucket.select().where(m.ReportBucket.bucket >= first, m.ReportBucket.bucket < last).count()
+    logger.info("report buckets rebuilt from %s to %s: %d rows", lo, hi, written)
+    return written
+
+
+# -- the filter a report is asked for ------------------------------------------------------------
+def _bad(field: str, msgid: str, english: str, **params):
+    return ValidationError(english, code="reports.bad_filter", fields={field: FieldError(msgid, english, **params)})
+
+
+def parse_day(value: str, name: str) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise _bad(name, "field.date_format", "YYYY-MM-DD")
+
+
+class Spec(dict):
+    """A checked filter: ``from``/``to`` (local dates), ``start``/``end`` (naive UTC),
+    ``first``/``last`` (bucket bounds), ``queue``, ``did``, ``agent``, ``direction``, ``grain``,
+    ``zone``, and ``notices`` (message ids with their parameters the page shows)."""
+
+
+class ReportService:
+    def __init__(self, db, timezone: Callable[[], str] | None = None, today: Callable[[dt.tzinfo], dt.date] | None = None):
+        self.db = db
+        self.timezone = timezone
+        self._today = today or (lambda zone: dt.datetime.now(zone).date())
+
+    def zone(self) -> dt.tzinfo:
+        return zone_of(self.timezone() if self.timezone is not None else None)
+
+    def today(self) -> dt.date:
+        """Today on the office's clock."""
+        return self._today(self.zone())
+
+    def spec(self, args: dict, agents: frozenset | None = None) -> Spec:
+        """``args`` (query strings) checked into a ``Spec``; ``agents``: the viewer's own
+        agents when they may see only theirs (None: everyone's)."""
+        zone = self.zone()
+        today = self.today()
+        since = parse_day(args.get("from", ""), "from") or today.replace(day=1)
+        until = parse_day(args.get("to", ""), "to") or today
+        if until < since:
+            raise _bad("to", "reports.error.reversed", "the last day is before the first")
+        if since > today:
+            raise _bad("from", "reports.error.future", "the first day is in the future", today=today.isoformat())
+        if (until - since).days + 1 > MAX_RANGE_DAYS:
+            raise _bad("to", "reports.error.too_long", "at most 3 years at once", years=3)
+        grain = (args.get("grain") or "day").strip()
+        if grain not in GRAINS:
+            raise _bad("grain", "field.choice", "not one of the choices", choices=", ".join(GRAINS))
+        if (until - since).days + 1 > MAX_DAYS[grain]:
+            raise _bad("grain", "reports.error.too_fine", f"at most {MAX_DAYS[grain]} days at this grain",
+                       days=MAX_DAYS[grain])
+        direction = (args.get("direction") or "").strip()
+        if direction and direction not in DIRECTIONS:
+            raise _bad("direction", "field.choice", "not one of the choices", choices=", ".join(DIRECTIONS))
+        spec = Spec(zone=zone, grain=grain, direction=direction, notices=[])
+        spec["from"], spec["to"] = since, until
+        spec["start"], spec["end"] = utc_midnight(since, zone), utc_midnight(until + dt.timedelta(days=1), zone)
+        spec["first"], spec["last"] = bucket_of(spec["start"]), bucket_of(spec["end"])
+        for name, limit in (("queue", 32), ("did", 32), ("agent", 16)):
+            value = (args.get(name) or "").strip()
+            if len(value) > limit:
+                raise _bad(name, "field.max_length", f"at most {limit} characters", n=limit)
+            spec[name] = value
+        if spec["queue"] and not m.Queue.select().where(m.Queue.name == spec["queue"]).exists():
+            if not m.ReportBucket.select().where(m.ReportBucket.queue == spec["queue"]).exists():
+                raise _bad("queue", "reports.error.no_queue", "no such queue, now or in the records",
+                           queue=spec["queue"])
+            spec["notices"].append(("reports.notice.deleted_queue", {"queue": spec["queue"]}))
+        if agents is not None:  # an agent: their own figures only
+            if spec["agent"] and spec["agent"] not in agents:
+                raise _bad("agent", "reports.error.not_your_agent", "only your own figures")
+            spec["own"] = sorted(agents)
+        return spec
+
+    # -- reading the buckets ----------------------------------------------------------------------
+    def _where(self, spec: Spec, skip: tuple = ()):
+        b = m.ReportBucket
+        cond = [b.bucket >= spec["first"], b.bucket < spec["last"]]
+        for name in ("queue", "did", "agent", "direction"):
+            if spec.get(name) and name not in skip:
+                cond.append(getattr(b, name) == spec[name])
+        if "own" in spec:
+            cond.append(b.agent.in_(spec["own"]))
+        return cond
+
+    def _sums(self, spec: Spec, group) -> list[dict]:
+        b = m.ReportBucket
+        columns = [fn.SUM(getattr(b, s)).alias(s) for s in SUMS]
+        return list(b.select(group, *columns).where(*self._where(spec)).group_by(group).tuples())
+
+    @staticmethod
+    def figures(sums: dict) -> dict:
+        """Sums -> the figures a report shows (rates and averages None when undefined)."""
+        out = {s: (round(sums.get(s) or 0, 1) if s.endswith("seconds") else int(sums.get(s) or 0)) for s in SUMS}
+        offered, answered, handled = out["offered"], out["answered"], out["handled"]
+        out["service_level"] = round(out["answered_in_time"] / offered, 4) if offered else None
+        out["asa"] = round((sums.get("wait_answered") or 0) / answered, 1) if answered else None
+        out["aht"] = round(((sums.get("talk_seconds") or 0) + (sums.get("wrapup_seconds") or 0)) / handled, 1) \
+            if handled else None
+        return out
+
+    def period_of(self, spec: Spec, bucket: int) -> str:
+        local = dt.datetime.fromtimestamp(bucket, spec["zone"])
+        grain = spec["grain"]
+        if grain == "15min":
+            return local.strftime("%Y-%m-%d %H:%M")
+        if grain == "hour":
+            return local.strftime("%Y-%m-%d %H:00")
+        if grain == "day":
+            return local.date().isoformat()
+        if grain == "week":
+            return (local.date() - dt.timedelta(days=local.weekday())).isoformat()
+        return local.strftime("%Y-%m")
+
+    def traffic(self, spec: Spec) -> dict:
+        """The traffic curve: per period of the grain (every period of the range, empty ones
+        too), offered, answered, abandoned, no agent, service level, ASA and AHT; and totals."""
+        per: dict[str, dict] = {}
+        for b in range(spec["first"], spec["last"], BUCKET if spec["grain"] in ("15min", "hour") else 3600):
+            per.setdefault(self.period_of(spec, b), dict.fromkeys(SUMS, 0))
+        total = dict.fromkeys(SUMS, 0)
+        for row in self._sums(spec, m.ReportBucket.bucket):
+            sums = per.setdefault(self.period_of(spec, row[0]), dict.fromkeys(SUMS, 0))
+            for name, value in zip(SUMS, row[1:]):
+                sums[name] += value or 0
+                total[name] += value or 0
+        return {"rows": [{"period": p, **self.figures(s)} for p, s in per.items()], "totals": self.figures(total)}
+
+    def queues(self, spec: Spec) -> dict:
+        """Team (queue) efficiency: the traffic figures per queue over the whole range (a
+        queue deleted since keeps its rows), and the totals."""
+        names = {q.name: q.display_name for q in m.Queue.select(m.Queue.name, m.Queue.display_name)}
+        rows, total = [], dict.fromkeys(SUMS, 0)
+        for row in self._sums(spec, m.ReportBucket.queue):
+            if not row[0]:
+                continue
+            sums = dict(zip(SUMS, row[1:]))
+            for name in SUMS:
+                total[name] += sums[name] or 0
+            rows.append({"queue": row[0], "name": names.get(row[0], ""), **self.figures(sums)})
+        return {"rows": sorted(rows, key=lambda r: r["queue"]), "totals": self.figures(total)}
+
+    def heatmap(self, spec: Spec) -> dict:
+        """Arrivals (calls of the filter's direction, inbound unless it names one) by day of
+        the week (0 = Monday) and hour of the day, on the office's clock."""
+        grid = [[0] * 24 for _ in range(7)]
+        spec = Spec(spec, direction=spec.get("direction") or "inbound")
+        b = m.ReportBucket
+        for bucket, calls in b.select(b.bucket, fn.SUM(b.calls)).where(*self._where(spec)).group_by(b.bucket).tuples():
+            local = dt.datetime.fromtimestamp(bucket, spec["zone"])
+            grid[local.weekday()][local.hour] += int(calls or 0)
+        return {"grid": grid, "total": sum(map(sum, grid)), "direction": spec["direction"]}
+
+    def agents(self, spec: Spec) -> dict:
+        """Per agent: signed-in time, talk, wrap-up, pauses by reason, occupancy, calls per hour.
+
+        Talk and calls from the buckets (the filter's queue, DID and direction apply);
+        signed-in, wrap-up and pause time from ``agent_state_log``, each state cut at the
+        range's ends (a state that is still on counts until now).  Occupancy = (talk +
+        wrap-up) / (signed in - paused)."""
+        people = {a.number: a.name for a in m.Agent.select(m.Agent.number, m.Agent.name)}
+        rows: dict[str, dict] = defaultdict(lambda: {"signed_in": 0.0, "paused": 0.0, "wrapup": 0.0, "pauses": {},
+                                                      "handled": 0, "talk": 0.0})
+        for row in self._sums(spec, m.ReportBucket.agent):
+            if row[0]:
+                sums = dict(zip(SUMS, row[1:]))
+                rows[row[0]]["handled"] += int(sums["handled"] or 0)
+                rows[row[0]]["talk"] += float(sums["talk_seconds"] or 0)
+        log = m.AgentStateLog
+        q = log.select().where(log.started_at < spec["end"], log.ended_at.is_null() | (log.ended_at > spec["start"]))
+        if spec.get("agent"):
+            q = q.where(log.agent == spec["agent"])
+        if "own" in spec:
+            q = q.where(log.agent.in_(spec["own"]))
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        for s in q:
+            upto = min(s.ended_at or now, spec["end"])
+            seconds = (upto - max(s.started_at, spec["start"])).total_seconds()
+            if seconds <= 0 or s.state == "logged_out":
+                continue
+            r = rows[s.agent]
+            r["signed_in"] += seconds
+            if is_wrapup(s.state, s.reason):
+                r["wrapup"] += seconds
+            elif s.state == "paused":
+                r["paused"] += seconds
+                r["pauses"][s.reason] = r["pauses"].get(s.reason, 0.0) + seconds
+        out = []
+        for number in sorted(rows):
+            r = rows[number]
+            working = r["signed_in"] - r["paused"]
+            out.append({"agent": number, "name": people.get(number, ""), "signed_in": round(r["signed_in"], 1),
+                        "talk": round(r["talk"], 1), "wrapup": round(r["wrapup"], 1), "paused": round(r["paused"], 1),
+                        "pauses": {k: round(v, 1) for k, v in sorted(r["pauses"].items())},
+                        "handled": r["handled"],
+                        "occupancy": round((r["talk"] + r["wrapup"]) / working, 4) if working > 0 else None,
+                        "calls_per_hour": round(r["handled"] / (r["signed_in"] / 3600), 2) if r["signed_in"] else None})
+        return {"rows": out}
+
+    def timeline(self, spec: Spec) -> dict:
+        """Each agent's states through one day of the office's clock (``from`` = ``to``):
+        ``rows`` of agent, state, reason, start and end (local times), seconds, each state
+        cut at the day's ends (one still on ends now); ``offsets``: the same as seconds
+        from the day's start, for the chart."""
+        if spec["from"] != spec["to"]:
+            raise _bad("to", "reports.error.one_day", "the timeline is of one day: the same first and last day")
+        log = m.AgentStateLog
+        q = (log.select().where(log.started_at < spec["end"], log.ended_at.is_null() | (log.ended_at > spec["start"]))
+             .order_by(log.agent, log.started_at, log.id))
+        if spec.get("agent"):
+            q = q.where(log.agent == spec["agent"])
+        if "own" in spec:
+            q = q.where(log.agent.in_(spec["own"]))
+        people = {a.number: a.name for a in m.Agent.select(m.Agent.number, m.Agent.name)}
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        day0 = epoch(spec["start"])
+        rows = []
+        for s in q.limit(LIST_LIMIT * 5):
+            begin, upto = max(s.started_at, spec["start"]), min(s.ended_at or now, spec["end"])
+            if upto <= begin:
+                continue
+            rows.append({"agent": s.agent, "name": people.get(s.agent, ""), "state": s.state, "reason": s.reason,
+                         "start": self._local(spec, begin), "end": self._local(spec, upto),
+                         "seconds": round((upto - begin).total_seconds(), 1),
+                         "offsets": [round(epoch(begin) - day0), round(epoch(upto) - day0)]})
+        return {"rows": rows, "day_seconds": round(epoch(spec["end"]) - day0)}
+
+    # -- from the call records (lists) --------------------------------------------------------
+    def _records(self, spec: Spec):
+        cr = m.CallRecord
+        q = cr.select().where(cr.enter_time >= spec["start"], cr.enter_time < spec["end"])
+        for name in ("queue", "did", "agent", "direction"):
+            if spec.get(name):
+                q = q.where(getattr(cr, name) == spec[name])
+        if "own" in spec:
+            q = q.where(cr.agent.in_(spec["own"]))
+        return q
+
+    def _local(self, spec: Spec, at: dt.datetime | None) -> str:
+        if at is None:
+            return ""
+        return dt.datetime.fromtimestamp(epoch(at), spec["zone"]).strftime("%Y-%m-%d %H:%M:%S")
+
+    def abandoned(self, spec: Spec) -> dict:
+        """Calls abandoned while waiting (oldest first, at most LIST_LIMIT), each with the
+        first later outgoing call to the caller's number: whether and when they were called back."""
+        cr = m.CallRecord
+        q = (self._records(spec).where(cr.disposition == "abandoned", cr.answer_time.is_null(),
+                                       cr.queue != "", cr.direction != "outbound")
+             .order_by(cr.enter_time, cr.id))
+        total = q.count()
+        rows = []
+        for r in q.limit(LIST_LIMIT):
+            back = None
+            if r.caller:
+                back = (cr.select().where(cr.caller.in_(numbers.variants(r.caller)), cr.direction == "outbound",
+                                          cr.enter_time >= r.end_time)
+                        .order_by(cr.enter_time).first())
+            rows.append({"linkedid": r.linkedid, "enter_time": self._local(spec, r.enter_time), "caller": r.caller,
+                         "queue": r.queue, "did": r.did, "wait_seconds": round(r.wait_seconds, 1),
+                         "called_back": back is not None,
+                         "called_back_at": self._local(spec, back.enter_time) if back else "",
+                         "called_back_by": back.agent if back else "",
+                         "called_back_answered": bool(back and back.answer_time is not None),
+                         "called_back_after": round(epoch(back.enter_time) - epoch(r.end_time)) if back else None})
+        called = sum(1 for r in rows if r["called_back"])
+        return {"rows": rows, "total": total, "called_back": called, "limit": LIST_LIMIT}
+
+    def surveys(self, spec: Spec) -> dict:
+        """Survey scores (1-5, keyed in by callers after the call) per agent and per queue,
+        and the low ones (at or below the queue's ``survey_low_score``) with their calls."""
+        cr = m.CallRecord
+        low_of = {q.name: q.survey_low_score for q in m.Queue.select(m.Queue.name, m.Queue.survey_low_score)}
+        per_agent: dict[str, list] = defaultdict(list)
+        per_queue: dict[str, list] = defaultdict(list)
+        low = []
+        for r in self._records(spec).where(cr.survey_score.is_null(False)).order_by(cr.enter_time, cr.id):
+            per_agent[r.agent].append(r.survey_score)
+            per_queue[r.queue].append(r.survey_score)
+            if r.survey_score <= low_of.get(r.queue, DEFAULT_LOW_SCORE) and len(low) < LIST_LIMIT:
+                low.append({"linkedid": r.linkedid, "enter_time": self._local(spec, r.enter_time), "caller": r.caller,
+                            "queue": r.queue, "agent": r.agent, "score": r.survey_score,
+                            "talk_seconds": round(r.talk_seconds, 1)})
+
+        def summary(name, scores):
+            return {"name": name, "count": len(scores), "average": round(sum(scores) / len(scores), 2),
+                    "low": sum(1 for s in scores if s <= DEFAULT_LOW_SCORE),
+                    "by_score": [scores.count(n) for n in range(1, 6)]}
+
+        asked = self._records(spec).where(cr.survey != "").count()
+        return {"agents": [summary(k, v) for k, v in sorted(per_agent.items())],
+                "queues": [summary(k, v) for k, v in sorted(per_queue.items())],
+                "low": low, "asked": asked, "rated": sum(len(v) for v in per_agent.values())}
+
+    # -- the same month computed from the raw call records (the benchmark's baseline) ---------
+    def traffic_from_records(self, spec: Spec) -> dict:
+        """``traffic`` computed from ``call_record`` itself rather than the buckets."""
+        cr, q = m.CallRecord, m.Queue
+        queue_call = (cr.queue != "") & (cr.direction != "outbound")
+        answered = queue_call & cr.answer_time.is_null(False)
+        in_time = answered & (cr.wait_seconds <= fn.COALESCE(q.service_level_seconds, DEFAULT_SERVICE_LEVEL_SECONDS))
+        bucket = (Cast(fn.strftime("%s", cr.enter_time), "INTEGER") / BUCKET) * BUCKET
+        cols = [fn.COUNT(cr.id), fn.SUM(queue_call), fn.SUM(answered), fn.SUM(in_time),
+                fn.SUM(queue_call & cr.answer_time.is_null() & (cr.disposition == "abandoned")),
+                fn.SUM(queue_call & cr.answer_time.is_null() & (cr.disposition != "abandoned")),
+                fn.SUM(cr.answer_time.is_null(False)),
+                fn.SUM(Case(None, [(queue_call, cr.wait_seconds)], 0)),
+                fn.SUM(Case(None, [(answered, cr.wait_seconds)], 0)), fn.SUM(cr.talk_seconds)]
+        query = (self._records(spec).select(bucket.alias("b"), *cols).join(q, JOIN.LEFT_OUTER, on=(q.name == cr.queue))
+                 .group_by(SQL("b")).tuples())
+        per: dict[str, dict] = {}
+        for b in range(spec["first"], spec["last"], BUCKET if spec["grain"] in ("15min", "hour") else 3600):
+            per.setdefault(self.period_of(spec, b), dict.fromkeys(SUMS, 0))
+        for row in query:
+            sums = per[self.period_of(spec, row[0])]
+            for name, value in zip(SUMS, row[1:]):
+                sums[name] += value or 0
+        return {"rows": [{"period": p, **self.figures(s)} for p, s in per.items()]}
+
+
+def rebuild_days(db, first: str = "", last: str = "") -> int:
+    """``rebuild_buckets`` over whole UTC days given as text (either may be empty: open)."""
+    since, until = parse_day(first, "from"), parse_day(last, "to")
+    if since and until and until < since:
+        raise _bad("to", "reports.error.reversed", "the last day is before the first")
+    start = dt.datetime.combine(since, dt.time()) if since else None
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time()) if until else None
+    return rebuild_buckets(db, start, end)
+
+
+def _main(argv=None) -> int:
+    import argparse
+
+    from appliance.db import open_database
+
+    parser = argparse.ArgumentParser(prog="python -m appliance.services.reports",
+                                     description="Rebuild the report buckets from the call records.")
+    parser.add_argument("command", choices=["rebuild"])
+    parser.add_argument("--db", required=True, help="the appliance's database file")
+    parser.add_argument("--from", dest="since", help="first UTC day, YYYY-MM-DD (default: all)")
+    parser.add_argument("--to", dest="until", help="last UTC day, YYYY-MM-DD (default: all)")
+    args = parser.parse_args(argv)
+    db = open_database(args.db)
+    print(rebuild_days(db, args.since or "", args.until or ""), "bucket rows written")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
