@@ -78,6 +78,9 @@ SETTINGS = (
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting("timezone", str, "Asia/Shanghai",
             "the call center's local time zone: where 'today' begins on the wallboard (an IANA name)"),
+    Setting("calling_window", str, "daily 09:00-20:00",
+            "hours outbound calls may be placed, on the office's clock (opening-hours syntax), until an admin "
+            "sets them in the web UI; empty: any hour"),
     Setting("serial_device", str, "",
             "the technician's console on this serial port (/dev/ttyS0 on the image); empty: no console"),
     Setting("serial_baud", int, 115200, "speed of the console's serial port"),
@@ -166,6 +169,7 @@ class Settings:
     agi_pool_size: int
     log_level: str
     timezone: str
+    calling_window: str
     serial_device: str
     serial_baud: int
     console_language: str
