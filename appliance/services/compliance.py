@@ -97,8 +97,9 @@ class Clearance:
 
 
 class OutboundCheck(CallingPolicy):
-    def __init__(self, db, site=None, live=None, default_window: str = rules.DEFAULT_WINDOW):
+    def __init__(self, db, site=None, live=None, default_window: str = rules.DEFAULT_WINDOW, now=m.utcnow):
         super().__init__(db, site)
+        self.now = now  # naive UTC, like every stored time
         self.live = live  # engine.live.LiveState: calls per trunk now; None: not counted
         self.default_window = default_window  # until an admin sets one (settings: calling_window)
 
@@ -120,7 +121,7 @@ class OutboundCheck(CallingPolicy):
         if not verdict.allowed:
             self._record_refusal(call, clearance)
         elif verdict.caller_id:
-            m.CallerIdUse.create(number=verdict.caller_id, at=m.utcnow())
+            m.CallerIdUse.create(number=verdict.caller_id, at=self.now())
         if facts.override_window and self.window() is not None and not self.window().open_at(facts.now, facts.calendar):
             logger.info("%s: %s call to %s outside the calling window, by override", call.actor, call.path,
                         dialled.number)
@@ -139,7 +140,7 @@ class OutboundCheck(CallingPolicy):
         return self.require(OutboundCall(number, path, username, user=username, **more))
 
     def check_phone(self, extension: str, number: str, **more) -> Clearance:
-        return self.clear(OutboundCall(number, PHONE, f"phone {extension or '?'}", phone=extension, **more))
+        return self.clear(OutboundCall(number, PHONE, "", phone=extension, **more))
 
     # -- facts -------------------------------------------------------------------------------
     def _whose(self, call: OutboundCall) -> tuple[str, str]:
@@ -163,10 +164,9 @@ class OutboundCheck(CallingPolicy):
         forms = numbers.variants(number)
         return bool(forms) and m.BlockedNumber.select().where(m.BlockedNumber.number.in_(forms)).exists()
 
-    @staticmethod
-    def on_dnc(number: str, now: dt.datetime | None = None):
+    def on_dnc(self, number: str):
         """The do-not-call entry in force for ``number``, or None."""
-        now = now or m.utcnow()
+        now = self.now()
         return (m.DncNumber.select().where(m.DncNumber.number_key == numbers.key(number),
                                            (m.DncNumber.expires_at.is_null()) | (m.DncNumber.expires_at > now))
                 .first())
@@ -188,7 +188,7 @@ class OutboundCheck(CallingPolicy):
 
     def office_now(self) -> dt.datetime:
         zone = zone_of(self.site.timezone() if self.site is not None else "Asia/Shanghai")
-        return on_office_clock(m.utcnow(), zone)
+        return on_office_clock(self.now(), zone)
 
     def _calendar(self) -> dict:
         if not self.window_follows_holidays():
@@ -210,12 +210,11 @@ class OutboundCheck(CallingPolicy):
             return call.pool
         return self.default_pool() if call.path in (DIAL, PHONE) else ""
 
-    @staticmethod
-    def _pool_state(pool: str) -> tuple[rules.PoolNumber, ...]:
+    def _pool_state(self, pool: str) -> tuple[rules.PoolNumber, ...]:
         rows = list(m.CallerIdNumber.select().where(m.CallerIdNumber.pool == pool, m.CallerIdNumber.active == True))  # noqa: E712
         if not rows:
             return ()
-        now = m.utcnow()
+        now = self.now()
         hour, day = now - dt.timedelta(hours=1), now - dt.timedelta(days=1)
         uses = list(m.CallerIdUse.select(m.CallerIdUse.number, m.CallerIdUse.at)
                     .where(m.CallerIdUse.number.in_([r.number for r in rows]), m.CallerIdUse.at > day).tuples())
@@ -234,14 +233,15 @@ class OutboundCheck(CallingPolicy):
                   "number_class": clearance.number_class, "why": clearance.dialled.why, "rule": clearance.rule,
                   **{k: v for k, v in clearance.params.items() if k not in ("number_class", "permission")}}
         text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+        actor = call.actor or clearance.whose
         agent = call.agent or (clearance.whose.removeprefix("agent ") if clearance.whose.startswith("agent ") else "")
         with self.db.atomic() if self.db is not None else _nothing():
-            m.CallRefusal.create(at=m.utcnow(), path=call.path[:16], rule=clearance.rule, number=number,
-                                 agent=agent[:32], actor=(call.actor or "system")[:64], campaign=call.campaign[:32],
+            m.CallRefusal.create(at=self.now(), path=call.path[:16], rule=clearance.rule, number=number,
+                                 agent=agent[:32], actor=actor[:64], campaign=call.campaign[:32],
                                  detail=text)
-            m.AuditLog.create(username=(call.actor or "system")[:64], action=REFUSED, object_type="call",
+            m.AuditLog.create(username=actor[:64], action=REFUSED, object_type="call",
                               object_id=number, detail=text)
-        logger.warning("%s: %s call to %s refused for %s by the %s rule (%s)", call.actor, call.path, number,
+        logger.warning("%s: %s call to %s refused for %s by the %s rule (%s)", actor, call.path, number,
                        clearance.whose, clearance.rule, clearance.params)
 
     def refusals(self, since: dt.datetime | None = None, agents: tuple[str, ...] | None = None, limit: int = 100):
@@ -272,11 +272,11 @@ class OutboundCheck(CallingPolicy):
         if len(reason or "") > 128:
             raise ValidationError("the reason is too long", code="dnc.bad_reason",
                                   fields={"reason": FieldError("field.max_length", "at most 128 characters", n=128)})
-        if expires_at is not None and expires_at <= m.utcnow():
+        if expires_at is not None and expires_at <= self.now():
             raise ValidationError("the expiry has passed", code="dnc.bad_expiry",
                                   fields={"expires_at": FieldError("dnc.expiry_past", "a time to come")})
         source = source if source in DNC_SOURCES else "manual"
-        key, normal, now = numbers.key(text), numbers.normalise(text), m.utcnow()
+        key, normal, now = numbers.key(text), numbers.normalise(text), self.now()
         with self.db.atomic() if self.db is not None else _nothing():
             (m.DncNumber.insert(number=normal[:32], number_key=key[:32], reason=reason or "", added_by=actor[:64],
                                 source=source, created_at=now, expires_at=expires_at)
@@ -369,7 +369,7 @@ class OutboundCheck(CallingPolicy):
                                   m.CallerIdNumber.active: active}).execute())
             m.AuditLog.create(username=actor[:64], action="update", object_type="callerid", object_id=f"{pool}:{text}"[:64],
                               detail=json.dumps({"per_hour": per_hour, "per_day": per_day, "active": active}))
-            m.CallerIdUse.delete().where(m.CallerIdUse.at < m.utcnow() - USE_KEPT).execute()
+            m.CallerIdUse.delete().where(m.CallerIdUse.at < self.now() - USE_KEPT).execute()
         return {"pool": pool, "number": text, "per_hour": per_hour, "per_day": per_day, "active": active}
 
     def remove_pool_number(self, pool: str, number: str, actor: str) -> None:
