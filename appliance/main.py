@@ -484,7 +484,7 @@ class Appliance:
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        fax_sender=self.fax_sender,
-                       sip_guard=self.sip_guard,
+                       sip_guard=self.sip_guard, compliance=self.calling,
                        menus=self.menus, prompts=self.prompts, site=self.site,
                        dispositions=dispositions,
                        workspace=WorkspaceService(self.db, self.crm, self.bus, dispositions,

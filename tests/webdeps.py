@@ -10,6 +10,7 @@ import gevent
 from appliance.db.querypool import QueryPool
 from appliance.services.agent_setup import AgentSetup
 from appliance.services.callrecords import CallRecords
+from appliance.services.compliance import OutboundCheck
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
@@ -36,6 +37,8 @@ def fill(deps: WebDeps) -> WebDeps:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
     if deps.dispositions is None:
         deps.dispositions = DispositionService(deps.db)
+    if deps.compliance is None:  # any hour unless a test sets a window, so tests do not depend on the clock
+        deps.compliance = OutboundCheck(deps.db, deps.site, default_window="")
     if deps.workspace is None:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus, deps.dispositions)
     return deps
