@@ -1,0 +1,136 @@
+"""Outbound compliance through the web API and pages: the do-not-call list (staff keep it, an
+agent adds only their screen pop's caller), click-to-dial refused by the list or the window
+(a staff override only), a pool's caller ID handed to Asterisk's Originate, the settings and
+pools for admins, and refused calls with their rule in the reader's words on the call-records
+page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import webtest
+from test_ami_client import FakeAmi, SECRET, frame
+from test_webui import env, seed_agents, session_for, token_for  # noqa: F401  (env is a fixture)
+
+from appliance.ami.client import AmiClient
+from appliance.db import models as m
+from appliance.engine.live import LiveState
+from appliance.services.calls import CallControl
+from appliance.services.compliance import OutboundCheck
+from webui.app import make_app
+
+
+class Manager(FakeAmi):
+    def _answer(self, conn, f):
+        if f.get("Action") == "Originate":
+            self.actions.append(f)
+            conn.sendall(frame(Response="Success", ActionID=f.get("ActionID"), Message="Originate successfully queued"))
+        else:
+            super()._answer(conn, f)
+
+
+class Clock:
+    at = dt.datetime(2026, 12, 7, 4, 0)  # noon in Shanghai, a Monday
+
+    def __call__(self):
+        return self.at
+
+
+@pytest.fixture
+def office(env):  # noqa: F811
+    manager = Manager().start()
+    ami = AmiClient("127.0.0.1", manager.port, "appliance", SECRET, on_event=lambda e: None)
+    ami.start()
+    assert ami.wait_connected(5)
+    env.clock = Clock()
+    env.check = env.deps.compliance = OutboundCheck(env.db, env.deps.site, now=env.clock)
+    env.deps.calls = CallControl(ami, LiveState(), calling=env.check)
+    seed_agents(env.deps.config)  # agent 1001 (alice, with a phone), 1002 (bob)
+    env.app = webtest.TestApp(make_app(env.deps))
+    env.manager = manager
+    yield env
+    ami.stop()
+    manager.stop()
+
+
+def originated(env):
+    return [f for f in env.manager.actions if f.get("Action") == "Originate"]
+
+
+def test_staff_keep_the_list_and_a_listed_number_is_refused_on_click_to_dial(office):
+    sup, alice = token_for(office, "sup"), token_for(office, "alice")
+    added = office.app.post_json("/api/v1/dnc", {"number": "139 1234 5678", "reason": "complaint",
+                                                 "expires_on": "2026-12-31"}, headers=sup, status=201)
+    assert (added.json["number"], added.json["source"], added.json["added_by"]) == ("+8613912345678", "manual", "sup")
+    assert added.json["expires_at"] == "2026-12-31T16:00:00Z"  # the end of that day in Shanghai
+    res = office.app.post_json("/api/v1/agents/1001/dial", {"number": "0086 139 1234 5678"}, headers=alice,
+                               status=403)
+    assert (res.json["error"], res.json["params"]) == ("compliance.dnc", {"rule": "dnc"})
+    assert not originated(office)
+    [refusal] = office.app.get("/api/v1/call-refusals", headers=alice).json["items"]
+    assert (refusal["rule"], refusal["path"], refusal["agent"]) == ("dnc", "dial", "1001")
+    assert office.app.get("/api/v1/call-refusals", headers=token_for(office, "bob")).json["items"] == []
+    assert [e["number"] for e in office.app.get("/api/v1/dnc?q=1391234", headers=sup).json["items"]] == [
+        "+8613912345678"]
+    office.app.get("/api/v1/dnc", headers=alice, status=403)
+    office.app.delete("/api/v1/dnc/13912345678", headers=alice, status=403)
+    office.app.delete("/api/v1/dnc/13912345678", headers=sup, status=204)
+    office.app.post_json("/api/v1/agents/1001/dial", {"number": "13912345678"}, headers=alice)
+    assert len(originated(office)) == 1
+    bad = office.app.post_json("/api/v1/dnc", {"number": "not a number"}, headers=sup, status=422)
+    assert bad.json["error"] == "dnc.bad_number"
+
+
+def test_an_agent_adds_only_the_caller_on_their_pop(office):
+    alice = token_for(office, "alice")
+    # LIVE (test_webui): 13800000001 is talking with agent 1001 (Alice)
+    res = office.app.post_json("/api/v1/dnc", {"number": "13800000001", "source": "pop"}, headers=alice, status=201)
+    assert res.json["source"] == "pop"
+    office.app.post_json("/api/v1/dnc", {"number": "13800000002"}, headers=alice, status=403)  # not her caller
+    assert [a.action for a in m.AuditLog.select().where(m.AuditLog.object_type == "dnc")] == ["create"]
+
+
+def test_the_window_refuses_an_agent_and_lets_a_supervisor_override(office):
+    office.clock.at = dt.datetime(2026, 12, 7, 13, 0)  # 21:00 in Shanghai
+    alice, sup = token_for(office, "alice"), token_for(office, "sup")
+    res = office.app.post_json("/api/v1/agents/1001/dial", {"number": "13912345678", "override_window": True},
+                               headers=alice, status=403)
+    assert (res.json["error"], res.json["params"]) == ("compliance.window", {"rule": "window", "time": "21:00"})
+    office.app.post_json("/api/v1/agents/1001/dial", {"number": "13912345678"}, headers=sup, status=403)
+    office.app.post_json("/api/v1/agents/1001/dial", {"number": "13912345678", "override_window": True}, headers=sup)
+    assert len(originated(office)) == 1
+
+
+def test_the_default_pools_number_goes_to_asterisk_and_an_exhausted_pool_refuses(office):
+    admin = token_for(office, "admin")
+    office.app.put_json("/api/v1/callerid-pools/main/numbers/02188880001", {"per_hour": 1}, headers=admin)
+    office.app.put_json("/api/v1/compliance/settings", {"default_pool": "main"}, headers=admin)
+    bad = office.app.put_json("/api/v1/compliance/settings", {"window": "mon-fri 9-18"}, headers=admin, status=422)
+    assert bad.json["error"] == "compliance.bad_window" and "window" in bad.json["fields"]
+    alice = token_for(office, "alice")
+    ok = office.app.post_json("/api/v1/agents/1001/dial", {"number": "13912345678"}, headers=alice)
+    assert ok.json["caller_id"] == "02188880001"
+    assert originated(office)[0].get("Variable") == "CC_AGENT=1001,CC_CALLERID=02188880001"
+    res = office.app.post_json("/api/v1/agents/1001/dial", {"number": "13912345678"}, headers=alice, status=503)
+    assert res.json["error"] == "compliance.callerid_pool"
+    usage = office.app.get("/api/v1/callerid-pools/main", headers=admin).json["items"]
+    assert usage == [{"number": "02188880001", "per_hour": 1, "per_day": 0, "used_hour": 1, "used_day": 1}]
+    office.app.get("/api/v1/compliance/settings", headers=alice, status=403)
+
+
+def test_the_pages_say_the_refusals_rule_in_the_readers_language(office):
+    office.check.dnc_add("13800000009", "complaint", "sup")
+    office.app.post_json("/api/v1/agents/1001/dial", {"number": "13800000009"}, headers=token_for(office, "alice"),
+                         status=403)
+    office.users.set_language(office.ids["alice"], "zh_CN")
+    cookie, _ = session_for(office, "alice")
+    calls = office.app.get("/calls", headers=cookie)
+    assert "被拒绝的外呼" in calls.text and "免打扰名单" in calls.text and "点击拨号" in calls.text
+    office.app.get("/admin/compliance", headers=cookie, status=403)
+    cookie, csrf = session_for(office, "sup")
+    page = office.app.get("/admin/compliance", headers=cookie)
+    assert "+8613800000009" in page.text and "Do-not-call list" in page.text and "Calling window" in page.text
+    assert "Caller-ID pools" not in page.text  # admins only
+    added = office.app.post("/admin/compliance/dnc", {"number": "bad", "csrf_token": csrf}, headers=cookie, status=422)
+    assert "digits only, with + first if any" in added.text and "field-error" in added.text
