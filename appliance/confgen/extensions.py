@@ -362,7 +362,8 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
     conf.raw(f" same => n,AGI({agi_url(model, 'record')},outbound)")
     # a caller-ID pool's number, when compliance chose one (services/compliance.py)
-    conf.raw(f' same => n,ExecIf($["${{{v.CALLER_ID}}}" != ""]?Set(CALLERID(num)=${{{v.CALLER_ID}}}))')
+    # (IF, not ExecIf: app_exec is not among the modules loaded)
+    conf.raw(f' same => n,Set(CALLERID(num)=${{IF($["${{{v.CALLER_ID}}}" != ""]?${{{v.CALLER_ID}}}:${{CALLERID(num)}})}})')
     _dial_out(conf, model, "")
     # nobody took it: a busy tone, or "the number you have dialled is not in service"
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER" | "${DIALSTATUS}" = "CANCEL" | "${DIALSTATUS}" = ""]?end)')
