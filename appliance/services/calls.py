@@ -77,8 +77,9 @@ class CallControl:
             raise NotFound(f"no agent with work number {agent}", code="agent.not_found")
         clearance = self.calling.check_agent(agent, number, DIAL, actor, override_window=override_window)
         variables = f"{v.AGENT}={agent}"
-        if clearance.caller_id:  # cc-outbound presents it
-            variables += f",{v.CALLER_ID}={clearance.caller_id}"
+        caller_id = getattr(clearance, "caller_id", "")  # a plain CallingPolicy chooses none
+        if caller_id:  # cc-outbound presents it
+            variables += f",{v.CALLER_ID}={caller_id}"
         resp = self._action("Originate", {
             "Channel": f"PJSIP/{row.phone.extension}",
             "Context": v.OUTBOUND_CONTEXT,
@@ -93,7 +94,7 @@ class CallControl:
             raise Unavailable(f"Asterisk refused the call: {resp.get('Message')}", code="dial.failed")
         logger.info("%s: agent %s calls %s", actor, agent, number)
         return {"agent": agent, "number": number, "status": "ringing the agent's phone",
-                "caller_id": clearance.caller_id}
+                "caller_id": caller_id}
 
     def _talking_call(self, agent: str):
         for call in self.live.calls.values():
