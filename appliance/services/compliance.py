@@ -261,6 +261,31 @@ class OutboundCheck(CallingPolicy):
             query = query.where(m.DncNumber.number.contains(numbers.bare(search)) | m.DncNumber.reason.contains(search))
         return [_dnc_view(r) for r in query]
 
+    DNC_COLUMNS = ("number", "reason", "added_by", "source", "created_at", "expires_at")
+
+    def dnc_export(self, headers: dict[str, str], words=lambda column, value: value, title: str = "dnc") -> bytes:
+        """The whole list as an .xlsx (every cell text, nothing a spreadsheet would run),
+        times on the office's clock, ``source`` as ``words`` says it (the reader's language)."""
+        import io
+
+        from openpyxl import Workbook
+
+        from appliance.services.customer_excel import safe_row
+
+        zone = zone_of(self.site.timezone() if self.site is not None else "Asia/Shanghai")
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(title)
+        sheet.append([headers.get(c, c) for c in self.DNC_COLUMNS])
+        for row in m.DncNumber.select().order_by(m.DncNumber.created_at.desc(), m.DncNumber.id.desc()):
+            view = _dnc_view(row)
+            for c in ("created_at", "expires_at"):
+                view[c] = on_office_clock(view[c], zone).strftime("%Y-%m-%d %H:%M") if view[c] else ""
+            view["source"] = words("source", view["source"])
+            sheet.append(safe_row(sheet, [view[c] for c in self.DNC_COLUMNS]))
+        buf = io.BytesIO()
+        book.save(buf)
+        return buf.getvalue()
+
     def dnc_add(self, number: str, reason: str, actor: str, expires_at: dt.datetime | None = None,
                 source: str = "manual") -> dict:
         """Add ``number`` (or renew its entry: the new reason and expiry); audited."""

@@ -134,3 +134,20 @@ def test_the_pages_say_the_refusals_rule_in_the_readers_language(office):
     assert "Caller-ID pools" not in page.text  # admins only
     added = office.app.post("/admin/compliance/dnc", {"number": "bad", "csrf_token": csrf}, headers=cookie, status=422)
     assert "digits only, with + first if any" in added.text and "field-error" in added.text
+
+
+def test_the_list_exports_to_excel_in_the_readers_language(office):
+    import io
+
+    from openpyxl import load_workbook
+
+    office.check.dnc_add("13800000009", "=HYPERLINK(\"x\")", "sup", source="pop")
+    office.users.set_language(office.ids["sup"], "zh_CN")
+    cookie, _ = session_for(office, "sup")
+    res = office.app.get("/admin/compliance/dnc.xlsx", headers=cookie)
+    sheet = load_workbook(io.BytesIO(res.body)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert sheet.title == "免打扰名单" and rows[0] == ["号码", "原因", "添加人", "方式", "添加时间", "截止"]
+    assert rows[1][:4] == ["+8613800000009", '=HYPERLINK("x")', "sup", "来自弹屏"]
+    assert sheet.cell(2, 2).data_type == "s"  # text, not a formula a spreadsheet would run
+    office.app.get("/admin/compliance/dnc.xlsx", headers=session_for(office, "alice")[0], status=403)

@@ -11,16 +11,20 @@ from __future__ import annotations
 import datetime as dt
 
 import bottle
-from bottle import request, response
+from bottle import HTTPResponse, request, response
 
+from appliance import i18n
+from appliance.db.worker import in_worker
 from appliance.errors import DomainError, FieldError, PermissionDenied, ValidationError
 from appliance.services.crm import CustomerService
 from appliance.services.site import utc_midnight, zone_of
 from webui.apidoc import Operation, body, errors, resp
-from webui.http import ADMIN, EVERYONE, STAFF, actor, json_body, live_calls, no_content, problem_of, render, viewer
+from webui.http import (ADMIN, EVERYONE, STAFF, actor, json_body, lang, live_calls, no_content, problem_of, render,
+                        viewer)
 from webui.params import query_int
 
 TAGS = ["compliance"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHEN = {"type": ["string", "null"], "description": "UTC, ISO 8601"}
 DNC_SCHEMA = {"type": "object", "properties": {
     "number": {"type": "string", "description": "E.164 for a valid number (appliance/numbers.py normalise)"},
@@ -118,6 +122,16 @@ def install(app, deps) -> None:
         except DomainError as exc:
             return on_error(exc, values)
         bottle.redirect("/admin/compliance#dnc")
+
+    @app.get("/admin/compliance/dnc.xlsx", name="compliance_dnc_export", roles=STAFF)
+    def compliance_dnc_export():
+        language = lang()
+        headers = {c: i18n.translate(language, "dnc.col." + c) for c in check.DNC_COLUMNS}
+        data = in_worker(deps.db, check.dnc_export, headers,
+                         lambda column, code: i18n.translate(language, f"dnc.source.{code}"),
+                         i18n.translate(language, "dnc.title"))
+        return HTTPResponse(data, headers={"Content-Type": XLSX,
+                                           "Content-Disposition": 'attachment; filename="do-not-call.xlsx"'})
 
     @app.post("/admin/compliance/dnc/<number>/delete", name="compliance_dnc_delete", roles=STAFF)
     def compliance_dnc_delete(number):

@@ -38,6 +38,7 @@
     <label for="dnc-search" class="sr-only">{{_('dnc.search')}}</label>
     <input id="dnc-search" name="q" value="{{search}}" placeholder="{{_('dnc.search')}}">
     <button>{{_('dnc.search')}}</button>
+    <a class="button small" id="dnc-export" href="/admin/compliance/dnc.xlsx">{{_('dnc.export')}}</a>
   </form>
   % if not dnc:
   <p class="empty">{{_('dnc.empty')}}</p>
