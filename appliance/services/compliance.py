@@ -43,7 +43,7 @@ from appliance import numbers
 from appliance.db import models as m
 from appliance.engine import compliance as rules
 from appliance.engine import schedule
-from appliance.engine.calling import NOBODY, permission_of
+from appliance.engine.calling import NOBODY
 from appliance.errors import CallNotPermitted, CallRefused, FieldError, NotFound, ValidationError
 from appliance.services.calling import DIAL, FAX, PHONE, REFUSED, CallingPolicy
 from appliance.services.site import on_office_clock, zone_of

@@ -6,6 +6,7 @@ the workspace say it in the user's language; the agent form offers the permissio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -35,23 +36,33 @@ class Manager(FakeAmi):
             super()._answer(conn, f)
 
 
-@pytest.fixture
-def office(env, tmp_path):  # noqa: F811
+@contextlib.contextmanager
+def dialling(env, policy):
+    """``env``'s web app with call control over ``policy``, its AMI an in-process manager
+    (``env.manager.actions``: what Asterisk was asked)."""
     manager = Manager().start()
     ami = AmiClient("127.0.0.1", manager.port, "appliance", SECRET, on_event=lambda e: None)
     ami.start()
     assert ami.wait_connected(5)
-    policy = OutboundCheck(env.db, default_window="")  # China; the office's area code not set; every outbound rule
     env.deps.calls = CallControl(ami, LiveState(), calling=policy)
-    env.deps.faxes = FaxService(env.db, tmp_path / "spool-in", "/y", tmp_path / "store")
-    env.deps.fax_sender = FaxSender(env.db, None, spool_dir=tmp_path / "spool", asterisk_spool="/x",
-                                    store_dir=tmp_path / "store", calling=policy)
     seed_agents(env.deps.config)  # agent 1001 (alice, with a phone), 1002 (bob)
     env.app = webtest.TestApp(make_app(env.deps))
     env.manager = manager
-    yield env
-    ami.stop()
-    manager.stop()
+    try:
+        yield env
+    finally:
+        ami.stop()
+        manager.stop()
+
+
+@pytest.fixture
+def office(env, tmp_path):  # noqa: F811
+    policy = OutboundCheck(env.db, default_window="")  # China; the office's area code not set; every outbound rule
+    env.deps.faxes = FaxService(env.db, tmp_path / "spool-in", "/y", tmp_path / "store")
+    env.deps.fax_sender = FaxSender(env.db, None, spool_dir=tmp_path / "spool", asterisk_spool="/x",
+                                    store_dir=tmp_path / "store", calling=policy)
+    with dialling(env, policy):
+        yield env
 
 
 def originated(env):

@@ -9,25 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import webtest
-from test_ami_client import FakeAmi, SECRET, frame
-from test_webui import env, seed_agents, session_for, token_for  # noqa: F401  (env is a fixture)
+from test_calling_api import dialling, originated
+from test_webui import env, session_for, token_for  # noqa: F401  (env is a fixture)
 
-from appliance.ami.client import AmiClient
 from appliance.db import models as m
-from appliance.engine.live import LiveState
-from appliance.services.calls import CallControl
 from appliance.services.compliance import OutboundCheck
-from webui.app import make_app
-
-
-class Manager(FakeAmi):
-    def _answer(self, conn, f):
-        if f.get("Action") == "Originate":
-            self.actions.append(f)
-            conn.sendall(frame(Response="Success", ActionID=f.get("ActionID"), Message="Originate successfully queued"))
-        else:
-            super()._answer(conn, f)
 
 
 class Clock:
@@ -39,23 +25,10 @@ class Clock:
 
 @pytest.fixture
 def office(env):  # noqa: F811
-    manager = Manager().start()
-    ami = AmiClient("127.0.0.1", manager.port, "appliance", SECRET, on_event=lambda e: None)
-    ami.start()
-    assert ami.wait_connected(5)
     env.clock = Clock()
     env.check = env.deps.compliance = OutboundCheck(env.db, env.deps.site, now=env.clock)
-    env.deps.calls = CallControl(ami, LiveState(), calling=env.check)
-    seed_agents(env.deps.config)  # agent 1001 (alice, with a phone), 1002 (bob)
-    env.app = webtest.TestApp(make_app(env.deps))
-    env.manager = manager
-    yield env
-    ami.stop()
-    manager.stop()
-
-
-def originated(env):
-    return [f for f in env.manager.actions if f.get("Action") == "Originate"]
+    with dialling(env, env.check):
+        yield env
 
 
 def test_staff_keep_the_list_and_a_listed_number_is_refused_on_click_to_dial(office):
