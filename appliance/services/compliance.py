@@ -336,7 +336,15 @@ class OutboundCheck(CallingPolicy):
     def save_settings(self, actor: str, window: str | None = None, window_holidays: bool | None = None,
                       default_pool: str | None = None) -> dict:
         values = {}
+        for name, value in (("window", window), ("default_pool", default_pool)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"{name} must be text", code="compliance.bad_settings",
+                                      fields={name: FieldError("field.text", "text")})
         if window is not None:
+            if len(window) > 400:
+                raise ValidationError("the calling window is too long", code="compliance.bad_window",
+                                      fields={"window": FieldError("field.max_length", "at most 400 characters",
+                                                                   n=400)})
             if window.strip():
                 try:
                     schedule.parse(window)

@@ -124,3 +124,15 @@ def test_the_list_exports_to_excel_in_the_readers_language(office):
     assert rows[1][:4] == ["+8613800000009", '=HYPERLINK("x")', "sup", "来自弹屏"]
     assert sheet.cell(2, 2).data_type == "s"  # text, not a formula a spreadsheet would run
     office.app.get("/admin/compliance/dnc.xlsx", headers=session_for(office, "alice")[0], status=403)
+
+
+def test_bad_settings_and_pool_values_are_422_not_500(office):
+    admin = token_for(office, "admin")
+    for body in ({"window": 5}, {"default_pool": ["main"]}, {"window": "x" * 401}):
+        office.app.put_json("/api/v1/compliance/settings", body, headers=admin, status=422)
+    office.app.put_json("/api/v1/callerid-pools/main/numbers/02188880001", {"per_hour": "ten"}, headers=admin,
+                        status=422)
+    office.app.put_json("/api/v1/callerid-pools/ma%20in/numbers/02188880001", {}, headers=admin, status=422)
+    office.app.post_json("/api/v1/dnc", {"number": "13912345678", "expires_on": "soon"},
+                         headers=token_for(office, "sup"), status=422)
+    office.app.delete("/api/v1/dnc/13912345678", headers=token_for(office, "sup"), status=404)

@@ -76,7 +76,7 @@ def install(app, deps) -> None:
             day = dt.date.fromisoformat(str(text))
         except ValueError:
             raise ValidationError("not a date", code="dnc.bad_expiry",
-                                  fields={"expires_on": FieldError("dnc.bad_date", "a date, YYYY-MM-DD")}) from None
+                                  fields={"expires_on": FieldError("field.date_format", "a date as YYYY-MM-DD")}) from None
         zone = zone_of(deps.site.timezone() if deps.site is not None else "Asia/Shanghai")
         return utc_midnight(day + dt.timedelta(days=1), zone)
 
