@@ -46,7 +46,7 @@ from appliance.engine import schedule
 from appliance.engine.calling import NOBODY
 from appliance.errors import CallNotPermitted, CallRefused, FieldError, NotFound, ValidationError
 from appliance.services.calling import DIAL, FAX, PHONE, REFUSED, CallingPolicy
-from appliance.services.site import on_office_clock, zone_of
+from appliance.services.site import on_office_clock, utc_midnight, zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -286,11 +286,59 @@ class OutboundCheck(CallingPolicy):
         book.save(buf)
         return buf.getvalue()
 
+    def dnc_import(self, sheet: bytes, actor: str) -> int:
+        """A workbook ``CustomerExcel.read`` gave (its first row the headers): the number in
+        the first column, a reason in the second, the last office day it counts in the third
+        (a date, or empty: for ever).  Every row or none: a bad row refuses the whole file
+        with the rows named (``dnc.import_rows``).  One audit row; the count imported."""
+        from appliance import upload_worker
+
+        zone = zone_of(self.site.timezone() if self.site is not None else "Asia/Shanghai")
+        rows, bad, now = {}, [], self.now()
+        for line in upload_worker.iter_lines(sheet):
+            if isinstance(line, dict):
+                continue  # the header row, the end
+            row, cells = line[0], [upload_worker.decode_cell(c) for c in line[1]] + [None, None, None]
+            number, reason, until = cells[:3]
+            if isinstance(number, float) and number.is_integer():
+                number = int(number)
+            text = numbers.clean(str(number if number is not None else ""))
+            if isinstance(until, dt.datetime):
+                until = until.date()
+            reason = "" if reason is None else str(reason)
+            if (not _dialable(text) or len(reason) > 128
+                    or not (until is None or until == "" or isinstance(until, dt.date))):
+                bad.append(str(row))
+                continue
+            expires = utc_midnight(until + dt.timedelta(days=1), zone) if isinstance(until, dt.date) else None
+            if expires is not None and expires <= now:
+                bad.append(str(row))
+                continue
+            rows[numbers.key(text)[:32]] = (numbers.normalise(text)[:32], reason, expires)
+        if bad:
+            shown = ", ".join(bad[:20]) + ("…" if len(bad) > 20 else "")
+            raise ValidationError(f"{len(bad)} rows are not valid: {shown}", code="dnc.import_rows",
+                                  fields={"file": FieldError("dnc.import_rows", f"rows {shown} are not valid "
+                                                             "(a number, a reason of at most 128 characters, a date "
+                                                             "to come or nothing)", rows=shown)})
+        with self.db.atomic() if self.db is not None else _nothing():
+            for key, (number, reason, expires) in rows.items():
+                (m.DncNumber.insert(number=number, number_key=key, reason=reason, added_by=actor[:64],
+                                    source="import", created_at=now, expires_at=expires)
+                 .on_conflict(conflict_target=[m.DncNumber.number_key],
+                              update={m.DncNumber.reason: reason, m.DncNumber.added_by: actor[:64],
+                                      m.DncNumber.source: "import", m.DncNumber.created_at: now,
+                                      m.DncNumber.expires_at: expires}).execute())
+            m.AuditLog.create(username=actor[:64], action="import", object_type="dnc", object_id=str(len(rows)),
+                              detail=json.dumps({"numbers": len(rows)}))
+        logger.info("%s: %d numbers imported into the do-not-call list", actor, len(rows))
+        return len(rows)
+
     def dnc_add(self, number: str, reason: str, actor: str, expires_at: dt.datetime | None = None,
                 source: str = "manual") -> dict:
         """Add ``number`` (or renew its entry: the new reason and expiry); audited."""
         text = numbers.clean(number or "")
-        if not text.lstrip("+").isdigit() or not 3 <= len(text.lstrip("+")) <= 20:
+        if not _dialable(text):
             raise ValidationError(f"{number!r} is not a phone number", code="dnc.bad_number",
                                   fields={"number": FieldError("field.dialled_number",
                                                                "digits, optionally starting with +")})
@@ -388,7 +436,7 @@ class OutboundCheck(CallingPolicy):
         if not pool or len(pool) > 32 or not all(ch.isalnum() or ch in "-_" for ch in pool):
             fields["pool"] = FieldError("callerid.bad_pool", "letters, digits, - and _ (at most 32)")
         text = numbers.clean(number or "")
-        if not text.lstrip("+").isdigit() or not 3 <= len(text.lstrip("+")) <= 20:
+        if not _dialable(text):
             fields["number"] = FieldError("field.dialled_number", "digits, optionally starting with +")
         for name, value in (("per_hour", per_hour), ("per_day", per_day)):
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100000:
@@ -420,6 +468,11 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def _dialable(text: str) -> bool:
+    """3 to 20 digits, with + first if any (``text`` less separators)."""
+    return text.lstrip("+").isdigit() and 3 <= len(text.lstrip("+")) <= 20 and "+" not in text[1:]
 
 
 def _dnc_view(row) -> dict:

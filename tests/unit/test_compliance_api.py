@@ -136,3 +136,35 @@ def test_bad_settings_and_pool_values_are_422_not_500(office):
     office.app.post_json("/api/v1/dnc", {"number": "13912345678", "expires_on": "soon"},
                          headers=token_for(office, "sup"), status=422)
     office.app.delete("/api/v1/dnc/13912345678", headers=token_for(office, "sup"), status=404)
+
+
+def workbook(rows) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["号码", "原因", "截止"])
+    for row in rows:
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_an_excel_list_is_imported_whole_or_not_at_all(office):
+    cookie, csrf = session_for(office, "sup")
+    bad = workbook([[13912345678, "complaint", None], ["not a number", "", None], [13800000003, "", "2020-01-01"]])
+    page = office.app.post("/admin/compliance/dnc/import", {"csrf_token": csrf}, headers=cookie, status=422,
+                           upload_files=[("file", "dnc.xlsx", bad)])
+    assert "rows 3, 4 are not valid" in page.text and not m.DncNumber.select().exists()
+    good = workbook([[13912345678, "complaint", None], ["+86 138 0000 0003", None, dt.date(2099, 1, 31)],
+                     ["8613912345678", "again", None]])  # the same number twice: the last row counts
+    page = office.app.post("/admin/compliance/dnc/import", {"csrf_token": csrf}, headers=cookie,
+                           upload_files=[("file", "dnc.xlsx", good)])
+    assert "2 numbers imported into the do-not-call list." in page.text
+    entries = {e.number: (e.reason, e.source, e.expires_at) for e in m.DncNumber.select()}
+    assert entries == {"+8613912345678": ("again", "import", None),
+                       "+8613800000003": ("", "import", dt.datetime(2099, 1, 31, 16, 0))}
+    assert m.AuditLog.select().where(m.AuditLog.object_type == "dnc", m.AuditLog.action == "import").count() == 1

@@ -9,6 +9,8 @@ decides (the same object every outbound path asks).
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import bottle
 from bottle import HTTPResponse, request, response
@@ -21,6 +23,7 @@ from appliance.services.site import utc_midnight, zone_of
 from webui.apidoc import Operation, body, errors, resp
 from webui.http import (ADMIN, EVERYONE, STAFF, actor, json_body, lang, live_calls, no_content, problem_of, render,
                         viewer)
+from webui.areas.customer_import import IMPORT_BODY_LIMIT, uploaded_file
 from webui.params import query_int
 
 TAGS = ["compliance"]
@@ -96,14 +99,14 @@ def install(app, deps) -> None:
         source = "pop" if data.get("source") == "pop" or not viewer().staff else "manual"
         return check.dnc_add(number, str(data.get("reason") or ""), actor(), expiry(data.get("expires_on")), source)
 
-    def page(problem=None, errors=None, values=None, status=200):
+    def page(problem=None, errors=None, values=None, status=200, notice=None):
         response.status = status
         search = (request.query.getunicode("q") or "").strip()[:40]
         admin = viewer().role == "admin"
         return render("compliance.tpl", dnc=check.dnc_list(search), search=search, settings=check.settings(),
                       refusals=check.refusals(limit=50), admin=admin,
                       usage={p: check.pool_usage(p) for p in check.pools()} if admin else {},
-                      values=values or {}, errors=errors or {}, problem=problem)
+                      values=values or {}, errors=errors or {}, problem=problem, notice=notice)
 
     def on_error(exc: DomainError, values: dict):
         return page(problem=None if exc.fields else problem_of(exc), errors=exc.fields, values=values,
@@ -132,6 +135,21 @@ def install(app, deps) -> None:
                          i18n.translate(language, "dnc.title"))
         return HTTPResponse(data, headers={"Content-Type": XLSX,
                                            "Content-Disposition": 'attachment; filename="do-not-call.xlsx"'})
+
+    @app.post("/admin/compliance/dnc/import", name="compliance_dnc_import", roles=STAFF,
+              body_limit=IMPORT_BODY_LIMIT)
+    def compliance_dnc_import():
+        """An Excel file (read by the customers' import worker) into the list, all or nothing."""
+        folder = Path(deps.extra.get("import_dir") or tempfile.gettempdir())
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".upload.xlsx") as kept:
+            try:
+                uploaded_file().save(kept.name, overwrite=True)
+                sheet = deps.customer_excel.read(Path(kept.name))  # a child process the greenlet waits on
+                count = in_worker(deps.db, check.dnc_import, sheet, actor())
+            except DomainError as exc:
+                return on_error(exc, {})
+        return page(notice=FieldError("dnc.imported", f"{count} numbers imported", n=count))
 
     @app.post("/admin/compliance/dnc/<number>/delete", name="compliance_dnc_delete", roles=STAFF)
     def compliance_dnc_delete(number):

@@ -10,6 +10,9 @@
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
 % end
+% if notice:
+<p class="notice" role="status" id="dnc-notice">{{field_error(notice)}}</p>
+% end
 <section class="card" id="dnc">
   <h2>{{_('dnc.title')}}</h2>
   <p class="muted">{{_('dnc.help')}}</p>
@@ -33,6 +36,14 @@
       % err('expires_at')
     </div>
     <div class="actions"><button class="primary">{{_('dnc.add')}}</button></div>
+  </form>
+  <form method="post" action="/admin/compliance/dnc/import" enctype="multipart/form-data" class="row" id="dnc-import">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <label for="dnc-file">{{_('dnc.import')}}</label>
+    <input id="dnc-file" name="file" type="file" accept=".xlsx">
+    <button>{{_('dnc.import_button')}}</button>
+    <small class="muted">{{_('dnc.import_help')}}</small>
+    % err('file')
   </form>
   <form method="get" action="/admin/compliance" class="row" role="search">
     <label for="dnc-search" class="sr-only">{{_('dnc.search')}}</label>
