@@ -107,7 +107,7 @@
   </form>
   % else:
   <p><strong>{{settings['window'] or _('compliance.any_hour')}}</strong>
-    {{_('compliance.window_holidays') if settings['window_holidays'] else ''}}</p>
+    {{_('compliance.window_holidays') if settings['window'] and settings['window_holidays'] else ''}}</p>
   % end
   <p class="small muted">{{_('compliance.override_policy')}}</p>
 </section>
