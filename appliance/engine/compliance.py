@@ -141,6 +141,15 @@ def evaluate(facts: Facts) -> Verdict:
 
 
 # -- retry rules (campaigns) -------------------------------------------------------------------
+NEVER_AGAIN = (PERMISSION, BLACKLIST, DNC)  # the number itself may not be called
+
+
+def refusal_passes(rule: str) -> bool:
+    """Whether a call refused by ``rule`` may be tried again later (the hour, the lines, the
+    campaign's limit or the pool's caps pass; the number's own rules do not).  A campaign
+    leaves such a number where it was: the refusal uses none of its attempts."""
+    return rule in RULES and rule not in NEVER_AGAIN
+
 BUSY, NO_ANSWER, FAILED, ANSWERED, MACHINE, REFUSED = "busy", "no_answer", "failed", "answered", "machine", "refused"
 
 

@@ -118,6 +118,11 @@ def test_the_retry_rules_by_result_and_attempts():
         c.RetryRules(busy_minutes=-1)
 
 
+def test_a_refusal_by_the_hour_or_capacity_passes_one_by_the_number_does_not():
+    assert [r for r in c.RULES if c.refusal_passes(r)] == [c.WINDOW, c.TRUNKS_FULL, c.CONCURRENCY, c.CALLERID_POOL]
+    assert not c.refusal_passes("something else")
+
+
 # -- the one check, against the database ---------------------------------------------------------
 class Site:
     def home_region(self):
