@@ -286,6 +286,14 @@ def _coerce(setting: Setting, raw: object, source: str) -> object:
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"{source}: timezone must be a time zone name such as Asia/Shanghai, "
                                 f"not {raw!r}") from None
+    if setting.key == "calling_window" and str(raw).strip():
+        from appliance.engine.schedule import ScheduleError, parse
+
+        try:
+            parse(str(raw))
+        except ScheduleError as exc:
+            raise SettingsError(f"{source}: calling_window must be hours such as 'daily 09:00-20:00' or "
+                                f"'mon-fri 09:00-18:00; sat 10:00-12:00': {exc.args[0]}") from None
     return str(raw)
 
 

@@ -107,11 +107,11 @@ class OutboundCheck(CallingPolicy):
     def clear(self, call: OutboundCall) -> Clearance:
         permission, whose = self._whose(call)
         dialled = self.classify(call.number)
-        pool = self._pool(call)
+        pool, window = self._pool(call), self.window()
         facts = rules.Facts(
             number_class=dialled.number_class, permission=permission,
             blacklisted=self.blacklisted(call.number), dnc=self.on_dnc(call.number) is not None,
-            now=self.office_now(), window=self.window(), calendar=self._calendar(),
+            now=self.office_now(), window=window, calendar=self._calendar(),
             override_window=call.override_window and rules.may_override(self._role(call.actor), call.path),
             trunks=self._trunks(), concurrency_limit=call.concurrency_limit, active_calls=call.active_calls,
             pool=self._pool_state(pool) if pool else None)
@@ -122,7 +122,8 @@ class OutboundCheck(CallingPolicy):
             self._record_refusal(call, clearance)
         elif verdict.caller_id:
             m.CallerIdUse.create(number=verdict.caller_id, at=self.now())
-        if facts.override_window and self.window() is not None and not self.window().open_at(facts.now, facts.calendar):
+        if verdict.allowed and facts.override_window and window is not None \
+                and not window.open_at(facts.now, facts.calendar):
             logger.info("%s: %s call to %s outside the calling window, by override", call.actor, call.path,
                         dialled.number)
         return clearance
@@ -182,9 +183,15 @@ class OutboundCheck(CallingPolicy):
         return self._setting(HOLIDAYS_KEY, "1") == "1"
 
     def window(self) -> schedule.Schedule | None:
-        """The calling window; an empty setting: no window (every hour)."""
+        """The calling window; an empty setting: no window (every hour).  A window that does
+        not parse (a settings file's ``calling_window`` typed wrong: the page refuses one) is
+        the default, said once per check in the log."""
         text = self.window_text()
-        return schedule.parse(text) if text.strip() else None
+        try:
+            return schedule.parse(text) if text.strip() else None
+        except schedule.ScheduleError as exc:
+            logger.error("the calling window %r is not valid (%s): using %r", text, exc.args[0], rules.DEFAULT_WINDOW)
+            return schedule.parse(rules.DEFAULT_WINDOW)
 
     def office_now(self) -> dt.datetime:
         zone = zone_of(self.site.timezone() if self.site is not None else "Asia/Shanghai")

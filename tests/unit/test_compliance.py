@@ -230,6 +230,9 @@ def test_until_an_admin_sets_a_window_the_settings_files_holds(office):
     evening = Clock(dt.datetime(2026, 12, 7, 13, 30))
     assert check(office.db, evening, default_window="").check_agent("1001", "13912345678", "dial", "alice").allowed
     assert check(office.db, evening).check_phone("1001", "13912345678").rule == "window"
+    # a settings file's window typed wrong is the default, not every call failing
+    assert check(office.db, evening, default_window="weekdays").check_phone("1001", "13912345678").rule == "window"
+    assert check(office.db, default_window="weekdays").check_phone("1001", "13912345678").allowed
 
 
 def test_trunks_full_from_the_live_calls_and_a_campaigns_limit(office):
