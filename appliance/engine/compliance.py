@@ -10,11 +10,12 @@ they are asked (the first that refuses names the refusal):
    every rule below;
 2. ``blacklist``: the number is on the blacklist (the same list that refuses it inbound);
 3. ``dnc``: the number is on the do-not-call list (an entry whose expiry has passed no
-   longer counts);
+   longer counts); a voice code the person asked for is not held to it (``DNC_EXEMPT``);
 4. ``window``: the office's clock is outside the calling window (a weekly schedule in the
    opening-hours syntax, default every day 09:00-20:00, holidays closed when the window
    follows the holiday calendar); a supervisor's or admin's click-to-dial may override it,
-   an agent's, a desk phone's and a campaign's never (``may_override``);
+   an agent's, a desk phone's and a campaign's never (``may_override``).  Only new calls
+   to people (``WINDOW_PATHS``) are held to it;
 5. ``trunks_full``: every outbound trunk has a ``max_channels`` and is using all of them;
 6. ``concurrency``: the campaign's own limit of simultaneous calls is reached;
 7. ``callerid_pool``: the caller-ID pool the call must use has no number under its caps
@@ -38,6 +39,12 @@ PERMISSION, BLACKLIST, DNC, WINDOW, TRUNKS_FULL, CONCURRENCY, CALLERID_POOL = (
     "permission", "blacklist", "dnc", "window", "trunks_full", "concurrency", "callerid_pool")
 RULES = (PERMISSION, BLACKLIST, DNC, WINDOW, TRUNKS_FULL, CONCURRENCY, CALLERID_POOL)
 DEFAULT_WINDOW = "daily 09:00-20:00"
+# Which ways out each rule concerns (the others pass it).  The window: a new call to someone
+# (click-to-dial, the keypad, a campaign); not a transfer or consultation of a call already
+# under way (the customer is on the line), a fax, or a voice code the person asked for.
+WINDOW_PATHS = ("dial", "phone", "campaign")
+# The do-not-call list: every way out but a verification code the person asked for themselves.
+DNC_EXEMPT = ("voice-code",)
 OVERRIDE_ROLES = ("supervisor", "admin")  # who may call outside the window from the web UI
 
 

@@ -110,8 +110,10 @@ class OutboundCheck(CallingPolicy):
         pool, window = self._pool(call), self.window()
         facts = rules.Facts(
             number_class=dialled.number_class, permission=permission,
-            blacklisted=self.blacklisted(call.number), dnc=self.on_dnc(call.number) is not None,
-            now=self.office_now(), window=window, calendar=self._calendar(),
+            blacklisted=self.blacklisted(call.number),
+            dnc=call.path not in rules.DNC_EXEMPT and self.on_dnc(call.number) is not None,
+            now=self.office_now(), window=window if call.path in rules.WINDOW_PATHS else None,
+            calendar=self._calendar(),
             override_window=call.override_window and rules.may_override(self._role(call.actor), call.path),
             trunks=self._trunks(), concurrency_limit=call.concurrency_limit, active_calls=call.active_calls,
             pool=self._pool_state(pool) if pool else None)

@@ -226,6 +226,19 @@ def test_the_window_is_the_offices_clock_with_holidays_and_staff_may_override(of
     assert check(office.db, evening).check_agent("1001", "13912345678", "dial", "alice").allowed
 
 
+def test_the_window_holds_new_calls_and_the_list_all_but_a_requested_voice_code(office):
+    evening = check(office.db, Clock(dt.datetime(2026, 12, 7, 13, 30)))  # 21:30 in Shanghai
+    for path in ("transfer", "consult"):  # the customer is on the line already
+        assert evening.check_agent("1001", "13912345678", path, "alice").allowed
+    assert evening.check_user("alice", "13912345678", "fax").allowed
+    assert evening.clear(OutboundCall("13912345678", "campaign", campaign="spring")).rule == "window"
+    evening.dnc_add("13912345678", "", "sam")
+    assert evening.clear(OutboundCall("13912345678", "fax", "alice", user="alice")).rule == "dnc"
+    assert evening.check_user("alice", "13912345678", "voice-code").allowed  # the person asked for it
+    with pytest.raises(CallRefused):
+        evening.check_agent("1001", "13912345678", "transfer", "alice")
+
+
 def test_until_an_admin_sets_a_window_the_settings_files_holds(office):
     evening = Clock(dt.datetime(2026, 12, 7, 13, 30))
     assert check(office.db, evening, default_window="").check_agent("1001", "13912345678", "dial", "alice").allowed
