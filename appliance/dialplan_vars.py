@@ -54,6 +54,8 @@ RESULT = "CC_RESULT"
 # ``calling`` decides from the calling permission of the phone's agent (services/calling.py);
 # CC_RESULT "ok" goes on to OUTBOUND_CONTEXT, anything else hears why and is hung up on.
 CALLING_SCRIPT = "calling"
+CALLER_ID = "CC_CALLERID"  # the caller ID an outbound call presents (a caller-ID pool's number); empty: the trunk's
+REFUSED_RULE = "CC_REFUSED_RULE"  # the compliance rule that refused a desk phone's call (engine/compliance.py)
 NUMBER_CLASS = "CC_NUMBER_CLASS"  # internal | local | mobile | domestic | international | premium | emergency
 
 # Agents' feature codes, dialled from their own phone: code -> (FastAGI action, confirmation prompt).

@@ -120,6 +120,20 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+class CallRefused(PermissionDenied):
+    """An outbound call a compliance rule refused (appliance/services/compliance.py): the
+    code is ``compliance.<rule>`` (``compliance.dnc``, ``compliance.window``...), the rule in
+    ``params["rule"]``.  403 for the number and the hour; 503 for capacity (trunks full, the
+    campaign's limit, the caller-ID pool used up), which passes."""
+
+    code = "call.refused"
+
+    def __init__(self, message: str, rule: str, params: dict | None = None):
+        super().__init__(message, code=f"compliance.{rule}", params={"rule": rule, **(params or {})})
+        if rule in ("trunks_full", "concurrency", "callerid_pool"):
+            self.http_status = 503
+
+
 class Unavailable(DomainError):
     """A component we depend on (Asterisk, AMI) is not there right now."""
 

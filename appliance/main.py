@@ -65,7 +65,7 @@ from appliance.services.agent_setup import AgentSetup  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services import callers  # noqa: E402
 from appliance.services.billing import BillingService  # noqa: E402
-from appliance.services.calling import CallingPolicy  # noqa: E402
+from appliance.services.compliance import OutboundCheck  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
@@ -155,7 +155,7 @@ class Appliance:
                              on_disconnect=self.on_ami_disconnect,
                              identity=self._asterisk_identity)
         self.agents = AgentService(self.db, self.ami)
-        self.calling = CallingPolicy(self.db, self.site)
+        self.calling = OutboundCheck(self.db, self.site, self.live, default_window=settings.calling_window)  # every outbound path's one check
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
@@ -507,7 +507,7 @@ class Appliance:
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        fax_sender=self.fax_sender, voice_codes=self.voice_codes,
-                       sip_guard=self.sip_guard,
+                       sip_guard=self.sip_guard, compliance=self.calling,
                        menus=self.menus, prompts=self.prompts, site=self.site,
                        dispositions=dispositions,
                        workspace=WorkspaceService(self.db, self.crm, self.bus, dispositions,

@@ -78,6 +78,9 @@ SETTINGS = (
     Setting("log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting("timezone", str, "Asia/Shanghai",
             "the call center's local time zone: where 'today' begins on the wallboard (an IANA name)"),
+    Setting("calling_window", str, "daily 09:00-20:00",
+            "hours outbound calls may be placed, on the office's clock (opening-hours syntax), until an admin "
+            "sets them in the web UI; empty: any hour"),
     Setting("serial_device", str, "",
             "the technician's console on this serial port (/dev/ttyS0 on the image); empty: no console"),
     Setting("serial_baud", int, 115200, "speed of the console's serial port"),
@@ -171,6 +174,7 @@ class Settings:
     agi_pool_size: int
     log_level: str
     timezone: str
+    calling_window: str
     serial_device: str
     serial_baud: int
     console_language: str
@@ -289,6 +293,14 @@ def _coerce(setting: Setting, raw: object, source: str) -> object:
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"{source}: timezone must be a time zone name such as Asia/Shanghai, "
                                 f"not {raw!r}") from None
+    if setting.key == "calling_window" and str(raw).strip():
+        from appliance.engine.schedule import ScheduleError, parse
+
+        try:
+            parse(str(raw))
+        except ScheduleError as exc:
+            raise SettingsError(f"{source}: calling_window must be hours such as 'daily 09:00-20:00' or "
+                                f"'mon-fri 09:00-18:00; sat 10:00-12:00': {exc.args[0]}") from None
     return str(raw)
 
 

@@ -11,6 +11,7 @@ from appliance.db.querypool import QueryPool
 from appliance.services.agent_setup import AgentSetup
 from appliance.services.billing import BillingService
 from appliance.services.callrecords import CallRecords
+from appliance.services.compliance import OutboundCheck
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
@@ -53,6 +54,8 @@ def fill(deps: WebDeps) -> WebDeps:
     if deps.billing is None:
         deps.billing = BillingService(deps.db, home_region=deps.site.home_region, area_code=deps.site.area_code,
                                       timezone=deps.site.timezone)
+    if deps.compliance is None:  # any hour unless a test sets a window, so tests do not depend on the clock
+        deps.compliance = OutboundCheck(deps.db, deps.site, default_window="")
     if deps.workspace is None:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus, deps.dispositions)
     return deps

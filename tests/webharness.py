@@ -73,7 +73,7 @@ class Calls:
         self.dialled = []
         self.steps = []
 
-    def dial(self, agent, number, actor=""):
+    def dial(self, agent, number, actor="", override_window=False):
         self.dialled.append((agent, number, actor))
         return {"agent": agent, "number": number, "state": "ringing-agent"}
 

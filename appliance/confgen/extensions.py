@@ -403,6 +403,9 @@ def render(model: AsteriskModel) -> str:
     conf.section(v.OUTBOUND_CONTEXT, comment="outgoing calls: through the trunks in order, the next if one cannot")
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
     conf.raw(f" same => n,AGI({agi_url(model, 'record')},outbound)")
+    # a caller-ID pool's number, when compliance chose one (services/compliance.py)
+    # (IF, not ExecIf: app_exec is not among the modules loaded)
+    conf.raw(f' same => n,Set(CALLERID(num)=${{IF($["${{{v.CALLER_ID}}}" != ""]?${{{v.CALLER_ID}}}:${{CALLERID(num)}})}})')
     _dial_out(conf, model, "")
     # nobody took it: a busy tone, or "the number you have dialled is not in service"
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER" | "${DIALSTATUS}" = "CANCEL" | "${DIALSTATUS}" = ""]?end)')
@@ -434,10 +437,13 @@ def render(model: AsteriskModel) -> str:
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
         conf.raw(f" same => n,Dial(PJSIP/{ext},30)")
         conf.raw(" same => n,Hangup()")
-    # Any other number goes out through the trunks (cc-outbound) only if the calling
-    # permission of the phone's agent allows it (FastAGI calling, services/calling.py);
-    # anything but "ok" (refused, or the handler failed) hears why and is hung up on.
+    # Any other number goes out through the trunks (cc-outbound) only if outbound
+    # compliance allows it (FastAGI calling, services/compliance.py: the calling permission
+    # of the phone's agent, blacklist, do-not-call, calling window, trunks' capacity, the
+    # caller-ID pool); anything but "ok" (refused, or the handler failed) hears that the
+    # call is not allowed and is hung up on.
     conf.raw(f"exten => _[+0-9]!,1,Set({v.RESULT}=)")
+    conf.raw(f" same => n,Set({v.CALLER_ID}=)")
     conf.raw(f" same => n,AGI({agi_url(model, v.CALLING_SCRIPT)},${{EXTEN}})")
     conf.raw(f' same => n,GotoIf($["${{{v.RESULT}}}" = "ok"]?{v.OUTBOUND_CONTEXT},${{EXTEN}},1)')
     conf.raw(" same => n,Answer()")

@@ -809,6 +809,57 @@ class PointsEntry(BaseModel):
     at = DateTimeField(default=utcnow)
 
 
+class DncNumber(BaseModel):
+    """A number never to be called (the do-not-call list, appliance/services/compliance.py):
+    ``number`` as ``appliance.numbers.normalise`` gives it, ``number_key`` its ``key`` (what a
+    dialled number is looked up by); no longer counts after ``expires_at``."""
+
+    id = AutoField()
+    number = CharField(max_length=32)
+    number_key = CharField(unique=True, max_length=32)
+    reason = CharField(max_length=128, default="")
+    added_by = CharField(max_length=64, default="")
+    source = CharField(max_length=8, default="manual")  # manual | pop | import
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(null=True)
+
+
+class CallerIdNumber(BaseModel):
+    """One number of a caller-ID pool, with its caps (0: none)."""
+
+    id = AutoField()
+    pool = CharField(max_length=32)
+    number = CharField(max_length=32)
+    per_hour = IntegerField(default=0)
+    per_day = IntegerField(default=0)
+    active = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("pool", "number"), True),)
+
+
+class CallerIdUse(BaseModel):
+    """One call presented with a pool's number (what the caps count; kept two days)."""
+
+    id = AutoField()
+    number = CharField(max_length=32)
+    at = DateTimeField(default=utcnow, index=True)
+
+
+class CallRefusal(BaseModel):
+    """An outbound call compliance refused, with the rule that refused it."""
+
+    id = AutoField()
+    at = DateTimeField(default=utcnow, index=True)
+    path = CharField(max_length=16)  # dial | transfer | consult | fax | phone | campaign
+    rule = CharField(max_length=16)  # appliance.engine.compliance.RULES
+    number = CharField(max_length=32)
+    agent = CharField(max_length=32, default="")
+    actor = CharField(max_length=64, default="")
+    campaign = CharField(max_length=32, default="")
+    detail = TextField(default="")
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
@@ -816,4 +867,5 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode,
               RatePlan, RatePlanRate, TrunkRatePlan,
               Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry,
-              ReportBucket, ReportSchedule)
+              ReportBucket, ReportSchedule,
+              DncNumber, CallerIdNumber, CallerIdUse, CallRefusal)

@@ -106,15 +106,17 @@ class CallingPolicy:
                            dialled.number, whose, permission, dialled.number_class, dialled.why)
         return decision
 
-    def check_agent(self, agent: str, number: str, path: str, actor: str) -> Decision:
+    # ``**more``: what services/compliance.py's OutboundCheck (this class with every outbound
+    # rule) also takes (``override_window``...); the permission alone has no use for it.
+    def check_agent(self, agent: str, number: str, path: str, actor: str, **more) -> Decision:
         """A call on ``agent``'s line, or ``CallNotPermitted``."""
         return _or_raise(self.decide(self.of_agent(agent), f"agent {agent}", number, path, actor))
 
-    def check_user(self, username: str, number: str, path: str) -> Decision:
+    def check_user(self, username: str, number: str, path: str, **more) -> Decision:
         """A call the web account ``username`` places (a fax), or ``CallNotPermitted``."""
         return _or_raise(self.decide(self.of_user(username), f"user {username}", number, path, username))
 
-    def check_phone(self, extension: str, number: str) -> Decision:
+    def check_phone(self, extension: str, number: str, **more) -> Decision:
         """A number keyed on a desk phone: the decision (the dialplan says no itself)."""
         permission, whose = self.of_phone(extension)
         return self.decide(permission, whose, number, PHONE, whose)

@@ -26,7 +26,8 @@ from appliance.db import models as m
 from appliance.engine.live import IN_CALL, RINGING
 from appliance.errors import Conflict, FieldError, NotFound, Unavailable, ValidationError
 from appliance.services.agents import ami_action
-from appliance.services.calling import CONSULT, DIAL, TRANSFER, CallingPolicy
+from appliance.services.calling import CONSULT, DIAL, TRANSFER
+from appliance.services.compliance import OutboundCheck
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +49,20 @@ def _dialled(to: str, code: str) -> str:
 
 
 class CallControl:
-    def __init__(self, ami, live, execute=None, calling: CallingPolicy | None = None):
+    def __init__(self, ami, live, execute=None, calling: OutboundCheck | None = None):
         self.ami = ami
         self.live = live
         self.execute = execute or (lambda commands: None)  # carries out live-state commands (publish)
-        self.calling = calling or CallingPolicy(None)  # without the site: China, our area code unknown
+        # without the site: China, our area code unknown; the composition root passes the window
+        self.calling = calling or OutboundCheck(None, None, live, default_window="")
 
     def _action(self, name: str, headers: dict):
         return ami_action(self.ami, name, headers)
 
-    def dial(self, agent: str, number: str, actor: str) -> dict:
-        """Ring ``agent``'s phone; once they answer, call ``number`` for them."""
+    def dial(self, agent: str, number: str, actor: str, override_window: bool = False) -> dict:
+        """Ring ``agent``'s phone; once they answer, call ``number`` for them, presenting the
+        default caller-ID pool's number if one is set.  ``override_window``: a supervisor or
+        admin calling outside the calling window (services/compliance.py)."""
         number = (number or "").replace(" ", "").replace("-", "")
         if not NUMBER.fullmatch(number):
             raise ValidationError(f"{number!r} is not a phone number", code="dial.bad_number",
@@ -71,21 +75,26 @@ class CallControl:
                 raise ValidationError(f"agent {agent} has no phone to call from", code="agent.no_phone",
                                       fields={"phone": FieldError("field.phone_to_call", "required to place calls")})
             raise NotFound(f"no agent with work number {agent}", code="agent.not_found")
-        self.calling.check_agent(agent, number, DIAL, actor)
+        clearance = self.calling.check_agent(agent, number, DIAL, actor, override_window=override_window)
+        variables = f"{v.AGENT}={agent}"
+        caller_id = getattr(clearance, "caller_id", "")  # a plain CallingPolicy chooses none
+        if caller_id:  # cc-outbound presents it
+            variables += f",{v.CALLER_ID}={caller_id}"
         resp = self._action("Originate", {
             "Channel": f"PJSIP/{row.phone.extension}",
             "Context": v.OUTBOUND_CONTEXT,
             "Exten": number,
             "Priority": 1,
             "CallerID": f'"{number}" <{number}>',  # the agent's phone shows whom it is about to call
-            "Variable": f"{v.AGENT}={agent}",
+            "Variable": variables,
             "Timeout": 30000,
             "Async": "true",
         })
         if resp.name == "Error":
             raise Unavailable(f"Asterisk refused the call: {resp.get('Message')}", code="dial.failed")
         logger.info("%s: agent %s calls %s", actor, agent, number)
-        return {"agent": agent, "number": number, "status": "ringing the agent's phone"}
+        return {"agent": agent, "number": number, "status": "ringing the agent's phone",
+                "caller_id": caller_id}
 
     def _talking_call(self, agent: str):
         for call in self.live.calls.values():

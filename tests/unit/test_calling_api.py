@@ -6,6 +6,7 @@ the workspace say it in the user's language; the agent form offers the permissio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -17,7 +18,7 @@ from test_webui import env, seed_agents, session_for, token_for  # noqa: F401  (
 from appliance.ami.client import AmiClient
 from appliance.db import models as m
 from appliance.engine.live import LiveState
-from appliance.services.calling import CallingPolicy
+from appliance.services.compliance import OutboundCheck
 from appliance.services.calls import CallControl
 from appliance.services.fax import FaxService
 from appliance.services.fax_out import FaxSender
@@ -35,23 +36,33 @@ class Manager(FakeAmi):
             super()._answer(conn, f)
 
 
-@pytest.fixture
-def office(env, tmp_path):  # noqa: F811
+@contextlib.contextmanager
+def dialling(env, policy):
+    """``env``'s web app with call control over ``policy``, its AMI an in-process manager
+    (``env.manager.actions``: what Asterisk was asked)."""
     manager = Manager().start()
     ami = AmiClient("127.0.0.1", manager.port, "appliance", SECRET, on_event=lambda e: None)
     ami.start()
     assert ami.wait_connected(5)
-    policy = CallingPolicy(env.db)  # China; the office's area code not set
     env.deps.calls = CallControl(ami, LiveState(), calling=policy)
-    env.deps.faxes = FaxService(env.db, tmp_path / "spool-in", "/y", tmp_path / "store")
-    env.deps.fax_sender = FaxSender(env.db, None, spool_dir=tmp_path / "spool", asterisk_spool="/x",
-                                    store_dir=tmp_path / "store", calling=policy)
     seed_agents(env.deps.config)  # agent 1001 (alice, with a phone), 1002 (bob)
     env.app = webtest.TestApp(make_app(env.deps))
     env.manager = manager
-    yield env
-    ami.stop()
-    manager.stop()
+    try:
+        yield env
+    finally:
+        ami.stop()
+        manager.stop()
+
+
+@pytest.fixture
+def office(env, tmp_path):  # noqa: F811
+    policy = OutboundCheck(env.db, default_window="")  # China; the office's area code not set; every outbound rule
+    env.deps.faxes = FaxService(env.db, tmp_path / "spool-in", "/y", tmp_path / "store")
+    env.deps.fax_sender = FaxSender(env.db, None, spool_dir=tmp_path / "spool", asterisk_spool="/x",
+                                    store_dir=tmp_path / "store", calling=policy)
+    with dialling(env, policy):
+        yield env
 
 
 def originated(env):
@@ -69,7 +80,7 @@ def test_click_to_dial_abroad_is_refused_with_403_and_audited_and_a_mobile_goes_
                                status=403)
     assert res.json["error"] == "call.not_permitted" and res.json["params"] == {"number_class": "international"}
     assert not originated(office)  # Asterisk was never asked
-    assert refused() == [("alice", "call", "0012125551234", {
+    assert refused() == [("alice", "call", "0012125551234", {"rule": "permission",
         "path": "dial", "whose": "agent 1001", "permission": "domestic", "number_class": "international",
         "why": "country code 1 (US)"})]
     ok = office.app.post_json("/api/v1/agents/1001/dial", {"number": "139 1234 5678"}, headers=alice)

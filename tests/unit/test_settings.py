@@ -37,6 +37,10 @@ def test_bad_values(tmp_path):
     with pytest.raises(SettingsError, match="time zone name"):
         load(None, {"timezone": "Mars/Olympus"})
     assert load(None, {"timezone": "Europe/Berlin"}).timezone == "Europe/Berlin"
+    with pytest.raises(SettingsError, match="calling_window must be hours"):
+        load(None, {"calling_window": "weekdays 9 to 5"})
+    assert load(None, {"calling_window": ""}).calling_window == ""  # any hour
+    assert load(None, {}).calling_window == "daily 09:00-20:00"
     # the dialplan calls agi://<agi_host> on every call: a name there is a DNS lookup per call
     for key in ("agi_host", "sip_bind", "web_host"):
         with pytest.raises(SettingsError, match=f"{key} must be an IP address"):

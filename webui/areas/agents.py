@@ -156,15 +156,25 @@ def install(app, deps) -> None:
               api=Operation({"tags": ["agents"], "summary": "Click-to-dial: call a number for an agent",
                              "description": "The agent's phone rings first; when they answer, the number is "
                                             "dialled through the trunks in their outbound order. Agents may dial "
-                                            "only for themselves. A number the agent's calling permission does "
-                                            "not allow is 403 `call.not_permitted` (audited).",
+                                            "only for themselves. Outbound compliance decides first: a number "
+                                            "the agent's calling permission does not allow is 403 "
+                                            "`call.not_permitted`; the blacklist, the do-not-call list and the "
+                                            "calling window are 403 `compliance.blacklist`, `compliance.dnc`, "
+                                            "`compliance.window`; all outbound trunks full or the caller-ID "
+                                            "pool used up 503 `compliance.trunks_full`, "
+                                            "`compliance.callerid_pool` (each recorded as a refused call). "
+                                            "`override_window` lets a supervisor or admin call outside the "
+                                            "window (logged); it is ignored for agents.",
                              "requestBody": body({"type": "object", "required": ["number"], "properties": {
-                                 "number": {"type": "string", "pattern": "^\\+?[0-9 -]{3,40}$"}}}),
+                                 "number": {"type": "string", "pattern": "^\\+?[0-9 -]{3,40}$"},
+                                 "override_window": {"type": "boolean", "default": False}}}),
                              "responses": {"200": resp("the agent's phone is ringing", {"type": "object"}),
                                            **errors(400, 401, 403, 404, 422, 503)}}))
     def api_agent_dial(number):
         own_agent_only(number)
-        return call_control().dial(number, str(json_body().get("number") or ""), actor=actor())
+        data = json_body()
+        return call_control().dial(number, str(data.get("number") or ""), actor=actor(),
+                                   override_window=data.get("override_window") is True)
 
     def agent_target_action(method: str) -> None:
         """``POST /api/v1/agents/<number>/<method>`` with ``to_kind`` and ``to``: transfer or consult."""

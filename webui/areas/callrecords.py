@@ -71,7 +71,9 @@ def install(app, deps) -> None:
                       dispositions=DISPOSITIONS, queues=[q["name"] for q in deps.config.list("queues")],
                       outcome_names=deps.dispositions.names(lang()),
                       agents=agent_directory().all(), page_url=lambda n: page_link(args, n),
-                      export_url=page_link(args, 1).replace("/calls", "/calls/export", 1))
+                      export_url=page_link(args, 1).replace("/calls", "/calls/export", 1),
+                      refusals=deps.queries.run(deps.compliance.refusals, None,
+                                                None if scope() is None else tuple(scope()), 20))
 
     @app.get("/calls/export", name="calls_export", roles=EVERYONE)
     def calls_export():

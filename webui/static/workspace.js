@@ -55,6 +55,7 @@
   function explain(data) {
     var id = data ? "ws.error." + data.error : "";
     if (data && !T[id]) id = "workspace.error." + data.error;
+    if (data && !T[id] && data.params && data.params.rule) id = "compliance.refused." + data.params.rule;
     if (!T[id]) return "";
     var kw = {};
     Object.keys(data.params || {}).forEach(function (k) {
@@ -201,6 +202,7 @@
     if (same) return;
     $("outcome").reset();
     $("outcome-status").hidden = true;
+    $("pop-dnc-status").hidden = true;
     if (!call.caller) return;
     // the call event looked the caller up already (its customer, or null): the pop uses that
     // answer rather than looking the number up again; a call from /api/v1/live carries none
@@ -247,6 +249,15 @@
     });
     if (!list.children.length) list.appendChild(el("li", "muted", t("ws.no_history")));
   }
+
+  // the caller asked not to be called: onto the do-not-call list (services/compliance.py)
+  $("pop-dnc").addEventListener("click", function () {
+    if (!current || !current.caller) return;
+    if (!window.confirm(t("dnc.pop_confirm", {number: current.caller}))) return;
+    api("POST", "/api/v1/dnc", {number: current.caller, source: "pop", reason: t("dnc.pop_reason")})
+      .then(function () { say($("pop-dnc-status"), t("dnc.pop_added"), false); })
+      .catch(function (err) { say($("pop-dnc-status"), t("ws.failed", {message: err.message}), true); });
+  });
 
   $("outcome").addEventListener("submit", function (event) {
     event.preventDefault();

@@ -80,3 +80,7 @@
   </nav>
   % end
 </section>
+<section class="card" id="refusals">
+  <h2>{{_('compliance.refusals')}}</h2>
+  % include('call_refusals.tpl', refusals=refusals)
+</section>

@@ -4,6 +4,7 @@
 % end
   <a href="/admin/menus" class="{{'on' if path.startswith('/admin/menus') else ''}}">{{_('kind.menus')}}</a>
   <a href="/admin/dispositions" class="{{'on' if path.startswith('/admin/dispositions') else ''}}">{{_('dispositions.title')}}</a>
+  <a href="/admin/compliance" class="{{'on' if path.startswith('/admin/compliance') else ''}}">{{_('compliance.tab')}}</a>
   % if user['role'] == 'admin':
   <a href="/admin/users" class="{{'on' if path.startswith('/admin/users') else ''}}">{{_('kind.users')}}</a>
   <a href="/admin/rates" class="{{'on' if path.startswith('/admin/rates') else ''}}">{{_('rates.title')}}</a>

@@ -8,9 +8,12 @@ runs in the phones' context on the customer's channel, so there the phone is the
 Asterisk names in ``BLINDTRANSFER``.  The decision is the calling permission of the agent at
 that phone (services/calling.py: the same decision as click-to-dial, audited when refused).
 
-Sets ``CC_RESULT`` (``ok`` or ``call.not_permitted``), ``CC_NUMBER_CLASS`` (the number's
-class) and, when the phone's own agent dials, ``CC_AGENT`` (so the call is theirs, as a
-click-to-dial call is).  Anything but ``ok`` is refused by the dialplan: a handler that
+The check is the whole outbound compliance check (services/compliance.py: permission,
+blacklist, do-not-call, calling window, trunks' capacity, the default caller-ID pool).
+Sets ``CC_RESULT`` (``ok``, ``call.not_permitted`` or ``compliance.<rule>``),
+``CC_REFUSED_RULE`` (the rule that refused it, or empty), ``CC_NUMBER_CLASS`` (the number's
+class), ``CC_CALLERID`` (the pool's number the call presents, or empty) and, when the
+phone's own agent dials, ``CC_AGENT`` (so the call is theirs, as a click-to-dial call is).  Anything but ``ok`` is refused by the dialplan: a handler that
 failed never lets a call out.
 """
 
@@ -37,6 +40,10 @@ def make_handler(policy):
         session.set_variable(v.NUMBER_CLASS, decision.number_class)
         if decision.allowed and not transferred and decision.whose.startswith("agent "):
             session.set_variable(v.AGENT, decision.whose.removeprefix("agent "))
-        session.set_variable(v.RESULT, "ok" if decision.allowed else CallNotPermitted.code)
+        rule = getattr(decision, "rule", "") if not decision.allowed else ""
+        session.set_variable(v.REFUSED_RULE, rule)
+        session.set_variable(v.CALLER_ID, getattr(decision, "caller_id", "") if decision.allowed else "")
+        code = CallNotPermitted.code if rule in ("", "permission") else f"compliance.{rule}"
+        session.set_variable(v.RESULT, "ok" if decision.allowed else code)
 
     return handle
