@@ -67,6 +67,7 @@ from appliance.services.calling import CallingPolicy  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
+from appliance.services.workorders import WorkOrderService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
@@ -168,6 +169,9 @@ class Appliance:
         self.phone_recorder = PhoneRecorder(self.prompts, self.pbx.spool_dir, self.pbx.paths.spool)
         registry.register(prompt_record.SCRIPT, prompt_record.make_handler(self.phone_recorder, self.pbx.paths.sounds),
                           fallback=False)
+        self.workorders = WorkOrderService(self.db, self.crm, data_dir=settings.data_dir, bus=self.bus,
+                                           outbox=self.mail, language=self.site.language,
+                                           off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a))
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, callers.account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
@@ -280,7 +284,11 @@ class Appliance:
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
             elif isinstance(command, Publish):
-                self.bus.publish(command.topic, callers.with_customer(command.topic, command.data))
+                data = callers.with_customer(command.topic, command.data)
+                self.bus.publish(command.topic, data)
+                if command.topic == "survey":  # a low score opens a work order (when a type says so)
+                    gevent.spawn(self._in_background, "a work order from a low survey score",
+                                 self.workorders.survey_low_score, data)
             elif isinstance(command, AgentStateChanged):
                 self.agent_states.write(command)
             elif isinstance(command, PauseAgent):
@@ -457,6 +465,7 @@ class Appliance:
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self.mail.start()
         self.fax_sender.start()
+        self.workorders.start()  # escalation: at once (catching up after downtime), then every 30 s
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.sip_guard.start()
@@ -494,6 +503,7 @@ class Appliance:
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
+                       workorders=self.workorders,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()
@@ -551,6 +561,7 @@ class Appliance:
         self.housekeeping.stop()
         self.mail.stop()
         self.fax_sender.stop()
+        self.workorders.stop()
         self.pipeline.stop()
         self.encoders.close()
         self.queries.close()

@@ -20,7 +20,7 @@ from bottle import Bottle, request, response
 
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicemail, wallboard,
-                         wizard, workspace)
+                         wizard, workorders, workspace)
 from webui.areas import customer_import
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
-         menus)
+         menus, workorders)
 
 
 @dataclass
@@ -65,6 +65,7 @@ class WebDeps:
     queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop
     agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
     registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
+    workorders: object = None  # appliance.services.workorders.WorkOrderService
     extra: dict = field(default_factory=dict)
 
 

@@ -46,6 +46,7 @@ from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, T
     field_error_of
 from appliance.i18n import translate
 from appliance.mail import parse_addresses
+from appliance.services import callers
 from appliance.services.config import FIELDS, Field, coerce
 from appliance.services.crm import CustomField, Viewer, _check_text
 
@@ -227,7 +228,7 @@ class WorkOrderService:
                                   FieldError("field.required", "required"))
                 continue
             if item["name"] in names:
-                errors[f"fields.{i}.name"] = FieldError("field.unique", "already used", item=item["name"])
+                errors[f"fields.{i}.name"] = FieldError("field.exists", "already exists", item=item["name"])
             if item.get("type") == "choice" and not [c for c in (item.get("choices") or "").split(",") if c.strip()]:
                 errors[f"fields.{i}.choices"] = FieldError("field.required", "required")
             names.add(item["name"])
@@ -246,7 +247,7 @@ class WorkOrderService:
                 clash = clash.where(m.WorkOrderType.id != row.id)
             if clash.exists():
                 raise Conflict(f"a work order type {values['name']} exists", code="workorders.type_exists",
-                               fields={"name": FieldError("field.unique", "already used", item=values["name"])})
+                               fields={"name": FieldError("field.exists", "already exists", item=values["name"])})
             if type_id is None:
                 row = m.WorkOrderType.create(**stored)
             else:
@@ -320,7 +321,11 @@ class WorkOrderService:
         voice_message = None
         if data.get("voice_message"):
             voice_message = m.VoiceMessage.get_or_none(m.VoiceMessage.id == _int(data["voice_message"]))
-            if voice_message is None:
+            if voice_message is None or not (viewer.staff or voice_message.agent in viewer.agents or m.QueueMember.select()
+                                             .join(m.Queue).switch(m.QueueMember).join(m.Agent)
+                                             .where(m.Queue.name == voice_message.queue,
+                                                    m.Agent.number.in_(sorted(viewer.agents) or [""])).exists()):
+                voice_message = None
                 errors["voice_message"] = FieldError("field.no_such", "no such message",
                                                      key=str(data["voice_message"]))
             else:
@@ -399,7 +404,7 @@ class WorkOrderService:
             except ValueError as exc:
                 errors["assignee"] = field_error_of(exc)
         if not viewer.staff and not (kind == "agent" and assignee in viewer.agents):
-            errors["assignee"] = FieldError("field.own_agents_only", "only team leaders assign to others")
+            errors["assignee"] = FieldError("workorders.own_agents_only", "only team leaders assign work orders to others")
         return kind, assignee, contact
 
     def get(self, viewer: Viewer, order_id) -> dict:
@@ -528,6 +533,8 @@ class WorkOrderService:
         cid = (event.get("customer") or {}).get("id") if isinstance(event.get("customer"), dict) else None
         if cid:
             customer = m.Customer.get_or_none(m.Customer.id == cid)
+        elif event.get("caller"):
+            customer = callers.customer_of(str(event["caller"]))
         priorities = [p for p in t.priorities.split(",") if p]
         title = translate(self.language(), "workorders.survey_title", score=event.get("score"),
                           caller=event.get("caller") or "")

@@ -22,6 +22,7 @@
     <a href="/customers" class="{{'on' if path.startswith('/customers') else ''}}">{{_('nav.customers')}}</a>
     <a href="/recordings" class="{{'on' if path.startswith('/recordings') else ''}}">{{_('nav.recordings')}}</a>
     <a href="/voicemail" class="{{'on' if path.startswith('/voicemail') else ''}}">{{_('nav.voicemail')}}</a>
+    <a href="/workorders" class="{{'on' if path.startswith('/workorders') else ''}}">{{_('nav.workorders')}}</a>
     <a href="/faxes" class="{{'on' if path.startswith('/faxes') else ''}}">{{_('nav.faxes')}}</a>
     % if user['role'] in ('admin', 'supervisor'):
     <a href="/wallboard" class="{{'on' if path == '/wallboard' else ''}}">{{_('nav.wallboard')}}</a>
