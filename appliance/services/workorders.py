@@ -45,6 +45,7 @@ from appliance.engine import workorders as wf
 from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, TooLarge, ValidationError, \
     field_error_of
 from appliance.i18n import translate
+from appliance.labels import label
 from appliance.mail import parse_addresses
 from appliance.services import callers
 from appliance.services.config import FIELDS, Field, coerce
@@ -446,8 +447,10 @@ class WorkOrderService:
                "next": [{"name": n, "label": states.get(n, {}).get("label") or n}
                         for n in wf.next_states(transitions, row.state)]}
         if history:
+            name = lambda state: states.get(state, {}).get("label") or state  # noqa: E731
             out["history"] = [{"at": _t(e.at), "actor": e.actor, "kind": e.kind, "from": e.from_state,
-                               "to": e.to_state, "note": e.note, "photos": json.loads(e.photos or "[]")}
+                               "to": e.to_state, "from_label": name(e.from_state), "to_label": name(e.to_state),
+                               "note": e.note, "photos": json.loads(e.photos or "[]")}
                               for e in row.events.order_by(m.WorkOrderEvent.at, m.WorkOrderEvent.id)]
             out["recording"] = self._recording_of(row.linkedid)
         return out
@@ -469,8 +472,9 @@ class WorkOrderService:
         t = row.type
         to = str(data.get("to") or "")
         if not wf.allowed(json.loads(t.transitions), row.state, to):
+            labels = {s["name"]: s.get("label") or s["name"] for s in json.loads(t.states)}
             raise Conflict(f"a work order in {row.state} cannot go to {to}", code="workorders.not_allowed",
-                           params={"from": row.state, "to": to})
+                           params={"from": labels.get(row.state, row.state), "to": labels.get(to, to)})
         try:
             note = coerce(NOTE, data.get("note") or "") or ""
         except ValueError as exc:
@@ -735,9 +739,10 @@ class WorkOrderService:
         sheets = (("workorders.by_type", ("workorders.type", "workorders.open", "workorders.overdue"),
                    [(r["type"], r["open"], r["overdue"]) for r in s["by_type"]]),
                   ("workorders.by_assignee", ("workorders.assignee", "workorders.open", "workorders.overdue"),
-                   [(r["assignee"] or tr("workorders.nobody"), r["open"], r["overdue"]) for r in s["by_assignee"]]),
+                   [(f'{tr("wo.assignee_kind." + r["assignee_kind"])} {r["assignee"]}' if r["assignee_kind"]
+                     else tr("workorders.nobody"), r["open"], r["overdue"]) for r in s["by_assignee"]]),
                   ("workorders.by_priority", ("workorders.priority", "workorders.open", "workorders.overdue"),
-                   [(r["priority"], r["open"], r["overdue"]) for r in s["by_priority"]]),
+                   [(label(lang, "wo_priority", r["priority"]), r["open"], r["overdue"]) for r in s["by_priority"]]),
                   ("workorders.time_to_close", ("workorders.type", "workorders.closed", "workorders.avg_hours"),
                    [(r["type"], r["closed"], r["avg_hours"]) for r in s["time_to_close"]]))
         for i, (title, heads, rows) in enumerate(sheets):

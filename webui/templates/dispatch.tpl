@@ -1,7 +1,7 @@
 % rebase('base.tpl', title='#' + str(order['id']) + ' ' + order['title'])
 <div class="dispatch" id="dispatch">
 <h1>#{{order['id']}} {{order['title']}}</h1>
-<p><span class="flag {{'yes' if order['final'] else ''}}" id="d-state">{{order['state_label']}}</span> · {{order['priority']}} · {{order['type_label']}}</p>
+<p><span class="flag {{'yes' if order['final'] else ''}}" id="d-state">{{order['state_label']}}</span> · {{label('wo_priority', order['priority'])}} · {{order['type_label']}}</p>
 % include('workorder_problem.tpl', problem=problem)
 % if moved:
 <p class="notice" id="d-moved">{{_('dispatch.moved')}}</p>
@@ -32,7 +32,7 @@
 <h2>{{_('wo.history')}}</h2>
 <ul class="history">
 % for h in order['history']:
-  <li>{{when(h['at'])}} · {{_('wo.event.' + h['kind'])}} {{h['to'] if h['kind'] in ('move', 'create') else ''}} {{h['note'] if h['kind'] != 'escalate' else ''}}
+  <li>{{when(h['at'])}} · {{_('wo.event.' + h['kind'])}} {{h['to_label'] if h['kind'] in ('move', 'create') else ''}} {{h['note'] if h['kind'] != 'escalate' else ''}}
   % for p in h['photos']:
     <img class="thumb" src="/dispatch/{{token}}/photos/{{p}}" alt="{{_('wo.photo')}}" width="64">
   % end

@@ -8,7 +8,7 @@
   <tr><th>{{_('wo.title')}}</th><td>{{order['title']}}</td></tr>
   <tr><th>{{_('wo.type')}}</th><td>{{order['type_label']}}</td></tr>
   <tr><th>{{_('wo.state')}}</th><td>{{order['state_label']}}</td></tr>
-  <tr><th>{{_('wo.priority')}}</th><td>{{order['priority']}}</td></tr>
+  <tr><th>{{_('wo.priority')}}</th><td>{{label('wo_priority', order['priority'])}}</td></tr>
   <tr><th>{{_('wo.customer')}}</th><td>{{(order['customer']['name'] + ' ' + order['customer']['phone']) if order['customer'] else '—'}}</td></tr>
   <tr><th>{{_('wo.assignee')}}</th><td>{{order['assignee']}} {{order['engineer_contact']}}</td></tr>
   <tr><th>{{_('wo.created')}}</th><td>{{when(order['created_at'])}}</td></tr>
@@ -20,7 +20,7 @@
 <h2>{{_('wo.history')}}</h2>
 <ul>
 % for h in order['history']:
-  <li>{{when(h['at'])}} {{h['actor']}}: {{_('wo.event.' + h['kind'])}} {{h['to'] if h['kind'] in ('move', 'create') else ''}} {{h['note'] if h['kind'] != 'escalate' else ''}}</li>
+  <li>{{when(h['at'])}} {{h['actor']}}: {{_('wo.event.' + h['kind'])}} {{h['to_label'] if h['kind'] in ('move', 'create') else ''}} {{h['note'] if h['kind'] != 'escalate' else ''}}</li>
 % end
 </ul>
 <p class="sheet-sign">{{_('wo.sheet_sign')}}: ____________________ &nbsp; {{_('wo.when')}}: ____________</p>

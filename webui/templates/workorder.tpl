@@ -17,7 +17,7 @@
   <h2>{{_('wo.details')}}</h2>
   <dl class="facts">
     <dt>{{_('wo.type')}}</dt><dd>{{order['type_label']}}</dd>
-    <dt>{{_('wo.priority')}}</dt><dd>{{order['priority']}}</dd>
+    <dt>{{_('wo.priority')}}</dt><dd>{{label('wo_priority', order['priority'])}}</dd>
     <dt>{{_('wo.source')}}</dt><dd>{{_('wo.source.' + order['source'])}}</dd>
     <dt>{{_('wo.customer')}}</dt><dd>
     % if order['customer']:
@@ -98,7 +98,7 @@
     <tbody>
     % for h in order['history']:
       <tr class="h-{{h['kind']}}"><td class="nowrap">{{when(h['at'])}}</td><td>{{h['actor']}}</td>
-        <td>{{_('wo.event.' + h['kind'])}} {{(h['from'] + ' → ' + h['to']) if h['kind'] == 'move' else h['to'] if h['kind'] == 'create' else ''}}</td>
+        <td>{{_('wo.event.' + h['kind'])}} {{(h['from_label'] + ' → ' + h['to_label']) if h['kind'] == 'move' else h['to_label'] if h['kind'] == 'create' else ''}}</td>
         <td>{{_('wo.escalated.' + ('1' if h['note'] == 'leader' else '2')) if h['kind'] == 'escalate' else h['note']}}
         % for p in h['photos']:
           <a href="/workorders/{{order['id']}}/photos/{{p}}"><img class="thumb" src="/workorders/{{order['id']}}/photos/{{p}}" alt="{{_('wo.photo')}}" width="64"></a>

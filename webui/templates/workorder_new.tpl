@@ -32,7 +32,7 @@
   <div class="field"><label for="wo-priority">{{_('wo.priority')}}</label>
     <select id="wo-priority" name="priority">
     % for p in chosen['priorities']:
-      <option value="{{p}}" {{'selected' if data.get('priority') == p or (not data.get('priority') and p == chosen['priorities'][min(1, len(chosen['priorities']) - 1)]) else ''}}>{{p}}</option>
+      <option value="{{p}}" {{'selected' if data.get('priority') == p or (not data.get('priority') and p == chosen['priorities'][min(1, len(chosen['priorities']) - 1)]) else ''}}>{{label('wo_priority', p)}}</option>
     % end
     </select></div>
   % for f in chosen['fields']:

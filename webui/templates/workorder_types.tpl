@@ -10,7 +10,7 @@
     <tbody>
     % for t in types:
       <tr><td><a href="/admin/workorder-types/{{t['id']}}">{{t['label']}}</a></td><td translate="no">{{t['name']}}</td>
-        <td>{{' → '.join(s['label'] or s['name'] for s in t['states'])}}</td><td>{{', '.join(t['priorities'])}}</td>
+        <td>{{' → '.join(s['label'] or s['name'] for s in t['states'])}}</td><td>{{', '.join(label('wo_priority', p) for p in t['priorities'])}}</td>
         <td>{{_('wo.from_survey') if t['from_survey'] else ''}} {{'' if t['active'] else _('wo.inactive')}}</td></tr>
     % end
     % if not types:

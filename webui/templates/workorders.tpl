@@ -24,7 +24,7 @@
       <tr data-id="{{o['id']}}" class="{{'overdue' if o['overdue'] else ('done' if o['closed_at'] else '')}}">
         <td><a href="/workorders/{{o['id']}}">{{o['id']}}</a></td>
         <td><a href="/workorders/{{o['id']}}">{{o['title']}}</a></td>
-        <td>{{o['type_label']}}</td><td>{{o['state_label']}}</td><td>{{o['priority']}}</td>
+        <td>{{o['type_label']}}</td><td>{{o['state_label']}}</td><td>{{label('wo_priority', o['priority'])}}</td>
         <td>{{o['customer']['name'] if o['customer'] else ''}}</td>
         <td>{{_('wo.assignee_kind.' + o['assignee_kind']) + ' ' + o['assignee'] if o['assignee_kind'] else _('wo.nobody')}}</td>
         <td class="nowrap">{{when(o['due_at']) if o['due_at'] else ''}}
