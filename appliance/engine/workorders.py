@@ -76,7 +76,7 @@ def check_workflow(states: list[dict], transitions: list) -> list[WorkflowFault]
     known = set(names)
     pairs = []
     for t in transitions:
-        if not isinstance(t, (list, tuple)) or len(t) != 2 or t[0] not in known or t[1] not in known:
+        if not isinstance(t, (list, tuple)) or len(t) != 2 or not all(isinstance(x, str) and x in known for x in t):
             faults.append(WorkflowFault("transitions", "workorders.wf.unknown_state",
                                         f"the transition {t!r} names a state that does not exist",
                                         {"transition": " → ".join(map(str, t)) if isinstance(t, (list, tuple))

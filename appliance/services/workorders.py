@@ -84,10 +84,15 @@ def _invalid(name: str, error) -> ValidationError:
 
 
 def _int(value) -> int:
+    """A row id as sent (a number or its digits); -1 (no such row) for anything else,
+    a SQLite integer's range included."""
+    if isinstance(value, bool) or isinstance(value, float):
+        return -1
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return -1
+    return number if -2 ** 63 <= number < 2 ** 63 else -1
 
 
 def _audit(actor: str, action: str, object_id, detail: dict, object_type: str = "work_orders") -> None:

@@ -286,3 +286,16 @@ def test_statistics_count_what_the_rows_say_and_export(world):
     wb = load_workbook(io.BytesIO(world.svc.stats_workbook("zh_CN")))
     assert len(wb.sheetnames) == 4 and wb.worksheets[0].max_row == 2
     assert json.loads(m.WorkOrderType.get().states)[0]["name"] == "new"
+
+
+def test_odd_input_is_refused_not_a_crash(world):
+    for bad_type in (10 ** 30, True, 1.5, "x", None):
+        with pytest.raises(ValidationError) as refused:
+            world.svc.create(ADMIN, {"type": bad_type, "title": "x"}, "root")
+        assert "type" in refused.value.fields
+    faults = wf.check_workflow([{"name": "a", "initial": True, "final": True}], [[["a"], "a"]])
+    assert [f.msgid for f in faults] == ["workorders.wf.unknown_state"]
+    with pytest.raises(ValidationError) as limit:
+        world.svc.save_type({"name": "z", "label": "Z", "transitions": TRANSITIONS,
+                             "states": [{**s, "limit_minutes": "soon"} for s in STATES]}, "root")
+    assert limit.value.fields["states"].msgid == "workorders.wf.bad_limit"
