@@ -291,7 +291,9 @@ class WorkOrderService:
         return row
 
     # -- orders --------------------------------------------------------------------------
-    def create(self, viewer: Viewer, data, actor: str) -> dict:
+    def create(self, viewer: Viewer, data, actor: str, live_calls=()) -> dict:
+        """Open an order in its type's initial state; ``live_calls`` (the live snapshot's)
+        let an agent open one about the caller of their current call (``crm.readable``)."""
         if not isinstance(data, dict):
             raise ValidationError("a work order must be a JSON object", code="request.not_an_object")
         t = m.WorkOrderType.get_or_none(m.WorkOrderType.id == _int(data.get("type")), m.WorkOrderType.active == True)  # noqa: E712
@@ -313,7 +315,7 @@ class WorkOrderService:
         customer = None
         if data.get("customer") not in (None, ""):
             try:
-                customer = self.crm.readable(viewer, data["customer"], data.get("_live_calls") or ())[0]
+                customer = self.crm.readable(viewer, data["customer"], live_calls)[0]
             except NotFound:
                 errors["customer"] = FieldError("field.no_such", "no such customer", key=str(data["customer"]))
         source = data.get("source") or ("customer" if customer else "manual")

@@ -194,8 +194,7 @@ def install(app, deps) -> None:
     def workorder_create():
         data = new_data(request.forms)
         try:
-            order = service().create(viewer(), {**data, "_live_calls": live_calls(),
-                                                "customer": data["customer"] or None}, actor())
+            order = service().create(viewer(), {**data, "customer": data["customer"] or None}, actor(), live_calls())
         except DomainError as exc:
             return new_page(data, problem(exc))
         bottle.redirect(f"/workorders/{order['id']}")
@@ -214,6 +213,16 @@ def install(app, deps) -> None:
         return render("workorder.tpl", order=order, problem=problem, link=link, staff=viewer().staff,
                       **assignees())
 
+    def changed(order_id, change, data):
+        """A change from the order's page: back to it, or the page again saying what is wrong."""
+        try:
+            change(viewer(), order_id, data, actor())
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            return detail(order_id, problem(exc))
+        bottle.redirect(f"/workorders/{order_id}")
+
     @app.get("/workorders/<order_id:int>", name="workorder", roles=EVERYONE)
     def workorder_page(order_id):
         return detail(order_id)
@@ -227,25 +236,12 @@ def install(app, deps) -> None:
         f = request.forms
         data = {"to": f.getunicode("to") or "", "note": f.getunicode("note") or "",
                 "call_back_at": f.getunicode("call_back_at") or "", "call_back_note": f.getunicode("call_back_note")}
-        try:
-            service().move(viewer(), order_id, data, actor())
-        except DomainError as exc:
-            if exc.http_status == 404:
-                raise
-            return detail(order_id, problem(exc))
-        bottle.redirect(f"/workorders/{order_id}")
+        return changed(order_id, service().move, data)
 
     @app.post("/workorders/<order_id:int>/assign", name="workorder_assign", roles=EVERYONE)
     def workorder_assign(order_id):
-        f = request.forms
-        try:
-            service().assign(viewer(), order_id, {k: f.getunicode(k) or "" for k in (
-                "assignee_kind", "assignee", "engineer_contact")}, actor())
-        except DomainError as exc:
-            if exc.http_status == 404:
-                raise
-            return detail(order_id, problem(exc))
-        bottle.redirect(f"/workorders/{order_id}")
+        return changed(order_id, service().assign, {k: request.forms.getunicode(k) or "" for k in (
+            "assignee_kind", "assignee", "engineer_contact")})
 
     @app.post("/workorders/<order_id:int>/dispatch", name="workorder_dispatch", roles=EVERYONE)
     def workorder_dispatch(order_id):
@@ -372,7 +368,7 @@ def install(app, deps) -> None:
         "requestBody": body(NEW_ORDER),
         "responses": {"201": resp("opened", ORDER_SCHEMA), **errors(400, 401, 422)}}))
     def api_workorder_create():
-        return created(service().create(viewer(), {**json_body(), "_live_calls": live_calls()}, actor()))
+        return created(service().create(viewer(), json_body(), actor(), live_calls()))
 
     @app.get("/api/v1/work-orders/stats", name="api_workorders_stats", roles=STAFF,
              api=Operation({"tags": ["work orders"],
