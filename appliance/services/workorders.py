@@ -318,9 +318,6 @@ class WorkOrderService:
                 customer = self.crm.readable(viewer, data["customer"], live_calls)[0]
             except NotFound:
                 errors["customer"] = FieldError("field.no_such", "no such customer", key=str(data["customer"]))
-        source = data.get("source") or ("customer" if customer else "manual")
-        if source not in SOURCES:
-            errors["source"] = FieldError("field.choice", f"one of {', '.join(SOURCES)}", choices=", ".join(SOURCES))
         try:
             linkedid = coerce(Field("linkedid", "str", max_length=64, pattern=r"[0-9A-Za-z.\-_]*"),
                               data.get("linkedid") or "")
@@ -338,6 +335,12 @@ class WorkOrderService:
                                                      key=str(data["voice_message"]))
             else:
                 linkedid = linkedid or voice_message.linkedid
+        source = data.get("source") or ("voicemail" if voice_message else "call" if linkedid
+                                        else "customer" if customer else "manual")
+        opened_by_people = SOURCES[:-1]  # "survey" is the low-score event's alone
+        if source not in opened_by_people:
+            errors["source"] = FieldError("field.choice", f"one of {', '.join(opened_by_people)}",
+                                          choices=", ".join(opened_by_people))
         kind, assignee, contact = self._clean_assignee(viewer, data, errors)
         if errors:
             first = next(iter(errors.items()))

@@ -299,3 +299,24 @@ def test_odd_input_is_refused_not_a_crash(world):
         world.svc.save_type({"name": "z", "label": "Z", "transitions": TRANSITIONS,
                              "states": [{**s, "limit_minutes": "soon"} for s in STATES]}, "root")
     assert limit.value.fields["states"].msgid == "workorders.wf.bad_limit"
+
+
+def test_from_a_voice_message_the_call_follows_and_only_for_its_team(world):
+    vm = m.VoiceMessage.create(linkedid="1.7", recording_key="1.7-msg", caller="13912345679", queue="repairs")
+    lead = Viewer("lead", "supervisor")
+    order = world.svc.create(lead, {"type": world.type["id"], "title": "Call me", "voice_message": vm.id,
+                                    "custom": {"model": "X"}}, "lead")
+    assert (order["voice_message"], order["linkedid"], order["source"]) == (vm.id, "1.7", "voicemail")
+    alice = Viewer("alice", "agent", frozenset({"1001"}))  # a member of repairs: the message's team
+    assert new_order(world, alice, voice_message=vm.id)["linkedid"] == "1.7"
+    outsider = Viewer("carol", "agent", frozenset({"1999"}))
+    with pytest.raises(ValidationError) as refused:
+        new_order(world, outsider, voice_message=vm.id)
+    assert "voice_message" in refused.value.fields
+
+
+def test_an_order_of_an_agent_escalates_to_the_leaders_of_the_agents_queues(world):
+    order = new_order(world, assignee_kind="agent", assignee="1001")
+    row = m.WorkOrder.get_by_id(order["id"])
+    assert world.svc.recipients(row, 1) == ["lead"]  # a supervisor who is a member of repairs, as Alice
+    assert world.svc.recipients(row, 2) == ["boss", "root"]

@@ -56,7 +56,7 @@ def test_open_move_and_refuse_through_the_api_and_agents_see_theirs(env):  # noq
     order = env.app.post_json("/api/v1/work-orders", {"type": t["id"], "title": "漏水", "customer": customer["id"],
                                                       "linkedid": "1700000000.1", "custom": {"model": "X1"}},
                               headers=admin).json
-    assert (order["state"], order["linkedid"], order["source"]) == ("new", "1700000000.1", "customer")
+    assert (order["state"], order["linkedid"], order["source"]) == ("new", "1700000000.1", "call")
     refused = env.app.post_json(f"/api/v1/work-orders/{order['id']}/move", {"to": "done"}, headers=admin,
                                 expect_errors=True)
     assert refused.status_int == 409 and refused.json["error"] == "workorders.not_allowed"
@@ -110,6 +110,9 @@ def test_statistics_page_equals_the_records_and_exports(env):  # noqa: F811
     assert (api["open"], api["overdue"]) == (3, 0)
     assert {r["priority"]: r["open"] for r in api["by_priority"]} == {"high": 2, "low": 1}
     sign_in(env.app, "admin")
+    first = env.app.get("/api/v1/work-orders", headers=admin).json["items"][-1]
+    sheet = env.app.get(f"/workorders/{first['id']}/sheet")  # the printable dispatch sheet
+    assert f"#{first['id']}" in sheet.html.select_one("h1").text and sheet.html.select_one("table.sheet-table")
     page = env.app.get("/workorders/stats")
     assert page.html.select_one("#st-open").text == "3"
     xlsx = env.app.get("/workorders/stats.xlsx")
