@@ -15,6 +15,7 @@ import datetime as dt
 import bottle
 from bottle import HTTPResponse, request
 
+from appliance import labels
 from appliance.errors import DomainError, FieldError, TooLarge, Unavailable
 from appliance.services.workorders import MAX_PHOTO_BYTES, MAX_PHOTOS
 from webui.apidoc import Operation, body, errors, items, resp
@@ -266,7 +267,9 @@ def install(app, deps) -> None:
 
     @app.get("/admin/workorder-types/new", name="workorder_type_new", roles=ADMIN)
     def workorder_type_new():
-        return type_page({"name": "", "label": "", "priorities": ["low", "normal", "high", "urgent"], "fields": [],
+        # the shipped priorities in the admin's words (any script may be stored)
+        priorities = [labels.label(lang(), "wo_priority", p) for p in ("low", "normal", "high", "urgent")]
+        return type_page({"name": "", "label": "", "priorities": priorities, "fields": [],
                           "states": [], "transitions": [], "leader_email": "", "manager_email": "",
                           "from_survey": False, "active": True})
 

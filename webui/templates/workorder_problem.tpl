@@ -3,7 +3,8 @@
   % if problem.get('fields'):
   <ul>
   % for name, err in problem['fields'].items():
-    <li><span translate="no">{{name}}</span>: {{field_error(err)}}</li>
+    % head = name.split('.')[0]
+    <li>{{label('wo_field', head)}}{{(' ' + name.split('.', 1)[1]) if '.' in name else ''}}: {{field_error(err)}}</li>
   % end
   </ul>
   % end

@@ -31,13 +31,18 @@
     </tbody>
   </table>
   <h2>{{_('wo.transitions')}}</h2>
+  <datalist id="state-names">
+  % for s in t['states']:
+    <option value="{{s.get('name', '')}}">{{s.get('label', '')}}</option>
+  % end
+  </datalist>
   <table class="list" id="transitions">
     <thead><tr><th>{{_('wo.from')}}</th><th></th><th>{{_('wo.to')}}</th></tr></thead>
     <tbody>
     % pairs = list(t['transitions']) + [['', '']] * blank['transitions']
     % for i, (a, b) in enumerate(pairs):
-      <tr><td><input name="tr_from_{{i}}" value="{{a}}" maxlength="32" aria-label="{{_('wo.from')}}" translate="no"></td><td>→</td>
-        <td><input name="tr_to_{{i}}" value="{{b}}" maxlength="32" aria-label="{{_('wo.to')}}" translate="no"></td></tr>
+      <tr><td><input name="tr_from_{{i}}" value="{{a}}" maxlength="32" list="state-names" aria-label="{{_('wo.from')}}" translate="no"></td><td>→</td>
+        <td><input name="tr_to_{{i}}" value="{{b}}" maxlength="32" list="state-names" aria-label="{{_('wo.to')}}" translate="no"></td></tr>
     % end
     </tbody>
   </table>
