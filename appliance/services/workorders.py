@@ -37,6 +37,7 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import fn
 
@@ -571,7 +572,8 @@ class WorkOrderService:
             owed = wf.level_due(row.state_since, round(limit), now)
             if owed <= row.escalation_level:
                 continue
-            with self.db.atomic():
+            told = []
+            with self.db.atomic():  # the level, the history and the internal messages: all or none
                 won = (m.WorkOrder.update(escalation_level=owed, escalated_at=now)
                        .where(m.WorkOrder.id == row.id, m.WorkOrder.escalation_level == row.escalation_level,
                               m.WorkOrder.state == row.state).execute())
@@ -581,8 +583,9 @@ class WorkOrderService:
                     m.WorkOrderEvent.create(order=row, at=now, actor="system", kind="escalate",
                                             from_state=row.state, to_state=row.state, note=wf.LEVELS[level])
                     _audit("system", "escalate", row.id, {"level": level, "state": row.state})
-            for level in range(row.escalation_level + 1, owed + 1):
-                done.append(self._tell(row, level))
+                    told.append(self._messages(row, level))
+            for level, body, messages in told:  # after the commit: the live event and the e-mail
+                done.append(self._send(row, level, body, messages))
         return done
 
     def recipients(self, row: m.WorkOrder, level: int) -> list[str]:
@@ -606,16 +609,29 @@ class WorkOrderService:
         return leaders or [u.username for u in m.User.select().where(m.User.role == "supervisor", active)
                            .order_by(m.User.username)]
 
-    def _tell(self, row: m.WorkOrder, level: int) -> dict:
+    def _local(self, value: dt.datetime | None) -> str:
+        """A stored (UTC) time on the office's clock, for a message's text."""
+        zone = self.crm.timezone() if getattr(self.crm, "timezone", None) else "UTC"
+        try:
+            return _t(value.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None))
+        except (ZoneInfoNotFoundError, ValueError, AttributeError):
+            return _t(value)
+
+    def _messages(self, row: m.WorkOrder, level: int) -> tuple[int, str, list]:
+        """The internal messages of one escalation level, written in the caller's transaction."""
+        states = {st["name"]: st.get("label") or st["name"] for st in json.loads(row.type.states)}
+        body = translate(self.language(), f"workorders.escalated.{wf.LEVELS[level]}", id=row.id, title=row.title,
+                         state=states.get(row.state, row.state), due=self._local(row.due_at))
+        return level, body, [m.Message.create(sender="system", recipient=user, body=body)
+                             for user in self.recipients(row, level)]
+
+    def _send(self, row: m.WorkOrder, level: int, body: str, messages: list) -> dict:
         t = row.type
         lang = self.language()
-        body = translate(lang, f"workorders.escalated.{wf.LEVELS[level]}", id=row.id, title=row.title,
-                         state=row.state, due=_t(row.due_at))
-        users = self.recipients(row, level)
-        for user in users:
-            msg = m.Message.create(sender="system", recipient=user, body=body)
+        users = [msg.recipient for msg in messages]
+        for msg in messages:
             if self.bus is not None:
-                self.bus.publish("message", {"id": msg.id, "from": "system", "to": user, "body": body,
+                self.bus.publish("message", {"id": msg.id, "from": "system", "to": msg.recipient, "body": body,
                                              "sent_at": _t(msg.sent_at), "read_at": None})
         mail_id = None
         addresses = [a for a in (t.leader_email if level == 1 else t.manager_email).replace(";", ",").split(",")

@@ -320,3 +320,20 @@ def test_an_order_of_an_agent_escalates_to_the_leaders_of_the_agents_queues(worl
     row = m.WorkOrder.get_by_id(order["id"])
     assert world.svc.recipients(row, 1) == ["lead"]  # a supervisor who is a member of repairs, as Alice
     assert world.svc.recipients(row, 2) == ["boss", "root"]
+
+
+def test_the_team_leader_is_told_on_the_live_stream_in_the_office_clock(world, db):
+    from appliance.bus import EventBus
+
+    bus = EventBus()
+    sub = bus.subscribe()
+    crm = CustomerService(db, timezone=lambda: "Asia/Shanghai")
+    svc = WorkOrderService(db, crm, data_dir=world.data, bus=bus, clock=world.clock, language=lambda: "zh_CN")
+    order = new_order(world, assignee_kind="queue", assignee="repairs")
+    world.clock.at = T0 + dt.timedelta(minutes=61)
+    svc.escalate()
+    (topic, event), = sub.drain()
+    assert (topic, event["to"], event["from"]) == ("message", "lead", "system")
+    # the state by its name, the due time on the office's clock (09:00 UTC + 1 h = 18:00 in Shanghai)
+    assert f"#{order['id']}" in event["body"] and "New" in event["body"] and "2026-12-01 18:00:00" in event["body"]
+    assert m.Message.get(m.Message.id == event["id"]).recipient == "lead"
