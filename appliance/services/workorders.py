@@ -11,8 +11,8 @@ definition is checked with the ``customer_fields`` kind's ``Field`` rules
 (``services/config.py``), and each value with the CRM's ``CustomField.coerce``.
 
 **Who sees what.** Staff (admins, supervisors) see every order; an agent the orders
-assigned to one of their agents, those about their customers (account manager), and those
-they opened.  Anyone else's order is "not found".  Every change is audited (``audit_log``,
+assigned to one of their agents or to a team (queue) one of them is a member of, those
+about their customers (account manager), and those they opened.  Anyone else's order is "not found".  Every change is audited (``audit_log``,
 ``object_type`` ``work_orders``) and written to the order's history.
 
 **Escalation.** An order past its state's limit escalates to level 1, the team leader:
@@ -281,7 +281,9 @@ class WorkOrderService:
         mine = sorted(viewer.agents) or [""]
         managed = m.Customer.select(m.Customer.id).join(m.Agent, on=(m.Customer.account_manager == m.Agent.id)).where(
             m.Agent.number.in_(mine))
+        teams = (m.Queue.select(m.Queue.name).join(m.QueueMember).join(m.Agent).where(m.Agent.number.in_(mine)))
         return query.where(((m.WorkOrder.assignee_kind == "agent") & m.WorkOrder.assignee.in_(mine))
+                           | ((m.WorkOrder.assignee_kind == "queue") & m.WorkOrder.assignee.in_(teams))
                            | m.WorkOrder.customer.in_(managed) | (m.WorkOrder.created_by == viewer.username))
 
     def _order(self, viewer: Viewer | None, order_id) -> m.WorkOrder:

@@ -149,12 +149,15 @@ def test_agents_see_their_own_and_their_customers_orders(world):
     assigned = new_order(world, assignee_kind="agent", assignee="1001")
     own = new_order(world, alice)  # opened by her, assigned to her by default
     assert own["assignee"] == "1001"
-    assert sorted(o["id"] for o in world.svc.search(alice)) == sorted([mine["id"], assigned["id"], own["id"]])
+    team = new_order(world, assignee_kind="queue", assignee="repairs")  # her team's
+    new_order(world, assignee_kind="queue", assignee="sales")  # not hers
+    assert sorted(o["id"] for o in world.svc.search(alice)) == sorted([mine["id"], assigned["id"], own["id"],
+                                                                       team["id"]])
     with pytest.raises(NotFound):
         world.svc.get(alice, theirs["id"])
     with pytest.raises(ValidationError):
         new_order(world, alice, assignee_kind="queue", assignee="repairs")  # only team leaders assign to others
-    assert len(world.svc.search(ADMIN)) == 4
+    assert len(world.svc.search(ADMIN)) == 6
 
 
 # -- escalation --------------------------------------------------------------------------

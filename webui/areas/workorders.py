@@ -353,7 +353,7 @@ def install(app, deps) -> None:
              api=Operation({
         "tags": ["work orders"], "summary": "Work orders, newest first (200 at most)",
         "description": "`state`: open (default), overdue, closed or all; `type`, `customer`: ids. Staff see "
-                       "every order; agents those assigned to their agents, about their customers, or theirs.",
+                       "every order; agents those assigned to their agents or their teams, about their customers, or theirs.",
         "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                        for n in ("state", "type", "customer")],
         "responses": {"200": resp("orders", items(ORDER_SCHEMA)), **errors(401)}}))
