@@ -4,8 +4,8 @@ sheet), a new order (from the screen pop, a customer's page or a voice message),
 admins' types with their workflow editor, the statistics (page and Excel), and the field
 engineer's phone page reached by a signed link (``/dispatch/<token>``, no sign-in).
 
-Staff see every order; an agent those assigned to their agents, about their customers, or
-opened by them (the service scopes).  Registered by ``install`` from ``make_app``.
+Staff see every order; an agent those assigned to their agents or their teams, about their
+customers, or opened by them (the service scopes).  Registered by ``install`` from ``make_app``.
 """
 
 from __future__ import annotations
@@ -353,7 +353,8 @@ def install(app, deps) -> None:
              api=Operation({
         "tags": ["work orders"], "summary": "Work orders, newest first (200 at most)",
         "description": "`state`: open (default), overdue, closed or all; `type`, `customer`: ids. Staff see "
-                       "every order; agents those assigned to their agents or their teams, about their customers, or theirs.",
+                       "every order; agents those assigned to their agents or their teams, about their "
+                       "customers, or theirs.",
         "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                        for n in ("state", "type", "customer")],
         "responses": {"200": resp("orders", items(ORDER_SCHEMA)), **errors(401)}}))
