@@ -70,6 +70,7 @@ from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.orders import OrderService  # noqa: E402
+from appliance.services.workorders import WorkOrderService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.db.worker import in_worker  # noqa: E402
 from appliance.services.report_schedule import ReportSchedules  # noqa: E402
@@ -183,6 +184,9 @@ class Appliance:
         self.phone_recorder = PhoneRecorder(self.prompts, self.pbx.spool_dir, self.pbx.paths.spool)
         registry.register(prompt_record.SCRIPT, prompt_record.make_handler(self.phone_recorder, self.pbx.paths.sounds),
                           fallback=False)
+        self.workorders = WorkOrderService(self.db, self.crm, data_dir=settings.data_dir, bus=self.bus,
+                                           outbox=self.mail, language=self.site.language,
+                                           off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a))
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, callers.account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
@@ -301,7 +305,11 @@ class Appliance:
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
             elif isinstance(command, Publish):
-                self.bus.publish(command.topic, callers.with_customer(command.topic, command.data))
+                data = callers.with_customer(command.topic, command.data)
+                self.bus.publish(command.topic, data)
+                if command.topic == "survey":  # a low score opens a work order (when a type says so)
+                    gevent.spawn(self._in_background, "a work order from a low survey score",
+                                 self.workorders.survey_low_score, data)
             elif isinstance(command, AgentStateChanged):
                 self.agent_states.write(command)
             elif isinstance(command, PauseAgent):
@@ -480,6 +488,7 @@ class Appliance:
         self.report_schedules.start()
         self.fax_sender.start()
         self.voice_codes.start()
+        self.workorders.start()  # escalation: at once (catching up after downtime), then every 30 s
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.sip_guard.start()
@@ -519,6 +528,7 @@ class Appliance:
                        reports=self.reports, report_schedules=self.report_schedules,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
+                       workorders=self.workorders,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()
@@ -578,6 +588,7 @@ class Appliance:
         self.report_schedules.stop()
         self.fax_sender.stop()
         self.voice_codes.stop()
+        self.workorders.stop()
         self.pipeline.stop()
         self.encoders.close()
         self.queries.close()

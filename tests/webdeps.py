@@ -5,6 +5,8 @@ its own."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gevent
 
 from appliance.db.querypool import QueryPool
@@ -17,6 +19,7 @@ from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
 from appliance.services.reports import ReportService
 from appliance.services.site import SiteService
+from appliance.services.workorders import WorkOrderService
 from appliance.services.workspace import WorkspaceService
 from webui.app import WebDeps
 
@@ -58,6 +61,9 @@ def fill(deps: WebDeps) -> WebDeps:
         deps.compliance = OutboundCheck(deps.db, deps.site, default_window="")
     if deps.workspace is None:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus, deps.dispositions)
+    if deps.workorders is None:  # its dispatch key and photos beside the test's database
+        deps.workorders = WorkOrderService(deps.db, deps.crm, data_dir=Path(deps.db.database).parent / "data",
+                                           bus=deps.bus, language=deps.site.language)
     return deps
 
 

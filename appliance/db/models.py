@@ -860,6 +860,76 @@ class CallRefusal(BaseModel):
     detail = TextField(default="")
 
 
+class WorkOrderType(BaseModel):
+    """A kind of work order the admin defines (appliance/services/workorders.py): its own
+    fields (as the customers' custom fields), its workflow (states with a time limit each,
+    transitions), its priorities and the addresses told when an order escalates."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    label = CharField(max_length=64)
+    fields = TextField(default="[]")  # JSON: [{name, label, type, required, choices}]
+    states = TextField(default="[]")  # JSON: [{name, label, initial, final, limit_minutes}]
+    transitions = TextField(default="[]")  # JSON: [[from, to], ...]
+    priorities = CharField(max_length=200, default="low,normal,high,urgent")  # comma-separated, lowest first
+    leader_email = CharField(max_length=1000, default="")  # escalation level 1 (comma-separated)
+    manager_email = CharField(max_length=1000, default="")  # escalation level 2
+    from_survey = BooleanField(default=False)  # a low survey score opens an order of this type
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "work_order_type"
+
+
+class WorkOrder(BaseModel):
+    """A work order (工单): a type's state machine instance, assigned to an agent, a team
+    (queue) or a field engineer, escalating past its state's time limit."""
+
+    id = AutoField()
+    type = ForeignKeyField(WorkOrderType, backref="orders")
+    title = CharField(max_length=200)
+    state = CharField(max_length=32)
+    priority = CharField(max_length=32)
+    customer = ForeignKeyField(Customer, null=True, backref="work_orders", on_delete="SET NULL")
+    linkedid = CharField(max_length=64, default="", index=True)  # the call (and so its recording)
+    voice_message = ForeignKeyField(VoiceMessage, null=True, on_delete="SET NULL")
+    source = CharField(max_length=16, default="manual")  # manual | customer | call | voicemail | survey
+    custom = TextField(default="{}")  # JSON: the type's field name -> value
+    assignee_kind = CharField(max_length=16, default="")  # '' | agent | queue | engineer
+    assignee = CharField(max_length=64, default="")  # a work number, a queue name, an engineer's name
+    engineer_contact = CharField(max_length=128, default="")  # the field engineer's phone or e-mail
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    state_since = DateTimeField(default=utcnow)  # when it entered its state
+    due_at = DateTimeField(null=True)  # state_since + the state's limit; None: no limit (or closed)
+    escalation_level = IntegerField(default=0)  # 0 none, 1 team leader told, 2 manager told
+    escalated_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)  # set on entering a final state
+
+    class Meta:
+        table_name = "work_order"
+        indexes = ((("closed_at", "due_at"), False), (("assignee_kind", "assignee"), False))
+
+
+class WorkOrderEvent(BaseModel):
+    """One line of an order's history: created, moved (from -> to), assigned, escalated."""
+
+    id = AutoField()
+    order = ForeignKeyField(WorkOrder, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    actor = CharField(max_length=64)
+    kind = CharField(max_length=16)  # create | move | assign | escalate | note
+    from_state = CharField(max_length=32, default="")
+    to_state = CharField(max_length=32, default="")
+    note = TextField(default="")
+    photos = TextField(default="[]")  # JSON: file names under the order's photo folder
+
+    class Meta:
+        table_name = "work_order_event"
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
@@ -868,4 +938,5 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               RatePlan, RatePlanRate, TrunkRatePlan,
               Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry,
               ReportBucket, ReportSchedule,
-              DncNumber, CallerIdNumber, CallerIdUse, CallRefusal)
+              DncNumber, CallerIdNumber, CallerIdUse, CallRefusal,
+              WorkOrderType, WorkOrder, WorkOrderEvent)

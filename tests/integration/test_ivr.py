@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db.models import CallRecord, Customer, Menu, SalesOrder, VoiceMessage
+from appliance.db.models import CallRecord, Customer, Menu, SalesOrder, VoiceMessage, WorkOrder
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
 from harness import (Phone, configure_basic, key_when_heard, played, signed_in_phone, sip_address, started,
@@ -145,6 +145,9 @@ def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance,
     app = make_appliance()
     configure_basic(app)
     app.config.update("queues", "sales", {"survey_enabled": True, "survey_low_score": 2}, actor="test")
+    app.workorders.save_type({"name": "low_score", "label": "Low score", "from_survey": True,
+                              "states": [{"name": "open", "initial": True}, {"name": "done", "final": True}],
+                              "transitions": [["open", "done"]]}, "test")  # a low score opens one of these
     started(app)
     events = app.bus.subscribe()
     # the agent answers, talks two seconds and hangs up; the caller is asked to rate the call
@@ -155,6 +158,8 @@ def test_post_call_survey_stores_the_key_with_the_call_and_agent(make_appliance,
         assert (rec.agent, rec.survey, rec.survey_score) == ("1001", "rated", 2)
         low = [data for topic, data in events.drain() if topic == "survey"]
         assert low and (low[0]["event"], low[0]["agent"], low[0]["score"]) == ("low_score", "1001", 2)
+        order = wait_until(lambda: WorkOrder.get_or_none(WorkOrder.linkedid == rec.linkedid), 10, "the work order")
+        assert (order.source, order.assignee_kind, order.assignee) == ("survey", "queue", "sales")
         # no key: stored as no answer
         wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "agent free again")
         rec = call_keying(app, tmp_path, "13800000122", scenario="trunk_call_fallback.xml")

@@ -1,7 +1,8 @@
 """The agent workspace in the real Chromium against the whole appliance on a real
 Asterisk: the agent signs in from the page, a SIPp call arrives, the screen pop shows the
 right customer within a second of the agent's phone ringing, and the agent saves a
-disposition and a note that land with the call and in the customer's history."""
+disposition and a note that land with the call and in the customer's history; the pop's
+"new work order" link opens an order that ends linked to the call and its recording."""
 
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
     configure_basic(app)
     app.users.create("alice", PASSWORD, "agent", language="en")
     app.config.update("agents", "1001", {"user": "alice"}, actor="test")
+    app.config.update("queues", "sales", {"recording": "yes"}, actor="test")  # for the work order's recording
+    app.workorders.save_type({"name": "complaint", "label": "Complaint", "transitions": [["open", "done"]],
+                              "states": [{"name": "open", "initial": True, "limit_minutes": 60},
+                                         {"name": "done", "final": True}]}, "test")
     acme = app.crm.create(Viewer("test", "admin"), {"phone": "13800000111", "name": "Acme Ltd", "category": "gold"},
                           actor="test")
     app.start(web=True)
@@ -62,12 +67,24 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
             assert page.get_attribute("#outcome-status", "class") == "status ok", page.inner_text("#outcome-status")
             SCREENSHOTS.joinpath("en").mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "en" / "workspace-call.png"), full_page=True)
+            live_linkedid = next(iter(app.live.calls))
+            new_order = page.get_attribute("#pop-workorder", "href")  # the pop's "new work order"
+            assert f"linkedid={live_linkedid}" in new_order and f"customer={acme['id']}" in new_order, new_order
             # Acme is nobody's and the pool is off: the pop's link opens the caller's record read-only
             page.click("#pop-customer")
             page.wait_for_url(f"**/customers/{acme['id']}")
             assert page.inner_text("h1") == "Acme Ltd" and page.locator("#read-only").count() == 1
             assert page.locator("#edit").count() == 0
             assert call.wait(30) == 0, call.errors()
+            page.goto(url + new_order)  # the order opened from the pop, after the call
+            page.fill("#wo-title", "Boxes arrived damaged")
+            with page.expect_navigation():
+                page.click("#new-order button.primary")
+            order_id = int(page.url.rsplit("/", 1)[1])
+            wait_until(lambda: m.Recording.get_or_none(m.Recording.linkedid == live_linkedid), 15, "the recording")
+            page.reload()
+            assert page.get_attribute("#wo-call", "href") == f"/calls/{live_linkedid}"
+            assert page.locator("#wo-recording").count() == 1
             browser.close()
     finally:
         phone.stop()
@@ -82,3 +99,6 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
     assert app.crm.readable(alice, acme["id"])[1] == "caller"
     with pytest.raises(NotFound):
         app.crm.readable(Viewer("bob", "agent", frozenset({"1002"})), acme["id"])
+    order = app.workorders.get(alice, order_id)  # hers: she opened it, about the caller of her call
+    assert (order["linkedid"], order["source"], order["customer"]["id"]) == (record.linkedid, "call", acme["id"])
+    assert order["recording"] == m.Recording.get(m.Recording.linkedid == record.linkedid).id

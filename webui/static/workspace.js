@@ -219,6 +219,9 @@
     if (!bits.length) bits.push(t(kinds[o.kind] || "ws.origin_unknown"));
     $("pop-origin").textContent = bits.join(" · ");
     var c = data.customer, link = $("pop-customer");
+    // a work order about this call (its linkedid, so its recording) and its customer
+    $("pop-workorder").href = "/workorders/new?source=call&linkedid=" + encodeURIComponent(current ? current.linkedid : "") +
+      (c ? "&customer=" + c.id : "");
     link.hidden = !c;
     $("pop-unknown").hidden = !!c;
     $("pop-new-order").hidden = !c;

@@ -13,6 +13,7 @@
   <a class="button small" href="/orders/new?customer={{customer['id']}}" id="new-order">{{_('orders.new')}}</a>
   % end
   <span class="muted small">{{_('field.customers.account_manager')}}: {{customer['account_manager'] or _('crm.nobody')}} {{customer['account_manager_name']}}</span>
+  <a class="button small" id="new-workorder" href="/workorders/new?customer={{customer['id']}}&source=customer">{{_('wo.new')}}</a>
 </div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>

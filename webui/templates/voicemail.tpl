@@ -48,6 +48,7 @@
           <div class="small muted">{{msg['note']}}</div>
           % end
         % else:
+          <a class="button small" href="/workorders/new?voice_message={{msg['id']}}&source=voicemail">{{_('wo.new')}}</a>
           <form method="post" action="/voicemail/{{msg['id']}}/handled" class="inline handle">
             <input type="hidden" name="csrf_token" value="{{csrf}}">
             <input type="hidden" name="next" value="/voicemail?state={{state}}">

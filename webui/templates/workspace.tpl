@@ -79,7 +79,8 @@
        <span id="pop-call-state" class="state"></span></p>
     <p><a id="pop-customer" href="#"></a> <span id="pop-category" class="pill"></span> <a id="pop-new-order" class="button small" href="/orders" hidden>{{_('orders.new')}}</a> <span id="pop-tags" class="muted"></span>
        <span id="pop-unknown" hidden><span class="muted">{{_('ws.not_a_customer')}}</span>
-         <a id="pop-new-customer" class="button small" href="/customers/new">{{_('crm.pop_new_customer')}}</a></span></p>
+         <a id="pop-new-customer" class="button small" href="/customers/new">{{_('crm.pop_new_customer')}}</a></span>
+       <a id="pop-workorder" class="button small" href="/workorders/new">{{_('wo.new')}}</a></p>
     <p class="pop-dnc"><button type="button" id="pop-dnc" class="small">{{_('dnc.pop_add')}}</button> <span id="pop-dnc-status" class="status" role="status" hidden></span></p>
     <h3>{{_('ws.last_contacts')}}</h3>
     <ul id="pop-history" class="history"></ul>
