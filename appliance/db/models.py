@@ -746,6 +746,8 @@ class Payment(BaseModel):
     method = CharField(max_length=16)
     paid_on = CharField(max_length=10)  # YYYY-MM-DD
     reference = CharField(max_length=64, default="")
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
 
 
 class ReportBucket(BaseModel):

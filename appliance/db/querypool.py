@@ -45,6 +45,7 @@ class QueryPool:
     apps), that pool's threads, closing the connection after each job."""
 
     def __init__(self, db, threads: int = 2, queue: int = 32, threadpool=None):
+        from gevent.lock import Semaphore
         from gevent.threadpool import ThreadPool
 
         self.db = db
@@ -57,6 +58,7 @@ class QueryPool:
         self.ran = 0
         self._closing = False
         self._running: set = set()  # the SQLite connections of the jobs running now (set.add is atomic)
+        self._slots = Semaphore(threads if self._own else threadpool.maxsize)  # a free thread each
 
     def run(self, fn, *args, **kwargs):
         if self._closing:
@@ -69,7 +71,12 @@ class QueryPool:
             raise Busy("the appliance is busy with other searches: try again in a moment")
         self.pending += 1
         try:
-            result, error = self._pool.apply(self._job, (fn, args, kwargs))
+            # wait here for a thread, not in the thread pool's queue: a caller waiting in gevent's
+            # ThreadPool.spawn for a free worker could not be answered once the pool is killed
+            with self._slots:
+                if self._closing:  # waited through close(): answered, never run
+                    raise Busy("the appliance is stopping")
+                result, error = self._pool.apply(self._job, (fn, args, kwargs))
         finally:
             self.pending -= 1
         self.ran += 1
