@@ -65,6 +65,7 @@ from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services import callers  # noqa: E402
 from appliance.services.calling import CallingPolicy  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
+from appliance.services.campaigns import Campaigns  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
@@ -75,7 +76,7 @@ from appliance.services.prompts import PromptFiles, PromptService, mpg123_decode
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.fax_out import FaxSender  # noqa: E402
 from appliance.services.notices import MailNotices  # noqa: E402
-from appliance.services.site import SiteService  # noqa: E402
+from appliance.services.site import SiteService, zone_of  # noqa: E402
 from appliance.services.sipguard import SipGuard  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
@@ -147,6 +148,8 @@ class Appliance:
         self.agents = AgentService(self.db, self.ami)
         self.calling = CallingPolicy(self.db, self.site)
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
+        self.campaigns = Campaigns(self.db, self.calls, self.crm, self.bus,
+                                   zone=lambda: zone_of(self.site.timezone()))
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
@@ -279,6 +282,7 @@ class Appliance:
                 self.recordings.call_ended(command.record)
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
+                self.campaigns.call_ended(command.record)
             elif isinstance(command, Publish):
                 self.bus.publish(command.topic, callers.with_customer(command.topic, command.data))
             elif isinstance(command, AgentStateChanged):
@@ -298,6 +302,7 @@ class Appliance:
         """An outcome saved (the workspace): an agent held for it takes calls again."""
         if self.live.disposition_saved(agent, linkedid):
             self.agents.release_disposition(agent)
+        self.campaigns.outcome_saved(agent, linkedid)
 
     @staticmethod
     def _in_background(what: str, fn, *args) -> None:
@@ -468,6 +473,7 @@ class Appliance:
             self.start_web()
 
     def start_web(self) -> None:
+        from appliance.services.calllists import CallLists
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.dispositions import DispositionService
@@ -475,6 +481,7 @@ class Appliance:
         from webui.app import WebDeps, make_app
 
         dispositions = DispositionService(self.db)
+        customer_excel = CustomerExcel(self.db, self.crm, memory_bytes=self.settings.upload_memory_mb * 1024 * 1024)
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
@@ -489,9 +496,9 @@ class Appliance:
                        dispositions=dispositions,
                        workspace=WorkspaceService(self.db, self.crm, self.bus, dispositions,
                                                   after_outcome=self.disposition_saved),
-                       customer_excel=CustomerExcel(self.db, self.crm,
-                                                    memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
+                       customer_excel=customer_excel,
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
+                       call_lists=CallLists(self.db, customer_excel), campaigns=self.campaigns,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)

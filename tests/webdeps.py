@@ -9,11 +9,13 @@ import gevent
 
 from appliance.db.querypool import QueryPool
 from appliance.services.agent_setup import AgentSetup
+from appliance.services.calllists import CallLists
 from appliance.services.callrecords import CallRecords
+from appliance.services.campaigns import Campaigns
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
-from appliance.services.site import SiteService
+from appliance.services.site import SiteService, zone_of
 from appliance.services.workspace import WorkspaceService
 from webui.app import WebDeps
 
@@ -38,6 +40,11 @@ def fill(deps: WebDeps) -> WebDeps:
         deps.dispositions = DispositionService(deps.db)
     if deps.workspace is None:
         deps.workspace = WorkspaceService(deps.db, deps.crm, deps.bus, deps.dispositions)
+    if deps.call_lists is None:
+        deps.call_lists = CallLists(deps.db, deps.customer_excel)
+    if deps.campaigns is None:
+        deps.campaigns = Campaigns(deps.db, deps.calls, deps.crm, deps.bus,
+                                   zone=lambda: zone_of(deps.site.timezone()))
     return deps
 
 

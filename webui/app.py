@@ -21,7 +21,7 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicemail, wallboard,
                          wizard, workspace)
-from webui.areas import customer_import
+from webui.areas import calllists, campaigns, customer_import
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
-         callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
-         menus)
+         callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard,
+         calllists, campaigns, wizard, menus)
 
 
 @dataclass
@@ -65,12 +65,15 @@ class WebDeps:
     queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop
     agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
     registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
+    call_lists: object = None  # appliance.services.calllists.CallLists: outbound lists, their import and export
+    campaigns: object = None  # appliance.services.campaigns.Campaigns: campaigns and preview dialling
     extra: dict = field(default_factory=dict)
 
 
 
 def make_app(deps: WebDeps) -> Bottle:
-    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions"):
+    for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions",
+                 "call_lists", "campaigns"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()

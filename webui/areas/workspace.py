@@ -19,7 +19,8 @@ from webui.http import (EVERYONE, agent_directory, created, current_user, json_b
                         render, viewer)
 
 MISSED_DAYS = 7
-JS_PREFIXES = ("ws.", "workspace.", "agent_state.", "call_state.", "direction.", "disposition.")
+JS_PREFIXES = ("ws.", "workspace.", "agent_state.", "call_state.", "direction.", "disposition.", "campaigns.",
+               "calllists.result.")
 
 
 # -- schemas the API descriptions below share ----------------------------------------------

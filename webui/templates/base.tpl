@@ -25,6 +25,7 @@
     <a href="/faxes" class="{{'on' if path.startswith('/faxes') else ''}}">{{_('nav.faxes')}}</a>
     % if user['role'] in ('admin', 'supervisor'):
     <a href="/wallboard" class="{{'on' if path == '/wallboard' else ''}}">{{_('nav.wallboard')}}</a>
+    <a href="/campaigns" class="{{'on' if path.startswith(('/campaigns', '/calllists')) else ''}}">{{_('campaigns.nav')}}</a>
     <a href="/admin/{{nav_kinds[0]}}" class="{{'on' if path.startswith('/admin/') and path != '/admin/audit' else ''}}">{{_('nav.config')}}</a>
     % end
     % if user['role'] == 'admin':
