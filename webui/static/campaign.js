@@ -62,7 +62,7 @@
     $("cp-script").textContent = view.campaign ? view.campaign.script : "";
     var attempt = entry.attempt;
     var dialling = entry.state === "dialling";
-    $("cp-result").textContent = attempt && dialling ? t("calllists.result." + attempt.result) : "";
+    $("cp-result").textContent = attempt && dialling ? (T["calllists.result." + attempt.result] || attempt.result) : "";
     $("cp-dial").textContent = dialling ? t("campaigns.dial_again") : t("campaigns.dial");
     $("cp-after").hidden = !dialling;
     if (dialling) timer = setTimeout(load, 5000);  // the call's result, once it has ended
