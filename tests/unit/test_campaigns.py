@@ -343,3 +343,38 @@ def test_agents_see_only_their_own_panel_and_manage_nothing(office):
     entry = office.app.get("/api/v1/agents/1001/campaign", headers=alice).json["entry"]
     office.app.post(f"/api/v1/agents/1002/campaign/entries/{entry['id']}/dial", headers=bob, status=403)
     assert [c["name"] for c in office.app.get("/api/v1/campaigns", headers=alice).json["items"]] == ["spring"]
+
+
+# -- the pages ----------------------------------------------------------------------------------
+def test_the_list_import_pages_check_then_import_and_the_campaign_page_counts(office):
+    from test_webui import sign_in
+
+    sign_in(office.app, "sup")
+    page = office.app.get("/calllists")
+    form = page.forms["calllist-add"]
+    form["name"], form["display_name"] = "spring", "春季回访"
+    detail = form.submit().follow()
+    upload = detail.forms["upload"]
+    upload["file"] = ("list.xlsx", xlsx([["客户名称", "手机号码", "城市"], ["张三", "13912340001", "上海"],
+                                        ["李四", "12", "北京"], ["王五", "13912340002", "杭州"]]))
+    mapping = upload.submit().follow()
+    step = mapping.forms["mapping"]
+    assert step["phone_column"].value == "1" and step["name_column"].value == "0"  # guessed from the titles
+    step["queue"] = "sales"
+    report = step.submit(status=422)
+    assert "import-good" in report.forms and "confirm" not in report.forms
+    assert report.html.select_one("#errors td:nth-of-type(1)").text == "3"
+    done = report.forms["import-good"].submit()
+    assert done.html.select_one("#imported") is not None and done.html.select_one("#rejected-download")
+    assert [e["agent"] for e in office.lists.entries(1)] == ["1001", "1002"]
+    campaigns = office.app.get("/campaigns")
+    options = {o.get("value"): o.has_attr("disabled") for o in campaigns.html.select("#c-mode option")}
+    assert options == {"preview": False, "progressive": True, "power": True, "predictive": True,
+                       "notification": True, "press-key": True, "survey": True}
+    add = campaigns.forms["campaign-add"]
+    add["name"], add["queue"] = "spring", "sales"
+    add.set("lists", True, index=0)
+    page = add.submit().follow()
+    page = page.forms["campaign-run"].submit("state").follow()  # start
+    assert page.html.select_one("#campaign-state").text == "running"
+    assert page.html.select_one('[data-figure="remaining"] .big').text == "2"

@@ -16,7 +16,7 @@
   <p class="hint">{{_('campaigns.figures_help')}}</p>
 </section>
 <section class="card row" id="campaign-actions">
-  <form method="post" action="/campaigns/{{c['id']}}/state" class="inline">
+  <form method="post" action="/campaigns/{{c['id']}}/state" class="inline" id="campaign-run">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     % if c['state'] != 'running':
     <button class="primary" name="state" value="running" id="campaign-start">{{_('campaigns.start')}}</button>
