@@ -149,7 +149,7 @@ class Appliance:
         self.calling = CallingPolicy(self.db, self.site)
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
         self.campaigns = Campaigns(self.db, self.calls, self.crm, self.bus,
-                                   zone=lambda: zone_of(self.site.timezone()))
+                                   zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region)
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)

@@ -84,13 +84,15 @@ def parse_time(value, field: str, zone: dt.tzinfo) -> dt.datetime | None:
 
 
 class Campaigns:
-    def __init__(self, db, calls=None, crm=None, bus=None, zone=lambda: dt.timezone.utc, clock=None):
+    def __init__(self, db, calls=None, crm=None, bus=None, zone=lambda: dt.timezone.utc, clock=None,
+                 region=lambda: numbers.DEFAULT_REGION):
         self.db = db
         self.calls = calls  # CallControl: click-to-dial with the calling checks
         self.crm = crm
         self.bus = bus
         self.zone = zone  # the office's time zone (callable)
         self.clock = clock or m.utcnow
+        self.region = region  # the office's country (callable): numbers are dialled as from there
 
     # -- campaigns ----------------------------------------------------------------------
     def row(self, campaign_id: int) -> m.Campaign:
@@ -373,7 +375,7 @@ class Campaigns:
             entry.state, entry.attempts = "dialling", entry.attempts + 1
             entry.save()
         try:
-            placed = self.calls.dial(agent, entry.number, actor)
+            placed = self.calls.dial(agent, numbers.dialable(entry.number, self.region()), actor)
         except CallNotPermitted as exc:
             self._finish(entry, attempt, "refused", note=exc.message)
             self._publish({"event": "refused", "campaign": campaign.id, "agent": agent, "entry": entry.id})

@@ -218,7 +218,7 @@ def test_dial_saves_an_attempt_the_call_links_to_it_and_auto_next_offers_the_nex
     assert panel["campaign"]["script"] == "您好，我是{坐席}"
     res = office.app.post(f"/api/v1/agents/1001/campaign/entries/{entry['id']}/dial", headers=alice).json
     [action] = originated(office)  # click-to-dial: the agent's phone first, then the number
-    assert (action.get("Channel"), action.get("Exten")) == ("PJSIP/1001", "+8613912340000")
+    assert (action.get("Channel"), action.get("Exten")) == ("PJSIP/1001", "13912340000")  # as dialled in China
     # the workspace wires the outcome hook in the composition root; here by hand
     office.deps.workspace.after_outcome = office.campaigns.outcome_saved
     assert office.app.get("/api/v1/agents/1001/campaign", headers=alice).json["entry"]["id"] == entry["id"]
@@ -302,6 +302,14 @@ def test_recycle_brings_back_only_no_answer_and_busy(office):
     rows = list(book.active.values)
     assert rows[0][:3] == ("号码", "姓名", "分配坐席") and "城市" in rows[0]
     assert sorted(r[8] for r in rows[1:]) == sorted(["已接通", "无人接听", "忙", "已跳过"])
+
+
+def test_numbers_are_dialled_as_from_the_office():
+    from appliance import numbers
+
+    assert [numbers.dialable(n) for n in ("+862160001234", "+8613912340000", "+12125551234", "1001")] == [
+        "02160001234", "13912340000", "0012125551234", "1001"]
+    assert numbers.dialable("+12125551234", "US") == "12125551234"  # 1 + the area code, as dialled there
 
 
 def test_result_of_a_call_record():
