@@ -394,6 +394,9 @@ class Campaigns:
         if not reason or len(reason) > REASON_MAX or any(ord(c) < 32 for c in reason):
             raise _bad("reason", "field.required", f"required, at most {REASON_MAX} characters", n=REASON_MAX)
         entry = self._own(agent, entry_id)
+        (m.CampaignAttempt.update(result="failed", ended_at=self.clock())  # dialled, never connected
+         .where(m.CampaignAttempt.entry == entry.id, m.CampaignAttempt.result == "dialling",
+                m.CampaignAttempt.linkedid == "").execute())
         attempt = m.CampaignAttempt.create(campaign=entry.campaign, entry=entry.id, agent=agent, number=entry.number,
                                            started_at=self.clock(), result="skipped", note=reason)
         self._finish(entry, attempt, "skipped", note=reason)
@@ -465,7 +468,8 @@ class Campaigns:
                                                 m.CampaignAttempt.agent == agent)
         if attempt is None:
             record = m.CallRecord.get_or_none(m.CallRecord.linkedid == linkedid)
-            live = self.calls.live.calls.get(linkedid) if self.calls is not None else None
+            live = getattr(self.calls, "live", None)
+            live = live.calls.get(linkedid) if live is not None else None
             number = record.caller if record else getattr(live, "caller", "")
             if not number:
                 return
