@@ -72,7 +72,7 @@ def test_a_list_is_imported_a_campaign_started_and_an_agent_previews(page_as, we
     expect(page.locator("#campaign-state")).to_have_text(_("campaigns.state.stopped"))
     page.click("#campaign-start")
     expect(page.locator("#campaign-state")).to_have_text(_("campaigns.state.running"))
-    expect(page.locator('[data-figure="remaining"] .big')).to_have_text("3")
+    expect(page.locator('[data-figure="remaining"] .figure')).to_have_text("3")
     screenshot(page, lang, "campaign-running")
 
     agent = page_as("agent", lang)

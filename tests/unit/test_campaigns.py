@@ -385,4 +385,4 @@ def test_the_list_import_pages_check_then_import_and_the_campaign_page_counts(of
     page = add.submit().follow()
     page = page.forms["campaign-run"].submit("state").follow()  # start
     assert page.html.select_one("#campaign-state").text == "running"
-    assert page.html.select_one('[data-figure="remaining"] .big').text == "2"
+    assert page.html.select_one('[data-figure="remaining"] .figure').text == "2"

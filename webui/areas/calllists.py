@@ -155,7 +155,7 @@ def install(app, deps) -> None:
                                       code="import.too_many_columns", params={"n": MAX_MAPPED_COLUMNS},
                                       fields={"file": "too many columns"})
             phone, name = service.propose_columns(headers)
-            return store.keep(owner, upload.filename, sheet, headers=headers, sample=sample, list_id=list_id,
+            return store.keep(owner, (upload.raw_filename or upload.filename)[:100], sheet, headers=headers, sample=sample, list_id=list_id,
                               phone_column=phone, name_column=name), None
 
         try:

@@ -82,7 +82,7 @@
   });
   $("cp-dial").addEventListener("click", function () { act("dial", undefined, t("campaigns.dialling")); });
   $("cp-skip").addEventListener("click", function () {
-    act("skip", {reason: $("cp-reason").value}, t("campaigns.skipped"));
+    act("skip", {reason: $("cp-reason").value}, t("campaigns.skip_done"));
     $("cp-reason").value = "";
   });
   $("cp-later").addEventListener("click", function () {

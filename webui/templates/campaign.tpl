@@ -10,7 +10,7 @@
   <h2>{{_('campaigns.figures')}}</h2>
   <div class="tiles">
   % for key in ('dialled', 'answered', 'no_answer', 'busy', 'failed', 'skipped', 'refused', 'remaining'):
-    <div class="tile" data-figure="{{key}}"><span class="big">{{figures[key]}}</span><span class="muted">{{_('campaigns.' + key)}}</span></div>
+    <div class="tile" data-figure="{{key}}"><span class="figure">{{figures[key]}}</span><span class="label">{{_('campaigns.' + key)}}</span></div>
   % end
   </div>
   <p class="hint">{{_('campaigns.figures_help')}}</p>

@@ -77,7 +77,7 @@
   <div id="cp-body" hidden>
     <p class="pop-head"><strong class="big" id="cp-number"></strong> <span id="cp-name"></span>
       <a id="cp-customer" href="#" hidden>{{_('campaigns.customer_record')}}</a>
-      <span class="pill" id="cp-callback" hidden>{{_('campaigns.callback_due')}}</span>
+      <span id="cp-callback" hidden><span class="pill">{{_('campaigns.callback_due')}}</span></span>
       <span class="state" id="cp-result"></span></p>
     <dl id="cp-data" class="small"></dl>
     <div class="row">
