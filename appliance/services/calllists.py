@@ -294,7 +294,8 @@ class CallLists:
         report, rows = self.check_sheet(sheet, row.id, phone_column, name_column, keep_rows=True, keep_bad=good_only)
         if (not good_only and not report.ok) or (good_only and not rows):
             raise ValidationError(f"the file has {report.error_count} problems; nothing was imported",
-                                  code="import.has_errors", fields={"file": FieldError("field.has_errors", "has errors")})
+                                  code="import.has_errors",
+                                  fields={"file": FieldError("field.has_errors", "has errors")})
         try:
             count = self._insert(row, rows, assignees, actor, source, create_customers)
         except sqlite3.IntegrityError:

@@ -386,3 +386,20 @@ def test_the_list_import_pages_check_then_import_and_the_campaign_page_counts(of
     page = page.forms["campaign-run"].submit("state").follow()  # start
     assert page.html.select_one("#campaign-state").text == "running"
     assert page.html.select_one('[data-figure="remaining"] .figure').text == "2"
+
+
+def test_the_api_import_reports_problems_then_imports_with_confirm(office):
+    sup = token_for(office, "sup")
+    list_id = office.app.post_json("/api/v1/calllists", {"name": "api"}, headers=sup, status=201).json["id"]
+    bad = xlsx([["Phone", "Name"], ["13912340001", "A"], ["oops", "B"]])
+    res = office.app.post(f"/api/v1/calllists/{list_id}/import?confirm=1", upload_files=[("file", "l.xlsx", bad)],
+                          headers=sup, status=422)
+    assert res.json["error"] == "import.has_errors" and res.json["report"]["error_count"] == 1
+    assert m.CallListEntry.select().count() == 0
+    res = office.app.post(f"/api/v1/calllists/{list_id}/import?confirm=1", {"mode": "good", "agents": "1002"},
+                          upload_files=[("file", "l.xlsx", bad)], headers=sup)
+    assert res.json["imported"] == 1
+    [entry] = office.app.get(f"/api/v1/calllists/{list_id}/entries", headers=sup).json["items"]
+    assert (entry["number"], entry["name"], entry["agent"]) == ("+8613912340001", "A", "1002")
+    export = office.app.get(f"/api/v1/calllists/{list_id}/export?lang=zh_CN", headers=sup)
+    assert load_workbook(io.BytesIO(export.body)).active["A1"].value == "号码"

@@ -11,6 +11,7 @@ panel (``webui/areas/campaigns.py``).
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -20,11 +21,11 @@ from bottle import HTTPResponse, request, response
 
 from appliance.db.worker import in_worker
 from appliance.errors import DomainError, FieldError, ValidationError
-from appliance.services.customer_excel import MAX_MAPPED_COLUMNS, rejected_workbook, sheet_head
+from appliance.services.customer_excel import MAX_MAPPED_COLUMNS, sheet_head
 from appliance.services.import_store import TOKEN, ImportStore
 from webui import i18n
 from webui.apidoc import Operation, body, errors, items, resp
-from webui.areas.customer_import import IMPORT_BODY_LIMIT, XLSX, session_owner, uploaded_file
+from webui.areas.customer_import import IMPORT_BODY_LIMIT, XLSX, rejected_file, session_owner, uploaded_file
 from webui.http import STAFF, created, current_user, json_body, lang, problem_of, render
 
 OBJECT = {"type": "object"}
@@ -155,8 +156,8 @@ def install(app, deps) -> None:
                                       code="import.too_many_columns", params={"n": MAX_MAPPED_COLUMNS},
                                       fields={"file": "too many columns"})
             phone, name = service.propose_columns(headers)
-            return store.keep(owner, (upload.raw_filename or upload.filename)[:100], sheet, headers=headers, sample=sample, list_id=list_id,
-                              phone_column=phone, name_column=name), None
+            return store.keep(owner, (upload.raw_filename or upload.filename)[:100], sheet, headers=headers,
+                              sample=sample, list_id=list_id, phone_column=phone, name_column=name), None
 
         try:
             token, report = in_worker(deps.db, keep)
@@ -228,15 +229,7 @@ def install(app, deps) -> None:
                 store.sheet(token, owner), list_id, meta.get("phone_column"), meta.get("name_column"), actor=who,
                 source=meta["name"], create_customers=meta.get("create_customers", False),
                 agents=meta.get("agents") or None, queue=meta.get("queue") or "", good_only=good_only)
-            rejected = None
-            if report.rejected:
-                def reason(column, message):
-                    title = report.headers.get(column)
-                    text = i18n.field_error(lang_, message)
-                    return f"{title}: {text}" if title else text
-
-                rejected = rejected_workbook(meta["headers"], report.rejected,
-                                             i18n.translate(lang_, "import.reason"), reason)
+            rejected = rejected_file(meta["headers"], report, lang_)
             store.imported(token, owner, rejected, imported=count, rejected_rows=len(report.rejected))
             return count, len(report.rejected)
 
@@ -343,7 +336,8 @@ def install(app, deps) -> None:
         return {"items": deps.queries.run(service.entries, list_id, state=state, limit=limit, offset=offset)}
 
     @app.get("/api/v1/calllists/<list_id:int>/export", name="api_calllist_export", roles=STAFF,
-             api=Operation({"tags": ["calllists"], "summary": "The list with every number's attempts and results (Excel)",
+             api=Operation({"tags": ["calllists"],
+                            "summary": "The list with every number's attempts and results (Excel)",
                             "description": "One row per attempt (a number never tried: one row), the row's own "
                                            "columns after. Titles and results in `lang` (`en` or `zh_CN`).",
                             "parameters": [{"name": "lang", "in": "query", "required": False,
@@ -356,7 +350,8 @@ def install(app, deps) -> None:
         return xlsx_response(data, f"calllist-{row.name}.xlsx")
 
     @app.post("/api/v1/calllists/<list_id:int>/import", name="api_calllist_import", roles=STAFF,
-              api=Operation({"tags": ["calllists"], "summary": "Check, and with confirm=1 import, an Excel file into a list",
+              api=Operation({"tags": ["calllists"],
+                             "summary": "Check, and with confirm=1 import, an Excel file into a list",
                              "description": "`phone_column` (0-based; guessed from the headers when left out) is the "
                                             "number, `name_column` the name; every other column is kept with the "
                                             "entry by its title. Problems (no number, a number twice in the file or "
@@ -392,8 +387,13 @@ def install(app, deps) -> None:
         good, who = form.get("mode") == "good", actor()
         create_customers = form.get("create_customers") in ("1", "on", "true")
         agents, queue = form.getunicode("agents") or None, form.getunicode("queue") or ""
+        report, _rows = in_worker(deps.db, lambda: service.check_sheet(sheet, list_id, phone, name))
+        if not report.ok and not (good and report.rows > report.bad_rows):
+            body = {"error": "import.has_errors", "message": f"the file has {report.error_count} problems; nothing "
+                    "was imported", "fields": {"file": "has errors"}, "report": report.as_dict()}
+            return HTTPResponse(json.dumps(body, ensure_ascii=False, default=str), status=422,
+                                headers={"Content-Type": "application/json; charset=utf-8"})
         if request.query.get("confirm") not in ("1", "true", "yes"):
-            report, _rows = in_worker(deps.db, lambda: service.check_sheet(sheet, list_id, phone, name))
             return {"report": report.as_dict(), "imported": 0}
         count, report = in_worker(deps.db, lambda: service.import_sheet(
             sheet, list_id, phone, name, actor=who, source="api", create_customers=create_customers, agents=agents,

@@ -28,7 +28,8 @@ from webui.http import (EVERYONE, STAFF, created, current_user, json_body, lang,
 OBJECT = {"type": "object"}
 CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "display_name": {"type": "string"},
-    "mode": {"enum": list(MODES)}, "queue": {"type": "string"}, "agents": {"type": "array", "items": {"type": "string"}},
+    "mode": {"enum": list(MODES)}, "queue": {"type": "string"},
+    "agents": {"type": "array", "items": {"type": "string"}},
     "script": {"type": "string"}, "auto_next": {"type": "boolean"},
     "start_at": {"type": ["string", "null"]}, "stop_at": {"type": ["string", "null"]},
     "state": {"enum": ["stopped", "running", "paused"]},
@@ -37,7 +38,8 @@ CAMPAIGN_BODY = {"type": "object", "properties": {
     "display_name": {"type": "string", "maxLength": 64},
     "mode": {"enum": list(MODES), "description": "only preview today; " + ", ".join(NOT_YET) + " are refused "
                                                  "(422 `campaigns.mode_not_yet`)"},
-    "queue": {"type": "string", "description": "its members call"}, "agents": {"type": "array", "items": {"type": "string"}},
+    "queue": {"type": "string", "description": "its members call"},
+    "agents": {"type": "array", "items": {"type": "string"}},
     "script": {"type": "string", "maxLength": 20000}, "auto_next": {"type": "boolean", "default": True},
     "start_at": {"type": ["string", "null"], "description": "ISO 8601; without an offset: the office's clock"},
     "stop_at": {"type": ["string", "null"]}, "lists": {"type": "array", "items": {"type": "integer"}},
@@ -147,7 +149,8 @@ def install(app, deps) -> None:
                              "requestBody": body({**CAMPAIGN_BODY, "required": ["name"], "properties": {
                                  "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,31}$"},
                                  **CAMPAIGN_BODY["properties"]}}),
-                             "responses": {"201": resp("created", CAMPAIGN_SCHEMA), **errors(400, 401, 403, 409, 422)}}))
+                             "responses": {"201": resp("created", CAMPAIGN_SCHEMA),
+                                           **errors(400, 401, 403, 409, 422)}}))
     def api_campaign_create():
         return created(service.create(json_body(), actor()))
 
