@@ -27,6 +27,7 @@ import logging
 import re
 import sqlite3
 
+import peewee
 from peewee import fn
 
 from appliance import numbers, upload_worker
@@ -145,7 +146,7 @@ class CallLists:
             with self.db.atomic():
                 row = m.CallList.create(created_by=actor, **values)
                 m.AuditLog.create(username=actor, action="create", object_type="call_list", object_id=name)
-        except sqlite3.IntegrityError:
+        except (sqlite3.IntegrityError, peewee.IntegrityError):
             raise Conflict(f"a call list {name} exists", code="exists",
                            fields={"name": FieldError("field.exists", "exists")}) from None
         return self.view(row)
@@ -298,7 +299,7 @@ class CallLists:
                                   fields={"file": FieldError("field.has_errors", "has errors")})
         try:
             count = self._insert(row, rows, assignees, actor, source, create_customers)
-        except sqlite3.IntegrityError:
+        except (sqlite3.IntegrityError, peewee.IntegrityError):
             raise ValidationError("the list changed while importing; nothing was imported",
                                   code="import.conflict") from None
         return count, report

@@ -34,12 +34,13 @@ import json
 import logging
 import sqlite3
 
+import peewee
 from peewee import fn
 
 from appliance import numbers
 from appliance.db import models as m
-from appliance.errors import CallNotPermitted, Conflict, DomainError, FieldError, NotFound, PermissionDenied, \
-    ValidationError
+from appliance.errors import (CallNotPermitted, Conflict, DomainError, FieldError, NotFound, PermissionDenied,
+                              ValidationError)
 from appliance.services.calllists import (_bad, _iso, agents_of, clean_agents, clean_display, clean_name, clean_queue,
                                           entry_view)
 from appliance.services.customer_excel import safe_row
@@ -161,7 +162,8 @@ class Campaigns:
         lists = None
         if row is None or "lists" in data:
             lists = data.get("lists") or []
-            if not isinstance(lists, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in lists):
+            if not isinstance(lists, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                      and 0 < i < 2 ** 62 for i in lists):
                 raise _bad("lists", "campaigns.field.lists", "a list of call list ids")
             known = {i for (i,) in m.CallList.select(m.CallList.id).where(m.CallList.id.in_(lists)).tuples()}
             if set(lists) - known:
@@ -177,7 +179,7 @@ class Campaigns:
                 row = m.Campaign.create(name=name, updated_by=actor, updated_at=self.clock(), **values)
                 self._set_lists(row, lists or [])
                 m.AuditLog.create(username=actor, action="create", object_type="campaign", object_id=name)
-        except sqlite3.IntegrityError:
+        except (sqlite3.IntegrityError, peewee.IntegrityError):
             raise Conflict(f"a campaign {name} exists", code="exists",
                            fields={"name": FieldError("field.exists", "exists")}) from None
         return self.view(row)
