@@ -2,7 +2,7 @@
 supervisor makes a list, uploads an Excel file, sees the number and name columns guessed,
 assigns the numbers, gets the bad row reported and imports the good ones; makes a campaign
 (the modes that do not exist yet are shown and cannot be chosen), starts it and reads its
-figures; the agent's workspace shows the campaign panel with the number, the customer link
+figures (kept live); the agent's workspace shows the campaign panel with the number, the customer link
 and the script, dials (click-to-dial) and skips, and the next number comes by itself."""
 
 from __future__ import annotations
@@ -92,4 +92,8 @@ def test_a_list_is_imported_a_campaign_started_and_an_agent_previews(page_as, we
     expect(agent.locator("#cp-number")).to_have_text("+8613912340001")  # the next, by itself
     attempts = [(a.result, a.note) for a in m.CampaignAttempt.select().order_by(m.CampaignAttempt.id)]
     assert attempts == [("failed", ""), ("skipped", "客户已在跟进")]  # dialled, never connected; then skipped
+    # the supervisor's campaign page follows the attempt records by itself
+    expect(page.locator('[data-figure="skipped"] .figure')).to_have_text("1")
+    expect(page.locator('[data-figure="failed"] .figure')).to_have_text("1")
+    expect(page.locator('[data-figure="remaining"] .figure')).to_have_text("2")
     assert not page.problems and not agent.problems, page.problems + agent.problems

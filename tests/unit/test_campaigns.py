@@ -375,6 +375,8 @@ def test_the_list_import_pages_check_then_import_and_the_campaign_page_counts(of
     done = report.forms["import-good"].submit()
     assert done.html.select_one("#imported") is not None and done.html.select_one("#rejected-download")
     assert [e["agent"] for e in office.lists.entries(1)] == ["1001", "1002"]
+    exported = load_workbook(io.BytesIO(office.app.get("/calllists/1/export").body)).active
+    assert [r[0] for r in exported.values] == ["Number", "+8613912340001", "+8613912340002"]
     campaigns = office.app.get("/campaigns")
     options = {o.get("value"): o.has_attr("disabled") for o in campaigns.html.select("#c-mode option")}
     assert options == {"preview": False, "progressive": True, "power": True, "predictive": True,

@@ -128,8 +128,8 @@ def install(app, deps) -> None:
 
     @app.get("/calllists/<list_id:int>/export", name="calllist_export", roles=STAFF)
     def calllist_export(list_id):
-        row = service.row(list_id)
-        data = in_worker(deps.db, lambda: service.export(list_id, words_of(lang())))
+        row, words = service.row(list_id), words_of(lang())
+        data = in_worker(deps.db, lambda: service.export(list_id, words))
         return xlsx_response(data, time.strftime(f"calllist-{row.name}-%Y%m%d-%H%M.xlsx"))
 
     @app.post("/calllists/<list_id:int>/import", name="calllist_upload", roles=STAFF, body_limit=IMPORT_BODY_LIMIT)

@@ -6,7 +6,7 @@
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'], problem.get('params'))}} <span class="small">{{_('error.detail')}}: {{field_error(problem['detail'])}}</span></p>
 % end
-<section class="card" id="figures">
+<section class="card" id="figures" data-campaign="{{c['id']}}">
   <h2>{{_('campaigns.figures')}}</h2>
   <div class="tiles">
   % for key in ('dialled', 'answered', 'no_answer', 'busy', 'failed', 'skipped', 'refused', 'remaining'):
@@ -39,3 +39,4 @@
     <div class="buttons"><button class="primary">{{_('campaigns.save')}}</button></div>
   </form>
 </section>
+<script src="/static/campaign_figures.js"></script>
