@@ -229,6 +229,12 @@ def test_dial_saves_an_attempt_the_call_links_to_it_and_auto_next_offers_the_nex
     assert nxt["id"] != entry["id"] and nxt["number"] == "+8613912340001"
     assert office.campaigns.figures(campaign)["dialled"] == 1
     assert office.campaigns.figures(campaign)["answered"] == 1 and office.campaigns.figures(campaign)["remaining"] == 1
+    sup = token_for(office, "sup")
+    book = load_workbook(io.BytesIO(office.app.get(f"/api/v1/campaigns/{campaign}/export?lang=zh_CN", headers=sup).body))
+    [head, row] = list(book.active.values)
+    assert head[:3] == ("时间", "坐席", "号码")
+    assert row[0] == dt.datetime(2026, 12, 7, 10, 0) and row[1:6] == ("1001", "+8613912340000", "客户0", "spring", "已接通")
+    assert (row[6], row[9]) == ("sale", "1700000000.1")
 
 
 def test_auto_next_off_waits_for_the_agent_to_ask(office):
