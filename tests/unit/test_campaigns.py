@@ -411,3 +411,17 @@ def test_the_api_import_reports_problems_then_imports_with_confirm(office):
     assert (entry["number"], entry["name"], entry["agent"]) == ("+8613912340001", "A", "1002")
     export = office.app.get(f"/api/v1/calllists/{list_id}/export?lang=zh_CN", headers=sup)
     assert load_workbook(io.BytesIO(export.body)).active["A1"].value == "号码"
+
+
+def test_the_agent_reads_the_customer_of_the_entry_offered_to_them_and_no_other(office):
+    alice, bob = token_for(office, "alice"), token_for(office, "bob")
+    list_id = new_list(office)
+    fill(office, list_id, 2, create_customers=True, agents=["1001"])
+    running(office, [list_id])
+    first, second = (e["customer"] for e in office.lists.entries(list_id))
+    office.app.get(f"/api/v1/customers/{first}", headers=alice, status=404)  # nothing offered yet
+    url = office.app.get("/api/v1/agents/1001/campaign", headers=alice).json["entry"]["customer_url"]
+    assert url == f"/customers/{first}"
+    assert office.app.get(f"/api/v1/customers/{first}", headers=alice).json["name"] == "客户0"
+    office.app.get(f"/api/v1/customers/{second}", headers=alice, status=404)  # not offered
+    office.app.get(f"/api/v1/customers/{first}", headers=bob, status=404)  # not bob's entry
