@@ -282,8 +282,11 @@ class Campaigns:
         now = self.clock()
         rows = (m.Campaign.select().where(m.Campaign.state == "running", m.Campaign.mode == "preview")
                 .order_by(m.Campaign.id))
-        return [r for r in rows if agent in self.agents(r) and (r.start_at is None or r.start_at <= now)
-                and (r.stop_at is None or now < r.stop_at)]
+        return [r for r in rows if agent in self.agents(r) and self._in_window(r, now)]
+
+    @staticmethod
+    def _in_window(row: m.Campaign, now: dt.datetime) -> bool:
+        return (row.start_at is None or row.start_at <= now) and (row.stop_at is None or now < row.stop_at)
 
     def held(self, agent: str) -> m.CallListEntry | None:
         return (m.CallListEntry.select().where(m.CallListEntry.taken_by == agent, m.CallListEntry.state.in_(OPEN))
@@ -307,7 +310,7 @@ class Campaigns:
                 '  AND (e."agent" = ? OR e."agent" = \'\')'
                 '  AND (e."next_attempt_at" IS NULL OR e."next_attempt_at" <= ?)'
                 ' ORDER BY e."next_attempt_at" IS NULL, e."next_attempt_at", e."agent" = \'\', cl."position", e."id"'
-                ' LIMIT 1)', (agent, now, campaign.id, campaign.id, agent, now)).rowcount
+                ' LIMIT 1)', (agent, str(now), campaign.id, campaign.id, agent, str(now))).rowcount
             if taken:
                 entry = self.held(agent)
                 if entry is not None:
@@ -366,7 +369,7 @@ class Campaigns:
         """Calls the entry's number for the agent (the calling checks first)."""
         entry = self._own(agent, entry_id)
         campaign = self.row(entry.campaign)
-        if campaign.state != "running":
+        if campaign.state != "running" or not self._in_window(campaign, self.clock()):
             raise Conflict(f"campaign {campaign.name} is not running", code="campaigns.not_running")
         now = self.clock()
         with self.db.atomic():

@@ -25,7 +25,7 @@ from test_webui import env, seed_agents, token_for  # noqa: F401  (env is a fixt
 from appliance.ami.client import AmiClient
 from appliance.db import models as m
 from appliance.engine.live import LiveState
-from appliance.errors import CallNotPermitted, PermissionDenied, ValidationError
+from appliance.errors import CallNotPermitted, Conflict, PermissionDenied, ValidationError
 from appliance.services.calling import CallingPolicy
 from appliance.services.calllists import CallLists, split_evenly
 from appliance.services.campaigns import Campaigns, result_of
@@ -425,3 +425,20 @@ def test_the_agent_reads_the_customer_of_the_entry_offered_to_them_and_no_other(
     assert office.app.get(f"/api/v1/customers/{first}", headers=alice).json["name"] == "客户0"
     office.app.get(f"/api/v1/customers/{second}", headers=alice, status=404)  # not offered
     office.app.get(f"/api/v1/customers/{first}", headers=bob, status=404)  # not bob's entry
+
+
+def test_a_campaign_offers_nothing_outside_its_start_and_stop_times(office):
+    list_id = new_list(office)
+    fill(office, list_id, 1)
+    running(office, [list_id], start_at="2026-12-07T11:00", stop_at="2026-12-07T12:00")  # the office's clock
+    assert office.campaigns.get(1)["start_at"] == "2026-12-07T03:00:00Z"
+    assert office.campaigns.take_next("1001") is None  # 10:00 in the office
+    office.clock.now = dt.datetime(2026, 12, 7, 3, 30)
+    entry = office.campaigns.take_next("1001")
+    office.clock.now = dt.datetime(2026, 12, 7, 4, 0)
+    assert office.campaigns.panel("1001")["campaigns"] == []  # stopped by its clock
+    with pytest.raises(Conflict):
+        office.campaigns.dial("1001", entry.id, "alice")
+    assert not originated(office)
+    with pytest.raises(ValidationError):
+        office.campaigns.update(1, {"stop_at": "2026-12-07T10:00"}, "admin")  # before the start
