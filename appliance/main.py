@@ -67,6 +67,7 @@ from appliance.services import callers  # noqa: E402
 from appliance.services.billing import BillingService  # noqa: E402
 from appliance.services.compliance import OutboundCheck  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
+from appliance.services.campaigns import Campaigns  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.orders import OrderService  # noqa: E402
@@ -83,7 +84,7 @@ from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.fax_out import FaxSender  # noqa: E402
 from appliance.services.voicecodes import VoiceCodeService  # noqa: E402
 from appliance.services.notices import MailNotices  # noqa: E402
-from appliance.services.site import SiteService  # noqa: E402
+from appliance.services.site import SiteService, zone_of  # noqa: E402
 from appliance.services.sipguard import SipGuard  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
@@ -158,6 +159,8 @@ class Appliance:
         self.agents = AgentService(self.db, self.ami)
         self.calling = OutboundCheck(self.db, self.site, self.live, default_window=settings.calling_window)  # every outbound path's one check
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
+        self.campaigns = Campaigns(self.db, self.calls, self.crm, self.bus,
+                                   zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region)
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
@@ -304,6 +307,7 @@ class Appliance:
                 self.recordings.call_ended(command.record)
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
+                self.campaigns.call_ended(command.record)
             elif isinstance(command, Publish):
                 data = callers.with_customer(command.topic, command.data)
                 self.bus.publish(command.topic, data)
@@ -327,6 +331,7 @@ class Appliance:
         """An outcome saved (the workspace): an agent held for it takes calls again."""
         if self.live.disposition_saved(agent, linkedid):
             self.agents.release_disposition(agent)
+        self.campaigns.outcome_saved(agent, linkedid)
 
     @staticmethod
     def _in_background(what: str, fn, *args) -> None:
@@ -500,6 +505,7 @@ class Appliance:
             self.start_web()
 
     def start_web(self) -> None:
+        from appliance.services.calllists import CallLists
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.dispositions import DispositionService
@@ -507,6 +513,7 @@ class Appliance:
         from webui.app import WebDeps, make_app
 
         dispositions = DispositionService(self.db)
+        customer_excel = CustomerExcel(self.db, self.crm, memory_bytes=self.settings.upload_memory_mb * 1024 * 1024)
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
@@ -521,11 +528,11 @@ class Appliance:
                        dispositions=dispositions,
                        workspace=WorkspaceService(self.db, self.crm, self.bus, dispositions,
                                                   after_outcome=self.disposition_saved),
-                       customer_excel=CustomerExcel(self.db, self.crm,
-                                                    memory_bytes=self.settings.upload_memory_mb * 1024 * 1024),
+                       customer_excel=customer_excel,
                        call_records=CallRecords(self.db, timezone=self.site.timezone),
                        billing=self.billing,
                        reports=self.reports, report_schedules=self.report_schedules,
+                       call_lists=CallLists(self.db, customer_excel), campaigns=self.campaigns,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        workorders=self.workorders,

@@ -65,6 +65,17 @@ def normalise(text, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164) if parsed else clean(text)
 
 
+def dialable(text, region: str = DEFAULT_REGION) -> str:
+    """How the office dials a number through its trunks: a number of its own country as
+    dialled inside it (``+8613912345678`` -> ``13912345678``, ``+862161234567`` ->
+    ``02161234567``), another country's with the international prefix (``0012125551234``
+    from China); a text that is no valid number, less separators."""
+    parsed = _read(text, region)
+    if parsed is None:
+        return clean(text)
+    return clean(phonenumbers.format_out_of_country_calling_number(parsed, (region or DEFAULT_REGION).upper()))
+
+
 def key(text, region: str = DEFAULT_REGION) -> str:
     """What two numbers are compared by: E.164 for a valid number, else the text less
     separators and a leading + (so ``+1001`` and ``1001`` are one extension).

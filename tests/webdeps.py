@@ -12,13 +12,15 @@ import gevent
 from appliance.db.querypool import QueryPool
 from appliance.services.agent_setup import AgentSetup
 from appliance.services.billing import BillingService
+from appliance.services.calllists import CallLists
 from appliance.services.callrecords import CallRecords
+from appliance.services.campaigns import Campaigns
 from appliance.services.compliance import OutboundCheck
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
 from appliance.services.reports import ReportService
-from appliance.services.site import SiteService
+from appliance.services.site import SiteService, zone_of
 from appliance.services.workorders import WorkOrderService
 from appliance.services.workspace import WorkspaceService
 from webui.app import WebDeps
@@ -64,6 +66,11 @@ def fill(deps: WebDeps) -> WebDeps:
     if deps.workorders is None:  # its dispatch key and photos beside the test's database
         deps.workorders = WorkOrderService(deps.db, deps.crm, data_dir=Path(deps.db.database).parent / "data",
                                            bus=deps.bus, language=deps.site.language)
+    if deps.call_lists is None:
+        deps.call_lists = CallLists(deps.db, deps.customer_excel)
+    if deps.campaigns is None:
+        deps.campaigns = Campaigns(deps.db, deps.calls, deps.crm, deps.bus,
+                                   zone=lambda: zone_of(deps.site.timezone()))
     return deps
 
 

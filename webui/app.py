@@ -21,7 +21,7 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
-from webui.areas import billing, compliance, customer_import, orders, reports, workorders
+from webui.areas import billing, calllists, campaigns, compliance, customer_import, orders, reports, workorders
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 # In the order they are installed (the wizard last: its plugin holds admins on /setup while it is pending).
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
-         menus, voicecodes, billing, orders, reports, compliance, workorders)
+         menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
+         campaigns)
 
 
 @dataclass
@@ -71,12 +72,15 @@ class WebDeps:
     report_schedules: object = None  # appliance.services.report_schedule.ReportSchedules: reports e-mailed
     compliance: object = None  # appliance.services.compliance.OutboundCheck: do-not-call, window, caller-ID pools
     workorders: object = None  # appliance.services.workorders.WorkOrderService
+    call_lists: object = None  # appliance.services.calllists.CallLists: outbound lists, their import and export
+    campaigns: object = None  # appliance.services.campaigns.Campaigns: campaigns and preview dialling
     extra: dict = field(default_factory=dict)
 
 
 def make_app(deps: WebDeps) -> Bottle:
     for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions",
-                 "billing", "reports", "compliance"):
+                 "billing", "reports", "compliance",
+                 "call_lists", "campaigns"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()

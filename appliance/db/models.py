@@ -932,6 +932,92 @@ class WorkOrderEvent(BaseModel):
         table_name = "work_order_event"
 
 
+class CallList(BaseModel):
+    """A list of numbers to call (imported from Excel), owned by a team (a queue's members)
+    and/or named agents; ``services/calllists.py``."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)  # the key: ASCII, as URLs and exports name it
+    display_name = CharField(max_length=64, default="")  # any script; empty: the name
+    owner_queue = CharField(max_length=32, default="")  # the team whose members call it
+    owner_agents = TextField(default="[]")  # JSON: work numbers
+    state = CharField(max_length=8, default="active")  # active | paused | done
+    created_at = DateTimeField(default=utcnow)
+    created_by = CharField(max_length=64, default="")
+
+
+class CallListEntry(BaseModel):
+    """One number of a call list, with what has come of calling it."""
+
+    id = AutoField()
+    call_list = ForeignKeyField(CallList, backref="entries", on_delete="CASCADE")
+    number = CharField(max_length=32)  # normalised (appliance.numbers.normalise)
+    number_key = CharField(max_length=32)  # numbers.key: one number once per list
+    name = CharField(max_length=128, default="")
+    customer = ForeignKeyField(Customer, null=True, backref="call_list_entries", on_delete="SET NULL")
+    data = TextField(default="{}")  # JSON: the row's other columns, by the file's own titles
+    agent = CharField(max_length=16, default="")  # assigned agent; '' anyone of the campaign's
+    attempts = IntegerField(default=0)
+    last_result = CharField(max_length=16, default="")  # answered | no-answer | busy | failed | skipped | refused
+    next_attempt_at = DateTimeField(null=True)  # a call-back's time (UTC); None: now
+    state = CharField(max_length=8, default="pending")  # pending | offered | dialling | done
+    taken_by = CharField(max_length=16, default="")  # the agent it is offered to / dialled by
+    taken_at = DateTimeField(null=True)
+    campaign = IntegerField(null=True)  # the campaign it was offered in
+
+    class Meta:
+        indexes = ((("call_list", "number_key"), True), (("state", "next_attempt_at"), False),
+                   (("taken_by", "state"), False))
+
+
+class Campaign(BaseModel):
+    """Calling call lists: the mode, who calls, the script the agents read."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")
+    mode = CharField(max_length=16, default="preview")  # preview (the others: not yet)
+    queue = CharField(max_length=32, default="")  # its agents: this queue's members...
+    agents = TextField(default="[]")  # ...and these work numbers (JSON)
+    script = TextField(default="")
+    auto_next = BooleanField(default=True)
+    start_at = DateTimeField(null=True)  # UTC; None: at once when started
+    stop_at = DateTimeField(null=True)  # UTC; None: until stopped
+    state = CharField(max_length=8, default="stopped")  # stopped | running | paused
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
+
+
+class CampaignList(BaseModel):
+    """A call list a campaign dials (in this order)."""
+
+    id = AutoField()
+    campaign = ForeignKeyField(Campaign, backref="lists", on_delete="CASCADE")
+    call_list = ForeignKeyField(CallList, backref="campaigns", on_delete="CASCADE")
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("campaign", "call_list"), True),)
+
+
+class CampaignAttempt(BaseModel):
+    """One try at one entry: dialled (then linked to its call record by ``linkedid``),
+    skipped, or refused by the calling checks."""
+
+    id = AutoField()
+    campaign = ForeignKeyField(Campaign, backref="attempts", on_delete="CASCADE")
+    entry = ForeignKeyField(CallListEntry, backref="attempts_made", on_delete="CASCADE")
+    agent = CharField(max_length=16)
+    number = CharField(max_length=32)
+    linkedid = CharField(max_length=64, default="", index=True)
+    started_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+    result = CharField(max_length=16, default="dialling")  # dialling | answered | no-answer | busy | failed | skipped | refused
+    disposition = CharField(max_length=32, default="")
+    note = TextField(default="")  # a skip's reason, a refusal's rule
+    callback_at = DateTimeField(null=True)
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
@@ -941,4 +1027,5 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry,
               ReportBucket, ReportSchedule,
               DncNumber, CallerIdNumber, CallerIdUse, CallRefusal,
-              WorkOrderType, WorkOrder, WorkOrderEvent)
+              WorkOrderType, WorkOrder, WorkOrderEvent,
+              CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt)

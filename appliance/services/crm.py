@@ -15,7 +15,8 @@ calls to them first.  Two ways past that, both read-only (``readable``):
   an optional limit caps how many customers an agent may hold by claiming;
 - whoever is calling them: the customer whose number is on a call ringing or connected to
   one of the viewer's agents in the live state, or on a call one of them took in the last
-  ``RECENT_CALL_MINUTES`` (the call records), and no other customer id.
+  ``RECENT_CALL_MINUTES`` (the call records), or the number of a call-list entry a preview
+  campaign offers to one of them now (``_offered``), and no other customer id.
 
 Values are checked with the configuration service's field rules (``Field`` and
 ``coerce``), plus what only customers need: phone numbers are cleaned of spaces and
@@ -286,9 +287,18 @@ class CustomerService:
             raise no_customer(customer_id)
         if row.account_manager_id is None and self.pool_settings().enabled:
             return row, POOL
-        if on_call_with(viewer, row.phone, live_calls) or self._took_call_from(viewer, row.phone):
+        if (on_call_with(viewer, row.phone, live_calls) or self._took_call_from(viewer, row.phone)
+                or self._offered(viewer, row.id)):
             return row, CALLER
         raise no_customer(customer_id)
+
+    @staticmethod
+    def _offered(viewer: Viewer, customer_id: int) -> bool:
+        """Whether a campaign's entry with this customer is offered to or dialled by one of
+        the viewer's agents now (their preview panel links to the record)."""
+        return m.CallListEntry.select().where(
+            m.CallListEntry.customer == customer_id, m.CallListEntry.taken_by.in_(sorted(viewer.agents)),
+            m.CallListEntry.state.in_(("offered", "dialling"))).exists()
 
     @staticmethod
     def _took_call_from(viewer: Viewer, phone: str) -> bool:

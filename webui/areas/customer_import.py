@@ -86,6 +86,20 @@ def template_columns(lang_: str, custom) -> list[dict]:
     return columns
 
 
+def rejected_file(headers: list, report, lang_: str) -> bytes | None:
+    """The rows an import of the good rows left out, as they were, each with why in
+    ``lang_`` (None: every row went in)."""
+    if not report.rejected:
+        return None
+
+    def reason(column, message):
+        title = report.headers.get(column)
+        text = i18n.field_error(lang_, message)
+        return f"{title}: {text}" if title else text
+
+    return rejected_workbook(headers, report.rejected, i18n.translate(lang_, "import.reason"), reason)
+
+
 def import_store(deps) -> ImportStore:
     """Where uploads wait between the steps (the data folder's ``imports`` on the appliance)."""
     return ImportStore(deps.extra.get("import_dir") or Path(tempfile.gettempdir()) / "cc-customer-imports")
@@ -222,15 +236,7 @@ def install(app, deps) -> None:
 
         def import_good():
             count, report = excel.import_good_rows(store.sheet(token, owner), who, meta["name"], columns)
-            rejected = None
-            if report.rejected:
-                def reason(column, message):
-                    title = report.headers.get(column)
-                    text = i18n.field_error(lang_, message)
-                    return f"{title}: {text}" if title else text
-
-                rejected = rejected_workbook(meta["headers"], report.rejected,
-                                             i18n.translate(lang_, "import.reason"), reason)
+            rejected = rejected_file(meta["headers"], report, lang_)
             store.imported(token, owner, rejected, imported=count, rejected_rows=len(report.rejected))
             return count, len(report.rejected)
 

@@ -268,7 +268,10 @@
     var form = event.target;
     api("POST", base + "/calls/" + encodeURIComponent(current.linkedid) + "/outcome",
         {disposition: form.disposition.value, note: form.note.value})
-      .then(function () { say($("outcome-status"), t("ws.saved"), false); loadMissed(); refresh(); })
+      .then(function () {
+        say($("outcome-status"), t("ws.saved"), false); loadMissed(); refresh();
+        document.dispatchEvent(new CustomEvent("cc:outcome-saved"));  // the campaign panel's next entry
+      })
       .catch(function (err) { say($("outcome-status"), t("ws.failed", {message: err.message}), true); });
   });
 

@@ -29,6 +29,7 @@
     % if user['role'] in ('admin', 'supervisor'):
     <a href="/wallboard" class="{{'on' if path == '/wallboard' else ''}}">{{_('nav.wallboard')}}</a>
     <a href="/billing" class="{{'on' if path.startswith('/billing') else ''}}">{{_('nav.billing')}}</a>
+    <a href="/campaigns" class="{{'on' if path.startswith(('/campaigns', '/calllists')) else ''}}">{{_('campaigns.nav')}}</a>
     <a href="/admin/{{nav_kinds[0]}}" class="{{'on' if path.startswith('/admin/') and path != '/admin/audit' else ''}}">{{_('nav.config')}}</a>
     % end
     % if user['role'] == 'admin':

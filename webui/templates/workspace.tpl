@@ -70,6 +70,30 @@
   <p class="status" id="ws-status" role="status" hidden></p>
 </section>
 
+<section class="card" id="campaign-panel" hidden aria-live="polite">
+  <h2>{{_('campaigns.panel')}} <span class="muted" id="cp-campaign"></span></h2>
+  <p class="muted" id="cp-empty" hidden>{{_('campaigns.panel_empty')}}</p>
+  <p id="cp-waiting" hidden><button class="primary" id="cp-next">{{_('campaigns.next')}}</button></p>
+  <div id="cp-body" hidden>
+    <p class="pop-head"><strong class="big" id="cp-number"></strong> <span id="cp-name"></span>
+      <a id="cp-customer" href="#" hidden>{{_('campaigns.customer_record')}}</a>
+      <span id="cp-callback" hidden><span class="pill">{{_('campaigns.callback_due')}}</span></span>
+      <span class="state" id="cp-result"></span></p>
+    <dl id="cp-data" class="small"></dl>
+    <div class="row">
+      <button class="primary" id="cp-dial">{{_('campaigns.dial')}}</button>
+      <input id="cp-reason" maxlength="200" placeholder="{{_('campaigns.skip_reason')}}" aria-label="{{_('campaigns.skip_reason')}}">
+      <button id="cp-skip">{{_('campaigns.skip')}}</button>
+      <input id="cp-at" type="datetime-local" aria-label="{{_('campaigns.callback_at')}}">
+      <button id="cp-later">{{_('campaigns.callback')}}</button>
+    </div>
+    <p class="hint" id="cp-after">{{_('campaigns.after_call')}}</p>
+    <h3>{{_('campaigns.script')}}</h3>
+    <div id="cp-script" class="script"></div>
+  </div>
+  <p class="status" id="cp-status" role="status" hidden></p>
+</section>
+
 <div class="columns">
 <section class="card" id="pop" aria-live="polite">
   <h2>{{_('ws.pop')}}</h2>
@@ -126,4 +150,5 @@
 <script id="i18n" type="application/json">{{!json.dumps(js_messages).replace('<', '\\u003c')}}</script>
 <script id="ws-reasons" type="application/json">{{!json.dumps(reason_names).replace('<', '\\u003c')}}</script>
 <script src="/static/workspace.js"></script>
+<script src="/static/campaign.js"></script>
 % end
