@@ -266,6 +266,8 @@ class CustomerService:
             customer_id = int(customer_id)
         except (TypeError, ValueError):
             raise no_customer(customer_id) from None
+        if not 0 < customer_id < 2 ** 63:  # beyond SQLite's integers: no such customer
+            raise no_customer(customer_id)
         query = self._scoped(m.Customer.select(m.Customer), viewer).where(m.Customer.id == customer_id)
         row = query.first()
         if row is None:
