@@ -26,12 +26,52 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """``--shard I/N`` keeps test number I, I+N, I+2N, ... of the collected order: test by test,
-    not file by file, so the slow integration files spread over every shard."""
+    """``--shard I/N`` keeps the test files given to shard I: whole files, so a file's
+    module-scoped Asterisk or Chromium starts once, not once per shard, spread so that each
+    shard has about the same seconds to run (``shard_of``)."""
     shard = config.getoption("shard")
     if not shard:
         return
     index, count = (int(n) for n in shard.split("/"))
-    kept = [item for i, item in enumerate(items) if i % count == index]
-    config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if i % count != index])
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    given = shard_of(files, count)
+    kept = [item for item in items if given[item.nodeid.split("::")[0]] == index]
+    config.hook.pytest_deselected(items=[item for item in items if given[item.nodeid.split("::")[0]] != index])
     items[:] = kept
+
+
+# Seconds a test takes when no run has been measured yet, by tier (tests/durations.json and
+# build/test-durations.json hold measured ones, per file).
+GUESS_SECONDS = {"integration": 20.0, "browser": 6.0, "fuzz": 30.0}
+
+
+def shard_of(files: dict, count: int) -> dict[str, int]:
+    """Test file -> shard: the longest first, each to the shard with the fewest seconds so far
+    (the same answer in every shard's process: it depends only on the files and the timings)."""
+    import heapq
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    measured = {}
+    for source in (root / "tests" / "durations.json", root / "build" / "test-durations.json"):  # newest last
+        try:
+            measured.update(json.loads(source.read_text()))
+        except (OSError, ValueError):
+            pass
+
+    def seconds(path: str) -> float:
+        if path in measured:
+            return float(measured[path])
+        tier = path.split("/")[1] if path.count("/") >= 2 else ""
+        return GUESS_SECONDS.get(tier, 0.3) * len(files[path])
+
+    loads = [(0.0, i) for i in range(count)]
+    given = {}
+    for path in sorted(files, key=lambda p: (-seconds(p), p)):
+        load, i = heapq.heappop(loads)
+        given[path] = i
+        heapq.heappush(loads, (load + seconds(path), i))
+    return given

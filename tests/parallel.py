@@ -13,6 +13,7 @@ ports (tests/harness.py gives each process its own block of ports).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -38,9 +39,11 @@ def main(argv: list[str]) -> int:
         worst = run(folder, shards, args)
         alone = marks.replace("and not alone", "and alone") if "(" in marks else "alone"
         worst = max(worst, run(folder, [("the tests marked alone", ["-m", alone])], args))
+        timings = slowest(folder.glob("run-*.xml"))
         print(f"===== slowest 15 tests (setup + call + teardown), {count} shards =====")
-        for seconds, name in slowest(folder.glob("run-*.xml"))[:15]:
+        for seconds, name in timings[:15]:
             print(f"{seconds:8.2f}s  {name}")
+        keep_durations(timings)
     print(f"===== {count} shards in {time.monotonic() - started:.0f}s wall clock =====")
     return worst
 
@@ -63,6 +66,19 @@ def run(folder: Path, jobs: list[tuple[str, list[str]]], args: list[str]) -> int
         print("\n".join(lines if rc not in (0, 5) else lines[-3:]))
         worst = max(worst, 0 if rc == 5 else rc)  # 5: nothing collected there
     return worst
+
+
+def keep_durations(timings: list[tuple[float, str]]) -> None:
+    """Each test file's seconds, for the next run's shards (tests/conftest.py ``shard_of``):
+    build/test-durations.json, over the committed tests/durations.json."""
+    files: dict[str, float] = {}
+    for seconds, name in timings:
+        path = name.split("::")[0]
+        files[path] = round(files.get(path, 0.0) + seconds, 1)
+    if files:
+        target = REPO / "build" / "test-durations.json"
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(json.dumps(dict(sorted(files.items())), indent=1) + "\n")
 
 
 def slowest(reports) -> list[tuple[float, str]]:
