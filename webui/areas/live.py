@@ -155,19 +155,6 @@ def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.
         subscription.close()
 
 
-# -- request helpers -------------------------------------------------------------------------
-def _site():
-    """The SiteService of the app handling this request, if it has one."""
-    return getattr(request.app.config.get("deps"), "site", None)
-
-
-def _lang() -> str:
-    user = current_user()
-    if user:
-        return user["language"]
-
-
-
 def install(app, deps) -> None:
     copy = app.config["config_copy"] = ConfigCopy(deps.config)  # the wallboard's too
 
