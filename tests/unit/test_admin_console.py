@@ -197,3 +197,14 @@ def test_the_new_messages_are_translated():
 
 def csrf(app) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', app.get("/account").text).group(1)
+
+
+def test_the_agents_list_names_their_queues_as_people_read_them(admins, cfg):
+    """An agent's queues by their display names (any script), the key beside none of them."""
+    cfg.update("queues", "sales", {"display_name": "销售部"}, actor="seed")
+    cfg.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="seed")
+    cfg.create("agents", {"number": "1001", "name": "Alice", "phone": "1001"}, actor="seed")
+    cfg.add_member("sales", "1001", actor="seed")
+    page = admins["ann"].get("/admin/agents")
+    row = next(tr for tr in page.html.find_all("tr") if "Alice" in tr.get_text())
+    assert "销售部" in row.get_text() and "sales" not in row.get_text().replace("销售部", "")

@@ -42,6 +42,7 @@ def install(app, deps) -> None:
                       errors=errors or {}, values=values or cfg.defaults(kind), problem=problem,
                       refs=cfg.choices(fields), name_fields=declared(kind).label, columns=LIST_COLUMNS.get(kind),
                       member_counts=queue_member_counts() if kind == "queues" else {},
+                      queue_names=cfg.display_names("queues") if kind == "agents" else {},
                       registrations=registrations.snapshot(deps) if kind in registrations.KINDS else None,
                       registration_state=registrations.state_of, registration_messages=registrations.messages)
 

@@ -66,7 +66,7 @@
         <td><span class="flag reg {{'yes' if state == 'registered' else 'no'}}" data-reg="{{kind}}/{{row[key]}}" data-state="{{state}}" data-registers="{{'1' if kind == 'phones' or row.get('register') else '0'}}">{{_('agents.reg.' + state)}}</span></td>
       % end
       % if kind == 'agents':
-        <td>{{', '.join(row.get('queues') or [])}}</td>
+        <td>{{', '.join(queue_names.get(q, q) for q in row.get('queues') or [])}}</td>
         <td>
           <span class="state {{'free' if row['logged_in'] else 'logged_out'}}">{{_('live.signed_in') if row['logged_in'] else _('live.signed_out')}}</span>
           <form method="post" action="/agents/{{row['number']}}/{{'logout' if row['logged_in'] else 'login'}}" class="inline">
