@@ -95,3 +95,17 @@ def test_a_calls_cost_is_for_staff_not_for_the_agent_who_made_it(env):  # noqa: 
     assert "¥0.12" in page.text and "Local" in page.text
     mine = env.app.get("/api/v1/call-records/z", headers=token_for(env, "alice")).json  # alice is agent 1001
     assert "cost_fen" not in mine and "¥0.12" not in env.app.get("/calls/z", headers=session_for(env, "alice")[0]).text
+
+
+def test_call_pages_name_queues_and_trunks_by_their_display_names(env):  # noqa: F811
+    """A queue called 销售部 and a trunk called 中国电信 read so on the call list and detail."""
+    seed_agents(env.deps.config)
+    env.deps.config.update("queues", "sales", {"display_name": "销售部"}, actor="t")
+    env.deps.config.create("trunks", {"name": "telecom", "display_name": "中国电信", "host": "127.0.0.2"}, actor="t")
+    write_call(env, "q", "61234567", 10, "telecom")
+    m.CallRecord.update(queue="sales").where(m.CallRecord.linkedid == "q").execute()
+    cookie = session_for(env, "sup")[0]
+    listing = env.app.get("/calls", headers=cookie).text
+    detail = env.app.get("/calls/q", headers=cookie).text
+    assert listing.count("销售部") >= 2  # the row and the queue filter
+    assert "销售部" in detail and "中国电信" in detail

@@ -69,6 +69,7 @@ def install(app, deps) -> None:
             problem = problem_of(exc)
         return render("calls.tpl", known=set(i18n.catalog(lang())), recording_states=STATES, result=result, args=args, problem=problem, directions=DIRECTIONS,
                       dispositions=DISPOSITIONS, queues=[q["name"] for q in deps.config.list("queues")],
+                      queue_names=deps.config.display_names("queues"),
                       outcome_names=deps.dispositions.names(lang()),
                       agents=agent_directory().all(), page_url=lambda n: page_link(args, n),
                       export_url=page_link(args, 1).replace("/calls", "/calls/export", 1),
@@ -95,6 +96,7 @@ def install(app, deps) -> None:
     def call_detail(linkedid):
         mine = sorted(viewer().agents)
         return render("call.tpl", call=records.get(scope(), linkedid), known=set(i18n.catalog(lang())), yuan=yuan,
+                      queue_names=deps.config.display_names("queues"), trunk_names=deps.config.display_names("trunks"),
                       outcome_names=deps.dispositions.names(lang()),
                       my_agent=mine[0] if mine else None)
 

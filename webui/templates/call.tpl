@@ -15,8 +15,8 @@
       · <a href="/customers/{{call['customer']['id']}}">{{call['customer']['name']}}</a>
       % end
     </dd>
-    <dt>{{_('calls.col.did')}}</dt><dd>{{call['did'] or '—'}} <span class="muted">{{call['trunk']}}</span></dd>
-    <dt>{{_('calls.col.queue')}}</dt><dd>{{call['queue'] or '—'}} <span class="muted">{{label('route_rule', call['route_rule'])}}</span></dd>
+    <dt>{{_('calls.col.did')}}</dt><dd>{{call['did'] or '—'}} <span class="muted">{{trunk_names.get(call['trunk'], call['trunk']) if call['trunk'] else ''}}</span></dd>
+    <dt>{{_('calls.col.queue')}}</dt><dd>{{queue_names.get(call['queue'], call['queue']) if call['queue'] else '—'}} <span class="muted">{{label('route_rule', call['route_rule'])}}</span></dd>
     <dt>{{_('calls.col.agent')}}</dt><dd>{{call['agent'] or '—'}}</dd>
     <dt>{{_('calls.col.disposition')}}</dt><dd>{{label('disposition', call['disposition'])}} <span class="muted">{{label('fallback_reason', call['fallback_reason'])}}</span></dd>
     <dt>{{_('calls.col.wait_seconds')}}</dt><dd>{{secs(call['wait_seconds'])}}</dd>

@@ -23,7 +23,7 @@
     <div class="field"><label for="c-queue">{{_('calls.col.queue')}}</label>
       <select id="c-queue" name="queue"><option value="">{{_('crm.any')}}</option>
       % for q in queues:
-        <option value="{{q}}" {{'selected' if q == args['queue'] else ''}}>{{q}}</option>
+        <option value="{{q}}" {{'selected' if q == args['queue'] else ''}}>{{queue_names.get(q, q)}}</option>
       % end
       </select></div>
     <div class="field"><label for="c-direction">{{_('calls.col.direction')}}</label>
@@ -54,7 +54,7 @@
         <td class="nowrap"><a href="/calls/{{c['linkedid']}}">{{when(c['enter_time'], True)}}</a></td>
         <td>{{_('direction.' + c['direction'])}}</td>
         <td>{{c['caller']}} <span class="muted">{{c['caller_name']}}</span></td>
-        <td>{{c['queue']}}</td><td>{{c['agent']}}</td>
+        <td>{{queue_names.get(c['queue'], c['queue']) if c['queue'] else ''}}</td><td>{{c['agent']}}</td>
         <td>{{_('disposition.' + c['disposition'])}}</td>
         <td class="num">{{secs(c['wait_seconds'])}}</td><td class="num">{{secs(c['talk_seconds'])}}</td>
         <td>{{outcome_names.get(c['outcome'], c['outcome']) if c['outcome'] else ''}}</td>
