@@ -273,11 +273,7 @@ class CallLists:
             if len(encoded) > DATA_MAX:
                 problems.append(("", FieldError("field.max_length", f"at most {DATA_MAX} characters", n=DATA_MAX)))
             if problems:
-                for column, message in problems:
-                    report.add(row_number, report.headers.get(column, column), message)
-                report.bad_rows += 1
-                if keep_bad:
-                    report.rejected.append((row_number, cells, problems))
+                report.reject(row_number, cells, problems, keep_bad)
             elif keep_rows:
                 rows.append((numbers.normalise(text), numbers.key(text), name, encoded))
         if report.rows == 0:

@@ -277,6 +277,15 @@ class Report:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(RowError(row, column, message))
 
+    def reject(self, row: int, cells, problems: list, keep: bool) -> None:
+        """A bad row: each of its ``problems`` ((column, message)) reported under the file's own
+        column title, and, with ``keep``, the row kept to be handed back as a file."""
+        for column, message in problems:
+            self.add(row, self.headers.get(column, column), message)
+        self.bad_rows += 1
+        if keep:
+            self.rejected.append((row, cells, problems))
+
     def as_dict(self) -> dict:
         return {"ok": self.ok, "columns": self.columns, "rows": self.rows, "valid_rows": self.rows - self.bad_rows,
                 "preview": self.preview, "errors": [e.as_dict() for e in self.errors],
@@ -443,11 +452,7 @@ class CustomerExcel:
                 if bare in existing:
                     problems.append(("phone", FieldError("field.existing_customer", "already a customer")))
             if problems:
-                for column, message in problems:
-                    report.add(number, report.headers.get(column, column), message)
-                report.bad_rows += 1
-                if keep_bad:
-                    report.rejected.append((number, cells, problems))
+                report.reject(number, cells, problems, keep_bad)
             elif keep_rows:
                 clean_rows.append((values, custom_values))
         if report.rows == 0:
