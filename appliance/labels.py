@@ -14,6 +14,7 @@ import json
 import re
 
 from appliance import i18n
+from appliance.engine.schedule import ScheduleError, rules
 
 # Kinds whose words the catalogs already had under another prefix.
 ALIASES = {
@@ -83,12 +84,17 @@ def pause_reasons(lang: str, reasons: list[dict]) -> list[dict]:
 
 
 # -- opening hours ---------------------------------------------------------------------------
-_DAY_WORDS = re.compile(r"(?<![A-Za-z])(mon|tue|wed|thu|fri|sat|sun|daily)(?![A-Za-z])", re.I)
-
-
-def schedule_words(lang: str, text: str) -> str:
-    """Opening hours as stored (``mon-fri 09:00-18:00``) with the days in words (周一-周五)."""
-    return _DAY_WORDS.sub(lambda m: label(lang, "weekday", m.group(1).lower()), text or "")
+def week_words(lang: str, value: str) -> str:
+    """Stored opening hours in the reader's words: "Monday–Friday 09:00-18:00; Saturday ..."
+    (the text as it is when it does not parse)."""
+    try:
+        found = rules(value)
+    except ScheduleError:
+        return value
+    day = lambda name: i18n.translate(lang, "config.day." + name)  # noqa: E731
+    return i18n.translate(lang, "config.week.separator").join(
+        (day(first) if first == last else i18n.translate(lang, "config.week.days", first=day(first), last=day(last)))
+        + " " + ", ".join(spans) for first, last, spans in found)
 
 
 # -- the audit log ---------------------------------------------------------------------------
@@ -113,7 +119,7 @@ def value_words(lang: str, kind: str, name: str, value) -> str:
         return "、".join(value_words(lang, kind, name, v) for v in value) if value else i18n.translate(
             lang, "labels.audit.empty")
     if name == "schedule" and isinstance(value, str):
-        return schedule_words(lang, value)
+        return week_words(lang, value)
     if isinstance(value, dict):
         return "; ".join(f"{field_name(lang, kind, k)}: {value_words(lang, kind, k, v)}" for k, v in value.items())
     text = i18n.choice(lang, kind, name, value)

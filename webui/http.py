@@ -20,7 +20,7 @@ import bottle
 from bottle import HTTPResponse, request, response
 
 from appliance import labels
-from appliance.engine.schedule import DAYS, ScheduleError, from_grid, rules, to_grid
+from appliance.engine.schedule import DAYS, ScheduleError, from_grid, to_grid
 from appliance.errors import BadRequest, DomainError, FieldError, PermissionDenied, TooLarge
 from appliance.services.config import KINDS
 from appliance.services.crm import Viewer
@@ -246,19 +246,6 @@ def week_of(value) -> dict | None:
         return None
 
 
-def week_words(translate, value: str) -> str:
-    """Stored opening hours in the reader's words: "Monday–Friday 09:00-18:00; Saturday ..."
-    (the text as it is when it does not parse)."""
-    try:
-        found = rules(value)
-    except ScheduleError:
-        return value
-    day = lambda name: translate("config.day." + name)  # noqa: E731
-    return translate("config.week.separator").join(
-        (day(first) if first == last else translate("config.week.days", first=day(first), last=day(last)))
-        + " " + ", ".join(spans) for first, last, spans in found)
-
-
 def differences(fields, mine: dict, theirs: dict) -> dict:
     """The fields a form sent with other values than the object now has (secrets never
     shown): after a conflicting save, what the user had typed, to put beside theirs."""
@@ -392,7 +379,7 @@ def render(name: str, **data) -> str:
                            error_message=lambda code, status, params=None: i18n.error_message(
                                lang_, code, status, params),
                            secs=fmt_seconds, when=when, office_tz=office_tz, week_of=week_of, week_days=DAYS,
-                           week_words=lambda value: week_words(_, value), **data)
+                           week_words=lambda value: labels.week_words(lang_, value), **data)
 
 
 def render_error(status: int, code: str, detail: str | None, error_id: str | None = None) -> str:

@@ -144,6 +144,14 @@ def test_a_created_objects_empty_fields_are_left_out_and_opening_hours_read_as_d
     detail = json.dumps({"name": "office", "schedule": "mon-fri 09:00-18:00", "timezone": "", "retry": 0,
                          "use_holidays": False})
     summary = labels.audit_summary("zh_CN", "time_conditions", detail, "create")
-    assert dict(summary)[i18n.translate("zh_CN", "field.time_conditions.schedule")] == "周一-周五 09:00-18:00"
+    assert dict(summary)[i18n.translate("zh_CN", "field.time_conditions.schedule")] == "星期一至星期五 09:00-18:00"
     assert len(summary) == 3  # name, schedule, use_holidays (a false flag is a value)
     assert len(labels.audit_summary("zh_CN", "time_conditions", detail, "update")) == 5
+
+
+def test_the_audit_log_and_the_lists_say_opening_hours_the_same_way():
+    """One wording for stored opening hours: the audit log's and the configuration lists'."""
+    assert labels.value_words("en", "queues", "schedule", "mon-fri 09:00-18:00; sat 10:00-12:00") == \
+        "Monday–Friday 09:00-18:00; Saturday 10:00-12:00"
+    assert labels.week_words("zh_CN", "daily 09:00-20:00").startswith("星期一至星期日")
+    assert labels.week_words("en", "not hours") == "not hours"  # as stored when it does not parse

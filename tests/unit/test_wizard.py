@@ -173,3 +173,12 @@ def test_the_region_steps_errors_are_the_catalogs_sentences_in_chinese(pending):
     assert "Mars/Olympus 不是有效的时区（例如 Asia/Shanghai）" in shown
     assert i18n.translate("zh_CN", "setup.region.area_code_bad") in shown
     assert not [s for s in shown if "not" in s]  # no English, no "not valid: ..."
+
+
+def test_the_region_step_offers_the_common_zones_first_as_the_settings_do(pending):
+    from appliance.services.config import timezones
+    sign_in(pending.app, "admin")
+    post(pending.app, "/setup/password", password=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    page = pending.app.get("/setup/region")
+    offered = page.html.select("#s-timezones option")
+    assert [o["value"] for o in offered] == timezones() and offered[0]["value"] == "Asia/Shanghai"

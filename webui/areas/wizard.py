@@ -9,12 +9,11 @@ nothing they can break either).  Registered by ``install`` from ``make_app``.
 
 from __future__ import annotations
 
-import zoneinfo
-
 import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, NotFound
+from appliance.services.config import timezones
 from appliance.services.site import LANGUAGES, OPTIONAL, QUEUE_FIELDS, STEPS, TRUNK_FIELDS
 from webui.http import ADMIN, current_user, form_data, issue_session, problem_of, render
 
@@ -22,7 +21,6 @@ from webui.http import ADMIN, current_user, form_data, issue_session, problem_of
 NOT_HELD = ("logout", "login", "login_form", "static", "health", "account", "account_language")
 AGENT_ROWS = 5  # the agents step's rows: the first few agents (more on the one-page set-up, /admin/new-agent)
 AGENT_FIELDS = ("display_name", "extension")
-TIMEZONES = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
 
 
 class SetupPlugin:
@@ -61,7 +59,7 @@ def install(app, deps) -> None:
         data = {"step": step, "state": state, "steps": STEPS, "errors": errors or {}, "values": values or {},
                 "problem": problem, "refs": {}, "mine": {}}
         if step == "region":
-            data.update(timezones=TIMEZONES, languages=LANGUAGES)
+            data.update(timezones=timezones(), languages=LANGUAGES)
         elif step == "trunk":
             data.update(kind="trunks", fields=fields_of("trunks", TRUNK_FIELDS))
             if not values and state["trunk"]:
