@@ -16,7 +16,10 @@ FILENAME = "extensions.conf"
 
 
 def agi_url(model: AsteriskModel, script: str) -> str:
-    return f"agi://{model.network.agi_host}:{model.network.agi_port}/{script}"
+    host = model.network.agi_host
+    if ":" in host:  # an IPv6 literal: bracketed, or its last group would read as the port
+        host = f"[{host}]"
+    return f"agi://{host}:{model.network.agi_port}/{script}"
 
 
 def said(model: AsteriskModel, key: str) -> str:

@@ -132,3 +132,9 @@ def test_write_atomic_leaves_no_temporary_file(tmp_path):
     assert apply.write_atomic(target, "b\n")
     assert [p.name for p in tmp_path.iterdir()] == ["x.conf"]
     assert target.read_text() == "b\n"
+
+
+def test_an_ipv6_agi_host_is_bracketed_in_every_agi_address():
+    conf = render_all(model(network=Network(sip_bind="::", sip_port=5060, ami_port=5038, agi_port=4573,
+                                            agi_host="fd00::1")))["extensions.conf"]
+    assert "agi://[fd00::1]:4573/route" in conf and "agi://fd00::1" not in conf
