@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from appliance import i18n
 from appliance.engine.schedule import ScheduleError, rules
@@ -100,11 +101,29 @@ def week_words(lang: str, value: str) -> str:
 # -- the audit log ---------------------------------------------------------------------------
 def field_name(lang: str, kind: str, name: str) -> str:
     """A field of an audited change in words: the configuration form's label where the kind
-    has one, else the catalog's shared ``labels.field.<name>``, else the name."""
+    has one, else the catalog's shared ``labels.field.<name>``, else (a customer's) the label
+    the admin gave their custom field, else the name."""
     for candidate in (f"field.{kind}.{name}", f"{PREFIX}field.{name}"):
         if candidate in i18n.catalog("en"):
             return i18n.translate(lang, candidate)
+    if kind == "customers":
+        return custom_field_labels().get(name, name)
     return name
+
+
+_custom_labels: tuple[object, float, dict[str, str]] = (None, 0.0, {})
+
+
+def custom_field_labels() -> dict[str, str]:
+    """The customers' custom fields' labels by key, read at most every few seconds (an
+    audit page names them on many lines)."""
+    global _custom_labels
+    from appliance.db import models as m
+    db, read_at, found = _custom_labels
+    if db is not m.database.obj or time.monotonic() - read_at > 5:
+        found = {f.name: f.label for f in m.CustomerField.select(m.CustomerField.name, m.CustomerField.label)}
+        _custom_labels = (m.database.obj, time.monotonic(), found)
+    return found
 
 
 def value_words(lang: str, kind: str, name: str, value) -> str:

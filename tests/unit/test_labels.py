@@ -155,3 +155,11 @@ def test_the_audit_log_and_the_lists_say_opening_hours_the_same_way():
         "Monday–Friday 09:00-18:00; Saturday 10:00-12:00"
     assert labels.week_words("zh_CN", "daily 09:00-20:00").startswith("星期一至星期日")
     assert labels.week_words("en", "not hours") == "not hours"  # as stored when it does not parse
+
+
+def test_a_customers_custom_fields_are_named_by_their_labels_in_the_audit_log(env):  # noqa: F811
+    m.CustomerField.create(name="level", label="会员等级", type="text")
+    detail = json.dumps({"name": "王五", "custom": {"level": "gold", "gone": "x"}})
+    summary = dict(labels.audit_summary("zh_CN", "customers", detail, "create"))
+    custom = summary[labels.field_name("zh_CN", "customers", "custom")]
+    assert "会员等级: gold" in custom and "gone: x" in custom  # a field since deleted: its key
