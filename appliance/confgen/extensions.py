@@ -246,6 +246,7 @@ def _fax(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(f"exten => h,1,AGI({agi_url(model, 'fax_out')},sent,${{{v.FAX_JOB}}})")
     conf.section(v.FAX_DIAL_CONTEXT, comment="the number a fax is sent to, through the trunks in order")
     conf.raw("exten => _[+0-9]!,1,NoOp(fax job ${%s} to ${EXTEN})" % v.FAX_JOB)
+    conf.raw(" same => n,UserEvent(CcOutbound,Agent: ,Number: ${EXTEN})")  # its call record: outbound, to there
     _dial_out(conf, model, "")
     conf.raw(' same => n(done),GotoIf($["${DIALSTATUS}" = "ANSWER"]?end)')
     conf.raw(f" same => n,AGI({agi_url(model, 'fax_out')},dialed,${{{v.FAX_JOB}}},${{DIALSTATUS}})")

@@ -94,6 +94,10 @@ def test_a_pdf_sent_through_the_api_arrives_as_a_fax_with_its_pages(make_applian
     assert not list((app.pbx.spool_dir / "fax-out").glob("*.tif"))  # its TIFF went once it was sent
     listed = api.get(f"/api/v1/faxes/{sent.id}", headers={"Authorization": f"Bearer {token}"}).json
     assert listed["direction"] == "outbound" and listed["destination"] == FAX_DID
+    # the sending call is an outbound call record to that number (an "internal" call with no one before)
+    record = wait_until(lambda: m.CallRecord.get_or_none(m.CallRecord.direction == "outbound"), 10, "its record")
+    assert record.caller == FAX_DID and record.disposition == "answered", record.__data__
+    assert not m.CallRecord.select().where(m.CallRecord.direction == "internal").exists()
     assert api.get(f"/api/v1/faxes/{sent.id}/pdf", headers={"Authorization": f"Bearer {token}"}).body.startswith(
         b"%PDF-1.4")
 
