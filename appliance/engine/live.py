@@ -386,7 +386,10 @@ class LiveState:
         agent = self._agent(e)
         agent.missed = 0
         commands = self._set_agent(e, IN_CALL, ts)
-        if self.policies.get(e.get("Queue", ""), QueuePolicy()).disposition_required:
+        queue = e.get("Queue", "")
+        if _personal(queue) and call is not None and call.queue:
+            queue = call.queue  # one agent first (sticky, VIP, directory): the policy of the queue it is for
+        if self.policies.get(queue, QueuePolicy()).disposition_required:
             # paused now, while talking (it changes nothing for this call): when it ends,
             # app_queue already has nothing more to offer them
             agent.awaiting_disposition = e.get("Linkedid", "")

@@ -458,6 +458,20 @@ def test_a_queue_that_requires_a_disposition_holds_the_agent_in_wrapup_until_it_
     assert state.agents["1001"].state == FREE
 
 
+def test_a_call_for_a_queue_that_requires_a_disposition_holds_its_agent_when_offered_to_them_first():
+    """Sticky agent / VIP: the call rings its one agent through a personal queue first; the
+    policy is that of the queue the call is for (the route's)."""
+    from appliance.engine.live import HoldForDisposition, QueuePolicy
+
+    state = LiveState()
+    state.set_policies({"sales": QueuePolicy(disposition_required=True)})
+    run(state, [member_added()])
+    personal = [{**e, "Queue": "cc-agent-1001"} if e.get("Queue") == "sales" else e for e in queue_call()]
+    routed = ev("UserEvent", 100.1, UserEvent="CcRoute", Uniqueid=LID, Linkedid=LID, Rule="vip", Queue="sales")
+    commands = run(state, personal[:1] + [routed] + personal[1:])
+    assert HoldForDisposition("1001", LID) in commands
+
+
 def test_a_queue_without_the_requirement_holds_nobody():
     from appliance.engine.live import HoldForDisposition
 
