@@ -216,7 +216,8 @@ class CallScripts:
             row.delete_instance()  # its uses go with it; runs keep the steps they walked
             _audit(actor, "delete", row.id, {"name": row.name, "label": row.label})
 
-    def for_campaign(self, campaign_id: int) -> str | None:
+    @staticmethod
+    def for_campaign(campaign_id: int) -> str | None:
         """The label of the active script attached to the campaign (which wins over its free
         text), or None."""
         row = (m.CallScript.select(m.CallScript.label).join(m.CallScriptUse)
