@@ -42,10 +42,9 @@
     return fetch(path, opts).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
         if (!res.ok) {
-          var params = data.params || {};
+          var params = data.params || {}, id = "scripts.error." + data.error;
           var text = params.problem ? t("scripts.error.bad_answer", {problem: params.problem})
-                                    : (T["scripts.error." + data.error] ? t("scripts.error." + data.error, params)
-                                                                        : (data.message || String(res.status)));
+                                    : (T[id] ? t(id, params) : (data.message || String(res.status)));
           var err = new Error(text);
           err.code = data.error;
           throw err;
