@@ -19,7 +19,7 @@ from webui.http import (ADMIN, EVERYONE, STAFF, actor, created, json_body, lang,
                         own_agent_only, problem_of, render, viewer)
 from webui import i18n
 
-BLANK = {"steps": 3, "branches": 4}  # blank rows the editor offers beyond the saved ones
+BLANK = {"steps": 5, "branches": 4}  # blank rows the editor offers beyond the saved ones
 MAX_ROWS = 60
 
 TEXTS = {"type": "object", "properties": {k: {"type": "string", "maxLength": 2000} for k in LANGS},
