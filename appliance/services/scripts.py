@@ -186,17 +186,17 @@ class CallScripts:
         stored = {**values, "steps": json.dumps(values["steps"], ensure_ascii=False), "updated_at": self.clock(),
                   "updated_by": actor}
         with self.db.atomic():
-            clash = m.CallScript.select().where(m.CallScript.name == values["name"])
-            if script_id is not None:
-                row = self._row(script_id)
-                clash = clash.where(m.CallScript.id != row.id)
-            if clash.exists():
+            row = None if script_id is None else self._row(script_id)
+            try:
+                with self.db.atomic():  # the name is unique: another script's is refused, not overwritten
+                    if row is None:
+                        row = m.CallScript.create(**stored)
+                    else:
+                        m.CallScript.update(**stored).where(m.CallScript.id == row.id).execute()
+            except IntegrityError:
                 raise Conflict(f"a call script {values['name']} exists", code="scripts.exists",
-                               fields={"name": FieldError("field.exists", "already exists", item=values["name"])})
-            if script_id is None:
-                row = m.CallScript.create(**stored)
-            else:
-                m.CallScript.update(**stored).where(m.CallScript.id == row.id).execute()
+                               fields={"name": FieldError("field.exists", "already exists", item=values["name"])}
+                               ) from None
             # where it is read: a queue or campaign taken from another script moves to this one
             m.CallScriptUse.delete().where((m.CallScriptUse.script == row.id)
                                            | m.CallScriptUse.queue.in_([q.id for q in queues])

@@ -210,3 +210,14 @@ def test_a_campaign_call_reads_the_campaigns_script(world, db):
     view = scripts.for_call("1001", "9.1", call("9.1", queue=""), "en")
     assert (view["script"]["label"], view["source"]) == ("秋季", "campaign:autumn")
     assert scripts.for_campaign(camp.id) == "秋季"
+
+
+def test_a_second_script_of_the_same_key_is_refused(world):
+    scripts = world[0]
+    other = scripts.save({"name": "other", "label": "Other", "steps": [step("a")]}, "admin")
+    for attempt in (lambda: scripts.save({"name": "welcome", "label": "W", "steps": [step("a")]}, "admin"),
+                    lambda: scripts.save({"name": "welcome", "label": "W", "steps": [step("a")]}, "admin", other["id"])):
+        with pytest.raises(Conflict) as clash:
+            attempt()
+        assert clash.value.code == "scripts.exists"
+    assert sorted(s["name"] for s in scripts.scripts()) == ["other", "welcome"]
