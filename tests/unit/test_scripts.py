@@ -15,6 +15,7 @@ from appliance.db import models as m
 from appliance.engine import scripts as rules
 from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from appliance.i18n import field_error
+from appliance.services.campaigns import Campaigns
 from appliance.services.config import ConfigService
 from appliance.services.crm import CustomerService, Viewer
 from appliance.services.scripts import CallScripts
@@ -210,6 +211,10 @@ def test_a_campaign_call_reads_the_campaigns_script(world, db):
     view = scripts.for_call("1001", "9.1", call("9.1", queue=""), "en")
     assert (view["script"]["label"], view["source"]) == ("秋季", "campaign:autumn")
     assert scripts.for_campaign(camp.id) == "秋季"
+    # the campaign panel names the script instead of its free text (which stays the fallback)
+    assert Campaigns._brief(camp, script=True) | {"id": 0} == {
+        "id": 0, "name": "autumn", "display_name": "秋季回访", "auto_next": True, "mode": "preview",
+        "script": "free text", "call_script": "秋季"}
 
 
 def test_a_second_script_of_the_same_key_is_refused(world):
