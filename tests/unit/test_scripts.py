@@ -226,3 +226,28 @@ def test_a_second_script_of_the_same_key_is_refused(world):
             attempt()
         assert clash.value.code == "scripts.exists"
     assert sorted(s["name"] for s in scripts.scripts()) == ["other", "welcome"]
+
+
+def test_the_migration_keeps_what_an_older_version_wrote(tmp_path):
+    from appliance.db import open_database
+    from appliance.db.migrate import head, migrate
+
+    older = open_database(tmp_path / "old.db")
+    migrate(older, head() - 1)
+    older.execute_sql("""INSERT INTO queue (name, display_name, strategy, ring_timeout, retry, wrapup_seconds,
+        max_wait_seconds, musicclass, announce_position, announce_frequency, announce_holdtime,
+        periodic_announce_seconds, autopause_after, sticky_lookback_days, sticky_min_talk_seconds,
+        sticky_ring_seconds, recording, service_level_seconds, survey_enabled, survey_prompt, survey_low_score,
+        recording_keep_days, voicemail, voicemail_email, disposition_required)
+        VALUES ('sales', '销售部', 'rrmemory', 15, 2, 0, 300, 'default', 1, 60, 1, 30, 3, 0, 30, 15, 'dontcare', 20,
+                0, '', 2, 0, 0, '', 0)""")
+    older.close()
+    db = open_database(tmp_path / "old.db")
+    migrate(db)
+    with db.bind_ctx([m.CallScript, m.CallScriptUse, m.Queue]):
+        script = m.CallScript.create(name="s", label="S", steps=json.dumps([step("a")]))
+        m.CallScriptUse.create(script=script, queue=m.Queue.get(m.Queue.name == "sales"))
+        assert m.Queue.get(m.Queue.name == "sales").display_name == "销售部"
+        m.Queue.delete().execute()  # a queue deleted takes its script's use along, not the script
+        assert (m.CallScriptUse.select().count(), m.CallScript.select().count()) == (0, 1)
+    db.close()
