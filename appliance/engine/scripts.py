@@ -87,8 +87,8 @@ def _step_faults(s: dict, known: set, fields: dict) -> list[WorkflowFault]:
                                          f"step {sid}: '{a}' is not one of {', '.join(choices)}",
                                          {"id": sid, "answer": str(a), "choices": ", ".join(choices)}))
             if answers.count(a) > 1:
-                out.append(WorkflowFault("steps", "scripts.branch_twice",
-                                         f"step {sid}: the answer '{a}' leads to two steps", {"id": sid, "answer": str(a)}))
+                out.append(WorkflowFault("steps", "scripts.branch_twice", f"step {sid}: the answer '{a}' leads to "
+                                         "two steps", {"id": sid, "answer": str(a)}))
     for target in targets(s):
         if target not in known:
             out.append(WorkflowFault("steps", "scripts.unknown_next", f"step {sid} leads to {target}, which is no "

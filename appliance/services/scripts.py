@@ -362,11 +362,13 @@ class CallScripts:
                 "step": step["id"], "text": rules.text_for(step.get("text"), lang), "field": step.get("field") or "",
                 "field_label": field.label if field else "", "answer": value, "saved": saved, "at": _t(now),
                 "by": actor}]
-            run.path, run.current, run.updated_at = json.dumps(path, ensure_ascii=False), rules.next_step(step, value), now
+            run.path, run.updated_at = json.dumps(path, ensure_ascii=False), now
+            run.current = rules.next_step(step, value)
             try:
                 run.save()
             except IntegrityError:  # the same agent's other window began the run first
-                raise Conflict("the script was begun meanwhile", code="scripts.out_of_step", params={"step": ""}) from None
+                raise Conflict("the script was begun meanwhile", code="scripts.out_of_step",
+                               params={"step": ""}) from None
         return self.for_call(agent, linkedid, live_calls, lang)
 
     # -- what was said (supervisors) -----------------------------------------------------

@@ -22,7 +22,7 @@ STEPS = (  # id, Chinese, English, question, next
     ("greet", "您好，这里是客服中心。", "Hello, this is the service desk.", "", "ask"),
     ("ask", "请问您是哪个等级的会员？", "Which membership level are you?", "level", "thanks"),
     ("vip", "感谢您一直以来的支持！", "Thank you for being a gold member!", "", "thanks"),
-    ("offer", "现在升级金卡可享八折。", "Gold is 20% off if you upgrade today.", "", "ask"),  # a loop: refused
+    ("offer", "现在升级金卡可享八折。", "Gold is 20% off if you upgrade today.", "", "ask"),  # loops
     ("thanks", "祝您生活愉快，再见！", "", "", ""),  # Chinese only: English readers see it too
 )
 
