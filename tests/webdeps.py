@@ -20,6 +20,7 @@ from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
 from appliance.services.reports import ReportService
+from appliance.services.scripts import CallScripts
 from appliance.services.site import SiteService, zone_of
 from appliance.services.workorders import WorkOrderService
 from appliance.services.workspace import WorkspaceService
@@ -71,6 +72,8 @@ def fill(deps: WebDeps) -> WebDeps:
     if deps.campaigns is None:
         deps.campaigns = Campaigns(deps.db, deps.calls, deps.crm, deps.bus,
                                    zone=lambda: zone_of(deps.site.timezone()))
+    if deps.scripts is None:
+        deps.scripts = CallScripts(deps.db, deps.crm)
     return deps
 
 

@@ -1018,6 +1018,56 @@ class CampaignAttempt(BaseModel):
     callback_at = DateTimeField(null=True)
 
 
+class CallScript(BaseModel):
+    """A call script (话术, appliance/services/scripts.py): steps the agent reads in their
+    language, questions whose answers fill the caller's customer fields, next steps by answer."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)  # the key: ASCII
+    label = CharField(max_length=64)  # what people read, any script
+    steps = TextField(default="[]")  # JSON: [{id, text: {zh_CN, en}, field, next, branches: [{answer, next}]}]
+    active = BooleanField(default=True)
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
+
+    class Meta:
+        table_name = "call_script"
+
+
+class CallScriptUse(BaseModel):
+    """Where a script is read: one queue's calls, or one campaign's (one script each)."""
+
+    id = AutoField()
+    script = ForeignKeyField(CallScript, backref="uses", on_delete="CASCADE")
+    queue = ForeignKeyField(Queue, null=True, unique=True, backref="call_scripts", on_delete="CASCADE")
+    campaign = ForeignKeyField(Campaign, null=True, unique=True, backref="call_scripts", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "call_script_use"
+
+
+class CallScriptRun(BaseModel):
+    """One agent's way through a script on one call: the steps as they were when it began,
+    the step they are at, and the path taken (what was read, asked and answered)."""
+
+    id = AutoField()
+    linkedid = CharField(max_length=64)
+    agent = CharField(max_length=16)
+    script = ForeignKeyField(CallScript, null=True, backref="runs", on_delete="SET NULL")
+    script_label = CharField(max_length=64, default="")
+    source = CharField(max_length=80, default="")  # queue:<name> | campaign:<name>
+    steps = TextField(default="[]")  # JSON: the script's steps when the run began
+    customer = ForeignKeyField(Customer, null=True, backref="script_runs", on_delete="SET NULL")
+    current = CharField(max_length=32, default="")  # the step to read next; '' the script is over
+    path = TextField(default="[]")  # JSON: [{step, text, field, answer, saved, at, by}]
+    started_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "call_script_run"
+        indexes = ((("linkedid", "agent"), True),)
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
@@ -1028,4 +1078,5 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               ReportBucket, ReportSchedule,
               DncNumber, CallerIdNumber, CallerIdUse, CallRefusal,
               WorkOrderType, WorkOrder, WorkOrderEvent,
-              CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt)
+              CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt,
+              CallScript, CallScriptUse, CallScriptRun)

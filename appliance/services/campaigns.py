@@ -44,6 +44,7 @@ from appliance.errors import (CallNotPermitted, Conflict, DomainError, FieldErro
 from appliance.services.calllists import (_bad, _iso, agents_of, clean_agents, clean_display, clean_name, clean_queue,
                                           entry_view)
 from appliance.services.customer_excel import safe_row
+from appliance.services.scripts import CallScripts
 
 logger = logging.getLogger(__name__)
 
@@ -349,7 +350,8 @@ class Campaigns:
         out = {"id": row.id, "name": row.name, "display_name": row.display_name or row.name,
                "auto_next": bool(row.auto_next), "mode": row.mode}
         if script:
-            out["script"] = row.script
+            out["script"] = row.script  # the fallback: a call script attached to the campaign wins
+            out["call_script"] = CallScripts.for_campaign(row.id)
         return out
 
     @staticmethod

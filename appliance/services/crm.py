@@ -647,6 +647,33 @@ class CustomerService:
         logger.info("%s updated customer %s", actor, row.id)
         return self._views([row])[0]
 
+    @staticmethod
+    def version(row: m.Customer) -> str:
+        """What changes with every saved change of the customer (the time of its last one):
+        a writer sends back the version it read and is refused if someone changed it since."""
+        return row.updated_at.isoformat() if row.updated_at else "0"
+
+    def set_custom(self, customer_id: int, values: dict, actor: str, version: str | None = None,
+                   **why) -> m.Customer:
+        """Write custom field values (each already ``CustomField.coerce``-d) into the customer
+        with one conditional UPDATE on the version read (``version``; None: whatever it is
+        now), audited as an update with ``why`` (what wrote it).  409 ``customers.changed``
+        when someone changed the customer since."""
+        with self.db.atomic():
+            row = m.Customer.get_or_none(m.Customer.id == _int(customer_id))
+            if row is None:
+                raise no_customer(customer_id)
+            if version is not None and str(version) != self.version(row):
+                raise _changed(row.id)
+            custom = json.dumps({**json.loads(row.custom or "{}"), **values}, ensure_ascii=False)
+            now = m.utcnow()
+            same = (m.Customer.updated_at == row.updated_at) if row.updated_at else m.Customer.updated_at.is_null()
+            if not m.Customer.update(custom=custom, updated_at=now).where(m.Customer.id == row.id, same).execute():
+                raise _changed(row.id)
+            _audit(actor, "update", row.id, {"custom": values, **why})
+        row.custom, row.updated_at = custom, now
+        return row
+
     def delete(self, viewer: Viewer, customer_id, actor: str) -> None:
         with self.db.atomic():
             row = self._customer(viewer, customer_id)
@@ -795,6 +822,10 @@ class CustomerService:
 def no_customer(customer_id) -> NotFound:
     """The answer for a customer that does not exist, or that the viewer may not see."""
     return NotFound(f"no customer {customer_id}", code="customers.not_found")
+
+
+def _changed(customer_id) -> Conflict:
+    return Conflict(f"customer {customer_id} was changed since it was read", code="customers.changed")
 
 
 def _page_args(page, per_page) -> tuple[int, int]:

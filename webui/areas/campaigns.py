@@ -49,7 +49,9 @@ FIGURES_SCHEMA = {"type": "object", "properties": {k: {"type": "integer"} for k 
 PANEL_SCHEMA = {"type": "object", "properties": {
     "entry": {"type": ["object", "null"], "description": "the entry offered to the agent: number, name, customer, "
                                                          "customer_url, data (the file's other columns), attempt"},
-    "campaign": {"type": ["object", "null"], "description": "its campaign: name, display_name, script, auto_next"},
+    "campaign": {"type": ["object", "null"], "description": "its campaign: name, display_name, script (free "
+                                                          "text), call_script (the label of the call script attached, "
+                                                          "which wins over the free text; null: none), auto_next"},
     "campaigns": {"type": "array", "items": OBJECT}, "waiting": {"type": "boolean"}}}
 SCOPE = " Agents only for their own agents."
 

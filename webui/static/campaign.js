@@ -59,7 +59,10 @@
       data.appendChild(dt);
       data.appendChild(dd);
     });
-    $("cp-script").textContent = view.campaign ? view.campaign.script : "";
+    // a call script attached to the campaign wins over its free text (the script panel walks it)
+    var structured = view.campaign && view.campaign.call_script;
+    $("cp-script").textContent = structured ? t("campaigns.call_script_wins", {script: structured})
+                                            : (view.campaign ? view.campaign.script : "");
     var attempt = entry.attempt;
     var dialling = entry.state === "dialling";
     $("cp-result").textContent = attempt && dialling ? (T["calllists.result." + attempt.result] || attempt.result) : "";

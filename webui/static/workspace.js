@@ -192,6 +192,7 @@
     var same = current && current.linkedid === call.linkedid;
     if (same && current.state === "ended") return;  // a snapshot polled before it ended
     current = {linkedid: call.linkedid, caller: call.caller, state: call.state};
+    document.dispatchEvent(new CustomEvent("cc:call", {detail: current}));  // the panels that follow the call
     $("pop-empty").hidden = true;
     $("pop-body").hidden = false;
     $("pop-number").textContent = call.caller || t("ws.unknown_number");

@@ -45,6 +45,7 @@
   % if not call['outcomes']:
   <p class="muted">{{_('calls.no_outcome')}}</p>
   % end
+  <p><a href="/scripts/calls/{{call['linkedid']}}" id="call-script-runs">{{_('scripts.runs_title')}}</a></p>
 </section>
 </div>
 % include('dial_script.tpl')

@@ -7,6 +7,7 @@
   <a href="/admin/compliance" class="{{'on' if path.startswith('/admin/compliance') else ''}}">{{_('compliance.tab')}}</a>
   % if user['role'] == 'admin':
   <a href="/admin/users" class="{{'on' if path.startswith('/admin/users') else ''}}">{{_('kind.users')}}</a>
+  <a href="/admin/scripts" class="{{'on' if path.startswith('/admin/scripts') else ''}}">{{_('scripts.title')}}</a>
   <a href="/admin/rates" class="{{'on' if path.startswith('/admin/rates') else ''}}">{{_('rates.title')}}</a>
   <a href="/admin/sip-security" class="{{'on' if path.startswith('/admin/sip-security') else ''}}">{{_('sip.tab')}}</a>
   % end

@@ -94,6 +94,8 @@
   <p class="status" id="cp-status" role="status" hidden></p>
 </section>
 
+% include('workspace_script.tpl')
+
 <div class="columns">
 <section class="card" id="pop" aria-live="polite">
   <h2>{{_('ws.pop')}}</h2>
