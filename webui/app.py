@@ -21,7 +21,7 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
-from webui.areas import billing, calllists, campaigns, compliance, customer_import, orders, reports, workorders
+from webui.areas import billing, calllists, campaigns, compliance, customer_import, kb, orders, reports, workorders
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns)
+         campaigns, kb)
 
 
 @dataclass
@@ -74,6 +74,7 @@ class WebDeps:
     workorders: object = None  # appliance.services.workorders.WorkOrderService
     call_lists: object = None  # appliance.services.calllists.CallLists: outbound lists, their import and export
     campaigns: object = None  # appliance.services.campaigns.Campaigns: campaigns and preview dialling
+    kb: object = None  # appliance.services.kb.KnowledgeBase: articles, categories, attachments, search
     extra: dict = field(default_factory=dict)
 
 
