@@ -81,6 +81,18 @@ def _audit(actor: str, action: str, kind: str, object_id, detail: dict) -> None:
                       detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str))
 
 
+def _required(f: Field, value, errors: dict) -> str:
+    """A required text field's value, or "" with its fault put in ``errors``."""
+    try:
+        value = coerce(f, value or "")
+    except ValueError as exc:
+        errors[f.name] = field_error_of(exc)
+        return ""
+    if not value:
+        errors[f.name] = FieldError("field.required", "required")
+    return value or ""
+
+
 def _list(value) -> list[str]:
     """Tags or queues as sent: a list, or text separated by commas (ASCII or Chinese)."""
     if value is None:
@@ -166,12 +178,7 @@ class KnowledgeBase:
             raise ValidationError("a category must be a JSON object", code="request.not_an_object")
         row = self._category_row(category_id) if category_id is not None else None
         errors = {}
-        try:
-            name = coerce(CATEGORY_NAME, data.get("name") or "")
-        except ValueError as exc:
-            errors["name"], name = field_error_of(exc), ""
-        if not name and "name" not in errors:
-            errors["name"] = FieldError("field.required", "required")
+        name = _required(CATEGORY_NAME, data.get("name"), errors)
         parent = None
         if data.get("parent") not in (None, "", 0, "0"):
             parent = m.KbCategory.get_or_none(m.KbCategory.id == _id(data["parent"]))
@@ -229,13 +236,8 @@ class KnowledgeBase:
         with every field's fault."""
         if not isinstance(data, dict):
             raise ValidationError("an article must be a JSON object", code="request.not_an_object")
-        errors, values = {}, {}
-        try:
-            values["title"] = coerce(TITLE, data.get("title") or "")
-        except ValueError as exc:
-            errors["title"] = field_error_of(exc)
-        if not values.get("title") and "title" not in errors:
-            errors["title"] = FieldError("field.required", "required")
+        errors = {}
+        values = {"title": _required(TITLE, data.get("title"), errors)}
         try:
             values["body"] = check_body(data.get("body"))
         except ValueError as exc:
@@ -471,11 +473,16 @@ class KnowledgeBase:
             raise
         return self._attachment_view(a)
 
-    def attachment(self, viewer: Viewer, attachment_id) -> tuple[dict, Path]:
-        """An attachment and where its file is; "not found" for a draft's to an agent."""
+    @staticmethod
+    def _attachment_row(attachment_id) -> m.KbAttachment:
         a = m.KbAttachment.get_or_none(m.KbAttachment.id == _id(attachment_id))
         if a is None:
             raise NotFound(f"no attachment {attachment_id}", code="kb.no_attachment")
+        return a
+
+    def attachment(self, viewer: Viewer, attachment_id) -> tuple[dict, Path]:
+        """An attachment and where its file is; "not found" for a draft's to an agent."""
+        a = self._attachment_row(attachment_id)
         self._row(a.article_id, viewer)
         path = self.files / str(a.article_id) / a.stored
         if not path.is_file():
@@ -484,9 +491,7 @@ class KnowledgeBase:
         return self._attachment_view(a), path
 
     def detach(self, attachment_id, actor: str) -> dict:
-        a = m.KbAttachment.get_or_none(m.KbAttachment.id == _id(attachment_id))
-        if a is None:
-            raise NotFound(f"no attachment {attachment_id}", code="kb.no_attachment")
+        a = self._attachment_row(attachment_id)
         with self.db.atomic():
             a.delete_instance()
             _audit(actor, "detach", "kb_articles", a.article_id, {"file": a.filename, "size": a.size})
