@@ -54,6 +54,8 @@ def test_chinese_search_finds_the_article_and_highlights_it(kb):
     kb.delete(article["id"], "root")
     assert kb.search(AGENT, q="换货流程")["items"] == []
     assert m.KbArticle.select().count() == 1
+    indexed = m.KbArticle._meta.database.execute_sql("SELECT id FROM kb_fts_docsize").fetchall()
+    assert indexed == [(m.KbArticle.get().id,)]  # the index holds the articles there are, each once
 
 
 def test_english_prefixes_and_inner_words_match_as_trigrams_allow(kb):

@@ -92,6 +92,8 @@ def test_the_editor_with_a_file_and_the_download(env, monkeypatch):  # noqa: F81
     refused = post_editor(env, {"title": "第二篇", "body": "正文保留"}, ("big.bin", b"x" * 11))
     assert refused.status_int == 413 and "big.bin 超过 0 MB" in refused.html.select_one("#problem").text
     assert refused.html.select_one("#kb-body-text").text == "正文保留" and m.KbArticle.select().count() == 1
+    audit = env.app.get("/admin/audit").html.select_one("#audit").text  # the changes, in the reader's words
+    assert "知识库文章" in audit and "添加附件" in audit and "报价单 2026.pdf" in audit
 
 
 def test_categories_page_and_api(env):  # noqa: F811
