@@ -15,7 +15,7 @@ from webui import i18n
 
 pytestmark = pytest.mark.browser
 
-BODY = "## 退货流程\n客户收到商品 **7 天内** 可申请退货。\n\n- 核对订单号\n- 登记原因 <b>不要</b>\n"
+BODY = "## 退货流程\n客户收到商品 **7 天内** 可申请退货。\n\n- 核对订单号\n- 登记原因 <b>不要</b>\n\n[全部文章](/kb)"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
@@ -55,6 +55,7 @@ def test_admin_writes_an_article_with_a_file_and_the_agent_finds_it_in_the_works
     expect(agent.locator("#kbp-title")).to_have_text("退货说明")
     assert agent.inner_text("#kbp-body h4") == "退货流程" and agent.inner_text("#kbp-files a") == "退货单.pdf"
     assert agent.url == web.url + "/workspace" and agent.is_visible("#pop-body")  # the call still in view
+    assert agent.get_attribute("#kbp-body a", "target") == "_blank"  # a link in it opens beside the workspace
     screenshot(agent, lang, "kb-workspace-article")
     agent.click("#kbp-back")
     agent.fill("#kbp-q", "退货流程")

@@ -160,7 +160,8 @@ def install(app, deps) -> None:
         """What the editor shows again after a refusal: what was typed (and the files kept)."""
         kept = service().get(viewer(), article_id)["attachments"] if article_id else []
         tags = data["tags"] if isinstance(data["tags"], str) else ", ".join(data["tags"])
-        return {**data, "id": article_id, "tags": tags.split(","), "attachments": kept,
+        return {**data, "id": article_id, "tags": [t.strip() for t in tags.split(",") if t.strip()],
+                "attachments": kept,
                 "category": {"id": int(data["category"])} if str(data["category"] or "").isdigit() else None}
 
     def save(article_id=None):

@@ -72,6 +72,12 @@
       $("kbp-title").textContent = a.title;
       $("kbp-open").href = "/kb/articles/" + a.id;
       $("kbp-body").innerHTML = a.body_html;  // rendered by the server, everything typed escaped
+      $("kbp-body").querySelectorAll("a[href]").forEach(function (link) {
+        var other = /^\/kb\/articles\/(\d+)$/.exec(link.getAttribute("href"));
+        if (other) { link.dataset.id = other[1]; return; }  // another article: in the panel too
+        link.target = "_blank";  // anything else beside the workspace, never instead of it
+        link.rel = "noopener noreferrer";
+      });
       var files = $("kbp-files");
       files.textContent = "";
       (a.attachments || []).forEach(function (f) {
@@ -84,12 +90,14 @@
     }).catch(failed);
   }
 
-  $("kbp-list").addEventListener("click", function (event) {
+  function openInPanel(event) {
     var link = event.target.closest("a[data-id]");
     if (!link) return;
     event.preventDefault();
     open(link.dataset.id);
-  });
+  }
+  $("kbp-list").addEventListener("click", openInPanel);
+  $("kbp-body").addEventListener("click", openInPanel);
   $("kbp-back").addEventListener("click", function () {
     if ($("kbp-q").value.trim()) $("kbp-form").requestSubmit(); else suggested();
   });
