@@ -1038,6 +1038,7 @@ class KbArticle(BaseModel):
     id = AutoField()
     title = CharField(max_length=200)
     body = TextField(default="")
+    plain = TextField(default="")  # the body without Markdown's marks: what is indexed and quoted in snippets
     format = CharField(max_length=8, default="markdown")  # text | markdown
     category = ForeignKeyField(KbCategory, null=True, backref="articles", on_delete="SET NULL")
     tags = CharField(max_length=500, default="")  # comma-separated, as typed (deduplicated)

@@ -189,6 +189,22 @@ def render_markdown(source: str) -> str:
     return "\n".join(out)
 
 
+def plain_text(source: str, fmt: str) -> str:
+    """The body as a reader sees it, without Markdown's marks (headings', lists', quotes',
+    fences', bold, italic, code, a link's target): what is indexed and quoted in snippets."""
+    if fmt != "markdown":
+        return source or ""
+    lines = []
+    for line in (source or "").split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            continue
+        stripped = re.sub(r"^(#{1,3}\s+|[-*]\s+|\d{1,3}[.)]\s+|>\s?)", "", stripped)
+        stripped = _LINK.sub(r"\1", _CODE.sub(r"\1", stripped))
+        lines.append(_ITALIC.sub(r"\1", _BOLD.sub(r"\1", stripped)))
+    return "\n".join(lines)
+
+
 def render_text(source: str) -> str:
     """Plain text as HTML: escaped, paragraphs at blank lines, line breaks kept."""
     blocks = re.split(r"\n\s*\n", (source or "").replace("\r\n", "\n").strip())

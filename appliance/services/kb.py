@@ -277,6 +277,7 @@ class KnowledgeBase:
             errors["published"] = field_error_of(exc)
         if errors:
             raise _invalid(errors)
+        values["plain"] = engine.plain_text(values["body"], values["format"])
         return values
 
     def create(self, data, actor: str) -> dict:
@@ -386,7 +387,7 @@ class KnowledgeBase:
             params.append(engine.like_pattern("," + tag.strip() + ","))
         match, short = engine.split_query(q)
         for term in short:
-            where.append("(a.title LIKE ? ESCAPE '\\' OR a.body LIKE ? ESCAPE '\\' OR a.tags LIKE ? ESCAPE '\\')")
+            where.append("(a.title LIKE ? ESCAPE '\\' OR a.plain LIKE ? ESCAPE '\\' OR a.tags LIKE ? ESCAPE '\\')")
             params += [engine.like_pattern(term)] * 3
         offset = (page - 1) * per_page
         marks = f"'{engine.OPEN}', '{engine.CLOSE}'"
@@ -424,7 +425,7 @@ class KnowledgeBase:
             item = self._summary(row, categories, queues.get(article_id, []))
             if q.strip():
                 item["title_parts"] = engine.marked_parts(title) if title else engine.excerpt_parts(row.title, words, 200)
-                item["snippet"] = engine.marked_parts(snippet) if snippet else engine.excerpt_parts(row.body, short)
+                item["snippet"] = engine.marked_parts(snippet) if snippet else engine.excerpt_parts(row.plain, short)
             items.append(item)
         return {"items": items, "total": total, "page": page, "per_page": per_page}
 

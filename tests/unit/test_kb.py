@@ -44,6 +44,8 @@ def test_chinese_search_finds_the_article_and_highlights_it(kb):
     assert titles(found) == ["退货说明"] and found["total"] == 1
     marked = [p["text"] for p in found["items"][0]["snippet"] if p["mark"]]
     assert marked and all("退货流程" in t for t in marked)
+    quoted = "".join(p["text"] for p in found["items"][0]["snippet"])
+    assert "退货流程" in quoted and "**" not in quoted and "##" not in quoted  # the text, not its Markdown
     assert titles(kb.search(AGENT, q="上门取件")) == ["退货说明"]  # a phrase inside a list item
     assert titles(kb.search(AGENT, q="退货")) == ["退货说明"]  # two characters: LIKE
     assert titles(kb.search(AGENT, q="货")) == ["退货说明"]
@@ -111,6 +113,8 @@ def test_markdown_subset_is_rendered_and_everything_else_escaped():
     assert "<pre><code>&lt;raw&gt; &amp; **no**</code></pre>" in html
     for target in ("javascript:alert(1)", "//evil.example/x", "data:text/html,x", "JaVaScRiPt:x", "/\\evil"):
         assert "href" not in engine.render_markdown(f"[x]({target})"), target
+    assert engine.plain_text("## T\n- **a** [b](/x) `c`\n```\nx*y\n```", "markdown") == "T\na b c\nx*y"
+    assert engine.plain_text("**kept**", "text") == "**kept**"
     assert engine.render_text("a <b>\nc\n\nd") == "<p>a &lt;b&gt;<br>c</p>\n<p>d</p>"
     assert engine.safe_filename("C:\\Users\\x\\..\\报价单 2026.pdf") == "报价单 2026.pdf"
     assert engine.safe_filename("../../etc/passwd") == "passwd" and engine.safe_filename("a\x00b\n") == "ab"
