@@ -71,6 +71,14 @@ def _id(value) -> int:
     return number if 0 < number < 2 ** 63 else -1
 
 
+def _one(model, row_id, code: str, what: str):
+    """The row of ``model`` with this id, or NotFound ``code``."""
+    row = model.get_or_none(model.id == _id(row_id))
+    if row is None:
+        raise NotFound(f"no {what} {row_id}", code=code)
+    return row
+
+
 def _invalid(errors: dict, what: str = "the article") -> ValidationError:
     name, error = next(iter(errors.items()))
     return ValidationError(f"{what} cannot be saved: {name}: {error}", fields=errors)
@@ -168,10 +176,7 @@ class KnowledgeBase:
 
     @staticmethod
     def _category_row(category_id) -> m.KbCategory:
-        row = m.KbCategory.get_or_none(m.KbCategory.id == _id(category_id))
-        if row is None:
-            raise NotFound(f"no category {category_id}", code="kb.no_category")
-        return row
+        return _one(m.KbCategory, category_id, "kb.no_category", "category")
 
     def save_category(self, data, actor: str, category_id=None) -> dict:
         if not isinstance(data, dict):
@@ -331,9 +336,9 @@ class KnowledgeBase:
 
     @staticmethod
     def _row(article_id, viewer: Viewer | None = None) -> m.KbArticle:
-        row = m.KbArticle.get_or_none(m.KbArticle.id == _id(article_id))
-        if row is None or (viewer is not None and not viewer.staff and not row.published):
-            raise NotFound(f"no article {article_id}", code="kb.no_article")
+        row = _one(m.KbArticle, article_id, "kb.no_article", "article")
+        if viewer is not None and not viewer.staff and not row.published:
+            raise NotFound(f"no article {article_id}", code="kb.no_article")  # a draft: as if there were none
         return row
 
     def get(self, viewer: Viewer, article_id) -> dict:
@@ -476,10 +481,7 @@ class KnowledgeBase:
 
     @staticmethod
     def _attachment_row(attachment_id) -> m.KbAttachment:
-        a = m.KbAttachment.get_or_none(m.KbAttachment.id == _id(attachment_id))
-        if a is None:
-            raise NotFound(f"no attachment {attachment_id}", code="kb.no_attachment")
-        return a
+        return _one(m.KbAttachment, attachment_id, "kb.no_attachment", "attachment")
 
     def attachment(self, viewer: Viewer, attachment_id) -> tuple[dict, Path]:
         """An attachment and where its file is; "not found" for a draft's to an agent."""
