@@ -72,6 +72,7 @@ from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.orders import OrderService  # noqa: E402
 from appliance.services.workorders import WorkOrderService  # noqa: E402
+from appliance.services.kb import KnowledgeBase  # noqa: E402
 from appliance.services.scripts import CallScripts  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.db.worker import in_worker  # noqa: E402
@@ -537,6 +538,8 @@ class Appliance:
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
                        workorders=self.workorders, scripts=CallScripts(self.db, self.crm),
+                       kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
+                                        off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()

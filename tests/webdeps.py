@@ -19,6 +19,7 @@ from appliance.services.compliance import OutboundCheck
 from appliance.services.crm import CustomerService
 from appliance.services.customer_excel import CustomerExcel
 from appliance.services.dispositions import DispositionService
+from appliance.services.kb import KnowledgeBase
 from appliance.services.reports import ReportService
 from appliance.services.scripts import CallScripts
 from appliance.services.site import SiteService, zone_of
@@ -67,6 +68,8 @@ def fill(deps: WebDeps) -> WebDeps:
     if deps.workorders is None:  # its dispatch key and photos beside the test's database
         deps.workorders = WorkOrderService(deps.db, deps.crm, data_dir=Path(deps.db.database).parent / "data",
                                            bus=deps.bus, language=deps.site.language)
+    if deps.kb is None:  # its files beside the test's database
+        deps.kb = KnowledgeBase(deps.db, data_dir=Path(deps.db.database).parent / "data")
     if deps.call_lists is None:
         deps.call_lists = CallLists(deps.db, deps.customer_excel)
     if deps.campaigns is None:

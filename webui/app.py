@@ -21,8 +21,8 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
-from webui.areas import billing, calllists, campaigns, compliance, customer_import, orders, reports, workorders
-from webui.areas import scripts
+from webui.areas import billing, calllists, campaigns, compliance, customer_import, kb, orders, reports, scripts
+from webui.areas import workorders
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns, scripts)
+         campaigns, scripts, kb)
 
 
 @dataclass
@@ -76,6 +76,7 @@ class WebDeps:
     call_lists: object = None  # appliance.services.calllists.CallLists: outbound lists, their import and export
     campaigns: object = None  # appliance.services.campaigns.Campaigns: campaigns and preview dialling
     scripts: object = None  # appliance.services.scripts.CallScripts: call scripts (话术) and their walks
+    kb: object = None  # appliance.services.kb.KnowledgeBase: articles, categories, attachments, search
     extra: dict = field(default_factory=dict)
 
 

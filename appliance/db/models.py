@@ -1066,6 +1066,67 @@ class CallScriptRun(BaseModel):
     class Meta:
         table_name = "call_script_run"
         indexes = ((("linkedid", "agent"), True),)
+class KbCategory(BaseModel):
+    """A knowledge base category: top level (``parent`` None) or under one (two levels at most)."""
+
+    id = AutoField()
+    name = CharField(max_length=64)
+    parent = ForeignKeyField("self", null=True, backref="children")
+    position = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "kb_category"
+
+
+class KbArticle(BaseModel):
+    """A knowledge base article (appliance/services/kb.py); the full-text index ``kb_fts``
+    follows it by the migration's triggers."""
+
+    id = AutoField()
+    title = CharField(max_length=200)
+    body = TextField(default="")
+    plain = TextField(default="")  # the body without Markdown's marks: what is indexed and quoted in snippets
+    format = CharField(max_length=8, default="markdown")  # text | markdown
+    category = ForeignKeyField(KbCategory, null=True, backref="articles", on_delete="SET NULL")
+    tags = CharField(max_length=500, default="")  # comma-separated, as typed (deduplicated)
+    published = BooleanField(default=True)  # False: a draft only editors read
+    version = IntegerField(default=1)
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "kb_article"
+
+
+class KbArticleQueue(BaseModel):
+    """A queue an article is suggested for (the workspace's knowledge panel during its calls)."""
+
+    id = AutoField()
+    article = ForeignKeyField(KbArticle, backref="queue_rows", on_delete="CASCADE")
+    queue = CharField(max_length=32, index=True)
+
+    class Meta:
+        table_name = "kb_article_queue"
+        indexes = ((("article", "queue"), True),)
+
+
+class KbAttachment(BaseModel):
+    """A file attached to an article, kept as ``<data>/kb/<article>/<stored>``."""
+
+    id = AutoField()
+    article = ForeignKeyField(KbArticle, backref="attachments", on_delete="CASCADE")
+    filename = CharField(max_length=200)  # as uploaded (made safe), for the download
+    stored = CharField(max_length=64)  # the random name on disk
+    size = IntegerField()
+    sha256 = CharField(max_length=64)
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "kb_attachment"
 
 
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
@@ -1079,4 +1140,5 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               DncNumber, CallerIdNumber, CallerIdUse, CallRefusal,
               WorkOrderType, WorkOrder, WorkOrderEvent,
               CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt,
-              CallScript, CallScriptUse, CallScriptRun)
+              CallScript, CallScriptUse, CallScriptRun,
+              KbCategory, KbArticle, KbArticleQueue, KbAttachment)

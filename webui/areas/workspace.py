@@ -20,7 +20,7 @@ from webui.http import (EVERYONE, agent_directory, created, current_user, json_b
 
 MISSED_DAYS = 7
 JS_PREFIXES = ("ws.", "workspace.", "agent_state.", "call_state.", "direction.", "disposition.", "dnc.pop",
-               "compliance.refused.", "campaigns.", "calllists.result.")
+               "compliance.refused.", "campaigns.", "calllists.result.", "kb.", "error.code.kb.")
 
 
 # -- schemas the API descriptions below share ----------------------------------------------

@@ -201,6 +201,7 @@
     st.className = "state " + call.state;
     updateButtons();
     if (same) return;
+    document.dispatchEvent(new CustomEvent("cc:call", {detail: call}));  // the knowledge panel (kb.js)
     $("outcome").reset();
     $("outcome-status").hidden = true;
     $("pop-dnc-status").hidden = true;

@@ -24,6 +24,7 @@
     <a href="/recordings" class="{{'on' if path.startswith('/recordings') else ''}}">{{_('nav.recordings')}}</a>
     <a href="/voicemail" class="{{'on' if path.startswith('/voicemail') else ''}}">{{_('nav.voicemail')}}</a>
     <a href="/workorders" class="{{'on' if path.startswith('/workorders') else ''}}">{{_('nav.workorders')}}</a>
+    <a href="/kb" class="{{'on' if path.startswith('/kb') else ''}}">{{_('kb.nav')}}</a>
     <a href="/faxes" class="{{'on' if path.startswith('/faxes') else ''}}">{{_('nav.faxes')}}</a>
     <a href="/reports" class="{{'on' if path.startswith('/reports') else ''}}">{{_('nav.reports')}}</a>
     % if user['role'] in ('admin', 'supervisor'):

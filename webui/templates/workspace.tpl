@@ -126,6 +126,26 @@
 </section>
 
 <div>
+<section class="card kb-panel" id="kb-panel" aria-label="{{_('kb.panel')}}">
+  <h2>{{_('kb.panel')}}</h2>
+  <form id="kbp-form" class="row" role="search">
+    <input type="search" id="kbp-q" maxlength="100" placeholder="{{_('kb.search_placeholder')}}" aria-label="{{_('kb.search')}}">
+    <button>{{_('kb.search')}}</button>
+  </form>
+  <div id="kbp-list-box">
+    <h3 id="kbp-heading" class="small muted">{{_('kb.panel_suggested')}}</h3>
+    <ul id="kbp-list" class="kb-results"><li class="muted">{{_('kb.panel_no_call')}}</li></ul>
+  </div>
+  <article id="kbp-view" hidden>
+    <p><button type="button" id="kbp-back" class="small">‹ {{_('kb.back')}}</button>
+       <a id="kbp-open" class="small" href="/kb" target="_blank" rel="noopener">{{_('kb.open_page')}}</a></p>
+    <h3 id="kbp-title"></h3>
+    <div id="kbp-body" class="kb-body"></div>
+    <ul id="kbp-files"></ul>
+  </article>
+  <p class="status" id="kbp-status" role="status" hidden></p>
+</section>
+
 <section class="card" id="missed">
   <h2>{{_('ws.missed')}}</h2>
   <table class="list"><thead><tr><th>{{_('ws.number')}}</th><th>{{_('ws.customer')}}</th><th>{{_('ws.when')}}</th>
@@ -151,6 +171,7 @@
 </div>
 <script id="i18n" type="application/json">{{!json.dumps(js_messages).replace('<', '\\u003c')}}</script>
 <script id="ws-reasons" type="application/json">{{!json.dumps(reason_names).replace('<', '\\u003c')}}</script>
+<script src="/static/kb.js"></script>
 <script src="/static/workspace.js"></script>
 <script src="/static/campaign.js"></script>
 % end

@@ -1,0 +1,7 @@
+% for p in parts:
+% if p['mark']:
+<mark>{{p['text']}}</mark>\\
+% else:
+{{p['text']}}\\
+% end
+% end
