@@ -109,8 +109,12 @@
       showList(t("kb.panel_results"), data.items || [], t("kb.none_found"));
     }).catch(failed);
   });
+  var seen = null;  // the call the panel was last set for (the event comes with each of its states)
   document.addEventListener("cc:call", function (event) {
-    var next = (event.detail && event.detail.queue) || "";
+    var call = event.detail || {};
+    if (call.linkedid === seen) return;
+    seen = call.linkedid;
+    var next = call.queue || "";
     if (next === queue && next) return;
     queue = next;
     $("kbp-q").value = "";

@@ -192,7 +192,8 @@
     var same = current && current.linkedid === call.linkedid;
     if (same && current.state === "ended") return;  // a snapshot polled before it ended
     current = {linkedid: call.linkedid, caller: call.caller, state: call.state};
-    document.dispatchEvent(new CustomEvent("cc:call", {detail: current}));  // the panels that follow the call
+    // the panels that follow the call (callscript.js, kb.js): each call, each state
+    document.dispatchEvent(new CustomEvent("cc:call", {detail: Object.assign({}, call, current)}));
     $("pop-empty").hidden = true;
     $("pop-body").hidden = false;
     $("pop-number").textContent = call.caller || t("ws.unknown_number");
@@ -201,7 +202,6 @@
     st.className = "state " + call.state;
     updateButtons();
     if (same) return;
-    document.dispatchEvent(new CustomEvent("cc:call", {detail: call}));  // the knowledge panel (kb.js)
     $("outcome").reset();
     $("outcome-status").hidden = true;
     $("pop-dnc-status").hidden = true;
