@@ -151,6 +151,38 @@ def home_region(text, lang: str = "en", region: str = DEFAULT_REGION) -> HomeReg
     return HomeRegion(where or None, operator, parsed.country_code)
 
 
+# A Chinese place as the geocoder writes it: the province (省, 自治区, 特别行政区 or one of the
+# autonomous regions it writes short: 内蒙古 新疆 ...), then the city; a municipality (北京市) is both.
+_PROVINCE_ZH = re.compile(r"^(.+?省|.+?自治区|.+?特别行政区|内蒙古|广西|西藏|宁夏|新疆)(.+)$")
+
+
+def province_city(text, lang: str = "en", region: str = DEFAULT_REGION) -> tuple[str, str] | None:
+    """The province and the city a number is from (``("江苏省", "常州市")``, ``("Jiangsu",
+    "Changzhou")``; a municipality: ``("北京市", "北京市")``; a foreign number or one the geocoder
+    places only in a country: the country twice); None for what is not a valid number."""
+    home = home_region(text, lang, region)
+    if home is None or not home.region:
+        return None
+    where = home.region
+    if _lang(lang) == "zh":
+        found = _PROVINCE_ZH.match(where)
+        return (found.group(1), found.group(2)) if found else (where, where)
+    city, _, province = where.rpartition(", ")
+    return (province, city) if city else (where, where)
+
+
+def place_key(text, region: str = DEFAULT_REGION) -> str:
+    """A number reduced to what decides its place: a Chinese mobile's first seven digits (its
+    segment: the geocoder's grain), any other number whole.  Reports look up each key once."""
+    parsed = parse(text, region)
+    if parsed is None:
+        return clean(text)
+    national = str(parsed.national_number)
+    if parsed.country_code == 86 and len(national) == 11 and national.startswith("1"):
+        return "+86" + national[:7] + "0000"
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
 def describe(text, lang: str = "en", region: str = DEFAULT_REGION) -> dict:
     """For the screen pop: ``{"kind": mobile|landline|international|unknown, "region":
     str|None, "operator": str|None}``; a foreign number's region is its country."""

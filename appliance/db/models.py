@@ -1010,12 +1010,29 @@ class CampaignAttempt(BaseModel):
     agent = CharField(max_length=16)
     number = CharField(max_length=32)
     linkedid = CharField(max_length=64, default="", index=True)
-    started_at = DateTimeField(default=utcnow)
+    started_at = DateTimeField(default=utcnow, index=True)  # the outbound report's range
     ended_at = DateTimeField(null=True)
     result = CharField(max_length=16, default="dialling")  # dialling | answered | no-answer | busy | failed | skipped | refused
     disposition = CharField(max_length=32, default="")
     note = TextField(default="")  # a skip's reason, a refusal's rule
     callback_at = DateTimeField(null=True)
+
+
+class MenuStep(BaseModel):
+    """One turn of a caller in the voice menus (``appliance/agi/handlers/menu.py``), for the IVR
+    report: the menu, what the caller did there (``kind``: enter | key | invalid | timeout |
+    directory, with the ``keys``), and where that took them: ``next_menu`` (still in the menus)
+    or ``left`` (queue | agent | extension | voicemail | fax | hangup | fallback).  A call whose
+    last step left nothing was hung up in ``next_menu``."""
+
+    id = AutoField()
+    at = DateTimeField(index=True)
+    linkedid = CharField(max_length=64, index=True)
+    menu = CharField(max_length=32)
+    kind = CharField(max_length=16)
+    keys = CharField(max_length=16, default="")
+    next_menu = CharField(max_length=32, default="")
+    left = CharField(max_length=16, default="")
 
 
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
@@ -1028,4 +1045,4 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               ReportBucket, ReportSchedule,
               DncNumber, CallerIdNumber, CallerIdUse, CallRefusal,
               WorkOrderType, WorkOrder, WorkOrderEvent,
-              CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt)
+              CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt, MenuStep)

@@ -47,6 +47,18 @@ BILL_KINDS = ("trunk", "team", "agent")
 NO_TEAM = ""  # the team row of calls whose agent is in no team
 
 
+def agent_teams() -> dict[str, str]:
+    """Each agent's team for their outgoing calls: the queue they are a member of with
+    the lowest penalty, then by name (personal queues ``cc-agent-*`` are no team).  The
+    bills and the costs report (``services/reports.py``) both count by it."""
+    teams: dict[str, str] = {}
+    q = (m.QueueMember.select(m.Agent.number, m.Queue.name).join(m.Agent).switch(m.QueueMember).join(m.Queue)
+         .where(~m.Queue.name.startswith("cc-")).order_by(m.QueueMember.penalty, m.Queue.name).tuples())
+    for agent, queue in q:
+        teams.setdefault(agent, queue)
+    return teams
+
+
 # -- reading what people typed --------------------------------------------------------------
 def _money(value, name: str, places: int, scale: int, maximum: int) -> int:
     """A yuan amount (``"0.07"``, ``12``) as an integer of ``scale`` parts of a yuan."""
@@ -318,16 +330,6 @@ class BillingService:
     def _zone(self) -> dt.tzinfo:
         return zone_of(self.timezone() if self.timezone is not None else None)
 
-    def _teams(self) -> dict[str, str]:
-        """Each agent's team for their outgoing calls: the queue they are a member of with
-        the lowest penalty, then by name (personal queues ``cc-agent-*`` are no team)."""
-        teams: dict[str, str] = {}
-        q = (m.QueueMember.select(m.Agent.number, m.Queue.name).join(m.Agent).switch(m.QueueMember).join(m.Queue)
-             .where(~m.Queue.name.startswith("cc-")).order_by(m.QueueMember.penalty, m.Queue.name).tuples())
-        for agent, queue in q:
-            teams.setdefault(agent, queue)
-        return teams
-
     def bill(self, month: str) -> dict:
         """The month's bill: rows per trunk, team and agent (calls, answered, billed minutes,
         call charges, rent, total; calls not rated counted apart) and the grand total (every
@@ -342,7 +344,7 @@ class BillingService:
         for key, column in (("trunk", m.CallRecord.trunk), ("agent", m.CallRecord.agent)):
             by[key] = {row[0]: row[1:] for row in m.CallRecord.select(column, *fields).where(in_month)
                        .group_by(column).tuples()}
-        teams = self._teams()
+        teams = agent_teams()
         team_rows: dict[str, list] = {}
         q = (m.CallRecord.select(m.CallRecord.queue, m.CallRecord.agent, m.CallRecord.direction, *fields)
              .where(in_month).group_by(m.CallRecord.queue, m.CallRecord.agent, m.CallRecord.direction).tuples())
