@@ -1,5 +1,6 @@
 """Reports in the web UI and the API: traffic curve, arrivals heat map, agent efficiency,
-abandoned calls with their call-backs and survey scores, each a chart over a table, for
+abandoned calls with their call-backs, survey scores, the voice menus, callers by region and
+by trunk, outbound results, call costs and sales, each a chart over a table, for
 any range of the office's days, with its Excel export; and the admin's rebuild of the
 summaries.  Team leaders and admins see every report; an agent sees their own efficiency.
 Registered by ``install`` from ``make_app``; roles declared on each route.
@@ -17,8 +18,10 @@ from appliance import labels
 from appliance.db.worker import in_worker
 from appliance.errors import NotFound, ValidationError
 from appliance.services import report_views as views
+from appliance.services.orders import OrderService
 from appliance.services.report_schedule import PERIODS, SCHEDULE_KINDS
 from appliance.services.reports import DIRECTIONS, GRAINS, rebuild_days
+from appliance.services.site import on_office_clock
 from webui import i18n
 from webui.apidoc import Operation, body, errors, items, resp
 from webui.http import (ADMIN, EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
@@ -62,6 +65,12 @@ def install(app, deps) -> None:
         return service.spec(asked, None if me.staff else me.agents)
 
     def run(kind: str, spec) -> dict:
+        spec["lang"] = lang()  # the places of the regions report are named in the reader's language
+        if kind == "sales":  # the orders service's own figures (``/orders/sales``), over the report's range
+            orders = deps.extra.get("orders") or OrderService(deps.db, deps.crm)
+            return deps.queries.run(orders.sales, viewer(), {"since": spec["start"], "until": spec["end"],
+                                                             "agent": spec["agent"]},
+                                    lambda at: on_office_clock(at, spec["zone"]).date().isoformat())
         return deps.queries.run(getattr(service, kind), spec)
 
     def filter_lines(spec, language: str) -> list[str]:
@@ -171,7 +180,11 @@ def install(app, deps) -> None:
                             "description": "`report`: `traffic` (per period of `grain`: offered, answered, abandoned, no_agent, "
                                            "service_level, asa, aht, and totals), `heatmap` (inbound arrivals by weekday "
                                            "0 = Monday and hour), `agents` (signed-in, talk, wrap-up, pauses by reason, "
-                                           "occupancy, calls per hour), `timeline` (one day: each agent's states), `abandoned` (with call-backs), `surveys`. Seconds "
+                                           "occupancy, calls per hour), `timeline` (one day: each agent's states), `abandoned` (with call-backs), `surveys`, "
+                                           "`ivr` (per menu: entered, keys, invalid, timeouts, where callers left or hung up), "
+                                           "`regions` (incoming callers by province and city), `trunks`, `outbound` (campaign "
+                                           "attempts by campaign, agent and day), `costs` (charges in fen and yuan by trunk, agent, "
+                                           "team and destination class), `sales` (orders sold by day, agent and product). Seconds "
                                            "are seconds, rates fractions. Agents may read `agents` and `timeline`, their own only; "
                                            "other reports are `404` to them. A bad filter is `422` naming the field.",
                             "parameters": PARAMETERS,

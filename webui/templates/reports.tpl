@@ -91,6 +91,8 @@
       <td class="num">—</td>
       % elif how == 'percent':
       <td class="num">{{'%.1f%%' % (value * 100)}}</td>
+      % elif how == 'money':
+      <td class="num">{{'%.2f' % value}}</td>
       % elif how == 'seconds':
       <td class="num">{{secs(value)}}</td>
       % elif how in ('int', 'number'):
