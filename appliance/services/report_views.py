@@ -83,7 +83,8 @@ COLUMNS = {
     **{f"attempts_{part}": [("key", f"reports.outbound.key_{part}", "text")] + ATTEMPTS
        for part in ("campaigns", "agents", "days")},
     **{f"costs_{group}": [("key", f"reports.costs.key_{group}", "text")] + COSTS
-       for group in ("trunks", "agents", "teams", "classes")},
+       for group in ("trunks", "agents", "teams")},
+    "costs_classes": [("key", "reports.costs.key_classes", "text")] + COSTS[1:],  # the key is its name
     "sales_agents": [("key", "reports.col.agent", "text")] + SALES,
     "sales_products": [("key", "reports.sales.product", "text"), ("name", "reports.col.name", "text"),
                        ("quantity", "reports.sales.quantity", "int")] + SALES,
@@ -151,8 +152,7 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
     if kind == "costs":
         def named(group, r):
             if group == "classes":  # the class in words, never its code
-                return {**r, "key": label("destination_class", r["key"]) if r["key"] else words("reports.costs.no_class"),
-                        "name": ""}
+                return {**r, "key": label("destination_class", r["key"]) if r["key"] else words("reports.costs.no_class")}
             return {**r, "name": r["name"] or ("" if r["key"] else words(f"reports.costs.no_{group[:-1]}"))}
         totals = {**{k: sum(r[k] for r in result["trunks"]) for k in ("calls", "rated", "unrated", "talk_seconds")},
                   "cost": result["total"]["cost"]}

@@ -112,6 +112,8 @@
 </section>
 % end
 % end
-<p class="muted small report-not-yet">{{_('reports.not_yet')}}</p>
+% if kind == 'outbound':
+<p class="muted small report-not-yet">{{_('reports.outbound.no_abandoned')}}</p>
+% end
 <script src="/static/vendor/echarts/echarts.min.js"></script>
 <script src="/static/reports.js"></script>
