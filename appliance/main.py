@@ -180,7 +180,8 @@ class Appliance:
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         notices = MailNotices(self.mail, self.site.language)
-        self.reports = ReportService(self.db, timezone=self.site.timezone)
+        self.reports = ReportService(self.db, timezone=self.site.timezone,
+                                     sales=OrderService(self.db, self.crm).sales)  # the orders' own figures
         self.report_schedules = ReportSchedules(self.db, self.reports, self.mail,
                                                 Path(settings.data_dir) / "reports",
                                                 run=lambda fn, *args: in_worker(self.db, fn, *args))

@@ -120,6 +120,7 @@ class ReportSchedules:
 
         spec = self.reports.spec({"from": first.isoformat(), "to": last.isoformat(), "queue": row.queue,
                                   "grain": "hour" if row.period == "daily" else "day"})
+        spec["lang"] = lang  # places (the regions report) in the reader's language
         result = getattr(self.reports, row.report)(spec)
         lines = views.filter_lines(spec, words, label)
         return views.workbook(words(f"reports.kind.{row.report}"), lines, views.tables(row.report, result, words, label),

@@ -44,7 +44,9 @@ from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import FieldError, ValidationError
 from appliance.services.billing import NO_TEAM, agent_teams
-from appliance.services.site import utc_midnight, zone_of
+from appliance.services.crm import Viewer
+from appliance.services.orders import OrderService
+from appliance.services.site import on_office_clock, utc_midnight, zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -218,10 +220,14 @@ class Spec(dict):
 
 
 class ReportService:
-    def __init__(self, db, timezone: Callable[[], str] | None = None, today: Callable[[dt.tzinfo], dt.date] | None = None):
+    def __init__(self, db, timezone: Callable[[], str] | None = None, today: Callable[[dt.tzinfo], dt.date] | None = None,
+                 sales: Callable[..., dict] | None = None):
+        """``sales(viewer, filters, day_of)``: the orders' sales figures (``OrderService.sales``,
+        the one computation of them; its own by default)."""
         self.db = db
         self.timezone = timezone
         self._today = today or (lambda zone: dt.datetime.now(zone).date())
+        self._sales = sales or OrderService(db, None).sales  # sales reads no customer: no CRM needed
 
     def zone(self) -> dt.tzinfo:
         return zone_of(self.timezone() if self.timezone is not None else None)
@@ -662,6 +668,15 @@ class ReportService:
                                                           "name": names.get(k, ("", ""))[1]}),
                 "agents": rows("agent", lambda k: {"key": k, "name": people.get(k, "")}),
                 "days": rows("day", lambda k: {"key": k, "name": ""})}
+
+    # -- sales (the orders service's figures) -----------------------------------------------
+    def sales(self, spec: Spec) -> dict:
+        """Orders sold (approved, shipped, delivered) that were taken in the range, by day of
+        the office's clock, by agent and by product: ``OrderService.sales`` itself, over the
+        report's range and agent (an agent's own scope: the orders service's)."""
+        viewer = Viewer("reports", "agent", frozenset(spec["own"])) if "own" in spec else Viewer("reports", "supervisor")
+        return self._sales(viewer, {"since": spec["start"], "until": spec["end"], "agent": spec.get("agent") or ""},
+                           lambda at: on_office_clock(at, spec["zone"]).date().isoformat())
 
     # -- the same month computed from the raw call records (the benchmark's baseline) ---------
     def traffic_from_records(self, spec: Spec) -> dict:

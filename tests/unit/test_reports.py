@@ -625,3 +625,18 @@ def test_new_reports_on_pages_in_excel_and_in_the_api(web, more):
     sign_in(web, "alice")  # an agent: their own efficiency only
     for kind in ("ivr", "regions", "trunks", "outbound", "costs", "sales"):
         web.get(f"/api/v1/reports/{kind}", status=404)
+
+
+def test_the_new_reports_are_e_mailed_in_the_readers_words(more, db, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from appliance.mail import Outbox, SmtpConfig
+    from appliance.services.report_schedule import ReportSchedules
+
+    schedules = ReportSchedules(db, more, Outbox(tmp_path / "o", SmtpConfig(host="")), tmp_path / "r")
+    for report, expected in (("regions", ("江苏省", "常州市", 2)), ("sales", ("A1", "面霜", 3, 2, 297))):
+        row = SimpleNamespace(language="zh_CN", queue="", period="daily", report=report)
+        cells = list(load_workbook(io.BytesIO(schedules.workbook(row, D3, D3))).active.iter_rows(values_only=True))
+        assert any(c[:len(expected)] == expected for c in cells), (report, cells)

@@ -18,10 +18,8 @@ from appliance import labels
 from appliance.db.worker import in_worker
 from appliance.errors import NotFound, ValidationError
 from appliance.services import report_views as views
-from appliance.services.orders import OrderService
 from appliance.services.report_schedule import PERIODS, SCHEDULE_KINDS
 from appliance.services.reports import DIRECTIONS, GRAINS, rebuild_days
-from appliance.services.site import on_office_clock
 from webui import i18n
 from webui.apidoc import Operation, body, errors, items, resp
 from webui.http import (ADMIN, EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
@@ -66,11 +64,6 @@ def install(app, deps) -> None:
 
     def run(kind: str, spec) -> dict:
         spec["lang"] = lang()  # the places of the regions report are named in the reader's language
-        if kind == "sales":  # the orders service's own figures (``/orders/sales``), over the report's range
-            orders = deps.extra.get("orders") or OrderService(deps.db, deps.crm)
-            return deps.queries.run(orders.sales, viewer(), {"since": spec["start"], "until": spec["end"],
-                                                             "agent": spec["agent"]},
-                                    lambda at: on_office_clock(at, spec["zone"]).date().isoformat())
         return deps.queries.run(getattr(service, kind), spec)
 
     def filter_lines(spec, language: str) -> list[str]:
