@@ -171,16 +171,20 @@ def province_city(text, lang: str = "en", region: str = DEFAULT_REGION) -> tuple
     return (province, city) if city else (where, where)
 
 
-def place_key(text, region: str = DEFAULT_REGION) -> str:
-    """A number reduced to what decides its place: a Chinese mobile's first seven digits (its
-    segment: the geocoder's grain), any other number whole.  Reports look up each key once."""
-    parsed = parse(text, region)
-    if parsed is None:
-        return clean(text)
-    national = str(parsed.national_number)
-    if parsed.country_code == 86 and len(national) == 11 and national.startswith("1"):
-        return "+86" + national[:7] + "0000"
-    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+def place_key_sql(column: str) -> str:
+    """An SQL expression over a stored Chinese number (``column``, as trunks deliver callers:
+    ``13912345678``, ``+8613912345678``, ``8613912345678``, ``075588889999``) giving the first
+    seven digits of its national number, which decide its place: the geocoder's longest
+    Chinese prefix is seven national digits (a mobile's segment, ``1391234``; a fixed line's
+    area code and exchange, six at most).  A report groups millions of calls by it in SQL and
+    places one number of each group with ``province_city``: the place is phonenumbers'
+    answer, the key only says which calls share it.  Anything else (foreign, short, hidden)
+    is its own key."""
+    c = column
+    return (f"CASE WHEN {c} LIKE '+86%' THEN substr({c}, 4, 7) WHEN {c} LIKE '0086%' THEN substr({c}, 5, 7) "
+            f"WHEN {c} LIKE '86%' AND length({c}) >= 12 THEN substr({c}, 3, 7) "
+            f"WHEN {c} LIKE '0%' AND {c} NOT LIKE '00%' THEN substr({c}, 2, 7) "
+            f"WHEN {c} LIKE '1%' AND length({c}) = 11 THEN substr({c}, 1, 7) ELSE {c} END")
 
 
 def describe(text, lang: str = "en", region: str = DEFAULT_REGION) -> dict:
