@@ -639,6 +639,18 @@ class TrunkRatePlan(BaseModel):
         table_name = "trunk_rate_plan"
 
 
+class DidRatePlan(BaseModel):
+    """The plan that rates the incoming calls on a DID (a 400 number whose carrier charges the
+    called party), in place of its trunk's: by the DID's number, as call records keep it."""
+
+    id = AutoField()
+    did = CharField(unique=True, max_length=32)
+    plan = ForeignKeyField(RatePlan, backref="dids", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "did_rate_plan"
+
+
 # -- orders and sales (appliance/services/orders.py) ------------------------------------------
 class Supplier(BaseModel):
     """Who supplies products (a product names its supplier)."""
@@ -1040,7 +1052,7 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
               Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode,
-              RatePlan, RatePlanRate, TrunkRatePlan,
+              RatePlan, RatePlanRate, TrunkRatePlan, DidRatePlan,
               Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry,
               ReportBucket, ReportSchedule,
               DncNumber, CallerIdNumber, CallerIdUse, CallRefusal,

@@ -5,7 +5,9 @@ The arithmetic is ``appliance/engine/rating.py`` (pure); this module keeps the p
 ``rate(record)`` that fills ``cost``, ``rate_plan`` and ``destination_class``, and reads
 the month's bills per trunk, team (queue) and agent, rents included.
 
-Which plan rates a call: its trunk's, else the default plan (none: the call is not rated).
+Which plan rates a call: its trunk's, else the default plan (none: the call is not rated);
+an incoming call on a DID given a plan of its own (``did_rate_plan``: a 400 number whose
+carrier charges the called party) is rated by that plan instead.
 An outgoing call is rated by the class of the number dialled (``numbers.classify`` against
 the site's ``home_region`` and ``area_code``: ``rating.destination_class``); an incoming
 one only when its plan has a price for ``inbound``; internal calls never. A class the plan
@@ -270,15 +272,31 @@ class BillingService:
         """Rate ``trunk``'s calls by the plan ``plan_id`` (None: by the default plan)."""
         if not m.Trunk.select().where(m.Trunk.name == trunk).exists():
             raise NotFound(f"no trunk {trunk}", code="rates.no_trunk")
+        self._assign(m.TrunkRatePlan, m.TrunkRatePlan.trunk, trunk, plan_id, actor)
+
+    def assign_did(self, did: str, plan_id: int | None, actor: str) -> None:
+        """Rate the incoming calls on ``did`` by the plan ``plan_id`` (its price for ``inbound``)
+        in place of their trunk's; None: by their trunk's plan again."""
+        if not m.Did.select().where(m.Did.number == did).exists():
+            raise NotFound(f"no DID {did}", code="rates.no_did")
+        self._assign(m.DidRatePlan, m.DidRatePlan.did, did, plan_id, actor)
+
+    def _assign(self, model, key, name: str, plan_id: int | None, actor: str) -> None:
         with self.db.atomic():
             if plan_id is not None:
                 self.plan(plan_id)
-            m.TrunkRatePlan.delete().where(m.TrunkRatePlan.trunk == trunk).execute()
+            model.delete().where(key == name).execute()
             if plan_id is not None:
-                m.TrunkRatePlan.create(trunk=trunk, plan=plan_id)
-            m.AuditLog.create(username=actor or "system", action="update", object_type="trunk_rate_plan",
-                              object_id=trunk, detail=json.dumps({"plan": plan_id}))
+                model.create(**{key.name: name, "plan": plan_id})
+            m.AuditLog.create(username=actor or "system", action="update", object_type=model._meta.table_name,
+                              object_id=name, detail=json.dumps({"plan": plan_id}))
         self._cached = None
+
+    def dids(self) -> list[dict]:
+        """Every DID with the plan that rates its incoming calls (``plan_id`` None: its trunk's)."""
+        assigned = {d.did: d.plan_id for d in m.DidRatePlan.select()}
+        return [{"number": d.number, "description": d.description, "plan_id": assigned.get(d.number)}
+                for d in m.Did.select().order_by(m.Did.number)]
 
     def trunks(self) -> list[dict]:
         """Every trunk with the plan that rates its calls (``plan_id`` None: the default)."""
@@ -295,13 +313,14 @@ class BillingService:
             plans = {p.id: _plan_of(p, rates.get(p.id, {})) for p in m.RatePlan.select()}
             default = next((plans[p.id] for p in m.RatePlan.select().where(m.RatePlan.is_default == True)), None)  # noqa: E712
             by_trunk = {t.trunk: plans[t.plan_id] for t in m.TrunkRatePlan.select()}
-            self._cached = (by_trunk, default)
+            by_did = {d.did: plans[d.plan_id] for d in m.DidRatePlan.select()}
+            self._cached = (by_trunk, default, by_did)
         return self._cached
 
     def rater(self) -> Callable[[dict], dict]:
         """A ``rate(record) -> {cost, rate_plan, destination_class}`` over the plans as they
         are now (classification of each number dialled remembered for this rater's life)."""
-        by_trunk, default = self._plans()
+        by_trunk, default, by_did = self._plans()
         region, area = self.home_region(), self.area_code()
         classes: dict[str, str] = {}
 
@@ -317,7 +336,10 @@ class BillingService:
                 dclass = rating.INBOUND
             else:
                 return {"cost": None, "rate_plan": "", "destination_class": rating.INTERNAL}
-            rated = rating.rate(record, by_trunk.get(record.get("trunk") or "", default), dclass)
+            plan = by_trunk.get(record.get("trunk") or "", default)
+            if direction == "inbound":  # a DID of its own plan (a 400 number) is rated by it
+                plan = by_did.get(record.get("did") or "", plan)
+            rated = rating.rate(record, plan, dclass)
             return {"cost": rated.cost_fen, "rate_plan": rated.rate_plan, "destination_class": rated.destination_class}
 
         return rate

@@ -13,7 +13,7 @@ import pytest
 
 from appliance.db import models as m
 from appliance.db.writers import CallRecordWriter
-from appliance.errors import Conflict, ValidationError
+from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.services.billing import BillingService
 
 # 2026-11-10 10:00 in Shanghai (UTC+8)
@@ -116,6 +116,29 @@ def test_a_trunks_own_plan_rates_its_calls(billing, db):
     writer = CallRecordWriter(db, rate=billing.rate)
     writer.write(record("u", "02161234567", 120, trunk="unicom"))
     assert cost("u") == (2, "cheap", "local")
+
+
+def test_a_dids_own_plan_rates_its_incoming_calls_a_400_number(billing, db):
+    billing.save(None, PLAN, actor="admin")  # the default: no price for incoming calls
+    free_phone = billing.save(None, {**PLAN, "name": "400 被叫付费", "is_default": False, "call_fee": "0",
+                                     "rates": [{"class": "inbound", "per_minute": "0.12"}]}, actor="admin")
+    m.Did.create(number="4008001234")
+    m.Did.create(number="88001000")
+    billing.assign_did("4008001234", free_phone["id"], actor="admin")
+    writer = CallRecordWriter(db, rate=billing.rate)
+    writer.write({**record("in400", "13912345678", 120, direction="inbound"), "did": "4008001234"})
+    writer.write({**record("in88", "13912345678", 120, direction="inbound"), "did": "88001000"})
+    writer.write(record("out", "02161234567", 120))  # outgoing calls keep their trunk's plan
+    assert cost("in400") == (24, "400 被叫付费", "inbound")  # 2 minutes at 0.12
+    assert cost("in88") == (None, "电信标准", "inbound")  # the trunk's plan prices no incoming call
+    assert cost("out")[1] == "电信标准"
+    assert {d["number"]: d["plan_id"] for d in billing.dids()} == {"4008001234": free_phone["id"], "88001000": None}
+    billing.assign_did("4008001234", None, actor="admin")  # back to the trunk's plan
+    writer.write({**record("again", "13912345678", 60, direction="inbound"), "did": "4008001234"})
+    assert cost("again")[0] is None
+    assert m.AuditLog.select().where(m.AuditLog.object_type == "did_rate_plan").count() == 2
+    with pytest.raises(NotFound):
+        billing.assign_did("999", free_phone["id"], actor="admin")
 
 
 def test_a_rating_that_fails_leaves_the_call_written(db):
