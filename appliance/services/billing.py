@@ -3,7 +3,9 @@
 The arithmetic is ``appliance/engine/rating.py`` (pure); this module keeps the plans
 (``rate_plan``, ``rate_plan_rate``, ``trunk_rate_plan``), hands the call-record writer a
 ``rate(record)`` that fills ``cost``, ``rate_plan`` and ``destination_class``, and reads
-the month's bills per trunk, team (queue) and agent, rents included.
+the month's bills per trunk, team (queue) and agent, rents included: each agent's and
+trunk's rent for the part of the month it existed (``existence``: from the audit log's
+lines adding, renaming and deleting them; ``rating.rent_share``: pro rata by the second).
 
 Which plan rates a call: its trunk's, else the default plan (none: the call is not rated);
 an incoming call on a DID given a plan of its own (``did_rate_plan``: a 400 number whose
@@ -59,6 +61,53 @@ def agent_teams() -> dict[str, str]:
     for agent, queue in q:
         teams.setdefault(agent, queue)
     return teams
+
+
+BEFORE_RECORDS = dt.datetime(1970, 1, 1)  # an agent or trunk whose adding the audit log does not hold
+
+
+def existence(kind: str, key: str, now: set[str], since: dt.datetime, until: dt.datetime) -> dict[str, list]:
+    """When each agent or trunk (``kind`` ``agents``/``trunks`` as the configuration's audit
+    lines name them, ``key`` the attribute that names one) existed up to ``until``: name ->
+    [(start, end)], for those that existed at some time in [since, until).  From the audit
+    log (added, deleted, renamed: a renamed one goes on under its new name); ``now``: the
+    names that exist now, which the lines after ``until`` are undone from.  One whose adding
+    is not in the log existed before it."""
+    log = m.AuditLog
+    lines = list(log.select(log.at, log.action, log.object_id, log.detail)
+                 .where(log.object_type == kind, log.action.in_(("create", "delete", "update")))
+                 .order_by(log.at, log.id).tuples())
+
+    def renamed(action, name, detail):
+        if action != "update":
+            return None
+        try:
+            new = json.loads(detail or "{}").get(key)
+        except (ValueError, AttributeError):
+            return None
+        return new if isinstance(new, str) and new and new != name else None
+
+    at_end = set(now)
+    for at, action, name, detail in reversed([line for line in lines if line[0] >= until]):
+        if action == "create":
+            at_end.discard(name)
+        elif action == "delete":
+            at_end.add(name)
+        elif renamed(action, name, detail):
+            at_end.discard(renamed(action, name, detail))
+            at_end.add(name)
+    spans: dict[str, list] = {}
+    began: dict[str, dt.datetime] = {}
+    for at, action, name, detail in (line for line in lines if line[0] < until):
+        if action == "create":
+            began[name] = at
+        elif action == "delete":
+            spans.setdefault(name, []).append((began.pop(name, BEFORE_RECORDS), at))
+        elif renamed(action, name, detail):
+            began[renamed(action, name, detail)] = began.pop(name, BEFORE_RECORDS)
+    for name in at_end:
+        spans.setdefault(name, []).append((began.get(name, BEFORE_RECORDS), until))
+    return {name: s for name, s in spans.items() if any(end > since and start < until for start, end in s)}
 
 
 # -- reading what people typed --------------------------------------------------------------
@@ -381,11 +430,13 @@ class BillingService:
         default = next((p for p in plans.values() if p.is_default), None)
         assigned = {t.trunk: plans[t.plan_id] for t in m.TrunkRatePlan.select()}
         rents = {"trunk": {}, "agent": {}, "team": {}}
-        for t in m.Trunk.select():
-            plan = assigned.get(t.name, default)
-            rents["trunk"][t.name] = plan.trunk_rent_fen if plan else 0
-        for a in m.Agent.select():
-            rents["agent"][a.number] = default.agent_rent_fen if default else 0
+        trunks = existence("trunks", "name", {t.name for t in m.Trunk.select(m.Trunk.name)}, since, until)
+        for name, spans in trunks.items():
+            plan = assigned.get(name, default)
+            rents["trunk"][name] = rating.rent_share(plan.trunk_rent_fen if plan else 0, spans, since, until)
+        agents = existence("agents", "number", {a.number for a in m.Agent.select(m.Agent.number)}, since, until)
+        for name, spans in agents.items():
+            rents["agent"][name] = rating.rent_share(default.agent_rent_fen if default else 0, spans, since, until)
         labels = {"trunk": {t.name: t.display_name for t in m.Trunk.select()},
                   "team": {q.name: q.display_name for q in m.Queue.select()},
                   "agent": {a.number: a.name for a in m.Agent.select()}}

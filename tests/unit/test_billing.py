@@ -175,6 +175,33 @@ def test_the_months_bill_per_trunk_team_and_agent_with_rents(billing, db):
                              "unrated": 0}
 
 
+def test_rents_follow_agents_and_trunks_through_the_month_from_the_audit_log(billing, db):
+    seed_month(billing, db)
+    november = dt.datetime(2026, 10, 31, 16)  # its first midnight in Shanghai, UTC
+
+    def line(days, action, kind, key, **detail):
+        m.AuditLog.create(at=november + dt.timedelta(days=days), username="admin", action=action, object_type=kind,
+                          object_id=key, detail=json.dumps(detail))
+    m.Agent.create(number="1003", name="new")
+    line(-90, "create", "agents", "1001")  # before the month: the whole rent
+    line(15, "create", "agents", "1003")  # the second half of November
+    line(-40, "create", "trunks", "old")
+    line(10, "delete", "trunks", "old")  # the first third, gone since
+    line(20, "update", "agents", "1002", number="2002", name="Bob")  # renamed: the rent follows
+    m.Agent.update(number="2002").where(m.Agent.number == "1002").execute()
+    line(40, "delete", "trunks", "unicom")  # deleted in December: still November's whole month
+    bill = billing.bill("2026-11")
+    rents = {r["name"]: r["rent_fen"] for r in bill["agents"]}
+    assert (rents["1001"], rents["1003"], rents["2002"], rents.get("1002", 0)) == (3000, 1500, 3000, 0)
+    trunks = {r["name"]: r["rent_fen"] for r in bill["trunks"]}
+    assert trunks == {"telecom": 10000, "unicom": 10000, "old": 3333}
+    assert bill["total"]["rent_fen"] == 10000 + 10000 + 3333 + 3000 + 1500 + 3000
+    # October: 1003 did not exist yet, the old trunk did all month
+    october = billing.bill("2026-10")
+    assert "1003" not in {r["name"] for r in october["agents"]} and {r["name"]: r["rent_fen"] for r in
+                                                                       october["trunks"]}["old"] == 10000
+
+
 def test_a_changed_rate_re_rates_a_past_month_audited_with_before_and_after(billing, db):
     seed_month(billing, db)
     plan = billing.plans()[0]

@@ -78,7 +78,8 @@ def test_the_bill_page_and_export(env):  # noqa: F811
     # mobile has no price in PLAN: the call is not charged, and the page says so
     cookie, _ = session_for(env, "sup")
     page = env.app.get("/billing?month=2026-11&lang=en", headers=cookie)
-    assert "¥100.00" in page.text and "¥160.00" in page.text  # one trunk's rent + two agents' rents
+    # the trunk's rent; the two agents were added after November (the audit log says when): no rent
+    assert "¥100.00" in page.text and "¥160.00" not in page.text and "¥30.00" not in page.text
     assert "give the plan that price" in page.text and "Re-rate" not in page.text  # supervisors do not re-rate
     sheet = env.app.get("/billing/export?month=2026-11&lang=zh_CN", headers=cookie)
     assert sheet.content_type.endswith("spreadsheetml.sheet") and sheet.body[:2] == b"PK"
