@@ -48,7 +48,7 @@ def last_period(period: str, today: dt.date) -> tuple[dt.date, dt.date, str]:
 
 def _view(row) -> dict:
     return {"id": row.id, "report": row.report, "period": row.period, "recipients": row.recipients,
-            "queue": row.queue, "language": row.language, "last_period": row.last_period,
+            "queue": "" if row.report in views.AGENT_FILTER_ONLY else row.queue, "language": row.language, "last_period": row.last_period,
             "last_error": row.last_error, "created_by": row.created_by}
 
 
@@ -118,7 +118,8 @@ class ReportSchedules:
         def label(kind, code):
             return labels.label(lang, kind, code)
 
-        spec = self.reports.spec({"from": first.isoformat(), "to": last.isoformat(), "queue": row.queue,
+        queue = "" if row.report in views.AGENT_FILTER_ONLY else row.queue  # attempts and orders have none
+        spec = self.reports.spec({"from": first.isoformat(), "to": last.isoformat(), "queue": queue,
                                   "grain": "hour" if row.period == "daily" else "day"})
         spec["lang"] = lang  # places (the regions report) in the reader's language
         result = getattr(self.reports, row.report)(spec)

@@ -13,6 +13,8 @@ import io
 
 KINDS = ("traffic", "queues", "heatmap", "agents", "timeline", "abandoned", "surveys", "ivr", "regions", "trunks",
          "outbound", "costs", "sales")
+# reports whose records have no queue, DID or direction (campaign attempts, orders): the agent filter only
+AGENT_FILTER_ONLY = ("outbound", "sales")
 IVR_LEFT = ("queue", "agent", "extension", "voicemail", "fax", "hangup", "fallback", "hung_up")  # reports.IVR_LEFT
 CALLS = [("calls", "reports.region.calls", "int"), ("answered", "reports.col.answered", "int"),
          ("abandoned", "reports.col.abandoned", "int"), ("unanswered", "reports.region.unanswered", "int"),

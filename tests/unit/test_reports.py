@@ -608,6 +608,9 @@ def test_new_reports_on_pages_in_excel_and_in_the_api(web, more):
     assert "long_distance" not in costs.split('id="report-chart-data"')[0]  # no raw codes in the tables
     for kind in ("ivr", "trunks", "outbound", "sales"):
         assert web.get(f"/reports/{kind}?from=2026-03-04&to=2026-03-05").status_int == 200
+    # attempts and orders have no queue: the page offers no queue filter and a queue asked for is not said
+    outbound = web.get("/reports/outbound?from=2026-03-04&to=2026-03-05&queue=sales").text
+    assert 'id="r-queue"' not in outbound and "队列 sales" not in outbound and 'id="r-agent"' in outbound
     sign_in(web, "sup")
     sales = web.get("/api/v1/reports/sales?from=2026-03-04&to=2026-03-04").json
     assert (sales["orders"], sales["amount"]) == (2, "347.00")  # the review is no sale

@@ -58,6 +58,8 @@ def install(app, deps) -> None:
         if not me.staff and kind not in OWN_KINDS:
             raise NotFound(f"no report {kind}", code="reports.not_found")
         asked = args()
+        if kind in views.AGENT_FILTER_ONLY:  # nothing of theirs has a queue, DID or direction
+            asked.update(queue="", did="", direction="")
         if kind == "timeline" and not asked["from"] and not asked["to"]:  # one day: today
             asked["from"] = asked["to"] = service.today().isoformat()
         return service.spec(asked, None if me.staff else me.agents)
@@ -154,6 +156,7 @@ def install(app, deps) -> None:
                       grains=GRAINS, directions=DIRECTIONS,
                       queues=[q["name"] for q in deps.config.list("queues")],
                       staff=viewer().staff, agents=agent_directory().all() if viewer().staff else [],
+                      agent_only=kind in views.AGENT_FILTER_ONLY,
                       export_url=f"/reports/{kind}/export" + ("?" + urlencode(query) if query else ""))
 
     @app.get("/reports/<kind>/export", name="report_export", roles=EVERYONE)

@@ -30,7 +30,7 @@
       % end
       </select></div>
     % end
-    % if staff:
+    % if staff and not agent_only:
     <div class="field"><label for="r-queue">{{_('reports.col.queue')}}</label>
       <select id="r-queue" name="queue"><option value="">{{_('crm.any')}}</option>
       % for q in sorted(set(queues) | ({args['queue']} if args['queue'] else set())):
@@ -39,12 +39,16 @@
       </select></div>
     <div class="field"><label for="r-did">{{_('reports.col.did')}}</label>
       <input id="r-did" name="did" value="{{args['did']}}" maxlength="32" size="10"></div>
+    % end
+    % if staff:
     <div class="field"><label for="r-agent">{{_('reports.col.agent')}}</label>
       <select id="r-agent" name="agent"><option value="">{{_('crm.any')}}</option>
       % for a in agents:
         <option value="{{a['number']}}" {{'selected' if a['number'] == args['agent'] else ''}}>{{a['number']}} {{a['name']}}</option>
       % end
       </select></div>
+    % end
+    % if staff and not agent_only:
     <div class="field"><label for="r-direction">{{_('reports.col.direction')}}</label>
       <select id="r-direction" name="direction"><option value="">{{_('crm.any')}}</option>
       % for d in directions:
