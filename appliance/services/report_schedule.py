@@ -48,7 +48,7 @@ def last_period(period: str, today: dt.date) -> tuple[dt.date, dt.date, str]:
 
 def _view(row) -> dict:
     return {"id": row.id, "report": row.report, "period": row.period, "recipients": row.recipients,
-            "queue": "" if row.report in views.AGENT_FILTER_ONLY else row.queue, "language": row.language, "last_period": row.last_period,
+            "queue": row.queue, "language": row.language, "last_period": row.last_period,
             "last_error": row.last_error, "created_by": row.created_by}
 
 

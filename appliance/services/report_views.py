@@ -154,7 +154,8 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
     if kind == "costs":
         def named(group, r):
             if group == "classes":  # the class in words, never its code
-                return {**r, "key": label("destination_class", r["key"]) if r["key"] else words("reports.costs.no_class")}
+                return {**r, "key": label("destination_class", r["key"]) if r["key"]
+                        else words("reports.costs.no_class")}
             return {**r, "name": r["name"] or ("" if r["key"] else words(f"reports.costs.no_{group[:-1]}"))}
         totals = {**{k: sum(r[k] for r in result["trunks"]) for k in ("calls", "rated", "unrated", "talk_seconds")},
                   "cost": result["total"]["cost"]}
@@ -239,7 +240,8 @@ def chart(kind: str, result: dict, words, label=lambda kind, code: code) -> dict
         rows = result["days"]
         return {"type": "bars", "x": [r["key"] for r in rows],
                 "series": [{"name": words(msgid), "data": [r[k] for r in rows], "stack": "o"}
-                           for k, msgid in (("answered", "reports.col.answered"), ("no_answer", "reports.outbound.no_answer"),
+                           for k, msgid in (("answered", "reports.col.answered"),
+                                            ("no_answer", "reports.outbound.no_answer"),
                                             ("busy", "reports.outbound.busy"), ("failed", "reports.outbound.failed"))]}
     if kind == "costs":
         return {"type": "pie", "data": [{"name": label("destination_class", r["key"]) if r["key"]

@@ -220,8 +220,8 @@ class Spec(dict):
 
 
 class ReportService:
-    def __init__(self, db, timezone: Callable[[], str] | None = None, today: Callable[[dt.tzinfo], dt.date] | None = None,
-                 sales: Callable[..., dict] | None = None):
+    def __init__(self, db, timezone: Callable[[], str] | None = None,
+                 today: Callable[[dt.tzinfo], dt.date] | None = None, sales: Callable[..., dict] | None = None):
         """``sales(viewer, filters, day_of)``: the orders' sales figures (``OrderService.sales``,
         the one computation of them; its own by default)."""
         self.db = db
@@ -673,7 +673,8 @@ class ReportService:
         """Orders sold (approved, shipped, delivered) that were taken in the range, by day of
         the office's clock, by agent and by product: ``OrderService.sales`` itself, over the
         report's range and agent (an agent's own scope: the orders service's)."""
-        viewer = Viewer("reports", "agent", frozenset(spec["own"])) if "own" in spec else Viewer("reports", "supervisor")
+        viewer = (Viewer("reports", "agent", frozenset(spec["own"])) if "own" in spec
+                  else Viewer("reports", "supervisor"))
         return self._sales(viewer, {"since": spec["start"], "until": spec["end"], "agent": spec.get("agent") or ""},
                            lambda at: on_office_clock(at, spec["zone"]).date().isoformat())
 

@@ -101,5 +101,6 @@ def test_a_monthly_rent_follows_the_part_of_the_month_something_existed():
     assert rating.rent_share(3000, [(since + 15 * day, until)], since, until) == 1500  # the second half
     assert rating.rent_share(10000, [(since - day, since + 10 * day)], since, until) == 3333  # a third, cut at 1st
     # spans that overlap count once; before and after the month nothing
-    assert rating.rent_share(3000, [(since, since + 10 * day), (since + 5 * day, since + 15 * day)], since, until) == 1500
+    overlapping = [(since, since + 10 * day), (since + 5 * day, since + 15 * day)]
+    assert rating.rent_share(3000, overlapping, since, until) == 1500
     assert rating.rent_share(3000, [(since - 5 * day, since), (until, until + day)], since, until) == 0

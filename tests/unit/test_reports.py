@@ -506,7 +506,8 @@ def more(seeded, db):
 
     # r1: a wrong key, the sales menu, its queue; r3: silent once, then hangs up in the menu;
     # r4: the sales menu, then its goodbye key
-    turns("r1", ("enter", "main", 0, ""), ("keys", "main", 0, "5"), ("keys", "main", 1, "1"), ("keys", "sales-menu", 0, "2"))
+    turns("r1", ("enter", "main", 0, ""), ("keys", "main", 0, "5"), ("keys", "main", 1, "1"),
+          ("keys", "sales-menu", 0, "2"))
     turns("r3", ("enter", "main", 0, ""), ("keys", "main", 0, ""))
     turns("r4", ("enter", "main", 0, ""), ("keys", "main", 0, "1"), ("keys", "sales-menu", 0, "*"))
     # a campaign's attempts

@@ -86,7 +86,8 @@ def turn(table: MenuTable, event: str, name: str, mode: str, keys: str, outcome:
         kind = "key" if menu is not None and keys[0] in menu.options else "invalid"
     if isinstance(outcome, Read):
         return {"menu": name[:32], "kind": kind, "keys": keys[:16], "next_menu": outcome.menu, "left": ""}
-    return {"menu": name[:32], "kind": kind, "keys": keys[:16], "next_menu": "", "left": LEFT.get(outcome.context, "fallback")}
+    return {"menu": name[:32], "kind": kind, "keys": keys[:16], "next_menu": "",
+            "left": LEFT.get(outcome.context, "fallback")}
 
 
 def _needs_agent(table: MenuTable, name: str) -> bool:
