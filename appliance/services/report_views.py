@@ -77,7 +77,9 @@ COLUMNS = {
             ("entered", "reports.ivr.entered", "int"), ("invalid", "reports.ivr.invalid", "int"),
             ("timeout", "reports.ivr.timeout", "int")],
     "ivr_left": [("menu", "reports.ivr.menu", "text"), ("name", "reports.col.display_name", "text")]
-    + [(k, f"reports.ivr.left.{k}", "int") for k in IVR_LEFT],
+    + [(k, f"reports.ivr.left.{k}", "int") for k in IVR_LEFT]
+    + [("left_after_timeout", "reports.ivr.left_after_timeout", "int"),
+       ("left_after_invalid", "reports.ivr.left_after_invalid", "int")],
     "provinces": [("province_words", "reports.region.province", "text")] + CALLS,
     "cities": [("province_words", "reports.region.province", "text"), ("city", "reports.region.city", "text")] + CALLS,
     "trunks": [("trunk", "reports.region.trunk", "text"), ("name", "reports.col.display_name", "text"),

@@ -503,7 +503,8 @@ class ReportService:
         """Per menu: callers who entered it, each key of an option pressed, invalid keys,
         silences (timeouts), and where callers left it (a queue, an agent, an extension,
         voicemail, fax, the menu's goodbye, the fallback) or hung up in it (their last turn
-        left them in the menu).  From ``menu_step`` (turns in the range); the queue, DID,
+        left them in the menu); of those who left, how many the timeout action or the
+        invalid action sent on (they timed out, or kept pressing wrong keys).  From ``menu_step`` (turns in the range); the queue, DID,
         agent and direction filters keep the calls whose call record matches."""
         s = m.MenuStep
         cond = [s.at >= spec["start"], s.at < spec["end"]]
@@ -513,7 +514,8 @@ class ReportService:
 
         def menu(name):
             return menus.setdefault(name, {"menu": name, "entered": 0, "keys": {}, "invalid": 0, "timeout": 0,
-                                           "left": dict.fromkeys(IVR_LEFT, 0)})
+                                           "left": dict.fromkeys(IVR_LEFT, 0), "left_after_timeout": 0,
+                                           "left_after_invalid": 0})
 
         turns = (s.select(s.menu, s.kind, s.keys, s.next_menu, s.left, fn.COUNT(s.id)).where(*cond)
                  .group_by(s.menu, s.kind, s.keys, s.next_menu, s.left).tuples())
@@ -529,6 +531,8 @@ class ReportService:
                 here[kind] += n
             if left:
                 here["left"][left if left in IVR_LEFT else "fallback"] += n
+                if kind in ("timeout", "invalid"):  # sent on by the menu's timeout or invalid action
+                    here[f"left_after_{kind}"] += n
         last = s.select(fn.MAX(s.id)).where(*cond).group_by(s.linkedid)
         for name, n in (s.select(s.next_menu, fn.COUNT(s.id)).where(s.id.in_(last), s.left == "")
                         .group_by(s.next_menu).tuples()):

@@ -510,6 +510,8 @@ def more(seeded, db):
           ("keys", "sales-menu", 0, "2"))
     turns("r3", ("enter", "main", 0, ""), ("keys", "main", 0, ""))
     turns("r4", ("enter", "main", 0, ""), ("keys", "main", 0, "1"), ("keys", "sales-menu", 0, "*"))
+    # a caller of no call record (a DID filter leaves them out) silent three times: the timeout action
+    turns("t1", ("enter", "main", 0, ""), ("keys", "main", 0, ""), ("keys", "main", 1, ""), ("keys", "main", 2, ""))
     # a campaign's attempts
     calls = m.CallList.create(name="spring")
     campaign = m.Campaign.create(name="spring", display_name="春季回访")
@@ -534,11 +536,12 @@ def test_ivr_keys_per_menu_and_where_callers_left(more):
     result = more.ivr(more.spec(day_args(D3, D3)))
     rows = {r["menu"]: r for r in result["rows"]}
     main, sales = rows["main"], rows["sales-menu"]
-    assert (main["entered"], main["keys"], main["invalid"], main["timeout"]) == (3, {"1": 2}, 1, 1)
-    assert {k: n for k, n in main["left"].items() if n} == {"hung_up": 1}  # r3, silent then gone
+    assert (main["entered"], main["keys"], main["invalid"], main["timeout"]) == (4, {"1": 2}, 1, 4)
+    assert {k: n for k, n in main["left"].items() if n} == {"hung_up": 1, "hangup": 1}  # r3 gone; t1 sent away
+    assert (main["left_after_timeout"], main["left_after_invalid"]) == (1, 0)
     assert (sales["entered"], sales["keys"]) == (2, {"2": 1, "*": 1})
     assert {k: n for k, n in sales["left"].items() if n} == {"queue": 1, "hangup": 1}
-    assert result["calls"] == 3
+    assert sales["left_after_timeout"] == 0 and result["calls"] == 4
     # the filter keeps the calls whose record matches: DID 4002 is r3's alone
     only = {r["menu"]: r for r in more.ivr(more.spec(day_args(D3, D3, did="4002")))["rows"]}
     assert set(only) == {"main"} and only["main"]["entered"] == 1 and only["main"]["left"]["hung_up"] == 1
@@ -625,7 +628,7 @@ def test_new_reports_on_pages_in_excel_and_in_the_api(web, more):
     assert [(r[0], r[1], r[-1]) for r in cells[header + 1:header + 4]] == [
         ("unicom", None, 0.82), ("pstn", "中国电信", 0.3), ("Total", None, 1.12)]  # yuan, numbers
     ivr = web.get("/api/v1/reports/ivr?from=2026-03-04&to=2026-03-04").json
-    assert {r["menu"]: r["entered"] for r in ivr["rows"]} == {"main": 3, "sales-menu": 2}
+    assert {r["menu"]: r["entered"] for r in ivr["rows"]} == {"main": 4, "sales-menu": 2}
     sign_in(web, "alice")  # an agent: their own efficiency only
     for kind in ("ivr", "regions", "trunks", "outbound", "costs", "sales"):
         web.get(f"/api/v1/reports/{kind}", status=404)
