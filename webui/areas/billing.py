@@ -75,6 +75,12 @@ def form_errors(fields: dict, data: dict) -> dict:
     return out
 
 
+def plan_body(null: str) -> dict:
+    """The body that gives a trunk or a DID its plan: ``{"plan_id": 3}``, ``null`` meaning ``null``."""
+    return body({"type": "object", "required": ["plan_id"], "properties": {
+        "plan_id": {"type": ["integer", "null"], "description": null}}})
+
+
 def plan_id_of(data: dict) -> int | None:
     plan_id = data.get("plan_id")
     if plan_id is not None and (isinstance(plan_id, bool) or not isinstance(plan_id, int)):
@@ -225,7 +231,8 @@ def install(app, deps) -> None:
 
     @app.delete("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan_delete", roles=ADMIN,
                 api=Operation({"tags": ["billing"], "summary": "Delete a rate plan",
-                               "description": "Its trunks go back to the default plan; rated calls keep their cost.",
+                               "description": "Its trunks go back to the default plan, its DIDs to their trunk's; "
+                                              "rated calls keep their cost.",
                                "responses": {"204": resp("deleted"), **errors(401, 403, 404)}}))
     def api_rate_plan_delete(plan_id):
         service.delete(plan_id, actor=actor())
@@ -233,8 +240,7 @@ def install(app, deps) -> None:
 
     @app.put("/api/v1/rate-plans/trunks/<trunk>", name="api_rate_plan_trunk", roles=ADMIN,
              api=Operation({"tags": ["billing"], "summary": "Rate a trunk's calls by a plan",
-                            "requestBody": body({"type": "object", "required": ["plan_id"], "properties": {
-                                "plan_id": {"type": ["integer", "null"], "description": "null: the default plan"}}}),
+                            "requestBody": plan_body("null: the default plan"),
                             "responses": {"204": resp("assigned"), **errors(400, 401, 403, 404, 422)}}))
     def api_rate_plan_trunk(trunk):
         service.assign(trunk, plan_id_of(json_body()), actor=actor())
@@ -244,8 +250,7 @@ def install(app, deps) -> None:
              api=Operation({"tags": ["billing"], "summary": "Rate a DID's incoming calls by a plan (a 400 number)",
                             "description": "The plan's `inbound` price rates the incoming calls on this DID in place "
                                            "of their trunk's plan; no `inbound` price: they are not rated.",
-                            "requestBody": body({"type": "object", "required": ["plan_id"], "properties": {
-                                "plan_id": {"type": ["integer", "null"], "description": "null: the trunk's plan"}}}),
+                            "requestBody": plan_body("null: the trunk's plan"),
                             "responses": {"204": resp("assigned"), **errors(400, 401, 403, 404, 422)}}))
     def api_rate_plan_did(did):
         service.assign_did(did, plan_id_of(json_body()), actor=actor())
@@ -254,7 +259,8 @@ def install(app, deps) -> None:
     @app.get("/api/v1/bills/<month>", name="api_bill", roles=STAFF,
              api=Operation({"tags": ["billing"], "summary": "A month's bill per trunk, team and agent",
                             "description": "The office's month (YYYY-MM). Money in integer fen (`*_fen`); rents "
-                                           "by trunk and agent; the total counts each call once.",
+                                           "by trunk and agent, for the part of the month each existed (from the "
+                                           "audit log); the total counts each call once.",
                             "responses": {"200": resp("the bill", BILL_SCHEMA), **errors(401, 403, 422)}}))
     def api_bill(month):
         return deps.queries.run(service.bill, month)
