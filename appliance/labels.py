@@ -31,6 +31,7 @@ ALIASES = {
     "recording_state": "calls.recording.",
     "audit_action": "audit.",
     "action": "menus.action.",  # a voice menu key's action
+    "destination_class": "rates.class.",  # a call's class in the rating (local, mobile...)
 }
 PREFIX = "labels."
 

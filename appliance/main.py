@@ -43,7 +43,7 @@ from appliance.db import open_database  # noqa: E402
 from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.querypool import QueryPool  # noqa: E402
-from appliance.db.writers import AgentStateWriter, CallRecordWriter  # noqa: E402
+from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter  # noqa: E402
 from appliance.engine.registrations import Registrations, parse_contacts, parse_registrations  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
@@ -177,11 +177,13 @@ class Appliance:
         registry.register(pin.SCRIPT, pin.make_handler(callers.customer_of))
         registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table,
-                                                         order_of=OrderService.latest_for_number))
+                                                         order_of=OrderService.latest_for_number,
+                                                         on_step=MenuStepWriter(self.db).write))
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
         notices = MailNotices(self.mail, self.site.language)
-        self.reports = ReportService(self.db, timezone=self.site.timezone)
+        self.reports = ReportService(self.db, timezone=self.site.timezone,
+                                     sales=OrderService(self.db, self.crm).sales)  # the orders' own figures
         self.report_schedules = ReportSchedules(self.db, self.reports, self.mail,
                                                 Path(settings.data_dir) / "reports",
                                                 run=lambda fn, *args: in_worker(self.db, fn, *args))

@@ -151,6 +151,42 @@ def home_region(text, lang: str = "en", region: str = DEFAULT_REGION) -> HomeReg
     return HomeRegion(where or None, operator, parsed.country_code)
 
 
+# A Chinese place as the geocoder writes it: the province (省, 自治区, 特别行政区 or one of the
+# autonomous regions it writes short: 内蒙古 新疆 ...), then the city; a municipality (北京市) is both.
+_PROVINCE_ZH = re.compile(r"^(.+?省|.+?自治区|.+?特别行政区|内蒙古|广西|西藏|宁夏|新疆)(.+)$")
+
+
+def province_city(text, lang: str = "en", region: str = DEFAULT_REGION) -> tuple[str, str] | None:
+    """The province and the city a number is from (``("江苏省", "常州市")``, ``("Jiangsu",
+    "Changzhou")``; a municipality: ``("北京市", "北京市")``; a foreign number or one the geocoder
+    places only in a country: the country twice); None for what is not a valid number."""
+    home = home_region(text, lang, region)
+    if home is None or not home.region:
+        return None
+    where = home.region
+    if _lang(lang) == "zh":
+        found = _PROVINCE_ZH.match(where)
+        return (found.group(1), found.group(2)) if found else (where, where)
+    city, _, province = where.rpartition(", ")
+    return (province, city) if city else (where, where)
+
+
+def place_key_sql(column: str) -> str:
+    """An SQL expression over a stored Chinese number (``column``, as trunks deliver callers:
+    ``13912345678``, ``+8613912345678``, ``8613912345678``, ``075588889999``) giving the first
+    seven digits of its national number, which decide its place: the geocoder's longest
+    Chinese prefix is seven national digits (a mobile's segment, ``1391234``; a fixed line's
+    area code and exchange, six at most).  A report groups millions of calls by it in SQL and
+    places one number of each group with ``province_city``: the place is phonenumbers'
+    answer, the key only says which calls share it.  Anything else (foreign, short, hidden)
+    is its own key."""
+    c = column
+    return (f"CASE WHEN {c} LIKE '+86%' THEN substr({c}, 4, 7) WHEN {c} LIKE '0086%' THEN substr({c}, 5, 7) "
+            f"WHEN {c} LIKE '86%' AND length({c}) >= 12 THEN substr({c}, 3, 7) "
+            f"WHEN {c} LIKE '0%' AND {c} NOT LIKE '00%' THEN substr({c}, 2, 7) "
+            f"WHEN {c} LIKE '1%' AND length({c}) = 11 THEN substr({c}, 1, 7) ELSE {c} END")
+
+
 def describe(text, lang: str = "en", region: str = DEFAULT_REGION) -> dict:
     """For the screen pop: ``{"kind": mobile|landline|international|unknown, "region":
     str|None, "operator": str|None}``; a foreign number's region is its country."""

@@ -639,7 +639,21 @@ class TrunkRatePlan(BaseModel):
         table_name = "trunk_rate_plan"
 
 
+class DidRatePlan(BaseModel):
+    """The plan that rates the incoming calls on a DID (a 400 number whose carrier charges the
+    called party), in place of its trunk's: by the DID's number, as call records keep it."""
+
+    id = AutoField()
+    did = CharField(unique=True, max_length=32)
+    plan = ForeignKeyField(RatePlan, backref="dids", on_delete="CASCADE")
+
+    class Meta:
+        table_name = "did_rate_plan"
+
+
 # -- orders and sales (appliance/services/orders.py) ------------------------------------------
+
+
 class Supplier(BaseModel):
     """Who supplies products (a product names its supplier)."""
 
@@ -1010,7 +1024,7 @@ class CampaignAttempt(BaseModel):
     agent = CharField(max_length=16)
     number = CharField(max_length=32)
     linkedid = CharField(max_length=64, default="", index=True)
-    started_at = DateTimeField(default=utcnow)
+    started_at = DateTimeField(default=utcnow, index=True)  # the outbound report's range
     ended_at = DateTimeField(null=True)
     result = CharField(max_length=16, default="dialling")  # dialling | answered | no-answer | busy | failed | skipped | refused
     disposition = CharField(max_length=32, default="")
@@ -1066,6 +1080,8 @@ class CallScriptRun(BaseModel):
     class Meta:
         table_name = "call_script_run"
         indexes = ((("linkedid", "agent"), True),)
+
+
 class KbCategory(BaseModel):
     """A knowledge base category: top level (``parent`` None) or under one (two levels at most)."""
 
@@ -1129,16 +1145,33 @@ class KbAttachment(BaseModel):
         table_name = "kb_attachment"
 
 
+class MenuStep(BaseModel):
+    """One turn of a caller in the voice menus (``appliance/agi/handlers/menu.py``), for the IVR
+    report: the menu, what the caller did there (``kind``: enter | key | invalid | timeout |
+    directory, with the ``keys``), and where that took them: ``next_menu`` (still in the menus)
+    or ``left`` (queue | agent | extension | voicemail | fax | hangup | fallback).  A call whose
+    last step left nothing was hung up in ``next_menu``."""
+
+    id = AutoField()
+    at = DateTimeField(index=True)
+    linkedid = CharField(max_length=64, index=True)
+    menu = CharField(max_length=32)
+    kind = CharField(max_length=16)
+    keys = CharField(max_length=16, default="")
+    next_menu = CharField(max_length=32, default="")
+    left = CharField(max_length=16, default="")
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
               Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode,
-              RatePlan, RatePlanRate, TrunkRatePlan,
+              RatePlan, RatePlanRate, TrunkRatePlan, DidRatePlan,
               Supplier, Product, CustomerAddress, SalesOrder, OrderItem, OrderEvent, Payment, PointsBalance, PointsEntry,
               ReportBucket, ReportSchedule,
               DncNumber, CallerIdNumber, CallerIdUse, CallRefusal,
               WorkOrderType, WorkOrder, WorkOrderEvent,
               CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt,
               CallScript, CallScriptUse, CallScriptRun,
-              KbCategory, KbArticle, KbArticleQueue, KbAttachment)
+              KbCategory, KbArticle, KbArticleQueue, KbAttachment, MenuStep)

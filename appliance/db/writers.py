@@ -1,13 +1,14 @@
 """The engine's database commands carried out: ``WriteCallRecord`` (one row per call) and
 ``AgentStateChanged`` (the agent-state log), each with its share of the report buckets
-(``appliance/services/reports.py``).  Adapters: the live state decides, these write."""
+(``appliance/services/reports.py``); and each turn in the voice menus (``menu_step``, the
+IVR report's record).  Adapters: the live state and the menus decide, these write."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from appliance.db.models import AgentStateLog, CallRecord
+from appliance.db.models import AgentStateLog, CallRecord, MenuStep
 from appliance.services import reports
 
 logger = logging.getLogger(__name__)
@@ -64,3 +65,17 @@ class AgentStateWriter:
                 reports.record_wrapup(self.db, open_row.agent, open_row.state, open_row.reason,
                                       open_row.started_at, open_row.seconds)
             AgentStateLog.create(agent=change.agent, state=change.state, reason=change.reason, started_at=at)
+
+
+class MenuStepWriter:
+    """Carries out a turn in the voice menus (``agi/handlers/menu.py``): one ``menu_step`` row,
+    one small insert.  A row that cannot be written is logged, never the caller's problem."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def write(self, row: dict) -> None:
+        try:
+            MenuStep.insert(**row).execute()
+        except Exception:  # noqa: BLE001 - the caller goes on through the menu whatever the report misses
+            logger.exception("menu step of call %s not recorded", row.get("linkedid"))

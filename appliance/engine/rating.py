@@ -131,6 +131,23 @@ def rate(record: dict, plan: Plan | None, dclass: str) -> Rated:
     return Rated(charge(record.get("talk_seconds") or 0, answered, plan, plan.rates[dclass]), dclass, plan.name)
 
 
+def rent_share(rent_fen: int, spans, since, until) -> int:
+    """A monthly rent for the part of the month [since, until) that something existed in:
+    ``spans`` of (start, end), overlapping or not, cut at the month's ends; pro rata by the
+    second, rounded half up to the fen.  Existing the whole month: the whole rent; not at
+    all: nothing."""
+    month = (until - since).total_seconds()
+    covered, reached = 0.0, since
+    for start, end in sorted((max(a, since), min(b, until)) for a, b in spans):
+        start = max(start, reached)
+        if end > start:
+            covered += (end - start).total_seconds()
+            reached = end
+    if month <= 0 or covered <= 0:
+        return 0
+    return rent_fen if covered >= month else int(rent_fen * covered / month + 0.5)
+
+
 def yuan(fen: int | None) -> str:
     """``1234`` -> ``¥12.34``; None -> ``""`` (both languages write yuan this way)."""
     if fen is None:

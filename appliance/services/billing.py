@@ -3,9 +3,13 @@
 The arithmetic is ``appliance/engine/rating.py`` (pure); this module keeps the plans
 (``rate_plan``, ``rate_plan_rate``, ``trunk_rate_plan``), hands the call-record writer a
 ``rate(record)`` that fills ``cost``, ``rate_plan`` and ``destination_class``, and reads
-the month's bills per trunk, team (queue) and agent, rents included.
+the month's bills per trunk, team (queue) and agent, rents included: each agent's and
+trunk's rent for the part of the month it existed (``existence``: from the audit log's
+lines adding, renaming and deleting them; ``rating.rent_share``: pro rata by the second).
 
-Which plan rates a call: its trunk's, else the default plan (none: the call is not rated).
+Which plan rates a call: its trunk's, else the default plan (none: the call is not rated);
+an incoming call on a DID given a plan of its own (``did_rate_plan``: a 400 number whose
+carrier charges the called party) is rated by that plan instead.
 An outgoing call is rated by the class of the number dialled (``numbers.classify`` against
 the site's ``home_region`` and ``area_code``: ``rating.destination_class``); an incoming
 one only when its plan has a price for ``inbound``; internal calls never. A class the plan
@@ -45,6 +49,65 @@ MAX_PER_MINUTE = 100 * 100 * rating.PRICE_SCALE  # 100 yuan a minute
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 BILL_KINDS = ("trunk", "team", "agent")
 NO_TEAM = ""  # the team row of calls whose agent is in no team
+
+
+def agent_teams() -> dict[str, str]:
+    """Each agent's team for their outgoing calls: the queue they are a member of with
+    the lowest penalty, then by name (personal queues ``cc-agent-*`` are no team).  The
+    bills and the costs report (``services/reports.py``) both count by it."""
+    teams: dict[str, str] = {}
+    q = (m.QueueMember.select(m.Agent.number, m.Queue.name).join(m.Agent).switch(m.QueueMember).join(m.Queue)
+         .where(~m.Queue.name.startswith("cc-")).order_by(m.QueueMember.penalty, m.Queue.name).tuples())
+    for agent, queue in q:
+        teams.setdefault(agent, queue)
+    return teams
+
+
+BEFORE_RECORDS = dt.datetime(1970, 1, 1)  # an agent or trunk whose adding the audit log does not hold
+
+
+def existence(kind: str, key: str, now: set[str], since: dt.datetime, until: dt.datetime) -> dict[str, list]:
+    """When each agent or trunk (``kind`` ``agents``/``trunks`` as the configuration's audit
+    lines name them, ``key`` the attribute that names one) existed up to ``until``: name ->
+    [(start, end)], for those that existed at some time in [since, until).  From the audit
+    log (added, deleted, renamed: a renamed one goes on under its new name); ``now``: the
+    names that exist now, which the lines after ``until`` are undone from.  One whose adding
+    is not in the log existed before it."""
+    log = m.AuditLog
+    lines = list(log.select(log.at, log.action, log.object_id, log.detail)
+                 .where(log.object_type == kind, log.action.in_(("create", "delete", "update")))
+                 .order_by(log.at, log.id).tuples())
+
+    def renamed(action, name, detail):
+        if action != "update":
+            return None
+        try:
+            new = json.loads(detail or "{}").get(key)
+        except (ValueError, AttributeError):
+            return None
+        return new if isinstance(new, str) and new and new != name else None
+
+    at_end = set(now)
+    for at, action, name, detail in reversed([line for line in lines if line[0] >= until]):
+        if action == "create":
+            at_end.discard(name)
+        elif action == "delete":
+            at_end.add(name)
+        elif renamed(action, name, detail):
+            at_end.discard(renamed(action, name, detail))
+            at_end.add(name)
+    spans: dict[str, list] = {}
+    began: dict[str, dt.datetime] = {}
+    for at, action, name, detail in (line for line in lines if line[0] < until):
+        if action == "create":
+            began[name] = at
+        elif action == "delete":
+            spans.setdefault(name, []).append((began.pop(name, BEFORE_RECORDS), at))
+        elif renamed(action, name, detail):
+            began[renamed(action, name, detail)] = began.pop(name, BEFORE_RECORDS)
+    for name in at_end:
+        spans.setdefault(name, []).append((began.get(name, BEFORE_RECORDS), until))
+    return {name: s for name, s in spans.items() if any(end > since and start < until for start, end in s)}
 
 
 # -- reading what people typed --------------------------------------------------------------
@@ -258,15 +321,31 @@ class BillingService:
         """Rate ``trunk``'s calls by the plan ``plan_id`` (None: by the default plan)."""
         if not m.Trunk.select().where(m.Trunk.name == trunk).exists():
             raise NotFound(f"no trunk {trunk}", code="rates.no_trunk")
+        self._assign(m.TrunkRatePlan, m.TrunkRatePlan.trunk, trunk, plan_id, actor)
+
+    def assign_did(self, did: str, plan_id: int | None, actor: str) -> None:
+        """Rate the incoming calls on ``did`` by the plan ``plan_id`` (its price for ``inbound``)
+        in place of their trunk's; None: by their trunk's plan again."""
+        if not m.Did.select().where(m.Did.number == did).exists():
+            raise NotFound(f"no DID {did}", code="rates.no_did")
+        self._assign(m.DidRatePlan, m.DidRatePlan.did, did, plan_id, actor)
+
+    def _assign(self, model, key, name: str, plan_id: int | None, actor: str) -> None:
         with self.db.atomic():
             if plan_id is not None:
                 self.plan(plan_id)
-            m.TrunkRatePlan.delete().where(m.TrunkRatePlan.trunk == trunk).execute()
+            model.delete().where(key == name).execute()
             if plan_id is not None:
-                m.TrunkRatePlan.create(trunk=trunk, plan=plan_id)
-            m.AuditLog.create(username=actor or "system", action="update", object_type="trunk_rate_plan",
-                              object_id=trunk, detail=json.dumps({"plan": plan_id}))
+                model.create(**{key.name: name, "plan": plan_id})
+            m.AuditLog.create(username=actor or "system", action="update", object_type=model._meta.table_name,
+                              object_id=name, detail=json.dumps({"plan": plan_id}))
         self._cached = None
+
+    def dids(self) -> list[dict]:
+        """Every DID with the plan that rates its incoming calls (``plan_id`` None: its trunk's)."""
+        assigned = {d.did: d.plan_id for d in m.DidRatePlan.select()}
+        return [{"number": d.number, "description": d.description, "plan_id": assigned.get(d.number)}
+                for d in m.Did.select().order_by(m.Did.number)]
 
     def trunks(self) -> list[dict]:
         """Every trunk with the plan that rates its calls (``plan_id`` None: the default)."""
@@ -283,13 +362,14 @@ class BillingService:
             plans = {p.id: _plan_of(p, rates.get(p.id, {})) for p in m.RatePlan.select()}
             default = next((plans[p.id] for p in m.RatePlan.select().where(m.RatePlan.is_default == True)), None)  # noqa: E712
             by_trunk = {t.trunk: plans[t.plan_id] for t in m.TrunkRatePlan.select()}
-            self._cached = (by_trunk, default)
+            by_did = {d.did: plans[d.plan_id] for d in m.DidRatePlan.select()}
+            self._cached = (by_trunk, default, by_did)
         return self._cached
 
     def rater(self) -> Callable[[dict], dict]:
         """A ``rate(record) -> {cost, rate_plan, destination_class}`` over the plans as they
         are now (classification of each number dialled remembered for this rater's life)."""
-        by_trunk, default = self._plans()
+        by_trunk, default, by_did = self._plans()
         region, area = self.home_region(), self.area_code()
         classes: dict[str, str] = {}
 
@@ -305,7 +385,10 @@ class BillingService:
                 dclass = rating.INBOUND
             else:
                 return {"cost": None, "rate_plan": "", "destination_class": rating.INTERNAL}
-            rated = rating.rate(record, by_trunk.get(record.get("trunk") or "", default), dclass)
+            plan = by_trunk.get(record.get("trunk") or "", default)
+            if direction == "inbound":  # a DID of its own plan (a 400 number) is rated by it
+                plan = by_did.get(record.get("did") or "", plan)
+            rated = rating.rate(record, plan, dclass)
             return {"cost": rated.cost_fen, "rate_plan": rated.rate_plan, "destination_class": rated.destination_class}
 
         return rate
@@ -317,16 +400,6 @@ class BillingService:
     # -- bills -----------------------------------------------------------------------------
     def _zone(self) -> dt.tzinfo:
         return zone_of(self.timezone() if self.timezone is not None else None)
-
-    def _teams(self) -> dict[str, str]:
-        """Each agent's team for their outgoing calls: the queue they are a member of with
-        the lowest penalty, then by name (personal queues ``cc-agent-*`` are no team)."""
-        teams: dict[str, str] = {}
-        q = (m.QueueMember.select(m.Agent.number, m.Queue.name).join(m.Agent).switch(m.QueueMember).join(m.Queue)
-             .where(~m.Queue.name.startswith("cc-")).order_by(m.QueueMember.penalty, m.Queue.name).tuples())
-        for agent, queue in q:
-            teams.setdefault(agent, queue)
-        return teams
 
     def bill(self, month: str) -> dict:
         """The month's bill: rows per trunk, team and agent (calls, answered, billed minutes,
@@ -342,7 +415,7 @@ class BillingService:
         for key, column in (("trunk", m.CallRecord.trunk), ("agent", m.CallRecord.agent)):
             by[key] = {row[0]: row[1:] for row in m.CallRecord.select(column, *fields).where(in_month)
                        .group_by(column).tuples()}
-        teams = self._teams()
+        teams = agent_teams()
         team_rows: dict[str, list] = {}
         q = (m.CallRecord.select(m.CallRecord.queue, m.CallRecord.agent, m.CallRecord.direction, *fields)
              .where(in_month).group_by(m.CallRecord.queue, m.CallRecord.agent, m.CallRecord.direction).tuples())
@@ -357,11 +430,13 @@ class BillingService:
         default = next((p for p in plans.values() if p.is_default), None)
         assigned = {t.trunk: plans[t.plan_id] for t in m.TrunkRatePlan.select()}
         rents = {"trunk": {}, "agent": {}, "team": {}}
-        for t in m.Trunk.select():
-            plan = assigned.get(t.name, default)
-            rents["trunk"][t.name] = plan.trunk_rent_fen if plan else 0
-        for a in m.Agent.select():
-            rents["agent"][a.number] = default.agent_rent_fen if default else 0
+        trunks = existence("trunks", "name", {t.name for t in m.Trunk.select(m.Trunk.name)}, since, until)
+        for name, spans in trunks.items():
+            plan = assigned.get(name, default)
+            rents["trunk"][name] = rating.rent_share(plan.trunk_rent_fen if plan else 0, spans, since, until)
+        agents = existence("agents", "number", {a.number for a in m.Agent.select(m.Agent.number)}, since, until)
+        for name, spans in agents.items():
+            rents["agent"][name] = rating.rent_share(default.agent_rent_fen if default else 0, spans, since, until)
         labels = {"trunk": {t.name: t.display_name for t in m.Trunk.select()},
                   "team": {q.name: q.display_name for q in m.Queue.select()},
                   "agent": {a.number: a.name for a in m.Agent.select()}}

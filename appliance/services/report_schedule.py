@@ -118,8 +118,10 @@ class ReportSchedules:
         def label(kind, code):
             return labels.label(lang, kind, code)
 
-        spec = self.reports.spec({"from": first.isoformat(), "to": last.isoformat(), "queue": row.queue,
+        queue = "" if row.report in views.AGENT_FILTER_ONLY else row.queue  # attempts and orders have none
+        spec = self.reports.spec({"from": first.isoformat(), "to": last.isoformat(), "queue": queue,
                                   "grain": "hour" if row.period == "daily" else "day"})
+        spec["lang"] = lang  # places (the regions report) in the reader's language
         result = getattr(self.reports, row.report)(spec)
         lines = views.filter_lines(spec, words, label)
         return views.workbook(words(f"reports.kind.{row.report}"), lines, views.tables(row.report, result, words, label),

@@ -11,9 +11,28 @@ from __future__ import annotations
 
 import io
 
-KINDS = ("traffic", "queues", "heatmap", "agents", "timeline", "abandoned", "surveys")
+KINDS = ("traffic", "queues", "heatmap", "agents", "timeline", "abandoned", "surveys", "ivr", "regions", "trunks",
+         "outbound", "costs", "sales")
+# reports whose records have no queue, DID or direction (campaign attempts, orders): the agent filter only
+AGENT_FILTER_ONLY = ("outbound", "sales")
+IVR_LEFT = ("queue", "agent", "extension", "voicemail", "fax", "hangup", "fallback", "hung_up")  # reports.IVR_LEFT
+CALLS = [("calls", "reports.region.calls", "int"), ("answered", "reports.col.answered", "int"),
+         ("abandoned", "reports.col.abandoned", "int"), ("unanswered", "reports.region.unanswered", "int"),
+         ("answer_rate", "reports.region.answer_rate", "percent"), ("talk_seconds", "reports.col.talk", "seconds"),
+         ("average_talk", "reports.region.average_talk", "seconds")]
+ATTEMPTS = [("name", "reports.col.name", "text"),
+            ("dialled", "reports.outbound.dialled", "int"), ("answered", "reports.col.answered", "int"),
+            ("no_answer", "reports.outbound.no_answer", "int"), ("busy", "reports.outbound.busy", "int"),
+            ("failed", "reports.outbound.failed", "int"), ("dialling", "reports.outbound.dialling", "int"),
+            ("skipped", "reports.outbound.skipped", "int"), ("refused", "reports.outbound.refused", "int"),
+            ("answer_rate", "reports.outbound.answer_rate", "percent")]
+COSTS = [("name", "reports.col.name", "text"),
+         ("calls", "reports.costs.calls", "int"), ("rated", "reports.costs.rated", "int"),
+         ("unrated", "reports.costs.unrated", "int"), ("talk_seconds", "reports.col.talk", "seconds"),
+         ("cost", "reports.costs.cost", "money")]
+SALES = [("orders", "reports.sales.orders", "int"), ("amount", "reports.sales.amount", "money")]
 
-# (key, message id, how to show it): int | seconds | percent | text | number | bool | call
+# (key, message id, how to show it): int | seconds | percent | text | number | money | bool | call
 COLUMNS = {
     "traffic": [("period", "reports.col.period", "text"), ("offered", "reports.col.offered", "int"),
                 ("answered", "reports.col.answered", "int"), ("abandoned", "reports.col.abandoned", "int"),
@@ -54,6 +73,26 @@ COLUMNS = {
                    ("score", "reports.col.score", "int"), ("talk_seconds", "reports.col.talk", "seconds"),
                    ("linkedid", "reports.col.call", "call")],
     "heatmap": [("day", "reports.col.weekday", "text")] + [(f"h{h}", f"reports.hour.{h:02d}", "int") for h in range(24)],
+    "ivr": [("menu", "reports.ivr.menu", "text"), ("name", "reports.col.display_name", "text"),
+            ("entered", "reports.ivr.entered", "int"), ("invalid", "reports.ivr.invalid", "int"),
+            ("timeout", "reports.ivr.timeout", "int")],
+    "ivr_left": [("menu", "reports.ivr.menu", "text"), ("name", "reports.col.display_name", "text")]
+    + [(k, f"reports.ivr.left.{k}", "int") for k in IVR_LEFT]
+    + [("left_after_timeout", "reports.ivr.left_after_timeout", "int"),
+       ("left_after_invalid", "reports.ivr.left_after_invalid", "int")],
+    "provinces": [("province_words", "reports.region.province", "text")] + CALLS,
+    "cities": [("province_words", "reports.region.province", "text"), ("city", "reports.region.city", "text")] + CALLS,
+    "trunks": [("trunk", "reports.region.trunk", "text"), ("name", "reports.col.display_name", "text"),
+               ("direction_words", "reports.col.direction", "text")] + CALLS,
+    **{f"attempts_{part}": [("key", f"reports.outbound.key_{part}", "text")] + ATTEMPTS
+       for part in ("campaigns", "agents", "days")},
+    **{f"costs_{group}": [("key", f"reports.costs.key_{group}", "text")] + COSTS
+       for group in ("trunks", "agents", "teams")},
+    "costs_classes": [("key", "reports.costs.key_classes", "text")] + COSTS[1:],  # the key is its name
+    "sales_agents": [("key", "reports.col.agent", "text")] + SALES,
+    "sales_products": [("key", "reports.sales.product", "text"), ("name", "reports.col.name", "text"),
+                       ("quantity", "reports.sales.quantity", "int")] + SALES,
+    "sales_days": [("key", "reports.sales.day", "text")] + SALES,
 }
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -77,9 +116,11 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
             reasons = sorted({r for row in rows for r in row["pauses"]})
             cols = cols[:6] + [(f"pause:{r}", "", "seconds") for r in reasons] + cols[6:]
             rows = [{**row, **{f"pause:{r}": row["pauses"].get(r, 0.0) for r in reasons}} for row in rows]
-        heads = [(k, words(msgid) if msgid else words("reports.col.pause_reason",
-                                                      reason=label("pause_reason", k.split(":", 1)[1])), how)
-                 for k, msgid, how in cols]
+        if name == "ivr":  # one column per key pressed on an option
+            keys = sorted({k for row in rows for k in row["keys"]}, key=lambda k: ("0123456789*#".find(k), k))
+            cols = cols[:3] + [(f"key:{k}", "", "int") for k in keys] + cols[3:]
+            rows = [{**row, **{f"key:{k}": row["keys"].get(k, 0) for k in keys}} for row in rows]
+        heads = [(k, words(msgid) if msgid else _dynamic_head(k, words, label), how) for k, msgid, how in cols]
         return {"title": title, "columns": heads, "rows": [[row.get(k) for k, _, _ in cols] for row in rows],
                 "totals": [words("reports.total") if k == cols[0][0] else ("" if how == "text" else totals.get(k))
                            for k, _, how in cols]
@@ -99,10 +140,48 @@ def tables(kind: str, result: dict, words, label) -> list[dict]:
         return [table("timeline", [{**r, "state_words": state_words(r, label)} for r in result["rows"]])]
     if kind == "abandoned":
         return [table("abandoned", result["rows"])]
+    if kind == "ivr":
+        return [table("ivr", result["rows"], words("reports.ivr.keys")),
+                table("ivr_left", [{**r, **r["left"]} for r in result["rows"]], words("reports.ivr.where_left"))]
+    if kind == "regions":
+        def place(r):
+            return {**r, "province_words": r["province"] or words("reports.region.unknown")}
+        return [table("provinces", [place(r) for r in result["provinces"]], words("reports.region.by_province")),
+                table("cities", [place(r) for r in result["cities"]], words("reports.region.by_city"))]
+    if kind == "trunks":
+        return [table("trunks", [{**r, "direction_words": label("direction", r["direction"])} for r in result["rows"]])]
+    if kind == "outbound":
+        return [table(f"attempts_{part}", result[part], words(f"reports.outbound.by_{part}"))
+                for part in ("campaigns", "agents", "days")]
+    if kind == "costs":
+        def named(group, r):
+            if group == "classes":  # the class in words, never its code
+                return {**r, "key": label("destination_class", r["key"]) if r["key"]
+                        else words("reports.costs.no_class")}
+            return {**r, "name": r["name"] or ("" if r["key"] else words(f"reports.costs.no_{group[:-1]}"))}
+        totals = {**{k: sum(r[k] for r in result["trunks"]) for k in ("calls", "rated", "unrated", "talk_seconds")},
+                  "cost": result["total"]["cost"]}
+        return [table(f"costs_{g}", [named(g, r) for r in result[g]], words(f"reports.costs.by_{g}"),
+                      totals=totals if g == "trunks" else None) for g in ("trunks", "agents", "teams", "classes")]
+    if kind == "sales":
+        def yuan(part):  # the orders service's amounts are yuan text ("12.30"): numbers here
+            return [{**r, "amount": float(r["amount"])} for r in result[part]]
+        return [table("sales_days", yuan("by_day"), words("reports.sales.by_day"),
+                      totals={"orders": result["orders"], "amount": float(result["amount"])}),
+                table("sales_agents", yuan("by_agent"), words("reports.sales.by_agent")),
+                table("sales_products", yuan("by_product"), words("reports.sales.by_product"))]
     agents = [{**a, **{f"s{n}": a["by_score"][n - 1] for n in range(1, 6)}} for a in result["agents"]]
     return [table("surveys", agents, words("reports.surveys.per_agent")),
             table("survey_queues", result["queues"], words("reports.surveys.per_queue")),
             table("survey_low", result["low"], words("reports.surveys.low"))]
+
+
+def _dynamic_head(key: str, words, label) -> str:
+    """The header of a column a report adds per value met: a pause reason, a menu key."""
+    what, _, code = key.partition(":")
+    if what == "key":
+        return words("reports.ivr.key", key=code)
+    return words("reports.col.pause_reason", reason=label("pause_reason", code))
 
 
 def state_words(row: dict, label) -> str:
@@ -145,6 +224,35 @@ def chart(kind: str, result: dict, words, label=lambda kind, code: code) -> dict
                 "states": [label("agent_state", s) for s in states],
                 "data": [[agents.index(f"{r['agent']} {r['name']}".strip()), r["offsets"][0], r["offsets"][1],
                           states.index(r["state"]), state_words(r, label)] for r in rows]}
+    if kind == "ivr":
+        rows = result["rows"]
+        return {"type": "bars", "x": [r["name"] or r["menu"] for r in rows],
+                "series": [{"name": words(f"reports.ivr.left.{k}"), "data": [r["left"][k] for r in rows], "stack": "l"}
+                           for k in IVR_LEFT if any(r["left"][k] for r in rows)]}
+    if kind in ("regions", "trunks"):
+        rows = result["provinces"] if kind == "regions" else result["rows"]
+        x = [r["province"] or words("reports.region.unknown") for r in rows] if kind == "regions" else \
+            [f"{r['name'] or r['trunk']} {label('direction', r['direction'])}" for r in rows]
+        return {"type": "bars", "x": x,
+                "series": [{"name": words("reports.col.answered"), "data": [r["answered"] for r in rows], "stack": "c"},
+                           {"name": words("reports.col.abandoned"), "data": [r["abandoned"] for r in rows], "stack": "c"},
+                           {"name": words("reports.region.other_unanswered"),
+                            "data": [r["unanswered"] - r["abandoned"] for r in rows], "stack": "c"}]}
+    if kind == "outbound":
+        rows = result["days"]
+        return {"type": "bars", "x": [r["key"] for r in rows],
+                "series": [{"name": words(msgid), "data": [r[k] for r in rows], "stack": "o"}
+                           for k, msgid in (("answered", "reports.col.answered"),
+                                            ("no_answer", "reports.outbound.no_answer"),
+                                            ("busy", "reports.outbound.busy"), ("failed", "reports.outbound.failed"))]}
+    if kind == "costs":
+        return {"type": "pie", "data": [{"name": label("destination_class", r["key"]) if r["key"]
+                                         else words("reports.costs.no_class"), "value": r["cost"]}
+                                        for r in result["classes"] if r["cost_fen"]]}
+    if kind == "sales":
+        rows = result["by_day"]
+        return {"type": "bars", "x": [r["key"] for r in rows],
+                "series": [{"name": words("reports.sales.amount"), "data": [float(r["amount"]) for r in rows]}]}
     if kind == "abandoned":
         back = result["called_back"]
         return {"type": "pie", "data": [{"name": words("reports.called_back.yes"), "value": back},
@@ -179,6 +287,8 @@ def workbook(title: str, filter_lines: list[str], parts: list[dict], words, labe
             for cell, (_, _, how) in zip(sheet[sheet.max_row], part["columns"]):
                 if how == "percent":
                     cell.number_format = "0.0%"
+                elif how == "money":
+                    cell.number_format = "0.00"
                 elif isinstance(cell.value, str):
                     cell.data_type = "s"  # a caller's number starting with + or = stays text
     buf = io.BytesIO()

@@ -43,7 +43,10 @@ from peewee import JOIN, SQL, Case, Cast, fn
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import FieldError, ValidationError
-from appliance.services.site import utc_midnight, zone_of
+from appliance.services.billing import NO_TEAM, agent_teams
+from appliance.services.crm import Viewer
+from appliance.services.orders import OrderService
+from appliance.services.site import on_office_clock, utc_midnight, zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,10 @@ DIRECTIONS = ("inbound", "outbound", "internal")
 LIST_LIMIT = 1000
 DEFAULT_LOW_SCORE = 2
 WRAPUP_LOOKBACK = dt.timedelta(hours=12)  # a wrap-up's call entered at most this long before it
+# how callers leave a menu (``menu_step.left``, ``agi/handlers/menu.py``), and hanging up in it
+IVR_LEFT = ("queue", "agent", "extension", "voicemail", "fax", "hangup", "fallback", "hung_up")
+COST_GROUPS = ("trunk", "agent", "team", "class")
+OUTBOUND_RESULTS = ("answered", "no-answer", "busy", "failed", "dialling", "skipped", "refused")
 
 
 def epoch(at) -> float:
@@ -213,10 +220,14 @@ class Spec(dict):
 
 
 class ReportService:
-    def __init__(self, db, timezone: Callable[[], str] | None = None, today: Callable[[dt.tzinfo], dt.date] | None = None):
+    def __init__(self, db, timezone: Callable[[], str] | None = None,
+                 today: Callable[[dt.tzinfo], dt.date] | None = None, sales: Callable[..., dict] | None = None):
+        """``sales(viewer, filters, day_of)``: the orders' sales figures (``OrderService.sales``,
+        the one computation of them; its own by default)."""
         self.db = db
         self.timezone = timezone
         self._today = today or (lambda zone: dt.datetime.now(zone).date())
+        self._sales = sales or OrderService(db, None).sales  # sales reads no customer: no CRM needed
 
     def zone(self) -> dt.tzinfo:
         return zone_of(self.timezone() if self.timezone is not None else None)
@@ -486,6 +497,190 @@ class ReportService:
         return {"agents": [summary(k, v) for k, v in sorted(per_agent.items())],
                 "queues": [summary(k, v) for k, v in sorted(per_queue.items())],
                 "low": low, "asked": asked, "rated": sum(len(v) for v in per_agent.values())}
+
+    # -- the voice menus (menu_step) -------------------------------------------------------------
+    def ivr(self, spec: Spec) -> dict:
+        """Per menu: callers who entered it, each key of an option pressed, invalid keys,
+        silences (timeouts), and where callers left it (a queue, an agent, an extension,
+        voicemail, fax, the menu's goodbye, the fallback) or hung up in it (their last turn
+        left them in the menu); of those who left, how many the timeout action or the
+        invalid action sent on (they timed out, or kept pressing wrong keys).  From ``menu_step`` (turns in the range); the queue, DID,
+        agent and direction filters keep the calls whose call record matches."""
+        s = m.MenuStep
+        cond = [s.at >= spec["start"], s.at < spec["end"]]
+        if any(spec.get(k) for k in ("queue", "did", "agent", "direction")) or "own" in spec:
+            cond.append(s.linkedid.in_(self._records(spec).select(m.CallRecord.linkedid)))
+        menus: dict[str, dict] = {}
+
+        def menu(name):
+            return menus.setdefault(name, {"menu": name, "entered": 0, "keys": {}, "invalid": 0, "timeout": 0,
+                                           "left": dict.fromkeys(IVR_LEFT, 0), "left_after_timeout": 0,
+                                           "left_after_invalid": 0})
+
+        turns = (s.select(s.menu, s.kind, s.keys, s.next_menu, s.left, fn.COUNT(s.id)).where(*cond)
+                 .group_by(s.menu, s.kind, s.keys, s.next_menu, s.left).tuples())
+        for name, kind, keys, next_menu, left, n in turns:
+            here = menu(name)
+            if kind == "enter":
+                here["entered"] += n
+            elif next_menu and next_menu != name:
+                menu(next_menu)["entered"] += n
+            if kind == "key":
+                here["keys"][keys[:1]] = here["keys"].get(keys[:1], 0) + n
+            elif kind in ("invalid", "timeout"):
+                here[kind] += n
+            if left:
+                here["left"][left if left in IVR_LEFT else "fallback"] += n
+                if kind in ("timeout", "invalid"):  # sent on by the menu's timeout or invalid action
+                    here[f"left_after_{kind}"] += n
+        last = s.select(fn.MAX(s.id)).where(*cond).group_by(s.linkedid)
+        for name, n in (s.select(s.next_menu, fn.COUNT(s.id)).where(s.id.in_(last), s.left == "")
+                        .group_by(s.next_menu).tuples()):
+            menu(name)["left"]["hung_up"] += n
+        calls = s.select(fn.COUNT(fn.DISTINCT(s.linkedid))).where(*cond).scalar() or 0
+        names = {r.name: r.display_name for r in m.Menu.select(m.Menu.name, m.Menu.display_name)}
+        rows = [{**r, "name": names.get(r["menu"], "")} for _, r in sorted(menus.items())]
+        return {"rows": rows, "calls": calls}
+
+    # -- callers by region and by trunk, costs (the call records) ---------------------------------
+    @staticmethod
+    def _call_sums(query, *group, also=()):
+        """Calls, answered, abandoned (unanswered, given up while waiting) and talk, grouped
+        (after the groups, the columns ``also`` asks for)."""
+        cr = m.CallRecord
+        return (query.select(*group, *also, fn.COUNT(cr.id), fn.SUM(cr.answer_time.is_null(False)),
+                             fn.SUM(cr.answer_time.is_null() & (cr.disposition == "abandoned")),
+                             fn.SUM(cr.talk_seconds))
+                .group_by(*group).tuples())
+
+    @staticmethod
+    def _call_figures(calls, answered, abandoned, talk) -> dict:
+        calls, answered, talk = int(calls or 0), int(answered or 0), float(talk or 0)
+        return {"calls": calls, "answered": answered, "abandoned": int(abandoned or 0),
+                "unanswered": calls - answered, "talk_seconds": round(talk, 1),
+                "answer_rate": round(answered / calls, 4) if calls else None,
+                "average_talk": round(talk / answered, 1) if answered else None}
+
+    def regions(self, spec: Spec) -> dict:
+        """Callers by where their number is from (``numbers.province_city``: a mobile's too),
+        per province and per city: calls, answered, abandoned, talk.  Incoming calls unless
+        the filter names a direction; places in ``spec["lang"]`` (default English).  The calls
+        are summed in SQL per seven-digit prefix (``numbers.place_key_sql``) and one number of
+        each prefix is placed."""
+        spec = Spec(spec, direction=spec.get("direction") or "inbound")
+        lang = spec.get("lang") or "en"
+        cities: dict[tuple[str, str], list] = {}
+        cr = m.CallRecord
+        key = SQL(numbers.place_key_sql('"caller"'))  # the one table: unqualified
+        for _, caller, *sums in self._call_sums(self._records(spec), key, also=(fn.MIN(cr.caller),)):
+            place = numbers.province_city(caller, lang) or ("", "")
+            acc = cities.setdefault(place, [0, 0, 0, 0.0])
+            for i, value in enumerate(sums):
+                acc[i] += value or 0
+        provinces: dict[str, list] = {}
+        for (province, _), acc in cities.items():
+            into = provinces.setdefault(province, [0, 0, 0, 0.0])
+            for i, value in enumerate(acc):
+                into[i] += value
+
+        def ordered(table, row):
+            return sorted((row(k, v) for k, v in table.items()), key=lambda r: (-r["calls"], r["province"]))
+        return {"provinces": ordered(provinces, lambda k, v: {"province": k, **self._call_figures(*v)}),
+                "cities": ordered(cities, lambda k, v: {"province": k[0], "city": k[1], **self._call_figures(*v)}),
+                "direction": spec["direction"]}
+
+    def trunks(self, spec: Spec) -> dict:
+        """Per trunk the calls named it (each direction apart): calls, answered, abandoned, talk."""
+        cr = m.CallRecord
+        names = {t.name: t.display_name for t in m.Trunk.select(m.Trunk.name, m.Trunk.display_name)}
+        rows = [{"trunk": trunk, "name": names.get(trunk, ""), "direction": direction, **self._call_figures(*sums)}
+                for trunk, direction, *sums in self._call_sums(self._records(spec).where(cr.trunk != ""),
+                                                               cr.trunk, cr.direction)]
+        return {"rows": sorted(rows, key=lambda r: (r["trunk"], r["direction"]))}
+
+    def costs(self, spec: Spec) -> dict:
+        """The calls' charges (``call_record.cost``, fen, set at hang-up by the rating) over the
+        range, by trunk, agent, team (the call's queue, else the agent's team for an outgoing
+        call: the bills' rule) and destination class: calls, rated, answered but not rated,
+        talk, cost.  Internal calls are never charged and are left out."""
+        cr = m.CallRecord
+        query = self._records(spec).where(cr.direction != "internal")
+        fields = (fn.COUNT(cr.id), fn.SUM(cr.cost.is_null(False)),
+                  fn.SUM(cr.cost.is_null() & cr.answer_time.is_null(False)), fn.SUM(cr.talk_seconds), fn.SUM(cr.cost))
+        groups: dict[str, dict] = {k: {} for k in COST_GROUPS}
+        teams = agent_teams()
+        for trunk, agent, queue, direction, klass, *sums in (
+                query.select(cr.trunk, cr.agent, cr.queue, cr.direction, cr.destination_class, *fields)
+                .group_by(cr.trunk, cr.agent, cr.queue, cr.direction, cr.destination_class).tuples()):
+            team = queue or (teams.get(agent, NO_TEAM) if direction == "outbound" else NO_TEAM)
+            for group, key in zip(COST_GROUPS, (trunk, agent, team, klass)):
+                acc = groups[group].setdefault(key, [0, 0, 0, 0.0, 0])
+                for i, value in enumerate(sums):
+                    acc[i] += value or 0
+        labels = {"trunk": {t.name: t.display_name for t in m.Trunk.select()},
+                  "agent": {a.number: a.name for a in m.Agent.select()},
+                  "team": {q.name: q.display_name for q in m.Queue.select()}, "class": {}}
+
+        def row(group, key, acc):
+            calls, rated, unrated, talk, cost = acc
+            return {"key": key, "name": labels[group].get(key, ""), "calls": calls, "rated": rated,
+                    "unrated": unrated, "talk_seconds": round(talk, 1), "cost_fen": int(cost),
+                    "cost": round(cost / 100, 2)}
+        out = {group + "s" if group != "class" else "classes":
+               sorted((row(group, k, v) for k, v in groups[group].items()), key=lambda r: (-r["cost_fen"], r["key"]))
+               for group in COST_GROUPS}
+        total = sum(r["cost_fen"] for r in out["trunks"])
+        out["total"] = {"cost_fen": total, "cost": round(total / 100, 2),
+                        "calls": sum(r["calls"] for r in out["trunks"]),
+                        "unrated": sum(r["unrated"] for r in out["trunks"])}
+        return out
+
+    # -- outbound campaigns (campaign_attempt) --------------------------------------------------
+    def outbound(self, spec: Spec) -> dict:
+        """Campaign attempts started in the range, by campaign, by agent and by day of the
+        office's clock: dialled (every call placed: answered, no answer, busy, failed, still
+        dialling), each result, and skipped and refused (not dialled).  The agent filter and
+        an agent's own scope apply; queue, DID and direction do not (an attempt has none)."""
+        a = m.CampaignAttempt
+        q = a.select(a.campaign, a.agent, a.result, (Cast(fn.strftime("%s", a.started_at), "INTEGER") / 3600)
+                     .alias("h"), fn.COUNT(a.id)).where(a.started_at >= spec["start"], a.started_at < spec["end"])
+        if spec.get("agent"):
+            q = q.where(a.agent == spec["agent"])
+        if "own" in spec:
+            q = q.where(a.agent.in_(spec["own"]))
+        by = {"campaign": {}, "agent": {}, "day": {}}
+        days = {}
+        for campaign, agent, result, hour, n in q.group_by(a.campaign, a.agent, a.result, SQL("h")).tuples():
+            if hour not in days:
+                days[hour] = dt.datetime.fromtimestamp(hour * 3600, spec["zone"]).date().isoformat()
+            for group, key in (("campaign", campaign), ("agent", agent), ("day", days[hour])):
+                acc = by[group].setdefault(key, dict.fromkeys(OUTBOUND_RESULTS, 0))
+                acc[result if result in acc else "failed"] += n
+        names = {c.id: (c.name, c.display_name) for c in m.Campaign.select(m.Campaign.id, m.Campaign.name,
+                                                                            m.Campaign.display_name)}
+        people = {p.number: p.name for p in m.Agent.select(m.Agent.number, m.Agent.name)}
+
+        def rows(group, label):
+            out = []
+            for key, acc in sorted(by[group].items(), key=lambda kv: str(kv[0])):
+                dialled = sum(n for r, n in acc.items() if r not in ("skipped", "refused"))
+                out.append({**label(key), "dialled": dialled, **{r.replace("-", "_"): n for r, n in acc.items()},
+                            "answer_rate": round(acc["answered"] / dialled, 4) if dialled else None})
+            return out
+        return {"campaigns": rows("campaign", lambda k: {"key": names.get(k, (str(k), ""))[0],
+                                                          "name": names.get(k, ("", ""))[1]}),
+                "agents": rows("agent", lambda k: {"key": k, "name": people.get(k, "")}),
+                "days": rows("day", lambda k: {"key": k, "name": ""})}
+
+    # -- sales (the orders service's figures) -----------------------------------------------
+    def sales(self, spec: Spec) -> dict:
+        """Orders sold (approved, shipped, delivered) that were taken in the range, by day of
+        the office's clock, by agent and by product: ``OrderService.sales`` itself, over the
+        report's range and agent (an agent's own scope: the orders service's)."""
+        viewer = (Viewer("reports", "agent", frozenset(spec["own"])) if "own" in spec
+                  else Viewer("reports", "supervisor"))
+        return self._sales(viewer, {"since": spec["start"], "until": spec["end"], "agent": spec.get("agent") or ""},
+                           lambda at: on_office_clock(at, spec["zone"]).date().isoformat())
 
     # -- the same month computed from the raw call records (the benchmark's baseline) ---------
     def traffic_from_records(self, spec: Spec) -> dict:

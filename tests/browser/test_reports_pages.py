@@ -1,5 +1,6 @@
 """The report pages in a real browser, in both languages: each draws its ECharts chart
-(vendored, under the page's CSP, no script error) over its table with the seeded figures;
+(vendored, under the page's CSP, no script error) over its table with the seeded figures
+(the voice menus, regions, trunks, outbound results, costs and sales too);
 a bad range is said next to the form in the reader's language; the print view drops the
 navigation and the form; a report e-mailed weekly is added; an agent gets their own
 efficiency only.  Screenshots of each."""
@@ -13,6 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from appliance.db.models import (CallList, CallListEntry, Campaign, CampaignAttempt, MenuStep, OrderItem,
+                                 SalesOrder)
 from appliance.db.writers import AgentStateWriter, CallRecordWriter
 from webharness import screenshot
 
@@ -41,8 +44,21 @@ def seed(db):
                 call("r2", at(9, 20), "sales", "1002", 35, 200, score=1),
                 call("r3", at(10, 5), "sales", wait=50, disposition="abandoned", caller="13912345678"),
                 call("r4", at(23, 58), "support", "1002", 5, 400),  # ends after midnight
-                call("r5", at(11, 0), "", "1001", 8, 60, direction="outbound", caller="13912345678")):
+                {**call("r5", at(11, 0), "", "1001", 8, 60, direction="outbound", caller="13912345678"),
+                 "cost": 45, "destination_class": "mobile"}):
         writer.write(rec)
+    utc = dt.datetime(2026, 12, 1, 1, 0)  # 09:00 in Shanghai
+    for lid, menu, kind, keys, next_menu, left in (("r1", "main", "enter", "", "main", ""),
+                                                   ("r1", "main", "key", "1", "", "queue"),
+                                                   ("r3", "main", "enter", "", "main", "")):  # r3 hung up in it
+        MenuStep.create(at=utc, linkedid=lid, menu=menu, kind=kind, keys=keys, next_menu=next_menu, left=left)
+    campaign = Campaign.create(name="spring", display_name="春季回访")
+    entry = CallListEntry.create(call_list=CallList.create(name="spring"), number="+8613912345678", number_key="1")
+    for result in ("answered", "busy"):
+        CampaignAttempt.create(campaign=campaign, entry=entry, agent="1001", number=entry.number, result=result,
+                               started_at=utc)
+    order = SalesOrder.create(agent="1001", state="approved", created_at=utc, total_fen=19800)
+    OrderItem.create(order=order, code="A1", name="面霜", quantity=2, list_price_fen=9900, price_fen=9900)
     states = AgentStateWriter(db)
     for agent, state, reason, when in (("1001", "free", "", at(8, 0)), ("1001", "paused", "lunch", at(12, 0)),
                                        ("1001", "free", "", at(13, 0)), ("1001", "logged_out", "", at(18, 0)),
@@ -72,6 +88,21 @@ def test_every_report_with_its_chart_in_both_languages(page_as, web, lang):
         drawn(page)
         screenshot(page, lang, f"reports-{kind}")
     expect(page.locator("table.report-table").last).to_contain_text("1002")  # the low score, with its call
+    # issue 17's remaining reports and issue 18's sales, each drawn over its table
+    zh = lang == "zh_CN"
+    for kind, table, text in (("ivr", 0, "按键 1" if zh else "Key 1"), ("regions", 0, "江苏省" if zh else "Jiangsu"),
+                              ("trunks", 0, "pstn"), ("outbound", 0, "春季回访"), ("costs", 3, "手机" if zh else "Mobile"),
+                              ("sales", 2, "面霜")):
+        page.goto(web.url + f"/reports/{kind}?{RANGE}")
+        drawn(page)
+        expect(page.locator("table.report-table").nth(table)).to_contain_text(text)
+        screenshot(page, lang, f"reports-{kind}")
+    expect(page.locator("table.report-table").first.locator("tr.total td").last).to_have_text("198.00")
+    page.goto(web.url + f"/reports/ivr?{RANGE}")
+    left = page.locator("table.report-table").nth(1).locator("tbody tr").first
+    expect(left).to_contain_text("main")
+    expect(page.locator("table.report-table").nth(1).locator("thead")).to_contain_text(
+        "在菜单中挂机" if zh else "Hung up in the menu")
     page.goto(web.url + f"/reports/abandoned?{RANGE}")
     expect(page.locator("table.report-table")).to_contain_text("2026-12-01 11:00:00")  # called back at 11
     # a reversed range: said in the reader's words, no chart

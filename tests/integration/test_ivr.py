@@ -1,12 +1,13 @@
 """Voice menus on real Asterisk, served a turn at a time by FastAGI, with SIPp keying RFC 2833
-digits: two levels down to a queue (a wrong key first, pressed during the prompt), a silent
-caller taken by the timeout action, and a queue that vanished under a live menu."""
+digits: two levels down to a queue (a wrong key first, pressed during the prompt; each turn
+kept for the IVR report), a silent caller taken by the timeout action, and a queue that
+vanished under a live menu."""
 
 from __future__ import annotations
 
 import pytest
 
-from appliance.db.models import CallRecord, Customer, Menu, SalesOrder, VoiceMessage, WorkOrder
+from appliance.db.models import CallRecord, Customer, Menu, MenuStep, SalesOrder, VoiceMessage, WorkOrder
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
 from harness import (Phone, configure_basic, key_when_heard, played, signed_in_phone, sip_address, started,
@@ -59,6 +60,11 @@ def test_two_levels_down_to_a_queue_after_a_wrong_key(make_appliance, tmp_path):
         rec = call_keying(app, tmp_path, "13800000101", "512", hold_ms=5000)
         assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
         assert menu_turns(app) == 4  # enter, 5 (asked again), 1 (sub-menu), 2 (queue)
+        # each turn reached the IVR report's store under the call's linkedid
+        steps = MenuStep.select().where(MenuStep.linkedid == rec.linkedid).order_by(MenuStep.id)
+        assert [(s.menu, s.kind, s.keys, s.next_menu, s.left) for s in steps] == [
+            ("main", "enter", "", "main", ""), ("main", "invalid", "5", "main", ""),
+            ("main", "key", "1", "sales-menu", ""), ("sales-menu", "key", "2", "", "queue")]
         # the admin changes the menu while Asterisk runs: the next call already follows it
         app.menus.set_option("main", "1", {"action": "queue", "target": "sales"}, actor="test")
         wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "Alice free again")

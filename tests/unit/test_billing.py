@@ -13,7 +13,7 @@ import pytest
 
 from appliance.db import models as m
 from appliance.db.writers import CallRecordWriter
-from appliance.errors import Conflict, ValidationError
+from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.services.billing import BillingService
 
 # 2026-11-10 10:00 in Shanghai (UTC+8)
@@ -118,6 +118,29 @@ def test_a_trunks_own_plan_rates_its_calls(billing, db):
     assert cost("u") == (2, "cheap", "local")
 
 
+def test_a_dids_own_plan_rates_its_incoming_calls_a_400_number(billing, db):
+    billing.save(None, PLAN, actor="admin")  # the default: no price for incoming calls
+    free_phone = billing.save(None, {**PLAN, "name": "400 被叫付费", "is_default": False, "call_fee": "0",
+                                     "rates": [{"class": "inbound", "per_minute": "0.12"}]}, actor="admin")
+    m.Did.create(number="4008001234")
+    m.Did.create(number="88001000")
+    billing.assign_did("4008001234", free_phone["id"], actor="admin")
+    writer = CallRecordWriter(db, rate=billing.rate)
+    writer.write({**record("in400", "13912345678", 120, direction="inbound"), "did": "4008001234"})
+    writer.write({**record("in88", "13912345678", 120, direction="inbound"), "did": "88001000"})
+    writer.write(record("out", "02161234567", 120))  # outgoing calls keep their trunk's plan
+    assert cost("in400") == (24, "400 被叫付费", "inbound")  # 2 minutes at 0.12
+    assert cost("in88") == (None, "电信标准", "inbound")  # the trunk's plan prices no incoming call
+    assert cost("out")[1] == "电信标准"
+    assert {d["number"]: d["plan_id"] for d in billing.dids()} == {"4008001234": free_phone["id"], "88001000": None}
+    billing.assign_did("4008001234", None, actor="admin")  # back to the trunk's plan
+    writer.write({**record("again", "13912345678", 60, direction="inbound"), "did": "4008001234"})
+    assert cost("again")[0] is None
+    assert m.AuditLog.select().where(m.AuditLog.object_type == "did_rate_plan").count() == 2
+    with pytest.raises(NotFound):
+        billing.assign_did("999", free_phone["id"], actor="admin")
+
+
 def test_a_rating_that_fails_leaves_the_call_written(db):
     def broken(_record):
         raise RuntimeError("boom")
@@ -150,6 +173,33 @@ def test_the_months_bill_per_trunk_team_and_agent_with_rents(billing, db):
     assert [(r["name"], r["calls_fen"]) for r in bill["teams"]] == [("sales", 79)]
     assert bill["total"] == {"calls_fen": 79, "rent_fen": 2 * 10000 + 2 * 3000, "total_fen": 79 + 26000,
                              "unrated": 0}
+
+
+def test_rents_follow_agents_and_trunks_through_the_month_from_the_audit_log(billing, db):
+    seed_month(billing, db)
+    november = dt.datetime(2026, 10, 31, 16)  # its first midnight in Shanghai, UTC
+
+    def line(days, action, kind, key, **detail):
+        m.AuditLog.create(at=november + dt.timedelta(days=days), username="admin", action=action, object_type=kind,
+                          object_id=key, detail=json.dumps(detail))
+    m.Agent.create(number="1003", name="new")
+    line(-90, "create", "agents", "1001")  # before the month: the whole rent
+    line(15, "create", "agents", "1003")  # the second half of November
+    line(-40, "create", "trunks", "old")
+    line(10, "delete", "trunks", "old")  # the first third, gone since
+    line(20, "update", "agents", "1002", number="2002", name="Bob")  # renamed: the rent follows
+    m.Agent.update(number="2002").where(m.Agent.number == "1002").execute()
+    line(40, "delete", "trunks", "unicom")  # deleted in December: still November's whole month
+    bill = billing.bill("2026-11")
+    rents = {r["name"]: r["rent_fen"] for r in bill["agents"]}
+    assert (rents["1001"], rents["1003"], rents["2002"], rents.get("1002", 0)) == (3000, 1500, 3000, 0)
+    trunks = {r["name"]: r["rent_fen"] for r in bill["trunks"]}
+    assert trunks == {"telecom": 10000, "unicom": 10000, "old": 3333}
+    assert bill["total"]["rent_fen"] == 10000 + 10000 + 3333 + 3000 + 1500 + 3000
+    # October: 1003 did not exist yet, the old trunk did all month
+    october = billing.bill("2026-10")
+    assert "1003" not in {r["name"] for r in october["agents"]} and {r["name"]: r["rent_fen"] for r in
+                                                                       october["trunks"]}["old"] == 10000
 
 
 def test_a_changed_rate_re_rates_a_past_month_audited_with_before_and_after(billing, db):

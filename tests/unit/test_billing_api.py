@@ -78,7 +78,8 @@ def test_the_bill_page_and_export(env):  # noqa: F811
     # mobile has no price in PLAN: the call is not charged, and the page says so
     cookie, _ = session_for(env, "sup")
     page = env.app.get("/billing?month=2026-11&lang=en", headers=cookie)
-    assert "¥100.00" in page.text and "¥160.00" in page.text  # one trunk's rent + two agents' rents
+    # the trunk's rent; the two agents were added after November (the audit log says when): no rent
+    assert "¥100.00" in page.text and "¥160.00" not in page.text and "¥30.00" not in page.text
     assert "give the plan that price" in page.text and "Re-rate" not in page.text  # supervisors do not re-rate
     sheet = env.app.get("/billing/export?month=2026-11&lang=zh_CN", headers=cookie)
     assert sheet.content_type.endswith("spreadsheetml.sheet") and sheet.body[:2] == b"PK"
@@ -109,3 +110,25 @@ def test_call_pages_name_queues_and_trunks_by_their_display_names(env):  # noqa:
     detail = env.app.get("/calls/q", headers=cookie).text
     assert listing.count("销售部") >= 2  # the row and the queue filter
     assert "销售部" in detail and "中国电信" in detail
+
+
+def test_a_did_is_given_its_own_plan_by_the_api_and_the_page(env):  # noqa: F811
+    admin = token_for(env, "admin")
+    m.Did.create(number="4008001234", description="400 热线")
+    plan = env.app.post_json("/api/v1/rate-plans", {**PLAN, "name": "400", "is_default": False,
+                                                    "rates": [{"class": "inbound", "per_minute": "0.12"}]},
+                             headers=admin).json
+    assert env.app.put_json("/api/v1/rate-plans/dids/4008001234", {"plan_id": plan["id"]},
+                            headers=admin).status_int == 204
+    assert m.DidRatePlan.get(m.DidRatePlan.did == "4008001234").plan_id == plan["id"]
+    assert env.app.put_json("/api/v1/rate-plans/dids/999", {"plan_id": plan["id"]}, headers=admin,
+                            expect_errors=True).json["error"] == "rates.no_did"
+    assert env.app.put_json("/api/v1/rate-plans/dids/4008001234", {"plan_id": "x"}, headers=admin,
+                            expect_errors=True).status_int == 422
+    assert env.app.put_json("/api/v1/rate-plans/dids/4008001234", {"plan_id": None}, headers=token_for(env, "sup"),
+                            expect_errors=True).status_int == 403
+    cookie, csrf = session_for(env, "admin")
+    env.app.post("/admin/rates/dids", {"did": "4008001234", "plan": "", "csrf_token": csrf}, headers=cookie)
+    assert not m.DidRatePlan.select().exists()  # back to the trunk's plan, from the page
+    page = env.app.get("/admin/rates", headers=cookie).text
+    assert 'data-did="4008001234"' in page and "400 热线" in page

@@ -81,3 +81,17 @@ def test_a_lookup_by_number_finds_every_stored_form(tmp_path):
         row = m.Customer.select().where(m.Customer.phone.in_(numbers.variants(number))).first()
         assert row is not None and row.name == name, number
     db.close()
+
+
+def test_the_place_key_groups_every_form_of_a_number_by_its_seven_digits():
+    import sqlite3
+
+    keys = {text: sqlite3.connect(":memory:").execute(f"SELECT {numbers.place_key_sql('n')} FROM (SELECT ? AS n)",
+                                                      (text,)).fetchone()[0]
+            for text in ("13912345678", "+8613912345678", "8613912340001", "008613912349999", "075588889999",
+                         "+8675588880000", "+85291234567", "anonymous")}
+    assert keys == {"13912345678": "1391234", "+8613912345678": "1391234", "8613912340001": "1391234",
+                    "008613912349999": "1391234", "075588889999": "7558888", "+8675588880000": "7558888",
+                    "+85291234567": "+85291234567", "anonymous": "anonymous"}
+    # and one number of a key is placed where every other one is
+    assert numbers.province_city("13912340001", "zh_CN") == numbers.province_city("13912349999", "zh_CN")

@@ -90,3 +90,17 @@ SHANGHAI = {
 def test_destination_classes_of_a_shanghai_office(number):
     dialled = numbers.classify(number, home_region="CN", area_code="21")
     assert rating.destination_class(dialled) == SHANGHAI[number]
+
+
+def test_a_monthly_rent_follows_the_part_of_the_month_something_existed():
+    import datetime as dt
+
+    since, until = dt.datetime(2026, 10, 31, 16), dt.datetime(2026, 11, 30, 16)  # November in Shanghai
+    day = dt.timedelta(days=1)
+    assert rating.rent_share(3000, [(dt.datetime(1970, 1, 1), until)], since, until) == 3000
+    assert rating.rent_share(3000, [(since + 15 * day, until)], since, until) == 1500  # the second half
+    assert rating.rent_share(10000, [(since - day, since + 10 * day)], since, until) == 3333  # a third, cut at 1st
+    # spans that overlap count once; before and after the month nothing
+    overlapping = [(since, since + 10 * day), (since + 5 * day, since + 15 * day)]
+    assert rating.rent_share(3000, overlapping, since, until) == 1500
+    assert rating.rent_share(3000, [(since - 5 * day, since), (until, until + day)], since, until) == 0

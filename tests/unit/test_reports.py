@@ -1,6 +1,8 @@
 """Reports from the 15-minute buckets against seeded calls with known figures: written
 through the call-record writer (the engine's path), a call crossing the office's midnight,
-the agent-state log cut at the range's ends, rebuild, and bad filters."""
+the agent-state log cut at the range's ends, rebuild, and bad filters; and the reports read
+from their own tables (the voice menus' turns through the FastAGI handler, callers by region
+and trunk, costs, campaign attempts, sales) against seeded figures on two later days."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from appliance.db.writers import AgentStateWriter, CallRecordWriter
 from appliance.errors import ValidationError
 from appliance.services import reports
 from appliance.services.config import ConfigService
-from appliance.services.reports import ReportService, rebuild_buckets
+from appliance.services.reports import ReportService, Spec, rebuild_buckets
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 D1, D2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)  # a Monday and the Tuesday after
@@ -27,10 +29,12 @@ def at(day: dt.date, hh: int, mm: int, ss: int = 0) -> float:
 
 
 def call(linkedid, enter, *, queue="", did="", agent="", wait=0.0, talk=0.0, disposition=None,
-         direction="inbound", caller="", survey_score=None):
+         direction="inbound", caller="", survey_score=None, trunk="", **rated):
+    """A call record as the engine writes it; ``rated``: ``cost`` and ``destination_class``."""
     answered = talk > 0
     end = enter + wait + talk
-    return {"linkedid": linkedid, "direction": direction, "caller": caller, "caller_name": "", "did": did, "trunk": "",
+    return {**rated, "linkedid": linkedid, "direction": direction, "caller": caller, "caller_name": "", "did": did,
+            "trunk": trunk,
             "queue": queue, "agent": agent, "enter_time": enter, "answer_time": enter + wait if answered else None,
             "end_time": end, "wait_seconds": wait, "talk_seconds": talk,
             "disposition": disposition or ("answered" if answered else "abandoned"), "fallback_reason": "",
@@ -443,3 +447,203 @@ def test_the_rebuild_command(db, tmp_path, capsys):
     other.close()
     assert reports._main(["rebuild", "--db", str(path), "--from", "2026-03-01", "--to", "2026-03-31"]) == 0
     assert "0 bucket rows written" in capsys.readouterr().out
+
+
+# -- the voice menus, regions, trunks, costs, outbound results, sales (two later days) ----------
+D3, D4 = dt.date(2026, 3, 4), dt.date(2026, 3, 5)
+MORE = [
+    call("r1", at(D3, 9, 0), queue="sales", did="4001", agent="1001", wait=10, talk=100, caller="13912345678",
+         trunk="pstn"),
+    call("r2", at(D3, 9, 5), queue="sales", did="4001", wait=30, caller="+8613912340001", trunk="pstn"),  # same segment
+    call("r3", at(D3, 10, 0), queue="support", did="4002", agent="1002", wait=5, talk=60, caller="075588889999",
+         trunk="unicom", cost=12, destination_class="inbound"),
+    call("r4", at(D3, 11, 0), queue="sales", did="4001", caller="anonymous", trunk="pstn", disposition="fallback"),
+    call("r5", at(D3, 12, 0), agent="1001", talk=90, direction="outbound", caller="13812345678", trunk="pstn",
+         cost=30, destination_class="mobile"),
+    call("r6", at(D3, 13, 0), agent="1002", talk=200, direction="outbound", caller="01088889999", trunk="unicom",
+         cost=70, destination_class="long_distance"),
+    call("r7", at(D3, 14, 0), agent="1001", talk=10, direction="outbound", caller="13812345678", trunk="pstn"),  # unrated
+    call("r8", at(D3, 15, 0), agent="1001", talk=30, direction="internal", caller="1002"),
+]
+
+
+def utc(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None)
+
+
+@pytest.fixture
+def more(seeded, db):
+    """MORE's calls; three callers' turns in two menus through the FastAGI handler; a campaign's
+    attempts, one at 00:30 on D4 (16:30 UTC on D3: the office's next day); three orders."""
+    from appliance.agi.handlers import menu as menu_agi
+    from appliance.db.writers import MenuStepWriter
+    from appliance.engine.menus import Action, Menu, MenuTable
+
+    cfg = ConfigService(db)
+    cfg.create("trunks", {"name": "pstn", "display_name": "中国电信", "host": "192.0.2.1"}, actor="t")
+    writer = CallRecordWriter(db)
+    for rec in MORE:
+        writer.write(rec)
+    table = MenuTable(menus={
+        "main": Menu("main", ("hello",), {"1": Action("menu", "sales-menu")}, max_tries=3,
+                     on_timeout=Action("hangup"), on_invalid=Action("hangup")),
+        "sales-menu": Menu("sales-menu", ("sales",), {"2": Action("queue", "sales"), "*": Action("hangup")})},
+        queues=frozenset({"sales"}))
+    steps = MenuStepWriter(db)
+    handler = menu_agi.make_handler(lambda: table, on_step=lambda row: steps.write({**row, "at": utc(at(D3, 9, 0))}))
+
+    class Session:
+        def set_variable(self, name, value):
+            pass
+
+        def get_variable(self, name):
+            return ""
+
+    def turns(linkedid, *steps_taken):
+        for event, name, tries, keys in steps_taken:
+            handler(Session(), SimpleNamespace(args=[event, name, "menu", str(tries), "1", keys], callerid="139",
+                                               channel="PJSIP/pstn-1", linkedid=linkedid))
+
+    # r1: a wrong key, the sales menu, its queue; r3: silent once, then hangs up in the menu;
+    # r4: the sales menu, then its goodbye key
+    turns("r1", ("enter", "main", 0, ""), ("keys", "main", 0, "5"), ("keys", "main", 1, "1"),
+          ("keys", "sales-menu", 0, "2"))
+    turns("r3", ("enter", "main", 0, ""), ("keys", "main", 0, ""))
+    turns("r4", ("enter", "main", 0, ""), ("keys", "main", 0, "1"), ("keys", "sales-menu", 0, "*"))
+    # a caller of no call record (a DID filter leaves them out) silent three times: the timeout action
+    turns("t1", ("enter", "main", 0, ""), ("keys", "main", 0, ""), ("keys", "main", 1, ""), ("keys", "main", 2, ""))
+    # a campaign's attempts
+    calls = m.CallList.create(name="spring")
+    campaign = m.Campaign.create(name="spring", display_name="春季回访")
+    for n, (agent, result, when) in enumerate((
+            ("1001", "answered", at(D3, 9, 0)), ("1001", "no-answer", at(D3, 9, 10)), ("1001", "busy", at(D3, 9, 20)),
+            ("1002", "answered", at(D3, 10, 0)), ("1002", "skipped", at(D3, 10, 5)), ("1002", "refused", at(D3, 10, 6)),
+            ("1001", "failed", at(D4, 0, 30)))):
+        entry = m.CallListEntry.create(call_list=calls, number=f"+86138000000{n:02d}", number_key=str(n))
+        m.CampaignAttempt.create(campaign=campaign, entry=entry, agent=agent, number=entry.number, result=result,
+                                 started_at=utc(when))
+    # orders: two sold on D3 (one by 1001 of two products), one still in review (not a sale)
+    for agent, state, items in (("1001", "approved", (("A1", "面霜", 2, 9900), ("B2", "口红", 1, 5000))),
+                                ("1002", "shipped", (("A1", "面霜", 1, 9900),)), ("1001", "review", (("B2", "口红", 3, 5000),))):
+        order = m.SalesOrder.create(agent=agent, state=state, created_at=utc(at(D3, 16, 0)),
+                                    total_fen=sum(q * p for _, _, q, p in items))
+        for code, name, quantity, price in items:
+            m.OrderItem.create(order=order, code=code, name=name, quantity=quantity, list_price_fen=price, price_fen=price)
+    return seeded
+
+
+def test_ivr_keys_per_menu_and_where_callers_left(more):
+    result = more.ivr(more.spec(day_args(D3, D3)))
+    rows = {r["menu"]: r for r in result["rows"]}
+    main, sales = rows["main"], rows["sales-menu"]
+    assert (main["entered"], main["keys"], main["invalid"], main["timeout"]) == (4, {"1": 2}, 1, 4)
+    assert {k: n for k, n in main["left"].items() if n} == {"hung_up": 1, "hangup": 1}  # r3 gone; t1 sent away
+    assert (main["left_after_timeout"], main["left_after_invalid"]) == (1, 0)
+    assert (sales["entered"], sales["keys"]) == (2, {"2": 1, "*": 1})
+    assert {k: n for k, n in sales["left"].items() if n} == {"queue": 1, "hangup": 1}
+    assert sales["left_after_timeout"] == 0 and result["calls"] == 4
+    # the filter keeps the calls whose record matches: DID 4002 is r3's alone
+    only = {r["menu"]: r for r in more.ivr(more.spec(day_args(D3, D3, did="4002")))["rows"]}
+    assert set(only) == {"main"} and only["main"]["entered"] == 1 and only["main"]["left"]["hung_up"] == 1
+    assert more.ivr(more.spec(day_args(D4, D4)))["rows"] == []
+
+
+def test_callers_by_province_and_city_mobiles_too(more):
+    spec = more.spec(day_args(D3, D3))
+    result = more.regions(Spec(spec, lang="zh_CN"))
+    provinces = {r["province"]: (r["calls"], r["answered"], r["abandoned"], r["talk_seconds"])
+                 for r in result["provinces"]}
+    assert provinces == {"江苏省": (2, 1, 1, 100.0), "广东省": (1, 1, 0, 60.0), "": (1, 0, 0, 0.0)}  # incoming only
+    assert [(r["province"], r["city"], r["calls"]) for r in result["cities"]] == [
+        ("江苏省", "常州市", 2), ("", "", 1), ("广东省", "深圳市", 1)]
+    english = more.regions(Spec(spec, lang="en"))["cities"]
+    assert ("Jiangsu", "Changzhou", 0.5) in [(r["province"], r["city"], r["answer_rate"]) for r in english]
+    outgoing = more.regions(more.spec(day_args(D3, D3, direction="outbound")))["provinces"]
+    assert {r["province"]: r["calls"] for r in outgoing} == {"Jiangsu": 2, "Beijing": 1}
+
+
+def test_calls_by_trunk_and_direction(more):
+    rows = {(r["trunk"], r["direction"]): r for r in more.trunks(more.spec(day_args(D3, D3)))["rows"]}
+    assert set(rows) == {("pstn", "inbound"), ("pstn", "outbound"), ("unicom", "inbound"), ("unicom", "outbound")}
+    pstn = rows[("pstn", "inbound")]
+    assert (pstn["name"], pstn["calls"], pstn["answered"], pstn["abandoned"], pstn["talk_seconds"]) == (
+        "中国电信", 3, 1, 1, 100.0)
+    assert (rows[("pstn", "outbound")]["calls"], rows[("pstn", "outbound")]["talk_seconds"]) == (2, 100.0)
+    assert rows[("unicom", "outbound")]["average_talk"] == 200.0
+
+
+def test_costs_by_trunk_agent_team_and_class(more):
+    result = more.costs(more.spec(day_args(D3, D3)))
+
+    def by(part):
+        return {r["key"]: (r["calls"], r["rated"], r["unrated"], r["cost_fen"]) for r in result[part]}
+    assert by("trunks") == {"pstn": (5, 1, 2, 30), "unicom": (2, 2, 0, 82)}  # internal r8 is never charged
+    assert by("agents") == {"1001": (3, 1, 2, 30), "1002": (2, 2, 0, 82), "": (2, 0, 0, 0)}
+    assert by("teams") == {"sales": (3, 0, 1, 0), "support": (1, 1, 0, 12), "": (3, 2, 1, 100)}
+    assert {r["key"]: r["cost"] for r in result["classes"]} == {"long_distance": 0.7, "mobile": 0.3, "inbound": 0.12,
+                                                                 "": 0.0}
+    assert result["total"] == {"cost_fen": 112, "cost": 1.12, "calls": 7, "unrated": 2}
+    assert more.costs(more.spec(day_args(D3, D3, agent="1002")))["total"]["cost_fen"] == 82
+
+
+def test_outbound_results_by_campaign_agent_and_office_day(more):
+    result = more.outbound(more.spec(day_args(D3, D4)))
+    [spring] = result["campaigns"]
+    assert (spring["key"], spring["name"], spring["dialled"], spring["answered"], spring["no_answer"], spring["busy"],
+            spring["failed"], spring["skipped"], spring["refused"], spring["answer_rate"]) == (
+        "spring", "春季回访", 5, 2, 1, 1, 1, 1, 1, 0.4)
+    assert {r["key"]: (r["dialled"], r["answered"]) for r in result["agents"]} == {"1001": (4, 1), "1002": (1, 1)}
+    assert {r["key"]: r["dialled"] for r in result["days"]} == {"2026-03-04": 4, "2026-03-05": 1}
+    assert [r["dialled"] for r in more.outbound(more.spec(day_args(D3, D3)))["days"]] == [4]  # 00:30 is D4's
+    own = more.outbound(more.spec(day_args(D3, D4), agents=frozenset({"1002"})))
+    assert [r["key"] for r in own["agents"]] == ["1002"]
+
+
+def test_new_reports_on_pages_in_excel_and_in_the_api(web, more):
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(web, "zhang")
+    page = web.get("/reports/regions?from=2026-03-04&to=2026-03-04")
+    assert "来电地区" in page.text and "江苏省" in page.text and "常州市" in page.text
+    costs = web.get("/reports/costs?from=2026-03-04&to=2026-03-04").text
+    assert "长途" in costs or "国内长途" in costs
+    assert "long_distance" not in costs.split('id="report-chart-data"')[0]  # no raw codes in the tables
+    for kind in ("ivr", "trunks", "outbound", "sales"):
+        assert web.get(f"/reports/{kind}?from=2026-03-04&to=2026-03-05").status_int == 200
+    # attempts and orders have no queue: the page offers no queue filter and a queue asked for is not said
+    outbound = web.get("/reports/outbound?from=2026-03-04&to=2026-03-05&queue=sales").text
+    assert 'id="r-queue"' not in outbound and "队列 sales" not in outbound and 'id="r-agent"' in outbound
+    sign_in(web, "sup")
+    sales = web.get("/api/v1/reports/sales?from=2026-03-04&to=2026-03-04").json
+    assert (sales["orders"], sales["amount"]) == (2, "347.00")  # the review is no sale
+    assert {r["key"]: (r["quantity"], r["amount"]) for r in sales["by_product"]} == {"A1": (3, "297.00"),
+                                                                                     "B2": (1, "50.00")}
+    assert [(r["key"], r["orders"]) for r in sales["by_day"]] == [("2026-03-04", 2)]
+    book = load_workbook(io.BytesIO(web.get("/reports/costs/export?from=2026-03-04&to=2026-03-04").body))
+    cells = list(book.active.iter_rows(values_only=True))
+    assert cells[0][0] == "Call costs"
+    header = cells.index(next(r for r in cells if r[0] == "Trunk"))
+    assert [(r[0], r[1], r[-1]) for r in cells[header + 1:header + 4]] == [
+        ("unicom", None, 0.82), ("pstn", "中国电信", 0.3), ("Total", None, 1.12)]  # yuan, numbers
+    ivr = web.get("/api/v1/reports/ivr?from=2026-03-04&to=2026-03-04").json
+    assert {r["menu"]: r["entered"] for r in ivr["rows"]} == {"main": 4, "sales-menu": 2}
+    sign_in(web, "alice")  # an agent: their own efficiency only
+    for kind in ("ivr", "regions", "trunks", "outbound", "costs", "sales"):
+        web.get(f"/api/v1/reports/{kind}", status=404)
+
+
+def test_the_new_reports_are_e_mailed_in_the_readers_words(more, db, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from appliance.mail import Outbox, SmtpConfig
+    from appliance.services.report_schedule import ReportSchedules
+
+    schedules = ReportSchedules(db, more, Outbox(tmp_path / "o", SmtpConfig(host="")), tmp_path / "r")
+    for report, expected in (("regions", ("江苏省", "常州市", 2)), ("sales", ("A1", "面霜", 3, 2, 297))):
+        row = SimpleNamespace(language="zh_CN", queue="", period="daily", report=report)
+        cells = list(load_workbook(io.BytesIO(schedules.workbook(row, D3, D3))).active.iter_rows(values_only=True))
+        assert any(c[:len(expected)] == expected for c in cells), (report, cells)

@@ -75,6 +75,19 @@ def form_errors(fields: dict, data: dict) -> dict:
     return out
 
 
+def plan_body(null: str) -> dict:
+    """The body that gives a trunk or a DID its plan: ``{"plan_id": 3}``, ``null`` meaning ``null``."""
+    return body({"type": "object", "required": ["plan_id"], "properties": {
+        "plan_id": {"type": ["integer", "null"], "description": null}}})
+
+
+def plan_id_of(data: dict) -> int | None:
+    plan_id = data.get("plan_id")
+    if plan_id is not None and (isinstance(plan_id, bool) or not isinstance(plan_id, int)):
+        raise ValidationError("plan_id is a plan's id or null", fields={"plan_id": "a plan's id or null"})
+    return plan_id
+
+
 def install(app, deps) -> None:
     service = deps.billing
 
@@ -83,7 +96,8 @@ def install(app, deps) -> None:
         return dt.datetime.now(zone).strftime("%Y-%m")
 
     def rates_page(problem=None):
-        return render("rates.tpl", plans=service.plans(), trunks=service.trunks(), classes=rating.CLASSES,
+        return render("rates.tpl", plans=service.plans(), trunks=service.trunks(), dids=service.dids(),
+                      classes=rating.CLASSES,
                       yuan=rating.yuan, problem=problem)
 
     def plan_form(plan, values=None, field_errors=None, problem=None):
@@ -137,16 +151,22 @@ def install(app, deps) -> None:
         service.delete(plan_id, actor=actor())
         bottle.redirect("/admin/rates")
 
-    @app.post("/admin/rates/trunks", name="admin_rate_trunk", roles=ADMIN)
-    def admin_rate_trunk():
+    def assign_from_form(assign, name: str):
         plan = request.forms.get("plan") or ""
         try:
-            service.assign(request.forms.getunicode("trunk") or "", int(plan) if plan.isdigit() else None,
-                           actor=actor())
+            assign(request.forms.getunicode(name) or "", int(plan) if plan.isdigit() else None, actor=actor())
         except DomainError as exc:
             response.status = exc.http_status
             return rates_page(problem_of(exc))
         bottle.redirect("/admin/rates")
+
+    @app.post("/admin/rates/trunks", name="admin_rate_trunk", roles=ADMIN)
+    def admin_rate_trunk():
+        return assign_from_form(service.assign, "trunk")
+
+    @app.post("/admin/rates/dids", name="admin_rate_did", roles=ADMIN)
+    def admin_rate_did():
+        return assign_from_form(service.assign_did, "did")
 
     # -- the month's bill ----------------------------------------------------------------------
     @app.get("/billing", name="billing", roles=STAFF)
@@ -211,7 +231,8 @@ def install(app, deps) -> None:
 
     @app.delete("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan_delete", roles=ADMIN,
                 api=Operation({"tags": ["billing"], "summary": "Delete a rate plan",
-                               "description": "Its trunks go back to the default plan; rated calls keep their cost.",
+                               "description": "Its trunks go back to the default plan, its DIDs to their trunk's; "
+                                              "rated calls keep their cost.",
                                "responses": {"204": resp("deleted"), **errors(401, 403, 404)}}))
     def api_rate_plan_delete(plan_id):
         service.delete(plan_id, actor=actor())
@@ -219,20 +240,27 @@ def install(app, deps) -> None:
 
     @app.put("/api/v1/rate-plans/trunks/<trunk>", name="api_rate_plan_trunk", roles=ADMIN,
              api=Operation({"tags": ["billing"], "summary": "Rate a trunk's calls by a plan",
-                            "requestBody": body({"type": "object", "required": ["plan_id"], "properties": {
-                                "plan_id": {"type": ["integer", "null"], "description": "null: the default plan"}}}),
+                            "requestBody": plan_body("null: the default plan"),
                             "responses": {"204": resp("assigned"), **errors(400, 401, 403, 404, 422)}}))
     def api_rate_plan_trunk(trunk):
-        plan_id = json_body().get("plan_id")
-        if plan_id is not None and (isinstance(plan_id, bool) or not isinstance(plan_id, int)):
-            raise ValidationError("plan_id is a plan's id or null", fields={"plan_id": "a plan's id or null"})
-        service.assign(trunk, plan_id, actor=actor())
+        service.assign(trunk, plan_id_of(json_body()), actor=actor())
+        return no_content()
+
+    @app.put("/api/v1/rate-plans/dids/<did>", name="api_rate_plan_did", roles=ADMIN,
+             api=Operation({"tags": ["billing"], "summary": "Rate a DID's incoming calls by a plan (a 400 number)",
+                            "description": "The plan's `inbound` price rates the incoming calls on this DID in place "
+                                           "of their trunk's plan; no `inbound` price: they are not rated.",
+                            "requestBody": plan_body("null: the trunk's plan"),
+                            "responses": {"204": resp("assigned"), **errors(400, 401, 403, 404, 422)}}))
+    def api_rate_plan_did(did):
+        service.assign_did(did, plan_id_of(json_body()), actor=actor())
         return no_content()
 
     @app.get("/api/v1/bills/<month>", name="api_bill", roles=STAFF,
              api=Operation({"tags": ["billing"], "summary": "A month's bill per trunk, team and agent",
                             "description": "The office's month (YYYY-MM). Money in integer fen (`*_fen`); rents "
-                                           "by trunk and agent; the total counts each call once.",
+                                           "by trunk and agent, for the part of the month each existed (from the "
+                                           "audit log); the total counts each call once.",
                             "responses": {"200": resp("the bill", BILL_SCHEMA), **errors(401, 403, 422)}}))
     def api_bill(month):
         return deps.queries.run(service.bill, month)

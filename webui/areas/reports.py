@@ -1,5 +1,6 @@
 """Reports in the web UI and the API: traffic curve, arrivals heat map, agent efficiency,
-abandoned calls with their call-backs and survey scores, each a chart over a table, for
+abandoned calls with their call-backs, survey scores, the voice menus, callers by region and
+by trunk, outbound results, call costs and sales, each a chart over a table, for
 any range of the office's days, with its Excel export; and the admin's rebuild of the
 summaries.  Team leaders and admins see every report; an agent sees their own efficiency.
 Registered by ``install`` from ``make_app``; roles declared on each route.
@@ -57,11 +58,14 @@ def install(app, deps) -> None:
         if not me.staff and kind not in OWN_KINDS:
             raise NotFound(f"no report {kind}", code="reports.not_found")
         asked = args()
+        if kind in views.AGENT_FILTER_ONLY:  # nothing of theirs has a queue, DID or direction
+            asked.update(queue="", did="", direction="")
         if kind == "timeline" and not asked["from"] and not asked["to"]:  # one day: today
             asked["from"] = asked["to"] = service.today().isoformat()
         return service.spec(asked, None if me.staff else me.agents)
 
     def run(kind: str, spec) -> dict:
+        spec["lang"] = lang()  # the places of the regions report are named in the reader's language
         return deps.queries.run(getattr(service, kind), spec)
 
     def filter_lines(spec, language: str) -> list[str]:
@@ -152,6 +156,7 @@ def install(app, deps) -> None:
                       grains=GRAINS, directions=DIRECTIONS,
                       queues=[q["name"] for q in deps.config.list("queues")],
                       staff=viewer().staff, agents=agent_directory().all() if viewer().staff else [],
+                      agent_only=kind in views.AGENT_FILTER_ONLY,
                       export_url=f"/reports/{kind}/export" + ("?" + urlencode(query) if query else ""))
 
     @app.get("/reports/<kind>/export", name="report_export", roles=EVERYONE)
@@ -171,7 +176,11 @@ def install(app, deps) -> None:
                             "description": "`report`: `traffic` (per period of `grain`: offered, answered, abandoned, no_agent, "
                                            "service_level, asa, aht, and totals), `heatmap` (inbound arrivals by weekday "
                                            "0 = Monday and hour), `agents` (signed-in, talk, wrap-up, pauses by reason, "
-                                           "occupancy, calls per hour), `timeline` (one day: each agent's states), `abandoned` (with call-backs), `surveys`. Seconds "
+                                           "occupancy, calls per hour), `timeline` (one day: each agent's states), `abandoned` (with call-backs), `surveys`, "
+                                           "`ivr` (per menu: entered, keys, invalid, timeouts, where callers left or hung up), "
+                                           "`regions` (incoming callers by province and city), `trunks`, `outbound` (campaign "
+                                           "attempts by campaign, agent and day), `costs` (charges in fen and yuan by trunk, agent, "
+                                           "team and destination class), `sales` (orders sold by day, agent and product). Seconds "
                                            "are seconds, rates fractions. Agents may read `agents` and `timeline`, their own only; "
                                            "other reports are `404` to them. A bad filter is `422` naming the field.",
                             "parameters": PARAMETERS,

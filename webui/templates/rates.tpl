@@ -74,3 +74,30 @@
   </table>
   </div>
 </section>
+<section class="card">
+  <h2>{{_('rates.dids')}}</h2>
+  <p class="muted">{{_('rates.dids_intro')}}</p>
+  <div class="table-wrap">
+  <table class="list" id="did-plans">
+    <thead><tr><th>{{_('rates.did')}}</th><th>{{_('rates.plan')}}</th></tr></thead>
+    <tbody>
+    % for d in dids:
+      <tr data-did="{{d['number']}}"><td>{{d['number']}} <span class="muted">{{d['description']}}</span></td>
+        <td><form method="post" action="/admin/rates/dids" class="row-form">
+          <input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="did" value="{{d['number']}}">
+          <select name="plan" aria-label="{{_('rates.plan_of', trunk=d['number'])}}">
+            <option value="">{{_('rates.trunk_plan')}}</option>
+            % for p in plans:
+            <option value="{{p['id']}}" {{'selected' if d['plan_id'] == p['id'] else ''}}>{{p['name']}}</option>
+            % end
+          </select>
+          <button class="small">{{_('dispositions.save')}}</button>
+        </form></td></tr>
+    % end
+    % if not dids:
+      <tr class="empty"><td colspan="2">{{_('admin.none_yet')}}</td></tr>
+    % end
+    </tbody>
+  </table>
+  </div>
+</section>

@@ -30,7 +30,7 @@
       % end
       </select></div>
     % end
-    % if staff:
+    % if staff and not agent_only:
     <div class="field"><label for="r-queue">{{_('reports.col.queue')}}</label>
       <select id="r-queue" name="queue"><option value="">{{_('crm.any')}}</option>
       % for q in sorted(set(queues) | ({args['queue']} if args['queue'] else set())):
@@ -39,12 +39,16 @@
       </select></div>
     <div class="field"><label for="r-did">{{_('reports.col.did')}}</label>
       <input id="r-did" name="did" value="{{args['did']}}" maxlength="32" size="10"></div>
+    % end
+    % if staff:
     <div class="field"><label for="r-agent">{{_('reports.col.agent')}}</label>
       <select id="r-agent" name="agent"><option value="">{{_('crm.any')}}</option>
       % for a in agents:
         <option value="{{a['number']}}" {{'selected' if a['number'] == args['agent'] else ''}}>{{a['number']}} {{a['name']}}</option>
       % end
       </select></div>
+    % end
+    % if staff and not agent_only:
     <div class="field"><label for="r-direction">{{_('reports.col.direction')}}</label>
       <select id="r-direction" name="direction"><option value="">{{_('crm.any')}}</option>
       % for d in directions:
@@ -91,6 +95,8 @@
       <td class="num">—</td>
       % elif how == 'percent':
       <td class="num">{{'%.1f%%' % (value * 100)}}</td>
+      % elif how == 'money':
+      <td class="num">{{'%.2f' % value}}</td>
       % elif how == 'seconds':
       <td class="num">{{secs(value)}}</td>
       % elif how in ('int', 'number'):
@@ -110,6 +116,8 @@
 </section>
 % end
 % end
-<p class="muted small report-not-yet">{{_('reports.not_yet')}}</p>
+% if kind == 'outbound':
+<p class="muted small report-not-yet">{{_('reports.outbound.no_abandoned')}}</p>
+% end
 <script src="/static/vendor/echarts/echarts.min.js"></script>
 <script src="/static/reports.js"></script>
