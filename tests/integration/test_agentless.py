@@ -26,7 +26,7 @@ from openpyxl import Workbook
 
 from appliance import dialplan_vars as v
 from appliance import sounds
-from appliance.db.models import CallListEntry, CampaignAttempt, utcnow
+from appliance.db.models import CallListEntry, CallRecord, CampaignAttempt, utcnow
 from appliance.services.calllists import CallLists
 from appliance.services.customer_excel import CustomerExcel
 from harness import (TRUNK_IP, RtpPcap, Sipp, channels, configure_basic, executed, free_port, leg, played,
@@ -103,7 +103,7 @@ def ours(language: str, *keys: str) -> bytes:
 
 def test_a_notification_says_the_prompt_then_the_rows_amount(office):
     app = office.app
-    c = campaign(office, "bill", mode="notification", prompt="zh-welcome",
+    c = campaign(office, "bill", mode="notification", prompt="zh-goodbye",
                  spoken=[{"column": "金额", "as": "amount"}])
     events = app.bus.subscribe()
     before = len(played(app))
@@ -114,7 +114,7 @@ def test_a_notification_says_the_prompt_then_the_rows_amount(office):
     finally:
         callee.stop()
     files = played(app)[before:]
-    assert files[0].endswith("/zh_CN/cc-welcome.gsm") and "/campaigns/ca-" in files[1], files
+    assert files[0].endswith("/zh_CN/cc-goodbye.gsm") and "/campaigns/ca-" in files[1], files
     assert office.made[-1] == ours("zh_CN", "digit-1", "say-hundred", "digit-2", "say-ten", "say-yuan", "digit-5",
                                    "say-jiao")  # 一百二十元五角
     assert ("campaign", "heard", a) in [(t, e["event"], e.get("attempt")) for t, e in events.drain()]
@@ -141,6 +141,9 @@ def test_press_1_puts_the_callee_into_the_queue_where_an_agent_answers(office, t
         callee.stop()
         phone.stop()
         app.agents.logout("1001")
+    # a normal queued call: its record names the queue, the agent who answered, the trunk
+    record = wait_until(lambda: CallRecord.get_or_none(CallRecord.queue == "sales"), 15, "the call's record")
+    assert (record.agent, record.disposition, record.trunk) == ("1001", "answered", "pstn")
 
 
 def later_key(path: Path, digit: str) -> Path:
@@ -183,7 +186,7 @@ def speech(office, name: str, then_beep: bool) -> Path:
 def test_amd_tells_a_person_from_a_machine_and_leaves_the_message(office, name, result):
     app = office.app
     c = office.app.campaigns.create({"name": f"amd-{name}", "lists": [office.list_id], "mode": "notification",
-                                     "prompt": "zh-welcome", "amd": True, "amd_action": "message"}, "sup")["id"]
+                                     "prompt": "zh-goodbye", "amd": True, "amd_action": "message"}, "sup")["id"]
     office.app.campaigns.set_state(c, "running", "sup")
     events = app.bus.subscribe()
     ran = len(executed(app))
