@@ -25,7 +25,7 @@ from appliance.agi.handlers import campaign as campaign_agi
 from appliance.db import models as m
 from appliance.engine import agentless as rules
 from appliance.engine.saying import Unsayable, say
-from appliance.errors import ValidationError
+from appliance.errors import Conflict, ValidationError
 from appliance.services.agentless import AgentlessCalls
 from appliance.services.calllists import CallLists
 from appliance.services.campaigns import Campaigns
@@ -307,3 +307,13 @@ def test_the_api_takes_and_shows_the_settings(office):
     bad = office.app.post_json("/api/v1/campaigns", {"name": "key", "mode": "press-key", "prompt": "zh-welcome"},
                                headers=admin, status=422).json
     assert "queue" in bad["fields"]
+
+
+def test_a_prompt_a_campaign_plays_cannot_be_deleted(office):
+    office.campaigns.create({"name": "ask", "mode": "survey", "questions": ["en-survey"], "prompt": "en-welcome"},
+                            "admin")
+    for name in ("en-survey", "en-welcome"):
+        with pytest.raises(Conflict) as refused:
+            office.deps.prompts.delete(name, "admin")
+        assert "campaign ask" in refused.value.message
+    office.deps.prompts.delete("en-timeout", "admin")
