@@ -94,6 +94,7 @@ SENTENCES = (
     Sentence("order-cancelled", "您最近的订单已取消。", "Your latest order was cancelled."),
     # Values of a call list's columns said in a campaign's notification (engine/saying.py):
     # the words numbers, dates and amounts are made of besides the digits.
+    Sentence("say-liang", "两", "two", ("digits/2",)),  # 2 before 百, 千, 万, 亿: 两千, not 二千
     Sentence("say-ten", "十", "ten", ("digits/10",)),
     Sentence("say-hundred", "百", "hundred", ("digits/hundred",)),
     Sentence("say-thousand", "千", "thousand", ("digits/thousand",)),

@@ -3,7 +3,7 @@ digits one by one, a number, a date or an amount, in Chinese or English.  Pure: 
 in, the names of the sound files to play out; no I/O.
 
 What is said is made of the appliance's own sentences (``appliance.sounds``: the digits
-and the words ``十 百 千 万 亿 点 负 年 月 日 元 角 分`` in Chinese, ``point``/``yuan``/
+and the words ``两 十 百 千 万 亿 点 负 年 月 日 元 角 分`` in Chinese, ``point``/``yuan``/
 ``cents`` in English) and, in English, Asterisk's core sounds (``digits/13``,
 ``digits/mon-11``, ``digits/h-6``: Allison Smith's voice, in the rootfs already).  A piece
 is either a sentence key of ``appliance.sounds`` (``digit-4``, ``say-wan``) or a core sound
@@ -11,7 +11,8 @@ name (it has a ``/``).  No new speech engine: the callee hears the same voice as
 
 - ``digits``: every digit of the value, one by one (a tracking number, a phone number).
 - ``number``: an integer or a decimal up to 12 integer digits, read as a number
-  (``一万二千零五``, ``twelve thousand five``); its decimals digit by digit after ``点``.
+  (``一万两千零五``, ``twelve thousand five``; 两 before 百 千 万 亿, 二 elsewhere); its
+  decimals digit by digit after ``点``.
 - ``date``: ``2026-12-06`` (or ``2026/12/6``, ``2026年12月6日``, an Excel date read as
   ISO): ``二零二六年十二月六日``, ``December 6th 2026``.
 - ``amount``: money in yuan with at most two decimals: ``一百二十元五角``,
@@ -102,7 +103,9 @@ def _zh_below_wan(n: int, leading: bool) -> tuple[str, ...]:
         if zero:
             out.append("digit-0")
             zero = False
-        if not (unit == "say-ten" and d == 1 and leading and not out):
+        if d == 2 and unit in ("say-thousand", "say-hundred"):
+            out.append("say-liang")  # 两千, 两百
+        elif not (unit == "say-ten" and d == 1 and leading and not out):
             out.append(f"digit-{d}")
         if unit:
             out.append(unit)
@@ -120,7 +123,7 @@ def _zh_integer(n: int) -> tuple[str, ...]:
             continue
         if started and (group < 1000 or groups[i - 1][0] == 0):
             out.append("digit-0")  # 一万零五, 一亿零五十万
-        out.extend(_zh_below_wan(group, leading=not started))
+        out.extend(("say-liang",) if group == 2 and unit else _zh_below_wan(group, leading=not started))
         if unit:
             out.append(unit)
         started = True

@@ -36,7 +36,7 @@ from webui.app import make_app
 # -- what is said ------------------------------------------------------------------------------
 def zh(value, how):
     words = {f"digit-{d}": c for d, c in enumerate("零一二三四五六七八九")}
-    words.update({"say-ten": "十", "say-hundred": "百", "say-thousand": "千", "say-wan": "万", "say-yi": "亿",
+    words.update({"say-liang": "两", "say-ten": "十", "say-hundred": "百", "say-thousand": "千", "say-wan": "万", "say-yi": "亿",
                   "say-point": "点", "say-minus": "负", "say-year": "年", "say-month": "月", "say-day": "日",
                   "say-yuan": "元", "say-jiao": "角", "say-fen": "分"})
     return "".join(words[p] for p in say(value, how, "zh_CN"))
@@ -44,10 +44,13 @@ def zh(value, how):
 
 @pytest.mark.parametrize("value, how, said", [
     (0, "number", "零"), (10, "number", "十"), (15, "number", "十五"), (110, "number", "一百一十"),
-    (2005, "number", "二千零五"), (12005, "number", "一万二千零五"), (100000, "number", "十万"),
+    (2, "number", "二"), (22, "number", "二十二"), (200, "number", "两百"), (2005, "number", "两千零五"),
+    (12005, "number", "一万两千零五"), (100000, "number", "十万"), (20000, "number", "两万"),
+    (220000000, "number", "两亿两千万"),
     ("1,000,005", "number", "一百万零五"), (100500000, "number", "一亿零五十万"), ("-3.25", "number", "负三点二五"),
     ("120.5", "amount", "一百二十元五角"), ("¥0.05", "amount", "五分"), (3.07, "amount", "三元零七分"),
-    (88.0, "amount", "八十八元"), ("2026-12-06", "date", "二零二六年十二月六日"), ("2027/1/31", "date", "二零二七年一月三十一日"),
+    (88.0, "amount", "八十八元"), (1200, "amount", "一千两百元"), ("2026-12-06", "date", "二零二六年十二月六日"),
+    ("2026-02-22", "date", "二零二六年二月二十二日"), ("2027/1/31", "date", "二零二七年一月三十一日"),
     ("2026-12-06T00:00:00", "date", "二零二六年十二月六日"), (dt.date(2026, 3, 8), "date", "二零二六年三月八日"),
     ("SF 1234-56", "digits", "一二三四五六"),
 ])
