@@ -5,11 +5,12 @@ Answering-machine detection is Asterisk's AMD() (app_amd).  It listens from the 
 nothing said for ``initial_silence`` ms is a machine (a person says something at once);
 a greeting longer than ``greeting`` ms, or more than ``maximum_number_of_words`` words, is
 a machine; a short greeting followed by ``after_greeting_silence`` ms of silence is a
-person.  A person in China answers with one short word (喂？, 你好, about half a second) and
-waits; a machine greets in sentences (您好，您拨打的电话暂时无法接通，请在提示音后留言 is
-four seconds).  Asterisk's default of two words would call a person who says "喂，你好" a
-machine, so three words are allowed; the rest are Asterisk's defaults (amd.conf says the
-same, for an AMD() without arguments).
+person.  A person in China answers with a word or two (喂？, 喂，你好？: under a second)
+and waits; a machine greets in sentences (您好，我现在不方便接听，请在提示音后留言 is four
+seconds, well past ``greeting``).  AMD hears 喂，你好？ as three words, and Asterisk's default
+of two words would call that person a machine, so four are allowed: a machine is still told
+by the length of its greeting.  The rest are Asterisk's defaults (amd.conf says the same, for
+an AMD() without arguments).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class AmdSettings:
     total_analysis_time: int = 5000
     min_word_length: int = 100
     between_words_silence: int = 50
-    maximum_number_of_words: int = 3
+    maximum_number_of_words: int = 4
     silence_threshold: int = 256
     maximum_word_length: int = 5000
 

@@ -81,8 +81,8 @@ def test_after_amd_a_person_goes_on_and_a_machine_gets_the_campaigns_choice():
     assert rules.after_amd("human", "hangup") == rules.after_amd("notsure", "hangup") == "go"
     assert [rules.after_amd("machine", a) for a in ("hangup", "message", "agent", "?")] == [
         "hangup", "message", "agent", "hangup"]
-    # three words allowed (喂，你好 is a person), Asterisk's order of arguments
-    assert rules.DEFAULT_AMD.arguments() == "2500,1500,800,5000,100,50,3,256,5000"
+    # four words allowed (喂，你好？ is three to AMD, and a person), in Asterisk's order of arguments
+    assert rules.DEFAULT_AMD.arguments() == "2500,1500,800,5000,100,50,4,256,5000"
 
 
 def test_the_key_sends_to_the_queue_and_anything_else_hears_the_message_once_more():
