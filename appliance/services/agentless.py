@@ -284,6 +284,8 @@ class AgentlessCalls:
         if keys:
             a.keys = (a.keys + keys)[-16:]
             a.save()
+        if after == "queue":  # the message is over for good (the queue's dialplan has no h of ours)
+            self._remove(a.id)
         logger.info("campaign %s attempt %s: key %r: %s", row.name, a.id, keys, after)
         self._publish("key", row, a, key=keys, then=after)
         return after

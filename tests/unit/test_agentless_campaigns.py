@@ -228,6 +228,16 @@ def test_press_key_puts_the_callee_into_the_queue_and_keeps_the_key(office):
     assert agi(office, "key", str(c["id"]), str(a.id), "1", "")[v.CAMPAIGN_NEXT] == "again"
     assert agi(office, "key", str(c["id"]), str(a.id), "2", "1")[v.CAMPAIGN_NEXT] == "queue"
     assert m.CampaignAttempt.get_by_id(a.id).keys == "1"
+    assert agi(office, "key", str(c["id"]), str(a.id), "2", "")[v.CAMPAIGN_NEXT] == "bye"
+
+
+def test_the_values_file_goes_when_the_callee_is_put_into_the_queue(office):
+    c, a = attempt_in(office, {"金额": "3"}, mode="press-key", prompt="zh-welcome", queue="sales",
+                      spoken=[{"column": "金额", "as": "amount"}])
+    agi(office, "message", str(c["id"]), str(a.id))
+    assert len(list(office.calls.audio_dir.glob("ca-*.gsm"))) == 1
+    agi(office, "key", str(c["id"]), str(a.id), "1", "1")
+    assert not list(office.calls.audio_dir.glob("ca-*.gsm"))
 
 
 def test_a_survey_asks_each_question_and_keeps_each_key(office):
