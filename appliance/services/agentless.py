@@ -108,10 +108,11 @@ def clean(data: dict, row: m.Campaign | None, values: dict) -> dict:
         out["press_key"] = key
     if given("questions"):
         questions = data.get("questions") or []
-        if not isinstance(questions, list) or len(questions) > MAX_QUESTIONS:
+        if (not isinstance(questions, list) or len(questions) > MAX_QUESTIONS
+                or not all(isinstance(q, str) and q.strip() for q in questions)):
             raise _bad("questions", "campaigns.agentless.field.questions", f"at most {MAX_QUESTIONS} prompts",
                        n=MAX_QUESTIONS)
-        out["questions"] = json.dumps([_prompt_name(q, "questions") for q in questions if q], ensure_ascii=False)
+        out["questions"] = json.dumps([_prompt_name(q, "questions") for q in questions], ensure_ascii=False)
     if given("amd"):
         amd = data.get("amd", False)
         if not isinstance(amd, bool):

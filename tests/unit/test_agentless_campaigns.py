@@ -139,6 +139,7 @@ def test_each_mode_is_refused_without_what_it_needs(office):
     assert refused(office, {"mode": "survey"}) == "questions: campaigns.agentless.field.questions_needed"
     assert refused(office, {"mode": "notification", "prompt": "nope"}) == "prompt: field.no_such"
     assert refused(office, {"mode": "survey", "questions": ["zh-survey", "nope"]}) == "questions: field.no_such"
+    assert refused(office, {"questions": [5]}) == "questions: campaigns.agentless.field.questions"
     assert refused(office, {"press_key": "#"}) == "press_key: campaigns.agentless.field.press_key"
     assert refused(office, {"spoken": [{"column": "金额", "as": "money"}]}) == \
         "spoken: campaigns.agentless.field.spoken"
