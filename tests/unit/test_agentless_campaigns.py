@@ -25,7 +25,7 @@ from appliance.agi.handlers import campaign as campaign_agi
 from appliance.db import models as m
 from appliance.engine import agentless as rules
 from appliance.engine.saying import Unsayable, say
-from appliance.errors import Conflict, ValidationError
+from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.services.agentless import AgentlessCalls
 from appliance.services.calllists import CallLists
 from appliance.services.campaigns import Campaigns
@@ -268,7 +268,7 @@ def test_amd_only_when_on_and_a_machine_gets_the_campaigns_choice(office):
 
 def test_a_report_about_another_campaigns_attempt_fails_to_the_fallback(office):
     c, a = attempt_in(office, {}, mode="notification", prompt="zh-welcome")
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):  # the AGI server sends the callee to the fallback's message
         agi(office, "message", str(c["id"] + 1), str(a.id))
     with pytest.raises(ValueError):
         agi(office, "nonsense", str(c["id"]), str(a.id))
