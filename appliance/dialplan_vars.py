@@ -226,3 +226,27 @@ VOICECODE_DIAL_CONTEXT = "cc-voicecode-dial"
 VOICECODE_SAY_CONTEXT = "cc-voicecode-say"
 VOICECODE_JOB = "CC_VOICECODE"
 VOICECODE_FILE = "CC_VOICECODE_FILE"
+
+# Campaigns without agents and answering-machine detection (services/agentless.py).  The
+# dialer originates each call with CAMPAIGN (the campaign's id) and ATTEMPT (the
+# campaign_attempt's id) and sends it, answered, to AGENTLESS_CONTEXT,<mode>,1 (a mode
+# without agents) or to its own agent context, which runs Gosub(AMD_CONTEXT,s,1) first.
+# Both report to FastAGI CAMPAIGN_SCRIPT (``<action>,<campaign>,<attempt>,...``).
+CAMPAIGN = "CC_CAMPAIGN"
+ATTEMPT = "CC_ATTEMPT"
+CAMPAIGN_SCRIPT = "campaign"
+AGENTLESS_CONTEXT = "cc-campaign-agentless"
+AMD_CONTEXT = "cc-campaign-amd"
+AMD_ARGS = "CC_AMD_ARGS"  # AMD()'s arguments; empty: the campaign has AMD off
+AMD_NEXT = "CC_AMD_NEXT"  # after AMD: go (a person, or not sure) | hangup | message | agent
+CAMPAIGN_PLAY = "CC_CA_PLAY"  # what the callee hears next (&-separated files)
+CAMPAIGN_QUEUE = "CC_CA_QUEUE"  # where a callee who asks for an agent goes
+CAMPAIGN_KEYS = "CC_CA_KEYS"  # the key(s) just read
+CAMPAIGN_NEXT = "CC_CA_NEXT"  # press-key, after a key: queue | again | bye
+CAMPAIGN_TRY = "CC_CA_TRY"  # press-key: how many times the message has been played
+CAMPAIGN_QUESTION = "CC_CA_Q"  # survey: the question just asked (1-based; 0 before the first)
+CAMPAIGN_KEY_SECONDS = 6  # waiting for a key after the message or a question
+# a machine's message starts once its greeting and beep are over: this much silence,
+# waited for at most AMD_WAIT_SECONDS
+AMD_SILENCE_MS = 1500
+AMD_WAIT_SECONDS = 30

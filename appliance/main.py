@@ -26,6 +26,7 @@ from appliance.agi.handlers import HandlerRegistry  # noqa: E402
 from appliance.agi.handlers import agent as agent_codes  # noqa: E402
 from appliance.agi.handlers import menu, pin, ping, prompt_record, record, route  # noqa: E402
 from appliance.agi.handlers import calling as calling_agi  # noqa: E402
+from appliance.agi.handlers import campaign as campaign_agi  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import fax_out as fax_out_agi  # noqa: E402
 from appliance.agi.handlers import voicecode as voicecode_agi  # noqa: E402
@@ -67,6 +68,7 @@ from appliance.services import callers  # noqa: E402
 from appliance.services.billing import BillingService  # noqa: E402
 from appliance.services.compliance import OutboundCheck  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
+from appliance.services.agentless import AgentlessCalls  # noqa: E402
 from appliance.services.campaigns import Campaigns  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
@@ -107,6 +109,7 @@ SWITCH_INTERVAL = 0.001  # seconds; measured in bench/web_flood.py
 RECORDING_SPOOL = "recordings"  # under Asterisk's spool: where MixMonitor writes <linkedid>.wav
 FAX_SPOOL = "fax"  # ...and where ReceiveFAX writes <linkedid>.tif
 FAX_OUT_SPOOL = "fax-out"  # ...and where SendFAX reads <id>.tif
+CAMPAIGN_AUDIO = "campaigns"  # under Asterisk's run folder: the values a campaign call says, while it lasts
 VOICE_CODE_AUDIO = "voice-codes"  # under Asterisk's run folder: each voice code call's audio, while it lasts
 
 
@@ -215,6 +218,9 @@ class Appliance:
                                             calling=self.calling, per_number=settings.voice_codes_per_number,
                                             per_sender=settings.voice_codes_per_sender)
         registry.register(voicecode_agi.SCRIPT, voicecode_agi.make_handler(self.voice_codes), fallback=False)
+        self.agentless = AgentlessCalls(self.db, self.prompt_files, audio_dir=self.pbx.run_dir / CAMPAIGN_AUDIO,
+                                        asterisk_audio_dir=f"{self.pbx.paths.run}/{CAMPAIGN_AUDIO}", bus=self.bus)
+        registry.register(campaign_agi.SCRIPT, campaign_agi.make_handler(self.agentless))
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
                                   window_seconds=settings.sip_guard_window_seconds,

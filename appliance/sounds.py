@@ -92,6 +92,22 @@ SENTENCES = (
     Sentence("order-delivered", "您最近的订单已签收。", "Your latest order was delivered."),
     Sentence("order-returned", "您最近的订单已退货。", "Your latest order was returned."),
     Sentence("order-cancelled", "您最近的订单已取消。", "Your latest order was cancelled."),
+    # Values of a call list's columns said in a campaign's notification (engine/saying.py):
+    # the words numbers, dates and amounts are made of besides the digits.
+    Sentence("say-liang", "两", "two", ("digits/2",)),  # 2 before 百, 千, 万, 亿: 两千, not 二千
+    Sentence("say-ten", "十", "ten", ("digits/10",)),
+    Sentence("say-hundred", "百", "hundred", ("digits/hundred",)),
+    Sentence("say-thousand", "千", "thousand", ("digits/thousand",)),
+    Sentence("say-wan", "万", "ten thousand", ("digits/10", "digits/thousand")),
+    Sentence("say-yi", "亿", "hundred million", ("digits/hundred", "digits/million")),
+    Sentence("say-point", "点", "point"),
+    Sentence("say-minus", "负", "minus", ("digits/minus",)),
+    Sentence("say-year", "年", "year"),
+    Sentence("say-month", "月", "month"),
+    Sentence("say-day", "日", "day"),
+    Sentence("say-yuan", "元", "yuan"),
+    Sentence("say-jiao", "角", "jiao"),
+    Sentence("say-fen", "分", "cents"),
 ) + tuple(Sentence(f"digit-{d}", text, str(d), (f"digits/{d}",))
           for d, text in enumerate("零一二三四五六七八九"))
 

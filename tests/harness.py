@@ -171,14 +171,15 @@ class Sipp:
                 self.process.kill()
                 self.process.wait()
 
-    def signal(self, call_number: int = 1) -> None:
+    def signal(self, call_number: int = 1, call_id: str | None = None) -> None:
         """Wakes a scenario waiting in ``<recv request="MESSAGE"/>``: a SIP MESSAGE in call
         ``call_number``'s dialog, sent to SIPp's own port (SIPp matches a message to its
         call by Call-ID, by default ``<call number>-<pid>@<local ip>``). The test sends it
         when it sees what the caller waits for (a prompt playing, Record() started), so the
-        scenario is not timed to the length of a prompt."""
+        scenario is not timed to the length of a prompt. A scenario that answered a call
+        (uas) knows it by the caller's Call-ID: give it as ``call_id``."""
         assert self.process is not None and self.process.poll() is None, f"SIPp {self.scenario} is not running"
-        call_id = f"{call_number}-{self.process.pid}@{self.local_ip}"
+        call_id = call_id or f"{call_number}-{self.process.pid}@{self.local_ip}"
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind((self.local_ip, 0))
             host, port = s.getsockname()
@@ -362,6 +363,15 @@ class RtpPcap:
             frame = bytes(alaw(int(amplitude * 32767 * math.sin(2 * math.pi * hz * (self.timestamp + i) / 8000)))
                           for i in range(160))
             self._packet(False, 8, frame)
+            self.timestamp += 160
+            self.clock += 0.02
+        return self
+
+    def alaw(self, data: bytes) -> "RtpPcap":
+        """Recorded speech: raw G.711 A-law at 8 kHz (``sox in.wav -r 8000 -c 1 -t al out.al``),
+        in 20 ms frames."""
+        for start in range(0, len(data) - len(data) % 160, 160):
+            self._packet(False, 8, data[start:start + 160])
             self.timestamp += 160
             self.clock += 0.02
         return self

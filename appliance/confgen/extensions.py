@@ -276,6 +276,83 @@ def _voice_codes(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(" same => n(end),Hangup()")
 
 
+def _campaigns(conf: ConfText, model: AsteriskModel) -> None:
+    """What a campaign's answered call does when no agent takes it first
+    (services/agentless.py): a voice notification, "press a key to talk to an agent", an
+    automatic survey; and answering-machine detection, a Gosub every campaign call runs
+    first (the dialer's agent modes too).  FastAGI ``campaign`` says what to play and where
+    to go, and takes every result: AMD's, the message heard, the key, the survey's answers.
+    A failed handler (no ``ok``) sends the callee to the fallback's message, never silence;
+    a failed AMD lookup lets the call go on as a person's."""
+    url = agi_url(model, v.CAMPAIGN_SCRIPT)
+    ids = f"${{{v.CAMPAIGN}}},${{{v.ATTEMPT}}}"
+    ok_or_fallback = f' same => n,GotoIf($["${{{v.RESULT}}}" != "ok"]?{v.FALLBACK_CONTEXT},agi-failed,1)'
+    to_agent = f' same => n,GotoIf($["${{{v.AMD_NEXT}}}" = "agent"]?agent,1)'
+
+    conf.section(v.AMD_CONTEXT, comment="Gosub: answering-machine detection with the campaign's settings")
+    conf.raw(f"exten => s,1,Set({v.AMD_ARGS}=)")
+    conf.raw(f" same => n,Set({v.AMD_NEXT}=go)")
+    conf.raw(f" same => n,AGI({url},amd,{ids})")
+    conf.raw(f' same => n,GotoIf($["${{{v.AMD_ARGS}}}" = ""]?done)')
+    conf.raw(f" same => n,AMD(${{{v.AMD_ARGS}}})")
+    conf.raw(f" same => n,AGI({url},amd-result,{ids},${{AMDSTATUS}},${{AMDCAUSE}})")
+    conf.raw(f' same => n,GotoIf($["${{{v.AMD_NEXT}}}" = "hangup"]?hangup)')
+    conf.raw(f' same => n,GotoIf($["${{{v.AMD_NEXT}}}" = "message"]?message)')
+    conf.raw(" same => n(done),Return()")
+    conf.raw(" same => n(hangup),Hangup()")
+    # a machine: its greeting (and beep) over, it records the message
+    conf.raw(f" same => n(message),WaitForSilence({v.AMD_SILENCE_MS},1,{v.AMD_WAIT_SECONDS})")
+    conf.raw(" same => n,StackPop()")
+    conf.raw(f" same => n,Goto({v.AGENTLESS_CONTEXT},message,1)")
+
+    conf.section(v.AGENTLESS_CONTEXT, comment="a campaign's answered call without an agent: by the campaign's mode")
+    conf.raw(f"exten => notification,1,Gosub({v.AMD_CONTEXT},s,1)")
+    conf.raw(to_agent)
+    conf.raw(" same => n,Goto(message,1)")
+    conf.raw(f"exten => message,1,Set({v.RESULT}=)")
+    conf.raw(f" same => n,AGI({url},message,{ids})")
+    conf.raw(ok_or_fallback)
+    conf.raw(f" same => n,Playback(${{{v.CAMPAIGN_PLAY}}})")
+    conf.raw(f" same => n,AGI({url},heard,{ids},${{PLAYBACKSTATUS}})")
+    conf.raw(" same => n,Hangup()")
+
+    conf.raw(f"exten => press-key,1,Gosub({v.AMD_CONTEXT},s,1)")
+    conf.raw(to_agent)
+    conf.raw(f" same => n,Set({v.RESULT}=)")
+    conf.raw(f" same => n,AGI({url},message,{ids})")
+    conf.raw(ok_or_fallback)
+    conf.raw(f" same => n,Set({v.CAMPAIGN_TRY}=0)")
+    conf.raw(f" same => n(ask),Set({v.CAMPAIGN_TRY}=$[${{{v.CAMPAIGN_TRY}}} + 1])")
+    conf.raw(f" same => n,Read({v.CAMPAIGN_KEYS},${{{v.CAMPAIGN_PLAY}}},1,,1,{v.CAMPAIGN_KEY_SECONDS})")
+    conf.raw(f" same => n,Set({v.CAMPAIGN_NEXT}=)")
+    conf.raw(f" same => n,AGI({url},key,{ids},${{{v.CAMPAIGN_TRY}}},${{{v.CAMPAIGN_KEYS}}})")
+    conf.raw(f' same => n,GotoIf($["${{{v.CAMPAIGN_NEXT}}}" = "queue"]?agent,1)')
+    conf.raw(f' same => n,GotoIf($["${{{v.CAMPAIGN_NEXT}}}" = "again"]?ask)')
+    conf.raw(f" same => n,Playback({said(model, 'goodbye')})")
+    conf.raw(" same => n,Hangup()")
+
+    conf.raw(f"exten => survey,1,Gosub({v.AMD_CONTEXT},s,1)")
+    conf.raw(to_agent)
+    conf.raw(f" same => n,Set({v.CAMPAIGN_QUESTION}=0)")
+    conf.raw(f" same => n,Set({v.CAMPAIGN_KEYS}=)")
+    conf.raw(f" same => n(next),Set({v.RESULT}=)")
+    conf.raw(f" same => n,AGI({url},survey,{ids},${{{v.CAMPAIGN_QUESTION}}},${{{v.CAMPAIGN_KEYS}}})")
+    conf.raw(f' same => n,GotoIf($["${{{v.RESULT}}}" = "done"]?done)')
+    conf.raw(ok_or_fallback)
+    conf.raw(f" same => n,Set({v.CAMPAIGN_QUESTION}=$[${{{v.CAMPAIGN_QUESTION}}} + 1])")
+    # asked twice when no key comes
+    conf.raw(f" same => n,Read({v.CAMPAIGN_KEYS},${{{v.CAMPAIGN_PLAY}}},1,,2,{v.CAMPAIGN_KEY_SECONDS})")
+    conf.raw(" same => n,Goto(next)")
+    conf.raw(f" same => n(done),Playback({said(model, 'survey-thanks')})")
+    conf.raw(" same => n,Hangup()")
+
+    # the callee asked for an agent (or a machine the campaign passes to one): the normal
+    # queue path, so a normal queued call, recorded by policy, on the wallboard
+    conf.raw(f'exten => agent,1,GotoIf($["${{{v.CAMPAIGN_QUEUE}}}" = ""]?{v.FALLBACK_CONTEXT},queue,1)')
+    conf.raw(f" same => n,Goto({v.QUEUE_CONTEXT},${{{v.CAMPAIGN_QUEUE}}},1)")
+    conf.raw(f"exten => h,1,AGI({url},ended,{ids})")
+
+
 def _prompt_recording(conf: ConfText, model: AsteriskModel) -> None:
     """An admin records a prompt from their phone: FastAGI ``prompt_record`` checks who and
     names the files (appliance/services/prompt_phone.py); Record() beeps and records until
@@ -426,6 +503,7 @@ def render(model: AsteriskModel) -> str:
     _voicemail(conf, model)
     _fax(conf, model)
     _voice_codes(conf, model)
+    _campaigns(conf, model)
     _prompt_recording(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")

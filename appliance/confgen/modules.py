@@ -77,6 +77,8 @@ MODULES = (
     "app_confbridge.so",  # three-way calls (profiles in the static confbridge.conf)
     "chan_bridge_media.so",  # ConfBridge's announcer channel
     "app_agent_pool.so",  # long sign-in: AgentLogin / AgentRequest (agents.conf)
+    "app_amd.so",  # answering-machine detection of campaign calls (amd.conf; arguments per campaign)
+    "app_waitforsilence.so",  # a machine's greeting over: the campaign's message after the beep
     "func_strings.so",
     "func_logic.so",
     "func_channel.so",

@@ -1000,6 +1000,14 @@ class Campaign(BaseModel):
     state = CharField(max_length=8, default="stopped")  # stopped | running | paused
     updated_at = DateTimeField(default=utcnow)
     updated_by = CharField(max_length=64, default="")
+    # campaigns without agents and answering-machine detection (services/agentless.py)
+    language = CharField(max_length=8, default="zh_CN")  # the values said: zh_CN | en
+    prompt = CharField(max_length=32, default="")  # a prompt's name: the message
+    spoken = TextField(default="[]")  # JSON [{"column": title, "as": digits|number|date|amount}]
+    press_key = CharField(max_length=1, default="1")  # press-key: into the queue
+    questions = TextField(default="[]")  # JSON: the survey's prompt names, in order
+    amd = BooleanField(default=False)
+    amd_action = CharField(max_length=8, default="hangup")  # on a machine: hangup | message | agent
 
 
 class CampaignList(BaseModel):
@@ -1030,6 +1038,11 @@ class CampaignAttempt(BaseModel):
     disposition = CharField(max_length=32, default="")
     note = TextField(default="")  # a skip's reason, a refusal's rule
     callback_at = DateTimeField(null=True)
+    amd = CharField(max_length=8, default="")  # machine | human | notsure (AMD on)
+    amd_cause = CharField(max_length=32, default="")  # Asterisk's AMDCAUSE
+    heard = BooleanField(default=False)  # the message played to the end
+    keys = CharField(max_length=16, default="")  # press-key: the key pressed
+    answers = TextField(default="[]")  # survey: JSON, the key of each question ('' none)
 
 
 class CallScript(BaseModel):

@@ -23,7 +23,9 @@ Preview, for one agent:
   after a disposition is saved): the attempt takes the disposition and the entry is done.
 - ``callback``: the entry comes back to the same agent at that time (``next_attempt_at``).
 
-Only ``preview`` is a mode today; the others are listed (``NOT_YET``) and refused.
+The modes without agents (``notification``, ``press-key``, ``survey``) and answering-machine
+detection are ``services/agentless.py``: their settings are checked and shown here, what
+their calls do is there.  The dialer's modes are listed (``NOT_YET``) and refused.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import (CallNotPermitted, Conflict, DomainError, FieldError, NotFound, PermissionDenied,
                               ValidationError)
+from appliance.services import agentless
 from appliance.services.calllists import (_bad, _iso, agents_of, clean_agents, clean_display, clean_name, clean_queue,
                                           entry_view)
 from appliance.services.customer_excel import safe_row
@@ -48,8 +51,8 @@ from appliance.services.scripts import CallScripts
 
 logger = logging.getLogger(__name__)
 
-MODES = ("preview",)
-NOT_YET = ("progressive", "power", "predictive", "notification", "press-key", "survey")  # issue 16, later
+MODES = ("preview",) + agentless.MODES
+NOT_YET = ("progressive", "power", "predictive")  # issue 16, later
 STATES = ("stopped", "running", "paused")
 SCRIPT_MAX = 20_000
 REASON_MAX = 200
@@ -111,7 +114,12 @@ class Campaigns:
                 "queue": row.queue, "agents": json.loads(row.agents or "[]"), "script": row.script,
                 "auto_next": bool(row.auto_next), "start_at": _iso(row.start_at), "stop_at": _iso(row.stop_at),
                 "state": row.state, "lists": [{"id": i, "name": n, "display_name": d} for i, n, d in lists],
-                "updated_at": _iso(row.updated_at), "updated_by": row.updated_by}
+                "updated_at": _iso(row.updated_at), "updated_by": row.updated_by, **agentless.view(row),
+                "waiting": self.waiting(row)}
+
+    def waiting(self, row: m.Campaign) -> bool:
+        """Started, and its start time not come yet: it waits (the page says so, with the time)."""
+        return row.state == "running" and row.start_at is not None and self.clock() < row.start_at
 
     def list(self, agent_numbers: set[str] | None = None) -> list[dict]:
         """Every campaign (staff), or those ``agent_numbers`` call in."""
@@ -137,7 +145,7 @@ class Campaigns:
                 raise ValidationError(f"the {mode} mode is not available yet", code="campaigns.mode_not_yet",
                                       fields={"mode": FieldError("campaigns.field.mode_not_yet", "not available yet")})
             if mode not in MODES:
-                raise _bad("mode", "field.choice", "preview", choices="preview")
+                raise _bad("mode", "field.choice", ", ".join(MODES), choices=", ".join(MODES))
             values["mode"] = mode
         if row is None or "queue" in data:
             values["queue"] = clean_queue(data.get("queue"))
@@ -170,6 +178,7 @@ class Campaigns:
             if set(lists) - known:
                 raise _bad("lists", "field.no_such", "no such call list", key=str(sorted(set(lists) - known)[0]))
             lists = list(dict.fromkeys(lists))
+        values.update(agentless.clean(data, row, values))
         return values, lists
 
     def create(self, data: dict, actor: str) -> dict:
@@ -217,7 +226,7 @@ class Campaigns:
         row = self.row(campaign_id)
         if state == "running" and not m.CampaignList.select().where(m.CampaignList.campaign == row.id).exists():
             raise Conflict(f"campaign {row.name} has no call list", code="campaigns.no_lists")
-        if state == "running" and not self.agents(row):
+        if state == "running" and row.mode not in agentless.MODES and not self.agents(row):
             raise Conflict(f"campaign {row.name} has no agents", code="campaigns.no_agents")
         with self.db.atomic():
             row.state, row.updated_at, row.updated_by = state, self.clock(), actor
@@ -262,7 +271,8 @@ class Campaigns:
         book = Workbook(write_only=True)
         sheet = book.create_sheet(words("campaigns.export.sheet"))
         sheet.append(safe_row(sheet, [words(f"campaigns.export.{c}") for c in (
-            "time", "agent", "number", "name", "list", "result", "disposition", "note", "callback_at", "linkedid")]))
+            "time", "agent", "number", "name", "list", "result", "disposition", "note", "callback_at", "linkedid",
+            "amd", "heard", "keys", "answers")]))
 
         def local(at):
             return at.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None) if at else None
@@ -273,7 +283,10 @@ class Campaigns:
             sheet.append(safe_row(sheet, [local(a.started_at), a.agent, a.number, a.entry.name,
                                           a.entry.call_list.display_name or a.entry.call_list.name,
                                           words(f"calllists.result.{a.result}"), a.disposition, a.note,
-                                          local(a.callback_at), a.linkedid]))
+                                          local(a.callback_at), a.linkedid,
+                                          words(f"campaigns.agentless.amd.{a.amd}") if a.amd else "",
+                                          words("admin.yes") if a.heard else "", a.keys,
+                                          " ".join(k or "-" for k in json.loads(a.answers or "[]"))]))
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

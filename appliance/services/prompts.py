@@ -147,6 +147,8 @@ class PromptService:
     def _used_by(prompt) -> list[str]:
         users = [f"menu {x.name}" for x in m.Menu.select().where(m.Menu.prompt == prompt.id)]
         users += [f"queue {q.name} (survey)" for q in m.Queue.select().where(m.Queue.survey_prompt == prompt.name)]
+        users += [f"campaign {c.name}" for c in m.Campaign.select().where(  # its message, or a survey question
+            (m.Campaign.prompt == prompt.name) | m.Campaign.questions.contains(f'"{prompt.name}"'))]
         return users
 
     def list(self) -> list[dict]:

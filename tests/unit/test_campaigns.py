@@ -386,7 +386,7 @@ def test_the_list_import_pages_check_then_import_and_the_campaign_page_counts(of
     campaigns = office.app.get("/campaigns")
     options = {o.get("value"): o.has_attr("disabled") for o in campaigns.html.select("#c-mode option")}
     assert options == {"preview": False, "progressive": True, "power": True, "predictive": True,
-                       "notification": True, "press-key": True, "survey": True}
+                       "notification": False, "press-key": False, "survey": False}
     add = campaigns.forms["campaign-add"]
     add["name"], add["queue"] = "spring", "sales"
     add.set("lists", True, index=0)

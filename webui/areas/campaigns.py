@@ -4,8 +4,10 @@ campaign panel in the workspace (preview mode).
 Supervisors and admins manage campaigns: create, edit, start, pause, stop, follow the
 figures (counted from the attempt records) and export the results.  An agent reaches only
 their own panel: the entry offered to them (one of their campaign's), its customer and the
-campaign's script; dial, skip, call back.  Only the preview mode exists today: the others
-are shown on the page as not available yet and cannot be chosen.
+campaign's script; dial, skip, call back.  Preview and the modes without agents
+(notification, press-key, survey: ``services/agentless.py``, with answering-machine
+detection) can be chosen; the dialer's modes are shown as not available yet.  A campaign
+started before its start time says on its page that it waits, and until when.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from bottle import request, response
 
 from appliance.db.worker import in_worker
 from appliance.errors import DomainError
+from appliance.engine.agentless import AMD_ACTIONS
+from appliance.engine.saying import HOWS
+from appliance.services.agentless import MAX_QUESTIONS, MAX_SPOKEN
 from appliance.services.campaigns import MODES, NOT_YET
 from appliance.services.site import zone_of
 from webui import i18n
@@ -33,10 +38,27 @@ CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "script": {"type": "string"}, "auto_next": {"type": "boolean"},
     "start_at": {"type": ["string", "null"]}, "stop_at": {"type": ["string", "null"]},
     "state": {"enum": ["stopped", "running", "paused"]},
-    "lists": {"type": "array", "items": OBJECT}, "updated_at": {"type": "string"}}}
-CAMPAIGN_BODY = {"type": "object", "properties": {
+    "lists": {"type": "array", "items": OBJECT}, "updated_at": {"type": "string"},
+    "waiting": {"type": "boolean", "description": "running, and its start time not come yet"}}}
+AGENTLESS_BODY = {
+    "language": {"enum": ["zh_CN", "en"], "default": "zh_CN", "description": "what the spoken values are said in"},
+    "prompt": {"type": "string", "description": "a prompt's name: the message (notification, press-key: required), "
+                                                "the survey's introduction, what a machine is left"},
+    "spoken": {"type": "array", "maxItems": MAX_SPOKEN, "description": "columns of the call list said after the "
+               "prompt", "items": {"type": "object", "required": ["column", "as"], "properties": {
+                   "column": {"type": "string", "maxLength": 64, "description": "the column's title in the file"},
+                   "as": {"enum": list(HOWS)}}}},
+    "press_key": {"type": "string", "pattern": "^[0-9]$", "default": "1",
+                  "description": "press-key: the key that puts the callee into `queue`"},
+    "questions": {"type": "array", "maxItems": MAX_QUESTIONS, "items": {"type": "string"},
+                  "description": "survey: the prompts asked, in order; one key each is kept"},
+    "amd": {"type": "boolean", "default": False, "description": "answering-machine detection"},
+    "amd_action": {"enum": list(AMD_ACTIONS), "default": "hangup",
+                   "description": "on a machine: hang up, leave `prompt` after its greeting, or pass to an agent"}}
+CAMPAIGN_SCHEMA["properties"].update(AGENTLESS_BODY)
+CAMPAIGN_BODY = {"type": "object", "properties": {**AGENTLESS_BODY,
     "display_name": {"type": "string", "maxLength": 64},
-    "mode": {"enum": list(MODES), "description": "only preview today; " + ", ".join(NOT_YET) + " are refused "
+    "mode": {"enum": list(MODES), "description": ", ".join(NOT_YET) + " are not available yet "
                                                  "(422 `campaigns.mode_not_yet`)"},
     "queue": {"type": "string", "description": "its members call"},
     "agents": {"type": "array", "items": {"type": "string"}},
@@ -61,6 +83,13 @@ def form_campaign() -> dict:
     data = {k: f.getunicode(k) or "" for k in ("display_name", "mode", "queue", "agents", "script", "start_at",
                                                 "stop_at")}
     data["auto_next"] = f.get("auto_next") == "on"
+    data["language"], data["prompt"] = f.get("language") or "", f.getunicode("prompt") or ""
+    data["press_key"], data["amd_action"] = f.get("press_key") or "", f.get("amd_action") or ""
+    data["amd"] = f.get("amd") == "on"
+    text = f.decode()  # every value as unicode (getall alone gives them undecoded)
+    data["spoken"] = [{"column": column.strip(), "as": how} for column, how in
+                      zip(text.getall("spoken_column"), text.getall("spoken_as")) if column.strip()]
+    data["questions"] = [q for q in text.getall("questions") if q]
     data["lists"] = [int(v) for v in f.getall("lists") if v.isdigit() and len(v) < 12]
     if f.get("updated_at"):
         data["updated_at"] = f.get("updated_at")
@@ -84,7 +113,8 @@ def install(app, deps) -> None:
 
     def choices() -> dict:
         return {"modes": MODES, "not_yet": NOT_YET, "queues": deps.config.list("queues"),
-                "all_lists": deps.call_lists.list()}
+                "all_lists": deps.call_lists.list(), "prompts": deps.config.list("prompts"), "hows": HOWS,
+                "amd_actions": AMD_ACTIONS, "max_spoken": MAX_SPOKEN, "max_questions": MAX_QUESTIONS}
 
     def show_one(campaign_id: int, problem=None, status=200, values=None, field_errors=None):
         response.status = status

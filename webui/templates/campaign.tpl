@@ -3,6 +3,9 @@
 <div class="page-head"><h1>{{c['display_name']}}</h1>
   <span class="flag {{'yes' if c['state'] == 'running' else 'no'}}" id="campaign-state">{{_('campaigns.state.' + c['state'])}}</span>
   <span class="muted">{{_('campaigns.mode.' + c['mode'])}}</span></div>
+% if c['waiting']:
+<p class="notice" id="campaign-waiting">{{_('campaigns.agentless.waiting', at=when(c['start_at']))}}</p>
+% end
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'], problem.get('params'))}} <span class="small">{{_('error.detail')}}: {{field_error(problem['detail'])}}</span></p>
 % end

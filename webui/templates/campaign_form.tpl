@@ -15,23 +15,28 @@
   % end
   <div class="field"><label for="c-display">{{_('campaigns.display_name')}}</label>
     <input id="c-display" name="display_name" maxlength="64" value="{{v.get('display_name', c['display_name'] if c else '')}}"></div>
-  <div class="field"><label for="c-mode">{{_('campaigns.mode')}}</label>
+  <div class="field {{'has-error' if 'mode' in errors else ''}}"><label for="c-mode">{{_('campaigns.mode')}}</label>
     <select id="c-mode" name="mode">
+    % chosen_mode = v.get('mode', c['mode'] if c else 'preview')
     % for mode in modes:
-      <option value="{{mode}}" selected>{{_('campaigns.mode.' + mode)}}</option>
+      <option value="{{mode}}" {{'selected' if mode == chosen_mode else ''}}>{{_('campaigns.mode.' + mode)}}</option>
     % end
     % for mode in not_yet:
       <option value="{{mode}}" disabled>{{_('campaigns.mode.' + mode)}} ({{_('campaigns.not_yet')}})</option>
     % end
     </select>
     <small class="hint" id="c-mode-help">{{_('campaigns.modes_help')}}</small></div>
-  <div class="field"><label for="c-queue">{{_('campaigns.queue')}}</label>
+  <div class="field {{'has-error' if 'queue' in errors else ''}}"><label for="c-queue">{{_('campaigns.queue')}}</label>
     <select id="c-queue" name="queue"><option value="">—</option>
     % chosen_q = v.get('queue', c['queue'] if c else '')
     % for q in queues:
       <option value="{{q['name']}}" {{'selected' if chosen_q == q['name'] else ''}}>{{q.get('display_name') or q['name']}}</option>
     % end
-    </select></div>
+    </select>
+    % if 'queue' in errors:
+    <em class="field-error">{{field_error(errors['queue'])}}</em>
+    % end
+  </div>
   <div class="field {{'has-error' if 'agents' in errors else ''}}"><label for="c-agents">{{_('campaigns.agents')}}</label>
     <input id="c-agents" name="agents" maxlength="500" value="{{v.get('agents', ', '.join(c['agents']) if c else '')}}">
     % if 'agents' in errors:
@@ -65,3 +70,4 @@
     <small class="hint">{{_('campaigns.auto_next_help')}}</small></div>
   <div class="field wide"><label for="c-script">{{_('campaigns.script')}}</label>
     <textarea id="c-script" name="script" rows="6" maxlength="20000">{{v.get('script', c['script'] if c else '')}}</textarea></div>
+  % include('campaign_agentless.tpl')

@@ -16,7 +16,11 @@
       % f = figures[r['id']]
       <tr data-id="{{r['id']}}"><td><a href="/campaigns/{{r['id']}}">{{r['display_name']}}</a></td>
         <td>{{_('campaigns.mode.' + r['mode'])}}</td>
-        <td><span class="flag {{'yes' if r['state'] == 'running' else 'no'}}">{{_('campaigns.state.' + r['state'])}}</span></td>
+        <td><span class="flag {{'yes' if r['state'] == 'running' else 'no'}}">{{_('campaigns.state.' + r['state'])}}</span>
+        % if r['waiting']:
+          <span class="muted waiting">{{_('campaigns.agentless.waiting', at=when(r['start_at']))}}</span>
+        % end
+        </td>
         <td class="num">{{f['dialled']}}</td><td class="num">{{f['answered']}}</td><td class="num">{{f['remaining']}}</td></tr>
     % end
     % if not rows:
