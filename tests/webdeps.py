@@ -68,9 +68,17 @@ def fill(deps: WebDeps) -> WebDeps:
                                            bus=deps.bus, language=deps.site.language)
     if deps.call_lists is None:
         deps.call_lists = CallLists(deps.db, deps.customer_excel)
+    if deps.workorders.call_lists is None:  # a closed order's customer into a call list
+        deps.workorders.call_lists = deps.call_lists
     if deps.campaigns is None:
         deps.campaigns = Campaigns(deps.db, deps.calls, deps.crm, deps.bus,
                                    zone=lambda: zone_of(deps.site.timezone()))
+    if deps.customer_mail is None:  # mail off (no smtp_host) unless a test turns it on
+        from appliance.mail import Outbox, SmtpConfig
+        from appliance.services.customer_mail import CustomerMail
+
+        deps.customer_mail = CustomerMail(deps.db, deps.crm, Outbox(Path(deps.db.database).parent / "mail",
+                                                                    SmtpConfig(host="")), workorders=deps.workorders)
     return deps
 
 
