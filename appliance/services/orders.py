@@ -1055,11 +1055,21 @@ class OrderService:
         (and tracking number once shipped) in the words the voice menu says, in ``to``'s
         language; ``send(sender, to, body)`` is the workspace's (it refuses an unknown user).
         Internal messages reach the appliance's users, not customers."""
+        return self._tell(self.crm.readable(viewer, customer_id, live_calls)[0], to, sender, send)
+
+    def tell_order_status(self, viewer: Viewer, order_id, to: str, sender: str, send) -> dict:
+        """``tell_status`` from an order's page: the latest order of that order's customer,
+        for whoever sees the order."""
+        o = self._order(viewer, order_id)
+        if o.customer_id is None:
+            raise ValidationError(f"order {o.id} has no customer any more", code="orders.no_customer")
+        return self._tell(o.customer, to, sender, send)
+
+    def _tell(self, customer: m.Customer, to: str, sender: str, send) -> dict:
         user = m.User.get_or_none(m.User.username == str(to or ""))
         language = user.language if user is not None and user.language else "zh_CN"
-        status = self.status_for(viewer, customer_id, language, live_calls)
-        customer = m.Customer.get_by_id(status["customer_id"])
-        order = status["order"]
+        order = self.latest_for_customer(customer.id)
+        status = {"customer_id": customer.id, "order": order, "sentence": status_sentence(order, language)}
         body = translate(language, "orders.status_message", name=customer.name, phone=customer.phone,
                          order=f"#{order['id']}" if order else "—", sentence=status["sentence"])
         message = send(sender, to, body)

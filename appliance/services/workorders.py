@@ -520,9 +520,9 @@ class WorkOrderService:
                                                   agent=agent, source=f"work order #{row.id}",
                                                   data={"work_order": row.id, "title": row.title})
                 entry = {**view, "added": added}
-                m.WorkOrderEvent.create(order=row, at=now, actor=actor, kind="call_list",
-                                        note=m.CallList.get_by_id(call_list).display_name
-                                        or m.CallList.get_by_id(call_list).name)
+                target = m.CallList.get_by_id(call_list)
+                m.WorkOrderEvent.create(order=row, at=now, actor=actor, kind="call_list" if added else "call_list_had",
+                                        note=target.display_name or target.name)
         logger.info("%s moved work order %s from %s to %s", actor, row.id, row.state, to)
         out = self._view(m.WorkOrder.get_by_id(row.id), history=True)
         out["follow_up"], out["call_list_entry"] = follow_up, entry

@@ -102,6 +102,7 @@ def test_closing_a_work_order_puts_its_customer_into_a_call_list_once(world, tmp
     assert moved["history"][-1]["kind"] == "call_list" and moved["history"][-1]["note"] == "回访"
     again = svc.move(ALICE, order(), {"to": "done", "call_list": follow["id"]}, "alice")
     assert again["call_list_entry"]["added"] is False and again["call_list_entry"]["id"] == entry["id"]
+    assert again["history"][-1]["kind"] == "call_list_had"
     assert m.CallListEntry.select().where(m.CallListEntry.call_list == follow["id"]).count() == 1
     # the same number as the import would have it (another form of it): still once
     assert lists.add(follow["id"], "13912345678", actor="root", source="test")[1] is False
