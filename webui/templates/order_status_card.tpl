@@ -1,7 +1,7 @@
 % # The customer's latest order as the voice menu says it, told to a colleague by internal message
 <section class="card" id="order-status">
   <h2>{{_('crm.order_status.title')}}</h2>
-  <p id="order-sentence">{{(_('orders.order_title', n=latest['id']) + ': ') if latest else ''}}{{sentence}}</p>
+  <p id="order-sentence">{{_('crm.order_status.line', n=latest['id'], sentence=sentence) if latest else sentence}}</p>
   % if told:
   <p class="notice" role="status" id="order-status-told">{{_('crm.order_status.told', who=told)}}</p>
   % end
