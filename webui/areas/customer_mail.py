@@ -13,8 +13,10 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError
+from webui import i18n
 from webui.apidoc import Operation, body, errors, items, resp
-from webui.http import ADMIN, EVERYONE, actor, created, json_body, live_calls, no_content, problem_of, render, viewer
+from webui.http import (ADMIN, EVERYONE, actor, created, json_body, lang, live_calls, no_content, problem_of, render,
+                        viewer)
 
 TEMPLATE_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string", "maxLength": 64},
@@ -45,7 +47,13 @@ def install(app, deps) -> None:
     def templates_page(edit=None, values=None, errors_=None, problem=None, status=200):
         response.status = status
         return render("mail_templates.tpl", templates=service.templates(), edit=edit, values=values or edit or {},
-                      errors=errors_ or {}, problem=problem, known=service.known())
+                      errors=errors_ or {}, problem=problem, known=known())
+
+    def known() -> list[tuple[str, str]]:
+        """Each placeholder with what it holds, in the reader's words."""
+        custom = {c.name: c.label for c in deps.crm.custom_fields()}
+        return [(k, custom[k] if k in custom else i18n.translate(lang(), "field.customers." + k))
+                for k in service.known()]
 
     @app.get("/admin/mail-templates", name="mail_templates", roles=ADMIN)
     def mail_templates():

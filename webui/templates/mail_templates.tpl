@@ -39,7 +39,11 @@
       % if 'body' in errors:
       <em class="field-error">{{field_error(errors['body'])}}</em>
       % end
-      <small class="hint" id="mt-placeholders">{{_('mail.templates.placeholders', names=', '.join('{' + k + '}' for k in known))}}</small>
+      <small class="hint" id="mt-placeholders">{{_('mail.templates.placeholders')}}
+      % for k, text in known:
+        <code translate="no">{{'{' + k + '}'}}</code> {{text}}
+      % end
+      </small>
     </div>
     <div class="buttons"><button class="primary">{{_('mail.templates.save')}}</button>
     % if edit:
