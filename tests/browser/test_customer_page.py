@@ -81,7 +81,7 @@ def test_mail_ledger_work_orders_and_order_status_on_the_customer_page(page_as, 
     rows = agent.locator("#workorders tbody tr")
     assert [rows.nth(i).locator("a").inner_text() for i in range(2)] == [f"#{open_['id']}", f"#{closed['id']}"]
     assert "新建" in rows.nth(0).inner_text() and "完成" in rows.nth(1).inner_text()
-    assert agent.inner_text("#order-sentence") == t("crm.order_status.line", n=order.id, sentence=(
+    assert agent.inner_text("#order-sentence") == t("orders.tell.line", n=order.id, sentence=(
         "您最近的订单已发货，运单号是 SF307" if lang == "zh_CN" else
         "Your latest order has shipped. The tracking number is SF307"))
     screenshot(agent, lang, "customer-ledger-workorders")
@@ -102,7 +102,7 @@ def test_mail_ledger_work_orders_and_order_status_on_the_customer_page(page_as, 
     agent.select_option("#order-status-to", "sup")
     with agent.expect_navigation():
         agent.click("#order-status-form button")
-    assert agent.inner_text("#order-status-told") == t("crm.order_status.told", who="sup")
+    assert agent.inner_text("#order-status-told") == t("orders.tell.told", who="sup")
     told = m.Message.get(m.Message.recipient == "sup")
     assert told.sender == "alice" and told.body.endswith("SF307") and f"#{order.id}" in told.body
 
