@@ -142,3 +142,27 @@ def test_from_a_work_order_to_its_customer(world, tmp_path):
     assert [x["id"] for x in svc.of_work_order(order["id"])] == [sent["id"]]
     with pytest.raises(NotFound):  # bob neither sees the order nor its customer
         svc.send(BOB, None, world.template["id"], "bob", work_order=order["id"])
+
+
+def test_addresses_come_in_and_go_out_with_the_customers_excel(world, tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    from appliance.services.customer_excel import CustomerExcel, guess_columns
+
+    excel = CustomerExcel(world.svc.db, world.crm)
+    book = Workbook()
+    for row in (["姓名", "手机", "电子邮箱"], ["赵六", "13700000001", "zhao@shop.example"], ["钱七", "13700000002", "not-mail"]):
+        book.active.append(row)
+    book.save(tmp_path / "in.xlsx")
+    sheet = excel.read(tmp_path / "in.xlsx")
+    columns = guess_columns(["姓名", "手机", "电子邮箱"], {}, [])
+    assert columns == ["name", "phone", "email"]
+    report, _ = excel.check_sheet(sheet, columns=columns)
+    assert [(e["row"], e["column"]) for e in report.as_dict()["errors"]] == [(3, "电子邮箱")]  # refused, by row
+    book.active.delete_rows(3)
+    book.save(tmp_path / "in.xlsx")
+    assert excel.import_sheet(excel.read(tmp_path / "in.xlsx"), "root", "in.xlsx", columns=columns) == 1
+    assert m.Customer.get(m.Customer.name == "赵六").email == "zhao@shop.example"
+    excel.export(world.crm.matching(ADMIN, q="赵六"), {"email": "E-mail"}, tmp_path / "out.xlsx")
+    rows = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(values_only=True))
+    assert rows[0][5] == "E-mail" and rows[1][5] == "zhao@shop.example"
