@@ -13,6 +13,9 @@ STARTTLS or implicit TLS; login when a user is set):
   with the server's last answer, where ``status()`` counts it for the health page.
 
 Nothing here knows about faxes or messages: ``queue(to, subject, body, attachments)``.
+A message may carry ``meta`` (kept in its file, never sent), and ``outcomes`` is a list of
+listeners told ``(item, "sent" | "failed", error)`` once a message is sent or has failed
+for good: how an e-mail to a customer ends up in the customer's history.
 """
 
 from __future__ import annotations
@@ -85,14 +88,18 @@ class Outbox:
         self.failed_dir = self.dir / "failed"
         self.config = config
         self.clock = clock
+        # told (item, "sent" | "failed", error) once a message is sent or failed for good
+        self.outcomes: list = []
 
     @property
     def enabled(self) -> bool:
         return bool(self.config.host)
 
     # -- queueing --------------------------------------------------------------
-    def queue(self, to: list[str], subject: str, body: str, attachments: list[Path] = ()) -> str | None:
-        """Keep a message for sending; its id, or None when mail is off or nobody is to get it."""
+    def queue(self, to: list[str], subject: str, body: str, attachments: list[Path] = (),
+              meta: dict | None = None) -> str | None:
+        """Keep a message for sending; its id, or None when mail is off or nobody is to get it.
+        ``meta`` (JSON) stays with the message for the ``outcomes`` listeners."""
         if not self.enabled or not to:
             return None
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +108,7 @@ class Outbox:
         self._write(self.dir / f"{key}.json", {
             "id": key, "to": list(to), "subject": subject, "body": body,
             "attachments": [str(p) for p in attachments], "queued_at": now, "next_try": now,
-            "attempts": 0, "last_error": ""})
+            "attempts": 0, "last_error": "", "meta": meta or {}})
         logger.info("mail %s queued for %s: %s", key, ", ".join(to), subject)
         self._kick()
         return key
@@ -144,7 +151,15 @@ class Outbox:
                 path.unlink()
                 sent += 1
                 logger.info("mail %s sent to %s", item["id"], ", ".join(item["to"]))
+                self._tell(item, "sent", "")
         return sent
+
+    def _tell(self, item: dict, outcome: str, error: str) -> None:
+        for listener in self.outcomes:
+            try:
+                listener(item, outcome, error)
+            except Exception:
+                logger.exception("mail %s: a listener of its outcome failed", item["id"])
 
     def _later(self, path: Path, item: dict, error: str) -> None:
         if self.clock() - item["queued_at"] >= self.config.retry_hours * 3600:
@@ -161,6 +176,7 @@ class Outbox:
         self._write(self.failed_dir / path.name, item)
         path.unlink()
         logger.error("mail %s to %s failed for good: %s", item["id"], ", ".join(item["to"]), error)
+        self._tell(item, "failed", error)
 
     def _message(self, item: dict) -> EmailMessage:
         msg = EmailMessage()

@@ -76,6 +76,8 @@ from appliance.services.orders import OrderService  # noqa: E402
 from appliance.services.workorders import WorkOrderService  # noqa: E402
 from appliance.services.kb import KnowledgeBase  # noqa: E402
 from appliance.services.scripts import CallScripts  # noqa: E402
+from appliance.services.customer_mail import CustomerMail  # noqa: E402
+from appliance.services.calllists import CallLists  # noqa: E402
 from appliance.services.recording import RecordingService  # noqa: E402
 from appliance.db.worker import in_worker  # noqa: E402
 from appliance.services.report_schedule import ReportSchedules  # noqa: E402
@@ -196,7 +198,9 @@ class Appliance:
                           fallback=False)
         self.workorders = WorkOrderService(self.db, self.crm, data_dir=settings.data_dir, bus=self.bus,
                                            outbox=self.mail, language=self.site.language,
-                                           off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a))
+                                           off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a),
+                                           call_lists=CallLists(self.db))
+        self.customer_mail = CustomerMail(self.db, self.crm, self.mail, workorders=self.workorders)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, callers.account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
@@ -515,7 +519,6 @@ class Appliance:
             self.start_web()
 
     def start_web(self) -> None:
-        from appliance.services.calllists import CallLists
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.dispositions import DispositionService
@@ -548,6 +551,7 @@ class Appliance:
                        workorders=self.workorders, scripts=CallScripts(self.db, self.crm),
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),
+                       customer_mail=self.customer_mail,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()

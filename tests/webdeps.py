@@ -72,11 +72,19 @@ def fill(deps: WebDeps) -> WebDeps:
         deps.kb = KnowledgeBase(deps.db, data_dir=Path(deps.db.database).parent / "data")
     if deps.call_lists is None:
         deps.call_lists = CallLists(deps.db, deps.customer_excel)
+    if deps.workorders.call_lists is None:  # a closed order's customer into a call list
+        deps.workorders.call_lists = deps.call_lists
     if deps.campaigns is None:
         deps.campaigns = Campaigns(deps.db, deps.calls, deps.crm, deps.bus,
                                    zone=lambda: zone_of(deps.site.timezone()))
     if deps.scripts is None:
         deps.scripts = CallScripts(deps.db, deps.crm)
+    if deps.customer_mail is None:  # mail off (no smtp_host) unless a test turns it on
+        from appliance.mail import Outbox, SmtpConfig
+        from appliance.services.customer_mail import CustomerMail
+
+        deps.customer_mail = CustomerMail(deps.db, deps.crm, Outbox(Path(deps.db.database).parent / "mail",
+                                                                    SmtpConfig(host="")), workorders=deps.workorders)
     return deps
 
 

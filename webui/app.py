@@ -21,8 +21,8 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
-from webui.areas import billing, calllists, campaigns, compliance, customer_import, kb, orders, reports, scripts
-from webui.areas import workorders
+from webui.areas import (billing, calllists, campaigns, compliance, customer_import, customer_mail, kb, orders,
+                         reports, scripts, workorders)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns, scripts, kb)
+         campaigns, scripts, kb, customer_mail)
 
 
 @dataclass
@@ -77,13 +77,14 @@ class WebDeps:
     campaigns: object = None  # appliance.services.campaigns.Campaigns: campaigns and preview dialling
     scripts: object = None  # appliance.services.scripts.CallScripts: call scripts (话术) and their walks
     kb: object = None  # appliance.services.kb.KnowledgeBase: articles, categories, attachments, search
+    customer_mail: object = None  # appliance.services.customer_mail.CustomerMail: templates, e-mail to customers
     extra: dict = field(default_factory=dict)
 
 
 def make_app(deps: WebDeps) -> Bottle:
     for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions",
                  "billing", "reports", "compliance",
-                 "call_lists", "campaigns", "scripts"):
+                 "call_lists", "campaigns", "scripts", "customer_mail"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()

@@ -60,7 +60,9 @@ def _crm_schemas(crm) -> dict[str, dict]:
                 "type": "object", "properties": {"row": {"type": "integer"}, "column": {"type": "string"},
                                                  "message": {"type": "string"}}}}}},
         "HistoryItem": {"type": "object", "required": ["kind", "at"], "properties": {
-            "kind": {"enum": ["call", "note"]}, "at": {"type": "string", "description": "UTC"},
+            "kind": {"enum": ["call", "note", "order", "mail"]}, "at": {"type": "string", "description": "UTC"},
+            "subject": {"type": "string", "description": "an e-mail's"},
+            "state": {"type": "string", "description": "an order's state; an e-mail's queued, sent or failed"},
             "direction": {"type": "string"}, "number": {"type": "string"}, "agent": {"type": "string"},
             "queue": {"type": "string"}, "disposition": {"type": "string"}, "talk_seconds": {"type": "number"},
             "author": {"type": "string"}, "body": {"type": "string"}, "linkedid": {"type": "string"}}},

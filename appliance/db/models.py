@@ -304,6 +304,7 @@ class Customer(BaseModel):
     custom = TextField(default="{}")  # JSON: custom field name -> value (see CustomerField)
     created_by = CharField(max_length=64, default="")
     updated_at = DateTimeField(null=True)
+    email = CharField(max_length=254, default="")  # where e-mail to the customer goes ('' none)
 
 
 class CustomerField(BaseModel):
@@ -1175,6 +1176,40 @@ class MenuStep(BaseModel):
     left = CharField(max_length=16, default="")
 
 
+class MailTemplate(BaseModel):
+    """An e-mail to customers, written by an admin: subject and plain-text body with the
+    customer's fields as placeholders (``{name}``, ``{phone}``, a custom field's key)."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=64)
+    subject = CharField(max_length=200)
+    body = TextField()
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
+
+
+class CustomerMail(BaseModel):
+    """One e-mail to a customer: what was sent, by whom, and what came of it (the outbox
+    says: queued, then sent or failed)."""
+
+    id = AutoField()
+    customer = ForeignKeyField(Customer, backref="mails", on_delete="CASCADE")
+    work_order = ForeignKeyField(WorkOrder, null=True, backref="mails", on_delete="SET NULL")
+    template = CharField(max_length=64, default="")  # the template's name when sent
+    address = CharField(max_length=254)
+    subject = CharField(max_length=400)
+    body = TextField()
+    state = CharField(max_length=8, default="queued")  # queued | sent | failed
+    error = TextField(default="")  # the mail server's last answer when failed
+    outbox_id = CharField(max_length=64, default="")
+    sent_by = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    done_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("customer", "created_at"), False),)
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
@@ -1187,4 +1222,5 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               WorkOrderType, WorkOrder, WorkOrderEvent,
               CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt,
               CallScript, CallScriptUse, CallScriptRun,
-              KbCategory, KbArticle, KbArticleQueue, KbAttachment, MenuStep)
+              KbCategory, KbArticle, KbArticleQueue, KbAttachment, MenuStep,
+              MailTemplate, CustomerMail)

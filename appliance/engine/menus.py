@@ -69,15 +69,23 @@ class Prompts:
     digits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def order_said(self, order: Mapping | None) -> tuple[str, ...]:
-        """What the caller hears of their latest order: its state, and the tracking
-        number's digits once it has shipped; no order: that there is none."""
-        state = (order or {}).get("state")
-        if state not in ORDER_STATES:
-            return self.orders.get("none", ())
-        said = self.orders.get(state, ())
-        if state == "shipped":
-            said += tuple(f for d in str(order.get("tracking") or "") if d.isdigit() for f in self.digits.get(d, ()))
-        return said
+        """What the caller hears of their latest order (``order_status``): its state's
+        sentence, and the tracking number's digits once it has shipped; no order: that
+        there is none."""
+        sentence, tracking = order_status(order)
+        said = self.orders.get(sentence.removeprefix("order-"), ())
+        return said + tuple(f for d in tracking if d.isdigit() for f in self.digits.get(d, ()))
+
+
+def order_status(order: Mapping | None) -> tuple[str, str]:
+    """What is said of a customer's latest order, by the voice menu and in an agent's
+    internal message alike: the sentence's key in ``appliance.sounds`` (``order-<state>``,
+    or ``order-none`` for no order or a draft) and the tracking number once it has shipped
+    (else "")."""
+    state = (order or {}).get("state")
+    if state not in ORDER_STATES:
+        return "order-none", ""
+    return f"order-{state}", str(order.get("tracking") or "") if state == "shipped" else ""
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,38 @@ class CallLists:
             query = query.where(m.CallListEntry.agent == agent)
         return [entry_view(e) for e in query.order_by(m.CallListEntry.id).limit(limit).offset(offset)]
 
+    # -- one number at a time ---------------------------------------------------------------
+    def add(self, list_id: int, number: str, *, actor: str, source: str, name: str = "", agent: str = "",
+            data: dict | None = None) -> tuple[dict, bool]:
+        """Put one number into the list as the import does (normalised, once per list by
+        ``numbers.key``, linked to the customer with that number in any of its forms):
+        ``(entry, True)``, or ``(the entry already there, False)``.  A list marked done
+        takes no more numbers."""
+        row = self.row(list_id)
+        if row.state == "done":
+            raise Conflict(f"call list {row.name} is done", code="calllists.done")
+        if numbers.parse(number or "") is None:
+            raise _bad("phone", "field.phone", "a phone number: 3 to 20 digits, maybe starting with +")
+        key = numbers.key(number)
+        existing = m.CallListEntry.get_or_none(m.CallListEntry.call_list == row.id, m.CallListEntry.number_key == key)
+        if existing is not None:
+            return entry_view(existing), False
+        customer = m.Customer.select(m.Customer.id).where(m.Customer.phone.in_(numbers.variants(number))).first()
+        try:
+            with self.db.atomic():
+                entry = m.CallListEntry.create(
+                    call_list=row.id, number=numbers.normalise(number), number_key=key, name=(name or "")[:128],
+                    customer=customer.id if customer else None,
+                    data=json.dumps(data or {}, ensure_ascii=False, default=str), agent=agent or "")
+                m.AuditLog.create(username=actor or "system", action="add", object_type="call_list",
+                                  object_id=row.name, detail=json.dumps({"number": entry.number, "source": source[:64]},
+                                                                        ensure_ascii=False))
+        except (sqlite3.IntegrityError, peewee.IntegrityError):  # added by someone else meanwhile
+            return entry_view(m.CallListEntry.get(m.CallListEntry.call_list == row.id,
+                                                  m.CallListEntry.number_key == key)), False
+        logger.info("%s added %s to call list %s (%s)", actor, entry.number, row.name, source)
+        return entry_view(entry), True
+
     # -- importing ------------------------------------------------------------------------
     @staticmethod
     def propose_columns(headers: list) -> tuple[int | None, int | None]:

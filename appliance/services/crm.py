@@ -39,6 +39,7 @@ from peewee import JOIN, Case, fn
 from appliance import numbers
 from appliance.db import models as m
 from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError, field_error_of
+from appliance.mail import ADDRESS
 from appliance.services.config import MARKUP, NO_MARKUP, Field, coerce, fields_schema
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,12 @@ def _check_phone(value: str) -> str | None:
     return None
 
 
+def _check_email(value: str) -> str | None:
+    if value and not ADDRESS.match(value):
+        return FieldError("field.email", f"not an e-mail address: {value}", item=value)
+    return None
+
+
 def _hash_pin(value: str) -> str:
     from appliance.services.users import hash_password
 
@@ -83,6 +90,8 @@ FIELDS: tuple[Field, ...] = (
     Field("name", "str", required=True, max_length=128, check=_check_text),
     Field("phone", "str", required=True, max_length=32, check=_check_phone,
           help="the number the customer calls from"),
+    Field("email", "str", default="", max_length=254, check=_check_email,
+          help="where e-mail to the customer goes"),
     Field("category", "str", default="", max_length=32, check=_check_text),
     Field("account_manager", "ref", ref_kind="agents",
           help="offered this customer's calls first (VIP routing); the agent who owns the customer"),
@@ -444,7 +453,7 @@ class CustomerService:
         out = []
         for r in rows:
             manager = managers.get(r.account_manager_id)
-            out.append({"id": r.id, "name": r.name, "phone": r.phone, "category": r.category,
+            out.append({"id": r.id, "name": r.name, "phone": r.phone, "email": r.email, "category": r.category,
                         "account_manager": manager.number if manager else None,
                         "account_manager_name": manager.name if manager else "",
                         "tags": tags[r.id], "custom": json.loads(r.custom or "{}"), "has_pin": bool(r.pin_hash),

@@ -48,7 +48,7 @@ from appliance.errors import FieldError, ValidationError
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("name", "phone", "category", "account_manager", "tags")  # the customer's own, importable
+COLUMNS = ("name", "phone", "category", "account_manager", "tags", "email")  # the customer's own, importable
 REQUIRED = ("name", "phone")
 MAX_ROWS = 200_000
 MAX_CELLS = 5_000_000  # read, empty ones included (rows are as wide as their last cell)
@@ -73,13 +73,14 @@ COLUMN_SYNONYMS = {"姓名": "name", "名字": "name", "客户": "name", "客户
                    "联系人": "name", "手机": "phone", "手机号": "phone", "手机号码": "phone", "电话号码": "phone",
                    "联系电话": "phone", "mobile": "phone", "tel": "phone", "telephone": "phone", "分类": "category",
                    "客户类别": "category", "坐席": "account_manager", "工号": "account_manager",
-                   "负责人": "account_manager", "agent": "account_manager", "manager": "account_manager"}
+                   "负责人": "account_manager", "agent": "account_manager", "manager": "account_manager",
+                   "邮箱": "email", "电子邮件": "email", "e-mail": "email", "mail": "email"}
 # Words that give a column away when no title matched exactly: the longest word found wins.
 COLUMN_HINTS = {"name": ("姓名", "名字", "名称", "联系人", "name"),
                 "phone": ("手机", "电话", "号码", "phone", "mobile", "tel"),
                 "category": ("类别", "分类", "类型", "category", "type"),
                 "account_manager": ("客户经理", "坐席", "工号", "负责人", "业务员", "manager", "agent", "owner"),
-                "tags": ("标签", "tag")}
+                "tags": ("标签", "tag"), "email": ("邮箱", "邮件", "email")}
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                         r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")  # Excel's day numbers 10000-99999: 1927-2173
@@ -529,10 +530,11 @@ class CustomerExcel:
                 batch = rows[start:start + INSERT_BATCH]
                 conn.executemany(
                     'INSERT INTO "customer" ("name", "phone", "category", "account_manager_id", "pin_hash", '
-                    '"created_at", "custom", "created_by") VALUES (?, ?, ?, ?, \'\', ?, ?, ?)',
+                    '"created_at", "custom", "created_by", "email") VALUES (?, ?, ?, ?, \'\', ?, ?, ?, ?)',
                     [(v["name"], v["phone"], v.get("category") or "",
                       v["account_manager"].id if v.get("account_manager") else None, now,
-                      json.dumps({k: x for k, x in c.items() if x is not None}, ensure_ascii=False), actor)
+                      json.dumps({k: x for k, x in c.items() if x is not None}, ensure_ascii=False), actor,
+                      v.get("email") or "")
                      for v, c in batch])
             ids = dict(m.Customer.select(m.Customer.phone, m.Customer.id).where(m.Customer.id > last).tuples())
             tags = [(ids[v["phone"]], tag) for v, _ in rows for tag in v.get("tags") or []]
@@ -558,7 +560,8 @@ class CustomerExcel:
         sheet.append([headers.get(k, k) for k in keys])
         count = 0
         for c in customers:
-            values = [c["name"], c["phone"], c["category"], c["account_manager"] or "", ", ".join(c["tags"])]
+            values = [c["name"], c["phone"], c["category"], c["account_manager"] or "", ", ".join(c["tags"]),
+                      c.get("email") or ""]
             values += [c["custom"].get(f.name) for f in custom]
             sheet.append(safe_row(sheet, values))
             count += 1

@@ -41,9 +41,11 @@ from decimal import Decimal, InvalidOperation
 
 from peewee import JOIN, fn
 
-from appliance import numbers
+from appliance import numbers, sounds
 from appliance.db import models as m
+from appliance.engine.menus import order_status
 from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError, field_error_of
+from appliance.i18n import translate
 from appliance.services.config import Field, coerce
 from appliance.services.crm import CALLER, OWNER, Viewer, _check_text, fmt_time
 
@@ -1032,11 +1034,55 @@ class OrderService:
     def latest_for_number(number: str) -> dict | None:
         """The newest order of the customer calling from ``number`` (any form of it)."""
         customer = m.Customer.get_or_none(m.Customer.phone.in_(numbers.variants(number or "")))
-        if customer is None:
-            return None
-        o = (m.SalesOrder.select().where(m.SalesOrder.customer == customer.id, m.SalesOrder.state != "draft")
+        return None if customer is None else OrderService.latest_for_customer(customer.id)
+
+    @staticmethod
+    def latest_for_customer(customer_id: int) -> dict | None:
+        """The customer's newest order that is not a draft (what the voice menu says)."""
+        o = (m.SalesOrder.select().where(m.SalesOrder.customer == customer_id, m.SalesOrder.state != "draft")
              .order_by(m.SalesOrder.id.desc()).first())
         return None if o is None else {"id": o.id, "state": o.state, "tracking": o.tracking, "courier": o.courier}
+
+    def status_for(self, viewer: Viewer, customer_id, language: str, live_calls=()) -> dict:
+        """The customer's latest order and the sentence the voice menu says of it, in
+        ``language`` (``status_sentence``), for whoever may read the customer."""
+        row, _access = self.crm.readable(viewer, customer_id, live_calls)
+        latest = self.latest_for_customer(row.id)
+        return {"customer_id": row.id, "order": latest, "sentence": status_sentence(latest, language)}
+
+    def tell_status(self, viewer: Viewer, customer_id, to: str, sender: str, send, live_calls=()) -> dict:
+        """An internal message to colleague ``to`` with the customer's latest order's state
+        (and tracking number once shipped) in the words the voice menu says, in ``to``'s
+        language; ``send(sender, to, body)`` is the workspace's (it refuses an unknown user).
+        Internal messages reach the appliance's users, not customers."""
+        return self._tell(self.crm.readable(viewer, customer_id, live_calls)[0], to, sender, send)
+
+    def tell_order_status(self, viewer: Viewer, order_id, to: str, sender: str, send) -> dict:
+        """``tell_status`` from an order's page: the latest order of that order's customer,
+        for whoever sees the order."""
+        o = self._order(viewer, order_id)
+        if o.customer_id is None:
+            raise ValidationError(f"order {o.id} has no customer any more", code="orders.no_customer")
+        return self._tell(o.customer, to, sender, send)
+
+    def _tell(self, customer: m.Customer, to: str, sender: str, send) -> dict:
+        user = m.User.get_or_none(m.User.username == str(to or ""))
+        language = user.language if user is not None and user.language else "zh_CN"
+        order = self.latest_for_customer(customer.id)
+        status = {"customer_id": customer.id, "order": order, "sentence": status_sentence(order, language)}
+        body = translate(language, "orders.status_message", name=customer.name, phone=customer.phone,
+                         order=f"#{order['id']}" if order else "—", sentence=status["sentence"])
+        message = send(sender, to, body)
+        _audit(sender, "tell_status", "customers", customer.id, {"to": to, "order": order["id"] if order else None})
+        return {**status, "message": message}
+
+
+def status_sentence(order: dict | None, language: str) -> str:
+    """The voice menu's sentence for a customer's latest order as text (``menus.order_status``
+    picks it for both), with the tracking number as written once it has shipped."""
+    sentence, tracking = order_status(order)
+    text = sounds.BY_KEY[sentence].text(sounds.language_of(language))
+    return f"{text} {tracking}" if tracking else text
 
 
 def with_orders(history: list[dict], customer_id: int, limit: int = 100) -> list[dict]:

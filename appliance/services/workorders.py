@@ -43,8 +43,8 @@ from peewee import fn
 
 from appliance.db import models as m
 from appliance.engine import workorders as wf
-from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, TooLarge, ValidationError, \
-    field_error_of
+from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, TooLarge, Unavailable, \
+    ValidationError, field_error_of
 from appliance.i18n import translate
 from appliance.labels import label
 from appliance.mail import parse_addresses
@@ -133,8 +133,9 @@ def check_photo(data: bytes) -> str:
 class WorkOrderService:
     def __init__(self, db, crm, *, data_dir: Path, bus=None, outbox=None,
                  clock: Callable[[], dt.datetime] = m.utcnow, wall: Callable[[], float] = time.time,
-                 language: Callable[[], str] = lambda: "zh_CN", off_loop=None):
+                 language: Callable[[], str] = lambda: "zh_CN", off_loop=None, call_lists=None):
         self.db, self.crm, self.bus, self.outbox = db, crm, bus, outbox
+        self.call_lists = call_lists  # CallLists: a closed order's customer into an outbound call list
         self.photo_dir = Path(data_dir) / "workorders"
         self.key = dispatch_key(data_dir)
         self.clock, self.wall, self.language = clock, wall, language
@@ -493,8 +494,9 @@ class WorkOrderService:
         except ValueError as exc:
             raise _invalid("note", field_error_of(exc)) from None
         state = next(s for s in json.loads(t.states) if s["name"] == to)
+        call_list = self._follow_up_list(data, row) if state["final"] else None
         now = self.clock()
-        follow_up = None
+        follow_up = entry = None
         with self.db.atomic():
             changed = (m.WorkOrder.update(state=to, state_since=now, updated_at=now, escalation_level=0,
                                           escalated_at=None,
@@ -511,10 +513,37 @@ class WorkOrderService:
                     Viewer(actor, "admin") if viewer is None else viewer, row.customer_id,
                     {"kind": "call_back", "due_at": data["call_back_at"],
                      "note": (data.get("call_back_note") or f"#{row.id} {row.title}")[:500]}, actor)
+            if call_list is not None:
+                customer = row.customer
+                agent = customer.account_manager.number if customer.account_manager_id else ""
+                view, added = self.call_lists.add(call_list, customer.phone, actor=actor, name=customer.name,
+                                                  agent=agent, source=f"work order #{row.id}",
+                                                  data={"work_order": row.id, "title": row.title})
+                entry = {**view, "added": added}
+                target = m.CallList.get_by_id(call_list)
+                m.WorkOrderEvent.create(order=row, at=now, actor=actor, kind="call_list" if added else "call_list_had",
+                                        note=target.display_name or target.name)
         logger.info("%s moved work order %s from %s to %s", actor, row.id, row.state, to)
         out = self._view(m.WorkOrder.get_by_id(row.id), history=True)
-        out["follow_up"] = follow_up
+        out["follow_up"], out["call_list_entry"] = follow_up, entry
         return out
+
+    def _follow_up_list(self, data: dict, row: m.WorkOrder) -> int | None:
+        """The call list a closing order's customer goes into (``data["call_list"]``), checked
+        before anything changes; None when none is chosen."""
+        chosen = data.get("call_list")
+        if chosen in (None, ""):
+            return None
+        if self.call_lists is None:
+            raise Unavailable("call lists are not available", code="calllists.unavailable")
+        if not row.customer_id:
+            raise _invalid("call_list", FieldError("workorders.field.no_customer", "the order has no customer"))
+        target = m.CallList.get_or_none(m.CallList.id == _int(chosen))
+        if target is None:
+            raise _invalid("call_list", FieldError("field.no_such", "no such call list", key=str(chosen)))
+        if target.state == "done":
+            raise _invalid("call_list", FieldError("workorders.field.list_done", "that call list is done"))
+        return target.id
 
     def assign(self, viewer: Viewer, order_id, data, actor: str) -> dict:
         if not isinstance(data, dict):

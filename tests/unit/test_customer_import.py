@@ -185,20 +185,20 @@ def test_the_template_is_in_the_users_language_and_imports_back(crm):  # noqa: F
         book = load_workbook(io.BytesIO(body))
         sheet, notes = book.worksheets
         header = [c.value for c in sheet[1]]
-        assert header[:5] == [i18n.translate(lang, f"field.customers.{c}")
-                              for c in ("name", "phone", "category", "account_manager", "tags")]
-        assert header[5:] == ["City", "Budget", "Birthday", "Level"]  # the custom fields' labels
+        assert header[:6] == [i18n.translate(lang, f"field.customers.{c}")
+                              for c in ("name", "phone", "category", "account_manager", "tags", "email")]
+        assert header[6:] == ["City", "Budget", "Birthday", "Level"]  # the custom fields' labels
         sample = [c.value for c in sheet[2]]
-        assert sample[0] == i18n.translate(lang, "import.sample.name") and sample[8] == "gold"
-        assert sample[7] == dt.datetime(2026, 1, 15) and sheet["H2"].is_date
+        assert sample[0] == i18n.translate(lang, "import.sample.name") and sample[9] == "gold"
+        assert sample[8] == dt.datetime(2026, 1, 15) and sheet["I2"].is_date
         described = {r[0]: r for r in notes.iter_rows(min_row=2, values_only=True) if r and r[0]}
         assert described[header[1]][1] == i18n.translate(lang, "import.yes")
         assert described["Birthday"][2] == i18n.translate(lang, "import.note.date")
         assert described["Level"][2] == i18n.translate(lang, "import.note.choice", choices="gold, silver")
         # its headers are recognized as they are
         mapping = upload(crm, body).forms["mapping"]
-        assert [mapping[f"column.{i}"].value for i in range(9)] == [
-            "name", "phone", "category", "account_manager", "tags", "custom.city", "custom.budget",
+        assert [mapping[f"column.{i}"].value for i in range(10)] == [
+            "name", "phone", "category", "account_manager", "tags", "email", "custom.city", "custom.budget",
             "custom.birthday", "custom.level"]
 
 

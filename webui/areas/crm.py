@@ -22,6 +22,7 @@ from appliance.db.worker import in_worker
 from appliance.errors import DomainError, FieldError, NotFound, ValidationError
 from appliance.services.crm import FIELDS, FOLLOW_UP_KINDS, MAX_PER_PAGE, MAX_POOL_LIMIT, OWNER, PER_PAGE, POOL
 from appliance.services.customer_excel import COLUMNS
+from appliance.services.customer_mail import with_mails
 from appliance.services.orders import with_orders
 from webui.apidoc import Operation, body, errors, items, ref, resp
 from webui import i18n
@@ -155,12 +156,22 @@ def install(app, deps) -> None:
         bottle.redirect(f"/customers/{made['id']}")
 
     def show_detail(customer_id, errors=None, values=None, problem=None, status=200, note_error=None,
-                    follow_up_errors=None):
+                    follow_up_errors=None, mail_problem=None, tell_problem=None):
         me = viewer()
-        record = crm.record(me, customer_id, live_calls())
+        calls = live_calls()
+        record = crm.record(me, customer_id, calls)
+        cid = record["customer"]["id"]
+        orders = deps.extra["orders"]  # the orders area's OrderService
+        work_orders = deps.workorders.search(me, state="all", customer_id=cid) if deps.workorders else []
         response.status = status
         return render("customer.tpl", customer=record["customer"],
-                      history=with_orders(record["history"], record["customer"]["id"]),
+                      history=with_mails(with_orders(record["history"], cid), cid),
+                      ledger=orders.points(me, cid, calls), order_status=orders.status_for(me, cid, lang(), calls),
+                      work_orders=sorted(work_orders, key=lambda w: w["closed_at"] is not None),
+                      mail_templates=deps.customer_mail.templates(), mail_problem=mail_problem,
+                      tell_problem=tell_problem, colleagues=[u for u in deps.workspace.recipients()
+                                                             if u["username"] != me.username],
+                      mailed=request.query.get("mailed"), told=request.query.getunicode("told"),
                       follow_ups=record["follow_ups"], access=record["access"], claims=record["claims"],
                       OWNER=OWNER, POOL=POOL,
                       errors=errors or {}, values=values or {}, fields=FORM_FIELDS,
@@ -236,6 +247,28 @@ def install(app, deps) -> None:
             return show_detail(customer_id, status=exc.http_status, note_error=exc.fields.get("body", exc.message),
                                values={"note": request.forms.getunicode("body") or ""})
         bottle.redirect(f"/customers/{customer_id}#history")
+
+    @app.post("/customers/<customer_id:int>/mails", name="customer_mail_send", roles=EVERYONE)
+    def customer_mail_send(customer_id):
+        try:
+            deps.customer_mail.send(viewer(), customer_id, request.forms.get("template"), actor(),
+                                    live_calls=live_calls())
+        except DomainError as exc:
+            if exc.http_status == 404 and exc.code == "customers.not_found":
+                raise
+            return show_detail(customer_id, status=exc.http_status, mail_problem=problem_of(exc))
+        bottle.redirect(f"/customers/{customer_id}?mailed=1#mail")
+
+    @app.post("/customers/<customer_id:int>/order-status", name="customer_order_status_tell", roles=EVERYONE)
+    def customer_order_status_tell(customer_id):
+        to = request.forms.getunicode("to") or ""
+        try:
+            deps.extra["orders"].tell_status(viewer(), customer_id, to, actor(), deps.workspace.send, live_calls())
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            return show_detail(customer_id, status=exc.http_status, tell_problem=problem_of(exc))
+        bottle.redirect(f"/customers/{customer_id}?{urlencode({'told': to})}#order-status")
 
     @app.post("/customers/<customer_id:int>/follow-ups", name="customer_follow_up_add", roles=EVERYONE)
     def customer_follow_up_add(customer_id):
@@ -432,13 +465,13 @@ def install(app, deps) -> None:
         return no_content()
 
     @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history", roles=EVERYONE,
-             api=Operation({"tags": ["customers"], "summary": "Contact history: calls, notes and orders, newest first",
+             api=Operation({"tags": ["customers"], "summary": "Contact history: calls, notes, orders and e-mails, newest first",
                             "description": "Calls come from the call records, matched on the customer's "
                                            "phone number (with or without +)." + READ_NOTE,
                             "responses": {"200": resp("history", items(HISTORY_SCHEMA)), **errors(401, 404)}}))
     def api_customer_history(customer_id):
         items = crm.read_history(viewer(), customer_id, live_calls())
-        return {"items": with_orders(items, customer_id) if items is not None else items}
+        return {"items": with_mails(with_orders(items, customer_id), customer_id)}
 
     @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Add a note to the contact history",

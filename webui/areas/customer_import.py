@@ -35,7 +35,7 @@ IMPORT_BODY_LIMIT = MAX_UPLOAD + MULTIPART_OVERHEAD  # the workbook and the form
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # the template's example row, by field (translated where it is words)
 SAMPLES = {"name": "import.sample.name", "phone": "13912345678", "category": "import.sample.category",
-           "account_manager": "", "tags": "import.sample.tags"}
+           "account_manager": "", "tags": "import.sample.tags", "email": "wang@example.cn"}
 
 
 def column_aliases() -> dict[str, str]:

@@ -24,7 +24,7 @@ from bottle import HTTPResponse, request, response
 
 from appliance.db.worker import in_worker
 from appliance.errors import DomainError, FieldError, ValidationError
-from appliance.services.orders import (ACTIONS, MAX_PER_PAGE, PAYMENT_METHODS, PER_PAGE, PRODUCT_COLUMNS, STATES,
+from appliance.services.orders import (ACTIONS, status_sentence, MAX_PER_PAGE, PAYMENT_METHODS, PER_PAGE, PRODUCT_COLUMNS, STATES,
                                        TRACKING_COLUMNS, OrderService, yuan)
 from appliance.services.site import utc_midnight, zone_of, on_office_clock
 from webui import i18n
@@ -114,6 +114,18 @@ CONFIRM = [{"name": "confirm", "in": "query", "required": False, "schema": {"enu
 def column_aliases(prefix: str, columns) -> dict[str, str]:
     """A column's title in either language (``<prefix>.<column>``) -> the column."""
     return {i18n.translate(lg, f"{prefix}.{c}"): c for lg in i18n.LANGUAGES for c in columns}
+
+
+ORDER_STATUS = {"type": "object", "properties": {
+    "customer_id": {"type": "integer"},
+    "order": {"type": ["object", "null"], "description": "id, state, tracking, courier"},
+    "sentence": {"type": "string", "description": "what the voice menu's order-status action says"},
+    "message": {"type": "object", "description": "the internal message sent (telling only)"}}}
+TELL = {"type": "object", "required": ["to"], "properties": {"to": {"type": "string", "description": "a user name"}}}
+TELL_NOTE = ("The message says the customer's name and number, the order's number and the voice menu's sentence "
+             "(the tracking number once shipped) in the colleague's language. Internal messages reach the "
+             "appliance's users, not customers: the colleague passes it on. An unknown user: 422 "
+             "`message.no_recipient`.")
 
 
 def install(app, deps) -> None:
@@ -211,12 +223,27 @@ def install(app, deps) -> None:
                              problem=problem_of(exc), status=exc.http_status)
         bottle.redirect(f"/orders/{made['id']}")
 
-    def show_order(order_id, problem=None, errors_=None, status=200):
+    def show_order(order_id, problem=None, errors_=None, status=200, tell_problem=None):
         me = viewer()
         order = orders.order(me, order_id)
+        latest = orders.latest_for_customer(order["customer_id"]) if order["customer_id"] else None
         response.status = status
         return render("order.tpl", order=order, problem=problem, errors=errors_ or {}, methods=PAYMENT_METHODS,
-                      reviewer=orders.is_reviewer(me), yuan=yuan_text, today=dt.date.today().isoformat())
+                      reviewer=orders.is_reviewer(me), yuan=yuan_text, today=dt.date.today().isoformat(),
+                      latest=latest, sentence=status_sentence(latest, lang()), tell_problem=tell_problem,
+                      told=request.query.getunicode("told"),
+                      colleagues=[u for u in deps.workspace.recipients() if u["username"] != me.username])
+
+    @app.post("/orders/<order_id:int>/order-status", name="order_status_tell", roles=EVERYONE)
+    def order_status_tell(order_id):
+        to = request.forms.getunicode("to") or ""
+        try:
+            orders.tell_order_status(viewer(), order_id, to, actor(), deps.workspace.send)
+        except DomainError as exc:
+            if exc.http_status == 404:
+                raise
+            return show_order(order_id, status=exc.http_status, tell_problem=problem_of(exc))
+        bottle.redirect(f"/orders/{order_id}?{urlencode({'told': to})}#order-status")
 
     @app.get("/orders/<order_id:int>", name="order_detail", roles=EVERYONE)
     def order_detail(order_id):
@@ -597,6 +624,33 @@ def install(app, deps) -> None:
                                            **errors(400, 401, 403, 404, 409, 422)}}))
     def api_customer_points_adjust(customer_id):
         return orders.adjust_points(customer_id, json_body().get("delta"), actor=actor())
+
+    @app.get("/api/v1/customers/<customer_id:int>/order-status", name="api_customer_order_status", roles=EVERYONE,
+             api=Operation({"tags": ["orders"], "summary": "The customer's latest order as the voice menu says it",
+                            "description": "The newest order that is not a draft (`order`, null for none) and the "
+                                           "voice menu's sentence for it in your language, with the tracking "
+                                           "number once shipped. Whoever may read the customer.",
+                            "responses": {"200": resp("the sentence", ORDER_STATUS), **errors(401, 404)}}))
+    def api_customer_order_status(customer_id):
+        return orders.status_for(viewer(), customer_id, lang(), live_calls())
+
+    @app.post("/api/v1/customers/<customer_id:int>/order-status", name="api_customer_order_status_tell",
+              roles=EVERYONE, api=Operation({
+                  "tags": ["orders"], "summary": "Tell a colleague the customer's latest order by internal message",
+                  "description": TELL_NOTE, "requestBody": body(TELL),
+                  "responses": {"201": resp("sent", ORDER_STATUS), **errors(400, 401, 404, 422)}}))
+    def api_customer_order_status_tell(customer_id):
+        return created(orders.tell_status(viewer(), customer_id, json_body().get("to"), actor(), deps.workspace.send,
+                                          live_calls()))
+
+    @app.post("/api/v1/orders/<order_id:int>/order-status", name="api_order_status_tell", roles=EVERYONE,
+              api=Operation({"tags": ["orders"],
+                             "summary": "Tell a colleague the latest order of this order's customer",
+                             "description": TELL_NOTE + " Whoever sees the order.", "requestBody": body(TELL),
+                             "responses": {"201": resp("sent", ORDER_STATUS), **errors(400, 401, 404, 422)}}))
+    def api_order_status_tell(order_id):
+        return created(orders.tell_order_status(viewer(), order_id, json_body().get("to"), actor(),
+                                                deps.workspace.send))
 
     @app.get("/api/v1/customers/<customer_id:int>/addresses", name="api_customer_addresses", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "The delivery addresses a customer's orders used",

@@ -69,7 +69,9 @@ NEW_ORDER = {"type": "object", "required": ["type", "title"], "properties": {
 MOVE = {"type": "object", "required": ["to"], "properties": {
     "to": {"type": "string"}, "note": {"type": "string", "maxLength": 2000},
     "call_back_at": {"type": "string", "description": "closing only: book a call-back (YYYY-MM-DD HH:MM, office time)"},
-    "call_back_note": {"type": "string", "maxLength": 500}}}
+    "call_back_note": {"type": "string", "maxLength": 500},
+    "call_list": {"type": "integer", "description": "closing only: put the customer into this outbound call list "
+                                                    "(once: a number already in it is not added again)"}}}
 ASSIGN = {"type": "object", "properties": {
     "assignee_kind": {"enum": ["", "agent", "queue", "engineer"]}, "assignee": {"type": "string"},
     "engineer_contact": {"type": "string"}}}
@@ -211,8 +213,10 @@ def install(app, deps) -> None:
 
     def detail(order_id, problem=None, link=None):
         order = service().get(viewer(), order_id)
+        lists = [c for c in deps.call_lists.list() if c["state"] != "done"] if deps.call_lists else []
         return render("workorder.tpl", order=order, problem=problem, link=link, staff=viewer().staff,
-                      **assignees())
+                      mails=deps.customer_mail.of_work_order(order["id"]), mail_templates=deps.customer_mail.templates(),
+                      mailed=request.query.get("mailed"), call_lists=lists, **assignees())
 
     def changed(order_id, change, data):
         """A change from the order's page: back to it, or the page again saying what is wrong."""
@@ -236,8 +240,19 @@ def install(app, deps) -> None:
     def workorder_move(order_id):
         f = request.forms
         data = {"to": f.getunicode("to") or "", "note": f.getunicode("note") or "",
-                "call_back_at": f.getunicode("call_back_at") or "", "call_back_note": f.getunicode("call_back_note")}
+                "call_back_at": f.getunicode("call_back_at") or "", "call_back_note": f.getunicode("call_back_note"),
+                "call_list": f.getunicode("call_list") or ""}
         return changed(order_id, service().move, data)
+
+    @app.post("/workorders/<order_id:int>/mails", name="workorder_mail_send", roles=EVERYONE)
+    def workorder_mail_send(order_id):
+        try:
+            deps.customer_mail.send(viewer(), None, request.forms.get("template"), actor(), work_order=order_id)
+        except DomainError as exc:
+            if exc.code == "workorders.not_found":
+                raise
+            return detail(order_id, problem(exc))
+        bottle.redirect(f"/workorders/{order_id}?mailed=1#wo-mails")
 
     @app.post("/workorders/<order_id:int>/assign", name="workorder_assign", roles=EVERYONE)
     def workorder_assign(order_id):
@@ -391,7 +406,10 @@ def install(app, deps) -> None:
               api=Operation({
         "tags": ["work orders"], "summary": "Move a work order to another state",
         "description": "Only along the type's transitions (409 `workorders.not_allowed`). Entering a final state "
-                       "closes it; with `call_back_at` a call-back is booked for its customer.",
+                       "closes it; with `call_back_at` a call-back is booked for its customer, with `call_list` the "
+                       "customer goes into that call list (the answer's `call_list_entry`, `added` false when the "
+                       "number was in it already); a list that is done or an order without a customer: 422, "
+                       "nothing moved.",
         "requestBody": body(MOVE), "responses": {"200": resp("moved", ORDER_SCHEMA),
                                                  **errors(400, 401, 404, 409, 422)}}))
     def api_workorder_move(order_id):

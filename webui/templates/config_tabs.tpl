@@ -9,6 +9,7 @@
   <a href="/admin/users" class="{{'on' if path.startswith('/admin/users') else ''}}">{{_('kind.users')}}</a>
   <a href="/admin/scripts" class="{{'on' if path.startswith('/admin/scripts') else ''}}">{{_('scripts.title')}}</a>
   <a href="/admin/rates" class="{{'on' if path.startswith('/admin/rates') else ''}}">{{_('rates.title')}}</a>
+  <a href="/admin/mail-templates" class="{{'on' if path.startswith('/admin/mail-templates') else ''}}">{{_('mail.templates.tab')}}</a>
   <a href="/admin/sip-security" class="{{'on' if path.startswith('/admin/sip-security') else ''}}">{{_('sip.tab')}}</a>
   % end
 </nav>

@@ -3,6 +3,9 @@
 <div class="page-head left">
   <h1>{{customer['name']}}</h1>
   % include('phone.tpl', number=customer['phone'])
+  % if customer['email']:
+  <span class="muted small" id="customer-email" translate="no">{{customer['email']}}</span>
+  % end
   % if customer['category']:
   <span class="flag yes">{{customer['category']}}</span>
   % end
@@ -52,6 +55,12 @@
       % if item['kind'] == 'call':
       <span class="call {{'talking' if item['disposition'] == 'answered' else 'queued'}}">{{_('crm.direction.' + item['direction']) if item['direction'] in ('inbound', 'outbound') else label('direction', item['direction'])}}</span>
       <span>{{_('crm.call_summary', agent=item['agent'] or '—', queue=item['queue'] or '—', disposition=label('disposition', item['disposition']), talk=secs(item['talk_seconds']))}}</span>
+      % elif item['kind'] == 'mail':
+      <span class="mail-{{item['state']}}">{{_('crm.mail.item', state=_('crm.mail.state.' + item['state']))}}</span>
+      <span>{{item['subject']}} · {{item['by']}}{{(' · ' + _('crm.mail.work_order', n=item['work_order'])) if item['work_order'] else ''}}</span>
+      % if item['error']:
+      <p class="body small">{{item['error']}}</p>
+      % end
       % elif item['kind'] == 'order':
       <span class="order-{{item['state']}}"><a href="/orders/{{item['id']}}">{{_('orders.order_title', n=item['id'])}}</a></span>
       <span>{{_('orders.history_item', state=_('orders.state.' + item['state']), total=item['total'], agent=item['agent'] or '—')}}</span>
@@ -129,6 +138,76 @@
 </section>
 % end
 </div>
+<div class="columns">
+<section class="card" id="workorders">
+  <h2>{{_('crm.workorders.title')}}</h2>
+  <table class="list">
+    <thead><tr><th>#</th><th>{{_('crm.workorders.subject')}}</th><th>{{_('crm.workorders.state')}}</th><th>{{_('crm.workorders.priority')}}</th><th>{{_('crm.workorders.opened')}}</th></tr></thead>
+    <tbody>
+    % for w in work_orders:
+      <tr class="{{'done' if w['closed_at'] else ('overdue' if w['overdue'] else '')}}"><td><a href="/workorders/{{w['id']}}">#{{w['id']}}</a></td><td>{{w['title']}}</td>
+        <td>{{w['state_label']}}{{(' · ' + _('crm.workorders.overdue')) if w['overdue'] else ''}}</td><td>{{label('wo_priority', w['priority'])}}</td><td class="nowrap">{{when(w['created_at'])}}</td></tr>
+    % end
+    % if not work_orders:
+      <tr class="empty"><td colspan="5">{{_('crm.workorders.none')}}</td></tr>
+    % end
+    </tbody>
+  </table>
+</section>
+<section class="card" id="ledger">
+  <h2>{{_('crm.ledger.title')}}</h2>
+  <p id="points-balance">{{_('crm.ledger.balance', n=ledger['balance'])}}</p>
+  <table class="list">
+    <thead><tr><th>{{_('crm.ledger.when')}}</th><th class="num">{{_('crm.ledger.change')}}</th><th class="num">{{_('crm.ledger.after')}}</th><th>{{_('crm.ledger.why')}}</th><th>{{_('crm.ledger.order')}}</th></tr></thead>
+    <tbody>
+    % for e in ledger['entries']:
+      <tr><td class="nowrap">{{when(e['at'])}}</td><td class="num">{{'%+d' % e['delta']}}</td><td class="num">{{e['balance']}}</td>
+        <td>{{_('crm.ledger.reason.' + e['reason']) if e['reason'] in ('earned', 'redeemed', 'refunded', 'reversed', 'adjusted') else e['reason']}} · {{e['by']}}</td>
+        <td>
+        % if e['order_id']:
+          <a href="/orders/{{e['order_id']}}">{{_('orders.order_title', n=e['order_id'])}}</a>
+        % end
+        </td></tr>
+    % end
+    % if not ledger['entries']:
+      <tr class="empty"><td colspan="5">{{_('crm.ledger.none')}}</td></tr>
+    % end
+    </tbody>
+  </table>
+</section>
+</div>
+% if access != POOL:
+<div class="columns">
+<section class="card" id="mail">
+  <h2>{{_('crm.mail.title')}}</h2>
+  % if mailed:
+  <p class="notice" role="status" id="mail-queued">{{_('crm.mail.queued')}}</p>
+  % end
+  % if mail_problem:
+  <p class="alert" role="alert" id="mail-problem">{{error_message(mail_problem['code'], mail_problem['status'], mail_problem.get('params'))}}</p>
+  % end
+  % if not customer['email']:
+  <p class="hint" id="mail-no-address">{{_('crm.mail.no_address_hint')}}</p>
+  % end
+  % if mail_templates:
+  <form method="post" action="/customers/{{customer['id']}}/mails" class="inline" id="mail-form">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <label for="mail-template">{{_('crm.mail.template')}}</label>
+    <select id="mail-template" name="template">
+    % for t in mail_templates:
+      <option value="{{t['id']}}">{{t['name']}}</option>
+    % end
+    </select>
+    <button class="primary">{{_('crm.mail.send')}}</button>
+  </form>
+  <p class="hint">{{_('crm.mail.how')}}</p>
+  % else:
+  <p class="muted" id="mail-no-templates">{{_('crm.mail.no_templates')}}</p>
+  % end
+</section>
+% include('order_status_card.tpl', action='/customers/' + str(customer['id']) + '/order-status', latest=order_status['order'], sentence=order_status['sentence'])
+</div>
+% end
 % if access == OWNER:
 <section class="card" id="edit">
   <h2>{{_('crm.edit')}}</h2>

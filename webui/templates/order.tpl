@@ -98,6 +98,9 @@
   % end
 </section>
 </div>
+% if order['customer_id']:
+% include('order_status_card.tpl', action='/orders/' + str(order['id']) + '/order-status')
+% end
 <section class="card" id="payments">
   <h2>{{_('orders.payments')}}</h2>
   <table class="list">

@@ -64,6 +64,15 @@
     <div class="field"><label for="wo-callback">{{_('wo.call_back_at')}}</label>
       <input id="wo-callback" type="datetime-local" name="call_back_at">
       <small class="hint">{{_('wo.call_back_help')}}</small></div>
+    % if call_lists:
+    <div class="field"><label for="wo-call-list">{{_('wo.call_list')}}</label>
+      <select id="wo-call-list" name="call_list"><option value="">{{_('wo.call_list_none')}}</option>
+      % for c in call_lists:
+        <option value="{{c['id']}}">{{c['display_name']}}</option>
+      % end
+      </select>
+      <small class="hint">{{_('wo.call_list_help')}}</small></div>
+    % end
     % end
     <p class="wide"><button class="primary">{{_('wo.move_it')}}</button></p>
   </form>
@@ -91,6 +100,39 @@
   % end
 </section>
 </div>
+% if order['customer']:
+<section class="card" id="wo-mails">
+  <h2>{{_('wo.mails')}}</h2>
+  % if mailed:
+  <p class="notice" role="status">{{_('crm.mail.queued')}}</p>
+  % end
+  % if mail_templates:
+  <form method="post" action="/workorders/{{order['id']}}/mails" class="inline" id="wo-mail-form">
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <label for="wo-mail-template">{{_('crm.mail.template')}}</label>
+    <select id="wo-mail-template" name="template">
+    % for t in mail_templates:
+      <option value="{{t['id']}}">{{t['name']}}</option>
+    % end
+    </select>
+    <button>{{_('crm.mail.send')}}</button>
+  </form>
+  % else:
+  <p class="muted">{{_('crm.mail.no_templates')}}</p>
+  % end
+  <table class="list">
+    <tbody>
+    % for x in mails:
+      <tr class="mail-{{x['state']}}"><td class="nowrap">{{when(x['at'])}}</td><td>{{x['by']}}</td><td>{{x['subject']}}</td>
+        <td>{{_('crm.mail.state.' + x['state'])}} {{x['error']}}</td></tr>
+    % end
+    % if not mails:
+      <tr class="empty"><td colspan="4">{{_('wo.no_mails')}}</td></tr>
+    % end
+    </tbody>
+  </table>
+</section>
+% end
 <section class="card" id="wo-history">
   <h2>{{_('wo.history')}}</h2>
   <table class="list">
