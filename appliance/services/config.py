@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # a multi-line text keeps its line breaks and tabs
 MARKUP = re.compile(r"<\s*[A-Za-z/!?]")  # the start of an HTML tag or comment: refused in every text
 NO_MARKUP = FieldError("field.markup", "no markup (< followed by a letter)")
 
@@ -67,6 +68,7 @@ class Field:
     options: str = ""
     # a structured value (the form's opening-hours grid) -> the stored text, or ValueError
     convert: Callable[[object], str] | None = None
+    multiline: bool = False  # a text box (a note): line breaks allowed, stored as \n
 
     @property
     def attr(self) -> str:
@@ -655,7 +657,9 @@ def coerce(f: Field, value):
     if not isinstance(value, str):
         raise ValueError(FieldError("field.text", "text"))
     value = value.strip()
-    if _CONTROL.search(value):
+    if f.multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if (_CONTROL_BUT_LINES if f.multiline else _CONTROL).search(value):
         raise ValueError(FieldError("field.control", "no line breaks or control characters"))
     if f.type == "ref":
         return value or None

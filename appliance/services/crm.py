@@ -750,7 +750,7 @@ class CustomerService:
 
     def add_note(self, viewer: Viewer, customer_id, body, actor: str, linkedid: str = "") -> dict:
         try:
-            body = coerce(Field("body", "str", max_length=4000, check=_check_text), body)
+            body = coerce(Field("body", "str", max_length=4000, check=_check_text, multiline=True), body)
             linkedid = coerce(Field("linkedid", "str", max_length=64), linkedid or "")
         except ValueError as exc:
             raise ValidationError(f"the note cannot be saved: {exc}", fields={"body": field_error_of(exc)}) from None

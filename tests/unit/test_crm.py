@@ -12,6 +12,7 @@ import pytest
 import webtest
 
 from appliance.db import models as m
+from appliance.errors import ValidationError
 from appliance.services.crm import CustomerService, Viewer, clean_phone, split_tags
 from test_webui import csrf_of, env, seed_agents, sign_in, token_for  # noqa: F401  (env is a fixture)
 
@@ -384,3 +385,15 @@ def test_list_page_is_fast_with_100k_customers(crm):
         took = time.perf_counter() - started
         assert res.status_int == 200 and took < 1.5, (query, took)
     assert "客户099999" in crm.app.get("/customers?q=客户0999").text
+
+
+def test_a_note_typed_on_several_lines_keeps_them_and_other_control_characters_are_refused(crm):
+    c = make(crm, "admin", name="Lines", phone="13800000077").json
+    note = crm.deps.crm.add_note(ADMIN, c["id"], "called back\r\nwants the blue one\n\tsize M", actor="admin")
+    assert note["body"] == "called back\nwants the blue one\n\tsize M"
+    with pytest.raises(ValidationError):
+        crm.deps.crm.add_note(ADMIN, c["id"], "bell\x07", actor="admin")
+    admin = webtest.TestApp(crm.app.app)
+    sign_in(admin, "admin")
+    page = admin.get(f"/customers/{c['id']}")
+    assert "called back\nwants the blue one" in page.text  # shown as typed (the timeline keeps line breaks)
