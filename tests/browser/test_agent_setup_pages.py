@@ -73,6 +73,19 @@ def overflow(page, selector: str) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_every_item_of_an_admins_menu_is_on_a_1366_px_screen(page_as, web, lang):
+    page = page_as("admin", lang, width=1366)
+    page.goto(web.url + "/admin/queues")
+    links = page.locator("#main-nav a")
+    assert links.count() >= 15
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (links.nth(i).inner_text(), box)
+    scroll, client = overflow(page, "#main-nav")
+    assert scroll <= client
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_the_queue_list_fits_1366_px_and_reaches_the_members(page_as, web, lang):
     page = page_as("admin", lang, width=1366)
     page.goto(web.url + "/admin/queues")
