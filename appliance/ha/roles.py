@@ -11,7 +11,8 @@ Events: keepalived's state for our instance (``Vrrp``), and what the peer says o
 
 Alarms (stable codes): ``ha.split_brain`` (both boxes active: the check both agree on
 should prevent it; shown if it happens anyway), ``ha.peer_down`` (the peer does not
-answer: no box would take over).
+answer: no box would take over), ``ha.takeover_failed`` (raised by the adapter when the
+appliance does not start on MASTER).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, replace
 
 SPLIT_BRAIN = "ha.split_brain"
 PEER_DOWN = "ha.peer_down"
+TAKEOVER_FAILED = "ha.takeover_failed"  # raised by the adapter: the appliance did not start
 PEER_MISSES = 3  # unanswered looks at the peer before ``ha.peer_down``
 
 

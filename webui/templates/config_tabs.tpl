@@ -9,5 +9,6 @@
   <a href="/admin/users" class="{{'on' if path.startswith('/admin/users') else ''}}">{{_('kind.users')}}</a>
   <a href="/admin/rates" class="{{'on' if path.startswith('/admin/rates') else ''}}">{{_('rates.title')}}</a>
   <a href="/admin/sip-security" class="{{'on' if path.startswith('/admin/sip-security') else ''}}">{{_('sip.tab')}}</a>
+  <a href="/admin/ha" class="{{'on' if path.startswith('/admin/ha') else ''}}">{{_('ha.title')}}</a>
   % end
 </nav>
