@@ -39,7 +39,7 @@ import gevent
 import gevent.os
 from gevent.pywsgi import WSGIServer
 
-from appliance.ha import keepalived, roles
+from appliance.ha import STATUS_FILE, keepalived, roles
 from appliance.ha.replication import FileShipper, Peer, ReplicaReceiver, Replicator
 from appliance.services.ha import HaSettings
 from appliance.supervisor import ProcessChild, Supervisor, Watch
@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 RSYNC_PORT = 8873
 STATUS_PORT = 8874
-STATUS_FILE = "ha.json"  # under the run folder: what the serial console reads
 MOUNTPOINT = "/appliance"
 ALARM_TEXT = {
     roles.SPLIT_BRAIN: "both boxes of the pair are active (split brain): calls may go to either; "
@@ -315,13 +314,5 @@ class HaNode:
             self._status_server.stop(timeout=1)
         self.receiving = False
         self.supervisor.stop()
-
-
-def status_of(run_dir: Path) -> dict | None:
-    """The status a running box wrote (for the serial console), or None when hot standby is off."""
-    try:
-        return json.loads((Path(run_dir) / STATUS_FILE).read_text())
-    except (OSError, ValueError):
-        return None
 
 

@@ -17,6 +17,8 @@ from appliance.services.config import ConfigService
 from appliance.services.ha import HaSettings, HaSettingsStore, audit_ha_change
 from appliance.services.users import UserService
 from webharness import Agents
+from test_webui import env as webui_env  # noqa: F401 (a fixture: the dashboard's full web UI)
+from test_console import rig  # noqa: F401 (a fixture: the serial console over a pseudo-terminal)
 from webdeps import web_deps
 from webui.app import make_app
 
@@ -112,3 +114,38 @@ def test_the_page_in_both_languages(env, who, words):
     assert ("IPv4 地址" if who == "admin_zh" else "an IPv4 address") in refused.text
     assert "another secret typed" not in refused.text
     assert env.store.load().peer_address == GOOD["peer_address"]
+
+
+def test_the_dashboard_shows_the_pair_and_a_split_brain_alarm(webui_env):
+    from test_webui import sign_in
+
+    webui_env.health.update({"status": "degraded", "components": {"ha": {
+        **ACTIVE, "up": False, "peer": {"reachable": True, "role": "active"}}},
+        "alarms": [{"service": "", "code": "ha.split_brain", "text": "both boxes of the pair are active"}]})
+    sign_in(webui_env.app, "admin")
+    page = webui_env.app.get("/").text
+    assert 'id="ha-pair"' in page and 'id="ha-role" data-role="active"' in page
+    assert 'id="ha-peer" data-role="active"' in page and "0.15 s" in page
+    assert "Both boxes of the pair are active (split brain)" in page
+    assert "/services//restart" not in page  # nothing to restart for it
+    webui_env.users.update("admin", {"language": "zh_CN"}, "admin")
+    page = webui_env.app.get("/").text
+    assert "双机同时为主机（脑裂）" in page and "双机热备" in page
+    # a box on its own shows nothing of it
+    webui_env.health.update({"status": "ok", "components": {"ha": {"state": "off", "up": True, "enabled": False}},
+                             "alarms": []})
+    page = webui_env.app.get("/").text
+    assert 'id="ha-pair"' not in page and 'data-component="ha"' not in page
+
+
+def test_the_serial_console_shows_the_pair(rig):
+    r = rig()
+    r.sign_in()
+    r.console.deps.ha = lambda: {"role": "standby", "peer_address": "192.168.1.11",
+                                 "peer": {"reachable": True, "role": "active"},
+                                 "replication": {"direction": "receiving", "lag_seconds": 0.12},
+                                 "alarms": [{"code": "ha.peer_down"}]}
+    r.command("3")
+    r.pty.expect(r"Hot standby: this box standby; the other box 192.168.1.11 active; replication lag 0.12 s")
+    r.pty.expect(r"! ha: The other box of the pair does not answer")
+    r.pty.expect("No status from the supervisor")  # a standby runs no Asterisk: nothing else to show

@@ -1,8 +1,5 @@
 % rebase('base.tpl', title=_('ha.title'))
 % include('config_tabs.tpl')
-% role = status.get('state') or 'off'
-% peer = status.get('peer') or {}
-% rep = status.get('replication') or {}
 <div class="page-head"><h1>{{_('ha.title')}}</h1></div>
 % if problem:
 <p class="alert" role="alert">{{error_message(problem['code'], problem['status'])}} <span class="small">{{_('error.detail')}}: {{problem['detail']}}</span></p>
@@ -18,13 +15,7 @@
   % if not status.get('enabled'):
   <p class="muted" id="ha-off">{{_('ha.off')}}</p>
   % else:
-  <dl class="facts">
-    <dt>{{_('ha.this_box')}}</dt><dd id="ha-role" data-role="{{role}}">{{label('ha_role', role)}}</dd>
-    <dt>{{_('ha.peer')}}</dt><dd id="ha-peer">{{status.get('peer_address', '')}} —
-      {{label('ha_role', peer.get('role')) if peer.get('reachable') else _('ha.peer_silent')}}</dd>
-    <dt>{{_('ha.lag')}}</dt><dd id="ha-lag">{{_('ha.seconds', n='%.2f' % rep['lag_seconds']) if rep.get('lag_seconds') is not None else '—'}}</dd>
-    <dt>{{_('ha.floating')}}</dt><dd>{{status.get('floating_address', '')}}</dd>
-  </dl>
+  % include('ha_facts.tpl', ha=status)
   % end
   <p class="small muted">{{_('ha.calls_lost')}}</p>
 </section>
