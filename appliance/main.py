@@ -712,6 +712,8 @@ def ha_node(settings: settings_mod.Settings, ha, **options) -> HaNode:
 
 def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) -> int:
     """``main`` for a box of a pair: keepalived decides when the appliance runs here."""
+    import webui.app  # noqa: F401  (imported now, not on the loop while a takeover waits for it)
+
     node = ha_node(settings, ha)
     node.start()
     print(json.dumps({"ha": node.status()["role"], "floating_address": ha.floating_address}), flush=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,35 @@ def test_finished_files_follow_and_the_replica_becomes_the_database(pair, rootfs
         conn.close()
         old.close()
     assert promote_replica(own) is False  # nothing new received: the box keeps what it has
+
+
+def test_a_wav_the_peer_flagged_missing_is_encoded_after_all(tmp_path):
+    """A box killed before it encoded a call's WAV, back as the active one: the replica says
+    the recording is missing (the other box had no WAV); this box's WAV is queued again
+    instead of failing the takeover on the duplicate linkedid."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit"))
+    from wavfiles import write_wav
+
+    from appliance.db import open_database
+    from appliance.db.migrate import migrate
+    from appliance.db.models import Recording
+    from test_recording_pipeline import assert_complete, make_pipeline
+
+    db = open_database(tmp_path / "a.db")
+    migrate(db)
+    pipeline, pool = make_pipeline(db, tmp_path)
+    try:
+        pipeline.begin("1700000001.1")  # recorded here, settled as missing by the peer
+        pipeline.begin("1700000001.2")
+        Recording.update(state="missing", error_code="recording.missing").execute()
+        (tmp_path / "spool" / "1700000001.1.wav").unlink(missing_ok=True)
+        write_wav(tmp_path / "spool" / "1700000001.1.wav", 2)
+        assert pipeline.reconcile() == {"create": 1}
+        assert pipeline.run_pending() == {"complete": 1}
+        assert_complete(pipeline, "1700000001.1", 2)
+        assert Recording.get(Recording.linkedid == "1700000001.2").state == "missing"
+    finally:
+        pool.close()
+        db.close()
