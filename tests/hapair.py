@@ -8,14 +8,16 @@ bridge in a third (which is also the LAN's gateway and where the caller lives).
 Each box is ``python -m appliance.main`` started by ``ip netns exec`` with hot standby on
 (its own data folder, its own ports inside its namespace); the rootfs's keepalived, rsync and
 Asterisk run inside. The namespaces are private to this process (names carry the pid), so
-the fixed addresses never meet another test's. Used by tests/integration/test_ha_failover.py
-and bench/ha.py.
+the fixed addresses never meet another test's. ``run_scenario`` is the failover scenario of
+tests/integration/test_ha_failover.py and bench/ha.py; the committed data it checks are the
+call records the appliance writes at each hang-up (5 calls a second).
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import os
+import sqlite3
 import signal
 import subprocess
 import sys
@@ -30,6 +32,7 @@ FLOATING = "10.77.0.10"
 ADDRESSES = {"a": "10.77.0.11", "b": "10.77.0.12"}
 DID = "88001000"
 SECRET = "the pair's shared secret"
+DATA_LIMIT = 1.0  # seconds: no record committed earlier than this before a failure may be missing
 
 
 def ip(*args: str) -> None:
@@ -79,7 +82,7 @@ class Box:
         peer = ADDRESSES["b" if self.name == "a" else "a"]
         HaSettingsStore(self.data_dir / "ha").save("test", enabled=True, interface="eth0", peer_address=peer,
                                                    floating_address=f"{FLOATING}/24", gateway=GATEWAY,
-                                                   router_id=77, priority=100, secret=SECRET)
+                                                   router_id=77, priority=250, secret=SECRET)
 
     def start(self) -> None:
         settings = {"data_dir": self.data_dir, "rootfs": self.rootfs, "sip_bind": "0.0.0.0", "sip_port": 5060,
@@ -242,5 +245,80 @@ class Pair:
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
 
 
-def summary(path: Path, figures: dict) -> None:
-    path.write_text(json.dumps(figures, indent=1) + "\n")
+def ended_calls(db_path) -> dict[str, float]:
+    """Call records (written by the appliance at each hang-up): linkedid -> when the call
+    ended, as seconds since the epoch."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = conn.execute("SELECT linkedid, end_time FROM call_record WHERE end_time IS NOT NULL").fetchall()
+    finally:
+        conn.close()
+    return {linkedid: dt.datetime.fromisoformat(end).replace(tzinfo=dt.timezone.utc).timestamp()
+            for linkedid, end in rows}
+
+
+def missing_records(old_db, new_db, failed_at: float) -> dict:
+    """What the new active lacks of the call records the old one committed more than
+    DATA_LIMIT before the failure, and how old the newest one it has is."""
+    written = {k: t for k, t in ended_calls(old_db).items() if t <= failed_at}
+    kept = ended_calls(new_db)
+    missing = sorted(k for k, t in written.items() if t < failed_at - DATA_LIMIT and k not in kept)
+    newest = max((t for k, t in kept.items() if k in written), default=None)
+    return {"records_written": len(written), "records_missing": missing,
+            "newest_record_kept_seconds_before": round(failed_at - newest, 3) if newest else None}
+
+
+def takeover(pair, caller, old, new, fail) -> dict:
+    """Fail box ``old`` with ``fail()`` (returns when it happened); measure the takeover by ``new``."""
+    box = pair.boxes[old]
+    copies = lambda: (box.status().get("replication") or {}).get("copies", 0)  # noqa: E731
+    before, copied = len(caller.answered()), copies()
+    # steady: calls accepted and the database copied after each of them (not the first copy
+    # after the standby appeared, which waited for its daemon)
+    wait_until(lambda: len(caller.answered()) >= before + 5 and copies() >= copied + 3, 30,
+               f"calls accepted by box {old} and copied to the standby")
+    lag = (box.status().get("replication") or {}).get("lag_seconds")
+    failed_at = fail()
+    pair.wait_role(new, "active", 30)
+    wait_until(lambda: any(t > failed_at for t in caller.answered()), 30,
+               f"a call accepted by box {new} after the failure")
+    gap, first = gap_around(caller.answered(), failed_at)
+    status = pair.boxes[new].status()
+    detected = status["since"]  # when keepalived made the new box MASTER
+    return {"takeover_gap_seconds": round(gap, 3), "first_call_after_seconds": round(first - failed_at, 3),
+            "detected_after_seconds": round(detected - failed_at, 3),
+            "calls_after_detection_seconds": round(first - detected, 3),
+            "replication_lag_seconds": lag,
+            **missing_records(pair.boxes[old].db_path, pair.boxes[new].db_path, failed_at),
+            "new_active_alarms": [a["code"] for a in status.get("alarms") or ()]}
+
+
+def run_scenario(pair: Pair, log_dir: Path) -> dict:
+    """Box a active, box b standby; box a killed (kill -9 of every process): b takes over; a
+    back as standby (no second active); b's cable pulled: a takes over.  The figures of both
+    takeovers; raises when a box does not reach the role it must."""
+    a, b = pair.boxes["a"], pair.boxes["b"]
+    a.start()
+    pair.wait_role("a", "active", 60)
+    b.start()
+    pair.wait_role("b", "standby", 60)
+    replica = b.data_dir / "replica" / "appliance.db"
+    wait_until(replica.exists, 30, "the first copy of the database on the standby")
+    wait_until(lambda: (a.status().get("peer") or {}).get("role") == "standby", 10, "box a seeing its standby")
+    caller = Caller(pair.lan, log_dir).start()
+    try:
+        killed = takeover(pair, caller, "a", "b", a.kill9)
+        # the killed box returns as standby: the address stays where it is
+        a.start()
+        pair.wait_role("a", "standby", 60)
+        if b.role() != "active":
+            raise AssertionError(f"box b is {b.role()} after box a returned")
+        wait_until(lambda: (b.status().get("replication") or {}).get("copies", 0) >= 1, 30,
+                   "the new active copying to the returned box")
+        unplugged = takeover(pair, caller, "b", "a", lambda: pair.cable("b", False))
+        wait_until(lambda: b.role() in ("fault", "standby"), 15, "box b standing down without its cable")
+        if a.role() != "active":
+            raise AssertionError(f"box a is {a.role()} after box b lost its cable")
+    finally:
+        caller.stop()
+    return {"kill_9": killed, "cable_pulled": unplugged}

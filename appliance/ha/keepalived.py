@@ -36,7 +36,7 @@ class Vrrp:
     gateway: str
     secret: str
     router_id: int = 51
-    priority: int = 100
+    priority: int = 250  # high: the standby waits only 3 advertisements plus (256 - 250)/256 s before it takes over
     advert_seconds: float = 1.0
     notify_fifo: str = ""
     ping: tuple[str, ...] = ("/usr/bin/ping",)  # argv prefix (the rootfs's ping through its loader off the image)

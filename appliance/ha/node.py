@@ -184,8 +184,9 @@ class HaNode:
             self.receiving = True
             self.supervisor.reconcile()
         elif isinstance(command, roles.StopReceiving):
+            # not waited for: the daemon writes only replica/, never the database being opened
             self.receiving = False
-            self.supervisor.reconcile()
+            gevent.spawn(self.supervisor.reconcile)
         elif isinstance(command, roles.BecomeActive):
             self._become_active()
         elif isinstance(command, roles.StandDown):
