@@ -184,7 +184,25 @@ def _rsync(rootfs, peer: Peer, args: list[str], what: str, stdin: bytes | None =
         raise proc.CommandFailed(what, argv, done.returncode, done.stdout.decode("utf-8", "replace"))
 
 
-class Replicator:
+class _Loop:
+    """``run`` in a greenlet of its own between ``start`` and ``stop``."""
+
+    _greenlet: gevent.Greenlet | None = None
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self.run)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill()
+            self._greenlet = None
+
+
+class Replicator(_Loop):
     """The active box's side: copies the database to the peer after every change."""
 
     def __init__(self, db_path: Path, scratch_dir: Path, peer: Peer, *, rootfs=None, poll: float = 0.05,
@@ -202,7 +220,6 @@ class Replicator:
         self.last_sync_at: float | None = None
         self.last_lag: float | None = None
         self.pending_since: float | None = None  # a change seen and not yet copied
-        self._greenlet: gevent.Greenlet | None = None
         self._seen = None
 
     def signature(self):
@@ -259,15 +276,6 @@ class Replicator:
                 continue
             gevent.sleep(self.poll)
 
-    def start(self) -> None:
-        if self._greenlet is None:
-            self._greenlet = gevent.spawn(self.run)
-
-    def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill()
-            self._greenlet = None
-
     def status(self) -> dict:
         """For the health document: the lag now (a change waiting to be copied counts from
         when it was seen), the last round's, and whether the copies work."""
@@ -280,7 +288,7 @@ class Replicator:
                 "error": self.last_error}
 
 
-class FileShipper:
+class FileShipper(_Loop):
     """Finished files (a recording's MP3, a prompt, a fax) copied to the peer as they are
     finished: ``finished(area, path)`` queues it; one rsync run per batch and area, new files
     only (``--ignore-existing``), never a delete."""
@@ -294,7 +302,6 @@ class FileShipper:
         self.shipped = 0
         self.last_error: str | None = None
         self._wake = gevent.event.Event()
-        self._greenlet: gevent.Greenlet | None = None
 
     def finished(self, area: str, path: Path) -> None:
         base = self.areas[area]
@@ -324,12 +331,3 @@ class FileShipper:
                     self.last_error = str(exc).splitlines()[0]
                     self.queue[area] |= batch
                     gevent.spawn_later(self.retry, self._wake.set)
-
-    def start(self) -> None:
-        if self._greenlet is None:
-            self._greenlet = gevent.spawn(self.run)
-
-    def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill()
-            self._greenlet = None
