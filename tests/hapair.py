@@ -106,13 +106,13 @@ class Box:
 
     def kill9(self) -> float:
         """Every process of the box (the appliance, keepalived, Asterisk, rsync) killed at
-        once, as a crash would; the moment it happened."""
-        at = time.time()
+        once, as a crash would; the moment it happened (every SIGKILL sent)."""
         for pid in pids_in(self.ns):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        at = time.time()
         if self.process is not None:
             self.process.wait(10)
         wait_until(lambda: not pids_in(self.ns), 10, f"box {self.name}'s processes gone")
@@ -184,10 +184,12 @@ class Caller:
                 self.process.wait()
 
 
-def gap_around(answered: list[float], failed_at: float) -> tuple[float, float | None]:
-    """(seconds without accepted calls across the failure, the first accepted after it)."""
-    before = [t for t in answered if t <= failed_at]
-    after = [t for t in answered if t > failed_at]
+def gap_around(answered: list[float], took_over: float) -> tuple[float, float | None]:
+    """(seconds without accepted calls across a takeover, the first call the new box accepted):
+    from the last call accepted before keepalived made the new box MASTER at ``took_over``
+    (the old box may still have answered one while it was being killed) to the first after."""
+    before = [t for t in answered if t <= took_over]
+    after = [t for t in answered if t > took_over]
     if not before or not after:
         return float("inf"), None
     return after[0] - before[-1], after[0]
@@ -280,11 +282,11 @@ def takeover(pair, caller, old, new, fail) -> dict:
     lag = (box.status().get("replication") or {}).get("lag_seconds")
     failed_at = fail()
     pair.wait_role(new, "active", 30)
-    wait_until(lambda: any(t > failed_at for t in caller.answered()), 30,
-               f"a call accepted by box {new} after the failure")
-    gap, first = gap_around(caller.answered(), failed_at)
     status = pair.boxes[new].status()
     detected = status["since"]  # when keepalived made the new box MASTER
+    wait_until(lambda: any(t > detected for t in caller.answered()), 30,
+               f"a call accepted by box {new} after the failure")
+    gap, first = gap_around(caller.answered(), detected)
     return {"takeover_gap_seconds": round(gap, 3), "first_call_after_seconds": round(first - failed_at, 3),
             "detected_after_seconds": round(detected - failed_at, 3),
             "calls_after_detection_seconds": round(first - detected, 3),

@@ -19,11 +19,11 @@ pytestmark = pytest.mark.asterisk
 
 # Seconds without accepted calls: VRRP's detection (3 advertisements of 1 s plus a skew of
 # 6/256 s at priority 250: 2-3 s after the failure) plus the takeover (the replica opened,
-# Asterisk configured and started: 1.6-2.2 s here). Measured 3.9-4.5 s. The figures are
+# Asterisk configured and started: 0.7-2.3 s here). Measured 3.4-4.5 s. The figures are
 # written to tests/artifacts/ha-failover.json (and by `make bench`: bench/ha.py).
 GAP_LIMIT = 10.0
 # From keepalived making the standby MASTER to its first accepted call: the 3 s, with
-# room for a machine shared by the whole suite (measured 1.6-2.2 s).
+# room for a machine shared by the whole suite (measured 0.7-2.3 s).
 AFTER_DETECTION_LIMIT = 4.5
 FIGURES = REPO / "tests" / "artifacts" / "ha-failover.json"
 
