@@ -54,6 +54,7 @@ ALARM_TEXT = {
                        "check the link between them",
     roles.PEER_DOWN: "the other box of the pair does not answer: no box would take over",
     roles.TAKEOVER_FAILED: "this box could not take over (the appliance did not start); the other box may",
+    roles.REPLICATION_FAILING: "the database cannot be copied to the other box; it falls behind",
 }
 
 # keepalived off the image: a private mount namespace (nothing leaks if we die), its own
@@ -243,11 +244,11 @@ class HaNode:
                     body = json.loads(answer.read(4096))
                 self.peer_status = {"reachable": True, "role": str(body.get("role")),
                                     "lag_seconds": body.get("lag_seconds"), "checked_at": time.time()}
-                self.handle(roles.PeerSeen(self.peer_status["role"]))
             except Exception as exc:
                 self.peer_status = {"reachable": False, "role": None, "error": str(exc)[:200],
                                     "checked_at": time.time()}
-                self.handle(roles.PeerSeen(None))
+            self.handle(roles.PeerSeen(self.peer_status["role"]))
+            self.handle(roles.Copying(self.replicator is not None and self.replicator.last_error is not None))
             gevent.sleep(1.0)
 
     def _status_app(self, environ, start_response):

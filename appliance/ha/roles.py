@@ -11,8 +11,9 @@ Events: keepalived's state for our instance (``Vrrp``), and what the peer says o
 
 Alarms (stable codes): ``ha.split_brain`` (both boxes active: the check both agree on
 should prevent it; shown if it happens anyway), ``ha.peer_down`` (the peer does not
-answer: no box would take over), ``ha.takeover_failed`` (raised by the adapter when the
-appliance does not start on MASTER).
+answer: no box would take over), ``ha.replication_failing`` (the active box cannot copy to
+the standby: its disk full, the secrets differing; the standby falls behind),
+``ha.takeover_failed`` (raised by the adapter when the appliance does not start on MASTER).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, replace
 SPLIT_BRAIN = "ha.split_brain"
 PEER_DOWN = "ha.peer_down"
 TAKEOVER_FAILED = "ha.takeover_failed"  # raised by the adapter: the appliance did not start
+REPLICATION_FAILING = "ha.replication_failing"
 PEER_MISSES = 3  # unanswered looks at the peer before ``ha.peer_down``
 
 
@@ -67,6 +69,11 @@ class PeerSeen:
 
 
 @dataclass(frozen=True)
+class Copying:
+    failing: bool  # the last copy to the standby failed
+
+
+@dataclass(frozen=True)
 class RoleState:
     role: str = "starting"
     peer_role: str | None = None
@@ -97,6 +104,8 @@ def step(state: RoleState, event) -> tuple[RoleState, list]:
             role = "fault" if event.state == "FAULT" else "standby"
             if state.role == "active":
                 commands += [StandDown(), StartReceiving()]
+                state, more = _alarm(state, REPLICATION_FAILING, False)  # nothing to copy any more
+                commands += more
             elif state.role == "starting":
                 commands += [StartReceiving()]
             state = replace(state, role=role)
@@ -106,6 +115,12 @@ def step(state: RoleState, event) -> tuple[RoleState, list]:
         else:
             state = replace(state, peer_role=event.role, peer_misses=0)
         state, more = _alarm(state, PEER_DOWN, state.peer_misses >= PEER_MISSES)
+        commands += more
+    elif isinstance(event, Copying):
+        # the peer answers, yet copies fail (its disk full, the secrets differ); a peer that is
+        # gone is ``ha.peer_down`` alone
+        state, more = _alarm(state, REPLICATION_FAILING,
+                             event.failing and state.role == "active" and state.peer_role is not None)
         commands += more
     state, more = _split_brain(state)
     return state, commands + more

@@ -92,3 +92,16 @@ def test_rsync_daemon_config_only_for_the_peer_never_a_delete():
     assert "reverse lookup = no" in text  # no call waits on DNS, nor does a copy
     assert "refuse options = delete* remove-source-files" in text
     assert "[db]\npath = /data/replica" in text and "auth users = appliance" in text
+
+
+def test_copies_failing_while_the_peer_answers_is_an_alarm():
+    from appliance.ha.roles import REPLICATION_FAILING, Copying
+
+    state, done = run([Vrrp("MASTER"), PeerSeen("standby"), Copying(True), Copying(True), Copying(False)])
+    assert done[2] == [RaiseAlarm(REPLICATION_FAILING)] and done[3] == [] and done[4] == [ClearAlarm(REPLICATION_FAILING)]
+    # the peer gone: only ha.peer_down says so
+    state, done = run([Vrrp("MASTER")] + [PeerSeen(None)] * PEER_MISSES + [Copying(True)])
+    assert REPLICATION_FAILING not in state.alarms and PEER_DOWN in state.alarms
+    # standing down clears it: nothing to copy any more
+    state, done = run([Vrrp("MASTER"), PeerSeen("standby"), Copying(True), Vrrp("BACKUP")])
+    assert ClearAlarm(REPLICATION_FAILING) in done[3] and not state.alarms
