@@ -222,7 +222,7 @@ class Appliance:
                                   block_seconds=settings.sip_guard_block_seconds, on_change=self.apply_config,
                                   lan_subnets=lambda: lan_subnets(settings.lan_interface))
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
-        for child in supervised_children(settings):
+        for child in supervised_children(settings) if ha is None else ():  # a pair's box: its HaNode runs them
             self.supervisor.add(child)
         self.asterisk = self.supervisor.add(Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
                                                   stop_child=self.pbx.stop, on_exit=self._asterisk_exited,
@@ -479,16 +479,7 @@ class Appliance:
 
     # -- LAN port ------------------------------------------------------------
     def _keep_lan(self, backend=None) -> None:
-        """The LAN port at start: its kept setting applied and its link up; in DHCP mode,
-        the fallback address added if no lease came within ``lan_fallback_seconds``."""
-        s = self.settings
-        lan = LanChanger(backend or Pyroute2Backend(), s.network_dir, s.lan_interface)
-        try:
-            logger.info("LAN port %s: %s", s.lan_interface, lan.bring_up().describe())
-            gevent.sleep(s.lan_fallback_seconds)
-            lan.add_fallback(s.lan_fallback_address)
-        except Exception:
-            logger.exception("could not set up the LAN port %s", s.lan_interface)
+        keep_lan(self.settings, backend)
 
     # -- lifecycle -----------------------------------------------------------
     def start(self, web: bool = True) -> None:
@@ -504,7 +495,7 @@ class Appliance:
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.sip_guard.start()
-        if self.settings.lan_interface:
+        if self.settings.lan_interface and self.ha is None:  # a pair's box: brought up before keepalived
             self._lan = gevent.spawn(self._keep_lan)
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
         self.ami.start()
@@ -610,6 +601,19 @@ class Appliance:
         self.queries.close()
 
 
+def keep_lan(settings: settings_mod.Settings, backend=None) -> None:
+    """The LAN port at start: its kept setting applied and its link up; in DHCP mode,
+    the fallback address added if no lease came within ``lan_fallback_seconds``."""
+    s = settings
+    lan = LanChanger(backend or Pyroute2Backend(), s.network_dir, s.lan_interface)
+    try:
+        logger.info("LAN port %s: %s", s.lan_interface, lan.bring_up().describe())
+        gevent.sleep(s.lan_fallback_seconds)
+        lan.add_fallback(s.lan_fallback_address)
+    except Exception:
+        logger.exception("could not set up the LAN port %s", s.lan_interface)
+
+
 def lan_subnets(ifname: str) -> list[str]:
     """The IPv4 subnets on the LAN port (what the SIP security page offers phones); none
     when there is no LAN port setting or it cannot be read."""
@@ -690,7 +694,8 @@ def ha_dir(settings: settings_mod.Settings) -> Path:
 
 def ha_node(settings: settings_mod.Settings, ha, **options) -> HaNode:
     """One box of a hot-standby pair: on MASTER the replica becomes the database and the
-    whole appliance starts on it; its finished recordings and faxes follow to the peer."""
+    whole appliance starts on it; its finished recordings and faxes follow to the peer.  The
+    LAN's DHCP client and the serial console run whatever the role (the node supervises them)."""
     def activate(node: HaNode) -> Appliance:
         promote_replica(settings.db_path)
         app = Appliance(settings, ha=node)
@@ -707,7 +712,7 @@ def ha_node(settings: settings_mod.Settings, ha, **options) -> HaNode:
     return HaNode(ha, run_dir=settings.run_dir, db_path=settings.db_path,
                   file_areas={"recordings": settings.recordings_path, "fax": settings.data_dir / "fax"},
                   make_active=activate, rootfs=settings.rootfs or None,
-                  log_dir=settings.data_dir / "log", **options)
+                  log_dir=settings.data_dir / "log", children=supervised_children(settings), **options)
 
 
 def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) -> int:
@@ -715,6 +720,7 @@ def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) ->
     import webui.app  # noqa: F401  (imported now, not on the loop while a takeover waits for it)
 
     node = ha_node(settings, ha)
+    lan = gevent.spawn(keep_lan, settings) if settings.lan_interface else None  # whatever the role
     node.start()
     print(json.dumps({"ha": node.status()["role"], "floating_address": ha.floating_address}), flush=True)
     if admin_password:
@@ -722,6 +728,8 @@ def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) ->
     try:
         wait_for_stop()
     finally:
+        if lan is not None:
+            lan.kill()
         node.stop()
     return 0
 

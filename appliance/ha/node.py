@@ -31,7 +31,7 @@ import os
 import signal
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -105,7 +105,7 @@ class HaNode:
     def __init__(self, ha: HaSettings, *, run_dir: Path, db_path: Path, file_areas: dict[str, Path],
                  make_active: Callable[[HaNode], object], rootfs=None, rsync_port: int = RSYNC_PORT,
                  status_port: int = STATUS_PORT, bind: str = "0.0.0.0", advert_seconds: float = 1.0,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, children: Sequence[Watch] = ()):
         self.ha = ha
         self.rootfs = rootfs
         self.db_path = Path(db_path)
@@ -125,6 +125,8 @@ class HaNode:
         self.peer = Peer(ha.peer_address, rsync_port, ha.secret)
         logs = Path(log_dir) if log_dir else self.paths.folder
         self.supervisor = Supervisor(self.paths.folder / "children.json")
+        for child in children:  # the box's own (the LAN's DHCP client, the serial console), whatever the role
+            self.supervisor.add(child)
         self.keepalived = self.supervisor.add(GroupChild("keepalived", self._keepalived_argv,
                                                          log_path=logs / "keepalived.log").watch())
         receiver = ReplicaReceiver(rootfs=rootfs, run_dir=self.paths.folder / "rsyncd", address=bind,
