@@ -701,6 +701,7 @@ def ha_node(settings: settings_mod.Settings, ha, **options) -> HaNode:
         app = Appliance(settings, ha=node)
         app.pipeline.completed.append(lambda key, mp3: node.file_finished("recordings", mp3))
         app.faxes.received.append(lambda fax, pdf: node.file_finished("fax", pdf))
+        app.prompts.saved.append(lambda wav: node.file_finished("prompts", wav))
         try:
             app.start()
         except BaseException:
@@ -710,7 +711,8 @@ def ha_node(settings: settings_mod.Settings, ha, **options) -> HaNode:
         return app
 
     return HaNode(ha, run_dir=settings.run_dir, db_path=settings.db_path,
-                  file_areas={"recordings": settings.recordings_path, "fax": settings.data_dir / "fax"},
+                  file_areas={"recordings": settings.recordings_path, "fax": settings.data_dir / "fax",
+                              "prompts": settings.asterisk_dir / "lib" / "prompts"},
                   make_active=activate, rootfs=settings.rootfs or None,
                   log_dir=settings.data_dir / "log", children=supervised_children(settings), **options)
 

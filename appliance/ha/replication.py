@@ -20,7 +20,7 @@ taken by the next round.  The lag (a change seen to its copy in place on the sta
 measured on every round and published (``status``).
 
 **Finished files** (recordings, prompts, faxes) are copied by ``FileShipper`` as they are
-finished, over the same daemon, one rsync run per batch: new files only, never a delete.
+finished, over the same daemon, one rsync run per batch: never a delete.
 
 **The standby never writes** the replica itself: only its rsync daemon does
 (``ReplicaReceiver``), into ``replica/`` beside the database; the box opens it only when it
@@ -290,8 +290,8 @@ class Replicator(_Loop):
 
 class FileShipper(_Loop):
     """Finished files (a recording's MP3, a prompt, a fax) copied to the peer as they are
-    finished: ``finished(area, path)`` queues it; one rsync run per batch and area, new files
-    only (``--ignore-existing``), never a delete."""
+    finished: ``finished(area, path)`` queues it; one rsync run per batch and area, the file's
+    content again when it changed (a prompt recorded anew under its name), never a delete."""
 
     def __init__(self, peer: Peer, areas: dict[str, Path], *, rootfs=None, retry: float = 2.0):
         self.peer = peer
@@ -310,7 +310,7 @@ class FileShipper(_Loop):
 
     def ship(self, area: str, names: Iterable[str]) -> None:
         names = sorted(names)
-        _rsync(self.rootfs, self.peer, ["--times", "--ignore-existing", "--files-from=-", "--from0",
+        _rsync(self.rootfs, self.peer, ["--times", "--files-from=-", "--from0",
                                         f"{self.areas[area]}/", self.peer.url(area)],
                f"copy the finished {area} files to the standby", stdin=b"\0".join(n.encode() for n in names))
         self.shipped += len(names)

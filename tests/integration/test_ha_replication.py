@@ -127,6 +127,9 @@ def test_finished_files_follow_and_the_replica_becomes_the_database(pair, rootfs
         shipper.finished("recordings", mp3)
         copied = standby / "recordings" / "2026" / "12" / "call-1.mp3"
         wait_until(lambda: copied.exists() and copied.read_bytes() == mp3.read_bytes(), 10, "the recording copied")
+        mp3.write_bytes(b"ID3" + b"another take of the same name" * 50)  # a prompt recorded anew
+        shipper.finished("recordings", mp3)
+        wait_until(lambda: copied.read_bytes() == mp3.read_bytes(), 10, "the changed file copied again")
     finally:
         shipper.stop()
 
