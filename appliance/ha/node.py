@@ -20,7 +20,10 @@ What runs by role:
   **FileShipper** copying finished files.
 
 Calls in progress on a box that stands down or dies are lost; the standby never writes the
-replica itself (only its rsync daemon does).
+replica itself (only its rsync daemon does).  A box that holds no data of the pair yet (never
+active in it, no copy received) offers keepalived a lower priority, so that when both boxes
+start at once the one holding the data wins, not an empty one that would then copy its empty
+database over the other.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import gevent.os
 from gevent.pywsgi import WSGIServer
 
 from appliance.ha import STATUS_FILE, keepalived, roles
-from appliance.ha.replication import FileShipper, Peer, ReplicaReceiver, Replicator
+from appliance.ha.replication import REPLICA_DIR, REPLICA_NAME, FileShipper, Peer, ReplicaReceiver, Replicator
 from appliance.services.ha import HaSettings
 from appliance.supervisor import ProcessChild, Supervisor, Watch
 
@@ -49,6 +52,8 @@ logger = logging.getLogger(__name__)
 RSYNC_PORT = 8873
 STATUS_PORT = 8874
 MOUNTPOINT = "/appliance"
+HELD_MARKER = "ha-held"  # beside the database: this box was active in the pair once
+FRESH_PENALTY = 50  # a box holding no data of the pair yet starts this much lower
 ALARM_TEXT = {
     roles.SPLIT_BRAIN: "both boxes of the pair are active (split brain): calls may go to either; "
                        "check the link between them",
@@ -143,10 +148,24 @@ class HaNode:
     def fifo(self) -> Path:
         return self.paths.folder / "notify.fifo"
 
+    @property
+    def held_marker(self) -> Path:
+        return self.db_path.parent / HELD_MARKER
+
+    def holds_data(self) -> bool:
+        """Whether this box's database is the pair's: it was active in the pair once, or it
+        received a copy from the other box.  A fresh box (neither) must not win an election
+        against one that holds the data when both start at once."""
+        return self.held_marker.exists() or (self.db_path.parent / REPLICA_DIR / REPLICA_NAME).exists()
+
     def vrrp_model(self) -> keepalived.Vrrp:
         h = self.ha
+        priority = h.priority if self.holds_data() else max(1, h.priority - FRESH_PENALTY)
+        if priority != h.priority:
+            logger.warning("hot standby: this box holds no data of the pair yet: priority %s, not %s, so that a "
+                           "box that does wins when both start at once", priority, h.priority)
         return keepalived.Vrrp(interface=h.interface, peer=h.peer_address, floating=h.floating_address,
-                               gateway=h.gateway, secret=h.secret, router_id=h.router_id, priority=h.priority,
+                               gateway=h.gateway, secret=h.secret, router_id=h.router_id, priority=priority,
                                advert_seconds=self.advert_seconds, notify_fifo=f"{self.paths.inside}/notify.fifo")
 
     def _keepalived_argv(self) -> list[str]:
@@ -213,6 +232,7 @@ class HaNode:
             return
         if roles.TAKEOVER_FAILED in self.alarms:
             self.execute(roles.ClearAlarm(roles.TAKEOVER_FAILED))
+        self.held_marker.touch()  # from now on this database is the pair's
         self.replicator = Replicator(self.db_path, self.paths.folder / "snapshot", self.peer, rootfs=self.rootfs)
         self.replicator.start()
         self.shipper = FileShipper(self.peer, self.file_areas, rootfs=self.rootfs)

@@ -97,3 +97,19 @@ def test_the_status_answer_for_the_peer(node):
     assert answered == ["200 OK"] and json.loads(b"".join(body))["role"] == "standby"
     node._status_app({"PATH_INFO": "/", "REQUEST_METHOD": "GET"}, lambda status, headers: answered.append(status))
     assert answered[-1] == "404 Not Found"
+
+
+def test_a_box_without_the_pairs_data_loses_an_election(node, tmp_path):
+    """Both boxes started at once: the fresh one (never active in the pair, no copy received)
+    offers a lower priority, so it cannot win and copy its empty database over the other."""
+    from appliance.ha.node import FRESH_PENALTY
+    from appliance.ha.replication import REPLICA_DIR, REPLICA_NAME
+
+    assert node.vrrp_model().priority == HA.priority - FRESH_PENALTY
+    (tmp_path / REPLICA_DIR).mkdir()
+    (tmp_path / REPLICA_DIR / REPLICA_NAME).write_bytes(b"a copy from the other box")
+    assert node.vrrp_model().priority == HA.priority
+    (tmp_path / REPLICA_DIR / REPLICA_NAME).unlink()
+    node.handle(roles.Vrrp("BACKUP"))
+    node.handle(roles.Vrrp("MASTER"))  # active once: its database is the pair's from now on
+    assert node.vrrp_model().priority == HA.priority
