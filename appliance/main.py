@@ -45,6 +45,8 @@ from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.querypool import QueryPool  # noqa: E402
 from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter  # noqa: E402
+from appliance.ha.node import HaNode  # noqa: E402
+from appliance.ha.replication import promote_replica  # noqa: E402
 from appliance.engine.registrations import Registrations, parse_contacts, parse_registrations  # noqa: E402
 from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
@@ -94,6 +96,7 @@ from appliance.services.site import SiteService, zone_of  # noqa: E402
 from appliance.services.sipguard import SipGuard  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
+from appliance.services.ha import HaSettingsStore, audit_ha_change  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest, request_restart  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
@@ -104,6 +107,7 @@ logger = logging.getLogger("appliance")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 AMI_USER = firstboot.AMI_USER
+HA_OFF = {"state": "off", "up": True, "enabled": False}  # a box on its own: hot standby not set up
 REDIRECT_CONNECTIONS = 64  # plain HTTP when HTTPS is on: only ever answers with a redirect
 SWITCH_INTERVAL = 0.001  # seconds; measured in bench/web_flood.py
 
@@ -125,8 +129,9 @@ def recording_config(settings: settings_mod.Settings, spool_dir: Path) -> Record
 
 
 class Appliance:
-    def __init__(self, settings: settings_mod.Settings):
+    def __init__(self, settings: settings_mod.Settings, ha=None):
         self.settings = settings
+        self.ha = ha  # appliance.ha.node.HaNode when this box is one of a hot-standby pair
         self.secrets = firstboot.load_secrets(settings)
         self.db = open_database(settings.db_path)
         migrate(self.db)
@@ -231,7 +236,7 @@ class Appliance:
                                   block_seconds=settings.sip_guard_block_seconds, on_change=self.apply_config,
                                   lan_subnets=lambda: lan_subnets(settings.lan_interface))
         self.supervisor = Supervisor(settings.run_dir / STATUS_FILE, extra_status=self._published_components)
-        for child in supervised_children(settings):
+        for child in supervised_children(settings) if ha is None else ():  # a pair's box: its HaNode runs them
             self.supervisor.add(child)
         self.asterisk = self.supervisor.add(Watch("asterisk", start=self._start_asterisk, wait=self._wait_asterisk,
                                                   stop_child=self.pbx.stop, on_exit=self._asterisk_exited,
@@ -409,14 +414,16 @@ class Appliance:
             "hardware": self._hardware_health(),
             "recording": self._recording_health(),
             "mail": self.mail.health(),
+            "ha": self.ha.health() if self.ha is not None else HA_OFF,
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
         supervised = self.supervisor.status()
         if status == "ok" and supervised["status"] != "ok":
             status = supervised["status"]
+        alarms = supervised["alarms"] + (self.ha.alarm_list() if self.ha is not None else [])
         return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components,
-                "services": supervised["services"], "alarms": supervised["alarms"],
+                "services": supervised["services"], "alarms": alarms,
                 "process": {"user": user_name(os.geteuid()), "world_readable": self.world_readable()}}
 
     def private_files(self) -> list[Path]:
@@ -486,16 +493,7 @@ class Appliance:
 
     # -- LAN port ------------------------------------------------------------
     def _keep_lan(self, backend=None) -> None:
-        """The LAN port at start: its kept setting applied and its link up; in DHCP mode,
-        the fallback address added if no lease came within ``lan_fallback_seconds``."""
-        s = self.settings
-        lan = LanChanger(backend or Pyroute2Backend(), s.network_dir, s.lan_interface)
-        try:
-            logger.info("LAN port %s: %s", s.lan_interface, lan.bring_up().describe())
-            gevent.sleep(s.lan_fallback_seconds)
-            lan.add_fallback(s.lan_fallback_address)
-        except Exception:
-            logger.exception("could not set up the LAN port %s", s.lan_interface)
+        keep_lan(self.settings, backend)
 
     # -- lifecycle -----------------------------------------------------------
     def start(self, web: bool = True) -> None:
@@ -511,7 +509,7 @@ class Appliance:
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
         self.sip_guard.start()
-        if self.settings.lan_interface:
+        if self.settings.lan_interface and self.ha is None:  # a pair's box: brought up before keepalived
             self._lan = gevent.spawn(self._keep_lan)
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
         self.ami.start()
@@ -533,7 +531,9 @@ class Appliance:
                        bus=self.bus, calls=self.calls,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone,
-                                            "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024},
+                                            "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024,
+                                            "ha_settings": HaSettingsStore(ha_dir(self.settings), audit=audit_ha_change),
+                                            "ha_running": self.ha.ha if self.ha is not None else None},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        fax_sender=self.fax_sender, voice_codes=self.voice_codes,
                        sip_guard=self.sip_guard, compliance=self.calling,
@@ -617,6 +617,19 @@ class Appliance:
         self.queries.close()
 
 
+def keep_lan(settings: settings_mod.Settings, backend=None) -> None:
+    """The LAN port at start: its kept setting applied and its link up; in DHCP mode,
+    the fallback address added if no lease came within ``lan_fallback_seconds``."""
+    s = settings
+    lan = LanChanger(backend or Pyroute2Backend(), s.network_dir, s.lan_interface)
+    try:
+        logger.info("LAN port %s: %s", s.lan_interface, lan.bring_up().describe())
+        gevent.sleep(s.lan_fallback_seconds)
+        lan.add_fallback(s.lan_fallback_address)
+    except Exception:
+        logger.exception("could not set up the LAN port %s", s.lan_interface)
+
+
 def lan_subnets(ifname: str) -> list[str]:
     """The IPv4 subnets on the LAN port (what the SIP security page offers phones); none
     when there is no LAN port setting or it cannot be read."""
@@ -662,6 +675,9 @@ def main(argv: list[str] | None = None) -> int:
     # builds rows in Python the loop gets the GIL back within this, not the default 5 ms.
     sys.setswitchinterval(SWITCH_INTERVAL)
     admin_password = firstboot.run(settings)
+    ha = HaSettingsStore(ha_dir(settings)).load()
+    if ha.enabled:
+        return run_pair(settings, ha, admin_password)
     app = Appliance(settings)
     try:
         app.start()
@@ -674,12 +690,65 @@ def main(argv: list[str] | None = None) -> int:
                       "health": app.health()["status"]}), flush=True)
     if admin_password:
         print(firstboot.first_admin_notice(admin_password), flush=True)
+    wait_for_stop()
+    app.stop()
+    return 0
+
+
+def wait_for_stop() -> None:
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGINT, stop.set)
     stop.wait()
     logger.info("stopping")
-    app.stop()
+
+
+def ha_dir(settings: settings_mod.Settings) -> Path:
+    """Where this box's hot-standby settings are kept (its own, never replicated)."""
+    return settings.data_dir / "ha"
+
+
+def ha_node(settings: settings_mod.Settings, ha, **options) -> HaNode:
+    """One box of a hot-standby pair: on MASTER the replica becomes the database and the
+    whole appliance starts on it; its finished recordings and faxes follow to the peer.  The
+    LAN's DHCP client and the serial console run whatever the role (the node supervises them)."""
+    def activate(node: HaNode) -> Appliance:
+        promote_replica(settings.db_path)
+        app = Appliance(settings, ha=node)
+        app.pipeline.completed.append(lambda key, mp3: node.file_finished("recordings", mp3))
+        app.faxes.received.append(lambda fax, pdf: node.file_finished("fax", pdf))
+        app.prompts.saved.append(lambda wav: node.file_finished("prompts", wav))
+        try:
+            app.start()
+        except BaseException:
+            app.stop()
+            app.db.close()
+            raise
+        return app
+
+    return HaNode(ha, run_dir=settings.run_dir, db_path=settings.db_path,
+                  file_areas={"recordings": settings.recordings_path, "fax": settings.data_dir / "fax",
+                              "prompts": settings.asterisk_dir / "lib" / "prompts"},
+                  make_active=activate, rootfs=settings.rootfs or None,
+                  log_dir=settings.data_dir / "log", children=supervised_children(settings), **options)
+
+
+def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) -> int:
+    """``main`` for a box of a pair: keepalived decides when the appliance runs here."""
+    import webui.app  # noqa: F401  (imported now, not on the loop while a takeover waits for it)
+
+    node = ha_node(settings, ha)
+    lan = gevent.spawn(keep_lan, settings) if settings.lan_interface else None  # whatever the role
+    node.start()
+    print(json.dumps({"ha": node.status()["role"], "floating_address": ha.floating_address}), flush=True)
+    if admin_password:
+        print(firstboot.first_admin_notice(admin_password), flush=True)
+    try:
+        wait_for_stop()
+    finally:
+        if lan is not None:
+            lan.kill()
+        node.stop()
     return 0
 
 

@@ -42,6 +42,14 @@ PACKAGES = (
     "ghostscript",
     # Prompts uploaded as MP3 decoded to the PCM we resample and level (lameenc only encodes).
     "mpg123",
+    # Hot standby (appliance/ha): keepalived moves the floating address between the two
+    # boxes (VRRP); ping is the check both boxes agree on (the gateway answers); rsync
+    # (its daemon on the standby, password from the pair's shared secret) carries the
+    # database snapshot and the finished recordings, prompts and faxes.  sid's
+    # sqlite3-tools 3.53.4-2 has no sqlite3_rsync (docs/architecture.md, "Hot standby").
+    "keepalived",
+    "iputils-ping",
+    "rsync",
 )
 
 # The snapshot mirror's Release files carry an old Valid-Until date.

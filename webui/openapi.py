@@ -180,7 +180,10 @@ def build(app, config, crm=None) -> dict:
             "status": {"enum": ["ok", "degraded", "down"]}, "uptime_seconds": {"type": "integer"},
             "components": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["up"],
-                "properties": {"up": {"type": "boolean"}, "state": {"type": "string"}}}}}},
+                "properties": {"up": {"type": "boolean"}, "state": {"type": "string"}}},
+                "description": "`ha` is hot standby: `state` is this box's role (`off` on a box on its own, "
+                               "`starting`, `standby`, `fault`, `active`), with `peer` (reachable, its role) "
+                               "and `replication` (`direction`, `lag_seconds`); see docs/api.md"}}},
         "User": {"type": "object", "properties": {
             "id": {"type": "integer"}, "username": {"type": "string"},
             "role": {"enum": ["admin", "supervisor", "agent"]}, "language": {"enum": ["zh_CN", "en"]},
@@ -250,7 +253,7 @@ def build(app, config, crm=None) -> dict:
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
                  {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"},
                  {"name": "workspace"}, {"name": "calls"}, {"name": "menus"}, {"name": "voicemail"}, {"name": "fax"},
-                 {"name": "sip"}],
+                 {"name": "sip"}, {"name": "ha"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},

@@ -23,6 +23,7 @@ from appliance.console.terminal import Hangup, Terminal, open_port  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.network import LanChanger, Pyroute2Backend  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
+from appliance.ha import status_of as ha_status_of  # noqa: E402
 from appliance.supervisor import STATUS_FILE, read_status, request_restart  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
@@ -96,6 +97,7 @@ def build_deps(settings, network=None) -> ConsoleDeps:
                        float(settings.network_confirm_seconds)),
         factory_reset=factory_reset_for(settings),
         first_boot=lambda: firstboot.unfinished(settings),
+        ha=lambda: ha_status_of(settings.run_dir),
     )
 
 

@@ -68,6 +68,8 @@ class ConsoleDeps:
     first_boot: Callable[[], tuple[list[str], int] | None] = field(default=lambda: None)
     # asks the supervisor to restart a service: (its name, who asked); None: not offered
     restart: Callable[[str, str], None] | None = None
+    # hot standby's status as the box last wrote it (appliance.ha.node.status_of); None: off
+    ha: Callable[[], dict | None] = field(default=lambda: None)
 
 
 def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
@@ -323,7 +325,23 @@ class Console:
         if not hw.problems:
             self.say("console.dahdi.all_ok")
 
+    def show_ha(self) -> None:
+        """This box's role in a hot-standby pair, the other box and the replication lag."""
+        ha = self.deps.ha()
+        if not ha:
+            return
+        peer = ha.get("peer") or {}
+        lag = (ha.get("replication") or {}).get("lag_seconds")
+        self.say("console.ha.line", role=self.t("labels.ha_role." + str(ha.get("role"))),
+                 peer=ha.get("peer_address", "?"),
+                 peer_role=self.t("labels.ha_role." + str(peer.get("role"))) if peer.get("reachable")
+                 else self.t("ha.peer_silent"),
+                 lag=f"{lag:.2f}" if isinstance(lag, (int, float)) else "-")
+        for alarm in ha.get("alarms") or ():
+            self.say("console.services.alarm", service="ha", text=self.t("alarms." + alarm.get("code", "")))
+
     def show_services(self) -> None:
+        self.show_ha()
         status = self.deps.services()
         if status is None:
             self.say("console.services.none")

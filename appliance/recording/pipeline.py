@@ -356,6 +356,18 @@ class RecordingPipeline:
         if action.kind == "create":
             wav_path = self.config.spool_dir / policy_mod.wav_name(action.linkedid)
             made = dt.datetime.fromtimestamp(wav_path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+            settled = Recording.get_or_none(Recording.linkedid == action.linkedid)
+            if settled is not None:
+                # Hot standby (appliance/ha): the other box settled this call while this box, which
+                # recorded it, was down; its WAV is here after all.  Missing: queued again.
+                if settled.state == MISSING:
+                    self._update(settled, state=PENDING, error_code="", wav_path=wav_path.name, partial=True,
+                                 detail=action.detail)
+                    logger.warning("recording %s: its WAV is here after all; queued again", action.linkedid)
+                else:
+                    logger.warning("recording %s is %s already; its WAV %s is left in the spool", action.linkedid,
+                                   settled.state, wav_path)
+                return
             Recording.create(linkedid=action.linkedid, state=PENDING, wav_path=wav_path.name,
                              mp3_path=policy_mod.mp3_name(action.linkedid, made), detail=action.detail,
                              created_at=made, updated_at=self.now(), partial=True)

@@ -121,6 +121,7 @@ class PromptService:
         self.config = config
         self.files = files
         self.decode_mp3 = decode_mp3  # None: MP3 uploads are refused (prompt.mp3_unsupported)
+        self.saved: list[Callable[[Path], None]] = []  # each prompt file written (hot standby copies it)
 
     def convert(self, audio: bytes) -> Converted:
         """An uploaded WAV or MP3 -> what Asterisk plays, or ``PromptError``."""
@@ -256,6 +257,8 @@ class PromptService:
         logger.info("%s: prompt %s %s (%.1f s from %s Hz x%s, peak %s dBFS, +%s dB)", actor, name, how,
                     converted.duration_seconds, converted.source_rate, converted.source_channels,
                     converted.peak_dbfs, converted.gain_db)
+        for listener in self.saved:
+            listener(self.files.host_dir / filename)
         self.config.apply()
         return {**self.get(name), "gain_db": converted.gain_db, "source_rate": converted.source_rate}
 

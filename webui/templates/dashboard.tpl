@@ -6,6 +6,9 @@
     % status = health.get('status', 'down')
     <span class="badge {{status}}" id="health-status">{{_('health.' + status) if status in ('ok', 'degraded', 'down') else status}}</span>
     % for name, c in (health.get('components') or {}).items():
+    % if name == 'ha' and not c.get('enabled'):  # a box on its own: nothing to show
+    %   continue
+    % end
     <span class="pill {{'ok' if c.get('up') else 'bad'}}" data-component="{{name}}" title="{{label('component_state', str(c.get('state') or '').split(':')[0])}}">{{label('component', name)}}</span>
     % end
   </div>
@@ -32,6 +35,14 @@
     % end
   </div>
   % end
+</section>
+% end
+
+% ha = (health.get('components') or {}).get('ha') or {}
+% if ha.get('enabled') and user['role'] in ('admin', 'supervisor'):
+<section class="card" id="ha-pair">
+  <h2><a href="/admin/ha">{{_('ha.title')}}</a></h2>
+  % include('ha_facts.tpl', ha=ha)
 </section>
 % end
 

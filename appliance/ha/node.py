@@ -1,0 +1,342 @@
+"""One box of a hot-standby pair: the adapter that carries out ``roles.step``'s commands.
+
+What runs on every box while hot standby is on:
+
+* **keepalived** (a supervised child), chrooted into the rootfs in a private mount namespace
+  off the image (its own directory bind-mounted at ``/appliance``, like Asterisk's), natively
+  on it.  It tells us each VRRP change through a FIFO (``notify.fifo``).
+* **the status answer** on ``status_port``: ``GET /ha/status`` gives this box's role and
+  replication lag to the peer (no secret in it; read-only).
+* **the look at the peer**: its status every second (``PeerSeen``), for the dashboard, the
+  split-brain alarm and the silent-peer alarm.
+
+What runs by role:
+
+* standby and fault: the **receiver** (the rsync daemon the active box copies to); no
+  Asterisk, no database open, no web UI.
+* active: the box's appliance (``make_active()``: the replica promoted to the database,
+  Asterisk's configuration generated, Asterisk started, trunks registering), the
+  **Replicator** copying the database to the peer after every commit and the
+  **FileShipper** copying finished files.
+
+Calls in progress on a box that stands down or dies are lost; the standby never writes the
+replica itself (only its rsync daemon does).  A box that holds no data of the pair yet (never
+active in it, no copy received) offers keepalived a lower priority, so that when both boxes
+start at once the one holding the data wins, not an empty one that would then copy its empty
+database over the other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import gevent
+import gevent.os
+from gevent.pywsgi import WSGIServer
+
+from appliance.ha import STATUS_FILE, keepalived, roles
+from appliance.ha.replication import REPLICA_DIR, REPLICA_NAME, FileShipper, Peer, ReplicaReceiver, Replicator
+from appliance.services.ha import HaSettings
+from appliance.supervisor import ProcessChild, Supervisor, Watch
+
+logger = logging.getLogger(__name__)
+
+RSYNC_PORT = 8873
+STATUS_PORT = 8874
+MOUNTPOINT = "/appliance"
+HELD_MARKER = "ha-held"  # beside the database: this box was active in the pair once
+FRESH_PENALTY = 50  # a box holding no data of the pair yet starts this much lower
+ALARM_TEXT = {
+    roles.SPLIT_BRAIN: "both boxes of the pair are active (split brain): calls may go to either; "
+                       "check the link between them",
+    roles.PEER_DOWN: "the other box of the pair does not answer: no box would take over",
+    roles.TAKEOVER_FAILED: "this box could not take over (the appliance did not start); the other box may",
+    roles.REPLICATION_FAILING: "the database cannot be copied to the other box; it falls behind",
+}
+
+# keepalived off the image: a private mount namespace (nothing leaks if we die), its own
+# directory at /appliance and a /proc, then the rootfs as its root.  Paths as parameters.
+_CHROOT_SCRIPT = ('set -e; root="$1"; inst="$2"; shift 2; '
+                  'mount --bind "$inst" "$root/appliance"; mount -t proc proc "$root/proc"; '
+                  'exec chroot "$root" "$@"')
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The box's hot-standby folder (``<run>/ha``) as we and as keepalived see it."""
+
+    folder: Path
+    inside: str  # the same folder as keepalived sees it
+
+    @classmethod
+    def of(cls, folder: Path, rootfs) -> Paths:
+        return cls(Path(folder), MOUNTPOINT if rootfs else str(folder))
+
+
+def keepalived_argv(paths: Paths, rootfs) -> list[str]:
+    inner = ["keepalived", "--dont-fork", "--log-console", "--no-syslog",
+             "--use-file", f"{paths.inside}/keepalived.conf",
+             "--pid", f"{paths.inside}/keepalived.pid", "--vrrp_pid", f"{paths.inside}/vrrp.pid",
+             "--checkers_pid", f"{paths.inside}/checkers.pid"]
+    if not rootfs:
+        return ["/usr/sbin/" + inner[0], *inner[1:]]
+    return ["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-c", _CHROOT_SCRIPT, "sh",
+            str(rootfs), str(paths.folder), *inner]
+
+
+class GroupChild(ProcessChild):
+    """A child stopped through its whole process group: keepalived and its VRRP child both
+    get SIGTERM (and give the floating address up), not only the wrapper."""
+
+    def stop(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        super().stop()
+
+
+class HaNode:
+    def __init__(self, ha: HaSettings, *, run_dir: Path, db_path: Path, file_areas: dict[str, Path],
+                 make_active: Callable[[HaNode], object], rootfs=None, rsync_port: int = RSYNC_PORT,
+                 status_port: int = STATUS_PORT, bind: str = "0.0.0.0", advert_seconds: float = 1.0,
+                 log_dir: Path | None = None, children: Sequence[Watch] = ()):
+        self.ha = ha
+        self.rootfs = rootfs
+        self.db_path = Path(db_path)
+        self.file_areas = file_areas
+        self.make_active = make_active
+        self.paths = Paths.of(Path(run_dir) / "ha", rootfs)
+        self.rsync_port, self.status_port, self.bind = rsync_port, status_port, bind
+        self.advert_seconds = advert_seconds
+        self.state = roles.RoleState()
+        self.since = time.time()
+        self.peer_status: dict = {}
+        self.alarms: dict[str, float] = {}
+        self.active = None  # the running appliance, while active
+        self.replicator: Replicator | None = None
+        self.shipper: FileShipper | None = None
+        self.receiving = False
+        self.peer = Peer(ha.peer_address, rsync_port, ha.secret)
+        logs = Path(log_dir) if log_dir else self.paths.folder
+        self.supervisor = Supervisor(self.paths.folder / "children.json")
+        for child in children:  # the box's own (the LAN's DHCP client, the serial console), whatever the role
+            self.supervisor.add(child)
+        self.keepalived = self.supervisor.add(GroupChild("keepalived", self._keepalived_argv,
+                                                         log_path=logs / "keepalived.log").watch())
+        receiver = ReplicaReceiver(rootfs=rootfs, run_dir=self.paths.folder / "rsyncd", address=bind,
+                                   port=rsync_port, peer=ha.peer_address, secret=ha.secret,
+                                   db_dir=self.db_path.parent, file_dirs=file_areas)
+        self.receiver = self.supervisor.add(GroupChild("ha-receiver", receiver.argv,
+                                                       log_path=logs / "ha-receiver.log")
+                                            .watch(enabled=lambda: self.receiving))
+        self._greenlets: list[gevent.Greenlet] = []
+        self._status_server: WSGIServer | None = None
+
+    # -- keepalived ------------------------------------------------------------
+    @property
+    def fifo(self) -> Path:
+        return self.paths.folder / "notify.fifo"
+
+    @property
+    def held_marker(self) -> Path:
+        return self.db_path.parent / HELD_MARKER
+
+    def holds_data(self) -> bool:
+        """Whether this box's database is the pair's: it was active in the pair once, or it
+        received a copy from the other box.  A fresh box (neither) must not win an election
+        against one that holds the data when both start at once."""
+        return self.held_marker.exists() or (self.db_path.parent / REPLICA_DIR / REPLICA_NAME).exists()
+
+    def vrrp_model(self) -> keepalived.Vrrp:
+        h = self.ha
+        priority = h.priority if self.holds_data() else max(1, h.priority - FRESH_PENALTY)
+        if priority != h.priority:
+            logger.warning("hot standby: this box holds no data of the pair yet: priority %s, not %s, so that a "
+                           "box that does wins when both start at once", priority, h.priority)
+        return keepalived.Vrrp(interface=h.interface, peer=h.peer_address, floating=h.floating_address,
+                               gateway=h.gateway, secret=h.secret, router_id=h.router_id, priority=priority,
+                               advert_seconds=self.advert_seconds, notify_fifo=f"{self.paths.inside}/notify.fifo")
+
+    def _keepalived_argv(self) -> list[str]:
+        conf = self.paths.folder / "keepalived.conf"
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(keepalived.render(self.vrrp_model()))
+        return keepalived_argv(self.paths, self.rootfs)
+
+    def _read_fifo(self) -> None:
+        fd = os.open(self.fifo, os.O_RDWR | os.O_NONBLOCK)  # read-write: never an end of file
+        buffer = b""
+        try:
+            while True:
+                buffer += gevent.os.nb_read(fd, 4096)
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    vrrp = keepalived.parse_notify(line.decode("utf-8", "replace"))
+                    if vrrp is not None:
+                        logger.info("keepalived: %s", vrrp)
+                        self.handle(roles.Vrrp(vrrp))
+        finally:
+            os.close(fd)
+
+    # -- the role machine's commands --------------------------------------------
+    def handle(self, event) -> None:
+        before = self.state.role
+        self.state, commands = roles.step(self.state, event)
+        if self.state.role != before:
+            self.since = time.time()
+            logger.warning("hot standby: this box is now %s (was %s)", self.state.role, before)
+        for command in commands:
+            self.execute(command)
+        self.write_status()
+
+    def execute(self, command) -> None:
+        if isinstance(command, roles.StartReceiving):
+            self.receiving = True
+            self.supervisor.reconcile()
+        elif isinstance(command, roles.StopReceiving):
+            # not waited for: the daemon writes only replica/, never the database being opened
+            self.receiving = False
+            gevent.spawn(self.supervisor.reconcile)
+        elif isinstance(command, roles.BecomeActive):
+            self._become_active()
+        elif isinstance(command, roles.StandDown):
+            self._stand_down()
+        elif isinstance(command, roles.RaiseAlarm):
+            self.alarms[command.code] = time.time()
+            logger.critical("alarm %s", command.code)
+        elif isinstance(command, roles.ClearAlarm):
+            self.alarms.pop(command.code, None)
+            logger.info("alarm %s cleared", command.code)
+
+    def _become_active(self) -> None:
+        started = time.monotonic()
+        try:
+            self.active = self.make_active(self)
+        except Exception:
+            logger.exception("hot standby: taking over failed; keepalived restarted so the peer may take the address")
+            self.execute(roles.RaiseAlarm(roles.TAKEOVER_FAILED))
+            self.state = replace(self.state, role="starting")  # keepalived starts again as BACKUP
+            gevent.spawn(self.keepalived.restart, "the takeover failed")
+            return
+        if roles.TAKEOVER_FAILED in self.alarms:
+            self.execute(roles.ClearAlarm(roles.TAKEOVER_FAILED))
+        self.held_marker.touch()  # from now on this database is the pair's
+        self.replicator = Replicator(self.db_path, self.paths.folder / "snapshot", self.peer, rootfs=self.rootfs)
+        self.replicator.start()
+        self.shipper = FileShipper(self.peer, self.file_areas, rootfs=self.rootfs)
+        self.shipper.start()
+        logger.warning("hot standby: active, calls accepted %.1f s after the takeover began",
+                       time.monotonic() - started)
+
+    def _stand_down(self) -> None:
+        for part in (self.replicator, self.shipper):
+            if part is not None:
+                part.stop()
+        self.replicator = self.shipper = None
+        active, self.active = self.active, None
+        if active is not None:
+            active.stop()
+            db = getattr(active, "db", None)
+            if db is not None:
+                db.close()
+
+    def file_finished(self, area: str, path: Path) -> None:
+        """A finished recording or fax (the appliance's listeners): copied to the peer."""
+        if self.shipper is not None:
+            self.shipper.finished(area, path)
+
+    # -- the peer --------------------------------------------------------------
+    def _look_at_peer(self) -> None:
+        url = f"http://{self.ha.peer_address}:{self.status_port}/ha/status"
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=1.0) as answer:
+                    body = json.loads(answer.read(4096))
+                self.peer_status = {"reachable": True, "role": str(body.get("role")),
+                                    "lag_seconds": body.get("lag_seconds"), "checked_at": time.time()}
+            except Exception as exc:
+                self.peer_status = {"reachable": False, "role": None, "error": str(exc)[:200],
+                                    "checked_at": time.time()}
+            self.handle(roles.PeerSeen(self.peer_status["role"]))
+            self.handle(roles.Copying(self.replicator is not None and self.replicator.last_error is not None))
+            gevent.sleep(1.0)
+
+    def _status_app(self, environ, start_response):
+        if environ.get("PATH_INFO") != "/ha/status" or environ.get("REQUEST_METHOD") != "GET":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        body = json.dumps({"role": self.state.role, "since": self.since,
+                           "lag_seconds": self.replication().get("lag_seconds")}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    # -- status ------------------------------------------------------------------
+    def replication(self) -> dict:
+        if self.replicator is not None:
+            return {"direction": "sending", **self.replicator.status()}
+        if self.receiving:
+            return {"direction": "receiving", "state": self.receiver.state,
+                    "lag_seconds": self.peer_status.get("lag_seconds")}
+        return {"direction": None, "state": "off", "lag_seconds": None}
+
+    def status(self) -> dict:
+        """For the health document, the dashboard and the serial console."""
+        return {"enabled": True, "role": self.state.role, "since": self.since,
+                "floating_address": self.ha.floating_address, "peer_address": self.ha.peer_address,
+                "peer": dict(self.peer_status), "replication": self.replication(),
+                "alarms": [{"code": code, "since": at} for code, at in sorted(self.alarms.items())],
+                "keepalived": self.keepalived.state}
+
+    def health(self) -> dict:
+        """The health document's ``ha`` component: up while no alarm stands (a silent peer
+        leaves no box to take over: degraded)."""
+        return {**self.status(), "state": self.state.role, "up": not self.alarms}
+
+    def alarm_list(self) -> list[dict]:
+        """The alarms as the health document lists them (no service: nothing to restart)."""
+        return [{"service": "", "code": code, "text": ALARM_TEXT.get(code, code)} for code in sorted(self.alarms)]
+
+    def write_status(self) -> None:
+        path = self.paths.folder.parent / STATUS_FILE
+        tmp = path.with_name(f".{STATUS_FILE}.tmp")
+        try:
+            tmp.write_text(json.dumps(self.status()))
+            os.replace(tmp, path)
+        except OSError:
+            logger.exception("could not write the hot standby status %s", path)
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        self.paths.folder.mkdir(parents=True, exist_ok=True)
+        if not self.fifo.exists():
+            os.mkfifo(self.fifo, 0o600)
+        self._greenlets.append(gevent.spawn(self._read_fifo))
+        self._status_server = WSGIServer((self.bind, self.status_port), self._status_app, log=None)
+        self._status_server.start()
+        self._greenlets.append(gevent.spawn(self._look_at_peer))
+        self.supervisor.start()
+        self.write_status()
+
+    def stop(self) -> None:
+        self._stand_down()
+        for g in self._greenlets:
+            g.kill()
+        self._greenlets.clear()
+        if self._status_server is not None:
+            self._status_server.stop(timeout=1)
+        self.receiving = False
+        self.supervisor.stop()
+
+

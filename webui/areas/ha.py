@@ -1,0 +1,109 @@
+"""Hot standby in the web UI and the API (admins only): this box's settings for the pair
+(off by default) and what the pair is doing now (this box's role, the peer, the replication
+lag, the alarms).
+
+The settings are this box's own (``appliance.services.ha.HaSettingsStore``: a file, not the
+replicated database) and take effect when the appliance starts again: the page and the API
+say so.  The shared secret is written, never shown.
+"""
+
+from __future__ import annotations
+
+from bottle import request, response
+
+from appliance.errors import DomainError, FieldError, Unavailable, ValidationError
+from webui.apidoc import Operation, body, errors, resp
+from webui.http import ADMIN, actor, json_body, problem_of, render
+
+FIELDS = ("interface", "peer_address", "floating_address", "gateway", "router_id", "priority", "secret")
+SETTINGS_SCHEMA = {"type": "object", "properties": {
+    "enabled": {"type": "boolean", "description": "off by default"},
+    "interface": {"type": "string", "description": "the network port the floating address goes on, e.g. eth0"},
+    "peer_address": {"type": "string", "description": "the other box's own IPv4 address"},
+    "floating_address": {"type": "string", "description": "the address phones and trunks use, with its prefix"},
+    "gateway": {"type": "string", "description": "the check both boxes agree on: a box that cannot ping it "
+                                                 "gives the floating address up"},
+    "router_id": {"type": "integer", "minimum": 1, "maximum": 255, "description": "VRRP id, the same on both"},
+    "priority": {"type": "integer", "minimum": 1, "maximum": 254},
+    "secret_set": {"type": "boolean", "description": "whether a shared secret is set (it is never shown)"}}}
+UPDATE_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+    **{k: v for k, v in SETTINGS_SCHEMA["properties"].items() if k != "secret_set"},
+    "secret": {"type": "string", "minLength": 12, "description": "the same on both boxes; empty or absent: kept"}}}
+STATUS_SCHEMA = {"type": "object", "description": "the health document's `ha` component", "properties": {
+    "enabled": {"type": "boolean"},
+    "state": {"enum": ["off", "starting", "standby", "fault", "active"]},
+    "peer": {"type": "object", "properties": {"reachable": {"type": "boolean"}, "role": {"type": ["string", "null"]}}},
+    "replication": {"type": "object", "properties": {
+        "direction": {"enum": ["sending", "receiving", None]},
+        "lag_seconds": {"type": ["number", "null"], "description": "from a commit on the active box to its copy"}}}}}
+ANSWER_SCHEMA = {"type": "object", "properties": {
+    "settings": SETTINGS_SCHEMA, "status": STATUS_SCHEMA,
+    "restart_needed": {"type": "boolean", "description": "the saved settings differ from those running"}}}
+TAGS = ["ha"]
+
+
+def install(app, deps) -> None:
+    def store():
+        found = deps.extra.get("ha_settings")
+        if found is None:
+            raise Unavailable(FieldError("ha.unavailable", "hot standby settings are not available in this process"),
+                              code="ha.unavailable")
+        return found
+
+    def running() -> dict:
+        return (deps.health().get("components") or {}).get("ha") or {"state": "off", "enabled": False}
+
+    def answer(saved) -> dict:
+        status = running()
+        return {"settings": saved.public(), "status": status,
+                "restart_needed": saved.enabled != bool(status.get("enabled"))
+                or (saved.enabled and saved != deps.extra.get("ha_running"))}
+
+    def page(problem=None, errors=None, values=None, saved=False):
+        current = store().load()
+        values = values or {k: ("" if k == "secret" else str(getattr(current, k))) for k in FIELDS}
+        values.setdefault("enabled", current.enabled)
+        return render("ha.tpl", status=running(), settings=current.public(), values=values, errors=errors or {},
+                      problem=problem, saved=saved, restart_needed=answer(current)["restart_needed"])
+
+    @app.get("/admin/ha", name="ha", roles=ADMIN)
+    def ha_page():
+        return page(saved=request.query.get("saved") == "1")
+
+    @app.post("/admin/ha", name="ha_save", roles=ADMIN)
+    def ha_save():
+        values = {k: (request.forms.getunicode(k) or "").strip() for k in FIELDS}
+        values["enabled"] = request.forms.get("enabled") == "on"
+        try:
+            store().save(actor(), **values)
+        except DomainError as exc:
+            response.status = exc.http_status
+            values["secret"] = ""
+            return page(problem=None if exc.fields else problem_of(exc), errors=exc.fields, values=values)
+        return page(saved=True)
+
+    @app.get("/api/v1/ha", name="api_ha", roles=ADMIN,
+             api=Operation({"tags": TAGS, "summary": "Hot standby: this box's settings and what the pair does now",
+                            "description": "`status` is the health document's `ha` component (this box's role, "
+                                           "the peer, the replication lag). Admins only.",
+                            "responses": {"200": resp("settings and status", ANSWER_SCHEMA),
+                                          **errors(401, 403, 503)}}))
+    def api_ha():
+        return answer(store().load())
+
+    @app.put("/api/v1/ha", name="api_ha_update", roles=ADMIN,
+             api=Operation({"tags": TAGS, "summary": "Change this box's hot standby settings (audited)",
+                            "description": "Fields left out are unchanged; `secret` empty or absent is kept. "
+                                           "Turned on, every field is checked (422 `ha.invalid`, each field "
+                                           "named). Applied when the appliance starts again "
+                                           "(`restart_needed`).",
+                            "requestBody": body(UPDATE_SCHEMA),
+                            "responses": {"200": resp("settings and status", ANSWER_SCHEMA),
+                                          **errors(400, 401, 403, 422, 503)}}))
+    def api_ha_update():
+        data = json_body()
+        unknown = sorted(set(data) - {*FIELDS, "enabled"})
+        if unknown:
+            raise ValidationError("not a setting of hot standby", code="ha.invalid",
+                                  fields={k: FieldError("field.unknown", "unknown field") for k in unknown})
+        return answer(store().save(actor(), **{k: data.get(k) for k in (*FIELDS, "enabled")}))
