@@ -226,3 +226,21 @@ VOICECODE_DIAL_CONTEXT = "cc-voicecode-dial"
 VOICECODE_SAY_CONTEXT = "cc-voicecode-say"
 VOICECODE_JOB = "CC_VOICECODE"
 VOICECODE_FILE = "CC_VOICECODE_FILE"
+
+# Campaigns the appliance dials (services/dialer.py): AMI Originate of
+# Local/<number>@CAMPAIGN_DIAL_CONTEXT/n (the trunks in order; /n keeps the Local pair, so
+# the call keeps one linkedid and one customer leg once bridged to an agent), answered into
+# CAMPAIGN_CONTEXT,<mode>.  CAMPAIGN (the campaign's id) and CAMPAIGN_ATTEMPT (the attempt's
+# id: the call is matched to its attempt by it) are inherited by both halves.  The dialling
+# side reports DIALSTATUS from its h extension (FastAGI CAMPAIGN_SCRIPT ``dialed``); the
+# answered side asks ``connect`` for a free agent (CAMPAIGN_AGENT, empty: none) and puts the
+# callee through to that agent's personal queue, or plays the campaign-no-agent sentence
+# (the call is abandoned).
+CAMPAIGN_SCRIPT = "campaign"
+CAMPAIGN_DIAL_CONTEXT = "cc-campaign-dial"
+CAMPAIGN_CONTEXT = "cc-campaign"
+CAMPAIGN = "CC_CAMPAIGN"
+CAMPAIGN_ATTEMPT = "CC_ATTEMPT"
+CAMPAIGN_AGENT = "CC_CAMPAIGN_AGENT"
+CAMPAIGN_CONNECT_SECONDS = 10  # an agent's phone rings this long before another agent is tried
+CAMPAIGN_AGENT_MODES = ("progressive", "power", "predictive")  # answered calls go to an agent

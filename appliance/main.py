@@ -28,6 +28,7 @@ from appliance.agi.handlers import menu, pin, ping, prompt_record, record, route
 from appliance.agi.handlers import calling as calling_agi  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import fax_out as fax_out_agi  # noqa: E402
+from appliance.agi.handlers import campaign as campaign_agi  # noqa: E402
 from appliance.agi.handlers import voicecode as voicecode_agi  # noqa: E402
 from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
@@ -68,6 +69,7 @@ from appliance.services.billing import BillingService  # noqa: E402
 from appliance.services.compliance import OutboundCheck  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.campaigns import Campaigns  # noqa: E402
+from appliance.services.dialer import Dialer  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.orders import OrderService  # noqa: E402
@@ -160,7 +162,10 @@ class Appliance:
         self.calling = OutboundCheck(self.db, self.site, self.live, default_window=settings.calling_window)  # every outbound path's one check
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
         self.campaigns = Campaigns(self.db, self.calls, self.crm, self.bus,
-                                   zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region)
+                                   zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region,
+                                   dialing=lambda row: self.dialer.status(row))
+        self.dialer = Dialer(self.db, self.ami, self.live, self.calling, self.campaigns, self.bus,
+                             region=self.site.home_region)  # the campaigns the appliance dials
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
@@ -211,6 +216,7 @@ class Appliance:
                                             calling=self.calling, per_number=settings.voice_codes_per_number,
                                             per_sender=settings.voice_codes_per_sender)
         registry.register(voicecode_agi.SCRIPT, voicecode_agi.make_handler(self.voice_codes), fallback=False)
+        registry.register(campaign_agi.SCRIPT, campaign_agi.make_handler(self.dialer), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
                                   window_seconds=settings.sip_guard_window_seconds,
@@ -308,6 +314,7 @@ class Appliance:
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
                 self.campaigns.call_ended(command.record)
+                self.dialer.call_ended(command.record)
             elif isinstance(command, Publish):
                 data = callers.with_customer(command.topic, command.data)
                 self.bus.publish(command.topic, data)
@@ -362,6 +369,7 @@ class Appliance:
             ended_at = self._ami_lost_at or time.time()
             self.execute(self.live.close_calls_not_in(live_ids, ended_at, "interrupted"))
             self._ami_lost_at = None
+            self.dialer.reconcile()  # campaign calls lost with the connection: settled, retried by the rules
         except Exception:
             logger.exception("resynchronising with Asterisk after connecting failed")
         self._resync_registrations()
@@ -493,6 +501,7 @@ class Appliance:
         self.report_schedules.start()
         self.fax_sender.start()
         self.voice_codes.start()
+        self.dialer.start()
         self.workorders.start()  # escalation: at once (catching up after downtime), then every 30 s
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
@@ -595,6 +604,7 @@ class Appliance:
         self.report_schedules.stop()
         self.fax_sender.stop()
         self.voice_codes.stop()
+        self.dialer.stop()
         self.workorders.stop()
         self.pipeline.stop()
         self.encoders.close()

@@ -976,7 +976,7 @@ class Campaign(BaseModel):
     id = AutoField()
     name = CharField(unique=True, max_length=32)
     display_name = CharField(max_length=64, default="")
-    mode = CharField(max_length=16, default="preview")  # preview (the others: not yet)
+    mode = CharField(max_length=16, default="preview")  # preview | progressive | power | predictive
     queue = CharField(max_length=32, default="")  # its agents: this queue's members...
     agents = TextField(default="[]")  # ...and these work numbers (JSON)
     script = TextField(default="")
@@ -986,6 +986,16 @@ class Campaign(BaseModel):
     state = CharField(max_length=8, default="stopped")  # stopped | running | paused
     updated_at = DateTimeField(default=utcnow)
     updated_by = CharField(max_length=64, default="")
+    # the dialled modes (services/dialer.py, engine/pacing.py)
+    ratio = FloatField(default=2.0)  # power: lines per free agent
+    target_abandon = FloatField(default=3.0)  # predictive: percent of answered calls abandoned
+    max_lines_per_agent = FloatField(default=3.0)  # hard cap, every dialled mode
+    max_lines = IntegerField(default=0)  # the campaign's own concurrency limit; 0: none
+    callerid_pool = CharField(max_length=32, default="")  # the caller-ID pool its calls present
+    retry_busy_minutes = IntegerField(default=10)  # retry rules (engine.compliance.RetryRules)
+    retry_no_answer_minutes = IntegerField(default=60)
+    retry_failed_minutes = IntegerField(default=30)
+    max_attempts = IntegerField(default=3)
 
 
 class CampaignList(BaseModel):
@@ -1012,10 +1022,15 @@ class CampaignAttempt(BaseModel):
     linkedid = CharField(max_length=64, default="", index=True)
     started_at = DateTimeField(default=utcnow)
     ended_at = DateTimeField(null=True)
-    result = CharField(max_length=16, default="dialling")  # dialling | answered | no-answer | busy | failed | skipped | refused
+    # dialling | answered | no-answer | busy | failed | abandoned | skipped | refused
+    result = CharField(max_length=16, default="dialling")
     disposition = CharField(max_length=32, default="")
     note = TextField(default="")  # a skip's reason, a refusal's rule
     callback_at = DateTimeField(null=True)
+    answered_at = DateTimeField(null=True)  # the callee picked up (dialled modes)
+
+    class Meta:
+        indexes = ((("campaign", "result"), False),)
 
 
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,

@@ -326,9 +326,9 @@ def test_result_of_a_call_record():
 
 
 # -- campaigns: modes, states, roles ------------------------------------------------------------
-def test_only_preview_can_be_chosen_and_starting_needs_lists_and_agents(office):
+def test_agentless_modes_are_refused_and_starting_needs_lists_and_agents(office):
     admin = token_for(office, "admin")
-    res = office.app.post_json("/api/v1/campaigns", {"name": "p", "mode": "predictive"}, headers=admin, status=422)
+    res = office.app.post_json("/api/v1/campaigns", {"name": "p", "mode": "survey"}, headers=admin, status=422)
     assert res.json["error"] == "campaigns.mode_not_yet"
     c = office.app.post_json("/api/v1/campaigns", {"name": "p", "display_name": "春季回访"}, headers=admin,
                              status=201).json
@@ -385,7 +385,7 @@ def test_the_list_import_pages_check_then_import_and_the_campaign_page_counts(of
     assert [r[0] for r in exported.values] == ["Number", "+8613912340001", "+8613912340002"]
     campaigns = office.app.get("/campaigns")
     options = {o.get("value"): o.has_attr("disabled") for o in campaigns.html.select("#c-mode option")}
-    assert options == {"preview": False, "progressive": True, "power": True, "predictive": True,
+    assert options == {"preview": False, "progressive": False, "power": False, "predictive": False,
                        "notification": True, "press-key": True, "survey": True}
     add = campaigns.forms["campaign-add"]
     add["name"], add["queue"] = "spring", "sales"
