@@ -165,7 +165,8 @@ class Appliance:
                                    zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region,
                                    dialing=lambda row: self.dialer.status(row))
         self.dialer = Dialer(self.db, self.ami, self.live, self.calling, self.campaigns, self.bus,
-                             region=self.site.home_region)  # the campaigns the appliance dials
+                             region=self.site.home_region,
+                             language=lambda: settings.caller_language)  # the campaigns the appliance dials
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)

@@ -112,14 +112,15 @@ def retry_rules(row: m.Campaign) -> rules.RetryRules:
 
 class Dialer:
     def __init__(self, db, ami, live, check, campaigns, bus, *, region=lambda: numbers.DEFAULT_REGION,
-                 clock=m.utcnow, monotonic=time.monotonic, interval: float = 1.0):
+                 language=lambda: "zh_CN", clock=m.utcnow, monotonic=time.monotonic, interval: float = 1.0):
         self.db = db
         self.ami = ami
         self.live = live  # engine.live.LiveState: the agents' states, the calls up
         self.check = check  # services.compliance.OutboundCheck
         self.campaigns = campaigns  # services.campaigns.Campaigns: who a campaign's agents are
         self.bus = bus
-        self.region = region
+        self.region = region  # the office's country (callable): numbers are dialled as from there
+        self.language = language  # what the callee hears (callable): the callers' language
         self.clock = clock  # naive UTC, as stored
         self.monotonic = monotonic
         self.interval = interval
@@ -311,7 +312,7 @@ class Dialer:
             entry.attempts += 1
             entry.save()
         context, exten = ANSWERED_INTO[row.mode]
-        variables = f"__{v.CAMPAIGN}={row.id},__{v.CAMPAIGN_ATTEMPT}={attempt.id}"
+        variables = f"__{v.CAMPAIGN}={row.id},__{v.CAMPAIGN_ATTEMPT}={attempt.id},{v.LANGUAGE}={self.language()}"
         if caller_id:
             variables += f",{v.CALLER_ID}={caller_id}"
         try:
