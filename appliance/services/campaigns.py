@@ -387,7 +387,7 @@ class Campaigns:
     @staticmethod
     def _brief(row: m.Campaign, script: bool = False) -> dict:
         out = {"id": row.id, "name": row.name, "display_name": row.display_name or row.name,
-               "auto_next": bool(row.auto_next), "mode": row.mode}
+               "auto_next": bool(row.auto_next), "mode": row.mode, "dialled": row.mode in DIALLED}
         if script:
             out["script"] = row.script
         return out
@@ -409,6 +409,8 @@ class Campaigns:
         """Calls the entry's number for the agent (the calling checks first)."""
         entry = self._own(agent, entry_id)
         campaign = self.row(entry.campaign)
+        if campaign.mode in DIALLED:
+            raise Conflict(f"campaign {campaign.name} dials by itself", code="campaigns.dialer.not_preview")
         if campaign.state != "running" or not self.in_window(campaign, self.clock()):
             raise Conflict(f"campaign {campaign.name} is not running", code="campaigns.not_running")
         now = self.clock()
