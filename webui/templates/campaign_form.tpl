@@ -68,6 +68,7 @@
     <textarea id="c-script" name="script" rows="6" maxlength="20000">{{v.get('script', c['script'] if c else '')}}</textarea></div>
   <fieldset class="field wide" id="c-dialer"><legend>{{_('campaigns.dialer.settings')}}</legend>
     <p class="hint">{{_('campaigns.dialer.settings_help')}}</p>
+    <div class="dial-fields">
     % for key, low, high, kind in dial_fields:
     <div class="field {{'has-error' if key in errors else ''}}"><label for="c-{{key}}">{{_('campaigns.dialer.' + key)}}</label>
       <input id="c-{{key}}" name="{{key}}" type="number" min="{{low}}" max="{{high}}" step="{{'0.1' if kind is float else '1'}}" required value="{{v.get(key, c[key] if c else defaults[key])}}">
@@ -86,5 +87,6 @@
       % if 'callerid_pool' in errors:
       <em class="field-error">{{field_error(errors['callerid_pool'])}}</em>
       % end
+    </div>
     </div>
   </fieldset>
