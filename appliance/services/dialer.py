@@ -282,8 +282,8 @@ class Dialer:
     def take(self, row: m.Campaign) -> m.CallListEntry | None:
         """The next due entry, taken for dialling (nobody else can take it), or None."""
         now = self.clock()
-        taken = self.db.execute_sql(self._TAKE, (str(now), row.id, row.id, str(now))).fetchone()
-        return m.CallListEntry.get_by_id(taken[0]) if taken else None
+        taken = self.db.execute_sql(self._TAKE, (str(now), row.id, row.id, str(now))).fetchall()  # all: ends the statement
+        return m.CallListEntry.get_by_id(taken[0][0]) if taken else None
 
     def place(self, row: m.Campaign) -> bool:
         """Take one entry, clear it, dial it; False when nothing more should be placed now.

@@ -288,3 +288,30 @@ def test_predictive_rises_from_progressive_as_answers_are_measured_and_records_i
     assert levels == pytest.approx([1.1, 1.2, 1.3, 1.4, 1.5])
     assert f.dialer.tick() == 3  # 2 free agents at 1.6 lines each
     assert f.dialer.latencies and max(f.dialer.latencies) < 0.5
+
+
+def test_the_fastagi_campaign_script_reports_and_names_the_agent(floor):
+    from types import SimpleNamespace
+
+    from appliance.agi.handlers import campaign as campaign_agi
+
+    f = floor
+    handler = campaign_agi.make_handler(f.dialer)
+
+    class Session:
+        def __init__(self):
+            self.variables = {}
+
+        def set_variable(self, name, value):
+            self.variables[name] = value
+
+    f.dialer.tick()
+    a1, a2 = attempts(f)
+    session = Session()
+    handler(session, SimpleNamespace(args=["connect", str(a1.id)]))
+    assert session.variables == {v.CAMPAIGN_AGENT: "1001"}
+    handler(session := Session(), SimpleNamespace(args=["dialed", str(a2.id), "BUSY"]))
+    assert session.variables == {} and attempts(f)[1].result == "busy"
+    handler(session, SimpleNamespace(args=["connect", "no-such"]))  # nothing of ours: no agent, the sentence
+    handler(session, SimpleNamespace(args=[]))
+    assert session.variables == {}
