@@ -13,11 +13,12 @@ The modes where the appliance dials:
   to finish their call within one ring time (busy agents x ring time / handle time) count
   as free for this mode.
 
-Whatever the mode, the hard rules (``lines_to_dial``): no call with no agent ready (signed
-in, free, not held for another answered call); never more lines ringing than
-``max_lines_per_agent`` per agent signed in to the campaign (ready or busy); never more than
-the entries that may be dialled now, or than the room other caps leave (the campaign's own
-concurrency, the trunks).
+Whatever the mode, the hard rules (``lines_to_dial``): no call with no agent of the
+campaign signed in and ready to work (free, or busy on a call or its wrap-up: not paused,
+not signed out); progressive and power dial only for agents free now (predictive also dials
+ahead of the busy ones soon free); never more lines ringing than ``max_lines_per_agent`` per
+agent signed in (free or busy); never more than the entries that may be dialled now, or than
+the room other caps leave (the campaign's own concurrency).
 
 An *abandoned* call is one a person answered that no agent could take: it hears a short
 message at once and is counted.  The abandon rate is abandoned / (answered + abandoned), in
@@ -39,7 +40,8 @@ MAX_LINES_PER_AGENT = 10.0  # what an admin may set at most
 MIN_LEVEL = 1.0
 MIN_DIALLED = 20  # calls ended in the window before the answer rate is believed (until then: level 1)
 MIN_PICKED_UP = 10  # answered calls in the window before the abandon rate steers the level
-STEP_UP = 0.1  # the level's rise per adaptation while the abandon rate is well under the target
+STEP_UP = 0.1  # the level's least rise per adaptation while the abandon rate is well under the target
+CLOSING = 0.25  # ...else this share of the way to the level the answer rate calls for
 HOLD_SHARE = 0.7  # at or above this share of the target, the level holds
 
 
@@ -106,8 +108,8 @@ def ideal_level(window: Window, settings: Settings) -> float:
 
 def adapt(level: float, window: Window, settings: Settings) -> float:
     """The predictive dial level after one more look at the window: down in proportion when
-    the abandon rate is over the target, held near it, else up one step towards the level
-    the answer rate calls for; always within [1, cap]."""
+    the abandon rate is over the target, held near it, else up a quarter of the way (at
+    least one step) towards the level the answer rate calls for; always within [1, cap]."""
     cap = _cap(settings)
     level = max(MIN_LEVEL, min(level, cap))
     target = max(settings.target_abandon, 0.0)
@@ -120,7 +122,7 @@ def adapt(level: float, window: Window, settings: Settings) -> float:
         return min(level, ideal)
     if level > ideal:
         return max(ideal, level - STEP_UP)
-    return min(ideal, level + STEP_UP)
+    return min(ideal, level + max(STEP_UP, CLOSING * (ideal - level)))
 
 
 def soon_free(floor: Floor, window: Window) -> float:
@@ -144,7 +146,9 @@ def wanted_lines(settings: Settings, level: float, floor: Floor, window: Window)
 
 def lines_to_dial(settings: Settings, level: float, floor: Floor, window: Window = Window()) -> int:
     """New calls to place now (0 or more), the hard rules applied."""
-    if floor.agents_ready <= 0 or floor.entries <= 0:
+    if floor.agents_ready + floor.agents_busy <= 0 or floor.entries <= 0:
+        return 0
+    if floor.agents_ready <= 0 and settings.mode != PREDICTIVE:
         return 0
     cap = math.floor(_cap(settings) * (floor.agents_ready + floor.agents_busy) + 1e-9)
     want = math.floor(wanted_lines(settings, level, floor, window) + 1e-9)

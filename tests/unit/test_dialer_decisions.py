@@ -285,8 +285,9 @@ def test_predictive_rises_from_progressive_as_answers_are_measured_and_records_i
         f.dialer.decide(row)
         levels.append(f.dialer.paces[row.id].level)
         f.clocks.pass_(d.ADAPT_SECONDS)
-    assert levels == pytest.approx([1.1, 1.2, 1.3, 1.4, 1.5])
-    assert f.dialer.tick() == 3  # 2 free agents at 1.6 lines each
+    # a quarter of the way from 1 to 1/0.3, capped at 3: 1.5, 1.875, 2.156, 2.367, 2.525
+    assert levels == pytest.approx([1.5, 1.875, 2.15625, 2.3671875, 2.525390625])
+    assert f.dialer.tick() == 5  # 2 free agents at 2.64 lines each
     assert f.dialer.latencies and max(f.dialer.latencies) < 0.5
 
 

@@ -27,9 +27,11 @@ def test_no_line_without_an_agent_signed_in_and_ready():
     for settings in (PROG, POWER, PRED):
         assert lines_to_dial(settings, 3.0, Floor(agents_ready=0, agents_busy=0, lines_ringing=0, entries=50),
                              THIRTY) == 0
-        # busy agents alone: not even predictive dials ahead of them
-        assert lines_to_dial(settings, 3.0, Floor(agents_ready=0, agents_busy=8, lines_ringing=0, entries=50),
-                             THIRTY) == 0
+    # every agent busy: progressive and power wait; predictive dials ahead of those soon free
+    busy = Floor(agents_ready=0, agents_busy=8, lines_ringing=0, entries=50)
+    assert lines_to_dial(PROG, 1.0, busy, THIRTY) == lines_to_dial(POWER, 1.0, busy, THIRTY) == 0
+    assert lines_to_dial(PRED, 2.0, busy, THIRTY) == 3  # 8 busy x 20 s ring / 100 s handled = 1.6 soon free
+    assert lines_to_dial(PRED, 2.0, busy, Window()) == 0  # nothing measured: nobody is expected free
 
 
 def test_never_more_lines_than_entries_left_or_room_left():
@@ -42,12 +44,13 @@ def test_answer_rate_30_percent_sets_the_predictive_level_to_one_over_it_within_
     assert ideal_level(THIRTY, Settings(pacing.PREDICTIVE, max_lines_per_agent=5)) == pytest.approx(1 / 0.3)
     assert ideal_level(THIRTY, PRED) == 3.0  # the default cap, 3 lines per agent
     assert ideal_level(Window(dialled=5, answered=1), PRED) == 1.0  # too few calls to believe: progressive
-    # climbing a step at a time from 1 to 1/0.3 (cap 5): 24 adaptations, never past it
+    # climbing a quarter of the way (at least 0.1) from 1 to 1/0.3 (cap 5), never past it
     settings, level, seen = Settings(pacing.PREDICTIVE, max_lines_per_agent=5), 1.0, []
     for _ in range(40):
         level = adapt(level, THIRTY, settings)
         seen.append(level)
-    assert seen[0] == pytest.approx(1.1) and max(seen) == pytest.approx(1 / 0.3)
+    assert seen[0] == pytest.approx(1 + (1 / 0.3 - 1) / 4) and seen[1] > seen[0]
+    assert max(seen) == pytest.approx(1 / 0.3) and seen.index(max(seen)) < 20
     # 4 ready agents at level 3.33: 13 lines
     assert lines_to_dial(settings, level, Floor(agents_ready=4, agents_busy=0, lines_ringing=0, entries=100),
                          THIRTY) == 13
@@ -67,8 +70,9 @@ def test_abandon_over_the_target_lowers_the_level_and_near_it_holds():
     assert adapt(1.05, over, PRED) == 1.0  # never below one line per agent
     held = Window(dialled=300, answered=97, abandoned=3)  # 3 / 100 = 3 %: at the target, hold
     assert adapt(2.0, held, PRED) == 2.0
-    under = Window(dialled=300, answered=100, abandoned=0)
-    assert adapt(2.0, under, PRED) == pytest.approx(2.1)
+    under = Window(dialled=300, answered=100, abandoned=0)  # ideal 3 (capped): a quarter of the way
+    assert adapt(2.0, under, PRED) == pytest.approx(2.25)
+    assert adapt(2.95, under, PRED) == pytest.approx(3.0)  # at least 0.1, never past the ideal
     # a stricter target (1 %) with the same 3 %: lowered
     assert adapt(2.0, held, Settings(pacing.PREDICTIVE, target_abandon=1.0)) < 2.0
 
