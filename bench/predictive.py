@@ -30,7 +30,7 @@ from harness import TRUNK_IP, Phone, Sipp, free_port, wait_until  # noqa: E402
 
 from bench.common import figure, new_appliance, percentile, write_results  # noqa: E402
 
-AGENTS = [str(2001 + i) for i in range(4)]
+AGENTS = [str(2001 + i) for i in range(6)]
 SECONDS = float(os.environ.get("BENCH_DIALER_SECONDS", "150"))
 NUMBERS = 3000
 TARGET = 3.0
@@ -71,7 +71,7 @@ def dial_for(app, campaign_id: int, mode: str, seconds: float) -> dict:
     return {"dialled": len(tries), "answered": answered, "abandoned": abandoned,
             "abandon_rate": 100.0 * abandoned / (answered + abandoned) if answered + abandoned else 0.0,
             "talk_per_hour": talk / logged_in_hours, "latencies": list(app.dialer.latencies),
-            "level": app.dialer.paces.get(campaign_id).level if app.dialer.paces.get(campaign_id) else 1.0}
+            "factor": app.dialer.paces[campaign_id].factor if campaign_id in app.dialer.paces else 1.0}
 
 
 def run() -> Path:
@@ -116,7 +116,7 @@ def run() -> Path:
         figure("predictive talk time ratio", ratio, "x", goal=1.5, **common),
         figure("predictive abandon rate", predictive["abandon_rate"], "%", target=TARGET,
                answered=predictive["answered"], abandoned=predictive["abandoned"], dialled=predictive["dialled"],
-               final_dial_level=round(predictive["level"], 2), **common),
+               final_budget_factor=round(predictive["factor"], 2), **common),
         figure("progressive talk time per agent hour", progressive["talk_per_hour"], "s",
                answered=progressive["answered"], dialled=progressive["dialled"],
                abandoned=progressive["abandoned"], **common),

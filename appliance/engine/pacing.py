@@ -6,12 +6,15 @@ The modes where the appliance dials:
 
 - ``progressive``: one line per free agent;
 - ``power``: ``ratio`` lines per free agent (a campaign field);
-- ``predictive``: ``level`` lines per free agent, where the level adapts (``adapt``) to the
-  answer rate measured over the rolling window (1 / answer rate: with 30 % of calls
-  answered, 3.3 lines find one person), steps down when the abandon rate over the window
-  is over the target (3 % by default) and holds when it is near it; the agents expected
-  to finish their call within one ring time (busy agents x ring time / handle time) count
-  as free for this mode.
+- ``predictive``: as many lines as the measured answer rate allows for the agents who can
+  take a call (free now, plus the busy ones expected to finish within one ring time: busy x
+  ring time / handle time), keeping the abandoned calls expected within the target:
+  answered calls are ``X ~ Binomial(lines, answer rate)``, the ones beyond the agents are
+  abandoned, and the most lines are dialled for which ``E[max(0, X - agents)]`` is at most
+  ``budget`` of the ``lines x answer rate`` expected answered, ``budget`` being the target
+  abandon rate (3 % by default) times a factor ``adapt`` steers from the abandon rate
+  measured over the rolling window (down in proportion when it is over the target, held
+  near it, up a step when well under).  The dial level shown is those lines per free agent.
 
 Whatever the mode, the hard rules (``lines_to_dial``): no call with no agent of the
 campaign signed in and ready to work (free, or busy on a call or its wrap-up: not paused,
@@ -38,11 +41,12 @@ DEFAULT_TARGET_ABANDON = 3.0  # percent
 DEFAULT_MAX_LINES_PER_AGENT = 3.0  # VICIdial's "maximum adapt dial level" default, as a hard cap here
 MAX_LINES_PER_AGENT = 10.0  # what an admin may set at most
 MIN_LEVEL = 1.0
-MIN_DIALLED = 20  # calls ended in the window before the answer rate is believed (until then: level 1)
-MIN_PICKED_UP = 10  # answered calls in the window before the abandon rate steers the level
-STEP_UP = 0.1  # the level's least rise per adaptation while the abandon rate is well under the target
-CLOSING = 0.25  # ...else this share of the way to the level the answer rate calls for
-HOLD_SHARE = 0.7  # at or above this share of the target, the level holds
+MIN_DIALLED = 20  # calls ended in the window before the answer rate is believed (until then: one line per agent)
+MIN_PICKED_UP = 10  # answered calls in the window before the abandon rate steers the factor
+STEP_UP = 0.1  # the factor's rise per adaptation while the abandon rate is well under the target
+MIN_FACTOR, MAX_FACTOR = 0.1, 2.0  # the factor's bounds: the budget is 10 % to 200 % of the target
+HOLD_SHARE = 0.7  # at or above this share of the target, the factor holds
+ABANDON_SLACK = 1  # abandons beyond the target's share before the factor is cut: one is not yet a trend
 
 
 @dataclass(frozen=True)
@@ -95,34 +99,30 @@ def _cap(settings: Settings) -> float:
     return max(MIN_LEVEL, min(settings.max_lines_per_agent, MAX_LINES_PER_AGENT))
 
 
-def ideal_level(window: Window, settings: Settings) -> float:
-    """Lines per free agent that would find one person each, from the answer rate (1 until
-    it is measured), within the cap."""
-    rate = window.answer_rate
-    if rate is None:
-        return MIN_LEVEL
-    if rate <= 0:
-        return _cap(settings)
-    return max(MIN_LEVEL, min(1.0 / rate, _cap(settings)))
-
-
-def adapt(level: float, window: Window, settings: Settings) -> float:
-    """The predictive dial level after one more look at the window: down in proportion when
-    the abandon rate is over the target, held near it, else up a quarter of the way (at
-    least one step) towards the level the answer rate calls for; always within [1, cap]."""
-    cap = _cap(settings)
-    level = max(MIN_LEVEL, min(level, cap))
+def adapt(factor: float, window: Window, settings: Settings) -> float:
+    """The predictive budget factor after one more look at the window: down in proportion
+    when the abandon rate is over the target (by more than ``ABANDON_SLACK`` call), held
+    near it, else up one step; always within [``MIN_FACTOR``, ``MAX_FACTOR``]."""
+    factor = max(MIN_FACTOR, min(factor, MAX_FACTOR))
     target = max(settings.target_abandon, 0.0)
     rate = window.abandon_rate
-    if window.picked_up >= MIN_PICKED_UP and rate > target:
-        cut = target / rate if rate else 1.0
-        return max(MIN_LEVEL, min(level * cut, level - STEP_UP))
-    ideal = ideal_level(window, settings)
-    if window.picked_up >= MIN_PICKED_UP and rate >= HOLD_SHARE * target:
-        return min(level, ideal)
-    if level > ideal:
-        return max(ideal, level - STEP_UP)
-    return min(ideal, level + max(STEP_UP, CLOSING * (ideal - level)))
+    if window.picked_up < MIN_PICKED_UP:
+        return factor
+    if rate > target and window.abandoned > target / 100.0 * window.picked_up + ABANDON_SLACK:
+        return max(MIN_FACTOR, min(factor * target / rate, factor - STEP_UP))
+    if rate >= HOLD_SHARE * target:
+        return factor
+    return min(MAX_FACTOR, factor + STEP_UP)
+
+
+def expected_abandoned(lines: int, answer_rate: float, agents: int) -> float:
+    """E[max(0, X - agents)] for X ~ Binomial(lines, answer_rate): the answered calls no agent
+    is there for."""
+    p = min(max(answer_rate, 0.0), 1.0)
+    if lines <= agents or p == 0.0:
+        return 0.0
+    return sum((k - agents) * math.comb(lines, k) * p ** k * (1 - p) ** (lines - k)
+               for k in range(agents + 1, lines + 1))
 
 
 def soon_free(floor: Floor, window: Window) -> float:
@@ -132,37 +132,59 @@ def soon_free(floor: Floor, window: Window) -> float:
     return floor.agents_busy * min(1.0, window.ring_seconds / window.handle_seconds)
 
 
-def wanted_lines(settings: Settings, level: float, floor: Floor, window: Window) -> float:
+def predictive_lines(answer_rate: float, agents: int, budget: float, most: int) -> int:
+    """The most lines (at most ``most``) whose expected abandoned calls are within ``budget``
+    (a share) of the calls expected answered; at least one per agent."""
+    lines = min(agents, most)
+    while lines < most and expected_abandoned(lines + 1, answer_rate, agents) <= \
+            budget * (lines + 1) * answer_rate:
+        lines += 1
+    return lines
+
+
+def wanted_lines(settings: Settings, factor: float, floor: Floor, window: Window) -> int:
     """Lines the mode wants up (ringing) now, before the hard rules."""
     ready = floor.agents_ready
     if settings.mode == PROGRESSIVE:
-        return float(ready)
+        return ready
     if settings.mode == POWER:
-        return max(MIN_LEVEL, settings.ratio) * ready
+        return math.floor(max(MIN_LEVEL, settings.ratio) * ready + 1e-9)
     if settings.mode == PREDICTIVE:
-        return level * (ready + soon_free(floor, window))
+        agents = math.floor(ready + soon_free(floor, window) + 1e-9)
+        rate = window.answer_rate
+        if rate is None or agents <= 0:
+            return agents
+        budget = max(settings.target_abandon, 0.0) / 100.0 * max(MIN_FACTOR, min(factor, MAX_FACTOR))
+        return predictive_lines(rate, agents, budget, _most(settings, floor))
     raise ValueError(f"not a dialler mode: {settings.mode!r}")
 
 
-def lines_to_dial(settings: Settings, level: float, floor: Floor, window: Window = Window()) -> int:
+def _most(settings: Settings, floor: Floor) -> int:
+    """The hard cap: lines per agent signed in (free or busy)."""
+    return math.floor(_cap(settings) * (floor.agents_ready + floor.agents_busy) + 1e-9)
+
+
+def lines_to_dial(settings: Settings, factor: float, floor: Floor, window: Window = Window()) -> int:
     """New calls to place now (0 or more), the hard rules applied."""
     if floor.agents_ready + floor.agents_busy <= 0 or floor.entries <= 0:
         return 0
     if floor.agents_ready <= 0 and settings.mode != PREDICTIVE:
         return 0
-    cap = math.floor(_cap(settings) * (floor.agents_ready + floor.agents_busy) + 1e-9)
-    want = math.floor(wanted_lines(settings, level, floor, window) + 1e-9)
-    n = min(want, cap) - floor.lines_ringing
+    n = min(wanted_lines(settings, factor, floor, window), _most(settings, floor)) - floor.lines_ringing
     n = min(n, floor.entries)
     if floor.room is not None:
         n = min(n, floor.room)
     return max(0, n)
 
 
-def level_of(settings: Settings, level: float) -> float:
-    """The dial level a campaign shows: lines per free agent for its mode."""
+def dial_level(settings: Settings, factor: float, floor: Floor, window: Window = Window()) -> float:
+    """The dial level a campaign shows: the lines its mode wants per free agent now (the
+    power ratio, 1 for progressive)."""
     if settings.mode == PROGRESSIVE:
         return 1.0
     if settings.mode == POWER:
         return min(max(MIN_LEVEL, settings.ratio), _cap(settings))
-    return max(MIN_LEVEL, min(level, _cap(settings)))
+    if floor.agents_ready <= 0:
+        return 0.0
+    wanted = min(wanted_lines(settings, factor, floor, window), _most(settings, floor))
+    return wanted / floor.agents_ready

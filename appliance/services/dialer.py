@@ -61,7 +61,7 @@ ANSWERED_INTO = {mode: (v.CAMPAIGN_CONTEXT, mode) for mode in v.CAMPAIGN_AGENT_M
 LINKEDID_PREFIX = DIALLED_LINKEDID
 RING_SECONDS = 30  # the Originate's wait for an answer
 WINDOW = dt.timedelta(hours=1)  # the rolling window of the pacing figures and the abandon rate
-ADAPT_SECONDS = 10.0  # the predictive level is adapted at most this often
+ADAPT_SECONDS = 10.0  # the predictive budget factor is adapted at most this often
 HOLD_SECONDS = 60.0  # dialling held after a refusal that passes (caller-ID pool, window, trunks)
 GRACE_SECONDS = 15.0  # an attempt younger than this is not settled for want of its call
 SWEEP_SECONDS = 30.0
@@ -87,7 +87,7 @@ STATUSES = (DIALLING, WAITING_AGENTS, NO_AGENTS, NO_TRUNK, OUTSIDE_WINDOW, NOTHI
 class _Pace:
     """One campaign's dialling, in memory."""
 
-    level: float = pacing.MIN_LEVEL
+    factor: float = 1.0  # predictive: the share of the abandon target it allows itself (pacing.adapt)
     adapted_at: float = float("-inf")
     window: pacing.Window = pacing.Window()
     hold: str = ""  # a refusal holding dialling (HELD's key)
@@ -102,7 +102,7 @@ class Decision:
     ready: int = 0
     busy: int = 0
     ringing: int = 0
-    level: float = pacing.MIN_LEVEL
+    level: float = 0.0  # lines per free agent
 
 
 def retry_rules(row: m.Campaign) -> rules.RetryRules:
@@ -176,7 +176,7 @@ class Dialer:
         """What the campaign's dialling does now, and how many calls to place."""
         pace = self.paces.setdefault(row.id, _Pace())
         settings = pacing.Settings(row.mode, row.ratio, row.target_abandon, row.max_lines_per_agent)
-        level = pacing.level_of(settings, pace.level)
+        level = pacing.dial_level(settings, pace.factor, pacing.Floor(0, 0, 0, 0))
         if row.state != "running":
             return Decision(STOPPED if row.state == "stopped" else PAUSED, level=level)
         if not self.ami.connected:
@@ -198,12 +198,12 @@ class Dialer:
             return Decision(NOTHING_DUE, ready=len(ready), busy=len(busy), ringing=ringing, level=level)
         if row.mode == pacing.PREDICTIVE and now - pace.adapted_at >= ADAPT_SECONDS:
             pace.window = self.window(row)
-            pace.level = pacing.adapt(pace.level, pace.window, settings)
+            pace.factor = pacing.adapt(pace.factor, pace.window, settings)
             pace.adapted_at = now
-            level = pace.level
         room = max(0, row.max_lines - self._count(row)) if row.max_lines else None
-        lines = pacing.lines_to_dial(settings, level, pacing.Floor(len(ready), len(busy), ringing, due, room),
-                                     pace.window)
+        floor = pacing.Floor(len(ready), len(busy), ringing, due, room)
+        lines = pacing.lines_to_dial(settings, pace.factor, floor, pace.window)
+        level = pacing.dial_level(settings, pace.factor, floor, pace.window)
         return Decision(DIALLING if ready else WAITING_AGENTS, lines, len(ready), len(busy), ringing, level)
 
     def agents(self, row: m.Campaign) -> tuple[list[str], list[str]]:

@@ -269,10 +269,12 @@ def test_originate_refused_by_asterisk_fails_the_attempt_and_keeps_the_entry(flo
     assert (a.result, a.note, entry(a).state) == ("failed", "Originate failed", "pending")
 
 
-def test_predictive_rises_from_progressive_as_answers_are_measured_and_records_its_latency(floor):
+def test_predictive_dials_by_the_measured_answer_rate_steers_by_its_abandons_and_times_its_decisions(floor):
     f = floor
     set_campaign(f, mode="predictive")
     row = m.Campaign.get_by_id(f.campaign.id)
+    assert f.dialer.decide(row).lines == 2  # nothing measured yet: one line per free agent
+    f.clocks.pass_(d.ADAPT_SECONDS)
     for i in range(40):  # 40 calls ended in the window, 12 answered (30 %)
         e = m.CallListEntry.create(call_list=f.list, number=f"+8613800000{i:03d}", number_key=f"13800000{i:03d}",
                                    state="done")
@@ -280,14 +282,16 @@ def test_predictive_rises_from_progressive_as_answers_are_measured_and_records_i
                                  answered_at=T0 + dt.timedelta(seconds=15) if i < 12 else None,
                                  ended_at=T0 + dt.timedelta(seconds=100), result="answered" if i < 12 else "busy")
     assert f.dialer.window(row).answer_rate == pytest.approx(0.3)
-    levels = []
-    for _ in range(5):
-        f.dialer.decide(row)
-        levels.append(f.dialer.paces[row.id].level)
-        f.clocks.pass_(d.ADAPT_SECONDS)
-    # a quarter of the way from 1 to 1/0.3, capped at 3: 1.5, 1.875, 2.156, 2.367, 2.525
-    assert levels == pytest.approx([1.5, 1.875, 2.15625, 2.3671875, 2.525390625])
-    assert f.dialer.tick() == 5  # 2 free agents at 2.64 lines each
+    decision = f.dialer.decide(row)
+    assert (decision.lines, decision.level) == (3, 1.5)  # what a 3 % target allows two free agents
+    # abandons over the target: the budget is cut, and with it the lines
+    for attempt in list(m.CampaignAttempt.select().where(m.CampaignAttempt.result == "answered"))[:4]:
+        attempt.result = "abandoned"
+        attempt.save()
+    f.clocks.pass_(d.ADAPT_SECONDS)
+    decision = f.dialer.decide(row)
+    assert f.dialer.paces[row.id].factor < 1.0 and decision.lines == 2
+    assert f.dialer.tick() == 2
     assert f.dialer.latencies and max(f.dialer.latencies) < 0.5
 
 
