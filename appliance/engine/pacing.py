@@ -43,8 +43,8 @@ MAX_LINES_PER_AGENT = 10.0  # what an admin may set at most
 MIN_LEVEL = 1.0
 MIN_DIALLED = 20  # calls ended in the window before the answer rate is believed (until then: one line per agent)
 MIN_PICKED_UP = 10  # answered calls in the window before the abandon rate steers the factor
-STEP_UP = 0.2  # the factor's rise per adaptation while the abandon rate is well under the target
-MIN_FACTOR, MAX_FACTOR = 0.1, 4.0  # the factor's bounds: the budget is 10 % to 400 % of the target (the window steers)
+STEP_UP = 0.1  # the factor's rise per adaptation while the abandon rate is well under the target
+MIN_FACTOR, MAX_FACTOR = 0.1, 2.0  # the factor's bounds: the budget is 10 % to 200 % of the target
 HOLD_SHARE = 0.7  # at or above this share of the target, the factor holds
 ABANDON_SLACK = 1  # abandons beyond the target's share before the factor is cut: one is not yet a trend
 
