@@ -250,3 +250,18 @@ CAMPAIGN_KEY_SECONDS = 6  # waiting for a key after the message or a question
 # waited for at most AMD_WAIT_SECONDS
 AMD_SILENCE_MS = 1500
 AMD_WAIT_SECONDS = 30
+# Campaigns the appliance dials (services/dialer.py): AMI Originate of
+# Local/<number>@CAMPAIGN_DIAL_CONTEXT/n (the trunks in order; /n keeps the Local pair, so
+# the call keeps one linkedid and one customer leg once bridged to an agent), answered into
+# CAMPAIGN_CONTEXT,<mode>.  CAMPAIGN (the campaign's id) and ATTEMPT (the attempt's
+# id: the call is matched to its attempt by it) are inherited by both halves.  The dialling
+# side reports DIALSTATUS from its h extension (FastAGI DIALER_SCRIPT ``dialed``); the
+# answered side asks ``connect`` for a free agent (CAMPAIGN_AGENT, empty: none) and puts the
+# callee through to that agent's personal queue, or plays the campaign-no-agent sentence
+# (the call is abandoned).
+DIALER_SCRIPT = "dialer"
+CAMPAIGN_DIAL_CONTEXT = "cc-campaign-dial"
+CAMPAIGN_CONTEXT = "cc-campaign"
+CAMPAIGN_AGENT = "CC_CAMPAIGN_AGENT"
+CAMPAIGN_CONNECT_SECONDS = 10  # an agent's phone rings this long before another agent is tried
+CAMPAIGN_AGENT_MODES = ("progressive", "power", "predictive")  # answered calls go to an agent

@@ -27,6 +27,7 @@ from appliance.agi.handlers import agent as agent_codes  # noqa: E402
 from appliance.agi.handlers import menu, pin, ping, prompt_record, record, route  # noqa: E402
 from appliance.agi.handlers import calling as calling_agi  # noqa: E402
 from appliance.agi.handlers import campaign as campaign_agi  # noqa: E402
+from appliance.agi.handlers import dialer as dialer_agi  # noqa: E402
 from appliance.agi.handlers import fax as fax_agi  # noqa: E402
 from appliance.agi.handlers import fax_out as fax_out_agi  # noqa: E402
 from appliance.agi.handlers import voicecode as voicecode_agi  # noqa: E402
@@ -72,6 +73,7 @@ from appliance.services.compliance import OutboundCheck  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
 from appliance.services.agentless import AgentlessCalls  # noqa: E402
 from appliance.services.campaigns import Campaigns  # noqa: E402
+from appliance.services.dialer import Dialer  # noqa: E402
 from appliance.services.config import ConfigService  # noqa: E402
 from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.orders import OrderService  # noqa: E402
@@ -172,7 +174,11 @@ class Appliance:
         self.calling = OutboundCheck(self.db, self.site, self.live, default_window=settings.calling_window)  # every outbound path's one check
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
         self.campaigns = Campaigns(self.db, self.calls, self.crm, self.bus,
-                                   zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region)
+                                   zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region,
+                                   dialing=lambda row: self.dialer.status(row))
+        self.dialer = Dialer(self.db, self.ami, self.live, self.calling, self.campaigns, self.bus,
+                             region=self.site.home_region,
+                             language=lambda: settings.caller_language)  # the campaigns the appliance dials
         self.recording_config = recording_config(settings, self.pbx.spool_dir / RECORDING_SPOOL)
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
@@ -230,6 +236,7 @@ class Appliance:
         self.agentless = AgentlessCalls(self.db, self.prompt_files, audio_dir=self.pbx.run_dir / CAMPAIGN_AUDIO,
                                         asterisk_audio_dir=f"{self.pbx.paths.run}/{CAMPAIGN_AUDIO}", bus=self.bus)
         registry.register(campaign_agi.SCRIPT, campaign_agi.make_handler(self.agentless))
+        registry.register(dialer_agi.SCRIPT, dialer_agi.make_handler(self.dialer), fallback=False)
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
                                   window_seconds=settings.sip_guard_window_seconds,
@@ -327,6 +334,7 @@ class Appliance:
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
                 self.campaigns.call_ended(command.record)
+                self.dialer.call_ended(command.record)
             elif isinstance(command, Publish):
                 data = callers.with_customer(command.topic, command.data)
                 self.bus.publish(command.topic, data)
@@ -381,6 +389,7 @@ class Appliance:
             ended_at = self._ami_lost_at or time.time()
             self.execute(self.live.close_calls_not_in(live_ids, ended_at, "interrupted"))
             self._ami_lost_at = None
+            self.dialer.reconcile()  # campaign calls lost with the connection: settled, retried by the rules
         except Exception:
             logger.exception("resynchronising with Asterisk after connecting failed")
         self._resync_registrations()
@@ -505,6 +514,7 @@ class Appliance:
         self.report_schedules.start()
         self.fax_sender.start()
         self.voice_codes.start()
+        self.dialer.start()
         self.workorders.start()  # escalation: at once (catching up after downtime), then every 30 s
         self._ticker = gevent.spawn(self._tick)
         self.agi.start()
@@ -611,6 +621,7 @@ class Appliance:
         self.report_schedules.stop()
         self.fax_sender.stop()
         self.voice_codes.stop()
+        self.dialer.stop()
         self.workorders.stop()
         self.pipeline.stop()
         self.encoders.close()

@@ -83,6 +83,9 @@ SENTENCES = (
     # a number the phone's calling permission does not allow (FastAGI calling, services/calling.py)
     Sentence("not-permitted", "此话机无权拨打该号码，再见。", "That feature is not available on this line. Goodbye.",
              ("feature-not-avail-line", "vm-goodbye")),
+    # a campaign's answered call that no agent can take (services/dialer.py): said at once, the call abandoned
+    Sentence("campaign-no-agent", "抱歉，现在没有空闲的客服，我们稍后再联系您。",
+             "Sorry, no agent is free now. We will call you back later."),
     # the voice menu's order-status action (engine/menus.py): the caller's latest order
     Sentence("order-none", "没有查到您的订单。", "We found no order for your number."),
     Sentence("order-review", "您最近的订单正在审核中。", "Your latest order is waiting for review."),

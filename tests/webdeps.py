@@ -42,6 +42,11 @@ def fill(deps: WebDeps) -> WebDeps:
     if deps.customer_excel is None:
         deps.customer_excel = CustomerExcel(deps.db, deps.crm, memory_bytes=deps.extra.get("upload_memory_bytes")
                                             or 512 * 1024 * 1024)
+    if "ha_settings" not in deps.extra:  # the appliance's own store; the pair off until set
+        from pathlib import Path
+
+        from appliance.services.ha import HaSettingsStore, audit_ha_change
+        deps.extra["ha_settings"] = HaSettingsStore(Path(deps.db.database).parent / "ha", audit=audit_ha_change)
     if deps.call_records is None:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
     if deps.reports is None:

@@ -353,6 +353,36 @@ def _campaigns(conf: ConfText, model: AsteriskModel) -> None:
     conf.raw(f"exten => h,1,AGI({url},ended,{ids})")
 
 
+def _dialer(conf: ConfText, model: AsteriskModel) -> None:
+    """Calls the dialer places for a campaign (services/dialer.py).  The dialling side (the
+    Local channel's ;2) presents the caller-ID pool's number, goes through the trunks in
+    order and reports how it ended from its h extension.  The answered side runs the
+    campaign's mode: an agent mode asks FastAGI ``dialer connect`` for a free agent and
+    puts the callee through to them (their personal queue: the normal screen pop, recording
+    and wallboard); with nobody free, or after the agents tried, the callee hears at once
+    that nobody can take the call (the call is abandoned): never silence."""
+    url = agi_url(model, v.DIALER_SCRIPT)
+    attempt = f"${{{v.ATTEMPT}}}"
+    conf.section(v.CAMPAIGN_DIAL_CONTEXT, comment="a campaign's number, through the trunks in order")
+    conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ,Number: ${{EXTEN}})")
+    conf.raw(f' same => n,Set(CALLERID(num)=${{IF($["${{{v.CALLER_ID}}}" != ""]?${{{v.CALLER_ID}}}:${{CALLERID(num)}})}})')
+    _dial_out(conf, model, "")
+    conf.raw(" same => n(done),Hangup()")
+    conf.raw(f"exten => h,1,AGI({url},dialed,{attempt},${{DIALSTATUS}})")
+    conf.section(v.CAMPAIGN_CONTEXT, comment="a campaign's call, answered: the extension is the campaign's mode")
+    for mode in v.CAMPAIGN_AGENT_MODES:  # answering-machine detection first, if the campaign has it
+        conf.raw(f"exten => {mode},1,Gosub({v.AMD_CONTEXT},s,1)")
+        conf.raw(" same => n,Goto(agent,1)")
+    conf.raw(f"exten => agent,1,Set({v.CAMPAIGN_AGENT}=)")
+    conf.raw(f" same => n,AGI({url},connect,{attempt})")
+    conf.raw(f' same => n,GotoIf($["${{{v.CAMPAIGN_AGENT}}}" = ""]?abandon)')
+    conf.raw(f" same => n,Queue({v.PERSONAL_QUEUE_PREFIX}${{{v.CAMPAIGN_AGENT}}},t,,,{v.CAMPAIGN_CONNECT_SECONDS},,"
+             f"{v.RECORD_CONNECT_CONTEXT})")
+    conf.raw(" same => n,Goto(1)")  # not put through (the agent was taken meanwhile): the next one, or none
+    conf.raw(f" same => n(abandon),Playback({said(model, 'campaign-no-agent')})")
+    conf.raw(" same => n,Hangup()")
+
+
 def _prompt_recording(conf: ConfText, model: AsteriskModel) -> None:
     """An admin records a prompt from their phone: FastAGI ``prompt_record`` checks who and
     names the files (appliance/services/prompt_phone.py); Record() beeps and records until
@@ -504,6 +534,7 @@ def render(model: AsteriskModel) -> str:
     _fax(conf, model)
     _voice_codes(conf, model)
     _campaigns(conf, model)
+    _dialer(conf, model)
     _prompt_recording(conf, model)
 
     conf.section(v.PHONE_CONTEXT, comment="calls from agents' phones: feature codes, other phones by extension")

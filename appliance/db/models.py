@@ -991,7 +991,7 @@ class Campaign(BaseModel):
     id = AutoField()
     name = CharField(unique=True, max_length=32)
     display_name = CharField(max_length=64, default="")
-    mode = CharField(max_length=16, default="preview")  # preview (the others: not yet)
+    mode = CharField(max_length=16, default="preview")  # preview | progressive | power | predictive
     queue = CharField(max_length=32, default="")  # its agents: this queue's members...
     agents = TextField(default="[]")  # ...and these work numbers (JSON)
     script = TextField(default="")
@@ -1009,6 +1009,16 @@ class Campaign(BaseModel):
     questions = TextField(default="[]")  # JSON: the survey's prompt names, in order
     amd = BooleanField(default=False)
     amd_action = CharField(max_length=8, default="hangup")  # on a machine: hangup | message | agent
+    # the dialled modes (services/dialer.py, engine/pacing.py)
+    ratio = FloatField(default=2.0)  # power: lines per free agent
+    target_abandon = FloatField(default=3.0)  # predictive: percent of answered calls abandoned
+    max_lines_per_agent = FloatField(default=3.0)  # hard cap, every dialled mode
+    max_lines = IntegerField(default=0)  # the campaign's own concurrency limit; 0: none
+    callerid_pool = CharField(max_length=32, default="")  # the caller-ID pool its calls present
+    retry_busy_minutes = IntegerField(default=10)  # retry rules (engine.compliance.RetryRules)
+    retry_no_answer_minutes = IntegerField(default=60)
+    retry_failed_minutes = IntegerField(default=30)
+    max_attempts = IntegerField(default=3)
 
 
 class CampaignList(BaseModel):
@@ -1035,7 +1045,8 @@ class CampaignAttempt(BaseModel):
     linkedid = CharField(max_length=64, default="", index=True)
     started_at = DateTimeField(default=utcnow, index=True)  # the outbound report's range
     ended_at = DateTimeField(null=True)
-    result = CharField(max_length=16, default="dialling")  # dialling | answered | no-answer | busy | failed | skipped | refused
+    # dialling | answered | no-answer | busy | failed | abandoned | skipped | refused
+    result = CharField(max_length=16, default="dialling")
     disposition = CharField(max_length=32, default="")
     note = TextField(default="")  # a skip's reason, a refusal's rule
     callback_at = DateTimeField(null=True)
@@ -1044,6 +1055,10 @@ class CampaignAttempt(BaseModel):
     heard = BooleanField(default=False)  # the message played to the end
     keys = CharField(max_length=16, default="")  # press-key: the key pressed
     answers = TextField(default="[]")  # survey: JSON, the key of each question ('' none)
+    answered_at = DateTimeField(null=True)  # the callee picked up (dialled modes)
+
+    class Meta:
+        indexes = ((("campaign", "result"), False),)
 
 
 class CallScript(BaseModel):

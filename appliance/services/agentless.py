@@ -189,7 +189,10 @@ class AgentlessCalls:
     # -- answering-machine detection -----------------------------------------------------
     def amd(self, campaign: str, attempt: str) -> dict:
         """AMD()'s arguments ('' with detection off), the call's language and queue."""
-        row, _ = self._pair(campaign, attempt)
+        row, a = self._pair(campaign, attempt)
+        if a.answered_at is None:  # the first step of every answered campaign call
+            a.answered_at = self.clock()
+            a.save(only=[m.CampaignAttempt.answered_at])
         return {"args": self.amd_settings.arguments() if row.amd else "", "language": row.language,
                 "queue": row.queue}
 

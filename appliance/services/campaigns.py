@@ -25,7 +25,11 @@ Preview, for one agent:
 
 The modes without agents (``notification``, ``press-key``, ``survey``) and answering-machine
 detection are ``services/agentless.py``: their settings are checked and shown here, what
-their calls do is there.  The dialer's modes are listed (``NOT_YET``) and refused.
+their calls do is there.  The modes where the appliance dials (``progressive``, ``power``,
+``predictive``) are ``services/dialer.py``'s: their fields (``ratio``, ``target_abandon``,
+``max_lines_per_agent``, ``max_lines``, ``callerid_pool``) and retry rules are kept here,
+their calls are the dialer's (``call_ended`` leaves them to it); the dialer places the
+agentless modes' calls too.
 """
 
 from __future__ import annotations
@@ -39,8 +43,10 @@ import sqlite3
 import peewee
 from peewee import fn
 
+from appliance import dialplan_vars as v
 from appliance import numbers
 from appliance.db import models as m
+from appliance.engine import pacing
 from appliance.errors import (CallNotPermitted, Conflict, DomainError, FieldError, NotFound, PermissionDenied,
                               ValidationError)
 from appliance.services import agentless
@@ -51,15 +57,31 @@ from appliance.services.scripts import CallScripts
 
 logger = logging.getLogger(__name__)
 
-MODES = ("preview",) + agentless.MODES
-NOT_YET = ("progressive", "power", "predictive")  # issue 16, later
+MODES = ("preview", *v.CAMPAIGN_AGENT_MODES, *agentless.MODES)
+DIALLED = (*v.CAMPAIGN_AGENT_MODES, *agentless.MODES)  # the appliance dials (services/dialer.py)
 STATES = ("stopped", "running", "paused")
 SCRIPT_MAX = 20_000
 REASON_MAX = 200
 OPEN = ("offered", "dialling")  # an entry an agent holds
-RESULTS = ("answered", "no-answer", "busy", "failed", "skipped", "refused")
+RESULTS = ("answered", "no-answer", "busy", "failed", "abandoned", "skipped", "refused")
+# the dialled modes' numbers: (field, smallest, largest, kind)
+DIAL_FIELDS = (("ratio", 1.0, pacing.MAX_LINES_PER_AGENT, float), ("target_abandon", 0.0, 100.0, float),
+               ("max_lines_per_agent", 1.0, pacing.MAX_LINES_PER_AGENT, float), ("max_lines", 0, 1000, int),
+               ("retry_busy_minutes", 0, 10080, int), ("retry_no_answer_minutes", 0, 10080, int),
+               ("retry_failed_minutes", 0, 10080, int), ("max_attempts", 1, 20, int))
 DIAL_STATUS = {"busy": "busy", "noanswer": "no-answer", "cancel": "no-answer", "congestion": "failed",
                "chanunavail": "failed"}
+
+
+DIALLED_LINKEDID = "cc-campaign-"  # the dialer's calls' linkedids start so
+
+
+def _number(value, field: str, low, high, kind):
+    """A number within [low, high] (``kind`` int: a whole one)."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not (whole or (kind is float and isinstance(value, float))) or not low <= value <= high:
+        raise _bad(field, "field.range", f"between {low:g} and {high:g}", min=f"{low:g}", max=f"{high:g}")
+    return kind(value)
 
 
 def result_of(record: dict) -> str:
@@ -90,7 +112,7 @@ def parse_time(value, field: str, zone: dt.tzinfo) -> dt.datetime | None:
 
 class Campaigns:
     def __init__(self, db, calls=None, crm=None, bus=None, zone=lambda: dt.timezone.utc, clock=None,
-                 region=lambda: numbers.DEFAULT_REGION):
+                 region=lambda: numbers.DEFAULT_REGION, dialing=None):
         self.db = db
         self.calls = calls  # CallControl: click-to-dial with the calling checks
         self.crm = crm
@@ -98,6 +120,7 @@ class Campaigns:
         self.zone = zone  # the office's time zone (callable)
         self.clock = clock or m.utcnow
         self.region = region  # the office's country (callable): numbers are dialled as from there
+        self.dialing = dialing  # the dialer's live figures of a dialled campaign: row -> dict (services/dialer.py)
 
     # -- campaigns ----------------------------------------------------------------------
     def row(self, campaign_id: int) -> m.Campaign:
@@ -115,7 +138,8 @@ class Campaigns:
                 "auto_next": bool(row.auto_next), "start_at": _iso(row.start_at), "stop_at": _iso(row.stop_at),
                 "state": row.state, "lists": [{"id": i, "name": n, "display_name": d} for i, n, d in lists],
                 "updated_at": _iso(row.updated_at), "updated_by": row.updated_by, **agentless.view(row),
-                "waiting": self.waiting(row)}
+                "waiting": self.waiting(row),
+                "callerid_pool": row.callerid_pool, **{f: getattr(row, f) for f, *_ in DIAL_FIELDS}}
 
     def waiting(self, row: m.Campaign) -> bool:
         """Started, and its start time not come yet: it waits (the page says so, with the time)."""
@@ -141,9 +165,6 @@ class Campaigns:
             values["display_name"] = clean_display(data.get("display_name"))
         if row is None or "mode" in data:
             mode = data.get("mode") or "preview"
-            if mode in NOT_YET:
-                raise ValidationError(f"the {mode} mode is not available yet", code="campaigns.mode_not_yet",
-                                      fields={"mode": FieldError("campaigns.field.mode_not_yet", "not available yet")})
             if mode not in MODES:
                 raise _bad("mode", "field.choice", ", ".join(MODES), choices=", ".join(MODES))
             values["mode"] = mode
@@ -161,6 +182,15 @@ class Campaigns:
             if not isinstance(auto, bool):
                 raise _bad("auto_next", "field.boolean", "true or false")
             values["auto_next"] = auto
+        for key, low, high, kind in DIAL_FIELDS:
+            if key in data:
+                values[key] = _number(data[key], key, low, high, kind)
+        if "callerid_pool" in data:
+            pool = data.get("callerid_pool") or ""
+            if not isinstance(pool, str) or (pool and not m.CallerIdNumber.select().where(
+                    m.CallerIdNumber.pool == pool).exists()):
+                raise _bad("callerid_pool", "field.no_such", "no such caller-ID pool", key=str(pool)[:32])
+            values["callerid_pool"] = pool
         for key in ("start_at", "stop_at"):
             if row is None or key in data:
                 values[key] = parse_time(data.get(key), key, self.zone())
@@ -258,10 +288,18 @@ class Campaigns:
         remaining = (m.CallListEntry.select().where(m.CallListEntry.call_list.in_(lists),
                                                     m.CallListEntry.state.in_(("pending",) + OPEN)).count())
         dialled = sum(n for r, n in by.items() if r not in ("skipped", "refused"))
-        return {"campaign": row.id, "state": row.state, "dialled": dialled, "answered": by.get("answered", 0),
-                "no_answer": by.get("no-answer", 0), "busy": by.get("busy", 0), "failed": by.get("failed", 0),
-                "in_progress": by.get("dialling", 0), "skipped": by.get("skipped", 0),
-                "refused": by.get("refused", 0), "remaining": remaining}
+        answered, abandoned = by.get("answered", 0), by.get("abandoned", 0)
+        machine = (m.CampaignAttempt.select().where(m.CampaignAttempt.campaign == row.id,
+                                                    m.CampaignAttempt.amd == "machine").count())
+        out = {"campaign": row.id, "state": row.state, "dialled": dialled, "answered": answered, "machine": machine,
+               "no_answer": by.get("no-answer", 0), "busy": by.get("busy", 0), "failed": by.get("failed", 0),
+               "abandoned": abandoned,
+               "abandon_rate": round(100.0 * abandoned / (answered + abandoned), 1) if answered + abandoned else 0.0,
+               "in_progress": by.get("dialling", 0), "skipped": by.get("skipped", 0),
+               "refused": by.get("refused", 0), "remaining": remaining}
+        if row.mode in DIALLED and self.dialing is not None:
+            out["dialer"] = self.dialing(row)
+        return out
 
     def export(self, campaign_id: int, words, zone: dt.tzinfo) -> bytes:
         """Every attempt of the campaign, oldest first, on the office's clock, in the reader's words."""
@@ -296,10 +334,10 @@ class Campaigns:
         now = self.clock()
         rows = (m.Campaign.select().where(m.Campaign.state == "running", m.Campaign.mode == "preview")
                 .order_by(m.Campaign.id))
-        return [r for r in rows if agent in self.agents(r) and self._in_window(r, now)]
+        return [r for r in rows if agent in self.agents(r) and self.in_window(r, now)]
 
     @staticmethod
-    def _in_window(row: m.Campaign, now: dt.datetime) -> bool:
+    def in_window(row: m.Campaign, now: dt.datetime) -> bool:
         return (row.start_at is None or row.start_at <= now) and (row.stop_at is None or now < row.stop_at)
 
     def held(self, agent: str) -> m.CallListEntry | None:
@@ -361,7 +399,7 @@ class Campaigns:
     @staticmethod
     def _brief(row: m.Campaign, script: bool = False) -> dict:
         out = {"id": row.id, "name": row.name, "display_name": row.display_name or row.name,
-               "auto_next": bool(row.auto_next), "mode": row.mode}
+               "auto_next": bool(row.auto_next), "mode": row.mode, "dialled": row.mode in DIALLED}
         if script:
             out["script"] = row.script  # the fallback: a call script attached to the campaign wins
             out["call_script"] = CallScripts.for_campaign(row.id)
@@ -384,7 +422,9 @@ class Campaigns:
         """Calls the entry's number for the agent (the calling checks first)."""
         entry = self._own(agent, entry_id)
         campaign = self.row(entry.campaign)
-        if campaign.state != "running" or not self._in_window(campaign, self.clock()):
+        if campaign.mode in DIALLED:
+            raise Conflict(f"campaign {campaign.name} dials by itself", code="campaigns.dialer.not_preview")
+        if campaign.state != "running" or not self.in_window(campaign, self.clock()):
             raise Conflict(f"campaign {campaign.name} is not running", code="campaigns.not_running")
         now = self.clock()
         with self.db.atomic():
@@ -454,6 +494,8 @@ class Campaigns:
         """A call record written: an open attempt of its agent for its number is that call."""
         if record.get("direction") != "outbound" or not record.get("agent"):
             return
+        if record.get("linkedid", "").startswith(DIALLED_LINKEDID):
+            return  # the dialer's call (services/dialer.py)
         linkedid = record.get("linkedid", "")
         attempt = (m.CampaignAttempt.select().where(m.CampaignAttempt.linkedid == linkedid).first()
                    if linkedid else None)

@@ -195,6 +195,11 @@ class OutboundCheck(CallingPolicy):
             logger.error("the calling window %r is not valid (%s): using %r", text, exc.args[0], rules.DEFAULT_WINDOW)
             return schedule.parse(rules.DEFAULT_WINDOW)
 
+    def window_open(self) -> bool:
+        """Whether the calling window is open now (no window: always)."""
+        window = self.window()
+        return window is None or window.open_at(self.office_now(), self._calendar())
+
     def office_now(self) -> dt.datetime:
         zone = zone_of(self.site.timezone() if self.site is not None else "Asia/Shanghai")
         return on_office_clock(self.now(), zone)

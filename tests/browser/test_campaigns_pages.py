@@ -3,7 +3,9 @@ supervisor makes a list, uploads an Excel file, sees the number and name columns
 assigns the numbers, gets the bad row reported and imports the good ones; makes a campaign
 (the modes that do not exist yet are shown and cannot be chosen), starts it and reads its
 figures (kept live); the agent's workspace shows the campaign panel with the number, the customer link
-and the script, dials (click-to-dial) and skips, and the next number comes by itself."""
+and the script, dials (click-to-dial) and skips, and the next number comes by itself.  A power
+campaign (the appliance dials): its pacing and retry fields, and what its dialling does now
+in words, kept live as an agent becomes ready."""
 
 from __future__ import annotations
 
@@ -59,10 +61,8 @@ def test_a_list_is_imported_a_campaign_started_and_an_agent_previews(page_as, we
     expect(page.locator("#entries tbody tr").first.locator("a")).to_have_text("王芳")
 
     page.goto(web.url + "/campaigns")
-    for mode in ("predictive", "power", "notification"):
-        option = page.locator(f"#c-mode option[value={mode}]")
-        expect(option).to_be_disabled()
-        expect(option).to_contain_text(_("campaigns.not_yet"))
+    for mode in ("progressive", "power", "predictive", "notification", "press-key", "survey"):
+        expect(page.locator(f"#c-mode option[value={mode}]")).to_be_enabled()
     page.fill("#c-name", "spring")
     page.fill("#c-display", "春季回访活动")
     page.select_option("#c-queue", "sales")
@@ -97,3 +97,38 @@ def test_a_list_is_imported_a_campaign_started_and_an_agent_previews(page_as, we
     expect(page.locator('[data-figure="failed"] .figure')).to_have_text("1")
     expect(page.locator('[data-figure="remaining"] .figure')).to_have_text("2")
     assert not page.problems and not agent.problems, page.problems + agent.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_a_power_campaign_says_what_its_dialling_does_and_follows_the_agents(page_as, web, lang):
+    from appliance.engine.live import FREE, Agent, LiveState
+    from appliance.services.dialer import Dialer
+
+    _ = lambda msgid, **kw: i18n.translate(lang, msgid, **kw)  # noqa: E731
+    live = LiveState()
+    ami = type("Ami", (), {"connected": True})()  # no loop runs: nothing is dialled, only decided
+    web.deps.campaigns.dialing = Dialer(web.db, ami, live, web.deps.compliance, web.deps.campaigns, None).status
+    spring = web.deps.call_lists.create({"name": "spring"}, "sup")["id"]
+    m.CallListEntry.create(call_list=spring, number="+8613912345678", number_key="13912345678")
+    page = page_as("supervisor", lang)
+    page.goto(web.url + "/campaigns")
+    page.fill("#c-name", "power")
+    page.select_option("#c-mode", "power")
+    page.fill("#c-ratio", "2.5")
+    page.fill("#c-retry_busy_minutes", "15")
+    page.fill("#c-agents", "1001")
+    page.locator("#c-lists input").first.check()
+    page.click("#campaign-add button.primary")
+    expect(page.locator("#campaign-state")).to_have_text(_("campaigns.state.stopped"))
+    expect(page.locator("#dialer-state")).to_have_text(_("campaigns.dialer.status.stopped"))
+    page.click("#campaign-start")
+    expect(page.locator("#dialer-state")).to_have_text(_("campaigns.dialer.status.no_trunk"))
+    expect(page.locator('[data-dialer="dial_level"] .figure')).to_have_text("2.5")
+    expect(page.locator("#c-retry_busy_minutes")).to_have_value("15")
+    screenshot(page, lang, "campaign-power-no-trunk")
+    m.Trunk.create(name="pstn", host="127.0.0.2")  # a trunk, and Alice signs in: the page follows by itself
+    live.agents["1001"] = Agent("1001", state=FREE, queues={"sales"})
+    expect(page.locator("#dialer-state")).to_have_text(_("campaigns.dialer.status.dialling"), timeout=12_000)
+    expect(page.locator('[data-dialer="agents_ready"] .figure')).to_have_text("1")
+    screenshot(page, lang, "campaign-power-dialling")
+    assert not page.problems, page.problems

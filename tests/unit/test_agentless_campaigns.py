@@ -149,7 +149,7 @@ def test_each_mode_is_refused_without_what_it_needs(office):
         "amd_action: campaigns.agentless.field.message_needs_prompt"
     assert refused(office, {"amd": "yes"}) == "amd: field.boolean"
     assert refused(office, {"language": "fr"}) == "language: field.choice"
-    assert refused(office, {"mode": "predictive"}) == "mode: campaigns.field.mode_not_yet"
+    assert refused(office, {"mode": "robocall"}) == "mode: field.choice"
     assert not m.Campaign.select().exists()
 
 

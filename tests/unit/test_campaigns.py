@@ -326,10 +326,10 @@ def test_result_of_a_call_record():
 
 
 # -- campaigns: modes, states, roles ------------------------------------------------------------
-def test_only_preview_can_be_chosen_and_starting_needs_lists_and_agents(office):
+def test_an_unknown_mode_is_refused_and_starting_needs_lists_and_agents(office):
     admin = token_for(office, "admin")
-    res = office.app.post_json("/api/v1/campaigns", {"name": "p", "mode": "predictive"}, headers=admin, status=422)
-    assert res.json["error"] == "campaigns.mode_not_yet"
+    res = office.app.post_json("/api/v1/campaigns", {"name": "p", "mode": "robocall"}, headers=admin, status=422)
+    assert res.json["error"] == "validation_failed" and "mode" in res.json["fields"], res.json
     c = office.app.post_json("/api/v1/campaigns", {"name": "p", "display_name": "春季回访"}, headers=admin,
                              status=201).json
     assert office.app.post_json(f"/api/v1/campaigns/{c['id']}/state", {"state": "running"}, headers=admin,
@@ -343,6 +343,50 @@ def test_only_preview_can_be_chosen_and_starting_needs_lists_and_agents(office):
     office.app.patch_json(f"/api/v1/campaigns/{c['id']}", {"queue": "sales"}, headers=admin)
     assert office.app.patch_json(f"/api/v1/campaigns/{c['id']}", {"script": "x", "updated_at": stale},
                                  headers=admin, status=409).json["error"] == "changed"
+
+
+def test_a_dialled_campaign_keeps_its_pacing_and_retry_fields_and_says_what_its_dialling_does(office):
+    from test_webui import sign_in
+
+    from appliance.services.dialer import Dialer
+
+    admin = token_for(office, "admin")
+    offline = type("Ami", (), {"connected": False})()
+    office.campaigns.dialing = Dialer(office.db, offline, LiveState(), office.deps.compliance, office.campaigns,
+                                      None, clock=office.clock).status
+    list_id = new_list(office)
+    fill(office, list_id, 2)
+    c = office.app.post_json("/api/v1/campaigns", {
+        "name": "p", "mode": "power", "ratio": 2.5, "queue": "sales", "lists": [list_id], "retry_busy_minutes": 5,
+        "max_attempts": 2}, headers=admin, status=201).json
+    assert (c["mode"], c["ratio"], c["retry_busy_minutes"], c["max_attempts"], c["target_abandon"],
+            c["max_lines_per_agent"]) == ("power", 2.5, 5, 2, 3.0, 3.0)
+    bad = office.app.patch_json(f"/api/v1/campaigns/{c['id']}", {"ratio": 0.5, "max_attempts": 2.5}, headers=admin,
+                                status=422).json
+    assert set(bad["fields"]) == {"ratio"}  # the first field found wrong
+    office.app.patch_json(f"/api/v1/campaigns/{c['id']}", {"callerid_pool": "nope"}, headers=admin, status=422)
+    office.app.post_json(f"/api/v1/campaigns/{c['id']}/state", {"state": "running"}, headers=admin)
+    figures = office.app.get(f"/api/v1/campaigns/{c['id']}/figures", headers=admin).json
+    assert figures["dialer"] == {"status": "no_asterisk", "agents_ready": 0, "agents_busy": 0, "lines_ringing": 0,
+                                 "dial_level": 2.5}
+    assert (figures["abandoned"], figures["abandon_rate"]) == (0, 0.0)
+    # an agent's entry of a dialled campaign is not dialled by hand
+    entry = office.campaigns.panel("1001", take=True)["entry"]
+    assert entry is None  # the dialer takes its entries, not the agents' panels
+    sign_in(office.app, "sup")
+    page = office.app.get(f"/campaigns/{c['id']}")
+    assert page.html.select_one("#dialer-state").text == "not dialling: the telephone system is not connected"
+    assert page.html.select_one('[data-dialer="dial_level"] .figure').text == "2.5"
+    assert page.html.select_one("#c-mode option[selected]")["value"] == "power"
+    form = page.forms["campaign-edit"]
+    form["mode"], form["ratio"], form["retry_no_answer_minutes"] = "predictive", "1.5", "abc"
+    refused = form.submit(status=422)
+    assert refused.html.select_one("#c-retry_no_answer_minutes").find_parent("div")["class"] == ["field", "has-error"]
+    form = refused.forms["campaign-edit"]
+    form["retry_no_answer_minutes"], form["target_abandon"] = "30", "2"
+    form.submit().follow()
+    row = m.Campaign.get_by_id(c["id"])
+    assert (row.mode, row.ratio, row.retry_no_answer_minutes, row.target_abandon) == ("predictive", 1.5, 30, 2.0)
 
 
 def test_agents_see_only_their_own_panel_and_manage_nothing(office):
@@ -385,8 +429,8 @@ def test_the_list_import_pages_check_then_import_and_the_campaign_page_counts(of
     assert [r[0] for r in exported.values] == ["Number", "+8613912340001", "+8613912340002"]
     campaigns = office.app.get("/campaigns")
     options = {o.get("value"): o.has_attr("disabled") for o in campaigns.html.select("#c-mode option")}
-    assert options == {"preview": False, "progressive": True, "power": True, "predictive": True,
-                       "notification": False, "press-key": False, "survey": False}
+    assert options == dict.fromkeys(("preview", "progressive", "power", "predictive", "notification", "press-key",
+                                     "survey"), False)  # every mode can be chosen
     add = campaigns.forms["campaign-add"]
     add["name"], add["queue"] = "spring", "sales"
     add.set("lists", True, index=0)

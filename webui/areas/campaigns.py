@@ -1,17 +1,20 @@
 """Campaigns (issue 16): the page and API of ``services/campaigns.py``, and the agent's
-campaign panel in the workspace (preview mode).
+campaign panel in the workspace.
 
 Supervisors and admins manage campaigns: create, edit, start, pause, stop, follow the
-figures (counted from the attempt records) and export the results.  An agent reaches only
-their own panel: the entry offered to them (one of their campaign's), its customer and the
-campaign's script; dial, skip, call back.  Preview and the modes without agents
-(notification, press-key, survey: ``services/agentless.py``, with answering-machine
-detection) can be chosen; the dialer's modes are shown as not available yet.  A campaign
-started before its start time says on its page that it waits, and until when.
+figures (counted from the attempt records; for the modes the appliance dials, also what
+its dialling does now, the agents ready and busy, the lines ringing and the dial level:
+``services/dialer.py``) and export the results.  An agent reaches only their own panel:
+the entry offered to them (preview) or put through to them (the dialled modes), its
+customer and the campaign's script; dial, skip, call back (preview).  Every mode can be
+chosen: preview, the dialled modes and the modes without agents (notification,
+press-key, survey: ``services/agentless.py``, with answering-machine detection).  A
+campaign started before its start time says on its page that it waits, and until when.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import bottle
@@ -19,10 +22,12 @@ from bottle import request, response
 
 from appliance.db.worker import in_worker
 from appliance.errors import DomainError
+from appliance.engine import pacing
 from appliance.engine.agentless import AMD_ACTIONS
 from appliance.engine.saying import HOWS
 from appliance.services.agentless import MAX_QUESTIONS, MAX_SPOKEN
-from appliance.services.campaigns import MODES, NOT_YET
+from appliance.services.campaigns import DIAL_FIELDS, MODES
+from appliance.services.dialer import STATUSES
 from appliance.services.site import zone_of
 from webui import i18n
 from webui.apidoc import Operation, body, errors, items, resp
@@ -39,7 +44,9 @@ CAMPAIGN_SCHEMA = {"type": "object", "properties": {
     "start_at": {"type": ["string", "null"]}, "stop_at": {"type": ["string", "null"]},
     "state": {"enum": ["stopped", "running", "paused"]},
     "lists": {"type": "array", "items": OBJECT}, "updated_at": {"type": "string"},
-    "waiting": {"type": "boolean", "description": "running, and its start time not come yet"}}}
+    "waiting": {"type": "boolean", "description": "running, and its start time not come yet"},
+    "callerid_pool": {"type": "string"},
+    **{key: {"type": "integer" if kind is int else "number"} for key, _, _, kind in DIAL_FIELDS}}}
 AGENTLESS_BODY = {
     "language": {"enum": ["zh_CN", "en"], "default": "zh_CN", "description": "what the spoken values are said in"},
     "prompt": {"type": "string", "description": "a prompt's name: the message (notification, press-key: required), "
@@ -56,18 +63,37 @@ AGENTLESS_BODY = {
     "amd_action": {"enum": list(AMD_ACTIONS), "default": "hangup",
                    "description": "on a machine: hang up, leave `prompt` after its greeting, or pass to an agent"}}
 CAMPAIGN_SCHEMA["properties"].update(AGENTLESS_BODY)
+DIAL_BODY = {
+    "ratio": "power: lines per free agent (1 to 10, default 2)",
+    "target_abandon": "predictive: target abandon rate in percent of answered calls (0 to 100, default 3)",
+    "max_lines_per_agent": "every dialled mode: hard cap of lines per agent signed in (1 to 10, default 3)",
+    "max_lines": "the campaign's own limit of calls at once (0: none)",
+    "retry_busy_minutes": "busy: called again after this many minutes (0: never; default 10)",
+    "retry_no_answer_minutes": "no answer or abandoned: again after (default 60)",
+    "retry_failed_minutes": "failed: again after (default 30)",
+    "max_attempts": "attempts per number at most (1 to 20, default 3)"}
 CAMPAIGN_BODY = {"type": "object", "properties": {**AGENTLESS_BODY,
     "display_name": {"type": "string", "maxLength": 64},
-    "mode": {"enum": list(MODES), "description": ", ".join(NOT_YET) + " are not available yet "
-                                                 "(422 `campaigns.mode_not_yet`)"},
+    "mode": {"enum": list(MODES), "description": "preview (the agent dials); progressive, power, predictive "
+                                                 "(the appliance dials, agents take the answered calls); "
+                                                 "notification, press-key, survey (the appliance dials, no agent)"},
+    "callerid_pool": {"type": "string", "description": "a caller-ID pool its calls present; '' none"},
+    **{key: {"type": "integer" if kind is int else "number", "minimum": low, "maximum": high,
+             "description": DIAL_BODY[key]} for key, low, high, kind in DIAL_FIELDS},
     "queue": {"type": "string", "description": "its members call"},
     "agents": {"type": "array", "items": {"type": "string"}},
     "script": {"type": "string", "maxLength": 20000}, "auto_next": {"type": "boolean", "default": True},
     "start_at": {"type": ["string", "null"], "description": "ISO 8601; without an offset: the office's clock"},
     "stop_at": {"type": ["string", "null"]}, "lists": {"type": "array", "items": {"type": "integer"}},
     "updated_at": {"type": "string", "description": "as last read: a change made meanwhile is 409 `changed`"}}}
-FIGURES_SCHEMA = {"type": "object", "properties": {k: {"type": "integer"} for k in (
-    "dialled", "answered", "no_answer", "busy", "failed", "in_progress", "skipped", "refused", "remaining")}}
+FIGURES_SCHEMA = {"type": "object", "properties": {
+    **{k: {"type": "integer"} for k in ("dialled", "answered", "machine", "no_answer", "busy", "failed", "abandoned",
+                                        "in_progress", "skipped", "refused", "remaining")},
+    "abandon_rate": {"type": "number"},
+    "dialer": {"type": "object", "description": "the dialled modes only: what the dialling does now and its "
+                                                "live figures", "properties": {
+        "status": {"enum": list(STATUSES)}, "agents_ready": {"type": "integer"}, "agents_busy": {"type": "integer"},
+        "lines_ringing": {"type": "integer"}, "dial_level": {"type": "number"}}}}}
 PANEL_SCHEMA = {"type": "object", "properties": {
     "entry": {"type": ["object", "null"], "description": "the entry offered to the agent: number, name, customer, "
                                                          "customer_url, data (the file's other columns), attempt"},
@@ -76,6 +102,9 @@ PANEL_SCHEMA = {"type": "object", "properties": {
                                                           "which wins over the free text; null: none), auto_next"},
     "campaigns": {"type": "array", "items": OBJECT}, "waiting": {"type": "boolean"}}}
 SCOPE = " Agents only for their own agents."
+DIAL_DEFAULTS = {"ratio": pacing.DEFAULT_RATIO, "target_abandon": pacing.DEFAULT_TARGET_ABANDON,
+                 "max_lines_per_agent": pacing.DEFAULT_MAX_LINES_PER_AGENT, "max_lines": 0, "retry_busy_minutes": 10,
+                 "retry_no_answer_minutes": 60, "retry_failed_minutes": 30, "max_attempts": 3}
 
 
 def form_campaign() -> dict:
@@ -90,10 +119,24 @@ def form_campaign() -> dict:
     data["spoken"] = [{"column": column.strip(), "as": how} for column, how in
                       zip(text.getall("spoken_column"), text.getall("spoken_as")) if column.strip()]
     data["questions"] = [q for q in text.getall("questions") if q]
+    for key, _low, _high, kind in DIAL_FIELDS:
+        if f.get(key) is not None:
+            data[key] = _as_number(f.getunicode(key) or "", kind)
+    if f.get("callerid_pool") is not None:
+        data["callerid_pool"] = f.getunicode("callerid_pool") or ""
     data["lists"] = [int(v) for v in f.getall("lists") if v.isdigit() and len(v) < 12]
     if f.get("updated_at"):
         data["updated_at"] = f.get("updated_at")
     return data
+
+
+def _as_number(text: str, kind):
+    """A form's number as the service takes it (text that is none: as it is, refused there)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if kind is int and value.is_integer() else value
 
 
 def install(app, deps) -> None:
@@ -112,14 +155,19 @@ def install(app, deps) -> None:
                       problem=problem, values=values or {}, errors=field_errors or {}, **choices())
 
     def choices() -> dict:
-        return {"modes": MODES, "not_yet": NOT_YET, "queues": deps.config.list("queues"),
+        return {"modes": MODES, "queues": deps.config.list("queues"),
                 "all_lists": deps.call_lists.list(), "prompts": deps.config.list("prompts"), "hows": HOWS,
-                "amd_actions": AMD_ACTIONS, "max_spoken": MAX_SPOKEN, "max_questions": MAX_QUESTIONS}
+                "amd_actions": AMD_ACTIONS, "max_spoken": MAX_SPOKEN, "max_questions": MAX_QUESTIONS,
+                "dial_fields": DIAL_FIELDS, "defaults": DIAL_DEFAULTS,
+                "pools": sorted(deps.compliance.pools()) if deps.compliance is not None else []}
 
     def show_one(campaign_id: int, problem=None, status=200, values=None, field_errors=None):
         response.status = status
+        language = lang()
+        words = {s: i18n.translate(language, f"campaigns.dialer.status.{s}") for s in STATUSES}
         return render("campaign.tpl", c=service.get(campaign_id), figures=service.figures(campaign_id),
-                      problem=problem, values=values, errors=field_errors or {}, **choices())
+                      problem=problem, values=values, errors=field_errors or {},
+                      json_words=json.dumps(words, ensure_ascii=False), **choices())
 
     # -- pages -------------------------------------------------------------------------
     @app.get("/campaigns", name="campaigns", roles=STAFF)
@@ -222,10 +270,16 @@ def install(app, deps) -> None:
 
     @app.get("/api/v1/campaigns/<campaign_id:int>/figures", name="api_campaign_figures", roles=STAFF,
              api=Operation({"tags": ["campaigns"], "summary": "Live figures, counted from the attempt records",
-                            "description": "`dialled`: calls placed; `answered`, `no_answer`, `busy`, `failed`: "
-                                           "their results; `in_progress`: not ended yet; `skipped` and `refused` "
+                            "description": "`dialled`: calls placed; `answered`, `no_answer`, `busy`, `failed`, "
+                                           "`abandoned` (a person answered, no agent was free): their results; "
+                                           "`abandon_rate`: abandoned / (answered + abandoned), percent; "
+                                           "`in_progress`: not ended yet; `skipped` and `refused` "
                                            "(by the calling checks) are no calls; `remaining`: entries of its lists "
-                                           "still to call.",
+                                           "still to call. For progressive, power and predictive, `dialer`: "
+                                           "`status` (dialling, agents_busy, no_agents, no_trunk, outside_window, "
+                                           "nothing_due, no_asterisk, callerid_pool, trunks_full, concurrency, "
+                                           "paused, stopped), `agents_ready`, `agents_busy`, `lines_ringing`, "
+                                           "`dial_level` (lines per free agent).",
                             "responses": {"200": resp("figures", FIGURES_SCHEMA), **errors(401, 403, 404)}}))
     def api_campaign_figures(campaign_id):
         return service.figures(campaign_id)

@@ -1,5 +1,6 @@
-// The agent's campaign panel in the workspace (preview mode): the entry offered to them with
-// its customer and the campaign's script; dial, skip with a reason, or call back at a time.
+// The agent's campaign panel in the workspace: the entry offered to them (preview mode) or put
+// through to them by the dialer (progressive, power, predictive) with its customer and the
+// campaign's script; preview: dial, skip with a reason, or call back at a time.
 // After the disposition of the call is saved (workspace.js says so) the next entry comes by
 // itself when the campaign's auto-next is on.  No inline handlers (Content-Security-Policy).
 (function () {
@@ -67,7 +68,11 @@
     var dialling = entry.state === "dialling";
     $("cp-result").textContent = attempt && dialling ? (T["calllists.result." + attempt.result] || attempt.result) : "";
     $("cp-dial").textContent = dialling ? t("campaigns.dial_again") : t("campaigns.dial");
+    var byItself = !!(view.campaign && view.campaign.dialled);  // the dialer placed the call: nothing to dial
+    $("cp-dial").hidden = byItself;
+    $("cp-skip").hidden = byItself;
     $("cp-after").hidden = !dialling;
+    if (byItself) say(t("campaigns.dialer.by_itself"), false);
     if (dialling) timer = setTimeout(load, 5000);  // the call's result, once it has ended
   }
   function load() {

@@ -1,5 +1,6 @@
 // The campaign page's figures, kept live: read again from the attempt records every few
-// seconds while the page is open (GET /api/v1/campaigns/{id}/figures).
+// seconds while the page is open (GET /api/v1/campaigns/{id}/figures); for a campaign the
+// appliance dials, its dialling state and live figures too (the state's words in the page).
 (function () {
   "use strict";
   var box = document.getElementById("figures");
@@ -13,6 +14,17 @@
           var value = figures[tile.dataset.figure];
           if (value !== undefined) tile.querySelector(".figure").textContent = value;
         });
+        var dialer = figures.dialer, state = document.getElementById("dialer-state");
+        if (!dialer) return;
+        box.querySelectorAll("[data-dialer]").forEach(function (tile) {
+          var value = dialer[tile.dataset.dialer];
+          if (value !== undefined) tile.querySelector(".figure").textContent = value;
+        });
+        if (state) {
+          var words = JSON.parse(document.getElementById("dialer-status").dataset.words);
+          state.textContent = words[dialer.status] || dialer.status;
+          state.className = "flag " + (dialer.status === "dialling" ? "yes" : "no");
+        }
       })
       .catch(function () {})
       .then(function () { setTimeout(load, 5000); });

@@ -12,10 +12,20 @@
 <section class="card" id="figures" data-campaign="{{c['id']}}">
   <h2>{{_('campaigns.figures')}}</h2>
   <div class="tiles">
-  % for key in ('dialled', 'answered', 'no_answer', 'busy', 'failed', 'skipped', 'refused', 'remaining'):
+  % for key in ('dialled', 'answered', 'machine', 'no_answer', 'busy', 'failed', 'abandoned', 'abandon_rate', 'skipped', 'refused', 'remaining'):
     <div class="tile" data-figure="{{key}}"><span class="figure">{{figures[key]}}</span><span class="label">{{_('campaigns.' + key)}}</span></div>
   % end
+  % dialer = figures.get('dialer')
+  % if dialer:
+  % for key in ('agents_ready', 'agents_busy', 'lines_ringing', 'dial_level'):
+    <div class="tile" data-dialer="{{key}}"><span class="figure">{{dialer[key]}}</span><span class="label">{{_('campaigns.dialer.' + key)}}</span></div>
+  % end
+  % end
   </div>
+  % if dialer:
+  <p id="dialer-status" data-words="{{json_words}}"><strong>{{_('campaigns.dialer.status')}}:</strong> <span class="{{'flag yes' if dialer['status'] == 'dialling' else 'flag no'}}" id="dialer-state">{{_('campaigns.dialer.status.' + dialer['status'])}}</span></p>
+  <p class="hint">{{_('campaigns.dialer.figures_help')}}</p>
+  % end
   <p class="hint">{{_('campaigns.figures_help')}}</p>
 </section>
 <section class="card row" id="campaign-actions">

@@ -21,9 +21,6 @@
     % for mode in modes:
       <option value="{{mode}}" {{'selected' if mode == chosen_mode else ''}}>{{_('campaigns.mode.' + mode)}}</option>
     % end
-    % for mode in not_yet:
-      <option value="{{mode}}" disabled>{{_('campaigns.mode.' + mode)}} ({{_('campaigns.not_yet')}})</option>
-    % end
     </select>
     <small class="hint" id="c-mode-help">{{_('campaigns.modes_help')}}</small></div>
   <div class="field {{'has-error' if 'queue' in errors else ''}}"><label for="c-queue">{{_('campaigns.queue')}}</label>
@@ -70,4 +67,28 @@
     <small class="hint">{{_('campaigns.auto_next_help')}}</small></div>
   <div class="field wide"><label for="c-script">{{_('campaigns.script')}}</label>
     <textarea id="c-script" name="script" rows="6" maxlength="20000">{{v.get('script', c['script'] if c else '')}}</textarea></div>
+  <fieldset class="field wide" id="c-dialer"><legend>{{_('campaigns.dialer.settings')}}</legend>
+    <p class="hint">{{_('campaigns.dialer.settings_help')}}</p>
+    <div class="dial-fields">
+    % for key, low, high, kind in dial_fields:
+    <div class="field {{'has-error' if key in errors else ''}}"><label for="c-{{key}}">{{_('campaigns.dialer.' + key)}}</label>
+      <input id="c-{{key}}" name="{{key}}" type="number" min="{{low}}" max="{{high}}" step="{{'0.1' if kind is float else '1'}}" required value="{{v.get(key, c[key] if c else defaults[key])}}">
+      % if key in errors:
+      <em class="field-error">{{field_error(errors[key])}}</em>
+      % end
+    </div>
+    % end
+    <div class="field {{'has-error' if 'callerid_pool' in errors else ''}}"><label for="c-callerid_pool">{{_('campaigns.dialer.callerid_pool')}}</label>
+      % chosen_pool = v.get('callerid_pool', c['callerid_pool'] if c else '')
+      <select id="c-callerid_pool" name="callerid_pool"><option value="">{{_('campaigns.dialer.no_pool')}}</option>
+      % for pool in pools:
+        <option value="{{pool}}" {{'selected' if pool == chosen_pool else ''}}>{{pool}}</option>
+      % end
+      </select>
+      % if 'callerid_pool' in errors:
+      <em class="field-error">{{field_error(errors['callerid_pool'])}}</em>
+      % end
+    </div>
+    </div>
+  </fieldset>
   % include('campaign_agentless.tpl')
