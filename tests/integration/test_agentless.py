@@ -27,7 +27,7 @@ from openpyxl import Workbook
 
 from appliance import dialplan_vars as v
 from appliance import sounds
-from appliance.db.models import CallListEntry, CallRecord, CampaignAttempt, utcnow
+from appliance.db.models import CallList, CallListEntry, CallRecord, CampaignAttempt, utcnow
 from appliance.services.calllists import CallLists
 from appliance.services.customer_excel import CustomerExcel
 from harness import (TRUNK_IP, RtpPcap, Sipp, channels, configure_basic, executed, free_port, leg, played,
@@ -65,7 +65,10 @@ def office(make_module_appliance, tmp_path_factory):
 
 
 def campaign(office, name: str, **settings) -> int:
-    c = office.app.campaigns.create({"name": name, "lists": [office.list_id], **settings}, "sup")
+    """A running campaign whose start is far off, so the dialer places none of its calls: the
+    tests here place them as it would (the last test lets the dialer do it)."""
+    c = office.app.campaigns.create({"name": name, "lists": [office.list_id], "start_at": "2099-01-01T09:00",
+                                     **settings}, "sup")
     office.app.campaigns.set_state(c["id"], "running", "sup")
     return c["id"]
 
@@ -208,3 +211,28 @@ def test_amd_tells_a_person_from_a_machine_and_leaves_the_message(office, name, 
     assert ("WaitForSilence" in apps) == (result == "machine")
     assert [(e["event"], e["result"]) for t, e in events.drain() if t == "campaign" and e["event"] == "amd"] == [
         ("amd", result)]
+
+
+def test_the_dialer_places_a_notification_campaigns_call_itself(office):
+    """End to end: no agent, the dialer takes the entry, originates through the trunks, the
+    callee hears the message; the attempt is answered and heard, the entry done, the call an
+    outbound record to that number."""
+    app = office.app
+    lst = CallList.create(name="dialled")
+    entry = CallListEntry.create(call_list=lst, number="+8613912340099", number_key="13912340099")
+    callee = Sipp("trunk_answer_listen.xml", TRUNK_IP, office.port, None, {}, office.logs).start()
+    try:
+        c = app.campaigns.create({"name": "dialled", "mode": "notification", "prompt": "zh-goodbye",
+                                  "lists": [lst.id]}, "sup")
+        app.campaigns.set_state(c["id"], "running", "sup")
+        done = wait_until(lambda: CampaignAttempt.get_or_none((CampaignAttempt.campaign == c["id"])
+                                                              & CampaignAttempt.ended_at.is_null(False)),
+                          60, "the dialer's call to end")
+        assert callee.wait(30) == 0, callee.errors()
+    finally:
+        callee.stop()
+        app.campaigns.set_state(c["id"], "stopped", "sup")
+    assert (done.result, done.heard, done.agent) == ("answered", True, ""), done.__data__
+    assert CallListEntry.get_by_id(entry.id).state == "done"
+    record = wait_until(lambda: CallRecord.get_or_none(CallRecord.linkedid == done.linkedid), 15, "its record")
+    assert (record.direction, record.caller) == ("outbound", "13912340099")
