@@ -31,7 +31,8 @@ ALLOWED = {"SIP", "PJSIP", "DAHDI", "IVR", "CSV", "PDF", "API", "URL", "HTTP", "
            "WAN", "FXO", "FXS", "Opus", "alaw", "ulaw", "gsm", "g722", "g729", "Chromium", "Linux", "Shanghai", "Asia", "Europe",
            "London", "Token", "MB", "GB", "KB", "Ctrl", "Alt", "Shift", "Enter", "Esc", "English", "PCMA", "PCMU",
            "codec", "codecs", "localhost", "FastAGI", "Authorization", "kHz",
-           "KiB", "MiB", "GiB", "dBFS"}
+           "KiB", "MiB", "GiB", "dBFS",
+           "IPv", "eth"}  # IPv4 and eth0 as the letters before their digits
 # What the test and the harness seeded: people's, queues' and menus' names are data.
 SEEDED = ("Acme Trading Ltd", "Alice", "Bob", "Sales line", "Sales", "Support", "sales-menu", "sales", "support",
           "Front door", "zh-welcome", "en-welcome", "main", "City", "Level", "gold", "silver", "company", "lead",

@@ -4,7 +4,7 @@
 %   return v.get(key, a.get(key, default))
 % end
 % def prompt_label(p):
-%   return p.get('display_name') or (p['name'] + (' · ' + p['description'][:40] if p.get('description') else ''))
+%   return p.get('display_name') or p['name']
 % end
   <div class="wide section-head" id="c-agentless"><h3>{{_('campaigns.agentless.title')}}</h3>
     <p class="hint">{{_('campaigns.agentless.help')}}</p></div>
