@@ -84,6 +84,7 @@ from appliance.services.report_schedule import ReportSchedules  # noqa: E402
 from appliance.services.reports import ReportService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
+from appliance.services.webhooks import WebhookService  # noqa: E402
 from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, mpg123_decoder, resolve_in_root  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
@@ -206,6 +207,10 @@ class Appliance:
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
                                 settings.data_dir / "fax")
         self.faxes.received.append(notices.fax_received)
+        self.webhooks = WebhookService(self.db)  # signed webhooks: the bus's events and these listeners
+        self.bus.taps.append(self.webhooks.published)
+        self.pipeline.completed.append(self.webhooks.recording_ready)
+        self.faxes.received.append(self.webhooks.fax_received)
         registry.register(fax_agi.SCRIPT, fax_agi.make_handler(self.faxes), fallback=False)
         self.fax_sender = FaxSender(self.db, self.ami, spool_dir=self.pbx.spool_dir / FAX_OUT_SPOOL,
                                     asterisk_spool=f"{self.pbx.paths.spool}/{FAX_OUT_SPOOL}",
@@ -409,6 +414,7 @@ class Appliance:
             "hardware": self._hardware_health(),
             "recording": self._recording_health(),
             "mail": self.mail.health(),
+            "webhooks": self.webhooks.health(),
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
@@ -504,6 +510,7 @@ class Appliance:
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self.mail.start()
+        self.webhooks.start()  # its own native thread: never the loop that routes calls
         self.report_schedules.start()
         self.fax_sender.start()
         self.voice_codes.start()
@@ -551,7 +558,7 @@ class Appliance:
                        workorders=self.workorders, scripts=CallScripts(self.db, self.crm),
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),
-                       customer_mail=self.customer_mail,
+                       customer_mail=self.customer_mail, webhooks=self.webhooks,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()
@@ -608,6 +615,7 @@ class Appliance:
         self.agi.stop()
         self.housekeeping.stop()
         self.mail.stop()
+        self.webhooks.stop()
         self.report_schedules.stop()
         self.fax_sender.stop()
         self.voice_codes.stop()

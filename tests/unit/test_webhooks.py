@@ -1,0 +1,277 @@
+"""Signed webhooks (appliance/services/webhooks.py) against a real HTTP receiver in this
+process (http.server in a thread): signature, retry with backoff on a fake clock, order per
+call, the outbox surviving a restart, the addresses refused, hostile receivers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from appliance.bus import EventBus
+from appliance.db import models as m
+from appliance.db import open_database
+from appliance.db.migrate import migrate
+from appliance.errors import ValidationError
+from appliance.services.webhooks import UrlGuard, WebhookService, refused_address, retry_delay
+
+LOOPBACK_OK = ("127.0.0.0/8",)  # the receiver of these tests listens on loopback
+
+
+class Receiver:
+    """What it answers is set per test: ``status`` (or a function of the body), ``huge``
+    (an answer of 1 GB promised and streamed), ``hang`` (never answers)."""
+
+    def __init__(self):
+        self.got: list[dict] = []
+        self.status = 200
+        self.huge = False
+        self.hang = False
+        self.release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.hang:
+                    receiver.release.wait(30)
+                    return
+                status = receiver.status(body) if callable(receiver.status) else receiver.status
+                receiver.got.append({"headers": dict(self.headers), "body": body, "status": status,
+                                     "path": self.path})
+                self.send_response(status)
+                if receiver.huge:
+                    self.send_header("Content-Length", str(1 << 30))
+                    self.end_headers()
+                    try:
+                        chunk = b"x" * 65536
+                        for _ in range(1 << 14):
+                            self.wfile.write(chunk)
+                    except OSError:
+                        pass  # the sender hung up: what a bounded read does
+                    return
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"no")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks?x=1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def types(self):
+        return [json.loads(r["body"])["type"] for r in self.got]
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def env(tmp_path, receiver):
+    receiver.got.clear()
+    receiver.status, receiver.huge, receiver.hang = 200, False, False
+    db = open_database(tmp_path / "hooks.db")
+    migrate(db)
+    clock = Clock()
+    service = WebhookService(db, guard=UrlGuard(own=lambda: [], allowed=LOOPBACK_OK), clock=clock, timeout=1.0)
+    yield type("Env", (), {"db": db, "clock": clock, "hooks": service, "receiver": receiver, "path": tmp_path})
+    db.close()
+
+
+def subscribe(env, events=("call.offered", "call.answered", "call.ended")):
+    return env.hooks.create("admin", env.receiver.url, list(events))
+
+
+def test_a_delivery_is_signed_and_carries_the_event(env):
+    sub = subscribe(env)
+    assert sub["secret"].startswith("whsec_") and "secret" not in env.hooks.subscription(sub["id"])
+    event_id = env.hooks.emit("call.ended", {"linkedid": "1700.1", "caller": "13912345678"}, order_key="1700.1")
+    assert env.hooks.emit("fax.received", {"did": "800"}) is None  # nobody wants it: nothing queued
+    assert env.hooks.deliver_due() == 1
+    [got] = env.receiver.got
+    h, body = got["headers"], got["body"]
+    assert got["path"] == "/hooks?x=1" and h["Content-Type"] == "application/json"
+    assert h["X-CC-Webhook-Id"] == event_id and h["X-CC-Webhook-Timestamp"] == str(int(env.clock.now))
+    expected = hmac.new(sub["secret"].encode(), h["X-CC-Webhook-Timestamp"].encode() + b"." + body,
+                        hashlib.sha256).hexdigest()
+    assert h["X-CC-Webhook-Signature"] == "sha256=" + expected
+    sent = json.loads(body)
+    assert sent == {"id": event_id, "type": "call.ended", "created_at": "2027-01-15T08:00:00Z",
+                    "data": {"linkedid": "1700.1", "caller": "13912345678"}}
+    [row] = env.hooks.deliveries(sub["id"])
+    assert row["state"] == "delivered" and row["attempts"] == 1 and row["last_status"] == 200
+    assert env.hooks.deliver_due() == 0 and len(env.receiver.got) == 1  # delivered once
+
+
+def test_retried_with_backoff_until_the_receiver_recovers(env):
+    sub = subscribe(env)
+    env.receiver.status = 500
+    env.hooks.emit("call.offered", {"linkedid": "1"}, order_key="1")
+    waits = []
+    for attempt in range(1, 5):
+        assert env.hooks.deliver_due() == 0
+        [row] = env.hooks.deliveries(sub["id"])
+        assert row["state"] == "pending" and row["attempts"] == attempt and row["last_error"] == "HTTP 500: no"
+        waits.append(m.WebhookDelivery.get().next_try - env.clock.now)
+        env.hooks.deliver_due()  # not due yet: not tried
+        assert len(env.receiver.got) == attempt
+        env.clock.now += waits[-1]
+    assert waits == [30, 60, 120, 240]
+    assert retry_delay(20) == 3600  # capped at an hour
+    env.receiver.status = 200
+    assert env.hooks.deliver_due() == 1
+    assert env.receiver.got[-1]["headers"]["X-CC-Webhook-Id"] == env.receiver.got[0]["headers"]["X-CC-Webhook-Id"]
+    assert env.hooks.health()["up"] is True
+
+
+def test_failed_for_good_after_24_hours_and_alarmed(env):
+    sub = subscribe(env)
+    env.receiver.status = 503
+    env.hooks.emit("call.offered", {"linkedid": "1"}, order_key="1")
+    start = env.clock.now
+    while m.WebhookDelivery.get().state == "pending":
+        env.clock.now = max(env.clock.now, m.WebhookDelivery.get().next_try)
+        env.hooks.deliver_due()
+        if env.clock.now - start < 3600:
+            continue
+        assert env.hooks.health()["up"] is False  # waiting more than an hour is alarmed already
+    [row] = env.hooks.deliveries(sub["id"])
+    assert row["state"] == "failed" and "still failing after 24 h" in row["last_error"]
+    assert env.clock.now - start >= 24 * 3600 and row["attempts"] < 40  # about an hour apart at the end
+    assert env.hooks.health() == {**env.hooks.health(), "state": "failed", "up": False, "failed_last_day": 1}
+
+
+def test_a_calls_events_go_in_order(env):
+    subscribe(env)
+    first = {"n": 0}
+
+    def status(body):  # the first call's first event fails once
+        data = json.loads(body)
+        if data["data"]["linkedid"] == "A" and data["type"] == "call.offered" and first["n"] == 0:
+            first["n"] += 1
+            return 500
+        return 200
+    env.receiver.status = status
+    env.hooks.emit("call.offered", {"linkedid": "A"}, order_key="A")
+    env.hooks.emit("call.answered", {"linkedid": "A"}, order_key="A")
+    env.hooks.emit("call.offered", {"linkedid": "B"}, order_key="B")
+    assert env.hooks.deliver_due() == 1  # B went; A's answer waits for A's offer
+    assert [(json.loads(r["body"])["data"]["linkedid"], r["status"]) for r in env.receiver.got] == [("A", 500), ("B", 200)]
+    env.clock.now += 30
+    assert env.hooks.deliver_due() == 2
+    delivered = [(json.loads(r["body"])["data"]["linkedid"], json.loads(r["body"])["type"])
+                 for r in env.receiver.got if r["status"] == 200]
+    assert delivered == [("B", "call.offered"), ("A", "call.offered"), ("A", "call.answered")]
+
+
+def test_the_outbox_survives_a_restart_and_delivers_once(env):
+    subscribe(env)
+    env.hooks.emit("call.ended", {"linkedid": "R"}, order_key="R")
+    env.db.close()  # the process stops before delivering
+    db = open_database(env.path / "hooks.db")
+    again = WebhookService(db, guard=UrlGuard(own=lambda: [], allowed=LOOPBACK_OK), clock=env.clock, timeout=1.0)
+    assert again.deliver_due() == 1 and again.deliver_due() == 0
+    assert env.receiver.types() == ["call.ended"]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://[::1]:8080/x", "http://169.254.169.254/latest/meta-data",
+                                 "http://192.0.2.2/", "https://loop.example.com/", "http://localhost:8080/",
+                                 "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/", "http://[fe80::1]/",
+                                 "ftp://crm.example.com/", "file:///etc/passwd", "javascript:alert(1)",
+                                 "http://user:pw@crm.example.com/", "http:///nohost"])
+def test_urls_refused(url, tmp_path):
+    names = {"loop.example.com": "127.0.0.1", "crm.example.com": "198.51.100.7"}
+
+    def resolve(host, port, type=0):
+        ip = names.get(host, host)
+        return [(2, 1, 6, "", (ip, port))]
+    guard = UrlGuard(own=lambda: ["192.0.2.2", "fd00::2"], resolve=resolve)
+    with pytest.raises(ValidationError) as exc:
+        guard.check(url)
+    assert exc.value.code == "webhooks.bad_url" and "url" in exc.value.fields
+    assert guard.check("https://crm.example.com/hooks") == ("crm.example.com", 443, "198.51.100.7")
+    assert refused_address("10.0.0.5") == "" and refused_address("fd00::2", own=["fd00::2"]) == "own_address"
+
+
+def test_a_name_that_turns_to_loopback_is_refused_at_delivery(env):
+    names = {"crm.example.com": "198.51.100.7"}
+    env.hooks.guard = UrlGuard(own=lambda: [], resolve=lambda host, port, type=0: [(2, 1, 6, "", (names[host], port))])
+    sub = env.hooks.create("admin", "http://crm.example.com/hooks", ["webhook.test"])
+    names["crm.example.com"] = "127.0.0.1"  # DNS changed since it was saved
+    env.hooks.send_test(sub["id"])
+    assert env.hooks.deliver_due() == 0
+    [row] = env.hooks.deliveries(sub["id"])
+    assert row["state"] == "pending" and "loopback" in row["last_error"] and row["attempts"] == 1
+    assert env.receiver.got == []
+
+
+def test_a_huge_answer_is_not_read(env):
+    sub = subscribe(env, ["webhook.test"])
+    env.receiver.huge = True
+    env.receiver.status = 500
+    env.hooks.send_test(sub["id"])
+    started = time.monotonic()
+    env.hooks.deliver_due()
+    env.receiver.status = 200
+    env.clock.now += 30
+    assert env.hooks.deliver_due() == 1
+    assert time.monotonic() - started < 5  # 1 GB was promised twice; at most 1 KiB was read
+    [row] = env.hooks.deliveries(sub["id"])
+    assert row["state"] == "delivered" and row["attempts"] == 2
+
+
+def test_a_receiver_that_never_answers_times_out(env):
+    sub = subscribe(env, ["webhook.test"])
+    env.receiver.hang = True
+    env.hooks.send_test(sub["id"])
+    started = time.monotonic()
+    assert env.hooks.deliver_due() == 0
+    assert time.monotonic() - started < 3
+    [row] = env.hooks.deliveries(sub["id"])
+    assert row["state"] == "pending" and row["last_error"] == "no answer within 1 s"
+    env.receiver.release.set()
+
+
+def test_the_bus_feeds_the_outbox(env):
+    bus = EventBus()
+    bus.taps.append(env.hooks.published)
+    sub = subscribe(env, ["call.ended", "survey.scored"])
+    m.Recording.create(linkedid="1700.9", state="complete", wav_path="a.wav", mp3_path="a.mp3")
+    bus.publish("call", {"event": "offered", "linkedid": "1700.9"})  # not subscribed
+    bus.publish("call", {"event": "ended", "linkedid": "1700.9", "caller": "13912345678", "agent": "8001",
+                         "queue": "sales"})
+    bus.publish("call", {"event": "survey", "linkedid": "1700.9", "score": 5})
+    env.hooks.update("admin", sub["id"], active=False)
+    bus.publish("call", {"event": "ended", "linkedid": "1700.10"})  # inactive: not queued
+    assert env.hooks.deliver_due() == 2
+    ended, survey = (json.loads(r["body"]) for r in env.receiver.got)
+    assert ended["type"] == "call.ended" and ended["data"] == {
+        "linkedid": "1700.9", "caller": "13912345678", "agent": "8001", "queue": "sales",
+        "recording_url": "/api/v1/recordings/1700.9/audio"}
+    assert survey["type"] == "survey.scored" and survey["data"]["score"] == 5
