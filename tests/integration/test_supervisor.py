@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db.models import CallRecord
+from appliance.db.models import CallRecord, Recording
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
+from appliance.services.webhooks import sign
 from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
@@ -109,12 +110,20 @@ def test_force_hangup_ends_the_call(calls):
 
 
 def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, tmp_path):
+    """Also the external-CRM path (docs/webhooks.md): a CRM starts the call for an agent and
+    a real receiver gets the call's signed events, the record in ``call.ended``."""
+    import json
     import socket
 
+    from appliance.services.webhooks import UrlGuard
     from harness import TRUNK_IP, Sipp, free_port
+    from webhook_receiver import Receiver
 
     app = make_appliance()
     configure_basic(app)
+    crm = Receiver()
+    app.webhooks.guard = UrlGuard(own=lambda: [], allowed=("127.0.0.0/8",))  # the receiver is on loopback
+    secret = app.webhooks.create("crm", crm.url, ["call.answered", "call.ended"])["secret"]
     carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
     app.config.update("trunks", "pstn", {"port": carrier_port}, actor="test")
     started(app)
@@ -136,6 +145,20 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
     assert (rec.direction, rec.agent, rec.trunk, rec.disposition) == ("outbound", "1001", "pstn", "answered")
     assert abs(rec.talk_seconds - 3.0) <= 1.0, rec.talk_seconds
     wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free after the call")
+    try:  # the worker delivers off the loop, within a second or so
+        wait_until(lambda: "call.ended" in crm.types(), 15, "the call.ended webhook")
+    finally:
+        crm.close()
+    assert crm.types() == ["call.answered", "call.ended"]  # in order
+    for got in crm.got:
+        h = got["headers"]
+        assert h["X-CC-Webhook-Signature"] == sign(secret, int(h["X-CC-Webhook-Timestamp"]), got["body"])
+    ended = json.loads(crm.got[-1]["body"])["data"]
+    assert (ended["linkedid"], ended["caller"], ended["agent"], ended["direction"]) == (
+        rec.linkedid, "02160001234", "1001", "outbound")
+    assert "queue" in ended and abs(ended["talk_seconds"] - rec.talk_seconds) <= 1.0
+    recorded = Recording.get_or_none(Recording.linkedid == rec.linkedid)
+    assert ended["recording_url"] == (f"/api/v1/recordings/{rec.linkedid}/audio" if recorded else None)
 
 
 @pytest.mark.parametrize("to_kind", ["queue", "agent"])

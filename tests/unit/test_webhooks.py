@@ -9,7 +9,6 @@ import hmac
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -19,62 +18,9 @@ from appliance.db import open_database
 from appliance.db.migrate import migrate
 from appliance.errors import ValidationError
 from appliance.services.webhooks import UrlGuard, WebhookService, refused_address, retry_delay
+from webhook_receiver import Receiver
 
 LOOPBACK_OK = ("127.0.0.0/8",)  # the receiver of these tests listens on loopback
-
-
-class Receiver:
-    """What it answers is set per test: ``status`` (or a function of the body), ``huge``
-    (an answer of 1 GB promised and streamed), ``hang`` (never answers)."""
-
-    def __init__(self):
-        self.got: list[dict] = []
-        self.status = 200
-        self.huge = False
-        self.hang = False
-        self.release = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.hang:
-                    receiver.release.wait(30)
-                    return
-                status = receiver.status(body) if callable(receiver.status) else receiver.status
-                receiver.got.append({"headers": dict(self.headers), "body": body, "status": status,
-                                     "path": self.path})
-                self.send_response(status)
-                if receiver.huge:
-                    self.send_header("Content-Length", str(1 << 30))
-                    self.end_headers()
-                    try:
-                        chunk = b"x" * 65536
-                        for _ in range(1 << 14):
-                            self.wfile.write(chunk)
-                    except OSError:
-                        pass  # the sender hung up: what a bounded read does
-                    return
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"no")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks?x=1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def types(self):
-        return [json.loads(r["body"])["type"] for r in self.got]
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Clock:
@@ -275,3 +221,24 @@ def test_the_bus_feeds_the_outbox(env):
         "linkedid": "1700.9", "caller": "13912345678", "agent": "8001", "queue": "sales",
         "recording_url": "/api/v1/recordings/1700.9/audio"}
     assert survey["type"] == "survey.scored" and survey["data"]["score"] == 5
+
+
+def test_the_worker_delivers_from_its_own_thread(env):
+    import gevent
+
+    sub = subscribe(env, ["webhook.test"])
+    env.hooks.clock = time.time
+    loop_thread = threading.get_native_id()
+    seen = []
+    deliver_due = env.hooks.deliver_due
+    env.hooks.deliver_due = lambda: (seen.append(threading.get_native_id()), deliver_due())[1]
+    env.hooks.start(interval=0.05)
+    try:
+        env.hooks.send_test(sub["id"])
+        deadline = time.monotonic() + 10
+        while not env.receiver.got and time.monotonic() < deadline:
+            gevent.sleep(0.02)
+    finally:
+        env.hooks.stop()
+    assert env.receiver.types() == ["webhook.test"]
+    assert seen and loop_thread not in seen  # a native thread, not the loop's
