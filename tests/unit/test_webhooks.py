@@ -242,3 +242,32 @@ def test_the_worker_delivers_from_its_own_thread(env):
         env.hooks.stop()
     assert env.receiver.types() == ["webhook.test"]
     assert seen and loop_thread not in seen  # a native thread, not the loop's
+
+
+def test_the_example_receiver_in_the_docs_verifies_the_signature(env):
+    import re
+    from http.server import HTTPServer
+    from pathlib import Path
+
+    text = Path(__file__).parents[2].joinpath("docs", "webhooks.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    code = code.replace('HTTPServer(("0.0.0.0", 8000), Hook).serve_forever()', "")
+    example: dict = {}
+    exec(compile(code, "docs/webhooks.md", "exec"), example)
+    server = HTTPServer(("127.0.0.1", 0), example["Hook"])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        good = env.hooks.create("admin", url, ["webhook.test"])
+        bad = env.hooks.create("admin", url, ["webhook.test"])
+        example["SECRET"] = good["secret"].encode()
+        env.hooks.clock = time.time  # the example checks the timestamp against its clock
+        env.hooks.send_test(good["id"])
+        env.hooks.send_test(bad["id"])  # signed with another secret: refused
+        assert env.hooks.deliver_due() == 1
+        assert env.hooks.deliveries(good["id"])[0]["state"] == "delivered"
+        assert env.hooks.deliveries(bad["id"])[0]["last_error"] == "HTTP 401"
+        assert len(example["seen"]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
