@@ -18,7 +18,7 @@
 % for s in subs:
 <section class="card" id="webhook-{{s['id']}}" data-url="{{s['url']}}">
   <h2>{{s['url']}} <span class="pill {{'ok' if s['active'] else 'bad'}}">{{_('webhooks.active') if s['active'] else _('webhooks.inactive')}}</span></h2>
-  <p class="muted">{{_('webhooks.events')}}: {{('、' if lang == 'zh_CN' else ', ').join(_('webhooks.event.' + e) for e in s['events'])}}</p>
+  <p class="muted">{{_('webhooks.events_list', list=('、' if lang == 'zh_CN' else ', ').join(_('webhooks.event.' + e) for e in s['events']))}}</p>
   <p>{{_('webhooks.counts', pending=s['pending'], delivered=s['delivered'], failed=s['failed'])}}</p>
   <div class="actions">
     <form method="post" action="/admin/webhooks/{{s['id']}}/test" class="inline">
