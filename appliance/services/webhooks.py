@@ -58,7 +58,10 @@ logger = logging.getLogger(__name__)
 # ``WebhookService.published`` for the bus topics they come from).
 EVENT_TYPES = ("call.offered", "call.answered", "call.ended", "recording.ready", "fax.received",
                "survey.scored", "campaign.result", "webhook.test")
+# the campaign publications that are an outcome (not a campaign's state or a dial starting)
+CAMPAIGN_RESULTS = ("attempt", "finished", "refused", "amd", "heard", "answer", "survey")
 FIRST_RETRY_SECONDS = 30.0
+KEEP_DAYS = 7  # delivered and failed rows are kept this long for the page, then deleted
 LAST_RETRY_SECONDS = 3600.0
 ANSWER_BYTES = 1024  # of a receiver's answer body: kept (shortened) as the error when not 2xx
 MAX_URL = 2000
@@ -365,15 +368,17 @@ class WebhookService:
         """A bus tap (``EventBus.taps``): the bus's topics made webhook events."""
         try:
             if topic == "call" and data.get("event") in ("offered", "answered", "ended"):
-                payload = dict(data)
-                payload.pop("event", None)
-                if data["event"] == "ended":
+                kind = f"call.{data['event']}"
+                if not self._subscribers(kind):
+                    return  # the call path pays one dict lookup when nobody subscribes
+                payload = {k: v for k, v in data.items() if k != "event"}
+                if kind == "call.ended":
                     payload["recording_url"] = self._recording_of(data.get("linkedid", ""))
-                self.emit(f"call.{data['event']}", payload, order_key=data.get("linkedid", ""))
+                self.emit(kind, payload, order_key=data.get("linkedid", ""))
             elif topic == "call" and data.get("event") == "survey":  # the caller's rating after the call
                 payload = {k: v for k, v in data.items() if k != "event"}
                 self.emit("survey.scored", payload, order_key=data.get("linkedid", ""))
-            elif topic == "campaign":
+            elif topic == "campaign" and data.get("event") in CAMPAIGN_RESULTS:
                 self.emit("campaign.result", data)
         except Exception:  # a webhook must never break the publisher (the call path)
             logger.exception("webhooks: queueing a %s event failed", topic)
@@ -442,6 +447,12 @@ class WebhookService:
         row.save()
         return True
 
+    def prune(self) -> int:
+        """Delete what was delivered or failed more than ``KEEP_DAYS`` ago; how many rows."""
+        return (m.WebhookDelivery.delete()
+                .where(m.WebhookDelivery.state != PENDING,
+                       m.WebhookDelivery.done_at < self.clock() - KEEP_DAYS * 86400).execute())
+
     def health(self) -> dict:
         """For the health page: failing while a delivery has failed for good in the last day
         or one has waited more than an hour."""
@@ -466,9 +477,13 @@ class WebhookService:
 
         def loop():
             self.db.connect(reuse_if_open=True)
+            pruned_at = 0.0
             while not self._stopped:
                 try:
                     self.deliver_due()
+                    if time.monotonic() - pruned_at > 3600:
+                        self.prune()
+                        pruned_at = time.monotonic()
                 except Exception:
                     logger.exception("webhooks: delivering the outbox failed")
                 time.sleep(interval)

@@ -73,6 +73,10 @@ def test_a_delivery_is_signed_and_carries_the_event(env):
     [row] = env.hooks.deliveries(sub["id"])
     assert row["state"] == "delivered" and row["attempts"] == 1 and row["last_status"] == 200
     assert env.hooks.deliver_due() == 0 and len(env.receiver.got) == 1  # delivered once
+    env.clock.now += 6 * 86400
+    assert env.hooks.prune() == 0  # kept a week for the page
+    env.clock.now += 2 * 86400
+    assert env.hooks.prune() == 1 and env.hooks.deliveries(sub["id"]) == []
 
 
 def test_retried_with_backoff_until_the_receiver_recovers(env):
@@ -213,6 +217,7 @@ def test_the_bus_feeds_the_outbox(env):
     bus.publish("call", {"event": "ended", "linkedid": "1700.9", "caller": "13912345678", "agent": "8001",
                          "queue": "sales"})
     bus.publish("call", {"event": "survey", "linkedid": "1700.9", "score": 5})
+    bus.publish("campaign", {"event": "finished", "campaign": 3, "entry": 9})  # not subscribed
     env.hooks.update("admin", sub["id"], active=False)
     bus.publish("call", {"event": "ended", "linkedid": "1700.10"})  # inactive: not queued
     assert env.hooks.deliver_due() == 2
@@ -271,3 +276,14 @@ def test_the_example_receiver_in_the_docs_verifies_the_signature(env):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_campaign_outcomes_only(env):
+    bus = EventBus()
+    bus.taps.append(env.hooks.published)
+    subscribe(env, ["campaign.result"])
+    bus.publish("campaign", {"event": "state", "campaign": 3, "state": "running"})  # not an outcome
+    bus.publish("campaign", {"event": "dialling", "campaign": 3, "entry": 9})
+    bus.publish("campaign", {"event": "finished", "campaign": 3, "entry": 9})
+    assert env.hooks.deliver_due() == 1
+    assert [json.loads(r["body"])["data"]["event"] for r in env.receiver.got] == ["finished"]
