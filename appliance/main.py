@@ -211,6 +211,7 @@ class Appliance:
         self.bus.taps.append(self.webhooks.published)
         self.pipeline.completed.append(self.webhooks.recording_ready)
         self.faxes.received.append(self.webhooks.fax_received)
+        self.crm.changed.append(self.webhooks.customer_changed)
         registry.register(fax_agi.SCRIPT, fax_agi.make_handler(self.faxes), fallback=False)
         self.fax_sender = FaxSender(self.db, self.ami, spool_dir=self.pbx.spool_dir / FAX_OUT_SPOOL,
                                     asterisk_spool=f"{self.pbx.paths.spool}/{FAX_OUT_SPOOL}",

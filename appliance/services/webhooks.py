@@ -51,13 +51,14 @@ from peewee import fn
 
 from appliance.db import models as m
 from appliance.errors import FieldError, NotFound, ValidationError
+from appliance.services.voicemail import KEY_SUFFIX as VOICEMAIL_SUFFIX
 
 logger = logging.getLogger(__name__)
 
 # What a subscription may ask for; each is published by the service that owns it (see
 # ``WebhookService.published`` for the bus topics they come from).
-EVENT_TYPES = ("call.offered", "call.answered", "call.ended", "recording.ready", "fax.received",
-               "survey.scored", "campaign.result", "webhook.test")
+EVENT_TYPES = ("call.offered", "call.answered", "call.ended", "recording.ready", "voicemail.left", "fax.received",
+               "survey.scored", "customer.created", "customer.changed", "campaign.result", "webhook.test")
 # the campaign publications that are an outcome (not a campaign's state or a dial starting)
 CAMPAIGN_RESULTS = ("attempt", "finished", "refused", "amd", "heard", "answer", "survey")
 FIRST_RETRY_SECONDS = 30.0
@@ -388,10 +389,24 @@ class WebhookService:
             return self.recording_url(linkedid)
         return None
 
-    def recording_ready(self, linkedid: str, _mp3=None) -> None:
-        """A listener of finished recordings (``RecordingPipeline.completed``)."""
-        self.emit("recording.ready", {"linkedid": linkedid, "recording_url": self.recording_url(linkedid)},
-                  order_key=linkedid)
+    def recording_ready(self, key: str, _mp3=None) -> None:
+        """A listener of finished recordings (``RecordingPipeline.completed``): a call's
+        recording, or a caller's message (its key ends in ``-msg``: voicemail.left)."""
+        if key.endswith(VOICEMAIL_SUFFIX):
+            if not self._subscribers("voicemail.left"):
+                return
+            msg = m.VoiceMessage.get_or_none(m.VoiceMessage.recording_key == key)
+            if msg is not None:
+                self.emit("voicemail.left", {
+                    "id": msg.id, "linkedid": msg.linkedid, "caller": msg.caller, "caller_name": msg.caller_name,
+                    "did": msg.did, "queue": msg.queue, "agent": msg.agent, "reason": msg.reason,
+                    "audio_url": f"/api/v1/voice-messages/{msg.id}/audio"}, order_key=msg.linkedid)
+            return
+        self.emit("recording.ready", {"linkedid": key, "recording_url": self.recording_url(key)}, order_key=key)
+
+    def customer_changed(self, what: str, customer: dict) -> None:
+        """A listener of the CRM (``CustomerService.changed``): created or changed."""
+        self.emit(f"customer.{what}", customer)
 
     def fax_received(self, fax: dict, _pdf=None) -> None:
         """A listener of received faxes (``FaxService.received``)."""

@@ -287,3 +287,25 @@ def test_campaign_outcomes_only(env):
     bus.publish("campaign", {"event": "finished", "campaign": 3, "entry": 9})
     assert env.hooks.deliver_due() == 1
     assert [json.loads(r["body"])["data"]["event"] for r in env.receiver.got] == ["finished"]
+
+
+def test_voicemail_left_and_customers_created_or_changed(env):
+    from appliance.services.crm import CustomerService, Viewer
+
+    admin = Viewer("admin", "admin")
+
+    subscribe(env, ["voicemail.left", "customer.created", "customer.changed", "recording.ready"])
+    crm = CustomerService(env.db)
+    crm.changed.append(env.hooks.customer_changed)
+    created = crm.create(admin, {"name": "王芳", "phone": "13912345678"}, actor="admin")
+    crm.update(admin, created["id"], {"category": "VIP"}, actor="admin")
+    msg = m.VoiceMessage.create(linkedid="1700.5", recording_key="1700.5-msg", caller="13912345678", caller_name="",
+                                did="800", queue="sales", agent="", reason="no-answer", created_at=m.utcnow(), note="")
+    env.hooks.recording_ready("1700.5-msg")  # the pipeline finished the caller's message
+    env.hooks.recording_ready("1700.5")  # and the call's recording
+    assert env.hooks.deliver_due() == 4
+    sent = [json.loads(r["body"]) for r in env.receiver.got]
+    assert [s["type"] for s in sent] == ["customer.created", "customer.changed", "voicemail.left", "recording.ready"]
+    assert sent[0]["data"]["name"] == "王芳" and sent[1]["data"]["category"] == "VIP" and "pin" not in json.dumps(sent[1]["data"]).replace("has_pin", "")
+    assert sent[2]["data"]["audio_url"] == f"/api/v1/voice-messages/{msg.id}/audio"
+    assert sent[2]["data"]["queue"] == "sales" and sent[3]["data"]["recording_url"] == "/api/v1/recordings/1700.5/audio"
