@@ -7,6 +7,10 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
+LOOPBACK_OK = ("127.0.0.0/8",)  # for UrlGuard(allowed=...): these receivers listen on loopback
+
 
 class Receiver:
     """What it answers is set per test: ``status`` (or a function of the body), ``huge``
@@ -53,6 +57,10 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def reset(self):
+        self.got.clear()
+        self.status, self.huge, self.hang = 200, False, False
+
     def types(self):
         return [json.loads(r["body"])["type"] for r in self.got]
 
@@ -60,3 +68,11 @@ class Receiver:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    """One receiver for a test module, as each test left it: call ``reset()`` first."""
+    r = Receiver()
+    yield r
+    r.close()

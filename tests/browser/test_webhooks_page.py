@@ -12,23 +12,16 @@ import pytest
 from appliance.db import models as m
 from appliance.services.webhooks import UrlGuard, WebhookService, sign
 from webharness import screenshot
-from webhook_receiver import Receiver
+from webhook_receiver import LOOPBACK_OK, receiver  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
 @pytest.fixture
 def hooks(web, receiver):
-    receiver.got.clear()
+    receiver.reset()
     # the receiver listens on loopback, which the page refuses otherwise
-    web.deps.webhooks = WebhookService(web.db, guard=UrlGuard(own=lambda: [], allowed=("127.0.0.0/8",)))
+    web.deps.webhooks = WebhookService(web.db, guard=UrlGuard(own=lambda: [], allowed=LOOPBACK_OK))
     return web.deps.webhooks
 
 

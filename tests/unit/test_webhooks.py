@@ -18,30 +18,12 @@ from appliance.db import open_database
 from appliance.db.migrate import migrate
 from appliance.errors import ValidationError
 from appliance.services.webhooks import UrlGuard, WebhookService, refused_address, retry_delay
-from webhook_receiver import Receiver
-
-LOOPBACK_OK = ("127.0.0.0/8",)  # the receiver of these tests listens on loopback
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
+from test_mail import Clock  # the mail outbox's fake clock
+from webhook_receiver import LOOPBACK_OK, receiver  # noqa: F401 (a fixture)
 
 @pytest.fixture
 def env(tmp_path, receiver):
-    receiver.got.clear()
-    receiver.status, receiver.huge, receiver.hang = 200, False, False
+    receiver.reset()
     db = open_database(tmp_path / "hooks.db")
     migrate(db)
     clock = Clock()
