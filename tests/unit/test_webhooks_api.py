@@ -109,5 +109,6 @@ def test_the_page_in_both_languages(env, who, words):
     for word in words[:1] + words[2:]:
         assert word in done.text, word
     assert words[1] in created.text
+    assert "webhooks.done" not in browser.get("/admin/webhooks?done=<script>").text  # only its own notices
     for code in ("webhook.test", "call.ended", "pending"):
         assert f">{code}<" not in done.text  # no raw codes on the page

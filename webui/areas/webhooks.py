@@ -33,6 +33,7 @@ CREATE = {"type": "object", "required": ["url", "events"], "additionalProperties
     "events": EVENTS, "active": {"type": "boolean", "default": True}}}
 UPDATE = {"type": "object", "additionalProperties": False, "properties": CREATE["properties"]}
 TAGS = ["webhooks"]
+DONE = ("test_queued", "activated", "deactivated", "deleted")  # what the page says after an action
 BAD_URL = ("422 `webhooks.bad_url` when the URL is not http(s) or points at the appliance itself, a loopback, "
            "link-local or own address (checked again before each delivery); 422 `webhooks.bad_events`.")
 
@@ -53,7 +54,8 @@ def install(app, deps) -> None:
 
     @app.get("/admin/webhooks", name="webhooks", roles=ADMIN)
     def webhooks_page():
-        return page(status=request.query.getunicode("done") or None)
+        done = request.query.getunicode("done") or ""
+        return page(status=done if done in DONE else None)
 
     @app.post("/admin/webhooks", name="webhooks_create", roles=ADMIN)
     def webhooks_create():
