@@ -187,6 +187,8 @@ class Appliance:
                                                          on_step=MenuStepWriter(self.db).write))
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
+        self.webhooks = WebhookService(self.db)  # signed webhooks: the bus's events and the listeners below
+        self.bus.taps.append(self.webhooks.published)
         notices = MailNotices(self.mail, self.site.language)
         self.reports = ReportService(self.db, timezone=self.site.timezone,
                                      sales=OrderService(self.db, self.crm).sales)  # the orders' own figures
@@ -201,14 +203,13 @@ class Appliance:
                                            outbox=self.mail, language=self.site.language,
                                            off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a),
                                            call_lists=CallLists(self.db))
+        self.workorders.changed.append(self.webhooks.workorder_changed)
         self.customer_mail = CustomerMail(self.db, self.crm, self.mail, workorders=self.workorders)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, callers.account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
                                 settings.data_dir / "fax")
         self.faxes.received.append(notices.fax_received)
-        self.webhooks = WebhookService(self.db)  # signed webhooks: the bus's events and these listeners
-        self.bus.taps.append(self.webhooks.published)
         self.pipeline.completed.append(self.webhooks.recording_ready)
         self.faxes.received.append(self.webhooks.fax_received)
         self.crm.changed.append(self.webhooks.customer_changed)

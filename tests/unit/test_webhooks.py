@@ -291,3 +291,14 @@ def test_voicemail_left_and_customers_created_or_changed(env):
     assert sent[0]["data"]["name"] == "王芳" and sent[1]["data"]["category"] == "VIP" and "pin" not in json.dumps(sent[1]["data"]).replace("has_pin", "")
     assert sent[2]["data"]["audio_url"] == f"/api/v1/voice-messages/{msg.id}/audio"
     assert sent[2]["data"]["queue"] == "sales" and sent[3]["data"]["recording_url"] == "/api/v1/recordings/1700.5/audio"
+
+
+def test_work_orders_opened_and_changed(env):
+    subscribe(env, ["workorder.created", "workorder.changed"])
+    env.hooks.workorder_changed("created", {"id": 7, "state": "new", "title": "Boiler leaks"})
+    env.hooks.workorder_changed("changed", {"id": 7, "state": "on_site", "title": "Boiler leaks"})
+    assert env.hooks.deliver_due() == 2
+    sent = [json.loads(r["body"]) for r in env.receiver.got]
+    assert [(s["type"], s["data"]["state"]) for s in sent] == [("workorder.created", "new"),
+                                                               ("workorder.changed", "on_site")]
+    assert {r.order_key for r in m.WebhookDelivery.select()} == {"workorder-7"}  # in order per order too
