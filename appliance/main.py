@@ -222,6 +222,7 @@ class Appliance:
                                     render_seconds=settings.fax_render_seconds,
                                     memory_bytes=settings.upload_memory_mb * 1024 * 1024,
                                     calling=self.calling)
+        self.fax_sender.finished.append(self.webhooks.fax_finished)
         registry.register(fax_out_agi.SCRIPT, fax_out_agi.make_handler(self.fax_sender), fallback=False)
         self.voice_codes = VoiceCodeService(self.db, self.ami, self.bus, audio_dir=self.pbx.run_dir / VOICE_CODE_AUDIO,
                                             asterisk_audio_dir=f"{self.pbx.paths.run}/{VOICE_CODE_AUDIO}",

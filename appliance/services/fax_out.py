@@ -93,6 +93,8 @@ class FaxSender:
         self.now = now
         self._wake = gevent.event.Event()
         self._loop = None
+        # told the fax's view once it is sent or has failed for good (the webhooks' fax.sent / fax.failed)
+        self.finished: list = []
 
     # -- an upload ----------------------------------------------------------------------------
     def submit(self, data: bytes, filename: str, number: str, actor: str) -> dict:
@@ -257,6 +259,7 @@ class FaxSender:
                       detail=f"{pages or row.pages} pages sent")
             self._tiff(row.id).unlink(missing_ok=True)
             logger.info("fax %s sent to %s (%s pages)", row.id, row.destination, pages)
+            self._tell(row.id)
             return
         self._attempt_failed(row, "fax.transmission_failed",
                              f"the fax was answered but not sent: {error or status or 'the call ended first'}")
@@ -271,6 +274,15 @@ class FaxSender:
         self._set(row.id, state=FAILED, error_code=code, detail=detail, completed_at=self.now())
         self._tiff(row.id).unlink(missing_ok=True)
         logger.error("fax %s to %s failed after %d attempts: %s", row.id, row.destination, row.attempts, detail)
+        self._tell(row.id)
+
+    def _tell(self, fax_id: int) -> None:
+        done = view(m.Fax.get_by_id(fax_id))
+        for listener in self.finished:
+            try:
+                listener(done)
+            except Exception:
+                logger.exception("fax %s: a listener of finished faxes failed", fax_id)
 
     def _set(self, fax_id: int, **fields) -> None:
         m.Fax.update(**fields).where(m.Fax.id == fax_id).execute()

@@ -58,7 +58,7 @@ logger = logging.getLogger(__name__)
 # What a subscription may ask for; each is published by the service that owns it (see
 # ``WebhookService.published`` for the bus topics they come from).
 EVENT_TYPES = ("call.offered", "call.answered", "call.ended", "recording.ready", "voicemail.left", "fax.received",
-               "survey.scored", "customer.created", "customer.changed", "workorder.created", "workorder.changed",
+               "fax.sent", "fax.failed", "survey.scored", "customer.created", "customer.changed", "workorder.created", "workorder.changed",
                "campaign.result", "webhook.test")
 # the campaign publications that are an outcome (not a campaign's state or a dial starting)
 CAMPAIGN_RESULTS = ("attempt", "finished", "refused", "amd", "heard", "answer", "survey")
@@ -404,6 +404,10 @@ class WebhookService:
                     "audio_url": f"/api/v1/voice-messages/{msg.id}/audio"}, order_key=msg.linkedid)
             return
         self.emit("recording.ready", {"linkedid": key, "recording_url": self.recording_url(key)}, order_key=key)
+
+    def fax_finished(self, fax: dict) -> None:
+        """A listener of faxes sent (``FaxSender.finished``): sent, or failed after its attempts."""
+        self.emit("fax.sent" if fax.get("state") == "sent" else "fax.failed", fax)
 
     def customer_changed(self, what: str, customer: dict) -> None:
         """A listener of the CRM (``CustomerService.changed``): created or changed."""

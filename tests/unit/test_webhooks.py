@@ -302,3 +302,21 @@ def test_work_orders_opened_and_changed(env):
     assert [(s["type"], s["data"]["state"]) for s in sent] == [("workorder.created", "new"),
                                                                ("workorder.changed", "on_site")]
     assert {r.order_key for r in m.WebhookDelivery.select()} == {"workorder-7"}  # in order per order too
+
+
+def test_faxes_sent_and_failed(env):
+    from appliance.services.fax_out import FaxSender
+
+    subscribe(env, ["fax.sent", "fax.failed"])
+    sender = FaxSender(env.db, None, spool_dir=env.path / "spool", asterisk_spool="/x", store_dir=env.path / "fax")
+    sender.finished.append(env.hooks.fax_finished)
+    for n, attempts in ((1, 1), (2, 3)):
+        m.Fax.create(linkedid=f"out-{n}", direction="outbound", state="sending", destination="02160001234",
+                     attempts=attempts, max_attempts=3, pages=2)
+    sender.report_sent("1-1", "SUCCESS", "2", "")
+    sender.report_sent("2-3", "FAILED", "", "no carrier")  # its last attempt
+    assert env.hooks.deliver_due() == 2
+    sent = [json.loads(r["body"]) for r in env.receiver.got]
+    assert [(s["type"], s["data"]["id"], s["data"]["state"]) for s in sent] == [("fax.sent", 1, "sent"),
+                                                                                ("fax.failed", 2, "failed")]
+    assert sent[0]["data"]["destination"] == "02160001234"
