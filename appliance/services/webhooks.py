@@ -58,8 +58,8 @@ logger = logging.getLogger(__name__)
 # What a subscription may ask for; each is published by the service that owns it (see
 # ``WebhookService.published`` for the bus topics they come from).
 EVENT_TYPES = ("call.offered", "call.answered", "call.ended", "recording.ready", "voicemail.left", "fax.received",
-               "fax.sent", "fax.failed", "survey.scored", "customer.created", "customer.changed", "workorder.created", "workorder.changed",
-               "campaign.result", "webhook.test")
+               "fax.sent", "fax.failed", "survey.scored", "customer.created", "customer.changed", "order.created", "order.changed",
+               "workorder.created", "workorder.changed", "campaign.result", "webhook.test")
 # the campaign publications that are an outcome (not a campaign's state or a dial starting)
 CAMPAIGN_RESULTS = ("attempt", "finished", "refused", "amd", "heard", "answer", "survey")
 FIRST_RETRY_SECONDS = 30.0
@@ -412,6 +412,10 @@ class WebhookService:
     def customer_changed(self, what: str, customer: dict) -> None:
         """A listener of the CRM (``CustomerService.changed``): created or changed."""
         self.emit(f"customer.{what}", customer)
+
+    def order_changed(self, what: str, order: dict) -> None:
+        """A listener of the sales orders (``OrderService.changed``): taken, edited, moved, paid."""
+        self.emit(f"order.{what}", order, order_key=f"order-{order.get('id')}")
 
     def workorder_changed(self, what: str, order: dict) -> None:
         """A listener of the work orders (``WorkOrderService.changed``): opened, moved, assigned."""

@@ -90,5 +90,4 @@
     </fieldset>
     <div class="actions"><button>{{_('webhooks.create')}}</button></div>
   </form>
-  <p class="muted small">{{_('webhooks.not_yet')}}</p>
 </section>
