@@ -41,7 +41,7 @@ def test_subscribe_send_a_test_event_and_see_it_delivered(page_as, web, hooks, r
     page.check("#ev-call\\.ended")
     with page.expect_navigation():
         page.click("#webhook-new button")
-    secret = page.inner_text("#secret-value")
+    secret = page.input_value("#secret-value")
     assert secret == m.WebhookSubscription.get().secret
     sub_id = m.WebhookSubscription.get().id
     card = f"#webhook-{sub_id}"

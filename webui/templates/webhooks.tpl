@@ -11,7 +11,8 @@
 % if secret:
 <section class="card" id="webhook-secret">
   <h2>{{_('webhooks.secret_title', url=secret['url'])}}</h2>
-  <p><code id="secret-value">{{secret['secret']}}</code></p>
+  <p class="pair"><input class="secret" id="secret-value" size="56" value="{{secret['secret']}}" readonly aria-label="{{_('webhooks.secret_title', url=secret['url'])}}">
+    <button type="button" class="small" data-copy="secret-value" data-copied="{{_('agents.secret.copied')}}">{{_('agents.secret.copy')}}</button></p>
   <p class="muted">{{_('webhooks.secret_once')}}</p>
 </section>
 % end
@@ -79,7 +80,7 @@
       <em class="field-error">{{field_error(errors['url'])}}</em>
       % end
     </div>
-    <fieldset class="field {{'has-error' if 'events' in errors else ''}}">
+    <fieldset class="field wide event-types {{'has-error' if 'events' in errors else ''}}">
       <legend>{{_('webhooks.events')}}</legend>
       % for e in event_types:
       <label class="check"><input type="checkbox" name="events" value="{{e}}" id="ev-{{e}}" {{'checked' if e in values.get('events', []) else ''}}> {{_('webhooks.event.' + e)}}</label>
@@ -91,3 +92,4 @@
     <div class="actions"><button>{{_('webhooks.create')}}</button></div>
   </form>
 </section>
+<script src="/static/copy.js"></script>
