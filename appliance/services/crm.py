@@ -41,6 +41,7 @@ from appliance.db import models as m
 from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError, field_error_of
 from appliance.mail import ADDRESS
 from appliance.services.config import MARKUP, NO_MARKUP, Field, coerce, fields_schema
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -660,11 +661,7 @@ class CustomerService:
         return self._tell("changed", self._views([row])[0])
 
     def _tell(self, what: str, view: dict) -> dict:
-        for listener in self.changed:
-            try:
-                listener(what, view)
-            except Exception:
-                logger.exception("customer %s: a listener of changes failed", view.get("id"))
+        tell(self.changed, f"customer {view.get('id')} {what}", what, view)
         return view
 
     @staticmethod

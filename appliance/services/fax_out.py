@@ -48,6 +48,7 @@ from appliance.errors import FieldError, NotFound, TooLarge, Unavailable, Valida
 from appliance.fax import tiff
 from appliance.recording.worker import write_whole
 from appliance.services.calling import FAX, CallingPolicy
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -277,12 +278,7 @@ class FaxSender:
         self._tell(row.id)
 
     def _tell(self, fax_id: int) -> None:
-        done = view(m.Fax.get_by_id(fax_id))
-        for listener in self.finished:
-            try:
-                listener(done)
-            except Exception:
-                logger.exception("fax %s: a listener of finished faxes failed", fax_id)
+        tell(self.finished, f"sent fax {fax_id}", view(m.Fax.get_by_id(fax_id)))
 
     def _set(self, fax_id: int, **fields) -> None:
         m.Fax.update(**fields).where(m.Fax.id == fax_id).execute()

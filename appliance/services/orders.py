@@ -48,6 +48,7 @@ from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, V
 from appliance.i18n import translate
 from appliance.services.config import Field, coerce
 from appliance.services.crm import CALLER, OWNER, Viewer, _check_text, fmt_time
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -200,11 +201,7 @@ class OrderService:
 
     def _told(self, what: str, view: dict) -> dict:
         """``view``, once each listener of ``changed`` is told ``(what, view)``."""
-        for listener in self.changed:
-            try:
-                listener(what, view)
-            except Exception:
-                logger.exception("order %s: a listener of changes failed", view.get("id"))
+        tell(self.changed, f"order {view.get('id')} {what}", what, view)
         return view
 
     # -- settings ----------------------------------------------------------------------

@@ -51,6 +51,7 @@ from appliance.mail import parse_addresses
 from appliance.services import callers
 from appliance.services.config import FIELDS, Field, coerce
 from appliance.services.crm import CustomField, Viewer, _check_text
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -379,12 +380,8 @@ class WorkOrderService:
         return self._tell("created", self._view(row))
 
     def _tell(self, what: str, view: dict) -> dict:
-        told = {k: v for k, v in view.items() if k != "history"}
-        for listener in self.changed:
-            try:
-                listener(what, told)
-            except Exception:
-                logger.exception("work order %s: a listener of changes failed", view.get("id"))
+        tell(self.changed, f"work order {view.get('id')} {what}", what,
+             {k: v for k, v in view.items() if k != "history"})
         return view
 
     @staticmethod
