@@ -58,6 +58,8 @@ class Receiver:
         self.thread.start()
 
     def reset(self):
+        self.release.set()  # a handler still hanging from an earlier test ends
+        self.release = threading.Event()
         self.got.clear()
         self.status, self.huge, self.hang = 200, False, False
 

@@ -131,7 +131,7 @@ class UrlGuard:
             raise _url_error("no user name or password in the URL", "webhooks.url_credentials")
         host = parts.hostname
         port = port or (443 if parts.scheme == "https" else 80)
-        if host.rstrip(".").lower() in ("localhost", socket.gethostname().lower()) and not self.allowed:
+        if host.rstrip(".").lower() in ("localhost", socket.gethostname().lower()):
             raise _url_error("the URL points at the appliance itself", "webhooks.url_refused", host=host)
         try:
             found = self.resolve(host, port, type=socket.SOCK_STREAM)
@@ -181,7 +181,13 @@ class _PinnedTls(http.client.HTTPSConnection):
 
 
 class Refused(Exception):
-    """Not delivered this time (the reason is the error kept on the row)."""
+    """Not delivered this time (the reason is the error kept on the row); ``unreachable``
+    when nothing answered (no connection, a timeout, an address now refused), as opposed to
+    a receiver that answered something other than 2xx."""
+
+    def __init__(self, reason: str, unreachable: bool = True):
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 def post(url: str, headers: dict, body: bytes, guard: UrlGuard, timeout: float) -> int:
@@ -206,7 +212,7 @@ def post(url: str, headers: dict, body: bytes, guard: UrlGuard, timeout: float) 
         conn.close()  # never reads the rest of a long answer
     if not 200 <= status < 300:
         snippet = text.decode("utf-8", "replace").strip()[:200]
-        raise Refused(f"HTTP {status}" + (f": {snippet}" if snippet else ""))
+        raise Refused(f"HTTP {status}" + (f": {snippet}" if snippet else ""), unreachable=False)
     return status
 
 
@@ -434,21 +440,27 @@ class WebhookService:
                        .where(m.WebhookDelivery.state == PENDING)
                        .order_by(m.WebhookDelivery.id).limit(limit))
         waiting: set = set()  # (subscription, call) with an earlier event not yet delivered
+        unreachable: set = set()  # subscriptions whose receiver did not answer in this pass
         sent = 0
         for row in pending:
             key = (row.subscription_id, row.order_key)
-            if row.order_key and key in waiting:
+            if (row.order_key and key in waiting) or row.subscription_id in unreachable:
                 continue
             if row.next_try > now:
                 waiting.add(key)
                 continue
-            if self._try(row):
+            outcome = self._try(row)
+            if outcome is True:
                 sent += 1
-            elif row.state == PENDING:
+                continue
+            if row.state == PENDING:
                 waiting.add(key)
+            if outcome == "unreachable":  # one timeout per pass for a receiver that is down, not one per row
+                unreachable.add(row.subscription_id)
         return sent
 
-    def _try(self, row) -> bool:
+    def _try(self, row) -> bool | str:
+        """True when delivered; False, or "unreachable" when nothing answered."""
         sub = row.subscription
         body = row.body.encode()
         stamp = int(self.clock())
@@ -470,7 +482,7 @@ class WebhookService:
                 logger.warning("webhook %s to %s not delivered (%s); next try in %.0f s", row.event_id, sub.url,
                                exc, row.next_try - now)
             row.save()
-            return False
+            return "unreachable" if exc.unreachable else False
         row.state, row.last_status, row.last_error, row.done_at = DELIVERED, status, "", self.clock()
         row.save()
         return True
