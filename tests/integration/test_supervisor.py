@@ -123,7 +123,7 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
     configure_basic(app)
     crm = Receiver()
     app.webhooks.guard = UrlGuard(own=lambda: [], allowed=LOOPBACK_OK)  # the receiver is on loopback
-    secret = app.webhooks.create("crm", crm.url, ["call.answered", "call.ended"])["secret"]
+    secret = app.webhooks.create("crm", crm.url, ["call.answered", "call.ended", "recording.ready"])["secret"]
     carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
     app.config.update("trunks", "pstn", {"port": carrier_port}, actor="test")
     started(app)
@@ -145,20 +145,21 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
     assert (rec.direction, rec.agent, rec.trunk, rec.disposition) == ("outbound", "1001", "pstn", "answered")
     assert abs(rec.talk_seconds - 3.0) <= 1.0, rec.talk_seconds
     wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free after the call")
-    try:  # the worker delivers off the loop, within a second or so
-        wait_until(lambda: "call.ended" in crm.types(), 15, "the call.ended webhook")
+    try:  # the worker delivers off the loop, within a second or so; the recording once encoded
+        wait_until(lambda: "recording.ready" in crm.types(), 30, "the call.ended and recording.ready webhooks")
     finally:
         crm.close()
-    assert crm.types() == ["call.answered", "call.ended"]  # in order
+    assert crm.types() == ["call.answered", "call.ended", "recording.ready"]  # in order
     for got in crm.got:
         h = got["headers"]
         assert h["X-CC-Webhook-Signature"] == sign(secret, int(h["X-CC-Webhook-Timestamp"]), got["body"])
-    ended = json.loads(crm.got[-1]["body"])["data"]
+    ended = json.loads(crm.got[1]["body"])["data"]  # call.ended
     assert (ended["linkedid"], ended["caller"], ended["agent"], ended["direction"]) == (
         rec.linkedid, "02160001234", "1001", "outbound")
     assert "queue" in ended and abs(ended["talk_seconds"] - rec.talk_seconds) <= 1.0
-    recorded = Recording.get_or_none(Recording.linkedid == rec.linkedid)
-    assert ended["recording_url"] == (f"/api/v1/recordings/{rec.linkedid}/audio" if recorded else None)
+    assert Recording.get(Recording.linkedid == rec.linkedid).state == "complete"  # the call is recorded
+    assert ended["recording_url"] == f"/api/v1/recordings/{rec.linkedid}/audio"
+    assert json.loads(crm.got[-1]["body"])["data"]["recording_url"] == ended["recording_url"]
 
 
 @pytest.mark.parametrize("to_kind", ["queue", "agent"])
