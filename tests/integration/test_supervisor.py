@@ -110,10 +110,13 @@ def test_force_hangup_ends_the_call(calls):
 
 
 def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, tmp_path):
-    """Also the external-CRM path (docs/webhooks.md): a CRM starts the call for an agent and
-    a real receiver gets the call's signed events, the record in ``call.ended``."""
+    """Also the external-CRM path (docs/webhooks.md): a CRM starts the call for an agent
+    through the HTTP API with its token, and a real receiver gets the call's signed events,
+    the record in ``call.ended``, then the recording's."""
     import json
     import socket
+    import urllib.error
+    import urllib.request
 
     from appliance.services.webhooks import UrlGuard
     from harness import TRUNK_IP, Sipp, free_port
@@ -127,6 +130,18 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
     carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
     app.config.update("trunks", "pstn", {"port": carrier_port}, actor="test")
     started(app)
+    app.start_web()  # the CRM's way in: the HTTP API, with a token of its own
+    token = app.users.create_token(app.users.create("crm", "crm-password-9", "supervisor")["id"], "crm")
+
+    def dial(number):
+        req = urllib.request.Request(app.web_url + "api/v1/agents/1001/dial", json.dumps({"number": number}).encode(),
+                                     {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=15) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
     carrier = Sipp("trunk_answer.xml", TRUNK_IP, carrier_port, None, {}, tmp_path / "sipp",
                    extra_args=("-d", "3000")).start()
     agent = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
@@ -135,7 +150,9 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
         wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free")
         with pytest.raises(ValidationError):
             app.calls.dial("1001", "call me", actor="alice")
-        assert app.calls.dial("1001", "021-6000 1234", actor="alice")["number"] == "02160001234"
+        assert dial("call me")[0] in (400, 422)
+        status, answer = dial("021-6000 1234")
+        assert status == 200 and answer["number"] == "02160001234", answer
         wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "agent on the outgoing call")
         assert carrier.wait(30) == 0, carrier.errors()  # the customer answered, talked, hung up
     finally:
