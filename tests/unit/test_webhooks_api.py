@@ -112,3 +112,19 @@ def test_the_page_in_both_languages(env, who, words):
     assert "webhooks.done" not in browser.get("/admin/webhooks?done=<script>").text  # only its own notices
     for code in ("webhook.test", "call.ended", "pending"):
         assert f">{code}<" not in done.text  # no raw codes on the page
+
+
+def test_the_page_deactivates_rotates_and_deletes(env):
+    browser = env.browsers["admin"]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/admin/webhooks").text).group(1)
+    sub = env.hooks.create("admin", "https://crm.example.com/in", ["call.ended"])
+    off = browser.post(f"/admin/webhooks/{sub['id']}/active", {"csrf_token": csrf, "active": "0"}).follow()
+    assert m.WebhookSubscription.get().active is False and "no new event is queued" in off.text
+    assert 'data-confirm="Give https://crm.example.com/in a new secret?' in off.text  # asked before it is done
+    rotated = browser.post(f"/admin/webhooks/{sub['id']}/rotate", {"csrf_token": csrf})
+    new_secret = m.WebhookSubscription.get().secret
+    assert new_secret != sub["secret"] and new_secret in rotated.text
+    browser.post(f"/admin/webhooks/{sub['id']}/delete", {"csrf_token": csrf}).follow()
+    assert m.WebhookSubscription.select().count() == 0
+    assert browser.post("/admin/webhooks/99/test", {"csrf_token": csrf}, expect_errors=True).status_int == 404
+    assert browser.post(f"/admin/webhooks/{sub['id']}/test", expect_errors=True).status_int == 403  # no CSRF token
