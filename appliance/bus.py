@@ -45,6 +45,9 @@ class EventBus:
     def __init__(self) -> None:
         self._subs: set[Subscription] = set()
         self.published = 0
+        # called with (topic, data) on every publication, before the subscribers' queues: for
+        # what must see every event (the webhooks' outbox), where a bounded queue could drop one
+        self.taps: list = []
 
     def subscribe(self, maxlen: int = 1000) -> Subscription:
         sub = Subscription(self, maxlen)
@@ -53,5 +56,10 @@ class EventBus:
 
     def publish(self, topic: str, data: dict) -> None:
         self.published += 1
+        for tap in self.taps:
+            try:
+                tap(topic, data)
+            except Exception:
+                logger.exception("a tap of the event bus failed on %s", topic)
         for sub in list(self._subs):
             sub._put((topic, data))

@@ -88,6 +88,7 @@ from appliance.services.report_schedule import ReportSchedules  # noqa: E402
 from appliance.services.reports import ReportService  # noqa: E402
 from appliance.services.menus import MenuService  # noqa: E402
 from appliance.mail import Outbox, SmtpConfig  # noqa: E402
+from appliance.services.webhooks import WebhookService  # noqa: E402
 from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, mpg123_decoder, resolve_in_root  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
@@ -197,6 +198,8 @@ class Appliance:
                                                          on_step=MenuStepWriter(self.db).write))
         registry.register(calling_agi.SCRIPT, calling_agi.make_handler(self.calling))
         self.mail = Outbox(settings.mail_dir, SmtpConfig.from_settings(settings))
+        self.webhooks = WebhookService(self.db)  # signed webhooks: the bus's events and the listeners below
+        self.bus.taps.append(self.webhooks.published)
         notices = MailNotices(self.mail, self.site.language)
         self.reports = ReportService(self.db, timezone=self.site.timezone,
                                      sales=OrderService(self.db, self.crm).sales)  # the orders' own figures
@@ -211,12 +214,16 @@ class Appliance:
                                            outbox=self.mail, language=self.site.language,
                                            off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a),
                                            call_lists=CallLists(self.db))
+        self.workorders.changed.append(self.webhooks.workorder_changed)
         self.customer_mail = CustomerMail(self.db, self.crm, self.mail, workorders=self.workorders)
         self.voicemail = VoicemailService(self.db, self.recordings, self.crm, callers.account_manager_of)
         registry.register(voicemail_agi.SCRIPT, voicemail_agi.make_handler(self.voicemail), fallback=False)
         self.faxes = FaxService(self.db, self.pbx.spool_dir / FAX_SPOOL, f"{self.pbx.paths.spool}/{FAX_SPOOL}",
                                 settings.data_dir / "fax")
         self.faxes.received.append(notices.fax_received)
+        self.pipeline.completed.append(self.webhooks.recording_ready)
+        self.faxes.received.append(self.webhooks.fax_received)
+        self.crm.changed.append(self.webhooks.customer_changed)
         registry.register(fax_agi.SCRIPT, fax_agi.make_handler(self.faxes), fallback=False)
         self.fax_sender = FaxSender(self.db, self.ami, spool_dir=self.pbx.spool_dir / FAX_OUT_SPOOL,
                                     asterisk_spool=f"{self.pbx.paths.spool}/{FAX_OUT_SPOOL}",
@@ -226,6 +233,7 @@ class Appliance:
                                     render_seconds=settings.fax_render_seconds,
                                     memory_bytes=settings.upload_memory_mb * 1024 * 1024,
                                     calling=self.calling)
+        self.fax_sender.finished.append(self.webhooks.fax_finished)
         registry.register(fax_out_agi.SCRIPT, fax_out_agi.make_handler(self.fax_sender), fallback=False)
         self.voice_codes = VoiceCodeService(self.db, self.ami, self.bus, audio_dir=self.pbx.run_dir / VOICE_CODE_AUDIO,
                                             asterisk_audio_dir=f"{self.pbx.paths.run}/{VOICE_CODE_AUDIO}",
@@ -424,6 +432,7 @@ class Appliance:
             "recording": self._recording_health(),
             "mail": self.mail.health(),
             "ha": self.ha.health() if self.ha is not None else HA_OFF,
+            "webhooks": self.webhooks.health(),
         }
         up = [c["up"] for c in components.values()]
         status = "ok" if all(up) else ("down" if not components["asterisk"]["up"] else "degraded")
@@ -511,6 +520,7 @@ class Appliance:
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
         self.mail.start()
+        self.webhooks.start()  # its own native thread: never the loop that routes calls
         self.report_schedules.start()
         self.fax_sender.start()
         self.voice_codes.start()
@@ -561,7 +571,7 @@ class Appliance:
                        workorders=self.workorders, scripts=CallScripts(self.db, self.crm),
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),
-                       customer_mail=self.customer_mail,
+                       customer_mail=self.customer_mail, webhooks=self.webhooks,
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()
@@ -618,6 +628,7 @@ class Appliance:
         self.agi.stop()
         self.housekeeping.stop()
         self.mail.stop()
+        self.webhooks.stop()
         self.report_schedules.stop()
         self.fax_sender.stop()
         self.voice_codes.stop()

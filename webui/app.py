@@ -22,7 +22,7 @@ from webui.areas import (account, agent_setup, agents, callrecords, configuratio
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
 from webui.areas import (billing, calllists, campaigns, compliance, customer_import, customer_mail, ha, kb, orders,
-                         reports, scripts, workorders)
+                         reports, scripts, webhooks, workorders)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns, scripts, kb, customer_mail, ha)
+         campaigns, scripts, kb, customer_mail, ha, webhooks)
 
 
 @dataclass
@@ -78,6 +78,7 @@ class WebDeps:
     scripts: object = None  # appliance.services.scripts.CallScripts: call scripts (话术) and their walks
     kb: object = None  # appliance.services.kb.KnowledgeBase: articles, categories, attachments, search
     customer_mail: object = None  # appliance.services.customer_mail.CustomerMail: templates, e-mail to customers
+    webhooks: object = None  # appliance.services.webhooks.WebhookService: subscriptions, the deliveries' outbox
     extra: dict = field(default_factory=dict)
 
 

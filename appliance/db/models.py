@@ -1225,6 +1225,39 @@ class CustomerMail(BaseModel):
         indexes = ((("customer", "created_at"), False),)
 
 
+class WebhookSubscription(BaseModel):
+    """An outside system told of events by signed HTTP POSTs (appliance/services/webhooks.py)."""
+
+    id = AutoField()
+    url = CharField(max_length=2000)
+    events = TextField()  # the event types, comma-separated (webhooks.EVENT_TYPES)
+    secret = CharField(max_length=128)  # the HMAC key: shown once at creation and rotation
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    created_by = CharField(max_length=64)
+
+
+class WebhookDelivery(BaseModel):
+    """The outbox: one row per subscription and event, kept until delivered or failed for good."""
+
+    id = AutoField()
+    subscription = ForeignKeyField(WebhookSubscription, backref="deliveries", on_delete="CASCADE")
+    event_id = CharField(max_length=40)  # X-CC-Webhook-Id: the same on every try
+    type = CharField(max_length=40)
+    order_key = CharField(max_length=64, default="")  # a call's linkedid: its events go in order
+    body = TextField()  # the JSON sent, fixed when queued
+    state = CharField(max_length=10, default="pending")  # pending | delivered | failed
+    attempts = IntegerField(default=0)
+    created_at = FloatField()  # epoch seconds (the worker's clock)
+    next_try = FloatField()
+    last_error = TextField(default="")
+    last_status = IntegerField(null=True)
+    done_at = FloatField(null=True)
+
+    class Meta:
+        indexes = ((("state", "id"), False), (("subscription", "id"), False))
+
+
 ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
               AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
@@ -1238,4 +1271,4 @@ ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phon
               CallList, CallListEntry, Campaign, CampaignList, CampaignAttempt,
               CallScript, CallScriptUse, CallScriptRun,
               KbCategory, KbArticle, KbArticleQueue, KbAttachment, MenuStep,
-              MailTemplate, CustomerMail)
+              MailTemplate, CustomerMail, WebhookSubscription, WebhookDelivery)

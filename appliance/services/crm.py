@@ -41,6 +41,7 @@ from appliance.db import models as m
 from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError, field_error_of
 from appliance.mail import ADDRESS
 from appliance.services.config import MARKUP, NO_MARKUP, Field, coerce, fields_schema
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +227,9 @@ def calls_of(phone: str, limit: int) -> list[dict]:
 class CustomerService:
     def __init__(self, db, timezone: Callable[[], str] | None = None):
         self.db = db
+        # told ("created" | "changed", the customer's view) after a create or an update is
+        # committed (the webhooks' customer.created / customer.changed)
+        self.changed: list = []
         # follow-ups are due at the site's wall-clock time (as people type it): ``timezone``
         # names the site's zone (SiteService.timezone), read each time; None: this machine's
         self.timezone = timezone
@@ -633,7 +637,7 @@ class CustomerService:
             self._set_tags(row.id, tags)
             _audit(actor, "create", row.id, {**_redacted(values), "tags": tags, "custom": custom})
         logger.info("%s created customer %s", actor, row.id)
-        return self._views([row])[0]
+        return self._tell("created", self._views([row])[0])
 
     def update(self, viewer: Viewer, customer_id, data, actor: str) -> dict:
         values, custom = self.clean(data, creating=False)
@@ -654,7 +658,11 @@ class CustomerService:
             _audit(actor, "update", row.id, {**_redacted(values), **({"tags": tags} if tags is not None else {}),
                                              **({"custom": custom} if custom else {})})
         logger.info("%s updated customer %s", actor, row.id)
-        return self._views([row])[0]
+        return self._tell("changed", self._views([row])[0])
+
+    def _tell(self, what: str, view: dict) -> dict:
+        tell(self.changed, f"customer {view.get('id')} {what}", what, view)
+        return view
 
     @staticmethod
     def version(row: m.Customer) -> str:

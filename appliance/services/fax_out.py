@@ -48,6 +48,7 @@ from appliance.errors import FieldError, NotFound, TooLarge, Unavailable, Valida
 from appliance.fax import tiff
 from appliance.recording.worker import write_whole
 from appliance.services.calling import FAX, CallingPolicy
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class FaxSender:
         self.now = now
         self._wake = gevent.event.Event()
         self._loop = None
+        # told the fax's view once it is sent or has failed for good (the webhooks' fax.sent / fax.failed)
+        self.finished: list = []
 
     # -- an upload ----------------------------------------------------------------------------
     def submit(self, data: bytes, filename: str, number: str, actor: str) -> dict:
@@ -257,6 +260,7 @@ class FaxSender:
                       detail=f"{pages or row.pages} pages sent")
             self._tiff(row.id).unlink(missing_ok=True)
             logger.info("fax %s sent to %s (%s pages)", row.id, row.destination, pages)
+            self._tell(row.id)
             return
         self._attempt_failed(row, "fax.transmission_failed",
                              f"the fax was answered but not sent: {error or status or 'the call ended first'}")
@@ -271,6 +275,10 @@ class FaxSender:
         self._set(row.id, state=FAILED, error_code=code, detail=detail, completed_at=self.now())
         self._tiff(row.id).unlink(missing_ok=True)
         logger.error("fax %s to %s failed after %d attempts: %s", row.id, row.destination, row.attempts, detail)
+        self._tell(row.id)
+
+    def _tell(self, fax_id: int) -> None:
+        tell(self.finished, f"sent fax {fax_id}", view(m.Fax.get_by_id(fax_id)))
 
     def _set(self, fax_id: int, **fields) -> None:
         m.Fax.update(**fields).where(m.Fax.id == fax_id).execute()

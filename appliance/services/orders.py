@@ -48,6 +48,7 @@ from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, V
 from appliance.i18n import translate
 from appliance.services.config import Field, coerce
 from appliance.services.crm import CALLER, OWNER, Viewer, _check_text, fmt_time
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +195,14 @@ class OrderService:
     def __init__(self, db, crm):
         self.db = db
         self.crm = crm  # CustomerService: who may read which customer
+        # told ("created" | "changed", the order's view) after an order is taken, edited, moved
+        # (submitted, approved, shipped ...) or paid (the webhooks' order.created / order.changed)
+        self.changed: list = []
+
+    def _told(self, what: str, view: dict) -> dict:
+        """``view``, once each listener of ``changed`` is told ``(what, view)``."""
+        tell(self.changed, f"order {view.get('id')} {what}", what, view)
+        return view
 
     # -- settings ----------------------------------------------------------------------
     def settings(self) -> OrderSettings:
@@ -693,9 +702,9 @@ class OrderService:
             self._remember_address(customer.id, values["address"])
             self._event(order, actor, "create", "", "draft", {"total": decimal_text(order.total_fen)})
             if data.get("submit"):  # in the same transaction: refused (points, stock), nothing is saved
-                submitted = self.act(viewer, order.id, "submit", {}, actor, version=str(order.version))
+                submitted = self.act(viewer, order.id, "submit", {}, actor, version=str(order.version), notify=False)
         logger.info("%s took order %s for customer %s", actor, order.id, customer.id)
-        return submitted if data.get("submit") else self.order(viewer, order.id)
+        return self._told("created", submitted if data.get("submit") else self.order(viewer, order.id))
 
     def update(self, viewer: Viewer, order_id, data, actor: str, version: str | None = None, live_calls=()) -> dict:
         """Change a draft's lines and fields (the whole order again, as when creating)."""
@@ -717,7 +726,7 @@ class OrderService:
             self._set_lines(order, lines)
             self._remember_address(customer.id, values["address"])
             self._event(order, actor, "edit", "draft", "draft", {"total": decimal_text(values["total_fen"])})
-        return self.order(viewer, order.id)
+        return self._told("changed", self.order(viewer, order.id))
 
     @staticmethod
     def _set_lines(order: m.SalesOrder, lines) -> None:
@@ -764,7 +773,8 @@ class OrderService:
         order.__data__.update(fresh.__data__)
 
     # -- the order's life ------------------------------------------------------------------------
-    def act(self, viewer: Viewer, order_id, action: str, data, actor: str, version: str | None = None) -> dict:
+    def act(self, viewer: Viewer, order_id, action: str, data, actor: str, version: str | None = None,
+            notify: bool = True) -> dict:
         if action not in ACTIONS:
             raise NotFound(f"no action {action}", code="orders.no_action")
         data = data if isinstance(data, dict) else {}
@@ -816,7 +826,7 @@ class OrderService:
                 m.SalesOrder.update(stock_taken=False).where(m.SalesOrder.id == order.id).execute()
             self._event(order, actor, action, from_state, target, detail)
         logger.info("%s: order %s %s -> %s", actor, order.id, from_state, target)
-        return self.order(viewer, order.id)
+        return self._told("changed", self.order(viewer, order.id)) if notify else self.order(viewer, order.id)
 
     @staticmethod
     def _take_stock(order: m.SalesOrder, settings: OrderSettings) -> None:
@@ -889,7 +899,7 @@ class OrderService:
             self._bump(order, None, (order.state,), paid_fen=paid, points_earned=order.points_earned + more)
             self._event(order, actor, "pay", order.state, order.state,
                         {"amount": decimal_text(values["amount_fen"]), "method": method, "points": more})
-        return self.order(viewer, order.id)
+        return self._told("changed", self.order(viewer, order.id))
 
     # -- tracking numbers from Excel ------------------------------------------------------------
     def import_tracking(self, sheet: bytes, aliases: dict[str, str], actor: str, *, apply: bool) -> dict:

@@ -51,6 +51,7 @@ from appliance.mail import parse_addresses
 from appliance.services import callers
 from appliance.services.config import FIELDS, Field, coerce
 from appliance.services.crm import CustomField, Viewer, _check_text
+from appliance.services.listeners import tell
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,9 @@ class WorkOrderService:
         # runs a check off the event loop (gevent's thread pool in the appliance); None: in place
         self.off_loop = off_loop or (lambda fn_, *a: fn_(*a))
         self._escalator = None
+        # told ("created" | "changed", the order's view) after an order is opened, moved or
+        # assigned and committed (the webhooks' workorder.created / workorder.changed)
+        self.changed: list = []
 
     # -- types -------------------------------------------------------------------------
     def types(self, active_only: bool = False) -> list[dict]:
@@ -373,7 +377,12 @@ class WorkOrderService:
                                              "customer": customer.id if customer else None, "source": source,
                                              "linkedid": linkedid, "assignee": f"{kind}:{assignee}" if kind else ""})
         logger.info("%s opened work order %s (%s, from %s)", actor, row.id, t.name, source)
-        return self._view(row)
+        return self._tell("created", self._view(row))
+
+    def _tell(self, what: str, view: dict) -> dict:
+        tell(self.changed, f"work order {view.get('id')} {what}", what,
+             {k: v for k, v in view.items() if k != "history"})
+        return view
 
     @staticmethod
     def _custom(t: m.WorkOrderType, given, errors: dict) -> dict:
@@ -526,7 +535,7 @@ class WorkOrderService:
         logger.info("%s moved work order %s from %s to %s", actor, row.id, row.state, to)
         out = self._view(m.WorkOrder.get_by_id(row.id), history=True)
         out["follow_up"], out["call_list_entry"] = follow_up, entry
-        return out
+        return self._tell("changed", out)
 
     def _follow_up_list(self, data: dict, row: m.WorkOrder) -> int | None:
         """The call list a closing order's customer goes into (``data["call_list"]``), checked
@@ -562,7 +571,7 @@ class WorkOrderService:
             m.WorkOrderEvent.create(order=row, at=row.updated_at, actor=actor, kind="assign",
                                     note=f"{before} → {after}")
             _audit(actor, "assign", row.id, {"from": before, "to": after})
-        return self._view(row, history=True)
+        return self._tell("changed", self._view(row, history=True))
 
     # -- created elsewhere -------------------------------------------------------------
     def survey_low_score(self, event: dict) -> dict | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db.models import CallRecord
+from appliance.db.models import CallRecord, Recording
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
+from appliance.services.webhooks import sign
 from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
@@ -109,15 +110,38 @@ def test_force_hangup_ends_the_call(calls):
 
 
 def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, tmp_path):
+    """Also the external-CRM path (docs/webhooks.md): a CRM starts the call for an agent
+    through the HTTP API with its token, and a real receiver gets the call's signed events,
+    the record in ``call.ended``, then the recording's."""
+    import json
     import socket
+    import urllib.error
+    import urllib.request
 
+    from appliance.services.webhooks import UrlGuard
     from harness import TRUNK_IP, Sipp, free_port
+    from webhook_receiver import LOOPBACK_OK, Receiver
 
     app = make_appliance()
     configure_basic(app)
+    crm = Receiver()
+    app.webhooks.guard = UrlGuard(own=lambda: [], allowed=LOOPBACK_OK)  # the receiver is on loopback
+    secret = app.webhooks.create("crm", crm.url, ["call.answered", "call.ended", "recording.ready"])["secret"]
     carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
     app.config.update("trunks", "pstn", {"port": carrier_port}, actor="test")
     started(app)
+    app.start_web()  # the CRM's way in: the HTTP API, with a token of its own
+    token = app.users.create_token(app.users.create("crm", "crm-password-9", "supervisor")["id"], "crm")
+
+    def dial(number):
+        req = urllib.request.Request(app.web_url + "api/v1/agents/1001/dial", json.dumps({"number": number}).encode(),
+                                     {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=15) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
     carrier = Sipp("trunk_answer.xml", TRUNK_IP, carrier_port, None, {}, tmp_path / "sipp",
                    extra_args=("-d", "3000")).start()
     agent = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
@@ -126,7 +150,9 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
         wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free")
         with pytest.raises(ValidationError):
             app.calls.dial("1001", "call me", actor="alice")
-        assert app.calls.dial("1001", "021-6000 1234", actor="alice")["number"] == "02160001234"
+        assert dial("call me")[0] in (400, 422)
+        status, answer = dial("021-6000 1234")
+        assert status == 200 and answer["number"] == "02160001234", answer
         wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "agent on the outgoing call")
         assert carrier.wait(30) == 0, carrier.errors()  # the customer answered, talked, hung up
     finally:
@@ -136,6 +162,21 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
     assert (rec.direction, rec.agent, rec.trunk, rec.disposition) == ("outbound", "1001", "pstn", "answered")
     assert abs(rec.talk_seconds - 3.0) <= 1.0, rec.talk_seconds
     wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free after the call")
+    try:  # the worker delivers off the loop, within a second or so; the recording once encoded
+        wait_until(lambda: "recording.ready" in crm.types(), 30, "the call.ended and recording.ready webhooks")
+    finally:
+        crm.close()
+    assert crm.types() == ["call.answered", "call.ended", "recording.ready"]  # in order
+    for got in crm.got:
+        h = got["headers"]
+        assert h["X-CC-Webhook-Signature"] == sign(secret, int(h["X-CC-Webhook-Timestamp"]), got["body"])
+    ended = json.loads(crm.got[1]["body"])["data"]  # call.ended
+    assert (ended["linkedid"], ended["caller"], ended["agent"], ended["direction"]) == (
+        rec.linkedid, "02160001234", "1001", "outbound")
+    assert "queue" in ended and abs(ended["talk_seconds"] - rec.talk_seconds) <= 1.0
+    assert Recording.get(Recording.linkedid == rec.linkedid).state == "complete"  # the call is recorded
+    assert ended["recording_url"] == f"/api/v1/recordings/{rec.linkedid}/audio"
+    assert json.loads(crm.got[-1]["body"])["data"]["recording_url"] == ended["recording_url"]
 
 
 @pytest.mark.parametrize("to_kind", ["queue", "agent"])

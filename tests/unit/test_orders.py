@@ -372,3 +372,21 @@ def test_the_latest_order_is_found_by_the_callers_number(shop):
     act(shop, "admin", o, "ship", courier="顺丰", tracking="SF307")
     assert OrderService.latest_for_number("13912345678") == {"id": o["id"], "state": "shipped", "tracking": "SF307",
                                                             "courier": "顺丰"}
+
+
+def test_webhooks_are_told_of_orders_taken_and_moved(shop):
+    import json
+
+    from appliance.services.webhooks import UrlGuard
+
+    hooks = shop.deps.webhooks
+    hooks.guard = UrlGuard(own=lambda: [], resolve=lambda host, port, type=0: [(2, 1, 6, "", ("198.51.100.7", port))])
+    hooks.create("admin", "https://crm.example.com/in", ["order.created", "order.changed"])
+    o = take(shop).json
+    act(shop, "alice", o, "submit", o["version"])
+    assert act(shop, "alice", o, "approve").status_int == 403  # refused: nobody told
+    at_once = take(shop, submit=True).json
+    told = [(r.type, json.loads(r.body)["data"]["id"], json.loads(r.body)["data"]["state"])
+            for r in m.WebhookDelivery.select().order_by(m.WebhookDelivery.id)]
+    assert told == [("order.created", o["id"], "draft"), ("order.changed", o["id"], "review"),
+                    ("order.created", at_once["id"], "review")]

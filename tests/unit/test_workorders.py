@@ -340,3 +340,15 @@ def test_the_team_leader_is_told_on_the_live_stream_in_the_office_clock(world, d
     # the state by its name, the due time on the office's clock (09:00 UTC + 1 h = 18:00 in Shanghai)
     assert f"#{order['id']}" in event["body"] and "New" in event["body"] and "2026-12-01 18:00:00" in event["body"]
     assert m.Message.get(m.Message.id == event["id"]).recipient == "lead"
+
+
+def test_listeners_are_told_of_orders_opened_moved_and_assigned(world):
+    told = []
+    world.svc.changed.append(lambda what, view: told.append((what, view["id"], view["state"], "history" in view)))
+    order = new_order(world)
+    world.svc.move(ADMIN, order["id"], {"to": "on_site"}, "root")
+    world.svc.assign(ADMIN, order["id"], {"assignee_kind": "agent", "assignee": "1001"}, "root")
+    with pytest.raises(Conflict):
+        world.svc.move(ADMIN, order["id"], {"to": "nowhere"}, "root")  # nothing changed: nobody told
+    assert told == [("created", order["id"], "new", False), ("changed", order["id"], "on_site", False),
+                    ("changed", order["id"], "on_site", False)]

@@ -131,6 +131,8 @@ TELL_NOTE = ("The message says the customer's name and number, the order's numbe
 def install(app, deps) -> None:
     orders = OrderService(deps.db, deps.crm)
     deps.extra["orders"] = orders  # the voice menu's order-status action reads it too
+    if deps.webhooks is not None:  # order.created / order.changed (the orders are changed here only)
+        orders.changed.append(deps.webhooks.order_changed)
     uploads = import_store(deps)
 
     def zone():

@@ -12,5 +12,6 @@
   <a href="/admin/mail-templates" class="{{'on' if path.startswith('/admin/mail-templates') else ''}}">{{_('mail.templates.tab')}}</a>
   <a href="/admin/sip-security" class="{{'on' if path.startswith('/admin/sip-security') else ''}}">{{_('sip.tab')}}</a>
   <a href="/admin/ha" class="{{'on' if path.startswith('/admin/ha') else ''}}">{{_('ha.title')}}</a>
+  <a href="/admin/webhooks" class="{{'on' if path.startswith('/admin/webhooks') else ''}}">{{_('webhooks.tab')}}</a>
   % end
 </nav>
