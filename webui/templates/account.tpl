@@ -39,7 +39,7 @@
     </tbody>
   </table>
   % errors = asked.get('fields') or {}
-  <form method="post" action="/account/tokens" id="token-new">
+  <form method="post" action="/account/tokens">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <div class="row">
     <input name="name" placeholder="{{_('account.token_name')}}" aria-label="{{_('account.token_name')}}" maxlength="64" value="{{asked.get('name', '')}}">
@@ -49,6 +49,9 @@
       <option value="{{days}}">{{_('account.expires_in', days=days)}}</option>
       % end
     </select>
+    % if 'name' in errors:
+    <em class="field-error">{{field_error(errors['name'])}}</em>
+    % end
     </div>
     <fieldset class="{{'has-error' if 'scopes' in errors else ''}}" id="token-scopes">
       <legend>{{_('tokens.scopes')}}</legend>
