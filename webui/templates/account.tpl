@@ -39,7 +39,7 @@
     </tbody>
   </table>
   % errors = asked.get('fields') or {}
-  <form method="post" action="/account/tokens">
+  <form method="post" action="/account/tokens" class="token-form">
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <div class="row">
     <input name="name" placeholder="{{_('account.token_name')}}" aria-label="{{_('account.token_name')}}" maxlength="64" value="{{asked.get('name', '')}}">
