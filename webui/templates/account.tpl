@@ -26,7 +26,7 @@
     % for t in tokens:
       <tr data-token="{{t['id']}}"><td><strong>{{t['name']}}</strong></td>
       <td class="token-scopes">{{('、' if lang == 'zh_CN' else ', ').join(_(scope_msgid(sc)) for sc in t['scopes']) if t['scopes'] else _('tokens.full_access')}}</td>
-      <td class="token-addresses mono">{{' '.join(t['addresses']) if t['addresses'] else _('tokens.any_address')}}</td>
+      <td class="token-addresses mono" translate="no">{{' '.join(t['addresses']) if t['addresses'] else _('tokens.any_address')}}</td>
       <td class="mono">{{when(t['created_at'])}}</td>
       <td class="mono">{{when(t['last_used_at']) if t['last_used_at'] else _('account.never')}}</td>
       <td class="mono">{{(_('account.expired') + ' ' if t['expired'] else '') + when(t['expires_at']) if t['expires_at'] else _('account.no_expiry')}}</td>
@@ -56,9 +56,9 @@
     <fieldset class="{{'has-error' if 'scopes' in errors else ''}}" id="token-scopes">
       <legend>{{_('tokens.scopes')}}</legend>
       <p class="hint">{{_('tokens.scopes_hint')}}</p>
-      <span class="checks" role="group" aria-label="{{_('tokens.scopes')}}">
+      <span class="checks">
       % for sc in scopes:
-        <label class="inline-check" title="{{_(scope_msgid(sc) + '_help')}}"><input type="checkbox" name="scopes" value="{{sc}}" {{'checked' if sc in asked.get('scopes', ()) else ''}}> {{_(scope_msgid(sc))}} <code class="muted">{{sc}}</code></label>
+        <label class="inline-check"><input type="checkbox" name="scopes" value="{{sc}}" title="{{_(scope_msgid(sc) + '_help')}}" {{'checked' if sc in asked.get('scopes', ()) else ''}}> {{_(scope_msgid(sc))}} <code class="muted" translate="no">{{sc}}</code></label>
       % end
       </span>
       % if 'scopes' in errors:
