@@ -16,8 +16,10 @@ JSON = "application/json"
 STATUS_TEXT = {
     400: "the body is not JSON, or not a JSON object (`request.bad_json`)",
     401: "no valid session or bearer token (`unauthorized`)",
-    403: "your role may not do this (`forbidden`), a cookie session sent no CSRF token (`csrf_failed`), or "
-         "the calling permission does not allow the number (`call.not_permitted`, `params.number_class`)",
+    403: "your role may not do this (`forbidden`), the token's scopes do not include the one this needs "
+         "(`auth.scope`, `params.scope`), the token may not be used from this address (`auth.address`), a cookie "
+         "session sent no CSRF token (`csrf_failed`), or the calling permission does not allow the number "
+         "(`call.not_permitted`, `params.number_class`)",
     404: "no such object (`<kind>.not_found`, ...)",
     409: "conflicts with what exists: a duplicate key (`<kind>.exists`), still in use (`<kind>.in_use`), or "
          "changed by someone else since you read it (`<kind>.changed`)",

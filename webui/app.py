@@ -1,7 +1,8 @@
 """The web UI and HTTP API: an explicit ``Bottle()`` built by ``make_app(deps)``: the
 plugins, then each area of ``webui/areas/`` installing its own routes.
 
-Each route declares beside it who may call it (``roles=``, read by ``plugins.AuthPlugin``)
+Each route declares beside it who may call it (``roles=``, and under /api/ the token scope
+it needs, ``scope=``: both read by ``plugins.AuthPlugin``)
 and how big its body may be (``body_limit=``, read by ``edge.BodyLimitPlugin``).  The
 helpers every area uses are in the leaf module ``webui.http``.  ``WebDeps`` is built by the
 composition root (``appliance/main.py`` ``start_web``, and the tests' ``tests/webdeps.py``):
@@ -25,7 +26,7 @@ from webui.areas import (billing, calllists, campaigns, compliance, customer_imp
                          reports, scripts, webhooks, workorders)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
-from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles
+from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles, route_scope
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def make_app(deps: WebDeps) -> Bottle:
         area.install(app, deps)
     for route in app.routes:
         route_roles(route)  # a route that declares no roles= fails here, not at its first request
+        route_scope(route)  # nor an API route without the token scope it needs (scope=)
     compile_routes(app.router)
     return app
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from appliance.services import token_scopes
 from appliance.services.config import KEYS, KINDS, SINGULAR
 from webui.apidoc import Operation
 
@@ -141,6 +142,21 @@ def _parameter(name: str, kind: str | None) -> dict:
             "schema": {"type": "integer" if name.endswith("_id") else "string"}}
 
 
+def _security(scope: str | None) -> list[dict]:
+    """Who may call an operation: a token holding ``scope`` (a full token holds every one),
+    or a browser session; ``any``/``full``: a token of any scopes / of no scopes."""
+    needed = [scope] if scope in token_scopes.SCOPES else []
+    return [{"bearerAuth": needed}, {"cookieAuth": []}]
+
+
+BEARER_DESCRIPTION = (
+    "`Authorization: Bearer <token>`. A token acts with its owner's role; it may further be limited to scopes "
+    "(`x-scopes`) and source addresses. A token with no scopes has the full access of its owner's role. Each "
+    "operation names the scope it needs in `security` and `x-token-scope` (`any`: every token; `full`: only a "
+    "token with no scopes). A scoped token on an operation outside its scopes gets 403 `auth.scope`; from an "
+    "address outside its list, 403 `auth.address`.")
+
+
 def build(app, config, crm=None) -> dict:
     paths: dict[str, dict] = {}
     for route in api_routes(app):
@@ -161,6 +177,8 @@ def build(app, config, crm=None) -> dict:
             roles = route.config.get("roles")
             if isinstance(roles, (set, frozenset)):  # who may call it, as declared beside the route
                 op["x-roles"] = sorted(roles)
+                op.setdefault("security", _security(route.config.get("scope")))
+                op["x-token-scope"] = route.config.get("scope")
             parameters = [_parameter(n, kind) for n in names]
             if parameters or op.get("parameters"):
                 op["parameters"] = parameters + op.get("parameters", [])
@@ -256,7 +274,10 @@ def build(app, config, crm=None) -> dict:
                  {"name": "sip"}, {"name": "ha"}, {"name": "webhooks"}],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"},
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": BEARER_DESCRIPTION,
+                                               "x-scopes": dict(token_scopes.SCOPES),
+                                               "x-scopes-included": {k: list(v) for k, v in
+                                                                     token_scopes.IMPLIES.items()}},
                                 "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "cc_session"}},
             "schemas": schemas,
         },

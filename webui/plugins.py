@@ -9,6 +9,8 @@ errors, database, auth, CSRF.
   Bearer`` under /api/v1)
   and whether their role may use this route: each route declares ``roles=`` beside it
   (``webui.http``: ``PUBLIC``, ``EVERYONE``, ``STAFF``, ``ADMIN``), read from the route's config.
+  A token may further be limited to scopes and source addresses: each route under /api/
+  declares the scope it needs (``scope=``, ``appliance/services/token_scopes.py``).
 - CSRF: unsafe methods from a cookie session must carry the session's token.
 """
 
@@ -22,8 +24,9 @@ import bottle
 from bottle import HTTPResponse, request
 
 from appliance.errors import DomainError, FieldError, PermissionDenied
+from appliance.services import token_scopes
 from appliance.services.crm import Viewer
-from webui.http import (PUBLIC, current_user, csrf_token, error_body, is_api, json_error,  # noqa: F401 (re-exported)
+from webui.http import (PUBLIC, client_address, current_user, csrf_token, error_body, is_api, json_error,  # noqa: F401 (re-exported)
                         session_cookie, SESSION_COOKIE, UNSAFE)
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,20 @@ def route_roles(route):
         raise RuntimeError(f"route {route.method} {route.rule} ({route.name}) has roles={roles!r}: "
                            "PUBLIC or a frozenset of roles (EVERYONE, STAFF, ADMIN)")
     return roles
+
+
+def route_scope(route) -> str | None:
+    """The token scope a route under /api/ declared (``scope=`` beside its ``roles=``): one of
+    ``token_scopes.SCOPES``, ``ANY`` or ``FULL``.  None for a page (tokens reach only /api/);
+    an API route without one, or with a name that is no scope, is an error at build time."""
+    if not route.rule.startswith("/api/"):
+        return None
+    scope = route.config.get("scope")
+    if scope not in token_scopes.DECLARABLE:
+        raise RuntimeError(f"API route {route.method} {route.rule} ({route.name}) declares "
+                           + (f"scope={scope!r}, which is no scope" if scope is not None else "no scope=")
+                           + f": one of {', '.join(sorted(token_scopes.DECLARABLE))}")
+    return scope
 
 
 class ErrorsPlugin:
@@ -103,7 +120,7 @@ class DatabasePlugin:
 
 class AuthPlugin:
     """Puts who is asking in the WSGI environ (``cc.user``, ``cc.via`` = cookie | token,
-    ``cc.token_id`` for a token,
+    ``cc.token_id`` and ``cc.token`` (its ``TokenGrant``) for a token,
     ``cc.csrf``, ``cc.viewer``: read them with ``current_user()`` and ``viewer()``), and
     refuses anonymous callers and roles the route does not allow.  A route that declares no
     ``roles=`` is a build error.  (Bottle refuses to set a request attribute twice, hence environ.)"""
@@ -118,9 +135,9 @@ class AuthPlugin:
         env = request.environ
         header = request.get_header("Authorization") or ""
         if header.startswith("Bearer ") and request.path.startswith("/api/"):
-            found = self.users.token_owner(header[7:].strip())
+            found = self.users.token_grant(header[7:].strip())
             if found:
-                env["cc.user"], env["cc.token_id"] = found
+                env["cc.user"], env["cc.token_id"], env["cc.token"] = found.user, found.token_id, found
                 env["cc.via"] = "token"
             return
         found = self.users.session(session_cookie())
@@ -136,8 +153,26 @@ class AuthPlugin:
         mine = self.agents_of(user["username"]) if self.agents_of is not None else []
         request.environ["cc.viewer"] = Viewer(user["username"], user["role"], frozenset(a["number"] for a in mine))
 
+    def check_token(self, needed: str | None) -> None:
+        """A token's own limits, after its owner's role: the source address (refused and
+        audited, saying nothing of the token), then the scope the route needs."""
+        grant = request.environ.get("cc.token")
+        if grant is None:  # a browser session: its role is all there is
+            return
+        if not token_scopes.address_allowed(grant.addresses, client_address()):
+            self.users.token_refused(grant, client_address())
+            raise PermissionDenied(FieldError("auth.msg.address", "this token may not be used from this address"),
+                                   code="auth.address")
+        if needed is not None and not token_scopes.allows(grant.scopes, needed):
+            if needed == token_scopes.FULL:
+                why = FieldError("auth.msg.scope_full", "this needs a token with its owner's full role (no scopes)")
+            else:
+                why = FieldError("auth.msg.scope", f"this token's scopes do not include {needed}", scope=needed)
+            raise PermissionDenied(why, code="auth.scope", params={"scope": needed})
+
     def apply(self, callback, route):
         allowed = route_roles(route)
+        needed = route_scope(route)
 
         def wrapper(*args, **kwargs):
             self.identify()
@@ -150,9 +185,11 @@ class AuthPlugin:
                         return json_error(401, error_body("unauthorized", "sign in or send a bearer token"))
                     here = request.fullpath + ("?" + request.query_string if request.query_string else "")
                     bottle.redirect("/login?next=" + bottle.urlquote(here))
+                self.check_token(None)  # the address first: a refused source learns nothing more
                 if user["role"] not in allowed:
                     raise PermissionDenied(FieldError("error.msg.role_may_not", f"your role ({user['role']}) may not do this"),
                                            code="forbidden")
+                self.check_token(needed)
             return callback(*args, **kwargs)
 
         return wrapper

@@ -59,6 +59,8 @@ class ApiToken(BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_used_at = DateTimeField(null=True)
     expires_at = DateTimeField(null=True)  # None: until revoked
+    scopes = TextField(default="")  # space-separated (services/token_scopes.py); '': the owner's full role
+    addresses = TextField(default="")  # space-separated networks (CIDR) it may be used from; '': any
 
 
 class WebSession(BaseModel):

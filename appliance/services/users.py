@@ -23,12 +23,15 @@ import json
 import logging
 import re
 import secrets
+import time
+from typing import NamedTuple
 
 from gevent._hub_local import get_hub_if_exists  # what gevent's own threadpool asks; not in gevent's public names
 from gevent.threadpool import ThreadPool
 
 from appliance.db import models as m
 from appliance.errors import Conflict, FieldError, NotFound, ValidationError
+from appliance.services import token_scopes
 from appliance.services.signin import ADDRESS, Rule, SignInGuard, account_key
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,8 @@ _USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SCRYPT_THREADS = 1  # scrypt calls at once per loop: of the 2 cores one stays for the loop (and Asterisk)
 TOKEN_MAX_DAYS = 3650
+LAST_USED_GRAIN = dt.timedelta(seconds=60)  # a token's last use is written at most this often: not a write per call
+REFUSAL_QUIET = 600.0  # seconds: a token refused again from the same address is not audited again before
 _pools: dict = {}  # gevent hub -> its scrypt ThreadPool (one per loop; a process has one loop)
 
 
@@ -101,10 +106,21 @@ def _check_password(password) -> None:
                                                              n=MIN_PASSWORD)})
 
 
+class TokenGrant(NamedTuple):
+    """A valid token: its owner (as ``_view``), its id, its scopes (none: the owner's full
+    role) and the networks it may be used from (none: any)."""
+
+    user: dict
+    token_id: int
+    scopes: tuple[str, ...]
+    addresses: tuple[str, ...]
+
+
 class UserService:
     def __init__(self, db, guard: SignInGuard | None = None):
         self.db = db
         self.guard = guard or SignInGuard(db)
+        self._refusals: dict[tuple[int, str], float] = {}  # (token id, source) -> when last audited
 
     def create(self, username: str, password: str, role: str, language: str = "zh_CN", actor: str = "") -> dict:
         """A new account; with ``actor`` (an admin on the users page or API) it is audited."""
@@ -321,8 +337,10 @@ class UserService:
         return password
 
     # -- API tokens ----------------------------------------------------------
-    def create_token(self, user_id: int, name: str, expires_in_days=None) -> str:
-        """A new token; ``expires_in_days`` (1 to 3650) ends it by itself, None: until revoked."""
+    def create_token(self, user_id: int, name: str, expires_in_days=None, *, scopes=None, addresses=None) -> str:
+        """A new token; ``expires_in_days`` (1 to 3650) ends it by itself, None: until revoked.
+        ``scopes`` limit what it reaches within its owner's role (none: the full role) and
+        ``addresses`` where it may be used from (none: anywhere): ``services/token_scopes.py``."""
         if not isinstance(name, str) or not name.strip() or len(name) > 64:
             raise ValidationError("a token needs a name (at most 64 characters)", code="token.invalid",
                                   fields={"name": FieldError("field.required_max_length", "required, at most 64 characters",
@@ -339,10 +357,13 @@ class UserService:
                                           "field.days_or_none", f"a whole number from 1 to {TOKEN_MAX_DAYS}, or null",
                                           n=TOKEN_MAX_DAYS)})
             expires_at = m.utcnow() + dt.timedelta(days=days)
+        scopes, addresses = token_scopes.parse_scopes(scopes), token_scopes.parse_addresses(addresses)
         user = self._user(id=user_id)
         token = "cc_" + secrets.token_urlsafe(32)
-        m.ApiToken.create(user=user, name=name.strip(), token_hash=_token_hash(token), expires_at=expires_at)
-        logger.info("API token %r created for %s (expires %s)", name, user.username, expires_at or "never")
+        m.ApiToken.create(user=user, name=name.strip(), token_hash=_token_hash(token), expires_at=expires_at,
+                          scopes=" ".join(scopes), addresses=" ".join(addresses))
+        logger.info("API token %r created for %s (expires %s, scopes %s, addresses %s)", name, user.username,
+                    expires_at or "never", " ".join(scopes) or "all", " ".join(addresses) or "any")
         return token
 
     def user_for_token(self, token: str) -> dict | None:
@@ -351,6 +372,12 @@ class UserService:
 
     def token_owner(self, token: str) -> tuple[dict, int] | None:
         """(the user, the token's id) of a valid token, or None; marks the token used."""
+        found = self.token_grant(token)
+        return (found.user, found.token_id) if found else None
+
+    def token_grant(self, token: str) -> TokenGrant | None:
+        """Who a valid token acts for and what it is limited to, or None; marks it used (to
+        the minute: a program calling many times a second costs no write each time)."""
         if not token:
             return None
         row = (m.ApiToken.select(m.ApiToken, m.User).join(m.User)
@@ -358,8 +385,23 @@ class UserService:
         now = m.utcnow()
         if row is None or not row.user.active or (row.expires_at is not None and row.expires_at <= now):
             return None
-        m.ApiToken.update(last_used_at=now).where(m.ApiToken.id == row.id).execute()
-        return _view(row.user), row.id
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRAIN:
+            m.ApiToken.update(last_used_at=now).where(m.ApiToken.id == row.id).execute()
+        return TokenGrant(_view(row.user), row.id, tuple(row.scopes.split()), tuple(row.addresses.split()))
+
+    def token_refused(self, grant: TokenGrant, source: str) -> None:
+        """A token used from an address outside its list: audited (the owner, the token's id
+        and the source; never the token), once per token and source every ``REFUSAL_QUIET``."""
+        key, now = (grant.token_id, source), time.monotonic()
+        if now - self._refusals.get(key, -REFUSAL_QUIET) < REFUSAL_QUIET:
+            return
+        if len(self._refusals) > 1000:
+            self._refusals.clear()
+        self._refusals[key] = now
+        logger.warning("API token %s of %s refused from %s: outside its addresses", grant.token_id,
+                       grant.user["username"], source)
+        m.AuditLog.create(username=grant.user["username"], action="refused", object_type="api_tokens",
+                          object_id=str(grant.token_id), detail=json.dumps({"source": source[:64]}))
 
     def list_tokens(self, user_id: int) -> list[dict]:
         def iso(value):
@@ -367,7 +409,8 @@ class UserService:
 
         now = m.utcnow()
         return [{"id": t.id, "name": t.name, "created_at": iso(t.created_at), "last_used_at": iso(t.last_used_at),
-                 "expires_at": iso(t.expires_at), "expired": t.expires_at is not None and t.expires_at <= now}
+                 "expires_at": iso(t.expires_at), "expired": t.expires_at is not None and t.expires_at <= now,
+                 "scopes": t.scopes.split(), "addresses": t.addresses.split()}
                 for t in m.ApiToken.select().where(m.ApiToken.user == user_id).order_by(m.ApiToken.id)]
 
     def revoke_token(self, user_id: int, token_id: int) -> None:

@@ -52,7 +52,7 @@ def install(app, deps) -> None:
             return page(values, errors=exc.fields, problem=None if exc.fields else problem_of(exc))
         return page(made=made)
 
-    @app.post("/api/v1/agent-setup", name="api_agent_setup", roles=ADMIN,
+    @app.post("/api/v1/agent-setup", name="api_agent_setup", scope="config", roles=ADMIN,
               api=Operation({"tags": ["configuration"],
                              "summary": "Set up an agent: account, phone, agent and queues, all or nothing",
                              "description": "One transaction makes the web account (role agent), the phone with a "

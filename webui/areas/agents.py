@@ -80,7 +80,7 @@ def install(app, deps) -> None:
         bottle.redirect(safe_next(request.forms.getunicode("next")))
 
 
-    @app.post("/api/v1/agents/<number>/login", name="api_agent_login", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/login", name="api_agent_login", scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["agents"], "summary": "Sign an agent in to all their queues",
                              "description": "Staff may sign in any agent; a user with the agent role only "
                                             "the agents linked to their own account. Mode `ring` (the "
@@ -101,14 +101,14 @@ def install(app, deps) -> None:
             return deps.agents.call_for_long_signin(number)
         return deps.agents.login(number, mode=mode)
 
-    @app.post("/api/v1/agents/<number>/logout", name="api_agent_logout", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/logout", name="api_agent_logout", scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["agents"], "summary": "Sign an agent out of all their queues",
                              "responses": {"200": resp("signed out", SIGNED_SCHEMA), **errors(401, 403, 404, 503)}}))
     def api_agent_logout(number):
         own_agent_only(number)
         return deps.agents.logout(number)
 
-    @app.post("/api/v1/agents/<number>/pause", name="api_agent_pause", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/pause", name="api_agent_pause", scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["agents"], "summary": "Pause a signed-in agent, with a reason code",
                              "description": "The reason is one of the pause reasons (GET /api/v1/pause_reasons). "
                                             "The pause holds across restarts until unpaused.",
@@ -132,7 +132,7 @@ def install(app, deps) -> None:
             return False
         return any(a.get("name") == number and a.get("awaiting_disposition") for a in agents)
 
-    @app.post("/api/v1/agents/<number>/unpause", name="api_agent_unpause", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/unpause", name="api_agent_unpause", scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["agents"], "summary": "Make a paused agent available again",
                              "description": "An agent held in wrap-up until they save the disposition their "
                                             "queue requires is 409 `agent.disposition_first` (staff may release "
@@ -152,7 +152,7 @@ def install(app, deps) -> None:
                               code="calls.unavailable")
         return deps.calls
 
-    @app.post("/api/v1/agents/<number>/dial", name="api_agent_dial", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/dial", name="api_agent_dial", scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["agents"], "summary": "Click-to-dial: call a number for an agent",
                              "description": "The agent's phone rings first; when they answer, the number is "
                                             "dialled through the trunks in their outbound order. Agents may dial "
@@ -184,7 +184,7 @@ def install(app, deps) -> None:
             return getattr(call_control(), method)(number, str(body.get("to_kind") or ""),
                                                    str(body.get("to") or ""), actor=actor())
         app.route(f"/api/v1/agents/<number>/{method}", "POST", handler, name=f"api_agent_{method}", roles=EVERYONE,
-                  api=STEP_OPERATIONS[method])
+                  scope="calls:control", api=STEP_OPERATIONS[method])
 
     for method in ("transfer", "consult"):
         agent_target_action(method)
@@ -195,7 +195,7 @@ def install(app, deps) -> None:
             own_agent_only(number)
             return getattr(call_control(), method)(number, actor=actor())
         app.route(f"/api/v1/agents/<number>/{path}", "POST", handler, name=f"api_agent_{method}", roles=EVERYONE,
-                  api=STEP_OPERATIONS[method])
+                  scope="calls:control", api=STEP_OPERATIONS[method])
 
     for path, method in CALL_ACTIONS:
         agent_call_action(path, method)
@@ -206,7 +206,8 @@ def install(app, deps) -> None:
                               code="recording.unavailable")
         return deps.recordings
 
-    @app.post("/api/v1/agents/<number>/recording/<action:re:pause|resume|start|stop>", name="api_agent_recording", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/recording/<action:re:pause|resume|start|stop>", name="api_agent_recording",
+              scope="calls:control", roles=EVERYONE,
               api=Operation({
          "tags": ["recordings"], "summary": "Pause, resume, start or stop the recording of the agent's call",
          "description": "`pause`/`resume`: e.g. while a card number is read out (silence is recorded, so "
@@ -221,7 +222,7 @@ def install(app, deps) -> None:
         own_agent_only(number)
         return recordings().control(number, action, actor=actor())
 
-    @app.post("/api/v1/agents/<number>/spy", name="api_agent_spy", roles=STAFF,
+    @app.post("/api/v1/agents/<number>/spy", name="api_agent_spy", scope="calls:control", roles=STAFF,
               api=Operation({"tags": ["supervisor"], "summary": "Listen to, whisper to or barge into an agent's call",
                              "description": "Rings `phone` (the supervisor's extension); once answered it is "
                                             "connected to the agent's call: `listen` hears both sides and is not "
@@ -236,7 +237,7 @@ def install(app, deps) -> None:
         return call_control().spy(number, str(body.get("phone") or ""), str(body.get("mode") or "listen"),
                                   actor=actor())
 
-    @app.post("/api/v1/calls/<linkedid>/intercept", name="api_call_intercept", roles=STAFF,
+    @app.post("/api/v1/calls/<linkedid>/intercept", name="api_call_intercept", scope="calls:control", roles=STAFF,
               api=Operation({"tags": ["supervisor"], "summary": "Take a live call over",
                              "description": "The customer is put through to `phone` (the supervisor's "
                                             "extension); the agent's leg is released.",
@@ -247,7 +248,7 @@ def install(app, deps) -> None:
     def api_call_intercept(linkedid):
         return call_control().intercept(linkedid, str(json_body().get("phone") or ""), actor=actor())
 
-    @app.post("/api/v1/calls/<linkedid>/pickup", name="api_call_pickup", roles=EVERYONE,
+    @app.post("/api/v1/calls/<linkedid>/pickup", name="api_call_pickup", scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["agents"], "summary": "Pick up a call waiting in a queue or ringing elsewhere",
                              "description": "The agent is rung alone; if they do not answer the call goes back "
                                             "to its queue. Agents may pick up only for themselves.",
@@ -260,7 +261,7 @@ def install(app, deps) -> None:
         own_agent_only(agent)
         return call_control().pickup(agent, linkedid, actor=actor())
 
-    @app.post("/api/v1/calls/<linkedid>/hangup", name="api_call_hangup", roles=STAFF,
+    @app.post("/api/v1/calls/<linkedid>/hangup", name="api_call_hangup", scope="calls:control", roles=STAFF,
               api=Operation({"tags": ["supervisor"], "summary": "Force hang-up of a live call",
                              "responses": {"200": resp("hung up", {"type": "object"}),
                                            **errors(401, 403, 404, 503)}}))

@@ -197,13 +197,13 @@ def install(app, deps) -> None:
                                            "Content-Disposition": f'attachment; filename="bill-{month}.xlsx"'})
 
     # -- the API -------------------------------------------------------------------------------
-    @app.get("/api/v1/rate-plans", name="api_rate_plans", roles=ADMIN,
+    @app.get("/api/v1/rate-plans", name="api_rate_plans", scope="config", roles=ADMIN,
              api=Operation({"tags": ["billing"], "summary": "The rate plans, with their prices and trunks",
                             "responses": {"200": resp("the plans", items(PLAN_SCHEMA)), **errors(401, 403)}}))
     def api_rate_plans():
         return {"items": service.plans()}
 
-    @app.post("/api/v1/rate-plans", name="api_rate_plan_create", roles=ADMIN,
+    @app.post("/api/v1/rate-plans", name="api_rate_plan_create", scope="config", roles=ADMIN,
               api=Operation({"tags": ["billing"], "summary": "Add a rate plan",
                              "description": "Refused (422) with the reason on the field: a class priced twice "
                                             "(`rates.class_twice`), a negative amount (`rates.negative`), more "
@@ -213,13 +213,13 @@ def install(app, deps) -> None:
     def api_rate_plan_create():
         return created(service.save(None, json_body(), actor=actor()))
 
-    @app.get("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan", roles=ADMIN,
+    @app.get("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan", scope="config", roles=ADMIN,
              api=Operation({"tags": ["billing"], "summary": "One rate plan",
                             "responses": {"200": resp("the plan", PLAN_SCHEMA), **errors(401, 403, 404)}}))
     def api_rate_plan(plan_id):
         return service.plan(plan_id)
 
-    @app.put("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan_update", roles=ADMIN,
+    @app.put("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan_update", scope="config", roles=ADMIN,
              api=Operation({"tags": ["billing"], "summary": "Replace a rate plan and its prices",
                             "description": "Calls from now on take the new prices; a past month takes them "
                                            "only when re-rated.",
@@ -229,7 +229,7 @@ def install(app, deps) -> None:
     def api_rate_plan_update(plan_id):
         return service.save(plan_id, json_body(), actor=actor())
 
-    @app.delete("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan_delete", roles=ADMIN,
+    @app.delete("/api/v1/rate-plans/<plan_id:int>", name="api_rate_plan_delete", scope="config", roles=ADMIN,
                 api=Operation({"tags": ["billing"], "summary": "Delete a rate plan",
                                "description": "Its trunks go back to the default plan, its DIDs to their trunk's; "
                                               "rated calls keep their cost.",
@@ -238,7 +238,7 @@ def install(app, deps) -> None:
         service.delete(plan_id, actor=actor())
         return no_content()
 
-    @app.put("/api/v1/rate-plans/trunks/<trunk>", name="api_rate_plan_trunk", roles=ADMIN,
+    @app.put("/api/v1/rate-plans/trunks/<trunk>", name="api_rate_plan_trunk", scope="config", roles=ADMIN,
              api=Operation({"tags": ["billing"], "summary": "Rate a trunk's calls by a plan",
                             "requestBody": plan_body("null: the default plan"),
                             "responses": {"204": resp("assigned"), **errors(400, 401, 403, 404, 422)}}))
@@ -246,7 +246,7 @@ def install(app, deps) -> None:
         service.assign(trunk, plan_id_of(json_body()), actor=actor())
         return no_content()
 
-    @app.put("/api/v1/rate-plans/dids/<did>", name="api_rate_plan_did", roles=ADMIN,
+    @app.put("/api/v1/rate-plans/dids/<did>", name="api_rate_plan_did", scope="config", roles=ADMIN,
              api=Operation({"tags": ["billing"], "summary": "Rate a DID's incoming calls by a plan (a 400 number)",
                             "description": "The plan's `inbound` price rates the incoming calls on this DID in place "
                                            "of their trunk's plan; no `inbound` price: they are not rated.",
@@ -256,7 +256,7 @@ def install(app, deps) -> None:
         service.assign_did(did, plan_id_of(json_body()), actor=actor())
         return no_content()
 
-    @app.get("/api/v1/bills/<month>", name="api_bill", roles=STAFF,
+    @app.get("/api/v1/bills/<month>", name="api_bill", scope="reports:read", roles=STAFF,
              api=Operation({"tags": ["billing"], "summary": "A month's bill per trunk, team and agent",
                             "description": "The office's month (YYYY-MM). Money in integer fen (`*_fen`); rents "
                                            "by trunk and agent, for the part of the month each existed (from the "
@@ -265,7 +265,7 @@ def install(app, deps) -> None:
     def api_bill(month):
         return deps.queries.run(service.bill, month)
 
-    @app.post("/api/v1/bills/<month>/rerate", name="api_bill_rerate", roles=ADMIN,
+    @app.post("/api/v1/bills/<month>/rerate", name="api_bill_rerate", scope="config", roles=ADMIN,
               api=Operation({"tags": ["billing"], "summary": "Re-rate a month under the plans as they are now",
                              "description": "Every call of the month rated again; audited with the month's total "
                                             "before and after.",

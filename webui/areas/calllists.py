@@ -248,13 +248,13 @@ def install(app, deps) -> None:
         return xlsx_response(data, time.strftime("calllist-not-imported-%Y%m%d-%H%M.xlsx"))
 
     # -- the API -------------------------------------------------------------------------
-    @app.get("/api/v1/calllists", name="api_calllists", roles=STAFF,
+    @app.get("/api/v1/calllists", name="api_calllists", scope="config", roles=STAFF,
              api=Operation({"tags": ["calllists"], "summary": "The call lists, with their entries counted by state",
                             "responses": {"200": resp("call lists", items(LIST_SCHEMA)), **errors(401, 403)}}))
     def api_calllists():
         return {"items": service.list()}
 
-    @app.post("/api/v1/calllists", name="api_calllist_create", roles=STAFF,
+    @app.post("/api/v1/calllists", name="api_calllist_create", scope="config", roles=STAFF,
               api=Operation({"tags": ["calllists"], "summary": "Create an empty call list",
                              "description": "`name`: the key (lower-case letters, digits, - and _); `display_name` "
                                             "any script. `owner_queue`: the team (a queue's members) that calls "
@@ -268,13 +268,13 @@ def install(app, deps) -> None:
     def api_calllist_create():
         return created(service.create(json_body(), actor()))
 
-    @app.get("/api/v1/calllists/<list_id:int>", name="api_calllist", roles=STAFF,
+    @app.get("/api/v1/calllists/<list_id:int>", name="api_calllist", scope="config", roles=STAFF,
              api=Operation({"tags": ["calllists"], "summary": "One call list",
                             "responses": {"200": resp("the list", LIST_SCHEMA), **errors(401, 403, 404)}}))
     def api_calllist(list_id):
         return service.get(list_id)
 
-    @app.patch("/api/v1/calllists/<list_id:int>", name="api_calllist_update", roles=STAFF,
+    @app.patch("/api/v1/calllists/<list_id:int>", name="api_calllist_update", scope="config", roles=STAFF,
                api=Operation({"tags": ["calllists"], "summary": "Rename a call list or change its owners",
                               "requestBody": body({"type": "object", "properties": {
                                   "display_name": {"type": "string", "maxLength": 64},
@@ -284,7 +284,7 @@ def install(app, deps) -> None:
     def api_calllist_update(list_id):
         return service.update(list_id, json_body(), actor())
 
-    @app.delete("/api/v1/calllists/<list_id:int>", name="api_calllist_delete", roles=STAFF,
+    @app.delete("/api/v1/calllists/<list_id:int>", name="api_calllist_delete", scope="config", roles=STAFF,
                 api=Operation({"tags": ["calllists"], "summary": "Delete a call list no campaign dials",
                                "description": "With its entries and their attempts. A list a campaign dials is 409 "
                                               "`calllists.in_campaign`.",
@@ -293,7 +293,7 @@ def install(app, deps) -> None:
         service.delete(list_id, actor())
         response.status = 204
 
-    @app.post("/api/v1/calllists/<list_id:int>/state", name="api_calllist_state", roles=STAFF,
+    @app.post("/api/v1/calllists/<list_id:int>/state", name="api_calllist_state", scope="config", roles=STAFF,
               api=Operation({"tags": ["calllists"], "summary": "Pause, resume or close a call list",
                              "description": "`paused`: none of its entries is offered to anyone; `active`: again.",
                              "requestBody": body({"type": "object", "required": ["state"], "properties": {
@@ -302,7 +302,7 @@ def install(app, deps) -> None:
     def api_calllist_state(list_id):
         return service.set_state(list_id, json_body().get("state"), actor())
 
-    @app.post("/api/v1/calllists/<list_id:int>/recycle", name="api_calllist_recycle", roles=STAFF,
+    @app.post("/api/v1/calllists/<list_id:int>/recycle", name="api_calllist_recycle", scope="config", roles=STAFF,
               api=Operation({"tags": ["calllists"], "summary": "Call the no-answer and busy numbers again",
                              "description": "Entries whose last result was no answer or busy are pending again; "
                                             "nothing else changes (answered, skipped, refused stay done).",
@@ -311,7 +311,7 @@ def install(app, deps) -> None:
     def api_calllist_recycle(list_id):
         return {"recycled": service.recycle(list_id, actor())}
 
-    @app.get("/api/v1/calllists/<list_id:int>/entries", name="api_calllist_entries", roles=STAFF,
+    @app.get("/api/v1/calllists/<list_id:int>/entries", name="api_calllist_entries", scope="config", roles=STAFF,
              api=Operation({"tags": ["calllists"], "summary": "A call list's entries, in file order",
                             "parameters": [
                                 {"name": "state", "in": "query", "required": False,
@@ -335,7 +335,7 @@ def install(app, deps) -> None:
             raise ValidationError("limit 1-1000, offset 0 or more", fields={"limit": "1-1000"})
         return {"items": deps.queries.run(service.entries, list_id, state=state, limit=limit, offset=offset)}
 
-    @app.get("/api/v1/calllists/<list_id:int>/export", name="api_calllist_export", roles=STAFF,
+    @app.get("/api/v1/calllists/<list_id:int>/export", name="api_calllist_export", scope="config", roles=STAFF,
              api=Operation({"tags": ["calllists"],
                             "summary": "The list with every number's attempts and results (Excel)",
                             "description": "One row per attempt (a number never tried: one row), the row's own "
@@ -349,7 +349,7 @@ def install(app, deps) -> None:
         data = in_worker(deps.db, lambda: service.export(list_id, words_of(language)))
         return xlsx_response(data, f"calllist-{row.name}.xlsx")
 
-    @app.post("/api/v1/calllists/<list_id:int>/import", name="api_calllist_import", roles=STAFF,
+    @app.post("/api/v1/calllists/<list_id:int>/import", name="api_calllist_import", scope="config", roles=STAFF,
               api=Operation({"tags": ["calllists"],
                              "summary": "Check, and with confirm=1 import, an Excel file into a list",
                              "description": "`phone_column` (0-based; guessed from the headers when left out) is the "

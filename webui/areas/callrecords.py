@@ -100,7 +100,7 @@ def install(app, deps) -> None:
                       outcome_names=deps.dispositions.names(lang()),
                       my_agent=mine[0] if mine else None)
 
-    @app.get("/api/v1/call-records", name="api_call_records", roles=EVERYONE,
+    @app.get("/api/v1/call-records", name="api_call_records", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": ["calls"], "summary": "Search call records, newest first, a page at a time",
                             "description": "Each with the agent's disposition (`outcome`) and the recording's "
                                            "state." + SCOPE_NOTE, "parameters": FILTER_PARAMETERS,
@@ -109,7 +109,7 @@ def install(app, deps) -> None:
         return deps.queries.run(records.search, scope(), filters(), page=page_arg(),
                                 per_page=query_int("per_page", 50, 1, MAX_PER_PAGE))
 
-    @app.get("/api/v1/call-records/<linkedid>", name="api_call_record", roles=EVERYONE,
+    @app.get("/api/v1/call-records/<linkedid>", name="api_call_record", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": ["calls"], "summary": "One call with its outcomes, customer and recording state",
                             "description": SCOPE_NOTE.strip(),
                             "responses": {"200": resp("the call", OBJECT), **errors(401, 404)}}))

@@ -216,7 +216,7 @@ def install(app, deps) -> None:
         return xlsx_response(data, time.strftime(f"campaign-{row.name}-%Y%m%d-%H%M.xlsx"))
 
     # -- the API: managing ----------------------------------------------------------------
-    @app.get("/api/v1/campaigns", name="api_campaigns", roles=EVERYONE,
+    @app.get("/api/v1/campaigns", name="api_campaigns", scope="config", roles=EVERYONE,
              api=Operation({"tags": ["campaigns"], "summary": "The campaigns",
                             "description": "Every campaign for staff; an agent gets the campaigns they call in.",
                             "responses": {"200": resp("campaigns", items(CAMPAIGN_SCHEMA)), **errors(401)}}))
@@ -224,7 +224,7 @@ def install(app, deps) -> None:
         me = viewer()
         return {"items": service.list(None if me.staff else set(me.agents))}
 
-    @app.post("/api/v1/campaigns", name="api_campaign_create", roles=STAFF,
+    @app.post("/api/v1/campaigns", name="api_campaign_create", scope="config", roles=STAFF,
               api=Operation({"tags": ["campaigns"], "summary": "Create a campaign (stopped)",
                              "requestBody": body({**CAMPAIGN_BODY, "required": ["name"], "properties": {
                                  "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,31}$"},
@@ -234,13 +234,13 @@ def install(app, deps) -> None:
     def api_campaign_create():
         return created(service.create(json_body(), actor()))
 
-    @app.get("/api/v1/campaigns/<campaign_id:int>", name="api_campaign", roles=STAFF,
+    @app.get("/api/v1/campaigns/<campaign_id:int>", name="api_campaign", scope="config", roles=STAFF,
              api=Operation({"tags": ["campaigns"], "summary": "One campaign",
                             "responses": {"200": resp("the campaign", CAMPAIGN_SCHEMA), **errors(401, 403, 404)}}))
     def api_campaign(campaign_id):
         return service.get(campaign_id)
 
-    @app.patch("/api/v1/campaigns/<campaign_id:int>", name="api_campaign_update", roles=STAFF,
+    @app.patch("/api/v1/campaigns/<campaign_id:int>", name="api_campaign_update", scope="config", roles=STAFF,
                api=Operation({"tags": ["campaigns"], "summary": "Change a campaign",
                               "requestBody": body(CAMPAIGN_BODY),
                               "responses": {"200": resp("changed", CAMPAIGN_SCHEMA),
@@ -248,7 +248,7 @@ def install(app, deps) -> None:
     def api_campaign_update(campaign_id):
         return service.update(campaign_id, json_body(), actor())
 
-    @app.delete("/api/v1/campaigns/<campaign_id:int>", name="api_campaign_delete", roles=STAFF,
+    @app.delete("/api/v1/campaigns/<campaign_id:int>", name="api_campaign_delete", scope="config", roles=STAFF,
                 api=Operation({"tags": ["campaigns"], "summary": "Delete a campaign that is not running",
                                "description": "With its attempt records; its call lists stay.",
                                "responses": {"204": resp("deleted"), **errors(401, 403, 404, 409)}}))
@@ -256,7 +256,7 @@ def install(app, deps) -> None:
         service.delete(campaign_id, actor())
         response.status = 204
 
-    @app.post("/api/v1/campaigns/<campaign_id:int>/state", name="api_campaign_state", roles=STAFF,
+    @app.post("/api/v1/campaigns/<campaign_id:int>/state", name="api_campaign_state", scope="config", roles=STAFF,
               api=Operation({"tags": ["campaigns"], "summary": "Start, pause or stop a campaign",
                              "description": "`running` needs a call list (409 `campaigns.no_lists`) and agents "
                                             "(409 `campaigns.no_agents`). Pausing or stopping hands the entries "
@@ -268,7 +268,8 @@ def install(app, deps) -> None:
     def api_campaign_state(campaign_id):
         return service.set_state(campaign_id, json_body().get("state"), actor())
 
-    @app.get("/api/v1/campaigns/<campaign_id:int>/figures", name="api_campaign_figures", roles=STAFF,
+    @app.get("/api/v1/campaigns/<campaign_id:int>/figures", name="api_campaign_figures",
+             scope="reports:read", roles=STAFF,
              api=Operation({"tags": ["campaigns"], "summary": "Live figures, counted from the attempt records",
                             "description": "`dialled`: calls placed; `answered`, `no_answer`, `busy`, `failed`, "
                                            "`abandoned` (a person answered, no agent was free): their results; "
@@ -284,7 +285,8 @@ def install(app, deps) -> None:
     def api_campaign_figures(campaign_id):
         return service.figures(campaign_id)
 
-    @app.get("/api/v1/campaigns/<campaign_id:int>/export", name="api_campaign_export", roles=STAFF,
+    @app.get("/api/v1/campaigns/<campaign_id:int>/export", name="api_campaign_export",
+             scope="reports:read", roles=STAFF,
              api=Operation({"tags": ["campaigns"], "summary": "Every attempt of the campaign (Excel)",
                             "description": "Oldest first, times on the office's clock; titles and results in `lang`.",
                             "parameters": [{"name": "lang", "in": "query", "required": False,
@@ -298,7 +300,7 @@ def install(app, deps) -> None:
         return xlsx_response(data, f"campaign-{row.name}.xlsx")
 
     # -- the API: the agent's panel ----------------------------------------------------------
-    @app.get("/api/v1/agents/<number>/campaign", name="api_agent_campaign", roles=EVERYONE,
+    @app.get("/api/v1/agents/<number>/campaign", name="api_agent_campaign", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": ["campaigns"], "summary": "The agent's campaign panel (preview)",
                             "description": "The entry the agent holds; with none, the next one is taken for them "
                                            "when their campaign's auto-next is on (else `entry` is null and "
@@ -308,7 +310,8 @@ def install(app, deps) -> None:
         own_agent_only(number)
         return service.panel(number)
 
-    @app.post("/api/v1/agents/<number>/campaign/next", name="api_agent_campaign_next", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/campaign/next", name="api_agent_campaign_next",
+              scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["campaigns"], "summary": "Take the next entry now",
                              "description": "The entry the agent holds if any, else the next of their running "
                                             "campaigns (call-backs due for them first); two agents never get the "
@@ -319,7 +322,7 @@ def install(app, deps) -> None:
         return service.panel(number, take=True)
 
     @app.post("/api/v1/agents/<number>/campaign/entries/<entry_id:int>/dial", name="api_agent_campaign_dial",
-              roles=EVERYONE,
+              scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["campaigns"], "summary": "Dial the offered entry (click-to-dial)",
                              "description": "The agent's phone rings, then the number: a normal call, recorded by "
                                             "policy, on the wallboard. The calling checks come first: a refusal is "
@@ -332,7 +335,7 @@ def install(app, deps) -> None:
         return service.dial(number, entry_id, actor())
 
     @app.post("/api/v1/agents/<number>/campaign/entries/<entry_id:int>/skip", name="api_agent_campaign_skip",
-              roles=EVERYONE,
+              scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["campaigns"], "summary": "Skip the offered entry, with a reason",
                              "requestBody": body({"type": "object", "required": ["reason"], "properties": {
                                  "reason": {"type": "string", "maxLength": 200}}}),
@@ -343,7 +346,7 @@ def install(app, deps) -> None:
         return service.skip(number, entry_id, json_body().get("reason"), actor())
 
     @app.post("/api/v1/agents/<number>/campaign/entries/<entry_id:int>/callback", name="api_agent_campaign_callback",
-              roles=EVERYONE,
+              scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["campaigns"], "summary": "Call this number back at a time",
                              "description": "The entry comes back to the same agent at `at` (ISO 8601; without an "
                                             "offset the office's clock), before their other entries." + SCOPE,

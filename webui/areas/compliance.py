@@ -196,7 +196,7 @@ def install(app, deps) -> None:
         bottle.redirect("/admin/compliance#pools")
 
     # -- API ---------------------------------------------------------------------------------
-    @app.get("/api/v1/dnc", name="api_dnc_list", roles=STAFF,
+    @app.get("/api/v1/dnc", name="api_dnc_list", scope="config", roles=STAFF,
              api=Operation({"tags": TAGS, "summary": "The do-not-call list, newest first (staff)",
                             "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"},
                                             "description": "part of the number or the reason"}],
@@ -205,7 +205,7 @@ def install(app, deps) -> None:
     def api_dnc_list():
         return {"items": [_jsonable(e) for e in check.dnc_list((request.query.getunicode("q") or "")[:40])]}
 
-    @app.post("/api/v1/dnc", name="api_dnc_add", roles=EVERYONE,
+    @app.post("/api/v1/dnc", name="api_dnc_add", scope="customers:write", roles=EVERYONE,
               api=Operation({"tags": TAGS, "summary": "Put a number on the do-not-call list (audited)",
                              "description": "The number is kept normalised (E.164) and matches every form of "
                                             "it. Adding a number already there renews its entry (reason, expiry). "
@@ -219,7 +219,7 @@ def install(app, deps) -> None:
         response.status = 201
         return entry
 
-    @app.delete("/api/v1/dnc/<number>", name="api_dnc_delete", roles=STAFF,
+    @app.delete("/api/v1/dnc/<number>", name="api_dnc_delete", scope="config", roles=STAFF,
                 api=Operation({"tags": TAGS, "summary": "Take a number off the do-not-call list (staff, audited)",
                                "description": "Any form of the number. 404 `dnc.not_found`.",
                                "responses": {"204": {"description": "taken off"}, **errors(401, 403, 404)}}))
@@ -227,7 +227,7 @@ def install(app, deps) -> None:
         check.dnc_remove(number, actor())
         return no_content()
 
-    @app.get("/api/v1/call-refusals", name="api_call_refusals", roles=EVERYONE,
+    @app.get("/api/v1/call-refusals", name="api_call_refusals", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": TAGS, "summary": "Outbound calls compliance refused, newest first",
                             "description": "Each with the rule that refused it. Agents see the refusals on their "
                                            "own agents' lines.",
@@ -241,13 +241,13 @@ def install(app, deps) -> None:
         return {"items": [_jsonable(r) for r in check.refusals(agents=None if me.staff else tuple(me.agents),
                                                                 limit=limit)]}
 
-    @app.get("/api/v1/compliance/settings", name="api_compliance_settings", roles=ADMIN,
+    @app.get("/api/v1/compliance/settings", name="api_compliance_settings", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "The calling window and the caller-ID pools",
                             "responses": {"200": resp("the settings", SETTINGS_SCHEMA), **errors(401, 403)}}))
     def api_compliance_settings():
         return check.settings()
 
-    @app.put("/api/v1/compliance/settings", name="api_compliance_settings_update", roles=ADMIN,
+    @app.put("/api/v1/compliance/settings", name="api_compliance_settings_update", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "Change the calling window or the default caller-ID pool",
                             "description": "A field left out is unchanged. 422 `compliance.bad_window` (with the "
                                            "schedule's own error), `callerid.no_pool`. Audited.",
@@ -261,7 +261,7 @@ def install(app, deps) -> None:
                                    window_holidays=holidays if isinstance(holidays, bool) else None,
                                    default_pool=data.get("default_pool"))
 
-    @app.get("/api/v1/callerid-pools/<pool>", name="api_callerid_pool", roles=ADMIN,
+    @app.get("/api/v1/callerid-pools/<pool>", name="api_callerid_pool", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "A caller-ID pool's numbers with their use in the last hour "
                                                      "and day",
                             "responses": {"200": resp("the numbers", {"type": "object", "properties": {
@@ -269,7 +269,7 @@ def install(app, deps) -> None:
     def api_callerid_pool(pool):
         return {"items": check.pool_usage(pool)}
 
-    @app.put("/api/v1/callerid-pools/<pool>/numbers/<number>", name="api_callerid_put", roles=ADMIN,
+    @app.put("/api/v1/callerid-pools/<pool>/numbers/<number>", name="api_callerid_put", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "Add a number to a caller-ID pool or change its caps",
                             "description": "The pool is made by its first number. Caps per hour and per day "
                                            "(0: none); the least-used number under its caps is presented. "
@@ -281,7 +281,8 @@ def install(app, deps) -> None:
         return check.put_pool_number(pool, number, data.get("per_hour", 0), data.get("per_day", 0), actor(),
                                      active=data.get("active", True) is not False)
 
-    @app.delete("/api/v1/callerid-pools/<pool>/numbers/<number>", name="api_callerid_delete", roles=ADMIN,
+    @app.delete("/api/v1/callerid-pools/<pool>/numbers/<number>", name="api_callerid_delete",
+                scope="config", roles=ADMIN,
                 api=Operation({"tags": TAGS, "summary": "Take a number out of a caller-ID pool (audited)",
                                "responses": {"204": {"description": "taken out"}, **errors(401, 403, 404)}}))
     def api_callerid_delete(pool, number):

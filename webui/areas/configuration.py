@@ -152,13 +152,13 @@ def install(app, deps) -> None:
 
 
     # -- JSON API --------------------------------------------------------------------------
-    @app.get(f"/api/v1/<kind:re:{KIND_RE}>", name="api_list", roles=STAFF,
+    @app.get(f"/api/v1/<kind:re:{KIND_RE}>", name="api_list", scope="config", roles=STAFF,
              api=Operation({"tags": ["configuration"], "summary": "List the {kinds}",
                             "responses": {"200": resp("all of them, by key", items(KIND_REF_SCHEMA)), **errors(401, 403)}}))
     def api_list(kind):
         return {"items": cfg.list(kind)}
 
-    @app.post(f"/api/v1/<kind:re:{KIND_RE}>", name="api_create", roles=ADMIN,
+    @app.post(f"/api/v1/<kind:re:{KIND_RE}>", name="api_create", scope="config", roles=ADMIN,
               api=Operation({"tags": ["configuration"],
                              "summary": "Create a {kind}; Asterisk's configuration is regenerated and reloaded",
                              "requestBody": body(ref("{Schema}Create")),
@@ -166,7 +166,7 @@ def install(app, deps) -> None:
     def api_create(kind):
         return created(cfg.create(kind, json_body(), actor=actor()))
 
-    @app.get(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_get", roles=STAFF,
+    @app.get(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_get", scope="config", roles=STAFF,
              api=Operation({"tags": ["configuration"], "summary": "One {kind}",
                             "description": "The `ETag` header (and the object's `version`) changes with every saved "
                                            "change; send it back in `If-Match` when updating.",
@@ -174,7 +174,7 @@ def install(app, deps) -> None:
     def api_get(kind, key):
         return with_etag(cfg.get(kind, key))
 
-    @app.route(f"/api/v1/<kind:re:{KIND_RE}>/<key>", method="PATCH", name="api_update", roles=ADMIN,
+    @app.route(f"/api/v1/<kind:re:{KIND_RE}>/<key>", method="PATCH", name="api_update", scope="config", roles=ADMIN,
                api=Operation({"tags": ["configuration"],
                               "summary": "Change some fields of a {kind}; applied to Asterisk without a restart",
                               "description": "With `If-Match: \"<version>\"` (the `ETag` or `version` you read) the "
@@ -190,20 +190,20 @@ def install(app, deps) -> None:
         read = (request.get_header("If-Match") or "").strip().removeprefix("W/").strip('"')
         return with_etag(cfg.update(kind, key, json_body(), actor=actor(), version=None if read in ("", "*") else read))
 
-    @app.delete(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_delete", roles=ADMIN,
+    @app.delete(f"/api/v1/<kind:re:{KIND_RE}>/<key>", name="api_delete", scope="config", roles=ADMIN,
                 api=Operation({"tags": ["configuration"], "summary": "Delete a {kind} (refused while it is in use)",
                                "responses": {"204": resp("deleted"), **errors(401, 403, 404, 409, 503)}}))
     def api_delete(kind, key):
         cfg.delete(kind, key, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/queues/<name>/members", name="api_members", roles=STAFF,
+    @app.get("/api/v1/queues/<name>/members", name="api_members", scope="config", roles=STAFF,
              api=Operation({"tags": ["configuration"], "summary": "Members of a queue",
                             "responses": {"200": resp("members", items(MEMBER_SCHEMA)), **errors(401, 403, 404)}}))
     def api_members(name):
         return {"items": cfg.members(name)}
 
-    @app.post("/api/v1/queues/<name>/members", name="api_member_add", roles=ADMIN,
+    @app.post("/api/v1/queues/<name>/members", name="api_member_add", scope="config", roles=ADMIN,
               api=Operation({"tags": ["configuration"],
                              "summary": "Add an agent to a queue (a signed-in agent starts taking its calls)",
                              "requestBody": body({"type": "object", "required": ["agent"], "properties": {
@@ -219,14 +219,14 @@ def install(app, deps) -> None:
                                   fields={"agent": FieldError("field.required", "required")})
         return created(cfg.add_member(name, agent, body.get("penalty", 0), actor=actor()))
 
-    @app.delete("/api/v1/queues/<name>/members/<agent>", name="api_member_remove", roles=ADMIN,
+    @app.delete("/api/v1/queues/<name>/members/<agent>", name="api_member_remove", scope="config", roles=ADMIN,
                 api=Operation({"tags": ["configuration"], "summary": "Remove an agent from a queue",
                                "responses": {"204": resp("removed"), **errors(401, 403, 404, 503)}}))
     def api_member_remove(name, agent):
         cfg.remove_member(name, agent, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/audit", name="api_audit", roles=ADMIN,
+    @app.get("/api/v1/audit", name="api_audit", scope="config", roles=ADMIN,
              api=Operation({"tags": ["audit"], "summary": "Configuration changes: who, when, what (newest first)",
                             "description": "Each entry as stored: `detail` is the change's JSON (secrets as "
                                            "`(set)`). Filters: `kind` (the entry's `object_type`), `user`, and "

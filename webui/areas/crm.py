@@ -330,7 +330,7 @@ def install(app, deps) -> None:
     def customers_export():
         return export_response(lang())
 
-    @app.get("/api/v1/customers/export", name="api_customers_export", roles=STAFF,
+    @app.get("/api/v1/customers/export", name="api_customers_export", scope="customers:read", roles=STAFF,
              api=Operation({"tags": ["customers"], "summary": "The customers of a search as an Excel file",
                             "description": "Same filters as the search, every page. Column titles in `lang` "
                                            "(`en` or `zh_CN`); an import takes the file back.",
@@ -344,7 +344,7 @@ def install(app, deps) -> None:
     def api_customers_export():
         return export_response(request.query.get("lang") if request.query.get("lang") in i18n.LANGUAGES else "en")
 
-    @app.post("/api/v1/customers/import", name="api_customers_import", roles=STAFF,
+    @app.post("/api/v1/customers/import", name="api_customers_import", scope="customers:write", roles=STAFF,
               api=Operation({"tags": ["customers"], "summary": "Check, and with confirm=1 import, an Excel file",
                              "description": "The whole file is checked first (columns, every row, phones twice "
                                             "in the file or already customers); with any problem nothing is "
@@ -380,7 +380,7 @@ def install(app, deps) -> None:
             path.unlink(missing_ok=True)
 
     # -- JSON API ------------------------------------------------------------------
-    @app.get("/api/v1/customers", name="api_customers", roles=EVERYONE,
+    @app.get("/api/v1/customers", name="api_customers", scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "Search customers, one page at a time",
                             "description": "Newest first; by name when searching by name." + SCOPE_NOTE,
                             "parameters": SEARCH_PARAMETERS, "responses": {"200": resp("one page", PAGE_SCHEMA), **errors(401, 422)}}))
@@ -388,7 +388,7 @@ def install(app, deps) -> None:
         return deps.queries.run(crm.search, viewer(), page=page_arg(),
                                 per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE), **search_args())
 
-    @app.post("/api/v1/customers", name="api_customer_create", roles=EVERYONE,
+    @app.post("/api/v1/customers", name="api_customer_create", scope="customers:write", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Create a customer",
                              "description": "An agent's new customer is theirs (they are its account manager).",
                              "requestBody": body(ref("CustomerCreate")),
@@ -397,7 +397,7 @@ def install(app, deps) -> None:
     def api_customer_create():
         return created(crm.create(viewer(), json_body(), actor=actor()))
 
-    @app.get("/api/v1/customers/pool", name="api_customers_pool", roles=EVERYONE,
+    @app.get("/api/v1/customers/pool", name="api_customers_pool", scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "The shared pool (公海): customers of nobody",
                             "description": "One page, newest first (by name when `q` is a name), with the "
                                            "pool's settings and how many customers your agents hold. Staff "
@@ -409,13 +409,14 @@ def install(app, deps) -> None:
         return deps.queries.run(crm.pool, viewer(), q=request.query.getunicode("q") or "", page=page_arg(),
                                 per_page=query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE))
 
-    @app.get("/api/v1/customers/pool/settings", name="api_customers_pool_settings", roles=EVERYONE,
+    @app.get("/api/v1/customers/pool/settings", name="api_customers_pool_settings",
+             scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "Whether the shared pool is on, and its limit",
                             "responses": {"200": resp("the settings", POOL_SETTINGS_SCHEMA), **errors(401)}}))
     def api_customers_pool_settings():
         return crm.pool_settings().as_dict()
 
-    @app.put("/api/v1/customers/pool/settings", name="api_customers_pool_settings_update", roles=ADMIN,
+    @app.put("/api/v1/customers/pool/settings", name="api_customers_pool_settings_update", scope="config", roles=ADMIN,
              api=Operation({"tags": ["customers"], "summary": "Turn the shared pool on or off, set its limit",
                             "description": "Off (the default): the customers of nobody (imported ones, say) "
                                            "stay with the team leaders to assign. On: every agent sees them "
@@ -426,7 +427,8 @@ def install(app, deps) -> None:
     def api_customers_pool_settings_update():
         return crm.save_pool_settings(json_body(), actor=actor()).as_dict()
 
-    @app.post("/api/v1/customers/<customer_id:int>/claim", name="api_customer_claim", roles=EVERYONE,
+    @app.post("/api/v1/customers/<customer_id:int>/claim", name="api_customer_claim",
+              scope="customers:write", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Claim a customer of the shared pool",
                              "description": "The customer becomes your agent's (its account manager), recorded "
                                             "in the audit log and shown on the customer's page. Of two agents "
@@ -440,14 +442,15 @@ def install(app, deps) -> None:
     def api_customer_claim(customer_id):
         return crm.claim(viewer(), customer_id, actor=actor())
 
-    @app.get("/api/v1/customers/<customer_id:int>", name="api_customer", roles=EVERYONE,
+    @app.get("/api/v1/customers/<customer_id:int>", name="api_customer", scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "One customer",
                             "description": READ_NOTE.strip(),
                             "responses": {"200": resp("the customer", CUSTOMER_SCHEMA), **errors(401, 404)}}))
     def api_customer(customer_id):
         return crm.read(viewer(), customer_id, live_calls())
 
-    @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update", roles=EVERYONE,
+    @app.route("/api/v1/customers/<customer_id:int>", method="PATCH", name="api_customer_update",
+               scope="customers:write", roles=EVERYONE,
                api=Operation({"tags": ["customers"], "summary": "Change some fields of a customer",
                               "description": "Custom fields not sent keep their values. Only staff change "
                                              "the account manager." + SCOPE_NOTE,
@@ -457,14 +460,15 @@ def install(app, deps) -> None:
     def api_customer_update(customer_id):
         return crm.update(viewer(), customer_id, json_body(), actor=actor())
 
-    @app.delete("/api/v1/customers/<customer_id:int>", name="api_customer_delete", roles=STAFF,
+    @app.delete("/api/v1/customers/<customer_id:int>", name="api_customer_delete", scope="customers:write", roles=STAFF,
                 api=Operation({"tags": ["customers"], "summary": "Delete a customer with its notes and follow-ups",
                                "responses": {"204": resp("deleted"), **errors(401, 403, 404)}}))
     def api_customer_delete(customer_id):
         crm.delete(viewer(), customer_id, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history", roles=EVERYONE,
+    @app.get("/api/v1/customers/<customer_id:int>/history", name="api_customer_history",
+             scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "Contact history: calls, notes, orders and e-mails, newest first",
                             "description": "Calls come from the call records, matched on the customer's "
                                            "phone number (with or without +)." + READ_NOTE,
@@ -473,7 +477,8 @@ def install(app, deps) -> None:
         items = crm.read_history(viewer(), customer_id, live_calls())
         return {"items": with_mails(with_orders(items, customer_id), customer_id)}
 
-    @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add", roles=EVERYONE,
+    @app.post("/api/v1/customers/<customer_id:int>/notes", name="api_customer_note_add",
+              scope="customers:write", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Add a note to the contact history",
                              "requestBody": body({"type": "object", "required": ["body"], "properties": {
                                  "body": {"type": "string", "maxLength": 4000},
@@ -484,14 +489,16 @@ def install(app, deps) -> None:
         return created(crm.add_note(viewer(), customer_id, body.get("body"), actor=actor(),
                                     linkedid=body.get("linkedid") or ""))
 
-    @app.get("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_ups", roles=EVERYONE,
+    @app.get("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_ups",
+             scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "A customer's follow-ups, open ones first",
                             "responses": {"200": resp("follow-ups", items(FOLLOW_UP_SCHEMA)),
                                           **errors(401, 404)}}))
     def api_customer_follow_ups(customer_id):
         return {"items": crm.follow_ups(viewer(), customer_id=customer_id, open_only=False)}
 
-    @app.post("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_up_add", roles=EVERYONE,
+    @app.post("/api/v1/customers/<customer_id:int>/follow-ups", name="api_customer_follow_up_add",
+              scope="customers:write", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Plan a follow-up or call-back",
                              "description": "For the customer's account manager unless `agent` says "
                                             "otherwise (staff only).",
@@ -505,19 +512,20 @@ def install(app, deps) -> None:
     def api_customer_follow_up_add(customer_id):
         return created(crm.add_follow_up(viewer(), customer_id, json_body(), actor=actor()))
 
-    @app.get("/api/v1/follow-ups", name="api_follow_ups", roles=EVERYONE,
+    @app.get("/api/v1/follow-ups", name="api_follow_ups", scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "Open follow-ups due by your agents (staff: everyone's)",
                             "responses": {"200": resp("earliest first", items(FOLLOW_UP_SCHEMA)), **errors(401)}}))
     def api_follow_ups():
         return {"items": crm.follow_ups(viewer())}
 
-    @app.post("/api/v1/follow-ups/<follow_up_id:int>/done", name="api_follow_up_done", roles=EVERYONE,
+    @app.post("/api/v1/follow-ups/<follow_up_id:int>/done", name="api_follow_up_done",
+              scope="customers:write", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "Mark a follow-up done",
                              "responses": {"200": resp("done", FOLLOW_UP_SCHEMA), **errors(401, 404)}}))
     def api_follow_up_done(follow_up_id):
         return crm.complete_follow_up(viewer(), follow_up_id, actor=actor())
 
-    @app.post("/api/v1/customers/assign", name="api_customers_assign", roles=STAFF,
+    @app.post("/api/v1/customers/assign", name="api_customers_assign", scope="customers:write", roles=STAFF,
               api=Operation({"tags": ["customers"], "summary": "Assign customers to an agent, or reclaim them",
                              "description": "`agent` null: the customers go back to nobody (reclaimed).",
                              "requestBody": body({"type": "object", "required": ["customers"], "properties": {
@@ -529,7 +537,7 @@ def install(app, deps) -> None:
         body = json_body()
         return {"assigned": crm.assign(body.get("customers"), body.get("agent") or None, actor=actor())}
 
-    @app.post("/api/v1/customers/transfer", name="api_customers_transfer", roles=STAFF,
+    @app.post("/api/v1/customers/transfer", name="api_customers_transfer", scope="customers:write", roles=STAFF,
               api=Operation({"tags": ["customers"], "summary": "Transfer every customer of one agent to another",
                              "requestBody": body({"type": "object", "required": ["from", "to"], "properties": {
                                  "from": {"type": "string"}, "to": {"type": "string"}}}),

@@ -86,13 +86,13 @@ def install(app, deps) -> None:
         bottle.redirect("/admin/mail-templates")
 
     # -- API ------------------------------------------------------------------------------
-    @app.get("/api/v1/mail-templates", name="api_mail_templates", roles=EVERYONE,
+    @app.get("/api/v1/mail-templates", name="api_mail_templates", scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "The e-mail templates, by name",
                             "responses": {"200": resp("templates", items(TEMPLATE_SCHEMA)), **errors(401)}}))
     def api_mail_templates():
         return {"items": service.templates(), "placeholders": service.known()}
 
-    @app.post("/api/v1/mail-templates", name="api_mail_template_create", roles=ADMIN,
+    @app.post("/api/v1/mail-templates", name="api_mail_template_create", scope="config", roles=ADMIN,
               api=Operation({"tags": ["customers"], "summary": "Write an e-mail template",
                              "description": "A placeholder that is none of the customers' fields, or a lone brace, "
                                             "is 422 with the reason under `fields.subject` or `fields.body`.",
@@ -102,7 +102,7 @@ def install(app, deps) -> None:
     def api_mail_template_create():
         return created(service.save_template(json_body(), actor()))
 
-    @app.put("/api/v1/mail-templates/<template_id:int>", name="api_mail_template_update", roles=ADMIN,
+    @app.put("/api/v1/mail-templates/<template_id:int>", name="api_mail_template_update", scope="config", roles=ADMIN,
              api=Operation({"tags": ["customers"], "summary": "Change an e-mail template",
                             "requestBody": body(TEMPLATE_IN),
                             "responses": {"200": resp("saved", TEMPLATE_SCHEMA),
@@ -110,7 +110,8 @@ def install(app, deps) -> None:
     def api_mail_template_update(template_id):
         return service.save_template(json_body(), actor(), template_id)
 
-    @app.delete("/api/v1/mail-templates/<template_id:int>", name="api_mail_template_delete", roles=ADMIN,
+    @app.delete("/api/v1/mail-templates/<template_id:int>", name="api_mail_template_delete",
+                scope="config", roles=ADMIN,
                 api=Operation({"tags": ["customers"], "summary": "Delete an e-mail template",
                                "description": "E-mails sent with it stay in the customers' histories.",
                                "responses": {"204": resp("deleted"), **errors(401, 403, 404)}}))
@@ -118,7 +119,8 @@ def install(app, deps) -> None:
         service.delete_template(template_id, actor())
         return no_content()
 
-    @app.get("/api/v1/customers/<customer_id:int>/mails", name="api_customer_mails", roles=EVERYONE,
+    @app.get("/api/v1/customers/<customer_id:int>/mails", name="api_customer_mails",
+             scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["customers"], "summary": "A customer's e-mails, newest first",
                             "description": "Whoever may read the customer (as the customer's page).",
                             "responses": {"200": resp("e-mails", items(MAIL_SCHEMA)), **errors(401, 404)}}))
@@ -126,7 +128,8 @@ def install(app, deps) -> None:
         row, _access = deps.crm.readable(viewer(), customer_id, live_calls())
         return {"items": service.of_customer(row.id)}
 
-    @app.post("/api/v1/customers/<customer_id:int>/mails", name="api_customer_mail_send", roles=EVERYONE,
+    @app.post("/api/v1/customers/<customer_id:int>/mails", name="api_customer_mail_send",
+              scope="customers:write", roles=EVERYONE,
               api=Operation({"tags": ["customers"], "summary": "E-mail a template to a customer",
                              "description": "The template filled with the customer's fields. " + SEND_NOTE
                                             + " A customer of the shared pool is claimed first (403 "
@@ -138,7 +141,8 @@ def install(app, deps) -> None:
         return created(service.send(viewer(), customer_id, json_body().get("template"), actor(),
                                     live_calls=live_calls()))
 
-    @app.post("/api/v1/work-orders/<order_id:int>/mails", name="api_workorder_mail_send", roles=EVERYONE,
+    @app.post("/api/v1/work-orders/<order_id:int>/mails", name="api_workorder_mail_send",
+              scope="orders:write", roles=EVERYONE,
               api=Operation({"tags": ["work orders"], "summary": "E-mail a template to a work order's customer",
                              "description": "Whoever sees the order. Kept in the customer's history and on the "
                                             "order. " + SEND_NOTE + " An order without a customer: 422 "

@@ -69,7 +69,7 @@ def install(app, deps) -> None:
         return page_action(service.delete, code)
 
     # -- the API -------------------------------------------------------------------------
-    @app.get("/api/v1/dispositions", name="api_dispositions", roles=EVERYONE,
+    @app.get("/api/v1/dispositions", name="api_dispositions", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": ["dispositions"], "summary": "The dispositions, in the admin's order",
                             "description": "The ones an agent may pick now; `all=1` (staff) with the switched-off "
                                            "ones too. Names in the reader's language.",
@@ -83,7 +83,7 @@ def install(app, deps) -> None:
             raise ValidationError("all is 0 or 1", fields={"all": "0 or 1"})
         return {"items": service.list(lang(), active_only=not (every == "1" and viewer().staff))}
 
-    @app.post("/api/v1/dispositions", name="api_disposition_create", roles=ADMIN,
+    @app.post("/api/v1/dispositions", name="api_disposition_create", scope="config", roles=ADMIN,
               api=Operation({"tags": ["dispositions"], "summary": "Add a disposition (last in the list)",
                              "requestBody": body({"type": "object", "required": ["code", "label"], "properties": {
                                  "code": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,31}$"},
@@ -93,7 +93,7 @@ def install(app, deps) -> None:
     def api_disposition_create():
         return created(service.create(json_body(), actor=actor()))
 
-    @app.patch("/api/v1/dispositions/<code>", name="api_disposition_update", roles=ADMIN,
+    @app.patch("/api/v1/dispositions/<code>", name="api_disposition_update", scope="config", roles=ADMIN,
                api=Operation({"tags": ["dispositions"], "summary": "Rename a disposition, or switch it on or off",
                               "description": "`label` empty: the appliance's own name (for the six built-in "
                                              "codes only). The code never changes.",
@@ -104,7 +104,7 @@ def install(app, deps) -> None:
     def api_disposition_update(code):
         return service.update(code, json_body(), actor=actor())
 
-    @app.post("/api/v1/dispositions/<code>/move", name="api_disposition_move", roles=ADMIN,
+    @app.post("/api/v1/dispositions/<code>/move", name="api_disposition_move", scope="config", roles=ADMIN,
               api=Operation({"tags": ["dispositions"], "summary": "Move a disposition one place up or down",
                              "requestBody": body({"type": "object", "required": ["step"], "properties": {
                                  "step": {"enum": [-1, 1]}}}),
@@ -113,7 +113,7 @@ def install(app, deps) -> None:
     def api_disposition_move(code):
         return {"items": service.move(code, json_body().get("step"), actor=actor())}
 
-    @app.delete("/api/v1/dispositions/<code>", name="api_disposition_delete", roles=ADMIN,
+    @app.delete("/api/v1/dispositions/<code>", name="api_disposition_delete", scope="config", roles=ADMIN,
                 api=Operation({"tags": ["dispositions"],
                                "summary": "Delete an unused disposition; switch a used one off",
                                "description": "A disposition a saved outcome has is switched off (`deleted: false`), "

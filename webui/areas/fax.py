@@ -64,7 +64,7 @@ def install(app, deps) -> None:
             return faxes_page(problem=problem_of(exc), number=request.forms.getunicode("number") or "")
         bottle.redirect("/faxes")
 
-    @app.post("/api/v1/faxes", name="api_fax_send", roles=EVERYONE,
+    @app.post("/api/v1/faxes", name="api_fax_send", scope="calls:control", roles=EVERYONE,
               api=Operation({
                 "tags": ["fax"], "summary": "Send a PDF as a fax",
                 "description": "`multipart/form-data` with `file` (a PDF, at most 20 MiB) and `number`. The PDF is "
@@ -82,13 +82,13 @@ def install(app, deps) -> None:
     def api_fax_send():
         return created(send())
 
-    @app.get("/api/v1/faxes/<fax_id:int>", name="api_fax", roles=EVERYONE,
+    @app.get("/api/v1/faxes/<fax_id:int>", name="api_fax", scope="recordings:read", roles=EVERYONE,
              api=Operation({"tags": ["fax"], "summary": "One fax, received or sent",
                             "responses": {"200": resp("it", {"type": "object"}), **errors(401, 404)}}))
     def api_fax(fax_id):
         return service().get(fax_id)
 
-    @app.get("/api/v1/faxes", name="api_faxes", roles=EVERYONE,
+    @app.get("/api/v1/faxes", name="api_faxes", scope="recordings:read", roles=EVERYONE,
              api=Operation({
                   "tags": ["fax"], "summary": "Faxes received on fax lines, newest first",
                   "description": "`state`: receiving, received (its PDF is there) or failed (`error_code` "
@@ -97,7 +97,7 @@ def install(app, deps) -> None:
     def api_faxes():
         return {"items": service().search()}
 
-    @app.get("/api/v1/faxes/<fax_id:int>/pdf", name="api_fax_pdf", roles=EVERYONE,
+    @app.get("/api/v1/faxes/<fax_id:int>/pdf", name="api_fax_pdf", scope="recordings:read", roles=EVERYONE,
              api=Operation({
                 "tags": ["fax"], "summary": "A fax as PDF: the received pages, or the PDF sent (`?download=1` to save it)",
                 "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {

@@ -82,7 +82,7 @@ def install(app, deps) -> None:
             return page(problem=None if exc.fields else problem_of(exc), errors=exc.fields, values=values)
         return page(saved=True)
 
-    @app.get("/api/v1/ha", name="api_ha", roles=ADMIN,
+    @app.get("/api/v1/ha", name="api_ha", roles=ADMIN, scope="config",
              api=Operation({"tags": TAGS, "summary": "Hot standby: this box's settings and what the pair does now",
                             "description": "`status` is the health document's `ha` component (this box's role, "
                                            "the peer, the replication lag). Admins only.",
@@ -91,7 +91,7 @@ def install(app, deps) -> None:
     def api_ha():
         return answer(store().load())
 
-    @app.put("/api/v1/ha", name="api_ha_update", roles=ADMIN,
+    @app.put("/api/v1/ha", name="api_ha_update", roles=ADMIN, scope="config",
              api=Operation({"tags": TAGS, "summary": "Change this box's hot standby settings (audited)",
                             "description": "Fields left out are unchanged; `secret` empty or absent is kept. "
                                            "Turned on, every field is checked (422 `ha.invalid`, each field "

@@ -243,7 +243,7 @@ def install(app, deps) -> None:
         return category_change(lambda: service().delete_category(category_id, actor()))
 
     # -- API ----------------------------------------------------------------------------
-    @app.get("/api/v1/kb/articles", name="api_kb_articles", roles=EVERYONE,
+    @app.get("/api/v1/kb/articles", name="api_kb_articles", scope="customers:read", roles=EVERYONE,
              api=Operation({
         "tags": ["knowledge base"], "summary": "Search the articles, or list them (newest first)",
         "description": "`q`: every word must occur (SQLite FTS5, trigram: any three or more characters, Chinese or "
@@ -258,20 +258,20 @@ def install(app, deps) -> None:
     def api_kb_articles():
         return search(search_args(), query_int("per_page", PER_PAGE, 1, 100))
 
-    @app.post("/api/v1/kb/articles", name="api_kb_article_create", roles=STAFF,
+    @app.post("/api/v1/kb/articles", name="api_kb_article_create", scope="config", roles=STAFF,
               api=Operation({"tags": ["knowledge base"], "summary": "Write an article",
                              "requestBody": body(ARTICLE_IN),
                              "responses": {"201": resp("written", ARTICLE), **errors(400, 401, 403, 422)}}))
     def api_kb_article_create():
         return created(service().create(json_body(), actor()))
 
-    @app.get("/api/v1/kb/articles/<article_id:int>", name="api_kb_article", roles=EVERYONE,
+    @app.get("/api/v1/kb/articles/<article_id:int>", name="api_kb_article", scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["knowledge base"], "summary": "One article, its body also as HTML, its files",
                             "responses": {"200": resp("it", ARTICLE), **errors(401, 404)}}))
     def api_kb_article(article_id):
         return service().get(viewer(), article_id)
 
-    @app.put("/api/v1/kb/articles/<article_id:int>", name="api_kb_article_update", roles=STAFF,
+    @app.put("/api/v1/kb/articles/<article_id:int>", name="api_kb_article_update", scope="config", roles=STAFF,
              api=Operation({"tags": ["knowledge base"], "summary": "Change an article (whole)",
                             "description": "With `version`, refused (409 `kb.changed`) if someone changed it since.",
                             "requestBody": body(ARTICLE_IN),
@@ -279,14 +279,14 @@ def install(app, deps) -> None:
     def api_kb_article_update(article_id):
         return service().update(article_id, json_body(), actor())
 
-    @app.delete("/api/v1/kb/articles/<article_id:int>", name="api_kb_article_delete", roles=STAFF,
+    @app.delete("/api/v1/kb/articles/<article_id:int>", name="api_kb_article_delete", scope="config", roles=STAFF,
                 api=Operation({"tags": ["knowledge base"], "summary": "Remove an article and its files",
                                "responses": {"204": resp("removed"), **errors(401, 403, 404)}}))
     def api_kb_article_delete(article_id):
         service().delete(article_id, actor())
         return no_content()
 
-    @app.post("/api/v1/kb/articles/<article_id:int>/attachments", name="api_kb_attach", roles=STAFF,
+    @app.post("/api/v1/kb/articles/<article_id:int>/attachments", name="api_kb_attach", scope="config", roles=STAFF,
               body_limit=ATTACH_BODY_LIMIT,
               api=Operation({
         "tags": ["knowledge base"], "summary": "Attach a file to an article",
@@ -301,7 +301,8 @@ def install(app, deps) -> None:
             raise ValidationError("choose a file to upload", fields={"file": FieldError("field.required", "required")})
         return created(service().attach(article_id, upload.raw_filename, upload.file, actor()))
 
-    @app.get("/api/v1/kb/attachments/<attachment_id:int>", name="api_kb_attachment", roles=EVERYONE,
+    @app.get("/api/v1/kb/attachments/<attachment_id:int>", name="api_kb_attachment",
+             scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["knowledge base"], "summary": "Download an attached file",
                             "description": "Always as a download (`application/octet-stream`, "
                                            "`Content-Disposition: attachment` with the file's name), never shown "
@@ -316,20 +317,20 @@ def install(app, deps) -> None:
         sent.set_header("Content-Disposition", content_disposition(a["filename"]))
         return sent
 
-    @app.delete("/api/v1/kb/attachments/<attachment_id:int>", name="api_kb_detach", roles=STAFF,
+    @app.delete("/api/v1/kb/attachments/<attachment_id:int>", name="api_kb_detach", scope="config", roles=STAFF,
                 api=Operation({"tags": ["knowledge base"], "summary": "Remove an attached file",
                                "responses": {"204": resp("removed"), **errors(401, 403, 404)}}))
     def api_kb_detach(attachment_id):
         service().detach(attachment_id, actor())
         return no_content()
 
-    @app.get("/api/v1/kb/categories", name="api_kb_categories", roles=EVERYONE,
+    @app.get("/api/v1/kb/categories", name="api_kb_categories", scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["knowledge base"], "summary": "The categories, as a tree of two levels",
                             "responses": {"200": resp("the tree", items(CATEGORY)), **errors(401)}}))
     def api_kb_categories():
         return {"items": service().categories()}
 
-    @app.post("/api/v1/kb/categories", name="api_kb_category_create", roles=STAFF,
+    @app.post("/api/v1/kb/categories", name="api_kb_category_create", scope="config", roles=STAFF,
               api=Operation({"tags": ["knowledge base"], "summary": "Add a category",
                              "description": "Under a top-level one at most (`fields.parent`: `kb.two_levels`); "
                                             "names are unique among their siblings (409 `kb.category_exists`).",
@@ -338,14 +339,14 @@ def install(app, deps) -> None:
     def api_kb_category_create():
         return created(service().save_category(json_body(), actor()))
 
-    @app.put("/api/v1/kb/categories/<category_id:int>", name="api_kb_category_update", roles=STAFF,
+    @app.put("/api/v1/kb/categories/<category_id:int>", name="api_kb_category_update", scope="config", roles=STAFF,
              api=Operation({"tags": ["knowledge base"], "summary": "Rename or move a category",
                             "requestBody": body(CATEGORY),
                             "responses": {"200": resp("changed", CATEGORY), **errors(400, 401, 403, 404, 409, 422)}}))
     def api_kb_category_update(category_id):
         return service().save_category(json_body(), actor(), category_id)
 
-    @app.delete("/api/v1/kb/categories/<category_id:int>", name="api_kb_category_delete", roles=STAFF,
+    @app.delete("/api/v1/kb/categories/<category_id:int>", name="api_kb_category_delete", scope="config", roles=STAFF,
                 api=Operation({"tags": ["knowledge base"], "summary": "Remove an empty category",
                                "description": "One holding articles or subcategories is 409 `kb.category_in_use`.",
                                "responses": {"204": resp("removed"), **errors(401, 403, 404, 409)}}))

@@ -184,7 +184,7 @@ def install(app, deps) -> None:
                       my_agents=agent_directory().of_user(current_user()["username"]), js_messages=js,
                       call_times=call_times, agent_states=AGENT_STATES)
 
-    @app.get("/api/v1/live", name="api_live", roles=EVERYONE,
+    @app.get("/api/v1/live", name="api_live", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": ["live"], "summary": "Live queues, agents and calls",
                             "description": "The same data the live page shows, refreshed by the engine from AMI events. "
                                            "A user with the agent role sees only their own agents, the queues those "
@@ -193,7 +193,7 @@ def install(app, deps) -> None:
     def api_live():
         return live_for_user()
 
-    @app.get("/api/v1/events", name="api_events", roles=EVERYONE,
+    @app.get("/api/v1/events", name="api_events", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": ["live"], "summary": "Live changes as Server-Sent Events",
                             "description": "text/event-stream: `event: agent|call|queue` with a JSON `data:` line per "
                                            "change (a `call` event with `\"event\": \"offered\"` and `offered_to` is the "

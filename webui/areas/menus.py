@@ -56,12 +56,12 @@ def install(app, deps) -> None:
         return raw
 
     # -- JSON API ----------------------------------------------------------------------
-    @app.get("/api/v1/menus", name="api_menus", roles=STAFF,
+    @app.get("/api/v1/menus", name="api_menus", scope="config", roles=STAFF,
              api=Operation(_op("Voice menus, with their options, what leads into them and their problems", "200 the menus")))
     def api_menus():
         return {"items": menus.list()}
 
-    @app.post("/api/v1/menus", name="api_menu_create", roles=ADMIN,
+    @app.post("/api/v1/menus", name="api_menu_create", scope="config", roles=ADMIN,
               api=Operation(_op("Create a voice menu (with its options)", "201 created",
                                 {"$ref": "#/components/schemas/MenuCreate"},
                                 "Refused (422 `menus.invalid`) when an option points at nothing or a caller who "
@@ -69,41 +69,42 @@ def install(app, deps) -> None:
     def api_menu_create():
         return created(menus.create(json_body(), actor=actor()))
 
-    @app.get("/api/v1/menus/<menu>", name="api_menu", roles=STAFF,
+    @app.get("/api/v1/menus/<menu>", name="api_menu", scope="config", roles=STAFF,
              api=Operation(_op("One voice menu", "200 the menu")))
     def api_menu(menu):
         return menus.get(menu)
 
-    @app.route("/api/v1/menus/<menu>", method="PATCH", name="api_menu_update", roles=ADMIN,
+    @app.route("/api/v1/menus/<menu>", method="PATCH", name="api_menu_update", scope="config", roles=ADMIN,
                api=Operation(_op("Change a voice menu; `options`, when given, replaces all of them", "200 changed",
                                  {"$ref": "#/components/schemas/MenuUpdate"})))
     def api_menu_update(menu):
         return menus.update(menu, json_body(), actor=actor())
 
-    @app.delete("/api/v1/menus/<menu>", name="api_menu_delete", roles=ADMIN,
+    @app.delete("/api/v1/menus/<menu>", name="api_menu_delete", scope="config", roles=ADMIN,
                 api=Operation(_op("Delete a voice menu (refused while a DID or another menu leads to it)",
                                   "204 deleted")))
     def api_menu_delete(menu):
         menus.delete(menu, actor=actor())
         return no_content()
 
-    @app.get("/api/v1/menus/<menu>/tree", name="api_menu_tree", roles=STAFF,
+    @app.get("/api/v1/menus/<menu>/tree", name="api_menu_tree", scope="config", roles=STAFF,
              api=Operation(_op("The flow from this menu as a tree (a menu met again is not expanded)", "200 the tree")))
     def api_menu_tree(menu):
         return menus.tree(menu)
 
-    @app.route("/api/v1/menus/<menu>/options/<digit>", method="PUT", name="api_menu_option_set", roles=ADMIN,
+    @app.route("/api/v1/menus/<menu>/options/<digit>", method="PUT", name="api_menu_option_set",
+               scope="config", roles=ADMIN,
                api=Operation(_op("Add or replace what a key does (`#` is `%23` in the path)", "200 the menu",
                                  OPTION_SCHEMA)))
     def api_menu_option_set(menu, digit):
         return menus.set_option(menu, digit_of(digit), json_body(), actor=actor())
 
-    @app.delete("/api/v1/menus/<menu>/options/<digit>", name="api_menu_option_delete", roles=ADMIN,
+    @app.delete("/api/v1/menus/<menu>/options/<digit>", name="api_menu_option_delete", scope="config", roles=ADMIN,
                 api=Operation(_op("Remove what a key does", "200 the menu")))
     def api_menu_option_delete(menu, digit):
         return menus.remove_option(menu, digit_of(digit), actor=actor())
 
-    @app.get("/api/v1/prompts", name="api_prompts", roles=STAFF,
+    @app.get("/api/v1/prompts", name="api_prompts", scope="config", roles=STAFF,
              api=Operation(_op("Prompts: uploaded recordings and the built-in sounds", "200 the prompts")))
     def api_prompts():
         return {"items": prompts.list()}
@@ -115,7 +116,7 @@ def install(app, deps) -> None:
         # one byte more than allowed at most: the service refuses it without the rest in memory
         return prompts.upload(data, upload.file.read(MAX_UPLOAD_BYTES + 1) if upload else b"", actor=actor())
 
-    @app.post("/api/v1/prompts", name="api_prompt_upload", roles=ADMIN,
+    @app.post("/api/v1/prompts", name="api_prompt_upload", scope="config", roles=ADMIN,
               api=Operation(_op("Upload a WAV or MP3 prompt (multipart: name, display_name, description, language, file; "
                                 "without a name, one is made from the display name)",
                                 "201 created", {"type": "object"},
@@ -125,7 +126,7 @@ def install(app, deps) -> None:
     def api_prompt_upload():
         return created(upload())
 
-    @app.get("/api/v1/prompts/<prompt>/audio", name="api_prompt_audio", roles=STAFF,
+    @app.get("/api/v1/prompts/<prompt>/audio", name="api_prompt_audio", scope="config", roles=STAFF,
              api=Operation({"tags": ["menus"], "summary": "A prompt's audio, for listening to it in the browser",
                             "description": "An uploaded or recorded prompt is the 8 kHz WAV callers hear (with HTTP "
                                            "Range); a built-in sound is decoded from GSM (the format of Asterisk's core "
@@ -150,7 +151,7 @@ def install(app, deps) -> None:
         sent.set_header("Cache-Control", "private, no-cache")  # an upload may replace it under the same name
         return sent
 
-    @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete", roles=ADMIN,
+    @app.delete("/api/v1/prompts/<prompt>", name="api_prompt_delete", scope="config", roles=ADMIN,
                 api=Operation(_op("Delete a prompt (refused while a menu or a queue's survey uses it)", "204 deleted")))
     def api_prompt_delete(prompt):
         prompts.delete(prompt, actor=actor())

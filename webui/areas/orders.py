@@ -435,7 +435,7 @@ def install(app, deps) -> None:
         bottle.redirect("/orders?state=shipped")
 
     # == JSON API ==================================================================================
-    @app.get("/api/v1/products", name="api_products", roles=EVERYONE,
+    @app.get("/api/v1/products", name="api_products", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "The product catalogue (gifts last)",
                             "parameters": [{"name": "q", "in": "query", "required": False,
                                             "schema": {"type": "string"}, "description": "part of a code or name"}],
@@ -443,14 +443,15 @@ def install(app, deps) -> None:
     def api_products():
         return {"items": orders.products(q=request.query.getunicode("q") or "")}
 
-    @app.post("/api/v1/products", name="api_product_create", roles=STAFF,
+    @app.post("/api/v1/products", name="api_product_create", scope="orders:write", roles=STAFF,
               api=Operation({"tags": ["orders"], "summary": "Add a product (or a gift: `gift` true, price 0)",
                              "requestBody": body(PRODUCT_BODY),
                              "responses": {"201": resp("added", PRODUCT_SCHEMA), **errors(400, 401, 403, 409, 422)}}))
     def api_product_create():
         return created(orders.create_product(json_body(), actor=actor()))
 
-    @app.route("/api/v1/products/<product_id:int>", method="PATCH", name="api_product_update", roles=STAFF,
+    @app.route("/api/v1/products/<product_id:int>", method="PATCH", name="api_product_update",
+               scope="orders:write", roles=STAFF,
                api=Operation({"tags": ["orders"], "summary": "Change some fields of a product (stock, price...)",
                               "requestBody": body(PRODUCT_BODY),
                               "responses": {"200": resp("changed", PRODUCT_SCHEMA),
@@ -458,14 +459,15 @@ def install(app, deps) -> None:
     def api_product_update(product_id):
         return orders.update_product(product_id, json_body(), actor=actor())
 
-    @app.get("/api/v1/products/export", name="api_products_export", roles=STAFF,
+    @app.get("/api/v1/products/export", name="api_products_export", scope="orders:read", roles=STAFF,
              api=Operation({"tags": ["orders"], "summary": "The catalogue as an Excel file (titles in your language)",
                             "responses": {"200": {"description": "the workbook", "content": {XLSX: {}}},
                                           **errors(401, 403)}}))
     def api_products_export():
         return xlsx_response(products_workbook(), "products")
 
-    @app.post("/api/v1/products/import", name="api_products_import", roles=STAFF, body_limit=IMPORT_BODY_LIMIT,
+    @app.post("/api/v1/products/import", name="api_products_import",
+              scope="orders:write", roles=STAFF, body_limit=IMPORT_BODY_LIMIT,
               api=import_operation("Products from an Excel file: checked, then (confirm=1) saved",
                                    "Columns (titles in either language): code, name, category, price (yuan), unit, "
                                    "stock, active, gift, supplier. A known code updates that product, a new one "
@@ -475,39 +477,40 @@ def install(app, deps) -> None:
     def api_products_import():
         return report_answer(run_import("products", request.query.get("confirm") in ("1", "true", "yes")))
 
-    @app.get("/api/v1/suppliers", name="api_suppliers", roles=EVERYONE,
+    @app.get("/api/v1/suppliers", name="api_suppliers", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "Suppliers with the products they supply",
                             "responses": {"200": resp("suppliers", items(SUPPLIER_SCHEMA)), **errors(401)}}))
     def api_suppliers():
         return {"items": orders.suppliers()}
 
-    @app.post("/api/v1/suppliers", name="api_supplier_create", roles=STAFF,
+    @app.post("/api/v1/suppliers", name="api_supplier_create", scope="orders:write", roles=STAFF,
               api=Operation({"tags": ["orders"], "summary": "Add a supplier", "requestBody": body(SUPPLIER_SCHEMA),
                              "responses": {"201": resp("added", SUPPLIER_SCHEMA), **errors(400, 401, 403, 409, 422)}}))
     def api_supplier_create():
         return created(orders.save_supplier(json_body(), actor=actor()))
 
-    @app.route("/api/v1/suppliers/<supplier_id:int>", method="PATCH", name="api_supplier_update", roles=STAFF,
+    @app.route("/api/v1/suppliers/<supplier_id:int>", method="PATCH", name="api_supplier_update",
+               scope="orders:write", roles=STAFF,
                api=Operation({"tags": ["orders"], "summary": "Change a supplier", "requestBody": body(SUPPLIER_SCHEMA),
                               "responses": {"200": resp("changed", SUPPLIER_SCHEMA),
                                             **errors(400, 401, 403, 404, 409, 422)}}))
     def api_supplier_update(supplier_id):
         return orders.save_supplier(json_body(), actor=actor(), supplier_id=supplier_id)
 
-    @app.get("/api/v1/orders/settings", name="api_orders_settings", roles=EVERYONE,
+    @app.get("/api/v1/orders/settings", name="api_orders_settings", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "Price limit, points rule, negative stock, reviewers",
                             "responses": {"200": resp("the settings", SETTINGS_SCHEMA), **errors(401)}}))
     def api_orders_settings():
         return orders.settings().as_dict()
 
-    @app.put("/api/v1/orders/settings", name="api_orders_settings_update", roles=ADMIN,
+    @app.put("/api/v1/orders/settings", name="api_orders_settings_update", scope="config", roles=ADMIN,
              api=Operation({"tags": ["orders"], "summary": "Change the order settings (audited)",
                             "requestBody": body(SETTINGS_SCHEMA),
                             "responses": {"200": resp("saved", SETTINGS_SCHEMA), **errors(400, 401, 403, 422)}}))
     def api_orders_settings_update():
         return orders.save_settings(json_body(), actor=actor()).as_dict()
 
-    @app.get("/api/v1/orders", name="api_orders", roles=EVERYONE,
+    @app.get("/api/v1/orders", name="api_orders", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "Search orders, newest first, one page at a time",
                             "description": "An agent sees the orders of their own customers and the orders they "
                                            "took; staff see all.",
@@ -520,7 +523,7 @@ def install(app, deps) -> None:
         return deps.queries.run(orders.search, viewer(), filters(), page_arg(),
                                 query_int("per_page", PER_PAGE, 1, MAX_PER_PAGE))
 
-    @app.post("/api/v1/orders", name="api_order_create", roles=EVERYONE,
+    @app.post("/api/v1/orders", name="api_order_create", scope="orders:write", roles=EVERYONE,
               api=Operation({"tags": ["orders"], "summary": "Take an order (a draft, or submitted for review)",
                              "description": "For a customer of yours, or the caller on your call (the CRM's "
                                             "rules); other customers are 404. Bad lines are 422 with `fields` "
@@ -537,14 +540,15 @@ def install(app, deps) -> None:
         answer.set_header("ETag", f'"{made["version"]}"')
         return answer
 
-    @app.get("/api/v1/orders/<order_id:int>", name="api_order", roles=EVERYONE,
+    @app.get("/api/v1/orders/<order_id:int>", name="api_order", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "One order with its lines, payments and history",
                             "description": "The `ETag` (and `version`) changes with every change.",
                             "responses": {"200": resp("the order", ORDER_SCHEMA), **errors(401, 404)}}))
     def api_order(order_id):
         return with_etag(orders.order(viewer(), order_id))
 
-    @app.route("/api/v1/orders/<order_id:int>", method="PUT", name="api_order_update", roles=EVERYONE,
+    @app.route("/api/v1/orders/<order_id:int>", method="PUT", name="api_order_update",
+               scope="orders:write", roles=EVERYONE,
                api=Operation({"tags": ["orders"], "summary": "Change a draft (the whole order again)",
                               "description": "Only a draft; 409 `orders.not_draft` otherwise.",
                               "parameters": IF_MATCH, "requestBody": body(ORDER_BODY),
@@ -553,7 +557,8 @@ def install(app, deps) -> None:
     def api_order_update(order_id):
         return with_etag(orders.update(viewer(), order_id, json_body(), actor=actor(), version=if_match()))
 
-    @app.post(f"/api/v1/orders/<order_id:int>/<action:re:{ACTION_RE}>", name="api_order_act", roles=EVERYONE,
+    @app.post(f"/api/v1/orders/<order_id:int>/<action:re:{ACTION_RE}>", name="api_order_act",
+              scope="orders:write", roles=EVERYONE,
               api=Operation({"tags": ["orders"], "summary": "Move an order on: submit, approve, reject, ship, "
                                                             "deliver, return, cancel",
                              "description": "submit (draft → review; takes the points), approve / reject (review; "
@@ -574,7 +579,7 @@ def install(app, deps) -> None:
         return with_etag(orders.act(viewer(), order_id, action, json_body(optional=True), actor=actor(),
                                     version=if_match()))
 
-    @app.post("/api/v1/orders/<order_id:int>/payments", name="api_order_pay", roles=EVERYONE,
+    @app.post("/api/v1/orders/<order_id:int>/payments", name="api_order_pay", scope="orders:write", roles=EVERYONE,
               api=Operation({"tags": ["orders"], "summary": "Record a payment against an approved order",
                              "description": "At most what is still owed. Earns the customer points by the rule.",
                              "requestBody": body({"type": "object", "required": ["amount"], "properties": {
@@ -587,7 +592,8 @@ def install(app, deps) -> None:
     def api_order_pay(order_id):
         return created(orders.add_payment(viewer(), order_id, json_body(), actor=actor()))
 
-    @app.post("/api/v1/orders/tracking", name="api_orders_tracking", roles=STAFF, body_limit=IMPORT_BODY_LIMIT,
+    @app.post("/api/v1/orders/tracking", name="api_orders_tracking",
+              scope="orders:write", roles=STAFF, body_limit=IMPORT_BODY_LIMIT,
               api=import_operation("Ship approved orders from an Excel file of tracking numbers",
                                    "Columns: order (its number), courier, tracking. Unknown order numbers, orders not "
                                    "approved and empty cells are reported by row; with any problem nothing is shipped "
@@ -595,7 +601,7 @@ def install(app, deps) -> None:
     def api_orders_tracking():
         return report_answer(run_import("tracking", request.query.get("confirm") in ("1", "true", "yes")))
 
-    @app.get("/api/v1/orders/sales", name="api_orders_sales", roles=STAFF,
+    @app.get("/api/v1/orders/sales", name="api_orders_sales", scope="reports:read", roles=STAFF,
              api=Operation({"tags": ["orders"], "summary": "Sales by agent, product and day",
                             "description": "Orders approved, shipped or delivered, filtered like the search.",
                             "parameters": SEARCH_PARAMETERS,
@@ -603,7 +609,7 @@ def install(app, deps) -> None:
     def api_orders_sales():
         return deps.queries.run(orders.sales, viewer(), filters(), day_of)
 
-    @app.get("/api/v1/orders/sales/export", name="api_orders_sales_export", roles=STAFF,
+    @app.get("/api/v1/orders/sales/export", name="api_orders_sales_export", scope="reports:read", roles=STAFF,
              api=Operation({"tags": ["orders"], "summary": "The sales figures as an Excel file (three sheets)",
                             "parameters": SEARCH_PARAMETERS,
                             "responses": {"200": {"description": "the workbook", "content": {XLSX: {}}},
@@ -611,14 +617,16 @@ def install(app, deps) -> None:
     def api_orders_sales_export():
         return xlsx_response(sales_workbook(filters()), "sales")
 
-    @app.get("/api/v1/customers/<customer_id:int>/points", name="api_customer_points", roles=EVERYONE,
+    @app.get("/api/v1/customers/<customer_id:int>/points", name="api_customer_points",
+             scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "A customer's member points and their ledger",
                             "responses": {"200": resp("balance and entries", {"type": "object"}),
                                           **errors(401, 404)}}))
     def api_customer_points(customer_id):
         return orders.points(viewer(), customer_id, live_calls())
 
-    @app.post("/api/v1/customers/<customer_id:int>/points", name="api_customer_points_adjust", roles=STAFF,
+    @app.post("/api/v1/customers/<customer_id:int>/points", name="api_customer_points_adjust",
+              scope="orders:write", roles=STAFF,
               api=Operation({"tags": ["orders"], "summary": "Add or take member points by hand (audited)",
                              "requestBody": body({"type": "object", "required": ["delta"], "properties": {
                                  "delta": {"type": "integer"}}}),
@@ -627,7 +635,8 @@ def install(app, deps) -> None:
     def api_customer_points_adjust(customer_id):
         return orders.adjust_points(customer_id, json_body().get("delta"), actor=actor())
 
-    @app.get("/api/v1/customers/<customer_id:int>/order-status", name="api_customer_order_status", roles=EVERYONE,
+    @app.get("/api/v1/customers/<customer_id:int>/order-status", name="api_customer_order_status",
+             scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "The customer's latest order as the voice menu says it",
                             "description": "The newest order that is not a draft (`order`, null for none) and the "
                                            "voice menu's sentence for it in your language, with the tracking "
@@ -637,7 +646,7 @@ def install(app, deps) -> None:
         return orders.status_for(viewer(), customer_id, lang(), live_calls())
 
     @app.post("/api/v1/customers/<customer_id:int>/order-status", name="api_customer_order_status_tell",
-              roles=EVERYONE, api=Operation({
+              scope="orders:write", roles=EVERYONE, api=Operation({
                   "tags": ["orders"], "summary": "Tell a colleague the customer's latest order by internal message",
                   "description": TELL_NOTE, "requestBody": body(TELL),
                   "responses": {"201": resp("sent", ORDER_STATUS), **errors(400, 401, 404, 422)}}))
@@ -645,7 +654,8 @@ def install(app, deps) -> None:
         return created(orders.tell_status(viewer(), customer_id, json_body().get("to"), actor(), deps.workspace.send,
                                           live_calls()))
 
-    @app.post("/api/v1/orders/<order_id:int>/order-status", name="api_order_status_tell", roles=EVERYONE,
+    @app.post("/api/v1/orders/<order_id:int>/order-status", name="api_order_status_tell",
+              scope="orders:write", roles=EVERYONE,
               api=Operation({"tags": ["orders"],
                              "summary": "Tell a colleague the latest order of this order's customer",
                              "description": TELL_NOTE + " Whoever sees the order.", "requestBody": body(TELL),
@@ -654,7 +664,8 @@ def install(app, deps) -> None:
         return created(orders.tell_order_status(viewer(), order_id, json_body().get("to"), actor(),
                                                 deps.workspace.send))
 
-    @app.get("/api/v1/customers/<customer_id:int>/addresses", name="api_customer_addresses", roles=EVERYONE,
+    @app.get("/api/v1/customers/<customer_id:int>/addresses", name="api_customer_addresses",
+             scope="customers:read", roles=EVERYONE,
              api=Operation({"tags": ["orders"], "summary": "The delivery addresses a customer's orders used",
                             "responses": {"200": resp("addresses", items({"type": "object"})), **errors(401, 404)}}))
     def api_customer_addresses(customer_id):

@@ -116,7 +116,7 @@ def install(app, deps) -> None:
                       storage_level=storage_level(storage) if storage else "ok", plenty_days=disk.PLENTY_DAYS)
 
     # -- the API ---------------------------------------------------------------------------
-    @app.get("/api/v1/recordings", name="api_recordings", roles=EVERYONE,
+    @app.get("/api/v1/recordings", name="api_recordings", scope="recordings:read", roles=EVERYONE,
              api=Operation({
              "tags": ["recordings"], "summary": "Search recordings by their call (newest first)",
              "description": "`caller`: part of the caller's number; `agent`, `queue`: the call's; `state`: the "
@@ -140,7 +140,7 @@ def install(app, deps) -> None:
                                                  service.count(**found)))
         return {"items": items, "total": total}
 
-    @app.get("/api/v1/recordings/<linkedid>", name="api_recording", roles=EVERYONE,
+    @app.get("/api/v1/recordings/<linkedid>", name="api_recording", scope="recordings:read", roles=EVERYONE,
              api=Operation({
               "tags": ["recordings"], "summary": "One call's recording: state, checksum, duration, its call",
               "description": "`complete` is true when the MP3 is verified and holds the whole call; `partial` "
@@ -151,7 +151,7 @@ def install(app, deps) -> None:
         own_recording_only(linkedid)
         return recordings().find(linkedid)
 
-    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio", roles=EVERYONE,
+    @app.get("/api/v1/recordings/<linkedid>/audio", name="api_recording_audio", scope="recordings:read", roles=EVERYONE,
              api=Operation({
         "tags": ["recordings"], "summary": "The MP3 (HTTP Range for seeking; `?download=1` to save it)",
         "parameters": [{"name": "download", "in": "query", "required": False, "schema": {"type": "string"}},
@@ -168,7 +168,7 @@ def install(app, deps) -> None:
         return send_mp3(path, f"{linkedid}.mp3" if request.query.get("download") else None,
                         "recording.file_missing")
 
-    @app.get("/api/v1/recording-storage", name="api_recording_storage", roles=STAFF,
+    @app.get("/api/v1/recording-storage", name="api_recording_storage", scope="recordings:read", roles=STAFF,
              api=Operation({
       "tags": ["recordings"], "summary": "Recording storage: free space, reserve, days left at the recent rate",
       "responses": {"200": resp("storage", {"type": "object", "properties": {

@@ -41,7 +41,7 @@ def messages(translate) -> str:
 
 
 def install(app, deps) -> None:
-    @app.get("/api/v1/registrations", name="api_registrations", roles=STAFF,
+    @app.get("/api/v1/registrations", name="api_registrations", scope="calls:read", roles=STAFF,
              api=Operation({"tags": ["live"], "summary": "Which phones and trunks are registered, now",
                             "description": "From Asterisk's contacts and outbound registrations, kept up to date "
                                            "by its events; each change is also a `registration` event on "

@@ -103,13 +103,13 @@ def install(app, deps) -> None:
         schedules.delete(schedule_id, actor=current_user()["username"])
         bottle.redirect("/reports/schedules")
 
-    @app.get("/api/v1/report-schedules", name="api_report_schedules", roles=STAFF,
+    @app.get("/api/v1/report-schedules", name="api_report_schedules", scope="reports:read", roles=STAFF,
              api=Operation({"tags": ["reports"], "summary": "The reports e-mailed after each day, week or month",
                             "responses": {"200": resp("schedules", items(SCHEDULE)), **errors(401, 403)}}))
     def api_report_schedules():
         return {"items": schedules.list()}
 
-    @app.post("/api/v1/report-schedules", name="api_report_schedule_create", roles=STAFF,
+    @app.post("/api/v1/report-schedules", name="api_report_schedule_create", scope="config", roles=STAFF,
               api=Operation({"tags": ["reports"], "summary": "E-mail a report after each day, week or month",
                              "description": "The last complete period goes out within 5 minutes, then one per "
                                             "period, as an Excel workbook through the outbox.",
@@ -123,7 +123,8 @@ def install(app, deps) -> None:
     def api_report_schedule_create():
         return created(schedules.create(json_body(), actor=current_user()["username"]))
 
-    @app.delete("/api/v1/report-schedules/<schedule_id:int>", name="api_report_schedule_delete", roles=STAFF,
+    @app.delete("/api/v1/report-schedules/<schedule_id:int>", name="api_report_schedule_delete",
+                scope="config", roles=STAFF,
                 api=Operation({"tags": ["reports"], "summary": "Stop e-mailing a report",
                                "responses": {"204": {"description": "gone"}, **errors(401, 403, 404)}}))
     def api_report_schedule_delete(schedule_id):
@@ -171,7 +172,7 @@ def install(app, deps) -> None:
         name = f"report-{kind}-{spec['from'].isoformat()}-{spec['to'].isoformat()}.xlsx"
         return HTTPResponse(data, headers={"Content-Type": XLSX, "Content-Disposition": f'attachment; filename="{name}"'})
 
-    @app.get("/api/v1/reports/<report>", name="api_report", roles=EVERYONE,
+    @app.get("/api/v1/reports/<report>", name="api_report", scope="reports:read", roles=EVERYONE,
              api=Operation({"tags": ["reports"], "summary": "One report's figures for a range of the office's days",
                             "description": "`report`: `traffic` (per period of `grain`: offered, answered, abandoned, no_agent, "
                                            "service_level, asa, aht, and totals), `heatmap` (inbound arrivals by weekday "
@@ -193,7 +194,7 @@ def install(app, deps) -> None:
                 "filter": {k: spec[k] for k in ("queue", "did", "agent", "direction") if spec[k]},
                 "notices": [msgid for msgid, _ in spec["notices"]], **result}
 
-    @app.post("/api/v1/reports/rebuild", name="api_reports_rebuild", roles=ADMIN,
+    @app.post("/api/v1/reports/rebuild", name="api_reports_rebuild", scope="config", roles=ADMIN,
               api=Operation({"tags": ["reports"], "summary": "Rebuild the 15-minute summaries from the call records",
                              "description": "Optional body `{\"from\": \"YYYY-MM-DD\", \"to\": \"YYYY-MM-DD\"}` (UTC days; "
                                             "default: everything). Runs off the call-serving loop; answers the number "

@@ -144,13 +144,13 @@ def install(app, deps) -> None:
         return render("script_runs.tpl", linkedid=linkedid, runs=service.runs(scope(), linkedid[:64]))
 
     # -- API ------------------------------------------------------------------------------
-    @app.get("/api/v1/scripts", name="api_scripts", roles=STAFF,
+    @app.get("/api/v1/scripts", name="api_scripts", scope="calls:read", roles=STAFF,
              api=Operation({"tags": ["call scripts"], "summary": "Call scripts, with where each is read",
                             "responses": {"200": resp("the scripts", items(SCRIPT)), **errors(401, 403)}}))
     def api_scripts():
         return {"items": service.scripts()}
 
-    @app.post("/api/v1/scripts", name="api_script_create", roles=ADMIN,
+    @app.post("/api/v1/scripts", name="api_script_create", scope="config", roles=ADMIN,
               api=Operation({
         "tags": ["call scripts"], "summary": "Write a call script",
         "description": "Refused (422) with the reason in `fields.steps` when a step leads back to a step passed "
@@ -163,13 +163,13 @@ def install(app, deps) -> None:
     def api_script_create():
         return created(service.save(json_body(), actor()))
 
-    @app.get("/api/v1/scripts/<script_id:int>", name="api_script", roles=STAFF,
+    @app.get("/api/v1/scripts/<script_id:int>", name="api_script", scope="calls:read", roles=STAFF,
              api=Operation({"tags": ["call scripts"], "summary": "One call script",
                             "responses": {"200": resp("it", SCRIPT), **errors(401, 403, 404)}}))
     def api_script(script_id):
         return service.script(script_id)
 
-    @app.put("/api/v1/scripts/<script_id:int>", name="api_script_update", roles=ADMIN,
+    @app.put("/api/v1/scripts/<script_id:int>", name="api_script_update", scope="config", roles=ADMIN,
              api=Operation({"tags": ["call scripts"], "summary": "Change a call script (whole)",
                             "description": "Calls already walking it keep the steps they began with.",
                             "requestBody": body(SCRIPT),
@@ -177,7 +177,7 @@ def install(app, deps) -> None:
     def api_script_update(script_id):
         return service.save(json_body(), actor(), script_id)
 
-    @app.delete("/api/v1/scripts/<script_id:int>", name="api_script_delete", roles=ADMIN,
+    @app.delete("/api/v1/scripts/<script_id:int>", name="api_script_delete", scope="config", roles=ADMIN,
                 api=Operation({"tags": ["call scripts"], "summary": "Delete a call script",
                                "description": "Its queues and campaigns have none after; what was said on past "
                                               "calls stays.",
@@ -186,7 +186,7 @@ def install(app, deps) -> None:
         service.delete(script_id, actor())
         return no_content()
 
-    @app.get("/api/v1/scripts/calls/<linkedid>/<agent>", name="api_script_walk", roles=EVERYONE,
+    @app.get("/api/v1/scripts/calls/<linkedid>/<agent>", name="api_script_walk", scope="calls:read", roles=EVERYONE,
              api=Operation({
         "tags": ["call scripts"], "summary": "The script of an agent's call, where they are in it",
         "description": "The call's campaign's script for a campaign call, else its queue's (`script` null: none). "
@@ -198,7 +198,8 @@ def install(app, deps) -> None:
         own_agent_only(agent)
         return service.for_call(agent, linkedid, live_calls(), lang())
 
-    @app.post("/api/v1/scripts/calls/<linkedid>/<agent>/answers", name="api_script_answer", roles=EVERYONE,
+    @app.post("/api/v1/scripts/calls/<linkedid>/<agent>/answers", name="api_script_answer",
+              scope="calls:control", roles=EVERYONE,
               api=Operation({
         "tags": ["call scripts"], "summary": "The agent read the current step (and got its answer)",
         "description": "The answer is checked with the customer field's own rules and saved into the caller's "
@@ -220,7 +221,7 @@ def install(app, deps) -> None:
                 exc.params = {**exc.params, "problem": i18n.field_error(lang(), exc.fields["answer"])}
             raise
 
-    @app.get("/api/v1/scripts/runs", name="api_script_runs", roles=EVERYONE,
+    @app.get("/api/v1/scripts/runs", name="api_script_runs", scope="calls:read", roles=EVERYONE,
              api=Operation({
         "tags": ["call scripts"], "summary": "What was said: the scripts walked, newest first (100 at most)",
         "description": "`linkedid`: on that call only. Staff see every agent's; agents their own.",

@@ -28,7 +28,7 @@ def install(app, deps) -> None:
         deps.restart_service(name, who)
         m.AuditLog.create(username=who, action="restart", object_type="services", object_id=name)
 
-    @app.post("/api/v1/services/<name>/restart", name="api_service_restart", roles=ADMIN,
+    @app.post("/api/v1/services/<name>/restart", name="api_service_restart", scope="config", roles=ADMIN,
               api=Operation({"tags": ["status"], "summary": "Restart one of the services the supervisor runs",
                              "description": "For a service stopped after a crash loop (its alarm "
                                             "`supervisor.crash_loop` in /api/health) once the cause is fixed, "

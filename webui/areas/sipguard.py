@@ -82,7 +82,7 @@ def install(app, deps) -> None:
             return page(problem=problem_of(exc))
         bottle.redirect("/admin/sip-security")
 
-    @app.get("/api/v1/sip/blocks", name="api_sip_blocks", roles=ADMIN,
+    @app.get("/api/v1/sip/blocks", name="api_sip_blocks", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "SIP sources blocked now, newest first",
                             "description": "A source with `sip_guard_failures` failed authentications (wrong "
                                            "password, unknown extension, refused address) within "
@@ -93,7 +93,7 @@ def install(app, deps) -> None:
     def api_sip_blocks():
         return {"items": [_jsonable(b) for b in guard().blocks()]}
 
-    @app.delete("/api/v1/sip/blocks/<address>", name="api_sip_unblock", roles=ADMIN,
+    @app.delete("/api/v1/sip/blocks/<address>", name="api_sip_unblock", scope="config", roles=ADMIN,
                 api=Operation({"tags": TAGS, "summary": "Unblock a SIP source at once (audited)",
                                "description": "Its earlier failures are forgotten too. 404 `sip_guard.not_blocked` "
                                               "when the address is not blocked.",
@@ -101,20 +101,20 @@ def install(app, deps) -> None:
     def api_sip_unblock(address):
         return _jsonable(guard().unblock(address, actor()))
 
-    @app.get("/api/v1/sip/events", name="api_sip_events", roles=ADMIN,
+    @app.get("/api/v1/sip/events", name="api_sip_events", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "The last failed SIP authentications, newest first",
                             "responses": {"200": resp("the failures", {"type": "object", "properties": {
                                 "items": {"type": "array", "items": EVENT_SCHEMA}}}), **errors(401, 403, 503)}}))
     def api_sip_events():
         return {"items": [_jsonable(e) for e in guard().recent_events()]}
 
-    @app.get("/api/v1/sip/settings", name="api_sip_settings", roles=ADMIN,
+    @app.get("/api/v1/sip/settings", name="api_sip_settings", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "The SIP guard's settings",
                             "responses": {"200": resp("the settings", SETTINGS_SCHEMA), **errors(401, 403, 503)}}))
     def api_sip_settings():
         return guard().settings()
 
-    @app.put("/api/v1/sip/settings", name="api_sip_settings_update", roles=ADMIN,
+    @app.put("/api/v1/sip/settings", name="api_sip_settings_update", scope="config", roles=ADMIN,
              api=Operation({"tags": TAGS, "summary": "Change the phones' subnets and the trusted addresses",
                             "description": "Either field, as a list or comma-separated text; a field left "
                                            "out is unchanged, an empty one clears it. A bad entry changes "

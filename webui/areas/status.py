@@ -18,7 +18,7 @@ def without_pids(value):
 
 
 def install(app, deps) -> None:
-    @app.get("/api/health", name="health", roles=PUBLIC,
+    @app.get("/api/health", name="health", scope="any", roles=PUBLIC,
              api=Operation({"tags": ["status"], "summary": "Health of each component; no sign-in needed",
                             "description": "200 while `status` is `ok` or `degraded`, 503 when `down` (Asterisk is not "
                                            "running), so a load balancer or monitor can use the status code alone.",
@@ -33,7 +33,7 @@ def install(app, deps) -> None:
             return json_error(503, body)
         return body
 
-    @app.get("/api/openapi.json", name="openapi", roles=EVERYONE,
+    @app.get("/api/openapi.json", name="openapi", scope="any", roles=EVERYONE,
              api=Operation({"tags": ["status"], "summary": "This document (for any signed-in user or token)",
                             "responses": {"200": resp("the OpenAPI document", {"type": "object"}), **errors(401)}}))
     def openapi_spec():

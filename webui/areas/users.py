@@ -86,27 +86,27 @@ def install(app, deps) -> None:
         users.guard.clear(key, actor())
         bottle.redirect("/admin/users")
 
-    @app.get("/api/v1/users", name="api_users", roles=ADMIN,
+    @app.get("/api/v1/users", name="api_users", scope="config", roles=ADMIN,
              api=Operation({"tags": ["users"], "summary": "Every account (admins only)",
                             "description": "Each with `locked_until` (UTC) while wrong passwords keep it locked, else null.",
                             "responses": {"200": resp("accounts", items(USER_SCHEMA)), **errors(401, 403)}}))
     def api_users():
         return {"items": rows()}
 
-    @app.get("/api/v1/lockouts", name="api_lockouts", roles=ADMIN,
+    @app.get("/api/v1/lockouts", name="api_lockouts", scope="config", roles=ADMIN,
              api=Operation({"tags": ["users"], "summary": "Sign-in locks now in force (accounts, addresses, consoles)",
                             "responses": {"200": resp("locks", items(LOCKOUT_SCHEMA)), **errors(401, 403)}}))
     def api_lockouts():
         return {"items": users.guard.lockouts()}
 
-    @app.delete("/api/v1/lockouts/<key>", name="api_lockout_clear", roles=ADMIN,
+    @app.delete("/api/v1/lockouts/<key>", name="api_lockout_clear", scope="config", roles=ADMIN,
                 api=Operation({"tags": ["users"], "summary": "Clear a sign-in lock (audited)",
                                "responses": {"204": resp("cleared"), **errors(401, 403, 404)}}))
     def api_lockout_clear(key):
         users.guard.clear(key, actor())
         return no_content()
 
-    @app.post("/api/v1/users", name="api_user_create", roles=ADMIN,
+    @app.post("/api/v1/users", name="api_user_create", scope="config", roles=ADMIN,
               api=Operation({
              "tags": ["users"], "summary": "Add an account",
              "requestBody": body({"type": "object", "required": ["username", "password", "role"], "properties": {
@@ -119,7 +119,7 @@ def install(app, deps) -> None:
         return created(users.create(body.get("username"), body.get("password"), body.get("role"),
                                     body.get("language") or site_language(), actor=actor()))
 
-    @app.patch("/api/v1/users/<username>", name="api_user_update", roles=ADMIN,
+    @app.patch("/api/v1/users/<username>", name="api_user_update", scope="config", roles=ADMIN,
                api=Operation({
               "tags": ["users"], "summary": "Change an account's role, language, whether it may sign in, its password",
               "description": "Nobody changes their own role or switches themselves off (409 `user.self`); the last "

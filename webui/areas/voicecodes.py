@@ -29,7 +29,8 @@ def install(app, deps) -> None:
                                          "voice codes cannot be sent from this process"), code="voicecode.unavailable")
         return deps.voice_codes
 
-    @app.post("/api/v1/voice-codes", name="api_voice_code_send", roles=ADMIN, body_limit=SEND_BODY_LIMIT,
+    @app.post("/api/v1/voice-codes", name="api_voice_code_send",
+              scope="calls:control", roles=ADMIN, body_limit=SEND_BODY_LIMIT,
               api=Operation({
                   "tags": ["voice codes"], "summary": "Call a number and say a verification code, twice",
                   "description": "`number` (digits, optionally starting with +), `code` (4 to 8 digits), `language` "
@@ -52,7 +53,7 @@ def install(app, deps) -> None:
         return created(service().send(data.get("number"), data.get("code"), data.get("language"), actor=actor(),
                                       sender=credentials()))
 
-    @app.get("/api/v1/voice-codes/<code_id:int>", name="api_voice_code", roles=ADMIN,
+    @app.get("/api/v1/voice-codes/<code_id:int>", name="api_voice_code", scope="calls:read", roles=ADMIN,
              api=Operation({"tags": ["voice codes"], "summary": "One voice code call and its result",
                             "responses": {"200": resp("it", VOICE_CODE_SCHEMA), **errors(401, 403, 404)}}))
     def api_voice_code(code_id):

@@ -63,7 +63,7 @@ def install(app, deps) -> None:
         service().handled(message_id, current_user()["username"], request.forms.getunicode("note") or "", scope())
         bottle.redirect(safe_next(request.forms.getunicode("next"), "/voicemail"))
 
-    @app.get("/api/v1/voice-messages", name="api_voice_messages", roles=EVERYONE,
+    @app.get("/api/v1/voice-messages", name="api_voice_messages", scope="recordings:read", roles=EVERYONE,
              api=Operation({
          "tags": ["voicemail"], "summary": "Messages callers left, newest first",
          "description": "`state`: open (default), handled or all; `queue`: one queue's." + SCOPE_NOTE,
@@ -75,13 +75,15 @@ def install(app, deps) -> None:
         return {"items": service().search(state=q.get("state") or "open", queue=q.getunicode("queue") or "",
                                           scope=scope())}
 
-    @app.get("/api/v1/voice-messages/<message_id:int>", name="api_voice_message", roles=EVERYONE,
+    @app.get("/api/v1/voice-messages/<message_id:int>", name="api_voice_message",
+             scope="recordings:read", roles=EVERYONE,
              api=Operation({"tags": ["voicemail"], "summary": "One message",
                             "responses": {"200": resp("it", MESSAGE_SCHEMA), **errors(401, 404)}}))
     def api_voice_message(message_id):
         return service().get(message_id, scope())
 
-    @app.get("/api/v1/voice-messages/<message_id:int>/audio", name="api_voice_message_audio", roles=EVERYONE,
+    @app.get("/api/v1/voice-messages/<message_id:int>/audio", name="api_voice_message_audio",
+             scope="recordings:read", roles=EVERYONE,
              api=Operation({
     "tags": ["voicemail"], "summary": "The message's MP3 (HTTP Range; `?download=1` to save it)",
     "responses": {"200": {"description": "the MP3",
@@ -92,7 +94,8 @@ def install(app, deps) -> None:
         return send_mp3(path, f"message-{message_id}.mp3" if request.query.get("download") else None,
                         "recording.file_missing")
 
-    @app.post("/api/v1/voice-messages/<message_id:int>/handled", name="api_voice_message_handled", roles=EVERYONE,
+    @app.post("/api/v1/voice-messages/<message_id:int>/handled", name="api_voice_message_handled",
+              scope="calls:control", roles=EVERYONE,
               api=Operation({
    "tags": ["voicemail"], "summary": "Mark a message handled (who and when are shown to the team)",
    "requestBody": body({"type": "object", "properties": {"note": {"type": "string", "maxLength": 1000}}}),

@@ -83,7 +83,7 @@ def install(app, deps) -> None:
                       data=json_script({"board": board(), "names": names, "reasons": reasons, "phone": phone,
                                         "tv": tv}))
 
-    @app.post("/api/v1/wallboard/phone", name="api_wallboard_phone", roles=STAFF,
+    @app.post("/api/v1/wallboard/phone", name="api_wallboard_phone", scope="calls:control", roles=STAFF,
               api=Operation({
                   "tags": ["live"], "summary": "Name the supervisor's own phone (kept with their account)",
                   "description": "Staff only. The extension of a configured phone that the wallboard rings to "
@@ -97,7 +97,7 @@ def install(app, deps) -> None:
     def api_wallboard_phone():
         return {"phone": deps.users.set_own_extension(current_user()["id"], json_body().get("phone"))}
 
-    @app.get("/api/v1/wallboard", name="api_wallboard", roles=STAFF,
+    @app.get("/api/v1/wallboard", name="api_wallboard", scope="calls:read", roles=STAFF,
              api=Operation({
               "tags": ["live"], "summary": "The wallboard: live queues, agents, calls and trunks with today's figures",
               "description": "Staff only. Every configured queue with its live waiting callers, longest wait and "

@@ -95,7 +95,7 @@ def install(app, deps) -> None:
         return _act(sub_id, lambda i: hooks().delete(actor(), i), "deleted")
 
     # -- the API -----------------------------------------------------------------------
-    @app.get("/api/v1/webhooks", name="api_webhooks", roles=ADMIN,
+    @app.get("/api/v1/webhooks", name="api_webhooks", roles=ADMIN, scope="config",
              api=Operation({"tags": TAGS, "summary": "Webhook subscriptions, with their deliveries counted",
                             "description": "Admins only. Secrets are never listed.",
                             "responses": {"200": resp("the subscriptions", {"type": "object", "properties": {
@@ -103,7 +103,7 @@ def install(app, deps) -> None:
     def api_webhooks():
         return {"items": hooks().subscriptions()}
 
-    @app.post("/api/v1/webhooks", name="api_webhooks_create", roles=ADMIN,
+    @app.post("/api/v1/webhooks", name="api_webhooks_create", roles=ADMIN, scope="config",
               api=Operation({"tags": TAGS, "summary": "Subscribe a URL to event types (audited)",
                              "description": "The answer carries the secret: the only time it is shown. " + BAD_URL,
                              "requestBody": body(CREATE),
@@ -116,13 +116,13 @@ def install(app, deps) -> None:
         response.status = 201
         return created
 
-    @app.get("/api/v1/webhooks/<sub_id:int>", name="api_webhook", roles=ADMIN,
+    @app.get("/api/v1/webhooks/<sub_id:int>", name="api_webhook", roles=ADMIN, scope="config",
              api=Operation({"tags": TAGS, "summary": "One subscription (without its secret)",
                             "responses": {"200": resp("the subscription", SUBSCRIPTION), **errors(401, 403, 404, 503)}}))
     def api_webhook(sub_id):
         return hooks().subscription(sub_id)
 
-    @app.patch("/api/v1/webhooks/<sub_id:int>", name="api_webhook_update", roles=ADMIN,
+    @app.patch("/api/v1/webhooks/<sub_id:int>", name="api_webhook_update", roles=ADMIN, scope="config",
                api=Operation({"tags": TAGS, "summary": "Change a subscription's URL, event types or active flag (audited)",
                               "description": "A field left out is unchanged. " + BAD_URL,
                               "requestBody": body(UPDATE),
@@ -133,14 +133,14 @@ def install(app, deps) -> None:
         return hooks().update(actor(), sub_id, url=data.get("url"), events=data.get("events"),
                               active=None if "active" not in data else bool(data["active"]))
 
-    @app.delete("/api/v1/webhooks/<sub_id:int>", name="api_webhook_delete", roles=ADMIN,
+    @app.delete("/api/v1/webhooks/<sub_id:int>", name="api_webhook_delete", roles=ADMIN, scope="config",
                 api=Operation({"tags": TAGS, "summary": "Delete a subscription and its deliveries (audited)",
                                "responses": {"204": resp("deleted"), **errors(401, 403, 404, 503)}}))
     def api_webhook_delete(sub_id):
         hooks().delete(actor(), sub_id)
         response.status = 204
 
-    @app.post("/api/v1/webhooks/<sub_id:int>/rotate", name="api_webhook_rotate", roles=ADMIN,
+    @app.post("/api/v1/webhooks/<sub_id:int>/rotate", name="api_webhook_rotate", roles=ADMIN, scope="config",
               api=Operation({"tags": TAGS, "summary": "A new secret for a subscription (audited)",
                              "description": "The answer carries the new secret, shown only here; deliveries from "
                                             "now on (retries too) are signed with it.",
@@ -149,7 +149,7 @@ def install(app, deps) -> None:
     def api_webhook_rotate(sub_id):
         return hooks().rotate(actor(), sub_id)
 
-    @app.post("/api/v1/webhooks/<sub_id:int>/test", name="api_webhook_test", roles=ADMIN,
+    @app.post("/api/v1/webhooks/<sub_id:int>/test", name="api_webhook_test", roles=ADMIN, scope="config",
               api=Operation({"tags": TAGS, "summary": "Queue a `webhook.test` event for this subscription",
                              "responses": {"202": resp("queued", {"type": "object", "properties": {
                                  "event_id": {"type": "string"}}}), **errors(401, 403, 404, 503)}}))
@@ -157,7 +157,7 @@ def install(app, deps) -> None:
         response.status = 202
         return hooks().send_test(sub_id)
 
-    @app.get("/api/v1/webhooks/<sub_id:int>/deliveries", name="api_webhook_deliveries", roles=ADMIN,
+    @app.get("/api/v1/webhooks/<sub_id:int>/deliveries", name="api_webhook_deliveries", roles=ADMIN, scope="config",
              api=Operation({"tags": TAGS, "summary": "A subscription's last 50 deliveries, newest first",
                             "responses": {"200": resp("the deliveries", {"type": "object", "properties": {
                                 "items": {"type": "array", "items": DELIVERY}}}), **errors(401, 403, 404, 503)}}))

@@ -332,13 +332,13 @@ def install(app, deps) -> None:
         return bottle.static_file(path.name, root=str(path.parent))
 
     # -- API ----------------------------------------------------------------------------
-    @app.get("/api/v1/work-order-types", name="api_workorder_types", roles=EVERYONE,
+    @app.get("/api/v1/work-order-types", name="api_workorder_types", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["work orders"], "summary": "Work order types, with their workflows",
                             "responses": {"200": resp("the types", items(TYPE_SCHEMA)), **errors(401)}}))
     def api_workorder_types():
         return {"items": service().types()}
 
-    @app.post("/api/v1/work-order-types", name="api_workorder_type_create", roles=ADMIN,
+    @app.post("/api/v1/work-order-types", name="api_workorder_type_create", scope="config", roles=ADMIN,
               api=Operation({
         "tags": ["work orders"], "summary": "Define a work order type",
         "description": "Refused (422) with the reason in `fields.states`/`fields.transitions` when the workflow "
@@ -349,13 +349,13 @@ def install(app, deps) -> None:
     def api_workorder_type_create():
         return created(service().save_type(json_body(), actor()))
 
-    @app.get("/api/v1/work-order-types/<type_id:int>", name="api_workorder_type", roles=EVERYONE,
+    @app.get("/api/v1/work-order-types/<type_id:int>", name="api_workorder_type", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["work orders"], "summary": "One work order type",
                             "responses": {"200": resp("it", TYPE_SCHEMA), **errors(401, 404)}}))
     def api_workorder_type(type_id):
         return service().type(type_id)
 
-    @app.put("/api/v1/work-order-types/<type_id:int>", name="api_workorder_type_update", roles=ADMIN,
+    @app.put("/api/v1/work-order-types/<type_id:int>", name="api_workorder_type_update", scope="config", roles=ADMIN,
              api=Operation({"tags": ["work orders"], "summary": "Change a work order type (whole)",
                             "description": "A state some order is in cannot be dropped (`workorders.wf.state_in_use`).",
                             "requestBody": body(TYPE_SCHEMA),
@@ -364,7 +364,7 @@ def install(app, deps) -> None:
     def api_workorder_type_update(type_id):
         return service().save_type(json_body(), actor(), type_id)
 
-    @app.get("/api/v1/work-orders", name="api_workorders", roles=EVERYONE,
+    @app.get("/api/v1/work-orders", name="api_workorders", scope="orders:read", roles=EVERYONE,
              api=Operation({
         "tags": ["work orders"], "summary": "Work orders, newest first (200 at most)",
         "description": "`state`: open (default), overdue, closed or all; `type`, `customer`: ids. Staff see "
@@ -378,7 +378,7 @@ def install(app, deps) -> None:
         return {"items": deps.queries.run(service().search, viewer(), state=q.get("state") or "open",
                                           type_id=q.get("type"), customer_id=q.get("customer"))}
 
-    @app.post("/api/v1/work-orders", name="api_workorder_create", roles=EVERYONE,
+    @app.post("/api/v1/work-orders", name="api_workorder_create", scope="orders:write", roles=EVERYONE,
               api=Operation({
         "tags": ["work orders"], "summary": "Open a work order",
         "description": "In its type's initial state. From a call: `linkedid` (its recording follows); from a "
@@ -389,20 +389,21 @@ def install(app, deps) -> None:
     def api_workorder_create():
         return created(service().create(viewer(), json_body(), actor(), live_calls()))
 
-    @app.get("/api/v1/work-orders/stats", name="api_workorders_stats", roles=STAFF,
+    @app.get("/api/v1/work-orders/stats", name="api_workorders_stats", scope="reports:read", roles=STAFF,
              api=Operation({"tags": ["work orders"],
                             "summary": "Open and overdue by type, assignee and priority; average time to close",
                             "responses": {"200": resp("the figures", STATS), **errors(401, 403)}}))
     def api_workorders_stats():
         return deps.queries.run(service().stats)
 
-    @app.get("/api/v1/work-orders/<order_id:int>", name="api_workorder", roles=EVERYONE,
+    @app.get("/api/v1/work-orders/<order_id:int>", name="api_workorder", scope="orders:read", roles=EVERYONE,
              api=Operation({"tags": ["work orders"], "summary": "One work order with its history",
                             "responses": {"200": resp("it", ORDER_SCHEMA), **errors(401, 404)}}))
     def api_workorder(order_id):
         return service().get(viewer(), order_id)
 
-    @app.post("/api/v1/work-orders/<order_id:int>/move", name="api_workorder_move", roles=EVERYONE,
+    @app.post("/api/v1/work-orders/<order_id:int>/move", name="api_workorder_move",
+              scope="orders:write", roles=EVERYONE,
               api=Operation({
         "tags": ["work orders"], "summary": "Move a work order to another state",
         "description": "Only along the type's transitions (409 `workorders.not_allowed`). Entering a final state "
@@ -415,7 +416,8 @@ def install(app, deps) -> None:
     def api_workorder_move(order_id):
         return service().move(viewer(), order_id, json_body(), actor())
 
-    @app.post("/api/v1/work-orders/<order_id:int>/assign", name="api_workorder_assign", roles=EVERYONE,
+    @app.post("/api/v1/work-orders/<order_id:int>/assign", name="api_workorder_assign",
+              scope="orders:write", roles=EVERYONE,
               api=Operation({"tags": ["work orders"], "summary": "Assign to an agent, a team (queue) or a field engineer",
                              "description": "Agents may assign only to their own agents.",
                              "requestBody": body(ASSIGN), "responses": {"200": resp("assigned", ORDER_SCHEMA),
@@ -423,7 +425,8 @@ def install(app, deps) -> None:
     def api_workorder_assign(order_id):
         return service().assign(viewer(), order_id, json_body(), actor())
 
-    @app.post("/api/v1/work-orders/<order_id:int>/dispatch-link", name="api_workorder_dispatch", roles=EVERYONE,
+    @app.post("/api/v1/work-orders/<order_id:int>/dispatch-link", name="api_workorder_dispatch",
+              scope="orders:write", roles=EVERYONE,
               api=Operation({
         "tags": ["work orders"], "summary": "A signed, expiring link for a field engineer",
         "description": "`/dispatch/<token>`: the order on a phone-sized page, moved on with a note and photos, "

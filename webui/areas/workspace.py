@@ -62,7 +62,7 @@ def install(app, deps) -> None:
                       queues=[q["name"] for q in deps.config.list("queues")],
                       recipients=[r for r in service.recipients() if r["username"] != current_user()["username"]])
 
-    @app.get("/api/v1/workspace/pop", name="api_workspace_pop", roles=EVERYONE,
+    @app.get("/api/v1/workspace/pop", name="api_workspace_pop", scope="calls:read", roles=EVERYONE,
              api=Operation({
           "tags": ["workspace"], "summary": "The screen pop for a caller's number",
           "description": "Where the number is from (`origin`: kind, region or operator), the customer record "
@@ -86,7 +86,8 @@ def install(app, deps) -> None:
                                   fields={"customer": FieldError("field.integer", "a whole number")})
         return service.pop(number, lang(), viewer(), live_calls(), customer_id=int(customer) if customer else None)
 
-    @app.post("/api/v1/agents/<number>/calls/<linkedid>/outcome", name="api_call_outcome", roles=EVERYONE,
+    @app.post("/api/v1/agents/<number>/calls/<linkedid>/outcome", name="api_call_outcome",
+              scope="calls:control", roles=EVERYONE,
               api=Operation({
             "tags": ["workspace"], "summary": "Save the agent's disposition and note for a call",
             "description": "During the call or after it; saving again replaces it. The note also goes into the "
@@ -98,7 +99,7 @@ def install(app, deps) -> None:
         own_agent_only(number)
         return service.save_outcome(number, linkedid, json_body(), current_user()["username"], live_calls())
 
-    @app.get("/api/v1/agents/<number>/missed", name="api_agent_missed", roles=EVERYONE,
+    @app.get("/api/v1/agents/<number>/missed", name="api_agent_missed", scope="calls:read", roles=EVERYONE,
              api=Operation({
            "tags": ["workspace"], "summary": "Missed calls of the agent's queues to call back",
            "description": "Callers who reached nobody in the last 7 days and with whom nobody has spoken "
@@ -110,13 +111,13 @@ def install(app, deps) -> None:
         return {"items": deps.queries.run(service.missed, agent.get("queues") or [], days=MISSED_DAYS),
                 "days": MISSED_DAYS}
 
-    @app.get("/api/v1/messages", name="api_messages", roles=EVERYONE,
+    @app.get("/api/v1/messages", name="api_messages", scope="calls:read", roles=EVERYONE,
              api=Operation({"tags": ["workspace"], "summary": "My messages, sent and received, newest first",
                             "responses": {"200": resp("messages", items(MESSAGE_SCHEMA)), **errors(401)}}))
     def api_messages():
         return {"items": service.inbox(current_user()["username"])}
 
-    @app.post("/api/v1/messages", name="api_message_send", roles=EVERYONE,
+    @app.post("/api/v1/messages", name="api_message_send", scope="calls:control", roles=EVERYONE,
               api=Operation({
             "tags": ["workspace"], "summary": "Send a message to another user",
             "description": "The recipient sees it at once on the `message` event stream.",
@@ -127,7 +128,7 @@ def install(app, deps) -> None:
         body = json_body()
         return created(service.send(current_user()["username"], body.get("to"), body.get("body")))
 
-    @app.post("/api/v1/messages/<message_id:int>/read", name="api_message_read", roles=EVERYONE,
+    @app.post("/api/v1/messages/<message_id:int>/read", name="api_message_read", scope="calls:control", roles=EVERYONE,
               api=Operation({"tags": ["workspace"], "summary": "Mark one of my messages read",
                              "responses": {"200": resp("read", MESSAGE_SCHEMA), **errors(401, 404)}}))
     def api_message_read(message_id):
