@@ -26,7 +26,7 @@ DEFAULT_BITRATE_KBPS = 8
 # and -q 2's noise-shaping loops (60 % of its encode) bought nothing measurable: on 21
 # minutes of recorded speech (Asterisk's prompts) and SIPp's sample, -q 7 gave 1.3-1.8 dB
 # more SNR and slightly less band distortion than -q 2 (bench/encoder_quality.py), encoding
-# 2.3-2.9x faster (~2,300x real time per core). Same frames, same size, same duration.
+# 2.2-2.6x faster (~2,400x real time per core). Same frames, same size, same duration.
 DEFAULT_QUALITY = 7
 # Layer III bitrates of MPEG-2 and 2.5 (index 1..14), in kbit/s.
 LOW_RATE_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
