@@ -13,7 +13,7 @@ a pid we can see and kill in tests, and its pipes are read cooperatively by geve
 Pool size: by default one worker per core less one, at least one. Encoding is pure CPU,
 so more workers than cores gains nothing, and the core left over (with the workers'
 lower priority) keeps Asterisk and the gevent loop responsive while a backlog drains,
-e.g. after a restart. One core encodes about 800 seconds of audio per second, so even a
+e.g. after a restart. One core encodes about 2,000 seconds of audio per second, so even a
 single worker keeps up with hundreds of simultaneous recorded calls.
 
 The order that makes it crash-safe (docs/recording.md): the worker writes, verifies and
