@@ -7,10 +7,10 @@ monkey.patch_all()
 import logging  # noqa: E402
 import sys  # noqa: E402
 
-from bench import call_path, engine, menus, recorded_calls, recording, reports, web, web_flood  # noqa: E402
+from bench import call_path, crm_import, engine, menus, recorded_calls, recording, reports, web, web_flood  # noqa: E402
 
 BENCHMARKS = (call_path.run, engine.run, recording.run, recorded_calls.run, web.run, menus.run, web_flood.run,
-              reports.run)
+              reports.run, crm_import.run)
 
 
 def main() -> int:
