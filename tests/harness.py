@@ -250,6 +250,12 @@ def trunk_call(asterisk: tuple[str, int], did: str, caller: str, log_dir: Path, 
                 extra_args=("-d", str(hold_ms)))
 
 
+def hang_up(call: Sipp, timeout: float = 30) -> int:
+    """For ``trunk_call_until_told.xml``: tells the caller to hang up now; its exit status."""
+    call.signal()
+    return call.wait(timeout)
+
+
 def configure_basic(app, *, phone_secret="pw-1001-secret", did="88001000"):
     """One trunk, one queue, one DID into it, one phone and one agent in the queue."""
     cfg = app.config
