@@ -228,10 +228,12 @@ class Phone:
         assert rc == 0, f"phone {self.extension} dialling {number} failed: {call.errors()}"
         return rc
 
-    def shift(self, code: str, hold_ms: int) -> "Sipp":
+    def shift(self, code: str, hold_ms: int | None = None) -> "Sipp":
         """Dial ``code`` (long sign-in) from the phone's own port and stay connected for
-        ``hold_ms``: call it instead of ``start``, so any other call for the phone reaches
-        this SIPp and fails it."""
+        ``hold_ms``, or (none given) until ``hang_up``: call it instead of ``start``, so any
+        other call for the phone reaches this SIPp and fails it."""
+        if hold_ms is None:
+            return self._call_from("phone_shift_until_told.xml", code, self.port)
         return self._call_from("phone_shift.xml", code, self.port, ("-d", str(hold_ms)))
 
     def _call_from(self, scenario: str, number: str, port: int, extra: tuple = ()) -> "Sipp":
@@ -251,7 +253,8 @@ def trunk_call(asterisk: tuple[str, int], did: str, caller: str, log_dir: Path, 
 
 
 def hang_up(call: Sipp, timeout: float = 30) -> int:
-    """For ``trunk_call_until_told.xml``: tells the caller to hang up now; its exit status."""
+    """For ``trunk_call_until_told.xml`` and ``Phone.shift`` with no ``hold_ms``: tells the
+    caller to hang up now; its exit status."""
     call.signal()
     return call.wait(timeout)
 
