@@ -15,7 +15,8 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
-from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, hang_up, sip_address, started, trunk_call, wait_until
+from harness import (TRUNK_IP, Phone, Sipp, configure_basic, free_port, hang_up, sip_address, started, trunk_call,
+                     wait_until)
 
 pytestmark = pytest.mark.asterisk
 
