@@ -281,6 +281,20 @@ def signed_in_phone(app, tmp_path, calls=1, *, ring_ms=200, scenario="agent_phon
     return phone
 
 
+def left_idle(app) -> None:
+    """After a test on an appliance that a module's tests share (``basic_appliance``): what is
+    left of any call (a test that failed half-way, a SIPp stopped without its BYE) hung up,
+    every agent signed out, no call left in the live state."""
+    from appliance.engine.live import LOGGED_OUT
+
+    app.pbx.cli("channel request hangup all")
+    numbers = [agent["number"] for agent in app.config.list("agents")]
+    for number in numbers:
+        app.agents.logout(number)
+    wait_until(lambda: not app.live.calls and all(app.live.agents[n].state == LOGGED_OUT for n in numbers
+                                                  if n in app.live.agents), 15, "no call left, every agent signed out")
+
+
 def started(app):
     app.start(web=False)
     wait_until(lambda: app.ami.connected, 30, "AMI to connect")

@@ -12,7 +12,7 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
-from harness import Phone, configure_basic, hang_up, leg, sip_address, started, the_call, trunk_call, wait_until
+from harness import Phone, hang_up, leg, sip_address, the_call, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -34,16 +34,14 @@ def sent_to(app, prefix: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def office(make_module_appliance, tmp_path_factory):
+def office(basic_appliance, tmp_path_factory):
     """One appliance for the module: agent 1001 (queue sales) and agent 1002 (queue support)
     signed in, their phones answering."""
-    app = make_module_appliance()
-    configure_basic(app)
+    app = basic_appliance
     app.config.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
     app.config.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
     app.config.create("queues", {"name": "support"}, actor="test")
     app.config.add_member("support", "1002", actor="test")
-    started(app)
     logs = tmp_path_factory.mktemp("sipp")
     phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), logs, ring_ms=200, calls=20).start()
               for ext in ("1001", "1002")]

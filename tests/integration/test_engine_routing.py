@@ -16,7 +16,7 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE
 from appliance.services.crm import Viewer
-from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until, write_dtmf_pcap
+from harness import Phone, left_idle, sip_address, trunk_call, wait_until, write_dtmf_pcap
 
 STAFF = Viewer("test", "admin")
 
@@ -28,22 +28,16 @@ def record_for(caller):
 
 
 @pytest.fixture(scope="module")
-def office(make_module_appliance):
-    app = make_module_appliance()
-    configure_basic(app)
-    app.config.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
-    app.config.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
-    return started(app)
+def office(basic_appliance):
+    basic_appliance.config.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    basic_appliance.config.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
+    return basic_appliance
 
 
 @pytest.fixture
 def app(office):
-    """The module's appliance; afterwards no call left and both agents signed out."""
     yield office
-    office.pbx.cli("channel request hangup all")  # what a failed test left
-    for number in ("1001", "1002"):
-        office.agents.logout(number)
-    wait_until(lambda: not office.live.calls, 15, "no call left")
+    left_idle(office)
 
 
 def test_blacklisted_caller_is_refused(app, tmp_path):

@@ -15,8 +15,8 @@ import pytest
 from appliance.db.models import CallRecord, Customer, Menu, SalesOrder, VoiceMessage, WorkOrder
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
-from harness import (Phone, configure_basic, key_when_heard, played, signed_in_phone, sip_address, started,
-                     trunk_call, wait_until, write_dtmf_pcap)
+from harness import (Phone, key_when_heard, left_idle, played, signed_in_phone, sip_address, trunk_call, wait_until,
+                     write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
 
@@ -25,21 +25,10 @@ def record_for(caller):
     return wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), 30, f"call record of {caller}")
 
 
-@pytest.fixture(scope="module")
-def office(make_module_appliance):
-    app = make_module_appliance()
-    configure_basic(app)
-    return started(app)
-
-
 @pytest.fixture
-def app(office):
-    """The module's appliance; afterwards no call left and every agent signed out."""
-    yield office
-    office.pbx.cli("channel request hangup all")  # what a failed test left
-    for agent in office.config.list("agents"):
-        office.agents.logout(agent["number"])
-    wait_until(lambda: not office.live.calls, 15, "no call left")
+def app(basic_appliance):
+    yield basic_appliance
+    left_idle(basic_appliance)
 
 
 def call_keying(app, tmp_path, caller, keys="", *, did="88001000", scenario="trunk_call_pin.xml", hold_ms=4000,

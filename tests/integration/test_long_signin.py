@@ -15,8 +15,7 @@ import pytest
 
 from appliance.db import models as m
 from appliance.engine.live import FREE, IN_CALL
-from harness import (Phone, channels, configure_basic, hang_up, leg, sip_address, started, the_call, trunk_call,
-                     wait_until)
+from harness import Phone, channels, hang_up, leg, sip_address, the_call, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -47,20 +46,12 @@ def call_reaches_the_pool_agent(app, tmp_path, caller: str) -> None:
     wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free again, still connected")
 
 
-@pytest.fixture(scope="module")
-def office(make_module_appliance):
-    """One appliance for the module."""
-    app = make_module_appliance()
-    configure_basic(app)
-    return started(app)
-
-
 @pytest.fixture
-def app(office):
+def app(basic_appliance):
     """The module's appliance, agent 1001 signed out and out of every queue (as each test leaves it)."""
-    wait_until(lambda: not m.Agent.get(m.Agent.number == "1001").logged_in and not members(office, "sales")
-               and not office.live.calls, 15, "agent 1001 signed out, no call left")
-    return office
+    wait_until(lambda: not m.Agent.get(m.Agent.number == "1001").logged_in and not members(basic_appliance, "sales")
+               and not basic_appliance.live.calls, 15, "agent 1001 signed out, no call left")
+    return basic_appliance
 
 
 def log_text(app) -> str:

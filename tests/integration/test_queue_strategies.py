@@ -17,7 +17,7 @@ import pytest
 
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL, PAUSED, RINGING
-from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, sip_address, started, trunk_call, wait_until
+from harness import TRUNK_IP, Phone, Sipp, free_port, left_idle, sip_address, trunk_call, wait_until
 from test_engine_queues import agent_state, record_for, sign_in
 
 pytestmark = pytest.mark.asterisk
@@ -26,26 +26,21 @@ AGENTS = ("1001", "1002", "1003")
 
 
 @pytest.fixture(scope="module")
-def office(make_module_appliance):
-    app = make_module_appliance()
-    configure_basic(app)
+def office(basic_appliance):
+    app = basic_appliance
     cfg = app.config
     for ext in AGENTS[1:]:
         cfg.create("phones", {"extension": ext, "secret": f"pw-{ext}-secret"}, actor="test")
         cfg.create("agents", {"number": ext, "name": f"Agent {ext}", "phone": ext}, actor="test")
     cfg.remove_member("sales", "1001", actor="test")  # each test's queue has the members it names
-    return started(app)
+    return app
 
 
 @pytest.fixture
 def app(office):
     """The module's appliance; afterwards every agent signed out and no call left."""
     yield office
-    office.pbx.cli("channel request hangup all")  # what a failed test left
-    for ext in AGENTS:
-        office.agents.logout(ext)
-    wait_until(lambda: not office.live.calls and all(agent_state(office, a) in (None, "logged_out") for a in AGENTS),
-               15, "no call left, every agent signed out")
+    left_idle(office)
 
 
 def queue_of(app, strategy, agents, penalties=None, name=None):
@@ -67,8 +62,7 @@ def test_twelve_calls_spread_evenly_over_three_agents(app, tmp_path, strategy):
     agents = list(AGENTS)
     queue = f"spread-{strategy}"
     queue_of(app, strategy, agents, name=queue)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=12).start()
-              for ext in agents]
+    phones = answering(app, tmp_path, agents, calls=12)
     try:
         for ext in agents:
             app.agents.login(ext)
@@ -88,6 +82,12 @@ def test_twelve_calls_spread_evenly_over_three_agents(app, tmp_path, strategy):
     order = [r.agent for r in CallRecord.select().where(CallRecord.queue == queue).order_by(CallRecord.enter_time)]
     spread = collections.Counter(order)
     assert spread == {"1001": 4, "1002": 4, "1003": 4}, " ".join(order)
+
+
+def answering(app, tmp_path, agents, calls):
+    """The ``agents``' phones, registered, each answering at once, ``calls`` calls in all."""
+    return [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=calls).start()
+            for ext in agents]
 
 
 def calls_one_at_a_time(app, tmp_path, n, caller, hold_ms=300, agents=()):
@@ -128,8 +128,7 @@ def test_ringall_rings_every_free_agent_at_once(app, tmp_path):
 def test_linear_gives_every_call_to_the_first_free_agent_in_member_order(app, tmp_path):
     agents = ["1001", "1002", "1003"]
     queue_of(app, "linear", agents)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=4).start()
-              for ext in agents]
+    phones = answering(app, tmp_path, agents, calls=4)
     try:
         sign_in(app, agents)
         assert calls_one_at_a_time(app, tmp_path, 3, "13800000032", agents=agents) == ["1001"] * 3
@@ -144,8 +143,7 @@ def test_linear_gives_every_call_to_the_first_free_agent_in_member_order(app, tm
 def test_fewestcalls_gives_the_next_call_to_the_agent_with_fewest_answered(app, tmp_path):
     agents = ["1001", "1002"]
     queue_of(app, "fewestcalls", agents)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=5).start()
-              for ext in agents]
+    phones = answering(app, tmp_path, agents, calls=5)
     try:
         sign_in(app, agents[:1])
         assert calls_one_at_a_time(app, tmp_path, 3, "13800000034", agents=agents) == ["1001"] * 3
@@ -161,8 +159,7 @@ def test_fewestcalls_gives_the_next_call_to_the_agent_with_fewest_answered(app, 
 def test_random_gives_each_agent_some_calls(app, tmp_path):
     agents = ["1001", "1002"]
     queue_of(app, "random", agents)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=12).start()
-              for ext in agents]
+    phones = answering(app, tmp_path, agents, calls=12)
     try:
         sign_in(app, agents)
         order = calls_one_at_a_time(app, tmp_path, 12, "13800000036", hold_ms=100, agents=agents)
@@ -178,8 +175,7 @@ def test_wrandom_weights_the_choice_by_member_penalty(app, tmp_path):
     lowest: against penalty 0, a member with penalty 49 wins one draw in 100."""
     agents = ["1001", "1002"]
     queue_of(app, "wrandom", agents, penalties={"1002": 49})
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=16).start()
-              for ext in agents]
+    phones = answering(app, tmp_path, agents, calls=16)
     try:
         sign_in(app, agents)
         order = calls_one_at_a_time(app, tmp_path, 16, "13800000037", hold_ms=100, agents=agents)

@@ -15,8 +15,7 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
-from harness import (TRUNK_IP, Phone, Sipp, configure_basic, free_port, hang_up, sip_address, started, trunk_call,
-                     wait_until)
+from harness import TRUNK_IP, Phone, Sipp, free_port, hang_up, left_idle, sip_address, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -39,9 +38,8 @@ def agent_state(app, number):
 
 
 @pytest.fixture(scope="module")
-def office(make_module_appliance):
-    app = make_module_appliance()
-    configure_basic(app)
+def office(basic_appliance):
+    app = basic_appliance
     cfg = app.config
     # a call ringing unanswered rings on (for a pickup), and a missed ring pauses nobody
     cfg.update("queues", "sales", {"ring_timeout": 30, "autopause_after": 0}, actor="test")
@@ -52,7 +50,6 @@ def office(make_module_appliance):
     cfg.add_member("support", "1002", actor="test")
     carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
     cfg.update("trunks", "pstn", {"port": carrier_port}, actor="test")
-    started(app)
     app.carrier_port = carrier_port
     return app
 
@@ -61,12 +58,7 @@ def office(make_module_appliance):
 def app(office):
     """The module's appliance; afterwards no call is left and nobody is signed in."""
     yield office
-    office.pbx.cli("channel request hangup all")  # what a test stopped half-way (or a killed SIPp) left
-    wait_until(lambda: not office.live.calls, 15, "no call left")
-    for number in ("1001", "1002"):
-        office.agents.logout(number)
-    wait_until(lambda: all(agent_state(office, a) in (None, "logged_out") for a in ("1001", "1002")), 10,
-               "agents signed out")
+    left_idle(office)
 
 
 def start_call(app, tmp_path, talker: str):
