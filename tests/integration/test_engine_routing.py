@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appliance.db.models import CallRecord
-from appliance.engine.live import FREE
+from appliance.engine.live import FREE, IN_CALL
 from appliance.services.crm import Viewer
-from harness import Phone, left_idle, sip_address, trunk_call, wait_until, write_dtmf_pcap
+from harness import Phone, hang_up, left_idle, sip_address, trunk_call, wait_until, write_dtmf_pcap
 
 STAFF = Viewer("test", "admin")
 
@@ -143,8 +143,10 @@ def test_customer_is_offered_to_their_account_manager_unless_they_press_0(app, t
         wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == FREE for a in ("1001", "1002")),
                    10, "agents free")
         # the caller stays on through the short choice (prompt, then 2 s) and talks with the manager
-        call = trunk_call(sip_address(app), "88001000", "13800000071", tmp_path / "sipp", hold_ms=9000)
-        assert call.run(60) == 0, call.errors()
+        call = trunk_call(sip_address(app), "88001000", "13800000071", tmp_path / "sipp",
+                          scenario="trunk_call_until_told.xml").start()
+        wait_until(lambda: app.live.agents["1002"].state == IN_CALL, 30, "the manager talking with the caller")
+        assert hang_up(call) == 0, call.errors()
         first = record_for("13800000071")
         assert (first.route_rule, first.agent, first.queue) == ("vip", "1002", "sales")
         wait_until(lambda: app.live.agents["1002"].state == FREE, 10, "manager free again")

@@ -15,8 +15,8 @@ import pytest
 from appliance.db.models import CallRecord, Customer, Menu, SalesOrder, VoiceMessage, WorkOrder
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import ValidationError
-from harness import (Phone, key_when_heard, left_idle, played, signed_in_phone, sip_address, trunk_call, wait_until,
-                     write_dtmf_pcap)
+from harness import (Phone, hang_up, key_when_heard, left_idle, played, signed_in_phone, sip_address, trunk_call,
+                     wait_until, write_dtmf_pcap)
 
 pytestmark = pytest.mark.asterisk
 
@@ -193,14 +193,15 @@ def test_an_agent_transfers_the_caller_into_a_menu_which_sends_them_back(app, tm
     phone = signed_in_phone(app, tmp_path, calls=2)
     turns = menu_turns(app)
     try:
-        call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp", hold_ms=9000).start()
+        call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp",
+                          scenario="trunk_call_until_told.xml").start()
         wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "agent talking")
         with pytest.raises(ValidationError):
             app.calls.transfer("1001", "menu", "nowhere", actor="alice")
         assert app.calls.transfer("1001", "menu", "back", actor="alice")["transferred"]
         wait_until(lambda: menu_turns(app) - turns >= 2, 15, "the menu's turns")
         wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "the same agent talking again")
-        assert call.wait(30) == 0, call.errors()
+        assert hang_up(call) == 0, call.errors()
     finally:
         phone.stop()
     rec = record_for("13800000131")
