@@ -178,10 +178,12 @@ def test_member_pin_is_checked_against_the_customer_record(app, tmp_path):
         app.agents.login("1001")
         wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
         # the member keys 4321#: connected to the agent
-        call = trunk_call(sip_address(app), did, "13800000081", tmp_path / "sipp", hold_ms=7000,
-                          scenario="trunk_call_pin.xml")
+        call = trunk_call(sip_address(app), did, "13800000081", tmp_path / "sipp",
+                          scenario="trunk_call_pin_until_told.xml")
         call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / "pin.pcap", "4321#"))
-        assert call.run(60) == 0, call.errors()
+        call.start()
+        wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 30, "the member through to the agent")
+        assert hang_up(call) == 0, call.errors()
         rec = record_for("13800000081")
         assert (rec.agent, rec.disposition) == ("1001", "answered")
         # a caller with no PIN on record never gets through: three tries, then the fallback

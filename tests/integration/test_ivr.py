@@ -32,9 +32,12 @@ def app(basic_appliance):
 
 
 def call_keying(app, tmp_path, caller, keys="", *, did="88001000", scenario="trunk_call_pin.xml", hold_ms=4000,
-                heard=None):
+                heard=None, until=None):
     """A trunk call to ``did`` that keys ``keys`` once answered (``trunk_call_keys_then_bye.xml``:
-    once Asterisk plays ``heard`` to it); its call record."""
+    once Asterisk plays ``heard`` to it) and hangs up after ``hold_ms``, or (given ``until``, a
+    test of what the keys led to) as soon as ``until()`` holds; its call record."""
+    if until is not None:
+        scenario = "trunk_call_pin_until_told.xml"
     call = trunk_call(sip_address(app), did, caller, tmp_path / "sipp", hold_ms=hold_ms, scenario=scenario)
     if keys:
         call.keys["dtmf_pcap"] = str(write_dtmf_pcap(tmp_path / f"{caller}.pcap", keys))
@@ -42,8 +45,15 @@ def call_keying(app, tmp_path, caller, keys="", *, did="88001000", scenario="tru
         key_when_heard(app, call, heard)
     else:
         call.start()
+    if until is not None:
+        wait_until(until, 30, f"where {caller}'s keys lead")
+        assert hang_up(call) == 0, call.errors()
     assert call.wait(60) == 0, call.errors()
     return record_for(caller)
+
+
+def alice_talking(app) -> bool:
+    return app.live.agents["1001"].state == IN_CALL
 
 
 def menu_turns(app) -> int:
@@ -71,13 +81,13 @@ def test_two_levels_down_to_a_queue_after_a_wrong_key(app, tmp_path):
     try:
         # 5 (no such key) during the greeting, then 1 (the sales menu), then 2 (the queue): keys come
         # within half a second, each cutting its prompt short, and each is read by the next turn
-        rec = call_keying(app, tmp_path, "13800000101", "512", did=did, hold_ms=5000)
+        rec = call_keying(app, tmp_path, "13800000101", "512", did=did, until=lambda: alice_talking(app))
         assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
         assert menu_turns(app) - turns == 4  # enter, 5 (asked again), 1 (sub-menu), 2 (queue)
         # the admin changes the menu while Asterisk runs: the next call already follows it
         app.menus.set_option(main, "1", {"action": "queue", "target": "sales"}, actor="test")
         wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "Alice free again")
-        rec = call_keying(app, tmp_path, "13800000104", "1", did=did, hold_ms=5000)
+        rec = call_keying(app, tmp_path, "13800000104", "1", did=did, until=lambda: alice_talking(app))
         assert (rec.route_rule, rec.queue, rec.agent, rec.disposition) == ("menu", "sales", "1001", "answered")
         assert menu_turns(app) - turns == 6  # enter, 1 (the queue now)
         # the order-status action (issue 18): the caller's latest order in the menu's language,
@@ -144,11 +154,11 @@ def test_company_directory_connects_a_free_agent_and_offers_the_queue_when_busy(
     phone = signed_in_phone(app, tmp_path, calls=2)
     try:
         # 3, then Alice's work number: straight through to her
-        rec = call_keying(app, tmp_path, "13800000111", "31001#", did=did)
+        rec = call_keying(app, tmp_path, "13800000111", "31001#", did=did, until=lambda: alice_talking(app))
         assert (rec.agent, rec.disposition) == ("1001", "answered")
         wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "Alice free again")
         # Bob is not available: "press 1" takes the caller to the queue, where Alice answers
-        rec = call_keying(app, tmp_path, "13800000112", "31002#1", did=did)
+        rec = call_keying(app, tmp_path, "13800000112", "31002#1", did=did, until=lambda: alice_talking(app))
         assert (rec.agent, rec.queue, rec.disposition) == ("1001", "sales", "answered")
     finally:
         phone.stop()
