@@ -43,6 +43,22 @@ def app(office):
     left_idle(office)
 
 
+@pytest.fixture
+def answering(app, tmp_path):
+    """``answering(agents, calls)``: the ``agents``' phones registered, each answering at once,
+    ``calls`` calls in all; stopped after the test."""
+    phones = []
+
+    def start(agents, calls):
+        for ext in agents:
+            phones.append(Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0,
+                                calls=calls).start())
+
+    yield start
+    for phone in phones:
+        phone.stop()
+
+
 def queue_of(app, strategy, agents, penalties=None, name=None):
     """A queue of the test's own (``name``, by default ``q-<strategy>``) with ``strategy``
     and ``agents`` as members (1001 first, at penalty 0; ``penalties``: agent -> member
@@ -58,36 +74,26 @@ def queue_of(app, strategy, agents, penalties=None, name=None):
 
 
 @pytest.mark.parametrize("strategy", ["leastrecent", "rrmemory"])
-def test_twelve_calls_spread_evenly_over_three_agents(app, tmp_path, strategy):
+def test_twelve_calls_spread_evenly_over_three_agents(app, tmp_path, answering, strategy):
     agents = list(AGENTS)
     queue = f"spread-{strategy}"
     queue_of(app, strategy, agents, name=queue)
-    phones = answering(app, tmp_path, agents, calls=12)
-    try:
-        for ext in agents:
-            app.agents.login(ext)
-        wait_until(lambda: all(agent_state(app, a) == FREE for a in agents), 10, "agents free")
-        # One call at a time (-l 1), so each strategy's choice is exact, not a race.
-        # app_queue keeps an agent's last call in whole seconds: leastrecent needs calls
-        # that end more than a second apart, or it sees ties.
-        hold_ms = 1100 if strategy == "leastrecent" else 300
-        calls = Sipp("trunk_call.xml", TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), sip_address(app),
-                     {"caller": "13800000020", "caller_name": "Load"}, tmp_path / "sipp", calls=12, rate=10,
-                     limit=1, service="88001000", timeout_s=300, extra_args=("-d", str(hold_ms)))
-        assert calls.run(300) == 0, calls.errors()
-        wait_until(lambda: CallRecord.select().where(CallRecord.queue == queue).count() == 12, 20, "12 call records")
-    finally:
-        for phone in phones:
-            phone.stop()
+    answering(agents, calls=12)
+    for ext in agents:
+        app.agents.login(ext)
+    wait_until(lambda: all(agent_state(app, a) == FREE for a in agents), 10, "agents free")
+    # One call at a time (-l 1), so each strategy's choice is exact, not a race.
+    # app_queue keeps an agent's last call in whole seconds: leastrecent needs calls
+    # that end more than a second apart, or it sees ties.
+    hold_ms = 1100 if strategy == "leastrecent" else 300
+    calls = Sipp("trunk_call.xml", TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), sip_address(app),
+                 {"caller": "13800000020", "caller_name": "Load"}, tmp_path / "sipp", calls=12, rate=10,
+                 limit=1, service="88001000", timeout_s=300, extra_args=("-d", str(hold_ms)))
+    assert calls.run(300) == 0, calls.errors()
+    wait_until(lambda: CallRecord.select().where(CallRecord.queue == queue).count() == 12, 20, "12 call records")
     order = [r.agent for r in CallRecord.select().where(CallRecord.queue == queue).order_by(CallRecord.enter_time)]
     spread = collections.Counter(order)
     assert spread == {"1001": 4, "1002": 4, "1003": 4}, " ".join(order)
-
-
-def answering(app, tmp_path, agents, calls):
-    """The ``agents``' phones, registered, each answering at once, ``calls`` calls in all."""
-    return [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=calls).start()
-            for ext in agents]
 
 
 def calls_one_at_a_time(app, tmp_path, n, caller, hold_ms=300, agents=()):
@@ -125,63 +131,47 @@ def test_ringall_rings_every_free_agent_at_once(app, tmp_path):
     assert (rec.agent, rec.disposition) == ("1001", "answered")
 
 
-def test_linear_gives_every_call_to_the_first_free_agent_in_member_order(app, tmp_path):
+def test_linear_gives_every_call_to_the_first_free_agent_in_member_order(app, tmp_path, answering):
     agents = ["1001", "1002", "1003"]
     queue_of(app, "linear", agents)
-    phones = answering(app, tmp_path, agents, calls=4)
-    try:
-        sign_in(app, agents)
-        assert calls_one_at_a_time(app, tmp_path, 3, "13800000032", agents=agents) == ["1001"] * 3
-        app.agents.pause("1001", "lunch")
-        wait_until(lambda: agent_state(app, "1001") == PAUSED, 10, "1001 paused")
-        assert calls_one_at_a_time(app, tmp_path, 2, "13800000033", agents=agents) == ["1002"] * 2  # next in order
-    finally:
-        for phone in phones:
-            phone.stop()
+    answering(agents, calls=4)
+    sign_in(app, agents)
+    assert calls_one_at_a_time(app, tmp_path, 3, "13800000032", agents=agents) == ["1001"] * 3
+    app.agents.pause("1001", "lunch")
+    wait_until(lambda: agent_state(app, "1001") == PAUSED, 10, "1001 paused")
+    assert calls_one_at_a_time(app, tmp_path, 2, "13800000033", agents=agents) == ["1002"] * 2  # next in order
 
 
-def test_fewestcalls_gives_the_next_call_to_the_agent_with_fewest_answered(app, tmp_path):
+def test_fewestcalls_gives_the_next_call_to_the_agent_with_fewest_answered(app, tmp_path, answering):
     agents = ["1001", "1002"]
     queue_of(app, "fewestcalls", agents)
-    phones = answering(app, tmp_path, agents, calls=5)
-    try:
-        sign_in(app, agents[:1])
-        assert calls_one_at_a_time(app, tmp_path, 3, "13800000034", agents=agents) == ["1001"] * 3
-        sign_in(app, agents[1:])
-        # 1002 has answered 0, 1, 2 calls against 1001's 3: fewest every time (rrmemory or
-        # leastrecent would alternate)
-        assert calls_one_at_a_time(app, tmp_path, 3, "13800000035", agents=agents) == ["1002"] * 3
-    finally:
-        for phone in phones:
-            phone.stop()
+    answering(agents, calls=5)
+    sign_in(app, agents[:1])
+    assert calls_one_at_a_time(app, tmp_path, 3, "13800000034", agents=agents) == ["1001"] * 3
+    sign_in(app, agents[1:])
+    # 1002 has answered 0, 1, 2 calls against 1001's 3: fewest every time (rrmemory or
+    # leastrecent would alternate)
+    assert calls_one_at_a_time(app, tmp_path, 3, "13800000035", agents=agents) == ["1002"] * 3
 
 
-def test_random_gives_each_agent_some_calls(app, tmp_path):
+def test_random_gives_each_agent_some_calls(app, tmp_path, answering):
     agents = ["1001", "1002"]
     queue_of(app, "random", agents)
-    phones = answering(app, tmp_path, agents, calls=12)
-    try:
-        sign_in(app, agents)
-        order = calls_one_at_a_time(app, tmp_path, 12, "13800000036", hold_ms=100, agents=agents)
-    finally:
-        for phone in phones:
-            phone.stop()
+    answering(agents, calls=12)
+    sign_in(app, agents)
+    order = calls_one_at_a_time(app, tmp_path, 12, "13800000036", hold_ms=100, agents=agents)
     # a fair coin leaves one agent without any of 12 calls once in 2048 runs
     assert set(order) == set(agents), " ".join(order)
 
 
-def test_wrandom_weights_the_choice_by_member_penalty(app, tmp_path):
+def test_wrandom_weights_the_choice_by_member_penalty(app, tmp_path, answering):
     """app_queue's wrandom draws each member a number below (1 + penalty) * 1000 and rings the
     lowest: against penalty 0, a member with penalty 49 wins one draw in 100."""
     agents = ["1001", "1002"]
     queue_of(app, "wrandom", agents, penalties={"1002": 49})
-    phones = answering(app, tmp_path, agents, calls=16)
-    try:
-        sign_in(app, agents)
-        order = calls_one_at_a_time(app, tmp_path, 16, "13800000037", hold_ms=100, agents=agents)
-    finally:
-        for phone in phones:
-            phone.stop()
+    answering(agents, calls=16)
+    sign_in(app, agents)
+    order = calls_one_at_a_time(app, tmp_path, 16, "13800000037", hold_ms=100, agents=agents)
     # weighted 99:1, 1001 takes fewer than 13 of 16 once in 60,000 runs; an unweighted
     # random choice would give it 13 or more once in 94
     assert collections.Counter(order)["1001"] >= 13, " ".join(order)
