@@ -144,47 +144,57 @@ def seeded_web(folder: Path, *, calls, events_max_seconds: float, uptime_seconds
     stood in for: what the browser tier and the fuzz tier both serve.  Returns (db, deps,
     app, user ids by name).
 
-    The file is a copy of one migrated and seeded once per test process (``seeded_template``):
+    The file is a copy of one migrated and seeded once per test process (``database_copy``):
     the same rows every time, without migrating, seeding and hashing four passwords for each
     test."""
+    db = database_copy(folder / "web.db", "seeded", _seed)
+    return _web_over(db, folder, calls=calls, events_max_seconds=events_max_seconds, uptime_seconds=uptime_seconds)
+
+
+def _seed(db, folder: Path) -> None:
+    create_accounts(db)
+    _web_over(db, folder, calls=Calls(), events_max_seconds=1.0, seed=True)
+
+
+def create_accounts(db) -> None:
+    """The accounts of ``USERS``, each with ``PASSWORD``, in English."""
+    from appliance.services.users import UserService
+
+    users = UserService(db)
+    for name, role in USERS:
+        users.create(name, PASSWORD, role, language="en")
+
+
+_templates: dict = {}
+
+
+def database_copy(path: Path, name: str, fill):
+    """A database at ``path``, opened (the models bound to it): a copy of this process's
+    template ``name``, migrated and filled by ``fill(db, folder)`` on first use (in a folder
+    of its own, removed at exit). Rows a fixture would make the same way for every test (four
+    accounts whose passwords scrypt hashes, a seeded call center) are made once."""
     import shutil
 
     from appliance.db import open_database
     from appliance.db.migrate import migrate
 
-    shutil.copyfile(seeded_template(), folder / "web.db")
-    db = open_database(folder / "web.db")
-    migrate(db)  # nothing to do: the check that the copy is of this code's schema
-    return _web_over(db, folder, calls=calls, events_max_seconds=events_max_seconds, uptime_seconds=uptime_seconds)
-
-
-_template: dict = {}
-
-
-def seeded_template() -> Path:
-    """This process's migrated and seeded database file (built on first use, in a folder of
-    its own, removed at exit); ``seeded_web`` copies it for each test."""
-    if _template.get("pid") != os.getpid():
+    key = (os.getpid(), name)
+    if key not in _templates:
         import atexit
-        import shutil
         import tempfile
 
-        from appliance.db import open_database
-        from appliance.db.migrate import migrate
-        from appliance.services.users import UserService
-
-        folder = Path(tempfile.mkdtemp(prefix="web-template-"))
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-template-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         db = open_database(folder / "web.db")
         migrate(db)
-        users = UserService(db)
-        for name, role in USERS:
-            users.create(name, PASSWORD, role, language="en")
-        _, deps, _, _ = _web_over(db, folder, calls=Calls(), events_max_seconds=1.0, seed=True)
+        fill(db, folder)
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # every row in the file itself, for the copies
         db.close()
-        _template.update(pid=os.getpid(), path=folder / "web.db")
-    return _template["path"]
+        _templates[key] = folder / "web.db"
+    shutil.copyfile(_templates[key], path)
+    db = open_database(path)
+    migrate(db)  # nothing to do: the check that the copy is of this code's schema
+    return db
 
 
 def _web_over(db, folder: Path, *, calls, events_max_seconds: float, uptime_seconds: int = 3600, seed=False):
