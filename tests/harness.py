@@ -229,10 +229,12 @@ class Phone:
         assert rc == 0, f"phone {self.extension} dialling {number} failed: {call.errors()}"
         return rc
 
-    def shift(self, code: str, hold_ms: int) -> "Sipp":
+    def shift(self, code: str, hold_ms: int | None = None) -> "Sipp":
         """Dial ``code`` (long sign-in) from the phone's own port and stay connected for
-        ``hold_ms``: call it instead of ``start``, so any other call for the phone reaches
-        this SIPp and fails it."""
+        ``hold_ms``, or (none given) until ``hang_up``: call it instead of ``start``, so any
+        other call for the phone reaches this SIPp and fails it."""
+        if hold_ms is None:
+            return self._call_from("phone_shift_until_told.xml", code, self.port)
         return self._call_from("phone_shift.xml", code, self.port, ("-d", str(hold_ms)))
 
     def _call_from(self, scenario: str, number: str, port: int, extra: tuple = ()) -> "Sipp":
@@ -249,6 +251,13 @@ def trunk_call(asterisk: tuple[str, int], did: str, caller: str, log_dir: Path, 
     return Sipp(scenario, TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), asterisk,
                 {"caller": caller, "caller_name": caller_name}, log_dir, service=did,
                 extra_args=("-d", str(hold_ms)))
+
+
+def hang_up(call: Sipp, timeout: float = 30) -> int:
+    """For ``trunk_call_until_told.xml`` and ``Phone.shift`` with no ``hold_ms``: tells the
+    caller to hang up now; its exit status."""
+    call.signal()
+    return call.wait(timeout)
 
 
 def configure_basic(app, *, phone_secret="pw-1001-secret", did="88001000"):
@@ -271,6 +280,20 @@ def signed_in_phone(app, tmp_path, calls=1, *, ring_ms=200, scenario="agent_phon
     app.agents.login("1001")
     wait_until(lambda: app.live.agents.get("1001") and app.live.agents["1001"].state == FREE, 10, "agent free")
     return phone
+
+
+def left_idle(app) -> None:
+    """After a test on an appliance that a module's tests share (``basic_appliance``): what is
+    left of any call (a test that failed half-way, a SIPp stopped without its BYE) hung up,
+    every agent signed out, no call left in the live state."""
+    from appliance.engine.live import LOGGED_OUT
+
+    app.pbx.cli("channel request hangup all")
+    numbers = [agent["number"] for agent in app.config.list("agents")]
+    for number in numbers:
+        app.agents.logout(number)
+    wait_until(lambda: not app.live.calls and all(app.live.agents[n].state == LOGGED_OUT for n in numbers
+                                                  if n in app.live.agents), 15, "no call left, every agent signed out")
 
 
 def started(app):

@@ -5,8 +5,9 @@ them, then the 15 slowest tests of them all.
 Not pytest-xdist: its workers hand commands from a reader thread to the main thread through
 ``threading`` primitives, which gevent's monkey patching (tests/conftest.py) turns into
 gevent's, and the worker stops with ``LoopExit`` (tried with xdist 3.8 / execnet 2.1). Plain
-processes need nothing of the kind: each test already has its own Asterisk, directories and
-ports (tests/harness.py gives each process its own block of ports).
+processes need nothing of the kind: each test file already has its own Asterisk (one per test,
+or one per module), directories and ports (tests/harness.py gives each process its own block of
+ports).
 
     python tests/parallel.py N [pytest arguments...]
 """

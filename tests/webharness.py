@@ -4,6 +4,7 @@ Fixtures built from these are in ``tests/browser/conftest.py``."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,10 +142,66 @@ def seeded_web(folder: Path, *, calls, events_max_seconds: float, uptime_seconds
     """The web UI's app over a fresh, migrated SQLite file in ``folder``, with the seeded call
     center (accounts of ``USERS``, configuration, menus, customers) and the telephony side
     stood in for: what the browser tier and the fuzz tier both serve.  Returns (db, deps,
-    app, user ids by name)."""
-    from appliance.bus import EventBus
+    app, user ids by name).
+
+    The file is a copy of one migrated and seeded once per test process (``database_copy``):
+    the same rows every time, without migrating, seeding and hashing four passwords for each
+    test."""
+    db = database_copy(folder / "web.db", "seeded", _seed)
+    return _web_over(db, folder, calls=calls, events_max_seconds=events_max_seconds, uptime_seconds=uptime_seconds)
+
+
+def _seed(db, folder: Path) -> None:
+    create_accounts(db)
+    _web_over(db, folder, calls=Calls(), events_max_seconds=1.0, seed=True)
+
+
+def create_accounts(db) -> None:
+    """The accounts of ``USERS``, each with ``PASSWORD``, in English."""
+    from appliance.services.users import UserService
+
+    users = UserService(db)
+    for name, role in USERS:
+        users.create(name, PASSWORD, role, language="en")
+
+
+_templates: dict = {}
+
+
+def database_copy(path: Path, name: str, fill):
+    """A database at ``path``, opened (the models bound to it): a copy of this process's
+    template ``name``, migrated and filled by ``fill(db, folder)`` on first use (in a folder
+    of its own, removed at exit). Rows a fixture would make the same way for every test (four
+    accounts whose passwords scrypt hashes, a seeded call center) are made once."""
+    import shutil
+
     from appliance.db import open_database
     from appliance.db.migrate import migrate
+
+    key = (os.getpid(), name)
+    if key not in _templates:
+        import atexit
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        db = open_database(folder / "web.db")
+        migrate(db)
+        fill(db, folder)
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # every row in the file itself, for the copies
+        db.close()
+        _templates[key] = folder / "web.db"
+    shutil.copyfile(_templates[key], path)
+    db = open_database(path)
+    migrate(db)  # nothing to do: the check that the copy is of this code's schema
+    return db
+
+
+def _web_over(db, folder: Path, *, calls, events_max_seconds: float, uptime_seconds: int = 3600, seed=False):
+    """(db, deps, app, user ids by name) of the web UI over ``db``; ``seed``: first put the
+    call center's configuration, menus and customers in it."""
+    from appliance.bus import EventBus
+    from appliance.db import models as m
     from appliance.services.config import ConfigService
     from appliance.services.menus import MenuService
     from appliance.services.prompts import PromptFiles, PromptService
@@ -152,22 +209,22 @@ def seeded_web(folder: Path, *, calls, events_max_seconds: float, uptime_seconds
     from webdeps import web_deps
     from webui.app import make_app
 
-    db = open_database(folder / "web.db")
-    migrate(db)
     users = UserService(db)
-    ids = {name: users.create(name, PASSWORD, role, language="en")["id"] for name, role in USERS}
+    ids = {u.username: u.id for u in m.User.select()}
     config = ConfigService(db)
-    seed_config(config)
     files = PromptFiles(folder / "prompts", "/appliance/lib/prompts")
     menus, prompts = MenuService(db, config, files), PromptService(db, config, files)
-    seed_menus(config, menus)
+    if seed:
+        seed_config(config)
+        seed_menus(config, menus)
     health = {"status": "ok", "uptime_seconds": uptime_seconds,
               "components": {c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
     deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: health,
                     live=lambda: LIVE, bus=EventBus(), calls=calls,
                     events_max_seconds=events_max_seconds, menus=menus, prompts=prompts)
     app = make_app(deps)
-    seed_customers(deps.crm)
+    if seed:
+        seed_customers(deps.crm)
     return db, deps, app, ids
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from webharness import CHROMIUM, CHROMIUM_FLAGS, ROLE_USER, Calls, PageProblems, Web, seeded_web, sign_in
+from webharness import CHROMIUM, CHROMIUM_FLAGS, ROLE_USER, Calls, PageProblems, Web, seeded_web
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +51,14 @@ def web(tmp_path):
 
 @pytest.fixture
 def page_as(browser, web):
-    """``page_as(role, lang)``: a fresh browser context signed in through the login form
-    as the user of that role, in that language.  ``page.problems`` lists what went wrong
-    behind the scenes."""
+    """``page_as(role, lang)``: a fresh browser context signed in as the user of that role,
+    in that language, on the page the sign-in form leads them to.  ``page.problems`` lists
+    what went wrong behind the scenes.
+
+    Signed in as the form does it (a server-side session, its cookie in the browser) but
+    without typing into the form: the tests of signing in itself use ``sign_in``."""
+    from webui.http import SESSION_COOKIE
+
     contexts = []
 
     def open_page(role: str = "admin", lang: str = "en", width: int = 1366, height: int = 900):
@@ -62,10 +67,15 @@ def page_as(browser, web):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="zh-CN" if lang == "zh_CN" else "en-US")
         context.set_default_timeout(10_000)
+        cookie, _ = web.deps.users.start_session(web.users[username], web.deps.session_seconds)
+        context.add_cookies([{"name": SESSION_COOKIE, "value": cookie, "url": web.url, "httpOnly": True,
+                              "sameSite": "Lax"}])
         contexts.append(context)
         page = context.new_page()
         page.problems = PageProblems(page).items
-        return sign_in(page, web.url, username)
+        page.goto(web.url + "/login")  # signed in already: on to their landing page
+        assert "/login" not in page.url, f"{username} is not signed in"
+        return page
 
     yield open_page
     for context in contexts:

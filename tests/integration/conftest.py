@@ -75,3 +75,16 @@ def make_module_appliance(tmp_path_factory, rootfs):
     yield make
     for app in built:
         app.stop()
+
+
+@pytest.fixture(scope="module")
+def basic_appliance(make_module_appliance):
+    """One Appliance for a module's tests, configured by ``harness.configure_basic`` (trunk,
+    queue sales, DID 88001000, Alice on phone 1001) and started without the web UI. Each test
+    changes what it needs through the configuration, as an admin would (names of its own rather
+    than the shared ones where it can), and leaves it at rest (``harness.left_idle``)."""
+    from harness import configure_basic, started
+
+    app = make_module_appliance()
+    configure_basic(app)
+    return started(app)

@@ -1,18 +1,14 @@
 """The ACD on real Asterisk: overflow between queues, pause with a reason, wrap-up,
-auto-pause after missed calls, and how calls spread over agents for every strategy we offer
-(appliance/confgen/queues.py STRATEGIES: ringall, leastrecent, fewestcalls, random, rrmemory,
-linear, wrandom)."""
+auto-pause after missed calls, feature codes, a required disposition. How calls spread over
+agents for every strategy we offer: test_queue_strategies.py."""
 
 from __future__ import annotations
-
-import collections
-import socket
 
 import pytest
 
 from appliance.db.models import Agent, AgentStateLog, CallRecord, ReportBucket
 from appliance.engine.live import FREE, IN_CALL, PAUSED, RINGING, WRAPUP
-from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, sip_address, started, trunk_call, wait_until
+from harness import Phone, configure_basic, hang_up, sip_address, started, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -133,163 +129,11 @@ def test_agent_is_paused_after_missing_calls_in_a_row(make_appliance, tmp_path):
     assert (rec.disposition, rec.fallback_reason) == ("fallback", "queue-leaveempty")
 
 
-@pytest.mark.parametrize("strategy", ["leastrecent", "rrmemory"])
-def test_twelve_calls_spread_evenly_over_three_agents(make_appliance, tmp_path, strategy):
-    app = make_appliance()
-    configure_basic(app)
-    cfg = app.config
-    cfg.update("queues", "sales", {"strategy": strategy, "retry": 1}, actor="test")
-    agents = ["1001", "1002", "1003"]
-    for ext in agents[1:]:
-        cfg.create("phones", {"extension": ext, "secret": f"pw-{ext}-secret"}, actor="test")
-        cfg.create("agents", {"number": ext, "name": f"Agent {ext}", "phone": ext}, actor="test")
-        cfg.add_member("sales", ext, actor="test")
-    started(app)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=12).start()
-              for ext in agents]
-    try:
-        for ext in agents:
-            app.agents.login(ext)
-        wait_until(lambda: all(agent_state(app, a) == FREE for a in agents), 10, "agents free")
-        # One call at a time (-l 1), so each strategy's choice is exact, not a race.
-        # app_queue keeps an agent's last call in whole seconds: leastrecent needs calls
-        # that end more than a second apart, or it sees ties.
-        hold_ms = 1100 if strategy == "leastrecent" else 300
-        calls = Sipp("trunk_call.xml", TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), sip_address(app),
-                     {"caller": "13800000020", "caller_name": "Load"}, tmp_path / "sipp", calls=12, rate=10,
-                     limit=1, service="88001000", timeout_s=300, extra_args=("-d", str(hold_ms)))
-        assert calls.run(300) == 0, calls.errors()
-        wait_until(lambda: CallRecord.select().count() == 12, 20, "12 call records")
-    finally:
-        for phone in phones:
-            phone.stop()
-    order = [r.agent for r in CallRecord.select().order_by(CallRecord.enter_time)]
-    spread = collections.Counter(order)
-    assert spread == {"1001": 4, "1002": 4, "1003": 4}, " ".join(order)
-
-
-def queue_of(make_appliance, strategy, agents, penalties=None):
-    """configure_basic's queue with ``strategy`` and ``agents`` as members (1001 first, at
-    penalty 0; ``penalties``: agent -> member penalty for the others), started; nobody
-    signed in yet."""
-    app = make_appliance()
-    configure_basic(app)
-    cfg = app.config
-    cfg.update("queues", "sales", {"strategy": strategy, "retry": 1}, actor="test")
-    penalties = penalties or {}
-    for ext in agents[1:]:
-        cfg.create("phones", {"extension": ext, "secret": f"pw-{ext}-secret"}, actor="test")
-        cfg.create("agents", {"number": ext, "name": f"Agent {ext}", "phone": ext}, actor="test")
-        cfg.add_member("sales", ext, penalties.get(ext, 0), actor="test")
-    return started(app)
-
-
 def sign_in(app, agents):
     """In this order: app_queue keeps dynamic members in the order they were added."""
     for ext in agents:
         app.agents.login(ext)
         wait_until(lambda: agent_state(app, ext) == FREE, 10, f"agent {ext} free")
-
-
-def calls_one_at_a_time(app, tmp_path, n, caller, hold_ms=300, agents=()):
-    """``n`` calls, each once the last has ended and (given ``agents``) none of them is still
-    ringing or talking as Asterisk sees it, so each choice is exact, not a race (a loaded
-    machine once had linear skip an agent whose last call Asterisk had not yet seen end);
-    the agents who answered them, in order."""
-    before = CallRecord.select().count()
-    for i in range(n):
-        call = Sipp("trunk_call.xml", TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), sip_address(app),
-                    {"caller": caller, "caller_name": "Load"}, tmp_path / "sipp", calls=1,
-                    service="88001000", timeout_s=60, extra_args=("-d", str(hold_ms)))
-        assert call.run(60) == 0, call.errors()
-        wait_until(lambda: CallRecord.select().count() == before + i + 1, 20, f"call record {i + 1} of {n}")
-        wait_until(lambda: all(agent_state(app, a) not in (RINGING, IN_CALL) for a in agents), 20,
-                   "the agents free of the last call")
-    return [r.agent for r in CallRecord.select().where(CallRecord.caller == caller).order_by(CallRecord.enter_time)]
-
-
-def test_ringall_rings_every_free_agent_at_once(make_appliance, tmp_path):
-    agents = ["1001", "1002", "1003"]
-    app = queue_of(make_appliance, "ringall", agents)
-    phones = [Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=1500).start()]
-    phones += [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", scenario="agent_phone_noanswer.xml")
-               .start() for ext in agents[1:]]
-    try:
-        sign_in(app, agents)
-        call = trunk_call(sip_address(app), "88001000", "13800000031", tmp_path / "sipp", hold_ms=4000).start()
-        wait_until(lambda: all(agent_state(app, a) == RINGING for a in agents), 10, "all three phones ringing")
-        assert call.wait(30) == 0, call.errors()  # 1001 picked up; the others were cancelled
-    finally:
-        for phone in phones:
-            phone.stop()
-    rec = record_for("13800000031")
-    assert (rec.agent, rec.disposition) == ("1001", "answered")
-
-
-def test_linear_gives_every_call_to_the_first_free_agent_in_member_order(make_appliance, tmp_path):
-    agents = ["1001", "1002", "1003"]
-    app = queue_of(make_appliance, "linear", agents)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=4).start()
-              for ext in agents]
-    try:
-        sign_in(app, agents)
-        assert calls_one_at_a_time(app, tmp_path, 3, "13800000032", agents=agents) == ["1001"] * 3
-        app.agents.pause("1001", "lunch")
-        wait_until(lambda: agent_state(app, "1001") == PAUSED, 10, "1001 paused")
-        assert calls_one_at_a_time(app, tmp_path, 2, "13800000033", agents=agents) == ["1002"] * 2  # next in order
-    finally:
-        for phone in phones:
-            phone.stop()
-
-
-def test_fewestcalls_gives_the_next_call_to_the_agent_with_fewest_answered(make_appliance, tmp_path):
-    agents = ["1001", "1002"]
-    app = queue_of(make_appliance, "fewestcalls", agents)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=5).start()
-              for ext in agents]
-    try:
-        sign_in(app, agents[:1])
-        assert calls_one_at_a_time(app, tmp_path, 3, "13800000034", agents=agents) == ["1001"] * 3
-        sign_in(app, agents[1:])
-        # 1002 has answered 0, 1, 2 calls against 1001's 3: fewest every time (rrmemory or
-        # leastrecent would alternate)
-        assert calls_one_at_a_time(app, tmp_path, 3, "13800000035", agents=agents) == ["1002"] * 3
-    finally:
-        for phone in phones:
-            phone.stop()
-
-
-def test_random_gives_each_agent_some_calls(make_appliance, tmp_path):
-    agents = ["1001", "1002"]
-    app = queue_of(make_appliance, "random", agents)
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=12).start()
-              for ext in agents]
-    try:
-        sign_in(app, agents)
-        order = calls_one_at_a_time(app, tmp_path, 12, "13800000036", hold_ms=100, agents=agents)
-    finally:
-        for phone in phones:
-            phone.stop()
-    # a fair coin leaves one agent without any of 12 calls once in 2048 runs
-    assert set(order) == set(agents), " ".join(order)
-
-
-def test_wrandom_weights_the_choice_by_member_penalty(make_appliance, tmp_path):
-    """app_queue's wrandom draws each member a number below (1 + penalty) * 1000 and rings the
-    lowest: against penalty 0, a member with penalty 49 wins one draw in 100."""
-    agents = ["1001", "1002"]
-    app = queue_of(make_appliance, "wrandom", agents, penalties={"1002": 49})
-    phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=0, calls=16).start()
-              for ext in agents]
-    try:
-        sign_in(app, agents)
-        order = calls_one_at_a_time(app, tmp_path, 16, "13800000037", hold_ms=100, agents=agents)
-    finally:
-        for phone in phones:
-            phone.stop()
-    # weighted 99:1, 1001 takes fewer than 13 of 16 once in 60,000 runs; an unweighted
-    # random choice would give it 13 or more once in 94
-    assert collections.Counter(order)["1001"] >= 13, " ".join(order)
 
 
 def test_agent_signs_in_pauses_and_signs_out_with_feature_codes_from_their_phone(make_appliance, tmp_path):
@@ -347,7 +191,8 @@ def test_a_required_disposition_keeps_the_next_call_from_the_agent_until_it_is_s
                    "Alice held in wrap-up")
         assert "awaiting-disposition" in app.pbx.cli("queue show sales")
 
-        second = trunk_call(sip_address(app), "88001000", "13800000032", tmp_path / "sipp", hold_ms=15000).start()
+        second = trunk_call(sip_address(app), "88001000", "13800000032", tmp_path / "sipp",
+                            scenario="trunk_call_until_told.xml").start()
         # ringall offers a call to every available member at once: Bob's missed ring is a
         # round that passed Alice over
         wait_until(lambda: app.live.agents["1002"].missed >= 1, 30, "the second call to ring Bob and time out")
@@ -363,7 +208,7 @@ def test_a_required_disposition_keeps_the_next_call_from_the_agent_until_it_is_s
             assert json.loads(response.read())["disposition"] == "sale"
         wait_until(lambda: any(c.caller == "13800000032" and c.agent == "1001" for c in app.live.calls.values()),
                    30, "the second call answered by Alice")
-        assert second.wait(60) == 0, second.errors()
+        assert hang_up(second) == 0, second.errors()
     finally:
         if second is not None:
             second.stop()

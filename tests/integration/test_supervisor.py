@@ -1,15 +1,26 @@
 """Supervisor functions on real Asterisk: a third SIPp leg (the supervisor's phone) listens
-to a live call, hearing it without being heard; barging in it is heard; force hang-up."""
+to a live call, hearing it without being heard; barging in it is heard; force hang-up.
+
+One appliance serves the module (agents 1001 in sales and 1002 in support, supervisor phone
+1009, the trunk's carrier on a port of the module's own); each test registers the phones it
+needs, signs its agents in, and leaves no call and nobody signed in behind it.
+"""
 
 from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
 
 import pytest
 
 from appliance.db.models import CallRecord, Recording
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
-from appliance.services.webhooks import sign
-from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
+from appliance.services.webhooks import UrlGuard, sign
+from harness import TRUNK_IP, Phone, Sipp, free_port, hang_up, left_idle, sip_address, trunk_call, wait_until
+from webhook_receiver import LOOPBACK_OK, Receiver
 
 pytestmark = pytest.mark.asterisk
 
@@ -31,14 +42,33 @@ def agent_state(app, number):
     return agent.state if agent else None
 
 
-def start_call(make_appliance, tmp_path, talker: str):
+@pytest.fixture(scope="module")
+def office(basic_appliance):
+    app = basic_appliance
+    cfg = app.config
+    # a call ringing unanswered rings on (for a pickup), and a missed ring pauses nobody
+    cfg.update("queues", "sales", {"ring_timeout": 30, "autopause_after": 0}, actor="test")
+    cfg.create("phones", {"extension": "1009", "secret": "pw-1009-secret", "callerid_name": "Sup"}, actor="test")
+    cfg.create("queues", {"name": "support"}, actor="test")
+    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
+    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
+    cfg.add_member("support", "1002", actor="test")
+    carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
+    cfg.update("trunks", "pstn", {"port": carrier_port}, actor="test")
+    app.carrier_port = carrier_port
+    return app
+
+
+@pytest.fixture
+def app(office):
+    """The module's appliance; afterwards no call is left and nobody is signed in."""
+    yield office
+    left_idle(office)
+
+
+def start_call(app, tmp_path, talker: str):
     """A caller and agent 1001 in a call where only ``talker`` (caller | agent) sends audio;
     supervisor phone 1009 registered."""
-    app = make_appliance()
-    configure_basic(app)
-    app.config.create("phones", {"extension": "1009", "secret": "pw-1009-secret", "callerid_name": "Sup"},
-                      actor="test")
-    started(app)
     agent_scenario = "agent_phone_answer.xml" if talker == "agent" else "agent_phone_answer_silent.xml"
     phones = [Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=100,
                     scenario=agent_scenario).start(),
@@ -52,11 +82,11 @@ def start_call(make_appliance, tmp_path, talker: str):
 
 
 @pytest.fixture
-def calls(make_appliance, tmp_path):
+def calls(app, tmp_path):
     started_calls = []
 
     def make(talker):
-        started_calls.append(start_call(make_appliance, tmp_path, talker))
+        started_calls.append(start_call(app, tmp_path, talker))
         return started_calls[-1][0]
 
     yield make
@@ -104,33 +134,21 @@ def test_force_hangup_ends_the_call(calls):
     app = calls("caller")
     [linkedid] = list(app.live.calls)
     assert app.calls.hangup(linkedid, actor="sup")["hung_up"]
-    rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "13800000051"), 15, "record")
+    rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.linkedid == linkedid), 15, "record")
     assert rec.agent == "1001" and rec.talk_seconds < 11
     wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free after the forced hang-up")
 
 
-def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, tmp_path):
+def test_click_to_dial_rings_the_agent_then_calls_the_customer(app, tmp_path):
     """Also the external-CRM path (docs/webhooks.md): a CRM starts the call for an agent
     through the HTTP API with its token, and a real receiver gets the call's signed events,
     the record in ``call.ended``, then the recording's."""
-    import json
-    import socket
-    import urllib.error
-    import urllib.request
-
-    from appliance.services.webhooks import UrlGuard
-    from harness import TRUNK_IP, Sipp, free_port
-    from webhook_receiver import LOOPBACK_OK, Receiver
-
-    app = make_appliance()
-    configure_basic(app)
     crm = Receiver()
     app.webhooks.guard = UrlGuard(own=lambda: [], allowed=LOOPBACK_OK)  # the receiver is on loopback
-    secret = app.webhooks.create("crm", crm.url, ["call.answered", "call.ended", "recording.ready"])["secret"]
-    carrier_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
-    app.config.update("trunks", "pstn", {"port": carrier_port}, actor="test")
-    started(app)
-    app.start_web()  # the CRM's way in: the HTTP API, with a token of its own
+    sub = app.webhooks.create("crm", crm.url, ["call.answered", "call.ended", "recording.ready"])
+    secret = sub["secret"]
+    if app.web is None:
+        app.start_web()  # the CRM's way in: the HTTP API, with a token of its own
     token = app.users.create_token(app.users.create("crm", "crm-password-9", "supervisor")["id"], "crm")
 
     def dial(number):
@@ -142,7 +160,7 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
         except urllib.error.HTTPError as refused:
             return refused.code, json.loads(refused.read())
 
-    carrier = Sipp("trunk_answer.xml", TRUNK_IP, carrier_port, None, {}, tmp_path / "sipp",
+    carrier = Sipp("trunk_answer.xml", TRUNK_IP, app.carrier_port, None, {}, tmp_path / "sipp",
                    extra_args=("-d", "3000")).start()
     agent = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=300).start()
     try:
@@ -166,6 +184,7 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
         wait_until(lambda: "recording.ready" in crm.types(), 30, "the call.ended and recording.ready webhooks")
     finally:
         crm.close()
+        app.webhooks.delete("test", sub["id"])  # the module's next calls are not this CRM's
     assert crm.types() == ["call.answered", "call.ended", "recording.ready"]  # in order
     for got in crm.got:
         h = got["headers"]
@@ -180,22 +199,16 @@ def test_click_to_dial_rings_the_agent_then_calls_the_customer(make_appliance, t
 
 
 @pytest.mark.parametrize("to_kind", ["queue", "agent"])
-def test_agent_transfers_the_caller_to_a_queue_or_an_agent(make_appliance, tmp_path, to_kind):
-    app = make_appliance()
-    configure_basic(app)
-    cfg = app.config
-    cfg.create("queues", {"name": "support"}, actor="test")
-    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
-    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
-    cfg.add_member("support", "1002", actor="test")
-    started(app)
+def test_agent_transfers_the_caller_to_a_queue_or_an_agent(app, tmp_path, to_kind):
+    caller = {"queue": "13800000061", "agent": "13800000062"}[to_kind]
     phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
               for ext in ("1001", "1002")]
     try:
         for ext in ("1001", "1002"):
             app.agents.login(ext)
         wait_until(lambda: agent_state(app, "1001") == FREE and agent_state(app, "1002") == FREE, 10, "free")
-        call = trunk_call(sip_address(app), "88001000", "13800000061", tmp_path / "sipp", hold_ms=7000).start()
+        call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp",
+                          scenario="trunk_call_until_told.xml").start()
         wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "first agent talking")
         with pytest.raises(Conflict):
             app.calls.transfer("1002", "queue", "support", actor="bob")  # Bob has no call to transfer
@@ -205,48 +218,36 @@ def test_agent_transfers_the_caller_to_a_queue_or_an_agent(make_appliance, tmp_p
         assert app.calls.transfer("1001", to_kind, target, actor="alice")["transferred"]
         wait_until(lambda: agent_state(app, "1002") == IN_CALL, 15, "second agent talking")
         wait_until(lambda: agent_state(app, "1001") == FREE, 3, "first agent released at once")
-        assert call.wait(30) == 0, call.errors()
+        assert hang_up(call) == 0, call.errors()
     finally:
         for phone in phones:
             phone.stop()
-    rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == "13800000061"), 15, "record")
+    rec = wait_until(lambda: CallRecord.get_or_none(CallRecord.caller == caller), 15, "record")
     assert (rec.agent, rec.disposition) == ("1002", "answered")
     assert rec.queue == "support" or to_kind == "agent"
 
 
-def test_supervisor_intercepts_a_call(make_appliance, tmp_path):
-    app = make_appliance()
-    configure_basic(app)
-    app.config.create("phones", {"extension": "1009", "secret": "pw-1009-secret"}, actor="test")
-    started(app)
+def test_supervisor_intercepts_a_call(app, tmp_path):
     phones = [Phone(ext, f"pw-{ext}-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()
               for ext in ("1001", "1009")]
     try:
         app.agents.login("1001")
         wait_until(lambda: agent_state(app, "1001") == FREE, 10, "agent free")
-        call = trunk_call(sip_address(app), "88001000", "13800000091", tmp_path / "sipp", hold_ms=6000).start()
+        call = trunk_call(sip_address(app), "88001000", "13800000091", tmp_path / "sipp",
+                          scenario="trunk_call_until_told.xml").start()
         wait_until(lambda: agent_state(app, "1001") == IN_CALL, 15, "agent talking")
         [linkedid] = list(app.live.calls)
         assert app.calls.intercept(linkedid, "1009", actor="sup")["intercepted"]
         # the agent is free at once, while the caller talks on with the supervisor
         wait_until(lambda: agent_state(app, "1001") == FREE and "PJSIP/1009-" in app.pbx.cli("core show channels"),
                    5, "agent released, supervisor on the call")
-        assert call.wait(30) == 0, call.errors()  # the caller talked on until they hung up
+        assert hang_up(call) == 0, call.errors()  # the caller talked on until they hung up
     finally:
         for phone in phones:
             phone.stop()
 
 
-def test_agent_picks_up_a_call_ringing_elsewhere(make_appliance, tmp_path):
-    app = make_appliance()
-    configure_basic(app)
-    cfg = app.config
-    cfg.update("queues", "sales", {"ring_timeout": 30, "autopause_after": 0}, actor="test")
-    cfg.create("queues", {"name": "support"}, actor="test")
-    cfg.create("phones", {"extension": "1002", "secret": "pw-1002-secret"}, actor="test")
-    cfg.create("agents", {"number": "1002", "name": "Bob", "phone": "1002"}, actor="test")
-    cfg.add_member("support", "1002", actor="test")
-    started(app)
+def test_agent_picks_up_a_call_ringing_elsewhere(app, tmp_path):
     phones = [Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", calls=2,
                     scenario="agent_phone_noanswer.xml").start(),
               Phone("1002", "pw-1002-secret", sip_address(app), tmp_path / "sipp", ring_ms=200).start()]
@@ -254,14 +255,15 @@ def test_agent_picks_up_a_call_ringing_elsewhere(make_appliance, tmp_path):
         for ext in ("1001", "1002"):
             app.agents.login(ext)
         wait_until(lambda: agent_state(app, "1001") == FREE and agent_state(app, "1002") == FREE, 10, "free")
-        call = trunk_call(sip_address(app), "88001000", "13800000092", tmp_path / "sipp", hold_ms=8000).start()
+        call = trunk_call(sip_address(app), "88001000", "13800000092", tmp_path / "sipp",
+                          scenario="trunk_call_until_told.xml").start()
         wait_until(lambda: agent_state(app, "1001") == "ringing", 15, "1001's phone ringing, nobody picks up")
         [linkedid] = list(app.live.calls)
         with pytest.raises(Conflict):
             app.calls.pickup("1002", "no-such-call", actor="bob")
         assert app.calls.pickup("1002", linkedid, actor="bob")["picked_up"]
         wait_until(lambda: agent_state(app, "1002") == IN_CALL, 15, "1002 took the call")
-        assert call.wait(30) == 0, call.errors()
+        assert hang_up(call) == 0, call.errors()
     finally:
         for phone in phones:
             phone.stop()

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from appliance.db import models as m
 from appliance.engine.live import FREE, IN_CALL
 
-from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, leg, sip_address, trunk_call, wait_until
+from harness import TRUNK_IP, Phone, Sipp, configure_basic, free_port, hang_up, leg, sip_address, trunk_call, wait_until
 from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS, screenshot, signed_in_page
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
@@ -113,14 +113,15 @@ def test_supervisor_sees_the_call_on_the_wallboard_and_listens(make_appliance, t
         wait_until(lambda: app.live.agents["1001"].state == FREE, 10, "agent free")
         page = signed_in_page(chromium, url, "sup")
         page.goto(url + "/wallboard")
-        call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp", hold_ms=12000).start()
+        call = trunk_call(sip_address(app), "88001000", "13800000131", tmp_path / "sipp",
+                          scenario="trunk_call_until_told.xml").start()
         wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "agent talking")
         calls_row = page.locator("#wb-calls tbody tr", has_text="13800000131")
         calls_row.get_by_role("button", name="Listen").wait_for(timeout=3000)  # live, no reload
         calls_row.get_by_role("button", name="Listen").click()
         wait_until(lambda: leg(app, "PJSIP/1009").get("app") == "ChanSpy", 10, "the supervisor's phone listening")
         page.screenshot(path=str(SCREENSHOTS / "en" / "wallboard-listening.png"), full_page=True)
-        assert call.wait(30) == 0, call.errors()
+        assert hang_up(call) == 0, call.errors()
     finally:
         for phone in phones:
             phone.stop()

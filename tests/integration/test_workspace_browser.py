@@ -14,7 +14,7 @@ from appliance.db import models as m
 from appliance.errors import NotFound
 from appliance.engine.live import FREE, IN_CALL, RINGING
 from appliance.services.crm import Viewer
-from harness import Phone, configure_basic, sip_address, trunk_call, wait_until
+from harness import Phone, configure_basic, hang_up, sip_address, trunk_call, wait_until
 from webharness import CHROMIUM, CHROMIUM_FLAGS, PASSWORD, SCREENSHOTS, signed_in_page
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
@@ -48,7 +48,8 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
 
             pops = []  # the pop takes the call event's lookup (the customer's id), not a second one
             page.on("request", lambda r: pops.append(r.url) if "/api/v1/workspace/pop" in r.url else None)
-            call = trunk_call(sip_address(app), "88001000", "13800000111", tmp_path / "sipp", hold_ms=6000).start()
+            call = trunk_call(sip_address(app), "88001000", "13800000111", tmp_path / "sipp",
+                              scenario="trunk_call_until_told.xml").start()
             wait_until(lambda: app.live.agents["1001"].state == RINGING, 15, "the agent's phone ringing")
             rang = time.monotonic()
             page.wait_for_selector("#pop-customer:has-text('Acme Ltd')", timeout=5000)
@@ -75,7 +76,7 @@ def test_agent_signs_in_sees_the_screen_pop_and_saves_a_note(make_appliance, tmp
             page.wait_for_url(f"**/customers/{acme['id']}")
             assert page.inner_text("h1") == "Acme Ltd" and page.locator("#read-only").count() == 1
             assert page.locator("#edit").count() == 0
-            assert call.wait(30) == 0, call.errors()
+            assert hang_up(call) == 0, call.errors()
             page.goto(url + new_order)  # the order opened from the pop, after the call
             page.fill("#wo-title", "Boxes arrived damaged")
             with page.expect_navigation():

@@ -1,5 +1,6 @@
 """Customers from and to Excel: a per-row report of every problem, all rows or none,
-garbage refused with a clear message, 100,000 rows in reasonable time, export of a search."""
+garbage refused with a clear message, a big file's report capped, export of a search
+(100,000 rows in reasonable time: ``make bench``, bench/crm_import.py)."""
 
 from __future__ import annotations
 
@@ -176,28 +177,24 @@ def test_a_customer_added_between_check_and_confirm_stops_the_whole_import(crm):
     assert [c["name"] for c in crm.deps.crm.search(ADMIN)["items"]] == ["Someone else"]
 
 
-def test_100k_rows_through_the_api_in_reasonable_time(crm):  # noqa: F811
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("customers")
-    sheet.append(["name", "phone", "tags", "city"])
-    for i in range(100_000):
-        sheet.append([f"客户{i:06d}", 13900000000 + i, "vip" if i % 10 == 0 else None, "上海" if i % 2 else None])
-    out = io.BytesIO()
-    book.save(out)
+def test_a_big_file_through_the_api_all_rows_then_every_row_refused(crm):  # noqa: F811
+    """1,500 rows: all imported, then all refused, the report listing its first 1,000 problems.
+    The 100,000 rows in reasonable time are measured by ``make bench`` (bench/crm_import.py)."""
+    rows = 1500
+    content = xlsx([["name", "phone", "tags", "city"]] +
+                   [[f"客户{i:06d}", 13900000000 + i, "vip" if i % 10 == 0 else None, "上海" if i % 2 else None]
+                    for i in range(rows)])
     h = token_for(crm, "admin")
-    started = time.perf_counter()
-    res = crm.app.post("/api/v1/customers/import?confirm=1", upload_files=[("file", "big.xlsx", out.getvalue())],
+    res = crm.app.post("/api/v1/customers/import?confirm=1", upload_files=[("file", "big.xlsx", content)],
                        headers=h)
-    took = time.perf_counter() - started
-    assert res.json["imported"] == 100_000 and res.json["report"]["rows"] == 100_000
-    assert took < 90, took  # about 20 s on the development machine: check, then check again and insert
-    assert m.Customer.select().count() == 100_000 and m.CustomerTag.select().count() == 10_000
-    assert crm.deps.crm.search(ADMIN, q="客户099999")["items"][0]["phone"] == "13900099999"
+    assert res.json["imported"] == rows and res.json["report"]["rows"] == rows
+    assert m.Customer.select().count() == rows and m.CustomerTag.select().count() == rows // 10
+    assert crm.deps.crm.search(ADMIN, q="客户001499")["items"][0]["phone"] == "13900001499"
     # the same file again: every row is already a customer, nothing changes
-    res = crm.app.post("/api/v1/customers/import?confirm=1", upload_files=[("file", "big.xlsx", out.getvalue())],
+    res = crm.app.post("/api/v1/customers/import?confirm=1", upload_files=[("file", "big.xlsx", content)],
                        headers=h, expect_errors=True)
-    assert res.status_int == 422 and res.json["report"]["error_count"] == 100_000
-    assert len(res.json["report"]["errors"]) == 1000 and m.Customer.select().count() == 100_000
+    assert res.status_int == 422 and res.json["report"]["error_count"] == rows
+    assert len(res.json["report"]["errors"]) == 1000 and m.Customer.select().count() == rows
 
 
 def test_export_of_a_search_round_trips(crm):  # noqa: F811

@@ -339,7 +339,10 @@ def test_a_heavy_read_in_the_query_pool_leaves_the_loop_free(web):
         ticker.kill()
         pool.close()
     assert took > 0.2, "the query is too quick on this machine to show anything"
-    assert max(gaps) < 0.1, f"the loop stood still for {max(gaps) * 1000:.0f} ms of a {took * 1000:.0f} ms query"
+    # On the loop the read would stop it for its whole length; in the pool the loop goes on
+    # ticking. Relative to the read's own length, so a machine busy with other work (which
+    # slows the read and delays the ticks alike) does not fail it.
+    assert max(gaps) < took / 3, f"the loop stood still for {max(gaps) * 1000:.0f} ms of a {took * 1000:.0f} ms query"
 
 
 def test_closing_the_query_pool_interrupts_a_long_query_and_drops_the_queued_ones(web):

@@ -16,8 +16,7 @@ import pytest
 import webtest
 
 from appliance.bus import EventBus
-from appliance.db import open_database
-from appliance.db.migrate import migrate
+from appliance.db import models as m
 from appliance.errors import DomainError, FieldError, Unavailable, field_error_of
 from appliance.services.menus import MenuService
 from appliance.services.prompts import PromptFiles, PromptService
@@ -28,7 +27,7 @@ from webui.http import EVERYONE, fmt_seconds
 from webui import i18n, plugins
 from webdeps import web_deps
 from webui.app import make_app
-from webharness import Agents
+from webharness import Agents, create_accounts, database_copy
 
 PASSWORD = "correct-horse-9"
 WEBUI = Path(__file__).resolve().parents[2] / "webui"
@@ -53,8 +52,9 @@ LIVE = {"queues": [{"name": "sales", "waiting": 1, "longest_wait": 4.2, "members
 
 @pytest.fixture
 def env(tmp_path):
-    db = open_database(tmp_path / "web.db")
-    migrate(db)
+    """The web UI over a fresh database with the four accounts of ``webharness.USERS`` (a copy
+    of one made once per test process: ``webharness.database_copy``)."""
+    db = database_copy(tmp_path / "web.db", "accounts", lambda db, _: create_accounts(db))
     users = UserService(db)
     health = {"status": "ok", "uptime_seconds": 5, "components": {
         c: {"up": True, "state": "ok"} for c in ("asterisk", "ami", "agi", "db")}}
@@ -66,9 +66,7 @@ def env(tmp_path):
                    bus=EventBus(), events_max_seconds=1.0, menus=MenuService(db, config, files),
                    prompts=PromptService(db, config, files))
     app = webtest.TestApp(make_app(deps))
-    ids = {}
-    for name, role in (("admin", "admin"), ("sup", "supervisor"), ("alice", "agent"), ("bob", "agent")):
-        ids[name] = users.create(name, PASSWORD, role, language="en")["id"]
+    ids = {u.username: u.id for u in m.User.select()}
     env = type("Env", (), {})()
     env.db, env.deps, env.app, env.users, env.health, env.applied, env.ids = db, deps, app, users, health, applied, ids
     yield env
