@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from peewee import fn
+
 from appliance.bus import EventBus
 from appliance.db import models as m
 from appliance.db import open_database
@@ -331,3 +333,78 @@ def test_a_receiver_that_is_down_costs_one_try_per_pass(env):
     assert time.monotonic() - started < 2  # one timeout of 1 s, not three
     assert sorted(d["attempts"] for d in env.hooks.deliveries(sub["id"])) == [0, 0, 1]
     assert "no answer within 1 s" in {d["last_error"] for d in env.hooks.deliveries(sub["id"])}
+
+
+def verified(got: dict, secret: str) -> bool:
+    """The request's signature checks out under ``secret`` (as docs/webhooks.md's receiver checks it)."""
+    h = got["headers"]
+    mac = hmac.new(secret.encode(), h["X-CC-Webhook-Timestamp"].encode() + b"." + got["body"], hashlib.sha256)
+    return hmac.compare_digest(h["X-CC-Webhook-Signature"], "sha256=" + mac.hexdigest())
+
+
+def test_a_receiver_down_then_slow_then_failing_then_recovered_gets_every_event_once_in_order(env):
+    """Issue 22 point 4 on one receiver of its own: connections refused (down), then answers
+    after the sender's timeout (slow), then 500, then 2xx; events keep coming meanwhile."""
+    from webhook_receiver import Receiver
+
+    crm = Receiver()
+    try:
+        env.hooks.timeout = 0.3
+        sub = env.hooks.create("admin", crm.url, ["call.offered", "call.answered", "call.ended"])
+        calls = {}
+
+        def call_events(linkedid):
+            calls[linkedid] = [env.hooks.emit(f"call.{e}", {"linkedid": linkedid}, order_key=linkedid)
+                               for e in ("offered", "answered", "ended")]
+
+        def next_pass():  # the clock moves on to the next retry
+            due = m.WebhookDelivery.select(fn.MIN(m.WebhookDelivery.next_try)).where(
+                m.WebhookDelivery.state == "pending", m.WebhookDelivery.next_try > env.clock.now).scalar()
+            env.clock.now = due or env.clock.now
+            return env.hooks.deliver_due()
+
+        crm.down()
+        call_events("A")
+        for _ in range(2):
+            assert next_pass() == 0
+        assert crm.got == [] and "cannot reach the receiver" in env.hooks.deliveries(sub["id"])[-1]["last_error"]
+
+        crm.up()
+        crm.delay = 0.6  # it answers 200, but after the sender has given up
+        call_events("B")
+        for _ in range(2):
+            assert next_pass() == 0
+        assert crm.got and all(g["delay"] for g in crm.got)
+        assert "no answer within 0.3 s" in {d["last_error"] for d in env.hooks.deliveries(sub["id"])}
+
+        crm.delay, crm.status = 0.0, 500
+        call_events("C")
+        for _ in range(2):
+            assert next_pass() == 0
+        assert any(g["status"] == 500 for g in crm.got)
+
+        crm.status = 200
+        for _ in range(20):
+            next_pass()
+            if not m.WebhookDelivery.select().where(m.WebhookDelivery.state == "pending").exists():
+                break
+        assert {d["state"] for d in env.hooks.deliveries(sub["id"])} == {"delivered"}
+
+        secret = sub["secret"]
+        assert all(verified(g, secret) for g in crm.got)  # every try signed, retries too
+        acked = [g["headers"]["X-CC-Webhook-Id"] for g in crm.got if g["status"] == 200 and not g["delay"]]
+        every = [e for ids in calls.values() for e in ids]
+        assert sorted(acked) == sorted(every)  # every event acknowledged exactly once
+        for n, g in enumerate(crm.got):  # and never sent again once acknowledged
+            event = g["headers"]["X-CC-Webhook-Id"]
+            assert event not in acked[:sum(1 for h in crm.got[:n] if h["status"] == 200 and not h["delay"])]
+        for linkedid, ids in calls.items():  # a call's later event only after its earlier one was taken
+            tried = [ids.index(g["headers"]["X-CC-Webhook-Id"]) for g in crm.got
+                     if g["headers"]["X-CC-Webhook-Id"] in ids]
+            assert tried == sorted(tried), linkedid
+            assert [e for e in acked if e in ids] == ids, linkedid
+        # what the slow receiver took late was sent again: receivers de-duplicate on the id
+        late = {g["headers"]["X-CC-Webhook-Id"] for g in crm.got if g["delay"]}
+        assert late and late <= set(acked)
+    finally:
+        crm.close()
