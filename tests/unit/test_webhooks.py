@@ -408,3 +408,45 @@ def test_a_receiver_down_then_slow_then_failing_then_recovered_gets_every_event_
         assert late and late <= set(acked)
     finally:
         crm.close()
+
+
+def test_a_thousand_deliveries_to_a_hanging_receiver_never_hold_the_loop(env):
+    """The mechanism behind bench/webhooks.py's figure: with 1,000 deliveries pending to a
+    receiver that takes the connection and never answers, the worker blocks in its own native
+    thread for its timeout, and a greenlet asking to wake every 10 ms is never held that long."""
+    import gevent
+
+    sub = subscribe(env, ["call.ended"])
+    now = env.clock.now
+    m.WebhookDelivery.insert_many([
+        {"subscription": sub["id"], "event_id": f"e{i}", "type": "call.ended", "order_key": f"call.{i}",
+         "body": "{}", "state": "pending", "attempts": 0, "created_at": now, "next_try": now, "last_error": ""}
+        for i in range(1000)]).execute()
+    env.receiver.hang = True
+    env.hooks.timeout = 1.5
+    loop_thread = threading.get_native_id()
+    tried_in = []
+    try_once = env.hooks._try
+    env.hooks._try = lambda row: (tried_in.append(threading.get_native_id()), try_once(row))[1]
+    late = [0.0]
+
+    def tick():
+        while True:
+            asked = time.perf_counter()
+            gevent.sleep(0.01)
+            late[0] = max(late[0], time.perf_counter() - asked - 0.01)
+    ticker = gevent.spawn(tick)
+    env.hooks.start(interval=60)  # one pass in this test
+    try:
+        deadline = time.monotonic() + 20
+        while not m.WebhookDelivery.select().where(m.WebhookDelivery.attempts > 0).exists():
+            assert time.monotonic() < deadline, "the worker never tried"
+            gevent.sleep(0.05)
+    finally:
+        env.hooks.stop()
+        ticker.kill()
+        env.receiver.release.set()
+    [tried] = m.WebhookDelivery.select().where(m.WebhookDelivery.attempts > 0)
+    assert tried.last_error == "no answer within 1.5 s"  # the worker was held for its timeout ...
+    assert tried_in and loop_thread not in tried_in  # ... in its own native thread ...
+    assert late[0] < 1.0, late[0]  # ... and the loop went on meanwhile
