@@ -8,10 +8,10 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 
 from bench import (call_path, engine, ha, menus, predictive, recorded_calls, recording, reports, web,  # noqa: E402
-                   web_flood)
+                   web_flood, webhooks)
 
 BENCHMARKS = (call_path.run, engine.run, recording.run, recorded_calls.run, web.run, menus.run, web_flood.run,
-              reports.run, ha.run, predictive.run)
+              reports.run, ha.run, predictive.run, webhooks.run)
 
 
 def main() -> int:

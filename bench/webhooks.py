@@ -4,14 +4,15 @@ One appliance (in this process, with its Asterisk, its FastAGI server and its we
 worker started as ``make run`` starts them: ``app.start``), a trunk, a queue ``bench`` and
 DID 88001000.  This process speaks FastAGI to it (the ``route`` script, as Asterisk does for
 every inbound call, answering each command ``200 result=1``) every ``AGI_INTERVAL`` seconds
-for ``PHASE_SECONDS`` in each phase of the same run:
+in each phase of the same run:
 
 - ``none``: no subscription, nothing pending: the baseline;
 - ``backlog``: ``BACKLOG`` (1,000) deliveries pending to a receiver that accepts the
   connection and never answers (the worker waits its 10 s timeout, again and again);
-- ``drain``: the dead subscription deleted, ``BACKLOG`` deliveries to a receiver that answers
-  ``204`` at once: the worker sends them all (its SQLite reads and writes, its HTTP) while
-  FastAGI is timed.
+  ``none`` and ``backlog`` take turns, ``ROUNDS`` times ``PHASE_SECONDS`` each, so that what
+  else runs on the machine weighs on both alike;
+- ``drain``: ``BACKLOG`` deliveries to a receiver that answers ``204`` at once, timed until
+  the worker has sent them all (its SQLite reads and writes, its HTTP).
 
 Figures: ``webhook backlog fastagi p99 ratio`` (FastAGI ``route`` p99 with the backlog
 pending over the p99 with none; 1.0 means unchanged), the same for the drain, each phase's

@@ -434,12 +434,14 @@ class WebhookService:
 
     # -- delivering ----------------------------------------------------------------------
     def deliver_due(self, limit: int = 200) -> int:
-        """Try every delivery that is due (a call's in order); how many were delivered."""
+        """Try every delivery that is due (a call's in order), the oldest ``limit`` of each
+        subscription (a dead receiver's backlog never hides another's); how many were delivered."""
         now = self.clock()
-        pending = list(m.WebhookDelivery.select(m.WebhookDelivery, m.WebhookSubscription)
-                       .join(m.WebhookSubscription)
-                       .where(m.WebhookDelivery.state == PENDING)
-                       .order_by(m.WebhookDelivery.id).limit(limit))
+        d = m.WebhookDelivery
+        subs = [s for (s,) in d.select(d.subscription).where(d.state == PENDING).distinct().tuples()]
+        pending = [row for sub in subs
+                   for row in (d.select(d, m.WebhookSubscription).join(m.WebhookSubscription)
+                               .where(d.state == PENDING, d.subscription == sub).order_by(d.id).limit(limit))]
         waiting: set = set()  # (subscription, call) with an earlier event not yet delivered
         unreachable: set = set()  # subscriptions whose receiver did not answer in this pass
         sent = 0

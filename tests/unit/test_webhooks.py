@@ -450,3 +450,19 @@ def test_a_thousand_deliveries_to_a_hanging_receiver_never_hold_the_loop(env):
     assert tried.last_error == "no answer within 1.5 s"  # the worker was held for its timeout ...
     assert tried_in and loop_thread not in tried_in  # ... in its own native thread ...
     assert late[0] < 1.0, late[0]  # ... and the loop went on meanwhile
+
+
+def test_a_dead_receivers_backlog_does_not_hold_another_subscription(env):
+    """Each subscription's oldest deliveries are tried: 300 waiting for a receiver that refuses
+    connections (more than one pass takes) do not keep a newer event from a working one."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = env.hooks.create("admin", f"http://127.0.0.1:{s.getsockname()[1]}/", ["call.ended"])
+    for i in range(300):
+        env.hooks.emit("call.ended", {"linkedid": f"d.{i}"}, order_key=f"d.{i}")
+    live = subscribe(env, ["webhook.test"])
+    env.hooks.send_test(live["id"])
+    assert env.hooks.deliver_due() == 1 and env.receiver.types() == ["webhook.test"]
+    assert sum(d["attempts"] for d in env.hooks.deliveries(dead["id"], 300)) == 1  # one refused try per pass
