@@ -8,10 +8,10 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 
 from bench import (call_path, crm_import, engine, ha, menus, predictive, recorded_calls, recording, reports,  # noqa: E402
-                   web, web_flood)
+                   web, web_flood, webhooks)
 
 BENCHMARKS = (call_path.run, engine.run, recording.run, recorded_calls.run, web.run, menus.run, web_flood.run,
-              reports.run, ha.run, predictive.run, crm_import.run)
+              reports.run, ha.run, predictive.run, crm_import.run, webhooks.run)
 
 
 def main() -> int:

@@ -14,13 +14,16 @@ LOOPBACK_OK = ("127.0.0.0/8",)  # for UrlGuard(allowed=...): these receivers lis
 
 class Receiver:
     """What it answers is set per test: ``status`` (or a function of the body), ``huge``
-    (an answer of 1 GB promised and streamed), ``hang`` (never answers)."""
+    (an answer of 1 GB promised and streamed), ``hang`` (never answers), ``delay`` (seconds
+    before answering: a slow receiver; each request is kept with its ``delay``); ``down()``
+    stops listening (connections refused) and ``up()`` listens again on the same port."""
 
     def __init__(self):
         self.got: list[dict] = []
         self.status = 200
         self.huge = False
         self.hang = False
+        self.delay = 0.0
         self.release = threading.Event()
         receiver = self
 
@@ -34,8 +37,11 @@ class Receiver:
                     receiver.release.wait(30)
                     return
                 status = receiver.status(body) if callable(receiver.status) else receiver.status
+                delay = receiver.delay
                 receiver.got.append({"headers": dict(self.headers), "body": body, "status": status,
-                                     "path": self.path})
+                                     "path": self.path, "delay": delay})
+                if delay:
+                    receiver.release.wait(delay)
                 self.send_response(status)
                 if receiver.huge:
                     self.send_header("Content-Length", str(1 << 30))
@@ -51,17 +57,28 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"no")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._handler = Handler
+        self.up(0)
+        self.url = f"http://127.0.0.1:{self.port}/hooks?x=1"
+
+    def up(self, port: int | None = None):
+        """Listen (again) on ``port`` (this receiver's own by default)."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port if port is None else port), self._handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks?x=1"
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def down(self):
+        """Stop listening: a connection to it is refused (the receiver's host is up, its service not)."""
+        self.server.shutdown()
+        self.server.server_close()
 
     def reset(self):
         self.release.set()  # a handler still hanging from an earlier test ends
         self.release = threading.Event()
         self.got.clear()
-        self.status, self.huge, self.hang = 200, False, False
+        self.status, self.huge, self.hang, self.delay = 200, False, False, 0.0
 
     def types(self):
         return [json.loads(r["body"])["type"] for r in self.got]

@@ -263,9 +263,10 @@ class WebhookService:
                                              fn.COUNT(m.WebhookDelivery.id).alias("n"))
                     .group_by(m.WebhookDelivery.subscription, m.WebhookDelivery.state).dicts()):
             counts.setdefault(row["subscription"], {})[row["state"]] = row["n"]
+        failing = self._failing(self.clock())
         return [{**self._view(s), "pending": counts.get(s.id, {}).get(PENDING, 0),
                  "delivered": counts.get(s.id, {}).get(DELIVERED, 0),
-                 "failed": counts.get(s.id, {}).get(FAILED, 0)} for s in subs]
+                 "failed": counts.get(s.id, {}).get(FAILED, 0), "failing": s.id in failing} for s in subs]
 
     def _get(self, sub_id: int):
         sub = m.WebhookSubscription.get_or_none(m.WebhookSubscription.id == sub_id)
@@ -433,12 +434,14 @@ class WebhookService:
 
     # -- delivering ----------------------------------------------------------------------
     def deliver_due(self, limit: int = 200) -> int:
-        """Try every delivery that is due (a call's in order); how many were delivered."""
+        """Try every delivery that is due (a call's in order), the oldest ``limit`` of each
+        subscription (a dead receiver's backlog never hides another's); how many were delivered."""
         now = self.clock()
-        pending = list(m.WebhookDelivery.select(m.WebhookDelivery, m.WebhookSubscription)
-                       .join(m.WebhookSubscription)
-                       .where(m.WebhookDelivery.state == PENDING)
-                       .order_by(m.WebhookDelivery.id).limit(limit))
+        d = m.WebhookDelivery
+        subs = [s for (s,) in d.select(d.subscription).where(d.state == PENDING).distinct().tuples()]
+        pending = [row for sub in subs
+                   for row in (d.select(d, m.WebhookSubscription).join(m.WebhookSubscription)
+                               .where(d.state == PENDING, d.subscription == sub).order_by(d.id).limit(limit))]
         waiting: set = set()  # (subscription, call) with an earlier event not yet delivered
         unreachable: set = set()  # subscriptions whose receiver did not answer in this pass
         sent = 0
@@ -493,17 +496,27 @@ class WebhookService:
                 .where(m.WebhookDelivery.state != PENDING,
                        m.WebhookDelivery.done_at < self.clock() - KEEP_DAYS * 86400).execute())
 
+    @staticmethod
+    def _failing(now: float) -> set[int]:
+        """The subscriptions whose receiver is failing: a delivery failed for good in the last
+        day, or one has waited more than an hour."""
+        d = m.WebhookDelivery
+        rows = (d.select(d.subscription).where(((d.state == FAILED) & (d.done_at > now - 86400))
+                                               | ((d.state == PENDING) & (d.created_at < now - 3600)))
+                .distinct().tuples())
+        return {sub for (sub,) in rows}
+
     def health(self) -> dict:
         """For the health page: failing while a delivery has failed for good in the last day
-        or one has waited more than an hour."""
+        or one has waited more than an hour (``failing``: the subscriptions concerned)."""
         now = self.clock()
         pending = m.WebhookDelivery.select().where(m.WebhookDelivery.state == PENDING)
         oldest = pending.select(fn.MIN(m.WebhookDelivery.created_at)).scalar()
         failed = (m.WebhookDelivery.select().where(m.WebhookDelivery.state == FAILED,
                                                    m.WebhookDelivery.done_at > now - 86400).count())
-        stuck = oldest is not None and now - oldest > 3600
-        return {"state": "failed" if (failed or stuck) else "ok", "up": not (failed or stuck),
-                "pending": pending.count(), "failed_last_day": failed,
+        failing = sorted(self._failing(now))
+        return {"state": "failed" if failing else "ok", "up": not failing,
+                "pending": pending.count(), "failed_last_day": failed, "failing": failing,
                 "oldest_pending_minutes": None if oldest is None else round((now - oldest) / 60, 1)}
 
     # -- the worker ------------------------------------------------------------------------

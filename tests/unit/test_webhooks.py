@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from peewee import fn
+
 from appliance.bus import EventBus
 from appliance.db import models as m
 from appliance.db import open_database
@@ -331,3 +333,136 @@ def test_a_receiver_that_is_down_costs_one_try_per_pass(env):
     assert time.monotonic() - started < 2  # one timeout of 1 s, not three
     assert sorted(d["attempts"] for d in env.hooks.deliveries(sub["id"])) == [0, 0, 1]
     assert "no answer within 1 s" in {d["last_error"] for d in env.hooks.deliveries(sub["id"])}
+
+
+def verified(got: dict, secret: str) -> bool:
+    """The request's signature checks out under ``secret`` (as docs/webhooks.md's receiver checks it)."""
+    h = got["headers"]
+    mac = hmac.new(secret.encode(), h["X-CC-Webhook-Timestamp"].encode() + b"." + got["body"], hashlib.sha256)
+    return hmac.compare_digest(h["X-CC-Webhook-Signature"], "sha256=" + mac.hexdigest())
+
+
+def test_a_receiver_down_then_slow_then_failing_then_recovered_gets_every_event_once_in_order(env):
+    """Issue 22 point 4 on one receiver of its own: connections refused (down), then answers
+    after the sender's timeout (slow), then 500, then 2xx; events keep coming meanwhile."""
+    from webhook_receiver import Receiver
+
+    crm = Receiver()
+    try:
+        env.hooks.timeout = 0.3
+        sub = env.hooks.create("admin", crm.url, ["call.offered", "call.answered", "call.ended"])
+        calls = {}
+
+        def call_events(linkedid):
+            calls[linkedid] = [env.hooks.emit(f"call.{e}", {"linkedid": linkedid}, order_key=linkedid)
+                               for e in ("offered", "answered", "ended")]
+
+        def next_pass():  # the clock moves on to the next retry
+            due = m.WebhookDelivery.select(fn.MIN(m.WebhookDelivery.next_try)).where(
+                m.WebhookDelivery.state == "pending", m.WebhookDelivery.next_try > env.clock.now).scalar()
+            env.clock.now = due or env.clock.now
+            return env.hooks.deliver_due()
+
+        crm.down()
+        call_events("A")
+        for _ in range(2):
+            assert next_pass() == 0
+        assert crm.got == [] and "cannot reach the receiver" in env.hooks.deliveries(sub["id"])[-1]["last_error"]
+
+        crm.up()
+        crm.delay = 0.6  # it answers 200, but after the sender has given up
+        call_events("B")
+        for _ in range(2):
+            assert next_pass() == 0
+        assert crm.got and all(g["delay"] for g in crm.got)
+        assert "no answer within 0.3 s" in {d["last_error"] for d in env.hooks.deliveries(sub["id"])}
+
+        crm.delay, crm.status = 0.0, 500
+        call_events("C")
+        for _ in range(2):
+            assert next_pass() == 0
+        assert any(g["status"] == 500 for g in crm.got)
+
+        crm.status = 200
+        for _ in range(20):
+            next_pass()
+            if not m.WebhookDelivery.select().where(m.WebhookDelivery.state == "pending").exists():
+                break
+        assert {d["state"] for d in env.hooks.deliveries(sub["id"])} == {"delivered"}
+
+        secret = sub["secret"]
+        assert all(verified(g, secret) for g in crm.got)  # every try signed, retries too
+        acked = [g["headers"]["X-CC-Webhook-Id"] for g in crm.got if g["status"] == 200 and not g["delay"]]
+        every = [e for ids in calls.values() for e in ids]
+        assert sorted(acked) == sorted(every)  # every event acknowledged exactly once
+        for n, g in enumerate(crm.got):  # and never sent again once acknowledged
+            event = g["headers"]["X-CC-Webhook-Id"]
+            assert event not in acked[:sum(1 for h in crm.got[:n] if h["status"] == 200 and not h["delay"])]
+        for linkedid, ids in calls.items():  # a call's later event only after its earlier one was taken
+            tried = [ids.index(g["headers"]["X-CC-Webhook-Id"]) for g in crm.got
+                     if g["headers"]["X-CC-Webhook-Id"] in ids]
+            assert tried == sorted(tried), linkedid
+            assert [e for e in acked if e in ids] == ids, linkedid
+        # what the slow receiver took late was sent again: receivers de-duplicate on the id
+        late = {g["headers"]["X-CC-Webhook-Id"] for g in crm.got if g["delay"]}
+        assert late and late <= set(acked)
+    finally:
+        crm.close()
+
+
+def test_a_thousand_deliveries_to_a_hanging_receiver_never_hold_the_loop(env):
+    """The mechanism behind bench/webhooks.py's figure: with 1,000 deliveries pending to a
+    receiver that takes the connection and never answers, the worker blocks in its own native
+    thread for its timeout, and a greenlet asking to wake every 10 ms is never held that long."""
+    import gevent
+
+    sub = subscribe(env, ["call.ended"])
+    now = env.clock.now
+    m.WebhookDelivery.insert_many([
+        {"subscription": sub["id"], "event_id": f"e{i}", "type": "call.ended", "order_key": f"call.{i}",
+         "body": "{}", "state": "pending", "attempts": 0, "created_at": now, "next_try": now, "last_error": ""}
+        for i in range(1000)]).execute()
+    env.receiver.hang = True
+    env.hooks.timeout = 1.5
+    loop_thread = threading.get_native_id()
+    tried_in = []
+    try_once = env.hooks._try
+    env.hooks._try = lambda row: (tried_in.append(threading.get_native_id()), try_once(row))[1]
+    late = [0.0]
+
+    def tick():
+        while True:
+            asked = time.perf_counter()
+            gevent.sleep(0.01)
+            late[0] = max(late[0], time.perf_counter() - asked - 0.01)
+    ticker = gevent.spawn(tick)
+    env.hooks.start(interval=60)  # one pass in this test
+    try:
+        deadline = time.monotonic() + 20
+        while not m.WebhookDelivery.select().where(m.WebhookDelivery.attempts > 0).exists():
+            assert time.monotonic() < deadline, "the worker never tried"
+            gevent.sleep(0.05)
+    finally:
+        env.hooks.stop()
+        ticker.kill()
+        env.receiver.release.set()
+    [tried] = m.WebhookDelivery.select().where(m.WebhookDelivery.attempts > 0)
+    assert tried.last_error == "no answer within 1.5 s"  # the worker was held for its timeout ...
+    assert tried_in and loop_thread not in tried_in  # ... in its own native thread ...
+    assert late[0] < 1.0, late[0]  # ... and the loop went on meanwhile
+
+
+def test_a_dead_receivers_backlog_does_not_hold_another_subscription(env):
+    """Each subscription's oldest deliveries are tried: 300 waiting for a receiver that refuses
+    connections (more than one pass takes) do not keep a newer event from a working one."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = env.hooks.create("admin", f"http://127.0.0.1:{s.getsockname()[1]}/", ["call.ended"])
+    for i in range(300):
+        env.hooks.emit("call.ended", {"linkedid": f"d.{i}"}, order_key=f"d.{i}")
+    live = subscribe(env, ["webhook.test"])
+    env.hooks.send_test(live["id"])
+    assert env.hooks.deliver_due() == 1 and env.receiver.types() == ["webhook.test"]
+    assert sum(d["attempts"] for d in env.hooks.deliveries(dead["id"], 300)) == 1  # one refused try per pass

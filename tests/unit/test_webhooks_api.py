@@ -34,7 +34,8 @@ def env(tmp_path):
     migrate(db)
     users = UserService(db)
     hooks = WebhookService(db, guard=UrlGuard(own=lambda: ["192.0.2.2"], resolve=resolve))
-    deps = web_deps(db=db, config=ConfigService(db), users=users, agents=Agents(), health=lambda: {"status": "ok"},
+    deps = web_deps(db=db, config=ConfigService(db), users=users, agents=Agents(),
+                    health=lambda: {"status": "ok", "components": {"webhooks": hooks.health()}},
                     live=lambda: {"queues": [], "agents": [], "calls": []}, bus=EventBus(), webhooks=hooks)
     app = make_app(deps)
     tokens, browsers = {}, {}
@@ -128,3 +129,41 @@ def test_the_page_deactivates_rotates_and_deletes(env):
     assert m.WebhookSubscription.select().count() == 0
     assert browser.post("/admin/webhooks/99/test", {"csrf_token": csrf}, expect_errors=True).status_int == 404
     assert browser.post(f"/admin/webhooks/{sub['id']}/test", expect_errors=True).status_int == 403  # no CSRF token
+
+
+@pytest.mark.parametrize("who,failing", [("admin", ">failing<"), ("chen", ">推送失败<")])
+def test_a_receiver_that_never_recovers_is_marked_failing_and_alarmed(env, who, failing):
+    """Nothing listens at the subscription's URL, ever: within the hour the subscription is
+    marked failing (API, its card on the page) and the dashboard's Webhooks light turns red."""
+    import socket
+
+    from test_mail import Clock
+    from webhook_receiver import LOOPBACK_OK
+
+    env.hooks.guard = UrlGuard(own=lambda: [], resolve=resolve, allowed=LOOPBACK_OK)
+    env.hooks.clock = clock = Clock()
+    env.hooks.timeout = 1.0
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/hooks"
+    sub = env.hooks.create("admin", dead, ["call.ended"])
+    fine = env.hooks.create("admin", "https://crm.example.com/in", ["call.offered"])
+    env.hooks.emit("call.ended", {"linkedid": "1700.1"}, order_key="1700.1")
+    admin, browser = env.tokens["admin"], env.browsers[who]
+
+    def marked():
+        return {s["id"]: s["failing"] for s in env.app.get("/api/v1/webhooks", headers=admin).json["items"]}
+    lights = re.compile(r'<span class="pill (\w+)" data-component="webhooks"')
+    assert env.hooks.deliver_due() == 0 and marked() == {sub["id"]: False, fine["id"]: False}
+    assert lights.search(browser.get("/").text).group(1) == "ok"
+    start = clock.now
+    while clock.now - start <= 3600:  # its tries, an hour long
+        clock.now = m.WebhookDelivery.get().next_try
+        env.hooks.deliver_due()
+    assert m.WebhookDelivery.get().state == "pending" and m.WebhookDelivery.get().attempts > 3
+    assert marked() == {sub["id"]: True, fine["id"]: False}
+    assert env.hooks.health()["failing"] == [sub["id"]]
+    page = browser.get("/admin/webhooks").text
+    card = page[page.index(f'id="webhook-{sub["id"]}"'):page.index(f'id="webhook-{fine["id"]}"')]
+    assert failing in card and failing not in page[page.index(f'id="webhook-{fine["id"]}"'):]
+    assert lights.search(browser.get("/").text).group(1) == "bad"

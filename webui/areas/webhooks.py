@@ -20,7 +20,9 @@ EVENTS = {"type": "array", "items": {"enum": list(EVENT_TYPES)}}
 SUBSCRIPTION = {"type": "object", "required": ["id", "url", "events", "active"], "properties": {
     "id": {"type": "integer"}, "url": {"type": "string"}, "events": EVENTS, "active": {"type": "boolean"},
     "created_at": WHEN, "created_by": {"type": "string"},
-    "pending": {"type": "integer"}, "delivered": {"type": "integer"}, "failed": {"type": "integer"}}}
+    "pending": {"type": "integer"}, "delivered": {"type": "integer"}, "failed": {"type": "integer"},
+    "failing": {"type": "boolean", "description": "a delivery failed for good in the last day, or one has waited "
+                                                  "more than an hour (the health component's alarm)"}}}
 WITH_SECRET = {**SUBSCRIPTION, "properties": {**SUBSCRIPTION["properties"], "secret": {
     "type": "string", "description": "the HMAC-SHA256 key; shown here only, at creation and rotation"}}}
 DELIVERY = {"type": "object", "properties": {

@@ -18,7 +18,11 @@
 % end
 % for s in subs:
 <section class="card" id="webhook-{{s['id']}}" data-url="{{s['url']}}">
-  <h2>{{s['url']}} <span class="pill {{'ok' if s['active'] else 'bad'}}">{{_('webhooks.active') if s['active'] else _('webhooks.inactive')}}</span></h2>
+  <h2>{{s['url']}} <span class="pill {{'ok' if s['active'] else 'bad'}}">{{_('webhooks.active') if s['active'] else _('webhooks.inactive')}}</span>
+    % if s['failing']:
+    <span class="pill bad" data-failing="1" title="{{_('webhooks.failing_help')}}">{{_('webhooks.failing')}}</span>
+    % end
+  </h2>
   <p class="muted">{{_('webhooks.events_list', list=('、' if lang == 'zh_CN' else ', ').join(_('webhooks.event.' + e) for e in s['events']))}}</p>
   <p>{{_('webhooks.counts', pending=s['pending'], delivered=s['delivered'], failed=s['failed'])}}</p>
   <div class="actions">
