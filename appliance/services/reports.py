@@ -24,6 +24,13 @@ twice, as the writer's replace allows, first takes its old figures back);
 every bucket (or a range) from the call records and the state log: the admin API and
 ``python -m appliance.services.reports rebuild``.
 
+**Teams** (the ``team`` filter): a team is a queue's agents, by the bills' rule
+(``billing.agent_teams``: each agent's team is the queue they are a member of with the
+lowest penalty).  A team's calls are the calls of its queue and the outgoing calls (of no
+queue) of its agents; its agents' figures (efficiency, timeline, campaign attempts, sales)
+are those of its agents.  Membership is today's: an agent moved to another team takes
+their past outgoing calls and states with them.
+
 **Ranges** are whole days on the office's clock (the site's time zone): from the first
 day's local midnight to the day after the last, turned into UTC.  Every zone's midnight
 falls on a quarter hour of UTC, so a day is a whole number of buckets and sums are exact.
@@ -213,9 +220,22 @@ def parse_day(value: str, name: str) -> dt.date | None:
     raise _bad(name, "field.date_format", "YYYY-MM-DD")
 
 
+def team_agents(team: str) -> list[str]:
+    """The agents of a team (a queue), by the bills' rule (``billing.agent_teams``)."""
+    return sorted(agent for agent, queue in agent_teams().items() if queue == team)
+
+
+def team_calls(model, spec) -> object:
+    """The condition on ``model`` (call records or buckets: queue, agent, direction) that
+    keeps the calls of the filter's team: its queue's, and its agents' outgoing calls of no queue."""
+    return (model.queue == spec["team"]) | ((model.queue == "") & (model.direction == "outbound")
+                                            & model.agent.in_(spec["team_agents"]))
+
+
 class Spec(dict):
     """A checked filter: ``from``/``to`` (local dates), ``start``/``end`` (naive UTC),
-    ``first``/``last`` (bucket bounds), ``queue``, ``did``, ``agent``, ``direction``, ``grain``,
+    ``first``/``last`` (bucket bounds), ``queue``, ``did``, ``agent``, ``direction``, ``team``
+    (with ``team_agents``, its agents), ``grain``,
     ``zone``, and ``notices`` (message ids with their parameters the page shows)."""
 
 
@@ -262,7 +282,7 @@ class ReportService:
         spec["from"], spec["to"] = since, until
         spec["start"], spec["end"] = utc_midnight(since, zone), utc_midnight(until + dt.timedelta(days=1), zone)
         spec["first"], spec["last"] = bucket_of(spec["start"]), bucket_of(spec["end"])
-        for name, limit in (("queue", 32), ("did", 32), ("agent", 16)):
+        for name, limit in (("queue", 32), ("did", 32), ("agent", 16), ("team", 32)):
             value = (args.get(name) or "").strip()
             if len(value) > limit:
                 raise _bad(name, "field.max_length", f"at most {limit} characters", n=limit)
@@ -272,6 +292,14 @@ class ReportService:
                 raise _bad("queue", "reports.error.no_queue", "no such queue, now or in the records",
                            queue=spec["queue"])
             spec["notices"].append(("reports.notice.deleted_queue", {"queue": spec["queue"]}))
+        spec["team_agents"] = []
+        if spec["team"]:
+            if spec["team"].startswith("cc-") or (
+                    not m.Queue.select().where(m.Queue.name == spec["team"]).exists()
+                    and not m.ReportBucket.select().where(m.ReportBucket.queue == spec["team"]).exists()):
+                raise _bad("team", "reports.error.no_team", "no such team (queue), now or in the records",
+                           team=spec["team"])
+            spec["team_agents"] = team_agents(spec["team"])
         if agents is not None:  # an agent: their own figures only
             if spec["agent"] and spec["agent"] not in agents:
                 raise _bad("agent", "reports.error.not_your_agent", "only your own figures")
@@ -285,14 +313,27 @@ class ReportService:
         for name in ("queue", "did", "agent", "direction"):
             if spec.get(name) and name not in skip:
                 cond.append(getattr(b, name) == spec[name])
+        if spec.get("team") and "team" not in skip:
+            cond.append(team_calls(b, spec))
         if "own" in spec:
             cond.append(b.agent.in_(spec["own"]))
         return cond
 
-    def _sums(self, spec: Spec, group) -> list[dict]:
+    def _sums(self, spec: Spec, group, skip: tuple = ()) -> list[dict]:
         b = m.ReportBucket
         columns = [fn.SUM(getattr(b, s)).alias(s) for s in SUMS]
-        return list(b.select(group, *columns).where(*self._where(spec)).group_by(group).tuples())
+        return list(b.select(group, *columns).where(*self._where(spec, skip)).group_by(group).tuples())
+
+    @staticmethod
+    def _agents_of(spec: Spec, query, column):
+        """``query`` kept to the filter's agent, the team's agents and the viewer's own."""
+        if spec.get("agent"):
+            query = query.where(column == spec["agent"])
+        if spec.get("team"):
+            query = query.where(column.in_(spec["team_agents"]))
+        if "own" in spec:
+            query = query.where(column.in_(spec["own"]))
+        return query
 
     @staticmethod
     def figures(sums: dict) -> dict:
@@ -363,21 +404,19 @@ class ReportService:
         Talk and calls from the buckets (the filter's queue, DID and direction apply);
         signed-in, wrap-up and pause time from ``agent_state_log``, each state cut at the
         range's ends (a state that is still on counts until now).  Occupancy = (talk +
-        wrap-up) / (signed in - paused)."""
+        wrap-up) / (signed in - paused).  A team filter keeps the team's agents, all their calls."""
         people = {a.number: a.name for a in m.Agent.select(m.Agent.number, m.Agent.name)}
         rows: dict[str, dict] = defaultdict(lambda: {"signed_in": 0.0, "paused": 0.0, "wrapup": 0.0, "pauses": {},
                                                       "handled": 0, "talk": 0.0})
-        for row in self._sums(spec, m.ReportBucket.agent):
-            if row[0]:
+        for row in self._sums(spec, m.ReportBucket.agent, skip=("team",)):
+            if row[0] and (not spec.get("team") or row[0] in spec["team_agents"]):
                 sums = dict(zip(SUMS, row[1:]))
                 rows[row[0]]["handled"] += int(sums["handled"] or 0)
                 rows[row[0]]["talk"] += float(sums["talk_seconds"] or 0)
         log = m.AgentStateLog
-        q = log.select().where(log.started_at < spec["end"], log.ended_at.is_null() | (log.ended_at > spec["start"]))
-        if spec.get("agent"):
-            q = q.where(log.agent == spec["agent"])
-        if "own" in spec:
-            q = q.where(log.agent.in_(spec["own"]))
+        q = self._agents_of(spec, log.select().where(log.started_at < spec["end"],
+                                                      log.ended_at.is_null() | (log.ended_at > spec["start"])),
+                            log.agent)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         for s in q:
             upto = min(s.ended_at or now, spec["end"])
@@ -413,10 +452,7 @@ class ReportService:
         log = m.AgentStateLog
         q = (log.select().where(log.started_at < spec["end"], log.ended_at.is_null() | (log.ended_at > spec["start"]))
              .order_by(log.agent, log.started_at, log.id))
-        if spec.get("agent"):
-            q = q.where(log.agent == spec["agent"])
-        if "own" in spec:
-            q = q.where(log.agent.in_(spec["own"]))
+        q = self._agents_of(spec, q, log.agent)
         people = {a.number: a.name for a in m.Agent.select(m.Agent.number, m.Agent.name)}
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         day0 = epoch(spec["start"])
@@ -438,6 +474,8 @@ class ReportService:
         for name in ("queue", "did", "agent", "direction"):
             if spec.get(name):
                 q = q.where(getattr(cr, name) == spec[name])
+        if spec.get("team"):
+            q = q.where(team_calls(cr, spec))
         if "own" in spec:
             q = q.where(cr.agent.in_(spec["own"]))
         return q
@@ -508,7 +546,7 @@ class ReportService:
         agent and direction filters keep the calls whose call record matches."""
         s = m.MenuStep
         cond = [s.at >= spec["start"], s.at < spec["end"]]
-        if any(spec.get(k) for k in ("queue", "did", "agent", "direction")) or "own" in spec:
+        if any(spec.get(k) for k in ("queue", "did", "agent", "direction", "team")) or "own" in spec:
             cond.append(s.linkedid.in_(self._records(spec).select(m.CallRecord.linkedid)))
         menus: dict[str, dict] = {}
 
@@ -639,15 +677,12 @@ class ReportService:
     def outbound(self, spec: Spec) -> dict:
         """Campaign attempts started in the range, by campaign, by agent and by day of the
         office's clock: dialled (every call placed: answered, no answer, busy, failed, still
-        dialling), each result, and skipped and refused (not dialled).  The agent filter and
-        an agent's own scope apply; queue, DID and direction do not (an attempt has none)."""
+        dialling), each result, and skipped and refused (not dialled).  The agent and team
+        filters and an agent's own scope apply; queue, DID and direction do not (an attempt has none)."""
         a = m.CampaignAttempt
         q = a.select(a.campaign, a.agent, a.result, (Cast(fn.strftime("%s", a.started_at), "INTEGER") / 3600)
                      .alias("h"), fn.COUNT(a.id)).where(a.started_at >= spec["start"], a.started_at < spec["end"])
-        if spec.get("agent"):
-            q = q.where(a.agent == spec["agent"])
-        if "own" in spec:
-            q = q.where(a.agent.in_(spec["own"]))
+        q = self._agents_of(spec, q, a.agent)
         by = {"campaign": {}, "agent": {}, "day": {}}
         days = {}
         for campaign, agent, result, hour, n in q.group_by(a.campaign, a.agent, a.result, SQL("h")).tuples():
@@ -676,7 +711,8 @@ class ReportService:
     def sales(self, spec: Spec) -> dict:
         """Orders sold (approved, shipped, delivered) that were taken in the range, by day of
         the office's clock, by agent and by product: ``OrderService.sales`` itself, over the
-        report's range and agent (an agent's own scope: the orders service's)."""
+        report's range and agent (an agent's own scope: the orders service's).  No team
+        filter: the orders service scopes by agent or by the customers an agent manages."""
         viewer = (Viewer("reports", "agent", frozenset(spec["own"])) if "own" in spec
                   else Viewer("reports", "supervisor"))
         return self._sales(viewer, {"since": spec["start"], "until": spec["end"], "agent": spec.get("agent") or ""},

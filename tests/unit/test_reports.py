@@ -647,3 +647,81 @@ def test_the_new_reports_are_e_mailed_in_the_readers_words(more, db, tmp_path):
         row = SimpleNamespace(language="zh_CN", queue="", period="daily", report=report)
         cells = list(load_workbook(io.BytesIO(schedules.workbook(row, D3, D3))).active.iter_rows(values_only=True))
         assert any(c[:len(expected)] == expected for c in cells), (report, cells)
+
+
+# -- the team filter: a queue's agents, the bills' rule (billing.agent_teams) --------------------
+def teams(db):
+    """1001 is a member of sales (penalty 0) and support (5): team sales; 1002 of support."""
+    for number, memberships in (("1001", (("sales", 0), ("support", 5))), ("1002", (("support", 0),))):
+        agent = m.Agent.get_or_none(m.Agent.number == number) or m.Agent.create(number=number, name=number)
+        for queue, penalty in memberships:
+            m.QueueMember.create(queue=m.Queue.get(m.Queue.name == queue), agent=agent, penalty=penalty)
+
+
+def test_a_teams_calls_are_its_queues_and_its_agents_outgoing_ones(seeded, db):
+    teams(db)
+    sales = seeded.traffic(seeded.spec(day_args(team="sales")))["totals"]
+    # a, b, c, d of the sales queue and 1001's call back (outgoing, no queue)
+    assert (sales["calls"], sales["offered"], sales["answered"], sales["abandoned"], sales["no_agent"]) == (5, 4, 2, 1, 1)
+    assert (sales["handled"], sales["talk_seconds"], sales["wrapup_seconds"]) == (3, 350.0, 30.0)
+    support = seeded.traffic(seeded.spec(day_args(D1, D2, team="support")))["totals"]
+    assert (support["calls"], support["offered"], support["talk_seconds"]) == (2, 2, 360.0)
+    assert [r["queue"] for r in seeded.queues(seeded.spec(day_args(team="sales")))["rows"]] == ["sales"]
+    assert seeded.heatmap(seeded.spec(day_args(team="support")))["total"] == 1
+    # an agent's figures: the team's agents with all their calls and states
+    [alice] = seeded.agents(seeded.spec(day_args(team="sales")))["rows"]
+    assert (alice["agent"], alice["handled"], alice["talk"], alice["signed_in"]) == ("1001", 3, 350.0, 32400.0)
+    assert [r["agent"] for r in seeded.agents(seeded.spec(day_args(team="support")))["rows"]] == ["1002"]
+    assert {r["agent"] for r in seeded.timeline(seeded.spec(day_args(team="sales")))["rows"]} == {"1001"}
+    assert [r["linkedid"] for r in seeded.abandoned(seeded.spec(day_args(team="sales")))["rows"]] == ["c"]
+    assert seeded.abandoned(seeded.spec(day_args(team="support")))["rows"] == []
+    # the same figures from the raw records (the benchmark's baseline applies the filter too)
+    raw = seeded.traffic_from_records(seeded.spec(day_args(team="sales")))["rows"]
+    assert (raw[0]["offered"], raw[0]["talk_seconds"]) == (4, 350.0)
+    # no such team, and a personal queue is no team
+    for bad in ("nosuch", "cc-1001"):
+        with pytest.raises(ValidationError) as err:
+            seeded.spec(day_args(team=bad))
+        assert err.value.fields["team"].msgid == "reports.error.no_team"
+
+
+def test_the_team_filter_on_costs_regions_menus_and_attempts(more, db):
+    teams(db)
+    day = day_args(D3, D3)
+    costs = more.costs(more.spec({**day, "team": "sales"}))
+    # r1, r2, r4 of the sales queue; r5, r7 dialled by 1001: the costs report's own sales row
+    assert costs["total"] == {"cost_fen": 30, "cost": 0.3, "calls": 5, "unrated": 2}
+    assert {r["key"]: (r["calls"], r["rated"], r["unrated"], r["cost_fen"]) for r in costs["teams"]} == {
+        "sales": (5, 1, 2, 30)}
+    everyone = {r["key"]: r["cost_fen"] for r in more.costs(more.spec(day))["teams"]}
+    assert everyone["sales"] == 30 and everyone["support"] == 82
+    assert more.costs(more.spec({**day, "team": "support"}))["total"]["cost_fen"] == 82  # r3 and r6
+    regions = more.regions(Spec(more.spec({**day, "team": "sales"}), lang="zh_CN"))["provinces"]
+    assert {r["province"]: r["calls"] for r in regions} == {"江苏省": 2, "": 1}
+    ivr = {r["menu"]: r for r in more.ivr(more.spec({**day, "team": "support"}))["rows"]}
+    assert set(ivr) == {"main"} and ivr["main"]["entered"] == 1 and ivr["main"]["left"]["hung_up"] == 1
+    attempts = more.outbound(more.spec({**day, "team": "support"}))
+    assert [(r["key"], r["dialled"], r["skipped"], r["refused"]) for r in attempts["agents"]] == [("1002", 1, 1, 1)]
+
+
+def test_the_team_filter_on_the_page_in_the_api_and_in_excel(web, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    teams(db)
+    sign_in(web, "zhang")
+    page = web.get("/reports/traffic?from=2026-03-02&to=2026-03-02&team=sales")
+    assert 'id="r-team"' in page.text and '<option value="sales" selected>' in page.text.replace("  ", " ")
+    assert "班组 sales" in page.text
+    assert "没有班组（队列）nosuch" in web.get("/reports/traffic?team=nosuch").text
+    assert 'id="r-team"' not in web.get("/reports/sales?from=2026-03-02&to=2026-03-02").text
+    sign_in(web, "sup")
+    api = web.get("/api/v1/reports/traffic?from=2026-03-02&to=2026-03-02&team=support").json
+    assert api["filter"] == {"team": "support"} and api["totals"]["offered"] == 1
+    assert web.get("/api/v1/reports/traffic?team=nosuch", status=422).json["fields"]["team"]
+    book = load_workbook(io.BytesIO(web.get("/reports/traffic/export?from=2026-03-02&to=2026-03-02&team=sales").body))
+    cells = list(book.active.iter_rows(values_only=True))
+    assert cells[2][0] == "team sales"
+    header = cells.index(next(r for r in cells if r[0] == "Period"))
+    assert cells[header + 1][:5] == ("2026-03-02", 4, 2, 1, 1)
