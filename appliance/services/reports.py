@@ -744,6 +744,42 @@ class ReportService:
         return {"rows": [{"period": p, **self.figures(s)} for p, s in per.items()]}
 
 
+REBUILD_SPAN_DAYS = 31
+
+
+def rebuild_spans(db, days: int = REBUILD_SPAN_DAYS) -> list[tuple]:
+    """The spans a whole rebuild goes through, ``days`` UTC days each from the first call
+    record's day to the last's, with an open span before and after (no calls: they only
+    clear stale rows and place wrap-ups); ``(None, None)`` alone when there is no call."""
+    cr = m.CallRecord
+    first = cr.select(cr.enter_time).order_by(cr.enter_time).first()
+    if first is None:
+        return [(None, None)]
+    last = cr.select(cr.enter_time).order_by(cr.enter_time.desc()).first()
+    day = dt.datetime.combine(first.enter_time.date(), dt.time())
+    end = dt.datetime.combine(last.enter_time.date(), dt.time()) + dt.timedelta(days=1)
+    spans, start = [(None, day)], day
+    while start < end:
+        spans.append((start, min(start + dt.timedelta(days=days), end)))
+        start = spans[-1][1]
+    return spans + [(end, None)]
+
+
+def rebuild_all(db, progress: Callable[[int, int, int], None] | None = None,
+                run: Callable = lambda fn, *args: fn(*args)) -> int:
+    """Every summary rebuilt, one span of ``rebuild_spans`` at a time, each its own
+    transaction (hang-ups are written in between; a report meanwhile sees each span either
+    before or after).  ``run(fn, *args)`` carries out each step (``db.worker.in_worker``
+    off a gevent loop); ``progress(done, total, rows)`` after each span.  Rows written."""
+    spans = run(rebuild_spans, db)
+    rows = 0
+    for done, (start, end) in enumerate(spans, 1):
+        rows += run(rebuild_buckets, db, start, end)
+        if progress is not None:
+            progress(done, len(spans), rows)
+    return rows
+
+
 def rebuild_days(db, first: str = "", last: str = "") -> int:
     """``rebuild_buckets`` over whole UTC days given as text (either may be empty: open)."""
     since, until = parse_day(first, "from"), parse_day(last, "to")
@@ -767,7 +803,11 @@ def _main(argv=None) -> int:
     parser.add_argument("--to", dest="until", help="last UTC day, YYYY-MM-DD (default: all)")
     args = parser.parse_args(argv)
     db = open_database(args.db)
-    print(rebuild_days(db, args.since or "", args.until or ""), "bucket rows written")
+    if args.since or args.until:
+        print(rebuild_days(db, args.since or "", args.until or ""), "bucket rows written")
+    else:
+        print(rebuild_all(db, lambda done, total, rows: print(f"{done}/{total} spans, {rows} rows", flush=True)),
+              "bucket rows written")
     return 0
 
 

@@ -447,6 +447,23 @@ def test_the_rebuild_command(db, tmp_path, capsys):
     other.close()
     assert reports._main(["rebuild", "--db", str(path), "--from", "2026-03-01", "--to", "2026-03-31"]) == 0
     assert "0 bucket rows written" in capsys.readouterr().out
+    # everything (`make reports-rebuild`, the console): a month at a time, with progress
+    other = open_database(path)
+    writer = CallRecordWriter(other)
+    for rec in CALLS:
+        writer.write(rec)
+    m.ReportBucket.delete().execute()
+    assert reports.rebuild_spans(other) == [(None, dt.datetime(2026, 3, 2)),
+                                            (dt.datetime(2026, 3, 2), dt.datetime(2026, 3, 4)),
+                                            (dt.datetime(2026, 3, 4), None)]
+    other.close()
+    assert reports._main(["rebuild", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1/3 spans, 0 rows" in out and "3/3 spans" in out
+    other = open_database(path)
+    service = ReportService(other, timezone=lambda: "Asia/Shanghai", today=lambda zone: dt.date(2026, 3, 10))
+    assert service.traffic(service.spec(day_args()))["totals"]["offered"] == 5
+    other.close()
 
 
 # -- the voice menus, regions, trunks, costs, outbound results, sales (two later days) ----------
