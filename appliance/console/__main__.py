@@ -23,7 +23,7 @@ from appliance.console.terminal import Hangup, Terminal, open_port  # noqa: E402
 from appliance.db import open_database  # noqa: E402
 from appliance.db.worker import in_worker  # noqa: E402
 from appliance.network import LanChanger, Pyroute2Backend  # noqa: E402
-from appliance.services.reports import rebuild_all  # noqa: E402
+from appliance.services.reports import rebuild_all, site_zone  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.ha import status_of as ha_status_of  # noqa: E402
 from appliance.supervisor import STATUS_FILE, read_status, request_restart  # noqa: E402
@@ -87,7 +87,8 @@ def rebuild_reports_for(settings) -> Callable[[Callable[[int, int, int], None]],
     def rebuild(progress) -> int:
         db = open_database(settings.db_path)
         try:
-            return rebuild_all(db, progress, run=lambda fn, *args: in_worker(db, fn, *args))
+            zone = in_worker(db, site_zone, settings.timezone)  # the site's clock, as the appliance's
+            return rebuild_all(db, progress, run=lambda fn, *args: in_worker(db, fn, *args), zone=zone)
         finally:
             db.close()
 

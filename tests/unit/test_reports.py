@@ -322,6 +322,8 @@ def test_the_benchmark_at_100000_calls(tmp_path):
     month = figures[0]
     assert month["figure"] == "month report latency" and month["unit"] == "ms" and month["baseline"] > 0
     assert month["call_records"] == 100_000 and 8000 < month["month_calls"] < 8500  # June: 30 of 365 days
+    region = figures[1]  # the day summary by place against the raw records (the run checks them equal)
+    assert region["figure"] == "month region report latency" and region["baseline"] > 0 and region["places"] > 100
 
 
 def test_the_migration_summarises_the_calls_an_older_version_recorded(tmp_path):

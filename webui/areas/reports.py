@@ -211,4 +211,4 @@ def install(app, deps) -> None:
     def api_reports_rebuild():
         body = json_body(optional=True)
         first, last = (str(body.get(name) or "") for name in ("from", "to"))
-        return {"rows": in_worker(deps.db, rebuild_days, deps.db, first, last)}
+        return {"rows": in_worker(deps.db, rebuild_days, deps.db, first, last, service.zone())}
