@@ -744,3 +744,50 @@ def test_the_team_filter_on_the_page_in_the_api_and_in_excel(web, db):
     assert cells[2][0] == "team sales"
     header = cells.index(next(r for r in cells if r[0] == "Period"))
     assert cells[header + 1][:5] == ("2026-03-02", 4, 2, 1, 1)
+
+
+# -- the day summaries: callers by region, by trunk, costs ---------------------------------------
+def test_regions_trunks_and_costs_read_the_day_summaries(more, db):
+    spec = more.spec(day_args(D3, D3))
+    zh = Spec(spec, lang="zh_CN")
+    regions, trunks, costs = more.regions(zh), more.trunks(spec), more.costs(spec)
+    assert regions == more.regions_from_records(zh)
+    # rebuilt from nothing, the same figures
+    m.ReportPlaceDay.delete().execute()
+    m.ReportTrunkDay.delete().execute()
+    assert more.trunks(spec)["rows"] == [] and more.regions(zh)["provinces"] == []
+    rebuild_buckets(db)
+    assert (more.regions(zh), more.trunks(spec), more.costs(spec)) == (regions, trunks, costs)
+    # a record written again (the writer replaces) is counted once, its cost too
+    CallRecordWriter(db).write(MORE[4])
+    assert more.costs(spec) == costs and more.trunks(spec) == trunks
+    # read from the summaries: with the records gone the figures stay; an agent's filter
+    # (the place summary has no agent) reads the records
+    m.CallRecord.delete().execute()
+    assert more.regions(zh) == regions and more.costs(spec) == costs and more.trunks(spec) == trunks
+    assert more.regions(Spec(more.spec(day_args(D3, D3, agent="1001")), lang="zh_CN"))["provinces"] == []
+
+
+def test_the_day_summaries_are_office_days_and_the_migration_fills_them(tmp_path):
+    from appliance.db import open_database
+    from appliance.db.migrate import available, migrate
+
+    db = open_database(tmp_path / "old.db")
+    mine = next(n for n, name in available() if name.endswith("_report_day_summaries"))
+    migrate(db, target=mine - 1)
+    early = call("early", at(D2, 7, 30), queue="support", caller="075588889999")  # 23:30 UTC on D1
+    for rec in CALLS + MORE + [early]:  # as the writer of that version wrote them: no day summaries
+        row = {**rec, **{k: reports.dt.datetime.utcfromtimestamp(rec[k]) if rec[k] is not None else None
+                         for k in ("enter_time", "answer_time", "end_time")}}
+        m.CallRecord.insert(**row).execute()
+    migrate(db)
+    service = ReportService(db, timezone=lambda: "Asia/Shanghai", today=lambda zone: dt.date(2026, 3, 10))
+    # e entered at 23:59 on D1 (15:59 UTC): D1's on the office's clock, not D2's
+    d1 = {(r["province"], r["calls"]) for r in service.regions(service.spec(day_args(D1, D1)))["provinces"]}
+    assert d1 == {("Jiangsu", 1), ("", 4)}
+    # and the call at 07:30 on D2 (23:30 UTC on D1) is D2's
+    d2 = {(r["province"], r["calls"]) for r in service.regions(service.spec(day_args(D2, D2)))["provinces"]}
+    assert d2 == {("Guangdong", 1), ("", 1)}
+    assert service.costs(service.spec(day_args(D3, D3)))["total"] == {"cost_fen": 112, "cost": 1.12, "calls": 7,
+                                                                      "unrated": 2}
+    db.close()
