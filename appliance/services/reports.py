@@ -780,12 +780,12 @@ class ReportService:
     def trunks(self, spec: Spec) -> dict:
         """Per trunk the calls named it (each direction apart): calls, answered, abandoned, talk."""
         t = m.ReportTrunkDay
-        names = {t.name: t.display_name for t in m.Trunk.select(m.Trunk.name, m.Trunk.display_name)}
-        sums = (self._days(t, spec).where(t.trunk != "")
-                .select(t.trunk, t.direction, fn.SUM(t.calls), fn.SUM(t.answered), fn.SUM(t.abandoned),
-                        fn.SUM(t.talk_seconds)).group_by(t.trunk, t.direction).having(fn.SUM(t.calls) > 0).tuples())
+        names = {tr.name: tr.display_name for tr in m.Trunk.select(m.Trunk.name, m.Trunk.display_name)}
+        grouped = (self._days(t, spec).where(t.trunk != "")
+                   .select(t.trunk, t.direction, fn.SUM(t.calls), fn.SUM(t.answered), fn.SUM(t.abandoned),
+                           fn.SUM(t.talk_seconds)).group_by(t.trunk, t.direction).having(fn.SUM(t.calls) > 0).tuples())
         rows = [{"trunk": trunk, "name": names.get(trunk, ""), "direction": direction, **self._call_figures(*sums)}
-                for trunk, direction, *sums in sums]
+                for trunk, direction, *sums in grouped]
         return {"rows": sorted(rows, key=lambda r: (r["trunk"], r["direction"]))}
 
     def costs(self, spec: Spec) -> dict:
