@@ -14,13 +14,16 @@ STATEMENTS = (
        "direction" VARCHAR(8) NOT NULL, "queue" VARCHAR(32) NOT NULL, "did" VARCHAR(32) NOT NULL,
        "place" VARCHAR(32) NOT NULL, "caller" VARCHAR(64) NOT NULL, "calls" INTEGER NOT NULL,
        "answered" INTEGER NOT NULL, "abandoned" INTEGER NOT NULL, "talk_seconds" REAL NOT NULL)""",
-    """CREATE UNIQUE INDEX "report_place_day_day_direction_queue_did_place" ON "report_place_day" ("day", "direction", "queue", "did", "place")""",
+    """CREATE UNIQUE INDEX "report_place_day_day_direction_queue_did_place"
+       ON "report_place_day" ("day", "direction", "queue", "did", "place")""",
     """CREATE TABLE "report_trunk_day" ("id" INTEGER NOT NULL PRIMARY KEY, "day" INTEGER NOT NULL,
        "direction" VARCHAR(8) NOT NULL, "queue" VARCHAR(32) NOT NULL, "did" VARCHAR(32) NOT NULL,
-       "agent" VARCHAR(16) NOT NULL, "trunk" VARCHAR(32) NOT NULL, "destination_class" VARCHAR(16) NOT NULL,
-       "calls" INTEGER NOT NULL, "answered" INTEGER NOT NULL, "abandoned" INTEGER NOT NULL,
-       "talk_seconds" REAL NOT NULL, "rated" INTEGER NOT NULL, "unrated" INTEGER NOT NULL, "cost_fen" INTEGER NOT NULL)""",
-    """CREATE UNIQUE INDEX "report_trunk_day_day_direction_queue_did_agent_trunk_destination_class" ON "report_trunk_day"
+       "agent" VARCHAR(16) NOT NULL, "trunk" VARCHAR(32) NOT NULL,
+       "destination_class" VARCHAR(16) NOT NULL, "calls" INTEGER NOT NULL, "answered" INTEGER NOT NULL,
+       "abandoned" INTEGER NOT NULL, "talk_seconds" REAL NOT NULL, "rated" INTEGER NOT NULL,
+       "unrated" INTEGER NOT NULL, "cost_fen" INTEGER NOT NULL)""",
+    """CREATE UNIQUE INDEX "report_trunk_day_day_direction_queue_did_agent_trunk_destination_class"
+       ON "report_trunk_day"
        ("day", "direction", "queue", "did", "agent", "trunk", "destination_class")""",
 )
 
