@@ -24,12 +24,13 @@ IMAGE_HOST_PACKAGES := mmdebstrap fdisk mtools syslinux syslinux-common qemu-sys
 # never needed to build, test or run the appliance.
 PROMPT_HOST_PACKAGES := espeak-ng sox
 
-.PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit fuzz bench prompts clean distclean
+.PHONY: help deps image-deps venv rootfs image boot-test bench-image run test unit fuzz bench reports-rebuild prompts clean distclean
 
 help:
 	@echo "make run     - start Asterisk, the supervisor and the web UI on http://127.0.0.1:8080"
 	@echo "make test    - run every test tier (unit, real Asterisk + SIPp)"
 	@echo "make bench   - run the benchmarks, figures to bench/results/"
+	@echo "make reports-rebuild [DB=var/appliance.db] - rebuild the report summaries from the call records"
 	@echo "make rootfs  - build (or reuse) the appliance root filesystem in $(BUILD)/rootfs"
 	@echo "make unit    - only the unit tier (no Asterisk)"
 	@echo "make fuzz    - the fuzz tier with many examples (Schemathesis on the API, Hypothesis on AMI/AGI)"
@@ -105,6 +106,13 @@ test: venv rootfs
 
 bench: venv rootfs
 	$(PY) -m bench.run
+
+# The report summaries recomputed from the call records of a development database
+# (default: the one `make run` uses), a month at a time with progress; the appliance's
+# serial console has the same as its `reports` command.
+DB ?= var/appliance.db
+reports-rebuild: venv
+	$(PY) -m appliance.services.reports rebuild --db $(DB)
 
 prompts: venv
 	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \

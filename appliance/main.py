@@ -151,7 +151,8 @@ class Appliance:
                                 agent_setup=self.agent_setup)
         self.billing = BillingService(self.db, home_region=self.site.home_region, area_code=self.site.area_code,
                                       timezone=self.site.timezone)
-        self.records = CallRecordWriter(self.db, rate=self.billing.rate)  # each call's cost at hang-up
+        self.records = CallRecordWriter(self.db, rate=self.billing.rate,  # each call's cost at hang-up
+                                        zone=lambda: zone_of(self.site.timezone()))  # the day summaries' clock
         self.crm = CustomerService(self.db, timezone=self.site.timezone)
         self.pbx = AsteriskInstance(settings.asterisk_dir, Path(settings.rootfs) if settings.rootfs else None,
                                     Account.named(settings.asterisk_user) if settings.asterisk_user else None)

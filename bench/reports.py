@@ -8,7 +8,10 @@ call in ten an outgoing one.  The buckets are then built by ``rebuild_buckets`` 
 The figure is ``month report latency``: ``ReportService.traffic`` for June 2026 by day on
 the office's clock (Asia/Shanghai), median of 5 runs, with ``traffic_from_records`` (the
 same report computed from ``call_record`` over the ``enter_time`` index) as its baseline;
-the two results are checked equal before anything is written.
+the two results are checked equal before anything is written.  Likewise ``month region
+report latency``: ``ReportService.regions`` (incoming callers by province and city) for the
+same June from the day summary ``report_place_day``, with ``regions_from_records`` (the
+call records grouped by the caller's seven-digit place key) as its baseline, checked equal.
 
 Not a test: it asserts nothing about speed, it measures.  ``BENCH_REPORT_CALLS`` sets
 another size (the unit test runs 100,000).
@@ -103,6 +106,10 @@ def run(calls: int | None = None, write: bool = True, folder: Path | None = None
         spec = service.spec(MONTH)
         from_buckets, report = timed(lambda: service.traffic(spec), 5)
         from_records, raw = timed(lambda: service.traffic_from_records(spec), 3)
+        from_places, regions = timed(lambda: service.regions(spec), 5)
+        from_raw_places, raw_regions = timed(lambda: service.regions_from_records(spec), 3)
+        if regions != raw_regions:
+            raise AssertionError("the day summaries and the raw records place the callers differently")
         month_calls = report["totals"]["calls"]
         # the same figures both ways (wrap-up aside: the generated calls have none)
         if [r["offered"] for r in report["rows"]] != [r["offered"] for r in raw["rows"]] or \
@@ -113,7 +120,13 @@ def run(calls: int | None = None, write: bool = True, folder: Path | None = None
                       baseline_is="the same report computed from the raw call records, same run",
                       call_records=calls, month_calls=month_calls, bucket_rows=rows, runs=5, baseline_runs=3,
                       report="traffic by day, June 2026, Asia/Shanghai, no filter"),
-               figure("report buckets rebuild", rebuilt, "s", call_records=calls, bucket_rows=rows),
+               figure("month region report latency", from_places, "ms", baseline=from_raw_places,
+                      baseline_is="the same report computed from the raw call records, same run",
+                      call_records=calls, month_calls=month_calls, runs=5, baseline_runs=3,
+                      places=len(regions["cities"]),
+                      report="incoming callers by province and city, June 2026, Asia/Shanghai, no filter"),
+               figure("report buckets rebuild", rebuilt, "s", call_records=calls, bucket_rows=rows,
+                      includes="the 15-minute buckets and the day summaries (by place, by trunk and charge)"),
                figure("call records generated", generated, "s", call_records=calls)]
     return write_results("reports", figures) if write else figures
 

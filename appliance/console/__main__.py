@@ -21,7 +21,9 @@ from appliance.console import pbxview, sysinfo  # noqa: E402
 from appliance.console.session import Console, ConsoleDeps, ConsoleOptions, web_urls  # noqa: E402
 from appliance.console.terminal import Hangup, Terminal, open_port  # noqa: E402
 from appliance.db import open_database  # noqa: E402
+from appliance.db.worker import in_worker  # noqa: E402
 from appliance.network import LanChanger, Pyroute2Backend  # noqa: E402
+from appliance.services.reports import rebuild_all, site_zone  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.ha import status_of as ha_status_of  # noqa: E402
 from appliance.supervisor import STATUS_FILE, read_status, request_restart  # noqa: E402
@@ -79,6 +81,20 @@ class UsersOnDemand:
         return getattr(self._service, name)
 
 
+def rebuild_reports_for(settings) -> Callable[[Callable[[int, int, int], None]], int]:
+    """The report summaries rebuilt over a database handle of the console's own, each
+    step in a native thread (``in_worker``): the console's loop keeps answering."""
+    def rebuild(progress) -> int:
+        db = open_database(settings.db_path)
+        try:
+            zone = in_worker(db, site_zone, settings.timezone)  # the site's clock, as the appliance's
+            return rebuild_all(db, progress, run=lambda fn, *args: in_worker(db, fn, *args), zone=zone)
+        finally:
+            db.close()
+
+    return rebuild
+
+
 def build_deps(settings, network=None) -> ConsoleDeps:
     network = network or Pyroute2Backend()
     users = UsersOnDemand(settings.db_path)
@@ -98,6 +114,7 @@ def build_deps(settings, network=None) -> ConsoleDeps:
         factory_reset=factory_reset_for(settings),
         first_boot=lambda: firstboot.unfinished(settings),
         ha=lambda: ha_status_of(settings.run_dir),
+        rebuild_reports=rebuild_reports_for(settings),
     )
 
 

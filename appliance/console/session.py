@@ -70,6 +70,9 @@ class ConsoleDeps:
     restart: Callable[[str, str], None] | None = None
     # hot standby's status as the box last wrote it (appliance.ha.node.status_of); None: off
     ha: Callable[[], dict | None] = field(default=lambda: None)
+    # rebuilds the report summaries from the call records off the console's loop, calling
+    # progress(done, total, rows) between steps; returns the rows written. None: not offered
+    rebuild_reports: Callable[[Callable[[int, int, int], None]], int] | None = None
 
 
 def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
@@ -120,8 +123,11 @@ class Console:
             ("7", "password", "console.menu.password", self.reset_password),
             ("8", "factory-reset", "console.menu.factory_reset", self.factory_reset),
             ("9", "language", "console.menu.language", self.switch_language),
+            ("r", "reports", "console.menu.reports", self.rebuild_reports),
             ("0", "logout", "console.menu.logout", None),
         )
+        if deps.rebuild_reports is None:
+            self.commands = tuple(c for c in self.commands if c[1] != "reports")
 
     def t(self, msgid: str, **kw) -> str:
         return translate(self.lang, msgid, **kw)
@@ -480,6 +486,30 @@ class Console:
             return
         logger.critical("console: factory reset confirmed on %s", self.options.device)
         self.say(self.deps.factory_reset())
+
+    def rebuild_reports(self) -> None:
+        """The report summaries recomputed from the call records (after a restore, a bulk
+        import, a changed service level): confirmed, then span by span with progress.  Never
+        on a box that is not the active one of a hot-standby pair: its database is a replica."""
+        ha = self.deps.ha() or {}
+        if ha and ha.get("role") not in ("active", "off"):
+            self.say("console.reports.not_active", role=self.t("labels.ha_role." + str(ha.get("role"))))
+            return
+        self.say("console.reports.warning")
+        if (self.ask("console.reports.confirm") or "").strip().lower() != "yes":
+            self.say("console.reports.not_run")
+            return
+        who = self.user["username"] if self.user else "console"
+        logger.warning("console: %s rebuilds the report summaries on %s", who, self.options.device)
+        began = time.monotonic()
+        try:
+            rows = self.deps.rebuild_reports(
+                lambda done, total, rows: self.say("console.reports.progress", done=done, total=total, rows=rows))
+        except Exception as exc:  # noqa: BLE001 - said on the console, logged; the summaries keep what was done
+            logger.exception("console: report summaries not rebuilt")
+            self.say("console.reports.failed", detail=str(exc) or type(exc).__name__)
+            return
+        self.say("console.reports.done", rows=rows, seconds=f"{time.monotonic() - began:.1f}")
 
     def switch_language(self) -> None:
         self.lang = "zh_CN" if self.lang == "en" else "en"

@@ -767,6 +767,53 @@ class Payment(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class ReportPlaceDay(BaseModel):
+    """Report summaries by the caller's place: one office day (``day``, its local midnight in
+    Unix seconds) of one direction, queue, DID and seven-digit place key (``caller``: one
+    number of it, to place it); ``appliance/services/reports.py``."""
+
+    id = AutoField()
+    day = IntegerField()
+    direction = CharField(max_length=8)
+    queue = CharField(max_length=32)
+    did = CharField(max_length=32)
+    place = CharField(max_length=32)
+    caller = CharField(max_length=64)
+    calls = IntegerField()
+    answered = IntegerField()
+    abandoned = IntegerField()
+    talk_seconds = FloatField()
+
+    class Meta:
+        table_name = "report_place_day"
+        indexes = ((("day", "direction", "queue", "did", "place"), True),)
+
+
+class ReportTrunkDay(BaseModel):
+    """Report summaries by trunk and charge: one office day of one direction, queue, DID,
+    agent, trunk and destination class, with the calls rated, not rated and their cost."""
+
+    id = AutoField()
+    day = IntegerField()
+    direction = CharField(max_length=8)
+    queue = CharField(max_length=32)
+    did = CharField(max_length=32)
+    agent = CharField(max_length=16)
+    trunk = CharField(max_length=32)
+    destination_class = CharField(max_length=16)
+    calls = IntegerField()
+    answered = IntegerField()
+    abandoned = IntegerField()
+    talk_seconds = FloatField()
+    rated = IntegerField()
+    unrated = IntegerField()
+    cost_fen = IntegerField()
+
+    class Meta:
+        table_name = "report_trunk_day"
+        indexes = ((("day", "direction", "queue", "did", "agent", "trunk", "destination_class"), True),)
+
+
 class ReportBucket(BaseModel):
     """Report summaries: one UTC quarter hour (``bucket``, its start in Unix seconds) of one
     queue, DID, agent and direction (``appliance/services/reports.py`` says what each sum is)."""

@@ -23,9 +23,12 @@ class CallRecordWriter:
     (``BillingService.rate``) gives the call its cost at hang-up: ``cost``, ``rate_plan`` and
     ``destination_class``; a rating that fails leaves the call unrated, never unwritten."""
 
-    def __init__(self, db, rate=None):
+    def __init__(self, db, rate=None, zone=None):
+        """``zone()``: the office's time zone, the day summaries' clock (default: the site's
+        as the database holds it)."""
         self.db = db
         self.rate = rate
+        self.zone = zone
         self.written = 0
 
     def write(self, record: dict) -> None:
@@ -38,7 +41,8 @@ class CallRecordWriter:
         for key in ("enter_time", "answer_time", "end_time"):
             row[key] = _dt(row[key])
         with self.db.atomic():  # the report buckets in the same transaction (services/reports.py)
-            reports.record_call(self.db, record)
+            rated = {k: row[k] for k in ("cost", "destination_class") if k in row}
+            reports.record_call(self.db, {**record, **rated}, self.zone() if self.zone else None)
             CallRecord.insert(**row).on_conflict_replace().execute()
         self.written += 1
         logger.info("call %s recorded: %s %s -> %s/%s, wait %.1fs talk %.1fs",

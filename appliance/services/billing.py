@@ -487,6 +487,10 @@ class BillingService:
             if len(rows) < 1000:
                 break
             last_id = rows[-1]["id"]
+        # the costs report's day summaries follow the new charges
+        # (imported here: reports imports billing)
+        from appliance.services.reports import rebuild_days_summaries
+        rebuild_days_summaries(self.db, self._zone(), since, until)
         after = self.month_total(month)
         m.AuditLog.create(username=actor or "system", action="update", object_type="billing_month",
                           object_id=month, detail=json.dumps({"calls": seen, "changed": changed,

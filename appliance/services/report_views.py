@@ -15,6 +15,8 @@ KINDS = ("traffic", "queues", "heatmap", "agents", "timeline", "abandoned", "sur
          "outbound", "costs", "sales")
 # reports whose records have no queue, DID or direction (campaign attempts, orders): the agent filter only
 AGENT_FILTER_ONLY = ("outbound", "sales")
+# reports the team filter does not apply to (the orders service scopes orders by agent or customer)
+NO_TEAM_FILTER = ("sales",)
 IVR_LEFT = ("queue", "agent", "extension", "voicemail", "fax", "hangup", "fallback", "hung_up")  # reports.IVR_LEFT
 CALLS = [("calls", "reports.region.calls", "int"), ("answered", "reports.col.answered", "int"),
          ("abandoned", "reports.col.abandoned", "int"), ("unanswered", "reports.region.unanswered", "int"),
@@ -101,7 +103,8 @@ def filter_lines(spec, words, label) -> list[str]:
     """The filter a report was asked for, in words: what a workbook's first rows say."""
     zone = getattr(spec["zone"], "key", str(spec["zone"]))
     lines = [words("reports.filter.range", first=spec["from"].isoformat(), last=spec["to"].isoformat(), zone=zone)]
-    lines += [words(f"reports.filter.{name}", value=spec[name]) for name in ("queue", "did", "agent") if spec[name]]
+    lines += [words(f"reports.filter.{name}", value=spec[name]) for name in ("queue", "did", "agent", "team")
+              if spec.get(name)]
     if spec["direction"]:
         lines.append(words("reports.filter.direction", value=label("direction", spec["direction"])))
     return lines

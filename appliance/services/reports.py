@@ -24,6 +24,23 @@ twice, as the writer's replace allows, first takes its old figures back);
 every bucket (or a range) from the call records and the state log: the admin API and
 ``python -m appliance.services.reports rebuild``.
 
+**Teams** (the ``team`` filter): a team is a queue's agents, by the bills' rule
+(``billing.agent_teams``: each agent's team is the queue they are a member of with the
+lowest penalty).  A team's calls are the calls of its queue and the outgoing calls (of no
+queue) of its agents; its agents' figures (efficiency, timeline, campaign attempts, sales)
+are those of its agents.  Membership is today's: an agent moved to another team takes
+their past outgoing calls and states with them.
+
+**Day summaries** for the reports that group calls by what the buckets do not hold
+(``report_place_day``: callers by region; ``report_trunk_day``: by trunk, and costs): one
+row per office day (``day``: its local midnight as Unix seconds, in the site's time zone
+when written) and per direction, queue, DID and the caller's seven-digit place key, or per
+direction, queue, DID, agent, trunk and destination class with the charges.  Added with
+each call record in the same transaction, rebuilt with the buckets (whole office days).
+A report reads them when its filter is on their columns (callers by region with an agent
+filter, an agent's own scope or a team's outgoing calls read the call records); after the
+site's time zone changes they are right again once rebuilt.
+
 **Ranges** are whole days on the office's clock (the site's time zone): from the first
 day's local midnight to the day after the last, turned into UTC.  Every zone's midnight
 falls on a quarter hour of UTC, so a day is a whole number of buckets and sums are exact.
@@ -51,6 +68,7 @@ from appliance.services.site import on_office_clock, utc_midnight, zone_of
 logger = logging.getLogger(__name__)
 
 BUCKET = 900
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # settings.py's ``timezone`` default: the site's until set
 KEY = ("queue", "did", "agent", "direction")
 SUMS = ("calls", "offered", "answered", "answered_in_time", "abandoned", "no_agent", "handled",
         "wait_seconds", "wait_answered", "talk_seconds", "wrapup_seconds")
@@ -111,15 +129,63 @@ def threshold_of(queue: str) -> float:
     return float(found if found is not None else DEFAULT_SERVICE_LEVEL_SECONDS)
 
 
-def record_call(db, record: dict) -> None:
-    """Adds a call being written (inside the writer's transaction); a record of that
-    linkedid written before first takes its figures back."""
+def site_zone(default: str = DEFAULT_TIMEZONE) -> dt.tzinfo:
+    """The site's time zone as the database holds it (``SiteService.timezone``'s stored value;
+    not set: ``default``, the settings' ``timezone``): the day summaries' clock when no other is given."""
+    row = m.SiteSetting.get_or_none(m.SiteSetting.key == "timezone")
+    return zone_of(row.value if row is not None and row.value else default)
+
+
+def office_day(at, zone: dt.tzinfo) -> int:
+    """The local midnight (Unix seconds) of the office day ``at`` (a stored time or Unix seconds) is in."""
+    local = dt.datetime.fromtimestamp(epoch(at), zone)
+    return int(epoch(utc_midnight(local.date(), zone)))
+
+
+_PLACE_UPSERT = ('INSERT INTO "report_place_day" ("day", "direction", "queue", "did", "place", "caller", "calls", '
+                 '"answered", "abandoned", "talk_seconds") SELECT ?, ?, ?, ?, ' + numbers.place_key_sql("x.c")
+                 + ', x.c, ?, ?, ?, ? FROM (SELECT ? AS c) x WHERE 1 '
+                 'ON CONFLICT ("day", "direction", "queue", "did", "place") DO UPDATE SET '
+                 + ", ".join(f'"{c}" = "{c}" + excluded."{c}"' for c in ("calls", "answered", "abandoned",
+                                                                        "talk_seconds")))
+TRUNK_SUMS = ("calls", "answered", "abandoned", "talk_seconds", "rated", "unrated", "cost_fen")
+_TRUNK_UPSERT = ('INSERT INTO "report_trunk_day" ("day", "direction", "queue", "did", "agent", "trunk", '
+                 '"destination_class", ' + ", ".join(f'"{c}"' for c in TRUNK_SUMS) + ") VALUES ("
+                 + ", ".join("?" * (7 + len(TRUNK_SUMS))) + ') ON CONFLICT ("day", "direction", "queue", "did", '
+                 '"agent", "trunk", "destination_class") DO UPDATE SET '
+                 + ", ".join(f'"{c}" = "{c}" + excluded."{c}"' for c in TRUNK_SUMS))
+
+
+def add_days(db, record: dict, zone: dt.tzinfo, sign: int = 1) -> None:
+    """One call record's share of the day summaries (``sign`` -1 takes it back)."""
+    day = office_day(record["enter_time"], zone)
+    answered = record.get("answer_time") is not None
+    abandoned = not answered and record.get("disposition") == "abandoned"
+    talk = float(record.get("talk_seconds") or 0)
+    cost = record.get("cost")
+    common = [record.get(k) or "" for k in ("direction", "queue", "did")]
+    db.execute_sql(_PLACE_UPSERT, [day, *common, sign, sign * answered, sign * abandoned, sign * talk,
+                                   record.get("caller") or ""])
+    db.execute_sql(_TRUNK_UPSERT, [day, *common, record.get("agent") or "", record.get("trunk") or "",
+                                   record.get("destination_class") or "", sign, sign * answered, sign * abandoned,
+                                   sign * talk, sign * (cost is not None), sign * (cost is None and answered),
+                                   sign * (cost or 0)])
+
+
+def record_call(db, record: dict, zone: dt.tzinfo | None = None) -> None:
+    """Adds a call being written (inside the writer's transaction; ``record`` with its
+    rating: ``cost``, ``destination_class``) to the buckets and the day summaries of the
+    office's ``zone`` (default: the site's); a record of that linkedid written before
+    first takes its figures back."""
+    zone = zone or site_zone()
     old = m.CallRecord.select().where(m.CallRecord.linkedid == record["linkedid"]).dicts().first()
     if old is not None:
         key, sums = contribution(old, threshold_of(old["queue"]))
         add(db, key, sums, -1)
+        add_days(db, old, zone, -1)
     key, sums = contribution(record, threshold_of(record.get("queue") or ""))
     add(db, key, sums)
+    add_days(db, record, zone)
 
 
 def is_wrapup(state: str, reason: str) -> bool:
@@ -166,9 +232,63 @@ GROUP BY b, c."queue", c."did", c."agent", c."direction"
 """
 
 
-def rebuild_buckets(db, start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+_PLACE_REBUILD = ('INSERT INTO "report_place_day" ("day", "direction", "queue", "did", "place", "caller", "calls", '
+                  '"answered", "abandoned", "talk_seconds") SELECT ?, "direction", "queue", "did", {key} AS k, '
+                  'MIN("caller"), COUNT(*), SUM("answer_time" IS NOT NULL), '
+                  'SUM("answer_time" IS NULL AND "disposition" = \'abandoned\'), SUM("talk_seconds") '
+                  'FROM "call_record" WHERE "enter_time" >= ? AND "enter_time" < ? '
+                  'GROUP BY "direction", "queue", "did", k').format(key=numbers.place_key_sql('"caller"'))
+_TRUNK_REBUILD = ('INSERT INTO "report_trunk_day" ("day", "direction", "queue", "did", "agent", "trunk", '
+                  '"destination_class", ' + ", ".join(f'"{c}"' for c in TRUNK_SUMS) + ') '
+                  'SELECT ?, "direction", "queue", "did", "agent", "trunk", "destination_class", COUNT(*), '
+                  'SUM("answer_time" IS NOT NULL), SUM("answer_time" IS NULL AND "disposition" = \'abandoned\'), '
+                  'SUM("talk_seconds"), SUM("cost" IS NOT NULL), SUM("cost" IS NULL AND "answer_time" IS NOT NULL), '
+                  'COALESCE(SUM("cost"), 0) FROM "call_record" WHERE "enter_time" >= ? AND "enter_time" < ? '
+                  'GROUP BY "direction", "queue", "did", "agent", "trunk", "destination_class"')
+
+
+def rebuild_days_summaries(db, zone: dt.tzinfo, start: dt.datetime | None = None,
+                           end: dt.datetime | None = None) -> int:
+    """Recomputes the day summaries of the office days (in ``zone``) that [start, end)
+    touches (default: every day with a call), one day at a time, in the caller's
+    transaction or one of its own.  Returns the rows written."""
+    cr = m.CallRecord
+    query = cr.select(cr.enter_time)
+    if start is not None:
+        query = query.where(cr.enter_time >= start)
+    if end is not None:
+        query = query.where(cr.enter_time < end)
+    first, last = query.order_by(cr.enter_time).first(), query.order_by(cr.enter_time.desc()).first()
+    lo = office_day(start, zone) if start is not None else (office_day(first.enter_time, zone) if first else 0)
+    hi = (office_day(end - dt.timedelta(microseconds=1), zone) if end is not None
+          else (office_day(last.enter_time, zone) if last else -1))
+    written = 0
+    days = []
+    day = dt.datetime.fromtimestamp(lo, zone).date() if first is not None or start is not None else None
+    while day is not None and epoch(utc_midnight(day, zone)) <= hi:
+        days.append(day)
+        day += dt.timedelta(days=1)
+    with db.atomic():
+        for table in ("report_place_day", "report_trunk_day"):  # a day of another clock too
+            if start is None and end is None:
+                db.execute_sql(f'DELETE FROM "{table}"')
+            elif days:
+                db.execute_sql(f'DELETE FROM "{table}" WHERE "day" >= ? AND "day" < ?',
+                               (int(epoch(utc_midnight(days[0], zone))),
+                                int(epoch(utc_midnight(days[-1] + dt.timedelta(days=1), zone)))))
+        for day in days:
+            since, until = utc_midnight(day, zone), utc_midnight(day + dt.timedelta(days=1), zone)
+            for sql in (_PLACE_REBUILD, _TRUNK_REBUILD):
+                written += db.execute_sql(sql, (int(epoch(since)), since, until)).rowcount
+    return written
+
+
+def rebuild_buckets(db, start: dt.datetime | None = None, end: dt.datetime | None = None,
+                    zone: dt.tzinfo | None = None, days: bool = True) -> int:
     """Recomputes the buckets of [start, end) (naive UTC, widened to whole buckets; default:
-    everything) from the call records and the agent-state log, in one transaction.
+    everything) from the call records and the agent-state log, and the day summaries of
+    the office days (in ``zone``, default the site's) it touches (``days``; the migration
+    that made the buckets ran before the day summaries existed), in one transaction.
     Returns the number of bucket rows written."""
     start = dt.datetime(1970, 1, 1) if start is None else start
     end = dt.datetime(9999, 1, 1) if end is None else end
@@ -191,6 +311,9 @@ def rebuild_buckets(db, start: dt.datetime | None = None, end: dt.datetime | Non
             key = wrapup_key(row.agent, row.started_at)
             if first <= key[0] < last and (row.seconds or 0) > 0:
                 add(db, key, {"wrapup_seconds": row.seconds})
+        if days:
+            rebuild_days_summaries(db, zone or site_zone(), start if start.year > 1970 else None,
+                                   end if end.year < 9999 else None)
         written = m.ReportBucket.select().where(m.ReportBucket.bucket >= first, m.ReportBucket.bucket < last).count()
     logger.info("report buckets rebuilt from %s to %s: %d rows", lo, hi, written)
     return written
@@ -213,9 +336,22 @@ def parse_day(value: str, name: str) -> dt.date | None:
     raise _bad(name, "field.date_format", "YYYY-MM-DD")
 
 
+def team_agents(team: str) -> list[str]:
+    """The agents of a team (a queue), by the bills' rule (``billing.agent_teams``)."""
+    return sorted(agent for agent, queue in agent_teams().items() if queue == team)
+
+
+def team_calls(model, spec) -> object:
+    """The condition on ``model`` (call records or buckets: queue, agent, direction) that
+    keeps the calls of the filter's team: its queue's, and its agents' outgoing calls of no queue."""
+    return (model.queue == spec["team"]) | ((model.queue == "") & (model.direction == "outbound")
+                                            & model.agent.in_(spec["team_agents"]))
+
+
 class Spec(dict):
     """A checked filter: ``from``/``to`` (local dates), ``start``/``end`` (naive UTC),
-    ``first``/``last`` (bucket bounds), ``queue``, ``did``, ``agent``, ``direction``, ``grain``,
+    ``first``/``last`` (bucket bounds), ``queue``, ``did``, ``agent``, ``direction``, ``team``
+    (with ``team_agents``, its agents), ``grain``,
     ``zone``, and ``notices`` (message ids with their parameters the page shows)."""
 
 
@@ -262,7 +398,7 @@ class ReportService:
         spec["from"], spec["to"] = since, until
         spec["start"], spec["end"] = utc_midnight(since, zone), utc_midnight(until + dt.timedelta(days=1), zone)
         spec["first"], spec["last"] = bucket_of(spec["start"]), bucket_of(spec["end"])
-        for name, limit in (("queue", 32), ("did", 32), ("agent", 16)):
+        for name, limit in (("queue", 32), ("did", 32), ("agent", 16), ("team", 32)):
             value = (args.get(name) or "").strip()
             if len(value) > limit:
                 raise _bad(name, "field.max_length", f"at most {limit} characters", n=limit)
@@ -272,6 +408,14 @@ class ReportService:
                 raise _bad("queue", "reports.error.no_queue", "no such queue, now or in the records",
                            queue=spec["queue"])
             spec["notices"].append(("reports.notice.deleted_queue", {"queue": spec["queue"]}))
+        spec["team_agents"] = []
+        if spec["team"]:
+            if spec["team"].startswith("cc-") or (
+                    not m.Queue.select().where(m.Queue.name == spec["team"]).exists()
+                    and not m.ReportBucket.select().where(m.ReportBucket.queue == spec["team"]).exists()):
+                raise _bad("team", "reports.error.no_team", "no such team (queue), now or in the records",
+                           team=spec["team"])
+            spec["team_agents"] = team_agents(spec["team"])
         if agents is not None:  # an agent: their own figures only
             if spec["agent"] and spec["agent"] not in agents:
                 raise _bad("agent", "reports.error.not_your_agent", "only your own figures")
@@ -285,14 +429,27 @@ class ReportService:
         for name in ("queue", "did", "agent", "direction"):
             if spec.get(name) and name not in skip:
                 cond.append(getattr(b, name) == spec[name])
+        if spec.get("team") and "team" not in skip:
+            cond.append(team_calls(b, spec))
         if "own" in spec:
             cond.append(b.agent.in_(spec["own"]))
         return cond
 
-    def _sums(self, spec: Spec, group) -> list[dict]:
+    def _sums(self, spec: Spec, group, skip: tuple = ()) -> list[dict]:
         b = m.ReportBucket
         columns = [fn.SUM(getattr(b, s)).alias(s) for s in SUMS]
-        return list(b.select(group, *columns).where(*self._where(spec)).group_by(group).tuples())
+        return list(b.select(group, *columns).where(*self._where(spec, skip)).group_by(group).tuples())
+
+    @staticmethod
+    def _agents_of(spec: Spec, query, column):
+        """``query`` kept to the filter's agent, the team's agents and the viewer's own."""
+        if spec.get("agent"):
+            query = query.where(column == spec["agent"])
+        if spec.get("team"):
+            query = query.where(column.in_(spec["team_agents"]))
+        if "own" in spec:
+            query = query.where(column.in_(spec["own"]))
+        return query
 
     @staticmethod
     def figures(sums: dict) -> dict:
@@ -363,21 +520,19 @@ class ReportService:
         Talk and calls from the buckets (the filter's queue, DID and direction apply);
         signed-in, wrap-up and pause time from ``agent_state_log``, each state cut at the
         range's ends (a state that is still on counts until now).  Occupancy = (talk +
-        wrap-up) / (signed in - paused)."""
+        wrap-up) / (signed in - paused).  A team filter keeps the team's agents, all their calls."""
         people = {a.number: a.name for a in m.Agent.select(m.Agent.number, m.Agent.name)}
         rows: dict[str, dict] = defaultdict(lambda: {"signed_in": 0.0, "paused": 0.0, "wrapup": 0.0, "pauses": {},
                                                       "handled": 0, "talk": 0.0})
-        for row in self._sums(spec, m.ReportBucket.agent):
-            if row[0]:
+        for row in self._sums(spec, m.ReportBucket.agent, skip=("team",)):
+            if row[0] and (not spec.get("team") or row[0] in spec["team_agents"]):
                 sums = dict(zip(SUMS, row[1:]))
                 rows[row[0]]["handled"] += int(sums["handled"] or 0)
                 rows[row[0]]["talk"] += float(sums["talk_seconds"] or 0)
         log = m.AgentStateLog
-        q = log.select().where(log.started_at < spec["end"], log.ended_at.is_null() | (log.ended_at > spec["start"]))
-        if spec.get("agent"):
-            q = q.where(log.agent == spec["agent"])
-        if "own" in spec:
-            q = q.where(log.agent.in_(spec["own"]))
+        q = self._agents_of(spec, log.select().where(log.started_at < spec["end"],
+                                                      log.ended_at.is_null() | (log.ended_at > spec["start"])),
+                            log.agent)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         for s in q:
             upto = min(s.ended_at or now, spec["end"])
@@ -413,10 +568,7 @@ class ReportService:
         log = m.AgentStateLog
         q = (log.select().where(log.started_at < spec["end"], log.ended_at.is_null() | (log.ended_at > spec["start"]))
              .order_by(log.agent, log.started_at, log.id))
-        if spec.get("agent"):
-            q = q.where(log.agent == spec["agent"])
-        if "own" in spec:
-            q = q.where(log.agent.in_(spec["own"]))
+        q = self._agents_of(spec, q, log.agent)
         people = {a.number: a.name for a in m.Agent.select(m.Agent.number, m.Agent.name)}
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         day0 = epoch(spec["start"])
@@ -438,6 +590,8 @@ class ReportService:
         for name in ("queue", "did", "agent", "direction"):
             if spec.get(name):
                 q = q.where(getattr(cr, name) == spec[name])
+        if spec.get("team"):
+            q = q.where(team_calls(cr, spec))
         if "own" in spec:
             q = q.where(cr.agent.in_(spec["own"]))
         return q
@@ -508,7 +662,7 @@ class ReportService:
         agent and direction filters keep the calls whose call record matches."""
         s = m.MenuStep
         cond = [s.at >= spec["start"], s.at < spec["end"]]
-        if any(spec.get(k) for k in ("queue", "did", "agent", "direction")) or "own" in spec:
+        if any(spec.get(k) for k in ("queue", "did", "agent", "direction", "team")) or "own" in spec:
             cond.append(s.linkedid.in_(self._records(spec).select(m.CallRecord.linkedid)))
         menus: dict[str, dict] = {}
 
@@ -561,18 +715,52 @@ class ReportService:
                 "answer_rate": round(answered / calls, 4) if calls else None,
                 "average_talk": round(talk / answered, 1) if answered else None}
 
+    def _days(self, model, spec: Spec):
+        """``model`` (a day summary) over the range's office days and the filter."""
+        q = model.select().where(model.day >= epoch(spec["start"]), model.day < epoch(spec["end"]))
+        for name in ("queue", "did", "agent", "direction"):
+            if spec.get(name):
+                q = q.where(getattr(model, name) == spec[name])
+        if spec.get("team"):  # no agent column (by place): the direction is not outgoing, the queue's calls
+            q = q.where(team_calls(model, spec) if hasattr(model, "agent") else model.queue == spec["team"])
+        if "own" in spec:
+            q = q.where(model.agent.in_(spec["own"]))
+        return q
+
+    @staticmethod
+    def _by_place_from_summary(spec: Spec) -> bool:
+        """Whether ``report_place_day`` holds what the filter asks (it has no agent)."""
+        return not spec.get("agent") and "own" not in spec and not (
+            spec.get("team") and spec["direction"] == "outbound")
+
     def regions(self, spec: Spec) -> dict:
         """Callers by where their number is from (``numbers.province_city``: a mobile's too),
         per province and per city: calls, answered, abandoned, talk.  Incoming calls unless
-        the filter names a direction; places in ``spec["lang"]`` (default English).  The calls
-        are summed in SQL per seven-digit prefix (``numbers.place_key_sql``) and one number of
-        each prefix is placed."""
+        the filter names a direction; places in ``spec["lang"]`` (default English).  Summed
+        per seven-digit prefix (``numbers.place_key_sql``) in the day summary
+        ``report_place_day`` (the call records when the filter names an agent), one number
+        of each prefix placed."""
         spec = Spec(spec, direction=spec.get("direction") or "inbound")
-        lang = spec.get("lang") or "en"
-        cities: dict[tuple[str, str], list] = {}
+        if not self._by_place_from_summary(spec):
+            return self.regions_from_records(spec)
+        p = m.ReportPlaceDay
+        rows = (self._days(p, spec).select(p.place, fn.MIN(p.caller), fn.SUM(p.calls), fn.SUM(p.answered),
+                                           fn.SUM(p.abandoned), fn.SUM(p.talk_seconds))
+                .group_by(p.place).having(fn.SUM(p.calls) > 0).tuples())
+        return self._placed(spec, rows)
+
+    def regions_from_records(self, spec: Spec) -> dict:
+        """``regions`` computed from ``call_record`` itself (the benchmark's baseline)."""
+        spec = Spec(spec, direction=spec.get("direction") or "inbound")
         cr = m.CallRecord
         key = SQL(numbers.place_key_sql('"caller"'))  # the one table: unqualified
-        for _, caller, *sums in self._call_sums(self._records(spec), key, also=(fn.MIN(cr.caller),)):
+        return self._placed(spec, self._call_sums(self._records(spec), key, also=(fn.MIN(cr.caller),)))
+
+    def _placed(self, spec: Spec, rows) -> dict:
+        """Rows of (place key, one caller of it, calls, answered, abandoned, talk) per province and city."""
+        lang = spec.get("lang") or "en"
+        cities: dict[tuple[str, str], list] = {}
+        for _, caller, *sums in rows:
             place = numbers.province_city(caller, lang) or ("", "")
             acc = cities.setdefault(place, [0, 0, 0, 0.0])
             for i, value in enumerate(sums):
@@ -591,11 +779,13 @@ class ReportService:
 
     def trunks(self, spec: Spec) -> dict:
         """Per trunk the calls named it (each direction apart): calls, answered, abandoned, talk."""
-        cr = m.CallRecord
-        names = {t.name: t.display_name for t in m.Trunk.select(m.Trunk.name, m.Trunk.display_name)}
+        t = m.ReportTrunkDay
+        names = {tr.name: tr.display_name for tr in m.Trunk.select(m.Trunk.name, m.Trunk.display_name)}
+        grouped = (self._days(t, spec).where(t.trunk != "")
+                   .select(t.trunk, t.direction, fn.SUM(t.calls), fn.SUM(t.answered), fn.SUM(t.abandoned),
+                           fn.SUM(t.talk_seconds)).group_by(t.trunk, t.direction).having(fn.SUM(t.calls) > 0).tuples())
         rows = [{"trunk": trunk, "name": names.get(trunk, ""), "direction": direction, **self._call_figures(*sums)}
-                for trunk, direction, *sums in self._call_sums(self._records(spec).where(cr.trunk != ""),
-                                                               cr.trunk, cr.direction)]
+                for trunk, direction, *sums in grouped]
         return {"rows": sorted(rows, key=lambda r: (r["trunk"], r["direction"]))}
 
     def costs(self, spec: Spec) -> dict:
@@ -603,15 +793,15 @@ class ReportService:
         range, by trunk, agent, team (the call's queue, else the agent's team for an outgoing
         call: the bills' rule) and destination class: calls, rated, answered but not rated,
         talk, cost.  Internal calls are never charged and are left out."""
-        cr = m.CallRecord
-        query = self._records(spec).where(cr.direction != "internal")
-        fields = (fn.COUNT(cr.id), fn.SUM(cr.cost.is_null(False)),
-                  fn.SUM(cr.cost.is_null() & cr.answer_time.is_null(False)), fn.SUM(cr.talk_seconds), fn.SUM(cr.cost))
+        t = m.ReportTrunkDay
+        query = self._days(t, spec).where(t.direction != "internal")
+        fields = (fn.SUM(t.calls), fn.SUM(t.rated), fn.SUM(t.unrated), fn.SUM(t.talk_seconds), fn.SUM(t.cost_fen))
         groups: dict[str, dict] = {k: {} for k in COST_GROUPS}
         teams = agent_teams()
         for trunk, agent, queue, direction, klass, *sums in (
-                query.select(cr.trunk, cr.agent, cr.queue, cr.direction, cr.destination_class, *fields)
-                .group_by(cr.trunk, cr.agent, cr.queue, cr.direction, cr.destination_class).tuples()):
+                query.select(t.trunk, t.agent, t.queue, t.direction, t.destination_class, *fields)
+                .group_by(t.trunk, t.agent, t.queue, t.direction, t.destination_class)
+                .having(fn.SUM(t.calls) > 0).tuples()):
             team = queue or (teams.get(agent, NO_TEAM) if direction == "outbound" else NO_TEAM)
             for group, key in zip(COST_GROUPS, (trunk, agent, team, klass)):
                 acc = groups[group].setdefault(key, [0, 0, 0, 0.0, 0])
@@ -639,15 +829,12 @@ class ReportService:
     def outbound(self, spec: Spec) -> dict:
         """Campaign attempts started in the range, by campaign, by agent and by day of the
         office's clock: dialled (every call placed: answered, no answer, busy, failed, still
-        dialling), each result, and skipped and refused (not dialled).  The agent filter and
-        an agent's own scope apply; queue, DID and direction do not (an attempt has none)."""
+        dialling), each result, and skipped and refused (not dialled).  The agent and team
+        filters and an agent's own scope apply; queue, DID and direction do not (an attempt has none)."""
         a = m.CampaignAttempt
         q = a.select(a.campaign, a.agent, a.result, (Cast(fn.strftime("%s", a.started_at), "INTEGER") / 3600)
                      .alias("h"), fn.COUNT(a.id)).where(a.started_at >= spec["start"], a.started_at < spec["end"])
-        if spec.get("agent"):
-            q = q.where(a.agent == spec["agent"])
-        if "own" in spec:
-            q = q.where(a.agent.in_(spec["own"]))
+        q = self._agents_of(spec, q, a.agent)
         by = {"campaign": {}, "agent": {}, "day": {}}
         days = {}
         for campaign, agent, result, hour, n in q.group_by(a.campaign, a.agent, a.result, SQL("h")).tuples():
@@ -676,7 +863,8 @@ class ReportService:
     def sales(self, spec: Spec) -> dict:
         """Orders sold (approved, shipped, delivered) that were taken in the range, by day of
         the office's clock, by agent and by product: ``OrderService.sales`` itself, over the
-        report's range and agent (an agent's own scope: the orders service's)."""
+        report's range and agent (an agent's own scope: the orders service's).  No team
+        filter: the orders service scopes by agent or by the customers an agent manages."""
         viewer = (Viewer("reports", "agent", frozenset(spec["own"])) if "own" in spec
                   else Viewer("reports", "supervisor"))
         return self._sales(viewer, {"since": spec["start"], "until": spec["end"], "agent": spec.get("agent") or ""},
@@ -708,14 +896,51 @@ class ReportService:
         return {"rows": [{"period": p, **self.figures(s)} for p, s in per.items()]}
 
 
-def rebuild_days(db, first: str = "", last: str = "") -> int:
-    """``rebuild_buckets`` over whole UTC days given as text (either may be empty: open)."""
+REBUILD_SPAN_DAYS = 31
+
+
+def rebuild_spans(db, days: int = REBUILD_SPAN_DAYS) -> list[tuple]:
+    """The spans a whole rebuild goes through, ``days`` UTC days each from the first call
+    record's day to the last's, with an open span before and after (no calls: they only
+    clear stale rows and place wrap-ups); ``(None, None)`` alone when there is no call."""
+    cr = m.CallRecord
+    first = cr.select(cr.enter_time).order_by(cr.enter_time).first()
+    if first is None:
+        return [(None, None)]
+    last = cr.select(cr.enter_time).order_by(cr.enter_time.desc()).first()
+    day = dt.datetime.combine(first.enter_time.date(), dt.time())
+    end = dt.datetime.combine(last.enter_time.date(), dt.time()) + dt.timedelta(days=1)
+    spans, start = [(None, day)], day
+    while start < end:
+        spans.append((start, min(start + dt.timedelta(days=days), end)))
+        start = spans[-1][1]
+    return spans + [(end, None)]
+
+
+def rebuild_all(db, progress: Callable[[int, int, int], None] | None = None,
+                run: Callable = lambda fn, *args: fn(*args), zone: dt.tzinfo | None = None) -> int:
+    """Every summary rebuilt, one span of ``rebuild_spans`` at a time, each its own
+    transaction (hang-ups are written in between; a report meanwhile sees each span either
+    before or after).  ``run(fn, *args)`` carries out each step (``db.worker.in_worker``
+    off a gevent loop); ``progress(done, total, rows)`` after each span.  Rows written."""
+    spans = run(rebuild_spans, db)
+    rows = 0
+    for done, (start, end) in enumerate(spans, 1):
+        rows += run(rebuild_buckets, db, start, end, zone)
+        if progress is not None:
+            progress(done, len(spans), rows)
+    return rows
+
+
+def rebuild_days(db, first: str = "", last: str = "", zone: dt.tzinfo | None = None) -> int:
+    """``rebuild_buckets`` over whole UTC days given as text (either may be empty: open);
+    the day summaries of the office days they touch, in ``zone`` (default: the site's)."""
     since, until = parse_day(first, "from"), parse_day(last, "to")
     if since and until and until < since:
         raise _bad("to", "reports.error.reversed", "the last day is before the first")
     start = dt.datetime.combine(since, dt.time()) if since else None
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time()) if until else None
-    return rebuild_buckets(db, start, end)
+    return rebuild_buckets(db, start, end, zone)
 
 
 def _main(argv=None) -> int:
@@ -731,7 +956,11 @@ def _main(argv=None) -> int:
     parser.add_argument("--to", dest="until", help="last UTC day, YYYY-MM-DD (default: all)")
     args = parser.parse_args(argv)
     db = open_database(args.db)
-    print(rebuild_days(db, args.since or "", args.until or ""), "bucket rows written")
+    if args.since or args.until:
+        print(rebuild_days(db, args.since or "", args.until or ""), "bucket rows written")
+    else:
+        print(rebuild_all(db, lambda done, total, rows: print(f"{done}/{total} spans, {rows} rows", flush=True)),
+              "bucket rows written")
     return 0
 
 

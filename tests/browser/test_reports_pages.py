@@ -1,6 +1,6 @@
 """The report pages in a real browser, in both languages: each draws its ECharts chart
 (vendored, under the page's CSP, no script error) over its table with the seeded figures
-(the voice menus, regions, trunks, outbound results, costs and sales too);
+(the voice menus, regions, trunks, outbound results, costs and sales too), a team chosen;
 a bad range is said next to the form in the reader's language; the print view drops the
 navigation and the form; a report e-mailed weekly is added; an agent gets their own
 efficiency only.  Screenshots of each."""
@@ -83,6 +83,12 @@ def test_every_report_with_its_chart_in_both_languages(page_as, web, lang):
     expect(total.nth(1)).to_have_text("4")  # the call crossing midnight is this day's
     expect(total.nth(5)).to_have_text("50.0%")  # 2 of 4 within 20 s
     screenshot(page, lang, "reports-traffic")
+    # a team (a queue's agents): chosen on the form, said in the filter line, its calls counted
+    page.select_option("#r-team", "sales")
+    with page.expect_navigation():
+        page.click("#report-form button")
+    expect(page.locator("#report-range")).to_contain_text("班组 sales" if lang == "zh_CN" else "team sales")
+    expect(page.locator("table.report-table tr.total td").nth(1)).to_have_text("3")  # r1, r2, r3
     for kind in ("queues", "heatmap", "agents", "timeline", "abandoned", "surveys"):
         page.goto(web.url + f"/reports/{kind}?{RANGE}")
         drawn(page)

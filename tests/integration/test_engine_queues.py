@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db.models import Agent, AgentStateLog, CallRecord, ReportBucket
+from appliance.db.models import Agent, AgentStateLog, CallRecord, ReportBucket, ReportPlaceDay, ReportTrunkDay
+from appliance.services.reports import office_day
+from appliance.services.site import zone_of
 from appliance.engine.live import FREE, IN_CALL, PAUSED, RINGING, WRAPUP
 from harness import Phone, configure_basic, hang_up, sip_address, started, trunk_call, wait_until
 
@@ -102,6 +104,13 @@ def test_pause_with_reason_then_wrapup_after_a_call_all_in_the_history(make_appl
     assert (sum(b.offered for b in buckets), sum(b.answered for b in buckets)) == (1, 1)
     assert abs(sum(b.talk_seconds for b in buckets) - rec.talk_seconds) < 0.01
     assert abs(sum(b.wrapup_seconds for b in buckets) - wrapup.seconds) < 0.01
+    # and in the day summaries by the caller's place and by trunk (the site's office day)
+    [place] = ReportPlaceDay.select().where(ReportPlaceDay.queue == "sales")
+    assert (place.place, place.calls, place.answered, place.direction) == ("1380000", 1, 1, "inbound")
+    assert place.day == office_day(rec.enter_time, zone_of(app.site.timezone()))
+    [trunk] = ReportTrunkDay.select().where(ReportTrunkDay.agent == "1001")
+    assert (trunk.trunk, trunk.calls, trunk.destination_class) == (rec.trunk, 1, rec.destination_class)
+    assert abs(trunk.talk_seconds - rec.talk_seconds) < 0.01
 
 
 def test_agent_is_paused_after_missing_calls_in_a_row(make_appliance, tmp_path):

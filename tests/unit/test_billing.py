@@ -215,6 +215,10 @@ def test_a_changed_rate_re_rates_a_past_month_audited_with_before_and_after(bill
     assert (result["before_fen"], result["after_fen"], result["calls"], result["changed"]) == (79, 84, 3, 3)
     assert (result["before"], result["after"]) == ("0.79", "0.84")
     assert cost("a")[0] == 22 and cost("n")[0] == 13  # October untouched
+    from appliance.services.reports import ReportService  # the costs report's day summaries follow
+
+    reports = ReportService(db, timezone=lambda: "Asia/Shanghai", today=lambda zone: dt.date(2026, 12, 5))
+    assert reports.costs(reports.spec({"from": "2026-11-01", "to": "2026-11-30"}))["total"]["cost_fen"] == 84
     audit = m.AuditLog.get(m.AuditLog.object_type == "billing_month")
     assert (audit.object_id, json.loads(audit.detail)["before_fen"], json.loads(audit.detail)["after_fen"]) == (
         "2026-11", 79, 84)

@@ -61,13 +61,20 @@ class Rig:
                            hardware=lambda: hardware_health(self.hardware_root), services=lambda: self.status,
                            pbx=lambda: self.pbx(), network=self.network, lan=self.lan,
                            factory_reset=self._factory_reset, alarm=self._alarm,
-                           restart=lambda name, who: self.restarts.append((name, who)))
+                           restart=lambda name, who: self.restarts.append((name, who)),
+                           rebuild_reports=lambda progress: self.rebuild(progress))
         self.pty = Pty()
         self.port = open_port(self.pty.path, 115200)
         self.console = Console(Terminal(self.port), deps,
                                ConsoleOptions(device="ttyS0", **{"lockout_seconds": 30.0, **options}))
         self.closed = False
         self.greenlet = gevent.spawn(self.console.run_forever)
+
+    def rebuild(self, progress):
+        from appliance.db.worker import in_worker
+        from appliance.services.reports import rebuild_all
+
+        return rebuild_all(self.db, progress, run=lambda fn, *args: in_worker(self.db, fn, *args))
 
     def _alarm(self, code, text):
         self.alarms.append((code, text))
@@ -405,6 +412,38 @@ def test_factory_reset_needs_the_typed_phrase(rig):
     r.command("8", FACTORY_RESET_PHRASE)
     r.pty.expect("Factory reset scheduled")
     assert r.resets == [1]
+
+
+def test_the_report_summaries_are_rebuilt_when_confirmed_in_both_languages(rig):
+    from appliance.db.writers import CallRecordWriter
+
+    r = rig()
+    writer = CallRecordWriter(r.db)
+    for n, enter in enumerate((1772409600, 1772409600 + 40 * 86400)):  # 2026-03-02 and 40 days later
+        writer.write({"linkedid": f"x{n}", "direction": "inbound", "caller": "", "caller_name": "", "did": "",
+                      "trunk": "", "queue": "q", "agent": "", "enter_time": enter, "answer_time": None,
+                      "end_time": enter + 5, "wait_seconds": 5, "talk_seconds": 0, "disposition": "abandoned",
+                      "fallback_reason": "", "hangup_cause": 16, "route_rule": "did", "survey": "",
+                      "survey_score": None})
+    m.ReportBucket.delete().execute()
+    r.sign_in()
+    r.command("r", "no")
+    r.pty.expect("Not confirmed: nothing was rebuilt.")
+    assert m.ReportBucket.select().count() == 0
+    r.command("reports")
+    r.pty.expect("recomputes every report summary")
+    r.command("yes")
+    r.pty.expect(r"  1/4 done, 0 summary rows so far")  # before the first call, two spans of 31 days, after
+    r.pty.expect(r"  4/4 done, 2 summary rows so far")
+    r.pty.expect(r"Report summaries rebuilt: 2 rows in [0-9.]+ s\.")
+    assert sum(b.abandoned for b in m.ReportBucket.select()) == 2
+    r.command("9", "r", "yes")
+    r.pty.expect("输入 yes 开始重建")
+    r.pty.expect(r"报表汇总已重建：2 行")
+    # a standby's database is a replica: never written from its console
+    r.console.deps.ha = lambda: {"role": "standby"}
+    r.command("r")
+    r.pty.expect("本机在双机热备中为备机")
 
 
 def test_idle_session_is_signed_out_and_chinese_on_request(rig):

@@ -322,6 +322,8 @@ def test_the_benchmark_at_100000_calls(tmp_path):
     month = figures[0]
     assert month["figure"] == "month report latency" and month["unit"] == "ms" and month["baseline"] > 0
     assert month["call_records"] == 100_000 and 8000 < month["month_calls"] < 8500  # June: 30 of 365 days
+    region = figures[1]  # the day summary by place against the raw records (the run checks them equal)
+    assert region["figure"] == "month region report latency" and region["baseline"] > 0 and region["places"] > 100
 
 
 def test_the_migration_summarises_the_calls_an_older_version_recorded(tmp_path):
@@ -447,6 +449,23 @@ def test_the_rebuild_command(db, tmp_path, capsys):
     other.close()
     assert reports._main(["rebuild", "--db", str(path), "--from", "2026-03-01", "--to", "2026-03-31"]) == 0
     assert "0 bucket rows written" in capsys.readouterr().out
+    # everything (`make reports-rebuild`, the console): a month at a time, with progress
+    other = open_database(path)
+    writer = CallRecordWriter(other)
+    for rec in CALLS:
+        writer.write(rec)
+    m.ReportBucket.delete().execute()
+    assert reports.rebuild_spans(other) == [(None, dt.datetime(2026, 3, 2)),
+                                            (dt.datetime(2026, 3, 2), dt.datetime(2026, 3, 4)),
+                                            (dt.datetime(2026, 3, 4), None)]
+    other.close()
+    assert reports._main(["rebuild", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1/3 spans, 0 rows" in out and "3/3 spans" in out
+    other = open_database(path)
+    service = ReportService(other, timezone=lambda: "Asia/Shanghai", today=lambda zone: dt.date(2026, 3, 10))
+    assert service.traffic(service.spec(day_args()))["totals"]["offered"] == 5
+    other.close()
 
 
 # -- the voice menus, regions, trunks, costs, outbound results, sales (two later days) ----------
@@ -647,3 +666,128 @@ def test_the_new_reports_are_e_mailed_in_the_readers_words(more, db, tmp_path):
         row = SimpleNamespace(language="zh_CN", queue="", period="daily", report=report)
         cells = list(load_workbook(io.BytesIO(schedules.workbook(row, D3, D3))).active.iter_rows(values_only=True))
         assert any(c[:len(expected)] == expected for c in cells), (report, cells)
+
+
+# -- the team filter: a queue's agents, the bills' rule (billing.agent_teams) --------------------
+def teams(db):
+    """1001 is a member of sales (penalty 0) and support (5): team sales; 1002 of support."""
+    for number, memberships in (("1001", (("sales", 0), ("support", 5))), ("1002", (("support", 0),))):
+        agent = m.Agent.get_or_none(m.Agent.number == number) or m.Agent.create(number=number, name=number)
+        for queue, penalty in memberships:
+            m.QueueMember.create(queue=m.Queue.get(m.Queue.name == queue), agent=agent, penalty=penalty)
+
+
+def test_a_teams_calls_are_its_queues_and_its_agents_outgoing_ones(seeded, db):
+    teams(db)
+    sales = seeded.traffic(seeded.spec(day_args(team="sales")))["totals"]
+    # a, b, c, d of the sales queue and 1001's call back (outgoing, no queue)
+    assert (sales["calls"], sales["offered"], sales["answered"], sales["abandoned"], sales["no_agent"]) == (5, 4, 2, 1, 1)
+    assert (sales["handled"], sales["talk_seconds"], sales["wrapup_seconds"]) == (3, 350.0, 30.0)
+    support = seeded.traffic(seeded.spec(day_args(D1, D2, team="support")))["totals"]
+    assert (support["calls"], support["offered"], support["talk_seconds"]) == (2, 2, 360.0)
+    assert [r["queue"] for r in seeded.queues(seeded.spec(day_args(team="sales")))["rows"]] == ["sales"]
+    assert seeded.heatmap(seeded.spec(day_args(team="support")))["total"] == 1
+    # an agent's figures: the team's agents with all their calls and states
+    [alice] = seeded.agents(seeded.spec(day_args(team="sales")))["rows"]
+    assert (alice["agent"], alice["handled"], alice["talk"], alice["signed_in"]) == ("1001", 3, 350.0, 32400.0)
+    assert [r["agent"] for r in seeded.agents(seeded.spec(day_args(team="support")))["rows"]] == ["1002"]
+    assert {r["agent"] for r in seeded.timeline(seeded.spec(day_args(team="sales")))["rows"]} == {"1001"}
+    assert [r["linkedid"] for r in seeded.abandoned(seeded.spec(day_args(team="sales")))["rows"]] == ["c"]
+    assert seeded.abandoned(seeded.spec(day_args(team="support")))["rows"] == []
+    # the same figures from the raw records (the benchmark's baseline applies the filter too)
+    raw = seeded.traffic_from_records(seeded.spec(day_args(team="sales")))["rows"]
+    assert (raw[0]["offered"], raw[0]["talk_seconds"]) == (4, 350.0)
+    # no such team, and a personal queue is no team
+    for bad in ("nosuch", "cc-1001"):
+        with pytest.raises(ValidationError) as err:
+            seeded.spec(day_args(team=bad))
+        assert err.value.fields["team"].msgid == "reports.error.no_team"
+
+
+def test_the_team_filter_on_costs_regions_menus_and_attempts(more, db):
+    teams(db)
+    day = day_args(D3, D3)
+    costs = more.costs(more.spec({**day, "team": "sales"}))
+    # r1, r2, r4 of the sales queue; r5, r7 dialled by 1001: the costs report's own sales row
+    assert costs["total"] == {"cost_fen": 30, "cost": 0.3, "calls": 5, "unrated": 2}
+    assert {r["key"]: (r["calls"], r["rated"], r["unrated"], r["cost_fen"]) for r in costs["teams"]} == {
+        "sales": (5, 1, 2, 30)}
+    everyone = {r["key"]: r["cost_fen"] for r in more.costs(more.spec(day))["teams"]}
+    assert everyone["sales"] == 30 and everyone["support"] == 82
+    assert more.costs(more.spec({**day, "team": "support"}))["total"]["cost_fen"] == 82  # r3 and r6
+    regions = more.regions(Spec(more.spec({**day, "team": "sales"}), lang="zh_CN"))["provinces"]
+    assert {r["province"]: r["calls"] for r in regions} == {"江苏省": 2, "": 1}
+    ivr = {r["menu"]: r for r in more.ivr(more.spec({**day, "team": "support"}))["rows"]}
+    assert set(ivr) == {"main"} and ivr["main"]["entered"] == 1 and ivr["main"]["left"]["hung_up"] == 1
+    attempts = more.outbound(more.spec({**day, "team": "support"}))
+    assert [(r["key"], r["dialled"], r["skipped"], r["refused"]) for r in attempts["agents"]] == [("1002", 1, 1, 1)]
+
+
+def test_the_team_filter_on_the_page_in_the_api_and_in_excel(web, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    teams(db)
+    sign_in(web, "zhang")
+    page = web.get("/reports/traffic?from=2026-03-02&to=2026-03-02&team=sales")
+    assert 'id="r-team"' in page.text and '<option value="sales" selected>' in page.text.replace("  ", " ")
+    assert "班组 sales" in page.text
+    assert "没有班组（队列）nosuch" in web.get("/reports/traffic?team=nosuch").text
+    assert 'id="r-team"' not in web.get("/reports/sales?from=2026-03-02&to=2026-03-02").text
+    sign_in(web, "sup")
+    api = web.get("/api/v1/reports/traffic?from=2026-03-02&to=2026-03-02&team=support").json
+    assert api["filter"] == {"team": "support"} and api["totals"]["offered"] == 1
+    assert web.get("/api/v1/reports/traffic?team=nosuch", status=422).json["fields"]["team"]
+    book = load_workbook(io.BytesIO(web.get("/reports/traffic/export?from=2026-03-02&to=2026-03-02&team=sales").body))
+    cells = list(book.active.iter_rows(values_only=True))
+    assert cells[2][0] == "team sales"
+    header = cells.index(next(r for r in cells if r[0] == "Period"))
+    assert cells[header + 1][:5] == ("2026-03-02", 4, 2, 1, 1)
+
+
+# -- the day summaries: callers by region, by trunk, costs ---------------------------------------
+def test_regions_trunks_and_costs_read_the_day_summaries(more, db):
+    spec = more.spec(day_args(D3, D3))
+    zh = Spec(spec, lang="zh_CN")
+    regions, trunks, costs = more.regions(zh), more.trunks(spec), more.costs(spec)
+    assert regions == more.regions_from_records(zh)
+    # rebuilt from nothing, the same figures
+    m.ReportPlaceDay.delete().execute()
+    m.ReportTrunkDay.delete().execute()
+    assert more.trunks(spec)["rows"] == [] and more.regions(zh)["provinces"] == []
+    rebuild_buckets(db)
+    assert (more.regions(zh), more.trunks(spec), more.costs(spec)) == (regions, trunks, costs)
+    # a record written again (the writer replaces) is counted once, its cost too
+    CallRecordWriter(db).write(MORE[4])
+    assert more.costs(spec) == costs and more.trunks(spec) == trunks
+    # read from the summaries: with the records gone the figures stay; an agent's filter
+    # (the place summary has no agent) reads the records
+    m.CallRecord.delete().execute()
+    assert more.regions(zh) == regions and more.costs(spec) == costs and more.trunks(spec) == trunks
+    assert more.regions(Spec(more.spec(day_args(D3, D3, agent="1001")), lang="zh_CN"))["provinces"] == []
+
+
+def test_the_day_summaries_are_office_days_and_the_migration_fills_them(tmp_path):
+    from appliance.db import open_database
+    from appliance.db.migrate import available, migrate
+
+    db = open_database(tmp_path / "old.db")
+    mine = next(n for n, name in available() if name.endswith("_report_day_summaries"))
+    migrate(db, target=mine - 1)
+    early = call("early", at(D2, 7, 30), queue="support", caller="075588889999")  # 23:30 UTC on D1
+    for rec in CALLS + MORE + [early]:  # as the writer of that version wrote them: no day summaries
+        row = {**rec, **{k: reports.dt.datetime.utcfromtimestamp(rec[k]) if rec[k] is not None else None
+                         for k in ("enter_time", "answer_time", "end_time")}}
+        m.CallRecord.insert(**row).execute()
+    migrate(db)
+    service = ReportService(db, timezone=lambda: "Asia/Shanghai", today=lambda zone: dt.date(2026, 3, 10))
+    # e entered at 23:59 on D1 (15:59 UTC): D1's on the office's clock, not D2's
+    d1 = {(r["province"], r["calls"]) for r in service.regions(service.spec(day_args(D1, D1)))["provinces"]}
+    assert d1 == {("Jiangsu", 1), ("", 4)}
+    # and the call at 07:30 on D2 (23:30 UTC on D1) is D2's
+    d2 = {(r["province"], r["calls"]) for r in service.regions(service.spec(day_args(D2, D2)))["provinces"]}
+    assert d2 == {("Guangdong", 1), ("", 1)}
+    assert service.costs(service.spec(day_args(D3, D3)))["total"] == {"cost_fen": 112, "cost": 1.12, "calls": 7,
+                                                                      "unrated": 2}
+    db.close()

@@ -25,7 +25,7 @@ from webui.apidoc import Operation, body, errors, items, resp
 from webui.http import (ADMIN, EVERYONE, STAFF, agent_directory, created, current_user, json_body, lang, no_content,
                         render, viewer)
 
-FILTERS = ("from", "to", "grain", "queue", "did", "agent", "direction")
+FILTERS = ("from", "to", "grain", "queue", "did", "agent", "direction", "team")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OBJECT = {"type": "object"}
 OWN_KINDS = ("agents", "timeline")  # what an agent may see of their own
@@ -40,7 +40,10 @@ PARAMETERS = [{"name": name, "in": "query", "required": False, "description": te
                                  ("to", "last day, YYYY-MM-DD (default: today); at most 3 years after `from`"),
                                  ("grain", "traffic only: 15min (31 days at most), hour (92 days), day, week or month"),
                                  ("queue", "queue name (a deleted queue's history too)"), ("did", "the DID dialled"),
-                                 ("agent", "work number"), ("direction", "inbound, outbound or internal"))]
+                                 ("agent", "work number"), ("direction", "inbound, outbound or internal"),
+                                 ("team", "a team: a queue's agents (each agent's team: the queue they are a member "
+                                          "of with the lowest penalty); its queue's calls and its agents' outgoing "
+                                          "calls, or its agents' figures; not for `sales`"))]
 
 
 def install(app, deps) -> None:
@@ -60,6 +63,8 @@ def install(app, deps) -> None:
         asked = args()
         if kind in views.AGENT_FILTER_ONLY:  # nothing of theirs has a queue, DID or direction
             asked.update(queue="", did="", direction="")
+        if kind in views.NO_TEAM_FILTER:
+            asked["team"] = ""
         if kind == "timeline" and not asked["from"] and not asked["to"]:  # one day: today
             asked["from"] = asked["to"] = service.today().isoformat()
         return service.spec(asked, None if me.staff else me.agents)
@@ -156,6 +161,8 @@ def install(app, deps) -> None:
                       filter_lines=filter_lines(spec, language) if spec else [],
                       grains=GRAINS, directions=DIRECTIONS,
                       queues=[q["name"] for q in deps.config.list("queues")],
+                      teams=[q["name"] for q in deps.config.list("queues") if not q["name"].startswith("cc-")],
+                      team_filter=kind not in views.NO_TEAM_FILTER,
                       staff=viewer().staff, agents=agent_directory().all() if viewer().staff else [],
                       agent_only=kind in views.AGENT_FILTER_ONLY,
                       export_url=f"/reports/{kind}/export" + ("?" + urlencode(query) if query else ""))
@@ -181,7 +188,8 @@ def install(app, deps) -> None:
                                            "`ivr` (per menu: entered, keys, invalid, timeouts, where callers left or hung up), "
                                            "`regions` (incoming callers by province and city), `trunks`, `outbound` (campaign "
                                            "attempts by campaign, agent and day), `costs` (charges in fen and yuan by trunk, agent, "
-                                           "team and destination class), `sales` (orders sold by day, agent and product). Seconds "
+                                           "team and destination class), `sales` (orders sold by day, agent and product). `team`: "
+                                           "a queue's agents, as the bills count them (not for `sales`). Seconds "
                                            "are seconds, rates fractions. Agents may read `agents` and `timeline`, their own only; "
                                            "other reports are `404` to them. A bad filter is `422` naming the field.",
                             "parameters": PARAMETERS,
@@ -191,7 +199,7 @@ def install(app, deps) -> None:
         result = run(report, spec)
         return {"report": report, "from": spec["from"].isoformat(), "to": spec["to"].isoformat(),
                 "timezone": getattr(spec["zone"], "key", str(spec["zone"])), "grain": spec["grain"],
-                "filter": {k: spec[k] for k in ("queue", "did", "agent", "direction") if spec[k]},
+                "filter": {k: spec[k] for k in ("queue", "did", "agent", "direction", "team") if spec[k]},
                 "notices": [msgid for msgid, _ in spec["notices"]], **result}
 
     @app.post("/api/v1/reports/rebuild", name="api_reports_rebuild", scope="config", roles=ADMIN,
@@ -203,4 +211,4 @@ def install(app, deps) -> None:
     def api_reports_rebuild():
         body = json_body(optional=True)
         first, last = (str(body.get(name) or "") for name in ("from", "to"))
-        return {"rows": in_worker(deps.db, rebuild_days, deps.db, first, last)}
+        return {"rows": in_worker(deps.db, rebuild_days, deps.db, first, last, service.zone())}

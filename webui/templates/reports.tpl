@@ -48,6 +48,14 @@
       % end
       </select></div>
     % end
+    % if staff and team_filter:
+    <div class="field"><label for="r-team">{{_('reports.field.team')}}</label>
+      <select id="r-team" name="team"><option value="">{{_('crm.any')}}</option>
+      % for q in sorted(set(teams) | ({args['team']} if args['team'] else set())):
+        <option value="{{q}}" {{'selected' if q == args['team'] else ''}}>{{q}}</option>
+      % end
+      </select></div>
+    % end
     % if staff and not agent_only:
     <div class="field"><label for="r-direction">{{_('reports.col.direction')}}</label>
       <select id="r-direction" name="direction"><option value="">{{_('crm.any')}}</option>
@@ -61,7 +69,7 @@
   % if problem:
   <div class="alert" role="alert" id="report-problem">
     % for name, text in problem:
-    <p>{{_('reports.field.' + name) if name in ('from', 'to', 'grain', 'queue', 'did', 'agent', 'direction') else name}}: {{text}}</p>
+    <p>{{_('reports.field.' + name) if name in ('from', 'to', 'grain', 'queue', 'did', 'agent', 'direction', 'team') else name}}: {{text}}</p>
     % end
   </div>
   % end

@@ -29,4 +29,4 @@ def up(db, migrator):
         db.execute_sql(statement)
     from appliance.services.reports import rebuild_buckets
 
-    rebuild_buckets(db)
+    rebuild_buckets(db, days=False)  # the day summaries come with their own migration
