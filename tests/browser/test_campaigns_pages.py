@@ -93,7 +93,7 @@ def test_a_list_is_imported_a_campaign_started_and_an_agent_previews(page_as, we
     attempts = [(a.result, a.note) for a in m.CampaignAttempt.select().order_by(m.CampaignAttempt.id)]
     assert attempts == [("failed", ""), ("skipped", "客户已在跟进")]  # dialled, never connected; then skipped
     # the supervisor's campaign page follows the attempt records by itself
-    expect(page.locator('[data-figure="skipped"] .figure')).to_have_text("1")
+    expect(page.locator('[data-figure="skipped"] .figure')).to_have_text("1", timeout=12_000)  # read again every 5 s
     expect(page.locator('[data-figure="failed"] .figure')).to_have_text("1")
     expect(page.locator('[data-figure="remaining"] .figure')).to_have_text("2")
     assert not page.problems and not agent.problems, page.problems + agent.problems

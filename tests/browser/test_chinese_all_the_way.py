@@ -32,7 +32,8 @@ ALLOWED = {"SIP", "PJSIP", "DAHDI", "IVR", "CSV", "PDF", "API", "URL", "HTTP", "
            "London", "Token", "MB", "GB", "KB", "Ctrl", "Alt", "Shift", "Enter", "Esc", "English", "PCMA", "PCMU",
            "codec", "codecs", "localhost", "FastAGI", "Authorization", "kHz",
            "KiB", "MiB", "GiB", "dBFS",
-           "IPv", "eth"}  # IPv4 and eth0 as the letters before their digits
+           "IPv", "eth",  # IPv4 and eth0 as the letters before their digits
+           "Webhook", "POST"}
 # What the test and the harness seeded: people's, queues' and menus' names are data.
 SEEDED = ("Acme Trading Ltd", "Alice", "Bob", "Sales line", "Sales", "Support", "sales-menu", "sales", "support",
           "Front door", "zh-welcome", "en-welcome", "main", "City", "Level", "gold", "silver", "company", "lead",
@@ -45,7 +46,8 @@ SEEDED = ("Acme Trading Ltd", "Alice", "Bob", "Sales line", "Sales", "Support", 
 # codes in their own list, the Excel columns on the import page (their headers in the file).
 KEYS_SHOWN = {"/admin/pause_reasons": ("break", "lunch", "training", "meeting"),
               "/customers/import": ("account_manager", "category", "name", "phone", "tags", "xlsx"),
-              "/admin/audit": ("vip",)}  # the seeded customer's tag, as the log recorded it
+              "/admin/audit": ("vip",),  # the seeded customer's tag, as the log recorded it
+              "/admin/webhooks": ("https://crm.example.com/hooks/callcenter",)}  # an example URL
 WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 # The page's visible text, less what it marks as not for translation: text in another language
 # on purpose (an English prompt's words, ``lang="en"``) and keys and file names (``translate="no"``).

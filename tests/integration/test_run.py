@@ -106,7 +106,8 @@ def test_make_run_appliance_end_to_end(running):
         return body if status == 200 and body["status"] == "ok" else None
 
     health = wait_until(healthy, 60, "health ok")
-    assert set(health["components"]) == {"asterisk", "ami", "agi", "db", "hardware", "recording", "mail", "ha"}
+    assert set(health["components"]) == {"asterisk", "ami", "agi", "db", "hardware", "recording", "mail", "ha",
+                                           "webhooks"}
     assert health["components"]["ha"] == {"state": "off", "up": True, "enabled": False}  # a box on its own
     assert all(c["up"] for c in health["components"].values())
     # this machine has no telephony card: a notice, not an alarm

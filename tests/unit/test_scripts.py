@@ -213,7 +213,7 @@ def test_a_campaign_call_reads_the_campaigns_script(world, db):
     assert scripts.for_campaign(camp.id) == "秋季"
     # the campaign panel names the script instead of its free text (which stays the fallback)
     assert Campaigns._brief(camp, script=True) | {"id": 0} == {
-        "id": 0, "name": "autumn", "display_name": "秋季回访", "auto_next": True, "mode": "preview",
+        "id": 0, "name": "autumn", "display_name": "秋季回访", "auto_next": True, "mode": "preview", "dialled": False,
         "script": "free text", "call_script": "秋季"}
 
 
