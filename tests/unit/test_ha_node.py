@@ -13,6 +13,7 @@ import pytest
 from appliance.ha import roles, status_of
 from appliance.ha.node import HaNode
 from appliance.services.ha import HaSettings
+from harness import wait_until
 
 HA = HaSettings(True, "eth0", "192.168.1.12", "192.168.1.10/24", "192.168.1.1", 51, 250, "a shared secret")
 
@@ -55,15 +56,13 @@ def node(tmp_path, monkeypatch):
 
 
 def test_backup_receives_master_takes_over_fault_stands_down(node, tmp_path):
-    import gevent
-
     node.handle(roles.Vrrp("BACKUP"))
     assert node.receiving and node.reconciled == [True] and node.active is None
     assert status_of(tmp_path / "run")["role"] == "standby"  # what the serial console reads
 
     node.handle(roles.Vrrp("MASTER"))
-    gevent.sleep(0)  # the receiver is stopped off the caller's greenlet
-    assert not node.receiving and len(node.made) == 1 and node.active is node.made[0]
+    wait_until(lambda: not node.receiving, 5, "the receiver stopped")  # off the caller's greenlet
+    assert len(node.made) == 1 and node.active is node.made[0]
     assert node.replicator is not None and node.replicator.peer.address == "192.168.1.12"
     assert node.health()["state"] == "active" and node.replication()["direction"] == "sending"
 
@@ -74,12 +73,10 @@ def test_backup_receives_master_takes_over_fault_stands_down(node, tmp_path):
 
 
 def test_a_takeover_that_fails_is_an_alarm_and_gives_the_address_up(node):
-    import gevent
-
     node.fail_next = True
     node.handle(roles.Vrrp("BACKUP"))
     node.handle(roles.Vrrp("MASTER"))
-    gevent.sleep(0)
+    wait_until(lambda: node.restarted, 5, "keepalived restarted")  # the failure is met off the caller's greenlet
     assert node.state.role == "starting" and node.active is None and node.replicator is None
     assert node.restarted == ["the takeover failed"]  # keepalived starts again as BACKUP
     assert [a["code"] for a in node.alarm_list()] == [roles.TAKEOVER_FAILED] and not node.health()["up"]

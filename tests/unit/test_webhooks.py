@@ -20,6 +20,7 @@ from appliance.db import open_database
 from appliance.db.migrate import migrate
 from appliance.errors import ValidationError
 from appliance.services.webhooks import UrlGuard, WebhookService, refused_address, retry_delay
+from harness import wait_until
 from test_mail import Clock  # the mail outbox's fake clock
 from webhook_receiver import LOOPBACK_OK, receiver  # noqa: F401 (a fixture)
 
@@ -212,8 +213,6 @@ def test_the_bus_feeds_the_outbox(env):
 
 
 def test_the_worker_delivers_from_its_own_thread(env):
-    import gevent
-
     sub = subscribe(env, ["webhook.test"])
     env.hooks.clock = time.time
     loop_thread = threading.get_native_id()
@@ -223,9 +222,7 @@ def test_the_worker_delivers_from_its_own_thread(env):
     env.hooks.start(interval=0.05)
     try:
         env.hooks.send_test(sub["id"])
-        deadline = time.monotonic() + 10
-        while not env.receiver.got and time.monotonic() < deadline:
-            gevent.sleep(0.02)
+        wait_until(lambda: env.receiver.got, 10, "the test event delivered")
     finally:
         env.hooks.stop()
     assert env.receiver.types() == ["webhook.test"]
@@ -438,10 +435,8 @@ def test_a_thousand_deliveries_to_a_hanging_receiver_never_hold_the_loop(env):
     ticker = gevent.spawn(tick)
     env.hooks.start(interval=60)  # one pass in this test
     try:
-        deadline = time.monotonic() + 20
-        while not m.WebhookDelivery.select().where(m.WebhookDelivery.attempts > 0).exists():
-            assert time.monotonic() < deadline, "the worker never tried"
-            gevent.sleep(0.05)
+        wait_until(lambda: m.WebhookDelivery.select().where(m.WebhookDelivery.attempts > 0).exists(), 20,
+                   "the worker to try")
     finally:
         env.hooks.stop()
         ticker.kill()
