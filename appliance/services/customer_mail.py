@@ -35,6 +35,7 @@ from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, U
     field_error_of
 from appliance.services.config import Field, coerce
 from appliance.services.crm import POOL, Viewer, _check_text, fmt_time
+from appliance.services.workorders import _int  # a row id as sent, -1 for anything else
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +105,6 @@ def _body(value) -> str:
 
 def no_template(template_id) -> NotFound:
     return NotFound(f"no e-mail template {template_id}", code="mail.templates.not_found")
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 class CustomerMail:

@@ -39,6 +39,7 @@ from appliance.engine import scripts as rules
 from appliance.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationError, field_error_of
 from appliance.services.config import Field, coerce
 from appliance.services.crm import RECENT_CALL_MINUTES, CustomField, _check_text
+from appliance.services.workorders import _int  # a row id as sent, -1 for anything else
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ SCRIPT_FIELDS = (
     Field("active", "bool", default=True),
 )
 LINKEDID = Field("linkedid", "str", max_length=64, pattern=r"[0-9A-Za-z.\-_]+")
-
-
-def _int(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return -1
-    return number if 0 < number < 2 ** 63 else -1
 
 
 def _t(value: dt.datetime | None) -> str | None:
