@@ -18,6 +18,19 @@ PRAGMAS = {
 }
 
 
+def native_lock():
+    """An OS lock for peewee's connect/close, which the query pool's native threads take as
+    well as the loop's greenlets.  Created after gevent's monkey-patching, peewee's own
+    ``threading.Lock()`` is gevent's, whose hand-over between a native thread and the loop's
+    greenlets can be lost: a pool thread then waits for it forever, and with it every web
+    request (each one connects), while the loop itself keeps running.  Nothing yields while
+    holding this lock (it guards ``sqlite3.connect`` and a few PRAGMAs), so an OS lock never
+    stalls the loop for more than that."""
+    from gevent import monkey
+
+    return monkey.get_original("_thread", "allocate_lock")()
+
+
 def open_database(path: str | Path) -> SqliteDatabase:
     """Open (creating if needed) the database file and bind the models to it."""
     path = Path(path)
@@ -27,6 +40,7 @@ def open_database(path: str | Path) -> SqliteDatabase:
     except FileExistsError:
         pass
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    db._lock = native_lock()
     db.connect(reuse_if_open=True)
     database.initialize(db)
     return db

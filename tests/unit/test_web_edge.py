@@ -318,6 +318,36 @@ SLOW_QUERY = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WH
               "SELECT count(*) FROM n")
 
 
+def test_web_requests_and_pool_threads_connecting_at_once_never_wait_forever(web):
+    # every web request connects on the loop, every pool job in a native thread: with
+    # peewee's lock made by gevent's patched threading, a hand-over between the two was lost
+    # now and then and the thread, then every request after it, waited forever (the browser
+    # tests' pages that never loaded)
+    pool = gevent.get_hub().threadpool
+    db = web.db
+    db.close()
+
+    def pool_job():
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT 1")
+        db.close()
+
+    def request_like(done):
+        for _ in range(30):
+            db.connect(reuse_if_open=True)
+            db.execute_sql("SELECT 1")
+            db.close()
+            gevent.sleep(0)
+            pool.apply(pool_job)
+            done.append(1)
+
+    done = []
+    workers = [gevent.spawn(request_like, done) for _ in range(8)]
+    with gevent.Timeout(20, False):
+        gevent.joinall(workers, raise_error=True)
+    assert len(done) == 8 * 30, f"{len(done)} of {8 * 30} rounds finished: a connect waits for a lost wake-up"
+
+
 def test_a_heavy_read_in_the_query_pool_leaves_the_loop_free(web):
     pool = QueryPool(web.db, threads=1, queue=1)
     gaps, last = [], [time.perf_counter()]
