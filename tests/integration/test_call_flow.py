@@ -7,11 +7,19 @@ import pytest
 
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL, RINGING
-from harness import Phone, configure_basic, sip_address, started, trunk_call, wait_until
+from harness import Phone, configure_basic, left_idle, sip_address, started, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
 CALLER = "13912345678"
+
+
+@pytest.fixture
+def app(basic_appliance):
+    """One appliance for the module (trunk, queue sales, DID 88001000, Alice on 1001); each test
+    calls from a number of its own, so its call record is its own."""
+    yield basic_appliance
+    left_idle(basic_appliance)
 
 
 def record_for(caller: str, timeout: float = 15) -> CallRecord:
@@ -45,10 +53,7 @@ def subsequence(needle, haystack) -> bool:
     return all(any(x == y for y in it) for x in needle)
 
 
-def test_trunk_call_reaches_agent_through_queue(make_appliance, tmp_path):
-    app = make_appliance()
-    configure_basic(app)
-    started(app)
+def test_trunk_call_reaches_agent_through_queue(app, tmp_path):
     ring_ms, hold_ms = 1500, 6500
     phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=ring_ms).start()
     try:
@@ -88,14 +93,12 @@ def test_trunk_call_reaches_agent_through_queue(make_appliance, tmp_path):
     assert app.agi.stats.handler_errors == 0 and app.agi.stats.ok >= 1
 
 
-def test_no_agent_signed_in_caller_hears_fallback(make_appliance, tmp_path):
-    app = make_appliance()
-    configure_basic(app)
-    started(app)
-    call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp",
+def test_no_agent_signed_in_caller_hears_fallback(app, tmp_path):
+    caller = "13912345670"
+    call = trunk_call(sip_address(app), "88001000", caller, tmp_path / "sipp",
                       scenario="trunk_call_fallback.xml")
     assert call.run(60) == 0, call.errors()  # answered, then hung up by the appliance
-    rec = record_for(CALLER)
+    rec = record_for(caller)
     assert rec.disposition == "fallback"
     assert rec.fallback_reason == "queue-joinempty"
     assert rec.queue == "sales"
@@ -104,30 +107,32 @@ def test_no_agent_signed_in_caller_hears_fallback(make_appliance, tmp_path):
     assert rec.wait_seconds >= 2.0
 
 
-def test_did_without_route_goes_to_fallback(make_appliance, tmp_path):
-    app = make_appliance()
-    configure_basic(app)
-    started(app)
-    call = trunk_call(sip_address(app), "99999999", CALLER, tmp_path / "sipp", scenario="trunk_call_fallback.xml")
+def test_did_without_route_goes_to_fallback(app, tmp_path):
+    caller = "13912345671"
+    call = trunk_call(sip_address(app), "99999999", caller, tmp_path / "sipp", scenario="trunk_call_fallback.xml")
     assert call.run(60) == 0, call.errors()
-    rec = record_for(CALLER)
+    rec = record_for(caller)
     assert (rec.disposition, rec.fallback_reason, rec.did, rec.queue) == ("fallback", "no-route", "99999999", "")
 
 
-def test_signed_in_agent_with_unregistered_phone(make_appliance, tmp_path):
-    app = make_appliance()
-    configure_basic(app)
-    started(app)
-    app.agents.login("1001")  # signed in, but the phone never registered
-    wait_until(lambda: agent_state(app, "1001") is not None, 10, "agent in the live state")
-    call = trunk_call(sip_address(app), "88001000", CALLER, tmp_path / "sipp", scenario="trunk_call_fallback.xml")
+def test_signed_in_agent_with_unregistered_phone(app, tmp_path):
+    # Carol's phone (a queue of her own) never registers; Alice's may have, in an earlier test
+    app.config.create("queues", {"name": "desk", "strategy": "rrmemory", "ring_timeout": 15}, actor="test")
+    app.config.create("dids", {"number": "88001009", "queue": "desk"}, actor="test")
+    app.config.create("phones", {"extension": "1009", "secret": "pw-1009-secret"}, actor="test")
+    app.config.create("agents", {"number": "1009", "name": "Carol", "phone": "1009"}, actor="test")
+    app.config.add_member("desk", "1009", actor="test")
+    app.agents.login("1009")  # signed in, but the phone never registered
+    wait_until(lambda: agent_state(app, "1009") is not None, 10, "agent in the live state")
+    caller = "13912345672"
+    call = trunk_call(sip_address(app), "88001009", caller, tmp_path / "sipp", scenario="trunk_call_fallback.xml")
     assert call.run(60) == 0, call.errors()
-    rec = record_for(CALLER)
-    assert (rec.disposition, rec.fallback_reason) == ("fallback", "queue-joinempty")
-    assert agent_state(app, "1001") == "unavailable"
+    rec = record_for(caller)
+    assert (rec.disposition, rec.fallback_reason, rec.queue) == ("fallback", "queue-joinempty", "desk")
+    assert agent_state(app, "1009") == "unavailable"
 
 
-def test_agi_server_down_sends_caller_to_fallback(make_appliance, tmp_path):
+def test_agi_server_down_sends_caller_to_fallback(make_appliance, tmp_path):  # an appliance of its own: AGI stopped
     app = make_appliance()
     configure_basic(app)
     started(app)
