@@ -1067,6 +1067,7 @@ class Campaign(BaseModel):
     retry_busy_minutes = IntegerField(default=10)  # retry rules (engine.compliance.RetryRules)
     retry_no_answer_minutes = IntegerField(default=60)
     retry_failed_minutes = IntegerField(default=30)
+    retry_machine_minutes = IntegerField(default=0)  # an answering machine: not again by default
     max_attempts = IntegerField(default=3)
 
 

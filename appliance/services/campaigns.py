@@ -63,12 +63,13 @@ STATES = ("stopped", "running", "paused")
 SCRIPT_MAX = 20_000
 REASON_MAX = 200
 OPEN = ("offered", "dialling")  # an entry an agent holds
-RESULTS = ("answered", "no-answer", "busy", "failed", "abandoned", "skipped", "refused")
+RESULTS = ("answered", "machine", "no-answer", "busy", "failed", "abandoned", "skipped", "refused")
 # the dialled modes' numbers: (field, smallest, largest, kind)
 DIAL_FIELDS = (("ratio", 1.0, pacing.MAX_LINES_PER_AGENT, float), ("target_abandon", 0.0, 100.0, float),
                ("max_lines_per_agent", 1.0, pacing.MAX_LINES_PER_AGENT, float), ("max_lines", 0, 1000, int),
                ("retry_busy_minutes", 0, 10080, int), ("retry_no_answer_minutes", 0, 10080, int),
-               ("retry_failed_minutes", 0, 10080, int), ("max_attempts", 1, 20, int))
+               ("retry_failed_minutes", 0, 10080, int), ("retry_machine_minutes", 0, 10080, int),
+               ("max_attempts", 1, 20, int))
 DIAL_STATUS = {"busy": "busy", "noanswer": "no-answer", "cancel": "no-answer", "congestion": "failed",
                "chanunavail": "failed"}
 

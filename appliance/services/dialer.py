@@ -73,7 +73,8 @@ DUE_COUNTED = 1000  # entries due are counted up to this (pacing needs no more)
 FINAL = ("answered", "no-answer", "busy", "failed", "abandoned", "refused", "skipped")
 OPEN_RESULTS = ("dialling", "answered")
 STATUS_OF_DIAL = {"BUSY": "busy", "NOANSWER": "no-answer", "CANCEL": "no-answer"}  # anything else: failed
-RETRY_AS = {"busy": rules.BUSY, "no-answer": rules.NO_ANSWER, "abandoned": rules.NO_ANSWER, "failed": rules.FAILED}
+RETRY_AS = {"busy": rules.BUSY, "no-answer": rules.NO_ANSWER, "abandoned": rules.NO_ANSWER, "failed": rules.FAILED,
+            "machine": rules.MACHINE}
 
 # What a campaign's dialling is doing (campaigns.dialer.status.<key> in the catalogs).
 DIALLING, WAITING_AGENTS, NO_AGENTS, NO_TRUNK, OUTSIDE_WINDOW, NOTHING_DUE, NO_ASTERISK, STOPPED, PAUSED = (
@@ -109,7 +110,8 @@ class Decision:
 
 def retry_rules(row: m.Campaign) -> rules.RetryRules:
     return rules.RetryRules(busy_minutes=row.retry_busy_minutes, no_answer_minutes=row.retry_no_answer_minutes,
-                            failed_minutes=row.retry_failed_minutes, max_attempts=row.max_attempts)
+                            failed_minutes=row.retry_failed_minutes, machine_minutes=row.retry_machine_minutes,
+                            max_attempts=row.max_attempts)
 
 
 class Dialer:
@@ -256,7 +258,7 @@ class Dialer:
             ' AVG(CASE WHEN "result" = \'answered\' AND "ended_at" IS NOT NULL'
             '  THEN (julianday("ended_at") - julianday("answered_at")) * 86400 END)'
             ' FROM "campaign_attempt" WHERE "campaign_id" = ? AND "started_at" >= ?'
-            ' AND "result" IN (\'answered\', \'abandoned\', \'no-answer\', \'busy\', \'failed\')'
+            ' AND "result" IN (\'answered\', \'abandoned\', \'no-answer\', \'busy\', \'failed\', \'machine\')'
             ' AND "ended_at" IS NOT NULL', (row.id, str(since))).fetchone()
         return pacing.Window(dialled, answered, abandoned, ring or 0.0, handle or 0.0)
 
@@ -439,9 +441,11 @@ class Dialer:
                 attempt.agent = ""
                 self.finish(attempt, "abandoned")  # picked up, never put through
         elif attempt.result == "dialling":
-            if attempt.campaign.mode in agentless.MODES and (attempt.answered_at is not None
+            if attempt.amd == "machine":
+                result = "machine"  # AMD heard a greeting and the call ended there (hung up, or a message left)
+            elif attempt.campaign.mode in agentless.MODES and (attempt.answered_at is not None
                                                              or record.get("disposition") == "answered"):
-                result = "answered"  # a person (or a machine: ``amd``) heard it; no agent to wait for
+                result = "answered"  # a person heard it; no agent to wait for
             elif attempt.answered_at is not None:
                 result = "abandoned"
             elif record.get("disposition") == "interrupted":

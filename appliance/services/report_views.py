@@ -24,6 +24,7 @@ CALLS = [("calls", "reports.region.calls", "int"), ("answered", "reports.col.ans
          ("average_talk", "reports.region.average_talk", "seconds")]
 ATTEMPTS = [("name", "reports.col.name", "text"),
             ("dialled", "reports.outbound.dialled", "int"), ("answered", "reports.col.answered", "int"),
+            ("abandoned", "reports.col.abandoned", "int"), ("machine", "reports.outbound.machine", "int"),
             ("no_answer", "reports.outbound.no_answer", "int"), ("busy", "reports.outbound.busy", "int"),
             ("failed", "reports.outbound.failed", "int"), ("dialling", "reports.outbound.dialling", "int"),
             ("skipped", "reports.outbound.skipped", "int"), ("refused", "reports.outbound.refused", "int"),
@@ -246,6 +247,8 @@ def chart(kind: str, result: dict, words, label=lambda kind, code: code) -> dict
         return {"type": "bars", "x": [r["key"] for r in rows],
                 "series": [{"name": words(msgid), "data": [r[k] for r in rows], "stack": "o"}
                            for k, msgid in (("answered", "reports.col.answered"),
+                                            ("abandoned", "reports.col.abandoned"),
+                                            ("machine", "reports.outbound.machine"),
                                             ("no_answer", "reports.outbound.no_answer"),
                                             ("busy", "reports.outbound.busy"), ("failed", "reports.outbound.failed"))]}
     if kind == "costs":

@@ -85,7 +85,8 @@ WRAPUP_LOOKBACK = dt.timedelta(hours=12)  # a wrap-up's call entered at most thi
 # how callers leave a menu (``menu_step.left``, ``agi/handlers/menu.py``), and hanging up in it
 IVR_LEFT = ("queue", "agent", "extension", "voicemail", "fax", "hangup", "fallback", "hung_up")
 COST_GROUPS = ("trunk", "agent", "team", "class")
-OUTBOUND_RESULTS = ("answered", "no-answer", "busy", "failed", "dialling", "skipped", "refused")
+OUTBOUND_RESULTS = ("answered", "abandoned", "machine", "no-answer", "busy", "failed", "dialling", "skipped",
+                    "refused")
 
 
 def epoch(at) -> float:
@@ -828,8 +829,8 @@ class ReportService:
     # -- outbound campaigns (campaign_attempt) --------------------------------------------------
     def outbound(self, spec: Spec) -> dict:
         """Campaign attempts started in the range, by campaign, by agent and by day of the
-        office's clock: dialled (every call placed: answered, no answer, busy, failed, still
-        dialling), each result, and skipped and refused (not dialled).  The agent and team
+        office's clock: dialled (every call placed: answered, abandoned (answered, no agent
+        free), an answering machine, no answer, busy, failed, still dialling), each result, and skipped and refused (not dialled).  The agent and team
         filters and an agent's own scope apply; queue, DID and direction do not (an attempt has none)."""
         a = m.CampaignAttempt
         q = a.select(a.campaign, a.agent, a.result, (Cast(fn.strftime("%s", a.started_at), "INTEGER") / 3600)

@@ -177,6 +177,38 @@ def test_power_at_ratio_two_with_one_agent_the_second_answered_call_is_abandoned
     assert entry(attempts(f)[0]).state == "done" and attempts(f)[0].disposition == "sale"
 
 
+def test_a_call_that_met_an_answering_machine_ends_as_machine_and_is_retried_by_its_own_rule(floor):
+    f = floor
+    set_campaign(f, retry_machine_minutes=120)
+    f.dialer.tick()
+    a1, a2 = attempts(f)
+    for a in (a1, a2):  # both picked up (the AMD step of the dialplan), one by a machine
+        m.CampaignAttempt.update(answered_at=T0).where(m.CampaignAttempt.id == a.id).execute()
+    m.CampaignAttempt.update(amd="machine").where(m.CampaignAttempt.id == a1.id).execute()
+    m.CampaignAttempt.update(amd="human").where(m.CampaignAttempt.id == a2.id).execute()
+    # the machine is hung up on (amd_action hangup); the person hangs up before an agent was free
+    for a in (a1, a2):
+        f.dialer.call_ended({"linkedid": a.linkedid, "agent": "", "disposition": "answered"})
+    a1, a2 = attempts(f)[:2]
+    assert (a1.result, a2.result) == ("machine", "abandoned")  # a machine is no abandoned caller
+    e1 = entry(a1)
+    assert (e1.state, e1.last_result, e1.next_attempt_at) == ("pending", "machine", T0 + dt.timedelta(minutes=120))
+    figures = f.campaigns.figures(f.campaign.id)
+    assert (figures["machine"], figures["answered"], figures["abandoned"], figures["dialled"]) == (1, 0, 1, 2)
+    window = f.dialer.window(f.campaign)
+    assert (window.dialled, window.answered, window.abandoned) == (2, 0, 1)  # dialled, never answered by a person
+
+
+def test_by_default_a_machine_is_not_called_again(floor):
+    f = floor
+    f.dialer.tick()
+    a1 = attempts(f)[0]
+    m.CampaignAttempt.update(answered_at=T0, amd="machine").where(m.CampaignAttempt.id == a1.id).execute()
+    f.dialer.call_ended({"linkedid": a1.linkedid, "agent": "", "disposition": "answered"})
+    e1 = entry(attempts(f)[0])
+    assert (attempts(f)[0].result, e1.state, e1.next_attempt_at) == ("machine", "done", None)
+
+
 def test_an_answered_call_is_put_through_to_the_entry_s_agent_first_then_the_longest_free(floor):
     f = floor
     f.dialer.tick()

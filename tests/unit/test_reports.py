@@ -537,6 +537,7 @@ def more(seeded, db):
     for n, (agent, result, when) in enumerate((
             ("1001", "answered", at(D3, 9, 0)), ("1001", "no-answer", at(D3, 9, 10)), ("1001", "busy", at(D3, 9, 20)),
             ("1002", "answered", at(D3, 10, 0)), ("1002", "skipped", at(D3, 10, 5)), ("1002", "refused", at(D3, 10, 6)),
+            ("1002", "abandoned", at(D3, 10, 30)), ("1001", "machine", at(D3, 11, 0)),
             ("1001", "failed", at(D4, 0, 30)))):
         entry = m.CallListEntry.create(call_list=calls, number=f"+86138000000{n:02d}", number_key=str(n))
         m.CampaignAttempt.create(campaign=campaign, entry=entry, agent=agent, number=entry.number, result=result,
@@ -608,12 +609,12 @@ def test_costs_by_trunk_agent_team_and_class(more):
 def test_outbound_results_by_campaign_agent_and_office_day(more):
     result = more.outbound(more.spec(day_args(D3, D4)))
     [spring] = result["campaigns"]
-    assert (spring["key"], spring["name"], spring["dialled"], spring["answered"], spring["no_answer"], spring["busy"],
-            spring["failed"], spring["skipped"], spring["refused"], spring["answer_rate"]) == (
-        "spring", "春季回访", 5, 2, 1, 1, 1, 1, 1, 0.4)
-    assert {r["key"]: (r["dialled"], r["answered"]) for r in result["agents"]} == {"1001": (4, 1), "1002": (1, 1)}
-    assert {r["key"]: r["dialled"] for r in result["days"]} == {"2026-03-04": 4, "2026-03-05": 1}
-    assert [r["dialled"] for r in more.outbound(more.spec(day_args(D3, D3)))["days"]] == [4]  # 00:30 is D4's
+    assert (spring["key"], spring["name"], spring["dialled"], spring["answered"], spring["abandoned"],
+            spring["machine"], spring["no_answer"], spring["busy"], spring["failed"], spring["skipped"],
+            spring["refused"], spring["answer_rate"]) == ("spring", "春季回访", 7, 2, 1, 1, 1, 1, 1, 1, 1, 0.2857)
+    assert {r["key"]: (r["dialled"], r["answered"]) for r in result["agents"]} == {"1001": (5, 1), "1002": (2, 1)}
+    assert {r["key"]: r["dialled"] for r in result["days"]} == {"2026-03-04": 6, "2026-03-05": 1}
+    assert [r["dialled"] for r in more.outbound(more.spec(day_args(D3, D3)))["days"]] == [6]  # 00:30 is D4's
     own = more.outbound(more.spec(day_args(D3, D4), agents=frozenset({"1002"})))
     assert [r["key"] for r in own["agents"]] == ["1002"]
 
@@ -720,7 +721,7 @@ def test_the_team_filter_on_costs_regions_menus_and_attempts(more, db):
     ivr = {r["menu"]: r for r in more.ivr(more.spec({**day, "team": "support"}))["rows"]}
     assert set(ivr) == {"main"} and ivr["main"]["entered"] == 1 and ivr["main"]["left"]["hung_up"] == 1
     attempts = more.outbound(more.spec({**day, "team": "support"}))
-    assert [(r["key"], r["dialled"], r["skipped"], r["refused"]) for r in attempts["agents"]] == [("1002", 1, 1, 1)]
+    assert [(r["key"], r["dialled"], r["skipped"], r["refused"]) for r in attempts["agents"]] == [("1002", 2, 1, 1)]
 
 
 def test_the_team_filter_on_the_page_in_the_api_and_in_excel(web, db):

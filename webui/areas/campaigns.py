@@ -71,6 +71,7 @@ DIAL_BODY = {
     "retry_busy_minutes": "busy: called again after this many minutes (0: never; default 10)",
     "retry_no_answer_minutes": "no answer or abandoned: again after (default 60)",
     "retry_failed_minutes": "failed: again after (default 30)",
+    "retry_machine_minutes": "an answering machine (detection on): again after (default 0: never)",
     "max_attempts": "attempts per number at most (1 to 20, default 3)"}
 CAMPAIGN_BODY = {"type": "object", "properties": {**AGENTLESS_BODY,
     "display_name": {"type": "string", "maxLength": 64},
@@ -104,7 +105,8 @@ PANEL_SCHEMA = {"type": "object", "properties": {
 SCOPE = " Agents only for their own agents."
 DIAL_DEFAULTS = {"ratio": pacing.DEFAULT_RATIO, "target_abandon": pacing.DEFAULT_TARGET_ABANDON,
                  "max_lines_per_agent": pacing.DEFAULT_MAX_LINES_PER_AGENT, "max_lines": 0, "retry_busy_minutes": 10,
-                 "retry_no_answer_minutes": 60, "retry_failed_minutes": 30, "max_attempts": 3}
+                 "retry_no_answer_minutes": 60, "retry_failed_minutes": 30, "retry_machine_minutes": 0,
+                 "max_attempts": 3}
 
 
 def form_campaign() -> dict:

@@ -124,8 +124,5 @@
 </section>
 % end
 % end
-% if kind == 'outbound':
-<p class="muted small report-not-yet">{{_('reports.outbound.no_abandoned')}}</p>
-% end
 <script src="/static/vendor/echarts/echarts.min.js"></script>
 <script src="/static/reports.js"></script>
