@@ -77,6 +77,27 @@ class Phone:
 
 
 @dataclass(frozen=True)
+class FxsPhone:
+    """An analog phone on an FXS port the card has: dialled as ``DAHDI/<channel>``."""
+
+    extension: str
+    channel: int
+
+
+@dataclass(frozen=True)
+class CardRoute:
+    """A way out through the telephony card (services/fxs.py): dialled as
+    ``DAHDI/g<group>/<number>``, carrying at most ``channels`` calls, whose channel names
+    match ``pattern`` (counted with CHANNELS())."""
+
+    name: str
+    group: int
+    channels: int
+    pattern: str
+    outbound_priority: int = 1
+
+
+@dataclass(frozen=True)
 class Queue:
     name: str
     strategy: str = "rrmemory"
@@ -120,6 +141,8 @@ class AsteriskModel:
     ami: AmiUser
     trunks: tuple[Trunk, ...] = ()
     phones: tuple[Phone, ...] = ()
+    fxs_phones: tuple[FxsPhone, ...] = ()
+    card_routes: tuple[CardRoute, ...] = ()  # only those the card has
     queues: tuple[Queue, ...] = ()
     dids: tuple[Did, ...] = ()
     agents: tuple[str, ...] = ()  # work numbers of agents with a phone: each gets a personal queue
