@@ -174,7 +174,7 @@ CONSULT_CONTEXT = "cc-consult"
 CONFERENCE_CONTEXT = "cc-conference"
 PEER = "CC_PEER"
 TRANSFER_DONE = "CC_TRANSFER_DONE"  # set on the agent's leg when the customer went on to the other party
-CONSULT_PHONE = "CC_CONSULT_PHONE"  # the extension to consult, or empty: dial the number through the trunks
+CONSULT_PHONE = "CC_CONSULT_PHONE"  # the phone to consult (PJSIP/<extension> or DAHDI/<port>), or empty: the number
 CONFERENCE_ROOM = "CC_CONFERENCE_ROOM"
 CONTROL_EVENT = "CcCallControl"
 

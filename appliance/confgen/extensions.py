@@ -188,7 +188,7 @@ def _call_control(conf: ConfText, model: AsteriskModel) -> None:
                  comment="the agent calls someone while the customer holds, back to the customer if they hang up")
     conf.raw(f"exten => _[+0-9]!,1,{event.format('consulting')}")
     conf.raw(f' same => n,GotoIf($["${{{v.CONSULT_PHONE}}}" = ""]?number)')
-    conf.raw(f" same => n,Dial(PJSIP/${{{v.CONSULT_PHONE}}},30,g)")
+    conf.raw(f" same => n,Dial(${{{v.CONSULT_PHONE}}},30,g)")  # PJSIP/<extension>, or an analog port
     conf.raw(" same => n,Goto(done)")
     conf.raw(" same => n(number),NoOp(consulting ${EXTEN})")
     _dial_out(conf, model, ",g")

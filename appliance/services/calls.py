@@ -25,7 +25,7 @@ from appliance import dialplan_vars as v
 from appliance.db import models as m
 from appliance.engine.live import IN_CALL, RINGING
 from appliance.errors import Conflict, FieldError, NotFound, Unavailable, ValidationError
-from appliance.services.agents import ami_action
+from appliance.services.agents import ami_action, phone_channel
 from appliance.services.calling import CONSULT, DIAL, TRANSFER
 from appliance.services.compliance import OutboundCheck
 
@@ -81,7 +81,7 @@ class CallControl:
         if caller_id:  # cc-outbound presents it
             variables += f",{v.CALLER_ID}={caller_id}"
         resp = self._action("Originate", {
-            "Channel": f"PJSIP/{row.phone.extension}",
+            "Channel": phone_channel(row.phone),
             "Context": v.OUTBOUND_CONTEXT,
             "Exten": number,
             "Priority": 1,
@@ -211,7 +211,7 @@ class CallControl:
             if target is None or to == agent:
                 raise ValidationError(f"cannot call agent {to}", code="consult.bad_target",
                                       fields={"to": FieldError("field.other_agent", "another agent with a phone")})
-            exten, phone, consult_agent = target.phone.extension, target.phone.extension, to
+            exten, phone, consult_agent = target.phone.extension, phone_channel(target.phone), to
         elif to_kind == "number":
             exten = _dialled(to, "consult.bad_target")
             phone, consult_agent = "", ""

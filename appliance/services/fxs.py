@@ -113,3 +113,15 @@ def port_states(facts: CardFacts) -> tuple[dict[int, str], set[str]]:
     present = set(facts.fxs_channels)
     return ({c: e for c, e in extensions.items() if c in present},
             {e for c, e in extensions.items() if c not in present})
+
+
+def channel_routes(facts: CardFacts) -> dict[str, str]:
+    """Which card route a DAHDI channel's call is on (``engine.live.trunk_of``): "i<span>" of
+    each PRI span and "<channel>" of each FXO line -> the route's name."""
+    out = {}
+    for route in m.CardRoute.select():
+        if route.line == "pri" and facts.capacity("pri", route.span):
+            out[f"i{route.span}"] = route.name
+        elif route.line == "fxo":
+            out.update({str(c): route.name for c in facts.fxo_channels})
+    return out
