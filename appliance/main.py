@@ -595,6 +595,7 @@ class Appliance:
                        call_lists=CallLists(self.db, customer_excel), campaigns=self.campaigns,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
+                       card=self.card_facts,
                        workorders=self.workorders, scripts=CallScripts(self.db, self.crm),
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),

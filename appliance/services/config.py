@@ -98,6 +98,11 @@ def _check_host(value: str) -> str | None:
     return FieldError("field.host", "an IP address or a host name")
 
 
+def _check_sip_password(value: str) -> str | None:
+    """A SIP phone's password: 8 characters or more (an analog phone has none: left empty)."""
+    return FieldError("field.min_length", "at least 8 characters", n=8) if len(value) < 8 else None
+
+
 def _check_schedule(value: str) -> str | None:
     from appliance.engine.schedule import ScheduleError, parse
 
@@ -350,8 +355,9 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),
         Field("kind", "str", default="sip", choices=PHONE_KINDS,
               help="sip: a SIP phone that registers; fxs: an analog phone on an FXS port of the telephony card"),
-        Field("secret", "str", default="", max_length=128, min=8, secret=True,
-              help="the SIP digest password the phone registers with (a SIP phone's, required)"),
+        Field("secret", "str", default="", max_length=128, secret=True, check=_check_sip_password,
+              help="the SIP digest password the phone registers with (a SIP phone's, required; 8 characters "
+                   "or more)"),
         Field("dahdi_channel", "int", min=1, max=1024,
               help="an analog phone's FXS port: its DAHDI channel (the phones page says which ports the card has)"),
         Field("callerid_name", "str", default="", max_length=64),

@@ -125,3 +125,18 @@ def channel_routes(facts: CardFacts) -> dict[str, str]:
         elif route.line == "fxo":
             out.update({str(c): route.name for c in facts.fxo_channels})
     return out
+
+
+def outbound_route(facts: CardFacts) -> list[dict]:
+    """The outbound route as the admin reads it: every SIP trunk and card route, in the order
+    outgoing calls try them (priority, then name; priority 0, never, last), each with
+    ``kind`` (sip, fxo, pri), ``name``, ``display_name``, ``priority``, ``capacity`` (calls
+    at once; 0: no limit for a SIP trunk) and ``on_card`` (False: a card route the card does
+    not have, left out of the dialplan)."""
+    rows = [{"kind": "sip", "name": t.name, "display_name": t.display_name or t.name,
+             "priority": t.outbound_priority, "capacity": t.max_channels, "on_card": True}
+            for t in m.Trunk.select()]
+    rows += [{"kind": r.line, "name": r.name, "display_name": r.display_name or r.name, "span": r.span,
+              "priority": r.outbound_priority, "capacity": facts.capacity(r.line, r.span),
+              "on_card": bool(facts.capacity(r.line, r.span))} for r in m.CardRoute.select()]
+    return sorted(rows, key=lambda r: (r["priority"] == 0, r["priority"], r["name"]))
