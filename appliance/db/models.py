@@ -249,7 +249,7 @@ class Phone(BaseModel):
     kind = CharField(max_length=8, default="sip")
     codecs = CharField(max_length=64, default="alaw,ulaw")
     nat = BooleanField(default=False)  # behind NAT (remote agent): trust the source address, not Contact
-    dahdi_channel = IntegerField(null=True, unique=True)  # kind fxs: the FXS port's DAHDI channel
+    dahdi_channel = IntegerField(null=True)  # kind fxs: the FXS port's DAHDI channel (one phone a port: config)
 
 
 class CardRoute(BaseModel):

@@ -4,9 +4,8 @@
 again, and ``long`` (``*25``, or the appliance calling the phone): signed in for the
 shift, the dialplan then keeps the phone in AgentLogin as ``CC_AGENT``.  The agent is
 the one whose phone places the call (the PJSIP endpoint of the channel; for an analog
-phone on an FXS port, the phone of kind fxs on that port, else the caller ID the port is
-configured with, which the phone cannot change), so nobody can sign in someone else from
-their desk.  The handler sets
+phone on an FXS port, the phone of kind fxs on that port, whatever caller ID it shows), so
+nobody can sign in someone else from their desk.  The handler sets
 ``CC_RESULT`` (``ok`` or an error id) and the dialplan plays a confirmation or an error.
 """
 
@@ -35,14 +34,13 @@ def endpoint_of(channel: str, callerid: str = "") -> str:
 
 def extension_at(channel: str, callerid: str = "") -> str:
     """The extension of the phone on ``channel``: an analog phone by its FXS port (the phone
-    of kind fxs on ``DAHDI/<port>``: the port is the phone, whatever caller ID it shows),
-    any other as ``endpoint_of`` says."""
+    of kind fxs on ``DAHDI/<port>``: the port is the phone, whatever caller ID it shows; a
+    port with no phone is none), any other as ``endpoint_of`` says."""
     tech, _, rest = channel.partition("/")
     port = rest.split("-", 1)[0]
-    if tech == "DAHDI" and port.isdigit():
-        row = m.Phone.get_or_none(m.Phone.dahdi_channel == int(port))
-        if row is not None:
-            return row.extension
+    if tech == "DAHDI":
+        row = m.Phone.get_or_none(m.Phone.dahdi_channel == int(port)) if port.isdigit() else None
+        return row.extension if row is not None else ""
     return endpoint_of(channel, callerid)
 
 

@@ -10,7 +10,6 @@
 
 STATEMENTS = (
     """ALTER TABLE "phone" ADD COLUMN "dahdi_channel" INTEGER""",
-    """CREATE UNIQUE INDEX "phone_dahdi_channel" ON "phone" ("dahdi_channel")""",
     """CREATE TABLE "card_route" ("id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(32) NOT NULL,
        "display_name" VARCHAR(64) NOT NULL, "line" VARCHAR(8) NOT NULL, "span" INTEGER NOT NULL,
        "outbound_priority" INTEGER NOT NULL)""",
