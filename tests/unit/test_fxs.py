@@ -253,3 +253,29 @@ def test_a_spans_called_number_routes_like_a_sip_did(cfg, tmp_path):
         handler(session, SimpleNamespace(extension=called, dnid=called, callerid="13912345678",
                                          channel="DAHDI/i1/13912345678-5"))
         assert (session.variables[v.DEST_CONTEXT], session.variables[v.DEST_EXTEN]) == to, called
+
+
+def test_the_appliance_reads_the_former_file_once_and_wires_the_card_through(tmp_path):
+    """Wiring (appliance/main.py): at the DAHDI apply the former file becomes phones, chan_dahdi
+    and the dialplan carry them, the registrations engine follows their ports, the live state
+    names a span's calls, the web pages read the card."""
+    from appliance import settings
+    from appliance.main import Appliance
+    from provisioning import firstboot
+
+    s = settings.load(None, {"data_dir": str(tmp_path), "hardware_root": str(FIXTURES / "analog_fxs_fxo")})
+    firstboot.run(s)
+    s.dahdi_dir.mkdir(parents=True, exist_ok=True)
+    (s.dahdi_dir / EXTENSIONS_FILE).write_text(json.dumps({"2": "8002", "12": "8012"}))
+    box = Appliance(s)
+    assert box.configure_dahdi().agent_ports == 1
+    assert not (s.dahdi_dir / EXTENSIONS_FILE).exists()
+    assert {p.extension: (p.kind, p.dahdi_channel) for p in m.Phone.select()} == {"8002": ("fxs", 2),
+                                                                                "8012": ("fxs", 12)}
+    assert "<8002>" in (box.pbx.generated_dir / "chan_dahdi.conf").read_text()
+    assert [(p.extension, p.channel) for p in box.model().fxs_phones] == [("8002", 2)]
+    assert box.registrations.snapshot()["phones"] == {"8002": reg.PORT_IDLE, "8012": reg.PORT_MISSING}
+    box.config.create("card_routes", {"name": "lines", "line": "fxo"}, actor="t")  # applied: routes re-read
+    assert box.live.trunk_of("DAHDI/6-1") == "lines" and box.live.trunk_of("DAHDI/2-1") == ""
+    assert box.card_facts().capacity("fxo") == 4
+
