@@ -38,6 +38,7 @@ from appliance.mail import parse_addresses
 logger = logging.getLogger(__name__)
 
 PHONE_KINDS = ("sip", "fxs")  # fxs: an analog phone on a port of the telephony card (services/fxs.py)
+ANALOG_PHONE_KINDS = ("fxs",)  # a port, no password
 CARD_LINES = ("fxo", "pri")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
@@ -508,7 +509,7 @@ def _check_phone(obj) -> None:
     """A SIP phone has its password; an analog one its FXS port (one phone per port), and no
     password (it registers nothing)."""
     errors = {}
-    if obj.kind == "fxs":
+    if obj.kind in ANALOG_PHONE_KINDS:
         if obj.dahdi_channel is None:
             errors["dahdi_channel"] = FieldError("fxs.port_required", "the FXS port an analog phone is plugged into")
         elif m.Phone.select().where(m.Phone.dahdi_channel == obj.dahdi_channel, m.Phone.id != obj.id).exists():
