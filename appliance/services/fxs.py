@@ -131,12 +131,17 @@ def outbound_route(facts: CardFacts) -> list[dict]:
     """The outbound route as the admin reads it: every SIP trunk and card route, in the order
     outgoing calls try them (priority, then name; priority 0, never, last), each with
     ``kind`` (sip, fxo, pri), ``name``, ``display_name``, ``priority``, ``capacity`` (calls
-    at once; 0: no limit for a SIP trunk) and ``on_card`` (False: a card route the card does
-    not have, left out of the dialplan)."""
+    at once; 0: no limit for a SIP trunk), ``on_card`` (False: a card route the card does
+    not have, left out of the dialplan) and ``order`` (1, 2, ... as calls try them; None:
+    never tried)."""
     rows = [{"kind": "sip", "name": t.name, "display_name": t.display_name or t.name,
              "priority": t.outbound_priority, "capacity": t.max_channels, "on_card": True}
             for t in m.Trunk.select()]
     rows += [{"kind": r.line, "name": r.name, "display_name": r.display_name or r.name, "span": r.span,
               "priority": r.outbound_priority, "capacity": facts.capacity(r.line, r.span),
               "on_card": bool(facts.capacity(r.line, r.span))} for r in m.CardRoute.select()]
-    return sorted(rows, key=lambda r: (r["priority"] == 0, r["priority"], r["name"]))
+    rows.sort(key=lambda r: (r["priority"] == 0, r["priority"], r["name"]))
+    tried = [r for r in rows if r["priority"] and r["on_card"]]
+    for r in rows:  # the place outgoing calls try it in; None: never tried
+        r["order"] = tried.index(r) + 1 if r in tried else None
+    return rows

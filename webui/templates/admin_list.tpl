@@ -108,9 +108,9 @@
   <table class="list">
     <thead><tr><th class="num">#</th><th>{{_('fxs.route.name')}}</th><th>{{_('fxs.route.kind')}}</th><th class="num">{{_('fxs.route.priority')}}</th><th>{{_('fxs.route.capacity')}}</th></tr></thead>
     <tbody>
-    % for n, r in enumerate(outbound_route, 1):
+    % for r in outbound_route:
       <tr data-route="{{r['name']}}">
-        <td class="num">{{n if r['priority'] and r['on_card'] else '-'}}</td>
+        <td class="num">{{r['order'] or '-'}}</td>
         <td>
         % if can_edit:
           <a href="/admin/{{'trunks' if r['kind'] == 'sip' else 'card_routes'}}/{{r['name']}}">{{r['display_name']}}</a>
