@@ -301,17 +301,18 @@ class CallControl:
                                   fields={
                                       "mode": FieldError("field.choice", f"one of {', '.join(SPY_OPTIONS)}",
                                                          choices=", ".join(SPY_OPTIONS))})
-        if not m.Phone.select().where(m.Phone.extension == phone).exists():
+        listener = m.Phone.get_or_none(m.Phone.extension == phone)
+        if listener is None:
             raise ValidationError(f"no phone {phone} to listen on", code="spy.no_phone",
                                   fields={"phone": FieldError("field.not_a_phone", "not a configured phone")})
         state = self.live.agents.get(agent)
         if state is None or state.state not in (IN_CALL, RINGING) or not state.interface:
             raise Conflict(f"agent {agent} is not on a call", code="spy.agent_not_in_call")
-        if state.interface == f"PJSIP/{phone}":
+        if state.interface == phone_channel(listener):
             raise ValidationError("a supervisor cannot listen on the agent's own phone", code="spy.same_phone",
                                   fields={"phone": FieldError("field.own_phone", "use your own phone")})
         resp = self._action("Originate", {
-            "Channel": f"PJSIP/{phone}",
+            "Channel": phone_channel(listener),  # a supervisor's analog phone too
             "Application": "ChanSpy",
             "Data": f"{state.interface}-,{SPY_OPTIONS[mode]}",
             "CallerID": f'"{mode} {agent}" <{agent}>',

@@ -138,6 +138,26 @@ def test_an_analog_agent_is_a_queue_member_on_its_port_and_signs_in_with_the_fea
     assert session.variables[v.RESULT] == "agent.no_agent_at_phone"
 
 
+def test_click_to_dial_and_listening_in_ring_the_analog_port(cfg):
+    from appliance.engine.live import IN_CALL
+    from appliance.services.calls import CallControl
+
+    cfg.create("phones", {"extension": "8001", "kind": "fxs", "dahdi_channel": 3}, actor="t")
+    cfg.create("phones", {"extension": "8002", "kind": "fxs", "dahdi_channel": 4}, actor="t")
+    cfg.create("agents", {"number": "2001", "name": "Han Meimei", "phone": "8001"}, actor="t")
+    sent = []
+    ami = SimpleNamespace(connected=True, send_action=lambda name, headers: sent.append((name, headers)) or
+                          SimpleNamespace(name="Success", get=lambda key, default=None: default))
+    live = SimpleNamespace(agents={"2001": SimpleNamespace(state=IN_CALL, interface="DAHDI/3")}, calls={})
+    calls = CallControl(ami, live, calling=SimpleNamespace(check_agent=lambda *a, **k: SimpleNamespace()))
+    calls.dial("2001", "13912345678", "alice")
+    assert (sent[-1][0], sent[-1][1]["Channel"]) == ("Originate", "DAHDI/3")
+    calls.spy("2001", "8002", "listen", "sam")  # a supervisor at an analog phone listens in
+    assert (sent[-1][1]["Channel"], sent[-1][1]["Data"]) == ("DAHDI/4", "DAHDI/3-,qE")
+    with pytest.raises(ValidationError):  # not on the agent's own port
+        calls.spy("2001", "8001", "listen", "sam")
+
+
 def test_a_ports_state_follows_its_device_and_the_card(cfg):
     state = reg.Registrations()
     published = state.set_ports({1: "8001", 2: "8002"}, missing={"8009"})
