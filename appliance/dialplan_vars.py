@@ -15,6 +15,8 @@ QUEUE = "CC_QUEUE"
 
 # Contexts.
 FALLBACK_CONTEXT = "cc-fallback"
+# The fallback reason of a call to an analog phone whose FXS port the card no longer has.
+PORT_MISSING_REASON = "port-missing"
 TRUNK_CONTEXT = "cc-from-trunk"
 PHONE_CONTEXT = "cc-from-phone"
 QUEUE_CONTEXT = "cc-queue"

@@ -566,7 +566,11 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f"exten => {v.LONG_SIGNIN_CODE},1,Goto({v.AGENT_LOGIN_CONTEXT},s,1)")
     conf.raw(f"exten => {v.PROMPT_RECORD_CODE},1,Goto({v.PROMPT_RECORD_CONTEXT},s,1)")
     for ext, device in sorted([(name(p.extension), f"PJSIP/{name(p.extension)}") for p in model.phones]
-                              + [(name(p.extension), f"DAHDI/{int(p.channel)}") for p in model.fxs_phones]):
+                              + [(name(p.extension), f"DAHDI/{int(p.channel)}" if p.on_card else "")
+                                 for p in model.fxs_phones]):
+        if not device:  # an analog phone whose port the card no longer has: not in service, never out
+            conf.raw(f"exten => {ext},1,Goto({v.FALLBACK_CONTEXT},{v.PORT_MISSING_REASON},1)")
+            continue
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
         conf.raw(f" same => n,Dial({device},30)")
         conf.raw(" same => n,Hangup()")

@@ -49,9 +49,8 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None,
         for p in m.Phone.select().where(m.Phone.kind == "sip").order_by(m.Phone.extension)
     )
     fxs_phones = tuple(
-        FxsPhone(p.extension, p.dahdi_channel)
+        FxsPhone(p.extension, p.dahdi_channel, p.dahdi_channel in card.fxs_channels)
         for p in m.Phone.select().where(m.Phone.kind == fxs.KIND).order_by(m.Phone.extension)
-        if p.dahdi_channel in card.fxs_channels
     )
     card_routes = tuple(
         CardRoute(r.name, fxs.group_of(r.line, r.span), card.capacity(r.line, r.span),

@@ -78,10 +78,12 @@ class Phone:
 
 @dataclass(frozen=True)
 class FxsPhone:
-    """An analog phone on an FXS port the card has: dialled as ``DAHDI/<channel>``."""
+    """An analog phone on an FXS port: dialled as ``DAHDI/<channel>`` when the card has the
+    port (``on_card``); else a call to it is told the number is not in service."""
 
     extension: str
     channel: int
+    on_card: bool = True
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,9 @@ def test_chan_dahdi_gives_each_port_its_phone_and_a_port_the_card_lacks_is_shown
     assert (result.agent_ports, facts.fxs_channels, facts.fxo_channels) == (1, (1, 2, 3, 4), (5, 6, 7, 8))
     assert fxs.port_states(facts) == ({1: "8001"}, {"8009"})
     plan = context(dialplan(facts), v.PHONE_CONTEXT)
-    assert "exten => 8001,1,AGI" in plan and " same => n,Dial(DAHDI/1,30)" in plan and "8009" not in plan
+    assert "exten => 8001,1,AGI" in plan and " same => n,Dial(DAHDI/1,30)" in plan
+    # the phone whose port is gone: "not in service", never out through the trunks as a number
+    assert "exten => 8009,1,Goto(cc-fallback,port-missing,1)" in plan and "DAHDI/9" not in plan
 
 
 def test_an_analog_agent_is_a_queue_member_on_its_port_and_signs_in_with_the_feature_codes(cfg):
@@ -293,7 +295,8 @@ def test_the_appliance_reads_the_former_file_once_and_wires_the_card_through(tmp
     assert {p.extension: (p.kind, p.dahdi_channel) for p in m.Phone.select()} == {"8002": ("fxs", 2),
                                                                                 "8012": ("fxs", 12)}
     assert "<8002>" in (box.pbx.generated_dir / "chan_dahdi.conf").read_text()
-    assert [(p.extension, p.channel) for p in box.model().fxs_phones] == [("8002", 2)]
+    assert [(p.extension, p.channel, p.on_card) for p in box.model().fxs_phones] == [("8002", 2, True),
+                                                                                    ("8012", 12, False)]
     assert box.registrations.snapshot()["phones"] == {"8002": reg.PORT_IDLE, "8012": reg.PORT_MISSING}
     box.config.create("card_routes", {"name": "lines", "line": "fxo"}, actor="t")  # applied: routes re-read
     assert box.live.trunk_of("DAHDI/6-1") == "lines" and box.live.trunk_of("DAHDI/2-1") == ""
