@@ -515,6 +515,8 @@ def _check_phone(obj) -> None:
         elif m.Phone.select().where(m.Phone.dahdi_channel == obj.dahdi_channel, m.Phone.id != obj.id).exists():
             errors["dahdi_channel"] = FieldError("fxs.port_taken", f"port {obj.dahdi_channel} is another phone's",
                                                  port=obj.dahdi_channel)
+        if re.search(r'["<>\\]', obj.callerid_name or ""):  # chan_dahdi.conf's callerid="Name" <ext>
+            errors["callerid_name"] = FieldError("fxs.name_chars", 'no " < > or \\ in an analog phone\'s name')
     else:
         if not obj.secret:
             errors["secret"] = FieldError("field.required", "required")

@@ -76,7 +76,11 @@ def test_an_analog_phone_needs_its_port_not_a_password_and_a_port_is_one_phones(
     with pytest.raises(ValidationError) as sip:  # a SIP phone still needs its password, and has no port
         cfg.create("phones", {"extension": "1001", "dahdi_channel": 2}, actor="t")
     assert set(sip.value.fields) == {"secret", "dahdi_channel"}
-    assert not m.Phone.select().where(m.Phone.extension.in_(("8002", "1001"))).exists()  # nothing half-saved
+    with pytest.raises(ValidationError) as quoted:  # chan_dahdi.conf would refuse it, and every port with it
+        cfg.create("phones", {"extension": "8003", "kind": "fxs", "dahdi_channel": 3, "callerid_name": 'Li "Boss"'},
+                   actor="t")
+    assert quoted.value.fields["callerid_name"].msgid == "fxs.name_chars"
+    assert not m.Phone.select().where(m.Phone.extension.in_(("8002", "8003", "1001"))).exists()  # none half-saved
 
 
 def test_the_installers_file_is_read_into_phones_once_then_ignored(db, cfg, tmp_path):
