@@ -454,8 +454,10 @@ def render(model: AsteriskModel) -> str:
     conf.section("globals", comment="read by the hand-written contexts of rootfs/etc/asterisk/extensions.conf")
     conf.raw(f"{v.SOUNDS_GLOBAL}={model.paths.sounds}")
     conf.raw('#tryinclude "appliance/instance.conf"')  # CC_INSTANCE, written at each start (pbx.py)
-    conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
+    conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk or PRI span, by dialled number (DID)")
     _fax_heard(conf)
+    # no dialled number at all (a span whose carrier sends no called number): not in service
+    conf.raw(f"exten => s,1,Goto({v.FALLBACK_CONTEXT},no-route,1)")
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")
     conf.raw(f" same => n,Set(__{v.DID}=${{EXTEN}})")
     conf.raw(f" same => n,AGI({agi_url(model, 'route')})")

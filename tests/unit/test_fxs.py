@@ -269,6 +269,7 @@ def test_a_spans_called_number_routes_like_a_sip_did(cfg, tmp_path):
     assert "context = cc-from-trunk" in span1 and "group = 11" in span1 and "signalling = pri_cpe" in span1
     assert "group = 12" in chan.split("; span 2:", 1)[1]
     inbound = context(dialplan(fxs.CardFacts()), v.TRUNK_CONTEXT)
+    assert "exten => s,1,Goto(cc-fallback,no-route,1)" in inbound  # a span that sends no called number
     assert re.search(r"exten => _\[\+0-9\]\.,1,.*\n same => n,Set\(__CC_DID=\$\{EXTEN\}\)\n same => n,AGI\(agi://"
                      r"[^)]*/route\)", inbound)
     session = SimpleNamespace(variables={})
