@@ -278,9 +278,10 @@ def model_from_status(status: DahdiStatus, extensions: Mapping[int, str] | None 
     """The model for what was detected.
 
     Digital spans become PRI spans (clock taken from the first span, then the next as
-    backup, in span order), each in its own group (``span_group``).  An FXS port becomes an agent port when ``extensions``
-    (channel -> extension) names it; one without an extension is left out, so it gives no
-    dial tone rather than a phone nobody can reach.  Every FXO port joins ``trunk_group``.
+    backup, in span order), each in its own group (``span_group``). An FXS port becomes an
+    agent port when ``extensions`` (channel -> extension) names it; one without an extension
+    is left out, so it gives no dial tone rather than a phone nobody can reach. Every FXO
+    port joins ``trunk_group``.
     """
     extensions, names = extensions or {}, names or {}
     spans, agents, trunks = [], [], []

@@ -1,10 +1,11 @@
 """FastAGI script ``calling``: may the desk phone placing this call dial this number?
 
 The phones' dialplan (``cc-from-phone``) sends every number that is not one of our
-extensions or feature codes here first (the number is the one argument).  The phone is the
+extensions or feature codes here first (the number is the one argument). The phone is the
 channel's PJSIP endpoint (an analog phone on an FXS port: the phone on that port); a
-customer a phone handed over by a blind transfer of its own (SIP REFER) runs in the phones' context on the customer's channel, so there the phone is the one
-Asterisk names in ``BLINDTRANSFER``.  The decision is the calling permission of the agent at
+customer a phone handed over by a blind transfer of its own (SIP REFER) runs in the phones'
+context on the customer's channel, so there the phone is the one Asterisk names in
+``BLINDTRANSFER``. The decision is the calling permission of the agent at
 that phone (services/calling.py: the same decision as click-to-dial, audited when refused).
 
 The check is the whole outbound compliance check (services/compliance.py: permission,
