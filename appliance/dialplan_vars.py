@@ -15,6 +15,8 @@ QUEUE = "CC_QUEUE"
 
 # Contexts.
 FALLBACK_CONTEXT = "cc-fallback"
+# The fallback reason of a call to an analog phone whose FXS port the card no longer has.
+PORT_MISSING_REASON = "port-missing"
 TRUNK_CONTEXT = "cc-from-trunk"
 PHONE_CONTEXT = "cc-from-phone"
 QUEUE_CONTEXT = "cc-queue"
@@ -174,7 +176,7 @@ CONSULT_CONTEXT = "cc-consult"
 CONFERENCE_CONTEXT = "cc-conference"
 PEER = "CC_PEER"
 TRANSFER_DONE = "CC_TRANSFER_DONE"  # set on the agent's leg when the customer went on to the other party
-CONSULT_PHONE = "CC_CONSULT_PHONE"  # the extension to consult, or empty: dial the number through the trunks
+CONSULT_PHONE = "CC_CONSULT_PHONE"  # the phone to consult (PJSIP/<extension> or DAHDI/<port>), or empty: the number
 CONFERENCE_ROOM = "CC_CONFERENCE_ROOM"
 CONTROL_EVENT = "CcCallControl"
 

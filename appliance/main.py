@@ -37,7 +37,7 @@ from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
 from appliance.confgen.dahdi import EXTENSIONS_FILE as DAHDI_EXTENSIONS_FILE  # noqa: E402
-from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, run_dahdi_cfg  # noqa: E402
+from appliance.confgen.dahdi import DahdiResult, apply_dahdi, run_dahdi_cfg  # noqa: E402
 from appliance.confgen.from_db import (build_model, menu_table, queue_policies, registering_trunks,  # noqa: E402
                                       routing_table)
 from appliance.confgen.model import AmiUser, Network  # noqa: E402
@@ -48,7 +48,12 @@ from appliance.db.querypool import QueryPool  # noqa: E402
 from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter  # noqa: E402
 from appliance.ha.node import HaNode  # noqa: E402
 from appliance.ha.replication import promote_replica  # noqa: E402
-from appliance.engine.registrations import Registrations, parse_contacts, parse_registrations  # noqa: E402
+from appliance.engine.registrations import (  # noqa: E402
+    Registrations,
+    parse_busy_ports,
+    parse_contacts,
+    parse_registrations,
+)
 from appliance.engine.live import (  # noqa: E402
     AgentStateChanged,
     LiveState,
@@ -68,6 +73,7 @@ from appliance.recording.pipeline import ProcessPool, RecordingConfig, Recording
 from appliance.services.agent_setup import AgentSetup  # noqa: E402
 from appliance.services.agents import AgentService  # noqa: E402
 from appliance.services import callers  # noqa: E402
+from appliance.services import fxs  # noqa: E402
 from appliance.services.billing import BillingService  # noqa: E402
 from appliance.services.compliance import OutboundCheck  # noqa: E402
 from appliance.services.calls import CallControl  # noqa: E402
@@ -173,7 +179,8 @@ class Appliance:
                              on_disconnect=self.on_ami_disconnect,
                              identity=self._asterisk_identity)
         self.agents = AgentService(self.db, self.ami)
-        self.calling = OutboundCheck(self.db, self.site, self.live, default_window=settings.calling_window)  # every outbound path's one check
+        self.calling = OutboundCheck(self.db, self.site, self.live, default_window=settings.calling_window,
+                                     card=self.card_facts)  # every outbound path's one check
         self.calls = CallControl(self.ami, self.live, self.execute, self.calling)
         self.campaigns = Campaigns(self.db, self.calls, self.crm, self.bus,
                                    zone=lambda: zone_of(self.site.timezone()), region=self.site.home_region,
@@ -193,7 +200,8 @@ class Appliance:
         registry.register(ping.SCRIPT, ping.handle)
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         registry.register(pin.SCRIPT, pin.make_handler(callers.customer_of))
-        registry.register(record.SCRIPT, record.make_handler(self.recordings), fallback=False)
+        registry.register(record.SCRIPT, record.make_handler(self.recordings, trunk_of=self.live.trunk_of),
+                          fallback=False)
         registry.register(menu.SCRIPT, menu.make_handler(lambda: self.menus_table,
                                                          order_of=OrderService.latest_for_number,
                                                          on_step=MenuStepWriter(self.db).write))
@@ -270,22 +278,38 @@ class Appliance:
     def model(self):
         return build_model(self.pbx.paths, self.network, self.ami_user, self.prompt_files,
                            dahdi=self.dahdi is not None and self.dahdi.cards_present,
-                           language=self.settings.caller_language)
+                           language=self.settings.caller_language, card=self.card_facts())
 
-    def configure_dahdi(self) -> DahdiResult:
-        """DAHDI's files for the cards found now (before each Asterisk start); a SIP-only
-        box comes out as ``no_card``.  ``dahdi_cfg`` runs on the appliance only, never
-        against a developer machine's own driver."""
+    def card_facts(self) -> fxs.CardFacts:
+        """What the telephony card has, as the last DAHDI apply found it."""
+        return fxs.CardFacts.of(self.dahdi)
+
+    def configure_dahdi(self, cli=None) -> DahdiResult:
+        """DAHDI's files for the cards found now and the analog phones on their FXS ports
+        (before each Asterisk start, and after each configuration change: ``cli`` reloads
+        chan_dahdi when its file changed); a SIP-only box comes out as ``no_card``.
+        ``dahdi_cfg`` runs on the appliance only, never against a developer machine's own
+        driver.  The installer's former port file is read into phones once, first."""
         s = self.settings
+        try:
+            fxs.import_legacy_file(s.dahdi_dir / DAHDI_EXTENSIONS_FILE, self.db)
+        except Exception:  # never keeps Asterisk from starting; the file stays for the next try
+            logger.exception("reading the former FXS port file into phones failed")
+        extensions, names = fxs.dahdi_phones()
         self.dahdi = apply_dahdi(
             s.hardware_root, s.dahdi_system_conf_path, self.pbx.generated_dir,
-            extensions=load_extensions(s.dahdi_dir / DAHDI_EXTENSIONS_FILE),
+            extensions=extensions, names=names,
             settings=DahdiSettings(tone_zone=s.dahdi_tone_zone, echo_canceller=s.dahdi_echo_canceller),
-            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg)
+            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg, cli=cli)
+        facts = self.card_facts()
+        ports, missing = fxs.port_states(facts)
+        self.execute(self.registrations.set_ports(ports, missing))
+        self.live.set_card_routes(fxs.channel_routes(facts))
         return self.dahdi
 
     def apply_config(self) -> None:
         """Regenerate Asterisk's config from the database and reload what changed."""
+        self.configure_dahdi(cli=self.pbx.cli if self.pbx.running else None)  # an analog phone, a card route
         result = apply_config(self.model(), self.pbx.generated_dir, self.pbx.cli if self.pbx.running else None)
         self.refresh_tables()
         if result.restart_needed and self.pbx.running:
@@ -408,10 +432,12 @@ class Appliance:
         try:
             contacts = parse_contacts(self.pbx.cli("pjsip show contacts"))
             registrations = parse_registrations(self.pbx.cli("pjsip show registrations"))
+            busy_ports = parse_busy_ports(self.pbx.cli("core show channels concise")) if self.registrations.ports \
+                else set()
         except Exception:
             logger.exception("reading the SIP registrations from Asterisk failed")
             return
-        self.execute(self.registrations.connected(contacts, registrations))
+        self.execute(self.registrations.connected(contacts, registrations, busy_ports))
 
     def on_ami_disconnect(self, client) -> None:
         if self._ami_lost_at is None:
@@ -569,6 +595,7 @@ class Appliance:
                        call_lists=CallLists(self.db, customer_excel), campaigns=self.campaigns,
                        restart_service=lambda name, who: request_restart(self.settings.run_dir, name, who),
                        agent_setup=self.agent_setup, registrations=self.registrations.snapshot,
+                       card=self.card_facts,
                        workorders=self.workorders, scripts=CallScripts(self.db, self.crm),
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),

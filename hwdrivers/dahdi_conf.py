@@ -36,6 +36,18 @@ LINES = {
     "E1": (31, 16, "ccs", "hdb3", "euroisdn"),
     "T1": (24, 24, "esf", "b8zs", "national"),
 }
+# chan_dahdi groups, which outgoing calls dial (``DAHDI/g<group>/<number>``: the first free
+# channel of the group): the FXO lines are one group, each PRI span its own, so the outbound
+# route can put each in its place among the SIP trunks; the agents' FXS ports are apart (9).
+FXO_GROUP = 1
+SPAN_GROUP_BASE = 10
+
+
+def span_group(span: int) -> int:
+    """The chan_dahdi group of PRI span ``span``'s B-channels (span 1: group 11)."""
+    return SPAN_GROUP_BASE + span
+
+
 _ZONE = re.compile(r"^[a-z]{2}(-old)?$")
 _CALLERID_NAME = re.compile(r'^[^"<>\\]*$')
 
@@ -261,14 +273,15 @@ RENDERERS = {SYSTEM_CONF: render_system_conf, CHAN_DAHDI_CONF: render_chan_dahdi
 # ---------------------------------------------------------------- from detection
 
 def model_from_status(status: DahdiStatus, extensions: Mapping[int, str] | None = None, *,
-                      names: Mapping[int, str] | None = None, side: str = "cpe", trunk_group: int = 1,
+                      names: Mapping[int, str] | None = None, side: str = "cpe", trunk_group: int = FXO_GROUP,
                       settings: DahdiSettings | None = None) -> DahdiModel:
     """The model for what was detected.
 
     Digital spans become PRI spans (clock taken from the first span, then the next as
-    backup, in span order).  An FXS port becomes an agent port when ``extensions``
-    (channel -> extension) names it; one without an extension is left out, so it gives no
-    dial tone rather than a phone nobody can reach.  Every FXO port joins ``trunk_group``.
+    backup, in span order), each in its own group (``span_group``). An FXS port becomes an
+    agent port when ``extensions`` (channel -> extension) names it; one without an extension
+    is left out, so it gives no dial tone rather than a phone nobody can reach. Every FXO
+    port joins ``trunk_group``.
     """
     extensions, names = extensions or {}, names or {}
     spans, agents, trunks = [], [], []
@@ -276,7 +289,8 @@ def model_from_status(status: DahdiStatus, extensions: Mapping[int, str] | None 
         if span.digital:
             first = span.basechan or (span.channels[0].number if span.channels else 0)
             spans.append(PriSpan(span=span.number, basechan=first, line=span.kind if span.kind != "J1" else "T1",
-                                 side=side, timing=len(spans) + 1, description=span.description))
+                                 side=side, timing=len(spans) + 1, group=span_group(span.number),
+                                 description=span.description))
             continue
         for channel in span.channels:
             if channel.port_type == "fxs" and channel.number in extensions:

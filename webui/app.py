@@ -69,6 +69,7 @@ class WebDeps:
     queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop
     agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
     registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
+    card: Callable[[], object] | None = None  # () -> services.fxs.CardFacts: what the telephony card has
     billing: object = None  # appliance.services.billing.BillingService: rate plans, monthly bills
     reports: object = None  # appliance.services.reports.ReportService: reports from the 15-minute summaries
     report_schedules: object = None  # appliance.services.report_schedule.ReportSchedules: reports e-mailed

@@ -39,8 +39,8 @@ STATIC = HERE / "static"
 KIND_RE = "|".join(KINDS)
 MAX_JSON_BODY = 256 * 1024  # bytes: far more than any object of the API, far less than memory
 # Configuration pages in the navigation bar: the daily ones first, then whatever else exists.
-NAV_KINDS = tuple(k for k in ("queues", "agents", "phones", "trunks", "dids") if k in KINDS) + tuple(
-    k for k in KINDS if k not in ("queues", "agents", "phones", "trunks", "dids"))
+_NAV_FIRST = ("queues", "agents", "phones", "trunks", "card_routes", "dids")
+NAV_KINDS = tuple(k for k in _NAV_FIRST if k in KINDS) + tuple(k for k in KINDS if k not in _NAV_FIRST)
 
 SESSION_COOKIE = "cc_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

@@ -5,10 +5,15 @@ Asterisk's ``chan_dahdi.conf`` (in the generated directory, pulled in by the sta
 
 The renderers are ``hwdrivers.dahdi_conf``'s pure functions; this module is the apply
 step around them: read what DAHDI detected under ``hardware_root``, build the model
-(FXS ports get the agent extensions kept in ``<data_dir>/dahdi/fxs-extensions.json``,
-``{"<channel>": "<extension>"}``; FXO lines join the trunk group), write both files
+(an FXS port gets the extension and name of the phone of kind ``fxs`` on its channel, from
+the database: appliance/services/fxs.py; FXO lines join the trunk group), write both files
 atomically, run ``dahdi_cfg`` when system.conf changed and reload chan_dahdi when its
-file did.
+file did.  The result says what the card has (its FXS ports, FXO lines and each PRI span's
+B-channels), which the phones page, the outbound route and its capacity read.
+
+``<data_dir>/dahdi/fxs-extensions.json`` (``{"<channel>": "<extension>"}``), where the
+installer used to map ports to extensions, is read once into phones (``load_extensions``,
+services/fxs.py ``import_legacy_file``) and ignored after.
 
 No telephony card is a normal outcome (a SIP-only appliance): ``no_card``, nothing is
 written and nothing is loaded.  If a card was taken out, the files that still describe
@@ -29,6 +34,7 @@ from appliance.confgen.apply import RELOAD_COMMANDS, write_atomic
 from appliance.confgen.writer import ConfigValueError
 from hwdrivers.dahdi_conf import (
     CHAN_DAHDI_CONF,
+    FXO_GROUP,
     SYSTEM_CONF,
     DahdiSettings,
     model_from_status,
@@ -51,6 +57,9 @@ class DahdiResult:
     agent_ports: int = 0
     trunk_lines: int = 0
     dahdi_cfg_error: str | None = None
+    fxs_channels: tuple[int, ...] = ()  # the card's FXS ports (with a phone or not)
+    fxo_channels: tuple[int, ...] = ()  # its FXO lines
+    span_channels: tuple[tuple[int, int], ...] = ()  # (span, B-channels) of each PRI span
 
     @property
     def cards_present(self) -> bool:
@@ -59,7 +68,7 @@ class DahdiResult:
 
 
 def load_extensions(path: Path) -> dict[int, str]:
-    """FXS channel -> agent extension, from the installer's file; {} when there is none."""
+    """FXS channel -> agent extension, from the installer's former file; {} when there is none."""
     try:
         raw = json.loads(Path(path).read_text())
         return {int(channel): str(ext) for channel, ext in raw.items()}
@@ -79,16 +88,18 @@ def run_dahdi_cfg(system_conf: Path) -> None:
 
 
 def apply_dahdi(hardware_root: Path, system_conf: Path, generated_dir: Path, *, extensions: dict[int, str],
-                settings: DahdiSettings, side: str = "cpe", trunk_group: int = 1,
+                settings: DahdiSettings, side: str = "cpe", trunk_group: int = FXO_GROUP,
                 dahdi_cfg: Callable[[Path], None] | None = run_dahdi_cfg,
-                cli: Callable[[str], str] | None = None) -> DahdiResult:
+                cli: Callable[[str], str] | None = None, names: dict[int, str] | None = None) -> DahdiResult:
+    """``extensions``/``names``: FXS channel -> the extension and caller name of its phone."""
     status = read_status(hardware_root)
     system_conf, chan_conf = Path(system_conf), Path(generated_dir) / CHAN_DAHDI_CONF
     if not status.spans and not (system_conf.exists() or chan_conf.exists()):
         logger.info("no telephony card: DAHDI is not configured (calls use SIP only)")
         return DahdiResult("no_card", "no telephony card: calls use SIP only")
     try:
-        model = model_from_status(status, extensions, side=side, trunk_group=trunk_group, settings=settings)
+        model = model_from_status(status, extensions, names=names, side=side, trunk_group=trunk_group,
+                                  settings=settings)
         texts = {system_conf: render_system_conf(model), chan_conf: render_chan_dahdi_conf(model)}
     except ConfigValueError as exc:
         logger.error("DAHDI configuration not written: %s", exc)
@@ -96,8 +107,11 @@ def apply_dahdi(hardware_root: Path, system_conf: Path, generated_dir: Path, *, 
     for path in texts:
         path.parent.mkdir(parents=True, exist_ok=True)
     changed = tuple(path.name for path, text in texts.items() if write_atomic(path, text))
+    fxs = tuple(c.number for span in status.spans if not span.digital for c in span.channels if c.port_type == "fxs")
     result = DahdiResult("written" if changed else "unchanged", changed=changed, spans=len(model.spans),
-                         agent_ports=len(model.agent_ports), trunk_lines=len(model.trunk_lines))
+                         agent_ports=len(model.agent_ports), trunk_lines=len(model.trunk_lines),
+                         fxs_channels=fxs, fxo_channels=tuple(t.channel for t in model.trunk_lines),
+                         span_channels=tuple((s.span, len(s.bchans)) for s in model.spans))
     if SYSTEM_CONF in changed and dahdi_cfg is not None:
         try:
             dahdi_cfg(system_conf)

@@ -114,33 +114,53 @@ def _surveys(conf: ConfText, model: AsteriskModel) -> None:
         conf.raw(" same => n,Hangup()")
 
 
-def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
-    """Dial ``${EXTEN}`` through the trunks in ``outbound_priority`` order; goes on at label
-    ``done`` with DIALSTATUS.
+def _routes(model: AsteriskModel) -> list:
+    """The outbound route: the SIP trunks and the card's ways out with an ``outbound_priority``
+    above 0, lowest first (a tie: by name), each with its dialplan label."""
+    routes = [(t.outbound_priority, t.name, name(trunk_endpoint(t)), t) for t in model.trunks]
+    routes += [(r.outbound_priority, r.name, name(f"card-{r.name}"), r) for r in model.card_routes]
+    return [(label, route) for priority, _, label, route in sorted(routes, key=lambda r: r[:2]) if priority > 0]
 
-    The next trunk is tried when one refuses the call (DIALSTATUS ``CHANUNAVAIL``: a SIP 4xx
+
+def _dial_out(conf: ConfText, model: AsteriskModel, dial_options: str) -> None:
+    """Dial ``${EXTEN}`` through the outbound route (``_routes``: SIP trunks and the card's
+    FXO lines and PRI spans, in the admin's order); goes on at label ``done`` with DIALSTATUS.
+
+    The next route is tried when one refuses the call (DIALSTATUS ``CHANUNAVAIL``: a SIP 4xx
     or 5xx such as 403, 404, 480, 500, or the trunk unreachable; ``CONGESTION``: 503) or is
-    full: a trunk with ``max_channels`` that has that many calls up already, in or out
-    (its channels, ``PJSIP/trunk-<name>-<id>``, counted by ``CHANNELS``), is skipped as
-    ``CHANUNAVAIL`` without being dialled.  Busy (486, 600), no answer, an answer or the
-    caller hanging up end the attempt: another carrier would ring the same person."""
-    trunks = sorted((t for t in model.trunks if t.outbound_priority > 0), key=lambda t: (t.outbound_priority, t.name))
-    labels = [name(trunk_endpoint(t)) for t in trunks] + ["done"]
-    for i, trunk in enumerate(trunks):
-        endpoint = labels[i]
-        dial = f"Dial(PJSIP/${{EXTEN}}@{endpoint},60{dial_options})"
-        if trunk.max_channels:
-            conf.raw(f" same => n({endpoint}),Set({v.TRUNK_CALLS}=${{CHANNELS(^PJSIP/{endpoint}-[0-9a-f]+$)}})")
-            conf.raw(f" same => n,GotoIf($[${{FIELDQTY({v.TRUNK_CALLS},{v.SPACE})}} < {trunk.max_channels}]"
-                     f"?{endpoint}-dial)")
-            conf.raw(" same => n,Set(DIALSTATUS=CHANUNAVAIL)")  # full: as if it could not take the call
-            conf.raw(f" same => n,UserEvent({v.TRUNK_FULL_EVENT},Trunk: {trunk.name})")
-            conf.raw(f" same => n,Goto({labels[i + 1]})")
-            conf.raw(f" same => n({endpoint}-dial),{dial}")
+    full: a trunk with ``max_channels``, or a card route (its capacity: the span's B-channels,
+    the FXO lines), that has that many calls up already, in or out (its channels,
+    ``PJSIP/trunk-<name>-<id>``, ``DAHDI/i<span>/...``, ``DAHDI/<line>-<n>``, counted by
+    ``CHANNELS``), is skipped as ``CHANUNAVAIL`` without being dialled.  chan_dahdi answers
+    a group with no channel free (taken meanwhile, or in alarm) as ``BUSY`` without making a
+    channel: a card route's ``BUSY`` with no hang-up cause from one of its own channels
+    (``HANGUPCAUSE_KEYS``) is the route's, not the callee's, and the next is tried too.
+    Busy (486, 600, or the callee's busy on the card), no answer, an answer or the caller
+    hanging up end the attempt: another carrier would ring the same person."""
+    routes = _routes(model)
+    labels = [label for label, _ in routes] + ["done"]
+    for i, (label, route) in enumerate(routes):
+        card = not hasattr(route, "host")
+        if card:
+            dial = f"Dial(DAHDI/g{route.group}/${{EXTEN}},60{dial_options})"
+            limit, pattern = route.channels, route.pattern
         else:
-            conf.raw(f" same => n({endpoint}),{dial}")
+            dial = f"Dial(PJSIP/${{EXTEN}}@{label},60{dial_options})"
+            limit, pattern = route.max_channels, f"^PJSIP/{label}-[0-9a-f]+$"
+        if limit:
+            conf.raw(f" same => n({label}),Set({v.TRUNK_CALLS}=${{CHANNELS({pattern})}})")
+            conf.raw(f" same => n,GotoIf($[${{FIELDQTY({v.TRUNK_CALLS},{v.SPACE})}} < {limit}]?{label}-dial)")
+            conf.raw(" same => n,Set(DIALSTATUS=CHANUNAVAIL)")  # full: as if it could not take the call
+            conf.raw(f" same => n,UserEvent({v.TRUNK_FULL_EVENT},Trunk: {route.name})")
+            conf.raw(f" same => n,Goto({labels[i + 1]})")
+            conf.raw(f" same => n({label}-dial),{dial}")
+        else:
+            conf.raw(f" same => n({label}),{dial}")
+        if card:
+            conf.raw(f' same => n,GotoIf($["${{DIALSTATUS}}" = "BUSY" & ${{REGEX("{pattern.lstrip("^")}" '
+                     f'${{HANGUPCAUSE_KEYS()}})}} = 0]?{labels[i + 1]})')
         conf.raw(' same => n,GotoIf($["${DIALSTATUS}" != "CHANUNAVAIL" & "${DIALSTATUS}" != "CONGESTION"]?done)')
-    if not trunks:
+    if not routes:
         conf.raw(f" same => n,Playback({said(model, 'noservice')})")
 
 
@@ -168,7 +188,7 @@ def _call_control(conf: ConfText, model: AsteriskModel) -> None:
                  comment="the agent calls someone while the customer holds, back to the customer if they hang up")
     conf.raw(f"exten => _[+0-9]!,1,{event.format('consulting')}")
     conf.raw(f' same => n,GotoIf($["${{{v.CONSULT_PHONE}}}" = ""]?number)')
-    conf.raw(f" same => n,Dial(PJSIP/${{{v.CONSULT_PHONE}}},30,g)")
+    conf.raw(f" same => n,Dial(${{{v.CONSULT_PHONE}}},30,g)")  # PJSIP/<extension>, or an analog port
     conf.raw(" same => n,Goto(done)")
     conf.raw(" same => n(number),NoOp(consulting ${EXTEN})")
     _dial_out(conf, model, ",g")
@@ -434,8 +454,10 @@ def render(model: AsteriskModel) -> str:
     conf.section("globals", comment="read by the hand-written contexts of rootfs/etc/asterisk/extensions.conf")
     conf.raw(f"{v.SOUNDS_GLOBAL}={model.paths.sounds}")
     conf.raw('#tryinclude "appliance/instance.conf"')  # CC_INSTANCE, written at each start (pbx.py)
-    conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk, by dialled number (DID)")
+    conf.section(v.TRUNK_CONTEXT, comment="calls arriving on any trunk or PRI span, by dialled number (DID)")
     _fax_heard(conf)
+    # no dialled number at all (a span whose carrier sends no called number): not in service
+    conf.raw(f"exten => s,1,Goto({v.FALLBACK_CONTEXT},no-route,1)")
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")
     conf.raw(f" same => n,Set(__{v.DID}=${{EXTEN}})")
     conf.raw(f" same => n,AGI({agi_url(model, 'route')})")
@@ -545,10 +567,14 @@ def render(model: AsteriskModel) -> str:
         conf.raw(" same => n,Hangup()")
     conf.raw(f"exten => {v.LONG_SIGNIN_CODE},1,Goto({v.AGENT_LOGIN_CONTEXT},s,1)")
     conf.raw(f"exten => {v.PROMPT_RECORD_CODE},1,Goto({v.PROMPT_RECORD_CONTEXT},s,1)")
-    for phone in model.phones:
-        ext = name(phone.extension)
+    for ext, device in sorted([(name(p.extension), f"PJSIP/{name(p.extension)}") for p in model.phones]
+                              + [(name(p.extension), f"DAHDI/{int(p.channel)}" if p.on_card else "")
+                                 for p in model.fxs_phones]):
+        if not device:  # an analog phone whose port the card no longer has: not in service, never out
+            conf.raw(f"exten => {ext},1,Goto({v.FALLBACK_CONTEXT},{v.PORT_MISSING_REASON},1)")
+            continue
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
-        conf.raw(f" same => n,Dial(PJSIP/{ext},30)")
+        conf.raw(f" same => n,Dial({device},30)")
         conf.raw(" same => n,Hangup()")
     # Any other number goes out through the trunks (cc-outbound) only if outbound
     # compliance allows it (FastAGI calling, services/compliance.py: the calling permission

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from appliance import numbers, sounds
-from appliance.confgen.model import AmiUser, AsteriskModel, Did, Network, Paths, Phone, Queue, Trunk
+from appliance.confgen.model import (AmiUser, AsteriskModel, CardRoute, Did, FxsPhone, Network, Paths, Phone, Queue,
+                                     Trunk)
 from appliance.db import models as m
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,11 @@ def _survey_prompt(name: str, files) -> tuple[str, ...]:
 
 
 def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None, *,
-                dahdi: bool = False, language: str = "zh_CN") -> AsteriskModel:
+                dahdi: bool = False, language: str = "zh_CN", card=None) -> AsteriskModel:
+    """``card``: what the telephony card has (services/fxs.CardFacts); None: no card."""
+    from appliance.services import fxs
+
+    card = card or fxs.CardFacts()
     trunks = tuple(
         Trunk(name=t.name, host=t.host, port=t.port, match=_split(t.match), username=t.username,
               secret=t.secret, register=t.register, codecs=_split(t.codecs), max_channels=t.max_channels,
@@ -42,6 +47,15 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None,
         Phone(extension=p.extension, secret=p.secret, callerid_name=p.callerid_name, codecs=_split(p.codecs),
               nat=p.nat)
         for p in m.Phone.select().where(m.Phone.kind == "sip").order_by(m.Phone.extension)
+    )
+    fxs_phones = tuple(
+        FxsPhone(p.extension, p.dahdi_channel, p.dahdi_channel in card.fxs_channels)
+        for p in m.Phone.select().where(m.Phone.kind == fxs.KIND).order_by(m.Phone.extension)
+    )
+    card_routes = tuple(
+        CardRoute(r.name, fxs.group_of(r.line, r.span), card.capacity(r.line, r.span),
+                  fxs.channel_pattern(r.line, r.span, card), r.outbound_priority)
+        for r in m.CardRoute.select().order_by(m.CardRoute.name) if card.capacity(r.line, r.span)
     )
     queues = tuple(
         Queue(name=q.name, strategy=q.strategy, ring_timeout=q.ring_timeout, retry=q.retry,
@@ -61,7 +75,8 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None,
     agents = tuple(a.number for a in m.Agent.select(m.Agent.number).where(m.Agent.phone.is_null(False))
                    .order_by(m.Agent.number))
     return AsteriskModel(paths=paths, network=network, ami=ami, trunks=trunks, phones=phones,
-                         queues=queues, dids=dids, agents=agents, dahdi=dahdi, language=language,
+                         fxs_phones=fxs_phones, card_routes=card_routes, queues=queues, dids=dids, agents=agents,
+                         dahdi=dahdi, language=language,
                          blocked_sources=blocked_sources(), phone_subnets=phone_subnets())
 
 

@@ -77,6 +77,29 @@ class Phone:
 
 
 @dataclass(frozen=True)
+class FxsPhone:
+    """An analog phone on an FXS port: dialled as ``DAHDI/<channel>`` when the card has the
+    port (``on_card``); else a call to it is told the number is not in service."""
+
+    extension: str
+    channel: int
+    on_card: bool = True
+
+
+@dataclass(frozen=True)
+class CardRoute:
+    """A way out through the telephony card (services/fxs.py): dialled as
+    ``DAHDI/g<group>/<number>``, carrying at most ``channels`` calls, whose channel names
+    match ``pattern`` (counted with CHANNELS())."""
+
+    name: str
+    group: int
+    channels: int
+    pattern: str
+    outbound_priority: int = 1
+
+
+@dataclass(frozen=True)
 class Queue:
     name: str
     strategy: str = "rrmemory"
@@ -120,6 +143,8 @@ class AsteriskModel:
     ami: AmiUser
     trunks: tuple[Trunk, ...] = ()
     phones: tuple[Phone, ...] = ()
+    fxs_phones: tuple[FxsPhone, ...] = ()
+    card_routes: tuple[CardRoute, ...] = ()  # only those the card has
     queues: tuple[Queue, ...] = ()
     dids: tuple[Did, ...] = ()
     agents: tuple[str, ...] = ()  # work numbers of agents with a phone: each gets a personal queue

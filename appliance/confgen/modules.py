@@ -93,7 +93,8 @@ MODULES = (
 
 
 # Only with a telephony card (DAHDI); a SIP-only appliance does not load it.
-DAHDI_MODULES = ("chan_dahdi.so",)
+DAHDI_MODULES = ("chan_dahdi.so",
+                 "func_hangupcause.so")  # HANGUPCAUSE_KEYS: a card route with no channel free, or the callee busy
 
 
 def render(model: AsteriskModel) -> str:

@@ -239,7 +239,8 @@ class Did(BaseModel):
 
 
 class Phone(BaseModel):
-    """An endpoint an agent talks on: a SIP phone (or, later, an analog port)."""
+    """An endpoint an agent talks on: a SIP phone (``kind`` sip), or an analog phone on an FXS
+    port of the telephony card (``kind`` fxs, on DAHDI channel ``dahdi_channel``)."""
 
     id = AutoField()
     extension = CharField(unique=True, max_length=16)
@@ -248,6 +249,20 @@ class Phone(BaseModel):
     kind = CharField(max_length=8, default="sip")
     codecs = CharField(max_length=64, default="alaw,ulaw")
     nat = BooleanField(default=False)  # behind NAT (remote agent): trust the source address, not Contact
+    dahdi_channel = IntegerField(null=True)  # kind fxs: the FXS port's DAHDI channel (one phone a port: config)
+
+
+class CardRoute(BaseModel):
+    """A way out through the telephony card, beside the SIP trunks in the outbound route:
+    the FXO lines' group (``line`` fxo) or one PRI span's B-channels (``line`` pri, ``span``).
+    Its capacity is what the card has (appliance/services/fxs.py), not a setting."""
+
+    id = AutoField()
+    name = CharField(unique=True, max_length=32)
+    display_name = CharField(max_length=64, default="")
+    line = CharField(max_length=8, default="fxo")  # fxo | pri
+    span = IntegerField(default=0)  # line pri: the DAHDI span number
+    outbound_priority = IntegerField(default=1)  # with the SIP trunks' outbound_priority; 0 = never
 
 
 class Agent(BaseModel):
@@ -1308,8 +1323,8 @@ class WebhookDelivery(BaseModel):
         indexes = ((("state", "id"), False), (("subscription", "id"), False))
 
 
-ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, Agent, QueueMember, CallRecord,
-              AuditLog, PauseReason,
+ALL_MODELS = (User, ApiToken, WebSession, LoginThrottle, Trunk, Queue, Did, Phone, CardRoute, Agent, QueueMember,
+              CallRecord, AuditLog, PauseReason,
               AgentStateLog, TimeCondition, Holiday, BlockedNumber, Customer, Recording, RecordingRule,
               CustomerField, CustomerTag, CustomerNote, FollowUp, CallDisposition, CallOutcome, Message, Prompt,
               Menu, MenuOption, VoiceMessage, Fax, SiteSetting, SipBlock, VoiceCode,

@@ -215,9 +215,15 @@ class QueueView:
     published: tuple = ()  # the waiting calls last published for this queue
 
 
-def trunk_of(channel: str) -> str:
-    """``PJSIP/trunk-pstn-0000001a`` -> ``pstn``."""
+def trunk_of(channel: str, card_routes: Mapping[str, str] | None = None) -> str:
+    """``PJSIP/trunk-pstn-0000001a`` -> ``pstn``; a call on the card, the card route's name:
+    ``DAHDI/i1/02162345678-3`` (PRI span 1), ``DAHDI/5-1`` (FXO line 5); an analog phone's
+    port (``DAHDI/1-1``) is no trunk.  ``card_routes``: "i<span>" of a PRI span and
+    "<channel>" of each FXO line -> the card route's name (``LiveState.set_card_routes``)."""
     tech, _, rest = channel.partition("/")
+    if tech == "DAHDI":
+        routes = card_routes or {}
+        return routes.get(rest.split("/", 1)[0] if rest.startswith("i") else rest.split("-", 1)[0], "")
     if tech != "PJSIP" or not rest.startswith("trunk-"):
         return ""
     return rest[len("trunk-"):].rsplit("-", 1)[0]
@@ -231,7 +237,16 @@ class LiveState:
         self.by_interface: dict[str, str] = {}
         self.agent_legs: dict[str, str] = {}  # channel name -> agent, for every agent's live leg
         self.policies: dict[str, QueuePolicy] = {}
+        self.card_routes: dict[str, str] = {}  # "i<span>" / "<FXO channel>" -> card route name
         self.events_applied = 0
+
+    def set_card_routes(self, routes: Mapping[str, str]) -> None:
+        """Which card route carries a DAHDI channel (after every DAHDI apply and config change)."""
+        self.card_routes = dict(routes)
+
+    def trunk_of(self, channel: str) -> str:
+        """The trunk or card route a channel is on ('' for none: a phone, a Local channel)."""
+        return trunk_of(channel, self.card_routes)
 
     def set_policies(self, policies: Mapping[str, QueuePolicy]) -> None:
         """The queues' wrap-up and auto-pause settings, after every config change."""
@@ -301,7 +316,7 @@ class LiveState:
             caller=e.get("CallerIDNum", ""),
             caller_name=_blank_unknown(e.get("CallerIDName", "")),
             did=e.get("Exten", "") if direction == "inbound" else "",
-            trunk=trunk_of(e.get("Channel", "")),
+            trunk=self.trunk_of(e.get("Channel", "")),
             enter_time=ts,
         )
         self.calls[call.linkedid] = call
@@ -542,7 +557,7 @@ class LiveState:
         if call.direction != "outbound":
             return self._phone_dial_end(call, e, status, ts)
         # the trunk that carried the call; unanswered, the last one tried (trunks in order, _dial_out)
-        call.trunk = trunk_of(e.get("DestChannel", "")) or call.trunk
+        call.trunk = self.trunk_of(e.get("DestChannel", "")) or call.trunk
         if status == "ANSWER":
             call.answer_time, call.state, call.disposition = ts, "talking", "answered"
             call.agent_channel, call.customer_channel = call.channel, e.get("DestChannel", "")

@@ -35,6 +35,10 @@ LOGIN_MODES = ("ring", "long")
 
 
 def phone_channel(phone: m.Phone) -> str:
+    """What rings the phone: its PJSIP endpoint, or an analog phone's FXS port ``DAHDI/<channel>``
+    (the queue member and its state: app_queue sees the port busy while it has a call up)."""
+    if phone.kind == "fxs" and phone.dahdi_channel is not None:
+        return f"DAHDI/{phone.dahdi_channel}"
     return f"PJSIP/{phone.extension}"
 
 

@@ -25,7 +25,7 @@ from appliance import dialplan_vars as v
 from appliance.db import models as m
 from appliance.engine.live import IN_CALL, RINGING
 from appliance.errors import Conflict, FieldError, NotFound, Unavailable, ValidationError
-from appliance.services.agents import ami_action
+from appliance.services.agents import ami_action, phone_channel
 from appliance.services.calling import CONSULT, DIAL, TRANSFER
 from appliance.services.compliance import OutboundCheck
 
@@ -81,7 +81,7 @@ class CallControl:
         if caller_id:  # cc-outbound presents it
             variables += f",{v.CALLER_ID}={caller_id}"
         resp = self._action("Originate", {
-            "Channel": f"PJSIP/{row.phone.extension}",
+            "Channel": phone_channel(row.phone),
             "Context": v.OUTBOUND_CONTEXT,
             "Exten": number,
             "Priority": 1,
@@ -211,7 +211,7 @@ class CallControl:
             if target is None or to == agent:
                 raise ValidationError(f"cannot call agent {to}", code="consult.bad_target",
                                       fields={"to": FieldError("field.other_agent", "another agent with a phone")})
-            exten, phone, consult_agent = target.phone.extension, target.phone.extension, to
+            exten, phone, consult_agent = target.phone.extension, phone_channel(target.phone), to
         elif to_kind == "number":
             exten = _dialled(to, "consult.bad_target")
             phone, consult_agent = "", ""
@@ -301,17 +301,18 @@ class CallControl:
                                   fields={
                                       "mode": FieldError("field.choice", f"one of {', '.join(SPY_OPTIONS)}",
                                                          choices=", ".join(SPY_OPTIONS))})
-        if not m.Phone.select().where(m.Phone.extension == phone).exists():
+        listener = m.Phone.get_or_none(m.Phone.extension == phone)
+        if listener is None:
             raise ValidationError(f"no phone {phone} to listen on", code="spy.no_phone",
                                   fields={"phone": FieldError("field.not_a_phone", "not a configured phone")})
         state = self.live.agents.get(agent)
         if state is None or state.state not in (IN_CALL, RINGING) or not state.interface:
             raise Conflict(f"agent {agent} is not on a call", code="spy.agent_not_in_call")
-        if state.interface == f"PJSIP/{phone}":
+        if state.interface == phone_channel(listener):
             raise ValidationError("a supervisor cannot listen on the agent's own phone", code="spy.same_phone",
                                   fields={"phone": FieldError("field.own_phone", "use your own phone")})
         resp = self._action("Originate", {
-            "Channel": f"PJSIP/{phone}",
+            "Channel": phone_channel(listener),  # a supervisor's analog phone too
             "Application": "ChanSpy",
             "Data": f"{state.interface}-,{SPY_OPTIONS[mode]}",
             "CallerID": f'"{mode} {agent}" <{agent}>',

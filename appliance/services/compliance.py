@@ -20,7 +20,8 @@ order are the pure ``appliance.engine.compliance.evaluate``; this module gathers
   ``compliance.window_holidays`` (``1``: closed on the holiday calendar's holidays, make-up
   workdays open with Monday's hours; default on); staff may override it for a click-to-dial
   (``override_window``), nobody else (``engine.compliance.may_override``);
-- the outbound trunks' ``max_channels`` against the calls using each now (the live state);
+- the outbound trunks' ``max_channels`` against the calls using each now (the live state),
+  and the card routes' capacity (a PRI span's B-channels, the FXO lines: services/fxs.py);
 - a campaign's own limit (``concurrency_limit`` against the ``active_calls`` it passes: the
   concurrency hook);
 - the caller-ID pool: the campaign's (``pool``), else for a click-to-dial or a desk phone
@@ -97,10 +98,12 @@ class Clearance:
 
 
 class OutboundCheck(CallingPolicy):
-    def __init__(self, db, site=None, live=None, default_window: str = rules.DEFAULT_WINDOW, now=m.utcnow):
+    def __init__(self, db, site=None, live=None, default_window: str = rules.DEFAULT_WINDOW, now=m.utcnow,
+                 card=None):
         super().__init__(db, site)
         self.now = now  # naive UTC, like every stored time
         self.live = live  # engine.live.LiveState: calls per trunk now; None: not counted
+        self.card = card  # () -> services.fxs.CardFacts: what the telephony card has; None: no card
         self.default_window = default_window  # until an admin sets one (settings: calling_window)
 
     # -- the one check ----------------------------------------------------------------------
@@ -213,8 +216,13 @@ class OutboundCheck(CallingPolicy):
 
     def _trunks(self) -> tuple[rules.Trunk, ...]:
         calls = [c for c in (self.live.calls.values() if self.live is not None else ()) if c.state != "ended"]
-        return tuple(rules.Trunk(t.name, t.max_channels, sum(1 for c in calls if c.trunk == t.name))
-                     for t in m.Trunk.select().where(m.Trunk.outbound_priority > 0))
+        trunks = [(t.name, t.max_channels) for t in m.Trunk.select().where(m.Trunk.outbound_priority > 0)]
+        if self.card is not None:  # the card's ways out: as many calls as the span or the lines carry
+            card = self.card()
+            trunks += [(r.name, card.capacity(r.line, r.span))
+                       for r in m.CardRoute.select().where(m.CardRoute.outbound_priority > 0)
+                       if card.capacity(r.line, r.span)]
+        return tuple(rules.Trunk(name, limit, sum(1 for c in calls if c.trunk == name)) for name, limit in trunks)
 
     def default_pool(self) -> str:
         return self._setting(POOL_KEY, "")

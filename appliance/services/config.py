@@ -37,6 +37,9 @@ from appliance.mail import parse_addresses
 
 logger = logging.getLogger(__name__)
 
+PHONE_KINDS = ("sip", "fxs")  # fxs: an analog phone on a port of the telephony card (services/fxs.py)
+ANALOG_PHONE_KINDS = ("fxs",)  # a port, no password
+CARD_LINES = ("fxo", "pri")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CODECS = ("alaw", "ulaw", "g722", "gsm", "g729", "opus")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -94,6 +97,11 @@ def _check_host(value: str) -> str | None:
                     r"[A-Za-z0-9])?)*", value):
         return None
     return FieldError("field.host", "an IP address or a host name")
+
+
+def _check_sip_password(value: str) -> str | None:
+    """A SIP phone's password: 8 characters or more (an analog phone has none: left empty)."""
+    return FieldError("field.min_length", "at least 8 characters", n=8) if len(value) < 8 else None
 
 
 def _check_schedule(value: str) -> str | None:
@@ -346,11 +354,27 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "phones": (
         Field("extension", "str", required=True, max_length=16, pattern=r"[0-9]{2,16}"),
-        Field("secret", "str", required=True, max_length=128, min=8, secret=True,
-              help="the SIP digest password the phone registers with"),
+        Field("kind", "str", default="sip", choices=PHONE_KINDS,
+              help="sip: a SIP phone that registers; fxs: an analog phone on an FXS port of the telephony card"),
+        Field("secret", "str", default="", max_length=128, secret=True, check=_check_sip_password,
+              help="the SIP digest password the phone registers with (a SIP phone's, required; 8 characters "
+                   "or more)"),
+        Field("dahdi_channel", "int", min=1, max=1024,
+              help="an analog phone's FXS port: its DAHDI channel (the phones page says which ports the card has)"),
         Field("callerid_name", "str", default="", max_length=64),
         Field("codecs", "str", default="alaw,ulaw", max_length=64, list_of=CODECS),
         Field("nat", "bool", default=False, help="the phone is behind NAT (a remote agent)"),
+    ),
+    # The telephony card's ways out, in the outbound route beside the SIP trunks (services/fxs.py)
+    "card_routes": (
+        Field("display_name", "str", **DISPLAY_NAME),
+        Field("name", "str", **KEY_NAME),
+        Field("line", "str", default="fxo", choices=CARD_LINES,
+              help="fxo: the card's analog telephone lines, as one group; pri: one E1/T1 PRI span"),
+        Field("span", "int", default=0, min=0, max=64, help="for pri: the span number (the card's first is 1)"),
+        Field("outbound_priority", "int", default=1, min=0, max=99,
+              help="with the SIP trunks' outbound priority: outgoing calls try the lowest number first, the next "
+                   "when one is full or cannot take the call; 0 = never for outgoing calls"),
     ),
     "agents": (
         Field("number", "str", required=True, max_length=16, pattern=r"[0-9]{1,16}", help="work number"),
@@ -481,6 +505,52 @@ def _time_condition_used_by(obj) -> list[str]:
     return [f"DID {d.number}" for d in m.Did.select().where(m.Did.time_condition == obj.id)]
 
 
+def _check_phone(obj) -> None:
+    """A SIP phone has its password; an analog one its FXS port (one phone per port), and no
+    password (it registers nothing)."""
+    errors = {}
+    if obj.kind in ANALOG_PHONE_KINDS:
+        if obj.dahdi_channel is None:
+            errors["dahdi_channel"] = FieldError("fxs.port_required", "the FXS port an analog phone is plugged into")
+        elif m.Phone.select().where(m.Phone.dahdi_channel == obj.dahdi_channel, m.Phone.id != obj.id).exists():
+            errors["dahdi_channel"] = FieldError("fxs.port_taken", f"port {obj.dahdi_channel} is another phone's",
+                                                 port=obj.dahdi_channel)
+        if re.search(r'["<>\\]', obj.callerid_name or ""):  # chan_dahdi.conf's callerid="Name" <ext>
+            errors["callerid_name"] = FieldError("fxs.name_chars", 'no " < > or \\ in an analog phone\'s name')
+    else:
+        if not obj.secret:
+            errors["secret"] = FieldError("field.required", "required")
+        if obj.dahdi_channel is not None:
+            errors["dahdi_channel"] = FieldError("fxs.port_only_analog", "only an analog (fxs) phone has a port")
+    if errors:
+        first = next(iter(errors.items()))
+        raise ValidationError(f"the phone cannot be saved: {first[0]}: {first[1]}", fields=errors)
+
+
+def _check_trunk(obj) -> None:
+    """A SIP trunk's name is not a card route's: calls and reports name either by it."""
+    if m.CardRoute.select().where(m.CardRoute.name == obj.name).exists():
+        raise Conflict(f"a card route is named {obj.name}", code="trunks.exists",
+                       fields={"name": FieldError("field.exists", "already exists")})
+
+
+def _check_card_route(obj) -> None:
+    if m.Trunk.select().where(m.Trunk.name == obj.name).exists():
+        raise Conflict(f"a SIP trunk is named {obj.name}", code="card_routes.exists",
+                       fields={"name": FieldError("field.exists", "already exists")})
+    if obj.line == "pri" and obj.span < 1:
+        raise ValidationError("a PRI route names its span", fields={
+            "span": FieldError("fxs.span_required", "the span number, from 1")})
+    if obj.line == "fxo" and obj.span:
+        obj.span = 0  # the FXO lines are one group, whatever span their card reports
+        obj.save()
+    same = m.CardRoute.select().where(m.CardRoute.line == obj.line, m.CardRoute.span == obj.span,
+                                      m.CardRoute.id != obj.id)
+    if same.exists():
+        raise Conflict(f"another card route is already {obj.line} {obj.span or ''}".strip(), code="card_routes.exists",
+                       fields={"line": FieldError("fxs.route_taken", "another route already uses these lines")})
+
+
 def _phone_used_by(obj) -> list[str]:
     return [f"agent {a.number}" for a in m.Agent.select().where(m.Agent.phone == obj.id)]
 
@@ -578,11 +648,14 @@ def _menus_naming(kind: str) -> Callable[[str], list[str]]:
 
 # The configuration kinds, in the order the API and the admin pages list them.
 KIND_TABLE: dict[str, Kind] = {k.name: k for k in (
-    Kind("trunks", "trunk", m.Trunk, "name", FIELDS["trunks"], label=("display_name",), key_prefix="trunk"),
+    Kind("trunks", "trunk", m.Trunk, "name", FIELDS["trunks"], check=_check_trunk, label=("display_name",),
+         key_prefix="trunk"),
+    Kind("card_routes", "card route", m.CardRoute, "name", FIELDS["card_routes"], check=_check_card_route,
+         label=("display_name",), key_prefix="card"),
     Kind("queues", "queue", m.Queue, "name", FIELDS["queues"], check=_check_queue, used_by=_queue_used_by,
          named_by=_menus_naming("queues"), label=("display_name",), key_prefix="queue"),
     Kind("dids", "DID", m.Did, "number", FIELDS["dids"], check=_check_did_destinations, label=("description",)),
-    Kind("phones", "phone", m.Phone, "extension", FIELDS["phones"], used_by=_phone_used_by,
+    Kind("phones", "phone", m.Phone, "extension", FIELDS["phones"], check=_check_phone, used_by=_phone_used_by,
          named_by=_menus_naming("phones"), label=("callerid_name",)),
     Kind("agents", "agent", m.Agent, "number", FIELDS["agents"], used_by=_agent_used_by,
          named_by=_menus_naming("agents"), view=_agent_view, preload=_agent_queues, view_schema=_AGENT_VIEW_SCHEMA,

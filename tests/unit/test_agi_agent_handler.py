@@ -68,11 +68,16 @@ def test_long_signin_names_the_agent_for_agentlogin(db):
     assert session.variables[v.AGENT] == "7"
 
 
-def test_analog_phone_is_known_by_its_port_caller_id(db):
+def test_analog_phone_is_known_by_its_port(db):
+    """The port is the phone (a phone of kind fxs on it), whatever caller ID the line shows: a
+    port with no phone is nobody's, even showing a SIP phone's extension."""
+    cfg = ConfigService(db)
+    cfg.create("phones", {"extension": "8005", "kind": "fxs", "dahdi_channel": 5}, actor="t")
+    cfg.update("agents", "7", {"phone": "8005"}, actor="t")
     agents = Agents()
-    assert run(agents, "long", channel="DAHDI/5-1", callerid="1001") == "ok"
+    assert run(agents, "long", channel="DAHDI/5-1", callerid="") == "ok"
     assert agents.calls == [("login", "7", "long")]
-    assert run(Agents(), "login", channel="DAHDI/5-1", callerid="") == "agent.no_agent_at_phone"
+    assert run(Agents(), "login", channel="DAHDI/6-1", callerid="1001") == "agent.no_agent_at_phone"
 
 
 def test_refusals_are_reported_to_the_dialplan(db):

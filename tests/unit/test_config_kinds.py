@@ -48,8 +48,8 @@ def test_menus_and_prompts_use_only_the_public_store(module):
 def test_every_kind_is_declared_once_and_the_old_tables_derive_from_it():
     assert list(KIND_TABLE) == [*KINDS, "menus", "prompts"]
     assert set(KIND_TABLE) == set(FIELDS)
-    assert KINDS == ("trunks", "queues", "dids", "phones", "agents", "pause_reasons", "time_conditions", "holidays",
-                     "blacklist", "customer_fields", "recording_rules")
+    assert KINDS == ("trunks", "card_routes", "queues", "dids", "phones", "agents", "pause_reasons",
+                     "time_conditions", "holidays", "blacklist", "customer_fields", "recording_rules")
     for name, kind in KIND_TABLE.items():
         assert kind.fields is FIELDS[name]
         assert MODELS[name] is kind.model and KEYS[name] == kind.key and SINGULAR[name] == kind.singular

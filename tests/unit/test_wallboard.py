@@ -147,7 +147,7 @@ def sign_in(app, username):
     return form.submit()
 
 
-def test_staff_get_the_wallboard_and_agents_do_not(app):
+def test_staff_get_the_wallboard_and_agents_do_not(app, db):
     sign_in(app, "alice")
     assert app.get("/wallboard", expect_errors=True).status_int == 403
     assert app.get("/api/v1/wallboard", expect_errors=True).status_int == 403
@@ -156,6 +156,14 @@ def test_staff_get_the_wallboard_and_agents_do_not(app):
     board = app.get("/api/v1/wallboard").json
     assert board["queues"][0]["name"] == "sales" and board["queues"][0]["service_level_seconds"] == 20
     assert board["trunks"] == [{"name": "pstn", "max_channels": 30, "calls": 1}]
+    # a card route the card has is a line too, at the span's B-channels (services/fxs.py)
+    from appliance.services.fxs import CardFacts
+
+    app.app.config["deps"].card = lambda: CardFacts(span_channels=((1, 30),))
+    ConfigService(db).create("card_routes", {"name": "span1", "line": "pri", "span": 1}, actor="t")
+    ConfigService(db).create("card_routes", {"name": "span2", "line": "pri", "span": 2}, actor="t")  # not there
+    app.app.config["config_copy"].forget()
+    assert app.get("/api/v1/wallboard").json["trunks"][1:] == [{"name": "span1", "max_channels": 30, "calls": 0}]
     page = app.get("/wallboard")
     assert page.status_int == 200 and 'href="/wallboard"' in page.text
     # the embedded JSON cannot close its script element, whatever a caller's name says

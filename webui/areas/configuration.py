@@ -12,6 +12,7 @@ from bottle import request, response
 
 from appliance import labels
 from appliance.errors import DomainError, FieldError, ValidationError
+from appliance.services import fxs
 from appliance.services.config import KEYS, KINDS, declared, queue_member_counts
 from appliance.services.site import utc_midnight, zone_of
 from webui.apidoc import Operation, body, errors, items, ref, resp
@@ -31,6 +32,7 @@ KIND_REF_SCHEMA = ref("{Schema}")
 # The columns of a kind's list where its fields are too many for one screen (1366 px); the
 # rest are in the edit form, the members one click from the row.
 LIST_COLUMNS = {"queues": ("name", "display_name", "strategy", "ring_timeout", "max_wait_seconds")}
+ROUTE_KINDS = ("trunks", "card_routes")  # their pages show the whole outbound route, in order
 
 
 def install(app, deps) -> None:
@@ -44,7 +46,13 @@ def install(app, deps) -> None:
                       member_counts=queue_member_counts() if kind == "queues" else {},
                       queue_names=cfg.display_names("queues") if kind == "agents" else {},
                       registrations=registrations.snapshot(deps) if kind in registrations.KINDS else None,
-                      registration_state=registrations.state_of, registration_messages=registrations.messages)
+                      registration_state=registrations.state_of, registration_messages=registrations.messages,
+                      registration_word=registrations.word_key,
+                      outbound_route=fxs.outbound_route(card_facts()) if kind in ROUTE_KINDS else None,
+                      card_ports=card_facts().fxs_channels if kind == "phones" else ())
+
+    def card_facts():
+        return deps.card() if deps.card is not None else fxs.CardFacts()
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>", name="admin_list", roles=STAFF)
     def admin_list(kind):

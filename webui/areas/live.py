@@ -92,8 +92,8 @@ def call_times(call: dict) -> tuple:
 
 
 class ConfigCopy:
-    """The configured queues, trunks and pause reasons, re-read at most every few seconds
-    (each open wallboard reads them after every call) and at once after any change."""
+    """The configured queues, trunks, card routes and pause reasons, re-read at most every few
+    seconds (each open wallboard reads them after every call) and at once after any change."""
 
     def __init__(self, config, seconds: float = CONFIG_SECONDS):
         self.config = config
@@ -103,7 +103,8 @@ class ConfigCopy:
 
     def get(self) -> dict:
         if self._copy is None or time.monotonic() - self._read_at > self.seconds:
-            self._copy = {kind: self.config.list(kind) for kind in ("queues", "trunks", "pause_reasons")}
+            self._copy = {kind: self.config.list(kind)
+                          for kind in ("queues", "trunks", "card_routes", "pause_reasons")}
             self._read_at = time.monotonic()
         return self._copy
 

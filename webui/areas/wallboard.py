@@ -16,6 +16,7 @@ import time
 from bottle import request
 
 from appliance import labels
+from appliance.services import fxs
 from appliance.services.wallboard import DEFAULT_SERVICE_LEVEL_SECONDS, TodayFigures, queue_figures
 from webui.apidoc import Operation, body, errors, ref, resp
 from webui import i18n
@@ -67,7 +68,11 @@ def install(app, deps) -> None:
         config = copy.get()
         # the day's figures count today's call records: off the loop (a recount after each call)
         figures = deps.queries.run(today.figures, time.time())
-        return wallboard_view(live_with_customers(deps.live()), figures, config["queues"], config["trunks"])
+        card = deps.card() if deps.card is not None else fxs.CardFacts()
+        lines = config["trunks"] + [  # the card's ways out, at what the card carries
+            {"name": r["name"], "max_channels": card.capacity(r["line"], r["span"])}
+            for r in config["card_routes"] if card.capacity(r["line"], r["span"])]
+        return wallboard_view(live_with_customers(deps.live()), figures, config["queues"], lines)
 
     @app.get("/wallboard", name="wallboard", roles=STAFF)
     def wallboard():
@@ -107,7 +112,8 @@ def install(app, deps) -> None:
                              "caller hung up while waiting), `service_level` (answered in time / offered, null "
                              "when nothing was offered) and `average_answer_seconds`; `totals` over all queues; "
                              "the live agents and calls as in GET /api/v1/live; each trunk's current calls "
-                             "against its `max_channels` (0: no limit).",
+                             "against its `max_channels` (0: no limit), and each card route the telephony card "
+                             "has against its capacity (a PRI span's B-channels, the FXO lines).",
               "responses": {"200": resp("the wallboard", ref("Wallboard")), **errors(401, 403)}}))
     def api_wallboard():
         return board()

@@ -6,8 +6,9 @@
   "use strict";
   var T = JSON.parse(document.getElementById("reg-i18n").textContent);
 
+  var UP = ["registered", "port_idle", "port_busy", "port_ringing"];
   function show(cell, state) {
-    cell.className = "flag reg " + (state === "registered" ? "yes" : "no");
+    cell.className = "flag reg " + (UP.indexOf(state) >= 0 ? "yes" : "no");
     cell.setAttribute("data-state", state);
     cell.textContent = T[state] || state;
   }
@@ -17,8 +18,10 @@
   function stateOf(cell, now) {
     var kind = cell.getAttribute("data-reg").split("/")[0], key = cell.getAttribute("data-reg").slice(kind.length + 1);
     if (kind === "trunks" && cell.getAttribute("data-registers") !== "1") return "not_registering";
+    var held = (now[kind] || {})[key], analog = cell.getAttribute("data-analog") === "1";
+    if (analog && held === "port_missing") return held;  // an analog phone: its FXS port's state
     if (!now.known) return "unknown";
-    return (now[kind] || {})[key] || "unregistered";
+    return held || (analog ? "port_missing" : "unregistered");
   }
   function refresh() {
     var x = new XMLHttpRequest();

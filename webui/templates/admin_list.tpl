@@ -63,7 +63,7 @@
       % end
       % if registrations is not None:
         % state = registration_state(kind, row, registrations)
-        <td><span class="flag reg {{'yes' if state == 'registered' else 'no'}}" data-reg="{{kind}}/{{row[key]}}" data-state="{{state}}" data-registers="{{'1' if kind == 'phones' or row.get('register') else '0'}}">{{_('agents.reg.' + state)}}</span></td>
+        <td><span class="flag reg {{'yes' if state in ('registered', 'port_idle', 'port_busy', 'port_ringing') else 'no'}}" data-reg="{{kind}}/{{row[key]}}" data-state="{{state}}" data-registers="{{'1' if kind == 'phones' or row.get('register') else '0'}}" data-analog="{{'1' if row.get('kind') == 'fxs' else '0'}}">{{_(registration_word(state))}}</span></td>
       % end
       % if kind == 'agents':
         <td>{{', '.join(queue_names.get(q, q) for q in row.get('queues') or [])}}</td>
@@ -96,6 +96,44 @@
   <p class="hint">{{_('agents.' + kind[:-1] + '.more')}}</p>
   % end
 </section>
+% if kind == 'phones':
+% used_ports = {r.get('dahdi_channel') for r in rows if r.get('kind') == 'fxs'}
+<p class="hint" id="fxs-ports">{{_('fxs.ports.card', ports=', '.join(str(p) for p in card_ports), free=', '.join(str(p) for p in card_ports if p not in used_ports) or '-') if card_ports else _('fxs.ports.none')}}</p>
+% end
+% if outbound_route is not None:
+<section class="card" id="outbound-route">
+  <h2>{{_('fxs.route.title')}}</h2>
+  <p class="hint">{{_('fxs.route.intro')}}</p>
+  <div class="table-wrap">
+  <table class="list">
+    <thead><tr><th class="num">#</th><th>{{_('fxs.route.name')}}</th><th>{{_('fxs.route.kind')}}</th><th class="num">{{_('fxs.route.priority')}}</th><th>{{_('fxs.route.capacity')}}</th></tr></thead>
+    <tbody>
+    % for r in outbound_route:
+      <tr data-route="{{r['name']}}">
+        <td class="num">{{r['order'] or '-'}}</td>
+        <td>
+        % if can_edit:
+          <a href="/admin/{{'trunks' if r['kind'] == 'sip' else 'card_routes'}}/{{r['name']}}">{{r['display_name']}}</a>
+        % else:
+          {{r['display_name']}}
+        % end
+        % if r['display_name'] != r['name']:
+          <span class="muted small">{{r['name']}}</span>
+        % end
+        </td>
+        <td>{{_('fxs.route.kind_pri', span=r['span']) if r['kind'] == 'pri' else _('fxs.route.kind_' + r['kind'])}}</td>
+        <td class="num">{{r['priority'] if r['priority'] else _('fxs.route.never')}}</td>
+        <td>{{_('fxs.route.not_on_card') if not r['on_card'] else _('fxs.route.calls', n=r['capacity']) if r['capacity'] else _('fxs.route.no_limit')}}</td>
+      </tr>
+    % end
+    % if not outbound_route:
+      <tr class="empty"><td colspan="5">{{_('fxs.route.none')}}</td></tr>
+    % end
+    </tbody>
+  </table>
+  </div>
+</section>
+% end
 % if registrations is not None:
 <script id="reg-i18n" type="application/json">{{!registration_messages(_)}}</script>
 <script src="/static/registrations.js"></script>

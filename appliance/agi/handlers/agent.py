@@ -4,8 +4,8 @@
 again, and ``long`` (``*25``, or the appliance calling the phone): signed in for the
 shift, the dialplan then keeps the phone in AgentLogin as ``CC_AGENT``.  The agent is
 the one whose phone places the call (the PJSIP endpoint of the channel; for an analog
-phone on an FXS port, the caller ID the port is configured with, which the phone cannot
-change), so nobody can sign in someone else from their desk.  The handler sets
+phone on an FXS port, the phone of kind fxs on that port, whatever caller ID it shows), so
+nobody can sign in someone else from their desk.  The handler sets
 ``CC_RESULT`` (``ok`` or an error id) and the dialplan plays a confirmation or an error.
 """
 
@@ -32,10 +32,22 @@ def endpoint_of(channel: str, callerid: str = "") -> str:
     return rest.rsplit("-", 1)[0] if tech == "PJSIP" and "-" in rest else ""
 
 
+def extension_at(channel: str, callerid: str = "") -> str:
+    """The extension of the phone on ``channel``: an analog phone by its FXS port (the phone
+    of kind fxs on ``DAHDI/<port>``: the port is the phone, whatever caller ID it shows; a
+    port with no phone is none), any other as ``endpoint_of`` says."""
+    tech, _, rest = channel.partition("/")
+    port = rest.split("-", 1)[0]
+    if tech == "DAHDI":
+        row = m.Phone.get_or_none(m.Phone.dahdi_channel == int(port)) if port.isdigit() else None
+        return row.extension if row is not None else ""
+    return endpoint_of(channel, callerid)
+
+
 def make_handler(agents):
     def handle(session, request) -> None:
         action = request.args[0] if request.args else ""
-        extension = endpoint_of(request.channel, request.callerid)
+        extension = extension_at(request.channel, request.callerid)
         result = "ok"
         if action not in ACTIONS:
             result = "agent.bad_action"

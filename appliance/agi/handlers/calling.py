@@ -1,11 +1,11 @@
 """FastAGI script ``calling``: may the desk phone placing this call dial this number?
 
 The phones' dialplan (``cc-from-phone``) sends every number that is not one of our
-extensions or feature codes here first (the number is the one argument).  The phone is the
-channel's PJSIP endpoint (an analog phone on an FXS port: the caller ID the port is
-configured with); a customer a phone handed over by a blind transfer of its own (SIP REFER)
-runs in the phones' context on the customer's channel, so there the phone is the one
-Asterisk names in ``BLINDTRANSFER``.  The decision is the calling permission of the agent at
+extensions or feature codes here first (the number is the one argument). The phone is the
+channel's PJSIP endpoint (an analog phone on an FXS port: the phone on that port); a
+customer a phone handed over by a blind transfer of its own (SIP REFER) runs in the phones'
+context on the customer's channel, so there the phone is the one Asterisk names in
+``BLINDTRANSFER``. The decision is the calling permission of the agent at
 that phone (services/calling.py: the same decision as click-to-dial, audited when refused).
 
 The check is the whole outbound compliance check (services/compliance.py: permission,
@@ -20,7 +20,7 @@ failed never lets a call out.
 from __future__ import annotations
 
 from appliance import dialplan_vars as v
-from appliance.agi.handlers.agent import endpoint_of
+from appliance.agi.handlers.agent import endpoint_of, extension_at
 from appliance.db import models as m
 from appliance.errors import CallNotPermitted
 
@@ -30,7 +30,7 @@ SCRIPT = v.CALLING_SCRIPT
 def make_handler(policy):
     def handle(session, request) -> None:
         number = request.args[0] if request.args else ""
-        extension = endpoint_of(request.channel, request.callerid)
+        extension = extension_at(request.channel, request.callerid)
         transferred = False
         if not (extension and m.Phone.select().where(m.Phone.extension == extension).exists()):
             transferer = session.get_variable("BLINDTRANSFER") or ""

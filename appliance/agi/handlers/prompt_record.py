@@ -21,7 +21,7 @@ import logging
 
 from appliance import dialplan_vars as v
 from appliance import sounds
-from appliance.agi.handlers.agent import endpoint_of
+from appliance.agi.handlers.agent import extension_at
 from appliance.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def make_handler(recorder, sounds_base: str):
     def handle(session, request) -> None:
         args = list(request.args) + ["", "", ""]
         action = args[0]
-        extension = endpoint_of(request.channel, request.callerid)
+        extension = extension_at(request.channel, request.callerid)
         user = recorder.admin_at(extension)
         if user is None:
             logger.warning("prompt recording refused: phone %s is not an admin's", extension or request.channel)

@@ -14,9 +14,10 @@ from an agent, so a failure here is logged and the call goes on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from appliance import dialplan_vars as v
-from appliance.agi.handlers.agent import endpoint_of
+from appliance.agi.handlers.agent import extension_at
 from appliance.db import models as m
 from appliance.engine.live import trunk_of
 
@@ -28,7 +29,7 @@ STAGES = ("inbound", "outbound", "internal", "connect")
 
 def agent_at(channel: str) -> str:
     """The work number of the agent whose phone this channel is, or ''."""
-    extension = endpoint_of(channel)
+    extension = extension_at(channel)
     row = (m.Agent.select(m.Agent.number).join(m.Phone).where(m.Phone.extension == extension).first()
            if extension else None)
     return row.number if row else ""
@@ -41,7 +42,8 @@ def queue_of_route(session) -> str:
     return session.get_variable(v.THEN_QUEUE) or ""
 
 
-def make_handler(recordings):
+def make_handler(recordings, trunk_of: Callable[[str], str] = trunk_of):
+    """``trunk_of``: the trunk or card route of a channel (``LiveState.trunk_of``)."""
     def handle(session, request) -> None:
         stage = request.args[0] if request.args else ""
         linkedid = session.get_full_variable("${CHANNEL(linkedid)}") or request.uniqueid
