@@ -547,6 +547,8 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f"exten => {v.PROMPT_RECORD_CODE},1,Goto({v.PROMPT_RECORD_CONTEXT},s,1)")
     for phone in model.phones:
         ext = name(phone.extension)
+        # the phone's state for busy lamp (BLF) keys: desk phones subscribe to their colleagues' hints
+        conf.raw(f"exten => {ext},hint,PJSIP/{ext}")
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
         conf.raw(f" same => n,Dial(PJSIP/{ext},30)")
         conf.raw(" same => n,Hangup()")
