@@ -136,13 +136,16 @@ class ProvisioningService:
         self._nonce_key = secrets.token_bytes(32)
 
     # -- what the phones page shows ---------------------------------------------------------
-    def url(self, host: str) -> str:
-        """The address phones fetch their files at, the host being how the LAN reaches the
-        appliance: the value of DHCP option 66."""
-        host = host_of(host) or "APPLIANCE-ADDRESS"
+    def url(self, host_header: str) -> str:
+        """The address phones fetch their files at, as the Host header (``host[:port]``) of
+        whoever asks says the LAN reaches the appliance: the value of DHCP option 66."""
+        host = host_of(host_header) or "APPLIANCE-ADDRESS"
+        given = re.fullmatch(r".*[^:]:([0-9]{1,5})", (host_header or "").strip())
+        scheme, port = ("https", self.https_port) if self.https_port else ("http", self.web_port)
+        if host_of(host_header):  # reached at the scheme's own port when the Host names none
+            port = int(given.group(1)) if given else (443 if scheme == "https" else 80)
         if ":" in host:
             host = f"[{host}]"
-        scheme, port = ("https", self.https_port) if self.https_port else ("http", self.web_port)
         default = 443 if scheme == "https" else 80
         return f"{scheme}://{host}{'' if port == default else f':{port}'}{PATH}"
 
