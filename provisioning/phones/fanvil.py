@@ -4,25 +4,16 @@ language, time, and the BLF keys (DSS keys of type 1 whose value is
 
 from __future__ import annotations
 
-import re
 from xml.sax.saxutils import escape
 
-from provisioning.phones.model import PhoneFile, has_daylight_saving, offset_words, utc_offset_minutes
+from provisioning.phones.model import (PhoneFile, has_daylight_saving, mac_cfg_name, mac_cfg_of, offset_words,
+                                      utc_offset_minutes)
 
+mac_of, file_name = mac_cfg_of, mac_cfg_name  # <mac>.cfg
 COMMON_FILES = ()
-_MAC_FILE = re.compile(r"([0-9a-f]{12})\.cfg")
 LANGUAGE = {"zh_CN": "cn", "en": "en"}
 CODECS = {"alaw": "PCMA", "ulaw": "PCMU", "g722": "G722", "g729": "G729", "opus": "OPUS"}
 LINE_KEY, MEMORY_KEY = 2, 1
-
-
-def mac_of(name: str) -> str | None:
-    found = _MAC_FILE.fullmatch(name)
-    return found.group(1) if found and found.group(1) != "000000000000" else None
-
-
-def file_name(mac: str) -> str:
-    return f"{mac}.cfg"
 
 
 def render_common(phone: PhoneFile) -> str:

@@ -47,6 +47,19 @@ def normalise_mac(text: str) -> str:
     return digits
 
 
+_MAC_CFG = re.compile(r"([0-9a-f]{12})\.cfg")
+
+
+def mac_cfg_of(name: str) -> str | None:
+    """The MAC of a ``<mac>.cfg`` name (Yealink's and Fanvil's own files), else None."""
+    found = _MAC_CFG.fullmatch(name)
+    return found.group(1) if found and found.group(1) != "000000000000" else None
+
+
+def mac_cfg_name(mac: str) -> str:
+    return f"{mac}.cfg"
+
+
 def vendor_of(model: str) -> str:
     return MODELS[model][0]
 

@@ -4,12 +4,11 @@ Yealink's ``key = value`` format, which must start with ``#!version:1.0.0.1``.""
 
 from __future__ import annotations
 
-import re
+from provisioning.phones.model import (PhoneFile, has_daylight_saving, mac_cfg_name, mac_cfg_of, offset_words,
+                                      utc_offset_minutes)
 
-from provisioning.phones.model import PhoneFile, has_daylight_saving, offset_words, utc_offset_minutes
-
+mac_of, file_name = mac_cfg_of, mac_cfg_name  # <mac>.cfg
 COMMON_FILES = ("y000000000000.cfg",)
-_MAC_FILE = re.compile(r"([0-9a-f]{12})\.cfg")
 HEADER = "#!version:1.0.0.1"
 LANGUAGE = {"zh_CN": "Chinese_S", "en": "English"}
 # The names Yealink's time zone list gives the zones our offices are in (others: the offset only).
@@ -17,15 +16,6 @@ ZONE_NAMES = {"Asia/Shanghai": "China(Beijing)", "Asia/Urumqi": "China(Beijing)"
               "Asia/Macau": "Macau", "Asia/Taipei": "Taiwan(Taipei)", "Asia/Singapore": "Singapore(Singapore)"}
 CODECS = {"alaw": "pcma", "ulaw": "pcmu", "g722": "g722", "g729": "g729", "opus": "opus"}
 BLF = 16  # linekey type
-
-
-def mac_of(name: str) -> str | None:
-    found = _MAC_FILE.fullmatch(name)
-    return found.group(1) if found and found.group(1) != "000000000000" else None
-
-
-def file_name(mac: str) -> str:
-    return f"{mac}.cfg"
 
 
 def _value(text: str) -> str:
