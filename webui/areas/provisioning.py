@@ -19,7 +19,8 @@ from webui.http import ADMIN, PUBLIC, client_address
 CREDENTIALS_SCHEMA = {"type": "object", "required": ["url", "username", "password", "file"], "properties": {
     "url": {"type": "string", "description": "where phones fetch their files (DHCP option 66)"},
     "username": {"type": "string", "description": "the phone's MAC address, 12 hex digits"},
-    "password": {"type": "string"}, "file": {"type": "string", "description": "the file this phone asks for"}}}
+    "password": {"type": "string"}, "file": {"type": "string", "description": "the file this phone asks for"},
+    "https": {"type": "boolean", "description": "the URL is HTTPS (the web UI's own certificate)"}}}
 
 
 def page(deps) -> dict:
