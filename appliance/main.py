@@ -97,6 +97,7 @@ from appliance.mail import Outbox, SmtpConfig  # noqa: E402
 from appliance.services.webhooks import WebhookService  # noqa: E402
 from appliance.services.prompt_phone import PhoneRecorder  # noqa: E402
 from appliance.services.prompts import PromptFiles, PromptService, mpg123_decoder, resolve_in_root  # noqa: E402
+from appliance.services.provisioning import ProvisioningService  # noqa: E402
 from appliance.services.fax import FaxService  # noqa: E402
 from appliance.services.fax_out import FaxSender  # noqa: E402
 from appliance.services.voicecodes import VoiceCodeService  # noqa: E402
@@ -600,6 +601,11 @@ class Appliance:
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),
                        customer_mail=self.customer_mail, webhooks=self.webhooks,
+                       provisioning=ProvisioningService(self.db, site=self.site, guard=self.users.guard,
+                                                        sip_port=self.settings.sip_port, sip_bind=self.settings.sip_bind,
+                                                        ntp_server=self.settings.phone_ntp_server,
+                                                        web_port=self.settings.web_port,
+                                                        https_port=self.settings.web_https_port),
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()

@@ -143,6 +143,8 @@ SETTINGS = (
             "address) within sip_guard_window_seconds is blocked"),
     Setting("sip_guard_window_seconds", int, 600, "how far back failed SIP authentications are counted"),
     Setting("sip_guard_block_seconds", int, 3600, "how long a blocked SIP source stays blocked"),
+    Setting("phone_ntp_server", str, "cn.pool.ntp.org",
+            "the time server desk phones that provision themselves are told to use (docs/operations.md)"),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -213,6 +215,7 @@ class Settings:
     sip_guard_failures: int
     sip_guard_window_seconds: int
     sip_guard_block_seconds: int
+    phone_ntp_server: str
 
     @property
     def db_path(self) -> Path:

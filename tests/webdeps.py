@@ -94,6 +94,10 @@ def fill(deps: WebDeps) -> WebDeps:
         from appliance.services.webhooks import WebhookService
 
         deps.webhooks = WebhookService(deps.db)
+    if deps.provisioning is None:  # the web server's own port, plain HTTP, SIP on every address
+        from appliance.services.provisioning import ProvisioningService
+
+        deps.provisioning = ProvisioningService(deps.db, site=deps.site, guard=deps.users.guard)
     return deps
 
 

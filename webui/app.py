@@ -23,7 +23,7 @@ from webui.areas import (account, agent_setup, agents, callrecords, configuratio
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
 from webui.areas import (billing, calllists, campaigns, compliance, customer_import, customer_mail, ha, kb, orders,
-                         reports, scripts, webhooks, workorders)
+                         provisioning, reports, scripts, webhooks, workorders)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles, route_scope
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns, scripts, kb, customer_mail, ha, webhooks)
+         campaigns, scripts, kb, customer_mail, ha, webhooks, provisioning)
 
 
 @dataclass
@@ -81,13 +81,14 @@ class WebDeps:
     kb: object = None  # appliance.services.kb.KnowledgeBase: articles, categories, attachments, search
     customer_mail: object = None  # appliance.services.customer_mail.CustomerMail: templates, e-mail to customers
     webhooks: object = None  # appliance.services.webhooks.WebhookService: subscriptions, the deliveries' outbox
+    provisioning: object = None  # appliance.services.provisioning.ProvisioningService: desk phones' files
     extra: dict = field(default_factory=dict)
 
 
 def make_app(deps: WebDeps) -> Bottle:
     for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions",
                  "billing", "reports", "compliance",
-                 "call_lists", "campaigns", "scripts", "customer_mail"):
+                 "call_lists", "campaigns", "scripts", "customer_mail", "provisioning"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()

@@ -573,6 +573,8 @@ def render(model: AsteriskModel) -> str:
         if not device:  # an analog phone whose port the card no longer has: not in service, never out
             conf.raw(f"exten => {ext},1,Goto({v.FALLBACK_CONTEXT},{v.PORT_MISSING_REASON},1)")
             continue
+        # the phone's state for busy lamp (BLF) keys: desk phones subscribe to their colleagues' hints
+        conf.raw(f"exten => {ext},hint,{device}")
         conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
         conf.raw(f" same => n,Dial({device},30)")
         conf.raw(" same => n,Hangup()")

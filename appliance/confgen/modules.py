@@ -40,6 +40,9 @@ MODULES = (
     "res_pjsip_pubsub.so",
     "res_pjsip_outbound_publish.so",  # res_pjsip_exten_state needs it
     "res_pjsip_exten_state.so",
+    # What desk phones' busy lamp (BLF) keys subscribe to: dialog-info (Yealink, Grandstream, Fanvil), PIDF.
+    "res_pjsip_dialog_info_body_generator.so",
+    "res_pjsip_pidf_body_generator.so",
     "res_pjsip_refer.so",
     "func_pjsip_endpoint.so",
     # Bridging.

@@ -250,6 +250,15 @@ class Phone(BaseModel):
     codecs = CharField(max_length=64, default="alaw,ulaw")
     nat = BooleanField(default=False)  # behind NAT (remote agent): trust the source address, not Contact
     dahdi_channel = IntegerField(null=True)  # kind fxs: the FXS port's DAHDI channel (one phone a port: config)
+    # a desk phone that provisions itself (appliance/services/provisioning.py): its MAC (12
+    # lower-case hex digits), model (provisioning/phones), the password it fetches its file
+    # with, and its last fetch
+    mac = CharField(max_length=12, null=True, unique=True)
+    model = CharField(max_length=32, default="")
+    prov_password = CharField(max_length=32, default="")
+    prov_fetched_at = DateTimeField(null=True)
+    prov_fetched_from = CharField(max_length=64, default="")
+    prov_user_agent = CharField(max_length=128, default="")
 
 
 class CardRoute(BaseModel):

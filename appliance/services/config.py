@@ -72,6 +72,7 @@ class Field:
     # a structured value (the form's opening-hours grid) -> the stored text, or ValueError
     convert: Callable[[object], str] | None = None
     multiline: bool = False  # a text box (a note): line breaks allowed, stored as \n
+    unique: bool = False  # no two objects of the kind share a value (empty ones aside)
 
     @property
     def attr(self) -> str:
@@ -158,6 +159,28 @@ def _schedule_of_grid(value) -> str:
         return from_grid(value)
     except ScheduleError as exc:
         raise ValueError(field_error_of(exc)) from None
+
+
+def _check_mac(value: str) -> str | None:
+    from provisioning.phones import normalise_mac
+
+    try:
+        normalise_mac(value)
+    except ValueError:
+        return FieldError("field.mac", f"{value!r} is not a MAC address (e.g. 00:15:65:12:34:56)", item=value)
+    return None
+
+
+def _stored_mac(value: str) -> str | None:
+    from provisioning.phones import normalise_mac
+
+    return normalise_mac(value) if value else None
+
+
+def _phone_models() -> tuple[str, ...]:
+    from provisioning.phones import MODELS
+
+    return ("", *MODELS)
 
 
 def _check_date(value: str) -> str | None:
@@ -364,6 +387,10 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("callerid_name", "str", default="", max_length=64),
         Field("codecs", "str", default="alaw,ulaw", max_length=64, list_of=CODECS),
         Field("nat", "bool", default=False, help="the phone is behind NAT (a remote agent)"),
+        Field("mac", "str", default=None, max_length=32, check=_check_mac, stored=_stored_mac, unique=True,
+              help="a desk phone that configures itself: its MAC address (on the label under it), in any spelling"),
+        Field("model", "str", default="", choices=_phone_models(),
+              help="the desk phone's vendor and model: which configuration file it asks for"),
     ),
     # The telephony card's ways out, in the outbound route beside the SIP trunks (services/fxs.py)
     "card_routes": (
@@ -507,7 +534,8 @@ def _time_condition_used_by(obj) -> list[str]:
 
 def _check_phone(obj) -> None:
     """A SIP phone has its password; an analog one its FXS port (one phone per port), and no
-    password (it registers nothing)."""
+    password (it registers nothing).  A phone that provisions itself has both a MAC and a
+    model, and a password to fetch its file with (made the first time it gets a MAC)."""
     errors = {}
     if obj.kind in ANALOG_PHONE_KINDS:
         if obj.dahdi_channel is None:
@@ -522,9 +550,18 @@ def _check_phone(obj) -> None:
             errors["secret"] = FieldError("field.required", "required")
         if obj.dahdi_channel is not None:
             errors["dahdi_channel"] = FieldError("fxs.port_only_analog", "only an analog (fxs) phone has a port")
+    if bool(obj.mac) != bool(obj.model):  # a phone that provisions itself has both
+        name, error = (("model", FieldError("field.phone_model_needed", "the model too, with a MAC address"))
+                       if obj.mac else ("mac", FieldError("field.phone_mac_needed", "the MAC address too, with a model")))
+        errors[name] = error
     if errors:
         first = next(iter(errors.items()))
         raise ValidationError(f"the phone cannot be saved: {first[0]}: {first[1]}", fields=errors)
+    if obj.mac and not obj.prov_password:  # the password it fetches its file with, made with its first MAC
+        import secrets
+
+        obj.prov_password = "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(16))
+        obj.save()
 
 
 def _check_trunk(obj) -> None:
@@ -549,6 +586,19 @@ def _check_card_route(obj) -> None:
     if same.exists():
         raise Conflict(f"another card route is already {obj.line} {obj.span or ''}".strip(), code="card_routes.exists",
                        fields={"line": FieldError("fxs.route_taken", "another route already uses these lines")})
+
+
+def _phone_view(obj, preloaded) -> dict:
+    """When, from where and as what the phone last fetched its configuration file."""
+    at = obj.prov_fetched_at
+    return {"fetched_at": at.isoformat(timespec="seconds") + "Z" if at else None,
+            "fetched_from": obj.prov_fetched_from, "fetched_by": obj.prov_user_agent}
+
+
+_PHONE_VIEW_SCHEMA = {
+    "fetched_at": {"type": ["string", "null"], "description": "when it last fetched its configuration file (UTC)"},
+    "fetched_from": {"type": "string", "description": "the address it fetched it from"},
+    "fetched_by": {"type": "string", "description": "the User-Agent it fetched it as (its model and firmware)"}}
 
 
 def _phone_used_by(obj) -> list[str]:
@@ -656,6 +706,7 @@ KIND_TABLE: dict[str, Kind] = {k.name: k for k in (
          named_by=_menus_naming("queues"), label=("display_name",), key_prefix="queue"),
     Kind("dids", "DID", m.Did, "number", FIELDS["dids"], check=_check_did_destinations, label=("description",)),
     Kind("phones", "phone", m.Phone, "extension", FIELDS["phones"], check=_check_phone, used_by=_phone_used_by,
+         view=_phone_view, view_schema=_PHONE_VIEW_SCHEMA,
          named_by=_menus_naming("phones"), label=("callerid_name",)),
     Kind("agents", "agent", m.Agent, "number", FIELDS["agents"], used_by=_agent_used_by,
          named_by=_menus_naming("agents"), view=_agent_view, preload=_agent_queues, view_schema=_AGENT_VIEW_SCHEMA,
@@ -1010,8 +1061,9 @@ class ConfigService:
         if hook is not None:
             hook(obj)
 
-    def check_unique(self, kind: str, key: str, exclude_id=None) -> None:
-        """Conflict ``<kind>.exists`` if another object (not row ``exclude_id``) has this key."""
+    def check_unique(self, kind: str, key: str, exclude_id=None, values: dict | None = None) -> None:
+        """Conflict ``<kind>.exists`` if another object (not row ``exclude_id``) has this key,
+        or one of the kind's ``unique`` fields' ``values`` (model attribute -> value)."""
         model = MODELS[kind]
         query = model.select().where(getattr(model, KEYS[kind]) == key)
         if exclude_id is not None:
@@ -1019,6 +1071,13 @@ class ConfigService:
         if query.exists():
             raise Conflict(f"a {SINGULAR[kind]} {key} already exists", code=f"{kind}.exists",
                            fields={KEYS[kind]: FieldError("field.exists", "already exists")})
+        for f in (f for f in _kind(kind) if f.unique and (values or {}).get(f.attr) not in (None, "")):
+            query = model.select().where(getattr(model, f.attr) == values[f.attr])
+            if exclude_id is not None:
+                query = query.where(model.id != exclude_id)
+            if query.exists():
+                raise Conflict(f"another {SINGULAR[kind]} has this {f.name}", code=f"{kind}.{f.name}_exists",
+                               fields={f.name: FieldError("field.exists", "already exists")})
 
     # -- changing ------------------------------------------------------------
     # The store's steps are public for the services of kinds with a shape of their own
@@ -1085,7 +1144,7 @@ class ConfigService:
             try:
                 values = self.clean(kind, data, creating=True)
                 key = values[KEYS[kind]]
-                self.check_unique(kind, key)
+                self.check_unique(kind, key, values=values)
                 obj = MODELS[kind].create(**values)
                 self._check_object(kind, obj)
             except DomainError as exc:
@@ -1107,8 +1166,8 @@ class ConfigService:
                 raise Conflict(f"the {SINGULAR[kind]} {key} was changed by {self._last_change(kind, key)} "
                                f"after you read it: read it again and repeat your change", code=f"{kind}.changed")
             new_key = values.get(KEYS[kind], key)
+            self.check_unique(kind, new_key, exclude_id=obj.id, values=values)
             if new_key != key:
-                self.check_unique(kind, new_key, exclude_id=obj.id)
                 menus = declaration.named_by(key) if declaration.named_by is not None else []
                 if menus:
                     raise Conflict(f"{SINGULAR[kind]} {key} cannot be renamed: voice menus lead to it "

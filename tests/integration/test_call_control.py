@@ -12,7 +12,7 @@ import pytest
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL
 from appliance.errors import Conflict, ValidationError
-from harness import Phone, hang_up, leg, sip_address, the_call, trunk_call, wait_until
+from harness import Phone, Sipp, free_port, hang_up, leg, sip_address, the_call, trunk_call, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -68,6 +68,18 @@ def agents_on_a_call(office):
         app.pbx.cli("channel request hangup all")
     wait_until(lambda: not app.live.calls and agent_state(app, "1001") == FREE and agent_state(app, "1002") == FREE,
                15, "the call over and both agents free")
+
+
+def test_a_desk_phones_busy_lamp_key_watches_a_colleague(office):
+    """What a provisioned phone's BLF key does (docs/operations.md, desk phones): Alice's
+    phone subscribes to Bob's extension and is told his state (the hint of each phone)."""
+    import socket
+
+    app, logs = office
+    assert "1002@cc-from-phone" in app.pbx.cli("core show hints").replace(" ", "")
+    blf = Sipp("phone_subscribe_blf.xml", "127.0.0.1", free_port(socket.SOCK_DGRAM), sip_address(app),
+               {"agent": "1001", "watched": "1002"}, logs, extra_args=("-au", "1001", "-ap", "pw-1001-secret"))
+    assert blf.run(30) == 0
 
 
 def record_of(caller: str):

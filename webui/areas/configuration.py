@@ -16,7 +16,7 @@ from appliance.services import fxs
 from appliance.services.config import KEYS, KINDS, declared, queue_member_counts
 from appliance.services.site import utc_midnight, zone_of
 from webui.apidoc import Operation, body, errors, items, ref, resp
-from webui.areas import registrations
+from webui.areas import provisioning, registrations
 from webui.http import (ADMIN, STAFF, KIND_RE, actor, agent_directory, created, differences, form_data, json_body,
                         lang, no_content, problem_of, render, with_etag)
 from webui.params import MAX_OFFSET, page_arg, query_date, query_int
@@ -49,7 +49,8 @@ def install(app, deps) -> None:
                       registration_state=registrations.state_of, registration_messages=registrations.messages,
                       registration_word=registrations.word_key,
                       outbound_route=fxs.outbound_route(card_facts()) if kind in ROUTE_KINDS else None,
-                      card_ports=card_facts().fxs_channels if kind == "phones" else ())
+                      card_ports=card_facts().fxs_channels if kind == "phones" else (),
+                      provisioning=provisioning.page(deps) if kind == "phones" else None)
 
     def card_facts():
         return deps.card() if deps.card is not None else fxs.CardFacts()
@@ -75,7 +76,8 @@ def install(app, deps) -> None:
         fields = cfg.fields(kind)
         return render("admin_edit.tpl", kind=kind, key_value=key, fields=fields, values=values or current,
                       errors=errors or {}, version=version or current["version"], conflict=conflict,
-                      mine=mine or {}, problem=problem, refs=cfg.choices(fields))
+                      mine=mine or {}, problem=problem, refs=cfg.choices(fields),
+                      provisioning=provisioning.phone_page(deps, key) if kind == "phones" else None)
 
     @app.get(f"/admin/<kind:re:{KIND_RE}>/<key>", name="admin_edit", roles=ADMIN)
     def admin_edit(kind, key):

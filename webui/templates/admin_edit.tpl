@@ -19,3 +19,6 @@
     <div class="buttons"><button class="primary">{{_('admin.save')}}</button> <a class="button" href="/admin/{{kind}}">{{_('admin.cancel')}}</a></div>
   </form>
 </section>
+% if get('provisioning'):
+% include('phone_provisioning.tpl', p=provisioning)
+% end

@@ -4,6 +4,7 @@
 % shown = [f for f in fields if not f.secret and f.name != 'display_name' and (columns is None or f.name in columns)]  # the display name goes with the key
 % names = {f.name: {o[0]: o[1] for o in refs.get(f.name, [])} for f in shown if f.type == 'ref'}
 % extra = 2 if kind == 'agents' else 1 if kind == 'queues' or registrations is not None else 0
+% extra += 1 if provisioning is not None else 0
 <div class="page-head"><h1>{{_('kind.' + kind)}}</h1><span class="muted">{{_('admin.count', n=len(rows))}}</span>
 % if kind == 'agents' and can_edit:
   <a class="button primary" href="/admin/new-agent" id="new-agent">{{_('agents.new.link')}}</a>
@@ -25,6 +26,9 @@
       <th class="num">{{_('admin.members')}}</th>
     % elif registrations is not None:
       <th>{{_('agents.reg.column')}}</th>
+    % end
+    % if provisioning is not None:
+      <th>{{_('prov.column')}}</th>
     % end
       <th></th>
     </tr></thead>
@@ -64,6 +68,9 @@
       % if registrations is not None:
         % state = registration_state(kind, row, registrations)
         <td><span class="flag reg {{'yes' if state in ('registered', 'port_idle', 'port_busy', 'port_ringing') else 'no'}}" data-reg="{{kind}}/{{row[key]}}" data-state="{{state}}" data-registers="{{'1' if kind == 'phones' or row.get('register') else '0'}}" data-analog="{{'1' if row.get('kind') == 'fxs' else '0'}}">{{_(registration_word(state))}}</span></td>
+      % end
+      % if provisioning is not None:
+        % include('phone_provisioning_state.tpl', row=row)
       % end
       % if kind == 'agents':
         <td>{{', '.join(queue_names.get(q, q) for q in row.get('queues') or [])}}</td>
@@ -133,6 +140,9 @@
   </table>
   </div>
 </section>
+% end
+% if provisioning is not None:
+% include('phones_provisioning.tpl')
 % end
 % if registrations is not None:
 <script id="reg-i18n" type="application/json">{{!registration_messages(_)}}</script>

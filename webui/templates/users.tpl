@@ -68,7 +68,7 @@
     <thead><tr><th>{{_('lockout.who')}}</th><th>{{_('lockout.until_col')}}</th><th>{{_('lockout.count')}}</th><th></th></tr></thead>
     <tbody>
     % for x in lockouts:
-      <tr data-lockout="{{x['key']}}"><td>{{_('lockout.kind.' + x['kind']) if x['kind'] in ('user', 'addr', 'console') else x['kind']}} <strong>{{x['name']}}</strong></td>
+      <tr data-lockout="{{x['key']}}"><td>{{_('lockout.kind.' + x['kind']) if x['kind'] in ('user', 'addr', 'console', 'prov') else x['kind']}} <strong>{{x['name']}}</strong></td>
         <td class="mono">{{when(x['until'])}}</td><td>{{x['lockouts']}}</td>
         <td class="actions"><form method="post" action="/admin/lockouts/{{quote(x['key'], safe=':@')}}/clear" class="inline">
           <input type="hidden" name="csrf_token" value="{{csrf}}"><button class="small">{{_('lockout.clear')}}</button></form></td></tr>
