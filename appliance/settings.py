@@ -118,6 +118,8 @@ SETTINGS = (
             "<recording_archive_dir>/backups (or <data_dir>/backups without an archive)",
             choices=("off", "daily", "weekly")),
     Setting("backup_keep", int, 7, "backups of the schedule kept; older ones are deleted", minimum=1),
+    Setting("backup_upload_mb", int, 2048,
+            "the largest backup file a restore in the web UI accepts (refused before it is read)", minimum=1),
     Setting("fax_attempts", int, 3, "a fax to send is tried this many times (busy, no answer, a failed transmission)"),
     Setting("fax_retry_minutes", int, 5, "minutes between two tries of a fax to send"),
     Setting("fax_renders_at_once", int, 1,
@@ -202,6 +204,7 @@ class Settings:
     recording_housekeeping_minutes: int
     backup_schedule: str
     backup_keep: int
+    backup_upload_mb: int
     fax_attempts: int
     fax_retry_minutes: int
     fax_renders_at_once: int

@@ -437,6 +437,13 @@ def put_back(staging: Path, layout: Layout, db) -> None:
     migrate(db)
 
 
+class BackupFailed(DomainError):
+    """Making or restoring a backup failed on this box (a full disk, an archive not mounted)."""
+
+    code = "backup.failed"
+    http_status = 500
+
+
 # -- the service ----------------------------------------------------------------------------------
 @dataclass
 class BackupService:
@@ -448,6 +455,7 @@ class BackupService:
     archive_dir: Path | None = None  # the recordings' archive target: scheduled backups go to <it>/backups
     schedule: str = "off"  # off | daily | weekly
     keep: int = 7
+    upload_limit: int = 2048 * 1024 * 1024  # bytes: the largest file a restore reads (backup_upload_mb)
     run: Callable = None  # run(fn, *args) off the loop; default: gevent's thread pool
     reload: Callable[[], None] = lambda: None  # after a restore: Asterisk's configuration, the tables
     calls_up: Callable[[], int] = lambda: 0
@@ -522,7 +530,7 @@ class BackupService:
         except Exception as exc:  # noqa: BLE001 - every failed run is listed with its reason
             logger.exception("backup %s failed", name)
             self._record({**row, "outcome": "failed", "error": str(exc)[:300], "size": 0})
-            raise DomainError(str(exc), code="backup.failed", params={"detail": str(exc)[:300]}) from exc
+            raise BackupFailed(str(exc), code="backup.failed", params={"detail": str(exc)[:300]}) from exc
         row.update(outcome="ok", size=target.stat().st_size, migration_level=manifest["migration_level"],
                    seconds=round((dt.datetime.now() - began).total_seconds(), 1))
         logger.info("backup %s written (%d bytes)", target, row["size"])
@@ -597,7 +605,7 @@ class BackupService:
         except Exception as exc:
             logger.exception("restore of %s failed; the state before it is back", path.name)
             self._record({**row, "outcome": "failed", "error": str(exc)[:300]})
-            raise DomainError(str(exc), code="backup.restore_failed",
+            raise BackupFailed(str(exc), code="backup.restore_failed",
                               params={"detail": str(exc)[:300], "safety": safety.name}) from exc
         try:
             self.reload()
@@ -606,7 +614,7 @@ class BackupService:
             self.run(self._swap_in, safety, None)
             self.reload()
             self._record({**row, "outcome": "failed", "error": str(exc)[:300]})
-            raise DomainError(str(exc), code="backup.restore_failed",
+            raise BackupFailed(str(exc), code="backup.restore_failed",
                               params={"detail": str(exc)[:300], "safety": safety.name}) from exc
         logger.warning("restored %s (made %s on %s, schema %s) by %s", path.name, manifest.get("created_at"),
                        manifest.get("host"), manifest.get("migration_level"), actor)
@@ -635,4 +643,4 @@ class BackupService:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-__all__ = ["BackupService", "Layout", "appliance_version", "check", "pack", "put_back", "snapshot_database"]
+__all__ = ["BackupFailed", "BackupService", "Layout", "appliance_version", "check", "pack", "put_back", "snapshot_database"]
