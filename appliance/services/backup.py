@@ -498,7 +498,7 @@ class BackupService:
         try:
             m.AuditLog.create(username=row.get("actor") or "system", action=row["kind"], object_type="backup",
                               object_id=row.get("name") or "-",
-                              detail=json.dumps({k: row[k] for k in ("outcome", "size", "media", "error")
+                              detail=json.dumps({k: row[k] for k in ("outcome", "size", "media", "error", "code")
                                                  if k in row}, sort_keys=True))
         except Exception:  # noqa: BLE001 - the run is listed even when the audit cannot be written
             logger.exception("backup: audit entry not written")
@@ -589,11 +589,19 @@ class BackupService:
         """``path`` checked, then put in place of the current state; the safety copy back if
         anything fails.  Refused while calls are up (``backup.calls_up``, with the count)."""
         path = Path(path)
-        manifest = self.run(check, path)  # refused here: nothing touched yet
-        calls = self.calls_up()
-        if calls:
-            raise Conflict(FieldError("backup.calls_up", f"{calls} calls are up; restore when they have ended",
-                                      calls=calls), code="backup.calls_up", params={"calls": str(calls)})
+        try:
+            manifest = self.run(check, path)  # refused here: nothing touched yet
+            calls = self.calls_up()
+            if calls:
+                raise Conflict(FieldError("backup.calls_up", f"{calls} calls are up; restore when they have ended",
+                                          calls=calls), code="backup.calls_up", params={"calls": str(calls)})
+        except (ValidationError, Conflict) as exc:
+            logger.warning("restore of %s refused: %s", path.name, exc.message)
+            self._record({"kind": "restore", "name": path.name, "path": "", "actor": actor, "outcome": "refused",
+                          "code": exc.code, "params": exc.params, "error": str(exc.message)[:300],
+                          "at": self.clock().replace(microsecond=0).isoformat() + "Z",
+                          "size": path.stat().st_size if path.is_file() else 0})
+            raise
         stamp = f"{self.clock():%Y%m%d-%H%M%S}"
         safety = self.local_dir / f"safety-{stamp}{SUFFIX}"
         row = {"kind": "restore", "name": path.name, "path": "", "actor": actor, "media": manifest.get("media"),

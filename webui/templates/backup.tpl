@@ -62,7 +62,9 @@
       </td>
       <td class="num" data-bytes="{{run.get('size', 0)}}">{{'%.1f MiB' % (run.get('size', 0) / 1048576.0) if run.get('size', 0) >= 104858 else '%.0f KiB' % (run.get('size', 0) / 1024.0)}}</td>
       <td>{{_('backup.outcome.' + run.get('outcome', 'failed'))}}
-      % if run.get('error'):
+      % if run.get('code'):
+      <span class="small muted">{{_(run['code'], **(run.get('params') or {}))}}</span>
+      % elif run.get('error'):
       <span class="small muted">{{run['error']}}</span>
       % end
       </td>
