@@ -45,7 +45,7 @@ LIST_SCHEMA = {"type": "object", "properties": {
     "upload_limit_bytes": {"type": "integer"}}}
 BACKUP_BODY = {"type": "object", "additionalProperties": False,
                "properties": {"media": {"type": "boolean", "description": "recordings and faxes too (off)"}}}
-FILE_BODY = {"required": True, "content": {GZIP: {"schema": {"type": "string", "format": "binary"}}}}
+FILE_BODY = {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 REFUSALS = ("`backup.foreign` (not a backup of this appliance), `backup.truncated` (cut short), "
             "`backup.corrupt` (a damaged byte, a member that does not match its SHA-256), "
             "`backup.newer` (made by a newer version: upgrade first)")
