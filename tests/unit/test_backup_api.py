@@ -17,7 +17,7 @@ from appliance.services.backup import BackupService, Layout
 from appliance.services.config import ConfigService
 from appliance.services.users import UserService
 from webdeps import web_deps
-from webharness import Agents
+from webharness import Agents, signed_in_client
 from webui.app import make_app
 
 PASSWORD = "correct-horse-9"
@@ -39,18 +39,13 @@ def env(tmp_path):
                     health=lambda: {"status": "ok", "components": {}},
                     live=lambda: {"queues": [], "agents": [], "calls": calls["up"]}, backups=backups)
     app = make_app(deps)
-    tokens, browsers = {}, {}
+    tokens = {}
     for name, role, lang in (("admin", "admin", "en"), ("chen", "admin", "zh_CN"), ("sup", "supervisor", "en")):
         uid = users.create(name, PASSWORD, role, language=lang)["id"]
         tokens[name] = {"Authorization": "Bearer " + users.create_token(uid, "test")}
         if name == "admin":
             tokens["scoped"] = {"Authorization": "Bearer " + users.create_token(uid, "cfg", scopes=["config"])}
-    for name in ("admin", "chen"):
-        browser = webtest.TestApp(app)
-        form = browser.get("/login").forms[0]
-        form["username"], form["password"] = name, PASSWORD
-        form.submit()
-        browsers[name] = browser
+    browsers = {name: signed_in_client(app, name, PASSWORD) for name in ("admin", "chen")}
     yield type("Env", (), {"app": webtest.TestApp(app), "tokens": tokens, "browsers": browsers, "calls": calls,
                            "reloads": reloads, "backups": backups})
     db.close()
