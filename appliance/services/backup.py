@@ -498,8 +498,9 @@ class BackupService:
         try:
             m.AuditLog.create(username=row.get("actor") or "system", action=row["kind"], object_type="backup",
                               object_id=row.get("name") or "-",
-                              detail=json.dumps({k: row[k] for k in ("outcome", "size", "media", "error", "code")
-                                                 if k in row}, sort_keys=True))
+                              detail=json.dumps({k: row[k] for k in ("outcome", "size", "media", "code")
+                                                 if k in row} | ({} if "code" in row or "error" not in row
+                                                                 else {"error": row["error"]}), sort_keys=True))
         except Exception:  # noqa: BLE001 - the run is listed even when the audit cannot be written
             logger.exception("backup: audit entry not written")
         return row

@@ -13,6 +13,7 @@ import tarfile
 
 import pytest
 
+from appliance import labels
 from appliance.db import models as m
 from appliance.db import open_database
 from appliance.db.migrate import head, migrate
@@ -122,6 +123,9 @@ def test_refusals_before_anything_is_touched(box, tmp_path):
     refusals = [r for r in service.runs() if r["kind"] == "restore"]
     assert [r["outcome"] for r in refusals] == ["refused"] * len(cases)
     assert refusals[0]["code"] == "backup.foreign"  # the newest first: not_even_gzip
+    audited = m.AuditLog.select().where(m.AuditLog.action == "restore").order_by(m.AuditLog.id.desc()).first()
+    assert labels.audit_summary("zh_CN", "backup", audited.detail, "restore")[:1] == [("原因", "这不是本设备的备份文件")]
+    assert labels.label("zh_CN", "audit_action", "restore") == "恢复"
 
 
 def test_a_backup_of_a_newer_version_is_refused(box, tmp_path):
