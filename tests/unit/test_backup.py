@@ -211,3 +211,32 @@ def test_schedule_reports_an_archive_that_is_not_mounted(box, tmp_path):
     last = service.runs()[0]
     assert last["outcome"] == "failed" and "not mounted" in last["error"]
     assert not (tmp_path / "not-mounted").exists()
+
+
+def test_the_appliance_backs_up_its_own_state_and_reloads_after_a_restore(tmp_path, monkeypatch):
+    from appliance import settings
+    from appliance.main import Appliance
+    from provisioning import firstboot
+
+    s = settings.load(None, {"data_dir": str(tmp_path / "box"), "backup_schedule": "daily", "backup_keep": 3})
+    firstboot.run(s)
+    app = Appliance(s)
+    try:
+        assert (app.backups.schedule, app.backups.keep) == ("daily", 3)
+        assert app.backups.scheduled_dir() == s.data_dir / "backups"  # no archive set
+        app.backups.run = lambda fn, *a: fn(*a)
+        run = app.backups.backup_now("admin")
+        names = members(app.backups.file_of(run["name"]))
+        assert {"data/secrets.json", "data/tls/web.crt", "data/tls/web.key", b.DB_MEMBER} <= set(names)
+        with tarfile.open(app.backups.file_of(run["name"]), "r:gz") as tar:
+            conf = tar.extractfile(b.SETTINGS_MEMBER).read().decode()
+        assert "backup_schedule = daily" in conf
+        applied = []
+        monkeypatch.setattr(app, "apply_config", lambda: applied.append(1))
+        monkeypatch.delenv("INVOCATION_ID", raising=False)
+        assert app.backups.restore(app.backups.file_of(run["name"]), "admin")["outcome"] == "ok"
+        assert applied == [1]
+    finally:
+        app.queries.close()
+        app.encoders.close()
+        app.db.close()

@@ -569,3 +569,10 @@ def test_backup_onto_a_stick_and_restore_from_it_in_both_languages(rig, tmp_path
     assert not m.Queue.select().where(m.Queue.name == "made-later").exists()
     r.command("9", "b", "2", str(stick / "zz-foreign.tar.gz"))
     r.pty.expect("未执行：这不是本设备的备份文件")
+
+
+def test_usb_sticks_are_the_removable_disks_mounted_under_media():
+    mounts = ("/dev/vda1 / ext4 rw 0 0\n/dev/sdb1 /media/usb0 vfat rw 0 0\n"
+              "/dev/sda2 /var/lib/appliance ext4 rw 0 0\ntmpfs /media/ram tmpfs rw 0 0\n"
+              "/dev/sdc1 /run/media/admin/MY\\040STICK exfat rw 0 0\n")
+    assert sysinfo.usb_folders(mounts) == ["/media/usb0", "/run/media/admin/MY STICK"]
