@@ -47,6 +47,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 import gevent
+import gevent.lock
 
 from appliance.db import models as m
 from appliance.db.migrate import head, migrate
@@ -65,6 +66,7 @@ SETTINGS_MEMBER = "settings/appliance.conf"
 SUFFIX = ".tar.gz"
 CHUNK = 1 << 20
 RUNS_FILE = "runs.jsonl"  # one line per run, beside the backups (never in the database a restore replaces)
+RUNS_KEPT = 500  # lines of the list kept when it is rewritten (at twice as many)
 SAFETY_KEEP = 3
 
 # under the data folder: small files and folders that are the box's state besides the database
@@ -461,9 +463,11 @@ class BackupService:
     calls_up: Callable[[], int] = lambda: 0
     clock: Callable[[], dt.datetime] = m.utcnow
     _loop: object = field(default=None, repr=False)
+    _busy: object = field(default=None, repr=False)
 
     def __post_init__(self):
         self.local_dir = Path(self.local_dir)
+        self._busy = gevent.lock.Semaphore()
         if self.run is None:
             from appliance.db.worker import in_worker
 
@@ -493,8 +497,13 @@ class BackupService:
 
     def _record(self, row: dict) -> dict:
         self.local_dir.mkdir(parents=True, exist_ok=True)
-        with open(self._runs_path(), "a") as f:
+        path = self._runs_path()
+        with open(path, "a") as f:
             f.write(json.dumps(row, sort_keys=True) + "\n")
+        lines = path.read_text().splitlines(keepends=True)
+        if len(lines) > 2 * RUNS_KEPT:
+            path.with_name(path.name + ".tmp").write_text("".join(lines[-RUNS_KEPT:]))
+            os.replace(path.with_name(path.name + ".tmp"), path)
         try:
             m.AuditLog.create(username=row.get("actor") or "system", action=row["kind"], object_type="backup",
                               object_id=row.get("name") or "-",
@@ -515,8 +524,22 @@ class BackupService:
         return (Path(self.archive_dir) / "backups") if self.archive_dir else self.local_dir
 
     # making one
+    def _one_at_a_time(self):
+        """One backup or restore at a time: a second is refused (``backup.busy``), not queued."""
+        if not self._busy.acquire(blocking=False):
+            raise Conflict(FieldError("backup.busy", "a backup or restore is under way; try again when it has "
+                                      "finished"), code="backup.busy")
+        return self._busy
+
     def backup_now(self, actor: str, *, media: bool = False, kind: str = "backup", folder: Path | None = None,
                    keep: int | None = None) -> dict:
+        busy = self._one_at_a_time()
+        try:
+            return self._backup(actor, media, kind, folder, keep)
+        finally:
+            busy.release()
+
+    def _backup(self, actor: str, media: bool, kind: str, folder: Path | None, keep: int | None) -> dict:
         now = self.clock()
         folder = Path(folder) if folder is not None else self.local_dir
         name = f"{kind}-{now:%Y%m%d-%H%M%S}{SUFFIX}"
@@ -589,7 +612,13 @@ class BackupService:
     def restore(self, path: Path, actor: str) -> dict:
         """``path`` checked, then put in place of the current state; the safety copy back if
         anything fails.  Refused while calls are up (``backup.calls_up``, with the count)."""
-        path = Path(path)
+        busy = self._one_at_a_time()
+        try:
+            return self._restore(Path(path), actor)
+        finally:
+            busy.release()
+
+    def _restore(self, path: Path, actor: str) -> dict:
         try:
             manifest = self.run(check, path)  # refused here: nothing touched yet
             calls = self.calls_up()

@@ -240,3 +240,17 @@ def test_the_appliance_backs_up_its_own_state_and_reloads_after_a_restore(tmp_pa
         app.queries.close()
         app.encoders.close()
         app.db.close()
+
+
+def test_one_backup_or_restore_at_a_time(box):
+    layout, db, service, _, _ = box
+    good = service.file_of(service.backup_now("admin")["name"])
+    service._busy.acquire()  # another one under way
+    try:
+        for attempt in (lambda: service.backup_now("admin"), lambda: service.restore(good, "admin")):
+            with pytest.raises(Conflict) as err:
+                attempt()
+            assert err.value.code == "backup.busy"
+    finally:
+        service._busy.release()
+    assert service.backup_now("admin")["outcome"] == "ok"

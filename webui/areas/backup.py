@@ -138,11 +138,12 @@ def install(app, deps) -> None:
               api=Operation({"tags": TAGS, "summary": "Make a backup now (audited)",
                              "description": "Built off the loop into one file (database through SQLite's "
                                             "backup API, secrets, certificates, prompts; recordings and faxes "
-                                            "with `media`); answers when it is written. 500 `backup.failed` "
-                                            "with the reason (a full disk).",
+                                            "with `media`); answers when it is written. 409 `backup.busy` "
+                                            "while another backup or restore runs; 500 `backup.failed` with "
+                                            "the reason (a full disk).",
                              "requestBody": {"required": False, "content": {"application/json": {
                                  "schema": BACKUP_BODY}}},
-                             "responses": {"201": resp("the run", RUN_SCHEMA), **errors(400, 401, 403, 503)}}))
+                             "responses": {"201": resp("the run", RUN_SCHEMA), **errors(400, 401, 403, 409, 503)}}))
     def api_backup_make():
         data = json_body(optional=True)
         unknown = sorted(set(data) - {"media"})
@@ -181,7 +182,8 @@ def install(app, deps) -> None:
                              "description": "The body is the file; `?confirm=yes` is required. The file is "
                                             "checked first and refused (422) before anything is touched: "
                                             + REFUSALS + ". 409 `backup.calls_up` while calls are up (the "
-                                            "count in `params.calls`): try again when they have ended. Then "
+                                            "count in `params.calls`): try again when they have ended; 409 "
+                                            "`backup.busy` while another backup or restore runs. Then "
                                             "the current state is kept aside (`safety`), the files put back, "
                                             "the database migrated forward and the configuration reloaded; "
                                             "if anything fails the safety copy comes back (500 "
