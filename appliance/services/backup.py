@@ -609,16 +609,16 @@ class BackupService:
     def check_file(self, path: Path) -> dict:
         return self.run(check, Path(path))
 
-    def restore(self, path: Path, actor: str) -> dict:
+    def restore(self, path: Path, actor: str, name: str | None = None) -> dict:
         """``path`` checked, then put in place of the current state; the safety copy back if
         anything fails.  Refused while calls are up (``backup.calls_up``, with the count)."""
         busy = self._one_at_a_time()
         try:
-            return self._restore(Path(path), actor)
+            return self._restore(Path(path), actor, name or Path(path).name)
         finally:
             busy.release()
 
-    def _restore(self, path: Path, actor: str) -> dict:
+    def _restore(self, path: Path, actor: str, name: str) -> dict:
         try:
             manifest = self.run(check, path)  # refused here: nothing touched yet
             calls = self.calls_up()
@@ -627,14 +627,14 @@ class BackupService:
                                           calls=calls), code="backup.calls_up", params={"calls": str(calls)})
         except (ValidationError, Conflict) as exc:
             logger.warning("restore of %s refused: %s", path.name, exc.message)
-            self._record({"kind": "restore", "name": path.name, "path": "", "actor": actor, "outcome": "refused",
+            self._record({"kind": "restore", "name": name, "path": "", "actor": actor, "outcome": "refused",
                           "code": exc.code, "params": exc.params, "error": str(exc.message)[:300],
                           "at": self.clock().replace(microsecond=0).isoformat() + "Z",
                           "size": path.stat().st_size if path.is_file() else 0})
             raise
         stamp = f"{self.clock():%Y%m%d-%H%M%S}"
         safety = self.local_dir / f"safety-{stamp}{SUFFIX}"
-        row = {"kind": "restore", "name": path.name, "path": "", "actor": actor, "media": manifest.get("media"),
+        row = {"kind": "restore", "name": name, "path": "", "actor": actor, "media": manifest.get("media"),
                "from_level": manifest.get("migration_level"), "host": manifest.get("host"),
                "made_at": manifest.get("created_at"), "safety": safety.name,
                "at": self.clock().replace(microsecond=0).isoformat() + "Z", "size": path.stat().st_size}

@@ -51,7 +51,7 @@ def test_backup_download_refused_upload_and_restore(page_as, web, tmp_path, lang
     page.set_input_files("#file", str(good))
     page.check("#confirm")
     page.click("#backup-restore-go")
-    expect(page.locator("#backup-restored")).to_be_visible()
+    expect(page.locator("#backup-restored")).to_contain_text("good.tar.gz")
     assert not m.Queue.select().where(m.Queue.name == "made-later").exists()
     kinds = page.locator("tr.backup-run")
     expect(kinds).to_have_count(3)  # the restore, the refused one with its reason, the backup

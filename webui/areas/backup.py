@@ -83,10 +83,10 @@ def install(app, deps) -> None:
         s.run(copy)
         return target
 
-    def restore_from(stream) -> dict:
+    def restore_from(stream, name: str | None = None) -> dict:
         path = received(stream)
         try:
-            return service().restore(path, actor())
+            return service().restore(path, actor(), name=Path(name).name[:120] if name else None)
         finally:
             path.unlink(missing_ok=True)
 
@@ -115,7 +115,7 @@ def install(app, deps) -> None:
             if request.forms.get("confirm") != "on":
                 raise ValidationError(FieldError("backup.confirm_needed", "tick the box to confirm"),
                                       code="backup.confirm_needed")
-            run = restore_from(upload.file)
+            run = restore_from(upload.file, upload.raw_filename)
         except DomainError as exc:
             return page(problem=problem_of(exc), status=exc.http_status)
         return page(restored=run)
