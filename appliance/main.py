@@ -107,6 +107,7 @@ from appliance.services.sipguard import SipGuard  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.services.ha import HaSettingsStore, audit_ha_change  # noqa: E402
+from appliance.services.backup import BackupService, Layout  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest, request_restart  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
@@ -268,6 +269,10 @@ class Appliance:
                                                   critical=True))
         self.dahdi: DahdiResult | None = None
         self.queries = QueryPool(self.db, settings.web_query_threads, settings.web_query_queue)
+        self.backups = BackupService(Layout.of(settings), self.db, settings.data_dir / "backups",
+                                     archive_dir=self.recording_config.archive_dir, schedule=settings.backup_schedule,
+                                     keep=settings.backup_keep, upload_limit=settings.backup_upload_mb * 1024 * 1024,
+                                     reload=self.after_restore, calls_up=lambda: len(self.live.calls))
         self.web: WSGIServer | None = None
         self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
         self._ticker: gevent.Greenlet | None = None
@@ -317,6 +322,16 @@ class Appliance:
             logger.warning("a module list change waits for the next Asterisk restart")
         if self.ami.connected:  # a queue member added or removed while its agent is signed in
             self.agents.sync()
+
+    def after_restore(self) -> None:
+        """A restored database in place: Asterisk's configuration and the call path's tables
+        from it now; under systemd (the image) the process also stops a few seconds later
+        and is started again, so that what is read only at start (secrets, hot standby's and
+        the LAN port's settings) comes from the restored files too."""
+        self.apply_config()
+        if os.environ.get("INVOCATION_ID"):  # set by systemd for a service it runs
+            logger.warning("restarting the appliance in 3 s to start from the restored files")
+            gevent.spawn_later(3, os.kill, os.getpid(), signal.SIGTERM)
 
     def refresh_tables(self) -> None:
         """The in-memory copies of configuration that the call path reads without the database."""
@@ -547,6 +562,7 @@ class Appliance:
         self.pipeline.reconcile()
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
+        self.backups.start()  # the schedule (backup_schedule), when one is set
         self.mail.start()
         self.webhooks.start()  # its own native thread: never the loop that routes calls
         self.report_schedules.start()
@@ -600,7 +616,7 @@ class Appliance:
                        workorders=self.workorders, scripts=CallScripts(self.db, self.crm),
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),
-                       customer_mail=self.customer_mail, webhooks=self.webhooks,
+                       customer_mail=self.customer_mail, webhooks=self.webhooks, backups=self.backups,
                        provisioning=ProvisioningService(self.db, site=self.site, guard=self.users.guard,
                                                         sip_port=self.settings.sip_port, sip_bind=self.settings.sip_bind,
                                                         ntp_server=self.settings.phone_ntp_server,
@@ -661,6 +677,7 @@ class Appliance:
         self.pbx.stop()
         self.agi.stop()
         self.housekeeping.stop()
+        self.backups.stop()
         self.mail.stop()
         self.webhooks.stop()
         self.report_schedules.stop()

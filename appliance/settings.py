@@ -113,6 +113,13 @@ SETTINGS = (
             "a second disk or a mounted network share recordings are copied to (checked by SHA-256); empty: none"),
     Setting("recording_housekeeping_minutes", int, 60,
             "every so many minutes: recordings archived, and those past their retention deleted"),
+    Setting("backup_schedule", str, "off",
+            "a backup (database, settings, secrets, prompts) made by itself: off, daily or weekly, written to "
+            "<recording_archive_dir>/backups (or <data_dir>/backups without an archive)",
+            choices=("off", "daily", "weekly")),
+    Setting("backup_keep", int, 7, "backups of the schedule kept; older ones are deleted", minimum=1),
+    Setting("backup_upload_mb", int, 2048,
+            "the largest backup file a restore in the web UI accepts (refused before it is read)", minimum=1),
     Setting("fax_attempts", int, 3, "a fax to send is tried this many times (busy, no answer, a failed transmission)"),
     Setting("fax_retry_minutes", int, 5, "minutes between two tries of a fax to send"),
     Setting("fax_renders_at_once", int, 1,
@@ -197,6 +204,9 @@ class Settings:
     recording_reserve_mb: int
     recording_archive_dir: str
     recording_housekeeping_minutes: int
+    backup_schedule: str
+    backup_keep: int
+    backup_upload_mb: int
     fax_attempts: int
     fax_retry_minutes: int
     fax_renders_at_once: int

@@ -75,6 +75,15 @@ def fill(deps: WebDeps) -> WebDeps:
                                            bus=deps.bus, language=deps.site.language)
     if deps.kb is None:  # its files beside the test's database
         deps.kb = KnowledgeBase(deps.db, data_dir=Path(deps.db.database).parent / "data")
+    if deps.backups is None:  # the box's state beside the test's database
+        from appliance.services.backup import BackupService, Layout
+
+        data = Path(deps.db.database).parent
+        deps.backups = BackupService(Layout(data_dir=data / "data", db_path=Path(deps.db.database),
+                                            prompts_dir=data / "data" / "prompts",
+                                            recordings_dir=data / "data" / "recordings", fax_dir=data / "data" / "fax"),
+                                     deps.db, data / "data" / "backups",
+                                     calls_up=lambda: len(((deps.live() if deps.live else None) or {}).get("calls") or []))
     if deps.call_lists is None:
         deps.call_lists = CallLists(deps.db, deps.customer_excel)
     if deps.workorders.call_lists is None:  # a closed order's customer into a call list

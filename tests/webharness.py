@@ -382,3 +382,15 @@ def sign_in(page, url: str, username: str, password: str = PASSWORD):
         page.click("button[type=submit], form button")
     assert "/login" not in page.url, f"{username} could not sign in"
     return page
+
+
+def signed_in_client(app, username: str, password: str = PASSWORD):
+    """A ``webtest.TestApp`` over ``app`` signed in through the login form (the unit tier's
+    browser without a browser)."""
+    import webtest
+
+    client = webtest.TestApp(app)
+    form = client.get("/login").forms[0]
+    form["username"], form["password"] = username, password
+    form.submit()
+    return client

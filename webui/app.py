@@ -22,8 +22,8 @@ from bottle import Bottle, request, response
 from webui.areas import (account, agent_setup, agents, callrecords, configuration, crm, dispositions, fax, live, menus,
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
-from webui.areas import (billing, calllists, campaigns, compliance, customer_import, customer_mail, ha, kb, orders,
-                         provisioning, reports, scripts, webhooks, workorders)
+from webui.areas import (backup, billing, calllists, campaigns, compliance, customer_import, customer_mail, ha, kb,
+                         orders, provisioning, reports, scripts, webhooks, workorders)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles, route_scope
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns, scripts, kb, customer_mail, ha, webhooks, provisioning)
+         campaigns, scripts, kb, customer_mail, ha, backup, webhooks, provisioning)
 
 
 @dataclass
@@ -79,6 +79,7 @@ class WebDeps:
     campaigns: object = None  # appliance.services.campaigns.Campaigns: campaigns and preview dialling
     scripts: object = None  # appliance.services.scripts.CallScripts: call scripts (话术) and their walks
     kb: object = None  # appliance.services.kb.KnowledgeBase: articles, categories, attachments, search
+    backups: object = None  # appliance.services.backup.BackupService: backup files, restore, their runs
     customer_mail: object = None  # appliance.services.customer_mail.CustomerMail: templates, e-mail to customers
     webhooks: object = None  # appliance.services.webhooks.WebhookService: subscriptions, the deliveries' outbox
     provisioning: object = None  # appliance.services.provisioning.ProvisioningService: desk phones' files

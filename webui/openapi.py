@@ -271,7 +271,7 @@ def build(app, config, crm=None) -> dict:
         "tags": [{"name": "status"}, {"name": "live"}, {"name": "configuration"}, {"name": "agents"},
                  {"name": "recordings"}, {"name": "tokens"}, {"name": "audit"}, {"name": "customers"},
                  {"name": "workspace"}, {"name": "calls"}, {"name": "menus"}, {"name": "voicemail"}, {"name": "fax"},
-                 {"name": "sip"}, {"name": "ha"}, {"name": "webhooks"}],
+                 {"name": "sip"}, {"name": "ha"}, {"name": "backup"}, {"name": "webhooks"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": BEARER_DESCRIPTION,

@@ -95,9 +95,40 @@ def rebuild_reports_for(settings) -> Callable[[Callable[[int, int, int], None]],
     return rebuild
 
 
+def backups_for(settings, pbx) -> Callable[[], object]:
+    """The backups over a database handle of the console's own (opened at first use), work
+    in a native thread; calls counted over AMI (a restore is refused while any is up)."""
+    made = []
+
+    def service():
+        if not made:
+            from appliance.services.backup import BackupService, Layout
+
+            db = open_database(settings.db_path)
+            made.append(BackupService(Layout.of(settings), db, settings.data_dir / "backups",
+                                      upload_limit=settings.backup_upload_mb * 1024 * 1024,
+                                      run=lambda fn, *args: in_worker(db, fn, *args),
+                                      calls_up=lambda: len(pbx().calls)))
+        return made[0]
+
+    return service
+
+
+def restart_appliance_for(settings) -> Callable[[], str]:
+    def restart() -> str:
+        if settings.rootfs:  # a developer's machine: never restart the host's services
+            return "console.backup.restart_needed"
+        proc.run(["systemctl", "restart", "--no-block", "appliance.service"],
+                 what="restart the appliance on the restored data", check=False)
+        return "console.backup.restarting"
+
+    return restart
+
+
 def build_deps(settings, network=None) -> ConsoleDeps:
     network = network or Pyroute2Backend()
     users = UsersOnDemand(settings.db_path)
+    pbx = pbx_for(settings)
     return ConsoleDeps(
         web_urls=lambda: web_urls(network.interfaces(), *web_port_and_scheme(settings)),
         certificate=lambda: firstboot.certificate_fingerprint(settings) if settings.web_https_port else None,
@@ -107,7 +138,7 @@ def build_deps(settings, network=None) -> ConsoleDeps:
         hardware=lambda: hardware_health(settings.hardware_root),
         services=lambda: read_status(settings.run_dir / STATUS_FILE),
         restart=lambda name, who: request_restart(settings.run_dir, name, who),
-        pbx=pbx_for(settings),
+        pbx=pbx,
         network=network,
         lan=LanChanger(network, settings.network_dir, settings.lan_interface,
                        float(settings.network_confirm_seconds)),
@@ -115,6 +146,9 @@ def build_deps(settings, network=None) -> ConsoleDeps:
         first_boot=lambda: firstboot.unfinished(settings),
         ha=lambda: ha_status_of(settings.run_dir),
         rebuild_reports=rebuild_reports_for(settings),
+        backups=backups_for(settings, pbx),
+        usb_folders=sysinfo.usb_folders,
+        restart_appliance=restart_appliance_for(settings),
     )
 
 

@@ -21,6 +21,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from appliance.console import sysinfo
 from appliance.console.pbxview import PbxReport
@@ -34,6 +35,7 @@ from appliance.services.signin import SignInLocked, console_rule
 logger = logging.getLogger(__name__)
 
 FACTORY_RESET_PHRASE = "FACTORY RESET"
+RESTORE_PHRASE = "RESTORE"
 ALARM_LOGIN_LOCKED = "console.login_locked"  # a stable alarm code, not a message id
 LANGUAGES = ("en", "zh_CN")
 
@@ -73,6 +75,12 @@ class ConsoleDeps:
     # rebuilds the report summaries from the call records off the console's loop, calling
     # progress(done, total, rows) between steps; returns the rows written. None: not offered
     rebuild_reports: Callable[[Callable[[int, int, int], None]], int] | None = None
+    # backup and restore (appliance.services.backup.BackupService over the console's own
+    # database handle), the folders of the USB sticks mounted now, and what restarts the
+    # appliance after a restore (returns a message id). None: not offered
+    backups: Callable[[], object] | None = None
+    usb_folders: Callable[[], list[str]] = field(default=lambda: [])
+    restart_appliance: Callable[[], str] = field(default=lambda: "console.backup.restart_needed")
 
 
 def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
@@ -124,10 +132,13 @@ class Console:
             ("8", "factory-reset", "console.menu.factory_reset", self.factory_reset),
             ("9", "language", "console.menu.language", self.switch_language),
             ("r", "reports", "console.menu.reports", self.rebuild_reports),
+            ("b", "backup", "console.menu.backup", self.backup),
             ("0", "logout", "console.menu.logout", None),
         )
         if deps.rebuild_reports is None:
             self.commands = tuple(c for c in self.commands if c[1] != "reports")
+        if deps.backups is None:
+            self.commands = tuple(c for c in self.commands if c[1] != "backup")
 
     def t(self, msgid: str, **kw) -> str:
         return translate(self.lang, msgid, **kw)
@@ -510,6 +521,48 @@ class Console:
             self.say("console.reports.failed", detail=str(exc) or type(exc).__name__)
             return
         self.say("console.reports.done", rows=rows, seconds=f"{time.monotonic() - began:.1f}")
+
+    def backup(self) -> None:
+        """Make a backup onto a USB stick (or any folder), or restore one from there: the file
+        checked and described first, the restore confirmed by typing RESTORE, refused while
+        calls are up; then the appliance restarts on the restored data."""
+        ha = self.deps.ha() or {}
+        if ha and ha.get("role") not in ("active", "off"):
+            self.say("console.backup.not_active", role=self.t("labels.ha_role." + str(ha.get("role"))))
+            return
+        service = self.deps.backups()
+        sticks = self.deps.usb_folders()
+        self.say("console.backup.sticks", folders=", ".join(sticks) if sticks else self.t("console.backup.no_stick"))
+        choice = (self.ask("console.backup.choose") or "").strip().lower()
+        who = f"{self.user['username'] if self.user else 'console'} ({self.options.device})"
+        if choice in ("1", "backup"):
+            default = sticks[0] if sticks else str(service.local_dir)
+            folder = (self.ask("console.backup.folder", default=default) or "").strip() or default
+            size = service.layout.media_bytes()
+            media = (self.ask("console.backup.media", size=_size(size)) or "").strip().lower() == "yes"
+            self.say("console.backup.working")
+            run = service.backup_now(who, media=media, folder=Path(folder))
+            self.say("console.backup.written", path=run["path"], size=_size(run["size"]))
+        elif choice in ("2", "restore"):
+            found = sorted((p for s in sticks for p in Path(s).glob("*.tar.gz")), key=lambda p: p.name)
+            default = str(found[-1]) if found else ""
+            path = (self.ask("console.backup.which", default=default or "-") or "").strip() or default
+            if not path:
+                return
+            self.say("console.backup.checking")
+            manifest = service.check_file(Path(path))  # a refusal is said by the session, in our words
+            self.say("console.backup.describe", made=manifest.get("created_at"), host=manifest.get("host"),
+                     version=manifest.get("appliance_version"), level=manifest.get("migration_level"))
+            if (self.ask("console.backup.confirm", phrase=RESTORE_PHRASE) or "").strip() != RESTORE_PHRASE:
+                self.say("console.backup.not_restored")
+                return
+            logger.critical("console: %s restores %s", who, path)
+            self.say("console.backup.working")
+            service.restore(Path(path), who)
+            self.say("console.backup.restored")
+            self.say(self.deps.restart_appliance())
+        else:
+            self.say("console.backup.nothing")
 
     def switch_language(self) -> None:
         self.lang = "zh_CN" if self.lang == "en" else "en"

@@ -172,3 +172,26 @@ def problems(health: SystemHealth) -> list[tuple[str, str]]:
         if smart.verdict == "failed":
             found.append(("system.disk_failing", smart.device))
     return found
+
+
+USB_MOUNT_ROOTS = ("/media/", "/mnt/", "/run/media/")
+
+
+def usb_folders(mounts: str | None = None) -> list[str]:
+    """The mount points of removable disks (a USB stick: ``/dev/sd*`` mounted under /media,
+    /mnt or /run/media), from ``/proc/mounts``; ``mounts``: its text, for tests."""
+    if mounts is None:
+        try:
+            with open("/proc/mounts") as f:
+                mounts = f.read()
+        except OSError:
+            return []
+    found = []
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        source, point = parts[0], parts[1].replace("\\040", " ")
+        if source.startswith("/dev/sd") and point.startswith(USB_MOUNT_ROOTS):
+            found.append(point)
+    return found

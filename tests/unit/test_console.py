@@ -57,12 +57,15 @@ class Rig:
         self.status = None
         self.system = sysinfo.collect
         self.pbx = lambda: pbxview.PbxReport(False, "connection refused")
+        self.backups = None  # a test of backups sets its BackupService here
+        self.sticks: list[str] = []
         deps = ConsoleDeps(users=self.users, system=lambda: self.system(),
                            hardware=lambda: hardware_health(self.hardware_root), services=lambda: self.status,
                            pbx=lambda: self.pbx(), network=self.network, lan=self.lan,
                            factory_reset=self._factory_reset, alarm=self._alarm,
                            restart=lambda name, who: self.restarts.append((name, who)),
-                           rebuild_reports=lambda progress: self.rebuild(progress))
+                           rebuild_reports=lambda progress: self.rebuild(progress),
+                           backups=lambda: self.backups, usb_folders=lambda: self.sticks)
         self.pty = Pty()
         self.port = open_port(self.pty.path, 115200)
         self.console = Console(Terminal(self.port), deps,
@@ -527,3 +530,49 @@ def test_banner_shows_the_web_ui_address_and_no_password_it_was_not_given(rig):
     banner = r.pty.expect(r"(?s)technician's console on (.*?)login: ").group(1)
     assert "Web UI: no network address yet" in banner
     assert "First admin account" not in banner
+
+
+def test_backup_onto_a_stick_and_restore_from_it_in_both_languages(rig, tmp_path):
+    from appliance.services.backup import BackupService, Layout
+
+    r = rig()
+    data = tmp_path / "data"
+    calls = {"up": 0}
+    r.backups = BackupService(Layout(data_dir=data, db_path=tmp_path / "appliance.db", prompts_dir=data / "prompts",
+                                     recordings_dir=data / "recordings", fax_dir=data / "fax"),
+                              r.db, data / "backups", run=lambda fn, *a: fn(*a), calls_up=lambda: calls["up"])
+    stick = tmp_path / "media" / "usb0"
+    stick.mkdir(parents=True)
+    r.sticks = [str(stick)]
+    r.sign_in()
+    r.command("b")
+    r.pty.expect(f"USB sticks: {stick}")
+    r.command("1", "", "no")  # onto the stick (the default), without recordings
+    r.pty.expect(r"Backup written: .*usb0/backup-\d{8}-\d{6}\.tar\.gz \(")
+    [made] = stick.glob("*.tar.gz")
+    m.Queue.create(name="made-later")
+    (stick / "zz-foreign.tar.gz").write_bytes(b"not a backup")
+    r.command("backup", "2", str(stick / "zz-foreign.tar.gz"))
+    r.pty.expect("Not done: this is not a backup of this appliance")
+    calls["up"] = 2
+    r.command("b", "2", str(made))
+    r.pty.expect(r"A whole backup: made .* schema \d+\.")
+    r.command("RESTORE")
+    r.pty.expect("Not done: 2 calls are up; restore when they have ended")
+    calls["up"] = 0
+    r.command("b", "2", str(made), "restore")  # not the phrase
+    r.pty.expect("Not confirmed: nothing was restored.")
+    assert m.Queue.select().where(m.Queue.name == "made-later").exists()
+    r.command("b", "2", str(made), "RESTORE")
+    r.pty.expect("Restored and migrated to this version")
+    r.pty.expect("Restart the appliance to run on the restored data.")
+    assert not m.Queue.select().where(m.Queue.name == "made-later").exists()
+    r.command("9", "b", "2", str(stick / "zz-foreign.tar.gz"))
+    r.pty.expect("未执行：这不是本设备的备份文件")
+
+
+def test_usb_sticks_are_the_removable_disks_mounted_under_media():
+    mounts = ("/dev/vda1 / ext4 rw 0 0\n/dev/sdb1 /media/usb0 vfat rw 0 0\n"
+              "/dev/sda2 /var/lib/appliance ext4 rw 0 0\ntmpfs /media/ram tmpfs rw 0 0\n"
+              "/dev/sdc1 /run/media/admin/MY\\040STICK exfat rw 0 0\n")
+    assert sysinfo.usb_folders(mounts) == ["/media/usb0", "/run/media/admin/MY STICK"]

@@ -12,6 +12,7 @@
   <a href="/admin/mail-templates" class="{{'on' if path.startswith('/admin/mail-templates') else ''}}">{{_('mail.templates.tab')}}</a>
   <a href="/admin/sip-security" class="{{'on' if path.startswith('/admin/sip-security') else ''}}">{{_('sip.tab')}}</a>
   <a href="/admin/ha" class="{{'on' if path.startswith('/admin/ha') else ''}}">{{_('ha.title')}}</a>
+  <a href="/admin/backup" class="{{'on' if path.startswith('/admin/backup') else ''}}">{{_('backup.title')}}</a>
   <a href="/admin/webhooks" class="{{'on' if path.startswith('/admin/webhooks') else ''}}">{{_('webhooks.tab')}}</a>
   % end
 </nav>
