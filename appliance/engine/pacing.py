@@ -8,7 +8,7 @@ The modes where the appliance dials:
 - ``power``: ``ratio`` lines per free agent (a campaign field);
 - ``predictive``: as many lines as the measured answer rate allows for the agents who can
   take a call (free now, plus the busy ones expected to finish within one ring time: busy x
-  ring time / handle time), keeping the abandoned calls expected within the target:
+  ring time / handle time, times ``adapt``'s factor when it is under 1), keeping the abandoned calls expected within the target:
   answered calls are ``X ~ Binomial(lines, answer rate)``, the ones beyond the agents are
   abandoned, and the most lines are dialled for which ``E[max(0, X - agents)]`` is at most
   ``budget`` of the ``lines x answer rate`` expected answered, ``budget`` being the target
@@ -150,7 +150,9 @@ def wanted_lines(settings: Settings, factor: float, floor: Floor, window: Window
     if settings.mode == POWER:
         return math.floor(max(MIN_LEVEL, settings.ratio) * ready + 1e-9)
     if settings.mode == PREDICTIVE:
-        agents = math.floor(ready + soon_free(floor, window) + 1e-9)
+        # the busy agents it dials ahead of, scaled down with the factor: when the abandon
+        # rate is over the target, anticipation is what gave the calls nobody took
+        agents = math.floor(ready + soon_free(floor, window) * min(1.0, max(MIN_FACTOR, factor)) + 1e-9)
         rate = window.answer_rate
         if rate is None or agents <= 0:
             return agents

@@ -211,10 +211,14 @@ class Dialer:
             pace.factor = pacing.adapt(pace.factor, pace.window, settings)
             pace.adapted_at = now
         room = max(0, row.max_lines - self._count(row)) if row.max_lines else None
-        floor = pacing.Floor(len(ready), len(busy), ringing, due, room)
+        # answered calls on their way to an agent (the AMD step, the connect) are no longer
+        # ringing and hold no agent yet: each will take one of the free agents
+        taken = min(len(ready), self._count(row, answered=True))
+        floor = pacing.Floor(len(ready) - taken, len(busy) + taken, ringing, due, room)
         lines = pacing.lines_to_dial(settings, pace.factor, floor, pace.window)
         level = pacing.dial_level(settings, pace.factor, floor, pace.window)
-        return Decision(DIALLING if ready else WAITING_AGENTS, lines, len(ready), len(busy), ringing, level)
+        return Decision(DIALLING if floor.agents_ready else WAITING_AGENTS, lines, floor.agents_ready,
+                        floor.agents_busy, ringing, level)
 
     def agents(self, row: m.Campaign) -> tuple[list[str], list[str]]:
         """The campaign's agents signed in: ready (free, not held for an answered call) and busy."""
@@ -230,13 +234,16 @@ class Dialer:
         return ready, busy
 
     @staticmethod
-    def _count(row: m.Campaign, ringing: bool = False) -> int:
-        """Its calls up (``ringing``: placed, nobody answered yet)."""
+    def _count(row: m.Campaign, ringing: bool = False, answered: bool = False) -> int:
+        """Its calls up (``ringing``: placed, nobody answered yet; ``answered``: picked up, not
+        put through to an agent yet)."""
         query = m.CampaignAttempt.select().where(m.CampaignAttempt.campaign == row.id,
                                                  m.CampaignAttempt.result.in_(OPEN_RESULTS),
                                                  m.CampaignAttempt.ended_at.is_null())
         if ringing:
             query = query.where(m.CampaignAttempt.result == "dialling", m.CampaignAttempt.answered_at.is_null())
+        if answered:
+            query = query.where(m.CampaignAttempt.result == "dialling", m.CampaignAttempt.answered_at.is_null(False))
         return query.count()
 
     _DUE = ('SELECT COUNT(*) FROM (SELECT 1 FROM "call_list_entry" e'

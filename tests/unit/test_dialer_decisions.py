@@ -125,6 +125,17 @@ def test_progressive_dials_one_line_per_free_agent_with_the_attempt_on_the_chann
                          "attempt": a1.id}) in f.bus.events
 
 
+def test_an_answered_call_not_yet_put_through_holds_a_free_agent(floor):
+    f = floor
+    assert f.dialer.tick() == 2
+    a1, _a2 = attempts(f)
+    # a1 picked up (its AMD step runs, no agent asked for yet); a2 still rings; both agents free
+    m.CampaignAttempt.update(answered_at=T0).where(m.CampaignAttempt.id == a1.id).execute()
+    assert f.dialer.tick() == 0  # a1 will take one agent, a2 is the other's line: nothing more
+    decision = f.dialer.decide(f.campaign)
+    assert (decision.ready, decision.busy, decision.ringing) == (1, 1, 1)
+
+
 def test_busy_and_no_answer_are_retried_by_the_campaign_rules_and_end_after_max_attempts(floor):
     f = floor
     set_campaign(f, retry_busy_minutes=5, retry_no_answer_minutes=45, max_attempts=2)

@@ -67,6 +67,16 @@ def test_predictive_counts_busy_agents_soon_free():
                          THIRTY) == 8
 
 
+def test_a_lowered_factor_also_dials_ahead_of_fewer_busy_agents():
+    # abandons over the target came from agents expected free who were not: with the factor
+    # at 0.5 only half of the 2 expected free count; at the lowest (0.1), none of them
+    busy = Floor(agents_ready=0, agents_busy=10, lines_ringing=0, entries=100)
+    assert lines_to_dial(PRED, 1.0, busy, THIRTY) == 3  # 2 agents soon free
+    assert lines_to_dial(PRED, 0.5, busy, THIRTY) == 1  # 1 agent soon free
+    assert lines_to_dial(PRED, pacing.MIN_FACTOR, busy, THIRTY) == 0
+    assert lines_to_dial(PRED, 2.0, busy, THIRTY) == lines_to_dial(PRED, 1.0, busy, THIRTY)  # never beyond the estimate
+
+
 def test_abandon_over_the_target_lowers_the_factor_and_with_it_the_lines():
     over = Window(dialled=200, answered=57, abandoned=3, ring_seconds=20, handle_seconds=100)  # 5 % abandoned
     assert over.abandon_rate == pytest.approx(5.0)
