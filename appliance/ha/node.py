@@ -109,7 +109,7 @@ class GroupChild(ProcessChild):
 class HaNode:
     def __init__(self, ha: HaSettings, *, run_dir: Path, db_path: Path, file_areas: dict[str, Path],
                  make_active: Callable[[HaNode], object], rootfs=None, rsync_port: int = RSYNC_PORT,
-                 status_port: int = STATUS_PORT, bind: str = "0.0.0.0", advert_seconds: float = 1.0,
+                 status_port: int = STATUS_PORT, bind: str = "0.0.0.0", advert_seconds: float = keepalived.ADVERT_SECONDS,
                  log_dir: Path | None = None, children: Sequence[Watch] = ()):
         self.ha = ha
         self.rootfs = rootfs
@@ -165,7 +165,7 @@ class HaNode:
             logger.warning("hot standby: this box holds no data of the pair yet: priority %s, not %s, so that a "
                            "box that does wins when both start at once", priority, h.priority)
         return keepalived.Vrrp(interface=h.interface, peer=h.peer_address, floating=h.floating_address,
-                               gateway=h.gateway, secret=h.secret, router_id=h.router_id, priority=priority,
+                               gateway=h.gateway, router_id=h.router_id, priority=priority,
                                advert_seconds=self.advert_seconds, notify_fifo=f"{self.paths.inside}/notify.fifo")
 
     def _keepalived_argv(self) -> list[str]:

@@ -14,7 +14,7 @@ from appliance.ha.roles import (PEER_DOWN, PEER_MISSES, SPLIT_BRAIN, BecomeActiv
 
 def model(**kw):
     values = dict(interface="eth0", peer="192.168.1.12", floating="192.168.1.10/24", gateway="192.168.1.1",
-                  secret="a shared secret of the pair", notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
+                  notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
     values.update(kw)
     return keepalived.Vrrp(**values)
 
@@ -22,17 +22,18 @@ def model(**kw):
 def test_keepalived_config_holds_what_the_pair_agrees_on():
     text = keepalived.render(model())
     assert "state BACKUP" in text and "nopreempt" in text  # a returning box comes back as standby
-    assert "unicast_peer {\n        192.168.1.12\n    }" in text
+    assert "unicast_peer {\n        192.168.1.12 min_ttl 255\n    }" in text
+    # VRRPv3, twice a second: a dead peer noticed after 1.5 s (VRRPv2 counts whole seconds)
+    assert "vrrp_version 3" in text and "advert_int 0.5" in text
+    # no password in VRRPv3: only the peer's address, on the same link, is listened to
+    assert "check_unicast_src" in text and "auth" not in text
     assert "192.168.1.10/24 dev eth0" in text
     assert 'script "/usr/bin/ping -n -q -c 1 -W 1 192.168.1.1"' in text and "track_script {\n        gateway" in text
     assert "notify_fifo /var/lib/appliance/run/ha/notify.fifo" in text
-    assert "a shared secret" not in text  # only a password derived from it
-    password = keepalived.vrrp_password("a shared secret of the pair")
-    assert f"auth_pass {password}" in text and len(password) == 8
     # the other box renders the same router id, address, password and check; only the peer differs
     other = keepalived.render(model(peer="192.168.1.11"))
     differing = [(a, b) for a, b in zip(text.splitlines(), other.splitlines()) if a != b]
-    assert differing == [("        192.168.1.12", "        192.168.1.11")]
+    assert differing == [("        192.168.1.12 min_ttl 255", "        192.168.1.11 min_ttl 255")]
 
 
 def test_notify_lines_of_our_instance_only():
