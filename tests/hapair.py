@@ -16,6 +16,7 @@ call records the appliance writes at each hang-up (5 calls a second).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import signal
@@ -131,6 +132,22 @@ class Box:
             except ProcessLookupError:
                 pass
 
+    def health(self) -> dict:
+        """The box's ``/api/health`` from inside its namespace (the web UI runs on the active box)."""
+        read = ("import sys, urllib.request, urllib.error\ntry:\n"
+                " sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:8080/api/health', timeout=5).read().decode())\n"
+                "except urllib.error.HTTPError as e:\n sys.stdout.write(e.read().decode())\n")
+        done = subprocess.run(["ip", "netns", "exec", self.ns, sys.executable, "-c", read],
+                              capture_output=True, text=True)
+        try:
+            return json.loads(done.stdout)
+        except ValueError:
+            return {}
+
+    def alarms(self) -> set[str]:
+        """The hot-standby alarms the box wrote in its status (what the serial console shows)."""
+        return {a["code"] for a in self.status().get("alarms") or ()}
+
     def log_tail(self, n: int = 4000) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-n:]
@@ -235,6 +252,19 @@ class Pair:
         ip("-n", self.lan, "link", "set", f"v{name}", "up" if up else "down")
         return at
 
+    def vrrp_between_boxes(self, passes: bool) -> None:
+        """Let VRRP through the bridge or drop it there (the kernel's nftables, bridge family:
+        IP protocol 112 between the two ports; everything else, the status answers included,
+        still passes), so that each box stops hearing the other's advertisements."""
+        if passes:
+            argv = ["nft", "delete", "table", "bridge", "ha_test"]
+        else:
+            argv = ["nft", "-f", "-"]
+        rules = ("table bridge ha_test {\n chain forward {\n  type filter hook forward priority 0; policy accept;\n"
+                 "  ip protocol 112 drop\n }\n}\n")
+        subprocess.run(["ip", "netns", "exec", self.lan, *argv], input=None if passes else rules, text=True,
+                       check=True, capture_output=True)
+
     def wait_role(self, name: str, role: str, timeout: float) -> None:
         box = self.boxes[name]
         wait_until(lambda: box.role() == role, timeout,
@@ -245,6 +275,25 @@ class Pair:
             box.stop()
         for ns in [self.prefix + n for n in self.boxes] + [self.lan]:
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
+def mark(db_path, words: str) -> None:
+    """A write on a box's database (an audit row), as the web UI would commit it."""
+    conn = sqlite3.connect(db_path, timeout=5)
+    try:
+        with conn:
+            conn.execute("INSERT INTO audit_log (at, username, action, object_type, object_id, detail) "
+                         "VALUES (datetime('now'), 'test', 'update', 'test', 'split', ?)", (words,))
+    finally:
+        conn.close()
+
+
+def marked(db_path, words: str) -> bool:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute("SELECT count(*) FROM audit_log WHERE detail = ?", (words,)).fetchone()[0] > 0
+    finally:
+        conn.close()
 
 
 def ended_calls(db_path) -> dict[str, float]:

@@ -110,3 +110,67 @@ def test_a_box_without_the_pairs_data_loses_an_election(node, tmp_path):
     node.handle(roles.Vrrp("BACKUP"))
     node.handle(roles.Vrrp("MASTER"))  # active once: its database is the pair's from now on
     assert node.vrrp_model().priority == HA.priority
+
+
+def _database_with(path, words):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS t (words TEXT)")
+        conn.execute("INSERT INTO t VALUES (?)", (words,))
+    conn.close()
+
+
+def _active_with_replicator_idle(node):
+    node.handle(roles.Vrrp("BACKUP"))
+    node.handle(roles.Vrrp("MASTER"))
+    node.replicator.stop()  # its copies stood in for: the state they leave is set by each test
+    return node.replicator
+
+
+def test_standing_down_with_writes_the_peer_lacks_keeps_the_database_aside_named(node, tmp_path):
+    import sqlite3
+
+    _database_with(tmp_path / "appliance.db", "taken during the split")
+    replicator = _active_with_replicator_idle(node)
+    replicator.last_error = "could not copy the database to the standby"  # the peer active too: no receiver
+    node.handle(roles.PeerSeen("active"))
+    assert roles.SPLIT_BRAIN in node.alarms
+    node.handle(roles.Vrrp("BACKUP"))  # the link heals, keepalived keeps the other box
+    kept = node.kept_aside()
+    assert len(kept) == 1 and kept[0].startswith("appliance-") and kept[0].endswith("Z.db")
+    copy = sqlite3.connect(tmp_path / "kept-aside" / kept[0])
+    assert copy.execute("SELECT words FROM t").fetchall() == [("taken during the split",)]
+    copy.close()
+    note = json.loads((tmp_path / "kept-aside" / kept[0]).with_suffix(".json").read_text())
+    assert note["reason"] == "split brain" and note["peer_address"] == "192.168.1.12"
+    assert (tmp_path / "appliance.db").exists()  # the box's own database stays where it was
+    # named in the status (the console, the peer's answer) and in the alarm's words
+    assert status_of(tmp_path / "run")["kept_aside"] == kept
+    body = node._status_app({"PATH_INFO": "/ha/status", "REQUEST_METHOD": "GET"}, lambda *a: None)
+    assert json.loads(b"".join(body))["kept_aside"] == kept
+    node.handle(roles.KeptAside(bool(node.kept_aside()), False))
+    alarm = next(a for a in node.alarm_list() if a["code"] == roles.WRITES_KEPT_ASIDE)
+    assert kept[0] in alarm["text"] and alarm["params"]["file"].endswith("kept-aside/" + kept[0])
+
+
+def test_standing_down_with_everything_copied_or_stopping_the_process_keeps_nothing(node, tmp_path):
+    _database_with(tmp_path / "appliance.db", "copied")
+    replicator = _active_with_replicator_idle(node)
+    replicator.pending_since, replicator.last_error = None, None
+    replicator._seen = replicator.signature()
+    node.handle(roles.Vrrp("BACKUP"))
+    assert node.kept_aside() == []
+    replicator = _active_with_replicator_idle(node)
+    replicator.last_error = "could not copy"
+    node.stop()  # the service stopped: the peer takes over with at most the replication lag missing
+    assert node.kept_aside() == []
+
+
+def test_the_peers_kept_database_is_named_on_this_box(node):
+    node.peer_status = {"reachable": True, "role": "standby", "kept_aside": ["appliance-20261206T114148Z.db"]}
+    node.handle(roles.KeptAside(False, True))
+    (alarm,) = node.alarm_list()
+    assert alarm["code"] == roles.PEER_WRITES_KEPT_ASIDE
+    assert alarm["params"]["file"] == "192.168.1.12: kept-aside/appliance-20261206T114148Z.db"

@@ -106,3 +106,23 @@ def test_copies_failing_while_the_peer_answers_is_an_alarm():
     # standing down clears it: nothing to copy any more
     state, done = run([Vrrp("MASTER"), PeerSeen("standby"), Copying(True), Vrrp("BACKUP")])
     assert ClearAlarm(REPLICATION_FAILING) in done[3] and not state.alarms
+
+
+def test_databases_kept_aside_are_alarms_here_and_on_the_peer_until_removed():
+    from appliance.ha.roles import PEER_WRITES_KEPT_ASIDE, WRITES_KEPT_ASIDE, KeptAside
+
+    state, done = run([KeptAside(True, False), KeptAside(True, True), KeptAside(False, False)])
+    assert done[0] == [RaiseAlarm(WRITES_KEPT_ASIDE)] and done[1] == [RaiseAlarm(PEER_WRITES_KEPT_ASIDE)]
+    assert sorted(done[2], key=str) == sorted([ClearAlarm(WRITES_KEPT_ASIDE), ClearAlarm(PEER_WRITES_KEPT_ASIDE)],
+                                              key=str)
+    assert state.alarms == frozenset()
+
+
+def test_copies_failing_is_an_alarm_on_the_standby_too():
+    from appliance.ha.roles import REPLICATION_FAILING, Copying
+
+    # the standby hears it from the active box's answer (its own disk full, say)
+    state, done = run([Vrrp("BACKUP"), PeerSeen("active"), Copying(True), Copying(False)])
+    assert done[2] == [RaiseAlarm(REPLICATION_FAILING)] and done[3] == [ClearAlarm(REPLICATION_FAILING)]
+    state, done = run([PeerSeen("active"), Copying(True)])  # keepalived not heard yet: nothing to say
+    assert REPLICATION_FAILING not in state.alarms
