@@ -86,6 +86,7 @@ class Box:
                                                    router_id=77, priority=250, secret=SECRET)
 
     def start(self) -> None:
+        (self.data_dir / "run" / "ha.json").unlink(missing_ok=True)  # what it said in its last life
         settings = {"data_dir": self.data_dir, "rootfs": self.rootfs, "sip_bind": "0.0.0.0", "sip_port": 5060,
                     "ami_port": 5038, "agi_port": 4573, "web_port": 8080, "rtp_start": 20000, "rtp_end": 20200,
                     "log_level": "INFO", "caller_language": "en", "calling_window": ""}
@@ -131,6 +132,24 @@ class Box:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+    def mount(self, *args: str) -> None:
+        """``mount`` in the box's own mount namespace (``ip netns exec`` made one for it; a mount
+        made outside does not reach it)."""
+        subprocess.run(["nsenter", "--target", str(self.process.pid), "--mount", "mount", *args], check=True)
+
+    def seen(self, path: Path) -> Path:
+        """``path`` as the box's processes see it (through its mount namespace)."""
+        return Path(f"/proc/{self.process.pid}/root") / Path(path).relative_to("/")
+
+    def marked(self, db_path: Path, words: str, scratch: Path) -> bool:
+        """``marked`` on the database at ``db_path`` as the box sees it: copied out first (SQLite
+        resolves /proc/<pid>/root to this process's own root, past the box's mounts)."""
+        try:
+            scratch.write_bytes(self.seen(db_path).read_bytes())
+        except FileNotFoundError:
+            return False
+        return marked(scratch, words)
 
     def health(self) -> dict:
         """The box's ``/api/health`` from inside its namespace (the web UI runs on the active box)."""

@@ -48,18 +48,22 @@ import gevent
 import gevent.os
 from gevent.pywsgi import WSGIServer
 
+from appliance import proc
 from appliance.ha import STATUS_FILE, keepalived, roles
 from appliance.ha.replication import (REPLICA_DIR, REPLICA_NAME, FileShipper, Peer, ReplicaReceiver, Replicator,
                                       snapshot)
+from appliance.ha.tools import program
 from appliance.services.ha import HaSettings
 from appliance.supervisor import ProcessChild, Supervisor, Watch
 
 logger = logging.getLogger(__name__)
 
+PING = "/usr/bin/ping"
 RSYNC_PORT = 8873
 STATUS_PORT = 8874
 MOUNTPOINT = "/appliance"
 HELD_MARKER = "ha-held"  # beside the database: this box was active in the pair once
+GATEWAY_FILE = "gateway.state"  # in the hot-standby folder: our check's verdict, tracked by keepalived
 KEPT_DIR = "kept-aside"  # beside the database: this box's databases with writes the pair lost
 FRESH_PENALTY = 50  # a box holding no data of the pair yet starts this much lower
 ALARM_TEXT = {
@@ -95,10 +99,10 @@ class Paths:
 
 
 def keepalived_argv(paths: Paths, rootfs) -> list[str]:
-    inner = ["keepalived", "--dont-fork", "--log-console", "--no-syslog",
+    # --vrrp: only the VRRP subsystem (no health-checker process, no IPVS module to load)
+    inner = ["keepalived", "--vrrp", "--dont-fork", "--log-console", "--no-syslog",
              "--use-file", f"{paths.inside}/keepalived.conf",
-             "--pid", f"{paths.inside}/keepalived.pid", "--vrrp_pid", f"{paths.inside}/vrrp.pid",
-             "--checkers_pid", f"{paths.inside}/checkers.pid"]
+             "--pid", f"{paths.inside}/keepalived.pid", "--vrrp_pid", f"{paths.inside}/vrrp.pid"]
     if not rootfs:
         return ["/usr/sbin/" + inner[0], *inner[1:]]
     return ["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-c", _CHROOT_SCRIPT, "sh",
@@ -117,6 +121,58 @@ class GroupChild(ProcessChild):
             except ProcessLookupError:
                 pass
         super().stop()
+
+
+class GatewayCheck:
+    """The check both boxes agree on: the gateway answers a ping.  Once a second; two misses
+    in a row make it down, two answers up again (the first answer or miss decides at start).
+    The verdict goes into the file keepalived tracks (``track_file``, weight 0): 0 up, 1 down
+    (FAULT: the box gives the floating address up).  Run here, not as keepalived's script, so
+    that keepalived never switches accounts (docs/operations.md, "Hot standby")."""
+
+    def __init__(self, gateway: str, path: Path, ping: list[str], *, fall: int = 2, rise: int = 2,
+                 interval: float = 1.0):
+        self.gateway, self.path, self.ping = gateway, Path(path), list(ping)
+        self.fall, self.rise, self.interval = fall, rise, interval
+        self.up: bool | None = None
+        self._streak = 0
+
+    def argv(self) -> list[str]:
+        return [*self.ping, "-n", "-q", "-c", "1", "-W", "1", self.gateway]
+
+    def seen(self, answered: bool) -> None:
+        if self.up is None or answered == self.up:
+            changed, self._streak = self.up is None, 0
+            self.up = answered
+        else:
+            self._streak += 1
+            changed = self._streak >= (self.rise if answered else self.fall)
+            if changed:
+                self.up, self._streak = answered, 0
+        if changed:
+            log = logger.info if self.up else logger.error
+            log("hot standby: the gateway %s %s", self.gateway, "answers" if self.up else "does not answer")
+        self.write()
+
+    def write(self) -> None:
+        """Written in place at every look (a close after writing is what keepalived's inotify
+        reads; a restarted keepalived reads it at once)."""
+        with open(self.path, "w") as f:
+            f.write("0\n" if self.up else "1\n")
+
+    def run(self) -> None:
+        import gevent.subprocess
+
+        while True:
+            try:
+                done = gevent.subprocess.run(self.argv(), stdin=gevent.subprocess.DEVNULL,
+                                             stdout=gevent.subprocess.DEVNULL, stderr=gevent.subprocess.DEVNULL,
+                                             env=proc.child_env(), timeout=3)
+                answered = done.returncode == 0
+            except (OSError, gevent.subprocess.TimeoutExpired):
+                answered = False
+            self.seen(answered)
+            gevent.sleep(self.interval)
 
 
 class HaNode:
@@ -153,6 +209,7 @@ class HaNode:
         self.receiver = self.supervisor.add(GroupChild("ha-receiver", receiver.argv,
                                                        log_path=logs / "ha-receiver.log")
                                             .watch(enabled=lambda: self.receiving))
+        self.gateway_check = GatewayCheck(ha.gateway, self.paths.folder / GATEWAY_FILE, program(rootfs, PING))
         self._greenlets: list[gevent.Greenlet] = []
         self._status_server: WSGIServer | None = None
 
@@ -178,8 +235,9 @@ class HaNode:
             logger.warning("hot standby: this box holds no data of the pair yet: priority %s, not %s, so that a "
                            "box that does wins when both start at once", priority, h.priority)
         return keepalived.Vrrp(interface=h.interface, peer=h.peer_address, floating=h.floating_address,
-                               gateway=h.gateway, router_id=h.router_id, priority=priority,
-                               advert_seconds=self.advert_seconds, notify_fifo=f"{self.paths.inside}/notify.fifo")
+                               router_id=h.router_id, priority=priority, advert_seconds=self.advert_seconds,
+                               notify_fifo=f"{self.paths.inside}/notify.fifo",
+                               gateway_file=f"{self.paths.inside}/{GATEWAY_FILE}")
 
     def _keepalived_argv(self) -> list[str]:
         conf = self.paths.folder / "keepalived.conf"
@@ -286,12 +344,14 @@ class HaNode:
         at = time.time()
         name = "appliance-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(at)) + ".db"
         target = self.kept_dir / name
+        partial = target.with_name(target.name + ".partial")
         try:
             self.kept_dir.mkdir(parents=True, exist_ok=True)
-            gevent.get_hub().threadpool.apply(snapshot, (self.db_path, target))
+            gevent.get_hub().threadpool.apply(snapshot, (self.db_path, partial))
             note = {"kept_at": at, "reason": reason, "role_before": "active", "peer_address": self.ha.peer_address,
                     "peer_role": self.peer_status.get("role")}
             target.with_suffix(".json").write_text(json.dumps(note, indent=1) + "\n")
+            os.replace(partial, target)  # listed (and named in the alarms) only once whole, its note beside it
         except Exception:
             logger.exception("hot standby: could not keep this box's database aside as %s", target)
             return None
@@ -390,6 +450,8 @@ class HaNode:
         self.paths.folder.mkdir(parents=True, exist_ok=True)
         if not self.fifo.exists():
             os.mkfifo(self.fifo, 0o600)
+        self.gateway_check.write()  # "1" until the gateway is seen answering
+        self._greenlets.append(gevent.spawn(self.gateway_check.run))
         self._greenlets.append(gevent.spawn(self._read_fifo))
         self._status_server = WSGIServer((self.bind, self.status_port), self._status_app, log=None)
         self._status_server.start()

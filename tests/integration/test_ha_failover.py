@@ -11,6 +11,7 @@ active and the other's writes made meanwhile are kept aside under a name, not dr
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -83,11 +84,15 @@ def test_a_split_brain_is_an_alarm_and_heals_to_one_active_keeping_the_losers_wr
     wait_until(lambda: (winner.status().get("replication") or {}).get("copies", 0) >= 2, 30,
                "the active box copying to the one that gave way")
     assert {winner.role(), loser.role()} == {"active", "standby"}  # and it stays so
-    kept = loser.status().get("kept_aside") or []  # newest first (box b also kept one when its cable was pulled)
-    assert kept, loser.status()
-    kept_db = loser.data_dir / "kept-aside" / kept[0]
-    assert marked(kept_db, f"written on box {loser.name} during the split")  # kept, under a name
-    assert json.loads(kept_db.with_suffix(".json").read_text())["reason"] == "split brain"
+    folder = loser.data_dir / "kept-aside"
+
+    def kept_from_the_split():  # newest first (box b also kept one when its cable was pulled)
+        kept = loser.status().get("kept_aside") or []
+        return kept and json.loads((folder / kept[0]).with_suffix(".json").read_text())["reason"] == "split brain"
+
+    wait_until(kept_from_the_split, 15, f"box {loser.name}'s database kept aside: {loser.status()}")
+    kept = loser.status()["kept_aside"]
+    assert marked(folder / kept[0], f"written on box {loser.name} during the split")  # kept, under a name
     assert marked(winner.db_path, f"written on box {winner.name} during the split")
     assert not marked(winner.db_path, f"written on box {loser.name} during the split")
     wait_until(lambda: "ha.peer_writes_kept_aside" in winner.alarms() and "ha.split_brain" not in winner.alarms(),
@@ -95,3 +100,60 @@ def test_a_split_brain_is_an_alarm_and_heals_to_one_active_keeping_the_losers_wr
     assert "ha.writes_kept_aside" in loser.alarms() and "ha.split_brain" not in loser.alarms()
     alarm = next(x for x in winner.health()["alarms"] if x["code"] == "ha.peer_writes_kept_aside")
     assert kept[0] in alarm["text"] and kept[0] in alarm["params"]["file"], alarm
+
+
+def _one_active(pair) -> tuple:
+    a, b = pair.boxes["a"], pair.boxes["b"]
+    wait_until(lambda: {a.role(), b.role()} == {"active", "standby"}, 60,
+               f"one active box and one standby: a {a.role()}, b {b.role()}")
+    return (a, b) if a.role() == "active" else (b, a)
+
+
+def test_the_standbys_disk_full_is_an_alarm_on_both_and_copying_resumes_by_itself(pair, tmp_path):
+    active, standby = _one_active(pair)
+    replica = standby.data_dir / "replica"
+    wait_until(lambda: "ha.replication_failing" not in active.alarms() | standby.alarms(), 15,
+               f"the copies working: {active.alarms()}, {standby.alarms()}")
+    standby.mount("-t", "tmpfs", "-o", "size=256k", "ha-test-full", str(replica))
+    try:  # smaller than the database: every copy fails there with "No space left on device"
+        mark(active.db_path, "written while the standby's disk was full")
+        wait_until(lambda: "ha.replication_failing" in active.alarms() and "ha.replication_failing" in
+                   standby.alarms(), 30, f"the alarm on both: {active.alarms()}, {standby.alarms()}")
+        assert not standby.seen(replica / "appliance.db").exists()
+        health = active.health()  # the active box keeps serving
+        assert health["status"] != "down" and health["components"]["asterisk"]["up"], health
+        assert "ha.replication_failing" in [x["code"] for x in health["alarms"]], health
+        assert active.role() == "active" and standby.role() == "standby"
+        # space back: the copies resume by themselves, the write written meanwhile arrives
+        standby.mount("-o", "remount,size=64m", str(replica))
+        wait_until(lambda: standby.marked(replica / "appliance.db", "written while the standby's disk was full",
+                                          tmp_path / "copy.db"), 30, "the copy in place on the standby")
+        wait_until(lambda: "ha.replication_failing" not in active.alarms() | standby.alarms(), 15,
+                   f"the alarms cleared: {active.alarms()}, {standby.alarms()}")
+    finally:
+        subprocess.run(["nsenter", "--target", str(standby.process.pid), "--mount", "umount", "--lazy", str(replica)],
+                       check=False)
+
+
+def test_a_box_started_without_its_peer_and_both_started_at_once(pair):
+    a, b = pair.boxes["a"], pair.boxes["b"]
+    for box in _one_active(pair)[::-1]:  # the standby first: the active box's going is no failure to take over
+        box.stop()
+    # the peer unreachable at start: box a becomes active alone and says so
+    a.start()
+    pair.wait_role("a", "active", 60)
+    wait_until(lambda: "ha.peer_down" in a.alarms(), 15, f"ha.peer_down on box a: {a.alarms()}")
+    assert "ha.peer_down" in [x["code"] for x in a.health()["alarms"]]
+    b.start()
+    pair.wait_role("b", "standby", 60)
+    wait_until(lambda: "ha.peer_down" not in a.alarms(), 15, f"ha.peer_down cleared on box a: {a.alarms()}")
+    # both started at once (a power cut), both holding the pair's data: one active, one standby
+    for box in (b, a):
+        box.stop()
+    a.start()
+    b.start()
+    active, standby = _one_active(pair)
+    wait_until(lambda: (active.status().get("replication") or {}).get("copies", 0) >= 2, 30,
+               "the active box copying to the standby")
+    assert (active.role(), standby.role()) == ("active", "standby")  # and it stays so
+    assert "ha.split_brain" not in active.alarms() | standby.alarms()

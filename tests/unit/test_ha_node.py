@@ -174,3 +174,28 @@ def test_the_peers_kept_database_is_named_on_this_box(node):
     (alarm,) = node.alarm_list()
     assert alarm["code"] == roles.PEER_WRITES_KEPT_ASIDE
     assert alarm["params"]["file"] == "192.168.1.12: kept-aside/appliance-20261206T114148Z.db"
+
+
+def test_the_gateway_check_writes_keepalived_its_verdict_two_looks_to_change(tmp_path):
+    from appliance.ha.node import GatewayCheck
+
+    check = GatewayCheck("192.168.1.1", tmp_path / "gateway.state", ["/usr/bin/ping"])
+    assert check.argv() == ["/usr/bin/ping", "-n", "-q", "-c", "1", "-W", "1", "192.168.1.1"]
+    verdicts = []
+    for answered in (None, True, False, True, False, False, False, True, True):
+        if answered is None:
+            check.write()  # at start, before any look: not fit to be active
+        else:
+            check.seen(answered)
+        verdicts.append((tmp_path / "gateway.state").read_text())
+    assert verdicts == ["1\n", "0\n", "0\n", "0\n", "0\n", "1\n", "1\n", "1\n", "0\n"]
+
+
+def test_keepalived_runs_only_vrrp_with_our_files():
+    from pathlib import Path
+
+    from appliance.ha.node import Paths, keepalived_argv
+
+    argv = keepalived_argv(Paths.of(Path("/var/lib/appliance/run/ha"), None), None)
+    assert argv[:2] == ["/usr/sbin/keepalived", "--vrrp"]  # no checker process, no IPVS
+    assert "--use-file" in argv and "/var/lib/appliance/run/ha/keepalived.conf" in argv

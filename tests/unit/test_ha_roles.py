@@ -13,8 +13,8 @@ from appliance.ha.roles import (PEER_DOWN, PEER_MISSES, SPLIT_BRAIN, BecomeActiv
 
 
 def model(**kw):
-    values = dict(interface="eth0", peer="192.168.1.12", floating="192.168.1.10/24", gateway="192.168.1.1",
-                  notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
+    values = dict(interface="eth0", peer="192.168.1.12", floating="192.168.1.10/24",
+                  gateway_file="/var/lib/appliance/run/ha/gateway.state", notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
     values.update(kw)
     return keepalived.Vrrp(**values)
 
@@ -28,7 +28,12 @@ def test_keepalived_config_holds_what_the_pair_agrees_on():
     # no password in VRRPv3: only the peer's address, on the same link, is listened to
     assert "check_unicast_src" in text and "auth" not in text
     assert "192.168.1.10/24 dev eth0" in text
-    assert 'script "/usr/bin/ping -n -q -c 1 -W 1 192.168.1.1"' in text and "track_script {\n        gateway" in text
+    # the gateway check: our verdict in a file, weight 0 (not 0 in it: FAULT); "down" until seen
+    assert 'track_file gateway {\n    file "/var/lib/appliance/run/ha/gateway.state"\n    weight 0\n    init_file 1' in text
+    assert "track_file {\n        gateway weight 0\n    }" in text
+    # no script for keepalived to run: it never switches accounts (setgroups needs CAP_SETGID),
+    # so it runs as the appliance's account with CAP_NET_ADMIN and CAP_NET_RAW alone
+    assert "script" not in text
     assert "notify_fifo /var/lib/appliance/run/ha/notify.fifo" in text
     # the other box renders the same router id, address, password and check; only the peer differs
     other = keepalived.render(model(peer="192.168.1.11"))
