@@ -98,13 +98,25 @@ class Paths:
         return cls(Path(folder), MOUNTPOINT if rootfs else str(folder))
 
 
+# What keepalived needs and nothing more: the floating address and netlink (CAP_NET_ADMIN),
+# VRRP's raw socket and gratuitous ARP (CAP_NET_RAW).  It runs no script (the gateway check is
+# ours, ``GatewayCheck``), so never switches accounts.
+KEEPALIVED_CAPS = "-all,+net_admin,+net_raw"
+
+
 def keepalived_argv(paths: Paths, rootfs) -> list[str]:
-    # --vrrp: only the VRRP subsystem (no health-checker process, no IPVS module to load)
+    """keepalived's command line.  On the image (no ``rootfs``): the appliance's own account, its
+    inherited capabilities narrowed to ``KEEPALIVED_CAPS`` (the appliance's CAP_NET_BIND_SERVICE
+    not passed on); off the image: chrooted into the rootfs in a private mount namespace."""
+    # --vrrp: only the VRRP subsystem (no health-checker process, no IPVS module to load); every
+    # pid file named, in our folder (a default one under /run is not writable by our account)
     inner = ["keepalived", "--vrrp", "--dont-fork", "--log-console", "--no-syslog",
              "--use-file", f"{paths.inside}/keepalived.conf",
-             "--pid", f"{paths.inside}/keepalived.pid", "--vrrp_pid", f"{paths.inside}/vrrp.pid"]
+             "--pid", f"{paths.inside}/keepalived.pid", "--vrrp_pid", f"{paths.inside}/vrrp.pid",
+             "--bfd_pid", f"{paths.inside}/bfd.pid"]
     if not rootfs:
-        return ["/usr/sbin/" + inner[0], *inner[1:]]
+        return ["setpriv", f"--inh-caps={KEEPALIVED_CAPS}", f"--ambient-caps={KEEPALIVED_CAPS}", "--",
+                "/usr/sbin/" + inner[0], *inner[1:]]
     return ["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-c", _CHROOT_SCRIPT, "sh",
             str(rootfs), str(paths.folder), *inner]
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from harness import REPO, wait_until
-from hapair import DATA_LIMIT, Pair, mark, marked, run_scenario
+from hapair import DATA_LIMIT, Pair, mark, marked, pids_in, run_scenario
 
 pytestmark = pytest.mark.asterisk
 
@@ -157,3 +158,70 @@ def test_a_box_started_without_its_peer_and_both_started_at_once(pair):
                "the active box copying to the standby")
     assert (active.role(), standby.role()) == ("active", "standby")  # and it stays so
     assert "ha.split_brain" not in active.alarms() | standby.alarms()
+
+
+def test_keepalived_runs_as_an_unprivileged_account_with_two_capabilities(rootfs, tmp_path):
+    """keepalived as on the image: not root (here uid 65534; the appliance's account there),
+    with CAP_NET_ADMIN and CAP_NET_RAW alone, our configuration: it takes the floating address
+    when no peer advertises, tells us through the FIFO, and gives the address up (FAULT) when
+    our gateway check writes 1.  Alone in a namespace of its own: no pair needed."""
+    import os
+
+    from appliance.ha import keepalived
+    from appliance.ha.node import _CHROOT_SCRIPT, KEEPALIVED_CAPS
+
+    folder = tmp_path / "ha"
+    folder.mkdir()
+    (folder / "keepalived.conf").write_text(keepalived.render(keepalived.Vrrp(
+        interface="lan0", peer="10.78.0.12", floating="10.78.0.10/24", notify_fifo="/appliance/notify.fifo",
+        gateway_file="/appliance/gateway.state")))
+    (folder / "gateway.state").write_text("0\n")
+    os.mkfifo(folder / "notify.fifo", 0o600)
+    for path in (folder, *folder.iterdir()):
+        os.chown(path, 65534, 65534)
+    ns = f"hakl{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    fifo = os.open(folder / "notify.fifo", os.O_RDWR | os.O_NONBLOCK)
+    process = None
+    try:
+        for args in (["link", "add", "lan0", "type", "veth", "peer", "name", "lan1"], ["link", "set", "lan1", "up"],
+                     ["addr", "add", "10.78.0.11/24", "dev", "lan0"], ["link", "set", "lan0", "up"]):
+            subprocess.run(["ip", "-n", ns, *args], check=True)
+        argv = ["ip", "netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "--fork",
+                "sh", "-c", _CHROOT_SCRIPT, "sh", str(rootfs), str(folder),
+                "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", f"--inh-caps={KEEPALIVED_CAPS}",
+                f"--ambient-caps={KEEPALIVED_CAPS}", f"--bounding-set={KEEPALIVED_CAPS}", "--",
+                "keepalived", "--vrrp", "--dont-fork", "--log-console", "--no-syslog",
+                "--use-file", "/appliance/keepalived.conf", "--pid", "/appliance/keepalived.pid",
+                "--vrrp_pid", "/appliance/vrrp.pid", "--bfd_pid", "/appliance/bfd.pid"]
+        log = open(tmp_path / "keepalived.log", "wb")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        said = []
+
+        def told(state):
+            try:
+                said.extend(os.read(fifo, 4096).decode().splitlines())
+            except BlockingIOError:
+                pass
+            return f'INSTANCE "appliance" {state} 250' in said
+
+        def has_floating():
+            out = subprocess.run(["ip", "-n", ns, "-4", "addr", "show", "lan0"], capture_output=True, text=True).stdout
+            return "10.78.0.10/24" in out
+
+        log_text = lambda: (tmp_path / "keepalived.log").read_text(errors="replace")  # noqa: E731
+        wait_until(lambda: told("MASTER") and has_floating(), 15, f"keepalived MASTER:\n{log_text()}")
+        ours = [pid for pid in pids_in(ns) if Path(f"/proc/{pid}/comm").read_text().strip() == "keepalived"]
+        for pid in ours:  # its parent and VRRP child: not root; CAP_NET_ADMIN and CAP_NET_RAW, no more
+            status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+            assert status["Uid"].split()[:2] == ["65534", "65534"] and status["CapEff"].strip() == "0000000000003000"
+        assert len(ours) == 2, ours
+        (folder / "gateway.state").write_text("1\n")  # our check: the gateway does not answer
+        wait_until(lambda: told("FAULT") and not has_floating(), 15, f"keepalived FAULT:\n{log_text()}")
+    finally:
+        if process is not None:
+            os.killpg(process.pid, 15)
+            process.wait(10)
+        os.close(fifo)
+        subprocess.run(["ip", "netns", "del", ns], check=False)

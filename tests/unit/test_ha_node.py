@@ -191,11 +191,17 @@ def test_the_gateway_check_writes_keepalived_its_verdict_two_looks_to_change(tmp
     assert verdicts == ["1\n", "0\n", "0\n", "0\n", "0\n", "1\n", "1\n", "1\n", "0\n"]
 
 
-def test_keepalived_runs_only_vrrp_with_our_files():
+def test_keepalived_on_the_image_runs_only_vrrp_with_two_capabilities_and_our_files():
     from pathlib import Path
 
     from appliance.ha.node import Paths, keepalived_argv
 
     argv = keepalived_argv(Paths.of(Path("/var/lib/appliance/run/ha"), None), None)
-    assert argv[:2] == ["/usr/sbin/keepalived", "--vrrp"]  # no checker process, no IPVS
-    assert "--use-file" in argv and "/var/lib/appliance/run/ha/keepalived.conf" in argv
+    # on the image: the appliance's account, only CAP_NET_ADMIN and CAP_NET_RAW passed on (not
+    # its CAP_NET_BIND_SERVICE); tests/integration/test_ha_failover.py runs exactly that set
+    assert argv[:5] == ["setpriv", "--inh-caps=-all,+net_admin,+net_raw", "--ambient-caps=-all,+net_admin,+net_raw",
+                        "--", "/usr/sbin/keepalived"]
+    assert argv[5] == "--vrrp"  # no checker process, no IPVS
+    assert "/var/lib/appliance/run/ha/keepalived.conf" in argv
+    pid_files = [argv[i + 1] for i, a in enumerate(argv) if a.endswith("_pid") or a == "--pid"]
+    assert len(pid_files) == 3 and all(f.startswith("/var/lib/appliance/run/ha/") for f in pid_files)
