@@ -163,6 +163,10 @@ class Box:
         except ValueError:
             return {}
 
+    def health_alarms(self) -> set[str]:
+        """The alarm codes of the box's ``/api/health`` (empty while its web UI is not up)."""
+        return {a.get("code") for a in self.health().get("alarms") or ()}
+
     def alarms(self) -> set[str]:
         """The hot-standby alarms the box wrote in its status (what the serial console shows)."""
         return {a["code"] for a in self.status().get("alarms") or ()}

@@ -70,10 +70,9 @@ def test_a_split_brain_is_an_alarm_and_heals_to_one_active_keeping_the_losers_wr
         pair.wait_role("b", "active", 30)  # it no longer hears box a: both active
         wait_until(lambda: "ha.split_brain" in a.alarms() and "ha.split_brain" in b.alarms(), 15,
                    f"the split-brain alarm on both boxes: a {a.alarms()}, b {b.alarms()}")
-        for box in (a, b):  # the health document (the dashboard reads it) says so too
-            health = box.health()
-            assert "ha.split_brain" in [x["code"] for x in health["alarms"]], health
-            assert health["components"]["ha"]["up"] is False, health
+        for box in (a, b):  # the health document (the dashboard reads it) says so too, once the web UI is up
+            wait_until(lambda: "ha.split_brain" in box.health_alarms(), 30, f"the alarm in box {box.name}'s health")
+            assert box.health()["components"]["ha"]["up"] is False
         mark(a.db_path, "written on box a during the split")
         mark(b.db_path, "written on box b during the split")
     finally:
@@ -144,7 +143,7 @@ def test_a_box_started_without_its_peer_and_both_started_at_once(pair):
     a.start()
     pair.wait_role("a", "active", 60)
     wait_until(lambda: "ha.peer_down" in a.alarms(), 15, f"ha.peer_down on box a: {a.alarms()}")
-    assert "ha.peer_down" in [x["code"] for x in a.health()["alarms"]]
+    wait_until(lambda: "ha.peer_down" in a.health_alarms(), 30, "ha.peer_down in box a's health")
     b.start()
     pair.wait_role("b", "standby", 60)
     wait_until(lambda: "ha.peer_down" not in a.alarms(), 15, f"ha.peer_down cleared on box a: {a.alarms()}")
@@ -154,7 +153,7 @@ def test_a_box_started_without_its_peer_and_both_started_at_once(pair):
     a.start()
     b.start()
     active, standby = _one_active(pair)
-    wait_until(lambda: (active.status().get("replication") or {}).get("copies", 0) >= 2, 30,
+    wait_until(lambda: (active.status().get("replication") or {}).get("copies", 0) >= 1, 30,
                "the active box copying to the standby")
     assert (active.role(), standby.role()) == ("active", "standby")  # and it stays so
     assert "ha.split_brain" not in active.alarms() | standby.alarms()
