@@ -153,8 +153,8 @@ class Box:
 
     def health(self) -> dict:
         """The box's ``/api/health`` from inside its namespace (the web UI runs on the active box)."""
-        read = ("import sys, urllib.request, urllib.error\ntry:\n"
-                " sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:8080/api/health', timeout=5).read().decode())\n"
+        read = ("import sys, urllib.request, urllib.error\nurl = 'http://127.0.0.1:8080/api/health'\ntry:\n"
+                " sys.stdout.write(urllib.request.urlopen(url, timeout=5).read().decode())\n"
                 "except urllib.error.HTTPError as e:\n sys.stdout.write(e.read().decode())\n")
         done = subprocess.run(["ip", "netns", "exec", self.ns, sys.executable, "-c", read],
                               capture_output=True, text=True)

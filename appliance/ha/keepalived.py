@@ -42,7 +42,7 @@ class Vrrp:
     peer: str
     floating: str  # "192.168.1.10/24"
     router_id: int = 51
-    priority: int = 250  # high: the standby waits only 3 advertisements plus (256 - 250)/256 of one before it takes over
+    priority: int = 250  # high: the standby waits 3 advertisements + (256 - 250)/256 of one before it takes over
     advert_seconds: float = ADVERT_SECONDS
     notify_fifo: str = ""
     gateway_file: str = ""  # 0: the gateway answers; anything else: it does not (FAULT)

@@ -26,10 +26,11 @@ changes it could not copy to the other box keeps a copy of it aside, named
 (``kept-aside/appliance-<UTC time>.db`` beside the database, with a ``.json`` note), before
 it ever receives the other box's copy: those writes are not in the pair's database any more,
 but they are not dropped silently either (alarms ``ha.writes_kept_aside`` here and
-``ha.peer_writes_kept_aside`` on the other box, naming the file, until it is removed).  A box that holds no data of the pair yet (never
-active in it, no copy received) offers keepalived a lower priority, so that when both boxes
-start at once the one holding the data wins, not an empty one that would then copy its empty
-database over the other.
+``ha.peer_writes_kept_aside`` on the other box, naming the file, until it is removed).
+
+A box that holds no data of the pair yet (never active in it, no copy received) offers
+keepalived a lower priority, so that when both boxes start at once the one holding the data
+wins, not an empty one that would then copy its empty database over the other.
 """
 
 from __future__ import annotations
@@ -190,7 +191,8 @@ class GatewayCheck:
 class HaNode:
     def __init__(self, ha: HaSettings, *, run_dir: Path, db_path: Path, file_areas: dict[str, Path],
                  make_active: Callable[[HaNode], object], rootfs=None, rsync_port: int = RSYNC_PORT,
-                 status_port: int = STATUS_PORT, bind: str = "0.0.0.0", advert_seconds: float = keepalived.ADVERT_SECONDS,
+                 status_port: int = STATUS_PORT, bind: str = "0.0.0.0",
+                 advert_seconds: float = keepalived.ADVERT_SECONDS,
                  log_dir: Path | None = None, children: Sequence[Watch] = ()):
         self.ha = ha
         self.rootfs = rootfs

@@ -14,7 +14,8 @@ from appliance.ha.roles import (PEER_DOWN, PEER_MISSES, SPLIT_BRAIN, BecomeActiv
 
 def model(**kw):
     values = dict(interface="eth0", peer="192.168.1.12", floating="192.168.1.10/24",
-                  gateway_file="/var/lib/appliance/run/ha/gateway.state", notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
+                  gateway_file="/var/lib/appliance/run/ha/gateway.state",
+                  notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
     values.update(kw)
     return keepalived.Vrrp(**values)
 
