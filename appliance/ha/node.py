@@ -165,11 +165,12 @@ class GatewayCheck:
         if changed:
             log = logger.info if self.up else logger.error
             log("hot standby: the gateway %s %s", self.gateway, "answers" if self.up else "does not answer")
-        self.write()
+            self.write()
 
     def write(self) -> None:
-        """Written in place at every look (a close after writing is what keepalived's inotify
-        reads; a restarted keepalived reads it at once)."""
+        """Written in place when the verdict changes (keepalived's inotify reads it on the close;
+        a restarted keepalived reads it at start), not at every look: the run folder is on the
+        data disk."""
         with open(self.path, "w") as f:
             f.write("0\n" if self.up else "1\n")
 
