@@ -144,14 +144,10 @@ def test_a_box_started_without_its_peer_and_both_started_at_once(pair):
     # the peer unreachable at start: box a becomes active alone and says so
     a.start()
     pair.wait_role("a", "active", 60)
-    wait_until(lambda: "ha.peer_down" in a.alarms(), 15, f"ha.peer_down on box a: {a.alarms()}")
+    wait_until(lambda: "ha.peer_down" in a.alarms(), 15, "ha.peer_down on box a")
     wait_until(lambda: "ha.peer_down" in a.health_alarms(), 30, "ha.peer_down in box a's health")
-    b.start()
-    pair.wait_role("b", "standby", 60)
-    wait_until(lambda: "ha.peer_down" not in a.alarms(), 15, f"ha.peer_down cleared on box a: {a.alarms()}")
     # both started at once (a power cut), both holding the pair's data: one active, one standby
-    for box in (b, a):
-        box.stop()
+    a.stop()
     a.start()
     b.start()
     active, standby = _one_active(pair)
@@ -159,6 +155,7 @@ def test_a_box_started_without_its_peer_and_both_started_at_once(pair):
                "the active box copying to the standby")
     assert (active.role(), standby.role()) == ("active", "standby")  # and it stays so
     assert "ha.split_brain" not in active.alarms() | standby.alarms()
+    wait_until(lambda: "ha.peer_down" not in active.alarms(), 15, "ha.peer_down cleared with the peer back")
 
 
 def test_keepalived_runs_as_an_unprivileged_account_with_two_capabilities(rootfs, tmp_path):
