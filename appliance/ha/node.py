@@ -368,6 +368,9 @@ class HaNode:
             target.with_suffix(".json").write_text(json.dumps(note, indent=1) + "\n")
             os.replace(partial, target)  # listed (and named in the alarms) only once whole, its note beside it
         except Exception:
+            # its disk full, say: no half copy left to fill it further; the writes stay in this
+            # box's own database until it next becomes active (then the peer's copy replaces it)
+            partial.unlink(missing_ok=True)
             logger.exception("hot standby: could not keep this box's database aside as %s", target)
             return None
         logger.critical("hot standby: stood down with writes the other box does not have (%s): this box's "

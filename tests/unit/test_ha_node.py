@@ -7,6 +7,7 @@ serial console's file and the peer's status answer."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -205,3 +206,17 @@ def test_keepalived_on_the_image_runs_only_vrrp_with_two_capabilities_and_our_fi
     assert "/var/lib/appliance/run/ha/keepalived.conf" in argv
     pid_files = [argv[i + 1] for i, a in enumerate(argv) if a.endswith("_pid") or a == "--pid"]
     assert len(pid_files) == 3 and all(f.startswith("/var/lib/appliance/run/ha/") for f in pid_files)
+
+
+def test_a_database_that_cannot_be_kept_aside_leaves_no_half_copy(node, tmp_path, monkeypatch):
+    import appliance.ha.node as node_module
+
+    _database_with(tmp_path / "appliance.db", "taken during the split")
+
+    def disk_full(db_path, out):
+        Path(out).write_bytes(b"half a database")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(node_module, "snapshot", disk_full)
+    assert node.keep_aside("split brain") is None
+    assert node.kept_aside() == [] and list((tmp_path / "kept-aside").iterdir()) == []
