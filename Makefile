@@ -11,9 +11,10 @@ BUILD := build
 # Debian's headless Chromium (driven by Playwright) renders the pages in the browser
 # tests, with a CJK font so the zh_CN screenshots show Chinese, not boxes; Playwright's
 # driver (a Node.js binary) needs libatomic1, which a minimal Debian lacks; iproute2's `ip`
-# makes the network namespaces of the LAN-port tests.  Checked package by package with
+# makes the network namespaces of the LAN-port tests; nftables drops VRRP on the hot-standby
+# test's bridge (a split brain; the kernel here has no tc/netem).  Checked package by package with
 # dpkg, so a minimal machine (mmdebstrap --variant=minbase) gets every one of them.
-HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux chromium fonts-wqy-microhei libatomic1 iproute2
+HOST_PACKAGES := mmdebstrap sip-tester python3-venv util-linux chromium fonts-wqy-microhei libatomic1 iproute2 nftables
 APT_OPTS := -o Acquire::Check-Valid-Until=false -o Acquire::Retries=3
 # What `make image` and `make boot-test` need besides: partitioning a plain file (fdisk's
 # sfdisk), FAT without mounting it (mtools), syslinux for BIOS boot, qemu and OVMF to boot

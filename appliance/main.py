@@ -275,6 +275,7 @@ class Appliance:
                                      reload=self.after_restore, calls_up=lambda: len(self.live.calls))
         self.web: WSGIServer | None = None
         self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
+        self._web_while_asterisk_boots = False  # start(web=True): make_app runs while Asterisk boots
         self._ticker: gevent.Greenlet | None = None
         self._ami_lost_at: float | None = None
         self._lan: gevent.Greenlet | None = None
@@ -350,6 +351,11 @@ class Appliance:
         self.refresh_tables()
         n = self.network
         self.pbx.start(ports=(("udp", n.sip_bind, n.sip_port), ("tcp", n.ami_bind, n.ami_port)))
+        if self._web_while_asterisk_boots and self.web is None:
+            # make_app is a second of CPU on a busy box: spent now, beside Asterisk's boot, not
+            # on the loop after it, where the first calls' FastAGI would wait behind it (a
+            # hot-standby takeover's first calls above all)
+            self.build_web()
         self.pbx.wait_fully_booted(timeout=60)
         logger.info("Asterisk is up (pid %s)", self.pbx.pid)
 
@@ -575,12 +581,22 @@ class Appliance:
         self.sip_guard.start()
         if self.settings.lan_interface and self.ha is None:  # a pair's box: brought up before keepalived
             self._lan = gevent.spawn(self._keep_lan)
+        self._web_while_asterisk_boots = web
         self.supervisor.start()  # the LAN's DHCP client, the serial console, Asterisk
         self.ami.start()
         if web:
             self.start_web()
 
     def start_web(self) -> None:
+        if self.web is None:
+            self.build_web()
+        if self.web_redirect is not None:
+            self.web_redirect.start()
+        self.web.start()
+        logger.info("web UI on %s (%r)", self.web_url, self.web.limits)
+
+    def build_web(self) -> None:
+        """The web UI's app and servers, not listening yet (``start_web`` starts them)."""
         from appliance.services.callrecords import CallRecords
         from appliance.services.customer_excel import CustomerExcel
         from appliance.services.dispositions import DispositionService
@@ -637,11 +653,8 @@ class Appliance:
                                                                               REDIRECT_CONNECTIONS),
                                                     limits.header_seconds, limits.body_idle_seconds,
                                                     max_active=2, queue_seconds=limits.queue_seconds))
-            self.web_redirect.start()
         else:
             self.web = WebServer((s.web_host, s.web_port), make_app(deps), limits)
-        self.web.start()
-        logger.info("web UI on %s (%r)", self.web_url, limits)
 
     def web_limits(self) -> WebLimits:
         """The web UI's limits from the settings, its connections capped so that with all of

@@ -16,6 +16,7 @@ call records the appliance writes at each hang-up (5 calls a second).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import signal
@@ -85,6 +86,7 @@ class Box:
                                                    router_id=77, priority=250, secret=SECRET)
 
     def start(self) -> None:
+        (self.data_dir / "run" / "ha.json").unlink(missing_ok=True)  # what it said in its last life
         settings = {"data_dir": self.data_dir, "rootfs": self.rootfs, "sip_bind": "0.0.0.0", "sip_port": 5060,
                     "ami_port": 5038, "agi_port": 4573, "web_port": 8080, "rtp_start": 20000, "rtp_end": 20200,
                     "log_level": "INFO", "caller_language": "en", "calling_window": ""}
@@ -130,6 +132,44 @@ class Box:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+    def mount(self, *args: str) -> None:
+        """``mount`` in the box's own mount namespace (``ip netns exec`` made one for it; a mount
+        made outside does not reach it)."""
+        subprocess.run(["nsenter", "--target", str(self.process.pid), "--mount", "mount", *args], check=True)
+
+    def seen(self, path: Path) -> Path:
+        """``path`` as the box's processes see it (through its mount namespace)."""
+        return Path(f"/proc/{self.process.pid}/root") / Path(path).relative_to("/")
+
+    def marked(self, db_path: Path, words: str, scratch: Path) -> bool:
+        """``marked`` on the database at ``db_path`` as the box sees it: copied out first (SQLite
+        resolves /proc/<pid>/root to this process's own root, past the box's mounts)."""
+        try:
+            scratch.write_bytes(self.seen(db_path).read_bytes())
+        except FileNotFoundError:
+            return False
+        return marked(scratch, words)
+
+    def health(self) -> dict:
+        """The box's ``/api/health`` from inside its namespace (the web UI runs on the active box)."""
+        read = ("import sys, urllib.request, urllib.error\nurl = 'http://127.0.0.1:8080/api/health'\ntry:\n"
+                " sys.stdout.write(urllib.request.urlopen(url, timeout=5).read().decode())\n"
+                "except urllib.error.HTTPError as e:\n sys.stdout.write(e.read().decode())\n")
+        done = subprocess.run(["ip", "netns", "exec", self.ns, sys.executable, "-c", read],
+                              capture_output=True, text=True)
+        try:
+            return json.loads(done.stdout)
+        except ValueError:
+            return {}
+
+    def health_alarms(self) -> set[str]:
+        """The alarm codes of the box's ``/api/health`` (empty while its web UI is not up)."""
+        return {a.get("code") for a in self.health().get("alarms") or ()}
+
+    def alarms(self) -> set[str]:
+        """The hot-standby alarms the box wrote in its status (what the serial console shows)."""
+        return {a["code"] for a in self.status().get("alarms") or ()}
 
     def log_tail(self, n: int = 4000) -> str:
         try:
@@ -235,6 +275,19 @@ class Pair:
         ip("-n", self.lan, "link", "set", f"v{name}", "up" if up else "down")
         return at
 
+    def vrrp_between_boxes(self, passes: bool) -> None:
+        """Let VRRP through the bridge or drop it there (the kernel's nftables, bridge family:
+        IP protocol 112 between the two ports; everything else, the status answers included,
+        still passes), so that each box stops hearing the other's advertisements."""
+        if passes:
+            argv = ["nft", "delete", "table", "bridge", "ha_test"]
+        else:
+            argv = ["nft", "-f", "-"]
+        rules = ("table bridge ha_test {\n chain forward {\n  type filter hook forward priority 0; policy accept;\n"
+                 "  ip protocol 112 drop\n }\n}\n")
+        subprocess.run(["ip", "netns", "exec", self.lan, *argv], input=None if passes else rules, text=True,
+                       check=True, capture_output=True)
+
     def wait_role(self, name: str, role: str, timeout: float) -> None:
         box = self.boxes[name]
         wait_until(lambda: box.role() == role, timeout,
@@ -245,6 +298,25 @@ class Pair:
             box.stop()
         for ns in [self.prefix + n for n in self.boxes] + [self.lan]:
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
+def mark(db_path, words: str) -> None:
+    """A write on a box's database (an audit row), as the web UI would commit it."""
+    conn = sqlite3.connect(db_path, timeout=5)
+    try:
+        with conn:
+            conn.execute("INSERT INTO audit_log (at, username, action, object_type, object_id, detail) "
+                         "VALUES (datetime('now'), 'test', 'update', 'test', 'split', ?)", (words,))
+    finally:
+        conn.close()
+
+
+def marked(db_path, words: str) -> bool:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute("SELECT count(*) FROM audit_log WHERE detail = ?", (words,)).fetchone()[0] > 0
+    finally:
+        conn.close()
 
 
 def ended_calls(db_path) -> dict[str, float]:

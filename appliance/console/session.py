@@ -355,7 +355,8 @@ class Console:
                  else self.t("ha.peer_silent"),
                  lag=f"{lag:.2f}" if isinstance(lag, (int, float)) else "-")
         for alarm in ha.get("alarms") or ():
-            self.say("console.services.alarm", service="ha", text=self.t("alarms." + alarm.get("code", "")))
+            self.say("console.services.alarm", service="ha",
+                     text=self.t("alarms." + alarm.get("code", ""), **(alarm.get("params") or {})))
 
     def show_services(self) -> None:
         self.show_ha()

@@ -20,10 +20,17 @@ What runs by role:
   **FileShipper** copying finished files.
 
 Calls in progress on a box that stands down or dies are lost; the standby never writes the
-replica itself (only its rsync daemon does).  A box that holds no data of the pair yet (never
-active in it, no copy received) offers keepalived a lower priority, so that when both boxes
-start at once the one holding the data wins, not an empty one that would then copy its empty
-database over the other.
+replica itself (only its rsync daemon does).  A box that keepalived makes stand down (the
+other box holds the address: after a split brain, a cut cable) while its database holds
+changes it could not copy to the other box keeps a copy of it aside, named
+(``kept-aside/appliance-<UTC time>.db`` beside the database, with a ``.json`` note), before
+it ever receives the other box's copy: those writes are not in the pair's database any more,
+but they are not dropped silently either (alarms ``ha.writes_kept_aside`` here and
+``ha.peer_writes_kept_aside`` on the other box, naming the file, until it is removed).
+
+A box that holds no data of the pair yet (never active in it, no copy received) offers
+keepalived a lower priority, so that when both boxes start at once the one holding the data
+wins, not an empty one that would then copy its empty database over the other.
 """
 
 from __future__ import annotations
@@ -42,24 +49,35 @@ import gevent
 import gevent.os
 from gevent.pywsgi import WSGIServer
 
+from appliance import proc
 from appliance.ha import STATUS_FILE, keepalived, roles
-from appliance.ha.replication import REPLICA_DIR, REPLICA_NAME, FileShipper, Peer, ReplicaReceiver, Replicator
+from appliance.ha.replication import (REPLICA_DIR, REPLICA_NAME, FileShipper, Peer, ReplicaReceiver, Replicator,
+                                      snapshot)
+from appliance.ha.tools import program
 from appliance.services.ha import HaSettings
 from appliance.supervisor import ProcessChild, Supervisor, Watch
 
 logger = logging.getLogger(__name__)
 
+PING = "/usr/bin/ping"
 RSYNC_PORT = 8873
 STATUS_PORT = 8874
 MOUNTPOINT = "/appliance"
 HELD_MARKER = "ha-held"  # beside the database: this box was active in the pair once
+GATEWAY_FILE = "gateway.state"  # in the hot-standby folder: our check's verdict, tracked by keepalived
+KEPT_DIR = "kept-aside"  # beside the database: this box's databases with writes the pair lost
 FRESH_PENALTY = 50  # a box holding no data of the pair yet starts this much lower
 ALARM_TEXT = {
     roles.SPLIT_BRAIN: "both boxes of the pair are active (split brain): calls may go to either; "
                        "check the link between them",
     roles.PEER_DOWN: "the other box of the pair does not answer: no box would take over",
     roles.TAKEOVER_FAILED: "this box could not take over (the appliance did not start); the other box may",
-    roles.REPLICATION_FAILING: "the database cannot be copied to the other box; it falls behind",
+    roles.REPLICATION_FAILING: "the active box's database cannot be copied to the standby (its disk full?); "
+                               "the standby falls behind",
+    roles.WRITES_KEPT_ASIDE: "this box stood down holding writes the other box does not have; its database "
+                             "was kept aside as {file}",
+    roles.PEER_WRITES_KEPT_ASIDE: "the other box stood down holding writes this box does not have; its "
+                                  "database was kept aside there as {file}",
 }
 
 # keepalived off the image: a private mount namespace (nothing leaks if we die), its own
@@ -81,13 +99,25 @@ class Paths:
         return cls(Path(folder), MOUNTPOINT if rootfs else str(folder))
 
 
+# What keepalived needs and nothing more: the floating address and netlink (CAP_NET_ADMIN),
+# VRRP's raw socket and gratuitous ARP (CAP_NET_RAW).  It runs no script (the gateway check is
+# ours, ``GatewayCheck``), so never switches accounts.
+KEEPALIVED_CAPS = "-all,+net_admin,+net_raw"
+
+
 def keepalived_argv(paths: Paths, rootfs) -> list[str]:
-    inner = ["keepalived", "--dont-fork", "--log-console", "--no-syslog",
+    """keepalived's command line.  On the image (no ``rootfs``): the appliance's own account, its
+    inherited capabilities narrowed to ``KEEPALIVED_CAPS`` (the appliance's CAP_NET_BIND_SERVICE
+    not passed on); off the image: chrooted into the rootfs in a private mount namespace."""
+    # --vrrp: only the VRRP subsystem (no health-checker process, no IPVS module to load); every
+    # pid file named, in our folder (a default one under /run is not writable by our account)
+    inner = ["keepalived", "--vrrp", "--dont-fork", "--log-console", "--no-syslog",
              "--use-file", f"{paths.inside}/keepalived.conf",
              "--pid", f"{paths.inside}/keepalived.pid", "--vrrp_pid", f"{paths.inside}/vrrp.pid",
-             "--checkers_pid", f"{paths.inside}/checkers.pid"]
+             "--bfd_pid", f"{paths.inside}/bfd.pid"]
     if not rootfs:
-        return ["/usr/sbin/" + inner[0], *inner[1:]]
+        return ["setpriv", f"--inh-caps={KEEPALIVED_CAPS}", f"--ambient-caps={KEEPALIVED_CAPS}", "--",
+                "/usr/sbin/" + inner[0], *inner[1:]]
     return ["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-c", _CHROOT_SCRIPT, "sh",
             str(rootfs), str(paths.folder), *inner]
 
@@ -106,10 +136,64 @@ class GroupChild(ProcessChild):
         super().stop()
 
 
+class GatewayCheck:
+    """The check both boxes agree on: the gateway answers a ping.  Once a second; two misses
+    in a row make it down, two answers up again (the first answer or miss decides at start).
+    The verdict goes into the file keepalived tracks (``track_file``, weight 0): 0 up, 1 down
+    (FAULT: the box gives the floating address up).  Run here, not as keepalived's script, so
+    that keepalived never switches accounts (docs/operations.md, "Hot standby")."""
+
+    def __init__(self, gateway: str, path: Path, ping: list[str], *, fall: int = 2, rise: int = 2,
+                 interval: float = 1.0):
+        self.gateway, self.path, self.ping = gateway, Path(path), list(ping)
+        self.fall, self.rise, self.interval = fall, rise, interval
+        self.up: bool | None = None
+        self._streak = 0
+
+    def argv(self) -> list[str]:
+        return [*self.ping, "-n", "-q", "-c", "1", "-W", "1", self.gateway]
+
+    def seen(self, answered: bool) -> None:
+        if self.up is None or answered == self.up:
+            changed, self._streak = self.up is None, 0
+            self.up = answered
+        else:
+            self._streak += 1
+            changed = self._streak >= (self.rise if answered else self.fall)
+            if changed:
+                self.up, self._streak = answered, 0
+        if changed:
+            log = logger.info if self.up else logger.error
+            log("hot standby: the gateway %s %s", self.gateway, "answers" if self.up else "does not answer")
+            self.write()
+
+    def write(self) -> None:
+        """Written in place when the verdict changes (keepalived's inotify reads it on the close;
+        a restarted keepalived reads it at start), not at every look: the run folder is on the
+        data disk."""
+        with open(self.path, "w") as f:
+            f.write("0\n" if self.up else "1\n")
+
+    def run(self) -> None:
+        import gevent.subprocess
+
+        while True:
+            try:
+                done = gevent.subprocess.run(self.argv(), stdin=gevent.subprocess.DEVNULL,
+                                             stdout=gevent.subprocess.DEVNULL, stderr=gevent.subprocess.DEVNULL,
+                                             env=proc.child_env(), timeout=3)
+                answered = done.returncode == 0
+            except (OSError, gevent.subprocess.TimeoutExpired):
+                answered = False
+            self.seen(answered)
+            gevent.sleep(self.interval)
+
+
 class HaNode:
     def __init__(self, ha: HaSettings, *, run_dir: Path, db_path: Path, file_areas: dict[str, Path],
                  make_active: Callable[[HaNode], object], rootfs=None, rsync_port: int = RSYNC_PORT,
-                 status_port: int = STATUS_PORT, bind: str = "0.0.0.0", advert_seconds: float = 1.0,
+                 status_port: int = STATUS_PORT, bind: str = "0.0.0.0",
+                 advert_seconds: float = keepalived.ADVERT_SECONDS,
                  log_dir: Path | None = None, children: Sequence[Watch] = ()):
         self.ha = ha
         self.rootfs = rootfs
@@ -140,6 +224,7 @@ class HaNode:
         self.receiver = self.supervisor.add(GroupChild("ha-receiver", receiver.argv,
                                                        log_path=logs / "ha-receiver.log")
                                             .watch(enabled=lambda: self.receiving))
+        self.gateway_check = GatewayCheck(ha.gateway, self.paths.folder / GATEWAY_FILE, program(rootfs, PING))
         self._greenlets: list[gevent.Greenlet] = []
         self._status_server: WSGIServer | None = None
 
@@ -165,8 +250,9 @@ class HaNode:
             logger.warning("hot standby: this box holds no data of the pair yet: priority %s, not %s, so that a "
                            "box that does wins when both start at once", priority, h.priority)
         return keepalived.Vrrp(interface=h.interface, peer=h.peer_address, floating=h.floating_address,
-                               gateway=h.gateway, secret=h.secret, router_id=h.router_id, priority=priority,
-                               advert_seconds=self.advert_seconds, notify_fifo=f"{self.paths.inside}/notify.fifo")
+                               router_id=h.router_id, priority=priority, advert_seconds=self.advert_seconds,
+                               notify_fifo=f"{self.paths.inside}/notify.fifo",
+                               gateway_file=f"{self.paths.inside}/{GATEWAY_FILE}")
 
     def _keepalived_argv(self) -> list[str]:
         conf = self.paths.folder / "keepalived.conf"
@@ -212,7 +298,7 @@ class HaNode:
         elif isinstance(command, roles.BecomeActive):
             self._become_active()
         elif isinstance(command, roles.StandDown):
-            self._stand_down()
+            self._stand_down(keep_unsent=True)
         elif isinstance(command, roles.RaiseAlarm):
             self.alarms[command.code] = time.time()
             logger.critical("alarm %s", command.code)
@@ -240,7 +326,9 @@ class HaNode:
         logger.warning("hot standby: active, calls accepted %.1f s after the takeover began",
                        time.monotonic() - started)
 
-    def _stand_down(self) -> None:
+    def _stand_down(self, keep_unsent: bool = False) -> None:
+        unsent = keep_unsent and self.replicator is not None and self.replicator.unsent()
+        split = roles.SPLIT_BRAIN in self.alarms
         for part in (self.replicator, self.shipper):
             if part is not None:
                 part.stop()
@@ -251,6 +339,43 @@ class HaNode:
             db = getattr(active, "db", None)
             if db is not None:
                 db.close()
+        if unsent:
+            self.keep_aside("split brain" if split else "stood down with changes not copied to the other box")
+
+    @property
+    def kept_dir(self) -> Path:
+        return self.db_path.parent / KEPT_DIR
+
+    def kept_aside(self) -> list[str]:
+        """The databases kept aside on this box, newest first."""
+        try:
+            return sorted((p.name for p in self.kept_dir.glob("appliance-*.db")), reverse=True)
+        except OSError:
+            return []
+
+    def keep_aside(self, reason: str) -> Path | None:
+        """A copy of this box's database (SQLite's backup API, off the loop) under a name of its
+        own, with a note: the writes it holds that the pair's database lacks are not lost."""
+        at = time.time()
+        name = "appliance-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(at)) + ".db"
+        target = self.kept_dir / name
+        partial = target.with_name(target.name + ".partial")
+        try:
+            self.kept_dir.mkdir(parents=True, exist_ok=True)
+            gevent.get_hub().threadpool.apply(snapshot, (self.db_path, partial))
+            note = {"kept_at": at, "reason": reason, "role_before": "active", "peer_address": self.ha.peer_address,
+                    "peer_role": self.peer_status.get("role")}
+            target.with_suffix(".json").write_text(json.dumps(note, indent=1) + "\n")
+            os.replace(partial, target)  # listed (and named in the alarms) only once whole, its note beside it
+        except Exception:
+            # its disk full, say: no half copy left to fill it further; the writes stay in this
+            # box's own database until it next becomes active (then the peer's copy replaces it)
+            partial.unlink(missing_ok=True)
+            logger.exception("hot standby: could not keep this box's database aside as %s", target)
+            return None
+        logger.critical("hot standby: stood down with writes the other box does not have (%s): this box's "
+                        "database kept aside as %s", reason, target)
+        return target
 
     def file_finished(self, area: str, path: Path) -> None:
         """A finished recording or fax (the appliance's listeners): copied to the peer."""
@@ -264,13 +389,18 @@ class HaNode:
             try:
                 with urllib.request.urlopen(url, timeout=1.0) as answer:
                     body = json.loads(answer.read(4096))
+                kept = [str(n) for n in body.get("kept_aside") or ()][:20]
                 self.peer_status = {"reachable": True, "role": str(body.get("role")),
-                                    "lag_seconds": body.get("lag_seconds"), "checked_at": time.time()}
+                                    "lag_seconds": body.get("lag_seconds"), "kept_aside": kept,
+                                    "replication_state": str(body.get("replication_state")),
+                                    "checked_at": time.time()}
             except Exception as exc:
                 self.peer_status = {"reachable": False, "role": None, "error": str(exc)[:200],
                                     "checked_at": time.time()}
             self.handle(roles.PeerSeen(self.peer_status["role"]))
-            self.handle(roles.Copying(self.replicator is not None and self.replicator.last_error is not None))
+            self.handle(roles.Copying(self.replicator.last_error is not None if self.replicator is not None
+                                      else self.peer_status.get("replication_state") == "failing"))
+            self.handle(roles.KeptAside(bool(self.kept_aside()), bool(self.peer_status.get("kept_aside"))))
             gevent.sleep(1.0)
 
     def _status_app(self, environ, start_response):
@@ -278,7 +408,9 @@ class HaNode:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]
         body = json.dumps({"role": self.state.role, "since": self.since,
-                           "lag_seconds": self.replication().get("lag_seconds")}).encode()
+                           "lag_seconds": self.replication().get("lag_seconds"),
+                           "replication_state": self.replication().get("state"),
+                           "kept_aside": self.kept_aside()}).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
@@ -296,17 +428,31 @@ class HaNode:
         return {"enabled": True, "role": self.state.role, "since": self.since,
                 "floating_address": self.ha.floating_address, "peer_address": self.ha.peer_address,
                 "peer": dict(self.peer_status), "replication": self.replication(),
-                "alarms": [{"code": code, "since": at} for code, at in sorted(self.alarms.items())],
-                "keepalived": self.keepalived.state}
+                "alarms": [{"code": code, "since": at, "params": self.alarm_params(code)}
+                           for code, at in sorted(self.alarms.items())],
+                "kept_aside": self.kept_aside(), "keepalived": self.keepalived.state}
 
     def health(self) -> dict:
         """The health document's ``ha`` component: up while no alarm stands (a silent peer
         leaves no box to take over: degraded)."""
         return {**self.status(), "state": self.state.role, "up": not self.alarms}
 
+    def alarm_params(self, code: str) -> dict:
+        """What an alarm's words name: the database kept aside (the newest)."""
+        if code == roles.WRITES_KEPT_ASIDE:
+            return {"file": f"{self.kept_dir}/{(self.kept_aside() or ['?'])[0]}"}
+        if code == roles.PEER_WRITES_KEPT_ASIDE:
+            return {"file": f"{self.ha.peer_address}: {KEPT_DIR}/{(self.peer_status.get('kept_aside') or ['?'])[0]}"}
+        return {}
+
     def alarm_list(self) -> list[dict]:
         """The alarms as the health document lists them (no service: nothing to restart)."""
-        return [{"service": "", "code": code, "text": ALARM_TEXT.get(code, code)} for code in sorted(self.alarms)]
+        out = []
+        for code in sorted(self.alarms):
+            params = self.alarm_params(code)
+            out.append({"service": "", "code": code, "text": ALARM_TEXT.get(code, code).format(**params),
+                        **({"params": params} if params else {})})
+        return out
 
     def write_status(self) -> None:
         path = self.paths.folder.parent / STATUS_FILE
@@ -322,6 +468,8 @@ class HaNode:
         self.paths.folder.mkdir(parents=True, exist_ok=True)
         if not self.fifo.exists():
             os.mkfifo(self.fifo, 0o600)
+        self.gateway_check.write()  # "1" until the gateway is seen answering
+        self._greenlets.append(gevent.spawn(self.gateway_check.run))
         self._greenlets.append(gevent.spawn(self._read_fifo))
         self._status_server = WSGIServer((self.bind, self.status_port), self._status_app, log=None)
         self._status_server.start()

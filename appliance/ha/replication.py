@@ -276,6 +276,11 @@ class Replicator(_Loop):
                 continue
             gevent.sleep(self.poll)
 
+    def unsent(self) -> bool:
+        """Whether the database holds changes the peer may not have: one seen and not yet
+        copied, the last copy failed, or a commit since the last look."""
+        return self.pending_since is not None or self.last_error is not None or self.signature() != self._seen
+
     def status(self) -> dict:
         """For the health document: the lag now (a change waiting to be copied counts from
         when it was seen), the last round's, and whether the copies work."""

@@ -12,8 +12,11 @@ Events: keepalived's state for our instance (``Vrrp``), and what the peer says o
 Alarms (stable codes): ``ha.split_brain`` (both boxes active: the check both agree on
 should prevent it; shown if it happens anyway), ``ha.peer_down`` (the peer does not
 answer: no box would take over), ``ha.replication_failing`` (the active box cannot copy to
-the standby: its disk full, the secrets differing; the standby falls behind),
-``ha.takeover_failed`` (raised by the adapter when the appliance does not start on MASTER).
+the standby: its disk full, the secrets differing; the standby falls behind; on both boxes),
+``ha.takeover_failed`` (raised by the adapter when the appliance does not start on MASTER),
+``ha.writes_kept_aside`` (this box stood down holding writes it could not copy to the peer: a
+split brain, a cut cable; its database was copied aside, named, not dropped) and
+``ha.peer_writes_kept_aside`` (the other box says so of itself).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ SPLIT_BRAIN = "ha.split_brain"
 PEER_DOWN = "ha.peer_down"
 TAKEOVER_FAILED = "ha.takeover_failed"  # raised by the adapter: the appliance did not start
 REPLICATION_FAILING = "ha.replication_failing"
+WRITES_KEPT_ASIDE = "ha.writes_kept_aside"
+PEER_WRITES_KEPT_ASIDE = "ha.peer_writes_kept_aside"
 PEER_MISSES = 3  # unanswered looks at the peer before ``ha.peer_down``
 
 
@@ -70,7 +75,15 @@ class PeerSeen:
 
 @dataclass(frozen=True)
 class Copying:
-    failing: bool  # the last copy to the standby failed
+    failing: bool  # the last copy to the standby failed (on the standby: the active box says so)
+
+
+@dataclass(frozen=True)
+class KeptAside:
+    """Whether databases kept aside wait for someone to look at them: on this box, on the peer."""
+
+    here: bool
+    peer: bool
 
 
 @dataclass(frozen=True)
@@ -117,10 +130,15 @@ def step(state: RoleState, event) -> tuple[RoleState, list]:
         state, more = _alarm(state, PEER_DOWN, state.peer_misses >= PEER_MISSES)
         commands += more
     elif isinstance(event, Copying):
-        # the peer answers, yet copies fail (its disk full, the secrets differ); a peer that is
-        # gone is ``ha.peer_down`` alone
+        # the peer answers, yet copies fail (the standby's disk full, the secrets differ): on
+        # the active box (its copies fail) and on the standby (the active box says so); a peer
+        # that is gone is ``ha.peer_down`` alone
         state, more = _alarm(state, REPLICATION_FAILING,
-                             event.failing and state.role == "active" and state.peer_role is not None)
+                             event.failing and state.role != "starting" and state.peer_role is not None)
         commands += more
+    elif isinstance(event, KeptAside):
+        state, here = _alarm(state, WRITES_KEPT_ASIDE, event.here)
+        state, peer = _alarm(state, PEER_WRITES_KEPT_ASIDE, event.peer)
+        commands += here + peer
     state, more = _split_brain(state)
     return state, commands + more

@@ -34,7 +34,7 @@ class HaSettings:
     floating_address: str = ""  # with its prefix: 192.168.1.10/24
     gateway: str = ""  # the check both boxes agree on: it must answer a ping
     router_id: int = 51  # VRRP's virtual router id, the same on both boxes
-    priority: int = 250  # high: the standby waits only 3 advertisements plus (256 - 250)/256 s before it takes over
+    priority: int = 250  # high: the standby waits 3 advertisements + (256 - 250)/256 of one before it takes over
     secret: str = ""
 
     def public(self) -> dict:

@@ -13,8 +13,9 @@ from appliance.ha.roles import (PEER_DOWN, PEER_MISSES, SPLIT_BRAIN, BecomeActiv
 
 
 def model(**kw):
-    values = dict(interface="eth0", peer="192.168.1.12", floating="192.168.1.10/24", gateway="192.168.1.1",
-                  secret="a shared secret of the pair", notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
+    values = dict(interface="eth0", peer="192.168.1.12", floating="192.168.1.10/24",
+                  gateway_file="/var/lib/appliance/run/ha/gateway.state",
+                  notify_fifo="/var/lib/appliance/run/ha/notify.fifo")
     values.update(kw)
     return keepalived.Vrrp(**values)
 
@@ -22,17 +23,23 @@ def model(**kw):
 def test_keepalived_config_holds_what_the_pair_agrees_on():
     text = keepalived.render(model())
     assert "state BACKUP" in text and "nopreempt" in text  # a returning box comes back as standby
-    assert "unicast_peer {\n        192.168.1.12\n    }" in text
+    assert "unicast_peer {\n        192.168.1.12 min_ttl 255\n    }" in text
+    # VRRPv3, twice a second: a dead peer noticed after 1.5 s (VRRPv2 counts whole seconds)
+    assert "vrrp_version 3" in text and "advert_int 0.5" in text
+    # no password in VRRPv3: only the peer's address, on the same link, is listened to
+    assert "check_unicast_src" in text and "auth" not in text
     assert "192.168.1.10/24 dev eth0" in text
-    assert 'script "/usr/bin/ping -n -q -c 1 -W 1 192.168.1.1"' in text and "track_script {\n        gateway" in text
+    # the gateway check: our verdict in a file, weight 0 (not 0 in it: FAULT); "down" until seen
+    assert 'track_file gateway {\n    file "/var/lib/appliance/run/ha/gateway.state"\n    weight 0\n    init_file 1' in text
+    assert "track_file {\n        gateway weight 0\n    }" in text
+    # no script for keepalived to run: it never switches accounts (setgroups needs CAP_SETGID),
+    # so it runs as the appliance's account with CAP_NET_ADMIN and CAP_NET_RAW alone
+    assert "script" not in text
     assert "notify_fifo /var/lib/appliance/run/ha/notify.fifo" in text
-    assert "a shared secret" not in text  # only a password derived from it
-    password = keepalived.vrrp_password("a shared secret of the pair")
-    assert f"auth_pass {password}" in text and len(password) == 8
     # the other box renders the same router id, address, password and check; only the peer differs
     other = keepalived.render(model(peer="192.168.1.11"))
     differing = [(a, b) for a, b in zip(text.splitlines(), other.splitlines()) if a != b]
-    assert differing == [("        192.168.1.12", "        192.168.1.11")]
+    assert differing == [("        192.168.1.12 min_ttl 255", "        192.168.1.11 min_ttl 255")]
 
 
 def test_notify_lines_of_our_instance_only():
@@ -105,3 +112,23 @@ def test_copies_failing_while_the_peer_answers_is_an_alarm():
     # standing down clears it: nothing to copy any more
     state, done = run([Vrrp("MASTER"), PeerSeen("standby"), Copying(True), Vrrp("BACKUP")])
     assert ClearAlarm(REPLICATION_FAILING) in done[3] and not state.alarms
+
+
+def test_databases_kept_aside_are_alarms_here_and_on_the_peer_until_removed():
+    from appliance.ha.roles import PEER_WRITES_KEPT_ASIDE, WRITES_KEPT_ASIDE, KeptAside
+
+    state, done = run([KeptAside(True, False), KeptAside(True, True), KeptAside(False, False)])
+    assert done[0] == [RaiseAlarm(WRITES_KEPT_ASIDE)] and done[1] == [RaiseAlarm(PEER_WRITES_KEPT_ASIDE)]
+    assert sorted(done[2], key=str) == sorted([ClearAlarm(WRITES_KEPT_ASIDE), ClearAlarm(PEER_WRITES_KEPT_ASIDE)],
+                                              key=str)
+    assert state.alarms == frozenset()
+
+
+def test_copies_failing_is_an_alarm_on_the_standby_too():
+    from appliance.ha.roles import REPLICATION_FAILING, Copying
+
+    # the standby hears it from the active box's answer (its own disk full, say)
+    state, done = run([Vrrp("BACKUP"), PeerSeen("active"), Copying(True), Copying(False)])
+    assert done[2] == [RaiseAlarm(REPLICATION_FAILING)] and done[3] == [ClearAlarm(REPLICATION_FAILING)]
+    state, done = run([PeerSeen("active"), Copying(True)])  # keepalived not heard yet: nothing to say
+    assert REPLICATION_FAILING not in state.alarms

@@ -149,3 +149,27 @@ def test_the_serial_console_shows_the_pair(rig):
     r.pty.expect(r"Hot standby: this box standby; the other box 192.168.1.11 active; replication lag 0.12 s")
     r.pty.expect(r"! ha: The other box of the pair does not answer")
     r.pty.expect("No status from the supervisor")  # a standby runs no Asterisk: nothing else to show
+
+
+def test_the_dashboard_and_console_name_the_database_kept_aside(webui_env, rig):
+    from test_webui import sign_in
+
+    kept = "192.168.1.12: kept-aside/appliance-20261206T114148Z.db"
+    webui_env.health.update({"status": "degraded", "components": {"ha": {**ACTIVE, "up": False}},
+                             "alarms": [{"service": "", "code": "ha.peer_writes_kept_aside", "text": "...",
+                                         "params": {"file": kept}}]})
+    sign_in(webui_env.app, "admin")
+    page = webui_env.app.get("/").text
+    assert "stood down holding writes this box does not have" in page and kept in page
+    webui_env.users.update("admin", {"language": "zh_CN"}, "admin")
+    page = webui_env.app.get("/").text
+    assert "其数据库已在对端另存为 " + kept in page
+    r = rig()
+    r.sign_in()
+    r.console.deps.ha = lambda: {"role": "standby", "peer_address": "192.168.1.11",
+                                 "peer": {"reachable": True, "role": "active"},
+                                 "replication": {"direction": "receiving", "lag_seconds": 0.12},
+                                 "alarms": [{"code": "ha.writes_kept_aside",
+                                             "params": {"file": "/var/lib/appliance/kept-aside/appliance-x.db"}}]}
+    r.command("3")
+    r.pty.expect(r"! ha: This box stood down holding writes .* kept aside as /var/lib/appliance/kept-aside/appliance-x.db")

@@ -26,7 +26,7 @@
   % end
   % for a in alarms:
   <div class="alarm" data-service="{{a.get('service', '')}}">
-    <span title="{{a.get('text', '') if lang == 'en' else ''}}">{{_('alarms.' + a['code'], service=_('service.' + a['service']) if ('service.' + str(a.get('service'))) in known else a.get('service', '')) if ('alarms.' + str(a.get('code'))) in known else a.get('text', '')}}</span>
+    <span title="{{a.get('text', '') if lang == 'en' else ''}}">{{_('alarms.' + a['code'], service=_('service.' + a['service']) if ('service.' + str(a.get('service'))) in known else a.get('service', ''), **(a.get('params') or {})) if ('alarms.' + str(a.get('code'))) in known else a.get('text', '')}}</span>
     % if user['role'] == 'admin' and a.get('service'):
     <form method="post" action="/services/{{a['service']}}/restart" class="inline">
       <input type="hidden" name="csrf_token" value="{{csrf}}">
