@@ -248,6 +248,7 @@ class Phone(BaseModel):
     kind = CharField(max_length=8, default="sip")
     codecs = CharField(max_length=64, default="alaw,ulaw")
     nat = BooleanField(default=False)  # behind NAT (remote agent): trust the source address, not Contact
+    webrtc = BooleanField(default=False)  # a softphone in the agent's browser (the workspace registers it)
 
 
 class Agent(BaseModel):

@@ -351,6 +351,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("callerid_name", "str", default="", max_length=64),
         Field("codecs", "str", default="alaw,ulaw", max_length=64, list_of=CODECS),
         Field("nat", "bool", default=False, help="the phone is behind NAT (a remote agent)"),
+        Field("webrtc", "bool", default=False,
+              help="a softphone in the agent's browser: the workspace registers it (no desk phone)"),
     ),
     "agents": (
         Field("number", "str", required=True, max_length=16, pattern=r"[0-9]{1,16}", help="work number"),
