@@ -1,0 +1,6 @@
+/**
+ * A Transport implementation for web browsers.
+ * @packageDocumentation
+ */
+export * from "./transport.js";
+export * from "./transport-options.js";

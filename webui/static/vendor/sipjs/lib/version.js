@@ -1,0 +1,1 @@
+export const LIBRARY_VERSION = "0.21.1";
