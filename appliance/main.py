@@ -37,6 +37,7 @@ from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
 from appliance.confgen.apply import write_atomic  # noqa: E402
+from appliance.services.softphone import Softphones  # noqa: E402
 from appliance.confgen.dahdi import EXTENSIONS_FILE as DAHDI_EXTENSIONS_FILE  # noqa: E402
 from appliance.confgen.dahdi import DahdiResult, apply_dahdi, load_extensions, run_dahdi_cfg  # noqa: E402
 from appliance.confgen.from_db import (build_model, menu_table, queue_policies, registering_trunks,  # noqa: E402
@@ -589,6 +590,7 @@ class Appliance:
                        kb=KnowledgeBase(self.db, data_dir=self.settings.data_dir,
                                         off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a)),
                        customer_mail=self.customer_mail, webhooks=self.webhooks,
+                       softphones=Softphones(self.db, self.settings.webrtc_port),
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()
