@@ -3,7 +3,8 @@
 // WebSocket; a call to it rings here and is answered here. Hold, transfer and hang-up are the
 // toolbar's (webui/static/workspace.js, the agent API): the call is the one the workspace shows.
 // State for people in #sp-line, for tests in #softphone[data-state]:
-// starting | registered | unregistered | ringing | talking | refused (microphone) | failed.
+// starting | registered | unregistered | ringing | talking | refused (microphone) | failed;
+// the call's media path (RTCPeerConnection.connectionState) in #softphone[data-media].
 import { Registerer, RegistererState, SessionState, UserAgent } from "/static/vendor/sipjs/lib/index.js";
 
 const box = document.getElementById("softphone");
@@ -58,6 +59,10 @@ async function registration() {
 function hearRemote(s) {
   const pc = s.sessionDescriptionHandler && s.sessionDescriptionHandler.peerConnection;
   if (!pc) return;
+  // the media path (ICE, then DTLS-SRTP) for tests and support: new | connecting | connected | failed...
+  const media = () => { box.dataset.media = pc.connectionState; };
+  pc.addEventListener("connectionstatechange", media);
+  media();
   const stream = new MediaStream();
   pc.getReceivers().forEach((r) => { if (r.track) stream.addTrack(r.track); });
   $("sp-audio").srcObject = stream;
@@ -73,6 +78,7 @@ function follow(s, caller) {
     } else if (state === SessionState.Terminated) {
       if (session === s) session = null;
       $("sp-audio").srcObject = null;
+      delete box.dataset.media;
       show("registered", T["softphone.registered"]);
     }
   });
