@@ -118,6 +118,8 @@ def test_a_refused_microphone_is_said_in_the_workspace(office, user, lang, said)
     from playwright.sync_api import sync_playwright
 
     app, url, _, _ = office
+    extension = "1003" if user == "carol" else "1004"
+    before = contacts(app).count(f"{extension}/sip:")  # Carol's browser of the call test may still be there
     with sync_playwright() as p:
         chromium = browser(p, NO_MIC)
         page = signed_in_page(chromium, url, user)
@@ -125,8 +127,7 @@ def test_a_refused_microphone_is_said_in_the_workspace(office, user, lang, said)
         page.wait_for_selector("#softphone[data-state=refused]", timeout=15_000)
         assert said in page.inner_text("#sp-problem")
         assert page.is_visible("#sp-problem")
-        extension = "1003" if user == "carol" else "1004"
-        assert f"{extension}/sip:" not in contacts(app)  # nothing registered without a microphone
+        assert contacts(app).count(f"{extension}/sip:") == before  # nothing registered without a microphone
         screenshot(page, lang, "softphone-microphone-refused")
         chromium.close()
 

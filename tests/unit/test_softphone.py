@@ -65,6 +65,5 @@ def test_no_softphones_no_socket_in_the_policy(env):  # noqa: F811
 
 def test_the_module_script_is_served_as_javascript(env):  # noqa: F811
     office = softphone_office(env)
-    for path in ("/static/softphone.js", "/static/vendor/sipjs/lib/index.js",
-                 "/static/vendor/sipjs/lib/api/user-agent.js"):
+    for path in ("/static/softphone.js", "/static/vendor/sipjs/sip.min.js"):
         assert office.app.get(path).content_type in ("application/javascript", "text/javascript"), path

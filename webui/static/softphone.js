@@ -5,7 +5,7 @@
 // State for people in #sp-line, for tests in #softphone[data-state]:
 // starting | registered | unregistered | ringing | talking | refused (microphone) | failed;
 // the call's media path (RTCPeerConnection.connectionState) in #softphone[data-media].
-import { Registerer, RegistererState, SessionState, UserAgent } from "/static/vendor/sipjs/lib/index.js";
+import { Registerer, RegistererState, SessionState, UserAgent } from "/static/vendor/sipjs/sip.min.js";
 
 const box = document.getElementById("softphone");
 const ws = document.getElementById("ws");

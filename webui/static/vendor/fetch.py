@@ -5,8 +5,11 @@
 
 Each package is ``npm pack NAME@VERSION`` (the npm client, as set up on the machine), its
 tarball checked against the recorded sha256, and only the listed files (``files``: path in
-the package -> path under ``dir``; ``trees``: folders copied with the files ending in
-``tree_suffix``) written under ``dir``, the folder emptied first. The LAN has no internet:
+the package -> path under ``dir``) written under ``dir``, the folder emptied first. A
+library published only as ES modules (SIP.js: 190 files) is joined into one minified module
+by esbuild from the npm registry (``bundle``: ``entry`` in the package, ``out`` under ``dir``,
+the ``esbuild`` version; its licence comments kept at the end), so a page loads it in one
+request, not 190 through the web UI's few request slots. The LAN has no internet:
 the results are committed; this script is how they got there and how to upgrade (change the
 version, run, put the new sha256 it prints in packages.json, review the diff).
 """
@@ -26,15 +29,15 @@ HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "packages.json"
 
 
-def members(tar: tarfile.TarFile, spec: dict) -> dict[str, str]:
-    """Path in the tarball -> path under the package's folder, for what ``spec`` lists."""
-    wanted = {f"package/{src}": dst for src, dst in spec.get("files", {}).items()}
-    for src, dst in spec.get("trees", {}).items():
-        prefix = f"package/{src}/"
-        for m in tar.getmembers():
-            if m.isfile() and m.name.startswith(prefix) and m.name.endswith(spec["tree_suffix"]):
-                wanted[m.name] = f"{dst}/{m.name[len(prefix):]}"
-    return wanted
+def bundle(tar: tarfile.TarFile, spec: dict, tmp: Path, target: Path) -> None:
+    """``spec["bundle"]``: the package's ES modules joined into one minified module by esbuild."""
+    b = spec["bundle"]
+    unpacked = tmp / "unpacked"
+    tar.extractall(unpacked, filter="data")
+    subprocess.run(["npm", "exec", "--yes", "--package", f"esbuild@{b['esbuild']}", "--", "esbuild",
+                    str(unpacked / "package" / b["entry"]), "--bundle", "--format=esm", "--minify",
+                    "--legal-comments=eof", "--target=es2020", f"--outfile={target / b['out']}"],
+                   cwd=tmp, check=True)
 
 
 def fetch(name: str, spec: dict) -> None:
@@ -48,7 +51,7 @@ def fetch(name: str, spec: dict) -> None:
         target = HERE / spec["dir"]
         shutil.rmtree(target, ignore_errors=True)
         with tarfile.open(tgz) as tar:
-            wanted = members(tar, spec)
+            wanted = {f"package/{src}": dst for src, dst in spec.get("files", {}).items()}
             missing = set(wanted) - set(tar.getnames())
             if missing:
                 sys.exit(f"{name}@{spec['version']} has no {', '.join(sorted(missing))}")
@@ -56,7 +59,10 @@ def fetch(name: str, spec: dict) -> None:
                 path = target / dst
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(tar.extractfile(src).read())
-        print(f"{name}@{spec['version']} sha256 {digest}: {len(wanted)} files in {target.relative_to(HERE)}/")
+            if "bundle" in spec:
+                bundle(tar, spec, Path(tmp), target)
+        print(f"{name}@{spec['version']} sha256 {digest}: {', '.join(p.name for p in sorted(target.iterdir()))} "
+              f"in {target.relative_to(HERE)}/")
 
 
 def main(argv: list[str]) -> None:
