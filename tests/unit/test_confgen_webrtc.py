@@ -93,3 +93,30 @@ def test_http_conf_change_reloads_only_the_http_server(tmp_path):
     result = apply.apply(model(network=Network(webrtc_port=18089)), tmp_path, commands.append)
     assert "module reload http" in commands
     assert set(result.changed) == {"http.conf", "pjsip.conf"}
+
+
+def test_the_web_uis_certificate_is_copied_where_asterisk_reads_it(tmp_path):
+    """With HTTPS on (the image), the wss port presents the web UI's own certificate: copied
+    into the generated folder (Asterisk's group reads it there; the original key is the
+    appliance's alone) and named by its path as Asterisk sees it."""
+    from types import SimpleNamespace
+
+    from appliance.main import Appliance
+    from provisioning import firstboot
+
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    (tls / firstboot.CERT_FILE).write_text("CERT\n")
+    (tls / firstboot.KEY_FILE).write_text("KEY\n")
+    pbx = SimpleNamespace(generated_dir=tmp_path / "asterisk" / "etc" / "appliance",
+                          paths=SimpleNamespace(etc="/appliance/etc"))
+    fake = SimpleNamespace(pbx=pbx)
+    on = SimpleNamespace(webrtc_port=8089, web_https_port=443, tls_dir=tls)
+    assert Appliance._webrtc_certificate(fake, on) == {"webrtc_cert": "/appliance/etc/appliance/web.crt",
+                                                       "webrtc_key": "/appliance/etc/appliance/web.key"}
+    assert (pbx.generated_dir / "web.key").read_text() == "KEY\n"
+    assert (pbx.generated_dir / "web.key").stat().st_mode & 0o777 == 0o640
+    assert Appliance._webrtc_certificate(fake, SimpleNamespace(webrtc_port=8089, web_https_port=0,
+                                                               tls_dir=tls)) == {}  # plain ws
+    assert Appliance._webrtc_certificate(fake, SimpleNamespace(webrtc_port=0, web_https_port=443,
+                                                               tls_dir=tls)) == {}  # no softphones
