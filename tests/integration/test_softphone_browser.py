@@ -4,7 +4,8 @@ points 5 and 6), on one appliance for the module:
 - Carol's phone is a browser phone: her workspace in Chromium (a fake microphone) registers
   it over Asterisk's WebSocket with SIP.js, a SIPp trunk call into the queue rings in the
   page, she answers there, holds and resumes with the toolbar, and hangs up in the page
-  (the trunk caller gets Asterisk's BYE); the call is the one the workspace shows.
+  (the trunk caller gets Asterisk's BYE); a second call she transfers to a queue from the
+  toolbar. The call is the one the workspace shows (screen pop).
 - A browser that refuses the microphone: the workspace says so, in English and in Chinese,
   and does not register.
 - A wideband phone offering only G.722 calls out through a G.711 trunk: Asterisk answers it
@@ -36,6 +37,7 @@ def office(make_module_appliance, tmp_path_factory):
     cfg = app.config
     cfg.create("trunks", {"name": "pstn", "host": TRUNK_IP, "port": trunk_port, "match": TRUNK_IP}, actor="test")
     cfg.create("queues", {"name": "sales", "ring_timeout": 30}, actor="test")
+    cfg.create("queues", {"name": "support"}, actor="test")  # where Carol transfers a caller
     cfg.create("dids", {"number": "88001000", "queue": "sales"}, actor="test")
     cfg.create("phones", {"extension": "1003", "secret": "pw-1003-secret", "callerid_name": "Carol",
                           "webrtc": True}, actor="test")
@@ -59,7 +61,23 @@ def contacts(app) -> str:
     return app.pbx.cli("pjsip show contacts")
 
 
-def test_agent_answers_holds_resumes_and_hangs_up_in_the_page(office):
+def answered_in_the_page(app, page, logs, caller: str):
+    """A SIPp trunk call from ``caller`` into the queue, rung and answered in Carol's page,
+    its media path up; the caller's SIPp (it waits for Asterisk's BYE)."""
+    call = trunk_call(sip_address(app), "88001000", caller, logs, scenario="trunk_call_until_bye.xml").start()
+    page.wait_for_selector("#softphone[data-state=ringing]", timeout=15_000)
+    assert caller in page.inner_text("#sp-caller")
+    page.wait_for_selector(f"#pop-number:has-text('{caller}')")  # the screen pop of the same call
+    page.click("#sp-answer")
+    page.wait_for_selector("#softphone[data-state=talking]", timeout=15_000)
+    # ICE and DTLS-SRTP between Chromium and Asterisk done: the media path is up
+    page.wait_for_selector("#softphone[data-media=connected]", timeout=15_000)
+    wait_until(lambda: app.live.agents["1003"].state == IN_CALL, 15, "Carol talking")
+    page.wait_for_selector("#pop-call-state.talking")
+    return call
+
+
+def test_agent_answers_holds_resumes_hangs_up_and_transfers_in_the_page(office):
     from playwright.sync_api import sync_playwright
 
     app, url, logs, _ = office
@@ -77,20 +95,9 @@ def test_agent_answers_holds_resumes_and_hangs_up_in_the_page(office):
         page.wait_for_selector("#ws-state.free")
         assert app.live.agents["1003"].state == FREE
 
-        call = trunk_call(sip_address(app), "88001000", "13800000111", logs, scenario="trunk_call_until_bye.xml").start()
+        call = answered_in_the_page(app, page, logs, "13800000111")
         try:
-            page.wait_for_selector("#softphone[data-state=ringing]", timeout=15_000)
-            assert "13800000111" in page.inner_text("#sp-caller")
-            page.wait_for_selector("#pop-number:has-text('13800000111')")  # the screen pop of the same call
-            screenshot(page, "en", "softphone-ringing")
-            page.click("#sp-answer")
-            page.wait_for_selector("#softphone[data-state=talking]", timeout=15_000)
-            # ICE and DTLS-SRTP between Chromium and Asterisk done: the media path is up
-            page.wait_for_selector("#softphone[data-media=connected]", timeout=15_000)
-            wait_until(lambda: app.live.agents["1003"].state == IN_CALL, 15, "Carol talking")
-            page.wait_for_selector("#pop-call-state.talking")
             agent_leg = next(c for c in channels(app) if c.startswith("PJSIP/1003-"))
-
             page.click("button[data-act=hold]")  # the toolbar, as with a desk phone
             page.wait_for_selector("#pop-call-state.held")
             assert page.get_attribute("#softphone", "data-state") == "talking"  # the browser's leg stays up
@@ -98,10 +105,25 @@ def test_agent_answers_holds_resumes_and_hangs_up_in_the_page(office):
             page.wait_for_selector("#pop-call-state.talking")
             assert agent_leg in channels(app)  # the same browser leg, back with the caller
             screenshot(page, "en", "softphone-talking")
-
             page.click("#sp-hangup")
             page.wait_for_selector("#softphone[data-state=registered]")
             assert call.wait(30) == 0, call.errors()  # the caller got Asterisk's BYE
+        finally:
+            call.stop()
+        wait_until(lambda: not app.live.calls, 15, "the call to end")
+
+        # a blind transfer to a queue from the toolbar: the browser's leg is released, the caller goes there
+        wait_until(lambda: app.live.agents["1003"].state == FREE, 15, "Carol free again")
+        call = answered_in_the_page(app, page, logs, "13800000222")
+        try:
+            page.select_option("#ws-to-kind", "queue")
+            page.fill("#ws-to", "support")
+            page.click("button[data-act=transfer]")
+            page.wait_for_selector("#softphone[data-state=registered]")
+            wait_until(lambda: re.search(r'Executing \[support@cc-queue:\d+\] Queue\("PJSIP/trunk-pstn-', log(app)),
+                       15, "the caller put into support's queue")
+            app.pbx.cli("channel request hangup all")  # support has nobody: its fallback would take a while
+            assert call.wait(30) == 0, call.errors()
         finally:
             call.stop()
         wait_until(lambda: not app.live.calls, 15, "the call to end")
@@ -110,26 +132,29 @@ def test_agent_answers_holds_resumes_and_hangs_up_in_the_page(office):
     app.agents.logout("1003")
 
 
-@pytest.mark.parametrize("user,lang,said", [
-    ("carol", "en", "The browser refused the microphone"),
-    ("chen", "zh_CN", "浏览器拒绝了麦克风"),
-])
-def test_a_refused_microphone_is_said_in_the_workspace(office, user, lang, said):
+def test_a_refused_microphone_is_said_in_the_workspace_in_both_languages(office):
     from playwright.sync_api import sync_playwright
 
     app, url, _, _ = office
-    extension = "1003" if user == "carol" else "1004"
-    before = contacts(app).count(f"{extension}/sip:")  # Carol's browser of the call test may still be there
     with sync_playwright() as p:
         chromium = browser(p, NO_MIC)
-        page = signed_in_page(chromium, url, user)
-        page.goto(url + "/workspace")
-        page.wait_for_selector("#softphone[data-state=refused]", timeout=15_000)
-        assert said in page.inner_text("#sp-problem")
-        assert page.is_visible("#sp-problem")
-        assert contacts(app).count(f"{extension}/sip:") == before  # nothing registered without a microphone
-        screenshot(page, lang, "softphone-microphone-refused")
+        for user, extension, lang, said in (("carol", "1003", "en", "The browser refused the microphone"),
+                                            ("chen", "1004", "zh_CN", "浏览器拒绝了麦克风")):
+            before = contacts(app).count(f"{extension}/sip:")  # Carol's browser of the call test may be there
+            page = signed_in_page(chromium, url, user)
+            if "/workspace" not in page.url:
+                page.goto(url + "/workspace")
+            page.wait_for_selector("#softphone[data-state=refused]", timeout=15_000)
+            assert said in page.inner_text("#sp-problem")
+            assert page.is_visible("#sp-problem")
+            assert contacts(app).count(f"{extension}/sip:") == before  # nothing registered without a microphone
+            screenshot(page, lang, "softphone-microphone-refused")
+            page.close()
         chromium.close()
+
+
+def log(app) -> str:
+    return (app.settings.asterisk_dir / "log" / "messages.log").read_text(errors="replace")
 
 
 def channels(app) -> list[str]:
