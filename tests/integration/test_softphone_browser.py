@@ -68,12 +68,14 @@ def answered_in_the_page(app, page, logs, caller: str):
     page.wait_for_selector("#softphone[data-state=ringing]", timeout=15_000)
     assert caller in page.inner_text("#sp-caller")
     page.wait_for_selector(f"#pop-number:has-text('{caller}')")  # the screen pop of the same call
+    assert page.is_visible("#sp-answer")
     page.click("#sp-answer")
     page.wait_for_selector("#softphone[data-state=talking]", timeout=15_000)
     # ICE and DTLS-SRTP between Chromium and Asterisk done: the media path is up
     page.wait_for_selector("#softphone[data-media=connected]", timeout=15_000)
     wait_until(lambda: app.live.agents["1003"].state == IN_CALL, 15, "Carol talking")
     page.wait_for_selector("#pop-call-state.talking")
+    assert not page.is_visible("#sp-answer") and page.is_visible("#sp-hangup")
     return call
 
 
@@ -147,6 +149,7 @@ def test_a_refused_microphone_is_said_in_the_workspace_in_both_languages(office)
             page.wait_for_selector("#softphone[data-state=refused]", timeout=15_000)
             assert said in page.inner_text("#sp-problem")
             assert page.is_visible("#sp-problem")
+            assert not page.is_visible("#sp-answer") and not page.is_visible("#sp-hangup")
             assert contacts(app).count(f"{extension}/sip:") == before  # nothing registered without a microphone
             screenshot(page, lang, "softphone-microphone-refused")
             page.close()

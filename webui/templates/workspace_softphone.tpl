@@ -11,7 +11,7 @@
     <button type="button" class="danger" id="sp-hangup" hidden>{{_('softphone.hangup')}}</button>
   </div>
   <p class="hint">{{_('softphone.hint')}}</p>
-  <p class="status bad" id="sp-problem" role="alert" hidden></p>
+  <p class="softphone-problem" id="sp-problem" role="alert" hidden></p>
   <audio id="sp-audio" autoplay></audio>
 </section>
 <%
