@@ -109,12 +109,21 @@ async function start() {
         const who = invitation.remoteIdentity;
         follow(invitation, (who.displayName ? who.displayName + " " : "") + (who.uri.user || ""));
       },
-      onDisconnect: () => show("unregistered", T["softphone.unregistered"]),
+      onDisconnect: (error) => {  // Asterisk restarted, the network dropped: try again every 5 s
+        show("unregistered", T["softphone.unregistered"]);
+        if (error) again();
+      },
     },
   });
+  const again = () => setTimeout(() => {
+    ua.reconnect().then(() => registerer.register()).catch(again);
+  }, 5000);
   const registerer = new Registerer(ua, {expires: 300});
   registerer.stateChange.addListener((state) => {
-    if (state === RegistererState.Registered) show("registered", T["softphone.registered"]);
+    if (state === RegistererState.Registered) {
+      $("sp-problem").hidden = true;
+      show("registered", T["softphone.registered"]);
+    }
     else if (state === RegistererState.Unregistered && !session) show("unregistered", T["softphone.unregistered"]);
   });
   $("sp-answer").addEventListener("click", () => {
@@ -133,6 +142,7 @@ async function start() {
     await registerer.register();
   } catch (err) {
     problem("failed", T["softphone.connect_failed"].split("{server}").join(server));
+    again();
   }
 }
 
