@@ -4,7 +4,8 @@ WebSocket (``res_http_websocket`` + ``res_pjsip_transport_websocket``, path ``/w
 With a certificate (the web UI's HTTPS one, ``web_https_port`` set, as on the image) the
 port browsers reach is TLS (``wss://<appliance>:<webrtc_port>/ws``): a page served over
 HTTPS may only open a secure WebSocket, and a browser gives the microphone only to a
-secure page. Asterisk's plain listener is then kept on the loopback, one port above.
+secure page. Asterisk then has no plain listener at all (no ``bindaddr``: seen on Asterisk
+22, ``http show status`` says "Server Disabled" while the TLS one answers).
 Without a certificate (development, the tests) the port is plain ``ws`` on
 ``webrtc_bind``: a page on ``http://127.0.0.1`` is a secure context all the same.
 ``webrtc_port = 0``: the server is off and no phone can be a softphone.
@@ -31,7 +32,6 @@ def render(model: AsteriskModel) -> str:
     if not n.webrtc_port:
         return conf.render()
     if secure(model):
-        conf.options((("bindaddr", "127.0.0.1"), ("bindport", n.webrtc_port + 1)))
         conf.options((("tlsenable", True), ("tlsbindaddr", f"{_host(n.webrtc_bind)}:{n.webrtc_port}"),
                       ("tlscertfile", n.webrtc_cert), ("tlsprivatekey", n.webrtc_key)))
     else:

@@ -1,8 +1,9 @@
 """The softphone in the agent's browser and G.722, against the real Asterisk (issue 21
 points 5 and 6), on one appliance for the module:
 
-- Carol's phone is a browser phone: her workspace in Chromium (a fake microphone) registers
-  it over Asterisk's WebSocket with SIP.js, a SIPp trunk call into the queue rings in the
+- Carol's phone is a browser phone: her workspace in Chromium (a fake microphone), served
+  over HTTPS as on the image, registers it over Asterisk's TLS WebSocket (wss, the web UI's
+  self-signed certificate, which Chromium is told to accept) with SIP.js, a SIPp trunk call into the queue rings in the
   page, she answers there, holds and resumes with the toolbar, and hangs up in the page
   (the trunk caller gets Asterisk's BYE); a second call she transfers to a queue from the
   toolbar. The call is the one the workspace shows (screen pop).
@@ -31,7 +32,9 @@ NO_MIC = ["--use-fake-device-for-media-stream", "--deny-permission-prompts"]
 
 @pytest.fixture(scope="module")
 def office(make_module_appliance, tmp_path_factory):
-    app = make_module_appliance(webrtc_port=free_port())
+    # as on the image: the web UI over HTTPS with its self-signed certificate, the softphones'
+    # WebSocket TLS (wss) with the same certificate (Chromium told to accept it)
+    app = make_module_appliance(webrtc_port=free_port(), web_https_port=free_port())
     logs = tmp_path_factory.mktemp("sipp")
     trunk_port = free_port(socket.SOCK_DGRAM, TRUNK_IP)
     cfg = app.config
@@ -50,11 +53,12 @@ def office(make_module_appliance, tmp_path_factory):
     cfg.add_member("sales", "1003", actor="test")
     app.start(web=True)
     wait_until(lambda: app.ami.connected, 30, "AMI to connect")
-    return app, f"http://127.0.0.1:{app.web.server_port}", logs, trunk_port
+    return app, f"https://127.0.0.1:{app.settings.web_https_port}", logs, trunk_port
 
 
 def browser(p, flags):
-    return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + flags, headless=True)
+    return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + flags + ["--ignore-certificate-errors"],
+                             headless=True)
 
 
 def contacts(app) -> str:
@@ -91,7 +95,7 @@ def test_agent_answers_holds_resumes_hangs_up_and_transfers_in_the_page(office):
         page.goto(url + "/workspace")
         page.wait_for_selector("#softphone[data-state=registered]", timeout=15_000)
         assert page.inner_text("#sp-line") == "Ready: calls ring here"
-        wait_until(lambda: re.search(r"1003/sip:\S+;transport=WS", contacts(app)), 10,
+        wait_until(lambda: re.search(r"1003/sip:\S+;transport=wss?", contacts(app), re.I), 10,
                    "Asterisk to hold the browser's contact")
         page.click("button[data-act=login]")
         page.wait_for_selector("#ws-state.free")
