@@ -6,7 +6,7 @@ port browsers reach is TLS (``wss://<appliance>:<webrtc_port>/ws``): a page serv
 HTTPS may only open a secure WebSocket, and a browser gives the microphone only to a
 secure page. Asterisk then has no plain listener at all (no ``bindaddr``: seen on Asterisk
 22, ``http show status`` says "Server Disabled" while the TLS one answers).
-Without a certificate (development, the tests) the port is plain ``ws`` on
+Without a certificate (a development machine: `make run`) the port is plain ``ws`` on
 ``webrtc_bind``: a page on ``http://127.0.0.1`` is a secure context all the same.
 ``webrtc_port = 0``: the server is off and no phone can be a softphone.
 """
