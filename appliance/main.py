@@ -36,6 +36,8 @@ from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
+from appliance.confgen.apply import write_atomic  # noqa: E402
+from appliance.services.softphone import Softphones  # noqa: E402
 from appliance.confgen.dahdi import EXTENSIONS_FILE as DAHDI_EXTENSIONS_FILE  # noqa: E402
 from appliance.confgen.dahdi import DahdiResult, apply_dahdi, run_dahdi_cfg  # noqa: E402
 from appliance.confgen.from_db import (build_model, menu_table, queue_policies, registering_trunks,  # noqa: E402
@@ -174,6 +176,8 @@ class Appliance:
             sip_bind=settings.sip_bind, sip_port=settings.sip_port, ami_bind="127.0.0.1",
             ami_port=settings.ami_port, agi_host=settings.agi_host, agi_port=settings.agi_port,
             rtp_start=settings.rtp_start, rtp_end=settings.rtp_end,
+            webrtc_port=settings.webrtc_port, webrtc_bind=settings.web_host,
+            **self._webrtc_certificate(settings),
         )
         self.ami_user = AmiUser(AMI_USER, self.secrets["ami_secret"])
         self.ami = AmiClient("127.0.0.1", settings.ami_port, AMI_USER, self.secrets["ami_secret"],
@@ -282,6 +286,18 @@ class Appliance:
         self.started_at = time.time()
 
     # -- configuration -----------------------------------------------------
+    def _webrtc_certificate(self, s) -> dict:
+        """The web UI's certificate for the softphones' wss (confgen/http.py), copied where
+        Asterisk (its own account, or chrooted) can read it; none without HTTPS."""
+        if not (s.webrtc_port and s.web_https_port and (s.tls_dir / firstboot.CERT_FILE).exists()):
+            return {}
+        folder = self.pbx.generated_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in (firstboot.CERT_FILE, firstboot.KEY_FILE):
+            write_atomic(folder / name, (s.tls_dir / name).read_text())
+        inner = f"{self.pbx.paths.etc}/{folder.name}"
+        return {"webrtc_cert": f"{inner}/{firstboot.CERT_FILE}", "webrtc_key": f"{inner}/{firstboot.KEY_FILE}"}
+
     def model(self):
         return build_model(self.pbx.paths, self.network, self.ami_user, self.prompt_files,
                            dahdi=self.dahdi is not None and self.dahdi.cards_present,
@@ -350,7 +366,8 @@ class Appliance:
         apply_config(model, self.pbx.generated_dir, None)
         self.refresh_tables()
         n = self.network
-        self.pbx.start(ports=(("udp", n.sip_bind, n.sip_port), ("tcp", n.ami_bind, n.ami_port)))
+        ports = (("udp", n.sip_bind, n.sip_port), ("tcp", n.ami_bind, n.ami_port))
+        self.pbx.start(ports=ports + ((("tcp", n.webrtc_bind, n.webrtc_port),) if n.webrtc_port else ()))
         if self._web_while_asterisk_boots and self.web is None:
             # make_app is a second of CPU on a busy box: spent now, beside Asterisk's boot, not
             # on the loop after it, where the first calls' FastAGI would wait behind it (a
@@ -638,6 +655,7 @@ class Appliance:
                                                         ntp_server=self.settings.phone_ntp_server,
                                                         web_port=self.settings.web_port,
                                                         https_port=self.settings.web_https_port),
+                       softphones=Softphones(self.db, self.settings.webrtc_port),
                        secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()

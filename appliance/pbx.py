@@ -203,7 +203,8 @@ class AsteriskInstance:
     def prepare(self, model) -> None:
         """Create the directories, copy the static files and the appliance's own sentences,
         and write asterisk.conf."""
-        for sub in ("", "etc", "etc/" + GENERATED, "run", "log", "spool", "spool/cache", "lib"):
+        for sub in ("", "etc", "etc/" + GENERATED, "run", "log", "spool", "spool/cache", "lib",
+                    "lib/keys"):  # res_crypto's key folder (astkeydir), empty: it says so at load otherwise
             folder = self.instance_dir / sub
             folder.mkdir(parents=True, exist_ok=True)
             if self.account is not None:  # Asterisk's group reads and writes here, setgid: so do new files

@@ -53,6 +53,10 @@ SETTINGS = (
     Setting("web_https_port", int, 0,
             "HTTPS port of the web UI (443 on the image), with the self-signed certificate made at "
             "first boot; 0: plain HTTP only"),
+    Setting("webrtc_port", int, 0,
+            "port of Asterisk's own HTTP server where softphones in the browser register (SIP over WebSocket, "
+            "on web_host: wss with the web UI's certificate when web_https_port is set, else ws; 8089 on "
+            "the image); 0: no softphones", minimum=0),
     Setting("web_max_connections", int, 1024,
             "web connections held at once (more wait in the kernel's backlog); lowered at start if the "
             "open-files limit cannot hold them beside FastAGI (docs/operations.md, limits of the web UI)",
@@ -172,6 +176,7 @@ class Settings:
     web_host: str
     web_port: int
     web_https_port: int
+    webrtc_port: int
     web_max_connections: int
     web_max_per_source: int
     web_header_seconds: int

@@ -31,6 +31,9 @@ from webui.app import WebDeps
 def fill(deps: WebDeps) -> WebDeps:
     """``deps`` with what a test left out built over its database (gevent's own threads for
     the heavy reads)."""
+    if deps.softphones is None:
+        from appliance.services.softphone import Softphones
+        deps.softphones = Softphones(deps.db, deps.extra.get("webrtc_port", 0))
     if deps.queries is None:
         deps.queries = QueryPool(deps.db, threadpool=gevent.get_hub().threadpool)
     if deps.agent_setup is None:

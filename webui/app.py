@@ -23,7 +23,7 @@ from webui.areas import (account, agent_setup, agents, callrecords, configuratio
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
 from webui.areas import (backup, billing, calllists, campaigns, compliance, customer_import, customer_mail, ha, kb,
-                         orders, provisioning, reports, scripts, webhooks, workorders)
+                         orders, provisioning, reports, scripts, softphone, webhooks, workorders)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles, route_scope
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns, scripts, kb, customer_mail, ha, backup, webhooks, provisioning)
+         campaigns, scripts, kb, customer_mail, ha, backup, webhooks, provisioning, softphone)
 
 
 @dataclass
@@ -83,13 +83,15 @@ class WebDeps:
     customer_mail: object = None  # appliance.services.customer_mail.CustomerMail: templates, e-mail to customers
     webhooks: object = None  # appliance.services.webhooks.WebhookService: subscriptions, the deliveries' outbox
     provisioning: object = None  # appliance.services.provisioning.ProvisioningService: desk phones' files
+    softphones: object = None  # appliance.services.softphone.Softphones: agents' softphones in the browser
     extra: dict = field(default_factory=dict)
 
 
 def make_app(deps: WebDeps) -> Bottle:
     for name in ("queries", "site", "crm", "customer_excel", "call_records", "workspace", "agent_setup", "dispositions",
                  "billing", "reports", "compliance",
-                 "call_lists", "campaigns", "scripts", "customer_mail", "provisioning"):
+                 "call_lists", "campaigns", "scripts", "customer_mail", "provisioning",
+                 "softphones"):
         if getattr(deps, name) is None:
             raise ValueError(f"WebDeps.{name} is needed: the composition root builds it (appliance/main.py start_web)")
     app = Bottle()
@@ -106,7 +108,7 @@ def make_app(deps: WebDeps) -> Bottle:
     app.install(DatabasePlugin(deps.db))
     app.install(AuthPlugin(deps.users, agents_of=directory.of_user))
     app.install(CsrfPlugin())
-    app.hook("after_request")(lambda: after_request(directory))
+    app.hook("after_request")(lambda: after_request(directory, deps.softphones.port))
     for status_code in (404, 405, 500):
         app.error(status_code)(_outside_routes)
     for area in AREAS:
@@ -133,7 +135,7 @@ def compile_routes(router: bottle.Router) -> None:
         router._compile(method)
 
 
-def after_request(directory: AgentDirectory) -> None:
+def after_request(directory: AgentDirectory, webrtc_port: int = 0) -> None:
     if request.method in UNSAFE:
         directory.forget()  # an agent added, renamed, signed in...
     if not request.path.startswith("/static/"):
@@ -144,8 +146,10 @@ def after_request(directory: AgentDirectory) -> None:
     if request.environ.get("wsgi.url_scheme") == "https":
         # a browser that once reached the appliance over HTTPS never tries plain HTTP again
         response.set_header("Strict-Transport-Security", "max-age=31536000")
+    # the softphones' WebSocket is Asterisk's, on its own port of this host (services/softphone.py)
+    sockets = f"; connect-src 'self' ws://*:{webrtc_port} wss://*:{webrtc_port}" if webrtc_port else ""
     response.set_header("Content-Security-Policy",
-                        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+                        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'" + sockets)
 
 
 # -- errors outside any route's plugins (no such path, wrong method, a failure in bottle) ----

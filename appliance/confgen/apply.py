@@ -24,6 +24,7 @@ RELOAD_COMMANDS = {
     "manager.conf": "manager reload",
     "musiconhold.conf": "module reload res_musiconhold.so",
     "rtp.conf": "module reload res_rtp_asterisk.so",
+    "http.conf": "module reload http",  # Asterisk's core HTTP server (the softphones' WebSocket)
     "agents.conf": "module reload app_agent_pool.so",
     "chan_dahdi.conf": "module reload chan_dahdi.so",  # written by confgen.dahdi, not render_all
 }

@@ -45,7 +45,7 @@ def build_model(paths: Paths, network: Network, ami: AmiUser, prompt_files=None,
     )
     phones = tuple(
         Phone(extension=p.extension, secret=p.secret, callerid_name=p.callerid_name, codecs=_split(p.codecs),
-              nat=p.nat)
+              nat=p.nat, webrtc=p.webrtc)
         for p in m.Phone.select().where(m.Phone.kind == "sip").order_by(m.Phone.extension)
     )
     fxs_phones = tuple(

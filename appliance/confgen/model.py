@@ -41,6 +41,13 @@ class Network:
     agi_port: int = 4573
     rtp_start: int = 10000
     rtp_end: int = 20000
+    # Asterisk's own HTTP server carrying the browser softphones' SIP over WebSocket
+    # (confgen/http.py): the port browsers reach (0: no softphones), the address it binds,
+    # and, for wss, the certificate and key as Asterisk sees them (empty: plain ws)
+    webrtc_port: int = 0
+    webrtc_bind: str = "127.0.0.1"
+    webrtc_cert: str = ""
+    webrtc_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class Phone:
     callerid_name: str = ""
     codecs: tuple[str, ...] = ("alaw", "ulaw")
     nat: bool = False
+    webrtc: bool = False  # a softphone in the agent's browser (SIP over WebSocket, DTLS-SRTP, ICE)
 
 
 @dataclass(frozen=True)

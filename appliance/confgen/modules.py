@@ -44,6 +44,12 @@ MODULES = (
     "res_pjsip_dialog_info_body_generator.so",
     "res_pjsip_pidf_body_generator.so",
     "res_pjsip_refer.so",
+    # Softphones in the browser: SIP over WebSocket on Asterisk's HTTP server (http.conf),
+    # DTLS-SRTP media, Opus.
+    "res_http_websocket.so",
+    "res_pjsip_transport_websocket.so",
+    "res_crypto.so",
+    "res_srtp.so",
     "func_pjsip_endpoint.so",
     # Bridging.
     "bridge_simple.so",
@@ -51,10 +57,13 @@ MODULES = (
     "bridge_softmix.so",
     "bridge_holding.so",
     "bridge_builtin_features.so",
-    # Codecs and file formats (G.711 both laws, GSM prompts, WAV recordings).
+    # Codecs and file formats (G.711 both laws, G.722, Opus, GSM prompts, WAV recordings).
     "codec_alaw.so",
     "codec_ulaw.so",
     "codec_a_mu.so",
+    "codec_g722.so",  # wideband phones; translated to the trunk's G.711
+    "codec_opus_open_source.so",  # browsers' codec (Debian's build of the open-source module)
+    "res_format_attr_opus.so",
     "codec_gsm.so",
     "format_gsm.so",
     "format_wav.so",

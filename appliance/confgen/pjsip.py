@@ -12,6 +12,12 @@ every extension that does not exist; a trunk's address is never blocked.  With
 
 Media always stays anchored on the appliance (``direct_media = no``): recording and
 supervisors listening in need the audio to pass through Asterisk.
+
+A softphone in the agent's browser (``Phone.webrtc``) registers over the WebSocket
+transport of Asterisk's HTTP server (confgen/http.py) and gets ``webrtc = yes``: DTLS-SRTP
+with a certificate Asterisk makes, ICE, AVPF and rtcp-mux; Opus first, then the G.711 and
+G.722 its codecs name (a browser speaks nothing else of our list). Its Contact names no
+reachable host (JsSIP's ``*.invalid``), so it is always reached where it registered from.
 """
 
 from appliance.confgen.model import AsteriskModel, Phone, Trunk
@@ -21,6 +27,8 @@ from appliance.dialplan_vars import PHONE_CONTEXT, TRUNK_CONTEXT
 FILENAME = "pjsip.conf"
 
 TRANSPORT = "transport-udp"
+WS_TRANSPORT = "transport-ws"
+BROWSER_CODECS = ("opus", "alaw", "ulaw", "g722")  # what WebRTC browsers and Asterisk both speak
 BLOCKED_ENDPOINT = "cc-blocked"
 _EVERYWHERE = ("0.0.0.0/0.0.0.0", "::/0")
 
@@ -76,16 +84,26 @@ def _trunk(conf: ConfText, trunk: Trunk, language: str) -> None:
         ))
 
 
+def browser_codecs(phone: Phone) -> tuple[str, ...]:
+    """A softphone's codecs: Opus, then those of its own list a browser speaks (G.711 if none)."""
+    spoken = tuple(c for c in phone.codecs if c in BROWSER_CODECS and c != "opus")
+    return ("opus", *(spoken or ("alaw", "ulaw")))
+
+
 def _phone(conf: ConfText, phone: Phone, language: str, subnets: tuple[str, ...] = ()) -> None:
     ext = phone.extension
-    conf.section(ext, comment=f"phone {ext}")
-    conf.options((("type", "endpoint"), ("transport", TRANSPORT), ("context", PHONE_CONTEXT)))
+    conf.section(ext, comment=f"phone {ext}" + (" (softphone in the browser)" if phone.webrtc else ""))
+    conf.options((("type", "endpoint"), ("transport", WS_TRANSPORT if phone.webrtc else TRANSPORT),
+                  ("context", PHONE_CONTEXT)))
     conf.option("language", language)  # what the appliance says to the people at its phones, too
-    conf.options((("disallow", "all"), ("allow", phone.codecs), ("auth", ext), ("aors", ext)))
+    codecs = browser_codecs(phone) if phone.webrtc else phone.codecs
+    conf.options((("disallow", "all"), ("allow", codecs), ("auth", ext), ("aors", ext)))
     conf.options(_MEDIA)
+    if phone.webrtc:
+        conf.option("webrtc", True)  # DTLS-SRTP (auto-generated certificate), ICE, AVPF, rtcp-mux
     # A phone on the LAN is reached at the Contact it registered; one behind NAT
-    # (a remote agent) at the address its REGISTER came from.
-    conf.option("rewrite_contact", phone.nat)
+    # (a remote agent) or in a browser at the address its REGISTER came from.
+    conf.option("rewrite_contact", phone.nat or phone.webrtc)
     if phone.callerid_name:
         conf.option("callerid", f'"{phone.callerid_name}" <{ext}>'.replace("\\", ""))
     if subnets:  # the last matching rule wins: everywhere denied, then the permitted subnets
@@ -101,9 +119,15 @@ def render(model: AsteriskModel) -> str:
     conf.section(TRANSPORT)
     conf.options((("type", "transport"), ("protocol", "udp")))
     conf.option("bind", f"{model.network.sip_bind}:{model.network.sip_port}")
+    if model.network.webrtc_port:  # the WebSocket of Asterisk's HTTP server (confgen/http.py)
+        conf.section(WS_TRANSPORT)
+        conf.options((("type", "transport"), ("protocol", "wss" if model.network.webrtc_cert else "ws"),
+                      ("bind", "0.0.0.0")))  # the HTTP server's address counts; PJSIP needs one
     for trunk in model.trunks:
         _trunk(conf, trunk, model.language)
     for phone in model.phones:
+        if phone.webrtc and not model.network.webrtc_port:
+            continue  # no WebSocket to register over (webrtc_port = 0)
         _phone(conf, phone, model.language, model.phone_subnets)
     if model.blocked_sources:
         _blocked(conf, model.blocked_sources)

@@ -259,6 +259,7 @@ class Phone(BaseModel):
     prov_fetched_at = DateTimeField(null=True)
     prov_fetched_from = CharField(max_length=64, default="")
     prov_user_agent = CharField(max_length=128, default="")
+    webrtc = BooleanField(default=False)  # a softphone in the agent's browser (the workspace registers it)
 
 
 class CardRoute(BaseModel):

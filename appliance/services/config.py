@@ -391,6 +391,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               help="a desk phone that configures itself: its MAC address (on the label under it), in any spelling"),
         Field("model", "str", default="", choices=_phone_models(),
               help="the desk phone's vendor and model: which configuration file it asks for"),
+        Field("webrtc", "bool", default=False,
+              help="a softphone in the agent's browser: the workspace registers it (no desk phone)"),
     ),
     # The telephony card's ways out, in the outbound route beside the SIP trunks (services/fxs.py)
     "card_routes": (

@@ -60,6 +60,7 @@ def install(app, deps) -> None:
                       dispositions=service.dispositions(language), reason_names=pause_reason_names(reasons, language),
                       pause_reasons=labels.pause_reasons(language, [r for r in reasons if r.get("code") != "missed-calls"]),
                       queues=[q["name"] for q in deps.config.list("queues")],
+                      softphone=bool(agent) and deps.softphones.sits_at_browser(agent["number"]),
                       recipients=[r for r in service.recipients() if r["username"] != current_user()["username"]])
 
     @app.get("/api/v1/workspace/pop", name="api_workspace_pop", scope="calls:read", roles=EVERYONE,

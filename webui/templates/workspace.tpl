@@ -94,6 +94,9 @@
   <p class="status" id="cp-status" role="status" hidden></p>
 </section>
 
+% if softphone:
+% include('workspace_softphone.tpl')
+% end
 % include('workspace_script.tpl')
 
 <div class="columns">
