@@ -138,7 +138,7 @@ class Appliance:
         self.secrets = firstboot.load_secrets(settings)
         self.db = open_database(settings.db_path)
         migrate(self.db)
-        self.bus = EventBus()
+        self.bus = EventBus(defer=gevent.spawn_later)  # queue snapshots to the streams at most 4 a second
         self.live = LiveState()
         self.registrations = Registrations()
         self.agent_states = AgentStateWriter(self.db)

@@ -48,6 +48,7 @@ if __name__ == "__main__":  # gevent before anything else
 
 import http.client
 import json
+import os
 import random
 import socket
 import subprocess
@@ -69,8 +70,8 @@ DID = "88001000"
 STATIC_DID = "77001000"
 AGENTS = [str(2001 + i) for i in range(200)]
 PASSWORD = "bench-password-1"
-SEARCH_RATE = 20.0  # customer searches per second
-WALLBOARD_RATE = 2.0  # /wallboard loads per second
+SEARCH_RATE = float(os.environ.get("BENCH_SEARCH_RATE", 20.0))  # customer searches per second
+WALLBOARD_RATE = float(os.environ.get("BENCH_WALLBOARD_RATE", 2.0))  # /wallboard loads per second
 STATIC_DIALPLAN = f"""; Benchmark baseline: the same queue, reached without FastAGI.
 [cc-from-trunk]
 exten => {STATIC_DID},1,Answer()
@@ -208,6 +209,17 @@ def wait_idle(app, timeout: float = 120) -> None:
                timeout, "agents free")
 
 
+def profile(seconds: float, out: Path):
+    """``py-spy record`` of this process for ``seconds`` (when BENCH_PYSPY names the py-spy
+    program): where the supervisor's processor time goes under the load."""
+    spy = os.environ.get("BENCH_PYSPY")
+    if not spy:
+        return None
+    return subprocess.Popen([spy, "record", "-p", str(os.getpid()), "-d", str(int(seconds)), "-r", "50",
+                             "--nonblocking", "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
 def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, rss: RssSampler) -> dict:
     from bench.call_path import run_calls
 
@@ -224,12 +236,15 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
             raise RuntimeError(f"the client process ended ({client.returncode}) before its streams connected")
         app.agi.latency.clear()
         rss.start()
+        spy = profile(seconds, work / f"profile-round{k}.txt") if k == 0 else None
         ours = run_calls(app, DID, calls, rate, work / "sipp", hold_ms=hold_ms)
         wait_idle(app)
         rss.stop()
         route_ms = [s * 1000 for script, s in app.agi.latency if script == "route"]
         (folder / "stop").write_text("")
         client.wait(120)
+        if spy is not None:
+            spy.wait(120)
     finally:
         if client.poll() is None:
             client.kill()
@@ -331,7 +346,8 @@ def clients(work: Path, folder: Path) -> None:
 
     port = json.loads((work / "web.json").read_text())["port"]
     tokens = json.loads((work / "tokens.json").read_text())
-    streams = [Stream(port, token) for token in tokens.values()]
+    # each agent's browser from an address of its own, as on a call-center floor
+    streams = [Stream(port, token, f"127.0.1.{1 + i}") for i, token in enumerate(tokens.values())]
     readers = [gevent.spawn(s.read) for s in streams]
     wait_until(lambda: all(s.connected for s in streams), 60, "every stream connected", interval=0.05)
     cookie = sign_in(port)
@@ -355,6 +371,8 @@ def clients(work: Path, folder: Path) -> None:
             errors.append(f"GET {path}: {e}")
 
     def load(rate: float, paths, into: str) -> None:
+        if rate <= 0:
+            return
         started, sent = time.monotonic(), []
         for path in paths:
             if stop.exists():
