@@ -247,7 +247,7 @@ class Appliance:
                                         asterisk_audio_dir=f"{self.pbx.paths.run}/{CAMPAIGN_AUDIO}", bus=self.bus)
         registry.register(campaign_agi.SCRIPT, campaign_agi.make_handler(self.agentless))
         registry.register(dialer_agi.SCRIPT, dialer_agi.make_handler(self.dialer), fallback=False)
-        self.db_sessions = ConnectionPool(self.db)  # FastAGI's calls on kept connections
+        self.db_sessions = ConnectionPool(self.db, keep=32)  # FastAGI's calls on kept connections
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size,
                                  session=self.db_sessions.session)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,

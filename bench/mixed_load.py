@@ -232,6 +232,7 @@ def profile(seconds: float, out: Path):
 
 def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, rss: RssSampler) -> dict:
     from bench.call_path import run_calls
+    from bench.recorded_calls import cpu_seconds
 
     calls = max(1, int(rate * seconds))
     base = run_calls(app, STATIC_DID, calls, rate, work / "sipp", hold_ms=hold_ms)
@@ -245,11 +246,15 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
         if client.poll() is not None:
             raise RuntimeError(f"the client process ended ({client.returncode}) before its streams connected")
         app.agi.latency.clear()
+        cpu_before, wall_before, load_before = cpu_seconds(app), time.monotonic(), os.getloadavg()[0]
         rss.start()
         spy = profile(seconds, work / f"profile-round{k}.txt") if k == 0 else None
         ours = run_calls(app, DID, calls, rate, work / "sipp", hold_ms=hold_ms)
         wait_idle(app)
         rss.stop()
+        cpu = {k: round(v - cpu_before[k], 2) for k, v in cpu_seconds(app).items()}
+        cpu["wall"] = round(time.monotonic() - wall_before, 2)
+        cpu["machine_load_average"] = round((load_before + os.getloadavg()[0]) / 2, 1)
         route_ms = [s * 1000 for script, s in app.agi.latency if script == "route"]
         (folder / "stop").write_text("")
         client.wait(120)
@@ -260,7 +265,7 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
             client.kill()
             client.wait()
     measured = json.loads((folder / "results.json").read_text())
-    return {"baseline": base, "ours": ours, "route_ms": route_ms, **measured}
+    return {"baseline": base, "ours": ours, "route_ms": route_ms, "cpu_s": cpu, **measured}
 
 
 def run(rate: float = 50.0, rounds: int = 3, seconds: float = 12.0, hold_ms: int = 2000) -> Path:
@@ -308,7 +313,10 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
               "rounds": len(results), "agents": len(AGENTS), "streams": len(AGENTS), "customers": 100_000,
               "searches_per_s": SEARCH_RATE, "wallboard_per_s": WALLBOARD_RATE,
               "failed_calls": each(lambda r: failed(r, "ours")),
-              "failed_calls_baseline": each(lambda r: failed(r, "baseline"))}
+              "failed_calls_baseline": each(lambda r: failed(r, "baseline")),
+              # processor seconds of the mixed phase (Asterisk, the supervisor, the encoders) against its
+              # wall seconds, and the machine's load average then: how much of 2 shared cores it had
+              "cpu_s": [r.get("cpu_s") for r in results]}
     pops = each(lambda r: percentile(r["pops_ms"], 99))
     route = each(lambda r: percentile(r["route_ms"], 99))
     wallboard = each(lambda r: percentile(r["pages_ms"]["/wallboard"], 99))
