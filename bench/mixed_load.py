@@ -230,6 +230,26 @@ def profile(seconds: float, out: Path):
                             stderr=subprocess.DEVNULL)
 
 
+def profile_summary(raw: str, top: int = 25) -> dict:
+    """py-spy's raw output (``frame;frame;... count`` a line) as the share of samples each
+    function was on the stack for, the largest first: where the supervisor's time went."""
+    total, inclusive = 0, {}
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        total += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name, _, where = frame.partition(" (")
+            key = f"{name} {where.split(':')[0]}".strip()
+            if key not in seen:
+                seen.add(key)
+                inclusive[key] = inclusive.get(key, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+    return {"samples": total, "share": {k: round(v / total, 3) for k, v in ranked}} if total else {}
+
+
 def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, rss: RssSampler) -> dict:
     from bench.call_path import run_calls
     from bench.recorded_calls import cpu_seconds
@@ -260,11 +280,16 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
         client.wait(120)
         if spy is not None:
             spy.wait(120)
+            out = work / f"profile-round{k}.txt"
+            if out.exists():
+                (folder / "profile.json").write_text(json.dumps(profile_summary(out.read_text())))
     finally:
         if client.poll() is None:
             client.kill()
             client.wait()
     measured = json.loads((folder / "results.json").read_text())
+    if (folder / "profile.json").exists():
+        measured["profile"] = json.loads((folder / "profile.json").read_text())
     return {"baseline": base, "ours": ours, "route_ms": route_ms, "cpu_s": cpu, **measured}
 
 
@@ -323,6 +348,7 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
     search = each(lambda r: percentile(r["pages_ms"]["search"], 99))
     return [
         figure("mixed load fastagi p99", median(route), "ms", goal=20, per_round=route,
+               supervisor_profile=next((r["profile"] for r in results if r.get("profile")), None),
                p50=each(lambda r: percentile(r["route_ms"], 50)), routed=each(lambda r: len(r["route_ms"])), **common),
         figure("mixed load screen pop p99", median(pops), "ms", goal=100, per_round=pops,
                p50=each(lambda r: percentile(r["pops_ms"], 50)), pops=each(lambda r: len(r["pops_ms"])),

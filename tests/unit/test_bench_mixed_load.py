@@ -40,3 +40,12 @@ def test_figures_are_the_medians_of_the_rounds_and_the_ratio_is_each_rounds_own(
     assert got["mixed load customer search p99"]["value"] == 110.0
     assert got["peak rss"]["value"] == 250.0 and got["peak rss"]["goal"] == 300
     assert {f["unit"] for f in got.values()} == {"ms", "x", "MB"}
+
+
+def test_the_profile_summary_counts_each_function_once_per_stack():
+    raw = ("run (a.py:1);handle (agi.py:10);query (db.py:5) 6\n"
+           "run (a.py:1);handle (agi.py:12);handle (agi.py:10) 2\n"
+           "run (a.py:1);stream (web.py:3) 2\n")
+    got = mixed_load.profile_summary(raw)
+    assert got["samples"] == 10
+    assert got["share"] == {"run a.py": 1.0, "handle agi.py": 0.8, "query db.py": 0.6, "stream web.py": 0.2}
