@@ -131,7 +131,7 @@ def register_phones(app, work: Path, concurrency: int = 10) -> Sipp:
                        extra_args=("-au", ext, "-ap", f"pw-{ext}-bench"))
             # on a loaded machine SIPp may resend the REGISTER before Asterisk's 401 comes, and
             # then take the second 401 for a refusal: try again
-            for attempt in range(3):
+            for _ in range(3):
                 if reg.run(60) == 0:
                     break
             else:
