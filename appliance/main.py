@@ -35,6 +35,7 @@ from appliance.agi.handlers import voicemail as voicemail_agi  # noqa: E402
 from appliance.agi.server import FastAgiServer  # noqa: E402
 from appliance.ami.client import AmiClient  # noqa: E402
 from appliance.bus import EventBus  # noqa: E402
+from appliance.db.connections import ConnectionPool  # noqa: E402
 from appliance.confgen.apply import apply as apply_config  # noqa: E402
 from appliance.confgen.apply import write_atomic  # noqa: E402
 from appliance.services.softphone import Softphones  # noqa: E402
@@ -148,7 +149,7 @@ class Appliance:
         self.secrets = firstboot.load_secrets(settings)
         self.db = open_database(settings.db_path)
         migrate(self.db)
-        self.bus = EventBus()
+        self.bus = EventBus(defer=gevent.spawn_later)  # queue snapshots to the streams at most 4 a second
         self.live = LiveState()
         self.registrations = Registrations()
         self.agent_states = AgentStateWriter(self.db)
@@ -260,7 +261,9 @@ class Appliance:
                                         asterisk_audio_dir=f"{self.pbx.paths.run}/{CAMPAIGN_AUDIO}", bus=self.bus)
         registry.register(campaign_agi.SCRIPT, campaign_agi.make_handler(self.agentless))
         registry.register(dialer_agi.SCRIPT, dialer_agi.make_handler(self.dialer), fallback=False)
-        self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
+        self.db_sessions = ConnectionPool(self.db, keep=32)  # FastAGI's calls on kept connections
+        self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size,
+                                 session=self.db_sessions.session)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
                                   window_seconds=settings.sip_guard_window_seconds,
                                   block_seconds=settings.sip_guard_block_seconds, on_change=self.apply_config,
@@ -719,6 +722,7 @@ class Appliance:
         self.pipeline.stop()
         self.encoders.close()
         self.queries.close()
+        self.db_sessions.close()
 
 
 def keep_lan(settings: settings_mod.Settings, backend=None) -> None:

@@ -49,11 +49,11 @@ def configure(app, did: str = APPLIANCE_DID, agents: list[str] = AGENTS) -> None
         cfg.add_member("bench", ext, actor="bench")
 
 
-def run_calls(app, did: str, calls: int, rate: float, log_dir: Path) -> dict:
+def run_calls(app, did: str, calls: int, rate: float, log_dir: Path, hold_ms: int = 1000) -> dict:
     sipp = Sipp("trunk_call.xml", TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP), ("127.0.0.1", app.settings.sip_port),
                 {"caller": "13900000000", "caller_name": "Bench"}, log_dir,
                 calls=calls, rate=rate, limit=calls, service=did, timeout_s=600,
-                extra_args=["-d", "1000", "-trace_rtt", "-rtt_freq", "1"])
+                extra_args=["-d", str(hold_ms), "-trace_rtt", "-rtt_freq", "1"])
     started = time.monotonic()
     rc = sipp.run(timeout=calls / rate + 120)
     elapsed = time.monotonic() - started

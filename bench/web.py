@@ -169,8 +169,8 @@ def serve(work: Path) -> None:
 class Stream:
     """One agent's ``/api/v1/events``: records how long each call event took to arrive."""
 
-    def __init__(self, port: int, token: str):
-        self.sock = socket.create_connection(("127.0.0.1", port))
+    def __init__(self, port: int, token: str, source: str | None = None):
+        self.sock = socket.create_connection(("127.0.0.1", port), source_address=(source, 0) if source else None)
         self.sock.sendall(f"GET /api/v1/events HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
                           f"Accept: text/event-stream\r\n\r\n".encode())
         self.file = self.sock.makefile("rb")

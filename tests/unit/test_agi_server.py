@@ -145,6 +145,28 @@ def test_ping_sets_cc_ping_and_sets_nothing_else(make_server):
     assert script == "ping" and 0 < seconds < 5
 
 
+def test_each_call_is_served_inside_the_session_it_was_given(make_server):
+    """The appliance passes ``ConnectionPool.session``: a call's queries on a kept connection."""
+    import contextlib
+
+    log = []
+
+    @contextlib.contextmanager
+    def session():
+        log.append("lent")
+        yield
+        log.append("back")
+
+    def handler(agi, request):
+        log.append("handled")
+        agi.set_variable("CC_PING", "pong")
+
+    server = make_server({"watched": handler}, session=session)
+    assert FakeAsterisk(server.address, "watched").wait_closed() == [b'SET VARIABLE "CC_PING" "pong"\n']
+    assert_stats(server, ok=1)
+    assert log == ["lent", "handled", "back"]
+
+
 def test_unknown_script_sends_the_caller_to_the_fallback(make_server, caplog):
     server = make_server()
     assert FakeAsterisk(server.address, "nosuch").wait_closed() == fallback("agi.unknown_script")

@@ -149,11 +149,29 @@ def event_stream(subscription, scope, max_seconds: float, keepalive: float = 15.
             if not items:
                 yield ": keep-alive\n\n"
                 continue
-            for topic, data in items:
-                if visible(topic, data, scope, username):
-                    yield f"event: {topic}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+            # one write for what arrived together, each event encoded once for every reader
+            text = "".join(encoded(item) for item in items if visible(*item, scope, username))
+            if text:
+                yield text
     finally:
         subscription.close()
+
+
+_ENCODED: dict[int, tuple[tuple, str]] = {}  # id(item) -> (item, its lines): the bus hands every reader one tuple
+
+
+def encoded(item: tuple) -> str:
+    """``event:`` and ``data:`` lines of a published ``(topic, data)``, encoded once however
+    many streams send it (a queue's change goes to each of its agents)."""
+    cached = _ENCODED.get(id(item))
+    if cached is not None and cached[0] is item:
+        return cached[1]
+    topic, data = item
+    text = f"event: {topic}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    if len(_ENCODED) >= 2048:  # older items have been sent by now (or dropped by a slow reader)
+        _ENCODED.clear()
+    _ENCODED[id(item)] = (item, text)  # the item held, so its id is not reused while cached
+    return text
 
 
 def install(app, deps) -> None:
@@ -213,7 +231,7 @@ def install(app, deps) -> None:
         if me.role == "agent":
             mine = [a for a in agent_directory().all() if a["number"] in me.agents]
             scope = (set(me.agents), {q for a in mine for q in a.get("queues") or []})
-        subscription = deps.bus.subscribe()
+        subscription = deps.bus.subscribe(accepts=lambda topic, data: visible(topic, data, scope, me.username))
         response.content_type = "text/event-stream; charset=utf-8"
         response.set_header("X-Accel-Buffering", "no")
         return event_stream(subscription, scope, deps.events_max_seconds, username=me.username)

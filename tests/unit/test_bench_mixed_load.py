@@ -1,0 +1,51 @@
+"""The mixed-load benchmark's pure parts (the benchmark itself runs in `make bench`, not here):
+the supervisor's search terms, the open-loop schedule, and the figures taken from the rounds."""
+
+from types import SimpleNamespace
+
+from bench import mixed_load
+
+
+def test_search_terms_are_parts_of_phone_numbers_or_names():
+    terms = mixed_load.search_terms(200)
+    numbers, names = terms[1::2], terms[0::2]
+    assert all(t.isdigit() and t.startswith("139") and 4 <= len(t) <= 8 for t in numbers)
+    assert all(t.startswith("Customer ") for t in names)
+    assert terms == mixed_load.search_terms(200)  # the same every run
+
+
+def test_the_schedule_is_open_loop():
+    assert abs(mixed_load.schedule(20.0, 100.0, 100.0) - 0.05) < 1e-9
+    assert abs(mixed_load.schedule(20.0, 100.0, 100.26) - 0.04) < 1e-9  # on the grid, whatever came late
+    assert mixed_load.schedule(2.0, 100.0, 100.999) < 0.002
+
+
+def round_result(setup_ms, base_ms, route_ms, pops_ms, wall_ms, search_ms):
+    return {"ours": {"latencies_ms": setup_ms, "failed": 0}, "baseline": {"latencies_ms": base_ms, "failed": 0},
+            "route_ms": route_ms, "pops_ms": pops_ms, "pages_ms": {"/wallboard": wall_ms, "search": search_ms},
+            "errors": 0}
+
+
+def test_figures_are_the_medians_of_the_rounds_and_the_ratio_is_each_rounds_own():
+    rounds = [round_result([15.0] * 100, [10.0] * 100, [5.0] * 100, [50.0] * 100, [80.0] * 10, [90.0] * 10),
+              round_result([20.0] * 100, [10.0] * 100, [7.0] * 100, [70.0] * 100, [100.0] * 10, [120.0] * 10),
+              round_result([40.0] * 100, [40.0] * 100, [9.0] * 100, [90.0] * 100, [900.0] * 10, [110.0] * 10)]
+    rss = SimpleNamespace(peak_mb=250.0, at={"live_calls": 98}, max_calls=101)
+    got = {f["figure"]: f for f in mixed_load.figures(rounds, 50.0, 10.0, 2000, rss)}
+    assert got["mixed load call setup ratio"]["per_round"] == [1.5, 2.0, 1.0]
+    assert got["mixed load call setup ratio"]["value"] == 1.5
+    assert got["mixed load fastagi p99"]["value"] == 7.0
+    assert got["mixed load screen pop p99"]["value"] == 70.0
+    assert got["mixed load wallboard p99"]["value"] == 100.0  # one slow round does not make the figure
+    assert got["mixed load customer search p99"]["value"] == 110.0
+    assert got["peak rss"]["value"] == 250.0 and got["peak rss"]["goal"] == 300
+    assert {f["unit"] for f in got.values()} == {"ms", "x", "MB"}
+
+
+def test_the_profile_summary_counts_each_function_once_per_stack():
+    raw = ("run (a.py:1);handle (agi.py:10);query (db.py:5) 6\n"
+           "run (a.py:1);handle (agi.py:12);handle (agi.py:10) 2\n"
+           "run (a.py:1);stream (web.py:3) 2\n")
+    got = mixed_load.profile_summary(raw)
+    assert got["samples"] == 10
+    assert got["share"] == {"run a.py": 1.0, "handle agi.py": 0.8, "query db.py": 0.6, "stream web.py": 0.2}
