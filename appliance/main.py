@@ -101,7 +101,7 @@ from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
 from appliance.services.ha import HaSettingsStore, audit_ha_change  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest, request_restart  # noqa: E402
-from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
+from hwdrivers.dahdi_conf import DahdiSettings, parse_dynamic_spans  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
 from webui.edge import WebLimits, WebServer, raise_fd_limit, web_connection_cap  # noqa: E402
@@ -281,7 +281,8 @@ class Appliance:
             s.hardware_root, s.dahdi_system_conf_path, self.pbx.generated_dir,
             extensions=load_extensions(s.dahdi_dir / DAHDI_EXTENSIONS_FILE),
             settings=DahdiSettings(tone_zone=s.dahdi_tone_zone, echo_canceller=s.dahdi_echo_canceller),
-            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg)
+            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg,
+            dynamic=parse_dynamic_spans(s.dahdi_dynamic_spans))
         return self.dahdi
 
     def apply_config(self) -> None:
