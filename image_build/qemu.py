@@ -342,7 +342,7 @@ class TestShell:
         # the shell starts when systemd reaches multi-user: ask until it answers
         while True:
             try:
-                self.run("stty -echo -onlcr 2>/dev/null; true", timeout=5)
+                self.run("stty -echo -onlcr 2>/dev/null; set +H; true", timeout=5)
                 return self
             except TimeoutError:
                 if time.monotonic() > deadline:
