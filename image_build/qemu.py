@@ -156,6 +156,15 @@ class VM:
                                          f"last output:\n{tail}\n(whole log: {self.log_path})")
                 self._lock.wait(min(remaining, 1.0))
 
+    def sign_in(self, user: str, password: str, timeout: float = 60) -> None:
+        """Answer the console's sign-in screen (its ``login:`` already shown) and wait for
+        the menu prompt."""
+        self.type(user)
+        self.expect(r"password: ", 30)
+        self.type(password)
+        self.expect(rf"Signed in as {re.escape(user)}", timeout)
+        self.expect(r"console> ", 30)
+
     def seen_at(self, pattern: str) -> float | None:
         """Seconds from power-on to when the serial port finished writing ``pattern``
         (whether or not anyone was waiting for it then), or None if it has not."""

@@ -48,11 +48,7 @@ def test_image_boots_to_the_console_and_the_web_ui(tmp_path):
         password = vm.expect(r"First admin account: user admin, password (\S+) ", 30).group(1)
         vm.expect(r"login: ", 30)
         timings["console_prompt_s"] = round(vm.elapsed, 1)
-        vm.type("admin")
-        vm.expect(r"password: ", 30)
-        vm.type(password)
-        vm.expect(r"Signed in as admin", 60)
-        vm.expect(r"console> ", 30)
+        vm.sign_in("admin", password)
 
         vm.type("health")
         vm.expect(r"System health", 60)

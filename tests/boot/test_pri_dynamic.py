@@ -160,11 +160,7 @@ def test_a_pri_call_crosses_chan_dahdi_on_looped_dynamic_spans(tmp_path):
             shell.close()
 
         vm.expect(r"login: ", 300)
-        vm.type("admin")
-        vm.expect(r"password: ", 30)
-        vm.type(password)
-        vm.expect(r"Signed in as admin", 120)
-        vm.expect(r"console> ", 30)
+        vm.sign_in("admin", password, timeout=120)
         vm.type("dahdi")
         page = vm.expect(r"(?s)Telephony cards \(DAHDI\).*?console> ", 120).group(0)
         assert re.search(r"Span 1\s+E1\s+DYN/loc/1:0\s+RED", page), page
