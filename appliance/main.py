@@ -112,7 +112,7 @@ from appliance.services.users import UserService  # noqa: E402
 from appliance.services.ha import HaSettingsStore, audit_ha_change  # noqa: E402
 from appliance.services.backup import BackupService, Layout  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest, request_restart  # noqa: E402
-from hwdrivers.dahdi_conf import DahdiSettings  # noqa: E402
+from hwdrivers.dahdi_conf import DahdiSettings, parse_dynamic_spans  # noqa: E402
 from hwdrivers.health import hardware_health  # noqa: E402
 from provisioning import firstboot  # noqa: E402
 from webui.edge import WebLimits, WebServer, raise_fd_limit, web_connection_cap  # noqa: E402
@@ -326,7 +326,8 @@ class Appliance:
             s.hardware_root, s.dahdi_system_conf_path, self.pbx.generated_dir,
             extensions=extensions, names=names,
             settings=DahdiSettings(tone_zone=s.dahdi_tone_zone, echo_canceller=s.dahdi_echo_canceller),
-            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg, cli=cli)
+            side=s.dahdi_side, dahdi_cfg=None if s.rootfs else run_dahdi_cfg, cli=cli,
+            dynamic=parse_dynamic_spans(s.dahdi_dynamic_spans))
         facts = self.card_facts()
         ports, missing = fxs.port_states(facts)
         self.execute(self.registrations.set_ports(ports, missing))

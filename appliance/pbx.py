@@ -211,6 +211,13 @@ class AsteriskInstance:
                 if folder.stat().st_gid != self.account.gid:
                     os.chown(folder, -1, self.account.gid)
                 os.chmod(folder, 0o2770)
+        if self.account is not None:
+            # a file written before its folder was Asterisk's (chan_dahdi.conf: DAHDI is
+            # configured before the first start) kept the appliance's group, and Asterisk
+            # could not read it ("Permission denied", seen on the image)
+            for path in self.generated_dir.iterdir():
+                if path.is_file() and path.stat().st_gid != self.account.gid:
+                    os.chown(path, -1, self.account.gid)
         for src in sorted(STATIC_ETC.glob("*.conf")):
             shutil.copyfile(src, self.etc_dir / src.name)
         copy_changed(sounds.SOURCE_DIR, self.sounds_dir, "*/*.gsm")

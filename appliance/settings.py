@@ -106,6 +106,10 @@ SETTINGS = (
             choices=("cpe", "net")),
     Setting("dahdi_tone_zone", str, "cn", "DAHDI tone zone (dial, busy and ring tones): a country code"),
     Setting("dahdi_echo_canceller", str, "oslec", "DAHDI echo canceller module (oslec, mg2, hwec, ...)"),
+    Setting("dahdi_dynamic_spans", str, "",
+            "DAHDI dynamic spans the appliance makes and uses as E1/T1 PRI spans, separated by spaces: "
+            "driver,address[,channels[,timing]] (eth,eth1/00:50:c2:65:d4:01,31,1: an E1 over Ethernet; "
+            "loc,1:0: one of two spans looped back to back, for tests); empty: none"),
     Setting("hardware_root", Path, Path("/"),
             "where /sys and /proc are read for telephony cards (a fixture tree in tests)"),
     Setting("recording_dir", str, "", "where the MP3s of recorded calls are kept; empty: <data_dir>/recordings"),
@@ -202,6 +206,7 @@ class Settings:
     dahdi_side: str
     dahdi_tone_zone: str
     dahdi_echo_canceller: str
+    dahdi_dynamic_spans: str
     hardware_root: Path
     recording_dir: str
     recording_bitrate_kbps: int
@@ -311,6 +316,14 @@ def _coerce(setting: Setting, raw: object, source: str) -> object:
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"{source}: timezone must be a time zone name such as Asia/Shanghai, "
                                 f"not {raw!r}") from None
+    if setting.key == "dahdi_dynamic_spans":
+        from appliance.confgen.writer import ConfigValueError
+        from hwdrivers.dahdi_conf import parse_dynamic_spans
+
+        try:
+            parse_dynamic_spans(str(raw))
+        except ConfigValueError as exc:
+            raise SettingsError(f"{source}: dahdi_dynamic_spans: {exc}") from None
     if setting.key == "calling_window" and str(raw).strip():
         from appliance.engine.schedule import ScheduleError, parse
 

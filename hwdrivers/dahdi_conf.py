@@ -10,6 +10,16 @@ in chan_dahdi.conf; an FXO port (a telephone line plugs into it) is ``fxsks`` an
 ``signalling=fxs_ks``.  Swap them and dahdi_cfg refuses the channel ("Selected
 signaling not supported ... FXS signaling is being used on a FXS interface").
 
+Dynamic spans (``dahdi_dynamic``): spans with no card under them, made by ``dahdi_cfg``
+from ``dynamic=<driver>,<address>,<channels>,<timing>`` lines: ``eth`` carries the span over
+Ethernet (TDMoE, to a remote channel bank or E1 gateway), ``loc`` loops two spans of the same
+kernel back to back (``loc,1:0`` and ``loc,1:1``: how an E1 is tested without a card).  A
+dynamic span has no line settings (its driver has no ``spanconfig``), and dahdi_cfg applies
+``span=`` lines *before* it creates the dynamic spans, so a ``span=`` line for one fails the
+whole run ("DAHDI_SPANCONFIG failed"): its channels are configured (``bchan``/``dchan``),
+never its line.  DAHDI names it ``DYN/<driver>/<address>``; the appliance takes only the
+dynamic spans its settings declare (``dahdi_dynamic_spans``), never another one.
+
 An E1 carries 31 timeslots: B-channels 1-15 and 17-31, the D-channel on 16, framing
 ``ccs``, coding ``hdb3`` (``crc4`` where the carrier uses it, as in China).  A T1 carries
 23 B-channels and the D-channel on 24, ``esf``/``b8zs``.  Syntax as in dahdi-tools'
@@ -49,6 +59,9 @@ def span_group(span: int) -> int:
 
 
 _ZONE = re.compile(r"^[a-z]{2}(-old)?$")
+DYNAMIC_DRIVERS = ("loc", "eth", "ethmf")
+DYNAMIC_LINES = {31: "E1", 24: "T1"}  # channels of a dynamic PRI span -> the line it stands for
+_DYNAMIC_ADDRESS = re.compile(r"^[A-Za-z0-9:/._-]{1,39}$")
 _CALLERID_NAME = re.compile(r'^[^"<>\\]*$')
 
 
@@ -66,6 +79,7 @@ class PriSpan:
     group: int = 0
     context: str = TRUNK_CONTEXT
     description: str = ""
+    dynamic: bool = False  # a dahdi_dynamic span: channels configured, no span= line
 
     def _layout(self):
         if self.line not in LINES:
@@ -80,6 +94,56 @@ class PriSpan:
     def bchans(self) -> tuple[int, ...]:
         count = self._layout()[0]
         return tuple(c for c in range(self.basechan, self.basechan + count) if c != self.dchan)
+
+
+@dataclass(frozen=True)
+class DynamicSpan:
+    """A ``dynamic=`` line of system.conf: a span dahdi_cfg makes with no card under it."""
+
+    driver: str  # loc, eth, ethmf
+    address: str  # loc: <key>:<id> (1:0 and 1:1 are a pair); eth: <interface>/<MAC>
+    channels: int = 31  # 31: an E1, 24: a T1
+    timing: int = 0  # 0: never the clock source (the kernel's own timer drives a loc pair)
+
+    @property
+    def name(self) -> str:
+        """The span's name in /proc/dahdi and sysfs (``DYN/loc/1:0``)."""
+        return f"DYN/{self.driver}/{self.address}"
+
+    @property
+    def line(self) -> str:
+        return DYNAMIC_LINES.get(self.channels, "")
+
+    def conf_line(self) -> str:
+        return f"dynamic={self.driver},{self.address},{self.channels},{self.timing}"
+
+
+def parse_dynamic_spans(text: str) -> tuple[DynamicSpan, ...]:
+    """The ``dahdi_dynamic_spans`` setting: ``driver,address[,channels[,timing]]`` per span,
+    spans separated by spaces (``loc,1:0,31,0 loc,1:1,31,0``); ConfigValueError naming the
+    part that is wrong."""
+    spans = []
+    for part in text.split():
+        fields = part.split(",")
+        if not 2 <= len(fields) <= 4:
+            raise ConfigValueError(f"dynamic span {part!r}: write driver,address[,channels[,timing]]")
+        driver, address = fields[0], fields[1]
+        if driver not in DYNAMIC_DRIVERS:
+            raise ConfigValueError(f"dynamic span {part!r}: driver must be one of {', '.join(DYNAMIC_DRIVERS)}")
+        if not _DYNAMIC_ADDRESS.match(address):
+            raise ConfigValueError(f"dynamic span {part!r}: address {address!r} is not a DAHDI dynamic address")
+        try:
+            channels = int(fields[2]) if len(fields) > 2 else 31
+            timing = int(fields[3]) if len(fields) > 3 else 0
+        except ValueError:
+            raise ConfigValueError(f"dynamic span {part!r}: channels and timing are whole numbers") from None
+        if channels not in DYNAMIC_LINES or timing < 0:
+            raise ConfigValueError(f"dynamic span {part!r}: channels must be 31 (E1) or 24 (T1), timing 0 or more")
+        span = DynamicSpan(driver, address, channels, timing)
+        if any(s.name == span.name for s in spans):
+            raise ConfigValueError(f"dynamic span {span.name} is declared twice")
+        spans.append(span)
+    return tuple(spans)
 
 
 @dataclass(frozen=True)
@@ -115,6 +179,7 @@ class DahdiModel:
     agent_ports: tuple[AgentPort, ...] = ()
     trunk_lines: tuple[TrunkLine, ...] = ()
     settings: DahdiSettings = field(default_factory=DahdiSettings)
+    dynamic: tuple[DynamicSpan, ...] = ()  # created by dahdi_cfg before their channels are configured
 
 
 def channel_ranges(channels: Iterable[int]) -> str:
@@ -171,10 +236,12 @@ def _system_span(span: PriSpan, ec: str) -> list[str]:
     if span.line == "E1" and span.crc4:
         options.append("crc4")
     bchans = channel_ranges(span.bchans)
+    line = [f"span={','.join(options)}"] if not span.dynamic else [
+        "# (a dynamic span has no line settings: no span= line)"]
     return [
         f"# span {span.span}: {span.line} PRI, {'user side (cpe)' if span.side == 'cpe' else 'network side (net)'}"
         + (f", {value(span.description)}" if span.description else ""),
-        f"span={','.join(options)}",
+        *line,
         f"bchan={bchans}",
         f"dchan={span.dchan}",
         f"echocanceller={ec},{bchans}",
@@ -188,11 +255,22 @@ def _system_analog(title: str, keyword: str, channels: list[int], ec: str) -> li
     return [f"# {title}", f"{keyword}={listed}", f"echocanceller={ec},{listed}"]
 
 
+def render_dynamic_conf(dynamic: Iterable[DynamicSpan]) -> str:
+    """A system.conf with only the ``dynamic=`` lines: dahdi_cfg makes the spans, so that
+    their numbers and channels can be read before the whole file is written."""
+    lines = [HEADER.replace(";", "#", 1).rstrip("\n"), "# DAHDI dynamic spans only (dahdi_cfg): made before the rest"]
+    return "\n".join([*lines, *(d.conf_line() for d in dynamic)]) + "\n"
+
+
 def render_system_conf(model: DahdiModel) -> str:
     """/etc/dahdi/system.conf, read by dahdi_cfg."""
     validate(model)
     s = model.settings
-    blocks = [_system_span(span, s.echo_canceller) for span in model.spans]
+    blocks = []
+    if model.dynamic:
+        blocks.append(["# dynamic spans (dahdi_dynamic): made by dahdi_cfg, no card under them",
+                       *(d.conf_line() for d in model.dynamic)])
+    blocks += [_system_span(span, s.echo_canceller) for span in model.spans]
     blocks.append(_system_analog("FXS ports: agents' analog phones (FXO signalling, kewlstart)", "fxoks",
                                  [p.channel for p in model.agent_ports], s.echo_canceller))
     blocks.append(_system_analog("FXO ports: telephone lines used as trunks (FXS signalling, kewlstart)",
@@ -274,18 +352,29 @@ RENDERERS = {SYSTEM_CONF: render_system_conf, CHAN_DAHDI_CONF: render_chan_dahdi
 
 def model_from_status(status: DahdiStatus, extensions: Mapping[int, str] | None = None, *,
                       names: Mapping[int, str] | None = None, side: str = "cpe", trunk_group: int = FXO_GROUP,
-                      settings: DahdiSettings | None = None) -> DahdiModel:
+                      settings: DahdiSettings | None = None,
+                      dynamic: tuple[DynamicSpan, ...] = ()) -> DahdiModel:
     """The model for what was detected.
 
     Digital spans become PRI spans (clock taken from the first span, then the next as
-    backup, in span order), each in its own group (``span_group``). An FXS port becomes an
-    agent port when ``extensions`` (channel -> extension) names it; one without an extension
-    is left out, so it gives no dial tone rather than a phone nobody can reach. Every FXO
-    port joins ``trunk_group``.
+    backup, in span order), each in its own group (``span_group``). A dynamic span
+    (``DYN/...``) is ours only when ``dynamic`` declares it; another one (a test's carrier, a
+    span some other tool made) is left alone. An FXS port becomes an agent port when
+    ``extensions`` (channel -> extension) names it; one without an extension is left out, so
+    it gives no dial tone rather than a phone nobody can reach. Every FXO port joins
+    ``trunk_group``.
     """
     extensions, names = extensions or {}, names or {}
     spans, agents, trunks = [], [], []
+    declared = {d.name: d for d in dynamic}
     for span in status.spans:
+        if span.name.startswith("DYN/"):
+            own = declared.get(span.name)
+            if own is not None and own.line:
+                first = span.basechan or (span.channels[0].number if span.channels else 0)
+                spans.append(PriSpan(span=span.number, basechan=first, line=own.line, side=side, timing=0,
+                                     description=span.description, dynamic=True))
+            continue
         if span.digital:
             first = span.basechan or (span.channels[0].number if span.channels else 0)
             spans.append(PriSpan(span=span.number, basechan=first, line=span.kind if span.kind != "J1" else "T1",
@@ -297,4 +386,4 @@ def model_from_status(status: DahdiStatus, extensions: Mapping[int, str] | None 
                 agents.append(AgentPort(channel.number, extensions[channel.number], names.get(channel.number, "")))
             elif channel.port_type == "fxo":
                 trunks.append(TrunkLine(channel.number, trunk_group))
-    return DahdiModel(tuple(spans), tuple(agents), tuple(trunks), settings or DahdiSettings())
+    return DahdiModel(tuple(spans), tuple(agents), tuple(trunks), settings or DahdiSettings(), dynamic=tuple(dynamic))

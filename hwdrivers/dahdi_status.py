@@ -46,6 +46,7 @@ COUNTERS = {
 LINE_CODINGS = ("B8ZS", "AMI", "HDB3")
 FRAMINGS = ("ESF", "D4", "CCS", "CAS")
 DIGITAL_TYPES = ("E1", "T1", "J1")
+DYNAMIC_KINDS = {31: "E1", 24: "T1"}  # channels of a dynamic span -> the line it carries
 
 _HEADER = re.compile(r'^Span (\d+): (\S+) "(.*)"(.*)$')
 _CHANNEL = re.compile(r"^\s*(\d+)\s+(\S+)(.*)$")
@@ -104,10 +105,20 @@ class Span:
     from_proc: bool = True  # False: /proc/dahdi/<n> was unreadable, only sysfs is known
 
     @property
+    def dynamic(self) -> bool:
+        """A dahdi_dynamic span (no card under it: E1 over Ethernet, or a looped pair)."""
+        return self.spantype == "DYNAMIC" or self.name.startswith("DYN/")
+
+    @property
     def kind(self) -> str:
-        """E1/T1/J1 for a digital span, ``analog`` for FXS/FXO ports, else ``unknown``."""
+        """E1/T1/J1 for a digital span, ``analog`` for FXS/FXO ports, else ``unknown``.
+
+        A dynamic span has no line settings to tell (its driver takes none): it is an E1
+        when it has 31 channels, a T1 with 24."""
         if self.spantype in DIGITAL_TYPES:
             return self.spantype
+        if self.dynamic:
+            return DYNAMIC_KINDS.get(len(self.channels), "unknown")
         if self.coding == "HDB3" or self.crc4 or (self.framing in ("CCS", "CAS") and self.coding != "B8ZS"):
             return "E1"
         if self.coding == "B8ZS" or self.framing in ("ESF", "D4"):
@@ -127,6 +138,8 @@ class Span:
         one signalling on its channels.  Unknown (assumed yes) when /proc was unreadable."""
         if not self.from_proc:
             return True
+        if self.dynamic:  # never any line settings: configured means its channels are
+            return any(c.signalling for c in self.channels)
         if self.digital:
             return bool(self.coding or self.framing)
         return any(c.signalling and c.signalling != "Unconfigured" for c in self.channels)

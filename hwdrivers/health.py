@@ -152,6 +152,10 @@ def _span_status(span: Span) -> SpanStatus:
 
 
 def _ports(span: Span) -> list[PortStatus]:
+    """The analog ports of a span; a digital span's timeslots are not ports (a dynamic
+    span's channels list both FXS and FXO among their capabilities)."""
+    if span.digital:
+        return []
     ports = []
     for channel in span.channels:
         kind = channel.port_type

@@ -46,7 +46,7 @@ DISK_GIB = 6
 
 
 def qemu_argv(disk: Path, web_port: int, https_port: int, firmware: str = "bios", vars_file: Path | None = None,
-              memory_mib: int = 2048, cpus: int = 2) -> list[str]:
+              memory_mib: int = 2048, cpus: int = 2, extra: tuple[str, ...] = ()) -> list[str]:
     # -cpu max: qemu's default model (qemu64) lacks SSE4.2 and POPCNT, which NumPy's wheels
     # need (x86-64-v2, as every x86 server since about 2009 has): with it the appliance died
     # of SIGILL at start in the boot test.
@@ -63,7 +63,7 @@ def qemu_argv(disk: Path, web_port: int, https_port: int, firmware: str = "bios"
                  "-drive", f"if=pflash,format=raw,file={vars_file}"]
     elif firmware != "bios":
         raise ValueError(f"firmware is bios or uefi, not {firmware!r}")
-    return argv
+    return argv + list(extra)
 
 
 def make_overlay(image: Path, overlay: Path, size_gib: int = DISK_GIB) -> None:
@@ -77,8 +77,10 @@ class VM:
     """One running guest: ``expect`` on its serial output, ``type`` into it, ``http_get``
     its web UI.  Everything the serial port says is also written to ``log_path``."""
 
-    def __init__(self, image: Path, log_path: Path, firmware: str = "bios", workdir: Path | None = None):
+    def __init__(self, image: Path, log_path: Path, firmware: str = "bios", workdir: Path | None = None,
+                 extra: tuple[str, ...] = ()):
         self.image = Path(image)
+        self.extra = tuple(extra)
         self.log_path = Path(log_path)
         self.firmware = firmware
         self.workdir = Path(workdir or self.log_path.parent)
@@ -100,7 +102,7 @@ class VM:
             vars_file.write_bytes(OVMF_VARS.read_bytes())
         overlay = self.workdir / "disk.qcow2"
         make_overlay(self.image, overlay)
-        argv = qemu_argv(overlay, self.web_port, self.https_port, self.firmware, vars_file)
+        argv = qemu_argv(overlay, self.web_port, self.https_port, self.firmware, vars_file, extra=self.extra)
         logger.info("booting %s (%s), web UI on 127.0.0.1:%d (HTTP) and :%d (HTTPS)", self.image, self.firmware,
                     self.web_port, self.https_port)
         self._log = open(self.log_path, "wb")
@@ -153,6 +155,15 @@ class VM:
                     raise AssertionError(f"the serial console never wrote {pattern!r} within {timeout:.0f} s; "
                                          f"last output:\n{tail}\n(whole log: {self.log_path})")
                 self._lock.wait(min(remaining, 1.0))
+
+    def sign_in(self, user: str, password: str, timeout: float = 60) -> None:
+        """Answer the console's sign-in screen (its ``login:`` already shown) and wait for
+        the menu prompt."""
+        self.type(user)
+        self.expect(r"password: ", 30)
+        self.type(password)
+        self.expect(rf"Signed in as {re.escape(user)}", timeout)
+        self.expect(r"console> ", 30)
 
     def seen_at(self, pattern: str) -> float | None:
         """Seconds from power-on to when the serial port finished writing ``pattern``
@@ -240,14 +251,14 @@ USERSPACE = r"comm=systemd;type=boot|systemd\[1\]"
 
 
 def boot(image: Path, log_path: Path, firmware: str = "bios", workdir: Path | None = None,
-         attempts: int = 2, timeout: float = 180) -> VM:
+         attempts: int = 2, timeout: float = 180, extra: tuple[str, ...] = ()) -> VM:
     """A started VM whose kernel reached user space.  Under qemu's software emulation the
     kernel has been seen to panic in its first two seconds (an int3 in sched_clock_cpu
     while it patches its own code on another vCPU; 1 boot in 6 here): such a boot is
     logged and tried again, ``attempts`` times in all.  The caller stops the VM."""
     for attempt in range(1, attempts + 1):
         log = Path(log_path) if attempt == 1 else Path(log_path).with_suffix(f".try{attempt}.log")
-        vm = VM(image, log, firmware=firmware, workdir=workdir).start()
+        vm = VM(image, log, firmware=firmware, workdir=workdir, extra=extra).start()
         try:
             vm.expect(USERSPACE, timeout)
             return vm
@@ -265,3 +276,129 @@ def boot(image: Path, log_path: Path, firmware: str = "bios", workdir: Path | No
 
 def cpu_note() -> str:
     return f"{os.cpu_count()} host cores, qemu TCG (no KVM)"
+
+
+# -- a root shell for tests, given to the guest from outside --------------------------------
+# systemd reads credentials from SMBIOS type 11 strings (``io.systemd.credential.binary:``)
+# and its debug generator turns ``systemd.extra-unit.<unit>`` into a unit and
+# ``systemd.unit-dropin.<unit>`` into a drop-in: a test adds a shell on a second serial
+# port without changing the image (the image ships no such unit; a real box has no second
+# port wired to anything).
+
+TEST_SHELL_UNIT = """[Unit]
+Description=Root shell on ttyS1 for the boot tests (given by qemu's SMBIOS, not in the image)
+After=systemd-udevd.service
+
+[Service]
+ExecStart=/bin/bash --noprofile --norc
+StandardInput=tty
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS1
+TTYReset=yes
+Restart=always
+Environment=TERM=dumb PS1=
+"""
+
+
+def credential_args(credentials: dict[str, str]) -> tuple[str, ...]:
+    """qemu options passing systemd credentials through SMBIOS type 11 strings."""
+    import base64
+
+    args: list[str] = []
+    for name, text in credentials.items():
+        value = base64.b64encode(text.encode()).decode()
+        args += ["-smbios", f"type=11,value=io.systemd.credential.binary:{name}={value}"]
+    return tuple(args)
+
+
+class TestShell:
+    """A root shell on the guest's second serial port (a unix socket on the host).
+
+    ``run`` sends one command line and returns its output and exit status, found between
+    markers the shell prints, so kernel messages on ttyS0 never mix in."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, socket_path: Path, log_path: Path):
+        self.socket_path = Path(socket_path)
+        self.log_path = Path(log_path)
+        self.sock: socket.socket | None = None
+        self._buffer = b""
+        self._count = 0
+        self._session = os.urandom(4).hex()  # markers of an earlier session never match
+
+    def qemu_args(self) -> tuple[str, ...]:
+        return ("-chardev", f"socket,id=testshell,path={self.socket_path},server=on,wait=off",
+                "-serial", "chardev:testshell",
+                *credential_args({"systemd.extra-unit.appliance-test-shell.service": TEST_SHELL_UNIT,
+                                  "systemd.unit-dropin.multi-user.target":
+                                      "[Unit]\nWants=appliance-test-shell.service\n"}))
+
+    def connect(self, timeout: float = 300) -> TestShell:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(str(self.socket_path))
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        self._log = open(self.log_path, "ab")
+        # the shell starts when systemd reaches multi-user: ask until it answers
+        while True:
+            try:
+                self.run("stty -echo -onlcr 2>/dev/null; set +H; true", timeout=5)
+                return self
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no root shell on the guest's ttyS1 within {timeout:.0f} s")
+
+    def run(self, command: str, timeout: float = 60, check: bool = True) -> tuple[int, str]:
+        self._count += 1
+        tag = f"@@{self._session}-{self._count}@@"
+        # printf keeps the marker out of the command's own echo (if the tty echoes at all)
+        line = f"{command}\nprintf '%s%s %d\\n' '{tag[:3]}' '{tag[3:]}' $?\n"
+        self.sock.sendall(line.encode())
+        pattern = re.compile(re.escape(tag.encode()) + rb" (\d+)\r?\n")
+        deadline = time.monotonic() + timeout
+        while True:
+            match = pattern.search(self._buffer)
+            if match:
+                out = self._buffer[:match.start()].decode("utf-8", "replace")
+                self._buffer = self._buffer[match.end():]
+                status = int(match.group(1))
+                if check and status != 0:
+                    raise AssertionError(f"guest command failed ({status}): {command}\n{out[-3000:]}")
+                return status, out
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"guest command did not finish in {timeout:.0f} s: {command}")
+            self.sock.settimeout(min(remaining, 1.0))
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                raise AssertionError("the guest's ttyS1 closed")
+            self._log.write(chunk)
+            self._log.flush()
+            self._buffer += chunk
+
+    def write_file(self, path: str, text: str) -> None:
+        """Put ``text`` into ``path`` on the guest (base64 over the serial line)."""
+        import base64
+
+        data = base64.b64encode(text.encode()).decode()
+        self.run(f"rm -f {path}.b64")
+        for i in range(0, len(data), 512):
+            self.run(f"printf '%s' '{data[i:i + 512]}' >> {path}.b64")
+        self.run(f"base64 -d {path}.b64 > {path} && rm {path}.b64")
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self._log.close()

@@ -15,6 +15,13 @@ B-channels), which the phones page, the outbound route and its capacity read.
 installer used to map ports to extensions, is read once into phones (``load_extensions``,
 services/fxs.py ``import_legacy_file``) and ignored after.
 
+Dynamic spans (``dahdi_dynamic_spans``: E1 over Ethernet, or two spans looped back to
+back for a test without a card) exist only once dahdi_cfg has made them, and their numbers
+and channels are DAHDI's choice: when a declared one is missing, dahdi_cfg first runs on a
+file of the ``dynamic=`` lines alone (``dynamic.conf`` beside system.conf), then the spans
+are read like a card's and the whole system.conf is written.  Because dahdi_cfg remakes the
+dynamic spans it is given on every run, it always runs when there are any.
+
 No telephony card is a normal outcome (a SIP-only appliance): ``no_card``, nothing is
 written and nothing is loaded.  If a card was taken out, the files that still describe
 it are rewritten without it.
@@ -37,8 +44,10 @@ from hwdrivers.dahdi_conf import (
     FXO_GROUP,
     SYSTEM_CONF,
     DahdiSettings,
+    DynamicSpan,
     model_from_status,
     render_chan_dahdi_conf,
+    render_dynamic_conf,
     render_system_conf,
 )
 from hwdrivers.dahdi_status import read_status
@@ -46,6 +55,7 @@ from hwdrivers.dahdi_status import read_status
 logger = logging.getLogger(__name__)
 
 EXTENSIONS_FILE = "fxs-extensions.json"
+DYNAMIC_CONF = "dynamic.conf"
 
 
 @dataclass(frozen=True)
@@ -90,16 +100,23 @@ def run_dahdi_cfg(system_conf: Path) -> None:
 def apply_dahdi(hardware_root: Path, system_conf: Path, generated_dir: Path, *, extensions: dict[int, str],
                 settings: DahdiSettings, side: str = "cpe", trunk_group: int = FXO_GROUP,
                 dahdi_cfg: Callable[[Path], None] | None = run_dahdi_cfg,
-                cli: Callable[[str], str] | None = None, names: dict[int, str] | None = None) -> DahdiResult:
-    """``extensions``/``names``: FXS channel -> the extension and caller name of its phone."""
-    status = read_status(hardware_root)
+                cli: Callable[[str], str] | None = None, names: dict[int, str] | None = None,
+                dynamic: tuple[DynamicSpan, ...] = ()) -> DahdiResult:
+    """``extensions``/``names``: FXS channel -> the extension and caller name of its phone;
+    ``dynamic``: the dynamic spans the settings declare (made first, then configured)."""
     system_conf, chan_conf = Path(system_conf), Path(generated_dir) / CHAN_DAHDI_CONF
+    status = read_status(hardware_root)
+    if dynamic and dahdi_cfg is not None and not _all_present(status, dynamic):
+        made = _make_dynamic_spans(system_conf.with_name(DYNAMIC_CONF), dynamic, dahdi_cfg)
+        if made is not None:
+            return DahdiResult("invalid", made, dahdi_cfg_error=made)
+        status = read_status(hardware_root)
     if not status.spans and not (system_conf.exists() or chan_conf.exists()):
         logger.info("no telephony card: DAHDI is not configured (calls use SIP only)")
         return DahdiResult("no_card", "no telephony card: calls use SIP only")
     try:
         model = model_from_status(status, extensions, names=names, side=side, trunk_group=trunk_group,
-                                  settings=settings)
+                                  settings=settings, dynamic=dynamic)
         texts = {system_conf: render_system_conf(model), chan_conf: render_chan_dahdi_conf(model)}
     except ConfigValueError as exc:
         logger.error("DAHDI configuration not written: %s", exc)
@@ -112,7 +129,7 @@ def apply_dahdi(hardware_root: Path, system_conf: Path, generated_dir: Path, *, 
                          agent_ports=len(model.agent_ports), trunk_lines=len(model.trunk_lines),
                          fxs_channels=fxs, fxo_channels=tuple(t.channel for t in model.trunk_lines),
                          span_channels=tuple((s.span, len(s.bchans)) for s in model.spans))
-    if SYSTEM_CONF in changed and dahdi_cfg is not None:
+    if (SYSTEM_CONF in changed or model.dynamic) and dahdi_cfg is not None:
         try:
             dahdi_cfg(system_conf)
         except (proc.CommandFailed, OSError) as exc:
@@ -124,3 +141,21 @@ def apply_dahdi(hardware_root: Path, system_conf: Path, generated_dir: Path, *, 
         logger.info("DAHDI configuration written (%s): %d spans, %d agent ports, %d trunk lines",
                     ", ".join(changed), result.spans, result.agent_ports, result.trunk_lines)
     return result
+
+
+def _all_present(status, dynamic: tuple[DynamicSpan, ...]) -> bool:
+    names = {span.name for span in status.spans}
+    return all(d.name in names for d in dynamic)
+
+
+def _make_dynamic_spans(path: Path, dynamic: tuple[DynamicSpan, ...], dahdi_cfg: Callable[[Path], None]) -> str | None:
+    """dahdi_cfg on the ``dynamic=`` lines alone; the reason when it failed, else None."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, render_dynamic_conf(dynamic))
+    try:
+        dahdi_cfg(path)
+    except (proc.CommandFailed, OSError) as exc:
+        logger.error("DAHDI dynamic spans not made: %s", exc)
+        return str(exc)
+    logger.info("DAHDI dynamic spans made: %s", ", ".join(d.name for d in dynamic))
+    return None

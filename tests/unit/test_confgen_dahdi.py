@@ -117,3 +117,22 @@ def test_the_appliance_configures_dahdi_and_reports_the_cards(tmp_path):
     red = next(d for d in health["components"]["hardware"]["details"] if d["code"] == "dahdi.span_alarm")
     assert (red["severity"], red["subject"]) == ("critical", "span 1") and "RED" in red["message"]
     assert health["status"] != "ok"
+
+
+def test_chan_dahdi_conf_written_before_the_first_start_is_handed_to_asterisks_group(tmp_path):
+    """On a fresh image DAHDI is configured before Asterisk's instance directory is made
+    its group's: chan_dahdi.conf kept the appliance's group and Asterisk could not read it
+    ("Permission denied", seen on the image in qemu)."""
+    import os
+
+    from appliance.pbx import AsteriskInstance
+    from appliance.privileges import Account
+
+    pbx = AsteriskInstance(tmp_path / "asterisk", None, account=Account("asterisk", os.getuid(), 4242, (4242,)))
+    pbx.generated_dir.mkdir(parents=True)
+    early = pbx.generated_dir / "chan_dahdi.conf"
+    early.write_text("[channels]\n")
+    assert early.stat().st_gid != 4242
+    model = AsteriskModel(paths=pbx.paths, network=Network(), ami=AmiUser("a", "s"))
+    pbx.prepare(model)
+    assert early.stat().st_gid == 4242

@@ -160,3 +160,20 @@ def test_the_box_names_itself_in_its_hosts_file_and_ships_no_build_machines_reso
     assert hostname and families == {False, True}, entries  # IPv4 and IPv6
     resolv = tmp_path / "etc/resolv.conf"
     assert not resolv.is_symlink() and "nameserver" not in resolv.read_text()
+
+
+def test_a_test_gives_the_guest_a_root_shell_through_smbios_credentials(tmp_path):
+    """The boot tests' root shell on ttyS1 is a unit passed as systemd credentials in SMBIOS
+    type 11 strings (the image has no such unit); extra qemu options come last."""
+    import base64
+
+    shell = qemu.TestShell(tmp_path / "s.sock", tmp_path / "s.log")
+    argv = qemu.qemu_argv(Path("/x.raw"), 1, 2, extra=shell.qemu_args())
+    assert argv[argv.index("-chardev") + 1].startswith(f"socket,id=testshell,path={tmp_path / 's.sock'},server=on")
+    creds = {}
+    for value in (argv[i + 1] for i, a in enumerate(argv) if a == "-smbios"):
+        name, _, data = value.removeprefix("type=11,value=io.systemd.credential.binary:").partition("=")
+        creds[name] = base64.b64decode(data).decode()
+    assert "TTYPath=/dev/ttyS1" in creds["systemd.extra-unit.appliance-test-shell.service"]
+    assert creds["systemd.unit-dropin.multi-user.target"] == "[Unit]\nWants=appliance-test-shell.service\n"
+    assert "-smbios" not in qemu.qemu_argv(Path("/x.raw"), 1, 2)  # a plain boot has no shell
