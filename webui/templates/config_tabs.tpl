@@ -13,5 +13,6 @@
   <a href="/admin/sip-security" class="{{'on' if path.startswith('/admin/sip-security') else ''}}">{{_('sip.tab')}}</a>
   <a href="/admin/ha" class="{{'on' if path.startswith('/admin/ha') else ''}}">{{_('ha.title')}}</a>
   <a href="/admin/webhooks" class="{{'on' if path.startswith('/admin/webhooks') else ''}}">{{_('webhooks.tab')}}</a>
+  <a href="/admin/upgrade" class="{{'on' if path.startswith('/admin/upgrade') else ''}}">{{_('upgrade.title')}}</a>
   % end
 </nav>
