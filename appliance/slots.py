@@ -45,6 +45,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import ssl
 import stat
 import struct
@@ -72,6 +73,10 @@ STAGED = "staged.upgrade"
 STATE = "state.json"
 INSTALL_REQUEST = "install.request"
 REBOOT_REQUEST = "reboot.request"
+DATABASE = "appliance.db"  # in the data directory (appliance/settings.py: db_path)
+SNAPSHOT = "before-restart"  # the database as it was when the restart into a new version began
+FAILED_TRIAL = "failed-trial"  # the database a version that was not kept left
+DATA_DIR = Path("/var/lib/appliance")
 CHUNK = 1024 * 1024
 BLKZEROOUT = 0x127F  # <linux/fs.h>: _IO(0x12, 127)
 TITLE = "Call-center appliance"
@@ -303,23 +308,28 @@ def _zero(fd: int, start: int, length: int) -> None:
 
 
 def _inflate(chunks):
-    """The gzip stream ``chunks`` inflated, at most ``CHUNK`` bytes at a time (a megabyte of
-    zeros compresses to a kilobyte: never the whole inflated chunk in memory)."""
+    """The gzip stream ``chunks`` inflated in pieces of exactly ``CHUNK`` bytes (the last may
+    be shorter): a run of zero pieces is then whole sectors for BLKZEROOUT, and never more
+    than a piece is in memory (a megabyte of zeros compresses to a kilobyte)."""
     inflater = zlib.decompressobj(wbits=31)
+    pending = b""
     try:
         for chunk in chunks:
             data = inflater.decompress(chunk, CHUNK)
             while data:
-                yield data
+                pending += data
+                while len(pending) >= CHUNK:
+                    yield pending[:CHUNK]
+                    pending = pending[CHUNK:]
                 data = inflater.decompress(inflater.unconsumed_tail, CHUNK) if inflater.unconsumed_tail else b""
-        rest = inflater.flush()
+        pending += inflater.flush()
     except zlib.error:
         raise refuse("upgrade.checksum", "the file is damaged: {part} does not match its SHA-256 checksum",
                      part=ROOT) from None
-    if rest:
-        yield rest
     if not inflater.eof:
         raise refuse("upgrade.truncated", "the file is cut short: upload it again")
+    for i in range(0, len(pending), CHUNK):
+        yield pending[i:i + CHUNK]
 
 
 def install(bundle: Path, disk: Disk, progress=lambda stage, done, total: None) -> dict:
@@ -408,9 +418,12 @@ def healthy(url: str) -> bool:
 
 def boot_check(disk: Disk, seconds: float, check=lambda: healthy("https://127.0.0.1/api/health"),
                reboot=lambda: os.execv("/usr/bin/systemctl", ["systemctl", "reboot"]),
-               clock=time.monotonic, pause=time.sleep) -> str:
+               clock=time.monotonic, pause=time.sleep, data_dir: Path = DATA_DIR,
+               stop_appliance=lambda: _systemctl("stop", "appliance.service")) -> str:
     """Keep the running slot if it is on trial and the appliance is healthy within
-    ``seconds``; otherwise boot the other slot.  Returns what it did."""
+    ``seconds``; otherwise put the database back as it was before the restart (the version
+    on trial may have migrated it beyond what the old one opens; its own is kept as
+    ``upgrade/failed-trial/``) and boot the other slot.  Returns what it did."""
     booted = disk.booted_slot()
     entry = disk.entries().get(booted) if booted else None
     if entry is None or entry[1] is None:
@@ -427,19 +440,70 @@ def boot_check(disk: Disk, seconds: float, check=lambda: healthy("https://127.0.
             entry[0].rename(entry[0].with_name(f"slot-{booted}.conf"))
             if not disk.uefi:
                 write_syslinux(disk, booted)
+            shutil.rmtree(data_dir / UPGRADE_DIR / SNAPSHOT, ignore_errors=True)
             print(f"Boot check: {version} is healthy: kept", flush=True)
             return "kept"
         pause(5)
     print(f"Boot check: {version} did not answer healthy within {seconds:.0f} s: "
           f"restarting into slot {other(booted).upper()}", flush=True)
+    stop_appliance()
+    restore_snapshot(data_dir)
     reboot()
     return "fallback"
 
 
+def _systemctl(*args: str) -> None:
+    import subprocess
+    subprocess.run(["systemctl", *args], check=False, timeout=120)
+
+
+def _database_files(folder: Path) -> list[Path]:
+    return [folder / (DATABASE + suffix) for suffix in ("", "-wal", "-shm") if (folder / (DATABASE + suffix)).exists()]
+
+
+def snapshot_database(data_dir: Path) -> Path | None:
+    """The database's files (with its WAL, as the stopped appliance left them) copied to
+    ``upgrade/before-restart/``, owners and modes kept.  The appliance is stopped first."""
+    files = _database_files(data_dir)
+    if not files:
+        return None
+    target = data_dir / UPGRADE_DIR / SNAPSHOT
+    part = target.with_name(target.name + ".part")
+    shutil.rmtree(part, ignore_errors=True)
+    part.mkdir()
+    for path in files:
+        shutil.copy2(path, part / path.name)
+        info = path.stat()
+        os.chown(part / path.name, info.st_uid, info.st_gid)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(part, target)
+    return target
+
+
+def restore_snapshot(data_dir: Path) -> bool:
+    """Put ``upgrade/before-restart/`` back as the database; the files there before moved
+    aside to ``upgrade/failed-trial/``.  False when there is no snapshot."""
+    snapshot = data_dir / UPGRADE_DIR / SNAPSHOT
+    if not snapshot.is_dir():
+        return False
+    aside = data_dir / UPGRADE_DIR / FAILED_TRIAL
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir()
+    for path in _database_files(data_dir):
+        os.replace(path, aside / path.name)
+    for path in _database_files(snapshot):
+        os.replace(path, data_dir / path.name)
+    snapshot.rmdir()
+    print(f"Boot check: the database is back as it was before the restart; the one the version on trial "
+          f"left is in {aside}", flush=True)
+    return True
+
+
 # -- requests from the appliance (it runs unprivileged) -----------------------------------
 
-def serve_requests(data_dir: Path, disk: Disk, reboot=lambda: os.execv("/usr/bin/systemctl",
-                                                                       ["systemctl", "reboot"])) -> None:
+def serve_requests(data_dir: Path, disk: Disk,
+                   reboot=lambda: os.execv("/usr/bin/systemctl", ["systemctl", "reboot"]),
+                   stop_appliance=lambda: _systemctl("stop", "appliance.service")) -> None:
     """Carry out what the web UI or the console asked for in ``<data_dir>/upgrade``: write a
     checked bundle to the other slot, or reboot.  The state goes to ``state.json``."""
     folder = data_dir / UPGRADE_DIR
@@ -472,6 +536,8 @@ def serve_requests(data_dir: Path, disk: Disk, reboot=lambda: os.execv("/usr/bin
     if (folder / REBOOT_REQUEST).exists():
         (folder / REBOOT_REQUEST).unlink()
         print("Restarting into the upgraded version, as the administrator confirmed", flush=True)
+        stop_appliance()  # no write after the snapshot is lost: the appliance is down from here
+        snapshot_database(data_dir)
         reboot()
 
 
@@ -486,13 +552,14 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("boot-check", help="keep a slot on trial only if the appliance is healthy")
     check.add_argument("--seconds", type=float, default=300)
     check.add_argument("--url", default="https://127.0.0.1/api/health")
+    check.add_argument("--data-dir", type=Path, default=DATA_DIR)
     serve = sub.add_parser("serve-requests", help="carry out the appliance's install and reboot requests")
-    serve.add_argument("--data-dir", type=Path, default=Path("/var/lib/appliance"))
+    serve.add_argument("--data-dir", type=Path, default=DATA_DIR)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     disk = Disk()
     if args.command == "boot-check":
-        boot_check(disk, args.seconds, check=lambda: healthy(args.url))
+        boot_check(disk, args.seconds, check=lambda: healthy(args.url), data_dir=args.data_dir)
     else:
         serve_requests(args.data_dir, disk)
     return 0

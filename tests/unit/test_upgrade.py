@@ -123,7 +123,19 @@ def test_install_writes_the_other_slot_and_boots_it_once_and_the_boot_check_deci
     with pytest.raises(slots.BundleRefused) as caught:
         slots.install(path, disk)  # not while on trial
     assert caught.value.code == "upgrade.on_trial"
-    rebooted = []
+    # the restart into it: the appliance stopped, then its database copied (WAL and all)
+    data = tmp_path / "data"
+    (data / slots.UPGRADE_DIR).mkdir(parents=True)
+    (data / "appliance.db").write_bytes(b"as v1 left it")
+    (data / "appliance.db-wal").write_bytes(b"v1's last commits")
+    stopped, rebooted = [], []
+    (data / slots.UPGRADE_DIR / slots.REBOOT_REQUEST).write_text("admin\n")
+    slots.serve_requests(data, disk, reboot=lambda: rebooted.append(0),
+                         stop_appliance=lambda: stopped.append(len(rebooted)))
+    assert stopped == [0] and rebooted == [0]  # stopped before the copy and the restart
+    rebooted.clear()
+    (data / "appliance.db").write_bytes(b"migrated by v2")  # what the version on trial did to it
+    (data / "appliance.db-wal").unlink()
     now = [0.0]
 
     def unhealthy_clock():
@@ -135,13 +147,21 @@ def test_install_writes_the_other_slot_and_boots_it_once_and_the_boot_check_deci
             assert "DEFAULT slot-a\n" in syslinux.read_text()
 
     assert slots.boot_check(disk, 60, check=lambda: False, reboot=lambda: rebooted.append(1), clock=unhealthy_clock,
-                            pause=pause) == "fallback"
-    assert rebooted == [1] and now[0] >= 60
+                            pause=pause, data_dir=data, stop_appliance=lambda: stopped.append(1)) == "fallback"
+    assert rebooted == [1] and now[0] >= 60 and stopped == [0, 1]
+    # the old version gets the database it can open; the trial's is kept aside
+    assert (data / "appliance.db").read_bytes() == b"as v1 left it"
+    assert (data / "appliance.db-wal").read_bytes() == b"v1's last commits"
+    assert (data / slots.UPGRADE_DIR / slots.FAILED_TRIAL / "appliance.db").read_bytes() == b"migrated by v2"
     assert disk.entries()["b"][1] is not None  # not kept: systemd-boot sorts it last, syslinux boots A
-    assert slots.boot_check(disk, 60, check=lambda: True, reboot=lambda: rebooted.append(2)) == "kept"
+    (data / slots.UPGRADE_DIR / slots.REBOOT_REQUEST).write_text("admin\n")  # tried again: this time healthy
+    slots.serve_requests(data, disk, reboot=lambda: None, stop_appliance=lambda: None)
+    assert slots.boot_check(disk, 60, check=lambda: True, reboot=lambda: rebooted.append(2), data_dir=data) == "kept"
+    assert not (data / slots.UPGRADE_DIR / slots.SNAPSHOT).exists()  # kept: the copy is not needed
     assert disk.entries()["b"][0].name == "slot-b.conf" and rebooted == [1]
     assert "DEFAULT slot-b\n" in syslinux.read_text() or uefi
-    assert slots.boot_check(disk, 60, check=lambda: False, reboot=lambda: rebooted.append(3)) == "kept"  # no trial
+    assert slots.boot_check(disk, 60, check=lambda: False, reboot=lambda: rebooted.append(3),
+                            data_dir=data) == "kept"  # no trial: nothing to decide
     assert rebooted == [1]
 
 
@@ -190,14 +210,14 @@ def test_the_api_takes_a_good_bundle_and_refuses_a_bad_one_leaving_nothing(web, 
     assert post_bundle(web, raw).json["error"] == "upgrade.busy"
     # the root side (appliance-upgrade.service) writes it, then restarts when asked
     rebooted = []
-    slots.serve_requests(web.folder.parent, web.disk, reboot=lambda: rebooted.append(1))
+    slots.serve_requests(web.folder.parent, web.disk, reboot=lambda: rebooted.append(1), stop_appliance=lambda: None)
     state = web.app.get("/api/v1/upgrade", headers=web.tokens["admin"]).json["upgrade"]
     assert state["state"] == "ready" and state["slot"] == "b" and state["version"] == "2.0.0"
     assert not (web.folder / slots.STAGED).exists() and rebooted == []
     refused = web.app.post_json("/api/v1/upgrade/restart", {}, headers=web.tokens["admin"], expect_errors=True)
     assert refused.status_int == 422 and not (web.folder / slots.REBOOT_REQUEST).exists()
     assert web.app.post_json("/api/v1/upgrade/restart", {"confirm": True}, headers=web.tokens["admin"]).status_int == 202
-    slots.serve_requests(web.folder.parent, web.disk, reboot=lambda: rebooted.append(1))
+    slots.serve_requests(web.folder.parent, web.disk, reboot=lambda: rebooted.append(1), stop_appliance=lambda: None)
     assert rebooted == [1]
 
 
@@ -229,3 +249,41 @@ def test_the_page_says_what_runs_and_what_survives_in_the_users_language(web, wh
                                                       "params": {"reason": "EIO"}}))
     page = web.app.get("/admin/upgrade").text
     assert ("Writing the other slot failed (EIO)" if who == "admin" else "写入另一个槽位失败（EIO）") in page
+
+
+def test_a_derived_bundle_carries_its_version_and_files_in_the_root_filesystem(tmp_path):
+    """The boot test's v2 and v3 are made so (image_build/derive.py): the files are really in
+    the filesystem the box will mount, and the rest is the same."""
+    import subprocess
+
+    from image_build.derive import derive
+
+    tree = tmp_path / "tree"
+    (tree / "usr/share/appliance").mkdir(parents=True)
+    (tree / "usr/share/appliance/version").write_text("1.0.0\n")
+    (tree / "etc/systemd/system").mkdir(parents=True)
+    (tree / "etc/hostname").write_text("callcenter\n")
+    root = tmp_path / "root.img"
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree), str(root), "16M"], check=True)
+    for name in ("vmlinuz", "initrd.img"):
+        (tmp_path / name).write_bytes(name.encode())
+    v1 = tmp_path / "v1.upgrade"
+    make_bundle(root, tmp_path / "vmlinuz", tmp_path / "initrd.img", v1, {"version": "1.0.0", "kernel": "7"}, level=1)
+    v3 = tmp_path / "v3.upgrade"
+    unit = "/etc/systemd/system/appliance.service.d/broken.conf"
+    manifest = derive(v1, v3, "3.0.0-broken", {unit: b"[Service]\nExecStart=\nExecStart=/bin/false\n"})
+    assert manifest["version"] == "3.0.0-broken" and manifest["kernel"] == "7"
+    assert slots.read_bundle(v3)["files"]["vmlinuz"] == slots.read_bundle(v1)["files"]["vmlinuz"]
+    out = tmp_path / "out"
+    out.mkdir()
+    with tarfile.open(v3) as tar:
+        tar.extractall(out, filter="data")
+    subprocess.run(f"gzip -dc {out / 'root.img.gz'} > {out / 'root.img'}", shell=True, check=True)
+
+    def cat(path):
+        return subprocess.run(["debugfs", "-R", f"cat {path}", str(out / "root.img")], capture_output=True,
+                              text=True, check=True).stdout
+
+    assert cat("/usr/share/appliance/version") == "3.0.0-broken\n"
+    assert cat(unit) == "[Service]\nExecStart=\nExecStart=/bin/false\n"
+    assert cat("/etc/hostname") == "callcenter\n"
