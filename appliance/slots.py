@@ -426,8 +426,15 @@ def boot_check(disk: Disk, seconds: float, check=lambda: healthy("https://127.0.
     ``upgrade/failed-trial/``) and boot the other slot.  Returns what it did."""
     booted = disk.booted_slot()
     entry = disk.entries().get(booted) if booted else None
+    state_path = data_dir / UPGRADE_DIR / STATE
     if entry is None or entry[1] is None:
         print(f"Boot check: slot {str(booted).upper()} is not on trial: nothing to decide", flush=True)
+        state = _read_state(state_path)
+        if state.get("state") == "restarting" and state.get("slot") != booted:
+            # the new slot never reached this check (its kernel or initrd failed): the
+            # firmware's boot counting came back here; its database was never opened
+            _not_kept(state_path, state.get("version", "?"), seconds)
+            shutil.rmtree(data_dir / UPGRADE_DIR / SNAPSHOT, ignore_errors=True)
         return "kept"
     if not disk.uefi:  # BIOS: the next boot is the old slot unless this one proves healthy
         write_syslinux(disk, other(booted))
@@ -441,6 +448,7 @@ def boot_check(disk: Disk, seconds: float, check=lambda: healthy("https://127.0.
             if not disk.uefi:
                 write_syslinux(disk, booted)
             shutil.rmtree(data_dir / UPGRADE_DIR / SNAPSHOT, ignore_errors=True)
+            state_path.unlink(missing_ok=True)
             print(f"Boot check: {version} is healthy: kept", flush=True)
             return "kept"
         pause(5)
@@ -448,8 +456,24 @@ def boot_check(disk: Disk, seconds: float, check=lambda: healthy("https://127.0.
           f"restarting into slot {other(booted).upper()}", flush=True)
     stop_appliance()
     restore_snapshot(data_dir)
+    _not_kept(state_path, _read_state(state_path).get("version") or version, seconds)
     reboot()
     return "fallback"
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _not_kept(path: Path, version: str, seconds: float) -> None:
+    if path.parent.is_dir():
+        _write_state(path, {"state": "failed", "msgid": "error.code.upgrade.not_kept",
+                            "english": "version {version} did not report healthy within {seconds} s after it "
+                                       "started: the appliance went back to the version before it by itself",
+                            "params": {"version": version, "seconds": f"{seconds:.0f}"}})
 
 
 def _systemctl(*args: str) -> None:
@@ -536,6 +560,8 @@ def serve_requests(data_dir: Path, disk: Disk,
     if (folder / REBOOT_REQUEST).exists():
         (folder / REBOOT_REQUEST).unlink()
         print("Restarting into the upgraded version, as the administrator confirmed", flush=True)
+        state = _read_state(state_path)
+        _write_state(state_path, {"state": "restarting", "slot": state.get("slot"), "version": state.get("version")})
         stop_appliance()  # no write after the snapshot is lost: the appliance is down from here
         snapshot_database(data_dir)
         reboot()

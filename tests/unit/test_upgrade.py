@@ -153,6 +153,8 @@ def test_install_writes_the_other_slot_and_boots_it_once_and_the_boot_check_deci
     assert (data / "appliance.db").read_bytes() == b"as v1 left it"
     assert (data / "appliance.db-wal").read_bytes() == b"v1's last commits"
     assert (data / slots.UPGRADE_DIR / slots.FAILED_TRIAL / "appliance.db").read_bytes() == b"migrated by v2"
+    state = json.loads((data / slots.UPGRADE_DIR / slots.STATE).read_text())
+    assert state["state"] == "failed" and state["msgid"] == "error.code.upgrade.not_kept"  # the page says so
     assert disk.entries()["b"][1] is not None  # not kept: systemd-boot sorts it last, syslinux boots A
     (data / slots.UPGRADE_DIR / slots.REBOOT_REQUEST).write_text("admin\n")  # tried again: this time healthy
     slots.serve_requests(data, disk, reboot=lambda: None, stop_appliance=lambda: None)
@@ -163,6 +165,13 @@ def test_install_writes_the_other_slot_and_boots_it_once_and_the_boot_check_deci
     assert slots.boot_check(disk, 60, check=lambda: False, reboot=lambda: rebooted.append(3),
                             data_dir=data) == "kept"  # no trial: nothing to decide
     assert rebooted == [1]
+    assert not (data / slots.UPGRADE_DIR / slots.STATE).exists()  # kept: nothing to say any more
+    # a restart whose new kernel never came up: the firmware came back to B, the page says so
+    (data / slots.UPGRADE_DIR / slots.STATE).write_text(json.dumps({"state": "restarting", "slot": "a",
+                                                                     "version": "3.0.0"}))
+    slots.boot_check(disk, 60, check=lambda: True, reboot=lambda: rebooted.append(4), data_dir=data)
+    state = json.loads((data / slots.UPGRADE_DIR / slots.STATE).read_text())
+    assert (state["state"], state["params"]["version"], rebooted) == ("failed", "3.0.0", [1])
 
 
 @pytest.fixture

@@ -23,9 +23,10 @@ STATUS_SCHEMA = {"type": "object", "properties": {
         "version": {"type": "string"},
         "slot": {"enum": ["A", "B", None], "description": "the root slot running now (none outside the image)"}}},
     "upgrade": {"type": "object", "properties": {
-        "state": {"enum": ["idle", "writing", "ready", "failed"],
-                  "description": "`writing` to the other slot, `ready` (restart to use it), `failed` (`msgid`, "
-                                 "`english`, `params` say why)"},
+        "state": {"enum": ["idle", "writing", "ready", "restarting", "failed"],
+                  "description": "`writing` to the other slot, `ready` (restart to use it), `restarting`, "
+                                 "`failed` (`msgid`, `english`, `params` say why: also a version that was "
+                                 "not kept, `error.code.upgrade.not_kept`)"},
         "done": {"type": "integer", "description": "bytes written so far (`writing`)"},
         "total": {"type": "integer", "description": "the slot's size in bytes (`writing`)"},
         "version": {"type": "string", "description": "the version written (`ready`)"},

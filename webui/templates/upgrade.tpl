@@ -20,7 +20,7 @@
   </p>
   <p class="small muted">{{_('upgrade.what_survives')}}</p>
 </section>
-% if restarting:
+% if restarting or up['state'] == 'restarting':
 <p class="notice" role="status" id="upgrade-restarting">{{_('upgrade.restarting')}}</p>
 % elif up['state'] == 'writing':
 <p class="notice" role="status" id="upgrade-writing">{{_('upgrade.writing', done=up.get('done', 0) // 1048576, total=up.get('total', 0) // 1048576)}}</p>
