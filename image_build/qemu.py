@@ -4,9 +4,9 @@ Used by the boot test (``tests/boot``) and the image benchmark (``bench/image.py
 The disk is a qcow2 overlay over the image (6 GiB, bigger than the image, so the data
 partition's growth at first boot is exercised): every boot is a first boot and the image
 file is never changed, unless a VM is started again on the disk (and UEFI variables) an
-earlier one left (``fresh=False``: the upgrade test's restarts).  The guest's ttyS0 is qemu's stdin/stdout; its web UI (ports 80 and
-443) is forwarded to free ports on the host's loopback (qemu user networking, whose DHCP
-server gives the guest 10.0.2.15).  Nothing leaves the machine but the guest's own
+earlier one left (``fresh=False``: the upgrade test's restarts).  The guest's ttyS0 is
+qemu's stdin/stdout; its web UI (ports 80 and 443) is forwarded to free ports on the host's
+loopback (qemu user networking, whose DHCP server gives the guest 10.0.2.15).  Nothing leaves the machine but the guest's own
 loopback-forwarded traffic.
 """
 

@@ -89,7 +89,8 @@ class Upgrades:
     def restart(self, actor: str) -> None:
         """Restart into the version written to the other slot (``ready`` only)."""
         if self.status()["upgrade"]["state"] != "ready":
-            raise UpgradeBusy(FieldError("error.code.upgrade.not_ready", "no upgrade has been written yet: upload one first"),
+            raise UpgradeBusy(FieldError("error.code.upgrade.not_ready",
+                                         "no upgrade has been written yet: upload one first"),
                               code="upgrade.not_ready")
         logger.warning("%s confirmed the restart into the upgraded version", actor)
         (self.folder / slots.REBOOT_REQUEST).write_text(actor + "\n")

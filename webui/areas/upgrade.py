@@ -109,9 +109,8 @@ def install(app, deps) -> None:
                              "responses": {"202": resp("restarting"), **errors(400, 401, 403, 409, 422, 503)}}))
     def api_upgrade_restart():
         if json_body().get("confirm") is not True:
-            raise ValidationError(FieldError("error.code.upgrade.confirm", "tick the box to confirm the restart"),
-                                  code="upgrade.confirm",
-                                  fields={"confirm": FieldError("error.code.upgrade.confirm", "tick the box to confirm the restart")})
+            unconfirmed = FieldError("error.code.upgrade.confirm", "tick the box to confirm the restart")
+            raise ValidationError(unconfirmed, code="upgrade.confirm", fields={"confirm": unconfirmed})
         upgrades().restart(actor())
         response.status = 202
         return {"restarting": True}
