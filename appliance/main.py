@@ -88,6 +88,8 @@ from appliance.services.crm import CustomerService  # noqa: E402
 from appliance.services.orders import OrderService  # noqa: E402
 from appliance.services.workorders import WorkOrderService  # noqa: E402
 from appliance.services.kb import KnowledgeBase  # noqa: E402
+from appliance.services.upgrade import Upgrades  # noqa: E402
+from appliance.slots import running_version  # noqa: E402
 from appliance.services.scripts import CallScripts  # noqa: E402
 from appliance.services.customer_mail import CustomerMail  # noqa: E402
 from appliance.services.calllists import CallLists  # noqa: E402
@@ -510,7 +512,8 @@ class Appliance:
         if status == "ok" and supervised["status"] != "ok":
             status = supervised["status"]
         alarms = supervised["alarms"] + (self.ha.alarm_list() if self.ha is not None else [])
-        return {"status": status, "uptime_seconds": round(time.time() - self.started_at), "components": components,
+        return {"status": status, "version": running_version(),
+                "uptime_seconds": round(time.time() - self.started_at), "components": components,
                 "services": supervised["services"], "alarms": alarms,
                 "process": {"user": user_name(os.geteuid()), "world_readable": self.world_readable()}}
 
@@ -634,7 +637,9 @@ class Appliance:
                                             "timezone": self.settings.timezone,
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024,
                                             "ha_settings": HaSettingsStore(ha_dir(self.settings), audit=audit_ha_change),
-                                            "ha_running": self.ha.ha if self.ha is not None else None},
+                                            "ha_running": self.ha.ha if self.ha is not None else None,
+                                            "upgrades": Upgrades(self.settings.data_dir, off_loop=lambda fn, *a:
+                                                                 gevent.get_hub().threadpool.apply(fn, a))},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,
                        fax_sender=self.fax_sender, voice_codes=self.voice_codes,
                        sip_guard=self.sip_guard, compliance=self.calling,

@@ -25,15 +25,19 @@ Steps (``STEPS`` below):
    machine-id.
 7. manifest: every Debian package and Python package with its version, the .deb
    hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
-8. ESP: FAT image (mtools) with the kernel, the initrd, systemd-boot (UEFI) and
-   syslinux (BIOS).
-9. root partition: ``mkfs.ext4 -d`` of the staging tree.
-10. disk: GPT (sfdisk on a plain file), syslinux's ``gptmbr.bin``, both partitions placed.
-11. compressed copy: ``zstd``, plus SHA-256 sums.
+8. ESP: FAT image (mtools) with slot A's kernel and initrd, systemd-boot (UEFI) and
+   syslinux (BIOS), and one boot entry (slot A).
+9. root partition: ``mkfs.ext4 -d`` of the staging tree (slot A's, and the upgrade's).
+10. data partition: an empty ext4 for ``/var/lib/appliance``, grown to the disk at first boot.
+11. disk: GPT (sfdisk on a plain file), syslinux's ``gptmbr.bin``: ESP, root A, root B
+    (empty until the first upgrade), data (``appliance/slots.py`` says how they are used).
+12. upgrade bundle: the root filesystem (gzip), kernel and initrd with a manifest of their
+    SHA-256 (``callcenter-appliance.upgrade``, what a box running an older version takes).
+13. compressed copy: ``zstd``, plus SHA-256 sums.
 
 Run as a program (as root)::
 
-    python -m image_build.image [--build-dir build] [--root-size-mib 3072]
+    python -m image_build.image [--build-dir build] [--root-size-mib 2048] [--version 0.1.0+...]
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from appliance import slots
 from appliance.pbx import hosts_file
 from appliance.proc import run
 from image_build import rootfs as test_rootfs
@@ -96,25 +101,35 @@ VENV = APP_HOME + "/venv"
 REQUIREMENTS = Path(__file__).with_name("python-requirements.txt")
 
 ESP_MIB = 256
-DEFAULT_ROOT_MIB = 3072
+# Each of the two root slots; 834 MiB of files on 6 December (docs/image.md); at most 85 % used
+DEFAULT_ROOT_MIB = 2048
+# The data partition as built: grown to the end of the disk at first boot
+DATA_MIB = 256
 SECTOR = 512
 MIB = 1024 * 1024
 GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 GPT_ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+GPT_LINUX_DATA = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+# GPT partition names: /etc/fstab and appliance/slots.py find the partitions by them
+# (/dev/disk/by-partlabel), so a root filesystem fits either slot and any box.
+LABEL_ESP, LABEL_DATA = "appliance-esp", "appliance-data"
 # Kernel command line: the serial port last, so /dev/console (systemd's messages, the
 # first-boot notice) is the technician's port; eth0 names the LAN port; an unattended box
 # restarts 10 s after a kernel panic instead of hanging.
 KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet loglevel=3 panic=10"
-ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service")
+ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service",
+                "appliance-boot-check.service", "appliance-upgrade.path")
 DISABLE_UNITS = ("asterisk.service",)
 MANIFEST_IN_IMAGE = "usr/share/appliance/manifest.json"
 RECIPE_VERSION = 2
+BUNDLE_GZIP_LEVEL = 6
 
 
 @dataclasses.dataclass
 class Context:
     build_dir: Path
     root_mib: int = DEFAULT_ROOT_MIB
+    version: str = ""  # the appliance's version: pyproject's, with the git commit, unless given
     out: Path = dataclasses.field(init=False)
     work: Path = dataclasses.field(init=False)
     base: Path | None = None
@@ -128,6 +143,7 @@ class Context:
         self.out = self.build_dir / "image"
         self.work = self.out / "work"
         self.key = base_key()
+        self.version = self.version or default_version()
 
     @property
     def root(self) -> Path:
@@ -142,12 +158,26 @@ class Context:
         return self.work / "root.img"
 
     @property
+    def data_img(self) -> Path:
+        return self.work / "data.img"
+
+    @property
+    def bundle(self) -> Path:
+        return self.out / f"{IMAGE_NAME}.upgrade"
+
+    @property
     def disk(self) -> Path:
         return self.out / f"{IMAGE_NAME}.raw"
 
     def uuid(self, name: str) -> str:
         """Stable identifiers from the inputs: the same inputs give the same disk layout."""
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{IMAGE_NAME}/{self.key}/{name}"))
+
+
+def default_version() -> str:
+    version = re.search(r'^version = "([^"]+)"', (REPO_ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    git = _git_describe()
+    return f"{version}+g{git['commit'][:10]}{'.dirty' if git['dirty'] else ''}" if git["commit"] else version
 
 
 def base_packages() -> tuple[str, ...]:
@@ -310,9 +340,14 @@ def step_system(ctx: Context) -> None:
     run(["chroot", str(root), "systemctl", "enable", *ENABLE_UNITS], what="enable the appliance's units")
     for unit in DISABLE_UNITS:
         run(["chroot", str(root), "systemctl", "disable", unit], what=f"disable {unit}", check=False)
+    # No line for /: the root filesystem is slot A's or slot B's (root= on the kernel's
+    # command line says which); the data partition and the ESP are the same in both.
     (root / "etc/fstab").write_text(
         "# <device> <mount point> <type> <options> <dump> <pass>\n"
-        f"PARTUUID={ctx.uuid('root')} / ext4 rw,errors=remount-ro,x-systemd.growfs 0 1\n")
+        f"PARTLABEL={LABEL_DATA} /var/lib/appliance ext4 rw,nosuid,nodev,x-systemd.growfs 0 2\n"
+        f"PARTLABEL={LABEL_ESP} /efi vfat umask=0077,noauto,x-systemd.automount,x-systemd.idle-timeout=60 0 0\n")
+    (root / "efi").mkdir(exist_ok=True)
+    (root / slots.VERSION_FILE.relative_to("/")).write_text(ctx.version + "\n")
     write_names(root)
     (root / "etc/machine-id").write_text("")  # made at first boot: each box its own
     data = root / "var/lib/appliance"
@@ -347,6 +382,7 @@ def step_manifest(ctx: Context) -> None:
         debs[name.strip()] = digest
     ctx.manifest = {
         "image": IMAGE_NAME,
+        "version": ctx.version,
         "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "base_key": ctx.key,
         "git": _git_describe(),
@@ -354,7 +390,8 @@ def step_manifest(ctx: Context) -> None:
         "mirror_release": _read(record / "apt-release.txt").splitlines(),
         "kernel": ctx.kernel,
         "kernel_options": KERNEL_OPTIONS,
-        "partitions": {"esp": ctx.uuid("esp"), "root": ctx.uuid("root")},
+        "partitions": {"esp": ctx.uuid("esp"), "root-a": ctx.uuid("root-a"), "root-b": ctx.uuid("root-b"),
+                       "data": ctx.uuid("data")},
         "debian_packages": installed_packages(root),
         "deb_sha256": debs,
         "python": {n: v for n, _, v in (line.partition("==") for line in pip.splitlines() if "==" in line)},
@@ -371,29 +408,27 @@ def step_manifest(ctx: Context) -> None:
 
 
 def step_esp(ctx: Context) -> None:
-    """ESP: FAT with kernel, initrd, systemd-boot (UEFI) and syslinux (BIOS)"""
+    """ESP: FAT with slot A's kernel and initrd, systemd-boot (UEFI), syslinux (BIOS)"""
     img = ctx.esp_img
     with open(img, "wb") as f:
         f.truncate(ESP_MIB * MIB)
     run(["mformat", "-i", str(img), "-F", "-v", "ESP", "::"], what="make the ESP's FAT filesystem")
     staging = ctx.work / "esp"
     shutil.rmtree(staging, ignore_errors=True)
-    for sub in ("EFI/BOOT", "EFI/systemd", "loader/entries", "syslinux"):
+    for sub in ("EFI/BOOT", "EFI/systemd", "loader/entries", "syslinux", "slot-a"):
         (staging / sub).mkdir(parents=True)
     boot = ctx.root / "boot"
-    shutil.copyfile(boot / f"vmlinuz-{ctx.kernel}", staging / "vmlinuz")
-    shutil.copyfile(boot / f"initrd.img-{ctx.kernel}", staging / "initrd.img")
+    shutil.copyfile(boot / f"vmlinuz-{ctx.kernel}", staging / "slot-a" / slots.KERNEL)
+    shutil.copyfile(boot / f"initrd.img-{ctx.kernel}", staging / "slot-a" / slots.INITRD)
     sd_boot = ctx.root / "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
     shutil.copyfile(sd_boot, staging / "EFI/BOOT/BOOTX64.EFI")
     shutil.copyfile(sd_boot, staging / "EFI/systemd/systemd-bootx64.efi")
-    options = f"root=PARTUUID={ctx.uuid('root')} {KERNEL_OPTIONS}"
-    (staging / "loader/loader.conf").write_text("default appliance.conf\ntimeout 0\nconsole-mode keep\n")
-    (staging / "loader/entries/appliance.conf").write_text(
-        f"title Call-center appliance\nversion {ctx.kernel}\nlinux /vmlinuz\ninitrd /initrd.img\n"
-        f"options {options}\n")
-    (staging / "syslinux/syslinux.cfg").write_text(
-        "SERIAL 0 115200\nDEFAULT appliance\nTIMEOUT 0\nPROMPT 0\n"
-        f"LABEL appliance\n  LINUX /vmlinuz\n  INITRD /initrd.img\n  APPEND {options}\n")
+    # No default: systemd-boot boots the entry with the highest version that has tries left
+    # (an upgrade's entry is the newest; one whose try failed is sorted last).
+    (staging / "loader/loader.conf").write_text("timeout 0\nconsole-mode keep\n")
+    (staging / "loader/entries/slot-a.conf").write_text(
+        slots.entry_text("a", ctx.version, 1, KERNEL_OPTIONS, ctx.uuid("root-a")))
+    slots.write_syslinux(slots.Disk(esp=staging), "a")
     entries = sorted(p.name for p in staging.iterdir())
     run(["mcopy", "-s", "-i", str(img), *[str(staging / e) for e in entries], "::"],
         what="copy the boot files onto the ESP")
@@ -407,41 +442,88 @@ def step_root_fs(ctx: Context) -> None:
     if used > ctx.root_mib * 0.85:
         raise RuntimeError(f"the root filesystem needs {used} MiB; --root-size-mib {ctx.root_mib} is too small")
     ctx.root_img.unlink(missing_ok=True)
-    run(["mkfs.ext4", "-q", "-F", "-L", "root", "-U", ctx.uuid("rootfs"), "-d", str(ctx.root),
+    # each version's filesystem its own UUID: slot A and slot B never share one
+    run(["mkfs.ext4", "-q", "-F", "-L", "root", "-U", ctx.uuid(f"rootfs/{ctx.version}"), "-d", str(ctx.root),
          str(ctx.root_img), f"{ctx.root_mib}M"],
         what="make the root filesystem from the staging tree",
         env={"E2FSPROGS_FAKE_TIME": str(_source_date_epoch())})
     logger.info("root filesystem: %d MiB of files in a %d MiB partition", used, ctx.root_mib)
 
 
+def step_data_fs(ctx: Context) -> None:
+    """Data partition: an empty ext4 for /var/lib/appliance"""
+    empty = ctx.work / "data"
+    empty.mkdir(exist_ok=True)
+    owner = _ids(ctx.root, SERVICE_USER, ASTERISK_USER)
+    ctx.data_img.unlink(missing_ok=True)
+    run(["mkfs.ext4", "-q", "-F", "-L", "data", "-U", ctx.uuid("datafs"), "-E", f"root_owner={owner}",
+         "-d", str(empty), str(ctx.data_img), f"{DATA_MIB}M"],
+        what="make the data filesystem", env={"E2FSPROGS_FAKE_TIME": str(_source_date_epoch())})
+
+
+def _ids(root: Path, user: str, group: str) -> str:
+    """``uid:gid`` of ``user`` and ``group`` in the image's account files."""
+    uid = next(line.split(":")[2] for line in (root / "etc/passwd").read_text().splitlines()
+               if line.startswith(user + ":"))
+    gid = next(line.split(":")[2] for line in (root / "etc/group").read_text().splitlines()
+               if line.startswith(group + ":"))
+    return f"{uid}:{gid}"
+
+
 def step_disk(ctx: Context) -> None:
-    """Disk: GPT on a plain file, gptmbr.bin, both partitions placed"""
+    """Disk: GPT on a plain file, gptmbr.bin: ESP, root A, root B (empty), data"""
     esp_start = 1 * MIB
-    root_start = esp_start + ESP_MIB * MIB
-    end = root_start + ctx.root_mib * MIB + 1 * MIB  # the backup GPT at the end
+    a_start = esp_start + ESP_MIB * MIB
+    b_start = a_start + ctx.root_mib * MIB
+    data_start = b_start + ctx.root_mib * MIB
+    end = data_start + DATA_MIB * MIB + 1 * MIB  # the backup GPT at the end
     ctx.disk.unlink(missing_ok=True)
     with open(ctx.disk, "wb") as f:
         f.truncate(end)
-    script = (
-        "label: gpt\n"
-        f"label-id: {ctx.uuid('disk')}\n"
-        f"start={esp_start // SECTOR}, size={ESP_MIB * MIB // SECTOR}, type={GPT_ESP}, "
-        f'uuid={ctx.uuid("esp")}, name="esp", attrs="LegacyBIOSBootable"\n'
-        f"start={root_start // SECTOR}, size={ctx.root_mib * MIB // SECTOR}, type={GPT_ROOT_X86_64}, "
-        f'uuid={ctx.uuid("root")}, name="root"\n'
-    )
+
+    def part(start, mib, kind, name, attrs=""):
+        return (f"start={start // SECTOR}, size={mib * MIB // SECTOR}, type={kind}, uuid={ctx.uuid(name)}, "
+                f'name="appliance-{name}"{attrs}\n')
+
+    script = ("label: gpt\n" f"label-id: {ctx.uuid('disk')}\n"
+              + part(esp_start, ESP_MIB, GPT_ESP, "esp", ', attrs="LegacyBIOSBootable"')
+              + part(a_start, ctx.root_mib, GPT_ROOT_X86_64, "root-a")
+              + part(b_start, ctx.root_mib, GPT_ROOT_X86_64, "root-b")
+              + part(data_start, DATA_MIB, GPT_LINUX_DATA, "data"))
     subprocess.run(["sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", str(ctx.disk)],
                    input=script, text=True, check=True)
     _place(_gptmbr(), ctx.disk, 0, limit=440)
     _place(ctx.esp_img, ctx.disk, esp_start)
-    _place(ctx.root_img, ctx.disk, root_start)
+    _place(ctx.root_img, ctx.disk, a_start)
+    _place(ctx.data_img, ctx.disk, data_start)
+
+
+def step_bundle(ctx: Context) -> None:
+    """Upgrade bundle: root filesystem (gzip), kernel, initrd, manifest with SHA-256"""
+    make_bundle(ctx.root_img, ctx.root / "boot" / f"vmlinuz-{ctx.kernel}",
+                ctx.root / "boot" / f"initrd.img-{ctx.kernel}", ctx.bundle,
+                {"version": ctx.version, "built": ctx.manifest.get("built"), "kernel": ctx.kernel,
+                 "kernel_options": KERNEL_OPTIONS, "base_key": ctx.key, "git": ctx.manifest.get("git")})
+    logger.info("%s: version %s, %d MiB", ctx.bundle.name, ctx.version, ctx.bundle.stat().st_size // MIB)
+
+
+def make_bundle(root_img: Path, kernel: Path, initrd: Path, out: Path, manifest: dict,
+                level: int = BUNDLE_GZIP_LEVEL) -> dict:
+    """The upgrade bundle (``appliance/slots.py``) from a root filesystem image, a kernel and an initrd."""
+    gz = out.with_name(out.name + ".root.img.gz")
+    with open(gz, "wb") as f:
+        subprocess.run(["gzip", "-n", f"-{level}", "-c", str(root_img)], stdout=f, check=True)
+    try:
+        return slots.write_bundle(out, manifest, {slots.KERNEL: kernel, slots.INITRD: initrd, slots.ROOT: gz})
+    finally:
+        gz.unlink()
 
 
 def step_compress(ctx: Context) -> None:
     """Compressed copy: zstd, and SHA-256 sums"""
     zst = ctx.disk.with_name(ctx.disk.name + ".zst")
     run(["zstd", "-q", "-f", "-3", "-T0", str(ctx.disk), "-o", str(zst)], what="compress the image")
-    sums = "".join(f"{_sha256(p)}  {p.name}\n" for p in (ctx.disk, zst))
+    sums = "".join(f"{_sha256(p)}  {p.name}\n" for p in (ctx.disk, zst, ctx.bundle))
     (ctx.out / f"{IMAGE_NAME}.sha256").write_text(sums)
     shutil.rmtree(ctx.work)  # the staging tree is a GB; the base stays cached
 
@@ -454,7 +536,7 @@ class Step:
 
 STEPS = tuple(Step(fn.__doc__.split(":")[0], fn) for fn in (
     step_base, step_stage, step_dahdi, step_app, step_overlay, step_system, step_manifest,
-    step_esp, step_root_fs, step_disk, step_compress,
+    step_esp, step_root_fs, step_data_fs, step_disk, step_bundle, step_compress,
 ))
 
 
@@ -545,13 +627,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default="build", type=Path)
     parser.add_argument("--root-size-mib", default=DEFAULT_ROOT_MIB, type=int,
-                        help="size of the root partition (the disk is this plus 258 MiB)")
+                        help="size of each of the two root partitions (the disk is twice this plus 514 MiB)")
+    parser.add_argument("--version", default="", help="the version the image reports (default: pyproject's "
+                                                       "and the git commit)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="      %(message)s")
     if os.geteuid() != 0:
         print("make image needs root (mmdebstrap, chroot, file ownership in the image)", file=sys.stderr)
         return 2
-    build_image(Context(args.build_dir, root_mib=args.root_size_mib))
+    build_image(Context(args.build_dir, root_mib=args.root_size_mib, version=args.version))
     return 0
 
 

@@ -1,11 +1,12 @@
 """Boot the appliance image in qemu (software emulation) and talk to its serial port.
 
 Used by the boot test (``tests/boot``) and the image benchmark (``bench/image.py``).
-The disk is a qcow2 overlay over the image (6 GiB, bigger than the image, so the root
+The disk is a qcow2 overlay over the image (6 GiB, bigger than the image, so the data
 partition's growth at first boot is exercised): every boot is a first boot and the image
-file is never changed.  The guest's ttyS0 is qemu's stdin/stdout; its web UI (ports 80 and
-443) is forwarded to free ports on the host's loopback (qemu user networking, whose DHCP
-server gives the guest 10.0.2.15).  Nothing leaves the machine but the guest's own
+file is never changed, unless a VM is started again on the disk (and UEFI variables) an
+earlier one left (``fresh=False``: the upgrade test's restarts).  The guest's ttyS0 is
+qemu's stdin/stdout; its web UI (ports 80 and 443) is forwarded to free ports on the host's
+loopback (qemu user networking, whose DHCP server gives the guest 10.0.2.15).  Nothing leaves the machine but the guest's own
 loopback-forwarded traffic.
 """
 
@@ -78,12 +79,13 @@ class VM:
     its web UI.  Everything the serial port says is also written to ``log_path``."""
 
     def __init__(self, image: Path, log_path: Path, firmware: str = "bios", workdir: Path | None = None,
-                 extra: tuple[str, ...] = ()):
+                 extra: tuple[str, ...] = (), fresh: bool = True):
         self.image = Path(image)
         self.extra = tuple(extra)
         self.log_path = Path(log_path)
         self.firmware = firmware
         self.workdir = Path(workdir or self.log_path.parent)
+        self.fresh = fresh
         self.web_port = free_port()
         self.https_port = free_port()
         self.process: subprocess.Popen | None = None
@@ -99,9 +101,11 @@ class VM:
         vars_file = None
         if self.firmware == "uefi":
             vars_file = self.workdir / "OVMF_VARS.fd"
-            vars_file.write_bytes(OVMF_VARS.read_bytes())
+            if self.fresh or not vars_file.exists():
+                vars_file.write_bytes(OVMF_VARS.read_bytes())
         overlay = self.workdir / "disk.qcow2"
-        make_overlay(self.image, overlay)
+        if self.fresh or not overlay.exists():
+            make_overlay(self.image, overlay)
         argv = qemu_argv(overlay, self.web_port, self.https_port, self.firmware, vars_file, extra=self.extra)
         logger.info("booting %s (%s), web UI on 127.0.0.1:%d (HTTP) and :%d (HTTPS)", self.image, self.firmware,
                     self.web_port, self.https_port)
@@ -251,14 +255,14 @@ USERSPACE = r"comm=systemd;type=boot|systemd\[1\]"
 
 
 def boot(image: Path, log_path: Path, firmware: str = "bios", workdir: Path | None = None,
-         attempts: int = 2, timeout: float = 180, extra: tuple[str, ...] = ()) -> VM:
+         attempts: int = 2, timeout: float = 180, extra: tuple[str, ...] = (), fresh: bool = True) -> VM:
     """A started VM whose kernel reached user space.  Under qemu's software emulation the
     kernel has been seen to panic in its first two seconds (an int3 in sched_clock_cpu
     while it patches its own code on another vCPU; 1 boot in 6 here): such a boot is
     logged and tried again, ``attempts`` times in all.  The caller stops the VM."""
     for attempt in range(1, attempts + 1):
         log = Path(log_path) if attempt == 1 else Path(log_path).with_suffix(f".try{attempt}.log")
-        vm = VM(image, log, firmware=firmware, workdir=workdir, extra=extra).start()
+        vm = VM(image, log, firmware=firmware, workdir=workdir, extra=extra, fresh=fresh).start()
         try:
             vm.expect(USERSPACE, timeout)
             return vm

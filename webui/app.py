@@ -23,7 +23,7 @@ from webui.areas import (account, agent_setup, agents, callrecords, configuratio
                          recordings, registrations, services, session, sipguard, status, users, voicecodes, voicemail,
                          wallboard, wizard, workspace)
 from webui.areas import (backup, billing, calllists, campaigns, compliance, customer_import, customer_mail, ha, kb,
-                         orders, provisioning, reports, scripts, softphone, webhooks, workorders)
+                         orders, provisioning, reports, scripts, softphone, upgrade, webhooks, workorders)
 from webui.edge import BodyLimitPlugin
 from webui.http import UNSAFE, AgentDirectory, error_body, render_error
 from webui.plugins import AuthPlugin, CsrfPlugin, DatabasePlugin, ErrorsPlugin, route_roles, route_scope
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 AREAS = (session, live, configuration, agent_setup, registrations, agents, account, status, crm, customer_import,
          callrecords, workspace, dispositions, recordings, voicemail, fax, wallboard, users, services, sipguard, wizard,
          menus, voicecodes, billing, orders, reports, compliance, workorders, calllists,
-         campaigns, scripts, kb, customer_mail, ha, backup, webhooks, provisioning, softphone)
+         campaigns, scripts, kb, customer_mail, ha, backup, webhooks, provisioning, softphone, upgrade)
 
 
 @dataclass

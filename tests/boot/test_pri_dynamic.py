@@ -38,7 +38,8 @@ from image_build.qemu import TestShell, boot, credential_args
 pytestmark = [pytest.mark.boot, pytest.mark.timeout(2400)]
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGE = Path(os.environ.get("BOOT_IMAGE") or REPO / "build" / "image" / f"{IMAGE_NAME}.raw")
+IMAGE = Path(os.environ.get("BOOT_IMAGE") or Path(os.environ.get("BOOT_IMAGE_DIR", REPO / "build" / "image"))
+             / f"{IMAGE_NAME}.raw")
 ARTIFACTS = REPO / "tests" / "artifacts" / "boot"
 APPLIANCE_CLI = "asterisk -C /var/lib/appliance/asterisk/etc/asterisk.conf -rx"
 CARRIER_CLI = "asterisk -C /run/carrier/etc/asterisk.conf -rx"

@@ -14,5 +14,6 @@
   <a href="/admin/ha" class="{{'on' if path.startswith('/admin/ha') else ''}}">{{_('ha.title')}}</a>
   <a href="/admin/backup" class="{{'on' if path.startswith('/admin/backup') else ''}}">{{_('backup.title')}}</a>
   <a href="/admin/webhooks" class="{{'on' if path.startswith('/admin/webhooks') else ''}}">{{_('webhooks.tab')}}</a>
+  <a href="/admin/upgrade" class="{{'on' if path.startswith('/admin/upgrade') else ''}}">{{_('upgrade.title')}}</a>
   % end
 </nav>
