@@ -45,6 +45,11 @@ def fill(deps: WebDeps) -> WebDeps:
     if deps.customer_excel is None:
         deps.customer_excel = CustomerExcel(deps.db, deps.crm, memory_bytes=deps.extra.get("upload_memory_bytes")
                                             or 512 * 1024 * 1024)
+    if "upgrades" not in deps.extra:  # the appliance's own (a development machine: no slots, nothing running on one)
+        from pathlib import Path
+
+        from appliance.services.upgrade import Upgrades
+        deps.extra["upgrades"] = Upgrades(Path(deps.db.database).parent / "data")
     if "ha_settings" not in deps.extra:  # the appliance's own store; the pair off until set
         from pathlib import Path
 

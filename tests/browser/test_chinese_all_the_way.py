@@ -34,8 +34,9 @@ ALLOWED = {"SIP", "PJSIP", "DAHDI", "IVR", "CSV", "PDF", "API", "URL", "HTTP", "
            "KiB", "MiB", "GiB", "dBFS",
            "IPv", "eth",  # IPv4 and eth0 as the letters before their digits
            "Webhook", "POST",
-           "MAC", "DHCP", "BLF", "Yealink", "Grandstream", "Fanvil", "GXP", "GRP",  # desk phones: vendors, models
-           "cfg", "xml", "prov"}  # what the installer types: phones' file names, the provisioning path
+           "PRI", "MAC", "DHCP", "BLF", "Yealink", "Grandstream", "Fanvil", "GXP", "GRP",  # desk phones: vendors, models
+           "cfg", "xml", "prov",  # what the installer types: phones' file names, the provisioning path
+           "SHA", "callcenter", "appliance", "upgrade"}  # the upgrade file's name and its SHA-256 checksum
 # What the test and the harness seeded: people's, queues' and menus' names are data.
 SEEDED = ("Acme Trading Ltd", "Alice", "Bob", "Sales line", "Sales", "Support", "sales-menu", "sales", "support",
           "Front door", "zh-welcome", "en-welcome", "main", "City", "Level", "gold", "silver", "company", "lead",

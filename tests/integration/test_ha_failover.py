@@ -30,8 +30,10 @@ GAP_LIMIT = 10.0
 # From the failure to keepalived making the standby MASTER: 1.5 s by the protocol (measured
 # 1.0-1.6 s; with VRRPv2's whole seconds it was 2.1-2.9 s). A kill -9 of the active box's
 # processes one by one may end keepalived's VRRP child with SIGTERM first (its parent gone): it
-# then says goodbye (priority 0) and the standby takes over at once (seen: 0.1 s).
-DETECTION_LIMIT = 2.0
+# then says goodbye (priority 0) and the standby takes over at once (seen: 0.1 s). With room for
+# a machine shared by the whole suite (2.09 s seen with an image build beside it); the 0.5 s
+# advert itself is checked on the generated configuration (tests/unit/test_ha_roles.py).
+DETECTION_LIMIT = 2.5
 # From keepalived making the standby MASTER to its first accepted call: the issue's 3 s, with
 # room for a machine shared by the whole suite (measured 0.7-2.3 s).
 AFTER_DETECTION_LIMIT = 4.5

@@ -11,7 +11,7 @@
 % up = status['upgrade']
 <section class="card" id="upgrade-now">
   <h2>{{_('upgrade.running')}}</h2>
-  <p><span id="upgrade-version">{{status['running']['version']}}</span>
+  <p><span id="upgrade-version">{{_('upgrade.development') if status['running']['version'] == 'development' else status['running']['version']}}</span>
   % if status['running']['slot']:
   · {{_('upgrade.slot', slot=status['running']['slot'])}}
   % else:
