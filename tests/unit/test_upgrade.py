@@ -4,7 +4,7 @@ foreign, damaged or cut-short one refused with its reason; an install writes the
 syslinux's default); the boot check keeps a healthy slot and restarts an unhealthy one; the
 web UI and API take a bundle (admins only, capped before reading, nothing left of a refused
 one), in English and Chinese, and restart only on confirmation.  The same steps on a real
-disk in qemu: tests/boot/test_upgrade.py."""
+disk in qemu: tests/boot/test_boot_upgrade.py."""
 
 from __future__ import annotations
 
