@@ -19,7 +19,7 @@ import pytest
 from harness import REPO, wait_until
 from hapair import DATA_LIMIT, Pair, mark, marked, pids_in, run_scenario
 
-pytestmark = pytest.mark.asterisk
+pytestmark = [pytest.mark.asterisk, pytest.mark.alone]  # takeover timings and the alarms they raise: not beside other shards
 
 # Seconds without accepted calls: VRRP's detection (VRRPv3, 3 advertisements of 0.5 s plus a
 # skew of 6/256 of one at priority 250: 1.0-1.6 s after the failure, measured) plus the
