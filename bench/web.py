@@ -32,7 +32,6 @@ if __name__ == "__main__":  # the web process, or this benchmark alone: gevent b
 import datetime as dt
 import http.client
 import json
-import os
 import random
 import socket
 import subprocess
@@ -142,6 +141,7 @@ def serve(work: Path) -> None:
     from appliance.db.migrate import migrate
     from appliance.services.config import ConfigService
     from appliance.services.users import UserService
+    from webdeps import fill
     from webharness import Agents
     from webui.app import WebDeps, make_app
 
@@ -151,9 +151,11 @@ def serve(work: Path) -> None:
     bus = EventBus()
     deps = WebDeps(db=db, config=ConfigService(db), users=UserService(db), agents=Agents(),
                    health=lambda: {"status": "ok", "components": {}}, live=lambda: live.snapshot(time.time()),
-                   secret_key=os.urandom(32), bus=bus, extra={"timezone": "Asia/Shanghai"})
+                   bus=bus, extra={"timezone": "Asia/Shanghai"})
+    fill(deps)  # the services the composition root builds, as the tests' web UI has them
+    app = make_app(deps)
     db.close()
-    server = WSGIServer(("127.0.0.1", 0), make_app(deps), log=None)
+    server = WSGIServer(("127.0.0.1", 0), app, log=None)
     server.start()
     print(json.dumps({"port": server.server_port}), flush=True)
     go = work / "go"
