@@ -6,7 +6,7 @@ own web account, 20,000 call records from today and a live state of 200 signed-i
 and 40 calls. This process connects 200 agent event streams (``GET /api/v1/events`` with
 each agent's token, so each stream is filtered to its agent as in real life), then the
 web process puts call ``offered`` events on its event bus (the screen pop: each goes
-through the appliance's customer lookup, ``Appliance._with_customer``, then
+through the appliance's customer lookup, ``services.callers.with_customer``, then
 ``EventBus.publish``) for random agents at a steady rate, and writes a call record every
 half second (so the wallboard's figures are counted again). Meanwhile a supervisor loads
 pages one after the other. Figures:
@@ -115,7 +115,7 @@ def seed(db, work: Path):
 def publish_pops(bus, db, numbers: list[str], pops: int, rate: float) -> None:
     """The screen pops, as the appliance makes them: customer lookup, then the bus."""
     from appliance.db.models import CallRecord
-    from appliance.main import Appliance
+    from appliance.services.callers import with_customer
 
     rng = random.Random(9)
     db.connect(reuse_if_open=True)  # this greenlet's own connection, as a request's
@@ -125,7 +125,7 @@ def publish_pops(bus, db, numbers: list[str], pops: int, rate: float) -> None:
         data = {"event": "offered", "linkedid": f"pop.{i}", "caller": f"139{rng.randrange(100_000):08d}",
                 "did": "88001000", "queue": "sales", "agent": "", "offered_to": numbers[i % len(numbers)],
                 "state": "ringing", "published_at": time.time()}
-        bus.publish("call", Appliance._with_customer("call", data))
+        bus.publish("call", with_customer("call", data))
         if i % max(1, int(rate / 2)) == 0:  # a call ended: the wallboard's figures change
             now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
             CallRecord.create(linkedid=f"ended.{i}", queue="sales", direction="inbound", enter_time=now,
