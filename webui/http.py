@@ -21,7 +21,7 @@ from bottle import HTTPResponse, request, response
 
 from appliance import labels
 from appliance.engine.schedule import DAYS, ScheduleError, from_grid, to_grid
-from appliance.errors import BadRequest, DomainError, FieldError, PermissionDenied, TooLarge
+from appliance.errors import BadRequest, DomainError, FieldError, PermissionDenied, TooLarge, Unavailable
 from appliance.services.config import KINDS
 from appliance.services.crm import Viewer
 from appliance.services.site import zone_of
@@ -149,6 +149,15 @@ def issue_session(deps, user_id: int) -> None:
 
 
 # -- JSON -----------------------------------------------------------------------------------
+def extra_service(deps, key: str, msgid: str, english: str, code: str):
+    """A service the composition root puts in ``deps.extra`` (the appliance's own process
+    has it; a tool's web UI may not): 503 ``code`` with ``msgid`` when it is not there."""
+    found = deps.extra.get(key)
+    if found is None:
+        raise Unavailable(FieldError(msgid, english), code=code)
+    return found
+
+
 def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
     """Every API error has the same shape: ``{"error", "message", "fields"}`` (+ ``error_id`` on a 500,
     ``params`` when the error's sentence has parts: ``{"number_class": "international"}``)."""

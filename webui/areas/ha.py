@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from bottle import request, response
 
-from appliance.errors import DomainError, FieldError, Unavailable, ValidationError
+from appliance.errors import DomainError, FieldError, ValidationError
 from webui.apidoc import Operation, body, errors, resp
-from webui.http import ADMIN, actor, json_body, problem_of, render
+from webui.http import ADMIN, actor, extra_service, json_body, problem_of, render
 
 FIELDS = ("interface", "peer_address", "floating_address", "gateway", "router_id", "priority", "secret")
 SETTINGS_SCHEMA = {"type": "object", "properties": {
@@ -44,11 +44,8 @@ TAGS = ["ha"]
 
 def install(app, deps) -> None:
     def store():
-        found = deps.extra.get("ha_settings")
-        if found is None:
-            raise Unavailable(FieldError("ha.unavailable", "hot standby settings are not available in this process"),
-                              code="ha.unavailable")
-        return found
+        return extra_service(deps, "ha_settings", "ha.unavailable",
+                             "hot standby settings are not available in this process", "ha.unavailable")
 
     def running() -> dict:
         return (deps.health().get("components") or {}).get("ha") or {"state": "off", "enabled": False}

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from bottle import request, response
 
-from appliance.errors import DomainError, FieldError, Unavailable, ValidationError
+from appliance.errors import DomainError, FieldError, ValidationError
 from webui.apidoc import Operation, errors, resp
-from webui.http import ADMIN, actor, json_body, problem_of, render
+from webui.http import ADMIN, actor, extra_service, json_body, problem_of, render
 
 BUNDLE_BODY_LIMIT = 2 * 1024 ** 3  # bytes; a bundle is about 450 MB today
 TAGS = ["upgrade"]
@@ -40,11 +40,8 @@ UPLOADED_SCHEMA = {"type": "object", "properties": {
 
 def install(app, deps) -> None:
     def upgrades():
-        found = deps.extra.get("upgrades")
-        if found is None:
-            raise Unavailable(FieldError("error.code.upgrade.unavailable", "upgrades are not available in this process"),
-                              code="upgrade.unavailable")
-        return found
+        return extra_service(deps, "upgrades", "error.code.upgrade.unavailable",
+                             "upgrades are not available in this process", "upgrade.unavailable")
 
     def page(problem=None, refused=None, restarting=False):
         return render("upgrade.tpl", status=upgrades().status(), problem=problem, refused=refused,
