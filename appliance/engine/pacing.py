@@ -150,13 +150,14 @@ def wanted_lines(settings: Settings, factor: float, floor: Floor, window: Window
     if settings.mode == POWER:
         return math.floor(max(MIN_LEVEL, settings.ratio) * ready + 1e-9)
     if settings.mode == PREDICTIVE:
+        factor = max(MIN_FACTOR, min(factor, MAX_FACTOR))
         # the busy agents it dials ahead of, scaled down with the factor: when the abandon
         # rate is over the target, anticipation is what gave the calls nobody took
-        agents = math.floor(ready + soon_free(floor, window) * min(1.0, max(MIN_FACTOR, factor)) + 1e-9)
+        agents = math.floor(ready + soon_free(floor, window) * min(1.0, factor) + 1e-9)
         rate = window.answer_rate
         if rate is None or agents <= 0:
             return agents
-        budget = max(settings.target_abandon, 0.0) / 100.0 * max(MIN_FACTOR, min(factor, MAX_FACTOR))
+        budget = max(settings.target_abandon, 0.0) / 100.0 * factor
         return predictive_lines(rate, agents, budget, _most(settings, floor))
     raise ValueError(f"not a dialler mode: {settings.mode!r}")
 
