@@ -386,6 +386,7 @@ class HaNode:
     def _look_at_peer(self) -> None:
         url = f"http://{self.ha.peer_address}:{self.status_port}/ha/status"
         while True:
+            asked_at = time.time()
             try:
                 with urllib.request.urlopen(url, timeout=1.0) as answer:
                     body = json.loads(answer.read(4096))
@@ -397,7 +398,8 @@ class HaNode:
             except Exception as exc:
                 self.peer_status = {"reachable": False, "role": None, "error": str(exc)[:200],
                                     "checked_at": time.time()}
-            self.handle(roles.PeerSeen(self.peer_status["role"]))
+            if asked_at >= self.since:  # else asked before this box's role changed: look again
+                self.handle(roles.PeerSeen(self.peer_status["role"]))
             self.handle(roles.Copying(self.replicator.last_error is not None if self.replicator is not None
                                       else self.peer_status.get("replication_state") == "failing"))
             self.handle(roles.KeptAside(bool(self.kept_aside()), bool(self.peer_status.get("kept_aside"))))

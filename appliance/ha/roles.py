@@ -70,6 +70,9 @@ class Vrrp:
 
 @dataclass(frozen=True)
 class PeerSeen:
+    """What the peer says of itself; the adapter drops an answer to a look begun before this
+    box's last change of role (a stale "active" from the box just taken over from)."""
+
     role: str | None  # None: the peer did not answer
 
 
@@ -112,7 +115,9 @@ def step(state: RoleState, event) -> tuple[RoleState, list]:
         if event.state == "MASTER":
             if state.role != "active":
                 commands += [StopReceiving(), BecomeActive()]
-            state = replace(state, role="active")
+                # what the peer said of itself was said before this box took over (it was the
+                # active box a moment ago): not a split brain until it says so again
+                state = replace(state, role="active", peer_role=None)
         elif event.state in ("BACKUP", "FAULT", "STOP", "DELETED"):
             role = "fault" if event.state == "FAULT" else "standby"
             if state.role == "active":

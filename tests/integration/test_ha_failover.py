@@ -21,12 +21,14 @@ from hapair import DATA_LIMIT, Pair, mark, marked, pids_in, run_scenario
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.alone]  # takeover timings and the alarms they raise: not beside other shards
 
-# Seconds without accepted calls: VRRP's detection (VRRPv3, 3 advertisements of 0.5 s plus a
-# skew of 6/256 of one at priority 250: 1.0-1.6 s after the failure, measured) plus the
-# takeover (the replica opened, Asterisk configured and started: 1.8-1.9 s at load 9, up to
-# 5 s at load 14-18 on 2 cores). Measured 3.2-3.3 s at load 9. The figures are written to
-# tests/artifacts/ha-failover.json (and by `make bench`: bench/ha.py).
-GAP_LIMIT = 10.0
+# Seconds without accepted calls (issue 20's goal: at most 3 s): VRRP's detection (VRRPv3, 3
+# advertisements of 0.5 s plus a skew of 6/256 of one at priority 250: 1.0-1.6 s after the
+# failure, measured) plus the takeover (the replica opened, Asterisk configured and started:
+# 0.4-0.6 s on a quiet machine). Measured 1.8-2.1 s here on a quiet machine and 1.9-2.0 s in CI
+# (this module runs alone, after the shards); 3.2-6.8 s beside a loaded suite (load 9-30 on 2
+# cores), which is why it runs alone. The figures are written to tests/artifacts/ha-failover.json
+# (and by `make bench`: bench/ha.py).
+GAP_LIMIT = 3.0
 # From the failure to keepalived making the standby MASTER: 1.5 s by the protocol (measured
 # 1.0-1.6 s; with VRRPv2's whole seconds it was 2.1-2.9 s). A kill -9 of the active box's
 # processes one by one may end keepalived's VRRP child with SIGTERM first (its parent gone): it
@@ -34,9 +36,9 @@ GAP_LIMIT = 10.0
 # a machine shared by the whole suite (2.09 s seen with an image build beside it); the 0.5 s
 # advert itself is checked on the generated configuration (tests/unit/test_ha_roles.py).
 DETECTION_LIMIT = 2.5
-# From keepalived making the standby MASTER to its first accepted call: the issue's 3 s, with
-# room for a machine shared by the whole suite (measured 0.7-2.3 s).
-AFTER_DETECTION_LIMIT = 4.5
+# From keepalived making the standby MASTER to its first accepted call: the issue's "new calls
+# succeed at most 3 s after the failure is detected" (measured 0.4-0.6 s quiet, 2.3 s loaded).
+AFTER_DETECTION_LIMIT = 3.0
 FIGURES = REPO / "tests" / "artifacts" / "ha-failover.json"
 
 

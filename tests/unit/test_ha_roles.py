@@ -84,6 +84,14 @@ def test_split_brain_is_an_alarm_until_one_box_stands_down():
     assert SPLIT_BRAIN not in state.alarms  # a standby beside an active peer is the normal case
 
 
+def test_taking_over_from_the_active_peer_is_no_split_brain_until_it_says_active_again():
+    state, done = run([Vrrp("BACKUP"), PeerSeen("active"), Vrrp("MASTER")])
+    assert done[2] == [StopReceiving(), BecomeActive()] and SPLIT_BRAIN not in state.alarms
+    assert state.peer_role is None
+    state, done = run([Vrrp("BACKUP"), PeerSeen("active"), Vrrp("MASTER"), PeerSeen("active")])
+    assert done[3] == [RaiseAlarm(SPLIT_BRAIN)]
+
+
 def test_a_silent_peer_is_an_alarm_after_a_few_looks():
     state, done = run([PeerSeen(None)] * PEER_MISSES + [PeerSeen("standby")])
     assert all(c == [] for c in done[:PEER_MISSES - 1])
