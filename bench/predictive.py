@@ -91,7 +91,7 @@ def run() -> Path:
         customers.start()
         for ext in AGENTS:
             phones.append(Phone(ext, f"pw-{ext}-bench", ("127.0.0.1", settings.sip_port), logs, ring_ms=0,
-                                calls=10_000).start())
+                                calls=10_000, timeout_s=int(4 * SECONDS + 600)).start())
             app.agents.login(ext)
         wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == FREE for a in AGENTS), 30,
                    "agents free")

@@ -198,14 +198,15 @@ class Phone:
     """An agent's SIP phone: one SIPp answering calls, one registering it."""
 
     def __init__(self, extension: str, password: str, asterisk: tuple[str, int], log_dir: Path,
-                 ring_ms: int = 1000, calls: int = 1, scenario: str = "agent_phone_answer.xml"):
+                 ring_ms: int = 1000, calls: int = 1, scenario: str = "agent_phone_answer.xml",
+                 timeout_s: int = 300):
         self.extension = extension
         self.password = password
         self.asterisk = asterisk
         self.log_dir = log_dir
         self.port = free_port(socket.SOCK_DGRAM)
         self.answer = Sipp(scenario, PHONE_IP, self.port, None,
-                           {"agent": extension}, log_dir, calls=calls, timeout_s=300,
+                           {"agent": extension}, log_dir, calls=calls, timeout_s=timeout_s,
                            extra_args=("-d", str(ring_ms)))
 
     def start(self) -> "Phone":
