@@ -7,10 +7,13 @@ The modes where the appliance dials:
 - ``progressive``: one line per free agent;
 - ``power``: ``ratio`` lines per free agent (a campaign field);
 - ``predictive``: as many lines as the measured answer rate allows for the agents who can
-  take a call (free now, plus the busy ones expected to finish within one ring time: busy x
-  ring time / handle time, times ``adapt``'s factor when it is under 1), keeping the abandoned calls expected within the target:
-  answered calls are ``X ~ Binomial(lines, answer rate)``, the ones beyond the agents are
-  abandoned, and the most lines are dialled for which ``E[max(0, X - agents)]`` is at most
+  take a call (free now, plus the busy ones who finish within one ring time: each busy agent
+  does with a chance of ring time / handle time, times ``adapt``'s factor when it is under 1,
+  so they are ``B ~ Binomial(busy, that chance)``, not their mean: a call answered when the
+  busy agents happen to run long is abandoned all the same), keeping the abandoned calls
+  expected within the target: answered calls are ``X ~ Binomial(lines, answer rate)``, the
+  ones beyond the agents are abandoned, and the most lines are dialled for which
+  ``E[max(0, X - free - B)]`` is at most
   ``budget`` of the ``lines x answer rate`` expected answered, ``budget`` being the target
   abandon rate (3 % by default) times a factor ``adapt`` steers from the abandon rate
   measured over the rolling window (down in proportion when it is over the target, held
@@ -115,28 +118,44 @@ def adapt(factor: float, window: Window, settings: Settings) -> float:
     return min(MAX_FACTOR, factor + STEP_UP)
 
 
-def expected_abandoned(lines: int, answer_rate: float, agents: int) -> float:
-    """E[max(0, X - agents)] for X ~ Binomial(lines, answer_rate): the answered calls no agent
-    is there for."""
+def _binomial(n: int, p: float) -> list[float]:
+    """P(K = k) for k = 0..n, K ~ Binomial(n, p)."""
+    p = min(max(p, 0.0), 1.0)
+    return [math.comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(n + 1)]
+
+
+def expected_abandoned(lines: int, answer_rate: float, agents: int, busy: int = 0, soon: float = 0.0) -> float:
+    """E[max(0, X - agents - B)] for X ~ Binomial(lines, answer_rate) and B ~ Binomial(busy,
+    soon): the answered calls no agent is there for, ``agents`` free now and each of ``busy``
+    free in time with the chance ``soon``."""
     p = min(max(answer_rate, 0.0), 1.0)
     if lines <= agents or p == 0.0:
         return 0.0
-    return sum((k - agents) * math.comb(lines, k) * p ** k * (1 - p) ** (lines - k)
-               for k in range(agents + 1, lines + 1))
+    answers = _binomial(lines, p)
+    freed = _binomial(busy, soon) if busy > 0 and soon > 0 else [1.0]
+    return sum(pb * sum((k - agents - b) * answers[k] for k in range(agents + b + 1, lines + 1))
+               for b, pb in enumerate(freed))
+
+
+def soon_free_chance(window: Window) -> float:
+    """The chance that one busy agent finishes within one ring time (predictive only)."""
+    if window.handle_seconds <= 0 or window.ring_seconds <= 0:
+        return 0.0
+    return min(1.0, window.ring_seconds / window.handle_seconds)
 
 
 def soon_free(floor: Floor, window: Window) -> float:
     """Busy agents expected to finish within one ring time (predictive only)."""
-    if floor.agents_busy <= 0 or window.handle_seconds <= 0 or window.ring_seconds <= 0:
-        return 0.0
-    return floor.agents_busy * min(1.0, window.ring_seconds / window.handle_seconds)
+    return max(floor.agents_busy, 0) * soon_free_chance(window)
 
 
-def predictive_lines(answer_rate: float, agents: int, budget: float, most: int) -> int:
+def predictive_lines(answer_rate: float, agents: int, budget: float, most: int, busy: int = 0,
+                     soon: float = 0.0) -> int:
     """The most lines (at most ``most``) whose expected abandoned calls are within ``budget``
-    (a share) of the calls expected answered; at least one per agent."""
-    lines = min(agents, most)
-    while lines < most and expected_abandoned(lines + 1, answer_rate, agents) <= \
+    (a share) of the calls expected answered; at least one per agent expected (those free
+    and the busy ones' mean)."""
+    lines = min(math.floor(agents + busy * soon + 1e-9), most)
+    while lines < most and expected_abandoned(lines + 1, answer_rate, agents, busy, soon) <= \
             budget * (lines + 1) * answer_rate:
         lines += 1
     return lines
@@ -153,12 +172,12 @@ def wanted_lines(settings: Settings, factor: float, floor: Floor, window: Window
         factor = max(MIN_FACTOR, min(factor, MAX_FACTOR))
         # the busy agents it dials ahead of, scaled down with the factor: when the abandon
         # rate is over the target, anticipation is what gave the calls nobody took
-        agents = math.floor(ready + soon_free(floor, window) * min(1.0, factor) + 1e-9)
+        busy, soon = max(floor.agents_busy, 0), soon_free_chance(window) * min(1.0, factor)
         rate = window.answer_rate
-        if rate is None or agents <= 0:
-            return agents
+        if rate is None or ready + busy * soon < 1:
+            return math.floor(ready + busy * soon + 1e-9)
         budget = max(settings.target_abandon, 0.0) / 100.0 * factor
-        return predictive_lines(rate, agents, budget, _most(settings, floor))
+        return predictive_lines(rate, ready, budget, _most(settings, floor), busy, soon)
     raise ValueError(f"not a dialler mode: {settings.mode!r}")
 
 

@@ -62,17 +62,30 @@ def test_answer_rate_30_percent_dials_what_the_abandon_target_allows_for_the_age
 
 
 def test_predictive_counts_busy_agents_soon_free():
-    # 2 ready, 10 busy, a ring of 20 s against 100 s handled: 2 more expected free, so lines for 4 agents
+    # 2 ready, 10 busy, a ring of 20 s against 100 s handled: each busy agent is free in time
+    # with a chance of 0.2 (2 of them on average): more lines than for the 2 ready alone (3)
     assert lines_to_dial(PRED, 1.0, Floor(agents_ready=2, agents_busy=10, lines_ringing=0, entries=100),
-                         THIRTY) == 8
+                         THIRTY) == 5
+    assert lines_to_dial(PRED, 1.0, Floor(agents_ready=2, agents_busy=0, lines_ringing=0, entries=100), THIRTY) == 3
+
+
+def test_busy_agents_soon_free_are_a_chance_not_their_mean():
+    # 4 agents for certain allow 8 lines at 30 % answered and a 3 % target (above); 2 free and 2
+    # of 10 busy on average allow fewer: the calls answered when the busy ones run long find nobody
+    assert lines_to_dial(PRED, 1.0, Floor(agents_ready=4, agents_busy=0, lines_ringing=0, entries=100), THIRTY) == 8
+    mean_only = pacing.expected_abandoned(8, 0.3, 4)
+    assert pacing.expected_abandoned(8, 0.3, 2, busy=10, soon=0.2) > mean_only
+    # the same with nobody busy, or no chance to finish in time, is the deterministic count
+    assert pacing.expected_abandoned(8, 0.3, 4, busy=10, soon=0.0) == pytest.approx(mean_only)
+    assert pacing.expected_abandoned(8, 0.3, 2, busy=2, soon=1.0) == pytest.approx(mean_only)
 
 
 def test_a_lowered_factor_also_dials_ahead_of_fewer_busy_agents():
     # abandons over the target came from agents expected free who were not: with the factor
-    # at 0.5 only half of the 2 expected free count; at the lowest (0.1), none of them
+    # at 0.5 each busy agent counts half as likely free; at the lowest (0.1), none of them
     busy = Floor(agents_ready=0, agents_busy=10, lines_ringing=0, entries=100)
-    assert lines_to_dial(PRED, 1.0, busy, THIRTY) == 3  # 2 agents soon free
-    assert lines_to_dial(PRED, 0.5, busy, THIRTY) == 1  # 1 agent soon free
+    assert lines_to_dial(PRED, 1.0, busy, THIRTY) == 2  # 2 agents soon free on average
+    assert lines_to_dial(PRED, 0.5, busy, THIRTY) == 1  # 1 agent soon free on average
     assert lines_to_dial(PRED, pacing.MIN_FACTOR, busy, THIRTY) == 0
     assert lines_to_dial(PRED, 2.0, busy, THIRTY) == lines_to_dial(PRED, 1.0, busy, THIRTY)  # never beyond the estimate
 
