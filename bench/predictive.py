@@ -31,7 +31,7 @@ from harness import TRUNK_IP, Phone, Sipp, free_port, wait_until  # noqa: E402
 from bench.common import figure, new_appliance, percentile, write_results  # noqa: E402
 
 AGENTS = [str(2001 + i) for i in range(int(os.environ.get("BENCH_DIALER_AGENTS", "12")))]
-SECONDS = float(os.environ.get("BENCH_DIALER_SECONDS", "150"))
+SECONDS = float(os.environ.get("BENCH_DIALER_SECONDS", "300"))
 NUMBERS = 3000
 TARGET = 3.0
 
