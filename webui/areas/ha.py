@@ -77,13 +77,13 @@ def install(app, deps) -> None:
         return extra_service(deps, "kept_aside", "ha.unavailable",
                              "hot standby settings are not available in this process", "ha.unavailable")
 
-    def page(problem=None, errors=None, values=None, saved=False, removed=None):
+    def page(problem=None, errors=None, values=None, saved=False, removed=None, refused=None):
         current = store().load()
         values = values or {k: ("" if k == "secret" else str(getattr(current, k))) for k in FIELDS}
         values.setdefault("enabled", current.enabled)
         return render("ha.tpl", status=running(), settings=current.public(), values=values, errors=errors or {},
                       problem=problem, saved=saved, restart_needed=answer(current)["restart_needed"],
-                      kept=kept().list(), removed=removed)
+                      kept=kept().list(), removed=removed, refused=refused)
 
     @app.get("/admin/ha", name="ha", roles=ADMIN)
     def ha_page():
@@ -108,14 +108,12 @@ def install(app, deps) -> None:
     def ha_kept_remove(box, name):
         if request.forms.get("confirm") != "on":
             response.status = 422
-            return page(problem=problem_of(ValidationError(
-                FieldError("error.code.ha.kept_confirm", "tick the box to confirm the removal"),
-                code="ha.kept_confirm")))
+            return page(refused=FieldError("error.code.ha.kept_confirm", "tick the box to confirm the removal"))
         try:
             kept().remove(box, name, actor())
-        except DomainError as exc:
+        except DomainError as exc:  # not found, the other box silent: its own sentence, translated
             response.status = exc.http_status
-            return page(problem=problem_of(exc))
+            return page(refused=exc.message)
         bottle.redirect(f"/admin/ha?removed={name}", 303)
 
     @app.post("/admin/ha", name="ha_save", roles=ADMIN)

@@ -19,6 +19,9 @@
   % end
   <p class="small muted">{{_('ha.calls_lost')}}</p>
 </section>
+% if refused:
+<p class="alert" role="alert" id="ha-kept-refused">{{field_error(refused)}}</p>
+% end
 % if removed:
 <p class="notice" id="ha-kept-removed" role="status">{{_('ha.kept.removed', name=removed)}}</p>
 % end
