@@ -15,7 +15,7 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, FieldError, ValidationError
-from webui.apidoc import Operation, body, errors, items, resp
+from webui.apidoc import Operation, body, errors, file_resp, items, resp
 from webui.http import ADMIN, actor, extra_service, json_body, no_content, problem_of, render
 
 FIELDS = ("interface", "peer_address", "floating_address", "gateway", "router_id", "priority", "secret")
@@ -170,9 +170,7 @@ def install(app, deps) -> None:
              api=Operation({"tags": TAGS, "summary": "Download a database kept aside (a SQLite file)",
                             "description": "Streamed (from the other box for `peer`). 404 `ha.kept_not_found`; "
                                            "503 `ha.peer_unreachable` when the other box does not answer.",
-                            "responses": {"200": {"description": "the database",
-                                                  "content": {SQLITE: {"schema": {"type": "string",
-                                                                                  "format": "binary"}}}},
+                            "responses": {"200": file_resp("the database", SQLITE),
                                           **errors(401, 403, 404, 503)}}))
     def api_ha_kept_file(box, name):
         return send_kept(box, name)
