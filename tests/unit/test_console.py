@@ -601,7 +601,10 @@ def test_an_upgrade_from_a_usb_stick_is_checked_and_handed_in_as_the_web_upload_
     raw = good.read_bytes()
     data = tmp_path / "data"
     data.mkdir()
-    os.chown(data, 65534, 65534)  # the appliance's account owns the data directory
+    as_root = os.geteuid() == 0  # as the console runs on the image (and the tests here)
+    owner = (65534, 65534) if as_root else (os.getuid(), os.getgid())
+    if as_root:
+        os.chown(data, *owner)  # the appliance's account owns the data directory
     disk = make_disk(tmp_path / "disk", uefi=True)
     r = rig()
     r.upgrades = Upgrades(data, disk=disk, version=lambda: "1.0.0")
@@ -625,7 +628,7 @@ def test_an_upgrade_from_a_usb_stick_is_checked_and_handed_in_as_the_web_upload_
     r.command("2")
     r.pty.expect("Not done: The file is damaged: initrd.img does not match its SHA-256 checksum. Nothing was changed")
     assert list(folder.iterdir()) == []  # nothing kept, nothing asked of the root helper
-    assert folder.stat().st_uid == 65534  # the web UI can still hand one in
+    assert (folder.stat().st_uid, folder.stat().st_gid) == owner  # the web UI can still hand one in
     r.command("9", "u")
     r.pty.expect("当前运行：版本 1.0.0，系统槽位 A。")
     r.command("2")
@@ -637,7 +640,7 @@ def test_an_upgrade_from_a_usb_stick_is_checked_and_handed_in_as_the_web_upload_
     assert sorted(p.name for p in folder.iterdir()) == [slots.INSTALL_REQUEST, slots.STAGED]
     assert (folder / slots.STAGED).read_bytes() == raw
     assert (folder / slots.INSTALL_REQUEST).read_text() == "admin (ttyS0)\n"
-    assert {(p.stat().st_uid, p.stat().st_gid) for p in folder.iterdir()} == {(65534, 65534)}
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in folder.iterdir()} == {owner}
     rebooted = []
     slots.serve_requests(data, disk, reboot=lambda: rebooted.append(1), stop_appliance=lambda: None)  # the root helper
     r.pty.expect("版本 2.0.0 已写入槽位 B")
