@@ -64,6 +64,7 @@ def test_the_admin_pairs_this_box_and_the_dashboard_shows_the_pair(page_as, web,
     expect(row).to_contain_text(_("ha.kept.here"))
     expect(row).to_contain_text("2.0 MiB")
     expect(row).to_contain_text(_("ha.kept.cause.split_brain"))
+    screenshot(page, lang, "config-ha-kept-aside")
     row.locator("button").click()  # not ticked
     expect(page.locator("#ha-kept-refused")).to_have_text(_("error.code.ha.kept_confirm"))
     assert (folder / KEPT).exists()
