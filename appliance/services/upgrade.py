@@ -2,12 +2,11 @@
 web UI, or picked from a USB stick on the serial console (``receive_file``: the same steps),
 is streamed to the data partition, checked off the event loop (every part against the
 manifest's SHA-256, then only a newer version) and, only if good, handed to
-``appliance-upgrade.service`` (root) to be
-written to the other root slot; the restart into it waits for the administrator's
-confirmation.  ``appliance/slots.py`` has the disk's side, the bundle's format and the
-boot check that keeps the new version only if it is healthy.
+``appliance-upgrade.service`` (root) to be written to the other root slot; the restart into
+it waits for the administrator's confirmation.  ``appliance/slots.py`` has the disk's side,
+the bundle's format and the boot check that keeps the new version only if it is healthy.
 
-A refused file (foreign, damaged, cut short) is deleted and nothing else changes.
+A refused file (foreign, damaged, cut short, not newer) is deleted and nothing else changes.
 """
 
 from __future__ import annotations
