@@ -49,7 +49,7 @@ from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.querypool import QueryPool  # noqa: E402
 from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter  # noqa: E402
-from appliance.ha.node import HaNode  # noqa: E402
+from appliance.ha.node import KEPT_DIR, HaNode  # noqa: E402
 from appliance.ha.replication import promote_replica  # noqa: E402
 from appliance.engine.registrations import (  # noqa: E402
     Registrations,
@@ -111,7 +111,8 @@ from appliance.services.site import SiteService, zone_of  # noqa: E402
 from appliance.services.sipguard import SipGuard  # noqa: E402
 from appliance.services.voicemail import VoicemailService  # noqa: E402
 from appliance.services.users import UserService  # noqa: E402
-from appliance.services.ha import HaSettingsStore, audit_ha_change  # noqa: E402
+from appliance.services.ha import HaSettingsStore, audit_ha_change, audit_kept_removed  # noqa: E402
+from appliance.services.kept_aside import KeptAside  # noqa: E402
 from appliance.services.backup import BackupService, Layout  # noqa: E402
 from appliance.supervisor import STATUS_FILE, ProcessChild, Supervisor, Watch, digest, request_restart  # noqa: E402
 from hwdrivers.dahdi_conf import DahdiSettings, parse_dynamic_spans  # noqa: E402
@@ -638,6 +639,11 @@ class Appliance:
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024,
                                             "ha_settings": HaSettingsStore(ha_dir(self.settings), audit=audit_ha_change),
                                             "ha_running": self.ha.ha if self.ha is not None else None,
+                                            "kept_aside": KeptAside(
+                                                Path(self.settings.db_path).parent / KEPT_DIR,
+                                                peer=self.ha.peer_files if self.ha is not None else None,
+                                                audit=audit_kept_removed,
+                                                **({"changed": self.ha.kept_removed} if self.ha is not None else {})),
                                             "upgrades": Upgrades(self.settings.data_dir, off_loop=lambda fn, *a:
                                                                  gevent.get_hub().threadpool.apply(fn, a))},
                        recordings=self.recordings, voicemail=self.voicemail, faxes=self.faxes,

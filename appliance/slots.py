@@ -142,10 +142,7 @@ def read_bundle(path: Path, sink=None) -> dict:
         raise refuse("upgrade.not_bundle", "this file is not an upgrade of the call-center appliance") from None
     with tar:
         try:
-            first = tar.next()
-            if first is None or first.name != MANIFEST or not first.isfile() or first.size > 1024 * 1024:
-                raise refuse("upgrade.not_bundle", "this file is not an upgrade of the call-center appliance")
-            manifest = _manifest(tar.extractfile(first).read())
+            first, manifest = _first_manifest(tar)
             seen = set()
             for member in tar:
                 if member is first:  # the iteration starts again from the first member
@@ -182,6 +179,50 @@ def read_bundle(path: Path, sink=None) -> dict:
     if missing:
         raise refuse("upgrade.truncated", "the file is cut short: upload it again")
     return manifest
+
+
+def bundle_manifest(path: Path) -> dict:
+    """The manifest of the bundle at ``path``, read from its first member only (no part is
+    hashed): what a list of bundles shows.  ``read_bundle`` is the check; this refuses only a
+    file that is not a bundle at all (``BundleRefused``)."""
+    try:
+        with tarfile.open(path, "r|") as tar:
+            return _first_manifest(tar)[1]
+    except (tarfile.TarError, OSError, EOFError):
+        raise refuse("upgrade.not_bundle", "this file is not an upgrade of the call-center appliance") from None
+
+
+def _first_manifest(tar: tarfile.TarFile) -> tuple[tarfile.TarInfo, dict]:
+    """The bundle's first member, which must be its manifest, and the manifest read."""
+    first = tar.next()
+    if first is None or first.name != MANIFEST or not first.isfile() or first.size > 1024 * 1024:
+        raise refuse("upgrade.not_bundle", "this file is not an upgrade of the call-center appliance")
+    return first, _manifest(tar.extractfile(first).read())
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    """The release numbers a version starts with (``2.0.0-test`` -> (2, 0, 0)); None for one
+    without (``development``, ``unknown``)."""
+    match = re.match(r"(\d+(?:\.\d+)*)", version or "")
+    if match is None:
+        return None
+    numbers = [int(n) for n in match.group(1).split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
+def refuse_not_newer(version: str, running: str) -> None:
+    """Refuse a bundle of the very version running or of an older release: an older version
+    cannot open the database the running one has migrated (and the same one changes nothing).
+    Another build of the same release (``0.1.0+gabc`` over ``0.1.0+gdef``) passes, and so does
+    anything when the running version has no release number (a development copy)."""
+    have, offered = _release(running), _release(version)
+    if have is None:
+        return
+    if version == running or offered is None or offered < have:
+        raise refuse("upgrade.not_newer", "this upgrade is version {version}; version {running} runs now: only a "
+                                          "newer version can be installed", version=version[:60], running=running[:60])
 
 
 def _manifest(raw: bytes) -> dict:

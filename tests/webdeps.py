@@ -55,6 +55,12 @@ def fill(deps: WebDeps) -> WebDeps:
 
         from appliance.services.ha import HaSettingsStore, audit_ha_change
         deps.extra["ha_settings"] = HaSettingsStore(Path(deps.db.database).parent / "ha", audit=audit_ha_change)
+    if "kept_aside" not in deps.extra:  # this box's own folder; no pair
+        from pathlib import Path
+
+        from appliance.services.ha import audit_kept_removed
+        from appliance.services.kept_aside import KeptAside
+        deps.extra["kept_aside"] = KeptAside(Path(deps.db.database).parent / "kept-aside", audit=audit_kept_removed)
     if deps.call_records is None:
         deps.call_records = CallRecords(deps.db, timezone=deps.site.timezone)
     if deps.reports is None:

@@ -39,6 +39,11 @@ def resp(description: str, schema: dict | None = None) -> dict:
     return out
 
 
+def file_resp(description: str, mimetype: str) -> dict:
+    """An answer that is a file sent as it is (a download)."""
+    return {"description": description, "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}}}
+
+
 def errors(*codes: int) -> dict:
     return {str(c): resp(STATUS_TEXT[c], ERROR) for c in (*codes, 500)}
 

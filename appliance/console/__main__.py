@@ -125,6 +125,18 @@ def restart_appliance_for(settings) -> Callable[[], str]:
     return restart
 
 
+def upgrades_for(settings) -> Callable[[], object]:
+    """The web upload's own service over the data directory, its checks in a native thread."""
+    def service():
+        import gevent
+
+        from appliance.services.upgrade import Upgrades
+
+        return Upgrades(settings.data_dir, off_loop=lambda fn, *a: gevent.get_hub().threadpool.apply(fn, a))
+
+    return service
+
+
 def build_deps(settings, network=None) -> ConsoleDeps:
     network = network or Pyroute2Backend()
     users = UsersOnDemand(settings.db_path)
@@ -149,6 +161,7 @@ def build_deps(settings, network=None) -> ConsoleDeps:
         backups=backups_for(settings, pbx),
         usb_folders=sysinfo.usb_folders,
         restart_appliance=restart_appliance_for(settings),
+        upgrades=upgrades_for(settings),
     )
 
 

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 FACTORY_RESET_PHRASE = "FACTORY RESET"
 RESTORE_PHRASE = "RESTORE"
+RESTART_PHRASE = "RESTART"
+UPGRADE_POLL_SECONDS = 2.0  # how often the writing of an upgrade is looked at
 ALARM_LOGIN_LOCKED = "console.login_locked"  # a stable alarm code, not a message id
 LANGUAGES = ("en", "zh_CN")
 
@@ -81,6 +83,9 @@ class ConsoleDeps:
     backups: Callable[[], object] | None = None
     usb_folders: Callable[[], list[str]] = field(default=lambda: [])
     restart_appliance: Callable[[], str] = field(default=lambda: "console.backup.restart_needed")
+    # upgrades in place (appliance.services.upgrade.Upgrades, the web upload's own service):
+    # a bundle on a USB stick checked and handed to the root helper. None: not offered
+    upgrades: Callable[[], object] | None = None
 
 
 def web_urls(interfaces, port: int, scheme: str = "http") -> list[str]:
@@ -133,12 +138,15 @@ class Console:
             ("9", "language", "console.menu.language", self.switch_language),
             ("r", "reports", "console.menu.reports", self.rebuild_reports),
             ("b", "backup", "console.menu.backup", self.backup),
+            ("u", "upgrade", "console.menu.upgrade", self.upgrade),
             ("0", "logout", "console.menu.logout", None),
         )
         if deps.rebuild_reports is None:
             self.commands = tuple(c for c in self.commands if c[1] != "reports")
         if deps.backups is None:
             self.commands = tuple(c for c in self.commands if c[1] != "backup")
+        if deps.upgrades is None:
+            self.commands = tuple(c for c in self.commands if c[1] != "upgrade")
 
     def t(self, msgid: str, **kw) -> str:
         return translate(self.lang, msgid, **kw)
@@ -157,6 +165,11 @@ class Console:
             user = self.login()
             if user is not None:
                 self.session(user)
+
+    @property
+    def who(self) -> str:
+        """Who does it, for the logs and the audit: the signed-in account on this console."""
+        return f"{self.user['username'] if self.user else 'console'} ({self.options.device})"
 
     @property
     def source(self) -> str:
@@ -391,7 +404,7 @@ class Console:
         if name not in services:
             self.say("console.services.restart_unknown", name=name)
             return
-        who = f"{self.user['username']} ({self.options.device})"
+        who = self.who
         self.deps.restart(name, who)
         logger.warning("console: %s asked to restart %s", who, name)
         self.say("console.services.restart_requested", name=name)
@@ -535,7 +548,7 @@ class Console:
         sticks = self.deps.usb_folders()
         self.say("console.backup.sticks", folders=", ".join(sticks) if sticks else self.t("console.backup.no_stick"))
         choice = (self.ask("console.backup.choose") or "").strip().lower()
-        who = f"{self.user['username'] if self.user else 'console'} ({self.options.device})"
+        who = self.who
         if choice in ("1", "backup"):
             default = sticks[0] if sticks else str(service.local_dir)
             folder = (self.ask("console.backup.folder", default=default) or "").strip() or default
@@ -564,6 +577,84 @@ class Console:
             self.say(self.deps.restart_appliance())
         else:
             self.say("console.backup.nothing")
+
+    def upgrade(self) -> None:
+        """An upgrade from a USB stick: the ``*.upgrade`` files found there listed (name,
+        version from the manifest, size), the chosen one checked and handed to the root helper
+        by the web upload's own steps (``Upgrades.receive``: the same checks, the same
+        refusals, nothing left of a refused file), its writing to the other slot followed, and
+        the restart into it only once ``RESTART`` is typed."""
+        service = self.deps.upgrades()
+        status = service.status()
+        running = status["running"]
+        self.say("console.upgrade.running",
+                 version=self.t("upgrade.development") if running["version"] == "development" else running["version"],
+                 slot=running["slot"] or self.t("upgrade.no_slots"))
+        state = status["upgrade"]
+        if state["state"] == "writing":
+            self._follow_writing(service)
+            return
+        if state["state"] == "ready":
+            self._offer_restart(service, state)
+            return
+        if state["state"] == "failed":
+            self._say_failed(state)
+        sticks = self.deps.usb_folders()
+        if not sticks:
+            self.say("console.upgrade.no_stick")
+            return
+        found = service.bundles_in(sticks)
+        if not found:
+            self.say("console.upgrade.none_found", folders=", ".join(sticks))
+            return
+        for number, bundle in enumerate(found, 1):
+            what = (self.t("console.upgrade.version", version=bundle["version"]) if bundle["refused"] is None
+                    else self.t(bundle["refused"].msgid, **bundle["refused"].params))
+            self.term.line(f"  {number}  {bundle['name']:<36} {_size(bundle['size']):>10}  {what}")
+        answer = (self.ask("console.upgrade.choose", n=len(found)) or "").strip()
+        if not answer:
+            self.say("console.backup.nothing")
+            return
+        if not answer.isdigit() or not 1 <= int(answer) <= len(found):
+            self.say("console.upgrade.no_such", answer=answer)
+            return
+        chosen = found[int(answer) - 1]
+        who = self.who
+        self.say("console.upgrade.checking", name=chosen["name"])
+        manifest = service.receive_file(chosen["path"], who)  # a refusal is said by the session, in our words
+        logger.warning("console: %s handed in the upgrade %s (version %s)", who, chosen["path"], manifest["version"])
+        self.say("console.upgrade.handed_in", version=manifest["version"])
+        self._follow_writing(service)
+
+    def _follow_writing(self, service) -> None:
+        """The root helper writes the other slot (minutes): its progress until it is done,
+        then the restart offered.  Enter stops watching; the writing goes on."""
+        while True:
+            state = service.status()["upgrade"]
+            if state["state"] == "ready":
+                self._offer_restart(service, state)
+                return
+            if state["state"] == "failed":
+                self._say_failed(state)
+                return
+            if state["state"] != "writing":
+                return
+            prompt = self.t("console.upgrade.writing", done=state.get("done", 0) // 2 ** 20,
+                            total=state.get("total", 0) // 2 ** 20)
+            if self.term.readline(prompt, timeout=UPGRADE_POLL_SECONDS) is not None:
+                self.say("console.upgrade.left_writing")
+                return
+
+    def _say_failed(self, state: dict) -> None:
+        self.term.line(self.t("upgrade.failed") + " " + self.t(state["msgid"], **(state.get("params") or {})))
+
+    def _offer_restart(self, service, state: dict) -> None:
+        self.say("console.upgrade.ready", version=state.get("version", "?"), slot=str(state.get("slot", "?")).upper())
+        if (self.ask("console.upgrade.confirm", phrase=RESTART_PHRASE) or "").strip() != RESTART_PHRASE:
+            self.say("console.upgrade.not_restarted")
+            return
+        service.restart(self.who)
+        self.say("upgrade.restarting")
 
     def switch_language(self) -> None:
         self.lang = "zh_CN" if self.lang == "en" else "en"

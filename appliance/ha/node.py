@@ -50,7 +50,7 @@ import gevent.os
 from gevent.pywsgi import WSGIServer
 
 from appliance import proc
-from appliance.ha import STATUS_FILE, keepalived, roles
+from appliance.ha import STATUS_FILE, keepalived, kept, roles
 from appliance.ha.replication import (REPLICA_DIR, REPLICA_NAME, FileShipper, Peer, ReplicaReceiver, Replicator,
                                       snapshot)
 from appliance.ha.tools import program
@@ -212,6 +212,9 @@ class HaNode:
         self.shipper: FileShipper | None = None
         self.receiving = False
         self.peer = Peer(ha.peer_address, rsync_port, ha.secret)
+        # the kept databases: this box's served to the peer, the peer's reached from here
+        self._kept_app = kept.app(self.kept_dir, ha.secret)
+        self.peer_files = kept.PeerFiles(ha.peer_address, status_port, ha.secret, seen=lambda: self.peer_status)
         logs = Path(log_dir) if log_dir else self.paths.folder
         self.supervisor = Supervisor(self.paths.folder / "children.json")
         for child in children:  # the box's own (the LAN's DHCP client, the serial console), whatever the role
@@ -353,6 +356,16 @@ class HaNode:
         except OSError:
             return []
 
+    def kept_removed(self, box: str, name: str) -> None:
+        """An admin removed a kept database (here or on the peer): the alarms looked at again
+        now, not at the next look at the peer (they clear when none is left)."""
+        if box == "peer":
+            self.peer_status["kept_aside"] = [n for n in self.peer_status.get("kept_aside") or () if n != name]
+        self.look_at_kept()
+
+    def look_at_kept(self) -> None:
+        self.handle(roles.KeptAside(bool(self.kept_aside()), bool(self.peer_status.get("kept_aside"))))
+
     def keep_aside(self, reason: str) -> Path | None:
         """A copy of this box's database (SQLite's backup API, off the loop) under a name of its
         own, with a note: the writes it holds that the pair's database lacks are not lost."""
@@ -402,10 +415,12 @@ class HaNode:
                 self.handle(roles.PeerSeen(self.peer_status["role"]))
             self.handle(roles.Copying(self.replicator.last_error is not None if self.replicator is not None
                                       else self.peer_status.get("replication_state") == "failing"))
-            self.handle(roles.KeptAside(bool(self.kept_aside()), bool(self.peer_status.get("kept_aside"))))
+            self.look_at_kept()
             gevent.sleep(1.0)
 
     def _status_app(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(kept.PREFIX):  # the peer's signed requests
+            return self._kept_app(environ, start_response)
         if environ.get("PATH_INFO") != "/ha/status" or environ.get("REQUEST_METHOD") != "GET":
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found\n"]

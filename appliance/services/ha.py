@@ -144,3 +144,8 @@ class HaSettingsStore:
 def audit_ha_change(actor: str, changed: str) -> None:
     """The audit record of a change (where a database is open: the active box's web UI)."""
     m.AuditLog.create(username=actor, action="update", object_type="ha", object_id="settings", detail=changed)
+
+
+def audit_kept_removed(actor: str, which: str) -> None:
+    """The audit record of a database kept aside that an admin removed (``here:<name>``, ``peer:<name>``)."""
+    m.AuditLog.create(username=actor, action="delete", object_type="ha", object_id="kept-aside", detail=which)

@@ -1,11 +1,12 @@
-"""Upgrades in place, the appliance's side (it runs unprivileged): an uploaded bundle is
-streamed to the data partition, checked off the event loop (every part against the
-manifest's SHA-256) and, only if good, handed to ``appliance-upgrade.service`` (root) to be
-written to the other root slot; the restart into it waits for the administrator's
-confirmation.  ``appliance/slots.py`` has the disk's side, the bundle's format and the
-boot check that keeps the new version only if it is healthy.
+"""Upgrades in place, the appliance's side (it runs unprivileged): a bundle uploaded in the
+web UI, or picked from a USB stick on the serial console (``receive_file``: the same steps),
+is streamed to the data partition, checked off the event loop (every part against the
+manifest's SHA-256, then only a newer version) and, only if good, handed to
+``appliance-upgrade.service`` (root) to be written to the other root slot; the restart into
+it waits for the administrator's confirmation.  ``appliance/slots.py`` has the disk's side,
+the bundle's format and the boot check that keeps the new version only if it is healthy.
 
-A refused file (foreign, damaged, cut short) is deleted and nothing else changes.
+A refused file (foreign, damaged, cut short, not newer) is deleted and nothing else changes.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Upgrades:
         if self.busy():
             raise UpgradeBusy(FieldError("error.code.upgrade.busy", "an upgrade is being written: wait until it is done"))
         self.folder.mkdir(exist_ok=True)
+        self._as_the_data_owner(self.folder)
         free = shutil.disk_usage(self.folder).free
         if length is not None and length + SPARE_BYTES > free:
             raise ValidationError(FieldError("error.code.upgrade.no_space", "the data disk has {free} MiB free: too little "
@@ -76,14 +78,56 @@ class Upgrades:
                 while chunk := read(slots.CHUNK):
                     f.write(chunk)
             manifest = self.off_loop(slots.read_bundle, part)
+            slots.refuse_not_newer(manifest["version"], self.version())
         except BaseException:
             part.unlink(missing_ok=True)
             raise
         os.replace(part, self.folder / slots.STAGED)
         (self.folder / slots.STATE).unlink(missing_ok=True)
         (self.folder / slots.INSTALL_REQUEST).write_text(actor + "\n")
-        logger.info("%s uploaded version %s (checked): being written to the other slot", actor, manifest["version"])
+        self._as_the_data_owner(self.folder / slots.STAGED, self.folder / slots.INSTALL_REQUEST)
+        logger.info("%s handed in version %s (checked): being written to the other slot", actor, manifest["version"])
         return {"version": manifest["version"], "built": manifest.get("built"), "kernel": manifest.get("kernel")}
+
+    def receive_file(self, path: Path, actor: str) -> dict:
+        """A bundle read from a file (the serial console's USB stick): the upload's own steps,
+        the file read where it is and copied to the data partition (the stick may go)."""
+        try:
+            f = open(path, "rb")
+        except OSError:
+            raise slots.refuse("upgrade.not_bundle", "this file is not an upgrade of the call-center appliance") from None
+        with f:
+            return self.receive(f.read, os.fstat(f.fileno()).st_size, actor)
+
+    def _as_the_data_owner(self, *paths: Path) -> None:
+        """Made by root (the serial console): owned as the web UI would have made them, so the
+        appliance's own account can hand in the next upgrade."""
+        if os.geteuid() != 0:
+            return
+        owner = self.folder.parent.stat()
+        for path in paths:
+            os.chown(path, owner.st_uid, owner.st_gid)
+
+    # -- bundles on USB sticks (the serial console) -------------------------------------
+    @staticmethod
+    def bundles_in(folders) -> list[dict]:
+        """Every ``*.upgrade`` file at the top of ``folders``, by folder and name: its path,
+        size and, from the manifest alone (nothing hashed yet), its version; a file that is not
+        a bundle has ``refused`` (the ``FieldError`` saying why) in place of a version."""
+        found = []
+        for folder in folders:
+            try:
+                paths = sorted(p for p in Path(folder).glob("*.upgrade") if p.is_file())
+            except OSError:
+                continue
+            for path in paths:
+                entry = {"path": path, "name": path.name, "size": path.stat().st_size, "version": None, "refused": None}
+                try:
+                    entry["version"] = slots.bundle_manifest(path)["version"]
+                except slots.BundleRefused as exc:
+                    entry["refused"] = exc.fields["bundle"]
+                found.append(entry)
+        return found
 
     # -- restart -------------------------------------------------------------------------
     def restart(self, actor: str) -> None:

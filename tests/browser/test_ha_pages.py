@@ -1,6 +1,7 @@
 """Hot standby in a real browser, in both languages (issue 20): the admin turns it on for
 this box on its page (a bad field named in the reader's language, the secret never sent
-back, the restart it needs said plainly), and the dashboard shows the pair: this box's role,
+back, the restart it needs said plainly), a database kept aside after a split brain is listed
+in words and removed only once ticked, and the dashboard shows the pair: this box's role,
 the other box, the replication lag and a split brain as an alarm."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from webui import i18n
 pytestmark = pytest.mark.browser
 
 SECRET = "a secret for the pair"
+KEPT = "appliance-20261206T101500Z.db"
 PAIR = {"status": "degraded", "uptime_seconds": 60, "components": {
     "asterisk": {"up": True, "state": "running"},
     "ha": {"enabled": True, "state": "active", "up": False, "peer_address": "192.168.1.12",
@@ -49,6 +51,28 @@ def test_the_admin_pairs_this_box_and_the_dashboard_shows_the_pair(page_as, web,
     saved = store.load()
     assert saved.enabled and saved.peer_address == "192.168.1.12" and saved.secret == SECRET
     screenshot(page, lang, "config-ha-saved")
+
+    # a database this box kept aside after a split brain: listed in words, removed only when ticked
+    from appliance.services.kept_aside import KeptAside
+    folder = tmp_path / "kept-aside"
+    folder.mkdir()
+    (folder / KEPT).write_bytes(b"SQLite format 3\x00" + bytes(2 * 1048576))
+    (folder / KEPT).with_suffix(".json").write_text('{"kept_at": 1796552100, "reason": "split brain"}')
+    web.deps.extra["kept_aside"] = KeptAside(folder)
+    page.goto(web.url + "/admin/ha")
+    row = page.locator(f'#ha-kept-list tr[data-name="{KEPT}"]')
+    expect(row).to_contain_text(_("ha.kept.here"))
+    expect(row).to_contain_text("2.0 MiB")
+    expect(row).to_contain_text(_("ha.kept.cause.split_brain"))
+    screenshot(page, lang, "config-ha-kept-aside")
+    row.locator("button").click()  # not ticked
+    expect(page.locator("#ha-kept-refused")).to_have_text(_("error.code.ha.kept_confirm"))
+    assert (folder / KEPT).exists()
+    page.locator(f'#ha-kept-list tr[data-name="{KEPT}"] input[name=confirm]').check()
+    page.locator(f'#ha-kept-list tr[data-name="{KEPT}"] button').click()
+    expect(page.locator("#ha-kept-removed")).to_have_text(_("ha.kept.removed", name=KEPT))
+    expect(page.locator("#ha-kept-none")).to_have_text(_("ha.kept.none"))
+    assert not (folder / KEPT).exists()
 
     web.deps.health = lambda: PAIR
     page.goto(web.url + "/")

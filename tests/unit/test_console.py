@@ -59,13 +59,15 @@ class Rig:
         self.pbx = lambda: pbxview.PbxReport(False, "connection refused")
         self.backups = None  # a test of backups sets its BackupService here
         self.sticks: list[str] = []
+        self.upgrades = None  # a test of upgrades sets its Upgrades here
         deps = ConsoleDeps(users=self.users, system=lambda: self.system(),
                            hardware=lambda: hardware_health(self.hardware_root), services=lambda: self.status,
                            pbx=lambda: self.pbx(), network=self.network, lan=self.lan,
                            factory_reset=self._factory_reset, alarm=self._alarm,
                            restart=lambda name, who: self.restarts.append((name, who)),
                            rebuild_reports=lambda progress: self.rebuild(progress),
-                           backups=lambda: self.backups, usb_folders=lambda: self.sticks)
+                           backups=lambda: self.backups, usb_folders=lambda: self.sticks,
+                           upgrades=lambda: self.upgrades)
         self.pty = Pty()
         self.port = open_port(self.pty.path, 115200)
         self.console = Console(Terminal(self.port), deps,
@@ -576,3 +578,79 @@ def test_usb_sticks_are_the_removable_disks_mounted_under_media():
               "/dev/sda2 /var/lib/appliance ext4 rw 0 0\ntmpfs /media/ram tmpfs rw 0 0\n"
               "/dev/sdc1 /run/media/admin/MY\\040STICK exfat rw 0 0\n")
     assert sysinfo.usb_folders(mounts) == ["/media/usb0", "/run/media/admin/MY STICK"]
+
+
+def test_an_upgrade_from_a_usb_stick_is_checked_and_handed_in_as_the_web_upload_does(rig, tmp_path, monkeypatch):
+    """The web upload's own steps (``Upgrades.receive``): a damaged bundle refused in both
+    languages with nothing left, a good one staged for the root helper exactly as an upload
+    is (same files, owned by the data directory's owner, though the console runs as root),
+    its writing followed, and the restart only once RESTART is typed."""
+    from appliance import slots
+    from appliance.services.upgrade import Upgrades
+    from image_build.image import make_bundle
+    from test_upgrade import make_disk
+
+    monkeypatch.setattr("appliance.console.session.UPGRADE_POLL_SECONDS", 0.2)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "root.img").write_bytes(b"R" * 65536 + bytes(65536))
+    (parts / "vmlinuz").write_bytes(b"kernel v2")
+    (parts / "initrd.img").write_bytes(b"initrd v2")
+    good = tmp_path / "good.upgrade"
+    make_bundle(parts / "root.img", parts / "vmlinuz", parts / "initrd.img", good, {"version": "2.0.0"}, level=1)
+    raw = good.read_bytes()
+    data = tmp_path / "data"
+    data.mkdir()
+    as_root = os.geteuid() == 0  # as the console runs on the image (and the tests here)
+    owner = (65534, 65534) if as_root else (os.getuid(), os.getgid())
+    if as_root:
+        os.chown(data, *owner)  # the appliance's account owns the data directory
+    disk = make_disk(tmp_path / "disk", uefi=True)
+    r = rig()
+    r.upgrades = Upgrades(data, disk=disk, version=lambda: "1.0.0")
+    folder = data / slots.UPGRADE_DIR
+    r.sign_in()
+    r.command("u")
+    r.pty.expect("Running: version 1.0.0, system slot A.")
+    r.pty.expect("No USB stick found")
+    stick = tmp_path / "media" / "usb0"
+    stick.mkdir(parents=True)
+    r.sticks = [str(stick)]
+    (stick / "callcenter-appliance.upgrade").write_bytes(raw)
+    at = raw.index(b"initrd v2")
+    (stick / "damaged.upgrade").write_bytes(raw[:at] + b"initrd v0" + raw[at + 9:])
+    (stick / "notes.upgrade").write_text("not a bundle")
+    r.command("upgrade")
+    listed = r.pty.expect(r"Which one to install \(1-3").string
+    assert re.search(r"1  callcenter-appliance\.upgrade +\d+\.\d KiB  version 2\.0\.0", listed), listed
+    assert re.search(r"2  damaged\.upgrade .* version 2\.0\.0", listed)  # the manifest alone reads well
+    assert re.search(r"3  notes\.upgrade .* This file is not an upgrade of the call-center appliance", listed)
+    r.command("2")
+    r.pty.expect("Not done: The file is damaged: initrd.img does not match its SHA-256 checksum. Nothing was changed")
+    assert list(folder.iterdir()) == []  # nothing kept, nothing asked of the root helper
+    assert (folder.stat().st_uid, folder.stat().st_gid) == owner  # the web UI can still hand one in
+    r.command("9", "u")
+    r.pty.expect("当前运行：版本 1.0.0，系统槽位 A。")
+    r.command("2")
+    r.pty.expect("文件已损坏：initrd.img 与它的 SHA-256 校验和不符")
+    r.command("u", "1")
+    r.pty.expect("版本 2.0.0 检查通过")
+    r.pty.expect("正在把升级写入另一个槽位：0 / 0 MiB")
+    # staged as the web upload stages it: the bundle and the request the root helper's path unit waits for
+    assert sorted(p.name for p in folder.iterdir()) == [slots.INSTALL_REQUEST, slots.STAGED]
+    assert (folder / slots.STAGED).read_bytes() == raw
+    assert (folder / slots.INSTALL_REQUEST).read_text() == "admin (ttyS0)\n"
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in folder.iterdir()} == {owner}
+    rebooted = []
+    slots.serve_requests(data, disk, reboot=lambda: rebooted.append(1), stop_appliance=lambda: None)  # the root helper
+    r.pty.expect("版本 2.0.0 已写入槽位 B")
+    r.command("later")  # not the phrase
+    r.pty.expect("未重启")
+    assert not (folder / slots.REBOOT_REQUEST).exists()
+    r.command("9", "u")
+    r.pty.expect("Version 2.0.0 is written to slot B. Restarting into it ends every call in progress")
+    r.command("RESTART")
+    r.pty.expect("Restarting into the upgraded version")
+    assert (folder / slots.REBOOT_REQUEST).read_text() == "admin (ttyS0)\n"
+    slots.serve_requests(data, disk, reboot=lambda: rebooted.append(1), stop_appliance=lambda: None)
+    assert rebooted == [1]

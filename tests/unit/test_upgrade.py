@@ -230,6 +230,33 @@ def test_the_api_takes_a_good_bundle_and_refuses_a_bad_one_leaving_nothing(web, 
     assert rebooted == [1]
 
 
+def test_only_a_newer_version_is_taken(web, bundle):
+    """The running version or an older release is refused (an older one cannot open the
+    database this one migrated), translated; another build of the same release and anything
+    over a development copy pass."""
+    for offered, running, taken in (("2.0.0", "1.0.0", True), ("2.0.0-test", "0.1.0+g1234567890", True),
+                                    ("3.0.0-broken", "2.0.0-test", True), ("0.1.0+gbbb", "0.1.0+gaaa", True),
+                                    ("1.9", "1.10", False), ("1.10", "1.9", True), ("1.9.9", "2.0.0", False), ("nightly", "1.0.0", False),
+                                    ("1.0.0", "development", True), ("1.0.0", "unknown", True)):
+        try:
+            slots.refuse_not_newer(offered, running)
+        except slots.BundleRefused as exc:
+            assert not taken and exc.code == "upgrade.not_newer", (offered, running)
+        else:
+            assert taken, (offered, running)
+    path, _ = bundle
+    web.upgrades.version = lambda: "2.0.0"
+    same = post_bundle(web, path.read_bytes())
+    assert same.status_int == 422 and same.json["error"] == "upgrade.not_newer"
+    assert same.json["params"] == {"version": "2.0.0", "running": "2.0.0"}
+    assert list(web.folder.iterdir()) == []  # nothing kept, nothing asked of the root side
+    from appliance.i18n import error_text
+    with pytest.raises(slots.BundleRefused) as caught:
+        web.upgrades.receive_file(path, "admin")
+    assert "only a newer version can be installed" in error_text("en", caught.value)
+    assert "只能安装更新的版本" in error_text("zh_CN", caught.value)
+
+
 def test_a_body_over_the_cap_is_refused_before_it_is_read(web, monkeypatch):
     from webui.areas import upgrade as area
     assert area.BUNDLE_BODY_LIMIT == 2 * 1024 ** 3

@@ -18,7 +18,7 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, FieldError, Unavailable, ValidationError
-from webui.apidoc import Operation, errors, items, resp
+from webui.apidoc import Operation, errors, file_resp, items, resp
 from webui.http import ADMIN, actor, created, json_body, problem_of, render
 
 TAGS = ["backup"]
@@ -156,9 +156,7 @@ def install(app, deps) -> None:
              api=Operation({"tags": TAGS, "summary": "Download a backup file",
                             "description": "`application/gzip`, sent from the disk. 404 `backup.not_found` "
                                            "when it is gone (kept: the newest `backup_keep`).",
-                            "responses": {"200": {"description": "the file",
-                                                  "content": {GZIP: {"schema": {"type": "string",
-                                                                                "format": "binary"}}}},
+                            "responses": {"200": file_resp("the file", GZIP),
                                           **errors(401, 403, 404)}}))
     def api_backup_file(name):
         return send(name)

@@ -32,7 +32,8 @@ STATUS_SCHEMA = {"type": "object", "properties": {
         "version": {"type": "string", "description": "the version written (`ready`)"},
         "slot": {"enum": ["a", "b"], "description": "the slot written (`ready`)"}}}}}
 # What the page's script may have to say about a refused upload (error.code.<code>)
-REFUSALS = ("upgrade.not_bundle", "upgrade.format", "upgrade.checksum", "upgrade.truncated", "upgrade.no_space",
+REFUSALS = ("upgrade.not_bundle", "upgrade.format", "upgrade.checksum", "upgrade.truncated", "upgrade.not_newer",
+            "upgrade.no_space",
             "upgrade.busy", "request.too_large", "csrf_failed")
 UPLOADED_SCHEMA = {"type": "object", "properties": {
     "version": {"type": "string"}, "built": {"type": ["string", "null"]}, "kernel": {"type": ["string", "null"]}}}
@@ -78,7 +79,9 @@ def install(app, deps) -> None:
                                             "read). Every part is checked against the manifest's SHA-256; a "
                                             "foreign, damaged or cut-short file is refused (422 "
                                             "`upgrade.not_bundle`, `upgrade.format`, `upgrade.checksum` with "
-                                            "`params.part`, `upgrade.truncated`; `upgrade.no_space` with "
+                                            "`params.part`, `upgrade.truncated`, `upgrade.not_newer` (the "
+                                            "running version or an older release: `params.version`, "
+                                            "`params.running`); `upgrade.no_space` with "
                                             "`params.free` MiB) and deleted, nothing "
                                             "else touched. A good one is written to the root slot not running "
                                             "(`GET` shows `writing`, then `ready`); `POST /api/v1/upgrade/restart` "
