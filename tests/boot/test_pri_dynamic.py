@@ -83,15 +83,18 @@ astagidir => /run/carrier/lib
 astspooldir => /run/carrier/spool
 astrundir => /run/carrier/run
 astlogdir => /run/carrier/log
+[options]
+verbose = 3
 """,
         "modules.conf": "[modules]\nautoload = no\n" + "".join(f"load = {m}.so\n" for m in (
             "res_timing_timerfd", "chan_dahdi", "pbx_config", "app_dial", "app_playback", "app_system",
-            "res_clioriginate", "pbx_spool", "codec_ulaw", "codec_alaw", "format_gsm", "format_wav", "func_callerid",
-            # the desk phone (res_pjsip needs the three sorcery modules, chan_pjsip pubsub)
+            "res_clioriginate", "pbx_spool", "codec_ulaw", "codec_alaw", "codec_gsm", "format_gsm", "format_wav", "func_callerid",
+            # the desk phone (res_pjsip needs the three sorcery modules, chan_pjsip pubsub; the
+            # caller's number from the From header is res_pjsip_caller_id's)
             "res_sorcery_config", "res_sorcery_memory", "res_sorcery_astdb", "res_pjproject", "res_rtp_asterisk",
             "res_pjsip", "res_pjsip_session", "res_pjsip_pubsub", "chan_pjsip", "res_pjsip_sdp_rtp",
             "res_pjsip_endpoint_identifier_ip", "res_pjsip_outbound_authenticator_digest",
-            "res_pjsip_outbound_registration")),
+            "res_pjsip_outbound_registration", "res_pjsip_caller_id")),
         # the network side of the PRI, facing the appliance's user side
         "chan_dahdi.conf": "[channels]\nsignalling = pri_net\nswitchtype = euroisdn\ncontext = carrier\n"
                            "group = 0\ncallerid = asreceived\nchannel => 32-46,48-62\n",
@@ -264,7 +267,7 @@ def guest(tmp_path_factory):
             print(guest.timings)
         finally:
             try:  # both Asterisks' logs, for whoever reads a failure
-                _, logs = shell.run("tail -n 400 /var/lib/appliance/asterisk/log/messages "
+                _, logs = shell.run("tail -n 400 /var/lib/appliance/asterisk/log/messages* "
                                     "/run/carrier/log/messages", check=False)
                 (ARTIFACTS / "pri-asterisk.log").write_text(logs)
             except (AssertionError, OSError):  # no shell (TimeoutError is an OSError)
