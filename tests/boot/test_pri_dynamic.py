@@ -88,7 +88,8 @@ verbose = 3
 """,
         "modules.conf": "[modules]\nautoload = no\n" + "".join(f"load = {m}.so\n" for m in (
             "res_timing_timerfd", "chan_dahdi", "pbx_config", "app_dial", "app_playback", "app_system",
-            "res_clioriginate", "pbx_spool", "codec_ulaw", "codec_alaw", "codec_gsm", "format_gsm", "format_wav", "func_callerid",
+            "res_clioriginate", "pbx_spool", "codec_ulaw", "codec_alaw", "codec_gsm", "format_gsm", "format_wav",
+            "func_callerid",
             # the desk phone (res_pjsip needs the three sorcery modules, chan_pjsip pubsub; the
             # caller's number from the From header is res_pjsip_caller_id's)
             "res_sorcery_config", "res_sorcery_memory", "res_sorcery_astdb", "res_pjproject", "res_rtp_asterisk",
