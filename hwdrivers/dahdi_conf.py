@@ -373,7 +373,7 @@ def model_from_status(status: DahdiStatus, extensions: Mapping[int, str] | None 
             if own is not None and own.line:
                 first = span.basechan or (span.channels[0].number if span.channels else 0)
                 spans.append(PriSpan(span=span.number, basechan=first, line=own.line, side=side, timing=0,
-                                     description=span.description, dynamic=True))
+                                     group=span_group(span.number), description=span.description, dynamic=True))
             continue
         if span.digital:
             first = span.basechan or (span.channels[0].number if span.channels else 0)

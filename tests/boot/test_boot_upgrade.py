@@ -14,17 +14,14 @@ restarts (-no-reboot); the test starts it again on the same disk and UEFI variab
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import re
-import ssl
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
+from guestweb import GuestWeb
 from image_build.derive import derive
 from image_build.image import IMAGE_NAME
 from image_build.qemu import boot
@@ -45,51 +42,8 @@ BROKEN = {"/etc/systemd/system/appliance.service.d/broken.conf": b"[Service]\nEx
               b"[Service]\nEnvironment=APPLIANCE_BOOT_CHECK_SECONDS=90\n"}
 
 
-class Web:
-    """The guest's web UI over HTTPS as a signed-in administrator (cookie and CSRF token)."""
-
-    def __init__(self, vm):
-        self.vm, self.cookie, self.csrf = vm, "", ""
-
-    def call(self, method: str, path: str, body=None, headers=None, timeout: float = 60) -> tuple[int, bytes, dict]:
-        conn = http.client.HTTPSConnection("127.0.0.1", self.vm.https_port, timeout=timeout,
-                                           context=ssl._create_unverified_context())
-        sent = {"Accept": "application/json", **(headers or {})}
-        if self.cookie:
-            sent["Cookie"] = self.cookie
-        if self.csrf and method != "GET":
-            sent["X-CSRF-Token"] = self.csrf
-        try:
-            conn.request(method, path, body=body, headers=sent)
-            answer = conn.getresponse()
-            data = answer.read()
-            for name, value in answer.getheaders():
-                if name.lower() == "set-cookie" and value.startswith("cc_session="):
-                    self.cookie = value.split(";", 1)[0]
-            return answer.status, data, dict(answer.getheaders())
-        finally:
-            conn.close()
-
-    def json(self, method: str, path: str, data=None, expect: int = 200, **kw) -> dict:
-        body = None if data is None else json.dumps(data).encode()
-        status, raw, _ = self.call(method, path, body, {"Content-Type": "application/json"} if body else {}, **kw)
-        assert status == expect, (method, path, status, raw[:500])
-        return json.loads(raw)
-
-    def sign_in(self, password: str) -> None:
-        status, _, headers = self.call("POST", "/login", urlencode({"username": "admin", "password": password}),
-                                       {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html",
-                                        "Origin": f"https://127.0.0.1:{self.vm.https_port}"})
-        assert status in (302, 303) and self.cookie, (status, headers)
-        page, location = "/admin/upgrade", None
-        for _ in range(3):  # the first-run wizard holds an admin's pages on /setup
-            status, raw, headers = self.call("GET", location or page, headers={"Accept": "text/html"})
-            if status in (302, 303):
-                location = headers["Location"].split("://", 1)[-1].partition("/")[2]
-                location = "/" + location
-                continue
-            break
-        self.csrf = re.search(rb'(?:csrf_token" value|data-csrf)="([^"]+)"', raw).group(1).decode()
+class Web(GuestWeb):
+    """The guest's web UI as the signed-in administrator, with the upgrade's own calls."""
 
     def upload(self, path: Path, expect: int = 202) -> dict:
         with open(path, "rb") as f:

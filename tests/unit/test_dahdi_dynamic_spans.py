@@ -23,6 +23,7 @@ from hwdrivers.dahdi_conf import (
     parse_dynamic_spans,
     render_chan_dahdi_conf,
     render_system_conf,
+    span_group,
 )
 from hwdrivers.dahdi_status import read_status
 from hwdrivers.health import hardware_health
@@ -87,6 +88,10 @@ def test_only_the_declared_span_is_taken_and_written_without_a_span_line():
     chan = render_chan_dahdi_conf(model)
     assert "signalling = pri_cpe" in chan and "switchtype = euroisdn" in chan and "channel => 1-15,17-31" in chan
     assert "32" not in chan  # the carrier's span 2 is not the appliance's
+    # the group its card route dials (DAHDI/g11), as a card's span 1 is: the qemu PRI test's
+    # outbound call found the span in group 0, so the outbound route's Dial found no channel
+    assert [s.group for s in model.spans] == [span_group(1)] == [11]
+    assert "group = 11" in chan and "group = 0" not in chan
     assert model_from_status(status).spans == ()  # none declared: a dynamic span is nobody's
 
 
