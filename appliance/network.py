@@ -93,8 +93,14 @@ def config_from_dict(data: dict) -> LanConfig:
 
 def dhcp_argv(ifname: str) -> list[str]:
     """The DHCP client the supervisor runs on the LAN port in DHCP mode (pyroute2's, from
-    this interpreter's environment; it keeps its lease file in its working directory)."""
-    return [sys.executable, "-m", "pyroute2.dhcp.cli", "--log-level", "WARNING", ifname]
+    this interpreter's environment; it keeps its lease file in its working directory).
+
+    ``--no-release``: stopping it (the appliance's service restarted, a crash) leaves the
+    leased address on the port and sends no DHCPRELEASE; the next client starts from the
+    lease file and renews the same address.  By default it removed the address and the
+    default route on exit: a restart of the service in qemu came back without a lease in
+    time and took the fallback address, cutting off every phone and browser on the old one."""
+    return [sys.executable, "-m", "pyroute2.dhcp.cli", "--log-level", "WARNING", "--no-release", ifname]
 
 
 @dataclass(frozen=True)
