@@ -22,7 +22,7 @@ class Recorder:
         self.applied = []
         self.fail_on = None
 
-    def apply(self, ifname, config):
+    def apply(self, ifname, config, keep_addresses=False):
         self.applied.append(config)
         if config == self.fail_on:
             raise OSError("netlink refused")
@@ -130,6 +130,10 @@ def test_at_start_the_port_comes_up_and_gets_the_fallback_only_without_a_lease(n
     assert lan.add_fallback("192.168.1.250/24") is True
     assert ipv4_addresses(backend.interfaces(), "lan0") == ["192.168.1.250/24"]
     assert lan.add_fallback("192.168.1.250/24") is False  # it has an address now
+    # the service restarted in DHCP mode: the address on the port (the lease its client did
+    # not release when it stopped) stays for the next client to renew
+    assert lan.bring_up() == LanConfig("dhcp")
+    assert ipv4_addresses(backend.interfaces(), "lan0") == ["192.168.1.250/24"]
     with pytest.raises(ValidationError):
         LanChanger(backend, tmp_path / "other", "lan0").add_fallback("192.168.1.0/24")
     static = LanChanger(backend, tmp_path / "static", "lan0")
