@@ -93,8 +93,14 @@ def config_from_dict(data: dict) -> LanConfig:
 
 def dhcp_argv(ifname: str) -> list[str]:
     """The DHCP client the supervisor runs on the LAN port in DHCP mode (pyroute2's, from
-    this interpreter's environment; it keeps its lease file in its working directory)."""
-    return [sys.executable, "-m", "pyroute2.dhcp.cli", "--log-level", "WARNING", ifname]
+    this interpreter's environment; it keeps its lease file in its working directory).
+
+    ``--no-release``: stopping it (the appliance's service restarted, a crash) leaves the
+    leased address on the port and sends no DHCPRELEASE; the next client starts from the
+    lease file and renews the same address.  By default it removed the address and the
+    default route on exit: a restart of the service in qemu came back without a lease in
+    time and took the fallback address, cutting off every phone and browser on the old one."""
+    return [sys.executable, "-m", "pyroute2.dhcp.cli", "--log-level", "WARNING", "--no-release", ifname]
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class Interface:
 class NetworkBackend(Protocol):
     def interfaces(self) -> list[Interface]: ...
     def default_gateway(self) -> str | None: ...
-    def apply(self, ifname: str, config: LanConfig) -> None: ...
+    def apply(self, ifname: str, config: LanConfig, keep_addresses: bool = False) -> None: ...
     def add_address(self, ifname: str, address: str) -> None: ...
 
 
@@ -146,12 +152,17 @@ class Pyroute2Backend:
                     return route.get("RTA_GATEWAY")
         return None
 
-    def apply(self, ifname: str, config: LanConfig) -> None:
+    def apply(self, ifname: str, config: LanConfig, keep_addresses: bool = False) -> None:
+        """The port set to ``config`` and up; ``keep_addresses`` (DHCP at start): what is on
+        it stays (the lease a DHCP client stopped with the service left there)."""
         with self._ipr() as ipr:
             found = ipr.link_lookup(ifname=ifname)
             if not found:
                 raise ValidationError(f"there is no network port {ifname}", code="network.no_port")
             index = found[0]
+            if keep_addresses and config.mode == "dhcp":
+                ipr.link("set", index=index, state="up")
+                return
             for route in ipr.get_routes(family=socket.AF_INET, table=self.MAIN_TABLE, oif=index):
                 if route["dst_len"] == 0:
                     ipr.route("del", dst="0.0.0.0/0", gateway=route.get("RTA_GATEWAY"), oif=index)
@@ -260,9 +271,12 @@ class LanChanger:
 
     def bring_up(self) -> LanConfig:
         """At the appliance's start: put the kept setting on the port and bring its link
-        up (pyroute2's DHCP client only waits for the link, it never raises it)."""
+        up (pyroute2's DHCP client only waits for the link, it never raises it).  In DHCP
+        mode the addresses on the port stay: after a restart of the service that is the
+        lease (its client stops without releasing it), which the next client renews; the
+        static address of an earlier setting went when the setting changed (``apply``)."""
         config = self.current()
-        self.backend.apply(self.ifname, config)
+        self.backend.apply(self.ifname, config, keep_addresses=True)
         return config
 
     def add_fallback(self, address: str) -> bool:

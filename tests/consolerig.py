@@ -63,7 +63,7 @@ class FakeNetwork:
     def default_gateway(self):
         return "192.168.1.1"
 
-    def apply(self, ifname, config):
+    def apply(self, ifname, config, keep_addresses=False):
         if self.fail:
             raise OSError("netlink said no")
         self.applied.append((ifname, config))

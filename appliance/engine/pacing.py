@@ -47,10 +47,11 @@ MIN_LEVEL = 1.0
 MIN_DIALLED = 20  # calls ended in the window before the answer rate is believed (until then: one line per agent)
 MIN_PICKED_UP = 10  # answered calls in the window before the abandon rate steers the factor
 STEP_UP = 0.05  # the factor's rise per adaptation while the abandon rate is well under the target
-# the factor's bounds: the budget is 10 % to 100 % of the target (the model, not the factor,
-# is what dials ahead: a budget over the target only bought abandons, 3.0 % of the answers at
-# a 3 % target in tests/unit/test_pacing_simulation.py with 1.5, 2.3 % with 1)
-MIN_FACTOR, MAX_FACTOR = 0.1, 1.0
+# the factor's bounds: the budget is 10 % to 150 % of the target.  In simulation
+# (tests/unit/test_pacing_simulation.py) the model is a little optimistic at 1.5 (2.97 % of the
+# answers abandoned at a 3 % target; 2.3 % at 1, 3.3 % at 2); on the real Asterisk it was
+# cautious (1.1 % at 1.5, the factor held at its top): the factor's room above 1 is for that
+MIN_FACTOR, MAX_FACTOR = 0.1, 1.5
 HOLD_SHARE = 0.7  # at or above this share of the target, the factor holds
 ABANDON_SLACK = 1  # abandons beyond the target's share before the factor is cut: one is not yet a trend
 

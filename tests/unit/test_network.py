@@ -14,7 +14,7 @@ import pytest
 
 from appliance.errors import ValidationError
 from appliance.i18n import error_text, field_error
-from appliance.network import LanChanger, LanConfig, Pyroute2Backend, ipv4_addresses, static_config
+from appliance.network import LanChanger, LanConfig, Pyroute2Backend, dhcp_argv, ipv4_addresses, static_config
 
 
 class Recorder:
@@ -22,7 +22,7 @@ class Recorder:
         self.applied = []
         self.fail_on = None
 
-    def apply(self, ifname, config):
+    def apply(self, ifname, config, keep_addresses=False):
         self.applied.append(config)
         if config == self.fail_on:
             raise OSError("netlink refused")
@@ -130,6 +130,10 @@ def test_at_start_the_port_comes_up_and_gets_the_fallback_only_without_a_lease(n
     assert lan.add_fallback("192.168.1.250/24") is True
     assert ipv4_addresses(backend.interfaces(), "lan0") == ["192.168.1.250/24"]
     assert lan.add_fallback("192.168.1.250/24") is False  # it has an address now
+    # the service restarted in DHCP mode: the address on the port (the lease its client did
+    # not release when it stopped) stays for the next client to renew
+    assert lan.bring_up() == LanConfig("dhcp")
+    assert ipv4_addresses(backend.interfaces(), "lan0") == ["192.168.1.250/24"]
     with pytest.raises(ValidationError):
         LanChanger(backend, tmp_path / "other", "lan0").add_fallback("192.168.1.0/24")
     static = LanChanger(backend, tmp_path / "static", "lan0")
@@ -176,3 +180,13 @@ def test_a_bad_address_is_explained_in_the_technicians_language():
     with pytest.raises(ValidationError) as caught:
         static_config("10.0.0.5/24", "10.9.0.1")
     assert error_text("zh_CN", caught.value) == "网关 10.9.0.1 不是 10.0.0.0/24 中的另一个地址"
+
+
+def test_the_dhcp_client_keeps_its_address_when_it_is_stopped():
+    # pyroute2's client, stopped with the appliance's service, removed the leased address and
+    # the default route and released the lease: a restart lost the LAN address
+    argv = dhcp_argv("lan0")
+    assert argv[-1] == "lan0" and "--no-release" in argv
+    help_text = subprocess.run([*argv[:3], "--help"], capture_output=True, text=True, check=True).stdout
+    assert "--no-release" in help_text  # the installed client knows the option
+

@@ -116,8 +116,7 @@ def test_abandon_over_the_target_lowers_the_factor_and_with_it_the_lines():
     held = Window(dialled=300, answered=97, abandoned=3)  # 3 / 100 = 3 %: at the target, hold
     assert adapt(1.0, held, PRED) == 1.0
     under = Window(dialled=300, answered=100, abandoned=0)
-    assert adapt(0.5, under, PRED) == pytest.approx(0.5 + pacing.STEP_UP)
-    assert adapt(1.0, under, PRED) == pacing.MAX_FACTOR == 1.0  # never a budget over the target
+    assert adapt(1.0, under, PRED) == pytest.approx(1.0 + pacing.STEP_UP)
     assert adapt(pacing.MAX_FACTOR - 0.01, under, PRED) == pacing.MAX_FACTOR
     assert adapt(1.0, Window(dialled=30, answered=5, abandoned=2), PRED) == 1.0  # too few answers to steer
     # a stricter target (1 %) with the same 3 %: lowered
