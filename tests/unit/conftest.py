@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db import open_database
-from appliance.db.migrate import migrate
+from webharness import database_copy
 
 
 @pytest.fixture
 def db(tmp_path):
-    """A real SQLite file, migrated to the newest schema."""
-    database = open_database(tmp_path / "t.db")
-    migrate(database)
+    """A real SQLite file, migrated to the newest schema: a copy of one migrated once per test
+    process (``webharness.database_copy``; migrating a file takes some 0.2 s of CPU and 0.8 s
+    of fsyncs, copying it 5 ms)."""
+    database = database_copy(tmp_path / "t.db", "migrated", lambda db, folder: None)
     yield database
     database.close()
