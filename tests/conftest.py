@@ -23,35 +23,12 @@ def pytest_addoption(parser):
     parser.addoption("--shard", default=None, metavar="I/N",
                      help="run only every N-th test starting at the I-th (0-based); tests/parallel.py "
                           "runs the N shards side by side")
-    parser.addoption("--lane", default=None, choices=("calls", "others"),
-                     help="keep only the call tier's files (tests/integration: real Asterisk and SIPp, "
-                          "mostly waiting on audio and timers) or only the others (CPU-bound), before "
-                          "--shard; tests/parallel.py runs both lanes' shards side by side")
-
-
-def pytest_ignore_collect(collection_path, config):
-    """``--lane``: the other lane's files are not even imported (collecting the whole suite
-    costs each process some 10 s of CPU)."""
-    lane = config.getoption("lane")
-    if lane and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
-        try:
-            nodeid = collection_path.relative_to(config.rootpath).as_posix()
-        except ValueError:
-            return None
-        if in_calls_lane(nodeid) != (lane == "calls"):
-            return True
-    return None
 
 
 def pytest_collection_modifyitems(config, items):
     """``--shard I/N`` keeps the test files given to shard I: whole files, so a file's
     module-scoped Asterisk or Chromium starts once, not once per shard, spread so that each
     shard has about the same seconds to run (``shard_of``)."""
-    lane = config.getoption("lane")
-    if lane:
-        keep = [item for item in items if in_calls_lane(item.nodeid) == (lane == "calls")]
-        config.hook.pytest_deselected(items=[item for item in items if in_calls_lane(item.nodeid) != (lane == "calls")])
-        items[:] = keep
     shard = config.getoption("shard")
     if not shard:
         return
@@ -63,13 +40,6 @@ def pytest_collection_modifyitems(config, items):
     kept = [item for item in items if given[item.nodeid.split("::")[0]] == index]
     config.hook.pytest_deselected(items=[item for item in items if given[item.nodeid.split("::")[0]] != index])
     items[:] = kept
-
-
-def in_calls_lane(nodeid: str) -> bool:
-    """The call tier: a real Asterisk and SIPp, whose tests mostly wait on audio played in real
-    time and on timers (measured: 9-11 % of a core for test_ivr, test_engine_routing and
-    test_agentless, Asterisk included), so more of them run side by side than of the others."""
-    return nodeid.startswith("tests/integration/")
 
 
 # Seconds a test takes when no run has been measured yet, by tier (tests/durations.json and

@@ -1,5 +1,5 @@
-"""``make test``: the suite in 2N pytest processes side by side, one shard each (N shards of
-the call tier, tests/integration, and N of the others), then the tests marked ``alone`` (latency bounds under load they make themselves) with nothing beside
+"""``make test``: the suite in N pytest processes side by side, one shard each, then the
+tests marked ``alone`` (latency bounds under load they make themselves) with nothing beside
 them, then the 15 slowest tests of them all.
 
 Not pytest-xdist: its workers hand commands from a reader thread to the main thread through
@@ -8,12 +8,6 @@ gevent's, and the worker stops with ``LoopExit`` (tried with xdist 3.8 / execnet
 processes need nothing of the kind: each test file already has its own Asterisk (one per test,
 or one per module), directories and ports (tests/harness.py gives each process its own block of
 ports).
-
-Two lanes, because the tiers load the machine differently: a call test mostly waits on audio
-played in real time and on timers (test_ivr, test_engine_routing, test_agentless: 9-11 % of a
-core each, Asterisk included, over 70-95 s), while the unit, browser and fuzz tiers keep a core
-busy. Three shards of everything left the two cores half idle for most of the run; the call
-lane's N shards add little CPU beside the others' N.
 
     python tests/parallel.py N [pytest arguments...]
 """
@@ -42,8 +36,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="appliance-test-shards-") as tmp:
         folder = Path(tmp)
         # the shards side by side, then the tests marked ``alone`` with nothing beside them
-        shards = [(f"{lane} shard {i + 1} of {count}", [f"--lane={lane}", f"--shard={i}/{count}", "-m", marks])
-                  for lane in ("calls", "others") for i in range(count)]
+        shards = [(f"shard {i + 1} of {count}", [f"--shard={i}/{count}", "-m", marks]) for i in range(count)]
         worst = run(folder, shards, args)
         alone = marks.replace("and not alone", "and alone") if "(" in marks else "alone"
         worst = max(worst, run(folder, [("the tests marked alone", ["-m", alone])], args))
