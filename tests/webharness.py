@@ -197,6 +197,13 @@ def database_copy(path: Path, name: str, fill):
     return db
 
 
+def migrated(path: Path):
+    """A database at ``path`` migrated to the newest schema, opened: a copy of one migrated once
+    per test process (migrating a file takes some 0.2 s of CPU and 0.8 s of fsyncs here, copying
+    it 5 ms)."""
+    return database_copy(path, "migrated", lambda db, folder: None)
+
+
 def _web_over(db, folder: Path, *, calls, events_max_seconds: float, uptime_seconds: int = 3600, seed=False):
     """(db, deps, app, user ids by name) of the web UI over ``db``; ``seed``: first put the
     call center's configuration, menus and customers in it."""

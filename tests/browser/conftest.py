@@ -21,19 +21,39 @@ import pytest
 from webharness import CHROMIUM, CHROMIUM_FLAGS, ROLE_USER, Calls, PageProblems, Web, seeded_web
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium per test file: Playwright's sync API keeps an asyncio loop running on
-    this thread while it is open, which code run later in the session (pyroute2's own
-    loop) must not meet."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make deps` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
+_shared: dict = {}
 
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
+
+@pytest.fixture
+def browser():
+    """One Chromium for each run of consecutive tests that use it, across files (launching
+    one takes some 3 s of wall clock and 1 s of CPU here, and the tier has 30-odd files): closed
+    as soon as the next test does not use it (``pytest_runtest_teardown``), because
+    Playwright's sync API keeps an asyncio loop running on this thread while it is open, which
+    code run later in the session (pyroute2's own loop) must not meet. Between files every
+    context a test left open is closed, so a file starts from a browser as clean as a new one."""
+    if "chromium" not in _shared:
+        if not Path(CHROMIUM).exists():
+            pytest.fail(f"{CHROMIUM} is missing: `make deps` installs Debian's chromium package")
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        _shared.update(playwright=playwright, chromium=chromium)
+    return _shared["chromium"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the test's own fixtures (its contexts, its web server) are torn down first
+    if "chromium" not in _shared:
+        return
+    if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+        _shared.pop("chromium").close()
+        _shared.pop("playwright").stop()
+    elif nextitem.path != item.path:
+        for context in _shared["chromium"].contexts:
+            context.close()
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.db import open_database
-from appliance.db.migrate import migrate
+from webharness import migrated
 
 
 @pytest.fixture
 def db(tmp_path):
-    """A real SQLite file, migrated to the newest schema."""
-    database = open_database(tmp_path / "t.db")
-    migrate(database)
+    """A real SQLite file, migrated to the newest schema (``webharness.migrated``: a copy)."""
+    database = migrated(tmp_path / "t.db")
     yield database
     database.close()

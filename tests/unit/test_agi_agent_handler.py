@@ -8,10 +8,9 @@ import pytest
 
 from appliance import dialplan_vars as v
 from appliance.agi.handlers import agent as handler_mod
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.errors import Unavailable, ValidationError
 from appliance.services.config import ConfigService
+from webharness import migrated
 
 
 class Agents:
@@ -36,8 +35,7 @@ class Session:
 
 @pytest.fixture
 def db(tmp_path):
-    db = open_database(tmp_path / "a.db")
-    migrate(db)
+    db = migrated(tmp_path / "a.db")
     cfg = ConfigService(db)
     cfg.create("phones", {"extension": "1001", "secret": "pw-1001-secret"}, actor="t")
     cfg.create("phones", {"extension": "1009", "secret": "pw-1009-secret"}, actor="t")

@@ -11,13 +11,11 @@ import pytest
 import webtest
 
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.services.backup import BackupService, Layout
 from appliance.services.config import ConfigService
 from appliance.services.users import UserService
 from webdeps import web_deps
-from webharness import Agents, signed_in_client
+from webharness import Agents, migrated, signed_in_client
 from webui.app import make_app
 
 PASSWORD = "correct-horse-9"
@@ -25,8 +23,7 @@ PASSWORD = "correct-horse-9"
 
 @pytest.fixture
 def env(tmp_path):
-    db = open_database(tmp_path / "web.db")
-    migrate(db)
+    db = migrated(tmp_path / "web.db")
     users = UserService(db)
     data = tmp_path / "data"
     calls = {"up": []}

@@ -9,16 +9,14 @@ import pytest
 from openpyxl import load_workbook
 
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.errors import NotFound, ValidationError
 from appliance.services.callrecords import COLUMNS, CallRecords
+from webharness import migrated
 
 
 @pytest.fixture
 def records(tmp_path):
-    db = open_database(tmp_path / "c.db")
-    migrate(db)
+    db = migrated(tmp_path / "c.db")
     day = dt.datetime(2026, 11, 20, 9, 0)
     rows = [("a.1", "13900000001", "1001", "sales", "answered", "inbound", 0),
             ("a.2", "13900000002", "1002", "support", "answered", "inbound", 1),

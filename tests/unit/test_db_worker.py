@@ -11,17 +11,15 @@ import pytest
 from openpyxl import load_workbook
 
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.db.worker import in_worker
 from appliance.services.callrecords import CallRecords
 from test_webui import env, sign_in  # noqa: F401  (env is a fixture)
+from webharness import migrated
 
 
 @pytest.fixture
 def db(tmp_path):
-    db = open_database(tmp_path / "w.db")
-    migrate(db)
+    db = migrated(tmp_path / "w.db")
     yield db
     db.close()
 

@@ -11,14 +11,14 @@ from appliance.db import open_database
 from appliance.db.migrate import migrate
 from appliance.errors import Conflict, ValidationError
 from appliance.services.dispositions import DispositionService
+from webharness import migrated
 
 SEEDED = ["resolved", "sale", "call-back", "complaint", "no-interest", "wrong-number"]
 
 
 @pytest.fixture
 def service(tmp_path):
-    db = open_database(tmp_path / "d.db")
-    migrate(db)
+    db = migrated(tmp_path / "d.db")
     yield DispositionService(db)
     db.close()
 

@@ -5,8 +5,7 @@ import pytest
 
 from appliance import numbers
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
+from webharness import migrated
 
 
 @pytest.mark.parametrize("typed, e164", [
@@ -70,8 +69,7 @@ def test_number_type(number, kind):
 def test_a_lookup_by_number_finds_every_stored_form(tmp_path):
     """Customer phones and call-record callers exist in several forms already (no migration
     rewrote them): a lookup in any form finds them all."""
-    db = open_database(tmp_path / "t.db")
-    migrate(db)
+    db = migrated(tmp_path / "t.db")
     stored = ("+8613912345678", "13912345671", "8613912345672", "+13912345673", "02161234567")
     for i, phone in enumerate(stored):
         m.Customer.create(name=f"c{i}", phone=phone)

@@ -7,6 +7,7 @@ import datetime as dt
 
 from appliance.db import models as m
 from appliance.services.callrecords import CallRecords
+from webharness import migrated
 from webui.http import local_time
 
 
@@ -21,11 +22,7 @@ def test_stored_utc_times_are_shown_on_the_offices_clock():
 
 
 def test_the_day_filter_takes_the_offices_days(tmp_path):
-    from appliance.db import open_database
-    from appliance.db.migrate import migrate
-
-    db = open_database(tmp_path / "calls.db")
-    migrate(db)
+    db = migrated(tmp_path / "calls.db")
     # 23:30 UTC on the 23rd is 07:30 on the 24th in Shanghai
     m.CallRecord.create(linkedid="1.1", caller="13800000001", enter_time=dt.datetime(2026, 11, 23, 23, 30),
                         disposition="answered")
@@ -44,12 +41,9 @@ def test_the_excel_export_gives_the_offices_time(tmp_path):
 
     from openpyxl import load_workbook
 
-    from appliance.db import open_database
-    from appliance.db.migrate import migrate
     from appliance.services.callrecords import COLUMNS
 
-    db = open_database(tmp_path / "export.db")
-    migrate(db)
+    db = migrated(tmp_path / "export.db")
     m.CallRecord.create(linkedid="1.1", caller="13800000001", enter_time=dt.datetime(2026, 11, 23, 23, 30),
                         disposition="answered")
     data = CallRecords(db, timezone=lambda: "Asia/Shanghai").export(None, {}, {})

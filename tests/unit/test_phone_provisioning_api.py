@@ -13,12 +13,10 @@ import pytest
 import webtest
 
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.services.config import ConfigService
 from appliance.services.users import UserService
 from webdeps import web_deps
-from webharness import Agents
+from webharness import Agents, migrated
 from webui.app import make_app
 
 PASSWORD = "correct-horse-9"
@@ -44,8 +42,7 @@ def digest(challenge: str, user: str, password: str, uri: str, method: str = "GE
 
 @pytest.fixture
 def env(tmp_path):
-    db = open_database(tmp_path / "web.db")
-    migrate(db)
+    db = migrated(tmp_path / "web.db")
     users = UserService(db)
     config = ConfigService(db)
     deps = web_deps(db=db, config=config, users=users, agents=Agents(), health=lambda: {}, live=lambda: {})

@@ -8,12 +8,10 @@ import webtest
 
 from appliance.confgen.from_db import blocked_sources, phone_subnets
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.services.config import ConfigService
 from appliance.services.sipguard import SipGuard
 from appliance.services.users import UserService
-from webharness import Agents
+from webharness import Agents, migrated
 from webdeps import web_deps
 from webui.app import make_app
 
@@ -24,8 +22,7 @@ EVENT = {"Event": "ChallengeResponseFailed", "Service": "PJSIP", "AccountID": "1
 
 @pytest.fixture
 def env(tmp_path):
-    db = open_database(tmp_path / "web.db")
-    migrate(db)
+    db = migrated(tmp_path / "web.db")
     users = UserService(db)
     applied = []
     guard = SipGuard(db, max_failures=2, window_seconds=60, block_seconds=600,

@@ -20,8 +20,6 @@ import pytest
 from gevent import socket
 from gevent.monkey import get_original
 
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.db.querypool import Busy, QueryPool
 from appliance.errors import TooLarge
 from appliance.services.config import ConfigService
@@ -30,7 +28,7 @@ from appliance.services.prompts import MAX_UPLOAD_BYTES, PromptFiles, PromptServ
 from appliance.services.users import UserService
 from harness import wait_until
 from provisioning import firstboot
-from webharness import Agents
+from webharness import Agents, migrated
 from webdeps import web_deps
 from webui.app import make_app
 from webui.edge import BodyReader, RequestTimeout, WebLimits, WebServer, raise_fd_limit, web_connection_cap
@@ -44,8 +42,7 @@ HEALTH = {"status": "ok", "uptime_seconds": 5,
 
 @pytest.fixture
 def web(tmp_path):
-    db = open_database(tmp_path / "web.db")
-    migrate(db)
+    db = migrated(tmp_path / "web.db")
     users = UserService(db)
     config = ConfigService(db)
     files = PromptFiles(tmp_path / "prompts", "/appliance/lib/prompts", None)

@@ -17,18 +17,17 @@ from peewee import fn
 from appliance.bus import EventBus
 from appliance.db import models as m
 from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.errors import ValidationError
 from appliance.services.webhooks import UrlGuard, WebhookService, refused_address, retry_delay
 from harness import wait_until
 from test_mail import Clock  # the mail outbox's fake clock
+from webharness import migrated
 from webhook_receiver import LOOPBACK_OK, receiver  # noqa: F401 (a fixture)
 
 @pytest.fixture
 def env(tmp_path, receiver):
     receiver.reset()
-    db = open_database(tmp_path / "hooks.db")
-    migrate(db)
+    db = migrated(tmp_path / "hooks.db")
     clock = Clock()
     service = WebhookService(db, guard=UrlGuard(own=lambda: [], allowed=LOOPBACK_OK), clock=clock, timeout=1.0)
     yield type("Env", (), {"db": db, "clock": clock, "hooks": service, "receiver": receiver, "path": tmp_path})

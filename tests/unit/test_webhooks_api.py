@@ -11,13 +11,11 @@ import webtest
 
 from appliance.bus import EventBus
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.services.config import ConfigService
 from appliance.services.users import UserService
 from appliance.services.webhooks import UrlGuard, WebhookService
 from webdeps import web_deps
-from webharness import Agents
+from webharness import Agents, migrated
 from webui.app import make_app
 
 PASSWORD = "correct-horse-9"
@@ -30,8 +28,7 @@ def resolve(host, port, type=0):
 
 @pytest.fixture
 def env(tmp_path):
-    db = open_database(tmp_path / "web.db")
-    migrate(db)
+    db = migrated(tmp_path / "web.db")
     users = UserService(db)
     hooks = WebhookService(db, guard=UrlGuard(own=lambda: ["192.0.2.2"], resolve=resolve))
     deps = web_deps(db=db, config=ConfigService(db), users=users, agents=Agents(),

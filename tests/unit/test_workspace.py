@@ -10,13 +10,12 @@ import pytest
 from appliance import numbers
 from appliance.bus import EventBus
 from appliance.db import models as m
-from appliance.db import open_database
-from appliance.db.migrate import migrate
 from appliance.errors import NotFound, PermissionDenied, ValidationError
 from appliance.services.config import ConfigService
 from appliance.services.crm import CustomerService, Viewer
 from appliance.services.users import UserService
 from appliance.services.workspace import WorkspaceService
+from webharness import migrated
 from webui.areas.live import visible
 
 ADMIN = Viewer("admin", "admin")
@@ -24,8 +23,7 @@ ADMIN = Viewer("admin", "admin")
 
 @pytest.fixture
 def ws(tmp_path):
-    db = open_database(tmp_path / "w.db")
-    migrate(db)
+    db = migrated(tmp_path / "w.db")
     cfg = ConfigService(db)
     cfg.create("queues", {"name": "sales"}, actor="t")
     cfg.create("queues", {"name": "support"}, actor="t")
