@@ -20,6 +20,7 @@ from pathlib import Path  # noqa: E402
 import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
+from appliance import numbers  # noqa: E402
 from appliance import settings as settings_mod  # noqa: E402
 from appliance import sounds  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
@@ -709,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
+    load_later()
     print(json.dumps({"web": app.web_url,
                       "health": app.health()["status"]}), flush=True)
     if admin_password:
@@ -716,6 +718,18 @@ def main(argv: list[str] | None = None) -> int:
     wait_for_stop()
     app.stop()
     return 0
+
+
+def load_later() -> None:
+    """What start-up leaves for after calls are accepted (docs/operations.md, "Boot time"):
+    phonenumbers' place names, loaded in a native thread so the loop keeps routing calls."""
+    def load():
+        try:
+            numbers.geocoder()
+        except Exception:
+            logger.exception("loading phonenumbers' geocoder failed; the screen pop loads it when asked")
+
+    gevent.get_hub().threadpool.spawn(load)
 
 
 def wait_for_stop() -> None:
@@ -763,6 +777,7 @@ def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) ->
     node = ha_node(settings, ha)
     lan = gevent.spawn(keep_lan, settings) if settings.lan_interface else None  # whatever the role
     node.start()
+    load_later()
     print(json.dumps({"ha": node.status()["role"], "floating_address": ha.floating_address}), flush=True)
     if admin_password:
         print(firstboot.first_admin_notice(admin_password), flush=True)

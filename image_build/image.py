@@ -17,7 +17,8 @@ Steps (``STEPS`` below):
    their own (``dahdi-modules-<kernel>``, providing ``dahdi-linux``); dahdi-dkms, DKMS,
    the compiler and the kernel headers are purged (about 400 MB).
 4. application: our source tree in ``/opt/appliance`` (the venv finds it by a ``.pth``),
-   compiled for the image's Python.
+   compiled for the image's Python; the empty database at the newest schema
+   (``provisioning.firstboot.DB_TEMPLATE``), which first boot copies.
 5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
    systemd units, the console launcher).
 6. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
@@ -57,6 +58,7 @@ from pathlib import Path
 from appliance.pbx import hosts_file
 from appliance.proc import run
 from image_build import rootfs as test_rootfs
+from provisioning.firstboot import DB_TEMPLATE
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +275,10 @@ def step_app(ctx: Context) -> None:
     (site[0] / "callcenter-appliance.pth").write_text(APP_HOME + "\n")
     run(["chroot", str(ctx.root), VENV + "/bin/python", "-m", "compileall", "-q", APP_HOME],
         what="compile the application for the image's Python")
+    # the schema, not the data: first boot copies it instead of running every migration
+    run(["chroot", str(ctx.root), VENV + "/bin/python", "-c",
+         f"from provisioning.firstboot import make_database_template as m; m({str(DB_TEMPLATE)!r})"],
+        what="make the empty database at the newest schema")
 
 
 def step_overlay(ctx: Context) -> None:
