@@ -698,10 +698,13 @@ def main(argv: list[str] | None = None) -> int:
     # The web UI's heavy reads run in native threads (appliance.db.querypool); while one
     # builds rows in Python the loop gets the GIL back within this, not the default 5 ms.
     sys.setswitchinterval(SWITCH_INTERVAL)
-    admin_password = firstboot.run(settings)
+    # As root (``make run`` by root) the password is read before firstboot hands the data
+    # directory over; as the service's account (the image) after start-up, off the boot's path.
+    late = os.geteuid() != 0
+    admin_password = firstboot.run(settings, password=not late)
     ha = HaSettingsStore(ha_dir(settings)).load()
     if ha.enabled:
-        return run_pair(settings, ha, admin_password)
+        return run_pair(settings, ha, firstboot.first_admin_password(settings) if late else admin_password)
     app = Appliance(settings)
     try:
         app.start()
@@ -711,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
     load_later()
+    if late:
+        admin_password = firstboot.first_admin_password(settings)
     print(json.dumps({"web": app.web_url,
                       "health": app.health()["status"]}), flush=True)
     if admin_password:

@@ -23,7 +23,8 @@ Steps (``STEPS`` below):
    systemd units, the console launcher).
 6. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
    Asterisk itself), fstab, hostname (in /etc/hosts; no build machine's resolver), an empty
-   machine-id.
+   machine-id, the linker cache and journal catalog rebuilt and /etc, /var marked up to date
+   with /usr (``UPDATE_DONE``).
 7. manifest: every Debian package and Python package with its version, the .deb
    hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
 8. ESP: FAT image (mtools) with the kernel, the initrd, systemd-boot (UEFI) and
@@ -306,6 +307,18 @@ def write_names(root: Path) -> None:
     resolv.write_text("# No DNS server: the appliance needs none (its own name is in /etc/hosts).\n")
 
 
+# What systemd does at the first boot after /usr changed (units with ConditionNeedsUpdate=):
+# the dynamic linker's cache and the journal's message catalog, done here for the image's /usr,
+# then marked done (/etc/.updated, /var/.updated), so a box's first boot skips ldconfig.service,
+# systemd-journal-catalog-update.service and systemd-update-done.service, which sat on the
+# appliance's critical chain (docs/operations.md, "Boot time").  Nothing in them is per box.
+# sid's catalog update fails on a translation it lists but does not ship (systemd.be.catalog),
+# as it does on the box: not a reason to stop the build.
+UPDATE_DONE = ((["ldconfig"], "rebuild the dynamic linker's cache", True),
+               (["journalctl", "--update-catalog"], "rebuild the journal's message catalog", False),
+               (["/usr/lib/systemd/systemd-update-done"], "mark /etc and /var up to date with /usr", True))
+
+
 def step_system(ctx: Context) -> None:
     """System: accounts, units enabled, fstab, hostname, machine-id"""
     root = ctx.root
@@ -331,6 +344,8 @@ def step_system(ctx: Context) -> None:
     (root / "etc/dahdi").mkdir(parents=True, exist_ok=True)
     (root / "etc/dahdi/system.conf").unlink(missing_ok=True)
     (root / "etc/dahdi/system.conf").symlink_to("/var/lib/appliance/dahdi/system.conf")
+    for argv, what, check in UPDATE_DONE:
+        run(["chroot", str(root), *argv], what=what, check=check)
     kernels = sorted((root / "boot").glob("vmlinuz-*"))
     if not kernels:
         raise RuntimeError("no kernel in /boot of the image")

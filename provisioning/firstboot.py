@@ -220,9 +220,11 @@ def _factory_reset_if_requested(settings) -> bool:
     return True
 
 
-def run(settings) -> str | None:
+def run(settings, password: bool = True) -> str | None:
     """Run every step not yet done (after a requested factory reset, all of them); return
-    the first admin password while it is still the admin's password."""
+    the first admin password while it is still the admin's password (with ``password``
+    false, None: ``appliance.main`` asks later, once calls are accepted, since checking it
+    costs an scrypt)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _factory_reset_if_requested(settings)
     done_dir = settings.data_dir / "firstboot.done"
@@ -242,7 +244,7 @@ def run(settings) -> str | None:
     # Asked before the hand-over: reading the database as root may leave SQLite's -wal and
     # -shm files behind, which settle_ownership then gives to the appliance's account too
     # (root-owned ones kept the appliance from opening its own database: seen in the boot test).
-    password = first_admin_password(settings)
+    password = first_admin_password(settings) if password else None
     if settings.service_user and os.geteuid() == 0:
         settle_ownership(settings)
     return password

@@ -115,3 +115,10 @@ def test_without_the_images_database_first_boot_migrates(tmp_path):
     db = open_database(s.db_path)
     assert migrate_mod.current_version(db) == migrate_mod.head()
     db.close()
+
+
+def test_the_service_can_leave_checking_the_first_password_for_after_start_up(tmp_path):
+    s = settings.load(None, {"data_dir": tmp_path})
+    assert firstboot.run(s, password=False) is None  # no scrypt on the way to calls accepted
+    assert len(list((tmp_path / "firstboot.done").iterdir())) == len(firstboot.STEPS)
+    assert firstboot.first_admin_password(s) == (tmp_path / firstboot.ADMIN_PASSWORD_FILE).read_text().strip()
