@@ -109,7 +109,12 @@ GPT_ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 # restarts 10 s after a kernel panic instead of hanging.
 KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet loglevel=3 panic=10"
 ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service")
-DISABLE_UNITS = ("asterisk.service",)
+# Besides Debian's Asterisk: a box upgraded by whole images fetches no package lists (apt's
+# timers); it has no LVM for e2scrub, no VT gettys but tty1's (getty-static), and runs no
+# foreign binaries (binfmt_misc, which sat on the boot's critical chain: masked, it is static).
+DISABLE_UNITS = ("asterisk.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer",
+                 "e2scrub_reap.service", "getty-static.service")
+MASK_UNITS = ("systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount")
 MANIFEST_IN_IMAGE = "usr/share/appliance/manifest.json"
 RECIPE_VERSION = 2
 
@@ -329,6 +334,7 @@ def step_system(ctx: Context) -> None:
     run(["chroot", str(root), "systemctl", "enable", *ENABLE_UNITS], what="enable the appliance's units")
     for unit in DISABLE_UNITS:
         run(["chroot", str(root), "systemctl", "disable", unit], what=f"disable {unit}", check=False)
+    run(["chroot", str(root), "systemctl", "mask", *MASK_UNITS], what="mask binfmt_misc")
     (root / "etc/fstab").write_text(
         "# <device> <mount point> <type> <options> <dump> <pass>\n"
         f"PARTUUID={ctx.uuid('root')} / ext4 rw,errors=remount-ro,x-systemd.growfs 0 1\n")
