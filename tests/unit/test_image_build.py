@@ -172,3 +172,10 @@ def test_the_after_update_work_is_done_at_build_time_and_marked_done_last():
 
     source = inspect.getsource(image.step_system)
     assert source.index("UPDATE_DONE") > source.index("write_names(root)")
+
+
+def test_the_image_starts_nothing_an_appliance_upgraded_by_whole_images_never_uses():
+    for unit in ("asterisk.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service",
+                 "getty-static.service"):
+        assert unit in image.DISABLE_UNITS
+    assert "systemd-binfmt.service" in image.MASK_UNITS  # static: only a mask keeps it off the chain
