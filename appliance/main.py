@@ -725,16 +725,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def load_later() -> None:
+LOAD_LATER_SECONDS = 60
+
+
+def load_later(delay: float = LOAD_LATER_SECONDS) -> None:
     """What start-up leaves for after calls are accepted (docs/operations.md, "Boot time"):
-    phonenumbers' place names, loaded in a native thread so the loop keeps routing calls."""
+    phonenumbers' place names, loaded in a native thread a minute later.  Unmarshalling them
+    holds the GIL in long stretches: loaded at once, in qemu, they held up the first health
+    answers by seconds."""
     def load():
         try:
             numbers.geocoder()
         except Exception:
             logger.exception("loading phonenumbers' geocoder failed; the screen pop loads it when asked")
 
-    gevent.get_hub().threadpool.spawn(load)
+    gevent.spawn_later(delay, gevent.get_hub().threadpool.spawn, load)
 
 
 def wait_for_stop() -> None:
