@@ -85,3 +85,40 @@ def test_the_first_password_is_shown_only_while_it_is_the_admins(tmp_path):
     UserService(db).set_password("admin", "my-own-password-9", actor="admin")
     db.close()
     assert firstboot.run(s) is None and firstboot.first_admin_password(s) is None
+
+
+def test_first_boot_copies_the_images_empty_database_instead_of_migrating(tmp_path, monkeypatch):
+    from appliance.db import migrate as migrate_mod
+
+    template = tmp_path / "empty-database.sqlite"
+    firstboot.make_database_template(template)
+    assert not template.with_name(template.name + "-wal").exists()  # one self-contained file
+    assert stat.S_IMODE(template.stat().st_mode) == 0o644
+    applied = []
+    monkeypatch.setattr(migrate_mod, "importlib", type("I", (), {"import_module": applied.append}))
+    s = settings.load(None, {"data_dir": tmp_path / "box"})
+    s.data_dir.mkdir()
+    firstboot.step_20_database(s, template=template)
+    assert applied == []  # no migration ran on the box: the copy is at the newest schema
+    assert stat.S_IMODE(s.db_path.stat().st_mode) == 0o600
+    db = open_database(s.db_path)
+    assert migrate_mod.current_version(db) == migrate_mod.head()
+    assert db.execute_sql("SELECT COUNT(*) FROM user").fetchone() == (0,)  # schema only: no account
+    db.close()
+
+
+def test_without_the_images_database_first_boot_migrates(tmp_path):
+    from appliance.db import migrate as migrate_mod
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    firstboot.step_20_database(s, template=tmp_path / "none.sqlite")
+    db = open_database(s.db_path)
+    assert migrate_mod.current_version(db) == migrate_mod.head()
+    db.close()
+
+
+def test_the_service_can_leave_checking_the_first_password_for_after_start_up(tmp_path):
+    s = settings.load(None, {"data_dir": tmp_path})
+    assert firstboot.run(s, password=False) is None  # no scrypt on the way to calls accepted
+    assert len(list((tmp_path / "firstboot.done").iterdir())) == len(firstboot.STEPS)
+    assert firstboot.first_admin_password(s) == (tmp_path / firstboot.ADMIN_PASSWORD_FILE).read_text().strip()
