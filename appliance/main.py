@@ -805,8 +805,8 @@ def main(argv: list[str] | None = None) -> int:
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
     load_later()
-    if late:
-        admin_password = firstboot.first_admin_password(settings)
+    if late:  # through the appliance's own database: a second one would rebind the models
+        admin_password = firstboot.first_admin_password(settings, db=app.db)
     print(json.dumps({"web": app.web_url,
                       "health": app.health()["status"]}), flush=True)
     if admin_password:

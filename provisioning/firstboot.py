@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 
 from appliance import proc
-from appliance.db import open_database
+from appliance.db import models, open_database
 from appliance.db.migrate import migrate
 
 logger = logging.getLogger(__name__)
@@ -268,11 +268,18 @@ def unfinished(settings) -> tuple[list[str], int] | None:
     return steps, shutil.disk_usage(where).free // (1024 * 1024)
 
 
-def first_admin_password(settings) -> str | None:
+def first_admin_password(settings, db=None) -> str | None:
     """The first admin password while it is still the admin's password: what ``make run``,
     the first-boot unit and the serial console's sign-in screen show.  Once the admin has
     chosen their own (the first-run wizard asks for it) it is nobody's password and is no
-    longer shown; the file stays, private, for a factory reset to replace."""
+    longer shown; the file stays, private, for a factory reset to replace.
+
+    ``db``: the running appliance's database, checked through it.  Without it the check
+    opens its own and then puts the models back on whatever database they were bound to:
+    ``open_database`` binds every model to the one it opens, and an appliance whose models
+    were left on this closed one wrote its call records on a second connection inside a
+    transaction of its own (``CallRecordWriter``): "database is locked", no record (the
+    PRI boot test, when the check moved after start-up)."""
     try:
         password = (settings.data_dir / ADMIN_PASSWORD_FILE).read_text().strip()
     except FileNotFoundError:
@@ -281,11 +288,16 @@ def first_admin_password(settings) -> str | None:
         return None
     from appliance.services.users import UserService
 
-    db = open_database(settings.db_path)
-    try:
+    if db is not None:
         return password if UserService(db).authenticate("admin", password) is not None else None
+    bound = models.database.obj
+    own = open_database(settings.db_path)
+    try:
+        return password if UserService(own).authenticate("admin", password) is not None else None
     finally:
-        db.close()
+        own.close()
+        if bound is not None:
+            models.database.initialize(bound)
 
 
 def first_admin_notice(password: str) -> str:

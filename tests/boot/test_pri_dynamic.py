@@ -93,6 +93,30 @@ def _wait(shell: TestShell, command: str, pattern: str, timeout: float, what: st
     raise AssertionError(f"{what}: not within {timeout:.0f} s; last output:\n{out[-2000:]}")
 
 
+# What the guest says of itself when a step fails: the appliance's journal (its own log and
+# Python's tracebacks: appliance.main logs to standard error), the first-boot unit's, and
+# Asterisk's messages (the route handler's FastAGI lines)
+GUEST_DIAGNOSTICS = ("journalctl -u appliance-firstboot -u appliance --no-pager -o short-monotonic | tail -n 400",
+                     "ls -la /var/lib/appliance/",
+                     "tail -n 150 /var/lib/appliance/asterisk/log/messages")
+
+
+def _dump_guest(shell: TestShell) -> str:
+    """The guest's diagnostics (``GUEST_DIAGNOSTICS``), written beside the serial log and
+    printed, so a failure's output says why; never raises (the failure is what matters)."""
+    parts = []
+    for command in GUEST_DIAGNOSTICS:
+        try:
+            _, out = shell.run(command, timeout=120, check=False)
+        except Exception as e:  # the guest may be gone
+            out = f"({e})"
+        parts.append(f"### {command}\n{out}")
+    text = "\n".join(parts)
+    (ARTIFACTS / "pri-guest-diagnostics.log").write_text(text)
+    print(text)
+    return text
+
+
 def test_a_pri_call_crosses_chan_dahdi_on_looped_dynamic_spans(tmp_path):
     if not IMAGE.exists():
         pytest.fail(f"{IMAGE} is missing: run `make image` first (make boot-test does)")
@@ -157,6 +181,9 @@ def test_a_pri_call_crosses_chan_dahdi_on_looped_dynamic_spans(tmp_path):
             assert hardware["state"] == "critical" and not hardware["up"], hardware
             assert [d["subject"] for d in hardware["details"]] == ["span 1"], hardware  # no port alarms
             assert "RED" in hardware["details"][0]["message"], hardware
+        except BaseException:
+            _dump_guest(shell)
+            raise
         finally:
             shell.close()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
+
 from appliance import settings
 from appliance.db import open_database
 from provisioning import firstboot
@@ -122,3 +124,38 @@ def test_the_service_can_leave_checking_the_first_password_for_after_start_up(tm
     assert firstboot.run(s, password=False) is None  # no scrypt on the way to calls accepted
     assert len(list((tmp_path / "firstboot.done").iterdir())) == len(firstboot.STEPS)
     assert firstboot.first_admin_password(s) == (tmp_path / firstboot.ADMIN_PASSWORD_FILE).read_text().strip()
+
+
+def test_checking_the_first_password_leaves_the_models_on_the_appliances_database(tmp_path):
+    """The boot branch moved the check after start-up: its own database rebound every model,
+    so the appliance's call record (written on its database, in a transaction of its own,
+    through the models) waited on a second connection: "database is locked", no record."""
+    from appliance.db import models
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    firstboot.run(s, password=False)
+    app_db = open_database(s.db_path)  # the running appliance's
+    try:
+        assert firstboot.first_admin_password(s)  # its own database, closed again
+        assert models.database.obj is app_db
+        with app_db.atomic():  # CallRecordWriter.write: the report buckets, then the row
+            app_db.execute_sql("UPDATE user SET active = active")
+            models.User.update(active=True).execute()
+    finally:
+        app_db.close()
+
+
+def test_the_appliance_checks_the_first_password_through_its_own_database(tmp_path, monkeypatch):
+    import inspect
+
+    from appliance import main
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    firstboot.run(s, password=False)
+    db = open_database(s.db_path)
+    monkeypatch.setattr(firstboot, "open_database", lambda path: pytest.fail("a second database"))
+    try:
+        assert firstboot.first_admin_password(s, db=db)
+    finally:
+        db.close()
+    assert "first_admin_password(settings, db=app.db)" in inspect.getsource(main.main)
