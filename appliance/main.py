@@ -20,6 +20,7 @@ from pathlib import Path  # noqa: E402
 import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
+from appliance import numbers  # noqa: E402
 from appliance import settings as settings_mod  # noqa: E402
 from appliance import sounds  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
@@ -794,10 +795,13 @@ def main(argv: list[str] | None = None) -> int:
     # The web UI's heavy reads run in native threads (appliance.db.querypool); while one
     # builds rows in Python the loop gets the GIL back within this, not the default 5 ms.
     sys.setswitchinterval(SWITCH_INTERVAL)
-    admin_password = firstboot.run(settings)
+    # As root (``make run`` by root) the password is read before firstboot hands the data
+    # directory over; as the service's account (the image) after start-up, off the boot's path.
+    late = os.geteuid() != 0
+    admin_password = firstboot.run(settings, password=not late)
     ha = HaSettingsStore(ha_dir(settings)).load()
     if ha.enabled:
-        return run_pair(settings, ha, admin_password)
+        return run_pair(settings, ha, firstboot.first_admin_password(settings) if late else admin_password)
     app = Appliance(settings)
     try:
         app.start()
@@ -806,6 +810,9 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
+    load_later()
+    if late:  # through the appliance's own database: a second one would rebind the models
+        admin_password = firstboot.first_admin_password(settings, db=app.db)
     print(json.dumps({"web": app.web_url,
                       "health": app.health()["status"]}), flush=True)
     if admin_password:
@@ -813,6 +820,23 @@ def main(argv: list[str] | None = None) -> int:
     wait_for_stop()
     app.stop()
     return 0
+
+
+LOAD_LATER_SECONDS = 60
+
+
+def load_later(delay: float = LOAD_LATER_SECONDS) -> None:
+    """What start-up leaves for after calls are accepted (docs/operations.md, "Boot time"):
+    phonenumbers' place names, loaded in a native thread a minute later.  Unmarshalling them
+    holds the GIL in long stretches: loaded at once, in qemu, they held up the first health
+    answers by seconds."""
+    def load():
+        try:
+            numbers.geocoder()
+        except Exception:
+            logger.exception("loading phonenumbers' geocoder failed; the screen pop loads it when asked")
+
+    gevent.spawn_later(delay, gevent.get_hub().threadpool.spawn, load)
 
 
 def wait_for_stop() -> None:
@@ -860,6 +884,7 @@ def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) ->
     node = ha_node(settings, ha)
     lan = gevent.spawn(keep_lan, settings) if settings.lan_interface else None  # whatever the role
     node.start()
+    load_later()
     print(json.dumps({"ha": node.status()["role"], "floating_address": ha.floating_address}), flush=True)
     if admin_password:
         print(firstboot.first_admin_notice(admin_password), flush=True)

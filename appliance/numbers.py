@@ -19,11 +19,12 @@ matched with and without a leading +.
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, geocoder, shortnumberinfo
+from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, shortnumberinfo
 
 DEFAULT_REGION = "CN"  # whose numbering plan a number without a country code belongs to
 _CLEAN = re.compile(r"[\s\-().]")  # what people type between the digits
@@ -136,6 +137,15 @@ class HomeRegion:
     country_code: int
 
 
+def geocoder():
+    """phonenumbers' geocoder, imported on first use: its place names (``phonenumbers.geodata``)
+    are most of the appliance's import time (4-5 s of 11 s on the 2-core build machine, much
+    more under qemu), and nothing on the call path needs them, only the screen pop's origin
+    and the callers-by-place report.  ``appliance.main`` loads them in a native thread once
+    calls are accepted (docs/operations.md, "Boot time")."""
+    return importlib.import_module("phonenumbers.geocoder")
+
+
 def home_region(text, lang: str = "en", region: str = DEFAULT_REGION) -> HomeRegion | None:
     """Where the number ``text`` is from, in Chinese (``lang`` ``zh``/``zh_CN``) or English;
     None when it is not a valid number."""
@@ -144,7 +154,7 @@ def home_region(text, lang: str = "en", region: str = DEFAULT_REGION) -> HomeReg
         return None
     language = _lang(lang)
     # with the office's region: a domestic number gets its city, a foreign one its country
-    where = geocoder.description_for_valid_number(parsed, language, region=(region or DEFAULT_REGION).upper())
+    where = geocoder().description_for_valid_number(parsed, language, region=(region or DEFAULT_REGION).upper())
     operator = None
     if phonenumbers.number_type(parsed) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         operator = carrier.name_for_valid_number(parsed, language) or None

@@ -24,8 +24,10 @@ import math
 import struct
 import wave
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # imported where a conversion runs: not on the appliance's start-up (docs/operations.md, "Boot time")
+    import numpy as np
 
 RATE = 8000
 MAX_SECONDS = 300
@@ -94,6 +96,8 @@ def check_mp3(data: bytes) -> Mp3Source:
 
 def _samples(raw: bytes, width: int) -> np.ndarray:
     """PCM bytes -> float64 in [-1, 1)."""
+    import numpy as np
+
     if width == 1:  # unsigned 8-bit
         return (np.frombuffer(raw, np.uint8).astype(np.float64) - 128) / 128.0
     if width == 2:
@@ -126,6 +130,8 @@ def _resample(mono: _Mono, n: int, rate: int) -> np.ndarray:
     output period around its position, linearly interpolated between the two nearest input
     samples, computed a block at a time (the sums of a block's span of input, not a prefix
     sum of the whole file)."""
+    import numpy as np
+
     if rate == RATE:
         out = np.empty(n)
         for lo in range(0, n, BLOCK):
@@ -155,6 +161,8 @@ def _resample(mono: _Mono, n: int, rate: int) -> np.ndarray:
 
 def convert_wav(data: bytes) -> Converted:
     """An uploaded file -> an 8 kHz mono 16-bit WAV, or ``PromptError``."""
+    import numpy as np
+
     if looks_like_mp3(data):
         raise PromptError("this is an MP3 file: decode it first (check_mp3, then a decoder)", "prompt.mp3_unsupported")
     try:

@@ -17,12 +17,14 @@ Steps (``STEPS`` below):
    their own (``dahdi-modules-<kernel>``, providing ``dahdi-linux``); dahdi-dkms, DKMS,
    the compiler and the kernel headers are purged (about 400 MB).
 4. application: our source tree in ``/opt/appliance`` (the venv finds it by a ``.pth``),
-   compiled for the image's Python.
+   compiled for the image's Python; the empty database at the newest schema
+   (``provisioning.firstboot.DB_TEMPLATE``), which first boot copies.
 5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
    systemd units, the console launcher).
 6. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
    Asterisk itself), fstab, hostname (in /etc/hosts; no build machine's resolver), an empty
-   machine-id.
+   machine-id, the linker cache and journal catalog rebuilt and /etc, /var marked up to date
+   with /usr (``UPDATE_DONE``).
 7. manifest: every Debian package and Python package with its version, the .deb
    hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
 8. ESP: FAT image (mtools) with slot A's kernel and initrd, systemd-boot (UEFI) and
@@ -62,6 +64,7 @@ from appliance import slots
 from appliance.pbx import hosts_file
 from appliance.proc import run
 from image_build import rootfs as test_rootfs
+from provisioning.firstboot import DB_TEMPLATE
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +122,12 @@ LABEL_ESP, LABEL_DATA = "appliance-esp", "appliance-data"
 KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet loglevel=3 panic=10"
 ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service",
                 "appliance-boot-check.service", "appliance-upgrade.path")
-DISABLE_UNITS = ("asterisk.service",)
+# Besides Debian's Asterisk: a box upgraded by whole images fetches no package lists (apt's
+# timers); it has no LVM for e2scrub, no VT gettys but tty1's (getty-static), and runs no
+# foreign binaries (binfmt_misc, which sat on the boot's critical chain: masked, it is static).
+DISABLE_UNITS = ("asterisk.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer",
+                 "e2scrub_reap.service", "getty-static.service")
+MASK_UNITS = ("systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount")
 MANIFEST_IN_IMAGE = "usr/share/appliance/manifest.json"
 RECIPE_VERSION = 2
 BUNDLE_GZIP_LEVEL = 6
@@ -303,6 +311,10 @@ def step_app(ctx: Context) -> None:
     (site[0] / "callcenter-appliance.pth").write_text(APP_HOME + "\n")
     run(["chroot", str(ctx.root), VENV + "/bin/python", "-m", "compileall", "-q", APP_HOME],
         what="compile the application for the image's Python")
+    # the schema, not the data: first boot copies it instead of running every migration
+    run(["chroot", str(ctx.root), VENV + "/bin/python", "-c",
+         f"from provisioning.firstboot import make_database_template as m; m({str(DB_TEMPLATE)!r})"],
+        what="make the empty database at the newest schema")
 
 
 def step_overlay(ctx: Context) -> None:
@@ -330,6 +342,18 @@ def write_names(root: Path) -> None:
     resolv.write_text("# No DNS server: the appliance needs none (its own name is in /etc/hosts).\n")
 
 
+# What systemd does at the first boot after /usr changed (units with ConditionNeedsUpdate=):
+# the dynamic linker's cache and the journal's message catalog, done here for the image's /usr,
+# then marked done (/etc/.updated, /var/.updated), so a box's first boot skips ldconfig.service,
+# systemd-journal-catalog-update.service and systemd-update-done.service, which sat on the
+# appliance's critical chain (docs/operations.md, "Boot time").  Nothing in them is per box.
+# sid's catalog update fails on a translation it lists but does not ship (systemd.be.catalog),
+# as it does on the box: not a reason to stop the build.
+UPDATE_DONE = ((["ldconfig"], "rebuild the dynamic linker's cache", True),
+               (["journalctl", "--update-catalog"], "rebuild the journal's message catalog", False),
+               (["/usr/lib/systemd/systemd-update-done"], "mark /etc and /var up to date with /usr", True))
+
+
 def step_system(ctx: Context) -> None:
     """System: accounts, units enabled, fstab, hostname, machine-id"""
     root = ctx.root
@@ -340,6 +364,7 @@ def step_system(ctx: Context) -> None:
     run(["chroot", str(root), "systemctl", "enable", *ENABLE_UNITS], what="enable the appliance's units")
     for unit in DISABLE_UNITS:
         run(["chroot", str(root), "systemctl", "disable", unit], what=f"disable {unit}", check=False)
+    run(["chroot", str(root), "systemctl", "mask", *MASK_UNITS], what="mask binfmt_misc")
     # No line for /: the root filesystem is slot A's or slot B's (root= on the kernel's
     # command line says which); the data partition and the ESP are the same in both.
     (root / "etc/fstab").write_text(
@@ -360,6 +385,8 @@ def step_system(ctx: Context) -> None:
     (root / "etc/dahdi").mkdir(parents=True, exist_ok=True)
     (root / "etc/dahdi/system.conf").unlink(missing_ok=True)
     (root / "etc/dahdi/system.conf").symlink_to("/var/lib/appliance/dahdi/system.conf")
+    for argv, what, check in UPDATE_DONE:
+        run(["chroot", str(root), *argv], what=what, check=check)
     kernels = sorted((root / "boot").glob("vmlinuz-*"))
     if not kernels:
         raise RuntimeError("no kernel in /boot of the image")

@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 
 from appliance import proc
-from appliance.db import open_database
+from appliance.db import models, open_database
 from appliance.db.migrate import migrate
 
 logger = logging.getLogger(__name__)
@@ -46,13 +46,13 @@ class DiskFull(RuntimeError):
                          "the remaining steps run then.")
 
 
-def _write_private(path: Path, text: str) -> None:
+def _write_private(path: Path, text: str | bytes) -> None:
     """Write a private file whole or not at all: a part file, fsync, rename (a full disk
     leaves the old file, or none, never a truncated one)."""
     part = path.with_name(path.name + ".part")
     try:
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -73,10 +73,31 @@ def step_10_secrets(settings) -> None:
     }, indent=2))
 
 
-def step_20_database(settings) -> None:
-    """Create the database and bring it to the newest schema."""
+# The image's empty database at the newest schema, made by the image build
+# (image_build/image.py, step_app): a box copies it instead of running every migration at
+# first boot (6.6 s on the build machine, most of the first-boot unit under qemu).  It holds
+# the schema only: the secrets, the admin and the certificate are made on each box.
+DB_TEMPLATE = Path("/usr/share/appliance/empty-database.sqlite")
+
+
+def step_20_database(settings, template: Path = DB_TEMPLATE) -> None:
+    """Create the database (a copy of the image's empty one when there is one) and bring it to
+    the newest schema."""
+    if not settings.db_path.exists() and template.exists():
+        _write_private(settings.db_path, template.read_bytes())
     db = open_database(settings.db_path)
     migrate(db)
+
+
+def make_database_template(path: Path) -> None:
+    """The empty database at the newest schema, for ``step_20_database`` on the image."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    db = open_database(path)
+    migrate(db)
+    db.execute_sql("PRAGMA journal_mode=delete")  # one self-contained file, no -wal beside it
+    db.close()
+    path.chmod(0o644)  # the schema only: nothing secret
 
 
 def step_30_admin(settings) -> None:
@@ -199,9 +220,11 @@ def _factory_reset_if_requested(settings) -> bool:
     return True
 
 
-def run(settings) -> str | None:
+def run(settings, password: bool = True) -> str | None:
     """Run every step not yet done (after a requested factory reset, all of them); return
-    the first admin password while it is still the admin's password."""
+    the first admin password while it is still the admin's password (with ``password``
+    false, None: ``appliance.main`` asks later, once calls are accepted, since checking it
+    costs an scrypt)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _factory_reset_if_requested(settings)
     done_dir = settings.data_dir / "firstboot.done"
@@ -221,7 +244,7 @@ def run(settings) -> str | None:
     # Asked before the hand-over: reading the database as root may leave SQLite's -wal and
     # -shm files behind, which settle_ownership then gives to the appliance's account too
     # (root-owned ones kept the appliance from opening its own database: seen in the boot test).
-    password = first_admin_password(settings)
+    password = first_admin_password(settings) if password else None
     if settings.service_user and os.geteuid() == 0:
         settle_ownership(settings)
     return password
@@ -245,11 +268,18 @@ def unfinished(settings) -> tuple[list[str], int] | None:
     return steps, shutil.disk_usage(where).free // (1024 * 1024)
 
 
-def first_admin_password(settings) -> str | None:
+def first_admin_password(settings, db=None) -> str | None:
     """The first admin password while it is still the admin's password: what ``make run``,
     the first-boot unit and the serial console's sign-in screen show.  Once the admin has
     chosen their own (the first-run wizard asks for it) it is nobody's password and is no
-    longer shown; the file stays, private, for a factory reset to replace."""
+    longer shown; the file stays, private, for a factory reset to replace.
+
+    ``db``: the running appliance's database, checked through it.  Without it the check
+    opens its own and then puts the models back on whatever database they were bound to:
+    ``open_database`` binds every model to the one it opens, and an appliance whose models
+    were left on this closed one wrote its call records on a second connection inside a
+    transaction of its own (``CallRecordWriter``): "database is locked", no record (the
+    PRI boot test, when the check moved after start-up)."""
     try:
         password = (settings.data_dir / ADMIN_PASSWORD_FILE).read_text().strip()
     except FileNotFoundError:
@@ -258,11 +288,16 @@ def first_admin_password(settings) -> str | None:
         return None
     from appliance.services.users import UserService
 
-    db = open_database(settings.db_path)
-    try:
+    if db is not None:
         return password if UserService(db).authenticate("admin", password) is not None else None
+    bound = models.database.obj
+    own = open_database(settings.db_path)
+    try:
+        return password if UserService(own).authenticate("admin", password) is not None else None
     finally:
-        db.close()
+        own.close()
+        if bound is not None:
+            models.database.initialize(bound)
 
 
 def first_admin_notice(password: str) -> str:

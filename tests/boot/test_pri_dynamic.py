@@ -229,8 +229,33 @@ def _configure(web: GuestWeb) -> None:
     assert web.json("PUT", "/api/v1/compliance/settings", {"window": ""})["window"] == ""
 
 
+# What the guest says of itself when a step fails: the appliance's journal (its own log and
+# Python's tracebacks: appliance.main logs to standard error), the first-boot unit's, and
+# Asterisk's messages (the route handler's FastAGI lines)
+GUEST_DIAGNOSTICS = ("journalctl -u appliance-firstboot -u appliance --no-pager -o short-monotonic | tail -n 400",
+                     "ls -la /var/lib/appliance/",
+                     "tail -n 150 /var/lib/appliance/asterisk/log/messages")
+
+
+def _dump_guest(shell: TestShell) -> str:
+    """The guest's diagnostics (``GUEST_DIAGNOSTICS``), written beside the serial log and
+    printed, so a failure's output says why; never raises (the failure is what matters)."""
+    parts = []
+    for command in GUEST_DIAGNOSTICS:
+        try:
+            _, out = shell.run(command, timeout=120, check=False)
+        except Exception as e:  # the guest may be gone
+            out = f"({e})"
+        parts.append(f"### {command}\n{out}")
+    text = "\n".join(parts)
+    (ARTIFACTS / "pri-guest-diagnostics.log").write_text(text)
+    print(text)
+    return text
+
+
 @pytest.fixture(scope="module")
-def guest(tmp_path_factory):
+def guest(tmp_path_factory, request):
+    failed_before = request.session.testsfailed
     if not IMAGE.exists():
         pytest.fail(f"{IMAGE} is missing: run `make image` first (make boot-test does)")
     tmp_path = tmp_path_factory.mktemp("pri")
@@ -263,10 +288,17 @@ def guest(tmp_path_factory):
             shell.run("dahdi_cfg -c /run/carrier/system.conf")
             shell.run("systemd-run --unit=carrier-pbx --quiet /usr/sbin/asterisk "
                       "-C /run/carrier/etc/asterisk.conf -f -n")
+        except BaseException:
+            _dump_guest(shell)  # the boot or the set-up failed
+            shell.close()
+            raise
+        try:
             yield guest
             (ARTIFACTS / "timings-pri.json").write_text(json.dumps(guest.timings, indent=1) + "\n")
             print(guest.timings)
         finally:
+            if request.session.testsfailed > failed_before:
+                _dump_guest(shell)  # a check failed
             try:  # both Asterisks' logs, for whoever reads a failure
                 _, logs = shell.run("tail -n 400 /var/lib/appliance/asterisk/log/messages* "
                                     "/run/carrier/log/messages", check=False)

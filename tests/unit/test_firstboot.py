@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
+
 from appliance import settings
 from appliance.db import open_database
 from provisioning import firstboot
@@ -85,3 +87,75 @@ def test_the_first_password_is_shown_only_while_it_is_the_admins(tmp_path):
     UserService(db).set_password("admin", "my-own-password-9", actor="admin")
     db.close()
     assert firstboot.run(s) is None and firstboot.first_admin_password(s) is None
+
+
+def test_first_boot_copies_the_images_empty_database_instead_of_migrating(tmp_path, monkeypatch):
+    from appliance.db import migrate as migrate_mod
+
+    template = tmp_path / "empty-database.sqlite"
+    firstboot.make_database_template(template)
+    assert not template.with_name(template.name + "-wal").exists()  # one self-contained file
+    assert stat.S_IMODE(template.stat().st_mode) == 0o644
+    applied = []
+    monkeypatch.setattr(migrate_mod, "importlib", type("I", (), {"import_module": applied.append}))
+    s = settings.load(None, {"data_dir": tmp_path / "box"})
+    s.data_dir.mkdir()
+    firstboot.step_20_database(s, template=template)
+    assert applied == []  # no migration ran on the box: the copy is at the newest schema
+    assert stat.S_IMODE(s.db_path.stat().st_mode) == 0o600
+    db = open_database(s.db_path)
+    assert migrate_mod.current_version(db) == migrate_mod.head()
+    assert db.execute_sql("SELECT COUNT(*) FROM user").fetchone() == (0,)  # schema only: no account
+    db.close()
+
+
+def test_without_the_images_database_first_boot_migrates(tmp_path):
+    from appliance.db import migrate as migrate_mod
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    firstboot.step_20_database(s, template=tmp_path / "none.sqlite")
+    db = open_database(s.db_path)
+    assert migrate_mod.current_version(db) == migrate_mod.head()
+    db.close()
+
+
+def test_the_service_can_leave_checking_the_first_password_for_after_start_up(tmp_path):
+    s = settings.load(None, {"data_dir": tmp_path})
+    assert firstboot.run(s, password=False) is None  # no scrypt on the way to calls accepted
+    assert len(list((tmp_path / "firstboot.done").iterdir())) == len(firstboot.STEPS)
+    assert firstboot.first_admin_password(s) == (tmp_path / firstboot.ADMIN_PASSWORD_FILE).read_text().strip()
+
+
+def test_checking_the_first_password_leaves_the_models_on_the_appliances_database(tmp_path):
+    """The boot branch moved the check after start-up: its own database rebound every model,
+    so the appliance's call record (written on its database, in a transaction of its own,
+    through the models) waited on a second connection: "database is locked", no record."""
+    from appliance.db import models
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    firstboot.run(s, password=False)
+    app_db = open_database(s.db_path)  # the running appliance's
+    try:
+        assert firstboot.first_admin_password(s)  # its own database, closed again
+        assert models.database.obj is app_db
+        with app_db.atomic():  # CallRecordWriter.write: the report buckets, then the row
+            app_db.execute_sql("UPDATE user SET active = active")
+            models.User.update(active=True).execute()
+    finally:
+        app_db.close()
+
+
+def test_the_appliance_checks_the_first_password_through_its_own_database(tmp_path, monkeypatch):
+    import inspect
+
+    from appliance import main
+
+    s = settings.load(None, {"data_dir": tmp_path})
+    firstboot.run(s, password=False)
+    db = open_database(s.db_path)
+    monkeypatch.setattr(firstboot, "open_database", lambda path: pytest.fail("a second database"))
+    try:
+        assert firstboot.first_admin_password(s, db=db)
+    finally:
+        db.close()
+    assert "first_admin_password(settings, db=app.db)" in inspect.getsource(main.main)

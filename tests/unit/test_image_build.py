@@ -177,3 +177,22 @@ def test_a_test_gives_the_guest_a_root_shell_through_smbios_credentials(tmp_path
     assert "TTYPath=/dev/ttyS1" in creds["systemd.extra-unit.appliance-test-shell.service"]
     assert creds["systemd.unit-dropin.multi-user.target"] == "[Unit]\nWants=appliance-test-shell.service\n"
     assert "-smbios" not in qemu.qemu_argv(Path("/x.raw"), 1, 2)  # a plain boot has no shell
+
+
+def test_the_after_update_work_is_done_at_build_time_and_marked_done_last():
+    """ldconfig.service, the journal catalog's and systemd-update-done.service were about 35 s
+    of a loaded qemu boot's critical chain: the build does their work and writes /etc/.updated
+    and /var/.updated (systemd-update-done itself), after everything else in step_system."""
+    programs = [argv[0] for argv, _, _ in image.UPDATE_DONE]
+    assert programs == ["ldconfig", "journalctl", "/usr/lib/systemd/systemd-update-done"]
+    import inspect
+
+    source = inspect.getsource(image.step_system)
+    assert source.index("UPDATE_DONE") > source.index("write_names(root)")
+
+
+def test_the_image_starts_nothing_an_appliance_upgraded_by_whole_images_never_uses():
+    for unit in ("asterisk.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service",
+                 "getty-static.service"):
+        assert unit in image.DISABLE_UNITS
+    assert "systemd-binfmt.service" in image.MASK_UNITS  # static: only a mask keeps it off the chain
