@@ -18,6 +18,7 @@ from pathlib import Path
 
 from appliance import slots
 from appliance.proc import run
+from appliance.tarfiles import SAFE
 from image_build.image import make_bundle
 
 MIB = 1024 * 1024
@@ -31,7 +32,7 @@ def derive(bundle: Path, out: Path, version: str, files: dict[str, bytes], level
         work = Path(tmp)
         with tarfile.open(bundle) as tar:
             manifest = slots._manifest(tar.extractfile(slots.MANIFEST).read())
-            tar.extractall(work, members=[tar.getmember(n) for n in (slots.KERNEL, slots.INITRD)], filter="data")
+            tar.extractall(work, members=[tar.getmember(n) for n in (slots.KERNEL, slots.INITRD)], **SAFE)
             root = work / "root.img"
             _inflate_sparse(tar.extractfile(slots.ROOT), root)
         commands = []

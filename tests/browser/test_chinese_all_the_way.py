@@ -36,7 +36,8 @@ ALLOWED = {"SIP", "PJSIP", "DAHDI", "IVR", "CSV", "PDF", "API", "URL", "HTTP", "
            "Webhook", "POST",
            "PRI", "MAC", "DHCP", "BLF", "Yealink", "Grandstream", "Fanvil", "GXP", "GRP",  # desk phones: vendors, models
            "cfg", "xml", "prov",  # what the installer types: phones' file names, the provisioning path
-           "SHA", "callcenter", "appliance", "upgrade"}  # the upgrade file's name and its SHA-256 checksum
+           "SHA", "callcenter", "appliance", "upgrade",  # the upgrade file's name and its SHA-256 checksum
+           "SQLite", "sqldiff"}  # the tool that compares a kept-aside database (a program's name)
 # What the test and the harness seeded: people's, queues' and menus' names are data.
 SEEDED = ("Acme Trading Ltd", "Alice", "Bob", "Sales line", "Sales", "Support", "sales-menu", "sales", "support",
           "Front door", "zh-welcome", "en-welcome", "main", "City", "Level", "gold", "silver", "company", "lead",

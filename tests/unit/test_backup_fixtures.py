@@ -17,6 +17,7 @@ from appliance.db import models as m
 from appliance.db import open_database
 from appliance.db.migrate import available, head, migrate
 from appliance.services import backup as b
+from appliance.tarfiles import SAFE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "backups"
 sys.path.insert(0, str(FIXTURES))
@@ -31,7 +32,7 @@ def test_every_migration_level_has_a_fixture():
 
 def fixture_rows(path: Path, into: Path) -> dict[str, int]:
     with tarfile.open(path, "r:gz") as tar:
-        tar.extract(b.DB_MEMBER, into, filter="data")
+        tar.extract(b.DB_MEMBER, into, **SAFE)
     con = sqlite3.connect(into / b.DB_MEMBER)
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}

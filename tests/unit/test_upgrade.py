@@ -21,6 +21,7 @@ from appliance.db.migrate import migrate
 from appliance.services.config import ConfigService
 from appliance.services.upgrade import Upgrades
 from appliance.services.users import UserService
+from appliance.tarfiles import SAFE
 from image_build.image import make_bundle
 from webharness import Agents
 from webdeps import web_deps
@@ -91,7 +92,7 @@ def test_a_bundle_reads_back_and_every_bad_one_is_refused_with_its_reason(bundle
     parts = tmp_path / "parts"
     parts.mkdir()
     with tarfile.open(path) as tar:
-        tar.extractall(parts, filter="data")
+        tar.extractall(parts, **SAFE)
     monkeypatch.setattr(slots, "BUNDLE_FORMAT", "callcenter-appliance-upgrade/9")
     later = tmp_path / "later.upgrade"
     slots.write_bundle(later, {"version": "9.0.0"}, {name: parts / name for name in slots.BUNDLE_FILES})
@@ -313,7 +314,7 @@ def test_a_derived_bundle_carries_its_version_and_files_in_the_root_filesystem(t
     out = tmp_path / "out"
     out.mkdir()
     with tarfile.open(v3) as tar:
-        tar.extractall(out, filter="data")
+        tar.extractall(out, **SAFE)
     subprocess.run(f"gzip -dc {out / 'root.img.gz'} > {out / 'root.img'}", shell=True, check=True)
 
     def cat(path):

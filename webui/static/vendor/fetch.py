@@ -33,7 +33,7 @@ def bundle(tar: tarfile.TarFile, spec: dict, tmp: Path, target: Path) -> None:
     """``spec["bundle"]``: the package's ES modules joined into one minified module by esbuild."""
     b = spec["bundle"]
     unpacked = tmp / "unpacked"
-    tar.extractall(unpacked, filter="data")
+    tar.extractall(unpacked, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))  # not in 3.11.2
     subprocess.run(["npm", "exec", "--yes", "--package", f"esbuild@{b['esbuild']}", "--", "esbuild",
                     str(unpacked / "package" / b["entry"]), "--bundle", "--format=esm", "--minify",
                     "--legal-comments=eof", "--target=es2020", f"--outfile={target / b['out']}"],
