@@ -136,7 +136,9 @@ class Box:
     def mount(self, *args: str) -> None:
         """``mount`` in the box's own mount namespace (``ip netns exec`` made one for it; a mount
         made outside does not reach it)."""
-        subprocess.run(["nsenter", "--target", str(self.process.pid), "--mount", "mount", *args], check=True)
+        # --root: the box's root, also when the tests run in a chroot (entering a mount
+        # namespace resets the root to the namespace's own)
+        subprocess.run(["nsenter", "--target", str(self.process.pid), "--mount", "--root", "mount", *args], check=True)
 
     def seen(self, path: Path) -> Path:
         """``path`` as the box's processes see it (through its mount namespace)."""

@@ -34,7 +34,8 @@ def as_phone(web, name: str, user: str | None, password: str | None):
         with opener.open(req, timeout=10) as res:
             return res.status, res.read().decode(), res.headers
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(), exc.headers
+        body = exc.read()  # "" (a str) from Debian 12's Python 3.11.2 when its Digest handler gives up
+        return exc.code, body.decode() if isinstance(body, bytes) else body, exc.headers
 
 
 def provision(web, extension="1001", mac="00:15:65:AA:BB:CC", model="yealink-t46u") -> str:

@@ -137,7 +137,7 @@ def test_the_standbys_disk_full_is_an_alarm_on_both_and_copying_resumes_by_itsel
         wait_until(lambda: "ha.replication_failing" not in active.alarms() | standby.alarms(), 15,
                    f"the alarms cleared: {active.alarms()}, {standby.alarms()}")
     finally:
-        subprocess.run(["nsenter", "--target", str(standby.process.pid), "--mount", "umount", "--lazy", str(replica)],
+        subprocess.run(["nsenter", "--target", str(standby.process.pid), "--mount", "--root", "umount", "--lazy", str(replica)],
                        check=False)
 
 
