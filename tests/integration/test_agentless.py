@@ -190,9 +190,9 @@ def speech(office, name: str, then_beep: bool) -> Path:
 @pytest.mark.parametrize("name, result", [("hello", "human"), ("hello-nihao", "human"), ("greeting", "machine")])
 def test_amd_tells_a_person_from_a_machine_and_leaves_the_message(office, name, result):
     app = office.app
-    c = office.app.campaigns.create({"name": f"amd-{name}", "lists": [office.list_id], "mode": "notification",
-                                     "prompt": "zh-goodbye", "amd": True, "amd_action": "message"}, "sup")["id"]
-    office.app.campaigns.set_state(c, "running", "sup")
+    # its start far off (``campaign``): the dialer places none of its calls, or one of them
+    # (whenever the calling window is open) took the callee this test placed its own call to
+    c = campaign(office, f"amd-{name}", mode="notification", prompt="zh-goodbye", amd=True, amd_action="message")
     events = app.bus.subscribe()
     ran = len(executed(app))
     row = {"hello": 3, "hello-nihao": 4, "greeting": 5}[name]
