@@ -7,17 +7,16 @@ The modes where the appliance dials:
 - ``progressive``: one line per free agent;
 - ``power``: ``ratio`` lines per free agent (a campaign field);
 - ``predictive``: as many lines as the measured answer rate allows for the agents who can
-  take a call (free now, plus the busy ones who finish before the answers come: each busy
-  agent does with the chance ``soon_free_chance`` (ring time / 2 x handle time), times
-  ``adapt``'s factor when it is under 1, so they are ``B ~ Binomial(busy, that chance)``, not their mean: a call answered when the
-  busy agents happen to run long is abandoned all the same), keeping the abandoned calls
-  expected within the target: answered calls are ``X ~ Binomial(lines, answer rate)``, the
-  ones beyond the agents are abandoned, and the most lines are dialled for which
-  ``E[max(0, X - free - B)]`` is at most
-  ``budget`` of the ``lines x answer rate`` expected answered, ``budget`` being the target
-  abandon rate (3 % by default) times a factor ``adapt`` steers from the abandon rate
-  measured over the rolling window (down in proportion when it is over the target, held
-  near it, up a step when well under).  The dial level shown is those lines per free agent.
+  take a call: those free now, and the busy ones who finish before the answers come, each
+  with the chance ``soon_free_chance`` (ring time / 2 x handle time; times ``adapt``'s factor
+  when it is under 1), so ``B ~ Binomial(busy, that chance)`` of them, not their mean (a call
+  answered while the busy agents happen to run long is abandoned all the same).  Answered
+  calls are ``X ~ Binomial(lines, answer rate)``, the ones beyond the agents are abandoned,
+  and the most lines are dialled for which ``E[max(0, X - free - B)]`` is at most ``budget``
+  of the ``lines x answer rate`` expected answered, ``budget`` being the target abandon rate
+  (3 % by default) times a factor ``adapt`` steers from the abandon rate measured over the
+  rolling window (down in proportion when it is over the target, held near it, up a step
+  when well under).  The dial level shown is those lines per free agent.
 
 Whatever the mode, the hard rules (``lines_to_dial``): no call with no agent of the
 campaign signed in and ready to work (free, or busy on a call or its wrap-up: not paused,
