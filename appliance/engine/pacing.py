@@ -153,11 +153,6 @@ def soon_free_chance(window: Window) -> float:
     return ring / (2 * handle) if ring <= handle else 1.0 - handle / (2 * ring)
 
 
-def soon_free(floor: Floor, window: Window) -> float:
-    """Busy agents expected to finish within one ring time (predictive only)."""
-    return max(floor.agents_busy, 0) * soon_free_chance(window)
-
-
 def predictive_lines(answer_rate: float, agents: int, budget: float, most: int, busy: int = 0,
                      soon: float = 0.0) -> int:
     """The most lines (at most ``most``) whose expected abandoned calls are within ``budget``
