@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from webui import i18n
 
@@ -146,7 +147,7 @@ def test_import_matches_columns_imports_the_good_rows_and_hands_back_the_others(
     page.goto(web.url + "/customers/import")
     page.set_input_files("input[name=file]", str(tmp_path / "list.xlsx"))
     page.click("#upload button")
-    assert page.locator("#remembered").is_visible()
+    expect(page.locator("#remembered")).to_be_visible()  # waits for the mapping page (CI: read mid-navigation)
     assert [page.locator(f"select[name='column.{i}']").input_value() for i in range(4)] == [
         "name", "phone", "tags", "custom.joined"]
     assert not page.problems, page.problems

@@ -117,7 +117,7 @@ def test_supervisor_sees_the_call_on_the_wallboard_and_listens(make_appliance, t
                           scenario="trunk_call_until_told.xml").start()
         wait_until(lambda: app.live.agents["1001"].state == IN_CALL, 15, "agent talking")
         calls_row = page.locator("#wb-calls tbody tr", has_text="13800000131")
-        calls_row.get_by_role("button", name="Listen").wait_for(timeout=3000)  # live, no reload
+        calls_row.get_by_role("button", name="Listen").wait_for(timeout=10_000)  # live, no reload
         calls_row.get_by_role("button", name="Listen").click()
         wait_until(lambda: leg(app, "PJSIP/1009").get("app") == "ChanSpy", 10, "the supervisor's phone listening")
         page.screenshot(path=str(SCREENSHOTS / "en" / "wallboard-listening.png"), full_page=True)

@@ -26,8 +26,11 @@
     (list || []).forEach(function (p) { box.appendChild(p.mark ? el("mark", null, p.text) : document.createTextNode(p.text)); });
     return box;
   }
+  var asking = null;  // the request for what the panel shows next: an older one still on its way is cancelled
   function get(url) {
-    return fetch(url, {credentials: "same-origin", headers: {"X-CSRF-Token": CSRF}}).then(function (res) {
+    if (asking) asking.abort();  // else a slow answer (suggestions after Back) could replace a newer one (a search)
+    asking = new AbortController();
+    return fetch(url, {credentials: "same-origin", headers: {"X-CSRF-Token": CSRF}, signal: asking.signal}).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
         if (!res.ok) throw new Error(T["error.code." + data.error] || data.message || String(res.status));
         return data;
@@ -35,6 +38,7 @@
     });
   }
   function failed(err) {
+    if (err.name === "AbortError") return;  // replaced by a newer request: nothing went wrong
     var box = $("kbp-status");
     box.textContent = t("kb.failed", {message: err.message});
     box.className = "status bad";
