@@ -64,3 +64,20 @@ class GuestWeb:
         request after this one carries it instead of the cookie."""
         self.token = self.json("POST", "/api/v1/tokens", {"name": name}, expect=201)["token"]
         return self.token
+
+
+def dump_guest(shell, commands: tuple[str, ...], path) -> str:
+    """What the guest says of itself when a step failed: each command's output through the
+    test's root shell (``image_build.qemu.TestShell``), written to ``path`` and printed, so
+    a failure's output says why; never raises (the failure is what matters)."""
+    parts = []
+    for command in commands:
+        try:
+            _, out = shell.run(command, timeout=120, check=False)
+        except Exception as e:  # noqa: BLE001 (the guest may be gone)
+            out = f"({e})"
+        parts.append(f"### {command}\n{out}")
+    text = "\n".join(parts)
+    path.write_text(text)
+    print(text)
+    return text

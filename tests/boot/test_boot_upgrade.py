@@ -14,6 +14,7 @@ restarts (-no-reboot); the test starts it again on the same disk and UEFI variab
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -21,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from guestweb import GuestWeb
+from guestweb import GuestWeb, dump_guest
 from image_build.derive import derive
 from image_build.image import IMAGE_NAME
-from image_build.qemu import boot
+from image_build.qemu import TestShell, boot
 
 pytestmark = [pytest.mark.boot, pytest.mark.timeout(3600)]
 
@@ -40,6 +41,17 @@ WRITE_TIMEOUT = 1800  # upload, check and write of a 2 GiB slot
 BROKEN = {"/etc/systemd/system/appliance.service.d/broken.conf": b"[Service]\nExecStart=\nExecStart=/bin/false\n",
           "/etc/systemd/system/appliance-boot-check.service.d/test.conf":
               b"[Service]\nEnvironment=APPLIANCE_BOOT_CHECK_SECONDS=90\n"}
+
+
+# What the guest says of itself when a step failed (through a root shell on its second serial
+# port, given by qemu for the test only): the upgrade's state and its writer's journal, the
+# appliance's, the kernel's last words, memory, the busiest processes, pressure stalls
+DIAGNOSTICS = ("cat /var/lib/appliance/upgrade/state.json; ls -la /var/lib/appliance/upgrade",
+               "journalctl -b -u appliance-upgrade -u appliance-boot-check --no-pager -o short-monotonic | tail -n 200",
+               "journalctl -b -u appliance --no-pager -o short-monotonic | tail -n 100",
+               "dmesg | tail -n 60",
+               "free -m; uptime; ps -eo pid,ni,pcpu,rss,stat,etime,cmd --sort=-pcpu | head -n 20",
+               "grep . /proc/pressure/* 2>/dev/null")
 
 
 class Web(GuestWeb):
@@ -86,9 +98,24 @@ def test_upgrade_keeps_the_data_and_a_broken_version_falls_back(tmp_path, bundle
     log = ARTIFACTS / "upgrade"
     started = time.monotonic()
 
+    @contextlib.contextmanager
     def power_on(name: str, fresh: bool = False):
-        return boot(IMAGE, log.with_name(f"upgrade-{name}.log"), firmware="uefi", workdir=tmp_path, fresh=fresh,
-                    timeout=BOOT_TIMEOUT)
+        shell = TestShell(tmp_path / f"{name}.sock", log.with_name(f"upgrade-{name}-shell.log"))
+        with boot(IMAGE, log.with_name(f"upgrade-{name}.log"), firmware="uefi", workdir=tmp_path, fresh=fresh,
+                  timeout=BOOT_TIMEOUT, extra=shell.qemu_args()) as vm:
+            try:
+                yield vm
+            except BaseException:
+                if vm.process.poll() is None:  # the guest still runs: what it says of itself
+                    try:
+                        shell.connect(timeout=60)
+                    except (AssertionError, OSError):
+                        pass
+                    else:
+                        dump_guest(shell, DIAGNOSTICS, log.with_name(f"upgrade-{name}-diagnostics.log"))
+                raise
+            finally:
+                shell.close()
 
     def restart_into_upgrade(vm, web) -> None:
         web.json("POST", "/api/v1/upgrade/restart", {"confirm": True}, expect=202)

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pytest
 
-from guestweb import GuestWeb
+from guestweb import GuestWeb, dump_guest
 from image_build.image import IMAGE_NAME
 from image_build.qemu import TestShell, boot, credential_args
 
@@ -237,22 +237,6 @@ GUEST_DIAGNOSTICS = ("journalctl -u appliance-firstboot -u appliance --no-pager 
                      "tail -n 150 /var/lib/appliance/asterisk/log/messages")
 
 
-def _dump_guest(shell: TestShell) -> str:
-    """The guest's diagnostics (``GUEST_DIAGNOSTICS``), written beside the serial log and
-    printed, so a failure's output says why; never raises (the failure is what matters)."""
-    parts = []
-    for command in GUEST_DIAGNOSTICS:
-        try:
-            _, out = shell.run(command, timeout=120, check=False)
-        except Exception as e:  # the guest may be gone
-            out = f"({e})"
-        parts.append(f"### {command}\n{out}")
-    text = "\n".join(parts)
-    (ARTIFACTS / "pri-guest-diagnostics.log").write_text(text)
-    print(text)
-    return text
-
-
 @pytest.fixture(scope="module")
 def guest(tmp_path_factory, request):
     failed_before = request.session.testsfailed
@@ -289,7 +273,7 @@ def guest(tmp_path_factory, request):
             shell.run("systemd-run --unit=carrier-pbx --quiet /usr/sbin/asterisk "
                       "-C /run/carrier/etc/asterisk.conf -f -n")
         except BaseException:
-            _dump_guest(shell)  # the boot or the set-up failed
+            dump_guest(shell, GUEST_DIAGNOSTICS, ARTIFACTS / "pri-guest-diagnostics.log")  # the boot or the set-up failed
             shell.close()
             raise
         try:
@@ -298,7 +282,7 @@ def guest(tmp_path_factory, request):
             print(guest.timings)
         finally:
             if request.session.testsfailed > failed_before:
-                _dump_guest(shell)  # a check failed
+                dump_guest(shell, GUEST_DIAGNOSTICS, ARTIFACTS / "pri-guest-diagnostics.log")  # a check failed
             try:  # both Asterisks' logs, for whoever reads a failure
                 _, logs = shell.run("tail -n 400 /var/lib/appliance/asterisk/log/messages* "
                                     "/run/carrier/log/messages", check=False)
