@@ -88,6 +88,10 @@ PROMPT_TRIES = 3  # wrong numbers, or takes, before the call ends
 # offer calls to Local/<number>@AGENT_POOL_CONTEXT, which AgentRequest bridges in with a
 # beep.  Between calls the agent hears AGENT_SILENCE_MOH (silence, not music).
 LONG_SIGNIN_CODE = "*25"
+# Codes a phone dials to tell the appliance something (sign in, pause, record a prompt): not
+# calls, so no call record and nothing on the wallboard (engine/live.py).  The long sign-in
+# is a shift, taken off the calls when AgentLogin starts.
+SERVICE_CODES = frozenset({*FEATURE_CODES, PROMPT_RECORD_CODE})
 AGENT_LOGIN_CONTEXT = "cc-agent-login"
 AGENT_POOL_CONTEXT = "cc-agent-pool"
 AGENT_SILENCE_MOH = "cc-agent-silence"

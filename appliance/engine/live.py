@@ -308,6 +308,8 @@ class LiveState:
         if e.get("Uniqueid") != e.get("Linkedid", e.get("Uniqueid")):
             return None  # a second leg of a call we already track
         context = e.get("Context", "")
+        if context == v.PHONE_CONTEXT and e.get("Exten") in v.SERVICE_CODES:
+            return None  # a phone telling the appliance something (*21 sign in): not a call
         direction = "inbound" if context == v.TRUNK_CONTEXT else "internal"
         call = Call(
             linkedid=e.get("Linkedid") or e.get("Uniqueid", ""),

@@ -162,6 +162,10 @@ def test_agent_signs_in_pauses_and_signs_out_with_feature_codes_from_their_phone
         phone.dial("*22")
         wait_until(lambda: agent_state(app, "1001") == "logged_out", 10, "signed out from the phone")
         assert not Agent.get(Agent.number == "1001").logged_in
+        # the codes were not calls: the one call record is of a real call made after them
+        phone.dial("1999")  # nobody's number: refused or not in service, and Asterisk hangs up
+        wait_until(lambda: CallRecord.select().count(), 10, "the real call's record")
+        assert [r.caller for r in CallRecord.select()] == ["1001"]
     finally:
         phone.stop()
     assert app.agi.stats.handler_errors == 0

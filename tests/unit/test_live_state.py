@@ -532,3 +532,16 @@ def test_a_call_the_appliance_originates_is_an_outgoing_call_of_nobody_s_with_it
     (rec,) = records(run(LiveState(), events))
     assert (rec["direction"], rec["caller"], rec["agent"], rec["disposition"], rec["trunk"]) == (
         "outbound", "13912345678", "", "answered", "first")
+
+
+def test_a_feature_code_dialled_from_a_phone_is_not_a_call():
+    """*21 (sign in) and the like tell the appliance something: no call, no record, nothing live."""
+    state = LiveState()
+    assert state.apply(ev("Newchannel", 1.0, Channel="PJSIP/1001-00000007", Uniqueid="7.1", Linkedid="7.1",
+                          CallerIDNum="1001", Exten="*21", Context="cc-from-phone"), 0) == []
+    assert state.calls == {}
+    assert state.apply(ev("Hangup", 3.0, Channel="PJSIP/1001-00000007", Uniqueid="7.1", Linkedid="7.1"), 0) == []
+    # a colleague's extension dialled from the same phone is a call
+    state.apply(ev("Newchannel", 4.0, Channel="PJSIP/1001-00000008", Uniqueid="8.1", Linkedid="8.1",
+                   CallerIDNum="1001", Exten="1002", Context="cc-from-phone"), 0)
+    assert state.calls["8.1"].direction == "internal"
