@@ -46,6 +46,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import ssl
 import stat
 import struct
@@ -380,6 +381,18 @@ def install(bundle: Path, disk: Disk, progress=lambda stage, done, total: None) 
     booted = disk.booted_slot()
     if booted is None:
         raise RuntimeError("cannot tell which slot is running (root= on the kernel's command line)")
+    # The ESP is an automount that systemd unmounts after 60 s unused (/etc/fstab), and this
+    # service requires it mounted: unmounted while the root filesystem was still being
+    # written, it stopped the service and the write with it.  A descriptor kept open on it
+    # keeps it in use until the end.
+    esp = os.open(disk.esp, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return _install(bundle, disk, booted, progress)
+    finally:
+        os.close(esp)
+
+
+def _install(bundle: Path, disk: Disk, booted: str, progress) -> dict:
     entries = disk.entries()
     if booted in entries and entries[booted][1] is not None:
         raise refuse("upgrade.on_trial", "the running version is still on trial: wait until it is kept "
@@ -583,8 +596,14 @@ def serve_requests(data_dir: Path, disk: Disk,
                 _write_state(state_path, {"state": "writing", "done": done, "total": total, "started": started})
 
         _write_state(state_path, {"state": "writing", "done": 0, "total": 0, "started": started})
+        previous = signal.signal(signal.SIGTERM, _stopped)  # stopped mid-write: the page says so
         try:
             done = install(folder / STAGED, disk, progress)
+        except Stopped:
+            _write_state(state_path, {"state": "failed", "msgid": "error.code.upgrade.interrupted",
+                                      "english": "the write to the other slot was stopped before its end: "
+                                                 "upload the upgrade again", "params": {}})
+            raise
         except BundleRefused as exc:
             field = exc.fields.get("bundle")
             _write_state(state_path, {"state": "failed", "msgid": field.msgid, "english": str(field),
@@ -598,6 +617,8 @@ def serve_requests(data_dir: Path, disk: Disk,
             (folder / STAGED).unlink(missing_ok=True)
             _write_state(state_path, {"state": "ready", "slot": done["slot"], "version": done["manifest"]["version"],
                                       "seconds": round(time.time() - started)})
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     if (folder / REBOOT_REQUEST).exists():
         (folder / REBOOT_REQUEST).unlink()
         print("Restarting into the upgraded version, as the administrator confirmed", flush=True)
@@ -606,6 +627,14 @@ def serve_requests(data_dir: Path, disk: Disk,
         stop_appliance()  # no write after the snapshot is lost: the appliance is down from here
         snapshot_database(data_dir)
         reboot()
+
+
+class Stopped(Exception):
+    """The service was stopped (SIGTERM) while it wrote the other slot."""
+
+
+def _stopped(signum, frame):
+    raise Stopped
 
 
 def _write_state(path: Path, state: dict) -> None:

@@ -175,6 +175,55 @@ def test_install_writes_the_other_slot_and_boots_it_once_and_the_boot_check_deci
     assert (state["state"], state["params"]["version"], rebooted) == ("failed", "3.0.0", [1])
 
 
+def test_the_esp_stays_in_use_while_the_slot_is_written(bundle, tmp_path):
+    """The ESP is an automount systemd unmounts after 60 s unused, and the writer's service
+    requires it: unmounted mid-write, the service was stopped with the write (in qemu, after 82 s)."""
+    path, _ = bundle
+    disk = make_disk(tmp_path, uefi=True)
+    held = []
+
+    def progress(stage, done, total):
+        fds = os.listdir("/proc/self/fd")
+        held.append(any(_link(n) == str(disk.esp) for n in fds))
+
+    slots.install(path, disk, progress)
+    assert held and all(held)
+
+
+def _link(fd: str) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ""
+
+
+def test_a_write_stopped_by_the_system_says_so_instead_of_writing_for_ever(bundle, tmp_path, monkeypatch):
+    import signal
+
+    path, _ = bundle
+    disk = make_disk(tmp_path, uefi=True)
+    data = tmp_path / "data"
+    (data / slots.UPGRADE_DIR).mkdir(parents=True)
+    (data / slots.UPGRADE_DIR / slots.STAGED).write_bytes(path.read_bytes())
+    (data / slots.UPGRADE_DIR / slots.INSTALL_REQUEST).write_text("admin\n")
+    inflate = slots._inflate
+
+    def stopped_midway(chunks):
+        for i, piece in enumerate(inflate(chunks)):
+            if i == 1:
+                os.kill(os.getpid(), signal.SIGTERM)  # systemd stopping the service
+            yield piece
+
+    monkeypatch.setattr(slots, "_inflate", stopped_midway)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(slots.Stopped):
+        slots.serve_requests(data, disk, reboot=lambda: None, stop_appliance=lambda: None)
+    state = json.loads((data / slots.UPGRADE_DIR / slots.STATE).read_text())
+    assert (state["state"], state["msgid"]) == ("failed", "error.code.upgrade.interrupted")
+    assert "b" not in disk.entries()  # the half-written slot is never booted
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
 @pytest.fixture
 def web(tmp_path, bundle):
     db = open_database(tmp_path / "web.db")
