@@ -33,3 +33,18 @@ def test_a_calls_recording_settings_come_from_one_query(db):
     got = settings_of("outbound", "", "other", "9999")
     assert got == {"direction": ("outbound", rules.DONTCARE), "trunk": ("", rules.DONTCARE),
                    "queue": ("other", rules.DONTCARE), "agent": ("9999", rules.DONTCARE), "start_at": rules.ANSWER}
+
+
+def test_the_caller_with_their_account_manager_is_one_query(db):
+    from appliance.services.callers import account_manager_of, with_customer
+
+    alice = m.Agent.create(number="1001", name="Alice")
+    m.Customer.create(name="王芳", phone="+8613912345678", account_manager=alice)
+    m.Customer.create(name="张伟", phone="13800000001")
+    got, sql = queries(db, lambda: account_manager_of("13912345678"))
+    assert got == "1001" and len(sql) == 1, sql
+    got, sql = queries(db, lambda: with_customer("call", {"event": "offered", "caller": "+86 139 1234 5678"}))
+    assert got["customer"]["name"] == "王芳" and got["customer"]["account_manager"] == "1001" and len(sql) == 1, sql
+    got, sql = queries(db, lambda: (account_manager_of("13800000001"), account_manager_of("13700000000"),
+                                    with_customer("call", {"event": "offered", "caller": "13800000001"})))
+    assert got[:2] == (None, None) and got[2]["customer"]["account_manager"] is None and len(sql) == 3, sql
