@@ -636,7 +636,7 @@ class Appliance:
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
-                       bus=self.bus, calls=self.calls,
+                       bus=self.bus, calls=self.calls, writes_settled=self.db_writes.flush,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone,
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024,

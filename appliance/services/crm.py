@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, fn
 
 from appliance import numbers
 from appliance.db import models as m
@@ -521,15 +521,19 @@ class CustomerService:
                 m.Agent.select(m.Agent.id).where(m.Agent.number == manager)))
         return query
 
-    def _indexed(self, column: str, term: str) -> list[int] | None:
+    def _indexed(self, column: str, term: str):
         """The ids of the customers whose ``column`` may hold ``term`` (a superset of the
-        LIKE's: the index folds case beyond ASCII), from the index; None when the index
-        cannot narrow it (too short a term, or more than ``INDEX_CAP`` customers)."""
+        LIKE's: the index folds case beyond ASCII), as a subquery of the index; None when the
+        index cannot narrow it (too short a term, or more than ``INDEX_CAP`` customers). The
+        count stops at the cap and stays in SQLite: no id comes into Python."""
         if not self.search_index or len(term) < MIN_TRIGRAM:
             return None
-        rows = self.db.execute_sql("SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?",
-                                   (f"{column} : {fts_string(term)}", INDEX_CAP + 1)).fetchall()
-        return None if len(rows) > INDEX_CAP else [r[0] for r in rows]
+        match = f"{column} : {fts_string(term)}"
+        found = self.db.execute_sql("SELECT COUNT(*) FROM (SELECT 1 FROM customer_fts WHERE customer_fts MATCH ? "
+                                    "LIMIT ?)", (match, INDEX_CAP + 1)).fetchone()[0]
+        if found > INDEX_CAP:
+            return None
+        return SQL("(SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)", (match,))
 
     def matching(self, viewer: Viewer, q: str = "", tag: str = "", category: str = "", manager: str = "",
                  batch: int = 1000):
