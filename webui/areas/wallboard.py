@@ -111,8 +111,9 @@ def install(app, deps) -> None:
 
     def compute() -> dict:
         config = copy.get()
-        # the day's figures count today's call records: off the loop (a recount after each call)
-        figures = deps.queries.run(today.figures, time.time())
+        # the day's figures count today's call records: off the loop (a recount after each call),
+        # not behind the customer searches (at most once a second: the board is shared)
+        figures = deps.queries.run_urgent(today.figures, time.time())
         card = deps.card() if deps.card is not None else fxs.CardFacts()
         lines = config["trunks"] + [  # the card's ways out, at what the card carries
             {"name": r["name"], "max_channels": card.capacity(r["line"], r["span"])}
