@@ -83,7 +83,8 @@ def run(terms: int = TERMS) -> Path:
         for v in viewers.values():
             assert scan.search(v, term) == indexed.search(v, term), term
     db.close()
-    common = {"machine_load_average": round((load_before + os.getloadavg()[0]) / 2, 1), "customers": 100_000, "terms": terms, "per_page": 50, "threads": 1,
+    common = {"machine_load_average": round((load_before + os.getloadavg()[0]) / 2, 1), "customers": 100_000,
+              "terms": terms, "per_page": 50, "threads": 1,
               "before_by_kind": {who: summary(b) for who, b in before.items()},
               "after_by_kind": {who: summary(a) for who, a in after.items()}}
     figures = []

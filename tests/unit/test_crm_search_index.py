@@ -80,5 +80,5 @@ def test_a_search_reads_the_index_not_the_table(world):
     for term in ("小芳 1234", "0001234"):
         indexed, found = cost(world.indexed, term)
         scanned, expected = cost(world.scan, term)
-        assert found == expected and found["total"] >= 1, (term, found["total"], world.scan.search(ADMIN, term)["total"])
+        assert found == expected and found["total"] >= 1, (term, found["total"])
         assert indexed * 10 < scanned, (term, indexed, scanned)
