@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
+import time
 
 import gevent
 from gevent.event import Event
@@ -109,16 +110,17 @@ class WriteBehind:
         self.batches = 0  # transactions written (a figure for tests and benchmarks)
         self.written = 0
         self.failed = 0
+        self.submitted = 0  # writes queued so far
+        self.done = 0  # of them, written or given up (in order: the first ``done``)
         self._queue: collections.deque = collections.deque()
         self._pool = ThreadPool(1)
         self._drainer = None
-        self._idle = Event()
-        self._idle.set()
+        self._progress = Event()  # set (and replaced) after each batch
 
     def submit(self, fn, *args) -> None:
         """``fn(*args)`` later, on the writer's thread, after every write submitted before."""
         self._queue.append((fn, args))
-        self._idle.clear()
+        self.submitted += 1
         if self._drainer is None:
             self._drainer = gevent.spawn(self._drain)
 
@@ -126,13 +128,16 @@ class WriteBehind:
         try:
             while self._queue:
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
-                self._pool.apply(self._write, (batch,))
+                try:
+                    self._pool.apply(self._write, (batch,))
+                finally:
+                    self.done += len(batch)
+                    progress, self._progress = self._progress, Event()
+                    progress.set()
         finally:
             self._drainer = None
             if self._queue:  # left when the greenlet was killed: a new one takes them, in order
                 self._drainer = gevent.spawn(self._drain)
-            else:
-                self._idle.set()
 
     def _write(self, batch: list) -> None:  # the writer's own thread, with its own connection
         self.db.connect(reuse_if_open=True)
@@ -152,8 +157,17 @@ class WriteBehind:
             logger.exception("a batch of %s database writes failed", len(batch))
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every write submitted so far is written; False if ``timeout`` came first."""
-        return self._idle.wait(timeout)
+        """Wait until every write submitted so far is written (not those submitted meanwhile:
+        under a steady stream of calls the queue is seldom empty); False if ``timeout`` came
+        first."""
+        target = self.submitted
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.done < target:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self._progress.wait(left)
+        return True
 
     def close(self, timeout: float = 5.0) -> None:
         """The queued writes written (within ``timeout``), then the thread stopped."""

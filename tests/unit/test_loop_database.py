@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 from appliance.db import models as m
 from appliance.db.writers import AgentStateWriter, WriteBehind
@@ -90,3 +91,30 @@ def test_a_failed_write_costs_only_itself_and_the_agent_state_log_stays_whole(db
     rows = list(m.AgentStateLog.select().order_by(m.AgentStateLog.id))
     assert [(r.agent, r.state, r.seconds) for r in rows] == [("1001", "free", 30.0), ("1001", "in_call", None)]
     assert (writer.batches, writer.written, writer.failed) == (1, 2, 1)
+
+
+def test_flush_waits_for_what_was_queued_before_it_not_for_an_empty_queue(db):
+    """The wallboard waits for the call records queued before its request: under a steady
+    stream of calls the queue is never empty, and waiting for that took the whole timeout."""
+    import gevent
+
+    writer, started = WriteBehind(db), dt.datetime(2026, 12, 6, 9, 0)
+
+    def write(n):
+        time.sleep(0.005)  # slower than the calls come: the queue never empties
+        m.AgentStateLog.create(agent=f"{n:03d}", state="free", reason="", started_at=started)
+
+    def keep_writing():
+        for n in range(100, 400):
+            writer.submit(write, n)
+            gevent.sleep(0.002)
+
+    for n in range(5):
+        writer.submit(write, n)
+    stream = gevent.spawn(keep_writing)
+    assert writer.flush(10)
+    assert {f"{n:03d}" for n in range(5)} <= {r.agent for r in m.AgentStateLog.select()}
+    assert not stream.dead  # it returned while writes kept coming
+    stream.kill()
+    writer.close()
+    assert writer.done == writer.submitted
