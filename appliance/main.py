@@ -49,7 +49,7 @@ from appliance.db import open_database  # noqa: E402
 from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.querypool import QueryPool  # noqa: E402
-from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter  # noqa: E402
+from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter, WriteBehind  # noqa: E402
 from appliance.ha.node import KEPT_DIR, HaNode  # noqa: E402
 from appliance.ha.replication import promote_replica  # noqa: E402
 from appliance.engine.registrations import (  # noqa: E402
@@ -157,6 +157,8 @@ class Appliance:
         self.live = LiveState()
         self.registrations = Registrations()
         self.agent_states = AgentStateWriter(self.db)
+        # the AMI events' writes (agent states, call records) off the loop, one transaction a batch
+        self.db_writes = WriteBehind(self.db)
         self.routing = RoutingTable()
         self.menus_table = MenuTable()
         self.users = UserService(self.db)
@@ -409,7 +411,7 @@ class Appliance:
     def execute(self, commands) -> None:
         for command in commands:
             if isinstance(command, WriteCallRecord):
-                self.records.write(command.record)
+                self.db_writes.submit(self.records.write, command.record)
                 self.recordings.call_ended(command.record)
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
@@ -422,7 +424,7 @@ class Appliance:
                     gevent.spawn(self._in_background, "a work order from a low survey score",
                                  self.workorders.survey_low_score, data)
             elif isinstance(command, AgentStateChanged):
-                self.agent_states.write(command)
+                self.db_writes.submit(self.agent_states.write, command)
             elif isinstance(command, PauseAgent):
                 # never from the AMI reader itself: it would wait for its own response
                 gevent.spawn(self._in_background, f"pausing agent {command.agent} after missed calls",
@@ -634,7 +636,7 @@ class Appliance:
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
-                       bus=self.bus, calls=self.calls,
+                       bus=self.bus, calls=self.calls, writes_settled=self.db_writes.flush,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone,
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024,
@@ -734,6 +736,7 @@ class Appliance:
         self.workorders.stop()
         self.pipeline.stop()
         self.encoders.close()
+        self.db_writes.close()  # after the AMI client: no event queues another write
         self.queries.close()
         self.db_sessions.close()
 

@@ -14,6 +14,10 @@ thread), while the calling greenlet waits and the loop goes on serving calls.
   ``sys.getswitchinterval()`` (``appliance.main`` sets 1 ms, not the default 5 ms).
 - At most ``threads`` run and ``queue`` wait; the next caller gets ``Busy`` (503, try
   again) at once rather than an ever longer wait.
+- ``run_urgent`` is for a short read a page cannot do without and that does not wait its
+  turn behind the searches: it runs on a thread of its own (one at a time). The wallboard's
+  figures (at most one a second, ``webui/areas/wallboard.py``): in the mixed load their p99
+  was the customer searches' queue, seconds.
 - ``close`` is bounded: jobs still queued are dropped (their callers get ``Busy``), the
   SQLite statements running are interrupted (``sqlite3.Connection.interrupt``, made to be
   called from another thread), and what still runs after ``timeout`` is left behind.
@@ -52,18 +56,27 @@ class QueryPool:
         self.threads = threads
         self.queue = queue
         self._own = threadpool is None
-        self._pool = ThreadPool(threads) if self._own else threadpool
+        self._pool = ThreadPool(threads + 1) if self._own else threadpool  # + run_urgent's own
         self.pending = 0  # running or waiting; only changed on the loop
         self.refused = 0
         self.ran = 0
         self._closing = False
         self._running: set = set()  # the SQLite connections of the jobs running now (set.add is atomic)
         self._slots = Semaphore(threads if self._own else threadpool.maxsize)  # a free thread each
+        self._urgent = Semaphore(1)
 
     def run(self, fn, *args, **kwargs):
+        return self._run(self._slots, fn, args, kwargs)
+
+    def run_urgent(self, fn, *args, **kwargs):
+        """``run``, on a thread the other reads do not take: it waits only for another urgent
+        one, and a pool full of searches does not refuse it."""
+        return self._run(self._urgent, fn, args, kwargs, urgent=True)
+
+    def _run(self, slots, fn, args, kwargs, urgent=False):
         if self._closing:
             raise Busy("the appliance is stopping")
-        if self.pending >= self.threads + self.queue:
+        if not urgent and self.pending >= self.threads + self.queue:
             self.refused += 1
             if self.refused in (1, 10, 100) or self.refused % 1000 == 0:
                 logger.warning("web: %s heavy reads running or waiting; refusing more (%s refused so far)",
@@ -73,7 +86,7 @@ class QueryPool:
         try:
             # wait here for a thread, not in the thread pool's queue: a caller waiting in gevent's
             # ThreadPool.spawn for a free worker could not be answered once the pool is killed
-            with self._slots:
+            with slots:
                 if self._closing:  # waited through close(): answered, never run
                     raise Busy("the appliance is stopping")
                 result, error = self._pool.apply(self._job, (fn, args, kwargs))

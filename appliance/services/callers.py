@@ -1,8 +1,9 @@
 """Who is calling, for the call path: the customer behind a caller's number (member PIN,
 VIP routing, the screen pop), their account manager (VIP routing, voicemail), the agent who
-last spoke with them (sticky agent).  Each is one indexed query; numbers are matched in all
-their stored forms through ``appliance.numbers`` (with and without +, with and without the
-country code), the same way the screen pop's endpoint and the CRM look them up.
+last spoke with them (sticky agent).  Each is one indexed query (the customer comes with
+their account manager); numbers are matched in all their stored forms through
+``appliance.numbers`` (with and without +, with and without the country code), the same way
+the screen pop's endpoint and the CRM look them up.
 
 The screen pop is looked up once: a ``call`` event ``offered`` to (or ``dialling`` from) an
 agent carries the caller's customer (``with_customer``), its ``id`` included, and the
@@ -15,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 
 from appliance import numbers
-from appliance.db.models import CallRecord, Customer
+from peewee import JOIN
+
+from appliance.db.models import Agent, CallRecord, Customer
 
 POP_EVENTS = ("offered", "dialling")
 
@@ -26,7 +29,9 @@ def customer_of(caller: str) -> Customer | None:
     forms = numbers.variants(caller)
     if not forms:
         return None
-    return Customer.select().where(Customer.phone.in_(forms)).order_by(Customer.id).first()
+    # its account manager in the same query: VIP routing and the screen pop read their number
+    return (Customer.select(Customer, Agent).join(Agent, JOIN.LEFT_OUTER, on=(Customer.account_manager == Agent.id))
+            .where(Customer.phone.in_(forms)).order_by(Customer.id).first())
 
 
 def customer_names(callers) -> dict[str, str]:

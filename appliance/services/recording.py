@@ -74,17 +74,24 @@ class ActiveRecording:
 
 
 def settings_of(direction: str, trunk: str, queue: str, agent: str) -> dict:
-    """Each element's (name, mode) and the direction's start, from the database."""
-    rule = m.RecordingRule.get_or_none(m.RecordingRule.direction == direction)
+    """Each element's (name, mode) and the direction's start, from the database: one query
+    (a call's ``record`` script asks twice, on the FastAGI loop; four queries were a tenth of
+    the loop's time in the mixed-load profile)."""
+    rule, trunks, queues, agents = (m.RecordingRule._meta.table_name, m.Trunk._meta.table_name,
+                                    m.Queue._meta.table_name, m.Agent._meta.table_name)
+    found = m.database.execute_sql(
+        f'SELECT (SELECT "recording" FROM "{rule}" WHERE "direction" = ?), '
+        f'(SELECT "start_at" FROM "{rule}" WHERE "direction" = ?), '
+        f'(SELECT "recording" FROM "{trunks}" WHERE "name" = ?), '
+        f'(SELECT "recording" FROM "{queues}" WHERE "name" = ?), '
+        f'(SELECT "recording" FROM "{agents}" WHERE "number" = ?)',
+        (direction, direction, trunk, queue, agent)).fetchone()
 
-    def mode(model, key, name):
-        row = model.select(model.recording).where(key == name).first() if name else None
-        return (name, row.recording if row else rules.DONTCARE)
+    def mode(name, recording):
+        return (name, recording if name and recording is not None else rules.DONTCARE)
 
-    return {"direction": (direction, rule.recording if rule else rules.DONTCARE),
-            "trunk": mode(m.Trunk, m.Trunk.name, trunk), "queue": mode(m.Queue, m.Queue.name, queue),
-            "agent": mode(m.Agent, m.Agent.number, agent),
-            "start_at": rule.start_at if rule else rules.ANSWER}
+    return {"direction": mode(direction, found[0]), "trunk": mode(trunk, found[2]), "queue": mode(queue, found[3]),
+            "agent": mode(agent, found[4]), "start_at": found[1] if found[1] is not None else rules.ANSWER}
 
 
 class RecordingService:

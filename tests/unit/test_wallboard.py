@@ -1,5 +1,6 @@
 """The wallboard: today's figures from the call records (service level, abandoned calls,
-where today begins), the view that merges them with the live state, and its routes."""
+where today begins), the view that merges them with the live state, its routes, and one
+board shared by every supervisor for at most a second (never past a new call record)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from appliance.services.wallboard import TodayFigures, day_bounds, queue_figures
 from webharness import Agents
 from webdeps import web_deps
 from webui.app import make_app
-from webui.areas.wallboard import wallboard_view
+from webui.areas.wallboard import SharedBoard, wallboard_view
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 2024-05-02 10:00 in Shanghai: the local day began at 2024-05-01 16:00 UTC.
@@ -209,3 +210,57 @@ def test_the_supervisors_phone_is_kept_with_their_account(app):
     app.reset()
     sign_in(app, "alice")
     assert app.post_json("/api/v1/wallboard/phone", {"phone": "1009"}, expect_errors=True).status_int == 403
+
+
+def test_one_board_for_every_supervisor_asking_at_once_or_within_a_second():
+    import gevent
+
+    clock, key, made = [100.0], ["record 1"], []
+
+    def compute():
+        made.append(1)
+        gevent.sleep(0.01)  # the figures' trip to the query pool: the others ask meanwhile
+        return {"n": len(made)}
+
+    shared = SharedBoard(compute, lambda: ("config", key[0]), seconds=1.0, clock=lambda: clock[0])
+    asking = [gevent.spawn(shared.get) for _ in range(10)]
+    gevent.joinall(asking, raise_error=True)
+    assert [g.value for g in asking] == [{"n": 1}] * 10 and shared.computed == 1
+    clock[0] += 1.0
+    assert shared.get() == {"n": 1}  # a second old at most: the same board
+    key[0] = "record 2"
+    assert shared.get() == {"n": 2}  # a new call record: counted at once
+    clock[0] += 1.01
+    assert shared.get() == {"n": 3}  # older than a second: computed again
+    shared.forget()
+    assert shared.get() == {"n": 4}
+
+
+def test_a_board_that_fails_fails_everyone_waiting_for_it_and_is_computed_again():
+    import gevent
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        gevent.sleep(0.01)
+        if len(calls) == 1:
+            raise RuntimeError("the query pool is busy")
+        return {"ok": True}
+
+    shared = SharedBoard(compute, lambda: ("k",))
+    asking = [gevent.spawn(shared.get) for _ in range(3)]
+    gevent.joinall(asking)
+    assert all(isinstance(g.exception, RuntimeError) for g in asking) and len(calls) == 1
+    assert shared.get() == {"ok": True} and len(calls) == 2
+
+
+def test_the_wallboard_is_computed_once_for_many_loads_and_counts_a_new_call_at_once(app, db):
+    sign_in(app, "sup")
+    shared = app.app.config["deps"].extra["wallboard_board"]
+    first = app.get("/api/v1/wallboard").json
+    assert app.get("/api/v1/wallboard").json == first and app.get("/wallboard").status_int == 200
+    assert shared.computed == 1
+    record("new", "sales", "answered", 3, enter=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    board = app.get("/api/v1/wallboard").json
+    assert board["totals"]["offered"] == first["totals"]["offered"] + 1 and shared.computed == 2

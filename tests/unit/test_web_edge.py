@@ -472,3 +472,22 @@ def test_a_form_that_cannot_be_read_is_a_400_not_a_500(web):
         if expect_json:
             assert json.loads(answer)["error"] == "request.malformed_body"
         sock.close()
+
+
+def test_an_urgent_read_does_not_wait_behind_the_searches(web):
+    """The wallboard's figures while every thread of the pool and its whole queue are taken
+    by customer searches: run_urgent runs at once on a thread of its own."""
+    release = get_original("threading", "Event")()  # a native event: the pool threads wait on it
+    pool = QueryPool(web.db, threads=2, queue=2)
+    searches = [gevent.spawn(pool.run, release.wait, 10) for _ in range(4)]
+    try:
+        wait_until(lambda: pool.pending == 4, 5, "two searches running, two queued")
+        with pytest.raises(Busy):
+            pool.run(lambda: "one more search")
+        with gevent.Timeout(5, AssertionError("the urgent read waited behind the searches")):
+            assert pool.run_urgent(lambda: web.db.execute_sql("SELECT 42").fetchone()[0]) == 42
+        assert all(not g.ready() for g in searches)
+    finally:
+        release.set()
+        gevent.joinall(searches, timeout=10)
+        pool.close()

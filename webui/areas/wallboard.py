@@ -14,6 +14,7 @@ import json
 import time
 
 from bottle import request
+from gevent.event import AsyncResult
 
 from appliance import labels
 from appliance.services import fxs
@@ -53,6 +54,49 @@ def wallboard_view(live: dict, today: dict, queues: list[dict], trunks: list[dic
             "agents": live.get("agents") or [], "calls": calls, "trunks": lines}
 
 
+class SharedBoard:
+    """The wallboard's board, the same for every supervisor: computed once for all who ask
+    within ``seconds`` of its computation while ``key()`` (what it counts: the configuration
+    copy, the newest call record) stays the same, and once for all who ask while it is being
+    computed (they wait for that one). Each load computed it before: today's figures through
+    the query pool, behind the customer searches, the callers' names, the card's lines."""
+
+    def __init__(self, compute, key, seconds: float = 1.0, clock=time.monotonic):
+        self.compute, self.key, self.seconds, self.clock = compute, key, seconds, clock
+        self.computed = 0
+        self._done: tuple | None = None  # (key, at, board)
+        self._pending: tuple | None = None  # (key, AsyncResult)
+
+    def get(self) -> dict:
+        key, now = self.key(), self.clock()
+        if self._done is not None and same(self._done[0], key) and now - self._done[1] <= self.seconds:
+            return self._done[2]
+        if self._pending is not None and same(self._pending[0], key):
+            return self._pending[1].get()
+        waiting = AsyncResult()
+        self._pending = (key, waiting)
+        try:
+            board = self.compute()
+        except BaseException as exc:
+            waiting.set_exception(exc if isinstance(exc, Exception) else RuntimeError("the wallboard was interrupted"))
+            raise
+        finally:
+            if self._pending is not None and self._pending[1] is waiting:
+                self._pending = None
+        self.computed += 1
+        self._done = (key, now, board)
+        waiting.set(board)
+        return board
+
+    def forget(self) -> None:
+        self._done = None
+
+
+def same(a: tuple, b: tuple) -> bool:
+    """Keys alike: each part the very same object (the configuration copy), or equal."""
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b))
+
+
 def install(app, deps) -> None:
     today = TodayFigures(deps.db, deps.site.timezone if deps.site is not None
                          else deps.extra.get("timezone") or "Asia/Shanghai")
@@ -63,16 +107,29 @@ def install(app, deps) -> None:
     def forget_figures():
         if request.method in UNSAFE:
             today.forget()  # a queue's service-level threshold may have changed
+            shared.forget()
 
-    def board() -> dict:
+    def compute() -> dict:
         config = copy.get()
-        # the day's figures count today's call records: off the loop (a recount after each call)
-        figures = deps.queries.run(today.figures, time.time())
+        # the day's figures count today's call records: off the loop (a recount after each call),
+        # not behind the customer searches (at most once a second: the board is shared)
+        figures = deps.queries.run_urgent(today.figures, time.time())
         card = deps.card() if deps.card is not None else fxs.CardFacts()
         lines = config["trunks"] + [  # the card's ways out, at what the card carries
             {"name": r["name"], "max_channels": card.capacity(r["line"], r["span"])}
             for r in config["card_routes"] if card.capacity(r["line"], r["span"])]
         return wallboard_view(live_with_customers(deps.live()), figures, config["queues"], lines)
+
+    def key() -> tuple:
+        if deps.writes_settled is not None:  # the record of a call the page saw end is counted
+            deps.writes_settled(1.0)
+        return copy.get(), today.latest()
+
+    shared = SharedBoard(compute, key)
+    deps.extra["wallboard_board"] = shared  # for tests
+
+    def board() -> dict:
+        return shared.get()
 
     @app.get("/wallboard", name="wallboard", roles=STAFF)
     def wallboard():
@@ -113,7 +170,9 @@ def install(app, deps) -> None:
                              "when nothing was offered) and `average_answer_seconds`; `totals` over all queues; "
                              "the live agents and calls as in GET /api/v1/live; each trunk's current calls "
                              "against its `max_channels` (0: no limit), and each card route the telephony card "
-                             "has against its capacity (a PRI span's B-channels, the FXO lines).",
+                             "has against its capacity (a PRI span's B-channels, the FXO lines). One board for "
+                             "every supervisor: computed at most once a second, and again at once after a new "
+                             "call record or a configuration change (the live part may be up to a second old).",
               "responses": {"200": resp("the wallboard", ref("Wallboard")), **errors(401, 403)}}))
     def api_wallboard():
         return board()
