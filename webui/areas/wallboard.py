@@ -109,7 +109,7 @@ def install(app, deps) -> None:
             today.forget()  # a queue's service-level threshold may have changed
             shared.forget()
 
-    def compute() -> dict:
+    def compute() -> tuple:
         config = copy.get()
         # the day's figures count today's call records: off the loop (a recount after each call),
         # not behind the customer searches (at most once a second: the board is shared)
@@ -118,7 +118,7 @@ def install(app, deps) -> None:
         lines = config["trunks"] + [  # the card's ways out, at what the card carries
             {"name": r["name"], "max_channels": card.capacity(r["line"], r["span"])}
             for r in config["card_routes"] if card.capacity(r["line"], r["span"])]
-        return wallboard_view(live_with_customers(deps.live()), figures, config["queues"], lines)
+        return figures, config["queues"], lines
 
     def key() -> tuple:
         if deps.writes_settled is not None:  # the record of a call the page saw end is counted
@@ -129,7 +129,10 @@ def install(app, deps) -> None:
     deps.extra["wallboard_board"] = shared  # for tests
 
     def board() -> dict:
-        return shared.get()
+        # the live part (who waits, who talks, each trunk's calls) as it is now, for each request:
+        # a page redraws from it on each live event, so a second-old copy showed a caller late
+        figures, queues, lines = shared.get()
+        return wallboard_view(live_with_customers(deps.live()), figures, queues, lines)
 
     @app.get("/wallboard", name="wallboard", roles=STAFF)
     def wallboard():
@@ -172,7 +175,7 @@ def install(app, deps) -> None:
                              "against its `max_channels` (0: no limit), and each card route the telephony card "
                              "has against its capacity (a PRI span's B-channels, the FXO lines). One board for "
                              "every supervisor: computed at most once a second, and again at once after a new "
-                             "call record or a configuration change (the live part may be up to a second old).",
+                             "call record or a configuration change; the live part is as it is now.",
               "responses": {"200": resp("the wallboard", ref("Wallboard")), **errors(401, 403)}}))
     def api_wallboard():
         return board()
