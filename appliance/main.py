@@ -290,6 +290,7 @@ class Appliance:
         self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
         self._web_while_asterisk_boots = False  # start(web=True): make_app runs while Asterisk boots
         self._ticker: gevent.Greenlet | None = None
+        self._places: gevent.Greenlet | None = None  # load_places, until the table is loaded
         self._ami_lost_at: float | None = None
         self._lan: gevent.Greenlet | None = None
         self.started_at = time.time()
@@ -722,6 +723,9 @@ class Appliance:
             self._ticker.kill()
         if self._lan is not None:
             self._lan.kill()
+        if self._places is not None and not self._places.dead:
+            self._places.kill()  # stopped before the table was loaded: numbers place themselves again
+            numbers.places_pending(False)
         self.sip_guard.stop()
         self.ami.stop()
         self.supervisor.stop()

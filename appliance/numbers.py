@@ -169,10 +169,10 @@ class _Places:
 _places = _Places()
 
 
-def places_pending() -> None:
+def places_pending(pending: bool = True) -> None:
     """The appliance loads the place table itself (``use_places``): until it does, numbers
     are placed nowhere, never by loading phonenumbers' data on the caller's thread."""
-    _places.pending = True
+    _places.pending = pending
 
 
 def use_places(table: PlaceTable) -> None:
