@@ -2,8 +2,7 @@
 carrier data answer, prefix by prefix, in Chinese and English: read back from its file, for
 every 7th of China's 130,000 place prefixes (two numbers each), every carrier prefix of every
 country, and every region's example number seen from a Chinese office; a file of another
-phonenumbers version is rebuilt; the appliance's loading builds it in a process of its own and
-never imports phonenumbers' data itself."""
+phonenumbers version is not current; the appliance's loading never imports phonenumbers' data."""
 
 import json
 import subprocess
@@ -23,8 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def table_file(tmp_path_factory):
+    """Built as the appliance and the image build it: ``python -m appliance.places build``."""
     path = tmp_path_factory.mktemp("places") / "number-places.bin"
-    places.PlaceTable.from_phonenumbers("CN").write(path)
+    subprocess.run(places.build_argv(path), cwd=REPO, check=True, capture_output=True)
     return path
 
 
@@ -84,19 +84,20 @@ def test_a_file_of_another_phonenumbers_version_is_not_current(table_file, tmp_p
     assert not places.current(tmp_path / "missing.bin")
 
 
-def test_the_appliance_builds_the_table_in_a_child_and_never_imports_the_data(tmp_path):
-    """``load_places`` as ``Appliance.start`` runs it, with no table yet: numbers are placed
-    nowhere until it is loaded, then as phonenumbers places them."""
+def test_the_appliance_loads_the_table_and_never_imports_the_data(table_file):
+    """``load_places`` as ``Appliance.start`` runs it: numbers are placed nowhere until the
+    table is loaded, then as phonenumbers places them, with none of its data imported (a
+    table not current is built by the same command as ``table_file``: the integration
+    appliances share one, tests/integration/conftest.py)."""
     code = f"""
 import sys, types
 from pathlib import Path
 from appliance import main, numbers
 numbers.places_pending()
 before = numbers.describe("+8613912345678", "zh")["region"]
-main.load_places(types.SimpleNamespace(places_path=Path({str(tmp_path / 'cache' / 'np.bin')!r})))
+main.load_places(types.SimpleNamespace(places_path=Path({str(table_file)!r})))
 print(before, numbers.describe("+8613912345678", "zh")["region"], numbers.province_city("01058888888", "en"),
       sorted(m for m in sys.modules if m.startswith(("phonenumbers.geo", "phonenumbers.carrier"))))
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "None 江苏省常州市 ('Beijing', 'Beijing') []"
-    assert places.current(tmp_path / "cache" / "np.bin")
