@@ -13,6 +13,7 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -21,6 +22,7 @@ import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from appliance import numbers  # noqa: E402
+from appliance import places, proc  # noqa: E402
 from appliance import settings as settings_mod  # noqa: E402
 from appliance import sounds  # noqa: E402
 from appliance.agi.handlers import HandlerRegistry  # noqa: E402
@@ -290,6 +292,7 @@ class Appliance:
         self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
         self._web_while_asterisk_boots = False  # start(web=True): make_app runs while Asterisk boots
         self._ticker: gevent.Greenlet | None = None
+        self._places: gevent.Greenlet | None = None  # load_places, until the table is loaded
         self._ami_lost_at: float | None = None
         self._lan: gevent.Greenlet | None = None
         self.started_at = time.time()
@@ -592,6 +595,8 @@ class Appliance:
 
     # -- lifecycle -----------------------------------------------------------
     def start(self, web: bool = True) -> None:
+        numbers.places_pending()
+        self._places = gevent.spawn(load_places, self.settings)
         # Before Asterisk: no call is in progress, so every WAV in the spool is finished.
         self.pipeline.reconcile()
         self.pipeline.start()
@@ -720,6 +725,9 @@ class Appliance:
             self._ticker.kill()
         if self._lan is not None:
             self._lan.kill()
+        if self._places is not None and not self._places.dead:
+            self._places.kill()  # stopped before the table was loaded: numbers place themselves again
+            numbers.places_pending(False)
         self.sip_guard.stop()
         self.ami.stop()
         self.supervisor.stop()
@@ -813,7 +821,6 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if not app.ami.wait_connected(15):
         logger.error("AMI did not connect within 15 s; the appliance runs degraded (see /api/health)")
-    load_later()
     if late:  # through the appliance's own database: a second one would rebind the models
         admin_password = firstboot.first_admin_password(settings, db=app.db)
     print(json.dumps({"web": app.web_url,
@@ -825,21 +832,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-LOAD_LATER_SECONDS = 60
-
-
-def load_later(delay: float = LOAD_LATER_SECONDS) -> None:
-    """What start-up leaves for after calls are accepted (docs/operations.md, "Boot time"):
-    phonenumbers' place names, loaded in a native thread a minute later.  Unmarshalling them
-    holds the GIL in long stretches: loaded at once, in qemu, they held up the first health
-    answers by seconds."""
-    def load():
-        try:
-            numbers.geocoder()
-        except Exception:
-            logger.exception("loading phonenumbers' geocoder failed; the screen pop loads it when asked")
-
-    gevent.spawn_later(delay, gevent.get_hub().threadpool.spawn, load)
+def load_places(settings: settings_mod.Settings) -> None:
+    """The place table of the screen pop's origin and the callers-by-place report
+    (``appliance.places``): the image's, else the one built into ``places_path`` (in a process
+    of its own: phonenumbers' full data takes 100 MB and more, and seconds of GIL under qemu),
+    read in a native thread; the loop never waits for it (docs/operations.md, "Boot time")."""
+    path = places.SHIPPED if places.current(places.SHIPPED) else settings.places_path
+    try:
+        if not places.current(path):
+            logger.info("building the table of number places into %s", path)
+            proc.run(places.build_argv(path), what="build the table of number places", timeout=600, capture=True,
+                     cwd=str(REPO_ROOT))
+        table = gevent.get_hub().threadpool.apply(places.PlaceTable.load, (path,))
+    except (OSError, ValueError, subprocess.SubprocessError, proc.CommandFailed) as e:
+        logger.error("the table of number places could not be made (%s); building it in this process", e)
+        table = gevent.get_hub().threadpool.apply(places.PlaceTable.from_phonenumbers, (numbers.DEFAULT_REGION,))
+    numbers.use_places(table)
 
 
 def wait_for_stop() -> None:
@@ -887,7 +895,6 @@ def run_pair(settings: settings_mod.Settings, ha, admin_password: str | None) ->
     node = ha_node(settings, ha)
     lan = gevent.spawn(keep_lan, settings) if settings.lan_interface else None  # whatever the role
     node.start()
-    load_later()
     print(json.dumps({"ha": node.status()["role"], "floating_address": ha.floating_address}), flush=True)
     if admin_password:
         print(firstboot.first_admin_notice(admin_password), flush=True)

@@ -6,6 +6,8 @@ what kind of call dialling it makes, for calling permissions (``classify``).
 
 phonenumbers (Google's libphonenumber) does the work, with its geocoder and carrier data
 (mobile number segments included): no hand-written tables of area codes or operators here.
+The place names and operators come from ``appliance.places``: phonenumbers' own answers, kept
+in a compact table of what the appliance shows (its full data took 113 MB of the supervisor).
 
 The canonical form is E.164 (``+8613912345678``, ``+862161234567``): ``normalise`` gives it,
 and two numbers are the same number when their ``key`` is equal.  Stored numbers (customer
@@ -19,12 +21,17 @@ matched with and without a leading +.
 
 from __future__ import annotations
 
-import importlib
+import logging
 import re
+import threading
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, shortnumberinfo
+from phonenumbers import PhoneNumberFormat, PhoneNumberType, shortnumberinfo
+
+from appliance.places import PlaceTable
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_REGION = "CN"  # whose numbering plan a number without a country code belongs to
 _CLEAN = re.compile(r"[\s\-().]")  # what people type between the digits
@@ -137,13 +144,40 @@ class HomeRegion:
     country_code: int
 
 
-def geocoder():
-    """phonenumbers' geocoder, imported on first use: its place names (``phonenumbers.geodata``)
-    are most of the appliance's import time (4-5 s of 11 s on the 2-core build machine, much
-    more under qemu), and nothing on the call path needs them, only the screen pop's origin
-    and the callers-by-place report.  ``appliance.main`` loads them in a native thread once
-    calls are accepted (docs/operations.md, "Boot time")."""
-    return importlib.import_module("phonenumbers.geocoder")
+class _Places:
+    """The place table ``home_region`` reads (``appliance.places``).  The appliance hands it
+    over (``use_places``) once loaded off the loop, having said so at start (``places_pending``):
+    until then a number is placed nowhere rather than the data loaded on the caller's thread.
+    Anything else (a script, a test) gets one built in its own process on first use."""
+
+    def __init__(self):
+        self.tables: dict[str, PlaceTable] = {}
+        self.pending = False
+        self.lock = threading.Lock()
+
+    def get(self, office: str) -> PlaceTable | None:
+        table = self.tables.get(office)
+        if table is not None or (self.pending and office == DEFAULT_REGION):
+            return table
+        with self.lock:
+            if office not in self.tables:
+                logger.info("building the place table for %s in this process", office)
+                self.tables[office] = PlaceTable.from_phonenumbers(office)
+            return self.tables[office]
+
+
+_places = _Places()
+
+
+def places_pending(pending: bool = True) -> None:
+    """The appliance loads the place table itself (``use_places``): until it does, numbers
+    are placed nowhere, never by loading phonenumbers' data on the caller's thread."""
+    _places.pending = pending
+
+
+def use_places(table: PlaceTable) -> None:
+    """Place numbers with ``table`` (for its office region)."""
+    _places.tables[table.office] = table
 
 
 def home_region(text, lang: str = "en", region: str = DEFAULT_REGION) -> HomeRegion | None:
@@ -153,11 +187,14 @@ def home_region(text, lang: str = "en", region: str = DEFAULT_REGION) -> HomeReg
     if parsed is None:
         return None
     language = _lang(lang)
+    table = _places.get((region or DEFAULT_REGION).upper())
+    if table is None:  # the appliance is still loading it
+        return HomeRegion(None, None, parsed.country_code)
     # with the office's region: a domestic number gets its city, a foreign one its country
-    where = geocoder().description_for_valid_number(parsed, language, region=(region or DEFAULT_REGION).upper())
+    where = table.description(parsed, language)
     operator = None
     if phonenumbers.number_type(parsed) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        operator = carrier.name_for_valid_number(parsed, language) or None
+        operator = table.carrier(parsed, language) or None
     return HomeRegion(where or None, operator, parsed.country_code)
 
 

@@ -113,6 +113,9 @@ SETTINGS = (
     Setting("hardware_root", Path, Path("/"),
             "where /sys and /proc are read for telephony cards (a fixture tree in tests)"),
     Setting("recording_dir", str, "", "where the MP3s of recorded calls are kept; empty: <data_dir>/recordings"),
+    Setting("places_file", str, "",
+            "where the table of number places (phonenumbers' place names and operators, in Chinese and English) "
+            "is built when the image did not ship one; empty: <data_dir>/cache/number-places.bin"),
     Setting("recording_bitrate_kbps", int, 8, "MP3 bitrate of recordings (8 kbit/s at 8 kHz: 1 KB per second)"),
     Setting("recording_workers", int, 0, "encoder processes; 0: one per core less one, at least one"),
     Setting("recording_reserve_mb", int, 500,
@@ -209,6 +212,7 @@ class Settings:
     dahdi_dynamic_spans: str
     hardware_root: Path
     recording_dir: str
+    places_file: str
     recording_bitrate_kbps: int
     recording_workers: int
     recording_reserve_mb: int
@@ -248,6 +252,10 @@ class Settings:
     @property
     def recordings_path(self) -> Path:
         return Path(self.recording_dir) if self.recording_dir else self.data_dir / "recordings"
+
+    @property
+    def places_path(self) -> Path:
+        return Path(self.places_file) if self.places_file else self.data_dir / "cache" / "number-places.bin"
 
     @property
     def secrets_path(self) -> Path:

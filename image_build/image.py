@@ -18,7 +18,8 @@ Steps (``STEPS`` below):
    the compiler and the kernel headers are purged (about 400 MB).
 4. application: our source tree in ``/opt/appliance`` (the venv finds it by a ``.pth``),
    compiled for the image's Python; the empty database at the newest schema
-   (``provisioning.firstboot.DB_TEMPLATE``), which first boot copies.
+   (``provisioning.firstboot.DB_TEMPLATE``), which first boot copies; the table of number
+   places (``appliance.places.SHIPPED``) from the image's phonenumbers.
 5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
    systemd units, the console launcher).
 6. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
@@ -61,6 +62,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from appliance import slots
+from appliance.places import SHIPPED as SHIPPED_PLACES
 from appliance.pbx import hosts_file
 from appliance.proc import run
 from image_build import rootfs as test_rootfs
@@ -315,6 +317,10 @@ def step_app(ctx: Context) -> None:
     run(["chroot", str(ctx.root), VENV + "/bin/python", "-c",
          f"from provisioning.firstboot import make_database_template as m; m({str(DB_TEMPLATE)!r})"],
         what="make the empty database at the newest schema")
+    # the place names and operators of the screen pop, from the image's own phonenumbers: the
+    # appliance reads this file instead of importing phonenumbers' data (appliance/places.py)
+    run(["chroot", str(ctx.root), VENV + "/bin/python", "-m", "appliance.places", "build", str(SHIPPED_PLACES)],
+        what="build the table of number places")
 
 
 def step_overlay(ctx: Context) -> None:

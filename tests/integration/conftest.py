@@ -37,6 +37,8 @@ def appliance_settings(tmp_path, rootfs, **overrides):
         # Outbound calls at any hour, so call flows do not depend on when the suite runs
         # (test_outbound_compliance.py sets a window of its own).
         "calling_window": "",
+        # one table of number places for the session's appliances (each would build its own)
+        "places_file": str(REPO / "tests" / "artifacts" / "number-places.bin"),
     }
     values["rtp_start"], values["rtp_end"] = rtp_range()
     values.update(overrides)

@@ -94,7 +94,3 @@ def test_the_place_key_groups_every_form_of_a_number_by_its_seven_digits():
     # and one number of a key is placed where every other one is
     assert numbers.province_city("13912340001", "zh_CN") == numbers.province_city("13912349999", "zh_CN")
 
-
-
-def test_the_geocoder_is_loaded_when_asked():
-    assert numbers.geocoder().description_for_valid_number  # appliance.main's import leaves it (test_start_imports)
