@@ -527,8 +527,8 @@ class CustomerService:
         LIKE's: the index folds case beyond ASCII), as a subquery of the index; None when the
         index cannot narrow it (too short a term, or more than ``INDEX_CAP`` customers). The
         count stops at the cap and stays in SQLite: no id comes into Python."""
-        if not self.search_index or len(term) < MIN_TRIGRAM:
-            return None
+        if not self.search_index or len(term) < MIN_TRIGRAM or "\x00" in term:
+            return None  # a NUL: no name or number has one, and FTS5 cannot take it
         match = f"{column} : {fts_string(term)}"
         found = self.db.execute_sql("SELECT COUNT(*) FROM (SELECT 1 FROM customer_fts WHERE customer_fts MATCH ? "
                                     "LIMIT ?)", (match, INDEX_CAP + 1)).fetchone()[0]
