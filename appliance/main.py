@@ -51,7 +51,7 @@ from appliance.db import open_database  # noqa: E402
 from appliance.dialplan_vars import INSTANCE_GLOBAL  # noqa: E402
 from appliance.db.migrate import migrate  # noqa: E402
 from appliance.db.querypool import QueryPool  # noqa: E402
-from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter, WriteBehind  # noqa: E402
+from appliance.db.writers import AgentStateWriter, CallRecordWriter, MenuStepWriter  # noqa: E402
 from appliance.ha.node import KEPT_DIR, HaNode  # noqa: E402
 from appliance.ha.replication import promote_replica  # noqa: E402
 from appliance.engine.registrations import (  # noqa: E402
@@ -159,8 +159,6 @@ class Appliance:
         self.live = LiveState()
         self.registrations = Registrations()
         self.agent_states = AgentStateWriter(self.db)
-        # the AMI events' writes (agent states, call records) off the loop, one transaction a batch
-        self.db_writes = WriteBehind(self.db)
         self.routing = RoutingTable()
         self.menus_table = MenuTable()
         self.users = UserService(self.db)
@@ -414,7 +412,7 @@ class Appliance:
     def execute(self, commands) -> None:
         for command in commands:
             if isinstance(command, WriteCallRecord):
-                self.db_writes.submit(self.records.write, command.record)
+                self.records.write(command.record)
                 self.recordings.call_ended(command.record)
                 self.voicemail.call_ended(command.record)
                 self.faxes.call_ended(command.record)
@@ -427,7 +425,7 @@ class Appliance:
                     gevent.spawn(self._in_background, "a work order from a low survey score",
                                  self.workorders.survey_low_score, data)
             elif isinstance(command, AgentStateChanged):
-                self.db_writes.submit(self.agent_states.write, command)
+                self.agent_states.write(command)
             elif isinstance(command, PauseAgent):
                 # never from the AMI reader itself: it would wait for its own response
                 gevent.spawn(self._in_background, f"pausing agent {command.agent} after missed calls",
@@ -641,7 +639,7 @@ class Appliance:
 
         deps = WebDeps(db=self.db, config=self.config, users=self.users, agents=self.agents,
                        health=self.health, live=self.live_snapshot,
-                       bus=self.bus, calls=self.calls, writes_settled=self.db_writes.flush,
+                       bus=self.bus, calls=self.calls,
                        crm=self.crm, extra={"import_dir": Path(self.settings.data_dir) / "imports",
                                             "timezone": self.settings.timezone,
                                             "upload_memory_bytes": self.settings.upload_memory_mb * 1024 * 1024,
@@ -744,7 +742,6 @@ class Appliance:
         self.workorders.stop()
         self.pipeline.stop()
         self.encoders.close()
-        self.db_writes.close()  # after the AMI client: no event queues another write
         self.queries.close()
         self.db_sessions.close()
 

@@ -67,7 +67,6 @@ class WebDeps:
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor
     queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop
-    writes_settled: Callable[[float], bool] | None = None  # (timeout) waits for the loop's queued writes (WriteBehind)
     agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
     registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
     card: Callable[[], object] | None = None  # () -> services.fxs.CardFacts: what the telephony card has

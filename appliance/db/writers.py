@@ -1,23 +1,12 @@
 """The engine's database commands carried out: ``WriteCallRecord`` (one row per call) and
 ``AgentStateChanged`` (the agent-state log), each with its share of the report buckets
 (``appliance/services/reports.py``); and each turn in the voice menus (``menu_step``, the
-IVR report's record).  Adapters: the live state and the menus decide, these write.
-
-``WriteBehind`` carries the first two out off the loop that reads AMI events and serves
-FastAGI: the loop queues a write and goes on; one native thread writes what has queued, in
-order, one transaction per batch (py-spy of the mixed load found these writes, each its own
-transaction on the loop, a sixth of the AMI handler's time)."""
+IVR report's record).  Adapters: the live state and the menus decide, these write."""
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import logging
-import time
-
-import gevent
-from gevent.event import Event
-from gevent.threadpool import ThreadPool
 
 from appliance.db.models import AgentStateLog, CallRecord, MenuStep
 from appliance.services import reports
@@ -94,83 +83,3 @@ class MenuStepWriter:
             MenuStep.insert(**row).execute()
         except Exception:  # noqa: BLE001 - the caller goes on through the menu whatever the report misses
             logger.exception("menu step of call %s not recorded", row.get("linkedid"))
-
-
-class WriteBehind:
-    """Writes queued on the loop, carried out in order by one native thread of their own,
-    everything queued meanwhile in one transaction (``BEGIN IMMEDIATE``: the write lock is
-    taken at the start, so a batch never fails half-way on another connection's commit).
-    A write that fails is logged and rolled back alone (a savepoint each): the others of its
-    batch are kept.  Readers see a write a few milliseconds later; ``flush()`` waits for
-    every write queued so far (tests, and ``close()`` at stop)."""
-
-    def __init__(self, db, max_batch: int = 500):
-        self.db = db
-        self.max_batch = max_batch
-        self.batches = 0  # transactions written (a figure for tests and benchmarks)
-        self.written = 0
-        self.failed = 0
-        self.submitted = 0  # writes queued so far
-        self.done = 0  # of them, written or given up (in order: the first ``done``)
-        self._queue: collections.deque = collections.deque()
-        self._pool = ThreadPool(1)
-        self._drainer = None
-        self._progress = Event()  # set (and replaced) after each batch
-
-    def submit(self, fn, *args) -> None:
-        """``fn(*args)`` later, on the writer's thread, after every write submitted before."""
-        self._queue.append((fn, args))
-        self.submitted += 1
-        if self._drainer is None:
-            self._drainer = gevent.spawn(self._drain)
-
-    def _drain(self) -> None:  # a greenlet of the loop: it waits, the loop goes on
-        try:
-            while self._queue:
-                batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
-                try:
-                    self._pool.apply(self._write, (batch,))
-                finally:
-                    self.done += len(batch)
-                    progress, self._progress = self._progress, Event()
-                    progress.set()
-        finally:
-            self._drainer = None
-            if self._queue:  # left when the greenlet was killed: a new one takes them, in order
-                self._drainer = gevent.spawn(self._drain)
-
-    def _write(self, batch: list) -> None:  # the writer's own thread, with its own connection
-        self.db.connect(reuse_if_open=True)
-        try:
-            with self.db.atomic(lock_type="IMMEDIATE"):
-                for fn, args in batch:
-                    try:
-                        with self.db.atomic():
-                            fn(*args)
-                        self.written += 1
-                    except Exception:  # noqa: BLE001 - one bad row must not cost the batch
-                        self.failed += 1
-                        logger.exception("a queued database write failed: %s", getattr(fn, "__qualname__", fn))
-            self.batches += 1
-        except Exception:  # noqa: BLE001 - the transaction itself (a locked database): logged, not raised
-            self.failed += len(batch)
-            logger.exception("a batch of %s database writes failed", len(batch))
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every write submitted so far is written (not those submitted meanwhile:
-        under a steady stream of calls the queue is seldom empty); False if ``timeout`` came
-        first."""
-        target = self.submitted
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.done < target:
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return False
-            self._progress.wait(left)
-        return True
-
-    def close(self, timeout: float = 5.0) -> None:
-        """The queued writes written (within ``timeout``), then the thread stopped."""
-        if not self.flush(timeout):
-            logger.warning("%s database writes still queued at stop", len(self._queue))
-        self._pool.kill()

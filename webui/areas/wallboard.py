@@ -121,8 +121,6 @@ def install(app, deps) -> None:
         return figures, config["queues"], lines
 
     def key() -> tuple:
-        if deps.writes_settled is not None:  # the record of a call the page saw end is counted
-            deps.writes_settled(1.0)
         return copy.get(), today.latest()
 
     shared = SharedBoard(compute, key)
