@@ -383,9 +383,9 @@ def install(bundle: Path, disk: Disk, progress=lambda stage, done, total: None) 
         raise RuntimeError("cannot tell which slot is running (root= on the kernel's command line)")
     # The ESP is an automount that systemd unmounts after 60 s unused (/etc/fstab), and this
     # service requires it mounted: unmounted while the root filesystem was still being
-    # written, it stopped the service and the write with it.  A descriptor kept open on it
-    # keeps it in use until the end.
-    esp = os.open(disk.esp, os.O_RDONLY | os.O_DIRECTORY)
+    # written, it stopped the service and the write with it.  A descriptor kept open on a
+    # folder in it (the mount point itself is the automount's, not the ESP's) keeps it in use.
+    esp = os.open(disk.esp / "loader", os.O_RDONLY | os.O_DIRECTORY)
     try:
         return _install(bundle, disk, booted, progress)
     finally:
