@@ -1,0 +1,468 @@
+"""Benchmark: capacity, the most concurrent two-way calls carried cleanly (issue 23, point 4).
+
+SIPp plays both ends, as in ``bench/recorded_calls.py``: a trunk (UAC) calling in, and the
+agents' phones (one UAS answering for every registered agent), each side sending G.711 A-law
+speech in **20 ms packets** for the whole call (SIPp's own ``g711a.pcap`` is 30 ms packets:
+its speech is cut again into 160-byte frames). Concurrent calls are raised in steps
+(``STEPS``), each held ``hold_s`` (60 s), arriving ``rate`` a second, through two paths of the
+same Asterisk in the same run, a step of each in turn:
+
+- **bare Asterisk**: a static dialplan, the DID straight to ``Dial(PJSIP/<agent>)``, the same
+  SIPp phone answering (no FastAGI, no queue, no recording);
+- **the full path**: FastAGI ``route``, the queue, an agent's phone answering, inbound
+  recording forced (MixMonitor, then the MP3 encoder after the hang-up).
+
+A step is **clean** when no call failed (the trunk's SIPp counts every call successful, and
+every call carried audio both ways for at least 80 % of its hold) and no stream Asterisk sent
+had a **gap over 60 ms**: more than 80 ms between two packets (three 20 ms packets' worth of
+audio missing), or 3 or more packets lost in a row (sequence numbers). Each path stops at its
+first step that is not clean.
+
+How the gaps are seen: a capture process (``capture``) reads every UDP packet on the loopback
+with kernel timestamps (an ``AF_PACKET`` socket as root, a BPF filter keeping the first 96
+bytes of UDP only) and follows each RTP stream from or to Asterisk's ports: what the phones
+receive, timed when Asterisk sent it, whatever the capture's own scheduling. Asterisk's own
+figures (``CHANNEL(rtpqos,...)``) were not enough: they count what it *received* (loss from
+sequence numbers, jitter), and cannot see a gap Asterisk makes in what it sends; and reading
+them would need a hook in the appliance's dialplan. The streams SIPp sends are followed too
+(``load generator gaps``): if SIPp itself stalls, the result says so.
+
+Figures:
+
+- ``capacity ratio``: the full path's highest clean step over bare Asterisk's (``None`` when
+  bare Asterisk had no clean step; a lower bound when bare Asterisk was clean at every step);
+- ``recorded calls per core``: at the full path's highest clean step, ``0.8 x calls x hold_s /
+  cpu_s``, where ``cpu_s`` is the processor time of Asterisk, the supervisor process and its
+  encoder workers from the first INVITE to the last MP3 written (SIPp and the capture are not
+  counted; they are reported apart): how many recorded calls one core carries at 80 % busy,
+  each call's setup and encoding spread over its hold.
+
+Every step's figures (failed calls, gaps, the worst interval, processor seconds of each part,
+the machine's load average) are in the results. The machine is 2 cores shared with other jobs,
+on the host (not under qemu).
+
+Not a test: it measures. ``python -m bench.capacity [hold_s] [rate] [step,step,...]``; runs
+as root (the capture). Asterisk's RTP range is the whole of this process's RTP ports (600:
+150 calls at most).
+"""
+
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] != ["capture"]:  # gevent before anything else (not in the capture)
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import gevent
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+import harness  # noqa: E402
+from harness import SCENARIOS, TRUNK_IP, RtpPcap, Sipp, free_port, wait_until  # noqa: E402
+
+from bench.common import figure, new_appliance, write_results  # noqa: E402
+
+DID = "88001000"
+STATIC_DID = "77001000"
+STEPS = (10, 20, 40, 60, 80, 100, 120, 140)
+SPEECH_PCAP = Path("/usr/share/sip-tester/g711a.pcap")
+GAP_MS = 80.0  # more than 80 ms between two 20 ms packets: over 60 ms of audio missing
+LOST_IN_A_ROW = 3
+CARRIED = 0.8  # a call carried audio when each of its streams lasted 80 % of the hold
+BUSY = 0.8  # recorded calls per core are counted at 80 % of a core
+
+
+# -- the audio ---------------------------------------------------------------------------------
+def speech_20ms(path: Path, seconds: float) -> Path:
+    """SIPp's speech (A-law in 30 ms packets) cut again into 20 ms packets and played back to
+    back for ``seconds``: one RTP stream at exactly 50 packets a second."""
+    data, pos, speech = SPEECH_PCAP.read_bytes(), 24, bytearray()
+    while pos + 16 <= len(data):
+        length = struct.unpack_from("<I", data, pos + 8)[0]
+        frame = data[pos + 16:pos + 16 + length]
+        rtp = 14 + (frame[14] & 0x0F) * 4 + 8
+        if len(frame) > rtp + 12 and frame[rtp + 1] & 0x7F == 8:
+            speech += frame[rtp + 12:]
+        pos += 16 + length
+    needed = int(seconds * 8000)
+    return RtpPcap().alaw(bytes((speech * (needed // len(speech) + 1))[:needed])).write(path)
+
+
+def scenarios(folder: Path, hold_s: int) -> tuple[Path, Path]:
+    """trunk_call.xml and agent_phone_answer.xml sending the 20 ms speech for the whole call;
+    the phone waits for the BYE for the hold and a minute more."""
+    pcap = speech_20ms(folder / f"speech20ms-{hold_s}.pcap", hold_s + 30)
+    made = []
+    for name in ("trunk_call.xml", "agent_phone_answer.xml"):
+        text = (SCENARIOS / name).read_text()
+        assert str(SPEECH_PCAP) in text, f"{name} changed: it no longer plays {SPEECH_PCAP}"
+        text = text.replace(str(SPEECH_PCAP), str(pcap)).replace('timeout="60000"',
+                                                                   f'timeout="{(hold_s + 60) * 1000}"')
+        made.append(folder / f"{Path(name).stem}_capacity{hold_s}.xml")
+        made[-1].write_text(text)
+    return made[0], made[1]
+
+
+# -- the streams (pure) ------------------------------------------------------------------------
+class Streams:
+    """RTP streams followed packet by packet: ``packet(key, t, seq)`` with ``t`` in seconds.
+    Each stream keeps its first and last time, its packets, the packets lost (sequence
+    numbers skipped), its gaps (an interval over ``GAP_MS`` or ``LOST_IN_A_ROW`` or more lost
+    in a row) and its longest interval. A packet older than the last (sequence number behind
+    it) is counted, not followed."""
+
+    def __init__(self):
+        self.streams: dict[tuple, list] = {}
+
+    def packet(self, key: tuple, t: float, seq: int) -> None:
+        s = self.streams.get(key)
+        if s is None:
+            self.streams[key] = [t, t, 1, seq, 0, 0, 0.0]  # first, last, packets, seq, lost, gaps, longest
+            return
+        s[2] += 1
+        step = (seq - s[3]) & 0xFFFF
+        if step == 0 or step >= 0x8000:
+            return
+        interval_ms = (t - s[1]) * 1000
+        if interval_ms > GAP_MS or step - 1 >= LOST_IN_A_ROW:
+            s[5] += 1
+        s[4] += step - 1
+        s[6] = max(s[6], interval_ms)
+        s[1], s[3] = t, seq
+
+    def dump(self) -> list[dict]:
+        return [{"key": list(key), "first": s[0], "last": s[1], "packets": s[2], "lost": s[4], "gaps": s[5],
+                 "longest_ms": round(s[6], 1)} for key, s in self.streams.items()]
+
+
+def summary(streams: list[dict], calls: int, hold_s: float, trunk_ip: str = TRUNK_IP) -> dict:
+    """One step's streams, as keyed by ``capture`` (``[sender, src, sport, dst, dport, ssrc]``,
+    sender ``asterisk`` or ``sipp``): the calls that carried audio both ways (Asterisk's streams
+    to the trunk and to the phones, counted by address pair, each lasting ``CARRIED`` of the
+    hold), the gaps in what Asterisk sent and in what SIPp sent, the packets lost and the
+    longest interval of each."""
+    spans: dict[tuple, list[float]] = {}
+    out = {"asterisk": {"gaps": 0, "lost": 0, "longest_ms": 0.0, "streams": 0},
+           "sipp": {"gaps": 0, "lost": 0, "longest_ms": 0.0, "streams": 0}}
+    for s in streams:
+        sender, src, sport, dst, dport, _ = s["key"]
+        side = out[sender]
+        side["gaps"] += s["gaps"]
+        side["lost"] += s["lost"]
+        side["streams"] += 1
+        side["longest_ms"] = max(side["longest_ms"], s["longest_ms"])
+        if sender == "asterisk":
+            span = spans.setdefault((src, sport, dst, dport), [s["first"], s["last"]])
+            span[0], span[1] = min(span[0], s["first"]), max(span[1], s["last"])
+    long_enough = [(k, b - a) for k, (a, b) in spans.items() if b - a >= CARRIED * hold_s]
+    to_trunk = sum(1 for (src, sport, dst, dport), _ in long_enough if dst == trunk_ip)
+    to_phones = len(long_enough) - to_trunk
+    return {"carried": min(to_trunk, to_phones, calls), "to_trunk": to_trunk, "to_phones": to_phones,
+            "asterisk": out["asterisk"], "load_generator": out["sipp"]}
+
+
+def clean(step: dict) -> bool:
+    """No failed call, every call carried audio both ways, no gap in what Asterisk sent, and
+    the capture dropped nothing (a dropped packet would look like a gap)."""
+    audio = step["audio"]
+    return (step["failed"] == 0 and step["successful"] == step["calls"] and audio["carried"] == step["calls"]
+            and audio["asterisk"]["gaps"] == 0 and step["capture"]["drops"] == 0)
+
+
+# -- the capture process -----------------------------------------------------------------------
+SO_ATTACH_FILTER, SO_TIMESTAMPNS, SO_RCVBUFFORCE = 26, 35, 33
+SOL_PACKET, PACKET_STATISTICS = 263, 6
+BPF = [  # (code, jt, jf, k): not our own sends seen twice (PACKET_OUTGOING), IPv4 UDP, 96 bytes of it
+    (0x20, 0, 0, 0xFFFFF004),  # ld pkttype
+    (0x15, 5, 0, 4),           # == PACKET_OUTGOING: drop
+    (0x28, 0, 0, 12),          # ldh ethertype
+    (0x15, 0, 3, 0x0800),      # != IPv4: drop
+    (0x30, 0, 0, 23),          # ldb IP protocol
+    (0x15, 0, 1, 17),          # != UDP: drop
+    (0x06, 0, 0, 96),          # keep 96 bytes
+    (0x06, 0, 0, 0),           # drop
+]
+
+
+def capture(out: Path, rtp_start: int, rtp_end: int) -> None:
+    """Until SIGTERM: every RTP packet (A-law) on the loopback from or to Asterisk's ports
+    ``rtp_start``-``rtp_end``, by kernel timestamp, into ``Streams``; then writes
+    ``{"streams", "drops", "packets", "cpu_s"}`` to ``out``."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    program = b"".join(struct.pack("HBBI", *insn) for insn in BPF)
+    buf = ctypes.create_string_buffer(program)
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(BPF), ctypes.addressof(buf)))
+    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.bind(("lo", 0))
+    sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)  # reading the statistics resets them
+    sock.settimeout(0.2)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    streams, packets = Streams(), 0
+    out.with_suffix(".ready").write_text("")
+    while not stopping:
+        try:
+            frame, anc, _, _ = sock.recvmsg(96, 64)
+        except (socket.timeout, InterruptedError):
+            continue
+        if len(frame) < 54 or frame[14] >> 4 != 4:
+            continue
+        ip = 14 + (frame[14] & 0x0F) * 4
+        rtp = ip + 8
+        if len(frame) < rtp + 12 or frame[rtp] >> 6 != 2 or frame[rtp + 1] & 0x7F != 8:
+            continue
+        sport, dport = struct.unpack_from("!HH", frame, ip)
+        if rtp_start <= sport <= rtp_end:
+            sender = "asterisk"
+        elif rtp_start <= dport <= rtp_end:
+            sender = "sipp"
+        else:
+            continue
+        t = None
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack("qq", data[:16])
+                t = sec + nsec / 1e9
+        if t is None:
+            continue
+        packets += 1
+        seq, = struct.unpack_from("!H", frame, rtp + 2)
+        ssrc, = struct.unpack_from("!I", frame, rtp + 8)
+        streams.packet((sender, socket.inet_ntoa(frame[26:30]), sport, socket.inet_ntoa(frame[30:34]), dport, ssrc),
+                       t, seq)
+    _, drops = struct.unpack("II", sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.write_text(json.dumps({"streams": streams.dump(), "drops": drops, "packets": packets,
+                               "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}))
+
+
+class Capture:
+    def __init__(self, out: Path, rtp: tuple[int, int]):
+        self.out = out
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.capacity", "capture", str(out), str(rtp[0]),
+                                         str(rtp[1])], cwd=REPO)
+        wait_until(lambda: out.with_suffix(".ready").exists() or self.process.poll() is not None, 30,
+                   "the capture started")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the capture ended ({self.process.returncode}): it needs root")
+
+    def stop(self) -> dict:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+        return json.loads(self.out.read_text())
+
+
+# -- processor time ----------------------------------------------------------------------------
+def proc_cpu_s(pid: int) -> float | None:
+    """User + system seconds of ``pid`` (``/proc/<pid>/stat``), None once it has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuOf:
+    """The processor seconds a process has used, sampled every ``interval`` until it ends
+    (its last ``interval`` at most is lost)."""
+
+    def __init__(self, pid: int, interval: float = 0.5):
+        self.pid, self.seconds = pid, 0.0
+        self.start = proc_cpu_s(pid) or 0.0
+        self.greenlet = gevent.spawn(self._run, interval)
+
+    def _run(self, interval: float) -> None:
+        while True:
+            now = proc_cpu_s(self.pid)
+            if now is None:
+                return
+            self.seconds = now - self.start
+            gevent.sleep(interval)
+
+    def stop(self) -> float:
+        now = proc_cpu_s(self.pid)
+        if now is not None:
+            self.seconds = now - self.start
+        self.greenlet.kill()
+        return self.seconds
+
+
+# -- the appliance -----------------------------------------------------------------------------
+def static_dialplan(agent: str) -> str:
+    return f"""; Benchmark baseline: bare Asterisk, the trunk's call straight to an agent's phone.
+[cc-from-trunk]
+exten => {STATIC_DID},1,Dial(PJSIP/{agent},30)
+ same => n,Hangup()
+"""
+
+
+def rtp_ports() -> tuple[int, int]:
+    """The whole RTP part of this process's port block (``harness``): 600 ports, 300 pairs
+    (RTP + RTCP), two a call."""
+    base = harness._port_block()
+    return base + harness.SINGLE_PORTS + harness.MEDIA_PORTS, base + harness.PORT_BLOCK - 1
+
+
+def stat_counts(stat_csv: Path) -> tuple[int, int]:
+    """SIPp's successful and failed calls from its ``-trace_stat`` file (its last line)."""
+    import csv
+
+    try:
+        rows = list(csv.reader(open(stat_csv), delimiter=";"))
+        header, last = rows[0], rows[-1]
+        return int(last[header.index("SuccessfulCall(C)")]), int(last[header.index("FailedCall(C)")])
+    except (OSError, ValueError, IndexError):
+        return 0, -1
+
+
+def step(app, path: str, calls: int, hold_s: int, rate: float, trunk_scenario: Path, work: Path,
+         answer: Sipp) -> dict:
+    """One step: ``calls`` trunk calls at ``rate`` a second, each held ``hold_s``, through
+    ``path`` (``bare`` or ``full``); until every call has ended (and, on the full path, every
+    recording is encoded)."""
+    from appliance.db import models as m
+    from bench.recorded_calls import cpu_seconds
+
+    caller = f"139{1 if path == 'full' else 2}{calls:07d}"
+    folder = work / f"{path}-{calls}"
+    folder.mkdir()
+    cap = Capture(folder / "capture.json", (app.settings.rtp_start, app.settings.rtp_end))
+    load_before, before, started = os.getloadavg()[0], cpu_seconds(app), time.monotonic()
+    phone_cpu = CpuOf(answer.process.pid)
+    sipp = Sipp(str(trunk_scenario), TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP),
+                ("127.0.0.1", app.settings.sip_port), {"caller": caller, "caller_name": "Bench"}, folder,
+                calls=calls, rate=rate, limit=calls, service=DID if path == "full" else STATIC_DID,
+                timeout_s=int(calls / rate + hold_s + 120), extra_args=("-d", str(hold_s * 1000))).start()
+    trunk_cpu = CpuOf(sipp.process.pid)
+    rc = sipp.wait(calls / rate + hold_s + 180)
+    trunk_s = trunk_cpu.stop()
+    wait_until(lambda: not app.live.calls, 120, "every call ended")
+    recordings = None
+    if path == "full":
+        linked = [r.linkedid for r in m.CallRecord.select().where(m.CallRecord.caller == caller)]
+
+        def encoded():
+            states = [r.state for r in m.Recording.select().where(m.Recording.linkedid.in_(linked))]
+            return all(s not in ("pending", "encoding", "recording") for s in states) and states
+
+        wait_until(encoded, 300, "the recordings encoded")
+        recordings = m.Recording.select().where(m.Recording.linkedid.in_(linked),
+                                                m.Recording.state == "complete").count()
+    wall = time.monotonic() - started
+    parts = {k: round(v - before[k], 2) for k, v in cpu_seconds(app).items()}
+    phone_s = phone_cpu.stop()
+    captured = cap.stop()
+    successful, failed = stat_counts(folder / f"{sipp.name}-stat.csv")
+    result = {"path": path, "calls": calls, "sipp_rc": rc, "successful": successful, "failed": failed,
+              "recordings_complete": recordings, "audio": summary(captured["streams"], calls, hold_s),
+              "capture": {"packets": captured["packets"], "drops": captured["drops"], "cpu_s": captured["cpu_s"]},
+              "cpu_s": parts, "appliance_cpu_s": round(sum(parts.values()), 2),
+              "load_generator_cpu_s": {"trunk_sipp": round(trunk_s, 2), "phones_sipp": round(phone_s, 2)},
+              "wall_s": round(wall, 1), "load_average": round((load_before + os.getloadavg()[0]) / 2, 2)}
+    result["clean"] = clean(result)
+    return result
+
+
+def register_agents(app, work: Path, agents: list[str], agent_scenario: Path) -> Sipp:
+    from bench.mixed_load import register_phones
+
+    answer = register_phones(app, work, agents, str(agent_scenario))
+    for ext in agents:
+        app.agents.login(ext)
+    wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == "free" for a in agents),
+               120, "agents free")
+    return answer
+
+
+def run(hold_s: int = 60, rate: float = 5.0, steps: tuple[int, ...] = STEPS) -> Path:
+    from bench.call_path import configure
+    from bench.recorded_calls import start_encoder
+
+    rtp = rtp_ports()
+    app, settings, work = new_appliance("capacity", rtp_start=rtp[0], rtp_end=rtp[1])
+    agents = [str(3001 + i) for i in range(max(steps))]
+    answer, results = None, {"bare": [], "full": []}
+    try:
+        configure(app, DID, agents)
+        custom = settings.asterisk_dir / "etc" / "custom"
+        custom.mkdir(parents=True, exist_ok=True)
+        (custom / "extensions.conf").write_text(static_dialplan(agents[0]))
+        app.start(web=False)
+        wait_until(lambda: app.ami.connected, 30, "AMI")
+        trunk_scenario, agent_scenario = scenarios(work, hold_s)
+        answer = register_agents(app, work, agents, agent_scenario)
+        start_encoder(app, work)
+        app.config.update("recording_rules", "inbound", {"recording": "force"}, actor="bench")
+        for calls in steps:
+            for path in ("bare", "full"):
+                if results[path] and not results[path][-1]["clean"]:
+                    continue
+                results[path].append(step(app, path, calls, hold_s, rate, trunk_scenario, work, answer))
+                print(json.dumps(results[path][-1]), flush=True)
+                wait_until(lambda: all(app.live.agents[a].state == "free" for a in agents), 60, "agents free again")
+            if all(r and not r[-1]["clean"] for r in results.values()):
+                break
+    finally:
+        if answer is not None:
+            answer.stop()
+        app.stop()
+    return write_results("capacity", figures(results, hold_s, rate, steps))
+
+
+def highest_clean(steps: list[dict]) -> dict | None:
+    good = [s for s in steps if s["clean"]]
+    return good[-1] if good else None
+
+
+def per_core(s: dict | None, hold_s: int) -> float:
+    if not s or not s["appliance_cpu_s"]:
+        return float("nan")
+    return BUSY * s["calls"] * hold_s / s["appliance_cpu_s"]
+
+
+def figures(results: dict[str, list[dict]], hold_s: int, rate: float, steps: tuple[int, ...]) -> list[dict]:
+    bare, full = highest_clean(results["bare"]), highest_clean(results["full"])
+    bare_top = bare["calls"] if bare else 0
+    full_top = full["calls"] if full else 0
+    bare_ran_out = bool(results["bare"]) and results["bare"][-1]["clean"]
+    common = {"hold_s": hold_s, "rate_per_s": rate, "steps": list(steps), "packet_ms": 20, "codec": "G.711 A-law",
+              "gap": f"more than {GAP_MS:.0f} ms between two packets Asterisk sent, or {LOST_IN_A_ROW} or more "
+                     "lost in a row (kernel timestamps on the loopback)",
+              "machine_note": f"{os.cpu_count()} cores shared with other jobs, on the host (not under qemu)"}
+    return [
+        figure("capacity ratio", full_top / bare_top if bare_top else float("nan"), "x", goal=0.9,
+               full_path_calls=full_top, bare_asterisk_calls=bare_top,
+               lower_bound=bare_ran_out,  # bare Asterisk was clean at every step run: its real top is higher
+               full_path=results["full"], bare_asterisk=results["bare"], **common),
+        figure("recorded calls per core", per_core(full, hold_s), "calls", goal=125, at_calls=full_top,
+               counted="Asterisk + the supervisor + its MP3 encoders, first INVITE to last MP3; "
+                       "SIPp and the capture not counted",
+               cpu_s=full["cpu_s"] if full else None,
+               load_generator_cpu_s=full["load_generator_cpu_s"] if full else None,
+               load_average=full["load_average"] if full else None,
+               bare_asterisk_calls_per_core=round(per_core(bare, hold_s), 1), **common),
+    ]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "capture":
+        capture(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        args = sys.argv[1:]
+        print(run(*([int(args[0])] if args else []), *([float(args[1])] if len(args) > 1 else []),
+                  *([tuple(int(s) for s in args[2].split(","))] if len(args) > 2 else [])).read_text())
