@@ -16,7 +16,8 @@ A step is **clean** when no call failed (the trunk's SIPp counts every call succ
 every call carried audio both ways for at least 80 % of its hold) and no stream Asterisk sent
 had a **gap over 60 ms**: more than 80 ms between two packets (three 20 ms packets' worth of
 audio missing), or 3 or more packets lost in a row (sequence numbers). Each path stops at its
-first step that is not clean.
+first step that is not clean twice in a row (a step that is not clean is run once more:
+once may be another job's burst on the shared machine).
 
 How the gaps are seen: a capture process (``capture``) reads every UDP packet on the loopback
 with kernel timestamps (an ``AF_PACKET`` socket as root, a BPF filter keeping the first 96
@@ -215,10 +216,10 @@ def summary(streams: list[dict], calls: int, hold_s: float, trunk_ip: str = TRUN
 
 
 def clean(step: dict) -> bool:
-    """No failed call, every call carried audio both ways, no gap of Asterisk's own in what it
+    """No failed call, every call carried audio both ways (and recorded, on the full path), no gap of Asterisk's own in what it
     sent (``own_gaps``), and the capture dropped nothing (a dropped packet would look like a gap)."""
     audio = step["audio"]
-    return (step["failed"] == 0 and step["successful"] == step["calls"] and audio["carried"] == step["calls"]
+    return (step["failed"] == 0 and step.get("recordings_complete") in (None, step["calls"]) and step["successful"] == step["calls"] and audio["carried"] == step["calls"]
             and audio["asterisk"]["own_gaps"] == 0 and step["capture"]["drops"] == 0)
 
 
@@ -357,11 +358,18 @@ def rtp_ports() -> tuple[int, int]:
     return base + harness.SINGLE_PORTS + harness.MEDIA_PORTS, base + harness.PORT_BLOCK - 1
 
 
-def favoured(sipp: Sipp) -> None:
-    """SIPp at nice -10 (its threads, started per call, inherit it): the phones and the trunk
-    are other machines in life; on 2 shared cores a SIPp waiting for a core would pause its
-    audio and make gaps that are nobody's. It uses a few percent of a core."""
-    os.setpriority(os.PRIO_PROCESS, sipp.process.pid, -10)
+NICE = -10
+
+
+def favour_this_process() -> None:
+    """This process at nice -10 (each of its threads), before it starts anything: Asterisk, the
+    encoder workers and SIPp inherit it. On 2 cores shared with other jobs (a qemu boot takes
+    both) a process waiting for a core stops its audio for 100-350 ms, in every stream at
+    once, whatever its load: SIPp (the phones and the trunk, other machines in life) and
+    Asterisk both did, at 20 calls. Both paths get the same; the box's own capacity is what is
+    measured, and the processes use a fraction of a core, so the other jobs lose little."""
+    for tid in os.listdir("/proc/self/task"):
+        os.setpriority(os.PRIO_PROCESS, int(tid), NICE)
 
 
 def stat_counts(stat_csv: Path) -> tuple[int, int]:
@@ -377,15 +385,15 @@ def stat_counts(stat_csv: Path) -> tuple[int, int]:
 
 
 def step(app, path: str, calls: int, hold_s: int, rate: float, trunk_scenario: Path, work: Path,
-         answer: Sipp) -> dict:
+         answer: Sipp, attempt: int = 1) -> dict:
     """One step: ``calls`` trunk calls at ``rate`` a second, each held ``hold_s``, through
     ``path`` (``bare`` or ``full``); until every call has ended (and, on the full path, every
     recording is encoded)."""
     from appliance.db import models as m
     from bench.recorded_calls import cpu_seconds
 
-    caller = f"139{1 if path == 'full' else 2}{calls:07d}"
-    folder = work / f"{path}-{calls}"
+    caller = f"139{1 if path == 'full' else 2}{attempt}{calls:06d}"
+    folder = work / f"{path}-{calls}-{attempt}"
     folder.mkdir()
     cap = Capture(folder / "capture.json", (app.settings.rtp_start, app.settings.rtp_end))
     load_before, before, started = os.getloadavg()[0], cpu_seconds(app), time.monotonic()
@@ -394,7 +402,6 @@ def step(app, path: str, calls: int, hold_s: int, rate: float, trunk_scenario: P
                 ("127.0.0.1", app.settings.sip_port), {"caller": caller, "caller_name": "Bench"}, folder,
                 calls=calls, rate=rate, limit=calls, service=DID if path == "full" else STATIC_DID,
                 timeout_s=int(calls / rate + hold_s + 120), extra_args=("-d", str(hold_s * 1000))).start()
-    favoured(sipp)
     trunk_cpu = CpuOf(sipp.process.pid)
     rc = sipp.wait(calls / rate + hold_s + 180)
     trunk_s = trunk_cpu.stop()
@@ -415,8 +422,8 @@ def step(app, path: str, calls: int, hold_s: int, rate: float, trunk_scenario: P
     phone_s = phone_cpu.stop()
     captured = cap.stop()
     successful, failed = stat_counts(folder / f"{sipp.name}-stat.csv")
-    result = {"path": path, "calls": calls, "sipp_rc": rc, "successful": successful, "failed": failed,
-              "recordings_complete": recordings, "audio": summary(captured["streams"], calls, hold_s),
+    result = {"path": path, "calls": calls, "attempt": attempt, "sipp_rc": rc, "successful": successful,
+              "failed": failed, "recordings_complete": recordings, "audio": summary(captured["streams"], calls, hold_s),
               "capture": {"packets": captured["packets"], "drops": captured["drops"], "cpu_s": captured["cpu_s"]},
               "cpu_s": parts, "appliance_cpu_s": round(sum(parts.values()), 2),
               "load_generator_cpu_s": {"trunk_sipp": round(trunk_s, 2), "phones_sipp": round(phone_s, 2)},
@@ -429,7 +436,6 @@ def register_agents(app, work: Path, agents: list[str], agent_scenario: Path) ->
     from bench.mixed_load import register_phones
 
     answer = register_phones(app, work, agents, str(agent_scenario))
-    favoured(answer)
     for ext in agents:
         app.agents.login(ext)
     wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == "free" for a in agents),
@@ -441,6 +447,7 @@ def run(hold_s: int = 60, rate: float = 5.0, steps: tuple[int, ...] = STEPS) -> 
     from bench.call_path import configure
     from bench.recorded_calls import start_encoder
 
+    favour_this_process()
     rtp = rtp_ports()
     app, settings, work = new_appliance("capacity", rtp_start=rtp[0], rtp_end=rtp[1])
     agents = [str(3001 + i) for i in range(max(steps))]
@@ -458,12 +465,16 @@ def run(hold_s: int = 60, rate: float = 5.0, steps: tuple[int, ...] = STEPS) -> 
         app.config.update("recording_rules", "inbound", {"recording": "force"}, actor="bench")
         for calls in steps:
             for path in ("bare", "full"):
-                if results[path] and not results[path][-1]["clean"]:
-                    continue
-                results[path].append(step(app, path, calls, hold_s, rate, trunk_scenario, work, answer))
-                print(json.dumps(results[path][-1]), flush=True)
-                wait_until(lambda: all(app.live.agents[a].state == "free" for a in agents), 60, "agents free again")
-            if all(r and not r[-1]["clean"] for r in results.values()):
+                for attempt in (1, 2):
+                    if stopped(results[path]):
+                        break
+                    results[path].append(step(app, path, calls, hold_s, rate, trunk_scenario, work, answer, attempt))
+                    print(json.dumps(results[path][-1]), flush=True)
+                    wait_until(lambda: all(app.live.agents[a].state == "free" for a in agents), 60,
+                               "agents free again")
+                    if results[path][-1]["clean"]:
+                        break
+            if all(stopped(r) for r in results.values()):
                 break
     finally:
         if answer is not None:
@@ -472,9 +483,16 @@ def run(hold_s: int = 60, rate: float = 5.0, steps: tuple[int, ...] = STEPS) -> 
     return write_results("capacity", figures(results, hold_s, rate, steps))
 
 
+def stopped(steps: list[dict]) -> bool:
+    """A path stops when a step is not clean twice in a row (once may be another job's burst
+    on the shared machine: the step is run again)."""
+    return len(steps) >= 2 and not steps[-1]["clean"] and not steps[-2]["clean"] \
+        and steps[-1]["calls"] == steps[-2]["calls"]
+
+
 def highest_clean(steps: list[dict]) -> dict | None:
     good = [s for s in steps if s["clean"]]
-    return good[-1] if good else None
+    return max(good, key=lambda s: s["calls"]) if good else None
 
 
 def per_core(s: dict | None, hold_s: int) -> float:
@@ -487,7 +505,7 @@ def figures(results: dict[str, list[dict]], hold_s: int, rate: float, steps: tup
     bare, full = highest_clean(results["bare"]), highest_clean(results["full"])
     bare_top = bare["calls"] if bare else 0
     full_top = full["calls"] if full else 0
-    bare_ran_out = bool(results["bare"]) and results["bare"][-1]["clean"]
+    bare_ran_out = bool(results["bare"]) and not stopped(results["bare"])
     common = {"hold_s": hold_s, "rate_per_s": rate, "steps": list(steps), "packet_ms": 20, "codec": "G.711 A-law",
               "gap": f"more than {GAP_MS:.0f} ms between two packets Asterisk sent, or {LOST_IN_A_ROW} or more "
                      "lost in a row (kernel timestamps on the loopback)",

@@ -115,19 +115,30 @@ def test_a_step_is_clean_only_with_every_call_carried_and_no_gap_in_what_asteris
             "audio": {"carried": 2, "asterisk": {"gaps": 3, "own_gaps": 0}, "load_generator": {"gaps": 3}}}
     assert capacity.clean(good)
     assert not capacity.clean({**good, "failed": 1})
+    assert capacity.clean({**good, "recordings_complete": 2})
+    assert not capacity.clean({**good, "recordings_complete": 1})
     assert not capacity.clean({**good, "capture": {"drops": 5}})
     assert not capacity.clean({**good, "audio": {**good["audio"], "carried": 1}})
     assert not capacity.clean({**good, "audio": {**good["audio"], "asterisk": {"gaps": 3, "own_gaps": 1}}})
 
 
 def test_the_ratio_is_the_highest_clean_steps_and_calls_per_core_at_80_percent():
-    results = {"bare": [a_step(10), a_step(20), a_step(40, clean=False)],
-               "full": [a_step(10, cpu=4.0), a_step(20, clean=False)]}
+    results = {"bare": [a_step(10), a_step(20, clean=False), a_step(20), a_step(40, clean=False),
+                        a_step(40, clean=False)],
+               "full": [a_step(10, cpu=4.0), a_step(20, clean=False), a_step(20, clean=False)]}
     ratio, per_core = capacity.figures(results, 60, 5.0, (10, 20, 40))
     assert ratio["value"] == 0.5 and not ratio["lower_bound"]
     assert (ratio["full_path_calls"], ratio["bare_asterisk_calls"]) == (10, 20)
     assert per_core["value"] == 0.8 * 10 * 60 / 4.0 and per_core["at_calls"] == 10
-    nothing_clean = capacity.figures({"bare": [a_step(10, clean=False)], "full": [a_step(10, clean=False)]},
+    nothing_clean = capacity.figures({"bare": [a_step(10, clean=False)] * 2, "full": [a_step(10, clean=False)] * 2},
                                      60, 5.0, (10,))
     assert math.isnan(nothing_clean[0]["value"]) and math.isnan(nothing_clean[1]["value"])
     assert capacity.figures({"bare": [a_step(10)], "full": [a_step(10)]}, 60, 5.0, (10,))[0]["lower_bound"]
+    assert capacity.figures({"bare": [a_step(10), a_step(20, clean=False)], "full": [a_step(10)]},
+                            60, 5.0, (10, 20))[0]["lower_bound"]  # 20 not run again yet: not stopped
+
+
+def test_a_path_stops_when_a_step_fails_twice_in_a_row():
+    assert not capacity.stopped([a_step(10), a_step(20, clean=False)])
+    assert not capacity.stopped([a_step(10, clean=False), a_step(10), a_step(20, clean=False)])
+    assert capacity.stopped([a_step(10), a_step(20, clean=False), a_step(20, clean=False)])
