@@ -7,11 +7,11 @@ monkey.patch_all()
 import logging  # noqa: E402
 import sys  # noqa: E402
 
-from bench import (call_path, crm_import, engine, ha, menus, mixed_load, predictive, recorded_calls, recording,  # noqa: E402
-                   reports, web, web_flood, webhooks)
+from bench import (call_path, capacity, crm_import, engine, ha, menus, mixed_load, predictive,  # noqa: E402
+                   recorded_calls, recording, reports, web, web_flood, webhooks)
 
 BENCHMARKS = (call_path.run, engine.run, recording.run, recorded_calls.run, web.run, menus.run, web_flood.run,
-              reports.run, ha.run, predictive.run, crm_import.run, webhooks.run, mixed_load.run)
+              reports.run, ha.run, predictive.run, crm_import.run, webhooks.run, mixed_load.run, capacity.run)
 
 
 def main() -> int:
