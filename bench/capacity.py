@@ -22,7 +22,9 @@ once may be another job's burst on the shared machine).
 How the gaps are seen: a capture process (``capture``) reads every UDP packet on the loopback
 with kernel timestamps (an ``AF_PACKET`` socket as root, a BPF filter keeping the first 96
 bytes of UDP only) and follows each RTP stream from or to Asterisk's ports: what the phones
-receive, timed when Asterisk sent it, whatever the capture's own scheduling. Asterisk's own
+receive, timed when Asterisk sent it (the copy taken as it is sent: the loopback's received
+copy is stamped when the kernel gets round to its receive work, on a busy machine up to
+hundreds of ms later, in every stream at once), whatever the capture's own scheduling. Asterisk's own
 figures (``CHANNEL(rtpqos,...)``) were not enough: they count what it *received* (loss from
 sequence numbers, jitter), and cannot see a gap Asterisk makes in what it sends; and reading
 them would need a hook in the appliance's dialplan. The streams SIPp sends are followed too
@@ -226,9 +228,9 @@ def clean(step: dict) -> bool:
 # -- the capture process -----------------------------------------------------------------------
 SO_ATTACH_FILTER, SO_TIMESTAMPNS, SO_RCVBUFFORCE = 26, 35, 33
 SOL_PACKET, PACKET_STATISTICS = 263, 6
-BPF = [  # (code, jt, jf, k): not our own sends seen twice (PACKET_OUTGOING), IPv4 UDP, 96 bytes of it
+BPF = [  # (code, jt, jf, k): packets as they are sent (PACKET_OUTGOING), IPv4 UDP, 96 bytes of it
     (0x20, 0, 0, 0xFFFFF004),  # ld pkttype
-    (0x15, 5, 0, 4),           # == PACKET_OUTGOING: drop
+    (0x15, 0, 5, 4),           # != PACKET_OUTGOING (the loopback's copy as received): drop
     (0x28, 0, 0, 12),          # ldh ethertype
     (0x15, 0, 3, 0x0800),      # != IPv4: drop
     (0x30, 0, 0, 23),          # ldb IP protocol
