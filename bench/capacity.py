@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import sys
 
-if __name__ == "__main__" and sys.argv[1:2] != ["capture"]:  # gevent before anything else (not in the capture)
+if __name__ == "__main__" and sys.argv[1:2] not in (["capture"], ["probe"]):  # gevent first (not in those)
     from gevent import monkey
 
     monkey.patch_all()
@@ -189,11 +189,12 @@ def own_gaps(asterisk: list[tuple[float, float]], sipp: list[tuple[float, float]
     return own
 
 
-def summary(streams: list[dict], calls: int, hold_s: float, trunk_ip: str = TRUNK_IP) -> dict:
+def summary(streams: list[dict], calls: int, hold_s: float, stalls: list = (), trunk_ip: str = TRUNK_IP) -> dict:
     """One step's streams, as keyed by ``capture`` (``[sender, src, sport, dst, dport]``, sender
     ``asterisk`` or ``sipp``): the calls that carried audio both ways (Asterisk's streams to
     the trunk and to the phones, each lasting ``CARRIED`` of the hold), the gaps in what
-    Asterisk sent (all, and its own: ``own_gaps``) and in what SIPp sent, the packets lost and
+    Asterisk sent (all, and its own: ``own_gaps``, where the machine's ``stalls`` seen by
+    ``probe`` are not its own either) and in what SIPp sent, the packets lost and
     the longest interval of each. Runs of packets lost in what Asterisk sent are its own gaps
     (SIPp loses none on the loopback)."""
     out = {sender: {"gaps": 0, "lost": 0, "longest_ms": 0.0, "streams": 0, "runs_lost": 0}
@@ -212,17 +213,22 @@ def summary(streams: list[dict], calls: int, hold_s: float, trunk_ip: str = TRUN
         if sender == "asterisk" and s["last"] - s["first"] >= CARRIED * hold_s:
             to_trunk += dst == trunk_ip
             to_phones += dst != trunk_ip
-    out["asterisk"]["own_gaps"] = own_gaps(pauses["asterisk"], pauses["sipp"]) + out["asterisk"]["runs_lost"]
+    covering = pauses["sipp"] + [tuple(s) for s in stalls]
+    out["asterisk"]["own_gaps"] = own_gaps(pauses["asterisk"], covering) + out["asterisk"]["runs_lost"]
+    longest_stall = max((b - a for a, b in stalls), default=0.0)
     return {"carried": min(to_trunk, to_phones, calls), "to_trunk": to_trunk, "to_phones": to_phones,
-            "asterisk": out["asterisk"], "load_generator": out["sipp"]}
+            "asterisk": out["asterisk"], "load_generator": out["sipp"],
+            "machine_stalls": {"count": len(stalls), "longest_ms": round(longest_stall * 1000, 1)}}
 
 
 def clean(step: dict) -> bool:
-    """No failed call, every call carried audio both ways (and recorded, on the full path), no gap of Asterisk's own in what it
-    sent (``own_gaps``), and the capture dropped nothing (a dropped packet would look like a gap)."""
+    """No failed call, every call carried audio both ways (and recorded, on the full path), no
+    gap of Asterisk's own in what it sent (``own_gaps``), and the capture dropped nothing (a
+    dropped packet would look like a gap)."""
     audio = step["audio"]
-    return (step["failed"] == 0 and step.get("recordings_complete") in (None, step["calls"]) and step["successful"] == step["calls"] and audio["carried"] == step["calls"]
-            and audio["asterisk"]["own_gaps"] == 0 and step["capture"]["drops"] == 0)
+    return (step["failed"] == 0 and step["successful"] == step["calls"] and audio["carried"] == step["calls"]
+            and step.get("recordings_complete") in (None, step["calls"]) and audio["asterisk"]["own_gaps"] == 0
+            and step["capture"]["drops"] == 0)
 
 
 # -- the capture process -----------------------------------------------------------------------
@@ -293,15 +299,40 @@ def capture(out: Path, rtp_start: int, rtp_end: int) -> None:
                                "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}))
 
 
+STALL_MS = 30.0  # a probe's 5 ms sleep overrunning by more than this: the machine stalled
+
+
+def probe(out: Path) -> None:
+    """Until SIGTERM: sleep 5 ms again and again at real-time priority (SCHED_FIFO, above
+    everything measured), and keep each overrun of more than ``STALL_MS`` as ``(before,
+    after)`` (the same clock as the capture's timestamps): when this probe does not run, the
+    machine itself stalled (the host, the kernel), not Asterisk, whose load cannot delay a
+    real-time task; then writes ``{"stalls", "cpu_s"}`` to ``out``."""
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    stopping, stalls = [], []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    out.with_suffix(".ready").write_text("")
+    while not stopping:
+        before = time.time()
+        time.sleep(0.005)
+        after = time.time()
+        if (after - before - 0.005) * 1000 > STALL_MS and len(stalls) < 5000:
+            stalls.append((before, after))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.write_text(json.dumps({"stalls": stalls, "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}))
+
+
 class Capture:
-    def __init__(self, out: Path, rtp: tuple[int, int]):
+    """``capture`` (or, given ``probe=True``, ``probe``) in a process of its own."""
+
+    def __init__(self, out: Path, rtp: tuple[int, int] = (0, 0), probe: bool = False):
         self.out = out
-        self.process = subprocess.Popen([sys.executable, "-m", "bench.capacity", "capture", str(out), str(rtp[0]),
-                                         str(rtp[1])], cwd=REPO)
+        argv = ["probe", str(out)] if probe else ["capture", str(out), str(rtp[0]), str(rtp[1])]
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.capacity", *argv], cwd=REPO)
         wait_until(lambda: out.with_suffix(".ready").exists() or self.process.poll() is not None, 30,
-                   "the capture started")
+                   f"the {argv[0]} started")
         if self.process.poll() is not None:
-            raise RuntimeError(f"the capture ended ({self.process.returncode}): it needs root")
+            raise RuntimeError(f"the {argv[0]} ended ({self.process.returncode}): it needs root")
 
     def stop(self) -> dict:
         self.process.send_signal(signal.SIGTERM)
@@ -398,6 +429,7 @@ def step(app, path: str, calls: int, hold_s: int, rate: float, trunk_scenario: P
     folder = work / f"{path}-{calls}-{attempt}"
     folder.mkdir()
     cap = Capture(folder / "capture.json", (app.settings.rtp_start, app.settings.rtp_end))
+    stall_probe = Capture(folder / "probe.json", probe=True)
     load_before, before, started = os.getloadavg()[0], cpu_seconds(app), time.monotonic()
     phone_cpu = CpuOf(answer.process.pid)
     sipp = Sipp(str(trunk_scenario), TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP),
@@ -422,10 +454,11 @@ def step(app, path: str, calls: int, hold_s: int, rate: float, trunk_scenario: P
     wall = time.monotonic() - started
     parts = {k: round(v - before[k], 2) for k, v in cpu_seconds(app).items()}
     phone_s = phone_cpu.stop()
-    captured = cap.stop()
+    captured, stalls = cap.stop(), stall_probe.stop()["stalls"]
     successful, failed = stat_counts(folder / f"{sipp.name}-stat.csv")
     result = {"path": path, "calls": calls, "attempt": attempt, "sipp_rc": rc, "successful": successful,
-              "failed": failed, "recordings_complete": recordings, "audio": summary(captured["streams"], calls, hold_s),
+              "failed": failed, "recordings_complete": recordings,
+              "audio": summary(captured["streams"], calls, hold_s, stalls),
               "capture": {"packets": captured["packets"], "drops": captured["drops"], "cpu_s": captured["cpu_s"]},
               "cpu_s": parts, "appliance_cpu_s": round(sum(parts.values()), 2),
               "load_generator_cpu_s": {"trunk_sipp": round(trunk_s, 2), "phones_sipp": round(phone_s, 2)},
@@ -530,6 +563,8 @@ def figures(results: dict[str, list[dict]], hold_s: int, rate: float, steps: tup
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "capture":
         capture(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "probe":
+        probe(Path(sys.argv[2]))
     else:
         args = sys.argv[1:]
         print(run(*([int(args[0])] if args else []), *([float(args[1])] if len(args) > 1 else []),

@@ -89,6 +89,13 @@ def test_asterisks_gap_is_its_own_unless_sipp_was_pausing_then():
     assert capacity.own_gaps([(30.0, 30.07)], sipp) == 0  # not a gap
 
 
+def test_a_gap_while_the_machine_stalled_is_not_asterisks_own():
+    streams = [dumped("asterisk", "127.0.0.1", 11000, "127.0.0.2", 6000, 0, 9, [(3, 3.2)])]
+    assert capacity.summary(streams, 1, 10)["asterisk"]["own_gaps"] == 1
+    stalled = capacity.summary(streams, 1, 10, [(2.99, 3.19)])
+    assert stalled["asterisk"]["own_gaps"] == 0 and stalled["machine_stalls"] == {"count": 1, "longest_ms": 200.0}
+
+
 def dumped(sender, src, sport, dst, dport, first, last, pauses=()):
     return {"key": [sender, src, sport, dst, dport], "first": first, "last": last, "packets": 1, "lost": 0,
             "gaps": len(pauses), "longest_ms": 20.0, "pauses": list(pauses), "runs_lost": 0}
