@@ -80,11 +80,13 @@ def test_nothing_counts_in_a_streams_first_second():
     assert s.dump()[0]["gaps"] == 1  # 0.32 -> 1.5, not 0 -> 0.3
 
 
-def test_asterisks_gap_is_its_own_unless_sipp_was_pausing_then():
+def test_asterisks_gap_is_its_own_unless_it_began_while_sipp_was_pausing():
     sipp = [(10.0, 10.3), (20.0, 20.05)]
     assert capacity.own_gaps([(10.001, 10.302)], sipp) == 0  # forwarded SIPp's pause
-    assert capacity.own_gaps([(10.001, 10.45)], sipp) == 1  # 130 ms more of its own
-    assert capacity.own_gaps([(20.0, 20.2)], sipp) == 1  # SIPp paused 50 ms of it
+    assert capacity.own_gaps([(10.001, 10.45)], sipp) == 0  # and came back 150 ms after SIPp
+    assert capacity.own_gaps([(20.06, 20.2)], sipp) == 0  # began as SIPp's pause ended
+    assert capacity.own_gaps([(20.2, 20.35)], sipp) == 1  # SIPp sending on
+    assert capacity.own_gaps([(9.9, 10.2)], sipp) == 1  # began before SIPp paused
     assert capacity.own_gaps([(30.0, 30.1)], sipp) == 1
     assert capacity.own_gaps([(30.0, 30.07)], sipp) == 0  # not a gap
 
