@@ -62,9 +62,9 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def new_appliance(name: str):
+def new_appliance(name: str, **overrides):
     """A fresh appliance (first boot done, not started) in its own temporary folder, with its
-    own ports: (app, settings, work folder)."""
+    own ports (``overrides``: settings of its own): (app, settings, work folder)."""
     import tempfile
 
     from appliance.main import Appliance
@@ -75,6 +75,6 @@ def new_appliance(name: str):
     repo = Path(__file__).resolve().parent.parent
     rootfs = ensure_rootfs(repo / "build")
     work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-    settings = appliance_settings(work, rootfs, log_level="WARNING")
+    settings = appliance_settings(work, rootfs, **{"log_level": "WARNING", **overrides})
     firstboot.run(settings)
     return Appliance(settings), settings, work

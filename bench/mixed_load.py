@@ -117,11 +117,12 @@ def seed(db_path: str) -> None:
     db.close()
 
 
-def register_phones(app, work: Path, concurrency: int = 10) -> Sipp:
-    """One SIPp answering every agent's calls at once (ring 0 ms, G.711 speech back), and
-    each agent's phone registered with its Contact at that port."""
+def register_phones(app, work: Path, agents: list[str] = AGENTS, scenario: str = "agent_phone_answer.xml",
+                    concurrency: int = 10) -> Sipp:
+    """One SIPp answering every agent's calls at once (``scenario``: ring 0 ms, G.711 speech
+    back), and each agent's phone registered with its Contact at that port."""
     port = free_port(socket.SOCK_DGRAM)
-    pending = list(AGENTS)
+    pending = list(agents)
 
     def worker():
         while pending:
@@ -140,7 +141,7 @@ def register_phones(app, work: Path, concurrency: int = 10) -> Sipp:
     gevent.joinall([gevent.spawn(worker) for _ in range(concurrency)], raise_error=True)
     # started after the registrations: their SIPps' media ports (harness.media_port) go round
     # a short cycle, and this one holds its port for the whole run
-    return Sipp("agent_phone_answer.xml", PHONE_IP, port, None, {"agent": "agent"}, work / "sipp",
+    return Sipp(scenario, PHONE_IP, port, None, {"agent": "agent"}, work / "sipp",
                 calls=1_000_000, timeout_s=7200, extra_args=("-d", "0")).start()
 
 
