@@ -105,10 +105,10 @@ def test_agent_answers_holds_resumes_hangs_up_and_transfers_in_the_page(office):
         try:
             agent_leg = next(c for c in channels(app) if c.startswith("PJSIP/1003-"))
             page.click("button[data-act=hold]")  # the toolbar, as with a desk phone
-            page.wait_for_selector("#pop-call-state.held")
+            page.wait_for_selector("#pop-call-state.held", timeout=20_000)  # hold: the engine, Asterisk, the event stream
             assert page.get_attribute("#softphone", "data-state") == "talking"  # the browser's leg stays up
             page.click("button[data-act=unhold]")
-            page.wait_for_selector("#pop-call-state.talking")
+            page.wait_for_selector("#pop-call-state.talking", timeout=20_000)
             assert agent_leg in channels(app)  # the same browser leg, back with the caller
             screenshot(page, "en", "softphone-talking")
             page.click("#sp-hangup")
