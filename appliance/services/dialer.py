@@ -191,7 +191,7 @@ class Dialer:
         if not m.Trunk.select().where(m.Trunk.outbound_priority > 0).exists():
             return Decision(NO_TRUNK, level=level)
         ready, busy = self.agents(row)
-        ringing = self._count(row, ringing=True)
+        up, ringing, answered = self._lines(row)
         if pace.hold and now < pace.hold_until:
             return Decision(HELD[pace.hold], ready=len(ready), busy=len(busy), ringing=ringing, level=level)
         pace.hold = ""
@@ -199,7 +199,7 @@ class Dialer:
             due = self._due(row)
             if not due:
                 return Decision(NOTHING_DUE, ringing=ringing)
-            room = max(0, (row.max_lines or AGENTLESS_LINES) - self._count(row))
+            room = max(0, (row.max_lines or AGENTLESS_LINES) - up)
             return Decision(DIALLING, min(room, due), ringing=ringing)
         if not ready and not busy:
             return Decision(NO_AGENTS, ringing=ringing, level=level)
@@ -210,10 +210,10 @@ class Dialer:
             pace.window = self.window(row)
             pace.factor = pacing.adapt(pace.factor, pace.window, settings)
             pace.adapted_at = now
-        room = max(0, row.max_lines - self._count(row)) if row.max_lines else None
+        room = max(0, row.max_lines - up) if row.max_lines else None
         # answered calls on their way to an agent (the AMD step, the connect) are no longer
         # ringing and hold no agent yet: each will take one of the free agents
-        taken = min(len(ready), self._count(row, answered=True))
+        taken = min(len(ready), answered)
         floor = pacing.Floor(len(ready) - taken, len(busy) + taken, ringing, due, room)
         lines = pacing.lines_to_dial(settings, pace.factor, floor, pace.window)
         level = pacing.dial_level(settings, pace.factor, floor, pace.window)
@@ -233,18 +233,14 @@ class Dialer:
                 ready.append(name)
         return ready, busy
 
-    @staticmethod
-    def _count(row: m.Campaign, ringing: bool = False, answered: bool = False) -> int:
-        """Its calls up (``ringing``: placed, nobody answered yet; ``answered``: picked up, not
-        put through to an agent yet)."""
-        query = m.CampaignAttempt.select().where(m.CampaignAttempt.campaign == row.id,
-                                                 m.CampaignAttempt.result.in_(OPEN_RESULTS),
-                                                 m.CampaignAttempt.ended_at.is_null())
-        if ringing:
-            query = query.where(m.CampaignAttempt.result == "dialling", m.CampaignAttempt.answered_at.is_null())
-        if answered:
-            query = query.where(m.CampaignAttempt.result == "dialling", m.CampaignAttempt.answered_at.is_null(False))
-        return query.count()
+    _LINES = ('SELECT COUNT(*), COALESCE(SUM("result" = ? AND "answered_at" IS NULL), 0),'
+              ' COALESCE(SUM("result" = ? AND "answered_at" IS NOT NULL), 0)'
+              ' FROM "campaign_attempt" WHERE "campaign_id" = ? AND "result" IN (?, ?) AND "ended_at" IS NULL')
+
+    def _lines(self, row: m.Campaign) -> tuple[int, int, int]:
+        """Its calls up, in one query: all of them, those ringing (placed, nobody answered
+        yet) and those answered but not put through to an agent yet."""
+        return tuple(self.db.execute_sql(self._LINES, ("dialling", "dialling", row.id, *OPEN_RESULTS)).fetchone())
 
     _DUE = ('SELECT COUNT(*) FROM (SELECT 1 FROM "call_list_entry" e'
             ' JOIN "campaign_list" cl ON cl."call_list_id" = e."call_list_id"'
@@ -312,7 +308,7 @@ class Dialer:
                 return False
             clearance = self.check.clear(OutboundCall(entry.number, CAMPAIGN, actor="dialer", campaign=row.name,
                                                       pool=row.callerid_pool, concurrency_limit=row.max_lines,
-                                                      active_calls=self._count(row)))
+                                                      active_calls=self._lines(row)[0]))
             if clearance.allowed:
                 return self._dial(row, entry, clearance.caller_id)
             if self._refused(row, entry, clearance.rule):

@@ -136,6 +136,25 @@ def test_an_answered_call_not_yet_put_through_holds_a_free_agent(floor):
     assert (decision.ready, decision.busy, decision.ringing) == (1, 1, 1)
 
 
+def test_a_decision_counts_the_campaign_s_lines_in_one_query(floor):
+    """Up, ringing and answered-not-put-through come from one statement (they were three, each
+    tick of every running campaign)."""
+    f = floor
+    set_campaign(f, max_lines=5)
+    assert f.dialer.tick() == 2
+    a1, _a2 = attempts(f)
+    m.CampaignAttempt.update(answered_at=T0).where(m.CampaignAttempt.id == a1.id).execute()
+    seen = []
+    conn = f.db.connection()
+    conn.set_trace_callback(seen.append)
+    try:
+        decision = f.dialer.decide(m.Campaign.get_by_id(f.campaign.id))
+    finally:
+        conn.set_trace_callback(None)
+    assert (decision.ready, decision.busy, decision.ringing) == (1, 1, 1)
+    assert len([q for q in seen if 'FROM "campaign_attempt"' in q and "ended_at" in q]) == 1, seen
+
+
 def test_busy_and_no_answer_are_retried_by_the_campaign_rules_and_end_after_max_attempts(floor):
     f = floor
     set_campaign(f, retry_busy_minutes=5, retry_no_answer_minutes=45, max_attempts=2)
