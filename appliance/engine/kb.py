@@ -38,9 +38,8 @@ def terms(text: str) -> list[str]:
 
 
 def fts_string(term: str) -> str:
-    """One term as an FTS5 string: FTS syntax inside it is only characters (a NUL, which ends
-    an FTS5 string early, "unterminated string", is left out)."""
-    return '"' + term.replace("\x00", "").replace('"', '""') + '"'
+    """One term as an FTS5 string: FTS syntax inside it is only characters."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 def split_query(text: str) -> tuple[str, list[str]]:
