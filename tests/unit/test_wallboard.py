@@ -214,16 +214,22 @@ def test_the_supervisors_phone_is_kept_with_their_account(app):
 
 def test_one_board_for_every_supervisor_asking_at_once_or_within_a_second():
     import gevent
+    from gevent.event import Event
 
-    clock, key, made = [100.0], ["record 1"], []
+    clock, key, made, answered = [100.0], ["record 1"], [], Event()
+    answered.set()
 
     def compute():
         made.append(1)
-        gevent.sleep(0.01)  # the figures' trip to the query pool: the others ask meanwhile
+        answered.wait()  # the figures' trip to the query pool: the others ask meanwhile
         return {"n": len(made)}
 
     shared = SharedBoard(compute, lambda: ("config", key[0]), seconds=1.0, clock=lambda: clock[0])
+    answered.clear()
     asking = [gevent.spawn(shared.get) for _ in range(10)]
+    gevent.idle()  # every asker has asked: one computes, nine wait for it
+    assert len(made) == 1 and not any(g.ready() for g in asking)
+    answered.set()
     gevent.joinall(asking, raise_error=True)
     assert [g.value for g in asking] == [{"n": 1}] * 10 and shared.computed == 1
     clock[0] += 1.0
@@ -238,18 +244,22 @@ def test_one_board_for_every_supervisor_asking_at_once_or_within_a_second():
 
 def test_a_board_that_fails_fails_everyone_waiting_for_it_and_is_computed_again():
     import gevent
+    from gevent.event import Event
 
-    calls = []
+    calls, answered = [], Event()
 
     def compute():
         calls.append(1)
-        gevent.sleep(0.01)
+        answered.wait()
         if len(calls) == 1:
             raise RuntimeError("the query pool is busy")
         return {"ok": True}
 
     shared = SharedBoard(compute, lambda: ("k",))
     asking = [gevent.spawn(shared.get) for _ in range(3)]
+    gevent.idle()  # all three asked: one computes, two wait for it
+    assert len(calls) == 1 and not any(g.ready() for g in asking)
+    answered.set()
     gevent.joinall(asking)
     assert all(isinstance(g.exception, RuntimeError) for g in asking) and len(calls) == 1
     assert shared.get() == {"ok": True} and len(calls) == 2
