@@ -55,11 +55,11 @@ def wallboard_view(live: dict, today: dict, queues: list[dict], trunks: list[dic
 
 
 class SharedBoard:
-    """The wallboard's board, the same for every supervisor: computed once for all who ask
-    within ``seconds`` of its computation while ``key()`` (what it counts: the configuration
-    copy, the newest call record) stays the same, and once for all who ask while it is being
-    computed (they wait for that one). Each load computed it before: today's figures through
-    the query pool, behind the customer searches, the callers' names, the card's lines."""
+    """The wallboard's part that is the same for every supervisor (today's figures, the queues,
+    the trunks and card lines; the live part is read per request): computed once for all who
+    ask within ``seconds`` of its computation while ``key()`` (what it counts: the
+    configuration copy, the newest call record) stays the same, and once for all who ask while
+    it is being computed (they wait for that one)."""
 
     def __init__(self, compute, key, seconds: float = 1.0, clock=time.monotonic):
         self.compute, self.key, self.seconds, self.clock = compute, key, seconds, clock
