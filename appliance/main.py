@@ -154,6 +154,9 @@ class Appliance:
         self.ha = ha  # appliance.ha.node.HaNode when this box is one of a hot-standby pair
         self.secrets = firstboot.load_secrets(settings)
         self.db = open_database(settings.db_path)
+        # kept connections for the loop's short-lived greenlets (FastAGI's calls, web requests, a
+        # recording's hand-over): a new one each time set its pragmas and read the schema on the loop
+        self.db_sessions = ConnectionPool(self.db, keep=32)
         migrate(self.db)
         self.bus = EventBus(defer=gevent.spawn_later)  # queue snapshots to the streams at most 4 a second
         self.live = LiveState()
@@ -205,7 +208,7 @@ class Appliance:
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
         self.recordings = RecordingService(self.pipeline, self.ami, self.live,
-                                           f"{self.pbx.paths.spool}/{RECORDING_SPOOL}")
+                                           f"{self.pbx.paths.spool}/{RECORDING_SPOOL}", db_session=self.db_sessions.session)
         self.housekeeping = RecordingHousekeeping(self.db, self.pipeline, self.recording_config.archive_dir)
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, callers.last_agent_of,
@@ -267,7 +270,6 @@ class Appliance:
                                         asterisk_audio_dir=f"{self.pbx.paths.run}/{CAMPAIGN_AUDIO}", bus=self.bus)
         registry.register(campaign_agi.SCRIPT, campaign_agi.make_handler(self.agentless))
         registry.register(dialer_agi.SCRIPT, dialer_agi.make_handler(self.dialer), fallback=False)
-        self.db_sessions = ConnectionPool(self.db, keep=32)  # FastAGI's calls on kept connections
         self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size,
                                  session=self.db_sessions.session)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
@@ -443,11 +445,11 @@ class Appliance:
             self.agents.release_disposition(agent)
         self.campaigns.outcome_saved(agent, linkedid)
 
-    @staticmethod
-    def _in_background(what: str, fn, *args) -> None:
+    def _in_background(self, what: str, fn, *args) -> None:
         """An engine command that talks to Asterisk, run off the AMI reader's greenlet."""
         try:
-            fn(*args)
+            with self.db_sessions.session():
+                fn(*args)
             logger.info("done: %s", what)
         except Exception:
             logger.exception("failed: %s", what)
@@ -677,7 +679,8 @@ class Appliance:
                                                         web_port=self.settings.web_port,
                                                         https_port=self.settings.web_https_port),
                        softphones=Softphones(self.db, self.settings.webrtc_port),
-                       secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
+                       secure_cookies=bool(self.settings.web_https_port), queries=self.queries,
+                       db_sessions=self.db_sessions.session)
         s = self.settings
         limits = self.web_limits()
         if s.web_https_port:

@@ -66,6 +66,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from harness import PHONE_IP, TRUNK_IP, Sipp, free_port, wait_until  # noqa: E402
 
 from bench.common import figure, median, new_appliance, percentile, write_results  # noqa: E402
+from bench.loopwatch import LoopWatch  # noqa: E402
 
 DID = "88001000"
 STATIC_DID = "77001000"
@@ -258,7 +259,8 @@ def profile_summary(raw: str, top: int = 25) -> dict:
     return {"samples": total, "share": {k: round(v / total, 3) for k, v in ranked}} if total else {}
 
 
-def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, rss: RssSampler) -> dict:
+def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, rss: RssSampler,
+           watch: LoopWatch) -> dict:
     from bench.call_path import run_calls
     from bench.recorded_calls import cpu_seconds
 
@@ -277,7 +279,9 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
         cpu_before, wall_before, load_before = cpu_seconds(app), time.monotonic(), os.getloadavg()[0]
         rss.start()
         spy = profile(seconds, work / f"profile-round{k}.txt") if k == 0 else None
+        mixed_from = time.monotonic()
         ours = run_calls(app, DID, calls, rate, work / "sipp", hold_ms=hold_ms)
+        loop = watch.summary(mixed_from, time.monotonic())
         wait_idle(app)
         rss.stop()
         cpu = {k: round(v - cpu_before[k], 2) for k, v in cpu_seconds(app).items()}
@@ -298,11 +302,15 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
     measured = json.loads((folder / "results.json").read_text())
     if (folder / "profile.json").exists():
         measured["profile"] = json.loads((folder / "profile.json").read_text())
-    return {"baseline": base, "ours": ours, "route_ms": route_ms, "cpu_s": cpu, **measured}
+    return {"baseline": base, "ours": ours, "route_ms": route_ms, "cpu_s": cpu, "loop": loop, **measured}
 
 
 def run(rate: float = 50.0, rounds: int = 3, seconds: float = 12.0, hold_ms: int = 2000) -> Path:
-    app, settings, work = new_appliance("mixed-load")
+    from bench.capacity import rtp_ports
+
+    # the RTP ports of the whole port block: harness's 200 (100 channels) would cap the live calls at 50
+    rtp = rtp_ports()
+    app, settings, work = new_appliance("mixed-load", rtp_start=rtp[0], rtp_end=rtp[1])
     answer = None
     try:
         tokens = configure(app)
@@ -316,6 +324,7 @@ def run(rate: float = 50.0, rounds: int = 3, seconds: float = 12.0, hold_ms: int
         (work / "web.json").write_text(json.dumps({"port": app.web.server_port}))
         wait_until(lambda: app.ami.connected, 30, "AMI")
         stamp_pops(app)
+        watch = LoopWatch().start()
         answer = register_phones(app, work)
         for ext in AGENTS:
             app.agents.login(ext)
@@ -325,10 +334,10 @@ def run(rate: float = 50.0, rounds: int = 3, seconds: float = 12.0, hold_ms: int
 
         start_encoder(app, work)
         rss = RssSampler(app)
-        results = [round_(app, work, k, rate, seconds, hold_ms, rss) for k in range(rounds)]
+        results = [round_(app, work, k, rate, seconds, hold_ms, rss, watch) for k in range(rounds)]
         # then the memory's own round: the calls held 10 s, so that 100 and more are live at once
         # with the 200 streams open (its latencies are not in the figures above)
-        round_(app, work, rounds, rate, MEMORY_CALLS / rate, 10_000, rss)
+        round_(app, work, rounds, rate, MEMORY_CALLS / rate, 10_000, rss, watch)
     finally:
         if answer is not None:
             answer.stop()
@@ -352,7 +361,9 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
               "failed_calls_baseline": each(lambda r: failed(r, "baseline")),
               # processor seconds of the mixed phase (Asterisk, the supervisor, the encoders) against its
               # wall seconds, and the machine's load average then: how much of 2 shared cores it had
-              "cpu_s": [r.get("cpu_s") for r in results]}
+              "cpu_s": [r.get("cpu_s") for r in results],
+              # the supervisor loop's lateness in the mixed phase and the code that held it (bench/loopwatch.py)
+              "loop": [r.get("loop") for r in results]}
     pops = each(lambda r: percentile(r["pops_ms"], 99))
     route = each(lambda r: percentile(r["route_ms"], 99))
     wallboard = each(lambda r: percentile(r["pages_ms"]["/wallboard"], 99))
@@ -437,6 +448,8 @@ def clients(work: Path, folder: Path) -> None:
         gevent.joinall(sent, timeout=60)
 
     (folder / "ready").write_text("")
+    # the client's own loop: a pop read late because this process was busy is not the appliance's
+    client_loop = LoopWatch().start()
     terms = (f"/customers?q={quote(t)}" for t in search_terms(1_000_000))
     walls = ("/wallboard" for _ in range(1_000_000))
     gevent.joinall([gevent.spawn(load, SEARCH_RATE, terms, "search"), gevent.spawn(load, WALLBOARD_RATE, walls,
@@ -446,8 +459,10 @@ def clients(work: Path, folder: Path) -> None:
     for s in streams:
         s.close()
     pops = [ms for s in streams for ms in s.latencies]
+    client_loop.stop()
     (folder / "results.json").write_text(json.dumps({"pops_ms": pops, "pages_ms": pages, "errors": len(errors),
-                                                     "error_sample": errors[:5]}))
+                                                     "error_sample": errors[:5],
+                                                     "client_loop": client_loop.summary(top=5)}))
 
 
 if __name__ == "__main__":

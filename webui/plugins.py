@@ -101,12 +101,24 @@ class ErrorsPlugin:
 
 
 class DatabasePlugin:
+    """Each request's queries on one connection. With ``sessions`` (the supervisor's
+    ``ConnectionPool.session``) a request borrows a kept connection and gives it back; without
+    it (a web app of its own) it opens one and closes it. Opening one on the loop for every
+    request (its five pragmas, the schema read again) held the loop 10-100 ms a time under
+    the mixed load (bench/loopwatch.py), delaying every FastAGI answer and screen pop behind it."""
     name, api = "database", 2
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(self, db, sessions=None):
+        self.db, self.sessions = db, sessions
 
     def apply(self, callback, route):
+        if self.sessions is not None:
+            def pooled(*args, **kwargs):
+                with self.sessions():
+                    return callback(*args, **kwargs)
+
+            return pooled
+
         def wrapper(*args, **kwargs):
             self.db.connect(reuse_if_open=True)
             try:

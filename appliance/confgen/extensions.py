@@ -45,7 +45,10 @@ def _after_agi(conf: ConfText, model: AsteriskModel, answered: str = v.DEST_CONT
     if answered == v.DEST_CONTEXT:
         conf.raw(f' same => n,GotoIf($["${{{v.FAX_DETECT}}}" != "1"]?routed)')
         conf.raw(f" same => n,Set(FAXOPT(faxdetect)=cng,{v.FAX_DETECT_SECONDS})")
-        conf.raw(f" same => n(routed),AGI({agi_url(model, 'record')},inbound)")
+        # the call's facts as arguments, not asked for one at a time (each a round trip on
+        # the call's setup path): linkedid, where routing sent it, the queue after one agent first
+        conf.raw(f" same => n(routed),AGI({agi_url(model, 'record')},inbound,${{CHANNEL(linkedid)}},"
+                 f"${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},${{{v.THEN_QUEUE}}})")
     conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
 
 
@@ -507,7 +510,7 @@ def render(model: AsteriskModel) -> str:
     conf.raw(" same => n,Hangup()")
 
     conf.section(v.RECORD_CONNECT_CONTEXT, comment="app_queue runs this on the agent's leg as they answer")
-    conf.raw(f"exten => s,1,AGI({agi_url(model, 'record')},connect)")
+    conf.raw(f"exten => s,1,AGI({agi_url(model, 'record')},connect,${{CHANNEL(linkedid)}})")
     conf.raw(" same => n,Return()")
 
     conf.section(v.PIN_CONTEXT, comment=f"member PIN: {v.PIN_TRIES} tries, checked by FastAGI against the customer")
@@ -535,7 +538,7 @@ def render(model: AsteriskModel) -> str:
 
     conf.section(v.OUTBOUND_CONTEXT, comment="outgoing calls: through the trunks in order, the next if one cannot")
     conf.raw(f"exten => _[+0-9]!,1,UserEvent({v.OUTBOUND_EVENT},Agent: ${{{v.AGENT}}},Number: ${{EXTEN}})")
-    conf.raw(f" same => n,AGI({agi_url(model, 'record')},outbound)")
+    conf.raw(f" same => n,AGI({agi_url(model, 'record')},outbound,${{CHANNEL(linkedid)}},${{{v.AGENT}}})")
     # a caller-ID pool's number, when compliance chose one (services/compliance.py)
     # (IF, not ExecIf: app_exec is not among the modules loaded)
     conf.raw(f' same => n,Set(CALLERID(num)=${{IF($["${{{v.CALLER_ID}}}" != ""]?${{{v.CALLER_ID}}}:${{CALLERID(num)}})}})')
@@ -575,7 +578,7 @@ def render(model: AsteriskModel) -> str:
             continue
         # the phone's state for busy lamp (BLF) keys: desk phones subscribe to their colleagues' hints
         conf.raw(f"exten => {ext},hint,{device}")
-        conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal)")
+        conf.raw(f"exten => {ext},1,AGI({agi_url(model, 'record')},internal,${{CHANNEL(linkedid)}})")
         conf.raw(f" same => n,Dial({device},30)")
         conf.raw(" same => n,Hangup()")
     # Any other number goes out through the trunks (cc-outbound) only if outbound

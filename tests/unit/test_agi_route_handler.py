@@ -16,6 +16,9 @@ class Session:
     def set_variable(self, name, value):
         self.variables[name] = value
 
+    def set_variables(self, variables):
+        self.variables.update(variables)
+
 
 def request(extension, callerid="13912345678"):
     return SimpleNamespace(extension=extension, dnid=extension, callerid=callerid, channel="PJSIP/trunk-pstn-1")

@@ -381,6 +381,21 @@ def test_session_get_variable(pair):
     assert their_file.readline() == b'GET FULL VARIABLE "${EMPTY}"\n'
 
 
+def test_session_sets_plain_variables_in_one_round_trip_and_the_rest_one_by_one(pair):
+    """A call's route is one MSet (not a SET VARIABLE each, a round trip each); a value MSet
+    would take apart (a comma, a quote, a space, an '=') or an empty one goes alone, after it."""
+    session, theirs, their_file = pair
+    theirs.sendall(b"200 result=0\n" * 3)
+    session.set_variables({"CC_DEST_CONTEXT": "cc-queue", "__CC_THEN_QUEUE": "sales", "CC_NOTE": 'a, "b" = c',
+                           "CC_EMPTY": "", "CC_DEST_EXTEN": "2001"})
+    assert [their_file.readline() for _ in range(3)] == [
+        b'EXEC "MSet" "CC_DEST_CONTEXT=cc-queue,__CC_THEN_QUEUE=sales,CC_DEST_EXTEN=2001"\n',
+        b'SET VARIABLE "CC_NOTE" "a, \\"b\\" = c"\n', b'SET VARIABLE "CC_EMPTY" ""\n']
+    theirs.sendall(b"200 result=1\n")
+    session.set_variables({"CC_ONE": "1"})  # one alone: a SET VARIABLE is as quick
+    assert their_file.readline() == b'SET VARIABLE "CC_ONE" "1"\n'
+
+
 def test_session_reads_a_520_block_as_one_answer(pair):
     session, theirs, their_file = pair
     theirs.sendall(b"520-Invalid command syntax.  Proper usage follows:\n Usage: ANSWER\n"

@@ -126,6 +126,7 @@ def test_an_analog_agent_is_a_queue_member_on_its_port_and_signs_in_with_the_fea
     handler = agent_codes.make_handler(agents)
     session = SimpleNamespace(variables={})
     session.set_variable = session.variables.__setitem__
+    session.set_variables = session.variables.update
     # *21 from the port: the phone is the one on port 3, whatever caller ID the line shows
     agent_codes_request = SimpleNamespace(args=["login"], channel="DAHDI/3-1", callerid="")
     handler(session, agent_codes_request)
@@ -274,6 +275,7 @@ def test_a_spans_called_number_routes_like_a_sip_did(cfg, tmp_path):
                      r"[^)]*/route\)", inbound)
     session = SimpleNamespace(variables={})
     session.set_variable = session.variables.__setitem__
+    session.set_variables = session.variables.update
     handler = route.make_handler(routing_table)
     for called, to in (("62345678", ("cc-queue", "sales")), ("62345679", ("cc-fallback", "no-route"))):
         session.variables.clear()

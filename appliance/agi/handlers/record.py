@@ -1,8 +1,11 @@
 """FastAGI script ``record``: start a call's recording, or apply the answering agent's setting.
 
-Called as ``record,<stage>``: ``inbound`` (the caller's leg, after routing), ``outbound``
-and ``internal`` (the agent's leg, before dialling), ``connect`` (app_queue's Gosub on the
-agent's leg when they answer). The decision is the recording service's; this handler
+Called as ``record,<stage>,<linkedid>[,...]``: ``inbound`` (the caller's leg, after routing;
+then where routing sent it: ``DEST_CONTEXT``, ``DEST_EXTEN``, ``THEN_QUEUE``), ``outbound``
+(the agent's leg, before dialling; then the agent), ``internal`` (the same) and ``connect``
+(app_queue's Gosub on the agent's leg when they answer). The dialplan hands the call's facts
+over as arguments: asked for one at a time, each was a round trip with Asterisk on the
+call's setup path (bench/mixed_load.py). Without them (an older dialplan) they are asked for. The decision is the recording service's; this handler
 gathers the call's facts from the channel, runs ``MixMonitor`` on it when told to (the
 file name comes from the linkedid, the options from the settings: no call data, no shell
 command), and sets ``CC_RECORDING`` to what was done.
@@ -35,27 +38,41 @@ def agent_at(channel: str) -> str:
     return row.number if row else ""
 
 
-def queue_of_route(session) -> str:
+def queue_of_route(context: str, exten: str, then_queue: str) -> str:
     """The queue routing sent this call to (directly, or after one agent first)."""
-    if session.get_variable(v.DEST_CONTEXT) == v.QUEUE_CONTEXT:
-        return session.get_variable(v.DEST_EXTEN) or ""
-    return session.get_variable(v.THEN_QUEUE) or ""
+    return exten if context == v.QUEUE_CONTEXT else then_queue
+
+
+def call_facts(session, request) -> list[str]:
+    """``request.args`` after the stage, or, when the dialplan passed none, the same asked
+    of the channel: linkedid, then the stage's own (see the module's docstring)."""
+    stage, given = (request.args or [""])[0], list(request.args[1:])
+    if given:
+        return given
+    facts = [session.get_full_variable("${CHANNEL(linkedid)}") or request.uniqueid]
+    if stage == "inbound":
+        facts += [session.get_variable(name) or "" for name in (v.DEST_CONTEXT, v.DEST_EXTEN, v.THEN_QUEUE)]
+    elif stage == "outbound":
+        facts.append(session.get_variable(v.AGENT) or "")
+    return facts
 
 
 def make_handler(recordings, trunk_of: Callable[[str], str] = trunk_of):
     """``trunk_of``: the trunk or card route of a channel (``LiveState.trunk_of``)."""
     def handle(session, request) -> None:
         stage = request.args[0] if request.args else ""
-        linkedid = session.get_full_variable("${CHANNEL(linkedid)}") or request.uniqueid
+        facts = call_facts(session, request) + ["", "", "", ""]
+        linkedid = facts[0] or request.uniqueid
         if stage == "connect":
             start = recordings.agent_answered(linkedid, agent_at(request.channel), request.channel)
         elif stage == "inbound":
-            if session.get_variable(v.DEST_CONTEXT) in (v.FALLBACK_CONTEXT, v.FAX_CONTEXT):
+            context, exten, then_queue = facts[1:4]
+            if context in (v.FALLBACK_CONTEXT, v.FAX_CONTEXT):
                 return  # not going to anyone, or a fax machine
             start = recordings.call_started(linkedid, "inbound", request.channel, trunk=trunk_of(request.channel),
-                                            queue=queue_of_route(session))
+                                            queue=queue_of_route(context, exten, then_queue))
         elif stage in ("outbound", "internal"):
-            agent = session.get_variable(v.AGENT) if stage == "outbound" else agent_at(request.channel)
+            agent = facts[1] if stage == "outbound" else agent_at(request.channel)
             start = recordings.call_started(linkedid, stage, request.channel, agent=agent or "")
         else:
             logger.warning("FastAGI record: unknown stage %r on %s", stage, request.channel)

@@ -46,16 +46,15 @@ def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgen
         if pin_required(did, table) and decision.context != v.FAX_CONTEXT:
             decision = with_pin_check(decision)
         route = table.dids.get(did)
+        variables = {}
         if route is not None and route.fax_detect and decision.context != v.FAX_CONTEXT:
-            session.set_variable(v.FAX_DETECT, "1")
+            variables[v.FAX_DETECT] = "1"
         if decision.is_fallback:
             logger.warning("call to DID %s from %s (%s) goes to the fallback: %s",
                            did, request.callerid, request.channel, decision.reason)
-            session.set_variable(v.FALLBACK_REASON, decision.reason)
-        for name, value in decision.variables.items():
-            session.set_variable(name, value)
-        session.set_variable(v.ROUTE_RULE, decision.rule)
-        session.set_variable(v.DEST_CONTEXT, decision.context)
-        session.set_variable(v.DEST_EXTEN, decision.exten)
+            variables[v.FALLBACK_REASON] = decision.reason
+        variables.update(decision.variables)
+        variables.update({v.ROUTE_RULE: decision.rule, v.DEST_CONTEXT: decision.context, v.DEST_EXTEN: decision.exten})
+        session.set_variables(variables)  # in one round trip where it can (the call's setup waits for it)
 
     return handle
