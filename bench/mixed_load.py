@@ -164,6 +164,28 @@ def stamp_pops(app) -> None:
     live.apply = stamped
 
 
+class EventCount:
+    """The AMI events the supervisor took, by name: each one is parsed and applied on its loop."""
+
+    def __init__(self, app):
+        from collections import Counter
+
+        self.names, deliver = Counter(), app.ami.on_event
+
+        def counted(frame):
+            self.names[frame.get("Event") or "?"] += 1
+            deliver(frame)
+
+        app.ami.on_event = counted
+
+    def since(self, before: dict, calls: int, top: int = 12) -> dict:
+        grew = {k: n - before.get(k, 0) for k, n in self.names.items() if n > before.get(k, 0)}
+        total = sum(grew.values())
+        return {"per_call": round(total / max(1, calls), 1),
+                "top_per_call": {k: round(n / max(1, calls), 1) for k, n in
+                                 sorted(grew.items(), key=lambda kv: -kv[1])[:top]}}
+
+
 def encoder_workers() -> list[psutil.Process]:
     """This process's MP3 encoder workers."""
     workers = []
@@ -260,7 +282,7 @@ def profile_summary(raw: str, top: int = 25) -> dict:
 
 
 def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, rss: RssSampler,
-           watch: LoopWatch) -> dict:
+           watch: LoopWatch, events: EventCount) -> dict:
     from bench.call_path import run_calls
     from bench.recorded_calls import cpu_seconds
 
@@ -279,10 +301,11 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
         cpu_before, wall_before, load_before = cpu_seconds(app), time.monotonic(), os.getloadavg()[0]
         rss.start()
         spy = profile(seconds, work / f"profile-round{k}.txt") if k == 0 else None
-        mixed_from = time.monotonic()
+        mixed_from, events_before = time.monotonic(), dict(events.names)
         ours = run_calls(app, DID, calls, rate, work / "sipp", hold_ms=hold_ms)
         loop = watch.summary(mixed_from, time.monotonic())
         wait_idle(app)
+        loop["ami_events"] = events.since(events_before, calls)
         rss.stop()
         cpu = {k: round(v - cpu_before[k], 2) for k, v in cpu_seconds(app).items()}
         cpu["wall"] = round(time.monotonic() - wall_before, 2)
@@ -324,7 +347,7 @@ def run(rate: float = 50.0, rounds: int = 3, seconds: float = 12.0, hold_ms: int
         (work / "web.json").write_text(json.dumps({"port": app.web.server_port}))
         wait_until(lambda: app.ami.connected, 30, "AMI")
         stamp_pops(app)
-        watch = LoopWatch().start()
+        watch, events = LoopWatch().start(), EventCount(app)
         answer = register_phones(app, work)
         for ext in AGENTS:
             app.agents.login(ext)
@@ -334,10 +357,10 @@ def run(rate: float = 50.0, rounds: int = 3, seconds: float = 12.0, hold_ms: int
 
         start_encoder(app, work)
         rss = RssSampler(app)
-        results = [round_(app, work, k, rate, seconds, hold_ms, rss, watch) for k in range(rounds)]
+        results = [round_(app, work, k, rate, seconds, hold_ms, rss, watch, events) for k in range(rounds)]
         # then the memory's own round: the calls held 10 s, so that 100 and more are live at once
         # with the 200 streams open (its latencies are not in the figures above)
-        round_(app, work, rounds, rate, MEMORY_CALLS / rate, 10_000, rss, watch)
+        round_(app, work, rounds, rate, MEMORY_CALLS / rate, 10_000, rss, watch, events)
     finally:
         if answer is not None:
             answer.stop()
@@ -361,9 +384,7 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
               "failed_calls_baseline": each(lambda r: failed(r, "baseline")),
               # processor seconds of the mixed phase (Asterisk, the supervisor, the encoders) against its
               # wall seconds, and the machine's load average then: how much of 2 shared cores it had
-              "cpu_s": [r.get("cpu_s") for r in results],
-              # the supervisor loop's lateness in the mixed phase and the code that held it (bench/loopwatch.py)
-              "loop": [r.get("loop") for r in results]}
+              "cpu_s": [r.get("cpu_s") for r in results]}
     pops = each(lambda r: percentile(r["pops_ms"], 99))
     route = each(lambda r: percentile(r["route_ms"], 99))
     wallboard = each(lambda r: percentile(r["pages_ms"]["/wallboard"], 99))
@@ -371,6 +392,9 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
     return [
         figure("mixed load fastagi p99", median(route), "ms", goal=20, per_round=route,
                supervisor_profile=next((r["profile"] for r in results if r.get("profile")), None),
+               # the supervisor loop's lateness in the mixed phase, the code that held it (bench/loopwatch.py),
+               # the AMI events it took per call; and the client process's own loop (a pop it read late is its own)
+               loop=[r.get("loop") for r in results], client_loop=[r.get("client_loop") for r in results],
                p50=each(lambda r: percentile(r["route_ms"], 50)), routed=each(lambda r: len(r["route_ms"])), **common),
         figure("mixed load screen pop p99", median(pops), "ms", goal=100, per_round=pops,
                p50=each(lambda r: percentile(r["pops_ms"], 50)), pops=each(lambda r: len(r["pops_ms"])),

@@ -48,7 +48,7 @@ _RECV_SIZE = 4096
 _CONTROL_CHARS = re.compile(r"[\r\n\0]")
 # MSet splits its argument on commas, then each pair on '=', taking quotes and backslashes
 # away at both steps: a name or value of only these characters passes through it unchanged
-_MSET_PLAIN = re.compile(r"[A-Za-z0-9_.@+*#:/-]+")
+_MSET_PLAIN = re.compile(r"[A-Za-z0-9_.@+*#:/&-]+")
 
 
 class LineIO(Protocol):

@@ -387,9 +387,9 @@ def test_session_sets_plain_variables_in_one_round_trip_and_the_rest_one_by_one(
     session, theirs, their_file = pair
     theirs.sendall(b"200 result=0\n" * 3)
     session.set_variables({"CC_DEST_CONTEXT": "cc-queue", "__CC_THEN_QUEUE": "sales", "CC_NOTE": 'a, "b" = c',
-                           "CC_EMPTY": "", "CC_DEST_EXTEN": "2001"})
+                           "CC_PROMPT": "/p/hello&/p/menu", "CC_EMPTY": "", "CC_DEST_EXTEN": "2001"})
     assert [their_file.readline() for _ in range(3)] == [
-        b'EXEC "MSet" "CC_DEST_CONTEXT=cc-queue,__CC_THEN_QUEUE=sales,CC_DEST_EXTEN=2001"\n',
+        b'EXEC "MSet" "CC_DEST_CONTEXT=cc-queue,__CC_THEN_QUEUE=sales,CC_PROMPT=/p/hello&/p/menu,CC_DEST_EXTEN=2001"\n',
         b'SET VARIABLE "CC_NOTE" "a, \\"b\\" = c"\n', b'SET VARIABLE "CC_EMPTY" ""\n']
     theirs.sendall(b"200 result=1\n")
     session.set_variables({"CC_ONE": "1"})  # one alone: a SET VARIABLE is as quick

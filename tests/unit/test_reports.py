@@ -515,6 +515,9 @@ def more(seeded, db):
         def set_variable(self, name, value):
             pass
 
+        def set_variables(self, variables):
+            pass
+
         def get_variable(self, name):
             return ""
 

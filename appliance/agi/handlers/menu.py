@@ -54,17 +54,14 @@ def make_handler(current_table: Callable[[], MenuTable], order_of: Callable[[str
             on_step({"at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), "linkedid": request.linkedid,
                      **turn(table, event, name, mode, keys, outcome)})
         if isinstance(outcome, Read):
+            variables = {}
             if event == "enter" or outcome.menu != name:  # the sentences around it speak its language
-                session.set_variable(v.LANGUAGE, outcome.language)
-            session.set_variable(v.MENU, outcome.menu)
-            session.set_variable(v.MENU_MODE, outcome.mode)
-            session.set_variable(v.MENU_TRIES, outcome.tries)
-            session.set_variable(v.MENU_HOPS, outcome.hops)
-            session.set_variable(v.MENU_PROMPT, "&".join(outcome.prompt))
-            session.set_variable(v.MENU_MAXDIGITS, outcome.max_digits)
-            session.set_variable(v.MENU_TIMEOUT, outcome.timeout_seconds)
-            session.set_variable(v.MENU_READ_OPTIONS, "t" if outcome.max_digits == 1 else "")
-            session.set_variable(v.MENU_ACTION, "read")
+                variables[v.LANGUAGE] = outcome.language
+            variables.update({v.MENU: outcome.menu, v.MENU_MODE: outcome.mode, v.MENU_TRIES: outcome.tries,
+                              v.MENU_HOPS: outcome.hops, v.MENU_PROMPT: "&".join(outcome.prompt),
+                              v.MENU_MAXDIGITS: outcome.max_digits, v.MENU_TIMEOUT: outcome.timeout_seconds,
+                              v.MENU_READ_OPTIONS: "t" if outcome.max_digits == 1 else "", v.MENU_ACTION: "read"})
+            session.set_variables(variables)  # one round trip where it can: the caller waits for each
             return
         _leave(session, request, name, outcome)
 
@@ -98,14 +95,13 @@ def _needs_agent(table: MenuTable, name: str) -> bool:
 
 
 def _leave(session, request, name: str, outcome: Leave) -> None:
+    variables = {}
     if outcome.reason:
         logger.info("caller %s (%s) leaves menu %s: %s", request.callerid, request.channel, name, outcome.reason)
-        session.set_variable(v.FALLBACK_REASON, outcome.reason)
-    for key, value in outcome.variables.items():
-        session.set_variable(key, value)
+        variables[v.FALLBACK_REASON] = outcome.reason
+    variables.update(outcome.variables)
     if outcome.language:
-        session.set_variable(v.LANGUAGE, outcome.language)
-    session.set_variable(v.ROUTE_RULE, "menu")
-    session.set_variable(v.DEST_CONTEXT, outcome.context)
-    session.set_variable(v.DEST_EXTEN, outcome.exten)
-    session.set_variable(v.MENU_ACTION, "go")
+        variables[v.LANGUAGE] = outcome.language
+    variables.update({v.ROUTE_RULE: "menu", v.DEST_CONTEXT: outcome.context, v.DEST_EXTEN: outcome.exten,
+                      v.MENU_ACTION: "go"})
+    session.set_variables(variables)
