@@ -3,8 +3,11 @@ playing the trunk and the agent's phone."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
+from appliance.confgen.manager import UNREAD_EVENTS
 from appliance.db.models import CallRecord
 from appliance.engine.live import FREE, IN_CALL, RINGING
 from harness import Phone, configure_basic, left_idle, sip_address, started, trunk_call, wait_until
@@ -55,6 +58,9 @@ def subsequence(needle, haystack) -> bool:
 
 def test_trunk_call_reaches_agent_through_queue(app, tmp_path):
     ring_ms, hold_ms = 1500, 6500
+    # the AMI events the supervisor takes (each parsed on its loop): none of those it never reads
+    seen, deliver = Counter(), app.ami.on_event
+    app.ami.on_event = lambda frame: (seen.update([frame.get("Event")]), deliver(frame))
     phone = Phone("1001", "pw-1001-secret", sip_address(app), tmp_path / "sipp", ring_ms=ring_ms).start()
     try:
         app.agents.login("1001")
@@ -68,6 +74,9 @@ def test_trunk_call_reaches_agent_through_queue(app, tmp_path):
         rec = record_for(CALLER)
     finally:
         phone.stop()
+        app.ami.on_event = deliver
+    assert seen["AgentConnect"] == 1 and seen["Hangup"] >= 2, seen
+    assert not set(seen) & set(UNREAD_EVENTS), seen  # manager.conf's eventfilter: Debian's build sends them
 
     assert rec.did == "88001000"
     assert rec.trunk == "pstn"
