@@ -208,7 +208,8 @@ class Appliance:
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
         self.recordings = RecordingService(self.pipeline, self.ami, self.live,
-                                           f"{self.pbx.paths.spool}/{RECORDING_SPOOL}", db_session=self.db_sessions.session)
+                                           f"{self.pbx.paths.spool}/{RECORDING_SPOOL}",
+                                           db_session=self.db_sessions.session)
         self.housekeeping = RecordingHousekeeping(self.db, self.pipeline, self.recording_config.archive_dir)
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, callers.last_agent_of,

@@ -14,13 +14,32 @@ again (``WorkspaceService.pop``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from appliance import numbers
-from peewee import JOIN
-
 from appliance.db.models import Agent, CallRecord, Customer
 
 POP_EVENTS = ("offered", "dialling")
+
+
+# The two lookups every call makes (routing, the screen pop) as fixed SQL, one statement per
+# count of a number's forms: peewee built the joined select's SQL again for every call, about
+# 0.6-1 ms of the loop's processor time each (45 000 of its sql() calls for 300 lookups under
+# cProfile) for a query SQLite answers in 10 us from the phone index. Rows come back as the
+# same models (peewee's raw query converts the columns), so the callers see no difference.
+@functools.lru_cache(maxsize=16)
+def _customer_sql(forms: int) -> str:
+    columns = ", ".join(f'c."{f.column_name}"' for f in Customer._meta.sorted_fields)
+    return (f'SELECT {columns}, a."number" AS manager_number, a."name" AS manager_name '
+            f'FROM "{Customer._meta.table_name}" AS c LEFT OUTER JOIN "{Agent._meta.table_name}" AS a '
+            f'ON c."account_manager_id" = a."id" WHERE c."phone" IN ({", ".join("?" * forms)}) '
+            f'ORDER BY c."id" LIMIT 1')
+
+
+@functools.lru_cache(maxsize=16)
+def _last_agent_sql(forms: int) -> str:
+    return (f'SELECT "agent" FROM "{CallRecord._meta.table_name}" WHERE "caller" IN ({", ".join("?" * forms)}) '
+            f'AND "end_time" >= ? AND "agent" != \'\' AND "talk_seconds" >= ? ORDER BY "end_time" DESC LIMIT 1')
 
 
 def customer_of(caller: str) -> Customer | None:
@@ -30,8 +49,12 @@ def customer_of(caller: str) -> Customer | None:
     if not forms:
         return None
     # its account manager in the same query: VIP routing and the screen pop read their number
-    return (Customer.select(Customer, Agent).join(Agent, JOIN.LEFT_OUTER, on=(Customer.account_manager == Agent.id))
-            .where(Customer.phone.in_(forms)).order_by(Customer.id).first())
+    customer = next(iter(Customer.raw(_customer_sql(len(forms)), *forms)), None)
+    if customer is not None and customer.account_manager_id is not None:
+        customer.account_manager = Agent(id=customer.account_manager_id, number=customer.manager_number,
+                                         name=customer.manager_name)
+        customer._dirty.discard("account_manager")  # as loaded, not changed
+    return customer
 
 
 def customer_names(callers) -> dict[str, str]:
@@ -65,11 +88,9 @@ def last_agent_of(caller: str, rule, now: dt.datetime) -> str | None:
     if not forms:
         return None
     since = (now - dt.timedelta(days=rule.lookback_days)).replace(tzinfo=None)
-    row = (CallRecord.select(CallRecord.agent)
-           .where(CallRecord.caller.in_(forms), CallRecord.end_time >= since, CallRecord.agent != "",
-                  CallRecord.talk_seconds >= rule.min_talk_seconds)
-           .order_by(CallRecord.end_time.desc()).first())
-    return row.agent if row else None
+    row = CallRecord._meta.database.execute_sql(
+        _last_agent_sql(len(forms)), (*forms, CallRecord.end_time.db_value(since), rule.min_talk_seconds)).fetchone()
+    return row[0] if row else None
 
 
 def pop_customer(customer: Customer | None) -> dict | None:

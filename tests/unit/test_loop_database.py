@@ -49,3 +49,54 @@ def test_the_caller_with_their_account_manager_is_one_query(db):
     got, sql = queries(db, lambda: (account_manager_of("13800000001"), account_manager_of("13700000000"),
                                     with_customer("call", {"event": "offered", "caller": "13800000001"})))
     assert got[:2] == (None, None) and got[2]["customer"]["account_manager"] is None and len(sql) == 3, sql
+
+
+def test_the_call_paths_lookups_answer_as_peewees_queries_did(db):
+    """customer_of and last_agent_of run fixed SQL (peewee built the SQL again for every call):
+    the same answers as the peewee queries they replaced, for numbers in every stored form."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from peewee import JOIN
+
+    from appliance import numbers
+    from appliance.services.callers import customer_of, last_agent_of
+
+    alice = m.Agent.create(number="1001", name="Alice")
+    m.Customer.create(name="王芳", phone="+8613912345678", account_manager=alice, category="vip")
+    m.Customer.create(name="王芳 (again)", phone="13912345678")
+    m.Customer.create(name="张伟", phone="13800000001")
+    now = dt.datetime(2026, 12, 7, 9, 0)
+    for caller, agent, days, talk in (("13912345678", "1001", 3, 40), ("+8613912345678", "1002", 1, 5),
+                                      ("13800000001", "1003", 40, 90), ("13800000001", "", 1, 90),
+                                      ("8613800000001", "1004", 2, 12)):
+        m.CallRecord.create(linkedid=f"{caller}.{days}", caller=caller, agent=agent, talk_seconds=talk,
+                            disposition="answered",
+                            enter_time=now - dt.timedelta(days=days), end_time=now - dt.timedelta(days=days))
+    rule = SimpleNamespace(lookback_days=30, min_talk_seconds=10)
+
+    def before_customer(caller):
+        forms = numbers.variants(caller)
+        return forms and (m.Customer.select(m.Customer, m.Agent)
+                          .join(m.Agent, JOIN.LEFT_OUTER, on=(m.Customer.account_manager == m.Agent.id))
+                          .where(m.Customer.phone.in_(forms)).order_by(m.Customer.id).first())
+
+    def before_agent(caller):
+        forms = numbers.variants(caller)
+        since = now - dt.timedelta(days=rule.lookback_days)
+        row = forms and (m.CallRecord.select(m.CallRecord.agent)
+                         .where(m.CallRecord.caller.in_(forms), m.CallRecord.end_time >= since,
+                                m.CallRecord.agent != "", m.CallRecord.talk_seconds >= rule.min_talk_seconds)
+                         .order_by(m.CallRecord.end_time.desc()).first())
+        return row.agent if row else None
+
+    def view(c):
+        return c and (c.id, c.name, c.phone, c.category, c.created_at,
+                      c.account_manager.number if c.account_manager_id else None,
+                      c.account_manager.name if c.account_manager_id else None)
+
+    for caller in ("13912345678", "+86 139 1234 5678", "008613912345678", "13800000001", "13700000000", "", "abc"):
+        assert view(customer_of(caller)) == view(before_customer(caller) or None), caller
+        assert last_agent_of(caller, rule, now.replace(tzinfo=dt.timezone.utc)) == before_agent(caller), caller
+    assert last_agent_of("13800000001", rule, now.replace(tzinfo=dt.timezone.utc)) == "1004"
+    assert view(customer_of("13912345678"))[5:] == ("1001", "Alice")

@@ -5,10 +5,10 @@ then where routing sent it: ``DEST_CONTEXT``, ``DEST_EXTEN``, ``THEN_QUEUE``), `
 (the agent's leg, before dialling; then the agent), ``internal`` (the same) and ``connect``
 (app_queue's Gosub on the agent's leg when they answer). The dialplan hands the call's facts
 over as arguments: asked for one at a time, each was a round trip with Asterisk on the
-call's setup path (bench/mixed_load.py). Without them (an older dialplan) they are asked for. The decision is the recording service's; this handler
-gathers the call's facts from the channel, runs ``MixMonitor`` on it when told to (the
-file name comes from the linkedid, the options from the settings: no call data, no shell
-command), and sets ``CC_RECORDING`` to what was done.
+call's setup path (bench/mixed_load.py). Without them (an older dialplan) they are asked for.
+The decision is the recording service's; this handler runs ``MixMonitor`` on the channel
+when told to (the file name comes from the linkedid, the options from the settings: no call
+data, no shell command), and sets ``CC_RECORDING`` to what was done.
 
 Registered with ``fallback=False``: a recording that cannot start must never keep a caller
 from an agent, so a failure here is logged and the call goes on.
