@@ -462,12 +462,6 @@ def render(model: AsteriskModel) -> str:
     # no dialled number at all (a span whose carrier sends no called number): not in service
     conf.raw(f"exten => s,1,Goto({v.FALLBACK_CONTEXT},no-route,1)")
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")
-    # Answered before it is routed: every place routing can send a call answers it at once
-    # (a queue, a menu, voicemail, a fax, one agent first, the PIN check, and the fallback's
-    # "not in service"), so answering here changes nothing the caller or the carrier sees but
-    # when: the caller is connected without waiting for the FastAGI scripts (route, record).
-    # Under load those took 80-800 ms of the setup (bench/mixed_load.py, call setup ratio).
-    conf.raw(" same => n,Answer()")
     conf.raw(f" same => n,Set(__{v.DID}=${{EXTEN}})")
     conf.raw(f" same => n,AGI({agi_url(model, 'route')})")
     _after_agi(conf, model)
