@@ -19,6 +19,13 @@ Figures:
   encoder before issue 23), so ``extra_s`` splits the extra seconds into MixMonitor's
   machinery, its WAV writing, the appliance (FastAGI, settling, database) and the encoders.
   The encoder worker is started before the batches (its start is once per appliance run).
+  Each batch also profiles Asterisk while its calls talk (``bench.asterisk_threads``: processor
+  time per call-second by kind of thread, context switches, system calls, wake-ups):
+  ``talk_per_call_second`` and ``talk_extra_per_call_second`` (recorded less unrecorded);
+- with ``BENCH_MIXMONITOR_SO=<app_mixmonitor.so>``, one more batch recorded through that build
+  of MixMonitor in place of Debian's (``patched_mixmonitor``: its ratio to the same run's
+  unrecorded batch, its profile, and whether its recordings are complete and the right length),
+  e.g. ``bench/asterisk/app_mixmonitor-paced.patch`` built as docs/recording.md says.
 
 Not a test: it measures. ``python -m bench.recorded_calls [calls] [talk_seconds]``.
 """
