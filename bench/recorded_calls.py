@@ -19,6 +19,13 @@ Figures:
   encoder before issue 23), so ``extra_s`` splits the extra seconds into MixMonitor's
   machinery, its WAV writing, the appliance (FastAGI, settling, database) and the encoders.
   The encoder worker is started before the batches (its start is once per appliance run).
+  Each batch also profiles Asterisk while its calls talk (``bench.asterisk_threads``: processor
+  time per call-second by kind of thread, context switches, system calls, wake-ups):
+  ``talk_per_call_second`` and ``talk_extra_per_call_second`` (recorded less unrecorded);
+- with ``BENCH_MIXMONITOR_SO=<app_mixmonitor.so>``, one more batch recorded through that build
+  of MixMonitor in place of Debian's (``patched_mixmonitor``: its ratio to the same run's
+  unrecorded batch, its profile, and whether its recordings are complete and the right length),
+  e.g. ``bench/asterisk/app_mixmonitor-paced.patch`` built as docs/recording.md says.
 
 Not a test: it measures. ``python -m bench.recorded_calls [calls] [talk_seconds]``.
 """
@@ -29,12 +36,15 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
+import shutil
 import socket
 import struct
 import sys
 import time
 from pathlib import Path
 
+import gevent
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,6 +53,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from harness import SCENARIOS, TRUNK_IP, Phone, Sipp, free_port, wait_until  # noqa: E402
 
 from appliance.db import models as m  # noqa: E402
+from bench import asterisk_threads  # noqa: E402
 from bench.call_path import configure  # noqa: E402
 from bench.common import figure, new_appliance, write_results  # noqa: E402
 
@@ -122,6 +133,7 @@ def _cmdline(p) -> list[str]:
 def batch(app, scenario: Path, calls: int, talk_seconds: int, work: Path, caller: str) -> dict:
     before = cpu_seconds(app)
     started = time.monotonic()
+    talk = gevent.spawn(talk_window, app.pbx.pid, calls, talk_seconds, asterisk_threads.thread_ids(app.pbx.pid))
     sipp = Sipp(str(scenario), TRUNK_IP, free_port(socket.SOCK_DGRAM, TRUNK_IP),
                 ("127.0.0.1", app.settings.sip_port), {"caller": caller, "caller_name": "Bench"},
                 work / "sipp", calls=calls, rate=calls, limit=calls, service=DID, timeout_s=600,
@@ -137,7 +149,40 @@ def batch(app, scenario: Path, calls: int, talk_seconds: int, work: Path, caller
     after = cpu_seconds(app)
     parts = {k: after[k] - before.get(k, 0.0) for k in after}
     return {"rc": rc, "records": records, "cpu": sum(parts.values()), "parts": parts,
-            "wall": time.monotonic() - started}
+            "wall": time.monotonic() - started, "talk": talk.get(), "load": os.getloadavg()}
+
+
+def talk_window(pid: int, calls: int, talk_seconds: int, threads_before: set[int]) -> dict:
+    """Asterisk's threads while every call of the batch talks: from a quarter of the talk time
+    (all answered) for half of it (``bench.asterisk_threads``)."""
+    gevent.sleep(talk_seconds / 4)
+    return asterisk_threads.talk_window(pid, calls, talk_seconds / 2, threads_before)
+
+
+def extra(on: dict, off: dict) -> dict:
+    """What recording adds per call-second of talk: each measure of ``on`` less ``off``."""
+    return {k: round(on[k] - off[k], 3) for k in on
+            if isinstance(on[k], (int, float)) and isinstance(off.get(k), (int, float))
+            and k not in ("window_s", "kernel_share")}
+
+
+@contextlib.contextmanager
+def mixmonitor_module(app, built: Path):
+    """Asterisk's ``app_mixmonitor`` swapped for another build of it (``built``, a .so made
+    against the same Asterisk's headers, e.g. ``bench/asterisk/app_mixmonitor-paced.patch``)
+    for one batch: copied into the instance folder, loaded by a path relative to the module
+    folder (the loader only takes those), and Debian's module back afterwards."""
+    copy = app.pbx.instance_dir / built.name
+    shutil.copy(built, copy)
+    relative = os.path.relpath(f"{app.pbx.inner_root}/{built.name}", app.pbx.paths.modules)
+    app.pbx.cli("module unload app_mixmonitor.so")
+    try:
+        loaded = app.pbx.cli(f"module load {relative}")
+        assert "Loaded" in loaded, loaded
+        yield relative
+    finally:
+        app.pbx.cli(f"module unload {relative}")
+        app.pbx.cli("module load app_mixmonitor.so")
 
 
 def start_encoder(app, work: Path) -> None:
@@ -179,6 +224,34 @@ def mixmonitor_writing_nowhere(app):
         quiet.setLevel(level)
 
 
+def recorded(batch_done: dict) -> tuple[list, list, list[float]]:
+    """A recorded batch's answered calls, those with a complete, checksummed recording, and
+    each such recording's gap to the call's talk time (seconds)."""
+    answered = [r for r in batch_done["records"] if r.talk_seconds > 0]
+    recordings = {r.linkedid: r for r in m.Recording.select().where(
+        m.Recording.linkedid.in_([r.linkedid for r in answered]))}
+    complete = [r for r in answered if r.linkedid in recordings and recordings[r.linkedid].state == "complete"
+                and recordings[r.linkedid].sha256]
+    return answered, complete, [abs(recordings[r.linkedid].duration_seconds - r.talk_seconds) for r in complete]
+
+
+def patched_figures(patched: dict, off: dict) -> dict:
+    """The batch recorded through another build of app_mixmonitor, against the same run's
+    unrecorded batch: what that change to Asterisk would give, and what it costs the files."""
+    answered, complete, errors = recorded(patched)
+    return {"module": patched["module"], "ratio": round(patched["cpu"] / off["cpu"], 3) if off["cpu"] else None,
+            "asterisk_talk_ratio": round(patched["talk"]["asterisk_ms"] / off["talk"]["asterisk_ms"], 3)
+            if off["talk"]["asterisk_ms"] else None,
+            "s": rounded(patched["parts"]), "talk_per_call_second": patched["talk"],
+            "recordings_complete": len(complete), "calls_answered": len(answered),
+            "duration_error_max": round(max(errors), 3) if errors else None, "load": rounded_load(patched)}
+
+
+def rounded_load(batch_done: dict) -> list[float]:
+    """The machine's load average (1, 5, 15 minutes) as the batch ended."""
+    return [round(x, 1) for x in batch_done["load"]]
+
+
 def _records(caller: str, calls: int):
     rows = list(m.CallRecord.select().where(m.CallRecord.caller == caller, m.CallRecord.end_time.is_null(False)))
     return rows if len(rows) >= calls else None
@@ -196,7 +269,7 @@ def run(calls: int = 10, talk_seconds: int = 20) -> Path:
         caller_scenario, agent_scenario = talking_scenarios(work, talk_seconds)
         for ext in agents:
             phones.append(Phone(ext, f"pw-{ext}-bench", ("127.0.0.1", settings.sip_port), work / "sipp",
-                                ring_ms=0, calls=4, scenario=str(agent_scenario)).start())
+                                ring_ms=0, calls=5, scenario=str(agent_scenario)).start())
             app.agents.login(ext)
         wait_until(lambda: all(app.live.agents.get(a) and app.live.agents[a].state == "free" for a in agents),
                    30, "agents free")
@@ -216,17 +289,19 @@ def run(calls: int = 10, talk_seconds: int = 20) -> Path:
             before = batch(app, caller_scenario, calls, talk_seconds, work, "13930000000")
         finally:
             app.pipeline.config = config
+        patched = None
+        if os.environ.get("BENCH_MIXMONITOR_SO"):
+            built = Path(os.environ["BENCH_MIXMONITOR_SO"]).resolve()
+            wait_until(lambda: all(app.live.agents[a].state == "free" for a in agents), 60, "agents free again")
+            with mixmonitor_module(app, built):
+                patched = batch(app, caller_scenario, calls, talk_seconds, work, "13940000000")
+            patched["module"] = built.name
     finally:
         for phone in phones:
             phone.stop()
         app.stop()
 
-    answered = [r for r in on["records"] if r.talk_seconds > 0]
-    recordings = {r.linkedid: r for r in m.Recording.select().where(
-        m.Recording.linkedid.in_([r.linkedid for r in answered]))}
-    complete = [r for r in answered if r.linkedid in recordings and recordings[r.linkedid].state == "complete"
-                and recordings[r.linkedid].sha256]
-    errors = [abs(recordings[r.linkedid].duration_seconds - r.talk_seconds) for r in complete]
+    answered, complete, errors = recorded(on)
     unrecorded = m.Recording.select().where(m.Recording.linkedid.in_([r.linkedid for r in off["records"]]),
                                             m.Recording.state == "complete").count()
     figures = [
@@ -247,7 +322,13 @@ def run(calls: int = 10, talk_seconds: int = 20) -> Path:
                mixmonitor_without_file_ratio=round(no_file["cpu"] / off["cpu"], 3) if off["cpu"] else None,
                at_quality_2_ratio=round(before["cpu"] / off["cpu"], 3) if off["cpu"] else None,
                at_quality_2_s=rounded(before["parts"]),
-               wall_on_s=round(on["wall"], 2), wall_off_s=round(off["wall"], 2)),
+               wall_on_s=round(on["wall"], 2), wall_off_s=round(off["wall"], 2),
+               asterisk_talk_ratio=round(on["talk"]["asterisk_ms"] / off["talk"]["asterisk_ms"], 3)
+               if off["talk"]["asterisk_ms"] else None,
+               talk_per_call_second={"off": off["talk"], "on": on["talk"], "no_file": no_file["talk"]},
+               talk_extra_per_call_second=extra(on["talk"], off["talk"]),
+               load={"off": rounded_load(off), "on": rounded_load(on), "no_file": rounded_load(no_file)},
+               **({"patched_mixmonitor": patched_figures(patched, off)} if patched else {})),
     ]
     return write_results("recorded-calls", figures)
 
