@@ -171,7 +171,8 @@ def boot_figures(run: dict, firmware: str) -> list[dict]:
             figure(f"boot to systemd started ({firmware})", run["user_space"], "s", note=note, **extra)]
 
 
-def compare(disk: Path, against: Path, firmware: str, rounds: int, phases: bool, together: bool) -> list[dict]:
+def compare(disk: Path, against: Path, firmware: str, rounds: int, phases: bool, together: bool,
+            prefix: str = "") -> list[dict]:
     """This image and the other booted ``rounds`` times each, one after the other (the other
     first in odd rounds, this one first in even ones) or, ``together``, both at once (then
     both meet the same load, at the price of sharing the cores with each other): this image's
@@ -181,11 +182,11 @@ def compare(disk: Path, against: Path, firmware: str, rounds: int, phases: bool,
         order = (("against", against), ("this", disk)) if n % 2 == 0 else (("this", disk), ("against", against))
         if together:
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                futures = {label: pool.submit(boot_once, path, firmware, f"{label}{n + 1}", phases)
+                futures = {label: pool.submit(boot_once, path, firmware, f"{prefix}{label}{n + 1}", phases)
                            for label, path in order}
             runs = [(label, future.result()) for label, future in futures.items()]
         else:
-            runs = [(label, boot_once(path, firmware, f"{label}{n + 1}", phases)) for label, path in order]
+            runs = [(label, boot_once(path, firmware, f"{prefix}{label}{n + 1}", phases)) for label, path in order]
         for label, run in runs:
             logger.warning("%s, round %d: calls accepted at %.1f s (load %s)", label, n + 1, run["accepted"],
                            run["load_before"])
@@ -236,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         zst = ctx.disk.with_name(ctx.disk.name + ".zst")
         figures.append(figure("image zstd size", zst.stat().st_size / 2**20, "MiB"))
     if args.against:
-        figures += compare(ctx.disk, args.against, args.firmware, args.rounds, args.phases, args.together)
+        figures += compare(ctx.disk, args.against, args.firmware, args.rounds, args.phases, args.together,
+                           prefix=f"{args.name}-" if args.name else "")
     else:
         figures += boot_figures(boot_once(ctx.disk, args.firmware, "image", args.phases), args.firmware)
     path = write_results(args.name or name, figures)
