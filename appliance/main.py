@@ -806,13 +806,6 @@ def main(argv: list[str] | None = None) -> int:
     # As root (``make run`` by root) the password is read before firstboot hands the data
     # directory over; as the service's account (the image) after start-up, off the boot's path.
     late = os.geteuid() != 0
-    after = os.environ.get("APPLIANCE_AFTER_FIRSTBOOT")
-    if after:  # the image: started beside the first-boot unit, the imports above done meanwhile
-        try:
-            firstboot.wait_for_unit(Path(after))
-        except firstboot.FirstBootUnitFailed as exc:
-            logger.critical("%s", exc)
-            return firstboot.UNIT_FAILED_EXIT
     admin_password = firstboot.run(settings, password=not late)
     ha = HaSettingsStore(ha_dir(settings)).load()
     if ha.enabled:

@@ -250,37 +250,6 @@ def run(settings, password: bool = True) -> str | None:
     return password
 
 
-# The image runs the steps in appliance-firstboot.service, which leaves one of these in its
-# runtime directory (ExecStartPost=, ExecStopPost=): appliance.service starts beside it, not
-# after it, and once its imports are done waits here (APPLIANCE_AFTER_FIRSTBOOT): two Python
-# start-ups on two CPUs at once instead of one after the other (docs/operations.md, "Boot time").
-UNIT_DONE, UNIT_FAILED = "done", "failed"
-UNIT_FAILED_EXIT = 3  # appliance.service's RestartPreventExitStatus: no restart loop on a full disk
-
-
-class FirstBootUnitFailed(RuntimeError):
-    """The first-boot unit failed this boot: the appliance does not start without its steps."""
-
-
-def wait_for_unit(folder: Path, poll: float = 0.2, sleep=None) -> None:
-    """Return once the first-boot unit has done its steps this boot (``folder``: its runtime
-    directory, gone at every restart of the box); raise ``FirstBootUnitFailed`` if it failed."""
-    import time
-
-    sleep = sleep or time.sleep
-    waiting = False
-    while not (folder / UNIT_DONE).exists():
-        if (folder / UNIT_FAILED).exists():
-            raise FirstBootUnitFailed(f"the first-boot steps failed ({(folder / UNIT_FAILED).read_text().strip()}): "
-                                      "see journalctl -u appliance-firstboot")
-        if not waiting:
-            logger.info("waiting for the first-boot steps (%s)", folder)
-            waiting = True
-        sleep(poll)
-    if waiting:
-        logger.info("first-boot steps done")
-
-
 def _disk_full(exc: Exception) -> bool:
     """ENOSPC, however it arrives: an OSError of ours, SQLite's error, openssl's message."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:

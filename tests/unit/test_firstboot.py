@@ -159,26 +159,3 @@ def test_the_appliance_checks_the_first_password_through_its_own_database(tmp_pa
     finally:
         db.close()
     assert "first_admin_password(settings, db=app.db)" in inspect.getsource(main.main)
-
-
-def test_the_appliance_waits_for_the_first_boot_units_done_and_stops_on_its_failure(tmp_path):
-    """appliance.service starts beside appliance-firstboot.service (the imports on the other
-    CPU) and waits, after them, for what the unit leaves in its runtime directory."""
-    folder = tmp_path / "appliance-firstboot"
-    folder.mkdir()
-    pauses = []
-
-    def unit_finishes_on_the_third_look(seconds):
-        pauses.append(seconds)
-        if len(pauses) == 3:
-            (folder / firstboot.UNIT_DONE).write_text("")
-
-    firstboot.wait_for_unit(folder, sleep=unit_finishes_on_the_third_look)
-    assert len(pauses) == 3
-    firstboot.wait_for_unit(folder, sleep=lambda s: pytest.fail("done already: no wait"))  # a later restart
-
-    failed = tmp_path / "failed-unit"
-    failed.mkdir()
-    (failed / firstboot.UNIT_FAILED).write_text("exit-code 1\n")
-    with pytest.raises(firstboot.FirstBootUnitFailed, match="exit-code 1"):
-        firstboot.wait_for_unit(failed, sleep=lambda s: pytest.fail("a failed unit is not waited for"))

@@ -219,22 +219,3 @@ def test_a_driver_the_initrd_lacks_is_named():
                "-rw-r--r--   1 root root 9000 Oct 28 15:01 usr/lib/modules/k/kernel/drivers/mmc/host/sdhci-pci.ko.xz\n"
                "-rw-r--r--   1 root root 9000 Oct 28 15:01 usr/lib/modules/k/kernel/drivers/nvme/host/nvme-core.ko\n")
     assert image.initrd_missing(listing, ["ahci", "sdhci_pci", "nvme", "nvme-core"]) == ["nvme"]
-
-
-def test_the_appliance_starts_beside_the_first_boot_unit_and_waits_for_what_it_leaves():
-    """Two Python start-ups at once on the box's CPUs, not one after the other: appliance.service
-    is not ordered after appliance-firstboot.service; main() waits for the "done" the unit
-    leaves in its runtime directory, and a failed unit's "failed" stops it for good."""
-    from provisioning import firstboot
-
-    systemd = REPO / "rootfs/etc/systemd/system"
-    app_text = (systemd / "appliance.service").read_text()
-    first_text = (systemd / "appliance-firstboot.service").read_text()
-    app, first = _directives(app_text), _directives(first_text)
-    assert "appliance-firstboot.service" in app["Requires"]  # still pulled in by the appliance
-    assert "appliance-firstboot" not in app.get("After", "") and "appliance.service" not in first.get("Before", "")
-    folder = app["Environment"].removeprefix("APPLIANCE_AFTER_FIRSTBOOT=")
-    assert folder == "/run/" + first["RuntimeDirectory"] and first["RuntimeDirectoryPreserve"] == "yes"
-    assert first["ExecStartPost"].split() == ["/usr/bin/touch", f"{folder}/{firstboot.UNIT_DONE}"]
-    assert f"> {folder}/{firstboot.UNIT_FAILED}" in first["ExecStopPost"] and "SERVICE_RESULT" in first["ExecStopPost"]
-    assert app["RestartPreventExitStatus"] == str(firstboot.UNIT_FAILED_EXIT)
