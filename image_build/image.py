@@ -22,21 +22,24 @@ Steps (``STEPS`` below):
    places (``appliance.places.SHIPPED``) from the image's phonenumbers.
 5. overlay: ``rootfs/`` copied verbatim (Asterisk's static files, the image settings,
    systemd units, the console launcher).
-6. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
+6. initrd: dracut again, with the overlay's ``/etc/dracut.conf.d/50-appliance.conf``: only
+   the drivers that find and mount the root (SATA, NVMe, eMMC, USB, virtio; ext4), checked
+   in the result.
+7. system: the appliance's account, units enabled, Debian's own ``asterisk.service`` disabled (the appliance runs
    Asterisk itself), fstab, hostname (in /etc/hosts; no build machine's resolver), an empty
    machine-id, the linker cache and journal catalog rebuilt and /etc, /var marked up to date
    with /usr (``UPDATE_DONE``).
-7. manifest: every Debian package and Python package with its version, the .deb
+8. manifest: every Debian package and Python package with its version, the .deb
    hashes, the mirror's release date, the git commit: ``<image>.manifest.json``.
-8. ESP: FAT image (mtools) with slot A's kernel and initrd, systemd-boot (UEFI) and
+9. ESP: FAT image (mtools) with slot A's kernel and initrd, systemd-boot (UEFI) and
    syslinux (BIOS), and one boot entry (slot A).
-9. root partition: ``mkfs.ext4 -d`` of the staging tree (slot A's, and the upgrade's).
-10. data partition: an empty ext4 for ``/var/lib/appliance``, grown to the disk at first boot.
-11. disk: GPT (sfdisk on a plain file), syslinux's ``gptmbr.bin``: ESP, root A, root B
+10. root partition: ``mkfs.ext4 -d`` of the staging tree (slot A's, and the upgrade's).
+11. data partition: an empty ext4 for ``/var/lib/appliance``, grown to the disk at first boot.
+12. disk: GPT (sfdisk on a plain file), syslinux's ``gptmbr.bin``: ESP, root A, root B
     (empty until the first upgrade), data (``appliance/slots.py`` says how they are used).
-12. upgrade bundle: the root filesystem (gzip), kernel and initrd with a manifest of their
+13. upgrade bundle: the root filesystem (gzip), kernel and initrd with a manifest of their
     SHA-256 (``callcenter-appliance.upgrade``, what a box running an older version takes).
-13. compressed copy: ``zstd``, plus SHA-256 sums.
+14. compressed copy: ``zstd``, plus SHA-256 sums.
 
 Run as a program (as root)::
 
@@ -125,11 +128,13 @@ KERNEL_OPTIONS = "rw net.ifnames=0 console=tty0 console=ttyS0,115200n8 quiet log
 ENABLE_UNITS = ("appliance-firstboot.service", "appliance.service", "serial-getty@ttyS0.service",
                 "appliance-boot-check.service", "appliance-upgrade.path")
 # Besides Debian's Asterisk: a box upgraded by whole images fetches no package lists (apt's
-# timers); it has no LVM for e2scrub, no VT gettys but tty1's (getty-static), and runs no
-# foreign binaries (binfmt_misc, which sat on the boot's critical chain: masked, it is static).
+# timers) and has no LVM for e2scrub.  Masked, as they are static (no [Install] to disable):
+# foreign binaries (binfmt_misc, which sat on the boot's critical chain), and the VT gettys
+# but tty1's: getty-static starts five agettys on tty2-tty6 (a box without D-Bus), which
+# took CPU from the first-boot steps (docs/operations.md, "Boot time").
 DISABLE_UNITS = ("asterisk.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer",
-                 "e2scrub_reap.service", "getty-static.service")
-MASK_UNITS = ("systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount")
+                 "e2scrub_reap.service")
+MASK_UNITS = ("systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "getty-static.service")
 MANIFEST_IN_IMAGE = "usr/share/appliance/manifest.json"
 RECIPE_VERSION = 2
 BUNDLE_GZIP_LEVEL = 6
@@ -360,6 +365,43 @@ UPDATE_DONE = ((["ldconfig"], "rebuild the dynamic linker's cache", True),
                (["/usr/lib/systemd/systemd-update-done"], "mark /etc and /var up to date with /usr", True))
 
 
+# dracut reads /proc, /dev and /sys (its process substitutions, udev's rules): they are bound
+# into the staging tree in a mount namespace of the build's own, gone with it.
+_CHROOT_WITH_SYSTEM = ('set -e; root="$1"; shift; mount --rbind /dev "$root/dev"; mount -t proc proc "$root/proc"; '
+                       'mount --rbind /sys "$root/sys"; exec chroot "$root" "$@"')
+DRACUT_CONF = "etc/dracut.conf.d/50-appliance.conf"
+
+
+def step_initrd(ctx: Context) -> None:
+    """Initrd: dracut again, with the overlay's settings: only what finds and mounts the root"""
+    kernels = sorted((ctx.root / "boot").glob("vmlinuz-*"))
+    if not kernels:
+        raise RuntimeError("no kernel in /boot of the image")
+    ctx.kernel = kernels[-1].name.removeprefix("vmlinuz-")
+    initrd = f"/boot/initrd.img-{ctx.kernel}"
+    run(["unshare", "--mount", "--propagation", "private", "--fork", "sh", "-c", _CHROOT_WITH_SYSTEM, "sh",
+         str(ctx.root), "dracut", "--quiet", "--force", "--kver", ctx.kernel, initrd],
+        what="make the initrd with the appliance's drivers only")
+    listing = run(["chroot", str(ctx.root), "lsinitrd", initrd], what="list the initrd", capture=True).stdout
+    missing = initrd_missing(listing, initrd_drivers(ctx.root / DRACUT_CONF))
+    if missing:  # a driver dracut did not find (renamed in a newer kernel): a box that cannot find its disk
+        raise RuntimeError(f"the initrd lacks the drivers {', '.join(missing)}: see {DRACUT_CONF}")
+    logger.info("initrd: %d MiB, %d kernel modules", (ctx.root / initrd.lstrip("/")).stat().st_size // MIB,
+                len(re.findall(r"\.ko(?:\.\w+)?$", listing, re.M)))
+
+
+def initrd_drivers(conf: Path) -> list[str]:
+    """The ``drivers="..."`` of a dracut configuration file."""
+    match = re.search(r'^drivers="([^"]*)"', conf.read_text(), re.M)
+    return match.group(1).split() if match else []
+
+
+def initrd_missing(listing: str, drivers: list[str]) -> list[str]:
+    """Which of ``drivers`` (module names; - and _ alike) has no file in ``lsinitrd``'s listing."""
+    present = {m.group(1).replace("-", "_") for m in re.finditer(r"/([\w-]+)\.ko(?:\.\w+)?$", listing, re.M)}
+    return [d for d in drivers if d.replace("-", "_") not in present]
+
+
 def step_system(ctx: Context) -> None:
     """System: accounts, units enabled, fstab, hostname, machine-id"""
     root = ctx.root
@@ -370,7 +412,7 @@ def step_system(ctx: Context) -> None:
     run(["chroot", str(root), "systemctl", "enable", *ENABLE_UNITS], what="enable the appliance's units")
     for unit in DISABLE_UNITS:
         run(["chroot", str(root), "systemctl", "disable", unit], what=f"disable {unit}", check=False)
-    run(["chroot", str(root), "systemctl", "mask", *MASK_UNITS], what="mask binfmt_misc")
+    run(["chroot", str(root), "systemctl", "mask", *MASK_UNITS], what="mask binfmt_misc and getty-static")
     # No line for /: the root filesystem is slot A's or slot B's (root= on the kernel's
     # command line says which); the data partition and the ESP are the same in both.
     (root / "etc/fstab").write_text(
@@ -393,10 +435,6 @@ def step_system(ctx: Context) -> None:
     (root / "etc/dahdi/system.conf").symlink_to("/var/lib/appliance/dahdi/system.conf")
     for argv, what, check in UPDATE_DONE:
         run(["chroot", str(root), *argv], what=what, check=check)
-    kernels = sorted((root / "boot").glob("vmlinuz-*"))
-    if not kernels:
-        raise RuntimeError("no kernel in /boot of the image")
-    ctx.kernel = kernels[-1].name.removeprefix("vmlinuz-")
     if not (root / "boot" / f"initrd.img-{ctx.kernel}").exists():
         raise RuntimeError(f"no initrd for kernel {ctx.kernel} in /boot of the image")
     if not sorted((root / "usr/lib/modules" / ctx.kernel).glob("updates/dahdi/dahdi.ko*")):
@@ -568,7 +606,7 @@ class Step:
 
 
 STEPS = tuple(Step(fn.__doc__.split(":")[0], fn) for fn in (
-    step_base, step_stage, step_dahdi, step_app, step_overlay, step_system, step_manifest,
+    step_base, step_stage, step_dahdi, step_app, step_overlay, step_initrd, step_system, step_manifest,
     step_esp, step_root_fs, step_data_fs, step_disk, step_bundle, step_compress,
 ))
 

@@ -192,7 +192,30 @@ def test_the_after_update_work_is_done_at_build_time_and_marked_done_last():
 
 
 def test_the_image_starts_nothing_an_appliance_upgraded_by_whole_images_never_uses():
-    for unit in ("asterisk.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service",
-                 "getty-static.service"):
+    for unit in ("asterisk.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service"):
         assert unit in image.DISABLE_UNITS
-    assert "systemd-binfmt.service" in image.MASK_UNITS  # static: only a mask keeps it off the chain
+    # static (Debian's getty.target wants getty-static from /usr/lib, where disabling does not
+    # reach: it still started five agettys at boot): only a mask keeps them off
+    for unit in ("systemd-binfmt.service", "getty-static.service"):
+        assert unit in image.MASK_UNITS and unit not in image.DISABLE_UNITS
+
+
+def test_the_initrd_carries_the_drivers_of_every_disk_an_x86_box_boots_from_and_no_hardware_database():
+    """The image's initrd (step_initrd, rootfs/etc/dracut.conf.d) lists its drivers instead of
+    Debian's 793 modules: SATA (AHCI, IDE mode), NVMe (and VMD), eMMC, USB disks, virtio, ext4."""
+    conf = REPO / "rootfs" / image.DRACUT_CONF
+    drivers = {d.replace("-", "_") for d in image.initrd_drivers(conf)}
+    for needed in ("ahci", "ata_piix", "sd_mod", "nvme", "vmd", "mmc_block", "sdhci_pci", "xhci_pci", "usb_storage",
+                   "uas", "virtio_blk", "virtio_scsi", "ext4"):
+        assert needed in drivers, needed
+    omitted = re.search(r'^omit_dracutmodules\+=" ([^"]*) "', conf.read_text(), re.M).group(1).split()
+    assert "hwdb" in omitted and "resume" in omitted
+    order = [step.run for step in image.STEPS]
+    assert order.index(image.step_overlay) < order.index(image.step_initrd) < order.index(image.step_esp)
+
+
+def test_a_driver_the_initrd_lacks_is_named():
+    listing = ("-rw-r--r--   1 root root 28324 Oct 28 15:01 usr/lib/modules/k/kernel/drivers/ata/ahci.ko.xz\n"
+               "-rw-r--r--   1 root root 9000 Oct 28 15:01 usr/lib/modules/k/kernel/drivers/mmc/host/sdhci-pci.ko.xz\n"
+               "-rw-r--r--   1 root root 9000 Oct 28 15:01 usr/lib/modules/k/kernel/drivers/nvme/host/nvme-core.ko\n")
+    assert image.initrd_missing(listing, ["ahci", "sdhci_pci", "nvme", "nvme-core"]) == ["nvme"]
