@@ -206,7 +206,8 @@ def test_the_initrd_carries_the_drivers_of_every_disk_an_x86_box_boots_from_and_
     conf = REPO / "rootfs" / image.DRACUT_CONF
     drivers = {d.replace("-", "_") for d in image.initrd_drivers(conf)}
     for needed in ("ahci", "ata_piix", "sd_mod", "nvme", "vmd", "mmc_block", "sdhci_pci", "xhci_pci", "usb_storage",
-                   "uas", "virtio_blk", "virtio_scsi", "ext4"):
+                   "uas", "virtio_blk", "virtio_scsi", "mpt3sas", "megaraid_sas", "vmw_pvscsi", "hv_storvsc",
+                   "xen_blkfront", "ext4"):
         assert needed in drivers, needed
     omitted = re.search(r'^omit_dracutmodules\+=" ([^"]*) "', conf.read_text(), re.M).group(1).split()
     assert "hwdb" in omitted and "resume" in omitted
