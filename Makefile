@@ -101,7 +101,7 @@ fuzz: venv
 
 # The suite in TEST_WORKERS pytest processes side by side (tests/parallel.py; every test has
 # its own Asterisk, directories and ports), the 15 slowest tests printed at the end.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 test: venv rootfs
 	$(PY) tests/parallel.py $(TEST_WORKERS) -m "not boot" tests
 

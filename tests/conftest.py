@@ -5,6 +5,10 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import os  # noqa: E402  (after the patching)
+
+import pytest  # noqa: E402
+
 
 def pytest_sessionstart(session):
     """Test files of different tiers may not share a name: pytest (rootdir imports, no
@@ -26,12 +30,26 @@ def pytest_addoption(parser):
     parser.addoption("--claims", default=None, metavar="DIR",
                      help="take test files one at a time from a queue shared by every process given "
                           "the same DIR, the longest first; tests/parallel.py runs N such processes")
+    parser.addoption("--only-files", default=None, metavar="LIST",
+                     help="collect only the test files named in LIST, one a line (tests/parallel.py: "
+                          "the files with tests marked alone, so their run does not import the others)")
+
+
+def pytest_ignore_collect(collection_path, config):
+    listed = config.getoption("only_files")
+    if listed and collection_path.is_file() and collection_path.name.startswith("test_"):
+        from pathlib import Path
+
+        wanted = {line for line in Path(listed).read_text().splitlines() if line}
+        return str(collection_path.relative_to(config.rootpath)) not in wanted
+    return None
 
 
 def _file_of(item) -> str:
     return item.nodeid.split("::")[0]
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects the tests marked alone
 def pytest_collection_modifyitems(config, items):
     """``--shard I/N`` keeps the test files given to shard I: whole files, so a file's
     module-scoped Asterisk or Chromium starts once, not once per shard, spread so that each
@@ -40,6 +58,15 @@ def pytest_collection_modifyitems(config, items):
     process claims."""
     shard = config.getoption("shard")
     if config.getoption("claims"):
+        from pathlib import Path
+
+        # the files that hold tests marked alone, for the run after this one (tests/parallel.py):
+        # collecting every file again for those took some 20 s with nothing else to do
+        alone = sorted({_file_of(item) for item in items if item.get_closest_marker("alone")})
+        listing = Path(config.getoption("claims")).parent / "alone-files"
+        partial = listing.with_name(f"alone-files.{os.getpid()}")
+        partial.write_text("".join(f"{path}\n" for path in alone))
+        partial.replace(listing)
         files: dict[str, list] = {}
         for item in items:
             files.setdefault(_file_of(item), []).append(item)
@@ -65,13 +92,18 @@ def pytest_runtestloop(session):
     load, and one shard ran two minutes alone at the end (6 December, 819 s); taken this way,
     the processes end within about one short file of each other whatever the files took.
     Whole files, so a module's Asterisk starts once; a browser file is followed by another
-    browser file while any is left, so the one Chromium (tests/browser/conftest.py) lives on."""
+    browser file while any is left, so the one Chromium (tests/browser/conftest.py) lives on.
+
+    The call tier mostly waits (on Asterisk, SIPp, timers: test_ivr.py used 8 s of processor
+    for its 92 s), the others mostly compute; so while as many other processes as there are
+    cores are on files that compute, a process takes the next file of the call tier instead,
+    and the waiting overlaps the computing rather than adding load to it (each process says
+    what it is on in DIR/../busy/<pid>)."""
     folder = session.config.getoption("claims")
     if not folder or session.config.option.collectonly:
         return None  # pytest's own loop
     if session.testsfailed and not session.config.option.continue_on_collection_errors:
         raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
-    import os
     from pathlib import Path
 
     files: dict[str, list] = {}
@@ -79,11 +111,29 @@ def pytest_runtestloop(session):
         files.setdefault(_file_of(item), []).append(item)
     left = list(files)  # the longest first
     run: list = []
+    busy = Path(folder).parent / "busy"
+    busy.mkdir(exist_ok=True)
+    mine = busy / str(os.getpid())
+
+    def waits(path: str) -> bool:
+        return path.startswith("tests/integration/")
+
+    def computing_elsewhere() -> int:
+        count = 0
+        for other in busy.iterdir():
+            try:
+                count += other != mine and other.read_text() == "computes"
+            except OSError:  # gone: that process has ended
+                pass
+        return count
 
     def claim(after):
         """The next file's tests that this process took, or []: the queue is empty."""
-        browser = after is not None and "browser" in getattr(after, "fixturenames", ())
-        order = ([p for p in left if "browser" in getattr(files[p][0], "fixturenames", ())] if browser else []) + left
+        order = list(left)
+        if after is not None and "browser" in getattr(after, "fixturenames", ()):
+            order = [p for p in left if "browser" in getattr(files[p][0], "fixturenames", ())] + order
+        if computing_elsewhere() >= (os.cpu_count() or 1):
+            order = [p for p in left if waits(p)] + order
         for path in order:
             if path not in left:
                 continue
@@ -92,7 +142,9 @@ def pytest_runtestloop(session):
                 os.close(os.open(Path(folder) / path.replace("/", "__"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             except FileExistsError:
                 continue
+            mine.write_text("waits" if waits(path) else "computes")
             return files[path]
+        mine.unlink(missing_ok=True)
         return []
 
     queue = claim(None)

@@ -43,7 +43,11 @@ def main(argv: list[str]) -> int:
         shards = [(f"process {i + 1} of {count}", [f"--claims={claims}", "-m", marks]) for i in range(count)]
         worst = run(folder, shards, args)
         alone = marks.replace("and not alone", "and alone") if "(" in marks else "alone"
-        worst = max(worst, run(folder, [("the tests marked alone", ["-m", alone])], args))
+        listing = folder / "alone-files"  # written by the processes above (tests/conftest.py)
+        if listing.exists() and listing.read_text().strip():
+            worst = max(worst, run(folder, [("the tests marked alone", ["-m", alone, f"--only-files={listing}"])], args))
+        else:
+            print("===== no tests marked alone among those selected =====")
         timings = slowest(folder.glob("run-*.xml"))
         print(f"===== slowest 15 tests (setup + call + teardown), {count} shards =====")
         for seconds, name in timings[:15]:
