@@ -41,7 +41,8 @@ def pytest_ignore_collect(collection_path, config):
         from pathlib import Path
 
         wanted = {line for line in Path(listed).read_text().splitlines() if line}
-        return str(collection_path.relative_to(config.rootpath)) not in wanted
+        if collection_path.is_relative_to(config.rootpath):
+            return str(collection_path.relative_to(config.rootpath)) not in wanted
     return None
 
 
