@@ -101,8 +101,8 @@ fuzz: venv
 
 # The suite in TEST_WORKERS pytest processes side by side, taking test files from one queue
 # (tests/parallel.py; every test has its own Asterisk, directories and ports), the 15 slowest
-# tests printed at the end.  4 on 2 cores: the call tier mostly waits on Asterisk and SIPp.
-TEST_WORKERS ?= 4
+# tests printed at the end.  4 instead of 3 was not quicker in paired runs (README, Performance).
+TEST_WORKERS ?= 3
 test: venv rootfs
 	$(PY) tests/parallel.py $(TEST_WORKERS) -m "not boot" tests
 
