@@ -99,8 +99,9 @@ fuzz: venv
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),3000) FUZZ_API_EXAMPLES=$(or $(FUZZ_API_EXAMPLES),300) \
 	  $(PY) -m pytest -q -m fuzz tests/fuzz
 
-# The suite in TEST_WORKERS pytest processes side by side (tests/parallel.py; every test has
-# its own Asterisk, directories and ports), the 15 slowest tests printed at the end.
+# The suite in TEST_WORKERS pytest processes side by side, taking test files from one queue
+# (tests/parallel.py; every test has its own Asterisk, directories and ports), the 15 slowest
+# tests printed at the end.  4 instead of 3 was not quicker in paired runs (README, Performance).
 TEST_WORKERS ?= 3
 test: venv rootfs
 	$(PY) tests/parallel.py $(TEST_WORKERS) -m "not boot" tests

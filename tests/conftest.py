@@ -5,6 +5,10 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import os  # noqa: E402  (after the patching)
+
+import pytest  # noqa: E402
+
 
 def pytest_sessionstart(session):
     """Test files of different tiers may not share a name: pytest (rootdir imports, no
@@ -21,25 +25,144 @@ def pytest_sessionstart(session):
 
 def pytest_addoption(parser):
     parser.addoption("--shard", default=None, metavar="I/N",
-                     help="run only every N-th test starting at the I-th (0-based); tests/parallel.py "
-                          "runs the N shards side by side")
+                     help="run only the test files given to shard I of N (0-based), fixed before the "
+                          "run from each file's measured seconds")
+    parser.addoption("--claims", default=None, metavar="DIR",
+                     help="take test files one at a time from a queue shared by every process given "
+                          "the same DIR, the longest first; tests/parallel.py runs N such processes")
+    parser.addoption("--only-files", default=None, metavar="LIST",
+                     help="collect only the test files named in LIST, one a line (tests/parallel.py: "
+                          "the files with tests marked alone, so their run does not import the others)")
 
 
+def pytest_ignore_collect(collection_path, config):
+    listed = config.getoption("only_files")
+    if listed and collection_path.is_file() and collection_path.name.startswith("test_"):
+        from pathlib import Path
+
+        wanted = {line for line in Path(listed).read_text().splitlines() if line}
+        if collection_path.is_relative_to(config.rootpath):
+            return str(collection_path.relative_to(config.rootpath)) not in wanted
+    return None
+
+
+def _file_of(item) -> str:
+    return item.nodeid.split("::")[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects the tests marked alone
 def pytest_collection_modifyitems(config, items):
     """``--shard I/N`` keeps the test files given to shard I: whole files, so a file's
     module-scoped Asterisk or Chromium starts once, not once per shard, spread so that each
-    shard has about the same seconds to run (``shard_of``)."""
+    shard has about the same seconds to run (``shard_of``).  ``--claims DIR`` orders the files
+    the longest first (``measured_seconds``); ``pytest_runtestloop`` then runs only those this
+    process claims."""
     shard = config.getoption("shard")
+    if config.getoption("claims"):
+        from pathlib import Path
+
+        # the files that hold tests marked alone, for the run after this one (tests/parallel.py):
+        # collecting every file again for those took some 20 s with nothing else to do
+        alone = sorted({_file_of(item) for item in items if item.get_closest_marker("alone")})
+        listing = Path(config.getoption("claims")).parent / "alone-files"
+        partial = listing.with_name(f"alone-files.{os.getpid()}")
+        partial.write_text("".join(f"{path}\n" for path in alone))
+        partial.replace(listing)
+        files: dict[str, list] = {}
+        for item in items:
+            files.setdefault(_file_of(item), []).append(item)
+        seconds = measured_seconds(files)
+        items[:] = [item for path in sorted(files, key=lambda p: (-seconds(p), p)) for item in files[path]]
     if not shard:
         return
     index, count = (int(n) for n in shard.split("/"))
-    files: dict[str, list] = {}
+    files = {}
     for item in items:
-        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+        files.setdefault(_file_of(item), []).append(item)
     given = shard_of(files, count)
-    kept = [item for item in items if given[item.nodeid.split("::")[0]] == index]
-    config.hook.pytest_deselected(items=[item for item in items if given[item.nodeid.split("::")[0]] != index])
+    kept = [item for item in items if given[_file_of(item)] == index]
+    config.hook.pytest_deselected(items=[item for item in items if given[_file_of(item)] != index])
     items[:] = kept
+
+
+def pytest_runtestloop(session):
+    """``--claims DIR``: the N processes side by side (tests/parallel.py) share one queue of
+    test files instead of fixed shards: each, when it is about to need its next file, takes the
+    first one in the order above that nobody has taken (a file created with O_EXCL in DIR is
+    the claim).  Fixed shards were balanced by seconds measured in another run under other
+    load, and one shard ran two minutes alone at the end (6 December, 819 s); taken this way,
+    the processes end within about one short file of each other whatever the files took.
+    Whole files, so a module's Asterisk starts once; a browser file is followed by another
+    browser file while any is left, so the one Chromium (tests/browser/conftest.py) lives on.
+
+    The call tier mostly waits (on Asterisk, SIPp, timers: test_ivr.py used 8 s of processor
+    for its 92 s), the others mostly compute; so while as many other processes as there are
+    cores are on files that compute, a process takes the next file of the call tier instead,
+    and the waiting overlaps the computing rather than adding load to it (each process says
+    what it is on in DIR/../busy/<pid>)."""
+    folder = session.config.getoption("claims")
+    if not folder or session.config.option.collectonly:
+        return None  # pytest's own loop
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
+    from pathlib import Path
+
+    files: dict[str, list] = {}
+    for item in session.items:
+        files.setdefault(_file_of(item), []).append(item)
+    left = list(files)  # the longest first
+    run: list = []
+    busy = Path(folder).parent / "busy"
+    busy.mkdir(exist_ok=True)
+    mine = busy / str(os.getpid())
+
+    def waits(path: str) -> bool:
+        return path.startswith("tests/integration/")
+
+    def computing_elsewhere() -> int:
+        count = 0
+        for other in busy.iterdir():
+            try:
+                count += other != mine and other.read_text() == "computes"
+            except OSError:  # gone: that process has ended
+                pass
+        return count
+
+    def claim(after):
+        """The next file's tests that this process took, or []: the queue is empty."""
+        order = list(left)
+        if after is not None and "browser" in getattr(after, "fixturenames", ()):
+            order = [p for p in left if "browser" in getattr(files[p][0], "fixturenames", ())] + order
+        if computing_elsewhere() >= (os.cpu_count() or 1):
+            order = [p for p in left if waits(p)] + order
+        for path in order:
+            if path not in left:
+                continue
+            left.remove(path)
+            try:
+                os.close(os.open(Path(folder) / path.replace("/", "__"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                continue
+            mine.write_text("waits" if waits(path) else "computes")
+            return files[path]
+        mine.unlink(missing_ok=True)
+        return []
+
+    queue = claim(None)
+    while queue:
+        item = queue.pop(0)
+        if not queue:
+            queue = claim(item)
+        nextitem = queue[0] if queue else None
+        run.append(item)
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+    taken = set(map(id, run))
+    session.config.hook.pytest_deselected(items=[item for item in session.items if id(item) not in taken])
+    return True
 
 
 # Seconds a test takes when no run has been measured yet, by tier (tests/durations.json and
@@ -47,10 +170,9 @@ def pytest_collection_modifyitems(config, items):
 GUESS_SECONDS = {"integration": 20.0, "browser": 6.0, "fuzz": 30.0}
 
 
-def shard_of(files: dict, count: int) -> dict[str, int]:
-    """Test file -> shard: the longest first, each to the shard with the fewest seconds so far
-    (the same answer in every shard's process: it depends only on the files and the timings)."""
-    import heapq
+def measured_seconds(files: dict):
+    """``seconds(path)``: a test file's seconds in the last run (build/test-durations.json, over
+    the committed tests/durations.json), or a guess by tier and number of tests."""
     import json
     from pathlib import Path
 
@@ -68,6 +190,15 @@ def shard_of(files: dict, count: int) -> dict[str, int]:
         tier = path.split("/")[1] if path.count("/") >= 2 else ""
         return GUESS_SECONDS.get(tier, 0.3) * len(files[path])
 
+    return seconds
+
+
+def shard_of(files: dict, count: int) -> dict[str, int]:
+    """Test file -> shard: the longest first, each to the shard with the fewest seconds so far
+    (the same answer in every shard's process: it depends only on the files and the timings)."""
+    import heapq
+
+    seconds = measured_seconds(files)
     loads = [(0.0, i) for i in range(count)]
     given = {}
     for path in sorted(files, key=lambda p: (-seconds(p), p)):

@@ -1,4 +1,5 @@
-"""``make test``: the suite in N pytest processes side by side, one shard each, then the
+"""``make test``: the suite in N pytest processes side by side, each taking the next test
+file nobody has taken yet, the longest first (``--claims``, tests/conftest.py), then the
 tests marked ``alone`` (latency bounds under load they make themselves) with nothing beside
 them, then the 15 slowest tests of them all.
 
@@ -35,11 +36,18 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="appliance-test-shards-") as tmp:
         folder = Path(tmp)
-        # the shards side by side, then the tests marked ``alone`` with nothing beside them
-        shards = [(f"shard {i + 1} of {count}", [f"--shard={i}/{count}", "-m", marks]) for i in range(count)]
+        # the processes side by side, taking test files from one queue (tests/conftest.py
+        # ``pytest_runtestloop``), then the tests marked ``alone`` with nothing beside them
+        claims = folder / "claims"
+        claims.mkdir()
+        shards = [(f"process {i + 1} of {count}", [f"--claims={claims}", "-m", marks]) for i in range(count)]
         worst = run(folder, shards, args)
         alone = marks.replace("and not alone", "and alone") if "(" in marks else "alone"
-        worst = max(worst, run(folder, [("the tests marked alone", ["-m", alone])], args))
+        listing = folder / "alone-files"  # written by the processes above (tests/conftest.py)
+        if listing.exists() and listing.read_text().strip():
+            worst = max(worst, run(folder, [("the tests marked alone", ["-m", alone, f"--only-files={listing}"])], args))
+        else:
+            print("===== no tests marked alone among those selected =====")
         timings = slowest(folder.glob("run-*.xml"))
         print(f"===== slowest 15 tests (setup + call + teardown), {count} shards =====")
         for seconds, name in timings[:15]:
