@@ -64,7 +64,10 @@ def test_a_recorded_call_becomes_a_verified_mp3_of_at_most_1kb_per_second(make_a
     # recorded from the answer (MixMonitor's b option): the talk time, within a second
     assert abs(row.duration_seconds - record.talk_seconds) <= 1.0, (row.duration_seconds, record.talk_seconds)
     assert row.duration_seconds >= 5
-    assert row.bytes / row.duration_seconds <= 1024, row.bytes / row.duration_seconds
+    # at most 1 KB a second of audio: 8 kbit/s frames (1,000 bytes a second) and the encoder's
+    # delay and flush frames, a fixed 216-288 bytes a file (appliance/recording/mp3.py), which a
+    # call cut to under 6 s by a slow answer (a loaded machine) must not count as its rate
+    assert (row.bytes - 288) / row.duration_seconds <= 1024, row.bytes / row.duration_seconds
     assert not row.partial and row.policy == "direction inbound: yes"
     assert not (app.recording_config.spool_dir / row.wav_path).exists()  # the WAV went after the MP3
 
