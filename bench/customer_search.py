@@ -70,7 +70,7 @@ def run(terms: int = TERMS) -> Path:
     m.Agent.insert_many([{"number": str(2001 + i), "name": f"Agent {i}"} for i in range(200)]).execute()
     fill_customers(db)
     viewers = {"admin": Viewer("admin", "admin"), "agent": Viewer("agent", "agent", frozenset({"2006"}))}
-    words = search_terms(terms)
+    words = list(search_terms(terms))
     load_before = os.getloadavg()[0]
     before = {who: timings(CustomerService(db, search_index=False), v, words) for who, v in viewers.items()}
     started = time.perf_counter()
