@@ -107,6 +107,9 @@ def test_agent_answers_holds_resumes_hangs_up_and_transfers_in_the_page(office):
             page.click("button[data-act=hold]")  # the toolbar, as with a desk phone
             page.wait_for_selector("#pop-call-state.held", timeout=20_000)  # hold: the engine, Asterisk, the event stream
             assert page.get_attribute("#softphone", "data-state") == "talking"  # the browser's leg stays up
+            # Resume is enabled once the hold's own request has answered (it may come after the
+            # event stream's "held"): under a loaded suite that took over Playwright's 10 s once
+            page.wait_for_selector("button[data-act=unhold]:enabled", timeout=20_000)
             page.click("button[data-act=unhold]")
             page.wait_for_selector("#pop-call-state.talking", timeout=20_000)
             assert agent_leg in channels(app)  # the same browser leg, back with the caller
