@@ -24,9 +24,6 @@ def pytest_sessionstart(session):
 
 
 def pytest_addoption(parser):
-    parser.addoption("--shard", default=None, metavar="I/N",
-                     help="run only the test files given to shard I of N (0-based), fixed before the "
-                          "run from each file's measured seconds")
     parser.addoption("--claims", default=None, metavar="DIR",
                      help="take test files one at a time from a queue shared by every process given "
                           "the same DIR, the longest first; tests/parallel.py runs N such processes")
@@ -50,39 +47,32 @@ def _file_of(item) -> str:
     return item.nodeid.split("::")[0]
 
 
-@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects the tests marked alone
-def pytest_collection_modifyitems(config, items):
-    """``--shard I/N`` keeps the test files given to shard I: whole files, so a file's
-    module-scoped Asterisk or Chromium starts once, not once per shard, spread so that each
-    shard has about the same seconds to run (``shard_of``).  ``--claims DIR`` orders the files
-    the longest first (``measured_seconds``); ``pytest_runtestloop`` then runs only those this
-    process claims."""
-    shard = config.getoption("shard")
-    if config.getoption("claims"):
-        from pathlib import Path
-
-        # the files that hold tests marked alone, for the run after this one (tests/parallel.py):
-        # collecting every file again for those took some 20 s with nothing else to do
-        alone = sorted({_file_of(item) for item in items if item.get_closest_marker("alone")})
-        listing = Path(config.getoption("claims")).parent / "alone-files"
-        partial = listing.with_name(f"alone-files.{os.getpid()}")
-        partial.write_text("".join(f"{path}\n" for path in alone))
-        partial.replace(listing)
-        files: dict[str, list] = {}
-        for item in items:
-            files.setdefault(_file_of(item), []).append(item)
-        seconds = measured_seconds(files)
-        items[:] = [item for path in sorted(files, key=lambda p: (-seconds(p), p)) for item in files[path]]
-    if not shard:
-        return
-    index, count = (int(n) for n in shard.split("/"))
-    files = {}
+def _by_file(items) -> dict[str, list]:
+    """Test file -> its tests, in the order given."""
+    files: dict[str, list] = {}
     for item in items:
         files.setdefault(_file_of(item), []).append(item)
-    given = shard_of(files, count)
-    kept = [item for item in items if given[_file_of(item)] == index]
-    config.hook.pytest_deselected(items=[item for item in items if given[_file_of(item)] != index])
-    items[:] = kept
+    return files
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects the tests marked alone
+def pytest_collection_modifyitems(config, items):
+    """``--claims DIR`` orders the files the longest first (``measured_seconds``);
+    ``pytest_runtestloop`` then runs only those this process claims."""
+    if not config.getoption("claims"):
+        return
+    from pathlib import Path
+
+    # the files that hold tests marked alone, for the run after this one (tests/parallel.py):
+    # collecting every file again for those took some 20 s with nothing else to do
+    alone = sorted({_file_of(item) for item in items if item.get_closest_marker("alone")})
+    listing = Path(config.getoption("claims")).parent / "alone-files"
+    partial = listing.with_name(f"alone-files.{os.getpid()}")
+    partial.write_text("".join(f"{path}\n" for path in alone))
+    partial.replace(listing)
+    files = _by_file(items)
+    seconds = measured_seconds(files)
+    items[:] = [item for path in sorted(files, key=lambda p: (-seconds(p), p)) for item in files[path]]
 
 
 def pytest_runtestloop(session):
@@ -107,9 +97,7 @@ def pytest_runtestloop(session):
         raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
     from pathlib import Path
 
-    files: dict[str, list] = {}
-    for item in session.items:
-        files.setdefault(_file_of(item), []).append(item)
+    files = _by_file(session.items)
     left = list(files)  # the longest first
     run: list = []
     busy = Path(folder).parent / "busy"
@@ -191,18 +179,3 @@ def measured_seconds(files: dict):
         return GUESS_SECONDS.get(tier, 0.3) * len(files[path])
 
     return seconds
-
-
-def shard_of(files: dict, count: int) -> dict[str, int]:
-    """Test file -> shard: the longest first, each to the shard with the fewest seconds so far
-    (the same answer in every shard's process: it depends only on the files and the timings)."""
-    import heapq
-
-    seconds = measured_seconds(files)
-    loads = [(0.0, i) for i in range(count)]
-    given = {}
-    for path in sorted(files, key=lambda p: (-seconds(p), p)):
-        load, i = heapq.heappop(loads)
-        given[path] = i
-        heapq.heappush(loads, (load + seconds(path), i))
-    return given

@@ -78,7 +78,7 @@ def run(folder: Path, jobs: list[tuple[str, list[str]]], args: list[str]) -> int
 
 
 def keep_durations(timings: list[tuple[float, str]]) -> None:
-    """Each test file's seconds, for the next run's shards (tests/conftest.py ``shard_of``):
+    """Each test file's seconds, for the next run's order (tests/conftest.py ``measured_seconds``):
     build/test-durations.json, over the committed tests/durations.json."""
     files: dict[str, float] = {}
     for seconds, name in timings:
