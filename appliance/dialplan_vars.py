@@ -184,9 +184,9 @@ CONSULT_PHONE = "CC_CONSULT_PHONE"  # the phone to consult (PJSIP/<extension> or
 CONFERENCE_ROOM = "CC_CONFERENCE_ROOM"
 CONTROL_EVENT = "CcCallControl"
 
-# Recording: FastAGI ``record`` decides (appliance/recording/rules.py) and starts MixMonitor
-# itself on the channel it runs on: the caller's leg of an inbound call (after routing), the
-# agent's leg of an outgoing or internal call. RECORD_CONNECT_CONTEXT is the Gosub app_queue
+# Recording: FastAGI ``route`` (an inbound call, on the caller's leg once routed) and ``record``
+# (the agent's leg of an outgoing or internal call) ask the policy (appliance/recording/rules.py)
+# and start MixMonitor themselves on the channel they run on. RECORD_CONNECT_CONTEXT is the Gosub app_queue
 # runs on the agent's leg when they answer, where the agent's own setting is applied.
 # RECORDING is what was done: record | standby | off | refused | error.
 RECORD_CONNECT_CONTEXT = "cc-record-connect"

@@ -213,7 +213,8 @@ class Appliance:
         self.housekeeping = RecordingHousekeeping(self.db, self.pipeline, self.recording_config.archive_dir)
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, callers.last_agent_of,
-                                                                 callers.account_manager_of))
+                                                           callers.account_manager_of, recordings=self.recordings,
+                                                           trunk_of=self.live.trunk_of))
         registry.register(ping.SCRIPT, ping.handle)
         registry.register(agent_codes.SCRIPT, agent_codes.make_handler(self.agents))
         registry.register(pin.SCRIPT, pin.make_handler(callers.customer_of))

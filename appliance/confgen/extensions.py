@@ -32,9 +32,9 @@ def said(model: AsteriskModel, key: str) -> str:
 
 def _after_agi(conf: ConfText, model: AsteriskModel, answered: str = v.DEST_CONTEXT) -> None:
     """The convention every AGI() call in our dialplan follows (see appliance/agi/server.py):
-    the fallback unless the handler ran and set ``answered``, else on to the destination;
-    after routing a trunk call, its recording starts (FastAGI ``record``: its failure never
-    stops the call)."""
+    the fallback unless the handler ran and set ``answered``, else on to the destination
+    (a trunk call's recording was started by ``route`` itself: its failure never stops the
+    call)."""
     conf.raw(
         f' same => n,GotoIf($["${{AGISTATUS}}" != "SUCCESS" | "${{{v.AGI_FAILED}}}" = "1"'
         f' | "${{{answered}}}" = ""]?{v.FALLBACK_CONTEXT},agi-failed,1)'
@@ -45,11 +45,8 @@ def _after_agi(conf: ConfText, model: AsteriskModel, answered: str = v.DEST_CONT
     if answered == v.DEST_CONTEXT:
         conf.raw(f' same => n,GotoIf($["${{{v.FAX_DETECT}}}" != "1"]?routed)')
         conf.raw(f" same => n,Set(FAXOPT(faxdetect)=cng,{v.FAX_DETECT_SECONDS})")
-        # the call's facts as arguments, not asked for one at a time (each a round trip on
-        # the call's setup path): linkedid, where routing sent it, the queue after one agent first
-        conf.raw(f" same => n(routed),AGI({agi_url(model, 'record')},inbound,${{CHANNEL(linkedid)}},"
-                 f"${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},${{{v.THEN_QUEUE}}})")
-    conf.raw(f" same => n,Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
+    label = "(routed)" if answered == v.DEST_CONTEXT else ""
+    conf.raw(f" same => n{label},Goto(${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},1)")
 
 
 def _fax_heard(conf: ConfText) -> None:
@@ -463,7 +460,7 @@ def render(model: AsteriskModel) -> str:
     conf.raw(f"exten => s,1,Goto({v.FALLBACK_CONTEXT},no-route,1)")
     conf.raw("exten => _[+0-9].,1,NoOp(inbound call to ${EXTEN} from ${CALLERID(num)})")
     conf.raw(f" same => n,Set(__{v.DID}=${{EXTEN}})")
-    conf.raw(f" same => n,AGI({agi_url(model, 'route')})")
+    conf.raw(f" same => n,AGI({agi_url(model, 'route')},${{CHANNEL(linkedid)}})")
     _after_agi(conf, model)
 
     conf.section(v.QUEUE_CONTEXT, comment="one extension per queue")

@@ -4,11 +4,12 @@ answers, on-demand control from the agent's toolbar, and the hand-over to the pi
 How MixMonitor gets started. Our AMI user may not run the AMI ``MixMonitor`` action: it
 needs the ``system`` class (because that action takes a shell post-command), which we
 withhold on purpose (see docs/architecture.md, security choices). So the dialplan asks
-FastAGI ``record`` at fixed points, and the handler runs ``MixMonitor`` on its own channel
-(AGI ``EXEC``) with a file name made from the linkedid and nothing else:
+FastAGI at fixed points, and the handler runs ``MixMonitor`` on its own channel (AGI
+``EXEC``) with a file name made from the linkedid and nothing else:
 
-- inbound: on the caller's leg, after routing (the trunk, the queue and the direction are
-  known); the recording then follows the caller through transfers and overflows;
+- inbound: on the caller's leg, by ``route`` once it has routed the call (the trunk, the
+  queue and the direction are known); the recording then follows the caller through
+  transfers and overflows;
 - outgoing (click-to-dial) and internal calls: on the agent's leg before dialling;
 - when an agent answers a queue call (app_queue's Gosub on the agent's leg): the agent's
   own setting is applied to the running recording (muted, unmuted or stopped), or, if
@@ -109,7 +110,7 @@ class RecordingService:
         self.active: dict[str, ActiveRecording] = {}
         self._finishing = gevent.pool.Group()
 
-    # -- the call path (FastAGI ``record``) -----------------------------------------------
+    # -- the call path (FastAGI ``route`` and ``record``) -----------------------------------------------
     def call_started(self, linkedid: str, direction: str, channel: str, *, trunk: str = "", queue: str = "",
                      agent: str = "") -> StartMonitor | None:
         """A call begins on ``channel``: what to start there, if anything. Idempotent per call."""

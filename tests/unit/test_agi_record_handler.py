@@ -1,6 +1,7 @@
 """The FastAGI 'record' handler takes the call's facts from its arguments (the dialplan passes
-linkedid, where routing sent the call, the agent): no round trip with Asterisk to ask for them
-on the call's setup path. Without arguments it asks the channel, with the same outcome."""
+linkedid and the agent): no round trip with Asterisk to ask for them on the call's setup path.
+Without arguments it asks the channel, with the same outcome. (An inbound call's recording
+starts in the ``route`` script: tests/unit/test_agi_route_handler.py.)"""
 
 from __future__ import annotations
 
@@ -57,30 +58,12 @@ def run(args, variables=None):
     return session, recordings
 
 
-def test_inbound_facts_come_as_arguments_and_nothing_is_asked():
-    session, recordings = run(["inbound", "1795443674.1", v.QUEUE_CONTEXT, "sales", ""])
-    assert session.asked == []
-    assert recordings.started == [("1795443674.1", "inbound", CHANNEL, {"trunk": "pstn", "queue": "sales"})]
-    assert session.ran == [("MixMonitor", "/spool/1795443674.1.wav", "b")]
-    assert session.variables[v.RECORDING] == "recording"
-
-
-def test_after_one_agent_first_the_queue_is_the_one_after():
-    session, recordings = run(["inbound", "1795443674.1", v.AGENT_FIRST_CONTEXT, "2001", "sales"])
-    assert recordings.started[0][3]["queue"] == "sales" and session.asked == []
-
-
 def test_without_arguments_the_channel_is_asked_with_the_same_outcome():
-    session, recordings = run(["inbound"], {"${CHANNEL(linkedid)}": "1795443674.1", v.DEST_CONTEXT: v.QUEUE_CONTEXT,
-                                            v.DEST_EXTEN: "sales"})
-    assert "${CHANNEL(linkedid)}" in session.asked and v.DEST_CONTEXT in session.asked
-    assert recordings.started == [("1795443674.1", "inbound", CHANNEL, {"trunk": "pstn", "queue": "sales"})]
-
-
-def test_a_call_routed_to_the_fallback_or_a_fax_is_not_recorded():
-    for context in (v.FALLBACK_CONTEXT, v.FAX_CONTEXT):
-        session, recordings = run(["inbound", "1795443674.1", context, "no-route", ""])
-        assert recordings.started == [] and session.ran == []
+    session, recordings = run(["outbound"], {"${CHANNEL(linkedid)}": "1795443674.9", v.AGENT: "2001"})
+    assert "${CHANNEL(linkedid)}" in session.asked and v.AGENT in session.asked
+    assert recordings.started == [("1795443674.9", "outbound", CHANNEL, {"agent": "2001"})]
+    assert session.ran == [("MixMonitor", "/spool/1795443674.9.wav", "b")]
+    assert session.variables[v.RECORDING] == "recording"
 
 
 def test_outbound_takes_the_agent_from_its_arguments():
@@ -91,6 +74,7 @@ def test_outbound_takes_the_agent_from_its_arguments():
 
 def test_the_dialplan_passes_every_stage_its_facts():
     text = render(model())
-    assert f"record,inbound,${{CHANNEL(linkedid)}},${{{v.DEST_CONTEXT}}},${{{v.DEST_EXTEN}}},${{{v.THEN_QUEUE}}})" in text
+    assert "record,inbound" not in text  # an inbound call's recording starts in ``route``'s session
+    assert "/route,${CHANNEL(linkedid)})" in text
     assert f"record,outbound,${{CHANNEL(linkedid)}},${{{v.AGENT}}})" in text
     assert "record,connect,${CHANNEL(linkedid)})" in text

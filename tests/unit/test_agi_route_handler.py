@@ -1,4 +1,5 @@
-"""The FastAGI 'route' handler turns the pure decision into channel variables."""
+"""The FastAGI 'route' handler turns the pure decision into channel variables, and starts the
+call's recording in the same session (one FastAGI connection on an inbound call's setup path)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,50 @@ from types import SimpleNamespace
 
 from appliance import dialplan_vars as v
 from appliance.agi.handlers import route
+from appliance.agi.session import AgiCommandError
 from appliance.engine.routing import DidRoute, RoutingTable, StickyRule
 
 
 class Session:
-    def __init__(self):
-        self.variables = {}
+    """The channel as the handler sees it: its variables, and every command sent, in order."""
+
+    def __init__(self, fail_app=None):
+        self.variables, self.sent, self.fail_app = {}, [], fail_app
 
     def set_variable(self, name, value):
         self.variables[name] = value
+        self.sent.append(("SET VARIABLE", name))
 
     def set_variables(self, variables):
         self.variables.update(variables)
+        self.sent.append(("MSet", *variables))
+
+    def exec_app(self, app, *args):
+        if app == self.fail_app:
+            raise AgiCommandError(f"EXEC: no application {app!r}", None, code="agi.no_such_app")
+        self.sent.append((app, *args))
 
 
-def request(extension, callerid="13912345678"):
-    return SimpleNamespace(extension=extension, dnid=extension, callerid=callerid, channel="PJSIP/trunk-pstn-1")
+class Recordings:
+    """What the recording service is asked (its own tests are test_recording_*)."""
+
+    def __init__(self, fail=False):
+        self.started, self.monitors, self.active, self.fail = [], [], {}, fail
+
+    def call_started(self, linkedid, direction, channel, **facts):
+        if self.fail:
+            raise RuntimeError("the database is gone")
+        self.started.append((linkedid, direction, channel, facts))
+        self.active[linkedid] = SimpleNamespace(state="recording")
+        return SimpleNamespace(path=f"/spool/{linkedid}.wav", options="b")
+
+    def monitor_started(self, linkedid):
+        self.monitors.append(linkedid)
+
+
+def request(extension, callerid="13912345678", linkedid="1795443674.1"):
+    return SimpleNamespace(extension=extension, dnid=extension, callerid=callerid, channel="PJSIP/trunk-pstn-1",
+                           args=[linkedid], uniqueid="1795443674.7")
 
 
 def test_routes_known_did_to_queue():
@@ -106,3 +135,46 @@ def test_account_manager_comes_before_sticky_and_only_for_queue_routes():
     session = Session()
     handler(session, request("88001000", callerid="13900000666"))  # a blocked customer stays blocked
     assert session.variables[v.ROUTE_RULE] == "blacklist"
+
+
+def recorded(table, recordings, session=None, **given):
+    handler = route.make_handler(lambda: table, recordings=recordings, trunk_of=lambda channel: "pstn", **given)
+    session = session or Session()
+    handler(session, request("88001000"))
+    return session
+
+
+def test_the_recording_starts_in_the_same_session_after_the_variables():
+    recordings = Recordings()
+    session = recorded(RoutingTable(dids={"88001000": DidRoute("sales")}), recordings)
+    assert recordings.started == [("1795443674.1", "inbound", "PJSIP/trunk-pstn-1", {"trunk": "pstn", "queue": "sales"})]
+    # one MSet with where to go and what the recording is, then MixMonitor, nothing else
+    assert [sent[0] for sent in session.sent] == ["MSet", "MixMonitor"]
+    assert v.RECORDING in session.sent[0] and v.DEST_CONTEXT in session.sent[0]
+    assert session.sent[1] == ("MixMonitor", "/spool/1795443674.1.wav", "b")
+    assert session.variables[v.RECORDING] == "recording" and session.variables[v.DEST_EXTEN] == "sales"
+    assert recordings.monitors == ["1795443674.1"]
+
+
+def test_the_recording_is_the_queue_after_one_agent_first_or_after_the_pin():
+    recordings = Recordings()
+    recorded(RoutingTable(dids={"88001000": DidRoute("sales")}, sticky={"sales": StickyRule(7, 30, 12)}), recordings,
+             last_agent=lambda *_: "1002")
+    recorded(RoutingTable(dids={"88001000": DidRoute("support", require_pin=True)}), recordings)
+    assert [facts["queue"] for *_, facts in recordings.started] == ["sales", "support"]
+
+
+def test_a_call_to_the_fallback_or_a_fax_is_not_recorded():
+    recordings = Recordings()
+    session = recorded(RoutingTable(), recordings)  # no route: the fallback
+    assert recordings.started == [] and [s[0] for s in session.sent] == ["MSet"]
+    assert session.variables[v.RECORDING] == "off"
+
+
+def test_a_recording_that_cannot_start_never_keeps_the_caller_from_the_queue():
+    table = RoutingTable(dids={"88001000": DidRoute("sales")})
+    session = recorded(table, Recordings(fail=True))  # the decision failed
+    assert session.variables[v.DEST_EXTEN] == "sales" and v.RECORDING not in session.variables
+    recordings = Recordings()
+    session = recorded(table, recordings, Session(fail_app="MixMonitor"))  # Asterisk refused MixMonitor
+    assert session.variables[v.DEST_EXTEN] == "sales" and recordings.monitors == []

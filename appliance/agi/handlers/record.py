@@ -1,17 +1,17 @@
 """FastAGI script ``record``: start a call's recording, or apply the answering agent's setting.
 
-Called as ``record,<stage>,<linkedid>[,...]``: ``inbound`` (the caller's leg, after routing;
-then where routing sent it: ``DEST_CONTEXT``, ``DEST_EXTEN``, ``THEN_QUEUE``), ``outbound``
-(the agent's leg, before dialling; then the agent), ``internal`` (the same) and ``connect``
-(app_queue's Gosub on the agent's leg when they answer). The dialplan hands the call's facts
-over as arguments: asked for one at a time, each was a round trip with Asterisk on the
-call's setup path (bench/mixed_load.py). Without them (an older dialplan) they are asked for.
-The decision is the recording service's; this handler runs ``MixMonitor`` on the channel
-when told to (the file name comes from the linkedid, the options from the settings: no call
-data, no shell command), and sets ``CC_RECORDING`` to what was done.
+Called as ``record,<stage>,<linkedid>[,...]``: ``outbound`` (the agent's leg, before dialling;
+then the agent), ``internal`` (the same) and ``connect`` (app_queue's Gosub on the agent's leg
+when they answer). An inbound call's recording starts in the ``route`` script's own session
+(``start_inbound``: one FastAGI connection on the caller's setup path, not two). The dialplan
+hands the call's facts over as arguments: asked for one at a time, each was a round trip with
+Asterisk on the call's setup path (bench/mixed_load.py). Without them (an older dialplan) they
+are asked for. The decision is the recording service's; this handler runs ``MixMonitor`` on
+the channel when told to (the file name comes from the linkedid, the options from the
+settings: no call data, no shell command), and sets ``CC_RECORDING`` to what was done.
 
 Registered with ``fallback=False``: a recording that cannot start must never keep a caller
-from an agent, so a failure here is logged and the call goes on.
+from an agent, so a failure here is logged and the call goes on (``route`` catches its own).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from appliance.engine.live import trunk_of
 logger = logging.getLogger(__name__)
 
 SCRIPT = "record"
-STAGES = ("inbound", "outbound", "internal", "connect")
+STAGES = ("outbound", "internal", "connect")
 
 
 def agent_at(channel: str) -> str:
@@ -50,11 +50,25 @@ def call_facts(session, request) -> list[str]:
     if given:
         return given
     facts = [session.get_full_variable("${CHANNEL(linkedid)}") or request.uniqueid]
-    if stage == "inbound":
-        facts += [session.get_variable(name) or "" for name in (v.DEST_CONTEXT, v.DEST_EXTEN, v.THEN_QUEUE)]
-    elif stage == "outbound":
+    if stage == "outbound":
         facts.append(session.get_variable(v.AGENT) or "")
     return facts
+
+
+def start_inbound(recordings, trunk_of: Callable[[str], str], channel: str, linkedid: str, context: str,
+                  exten: str, then_queue: str):
+    """An inbound call routed to ``context``/``exten``: the recording to start on the caller's
+    ``channel`` (``StartMonitor``), or None (not recorded, or going to the fallback or a fax)."""
+    if context in (v.FALLBACK_CONTEXT, v.FAX_CONTEXT):
+        return None  # not going to anyone, or a fax machine
+    return recordings.call_started(linkedid, "inbound", channel, trunk=trunk_of(channel),
+                                   queue=queue_of_route(context, exten, then_queue))
+
+
+def state_of(recordings, linkedid: str) -> str:
+    """``CC_RECORDING``'s value: what the service has for the call now."""
+    state = recordings.active.get(linkedid)
+    return state.state if state else "off"
 
 
 def make_handler(recordings, trunk_of: Callable[[str], str] = trunk_of):
@@ -65,12 +79,6 @@ def make_handler(recordings, trunk_of: Callable[[str], str] = trunk_of):
         linkedid = facts[0] or request.uniqueid
         if stage == "connect":
             start = recordings.agent_answered(linkedid, agent_at(request.channel), request.channel)
-        elif stage == "inbound":
-            context, exten, then_queue = facts[1:4]
-            if context in (v.FALLBACK_CONTEXT, v.FAX_CONTEXT):
-                return  # not going to anyone, or a fax machine
-            start = recordings.call_started(linkedid, "inbound", request.channel, trunk=trunk_of(request.channel),
-                                            queue=queue_of_route(context, exten, then_queue))
         elif stage in ("outbound", "internal"):
             agent = facts[1] if stage == "outbound" else agent_at(request.channel)
             start = recordings.call_started(linkedid, stage, request.channel, agent=agent or "")
@@ -80,7 +88,6 @@ def make_handler(recordings, trunk_of: Callable[[str], str] = trunk_of):
         if start is not None:
             session.exec_app("MixMonitor", start.path, start.options)
             recordings.monitor_started(linkedid)
-        state = recordings.active.get(linkedid)
-        session.set_variable(v.RECORDING, state.state if state else "off")
+        session.set_variable(v.RECORDING, state_of(recordings, linkedid))
 
     return handle
