@@ -21,12 +21,17 @@ Each round runs, one after the other in the same appliance:
 
 Figures (medians over the rounds, each round's own figure in ``rounds``):
 
-- ``mixed load fastagi p99``: the ``route`` script, from FastAGI accepting Asterisk's
-  connection to its last answer;
+- ``mixed load fastagi p99``: the ``route`` script (routing, then the recording's start, in
+  one session since 7 December), from FastAGI accepting Asterisk's connection to its last answer;
 - ``mixed load screen pop p99``: from the appliance taking the AMI ``AgentCalled`` event
   (before the customer lookup) to the client having read the pop on the agent's stream;
 - ``mixed load call setup ratio``: call setup p99 (INVITE -> 200 OK) of the mixed calls
-  over the baseline's, each round against its own baseline;
+  over the baseline's, each round against its own baseline; beside it the p50s, the route
+  session's and the loop's lateness, where the difference goes;
+- ``mixed load cpu per call`` (ms): a call's own processor time (Asterisk, the supervisor with
+  its encoders; not SIPp), the client's load alone measured for ``BACKGROUND_S`` before each
+  round's calls and taken off; and from it the calls a second this machine's cores could carry
+  at 80 % beside that load (``calls_per_s_at_80_percent``): whether the issue's 50 a second fits;
 - ``mixed load wallboard p99`` and ``mixed load customer search p99``: sending the request
   to the last byte;
 - ``peak rss`` (MB): the appliance's own processes (the supervisor process and its MP3
@@ -68,6 +73,7 @@ from harness import PHONE_IP, TRUNK_IP, Sipp, free_port, wait_until  # noqa: E40
 from bench.common import figure, median, new_appliance, percentile, write_results  # noqa: E402
 from bench.loopwatch import LoopWatch  # noqa: E402
 
+CORES = os.cpu_count() or 1
 DID = "88001000"
 STATIC_DID = "77001000"
 AGENTS = [str(2001 + i) for i in range(200)]
@@ -75,6 +81,7 @@ PASSWORD = "bench-password-1"
 SEARCH_RATE = float(os.environ.get("BENCH_SEARCH_RATE", 20.0))  # customer searches per second
 WALLBOARD_RATE = float(os.environ.get("BENCH_WALLBOARD_RATE", 2.0))  # /wallboard loads per second
 MEMORY_CALLS = 120
+BACKGROUND_S = 5.0  # the client's load alone, before each round's calls: its processor time a second
 STATIC_DIALPLAN = f"""; Benchmark baseline: the same queue, reached without FastAGI.
 [cc-from-trunk]
 exten => {STATIC_DID},1,Answer()
@@ -281,6 +288,35 @@ def profile_summary(raw: str, top: int = 25) -> dict:
     return {"samples": total, "share": {k: round(v / total, 3) for k, v in ranked}} if total else {}
 
 
+def idle_cpu(app, seconds: float) -> dict[str, float]:
+    """Processor seconds a second of Asterisk, the supervisor and the encoders with the client's
+    load on (200 streams, the searches, the wallboard) and no call: what the calls' own cost is
+    measured above."""
+    from bench.recorded_calls import cpu_seconds
+
+    before, started = cpu_seconds(app), time.monotonic()
+    gevent.sleep(seconds)
+    after, wall = cpu_seconds(app), time.monotonic() - started
+    return {k: round((after[k] - before[k]) / wall, 4) for k in after}
+
+
+def per_call_cpu(r: dict, calls: int) -> dict[str, float]:
+    """A call's own processor milliseconds (Asterisk's, the supervisor's with the encoders'):
+    the mixed phase's less the client's load alone over the same wall time."""
+    cpu, bg = r["cpu_s"], r["cpu_s"]["background_per_s"]
+    own = {k: (cpu[k] - bg[k] * cpu["wall"]) * 1000 / calls for k in ("asterisk", "appliance", "encoders")}
+    return {"asterisk": round(own["asterisk"], 2), "appliance": round(own["appliance"] + own["encoders"], 2)}
+
+
+def carried_rate(r: dict, calls: int, cores: int, busy: float = 0.8) -> float:
+    """Calls a second ``cores`` at ``busy`` could take through the full path, the client's load
+    and the load generator (SIPp, not counted in either) left out: what the cores have left
+    beside the background, over a call's own processor time."""
+    own = per_call_cpu(r, calls)
+    bg = sum(r["cpu_s"]["background_per_s"].values())
+    return round((cores * busy - bg) * 1000 / max(0.001, own["asterisk"] + own["appliance"]), 1)
+
+
 def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, rss: RssSampler,
            watch: LoopWatch, events: EventCount) -> dict:
     from bench.call_path import run_calls
@@ -297,6 +333,7 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
         wait_until(lambda: (folder / "ready").exists() or client.poll() is not None, 120, "the streams connected")
         if client.poll() is not None:
             raise RuntimeError(f"the client process ended ({client.returncode}) before its streams connected")
+        background = idle_cpu(app, BACKGROUND_S)
         app.agi.latency.clear()
         cpu_before, wall_before, load_before = cpu_seconds(app), time.monotonic(), os.getloadavg()[0]
         rss.start()
@@ -309,6 +346,7 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
         rss.stop()
         cpu = {k: round(v - cpu_before[k], 2) for k, v in cpu_seconds(app).items()}
         cpu["wall"] = round(time.monotonic() - wall_before, 2)
+        cpu["background_per_s"] = background
         cpu["machine_load_average"] = round((load_before + os.getloadavg()[0]) / 2, 1)
         route_ms = [s * 1000 for script, s in app.agi.latency if script == "route"]
         (folder / "stop").write_text("")
@@ -376,8 +414,9 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
     def failed(r, side):
         return r[side]["failed"] if r[side]["failed"] is not None else -1
 
+    calls = max(1, int(rate * seconds))
     setup_ratio = each(lambda r: percentile(r["ours"]["latencies_ms"], 99) / percentile(r["baseline"]["latencies_ms"], 99))
-    common = {"offered_rate": rate, "calls_per_round": max(1, int(rate * seconds)), "hold_ms": hold_ms,
+    common = {"offered_rate": rate, "calls_per_round": calls, "hold_ms": hold_ms,
               "rounds": len(results), "agents": len(AGENTS), "streams": len(AGENTS), "customers": 100_000,
               "searches_per_s": SEARCH_RATE, "wallboard_per_s": WALLBOARD_RATE,
               "failed_calls": each(lambda r: failed(r, "ours")),
@@ -401,7 +440,18 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
                from_="the AMI event taken, to the agent's stream read", **common),
         figure("mixed load call setup ratio", median(setup_ratio), "x", goal=1.5, per_round=setup_ratio,
                p99_ms=each(lambda r: percentile(r["ours"]["latencies_ms"], 99)),
-               baseline_p99_ms=each(lambda r: percentile(r["baseline"]["latencies_ms"], 99)), **common),
+               baseline_p99_ms=each(lambda r: percentile(r["baseline"]["latencies_ms"], 99)),
+               # where the setup goes: the same at p50, the route script's session (the one FastAGI
+               # connection on the path: routing, then the recording's start) and how late the loop woke
+               p50_ms=each(lambda r: percentile(r["ours"]["latencies_ms"], 50)),
+               baseline_p50_ms=each(lambda r: percentile(r["baseline"]["latencies_ms"], 50)),
+               route_session_p50_ms=each(lambda r: percentile(r["route_ms"], 50)), route_session_p99_ms=route,
+               loop_late_p99_ms=[(r.get("loop") or {}).get("late_p99_ms") for r in results], **common),
+        figure("mixed load cpu per call", median(each(lambda r: sum(per_call_cpu(r, calls).values()))), "ms",
+               per_round=[per_call_cpu(r, calls) for r in results],
+               background_per_s=[r["cpu_s"]["background_per_s"] for r in results],
+               calls_per_s_at_80_percent=each(lambda r: carried_rate(r, calls, CORES)), cores=CORES,
+               counted="Asterisk, the supervisor and its encoders, less the client's load alone; not SIPp", **common),
         figure("mixed load wallboard p99", median(wallboard), "ms", goal=150, per_round=wallboard,
                requests=each(lambda r: len(r["pages_ms"]["/wallboard"])), errors=each(lambda r: r["errors"]), **common),
         figure("mixed load customer search p99", median(search), "ms", goal=150, per_round=search,

@@ -29,10 +29,12 @@ def test_the_schedule_is_open_loop():
     assert mixed_load.schedule(2.0, 100.0, 100.999) < 0.002
 
 
-def round_result(setup_ms, base_ms, route_ms, pops_ms, wall_ms, search_ms):
+def round_result(setup_ms, base_ms, route_ms, pops_ms, wall_ms, search_ms, cpu=None):
+    cpu = cpu or {"asterisk": 6.0, "appliance": 12.0, "encoders": 1.0, "wall": 10.0,
+                  "background_per_s": {"asterisk": 0.1, "appliance": 0.5, "encoders": 0.0}}
     return {"ours": {"latencies_ms": setup_ms, "failed": 0}, "baseline": {"latencies_ms": base_ms, "failed": 0},
             "route_ms": route_ms, "pops_ms": pops_ms, "pages_ms": {"/wallboard": wall_ms, "search": search_ms},
-            "errors": 0}
+            "errors": 0, "cpu_s": cpu}
 
 
 def test_figures_are_the_medians_of_the_rounds_and_the_ratio_is_each_rounds_own():
@@ -49,6 +51,17 @@ def test_figures_are_the_medians_of_the_rounds_and_the_ratio_is_each_rounds_own(
     assert got["mixed load customer search p99"]["value"] == 110.0
     assert got["peak rss"]["value"] == 250.0 and got["peak rss"]["goal"] == 300
     assert {f["unit"] for f in got.values()} == {"ms", "x", "MB"}
+
+
+def test_a_calls_own_processor_time_is_the_mixed_phases_less_the_clients_load_alone():
+    """500 calls in 10 s: Asterisk 6 s less 0.1 s/s of background, the supervisor and its
+    encoders 13 s less 0.5 s/s: 10 ms and 16 ms a call; two cores at 80 % less the 0.6 s/s
+    background leave 1.0 s/s: 38.5 calls a second."""
+    rss = SimpleNamespace(peak_mb=250.0, at={}, max_calls=0)
+    rounds = [round_result([15.0], [10.0], [5.0], [50.0], [80.0], [90.0])]
+    got = {f["figure"]: f for f in mixed_load.figures(rounds, 50.0, 10.0, 2000, rss)}["mixed load cpu per call"]
+    assert got["per_round"] == [{"asterisk": 10.0, "appliance": 16.0}] and got["value"] == 26.0
+    assert mixed_load.carried_rate(rounds[0], 500, cores=2) == 38.5
 
 
 def test_the_profile_summary_counts_each_function_once_per_stack():
