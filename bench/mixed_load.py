@@ -323,8 +323,10 @@ def round_(app, work: Path, k: int, rate: float, seconds: float, hold_ms: int, r
     from bench.recorded_calls import cpu_seconds
 
     calls = max(1, int(rate * seconds))
+    base_before = cpu_seconds(app)
     base = run_calls(app, STATIC_DID, calls, rate, work / "sipp", hold_ms=hold_ms)
     wait_idle(app)
+    base["cpu_s"] = {k: round(v - base_before[k], 2) for k, v in cpu_seconds(app).items()}
     folder = work / f"round{k}"
     folder.mkdir()
     client = subprocess.Popen([sys.executable, "-m", "bench.mixed_load", "clients", str(work), str(folder)],
@@ -451,6 +453,11 @@ def figures(results: list[dict], rate: float, seconds: float, hold_ms: int, rss:
                per_round=[per_call_cpu(r, calls) for r in results],
                background_per_s=[r["cpu_s"]["background_per_s"] for r in results],
                calls_per_s_at_80_percent=each(lambda r: carried_rate(r, calls, CORES)), cores=CORES,
+               # the same calls through the static dialplan (no client load, no FastAGI, no
+               # recording): Asterisk's processor milliseconds a call, and the rate that alone allows
+               baseline_asterisk=each(lambda r: r["baseline"]["cpu_s"]["asterisk"] * 1000 / calls),
+               baseline_calls_per_s_at_80_percent=each(
+                   lambda r: CORES * 0.8 * calls / max(0.001, r["baseline"]["cpu_s"]["asterisk"])),
                counted="Asterisk, the supervisor and its encoders, less the client's load alone; not SIPp", **common),
         figure("mixed load wallboard p99", median(wallboard), "ms", goal=150, per_round=wallboard,
                requests=each(lambda r: len(r["pages_ms"]["/wallboard"])), errors=each(lambda r: r["errors"]), **common),

@@ -32,7 +32,8 @@ def test_the_schedule_is_open_loop():
 def round_result(setup_ms, base_ms, route_ms, pops_ms, wall_ms, search_ms, cpu=None):
     cpu = cpu or {"asterisk": 6.0, "appliance": 12.0, "encoders": 1.0, "wall": 10.0,
                   "background_per_s": {"asterisk": 0.1, "appliance": 0.5, "encoders": 0.0}}
-    return {"ours": {"latencies_ms": setup_ms, "failed": 0}, "baseline": {"latencies_ms": base_ms, "failed": 0},
+    return {"ours": {"latencies_ms": setup_ms, "failed": 0},
+            "baseline": {"latencies_ms": base_ms, "failed": 0, "cpu_s": {"asterisk": 2.0, "appliance": 0.1}},
             "route_ms": route_ms, "pops_ms": pops_ms, "pages_ms": {"/wallboard": wall_ms, "search": search_ms},
             "errors": 0, "cpu_s": cpu}
 
@@ -62,6 +63,7 @@ def test_a_calls_own_processor_time_is_the_mixed_phases_less_the_clients_load_al
     got = {f["figure"]: f for f in mixed_load.figures(rounds, 50.0, 10.0, 2000, rss)}["mixed load cpu per call"]
     assert got["per_round"] == [{"asterisk": 10.0, "appliance": 16.0}] and got["value"] == 26.0
     assert mixed_load.carried_rate(rounds[0], 500, cores=2) == 38.5
+    assert got["baseline_asterisk"] == [4.0]  # the static dialplan's 2 s for the same 500 calls
 
 
 def test_the_profile_summary_counts_each_function_once_per_stack():
