@@ -12,15 +12,7 @@ import peewee
 
 from appliance.db import models as m
 from appliance.services.users import UserService, _view
-
-
-def statements(db, fn):
-    conn, seen = db.connection(), []
-    conn.set_trace_callback(seen.append)
-    try:
-        return fn(), seen
-    finally:
-        conn.set_trace_callback(None)
+from test_loop_database import queries  # (the result, the SQL statements run)
 
 
 def test_a_live_session_is_one_statement_with_the_same_answer(db, monkeypatch):
@@ -31,7 +23,7 @@ def test_a_live_session_is_one_statement_with_the_same_answer(db, monkeypatch):
     built = []
     real_sql = peewee.Context.sql
     monkeypatch.setattr(peewee.Context, "sql", lambda self, obj: built.append(obj) or real_sql(self, obj))
-    got, sql = statements(db, lambda: users.session(token))
+    got, sql = queries(db, lambda: users.session(token))
     assert built == []  # no query built by peewee for it
     assert got == (_view(m.User.get_by_id(user["id"])), csrf)
     assert len(sql) == 1 and sql[0].startswith("SELECT"), sql
@@ -53,9 +45,9 @@ def test_the_last_seen_time_is_written_at_most_once_a_minute(db):
     users = UserService(db)
     user = users.create("carol", "a-long-password-1", "agent")
     token, _ = users.start_session(user["id"], 3600)
-    _, sql = statements(db, lambda: users.session(token))
+    _, sql = queries(db, lambda: users.session(token))
     assert not any(s.startswith("UPDATE") for s in sql)
     m.WebSession.update(last_seen_at=m.utcnow() - dt.timedelta(seconds=61)).execute()
-    _, sql = statements(db, lambda: users.session(token))
+    _, sql = queries(db, lambda: users.session(token))
     assert sum(s.startswith("UPDATE") for s in sql) == 1
     assert (m.utcnow() - m.WebSession.get().last_seen_at).total_seconds() < 5
