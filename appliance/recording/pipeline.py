@@ -41,6 +41,7 @@ import gevent.queue
 from peewee import fn
 
 from appliance import proc
+from appliance.db import fixed
 from appliance.db.models import Recording, utcnow
 from appliance.errors import DomainError
 from appliance.recording import disk, errors, mp3, wav
@@ -207,14 +208,15 @@ class RecordingPipeline:
             self._refused(linkedid, decision, policy)
             raise RecordingRefused(decision.message, code=decision.alarm)
         now = self.now()
-        with self.db.atomic():
-            row = Recording.get_or_none(Recording.linkedid == linkedid)
+        with self.db.atomic():  # every recorded call, on the loop: statements made once (appliance/db/fixed.py)
+            row = fixed.row_by(Recording, "linkedid", linkedid)
             if row is None:
-                row = Recording.create(linkedid=linkedid, state=RECORDING, wav_path=policy_mod.wav_name(linkedid),
-                                       mp3_path=policy_mod.mp3_name(linkedid, now), created_at=now, updated_at=now,
-                                       wanted=wanted, policy=policy[:64])
+                row = {"linkedid": linkedid, "state": RECORDING, "wav_path": policy_mod.wav_name(linkedid),
+                       "mp3_path": policy_mod.mp3_name(linkedid, now), "created_at": now, "updated_at": now,
+                       "wanted": wanted, "policy": policy[:64]}
+                fixed.insert(Recording, row)
         self.config.spool_dir.mkdir(parents=True, exist_ok=True)
-        return self.wav_file(row)
+        return self.config.spool_dir / row["wav_path"]
 
     def _refused(self, linkedid: str, decision: disk.Decision, policy: str = "") -> None:
         """The call record shows why this call has no recording."""

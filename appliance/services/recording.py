@@ -96,6 +96,10 @@ def settings_of(direction: str, trunk: str, queue: str, agent: str) -> dict:
             "agent": mode(agent, found[4]), "start_at": found[1] if found[1] is not None else rules.ANSWER}
 
 
+# whether a call has a recording row: asked for every call, on the loop (a statement made once)
+_RECORDED = f'SELECT 1 FROM "{m.Recording._meta.table_name}" WHERE "linkedid" = ? LIMIT 1'
+
+
 class RecordingService:
     def __init__(self, pipeline, ami, live, asterisk_spool: str, *, settle_seconds: float = 0.5,
                  settings: Callable[[str, str, str, str], dict] = settings_of,
@@ -114,7 +118,7 @@ class RecordingService:
     def call_started(self, linkedid: str, direction: str, channel: str, *, trunk: str = "", queue: str = "",
                      agent: str = "") -> StartMonitor | None:
         """A call begins on ``channel``: what to start there, if anything. Idempotent per call."""
-        if linkedid in self.active or m.Recording.select().where(m.Recording.linkedid == linkedid).exists():
+        if linkedid in self.active or m.database.execute_sql(_RECORDED, (linkedid,)).fetchone():
             return None
         found = self.settings(direction, trunk, queue, agent)
         decision = rules.decide(found["direction"], found["trunk"], found["queue"], found["agent"])

@@ -58,6 +58,7 @@ from collections.abc import Callable
 from peewee import JOIN, SQL, Case, Cast, fn
 
 from appliance import numbers
+from appliance.db import fixed
 from appliance.db import models as m
 from appliance.errors import FieldError, ValidationError
 from appliance.services.billing import NO_TEAM, agent_teams
@@ -126,8 +127,11 @@ def add(db, key: tuple, sums: dict, sign: int = 1) -> None:
 
 
 def threshold_of(queue: str) -> float:
-    found = m.Queue.select(m.Queue.service_level_seconds).where(m.Queue.name == queue).scalar() if queue else None
-    return float(found if found is not None else DEFAULT_SERVICE_LEVEL_SECONDS)
+    found = m.database.execute_sql(_THRESHOLD, (queue,)).fetchone() if queue else None
+    return float(found[0] if found is not None and found[0] is not None else DEFAULT_SERVICE_LEVEL_SECONDS)
+
+
+_THRESHOLD = f'SELECT "service_level_seconds" FROM "{m.Queue._meta.table_name}" WHERE "name" = ?'  # every call
 
 
 def site_zone(default: str = DEFAULT_TIMEZONE) -> dt.tzinfo:
@@ -179,7 +183,7 @@ def record_call(db, record: dict, zone: dt.tzinfo | None = None) -> None:
     office's ``zone`` (default: the site's); a record of that linkedid written before
     first takes its figures back."""
     zone = zone or site_zone()
-    old = m.CallRecord.select().where(m.CallRecord.linkedid == record["linkedid"]).dicts().first()
+    old = fixed.row_by(m.CallRecord, "linkedid", record["linkedid"])  # every call, on the loop: made once
     if old is not None:
         key, sums = contribution(old, threshold_of(old["queue"]))
         add(db, key, sums, -1)
