@@ -31,6 +31,10 @@ RECEIVING, RECEIVED, FAILED = "receiving", "received", "failed"
 NO_FAX, BAD_FILE = "fax.no_fax", "fax.bad_file"
 
 
+# whether a call was a fax being received: asked for every call that ends, on the loop
+_RECEIVING = f'SELECT 1 FROM "{m.Fax._meta.table_name}" WHERE "linkedid" = ? AND "state" = ? LIMIT 1'
+
+
 class FaxService:
     def __init__(self, db, spool_dir: Path, asterisk_spool: str, store_dir: Path, *, now=m.utcnow,
                  settle_seconds: float = 0.5):
@@ -58,7 +62,7 @@ class FaxService:
         return f"{self.asterisk_spool}/{linkedid}.tif"
 
     def call_ended(self, record: dict) -> None:
-        if m.Fax.select().where(m.Fax.linkedid == record["linkedid"], m.Fax.state == RECEIVING).exists():
+        if m.database.execute_sql(_RECEIVING, (record["linkedid"], RECEIVING)).fetchone():  # every call: made once
             self._finishing.spawn(self._finish_later, record["linkedid"])
 
     def _finish_later(self, linkedid: str) -> None:

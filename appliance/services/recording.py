@@ -98,6 +98,7 @@ def settings_of(direction: str, trunk: str, queue: str, agent: str) -> dict:
 
 # whether a call has a recording row: asked for every call, on the loop (a statement made once)
 _RECORDED = f'SELECT 1 FROM "{m.Recording._meta.table_name}" WHERE "linkedid" = ? LIMIT 1'
+_BEING_RECORDED = f'SELECT 1 FROM "{m.Recording._meta.table_name}" WHERE "linkedid" = ? AND "state" = ? LIMIT 1'
 
 
 class RecordingService:
@@ -219,7 +220,7 @@ class RecordingService:
                   ) -> None:
         """Once its WAV is closed, the recording ``key`` (if still being recorded) goes to the
         encoders; ``then`` gets the pipeline's answer (None: nothing was kept)."""
-        if m.Recording.select().where(m.Recording.linkedid == key, m.Recording.state == "recording").exists():
+        if m.database.execute_sql(_BEING_RECORDED, (key, RECORDING)).fetchone():  # twice a call: made once
             self._finishing.spawn(self._finish, key, partial, answered, then)
 
     def _finish(self, key: str, partial: bool, answered: bool, then) -> None:
