@@ -193,7 +193,8 @@ def test_schedule_daily_keeps_n_in_the_archive(box, tmp_path):
     archive = tmp_path / "archive"
     archive.mkdir()
     now = [dt.datetime(2026, 12, 1, 3, 0)]
-    service.archive_dir, service.schedule, service.keep, service.clock = archive, "daily", 2, lambda: now[0]
+    service.archive_dir, service.clock = archive, lambda: now[0]
+    service.save_schedule("admin", "daily", 2)
     made = []
     for day in range(4):
         now[0] = dt.datetime(2026, 12, 1 + day, 3, 0)
@@ -206,7 +207,8 @@ def test_schedule_daily_keeps_n_in_the_archive(box, tmp_path):
 
 def test_schedule_reports_an_archive_that_is_not_mounted(box, tmp_path):
     layout, db, service, _, _ = box
-    service.archive_dir, service.schedule = tmp_path / "not-mounted", "daily"
+    service.archive_dir = tmp_path / "not-mounted"
+    service.save_schedule("admin", "daily", 7)
     assert service.run_scheduled() is None
     last = service.runs()[0]
     assert last["outcome"] == "failed" and "not mounted" in last["error"]
