@@ -37,6 +37,7 @@
   <span id="backup-next">{{_('backup.next_now') if next_now else _('backup.next_at', at=when(next_run))}}</span>
   % end
   </p>
+  <p class="small muted" id="backup-where">{{_('backup.schedule_where', folder=scheduled_to)}}</p>
   <form method="post" action="/admin/backup/schedule" class="grid" id="backup-schedule-form" novalidate>
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <div class="field {{'has-error' if 'schedule' in errors else ''}}">
@@ -58,7 +59,6 @@
       <em class="field-error">{{field_error(errors['keep'])}}</em>
       % end
     </div>
-    <p class="small muted">{{_('backup.schedule_where', folder=scheduled_to)}}</p>
     <div class="actions"><button id="backup-schedule-save">{{_('backup.schedule_save')}}</button></div>
   </form>
 </section>
