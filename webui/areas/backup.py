@@ -212,7 +212,7 @@ def install(app, deps) -> None:
     @app.get("/api/v1/backups/<name>", name="api_backup_file", roles=ADMIN, scope=SCOPE,
              api=Operation({"tags": TAGS, "summary": "Download a backup file",
                             "description": "`application/gzip`, sent from the disk. 404 `backup.not_found` "
-                                           "when it is gone (kept: the newest `backup_keep`).",
+                                           "when it is gone (kept: the newest `keep`).",
                             "responses": {"200": file_resp("the file", GZIP),
                                           **errors(401, 403, 404)}}))
     def api_backup_file(name):
