@@ -65,6 +65,15 @@ REFUSALS = ("`backup.foreign` (not a backup of this appliance), `backup.truncate
             "`backup.newer` (made by a newer version: upgrade first)")
 
 
+def only_fields(data: dict, known: set, code: str, english: str) -> dict:
+    """``data`` when it has no other field than ``known``; else 422 ``code`` naming each."""
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValidationError(english, code=code,
+                              fields={k: FieldError("field.unknown", "unknown field") for k in unknown})
+    return data
+
+
 def install(app, deps) -> None:
     def service():
         found = deps.backups
@@ -179,11 +188,7 @@ def install(app, deps) -> None:
                                  "schema": BACKUP_BODY}}},
                              "responses": {"201": resp("the run", RUN_SCHEMA), **errors(400, 401, 403, 409, 503)}}))
     def api_backup_make():
-        data = json_body(optional=True)
-        unknown = sorted(set(data) - {"media"})
-        if unknown:
-            raise ValidationError("not a field of a backup", code="backup.invalid",
-                                  fields={k: FieldError("field.unknown", "unknown field") for k in unknown})
+        data = only_fields(json_body(optional=True), {"media"}, "backup.invalid", "not a field of a backup")
         return created(service().backup_now(actor(), media=bool(data.get("media"))))
 
     @app.put("/api/v1/backups/schedule", name="api_backup_schedule", roles=ADMIN, scope=SCOPE,
@@ -200,11 +205,8 @@ def install(app, deps) -> None:
                             "responses": {"200": resp("the schedule now", SCHEDULE_SCHEMA),
                                           **errors(400, 401, 403, 413, 422, 503)}}))
     def api_backup_schedule():
-        data = json_body()
-        unknown = sorted(set(data) - {"schedule", "keep"})
-        if unknown:
-            raise ValidationError("not a field of the backup schedule", code="backup.schedule_invalid",
-                                  fields={k: FieldError("field.unknown", "unknown field") for k in unknown})
+        data = only_fields(json_body(), {"schedule", "keep"}, "backup.schedule_invalid",
+                           "not a field of the backup schedule")
         now = service().schedule_settings()
         service().save_schedule(actor(), data.get("schedule", now["schedule"]), data.get("keep", now["keep"]))
         return schedule()
