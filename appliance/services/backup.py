@@ -623,7 +623,7 @@ class BackupService:
             m.SiteSetting.put(KEEP_KEY, str(keep), actor, now)
             m.AuditLog.create(username=actor, action="update", object_type="backup", object_id="schedule",
                               detail=json.dumps({"from": {"schedule": before["schedule"], "keep": before["keep"]},
-                                                 "to": {"schedule": schedule, "keep": keep}}, sort_keys=True))
+                                                 "to": {"schedule": schedule, "keep": keep}}))
         logger.info("backup schedule set to %s keeping %d by %s (was %s keeping %d)", schedule, keep, actor,
                     before["schedule"], before["keep"])
         self._changed.set()
