@@ -287,8 +287,8 @@ class Appliance:
         self.queries = QueryPool(self.db, settings.web_query_threads, settings.web_query_queue)
         self.backups = BackupService(Layout.of(settings), self.db, settings.data_dir / "backups",
                                      archive_dir=self.recording_config.archive_dir,
-                                     default_schedule=settings.backup_schedule,
-                                     default_keep=settings.backup_keep, upload_limit=settings.backup_upload_mb * 1024 * 1024,
+                                     default_schedule=settings.backup_schedule, default_keep=settings.backup_keep,
+                                     upload_limit=settings.backup_upload_mb * 1024 * 1024,
                                      reload=self.after_restore, calls_up=lambda: len(self.live.calls))
         self.web: WSGIServer | None = None
         self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on

@@ -269,7 +269,8 @@ def test_the_schedule_is_the_settings_files_until_an_admin_chooses_and_is_audite
     assert (service.schedule, service.keep) == ("daily", 30)
     row = m.AuditLog.select().where(m.AuditLog.object_type == "backup", m.AuditLog.object_id == "schedule").get()
     assert (row.username, row.action) == ("li", "update")
-    assert json.loads(row.detail) == {"from": {"schedule": "weekly", "keep": 9}, "to": {"schedule": "daily", "keep": 30}}
+    assert json.loads(row.detail) == {"from": {"schedule": "weekly", "keep": 9},
+                                      "to": {"schedule": "daily", "keep": 30}}
     assert labels.audit_summary("zh_CN", "backup", row.detail, "update") == [  # the audit page: words
         ("改前", "定时备份: 每周; 保留份数: 9"), ("改后", "定时备份: 每天; 保留份数: 30")]
     assert labels.audit_summary("en", "backup", row.detail, "update")[1] == ("After", "Scheduled backups: every day; "
