@@ -138,8 +138,8 @@ def value_words(lang: str, kind: str, name: str, value) -> str:
     if isinstance(value, list):
         return "、".join(value_words(lang, kind, name, v) for v in value) if value else i18n.translate(
             lang, "labels.audit.empty")
-    if name == "schedule" and isinstance(value, str):
-        return week_words(lang, value)
+    if name == "schedule" and isinstance(value, str) and i18n.choice(lang, kind, name, value) == value:
+        return week_words(lang, value)  # opening hours; a kind's own choices (the backups') are words
     if isinstance(value, dict):
         return "; ".join(f"{field_name(lang, kind, k)}: {value_words(lang, kind, k, v)}" for k, v in value.items())
     text = i18n.choice(lang, kind, name, value)

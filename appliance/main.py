@@ -287,8 +287,9 @@ class Appliance:
         self.dahdi: DahdiResult | None = None
         self.queries = QueryPool(self.db, settings.web_query_threads, settings.web_query_queue)
         self.backups = BackupService(Layout.of(settings), self.db, settings.data_dir / "backups",
-                                     archive_dir=self.recording_config.archive_dir, schedule=settings.backup_schedule,
-                                     keep=settings.backup_keep, upload_limit=settings.backup_upload_mb * 1024 * 1024,
+                                     archive_dir=self.recording_config.archive_dir,
+                                     default_schedule=settings.backup_schedule, default_keep=settings.backup_keep,
+                                     upload_limit=settings.backup_upload_mb * 1024 * 1024,
                                      reload=self.after_restore, calls_up=lambda: len(self.live.calls))
         self.web: WSGIServer | None = None
         self.web_redirect: WSGIServer | None = None  # plain HTTP -> HTTPS, when HTTPS is on
@@ -603,7 +604,7 @@ class Appliance:
         self.pipeline.reconcile()
         self.pipeline.start()
         self.housekeeping.start(self.settings.recording_housekeeping_minutes)
-        self.backups.start()  # the schedule (backup_schedule), when one is set
+        self.backups.start()  # the schedule: the admin's, else backup_schedule; sleeps while it is off
         self.mail.start()
         self.webhooks.start()  # its own native thread: never the loop that routes calls
         self.report_schedules.start()

@@ -126,9 +126,11 @@ SETTINGS = (
             "every so many minutes: recordings archived, and those past their retention deleted"),
     Setting("backup_schedule", str, "off",
             "a backup (database, settings, secrets, prompts) made by itself: off, daily or weekly, written to "
-            "<recording_archive_dir>/backups (or <data_dir>/backups without an archive)",
+            "<recording_archive_dir>/backups (or <data_dir>/backups without an archive); the default until an "
+            "admin chooses on /admin/backup",
             choices=("off", "daily", "weekly")),
-    Setting("backup_keep", int, 7, "backups of the schedule kept; older ones are deleted", minimum=1),
+    Setting("backup_keep", int, 7, "backups of the schedule kept; older ones are deleted (the default until an "
+            "admin chooses on /admin/backup)", minimum=1),
     Setting("backup_upload_mb", int, 2048,
             "the largest backup file a restore in the web UI accepts (refused before it is read)", minimum=1),
     Setting("fax_attempts", int, 3, "a fax to send is tried this many times (busy, no answer, a failed transmission)"),

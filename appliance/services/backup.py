@@ -24,6 +24,15 @@ reason; ``restore`` checks first, refuses while calls are up, keeps the current 
 (a safety backup), puts the files back (the database through the backup API), migrates it
 forward with the normal migrations, then reloads; if anything fails the safety copy comes
 back.  The file work runs off the loop (``run``); the reload (Asterisk's configuration) on it.
+
+The schedule (``off``, ``daily``, ``weekly``) and how many scheduled backups are kept
+(``keep``, 1 to 365) are this call center's own settings (rows of ``site_setting``, like
+``services/site.py``): the settings file's ``backup_schedule`` and ``backup_keep`` until an
+admin chooses on the page or through the API (``save_schedule``: validated, audited).  They
+are read where they are used, so a change takes effect at once: the scheduler is woken and
+computes its next run from the new schedule (the last scheduled backup that was written plus
+a day or a week; at once when there is none), and the next scheduled backup deletes the
+older ones over the new ``keep``.
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 import gevent
+import gevent.event
 import gevent.lock
 
 from appliance.db import models as m
@@ -68,6 +78,10 @@ CHUNK = 1 << 20
 RUNS_FILE = "runs.jsonl"  # one line per run, beside the backups (never in the database a restore replaces)
 RUNS_KEPT = 500  # lines of the list kept when it is rewritten (at twice as many)
 SAFETY_KEEP = 3
+SCHEDULES = ("off", "daily", "weekly")
+EVERY = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
+KEEP_MAX = 365
+SCHEDULE_KEY, KEEP_KEY = "backup.schedule", "backup.keep"  # rows of site_setting, once an admin chose
 
 # under the data folder: small files and folders that are the box's state besides the database
 DATA_FILES = ("secrets.json", "dispatch.key", "ha/ha.json", "network/lan.json", "dahdi/fxs-extensions.json")
@@ -455,8 +469,8 @@ class BackupService:
     db: object
     local_dir: Path  # <data_dir>/backups: on-demand backups, the safety copies, the list of runs
     archive_dir: Path | None = None  # the recordings' archive target: scheduled backups go to <it>/backups
-    schedule: str = "off"  # off | daily | weekly
-    keep: int = 7
+    default_schedule: str = "off"  # off | daily | weekly: the settings file's, until an admin chooses
+    default_keep: int = 7
     upload_limit: int = 2048 * 1024 * 1024  # bytes: the largest file a restore reads (backup_upload_mb)
     run: Callable = None  # run(fn, *args) off the loop; default: gevent's thread pool
     reload: Callable[[], None] = lambda: None  # after a restore: Asterisk's configuration, the tables
@@ -464,10 +478,12 @@ class BackupService:
     clock: Callable[[], dt.datetime] = m.utcnow
     _loop: object = field(default=None, repr=False)
     _busy: object = field(default=None, repr=False)
+    _changed: object = field(default=None, repr=False)  # set when an admin changes the schedule
 
     def __post_init__(self):
         self.local_dir = Path(self.local_dir)
         self._busy = gevent.lock.Semaphore()
+        self._changed = gevent.event.Event()
         if self.run is None:
             from appliance.db.worker import in_worker
 
@@ -568,18 +584,70 @@ class BackupService:
             logger.info("backup %s deleted (keeping the newest %d)", old.name, keep)
 
     # the schedule
-    def due(self) -> bool:
-        if self.schedule not in ("daily", "weekly"):
-            return False
-        every = dt.timedelta(days=1 if self.schedule == "daily" else 7)
+    def schedule_settings(self) -> dict:
+        """``{"schedule", "keep", "chosen"}``: an admin's choice (``chosen``), else the settings
+        file's.  Read from the database each time: a restore brings the backup's own."""
+        rows = {r.key: r.value for r in m.SiteSetting.select().where(m.SiteSetting.key.in_((SCHEDULE_KEY, KEEP_KEY)))}
+        schedule, keep = rows.get(SCHEDULE_KEY), rows.get(KEEP_KEY) or ""
+        return {"schedule": schedule if schedule in SCHEDULES else self.default_schedule,
+                "keep": int(keep) if keep.isdigit() and 1 <= int(keep) <= KEEP_MAX else self.default_keep,
+                "chosen": bool(rows)}
+
+    @property
+    def schedule(self) -> str:
+        return self.schedule_settings()["schedule"]
+
+    @property
+    def keep(self) -> int:
+        return self.schedule_settings()["keep"]
+
+    def save_schedule(self, actor: str, schedule, keep) -> dict:
+        """An admin's schedule (``off``, ``daily``, ``weekly``) and ``keep`` (1 to 365, a number
+        or its digits as a form sends them); a bad value changes nothing (422 naming the field).
+        Audited with the values before and after; the scheduler computes its next run again."""
+        errors = {}
+        if not isinstance(schedule, str) or schedule not in SCHEDULES:
+            errors["schedule"] = FieldError("field.choice", f"one of {', '.join(SCHEDULES)}",
+                                            choices=", ".join(SCHEDULES))
+        if isinstance(keep, str) and keep.strip().isdigit():
+            keep = int(keep.strip())
+        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= KEEP_MAX:
+            errors["keep"] = FieldError("field.range", f"1 to {KEEP_MAX}", min=1, max=KEEP_MAX)
+        if errors:
+            raise ValidationError(f"the backup schedule cannot be saved: {next(iter(errors.values()))}",
+                                  code="backup.schedule_invalid", fields=errors)
+        before = self.schedule_settings()
+        now = m.utcnow()
+        with self.db.atomic():
+            m.SiteSetting.put(SCHEDULE_KEY, schedule, actor, now)
+            m.SiteSetting.put(KEEP_KEY, str(keep), actor, now)
+            m.AuditLog.create(username=actor, action="update", object_type="backup", object_id="schedule",
+                              detail=json.dumps({"from": {"schedule": before["schedule"], "keep": before["keep"]},
+                                                 "to": {"schedule": schedule, "keep": keep}}))
+        logger.info("backup schedule set to %s keeping %d by %s (was %s keeping %d)", schedule, keep, actor,
+                    before["schedule"], before["keep"])
+        self._changed.set()
+        return self.schedule_settings()
+
+    def _last_scheduled(self) -> dt.datetime | None:
         last = next((r for r in self.runs(500) if r.get("kind") == "scheduled" and r.get("outcome") == "ok"), None)
-        if last is None:
-            return True
         try:
-            at = dt.datetime.fromisoformat(last["at"].rstrip("Z"))
-        except (KeyError, ValueError):
-            return True
-        return self.clock() - at >= every - dt.timedelta(minutes=5)
+            return dt.datetime.fromisoformat(last["at"].rstrip("Z")) if last else None
+        except (KeyError, ValueError, AttributeError):
+            return None
+
+    def next_run(self) -> dt.datetime | None:
+        """When the next scheduled backup is made (UTC): a day or a week after the last one
+        written, at once (now) when none was or it is overdue; None when the schedule is off."""
+        every = EVERY.get(self.schedule)
+        if every is None:
+            return None
+        last = self._last_scheduled()
+        return self.clock() if last is None else max(last + every, self.clock())
+
+    def due(self) -> bool:
+        at = self.next_run()
+        return at is not None and self.clock() >= at
 
     def run_scheduled(self) -> dict | None:
         if not self.due():
@@ -590,16 +658,27 @@ class BackupService:
             return None  # listed as failed; tried again at the next tick
 
     def start(self, every_seconds: float = 600) -> None:
-        if self.schedule in ("daily", "weekly"):
-            self._loop = gevent.spawn(self._every, every_seconds)
+        """The scheduler: always running (the schedule may be turned on at any time); it
+        sleeps until the next run, at most ``every_seconds`` (a failed run is tried again
+        then), or until the schedule is changed."""
+        self._loop = gevent.spawn(self._every, every_seconds)
+
+    def wait_seconds(self, most: float) -> float:
+        """How long the scheduler sleeps before it looks again (the next run, at most ``most``)."""
+        at = self.next_run()
+        if at is None:
+            return most
+        ahead = (at - self.clock()).total_seconds()
+        return most if ahead <= 0 else min(max(ahead, 1.0), most)  # due now: it has just failed, wait
 
     def _every(self, seconds: float) -> None:
         while True:
+            self._changed.clear()
             try:
                 self.run_scheduled()
             except Exception:
                 logger.exception("scheduled backup failed")
-            gevent.sleep(seconds)
+            self._changed.wait(self.wait_seconds(seconds))
 
     def stop(self) -> None:
         if self._loop is not None:

@@ -6,6 +6,7 @@ the thread pool (``in_worker``) as on the appliance."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 
 import pytest
@@ -15,6 +16,7 @@ from appliance.db import models as m
 from appliance.services import backup as b
 from webharness import screenshot
 from webui import i18n
+from webui.http import local_time
 
 pytestmark = pytest.mark.browser
 
@@ -60,4 +62,41 @@ def test_backup_download_refused_upload_and_restore(page_as, web, tmp_path, lang
     expect(kinds.nth(1)).to_contain_text(_("backup.truncated"))
     screenshot(page, lang, "config-backup-restored")
     assert gzip.decompress(good.read_bytes())[:6] == b"BACKUP"
+    assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_backup_schedule_chosen_on_the_page_is_kept(page_as, web, lang):
+    """The admin turns on weekly backups keeping 12, reads where they go and that the first is
+    due now; the scheduler makes one; after a reload the choice is still there and the page
+    says when the next one runs (a week later, on the office's clock)."""
+    _ = lambda msgid, **kw: i18n.translate(lang, msgid, **kw)  # noqa: E731
+    backups = web.deps.backups
+    page = page_as("admin", lang)
+    page.goto(web.url + "/admin/backup")
+    expect(page.locator("#backup-schedule")).to_contain_text(_("backup.schedule_off"))
+    expect(page.locator("#schedule option")).to_have_text([_("backup.schedule." + c) for c in b.SCHEDULES])
+    page.select_option("#schedule", label=_("backup.schedule.weekly"))
+    page.fill("#keep", "12")
+    page.click("#backup-schedule-save")
+    expect(page.locator("#backup-schedule-saved")).to_have_text(_("backup.schedule_saved"))
+    expect(page.locator("#backup-schedule")).to_contain_text(
+        _("backup.schedule_on", every=_("backup.every.weekly"), keep=12))
+    expect(page.locator("#backup-next")).to_have_text(_("backup.next_now"))
+    expect(page.locator("#backup-scheduled")).to_contain_text(
+        _("backup.schedule_where", folder=str(backups.scheduled_dir())))
+    assert backups.schedule_settings() == {"schedule": "weekly", "keep": 12, "chosen": True}
+
+    made = backups.run_scheduled()  # what the running scheduler does now that one is due
+    page.reload()
+    expect(page.locator("#schedule")).to_have_value("weekly")
+    expect(page.locator("#keep")).to_have_value("12")
+    expect(page.locator("#backup-schedule-saved")).to_have_count(1)  # the address still says it was saved
+    page.goto(web.url + "/admin/backup")
+    expect(page.locator("#backup-schedule-saved")).to_have_count(0)
+    expect(page.locator("#schedule")).to_have_value("weekly")
+    expect(page.locator("#keep")).to_have_value("12")
+    at = dt.datetime.fromisoformat(made["at"].rstrip("Z")) + dt.timedelta(days=7)
+    expect(page.locator("#backup-next")).to_have_text(_("backup.next_at", at=local_time(at, web.deps.site.timezone())))
+    screenshot(page, lang, "config-backup-schedule")
     assert not page.problems, page.problems

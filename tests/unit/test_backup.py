@@ -10,6 +10,9 @@ import gzip
 import io
 import json
 import tarfile
+import time
+
+import gevent
 
 import pytest
 
@@ -193,7 +196,8 @@ def test_schedule_daily_keeps_n_in_the_archive(box, tmp_path):
     archive = tmp_path / "archive"
     archive.mkdir()
     now = [dt.datetime(2026, 12, 1, 3, 0)]
-    service.archive_dir, service.schedule, service.keep, service.clock = archive, "daily", 2, lambda: now[0]
+    service.archive_dir, service.clock = archive, lambda: now[0]
+    service.save_schedule("admin", "daily", 2)
     made = []
     for day in range(4):
         now[0] = dt.datetime(2026, 12, 1 + day, 3, 0)
@@ -206,7 +210,8 @@ def test_schedule_daily_keeps_n_in_the_archive(box, tmp_path):
 
 def test_schedule_reports_an_archive_that_is_not_mounted(box, tmp_path):
     layout, db, service, _, _ = box
-    service.archive_dir, service.schedule = tmp_path / "not-mounted", "daily"
+    service.archive_dir = tmp_path / "not-mounted"
+    service.save_schedule("admin", "daily", 7)
     assert service.run_scheduled() is None
     last = service.runs()[0]
     assert last["outcome"] == "failed" and "not mounted" in last["error"]
@@ -254,3 +259,78 @@ def test_one_backup_or_restore_at_a_time(box):
     finally:
         service._busy.release()
     assert service.backup_now("admin")["outcome"] == "ok"
+
+
+def test_the_schedule_is_the_settings_files_until_an_admin_chooses_and_is_audited(box):
+    layout, db, service, _, _ = box
+    service.default_schedule, service.default_keep = "weekly", 9  # backup_schedule, backup_keep
+    assert service.schedule_settings() == {"schedule": "weekly", "keep": 9, "chosen": False}
+    assert service.save_schedule("li", "daily", "30") == {"schedule": "daily", "keep": 30, "chosen": True}
+    assert (service.schedule, service.keep) == ("daily", 30)
+    row = m.AuditLog.select().where(m.AuditLog.object_type == "backup", m.AuditLog.object_id == "schedule").get()
+    assert (row.username, row.action) == ("li", "update")
+    assert json.loads(row.detail) == {"from": {"schedule": "weekly", "keep": 9},
+                                      "to": {"schedule": "daily", "keep": 30}}
+    assert labels.audit_summary("zh_CN", "backup", row.detail, "update") == [  # the audit page: words
+        ("改前", "定时备份: 每周; 保留份数: 9"), ("改后", "定时备份: 每天; 保留份数: 30")]
+    assert labels.audit_summary("en", "backup", row.detail, "update")[1] == ("After", "Scheduled backups: every day; "
+                                                                             "Kept: 30")
+    service.save_schedule("wang", "off", 3)
+    last = m.AuditLog.select().where(m.AuditLog.object_id == "schedule").order_by(m.AuditLog.id.desc()).get()
+    assert last.username == "wang" and json.loads(last.detail)["from"] == {"schedule": "daily", "keep": 30}
+
+
+@pytest.mark.parametrize("schedule, keep, bad", [("hourly", 7, {"schedule"}), ("daily", 0, {"keep"}),
+                                                 ("daily", 366, {"keep"}), ("daily", True, {"keep"}),
+                                                 ("daily", "7x", {"keep"}), (None, None, {"schedule", "keep"})])
+def test_a_bad_schedule_changes_nothing(box, schedule, keep, bad):
+    layout, db, service, _, _ = box
+    with pytest.raises(ValidationError) as err:
+        service.save_schedule("li", schedule, keep)
+    assert err.value.code == "backup.schedule_invalid" and set(err.value.fields) == bad
+    assert service.schedule_settings() == {"schedule": "off", "keep": 7, "chosen": False}
+    assert not m.AuditLog.select().where(m.AuditLog.object_id == "schedule").exists()
+
+
+def test_a_new_schedule_moves_the_next_run_and_the_next_backup_keeps_the_new_number(box, tmp_path):
+    layout, db, service, _, _ = box
+    now = [dt.datetime(2026, 12, 1, 3, 0)]
+    service.clock = lambda: now[0]
+    assert service.next_run() is None and service.run_scheduled() is None  # off (the settings file's default)
+    service.save_schedule("li", "daily", 5)
+    assert service.next_run() == now[0]  # none made yet: at once
+    made = []
+    for day in range(3):
+        now[0] = dt.datetime(2026, 12, 1 + day, 3, 0)
+        made.append(service.run_scheduled()["name"])
+    now[0] = dt.datetime(2026, 12, 3, 9, 0)
+    assert service.next_run() == dt.datetime(2026, 12, 4, 3, 0)
+    service.save_schedule("li", "weekly", 5)
+    assert service.next_run() == dt.datetime(2026, 12, 10, 3, 0) and not service.due()
+    now[0] = dt.datetime(2026, 12, 10, 3, 0)
+    assert service.due()
+    service.save_schedule("li", "weekly", 2)  # fewer kept: the next scheduled backup deletes the others
+    assert len(list(service.scheduled_dir().glob("scheduled-*.tar.gz"))) == 3
+    made.append(service.run_scheduled()["name"])
+    assert sorted(p.name for p in service.scheduled_dir().glob("scheduled-*.tar.gz")) == made[-2:]
+    service.save_schedule("li", "off", 2)
+    now[0] += dt.timedelta(days=30)
+    assert service.next_run() is None and service.run_scheduled() is None
+
+
+def test_the_running_scheduler_is_woken_by_a_change(box):
+    """The scheduler looks again only every hour here: the backup made within seconds of
+    turning the schedule on proves the change woke it (no restart, no waiting for a tick)."""
+    layout, db, service, _, _ = box
+    service.start(every_seconds=3600)
+    try:
+        gevent.sleep(0)  # it ran once: off, nothing to do; now asleep for the hour
+        assert service.runs() == []
+        service.save_schedule("li", "daily", 7)
+        deadline = time.monotonic() + 30
+        while not service.runs() and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        assert [(r["kind"], r["outcome"], r["actor"]) for r in service.runs()] == [("scheduled", "ok", "schedule")]
+        assert service.wait_seconds(3600) == 3600  # the next is a day away: it looks again in an hour
+    finally:
+        service.stop()

@@ -5,7 +5,10 @@ A backup is built off the loop into a file under ``<data_dir>/backups`` (never w
 memory) and listed with its size and outcome; the file is sent from the disk.  A restore's
 upload is capped before it is read (``body_limit``: the ``backup_upload_mb`` setting), kept
 on the disk by bottle while it arrives, copied beside the backups, checked off the loop and
-only then put in place (``appliance.services.backup``).
+only then put in place (``appliance.services.backup``).  The schedule (off, daily, weekly)
+and how many scheduled backups are kept are chosen here too (the page's form and
+``PUT /api/v1/backups/schedule``): the settings file's ``backup_schedule`` and
+``backup_keep`` are only the defaults until an admin does.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import bottle
 from bottle import request, response
 
 from appliance.errors import DomainError, FieldError, Unavailable, ValidationError
-from webui.apidoc import Operation, errors, file_resp, items, resp
+from appliance.services.backup import KEEP_MAX, SCHEDULES
+from webui.apidoc import Operation, body, errors, file_resp, items, resp
 from webui.http import ADMIN, actor, created, json_body, problem_of, render
 
 TAGS = ["backup"]
@@ -37,10 +41,20 @@ RUN_SCHEMA = {"type": "object", "properties": {
     "migration_level": {"type": "integer"},
     "from_level": {"type": "integer", "description": "a restore: the schema level of the file restored"},
     "safety": {"type": "string", "description": "a restore: the copy of the state before it"}}}
+SCHEDULE_SCHEMA = {"type": "object", "properties": {
+    "schedule": {"enum": list(SCHEDULES), "description": "scheduled backups: none, every day or every week"},
+    "keep": {"type": "integer", "minimum": 1, "maximum": KEEP_MAX,
+             "description": "scheduled backups kept; the next one deletes older ones over this"},
+    "chosen": {"type": "boolean", "description": "an admin chose these; false: the settings file's "
+                                                  "`backup_schedule` and `backup_keep`"},
+    "next_run": {"type": ["string", "null"], "description": "UTC: when the next scheduled backup is made "
+                                                             "(now when it is due); null while off"},
+    "scheduled_to": {"type": "string", "description": "the folder scheduled backups are written to"}}}
+SCHEDULE_BODY = {"type": "object", "additionalProperties": False, "properties": {
+    "schedule": {"enum": list(SCHEDULES)},
+    "keep": {"type": "integer", "minimum": 1, "maximum": KEEP_MAX}}}
 LIST_SCHEMA = {"type": "object", "properties": {
-    **items(RUN_SCHEMA)["properties"],
-    "schedule": {"enum": ["off", "daily", "weekly"]}, "keep": {"type": "integer"},
-    "scheduled_to": {"type": "string", "description": "the folder scheduled backups are written to"},
+    **items(RUN_SCHEMA)["properties"], **SCHEDULE_SCHEMA["properties"],
     "media_bytes": {"type": "integer", "description": "what ticking `media` adds, before compression"},
     "upload_limit_bytes": {"type": "integer"}}}
 BACKUP_BODY = {"type": "object", "additionalProperties": False,
@@ -49,6 +63,15 @@ FILE_BODY = {"required": True, "content": {"application/octet-stream": {"schema"
 REFUSALS = ("`backup.foreign` (not a backup of this appliance), `backup.truncated` (cut short), "
             "`backup.corrupt` (a damaged byte, a member that does not match its SHA-256), "
             "`backup.newer` (made by a newer version: upgrade first)")
+
+
+def only_fields(data: dict, known: set, code: str, english: str) -> dict:
+    """``data`` when it has no other field than ``known``; else 422 ``code`` naming each."""
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValidationError(english, code=code,
+                              fields={k: FieldError("field.unknown", "unknown field") for k in unknown})
+    return data
 
 
 def install(app, deps) -> None:
@@ -61,14 +84,24 @@ def install(app, deps) -> None:
 
     limit = deps.backups.upload_limit if deps.backups is not None else 1
 
+    def schedule() -> dict:
+        s = service()
+        at = s.next_run()
+        return {**s.schedule_settings(), "scheduled_to": str(s.scheduled_dir()),
+                "next_run": at.replace(microsecond=0).isoformat() + "Z" if at else None}
+
     def listing() -> dict:
         s = service()
-        return {"items": s.runs(), "schedule": s.schedule, "keep": s.keep, "scheduled_to": str(s.scheduled_dir()),
-                "media_bytes": s.layout.media_bytes(), "upload_limit_bytes": s.upload_limit}
+        return {"items": s.runs(), **schedule(), "media_bytes": s.layout.media_bytes(),
+                "upload_limit_bytes": s.upload_limit}
 
-    def page(problem=None, made=None, restored=None, status=200):
+    def page(problem=None, made=None, restored=None, status=200, errors=None, asked=None, saved=False):
         response.status = status
-        return render("backup.tpl", problem=problem, made=made, restored=restored, **listing())
+        found = listing()
+        at = service().next_run()
+        found["next_now"] = at is not None and at <= service().clock()  # due: the scheduler is on it
+        return render("backup.tpl", problem=problem, made=made, restored=restored, errors=errors or {},
+                      asked=asked or {"schedule": found["schedule"], "keep": found["keep"]}, saved=saved, **found)
 
     def received(stream) -> Path:
         """The uploaded file, copied from bottle's spool beside the backups (off the loop)."""
@@ -92,7 +125,7 @@ def install(app, deps) -> None:
 
     @app.get("/admin/backup", name="backup", roles=ADMIN)
     def backup_page():
-        return page(made=request.query.get("made") or None)
+        return page(made=request.query.get("made") or None, saved=request.query.get("saved") == "schedule")
 
     @app.post("/admin/backup", name="backup_make", roles=ADMIN)
     def backup_make():
@@ -101,6 +134,16 @@ def install(app, deps) -> None:
         except DomainError as exc:
             return page(problem=problem_of(exc), status=exc.http_status)
         bottle.redirect(f"/admin/backup?made={run['name']}", 303)
+
+    @app.post("/admin/backup/schedule", name="backup_schedule", roles=ADMIN)
+    def backup_schedule():
+        asked = {k: request.forms.getunicode(k) or "" for k in ("schedule", "keep")}
+        try:
+            service().save_schedule(actor(), asked["schedule"], asked["keep"])
+        except DomainError as exc:
+            return page(problem=None if exc.fields else problem_of(exc), errors=exc.fields, asked=asked,
+                        status=exc.http_status)
+        bottle.redirect("/admin/backup?saved=schedule#backup-schedule-form", 303)
 
     @app.get("/admin/backup/files/<name>", name="backup_download", roles=ADMIN)
     def backup_download(name):
@@ -145,17 +188,33 @@ def install(app, deps) -> None:
                                  "schema": BACKUP_BODY}}},
                              "responses": {"201": resp("the run", RUN_SCHEMA), **errors(400, 401, 403, 409, 503)}}))
     def api_backup_make():
-        data = json_body(optional=True)
-        unknown = sorted(set(data) - {"media"})
-        if unknown:
-            raise ValidationError("not a field of a backup", code="backup.invalid",
-                                  fields={k: FieldError("field.unknown", "unknown field") for k in unknown})
+        data = only_fields(json_body(optional=True), {"media"}, "backup.invalid", "not a field of a backup")
         return created(service().backup_now(actor(), media=bool(data.get("media"))))
+
+    @app.put("/api/v1/backups/schedule", name="api_backup_schedule", roles=ADMIN, scope=SCOPE,
+             api=Operation({"tags": TAGS, "summary": "Choose the backup schedule and how many are kept (audited)",
+                            "description": "`schedule`: `off`, `daily` or `weekly`; `keep`: 1 to 365 scheduled "
+                                           "backups kept. A field left out is unchanged. Until an admin chooses, "
+                                           "the settings file's `backup_schedule` and `backup_keep` apply. Takes "
+                                           "effect at once: the next run is a day or a week after the last "
+                                           "scheduled backup (now when there is none, or it is overdue); the "
+                                           "next scheduled backup deletes the older ones over `keep`. A bad "
+                                           "value changes nothing: 422 `backup.schedule_invalid` naming the "
+                                           "field. The audit log has who changed it, from what to what.",
+                            "requestBody": body(SCHEDULE_BODY),
+                            "responses": {"200": resp("the schedule now", SCHEDULE_SCHEMA),
+                                          **errors(400, 401, 403, 413, 422, 503)}}))
+    def api_backup_schedule():
+        data = only_fields(json_body(), {"schedule", "keep"}, "backup.schedule_invalid",
+                           "not a field of the backup schedule")
+        now = service().schedule_settings()
+        service().save_schedule(actor(), data.get("schedule", now["schedule"]), data.get("keep", now["keep"]))
+        return schedule()
 
     @app.get("/api/v1/backups/<name>", name="api_backup_file", roles=ADMIN, scope=SCOPE,
              api=Operation({"tags": TAGS, "summary": "Download a backup file",
                             "description": "`application/gzip`, sent from the disk. 404 `backup.not_found` "
-                                           "when it is gone (kept: the newest `backup_keep`).",
+                                           "when it is gone (kept: the newest `keep`).",
                             "responses": {"200": file_resp("the file", GZIP),
                                           **errors(401, 403, 404)}}))
     def api_backup_file(name):

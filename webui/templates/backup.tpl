@@ -23,13 +23,44 @@
     <label><input type="checkbox" name="media" id="media"> {{_('backup.media', size='%.1f MiB' % (media_bytes / 1048576.0))}}</label>
     <div class="actions"><button id="backup-make">{{_('backup.make')}}</button></div>
   </form>
-  <p class="small muted" id="backup-schedule">
+</section>
+<section class="card" id="backup-scheduled">
+  <h2>{{_('backup.scheduled')}}</h2>
+  % if saved:
+  <p class="notice" role="status" id="backup-schedule-saved">{{_('backup.schedule_saved')}}</p>
+  % end
+  <p id="backup-schedule">
   % if schedule == 'off':
   {{_('backup.schedule_off')}}
   % else:
   {{_('backup.schedule_on', every=_('backup.every.' + schedule), keep=keep, folder=scheduled_to)}}
+  <span id="backup-next">{{_('backup.next_now') if next_now else _('backup.next_at', at=when(next_run))}}</span>
   % end
   </p>
+  <p class="small muted" id="backup-where">{{_('backup.schedule_where', folder=scheduled_to)}}</p>
+  <form method="post" action="/admin/backup/schedule" class="grid" id="backup-schedule-form" novalidate>
+    <input type="hidden" name="csrf_token" value="{{csrf}}">
+    <div class="field {{'has-error' if 'schedule' in errors else ''}}">
+      <label for="schedule">{{_('backup.schedule_field')}}</label>
+      <select id="schedule" name="schedule">
+      % for choice in ('off', 'daily', 'weekly'):
+        <option value="{{choice}}" {{'selected' if asked.get('schedule') == choice else ''}}>{{_('backup.schedule.' + choice)}}</option>
+      % end
+      </select>
+      % if 'schedule' in errors:
+      <em class="field-error">{{field_error(errors['schedule'])}}</em>
+      % end
+    </div>
+    <div class="field {{'has-error' if 'keep' in errors else ''}}">
+      <label for="keep">{{_('backup.keep_field')}}</label>
+      <input id="keep" name="keep" type="number" min="1" max="365" value="{{asked.get('keep', '')}}" aria-describedby="keep-help">
+      <small id="keep-help" class="muted">{{_('backup.keep_help')}}</small>
+      % if 'keep' in errors:
+      <em class="field-error">{{field_error(errors['keep'])}}</em>
+      % end
+    </div>
+    <div class="actions"><button id="backup-schedule-save">{{_('backup.schedule_save')}}</button></div>
+  </form>
 </section>
 <section class="card" id="backup-restore">
   <h2>{{_('backup.restore')}}</h2>
