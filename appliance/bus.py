@@ -5,11 +5,18 @@ Subscribers get their own bounded queue so a slow reader never blocks the publis
 Measured with 200 agents' event streams open and calls at 10 per second (bench/mixed_load.py),
 the streams took most of the supervisor's processor time: every event woke every reader, and
 every change of a queue's waiting calls (two per call) went, as JSON encoded once per reader,
-to each of the queue's 200 agents. So a subscriber says which events it takes (``accepts``:
+to each of the queue's 200 agents. So a subscriber says which events it takes (``Interest``:
 the others never wake it), and snapshot topics (``SNAPSHOTS``: a queue's whole view) reach the
 subscribers at most once per ``SNAPSHOT_SECONDS`` per queue, the newest, when the bus is given a
 way to act later (``defer``, the appliance's ``gevent.spawn_later``); the taps still see every
 one.
+
+A subscriber's ``Interest`` is data, not a function: per topic, the whole topic or the events
+whose field (an agent's ``name``, a call's ``agent`` or ``offered_to``, a queue's ``name``) is
+one of its values. The bus keeps the subscribers in an index by topic, field and value, so an
+event costs the subscribers it reaches, not one filter call per open stream (200 agents'
+streams: 200 calls an event before). ``accepts`` (a predicate asked for every event) remains for
+a subscriber whose choice the index cannot say.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
@@ -26,17 +35,29 @@ SNAPSHOTS = {"queue": "name"}
 SNAPSHOT_SECONDS = 0.25
 
 
+@dataclass(frozen=True)
+class Interest:
+    """What a subscriber takes. ``topics``: topic -> None for all its events, or {field: values}
+    for the events whose ``data[field]`` is one of the values (any of the fields; {} for none of
+    the topic's events); ``other_topics``: every event of a topic not named, too."""
+
+    topics: Mapping[str, Mapping[str, Collection] | None] = field(default_factory=dict)
+    other_topics: bool = False
+
+
+EVERYTHING = Interest(other_topics=True)
+
+
 class Subscription:
-    def __init__(self, bus: "EventBus", maxlen: int, accepts=None):
+    def __init__(self, bus: "EventBus", maxlen: int, accepts=None, interest: Interest = EVERYTHING):
         self._bus = bus
-        self.accepts = accepts  # (topic, data) -> whether this subscriber takes it; None: everything
+        self.accepts = accepts  # (topic, data) -> whether this subscriber takes it, asked of every event
+        self.interest = interest
         self.items: deque = deque(maxlen=maxlen)
         self.dropped = 0
         self._ready = threading.Event()  # a gevent Event once the process is monkey-patched
 
     def _put(self, item) -> None:
-        if self.accepts is not None and not self.accepts(*item):
-            return
         if len(self.items) == self.items.maxlen:
             self.dropped += 1
         self.items.append(item)
@@ -55,12 +76,17 @@ class Subscription:
         return out
 
     def close(self) -> None:
-        self._bus._subs.discard(self)
+        self._bus._remove(self)
 
 
 class EventBus:
     def __init__(self, defer=None) -> None:
         self._subs: set[Subscription] = set()
+        # the index of the subscribers by what they take (``Interest``)
+        self._whole: dict[str, set[Subscription]] = {}  # topic -> who takes all its events
+        self._keyed: dict[str, dict[str, dict[object, set[Subscription]]]] = {}  # topic -> field -> value -> who
+        self._others: set[Subscription] = set()  # who takes the topics they do not name
+        self._asking: set[Subscription] = set()  # who is asked (``accepts``) of every event
         self._defer = defer  # (seconds, fn) -> runs fn later; None: snapshots go out at once
         self._snapshots: dict[tuple, dict] = {}  # (topic, name) -> the newest not yet delivered
         self.published = 0
@@ -68,10 +94,57 @@ class EventBus:
         # what must see every event (the webhooks' outbox), where a bounded queue could drop one
         self.taps: list = []
 
-    def subscribe(self, maxlen: int = 1000, accepts=None) -> Subscription:
-        sub = Subscription(self, maxlen, accepts)
+    def subscribe(self, maxlen: int = 1000, accepts=None, interest: Interest = EVERYTHING) -> Subscription:
+        """A subscriber of what ``interest`` says (everything by default) or, given ``accepts``,
+        of the events it accepts."""
+        sub = Subscription(self, maxlen, accepts, interest)
         self._subs.add(sub)
+        if accepts is not None:
+            self._asking.add(sub)
+            return sub
+        for topic, fields in interest.topics.items():
+            if fields is None:
+                self._whole.setdefault(topic, set()).add(sub)
+                continue
+            for name, values in fields.items():
+                by_value = self._keyed.setdefault(topic, {}).setdefault(name, {})
+                for value in values:
+                    by_value.setdefault(value, set()).add(sub)
+        if interest.other_topics:
+            self._others.add(sub)
         return sub
+
+    def _remove(self, sub: Subscription) -> None:
+        if sub not in self._subs:
+            return
+        self._subs.discard(sub)
+        self._asking.discard(sub)
+        self._others.discard(sub)
+        for topic, fields in sub.interest.topics.items():
+            if fields is None:
+                self._whole[topic].discard(sub)
+                if not self._whole[topic]:
+                    del self._whole[topic]
+                continue
+            for name, values in fields.items():
+                by_value = self._keyed[topic][name]
+                for value in values:
+                    by_value[value].discard(sub)
+                    if not by_value[value]:
+                        del by_value[value]
+
+    def reaching(self, topic: str, data: dict) -> set[Subscription]:
+        """The subscribers an event reaches: looked up, not asked one by one (but ``accepts``)."""
+        found = set(self._whole.get(topic, ()))
+        for name, by_value in self._keyed.get(topic, {}).items():
+            value = data.get(name)
+            try:
+                found.update(by_value.get(value, ()))
+            except TypeError:  # a list or a dict there: never one of a subscriber's values
+                pass
+        found.update(sub for sub in self._others if topic not in sub.interest.topics)
+        found.update(sub for sub in self._asking if sub.accepts(topic, data))
+        return found
 
     def publish(self, topic: str, data: dict) -> None:
         self.published += 1
@@ -90,8 +163,8 @@ class EventBus:
         self._deliver((topic, data))
 
     def _deliver(self, item: tuple) -> None:
-        """One tuple for every subscriber: the web streams encode it once (``id`` and all)."""
-        for sub in list(self._subs):
+        """One tuple for every subscriber it reaches: the web streams encode it once (``id`` and all)."""
+        for sub in self.reaching(*item):
             sub._put(item)
 
     def _deliver_snapshots(self) -> None:

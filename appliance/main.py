@@ -154,9 +154,9 @@ class Appliance:
         self.ha = ha  # appliance.ha.node.HaNode when this box is one of a hot-standby pair
         self.secrets = firstboot.load_secrets(settings)
         self.db = open_database(settings.db_path)
-        # kept connections for the loop's short-lived greenlets (FastAGI's calls, web requests, a
-        # recording's hand-over): a new one each time set its pragmas and read the schema on the loop
-        self.db_sessions = ConnectionPool(self.db, keep=32)
+        # kept connections that any greenlet of the loop borrows (FastAGI's calls, web requests, a
+        # recording's hand-over...): a new one each time set its pragmas and read the schema on the loop
+        self.db_pool = ConnectionPool(self.db, keep=32)
         migrate(self.db)
         self.bus = EventBus(defer=gevent.spawn_later)  # queue snapshots to the streams at most 4 a second
         self.live = LiveState()
@@ -208,8 +208,7 @@ class Appliance:
         self.encoders = ProcessPool(self.recording_config.workers)
         self.pipeline = RecordingPipeline(self.db, self.recording_config, self.encoders)
         self.recordings = RecordingService(self.pipeline, self.ami, self.live,
-                                           f"{self.pbx.paths.spool}/{RECORDING_SPOOL}",
-                                           db_session=self.db_sessions.session)
+                                           f"{self.pbx.paths.spool}/{RECORDING_SPOOL}")
         self.housekeeping = RecordingHousekeeping(self.db, self.pipeline, self.recording_config.archive_dir)
         registry = HandlerRegistry()
         registry.register(route.SCRIPT, route.make_handler(lambda: self.routing, callers.last_agent_of,
@@ -272,8 +271,7 @@ class Appliance:
                                         asterisk_audio_dir=f"{self.pbx.paths.run}/{CAMPAIGN_AUDIO}", bus=self.bus)
         registry.register(campaign_agi.SCRIPT, campaign_agi.make_handler(self.agentless))
         registry.register(dialer_agi.SCRIPT, dialer_agi.make_handler(self.dialer), fallback=False)
-        self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size,
-                                 session=self.db_sessions.session)
+        self.agi = FastAgiServer(settings.agi_host, settings.agi_port, registry, pool_size=settings.agi_pool_size)
         self.sip_guard = SipGuard(self.db, max_failures=settings.sip_guard_failures,
                                   window_seconds=settings.sip_guard_window_seconds,
                                   block_seconds=settings.sip_guard_block_seconds, on_change=self.apply_config,
@@ -451,8 +449,7 @@ class Appliance:
     def _in_background(self, what: str, fn, *args) -> None:
         """An engine command that talks to Asterisk, run off the AMI reader's greenlet."""
         try:
-            with self.db_sessions.session():
-                fn(*args)
+            fn(*args)
             logger.info("done: %s", what)
         except Exception:
             logger.exception("failed: %s", what)
@@ -682,8 +679,7 @@ class Appliance:
                                                         web_port=self.settings.web_port,
                                                         https_port=self.settings.web_https_port),
                        softphones=Softphones(self.db, self.settings.webrtc_port),
-                       secure_cookies=bool(self.settings.web_https_port), queries=self.queries,
-                       db_sessions=self.db_sessions.session)
+                       secure_cookies=bool(self.settings.web_https_port), queries=self.queries)
         s = self.settings
         limits = self.web_limits()
         if s.web_https_port:
@@ -749,7 +745,7 @@ class Appliance:
         self.pipeline.stop()
         self.encoders.close()
         self.queries.close()
-        self.db_sessions.close()
+        self.db_pool.close()
 
 
 def keep_lan(settings: settings_mod.Settings, backend=None) -> None:

@@ -87,13 +87,20 @@ class LoopWatch:
         return " <- ".join(f"{short(f.filename)}:{f.lineno} {f.name}" for f in reversed([*ours, frames[-1]]))
 
     def between(self, start: float, end: float) -> list[float]:
-        return [ms for at, ms in self.late_ms if start <= at <= end]
+        return self.within([(start, end)])
+
+    def within(self, windows) -> list[float]:
+        return [ms for at, ms in self.late_ms if any(start <= at <= end for start, end in windows)]
 
     def summary(self, start: float = 0.0, end: float = float("inf"), top: int = 12) -> dict:
-        late = self.between(start, end)
+        return self.summary_over([(start, end)], top)
+
+    def summary_over(self, windows, top: int = 12) -> dict:
+        """The lateness and the stalls of the (start, end) ``windows`` (monotonic seconds) together."""
+        late = self.within(windows)
         times, held = Counter(), defaultdict(float)
         for at, key, ms in self.stalls:
-            if start <= at <= end:
+            if any(start <= at <= end for start, end in windows):
                 times[key] += 1
                 held[key] += ms
         return {"tick_ms": self.tick * 1000, "samples": len(late),

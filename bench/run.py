@@ -7,11 +7,12 @@ monkey.patch_all()
 import logging  # noqa: E402
 import sys  # noqa: E402
 
-from bench import (call_path, capacity, crm_import, customer_search, engine, ha, memory, menus,  # noqa: E402
-                   mixed_load, predictive, recorded_calls, recording, reports, web, web_flood, webhooks)
+from bench import (call_path, capacity, crm_import, customer_search, engine, ha, live_index, memory,  # noqa: E402
+                   menus, mixed_load, predictive, recorded_calls, recording, reports, web, web_flood, webhooks)
 
 BENCHMARKS = (call_path.run, engine.run, recording.run, recorded_calls.run, web.run, menus.run, web_flood.run,
-              reports.run, ha.run, predictive.run, crm_import.run, customer_search.run, webhooks.run, memory.run,
+              reports.run, ha.run, predictive.run, crm_import.run, customer_search.run, live_index.run, webhooks.run,
+              memory.run,
               mixed_load.run, capacity.run)
 
 

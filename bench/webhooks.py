@@ -17,8 +17,9 @@ in each phase of the same run:
 Figures: ``webhook backlog fastagi p99 ratio`` (FastAGI ``route`` p99 with the backlog
 pending over the p99 with none; 1.0 means unchanged), the same for the drain, each phase's
 route p50/p99 (the server's own timing, accept to last answer, as ``engine`` reports it) and
-first-answer p99 seen by the client, the loop's worst lateness (a greenlet asking to wake
-every 10 ms), and what the worker did in the phase (tries, delivered, still pending).
+first-answer p99 seen by the client, the loop's worst lateness (``bench/loopwatch.py``: a
+greenlet asking to wake every 10 ms, and the stacks that held the loop 20 ms or more, as the
+mixed load reports them), and what the worker did in the phase (tries, delivered, still pending).
 
 Not a test: it asserts nothing about speed, it measures.
 """
@@ -39,6 +40,7 @@ from harness import wait_until  # noqa: E402
 
 from bench.call_path import configure  # noqa: E402
 from bench.common import figure, median, new_appliance, percentile, write_results  # noqa: E402
+from bench.loopwatch import LoopWatch  # noqa: E402
 from bench.web_flood import DID, FastAgiClient  # noqa: E402
 
 BACKLOG = 1000
@@ -100,25 +102,25 @@ class Receivers:
         self.quick.stop(timeout=1)
 
 
-def lateness(samples: list[float], until) -> None:
-    """How late the loop wakes a greenlet that asks for ``TICK`` seconds, in seconds."""
-    while not until():
-        asked = time.perf_counter()
-        gevent.sleep(TICK)
-        samples.append(time.perf_counter() - asked - TICK)
-
-
 def phase(app, seconds: float, done=lambda: True) -> dict:
-    """FastAGI ``route`` requests every ``AGI_INTERVAL`` s for ``seconds`` (and until ``done()``)."""
+    """FastAGI ``route`` requests every ``AGI_INTERVAL`` s for ``seconds`` (and until ``done()``),
+    and when they ran (the window of the loop's watch to read)."""
     agi = FastAgiClient(app.settings.agi_port)
-    late: list[float] = []
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     until = lambda: time.monotonic() > deadline and done()  # noqa: E731
     app.agi.latency.clear()
-    gevent.joinall([gevent.spawn(agi.every, AGI_INTERVAL, until), gevent.spawn(lateness, late, until)])
+    agi.every(AGI_INTERVAL, until)
     route = [s * 1000 for script, s in app.agi.latency if script == "route"]
     return {"route_ms": route, "first_answer_ms": [s * 1000 for s in agi.latencies], "failed": len(agi.failures),
-            "late_ms": [s * 1000 for s in late]}
+            "windows": [(started, time.monotonic())]}
+
+
+def lateness_figure(name: str, watch: LoopWatch, windows) -> dict:
+    """The loop's worst lateness in a phase's windows, with its p99 and what held the loop."""
+    loop = watch.summary_over(windows)
+    return figure(f"webhook {name} loop lateness max", loop["late_max_ms"], "ms", p99=loop["late_p99_ms"],
+                  tick_ms=loop["tick_ms"], loop=loop)
 
 
 def queue_backlog(hooks, url: str, n: int = BACKLOG) -> int:
@@ -166,6 +168,7 @@ def run(seconds: float = PHASE_SECONDS, rounds: int = ROUNDS) -> Path:
     app, settings, work = new_appliance("webhooks")
     receivers = Receivers()
     nones, backlogs, tried = [], [], {"tries": 0, "pending_at_end": [], "connections": 0}
+    loop = None
     try:
         configure(app, did=DID, agents=[])
         # the receivers listen on loopback, which the appliance refuses in production
@@ -173,6 +176,7 @@ def run(seconds: float = PHASE_SECONDS, rounds: int = ROUNDS) -> Path:
         app.start(web=False)
         wait_until(lambda: app.ami.connected, 30, "AMI")
         gevent.sleep(2)  # Asterisk's and AMI's own start settles
+        loop = LoopWatch(tick=TICK).start()  # the supervisor's loop: this process's
         # none and backlog in turns, so that what else runs on the machine weighs on both alike
         for _ in range(rounds):
             wait_until(lambda: receivers.dead_open == 0, 30, "the worker done with the dead receiver")
@@ -199,6 +203,8 @@ def run(seconds: float = PHASE_SECONDS, rounds: int = ROUNDS) -> Path:
         watcher.kill()
         drain_counts = counts(quick)
     finally:
+        if loop is not None:
+            loop.stop()
         receivers.stop()
         app.stop()
 
@@ -222,8 +228,7 @@ def run(seconds: float = PHASE_SECONDS, rounds: int = ROUNDS) -> Path:
             figure(f"webhook {name} fastagi route p99", percentile(p["route_ms"], 99), "ms",
                    baseline=None if name == "none" else base, requests=len(p["route_ms"])),
             figure(f"webhook {name} fastagi first answer p99", percentile(p["first_answer_ms"], 99), "ms"),
-            figure(f"webhook {name} loop lateness max", max(p["late_ms"], default=float("nan")), "ms",
-                   p99=round(percentile(p["late_ms"], 99), 3), tick_ms=TICK * 1000),
+            lateness_figure(name, loop, p["windows"]),
         ]
     return write_results("webhooks", figures)
 

@@ -67,7 +67,6 @@ class WebDeps:
     site: object = None  # appliance.services.site.SiteService: time zone, language, first-run wizard
     restart_service: Callable[[str, str], None] | None = None  # (service, who): asks the supervisor
     queries: object = None  # appliance.db.querypool.QueryPool: heavy reads off the loop
-    db_sessions: Callable | None = None  # appliance.db.connections.ConnectionPool.session: requests' connections
     agent_setup: object = None  # appliance.services.agent_setup.AgentSetup: a new agent on one page
     registrations: Callable[[], dict] | None = None  # phones' and trunks' SIP registrations, live
     card: Callable[[], object] | None = None  # () -> services.fxs.CardFacts: what the telephony card has
@@ -106,7 +105,7 @@ def make_app(deps: WebDeps) -> Bottle:
     app.install(bottle.JSONPlugin(json_dumps=lambda data: json.dumps(data, ensure_ascii=False, default=str)))
     app.install(ErrorsPlugin(render_error))
     app.install(BodyLimitPlugin())  # before anything reads a body: routes declare body_limit= to take more
-    app.install(DatabasePlugin(deps.db, deps.db_sessions))
+    app.install(DatabasePlugin(deps.db))
     app.install(AuthPlugin(deps.users, agents_of=directory.of_user))
     app.install(CsrfPlugin())
     app.hook("after_request")(lambda: after_request(directory, deps.softphones.port))

@@ -101,26 +101,19 @@ class ErrorsPlugin:
 
 
 class DatabasePlugin:
-    """Each request's queries on one connection. With ``sessions`` (the supervisor's
-    ``ConnectionPool.session``) a request borrows a kept connection and gives it back; without
-    it (a web app of its own) it opens one and closes it. Opening one on the loop for every
-    request (its five pragmas, the schema read again) held the loop 10-100 ms a time under
-    the mixed load (bench/loopwatch.py), delaying every FastAGI answer and screen pop behind it."""
+    """Each request's queries on one connection, closed when the request ends. Under the
+    supervisor, whose database has a ``ConnectionPool``, the request's greenlet borrows a kept
+    connection on its first query and closing gives it back (``appliance.db.connections``):
+    opening one on the loop for every request (its five pragmas, the schema read again) held the
+    loop 10-100 ms under the mixed load (bench/loopwatch.py). Closing after each request, not when
+    the greenlet ends, because one greenlet serves a keep-alive connection's many requests."""
     name, api = "database", 2
 
-    def __init__(self, db, sessions=None):
-        self.db, self.sessions = db, sessions
+    def __init__(self, db):
+        self.db = db
 
     def apply(self, callback, route):
-        if self.sessions is not None:
-            def pooled(*args, **kwargs):
-                with self.sessions():
-                    return callback(*args, **kwargs)
-
-            return pooled
-
         def wrapper(*args, **kwargs):
-            self.db.connect(reuse_if_open=True)
             try:
                 return callback(*args, **kwargs)
             finally:

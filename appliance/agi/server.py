@@ -30,7 +30,6 @@ an AGI at once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import time
@@ -79,11 +78,8 @@ class FastAgiServer:
 
     def __init__(self, host: str, port: int, registry: HandlerRegistry, *, pool_size: int = 200,
                  fallback_context: str = FALLBACK_CONTEXT, request_timeout: float = 5.0,
-                 handler_timeout: float = 30.0, session=None):
+                 handler_timeout: float = 30.0):
         self.registry = registry
-        # () -> a context manager around each call's session: the appliance lends it a kept
-        # database connection (appliance.db.connections); None: nothing around it
-        self.session = session or contextlib.nullcontext
         self.fallback_context = fallback_context
         self.request_timeout = request_timeout
         self.handler_timeout = handler_timeout
@@ -125,8 +121,7 @@ class FastAgiServer:
         stream = SocketStream(sock)
         started = time.perf_counter()
         try:
-            with self.session():
-                script = self._serve(stream, _peer_name(peer))
+            script = self._serve(stream, _peer_name(peer))
             if script is not None:
                 self.latency.append((script, time.perf_counter() - started))
         finally:

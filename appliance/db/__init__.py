@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from peewee import SqliteDatabase
-
+from appliance.db.connections import LoopDatabase
 from appliance.db.models import database
 
 PRAGMAS = {
@@ -31,15 +30,17 @@ def native_lock():
     return monkey.get_original("_thread", "allocate_lock")()
 
 
-def open_database(path: str | Path) -> SqliteDatabase:
-    """Open (creating if needed) the database file and bind the models to it."""
+def open_database(path: str | Path) -> LoopDatabase:
+    """Open (creating if needed) the database file and bind the models to it. Its loop
+    greenlets borrow kept connections once a ``ConnectionPool`` is made for it
+    (``appliance.db.connections``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:  # private from the start: SQLite gives its -wal and -shm files the same mode
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    db = LoopDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
     db._lock = native_lock()
     db.connect(reuse_if_open=True)
     database.initialize(db)

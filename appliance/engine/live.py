@@ -11,6 +11,10 @@ ringing an agent (the queue's own or the one agent it is offered to first).  Its
 from ``enter_time``, as the call record's ``wait_seconds`` does.  A call the queue refused
 or gave up on (``UserEvent(CcQueueExit)`` after ``Queue()`` returns: QUEUESTATUS
 JOINEMPTY, LEAVEEMPTY, TIMEOUT...) is in state ``no_agent`` under that queue until it ends.
+The queues' waiting calls are an index (``LiveState.waiting_in``) that a call's own changes keep:
+setting its queue, state or answer, or putting it in or taking it out of ``LiveState.calls``
+(a ``LiveCalls``), notes it, and after each event only the noted calls are looked at (it was
+every live call for every event: bench/live_index.py).
 
 Definitions the call record uses:
 
@@ -47,6 +51,8 @@ DISPOSITION_REASON = "awaiting-disposition"
 
 # Call states in which a caller of a queue is still waiting for an agent.
 WAITING_STATES = ("queued", "ringing")
+# What ``Call.waiting`` reads: setting one notes the call for the queues' waiting index.
+_WAITING_FIELDS = frozenset({"queue", "state", "answer_time"})
 
 # app_queue member device status codes (AST_DEVICE_*).
 _UNAVAILABLE_STATUS = {"4", "5"}  # invalid, unavailable
@@ -173,6 +179,13 @@ class Call:
         """In its queue, nobody has answered yet (see the module doc)."""
         return bool(self.queue) and self.answer_time is None and self.state in WAITING_STATES
 
+    def __setattr__(self, name, value) -> None:
+        object.__setattr__(self, name, value)
+        if name in _WAITING_FIELDS:
+            noted = self.__dict__.get("_noted")  # the live calls' (``LiveCalls``) once it is one of them
+            if noted is not None:
+                noted.add(self.linkedid)
+
     def view(self, now: float) -> dict:
         return {
             "linkedid": self.linkedid,
@@ -229,9 +242,49 @@ def trunk_of(channel: str, card_routes: Mapping[str, str] | None = None) -> str:
     return rest[len("trunk-"):].rsplit("-", 1)[0]
 
 
+class LiveCalls(dict):
+    """The live calls by linkedid, noting every call put in, taken out, or whose queue, state
+    or answer changed (``noted``): the queues' waiting index looks at those calls only, not at
+    every live call for every event."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.noted: set[str] = set()
+
+    def __setitem__(self, linkedid: str, call: Call) -> None:
+        super().__setitem__(linkedid, call)
+        object.__setattr__(call, "_noted", self.noted)
+        self.noted.add(linkedid)
+
+    def __delitem__(self, linkedid: str) -> None:
+        super().__delitem__(linkedid)
+        self.noted.add(linkedid)
+
+    def pop(self, linkedid: str, *default):
+        self.noted.add(linkedid)
+        return super().pop(linkedid, *default)
+
+    def clear(self) -> None:
+        self.noted.update(self)
+        super().clear()
+
+    def popitem(self):
+        raise TypeError("LiveCalls: take a call out by its linkedid")
+
+    def setdefault(self, linkedid, default=None):
+        raise TypeError("LiveCalls: put a call in with calls[linkedid] = call")
+
+    def update(self, *args, **kwargs):
+        for linkedid, call in dict(*args, **kwargs).items():
+            self[linkedid] = call
+
+
 class LiveState:
     def __init__(self) -> None:
-        self.calls: dict[str, Call] = {}
+        self.calls = LiveCalls()
+        self.waiting_in: dict[str, set[str]] = {}  # queue -> the linkedids of its waiting calls
+        self._waits_in: dict[str, str] = {}  # linkedid -> the queue it waits in
+        self._queues_changed: set[str] = set()  # queues whose waiting calls changed since the last publication
         self.agents: dict[str, Agent] = {}
         self.queues: dict[str, QueueView] = {}
         self.by_interface: dict[str, str] = {}
@@ -274,18 +327,37 @@ class LiveState:
 
     def _queue_changes(self, ts: float) -> list:
         """A ``queue`` change for every queue whose waiting calls changed with the last event."""
-        waiting: dict[str, list[str]] = {}
-        for call in self.calls.values():
-            if call.waiting:
-                waiting.setdefault(call.queue, []).append(call.linkedid)
+        self._index_waiting()
+        changed, self._queues_changed = self._queues_changed, set()
         commands = []
-        for name in set(waiting) | {q.name for q in self.queues.values() if q.published}:
+        for name in sorted(changed):
             queue = self.queues.setdefault(name, QueueView(name))
-            now_waiting = tuple(sorted(waiting.get(name, ())))
+            now_waiting = tuple(sorted(self.waiting_in.get(name, ())))
             if now_waiting != queue.published:
                 queue.published = now_waiting
                 commands.append(Publish("queue", self._queue_view(queue, ts)))
         return commands
+
+    def _index_waiting(self) -> None:
+        """The calls noted since last time, moved in the queues' waiting index (``waiting_in``)."""
+        noted = self.calls.noted
+        while noted:
+            linkedid = noted.pop()
+            call = self.calls.get(linkedid)
+            now_in = call.queue if call is not None and call.waiting else None
+            was_in = self._waits_in.get(linkedid)
+            if now_in == was_in:
+                continue
+            if was_in is not None:
+                self.waiting_in[was_in].discard(linkedid)
+                if not self.waiting_in[was_in]:
+                    del self.waiting_in[was_in]
+                del self._waits_in[linkedid]
+                self._queues_changed.add(was_in)
+            if now_in is not None:
+                self.waiting_in.setdefault(now_in, set()).add(linkedid)
+                self._waits_in[linkedid] = now_in
+                self._queues_changed.add(now_in)
 
     def connection_lost(self, now: float) -> list:
         """AMI went away: no event will close the calls we hold, so close them."""
@@ -730,7 +802,8 @@ class LiveState:
     # -- views --------------------------------------------------------------
     def _queue_view(self, queue: QueueView, now: float) -> dict:
         """``waiting`` and ``longest_wait`` over the same calls (see the module doc)."""
-        waits = [now - c.enter_time for c in self.calls.values() if c.queue == queue.name and c.waiting]
+        self._index_waiting()
+        waits = [now - self.calls[linkedid].enter_time for linkedid in self.waiting_in.get(queue.name, ())]
         members = [a.name for a in self.agents.values() if queue.name in a.queues]
         return {"name": queue.name, "waiting": len(waits), "longest_wait": round(max(waits, default=0.0), 1),
                 "members": sorted(members)}

@@ -44,17 +44,19 @@ def _last_agent_sql(forms: int) -> str:
 
 def customer_of(caller: str) -> Customer | None:
     """The customer calling from ``caller`` (in any of its forms), or None; the oldest one
-    when the same number was stored twice in different forms."""
+    when the same number was stored twice in different forms. Its account manager's number
+    and name come in the same query, as the row's ``manager_number`` and ``manager_name``
+    (VIP routing and the screen pop read them: ``manager_number``); the customer itself is as
+    loaded, and its ``account_manager`` the whole agent, read when asked for."""
     forms = numbers.variants(caller)
     if not forms:
         return None
-    # its account manager in the same query: VIP routing and the screen pop read their number
-    customer = next(iter(Customer.raw(_customer_sql(len(forms)), *forms)), None)
-    if customer is not None and customer.account_manager_id is not None:
-        customer.account_manager = Agent(id=customer.account_manager_id, number=customer.manager_number,
-                                         name=customer.manager_name)
-        customer._dirty.discard("account_manager")  # as loaded, not changed
-    return customer
+    return next(iter(Customer.raw(_customer_sql(len(forms)), *forms)), None)
+
+
+def manager_number(customer: Customer | None) -> str | None:
+    """The work number of ``customer_of``'s customer's account manager, if any."""
+    return customer.manager_number if customer is not None else None  # NULL from the left join: none
 
 
 def customer_names(callers) -> dict[str, str]:
@@ -77,8 +79,7 @@ def customer_names(callers) -> dict[str, str]:
 
 def account_manager_of(caller: str) -> str | None:
     """VIP routing: the work number of the calling customer's account manager, if any."""
-    customer = customer_of(caller)
-    return customer.account_manager.number if customer and customer.account_manager_id else None
+    return manager_number(customer_of(caller))
 
 
 def last_agent_of(caller: str, rule, now: dt.datetime) -> str | None:
@@ -98,7 +99,7 @@ def pop_customer(customer: Customer | None) -> dict | None:
     if customer is None:
         return None
     return {"id": customer.id, "name": customer.name, "phone": customer.phone, "category": customer.category,
-            "account_manager": customer.account_manager.number if customer.account_manager_id else None}
+            "account_manager": manager_number(customer)}
 
 
 def with_customer(topic: str, data: dict) -> dict:

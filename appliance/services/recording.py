@@ -26,7 +26,6 @@ silence, so the file keeps the call's timeline. ``stop`` is a mute that ``force`
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -103,15 +102,13 @@ _BEING_RECORDED = f'SELECT 1 FROM "{m.Recording._meta.table_name}" WHERE "linked
 
 class RecordingService:
     def __init__(self, pipeline, ami, live, asterisk_spool: str, *, settle_seconds: float = 0.5,
-                 settings: Callable[[str, str, str, str], dict] = settings_of,
-                 db_session: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext):
+                 settings: Callable[[str, str, str, str], dict] = settings_of):
         self.pipeline = pipeline
         self.ami = ami
         self.live = live
         self.asterisk_spool = asterisk_spool.rstrip("/")  # the pipeline's spool as Asterisk sees it
         self.settle_seconds = settle_seconds
         self.settings = settings
-        self.db_session = db_session  # the hand-over's greenlet queries on a kept connection (ConnectionPool)
         self.active: dict[str, ActiveRecording] = {}
         self._finishing = gevent.pool.Group()
 
@@ -226,10 +223,9 @@ class RecordingService:
     def _finish(self, key: str, partial: bool, answered: bool, then) -> None:
         try:
             self._settle(self.pipeline.config.spool_dir / f"{key}.wav")
-            with self.db_session():
-                state = self.pipeline.finish(key, partial=partial, answered=answered)
-                if then is not None:
-                    then(state)
+            state = self.pipeline.finish(key, partial=partial, answered=answered)
+            if then is not None:
+                then(state)
         except Exception:
             logger.exception("recording %s: could not hand it to the encoders", key)
 

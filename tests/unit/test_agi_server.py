@@ -145,26 +145,31 @@ def test_ping_sets_cc_ping_and_sets_nothing_else(make_server):
     assert script == "ping" and 0 < seconds < 5
 
 
-def test_each_call_is_served_inside_the_session_it_was_given(make_server):
-    """The appliance passes ``ConnectionPool.session``: a call's queries on a kept connection."""
-    import contextlib
+def test_each_call_queries_on_a_kept_connection_given_back_when_it_ends(make_server, tmp_path):
+    """Nothing is handed to the server: its calls' greenlets borrow from the database's pool
+    (appliance.db.connections), the first call's connection serves the second."""
+    from appliance.db import models as m
+    from appliance.db import open_database
+    from appliance.db.connections import ConnectionPool
+    from appliance.db.migrate import migrate
 
-    log = []
-
-    @contextlib.contextmanager
-    def session():
-        log.append("lent")
-        yield
-        log.append("back")
+    db = open_database(tmp_path / "agi.db")
+    migrate(db)
+    pool = ConnectionPool(db, keep=2)
+    used = []
 
     def handler(agi, request):
-        log.append("handled")
-        agi.set_variable("CC_PING", "pong")
+        used.append(db.connection())
+        agi.set_variable("CC_CUSTOMERS", str(m.Customer.select().count()))
 
-    server = make_server({"watched": handler}, session=session)
-    assert FakeAsterisk(server.address, "watched").wait_closed() == [b'SET VARIABLE "CC_PING" "pong"\n']
-    assert_stats(server, ok=1)
-    assert log == ["lent", "handled", "back"]
+    server = make_server({"watched": handler})
+    for _ in range(2):
+        assert FakeAsterisk(server.address, "watched").wait_closed() == [b'SET VARIABLE "CC_CUSTOMERS" "0"\n']
+        wait_until(lambda: not pool.lent)
+    assert_stats(server, ok=2)
+    assert pool.opened == 1 and used[0] is used[1] and pool.idle == [used[0]]
+    pool.close()
+    db.close()
 
 
 def test_unknown_script_sends_the_caller_to_the_fallback(make_server, caplog):

@@ -100,3 +100,17 @@ def test_the_call_paths_lookups_answer_as_peewees_queries_did(db):
         assert last_agent_of(caller, rule, now.replace(tzinfo=dt.timezone.utc)) == before_agent(caller), caller
     assert last_agent_of("13800000001", rule, now.replace(tzinfo=dt.timezone.utc)) == "1004"
     assert view(customer_of("13912345678"))[5:] == ("1001", "Alice")
+
+
+def test_the_callers_customer_is_as_loaded_and_its_account_manager_the_whole_agent(db):
+    """customer_of's row carries the manager's number for the call path, and is otherwise the
+    model as peewee loads it: not changed, its account manager read in full when asked for
+    (a partial agent pinned on it had the defaults' recording setting, not the stored one)."""
+    from appliance.services.callers import account_manager_of, customer_of
+
+    alice = m.Agent.create(number="1001", name="Alice", recording="never")
+    m.Customer.create(name="王芳", phone="+8613912345678", account_manager=alice)
+    customer, sql = queries(db, lambda: customer_of("13912345678"))
+    assert len(sql) == 1 and not customer.is_dirty() and customer.manager_number == "1001"
+    assert customer.account_manager.recording == "never" and customer.account_manager.name == "Alice"
+    assert account_manager_of("13912345678") == "1001"
