@@ -272,7 +272,7 @@ def test_a_spans_called_number_routes_like_a_sip_did(cfg, tmp_path):
     inbound = context(dialplan(fxs.CardFacts()), v.TRUNK_CONTEXT)
     assert "exten => s,1,Goto(cc-fallback,no-route,1)" in inbound  # a span that sends no called number
     assert re.search(r"exten => _\[\+0-9\]\.,1,.*\n same => n,Set\(__CC_DID=\$\{EXTEN\}\)\n same => n,AGI\(agi://"
-                     r"[^)]*/route\)", inbound)
+                     r"[^)]*/route,\$\{CHANNEL\(linkedid\)\}\)", inbound)
     session = SimpleNamespace(variables={})
     session.set_variable = session.variables.__setitem__
     session.set_variables = session.variables.update

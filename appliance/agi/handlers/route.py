@@ -67,10 +67,12 @@ def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgen
             variables[v.FALLBACK_REASON] = decision.reason
         variables.update(decision.variables)
         variables.update({v.ROUTE_RULE: decision.rule, v.DEST_CONTEXT: decision.context, v.DEST_EXTEN: decision.exten})
-        linkedid = (request.args[0] if request.args else "") or request.uniqueid
-        start = _recording(recordings, trunk_of, request, linkedid, decision)
-        if recordings is not None and start is not False:
-            variables[v.RECORDING] = record.state_of(recordings, linkedid)
+        start = linkedid = None
+        if recordings is not None:  # the call's recording, decided now: set with the rest
+            linkedid = (request.args[0] if request.args else "") or request.uniqueid
+            start = _recording(recordings, trunk_of, request, linkedid, decision)
+            if start is not False:
+                variables[v.RECORDING] = record.state_of(recordings, linkedid)
         session.set_variables(variables)  # in one round trip where it can (the call's setup waits for it)
         if start:
             try:
@@ -88,8 +90,6 @@ def make_handler(current_table: Callable[[], RoutingTable], last_agent: LastAgen
 def _recording(recordings, trunk_of, request, linkedid: str, decision):
     """What to start on the caller's channel (``StartMonitor``), None if nothing, False if the
     decision failed (logged: the call goes on unrecorded, ``CC_RECORDING`` unset)."""
-    if recordings is None:
-        return None
     context, exten = decision.context, decision.exten
     if context == v.PIN_CONTEXT:  # the PIN first: the recording is the destination's after it
         context, exten = decision.variables[v.AFTER_CONTEXT], decision.variables[v.AFTER_EXTEN]
