@@ -23,6 +23,22 @@ def pytest_sessionstart(session):
         raise SystemExit(f"test files with the same name in two tiers: {', '.join(clashes)}; rename one")
 
 
+# A new password hash costs 50-100 ms of CPU at the appliance's scrypt cost (n=2**14): some 40 %
+# of the processor time of test_admin_console and test_console, whose fixtures make accounts
+# and sign them in. Tests hash at n=2**8 (the same code; each hash keeps its own parameters, so
+# a sign-in verifies at the cost it was made with), except those marked ``full_scrypt``: the
+# ones about that cost (sign-ins and PIN checks that must not stall the loop) and the default's.
+CHEAP_SCRYPT = {"n": 2**8, "r": 8, "p": 1}
+
+
+@pytest.fixture(autouse=True)
+def scrypt_cost(request, monkeypatch):
+    if request.node.get_closest_marker("full_scrypt") is None:
+        from appliance.services import users
+
+        monkeypatch.setattr(users, "SCRYPT_COST", CHEAP_SCRYPT)
+
+
 def pytest_addoption(parser):
     parser.addoption("--claims", default=None, metavar="DIR",
                      help="take test files one at a time from a queue shared by every process given "
@@ -41,6 +57,18 @@ def pytest_ignore_collect(collection_path, config):
         if collection_path.is_relative_to(config.rootpath):
             return str(collection_path.relative_to(config.rootpath)) not in wanted
     return None
+
+
+def alive(pid: str) -> bool:
+    """Whether the process ``pid`` (a file name in --claims' busy folder) still runs: one that
+    died on a file that computes must not hold the others back for good."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError):  # not a process id (tests/unit/test_suite_queue.py's stand-ins)
+        return True
+    return True
 
 
 def _file_of(item) -> str:
@@ -89,12 +117,13 @@ def pytest_runtestloop(session):
     for its 92 s), the others mostly compute; so while as many other processes as there are
     cores are on files that compute, a process takes the next file of the call tier instead,
     and the waiting overlaps the computing rather than adding load to it (each process says
-    what it is on in DIR/../busy/<pid>)."""
+    what it is on in DIR/../busy/<pid>); with no file of the call tier left, it waits for a core."""
     folder = session.config.getoption("claims")
     if not folder or session.config.option.collectonly:
         return None  # pytest's own loop
     if session.testsfailed and not session.config.option.continue_on_collection_errors:
         raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
+    import time
     from pathlib import Path
 
     files = _by_file(session.items)
@@ -103,6 +132,7 @@ def pytest_runtestloop(session):
     busy = Path(folder).parent / "busy"
     busy.mkdir(exist_ok=True)
     mine = busy / str(os.getpid())
+    cores = os.cpu_count() or 1
 
     def waits(path: str) -> bool:
         return path.startswith("tests/integration/")
@@ -111,17 +141,34 @@ def pytest_runtestloop(session):
         count = 0
         for other in busy.iterdir():
             try:
-                count += other != mine and other.read_text() == "computes"
+                count += other != mine and other.read_text() == "computes" and alive(other.name)
             except OSError:  # gone: that process has ended
                 pass
         return count
 
-    def claim(after):
-        """The next file's tests that this process took, or []: the queue is empty."""
+    def claimed(path: str) -> bool:
+        return (Path(folder) / path.replace("/", "__")).exists()
+
+    def cores_taken() -> bool:
+        """Only files that compute are left, and as many other processes as there are cores are
+        on such files: the next one waits for one of them to end (three side by side on two
+        cores each took half again as long, and ended late together)."""
+        left[:] = [p for p in left if not claimed(p)]
+        return bool(left) and not any(waits(p) for p in left) and computing_elsewhere() >= cores
+
+    def claim(after, wait=True):
+        """The next file's tests that this process took, or []: the queue is empty; None: the
+        cores are taken (``cores_taken``) and not ``wait``."""
+        if cores_taken():
+            if not wait:
+                return None
+            mine.write_text("waits for a core")
+            while cores_taken():
+                time.sleep(0.2)
         order = list(left)
         if after is not None and "browser" in getattr(after, "fixturenames", ()):
             order = [p for p in left if "browser" in getattr(files[p][0], "fixturenames", ())] + order
-        if computing_elsewhere() >= (os.cpu_count() or 1):
+        if computing_elsewhere() >= cores:
             order = [p for p in left if waits(p)] + order
         for path in order:
             if path not in left:
@@ -139,11 +186,13 @@ def pytest_runtestloop(session):
     queue = claim(None)
     while queue:
         item = queue.pop(0)
-        if not queue:
-            queue = claim(item)
+        if not queue:  # the next file now, so that this one's teardown knows what comes next
+            queue = claim(item, wait=False)
         nextitem = queue[0] if queue else None
         run.append(item)
         item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if queue is None:  # this file done first, then the wait for a core
+            queue = claim(item)
         if session.shouldfail:
             raise session.Failed(session.shouldfail)
         if session.shouldstop:

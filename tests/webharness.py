@@ -172,13 +172,16 @@ def database_copy(path: Path, name: str, fill):
     """A database at ``path``, opened (the models bound to it): a copy of this process's
     template ``name``, migrated and filled by ``fill(db, folder)`` on first use (in a folder
     of its own, removed at exit). Rows a fixture would make the same way for every test (four
-    accounts whose passwords scrypt hashes, a seeded call center) are made once."""
+    accounts whose passwords scrypt hashes, a seeded call center) are made once, once for each
+    scrypt cost (tests/conftest.py ``scrypt_cost``: a test marked full_scrypt gets accounts
+    hashed at the appliance's own)."""
     import shutil
 
     from appliance.db import open_database
     from appliance.db.migrate import migrate
+    from appliance.services.users import SCRYPT_COST
 
-    key = (os.getpid(), name)
+    key = (os.getpid(), name, SCRYPT_COST["n"], SCRYPT_COST["r"], SCRYPT_COST["p"])
     if key not in _templates:
         import atexit
         import tempfile

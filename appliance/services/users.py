@@ -41,7 +41,7 @@ ROLES = ("admin", "supervisor", "agent")
 LANGUAGES = ("zh_CN", "en")
 MIN_PASSWORD = 8
 _USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SCRYPT_COST = {"n": 2**14, "r": 8, "p": 1}  # a new hash's work; a stored hash carries its own
 SCRYPT_THREADS = 1  # scrypt calls at once per loop: of the 2 cores one stays for the loop (and Asterisk)
 TOKEN_MAX_DAYS = 3650
 LAST_USED_GRAIN = dt.timedelta(seconds=60)  # a token's last use is written at most this often: not a write per call
@@ -66,8 +66,10 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> b
     return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen)
 
 
-def hash_password(password: str, *, salt: bytes | None = None, n: int = _SCRYPT["n"], r: int = _SCRYPT["r"],
-                  p: int = _SCRYPT["p"]) -> str:
+def hash_password(password: str, *, salt: bytes | None = None, n: int | None = None, r: int | None = None,
+                  p: int | None = None) -> str:
+    """A new scrypt hash at ``SCRYPT_COST`` (read at each call) unless told otherwise."""
+    n, r, p = n or SCRYPT_COST["n"], r or SCRYPT_COST["r"], p or SCRYPT_COST["p"]
     salt = salt or secrets.token_bytes(16)
     digest = off_loop(_scrypt, password, salt, n, r, p, 32)
     b64 = base64.b64encode

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from appliance import dialplan_vars as v
 from appliance.agi.handlers import pin
 from appliance.services.users import hash_password
 
-MEMBER = SimpleNamespace(pin_hash=hash_password("4321"))
+MEMBER = SimpleNamespace(pin_hash=hash_password("4321"))  # at import: the appliance's own scrypt cost
 NO_PIN = SimpleNamespace(pin_hash="")
 
 
@@ -39,6 +41,7 @@ def test_right_wrong_and_missing_pins(caplog):
     assert "1234" not in caplog.text  # the digits keyed are never logged
 
 
+@pytest.mark.full_scrypt
 def test_pin_checks_leave_the_loop_free():
     """Each PIN check is an scrypt (~80 ms of CPU): run in native threads, eight callers
     keying PINs at once do not hold up the loop that answers every other FastAGI request."""

@@ -32,6 +32,7 @@ from appliance.services.signin import SignInLocked
 from appliance.services.users import UserService
 from hwdrivers.health import hardware_health
 from consolerig import FakeNetwork, Pty
+from webharness import migrated
 from test_ami_client import SECRET, FakeAmi, frame
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dahdi"
@@ -42,8 +43,12 @@ class Rig:
     """One console on one pty, with everything it talks to."""
 
     def __init__(self, tmp_path, **options):
-        self.db = open_database(tmp_path / "appliance.db")
-        migrate(self.db)
+        path = tmp_path / "appliance.db"
+        if path.exists():  # a second console over the same database: a restart
+            self.db = open_database(path)
+            migrate(self.db)
+        else:  # a copy of one migrated once per process
+            self.db = migrated(path)
         self.users = UserService(self.db)
         if not self.users.list():  # a second console over the same database: a restart
             self.users.create("admin", ADMIN_PASSWORD, "admin")

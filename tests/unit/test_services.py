@@ -33,11 +33,23 @@ def seed(config):
 
 
 # -- users -----------------------------------------------------------------------
+@pytest.mark.full_scrypt
 def test_password_hash_is_scrypt_salted_and_verifies():
     h1, h2 = hash_password("correct horse"), hash_password("correct horse")
-    assert h1.startswith("scrypt$") and h1 != h2
+    assert h1.startswith("scrypt$16384$8$1$") and h1 != h2  # the appliance's own cost
     assert verify_password("correct horse", h1) and not verify_password("wrong horse", h1)
     assert not verify_password("x", "garbage")
+
+
+def test_a_hash_is_made_at_the_cost_of_the_moment_and_verified_at_its_own(monkeypatch):
+    from appliance.services import users
+
+    monkeypatch.setattr(users, "SCRYPT_COST", {"n": 2**10, "r": 8, "p": 1})
+    small = hash_password("correct horse")
+    assert small.startswith("scrypt$1024$8$1$")
+    monkeypatch.setattr(users, "SCRYPT_COST", {"n": 2**14, "r": 8, "p": 1})
+    assert verify_password("correct horse", small) and not verify_password("wrong horse", small)
+    assert hash_password("correct horse", n=2**12).startswith("scrypt$4096$8$1$")
 
 
 def test_first_admin_is_created_once(db):

@@ -136,6 +136,7 @@ def test_an_admins_new_password_clears_the_accounts_lock(env):
     assert login(env.app, "bob", "bobs-new-secret", addr="10.0.0.3").status_int == 302
 
 
+@pytest.mark.full_scrypt  # the accounts' hashes and the unknown names' too: the cost is the point
 def test_wrong_sign_ins_do_not_stall_the_loop(env):
     """16 guessers at once: a greenlet asking for 10 ms naps still wakes on time (scrypt runs
     in a native thread).  With scrypt on the loop each sign-in held it ~80 ms, the guessers'

@@ -6,6 +6,7 @@ processes over a small tree of test files that uses this repository's tests/conf
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -14,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from harness import wait_until
+
 CONFTEST = Path(__file__).resolve().parent.parent / "conftest.py"
-# no plugin but pytest's own: each process starts in a second, not several
-PLAIN = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+# no plugin but pytest's own: each process starts in a second, not several; the conftest's
+# imports (the appliance's) from this checkout
+PLAIN = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(CONFTEST.parent.parent)}
 # each test appends "<node id> <pid>" to the log named by SUITE_QUEUE_LOG
 BODY = """import os
 
@@ -86,14 +90,57 @@ def test_the_longest_file_first_unless_the_cores_are_taken_by_files_that_compute
     (root / "tests" / "durations.json").write_text(json.dumps(
         {"tests/unit/test_long.py": 100.0, "tests/integration/test_short_call.py": 10.0}))
     assert [name for name, _ in run(root, 1)][0] == "test_long::test_0"
-    # as many other processes as there are cores on files that compute: the call tier's file first
-    busy = root / "work" / "busy"
-    busy.mkdir(exist_ok=True)
-    for n in range(os.cpu_count() or 1):
-        (busy / f"other-{n}").write_text("computes")
+    # as many other processes as there are cores on files that compute: the call tier's file
+    # first; then, with only the file that computes left, a wait until one of them is done
     for claimed in (root / "work" / "claims").iterdir():
         claimed.unlink()
-    assert [name for name, _ in run(root, 1)][0] == "test_short_call::test_0"
+    (root / "ran.log").unlink()
+    with computing_elsewhere(root) as (files, others):
+        process = start(root)
+        wait_until(lambda: (root / "ran.log").exists(), 60, "the first test")
+        wait_until(lambda: waiting(root, process), 60, "the process waiting for a core")
+        assert (root / "ran.log").read_text().split()[0] == "test_short_call::test_0"
+        files[0].write_text("waits")  # one of them on a file of the call tier now
+        assert finished(process)
+    assert [line.split()[0] for line in (root / "ran.log").read_text().splitlines()] == [
+        "test_short_call::test_0", "test_long::test_0", "test_long::test_1"]
+
+
+@contextlib.contextmanager
+def computing_elsewhere(root: Path):
+    """As many other processes as there are cores, each saying it is on a file that computes
+    (in --claims' busy folder, by process id); each one ends when the block does."""
+    busy = root / "work" / "busy"
+    busy.mkdir(parents=True, exist_ok=True)
+    (root / "work" / "claims").mkdir(parents=True, exist_ok=True)
+    others = [subprocess.Popen(["sleep", "600"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        files = [busy / str(other.pid) for other in others]
+        for file in files:
+            file.write_text("computes")
+        yield files, others
+    finally:
+        for other in others:
+            other.kill()
+            other.wait()
+
+
+def start(root: Path) -> subprocess.Popen:
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--claims={root / 'work' / 'claims'}",
+            "-m", "not alone", "tests"]
+    return subprocess.Popen(argv, cwd=root, env={**PLAIN, "SUITE_QUEUE_LOG": str(root / "ran.log")},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def waiting(root: Path, process: subprocess.Popen) -> bool:
+    mine = root / "work" / "busy" / str(process.pid)
+    return mine.exists() and mine.read_text() == "waits for a core"
+
+
+def finished(process: subprocess.Popen) -> bool:
+    out = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 0, out
+    return True
 
 
 def test_the_tests_marked_alone_are_collected_from_their_own_files_only(tree):
@@ -108,3 +155,20 @@ def test_the_tests_marked_alone_are_collected_from_their_own_files_only(tree):
                          env={**PLAIN, "SUITE_QUEUE_LOG": str(root / "ran.log")}, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr  # test_broken.py was never imported
     assert (root / "ran.log").read_text().split()[0] == "test_calls::test_0"
+
+
+def test_a_process_that_died_on_a_file_that_computes_holds_no_core(tree):
+    root, write = tree
+    write("tests/unit/test_compute.py", 1)
+    with computing_elsewhere(root) as (files, others):
+        process = start(root)
+        try:
+            wait_until(lambda: waiting(root, process), 60, "the process waiting for a core")
+            assert not (root / "ran.log").exists()  # the file that computes not begun
+            others[0].kill()  # gone without a word: its busy file still says it computes
+            others[0].wait()
+            assert files[0].read_text() == "computes" and finished(process)
+        finally:
+            process.kill()
+    assert (root / "ran.log").read_text().split()[0] == "test_compute::test_0"
+    assert not (root / "work" / "busy" / str(process.pid)).exists()  # done: it says so
