@@ -31,9 +31,6 @@ from webui.app import WebDeps
 def fill(deps: WebDeps) -> WebDeps:
     """``deps`` with what a test left out built over its database (gevent's own threads for
     the heavy reads)."""
-    if deps.db_sessions is None:  # requests on kept connections, as the appliance's web server has them
-        from appliance.db.connections import ConnectionPool
-        deps.db_sessions = ConnectionPool(deps.db).session
     if deps.softphones is None:
         from appliance.services.softphone import Softphones
         deps.softphones = Softphones(deps.db, deps.extra.get("webrtc_port", 0))

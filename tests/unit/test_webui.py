@@ -4,7 +4,6 @@ Only the telephony side (agent sign-in through AMI, health, live state) is stood
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import logging
 import pickle
@@ -640,10 +639,8 @@ def test_templates_are_compiled_once(env):
 
 
 def test_each_request_closes_its_database_connection(env):
-    """A web app with no kept connections (``db_sessions``: the appliance's server has them)."""
-    app = webtest.TestApp(make_app(dataclasses.replace(env.deps, db_sessions=None)))
-    app.get("/api/health")
-    app.get("/api/v1/queues", headers=token_for(env, "admin"))
+    env.app.get("/api/health")
+    env.app.get("/api/v1/queues", headers=token_for(env, "admin"))
     assert env.db.is_closed()
 
 
