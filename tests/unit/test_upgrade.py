@@ -67,13 +67,15 @@ def boot_check_starts(esp, data) -> bool:
     return any(glob.glob(here(p)) if kind == "PathExistsGlob" else os.path.exists(here(p)) for kind, p in conditions)
 
 
-def test_the_slot_writer_keeps_the_esp_mounted_from_the_hosts_mount_namespace():
-    """The ESP is an automount unmounted after 60 s unused, and unmounting it stops the writer
-    (it requires the mount) minutes into a root slot's write.  systemd opens a descriptor on the
-    ESP in the host's mount namespace and hands it to the writer for its whole run: one the
-    writer opened itself sits in its private namespace (ProtectSystem=) and never kept the
-    host's mount busy (tests/boot/test_boot_upgrade.py writes a real slot)."""
-    unit = WRITER_UNIT.read_text()
+@pytest.mark.parametrize("unit_path", [WRITER_UNIT, BOOT_CHECK_UNIT], ids=["writer", "boot check"])
+def test_the_units_that_need_the_esp_for_minutes_keep_it_mounted_from_the_hosts_mount_namespace(unit_path):
+    """The ESP is an automount unmounted after 60 s unused, and unmounting it stops a unit that
+    requires the mount: the writer minutes into a root slot's write, the boot check while it
+    waits for the appliance (both seen in qemu).  systemd opens a descriptor on the ESP in the
+    host's mount namespace and hands it over for the unit's whole run: one the writer opened
+    itself sat in its private namespace (ProtectSystem=) and never kept the host's mount busy
+    (tests/boot/test_boot_upgrade.py writes a real slot and keeps it)."""
+    unit = unit_path.read_text()
     assert re.search(rf"^RequiresMountsFor=.*{slots.ESP_DIR}( |$)", unit, re.M)
     held = re.findall(r"^OpenFile=([^:\s]+)(?::[^:\s]*)?(?::(\S+))?$", unit, re.M)
     assert any(Path(path).is_relative_to(slots.ESP_DIR) and "read-only" in options.split(",")
