@@ -381,18 +381,9 @@ def install(bundle: Path, disk: Disk, progress=lambda stage, done, total: None) 
     booted = disk.booted_slot()
     if booted is None:
         raise RuntimeError("cannot tell which slot is running (root= on the kernel's command line)")
-    # The ESP is an automount that systemd unmounts after 60 s unused (/etc/fstab), and this
-    # service requires it mounted: unmounted while the root filesystem was still being
-    # written, it stopped the service and the write with it.  A descriptor kept open on a
-    # folder in it (the mount point itself is the automount's, not the ESP's) keeps it in use.
-    esp = os.open(disk.esp / "loader", os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        return _install(bundle, disk, booted, progress)
-    finally:
-        os.close(esp)
-
-
-def _install(bundle: Path, disk: Disk, booted: str, progress) -> dict:
+    # The ESP must stay mounted while the root filesystem is written (minutes, without a look
+    # at the ESP): appliance-upgrade.service has systemd hold it from the host's mount
+    # namespace (OpenFile=), since a descriptor opened here would be in the service's own.
     entries = disk.entries()
     if booted in entries and entries[booted][1] is not None:
         raise refuse("upgrade.on_trial", "the running version is still on trial: wait until it is kept "

@@ -100,9 +100,10 @@ def make_database_template(path: Path) -> None:
     path.chmod(0o644)  # the schema only: nothing secret
 
 
-def step_30_admin(settings) -> None:
+def step_30_admin(settings) -> str | None:
     """The first admin account, with a random password kept for the installer to read;
-    the web UI's first-run wizard is pending from now on."""
+    the web UI's first-run wizard is pending from now on.  Returns the password made (None
+    when an admin existed)."""
     from appliance.services.users import UserService
 
     from appliance.services.site import SiteService
@@ -113,6 +114,7 @@ def step_30_admin(settings) -> None:
     if password:
         _write_private(settings.data_dir / ADMIN_PASSWORD_FILE, password + "\n")
         SiteService(db, users, None).begin_setup()  # the web UI's first-run wizard comes next
+    return password
 
 
 CERT_FILE = "web.crt"
@@ -229,13 +231,15 @@ def run(settings, password: bool = True) -> str | None:
     _factory_reset_if_requested(settings)
     done_dir = settings.data_dir / "firstboot.done"
     done_dir.mkdir(exist_ok=True)
+    made = None  # the admin's password when this run made it: no need to check it
     for step in STEPS:
         marker = done_dir / step.__name__
         if marker.exists():
             continue
         logger.info("first boot: %s", step.__doc__.strip().splitlines()[0])
         try:
-            step(settings)
+            result = step(settings)
+            made = result if step is step_30_admin else made
             _write_private(marker, "done\n")
         except Exception as exc:
             if not _disk_full(exc):
@@ -244,7 +248,9 @@ def run(settings, password: bool = True) -> str | None:
     # Asked before the hand-over: reading the database as root may leave SQLite's -wal and
     # -shm files behind, which settle_ownership then gives to the appliance's account too
     # (root-owned ones kept the appliance from opening its own database: seen in the boot test).
-    password = first_admin_password(settings) if password else None
+    # A password this run made is the admin's: checking it would cost a second scrypt on the
+    # first boot's way to calls accepted (seconds under qemu's emulation).
+    password = (made or first_admin_password(settings)) if password else None
     if settings.service_user and os.geteuid() == 0:
         settle_ownership(settings)
     return password

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from appliance.db import models as m
 from appliance.errors import Conflict, DomainError, FieldError, ValidationError
 from appliance.services.agent_setup import random_secret
-from appliance.services.config import _check_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +152,10 @@ class SiteService:
     def save_region(self, user: dict, timezone: str, language: str, area_code: str | None = None) -> None:
         """The time zone and language, and (when given) the office's area code: ``021`` or
         ``21``, stored without the 0; empty: not known."""
+        # imported here: the configuration service's imports (phonenumbers, mail, the engines)
+        # would otherwise be the first-boot unit's, whose step only marks the wizard pending
+        from appliance.services.config import _check_timezone
+
         errors = {}
         problem = _check_timezone((timezone or "").strip())
         if problem or not (timezone or "").strip():

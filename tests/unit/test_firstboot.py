@@ -26,6 +26,24 @@ def test_steps_run_once_and_keep_the_admin_password(tmp_path):
     assert json.loads(s.secrets_path.read_text()) == secrets
 
 
+def test_the_first_run_hashes_the_password_it_makes_once_and_later_runs_check_it(tmp_path, monkeypatch):
+    """The first boot knows the password it just made: one scrypt (making it), not a second
+    one checking it on the way to calls accepted; a later run checks it (it may have changed)."""
+    from appliance.services import users
+
+    hashed = []
+    scrypt = users._scrypt
+    monkeypatch.setattr(users, "_scrypt", lambda *args: hashed.append(1) or scrypt(*args))
+    s = settings.load(None, {"data_dir": tmp_path})
+    password = firstboot.run(s)
+    assert password and len(hashed) == 1
+    assert firstboot.run(s) == password and len(hashed) == 2  # checked: still the admin's
+    db = open_database(s.db_path)
+    users.UserService(db).set_password("admin", "Chosen-by-admin-7")
+    db.close()
+    assert firstboot.run(s) is None  # the admin chose their own: nobody's password any more
+
+
 def test_step_numbers_are_unique_and_ordered():
     names = [step.__name__ for step in firstboot.STEPS]
     numbers = [int(n.split("_")[1]) for n in names]
