@@ -83,8 +83,8 @@ def test_the_backup_schedule_chosen_on_the_page_is_kept(page_as, web, lang):
     expect(page.locator("#backup-schedule")).to_contain_text(
         _("backup.schedule_on", every=_("backup.every.weekly"), keep=12))
     expect(page.locator("#backup-next")).to_have_text(_("backup.next_now"))
-    expect(page.locator("#backup-scheduled")).to_contain_text(
-        _("backup.schedule_where", folder=str(backups.scheduled_dir())))
+    expect(page.locator("#backup-where")).to_contain_text(_("backup.schedule_where"))
+    expect(page.locator("#backup-where code")).to_have_text(str(backups.scheduled_dir()))  # a path: not translated
     assert backups.schedule_settings() == {"schedule": "weekly", "keep": 12, "chosen": True}
 
     made = backups.run_scheduled()  # what the running scheduler does now that one is due

@@ -37,7 +37,7 @@
   <span id="backup-next">{{_('backup.next_now') if next_now else _('backup.next_at', at=when(next_run))}}</span>
   % end
   </p>
-  <p class="small muted" id="backup-where">{{_('backup.schedule_where', folder=scheduled_to)}}</p>
+  <p class="small muted" id="backup-where">{{_('backup.schedule_where')}} <code translate="no">{{scheduled_to}}</code></p>
   <form method="post" action="/admin/backup/schedule" class="grid" id="backup-schedule-form" novalidate>
     <input type="hidden" name="csrf_token" value="{{csrf}}">
     <div class="field {{'has-error' if 'schedule' in errors else ''}}">
