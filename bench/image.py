@@ -171,6 +171,15 @@ def boot_figures(run: dict, firmware: str) -> list[dict]:
             figure(f"boot to systemd started ({firmware})", run["user_space"], "s", note=note, **extra)]
 
 
+def kept_boot(disk: Path, firmware: str, label: str, phases: bool) -> dict:
+    """``boot_once``, or ``{"failed": why}`` when the boot did not get there (a guest that never
+    reached systemd under load, a panic): one failed boot of several leaves the others' figures."""
+    try:
+        return boot_once(disk, firmware, label, phases)
+    except Exception as exc:  # noqa: BLE001 - any way a boot fails is this round's, not the run's
+        return {"failed": f"{type(exc).__name__}: {exc}"}
+
+
 def compare(disk: Path, against: Path, firmware: str, rounds: int, phases: bool, together: bool,
             prefix: str = "") -> list[dict]:
     """This image and the other booted ``rounds`` times each, one after the other (the other
@@ -182,14 +191,17 @@ def compare(disk: Path, against: Path, firmware: str, rounds: int, phases: bool,
         order = (("against", against), ("this", disk)) if n % 2 == 0 else (("this", disk), ("against", against))
         if together:
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                futures = {label: pool.submit(boot_once, path, firmware, f"{prefix}{label}{n + 1}", phases)
+                futures = {label: pool.submit(kept_boot, path, firmware, f"{prefix}{label}{n + 1}", phases)
                            for label, path in order}
             runs = [(label, future.result()) for label, future in futures.items()]
         else:
-            runs = [(label, boot_once(path, firmware, f"{prefix}{label}{n + 1}", phases)) for label, path in order]
+            runs = [(label, kept_boot(path, firmware, f"{prefix}{label}{n + 1}", phases)) for label, path in order]
         for label, run in runs:
-            logger.warning("%s, round %d: calls accepted at %.1f s (load %s)", label, n + 1, run["accepted"],
-                           run["load_before"])
+            if "failed" in run:
+                logger.warning("%s, round %d: the boot failed: %s", label, n + 1, run["failed"])
+            else:
+                logger.warning("%s, round %d: calls accepted at %.1f s (load %s)", label, n + 1, run["accepted"],
+                               run["load_before"])
             boots[label].append(run)
     how = "booted together" if together else "in turn"
     note = f"{qemu.cpu_note()}, {BOOT_CPUS} vCPUs; {rounds} boot(s) of each image {how}, medians"
@@ -202,7 +214,8 @@ def compare(disk: Path, against: Path, firmware: str, rounds: int, phases: bool,
         if mine and theirs:
             figures.append(figure(name, statistics.median(mine), "s", baseline=statistics.median(theirs),
                                   note=note, runs=[round(v, 2) for v in mine],
-                                  baseline_runs=[round(v, 2) for v in theirs]))
+                                  baseline_runs=[round(v, 2) for v in theirs],
+                                  failed_boots={label: sum("failed" in b for b in runs) for label, runs in boots.items()}))
     figures.append({"figure": "boots", "image": str(disk), "baseline_image": str(against),
                     "boots": {label: runs for label, runs in boots.items()}})
     return figures

@@ -19,3 +19,25 @@ def test_each_journal_mark_is_the_first_line_that_matches():
     marks = image.parse_journal_marks(journal)
     assert marks == {"initrd root device": 3.1, "switch root": 17.250001, "ami connected": 40.0,
                      "asterisk up": 38.5}
+
+
+def test_a_failed_boot_leaves_the_others_figures(monkeypatch):
+    """A guest that never reached systemd under load once made the whole run write nothing."""
+    from pathlib import Path
+
+    from bench import image as bench_image
+
+    times = iter([70.0, 60.0, None, 58.0])  # against 1, this 1, this 2 (fails), against 2
+
+    def boot_once(disk, firmware, label, phases):
+        accepted = next(times)
+        if accepted is None:
+            raise TimeoutError("systemd not reached in 180 s")
+        return {"accepted": accepted, "console": accepted - 8, "user_space": 7.0, "load_before": [1.0]}
+
+    monkeypatch.setattr(bench_image, "boot_once", boot_once)
+    figures = {f["figure"]: f for f in bench_image.compare(Path("this.raw"), Path("main.raw"), "bios", 2, False, False)}
+    accepted = figures["boot to calls accepted (bios)"]
+    assert (accepted["value"], accepted["baseline"]) == (60.0, 64.0)
+    assert accepted["failed_boots"] == {"this": 1, "against": 0}
+    assert "TimeoutError" in figures["boots"]["boots"]["this"][1]["failed"]
