@@ -10,7 +10,6 @@ import gzip
 import io
 import json
 import tarfile
-import time
 
 import gevent
 
@@ -22,6 +21,7 @@ from appliance.db import open_database
 from appliance.db.migrate import head, migrate
 from appliance.errors import Conflict, DomainError, ValidationError
 from appliance.services import backup as b
+from harness import wait_until
 
 
 def make_box(root):
@@ -327,9 +327,7 @@ def test_the_running_scheduler_is_woken_by_a_change(box):
         gevent.sleep(0)  # it ran once: off, nothing to do; now asleep for the hour
         assert service.runs() == []
         service.save_schedule("li", "daily", 7)
-        deadline = time.monotonic() + 30
-        while not service.runs() and time.monotonic() < deadline:
-            gevent.sleep(0.05)
+        wait_until(service.runs, 30, "the scheduled backup the change woke")
         assert [(r["kind"], r["outcome"], r["actor"]) for r in service.runs()] == [("scheduled", "ok", "schedule")]
         assert service.wait_seconds(3600) == 3600  # the next is a day away: it looks again in an hour
     finally:
